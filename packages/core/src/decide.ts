@@ -1,0 +1,118 @@
+/**
+ * The decider: a command and the device's current state give the events to record, or a typed refusal.
+ * It never re-implements a rule: it builds the events the command means and lets the lifecycle (compiled from
+ * the machine) accept or refuse them.
+ */
+import { CommandRefusedError, TransitionRefusedError } from './errors.js';
+import { assessEligibility, reasonStrings } from './eligibility.js';
+import { deviceStream, type DeviceEventBody, type DeviceProfile, type RebootReason } from './events.js';
+import type { DeviceState } from './device/context.js';
+import { evolveDevice } from './device/lifecycle.js';
+import type { HotpatchRelease } from './catalog.js';
+
+interface CommandBase {
+  readonly device: string;
+  /**
+   * Idempotency key (a UUID): an agent retrying the same report sends the same id, and the command is recorded
+   * once. Event ids are derived from it.
+   */
+  readonly id?: string;
+}
+
+export type DeviceCommand = CommandBase &
+  (
+    | { readonly type: 'EnrolDevice'; readonly profile: DeviceProfile; readonly ring: string; readonly baseline: string }
+    | { readonly type: 'AssessEligibility'; readonly latestBaseline: string }
+    | { readonly type: 'StagePatch'; readonly hotpatch: Pick<HotpatchRelease, 'id' | 'baseline' | 'requires' | 'liveRevert'> }
+    | { readonly type: 'StartApply'; readonly patch: string }
+    | { readonly type: 'ReportApplied'; readonly patch: string }
+    | { readonly type: 'ReportApplyFailed'; readonly patch: string; readonly reason: string }
+    | { readonly type: 'ReportHealth'; readonly patch: string; readonly healthy: boolean; readonly signal?: string }
+    | { readonly type: 'RollBack'; readonly patch: string; readonly reason: string }
+    | { readonly type: 'ReportRolledBack'; readonly patch: string }
+    | { readonly type: 'ReportRollbackFailed'; readonly patch: string; readonly reason: string }
+    | { readonly type: 'RequireReboot'; readonly reason: RebootReason; readonly baseline?: string }
+    | { readonly type: 'ReportBaselineInstalled'; readonly baseline: string }
+    | { readonly type: 'RetireDevice' }
+  );
+
+export type DeviceCommandType = DeviceCommand['type'];
+
+/**
+ * Turns a failure report into the events that handle it: a live rollback where the patch allows it, otherwise a
+ * pending reboot. A failed patch never waits for a person to notice it.
+ */
+function remediate(state: DeviceState, patch: string, why: string): DeviceEventBody {
+  const inFlight = state.context.inFlight;
+  return inFlight?.patch === patch && !inFlight.liveRevert
+    ? { type: 'RebootRequired', data: { reason: 'not-live-revertible' } }
+    : { type: 'RollbackStarted', data: { patch, reason: why } };
+}
+
+/** The events a command means, before the lifecycle has judged them. */
+export function eventsFor(state: DeviceState, command: DeviceCommand): DeviceEventBody[] {
+  switch (command.type) {
+    case 'EnrolDevice':
+      return [{ type: 'DeviceEnrolled', data: { ...command.profile, ring: command.ring, baseline: command.baseline } }];
+    case 'AssessEligibility': {
+      const { profile, baseline } = state.context;
+      if (profile === null || baseline === null) return [{ type: 'EligibilityAssessed', data: { eligible: false, reasons: ['not enrolled'] } }];
+      const result = assessEligibility({ profile, baseline, latestBaseline: command.latestBaseline });
+      return [{ type: 'EligibilityAssessed', data: { eligible: result.eligible, reasons: reasonStrings(result) } }];
+    }
+    case 'StagePatch': {
+      const h = command.hotpatch;
+      return [{ type: 'PatchStaged', data: { patch: h.id, baseline: h.baseline, requires: [...h.requires], liveRevert: h.liveRevert } }];
+    }
+    case 'StartApply':
+      return [{ type: 'PatchApplyStarted', data: { patch: command.patch } }];
+    case 'ReportApplied':
+      return [{ type: 'PatchApplied', data: { patch: command.patch } }];
+    case 'ReportApplyFailed':
+      return [
+        { type: 'PatchApplyFailed', data: { patch: command.patch, reason: command.reason } },
+        remediate(state, command.patch, `apply failed: ${command.reason}`),
+      ];
+    case 'ReportHealth':
+      return command.healthy
+        ? [{ type: 'PatchVerified', data: { patch: command.patch } }]
+        : [
+            { type: 'HealthCheckFailed', data: { patch: command.patch, signal: command.signal ?? 'unhealthy' } },
+            remediate(state, command.patch, `health check failed: ${command.signal ?? 'unhealthy'}`),
+          ];
+    case 'RollBack':
+      return [{ type: 'RollbackStarted', data: { patch: command.patch, reason: command.reason } }];
+    case 'ReportRolledBack':
+      return [{ type: 'PatchRolledBack', data: { patch: command.patch } }];
+    case 'ReportRollbackFailed':
+      return [{ type: 'RollbackFailed', data: { patch: command.patch, reason: command.reason } }];
+    case 'RequireReboot':
+      return [{ type: 'RebootRequired', data: command.baseline === undefined ? { reason: command.reason } : { reason: command.reason, baseline: command.baseline } }];
+    case 'ReportBaselineInstalled':
+      return [{ type: 'BaselineInstalled', data: { baseline: command.baseline } }];
+    case 'RetireDevice':
+      return [{ type: 'DeviceRetired', data: {} }];
+  }
+}
+
+export interface Decision {
+  readonly events: DeviceEventBody[];
+  /** The device's state after the events. */
+  readonly state: DeviceState;
+}
+
+/** Decides a command against the device's current state: the events to record and the state they lead to. */
+export function decide(state: DeviceState, command: DeviceCommand): Decision {
+  const stream = deviceStream(command.device);
+  const events = eventsFor(state, command);
+  let next = state;
+  for (const event of events) {
+    try {
+      next = evolveDevice(next, event, { stream });
+    } catch (error) {
+      if (error instanceof TransitionRefusedError) throw new CommandRefusedError(command.type, stream, error.what, error);
+      throw error;
+    }
+  }
+  return { events, state: next };
+}

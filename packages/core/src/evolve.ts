@@ -1,0 +1,233 @@
+/**
+ * `evolve`, compiled from an xstate machine definition: the machine's own states, transitions, guards and
+ * `assign` actions, turned once into a lookup table, so that folding an event costs a map lookup, a guard call
+ * and an object spread — not a throwaway actor per event as xstate's `transition()` builds.
+ *
+ * The compiler accepts the subset of xstate the lifecycles use: one level of states; transitions with at most one
+ * guard (a name or a function) and any number of `assign` actions (by name); no entry/exit actions, `always`,
+ * `after`, `invoke` or nested states. Anything else is refused at compile time rather than replayed wrongly.
+ */
+import type { AnyStateMachine } from 'xstate';
+import { TransitionRefusedError, type EventLocation } from './errors.js';
+import { failingRule } from './device/guards.js';
+
+export interface MachineState<TValue extends string, TContext> {
+  readonly value: TValue;
+  readonly context: TContext;
+}
+
+interface Args<TContext, TEvent> {
+  readonly context: TContext;
+  readonly event: TEvent;
+}
+type GuardFn<TContext, TEvent> = (args: Args<TContext, TEvent>, params?: unknown) => boolean;
+type UpdateFn<TContext, TEvent> = (args: Args<TContext, TEvent>, params?: unknown) => Partial<TContext>;
+
+/** One transition of the compiled table. */
+export interface CompiledTransition<TValue extends string, TContext, TEvent> {
+  readonly source: TValue;
+  readonly eventType: string;
+  readonly target: TValue;
+  /** True when the transition has no target and leaves the state as it is. */
+  readonly internal: boolean;
+  readonly guardName: string | null;
+  readonly guard: GuardFn<TContext, TEvent> | null;
+  readonly actionNames: readonly string[];
+  readonly updates: ReadonlyArray<UpdateFn<TContext, TEvent>>;
+  /** Its index among the candidates of (source, eventType), in the machine's order. */
+  readonly index: number;
+}
+
+export interface StepResult<TValue extends string, TContext, TEvent> {
+  readonly state: MachineState<TValue, TContext>;
+  readonly transition: CompiledTransition<TValue, TContext, TEvent>;
+}
+
+export interface CompiledLifecycle<TValue extends string, TContext, TEvent extends { readonly type: string }> {
+  readonly machine: AnyStateMachine;
+  readonly initial: MachineState<TValue, TContext>;
+  readonly states: readonly TValue[];
+  readonly finalStates: ReadonlySet<TValue>;
+  readonly transitions: ReadonlyArray<CompiledTransition<TValue, TContext, TEvent>>;
+  /** The state after `event`; throws TransitionRefusedError when the machine does not accept it. */
+  evolve(state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext>;
+  /** Like evolve, but also says which transition was taken; undefined when refused. */
+  step(state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined;
+  /** The event types a state has transitions for (guards not evaluated). */
+  accepted(value: TValue): readonly string[];
+  /** Builds the error explaining why `event` is refused in `state`. */
+  refusal(state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): TransitionRefusedError;
+}
+
+export class UnsupportedMachineError extends Error {
+  constructor(message: string) {
+    super(`compileEvolve: ${message}`);
+    this.name = 'UnsupportedMachineError';
+  }
+}
+
+interface XStateNode {
+  readonly key: string;
+  readonly type: string;
+  readonly states: Record<string, XStateNode>;
+  readonly transitions: Map<string, XTransition[]>;
+  readonly entry: unknown[];
+  readonly exit: unknown[];
+  readonly always?: unknown[];
+  readonly after: unknown[];
+  readonly invoke: unknown[];
+}
+interface XTransition {
+  readonly guard?: unknown;
+  readonly target?: XStateNode[];
+  readonly actions: unknown[];
+  readonly eventType: string;
+}
+interface AssignAction {
+  readonly type: 'xstate.assign';
+  readonly assignment: unknown;
+}
+
+export function compileEvolve<TValue extends string, TContext extends object, TEvent extends { readonly type: string }>(
+  machine: AnyStateMachine,
+): CompiledLifecycle<TValue, TContext, TEvent> {
+  const root = machine.root as unknown as XStateNode;
+  const guards = (machine.implementations.guards ?? {}) as Record<string, unknown>;
+  const actions = (machine.implementations.actions ?? {}) as Record<string, unknown>;
+
+  const resolveGuard = (guard: unknown, where: string): [string, GuardFn<TContext, TEvent>, unknown] | null => {
+    if (guard === undefined) return null;
+    if (typeof guard === 'function') return [guard.name || 'inline guard', guard as GuardFn<TContext, TEvent>, undefined];
+    const name = typeof guard === 'string' ? guard : (guard as { type?: unknown }).type;
+    const params = typeof guard === 'object' && guard !== null ? (guard as { params?: unknown }).params : undefined;
+    if (typeof name !== 'string') throw new UnsupportedMachineError(`${where}: guard must be a name or a function`);
+    const impl = guards[name];
+    if (typeof impl !== 'function' || 'check' in impl) {
+      throw new UnsupportedMachineError(`${where}: guard '${name}' must be a plain function (built-in and/or/not are not compiled)`);
+    }
+    if (typeof params === 'function') throw new UnsupportedMachineError(`${where}: dynamic guard params are not compiled`);
+    return [name, impl as GuardFn<TContext, TEvent>, params];
+  };
+
+  const resolveAction = (action: unknown, where: string): [string, UpdateFn<TContext, TEvent>] => {
+    const name = typeof action === 'string' ? action : (action as { type?: unknown } | undefined)?.type;
+    const impl = typeof action === 'function' ? action : typeof name === 'string' ? actions[name] : undefined;
+    const assignAction = impl as Partial<AssignAction> | undefined;
+    if (!assignAction || assignAction.type !== 'xstate.assign' || typeof assignAction.assignment !== 'function') {
+      throw new UnsupportedMachineError(`${where}: action '${String(name)}' must be an assign(fn) action`);
+    }
+    return [String(name), assignAction.assignment as UpdateFn<TContext, TEvent>];
+  };
+
+  const states = Object.keys(root.states) as TValue[];
+  const finalStates = new Set<TValue>();
+  const table = new Map<string, Map<string, Array<CompiledTransition<TValue, TContext, TEvent>>>>();
+  const all: Array<CompiledTransition<TValue, TContext, TEvent>> = [];
+
+  for (const key of states) {
+    const node = root.states[key]!;
+    const where = `state '${key}'`;
+    if (Object.keys(node.states).length > 0) throw new UnsupportedMachineError(`${where}: nested states are not compiled`);
+    if (node.entry.length || node.exit.length) throw new UnsupportedMachineError(`${where}: entry/exit actions are not compiled`);
+    if (node.always?.length || node.after.length || node.invoke.length) {
+      throw new UnsupportedMachineError(`${where}: always/after/invoke are not compiled`);
+    }
+    if (node.type === 'final') finalStates.add(key);
+    const byType = new Map<string, Array<CompiledTransition<TValue, TContext, TEvent>>>();
+    for (const [eventType, defs] of node.transitions) {
+      if (eventType.includes('*')) throw new UnsupportedMachineError(`${where}: wildcard events are not compiled`);
+      const list = defs.map((def, index) => {
+        const at = `${where} on ${eventType}`;
+        if (def.target && def.target.length > 1) throw new UnsupportedMachineError(`${at}: multiple targets are not compiled`);
+        const targetNode = def.target?.[0];
+        if (targetNode && root.states[targetNode.key] !== targetNode) {
+          throw new UnsupportedMachineError(`${at}: target must be a top-level state`);
+        }
+        const resolvedGuard = resolveGuard(def.guard, at);
+        const resolvedActions = def.actions.map((action) => resolveAction(action, at));
+        const [guardName, guardImpl, guardParams] = resolvedGuard ?? [null, null, undefined];
+        const compiled: CompiledTransition<TValue, TContext, TEvent> = {
+          source: key,
+          eventType,
+          target: (targetNode?.key ?? key) as TValue,
+          internal: targetNode === undefined,
+          guardName,
+          guard: guardImpl === null ? null : guardParams === undefined ? guardImpl : (args) => guardImpl(args, guardParams),
+          actionNames: resolvedActions.map(([name]) => name),
+          updates: resolvedActions.map(([, fn]) => fn),
+          index,
+        };
+        return compiled;
+      });
+      byType.set(eventType, list);
+      all.push(...list);
+    }
+    table.set(key, byType);
+  }
+
+  const initialValue = (machine.config.initial ?? states[0]) as TValue;
+  const initial: MachineState<TValue, TContext> = {
+    value: initialValue,
+    context: (typeof machine.config.context === 'function'
+      ? (() => {
+          throw new UnsupportedMachineError('context must be a plain object, not a function');
+        })()
+      : machine.config.context) as TContext,
+  };
+
+  const acceptedCache = new Map<string, readonly string[]>();
+  const accepted = (value: TValue): readonly string[] => {
+    let list = acceptedCache.get(value);
+    if (!list) {
+      list = [...(table.get(value)?.keys() ?? [])];
+      acceptedCache.set(value, list);
+    }
+    return list;
+  };
+
+  const step = (state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined => {
+    const candidates = table.get(state.value)?.get(event.type);
+    if (candidates === undefined) return undefined;
+    const args = { context: state.context, event };
+    for (let i = 0; i < candidates.length; i++) {
+      const t = candidates[i]!;
+      if (t.guard !== null && !t.guard(args)) continue;
+      let context = state.context;
+      for (let u = 0; u < t.updates.length; u++) context = { ...context, ...t.updates[u]!({ context, event }) };
+      return { state: { value: t.target, context }, transition: t };
+    }
+    return undefined;
+  };
+
+  const refusal = (state: MachineState<TValue, TContext>, event: TEvent, at: EventLocation = locate(event)): TransitionRefusedError => {
+    const candidates = table.get(state.value)?.get(event.type);
+    let rule: string | undefined;
+    if (candidates?.length) {
+      const guarded = candidates.filter((t) => t.guard !== null);
+      const last = guarded[guarded.length - 1];
+      if (last) rule = failingRule(last.guardName ?? 'guard', guards[last.guardName ?? ''] ?? last.guard, { context: state.context, event } as never);
+    }
+    return new TransitionRefusedError(at, state.value, event.type, accepted(state.value), rule, rule ? describeEvent(event) : undefined);
+  };
+
+  const evolve = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext> => {
+    const result = step(state, event);
+    if (result === undefined) throw refusal(state, event, at);
+    return result.state;
+  };
+
+  return { machine, initial, states, finalStates, transitions: all, evolve, step, accepted, refusal };
+}
+
+function locate(event: unknown): EventLocation {
+  const e = event as { stream?: unknown; version?: unknown };
+  return {
+    ...(typeof e.stream === 'string' ? { stream: e.stream } : {}),
+    ...(typeof e.version === 'number' ? { version: e.version } : {}),
+  };
+}
+
+function describeEvent(event: unknown): string {
+  const data = (event as { data?: unknown }).data;
+  return data === undefined ? '' : `event data ${JSON.stringify(data)}`;
+}

@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './events.js';
+export * from './validate.js';
+export * from './catalog.js';
+export * from './eligibility.js';
+export * from './evolve.js';
+export * from './decide.js';
+export * from './device/context.js';
+export * as deviceGuards from './device/guards.js';
+export * as deviceUpdates from './device/actions.js';
+export { deviceMachine, deviceSetup, type DeviceMachine } from './device/machine.js';
+export { deviceLifecycle, evolveDevice } from './device/lifecycle.js';
+export * from './random.js';

@@ -1,0 +1,101 @@
+/**
+ * The command layer: commands in, events out, over any event store. It loads a device's stream, decides, and
+ * appends with the version it read; a concurrent writer makes the append fail with a version conflict, and the
+ * command is decided again on the fresh state. A command carrying an id is recorded at most once.
+ */
+import { decide, deviceStream, initialDeviceState, deviceLifecycle, HotpatchError, type DeviceCommand, type DeviceEventBody, type DeviceState } from '@hotpatch/core';
+import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { v7 as uuidv7 } from 'uuid';
+import { eventIdFor } from './ids.js';
+
+export interface EngineOptions {
+  readonly store: EventStore;
+  /** The clock that stamps events (default: the system clock). Simulations pass their own. */
+  readonly clock?: () => Date;
+  /** Generates ids for commands that carry none (default: UUID v7). */
+  readonly newId?: () => string;
+  /** How many times a command is decided again after a version conflict before giving up (default 5). */
+  readonly maxAttempts?: number;
+  /** Metadata recorded on every event (who or what issued the command, a correlation id…). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+export interface CommandResult {
+  readonly stream: string;
+  /** The events the command recorded (on a retry of a recorded command: the ones recorded the first time). */
+  readonly events: RecordedEvent[];
+  /** The device's state after them. */
+  readonly state: DeviceState;
+  readonly version: number;
+  /** True when the command had been recorded before and nothing new was written. */
+  readonly duplicate: boolean;
+  /** How many attempts it took (1 unless writers raced). */
+  readonly attempts: number;
+}
+
+export interface LoadedDevice {
+  readonly state: DeviceState;
+  readonly version: number;
+  readonly events: RecordedEvent[];
+}
+
+/** Version conflicts persisted through every attempt. */
+export class ConcurrencyExhaustedError extends HotpatchError {
+  readonly code = 'CONCURRENCY_EXHAUSTED';
+  constructor(
+    readonly stream: string,
+    readonly attempts: number,
+    readonly last: WrongExpectedVersionError,
+  ) {
+    super(`${stream}: still conflicting after ${attempts} attempts (${last.message})`);
+  }
+}
+
+export interface Engine {
+  execute(command: DeviceCommand): Promise<CommandResult>;
+  load(device: string): Promise<LoadedDevice>;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const { store } = options;
+  const clock = options.clock ?? (() => new Date());
+  const newId = options.newId ?? uuidv7;
+  const maxAttempts = options.maxAttempts ?? 5;
+
+  const load = async (device: string): Promise<LoadedDevice> => {
+    const events = await store.readStream(deviceStream(device));
+    let state: DeviceState = initialDeviceState;
+    for (const event of events) state = deviceLifecycle.evolve(state, event as DeviceEventBody) as DeviceState;
+    return { state, version: events.length, events };
+  };
+
+  const execute = async (command: DeviceCommand): Promise<CommandResult> => {
+    const stream = deviceStream(command.device);
+    const commandId = command.id ?? newId();
+    let lastConflict: WrongExpectedVersionError | undefined;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const { state, version, events: history } = await load(command.device);
+      if (command.id !== undefined) {
+        const recorded = history.filter((e) => e.id === commandId || e.meta?.command === commandId);
+        if (recorded.length > 0) {
+          return { stream, events: recorded, state, version, duplicate: true, attempts: attempt };
+        }
+      }
+      const decision = decide(state, command);
+      const time = clock().toISOString();
+      const meta = { ...options.meta, command: commandId, commandType: command.type };
+      const newEvents = decision.events.map((event, index) => ({ id: eventIdFor(commandId, index), type: event.type, time, data: event.data, meta }));
+      try {
+        const result = await store.appendToStream(stream, newEvents, { expectedVersion: version === 0 ? 'no_stream' : version });
+        const events = await store.readStream(stream, { fromVersion: result.versions[0]!, toVersion: result.versions[result.versions.length - 1]! });
+        return { stream, events, state: decision.state, version: result.nextExpectedVersion, duplicate: !result.written, attempts: attempt };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        lastConflict = error;
+      }
+    }
+    throw new ConcurrencyExhaustedError(stream, maxAttempts, lastConflict!);
+  };
+
+  return { execute, load };
+}

@@ -1,0 +1,35 @@
+import { appliedPatches, deviceIdOf, type DeviceState } from '@hotpatch/core';
+
+/** What replay reports about one device: the shape of `hotpatch replay --json`. */
+export interface DeviceView {
+  readonly device: string;
+  readonly state: string;
+  readonly baseline: string | null;
+  /** Active hotpatches, sorted. */
+  readonly patches: string[];
+  /** The patch in flight, or null. */
+  readonly inFlight: string | null;
+  /** The stream's version after the last event folded. */
+  readonly version: number;
+  /** The time of the last event folded. */
+  readonly time: string;
+}
+
+export interface StreamState {
+  readonly stream: string;
+  readonly state: DeviceState;
+  readonly version: number;
+  readonly time: string;
+}
+
+export function toDeviceView(s: StreamState): DeviceView {
+  return {
+    device: deviceIdOf(s.stream) ?? s.stream,
+    state: s.state.value,
+    baseline: s.state.context.baseline,
+    patches: appliedPatches(s.state.context),
+    inFlight: s.state.context.inFlight?.patch ?? null,
+    version: s.version,
+    time: s.time,
+  };
+}

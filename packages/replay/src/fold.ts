@@ -1,0 +1,104 @@
+/**
+ * Folding a timeline into device states, checking as it goes what a log must satisfy: versions contiguous per
+ * stream, ids unique, every transition accepted by the lifecycle. One fold serves replay, history and verify.
+ */
+import { deviceLifecycle, HotpatchError, InvalidEventError, initialDeviceState, type DeviceEvent, type DeviceState, type EventLocation } from '@hotpatch/core';
+import type { StreamState } from './device-view.js';
+
+/** Where to stop: after the last event, after the last event at or before a time, or after a position. */
+export type ReplayPoint = { readonly kind: 'end' } | { readonly kind: 'time'; readonly time: string } | { readonly kind: 'position'; readonly position: number };
+
+export interface FoldInput {
+  readonly events: readonly DeviceEvent[];
+  /** Line number of each event (for messages, and the position of events that carry none). */
+  readonly lines?: readonly number[];
+  readonly file?: string;
+}
+
+export interface FoldOptions {
+  readonly until?: ReplayPoint;
+  /** Only fold this stream (other streams are still checked for ids). */
+  readonly stream?: string;
+  /** Called after every folded event with the state before and after. */
+  readonly onStep?: (event: DeviceEvent, before: StreamState | undefined, after: StreamState, index: number) => void;
+  /** Collect problems and go on, instead of throwing the first. */
+  readonly collectProblems?: boolean;
+}
+
+export interface FoldResult {
+  readonly streams: Map<string, StreamState>;
+  readonly problems: HotpatchError[];
+  readonly folded: number;
+}
+
+/** The position of an event: its `position` field, or else its line number (or index + 1). */
+export function positionOf(input: FoldInput, index: number): number {
+  return input.events[index]!.position ?? input.lines?.[index] ?? index + 1;
+}
+
+export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldResult {
+  const { events, lines, file } = input;
+  const until = options.until ?? { kind: 'end' };
+  const untilTime = until.kind === 'time' ? Date.parse(until.time) : Number.POSITIVE_INFINITY;
+  const untilPosition = until.kind === 'position' ? until.position : Number.POSITIVE_INFINITY;
+  const streams = new Map<string, StreamState>();
+  const seenIds = new Map<string, number>();
+  const problems: HotpatchError[] = [];
+  const fail = (error: HotpatchError) => {
+    if (!options.collectProblems) throw error;
+    problems.push(error);
+  };
+  let folded = 0;
+  let lastPosition = 0;
+  // Streams that reached an event after the time asked for: the rest of each is after it too.
+  const pastTime = new Set<string>();
+
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    const position = positionOf(input, i);
+    if (position > untilPosition) break;
+    if (untilTime !== Number.POSITIVE_INFINITY && (pastTime.has(event.stream) || Date.parse(event.time) > untilTime)) {
+      pastTime.add(event.stream);
+      continue;
+    }
+    const at: EventLocation = { ...(file !== undefined ? { file } : {}), ...(lines ? { line: lines[i]! } : {}), stream: event.stream, version: event.version };
+
+    if (event.position !== undefined) {
+      if (event.position <= lastPosition) fail(new InvalidEventError(at, `position ${event.position} does not follow ${lastPosition}`, 'position'));
+      lastPosition = event.position;
+    }
+    const firstSeen = seenIds.get(event.id);
+    if (firstSeen !== undefined) {
+      fail(new InvalidEventError(at, `id ${event.id} repeats the event at ${lines ? `line ${firstSeen}` : `index ${firstSeen}`}`, 'id'));
+      continue;
+    }
+    seenIds.set(event.id, lines?.[i] ?? i);
+    if (options.stream !== undefined && event.stream !== options.stream) continue;
+
+    const before = streams.get(event.stream);
+    const expectedVersion = (before?.version ?? 0) + 1;
+    if (event.version !== expectedVersion) {
+      fail(
+        new InvalidEventError(
+          at,
+          event.version < expectedVersion ? `version ${event.version} repeats; the stream is at ${expectedVersion - 1}` : `version ${event.version} leaves a gap; expected ${expectedVersion}`,
+          'version',
+        ),
+      );
+      continue;
+    }
+    let state: DeviceState;
+    try {
+      state = deviceLifecycle.evolve(before?.state ?? initialDeviceState, event, at) as DeviceState;
+    } catch (error) {
+      if (!(error instanceof HotpatchError)) throw error;
+      fail(error);
+      continue;
+    }
+    const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time };
+    streams.set(event.stream, after);
+    folded++;
+    options.onStep?.(event, before, after, i);
+  }
+  return { streams, problems, folded };
+}

@@ -1,0 +1,46 @@
+import { HotpatchError } from '@hotpatch/core';
+import type { ExpectedVersion } from './types.js';
+
+/** The stream was not at the version the writer expected; nothing was written. */
+export class WrongExpectedVersionError extends HotpatchError {
+  readonly code = 'WRONG_EXPECTED_VERSION';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedVersion,
+    /** The stream's actual version (0: no events). */
+    readonly actual: number,
+  ) {
+    super(`${stream}: expected version ${String(expected)}, but the stream is at version ${actual}`);
+  }
+}
+
+/** Some of a batch's event ids are in the stream and some are not: not a retry, and not a new batch. */
+export class IdempotencyConflictError extends HotpatchError {
+  readonly code = 'IDEMPOTENCY_CONFLICT';
+  constructor(
+    readonly stream: string,
+    readonly heldIds: readonly string[],
+    readonly newIds: readonly string[],
+  ) {
+    super(`${stream}: ${heldIds.length} of the batch's event ids are already in the stream (${heldIds.slice(0, 3).join(', ')}${heldIds.length > 3 ? ', …' : ''}) and ${newIds.length} are not; a retry must resend the same batch`);
+  }
+}
+
+/** An id appears twice within one batch. */
+export class DuplicateEventIdError extends HotpatchError {
+  readonly code = 'DUPLICATE_EVENT_ID';
+  constructor(
+    readonly stream: string,
+    readonly id: string,
+  ) {
+    super(`${stream}: event id ${id} appears more than once in the batch`);
+  }
+}
+
+/** The store was used after close(). */
+export class StoreClosedError extends HotpatchError {
+  readonly code = 'STORE_CLOSED';
+  constructor(readonly store: string) {
+    super(`${store} is closed`);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The in-memory event store: the reference implementation of the EventStore contract, for tests, simulations
+ * and the model-based tests' fast path. Same checks as the durable stores, nothing kept across processes.
+ */
+import { initialDeviceState, type DeviceState } from '@hotpatch/core';
+import { v7 as uuidv7 } from 'uuid';
+import { IdempotencyConflictError, StoreClosedError } from './errors.js';
+import { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
+import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent } from './types.js';
+
+interface StreamData {
+  readonly events: RecordedEvent[];
+  /** Event id → index in `events`. */
+  readonly ids: Map<string, number>;
+  state: DeviceState;
+}
+
+export interface InMemoryEventStoreOptions {
+  /** Generates event ids where an event has none (default: UUID v7). */
+  readonly newId?: () => string;
+}
+
+export interface InMemoryEventStore extends EventStore {
+  /** Every event in global order, without copying (read-only). */
+  readonly all: readonly RecordedEvent[];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}): InMemoryEventStore {
+  const newId = options.newId ?? uuidv7;
+  const streams = new Map<string, StreamData>();
+  const all: RecordedEvent[] = [];
+  let closed = false;
+
+  const open = () => {
+    if (closed) throw new StoreClosedError('in-memory event store');
+  };
+
+  return {
+    all,
+
+    async appendToStream(stream: string, events: readonly NewEvent[], appendOptions: AppendOptions = {}): Promise<AppendResult> {
+      open();
+      checkStreamName(stream);
+      const data = streams.get(stream);
+      const actual = data?.events.length ?? 0;
+
+      // A retry of a batch the stream already holds returns the original result and writes nothing.
+      if (data && events.length > 0) {
+        const held = events.filter((e) => e.id !== undefined && data.ids.has(e.id));
+        if (held.length === events.length) {
+          const recorded = held.map((e) => data.events[data.ids.get(e.id!)!]!);
+          return {
+            stream,
+            nextExpectedVersion: recorded[recorded.length - 1]!.version,
+            positions: recorded.map((e) => e.position),
+            versions: recorded.map((e) => e.version),
+            written: false,
+          };
+        }
+        if (held.length > 0) {
+          const heldIds = held.map((e) => e.id!);
+          throw new IdempotencyConflictError(stream, heldIds, events.filter((e) => !heldIds.includes(e.id!)).map((e) => e.id ?? '(no id)'));
+        }
+      }
+
+      checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
+      checkBatch(stream, events, actual + 1);
+      if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
+      const state = checkTransitions(stream, data?.state ?? initialDeviceState, events, actual + 1);
+
+      // Everything is checked: from here on nothing can fail, so the batch is all or nothing.
+      const target = data ?? { events: [], ids: new Map<string, number>(), state };
+      if (!data) streams.set(stream, target);
+      target.state = state;
+      const positions: number[] = [];
+      const versions: number[] = [];
+      for (const event of events) {
+        const version = target.events.length + 1;
+        const position = all.length + 1;
+        const recorded = deepFreeze({
+          id: event.id ?? newId(),
+          stream,
+          version,
+          type: event.type,
+          time: event.time,
+          data: JSON.parse(JSON.stringify(event.data)),
+          ...(event.meta !== undefined ? { meta: JSON.parse(JSON.stringify(event.meta)) } : {}),
+          position,
+        }) as RecordedEvent;
+        target.ids.set(recorded.id, target.events.length);
+        target.events.push(recorded);
+        all.push(recorded);
+        positions.push(position);
+        versions.push(version);
+      }
+      return { stream, nextExpectedVersion: target.events.length, positions, versions, written: true };
+    },
+
+    async readStream(stream: string, readOptions: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+      open();
+      const events = streams.get(stream)?.events ?? [];
+      const from = Math.max(1, readOptions.fromVersion ?? 1);
+      const to = Math.min(events.length, readOptions.toVersion ?? events.length);
+      const end = readOptions.limit === undefined ? to : Math.min(to, from - 1 + readOptions.limit);
+      return events.slice(from - 1, Math.max(from - 1, end));
+    },
+
+    async readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+      open();
+      const from = Math.max(1, readOptions.fromPosition ?? 1);
+      const end = readOptions.limit === undefined ? all.length : Math.min(all.length, from - 1 + readOptions.limit);
+      return all.slice(from - 1, Math.max(from - 1, end));
+    },
+
+    async streamVersion(stream: string): Promise<number> {
+      open();
+      return streams.get(stream)?.events.length ?? 0;
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+    },
+  };
+}
