@@ -97,7 +97,10 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
 
   const resolveGuard = (guard: unknown, where: string): [string, GuardFn<TContext, TEvent>, unknown] | null => {
     if (guard === undefined) return null;
-    if (typeof guard === 'function') return [guard.name || 'inline guard', guard as GuardFn<TContext, TEvent>, undefined];
+    if (typeof guard === 'function') {
+      if ('check' in guard) throw new UnsupportedMachineError(`${where}: built-in guards (and/or/not/stateIn) are not compiled; write a named guard`);
+      return [guard.name || 'inline guard', guard as GuardFn<TContext, TEvent>, undefined];
+    }
     const name = typeof guard === 'string' ? guard : (guard as { type?: unknown }).type;
     const params = typeof guard === 'object' && guard !== null ? (guard as { params?: unknown }).params : undefined;
     if (typeof name !== 'string') throw new UnsupportedMachineError(`${where}: guard must be a name or a function`);
@@ -113,10 +116,24 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     const name = typeof action === 'string' ? action : (action as { type?: unknown } | undefined)?.type;
     const impl = typeof action === 'function' ? action : typeof name === 'string' ? actions[name] : undefined;
     const assignAction = impl as Partial<AssignAction> | undefined;
-    if (!assignAction || assignAction.type !== 'xstate.assign' || typeof assignAction.assignment !== 'function') {
-      throw new UnsupportedMachineError(`${where}: action '${String(name)}' must be an assign(fn) action`);
+    const assignment = assignAction?.assignment;
+    if (!assignAction || assignAction.type !== 'xstate.assign' || typeof assignment !== 'function' && (typeof assignment !== 'object' || assignment === null)) {
+      throw new UnsupportedMachineError(`${where}: action '${String(name)}' must be an assign action`);
     }
-    return [String(name), assignAction.assignment as UpdateFn<TContext, TEvent>];
+    const params = typeof action === 'object' && action !== null ? (action as { params?: unknown }).params : undefined;
+    if (typeof params === 'function') throw new UnsupportedMachineError(`${where}: dynamic action params are not compiled`);
+    if (typeof assignment === 'function') {
+      const fn = assignment as UpdateFn<TContext, TEvent>;
+      return [String(name), params === undefined ? fn : (args) => fn(args, params)];
+    }
+    // The object form assigns each property from a value or a function, as xstate's resolveAssign does.
+    const properties = Object.entries(assignment as Record<string, unknown>);
+    const update: UpdateFn<TContext, TEvent> = (args) => {
+      const partial: Record<string, unknown> = {};
+      for (const [key, value] of properties) partial[key] = typeof value === 'function' ? (value as UpdateFn<TContext, TEvent>)(args, params) : value;
+      return partial as Partial<TContext>;
+    };
+    return [String(name), update];
   };
 
   const states = Object.keys(root.states) as TValue[];

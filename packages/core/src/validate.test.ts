@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidEventError } from './errors.js';
+import { validateEvent, validateDeviceEventData, DEVICE_EVENT_SCHEMAS } from './validate.js';
+import { DEVICE_EVENT_TYPES } from './events.js';
+
+const good = {
+  id: '0193f2a0-0000-7000-8000-000000000001',
+  stream: 'device/dev-1',
+  version: 1,
+  type: 'PatchStaged',
+  time: '2026-02-10T17:00:00.000Z',
+  data: { patch: 'HP-2026-02', baseline: 'B-2026-01', requires: [], liveRevert: true },
+};
+
+function problem(value: unknown): InvalidEventError {
+  try {
+    validateEvent(value, { line: 12 });
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEventError);
+    return error as InvalidEventError;
+  }
+  throw new Error('accepted');
+}
+
+describe('validateEvent', () => {
+  it('accepts a well-formed event and returns it', () => {
+    expect(validateEvent(good)).toBe(good);
+    expect(validateEvent({ ...good, meta: { by: 'agent' }, position: 3, hash: 'a'.repeat(64) })).toBeTruthy();
+  });
+
+  it('names the line, the stream, the version and the field', () => {
+    const e = problem({ ...good, data: { ...good.data, liveRevert: 'yes' } });
+    expect(e.field).toBe('data.liveRevert');
+    expect(e.at).toEqual({ line: 12, stream: 'device/dev-1', version: 1 });
+    expect(e.message).toBe('line 12 device/dev-1@1: data.liveRevert: expected true or false, got "yes"');
+  });
+
+  it.each([
+    ['a missing field', { ...good, data: { patch: 'x', baseline: 'b', liveRevert: true } }, 'data.requires'],
+    ['a mistyped array item', { ...good, data: { ...good.data, requires: [1] } }, 'data.requires'],
+    ['an unknown type', { ...good, type: 'PatchExploded' }, 'type'],
+    ['a bad id', { ...good, id: 'abc' }, 'id'],
+    ['a version of 0', { ...good, version: 0 }, 'version'],
+    ['a fractional version', { ...good, version: 1.5 }, 'version'],
+    ['a local time', { ...good, time: '2026-02-10 17:00' }, 'time'],
+    ['an impossible date', { ...good, time: '2026-02-30T25:00:00Z' }, 'time'],
+    ['a stream of another kind', { ...good, stream: 'rollout' }, 'stream'],
+    ['an unknown envelope field', { ...good, extra: 1 }, 'extra'],
+    ['meta that is not an object', { ...good, meta: [] }, 'meta'],
+    ['a bad hash', { ...good, hash: 'xyz' }, 'hash'],
+    ['a bad arch', { ...good, type: 'DeviceEnrolled', data: { edition: 'E', build: '1', arch: 'ia64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: true, ring: 'r', baseline: 'b' } }, 'data.arch'],
+  ])('refuses %s', (_what, value, field) => {
+    expect(problem(value).field).toBe(field);
+  });
+
+  it('refuses what is not an object', () => {
+    expect(problem([1]).message).toMatch(/expected a JSON object, got an array/);
+    expect(problem(null).message).toMatch(/got null/);
+  });
+
+  it('has a schema for every event type', () => {
+    expect(Object.keys(DEVICE_EVENT_SCHEMAS).sort()).toEqual([...DEVICE_EVENT_TYPES].sort());
+    expect(() => validateDeviceEventData('DeviceRetired', {}, {})).not.toThrow();
+    expect(() => validateDeviceEventData('RebootRequired', { reason: 'baseline' }, {})).not.toThrow();
+    expect(() => validateDeviceEventData('RebootRequired', { reason: 'baseline', baseline: 7 }, {})).toThrow(/data.baseline/);
+  });
+});
