@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { CommandRefusedError, type DeviceCommand } from '@hotpatch/core';
+import { eligibleProfile } from '@hotpatch/core/testing';
+import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
+import { ConcurrencyExhaustedError, createEngine } from './engine.js';
+import { eventIdFor } from './ids.js';
+
+const clock = () => new Date('2026-02-10T17:00:00.000Z');
+const enrol: DeviceCommand = { type: 'EnrolDevice', device: 'd1', profile: eligibleProfile, ring: 'pilot', baseline: 'B1' };
+const assess: DeviceCommand = { type: 'AssessEligibility', device: 'd1', latestBaseline: 'B1' };
+const stage = (id: string): DeviceCommand => ({ type: 'StagePatch', device: 'd1', hotpatch: { id, baseline: 'B1', requires: [], liveRevert: true } });
+
+describe('engine', () => {
+  it('records a command’s events and returns the state they lead to', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock, meta: { by: 'test' } });
+    await engine.execute(enrol);
+    const result = await engine.execute(assess);
+    expect(result).toMatchObject({ stream: 'device/d1', version: 2, duplicate: false, attempts: 1 });
+    expect(result.state.value).toBe('current');
+    expect(result.events.map((e) => [e.type, e.version, e.time])).toEqual([['EligibilityAssessed', 2, '2026-02-10T17:00:00.000Z']]);
+    expect(result.events[0]!.meta).toMatchObject({ by: 'test', commandType: 'AssessEligibility' });
+    expect((await engine.load('d1')).state.value).toBe('current');
+  });
+
+  it('records a retried command once: same id, same events, nothing new written', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock });
+    await engine.execute(enrol);
+    await engine.execute(assess);
+    await engine.execute(stage('P1'));
+    await engine.execute({ type: 'StartApply', device: 'd1', patch: 'P1' });
+    await engine.execute({ type: 'ReportApplied', device: 'd1', patch: 'P1' });
+    const report: DeviceCommand = { type: 'ReportHealth', device: 'd1', patch: 'P1', healthy: false, signal: 'crash', id: '0193f2a0-0000-7000-8000-00000000abcd' };
+    const first = await engine.execute(report);
+    expect(first.events.map((e) => e.type)).toEqual(['HealthCheckFailed', 'RollbackStarted']);
+    expect(first.events.map((e) => e.id)).toEqual([eventIdFor(report.id!, 0), eventIdFor(report.id!, 1)]);
+    const before = await store.readAll();
+    const again = await engine.execute(report);
+    expect(again.duplicate).toBe(true);
+    expect(again.events).toEqual(first.events);
+    expect(await store.readAll()).toEqual(before);
+  });
+
+  it('refuses a command the lifecycle does not allow, with a typed error, and leaves the log intact', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock });
+    await engine.execute(enrol);
+    await engine.execute(assess);
+    const wrongBaseline = await engine.execute({ type: 'StagePatch', device: 'd1', hotpatch: { id: 'P2', baseline: 'B2', requires: [], liveRevert: true } }).catch((e: unknown) => e);
+    expect(wrongBaseline).toBeInstanceOf(CommandRefusedError);
+    expect((wrongBaseline as CommandRefusedError).refusal).toMatchObject({ state: 'current', rule: 'onPatchBaseline' });
+    await engine.execute(stage('P1'));
+    const second = await engine.execute(stage('P3')).catch((e: unknown) => e);
+    expect((second as CommandRefusedError).refusal).toMatchObject({ state: 'staged', rule: undefined, accepted: ['PatchApplyStarted', 'RebootRequired', 'DeviceRetired'] });
+    expect(await store.streamVersion('device/d1')).toBe(3);
+  });
+
+  it('decides again on the fresh state when a concurrent writer got there first', async () => {
+    const store = createInMemoryEventStore();
+    const a = createEngine({ store, clock });
+    const b = createEngine({ store, clock });
+    await a.execute(enrol);
+    await a.execute(assess);
+    // Both read version 2 and both want to stage: one wins, the other re-decides and is refused, nothing is lost.
+    const [ra, rb] = await Promise.allSettled([a.execute(stage('P1')), b.execute(stage('P2'))]);
+    const fulfilled = [ra, rb].filter((r) => r.status === 'fulfilled');
+    const rejected = [ra, rb].filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected[0]!.reason).toBeInstanceOf(CommandRefusedError);
+    expect((await store.readStream('device/d1')).map((e) => e.version)).toEqual([1, 2, 3]);
+    // Two assessments race on another device: both are recorded, the second after a retry.
+    await a.execute({ ...enrol, device: 'd2' });
+    const [x, y] = await Promise.all([a.execute({ ...assess, device: 'd2' }), b.execute({ ...assess, device: 'd2' })]);
+    expect([x.version, y.version].sort()).toEqual([2, 3]);
+    expect(Math.max(x.attempts, y.attempts)).toBe(2);
+    expect((await store.readStream('device/d2')).map((e) => e.type)).toEqual(['DeviceEnrolled', 'EligibilityAssessed', 'EligibilityAssessed']);
+  });
+
+  it('gives up with a typed error when a competing writer always wins', async () => {
+    const inner = createInMemoryEventStore();
+    await createEngine({ store: inner, clock }).execute(enrol);
+    const competitor = createEngine({ store: inner, clock });
+    const contested: EventStore = {
+      ...inner,
+      appendToStream: async (stream, events, options) => {
+        await competitor.execute({ type: 'AssessEligibility', device: 'd1', latestBaseline: 'B1' });
+        return inner.appendToStream(stream, events, options);
+      },
+    };
+    const error = await createEngine({ store: contested, clock, maxAttempts: 3 }).execute(assess).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyExhaustedError);
+    expect(error).toMatchObject({ stream: 'device/d1', attempts: 3, last: { actual: 4 } });
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * The event store conformance suite: the contract every EventStore keeps, written once and run against each
+ * store (in-memory, SQLite, PostgreSQL) with the same test file. A store passes it or is not an event store.
+ */
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import { InvalidEventError, TransitionRefusedError } from '@hotpatch/core';
+import { DuplicateEventIdError, IdempotencyConflictError, StoreClosedError, WrongExpectedVersionError, type EventStore, type NewEvent } from '../src/index.js';
+
+export interface StoreUnderTest {
+  readonly store: EventStore;
+  /** Releases what the store holds (connections, files). */
+  cleanup(): Promise<void>;
+}
+
+const profile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
+let counter = 0;
+const uuid = () => `0193f2a0-0000-7000-8000-${(++counter).toString(16).padStart(12, '0')}`;
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 5, 8, minute)).toISOString();
+
+export const events = {
+  enrolled: (baseline = 'B1', id = uuid()): NewEvent => ({ id, type: 'DeviceEnrolled', time: at(0), data: { ...profile, ring: 'pilot', baseline } }),
+  assessed: (eligible = true, id = uuid(), reasons: string[] = []): NewEvent => ({ id, type: 'EligibilityAssessed', time: at(1), data: { eligible, reasons } }),
+  staged: (patch = 'P1', baseline = 'B1', id = uuid()): NewEvent => ({ id, type: 'PatchStaged', time: at(2), data: { patch, baseline, requires: [], liveRevert: true } }),
+};
+const fresh = (name: string) => `device/${name}-${++counter}`;
+
+/** Registers the conformance tests for a store; `open` is called before each test. */
+export function describeEventStoreConformance(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`${name}: event store conformance`, () => {
+    let sut: StoreUnderTest;
+    let store: EventStore;
+    beforeEach(async () => {
+      sut = await open();
+      store = sut.store;
+    });
+    afterEach(async () => {
+      await sut.cleanup();
+    });
+
+    it('appends and reads back, versions from 1 and positions in commit order', async () => {
+      const s = fresh('a');
+      const r1 = await store.appendToStream(s, [events.enrolled(), events.assessed()]);
+      expect(r1).toMatchObject({ stream: s, nextExpectedVersion: 2, versions: [1, 2], written: true });
+      expect(r1.positions[1]).toBe(r1.positions[0]! + 1);
+      const r2 = await store.appendToStream(s, [events.staged()]);
+      expect(r2.versions).toEqual([3]);
+      expect(r2.positions[0]).toBeGreaterThan(r1.positions[1]!);
+      const read = await store.readStream(s);
+      expect(read.map((e) => [e.version, e.type, e.stream])).toEqual([
+        [1, 'DeviceEnrolled', s],
+        [2, 'EligibilityAssessed', s],
+        [3, 'PatchStaged', s],
+      ]);
+      expect(read.map((e) => e.position)).toEqual([...r1.positions, ...r2.positions]);
+      expect(await store.streamVersion(s)).toBe(3);
+      expect(await store.streamVersion(fresh('none'))).toBe(0);
+    });
+
+    it('keeps ids, times, data and meta exactly', async () => {
+      const s = fresh('exact');
+      const e = { ...events.enrolled(), meta: { by: 'agent-7', attempt: 2 } };
+      await store.appendToStream(s, [e]);
+      const [read] = await store.readStream(s);
+      expect(read).toMatchObject({ id: e.id, time: e.time, data: e.data, meta: e.meta, type: e.type });
+    });
+
+    it('generates an id where an event has none', async () => {
+      const s = fresh('noid');
+      const { id: _drop, ...withoutId } = events.enrolled();
+      await store.appendToStream(s, [withoutId]);
+      const [read] = await store.readStream(s);
+      expect(read!.id).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    describe('expected version', () => {
+      it("'no_stream' holds only for a stream without events", async () => {
+        const s = fresh('ns');
+        await store.appendToStream(s, [events.enrolled()], { expectedVersion: 'no_stream' });
+        const error = await store.appendToStream(s, [events.assessed()], { expectedVersion: 'no_stream' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedVersionError);
+        expect(error).toMatchObject({ stream: s, expected: 'no_stream', actual: 1 });
+      });
+
+      it("'stream_exists' holds only for a stream with events", async () => {
+        const s = fresh('se');
+        const error = await store.appendToStream(s, [events.enrolled()], { expectedVersion: 'stream_exists' }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ expected: 'stream_exists', actual: 0 });
+        expect(error).toBeInstanceOf(WrongExpectedVersionError);
+        await store.appendToStream(s, [events.enrolled()]);
+        await expect(store.appendToStream(s, [events.assessed()], { expectedVersion: 'stream_exists' })).resolves.toMatchObject({ nextExpectedVersion: 2 });
+      });
+
+      it('an exact version holds only at that version, and the conflict carries the actual one', async () => {
+        const s = fresh('ex');
+        await store.appendToStream(s, [events.enrolled()], { expectedVersion: 0 });
+        await store.appendToStream(s, [events.assessed()], { expectedVersion: 1 });
+        for (const wrong of [0, 1, 3]) {
+          const error = await store.appendToStream(s, [events.assessed()], { expectedVersion: wrong }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(WrongExpectedVersionError);
+          expect(error).toMatchObject({ stream: s, expected: wrong, actual: 2 });
+        }
+        expect(await store.streamVersion(s)).toBe(2);
+      });
+
+      it("'any' always holds", async () => {
+        const s = fresh('any');
+        await store.appendToStream(s, [events.enrolled()], { expectedVersion: 'any' });
+        await store.appendToStream(s, [events.assessed()], { expectedVersion: 'any' });
+        expect(await store.streamVersion(s)).toBe(2);
+      });
+
+      it('refuses a malformed expected version', async () => {
+        await expect(store.appendToStream(fresh('bad'), [events.enrolled()], { expectedVersion: -1 })).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(store.appendToStream(fresh('bad'), [events.enrolled()], { expectedVersion: 'latest' as never })).rejects.toBeInstanceOf(InvalidEventError);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('re-appending events whose ids the stream holds returns the original result and writes nothing', async () => {
+        const s = fresh('idem');
+        const batch = [events.enrolled(), events.assessed()];
+        const first = await store.appendToStream(s, batch, { expectedVersion: 'no_stream' });
+        const before = await store.readAll();
+        // A retry, even with an expected version that no longer holds.
+        const again = await store.appendToStream(s, batch, { expectedVersion: 'no_stream' });
+        expect(again).toEqual({ ...first, written: false });
+        expect(await store.readAll()).toEqual(before);
+        expect(await store.streamVersion(s)).toBe(2);
+      });
+
+      it('a batch mixing held and new ids is refused, and nothing is written', async () => {
+        const s = fresh('mix');
+        const enrolled = events.enrolled();
+        await store.appendToStream(s, [enrolled]);
+        const error = await store.appendToStream(s, [enrolled, events.assessed()]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(IdempotencyConflictError);
+        expect(await store.streamVersion(s)).toBe(1);
+      });
+
+      it('an id repeated within a batch is refused', async () => {
+        const id = uuid();
+        await expect(store.appendToStream(fresh('dup'), [events.enrolled('B1', id), events.assessed(true, id)])).rejects.toBeInstanceOf(DuplicateEventIdError);
+      });
+    });
+
+    describe('validation before anything is written', () => {
+      it('an invalid event anywhere in a batch refuses the whole batch', async () => {
+        const s = fresh('inv');
+        const bad = { ...events.assessed(), data: { eligible: 'yes', reasons: [] } };
+        const error = await store.appendToStream(s, [events.enrolled(), bad]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidEventError);
+        expect(error).toMatchObject({ field: 'data.eligible', at: { stream: s, version: 2 } });
+        expect(await store.readStream(s)).toEqual([]);
+      });
+
+      it('an unknown event type is refused', async () => {
+        const error = await store.appendToStream(fresh('unk'), [{ ...events.enrolled(), type: 'DeviceExploded' }]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidEventError);
+        expect((error as InvalidEventError).field).toBe('type');
+      });
+
+      it('an event the lifecycle refuses in the stream’s state is refused, with the batch', async () => {
+        const s = fresh('tr');
+        await store.appendToStream(s, [events.enrolled(), events.assessed()]);
+        const error = await store.appendToStream(s, [events.staged('P1', 'B1'), events.staged('P2', 'B1')]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TransitionRefusedError);
+        expect(error).toMatchObject({ state: 'staged', eventType: 'PatchStaged', at: { stream: s, version: 4 } });
+        expect(await store.streamVersion(s)).toBe(2);
+      });
+
+      it('a stream that is not a device stream is refused', async () => {
+        await expect(store.appendToStream('nope', [events.enrolled()])).rejects.toBeInstanceOf(InvalidEventError);
+      });
+    });
+
+    describe('reading', () => {
+      it('readStream reads version ranges', async () => {
+        const s = fresh('range');
+        await store.appendToStream(s, [events.enrolled(), events.assessed(), events.assessed(false), events.assessed(true), events.assessed()]);
+        const versions = async (o: Parameters<EventStore['readStream']>[1]) => (await store.readStream(s, o)).map((e) => e.version);
+        expect(await versions({ fromVersion: 2 })).toEqual([2, 3, 4, 5]);
+        expect(await versions({ toVersion: 2 })).toEqual([1, 2]);
+        expect(await versions({ fromVersion: 2, toVersion: 4 })).toEqual([2, 3, 4]);
+        expect(await versions({ fromVersion: 3, limit: 1 })).toEqual([3]);
+        expect(await versions({ fromVersion: 6 })).toEqual([]);
+        expect(await store.readStream(fresh('empty'))).toEqual([]);
+      });
+
+      it('readAll reads from any position in global order', async () => {
+        const a = fresh('ga');
+        const b = fresh('gb');
+        await store.appendToStream(a, [events.enrolled()]);
+        await store.appendToStream(b, [events.enrolled(), events.assessed()]);
+        await store.appendToStream(a, [events.assessed()]);
+        const all = await store.readAll();
+        const positions = all.map((e) => e.position);
+        expect(positions).toEqual([...positions].sort((x, y) => x - y));
+        expect(new Set(positions).size).toBe(positions.length);
+        const mine = all.filter((e) => e.stream === a || e.stream === b).map((e) => `${e.stream === a ? 'a' : 'b'}${e.version}`);
+        expect(mine).toEqual(['a1', 'b1', 'b2', 'a2']);
+        for (const from of positions) {
+          const tail = await store.readAll({ fromPosition: from });
+          expect(tail.map((e) => e.position)).toEqual(positions.filter((p) => p >= from));
+        }
+        expect((await store.readAll({ fromPosition: positions[1]!, limit: 2 })).map((e) => e.position)).toEqual(positions.slice(1, 3));
+        expect(await store.readAll({ fromPosition: positions[positions.length - 1]! + 1 })).toEqual([]);
+      });
+    });
+
+    it('appends a batch of 10,000 events at once', async () => {
+      const s = fresh('big');
+      const batch = [events.enrolled(), ...Array.from({ length: 9_999 }, (_, i) => events.assessed(i % 2 === 0, uuid(), i % 2 === 0 ? [] : ['vbs: off']))];
+      const r = await store.appendToStream(s, batch);
+      expect(r.nextExpectedVersion).toBe(10_000);
+      expect(r.positions).toHaveLength(10_000);
+      const read = await store.readStream(s);
+      expect(read).toHaveLength(10_000);
+      expect(read[9_999]!.id).toBe(batch[9_999]!.id);
+    });
+
+    it('keeps large and non-ASCII payloads byte for byte', async () => {
+      const s = fresh('big-data');
+      const reason = 'Überlastung ⚠️ 補丁失敗 — ' + 'x'.repeat(1 << 20);
+      await store.appendToStream(s, [events.enrolled('Basislinie-😀'), events.assessed(false, uuid(), [reason, 'ελληνικά', '\u0000 and \u2028'])]);
+      const [e1, e2] = await store.readStream(s);
+      expect((e1!.data as { baseline: string }).baseline).toBe('Basislinie-😀');
+      expect((e2!.data as { reasons: string[] }).reasons).toEqual([reason, 'ελληνικά', '\u0000 and \u2028']);
+    });
+
+    it('refuses to work once closed', async () => {
+      await store.close();
+      await expect(store.readAll()).rejects.toBeInstanceOf(StoreClosedError);
+      await expect(store.appendToStream(fresh('closed'), [events.enrolled()])).rejects.toBeInstanceOf(StoreClosedError);
+    });
+  });
+}
