@@ -11,3 +11,4 @@ export * as deviceUpdates from './device/actions.js';
 export { deviceMachine, deviceSetup, type DeviceMachine } from './device/machine.js';
 export { deviceLifecycle, evolveDevice } from './device/lifecycle.js';
 export * from './random.js';
+export { lifecycleMarkdown, lifecycleMermaid, transitionTable } from './device/diagram.js';

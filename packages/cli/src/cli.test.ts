@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'hotpatch-cli-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), isTTY: false });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const demoDir = join(dir, 'demo');
+const log = join(demoDir, 'events.jsonl');
+
+describe('hotpatch demo', () => {
+  beforeAll(async () => {
+    const r = await cli('demo', '--devices', '60', '--out', demoDir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('writes a log that verifies and replays', async () => {
+    const verify = await cli('verify', log);
+    expect(verify).toMatchObject({ code: 0, out: expect.stringMatching(/^ok: \d+ events in 60 streams/) });
+    const fleet = JSON.parse((await cli('replay', log, '--json')).out) as Array<{ device: string; state: string }>;
+    expect(fleet).toHaveLength(60);
+    expect(fleet.map((d) => d.device)).toEqual([...fleet.map((d) => d.device)].sort());
+    expect(new Set(fleet.map((d) => d.state))).toContain('verified');
+  });
+
+  it('summarises from the log: states, reboots, rollbacks, and what to try next', async () => {
+    const r = await cli('demo', '--devices', '60', '--out', join(dir, 'again'), '--json');
+    const summary = JSON.parse(r.out);
+    expect(summary.devices).toBe(60);
+    expect(Object.values(summary.states as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(60);
+    expect(summary.reboots.baseline).toBe(60);
+    expect(summary.patches['HP-2026-02'].rolledBack).toBeGreaterThan(0);
+    expect(summary.patches['HP-2026-03'].rolledBack).toBe(0);
+    const text = (await cli('demo', '--devices', '60', '--out', join(dir, 'text'))).out;
+    expect(text).toMatch(/Reboots: \d+ in the quarter/);
+    expect(text).toMatch(/pnpm hotpatch replay .*events\.jsonl --device dev-\d+/);
+  });
+
+  it('is deterministic: the same seed writes the same log, byte for byte', async () => {
+    await cli('demo', '--devices', '60', '--out', join(dir, 'same'));
+    expect(await readFile(join(dir, 'same', 'events.jsonl'), 'utf8')).toBe(await readFile(log, 'utf8'));
+    await cli('demo', '--devices', '60', '--out', join(dir, 'other'), '--seed', '2');
+    expect(await readFile(join(dir, 'other', 'events.jsonl'), 'utf8')).not.toBe(await readFile(log, 'utf8'));
+  });
+
+  it('replays one device at a time or position, as JSON in the documented shape', async () => {
+    const device = JSON.parse((await cli('replay', log, '--device', 'dev-0001', '--json')).out);
+    expect(Object.keys(device)).toEqual(['device', 'state', 'baseline', 'patches', 'inFlight', 'version', 'time']);
+    const early = JSON.parse((await cli('replay', log, '--device', 'dev-0001', '--at', '2026-01-06T00:00:00Z', '--json')).out);
+    expect(early).toMatchObject({ device: 'dev-0001', baseline: 'B-2025-10', patches: [], version: 2 });
+    const first = JSON.parse((await cli('replay', log, '--position', '1', '--json')).out);
+    expect(first).toEqual([expect.objectContaining({ state: 'enrolled', version: 1 })]);
+  });
+
+  it('shows a device’s history with the state before and after each event', async () => {
+    const steps = JSON.parse((await cli('history', log, '--device', 'dev-0002', '--json')).out) as Array<{ before: { state: string } | null; after: { state: string } }>;
+    expect(steps[0]!.before).toBeNull();
+    expect(steps[0]!.after.state).toBe('enrolled');
+    for (let i = 1; i < steps.length; i++) expect(steps[i]!.before!.state).toBe(steps[i - 1]!.after.state);
+    expect((await cli('history', log, '--device', 'dev-0002')).out).toMatch(/enrolled → current/);
+  });
+});
+
+describe('hotpatch verify on a hand-written timeline', () => {
+  const line = (version: number, type: string, data: object, id = version) =>
+    JSON.stringify({ id: `0193f2a0-0000-7000-8000-${String(id).padStart(12, '0')}`, stream: 'device/lab-1', version, type, time: `2026-02-10T14:0${version}:00.000Z`, data });
+  const good = [
+    line(1, 'DeviceEnrolled', { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false, ring: 'pilot', baseline: 'B1' }),
+    line(2, 'EligibilityAssessed', { eligible: true, reasons: [] }),
+    line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true }),
+    line(4, 'PatchApplyStarted', { patch: 'P1' }),
+  ];
+
+  it('passes when every line is right', async () => {
+    const file = join(dir, 'good.jsonl');
+    await writeFile(file, good.join('\n') + '\n');
+    expect(await cli('verify', file)).toMatchObject({ code: 0, out: 'ok: 4 events in 1 streams, every transition allowed' });
+  });
+
+  it.each([
+    ['a malformed line', '{"id":', /^line 3: not valid JSON/],
+    ['a mistyped field', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: 'P0', liveRevert: true }), /^line 3: device\/lab-1@3: data\.requires: expected an array of strings/],
+    ['an unknown event type', line(3, 'PatchTeleported', { patch: 'P1' }), /^line 3: device\/lab-1@3: type: unknown event type "PatchTeleported"/],
+    ['a refused transition', line(3, 'PatchApplied', { patch: 'P1' }), /^line 3: device\/lab-1@3: PatchApplied refused in state 'current'; accepted here: PatchStaged, EligibilityAssessed, RebootRequired, DeviceRetired/],
+    ['a repeated id', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true }, 1), /^line 3: device\/lab-1@3: id: id .* repeats the event at line 1/],
+  ])('fails on %s, naming that line', async (_what, bad, message) => {
+    const file = join(dir, 'bad.jsonl');
+    await writeFile(file, [good[0], good[1], bad].join('\n') + '\n');
+    const r = await cli('verify', file);
+    expect(r.code).toBe(1);
+    expect(r.out.split('\n')[0]).toMatch(message);
+    expect(r.err).toMatch(/1 problem/);
+  });
+
+  it('replay refuses an invalid timeline with exit 1 and the line', async () => {
+    const file = join(dir, 'gap.jsonl');
+    await writeFile(file, [good[0], good[2]].join('\n') + '\n');
+    const r = await cli('replay', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/line 2 device\/lab-1@3: version: version 3 leaves a gap; expected 2/);
+  });
+});
+
+describe('usage', () => {
+  it.each([
+    [['nope'], /unknown command "nope"/],
+    [['replay'], /missing timeline file/],
+    [['replay', 'a.jsonl', 'b.jsonl'], /one timeline file expected/],
+    [['replay', 'x.jsonl', '--at', 'yesterday'], /--at: expected an ISO-8601 UTC time/],
+    [['replay', 'x.jsonl', '--at', '2026-01-01T00:00:00Z', '--position', '3'], /cannot be used together/],
+    [['replay', join(dir, 'missing.jsonl')], /no such file/],
+    [['history', 'x.jsonl'], /--device ID is required/],
+    [['demo', '--devices', '0'], /--devices: expected a whole number/],
+    [['verify', 'x.jsonl', '--frobnicate'], /Unknown option '--frobnicate'/],
+  ])('%j exits 2 with the reason and the usage', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it('prints help for every command and exits 0', async () => {
+    expect((await cli('--help')).out).toMatch(/Commands:\n {2}demo/);
+    for (const name of ['demo', 'replay', 'history', 'verify']) {
+      const r = await cli(name, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^hotpatch ${name}`));
+    }
+    expect((await cli()).code).toBe(2);
+  });
+});
+
+describe('the hotpatch binary', () => {
+  it('runs as a real process with the documented exit codes', async () => {
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+    const run = promisify(execFile);
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/cli')]);
+    const bin = join(root, 'packages/cli/dist/bin.js');
+    const ok = await run(process.execPath, [bin, 'verify', log]);
+    expect(ok.stdout).toMatch(/^ok: /);
+    const usage = await run(process.execPath, [bin, 'replay']).catch((e: { code: number; stderr: string }) => e);
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing timeline file/) });
+  });
+});
