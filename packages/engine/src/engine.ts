@@ -3,7 +3,7 @@
  * appends with the version it read; a concurrent writer makes the append fail with a version conflict, and the
  * command is decided again on the fresh state. A command carrying an id is recorded at most once.
  */
-import { decide, deviceStream, initialDeviceState, deviceLifecycle, HotpatchError, type DeviceCommand, type DeviceEventBody, type DeviceState } from '@hotpatch/core';
+import { CommandRefusedError, decide, deviceStream, HotpatchError, type DeviceCommand, type DeviceState } from '@hotpatch/core';
 import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
 import { eventIdFor } from './ids.js';
@@ -36,7 +36,6 @@ export interface CommandResult {
 export interface LoadedDevice {
   readonly state: DeviceState;
   readonly version: number;
-  readonly events: RecordedEvent[];
 }
 
 /** Version conflicts persisted through every attempt. */
@@ -63,32 +62,40 @@ export function createEngine(options: EngineOptions): Engine {
   const maxAttempts = options.maxAttempts ?? 5;
 
   const load = async (device: string): Promise<LoadedDevice> => {
-    const events = await store.readStream(deviceStream(device));
-    let state: DeviceState = initialDeviceState;
-    for (const event of events) state = deviceLifecycle.evolve(state, event as DeviceEventBody) as DeviceState;
-    return { state, version: events.length, events };
+    const { state, version } = await store.readState(deviceStream(device));
+    return { state, version };
   };
+
+  /** The events a command with this id recorded before, if any (read only when a retry is suspected). */
+  const recordedBefore = async (stream: string, commandId: string): Promise<RecordedEvent[]> =>
+    (await store.readStream(stream)).filter((e) => e.meta?.command === commandId);
 
   const execute = async (command: DeviceCommand): Promise<CommandResult> => {
     const stream = deviceStream(command.device);
     const commandId = command.id ?? newId();
     let lastConflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { state, version, events: history } = await load(command.device);
-      if (command.id !== undefined) {
-        const recorded = history.filter((e) => e.id === commandId || e.meta?.command === commandId);
-        if (recorded.length > 0) {
-          return { stream, events: recorded, state, version, duplicate: true, attempts: attempt };
+      const { state, version } = await load(command.device);
+      let decision: ReturnType<typeof decide>;
+      try {
+        decision = decide(state, command);
+      } catch (error) {
+        // A retried command whose events are already recorded is refused by the state they led to: answer with
+        // what was recorded the first time instead.
+        if (command.id !== undefined && error instanceof CommandRefusedError) {
+          const recorded = await recordedBefore(stream, commandId);
+          if (recorded.length > 0) return { stream, events: recorded, state, version, duplicate: true, attempts: attempt };
         }
+        throw error;
       }
-      const decision = decide(state, command);
       const time = clock().toISOString();
       const meta = { ...options.meta, command: commandId, commandType: command.type };
       const newEvents = decision.events.map((event, index) => ({ id: eventIdFor(commandId, index), type: event.type, time, data: event.data, meta }));
       try {
         const result = await store.appendToStream(stream, newEvents, { expectedVersion: version === 0 ? 'no_stream' : version });
         const events = await store.readStream(stream, { fromVersion: result.versions[0]!, toVersion: result.versions[result.versions.length - 1]! });
-        return { stream, events, state: decision.state, version: result.nextExpectedVersion, duplicate: !result.written, attempts: attempt };
+        const after = result.written ? decision.state : (await load(command.device)).state;
+        return { stream, events, state: after, version: result.written ? result.nextExpectedVersion : (await store.streamVersion(stream)), duplicate: !result.written, attempts: attempt };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         lastConflict = error;

@@ -44,3 +44,28 @@ export class StoreClosedError extends HotpatchError {
     super(`${store} is closed`);
   }
 }
+
+/** A consumer's handler failed: the consumer stopped at `position`, and its checkpoint is at the event before. */
+export class ConsumerFailedError extends HotpatchError {
+  readonly code = 'CONSUMER_FAILED';
+  constructor(
+    readonly consumer: string,
+    /** The position of the event whose handler failed. */
+    readonly position: number,
+    override readonly cause: unknown,
+  ) {
+    super(`consumer ${consumer} stopped at position ${position}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** Another instance moved the consumer's checkpoint: this one stops rather than handle events twice. */
+export class CheckpointConflictError extends HotpatchError {
+  readonly code = 'CHECKPOINT_CONFLICT';
+  constructor(
+    readonly consumer: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`consumer ${consumer}: checkpoint expected at ${expected} but is at ${actual}; another instance is running`);
+  }
+}

@@ -1,5 +1,8 @@
-export type { AppendOptions, AppendResult, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent } from './types.js';
-export { DuplicateEventIdError, IdempotencyConflictError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
+export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
+export { CheckpointConflictError, ConsumerFailedError, DuplicateEventIdError, IdempotencyConflictError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
 export { createInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions } from './memory-store.js';
 export { formatEvent, parseEventLine, readLines, readTimeline, writeTimeline, type Timeline } from './jsonl.js';
 export { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
+export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
+export { createSubscription, type SubscriptionHooks } from './subscription.js';
+export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint } from './fingerprint.js';

@@ -5,8 +5,10 @@
 import { initialDeviceState, type DeviceState } from '@hotpatch/core';
 import { v7 as uuidv7 } from 'uuid';
 import { IdempotencyConflictError, StoreClosedError } from './errors.js';
+import { eventHash, GENESIS_HASH } from './hash.js';
 import { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
-import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent } from './types.js';
+import { createSubscription } from './subscription.js';
+import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamStateRead } from './types.js';
 
 interface StreamData {
   readonly events: RecordedEvent[];
@@ -37,6 +39,9 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
   const newId = options.newId ?? uuidv7;
   const streams = new Map<string, StreamData>();
   const all: RecordedEvent[] = [];
+  const checkpoints = new Map<string, number>();
+  // Consumers waiting for new events are woken by the next append.
+  const wakers = new Set<() => void>();
   let closed = false;
 
   const open = () => {
@@ -82,10 +87,11 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
       target.state = state;
       const positions: number[] = [];
       const versions: number[] = [];
+      let prev = target.events[target.events.length - 1]?.hash ?? GENESIS_HASH;
       for (const event of events) {
         const version = target.events.length + 1;
         const position = all.length + 1;
-        const recorded = deepFreeze({
+        const fields = {
           id: event.id ?? newId(),
           stream,
           version,
@@ -93,14 +99,16 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
           time: event.time,
           data: JSON.parse(JSON.stringify(event.data)),
           ...(event.meta !== undefined ? { meta: JSON.parse(JSON.stringify(event.meta)) } : {}),
-          position,
-        }) as RecordedEvent;
+        };
+        prev = eventHash(prev, fields);
+        const recorded = deepFreeze({ ...fields, position, hash: prev }) as RecordedEvent;
         target.ids.set(recorded.id, target.events.length);
         target.events.push(recorded);
         all.push(recorded);
         positions.push(position);
         versions.push(version);
       }
+      for (const wake of wakers) wake();
       return { stream, nextExpectedVersion: target.events.length, positions, versions, written: true };
     },
 
@@ -125,8 +133,46 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
       return streams.get(stream)?.events.length ?? 0;
     },
 
+    async readState(stream: string): Promise<StreamStateRead> {
+      open();
+      const data = streams.get(stream);
+      const version = data?.events.length ?? 0;
+      // The state kept beside the stream is its snapshot, always current.
+      return { stream, version, state: data?.state ?? initialDeviceState, snapshotVersion: version, eventsFolded: 0 };
+    },
+
+    async readCheckpoint(consumer: string): Promise<number> {
+      open();
+      return checkpoints.get(consumer) ?? 0;
+    },
+
+    async saveCheckpoint(consumer: string, expected: number, next: number): Promise<boolean> {
+      open();
+      if ((checkpoints.get(consumer) ?? 0) !== expected) return false;
+      checkpoints.set(consumer, next);
+      return true;
+    },
+
+    subscribe(consumer, handler, subscribeOptions) {
+      return createSubscription(this, consumer, handler, subscribeOptions, {
+        waitForNews: (ms, signal) =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              wakers.delete(done);
+              signal.removeEventListener('abort', done);
+              resolve();
+            };
+            const timer = setTimeout(done, ms);
+            wakers.add(done);
+            signal.addEventListener('abort', done, { once: true });
+          }),
+      });
+    },
+
     async close(): Promise<void> {
       closed = true;
+      for (const wake of wakers) wake();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { DeviceEvent } from '@hotpatch/core';
+import type { DeviceEvent, DeviceState } from '@hotpatch/core';
 
 /**
  * What the writer expects the stream's version to be: any; no events yet; at least one event; or exactly n
@@ -17,8 +17,8 @@ export interface NewEvent {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-/** An event as a store returns it: the timeline envelope with its global position. */
-export type RecordedEvent = DeviceEvent & { readonly position: number };
+/** An event as a store returns it: the timeline envelope with its global position and its chain hash. */
+export type RecordedEvent = DeviceEvent & { readonly position: number; readonly hash: string };
 
 export interface AppendOptions {
   readonly expectedVersion?: ExpectedVersion;
@@ -51,6 +51,39 @@ export interface ReadAllOptions {
   readonly limit?: number;
 }
 
+/** A device stream's current state, as `readState` builds it. */
+export interface StreamStateRead {
+  readonly stream: string;
+  readonly version: number;
+  readonly state: DeviceState;
+  /** The version of the snapshot it started from (0: none, folded from the first event). */
+  readonly snapshotVersion: number;
+  /** How many events were folded on top of the snapshot. */
+  readonly eventsFolded: number;
+}
+
+/** What a consumer does with each event. Throwing stops the consumer at that event. */
+export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** Events read per batch (default 500). */
+  readonly batchSize?: number;
+  /** How often to look for new events once caught up, in ms (default 50). */
+  readonly pollIntervalMs?: number;
+}
+
+export interface Subscription {
+  readonly consumer: string;
+  /** The position of the last event handled and checkpointed. */
+  position(): number;
+  /** Resolves once the consumer has handled every event up to `position`. Rejects if it fails first. */
+  waitFor(position: number): Promise<void>;
+  /** Stops after the event in hand; resolves when stopped. */
+  stop(): Promise<void>;
+  /** Settles when the consumer stops: resolves on stop(), rejects with ConsumerFailedError on a handler error. */
+  readonly done: Promise<void>;
+}
+
 /**
  * The event store: the only source of truth. Appends are all-or-nothing per call, versions are checked, event ids
  * are unique per stream (re-appending is a no-op), and every event has a global position in commit order.
@@ -61,5 +94,19 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The stream's current version; 0 when it has no events. */
   streamVersion(stream: string): Promise<number>;
+  /**
+   * A device stream's state: its latest snapshot plus the events after it. A snapshot written by another version
+   * of the machine definition is ignored and rebuilt from the events.
+   */
+  readState(stream: string): Promise<StreamStateRead>;
+  /** A consumer's durable checkpoint: the position of the last event it handled (0: none yet). */
+  readCheckpoint(consumer: string): Promise<number>;
+  /** Compare-and-set: moves the checkpoint from `expected` to `next`; false (and no change) if it was not at `expected`. */
+  saveCheckpoint(consumer: string, expected: number, next: number): Promise<boolean>;
+  /**
+   * Handles every event after the consumer's checkpoint, in global order, then follows new ones. At least once:
+   * the checkpoint moves after the events are handled.
+   */
+  subscribe(consumer: string, handler: EventHandler, options?: SubscribeOptions): Subscription;
   close(): Promise<void>;
 }

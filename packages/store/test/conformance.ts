@@ -4,10 +4,23 @@
  */
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { InvalidEventError, TransitionRefusedError } from '@hotpatch/core';
-import { DuplicateEventIdError, IdempotencyConflictError, StoreClosedError, WrongExpectedVersionError, type EventStore, type NewEvent } from '../src/index.js';
+import {
+  ConsumerFailedError,
+  DuplicateEventIdError,
+  eventHash,
+  GENESIS_HASH,
+  IdempotencyConflictError,
+  StoreClosedError,
+  WrongExpectedVersionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../src/index.js';
 
 export interface StoreUnderTest {
   readonly store: EventStore;
+  /** Opens a second handle on the same log (another process would), where the store is durable. */
+  reopen?(): Promise<EventStore>;
   /** Releases what the store holds (connections, files). */
   cleanup(): Promise<void>;
 }
@@ -225,6 +238,98 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       const [e1, e2] = await store.readStream(s);
       expect((e1!.data as { baseline: string }).baseline).toBe('Basislinie-😀');
       expect((e2!.data as { reasons: string[] }).reasons).toEqual([reason, 'ελληνικά', '\u0000 and \u2028']);
+    });
+
+    describe('tamper evidence', () => {
+      it('chains every event to the one before it in its stream', async () => {
+        const s = fresh('chain');
+        await store.appendToStream(s, [events.enrolled(), events.assessed()]);
+        await store.appendToStream(s, [{ ...events.staged(), meta: { by: 'x' } }]);
+        const read = await store.readStream(s);
+        let prev = GENESIS_HASH;
+        for (const e of read) {
+          const { position: _p, hash, ...fields } = e;
+          expect(hash).toBe(eventHash(prev, fields));
+          prev = hash;
+        }
+      });
+    });
+
+    describe('state', () => {
+      it('reads a device’s state from its snapshot and the events after it', async () => {
+        const s = fresh('state');
+        await store.appendToStream(s, [events.enrolled(), events.assessed(), events.staged('P1')]);
+        const read = await store.readState(s);
+        expect(read).toMatchObject({ stream: s, version: 3, state: { value: 'staged' } });
+        expect(read.snapshotVersion + read.eventsFolded).toBe(3);
+        expect(read.state.context.inFlight?.patch).toBe('P1');
+        expect(await store.readState(fresh('nothing'))).toMatchObject({ version: 0, state: { value: 'unenrolled' } });
+      });
+    });
+
+    describe('consumers', () => {
+      const collect = (into: RecordedEvent[]) => (e: RecordedEvent) => {
+        into.push(e);
+      };
+
+      it('checkpoints move by compare-and-set only', async () => {
+        const c = `cp-${++counter}`;
+        expect(await store.readCheckpoint(c)).toBe(0);
+        expect(await store.saveCheckpoint(c, 0, 5)).toBe(true);
+        expect(await store.saveCheckpoint(c, 0, 7)).toBe(false);
+        expect(await store.readCheckpoint(c)).toBe(5);
+        expect(await store.saveCheckpoint(c, 5, 9)).toBe(true);
+        expect(await store.readCheckpoint(c)).toBe(9);
+      });
+
+      it('catches up from the checkpoint, follows new events, and a restarted consumer resumes where it stopped', async () => {
+        const c = `follow-${++counter}`;
+        const s = fresh('sub');
+        await store.appendToStream(s, [events.enrolled(), events.assessed()]);
+        const end1 = (await store.readAll()).at(-1)!.position;
+        const seen: RecordedEvent[] = [];
+        const sub = store.subscribe(c, collect(seen), { pollIntervalMs: 10, batchSize: 3 });
+        await sub.waitFor(end1);
+        const r = await store.appendToStream(s, [events.assessed(false), events.assessed(true)]);
+        await sub.waitFor(r.positions[1]!);
+        await sub.stop();
+        await sub.done;
+        expect(seen.map((e) => e.position)).toEqual((await store.readAll()).map((e) => e.position));
+        expect(await store.readCheckpoint(c)).toBe(r.positions[1]);
+        // Restarted: only what came after.
+        const r2 = await store.appendToStream(s, [events.assessed()]);
+        const later: RecordedEvent[] = [];
+        const again = store.subscribe(c, collect(later), { pollIntervalMs: 10 });
+        await again.waitFor(r2.positions[0]!);
+        await again.stop();
+        expect(later.map((e) => e.position)).toEqual(r2.positions);
+      });
+
+      it("a handler's error stops the consumer at that event, reports it, and skips nothing", async () => {
+        const c = `fail-${++counter}`;
+        const s = fresh('boom');
+        await store.appendToStream(s, [events.enrolled(), events.assessed(), events.staged()]);
+        const all = await store.readAll();
+        const poison = all.find((e) => e.stream === s && e.version === 2)!.position;
+        const seen: number[] = [];
+        const sub = store.subscribe(c, (e) => {
+          if (e.position === poison) throw new Error('handler bug');
+          seen.push(e.position);
+        }, { pollIntervalMs: 10 });
+        const error = await sub.done.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConsumerFailedError);
+        expect(error).toMatchObject({ consumer: c, position: poison });
+        expect(await store.readCheckpoint(c)).toBe(poison - 1);
+        expect(seen.at(-1)).toBe(poison - 1);
+        // Fixed and restarted, it starts again at the failed event.
+        const retried: number[] = [];
+        const fixed = store.subscribe(c, (e) => {
+          retried.push(e.position);
+        }, { pollIntervalMs: 10 });
+        await fixed.waitFor(all.at(-1)!.position);
+        await fixed.stop();
+        expect(retried[0]).toBe(poison);
+      });
     });
 
     it('refuses to work once closed', async () => {

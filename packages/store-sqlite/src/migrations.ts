@@ -1,0 +1,68 @@
+/**
+ * Versioned schema migrations, applied on open inside one immediate transaction: the first process to take the
+ * write lock applies what is missing, any other waits (busy_timeout) and then finds nothing to do. Safe to run
+ * twice and from two processes at once. Never edit a released migration: add the next one.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, streams, snapshots, checkpoints',
+    sql: `
+      CREATE TABLE events (
+        position INTEGER PRIMARY KEY,
+        stream   TEXT    NOT NULL,
+        version  INTEGER NOT NULL,
+        id       TEXT    NOT NULL,
+        type     TEXT    NOT NULL,
+        time     TEXT    NOT NULL,
+        data     TEXT    NOT NULL,
+        meta     TEXT,
+        hash     TEXT    NOT NULL
+      );
+      CREATE UNIQUE INDEX events_stream_version ON events (stream, version);
+      CREATE UNIQUE INDEX events_stream_id ON events (stream, id);
+      CREATE TABLE streams (
+        stream  TEXT    PRIMARY KEY,
+        version INTEGER NOT NULL,
+        hash    TEXT    NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE snapshots (
+        stream  TEXT    PRIMARY KEY,
+        version INTEGER NOT NULL,
+        machine TEXT    NOT NULL,
+        state   TEXT    NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE checkpoints (
+        consumer TEXT    PRIMARY KEY,
+        position INTEGER NOT NULL,
+        updated  TEXT    NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const applied: number[] = [];
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    const newest = migrations.at(-1)?.version ?? 0;
+    if (current > newest) throw new Error(`database schema is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      applied.push(m.version);
+    }
+  }).immediate();
+  return applied;
+}

@@ -1,0 +1,261 @@
+/**
+ * The SQLite event store (better-sqlite3): the embedded default. One file, WAL journal, appends in immediate
+ * transactions, `busy_timeout` so that several processes (a service and the CLI) can write the same file.
+ *
+ * Global order: `position` is the table's INTEGER PRIMARY KEY. SQLite has one writer at a time and a rolled-back
+ * transaction gives its rowids back, so positions are assigned in commit order without gaps: a reader that keeps
+ * "last position seen" never skips an event.
+ *
+ * Durability: `synchronous=FULL` by default, so an acknowledged append survives a crash of the process and of the
+ * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
+ * lose the last acknowledged appends; a process crash loses nothing either way.
+ */
+import {
+  InvalidEventError,
+  deviceLifecycle,
+  initialDeviceState,
+  type DeviceEventBody,
+  type DeviceState,
+} from '@hotpatch/core';
+import {
+  checkBatch,
+  checkExpectedVersion,
+  checkStreamName,
+  createSubscription,
+  DEVICE_MACHINE_FINGERPRINT,
+  eventHash,
+  GENESIS_HASH,
+  IdempotencyConflictError,
+  StoreClosedError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamStateRead,
+} from '@hotpatch/store';
+import Database from 'better-sqlite3';
+import { v7 as uuidv7 } from 'uuid';
+import { migrate } from './migrations.js';
+
+export interface SqliteEventStoreOptions {
+  /** The database file (created if missing), or ':memory:'. */
+  readonly path: string;
+  /** 'full' (default): every acknowledged append survives a power loss. 'normal': faster, may lose the last ones. */
+  readonly durability?: 'full' | 'normal';
+  /** How long a writer waits for another process's write lock, in ms (default 10,000). */
+  readonly busyTimeoutMs?: number;
+  /** Generates event ids where an event has none (default: UUID v7). */
+  readonly newId?: () => string;
+  /** The machine fingerprint snapshots are written and accepted with (default: this build's). */
+  readonly machineFingerprint?: string;
+}
+
+export interface SqliteEventStore extends EventStore {
+  readonly path: string;
+  /** The underlying connection, for tools and tests (read it, do not write behind the store's back). */
+  readonly db: Database.Database;
+  /** Every stream's last hash, for a digest of the whole log. */
+  streamHeads(): Promise<Array<[string, string]>>;
+}
+
+type EventRow = [position: number, stream: string, version: number, id: string, type: string, time: string, data: string, meta: string | null, hash: string];
+
+const toEvent = (r: EventRow): RecordedEvent =>
+  ({
+    id: r[3],
+    stream: r[1],
+    version: r[2],
+    type: r[4],
+    time: r[5],
+    data: JSON.parse(r[6]),
+    ...(r[7] !== null ? { meta: JSON.parse(r[7]) } : {}),
+    position: r[0],
+    hash: r[8],
+  }) as RecordedEvent;
+
+const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
+
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  const newId = options.newId ?? uuidv7;
+  const machine = options.machineFingerprint ?? DEVICE_MACHINE_FINGERPRINT;
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  migrate(db);
+
+  const q = {
+    stream: db.prepare<[string], { version: number; hash: string }>('SELECT version, hash FROM streams WHERE stream = ?'),
+    eventById: db.prepare<[string, string], { version: number; position: number }>('SELECT version, position FROM events WHERE stream = ? AND id = ?'),
+    insertEvent: db.prepare('INSERT INTO events (stream, version, id, type, time, data, meta, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
+    snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
+    upsertSnapshot: db.prepare(
+      'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state',
+    ),
+    readStream: db.prepare<[string, number, number, number]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`).raw(true),
+    readAll: db.prepare<[number, number]>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true),
+    checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE consumer = ?'),
+    insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
+    updateCheckpoint: db.prepare('UPDATE checkpoints SET position = ?, updated = ? WHERE consumer = ? AND position = ?'),
+    heads: db.prepare<[], [string, string]>('SELECT stream, hash FROM streams ORDER BY stream').raw(true),
+  };
+
+  let closed = false;
+  const wakers = new Set<() => void>();
+  const open = () => {
+    if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
+  };
+
+  /** The stream's state: its snapshot if it was folded by this machine, plus the events after it. */
+  const stateOf = (stream: string, version: number): StreamStateRead => {
+    const snap = q.snapshot.get(stream);
+    const usable = snap !== undefined && snap.machine === machine && snap.version <= version;
+    let state: DeviceState = usable ? (JSON.parse(snap.state) as DeviceState) : initialDeviceState;
+    const from = usable ? snap.version : 0;
+    let folded = 0;
+    if (from < version) {
+      for (const row of q.readStream.all(stream, from + 1, version, -1) as EventRow[]) {
+        const event = toEvent(row);
+        state = deviceLifecycle.evolve(state, event as DeviceEventBody, { stream, version: event.version }) as DeviceState;
+        folded++;
+      }
+    }
+    return { stream, version, state, snapshotVersion: from, eventsFolded: folded };
+  };
+
+  const append = db.transaction((stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
+    const head = q.stream.get(stream);
+    const actual = head?.version ?? 0;
+    // A retry of a batch the stream holds returns the original result and writes nothing.
+    const firstId = events[0]?.id;
+    if (head && firstId !== undefined && q.eventById.get(stream, firstId)) {
+      const held = events.map((e) => (e.id === undefined ? undefined : q.eventById.get(stream, e.id)));
+      if (held.every((h) => h !== undefined)) {
+        return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false };
+      }
+      throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
+    }
+    checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
+    checkBatch(stream, events, actual + 1);
+    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
+
+    let { state } = stateOf(stream, actual);
+    let prev = head?.hash ?? GENESIS_HASH;
+    const positions: number[] = [];
+    const versions: number[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const version = actual + 1 + i;
+      state = deviceLifecycle.evolve(state, e as DeviceEventBody, { stream, version }) as DeviceState;
+      const id = e.id ?? newId();
+      const data = JSON.stringify(e.data);
+      const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
+      // Hash what is stored, as it will be read back.
+      prev = eventHash(prev, { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) });
+      try {
+        const info = q.insertEvent.run(stream, version, id, e.type, e.time, data, meta, prev);
+        positions.push(Number(info.lastInsertRowid));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message)) {
+          throw new IdempotencyConflictError(stream, [id], events.filter((x) => x.id !== id).map((x) => x.id ?? '(no id)'));
+        }
+        throw error;
+      }
+      versions.push(version);
+    }
+    const last = actual + events.length;
+    q.upsertStream.run(stream, last, prev);
+    q.upsertSnapshot.run(stream, last, machine, JSON.stringify(state));
+    return { stream, nextExpectedVersion: last, positions, versions, written: true };
+  });
+
+  const store: SqliteEventStore = {
+    path: options.path,
+    db,
+
+    async appendToStream(stream, events, appendOptions = {}) {
+      open();
+      checkStreamName(stream);
+      if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
+      const result = append.immediate(stream, events, appendOptions);
+      if (result.written) for (const wake of wakers) wake();
+      return result;
+    },
+
+    async readStream(stream, o: ReadStreamOptions = {}) {
+      open();
+      const rows = q.readStream.all(stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER, o.limit ?? -1) as EventRow[];
+      return rows.map(toEvent);
+    },
+
+    async readAll(o: ReadAllOptions = {}) {
+      open();
+      return (q.readAll.all(Math.max(1, o.fromPosition ?? 1), o.limit ?? -1) as EventRow[]).map(toEvent);
+    },
+
+    async streamVersion(stream) {
+      open();
+      return q.stream.get(stream)?.version ?? 0;
+    },
+
+    async readState(stream) {
+      open();
+      return db.transaction(() => {
+        const version = q.stream.get(stream)?.version ?? 0;
+        const read = stateOf(stream, version);
+        // A snapshot from another machine definition (or none) is rebuilt, so the next read is O(1) again.
+        if (read.eventsFolded > 0) q.upsertSnapshot.run(stream, version, machine, JSON.stringify(read.state));
+        return read;
+      }).immediate();
+    },
+
+    async readCheckpoint(consumer) {
+      open();
+      return q.checkpoint.get(consumer)?.position ?? 0;
+    },
+
+    async saveCheckpoint(consumer, expected, next) {
+      open();
+      return db.transaction(() => {
+        const now = new Date().toISOString();
+        if (expected === 0) q.insertCheckpoint.run(consumer, 0, now);
+        return q.updateCheckpoint.run(next, now, consumer, expected).changes === 1;
+      }).immediate();
+    },
+
+    subscribe(consumer, handler, subscribeOptions) {
+      return createSubscription(store, consumer, handler, subscribeOptions, {
+        // Appends from this process wake the consumer at once; other processes' appends are found by polling.
+        waitForNews: (ms, signal) =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              wakers.delete(done);
+              signal.removeEventListener('abort', done);
+              resolve();
+            };
+            const timer = setTimeout(done, ms);
+            wakers.add(done);
+            signal.addEventListener('abort', done, { once: true });
+          }),
+      });
+    },
+
+    async streamHeads() {
+      open();
+      return q.heads.all() as Array<[string, string]>;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const wake of wakers) wake();
+      db.close();
+    },
+  };
+  return store;
+}

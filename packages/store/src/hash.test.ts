@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
+
+const event = { id: '0193f2a0-0000-7000-8000-000000000001', stream: 'device/d', version: 1, type: 'PatchApplied', time: '2026-01-01T00:00:00.000Z', data: { patch: 'P1' } };
+
+describe('hash chain', () => {
+  it('canonical JSON sorts keys at every level and ignores undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: 'é' }, u: undefined })).toBe('{"a":{"c":"é","d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('is SHA-256 over prev and the canonical event, whatever the key order', () => {
+    const h = eventHash(GENESIS_HASH, event);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(eventHash(GENESIS_HASH, { data: { patch: 'P1' }, time: event.time, type: event.type, version: 1, stream: event.stream, id: event.id })).toBe(h);
+    expect(eventHash(GENESIS_HASH, { ...event, meta: undefined })).toBe(h);
+  });
+
+  it('changes when any hashed field or the previous hash changes', () => {
+    const h = eventHash(GENESIS_HASH, event);
+    for (const changed of [{ ...event, version: 2 }, { ...event, data: { patch: 'P2' } }, { ...event, time: '2026-01-01T00:00:00.001Z' }, { ...event, meta: {} }, { ...event, stream: 'device/e' }]) {
+      expect(eventHash(GENESIS_HASH, changed)).not.toBe(h);
+    }
+    expect(eventHash('1'.repeat(64), event)).not.toBe(h);
+  });
+
+  it('digests the heads independently of their order', () => {
+    expect(logDigest([['b', 'x'], ['a', 'y']])).toBe(logDigest([['a', 'y'], ['b', 'x']]));
+    expect(logDigest([['a', 'y']])).not.toBe(logDigest([['a', 'z']]));
+  });
+});
+
+describe('machine fingerprint', async () => {
+  const { lifecycleFingerprint, DEVICE_MACHINE_FINGERPRINT } = await import('./fingerprint.js');
+  const { compileEvolve, deviceSetup, deviceMachine } = await import('@hotpatch/core');
+  it('is stable for the same definition and changes with a guard’s code', () => {
+    expect(lifecycleFingerprint(compileEvolve(deviceMachine) as never)).toBe(DEVICE_MACHINE_FINGERPRINT);
+    const changed = deviceMachine.provide({ guards: { isPatchInFlight: () => true } });
+    expect(lifecycleFingerprint(compileEvolve(changed) as never)).not.toBe(DEVICE_MACHINE_FINGERPRINT);
+    expect(deviceSetup).toBeDefined();
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * Tamper evidence. Every event carries `hash` = SHA-256 over the previous event's hash in its stream and the
+ * event's canonical form; the first event of a stream chains from GENESIS_HASH. Changing, removing, inserting or
+ * reordering an event breaks the chain at that event. The position is not hashed: a stream's chain does not
+ * depend on how its events interleave with other streams', so an export imported elsewhere keeps its hashes.
+ */
+import { createHash } from 'node:crypto';
+import type { EventEnvelope } from '@hotpatch/core';
+
+/** The `prev` of a stream's first event: 64 zeros. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every level and no whitespace: the same value always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** The canonical form of an event: its id, stream, version, type, time, data and meta (when present). */
+export function canonicalEvent(event: Pick<EventEnvelope, 'id' | 'stream' | 'version' | 'type' | 'time' | 'data' | 'meta'>): string {
+  return canonicalJson({ id: event.id, stream: event.stream, version: event.version, type: event.type, time: event.time, data: event.data, meta: event.meta });
+}
+
+export function eventHash(prev: string, event: Pick<EventEnvelope, 'id' | 'stream' | 'version' | 'type' | 'time' | 'data' | 'meta'>): string {
+  return createHash('sha256').update(prev).update('\n').update(canonicalEvent(event)).digest('hex');
+}
+
+/** One digest over every stream's last hash, sorted by stream: compare it with a digest taken earlier. */
+export function logDigest(heads: Iterable<readonly [stream: string, hash: string]>): string {
+  const sorted = [...heads].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const h = createHash('sha256');
+  for (const [stream, hash] of sorted) h.update(stream).update(' ').update(hash).update('\n');
+  return h.digest('hex');
+}
