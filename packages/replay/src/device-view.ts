@@ -20,6 +20,8 @@ export interface StreamState {
   readonly state: DeviceState;
   readonly version: number;
   readonly time: string;
+  /** The hash of the last event folded, when events carry hashes. */
+  readonly hash?: string;
 }
 
 export function toDeviceView(s: StreamState): DeviceView {

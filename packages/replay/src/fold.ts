@@ -3,6 +3,7 @@
  * stream, ids unique, every transition accepted by the lifecycle. One fold serves replay, history and verify.
  */
 import { deviceLifecycle, HotpatchError, InvalidEventError, initialDeviceState, type DeviceEvent, type DeviceState, type EventLocation } from '@hotpatch/core';
+import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 
 /** Where to stop: after the last event, after the last event at or before a time, or after a position. */
@@ -81,11 +82,30 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
       fail(
         new InvalidEventError(
           at,
-          event.version < expectedVersion ? `version ${event.version} repeats; the stream is at ${expectedVersion - 1}` : `version ${event.version} leaves a gap; expected ${expectedVersion}`,
+          event.version < expectedVersion
+            ? `version ${event.version} repeats; the stream is at ${expectedVersion - 1} (an event inserted, duplicated or moved?)`
+            : `version ${event.version} leaves a gap; expected ${expectedVersion} (an event removed or moved?)`,
           'version',
         ),
       );
       continue;
+    }
+    // Tamper evidence: an event that carries a hash must chain from the one before it in its stream.
+    if (event.hash !== undefined) {
+      const prev = before?.hash ?? GENESIS_HASH;
+      const expected = eventHash(prev, event);
+      if (expected !== event.hash) {
+        fail(
+          new InvalidEventError(
+            at,
+            before !== undefined && before.hash === undefined
+              ? 'hash present, but the event before it in the stream has none'
+              : `hash does not match: this event was changed, or events before it in ${event.stream} were removed, inserted or reordered (expected ${expected.slice(0, 12)}…, found ${event.hash.slice(0, 12)}…)`,
+            'hash',
+          ),
+        );
+        continue;
+      }
     }
     let state: DeviceState;
     try {
@@ -95,7 +115,7 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
       fail(error);
       continue;
     }
-    const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time };
+    const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time, ...(event.hash !== undefined ? { hash: event.hash } : {}) };
     streams.set(event.stream, after);
     folded++;
     options.onStep?.(event, before, after, i);
