@@ -4,8 +4,10 @@ import { demoCommand } from './commands/demo.js';
 import { historyCommand } from './commands/history.js';
 import { replayCommand } from './commands/replay.js';
 import { verifyCommand } from './commands/verify.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

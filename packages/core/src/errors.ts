@@ -6,6 +6,8 @@
 /** Where an event came from: a line of a file, or a stream and version in a store. */
 export interface EventLocation {
   readonly line?: number;
+  /** Global position in a store (used where there is no line). */
+  readonly position?: number;
   readonly stream?: string;
   readonly version?: number;
   readonly file?: string;
@@ -15,6 +17,7 @@ export function describeLocation(at: EventLocation): string {
   const parts: string[] = [];
   if (at.file !== undefined) parts.push(at.file);
   if (at.line !== undefined) parts.push(`line ${at.line}`);
+  else if (at.position !== undefined) parts.push(`position ${at.position}`);
   if (at.stream !== undefined) parts.push(at.version !== undefined ? `${at.stream}@${at.version}` : at.stream);
   return parts.join(' ') || 'event';
 }

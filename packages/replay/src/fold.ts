@@ -62,7 +62,12 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
       pastTime.add(event.stream);
       continue;
     }
-    const at: EventLocation = { ...(file !== undefined ? { file } : {}), ...(lines ? { line: lines[i]! } : {}), stream: event.stream, version: event.version };
+    const at: EventLocation = {
+      ...(file !== undefined ? { file } : {}),
+      ...(lines ? { line: lines[i]! } : event.position !== undefined ? { position: event.position } : {}),
+      stream: event.stream,
+      version: event.version,
+    };
 
     if (event.position !== undefined) {
       if (event.position <= lastPosition) fail(new InvalidEventError(at, `position ${event.position} does not follow ${lastPosition}`, 'position'));

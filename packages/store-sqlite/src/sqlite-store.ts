@@ -96,6 +96,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     upsertSnapshot: db.prepare(
       'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state',
     ),
+    refreshSnapshot: db.prepare(
+      'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version',
+    ),
     readStream: db.prepare<[string, number, number, number]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`).raw(true),
     readAll: db.prepare<[number, number]>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true),
     checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE consumer = ?'),
@@ -204,13 +207,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async readState(stream) {
       open();
-      return db.transaction(() => {
-        const version = q.stream.get(stream)?.version ?? 0;
-        const read = stateOf(stream, version);
-        // A snapshot from another machine definition (or none) is rebuilt, so the next read is O(1) again.
-        if (read.eventsFolded > 0) q.upsertSnapshot.run(stream, version, machine, JSON.stringify(read.state));
-        return read;
-      }).immediate();
+      // A read transaction: the stream's version and its snapshot are read at one point in time.
+      const read = db.transaction(() => stateOf(stream, q.stream.get(stream)?.version ?? 0)).deferred();
+      // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
+      // only then is the write lock taken, and an older snapshot never overwrites a newer one.
+      if (read.eventsFolded > 0) q.refreshSnapshot.run(stream, read.version, machine, JSON.stringify(read.state));
+      return read;
     },
 
     async readCheckpoint(consumer) {

@@ -1,7 +1,7 @@
 import { deviceHistory } from '@hotpatch/replay';
-import { CheckFailed, UsageError, onePositional, parse, type CommandSpec } from '../args.js';
+import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { loadTimeline } from '../timeline-input.js';
+import { describeSource, readSource, sourceFrom } from '../store-source.js';
 import { replayPoint } from './replay.js';
 
 function summarise(data: unknown): string {
@@ -14,7 +14,7 @@ function summarise(data: unknown): string {
 export const historyCommand: CommandSpec = {
   name: 'history',
   summary: "one device's events, each with the state before and after",
-  usage: `hotpatch history <file.jsonl> --device ID [--at TIME | --position N] [--json]
+  usage: `hotpatch history <file.jsonl> | --store <source>  --device ID [--at TIME | --position N] [--json]
 
   Lists what happened to one device: each event with the state before and after it. --json prints an array of
   {"position","event","before","after"}.`,
@@ -24,13 +24,14 @@ export const historyCommand: CommandSpec = {
       at: { type: 'string' },
       position: { type: 'string' },
       json: { type: 'boolean' },
+      store: { type: 'string' },
     });
-    const file = onePositional(positionals, 'timeline file');
+    const source = sourceFrom(positionals, values.store as string | undefined);
+    const file = describeSource(source);
     if (values.device === undefined) throw new UsageError('--device ID is required');
     const device = values.device as string;
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
-    const timeline = await loadTimeline(file, { stopAtFirstProblem: true });
-    const steps = deviceHistory({ events: timeline.events, lines: timeline.lines, file }, device, until);
+    const steps = deviceHistory(await readSource(source, { stopAtFirstProblem: true }), device, until);
     if (steps.length === 0) throw new CheckFailed(`device ${device} has no events in ${file}`);
     if (values.json) {
       io.out(json(steps));

@@ -1,8 +1,8 @@
 import { fleetAt, deviceAt, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
 import { isIsoUtc } from '@hotpatch/core';
-import { CheckFailed, UsageError, onePositional, parse, positiveInt, type CommandSpec } from '../args.js';
+import { CheckFailed, UsageError, parse, positiveInt, type CommandSpec } from '../args.js';
 import { countBy, json, table } from '../format.js';
-import { loadTimeline } from '../timeline-input.js';
+import { describeSource, readSource, sourceFrom } from '../store-source.js';
 
 export function replayPoint(at: string | undefined, position: string | undefined): ReplayPoint {
   if (at !== undefined && position !== undefined) throw new UsageError('--at and --position cannot be used together');
@@ -19,10 +19,11 @@ const row = (v: DeviceView) => [v.device, v.state, v.baseline ?? '-', v.patches.
 export const replayCommand: CommandSpec = {
   name: 'replay',
   summary: 'state of every device (or one) at the end, at a time, or at a position',
-  usage: `hotpatch replay <file.jsonl> [--device ID] [--at TIME | --position N] [--json]
+  usage: `hotpatch replay <file.jsonl> | --store <source>  [--device ID] [--at TIME | --position N] [--json]
 
   Folds the timeline and prints each device's state. --at TIME keeps the events with time ≤ TIME (ISO-8601 UTC);
   --position N stops after the event at global position N (the line number when events carry no position).
+  <source> is path.jsonl, sqlite:path or postgres://….
   With --json --device: {"device","state","baseline","patches","inFlight","version","time"}; without --device,
   an array of those sorted by device.`,
   async run(argv, io) {
@@ -31,11 +32,12 @@ export const replayCommand: CommandSpec = {
       at: { type: 'string' },
       position: { type: 'string' },
       json: { type: 'boolean' },
+      store: { type: 'string' },
     });
-    const file = onePositional(positionals, 'timeline file');
+    const source = sourceFrom(positionals, values.store as string | undefined);
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
-    const timeline = await loadTimeline(file, { stopAtFirstProblem: true });
-    const input = { events: timeline.events, lines: timeline.lines, file };
+    const input = await readSource(source, { stopAtFirstProblem: true });
+    const file = describeSource(source);
     if (values.device !== undefined) {
       const device = values.device as string;
       const view = deviceAt(input, device, until);

@@ -1,36 +1,44 @@
 import type { HotpatchError } from '@hotpatch/core';
-import { verifyTimeline } from '@hotpatch/replay';
-import { CheckFailed, onePositional, parse, type CommandSpec } from '../args.js';
+import { verifyTimeline, foldTimeline } from '@hotpatch/replay';
+import { logDigest } from '@hotpatch/store';
+import { CheckFailed, parse, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
-import { loadTimeline } from '../timeline-input.js';
+import { describeSource, readSource, sourceFrom } from '../store-source.js';
 
-/** "line N: stream@version: what", or the message when the error has no line. */
+/** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
 export function problemLine(error: HotpatchError): string {
-  const located = error as Partial<{ at: { line?: number; stream?: string; version?: number }; what: string }>;
-  if (located.at?.line === undefined || located.what === undefined) return error.message;
-  const where = located.at.stream !== undefined ? `${located.at.stream}${located.at.version !== undefined ? `@${located.at.version}` : ''}: ` : '';
-  return `line ${located.at.line}: ${where}${located.what}`;
+  const located = error as Partial<{ at: { line?: number; position?: number; stream?: string; version?: number }; what: string }>;
+  const place = located.at?.line !== undefined ? `line ${located.at.line}` : located.at?.position !== undefined ? `position ${located.at.position}` : undefined;
+  if (place === undefined || located.what === undefined) return error.message;
+  const where = located.at!.stream !== undefined ? `${located.at!.stream}${located.at!.version !== undefined ? `@${located.at!.version}` : ''}: ` : '';
+  return `${place}: ${where}${located.what}`;
 }
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
-  summary: 'check a timeline: format, versions, ids, every transition allowed',
-  usage: `hotpatch verify <file.jsonl> [--json]
+  summary: 'check a timeline or a store: format, versions, ids, hashes, every transition allowed',
+  usage: `hotpatch verify <file.jsonl> | --store <source>  [--json]
 
-  Checks every line: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; every
-  transition allowed by the device lifecycle. Prints every problem as "line N: …"; exits 1 if there is any.`,
+  Checks every event: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; each hash
+  chained to the one before it in its stream (when events carry hashes); every transition allowed by the device
+  lifecycle. Prints every problem as "line N: …" (in a database: "position N: …") and exits 1 if there is any.
+  On success it prints a digest of every stream's last hash: keep it, and compare it with a later run to see
+  whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
-    const file = onePositional(positionals, 'timeline file');
-    const timeline = await loadTimeline(file);
-    const report = verifyTimeline({ events: timeline.events, lines: timeline.lines, file }, timeline.problems);
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
+    const source = sourceFrom(positionals, values.store as string | undefined);
+    const input = await readSource(source);
+    const report = verifyTimeline(input, input.problems);
+    const hashed = input.events.length > 0 && input.events.every((e) => e.hash !== undefined);
+    const digest = report.ok && hashed ? logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
     if (values.json) {
-      io.out(json({ ok: report.ok, events: report.events, streams: report.streams, problems: report.problems.map((p) => ({ code: p.code, message: problemLine(p) })) }));
+      io.out(json({ ok: report.ok, events: report.events, streams: report.streams, hashed, digest, problems: report.problems.map((p) => ({ code: p.code, message: problemLine(p) })) }));
     } else if (report.ok) {
-      io.out(`ok: ${report.events} events in ${report.streams} streams, every transition allowed`);
+      io.out(`ok: ${report.events} events in ${report.streams} streams, every transition allowed${hashed ? ', every hash chained' : ' (no hashes to check)'}`);
+      if (digest) io.out(`log digest: ${digest}`);
     } else {
       for (const problem of report.problems) io.out(problemLine(problem));
     }
-    if (!report.ok) throw new CheckFailed(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${file}`);
+    if (!report.ok) throw new CheckFailed(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${describeSource(source)}`);
   },
 };

@@ -1,0 +1,36 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+import { formatEvent } from '@hotpatch/store';
+import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
+import { parseStoreSource, readSource } from '../store-source.js';
+import { problemLine } from './verify.js';
+
+export const exportCommand: CommandSpec = {
+  name: 'export',
+  summary: 'write a store’s events as a JSONL timeline, with positions and hashes',
+  usage: `hotpatch export --store <source> [--out file.jsonl]
+
+  Writes every event in global order, one canonical JSON line each, with its position and hash (to standard
+  output without --out). Exporting, importing into an empty store and exporting again gives the same bytes.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, out: { type: 'string' } });
+    if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    if (values.store === undefined) throw new UsageError('--store <source> is required');
+    const source = parseStoreSource(values.store as string);
+    const input = await readSource(source);
+    if (input.problems.length) throw new CheckFailed(`cannot export an invalid timeline: ${problemLine(input.problems[0]!)}`);
+    const out = values.out as string | undefined;
+    if (out === undefined) {
+      for (const e of input.events) io.out(formatEvent(e));
+      return;
+    }
+    await mkdir(dirname(out), { recursive: true });
+    const file = createWriteStream(out);
+    for (const e of input.events) if (!file.write(formatEvent(e) + '\n')) await once(file, 'drain');
+    file.end();
+    await once(file, 'finish');
+    io.err(`exported ${input.events.length} events to ${out}`);
+  },
+};

@@ -1,0 +1,90 @@
+/**
+ * Where a command reads or writes events: a timeline file (`path.jsonl`), a SQLite database (`sqlite:path`) or a
+ * PostgreSQL database (`postgres://…`). Every command takes `--store <source>`.
+ */
+import { access } from 'node:fs/promises';
+import type { DeviceEvent, InvalidEventError } from '@hotpatch/core';
+import type { EventStore, RecordedEvent } from '@hotpatch/store';
+import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import { UsageError } from './args.js';
+import { loadTimeline } from './timeline-input.js';
+
+export type StoreSource =
+  | { readonly kind: 'jsonl'; readonly path: string }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export function parseStoreSource(text: string): StoreSource {
+  if (text.startsWith('sqlite:')) {
+    const path = text.slice('sqlite:'.length);
+    if (!path) throw new UsageError('--store sqlite: needs a path, e.g. sqlite:out/hotpatch.db');
+    return { kind: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: text };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`--store: unknown kind of store ${JSON.stringify(text)}; use path.jsonl, sqlite:path or postgres://…`);
+  return { kind: 'jsonl', path: text };
+}
+
+export function describeSource(source: StoreSource): string {
+  return source.kind === 'postgres' ? source.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : source.kind === 'sqlite' ? `sqlite:${source.path}` : source.path;
+}
+
+/** Opens a writable event store. A timeline file is not one: it is read, exported and imported. */
+export async function openEventStore(source: StoreSource, options: { mustExist?: boolean } = {}): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
+  switch (source.kind) {
+    case 'sqlite':
+      if (options.mustExist) {
+        try {
+          await access(source.path);
+        } catch {
+          throw new UsageError(`no such database: ${source.path}`);
+        }
+      }
+      return openSqliteEventStore({ path: source.path });
+    case 'postgres':
+      // PG_WIRING: replaced when @hotpatch/store-postgres lands (this session).
+      throw new UsageError('PostgreSQL stores are not wired into the CLI yet');
+    case 'jsonl':
+      throw new UsageError(`${source.path} is a timeline file, not a store: use sqlite:path or postgres://… here`);
+  }
+}
+
+/** The events of a source, in global order, for the read commands. */
+export interface SourceEvents {
+  readonly events: DeviceEvent[];
+  /** Line numbers (files only). */
+  readonly lines?: number[];
+  readonly file?: string;
+  readonly problems: InvalidEventError[];
+  /** What a location is called in messages: a file's line, or a store's position. */
+  readonly unit: 'line' | 'position';
+}
+
+export async function readSource(source: StoreSource, options: { stopAtFirstProblem?: boolean } = {}): Promise<SourceEvents> {
+  if (source.kind === 'jsonl') {
+    const timeline = await loadTimeline(source.path, options);
+    return { events: timeline.events, lines: timeline.lines, file: source.path, problems: timeline.problems, unit: 'line' };
+  }
+  const store = await openEventStore(source, { mustExist: true });
+  try {
+    const events: RecordedEvent[] = [];
+    for (let from = 1; ; ) {
+      const batch = await store.readAll({ fromPosition: from, limit: 50_000 });
+      if (batch.length === 0) break;
+      for (const e of batch) events.push(e);
+      from = batch[batch.length - 1]!.position + 1;
+    }
+    return { events, problems: [], unit: 'position' };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The source a read command works on: its positional file or its --store, exactly one of them. */
+export function sourceFrom(positionals: string[], store: string | undefined): StoreSource {
+  if (store !== undefined && positionals.length > 0) throw new UsageError(`give the timeline either as a file or as --store, not both`);
+  if (store !== undefined) return parseStoreSource(store);
+  if (positionals.length === 0) throw new UsageError('missing timeline file (or --store <source>)');
+  if (positionals.length > 1) throw new UsageError(`one timeline file expected, got ${positionals.length}: ${positionals.join(' ')}`);
+  return parseStoreSource(positionals[0]!);
+}
