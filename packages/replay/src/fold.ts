@@ -2,7 +2,7 @@
  * Folding a timeline into device states, checking as it goes what a log must satisfy: versions contiguous per
  * stream, ids unique, every transition accepted by the lifecycle. One fold serves replay, history and verify.
  */
-import { deviceLifecycle, HotpatchError, InvalidEventError, initialDeviceState, type DeviceEvent, type DeviceState, type EventLocation } from '@hotpatch/core';
+import { deviceLifecycle, HotpatchError, InvalidEventError, type DeviceEvent, type DeviceState, type EventLocation } from '@hotpatch/core';
 import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 
@@ -24,6 +24,8 @@ export interface FoldOptions {
   readonly onStep?: (event: DeviceEvent, before: StreamState | undefined, after: StreamState, index: number) => void;
   /** Collect problems and go on, instead of throwing the first. */
   readonly collectProblems?: boolean;
+  /** The lifecycle to fold with (default: the device lifecycle the library runs). */
+  readonly lifecycle?: Pick<typeof deviceLifecycle, 'evolve' | 'initial'>;
 }
 
 export interface FoldResult {
@@ -49,6 +51,7 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
     if (!options.collectProblems) throw error;
     problems.push(error);
   };
+  const lifecycle = options.lifecycle ?? deviceLifecycle;
   let folded = 0;
   let lastPosition = 0;
   // Streams that reached an event after the time asked for: the rest of each is after it too.
@@ -114,7 +117,7 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
     }
     let state: DeviceState;
     try {
-      state = deviceLifecycle.evolve(before?.state ?? initialDeviceState, event, at) as DeviceState;
+      state = lifecycle.evolve(before?.state ?? (lifecycle.initial as DeviceState), event, at) as DeviceState;
     } catch (error) {
       if (!(error instanceof HotpatchError)) throw error;
       fail(error);
