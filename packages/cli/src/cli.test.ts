@@ -154,3 +154,43 @@ describe('the hotpatch binary', () => {
     expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing timeline file/) });
   });
 });
+
+describe('hotpatch check', () => {
+  it('reports every invariant holding, no deadlock and full coverage on the default scenario', async () => {
+    const r = await cli('check');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/— complete/);
+    expect(r.out).toMatch(/✓ rollbackRestoresRestorePoint/);
+    expect(r.out).not.toMatch(/✗/);
+    expect(r.out).toMatch(/Deadlocks: none/);
+    expect(r.out).toMatch(/Coverage: 13\/13 states, 47\/47 transitions/);
+    const report = JSON.parse((await cli('check', '--json')).out);
+    expect(report).toMatchObject({ ok: true, stats: { complete: true }, deadlocks: [], unrecoverable: [] });
+    expect(report.invariants.every((i: { holds: boolean }) => i.holds === true)).toBe(true);
+  });
+
+  it('says when bounds left the search incomplete', async () => {
+    const r = await cli('check', '--max-depth', '3');
+    expect(r.out).toMatch(/INCOMPLETE: stopped by max-depth/);
+    expect(r.out).toMatch(/\? appliedOnInstalledBaseline/);
+    expect(r.out).toMatch(/Recoverability: not computed/);
+  });
+
+  it('reads a scenario file, and refuses a bad one with the reason', async () => {
+    const good = join(dir, 'scenario.json');
+    const tiny = { name: 'tiny', enrolledOn: 'B1', baselines: ['B1'], hotpatches: [{ id: 'H1', baseline: 'B1', liveRevert: false }], reboots: [] as object[] };
+    // Without any reboot in its world, a failed patch that cannot be reverted live never recovers.
+    await writeFile(good, JSON.stringify(tiny));
+    const stuck = await cli('check', '--scenario', good);
+    expect(stuck.code).toBe(1);
+    expect(stuck.out).toMatch(/Recoverability: 2 states cannot reach a resting state\n {2}failed after DeviceEnrolled → EligibilityAssessed → PatchStaged → PatchApplyStarted → PatchApplyFailed/);
+    await writeFile(good, JSON.stringify({ ...tiny, reboots: [{ reason: 'not-live-revertible' }] }));
+    const r = await cli('check', '--scenario', good, '--json');
+    expect(JSON.parse(r.out)).toMatchObject({ scenario: 'tiny', ok: true, unrecoverable: [] });
+    const bad = join(dir, 'bad-scenario.json');
+    await writeFile(bad, JSON.stringify({ name: 'bad', enrolledOn: 'B1', baselines: ['B1'], hotpatches: [{ id: 'H1', baseline: 'B9', liveRevert: true }], reboots: [] }));
+    const refused = await cli('check', '--scenario', bad);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/hotpatches\[0\]\.baseline: B9 is not one of the baselines/);
+  });
+});

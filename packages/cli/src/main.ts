@@ -6,8 +6,9 @@ import { replayCommand } from './commands/replay.js';
 import { verifyCommand } from './commands/verify.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { checkCommand } from './commands/check.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

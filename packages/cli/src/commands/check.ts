@@ -1,0 +1,114 @@
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import {
+  check,
+  DEFAULT_SCENARIO,
+  deviceCheckModel,
+  deviceStateInvariants,
+  deviceTransitionInvariants,
+  formatPath,
+  loadScenario,
+  pathToTimeline,
+  ScenarioError,
+  timelineText,
+} from '@hotpatch/check';
+import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { json } from '../format.js';
+
+export const checkCommand: CommandSpec = {
+  name: 'check',
+  summary: 'model-check the device lifecycle: every reachable state, invariants, deadlocks, coverage',
+  usage: `hotpatch check [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
+
+  Explores every state the device lifecycle can reach in a scenario (default: two baselines, five hotpatches with
+  dependencies, two not live-revertible, planned/unplanned/out-of-band reboots, eligibility changes,
+  retirement), breadth first, checking each invariant in every state and on every transition, then deadlocks,
+  recoverability (a resting state reachable from everywhere) and coverage of the machine's states and
+  transitions. A violation is shown as the shortest path to it and written as a timeline to DIR/<invariant>.jsonl
+  (default DIR: out/check), which hotpatch history and replay take as it is. Stops at the first violation unless
+  --continue. Exits 1 on a violation, a deadlock or an unrecoverable state.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, {
+      scenario: { type: 'string' },
+      continue: { type: 'boolean' },
+      'max-depth': { type: 'string' },
+      'max-states': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    let scenario = DEFAULT_SCENARIO;
+    if (values.scenario !== undefined) {
+      try {
+        scenario = await loadScenario(values.scenario as string);
+      } catch (error) {
+        if (error instanceof ScenarioError) throw new CheckFailed(error.message);
+        throw error;
+      }
+    }
+    const result = check(deviceCheckModel(scenario), {
+      continueOnViolation: Boolean(values.continue),
+      ...(values['max-depth'] !== undefined ? { maxDepth: positiveInt(values['max-depth'] as string, '--max-depth', 1) } : {}),
+      ...(values['max-states'] !== undefined ? { maxStates: positiveInt(values['max-states'] as string, '--max-states', 1) } : {}),
+    });
+    const outDir = resolve((values.out as string | undefined) ?? 'out/check');
+    const device = scenario.device ?? 'model';
+    const written: Record<string, string> = {};
+    if (result.violations.length) {
+      await mkdir(outDir, { recursive: true });
+      for (const v of result.violations) {
+        const file = join(outDir, `${v.invariant}.jsonl`);
+        await writeFile(file, timelineText(pathToTimeline(v.path, { device, name: `${scenario.name}/${v.invariant}` })));
+        written[v.invariant] = relative(process.cwd(), file) || file;
+      }
+    }
+    const failed = result.violations.length > 0 || result.deadlocks.length > 0 || (result.unrecoverable?.length ?? 0) > 0;
+    const invariants = [...deviceStateInvariants, ...deviceTransitionInvariants];
+
+    if (values.json) {
+      io.out(
+        json({
+          scenario: scenario.name,
+          ok: !failed,
+          stats: result.stats,
+          invariants: invariants.map((inv) => {
+            const v = result.violations.find((x) => x.invariant === inv.name);
+            return { name: inv.name, holds: v === undefined ? (result.stats.complete ? true : null) : false, ...(v ? { message: v.message, steps: v.path.length, found: v.count, timeline: written[inv.name], path: v.path.map((s) => s.event) } : {}) };
+          }),
+          deadlocks: result.deadlocks.map((d) => ({ state: d.state, path: d.path.map((s) => s.event) })),
+          unrecoverable: result.unrecoverable?.map((u) => ({ state: u.state, path: u.path.map((s) => s.event) })) ?? null,
+          coverage: result.coverage,
+        }),
+      );
+    } else {
+      const s = result.stats;
+      const n = (x: number) => x.toLocaleString('en-US');
+      io.out(`hotpatch check — scenario ${scenario.name}: ${scenario.baselines.length} baselines, ${scenario.hotpatches.length} hotpatches, ${s.eventsPerState} events per state`);
+      io.out(
+        `Explored ${n(s.distinctStates)} distinct states and ${n(s.transitions)} transitions to depth ${s.depth} in ${s.seconds.toFixed(2)} s (${n(Math.round(s.statesPerSecond))} states/s)` +
+          (s.complete ? ' — complete' : ` — INCOMPLETE: stopped by ${s.stoppedBy}`),
+      );
+      io.out(`\nInvariants`);
+      for (const inv of invariants) {
+        const v = result.violations.find((x) => x.invariant === inv.name);
+        io.out(`  ${v ? '✗' : s.complete ? '✓' : '?'} ${inv.name.padEnd(32)} ${inv.description}`);
+      }
+      for (const v of result.violations) {
+        io.out(`\n✗ ${v.invariant} violated after ${v.path.length} steps${v.count > 1 ? ` (found ${v.count} times; this is a shortest path)` : ''}: ${v.message}`);
+        io.out(formatPath(v.initial, v.path));
+        io.out(`  timeline: ${written[v.invariant]}  (pnpm hotpatch history ${written[v.invariant]} --device ${device})`);
+      }
+      io.out(`\nDeadlocks: ${result.deadlocks.length === 0 ? 'none' : result.deadlocks.length}`);
+      for (const d of result.deadlocks.slice(0, 5)) io.out(`  stuck in ${d.state.value} after ${d.path.map((p) => p.event.type).join(' → ')}`);
+      io.out(
+        `Recoverability: ${result.unrecoverable === null ? 'not computed (search incomplete)' : result.unrecoverable.length === 0 ? 'a resting state (current, verified, rolledBack) is reachable from every state' : `${result.unrecoverable.length} states cannot reach a resting state`}`,
+      );
+      for (const u of (result.unrecoverable ?? []).slice(0, 5)) io.out(`  ${u.state.value} after ${u.path.map((p) => p.event.type).join(' → ')}`);
+      const c = result.coverage;
+      io.out(`Coverage: ${c.states.total - c.states.missing.length}/${c.states.total} states, ${c.transitions.reached}/${c.transitions.total} transitions`);
+      for (const m of c.states.missing) io.out(`  state never reached: ${m}`);
+      for (const m of c.transitions.missing) io.out(`  transition never taken: ${m}`);
+    }
+    if (failed) throw new CheckFailed(`${result.violations.length} invariant violation(s), ${result.deadlocks.length} deadlock(s), ${result.unrecoverable?.length ?? 0} unrecoverable state(s)`);
+  },
+};
