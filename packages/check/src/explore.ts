@@ -17,6 +17,11 @@ export interface CheckModel<S extends MachineState<string, object>, E extends { 
   readonly context: InvariantContext;
   /** States from which a device is considered recovered. */
   readonly resting: ReadonlySet<string>;
+  /**
+   * States meant to end the lifecycle although the machine still accepts late events in them (a halted rollout
+   * counts late reports): having no way out of them is not a deadlock. Final states always count as terminal.
+   */
+  readonly terminal?: ReadonlySet<string>;
   /** The fingerprint states are merged by (default: value + canonical context). */
   readonly fingerprint?: (state: S) => string;
 }
@@ -164,7 +169,8 @@ export function check<S extends MachineState<string, object>, E extends { readon
   for (let k = 0; k < edgeFrom.length; k++) outDegree[edgeFrom[k]!]!++;
   const deadlocks: StateWitness<S, E>[] = [];
   for (let i = 0; i < states.length; i++) {
-    if (expanded[i] && outDegree[i] === 0 && !lifecycle.finalStates.has(states[i]!.value)) deadlocks.push({ state: states[i]!, path: pathTo(i) });
+    const value = states[i]!.value;
+    if (expanded[i] && outDegree[i] === 0 && !lifecycle.finalStates.has(value) && !model.terminal?.has(value)) deadlocks.push({ state: states[i]!, path: pathTo(i) });
   }
 
   // Recoverability: walk the edges backwards from every resting state.

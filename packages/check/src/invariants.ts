@@ -17,6 +17,7 @@ export interface StateInvariant<S = DeviceState> {
   check(state: S, ctx: InvariantContext): string | undefined;
 }
 
+
 export interface TransitionInvariant<S = DeviceState, E = DeviceEventBody> {
   readonly name: string;
   readonly description: string;

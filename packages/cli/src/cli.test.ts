@@ -93,7 +93,7 @@ describe('hotpatch verify on a hand-written timeline', () => {
   it.each([
     ['a malformed line', '{"id":', /^line 3: not valid JSON/],
     ['a mistyped field', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: 'P0', liveRevert: true }), /^line 3: device\/lab-1@3: data\.requires: expected an array of strings/],
-    ['an unknown event type', line(3, 'PatchTeleported', { patch: 'P1' }), /^line 3: device\/lab-1@3: type: unknown event type "PatchTeleported"/],
+    ['an unknown event type', line(3, 'PatchTeleported', { patch: 'P1' }), /^line 3: device\/lab-1@3: type: unknown device event type "PatchTeleported"/],
     ['a refused transition', line(3, 'PatchApplied', { patch: 'P1' }), /^line 3: device\/lab-1@3: PatchApplied refused in state 'current'; accepted here: PatchStaged, EligibilityAssessed, RebootRequired, DeviceRetired/],
     ['a repeated id', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true }, 1), /^line 3: device\/lab-1@3: id: id .* repeats the event at line 1/],
   ])('fails on %s, naming that line', async (_what, bad, message) => {
@@ -167,6 +167,14 @@ describe('hotpatch check', () => {
     const report = JSON.parse((await cli('check', '--json')).out);
     expect(report).toMatchObject({ ok: true, stats: { complete: true }, deadlocks: [], unrecoverable: [] });
     expect(report.invariants.every((i: { holds: boolean }) => i.holds === true)).toBe(true);
+  });
+
+  it('checks the rollout machine’s invariants on three devices', async () => {
+    const r = await cli('check', '--machine', 'rollout');
+    expect(r.code).toBe(0);
+    for (const name of ['noRingBeforeGate', 'pausedOrHaltedInstructsNothing', 'failuresWithinBudget', 'tenantPauseNotLiftedByService']) expect(r.out).toMatch(new RegExp(`✓ ${name}`));
+    expect(r.out).toMatch(/Coverage: 6\/6 states, 25\/25 transitions/);
+    expect((await cli('check', '--machine', 'fleet')).code).toBe(2);
   });
 
   it('says when bounds left the search incomplete', async () => {

@@ -3,7 +3,7 @@
  * PostgreSQL database (`postgres://…`). Every command takes `--store <source>`.
  */
 import { access } from 'node:fs/promises';
-import type { DeviceEvent, InvalidEventError } from '@hotpatch/core';
+import type { HotpatchEvent, InvalidEventError } from '@hotpatch/core';
 import type { EventStore, RecordedEvent } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { UsageError } from './args.js';
@@ -51,7 +51,7 @@ export async function openEventStore(source: StoreSource, options: { mustExist?:
 
 /** The events of a source, in global order, for the read commands. */
 export interface SourceEvents {
-  readonly events: DeviceEvent[];
+  readonly events: HotpatchEvent[];
   /** Line numbers (files only). */
   readonly lines?: number[];
   readonly file?: string;

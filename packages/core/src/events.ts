@@ -107,3 +107,6 @@ export function deviceStream(deviceId: string): string {
 export function deviceIdOf(stream: string): string | undefined {
   return stream.startsWith(DEVICE_STREAM_PREFIX) ? stream.slice(DEVICE_STREAM_PREFIX.length) : undefined;
 }
+
+/** Any event of the log: a device's or a rollout's. */
+export type HotpatchEvent = DeviceEvent | import('./rollout/events.js').RolloutEvent;

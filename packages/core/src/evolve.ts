@@ -9,7 +9,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { TransitionRefusedError, type EventLocation } from './errors.js';
-import { failingRule } from './device/guards.js';
+import { failingRule } from './rules.js';
 
 export interface MachineState<TValue extends string, TContext> {
   readonly value: TValue;

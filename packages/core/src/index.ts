@@ -1,6 +1,9 @@
 export * from './errors.js';
 export * from './events.js';
 export * from './validate.js';
+export * from './schema.js';
+export * from './rules.js';
+export * from './streams.js';
 export * from './catalog.js';
 export * from './eligibility.js';
 export * from './evolve.js';
@@ -12,3 +15,10 @@ export { deviceMachine, deviceSetup, type DeviceMachine } from './device/machine
 export { deviceLifecycle, evolveDevice } from './device/lifecycle.js';
 export * from './random.js';
 export { lifecycleMarkdown, lifecycleMermaid, transitionTable } from './device/diagram.js';
+export * from './rollout/events.js';
+export * from './rollout/context.js';
+export * as rolloutGuards from './rollout/guards.js';
+export * as rolloutUpdates from './rollout/actions.js';
+export { rolloutMachine, rolloutSetup } from './rollout/machine.js';
+export { rolloutLifecycle } from './rollout/lifecycle.js';
+export { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from './errors.js';
-import { validateEvent, validateDeviceEventData, DEVICE_EVENT_SCHEMAS } from './validate.js';
+import { validateEvent, validateDeviceEventData } from './validate.js';
+import { DEVICE_EVENT_SCHEMAS } from './schema.js';
+import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
+import { ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { DEVICE_EVENT_TYPES } from './events.js';
 
 const good = {
@@ -44,7 +47,7 @@ describe('validateEvent', () => {
     ['a fractional version', { ...good, version: 1.5 }, 'version'],
     ['a local time', { ...good, time: '2026-02-10 17:00' }, 'time'],
     ['an impossible date', { ...good, time: '2026-02-30T25:00:00Z' }, 'time'],
-    ['a stream of another kind', { ...good, stream: 'rollout' }, 'stream'],
+    ['a stream of no known kind', { ...good, stream: 'rollout' }, 'stream'],
     ['an unknown envelope field', { ...good, extra: 1 }, 'extra'],
     ['meta that is not an object', { ...good, meta: [] }, 'meta'],
     ['a bad hash', { ...good, hash: 'xyz' }, 'hash'],
@@ -63,5 +66,25 @@ describe('validateEvent', () => {
     expect(() => validateDeviceEventData('DeviceRetired', {}, {})).not.toThrow();
     expect(() => validateDeviceEventData('RebootRequired', { reason: 'baseline' }, {})).not.toThrow();
     expect(() => validateDeviceEventData('RebootRequired', { reason: 'baseline', baseline: 7 }, {})).toThrow(/data.baseline/);
+    expect(Object.keys(ROLLOUT_EVENT_SCHEMAS).sort()).toEqual([...ROLLOUT_EVENT_TYPES].sort());
+  });
+
+  it('knows the kinds of stream, and validates each with its own events', () => {
+    const rollout = { ...good, stream: 'rollout/r1', type: 'RolloutPaused', data: { by: 'tenant', reason: 'change freeze' } };
+    expect(validateEvent(rollout)).toBe(rollout);
+    expect(problem({ ...rollout, data: { by: 'admin', reason: '' } }).message).toMatch(/data\.by: expected one of "service", "tenant", got "admin"/);
+    expect(problem({ ...good, stream: 'rollout/r1' }).message).toMatch(/unknown rollout event type "PatchStaged"/);
+    expect(problem({ ...rollout, stream: 'device/d1' }).message).toMatch(/unknown device event type "RolloutPaused"/);
+    expect(problem({ ...good, stream: 'fleet/x' }).message).toMatch(/stream: expected "device\/<id>" or "rollout\/<id>"/);
+  });
+
+  it('checks a rollout plan’s rings', () => {
+    const ring = { name: 'pilot', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0.9, maxFailureRate: 0.1, minSoakHours: 24 }, deadlineDays: 7 };
+    const plan = (rings: unknown[]) => ({ ...good, stream: 'rollout/r1', type: 'RolloutPlanned', data: { release: 'HP', releaseKind: 'hotpatch', releasedAt: good.time, liveRevert: true, outOfBand: false, rings } });
+    expect(() => validateEvent(plan([ring, { ...ring, name: 'broad', budget: { percent: 5 } }]))).not.toThrow();
+    expect(problem(plan([])).message).toMatch(/expected a non-empty array of rings/);
+    expect(problem(plan([ring, ring])).message).toMatch(/ring pilot appears twice/);
+    expect(problem(plan([{ ...ring, budget: { percent: 150 } }])).message).toMatch(/ring pilot: budget/);
+    expect(problem(plan([{ ...ring, gate: { ...ring.gate, maxFailureRate: 2 } }])).message).toMatch(/ring pilot: gate: expected a share from 0 to 1/);
   });
 });

@@ -63,7 +63,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const load = async (device: string): Promise<LoadedDevice> => {
     const { state, version } = await store.readState(deviceStream(device));
-    return { state, version };
+    return { state: state as DeviceState, version };
   };
 
   /** The events a command with this id recorded before, if any (read only when a retry is suspected). */

@@ -1,4 +1,4 @@
-import { appliedPatches, deviceIdOf, type DeviceState } from '@hotpatch/core';
+import { appliedPatches, deviceIdOf, type DeviceState, type MachineState } from '@hotpatch/core';
 
 /** What replay reports about one device: the shape of `hotpatch replay --json`. */
 export interface DeviceView {
@@ -17,7 +17,8 @@ export interface DeviceView {
 
 export interface StreamState {
   readonly stream: string;
-  readonly state: DeviceState;
+  /** A device's or a rollout's state, by the stream's kind. */
+  readonly state: MachineState<string, object>;
   readonly version: number;
   readonly time: string;
   /** The hash of the last event folded, when events carry hashes. */
@@ -25,12 +26,13 @@ export interface StreamState {
 }
 
 export function toDeviceView(s: StreamState): DeviceView {
+  const state = s.state as DeviceState;
   return {
     device: deviceIdOf(s.stream) ?? s.stream,
-    state: s.state.value,
-    baseline: s.state.context.baseline,
-    patches: appliedPatches(s.state.context),
-    inFlight: s.state.context.inFlight?.patch ?? null,
+    state: state.value,
+    baseline: state.context.baseline,
+    patches: appliedPatches(state.context),
+    inFlight: state.context.inFlight?.patch ?? null,
     version: s.version,
     time: s.time,
   };

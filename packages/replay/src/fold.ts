@@ -2,7 +2,7 @@
  * Folding a timeline into device states, checking as it goes what a log must satisfy: versions contiguous per
  * stream, ids unique, every transition accepted by the lifecycle. One fold serves replay, history and verify.
  */
-import { deviceLifecycle, HotpatchError, InvalidEventError, type DeviceEvent, type DeviceState, type EventLocation } from '@hotpatch/core';
+import { DEVICE_STREAMS, HotpatchError, InvalidEventError, lifecycleFor, streamKindOf, type AnyLifecycle, type EventLocation, type MachineState, type HotpatchEvent } from '@hotpatch/core';
 import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 
@@ -10,7 +10,7 @@ import type { StreamState } from './device-view.js';
 export type ReplayPoint = { readonly kind: 'end' } | { readonly kind: 'time'; readonly time: string } | { readonly kind: 'position'; readonly position: number };
 
 export interface FoldInput {
-  readonly events: readonly DeviceEvent[];
+  readonly events: readonly HotpatchEvent[];
   /** Line number of each event (for messages, and the position of events that carry none). */
   readonly lines?: readonly number[];
   readonly file?: string;
@@ -21,11 +21,11 @@ export interface FoldOptions {
   /** Only fold this stream (other streams are still checked for ids). */
   readonly stream?: string;
   /** Called after every folded event with the state before and after. */
-  readonly onStep?: (event: DeviceEvent, before: StreamState | undefined, after: StreamState, index: number) => void;
+  readonly onStep?: (event: HotpatchEvent, before: StreamState | undefined, after: StreamState, index: number) => void;
   /** Collect problems and go on, instead of throwing the first. */
   readonly collectProblems?: boolean;
-  /** The lifecycle to fold with (default: the device lifecycle the library runs). */
-  readonly lifecycle?: Pick<typeof deviceLifecycle, 'evolve' | 'initial'>;
+  /** The lifecycle to fold device streams with (default: the one the library runs); other kinds use their own. */
+  readonly lifecycle?: Pick<AnyLifecycle, 'evolve' | 'initial'>;
 }
 
 export interface FoldResult {
@@ -51,7 +51,6 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
     if (!options.collectProblems) throw error;
     problems.push(error);
   };
-  const lifecycle = options.lifecycle ?? deviceLifecycle;
   let folded = 0;
   let lastPosition = 0;
   // Streams that reached an event after the time asked for: the rest of each is after it too.
@@ -115,9 +114,10 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
         continue;
       }
     }
-    let state: DeviceState;
+    let state: MachineState<string, object>;
     try {
-      state = lifecycle.evolve(before?.state ?? (lifecycle.initial as DeviceState), event, at) as DeviceState;
+      const lifecycle = options.lifecycle !== undefined && streamKindOf(event.stream) === DEVICE_STREAMS ? options.lifecycle : lifecycleFor(event.stream);
+      state = lifecycle.evolve(before?.state ?? lifecycle.initial, event, at);
     } catch (error) {
       if (!(error instanceof HotpatchError)) throw error;
       fail(error);

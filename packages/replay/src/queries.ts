@@ -1,12 +1,12 @@
 /** The questions an incident responder asks of a timeline. */
-import { deviceStream, type DeviceEvent } from '@hotpatch/core';
+import { deviceIdOf, deviceStream, type HotpatchEvent } from '@hotpatch/core';
 import { toDeviceView, type DeviceView } from './device-view.js';
 import { foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
 
 /** Every device's state at a point (default: the end), sorted by device id. */
 export function fleetAt(input: FoldInput, until: ReplayPoint = { kind: 'end' }): DeviceView[] {
   const { streams } = foldTimeline(input, { until });
-  return [...streams.values()].map(toDeviceView).sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  return [...streams.values()].filter((s) => deviceIdOf(s.stream) !== undefined).map(toDeviceView).sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
 }
 
 /** One device's state at a point; undefined when the device has no event by then. */
@@ -20,7 +20,7 @@ export function deviceAt(input: FoldInput, device: string, until: ReplayPoint = 
 export interface HistoryStep {
   /** The event's line (or position) in the timeline. */
   readonly position: number;
-  readonly event: DeviceEvent;
+  readonly event: HotpatchEvent;
   readonly before: DeviceView | null;
   readonly after: DeviceView;
 }

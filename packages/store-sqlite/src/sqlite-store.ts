@@ -10,19 +10,13 @@
  * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
  * lose the last acknowledged appends; a process crash loses nothing either way.
  */
-import {
-  InvalidEventError,
-  deviceLifecycle,
-  initialDeviceState,
-  type DeviceEventBody,
-  type DeviceState,
-} from '@hotpatch/core';
+import { InvalidEventError, initialStateFor, lifecycleFor, type MachineState } from '@hotpatch/core';
 import {
   checkBatch,
   checkExpectedVersion,
   checkStreamName,
   createSubscription,
-  DEVICE_MACHINE_FINGERPRINT,
+  machineFingerprintFor,
   eventHash,
   GENESIS_HASH,
   IdempotencyConflictError,
@@ -49,7 +43,7 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Generates event ids where an event has none (default: UUID v7). */
   readonly newId?: () => string;
-  /** The machine fingerprint snapshots are written and accepted with (default: this build's). */
+  /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
   readonly machineFingerprint?: string;
 }
 
@@ -81,7 +75,7 @@ const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
   const newId = options.newId ?? uuidv7;
-  const machine = options.machineFingerprint ?? DEVICE_MACHINE_FINGERPRINT;
+  const machineOf = (stream: string) => options.machineFingerprint ?? machineFingerprintFor(stream);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
@@ -116,14 +110,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   /** The stream's state: its snapshot if it was folded by this machine, plus the events after it. */
   const stateOf = (stream: string, version: number): StreamStateRead => {
     const snap = q.snapshot.get(stream);
-    const usable = snap !== undefined && snap.machine === machine && snap.version <= version;
-    let state: DeviceState = usable ? (JSON.parse(snap.state) as DeviceState) : initialDeviceState;
+    const usable = snap !== undefined && snap.machine === machineOf(stream) && snap.version <= version;
+    const lifecycle = lifecycleFor(stream);
+    let state: MachineState<string, object> = usable ? (JSON.parse(snap.state) as MachineState<string, object>) : initialStateFor(stream);
     const from = usable ? snap.version : 0;
     let folded = 0;
     if (from < version) {
       for (const row of q.readStream.all(stream, from + 1, version, -1) as EventRow[]) {
         const event = toEvent(row);
-        state = deviceLifecycle.evolve(state, event as DeviceEventBody, { stream, version: event.version }) as DeviceState;
+        state = lifecycle.evolve(state, event, { stream, version: event.version });
         folded++;
       }
     }
@@ -147,13 +142,14 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
 
     let { state } = stateOf(stream, actual);
+    const lifecycle = lifecycleFor(stream);
     let prev = head?.hash ?? GENESIS_HASH;
     const positions: number[] = [];
     const versions: number[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const version = actual + 1 + i;
-      state = deviceLifecycle.evolve(state, e as DeviceEventBody, { stream, version }) as DeviceState;
+      state = lifecycle.evolve(state, e, { stream, version });
       const id = e.id ?? newId();
       const data = JSON.stringify(e.data);
       const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
@@ -172,7 +168,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     }
     const last = actual + events.length;
     q.upsertStream.run(stream, last, prev);
-    q.upsertSnapshot.run(stream, last, machine, JSON.stringify(state));
+    q.upsertSnapshot.run(stream, last, machineOf(stream), JSON.stringify(state));
     return { stream, nextExpectedVersion: last, positions, versions, written: true };
   });
 
@@ -211,7 +207,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const read = db.transaction(() => stateOf(stream, q.stream.get(stream)?.version ?? 0)).deferred();
       // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
       // only then is the write lock taken, and an older snapshot never overwrites a newer one.
-      if (read.eventsFolded > 0) q.refreshSnapshot.run(stream, read.version, machine, JSON.stringify(read.state));
+      if (read.eventsFolded > 0) q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
       return read;
     },
 

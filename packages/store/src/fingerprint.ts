@@ -4,7 +4,7 @@
  * machine's was written by another version of the lifecycle: it is ignored and rebuilt from the events.
  */
 import { createHash } from 'node:crypto';
-import { deviceLifecycle, type CompiledLifecycle } from '@hotpatch/core';
+import { deviceLifecycle, STREAM_KINDS, streamKindOf, type CompiledLifecycle } from '@hotpatch/core';
 import { canonicalJson } from './hash.js';
 
 function sourceOf(fn: unknown): string {
@@ -29,3 +29,10 @@ export function lifecycleFingerprint(lifecycle: CompiledLifecycle<string, object
 
 /** The fingerprint of the device lifecycle this build runs. */
 export const DEVICE_MACHINE_FINGERPRINT = lifecycleFingerprint(deviceLifecycle as never);
+
+const byKind = new Map(STREAM_KINDS.map((kind) => [kind.name, lifecycleFingerprint(kind.lifecycle)]));
+
+/** The fingerprint of the machine that judges a stream (its kind's lifecycle, in this build). */
+export function machineFingerprintFor(stream: string): string {
+  return byKind.get(streamKindOf(stream)?.name ?? 'device')!;
+}

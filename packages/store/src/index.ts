@@ -5,4 +5,4 @@ export { formatEvent, parseEventLine, readLines, readTimeline, writeTimeline, ty
 export { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
 export { createSubscription, type SubscriptionHooks } from './subscription.js';
-export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint } from './fingerprint.js';
+export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { InvalidEventError, validateEvent, type DeviceEvent, type EventEnvelope } from '@hotpatch/core';
+import { InvalidEventError, validateEvent, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
 
 /** Renders an event as its canonical timeline line (no newline): keys in catalog order, absent fields omitted. */
 export function formatEvent(event: EventEnvelope): string {
@@ -25,7 +25,7 @@ export function formatEvent(event: EventEnvelope): string {
 }
 
 /** Parses and validates one line. Throws InvalidEventError naming the line (and file). */
-export function parseEventLine(text: string, line: number, file?: string): DeviceEvent {
+export function parseEventLine(text: string, line: number, file?: string): HotpatchEvent {
   const at = file === undefined ? { line } : { line, file };
   let value: unknown;
   try {
@@ -60,7 +60,7 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; t
 
 export interface Timeline {
   /** The valid events, in file order. */
-  readonly events: DeviceEvent[];
+  readonly events: HotpatchEvent[];
   /** The line number of each event in `events`. */
   readonly lines: number[];
   /** Lines that are not valid events. */
@@ -72,7 +72,7 @@ export interface Timeline {
  * (with `stopAtFirstProblem`, the first one is thrown instead). Empty lines are reported too.
  */
 export async function readTimeline(path: string, options: { stopAtFirstProblem?: boolean } = {}): Promise<Timeline> {
-  const events: DeviceEvent[] = [];
+  const events: HotpatchEvent[] = [];
   const lines: number[] = [];
   const problems: InvalidEventError[] = [];
   for await (const { line, text } of readLines(path)) {

@@ -2,7 +2,7 @@
  * The in-memory event store: the reference implementation of the EventStore contract, for tests, simulations
  * and the model-based tests' fast path. Same checks as the durable stores, nothing kept across processes.
  */
-import { initialDeviceState, type DeviceState } from '@hotpatch/core';
+import { initialStateFor, type MachineState } from '@hotpatch/core';
 import { v7 as uuidv7 } from 'uuid';
 import { IdempotencyConflictError, StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
@@ -14,7 +14,7 @@ interface StreamData {
   readonly events: RecordedEvent[];
   /** Event id → index in `events`. */
   readonly ids: Map<string, number>;
-  state: DeviceState;
+  state: MachineState<string, object>;
 }
 
 export interface InMemoryEventStoreOptions {
@@ -79,7 +79,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
       checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
       checkBatch(stream, events, actual + 1);
       if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
-      const state = checkTransitions(stream, data?.state ?? initialDeviceState, events, actual + 1);
+      const state = checkTransitions(stream, data?.state ?? initialStateFor(stream), events, actual + 1);
 
       // Everything is checked: from here on nothing can fail, so the batch is all or nothing.
       const target = data ?? { events: [], ids: new Map<string, number>(), state };
@@ -138,7 +138,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
       const data = streams.get(stream);
       const version = data?.events.length ?? 0;
       // The state kept beside the stream is its snapshot, always current.
-      return { stream, version, state: data?.state ?? initialDeviceState, snapshotVersion: version, eventsFolded: 0 };
+      return { stream, version, state: data?.state ?? initialStateFor(stream), snapshotVersion: version, eventsFolded: 0 };
     },
 
     async readCheckpoint(consumer: string): Promise<number> {

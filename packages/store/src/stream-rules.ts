@@ -2,20 +2,13 @@
  * What a store checks before it writes, whatever engine is behind it: the envelope and data of each event, ids
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
-import {
-  deviceLifecycle,
-  InvalidEventError,
-  validateNewEventFields,
-  DEVICE_STREAM_PREFIX,
-  type DeviceEventBody,
-  type DeviceState,
-} from '@hotpatch/core';
+import { InvalidEventError, lifecycleFor, STREAM_NAME_HINT, streamKindOf, validateNewEventFields, type MachineState } from '@hotpatch/core';
 import { DuplicateEventIdError, WrongExpectedVersionError } from './errors.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
 export function checkStreamName(stream: unknown): asserts stream is string {
-  if (typeof stream !== 'string' || !stream.startsWith(DEVICE_STREAM_PREFIX) || stream.length === DEVICE_STREAM_PREFIX.length) {
-    throw new InvalidEventError({}, `expected "device/<deviceId>", got ${JSON.stringify(stream)}`, 'stream');
+  if (typeof stream !== 'string' || streamKindOf(stream) === undefined) {
+    throw new InvalidEventError({}, `expected ${STREAM_NAME_HINT}, got ${JSON.stringify(stream)}`, 'stream');
   }
 }
 
@@ -47,11 +40,10 @@ export function checkExpectedVersion(stream: string, expected: ExpectedVersion, 
   if (!ok) throw new WrongExpectedVersionError(stream, expected, actual);
 }
 
-/** Folds the batch through the lifecycle from the stream's state; throws TransitionRefusedError naming the event. */
-export function checkTransitions(stream: string, state: DeviceState, events: readonly NewEvent[], firstVersion: number): DeviceState {
+/** Folds the batch through the stream's lifecycle from its state; throws TransitionRefusedError naming the event. */
+export function checkTransitions(stream: string, state: MachineState<string, object>, events: readonly NewEvent[], firstVersion: number): MachineState<string, object> {
+  const lifecycle = lifecycleFor(stream);
   let next = state;
-  for (let i = 0; i < events.length; i++) {
-    next = deviceLifecycle.evolve(next, events[i] as DeviceEventBody, { stream, version: firstVersion + i }) as DeviceState;
-  }
+  for (let i = 0; i < events.length; i++) next = lifecycle.evolve(next, events[i]!, { stream, version: firstVersion + i });
   return next;
 }

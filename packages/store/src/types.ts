@@ -1,4 +1,4 @@
-import type { DeviceEvent, DeviceState } from '@hotpatch/core';
+import type { HotpatchEvent, MachineState } from '@hotpatch/core';
 
 /**
  * What the writer expects the stream's version to be: any; no events yet; at least one event; or exactly n
@@ -18,7 +18,7 @@ export interface NewEvent {
 }
 
 /** An event as a store returns it: the timeline envelope with its global position and its chain hash. */
-export type RecordedEvent = DeviceEvent & { readonly position: number; readonly hash: string };
+export type RecordedEvent = HotpatchEvent & { readonly position: number; readonly hash: string };
 
 export interface AppendOptions {
   readonly expectedVersion?: ExpectedVersion;
@@ -51,11 +51,11 @@ export interface ReadAllOptions {
   readonly limit?: number;
 }
 
-/** A device stream's current state, as `readState` builds it. */
+/** A stream's current state (a device's or a rollout's), as `readState` builds it. */
 export interface StreamStateRead {
   readonly stream: string;
   readonly version: number;
-  readonly state: DeviceState;
+  readonly state: MachineState<string, object>;
   /** The version of the snapshot it started from (0: none, folded from the first event). */
   readonly snapshotVersion: number;
   /** How many events were folded on top of the snapshot. */
@@ -95,7 +95,7 @@ export interface EventStore {
   /** The stream's current version; 0 when it has no events. */
   streamVersion(stream: string): Promise<number>;
   /**
-   * A device stream's state: its latest snapshot plus the events after it. A snapshot written by another version
+   * A stream's state: its latest snapshot plus the events after it. A snapshot written by another version
    * of the machine definition is ignored and rebuilt from the events.
    */
   readState(stream: string): Promise<StreamStateRead>;

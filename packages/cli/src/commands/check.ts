@@ -6,19 +6,24 @@ import {
   deviceCheckModel,
   deviceStateInvariants,
   deviceTransitionInvariants,
+  DEFAULT_ROLLOUT_SCENARIO,
+  rolloutCheckModel,
+  rolloutStateInvariants,
+  rolloutTransitionInvariants,
   formatPath,
   loadScenario,
   pathToTimeline,
   ScenarioError,
   timelineText,
 } from '@hotpatch/check';
+import type { DeviceEventBody, DeviceState } from '@hotpatch/core';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
   summary: 'model-check the device lifecycle: every reachable state, invariants, deadlocks, coverage',
-  usage: `hotpatch check [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
+  usage: `hotpatch check [--machine device|rollout] [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
 
   Explores every state the device lifecycle can reach in a scenario (default: two baselines, five hotpatches with
   dependencies, two not live-revertible, planned/unplanned/out-of-band reboots, eligibility changes,
@@ -26,10 +31,14 @@ export const checkCommand: CommandSpec = {
   recoverability (a resting state reachable from everywhere) and coverage of the machine's states and
   transitions. A violation is shown as the shortest path to it and written as a timeline to DIR/<invariant>.jsonl
   (default DIR: out/check), which hotpatch history and replay take as it is. Stops at the first violation unless
-  --continue. Exits 1 on a violation, a deadlock or an unrecoverable state.`,
+  --continue. Exits 1 on a violation, a deadlock or an unrecoverable state.
+  --machine rollout checks the rollout lifecycle instead, on a rollout of one hotpatch over three devices (one
+  pilot, two broad): no ring before the previous gate, nothing instructed while paused or halted, failures within
+  the budget plus what was in flight, a tenant's pause never lifted by the service.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       scenario: { type: 'string' },
+      machine: { type: 'string' },
       continue: { type: 'boolean' },
       'max-depth': { type: 'string' },
       'max-states': { type: 'string' },
@@ -37,6 +46,9 @@ export const checkCommand: CommandSpec = {
       json: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    const machine = (values.machine as string | undefined) ?? 'device';
+    if (machine !== 'device' && machine !== 'rollout') throw new UsageError(`--machine: expected device or rollout, got ${JSON.stringify(machine)}`);
+    if (machine === 'rollout' && values.scenario !== undefined) throw new UsageError('--scenario applies to the device machine; the rollout check uses its built-in three-device rollout');
     let scenario = DEFAULT_SCENARIO;
     if (values.scenario !== undefined) {
       try {
@@ -46,29 +58,35 @@ export const checkCommand: CommandSpec = {
         throw error;
       }
     }
-    const result = check(deviceCheckModel(scenario), {
+    const options = {
       continueOnViolation: Boolean(values.continue),
       ...(values['max-depth'] !== undefined ? { maxDepth: positiveInt(values['max-depth'] as string, '--max-depth', 1) } : {}),
       ...(values['max-states'] !== undefined ? { maxStates: positiveInt(values['max-states'] as string, '--max-states', 1) } : {}),
-    });
+    };
+    // The two machines have different state and event types; the report below only reads what they share.
+    const result = (machine === 'rollout' ? check(rolloutCheckModel(), options) : check(deviceCheckModel(scenario), options)) as ReturnType<typeof check<DeviceState, DeviceEventBody>>;
+    const name = machine === 'rollout' ? DEFAULT_ROLLOUT_SCENARIO.name : scenario.name;
     const outDir = resolve((values.out as string | undefined) ?? 'out/check');
-    const device = scenario.device ?? 'model';
+    const device = machine === 'rollout' ? 'model' : (scenario.device ?? 'model');
+    const stream = machine === 'rollout' ? 'rollout' : 'device';
     const written: Record<string, string> = {};
     if (result.violations.length) {
       await mkdir(outDir, { recursive: true });
       for (const v of result.violations) {
         const file = join(outDir, `${v.invariant}.jsonl`);
-        await writeFile(file, timelineText(pathToTimeline(v.path, { device, name: `${scenario.name}/${v.invariant}` })));
+        await writeFile(file, timelineText(pathToTimeline(v.path, { device, name: `${name}/${v.invariant}`, stream })));
         written[v.invariant] = relative(process.cwd(), file) || file;
       }
     }
     const failed = result.violations.length > 0 || result.deadlocks.length > 0 || (result.unrecoverable?.length ?? 0) > 0;
-    const invariants = [...deviceStateInvariants, ...deviceTransitionInvariants];
+    const invariants: ReadonlyArray<{ name: string; description: string }> =
+      machine === 'rollout' ? [...rolloutStateInvariants, ...rolloutTransitionInvariants] : [...deviceStateInvariants, ...deviceTransitionInvariants];
 
     if (values.json) {
       io.out(
         json({
-          scenario: scenario.name,
+          machine,
+          scenario: name,
           ok: !failed,
           stats: result.stats,
           invariants: invariants.map((inv) => {
@@ -83,7 +101,11 @@ export const checkCommand: CommandSpec = {
     } else {
       const s = result.stats;
       const n = (x: number) => x.toLocaleString('en-US');
-      io.out(`hotpatch check — scenario ${scenario.name}: ${scenario.baselines.length} baselines, ${scenario.hotpatches.length} hotpatches, ${s.eventsPerState} events per state`);
+      io.out(
+        machine === 'rollout'
+          ? `hotpatch check — rollout machine, scenario ${name}: ${DEFAULT_ROLLOUT_SCENARIO.rings.map((r) => `${r.name} (${r.devices.length})`).join(', ')}, ${s.eventsPerState} events per state`
+          : `hotpatch check — device machine, scenario ${name}: ${scenario.baselines.length} baselines, ${scenario.hotpatches.length} hotpatches, ${s.eventsPerState} events per state`,
+      );
       io.out(
         `Explored ${n(s.distinctStates)} distinct states and ${n(s.transitions)} transitions to depth ${s.depth} in ${s.seconds.toFixed(2)} s (${n(Math.round(s.statesPerSecond))} states/s)` +
           (s.complete ? ' — complete' : ` — INCOMPLETE: stopped by ${s.stoppedBy}`),
@@ -96,12 +118,12 @@ export const checkCommand: CommandSpec = {
       for (const v of result.violations) {
         io.out(`\n✗ ${v.invariant} violated after ${v.path.length} steps${v.count > 1 ? ` (found ${v.count} times; this is a shortest path)` : ''}: ${v.message}`);
         io.out(formatPath(v.initial, v.path));
-        io.out(`  timeline: ${written[v.invariant]}  (pnpm hotpatch history ${written[v.invariant]} --device ${device})`);
+        io.out(`  timeline: ${written[v.invariant]}${machine === 'device' ? `  (pnpm hotpatch history ${written[v.invariant]} --device ${device})` : ''}`);
       }
       io.out(`\nDeadlocks: ${result.deadlocks.length === 0 ? 'none' : result.deadlocks.length}`);
       for (const d of result.deadlocks.slice(0, 5)) io.out(`  stuck in ${d.state.value} after ${d.path.map((p) => p.event.type).join(' → ')}`);
       io.out(
-        `Recoverability: ${result.unrecoverable === null ? 'not computed (search incomplete)' : result.unrecoverable.length === 0 ? 'a resting state (current, verified, rolledBack) is reachable from every state' : `${result.unrecoverable.length} states cannot reach a resting state`}`,
+        `Recoverability: ${result.unrecoverable === null ? 'not computed (search incomplete)' : result.unrecoverable.length === 0 ? `${machine === 'rollout' ? 'a settled state (completed, halted, betweenRings)' : 'a resting state (current, verified, rolledBack)'} is reachable from every state` : `${result.unrecoverable.length} states cannot reach a resting state`}`,
       );
       for (const u of (result.unrecoverable ?? []).slice(0, 5)) io.out(`  ${u.state.value} after ${u.path.map((p) => p.event.type).join(' → ')}`);
       const c = result.coverage;

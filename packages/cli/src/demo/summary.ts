@@ -1,5 +1,5 @@
 /** The demo's summary, computed from the log alone. */
-import type { DeviceEvent } from '@hotpatch/core';
+import type { HotpatchEvent } from '@hotpatch/core';
 import type { DeviceView } from '@hotpatch/replay';
 
 export interface PatchOutcome {
@@ -25,7 +25,7 @@ export interface DemoSummary {
   readonly examples: { readonly rolledBack?: string; readonly rebootedAfterFailure?: string };
 }
 
-export function summarise(events: readonly DeviceEvent[], fleet: readonly DeviceView[]): DemoSummary {
+export function summarise(events: readonly HotpatchEvent[], fleet: readonly DeviceView[]): DemoSummary {
   const states: Record<string, number> = {};
   for (const v of fleet) states[v.state] = (states[v.state] ?? 0) + 1;
   const reboots: Record<string, number> = {};

@@ -4,6 +4,7 @@
  */
 import type { DeviceEventBody, DeviceEventData } from '../events.js';
 import type { DeviceContext } from './context.js';
+import { allOf } from '../rules.js';
 
 export interface GuardArgs<E extends DeviceEventBody = DeviceEventBody> {
   readonly context: DeviceContext;
@@ -37,23 +38,8 @@ export const inFlightLiveRevertible: Guard<WithPatch> = ({ context, event }) =>
 export const verifiedLiveRevertible: Guard<WithPatch> = ({ context, event }) =>
   context.rollbackable?.patch === event.data.patch && context.rollbackable.liveRevert;
 
-/** A conjunction of named guards that remembers its parts, so that a refusal can name the one that failed. */
-export interface NamedConjunction<E extends DeviceEventBody> {
-  (args: GuardArgs<E>): boolean;
-  readonly parts: ReadonlyArray<readonly [string, Guard<E>]>;
-}
-
-export function allOf<E extends DeviceEventBody>(parts: Record<string, Guard<E>>): NamedConjunction<E> {
-  const list = Object.entries(parts) as Array<[string, Guard<E>]>;
-  const check = (args: GuardArgs<E>): boolean => {
-    for (let i = 0; i < list.length; i++) if (!list[i]![1](args)) return false;
-    return true;
-  };
-  return Object.assign(check, { parts: list });
-}
-
 /** Everything staging a hotpatch requires. */
-export const canStage = allOf<Of<'PatchStaged'>>({
+export const canStage = allOf<GuardArgs<Of<'PatchStaged'>>>({
   deviceIsEligible,
   onPatchBaseline,
   nothingInFlight,
@@ -62,9 +48,4 @@ export const canStage = allOf<Of<'PatchStaged'>>({
   notAlreadyApplied,
 });
 
-/** Explains why a guard said no: the first failing part of a conjunction, or the guard itself. */
-export function failingRule(name: string, guard: unknown, args: GuardArgs): string {
-  const parts = (guard as Partial<NamedConjunction<DeviceEventBody>>).parts;
-  if (parts) for (const [part, check] of parts) if (!check(args)) return part;
-  return name;
-}
+export { failingRule } from '../rules.js';

@@ -1,0 +1,67 @@
+import type { ReleaseKind } from '../catalog.js';
+import type { PauseParty, RingPolicy } from './events.js';
+
+/** Where a ring stands. Counts are bounded by the ring's size, so a rollout has finitely many states. */
+export interface RingProgress {
+  readonly size: number;
+  /** Failures tolerated, resolved from the policy when the ring starts. */
+  readonly budget: number;
+  readonly startedAt: string | null;
+  readonly inFlight: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly setAside: number;
+  readonly gatePassed: boolean;
+}
+
+export interface RolloutContext {
+  readonly release: string | null;
+  readonly releaseKind: ReleaseKind | null;
+  readonly releasedAt: string | null;
+  readonly liveRevert: boolean;
+  readonly outOfBand: boolean;
+  readonly policies: readonly RingPolicy[];
+  readonly rings: readonly RingProgress[];
+  /** Index of the ring in progress, or of the next one between rings; -1 before the first. */
+  readonly current: number;
+  /** Who has paused the rollout; it resumes when nobody has. */
+  readonly pausedBy: readonly PauseParty[];
+  /** Where a resume returns to. */
+  readonly resumeTo: 'rolling' | 'betweenRings' | null;
+  readonly haltReason: string | null;
+  /** Devices of the halted ring still in flight when it halted: failures may still arrive from them. */
+  readonly inFlightAtHalt: number | null;
+}
+
+export const initialRolloutContext: RolloutContext = {
+  release: null,
+  releaseKind: null,
+  releasedAt: null,
+  liveRevert: true,
+  outOfBand: false,
+  policies: [],
+  rings: [],
+  current: -1,
+  pausedBy: [],
+  resumeTo: null,
+  haltReason: null,
+  inFlightAtHalt: null,
+};
+
+export const ROLLOUT_STATES = ['unplanned', 'betweenRings', 'rolling', 'paused', 'halted', 'completed'] as const;
+export type RolloutStateValue = (typeof ROLLOUT_STATES)[number];
+
+export interface RolloutState {
+  readonly value: RolloutStateValue;
+  readonly context: RolloutContext;
+}
+
+/** Failures a ring tolerates, from its policy and its size. */
+export function resolveBudget(policy: RingPolicy, size: number): number {
+  return 'count' in policy.budget ? policy.budget.count : Math.floor((policy.budget.percent / 100) * size);
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+export const hoursBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / HOUR;
+export const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY).toISOString();

@@ -1,0 +1,58 @@
+/**
+ * Kinds of stream on the one log: a device's lifecycle (`device/<id>`) and a rollout's (`rollout/<id>`). A stream's
+ * kind, read from its name, decides which events it may hold and which machine judges them — for validation, for
+ * the stores' checks before writing, and for replay.
+ */
+import type { CompiledLifecycle, MachineState } from './evolve.js';
+import { DEVICE_EVENT_TYPES, DEVICE_STREAM_PREFIX } from './events.js';
+import { deviceLifecycle } from './device/lifecycle.js';
+import { ROLLOUT_EVENT_TYPES, ROLLOUT_STREAM_PREFIX } from './rollout/events.js';
+import { rolloutLifecycle } from './rollout/lifecycle.js';
+import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
+import { DEVICE_EVENT_SCHEMAS, type EventSchema } from './schema.js';
+
+export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
+
+export interface StreamKind {
+  readonly name: 'device' | 'rollout';
+  readonly prefix: string;
+  readonly eventTypes: readonly string[];
+  readonly schemas: Readonly<Record<string, EventSchema>>;
+  readonly lifecycle: AnyLifecycle;
+}
+
+export const DEVICE_STREAMS: StreamKind = {
+  name: 'device',
+  prefix: DEVICE_STREAM_PREFIX,
+  eventTypes: DEVICE_EVENT_TYPES,
+  schemas: DEVICE_EVENT_SCHEMAS,
+  lifecycle: deviceLifecycle as unknown as AnyLifecycle,
+};
+
+export const ROLLOUT_STREAMS: StreamKind = {
+  name: 'rollout',
+  prefix: ROLLOUT_STREAM_PREFIX,
+  eventTypes: ROLLOUT_EVENT_TYPES,
+  schemas: ROLLOUT_EVENT_SCHEMAS,
+  lifecycle: rolloutLifecycle as unknown as AnyLifecycle,
+};
+
+export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS];
+
+/** The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind. */
+export function streamKindOf(stream: string): StreamKind | undefined {
+  for (const kind of STREAM_KINDS) if (stream.startsWith(kind.prefix) && stream.length > kind.prefix.length) return kind;
+  return undefined;
+}
+
+/** The lifecycle that judges a stream's events (the device lifecycle for an unknown kind, which validation refuses first). */
+export function lifecycleFor(stream: string): AnyLifecycle {
+  return (streamKindOf(stream) ?? DEVICE_STREAMS).lifecycle;
+}
+
+/** The state of a stream with no events. */
+export function initialStateFor(stream: string): MachineState<string, object> {
+  return lifecycleFor(stream).initial;
+}
+
+export const STREAM_NAME_HINT = STREAM_KINDS.map((k) => `"${k.prefix}<id>"`).join(' or ');
