@@ -1,0 +1,245 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TransitionRefusedError, type DeviceCommand } from '@hotpatch/core';
+import { eligibleProfile } from '@hotpatch/core/testing';
+import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
+import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import { createEngine } from '@hotpatch/engine';
+import { createOrchestrator, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'hotpatch-fleet-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const policy: FleetPolicy = {
+  rings: [
+    { name: 'pilot', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0.5, maxFailureRate: 0.5, minSoakHours: 24 }, deadlineDays: 5 },
+    { name: 'broad', deferralDays: 3, budget: { percent: 25 }, gate: { minVerifiedShare: 0.75, maxFailureRate: 0.25, minSoakHours: 24 }, deadlineDays: 14 },
+  ],
+  applyTimeoutMinutes: 60,
+  silenceHours: 48,
+};
+const RELEASED = '2026-02-10T17:00:00.000Z';
+const hotpatch: ReleaseToRoll = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: RELEASED, baseline: 'B-2026-01', liveRevert: true };
+const PILOT = ['p1', 'p2', 'p3'];
+const BROAD = ['b1', 'b2', 'b3', 'b4'];
+
+async function fleet(store: EventStore, clock: SimulatedClock, ineligible: string[] = []) {
+  const engine = createEngine({ store, clock: () => clock.now() });
+  for (const [ring, ids] of [['pilot', PILOT], ['broad', BROAD]] as const) {
+    for (const device of ids) {
+      await engine.execute({ type: 'EnrolDevice', device, profile: ineligible.includes(device) ? { ...eligibleProfile, vbs: false } : eligibleProfile, ring, baseline: 'B-2026-01' });
+      await engine.execute({ type: 'AssessEligibility', device, latestBaseline: 'B-2026-01' });
+    }
+  }
+}
+
+let reportSeq = 0;
+const reportId = () => `0193f2a0-0000-7000-8000-${(++reportSeq).toString(16).padStart(12, '0')}`;
+
+/** Simulated agents: each device in flight reports what it did; `health` decides its health check. */
+async function agentsRespond(o: Orchestrator, health: (device: string) => boolean = () => true, silent: string[] = [], stalled: string[] = []) {
+  for (const d of [...o.projection.devices.values()]) {
+    if (silent.includes(d.id)) continue;
+    const patch = d.state.context.inFlight?.patch;
+    switch (d.state.value) {
+      case 'applying':
+        if (!stalled.includes(d.id)) await o.report({ id: reportId(), device: d.id, kind: 'applied', patch: patch! });
+        break;
+      case 'applied':
+        await o.report({ id: reportId(), device: d.id, kind: 'health', patch: patch!, healthy: health(d.id), signal: 'crash rate' });
+        break;
+      case 'rollingBack':
+        await o.report({ id: reportId(), device: d.id, kind: 'rolled-back', patch: patch! });
+        break;
+      case 'needsReboot':
+        await o.report({ id: reportId(), device: d.id, kind: 'baseline-installed', baseline: d.state.context.rebootBaseline ?? d.state.context.baseline! });
+        break;
+    }
+  }
+}
+
+const instructionsIn = async (store: EventStore, stream: string) => (await store.readStream(stream)).filter((e) => e.type === 'DeviceInstructed').map((e) => (e.data as { device: string }).device);
+
+describe('orchestrator', () => {
+  it('takes a good hotpatch through the pilot ring, its gate, the deferral and the broad ring', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(hotpatch);
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+    await agentsRespond(o); // applied
+    await agentsRespond(o); // healthy
+    expect((await o.tick()).gatesPassed).toBe(0); // verified, but not soaked for 24 h yet
+    clock.advance(25 * 3600);
+    expect((await o.tick()).gatesPassed).toBe(1);
+    expect((await o.tick()).ringsStarted).toBe(0); // broad is deferred 3 days after the release
+    clock.jumpTo('2026-02-13T17:00:00.000Z');
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 4 });
+    await agentsRespond(o);
+    await agentsRespond(o);
+    clock.advance(25 * 3600);
+    await o.tick();
+    expect(o.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
+    for (const id of [...PILOT, ...BROAD]) expect(o.projection.devices.get(id)!.state).toMatchObject({ value: 'verified', context: { applied: { 'HP-2026-02': [] } } });
+    expect(o.projection.releases.get('HP-2026-02')!.protectedAt.size).toBe(7);
+  });
+
+  it('catches a bad hotpatch in the pilot ring: halts by itself, rolls the pilot back live, broad never receives it', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(hotpatch);
+    await o.tick();
+    await agentsRespond(o); // applied
+    await agentsRespond(o, (d) => d === 'p3'); // p1 and p2 unhealthy: the second failure passes the budget of 1
+    const rollout = o.projection.rollouts.get('HP-2026-02')!;
+    expect(rollout.state.value).toBe('halted');
+    expect(rollout.state.context.haltReason).toMatch(/pilot: failures past the disruption budget \(2 > 1\)/);
+    // p3 was healthy, but the halt rolls back what the ring applied; the failed ones were rolling back already.
+    const p3 = (await store.readStream('device/p3')).map((e) => [e.type, (e.data as { reason?: string }).reason]);
+    expect(p3).toContainEqual(['RollbackStarted', expect.stringMatching(/^rollout HP-2026-02 halted: pilot: failures past the disruption budget/)]);
+    await agentsRespond(o);
+    for (const id of PILOT) expect(o.projection.devices.get(id)!.state).toMatchObject({ value: 'rolledBack', context: { applied: {} } });
+    clock.jumpTo('2026-02-20T00:00:00.000Z');
+    expect(await o.tick()).toMatchObject({ ringsStarted: 0, instructed: 0 });
+    expect(await instructionsIn(store, 'rollout/HP-2026-02')).toEqual(PILOT);
+    for (const id of BROAD) expect(o.projection.devices.get(id)!.state.value).toBe('current');
+  });
+
+  it('marks devices for reboot instead when the halted patch cannot be reverted live', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout({ ...hotpatch, liveRevert: false });
+    await o.tick();
+    await agentsRespond(o);
+    await agentsRespond(o, (d) => d === 'p3');
+    const p3 = (await store.readStream('device/p3')).map((e) => e.type);
+    expect(p3).toContain('RebootRequired');
+    expect(p3).not.toContain('RollbackStarted');
+    expect((await store.readStream('device/p3')).find((e) => e.type === 'RebootRequired')!.data).toEqual({ reason: 'not-live-revertible' });
+  });
+
+  it('takes retried, duplicated, out-of-order and late reports without recording anything twice', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(hotpatch);
+    await o.tick();
+    const applied = { id: reportId(), device: 'p1', kind: 'applied' as const, patch: 'HP-2026-02' };
+    expect(await o.report(applied)).toMatchObject({ status: 'recorded' });
+    expect(await o.report(applied)).toEqual({ status: 'duplicate' });
+    // p2's health report overtakes its apply report: both facts are recorded, in order.
+    expect(await o.report({ id: reportId(), device: 'p2', kind: 'health', patch: 'HP-2026-02', healthy: true })).toMatchObject({ status: 'recorded', events: 2 });
+    expect((await store.readStream('device/p2')).slice(-2).map((e) => e.type)).toEqual(['PatchApplied', 'PatchVerified']);
+    // Then its late apply report arrives: it no longer matches the device, and stays out of the log.
+    const before = (await store.readAll()).length;
+    expect(await o.report({ id: reportId(), device: 'p2', kind: 'applied', patch: 'HP-2026-02' })).toMatchObject({ status: 'ignored' });
+    expect(await o.report({ id: reportId(), device: 'nope', kind: 'applied', patch: 'HP-2026-02' })).toMatchObject({ status: 'ignored', reason: 'unknown device nope' });
+    expect((await store.readAll()).length).toBe(before);
+  });
+
+  it('times out a stalled apply (a failure) and sets silent agents aside (not a failure)', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy: { ...policy, rings: [{ ...policy.rings[0]!, budget: { count: 2 } }, policy.rings[1]!] } });
+    await o.planRollout(hotpatch);
+    await o.tick();
+    await agentsRespond(o, () => true, [], ['p2']); // p2 stalls in applying; p1 and p3 apply
+    await agentsRespond(o, () => true, ['p3'], ['p2']); // p1 reports healthy; p3's agent falls silent
+    clock.advance(61 * 60);
+    expect(await o.tick()).toMatchObject({ timedOut: 1 });
+    expect(o.projection.devices.get('p2')!.state.value).toBe('rollingBack');
+    clock.advance(48 * 3600);
+    expect(await o.tick()).toMatchObject({ setAside: 1 });
+    const progress = o.projection.rollouts.get('HP-2026-02')!.state.context.rings[0]!;
+    expect(progress).toMatchObject({ succeeded: 1, failed: 1, setAside: 1, inFlight: 0 });
+    const timeouts = (await store.readStream('rollout/HP-2026-02')).filter((e) => e.type === 'DeviceFailed').map((e) => e.data);
+    expect(timeouts).toEqual([{ ring: 'pilot', device: 'p2', reason: 'timeout' }]);
+  });
+
+  it('gives an ineligible device the traditional update with a restart instead of the hotpatch', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock, ['p2']);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(hotpatch);
+    await o.tick();
+    expect(o.projection.devices.get('p2')!.state).toMatchObject({ value: 'needsReboot', context: { rebootReason: 'eligibility' } });
+    const instructed = (await store.readStream('rollout/HP-2026-02')).filter((e) => e.type === 'DeviceInstructed').map((e) => [(e.data as { device: string }).device, (e.data as { action: string }).action]);
+    expect(instructed).toEqual([['p1', 'hotpatch'], ['p2', 'reboot'], ['p3', 'hotpatch']]);
+  });
+
+  it('pauses by the service or the tenant; the service cannot lift the tenant’s pause; a paused rollout instructs nothing', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(hotpatch);
+    await o.pause('HP-2026-02', 'tenant', 'change freeze');
+    await o.pause('HP-2026-02', 'service', 'incident');
+    expect(await o.tick()).toMatchObject({ ringsStarted: 0, instructed: 0 });
+    await o.resume('HP-2026-02', 'service');
+    expect(o.projection.rollouts.get('HP-2026-02')!.state).toMatchObject({ value: 'paused', context: { pausedBy: ['tenant'] } });
+    await expect(o.resume('HP-2026-02', 'service')).rejects.toBeInstanceOf(TransitionRefusedError);
+    expect(await o.tick()).toMatchObject({ instructed: 0 });
+    await o.resume('HP-2026-02', 'tenant');
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+  });
+
+  it('restarts mid-rollout on SQLite without repeating or losing an instruction', async () => {
+    const path = join(dir, 'restart.db');
+    const clock = simulatedClock(RELEASED);
+    const first = openSqliteEventStore({ path });
+    await fleet(first, clock);
+    const a = createOrchestrator({ store: first, clock, policy: { ...policy, maxInstructionsPerTick: 2 } });
+    await a.planRollout(hotpatch);
+    await a.tick(); // two of the three pilot devices
+    await agentsRespond(a);
+    await first.close();
+
+    // A new instance on the same database: it rebuilds its view from the log and carries on.
+    const second = openSqliteEventStore({ path });
+    const b = createOrchestrator({ store: second, clock, policy });
+    await b.planRollout(hotpatch); // already planned: nothing written
+    expect(await b.tick()).toMatchObject({ instructed: 1 });
+    for (let i = 0; i < 3; i++) await agentsRespond(b);
+    clock.advance(25 * 3600);
+    await b.tick();
+    clock.jumpTo('2026-02-13T17:00:00.000Z');
+    await b.tick();
+    for (let i = 0; i < 3; i++) await agentsRespond(b);
+    clock.advance(25 * 3600);
+    await b.tick();
+    expect(b.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
+    const instructed = await instructionsIn(second, 'rollout/HP-2026-02');
+    expect(instructed.sort()).toEqual([...PILOT, ...BROAD].sort());
+    // Every device got exactly one stage and one apply.
+    for (const id of [...PILOT, ...BROAD]) {
+      const types = (await second.readStream(`device/${id}`)).map((e) => e.type);
+      expect(types.filter((t) => t === 'PatchStaged')).toHaveLength(1);
+      expect(types.filter((t) => t === 'PatchApplyStarted')).toHaveLength(1);
+    }
+    await second.close();
+  });
+
+  it('two instances over one log cooperate: the same decisions are written once', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const a = createOrchestrator({ store, clock, policy, meta: { instance: 'a' } });
+    const b = createOrchestrator({ store, clock, policy, meta: { instance: 'b' } });
+    await Promise.all([a.planRollout(hotpatch), b.planRollout(hotpatch)]);
+    await Promise.all([a.tick(), b.tick()]);
+    expect((await instructionsIn(store, 'rollout/HP-2026-02')).sort()).toEqual([...PILOT].sort());
+    for (const id of PILOT) expect((await store.readStream(`device/${id}`)).filter((e) => e.type === 'PatchStaged')).toHaveLength(1);
+    void ({} as DeviceCommand);
+  });
+});

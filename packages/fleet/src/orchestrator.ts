@@ -1,0 +1,373 @@
+/**
+ * The orchestrator: the core of a patching service, as a library. Built from a store, a clock and a policy, it
+ * turns agent reports into device events and, on each tick, decides and records the next instructions of every
+ * rollout. Every event it writes has an id derived from what it means (the rollout, the device, the step), so a
+ * retried report, a restarted instance or a second instance over the same log writes nothing twice.
+ */
+import {
+  addDays,
+  CommandRefusedError,
+  HotpatchError,
+  rolloutLifecycle,
+  rolloutStream,
+  TransitionRefusedError,
+  type DeviceCommand,
+  type FailureReason,
+  type RolloutEventBody,
+  type RolloutState,
+} from '@hotpatch/core';
+import { createEngine, type Engine } from '@hotpatch/engine';
+import type { EventStore } from '@hotpatch/store';
+import { v5 as uuidv5 } from 'uuid';
+import type { Clock } from './clock.js';
+import type { FleetPolicy } from './policy.js';
+import { FleetProjection, type DeviceRecord, type RolloutRecord } from './projection.js';
+
+const NAMESPACE = '9d4b8f2e-6a1c-4e3b-8f7d-2c5a1b9e0d47';
+const idFor = (...parts: string[]) => uuidv5(parts.join('|'), NAMESPACE);
+/** How a timed-out apply is recorded, so that its outcome is known as a timeout after a restart too. */
+const TIMEOUT_REASON = 'timed out';
+
+export interface ReleaseToRoll {
+  readonly id: string;
+  readonly kind: 'hotpatch' | 'baseline';
+  readonly releasedAt: string;
+  /** For a hotpatch: the baseline it applies on. For a baseline: itself. */
+  readonly baseline: string;
+  readonly requires?: readonly string[];
+  readonly liveRevert: boolean;
+  readonly outOfBand?: boolean;
+  /** Why a baseline needs its reboot (default 'baseline'). */
+  readonly rebootReason?: string;
+}
+
+/** What an agent reports. `id` is the report's own id: the agent sends the same id when it retries. */
+export type AgentReport = { readonly id: string; readonly device: string } & (
+  | { readonly kind: 'applied'; readonly patch: string }
+  | { readonly kind: 'apply-failed'; readonly patch: string; readonly reason: string }
+  | { readonly kind: 'health'; readonly patch: string; readonly healthy: boolean; readonly signal?: string }
+  | { readonly kind: 'rolled-back'; readonly patch: string }
+  | { readonly kind: 'rollback-failed'; readonly patch: string; readonly reason: string }
+  | { readonly kind: 'baseline-installed'; readonly baseline: string }
+);
+
+export type ReportResult =
+  | { readonly status: 'recorded'; readonly events: number }
+  | { readonly status: 'duplicate' }
+  /** The report no longer matches the device (late, or about a patch no longer in flight): kept out of the log. */
+  | { readonly status: 'ignored'; readonly reason: string };
+
+export interface TickSummary {
+  ringsStarted: number;
+  instructed: number;
+  outcomes: number;
+  timedOut: number;
+  setAside: number;
+  gatesPassed: number;
+  halted: number;
+  rollbacks: number;
+}
+
+export interface OrchestratorOptions {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly policy: FleetPolicy;
+  /** Metadata on every event written (which instance, which service…). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+  /** Read the log in batches of this many events when catching up (default 10,000). */
+  readonly batchSize?: number;
+}
+
+export interface Orchestrator {
+  readonly projection: FleetProjection;
+  readonly engine: Engine;
+  /** Catches the projection up with the log (other writers, other instances). */
+  sync(): Promise<void>;
+  /** Plans a rollout of a release through the policy's rings; returns its id. Planning twice does nothing. */
+  planRollout(release: ReleaseToRoll): Promise<string>;
+  report(report: AgentReport): Promise<ReportResult>;
+  tick(): Promise<TickSummary>;
+  pause(rollout: string, by: 'service' | 'tenant', reason: string): Promise<void>;
+  resume(rollout: string, by: 'service' | 'tenant'): Promise<void>;
+}
+
+export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const { store, clock, policy } = options;
+  const projection = new FleetProjection();
+  const engine = createEngine({ store, clock: () => clock.now(), ...(options.meta ? { meta: options.meta } : {}), maxAttempts: 10 });
+  const releases = new Map<string, ReleaseToRoll>();
+  const batch = options.batchSize ?? 10_000;
+  const now = () => clock.now().toISOString();
+
+  const sync = async () => {
+    for (;;) {
+      const events = await store.readAll({ fromPosition: projection.position + 1, limit: batch });
+      for (const e of events) projection.apply(e);
+      if (events.length < batch) return;
+    }
+  };
+
+  /** Appends a rollout event with a meaningful id; a refusal (the rollout moved on) is not an error here. */
+  const record = async (rollout: string, key: string, event: RolloutEventBody): Promise<boolean> => {
+    try {
+      const r = await store.appendToStream(rolloutStream(rollout), [{ id: idFor(rollout, key), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }]);
+      await sync();
+      return r.written;
+    } catch (error) {
+      if (error instanceof TransitionRefusedError) {
+        await sync();
+        return false;
+      }
+      throw error;
+    }
+  };
+
+  /** Runs a device command with a meaningful id; a refusal means the device moved on, which is not an error. */
+  const command = async (key: string, cmd: DeviceCommand): Promise<boolean> => {
+    try {
+      const r = await engine.execute({ ...cmd, id: idFor(cmd.device, key) });
+      await sync();
+      return !r.duplicate;
+    } catch (error) {
+      if (error instanceof CommandRefusedError) return false;
+      throw error;
+    }
+  };
+
+  const members = (ring: string) => [...projection.devices.values()].filter((d) => d.ring === ring && d.state.value !== 'retired' && d.state.value !== 'unenrolled');
+
+  /** A device's outcome in a rollout, read from its state, or undefined while it is still in flight. */
+  const outcomeOf = (rollout: RolloutRecord, device: DeviceRecord, action: 'hotpatch' | 'reboot'): { ok: true } | { ok: false; reason: FailureReason } | undefined => {
+    const release = rollout.state.context.release!;
+    if (action === 'reboot') return device.lastBaselineAt !== null && device.lastBaselineAt >= rollout.instructed.get(device.id)!.at ? { ok: true } : undefined;
+    switch (device.outcomes.get(release)) {
+      case 'verified':
+        return { ok: true };
+      case 'apply-failed':
+        return { ok: false, reason: device.applyFailures.get(release)?.startsWith(TIMEOUT_REASON) ? 'timeout' : 'apply-failed' };
+      case 'health-failed':
+      case 'rolled-back':
+        return { ok: false, reason: 'health-failed' };
+      case 'rollback-failed':
+        return { ok: false, reason: 'rollback-failed' };
+      default:
+        return undefined;
+    }
+  };
+
+  /** Records the outcome of every instructed device that has one and is not recorded yet. */
+  const reconcile = async (rollout: RolloutRecord, only?: string): Promise<number> => {
+    let n = 0;
+    for (const [id, instruction] of rollout.instructed) {
+      if ((only !== undefined && id !== only) || rollout.outcomes.has(id)) continue;
+      const device = projection.devices.get(id);
+      if (!device) continue;
+      const outcome = outcomeOf(rollout, device, instruction.action);
+      if (!outcome) continue;
+      const event: RolloutEventBody = outcome.ok
+        ? { type: 'DeviceSucceeded', data: { ring: instruction.ring, device: id } }
+        : { type: 'DeviceFailed', data: { ring: instruction.ring, device: id, reason: outcome.reason } };
+      if (await record(rollout.id, `outcome:${id}`, event)) n++;
+    }
+    return n;
+  };
+
+  const rolloutsOf = (device: string) => [...projection.rollouts.values()].filter((r) => r.instructed.has(device));
+
+  const planRollout = async (release: ReleaseToRoll) => {
+    releases.set(release.id, release);
+    await sync();
+    if (!projection.rollouts.has(release.id)) {
+      await record(release.id, 'planned', {
+        type: 'RolloutPlanned',
+        data: { release: release.id, releaseKind: release.kind, releasedAt: release.releasedAt, liveRevert: release.liveRevert, outOfBand: release.outOfBand ?? false, rings: policy.rings },
+      });
+    }
+    return release.id;
+  };
+
+  const report = async (r: AgentReport): Promise<ReportResult> => {
+    await sync();
+    const device = projection.devices.get(r.device);
+    if (!device) return { status: 'ignored', reason: `unknown device ${r.device}` };
+    const commands: DeviceCommand[] = [];
+    const inFlight = device.state.context.inFlight?.patch;
+    switch (r.kind) {
+      case 'applied':
+        commands.push({ type: 'ReportApplied', device: r.device, patch: r.patch });
+        break;
+      case 'apply-failed':
+        commands.push({ type: 'ReportApplyFailed', device: r.device, patch: r.patch, reason: r.reason });
+        break;
+      case 'health':
+        // A health report can overtake the apply report: the patch is running, so it was applied.
+        if (device.state.value === 'applying' && inFlight === r.patch) commands.push({ type: 'ReportApplied', device: r.device, patch: r.patch, id: idFor(r.id, 'applied') });
+        commands.push({ type: 'ReportHealth', device: r.device, patch: r.patch, healthy: r.healthy, ...(r.signal !== undefined ? { signal: r.signal } : {}) });
+        break;
+      case 'rolled-back':
+        commands.push({ type: 'ReportRolledBack', device: r.device, patch: r.patch });
+        break;
+      case 'rollback-failed':
+        commands.push({ type: 'ReportRollbackFailed', device: r.device, patch: r.patch, reason: r.reason });
+        break;
+      case 'baseline-installed':
+        commands.push({ type: 'ReportBaselineInstalled', device: r.device, baseline: r.baseline });
+        break;
+    }
+    let written = 0;
+    let duplicate = false;
+    for (const [i, cmd] of commands.entries()) {
+      try {
+        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) });
+        if (result.duplicate) duplicate = true;
+        else written += result.events.length;
+      } catch (error) {
+        if (error instanceof CommandRefusedError) return { status: 'ignored', reason: error.reason };
+        throw error;
+      }
+    }
+    await sync();
+    // Record the device's outcome in its rollouts at once: a failure past the budget halts before the next tick.
+    for (const rollout of rolloutsOf(r.device)) {
+      await reconcile(rollout, r.device);
+      await rollBackIfHalted(projection.rollouts.get(rollout.id)!);
+    }
+    return duplicate && written === 0 ? { status: 'duplicate' } : { status: 'recorded', events: written };
+  };
+
+  /** A halted rollout rolls back what its ring applied: live where the patch allows it, else a reboot. */
+  const rollBackIfHalted = async (rollout: RolloutRecord): Promise<number> => {
+    const s = rollout.state;
+    if (s.value !== 'halted' || s.context.releaseKind !== 'hotpatch') return 0;
+    const ring = s.context.policies[s.context.current]?.name;
+    const patch = s.context.release!;
+    let n = 0;
+    for (const [id, instruction] of rollout.instructed) {
+      if (instruction.ring !== ring || instruction.action !== 'hotpatch') continue;
+      const device = projection.devices.get(id);
+      if (!device) continue;
+      const { value, context } = device.state;
+      const holds = (value === 'applied' && context.inFlight?.patch === patch) || (value === 'verified' && context.rollbackable?.patch === patch);
+      if (!holds) continue;
+      const done = s.context.liveRevert
+        ? await command(`halt-rollback:${rollout.id}`, { type: 'RollBack', device: id, patch, reason: `rollout ${rollout.id} halted: ${s.context.haltReason}` })
+        : await command(`halt-reboot:${rollout.id}`, { type: 'RequireReboot', device: id, reason: 'not-live-revertible' });
+      if (done) n++;
+    }
+    return n;
+  };
+
+  const tickRollout = async (rollout: RolloutRecord, summary: TickSummary) => {
+    const t = now();
+    let s: RolloutState = rollout.state;
+    const release = releases.get(rollout.id);
+    if (s.value === 'betweenRings') {
+      const next = s.context.policies[s.context.current + 1]!;
+      if (t >= addDays(s.context.releasedAt!, next.deferralDays)) {
+        if (await record(rollout.id, `ring:${next.name}`, { type: 'RingStarted', data: { ring: next.name, at: t, devices: members(next.name).length } })) summary.ringsStarted++;
+        s = projection.rollouts.get(rollout.id)!.state;
+      }
+    }
+    if (s.value === 'rolling') {
+      const ring = s.context.policies[s.context.current]!;
+      const progress = s.context.rings[s.context.current]!;
+      summary.outcomes += await reconcile(rollout);
+      // Timeouts and silent agents among the devices in flight.
+      for (const [id, instruction] of rollout.instructed) {
+        if (instruction.ring !== ring.name || rollout.outcomes.has(id)) continue;
+        const device = projection.devices.get(id);
+        if (!device) continue;
+        if (device.applyingSince !== null && Date.parse(t) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000) {
+          const patch = device.state.context.inFlight!.patch;
+          if (await command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: `${TIMEOUT_REASON} after ${policy.applyTimeoutMinutes} min` })) summary.timedOut++;
+          if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceFailed', data: { ring: ring.name, device: id, reason: 'timeout' } })) summary.outcomes++;
+        } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
+          if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: `agent silent for ${policy.silenceHours} h` } })) summary.setAside++;
+        }
+      }
+      s = projection.rollouts.get(rollout.id)!.state;
+      // New instructions, while the ring has room and the rollout is still rolling.
+      if (s.value === 'rolling' && release) {
+        let budget = policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY;
+        for (const device of members(ring.name)) {
+          if (budget <= 0 || projection.rollouts.get(rollout.id)!.state.value !== 'rolling') break;
+          if (rollout.instructed.has(device.id)) continue;
+          const instructed = await instruct(rollout, ring.name, device, release);
+          if (instructed) {
+            summary.instructed++;
+            budget--;
+          }
+        }
+      }
+      s = projection.rollouts.get(rollout.id)!.state;
+      if (s.value === 'rolling') {
+        const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: ring.name, at: t } };
+        if (rolloutLifecycle.step(s, gate)) {
+          if (await record(rollout.id, `gate:${ring.name}`, gate)) summary.gatesPassed++;
+        } else if (progress.startedAt !== null && t >= addDays(progress.startedAt, ring.deadlineDays)) {
+          if (await record(rollout.id, `deadline:${ring.name}`, { type: 'RolloutHalted', data: { reason: `${ring.name}: gate not passed by its deadline`, at: t } })) summary.halted++;
+        }
+      }
+    }
+    const latest = projection.rollouts.get(rollout.id)!;
+    if (latest.state.value === 'halted') summary.rollbacks += await rollBackIfHalted(latest);
+  };
+
+  /** Instructs one device: the hotpatch where it can take it, otherwise the traditional update with a restart. */
+  const instruct = async (rollout: RolloutRecord, ring: string, device: DeviceRecord, release: ReleaseToRoll): Promise<boolean> => {
+    const { value, context } = device.state;
+    const resting = value === 'current' || value === 'verified' || value === 'rolledBack';
+    let action: 'hotpatch' | 'reboot';
+    if (release.kind === 'baseline') {
+      if (!resting && value !== 'ineligible' && value !== 'enrolled') return false;
+      await command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: device.id, reason: release.rebootReason ?? 'baseline', baseline: release.baseline });
+      action = 'reboot';
+    } else if (resting && context.eligible && context.baseline === release.baseline) {
+      if (release.id in context.applied) return false;
+      const staged = await command(`stage:${rollout.id}`, { type: 'StagePatch', device: device.id, hotpatch: { id: release.id, baseline: release.baseline, requires: release.requires ?? [], liveRevert: release.liveRevert } });
+      if (!staged && projection.devices.get(device.id)!.state.value !== 'staged') return false;
+      await command(`apply:${rollout.id}`, { type: 'StartApply', device: device.id, patch: release.id });
+      action = 'hotpatch';
+    } else if (value === 'ineligible' || (resting && (!context.eligible || context.baseline !== release.baseline))) {
+      // Not eligible, or behind on its baseline: the latest cumulative update, with a restart, instead.
+      await command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: device.id, reason: 'eligibility', baseline: release.baseline });
+      action = 'reboot';
+    } else {
+      return false; // busy (a patch in flight or a reboot pending): next tick
+    }
+    return record(rollout.id, `instructed:${device.id}`, { type: 'DeviceInstructed', data: { ring, device: device.id, action } });
+  };
+
+  const tick = async (): Promise<TickSummary> => {
+    await sync();
+    const summary: TickSummary = { ringsStarted: 0, instructed: 0, outcomes: 0, timedOut: 0, setAside: 0, gatesPassed: 0, halted: 0, rollbacks: 0 };
+    for (const rollout of [...projection.rollouts.values()]) await tickRollout(rollout, summary);
+    return summary;
+  };
+
+  const changePause = async (rollout: string, event: RolloutEventBody) => {
+    await sync();
+    const record0 = projection.rollouts.get(rollout);
+    if (!record0) throw new UnknownRolloutError(rollout);
+    await store.appendToStream(rolloutStream(rollout), [{ type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }], { expectedVersion: record0.version });
+    await sync();
+  };
+
+  return {
+    projection,
+    engine,
+    sync,
+    planRollout,
+    report,
+    tick,
+    pause: (rollout, by, reason) => changePause(rollout, { type: 'RolloutPaused', data: { by, reason } }),
+    resume: (rollout, by) => changePause(rollout, { type: 'RolloutResumed', data: { by } }),
+  };
+}
+
+export class UnknownRolloutError extends HotpatchError {
+  readonly code = 'UNKNOWN_ROLLOUT';
+  constructor(readonly rollout: string) {
+    super(`no rollout ${rollout}`);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The fleet as the log tells it, kept up to date incrementally: every device's state, ring and timings, every
+ * rollout's state and which devices it instructed and with what outcome, and each release's exposure (when each
+ * device became protected). The orchestrator decides from it; `hotpatch status` reports it.
+ */
+import {
+  deviceIdOf,
+  deviceLifecycle,
+  initialDeviceState,
+  rolloutLifecycle,
+  ROLLOUT_STREAM_PREFIX,
+  type DeviceState,
+  type HotpatchEvent,
+  type RolloutState,
+} from '@hotpatch/core';
+
+export interface DeviceRecord {
+  readonly id: string;
+  ring: string;
+  state: DeviceState;
+  version: number;
+  /** Time of the device's last event: when its agent was last heard of. */
+  lastEventAt: string;
+  /** When the patch in flight started applying (null when not applying). */
+  applyingSince: string | null;
+  /** The release time of the newest fix the device runs (baseline or hotpatch); null when unknown. */
+  protectedUpTo: string | null;
+  /** The last outcome of each patch on this device. */
+  readonly outcomes: Map<string, 'verified' | 'apply-failed' | 'health-failed' | 'rolled-back' | 'rollback-failed'>;
+  /** When the last baseline was installed (a reboot completed). */
+  lastBaselineAt: string | null;
+  /** Why the last apply of each patch failed. */
+  readonly applyFailures: Map<string, string>;
+}
+
+export interface RolloutRecord {
+  readonly id: string;
+  state: RolloutState;
+  version: number;
+  /** Devices instructed, by id: their ring, the action and when. */
+  readonly instructed: Map<string, { ring: string; action: 'hotpatch' | 'reboot'; at: string }>;
+  /** Devices with an outcome recorded in the rollout. */
+  readonly outcomes: Map<string, 'succeeded' | 'failed' | 'setAside'>;
+  plannedAt: string;
+}
+
+export interface ReleaseRecord {
+  readonly id: string;
+  readonly kind: 'baseline' | 'hotpatch';
+  readonly releasedAt: string;
+  /** When each device became protected against it (first time only). */
+  readonly protectedAt: Map<string, string>;
+}
+
+export class FleetProjection {
+  readonly devices = new Map<string, DeviceRecord>();
+  readonly rollouts = new Map<string, RolloutRecord>();
+  readonly releases = new Map<string, ReleaseRecord>();
+  /** Global position of the last event applied. */
+  position = 0;
+
+  /** Registers a release's date (also learnt from RolloutPlanned), so that protection can be measured against it. */
+  knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string): void {
+    if (this.releases.has(id)) return;
+    const release: ReleaseRecord = { id, kind, releasedAt, protectedAt: new Map() };
+    this.releases.set(id, release);
+    // Devices already running a fix as new as this release were never exposed to it.
+    for (const d of this.devices.values()) if (d.protectedUpTo !== null && d.protectedUpTo >= releasedAt && d.state.value !== 'retired') release.protectedAt.set(d.id, releasedAt);
+  }
+
+  apply(event: HotpatchEvent & { position?: number }): void {
+    if (event.position !== undefined) this.position = event.position;
+    const device = deviceIdOf(event.stream);
+    if (device !== undefined) this.applyDevice(device, event);
+    else if (event.stream.startsWith(ROLLOUT_STREAM_PREFIX)) this.applyRollout(event.stream.slice(ROLLOUT_STREAM_PREFIX.length), event);
+  }
+
+  private applyDevice(id: string, event: HotpatchEvent): void {
+    let record = this.devices.get(id);
+    if (!record) {
+      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: event.time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, applyFailures: new Map() };
+      this.devices.set(id, record);
+    }
+    record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
+    record.version = event.version;
+    record.lastEventAt = event.time;
+    switch (event.type) {
+      case 'DeviceEnrolled':
+        record.ring = event.data.ring;
+        break;
+      case 'PatchVerified':
+        record.outcomes.set(event.data.patch, 'verified');
+        break;
+      case 'PatchApplyFailed':
+        record.outcomes.set(event.data.patch, 'apply-failed');
+        record.applyFailures.set(event.data.patch, event.data.reason);
+        break;
+      case 'HealthCheckFailed':
+        record.outcomes.set(event.data.patch, 'health-failed');
+        break;
+      case 'PatchRolledBack':
+        record.outcomes.set(event.data.patch, 'rolled-back');
+        break;
+      case 'RollbackFailed':
+        record.outcomes.set(event.data.patch, 'rollback-failed');
+        break;
+      case 'BaselineInstalled':
+        record.lastBaselineAt = event.time;
+        break;
+    }
+    record.applyingSince = record.state.value === 'applying' ? (event.type === 'PatchApplyStarted' ? event.time : record.applyingSince) : null;
+    this.updateProtection(record, event.time);
+  }
+
+  /** The newest release the device's active fixes cover; each release it now covers for the first time is stamped. */
+  private updateProtection(record: DeviceRecord, at: string): void {
+    const { baseline, applied } = record.state.context;
+    let newest: string | null = baseline === null ? null : (this.releases.get(baseline)?.releasedAt ?? null);
+    for (const patch of Object.keys(applied)) {
+      const released = this.releases.get(patch)?.releasedAt;
+      if (released !== undefined && (newest === null || released > newest)) newest = released;
+    }
+    record.protectedUpTo = newest;
+    if (newest === null || record.state.value === 'retired') return;
+    for (const release of this.releases.values()) {
+      if (release.releasedAt <= newest && !release.protectedAt.has(record.id) && at >= release.releasedAt) release.protectedAt.set(record.id, at);
+    }
+  }
+
+  private applyRollout(id: string, event: HotpatchEvent): void {
+    let record = this.rollouts.get(id);
+    if (!record) {
+      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), plannedAt: event.time };
+      this.rollouts.set(id, record);
+    }
+    record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
+    record.version = event.version;
+    switch (event.type) {
+      case 'RolloutPlanned':
+        this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt);
+        break;
+      case 'DeviceInstructed':
+        record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: event.time });
+        break;
+      case 'DeviceSucceeded':
+        record.outcomes.set(event.data.device, 'succeeded');
+        break;
+      case 'DeviceFailed':
+        record.outcomes.set(event.data.device, 'failed');
+        break;
+      case 'DeviceSetAside':
+        record.outcomes.set(event.data.device, 'setAside');
+        break;
+    }
+  }
+}
