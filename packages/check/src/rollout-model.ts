@@ -46,7 +46,8 @@ export function rolloutScenarioEvents(s: RolloutScenario): RolloutEventBody[] {
         { type: 'DeviceInstructed', data: { ring: ring.name, device, action: 'hotpatch' } },
         { type: 'DeviceSucceeded', data: { ring: ring.name, device } },
         { type: 'DeviceFailed', data: { ring: ring.name, device, reason: 'health-failed' } },
-        { type: 'DeviceSetAside', data: { ring: ring.name, device, reason: 'agent silent' } },
+        { type: 'DeviceSetAside', data: { ring: ring.name, device, reason: 'agent silent', instructed: true } },
+        { type: 'DeviceSetAside', data: { ring: ring.name, device, reason: 'agent silent before instruction', instructed: false } },
       );
     }
   }

@@ -7,8 +7,9 @@ import { verifyCommand } from './commands/verify.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { checkCommand } from './commands/check.js';
+import { statusCommand } from './commands/status.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

@@ -50,8 +50,13 @@ export class ConcurrencyExhaustedError extends HotpatchError {
   }
 }
 
+export interface ExecuteOptions {
+  /** Metadata recorded on this command's events, besides the engine's own. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
 export interface Engine {
-  execute(command: DeviceCommand): Promise<CommandResult>;
+  execute(command: DeviceCommand, options?: ExecuteOptions): Promise<CommandResult>;
   load(device: string): Promise<LoadedDevice>;
 }
 
@@ -70,7 +75,7 @@ export function createEngine(options: EngineOptions): Engine {
   const recordedBefore = async (stream: string, commandId: string): Promise<RecordedEvent[]> =>
     (await store.readStream(stream)).filter((e) => e.meta?.command === commandId);
 
-  const execute = async (command: DeviceCommand): Promise<CommandResult> => {
+  const execute = async (command: DeviceCommand, executeOptions: ExecuteOptions = {}): Promise<CommandResult> => {
     const stream = deviceStream(command.device);
     const commandId = command.id ?? newId();
     let lastConflict: WrongExpectedVersionError | undefined;
@@ -89,7 +94,7 @@ export function createEngine(options: EngineOptions): Engine {
         throw error;
       }
       const time = clock().toISOString();
-      const meta = { ...options.meta, command: commandId, commandType: command.type };
+      const meta = { ...options.meta, ...executeOptions.meta, command: commandId, commandType: command.type };
       const newEvents = decision.events.map((event, index) => ({ id: eventIdFor(commandId, index), type: event.type, time, data: event.data, meta }));
       try {
         const result = await store.appendToStream(stream, newEvents, { expectedVersion: version === 0 ? 'no_stream' : version });

@@ -41,8 +41,11 @@ export interface ReleaseToRoll {
   readonly rebootReason?: string;
 }
 
-/** What an agent reports. `id` is the report's own id: the agent sends the same id when it retries. */
-export type AgentReport = { readonly id: string; readonly device: string } & (
+/**
+ * What an agent reports. `id` is the report's own id: the agent sends the same id when it retries. `meta` is
+ * recorded on the events (how long a restart took the device down, say).
+ */
+export type AgentReport = { readonly id: string; readonly device: string; readonly meta?: Readonly<Record<string, unknown>> } & (
   | { readonly kind: 'applied'; readonly patch: string }
   | { readonly kind: 'apply-failed'; readonly patch: string; readonly reason: string }
   | { readonly kind: 'health'; readonly patch: string; readonly healthy: boolean; readonly signal?: string }
@@ -134,7 +137,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
   };
 
-  const members = (ring: string) => [...projection.devices.values()].filter((d) => d.ring === ring && d.state.value !== 'retired' && d.state.value !== 'unenrolled');
+  const members = (ring: string): DeviceRecord[] => {
+    const out: DeviceRecord[] = [];
+    for (const id of projection.ringMembers.get(ring) ?? []) {
+      const d = projection.devices.get(id)!;
+      if (d.state.value !== 'retired') out.push(d);
+    }
+    return out;
+  };
 
   /** A device's outcome in a rollout, read from its state, or undefined while it is still in flight. */
   const outcomeOf = (rollout: RolloutRecord, device: DeviceRecord, action: 'hotpatch' | 'reboot'): { ok: true } | { ok: false; reason: FailureReason } | undefined => {
@@ -146,8 +156,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       case 'apply-failed':
         return { ok: false, reason: device.applyFailures.get(release)?.startsWith(TIMEOUT_REASON) ? 'timeout' : 'apply-failed' };
       case 'health-failed':
-      case 'rolled-back':
         return { ok: false, reason: 'health-failed' };
+      case 'rolled-back':
+        // Rolled back on the service's order (a halt), not for a failure of its own: no outcome to count.
+        return undefined;
       case 'rollback-failed':
         return { ok: false, reason: 'rollback-failed' };
       default:
@@ -218,7 +230,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     let duplicate = false;
     for (const [i, cmd] of commands.entries()) {
       try {
-        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) });
+        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) }, r.meta ? { meta: r.meta } : {});
         if (result.duplicate) duplicate = true;
         else written += result.events.length;
       } catch (error) {
@@ -282,7 +294,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           if (await command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: `${TIMEOUT_REASON} after ${policy.applyTimeoutMinutes} min` })) summary.timedOut++;
           if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceFailed', data: { ring: ring.name, device: id, reason: 'timeout' } })) summary.outcomes++;
         } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
-          if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: `agent silent for ${policy.silenceHours} h` } })) summary.setAside++;
+          if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: `agent silent for ${policy.silenceHours} h`, instructed: true } })) summary.setAside++;
         }
       }
       s = projection.rollouts.get(rollout.id)!.state;
@@ -291,11 +303,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         let budget = policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY;
         for (const device of members(ring.name)) {
           if (budget <= 0 || projection.rollouts.get(rollout.id)!.state.value !== 'rolling') break;
-          if (rollout.instructed.has(device.id)) continue;
+          if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
           const instructed = await instruct(rollout, ring.name, device, release);
           if (instructed) {
             summary.instructed++;
             budget--;
+          } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
+            // Busy (a patch or a reboot pending) and not heard of for too long: its agent is silent. It is set
+            // aside before it was ever instructed, so that the ring can finish without it.
+            if (await record(rollout.id, `outcome:${device.id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: device.id, reason: `agent silent for ${policy.silenceHours} h`, instructed: false } })) summary.setAside++;
           }
         }
       }

@@ -58,6 +58,10 @@ export class FleetProjection {
   readonly releases = new Map<string, ReleaseRecord>();
   /** Global position of the last event applied. */
   position = 0;
+  /** Devices whose state changed since the set was last cleared (a simulator's agents react to them). */
+  readonly changed = new Set<string>();
+  /** Each ring's devices (by enrolment). */
+  readonly ringMembers = new Map<string, Set<string>>();
 
   /** Registers a release's date (also learnt from RolloutPlanned), so that protection can be measured against it. */
   knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string): void {
@@ -83,11 +87,16 @@ export class FleetProjection {
     }
     record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
     record.version = event.version;
+    this.changed.add(id);
     record.lastEventAt = event.time;
     switch (event.type) {
-      case 'DeviceEnrolled':
+      case 'DeviceEnrolled': {
         record.ring = event.data.ring;
+        let members = this.ringMembers.get(record.ring);
+        if (!members) this.ringMembers.set(record.ring, (members = new Set()));
+        members.add(id);
         break;
+      }
       case 'PatchVerified':
         record.outcomes.set(event.data.patch, 'verified');
         break;
@@ -99,7 +108,8 @@ export class FleetProjection {
         record.outcomes.set(event.data.patch, 'health-failed');
         break;
       case 'PatchRolledBack':
-        record.outcomes.set(event.data.patch, 'rolled-back');
+        // After the device's own failure, the failure stays its outcome; otherwise the rollback was ordered.
+        if (record.outcomes.get(event.data.patch) === 'verified' || !record.outcomes.has(event.data.patch)) record.outcomes.set(event.data.patch, 'rolled-back');
         break;
       case 'RollbackFailed':
         record.outcomes.set(event.data.patch, 'rollback-failed');

@@ -40,6 +40,7 @@ export const instruct: Update<Of<'DeviceInstructed'>> = ({ context, event }) => 
 export const succeed: Update<Of<'DeviceSucceeded'>> = ({ context, event }) => updateRing(context, event.data.ring, (r) => ({ inFlight: r.inFlight - 1, succeeded: r.succeeded + 1 }));
 export const fail: Update<Of<'DeviceFailed'>> = ({ context, event }) => updateRing(context, event.data.ring, (r) => ({ inFlight: r.inFlight - 1, failed: r.failed + 1 }));
 export const setAside: Update<Of<'DeviceSetAside'>> = ({ context, event }) => updateRing(context, event.data.ring, (r) => ({ inFlight: r.inFlight - 1, setAside: r.setAside + 1 }));
+export const setAsideUninstructed: Update<Of<'DeviceSetAside'>> = ({ context, event }) => updateRing(context, event.data.ring, (r) => ({ setAside: r.setAside + 1 }));
 export const passGate: Update<Of<'GatePassed'>> = ({ context, event }) => updateRing(context, event.data.ring, () => ({ gatePassed: true }));
 
 /** Halting on the budget: the devices still in flight (the failing one included) may yet fail. */

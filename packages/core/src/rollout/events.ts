@@ -41,7 +41,8 @@ export interface RolloutEventData {
   DeviceInstructed: { readonly ring: string; readonly device: string; readonly action: InstructionAction };
   DeviceSucceeded: { readonly ring: string; readonly device: string };
   DeviceFailed: { readonly ring: string; readonly device: string; readonly reason: FailureReason };
-  DeviceSetAside: { readonly ring: string; readonly device: string; readonly reason: string };
+  /** `instructed`: whether the device had been instructed (and so was in flight), or went silent before that. */
+  DeviceSetAside: { readonly ring: string; readonly device: string; readonly reason: string; readonly instructed: boolean };
   GatePassed: { readonly ring: string; readonly at: string };
   RolloutPaused: { readonly by: PauseParty; readonly reason: string };
   RolloutResumed: { readonly by: PauseParty };

@@ -40,6 +40,20 @@ export const ringHasDeviceInFlight: Guard<AboutRing> = ({ context, event }) => {
   return i >= 0 && (context.rings[i]?.inFlight ?? 0) > 0;
 };
 
+/** A device set aside while in flight: its ring has a device in flight. */
+export const setAsideInFlight: Guard<Of<'DeviceSetAside'>> = (args) => args.event.data.instructed && ringHasDeviceInFlight(args);
+/** A device of the ring in progress set aside before it was instructed: the ring still has a device not accounted for. */
+export const setAsideBeforeInstruction: Guard<Of<'DeviceSetAside'>> = ({ context, event }) => {
+  const ring = context.rings[context.current];
+  return (
+    !event.data.instructed &&
+    context.policies[context.current]?.name === event.data.ring &&
+    ring !== undefined &&
+    ring.startedAt !== null &&
+    ring.inFlight + ring.succeeded + ring.failed + ring.setAside < ring.size
+  );
+};
+
 /** This failure, in the ring in progress, takes it past its disruption budget. */
 export const failurePastBudget: Guard<Of<'DeviceFailed'>> = ({ context, event }) => {
   const i = ringIndex(context, event.data.ring);

@@ -19,6 +19,8 @@ export const rolloutSetup = setup({
     canStartRing: g(rules.canStartRing),
     instructsCurrentRing: g(rules.instructsCurrentRing),
     ringHasDeviceInFlight: g(rules.ringHasDeviceInFlight),
+    setAsideInFlight: g(rules.setAsideInFlight),
+    setAsideBeforeInstruction: g(rules.setAsideBeforeInstruction),
     failurePastBudget: g(rules.failurePastBudget),
     gateMet: g(rules.gateMet),
     gateMetOnLastRing: g(rules.gateMetOnLastRing),
@@ -33,6 +35,7 @@ export const rolloutSetup = setup({
     succeed: a(update.succeed),
     fail: a(update.fail),
     setAside: a(update.setAside),
+    setAsideUninstructed: a(update.setAsideUninstructed),
     passGate: a(update.passGate),
     haltOnBudget: a(update.haltOnBudget),
     halt: a(update.halt),
@@ -46,7 +49,10 @@ export const rolloutSetup = setup({
 /** Reports from devices in flight, accepted while rolling, paused or halted; a failure past the budget halts. */
 const reports = {
   DeviceSucceeded: { guard: 'ringHasDeviceInFlight', actions: 'succeed' },
-  DeviceSetAside: { guard: 'ringHasDeviceInFlight', actions: 'setAside' },
+  DeviceSetAside: [
+    { guard: 'setAsideInFlight', actions: 'setAside' },
+    { guard: 'setAsideBeforeInstruction', actions: 'setAsideUninstructed' },
+  ],
   DeviceFailed: [
     { guard: 'failurePastBudget', target: 'halted', actions: ['haltOnBudget', 'fail'] },
     { guard: 'ringHasDeviceInFlight', actions: 'fail' },
@@ -96,7 +102,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
     halted: {
       on: {
         DeviceSucceeded: { guard: 'ringHasDeviceInFlight', actions: 'succeed' },
-        DeviceSetAside: { guard: 'ringHasDeviceInFlight', actions: 'setAside' },
+        DeviceSetAside: { guard: 'setAsideInFlight', actions: 'setAside' },
         DeviceFailed: { guard: 'ringHasDeviceInFlight', actions: 'fail' },
       },
     },

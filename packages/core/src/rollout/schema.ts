@@ -47,7 +47,7 @@ export const ROLLOUT_EVENT_SCHEMAS: { readonly [T in RolloutEventType]: EventSch
   DeviceInstructed: { ring: field.nonEmptyString, device: field.nonEmptyString, action: field.oneOf('hotpatch', 'reboot') },
   DeviceSucceeded: { ring: field.nonEmptyString, device: field.nonEmptyString },
   DeviceFailed: { ring: field.nonEmptyString, device: field.nonEmptyString, reason: field.oneOf('apply-failed', 'health-failed', 'timeout', 'rollback-failed') },
-  DeviceSetAside: { ring: field.nonEmptyString, device: field.nonEmptyString, reason: field.string },
+  DeviceSetAside: { ring: field.nonEmptyString, device: field.nonEmptyString, reason: field.string, instructed: field.boolean },
   GatePassed: { ring: field.nonEmptyString, at: field.isoTime },
   RolloutPaused: { by: field.oneOf('service', 'tenant'), reason: field.string },
   RolloutResumed: { by: field.oneOf('service', 'tenant') },

@@ -1,0 +1,61 @@
+import { FleetProjection, fleetStatus, COMPLIANCE_ORDER, type FleetStatus } from '@hotpatch/fleet';
+import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
+import { json, table } from '../format.js';
+import { readSource, sourceFrom } from '../store-source.js';
+import { problemLine } from './verify.js';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const days = (x: number | null) => (x === null ? '-' : x.toFixed(1));
+
+export function printStatus(status: FleetStatus, out: (text: string) => void): void {
+  out(`Compliance (${status.devices} devices, as of ${status.at})`);
+  out(table(['', 'devices', 'share'], COMPLIANCE_ORDER.map((c) => [c, String(status.compliance[c]), pct(status.devices ? status.compliance[c] / status.devices : 0)])));
+  out(`Up to date: ${pct(status.upToDateShare)} of the fleet — target ${pct(status.target)}: ${status.meetsTarget ? 'met' : 'NOT met'}`);
+  if (status.rollouts.length) out('\nRollouts');
+  for (const r of status.rollouts) {
+    const where = r.state === 'halted' ? ` — halted: ${r.haltReason}` : r.state === 'paused' ? ` — paused by ${r.pausedBy.join(' and ')}` : r.ring ? ` — ring ${r.ring}` : '';
+    out(`  ${r.release}: ${r.state}${where}`);
+    out(
+      table(
+        ['    ring', 'devices', 'budget', 'started', 'in flight', 'succeeded', 'failed', 'set aside', 'gate'],
+        r.rings.map((g) => [`    ${g.name}`, String(g.size), String(g.budget), g.started ? g.started.slice(0, 16).replace('T', ' ') : '-', String(g.inFlight), String(g.succeeded), String(g.failed), String(g.setAside), g.gatePassed ? 'passed' : '-']),
+      ),
+    );
+  }
+  if (status.exposure.length) {
+    out('\nExposure: days from release to protection, per device');
+    out(
+      table(
+        ['release', 'kind', 'released', 'protected', 'still exposed', 'median', 'p95', 'worst'],
+        status.exposure.map((e) => [e.release, e.kind, e.releasedAt.slice(0, 10), String(e.protectedDevices), String(e.stillExposed), days(e.medianDays), days(e.p95Days), days(e.worstDays)]),
+      ),
+    );
+  }
+  if (status.setAside.length) out(`\nSet aside (agent silent, not counted against budgets): ${status.setAside.slice(0, 20).join(', ')}${status.setAside.length > 20 ? ', …' : ''}`);
+}
+
+export const statusCommand: CommandSpec = {
+  name: 'status',
+  summary: 'rollout progress, compliance and exposure of a fleet, from its log',
+  usage: `hotpatch status --store <source> | <file.jsonl>  [--target SHARE] [--json]
+
+  Folds the log into the fleet's state as of its last event and prints: each device's compliance in Autopatch's
+  terms (up to date, in progress, paused, not up to date, not ready, needs reboot) and the share up to date
+  against a target (default 0.95); each rollout's progress ring by ring (devices, budget, in flight, succeeded,
+  failed, set aside, gate); and for each release, the time from release to protection per device (median, p95,
+  worst) and the devices still exposed. A release is known from its rollout's plan.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' } });
+    const source = sourceFrom(positionals, values.store as string | undefined);
+    const target = values.target === undefined ? 0.95 : Number(values.target);
+    if (!(target > 0 && target <= 1)) throw new UsageError(`--target: expected a share between 0 and 1, got ${JSON.stringify(values.target)}`);
+    const input = await readSource(source);
+    if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
+    const projection = new FleetProjection();
+    for (const e of input.events) projection.apply(e);
+    const at = input.events.reduce((latest, e) => (e.time > latest ? e.time : latest), '');
+    const status = fleetStatus(projection, at || new Date().toISOString(), target);
+    if (values.json) io.out(json(status));
+    else printStatus(status, io.out);
+  },
+};

@@ -1,0 +1,104 @@
+/**
+ * What the projection means for a person: each rollout's progress, each device's compliance in the terms
+ * Autopatch uses (up to date, in progress, paused, not up to date, not ready, needs reboot), the fleet's share up
+ * to date against a target, and each release's exposure (time from release to protection per device).
+ */
+import type { FleetProjection, DeviceRecord } from './projection.js';
+
+export type Compliance = 'up to date' | 'in progress' | 'paused' | 'not up to date' | 'not ready' | 'needs reboot';
+export const COMPLIANCE_ORDER: readonly Compliance[] = ['up to date', 'in progress', 'paused', 'not up to date', 'not ready', 'needs reboot'];
+
+const IN_FLIGHT = new Set(['staged', 'applying', 'applied', 'failed', 'rollingBack']);
+
+export interface RolloutProgress {
+  readonly rollout: string;
+  readonly release: string;
+  readonly state: string;
+  readonly ring: string | null;
+  readonly pausedBy: readonly string[];
+  readonly haltReason: string | null;
+  readonly rings: ReadonlyArray<{ name: string; size: number; budget: number; started: string | null; inFlight: number; succeeded: number; failed: number; setAside: number; gatePassed: boolean }>;
+}
+
+export interface ExposureFigures {
+  readonly release: string;
+  readonly kind: 'baseline' | 'hotpatch';
+  readonly releasedAt: string;
+  readonly protectedDevices: number;
+  readonly stillExposed: number;
+  /** Days from release to protection over the protected devices. */
+  readonly medianDays: number | null;
+  readonly p95Days: number | null;
+  readonly worstDays: number | null;
+}
+
+export interface FleetStatus {
+  readonly at: string;
+  readonly devices: number;
+  readonly compliance: Record<Compliance, number>;
+  readonly upToDateShare: number;
+  readonly target: number;
+  readonly meetsTarget: boolean;
+  readonly rollouts: RolloutProgress[];
+  readonly exposure: ExposureFigures[];
+  /** Devices set aside by rollouts (their agents stopped reporting), to look at. */
+  readonly setAside: string[];
+}
+
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export function complianceOf(p: FleetProjection, device: DeviceRecord, latestRelease: string | null): Compliance {
+  const { value } = device.state;
+  if (value === 'needsReboot') return 'needs reboot';
+  if (value === 'ineligible' || value === 'enrolled' || value === 'unenrolled') return 'not ready';
+  if (latestRelease !== null && device.protectedUpTo !== null && device.protectedUpTo >= latestRelease) return 'up to date';
+  for (const rollout of p.rollouts.values()) {
+    const active = rollout.state.value === 'rolling' || rollout.state.value === 'betweenRings' || rollout.state.value === 'paused';
+    if (!active) continue;
+    const pending = !rollout.outcomes.has(device.id);
+    if (rollout.state.value === 'paused' && pending) return 'paused';
+    if (rollout.instructed.has(device.id) && pending) return 'in progress';
+  }
+  if (IN_FLIGHT.has(value)) return 'in progress';
+  return 'not up to date';
+}
+
+export function fleetStatus(p: FleetProjection, at: string, target = 0.95): FleetStatus {
+  const released = [...p.releases.values()].filter((r) => r.releasedAt <= at).sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : 1));
+  const latest = released.at(-1)?.releasedAt ?? null;
+  const compliance = Object.fromEntries(COMPLIANCE_ORDER.map((c) => [c, 0])) as Record<Compliance, number>;
+  let devices = 0;
+  const live: DeviceRecord[] = [];
+  for (const d of p.devices.values()) {
+    if (d.state.value === 'retired' || d.state.value === 'unenrolled') continue;
+    devices++;
+    live.push(d);
+    compliance[complianceOf(p, d, latest)]++;
+  }
+  const upToDateShare = devices === 0 ? 0 : compliance['up to date'] / devices;
+  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => {
+    const c = r.state.context;
+    return {
+      rollout: r.id,
+      release: c.release ?? r.id,
+      state: r.state.value,
+      ring: c.policies[c.current]?.name ?? null,
+      pausedBy: c.pausedBy,
+      haltReason: c.haltReason,
+      rings: c.policies.map((policy, i) => {
+        const ring = c.rings[i]!;
+        return { name: policy.name, size: ring.size, budget: ring.budget, started: ring.startedAt, inFlight: ring.inFlight, succeeded: ring.succeeded, failed: ring.failed, setAside: ring.setAside, gatePassed: ring.gatePassed };
+      }),
+    };
+  });
+  const exposure = released.map((r): ExposureFigures => {
+    const days = [...r.protectedAt.values()].map((t) => (Date.parse(t) - Date.parse(r.releasedAt)) / 86_400_000).sort((a, b) => a - b);
+    const exposed = live.filter((d) => !r.protectedAt.has(d.id)).length;
+    return { release: r.id, kind: r.kind, releasedAt: r.releasedAt, protectedDevices: days.length, stillExposed: exposed, medianDays: quantile(days, 0.5), p95Days: quantile(days, 0.95), worstDays: days.at(-1) ?? null };
+  });
+  const setAside = [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([, o]) => o === 'setAside').map(([d]) => d));
+  return { at, devices, compliance, upToDateShare, target, meetsTarget: upToDateShare >= target, rollouts, exposure, setAside: [...new Set(setAside)].sort() };
+}

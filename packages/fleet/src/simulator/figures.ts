@@ -1,0 +1,82 @@
+/**
+ * The comparison figures, computed from a simulated log alone: reboots per device per year, device downtime, days
+ * exposed after release, rollbacks, devices needing attention.
+ */
+import type { HotpatchEvent } from '@hotpatch/core';
+import { FleetProjection } from '../projection.js';
+import { quantile } from '../report.js';
+
+export interface ArmFigures {
+  readonly devices: number;
+  readonly months: number;
+  readonly events: number;
+  readonly reboots: number;
+  readonly rebootsPerDevicePerYear: number;
+  readonly downtimeHours: number;
+  readonly downtimeHoursPerDevicePerYear: number;
+  /** Over every (release, protected device) pair: days from release to protection. */
+  readonly medianDaysExposed: number | null;
+  readonly p95DaysExposed: number | null;
+  /** (release, device) pairs still exposed at the end. */
+  readonly stillExposed: number;
+  readonly rollbacks: number;
+  readonly rollbackFailures: number;
+  readonly haltedRollouts: string[];
+  /** Devices a person should look at: set aside, stuck in needsReboot or failed, or whose rollback failed. */
+  readonly needingAttention: number;
+}
+
+export function figuresFromLog(events: Iterable<HotpatchEvent>, months: number, at: string): ArmFigures {
+  const projection = new FleetProjection();
+  let count = 0;
+  let reboots = 0;
+  let downtimeMinutes = 0;
+  let rollbacks = 0;
+  let rollbackFailures = 0;
+  const rollbackFailed = new Set<string>();
+  for (const e of events) {
+    count++;
+    projection.apply(e);
+    if (e.type === 'BaselineInstalled') {
+      reboots++;
+      downtimeMinutes += Number((e.meta as { downtimeMinutes?: number } | undefined)?.downtimeMinutes ?? 0);
+    } else if (e.type === 'PatchRolledBack') rollbacks++;
+    else if (e.type === 'RollbackFailed') {
+      rollbackFailures++;
+      rollbackFailed.add(e.stream);
+    }
+  }
+  let devices = 0;
+  let needingAttention = 0;
+  const setAside = new Set([...projection.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([, o]) => o === 'setAside').map(([d]) => d)));
+  for (const d of projection.devices.values()) {
+    if (d.state.value === 'retired') continue;
+    devices++;
+    if (setAside.has(d.id) || d.state.value === 'needsReboot' || d.state.value === 'failed' || rollbackFailed.has(`device/${d.id}`)) needingAttention++;
+  }
+  const exposedDays: number[] = [];
+  let stillExposed = 0;
+  for (const release of projection.releases.values()) {
+    if (release.releasedAt > at) continue;
+    for (const t of release.protectedAt.values()) exposedDays.push((Date.parse(t) - Date.parse(release.releasedAt)) / 86_400_000);
+    stillExposed += devices - release.protectedAt.size;
+  }
+  exposedDays.sort((a, b) => a - b);
+  const years = months / 12;
+  return {
+    devices,
+    months,
+    events: count,
+    reboots,
+    rebootsPerDevicePerYear: devices ? reboots / devices / years : 0,
+    downtimeHours: downtimeMinutes / 60,
+    downtimeHoursPerDevicePerYear: devices ? downtimeMinutes / 60 / devices / years : 0,
+    medianDaysExposed: quantile(exposedDays, 0.5),
+    p95DaysExposed: quantile(exposedDays, 0.95),
+    stillExposed,
+    rollbacks,
+    rollbackFailures,
+    haltedRollouts: [...projection.rollouts.values()].filter((r) => r.state.value === 'halted').map((r) => r.id),
+    needingAttention,
+  };
+}

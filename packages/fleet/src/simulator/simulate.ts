@@ -1,0 +1,250 @@
+/**
+ * The simulator: a fleet, a calendar of releases and agents with injected faults, driven through the orchestrator
+ * on a simulated clock. Deterministic for a seed: the same seed writes the same log, byte for byte.
+ *
+ * Agents react to what the log says the service asked of them: a device that starts applying reports the apply
+ * (or fails, or stalls), then its health; a device rolling back reports the rollback; a device that needs a
+ * reboot restarts within a day and reports the baseline installed, with the restart's downtime. Faults are drawn
+ * from one seeded generator in the order things happen.
+ */
+import {
+  declareOutOfBand,
+  declareUnplannedBaseline,
+  patchTuesday,
+  planReleases,
+  seededRandom,
+  type Catalog,
+  type Release,
+} from '@hotpatch/core';
+import { createEngine } from '@hotpatch/engine';
+import type { EventStore, RecordedEvent } from '@hotpatch/store';
+import { v5 as uuidv5 } from 'uuid';
+import { simulatedClock } from '../clock.js';
+import { createOrchestrator, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
+import type { FleetPolicy } from '../policy.js';
+import { DEFAULT_FAULTS, type Faults } from './faults.js';
+import { figuresFromLog, type ArmFigures } from './figures.js';
+import { buildSimFleet } from './fleet.js';
+
+export type Arm = 'hotpatch' | 'traditional';
+
+export interface SimulationOptions {
+  readonly devices: number;
+  readonly months: number;
+  readonly seed: number;
+  readonly policy: FleetPolicy;
+  readonly store: EventStore;
+  /** hotpatch: the hotpatch calendar through the orchestrator; traditional: a cumulative update with a restart every month. */
+  readonly arm: Arm;
+  readonly faults?: Faults;
+  /** First month, "YYYY-MM" (default 2026-01). */
+  readonly from?: string;
+  /** Called about once per simulated day. */
+  readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
+}
+
+export interface SimulationResult {
+  readonly arm: Arm;
+  readonly releases: readonly Release[];
+  readonly start: string;
+  readonly end: string;
+  readonly figures: ArmFigures;
+}
+
+const NAMESPACE = '5b0e7c3a-2f8d-4a61-b9e4-7d1c6f3a8e20';
+const HOUR = 3_600_000;
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The simulation's calendar: planned releases, one unplanned baseline and one out-of-band hotpatch. */
+export function simulationCatalog(from: string, months: number): Catalog {
+  let catalog = planReleases({ from, months });
+  const hotpatchMonths = catalog.releases.filter((r) => r.kind === 'hotpatch' && !r.outOfBand);
+  // An unplanned baseline replaces a hotpatch month in the middle of the period (when there is one to replace).
+  const unplanned = hotpatchMonths[Math.floor(hotpatchMonths.length / 2) + 1];
+  if (unplanned && months >= 5) catalog = declareUnplannedBaseline(catalog, unplanned.id.slice(3));
+  // An out-of-band hotpatch ten days after the second month's Patch Tuesday.
+  if (months >= 2) {
+    const [y, m] = from.split('-').map(Number) as [number, number];
+    const month = m === 12 ? 1 : m + 1;
+    const year = m === 12 ? y + 1 : y;
+    const released = new Date(patchTuesday(year, month).getTime() + 10 * 24 * HOUR).toISOString();
+    catalog = declareOutOfBand(catalog, `OOB-${year}-${pad(month)}`, released);
+  }
+  return catalog;
+}
+
+/** A release as the given arm rolls it out. */
+function rolloutOf(release: Release, arm: Arm): ReleaseToRoll {
+  if (arm === 'traditional') {
+    // Every release arrives as a cumulative update installed with a restart.
+    const id = `LCU-${release.id}`;
+    return { id, kind: 'baseline', releasedAt: release.released, baseline: id, liveRevert: true, rebootReason: release.kind === 'hotpatch' && release.outOfBand ? 'out-of-band' : 'baseline' };
+  }
+  if (release.kind === 'baseline') {
+    return { id: release.id, kind: 'baseline', releasedAt: release.released, baseline: release.id, liveRevert: true, rebootReason: release.cause === 'unplanned' ? 'unplanned-baseline' : 'baseline' };
+  }
+  return { id: release.id, kind: 'hotpatch', releasedAt: release.released, baseline: release.baseline, requires: release.requires, liveRevert: release.liveRevert, outOfBand: release.outOfBand };
+}
+
+/** A min-heap of pending agent reports, ordered by time then by scheduling order (deterministic). */
+class Agenda {
+  private heap: Array<{ at: number; seq: number; report: AgentReport }> = [];
+  private seq = 0;
+  get size() {
+    return this.heap.length;
+  }
+  push(at: number, report: AgentReport) {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, report });
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.less(h[i]!, h[p]!)) {
+        [h[i], h[p]] = [h[p]!, h[i]!];
+        i = p;
+      } else break;
+    }
+  }
+  peek() {
+    return this.heap[0];
+  }
+  pop() {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  private less(a: { at: number; seq: number }, b: { at: number; seq: number }) {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+}
+
+export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const { store, policy, arm, months } = options;
+  const faults = options.faults ?? DEFAULT_FAULTS;
+  const from = options.from ?? '2026-01';
+  const catalog = simulationCatalog(from, months);
+  const releases = catalog.releases;
+  const fleetRandom = seededRandom(options.seed);
+  const random = seededRandom(options.seed * 7919 + 17);
+  const [fy, fm] = from.split('-').map(Number) as [number, number];
+  const start = new Date(Date.UTC(fy, fm - 1, 1, 8)).toISOString();
+  const end = new Date(Date.UTC(fy, fm - 1 + months, 1, 0)).toISOString();
+  const clock = simulatedClock(start);
+  const previousBaseline = `B-${fm <= 3 ? fy - 1 : fy}-${pad(fm <= 3 ? 10 : fm <= 6 ? 1 : fm <= 9 ? 4 : 7)}`;
+
+  // The fleet, and when (if ever) each agent goes silent: the same for a seed, whichever arm runs.
+  const fleet = buildSimFleet(options.devices, policy.rings.map((r) => r.name), fleetRandom);
+  const silentFrom = new Map<string, number>();
+  const span = Date.parse(end) - Date.parse(start);
+  for (const d of fleet) if (fleetRandom.chance(faults.silentAgents)) silentFrom.set(d.id, Date.parse(start) + fleetRandom.next() * span);
+  const badHotpatch = releases.filter((r) => r.kind === 'hotpatch')[faults.badHotpatchIndex]?.id;
+
+  const engine = createEngine({ store, clock: () => clock.now(), meta: { source: `simulate/${arm}` } });
+  for (const d of fleet) {
+    await engine.execute({ type: 'EnrolDevice', device: d.id, profile: d.profile, ring: d.ring, baseline: previousBaseline, id: uuidv5(`enrol|${d.id}`, NAMESPACE) });
+    await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: previousBaseline, id: uuidv5(`assess|${d.id}`, NAMESPACE) });
+  }
+
+  const orchestrator = createOrchestrator({ store, clock, policy, meta: { source: `simulate/${arm}` } });
+  const agenda = new Agenda();
+  const scheduled = new Map<string, number>();
+  const reportId = (device: string, version: number, what: string) => uuidv5(`${arm}|${device}|${version}|${what}`, NAMESPACE);
+
+  /** The agent of a device that just changed: what it will report, and when. */
+  const react = (id: string, now: number) => {
+    const d = orchestrator.projection.devices.get(id);
+    if (!d || scheduled.get(id) === d.version) return;
+    scheduled.set(id, d.version);
+    const silent = silentFrom.get(id);
+    const send = (at: number, report: AgentReport) => {
+      if (silent !== undefined && at >= silent) return;
+      const late = random.chance(faults.lateReport) ? 6 * HOUR : 0;
+      agenda.push(at + late, report);
+      if (random.chance(faults.duplicatedReport)) agenda.push(at + late + 60_000, report);
+    };
+    const { value, context } = d.state;
+    const patch = context.inFlight?.patch;
+    switch (value) {
+      case 'applying': {
+        if (random.chance(faults.stalledApply)) return;
+        const at = now + random.int(2, 10) * 60_000;
+        if (random.chance(faults.applyFailure)) return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'apply-failed', patch: patch!, reason: 'transition did not converge' });
+        if (random.chance(faults.reorderedReport)) {
+          // The health report overtakes the apply report.
+          send(at + 5 * 60_000, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy: !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure), signal: 'crash rate above baseline' });
+          return send(at + 20 * 60_000, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
+        }
+        return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
+      }
+      case 'applied': {
+        const healthy = !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure);
+        return send(now + random.int(1, 4) * HOUR, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy, signal: 'crash rate above baseline' });
+      }
+      case 'rollingBack':
+        return send(
+          now + random.int(2, 10) * 60_000,
+          random.chance(faults.rollbackFailure)
+            ? { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rollback-failed', patch: patch!, reason: 'patched function still on a stack' }
+            : { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
+        );
+      case 'needsReboot': {
+        // Users restart within a day; the restart and the update take 15 to 35 minutes.
+        const downtimeMinutes = random.int(15, 35);
+        return send(now + random.int(1, 24) * HOUR, { id: reportId(id, d.version, 'reboot'), device: id, kind: 'baseline-installed', baseline: context.rebootBaseline ?? context.baseline!, meta: { downtimeMinutes } });
+      }
+    }
+  };
+  const drain = (now: number) => {
+    const changed = [...orchestrator.projection.changed];
+    orchestrator.projection.changed.clear();
+    for (const id of changed) react(id, now);
+  };
+
+  await orchestrator.sync();
+  orchestrator.projection.changed.clear();
+  let nextRelease = 0;
+  let lastDay = '';
+  for (let t = Date.parse(start); t <= Date.parse(end); t += HOUR) {
+    // Reports due by now, in the order they were sent.
+    while (agenda.size && agenda.peek()!.at <= t) {
+      const { at, report } = agenda.pop();
+      clock.jumpTo(new Date(at).toISOString());
+      await orchestrator.report(report);
+      drain(at);
+    }
+    clock.jumpTo(new Date(t).toISOString());
+    while (nextRelease < releases.length && Date.parse(releases[nextRelease]!.released) <= t) {
+      await orchestrator.planRollout(rolloutOf(releases[nextRelease]!, arm));
+      nextRelease++;
+    }
+    await orchestrator.tick();
+    drain(t);
+    const day = new Date(t).toISOString().slice(0, 10);
+    if (day !== lastDay) {
+      lastDay = day;
+      options.onProgress?.({ at: new Date(t).toISOString(), share: (t - Date.parse(start)) / span });
+    }
+  }
+
+  const all: RecordedEvent[] = [];
+  for (let position = 1; ; ) {
+    const batch = await store.readAll({ fromPosition: position, limit: 50_000 });
+    if (batch.length === 0) break;
+    all.push(...batch);
+    position = batch[batch.length - 1]!.position + 1;
+  }
+  return { arm, releases, start, end, figures: figuresFromLog(all, months, end) };
+}

@@ -1,0 +1,103 @@
+/**
+ * Versioned schema migrations, applied on open in one transaction that first takes a transaction-scoped advisory
+ * lock on a fixed key: the first process applies what is missing, any other waits for it to commit and then finds
+ * nothing to do. Safe to run twice and from several processes at once. Never edit a released migration: add the
+ * next one. Each migration runs with `search_path` set to the store's schema, so its SQL names tables unqualified.
+ */
+import type pg from 'pg';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** The advisory lock every hotpatch migration takes (any schema): "hotpatch" in ASCII as a bigint. */
+export const MIGRATION_LOCK_KEY = 0x686f747061746368n;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, log head, streams, snapshots, checkpoints',
+    sql: `
+      -- position: the public global position, gap-free and in commit order (see postgres-store.ts).
+      -- global_position and transaction_id: insertion order and the writing transaction, for diagnostics and for
+      -- readers that use the xid8 technique; the store itself orders by position.
+      CREATE TABLE events (
+        position        bigint  NOT NULL,
+        global_position bigint  GENERATED ALWAYS AS IDENTITY,
+        transaction_id  xid8    NOT NULL DEFAULT pg_current_xact_id(),
+        stream          text    NOT NULL,
+        version         integer NOT NULL,
+        id              text    NOT NULL,
+        type            text    NOT NULL,
+        time            text    NOT NULL,
+        data            json    NOT NULL,
+        meta            json,
+        hash            text    NOT NULL,
+        CONSTRAINT events_pkey PRIMARY KEY (position),
+        CONSTRAINT events_stream_version UNIQUE (stream, version),
+        CONSTRAINT events_stream_id UNIQUE (stream, id)
+      );
+      -- The last position handed out. Its row lock, taken by the last statement of every append and held until
+      -- commit, is what makes positions commit-ordered.
+      CREATE TABLE log_head (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        position  bigint  NOT NULL
+      );
+      INSERT INTO log_head (position) VALUES (0);
+      CREATE TABLE streams (
+        stream  text    PRIMARY KEY,
+        version integer NOT NULL,
+        hash    text    NOT NULL
+      );
+      CREATE TABLE snapshots (
+        stream  text    PRIMARY KEY,
+        version integer NOT NULL,
+        machine text    NOT NULL,
+        state   json    NOT NULL
+      );
+      CREATE TABLE checkpoints (
+        consumer text        PRIMARY KEY,
+        position bigint      NOT NULL,
+        updated  timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/** Checks a schema name (lower case letters, digits and _, at most 48 characters) and returns it quoted. */
+export function quoteSchema(schema: string): string {
+  if (!IDENTIFIER.test(schema)) throw new Error(`schema must match ${IDENTIFIER} (lower case letters, digits and _, at most 48 characters), got ${JSON.stringify(schema)}`);
+  return `"${schema}"`;
+}
+
+/** Applies the missing migrations to `schema` (created if missing); returns the versions it applied. */
+export async function migrate(client: pg.ClientBase, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const quoted = quoteSchema(schema);
+  const applied: number[] = [];
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await client.query(`SET LOCAL search_path TO ${quoted}`);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
+    const current = rows[0]!.v;
+    const newest = migrations.at(-1)?.version ?? 0;
+    if (current > newest) throw new Error(`database schema ${schema} is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  return applied;
+}

@@ -1,0 +1,542 @@
+/**
+ * The PostgreSQL event store (pg): one log shared by several service instances and processes.
+ *
+ * Global order. A sequence value is taken when a row is inserted but becomes visible when its transaction commits,
+ * so with a plain bigserial a reader that keeps "last position seen" can skip a row whose transaction commits after
+ * a later one's. The usual fix (Emmett, postgresql-event-sourcing) reads only below the oldest running transaction
+ * (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`, ordered by transaction id). Our contract is stricter:
+ * an append returns its positions, `readAll({ fromPosition })` returns exactly the events at or after a number, and
+ * positions increase in readAll order — so a position must be final when it is handed out. It therefore is handed
+ * out only where the order cannot change any more:
+ *
+ * - `log_head` holds one row, the last position used. The LAST statement of every append updates it (taking
+ *   positions n+1…n+k) and inserts the events with those positions; its row lock is held until COMMIT. A second
+ *   appender waits on that row until the first has committed and is visible to every new snapshot (PostgreSQL
+ *   makes a transaction visible before it releases its locks), then reads the new value. So positions are assigned
+ *   in commit order, without gaps (a rolled-back append gives its positions back with its update), and a snapshot
+ *   that sees position p sees every position below p: a reader can trust "last position seen".
+ * - Cost: appends are serialised from that last statement to the end of COMMIT — the insert of the batch's rows
+ *   and one WAL flush. Everything else (the stream's row lock, the checks, hashing, the stream and snapshot rows)
+ *   runs concurrently, and appends to one stream are serialised by the stream's row anyway. Readers never wait.
+ *   A stalled appender would stall the others: each append sets `idle_in_transaction_session_timeout` (10 s by
+ *   default), after which the server ends it and the stalled caller gets ConnectionLostError.
+ * - Every row also keeps `transaction_id` (pg_current_xact_id(), xid8) and `global_position` (an identity in
+ *   insertion order) for diagnostics and for external readers that prefer the xid8 technique.
+ *
+ * Appends take the stream's row lock (`SELECT … FOR UPDATE`; a new stream's first appenders race on inserting
+ * its row and the loser starts again), check idempotency, the expected version, the batch and the lifecycle
+ * against the stream's snapshot plus the events after it, chain the hashes, update the stream and snapshot rows,
+ * then take positions and insert. The transaction NOTIFYs `<schema>.events`: subscribers LISTEN and re-read,
+ * but only as a wake-up hint — they poll as well.
+ *
+ * Durability: an acknowledged append is committed, so it is as durable as the server's `synchronous_commit`
+ * makes it (on by default: flushed to the WAL on disk). A connection lost during an append gives
+ * ConnectionLostError, whose `events` (ids included) can be resent as they are: a retry is idempotent.
+ */
+import { InvalidEventError, initialStateFor, lifecycleFor, type MachineState } from '@hotpatch/core';
+import {
+  checkBatch,
+  checkExpectedVersion,
+  checkStreamName,
+  checkTransitions,
+  createSubscription,
+  eventHash,
+  GENESIS_HASH,
+  IdempotencyConflictError,
+  machineFingerprintFor,
+  StoreClosedError,
+  type AppendResult,
+  type EventHandler,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamStateRead,
+  type SubscribeOptions,
+  type Subscription,
+} from '@hotpatch/store';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { ConnectionLostError, ConsumerLockLostError, isConnectionError } from './errors.js';
+import { migrate, quoteSchema } from './migrations.js';
+
+export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'> {
+  /** The schema that holds the store's tables (created and migrated on open; default "hotpatch"). */
+  readonly schema?: string;
+  /** Generates event ids where an event has none (default: UUID v7). */
+  readonly newId?: () => string;
+  /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
+  readonly machineFingerprint?: string;
+  /** The server ends an append transaction left idle this long, in ms, so it cannot stall other appends (default 10,000; 0: never). */
+  readonly idleInTransactionTimeoutMs?: number;
+}
+
+export interface PostgresSubscribeOptions extends SubscribeOptions {
+  /**
+   * One active instance per consumer across processes: the subscription first takes a session advisory lock
+   * named after the schema and the consumer on a connection of its own, retrying every `lockRetryMs` until it
+   * gets it; it is released when the subscription stops or its process dies, and the next instance takes over
+   * from the checkpoint.
+   */
+  readonly exclusive?: boolean;
+  /** How often a waiting exclusive instance tries the lock, in ms (default 250). */
+  readonly lockRetryMs?: number;
+}
+
+export interface PostgresEventStore extends EventStore {
+  readonly schema: string;
+  /** The store's connection pool, for tools and tests (read through it, do not write behind the store's back). */
+  readonly pool: pg.Pool;
+  /** Every stream's last hash, for a digest of the whole log. */
+  streamHeads(): Promise<Array<[string, string]>>;
+  subscribe(consumer: string, handler: EventHandler, options?: PostgresSubscribeOptions): Subscription;
+}
+
+type EventRow = [position: string, stream: string, version: number, id: string, type: string, time: string, data: unknown, meta: Record<string, unknown> | null, hash: string];
+
+const toEvent = (r: EventRow): RecordedEvent =>
+  ({
+    id: r[3],
+    stream: r[1],
+    version: r[2],
+    type: r[4],
+    time: r[5],
+    data: r[6],
+    ...(r[7] !== null ? { meta: r[7] } : {}),
+    position: Number(r[0]),
+    hash: r[8],
+  }) as RecordedEvent;
+
+interface SnapshotRow {
+  readonly version: number;
+  readonly machine: string;
+  readonly state: MachineState<string, object>;
+}
+
+const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
+const MAX_ATTEMPTS = 5;
+
+/** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
+export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+  const { schema = 'hotpatch', newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, ...poolConfig } = options;
+  const s = quoteSchema(schema);
+  const machineOf = (stream: string) => machineFingerprint ?? machineFingerprintFor(stream);
+  const channel = `${schema}.events`;
+  const pool = new pg.Pool(poolConfig);
+  // An idle connection that breaks is dropped by the pool, which opens another when one is needed.
+  pool.on('error', () => {});
+
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client, schema);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw isConnectionError(error) ? new ConnectionLostError('open', undefined, error) : error;
+  }
+
+  // Named statements: parsed once per connection.
+  const named = (name: string, text: string) => ({ name: `hotpatch.${schema}.${name}`, text });
+  const q = {
+    begin: idleInTransactionTimeoutMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionTimeoutMs)}` : 'BEGIN',
+    lockStream: named('lockStream', `SELECT version, hash FROM ${s}.streams WHERE stream = $1 FOR UPDATE`),
+    hasEvent: named('hasEvent', `SELECT 1 FROM ${s}.events WHERE stream = $1 AND id = $2`),
+    eventsById: named('eventsById', `SELECT id, version, position FROM ${s}.events WHERE stream = $1 AND id = ANY($2::text[])`),
+    snapshot: named('snapshot', `SELECT version, machine, state FROM ${s}.snapshots WHERE stream = $1`),
+    insertStream: named('insertStream', `INSERT INTO ${s}.streams (stream, version, hash) VALUES ($1, $2, $3)`),
+    updateStream: named('updateStream', `UPDATE ${s}.streams SET version = $2, hash = $3 WHERE stream = $1`),
+    upsertSnapshot: named(
+      'upsertSnapshot',
+      `INSERT INTO ${s}.snapshots (stream, version, machine, state) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state`,
+    ),
+    refreshSnapshot: named(
+      'refreshSnapshot',
+      `INSERT INTO ${s}.snapshots (stream, version, machine, state) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version`,
+    ),
+    // The one serialised step: take k positions from the log head (its row lock is held until commit), insert
+    // the events with them, and notify subscribers (delivered at commit).
+    insertEvents: named(
+      'insertEvents',
+      `WITH head AS (UPDATE ${s}.log_head SET position = position + $2 RETURNING position - $2 AS base),
+       inserted AS (
+         INSERT INTO ${s}.events (position, stream, version, id, type, time, data, meta, hash)
+         SELECT head.base + e.n, $1, $3 + e.n, e.id, e.type, e.time, e.data::json, e.meta::json, e.hash
+         FROM head, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS e (id, type, time, data, meta, hash, n)
+       )
+       SELECT base, pg_notify($10, (base + $2)::text) FROM head`,
+    ),
+    readStream: named('readStream', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND version >= $2::bigint AND version <= $3::bigint ORDER BY version LIMIT $4`),
+    readAll: named('readAll', `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= $1 ORDER BY position LIMIT $2`),
+    streamVersion: named('streamVersion', `SELECT version FROM ${s}.streams WHERE stream = $1`),
+    // One statement, so the version and the snapshot are read at one point in time.
+    stateHead: named(
+      'stateHead',
+      `SELECT st.version, sn.version AS snapshot_version, sn.machine, sn.state FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
+    ),
+    checkpoint: named('checkpoint', `SELECT position FROM ${s}.checkpoints WHERE consumer = $1`),
+    // Compare-and-set from 0 (no row yet, or a row at 0) and from any other position.
+    startCheckpoint: named(
+      'startCheckpoint',
+      `INSERT INTO ${s}.checkpoints (consumer, position, updated) VALUES ($1, $2, now()) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, updated = excluded.updated WHERE checkpoints.position = 0`,
+    ),
+    moveCheckpoint: named('moveCheckpoint', `UPDATE ${s}.checkpoints SET position = $3, updated = now() WHERE consumer = $1 AND position = $2`),
+    heads: named('heads', `SELECT stream, hash FROM ${s}.streams ORDER BY stream COLLATE "C"`),
+  };
+
+  let closed = false;
+  const open = () => {
+    if (closed) throw new StoreClosedError(`PostgreSQL event store (schema ${schema})`);
+  };
+
+  /** Runs a query on the pool; a broken connection becomes ConnectionLostError. */
+  const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(operation: string, stream: string | undefined, config: pg.QueryConfig & { rowMode?: 'array' }): Promise<pg.QueryResult<R>> => {
+    try {
+      return await pool.query<R>(config as pg.QueryConfig);
+    } catch (error) {
+      throw isConnectionError(error) ? new ConnectionLostError(operation, stream, error) : error;
+    }
+  };
+  const rowsOf = async (operation: string, stream: string | undefined, config: pg.QueryConfig) =>
+    (await query<never>(operation, stream, { ...config, rowMode: 'array' })).rows as unknown as EventRow[];
+
+  /** Runs `work` in a transaction on one connection; a broken connection becomes ConnectionLostError and is discarded. */
+  const transaction = async <T>(stream: string, batch: readonly NewEvent[], work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw isConnectionError(error) ? new ConnectionLostError('append', stream, error, batch) : error;
+    }
+    // While the connection is checked out the pool does not listen for its errors: a broken socket must not crash.
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query(q.begin);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (broken !== undefined || isConnectionError(error)) {
+        broken ??= error as Error;
+        throw new ConnectionLostError('append', stream, error, batch);
+      }
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  };
+
+  /** The stream's state at `version`: its snapshot if this machine folded it, plus the events after it. */
+  const foldState = async (db: pg.ClientBase | pg.Pool, stream: string, version: number, snap: SnapshotRow | undefined): Promise<StreamStateRead> => {
+    const usable = snap !== undefined && snap.machine === machineOf(stream) && snap.version <= version;
+    let state = usable ? snap.state : initialStateFor(stream);
+    const from = usable ? snap.version : 0;
+    let folded = 0;
+    if (from < version) {
+      const lifecycle = lifecycleFor(stream);
+      const { rows } = await db.query<never>({ ...q.readStream, values: [stream, from + 1, version, null], rowMode: 'array' });
+      for (const row of rows as unknown as EventRow[]) {
+        const event = toEvent(row);
+        state = lifecycle.evolve(state, event, { stream, version: event.version });
+        folded++;
+      }
+    }
+    return { stream, version, state, snapshotVersion: from, eventsFolded: folded };
+  };
+
+  /** A retry of a batch the stream holds: the original result. A batch that is partly held: IdempotencyConflictError. */
+  const retryResult = async (db: pg.ClientBase | pg.Pool, stream: string, events: readonly NewEvent[]): Promise<AppendResult> => {
+    const ids = events.flatMap((e) => (e.id === undefined ? [] : [e.id]));
+    const { rows } = await db.query<{ id: string; version: number; position: string }>({ ...q.eventsById, values: [stream, ids] });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const held = events.map((e) => (e.id === undefined ? undefined : byId.get(e.id)));
+    if (held.every((h) => h !== undefined)) {
+      return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => Number(h!.position)), versions: held.map((h) => h!.version), written: false };
+    }
+    throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
+  };
+
+  const appendOnce = async (client: pg.PoolClient, stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion): Promise<AppendResult> => {
+    // The stream's row lock: appends to one stream take turns from here (a new stream has no row yet: see below).
+    const head = (await client.query<{ version: number; hash: string }>({ ...q.lockStream, values: [stream] })).rows[0];
+    const actual = head?.version ?? 0;
+    // A retry of a batch the stream holds returns the original result and writes nothing.
+    const firstId = events[0]?.id;
+    if (head && firstId !== undefined && (await client.query({ ...q.hasEvent, values: [stream, firstId] })).rowCount) return retryResult(client, stream, events);
+    checkExpectedVersion(stream, expectedVersion, actual);
+    checkBatch(stream, events, actual + 1);
+    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
+
+    const snap = (await client.query<SnapshotRow>({ ...q.snapshot, values: [stream] })).rows[0];
+    const state = checkTransitions(stream, (await foldState(client, stream, actual, snap)).state, events, actual + 1);
+    const types: string[] = [];
+    const times: string[] = [];
+    const data: string[] = [];
+    const metas: Array<string | null> = [];
+    const hashes: string[] = [];
+    const versions: number[] = [];
+    let prev = head?.hash ?? GENESIS_HASH;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const version = actual + 1 + i;
+      const json = JSON.stringify(e.data);
+      const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
+      // Hash what is stored, as it will be read back.
+      prev = eventHash(prev, { id: ids[i]!, stream, version, type: e.type, time: e.time, data: JSON.parse(json), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) });
+      types.push(e.type);
+      times.push(e.time);
+      data.push(json);
+      metas.push(meta);
+      hashes.push(prev);
+      versions.push(version);
+    }
+    const last = actual + events.length;
+    // A new stream: a concurrent first append may be inserting the same row; this insert waits for it and, if it
+    // committed, fails on the primary key, and the append starts again. Before the log head, so that no appender
+    // waits for another while holding it.
+    await client.query({ ...(head ? q.updateStream : q.insertStream), values: [stream, last, prev] });
+    await client.query({ ...q.upsertSnapshot, values: [stream, last, machineOf(stream), JSON.stringify(state)] });
+    const { rows } = await client.query<{ base: string }>({ ...q.insertEvents, values: [stream, events.length, actual, ids, types, times, data, metas, hashes, channel] });
+    const base = Number(rows[0]!.base);
+    return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true };
+  };
+
+  const wakers = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of wakers) wake();
+  };
+
+  // One LISTEN connection per store, opened on the first wait and again after it breaks.
+  let listening: Promise<void> | undefined;
+  let listener: pg.Client | undefined;
+  const dropListener = (client: pg.Client) => {
+    if (listener !== client) return;
+    listener = undefined;
+    listening = undefined;
+    client.end().catch(() => {});
+  };
+  /** Starts listening if no connection listens; returns the promise of a new LISTEN, or undefined if one is active. */
+  const listen = (): Promise<void> | undefined => {
+    if (listening !== undefined || closed) return undefined;
+    const client = new pg.Client(poolConfig);
+    listener = client;
+    client.on('error', () => dropListener(client));
+    client.on('end', () => dropListener(client));
+    client.on('notification', wakeAll);
+    listening = client.connect().then(() => client.query(`LISTEN "${channel}"`)).then(() => {});
+    listening.catch(() => dropListener(client));
+    return listening;
+  };
+
+  /** Resolves on a notification, an append by this store, a new LISTEN, `ms`, or abort, whichever first. */
+  const waitForNews = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakers.add(done);
+      signal.addEventListener('abort', done, { once: true });
+      // Notifications sent before a LISTEN are lost: once a new one is active, read again.
+      listen()?.then(done, () => {});
+    });
+
+  const lockClients = new Set<pg.Client>();
+  const subscribeExclusive = (consumer: string, handler: EventHandler, subscribeOptions: PostgresSubscribeOptions): Subscription => {
+    const retryMs = subscribeOptions.lockRetryMs ?? 250;
+    const stopper = new AbortController();
+    let client: pg.Client | undefined;
+    let lost: unknown;
+    const release = () => {
+      if (client === undefined) return;
+      lockClients.delete(client);
+      const ending = client.end().catch(() => {});
+      client = undefined;
+      return ending;
+    };
+    const acquire = async () => {
+      while (!stopper.signal.aborted) {
+        open();
+        const candidate = new pg.Client({ ...poolConfig, keepAlive: true });
+        let acquired = false;
+        candidate.on('error', (error) => {
+          if (acquired) lost ??= error;
+        });
+        candidate.on('end', () => {
+          if (acquired && !stopper.signal.aborted) {
+            lost ??= new Error('connection ended');
+            wakeAll();
+          }
+        });
+        lockClients.add(candidate);
+        client = candidate;
+        try {
+          await candidate.connect();
+          for (;;) {
+            if (stopper.signal.aborted) return;
+            const { rows } = await candidate.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`${schema}/${consumer}`]);
+            if (rows[0]!.ok) {
+              acquired = true;
+              return;
+            }
+            await waitForNews(retryMs, stopper.signal);
+          }
+        } catch (error) {
+          // The connection broke while waiting: connect again. Anything else is the caller's to know.
+          await release();
+          if (!isConnectionError(error)) throw error;
+          await waitForNews(retryMs, stopper.signal);
+        }
+      }
+    };
+    const locked = acquire();
+    const guard = () => {
+      open();
+      if (lost !== undefined) throw new ConsumerLockLostError(consumer, lost);
+    };
+    const inner = createSubscription(
+      {
+        // The subscription starts (reads its checkpoint) once the lock is held, or at once when stopped before.
+        readCheckpoint: async (c) => {
+          await locked;
+          return stopper.signal.aborted ? 0 : store.readCheckpoint(c);
+        },
+        readAll: async (o) => {
+          guard();
+          return store.readAll(o);
+        },
+        saveCheckpoint: async (c, expected, next) => {
+          guard();
+          return store.saveCheckpoint(c, expected, next);
+        },
+      },
+      consumer,
+      handler,
+      subscribeOptions,
+      { waitForNews },
+    );
+    const done = inner.done.finally(release);
+    done.catch(() => {});
+    return {
+      consumer,
+      position: inner.position,
+      waitFor: inner.waitFor,
+      stop: async () => {
+        stopper.abort();
+        await inner.stop();
+        await release();
+      },
+      done,
+    };
+  };
+
+  const store: PostgresEventStore = {
+    schema,
+    pool,
+
+    async appendToStream(stream, events, appendOptions = {}) {
+      open();
+      checkStreamName(stream);
+      if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
+      // Ids are fixed before anything is sent, so that the batch a ConnectionLostError carries retries idempotently.
+      const ids = events.map((e) => (e?.id !== undefined ? e.id : newId()));
+      const sent = events.map((e, i) => (e?.id !== undefined || typeof e !== 'object' ? e : { ...e, id: ids[i]! }));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await transaction(stream, sent, (client) => appendOnce(client, stream, events, ids, appendOptions.expectedVersion ?? 'any'));
+          if (result.written) wakeAll();
+          return result;
+        } catch (error) {
+          const constraint = (error as { code?: string; constraint?: string }).code === '23505' ? (error as { constraint?: string }).constraint : undefined;
+          // Some of the batch's ids are in the stream though the first is not: which, is read after the rollback.
+          if (constraint === 'events_stream_id') return retryResult(pool, stream, events).catch((e: unknown) => Promise.reject(isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : e));
+          // Another appender created the stream first (or wrote its version first): start again and see its events.
+          if ((constraint === 'streams_pkey' || constraint === 'events_stream_version') && attempt < MAX_ATTEMPTS) continue;
+          throw error;
+        }
+      }
+    },
+
+    async readStream(stream, o: ReadStreamOptions = {}) {
+      open();
+      const rows = await rowsOf('readStream', stream, { ...q.readStream, values: [stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER, o.limit ?? null] });
+      return rows.map(toEvent);
+    },
+
+    async readAll(o: ReadAllOptions = {}) {
+      open();
+      return (await rowsOf('readAll', undefined, { ...q.readAll, values: [Math.max(1, o.fromPosition ?? 1), o.limit ?? null] })).map(toEvent);
+    },
+
+    async streamVersion(stream) {
+      open();
+      return (await query<{ version: number }>('streamVersion', stream, { ...q.streamVersion, values: [stream] })).rows[0]?.version ?? 0;
+    },
+
+    async readState(stream) {
+      open();
+      const { rows } = await query<{ version: number | null; snapshot_version: number | null; machine: string | null; state: MachineState<string, object> | null }>('readState', stream, { ...q.stateHead, values: [stream] });
+      const row = rows[0]!;
+      const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine!, state: row.state! } : undefined;
+      let read: StreamStateRead;
+      try {
+        read = await foldState(pool, stream, row.version ?? 0, snap);
+      } catch (error) {
+        throw isConnectionError(error) ? new ConnectionLostError('readState', stream, error) : error;
+      }
+      // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
+      // an older snapshot never overwrites a newer one.
+      if (read.eventsFolded > 0) await query('readState', stream, { ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
+      return read;
+    },
+
+    async readCheckpoint(consumer) {
+      open();
+      const { rows } = await query<{ position: string }>('readCheckpoint', undefined, { ...q.checkpoint, values: [consumer] });
+      return rows[0] ? Number(rows[0].position) : 0;
+    },
+
+    async saveCheckpoint(consumer, expected, next) {
+      open();
+      const result = expected === 0 ? await query('saveCheckpoint', undefined, { ...q.startCheckpoint, values: [consumer, next] }) : await query('saveCheckpoint', undefined, { ...q.moveCheckpoint, values: [consumer, expected, next] });
+      return result.rowCount === 1;
+    },
+
+    subscribe(consumer, handler, subscribeOptions = {}) {
+      if (subscribeOptions.exclusive) return subscribeExclusive(consumer, handler, subscribeOptions);
+      return createSubscription(store, consumer, handler, subscribeOptions, { waitForNews });
+    },
+
+    async streamHeads() {
+      open();
+      const { rows } = await query<never>('streamHeads', undefined, { ...q.heads, rowMode: 'array' });
+      return rows as unknown as Array<[string, string]>;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      wakeAll();
+      await Promise.all([...lockClients].map((c) => c.end().catch(() => {})));
+      lockClients.clear();
+      if (listener) dropListener(listener);
+      await pool.end();
+    },
+  };
+  return store;
+}
