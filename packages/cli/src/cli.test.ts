@@ -173,7 +173,7 @@ describe('hotpatch check', () => {
     const r = await cli('check', '--machine', 'rollout');
     expect(r.code).toBe(0);
     for (const name of ['noRingBeforeGate', 'pausedOrHaltedInstructsNothing', 'failuresWithinBudget', 'tenantPauseNotLiftedByService']) expect(r.out).toMatch(new RegExp(`✓ ${name}`));
-    expect(r.out).toMatch(/Coverage: 6\/6 states, 25\/25 transitions/);
+    expect(r.out).toMatch(/Coverage: 6\/6 states, 27\/27 transitions/);
     expect((await cli('check', '--machine', 'fleet')).code).toBe(2);
   });
 
