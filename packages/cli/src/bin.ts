@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { main, processOutput } from './main.js';
 
+// Output piped into a reader that stops early (`| head`) is not an error of ours: stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 main(process.argv.slice(2), processOutput).then(
   (code) => {
     process.exitCode = code;

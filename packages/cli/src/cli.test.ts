@@ -29,7 +29,7 @@ describe('hotpatch demo', () => {
 
   it('writes a log that verifies and replays', async () => {
     const verify = await cli('verify', log);
-    expect(verify).toMatchObject({ code: 0, out: expect.stringMatching(/^ok: \d+ events in 60 streams/) });
+    expect(verify).toMatchObject({ code: 0, out: expect.stringMatching(/^ok: \d+ events in 63 streams/) });
     const fleet = JSON.parse((await cli('replay', log, '--json')).out) as Array<{ device: string; state: string }>;
     expect(fleet).toHaveLength(60);
     expect(fleet.map((d) => d.device)).toEqual([...fleet.map((d) => d.device)].sort());
@@ -46,7 +46,8 @@ describe('hotpatch demo', () => {
     expect(summary.patches['HP-2026-03'].rolledBack).toBe(0);
     const text = (await cli('demo', '--devices', '60', '--out', join(dir, 'text'))).out;
     expect(text).toMatch(/Reboots: \d+ in the quarter/);
-    expect(text).toMatch(/pnpm hotpatch replay --store sqlite:.*hotpatch\.db --device dev-\d+/);
+    expect(text).toMatch(/HP-2026-02 +HALTED by itself in the pilot ring: \d+ of 6 devices failed \(budget 0\); \d+ devices rolled back live; the broad ring \(54 devices\) never received it/);
+    expect(text).toMatch(/pnpm hotpatch status --store sqlite:.*hotpatch\.db/);
   });
 
   it('is deterministic: the same seed writes the same log, byte for byte', async () => {
@@ -57,20 +58,20 @@ describe('hotpatch demo', () => {
   });
 
   it('replays one device at a time or position, as JSON in the documented shape', async () => {
-    const device = JSON.parse((await cli('replay', log, '--device', 'dev-0001', '--json')).out);
+    const device = JSON.parse((await cli('replay', log, '--device', 'dev-00001', '--json')).out);
     expect(Object.keys(device)).toEqual(['device', 'state', 'baseline', 'patches', 'inFlight', 'version', 'time']);
-    const early = JSON.parse((await cli('replay', log, '--device', 'dev-0001', '--at', '2026-01-06T00:00:00Z', '--json')).out);
-    expect(early).toMatchObject({ device: 'dev-0001', baseline: 'B-2025-10', patches: [], version: 2 });
+    const early = JSON.parse((await cli('replay', log, '--device', 'dev-00001', '--at', '2026-01-02T00:00:00Z', '--json')).out);
+    expect(early).toMatchObject({ device: 'dev-00001', baseline: 'B-2025-10', patches: [], version: 2 });
     const first = JSON.parse((await cli('replay', log, '--position', '1', '--json')).out);
     expect(first).toEqual([expect.objectContaining({ state: 'enrolled', version: 1 })]);
   });
 
   it('shows a device’s history with the state before and after each event', async () => {
-    const steps = JSON.parse((await cli('history', log, '--device', 'dev-0002', '--json')).out) as Array<{ before: { state: string } | null; after: { state: string } }>;
+    const steps = JSON.parse((await cli('history', log, '--device', 'dev-00002', '--json')).out) as Array<{ before: { state: string } | null; after: { state: string } }>;
     expect(steps[0]!.before).toBeNull();
     expect(steps[0]!.after.state).toBe('enrolled');
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.before!.state).toBe(steps[i - 1]!.after.state);
-    expect((await cli('history', log, '--device', 'dev-0002')).out).toMatch(/enrolled → current/);
+    expect((await cli('history', log, '--device', 'dev-00002')).out).toMatch(/enrolled → current/);
   });
 });
 

@@ -58,6 +58,8 @@ export interface SourceEvents {
   readonly problems: InvalidEventError[];
   /** What a location is called in messages: a file's line, or a store's position. */
   readonly unit: 'line' | 'position';
+  /** Each stream's head as the store records it (version and hash of its last event), where the store keeps them. */
+  readonly heads?: ReadonlyMap<string, string>;
 }
 
 export async function readSource(source: StoreSource, options: { stopAtFirstProblem?: boolean } = {}): Promise<SourceEvents> {
@@ -74,7 +76,8 @@ export async function readSource(source: StoreSource, options: { stopAtFirstProb
       for (const e of batch) events.push(e);
       from = batch[batch.length - 1]!.position + 1;
     }
-    return { events, problems: [], unit: 'position' };
+    const heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined;
+    return { events, problems: [], unit: 'position', ...(heads ? { heads } : {}) };
   } finally {
     await store.close();
   }

@@ -81,34 +81,49 @@ describe('verify catches tampering in a database', () => {
     await store.close();
     return cli('verify', '--store', `sqlite:${path}`);
   }
-  const eventAt = (sql: ReturnType<typeof openSqliteEventStore>['db'], position: number) =>
-    sql.prepare('SELECT stream, version FROM events WHERE position = ?').get(position) as { stream: string; version: number };
+  /** The first device event at or after position 100 that has a later event in its stream. */
+  const middle = (sql: ReturnType<typeof openSqliteEventStore>['db']) =>
+    sql
+      .prepare(
+        `SELECT e.position, e.stream, e.version FROM events e JOIN streams s ON s.stream = e.stream
+         WHERE e.position >= 100 AND e.stream LIKE 'device/%' AND e.version < s.version ORDER BY e.position LIMIT 1`,
+      )
+      .get() as { position: number; stream: string; version: number };
 
   it('an event changed', async () => {
-    let where = { stream: '', version: 0 };
+    let where = { position: 0, stream: '', version: 0 };
     const r = await tampered('changed', (sql) => {
-      where = eventAt(sql, 300);
-      sql.prepare(`UPDATE events SET time = '2026-01-01T00:00:00.000Z' WHERE position = 300`).run();
+      where = middle(sql);
+      sql.prepare(`UPDATE events SET time = '2026-01-01T00:00:00.000Z' WHERE position = ?`).run(where.position);
     });
     expect(r.code).toBe(1);
-    expect(r.out.split('\n')[0]).toBe(`position 300: ${where.stream}@${where.version}: hash: ${r.out.split('hash: ')[1]!.split('\n')[0]}`);
-    expect(r.out).toMatch(/^position 300: .*hash does not match: this event was changed/);
+    expect(r.out.split('\n')[0]).toMatch(new RegExp(`^position ${where.position}: ${where.stream}@${where.version}: hash: hash does not match: this event was changed`));
   });
 
   it('an event removed', async () => {
-    let where = { stream: '', version: 0 };
+    let where = { position: 0, stream: '', version: 0 };
     const r = await tampered('removed', (sql) => {
-      where = eventAt(sql, 300);
-      sql.prepare('DELETE FROM events WHERE position = 300').run();
+      where = middle(sql);
+      sql.prepare('DELETE FROM events WHERE position = ?').run(where.position);
     });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(new RegExp(`${where.stream}@${where.version + 1}: version: version ${where.version + 1} leaves a gap; expected ${where.version} \\(an event removed`));
   });
 
+  it('the last events of a stream removed (no hole left in the chain)', async () => {
+    let stream = '';
+    const r = await tampered('truncated', (sql) => {
+      stream = (sql.prepare(`SELECT stream FROM streams WHERE stream LIKE 'device/%' ORDER BY stream LIMIT 1`).get() as { stream: string }).stream;
+      sql.prepare('DELETE FROM events WHERE stream = ? AND version = (SELECT MAX(version) FROM events WHERE stream = ?)').run(stream, stream);
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`${stream}@\\d+: hash: the store's head of ${stream} does not match its last event: events were removed from its end`));
+  });
+
   it('an event inserted, the versions after it renumbered to hide the gap', async () => {
-    let where = { stream: '', version: 0 };
+    let where = { position: 0, stream: '', version: 0 };
     const r = await tampered('inserted', (sql) => {
-      where = eventAt(sql, 300);
+      where = middle(sql);
       const { stream, version } = where;
       sql.prepare('UPDATE events SET version = -version WHERE stream = ? AND version >= ?').run(stream, version);
       sql.prepare('UPDATE events SET version = -version + 1 WHERE stream = ? AND version < 0').run(stream);
@@ -122,16 +137,16 @@ describe('verify catches tampering in a database', () => {
   });
 
   it('two events reordered', async () => {
-    let where = { stream: '', version: 0 };
+    let where = { position: 0, stream: '', version: 0 };
     const r = await tampered('reordered', (sql) => {
-      where = eventAt(sql, 300);
+      where = middle(sql);
       const { stream, version } = where;
       sql.prepare('UPDATE events SET version = -1 WHERE stream = ? AND version = ?').run(stream, version);
       sql.prepare('UPDATE events SET version = ? WHERE stream = ? AND version = ?').run(version, stream, version + 1);
       sql.prepare('UPDATE events SET version = ? WHERE stream = ? AND version = -1').run(version + 1, stream);
     });
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(new RegExp(`${where.stream}@${where.version}: `));
+    expect(r.out).toMatch(new RegExp(`${where.stream}@${where.version + 1}: version: version ${where.version + 1} leaves a gap`));
   });
 });
 
@@ -144,39 +159,49 @@ describe('verify catches tampering in an exported file', () => {
     return cli('verify', file);
   }
   const streamOf = (line: string) => (JSON.parse(line) as { stream: string }).stream;
-  /** The line numbers (1-based) of the next two events of line 300's stream. */
+  /** The line numbers (1-based) of the events of line `from`'s stream, from that line on. */
   const sameStream = (lines: string[], from: number) => lines.map((l, i) => [l, i + 1] as const).filter(([l, n]) => n >= from && streamOf(l) === streamOf(lines[from - 1]!)).map(([, n]) => n);
+  /** The first line from 100 on whose stream has an event after it. */
+  const middleLine = (lines: string[]) => {
+    for (let n = 100; n <= lines.length; n++) if (sameStream(lines, n).length >= 2) return n;
+    throw new Error('no such line');
+  };
 
   it('an event changed', async () => {
+    let at = 0;
     const r = await tampered('f-changed', (lines) => {
-      lines[299] = lines[299]!.replace(/"time":"[^"]+"/, '"time":"2026-01-01T00:00:00.000Z"');
+      at = middleLine(lines);
+      lines[at - 1] = lines[at - 1]!.replace(/"time":"[^"]+"/, '"time":"2026-01-01T00:00:00.000Z"');
     });
-    expect(r.out).toMatch(/^line 300: .*hash does not match/);
+    expect(r.out).toMatch(new RegExp(`^line ${at}: .*hash does not match`));
   });
 
   it('an event removed', async () => {
     let next = 0;
     const r = await tampered('f-removed', (lines) => {
-      next = sameStream(lines, 300)[1]!;
-      lines.splice(299, 1);
+      const at = middleLine(lines);
+      next = sameStream(lines, at)[1]!;
+      lines.splice(at - 1, 1);
     });
     expect(r.out).toMatch(new RegExp(`^line ${next - 1}: .*leaves a gap`));
   });
 
   it('an event inserted', async () => {
+    let at = 0;
     const r = await tampered('f-inserted', (lines) => {
-      const copy = JSON.parse(lines[299]!);
+      at = middleLine(lines);
+      const copy = JSON.parse(lines[at - 1]!);
       copy.id = '0193f2a0-0000-7000-8000-0000deadbeef';
-      lines.splice(300, 0, JSON.stringify(copy));
+      lines.splice(at, 0, JSON.stringify(copy));
     });
-    expect(r.out).toMatch(/^line 301: .*position \d+ does not follow \d+/);
-    expect(r.out).toMatch(/\nline 301: .*version \d+ repeats/);
+    expect(r.out).toMatch(new RegExp(`^line ${at + 1}: .*position \\d+ does not follow \\d+`));
+    expect(r.out).toMatch(new RegExp(`\\nline ${at + 1}: .*version \\d+ repeats`));
   });
 
   it('two events reordered', async () => {
     let first = 0;
     const r = await tampered('f-reordered', (lines) => {
-      const [a, b] = sameStream(lines, 300);
+      const [a, b] = sameStream(lines, middleLine(lines));
       first = a!;
       [lines[a! - 1], lines[b! - 1]] = [lines[b! - 1]!, lines[a! - 1]!];
     });

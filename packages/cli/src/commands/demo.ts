@@ -1,89 +1,124 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { resolve, relative } from 'node:path';
-import { seededRandom } from '@hotpatch/core';
-import { createEngine } from '@hotpatch/engine';
+import { relative, resolve } from 'node:path';
+import { planReleases } from '@hotpatch/core';
+import { DEFAULT_FAULTS, FleetProjection, fleetStatus, simulate, type FleetPolicy } from '@hotpatch/fleet';
 import { fleetAt, foldTimeline, verifyTimeline } from '@hotpatch/replay';
-import { describeSource, openEventStore, parseStoreSource, readSource } from '../store-source.js';
 import { logDigest, writeTimeline } from '@hotpatch/store';
-import { v7 as uuidv7 } from 'uuid';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { buildFleet } from '../demo/fleet.js';
-import { DEMO_QUARTER, runQuarter, simulatedClock } from '../demo/quarter.js';
 import { summarise } from '../demo/summary.js';
+import { describeSource, openEventStore, parseStoreSource, readSource } from '../store-source.js';
+
+/** The demo's rings: a pilot of a tenth of the fleet that tolerates a tenth failing, then everyone else. */
+export const DEMO_POLICY: FleetPolicy = {
+  rings: [
+    { name: 'pilot', deferralDays: 0, budget: { percent: 10 }, gate: { minVerifiedShare: 0.8, maxFailureRate: 0.1, minSoakHours: 24 }, deadlineDays: 5 },
+    { name: 'broad', deferralDays: 3, budget: { percent: 8 }, gate: { minVerifiedShare: 0.9, maxFailureRate: 0.08, minSoakHours: 24 }, deadlineDays: 14 },
+  ],
+  applyTimeoutMinutes: 60,
+  silenceHours: 48,
+};
+
+/** January's baseline, February's hotpatch (bad on some devices), March's hotpatch (cannot be reverted live). */
+export const DEMO_QUARTER = planReleases({ from: '2026-01', months: 3, notLiveRevertible: ['HP-2026-03'] });
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
-  summary: 'run a quarter of releases over a fleet and write its log',
+  summary: 'run a quarter of releases over a fleet through the orchestrator, and write its log',
   usage: `hotpatch demo [--devices N] [--out DIR] [--store <source>] [--seed S] [--json]
 
-  Builds a fleet (default 200 devices, a few not eligible for hotpatch), runs one quarter of releases through the
-  command layer — January's baseline (a restart everywhere), February's hotpatch (fails its health check on some
-  devices, rolled back live), March's hotpatch (cannot be reverted live: its failures need reboots) — into an
-  event store: by default a new SQLite database DIR/hotpatch.db (default DIR: out/demo, replaced on each run),
-  or the empty store given with --store (sqlite:path or postgres://…). It then verifies the log, exports it to
-  DIR/events.jsonl and prints a summary. Same seed, same log.`,
+  Builds a fleet (default 200 devices in a pilot ring of 10% and a broad ring; a few cannot take hotpatches)
+  and runs one quarter through the orchestrator with simulated agents: January's baseline (a restart
+  everywhere), February's hotpatch (it fails its health check on many devices: the pilot ring catches it, the
+  rollout halts by itself, the pilot devices roll back live, the broad ring never receives it), March's hotpatch
+  (it cannot be reverted live: its failures need reboots). Devices that cannot take hotpatches get the
+  traditional update with a restart instead. The log goes to a new SQLite database DIR/hotpatch.db (default DIR:
+  out/demo, replaced on each run) or to the empty store given with --store; it is verified, exported to
+  DIR/events.jsonl and summarised. Same seed, same log.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      devices: { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      store: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const { values, positionals } = parse(argv, { devices: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const count = positiveInt(values.devices as string | undefined, '--devices', 200);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
     const outDir = resolve((values.out as string | undefined) ?? 'out/demo');
     const file = resolve(outDir, 'events.jsonl');
-
     const explicit = values.store as string | undefined;
     const dbPath = resolve(outDir, 'hotpatch.db');
     const source = explicit !== undefined ? parseStoreSource(explicit) : ({ kind: 'sqlite', path: dbPath } as const);
     await mkdir(outDir, { recursive: true });
-    if (explicit === undefined) {
-      // The default database is the demo's own: start it afresh.
-      for (const suffix of ['', '-wal', '-shm']) await rm(dbPath + suffix, { force: true });
-    }
+    if (explicit === undefined) for (const suffix of ['', '-wal', '-shm']) await rm(dbPath + suffix, { force: true });
 
-    const random = seededRandom(seed);
-    const clock = simulatedClock('2026-01-05T08:00:00.000Z');
     const store = await openEventStore(source);
     try {
       if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(source)} is not empty; the demo needs an empty store`);
-      const engine = createEngine({ store, clock: clock.now, newId: () => uuidv7({ msecs: clock.now().getTime(), random: random.bytes16() }), meta: { source: 'hotpatch demo' } });
-      await runQuarter(engine, buildFleet(count, random), clock, random);
+      await simulate({
+        devices: count,
+        months: 3,
+        seed,
+        policy: DEMO_POLICY,
+        store,
+        arm: 'hotpatch',
+        catalog: DEMO_QUARTER,
+        firstRingShare: 0.1,
+        faults: { ...DEFAULT_FAULTS, badHotpatchIndex: 0, badHotpatchHealthFailure: 0.35, applyFailure: 0.025, silentAgents: 0.01 },
+      });
     } finally {
       await store.close();
     }
 
-    // Read back what was written: the summary describes the log, and the log must verify.
+    // Everything below is read back from the log.
     const input = await readSource(source);
     const report = verifyTimeline(input);
     if (!report.ok) throw new CheckFailed(`the demo's log does not verify: ${report.problems[0]!.message}`);
     await writeTimeline(file, input.events);
     const fleet = fleetAt(input);
     const summary = summarise(input.events, fleet);
+    const projection = new FleetProjection();
+    for (const e of input.events) projection.apply(e);
+    const status = fleetStatus(projection, input.events.reduce((t, e) => (e.time > t ? e.time : t), ''));
     const digest = logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const));
     const storeShown = source.kind === 'sqlite' ? `sqlite:${relative(process.cwd(), source.path) || source.path}` : describeSource(source);
     const shown = relative(process.cwd(), file) || file;
+    const story = status.rollouts.map((r) => {
+      const [pilot] = r.rings;
+      const release = DEMO_QUARTER.releases.find((x) => x.id === r.release);
+      const o = summary.patches[r.release];
+      let text: string;
+      if (r.state === 'halted') {
+        const halted = r.rings.find((g) => g.started !== null && !g.gatePassed) ?? pilot!;
+        const untouched = r.rings.filter((g) => g.started === null).map((g) => ({ name: g.name, size: projection.ringMembers.get(g.name)?.size ?? 0 }));
+        text =
+          `HALTED by itself in the ${halted.name} ring: ${halted.failed} of ${halted.size} devices failed (budget ${halted.budget}); ` +
+          `${o?.rolledBack ?? 0} devices rolled back live` +
+          (untouched.length ? `; the ${untouched.map((g) => `${g.name} ring (${g.size} devices)`).join(' and ')} never received it` : '');
+      } else if (r.state === 'completed') {
+        const failures = r.rings.reduce((a, g) => a + g.failed, 0);
+        const reboots = o ? o.rebootsNeeded + o.rollbackFailed : 0;
+        text =
+          release?.kind === 'baseline'
+            ? `completed: a restart on every device, ring by ring`
+            : `completed through ${r.rings.map((g) => g.name).join(' and ')}: ${o?.verified ?? 0} verified, ${failures} failed` + (reboots ? ` (${reboots} needed reboots: ${release && release.kind === 'hotpatch' && !release.liveRevert ? 'it cannot be reverted live' : 'their rollback failed'})` : '');
+      } else text = `${r.state}${r.ring ? ` in ${r.ring}` : ''}`;
+      return { release: r.release, state: r.state, text };
+    });
 
     if (values.json) {
-      io.out(json({ store: storeShown, file, seed, digest, ...summary }));
+      io.out(json({ store: storeShown, file, seed, digest, story, ...summary, compliance: status.compliance, rollouts: status.rollouts }));
       return;
     }
-    const pct = (n: number, of: number) => (of === 0 ? '0%' : `${Math.round((100 * n) / of)}%`);
-    io.out(`hotpatch demo — ${summary.devices} devices, one quarter (January–March 2026), seed ${seed}\n`);
-    io.out('Releases');
+    const rings = status.rollouts[0]?.rings.map((g) => `${g.name} (${g.size} devices)`).join(', ') ?? '';
+    io.out(`hotpatch demo — ${summary.devices} devices, one quarter (January–March 2026), seed ${seed}`);
+    io.out(`Rings: ${rings}\n`);
+    io.out('Rollouts');
+    for (const s of story) io.out(`  ${s.release.padEnd(11)} ${s.text}`);
+    io.out('');
     io.out(
       table(
-        ['release', 'kind', 'released', 'live revert', 'staged', 'verified', 'failed', 'rolled back live', 'needed a reboot'],
-        DEMO_QUARTER.releases.map((r) => {
-          if (r.kind === 'baseline') return [r.id, 'baseline', r.released.slice(0, 10), '-', '-', '-', '-', '-', `${summary.reboots.baseline ?? 0} (restart is how a baseline installs)`];
+        ['hotpatch', 'live revert', 'staged', 'verified', 'failed', 'rolled back live', 'needed a reboot'],
+        DEMO_QUARTER.releases.flatMap((r) => {
+          if (r.kind !== 'hotpatch') return [];
           const o = summary.patches[r.id];
-          if (!o) return [r.id, 'hotpatch', r.released.slice(0, 10), r.liveRevert ? 'yes' : 'no', '0', '0', '0', '0', '0'];
-          const failed = o.applyFailed + o.healthFailed;
-          return [r.id, 'hotpatch', r.released.slice(0, 10), r.liveRevert ? 'yes' : 'no', String(o.staged), `${o.verified} (${pct(o.verified, o.staged)})`, String(failed), String(o.rolledBack), String(o.rollbackFailed + o.rebootsNeeded)];
+          return [[r.id, r.liveRevert ? 'yes' : 'no', String(o?.staged ?? 0), String(o?.verified ?? 0), String((o?.applyFailed ?? 0) + (o?.healthFailed ?? 0)), String(o?.rolledBack ?? 0), String((o?.rebootsNeeded ?? 0) + (o?.rollbackFailed ?? 0))]];
         }),
       ),
     );
@@ -91,7 +126,6 @@ export const demoCommand: CommandSpec = {
     io.out(`\nDevices now: ${states.map(([s, n]) => `${n} ${s}`).join(', ')}`);
     const reasons = Object.entries(summary.reboots).sort((a, b) => b[1] - a[1]);
     io.out(`Reboots: ${summary.rebootsTotal} in the quarter — ${reasons.map(([r, n]) => `${n} ${r}`).join(', ')}`);
-    io.out(`         a device on hotpatch restarts once a quarter; ineligible devices restart every month (reason "eligibility")`);
     const rollbacks = Object.values(summary.patches).reduce((a, o) => a + o.rolledBack, 0);
     const rollbackFailures = Object.values(summary.patches).reduce((a, o) => a + o.rollbackFailed, 0);
     io.out(`Rollbacks: ${rollbacks} live, ${rollbackFailures} failed (those devices rebooted to the baseline)`);
@@ -99,11 +133,11 @@ export const demoCommand: CommandSpec = {
     io.out(`     digest ${digest}`);
     io.out(`     exported as a timeline to ${shown}`);
     io.out('\nTry next:');
-    const example = summary.examples.rolledBack ?? fleet[0]?.device;
-    io.out(`  pnpm hotpatch replay --store ${storeShown} --device ${example}`);
-    if (summary.examples.rolledBack) io.out(`  pnpm hotpatch history ${shown} --device ${summary.examples.rolledBack}    # rolled back live in February`);
-    if (summary.examples.rebootedAfterFailure) io.out(`  pnpm hotpatch history ${shown} --device ${summary.examples.rebootedAfterFailure}    # March apply failed: not live-revertible, rebooted`);
-    io.out(`  pnpm hotpatch replay ${shown} --at 2026-02-10T18:00:00Z    # the fleet mid-February`);
+    io.out(`  pnpm hotpatch status --store ${storeShown}`);
+    if (summary.examples.rolledBack) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rolledBack}    # rolled back live when the rollout halted`);
+    if (summary.examples.rebootedAfterFailure) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rebootedAfterFailure}    # not revertible live: its failure needed a reboot`);
+    io.out(`  pnpm hotpatch replay ${shown} --at 2026-02-12T12:00:00Z    # the fleet while February's rollout was halting`);
     io.out(`  pnpm hotpatch verify --store ${storeShown}`);
+    io.out(`  pnpm hotpatch check    # model-check the lifecycle itself`);
   },
 };

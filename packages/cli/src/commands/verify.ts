@@ -1,4 +1,4 @@
-import type { HotpatchError } from '@hotpatch/core';
+import { InvalidEventError, type HotpatchError } from '@hotpatch/core';
 import { verifyTimeline, foldTimeline } from '@hotpatch/replay';
 import { logDigest } from '@hotpatch/store';
 import { CheckFailed, parse, type CommandSpec } from '../args.js';
@@ -28,7 +28,28 @@ export const verifyCommand: CommandSpec = {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const input = await readSource(source);
-    const report = verifyTimeline(input, input.problems);
+    const verified = verifyTimeline(input, input.problems);
+    // A store records each stream's head: events removed from the end of a stream leave no hole in the chain, but
+    // the head no longer matches the last event.
+    const headProblems: InvalidEventError[] = [];
+    if (input.heads) {
+      const last = new Map<string, { hash?: string; version: number; position?: number }>();
+      for (const e of input.events) last.set(e.stream, e);
+      for (const [stream, hash] of input.heads) {
+        const end = last.get(stream);
+        if (end?.hash !== hash) {
+          headProblems.push(
+            new InvalidEventError(
+              { stream, ...(end?.position !== undefined ? { position: end.position } : {}), ...(end ? { version: end.version } : {}) },
+              end ? `the store's head of ${stream} does not match its last event: events were removed from its end, or the head was changed` : `the store has a head for ${stream} but no events`,
+              'hash',
+            ),
+          );
+        }
+      }
+      for (const stream of last.keys()) if (!input.heads.has(stream)) headProblems.push(new InvalidEventError({ stream }, `events of ${stream} are not in the store's heads: they were inserted behind its back`, 'stream'));
+    }
+    const report = headProblems.length ? { ...verified, ok: false, problems: [...verified.problems, ...headProblems] } : verified;
     const hashed = input.events.length > 0 && input.events.every((e) => e.hash !== undefined);
     const digest = report.ok && hashed ? logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
     if (values.json) {

@@ -39,6 +39,10 @@ export interface SimulationOptions {
   readonly faults?: Faults;
   /** First month, "YYYY-MM" (default 2026-01). */
   readonly from?: string;
+  /** The releases (default: the months' planned releases, one unplanned baseline and one out-of-band fix). */
+  readonly catalog?: Catalog;
+  /** Share of the fleet in the first ring (default 0.05). */
+  readonly firstRingShare?: number;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
 }
@@ -135,7 +139,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const { store, policy, arm, months } = options;
   const faults = options.faults ?? DEFAULT_FAULTS;
   const from = options.from ?? '2026-01';
-  const catalog = simulationCatalog(from, months);
+  const catalog = options.catalog ?? simulationCatalog(from, months);
   const releases = catalog.releases;
   const fleetRandom = seededRandom(options.seed);
   const random = seededRandom(options.seed * 7919 + 17);
@@ -146,7 +150,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const previousBaseline = `B-${fm <= 3 ? fy - 1 : fy}-${pad(fm <= 3 ? 10 : fm <= 6 ? 1 : fm <= 9 ? 4 : 7)}`;
 
   // The fleet, and when (if ever) each agent goes silent: the same for a seed, whichever arm runs.
-  const fleet = buildSimFleet(options.devices, policy.rings.map((r) => r.name), fleetRandom);
+  const fleet = buildSimFleet(options.devices, policy.rings.map((r) => r.name), fleetRandom, options.firstRingShare);
   const silentFrom = new Map<string, number>();
   const span = Date.parse(end) - Date.parse(start);
   for (const d of fleet) if (fleetRandom.chance(faults.silentAgents)) silentFrom.set(d.id, Date.parse(start) + fleetRandom.next() * span);
