@@ -8,8 +8,9 @@ import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { checkCommand } from './commands/check.js';
 import { statusCommand } from './commands/status.js';
+import { simulateCommand } from './commands/simulate.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, simulateCommand];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
