@@ -13,7 +13,8 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
   out(`Up to date: ${pct(status.upToDateShare)} of the fleet — target ${pct(status.target)}: ${status.meetsTarget ? 'met' : 'NOT met'}`);
   if (status.rollouts.length) out('\nRollouts');
   for (const r of status.rollouts) {
-    const where = r.state === 'halted' ? ` — halted: ${r.haltReason}` : r.state === 'paused' ? ` — paused by ${r.pausedBy.join(' and ')}` : r.ring ? ` — ring ${r.ring}` : '';
+    const where =
+      r.state === 'halted' ? ` — ${r.haltReason}` : r.state === 'paused' ? ` — by ${r.pausedBy.join(' and ')}` : (r.state === 'rolling' || r.state === 'betweenRings') && r.ring ? ` — ring ${r.ring}` : '';
     out(`  ${r.release}: ${r.state}${where}`);
     out(
       table(
