@@ -205,13 +205,13 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
   const step = (state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined => {
     const candidates = table.get(state.value)?.get(event.type);
     if (candidates === undefined) return undefined;
-    const args = { context: state.context, event };
+    // One argument object per step: guards read it, and each update sees the context the previous one left.
+    const args: { context: TContext; event: TEvent } = { context: state.context, event };
     for (let i = 0; i < candidates.length; i++) {
       const t = candidates[i]!;
       if (t.guard !== null && !t.guard(args)) continue;
-      let context = state.context;
-      for (let u = 0; u < t.updates.length; u++) context = { ...context, ...t.updates[u]!({ context, event }) };
-      return { state: { value: t.target, context }, transition: t };
+      for (let u = 0; u < t.updates.length; u++) args.context = { ...args.context, ...t.updates[u]!(args) };
+      return { state: { value: t.target, context: args.context }, transition: t };
     }
     return undefined;
   };

@@ -25,7 +25,7 @@ export interface FoldOptions {
   /** Collect problems and go on, instead of throwing the first. */
   readonly collectProblems?: boolean;
   /** The lifecycle to fold device streams with (default: the one the library runs); other kinds use their own. */
-  readonly lifecycle?: Pick<AnyLifecycle, 'evolve' | 'initial'>;
+  readonly lifecycle?: Pick<AnyLifecycle, 'step' | 'refusal' | 'initial'>;
 }
 
 export interface FoldResult {
@@ -53,6 +53,16 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
   };
   let folded = 0;
   let lastPosition = 0;
+  // Where an event is, built only when something is wrong with it (most events are fine).
+  const locate = (i: number): EventLocation => {
+    const event = events[i]!;
+    return {
+      ...(file !== undefined ? { file } : {}),
+      ...(lines ? { line: lines[i]! } : event.position !== undefined ? { position: event.position } : {}),
+      stream: event.stream,
+      version: event.version,
+    };
+  };
   // Streams that reached an event after the time asked for: the rest of each is after it too.
   const pastTime = new Set<string>();
 
@@ -64,20 +74,15 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
       pastTime.add(event.stream);
       continue;
     }
-    const at: EventLocation = {
-      ...(file !== undefined ? { file } : {}),
-      ...(lines ? { line: lines[i]! } : event.position !== undefined ? { position: event.position } : {}),
-      stream: event.stream,
-      version: event.version,
-    };
+    const where = () => locate(i);
 
     if (event.position !== undefined) {
-      if (event.position <= lastPosition) fail(new InvalidEventError(at, `position ${event.position} does not follow ${lastPosition}`, 'position'));
+      if (event.position <= lastPosition) fail(new InvalidEventError(where(), `position ${event.position} does not follow ${lastPosition}`, 'position'));
       lastPosition = event.position;
     }
     const firstSeen = seenIds.get(event.id);
     if (firstSeen !== undefined) {
-      fail(new InvalidEventError(at, `id ${event.id} repeats the event at ${lines ? `line ${firstSeen}` : `index ${firstSeen}`}`, 'id'));
+      fail(new InvalidEventError(where(), `id ${event.id} repeats the event at ${lines ? `line ${firstSeen}` : `index ${firstSeen}`}`, 'id'));
       continue;
     }
     seenIds.set(event.id, lines?.[i] ?? i);
@@ -88,7 +93,7 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
     if (event.version !== expectedVersion) {
       fail(
         new InvalidEventError(
-          at,
+          where(),
           event.version < expectedVersion
             ? `version ${event.version} repeats; the stream is at ${expectedVersion - 1} (an event inserted, duplicated or moved?)`
             : `version ${event.version} leaves a gap; expected ${expectedVersion} (an event removed or moved?)`,
@@ -104,7 +109,7 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
       if (expected !== event.hash) {
         fail(
           new InvalidEventError(
-            at,
+            where(),
             before !== undefined && before.hash === undefined
               ? 'hash present, but the event before it in the stream has none'
               : `hash does not match: this event was changed, or events before it in ${event.stream} were removed, inserted or reordered (expected ${expected.slice(0, 12)}…, found ${event.hash.slice(0, 12)}…)`,
@@ -117,7 +122,9 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
     let state: MachineState<string, object>;
     try {
       const lifecycle = options.lifecycle !== undefined && streamKindOf(event.stream) === DEVICE_STREAMS ? options.lifecycle : lifecycleFor(event.stream);
-      state = lifecycle.evolve(before?.state ?? lifecycle.initial, event, at);
+      const next = lifecycle.step(before?.state ?? lifecycle.initial, event);
+      if (next === undefined) throw lifecycle.refusal(before?.state ?? lifecycle.initial, event, where());
+      state = next.state;
     } catch (error) {
       if (!(error instanceof HotpatchError)) throw error;
       fail(error);

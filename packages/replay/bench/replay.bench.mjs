@@ -1,0 +1,119 @@
+// Replay benchmark: the same generated timeline folded by (a) evolve, compiled from the machine, (b) xstate's
+// machine.transition with one reused inert scope, (c) xstate's transition() (a throwaway actor per call), and
+// (d) a JSONL file read, validated and folded end to end. Usage: node bench/replay.bench.mjs [--events N]
+// [--devices D] [--seed S] [--json]
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createActor, transition } from 'xstate';
+import { deviceLifecycle, deviceMachine } from '@hotpatch/core';
+import { readTimeline, writeTimeline } from '@hotpatch/store';
+import { fleetAt } from '@hotpatch/replay';
+import { generateTimeline } from './generate.mjs';
+
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, devices: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean' } } });
+const EVENTS = Number(values.events);
+const DEVICES = Number(values.devices);
+const XSTATE_TRANSITION_EVENTS = Math.min(EVENTS, 100_000);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const seconds = (fn) => {
+  const t = process.hrtime.bigint();
+  const result = fn();
+  return [Number(process.hrtime.bigint() - t) / 1e9, result];
+};
+const log = (...a) => values.json || console.error(...a);
+
+log(`generating ${EVENTS.toLocaleString('en-US')} events over ${DEVICES.toLocaleString('en-US')} devices…`);
+const events = generateTimeline({ events: EVENTS, devices: DEVICES, seed: Number(values.seed) });
+
+function foldEvolve(list) {
+  const states = new Map();
+  for (const e of list) states.set(e.stream, deviceLifecycle.evolve(states.get(e.stream) ?? deviceLifecycle.initial, e));
+  return states;
+}
+function inertScope() {
+  const self = createActor(deviceMachine);
+  return { self, defer() {}, id: '', logger() {}, sessionId: '', stopChild() {}, system: self.system, emit() {}, actionExecutor() {} };
+}
+function foldMachineTransition(list) {
+  const scope = inertScope();
+  const initial = deviceMachine.getInitialSnapshot(scope);
+  const snapshots = new Map();
+  for (const e of list) snapshots.set(e.stream, deviceMachine.transition(snapshots.get(e.stream) ?? initial, e, scope));
+  return snapshots;
+}
+function foldTransition(list) {
+  const scope = inertScope();
+  const initial = deviceMachine.getInitialSnapshot(scope);
+  const snapshots = new Map();
+  for (const e of list) snapshots.set(e.stream, transition(deviceMachine, snapshots.get(e.stream) ?? initial, e)[0]);
+  return snapshots;
+}
+
+// Warm up every path on a slice, then time.
+const warm = events.slice(0, 20_000);
+foldEvolve(warm);
+foldMachineTransition(warm);
+foldTransition(warm.slice(0, 2_000));
+
+log('(a) evolve…');
+const evolveRuns = [];
+let evolved;
+for (let i = 0; i < 3; i++) {
+  const [s, r] = seconds(() => foldEvolve(events));
+  evolveRuns.push(s);
+  evolved = r;
+}
+log('(b) machine.transition with one scope…');
+const [machineSeconds, machined] = seconds(() => foldMachineTransition(events));
+log(`(c) transition() on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events…`);
+const [transitionSeconds, transitioned] = seconds(() => foldTransition(events.slice(0, XSTATE_TRANSITION_EVENTS)));
+
+// Correctness: (a) and (b) agree on every device; (c) on the devices of its prefix.
+let disagreements = 0;
+for (const [stream, s] of evolved) {
+  const m = machined.get(stream);
+  if (m.value !== s.value || JSON.stringify(m.context) !== JSON.stringify(s.context)) disagreements++;
+}
+const prefixFold = foldEvolve(events.slice(0, XSTATE_TRANSITION_EVENTS));
+for (const [stream, s] of prefixFold) if (transitioned.get(stream).value !== s.value) disagreements++;
+
+log('(d) JSONL file → states…');
+const dir = await mkdtemp(join(os.tmpdir(), 'hotpatch-bench-'));
+const file = join(dir, 'timeline.jsonl');
+await writeTimeline(file, events);
+const bytes = (await stat(file)).size;
+const fileRuns = [];
+let fleet;
+for (let i = 0; i < 3; i++) {
+  const t = process.hrtime.bigint();
+  const timeline = await readTimeline(file);
+  fleet = fleetAt({ events: timeline.events, lines: timeline.lines });
+  fileRuns.push(Number(process.hrtime.bigint() - t) / 1e9);
+  if (timeline.problems.length) throw new Error(`generated timeline has problems: ${timeline.problems[0].message}`);
+}
+await rm(dir, { recursive: true, force: true });
+for (const view of fleet) if (evolved.get(`device/${view.device}`).value !== view.state) disagreements++;
+
+const rate = (n, s) => n / s;
+const baseline = rate(XSTATE_TRANSITION_EVENTS, transitionSeconds);
+const rows = [
+  { name: '(a) evolve (compiled from the machine)', events: EVENTS, seconds: median(evolveRuns), best: Math.min(...evolveRuns) },
+  { name: '(b) machine.transition, one inert scope', events: EVENTS, seconds: machineSeconds },
+  { name: '(c) xstate transition()', events: XSTATE_TRANSITION_EVENTS, seconds: transitionSeconds },
+  { name: '(d) JSONL file → states, end to end', events: EVENTS, seconds: median(fileRuns), best: Math.min(...fileRuns) },
+].map((r) => ({ ...r, perSecond: rate(r.events, r.seconds), ratio: rate(r.events, r.seconds) / baseline }));
+const targets = { evolveAtLeast2M: rows[0].perSecond >= 2_000_000, jsonlAtLeast400k: rows[3].perSecond >= 400_000 };
+const result = { node: process.version, cpu: os.cpus()[0]?.model, events: EVENTS, devices: DEVICES, fileBytes: bytes, rows, targets, disagreements };
+
+if (values.json) console.log(JSON.stringify(result, null, 2));
+else {
+  console.log(`\nreplay — ${EVENTS.toLocaleString('en-US')} events over ${DEVICES.toLocaleString('en-US')} devices, node ${process.version}, ${result.cpu}`);
+  console.log(`${'path'.padEnd(42)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(12)}  ×(c)`);
+  for (const r of rows) console.log(`${r.name.padEnd(42)} ${r.events.toLocaleString('en-US').padStart(10)} ${r.seconds.toFixed(3).padStart(8)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)}  ${r.ratio.toFixed(1)}`);
+  console.log(`(a) and (d): median of 3 runs; (c) on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events (a throwaway actor per call makes it slow); file ${(bytes / 1e6).toFixed(0)} MB`);
+  console.log(`agreement: ${disagreements === 0 ? 'every device ends in the same state on every path' : `${disagreements} DISAGREEMENTS`}`);
+  console.log(`targets: evolve ≥ 2,000,000 events/s: ${targets.evolveAtLeast2M ? 'met' : 'NOT met'}; JSONL end to end ≥ 400,000 events/s: ${targets.jsonlAtLeast400k ? 'met' : 'NOT met'}`);
+}
+if (disagreements) process.exitCode = 1;
