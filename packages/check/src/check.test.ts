@@ -156,3 +156,11 @@ describe('the checker catches each broken variant with a minimal counterexample 
     expect(r.violations.every((v) => v.count >= 1)).toBe(true);
   });
 });
+
+describe('scenarios are data', () => {
+  it('the default scenario ships as a file that loads to the built-in one', async () => {
+    const { loadScenario } = await import('./index.js');
+    const file = new URL('../scenarios/default.json', import.meta.url).pathname;
+    expect(await loadScenario(file)).toEqual(DEFAULT_SCENARIO);
+  });
+});
