@@ -140,24 +140,25 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     throw isConnectionError(error) ? new ConnectionLostError('open', undefined, error) : error;
   }
 
+  const upsertSnapshot = (machine: string, state: string) =>
+    `INSERT INTO ${s}.snapshots (stream, version, machine, state) VALUES ($1, $2, ${machine}, ${state}) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state`;
   // Named statements: parsed once per connection.
   const named = (name: string, text: string) => ({ name: `hotpatch.${schema}.${name}`, text });
   const q = {
     begin: idleInTransactionTimeoutMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionTimeoutMs)}` : 'BEGIN',
     lockStream: named('lockStream', `SELECT version, hash FROM ${s}.streams WHERE stream = $1 FOR UPDATE`),
-    hasEvent: named('hasEvent', `SELECT 1 FROM ${s}.events WHERE stream = $1 AND id = $2`),
+    // After the stream's lock, in one statement: whether the batch's first id is held (a retry), and the snapshot.
+    heldAndSnapshot: named(
+      'heldAndSnapshot',
+      `SELECT EXISTS (SELECT 1 FROM ${s}.events WHERE stream = $1 AND id = $2) AS held, sn.version, sn.machine, sn.state FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.snapshots sn USING (stream)`,
+    ),
     eventsById: named('eventsById', `SELECT id, version, position FROM ${s}.events WHERE stream = $1 AND id = ANY($2::text[])`),
-    snapshot: named('snapshot', `SELECT version, machine, state FROM ${s}.snapshots WHERE stream = $1`),
-    insertStream: named('insertStream', `INSERT INTO ${s}.streams (stream, version, hash) VALUES ($1, $2, $3)`),
-    updateStream: named('updateStream', `UPDATE ${s}.streams SET version = $2, hash = $3 WHERE stream = $1`),
-    upsertSnapshot: named(
-      'upsertSnapshot',
-      `INSERT INTO ${s}.snapshots (stream, version, machine, state) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state`,
-    ),
-    refreshSnapshot: named(
-      'refreshSnapshot',
-      `INSERT INTO ${s}.snapshots (stream, version, machine, state) VALUES ($1, $2, $3, $4) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version`,
-    ),
+    // The stream's new head and its snapshot, in one statement: a new stream's row is inserted (failing on the
+    // primary key if a concurrent first append committed it first), an existing one's updated.
+    insertHead: named('insertHead', `WITH head AS (INSERT INTO ${s}.streams (stream, version, hash) VALUES ($1, $2, $3)) ${upsertSnapshot('$4', '$5')}`),
+    updateHead: named('updateHead', `WITH head AS (UPDATE ${s}.streams SET version = $2, hash = $3 WHERE stream = $1) ${upsertSnapshot('$4', '$5')}`),
+    // Only over an older snapshot or one from another machine definition.
+    refreshSnapshot: named('refreshSnapshot', `${upsertSnapshot('$3', '$4')} WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version`),
     // The one serialised step: take k positions from the log head (its row lock is held until commit), insert
     // the events with them, and notify subscribers (delivered at commit).
     insertEvents: named(
@@ -272,14 +273,16 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     // The stream's row lock: appends to one stream take turns from here (a new stream has no row yet: see below).
     const head = (await client.query<{ version: number; hash: string }>({ ...q.lockStream, values: [stream] })).rows[0];
     const actual = head?.version ?? 0;
-    // A retry of a batch the stream holds returns the original result and writes nothing.
+    // A retry of a batch the stream holds returns the original result and writes nothing. (A new stream has no
+    // events and no snapshot to look up.)
     const firstId = events[0]?.id;
-    if (head && firstId !== undefined && (await client.query({ ...q.hasEvent, values: [stream, firstId] })).rowCount) return retryResult(client, stream, events);
+    const found = head ? (await client.query<{ held: boolean; version: number | null; machine: string; state: MachineState<string, object> }>({ ...q.heldAndSnapshot, values: [stream, firstId ?? null] })).rows[0]! : undefined;
+    if (found?.held) return retryResult(client, stream, events);
     checkExpectedVersion(stream, expectedVersion, actual);
     checkBatch(stream, events, actual + 1);
     if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
 
-    const snap = (await client.query<SnapshotRow>({ ...q.snapshot, values: [stream] })).rows[0];
+    const snap = found?.version != null ? { version: found.version, machine: found.machine, state: found.state } : undefined;
     const state = checkTransitions(stream, (await foldState(client, stream, actual, snap)).state, events, actual + 1);
     const types: string[] = [];
     const times: string[] = [];
@@ -306,8 +309,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     // A new stream: a concurrent first append may be inserting the same row; this insert waits for it and, if it
     // committed, fails on the primary key, and the append starts again. Before the log head, so that no appender
     // waits for another while holding it.
-    await client.query({ ...(head ? q.updateStream : q.insertStream), values: [stream, last, prev] });
-    await client.query({ ...q.upsertSnapshot, values: [stream, last, machineOf(stream), JSON.stringify(state)] });
+    await client.query({ ...(head ? q.updateHead : q.insertHead), values: [stream, last, prev, machineOf(stream), JSON.stringify(state)] });
     const { rows } = await client.query<{ base: string }>({ ...q.insertEvents, values: [stream, events.length, actual, ids, types, times, data, metas, hashes, channel] });
     const base = Number(rows[0]!.base);
     return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true };
@@ -321,11 +323,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   // One LISTEN connection per store, opened on the first wait and again after it breaks.
   let listening: Promise<void> | undefined;
   let listener: pg.Client | undefined;
-  const dropListener = (client: pg.Client) => {
+  const dropListener = async (client: pg.Client) => {
     if (listener !== client) return;
     listener = undefined;
     listening = undefined;
-    client.end().catch(() => {});
+    await client.end().catch(() => {});
   };
   /** Starts listening if no connection listens; returns the promise of a new LISTEN, or undefined if one is active. */
   const listen = (): Promise<void> | undefined => {
@@ -343,6 +345,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   /** Resolves on a notification, an append by this store, a new LISTEN, `ms`, or abort, whichever first. */
   const waitForNews = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
+      // stop() may have come during the read before this wait: an aborted signal never fires 'abort' again.
+      if (signal.aborted || closed) return resolve();
       const done = () => {
         clearTimeout(timer);
         wakers.delete(done);
@@ -534,7 +538,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       wakeAll();
       await Promise.all([...lockClients].map((c) => c.end().catch(() => {})));
       lockClients.clear();
-      if (listener) dropListener(listener);
+      if (listener) await dropListener(listener);
       await pool.end();
     },
   };

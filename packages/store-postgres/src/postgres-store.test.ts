@@ -1,0 +1,243 @@
+/**
+ * The PostgreSQL store against a real server (HOTPATCH_TEST_POSTGRES_URL): the shared conformance suite, one fresh
+ * schema per test; migrations; snapshots; the global order under 8 concurrent writers while a consumer follows;
+ * LISTEN/NOTIFY as a wake-up; and a connection killed in the middle of an append.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { seededRandom } from '@hotpatch/core';
+import { WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { describeEventStoreConformance, events } from '@hotpatch/store/conformance';
+import { verifyTimeline } from '@hotpatch/replay';
+import { createPostgresEventStore, type PostgresEventStore } from './postgres-store.js';
+import { ConnectionLostError } from './errors.js';
+import { migrate, MIGRATIONS } from './migrations.js';
+import { admin, dropAll, dropSchema, newSchema, url } from '../test/helpers.js';
+
+const open = (schema: string, options: Partial<Parameters<typeof createPostgresEventStore>[0]> = {}) => createPostgresEventStore({ connectionString: url!, schema, max: 4, ...options });
+
+describe.skipIf(!url)('PostgreSQL event store', () => {
+  afterAll(dropAll);
+
+  describeEventStoreConformance('PostgreSQL', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    const others: PostgresEventStore[] = [];
+    return {
+      store,
+      reopen: async () => {
+        const other = await open(schema);
+        others.push(other);
+        return other;
+      },
+      cleanup: async () => {
+        await Promise.all([store, ...others].map((s) => s.close()));
+        await dropSchema(schema);
+      },
+    };
+  });
+
+  describe('migrations', () => {
+    it('are applied once, and running them again changes nothing', async () => {
+      const schema = newSchema();
+      const client = await admin().connect();
+      try {
+        expect(await migrate(client, schema)).toEqual(MIGRATIONS.map((m) => m.version));
+        expect(await migrate(client, schema)).toEqual([]);
+        expect((await client.query(`SELECT version FROM "${schema}".schema_migrations`)).rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+      } finally {
+        client.release();
+      }
+    });
+
+    it('are safe from several connections opening a new schema at once', async () => {
+      const schema = newSchema();
+      const stores = await Promise.all(Array.from({ length: 4 }, () => open(schema, { max: 1 })));
+      await Promise.all(stores.map((s) => s.close()));
+      expect((await admin().query(`SELECT version FROM "${schema}".schema_migrations`)).rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    });
+
+    it('refuse a schema from a newer build', async () => {
+      const schema = newSchema();
+      await (await open(schema)).close();
+      await admin().query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (99, 'future')`);
+      await expect(open(schema)).rejects.toThrow(/schema .* is at version 99, newer than this build knows/);
+    });
+
+    it('refuse a schema name that is not a plain identifier', async () => {
+      await expect(open('Robert"); DROP TABLE x; --')).rejects.toThrow(/schema must match/);
+    });
+  });
+
+  describe('snapshots', () => {
+    const t = '2026-01-05T08:00:00.000Z';
+    const history: NewEvent[] = [
+      events.enrolled(),
+      events.assessed(),
+      events.staged('P1'),
+      { type: 'PatchApplyStarted', time: t, data: { patch: 'P1' } },
+      { type: 'PatchApplied', time: t, data: { patch: 'P1' } },
+    ];
+
+    it('read a device from its latest snapshot, not its whole history', async () => {
+      const schema = newSchema();
+      const store = await open(schema);
+      await store.appendToStream('device/s', history);
+      expect(await store.readState('device/s')).toMatchObject({ version: 5, snapshotVersion: 5, eventsFolded: 0, state: { value: 'applied' } });
+      // Wind the snapshot back to version 3: only the two events after it are folded.
+      const { rows } = await store.pool.query(`SELECT state FROM "${schema}".snapshots WHERE stream = 'device/s'`);
+      const atThree = { ...rows[0].state, value: 'staged', context: { ...rows[0].state.context, applied: {} } };
+      await store.pool.query(`UPDATE "${schema}".snapshots SET version = 3, state = $1 WHERE stream = 'device/s'`, [JSON.stringify(atThree)]);
+      expect(await store.readState('device/s')).toMatchObject({ version: 5, snapshotVersion: 3, eventsFolded: 2, state: { value: 'applied', context: { applied: { P1: [] } } } });
+      await store.close();
+    });
+
+    it('ignore a snapshot written by another version of the machine, and rebuild it', async () => {
+      const schema = newSchema();
+      const old = await open(schema, { machineFingerprint: 'an-older-lifecycle' });
+      await old.appendToStream('device/m', history);
+      // The old build's snapshot says something this machine would not: it must not be trusted.
+      await old.pool.query(`UPDATE "${schema}".snapshots SET state = json_build_object('value', 'retired', 'context', state->'context')`);
+      await old.close();
+      const store = await open(schema);
+      expect(await store.readState('device/m')).toMatchObject({ snapshotVersion: 0, eventsFolded: 5, state: { value: 'applied' } });
+      expect(await store.readState('device/m')).toMatchObject({ snapshotVersion: 5, eventsFolded: 0, state: { value: 'applied' } });
+      // And appends decide on the rebuilt state.
+      await store.appendToStream('device/m', [{ type: 'PatchVerified', time: t, data: { patch: 'P1' } }]);
+      expect((await store.readState('device/m')).state.value).toBe('verified');
+      await store.close();
+    });
+  });
+
+  it('global order: 8 writers on 8 pools append concurrently while a consumer follows; it sees every event once, in readAll order', async () => {
+    const schema = newSchema();
+    const writers = await Promise.all(Array.from({ length: 8 }, () => open(schema, { max: 1 })));
+    const reader = await open(schema, { max: 2 });
+    const seen: RecordedEvent[] = [];
+    const gaps: string[] = [];
+    // A small batch size, so that the consumer reads (and checkpoints) many times while the writers commit.
+    const sub = reader.subscribe('order-check', (e) => {
+      if (e.position !== (seen.at(-1)?.position ?? 0) + 1) gaps.push(`${seen.at(-1)?.position ?? 0} → ${e.position}`);
+      seen.push(e);
+    }, { batchSize: 37, pollIntervalMs: 5 });
+
+    const acks: Array<{ ids: string[]; positions: readonly number[] }> = [];
+    let conflicts = 0;
+    await Promise.all(
+      writers.map(async (store, w) => {
+        const random = seededRandom(100 + w);
+        for (let b = 0; b < 60; b++) {
+          // 24 streams shared by the 8 writers: appends to one stream and first appends race.
+          const stream = `device/order-${random.int(0, 23)}`;
+          const size = random.int(1, 60);
+          for (;;) {
+            const version = await store.streamVersion(stream);
+            const batch: NewEvent[] = [];
+            if (version === 0) batch.push(events.enrolled());
+            while (batch.length < size) batch.push(events.assessed(random.chance(0.5)));
+            try {
+              const r = await store.appendToStream(stream, batch, { expectedVersion: version === 0 ? 'no_stream' : version });
+              acks.push({ ids: batch.map((e) => e.id!), positions: r.positions });
+              break;
+            } catch (error) {
+              if (!(error instanceof WrongExpectedVersionError)) throw error;
+              conflicts++;
+            }
+          }
+        }
+      }),
+    );
+    const total = acks.reduce((sum, a) => sum + a.ids.length, 0);
+    // Bounded: a consumer that skipped an event may never get there, and the assertions below say why.
+    await Promise.race([sub.waitFor(total), new Promise((ok) => setTimeout(ok, 15_000))]);
+    await sub.stop();
+
+    const all = await reader.readAll();
+    expect(all).toHaveLength(total);
+    expect(all.map((e) => e.position)).toEqual(all.map((_, i) => i + 1));
+    expect(gaps).toEqual([]);
+    expect(seen.map((e) => `${e.position} ${e.id}`)).toEqual(all.map((e) => `${e.position} ${e.id}`));
+    // Each append's positions are the ones it was given, and the log verifies (versions, ids, hashes, transitions).
+    const idAt = new Map(all.map((e) => [e.position, e.id]));
+    for (const ack of acks) expect(ack.positions.map((p) => idAt.get(p))).toEqual(ack.ids);
+    expect(verifyTimeline({ events: all }).problems.map((p) => p.message)).toEqual([]);
+    expect(conflicts).toBeGreaterThan(0);
+    // The stream heads are the last hash of each stream.
+    const last = new Map(all.map((e) => [e.stream, e.hash]));
+    expect(await reader.streamHeads()).toEqual([...last].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    await Promise.all([...writers, reader].map((s) => s.close()));
+  });
+
+  it('a notification wakes a consumer at once, with an append from another pool (another process would do the same)', async () => {
+    const schema = newSchema();
+    const consumerSide = await open(schema);
+    const writerSide = await open(schema);
+    const seen: number[] = [];
+    // Polling once a minute: only the notification can wake it within the test.
+    const sub = consumerSide.subscribe('notified', (e) => {
+      seen.push(e.position);
+    }, { pollIntervalMs: 60_000 });
+    await new Promise((ok) => setTimeout(ok, 200));
+    const started = Date.now();
+    const r = await writerSide.appendToStream('device/notify', [events.enrolled()]);
+    await sub.waitFor(r.positions[0]!);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // stop() does not wait for the poll interval either.
+    const stopping = Date.now();
+    await sub.stop();
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(seen).toEqual(r.positions);
+    await Promise.all([consumerSide.close(), writerSide.close()]);
+  });
+
+  it('a connection lost mid-append is a ConnectionLostError; resending the same events writes them once; the pool recovers', async () => {
+    const schema = newSchema();
+    const application_name = `${schema}_append`;
+    const store = await open(schema, { application_name, max: 2 });
+    const stream = 'device/conn';
+    await store.appendToStream(stream, [events.enrolled()]);
+    // One event without an id: the store generates it, and the error carries it for the retry.
+    const { id: _none, ...withoutId } = events.assessed(false, undefined, ['vbs: off']);
+    const batch: NewEvent[] = [events.assessed(), withoutId];
+
+    // A test transaction holds the log head, so the append stops at its last statement, its rows written and
+    // uncommitted; then its backend is terminated.
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT position FROM "${schema}".log_head FOR UPDATE`);
+    const pending = store.appendToStream(stream, batch).catch((e: unknown) => e);
+    let pid: number | undefined;
+    for (let i = 0; i < 200 && pid === undefined; i++) {
+      const { rows } = await admin().query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [application_name]);
+      pid = rows[0]?.pid;
+      if (pid === undefined) await new Promise((ok) => setTimeout(ok, 10));
+    }
+    expect(pid).toBeDefined();
+    await admin().query('SELECT pg_terminate_backend($1)', [pid]);
+    const error = await pending;
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect(error).toMatchObject({ code: 'CONNECTION_LOST', operation: 'append', stream });
+    expect((error as ConnectionLostError).cause).toMatchObject({ code: '57P01' });
+    expect(await store.streamVersion(stream)).toBe(1);
+    const resend = (error as ConnectionLostError).events!;
+    expect(resend.map((e) => e.id)).toEqual([batch[0]!.id, expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+
+    // The retry writes the batch once; a second retry is recognised as one.
+    const retried = await store.appendToStream(stream, resend);
+    expect(retried).toMatchObject({ written: true, versions: [2, 3] });
+    expect(await store.appendToStream(stream, resend)).toEqual({ ...retried, written: false });
+    const read = await store.readStream(stream);
+    expect(read.map((e) => e.id)).toEqual([read[0]!.id, ...resend.map((e) => e.id)]);
+    expect(verifyTimeline({ events: await store.readAll() }).problems).toEqual([]);
+
+    // The same store object goes on working.
+    const more = await Promise.all(Array.from({ length: 5 }, (_, i) => store.appendToStream(`device/conn-${i}`, [events.enrolled(), events.assessed()])));
+    expect(more.every((r) => r.written)).toBe(true);
+    expect((await store.readAll()).map((e) => e.position)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    await store.close();
+  });
+});
