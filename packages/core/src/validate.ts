@@ -9,7 +9,8 @@ export function isDeviceEventType(type: string): type is DeviceEventType {
   return KNOWN_TYPES.has(type);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Lower case only: stores compare ids as text, so the same id in two cases would be two events.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'stream', 'version', 'type', 'time', 'data', 'meta', 'position', 'hash']);
 
@@ -56,7 +57,7 @@ export function validateEvent(value: unknown, at: EventLocation = {}): HotpatchE
   const { id, stream, version, type, time, data, meta, position, hash } = value;
   const kind = kindOf(stream, at);
   const where: EventLocation = { ...at, stream: stream as string, ...(typeof version === 'number' ? { version } : {}) };
-  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidEventError(where, `expected a UUID, got ${describe(id)}`, 'id');
+  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidEventError(where, `expected a lower-case UUID, got ${describe(id)}`, 'id');
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     throw new InvalidEventError(where, `expected an integer ≥ 1, got ${describe(version)}`, 'version');
   }
@@ -86,7 +87,7 @@ export function validateNewEventFields(
   at: EventLocation,
 ): void {
   if (event.id !== undefined && (typeof event.id !== 'string' || !UUID.test(event.id))) {
-    throw new InvalidEventError(at, `expected a UUID, got ${describe(event.id)}`, 'id');
+    throw new InvalidEventError(at, `expected a lower-case UUID, got ${describe(event.id)}`, 'id');
   }
   if (typeof event.type !== 'string') throw new InvalidEventError(at, `expected a string, got ${describe(event.type)}`, 'type');
   if (!isIsoUtc(event.time)) throw new InvalidEventError(at, `expected an ISO-8601 UTC time, got ${describe(event.time)}`, 'time');

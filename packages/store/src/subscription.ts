@@ -53,6 +53,8 @@ export function createSubscription(
     while (!stopper.signal.aborted) {
       const batch = await store.readAll({ fromPosition: position + 1, limit: batchSize });
       if (batch.length === 0) {
+        // stop() may have come while reading: an aborted signal fires no more, so do not wait for it.
+        if (stopper.signal.aborted) break;
         await waitForNews(pollIntervalMs, stopper.signal);
         continue;
       }

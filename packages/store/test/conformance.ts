@@ -150,6 +150,12 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(await store.streamVersion(s)).toBe(1);
       });
 
+      it('an upper-case id is refused, so that one id cannot become two events', async () => {
+        const id = uuid();
+        await store.appendToStream(fresh('case'), [events.enrolled('B1', id)]);
+        await expect(store.appendToStream(fresh('case'), [events.enrolled('B1', id.toUpperCase())])).rejects.toThrow(/expected a lower-case UUID/);
+      });
+
       it('an id repeated within a batch is refused', async () => {
         const id = uuid();
         await expect(store.appendToStream(fresh('dup'), [events.enrolled('B1', id), events.assessed(true, id)])).rejects.toBeInstanceOf(DuplicateEventIdError);
@@ -331,6 +337,14 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(retried[0]).toBe(poison);
       });
     });
+
+    it('stops a consumer promptly, even while it is reading', async () => {
+        const sub = store.subscribe(`stop-${++counter}`, () => {}, { pollIntervalMs: 60_000 });
+        await sub.waitFor(0);
+        const started = Date.now();
+        await sub.stop();
+        expect(Date.now() - started).toBeLessThan(5_000);
+      });
 
     it('refuses to work once closed', async () => {
       await store.close();
