@@ -12,7 +12,7 @@ import { loadTimeline } from './timeline-input.js';
 export type StoreSource =
   | { readonly kind: 'jsonl'; readonly path: string }
   | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'postgres'; readonly url: string };
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
 
 export function parseStoreSource(text: string): StoreSource {
   if (text.startsWith('sqlite:')) {
@@ -20,13 +20,20 @@ export function parseStoreSource(text: string): StoreSource {
     if (!path) throw new UsageError('--store sqlite: needs a path, e.g. sqlite:out/hotpatch.db');
     return { kind: 'sqlite', path };
   }
-  if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: text };
+  if (/^postgres(ql)?:\/\//.test(text)) {
+    // The store's schema travels as ?schema=NAME (default "hotpatch"); the rest is the connection string.
+    const url = new URL(text);
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    return { kind: 'postgres', url: url.toString(), ...(schema ? { schema } : {}) };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`--store: unknown kind of store ${JSON.stringify(text)}; use path.jsonl, sqlite:path or postgres://…`);
   return { kind: 'jsonl', path: text };
 }
 
 export function describeSource(source: StoreSource): string {
-  return source.kind === 'postgres' ? source.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : source.kind === 'sqlite' ? `sqlite:${source.path}` : source.path;
+  if (source.kind === 'postgres') return source.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') + (source.schema ? ` (schema ${source.schema})` : '');
+  return source.kind === 'sqlite' ? `sqlite:${source.path}` : source.path;
 }
 
 /** Opens a writable event store. A timeline file is not one: it is read, exported and imported. */
@@ -41,9 +48,10 @@ export async function openEventStore(source: StoreSource, options: { mustExist?:
         }
       }
       return openSqliteEventStore({ path: source.path });
-    case 'postgres':
-      // PG_WIRING: replaced when @hotpatch/store-postgres lands (this session).
-      throw new UsageError('PostgreSQL stores are not wired into the CLI yet');
+    case 'postgres': {
+      const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
+      return createPostgresEventStore({ connectionString: source.url, ...(source.schema ? { schema: source.schema } : {}) });
+    }
     case 'jsonl':
       throw new UsageError(`${source.path} is a timeline file, not a store: use sqlite:path or postgres://… here`);
   }

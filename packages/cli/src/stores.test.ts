@@ -240,3 +240,27 @@ describe('hotpatch simulate', () => {
     expect(r.err).toMatch(/rings\[0\]\.deferralDays: expected a number ≥ 0/);
   });
 });
+
+const postgresUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
+if (!postgresUrl) console.warn('CLI on PostgreSQL skipped: HOTPATCH_TEST_POSTGRES_URL is not set');
+describe.skipIf(!postgresUrl)('the CLI on PostgreSQL', () => {
+  it('imports, verifies, replays and exports a log byte for byte through postgres://…?schema=', async () => {
+    const schema = `hotpatch_cli_${process.pid}_${Date.now()}`;
+    const url = new URL(postgresUrl!);
+    url.searchParams.set('schema', schema);
+    const store = url.toString();
+    try {
+      expect((await cli('import', timeline, '--store', store)).code).toBe(0);
+      expect((await cli('verify', '--store', store)).out).toMatch(/^ok: .*every hash chained/);
+      expect((await cli('replay', '--store', store, '--json')).out).toBe((await cli('replay', timeline, '--json')).out);
+      const out = join(dir, 'from-postgres.jsonl');
+      expect((await cli('export', '--store', store, '--out', out)).code).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe(await readFile(timeline, 'utf8'));
+    } finally {
+      const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
+      const s = await createPostgresEventStore({ connectionString: postgresUrl!, schema });
+      await s.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await s.close();
+    }
+  });
+});

@@ -230,6 +230,48 @@ describe('orchestrator', () => {
     await second.close();
   });
 
+  const postgresUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
+  if (!postgresUrl) console.warn('orchestrator on PostgreSQL skipped: HOTPATCH_TEST_POSTGRES_URL is not set');
+  it.skipIf(!postgresUrl)('restarts mid-rollout on PostgreSQL, and two instances over one PostgreSQL log write each decision once', async () => {
+    const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
+    const schema = `hotpatch_fleet_${process.pid}_${Date.now()}`;
+    const clock = simulatedClock(RELEASED);
+    const first = await createPostgresEventStore({ connectionString: postgresUrl!, schema });
+    try {
+      await fleet(first, clock);
+      const a = createOrchestrator({ store: first, clock, policy: { ...policy, maxInstructionsPerTick: 2 } });
+      await a.planRollout(hotpatch);
+      await a.tick();
+      await agentsRespond(a);
+      // Two new instances on their own pools: the restart, and a second one running alongside it.
+      const stores = [await createPostgresEventStore({ connectionString: postgresUrl!, schema }), await createPostgresEventStore({ connectionString: postgresUrl!, schema })];
+      const [b, c] = stores.map((store, i) => createOrchestrator({ store, clock, policy, meta: { instance: `pg-${i}` } }));
+      await Promise.all([b!.planRollout(hotpatch), c!.planRollout(hotpatch)]);
+      await Promise.all([b!.tick(), c!.tick()]);
+      for (let i = 0; i < 3; i++) await agentsRespond(b!);
+      clock.advance(25 * 3600);
+      await Promise.all([b!.tick(), c!.tick()]);
+      clock.jumpTo('2026-02-13T17:00:00.000Z');
+      await Promise.all([b!.tick(), c!.tick()]);
+      await c!.sync();
+      for (let i = 0; i < 3; i++) await agentsRespond(c!);
+      clock.advance(25 * 3600);
+      await Promise.all([b!.tick(), c!.tick()]);
+      await b!.sync();
+      expect(b!.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
+      const instructed = await instructionsIn(stores[0]!, 'rollout/HP-2026-02');
+      expect(instructed.sort()).toEqual([...PILOT, ...BROAD].sort());
+      for (const id of [...PILOT, ...BROAD]) {
+        const types = (await stores[0]!.readStream(`device/${id}`)).map((e) => e.type);
+        expect(types.filter((t) => t === 'PatchStaged')).toHaveLength(1);
+      }
+      for (const s of stores) await s.close();
+    } finally {
+      await first.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await first.close();
+    }
+  });
+
   it('two instances over one log cooperate: the same decisions are written once', async () => {
     const store = createInMemoryEventStore();
     const clock = simulatedClock(RELEASED);

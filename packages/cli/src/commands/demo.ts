@@ -89,7 +89,7 @@ export const demoCommand: CommandSpec = {
         const untouched = r.rings.filter((g) => g.started === null).map((g) => ({ name: g.name, size: projection.ringMembers.get(g.name)?.size ?? 0 }));
         text =
           `HALTED by itself in the ${halted.name} ring: ${halted.failed} of ${halted.size} devices failed (budget ${halted.budget}); ` +
-          `${o?.rolledBack ?? 0} devices rolled back live` +
+          (release?.kind === 'hotpatch' && !release.liveRevert ? `its devices marked for reboot (it cannot be reverted live)` : `${o?.rolledBack ?? 0} devices rolled back live`) +
           (untouched.length ? `; the ${untouched.map((g) => `${g.name} ring (${g.size} devices)`).join(' and ')} never received it` : '');
       } else if (r.state === 'completed') {
         const failures = r.rings.reduce((a, g) => a + g.failed, 0);
