@@ -23,6 +23,12 @@ describe('hash chain', () => {
     expect(eventHash('1'.repeat(64), event)).not.toBe(h);
   });
 
+  it('writes the canonical event exactly as the generic canonical JSON would', async () => {
+    const { canonicalEvent, canonicalEventGeneric } = await import('./hash.js');
+    const samples = [event, { ...event, meta: { z: [1, { b: undefined, a: 'é' }], a: null } }, { ...event, data: { reasons: ['x', 'y'], eligible: false, nested: { '"q"': 1 } } }];
+    for (const e of samples) expect(canonicalEvent(e)).toBe(canonicalEventGeneric(e));
+  });
+
   it('digests the heads independently of their order', () => {
     expect(logDigest([['b', 'x'], ['a', 'y']])).toBe(logDigest([['a', 'y'], ['b', 'x']]));
     expect(logDigest([['a', 'y']])).not.toBe(logDigest([['a', 'z']]));
