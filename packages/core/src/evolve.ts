@@ -227,10 +227,19 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     return new TransitionRefusedError(at, state.value, event.type, accepted(state.value), rule, rule ? describeEvent(event) : undefined);
   };
 
+  // The fold's hot path: the same loop as step(), without building a result object per event.
   const evolve = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext> => {
-    const result = step(state, event);
-    if (result === undefined) throw refusal(state, event, at);
-    return result.state;
+    const candidates = table.get(state.value)?.get(event.type);
+    if (candidates !== undefined) {
+      const args: { context: TContext; event: TEvent } = { context: state.context, event };
+      for (let i = 0; i < candidates.length; i++) {
+        const t = candidates[i]!;
+        if (t.guard !== null && !t.guard(args)) continue;
+        for (let u = 0; u < t.updates.length; u++) args.context = { ...args.context, ...t.updates[u]!(args) };
+        return { value: t.target, context: args.context };
+      }
+    }
+    throw refusal(state, event, at);
   };
 
   return { machine, initial, states, finalStates, transitions: all, evolve, step, accepted, refusal };
