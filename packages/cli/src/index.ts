@@ -1,2 +1,2 @@
-export { main, COMMANDS, EXIT, processOutput } from './main.js';
+export { main, COMMANDS, EXIT, processOutput, runCaptured } from './main.js';
 export { UsageError, CheckFailed, type Output, type CommandSpec } from './args.js';

@@ -61,6 +61,14 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
   }
 }
 
+/** Runs the CLI in-process and captures what it prints: for tests, and for tools that embed the CLI. */
+export async function runCaptured(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), isTTY: false });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
 export const processOutput: Output = {
   out: (text) => process.stdout.write(text + '\n'),
   err: (text) => process.stderr.write(text + '\n'),

@@ -4,17 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
-import { main } from './main.js';
+import { runCaptured } from './main.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-cli-stores-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), isTTY: false });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCaptured(argv);
 
 const demoDir = join(dir, 'demo');
 const db = join(demoDir, 'hotpatch.db');

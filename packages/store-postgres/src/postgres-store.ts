@@ -40,6 +40,7 @@ import {
   checkStreamName,
   checkTransitions,
   createSubscription,
+  createWakeups,
   eventHash,
   GENESIS_HASH,
   IdempotencyConflictError,
@@ -315,10 +316,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true };
   };
 
-  const wakers = new Set<() => void>();
-  const wakeAll = () => {
-    for (const wake of wakers) wake();
-  };
+  const wakeups = createWakeups();
+  const wakeAll = wakeups.wake;
 
   // One LISTEN connection per store, opened on the first wait and again after it breaks.
   let listening: Promise<void> | undefined;
@@ -343,22 +342,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   };
 
   /** Resolves on a notification, an append by this store, a new LISTEN, `ms`, or abort, whichever first. */
-  const waitForNews = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      // stop() may have come during the read before this wait: an aborted signal never fires 'abort' again.
-      if (signal.aborted || closed) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        wakers.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakers.add(done);
-      signal.addEventListener('abort', done, { once: true });
-      // Notifications sent before a LISTEN are lost: once a new one is active, read again.
-      listen()?.then(done, () => {});
-    });
+  // Notifications sent before a LISTEN are lost: once a new one is active, read again.
+  const waitForNews = (ms: number, signal: AbortSignal) => (closed ? Promise.resolve() : wakeups.waitForNews(ms, signal, listen() ?? undefined));
 
   const lockClients = new Set<pg.Client>();
   const subscribeExclusive = (consumer: string, handler: EventHandler, subscribeOptions: PostgresSubscribeOptions): Subscription => {

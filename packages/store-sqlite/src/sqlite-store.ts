@@ -16,6 +16,7 @@ import {
   checkExpectedVersion,
   checkStreamName,
   createSubscription,
+  createWakeups,
   machineFingerprintFor,
   eventHash,
   GENESIS_HASH,
@@ -102,7 +103,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   };
 
   let closed = false;
-  const wakers = new Set<() => void>();
+  const wakeups = createWakeups();
   const open = () => {
     if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
   };
@@ -181,7 +182,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       checkStreamName(stream);
       if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
       const result = append.immediate(stream, events, appendOptions);
-      if (result.written) for (const wake of wakers) wake();
+      if (result.written) wakeups.wake();
       return result;
     },
 
@@ -226,21 +227,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     },
 
     subscribe(consumer, handler, subscribeOptions) {
-      return createSubscription(store, consumer, handler, subscribeOptions, {
-        // Appends from this process wake the consumer at once; other processes' appends are found by polling.
-        waitForNews: (ms, signal) =>
-          new Promise<void>((resolve) => {
-            const done = () => {
-              clearTimeout(timer);
-              wakers.delete(done);
-              signal.removeEventListener('abort', done);
-              resolve();
-            };
-            const timer = setTimeout(done, ms);
-            wakers.add(done);
-            signal.addEventListener('abort', done, { once: true });
-          }),
-      });
+      // Appends from this process wake the consumer at once; other processes' appends are found by polling.
+      return createSubscription(store, consumer, handler, subscribeOptions, { waitForNews: wakeups.waitForNews });
     },
 
     async streamHeads() {
@@ -251,7 +239,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async close() {
       if (closed) return;
       closed = true;
-      for (const wake of wakers) wake();
+      wakeups.wake();
       db.close();
     },
   };

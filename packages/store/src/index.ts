@@ -4,5 +4,5 @@ export { createInMemoryEventStore, type InMemoryEventStore, type InMemoryEventSt
 export { formatEvent, parseEventLine, readLineBatches, readLines, readTimeline, writeTimeline, type Timeline } from './jsonl.js';
 export { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
-export { createSubscription, type SubscriptionHooks } from './subscription.js';
+export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';

@@ -7,7 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { IdempotencyConflictError, StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
 import { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
-import { createSubscription } from './subscription.js';
+import { createSubscription, createWakeups } from './subscription.js';
 import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamStateRead } from './types.js';
 
 interface StreamData {
@@ -41,7 +41,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
   const all: RecordedEvent[] = [];
   const checkpoints = new Map<string, number>();
   // Consumers waiting for new events are woken by the next append.
-  const wakers = new Set<() => void>();
+  const wakeups = createWakeups();
   let closed = false;
 
   const open = () => {
@@ -108,7 +108,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
         positions.push(position);
         versions.push(version);
       }
-      for (const wake of wakers) wake();
+      wakeups.wake();
       return { stream, nextExpectedVersion: target.events.length, positions, versions, written: true };
     },
 
@@ -154,25 +154,12 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
     },
 
     subscribe(consumer, handler, subscribeOptions) {
-      return createSubscription(this, consumer, handler, subscribeOptions, {
-        waitForNews: (ms, signal) =>
-          new Promise<void>((resolve) => {
-            const done = () => {
-              clearTimeout(timer);
-              wakers.delete(done);
-              signal.removeEventListener('abort', done);
-              resolve();
-            };
-            const timer = setTimeout(done, ms);
-            wakers.add(done);
-            signal.addEventListener('abort', done, { once: true });
-          }),
-      });
+      return createSubscription(this, consumer, handler, subscribeOptions, { waitForNews: wakeups.waitForNews });
     },
 
     async close(): Promise<void> {
       closed = true;
-      for (const wake of wakers) wake();
+      wakeups.wake();
     },
   };
 }

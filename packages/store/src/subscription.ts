@@ -11,6 +11,35 @@ export interface SubscriptionHooks {
   readonly waitForNews?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/**
+ * In-process wake-ups for a store's consumers: an append calls `wake()`, and a consumer waiting for news resolves
+ * on the next wake-up, after `ms`, on abort, or when `also` settles (a database notification), whichever first.
+ */
+export function createWakeups() {
+  const waiting = new Set<() => void>();
+  return {
+    wake(): void {
+      for (const done of waiting) done();
+    },
+    waitForNews(ms: number, signal: AbortSignal, also?: Promise<unknown>): Promise<void> {
+      return new Promise<void>((resolve) => {
+        // An aborted signal never fires 'abort' again: do not wait for it.
+        if (signal.aborted) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(done);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waiting.add(done);
+        signal.addEventListener('abort', done, { once: true });
+        also?.then(done, () => {});
+      });
+    },
+  };
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
