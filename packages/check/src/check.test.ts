@@ -10,7 +10,7 @@ import { assign, type AnyStateMachine } from 'xstate';
 import { compileEvolve, deviceMachine, deviceSetup, type DeviceState } from '@hotpatch/core';
 import { readTimeline } from '@hotpatch/store';
 import { foldTimeline } from '@hotpatch/replay';
-import { check, DEFAULT_SCENARIO, deviceCheckModel, deviceStateInvariants, formatPath, invariantContext, pathToTimeline, stateFingerprint, timelineText, type Scenario } from './index.js';
+import { check, DEFAULT_SCENARIO, deviceCheckModel, deviceStateInvariants, deviceTransitionInvariants, formatPath, invariantContext, pathToTimeline, stateFingerprint, timelineText, type Scenario } from './index.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-check-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -69,6 +69,8 @@ describe('the device lifecycle under the checker', () => {
 
 interface Broken {
   readonly invariant: string;
+  /** Other invariants the same mistake must also be caught by (a state invariant beside a transition one). */
+  readonly also?: readonly string[];
   readonly machine: AnyStateMachine;
   /** The length of the shortest path to the violation. */
   readonly steps: number;
@@ -97,6 +99,7 @@ const broken: Record<string, Broken> = {
   'a verified state reachable while still applying': {
     invariant: 'verifiedOnlyAfterHealthyApply',
     machine: withStates({ applying: { on: { ...on('applying'), PatchVerified: { guard: 'isPatchInFlight', target: 'verified', actions: 'verify' } } } }),
+    also: ['verifiedIsApplied'],
     steps: 5, // enrol, assess, stage, start, verified (never applied)
   },
   'a rollback that forgets the restore point': {
@@ -107,6 +110,7 @@ const broken: Record<string, Broken> = {
   'staging accepted while a reboot is pending': {
     invariant: 'noStagingWhileRebootPending',
     machine: withStates({ needsReboot: { on: { ...on('needsReboot'), PatchStaged: { target: 'staged', actions: 'stage' } } } }),
+    also: ['noStagedPatchWithRebootPending'],
     steps: 3, // enrol, reboot, stage
   },
   'a retired device that can come back': {
@@ -125,6 +129,7 @@ describe('the checker catches each broken variant with a minimal counterexample 
       const violation = result.violations.find((v) => v.invariant === b.invariant);
       expect(violation, `expected ${b.invariant}, got ${result.violations.map((v) => v.invariant).join(', ')}`).toBeDefined();
       expect(violation!.path).toHaveLength(b.steps);
+      for (const other of b.also ?? []) expect(result.violations.find((v) => v.invariant === other)?.path).toHaveLength(b.steps);
       expect(formatPath(violation!.initial, violation!.path)).toMatch(new RegExp(`^ {3}0\\. \\(start\\) state unenrolled\\n {3}1\\. DeviceEnrolled`));
 
       // The timeline is in our format (the real reader takes it) and replays, on the broken machine, to the bad state.
@@ -146,6 +151,11 @@ describe('the checker catches each broken variant with a minimal counterexample 
       }
     });
   }
+
+  it('covers every invariant with a broken variant', () => {
+    const caught = new Set(Object.values(broken).flatMap((b) => [b.invariant, ...(b.also ?? [])]));
+    expect([...deviceStateInvariants, ...deviceTransitionInvariants].map((i) => i.name).filter((n) => !caught.has(n))).toEqual([]);
+  });
 
   it('with --continue, reports every violated invariant, each with its own shortest path', () => {
     const sloppy = deviceMachine.provide({ guards: { canStage: () => true }, actions: { restore: assign({ inFlight: null, failure: null }) as never } });

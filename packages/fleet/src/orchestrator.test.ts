@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TransitionRefusedError, type DeviceCommand } from '@hotpatch/core';
+import { TransitionRefusedError } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
@@ -282,6 +282,5 @@ describe('orchestrator', () => {
     await Promise.all([a.tick(), b.tick()]);
     expect((await instructionsIn(store, 'rollout/HP-2026-02')).sort()).toEqual([...PILOT].sort());
     for (const id of PILOT) expect((await store.readStream(`device/${id}`)).filter((e) => e.type === 'PatchStaged')).toHaveLength(1);
-    void ({} as DeviceCommand);
   });
 });
