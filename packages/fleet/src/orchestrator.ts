@@ -170,8 +170,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Records the outcome of every instructed device that has one and is not recorded yet. */
   const reconcile = async (rollout: RolloutRecord, only?: string): Promise<number> => {
     let n = 0;
-    for (const [id, instruction] of rollout.instructed) {
-      if ((only !== undefined && id !== only) || rollout.outcomes.has(id)) continue;
+    // One device (after its report): a lookup, not a scan of every device the rollout instructed.
+    const entries = only === undefined ? rollout.instructed : rollout.instructed.has(only) ? [[only, rollout.instructed.get(only)!] as const] : [];
+    for (const [id, instruction] of entries) {
+      if (rollout.outcomes.has(id)) continue;
       const device = projection.devices.get(id);
       if (!device) continue;
       const outcome = outcomeOf(rollout, device, instruction.action);
