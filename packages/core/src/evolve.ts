@@ -51,6 +51,8 @@ export interface CompiledLifecycle<TValue extends string, TContext, TEvent exten
   readonly transitions: ReadonlyArray<CompiledTransition<TValue, TContext, TEvent>>;
   /** The state after `event`; throws TransitionRefusedError when the machine does not accept it. */
   evolve(state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext>;
+  /** Like evolve, but undefined when the machine does not accept the event (no error built). */
+  next(state: MachineState<TValue, TContext>, event: TEvent): MachineState<TValue, TContext> | undefined;
   /** Like evolve, but also says which transition was taken; undefined when refused. */
   step(state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined;
   /** The event types a state has transitions for (guards not evaluated). */
@@ -192,6 +194,8 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
       : machine.config.context) as TContext,
   };
 
+  const merge = contextMerger<TContext>(initial.context);
+
   const acceptedCache = new Map<string, readonly string[]>();
   const accepted = (value: TValue): readonly string[] => {
     let list = acceptedCache.get(value);
@@ -202,18 +206,30 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     return list;
   };
 
-  const step = (state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined => {
-    const candidates = table.get(state.value)?.get(event.type);
+  // One argument object per step: guards read it, and each update sees the context the previous one left.
+  interface Args {
+    context: TContext;
+    readonly event: TEvent;
+  }
+  /** The first transition of the state for the event whose guard passes. */
+  const select = (value: TValue, args: Args): CompiledTransition<TValue, TContext, TEvent> | undefined => {
+    const candidates = table.get(value)?.get(args.event.type);
     if (candidates === undefined) return undefined;
-    // One argument object per step: guards read it, and each update sees the context the previous one left.
-    const args: { context: TContext; event: TEvent } = { context: state.context, event };
     for (let i = 0; i < candidates.length; i++) {
       const t = candidates[i]!;
-      if (t.guard !== null && !t.guard(args)) continue;
-      for (let u = 0; u < t.updates.length; u++) args.context = { ...args.context, ...t.updates[u]!(args) };
-      return { state: { value: t.target, context: args.context }, transition: t };
+      if (t.guard === null || t.guard(args)) return t;
     }
     return undefined;
+  };
+  const apply = (t: CompiledTransition<TValue, TContext, TEvent>, args: Args): TContext => {
+    for (let u = 0; u < t.updates.length; u++) args.context = merge(args.context, t.updates[u]!(args));
+    return args.context;
+  };
+
+  const step = (state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined => {
+    const args: Args = { context: state.context, event };
+    const t = select(state.value, args);
+    return t === undefined ? undefined : { state: { value: t.target, context: apply(t, args) }, transition: t };
   };
 
   const refusal = (state: MachineState<TValue, TContext>, event: TEvent, at: EventLocation = locate(event)): TransitionRefusedError => {
@@ -227,22 +243,48 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     return new TransitionRefusedError(at, state.value, event.type, accepted(state.value), rule, rule ? describeEvent(event) : undefined);
   };
 
-  // The fold's hot path: the same loop as step(), without building a result object per event.
-  const evolve = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext> => {
-    const candidates = table.get(state.value)?.get(event.type);
-    if (candidates !== undefined) {
-      const args: { context: TContext; event: TEvent } = { context: state.context, event };
-      for (let i = 0; i < candidates.length; i++) {
-        const t = candidates[i]!;
-        if (t.guard !== null && !t.guard(args)) continue;
-        for (let u = 0; u < t.updates.length; u++) args.context = { ...args.context, ...t.updates[u]!(args) };
-        return { value: t.target, context: args.context };
-      }
-    }
+  // The fold's hot path: step() without a result object per event.
+  const next = (state: MachineState<TValue, TContext>, event: TEvent): MachineState<TValue, TContext> | undefined => {
+    const args: Args = { context: state.context, event };
+    const t = select(state.value, args);
+    return t === undefined ? undefined : { value: t.target, context: apply(t, args) };
+  };
+
+  const evolve = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext> =>
+    next(state, event) ?? throwRefusal(state, event, at);
+  const throwRefusal = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): never => {
     throw refusal(state, event, at);
   };
 
-  return { machine, initial, states, finalStates, transitions: all, evolve, step, accepted, refusal };
+  return { machine, initial, states, finalStates, transitions: all, evolve, next, step, accepted, refusal };
+}
+
+/**
+ * `{ ...context, ...partial }`, as xstate's assign merges, but fast: contexts have the keys of the initial context,
+ * so a function generated for exactly those keys copies them into an object literal of one fixed shape (every
+ * context shares one hidden class, and what reads them stays monomorphic), then the partial's fields are written
+ * over it. A partial bringing a key the initial context does not have switches to the generic spread for good, so
+ * the result is always what the spread gives.
+ */
+function contextMerger<TContext extends object>(initial: TContext): (context: TContext, partial: Partial<TContext>) => TContext {
+  const keys = Object.keys(initial);
+  if (keys.length === 0 || keys.some((k) => !/^[A-Za-z_$][\w$]*$/.test(k))) return (context, partial) => ({ ...context, ...partial });
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the context's own keys, checked above
+  const clone = new Function('c', `return { ${keys.map((k) => `${k}: c.${k}`).join(', ')} };`) as (context: TContext) => Record<string, unknown>;
+  const known = new Set(keys);
+  let open = false;
+  return (context, partial) => {
+    if (open) return { ...context, ...partial };
+    const next = clone(context);
+    for (const key in partial) {
+      if (!known.has(key)) {
+        open = true;
+        return { ...context, ...partial };
+      }
+      next[key] = (partial as Record<string, unknown>)[key];
+    }
+    return next as TContext;
+  };
 }
 
 function locate(event: unknown): EventLocation {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { isIsoUtc } from './schema.js';
 import { InvalidEventError } from './errors.js';
 import { validateEvent, validateDeviceEventData } from './validate.js';
 import { DEVICE_EVENT_SCHEMAS } from './schema.js';
@@ -86,5 +88,47 @@ describe('validateEvent', () => {
     expect(problem(plan([ring, ring])).message).toMatch(/ring pilot appears twice/);
     expect(problem(plan([{ ...ring, budget: { percent: 150 } }])).message).toMatch(/ring pilot: budget/);
     expect(problem(plan([{ ...ring, gate: { ...ring.gate, maxFailureRate: 2 } }])).message).toMatch(/ring pilot: gate: expected a share from 0 to 1/);
+  });
+});
+
+describe('isIsoUtc', () => {
+  it('takes real UTC instants and refuses the rest', () => {
+    for (const t of ['2026-01-13T09:00:00Z', '2026-01-13T09:00:00.000Z', '2024-02-29T23:59:59.123456789Z', '2000-02-29T00:00:00Z', '2026-12-31T23:59:59.5Z']) expect(isIsoUtc(t), t).toBe(true);
+    for (const t of [
+      '2026-02-29T00:00:00Z', // not a leap year
+      '1900-02-29T00:00:00Z', // nor is 1900
+      '2026-04-31T00:00:00Z',
+      '2026-00-10T00:00:00Z',
+      '2026-13-10T00:00:00Z',
+      '2026-01-00T00:00:00Z',
+      '2026-01-13T24:00:00Z',
+      '2026-01-13T09:60:00Z',
+      '2026-01-13T09:00:60Z',
+      '2026-01-13T09:00:00.Z',
+      '2026-01-13T09:00:00.1234567890Z',
+      '2026-01-13T09:00:00',
+      '2026-01-13T09:00:00+01:00',
+      '2026-01-13 09:00:00Z',
+      '2026-1-13T09:00:00Z',
+      '２026-01-13T09:00:00Z',
+      '',
+    ]) expect(isIsoUtc(t), t).toBe(false);
+    expect(isIsoUtc(20260113)).toBe(false);
+  });
+
+  it('agrees with the calendar for any date and time of day (fast-check)', () => {
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.option(fc.integer({ min: 0, max: 999 })), (y, mo, d, h, mi, s, ms) => {
+        const text = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${ms === null ? '' : `.${pad(ms, 3)}`}Z`;
+        // The reference: the calendar's own answer, whether these fields name an instant that exists as written.
+        const date = new Date(0);
+        date.setUTCFullYear(y, mo - 1, d);
+        date.setUTCHours(h, mi, s);
+        const exists = mo >= 1 && mo <= 12 && h <= 23 && mi <= 59 && s <= 59 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+        expect(isIsoUtc(text)).toBe(exists);
+      }),
+      { seed: 20261125, numRuns: 2000 },
+    );
   });
 });

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createActor, transition } from 'xstate';
 import { deviceLifecycle, deviceMachine } from '@hotpatch/core';
-import { readTimeline, writeTimeline } from '@hotpatch/store';
-import { fleetAt } from '@hotpatch/replay';
+import { writeTimeline } from '@hotpatch/store';
+import { foldFile, fleetOf } from '@hotpatch/replay';
 import { generateTimeline } from './generate.mjs';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, devices: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean' } } });
@@ -61,6 +61,7 @@ log('(a) evolve…');
 const evolveRuns = [];
 let evolved;
 for (let i = 0; i < 3; i++) {
+  globalThis.gc?.();
   const [s, r] = seconds(() => foldEvolve(events));
   evolveRuns.push(s);
   evolved = r;
@@ -88,10 +89,11 @@ const fileRuns = [];
 let fleet;
 for (let i = 0; i < 3; i++) {
   const t = process.hrtime.bigint();
-  const timeline = await readTimeline(file);
-  fleet = fleetAt({ events: timeline.events, lines: timeline.lines });
+  // What `hotpatch replay <file>` does: read, parse, validate and fold line by line, then list the devices.
+  const folded = await foldFile(file);
+  fleet = fleetOf(folded.streams);
   fileRuns.push(Number(process.hrtime.bigint() - t) / 1e9);
-  if (timeline.problems.length) throw new Error(`generated timeline has problems: ${timeline.problems[0].message}`);
+  if (folded.problems.length || folded.lineProblems.length) throw new Error('generated timeline has problems');
 }
 await rm(dir, { recursive: true, force: true });
 for (const view of fleet) if (evolved.get(`device/${view.device}`).value !== view.state) disagreements++;

@@ -22,7 +22,7 @@ export interface StreamState {
   readonly version: number;
   readonly time: string;
   /** The hash of the last event folded, when events carry hashes. */
-  readonly hash?: string;
+  readonly hash?: string | undefined;
 }
 
 export function toDeviceView(s: StreamState): DeviceView {

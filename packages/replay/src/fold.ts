@@ -1,10 +1,22 @@
 /**
  * Folding a timeline into device states, checking as it goes what a log must satisfy: versions contiguous per
- * stream, ids unique, every transition accepted by the lifecycle. One fold serves replay, history and verify.
+ * stream, ids unique, hashes chained, every transition accepted by the lifecycle. One fold serves replay, history
+ * and verify — over events in memory (`foldTimeline`) or straight from a file (`foldFile`), which parses, validates
+ * and folds line by line without holding the events.
  */
-import { DEVICE_STREAMS, HotpatchError, InvalidEventError, lifecycleFor, streamKindOf, type AnyLifecycle, type EventLocation, type MachineState, type HotpatchEvent } from '@hotpatch/core';
-import { eventHash, GENESIS_HASH } from '@hotpatch/store';
+import {
+  DEVICE_STREAMS,
+  HotpatchError,
+  InvalidEventError,
+  streamKindOf,
+  type AnyLifecycle,
+  type EventLocation,
+  type HotpatchEvent,
+  type MachineState,
+} from '@hotpatch/core';
+import { eventHash, GENESIS_HASH, parseEventLine, readLineBatches } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
+import { IdIndex } from './id-index.js';
 
 /** Where to stop: after the last event, after the last event at or before a time, or after a position. */
 export type ReplayPoint = { readonly kind: 'end' } | { readonly kind: 'time'; readonly time: string } | { readonly kind: 'position'; readonly position: number };
@@ -25,7 +37,7 @@ export interface FoldOptions {
   /** Collect problems and go on, instead of throwing the first. */
   readonly collectProblems?: boolean;
   /** The lifecycle to fold device streams with (default: the one the library runs); other kinds use their own. */
-  readonly lifecycle?: Pick<AnyLifecycle, 'step' | 'refusal' | 'initial'>;
+  readonly lifecycle?: Pick<AnyLifecycle, 'next' | 'refusal' | 'initial'>;
 }
 
 export interface FoldResult {
@@ -39,101 +51,164 @@ export function positionOf(input: FoldInput, index: number): number {
   return input.events[index]!.position ?? input.lines?.[index] ?? index + 1;
 }
 
-export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldResult {
-  const { events, lines, file } = input;
-  const until = options.until ?? { kind: 'end' };
-  const untilTime = until.kind === 'time' ? Date.parse(until.time) : Number.POSITIVE_INFINITY;
-  const untilPosition = until.kind === 'position' ? until.position : Number.POSITIVE_INFINITY;
-  const streams = new Map<string, StreamState>();
-  const seenIds = new Map<string, number>();
-  const problems: HotpatchError[] = [];
-  const fail = (error: HotpatchError) => {
-    if (!options.collectProblems) throw error;
-    problems.push(error);
-  };
-  let folded = 0;
-  let lastPosition = 0;
-  // Where an event is, built only when something is wrong with it (most events are fine).
-  const locate = (i: number): EventLocation => {
-    const event = events[i]!;
+/**
+ * A fold in progress: events go in one at a time with their line (or index), in log order. `add` says false once
+ * the replay point is passed, so that a reader can stop reading.
+ */
+export class TimelineFold {
+  readonly streams = new Map<string, StreamState>();
+  readonly problems: HotpatchError[] = [];
+  folded = 0;
+  /** Where each id was first seen (a line, or an index when there are no lines). */
+  private readonly seenIds = new IdIndex(1 << 16);
+  private readonly untilTime: number;
+  private readonly untilPosition: number;
+  /** Streams that reached an event after the time asked for: the rest of each is after it too. */
+  private readonly pastTime = new Set<string>();
+  private lastPosition = 0;
+  private index = 0;
+  private readonly deviceLifecycle: Pick<AnyLifecycle, 'next' | 'refusal' | 'initial'> | undefined;
+
+  constructor(
+    private readonly options: FoldOptions = {},
+    private readonly file?: string,
+  ) {
+    const until = options.until ?? { kind: 'end' };
+    this.untilTime = until.kind === 'time' ? Date.parse(until.time) : Number.POSITIVE_INFINITY;
+    this.untilPosition = until.kind === 'position' ? until.position : Number.POSITIVE_INFINITY;
+    this.deviceLifecycle = options.lifecycle;
+  }
+
+  /** Where an event is, built only when something is wrong with it (most events are fine). */
+  private locate(event: HotpatchEvent, line: number | undefined): EventLocation {
     return {
-      ...(file !== undefined ? { file } : {}),
-      ...(lines ? { line: lines[i]! } : event.position !== undefined ? { position: event.position } : {}),
+      ...(this.file !== undefined ? { file: this.file } : {}),
+      ...(line !== undefined ? { line } : event.position !== undefined ? { position: event.position } : {}),
       stream: event.stream,
       version: event.version,
     };
-  };
-  // Streams that reached an event after the time asked for: the rest of each is after it too.
-  const pastTime = new Set<string>();
+  }
 
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    const position = positionOf(input, i);
-    if (position > untilPosition) break;
-    if (untilTime !== Number.POSITIVE_INFINITY && (pastTime.has(event.stream) || Date.parse(event.time) > untilTime)) {
-      pastTime.add(event.stream);
-      continue;
+  private fail(error: HotpatchError): void {
+    if (!this.options.collectProblems) throw error;
+    this.problems.push(error);
+  }
+
+  /** Folds the next event; `line` is its line in a file. Returns false when the event is past the replay point. */
+  add(event: HotpatchEvent, line?: number): boolean {
+    const index = this.index++;
+    const position = event.position ?? line ?? index + 1;
+    if (position > this.untilPosition) return false;
+    if (this.untilTime !== Number.POSITIVE_INFINITY && (this.pastTime.has(event.stream) || Date.parse(event.time) > this.untilTime)) {
+      this.pastTime.add(event.stream);
+      return true;
     }
-    const where = () => locate(i);
-
     if (event.position !== undefined) {
-      if (event.position <= lastPosition) fail(new InvalidEventError(where(), `position ${event.position} does not follow ${lastPosition}`, 'position'));
-      lastPosition = event.position;
+      if (event.position <= this.lastPosition) this.fail(new InvalidEventError(this.locate(event, line), `position ${event.position} does not follow ${this.lastPosition}`, 'position'));
+      this.lastPosition = event.position;
     }
-    const firstSeen = seenIds.get(event.id);
+    const firstSeen = this.seenIds.firstOrAdd(event.id, line ?? index);
     if (firstSeen !== undefined) {
-      fail(new InvalidEventError(where(), `id ${event.id} repeats the event at ${lines ? `line ${firstSeen}` : `index ${firstSeen}`}`, 'id'));
-      continue;
+      this.fail(new InvalidEventError(this.locate(event, line), `id ${event.id} repeats the event at ${line !== undefined ? `line ${firstSeen}` : `index ${firstSeen}`}`, 'id'));
+      return true;
     }
-    seenIds.set(event.id, lines?.[i] ?? i);
-    if (options.stream !== undefined && event.stream !== options.stream) continue;
+    if (this.options.stream !== undefined && event.stream !== this.options.stream) return true;
 
-    const before = streams.get(event.stream);
-    const expectedVersion = (before?.version ?? 0) + 1;
+    const before = this.streams.get(event.stream);
+    const expectedVersion = before === undefined ? 1 : before.version + 1;
     if (event.version !== expectedVersion) {
-      fail(
+      this.fail(
         new InvalidEventError(
-          where(),
+          this.locate(event, line),
           event.version < expectedVersion
             ? `version ${event.version} repeats; the stream is at ${expectedVersion - 1} (an event inserted, duplicated or moved?)`
             : `version ${event.version} leaves a gap; expected ${expectedVersion} (an event removed or moved?)`,
           'version',
         ),
       );
-      continue;
+      return true;
     }
     // Tamper evidence: an event that carries a hash must chain from the one before it in its stream.
     if (event.hash !== undefined) {
-      const prev = before?.hash ?? GENESIS_HASH;
-      const expected = eventHash(prev, event);
+      const prev = before === undefined ? GENESIS_HASH : before.hash;
+      const expected = prev === undefined ? undefined : eventHash(prev, event);
       if (expected !== event.hash) {
-        fail(
+        this.fail(
           new InvalidEventError(
-            where(),
-            before !== undefined && before.hash === undefined
+            this.locate(event, line),
+            expected === undefined
               ? 'hash present, but the event before it in the stream has none'
               : `hash does not match: this event was changed, or events before it in ${event.stream} were removed, inserted or reordered (expected ${expected.slice(0, 12)}…, found ${event.hash.slice(0, 12)}…)`,
             'hash',
           ),
         );
-        continue;
+        return true;
       }
     }
-    let state: MachineState<string, object>;
+    const kind = streamKindOf(event.stream) ?? DEVICE_STREAMS;
+    const lifecycle = kind === DEVICE_STREAMS && this.deviceLifecycle !== undefined ? this.deviceLifecycle : kind.lifecycle;
+    const from = before === undefined ? lifecycle.initial : before.state;
+    let state: MachineState<string, object> | undefined;
     try {
-      const lifecycle = options.lifecycle !== undefined && streamKindOf(event.stream) === DEVICE_STREAMS ? options.lifecycle : lifecycleFor(event.stream);
-      const next = lifecycle.step(before?.state ?? lifecycle.initial, event);
-      if (next === undefined) throw lifecycle.refusal(before?.state ?? lifecycle.initial, event, where());
-      state = next.state;
+      state = lifecycle.next(from, event);
+      if (state === undefined) throw lifecycle.refusal(from, event, this.locate(event, line));
     } catch (error) {
       if (!(error instanceof HotpatchError)) throw error;
-      fail(error);
-      continue;
+      this.fail(error);
+      return true;
     }
-    const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time, ...(event.hash !== undefined ? { hash: event.hash } : {}) };
-    streams.set(event.stream, after);
-    folded++;
-    options.onStep?.(event, before, after, i);
+    // One shape for every stream state (hash present, possibly undefined), so reading them stays monomorphic.
+    const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time, hash: event.hash };
+    this.streams.set(event.stream, after);
+    this.folded++;
+    this.options.onStep?.(event, before, after, index);
+    return true;
   }
-  return { streams, problems, folded };
+
+  result(): FoldResult {
+    return { streams: this.streams, problems: this.problems, folded: this.folded };
+  }
+}
+
+export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldResult {
+  const { events, lines } = input;
+  const fold = new TimelineFold(options, input.file);
+  for (let i = 0; i < events.length; i++) if (!fold.add(events[i]!, lines?.[i])) break;
+  return fold.result();
+}
+
+export interface FileFoldResult extends FoldResult {
+  /** Lines that are not valid events (with `collectProblems`; otherwise the first is thrown). */
+  readonly lineProblems: InvalidEventError[];
+  /** Lines read (up to the replay point). */
+  readonly lines: number;
+}
+
+/**
+ * Folds a timeline file as it reads it: each line parsed, validated and folded, then dropped, so memory holds the
+ * states and the ids, not the events. Stops reading at the replay point. Without `collectProblems`, the first
+ * invalid line or refused event is thrown, naming the line.
+ */
+export async function foldFile(path: string, options: FoldOptions = {}): Promise<FileFoldResult> {
+  const fold = new TimelineFold(options, path);
+  const lineProblems: InvalidEventError[] = [];
+  let lines = 0;
+  reading: for await (const { first, texts } of readLineBatches(path)) {
+    for (let i = 0; i < texts.length; i++) {
+      const line = first + i;
+      const text = texts[i]!;
+      lines = line;
+      let event: HotpatchEvent;
+      try {
+        if (text.length === 0 || text.trim() === '') throw new InvalidEventError({ file: path, line }, 'empty line');
+        event = parseEventLine(text, line, path);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError) || !options.collectProblems) throw error;
+        lineProblems.push(error);
+        continue;
+      }
+      if (!fold.add(event, line)) break reading;
+    }
+  }
+  return { ...fold.result(), lineProblems, lines };
 }

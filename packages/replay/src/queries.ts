@@ -1,12 +1,18 @@
 /** The questions an incident responder asks of a timeline. */
 import { deviceIdOf, deviceStream, type HotpatchEvent } from '@hotpatch/core';
-import { toDeviceView, type DeviceView } from './device-view.js';
+import { toDeviceView, type DeviceView, type StreamState } from './device-view.js';
 import { foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
 
 /** Every device's state at a point (default: the end), sorted by device id. */
 export function fleetAt(input: FoldInput, until: ReplayPoint = { kind: 'end' }): DeviceView[] {
-  const { streams } = foldTimeline(input, { until });
-  return [...streams.values()].filter((s) => deviceIdOf(s.stream) !== undefined).map(toDeviceView).sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  return fleetOf(foldTimeline(input, { until }).streams);
+}
+
+/** The devices among folded streams (see foldTimeline, foldFile), sorted by device id. */
+export function fleetOf(streams: ReadonlyMap<string, StreamState>): DeviceView[] {
+  const views: DeviceView[] = [];
+  for (const s of streams.values()) if (deviceIdOf(s.stream) !== undefined) views.push(toDeviceView(s));
+  return views.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
 }
 
 /** One device's state at a point; undefined when the device has no event by then. */

@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatEvent } from '@hotpatch/store';
+import { foldFile, foldTimeline } from './fold.js';
 import { InvalidEventError, TransitionRefusedError, type DeviceEvent, type DeviceEventBody } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
-import { deviceAt, deviceHistory, fleetAt } from './queries.js';
+import { deviceAt, deviceHistory, fleetAt, fleetOf } from './queries.js';
 import { verifyTimeline } from './verify.js';
 
 let n = 0;
@@ -97,5 +102,44 @@ describe('verifyTimeline', () => {
     expect(report.problems[1]!.message).toMatch(/repeats the event at line 1/);
     expect(report.problems[2]).toMatchObject({ state: 'applied', eventType: 'PatchStaged' });
     expect(report.problems[3]!.message).toMatch(/version 2 repeats; the stream is at 5/);
+  });
+});
+
+describe('foldFile', () => {
+  const dirs: string[] = [];
+  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+  async function file(lines: string[]): Promise<string> {
+    const dir = await mkdtemp(join(os.tmpdir(), 'hotpatch-fold-'));
+    dirs.push(dir);
+    const path = join(dir, 't.jsonl');
+    await writeFile(path, lines.map((l) => l + '\n').join(''));
+    return path;
+  }
+
+  it('folds a file line by line to what reading it whole and folding gives', async () => {
+    const events = timeline();
+    const path = await file(events.map(formatEvent));
+    const folded = await foldFile(path);
+    expect(fleetOf(folded.streams)).toEqual(fleetAt({ events }));
+    expect(folded).toMatchObject({ folded: 7, lines: 7, lineProblems: [], problems: [] });
+    // A replay point stops the reading: position N is line N here.
+    expect(fleetOf((await foldFile(path, { until: { kind: 'position', position: 3 } })).streams).map((v) => [v.device, v.state])).toEqual([
+      ['a', 'current'],
+      ['b', 'enrolled'],
+    ]);
+    expect((await foldFile(path, { until: { kind: 'position', position: 3 } })).lines).toBe(4);
+  });
+
+  it('names the first bad line, or collects every problem with its line', async () => {
+    const events = timeline();
+    const lines = events.map(formatEvent);
+    lines.splice(2, 0, '{"id": oops}');
+    lines.push(formatEvent({ ...events[6]!, id: events[0]!.id, version: 6 }));
+    const path = await file(lines);
+    await expect(foldFile(path)).rejects.toThrow(/t.jsonl line 3: not valid JSON/);
+    const report = await foldFile(path, { collectProblems: true });
+    expect(report.lineProblems.map((p) => p.at.line)).toEqual([3]);
+    expect(report.problems.map((p) => [(p as InvalidEventError).at.line, p.message.replace(/^.*: /, '')])).toEqual([[9, `id ${events[0]!.id} repeats the event at line 1`]]);
+    expect(report.folded).toBe(foldTimeline({ events }).folded);
   });
 });

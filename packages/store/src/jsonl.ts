@@ -5,7 +5,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { InvalidEventError, validateEvent, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
 
 /** Renders an event as its canonical timeline line (no newline): keys in catalog order, absent fields omitted. */
@@ -36,37 +35,52 @@ export function parseEventLine(text: string, line: number, file?: string): Hotpa
   return validateEvent(value, at);
 }
 
+/** Consecutive lines of a file: `texts[i]` is line `first + i` (1-based), without its line break. */
+export interface LineBatch {
+  readonly first: number;
+  readonly texts: string[];
+}
+
 /**
- * Yields the lines of a file in batches (one per chunk read), each line with its 1-based number, reading the file
- * in chunks: files may be larger than a string can be, and one await per batch rather than per line keeps a
- * million-line file fast.
+ * Yields the lines of a file in batches (one per chunk read), reading the file in chunks: files may be larger than
+ * a string can be, and one await per batch rather than per line keeps a million-line file fast. Each chunk is
+ * decoded up to its last line break (a line break never falls inside a UTF-8 sequence), so no decoder state or
+ * string concatenation is needed; the bytes after it wait for the next chunk.
  */
-export async function* readLineBatches(path: string): AsyncGenerator<Array<{ line: number; text: string }>> {
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
+export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> {
+  let pending: Buffer | undefined;
   let line = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const text = pending + decoder.write(chunk as Buffer);
-    const batch: Array<{ line: number; text: string }> = [];
+    const bytes = pending === undefined ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
+    const last = bytes.lastIndexOf(10);
+    if (last === -1) {
+      pending = bytes;
+      continue;
+    }
+    const text = bytes.toString('utf8', 0, last + 1);
+    pending = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined;
+    const first = line + 1;
+    const texts: string[] = [];
     let start = 0;
     let nl = text.indexOf('\n', start);
     while (nl !== -1) {
-      line++;
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      batch.push({ line, text: text.slice(start, end) });
+      texts.push(text.slice(start, end));
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    pending = text.slice(start);
-    if (batch.length) yield batch;
+    line += texts.length;
+    yield { first, texts };
   }
-  pending += decoder.end();
-  if (pending.length > 0) yield [{ line: line + 1, text: pending.endsWith('\r') ? pending.slice(0, -1) : pending }];
+  if (pending !== undefined && pending.length > 0) {
+    const text = pending.toString('utf8');
+    yield { first: line + 1, texts: [text.endsWith('\r') ? text.slice(0, -1) : text] };
+  }
 }
 
 /** Yields the lines of a file with their 1-based numbers (see readLineBatches). */
 export async function* readLines(path: string): AsyncGenerator<{ line: number; text: string }> {
-  for await (const batch of readLineBatches(path)) yield* batch;
+  for await (const { first, texts } of readLineBatches(path)) for (let i = 0; i < texts.length; i++) yield { line: first + i, text: texts[i]! };
 }
 
 export interface Timeline {
@@ -86,8 +100,10 @@ export async function readTimeline(path: string, options: { stopAtFirstProblem?:
   const events: HotpatchEvent[] = [];
   const lines: number[] = [];
   const problems: InvalidEventError[] = [];
-  for await (const batch of readLineBatches(path)) {
-    for (const { line, text } of batch) {
+  for await (const { first, texts } of readLineBatches(path)) {
+    for (let i = 0; i < texts.length; i++) {
+      const line = first + i;
+      const text = texts[i]!;
       try {
         if (text.length === 0 || text.trim() === '') throw new InvalidEventError({ file: path, line }, 'empty line');
         events.push(parseEventLine(text, line, path));

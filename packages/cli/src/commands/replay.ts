@@ -1,5 +1,6 @@
-import { fleetAt, deviceAt, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
-import { isIsoUtc } from '@hotpatch/core';
+import { foldFile, foldTimeline, fleetOf, toDeviceView, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
+import { deviceStream, isIsoUtc } from '@hotpatch/core';
+import { mustExist } from '../timeline-input.js';
 import { CheckFailed, UsageError, parse, positiveInt, type CommandSpec } from '../args.js';
 import { countBy, json, table } from '../format.js';
 import { describeSource, readSource, sourceFrom } from '../store-source.js';
@@ -36,16 +37,24 @@ export const replayCommand: CommandSpec = {
     });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
-    const input = await readSource(source, { stopAtFirstProblem: true });
     const file = describeSource(source);
+    // A timeline file is folded as it is read, line by line; a store's events are read, then folded.
+    const fold = async (stream?: string) => {
+      if (source.kind === 'jsonl') {
+        await mustExist(source.path);
+        return (await foldFile(source.path, { until, ...(stream !== undefined ? { stream } : {}) })).streams;
+      }
+      return foldTimeline(await readSource(source, { stopAtFirstProblem: true }), { until, ...(stream !== undefined ? { stream } : {}) }).streams;
+    };
     if (values.device !== undefined) {
       const device = values.device as string;
-      const view = deviceAt(input, device, until);
+      const folded = (await fold(deviceStream(device))).get(deviceStream(device));
+      const view = folded && toDeviceView(folded);
       if (!view) throw new CheckFailed(`device ${device} has no events in ${file}${until.kind === 'end' ? '' : ' by then'}`);
       io.out(values.json ? json(view) : table(['device', 'state', 'baseline', 'patches', 'inFlight', 'version', 'time'], [row(view)]));
       return;
     }
-    const fleet = fleetAt(input, until);
+    const fleet = fleetOf(await fold());
     if (values.json) {
       io.out(json(fleet));
       return;

@@ -3,7 +3,7 @@
  * the machine wraps them in `assign`, and `evolve` calls the same functions.
  */
 import type { DeviceEventBody, DeviceEventData } from '../events.js';
-import type { DeviceContext } from './context.js';
+import { appliedSet, type DeviceContext } from './context.js';
 
 type Of<T extends keyof DeviceEventData> = Extract<DeviceEventBody, { type: T }>;
 export interface UpdateArgs<E extends DeviceEventBody = DeviceEventBody> {
@@ -46,7 +46,7 @@ export const stage: Update<Of<'PatchStaged'>> = ({ context, event: { data } }) =
  */
 export const applyPatch: Update<Of<'PatchApplied'>> = ({ context }) => {
   const patch = context.inFlight!;
-  return { applied: { ...context.applied, [patch.patch]: patch.requires } };
+  return { applied: appliedSet(context.applied, patch) };
 };
 
 export const recordFailure: Update<Of<'PatchApplyFailed'> | Of<'HealthCheckFailed'>> = ({ event }) => ({
@@ -68,7 +68,7 @@ export const reopenVerified: Update<Of<'RollbackStarted'>> = ({ context }) => ({
 
 /** A live rollback restores exactly the restore point. */
 export const restore: Update<Of<'PatchRolledBack'>> = ({ context }) => ({
-  applied: context.restorePoint ?? {},
+  applied: context.restorePoint ?? appliedSet(),
   inFlight: null,
   failure: null,
 });
@@ -90,7 +90,7 @@ export const requireReboot: Update<Of<'RebootRequired'>> = ({ context, event: { 
 /** After the reboot: the new baseline, no hotpatch active, nothing pending. */
 export const installBaseline: Update<Of<'BaselineInstalled'>> = ({ event: { data } }) => ({
   baseline: data.baseline,
-  applied: {},
+  applied: appliedSet(),
   inFlight: null,
   restorePoint: null,
   rollbackable: null,

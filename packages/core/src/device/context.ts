@@ -36,13 +36,26 @@ export interface DeviceContext {
   readonly rebootBaseline: string | null;
 }
 
+/**
+ * A set of active hotpatches (id → requires) as the lifecycle builds it: an object without a prototype, so that a
+ * patch named like an Object method ("constructor", "toString") is not taken for an applied one, and so that V8
+ * keeps it as a small dictionary rather than minting a hidden class for every combination of patch ids a fleet
+ * goes through (which made every fold slow). Plain objects read back from JSON are accepted wherever one is.
+ */
+export function appliedSet(from?: Readonly<Record<string, readonly string[]>> | null, add?: PatchRef): Record<string, readonly string[]> {
+  const set = Object.create(null) as Record<string, readonly string[]>;
+  if (from) for (const id of Object.keys(from)) set[id] = from[id]!;
+  if (add) set[add.patch] = add.requires;
+  return set;
+}
+
 export const initialDeviceContext: DeviceContext = {
   profile: null,
   ring: null,
   baseline: null,
   eligible: false,
   ineligibleReasons: [],
-  applied: {},
+  applied: appliedSet(),
   inFlight: null,
   restorePoint: null,
   rollbackable: null,

@@ -26,9 +26,9 @@ export const nothingInFlight: Guard = ({ context }) => context.inFlight === null
 export const noRebootPending: Guard = ({ context }) => context.rebootReason === null;
 /** Every hotpatch the staged one requires is already applied. */
 export const requirementsApplied: Guard<Of<'PatchStaged'>> = ({ context, event }) =>
-  event.data.requires.every((id) => id in context.applied);
+  event.data.requires.every((id) => Object.hasOwn(context.applied, id));
 /** The hotpatch is not already active. */
-export const notAlreadyApplied: Guard<Of<'PatchStaged'>> = ({ context, event }) => !(event.data.patch in context.applied);
+export const notAlreadyApplied: Guard<Of<'PatchStaged'>> = ({ context, event }) => !Object.hasOwn(context.applied, event.data.patch);
 /** The event is about the patch in flight. */
 export const isPatchInFlight: Guard<WithPatch> = ({ context, event }) => context.inFlight?.patch === event.data.patch;
 /** The patch in flight is the one named and can be reverted live. */

@@ -108,6 +108,18 @@ describe('device lifecycle rules', () => {
     expect(s.context.applied.P2).toEqual(['P1']);
   });
 
+  it('takes patch ids for what they are, even when they are named like Object methods', () => {
+    // "constructor" or "toString" is in every plain object; the applied set has no prototype, and the rules ask
+    // for own entries only, so such a patch is neither "already applied" nor a satisfied requirement.
+    refused(current, E.stage('P2', { requires: ['toString'] }), 'requirementsApplied');
+    const s = run([...current, ...verifiedCycle('constructor'), ...verifiedCycle('hasOwnProperty', { requires: ['constructor'] })]);
+    expect(appliedPatches(s.context)).toEqual(['constructor', 'hasOwnProperty']);
+    refused([...current, ...verifiedCycle('constructor')], E.stage('constructor'), 'notAlreadyApplied');
+    // A context read back from JSON (plain objects) is judged the same way.
+    const fromJson = JSON.parse(JSON.stringify(run(current))) as DeviceState;
+    expect(deviceLifecycle.evolve(fromJson, E.stage('constructor')).value).toBe('staged');
+  });
+
   it('applies the patch together with its requirement closure, or nothing', () => {
     const before = run([...current, ...verifiedCycle('P1'), E.stage('P2', { requires: ['P1'] }), E.start('P2')]);
     expect(appliedPatches(before.context)).toEqual(['P1']);

@@ -1,0 +1,164 @@
+/**
+ * Where each event id was first seen, for the fold's uniqueness check. A timeline of a million events holds a
+ * million ids; in a Map each is a retained 36-character string behind a hashed entry, and every lookup is a cache
+ * miss. Event ids are UUIDs, so this keeps each one as its 128 bits, in two places:
+ *
+ * - ids greater than every id before them (UUIDv7 ids, as this library writes them, grow with time, so nearly
+ *   every id of a log is one) are appended to a sorted run: a comparison with the last one proves them new;
+ * - the others go to an open-addressed hash table of typed arrays; looking one up also binary-searches the run.
+ *
+ * Anything that is not a UUID in canonical lower case goes to an ordinary Map, so the answer is the same for any
+ * string.
+ */
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
+
+/** The number written by `count` lower-case hex digits from `from` (a 32-bit word for 8); NaN when any is not one. */
+function hex(id: string, from: number, count: number): number {
+  let w = 0;
+  let bad = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = id.charCodeAt(i);
+    const d = c < 128 ? HEX[c]! : -1;
+    bad |= d;
+    w = (w << 4) | d;
+  }
+  return bad < 0 ? NaN : w;
+}
+
+/** Slots of 8 int32s (32 bytes, two per cache line): the id's four words, the place + 1 (0: empty), padding. */
+const SLOT = 8;
+
+export class IdIndex {
+  private table: Int32Array;
+  private mask: number;
+  private used = 0;
+  private readonly others = new Map<string, number>();
+
+  /** `expected`: about how many ids will be added (the table grows past it anyway). */
+  constructor(expected = 1024) {
+    let capacity = 1024;
+    while (capacity < expected * 2) capacity *= 2;
+    this.table = new Int32Array(capacity * SLOT);
+    this.mask = capacity - 1;
+  }
+
+  get size(): number {
+    return this.runLength + this.used + this.others.size;
+  }
+
+  /** The place first recorded for `id`, or undefined; records `place` (an integer ≥ 0) when the id is new. */
+  firstOrAdd(id: string, place: number): number | undefined {
+    // 8-4-4-4-12: the words are chars 0–7, 9–12 + 14–17, 19–22 + 24–27 and 28–35.
+    if (id.length !== 36 || place >= 0x7fffffff) return this.other(id, place);
+    if (id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return this.other(id, place);
+    const a = hex(id, 0, 8);
+    const b1 = hex(id, 9, 4);
+    const b2 = hex(id, 14, 4);
+    const c1 = hex(id, 19, 4);
+    const c2 = hex(id, 24, 4);
+    const d = hex(id, 28, 8);
+    // NaN (not a hex digit) is the one value not equal to itself.
+    if (a !== a || b1 !== b1 || b2 !== b2 || c1 !== c1 || c2 !== c2 || d !== d) return this.other(id, place);
+    const b = (b1 << 16) | b2;
+    const c = (c1 << 16) | c2;
+    // Words compare as unsigned numbers: the order of the ids' hex digits.
+    const ua = a >>> 0;
+    const ub = b >>> 0;
+    const uc = c >>> 0;
+    const ud = d >>> 0;
+    const run = this.run;
+    const n = this.runLength;
+    if (n === 0 || compare(ua, ub, uc, ud, run, (n - 1) * RUN) > 0) {
+      this.append(ua, ub, uc, ud, place);
+      return undefined;
+    }
+    const inRun = this.search(ua, ub, uc, ud);
+    if (inRun !== undefined) return inRun;
+    const table = this.table;
+    const mask = this.mask;
+    for (let slot = hash(a, b, c, d) & mask; ; slot = (slot + 1) & mask) {
+      const k = slot * SLOT;
+      const first = table[k + 4]!;
+      if (first === 0) {
+        table[k] = a;
+        table[k + 1] = b;
+        table[k + 2] = c;
+        table[k + 3] = d;
+        table[k + 4] = place + 1;
+        if (++this.used * 2 > mask) this.grow();
+        return undefined;
+      }
+      if (table[k] === a && table[k + 1] === b && table[k + 2] === c && table[k + 3] === d) return first - 1;
+    }
+  }
+
+  /** The sorted run: ids as four unsigned words and their place, RUN numbers each, in increasing order. */
+  private run = new Float64Array(1024 * RUN);
+  private runLength = 0;
+
+  private append(a: number, b: number, c: number, d: number, place: number): void {
+    let k = this.runLength * RUN;
+    if (k + RUN > this.run.length) {
+      const grown = new Float64Array(this.run.length * 2);
+      grown.set(this.run);
+      this.run = grown;
+    }
+    const run = this.run;
+    run[k++] = a;
+    run[k++] = b;
+    run[k++] = c;
+    run[k++] = d;
+    run[k] = place;
+    this.runLength++;
+  }
+
+  private search(a: number, b: number, c: number, d: number): number | undefined {
+    const run = this.run;
+    let lo = 0;
+    let hi = this.runLength - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = compare(a, b, c, d, run, mid * RUN);
+      if (order === 0) return run[mid * RUN + 4];
+      if (order > 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  private other(id: string, place: number): number | undefined {
+    const first = this.others.get(id);
+    if (first === undefined) this.others.set(id, place);
+    return first;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    const capacity = (this.mask + 1) * 2;
+    const table = new Int32Array(capacity * SLOT);
+    const mask = capacity - 1;
+    for (let k = 0; k < old.length; k += SLOT) {
+      if (old[k + 4] === 0) continue;
+      let slot = hash(old[k]!, old[k + 1]!, old[k + 2]!, old[k + 3]!) & mask;
+      while (table[slot * SLOT + 4] !== 0) slot = (slot + 1) & mask;
+      table.set(old.subarray(k, k + 5), slot * SLOT);
+    }
+    this.table = table;
+    this.mask = mask;
+  }
+}
+
+const RUN = 5;
+
+/** The order of the id (a, b, c, d) against the one at `k` in `run`: negative, 0 or positive. */
+function compare(a: number, b: number, c: number, d: number, run: Float64Array, k: number): number {
+  return a - run[k]! || b - run[k + 1]! || c - run[k + 2]! || d - run[k + 3]!;
+}
+
+function hash(a: number, b: number, c: number, d: number): number {
+  const h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca77) ^ Math.imul(d, 0xc2b2ae3d), 0x27d4eb2f);
+  return h ^ (h >>> 15);
+}
