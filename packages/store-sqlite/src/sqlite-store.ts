@@ -72,6 +72,8 @@ const toEvent = (r: EventRow): RecordedEvent =>
   }) as RecordedEvent;
 
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
+/** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
+const INSERT_ROWS = 64;
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
@@ -85,7 +87,6 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const q = {
     stream: db.prepare<[string], { version: number; hash: string }>('SELECT version, hash FROM streams WHERE stream = ?'),
     eventById: db.prepare<[string, string], { version: number; position: number }>('SELECT version, position FROM events WHERE stream = ? AND id = ?'),
-    insertEvent: db.prepare('INSERT INTO events (stream, version, id, type, time, data, meta, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
     snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
     upsertSnapshot: db.prepare(
@@ -100,6 +101,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
     updateCheckpoint: db.prepare('UPDATE checkpoints SET position = ?, updated = ? WHERE consumer = ? AND position = ?'),
     heads: db.prepare<[], [string, string]>('SELECT stream, hash FROM streams ORDER BY stream').raw(true),
+  };
+
+  // INSERT statements for 1 … INSERT_ROWS rows, prepared when first needed.
+  const inserts = new Map<number, Database.Statement>();
+  const insertRows = (rows: number): Database.Statement => {
+    let statement = inserts.get(rows);
+    if (!statement) {
+      statement = db.prepare(`INSERT INTO events (stream, version, id, type, time, data, meta, hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
+      inserts.set(rows, statement);
+    }
+    return statement;
   };
 
   let closed = false;
@@ -147,6 +159,26 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     let prev = head?.hash ?? GENESIS_HASH;
     const positions: number[] = [];
     const versions: number[] = [];
+    // Rows go in by INSERTs of up to INSERT_ROWS rows: one statement per row costs more than SQLite's own work.
+    const row: unknown[] = [];
+    const ids: string[] = [];
+    const flush = () => {
+      const rows = ids.length;
+      if (rows === 0) return;
+      try {
+        const last = Number(insertRows(rows).run(row).lastInsertRowid);
+        // One writer, one statement, no AUTOINCREMENT: the rows took the rowids after the largest, in order.
+        for (let k = rows - 1; k >= 0; k--) positions.push(last - k);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message)) {
+          const held = ids.filter((id) => q.eventById.get(stream, id) !== undefined);
+          throw new IdempotencyConflictError(stream, held, events.map((x) => x.id ?? '(no id)').filter((id) => !held.includes(id)));
+        }
+        throw error;
+      }
+      row.length = 0;
+      ids.length = 0;
+    };
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const version = actual + 1 + i;
@@ -156,17 +188,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
       // Hash what is stored, as it will be read back.
       prev = eventHash(prev, { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) });
-      try {
-        const info = q.insertEvent.run(stream, version, id, e.type, e.time, data, meta, prev);
-        positions.push(Number(info.lastInsertRowid));
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message)) {
-          throw new IdempotencyConflictError(stream, [id], events.filter((x) => x.id !== id).map((x) => x.id ?? '(no id)'));
-        }
-        throw error;
-      }
+      row.push(stream, version, id, e.type, e.time, data, meta, prev);
+      ids.push(id);
       versions.push(version);
+      if (ids.length === INSERT_ROWS) flush();
     }
+    flush();
     const last = actual + events.length;
     q.upsertStream.run(stream, last, prev);
     q.upsertSnapshot.run(stream, last, machineOf(stream), JSON.stringify(state));

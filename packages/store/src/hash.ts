@@ -4,7 +4,7 @@
  * reordering an event breaks the chain at that event. The position is not hashed: a stream's chain does not
  * depend on how its events interleave with other streams', so an export imported elsewhere keeps its hashes.
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import type { EventEnvelope } from '@hotpatch/core';
 
 /** The `prev` of a stream's first event: 64 zeros. */
@@ -54,8 +54,12 @@ export function canonicalEvent(event: Pick<EventEnvelope, 'id' | 'stream' | 'ver
   );
 }
 
+// Node's one-shot crypto.hash (20.12+, 21.7+) is about twice as fast as a Hash object for inputs this small.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex: (text: string) => string = oneShot ? (text) => oneShot('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
+
 export function eventHash(prev: string, event: Pick<EventEnvelope, 'id' | 'stream' | 'version' | 'type' | 'time' | 'data' | 'meta'>): string {
-  return createHash('sha256').update(prev).update('\n').update(canonicalEvent(event)).digest('hex');
+  return sha256Hex(prev + '\n' + canonicalEvent(event));
 }
 
 /** One digest over every stream's last hash, sorted by stream: compare it with a digest taken earlier. */

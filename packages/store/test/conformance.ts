@@ -150,6 +150,19 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(await store.streamVersion(s)).toBe(1);
       });
 
+      it('a held id deep in a long batch is refused, named, and nothing of the batch is written', async () => {
+        const s = fresh('deep');
+        const held = events.assessed();
+        await store.appendToStream(s, [events.enrolled(), held]);
+        const before = await store.readAll();
+        const batch = [...Array.from({ length: 150 }, () => events.assessed()), held, ...Array.from({ length: 49 }, () => events.assessed())];
+        const error = await store.appendToStream(s, batch).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(IdempotencyConflictError);
+        expect((error as IdempotencyConflictError).message).toContain(held.id!);
+        expect(await store.streamVersion(s)).toBe(2);
+        expect(await store.readAll()).toEqual(before);
+      });
+
       it('an upper-case id is refused, so that one id cannot become two events', async () => {
         const id = uuid();
         await store.appendToStream(fresh('case'), [events.enrolled('B1', id)]);
