@@ -471,14 +471,14 @@ const BOUNDS = {
   append100: {
     memory: 'CPU: the store keeps every event, so garbage collection grows with it (about 40% at batches of 1,000), then the deep copy and freeze, SHA-256 over canonical JSON',
     sqlite:
-      'ours: JavaScript per event (SHA-256 over canonical JSON, validation, fold) and one INSERT per event into a table with 3 unique indexes; Emmett: 5 thread-pool hops per append and one multi-row INSERT; both one fsync per append',
+      'ours: JavaScript per event (SHA-256 over canonical JSON, validation, fold) and INSERTs of up to 64 rows into a table with 3 unique indexes; Emmett: 5 thread-pool hops per append and one multi-row INSERT; both one fsync per append',
     postgres:
       'ours: appends are serialised from the positions statement to the end of COMMIT on the log_head row lock (about 60% of our backends\' samples wait on it); Emmett takes positions from a sequence and does not serialise',
   },
   append1000: {
     memory: 'CPU: garbage collection (about 40%: the store keeps every event), the deep copy and freeze (about 25%), SHA-256 over canonical JSON (about 20%)',
     sqlite:
-      'ours: SHA-256 over canonical JSON (about 30%, store/src/hash.ts), one INSERT per event into 3 unique indexes (about 25%), COMMIT: WAL write, fsync and checkpoints (about 25%); the engine floor below is the ceiling',
+      'ours (profiled): the INSERTs into 3 unique indexes (about 30%), COMMIT: WAL write, fsync and checkpoints (about 23%), SHA-256 over canonical JSON (about 21%), validation, fold and JSON (about 17%), GC (8%); the engine floor below is the ceiling',
     postgres:
       'ours: the log_head row lock (as above), held until COMMIT, which is one more round trip from a client busy hashing for the other writers; 8 writers and the server share 2 cores',
   },
