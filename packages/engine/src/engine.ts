@@ -53,6 +53,12 @@ export class ConcurrencyExhaustedError extends HotpatchError {
 export interface ExecuteOptions {
   /** Metadata recorded on this command's events, besides the engine's own. */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /**
+   * The device's state and version as the caller already knows them (from a projection of the log), so that the
+   * first attempt decides without reading the store. Safe if stale: the append is made at that version, and a
+   * conflict makes the engine read the device and decide again.
+   */
+  readonly known?: LoadedDevice;
 }
 
 export interface Engine {
@@ -80,7 +86,7 @@ export function createEngine(options: EngineOptions): Engine {
     const commandId = command.id ?? newId();
     let lastConflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { state, version } = await load(command.device);
+      const { state, version } = attempt === 1 && executeOptions.known !== undefined ? executeOptions.known : await load(command.device);
       let decision: ReturnType<typeof decide>;
       try {
         decision = decide(state, command);
@@ -98,7 +104,7 @@ export function createEngine(options: EngineOptions): Engine {
       const newEvents = decision.events.map((event, index) => ({ id: eventIdFor(commandId, index), type: event.type, time, data: event.data, meta }));
       try {
         const result = await store.appendToStream(stream, newEvents, { expectedVersion: version === 0 ? 'no_stream' : version });
-        const events = await store.readStream(stream, { fromVersion: result.versions[0]!, toVersion: result.versions[result.versions.length - 1]! });
+        const events = [...result.events];
         const after = result.written ? decision.state : (await load(command.device)).state;
         return { stream, events, state: after, version: result.written ? result.nextExpectedVersion : (await store.streamVersion(stream)), duplicate: !result.written, attempts: attempt };
       } catch (error) {

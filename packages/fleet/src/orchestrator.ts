@@ -16,15 +16,15 @@ import {
   type RolloutEventBody,
   type RolloutState,
 } from '@hotpatch/core';
-import { createEngine, type Engine } from '@hotpatch/engine';
-import type { EventStore } from '@hotpatch/store';
-import { v5 as uuidv5 } from 'uuid';
+import { createEngine, nameBasedIds, type Engine } from '@hotpatch/engine';
+import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { Clock } from './clock.js';
 import type { FleetPolicy } from './policy.js';
 import { FleetProjection, type DeviceRecord, type RolloutRecord } from './projection.js';
 
 const NAMESPACE = '9d4b8f2e-6a1c-4e3b-8f7d-2c5a1b9e0d47';
-const idFor = (...parts: string[]) => uuidv5(parts.join('|'), NAMESPACE);
+const named = nameBasedIds(NAMESPACE);
+const idFor = (...parts: string[]) => named(parts.join('|'));
 /** How a timed-out apply is recorded, so that its outcome is known as a timeout after a restart too. */
 const TIMEOUT_REASON = 'timed out';
 
@@ -102,6 +102,20 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const batch = options.batchSize ?? 10_000;
   const now = () => clock.now().toISOString();
 
+  /**
+   * Runs one unit of the orchestrator's work in one store transaction where the store groups writes (SQLite: one
+   * commit for a whole tick). If it fails, what it wrote is rolled back, and so is the projection: rebuilt from
+   * the log on the next sync.
+   */
+  const unit = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await inBatch(store, fn);
+    } catch (error) {
+      if (store.batch) projection.reset();
+      throw error;
+    }
+  };
+
   const sync = async () => {
     for (;;) {
       const events = await store.readAll({ fromPosition: projection.position + 1, limit: batch });
@@ -110,11 +124,22 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
   };
 
+  /**
+   * Brings the projection up to what was just written: the store returns the recorded events, so when they follow
+   * the projection's position directly they are applied as they are; otherwise (another writer came between, or
+   * nothing new was written) the log is read.
+   */
+  const absorb = async (written: boolean, events: readonly RecordedEvent[]) => {
+    if (written && events.length > 0 && events[0]!.position === projection.position + 1) {
+      for (const e of events) projection.apply(e);
+    } else await sync();
+  };
+
   /** Appends a rollout event with a meaningful id; a refusal (the rollout moved on) is not an error here. */
   const record = async (rollout: string, key: string, event: RolloutEventBody): Promise<boolean> => {
     try {
       const r = await store.appendToStream(rolloutStream(rollout), [{ id: idFor(rollout, key), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }]);
-      await sync();
+      await absorb(r.written, r.events);
       return r.written;
     } catch (error) {
       if (error instanceof TransitionRefusedError) {
@@ -128,8 +153,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Runs a device command with a meaningful id; a refusal means the device moved on, which is not an error. */
   const command = async (key: string, cmd: DeviceCommand): Promise<boolean> => {
     try {
-      const r = await engine.execute({ ...cmd, id: idFor(cmd.device, key) });
-      await sync();
+      const known = projection.devices.get(cmd.device);
+      const r = await engine.execute({ ...cmd, id: idFor(cmd.device, key) }, known ? { known: { state: known.state, version: known.version } } : {});
+      await absorb(!r.duplicate, r.events);
       return !r.duplicate;
     } catch (error) {
       if (error instanceof CommandRefusedError) return false;
@@ -200,7 +226,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return release.id;
   };
 
-  const report = async (r: AgentReport): Promise<ReportResult> => {
+  const report = (r: AgentReport): Promise<ReportResult> => unit(() => reportNow(r));
+  const reportNow = async (r: AgentReport): Promise<ReportResult> => {
     await sync();
     const device = projection.devices.get(r.device);
     if (!device) return { status: 'ignored', reason: `unknown device ${r.device}` };
@@ -232,7 +259,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     let duplicate = false;
     for (const [i, cmd] of commands.entries()) {
       try {
-        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) }, r.meta ? { meta: r.meta } : {});
+        // The first command decides on the projection's view of the device; the next on the engine's own read.
+        const known = i === 0 ? { known: { state: device.state, version: device.version } } : {};
+        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) }, { ...known, ...(r.meta ? { meta: r.meta } : {}) });
         if (result.duplicate) duplicate = true;
         else written += result.events.length;
       } catch (error) {
@@ -356,7 +385,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return record(rollout.id, `instructed:${device.id}`, { type: 'DeviceInstructed', data: { ring, device: device.id, action } });
   };
 
-  const tick = async (): Promise<TickSummary> => {
+  const tick = (): Promise<TickSummary> => unit(tickNow);
+  const tickNow = async (): Promise<TickSummary> => {
     await sync();
     const summary: TickSummary = { ringsStarted: 0, instructed: 0, outcomes: 0, timedOut: 0, setAside: 0, gatesPassed: 0, halted: 0, rollbacks: 0 };
     for (const rollout of [...projection.rollouts.values()]) await tickRollout(rollout, summary);

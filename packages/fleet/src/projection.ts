@@ -63,6 +63,15 @@ export class FleetProjection {
   /** Each ring's devices (by enrolment). */
   readonly ringMembers = new Map<string, Set<string>>();
 
+  /** Forgets everything, to be rebuilt from the log (after a batch of writes was rolled back). */
+  reset(): void {
+    this.devices.clear();
+    this.rollouts.clear();
+    this.releases.clear();
+    this.ringMembers.clear();
+    this.position = 0;
+  }
+
   /** Registers a release's date (also learnt from RolloutPlanned), so that protection can be measured against it. */
   knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string): void {
     if (this.releases.has(id)) return;

@@ -265,7 +265,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const byId = new Map(rows.map((r) => [r.id, r]));
     const held = events.map((e) => (e.id === undefined ? undefined : byId.get(e.id)));
     if (held.every((h) => h !== undefined)) {
-      return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => Number(h!.position)), versions: held.map((h) => h!.version), written: false };
+      const versions = held.map((h) => h!.version);
+      const { rows: read } = await db.query<never>({ ...q.readStream, values: [stream, Math.min(...versions), Math.max(...versions), null], rowMode: 'array' });
+      const byVersion = new Map((read as unknown as EventRow[]).map((r) => [r[2], toEvent(r)]));
+      return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => Number(h!.position)), versions, written: false, events: versions.map((v) => byVersion.get(v)!) };
     }
     throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
   };
@@ -281,7 +284,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     if (found?.held) return retryResult(client, stream, events);
     checkExpectedVersion(stream, expectedVersion, actual);
     checkBatch(stream, events, actual + 1);
-    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
+    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
 
     const snap = found?.version != null ? { version: found.version, machine: found.machine, state: found.state } : undefined;
     const state = checkTransitions(stream, (await foldState(client, stream, actual, snap)).state, events, actual + 1);
@@ -291,6 +294,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const metas: Array<string | null> = [];
     const hashes: string[] = [];
     const versions: number[] = [];
+    const recorded: RecordedEvent[] = [];
     let prev = head?.hash ?? GENESIS_HASH;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -298,7 +302,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       const json = JSON.stringify(e.data);
       const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
       // Hash what is stored, as it will be read back.
-      prev = eventHash(prev, { id: ids[i]!, stream, version, type: e.type, time: e.time, data: JSON.parse(json), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) });
+      const fields = { id: ids[i]!, stream, version, type: e.type, time: e.time, data: JSON.parse(json), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) };
+      prev = eventHash(prev, fields);
+      recorded.push({ ...fields, position: 0, hash: prev } as RecordedEvent);
       types.push(e.type);
       times.push(e.time);
       data.push(json);
@@ -313,7 +319,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     await client.query({ ...(head ? q.updateHead : q.insertHead), values: [stream, last, prev, machineOf(stream), JSON.stringify(state)] });
     const { rows } = await client.query<{ base: string }>({ ...q.insertEvents, values: [stream, events.length, actual, ids, types, times, data, metas, hashes, channel] });
     const base = Number(rows[0]!.base);
-    return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true };
+    recorded.forEach((e, i) => ((e as { position: number }).position = base + 1 + i));
+    return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true, events: recorded };
   };
 
   const wakeups = createWakeups();

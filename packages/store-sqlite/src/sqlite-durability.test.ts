@@ -75,8 +75,38 @@ describe('SQLite snapshots', () => {
     atThree.value = 'staged';
     atThree.context = { ...atThree.context, applied: {} };
     store.db.prepare('UPDATE snapshots SET version = 3, state = ? WHERE stream = ?').run(JSON.stringify(atThree), 'device/s');
-    expect(await store.readState('device/s')).toMatchObject({ version: 5, snapshotVersion: 3, eventsFolded: 2, state: { value: 'applied', context: { applied: { P1: [] } } } });
+    // This handle remembers the state it last folded; another process has only the database to go by.
+    const other = openSqliteEventStore({ path: join(dir, 'snap.db') });
+    expect(await other.readState('device/s')).toMatchObject({ version: 5, snapshotVersion: 3, eventsFolded: 2, state: { value: 'applied', context: { applied: { P1: [] } } } });
+    await other.close();
     await store.close();
+  });
+
+  it('one-event appends keep the snapshot at most 8 versions behind, so a cold read folds at most 8 events', async () => {
+    const path = join(dir, 'every.db');
+    const store = openSqliteEventStore({ path });
+    await store.appendToStream('device/e', history.slice(0, 2));
+    for (let i = 0; i < 20; i++) await store.appendToStream('device/e', [{ type: 'EligibilityAssessed', time: t, data: { eligible: true, reasons: [] } }]);
+    const row = store.db.prepare('SELECT version FROM snapshots WHERE stream = ?').pluck().get('device/e') as number;
+    expect(22 - row).toBeLessThan(8);
+    const cold = openSqliteEventStore({ path });
+    const read = await cold.readState('device/e');
+    expect(read).toMatchObject({ version: 22, snapshotVersion: row, eventsFolded: 22 - row, state: { value: 'current' } });
+    await Promise.all([store.close(), cold.close()]);
+  });
+
+  it('a state remembered in memory is used only while the stream has not moved (another process appends)', async () => {
+    const path = join(dir, 'recent.db');
+    const a = openSqliteEventStore({ path });
+    const b = openSqliteEventStore({ path });
+    await a.appendToStream('device/r', history.slice(0, 4));
+    expect(await a.readState('device/r')).toMatchObject({ version: 4, eventsFolded: 0, state: { value: 'applying' } });
+    await b.appendToStream('device/r', history.slice(4));
+    expect(await a.readState('device/r')).toMatchObject({ version: 5, state: { value: 'applied' } });
+    // And a's next append decides on b's event, not on what a remembered.
+    await a.appendToStream('device/r', [{ type: 'PatchVerified', time: t, data: { patch: 'P1' } }]);
+    expect((await b.readState('device/r')).state.value).toBe('verified');
+    await Promise.all([a.close(), b.close()]);
   });
 
   it('ignore a snapshot written by another version of the machine, and rebuild it', async () => {

@@ -31,6 +31,7 @@ import {
   type RecordedEvent,
   type StreamStateRead,
 } from '@hotpatch/store';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { migrate } from './migrations.js';
@@ -72,6 +73,10 @@ const toEvent = (r: EventRow): RecordedEvent =>
   }) as RecordedEvent;
 
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
+/** One-event appends write the stream's snapshot once it is this many versions behind. */
+const SNAPSHOT_EVERY = 8;
+/** Streams whose last folded state is kept in memory (see `recent`). */
+const RECENT_STATES = 10_000;
 /** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
 const INSERT_ROWS = 64;
 
@@ -120,8 +125,42 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
   };
 
+  // A batch holds one transaction open across awaits on the one connection, so everything else this process asks
+  // of the store waits for it: a caller outside the batch would otherwise read (or write into) its uncommitted
+  // work. AsyncLocalStorage tells the batch's own calls from the others.
+  const batchContext = new AsyncLocalStorage<symbol>();
+  let activeBatch: { readonly token: symbol; readonly done: Promise<void>; begun: boolean } | null = null;
+  /** Before a write: a batch takes the write lock (BEGIN IMMEDIATE) at its first write, so an idle one costs nothing. */
+  const writing = () => {
+    if (activeBatch !== null && !activeBatch.begun) {
+      db.exec('BEGIN IMMEDIATE');
+      activeBatch.begun = true;
+    }
+  };
+  /** Waits until no batch but the caller's own is open; then checks the store is open. */
+  const ready = async () => {
+    while (activeBatch !== null && batchContext.getStore() !== activeBatch.token) await activeBatch.done;
+    open();
+  };
+
+  /**
+   * The last state this process folded for each recently used stream, keyed by the stream's head (version and the
+   * hash of its last event): the hash chains every event of the stream, so an equal head means the same events and
+   * the same state, whatever rolled back or whoever wrote since. Saves reading and parsing the snapshot row on
+   * every append and read of a busy stream.
+   */
+  const recent = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object>; readonly snapshotAt: number }>();
+  const remember = (stream: string, version: number, hash: string, state: MachineState<string, object>, snapshotAt: number) => {
+    recent.delete(stream);
+    recent.set(stream, { version, hash, state, snapshotAt });
+    if (recent.size > RECENT_STATES) recent.delete(recent.keys().next().value!);
+  };
+
   /** The stream's state: its snapshot if it was folded by this machine, plus the events after it. */
-  const stateOf = (stream: string, version: number): StreamStateRead => {
+  /** (`snapshotAt`: the version of the stream's snapshot row, as far as this process knows; 0 for none.) */
+  const stateOf = (stream: string, version: number, hash?: string): StreamStateRead & { readonly snapshotAt: number } => {
+    const known = recent.get(stream);
+    if (known !== undefined && known.version === version && known.hash === hash) return { stream, version, state: known.state, snapshotVersion: version, eventsFolded: 0, snapshotAt: known.snapshotAt };
     const snap = q.snapshot.get(stream);
     const usable = snap !== undefined && snap.machine === machineOf(stream) && snap.version <= version;
     const lifecycle = lifecycleFor(stream);
@@ -135,7 +174,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         folded++;
       }
     }
-    return { stream, version, state, snapshotVersion: from, eventsFolded: folded };
+    return { stream, version, state, snapshotVersion: from, eventsFolded: folded, snapshotAt: snap?.version ?? 0 };
   };
 
   const append = db.transaction((stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
@@ -146,19 +185,21 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (head && firstId !== undefined && q.eventById.get(stream, firstId)) {
       const held = events.map((e) => (e.id === undefined ? undefined : q.eventById.get(stream, e.id)));
       if (held.every((h) => h !== undefined)) {
-        return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false };
+        const recorded = held.map((h) => toEvent(q.readStream.all(stream, h!.version, h!.version, 1)[0] as EventRow));
+        return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
       }
       throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
     }
     checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
     checkBatch(stream, events, actual + 1);
-    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
+    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
 
-    let { state } = stateOf(stream, actual);
+    let { state, snapshotAt } = stateOf(stream, actual, head?.hash);
     const lifecycle = lifecycleFor(stream);
     let prev = head?.hash ?? GENESIS_HASH;
     const positions: number[] = [];
     const versions: number[] = [];
+    const recorded: RecordedEvent[] = [];
     // Rows go in by INSERTs of up to INSERT_ROWS rows: one statement per row costs more than SQLite's own work.
     const row: unknown[] = [];
     const ids: string[] = [];
@@ -187,7 +228,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const data = JSON.stringify(e.data);
       const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
       // Hash what is stored, as it will be read back.
-      prev = eventHash(prev, { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) });
+      const fields = { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) };
+      prev = eventHash(prev, fields);
+      recorded.push({ ...fields, position: 0, hash: prev } as RecordedEvent);
       row.push(stream, version, id, e.type, e.time, data, meta, prev);
       ids.push(id);
       versions.push(version);
@@ -196,8 +239,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     flush();
     const last = actual + events.length;
     q.upsertStream.run(stream, last, prev);
-    q.upsertSnapshot.run(stream, last, machineOf(stream), JSON.stringify(state));
-    return { stream, nextExpectedVersion: last, positions, versions, written: true };
+    // A snapshot for every batch of events, and after every SNAPSHOT_EVERY single events: a read folds at most that
+    // many on top of it, and one-event appends (most of a service's) do not rewrite the state each time.
+    if (events.length > 1 || snapshotAt === 0 || last - snapshotAt >= SNAPSHOT_EVERY) {
+      q.upsertSnapshot.run(stream, last, machineOf(stream), JSON.stringify(state));
+      snapshotAt = last;
+    }
+    remember(stream, last, prev, state, snapshotAt);
+    for (let i = 0; i < recorded.length; i++) (recorded[i] as { position: number }).position = positions[i]!;
+    return { stream, nextExpectedVersion: last, positions, versions, written: true, events: recorded };
   });
 
   const store: SqliteEventStore = {
@@ -205,52 +255,87 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     db,
 
     async appendToStream(stream, events, appendOptions = {}) {
-      open();
+      await ready();
       checkStreamName(stream);
       if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
+      writing();
       const result = append.immediate(stream, events, appendOptions);
-      if (result.written) wakeups.wake();
+      // Inside a batch, consumers are woken when it commits.
+      if (result.written && activeBatch === null) wakeups.wake();
       return result;
     },
 
     async readStream(stream, o: ReadStreamOptions = {}) {
-      open();
+      await ready();
       const rows = q.readStream.all(stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER, o.limit ?? -1) as EventRow[];
       return rows.map(toEvent);
     },
 
     async readAll(o: ReadAllOptions = {}) {
-      open();
+      await ready();
       return (q.readAll.all(Math.max(1, o.fromPosition ?? 1), o.limit ?? -1) as EventRow[]).map(toEvent);
     },
 
     async streamVersion(stream) {
-      open();
+      await ready();
       return q.stream.get(stream)?.version ?? 0;
     },
 
     async readState(stream) {
-      open();
+      await ready();
       // A read transaction: the stream's version and its snapshot are read at one point in time.
-      const read = db.transaction(() => stateOf(stream, q.stream.get(stream)?.version ?? 0)).deferred();
+      const read = db.transaction(() => {
+        const head = q.stream.get(stream);
+        const { snapshotAt, ...result } = stateOf(stream, head?.version ?? 0, head?.hash);
+        if (head !== undefined) remember(stream, head.version, head.hash, result.state, result.eventsFolded > 0 ? head.version : snapshotAt);
+        return result;
+      }).deferred();
       // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
       // only then is the write lock taken, and an older snapshot never overwrites a newer one.
+      if (read.eventsFolded > 0) writing();
       if (read.eventsFolded > 0) q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
       return read;
     },
 
     async readCheckpoint(consumer) {
-      open();
+      await ready();
       return q.checkpoint.get(consumer)?.position ?? 0;
     },
 
     async saveCheckpoint(consumer, expected, next) {
-      open();
+      await ready();
+      writing();
       return db.transaction(() => {
         const now = new Date().toISOString();
         if (expected === 0) q.insertCheckpoint.run(consumer, 0, now);
         return q.updateCheckpoint.run(next, now, consumer, expected).changes === 1;
       }).immediate();
+    },
+
+    async batch(fn) {
+      // A batch inside the same batch is part of it.
+      if (activeBatch !== null && batchContext.getStore() === activeBatch.token) return fn();
+      // Claimed before the first await when the store is free, so that a call made after this one waits for it.
+      while (activeBatch !== null) await activeBatch.done;
+      open();
+      let finish!: () => void;
+      const token = Symbol('batch');
+      const batch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false };
+      activeBatch = batch;
+      try {
+        const result = await batchContext.run(token, fn);
+        if (batch.begun) {
+          db.exec('COMMIT');
+          wakeups.wake();
+        }
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      } finally {
+        activeBatch = null;
+        finish();
+      }
     },
 
     subscribe(consumer, handler, subscribeOptions) {
@@ -259,7 +344,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     },
 
     async streamHeads() {
-      open();
+      await ready();
       return q.heads.all() as Array<[string, string]>;
     },
 

@@ -1,4 +1,5 @@
 export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
+export { inBatch } from './types.js';
 export { CheckpointConflictError, ConsumerFailedError, DuplicateEventIdError, IdempotencyConflictError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
 export { createInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions } from './memory-store.js';
 export { formatEvent, parseEventLine, readLineBatches, readLines, readTimeline, writeTimeline, type LineBatch, type Timeline } from './jsonl.js';

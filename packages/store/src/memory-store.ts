@@ -68,6 +68,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
             positions: recorded.map((e) => e.position),
             versions: recorded.map((e) => e.version),
             written: false,
+            events: recorded,
           };
         }
         if (held.length > 0) {
@@ -78,7 +79,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
 
       checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
       checkBatch(stream, events, actual + 1);
-      if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false };
+      if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
       const state = checkTransitions(stream, data?.state ?? initialStateFor(stream), events, actual + 1);
 
       // Everything is checked: from here on nothing can fail, so the batch is all or nothing.
@@ -87,6 +88,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
       target.state = state;
       const positions: number[] = [];
       const versions: number[] = [];
+      const written: RecordedEvent[] = [];
       let prev = target.events[target.events.length - 1]?.hash ?? GENESIS_HASH;
       for (const event of events) {
         const version = target.events.length + 1;
@@ -105,11 +107,12 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
         target.ids.set(recorded.id, target.events.length);
         target.events.push(recorded);
         all.push(recorded);
+        written.push(recorded);
         positions.push(position);
         versions.push(version);
       }
       wakeups.wake();
-      return { stream, nextExpectedVersion: target.events.length, positions, versions, written: true };
+      return { stream, nextExpectedVersion: target.events.length, positions, versions, written: true, events: written };
     },
 
     async readStream(stream: string, readOptions: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -34,6 +34,8 @@ export interface AppendResult {
   readonly versions: readonly number[];
   /** False when every event was already in the stream (a retry): nothing was written. */
   readonly written: boolean;
+  /** The events as recorded (ids, positions and hashes included), as readStream would return them. */
+  readonly events: readonly RecordedEvent[];
 }
 
 export interface ReadStreamOptions {
@@ -108,5 +110,17 @@ export interface EventStore {
    * the checkpoint moves after the events are handled.
    */
   subscribe(consumer: string, handler: EventHandler, options?: SubscribeOptions): Subscription;
+  /**
+   * Runs `fn` with this store's writes grouped into one transaction, where the store can: one commit (one fsync)
+   * for many appends. Every append inside stays all-or-nothing on its own (a refused one leaves the others), and
+   * `fn` reads its own writes. If `fn` throws, nothing it wrote is kept. While it runs, the store's other callers
+   * wait. Stores without it run each append on its own; call it through `inBatch`.
+   */
+  batch?<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Runs `fn` in one store transaction where the store groups writes (see EventStore.batch), else as it is. */
+export function inBatch<T>(store: EventStore, fn: () => Promise<T>): Promise<T> {
+  return store.batch ? store.batch(fn) : fn();
 }

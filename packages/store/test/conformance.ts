@@ -10,6 +10,7 @@ import {
   eventHash,
   GENESIS_HASH,
   IdempotencyConflictError,
+  inBatch,
   StoreClosedError,
   WrongExpectedVersionError,
   type EventStore,
@@ -65,6 +66,9 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         [3, 'PatchStaged', s],
       ]);
       expect(read.map((e) => e.position)).toEqual([...r1.positions, ...r2.positions]);
+      // The result carries the events exactly as they were recorded (ids, positions, hashes), as a read gives them.
+      expect([...r1.events, ...r2.events]).toEqual(read);
+      expect(JSON.stringify([...r1.events, ...r2.events])).toBe(JSON.stringify(read));
       expect(await store.streamVersion(s)).toBe(3);
       expect(await store.streamVersion(fresh('none'))).toBe(0);
     });
@@ -125,6 +129,53 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       it('refuses a malformed expected version', async () => {
         await expect(store.appendToStream(fresh('bad'), [events.enrolled()], { expectedVersion: -1 })).rejects.toBeInstanceOf(InvalidEventError);
         await expect(store.appendToStream(fresh('bad'), [events.enrolled()], { expectedVersion: 'latest' as never })).rejects.toBeInstanceOf(InvalidEventError);
+      });
+    });
+
+    describe('batches (inBatch)', () => {
+      it('reads its own writes, keeps a refused append apart, and leaves everything written', async () => {
+        const a = fresh('batch-a');
+        const b = fresh('batch-b');
+        const refused = await inBatch(store, async () => {
+          await store.appendToStream(a, [events.enrolled()]);
+          expect(await store.streamVersion(a)).toBe(1);
+          expect((await store.readAll()).some((e) => e.stream === a)).toBe(true);
+          const error = await store.appendToStream(b, [events.staged()]).catch((e: unknown) => e);
+          await store.appendToStream(b, [events.enrolled(), events.assessed()]);
+          return error;
+        });
+        expect(refused).toBeInstanceOf(TransitionRefusedError);
+        expect(await store.streamVersion(a)).toBe(1);
+        expect(await store.streamVersion(b)).toBe(2);
+        const positions = (await store.readAll()).map((e) => e.position);
+        expect(positions).toEqual([...positions].sort((x, y) => x - y));
+      });
+
+      it('where the store groups writes: nothing is kept when the batch throws, and other callers wait for it', async () => {
+        if (!store.batch) return; // each append commits on its own in this store
+        const s = fresh('batch-fail');
+        await expect(
+          store.batch(async () => {
+            await store.appendToStream(s, [events.enrolled()]);
+            throw new Error('the caller changed its mind');
+          }),
+        ).rejects.toThrow('the caller changed its mind');
+        expect(await store.streamVersion(s)).toBe(0);
+
+        // A reader outside the batch does not see its work half done: it waits, then sees all of it.
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const batch = store.batch(async () => {
+          await store.appendToStream(s, [events.enrolled()]);
+          await held;
+          await store.appendToStream(s, [events.assessed()]);
+        });
+        const outside = store.streamVersion(s);
+        const seen = await Promise.race([outside, new Promise((resolve) => setTimeout(() => resolve('waiting'), 50))]);
+        expect(seen).toBe('waiting');
+        release();
+        await batch;
+        expect(await outside).toBe(2);
       });
     });
 

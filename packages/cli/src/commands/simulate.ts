@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_POLICY, PolicyError, simulate, validatePolicy, type ArmFigures, type FleetPolicy, type SimulationResult } from '@hotpatch/fleet';
+import { DEFAULT_POLICY, PolicyError, simulate, validatePolicy, type Arm, type ArmFigures, type FleetPolicy, type SimulationResult } from '@hotpatch/fleet';
 import { createInMemoryEventStore } from '@hotpatch/store';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json, table } from '../format.js';
-import { describeSource, openEventStore, parseStoreSource } from '../store-source.js';
+import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 
 function progress(io: Output, label: string) {
   let lastLine = '';
@@ -53,8 +53,9 @@ export const simulateCommand: CommandSpec = {
   unplanned baseline, one out-of-band fix) and agents with injected faults (apply failures, stalled applies,
   health failures concentrated on one hotpatch, failed rollbacks, agents going silent, duplicated, late and
   reordered reports). It runs them twice on a simulated clock: through the orchestrator with hotpatches (into
-  --store, default in memory), and with a cumulative update and a restart every month (in memory); then compares
-  the two from their logs. Deterministic: the same seed writes the same log, byte for byte.`,
+  --store, default in memory), and with a cumulative update and a restart every month (in memory, or with
+  --store sqlite:PATH in PATH's sibling NAME.traditional.db); then compares the two from their logs.
+  Deterministic: the same seed writes the same log, byte for byte.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { devices: { type: 'string' }, months: { type: 'string' }, seed: { type: 'string' }, policy: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
@@ -71,17 +72,25 @@ export const simulateCommand: CommandSpec = {
       }
     }
     const source = values.store !== undefined ? parseStoreSource(values.store as string) : undefined;
-    const hotStore = source ? await openEventStore(source) : createInMemoryEventStore();
+    // A SQLite simulation keeps the traditional arm's log in a file beside the hotpatch one (a large fleet's logs
+    // do not fit in memory); otherwise it is kept in memory. Simulated logs are written with synchronous=NORMAL:
+    // a seed writes them again, byte for byte.
+    const tradSource: StoreSource | undefined = source?.kind === 'sqlite' ? { kind: 'sqlite', path: source.path.replace(/(\.[^./\\]*)?$/, '.traditional$1') } : undefined;
     const results: SimulationResult[] = [];
     const started = Date.now();
-    try {
-      if ((await hotStore.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${source ? describeSource(source) : 'store'} is not empty; a simulation needs an empty store`);
-      results.push(await simulate({ devices, months, seed, policy, store: hotStore, arm: 'hotpatch', onProgress: progress(io, 'hotpatch   ') }));
-    } finally {
-      await hotStore.close();
+    const arms: Array<[Arm, StoreSource | undefined, string]> = [
+      ['hotpatch', source, 'hotpatch   '],
+      ['traditional', tradSource, 'traditional'],
+    ];
+    for (const [arm, where, label] of arms) {
+      const store = where ? await openEventStore(where, { durability: 'normal' }) : createInMemoryEventStore();
+      try {
+        if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${where ? describeSource(where) : 'store'} is not empty; a simulation needs an empty store`);
+        results.push(await simulate({ devices, months, seed, policy, store, arm, onProgress: progress(io, label) }));
+      } finally {
+        await store.close();
+      }
     }
-    const tradStore = createInMemoryEventStore();
-    results.push(await simulate({ devices, months, seed, policy, store: tradStore, arm: 'traditional', onProgress: progress(io, 'traditional') }));
     const seconds = (Date.now() - started) / 1000;
     const [hot, trad] = results as [SimulationResult, SimulationResult];
     if (values.json) {
@@ -92,6 +101,6 @@ export const simulateCommand: CommandSpec = {
     io.out(`Releases: ${hot.releases.map((r) => r.id).join(', ')}`);
     io.out(`Rings: ${policy.rings.map((r) => `${r.name} (deferral ${r.deferralDays} d, budget ${'count' in r.budget ? r.budget.count : `${r.budget.percent}%`})`).join(', ')}\n`);
     io.out(comparisonTable(hot.figures, trad.figures));
-    io.out(`\nEvery figure is computed from the simulated logs${source ? ` (the hotpatch log is in ${describeSource(source)})` : ''}; the same faults were drawn for both arms' fleets.`);
+    io.out(`\nEvery figure is computed from the simulated logs${source ? ` (the hotpatch log is in ${describeSource(source)}${tradSource ? `, the traditional one in ${describeSource(tradSource)}` : ''})` : ''}; the same faults were drawn for both arms' fleets.`);
   },
 };

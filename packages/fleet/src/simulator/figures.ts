@@ -26,7 +26,7 @@ export interface ArmFigures {
   readonly needingAttention: number;
 }
 
-export function figuresFromLog(events: Iterable<HotpatchEvent>, months: number, at: string): ArmFigures {
+export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>, months: number, at: string): Promise<ArmFigures> {
   const projection = new FleetProjection();
   let count = 0;
   let reboots = 0;
@@ -34,7 +34,7 @@ export function figuresFromLog(events: Iterable<HotpatchEvent>, months: number, 
   let rollbacks = 0;
   let rollbackFailures = 0;
   const rollbackFailed = new Set<string>();
-  for (const e of events) {
+  for await (const e of events) {
     count++;
     projection.apply(e);
     if (e.type === 'BaselineInstalled') {

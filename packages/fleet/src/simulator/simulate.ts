@@ -16,9 +16,8 @@ import {
   type Catalog,
   type Release,
 } from '@hotpatch/core';
-import { createEngine } from '@hotpatch/engine';
-import type { EventStore, RecordedEvent } from '@hotpatch/store';
-import { v5 as uuidv5 } from 'uuid';
+import { createEngine, nameBasedIds } from '@hotpatch/engine';
+import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
 import { createOrchestrator, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
 import type { FleetPolicy } from '../policy.js';
@@ -56,6 +55,8 @@ export interface SimulationResult {
 }
 
 const NAMESPACE = '5b0e7c3a-2f8d-4a61-b9e4-7d1c6f3a8e20';
+/** The simulation's own ids: derived from what they name, so that a seed always writes the same log. */
+const simId = nameBasedIds(NAMESPACE);
 const HOUR = 3_600_000;
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -157,15 +158,20 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const badHotpatch = releases.filter((r) => r.kind === 'hotpatch')[faults.badHotpatchIndex]?.id;
 
   const engine = createEngine({ store, clock: () => clock.now(), meta: { source: `simulate/${arm}` } });
-  for (const d of fleet) {
-    await engine.execute({ type: 'EnrolDevice', device: d.id, profile: d.profile, ring: d.ring, baseline: previousBaseline, id: uuidv5(`enrol|${d.id}`, NAMESPACE) });
-    await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: previousBaseline, id: uuidv5(`assess|${d.id}`, NAMESPACE) });
+  // Enrolment in batches of a thousand devices: one store transaction each where the store groups writes.
+  for (let i = 0; i < fleet.length; i += 1000) {
+    await inBatch(store, async () => {
+      for (const d of fleet.slice(i, i + 1000)) {
+        await engine.execute({ type: 'EnrolDevice', device: d.id, profile: d.profile, ring: d.ring, baseline: previousBaseline, id: simId(`enrol|${d.id}`) });
+        await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: previousBaseline, id: simId(`assess|${d.id}`) });
+      }
+    });
   }
 
   const orchestrator = createOrchestrator({ store, clock, policy, meta: { source: `simulate/${arm}` } });
   const agenda = new Agenda();
   const scheduled = new Map<string, number>();
-  const reportId = (device: string, version: number, what: string) => uuidv5(`${arm}|${device}|${version}|${what}`, NAMESPACE);
+  const reportId = (device: string, version: number, what: string) => simId(`${arm}|${device}|${version}|${what}`);
 
   /** The agent of a device that just changed: what it will report, and when. */
   const react = (id: string, now: number) => {
@@ -222,20 +228,24 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   let nextRelease = 0;
   let lastDay = '';
   for (let t = Date.parse(start); t <= Date.parse(end); t += HOUR) {
-    // Reports due by now, in the order they were sent.
-    while (agenda.size && agenda.peek()!.at <= t) {
-      const { at, report } = agenda.pop();
-      clock.jumpTo(new Date(at).toISOString());
-      await orchestrator.report(report);
-      drain(at);
-    }
-    clock.jumpTo(new Date(t).toISOString());
-    while (nextRelease < releases.length && Date.parse(releases[nextRelease]!.released) <= t) {
-      await orchestrator.planRollout(rolloutOf(releases[nextRelease]!, arm));
-      nextRelease++;
-    }
-    await orchestrator.tick();
-    drain(t);
+    // One simulated hour is one store transaction where the store groups writes (the service would commit each
+    // report and each tick on its own; the log is the same).
+    await inBatch(store, async () => {
+      // Reports due by now, in the order they were sent.
+      while (agenda.size && agenda.peek()!.at <= t) {
+        const { at, report } = agenda.pop();
+        clock.jumpTo(new Date(at).toISOString());
+        await orchestrator.report(report);
+        drain(at);
+      }
+      clock.jumpTo(new Date(t).toISOString());
+      while (nextRelease < releases.length && Date.parse(releases[nextRelease]!.released) <= t) {
+        await orchestrator.planRollout(rolloutOf(releases[nextRelease]!, arm));
+        nextRelease++;
+      }
+      await orchestrator.tick();
+      drain(t);
+    });
     const day = new Date(t).toISOString().slice(0, 10);
     if (day !== lastDay) {
       lastDay = day;
@@ -243,12 +253,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     }
   }
 
-  const all: RecordedEvent[] = [];
-  for (let position = 1; ; ) {
-    const batch = await store.readAll({ fromPosition: position, limit: 50_000 });
-    if (batch.length === 0) break;
-    all.push(...batch);
-    position = batch[batch.length - 1]!.position + 1;
+  // The figures are read back from the log, page by page (a large fleet's log need not fit in memory).
+  async function* log(): AsyncGenerator<RecordedEvent> {
+    for (let position = 1; ; ) {
+      const page = await store.readAll({ fromPosition: position, limit: 20_000 });
+      if (page.length === 0) return;
+      yield* page;
+      position = page[page.length - 1]!.position + 1;
+    }
   }
-  return { arm, releases, start, end, figures: figuresFromLog(all, months, end) };
+  return { arm, releases, start, end, figures: await figuresFromLog(log(), months, end) };
 }
