@@ -111,7 +111,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     try {
       return await inBatch(store, fn);
     } catch (error) {
-      if (store.batch) projection.reset();
+      if (store.batch) {
+        projection.reset();
+        waiting.clear();
+      }
       throw error;
     }
   };
@@ -172,6 +175,28 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return out;
   };
 
+  /**
+   * The ring's devices the rollout has not instructed nor settled yet, in enrolment order. Kept between ticks and
+   * narrowed as devices are instructed, so a tick looks at the devices still waiting, not at the whole ring; built
+   * again when the ring changes or gains members (and checked against the projection on every use).
+   */
+  const waiting = new Map<string, { ring: string; members: number; ids: string[] }>();
+  const candidates = (rollout: RolloutRecord, ring: string): DeviceRecord[] => {
+    const size = projection.ringMembers.get(ring)?.size ?? 0;
+    let entry = waiting.get(rollout.id);
+    if (entry === undefined || entry.ring !== ring || entry.members !== size) {
+      entry = { ring, members: size, ids: [...(projection.ringMembers.get(ring) ?? [])] };
+      waiting.set(rollout.id, entry);
+    }
+    entry.ids = entry.ids.filter((id) => !rollout.instructed.has(id) && !rollout.outcomes.has(id));
+    const out: DeviceRecord[] = [];
+    for (const id of entry.ids) {
+      const d = projection.devices.get(id);
+      if (d !== undefined && d.state.value !== 'retired') out.push(d);
+    }
+    return out;
+  };
+
   /** A device's outcome in a rollout, read from its state, or undefined while it is still in flight. */
   const outcomeOf = (rollout: RolloutRecord, device: DeviceRecord, action: 'hotpatch' | 'reboot'): { ok: true } | { ok: false; reason: FailureReason } | undefined => {
     const release = rollout.state.context.release!;
@@ -196,9 +221,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Records the outcome of every instructed device that has one and is not recorded yet. */
   const reconcile = async (rollout: RolloutRecord, only?: string): Promise<number> => {
     let n = 0;
-    // One device (after its report): a lookup, not a scan of every device the rollout instructed.
-    const entries = only === undefined ? rollout.instructed : rollout.instructed.has(only) ? [[only, rollout.instructed.get(only)!] as const] : [];
-    for (const [id, instruction] of entries) {
+    // The devices still pending (or one, after its report): not a scan of every device the rollout instructed.
+    for (const id of only === undefined ? [...rollout.pending] : rollout.pending.has(only) ? [only] : []) {
+      const instruction = rollout.instructed.get(id)!;
       if (rollout.outcomes.has(id)) continue;
       const device = projection.devices.get(id);
       if (!device) continue;
@@ -259,9 +284,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     let duplicate = false;
     for (const [i, cmd] of commands.entries()) {
       try {
-        // The first command decides on the projection's view of the device; the next on the engine's own read.
-        const known = i === 0 ? { known: { state: device.state, version: device.version } } : {};
-        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) }, { ...known, ...(r.meta ? { meta: r.meta } : {}) });
+        // Decided on the projection's view of the device (kept current by absorb): no read of the store.
+        const current = projection.devices.get(r.device)!;
+        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) }, { known: { state: current.state, version: current.version }, ...(r.meta ? { meta: r.meta } : {}) });
+        await absorb(!result.duplicate, result.events);
         if (result.duplicate) duplicate = true;
         else written += result.events.length;
       } catch (error) {
@@ -269,7 +295,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         throw error;
       }
     }
-    await sync();
     // Record the device's outcome in its rollouts at once: a failure past the budget halts before the next tick.
     for (const rollout of rolloutsOf(r.device)) {
       await reconcile(rollout, r.device);
@@ -316,7 +341,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const progress = s.context.rings[s.context.current]!;
       summary.outcomes += await reconcile(rollout);
       // Timeouts and silent agents among the devices in flight.
-      for (const [id, instruction] of rollout.instructed) {
+      for (const id of [...rollout.pending]) {
+        const instruction = rollout.instructed.get(id)!;
         if (instruction.ring !== ring.name || rollout.outcomes.has(id)) continue;
         const device = projection.devices.get(id);
         if (!device) continue;
@@ -332,7 +358,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       // New instructions, while the ring has room and the rollout is still rolling.
       if (s.value === 'rolling' && release) {
         let budget = policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY;
-        for (const device of members(ring.name)) {
+        for (const device of candidates(rollout, ring.name)) {
           if (budget <= 0 || projection.rollouts.get(rollout.id)!.state.value !== 'rolling') break;
           if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
           const instructed = await instruct(rollout, ring.name, device, release);

@@ -41,6 +41,8 @@ export interface RolloutRecord {
   readonly instructed: Map<string, { ring: string; action: 'hotpatch' | 'reboot'; at: string }>;
   /** Devices with an outcome recorded in the rollout. */
   readonly outcomes: Map<string, 'succeeded' | 'failed' | 'setAside'>;
+  /** Devices instructed and without an outcome yet: the ones a tick has to look at. */
+  readonly pending: Set<string>;
   plannedAt: string;
 }
 
@@ -149,7 +151,7 @@ export class FleetProjection {
   private applyRollout(id: string, event: HotpatchEvent): void {
     let record = this.rollouts.get(id);
     if (!record) {
-      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), plannedAt: event.time };
+      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time };
       this.rollouts.set(id, record);
     }
     record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
@@ -160,15 +162,19 @@ export class FleetProjection {
         break;
       case 'DeviceInstructed':
         record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: event.time });
+        if (!record.outcomes.has(event.data.device)) record.pending.add(event.data.device);
         break;
       case 'DeviceSucceeded':
         record.outcomes.set(event.data.device, 'succeeded');
+        record.pending.delete(event.data.device);
         break;
       case 'DeviceFailed':
         record.outcomes.set(event.data.device, 'failed');
+        record.pending.delete(event.data.device);
         break;
       case 'DeviceSetAside':
         record.outcomes.set(event.data.device, 'setAside');
+        record.pending.delete(event.data.device);
         break;
     }
   }

@@ -10,7 +10,7 @@
  * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
  * lose the last acknowledged appends; a process crash loses nothing either way.
  */
-import { InvalidEventError, initialStateFor, lifecycleFor, type MachineState } from '@hotpatch/core';
+import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
 import {
   checkBatch,
   checkExpectedVersion,
@@ -22,6 +22,7 @@ import {
   GENESIS_HASH,
   IdempotencyConflictError,
   StoreClosedError,
+  WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -129,7 +130,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   // of the store waits for it: a caller outside the batch would otherwise read (or write into) its uncommitted
   // work. AsyncLocalStorage tells the batch's own calls from the others.
   const batchContext = new AsyncLocalStorage<symbol>();
-  let activeBatch: { readonly token: symbol; readonly done: Promise<void>; begun: boolean } | null = null;
+  interface OpenBatch {
+    readonly token: symbol;
+    readonly done: Promise<void>;
+    begun: boolean;
+    poisoned?: unknown;
+  }
+  let activeBatch: OpenBatch | null = null;
+  /** Set once an append's rows are in: a failure after that leaves the append half done (see appendToStream). */
+  let inserted = false;
   /** Before a write: a batch takes the write lock (BEGIN IMMEDIATE) at its first write, so an idle one costs nothing. */
   const writing = () => {
     if (activeBatch !== null && !activeBatch.begun) {
@@ -177,19 +186,44 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     return { stream, version, state, snapshotVersion: from, eventsFolded: folded, snapshotAt: snap?.version ?? 0 };
   };
 
-  const append = db.transaction((stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
-    const head = q.stream.get(stream);
-    const actual = head?.version ?? 0;
-    // A retry of a batch the stream holds returns the original result and writes nothing.
-    const firstId = events[0]?.id;
-    if (head && firstId !== undefined && q.eventById.get(stream, firstId)) {
-      const held = events.map((e) => (e.id === undefined ? undefined : q.eventById.get(stream, e.id)));
-      if (held.every((h) => h !== undefined)) {
-        const recorded = held.map((h) => toEvent(q.readStream.all(stream, h!.version, h!.version, 1)[0] as EventRow));
-        return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
-      }
-      throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
+  /**
+   * A retry of a batch the stream holds: the original result. A batch that is partly held: IdempotencyConflictError.
+   * Undefined when none of its ids is in the stream. Looked up only when an append is refused (a held batch always
+   * is: by the expected version, by the lifecycle or by the unique index), not on every append.
+   */
+  const retryOf = (stream: string, events: readonly NewEvent[], before: number): AppendResult | undefined => {
+    // Rows past the version the stream had before this append are its own (earlier INSERTs of a long batch).
+    const held = events.map((e) => {
+      const h = e.id === undefined ? undefined : q.eventById.get(stream, e.id);
+      return h !== undefined && h.version <= before ? h : undefined;
+    });
+    if (held.every((h) => h === undefined)) return undefined;
+    if (held.every((h) => h !== undefined)) {
+      const recorded = held.map((h) => toEvent(q.readStream.all(stream, h!.version, h!.version, 1)[0] as EventRow));
+      return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
     }
+    throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
+  };
+
+  const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
+    const head = q.stream.get(stream);
+    try {
+      return write(stream, events, appendOptions, head);
+    } catch (error) {
+      const refused =
+        error instanceof WrongExpectedVersionError ||
+        error instanceof TransitionRefusedError ||
+        error instanceof IdempotencyConflictError ||
+        ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message));
+      const retry = head !== undefined && refused ? retryOf(stream, events, head.version) : undefined;
+      if (retry !== undefined) return retry;
+      throw error;
+    }
+  };
+  const append = db.transaction(appendRows);
+
+  const write = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions, head: { version: number; hash: string } | undefined): AppendResult => {
+    const actual = head?.version ?? 0;
     checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
     checkBatch(stream, events, actual + 1);
     if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
@@ -206,17 +240,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     const flush = () => {
       const rows = ids.length;
       if (rows === 0) return;
-      try {
-        const last = Number(insertRows(rows).run(row).lastInsertRowid);
-        // One writer, one statement, no AUTOINCREMENT: the rows took the rowids after the largest, in order.
-        for (let k = rows - 1; k >= 0; k--) positions.push(last - k);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message)) {
-          const held = ids.filter((id) => q.eventById.get(stream, id) !== undefined);
-          throw new IdempotencyConflictError(stream, held, events.map((x) => x.id ?? '(no id)').filter((id) => !held.includes(id)));
-        }
-        throw error;
-      }
+      // A held id fails this on the unique index: appendRows then looks up which (and whether it is a retry).
+      const last = Number(insertRows(rows).run(row).lastInsertRowid);
+      // One writer, one statement, no AUTOINCREMENT: the rows took the rowids after the largest, in order.
+      for (let k = rows - 1; k >= 0; k--) positions.push(last - k);
       row.length = 0;
       ids.length = 0;
     };
@@ -237,6 +264,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       if (ids.length === INSERT_ROWS) flush();
     }
     flush();
+    inserted = true;
     const last = actual + events.length;
     q.upsertStream.run(stream, last, prev);
     // A snapshot for every batch of events, and after every SNAPSHOT_EVERY single events: a read folds at most that
@@ -248,7 +276,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     remember(stream, last, prev, state, snapshotAt);
     for (let i = 0; i < recorded.length; i++) (recorded[i] as { position: number }).position = positions[i]!;
     return { stream, nextExpectedVersion: last, positions, versions, written: true, events: recorded };
-  });
+  };
 
   const store: SqliteEventStore = {
     path: options.path,
@@ -259,7 +287,21 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       checkStreamName(stream);
       if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
       writing();
-      const result = append.immediate(stream, events, appendOptions);
+      // Inside a batch, an append of one INSERT statement needs no savepoint of its own: everything that can refuse
+      // it does so before its first write, and the INSERT is atomic. After it, only an I/O error can fail the rest,
+      // and that poisons the batch (it will not commit).
+      let result: AppendResult;
+      if (activeBatch !== null && events.length <= INSERT_ROWS) {
+        const batch = activeBatch;
+        if (batch.poisoned !== undefined) throw batch.poisoned;
+        inserted = false;
+        try {
+          result = appendRows(stream, events, appendOptions);
+        } catch (error) {
+          if (inserted) batch.poisoned = error;
+          throw error;
+        }
+      } else result = append.immediate(stream, events, appendOptions);
       // Inside a batch, consumers are woken when it commits.
       if (result.written && activeBatch === null) wakeups.wake();
       return result;
@@ -320,10 +362,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       open();
       let finish!: () => void;
       const token = Symbol('batch');
-      const batch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false };
+      const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false };
       activeBatch = batch;
       try {
         const result = await batchContext.run(token, fn);
+        // An append that failed half done (an I/O error after its rows went in) must not be committed.
+        if (batch.poisoned !== undefined) throw batch.poisoned;
         if (batch.begun) {
           db.exec('COMMIT');
           wakeups.wake();
