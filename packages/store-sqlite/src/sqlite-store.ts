@@ -88,6 +88,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  db.pragma('cache_size = -65536');
   migrate(db);
 
   const q = {
@@ -107,6 +108,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
     updateCheckpoint: db.prepare('UPDATE checkpoints SET position = ?, updated = ? WHERE consumer = ? AND position = ?'),
     heads: db.prepare<[], [string, string]>('SELECT stream, hash FROM streams ORDER BY stream').raw(true),
+    lastPosition: db.prepare<[], number>('SELECT MAX(position) FROM events').pluck(),
   };
 
   // INSERT statements for 1 … INSERT_ROWS rows, prepared when first needed.
@@ -135,6 +137,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     readonly done: Promise<void>;
     begun: boolean;
     poisoned?: unknown;
+    /** Once begun (the write lock held, so no one else appends): the last position in the log. */
+    lastPosition: number;
   }
   let activeBatch: OpenBatch | null = null;
   /** Set once an append's rows are in: a failure after that leaves the append half done (see appendToStream). */
@@ -144,6 +148,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (activeBatch !== null && !activeBatch.begun) {
       db.exec('BEGIN IMMEDIATE');
       activeBatch.begun = true;
+      activeBatch.lastPosition = q.lastPosition.get() ?? 0;
     }
   };
   /** Waits until no batch but the caller's own is open; then checks the store is open. */
@@ -160,7 +165,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
    */
   const recent = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object>; readonly snapshotAt: number }>();
   const remember = (stream: string, version: number, hash: string, state: MachineState<string, object>, snapshotAt: number) => {
-    recent.delete(stream);
+    // First in, first out: a busy stream evicted early is only read again from its snapshot.
     recent.set(stream, { version, hash, state, snapshotAt });
     if (recent.size > RECENT_STATES) recent.delete(recent.keys().next().value!);
   };
@@ -244,6 +249,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const last = Number(insertRows(rows).run(row).lastInsertRowid);
       // One writer, one statement, no AUTOINCREMENT: the rows took the rowids after the largest, in order.
       for (let k = rows - 1; k >= 0; k--) positions.push(last - k);
+      if (activeBatch?.begun) activeBatch.lastPosition = last;
       row.length = 0;
       ids.length = 0;
     };
@@ -315,6 +321,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async readAll(o: ReadAllOptions = {}) {
       await ready();
+      // Inside a batch that holds the write lock, nothing past its own last append can exist: no query needed.
+      if (activeBatch?.begun && (o.fromPosition ?? 1) > activeBatch.lastPosition) return [];
       return (q.readAll.all(Math.max(1, o.fromPosition ?? 1), o.limit ?? -1) as EventRow[]).map(toEvent);
     },
 
@@ -362,7 +370,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       open();
       let finish!: () => void;
       const token = Symbol('batch');
-      const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false };
+      const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
       activeBatch = batch;
       try {
         const result = await batchContext.run(token, fn);
