@@ -157,11 +157,21 @@ export class TimelineFold {
       this.fail(error);
       return true;
     }
+    this.folded++;
+    const onStep = this.options.onStep;
+    if (onStep === undefined && before !== undefined) {
+      // Nobody keeps the state before: the stream's record is updated in place (no new object, no second lookup).
+      const record = before as { -readonly [K in keyof StreamState]: StreamState[K] };
+      record.state = state;
+      record.version = event.version;
+      record.time = event.time;
+      record.hash = event.hash;
+      return true;
+    }
     // One shape for every stream state (hash present, possibly undefined), so reading them stays monomorphic.
     const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time, hash: event.hash };
     this.streams.set(event.stream, after);
-    this.folded++;
-    this.options.onStep?.(event, before, after, index);
+    onStep?.(event, before, after, index);
     return true;
   }
 
