@@ -29,6 +29,14 @@ beforeAll(async () => {
 
 const profile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64' as const, vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
 const t = '2026-01-05T08:00:00.000Z';
+/** A device's first five events: enrolled, assessed, staged, applying, applied. */
+const history = [
+  { type: 'DeviceEnrolled', time: t, data: { ...profile, ring: 'pilot', baseline: 'B1' } },
+  { type: 'EligibilityAssessed', time: t, data: { eligible: true, reasons: [] } },
+  { type: 'PatchStaged', time: t, data: { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true } },
+  { type: 'PatchApplyStarted', time: t, data: { patch: 'P1' } },
+  { type: 'PatchApplied', time: t, data: { patch: 'P1' } },
+];
 
 describe('SQLite migrations', () => {
   it('are applied once, and running them again changes nothing', () => {
@@ -57,15 +65,45 @@ describe('SQLite migrations', () => {
   });
 });
 
-describe('SQLite snapshots', () => {
-  const history = [
-    { type: 'DeviceEnrolled', time: t, data: { ...profile, ring: 'pilot', baseline: 'B1' } },
-    { type: 'EligibilityAssessed', time: t, data: { eligible: true, reasons: [] } },
-    { type: 'PatchStaged', time: t, data: { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true } },
-    { type: 'PatchApplyStarted', time: t, data: { patch: 'P1' } },
-    { type: 'PatchApplied', time: t, data: { patch: 'P1' } },
-  ];
+describe('SQLite batches', () => {
+  it('one commit for many appends, seen by another process only once committed', async () => {
+    const path = join(dir, 'batch.db');
+    const store = openSqliteEventStore({ path });
+    const other = openSqliteEventStore({ path });
+    await store.batch(async () => {
+      await store.appendToStream('device/b1', history.slice(0, 2));
+      await store.appendToStream('device/b2', history.slice(0, 2));
+      expect(await other.streamVersion('device/b1')).toBe(0); // not committed yet
+    });
+    expect(await other.streamVersion('device/b1')).toBe(2);
+    expect(await other.streamVersion('device/b2')).toBe(2);
+    await Promise.all([store.close(), other.close()]);
+  });
 
+  it('an append that fails after its rows went in (an I/O error) poisons the batch: nothing of it commits', async () => {
+    const path = join(dir, 'poison.db');
+    const store = openSqliteEventStore({ path });
+    // Fail the stream-head write of one stream, after its event row was inserted, as a full disk would.
+    store.db.exec(`CREATE TRIGGER fail_head BEFORE INSERT ON streams WHEN NEW.stream = 'device/poison' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const outcome = store.batch(async () => {
+      await store.appendToStream('device/fine', history.slice(0, 1));
+      const error = await store.appendToStream('device/poison', history.slice(0, 1)).catch((e: unknown) => e);
+      expect(String(error)).toMatch(/disk full/);
+      // The caller carries on regardless; the store does not: the batch refuses more and will not commit.
+      await expect(store.appendToStream('device/fine', history.slice(1, 2))).rejects.toThrow(/disk full/);
+    });
+    await expect(outcome).rejects.toThrow(/disk full/);
+    expect(await store.streamVersion('device/fine')).toBe(0);
+    expect(store.db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(0);
+    // And the store works on.
+    store.db.exec('DROP TRIGGER fail_head');
+    await store.appendToStream('device/poison', history.slice(0, 1));
+    expect(await store.streamVersion('device/poison')).toBe(1);
+    await store.close();
+  });
+});
+
+describe('SQLite snapshots', () => {
   it('read a device from its latest snapshot, not its whole history', async () => {
     const store = openSqliteEventStore({ path: join(dir, 'snap.db') });
     await store.appendToStream('device/s', history);
