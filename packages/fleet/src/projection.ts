@@ -141,8 +141,10 @@ export class FleetProjection {
       const released = this.releases.get(patch)?.releasedAt;
       if (released !== undefined && (newest === null || released > newest)) newest = released;
     }
+    // Unchanged protection stamps nothing new: releases known since were stamped by knowRelease.
+    const unchanged = newest === record.protectedUpTo;
     record.protectedUpTo = newest;
-    if (newest === null || record.state.value === 'retired') return;
+    if (unchanged || newest === null || record.state.value === 'retired') return;
     for (const release of this.releases.values()) {
       if (release.releasedAt <= newest && !release.protectedAt.has(record.id) && at >= release.releasedAt) release.protectedAt.set(record.id, at);
     }
