@@ -342,8 +342,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       }).deferred();
       // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
       // only then is the write lock taken, and an older snapshot never overwrites a newer one.
-      if (read.eventsFolded > 0) writing();
-      if (read.eventsFolded > 0) q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+      if (read.eventsFolded > 0) {
+        writing();
+        q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+      }
       return read;
     },
 
