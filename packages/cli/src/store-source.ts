@@ -37,7 +37,7 @@ export function describeSource(source: StoreSource): string {
 }
 
 /** Opens a writable event store. A timeline file is not one: it is read, exported and imported. */
-export async function openEventStore(source: StoreSource, options: { mustExist?: boolean; durability?: "full" | "normal" } = {}): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
+export async function openEventStore(source: StoreSource, options: { mustExist?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number } = {}): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
   switch (source.kind) {
     case 'sqlite':
       if (options.mustExist) {
@@ -47,7 +47,11 @@ export async function openEventStore(source: StoreSource, options: { mustExist?:
           throw new UsageError(`no such database: ${source.path}`);
         }
       }
-      return openSqliteEventStore({ path: source.path, ...(options.durability ? { durability: options.durability } : {}) });
+      return openSqliteEventStore({
+        path: source.path,
+        ...(options.durability ? { durability: options.durability } : {}),
+        ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
+      });
     case 'postgres': {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
       return createPostgresEventStore({ connectionString: source.url, ...(source.schema ? { schema: source.schema } : {}) });

@@ -147,6 +147,25 @@ describe('SQLite snapshots', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('keeps the states of at most stateCacheSize streams, giving recently used ones a second chance', async () => {
+    const store = openSqliteEventStore({ path: join(dir, 'cache.db'), stateCacheSize: 2 });
+    // Each stream: a batch (snapshot at version 2), then one event (no new snapshot): only the cache knows version 3.
+    for (const s of ['device/a', 'device/b', 'device/c']) {
+      await store.appendToStream(s, history.slice(0, 2));
+      await store.appendToStream(s, [history[2]!]);
+    }
+    // a was the least recently used when c came in: it was folded again from its snapshot; c is still known.
+    expect(await store.readState('device/a')).toMatchObject({ version: 3, eventsFolded: 1 });
+    expect(await store.readState('device/c')).toMatchObject({ version: 3, eventsFolded: 0 });
+    await store.close();
+    const none = openSqliteEventStore({ path: join(dir, 'cache.db'), stateCacheSize: 0 });
+    await none.appendToStream('device/c', [history[3]!]);
+    await none.appendToStream('device/c', [history[4]!]);
+    expect(await none.readState('device/c')).toMatchObject({ version: 5, eventsFolded: 3 });
+    await none.close();
+    expect(() => openSqliteEventStore({ path: join(dir, 'cache.db'), stateCacheSize: -1 })).toThrow(/stateCacheSize/);
+  });
+
   it('ignore a snapshot written by another version of the machine, and rebuild it', async () => {
     const path = join(dir, 'machine.db');
     const old = openSqliteEventStore({ path, machineFingerprint: 'an-older-lifecycle' });

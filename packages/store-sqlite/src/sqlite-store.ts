@@ -48,6 +48,12 @@ export interface SqliteEventStoreOptions {
   readonly newId?: () => string;
   /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
   readonly machineFingerprint?: string;
+  /**
+   * How many streams' last folded states are kept in memory, least recently used out first (default 10,000). An
+   * append to a stream in it skips reading the stream's snapshot; size it to the streams a process keeps busy (a
+   * fleet's devices) when memory allows, about half a kilobyte each.
+   */
+  readonly stateCacheSize?: number;
 }
 
 export interface SqliteEventStore extends EventStore {
@@ -76,7 +82,7 @@ const toEvent = (r: EventRow): RecordedEvent =>
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 /** One-event appends write the stream's snapshot once it is this many versions behind. */
 const SNAPSHOT_EVERY = 8;
-/** Streams whose last folded state is kept in memory (see `recent`). */
+/** Streams whose last folded state is kept in memory by default (see `recent`). */
 const RECENT_STATES = 10_000;
 /** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
 const INSERT_ROWS = 64;
@@ -163,11 +169,23 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
    * the same state, whatever rolled back or whoever wrote since. Saves reading and parsing the snapshot row on
    * every append and read of a busy stream.
    */
-  const recent = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object>; readonly snapshotAt: number }>();
+  const recent = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object>; readonly snapshotAt: number; used: boolean }>();
+  const recentLimit = options.stateCacheSize ?? RECENT_STATES;
+  if (!Number.isSafeInteger(recentLimit) || recentLimit < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${recentLimit}`);
   const remember = (stream: string, version: number, hash: string, state: MachineState<string, object>, snapshotAt: number) => {
-    // First in, first out: a busy stream evicted early is only read again from its snapshot.
-    recent.set(stream, { version, hash, state, snapshotAt });
-    if (recent.size > RECENT_STATES) recent.delete(recent.keys().next().value!);
+    if (recentLimit === 0) return;
+    // Replacing a key keeps its place in the Map's order (cheap); moving it to the end on every use would cost a
+    // delete and an insert, several times the price of the lookup it saves. Eviction gives a used entry a second
+    // chance instead (the CLOCK approximation of least recently used): it goes to the end, marked unused.
+    recent.set(stream, { version, hash, state, snapshotAt, used: true });
+    while (recent.size > recentLimit) {
+      const [oldest, entry] = recent.entries().next().value!;
+      recent.delete(oldest);
+      if (entry.used) {
+        entry.used = false;
+        recent.set(oldest, entry);
+      }
+    }
   };
 
   /** The stream's state: its snapshot if it was folded by this machine, plus the events after it. */
