@@ -114,6 +114,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (store.batch) {
         projection.reset();
         waiting.clear();
+        haltWatch.clear();
       }
       throw error;
     }
@@ -298,25 +299,44 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     // Record the device's outcome in its rollouts at once: a failure past the budget halts before the next tick.
     for (const rollout of rolloutsOf(r.device)) {
       await reconcile(rollout, r.device);
-      await rollBackIfHalted(projection.rollouts.get(rollout.id)!);
+      // A halt this report caused rolls back the whole ring; after that, each report brings its own device back.
+      const latest = projection.rollouts.get(rollout.id)!;
+      await rollBackIfHalted(latest, haltWatch.has(rollout.id) ? r.device : undefined);
     }
     return duplicate && written === 0 ? { status: 'duplicate' } : { status: 'recorded', events: written };
   };
 
-  /** A halted rollout rolls back what its ring applied: live where the patch allows it, else a reboot. */
-  const rollBackIfHalted = async (rollout: RolloutRecord): Promise<number> => {
+  /**
+   * A halted rollout's devices that hold its patch or may still come to (in flight): listed once at the halt and
+   * narrowed as they settle, so that the ticks and reports after a halt do not scan everything it instructed.
+   */
+  const haltWatch = new Map<string, Set<string>>();
+  /**
+   * A halted rollout rolls back what its ring applied: live where the patch allows it, else a reboot. `only`: look
+   * at that device alone (after its report), not at every device the halt is watching.
+   */
+  const rollBackIfHalted = async (rollout: RolloutRecord, only?: string): Promise<number> => {
     const s = rollout.state;
     if (s.value !== 'halted' || s.context.releaseKind !== 'hotpatch') return 0;
-    const ring = s.context.policies[s.context.current]?.name;
     const patch = s.context.release!;
+    let watch = haltWatch.get(rollout.id);
+    if (watch === undefined) {
+      const ring = s.context.policies[s.context.current]?.name;
+      watch = new Set();
+      for (const [id, instruction] of rollout.instructed) if (instruction.ring === ring && instruction.action === 'hotpatch') watch.add(id);
+      haltWatch.set(rollout.id, watch);
+    }
     let n = 0;
-    for (const [id, instruction] of rollout.instructed) {
-      if (instruction.ring !== ring || instruction.action !== 'hotpatch') continue;
+    for (const id of only === undefined ? [...watch] : watch.has(only) ? [only] : []) {
       const device = projection.devices.get(id);
-      if (!device) continue;
-      const { value, context } = device.state;
-      const holds = (value === 'applied' && context.inFlight?.patch === patch) || (value === 'verified' && context.rollbackable?.patch === patch);
-      if (!holds) continue;
+      const { value, context } = device?.state ?? { value: 'retired', context: null };
+      const holds = (value === 'applied' && context?.inFlight?.patch === patch) || (value === 'verified' && context?.rollbackable?.patch === patch);
+      // Staged or applying it, or rolling it back: it may hold it again (or fail its rollback) later. Otherwise it
+      // is settled, and the halt stops watching it.
+      if (!holds) {
+        if (context?.inFlight?.patch !== patch) watch.delete(id);
+        continue;
+      }
       const done = s.context.liveRevert
         ? await command(`halt-rollback:${rollout.id}`, { type: 'RollBack', device: id, patch, reason: `rollout ${rollout.id} halted: ${s.context.haltReason}` })
         : await command(`halt-reboot:${rollout.id}`, { type: 'RequireReboot', device: id, reason: 'not-live-revertible' });
