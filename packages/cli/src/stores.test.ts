@@ -1,7 +1,9 @@
 /** The CLI over real stores: export/import round trips, and verify catching each kind of tampering. */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { runCaptured } from './main.js';
@@ -206,19 +208,33 @@ describe('verify catches tampering in an exported file', () => {
 
 describe('hotpatch simulate', () => {
   it('compares both arms from their logs, and the same seed writes the same log byte for byte', async () => {
-    const run = async (name: string, seed: string) => {
-      const db = join(dir, `${name}.db`);
-      const r = await cli('simulate', '--devices', '40', '--months', '4', '--seed', seed, '--store', `sqlite:${db}`, '--json');
-      expect(r.code).toBe(0);
+    const exported = async (db: string, name: string) => {
       const out = join(dir, `${name}.jsonl`);
       expect((await cli('export', '--store', `sqlite:${db}`, '--out', out)).code).toBe(0);
-      return { figures: JSON.parse(r.out), log: await readFile(out, 'utf8') };
+      return readFile(out, 'utf8');
+    };
+    const run = async (name: string, seed: string, ...more: string[]) => {
+      const r = await cli('simulate', '--devices', '40', '--months', '4', '--seed', seed, '--store', `sqlite:${join(dir, `${name}.db`)}`, '--json', ...more);
+      expect(r.code).toBe(0);
+      return { figures: JSON.parse(r.out), log: await exported(join(dir, `${name}.db`), name), traditional: await exported(join(dir, `${name}.traditional.db`), `${name}.traditional`) };
     };
     const a = await run('sim-a', '5');
     const b = await run('sim-b', '5');
     const c = await run('sim-c', '6');
     expect(b.log).toBe(a.log);
     expect(c.log).not.toBe(a.log);
+    // Side by side in worker threads (when the CLI is built) or one after the other: the same logs, the same figures.
+    expect(a.figures.workers).toBe(existsSync(fileURLToPath(new URL('../dist/commands/simulate-arm.js', import.meta.url))));
+    const d = await run('sim-d', '5', '--sequential');
+    expect(d.figures.workers).toBe(false);
+    expect(d.log).toBe(a.log);
+    expect(d.traditional).toBe(a.traditional);
+    expect([d.figures.hotpatch, d.figures.traditional]).toEqual([a.figures.hotpatch, a.figures.traditional]);
+    // A store that already holds events is refused before either arm writes anything.
+    const again = await cli('simulate', '--devices', '40', '--months', '4', '--seed', '5', '--store', `sqlite:${join(dir, 'sim-a.db')}`);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/sim-a\.db is not empty/);
+    expect(await exported(join(dir, 'sim-a.traditional.db'), 'sim-a-again')).toBe(a.traditional);
     expect(a.figures.hotpatch.rebootsPerDevicePerYear).toBeLessThan(a.figures.traditional.rebootsPerDevicePerYear);
     expect(a.figures.traditional.rebootsPerDevicePerYear).toBeGreaterThan(10);
     expect((await cli('verify', '--store', `sqlite:${join(dir, 'sim-a.db')}`)).code).toBe(0);

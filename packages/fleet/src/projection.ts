@@ -64,6 +64,15 @@ export class FleetProjection {
   readonly changed = new Set<string>();
   /** Each ring's devices (by enrolment). */
   readonly ringMembers = new Map<string, Set<string>>();
+  /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
+  private lastTime = '';
+
+  /** The event's time as one shared string per instant (the records keep millions of them in a large fleet). */
+  private timeOf(event: HotpatchEvent): string {
+    if (event.time === this.lastTime) return this.lastTime;
+    this.lastTime = event.time;
+    return event.time;
+  }
 
   /** Forgets everything, to be rebuilt from the log (after a batch of writes was rolled back). */
   reset(): void {
@@ -91,15 +100,16 @@ export class FleetProjection {
   }
 
   private applyDevice(id: string, event: HotpatchEvent): void {
+    const time = this.timeOf(event);
     let record = this.devices.get(id);
     if (!record) {
-      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: event.time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, applyFailures: new Map() };
+      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, applyFailures: new Map() };
       this.devices.set(id, record);
     }
     record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
     record.version = event.version;
     this.changed.add(id);
-    record.lastEventAt = event.time;
+    record.lastEventAt = time;
     switch (event.type) {
       case 'DeviceEnrolled': {
         record.ring = event.data.ring;
@@ -126,11 +136,11 @@ export class FleetProjection {
         record.outcomes.set(event.data.patch, 'rollback-failed');
         break;
       case 'BaselineInstalled':
-        record.lastBaselineAt = event.time;
+        record.lastBaselineAt = time;
         break;
     }
-    record.applyingSince = record.state.value === 'applying' ? (event.type === 'PatchApplyStarted' ? event.time : record.applyingSince) : null;
-    this.updateProtection(record, event.time);
+    record.applyingSince = record.state.value === 'applying' ? (event.type === 'PatchApplyStarted' ? time : record.applyingSince) : null;
+    this.updateProtection(record, time);
   }
 
   /** The newest release the device's active fixes cover; each release it now covers for the first time is stamped. */
@@ -163,7 +173,7 @@ export class FleetProjection {
         this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt);
         break;
       case 'DeviceInstructed':
-        record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: event.time });
+        record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: this.timeOf(event) });
         if (!record.outcomes.has(event.data.device)) record.pending.add(event.data.device);
         break;
       case 'DeviceSucceeded':

@@ -278,10 +278,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const id = e.id ?? newId();
       const data = JSON.stringify(e.data);
       const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
-      // Hash what is stored, as it will be read back.
-      const fields = { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) };
-      prev = eventHash(prev, fields);
-      recorded.push({ ...fields, position: 0, hash: prev } as RecordedEvent);
+      // Hash what is stored, as it will be read back; the recorded event is built once, in one of two shapes.
+      const event: { -readonly [K in keyof RecordedEvent]: RecordedEvent[K] } = (
+        meta === null
+          ? { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), position: 0, hash: '' }
+          : { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), meta: JSON.parse(meta), position: 0, hash: '' }
+      ) as RecordedEvent;
+      prev = eventHash(prev, event);
+      event.hash = prev;
+      recorded.push(event as RecordedEvent);
       row.push(stream, version, id, e.type, e.time, data, meta, prev);
       ids.push(id);
       versions.push(version);
