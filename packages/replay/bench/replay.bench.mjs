@@ -1,6 +1,7 @@
 // Replay benchmark: the same generated timeline folded by (a) evolve, compiled from the machine, (b) xstate's
 // machine.transition with one reused inert scope, (c) xstate's transition() (a throwaway actor per call), and
-// (d) a JSONL file read, validated and folded end to end. Usage: node bench/replay.bench.mjs [--events N]
+// (d) a JSONL file read, validated and folded end to end (on the cores there are, as `hotpatch replay` does it;
+// (d1) in one thread). Usage: node bench/replay.bench.mjs [--events N]
 // [--devices D] [--seed S] [--json]
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { createActor, transition } from 'xstate';
 import { deviceLifecycle, deviceMachine } from '@hotpatch/core';
 import { writeTimeline } from '@hotpatch/store';
-import { foldFile, fleetOf } from '@hotpatch/replay';
+import { foldFile, fleetOf, shardsAvailable } from '@hotpatch/replay';
 import { generateTimeline } from './generate.mjs';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, devices: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean' } } });
@@ -85,18 +86,26 @@ const dir = await mkdtemp(join(os.tmpdir(), 'hotpatch-bench-'));
 const file = join(dir, 'timeline.jsonl');
 await writeTimeline(file, events);
 const bytes = (await stat(file)).size;
-const fileRuns = [];
-let fleet;
-for (let i = 0; i < 3; i++) {
-  const t = process.hrtime.bigint();
-  // What `hotpatch replay <file>` does: read, parse, validate and fold line by line, then list the devices.
-  const folded = await foldFile(file);
-  fleet = fleetOf(folded.streams);
-  fileRuns.push(Number(process.hrtime.bigint() - t) / 1e9);
-  if (folded.problems.length || folded.lineProblems.length) throw new Error('generated timeline has problems');
+const shards = shardsAvailable();
+/** What `hotpatch replay <file>` does: read, parse, validate and fold line by line, then list the devices. */
+async function fileToStates(parallel) {
+  const runs = [];
+  let fleet;
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    const t = process.hrtime.bigint();
+    const folded = await foldFile(file, { parallel });
+    fleet = fleetOf(folded.streams);
+    runs.push(Number(process.hrtime.bigint() - t) / 1e9);
+    if (folded.problems.length || folded.lineProblems.length) throw new Error('generated timeline has problems');
+  }
+  for (const view of fleet) if (evolved.get(`device/${view.device}`).value !== view.state) disagreements++;
+  return runs;
 }
+const fileRuns = await fileToStates('auto');
+log('(d1) the same in one thread…');
+const oneThreadRuns = await fileToStates(false);
 await rm(dir, { recursive: true, force: true });
-for (const view of fleet) if (evolved.get(`device/${view.device}`).value !== view.state) disagreements++;
 
 const rate = (n, s) => n / s;
 const baseline = rate(XSTATE_TRANSITION_EVENTS, transitionSeconds);
@@ -104,7 +113,8 @@ const rows = [
   { name: '(a) evolve (compiled from the machine)', events: EVENTS, seconds: median(evolveRuns), best: Math.min(...evolveRuns) },
   { name: '(b) machine.transition, one inert scope', events: EVENTS, seconds: machineSeconds },
   { name: '(c) xstate transition()', events: XSTATE_TRANSITION_EVENTS, seconds: transitionSeconds },
-  { name: '(d) JSONL file → states, end to end', events: EVENTS, seconds: median(fileRuns), best: Math.min(...fileRuns) },
+  { name: `(d) JSONL file → states, end to end${shards > 1 ? ` (${shards} threads)` : ''}`, events: EVENTS, seconds: median(fileRuns), best: Math.min(...fileRuns) },
+  { name: '(d1) JSONL file → states, one thread', events: EVENTS, seconds: median(oneThreadRuns), best: Math.min(...oneThreadRuns) },
 ].map((r) => ({ ...r, perSecond: rate(r.events, r.seconds), ratio: rate(r.events, r.seconds) / baseline }));
 const targets = { evolveAtLeast2M: rows[0].perSecond >= 2_000_000, jsonlAtLeast400k: rows[3].perSecond >= 400_000 };
 const result = { node: process.version, cpu: os.cpus()[0]?.model, events: EVENTS, devices: DEVICES, fileBytes: bytes, rows, targets, disagreements };
@@ -112,9 +122,9 @@ const result = { node: process.version, cpu: os.cpus()[0]?.model, events: EVENTS
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nreplay — ${EVENTS.toLocaleString('en-US')} events over ${DEVICES.toLocaleString('en-US')} devices, node ${process.version}, ${result.cpu}`);
-  console.log(`${'path'.padEnd(42)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(12)}  ×(c)`);
-  for (const r of rows) console.log(`${r.name.padEnd(42)} ${r.events.toLocaleString('en-US').padStart(10)} ${r.seconds.toFixed(3).padStart(8)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)}  ${r.ratio.toFixed(1)}`);
-  console.log(`(a) and (d): median of 3 runs; (c) on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events (a throwaway actor per call makes it slow); file ${(bytes / 1e6).toFixed(0)} MB`);
+  console.log(`${'path'.padEnd(46)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(12)}  ×(c)`);
+  for (const r of rows) console.log(`${r.name.padEnd(46)} ${r.events.toLocaleString('en-US').padStart(10)} ${r.seconds.toFixed(3).padStart(8)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)}  ${r.ratio.toFixed(1)}`);
+  console.log(`(a), (d), (d1): median of 3 runs; (c) on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events (a throwaway actor per call makes it slow); file ${(bytes / 1e6).toFixed(0)} MB`);
   console.log(`agreement: ${disagreements === 0 ? 'every device ends in the same state on every path' : `${disagreements} DISAGREEMENTS`}`);
   console.log(`targets: evolve ≥ 2,000,000 events/s: ${targets.evolveAtLeast2M ? 'met' : 'NOT met'}; JSONL end to end ≥ 400,000 events/s: ${targets.jsonlAtLeast400k ? 'met' : 'NOT met'}`);
 }

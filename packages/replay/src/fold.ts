@@ -14,7 +14,9 @@ import {
   type HotpatchEvent,
   type MachineState,
 } from '@hotpatch/core';
+import { stat } from 'node:fs/promises';
 import { eventHash, GENESIS_HASH, parseEventLine, readLineBatches } from '@hotpatch/store';
+import { foldInShards, shardsAvailable } from './fold-shards.js';
 import type { StreamState } from './device-view.js';
 import { IdIndex } from './id-index.js';
 
@@ -187,6 +189,18 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
   return fold.result();
 }
 
+/** Below this size a file is folded in this thread: starting workers would cost more than they save. */
+const PARALLEL_FROM_BYTES = 16 << 20;
+
+export interface FileFoldOptions extends FoldOptions {
+  /**
+   * Fold on several cores: 'auto' (default) for files of 16 MB and more, true whatever the size, false never. Used
+   * only where the result is sure to be the one-thread fold's (no onStep, lifecycle or stream filter, not to a
+   * position, a canonical clean file); otherwise the file is folded in this thread.
+   */
+  readonly parallel?: boolean | 'auto';
+}
+
 export interface FileFoldResult extends FoldResult {
   /** Lines that are not valid events (with `collectProblems`; otherwise the first is thrown). */
   readonly lineProblems: InvalidEventError[];
@@ -199,7 +213,22 @@ export interface FileFoldResult extends FoldResult {
  * states and the ids, not the events. Stops reading at the replay point. Without `collectProblems`, the first
  * invalid line or refused event is thrown, naming the line.
  */
-export async function foldFile(path: string, options: FoldOptions = {}): Promise<FileFoldResult> {
+export async function foldFile(path: string, options: FileFoldOptions = {}): Promise<FileFoldResult> {
+  // A large file, folded to its end or to a time, with nothing to call back per event: on several cores when it
+  // can be (see fold-shards.ts), which falls back to this thread whenever it cannot be sure of the same result.
+  const { parallel = 'auto', ...foldOptions } = options;
+  const until = foldOptions.until ?? { kind: 'end' };
+  if (parallel !== false && foldOptions.onStep === undefined && foldOptions.lifecycle === undefined && foldOptions.stream === undefined && until.kind !== 'position') {
+    const shards = shardsAvailable();
+    if (shards > 1 && (parallel === true || (await stat(path)).size >= PARALLEL_FROM_BYTES)) {
+      const result = await foldInShards(path, foldOptions.until, shards);
+      if (result !== undefined) return result;
+    }
+  }
+  return foldFileInThisThread(path, foldOptions);
+}
+
+async function foldFileInThisThread(path: string, options: FoldOptions): Promise<FileFoldResult> {
   const fold = new TimelineFold(options, path);
   const lineProblems: InvalidEventError[] = [];
   let lines = 0;

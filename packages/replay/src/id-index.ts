@@ -51,17 +51,27 @@ export class IdIndex {
 
   /** The place first recorded for `id`, or undefined; records `place` (an integer ≥ 0) when the id is new. */
   firstOrAdd(id: string, place: number): number | undefined {
+    return id.length === 36 ? this.firstOrAddAt(id, 0, place) : this.other(id, place);
+  }
+
+  /**
+   * `firstOrAdd` for the 36 characters of `text` from `at` (the id inside a line, without slicing it out: a
+   * caller that knows where the id is spares a string per id).
+   */
+  firstOrAddAt(text: string, at: number, place: number): number | undefined {
     // 8-4-4-4-12: the words are chars 0–7, 9–12 + 14–17, 19–22 + 24–27 and 28–35.
-    if (id.length !== 36 || place >= 0x7fffffff) return this.other(id, place);
-    if (id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return this.other(id, place);
-    const a = hex(id, 0, 8);
-    const b1 = hex(id, 9, 4);
-    const b2 = hex(id, 14, 4);
-    const c1 = hex(id, 19, 4);
-    const c2 = hex(id, 24, 4);
-    const d = hex(id, 28, 8);
+    if (place >= 0x7fffffff || text.length < at + 36) return this.other(text.slice(at, at + 36), place);
+    if (text.charCodeAt(at + 8) !== 45 || text.charCodeAt(at + 13) !== 45 || text.charCodeAt(at + 18) !== 45 || text.charCodeAt(at + 23) !== 45) {
+      return this.other(text.slice(at, at + 36), place);
+    }
+    const a = hex(text, at, 8);
+    const b1 = hex(text, at + 9, 4);
+    const b2 = hex(text, at + 14, 4);
+    const c1 = hex(text, at + 19, 4);
+    const c2 = hex(text, at + 24, 4);
+    const d = hex(text, at + 28, 8);
     // NaN (not a hex digit) is the one value not equal to itself.
-    if (a !== a || b1 !== b1 || b2 !== b2 || c1 !== c1 || c2 !== c2 || d !== d) return this.other(id, place);
+    if (a !== a || b1 !== b1 || b2 !== b2 || c1 !== c1 || c2 !== c2 || d !== d) return this.other(text.slice(at, at + 36), place);
     const b = (b1 << 16) | b2;
     const c = (c1 << 16) | c2;
     // Words compare as unsigned numbers: the order of the ids' hex digits.

@@ -2,7 +2,7 @@ export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVer
 export { inBatch } from './types.js';
 export { CheckpointConflictError, ConsumerFailedError, DuplicateEventIdError, IdempotencyConflictError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
 export { createInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions } from './memory-store.js';
-export { formatEvent, parseEventLine, readLineBatches, readLines, readTimeline, writeTimeline, type LineBatch, type Timeline } from './jsonl.js';
+export { formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type Timeline } from './jsonl.js';
 export { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';

@@ -2,6 +2,7 @@
  * The timeline format: one event per line, JSON, UTF-8, keys in a fixed order so that the same events always
  * give the same bytes. Reading validates every line and reports problems with their line numbers.
  */
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -42,12 +43,24 @@ export interface LineBatch {
 }
 
 /**
- * Yields the lines of a file in batches (one per chunk read), reading the file in chunks: files may be larger than
- * a string can be, and one await per batch rather than per line keeps a million-line file fast. Each chunk is
- * decoded up to its last line break (a line break never falls inside a UTF-8 sequence), so no decoder state or
- * string concatenation is needed; the bytes after it wait for the next chunk.
+ * Consecutive lines of a file as spans of one decoded text: line `first + i` is `text.slice(starts[i], ends[i])`
+ * (without its line break). For readers that look into most lines without keeping them: characters read from the
+ * one flat text are cheaper than from a string sliced out of it.
  */
-export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> {
+export interface LineSpans {
+  readonly first: number;
+  readonly text: string;
+  readonly starts: number[];
+  readonly ends: number[];
+}
+
+/**
+ * Yields the lines of a file in batches of spans (one per chunk read), reading the file in chunks: files may be
+ * larger than a string can be, and one await per batch rather than per line keeps a million-line file fast. Each
+ * chunk is decoded up to its last line break (a line break never falls inside a UTF-8 sequence), so no decoder
+ * state or string concatenation is needed; the bytes after it wait for the next chunk.
+ */
+export async function* readLineSpans(path: string): AsyncGenerator<LineSpans> {
   let pending: Buffer | undefined;
   let line = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
@@ -57,24 +70,37 @@ export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> 
       pending = bytes;
       continue;
     }
-    const text = bytes.toString('utf8', 0, last + 1);
+    // Most logs are ASCII (JSON escapes the rest only if asked to; ids, names and times are ASCII): checking that is
+    // cheap, and ASCII decodes as Latin-1, a plain copy, about four times faster than UTF-8 decoding.
+    const whole = bytes.subarray(0, last + 1);
+    const text = isAscii(whole) ? whole.toString('latin1') : whole.toString('utf8');
     pending = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined;
     const first = line + 1;
-    const texts: string[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
     let start = 0;
     let nl = text.indexOf('\n', start);
     while (nl !== -1) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      texts.push(text.slice(start, end));
+      starts.push(start);
+      ends.push(nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    line += texts.length;
-    yield { first, texts };
+    line += starts.length;
+    yield { first, text, starts, ends };
   }
   if (pending !== undefined && pending.length > 0) {
     const text = pending.toString('utf8');
-    yield { first: line + 1, texts: [text.endsWith('\r') ? text.slice(0, -1) : text] };
+    yield { first: line + 1, text, starts: [0], ends: [text.endsWith('\r') ? text.length - 1 : text.length] };
+  }
+}
+
+/** Yields the lines of a file in batches (see readLineSpans), each line its own string. */
+export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> {
+  for await (const { first, text, starts, ends } of readLineSpans(path)) {
+    const texts: string[] = new Array<string>(starts.length);
+    for (let i = 0; i < starts.length; i++) texts[i] = text.slice(starts[i], ends[i]);
+    yield { first, texts };
   }
 }
 

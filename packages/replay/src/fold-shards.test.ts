@@ -1,0 +1,120 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { HotpatchEvent } from '@hotpatch/core';
+import { eventHash, formatEvent, GENESIS_HASH } from '@hotpatch/store';
+// @ts-expect-error -- the benchmark's generator is plain JavaScript
+import { generateTimeline } from '../bench/generate.mjs';
+import { foldInShards, shardOf, shardsAvailable } from './fold-shards.js';
+import { foldFile, type FileFoldResult } from './fold.js';
+
+const dir = await mkdtemp(join(os.tmpdir(), 'hotpatch-shards-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+let files = 0;
+async function write(lines: readonly string[]): Promise<string> {
+  const path = join(dir, `t${++files}.jsonl`);
+  await writeFile(path, lines.map((l) => l + '\n').join(''));
+  return path;
+}
+
+/** A generated log with positions and chained hashes, as `hotpatch export` writes it. */
+function log(events: number, devices: number, seed: number): HotpatchEvent[] {
+  const heads = new Map<string, string>();
+  return (generateTimeline({ events, devices, seed }) as HotpatchEvent[]).map((e) => {
+    const hash = eventHash(heads.get(e.stream) ?? GENESIS_HASH, e);
+    heads.set(e.stream, hash);
+    return { ...e, hash };
+  });
+}
+
+/** Everything a fold says, in a form two folds can be compared by (stream order included). */
+const summary = (r: FileFoldResult) => ({
+  streams: JSON.stringify([...r.streams]),
+  folded: r.folded,
+  lines: r.lines,
+  problems: r.problems.map((p) => p.message),
+  lineProblems: r.lineProblems.map((p) => p.message),
+});
+
+describe('folding a file in shards', () => {
+  const events = log(6_000, 120, 7);
+  const lines = events.map(formatEvent);
+
+  it('runs here: the worker is built (pnpm build) and there is more than one core', () => {
+    expect(shardsAvailable()).toBeGreaterThan(1);
+  });
+
+  it('gives exactly what one thread gives on a clean log, to the end and to a time, whatever the shard count', async () => {
+    const path = await write(lines);
+    const one = await foldFile(path, { parallel: false });
+    expect(one.folded).toBe(6_000);
+    for (const shards of [2, 3]) {
+      const sharded = await foldInShards(path, undefined, shards);
+      expect(sharded, `${shards} shards`).toBeDefined();
+      expect(summary(sharded!)).toEqual(summary(one));
+    }
+    const at = { kind: 'time', time: events[3_000]!.time } as const;
+    const sharded = await foldInShards(path, at, 2);
+    expect(sharded).toBeDefined();
+    expect(summary(sharded!)).toEqual(summary(await foldFile(path, { until: at, parallel: false })));
+    expect(summary(await foldFile(path, { parallel: true }))).toEqual(summary(one));
+  });
+
+  it('declines anything it cannot be sure of, and foldFile then says what one thread says', async () => {
+    const swapped = [...lines];
+    const j = swapped.findIndex((l, k) => k > 10 && JSON.parse(l).stream === JSON.parse(swapped[10]!).stream);
+    [swapped[10], swapped[j]] = [swapped[j]!, swapped[10]!];
+    const cases: Record<string, string[]> = {
+      'a malformed line': lines.map((l, k) => (k === 50 ? '{"id": oops}' : l)),
+      'an empty line': lines.map((l, k) => (k === 50 ? '' : l)),
+      'a repeated id in another stream': lines.map((l, k) => (k === 400 ? l.replace(/"id":"[^"]+"/, `"id":"${events[3]!.id}"`) : l)),
+      'two events of a stream swapped': swapped,
+      'positions out of order': lines.map((l, k) => (k === 70 ? l.replace(/"position":\d+/, '"position":3') : l)),
+      'an escaped stream name': lines.map((l, k) => (k === 90 ? l.replace('"stream":"device/', '"stream":"device\\/') : l)),
+      'keys in another order': lines.map((l, k) => (k === 90 ? JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l)).reverse())) : l)),
+      'a nested position key without a top-level one': lines.map((l, k) => (k === 5 ? l.replace(/,"position":\d+/, '').replace('"data":{', '"data":{"x":1,"position":9,') : l)),
+      'a changed event (hash chain)': lines.map((l, k) => (k === 200 ? l.replace('"time":"2026', '"time":"2027') : l)),
+    };
+    const valid = new Set(['an escaped stream name', 'keys in another order']);
+    for (const [name, text] of Object.entries(cases)) {
+      const path = await write(text);
+      const one = await foldFile(path, { collectProblems: true, parallel: false });
+      const sharded = await foldInShards(path, undefined, 2);
+      // Two of these are valid logs in another spelling: the shards may decline them, or give the same result. The
+      // others have problems: the shards decline, and the problems are reported as one thread reports them.
+      const problems = one.problems.length + one.lineProblems.length;
+      if (valid.has(name)) {
+        expect(problems, name).toBe(0);
+        if (sharded !== undefined) expect(summary(sharded), name).toEqual(summary(one));
+      } else {
+        expect(problems, name).toBeGreaterThan(0);
+        expect(sharded, name).toBeUndefined();
+      }
+      expect(summary(await foldFile(path, { collectProblems: true, parallel: true })), name).toEqual(summary(one));
+      const thrown = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+      expect(await thrown(foldFile(path, { parallel: true })), name).toBe(await thrown(foldFile(path, { parallel: false })));
+    }
+  });
+
+  it('property: on any log with one line moved, or one stream name escaped, foldFile in shards says what one thread says', async () => {
+    const small = log(300, 12, 11).map(formatEvent);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(small.length - 1), fc.nat(small.length - 1), fc.boolean(), async (from, to, escape) => {
+        const moved = [...small];
+        if (escape) moved[from] = moved[from]!.replace('"stream":"device/', '"stream":"device\\/');
+        else moved.splice(to, 0, ...moved.splice(from, 1));
+        const path = await write(moved);
+        expect(summary(await foldFile(path, { collectProblems: true, parallel: true }))).toEqual(summary(await foldFile(path, { collectProblems: true, parallel: false })));
+      }),
+      { seed: 20261126, numRuns: 30 },
+    );
+  });
+
+  it('spreads names over the shards', () => {
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3_000; i++) counts[shardOf(`device/dev-${String(i).padStart(6, '0')}`, 3)]!++;
+    for (const c of counts) expect(c).toBeGreaterThan(800);
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * Folding a large timeline file on several cores. A stream's events must be folded in order, one after the other,
+ * but different streams are independent: each worker thread reads the whole file and parses, validates and folds
+ * the lines of its share of the streams (chosen by a hash of the stream name read from the line's text), while the
+ * checks that span streams are shared out too: each worker checks the ids of its share of ids (by a hash of the
+ * id), and every worker checks that positions grow.
+ *
+ * It takes the fast road only where it is sure to give what the one-thread fold gives:
+ * - files in the canonical layout this library writes (`{"id":"<36 characters>","stream":"…",…`); the owner of
+ *   each line checks that what was read from its text is what JSON.parse gives;
+ * - a log without a single problem. At the first irregular line or problem of any kind, the shards stop and the
+ *   caller folds the file in one thread, which reports problems exactly as it always does (the first line, the
+ *   same words).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { parseEventLine, readLineSpans } from '@hotpatch/store';
+import type { HotpatchEvent } from '@hotpatch/core';
+import type { StreamState } from './device-view.js';
+import { TimelineFold, type FileFoldResult, type ReplayPoint } from './fold.js';
+import { IdIndex } from './id-index.js';
+
+export interface ShardJob {
+  readonly path: string;
+  readonly shard: number;
+  readonly shards: number;
+  /** The end, or a time (a position is a cut across streams: the one-thread fold handles it). */
+  readonly until?: ReplayPoint;
+}
+
+export type ShardReply =
+  | {
+      readonly ok: true;
+      /** Each stream of the shard with its state and the line it first appeared on (to restore file order). */
+      readonly streams: Array<[stream: string, state: StreamState, firstLine: number]>;
+      readonly folded: number;
+      readonly lines: number;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+/** Which of `shards` a stream belongs to (a 32-bit polynomial hash of its name, as foldShard computes it). */
+export function shardOf(name: string, shards: number): number {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + name.charCodeAt(i)) | 0;
+  return (h >>> 0) % shards;
+}
+
+const ID_START = '{"id":"';
+const STREAM_KEY = '","stream":"';
+/** Where the stream name starts in a canonical line: after `{"id":"`, 36 characters and `","stream":"`. */
+const STREAM_AT = ID_START.length + 36 + STREAM_KEY.length;
+const POSITION_KEY = ',"position":';
+
+/** Whether `text` has `literal` at `at` (a loop the compiler keeps inline; faster than startsWith here). */
+function matchesAt(text: string, at: number, literal: string): boolean {
+  if (text.length < at + literal.length) return false;
+  for (let i = 0; i < literal.length; i++) if (text.charCodeAt(at + i) !== literal.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The top-level position written in the line `text[start, end)`, undefined when there is none, NaN when it cannot
+ * be read from the text. Position and hash are the last keys of a canonical line, so the last `,"position":`
+ * (quotes cannot appear unescaped inside a string) is the top-level one when there is one; the owner of the line
+ * checks it against the parsed event, which catches a nested key of that name.
+ */
+function positionIn(text: string, start: number, end: number): number | undefined {
+  const at = text.lastIndexOf(POSITION_KEY, end - POSITION_KEY.length);
+  if (at < start) return undefined;
+  let i = at + POSITION_KEY.length;
+  let n = 0;
+  const from = i;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  const after = i < end ? text.charCodeAt(i) : -1;
+  return i === from || i - from > 15 || (after !== 44 && after !== 125) ? NaN : n;
+}
+
+/** One shard's fold of a file: undefined reasons stop it (the caller then folds in one thread). */
+export async function foldShard(job: ShardJob): Promise<ShardReply> {
+  const { path, shard, shards } = job;
+  const fold = new TimelineFold({ ...(job.until ? { until: job.until } : {}), collectProblems: true }, path);
+  const ids = new IdIndex(1 << 16);
+  const firstLines: number[] = [];
+  let lastPosition = 0;
+  let lines = 0;
+  const stop = (line: number, reason: string): ShardReply => ({ ok: false, reason: `line ${line}: ${reason}` });
+  // Lines are read as spans of each chunk's one flat text: most are only glanced at, and characters come faster
+  // from it than from strings sliced out of it.
+  for await (const { first, text, starts, ends } of readLineSpans(path)) {
+    for (let i = 0; i < starts.length; i++) {
+      const line = first + i;
+      const s = starts[i]!;
+      const e = ends[i]!;
+      lines = line;
+      if (e - s < STREAM_AT || !matchesAt(text, s, ID_START) || !matchesAt(text, s + STREAM_AT - STREAM_KEY.length, STREAM_KEY)) return stop(line, 'not in the canonical layout');
+      // The stream's shard, hashed from the line's text as it is read (no string cut out of it).
+      let h = 0;
+      let q = s + STREAM_AT;
+      for (; q < e; q++) {
+        const c = text.charCodeAt(q);
+        if (c === 34) break;
+        h = (Math.imul(h, 31) + c) | 0;
+      }
+      if (q === e) return stop(line, 'not in the canonical layout');
+      const position = positionIn(text, s, e);
+      if (position !== undefined) {
+        if (!(position > lastPosition)) return stop(line, 'position out of order, or unreadable');
+        lastPosition = position;
+      }
+      // Ids are shared out by their last character (random in a UUID), each checked by one shard only.
+      if (text.charCodeAt(s + ID_START.length + 35) % shards === shard && ids.firstOrAddAt(text, s + ID_START.length, line) !== undefined) return stop(line, 'repeated id');
+      if ((h >>> 0) % shards !== shard) continue;
+      let event: HotpatchEvent;
+      try {
+        event = parseEventLine(text.slice(s, e), line, path);
+      } catch {
+        return stop(line, 'invalid event');
+      }
+      // What was read from the text must be what JSON.parse gives (escapes, or a later duplicate key, would make
+      // them differ): the id checked character by character, the stream by the shard it belongs to (which is all
+      // the sharing out needs: every event of a stream, as parsed, folded by one shard), and the position.
+      if (event.id.length !== 36 || !matchesAt(text, s + ID_START.length, event.id) || shardOf(event.stream, shards) !== shard || event.position !== position) {
+        return stop(line, 'the text and the parsed event disagree');
+      }
+      const known = fold.streams.size;
+      fold.add(event, line);
+      // A stream seen for the first time: its line, in the order the fold's map has its streams.
+      if (fold.streams.size !== known) firstLines.push(line);
+      if (fold.problems.length > 0) return stop(line, fold.problems[0]!.message);
+    }
+  }
+  const { streams, folded } = fold.result();
+  let k = 0;
+  return { ok: true, streams: [...streams].map(([name, state]) => [name, state, firstLines[k++]!]), folded, lines };
+}
+
+/** The built worker entry, or undefined when there is none (the library run from its sources unbuilt). */
+function shardWorker(): string | undefined {
+  try {
+    const path = createRequire(import.meta.url).resolve('@hotpatch/replay/fold-worker');
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether this process can fold in shards: more than one core, and the worker built. */
+export function shardsAvailable(): number {
+  const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
+  return cores > 1 && shardWorker() !== undefined ? Math.min(cores, 4) : 1;
+}
+
+/**
+ * Folds a file in `shards` worker threads. Undefined when it cannot say for sure (an irregular line, a problem, a
+ * worker that failed): the caller then folds the file in one thread.
+ */
+export async function foldInShards(path: string, until: ReplayPoint | undefined, shards: number): Promise<FileFoldResult | undefined> {
+  const entry = shardWorker();
+  if (entry === undefined || shards < 2) return undefined;
+  const workers: Worker[] = [];
+  try {
+    const replies = await new Promise<ShardReply[]>((resolve) => {
+      const replies: ShardReply[] = [];
+      let pending = shards;
+      const settle = (shard: number, reply: ShardReply) => {
+        if (replies[shard] !== undefined) return;
+        replies[shard] = reply;
+        // The first shard that cannot finish settles it for all.
+        if (!reply.ok) resolve([reply]);
+        else if (--pending === 0) resolve(replies);
+      };
+      for (let shard = 0; shard < shards; shard++) {
+        // The worker runs the built JavaScript as it is, without this thread's flags (a test runner's conditions).
+        const worker = new Worker(entry, { workerData: { path, shard, shards, ...(until ? { until } : {}) } satisfies ShardJob, execArgv: [] });
+        workers.push(worker);
+        worker.on('message', (reply: ShardReply) => settle(shard, reply));
+        worker.on('error', (error) => settle(shard, { ok: false, reason: error.message }));
+        worker.on('exit', (code) => settle(shard, { ok: false, reason: `worker exited with code ${code}` }));
+      }
+    });
+    if (replies.some((r) => !r.ok)) return undefined;
+    const entries: Array<[string, StreamState, number]> = [];
+    let folded = 0;
+    let lines = 0;
+    for (const reply of replies) {
+      if (!reply.ok) return undefined;
+      for (const e of reply.streams) entries.push(e);
+      folded += reply.folded;
+      lines = Math.max(lines, reply.lines);
+    }
+    // The streams in the order they first appear in the file, as the one-thread fold has them.
+    entries.sort((a, b) => a[2] - b[2]);
+    const streams = new Map<string, StreamState>();
+    for (const [name, state] of entries) streams.set(name, state);
+    return { streams, problems: [], folded, lineProblems: [], lines };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
