@@ -7,7 +7,7 @@ import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { createEngine } from '@hotpatch/engine';
-import { createOrchestrator, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
+import { createOrchestrator, FleetProjection, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-fleet-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -61,6 +61,25 @@ async function agentsRespond(o: Orchestrator, health: (device: string) => boolea
 }
 
 const instructionsIn = async (store: EventStore, stream: string) => (await store.readStream(stream)).filter((e) => e.type === 'DeviceInstructed').map((e) => (e.data as { device: string }).device);
+
+/**
+ * A restarted instance carries the rollout on from a first instance that instructed two pilot devices: the third
+ * pilot device, the gate, the broad ring; every device instructed once, and the rollout completed.
+ */
+async function finishAfterRestart(b: Orchestrator, clock: SimulatedClock, store: EventStore) {
+  await b.planRollout(hotpatch); // already planned: nothing written
+  expect(await b.tick()).toMatchObject({ instructed: 1 });
+  for (let i = 0; i < 3; i++) await agentsRespond(b);
+  clock.advance(25 * 3600);
+  await b.tick();
+  clock.jumpTo('2026-02-13T17:00:00.000Z');
+  await b.tick();
+  for (let i = 0; i < 3; i++) await agentsRespond(b);
+  clock.advance(25 * 3600);
+  await b.tick();
+  expect(b.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
+  expect((await instructionsIn(store, 'rollout/HP-2026-02')).sort()).toEqual([...PILOT, ...BROAD].sort());
+}
 
 describe('orchestrator', () => {
   it('takes a good hotpatch through the pilot ring, its gate, the deferral and the broad ring', async () => {
@@ -208,25 +227,50 @@ describe('orchestrator', () => {
     // A new instance on the same database: it rebuilds its view from the log and carries on.
     const second = openSqliteEventStore({ path });
     const b = createOrchestrator({ store: second, clock, policy });
-    await b.planRollout(hotpatch); // already planned: nothing written
-    expect(await b.tick()).toMatchObject({ instructed: 1 });
-    for (let i = 0; i < 3; i++) await agentsRespond(b);
-    clock.advance(25 * 3600);
-    await b.tick();
-    clock.jumpTo('2026-02-13T17:00:00.000Z');
-    await b.tick();
-    for (let i = 0; i < 3; i++) await agentsRespond(b);
-    clock.advance(25 * 3600);
-    await b.tick();
-    expect(b.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
-    const instructed = await instructionsIn(second, 'rollout/HP-2026-02');
-    expect(instructed.sort()).toEqual([...PILOT, ...BROAD].sort());
+    await finishAfterRestart(b, clock, second);
     // Every device got exactly one stage and one apply.
     for (const id of [...PILOT, ...BROAD]) {
       const types = (await second.readStream(`device/${id}`)).map((e) => e.type);
       expect(types.filter((t) => t === 'PatchStaged')).toHaveLength(1);
       expect(types.filter((t) => t === 'PatchApplyStarted')).toHaveLength(1);
     }
+    await second.close();
+  });
+
+  it('restarts from its saved projection on SQLite: reads only the log after it, and decides as a full rebuild would', async () => {
+    const path = join(dir, 'checkpoint.db');
+    const clock = simulatedClock(RELEASED);
+    const checkpoint = { name: 'orchestrator', every: 1 };
+    const first = openSqliteEventStore({ path });
+    await fleet(first, clock);
+    const a = createOrchestrator({ store: first, clock, policy: { ...policy, maxInstructionsPerTick: 2 }, checkpoint });
+    await a.planRollout(hotpatch);
+    await a.tick();
+    await agentsRespond(a);
+    const saved = (await first.readProjection('orchestrator'))!;
+    expect(saved.position).toBe(a.projection.position);
+    await first.close();
+
+    // The restarted instance: every read of the log it makes is counted.
+    const second = openSqliteEventStore({ path });
+    const reads: number[] = [];
+    const counted: EventStore = { ...second, readAll: (o) => (reads.push(o?.fromPosition ?? 1), second.readAll(o)), batch: second.batch!.bind(second) };
+    const b = createOrchestrator({ store: counted, clock, policy, checkpoint });
+    await b.sync();
+    expect(reads[0]).toBe(saved.position + 1);
+    const rebuilt = new FleetProjection();
+    for (const e of await second.readAll()) rebuilt.apply(e);
+    expect(b.projection.serialize()).toBe(rebuilt.serialize());
+    // And it carries on from there, as the restart without a checkpoint does.
+    await finishAfterRestart(b, clock, second);
+    expect((await second.readProjection('orchestrator'))!.position).toBe(b.projection.position);
+    // A projection saved by another format or machines is not trusted: the next instance reads the whole log.
+    second.db.prepare("UPDATE projections SET data = json_set(data, '$.machines', 'another build')").run();
+    reads.length = 0;
+    const c = createOrchestrator({ store: counted, clock, policy, checkpoint });
+    await c.sync();
+    expect(reads[0]).toBe(1);
+    expect(c.projection.serialize()).toBe(b.projection.serialize());
     await second.close();
   });
 
@@ -239,13 +283,15 @@ describe('orchestrator', () => {
     const first = await createPostgresEventStore({ connectionString: postgresUrl!, schema });
     try {
       await fleet(first, clock);
-      const a = createOrchestrator({ store: first, clock, policy: { ...policy, maxInstructionsPerTick: 2 } });
+      const checkpoint = { name: 'orchestrator', every: 1 };
+      const a = createOrchestrator({ store: first, clock, policy: { ...policy, maxInstructionsPerTick: 2 }, checkpoint });
       await a.planRollout(hotpatch);
       await a.tick();
       await agentsRespond(a);
-      // Two new instances on their own pools: the restart, and a second one running alongside it.
+      expect((await first.readProjection('orchestrator'))!.position).toBe(a.projection.position);
+      // Two new instances (sharing the saved projection) on their own pools: the restart, and a second one running alongside it.
       const stores = [await createPostgresEventStore({ connectionString: postgresUrl!, schema }), await createPostgresEventStore({ connectionString: postgresUrl!, schema })];
-      const [b, c] = stores.map((store, i) => createOrchestrator({ store, clock, policy, meta: { instance: `pg-${i}` } }));
+      const [b, c] = stores.map((store, i) => createOrchestrator({ store, clock, policy, meta: { instance: `pg-${i}` }, checkpoint }));
       await Promise.all([b!.planRollout(hotpatch), c!.planRollout(hotpatch)]);
       await Promise.all([b!.tick(), c!.tick()]);
       for (let i = 0; i < 3; i++) await agentsRespond(b!);
@@ -259,6 +305,11 @@ describe('orchestrator', () => {
       await Promise.all([b!.tick(), c!.tick()]);
       await b!.sync();
       expect(b!.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
+      // The furthest save is the log's end as b saw it, and it is what a full rebuild gives.
+      const rebuilt = new FleetProjection();
+      for (const e of await stores[0]!.readAll()) rebuilt.apply(e);
+      expect(await b!.saveCheckpoint()).toBe(true);
+      expect(JSON.parse((await stores[0]!.readProjection('orchestrator'))!.data)).toEqual(JSON.parse(rebuilt.serialize()));
       const instructed = await instructionsIn(stores[0]!, 'rollout/HP-2026-02');
       expect(instructed.sort()).toEqual([...PILOT, ...BROAD].sort());
       for (const id of [...PILOT, ...BROAD]) {

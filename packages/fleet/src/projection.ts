@@ -13,6 +13,7 @@ import {
   type HotpatchEvent,
   type RolloutState,
 } from '@hotpatch/core';
+import { machineFingerprintFor } from '@hotpatch/store';
 
 export interface DeviceRecord {
   readonly id: string;
@@ -54,6 +55,22 @@ export interface ReleaseRecord {
   readonly protectedAt: Map<string, string>;
 }
 
+/** The serialised form's version: bump it whenever the records or what `apply` derives change. */
+const PROJECTION_FORMAT = 1;
+/** The machines a saved projection was folded with (their fingerprints). */
+const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
+
+type Entries<M> = M extends Map<infer K, infer V> ? Array<[K, V]> : never;
+interface SavedFleet {
+  readonly format: number;
+  readonly machines: string;
+  readonly position: number;
+  readonly devices: Array<Omit<DeviceRecord, 'outcomes' | 'applyFailures'> & { outcomes: Entries<DeviceRecord['outcomes']>; applyFailures: Entries<DeviceRecord['applyFailures']> }>;
+  readonly rollouts: Array<Omit<RolloutRecord, 'instructed' | 'outcomes' | 'pending'> & { instructed: Entries<RolloutRecord['instructed']>; outcomes: Entries<RolloutRecord['outcomes']>; pending: string[] }>;
+  readonly releases: Array<Omit<ReleaseRecord, 'protectedAt'> & { protectedAt: Entries<ReleaseRecord['protectedAt']> }>;
+  readonly ringMembers: Array<[string, string[]]>;
+}
+
 export class FleetProjection {
   readonly devices = new Map<string, DeviceRecord>();
   readonly rollouts = new Map<string, RolloutRecord>();
@@ -81,6 +98,46 @@ export class FleetProjection {
     this.releases.clear();
     this.ringMembers.clear();
     this.position = 0;
+  }
+
+  /**
+   * The projection as text, to be saved with the position it stands for (`EventStore.saveProjection`) and
+   * restored with `restore`. Stamped with the format and the machines it was folded with: a projection saved by
+   * another version is not restored, but rebuilt from the log.
+   */
+  serialize(): string {
+    const saved: SavedFleet = {
+      format: PROJECTION_FORMAT,
+      machines: projectionMachines(),
+      position: this.position,
+      devices: [...this.devices.values()].map((d) => ({ ...d, outcomes: [...d.outcomes], applyFailures: [...d.applyFailures] })),
+      rollouts: [...this.rollouts.values()].map((r) => ({ ...r, instructed: [...r.instructed], outcomes: [...r.outcomes], pending: [...r.pending] })),
+      releases: [...this.releases.values()].map((r) => ({ ...r, protectedAt: [...r.protectedAt] })),
+      ringMembers: [...this.ringMembers].map(([ring, members]) => [ring, [...members]]),
+    };
+    return JSON.stringify(saved);
+  }
+
+  /**
+   * Replaces this projection's contents with a serialised one (in place: whoever holds this object sees it).
+   * Returns false, and leaves the projection as it was, when the text is not a projection this build can trust
+   * (another format or other machines, or not a projection at all).
+   */
+  restore(text: string): boolean {
+    let saved: SavedFleet;
+    try {
+      saved = JSON.parse(text) as SavedFleet;
+    } catch {
+      return false;
+    }
+    if (saved?.format !== PROJECTION_FORMAT || saved.machines !== projectionMachines() || !Number.isSafeInteger(saved.position)) return false;
+    this.reset();
+    this.position = saved.position;
+    for (const d of saved.devices) this.devices.set(d.id, { ...d, outcomes: new Map(d.outcomes), applyFailures: new Map(d.applyFailures) });
+    for (const r of saved.rollouts) this.rollouts.set(r.id, { ...r, instructed: new Map(r.instructed), outcomes: new Map(r.outcomes), pending: new Set(r.pending) });
+    for (const r of saved.releases) this.releases.set(r.id, { ...r, protectedAt: new Map(r.protectedAt) });
+    for (const [ring, members] of saved.ringMembers) this.ringMembers.set(ring, new Set(members));
+    return true;
   }
 
   /** Registers a release's date (also learnt from RolloutPlanned), so that protection can be measured against it. */

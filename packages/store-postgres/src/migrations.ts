@@ -64,6 +64,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'projections',
+    sql: `
+      CREATE TABLE projections (
+        name     text        PRIMARY KEY,
+        position bigint      NOT NULL,
+        data     text        NOT NULL,
+        updated  timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;

@@ -37,6 +37,7 @@ import { InvalidEventError, initialStateFor, lifecycleFor, type MachineState } f
 import {
   checkBatch,
   checkExpectedVersion,
+  checkProjectionSave,
   checkStreamName,
   checkTransitions,
   createSubscription,
@@ -188,6 +189,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     ),
     moveCheckpoint: named('moveCheckpoint', `UPDATE ${s}.checkpoints SET position = $3, updated = now() WHERE consumer = $1 AND position = $2`),
     heads: named('heads', `SELECT stream, hash FROM ${s}.streams ORDER BY stream COLLATE "C"`),
+    projection: named('projection', `SELECT position, data FROM ${s}.projections WHERE name = $1`),
+    saveProjection: named(
+      'saveProjection',
+      `INSERT INTO ${s}.projections (name, position, data, updated) VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO UPDATE SET position = excluded.position, data = excluded.data, updated = excluded.updated WHERE projections.position < excluded.position`,
+    ),
   };
 
   let closed = false;
@@ -510,6 +516,19 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     async saveCheckpoint(consumer, expected, next) {
       open();
       const result = expected === 0 ? await query('saveCheckpoint', undefined, { ...q.startCheckpoint, values: [consumer, next] }) : await query('saveCheckpoint', undefined, { ...q.moveCheckpoint, values: [consumer, expected, next] });
+      return result.rowCount === 1;
+    },
+
+    async readProjection(name) {
+      open();
+      const { rows } = await query<{ position: string; data: string }>('readProjection', undefined, { ...q.projection, values: [name] });
+      return rows[0] ? { position: Number(rows[0].position), data: rows[0].data } : undefined;
+    },
+
+    async saveProjection(name, position, data) {
+      open();
+      checkProjectionSave(name, position, data);
+      const result = await query('saveProjection', undefined, { ...q.saveProjection, values: [name, position, data] });
       return result.rowCount === 1;
     },
 

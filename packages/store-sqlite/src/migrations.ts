@@ -47,6 +47,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'projections',
+    sql: `
+      CREATE TABLE projections (
+        name     TEXT    PRIMARY KEY,
+        position INTEGER NOT NULL,
+        data     TEXT    NOT NULL,
+        updated  TEXT    NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */

@@ -14,6 +14,7 @@ import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedErro
 import {
   checkBatch,
   checkExpectedVersion,
+  checkProjectionSave,
   checkStreamName,
   createSubscription,
   createWakeups,
@@ -114,6 +115,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
     updateCheckpoint: db.prepare('UPDATE checkpoints SET position = ?, updated = ? WHERE consumer = ? AND position = ?'),
     heads: db.prepare<[], [string, string]>('SELECT stream, hash FROM streams ORDER BY stream').raw(true),
+    projection: db.prepare<[string], { position: number; data: string }>('SELECT position, data FROM projections WHERE name = ?'),
+    saveProjection: db.prepare(
+      'INSERT INTO projections (name, position, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, data = excluded.data, updated = excluded.updated WHERE projections.position < excluded.position',
+    ),
     lastPosition: db.prepare<[], number>('SELECT MAX(position) FROM events').pluck(),
   };
 
@@ -413,6 +418,19 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         activeBatch = null;
         finish();
       }
+    },
+
+    async readProjection(name) {
+      await ready();
+      return q.projection.get(name);
+    },
+
+    async saveProjection(name, position, data) {
+      await ready();
+      checkProjectionSave(name, position, data);
+      // One statement: atomic on its own, and part of the batch's transaction inside one.
+      writing();
+      return q.saveProjection.run(name, position, data, new Date().toISOString()).changes === 1;
     },
 
     subscribe(consumer, handler, subscribeOptions) {

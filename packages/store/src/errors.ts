@@ -69,3 +69,14 @@ export class CheckpointConflictError extends HotpatchError {
     super(`consumer ${consumer}: checkpoint expected at ${expected} but is at ${actual}; another instance is running`);
   }
 }
+
+/** A projection save with a missing name, a position that is not a whole number ≥ 0, or data that is not text. */
+export class InvalidProjectionError extends HotpatchError {
+  readonly code = 'INVALID_PROJECTION';
+  constructor(
+    readonly projection: unknown,
+    readonly reason: string,
+  ) {
+    super(`projection ${JSON.stringify(projection)}: ${reason}`);
+  }
+}

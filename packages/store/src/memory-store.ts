@@ -6,9 +6,9 @@ import { initialStateFor, type MachineState } from '@hotpatch/core';
 import { v7 as uuidv7 } from 'uuid';
 import { IdempotencyConflictError, StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
-import { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions } from './stream-rules.js';
+import { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName, checkTransitions } from './stream-rules.js';
 import { createSubscription, createWakeups } from './subscription.js';
-import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamStateRead } from './types.js';
+import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead } from './types.js';
 
 interface StreamData {
   readonly events: RecordedEvent[];
@@ -40,6 +40,7 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
   const streams = new Map<string, StreamData>();
   const all: RecordedEvent[] = [];
   const checkpoints = new Map<string, number>();
+  const projections = new Map<string, SavedProjection>();
   // Consumers waiting for new events are woken by the next append.
   const wakeups = createWakeups();
   let closed = false;
@@ -153,6 +154,19 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
       open();
       if ((checkpoints.get(consumer) ?? 0) !== expected) return false;
       checkpoints.set(consumer, next);
+      return true;
+    },
+
+    async readProjection(name: string) {
+      open();
+      return projections.get(name);
+    },
+
+    async saveProjection(name: string, position: number, data: string) {
+      open();
+      checkProjectionSave(name, position, data);
+      if ((projections.get(name)?.position ?? -1) >= position) return false;
+      projections.set(name, { position, data });
       return true;
     },
 

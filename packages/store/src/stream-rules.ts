@@ -3,7 +3,7 @@
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
 import { InvalidEventError, lifecycleFor, STREAM_NAME_HINT, streamKindOf, validateNewEventFields, type MachineState } from '@hotpatch/core';
-import { DuplicateEventIdError, WrongExpectedVersionError } from './errors.js';
+import { DuplicateEventIdError, InvalidProjectionError, WrongExpectedVersionError } from './errors.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
 export function checkStreamName(stream: unknown): asserts stream is string {
@@ -46,4 +46,11 @@ export function checkTransitions(stream: string, state: MachineState<string, obj
   let next = state;
   for (let i = 0; i < events.length; i++) next = lifecycle.evolve(next, events[i]!, { stream, version: firstVersion + i });
   return next;
+}
+
+/** Checks a projection save's arguments (every store, before it writes). */
+export function checkProjectionSave(name: unknown, position: unknown, data: unknown): void {
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidProjectionError(name, 'the name must be a non-empty string');
+  if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw new InvalidProjectionError(name, `the position must be a whole number ≥ 0, got ${String(position)}`);
+  if (typeof data !== 'string') throw new InvalidProjectionError(name, `the data must be a string (the projection serialised), got ${typeof data}`);
 }

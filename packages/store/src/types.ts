@@ -90,6 +90,12 @@ export interface Subscription {
  * The event store: the only source of truth. Appends are all-or-nothing per call, versions are checked, event ids
  * are unique per stream (re-appending is a no-op), and every event has a global position in commit order.
  */
+/** A projection's state as saved by `saveProjection`. */
+export interface SavedProjection {
+  readonly position: number;
+  readonly data: string;
+}
+
 export interface EventStore {
   appendToStream(stream: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
@@ -105,6 +111,18 @@ export interface EventStore {
   readCheckpoint(consumer: string): Promise<number>;
   /** Compare-and-set: moves the checkpoint from `expected` to `next`; false (and no change) if it was not at `expected`. */
   saveCheckpoint(consumer: string, expected: number, next: number): Promise<boolean>;
+  /**
+   * A projection's saved state, as its owner serialised it, and the position in the log it stands for; undefined
+   * when none was saved. A consumer that keeps a projection in memory loads it on start and reads only the events
+   * after that position, instead of the whole log.
+   */
+  readProjection(name: string): Promise<SavedProjection | undefined>;
+  /**
+   * Saves a projection's state as of `position`. It never moves back: a save at or below the saved position changes
+   * nothing and gives false (a projection is a function of the log, so whichever instance saved further is right).
+   * Inside a batch it is part of the batch's transaction, where the store groups writes.
+   */
+  saveProjection(name: string, position: number, data: string): Promise<boolean>;
   /**
    * Handles every event after the consumer's checkpoint, in global order, then follows new ones. At least once:
    * the checkpoint moves after the events are handled.

@@ -337,6 +337,49 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       });
     });
 
+    describe('projections', () => {
+      it('keep the furthest saved state of each name, byte for byte, and never move back', async () => {
+        const name = `projection-${++counter}`;
+        expect(await store.readProjection(name)).toBeUndefined();
+        const data = JSON.stringify({ note: 'é ✓ 𝄞', filler: 'x'.repeat(1_000_000) });
+        expect(await store.saveProjection(name, 10, data)).toBe(true);
+        expect(await store.readProjection(name)).toEqual({ position: 10, data });
+        // At or below the saved position: nothing changes.
+        expect(await store.saveProjection(name, 10, 'other')).toBe(false);
+        expect(await store.saveProjection(name, 4, 'older')).toBe(false);
+        expect(await store.readProjection(name)).toEqual({ position: 10, data });
+        expect(await store.saveProjection(name, 12, '{}')).toBe(true);
+        expect(await store.readProjection(name)).toEqual({ position: 12, data: '{}' });
+        expect(await store.readProjection(`${name}-other`)).toBeUndefined();
+        if (sut.reopen) {
+          const again = await sut.reopen();
+          expect(await again.readProjection(name)).toEqual({ position: 12, data: '{}' });
+          await again.close();
+        }
+      });
+
+      it('refuse a bad name, position or data, naming the projection', async () => {
+        await expect(store.saveProjection('', 1, '{}')).rejects.toMatchObject({ code: 'INVALID_PROJECTION' });
+        await expect(store.saveProjection('p', -1, '{}')).rejects.toThrow(/projection "p": the position must be a whole number ≥ 0/);
+        await expect(store.saveProjection('p', 1.5, '{}')).rejects.toThrow(/whole number/);
+        await expect(store.saveProjection('p', 1, { not: 'text' } as never)).rejects.toThrow(/the data must be a string/);
+        expect(await store.readProjection('p')).toBeUndefined();
+      });
+
+      it('inside a batch, are kept or dropped with the batch where the store groups writes', async () => {
+        const name = `projection-batch-${++counter}`;
+        await expect(
+          inBatch(store, async () => {
+            await store.saveProjection(name, 3, 'in a failed batch');
+            throw new Error('the unit of work failed');
+          }),
+        ).rejects.toThrow(/unit of work failed/);
+        expect(await store.readProjection(name)).toEqual(store.batch ? undefined : { position: 3, data: 'in a failed batch' });
+        await inBatch(store, () => store.saveProjection(name, 5, 'kept'));
+        expect(await store.readProjection(name)).toEqual({ position: 5, data: 'kept' });
+      });
+    });
+
     describe('consumers', () => {
       const collect = (into: RecordedEvent[]) => (e: RecordedEvent) => {
         into.push(e);
