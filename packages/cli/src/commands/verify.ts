@@ -1,9 +1,10 @@
 import { InvalidEventError, type HotpatchError } from '@hotpatch/core';
-import { verifyTimeline, foldTimeline } from '@hotpatch/replay';
+import { foldFile, foldTimeline, verifyTimeline, type VerifyReport } from '@hotpatch/replay';
 import { logDigest } from '@hotpatch/store';
-import { CheckFailed, parse, type CommandSpec } from '../args.js';
+import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
-import { describeSource, readSource, sourceFrom } from '../store-source.js';
+import { describeSource, readSource, sourceFrom, type StoreSource } from '../store-source.js';
+import { mustExist } from '../timeline-input.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
 export function problemLine(error: HotpatchError): string {
@@ -27,6 +28,19 @@ export const verifyCommand: CommandSpec = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
+    // A file is verified as it is read, line by line (on every core when it is large and clean): a large export is
+    // never held in memory whole.
+    if (source.kind === 'jsonl') {
+      await mustExist(source.path);
+      const folded = await foldFile(source.path, { collectProblems: true });
+      const lineOf = (e: HotpatchError) => (e as { at?: { line?: number } }).at?.line ?? 0;
+      const problems: HotpatchError[] = [...folded.lineProblems, ...folded.problems].sort((a, b) => lineOf(a) - lineOf(b));
+      const streams = [...folded.streams.values()];
+      // With no problem, every event of a stream whose last event is hashed is hashed (each chains from the one before).
+      const hashed = problems.length === 0 && folded.lines > 0 && streams.every((s) => s.hash !== undefined);
+      const digest = hashed ? logDigest(streams.map((s) => [s.stream, s.hash!] as const)) : undefined;
+      return report(io, values.json === true, source, { ok: problems.length === 0, events: folded.lines, streams: streams.length, problems }, hashed, digest);
+    }
     const input = await readSource(source);
     const verified = verifyTimeline(input, input.problems);
     // A store records each stream's head: events removed from the end of a stream leave no hole in the chain, but
@@ -49,17 +63,22 @@ export const verifyCommand: CommandSpec = {
       }
       for (const stream of last.keys()) if (!input.heads.has(stream)) headProblems.push(new InvalidEventError({ stream }, `events of ${stream} are not in the store's heads: they were inserted behind its back`, 'stream'));
     }
-    const report = headProblems.length ? { ...verified, ok: false, problems: [...verified.problems, ...headProblems] } : verified;
+    const result = headProblems.length ? { ...verified, ok: false, problems: [...verified.problems, ...headProblems] } : verified;
     const hashed = input.events.length > 0 && input.events.every((e) => e.hash !== undefined);
-    const digest = report.ok && hashed ? logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
-    if (values.json) {
-      io.out(json({ ok: report.ok, events: report.events, streams: report.streams, hashed, digest, problems: report.problems.map((p) => ({ code: p.code, message: problemLine(p) })) }));
-    } else if (report.ok) {
-      io.out(`ok: ${report.events} events in ${report.streams} streams, every transition allowed${hashed ? ', every hash chained' : ' (no hashes to check)'}`);
-      if (digest) io.out(`log digest: ${digest}`);
-    } else {
-      for (const problem of report.problems) io.out(problemLine(problem));
-    }
-    if (!report.ok) throw new CheckFailed(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${describeSource(source)}`);
+    const digest = result.ok && hashed ? logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
+    report(io, values.json === true, source, result, hashed, digest);
   },
 };
+
+/** Prints a verification: every problem with its place, or "ok" and the digest; exit 1 when there is a problem. */
+function report(io: Output, asJson: boolean, source: StoreSource, result: VerifyReport, hashed: boolean, digest: string | undefined): void {
+  if (asJson) {
+    io.out(json({ ok: result.ok, events: result.events, streams: result.streams, hashed, digest, problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p) })) }));
+  } else if (result.ok) {
+    io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ' (no hashes to check)'}`);
+    if (digest) io.out(`log digest: ${digest}`);
+  } else {
+    for (const problem of result.problems) io.out(problemLine(problem));
+  }
+  if (!result.ok) throw new CheckFailed(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${describeSource(source)}`);
+}
