@@ -44,7 +44,7 @@ function progressDisplay(io: Output, arms: readonly Arm[]) {
 }
 
 /** The built worker entry of an arm, or undefined when there is none (the CLI run from its sources unbuilt). */
-function armWorker(): string | undefined {
+export function armWorker(): string | undefined {
   try {
     const path = createRequire(import.meta.url).resolve('@hotpatch/cli/simulate-arm');
     return existsSync(path) ? path : undefined;
@@ -54,7 +54,7 @@ function armWorker(): string | undefined {
 }
 
 /** Runs the arms side by side, one worker thread each; the first failure stops them all. */
-async function inWorkers(path: string, jobs: readonly ArmJob[], onProgress: (arm: Arm, p: ArmProgress) => void): Promise<SimulationResult[]> {
+export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgress: (arm: Arm, p: ArmProgress) => void): Promise<SimulationResult[]> {
   const workers: Worker[] = [];
   try {
     return await Promise.all(
