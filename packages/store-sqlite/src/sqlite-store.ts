@@ -50,9 +50,9 @@ export interface SqliteEventStoreOptions {
   /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
   readonly machineFingerprint?: string;
   /**
-   * How many streams' last folded states are kept in memory, least recently used out first (default 10,000). An
-   * append to a stream in it skips reading the stream's snapshot; size it to the streams a process keeps busy (a
-   * fleet's devices) when memory allows, about half a kilobyte each.
+   * How many streams' last folded states are kept in memory (default 10,000; evicted by second chance, an
+   * approximation of least recently used). An append to a stream in it skips reading the stream's snapshot; size
+   * it to the streams a process keeps busy (a fleet's devices) when memory allows, about half a kilobyte each.
    */
   readonly stateCacheSize?: number;
 }
