@@ -31,7 +31,7 @@ export type ArmMessage =
 
 export async function runArm(job: ArmJob, onProgress: (p: ArmProgress) => void): Promise<SimulationResult> {
   // Simulated logs are written with synchronous=NORMAL (a seed writes them again, byte for byte), and every
-  // device's state stays in the store's cache (about half a kilobyte each): the simulation touches every device
+  // device's state stays in the store's cache (about 770 bytes each): the simulation touches every device
   // every month.
   const store = job.source ? await openEventStore(job.source, { durability: 'normal', stateCacheSize: job.devices + 1_000 }) : createInMemoryEventStore();
   try {
