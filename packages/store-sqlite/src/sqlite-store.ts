@@ -52,7 +52,8 @@ export interface SqliteEventStoreOptions {
   /**
    * How many streams' last folded states are kept in memory (default 10,000; evicted by second chance, an
    * approximation of least recently used). An append to a stream in it skips reading the stream's snapshot; size
-   * it to the streams a process keeps busy (a fleet's devices) when memory allows: about 770 bytes each (a device with a patch in flight).
+   * it to the streams a process keeps busy (a fleet's devices) when memory allows: about 770 bytes each (a device
+   * with a patch in flight).
    */
   readonly stateCacheSize?: number;
 }
