@@ -237,6 +237,10 @@ describe('hotpatch simulate', () => {
     expect(await exported(join(dir, 'sim-a.traditional.db'), 'sim-a-again')).toBe(a.traditional);
     expect(a.figures.hotpatch.rebootsPerDevicePerYear).toBeLessThan(a.figures.traditional.rebootsPerDevicePerYear);
     expect(a.figures.traditional.rebootsPerDevicePerYear).toBeGreaterThan(10);
+    // The bad fix is as bad in its cumulative update: both arms halt it, one rolls back live, the other uninstalls.
+    expect([a.figures.hotpatch.haltedRollouts, a.figures.traditional.haltedRollouts]).toEqual([['OOB-2026-02'], ['LCU-OOB-2026-02']]);
+    expect(a.figures.hotpatch.rollbacks).toBeGreaterThan(0);
+    expect(a.figures.traditional.uninstalls).toBeGreaterThan(0);
     expect((await cli('verify', '--store', `sqlite:${join(dir, 'sim-a.db')}`)).code).toBe(0);
     const text = await cli('simulate', '--devices', '20', '--months', '2');
     expect(text.out).toMatch(/reboots per device per year +[\d.]+ +[\d.]+/);

@@ -26,6 +26,8 @@ export const REBOOT_REASONS = [
   'not-live-revertible',
   'eligibility',
   'forced-transition',
+  /** A cumulative update that made the device unhealthy is removed: back to the baseline it replaced. */
+  'update-uninstall',
 ] as const;
 export type KnownRebootReason = (typeof REBOOT_REASONS)[number];
 export type RebootReason = KnownRebootReason | (string & {});

@@ -144,6 +144,44 @@ describe('orchestrator', () => {
     expect((await store.readStream('device/p3')).find((e) => e.type === 'RebootRequired')!.data).toEqual({ reason: 'not-live-revertible' });
   });
 
+  it('fails a cumulative update a device is unwell on, uninstalls it, and past the budget halts and uninstalls it from the ring', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    const update: ReleaseToRoll = { id: 'LCU-2026-02', kind: 'baseline', releasedAt: RELEASED, baseline: 'LCU-2026-02', liveRevert: true };
+    await o.planRollout(update);
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+    const install = (device: string, healthy: boolean) =>
+      o.report({ id: reportId(), device, kind: 'baseline-installed', baseline: 'LCU-2026-02', ...(healthy ? {} : { healthy: false, signal: 'crash rate' }) });
+    // p1 is well on it; p2 is not: its install is recorded, the rollout counts a failure, and it goes back.
+    await install('p1', true);
+    expect(await install('p2', false)).toMatchObject({ status: 'recorded' });
+    const p2 = await store.readStream('device/p2');
+    expect(p2.slice(-2).map((e) => [e.type, e.data])).toEqual([
+      ['BaselineInstalled', { baseline: 'LCU-2026-02' }],
+      ['RebootRequired', { reason: 'update-uninstall', baseline: 'B-2026-01' }],
+    ]);
+    const outcomes = async () => (await store.readStream('rollout/LCU-2026-02')).filter((e) => e.type === 'DeviceFailed' || e.type === 'DeviceSucceeded').map((e) => [e.type, (e.data as { device: string }).device]);
+    expect(await outcomes()).toEqual([
+      ['DeviceSucceeded', 'p1'],
+      ['DeviceFailed', 'p2'],
+    ]);
+    // A retried report changes nothing.
+    await o.report({ id: (p2.at(-2)!.meta as { command: string }).command, device: 'p2', kind: 'baseline-installed', baseline: 'LCU-2026-02', healthy: false });
+    expect((await store.readStream('device/p2')).length).toBe(p2.length);
+    // The second failure passes the pilot's budget (1): the rollout halts, and p1, which installed it, goes back too.
+    await install('p3', false);
+    expect(o.projection.rollouts.get('LCU-2026-02')!.state.value).toBe('halted');
+    for (const device of ['p1', 'p3']) expect((await store.readStream(`device/${device}`)).at(-1)!.data).toEqual({ reason: 'update-uninstall', baseline: 'B-2026-01' });
+    // Going back is a restart like any other; the broad ring never receives the update.
+    await agentsRespond(o);
+    for (const device of PILOT) expect(o.projection.devices.get(device)!.state.context.baseline).toBe('B-2026-01');
+    clock.advance(10 * 24 * 3600);
+    await o.tick();
+    expect(await instructionsIn(store, 'rollout/LCU-2026-02')).toEqual(PILOT);
+  });
+
   it('takes retried, duplicated, out-of-order and late reports without recording anything twice', async () => {
     const store = createInMemoryEventStore();
     const clock = simulatedClock(RELEASED);

@@ -51,7 +51,12 @@ export type AgentReport = { readonly id: string; readonly device: string; readon
   | { readonly kind: 'health'; readonly patch: string; readonly healthy: boolean; readonly signal?: string }
   | { readonly kind: 'rolled-back'; readonly patch: string }
   | { readonly kind: 'rollback-failed'; readonly patch: string; readonly reason: string }
-  | { readonly kind: 'baseline-installed'; readonly baseline: string }
+  /**
+   * The restart is done and the baseline (a cumulative update) installed. `healthy: false` says the device is not
+   * well on it: the update fails the device's rollout, and is uninstalled (a restart back to the baseline it
+   * replaced).
+   */
+  | { readonly kind: 'baseline-installed'; readonly baseline: string; readonly healthy?: boolean; readonly signal?: string }
 );
 
 export type ReportResult =
@@ -338,6 +343,17 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         throw error;
       }
     }
+    // A cumulative update the device is not well on: it fails the baseline rollouts that installed it (before they
+    // count the install as a success), and it is uninstalled.
+    if (r.kind === 'baseline-installed' && r.healthy === false) {
+      for (const rollout of rolloutsOf(r.device)) {
+        const instruction = rollout.instructed.get(r.device)!;
+        const { release, releaseKind } = rollout.state.context;
+        if (releaseKind !== 'baseline' || release !== r.baseline || instruction.action !== 'reboot' || rollout.outcomes.has(r.device)) continue;
+        await record(rollout.id, `outcome:${r.device}`, { type: 'DeviceFailed', data: { ring: instruction.ring, device: r.device, reason: 'health-failed' } });
+      }
+      await uninstall(projection.devices.get(r.device)!, r.baseline);
+    }
     // Record the device's outcome in its rollouts at once: a failure past the budget halts before the next tick.
     for (const rollout of rolloutsOf(r.device)) {
       await reconcile(rollout, r.device);
@@ -359,15 +375,17 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    */
   const rollBackIfHalted = async (rollout: RolloutRecord, only?: string): Promise<number> => {
     const s = rollout.state;
-    if (s.value !== 'halted' || s.context.releaseKind !== 'hotpatch') return 0;
+    if (s.value !== 'halted') return 0;
     const patch = s.context.release!;
+    const action = s.context.releaseKind === 'baseline' ? 'reboot' : 'hotpatch';
     let watch = haltWatch.get(rollout.id);
     if (watch === undefined) {
       const ring = s.context.policies[s.context.current]?.name;
       watch = new Set();
-      for (const [id, instruction] of rollout.instructed) if (instruction.ring === ring && instruction.action === 'hotpatch') watch.add(id);
+      for (const [id, instruction] of rollout.instructed) if (instruction.ring === ring && instruction.action === action) watch.add(id);
       haltWatch.set(rollout.id, watch);
     }
+    if (action === 'reboot') return uninstallHalted(rollout, watch, patch, only);
     let n = 0;
     for (const id of only === undefined ? [...watch] : watch.has(only) ? [only] : []) {
       const device = projection.devices.get(id);
@@ -385,6 +403,37 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (done) n++;
     }
     return n;
+  };
+
+  /**
+   * A halted baseline rollout takes its update off the devices of its ring that installed it (a restart back to
+   * the baseline it replaced); the ones still to restart onto it are watched, and uninstalled once they have.
+   */
+  const uninstallHalted = async (rollout: RolloutRecord, watch: Set<string>, baseline: string, only?: string): Promise<number> => {
+    let n = 0;
+    for (const id of only === undefined ? [...watch] : watch.has(only) ? [only] : []) {
+      const device = projection.devices.get(id);
+      if (!device || device.state.value === 'retired') {
+        watch.delete(id);
+        continue;
+      }
+      const { value, context } = device.state;
+      if (value === 'needsReboot') {
+        // Restarting onto it (keep watching), or already on the way back from it (done).
+        if (context.rebootBaseline !== baseline) watch.delete(id);
+        continue;
+      }
+      watch.delete(id);
+      if (context.baseline === baseline && (await uninstall(device, baseline))) n++;
+    }
+    return n;
+  };
+
+  /** Takes a cumulative update off a device: a restart back to the baseline it replaced (when that is known). */
+  const uninstall = async (device: DeviceRecord, baseline: string): Promise<boolean> => {
+    const back = device.previousBaseline;
+    if (back === null || back === baseline || device.state.context.baseline !== baseline) return false;
+    return command(`uninstall:${baseline}`, { type: 'RequireReboot', device: device.id, reason: 'update-uninstall', baseline: back });
   };
 
   const tickRollout = async (rollout: RolloutRecord, summary: TickSummary) => {

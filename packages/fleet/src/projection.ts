@@ -30,6 +30,8 @@ export interface DeviceRecord {
   readonly outcomes: Map<string, 'verified' | 'apply-failed' | 'health-failed' | 'rolled-back' | 'rollback-failed'>;
   /** When the last baseline was installed (a reboot completed). */
   lastBaselineAt: string | null;
+  /** The baseline the last installed one replaced (where an uninstall takes the device back to). */
+  previousBaseline: string | null;
   /** Why the last apply of each patch failed. */
   readonly applyFailures: Map<string, string>;
 }
@@ -56,7 +58,7 @@ export interface ReleaseRecord {
 }
 
 /** The serialised form's version: bump it whenever the records or what `apply` derives change. */
-const PROJECTION_FORMAT = 1;
+const PROJECTION_FORMAT = 2;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
 
@@ -160,9 +162,10 @@ export class FleetProjection {
     const time = this.timeOf(event);
     let record = this.devices.get(id);
     if (!record) {
-      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, applyFailures: new Map() };
+      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, previousBaseline: null, applyFailures: new Map() };
       this.devices.set(id, record);
     }
+    const baselineBefore = record.state.context.baseline;
     record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
     record.version = event.version;
     this.changed.add(id);
@@ -194,6 +197,7 @@ export class FleetProjection {
         break;
       case 'BaselineInstalled':
         record.lastBaselineAt = time;
+        if (event.data.baseline !== baselineBefore) record.previousBaseline = baselineBefore;
         break;
     }
     record.applyingSince = record.state.value === 'applying' ? (event.type === 'PatchApplyStarted' ? time : record.applyingSince) : null;

@@ -102,6 +102,7 @@ export function comparisonTable(hot: ArmFigures, trad: ArmFigures): string {
     ['days exposed after release, p95', f2(hot.p95DaysExposed), f2(trad.p95DaysExposed)],
     ['(release, device) pairs still exposed', String(hot.stillExposed), String(trad.stillExposed)],
     ['live rollbacks (failed)', `${hot.rollbacks} (${hot.rollbackFailures})`, `${trad.rollbacks} (${trad.rollbackFailures})`],
+    ['updates uninstalled (a restart each)', String(hot.uninstalls), String(trad.uninstalls)],
     ['rollouts halted', hot.haltedRollouts.join(', ') || 'none', trad.haltedRollouts.join(', ') || 'none'],
     ['devices needing attention', String(hot.needingAttention), String(trad.needingAttention)],
     ['events in the log', String(hot.events), String(trad.events)],
@@ -120,7 +121,9 @@ export const simulateCommand: CommandSpec = {
   health failures concentrated on one hotpatch, failed rollbacks, agents going silent, duplicated, late and
   reordered reports). It runs them twice on a simulated clock: through the orchestrator with hotpatches (into
   --store, default in memory), and with a cumulative update and a restart every month (in memory, or with
-  --store sqlite:PATH in PATH's sibling NAME.traditional.db); then compares the two from their logs.
+  --store sqlite:PATH in PATH's sibling NAME.traditional.db); then compares the two from their logs. A release
+  fails health as often in either form (the bad fix in its hotpatch and in its cumulative update alike); an
+  update a device is unwell on is uninstalled with a restart, and past the ring's budget its rollout halts.
   The two arms run side by side in two worker threads; --sequential runs them one after the other in one.
   Deterministic: the same seed writes the same log, byte for byte, either way.`,
   async run(argv, io) {

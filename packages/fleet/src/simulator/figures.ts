@@ -21,6 +21,8 @@ export interface ArmFigures {
   readonly stillExposed: number;
   readonly rollbacks: number;
   readonly rollbackFailures: number;
+  /** Cumulative updates taken off a device that was not well on them (each a restart). */
+  readonly uninstalls: number;
   readonly haltedRollouts: string[];
   /** Devices a person should look at: set aside, stuck in needsReboot or failed, or whose rollback failed. */
   readonly needingAttention: number;
@@ -33,6 +35,7 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
   let downtimeMinutes = 0;
   let rollbacks = 0;
   let rollbackFailures = 0;
+  let uninstalls = 0;
   const rollbackFailed = new Set<string>();
   for await (const e of events) {
     count++;
@@ -41,6 +44,7 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
       reboots++;
       downtimeMinutes += Number((e.meta as { downtimeMinutes?: number } | undefined)?.downtimeMinutes ?? 0);
     } else if (e.type === 'PatchRolledBack') rollbacks++;
+    else if (e.type === 'RebootRequired' && e.data.reason === 'update-uninstall') uninstalls++;
     else if (e.type === 'RollbackFailed') {
       rollbackFailures++;
       rollbackFailed.add(e.stream);
@@ -76,6 +80,7 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
     stillExposed,
     rollbacks,
     rollbackFailures,
+    uninstalls,
     haltedRollouts: [...projection.rollouts.values()].filter((r) => r.state.value === 'halted').map((r) => r.id),
     needingAttention,
   };

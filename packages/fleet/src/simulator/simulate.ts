@@ -144,6 +144,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const releases = catalog.releases;
   const fleetRandom = seededRandom(options.seed);
   const random = seededRandom(options.seed * 7919 + 17);
+  // The health of cumulative updates is drawn apart, so that it does not move the other faults' draws.
+  const updateRandom = seededRandom(options.seed * 7919 + 29);
   const [fy, fm] = from.split('-').map(Number) as [number, number];
   const start = new Date(Date.UTC(fy, fm - 1, 1, 8)).toISOString();
   const end = new Date(Date.UTC(fy, fm - 1 + months, 1, 0)).toISOString();
@@ -156,6 +158,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const span = Date.parse(end) - Date.parse(start);
   for (const d of fleet) if (fleetRandom.chance(faults.silentAgents)) silentFrom.set(d.id, Date.parse(start) + fleetRandom.next() * span);
   const badHotpatch = releases.filter((r) => r.kind === 'hotpatch')[faults.badHotpatchIndex]?.id;
+  // The traditional arm ships the same bad fix in that month's cumulative update.
+  const badUpdate = badHotpatch === undefined || arm !== 'traditional' ? undefined : rolloutOf(releases.find((r) => r.id === badHotpatch)!, arm).id;
 
   const engine = createEngine({ store, clock: () => clock.now(), meta: { source: `simulate/${arm}` } });
   // Enrolment in batches of a thousand devices: one store transaction each where the store groups writes.
@@ -214,9 +218,20 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
               : { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
           );
         case 'needsReboot': {
-          // Users restart within a day; the restart and the update take 15 to 35 minutes.
+          // Users restart within a day; the restart and the update take 15 to 35 minutes. A cumulative update can
+          // leave the device unwell, as a hotpatch can (the bad fix as often in its cumulative update as in its
+          // hotpatch): the agent says so with the install. Going back to the update before is assumed healthy.
           const downtimeMinutes = random.int(15, 35);
-          return send(now + random.int(1, 24) * HOUR, { id: reportId(id, d.version, 'reboot'), device: id, kind: 'baseline-installed', baseline: context.rebootBaseline ?? context.baseline!, meta: { downtimeMinutes } });
+          const baseline = context.rebootBaseline ?? context.baseline!;
+          const healthy = context.rebootReason === 'update-uninstall' || !updateRandom.chance(baseline === badUpdate ? faults.badHotpatchHealthFailure : faults.healthFailure);
+          return send(now + random.int(1, 24) * HOUR, {
+            id: reportId(id, d.version, 'reboot'),
+            device: id,
+            kind: 'baseline-installed',
+            baseline,
+            ...(healthy ? {} : { healthy: false, signal: 'crash rate above baseline' }),
+            meta: { downtimeMinutes },
+          });
         }
       }
     };
