@@ -230,6 +230,26 @@ describe('SQLite under real processes', () => {
     await checkDatabase(path, [...acks[0]!, ...acks[1]!]);
   });
 
+  it('opens a new file from many processes at once: each waits for the others instead of failing busy', async () => {
+    // Switching a new file to WAL needs a lock SQLite does not wait for (it answers SQLITE_BUSY at once): the store
+    // retries it within its busy timeout. Eight writers race to create the same file, four times over.
+    for (let round = 0; round < 4; round++) {
+      const path = join(dir, `race-${round}.db`);
+      // Every writer opens the file at the same moment, once all of them have started.
+      const env = { ...process.env, HOTPATCH_START_AT: String(Date.now() + 1_500) };
+      const children = Array.from({ length: 8 }, (_, i) => spawn(process.execPath, [writer, path, String(i + 1), '4', '3'], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+      const acks = children.map(collectAcks);
+      const errors = children.map((c) => {
+        let text = '';
+        c.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        return () => text;
+      });
+      const codes = await Promise.all(children.map((c) => new Promise<number | null>((ok) => c.on('exit', ok))));
+      expect(codes.map((code, i) => (code === 0 ? 0 : errors[i]!()))).toEqual(children.map(() => 0));
+      await checkDatabase(path, acks.flat());
+    }
+  });
+
   it('keeps every acknowledged append and no half batch across 20 SIGKILLs at random moments', async () => {
     const path = join(dir, 'crash.db');
     const random = seededRandom(7);

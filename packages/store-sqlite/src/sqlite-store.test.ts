@@ -14,3 +14,9 @@ describeEventStoreConformance('SQLite', async () => {
   const store = openSqliteEventStore({ path });
   return { store, reopen: async () => openSqliteEventStore({ path }), cleanup: () => store.close() };
 });
+
+// The same contract on an in-memory database (no WAL there: it keeps its memory journal).
+describeEventStoreConformance('SQLite in memory', async () => {
+  const store = openSqliteEventStore({ path: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});

@@ -9,6 +9,9 @@ const [path, seedArg, streamsArg, maxArg] = process.argv.slice(2);
 const random = seededRandom(Number(seedArg));
 const streams = Number(streamsArg);
 const max = maxArg === undefined ? Number.POSITIVE_INFINITY : Number(maxArg);
+// HOTPATCH_START_AT (ms since the epoch): open the store at that moment, so that several writers race for a new file.
+const startAt = Number(process.env.HOTPATCH_START_AT ?? 0);
+while (Date.now() < startAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 const store = openSqliteEventStore({ path });
 const profile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
 const time = () => new Date().toISOString();
