@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FleetProjection } from '@hotpatch/fleet';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { runCaptured } from './main.js';
 
@@ -203,6 +204,31 @@ describe('verify catches tampering in an exported file', () => {
       [lines[a! - 1], lines[b! - 1]] = [lines[b! - 1]!, lines[a! - 1]!];
     });
     expect(r.out).toMatch(new RegExp(`^line ${first}: .*version \\d+ leaves a gap`));
+  });
+});
+
+describe('hotpatch status --projection', () => {
+  it('starts from a saved projection and folds only the rest: the same status as the whole log', async () => {
+    const copy = join(dir, 'status.db');
+    expect((await cli('import', timeline, '--store', `sqlite:${copy}`)).code).toBe(0);
+    // Save a projection of the first half of the log, as an orchestrator's checkpoint would.
+    const store = openSqliteEventStore({ path: copy });
+    const events = await store.readAll();
+    const half = new FleetProjection();
+    for (const e of events.slice(0, Math.floor(events.length / 2))) half.apply(e);
+    expect(await store.saveProjection('ops', half.position, half.serialize())).toBe(true);
+    await store.close();
+    const whole = await cli('status', '--store', `sqlite:${copy}`, '--json');
+    expect(whole.code).toBe(0);
+    const fromSaved = await cli('status', '--store', `sqlite:${copy}`, '--projection', 'ops', '--json');
+    expect(fromSaved).toMatchObject({ code: 0, err: '' });
+    expect(fromSaved.out).toBe(whole.out);
+    // No projection under that name: said, and the whole log is folded.
+    const missing = await cli('status', '--store', `sqlite:${copy}`, '--projection', 'nobody', '--json');
+    expect(missing.err).toMatch(/no projection saved under "nobody": folding the whole log/);
+    expect(missing.out).toBe(whole.out);
+    // A timeline file keeps none: a usage error.
+    expect((await cli('status', timeline, '--projection', 'ops')).code).toBe(2);
   });
 });
 

@@ -58,7 +58,7 @@ export interface ReleaseRecord {
 }
 
 /** The serialised form's version: bump it whenever the records or what `apply` derives change. */
-const PROJECTION_FORMAT = 2;
+const PROJECTION_FORMAT = 3;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
 
@@ -67,6 +67,7 @@ interface SavedFleet {
   readonly format: number;
   readonly machines: string;
   readonly position: number;
+  readonly latestTime: string;
   readonly devices: Array<Omit<DeviceRecord, 'outcomes' | 'applyFailures'> & { outcomes: Entries<DeviceRecord['outcomes']>; applyFailures: Entries<DeviceRecord['applyFailures']> }>;
   readonly rollouts: Array<Omit<RolloutRecord, 'instructed' | 'outcomes' | 'pending'> & { instructed: Entries<RolloutRecord['instructed']>; outcomes: Entries<RolloutRecord['outcomes']>; pending: string[] }>;
   readonly releases: Array<Omit<ReleaseRecord, 'protectedAt'> & { protectedAt: Entries<ReleaseRecord['protectedAt']> }>;
@@ -79,6 +80,8 @@ export class FleetProjection {
   readonly releases = new Map<string, ReleaseRecord>();
   /** Global position of the last event applied. */
   position = 0;
+  /** The latest event time applied ('' before any): the moment the projection stands for. */
+  latestTime = '';
   /** Devices whose state changed since the set was last cleared (a simulator's agents react to them). */
   readonly changed = new Set<string>();
   /** Each ring's devices (by enrolment). */
@@ -100,6 +103,7 @@ export class FleetProjection {
     this.releases.clear();
     this.ringMembers.clear();
     this.position = 0;
+    this.latestTime = '';
   }
 
   /**
@@ -112,6 +116,7 @@ export class FleetProjection {
       format: PROJECTION_FORMAT,
       machines: projectionMachines(),
       position: this.position,
+      latestTime: this.latestTime,
       devices: [...this.devices.values()].map((d) => ({ ...d, outcomes: [...d.outcomes], applyFailures: [...d.applyFailures] })),
       rollouts: [...this.rollouts.values()].map((r) => ({ ...r, instructed: [...r.instructed], outcomes: [...r.outcomes], pending: [...r.pending] })),
       releases: [...this.releases.values()].map((r) => ({ ...r, protectedAt: [...r.protectedAt] })),
@@ -132,9 +137,10 @@ export class FleetProjection {
     } catch {
       return false;
     }
-    if (saved?.format !== PROJECTION_FORMAT || saved.machines !== projectionMachines() || !Number.isSafeInteger(saved.position)) return false;
+    if (saved?.format !== PROJECTION_FORMAT || saved.machines !== projectionMachines() || !Number.isSafeInteger(saved.position) || typeof saved.latestTime !== 'string') return false;
     this.reset();
     this.position = saved.position;
+    this.latestTime = saved.latestTime;
     for (const d of saved.devices) this.devices.set(d.id, { ...d, outcomes: new Map(d.outcomes), applyFailures: new Map(d.applyFailures) });
     for (const r of saved.rollouts) this.rollouts.set(r.id, { ...r, instructed: new Map(r.instructed), outcomes: new Map(r.outcomes), pending: new Set(r.pending) });
     for (const r of saved.releases) this.releases.set(r.id, { ...r, protectedAt: new Map(r.protectedAt) });
@@ -153,6 +159,7 @@ export class FleetProjection {
 
   apply(event: HotpatchEvent & { position?: number }): void {
     if (event.position !== undefined) this.position = event.position;
+    if (event.time > this.latestTime) this.latestTime = event.time;
     const device = deviceIdOf(event.stream);
     if (device !== undefined) this.applyDevice(device, event);
     else if (event.stream.startsWith(ROLLOUT_STREAM_PREFIX)) this.applyRollout(event.stream.slice(ROLLOUT_STREAM_PREFIX.length), event);

@@ -1,7 +1,7 @@
 import { FleetProjection, fleetStatus, COMPLIANCE_ORDER, type FleetStatus } from '@hotpatch/fleet';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { readSource, sourceFrom } from '../store-source.js';
+import { openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 import { problemLine } from './verify.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -44,19 +44,49 @@ export const statusCommand: CommandSpec = {
   terms (up to date, in progress, paused, not up to date, not ready, needs reboot) and the share up to date
   against a target (default 0.95); each rollout's progress ring by ring (devices, budget, in flight, succeeded,
   failed, set aside, gate); and for each release, the time from release to protection per device (median, p95,
-  worst) and the devices still exposed. A release is known from its rollout's plan.`,
+  worst) and the devices still exposed. A release is known from its rollout's plan.
+
+  --projection NAME (with --store): start from the projection the orchestrator saved under NAME (its checkpoint
+  option) and fold only the log after it; the same answer as folding the whole log, sooner on a long one. When
+  there is no usable one under that name, it says so and folds the whole log.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, projection: { type: 'string' }, json: { type: 'boolean' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const target = values.target === undefined ? 0.95 : Number(values.target);
     if (!(target > 0 && target <= 1)) throw new UsageError(`--target: expected a share between 0 and 1, got ${JSON.stringify(values.target)}`);
-    const input = await readSource(source);
-    if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
-    const projection = new FleetProjection();
-    for (const e of input.events) projection.apply(e);
-    const at = input.events.reduce((latest, e) => (e.time > latest ? e.time : latest), '');
-    const status = fleetStatus(projection, at || new Date().toISOString(), target);
+    const name = values.projection as string | undefined;
+    let projection: FleetProjection;
+    if (name !== undefined) {
+      if (source.kind === 'jsonl') throw new UsageError('--projection needs --store: a timeline file keeps no saved projection');
+      projection = await fromSavedProjection(source, name, (text) => io.err(text));
+    } else {
+      const input = await readSource(source);
+      if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
+      projection = new FleetProjection();
+      for (const e of input.events) projection.apply(e);
+    }
+    const status = fleetStatus(projection, projection.latestTime || new Date().toISOString(), target);
     if (values.json) io.out(json(status));
     else printStatus(status, io.out);
   },
 };
+
+/** A store's fleet projection: the one saved under `name` when it is usable, plus the log after it. */
+async function fromSavedProjection(source: StoreSource, name: string, say: (text: string) => void): Promise<FleetProjection> {
+  const store = await openEventStore(source, { mustExist: true });
+  try {
+    const projection = new FleetProjection();
+    const saved = await store.readProjection(name);
+    if (saved === undefined) say(`no projection saved under ${JSON.stringify(name)}: folding the whole log`);
+    else if (!projection.restore(saved.data)) say(`the projection saved under ${JSON.stringify(name)} is another build's: folding the whole log`);
+    for (let from = projection.position + 1; ; ) {
+      const page = await store.readAll({ fromPosition: from, limit: 50_000 });
+      if (page.length === 0) break;
+      for (const e of page) projection.apply(e);
+      from = page[page.length - 1]!.position + 1;
+    }
+    return projection;
+  } finally {
+    await store.close();
+  }
+}
