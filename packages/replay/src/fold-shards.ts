@@ -2,8 +2,9 @@
  * Folding a large timeline file on several cores. A stream's events must be folded in order, one after the other,
  * but different streams are independent: each worker thread reads the whole file and parses, validates and folds
  * the lines of its share of the streams (chosen by a hash of the stream name read from the line's text), while the
- * checks that span streams are shared out too: each worker checks the ids of its share of ids (by a hash of the
- * id), and every worker checks that positions grow.
+ * checks that span streams are shared out too: each worker checks the uniqueness of its share of the ids (by the
+ * id's last character, random in a UUID), and every worker checks that positions grow. States come back from the
+ * workers as plain data (an applied set loses its null prototype, as a state read from a snapshot does).
  *
  * It takes the fast road only where it is sure to give what the one-thread fold gives:
  * - files in the canonical layout this library writes (`{"id":"<36 characters>","stream":"…",…`); the owner of
