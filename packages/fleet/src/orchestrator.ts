@@ -20,7 +20,7 @@ import { createEngine, nameBasedIds, type Engine } from '@hotpatch/engine';
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { Clock } from './clock.js';
 import type { FleetPolicy } from './policy.js';
-import { FleetProjection, type DeviceRecord, type RolloutRecord } from './projection.js';
+import { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type RolloutRecord } from './projection.js';
 
 const NAMESPACE = '9d4b8f2e-6a1c-4e3b-8f7d-2c5a1b9e0d47';
 const named = nameBasedIds(NAMESPACE);
@@ -165,15 +165,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const sync = async () => {
     if (!loaded && checkpoint !== undefined && projection.position === 0) {
       loaded = true;
-      const saved = await store.readProjection(checkpoint.name);
       // A projection saved by another format or other machines is not trusted: the log is read from the start.
-      if (saved !== undefined && projection.restore(saved.data)) savedAt = projection.position;
+      if ((await restoreSavedProjection(projection, store, checkpoint.name)) === 'restored') savedAt = projection.position;
     }
-    for (;;) {
-      const events = await store.readAll({ fromPosition: projection.position + 1, limit: batch });
-      for (const e of events) projection.apply(e);
-      if (events.length < batch) return;
-    }
+    await catchUpProjection(projection, store, batch);
   };
 
   /**

@@ -13,7 +13,7 @@ import {
   type HotpatchEvent,
   type RolloutState,
 } from '@hotpatch/core';
-import { machineFingerprintFor } from '@hotpatch/store';
+import { machineFingerprintFor, type EventStore } from '@hotpatch/store';
 
 export interface DeviceRecord {
   readonly id: string;
@@ -257,5 +257,25 @@ export class FleetProjection {
         record.pending.delete(event.data.device);
         break;
     }
+  }
+}
+
+/**
+ * Replaces the projection with the one saved in the store under `name` (`EventStore.saveProjection`) when there is
+ * one this build can trust. Says which: 'restored', 'missing' (none saved), or 'untrusted' (another format or
+ * other machines; the projection is left as it was).
+ */
+export async function restoreSavedProjection(projection: FleetProjection, store: EventStore, name: string): Promise<'restored' | 'missing' | 'untrusted'> {
+  const saved = await store.readProjection(name);
+  if (saved === undefined) return 'missing';
+  return projection.restore(saved.data) ? 'restored' : 'untrusted';
+}
+
+/** Applies the log after the projection's position, reading it `pageSize` events at a time. */
+export async function catchUpProjection(projection: FleetProjection, store: EventStore, pageSize = 10_000): Promise<void> {
+  for (;;) {
+    const events = await store.readAll({ fromPosition: projection.position + 1, limit: pageSize });
+    for (const e of events) projection.apply(e);
+    if (events.length < pageSize) return;
   }
 }

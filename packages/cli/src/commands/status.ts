@@ -1,4 +1,4 @@
-import { FleetProjection, fleetStatus, COMPLIANCE_ORDER, type FleetStatus } from '@hotpatch/fleet';
+import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
@@ -76,15 +76,10 @@ async function fromSavedProjection(source: StoreSource, name: string, say: (text
   const store = await openEventStore(source, { mustExist: true });
   try {
     const projection = new FleetProjection();
-    const saved = await store.readProjection(name);
-    if (saved === undefined) say(`no projection saved under ${JSON.stringify(name)}: folding the whole log`);
-    else if (!projection.restore(saved.data)) say(`the projection saved under ${JSON.stringify(name)} is another build's: folding the whole log`);
-    for (let from = projection.position + 1; ; ) {
-      const page = await store.readAll({ fromPosition: from, limit: 50_000 });
-      if (page.length === 0) break;
-      for (const e of page) projection.apply(e);
-      from = page[page.length - 1]!.position + 1;
-    }
+    const found = await restoreSavedProjection(projection, store, name);
+    if (found === 'missing') say(`no projection saved under ${JSON.stringify(name)}: folding the whole log`);
+    else if (found === 'untrusted') say(`the projection saved under ${JSON.stringify(name)} is another build's: folding the whole log`);
+    await catchUpProjection(projection, store, 50_000);
     return projection;
   } finally {
     await store.close();

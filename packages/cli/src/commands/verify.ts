@@ -1,5 +1,5 @@
 import { InvalidEventError, type HotpatchError } from '@hotpatch/core';
-import { foldFile, foldTimeline, verifyTimeline, type VerifyReport } from '@hotpatch/replay';
+import { foldTimeline, verifyFile, verifyTimeline, type VerifyReport } from '@hotpatch/replay';
 import { logDigest } from '@hotpatch/store';
 import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
@@ -32,14 +32,11 @@ export const verifyCommand: CommandSpec = {
     // never held in memory whole.
     if (source.kind === 'jsonl') {
       await mustExist(source.path);
-      const folded = await foldFile(source.path, { collectProblems: true });
-      const lineOf = (e: HotpatchError) => (e as { at?: { line?: number } }).at?.line ?? 0;
-      const problems: HotpatchError[] = [...folded.lineProblems, ...folded.problems].sort((a, b) => lineOf(a) - lineOf(b));
-      const streams = [...folded.streams.values()];
+      const { streamStates, ...result } = await verifyFile(source.path);
       // With no problem, every event of a stream whose last event is hashed is hashed (each chains from the one before).
-      const hashed = problems.length === 0 && folded.lines > 0 && streams.every((s) => s.hash !== undefined);
-      const digest = hashed ? logDigest(streams.map((s) => [s.stream, s.hash!] as const)) : undefined;
-      return report(io, values.json === true, source, { ok: problems.length === 0, events: folded.lines, streams: streams.length, problems }, hashed, digest);
+      const hashed = result.ok && result.events > 0 && streamStates.every((s) => s.hash !== undefined);
+      const digest = hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
+      return report(io, values.json === true, source, result, hashed, digest);
     }
     const input = await readSource(source);
     const verified = verifyTimeline(input, input.problems);
