@@ -15,6 +15,9 @@ import {
 } from '@hotpatch/core';
 import { machineFingerprintFor, type EventStore } from '@hotpatch/store';
 
+/** The apply failures of a device that has had none (a map per device would cost about 600 bytes each). */
+const NO_APPLY_FAILURES: ReadonlyMap<string, string> = new Map();
+
 export interface DeviceRecord {
   readonly id: string;
   ring: string;
@@ -32,8 +35,8 @@ export interface DeviceRecord {
   lastBaselineAt: string | null;
   /** The baseline the last installed one replaced (where an uninstall takes the device back to). */
   previousBaseline: string | null;
-  /** Why the last apply of each patch failed. */
-  readonly applyFailures: Map<string, string>;
+  /** Why the last apply of each patch failed (most devices never fail one: they share one empty map). */
+  applyFailures: ReadonlyMap<string, string>;
 }
 
 export interface RolloutRecord {
@@ -62,7 +65,7 @@ const PROJECTION_FORMAT = 3;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
 
-type Entries<M> = M extends Map<infer K, infer V> ? Array<[K, V]> : never;
+type Entries<M> = M extends ReadonlyMap<infer K, infer V> ? Array<[K, V]> : never;
 interface SavedFleet {
   readonly format: number;
   readonly machines: string;
@@ -141,7 +144,7 @@ export class FleetProjection {
     this.reset();
     this.position = saved.position;
     this.latestTime = saved.latestTime;
-    for (const d of saved.devices) this.devices.set(d.id, { ...d, outcomes: new Map(d.outcomes), applyFailures: new Map(d.applyFailures) });
+    for (const d of saved.devices) this.devices.set(d.id, { ...d, outcomes: new Map(d.outcomes), applyFailures: d.applyFailures.length ? new Map(d.applyFailures) : NO_APPLY_FAILURES });
     for (const r of saved.rollouts) this.rollouts.set(r.id, { ...r, instructed: new Map(r.instructed), outcomes: new Map(r.outcomes), pending: new Set(r.pending) });
     for (const r of saved.releases) this.releases.set(r.id, { ...r, protectedAt: new Map(r.protectedAt) });
     for (const [ring, members] of saved.ringMembers) this.ringMembers.set(ring, new Set(members));
@@ -169,7 +172,7 @@ export class FleetProjection {
     const time = this.timeOf(event);
     let record = this.devices.get(id);
     if (!record) {
-      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, previousBaseline: null, applyFailures: new Map() };
+      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, previousBaseline: null, applyFailures: NO_APPLY_FAILURES };
       this.devices.set(id, record);
     }
     const baselineBefore = record.state.context.baseline;
@@ -190,7 +193,7 @@ export class FleetProjection {
         break;
       case 'PatchApplyFailed':
         record.outcomes.set(event.data.patch, 'apply-failed');
-        record.applyFailures.set(event.data.patch, event.data.reason);
+        record.applyFailures = new Map(record.applyFailures).set(event.data.patch, event.data.reason);
         break;
       case 'HealthCheckFailed':
         record.outcomes.set(event.data.patch, 'health-failed');

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
+import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_POLICY, PolicyError, validatePolicy, type Arm, type ArmFigures, type FleetPolicy, type SimulationResult } from '@hotpatch/fleet';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, type Output } from '../args.js';
@@ -63,7 +64,10 @@ export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgres
           new Promise<SimulationResult>((resolve, reject) => {
             // The worker runs the built JavaScript as it is: none of this thread's flags (a test runner's export
             // conditions, say) are passed on.
-            const worker = new Worker(path, { workerData: { hotpatchArm: job }, execArgv: [] });
+            // Each arm's heap may grow to its share of 80% of the machine's memory (V8's default stops near 4 GB,
+            // short of a million devices' projections); --max-old-space-size, when given, still decides.
+            const maxOldGenerationSizeMb = Math.max(4096, Math.floor((totalmem() * 0.8) / jobs.length / 2 ** 20));
+            const worker = new Worker(path, { workerData: { hotpatchArm: job }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb } });
             workers.push(worker);
             let settled = false;
             worker.on('message', (m: ArmMessage) => {
