@@ -298,17 +298,17 @@ describe('orchestrator', () => {
     expect(reads[0]).toBe(saved.position + 1);
     const rebuilt = new FleetProjection();
     for (const e of await second.readAll()) rebuilt.apply(e);
-    expect(b.projection.serialize()).toBe(rebuilt.serialize());
+    expect(b.projection.serialize()).toEqual(rebuilt.serialize());
     // And it carries on from there, as the restart without a checkpoint does.
     await finishAfterRestart(b, clock, second);
     expect((await second.readProjection('orchestrator'))!.position).toBe(b.projection.position);
     // A projection saved by another format or machines is not trusted: the next instance reads the whole log.
-    second.db.prepare("UPDATE projections SET data = json_set(data, '$.machines', 'another build')").run();
+    second.db.prepare(`UPDATE projections SET data = replace(data, '"machines":"', '"machines":"another build ')`).run();
     reads.length = 0;
     const c = createOrchestrator({ store: counted, clock, policy, checkpoint });
     await c.sync();
     expect(reads[0]).toBe(1);
-    expect(c.projection.serialize()).toBe(b.projection.serialize());
+    expect(c.projection.serialize()).toEqual(b.projection.serialize());
     await second.close();
   });
 
@@ -347,7 +347,7 @@ describe('orchestrator', () => {
       const rebuilt = new FleetProjection();
       for (const e of await stores[0]!.readAll()) rebuilt.apply(e);
       expect(await b!.saveCheckpoint()).toBe(true);
-      expect(JSON.parse((await stores[0]!.readProjection('orchestrator'))!.data)).toEqual(JSON.parse(rebuilt.serialize()));
+      expect((await stores[0]!.readProjection('orchestrator'))!.parts).toEqual(rebuilt.serialize());
       const instructed = await instructionsIn(stores[0]!, 'rollout/HP-2026-02');
       expect(instructed.sort()).toEqual([...PILOT, ...BROAD].sort());
       for (const id of [...PILOT, ...BROAD]) {

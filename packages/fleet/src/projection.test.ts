@@ -14,26 +14,57 @@ const fold = (events: readonly RecordedEvent[], into = new FleetProjection()) =>
 };
 
 describe('a saved fleet projection', () => {
-  it('property: restored at any point of the log and carried on, it is the projection of the whole log', () => {
+  it('property: restored at any point of the log and carried on, in parts of any size, it is the projection of the whole log', () => {
     const whole = fold(log).serialize();
     fc.assert(
-      fc.property(fc.nat(log.length), (cut) => {
+      fc.property(fc.nat(log.length), fc.integer({ min: 1, max: 20_000 }), (cut, partChars) => {
         const restored = new FleetProjection();
-        expect(restored.restore(fold(log.slice(0, cut)).serialize())).toBe(true);
+        const saved = fold(log.slice(0, cut)).serialize(partChars);
+        // Parts close at the first line that reaches the size: none is much larger, and lines are never split.
+        for (const part of saved.slice(0, -1)) expect(part.length).toBeGreaterThanOrEqual(partChars - 1);
+        expect(restored.restore(saved)).toBe(true);
         expect(restored.position).toBe(cut === 0 ? 0 : log[cut - 1]!.position);
-        expect(fold(log.slice(cut), restored).serialize()).toBe(whole);
+        expect(fold(log.slice(cut), restored).serialize()).toEqual(whole);
       }),
       { seed: 20261126, numRuns: 40 },
     );
   });
 
+  it('chunks device-sized collections, so that no line grows with the fleet', () => {
+    const p = new FleetProjection();
+    // A ring of 25,000 members: three chunk lines.
+    for (let i = 0; i < 25_000; i++) p.apply({ ...log[0]!, stream: `device/big-${i}`, position: i + 1, id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` } as RecordedEvent);
+    const lines = p.serialize().join('\n').split('\n');
+    expect(lines.filter((l) => l.startsWith('["ring",'))).toHaveLength(3);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(1_000_000);
+    const again = new FleetProjection();
+    expect(again.restore(p.serialize(100_000))).toBe(true);
+    expect(again.serialize()).toEqual(p.serialize());
+    expect(again.ringMembers.get(p.devices.get('big-0')!.ring)!.size).toBe(25_000);
+  });
+
   it('is not restored from anything but this build’s own form, and the projection is left as it was', () => {
     const p = fold(log.slice(0, 100));
     const before = p.serialize();
-    const saved = JSON.parse(fold(log).serialize()) as Record<string, unknown>;
-    for (const text of ['not json', 'null', '{}', JSON.stringify({ ...saved, format: 0 }), JSON.stringify({ ...saved, machines: 'another build' }), JSON.stringify({ ...saved, position: 'x' })]) {
-      expect(p.restore(text), text.slice(0, 40)).toBe(false);
-      expect(p.serialize()).toBe(before);
+    const [header, ...rest] = fold(log).serialize().join('\n').split('\n') as [string, ...string[]];
+    const saved = JSON.parse(header) as Record<string, unknown>;
+    const withHeader = (h: Record<string, unknown>) => [JSON.stringify(h), ...rest].join('\n');
+    const rollout = rest.find((l) => l.startsWith('["instructed",'))!;
+    for (const data of [
+      'not json',
+      'null',
+      '{}',
+      [],
+      withHeader({ ...saved, format: 0 }),
+      withHeader({ ...saved, machines: 'another build' }),
+      withHeader({ ...saved, position: 'x' }),
+      [header, '["nonsense", {}]'].join('\n'),
+      // A chunk before (or without) the record it belongs to.
+      [header, rollout].join('\n'),
+      [header, ...rest.slice(0, 10), 'truncated {'].join('\n'),
+    ]) {
+      expect(p.restore(data), String(data).slice(0, 40)).toBe(false);
+      expect(p.serialize()).toEqual(before);
     }
   });
 });

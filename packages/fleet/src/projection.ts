@@ -60,21 +60,51 @@ export interface ReleaseRecord {
   readonly protectedAt: Map<string, string>;
 }
 
-/** The serialised form's version: bump it whenever the records or what `apply` derives change. */
-const PROJECTION_FORMAT = 3;
+/** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
+const PROJECTION_FORMAT = 4;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
 
 type Entries<M> = M extends ReadonlyMap<infer K, infer V> ? Array<[K, V]> : never;
-interface SavedFleet {
+interface SavedHeader {
   readonly format: number;
   readonly machines: string;
   readonly position: number;
   readonly latestTime: string;
-  readonly devices: Array<Omit<DeviceRecord, 'outcomes' | 'applyFailures'> & { outcomes: Entries<DeviceRecord['outcomes']>; applyFailures: Entries<DeviceRecord['applyFailures']> }>;
-  readonly rollouts: Array<Omit<RolloutRecord, 'instructed' | 'outcomes' | 'pending'> & { instructed: Entries<RolloutRecord['instructed']>; outcomes: Entries<RolloutRecord['outcomes']>; pending: string[] }>;
-  readonly releases: Array<Omit<ReleaseRecord, 'protectedAt'> & { protectedAt: Entries<ReleaseRecord['protectedAt']> }>;
-  readonly ringMembers: Array<[string, string[]]>;
+}
+type SavedDevice = Omit<DeviceRecord, 'outcomes' | 'applyFailures'> & { outcomes: Entries<DeviceRecord['outcomes']>; applyFailures: Entries<DeviceRecord['applyFailures']> };
+type SavedRollout = Omit<RolloutRecord, 'instructed' | 'outcomes' | 'pending'>;
+type SavedRelease = Omit<ReleaseRecord, 'protectedAt'>;
+/**
+ * One line of a saved projection (after the header line). A rollout's, a release's and a ring's device-sized
+ * collections follow their record in chunks, so that no line grows with the fleet.
+ */
+type SavedLine =
+  | ['device', SavedDevice]
+  | ['rollout', SavedRollout]
+  | ['instructed', string, Entries<RolloutRecord['instructed']>]
+  | ['outcomes', string, Entries<RolloutRecord['outcomes']>]
+  | ['pending', string, string[]]
+  | ['release', SavedRelease]
+  | ['protectedAt', string, Entries<ReleaseRecord['protectedAt']>]
+  | ['ring', string, string[]];
+/** Entries per chunk line. */
+const CHUNK = 10_000;
+/** A part is closed once it holds this many characters (lines are never split across parts). */
+const DEFAULT_PART_CHARS = 16 * 2 ** 20;
+
+const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedAt', 'ring']);
+
+function* chunks<T>(items: Iterable<T>): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const item of items) {
+    chunk.push(item);
+    if (chunk.length === CHUNK) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 export class FleetProjection {
@@ -110,44 +140,125 @@ export class FleetProjection {
   }
 
   /**
-   * The projection as text, to be saved with the position it stands for (`EventStore.saveProjection`) and
-   * restored with `restore`. Stamped with the format and the machines it was folded with: a projection saved by
-   * another version is not restored, but rebuilt from the log.
+   * The projection as text, in parts, to be saved with the position it stands for (`EventStore.saveProjection`)
+   * and restored with `restore`. Parts of about `partChars` characters (16 Mi by default): one JavaScript string
+   * holds at most about 512 million characters, which a fleet of 200,000 devices after a year would pass. Each
+   * part is whole lines of JSON: a header, stamped with the format and the machines the projection was folded
+   * with (a projection saved by another version is not restored, but rebuilt from the log), then a line per
+   * record and per chunk of a record's device-sized collections.
    */
-  serialize(): string {
-    const saved: SavedFleet = {
-      format: PROJECTION_FORMAT,
-      machines: projectionMachines(),
-      position: this.position,
-      latestTime: this.latestTime,
-      devices: [...this.devices.values()].map((d) => ({ ...d, outcomes: [...d.outcomes], applyFailures: [...d.applyFailures] })),
-      rollouts: [...this.rollouts.values()].map((r) => ({ ...r, instructed: [...r.instructed], outcomes: [...r.outcomes], pending: [...r.pending] })),
-      releases: [...this.releases.values()].map((r) => ({ ...r, protectedAt: [...r.protectedAt] })),
-      ringMembers: [...this.ringMembers].map(([ring, members]) => [ring, [...members]]),
+  serialize(partChars = DEFAULT_PART_CHARS): string[] {
+    const parts: string[] = [];
+    let lines: string[] = [];
+    let size = 0;
+    const add = (line: string) => {
+      lines.push(line);
+      size += line.length + 1;
+      if (size >= partChars) {
+        parts.push(lines.join('\n'));
+        lines = [];
+        size = 0;
+      }
     };
-    return JSON.stringify(saved);
+    const header: SavedHeader = { format: PROJECTION_FORMAT, machines: projectionMachines(), position: this.position, latestTime: this.latestTime };
+    add(JSON.stringify(header));
+    const line = (l: SavedLine) => add(JSON.stringify(l));
+    for (const d of this.devices.values()) line(['device', { ...d, outcomes: [...d.outcomes], applyFailures: [...d.applyFailures] }]);
+    for (const r of this.rollouts.values()) {
+      const { instructed, outcomes, pending, ...rest } = r;
+      line(['rollout', rest]);
+      for (const c of chunks(instructed)) line(['instructed', r.id, c]);
+      for (const c of chunks(outcomes)) line(['outcomes', r.id, c]);
+      for (const c of chunks(pending)) line(['pending', r.id, c]);
+    }
+    for (const r of this.releases.values()) {
+      const { protectedAt, ...rest } = r;
+      line(['release', rest]);
+      for (const c of chunks(protectedAt)) line(['protectedAt', r.id, c]);
+    }
+    for (const [ring, members] of this.ringMembers) {
+      let any = false;
+      for (const c of chunks(members)) {
+        line(['ring', ring, c]);
+        any = true;
+      }
+      if (!any) line(['ring', ring, []]);
+    }
+    if (lines.length > 0) parts.push(lines.join('\n'));
+    return parts;
   }
 
   /**
-   * Replaces this projection's contents with a serialised one (in place: whoever holds this object sees it).
-   * Returns false, and leaves the projection as it was, when the text is not a projection this build can trust
-   * (another format or other machines, or not a projection at all).
+   * Replaces this projection's contents with a serialised one (in place: whoever holds this object sees it), given
+   * as `serialize` gave it (its parts, or one string). Returns false, and leaves the projection as it was, when it
+   * is not a projection this build can trust (another format or other machines, or not a projection at all).
    */
-  restore(text: string): boolean {
-    let saved: SavedFleet;
+  restore(data: string | readonly string[]): boolean {
+    const parts = typeof data === 'string' ? [data] : data;
+    let header: SavedHeader;
+    const lines: SavedLine[] = [];
+    const rollouts = new Set<string>();
+    const releases = new Set<string>();
     try {
-      saved = JSON.parse(text) as SavedFleet;
+      let first = true;
+      for (const part of parts) {
+        for (const text of part.split('\n')) {
+          if (first) {
+            header = JSON.parse(text) as SavedHeader;
+            if (header?.format !== PROJECTION_FORMAT || header.machines !== projectionMachines() || !Number.isSafeInteger(header.position) || typeof header.latestTime !== 'string') return false;
+            first = false;
+            continue;
+          }
+          const l = JSON.parse(text) as SavedLine;
+          if (!Array.isArray(l) || !SAVED_KINDS.has(l[0])) return false;
+          // A chunk belongs to a record given before it.
+          if (l[0] === 'rollout') rollouts.add(l[1].id);
+          else if (l[0] === 'release') releases.add(l[1].id);
+          else if ((l[0] === 'instructed' || l[0] === 'outcomes' || l[0] === 'pending') && !rollouts.has(l[1])) return false;
+          else if (l[0] === 'protectedAt' && !releases.has(l[1])) return false;
+          lines.push(l);
+        }
+      }
+      if (first) return false;
     } catch {
       return false;
     }
-    if (saved?.format !== PROJECTION_FORMAT || saved.machines !== projectionMachines() || !Number.isSafeInteger(saved.position) || typeof saved.latestTime !== 'string') return false;
     this.reset();
-    this.position = saved.position;
-    this.latestTime = saved.latestTime;
-    for (const d of saved.devices) this.devices.set(d.id, { ...d, outcomes: new Map(d.outcomes), applyFailures: d.applyFailures.length ? new Map(d.applyFailures) : NO_APPLY_FAILURES });
-    for (const r of saved.rollouts) this.rollouts.set(r.id, { ...r, instructed: new Map(r.instructed), outcomes: new Map(r.outcomes), pending: new Set(r.pending) });
-    for (const r of saved.releases) this.releases.set(r.id, { ...r, protectedAt: new Map(r.protectedAt) });
-    for (const [ring, members] of saved.ringMembers) this.ringMembers.set(ring, new Set(members));
+    this.position = header!.position;
+    this.latestTime = header!.latestTime;
+    for (const l of lines) {
+      switch (l[0]) {
+        case 'device': {
+          const d = l[1];
+          this.devices.set(d.id, { ...d, outcomes: new Map(d.outcomes), applyFailures: d.applyFailures.length ? new Map(d.applyFailures) : NO_APPLY_FAILURES });
+          break;
+        }
+        case 'rollout':
+          this.rollouts.set(l[1].id, { ...l[1], instructed: new Map(), outcomes: new Map(), pending: new Set() });
+          break;
+        case 'instructed':
+          for (const [k, v] of l[2]) this.rollouts.get(l[1])!.instructed.set(k, v);
+          break;
+        case 'outcomes':
+          for (const [k, v] of l[2]) this.rollouts.get(l[1])!.outcomes.set(k, v);
+          break;
+        case 'pending':
+          for (const k of l[2]) this.rollouts.get(l[1])!.pending.add(k);
+          break;
+        case 'release':
+          this.releases.set(l[1].id, { ...l[1], protectedAt: new Map() });
+          break;
+        case 'protectedAt':
+          for (const [k, v] of l[2]) this.releases.get(l[1])!.protectedAt.set(k, v);
+          break;
+        case 'ring': {
+          const members = this.ringMembers.get(l[1]) ?? new Set<string>();
+          this.ringMembers.set(l[1], members);
+          for (const k of l[2]) members.add(k);
+          break;
+        }
+      }
+    }
     return true;
   }
 
@@ -271,7 +382,7 @@ export class FleetProjection {
 export async function restoreSavedProjection(projection: FleetProjection, store: EventStore, name: string): Promise<'restored' | 'missing' | 'untrusted'> {
   const saved = await store.readProjection(name);
   if (saved === undefined) return 'missing';
-  return projection.restore(saved.data) ? 'restored' : 'untrusted';
+  return projection.restore(saved.parts) ? 'restored' : 'untrusted';
 }
 
 /** Applies the log after the projection's position, reading it `pageSize` events at a time. */

@@ -76,6 +76,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'projection parts',
+    // A projection saved in parts: the first in projections.data, the others here (part 1, 2, …), under the
+    // position they were saved at (a save deletes the parts of older positions).
+    sql: `
+      CREATE TABLE projection_parts (
+        name     text    NOT NULL,
+        position bigint  NOT NULL,
+        part     integer NOT NULL,
+        data     text    NOT NULL,
+        PRIMARY KEY (name, position, part)
+      );
+    `,
+  },
 ];
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;

@@ -189,11 +189,21 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     ),
     moveCheckpoint: named('moveCheckpoint', `UPDATE ${s}.checkpoints SET position = $3, updated = now() WHERE consumer = $1 AND position = $2`),
     heads: named('heads', `SELECT stream, hash FROM ${s}.streams ORDER BY stream COLLATE "C"`),
-    projection: named('projection', `SELECT position, data FROM ${s}.projections WHERE name = $1`),
+    // The head row and its parts in one statement (one snapshot), a row each: one row of a large projection would
+    // pass PostgreSQL's 1 GB message limit.
+    projection: named(
+      'projection',
+      `SELECT 0 AS part, position, data FROM ${s}.projections WHERE name = $1
+       UNION ALL
+       SELECT pp.part, pp.position, pp.data FROM ${s}.projection_parts pp JOIN ${s}.projections p ON p.name = pp.name AND p.position = pp.position WHERE pp.name = $1
+       ORDER BY part`,
+    ),
     saveProjection: named(
       'saveProjection',
       `INSERT INTO ${s}.projections (name, position, data, updated) VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO UPDATE SET position = excluded.position, data = excluded.data, updated = excluded.updated WHERE projections.position < excluded.position`,
     ),
+    dropProjectionParts: named('dropProjectionParts', `DELETE FROM ${s}.projection_parts WHERE name = $1 AND position < $2`),
+    insertProjectionPart: named('insertProjectionPart', `INSERT INTO ${s}.projection_parts (name, position, part, data) VALUES ($1, $2, $3, $4)`),
   };
 
   let closed = false;
@@ -212,13 +222,16 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const rowsOf = async (operation: string, stream: string | undefined, config: pg.QueryConfig) =>
     (await query<never>(operation, stream, { ...config, rowMode: 'array' })).rows as unknown as EventRow[];
 
-  /** Runs `work` in a transaction on one connection; a broken connection becomes ConnectionLostError and is discarded. */
-  const transaction = async <T>(stream: string, batch: readonly NewEvent[], work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  /**
+   * Runs `work` in a transaction on one connection; a broken connection becomes ConnectionLostError (for
+   * `operation`, on `stream`, carrying the `batch` to resend) and is discarded.
+   */
+  const transaction = async <T>(stream: string | undefined, batch: readonly NewEvent[] | undefined, work: (client: pg.PoolClient) => Promise<T>, operation = 'append'): Promise<T> => {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
     } catch (error) {
-      throw isConnectionError(error) ? new ConnectionLostError('append', stream, error, batch) : error;
+      throw isConnectionError(error) ? new ConnectionLostError(operation, stream, error, batch) : error;
     }
     // While the connection is checked out the pool does not listen for its errors: a broken socket must not crash.
     let broken: Error | undefined;
@@ -234,7 +247,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     } catch (error) {
       if (broken !== undefined || isConnectionError(error)) {
         broken ??= error as Error;
-        throw new ConnectionLostError('append', stream, error, batch);
+        throw new ConnectionLostError(operation, stream, error, batch);
       }
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError;
@@ -522,14 +535,25 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     async readProjection(name) {
       open();
       const { rows } = await query<{ position: string; data: string }>('readProjection', undefined, { ...q.projection, values: [name] });
-      return rows[0] ? { position: Number(rows[0].position), data: rows[0].data } : undefined;
+      return rows[0] ? { position: Number(rows[0].position), parts: rows.map((r) => r.data) } : undefined;
     },
 
     async saveProjection(name, position, data) {
       open();
-      checkProjectionSave(name, position, data);
-      const result = await query('saveProjection', undefined, { ...q.saveProjection, values: [name, position, data] });
-      return result.rowCount === 1;
+      const parts = checkProjectionSave(name, position, data);
+      // The head row first: it is locked to COMMIT, so two instances saving at once take turns, and the one that
+      // comes second and is not further writes nothing. A statement per part: each stays under the 1 GB limit.
+      return transaction(
+        undefined,
+        undefined,
+        async (client) => {
+          if ((await client.query({ ...q.saveProjection, values: [name, position, parts[0]] })).rowCount !== 1) return false;
+          await client.query({ ...q.dropProjectionParts, values: [name, position] });
+          for (let i = 1; i < parts.length; i++) await client.query({ ...q.insertProjectionPart, values: [name, position, i, parts[i]] });
+          return true;
+        },
+        'saveProjection',
+      );
     },
 
     subscribe(consumer, handler, subscribeOptions = {}) {

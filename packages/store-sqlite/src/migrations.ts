@@ -59,6 +59,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'projection parts',
+    // A projection saved in parts: the first in projections.data, the others here (part 1, 2, …).
+    sql: `
+      CREATE TABLE projection_parts (
+        name TEXT    NOT NULL,
+        part INTEGER NOT NULL,
+        data TEXT    NOT NULL,
+        PRIMARY KEY (name, part)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */

@@ -142,6 +142,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       'INSERT INTO projections (name, position, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, data = excluded.data, updated = excluded.updated WHERE projections.position < excluded.position',
     ),
     lastPosition: db.prepare<[], number>('SELECT MAX(position) FROM events').pluck(),
+    projectionParts: db.prepare<[string], string>('SELECT data FROM projection_parts WHERE name = ? ORDER BY part').pluck(),
+    dropProjectionParts: db.prepare('DELETE FROM projection_parts WHERE name = ?'),
+    insertProjectionPart: db.prepare('INSERT INTO projection_parts (name, part, data) VALUES (?, ?, ?)'),
   };
 
   // INSERT statements for 1 … INSERT_ROWS rows, prepared when first needed.
@@ -334,6 +337,19 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     return { stream, nextExpectedVersion: last, positions, versions, written: true, events: recorded };
   };
 
+  // The first part is in the projections row, the others in projection_parts; read in one transaction, so that
+  // another process's save cannot come between the two reads.
+  const readProjection = db.transaction((name: string) => {
+    const head = q.projection.get(name);
+    return head === undefined ? undefined : { position: head.position, parts: [head.data, ...q.projectionParts.all(name)] };
+  });
+  const saveProjection = db.transaction((name: string, position: number, parts: readonly string[]) => {
+    if (q.saveProjection.run(name, position, parts[0]!, new Date().toISOString()).changes !== 1) return false;
+    q.dropProjectionParts.run(name);
+    for (let i = 1; i < parts.length; i++) q.insertProjectionPart.run(name, i, parts[i]!);
+    return true;
+  });
+
   const store: SqliteEventStore = {
     path: options.path,
     db,
@@ -444,15 +460,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async readProjection(name) {
       await ready();
-      return q.projection.get(name);
+      return readProjection(name);
     },
 
     async saveProjection(name, position, data) {
       await ready();
-      checkProjectionSave(name, position, data);
-      // One statement: atomic on its own, and part of the batch's transaction inside one.
+      const parts = checkProjectionSave(name, position, data);
+      // A transaction of its own, or a savepoint in the batch's.
       writing();
-      return q.saveProjection.run(name, position, data, new Date().toISOString()).changes === 1;
+      return saveProjection.immediate(name, position, parts);
     },
 
     subscribe(consumer, handler, subscribeOptions) {

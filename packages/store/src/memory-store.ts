@@ -344,11 +344,11 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
       return projections.get(name);
     },
 
-    async saveProjection(name: string, position: number, data: string) {
+    async saveProjection(name: string, position: number, data: string | readonly string[]) {
       open();
-      checkProjectionSave(name, position, data);
+      const parts = checkProjectionSave(name, position, data);
       if ((projections.get(name)?.position ?? -1) >= position) return false;
-      projections.set(name, { position, data });
+      projections.set(name, { position, parts });
       return true;
     },
 

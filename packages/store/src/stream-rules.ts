@@ -48,9 +48,13 @@ export function checkTransitions(stream: string, state: MachineState<string, obj
   return next;
 }
 
-/** Checks a projection save's arguments (every store, before it writes). */
-export function checkProjectionSave(name: unknown, position: unknown, data: unknown): void {
+/** Checks a projection save's arguments (every store, before it writes); gives its parts. */
+export function checkProjectionSave(name: unknown, position: unknown, data: unknown): readonly string[] {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidProjectionError(name, 'the name must be a non-empty string');
   if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw new InvalidProjectionError(name, `the position must be a whole number ≥ 0, got ${String(position)}`);
-  if (typeof data !== 'string') throw new InvalidProjectionError(name, `the data must be a string (the projection serialised), got ${typeof data}`);
+  if (typeof data === 'string') return [data];
+  if (!Array.isArray(data) || data.length === 0 || !data.every((part) => typeof part === 'string')) {
+    throw new InvalidProjectionError(name, `the data must be a string or a non-empty array of strings (the projection serialised), got ${Array.isArray(data) ? 'an array of something else' : typeof data}`);
+  }
+  return [...(data as string[])];
 }

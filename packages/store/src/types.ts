@@ -90,10 +90,14 @@ export interface Subscription {
  * The event store: the only source of truth. Appends are all-or-nothing per call, versions are checked, event ids
  * are unique per stream (re-appending is a no-op), and every event has a global position in commit order.
  */
-/** A projection's state as saved by `saveProjection`. */
+/**
+ * A projection's state as saved by `saveProjection`: its parts, in order (one part when it was saved as one
+ * string). A large projection is saved in parts because one JavaScript string holds at most about 512 million
+ * characters (V8), and one SQLite or PostgreSQL text value at most a gigabyte.
+ */
 export interface SavedProjection {
   readonly position: number;
-  readonly data: string;
+  readonly parts: readonly string[];
 }
 
 export interface EventStore {
@@ -120,9 +124,10 @@ export interface EventStore {
   /**
    * Saves a projection's state as of `position`. It never moves back: a save at or below the saved position changes
    * nothing and gives false (a projection is a function of the log, so whichever instance saved further is right).
-   * Inside a batch it is part of the batch's transaction, where the store groups writes.
+   * `data` is one string or several parts (read back as they were given, in order); a save replaces every part
+   * at once. Inside a batch it is part of the batch's transaction, where the store groups writes.
    */
-  saveProjection(name: string, position: number, data: string): Promise<boolean>;
+  saveProjection(name: string, position: number, data: string | readonly string[]): Promise<boolean>;
   /**
    * Handles every event after the consumer's checkpoint, in global order, then follows new ones. At least once:
    * the checkpoint moves after the events are handled.

@@ -1,0 +1,11 @@
+import { simulate, DEFAULT_POLICY } from '@hotpatch/fleet';
+import { createPackedInMemoryEventStore } from '@hotpatch/store';
+const devices = Number(process.argv[2] ?? 20000);
+const limit = Number(process.argv[3] ?? 60);
+const store = createPackedInMemoryEventStore();
+const t0 = Date.now();
+setTimeout(() => { console.log('time limit', store.size()); process.exit(0); }, limit * 1000).unref();
+const orig = store.appendToStream.bind(store);
+let n = 0;
+store.appendToStream = async (...a) => { if (++n % 200000 === 0) console.log(((Date.now() - t0) / 1000).toFixed(1), 's appends', n, store.size().events); return orig(...a); };
+await simulate({ devices, months: Number(process.argv[4] ?? 3), seed: 1, policy: DEFAULT_POLICY, store, arm: 'hotpatch', onProgress: (p) => console.log(((Date.now() - t0) / 1000).toFixed(1), 's', p.at) });
