@@ -59,4 +59,17 @@ describe.each([
     expect(stream.map((e) => e.version)).toEqual(Array.from({ length: 151 }, (_, i) => i + 1));
     expect(stream.every((e, i) => e.id === eventFor(7, i + 1).id)).toBe(true);
   });
+
+  it('tells apart ids that end alike in a long stream', async () => {
+    const store = create();
+    // 60 events whose ids differ only in their first eight digits: one entry of the stream's id index for all.
+    const id = (v: number) => `${v.toString(16).padStart(8, '0')}-0000-4000-8000-000000000001`;
+    const at = (v: number) => new Date(Date.UTC(2026, 0, 1) + v * 60_000).toISOString();
+    const eventFor = (v: number): NewEvent =>
+      v === 1 ? enrolled('alike', id(v)) : v === 2 ? { id: id(v), type: 'EligibilityAssessed', time: at(v), data: { eligible: true, reasons: [] } } : v % 2 === 1 ? { id: id(v), type: 'RebootRequired', time: at(v), data: { reason: 'baseline', baseline: `B-${v}` } } : { id: id(v), type: 'BaselineInstalled', time: at(v), data: { baseline: `B-${v - 1}` } };
+    for (let v = 1; v <= 60; v++) await store.appendToStream('device/alike', [eventFor(v)]);
+    for (const v of [1, 2, 33, 60]) expect(await store.appendToStream('device/alike', [eventFor(v)])).toMatchObject({ written: false, versions: [v] });
+    expect((await store.appendToStream('device/alike', [eventFor(61)])).written).toBe(true);
+    expect(await store.streamVersion('device/alike')).toBe(61);
+  });
 });

@@ -137,8 +137,11 @@ const SCAN_IDS = 32;
 class StreamData {
   /** Record index of each of the stream's events, by version - 1. */
   readonly indexes: number[] = [];
-  /** For long streams: an id's last word → the versions - 1 whose ids end with it. */
-  private byWord: Map<number, number[]> | undefined;
+  /**
+   * For long streams: an id's last word (as a signed 32-bit integer, which V8 keeps unboxed) → the version - 1
+   * whose id ends with it, or the list of them when several do. A rollout stream holds an event per device.
+   */
+  private byWord: Map<number, number | number[]> | undefined;
   lastHash = GENESIS_HASH;
   constructor(public state: MachineState<string, object>) {}
 
@@ -157,15 +160,20 @@ class StreamData {
   }
 
   private index(word: number, at: number) {
-    const held = this.byWord!.get(word);
-    if (held === undefined) this.byWord!.set(word, [at]);
+    const key = word | 0;
+    const held = this.byWord!.get(key);
+    if (held === undefined) this.byWord!.set(key, at);
+    else if (typeof held === 'number') this.byWord!.set(key, [held, at]);
     else held.push(at);
   }
 
   /** The version - 1 of the stream's event with this id, or -1. */
   find(w: readonly number[], ids: IdTable): number {
     if (this.byWord !== undefined) {
-      for (const at of this.byWord.get(w[3]!) ?? []) if (ids.matches(this.indexes[at]!, w)) return at;
+      const held = this.byWord.get(w[3]! | 0);
+      if (held === undefined) return -1;
+      if (typeof held === 'number') return ids.matches(this.indexes[held]!, w) ? held : -1;
+      for (const at of held) if (ids.matches(this.indexes[at]!, w)) return at;
       return -1;
     }
     for (let at = 0; at < this.indexes.length; at++) if (ids.matches(this.indexes[at]!, w)) return at;
