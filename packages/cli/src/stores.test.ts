@@ -250,9 +250,10 @@ describe('hotpatch simulate', () => {
     expect(b.log).toBe(a.log);
     expect(c.log).not.toBe(a.log);
     // Side by side in worker threads (when the CLI is built) or one after the other: the same logs, the same figures.
-    expect(a.figures.workers).toBe(existsSync(fileURLToPath(new URL('../dist/commands/simulate-arm.js', import.meta.url))));
+    const built = existsSync(fileURLToPath(new URL('../dist/commands/simulate-arm.js', import.meta.url)));
+    expect([a.figures.workers, a.figures.sideBySide]).toEqual([built, built]);
     const d = await run('sim-d', '5', '--sequential');
-    expect(d.figures.workers).toBe(false);
+    expect([d.figures.workers, d.figures.sideBySide]).toEqual([built, false]);
     expect(d.log).toBe(a.log);
     expect(d.traditional).toBe(a.traditional);
     expect([d.figures.hotpatch, d.figures.traditional]).toEqual([a.figures.hotpatch, a.figures.traditional]);

@@ -26,6 +26,20 @@ describe('simulate arms in worker threads', () => {
     expect(progress).toContain('traditional 1');
   });
 
+  it('one after the other when asked: the second arm starts once the first has finished', async () => {
+    const progress: string[] = [];
+    const jobs = [
+      { arm: 'hotpatch', devices: 12, months: 2, seed: 3, policy: DEFAULT_POLICY },
+      { arm: 'traditional', devices: 12, months: 2, seed: 3, policy: DEFAULT_POLICY },
+    ] as const;
+    const [hot, trad] = await inWorkers(worker!, jobs, (arm, p) => progress.push(`${arm} ${p.share}`), { sideBySide: false });
+    expect([hot!.arm, trad!.arm]).toEqual(['hotpatch', 'traditional']);
+    expect(progress.indexOf('hotpatch 1')).toBeLessThan(progress.findIndex((p) => p.startsWith('traditional')));
+    // The same results as side by side.
+    const [hot2, trad2] = await inWorkers(worker!, jobs, () => {});
+    expect([hot2!.figures, trad2!.figures]).toEqual([hot!.figures, trad!.figures]);
+  });
+
   it('fails with the failing arm named and its reason, and stops the other arm', async () => {
     const broken = { ...DEFAULT_POLICY, rings: 'not rings' } as unknown as FleetPolicy;
     const progress: string[] = [];

@@ -54,41 +54,45 @@ export function armWorker(): string | undefined {
   }
 }
 
-/** Runs the arms side by side, one worker thread each; the first failure stops them all. */
-export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgress: (arm: Arm, p: ArmProgress) => void): Promise<SimulationResult[]> {
+/**
+ * Runs the arms in worker threads, one each: side by side (the default), or one after the other (`sideBySide:
+ * false`, half the memory at the peak). The first failure stops them all.
+ */
+export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgress: (arm: Arm, p: ArmProgress) => void, options: { readonly sideBySide?: boolean } = {}): Promise<SimulationResult[]> {
+  const sideBySide = options.sideBySide ?? true;
   const workers: Worker[] = [];
+  const inWorker = (job: ArmJob) =>
+    new Promise<SimulationResult>((resolve, reject) => {
+      // The worker runs the built JavaScript as it is: none of this thread's flags (a test runner's export
+      // conditions, say) are passed on. Each arm's heap may grow to its share of 80% of the machine's memory (V8's
+      // default stops near 4 GB, short of a million devices' projections); --max-old-space-size, when given, still
+      // decides.
+      const maxOldGenerationSizeMb = Math.max(4096, Math.floor((totalmem() * 0.8) / (sideBySide ? jobs.length : 1) / 2 ** 20));
+      const worker = new Worker(path, { workerData: { hotpatchArm: job }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb } });
+      workers.push(worker);
+      let settled = false;
+      worker.on('message', (m: ArmMessage) => {
+        if (m.kind === 'progress') return onProgress(job.arm, m.progress);
+        settled = true;
+        if (m.kind === 'result') return resolve(m.result);
+        const error = new Error(`${job.arm} arm: ${m.message}`);
+        error.name = m.name;
+        if (m.stack !== undefined) error.stack = m.stack;
+        reject(error);
+      });
+      worker.on('error', (error) => {
+        settled = true;
+        reject(error);
+      });
+      worker.on('exit', (code) => {
+        if (!settled) reject(new Error(`${job.arm} arm: its worker thread exited with code ${code} before it finished`));
+      });
+    });
   try {
-    return await Promise.all(
-      jobs.map(
-        (job) =>
-          new Promise<SimulationResult>((resolve, reject) => {
-            // The worker runs the built JavaScript as it is: none of this thread's flags (a test runner's export
-            // conditions, say) are passed on.
-            // Each arm's heap may grow to its share of 80% of the machine's memory (V8's default stops near 4 GB,
-            // short of a million devices' projections); --max-old-space-size, when given, still decides.
-            const maxOldGenerationSizeMb = Math.max(4096, Math.floor((totalmem() * 0.8) / jobs.length / 2 ** 20));
-            const worker = new Worker(path, { workerData: { hotpatchArm: job }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb } });
-            workers.push(worker);
-            let settled = false;
-            worker.on('message', (m: ArmMessage) => {
-              if (m.kind === 'progress') return onProgress(job.arm, m.progress);
-              settled = true;
-              if (m.kind === 'result') return resolve(m.result);
-              const error = new Error(`${job.arm} arm: ${m.message}`);
-              error.name = m.name;
-              if (m.stack !== undefined) error.stack = m.stack;
-              reject(error);
-            });
-            worker.on('error', (error) => {
-              settled = true;
-              reject(error);
-            });
-            worker.on('exit', (code) => {
-              if (!settled) reject(new Error(`${job.arm} arm: its worker thread exited with code ${code} before it finished`));
-            });
-          }),
-      ),
-    );
+    if (sideBySide) return await Promise.all(jobs.map(inWorker));
+    const results: SimulationResult[] = [];
+    for (const job of jobs) results.push(await inWorker(job));
+    return results;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -128,7 +132,8 @@ export const simulateCommand: CommandSpec = {
   --store sqlite:PATH in PATH's sibling NAME.traditional.db); then compares the two from their logs. A release
   fails health as often in either form (the bad fix in its hotpatch and in its cumulative update alike); an
   update a device is unwell on is uninstalled with a restart, and past the ring's budget its rollout halts.
-  The two arms run side by side in two worker threads; --sequential runs them one after the other in one.
+  The two arms run side by side in two worker threads; --sequential runs them one after the other (half the
+  memory at the peak).
   Deterministic: the same seed writes the same log, byte for byte, either way.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { devices: { type: 'string' }, months: { type: 'string' }, seed: { type: 'string' }, policy: { type: 'string' }, store: { type: 'string' }, sequential: { type: 'boolean' }, json: { type: 'boolean' } });
@@ -173,16 +178,17 @@ export const simulateCommand: CommandSpec = {
       io,
       jobs.map((j) => j.arm),
     );
-    // The arms share nothing but their inputs: side by side in two worker threads (two cores), unless asked not to
-    // or the CLI runs unbuilt; each writes the same log either way.
-    const worker = values.sequential ? undefined : armWorker();
+    // The arms share nothing but their inputs: side by side in two worker threads (two cores), or one after the
+    // other when asked (each then in a worker thread of its own, whose heap may grow further than this thread's);
+    // in this thread when the CLI runs unbuilt. Each writes the same log either way.
+    const worker = armWorker();
     const results: SimulationResult[] = [];
-    if (worker !== undefined) results.push(...(await inWorkers(worker, jobs, show)));
+    if (worker !== undefined) results.push(...(await inWorkers(worker, jobs, show, { sideBySide: !values.sequential })));
     else for (const job of jobs) results.push(await runArm(job, (p) => show(job.arm, p)));
     const seconds = (Date.now() - started) / 1000;
     const [hot, trad] = results as [SimulationResult, SimulationResult];
     if (values.json) {
-      io.out(json({ devices, months, seed, seconds, workers: worker !== undefined, store: source ? describeSource(source) : 'memory', hotpatch: hot.figures, traditional: trad.figures }));
+      io.out(json({ devices, months, seed, seconds, workers: worker !== undefined, sideBySide: worker !== undefined && !values.sequential, store: source ? describeSource(source) : 'memory', hotpatch: hot.figures, traditional: trad.figures }));
       return;
     }
     io.out(`\nhotpatch simulate — ${devices} devices, ${months} months from ${hot.start.slice(0, 7)}, seed ${seed}, ${seconds.toFixed(1)} s`);
