@@ -89,8 +89,8 @@ export interface OrchestratorOptions {
    * tick once `every` events (default 100,000) came in since the last save: an instance that starts loads it and
    * reads only the log after it, instead of the whole log. Instances over one log may share the name (a projection
    * is a function of the log; the furthest save wins). A save serialises the whole projection, so its cost grows
-   * with the fleet (after a year of monthly rollouts, about 2.8 KB per device), and it is one string: V8 caps a string
-   * at about 512 MB, so beyond about 150,000 devices a year in, leave it off (or it throws at the save).
+   * with the fleet (after a year of monthly rollouts, 1.5 to 2.8 KB per device), in parts of about 16 Mi
+   * characters (see `FleetProjection.serialize`).
    */
   readonly checkpoint?: { readonly name: string; readonly every?: number };
 }

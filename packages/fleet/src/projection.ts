@@ -142,7 +142,7 @@ export class FleetProjection {
   /**
    * The projection as text, in parts, to be saved with the position it stands for (`EventStore.saveProjection`)
    * and restored with `restore`. Parts of about `partChars` characters (16 Mi by default): one JavaScript string
-   * holds at most about 512 million characters, which a fleet of 200,000 devices after a year would pass. Each
+   * holds at most about 537 million characters, which a fleet of 150,000 to 350,000 devices a year in passes. Each
    * part is whole lines of JSON: a header, stamped with the format and the machines the projection was folded
    * with (a projection saved by another version is not restored, but rebuilt from the log), then a line per
    * record and per chunk of a record's device-sized collections.

@@ -11,22 +11,7 @@
  * string.
  */
 
-const HEX = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
-
-/** The number written by `count` lower-case hex digits from `from` (a 32-bit word for 8); NaN when any is not one. */
-function hex(id: string, from: number, count: number): number {
-  let w = 0;
-  let bad = 0;
-  for (let i = from; i < from + count; i++) {
-    const c = id.charCodeAt(i);
-    const d = c < 128 ? HEX[c]! : -1;
-    bad |= d;
-    w = (w << 4) | d;
-  }
-  return bad < 0 ? NaN : w;
-}
+import { hasUuidDashes, hexWord as hex } from '@hotpatch/store';
 
 /** Slots of 8 int32s (32 bytes, two per cache line): the id's four words, the place + 1 (0: empty), padding. */
 const SLOT = 8;
@@ -60,10 +45,7 @@ export class IdIndex {
    */
   firstOrAddAt(text: string, at: number, place: number): number | undefined {
     // 8-4-4-4-12: the words are chars 0–7, 9–12 + 14–17, 19–22 + 24–27 and 28–35.
-    if (place >= 0x7fffffff || text.length < at + 36) return this.other(text.slice(at, at + 36), place);
-    if (text.charCodeAt(at + 8) !== 45 || text.charCodeAt(at + 13) !== 45 || text.charCodeAt(at + 18) !== 45 || text.charCodeAt(at + 23) !== 45) {
-      return this.other(text.slice(at, at + 36), place);
-    }
+    if (place >= 0x7fffffff || !hasUuidDashes(text, at)) return this.other(text.slice(at, at + 36), place);
     const a = hex(text, at, 8);
     const b1 = hex(text, at + 9, 4);
     const b2 = hex(text, at + 14, 4);

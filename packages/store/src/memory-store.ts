@@ -7,6 +7,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
 import { IdempotencyConflictError, StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
+import { uuidWords } from './uuid-words.js';
 import { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName, checkTransitions } from './stream-rules.js';
 import { createSubscription, createWakeups } from './subscription.js';
 import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead } from './types.js';
@@ -88,31 +89,13 @@ class PackedRecords implements Records {
 }
 
 /**
- * Every event's id, by record index, as four 32-bit words (an id is a lower-case UUID): 16 bytes an event, in
- * chunks of 65,536 ids, instead of a string and a map entry per event.
+ * Every event's id, by record index, as its four 32-bit words (`uuidWords`: an id is a lower-case UUID): 16 bytes
+ * an event, in chunks of 65,536 ids, instead of a string and a map entry per event. An id that is not a UUID has
+ * no words, and no stored id can equal it.
  */
 class IdTable {
   private static readonly CHUNK = 65_536;
   private readonly chunks: Uint32Array[] = [];
-
-  /** The id's four words, or undefined when it is not a lower-case UUID (no stored id can equal it). */
-  static words(id: string): [number, number, number, number] | undefined {
-    if (id.length !== 36) return undefined;
-    const w: [number, number, number, number] = [0, 0, 0, 0];
-    let n = 0;
-    for (let i = 0; i < 36; i++) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) {
-        if (id.charCodeAt(i) !== 45) return undefined;
-        continue;
-      }
-      const c = id.charCodeAt(i);
-      const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-      if (v < 0) return undefined;
-      w[n >> 3] = ((w[n >> 3]! << 4) | v) >>> 0;
-      n++;
-    }
-    return w;
-  }
 
   set(index: number, w: readonly number[]) {
     const chunk = Math.floor(index / IdTable.CHUNK);
@@ -248,7 +231,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
         const held: RecordedEvent[] = [];
         const heldIds: string[] = [];
         for (const e of events) {
-          const w = typeof e.id === 'string' ? IdTable.words(e.id) : undefined;
+          const w = typeof e.id === 'string' && e.id.length === 36 ? uuidWords(e.id) : undefined;
           const at = w === undefined ? -1 : data.find(w, ids);
           if (at >= 0) {
             held.push(records.get(data.indexes[at]!));
@@ -294,7 +277,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
         };
         const hash = eventHash(target.lastHash, fields);
         const recorded = deepFreeze({ ...fields, position, hash }) as RecordedEvent;
-        const w = IdTable.words(recorded.id)!;
+        const w = uuidWords(recorded.id)!;
         records.push(recorded);
         ids.set(position - 1, w);
         target.add(position - 1, w, hash, ids);
