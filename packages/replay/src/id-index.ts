@@ -11,7 +11,7 @@
  * string.
  */
 
-import { hasUuidDashes, hexWord as hex } from '@hotpatch/store';
+import { uuidWords } from '@hotpatch/store';
 
 /** Slots of 8 int32s (32 bytes, two per cache line): the id's four words, the place + 1 (0: empty), padding. */
 const SLOT = 8;
@@ -44,23 +44,14 @@ export class IdIndex {
    * caller that knows where the id is spares a string per id).
    */
   firstOrAddAt(text: string, at: number, place: number): number | undefined {
-    // 8-4-4-4-12: the words are chars 0–7, 9–12 + 14–17, 19–22 + 24–27 and 28–35.
-    if (place >= 0x7fffffff || !hasUuidDashes(text, at)) return this.other(text.slice(at, at + 36), place);
-    const a = hex(text, at, 8);
-    const b1 = hex(text, at + 9, 4);
-    const b2 = hex(text, at + 14, 4);
-    const c1 = hex(text, at + 19, 4);
-    const c2 = hex(text, at + 24, 4);
-    const d = hex(text, at + 28, 8);
-    // NaN (not a hex digit) is the one value not equal to itself.
-    if (a !== a || b1 !== b1 || b2 !== b2 || c1 !== c1 || c2 !== c2 || d !== d) return this.other(text.slice(at, at + 36), place);
-    const b = (b1 << 16) | b2;
-    const c = (c1 << 16) | c2;
-    // Words compare as unsigned numbers: the order of the ids' hex digits.
-    const ua = a >>> 0;
-    const ub = b >>> 0;
-    const uc = c >>> 0;
-    const ud = d >>> 0;
+    const words = place < 0x7fffffff ? uuidWords(text, at) : undefined;
+    if (words === undefined) return this.other(text.slice(at, at + 36), place);
+    // Unsigned words compare in the order of the ids' hex digits; the table keeps them signed.
+    const [ua, ub, uc, ud] = words;
+    const a = ua | 0;
+    const b = ub | 0;
+    const c = uc | 0;
+    const d = ud | 0;
     const run = this.run;
     const n = this.runLength;
     if (n === 0 || compare(ua, ub, uc, ud, run, (n - 1) * RUN) > 0) {

@@ -7,4 +7,4 @@ export { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName,
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';
-export { hasUuidDashes, hexWord, uuidWords } from './uuid-words.js';
+export { uuidWords } from './uuid-words.js';

@@ -9,7 +9,7 @@ for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
 
 /** The number written by `count` lower-case hex digits from `from` (a signed 32-bit word for 8); NaN when any is not one. */
-export function hexWord(text: string, from: number, count: number): number {
+function hexWord(text: string, from: number, count: number): number {
   let w = 0;
   let bad = 0;
   for (let i = from; i < from + count; i++) {
@@ -22,7 +22,7 @@ export function hexWord(text: string, from: number, count: number): number {
 }
 
 /** Whether the 36 characters of `text` from `at` have a UUID's dashes (8-4-4-4-12). */
-export function hasUuidDashes(text: string, at = 0): boolean {
+function hasUuidDashes(text: string, at = 0): boolean {
   return text.length >= at + 36 && text.charCodeAt(at + 8) === 45 && text.charCodeAt(at + 13) === 45 && text.charCodeAt(at + 18) === 45 && text.charCodeAt(at + 23) === 45;
 }
 
