@@ -92,7 +92,7 @@ export interface Subscription {
  */
 /**
  * A projection's state as saved by `saveProjection`: its parts, in order (one part when it was saved as one
- * string). A large projection is saved in parts because one JavaScript string holds at most about 512 million
+ * string). A large projection is saved in parts because one JavaScript string holds at most about 537 million (2^29)
  * characters (V8), and one SQLite or PostgreSQL text value at most a gigabyte.
  */
 export interface SavedProjection {
