@@ -42,6 +42,46 @@ describe('engine', () => {
     expect(await store.readAll()).toEqual(before);
   });
 
+  it('recognises a retry on a long stream by its first event’s id, reading only what the command recorded', async () => {
+    const inner = createInMemoryEventStore();
+    let eventsRead = 0;
+    const store: EventStore = {
+      ...inner,
+      readStream: async (stream, options) => {
+        const read = await inner.readStream(stream, options);
+        eventsRead += read.length;
+        return read;
+      },
+    };
+    const engine = createEngine({ store, clock });
+    await engine.execute(enrol);
+    for (let i = 0; i < 300; i++) await engine.execute(assess);
+    // A command that recorded more events than one read brings (written here by hand), then a long history after it.
+    const id = '0193f2a0-0000-7000-8000-00000000beef';
+    const manyIds = Array.from({ length: 19 }, (_, i) => eventIdFor(id, i));
+    const many = await store.appendToStream(
+      'device/d1',
+      manyIds.map((eventId) => ({ id: eventId, type: 'EligibilityAssessed', time: clock().toISOString(), data: { eligible: true, reasons: [] }, meta: { command: id } })),
+    );
+    for (let i = 0; i < 300; i++) await engine.execute(assess);
+    await engine.execute(stage('P1'));
+    await engine.execute({ type: 'StartApply', device: 'd1', patch: 'P1' });
+    const report: DeviceCommand = { type: 'ReportApplied', device: 'd1', patch: 'P1', id: '0193f2a0-0000-7000-8000-00000000abce' };
+    const first = await engine.execute(report);
+    await engine.execute({ type: 'ReportHealth', device: 'd1', patch: 'P1', healthy: true });
+
+    eventsRead = 0;
+    const again = await engine.execute(report);
+    expect(again).toMatchObject({ duplicate: true, events: first.events });
+    expect(eventsRead).toBeLessThan(10);
+    // Refused in its state (a device that is not applying takes no ReportApplied), answered with all 19 events.
+    const retried = await engine.execute({ type: 'ReportApplied', device: 'd1', patch: 'P1', id });
+    expect(retried.duplicate).toBe(true);
+    expect(retried.events).toEqual(many.events);
+    // A refused command with an id never recorded is refused as it is.
+    await expect(engine.execute({ ...report, id: '0193f2a0-0000-7000-8000-00000000abcf' })).rejects.toBeInstanceOf(CommandRefusedError);
+  });
+
   it('refuses a command the lifecycle does not allow, with a typed error, and leaves the log intact', async () => {
     const store = createInMemoryEventStore();
     const engine = createEngine({ store, clock });

@@ -8,6 +8,9 @@ import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '
 import { v7 as uuidv7 } from 'uuid';
 import { eventIdFor } from './ids.js';
 
+/** Events read at a time after a retried command's first one (a command records a handful). */
+const FOLLOWING_READ = 8;
+
 export interface EngineOptions {
   readonly store: EventStore;
   /** The clock that stamps events (default: the system clock). Simulations pass their own. */
@@ -77,9 +80,22 @@ export function createEngine(options: EngineOptions): Engine {
     return { state: state as DeviceState, version };
   };
 
-  /** The events a command with this id recorded before, if any (read only when a retry is suspected). */
-  const recordedBefore = async (stream: string, commandId: string): Promise<RecordedEvent[]> =>
-    (await store.readStream(stream)).filter((e) => e.meta?.command === commandId);
+  /**
+   * The events a command with this id recorded before, if any (read only when a retry is suspected). A command's
+   * events went in by one append, so they are contiguous, and the first carries the command's id: found by id, then
+   * the few after it, never the whole stream (a device's history grows with every month).
+   */
+  const recordedBefore = async (stream: string, commandId: string): Promise<RecordedEvent[]> => {
+    const first = await store.readEvent(stream, eventIdFor(commandId, 0));
+    if (first === undefined || first.meta?.command !== commandId) return [];
+    const recorded = [first];
+    for (;;) {
+      const next = await store.readStream(stream, { fromVersion: recorded[recorded.length - 1]!.version + 1, limit: FOLLOWING_READ });
+      let i = 0;
+      while (i < next.length && next[i]!.meta?.command === commandId) recorded.push(next[i++]!);
+      if (i < FOLLOWING_READ) return recorded;
+    }
+  };
 
   const execute = async (command: DeviceCommand, executeOptions: ExecuteOptions = {}): Promise<CommandResult> => {
     const stream = deviceStream(command.device);

@@ -174,6 +174,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
        SELECT base, pg_notify($10, (base + $2)::text) FROM head`,
     ),
     readStream: named('readStream', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND version >= $2::bigint AND version <= $3::bigint ORDER BY version LIMIT $4`),
+    readEvent: named('readEvent', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND id = $2`),
     readAll: named('readAll', `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= $1 ORDER BY position LIMIT $2`),
     streamVersion: named('streamVersion', `SELECT version FROM ${s}.streams WHERE stream = $1`),
     // One statement, so the version and the snapshot are read at one point in time.
@@ -496,6 +497,13 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     async readAll(o: ReadAllOptions = {}) {
       open();
       return (await rowsOf('readAll', undefined, { ...q.readAll, values: [Math.max(1, o.fromPosition ?? 1), o.limit ?? null] })).map(toEvent);
+    },
+
+    async readEvent(stream, id) {
+      open();
+      if (typeof id !== 'string') return undefined;
+      const [row] = await rowsOf('readEvent', stream, { ...q.readEvent, values: [stream, id] });
+      return row === undefined ? undefined : toEvent(row);
     },
 
     async streamVersion(stream) {

@@ -132,6 +132,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version',
     ),
     readStream: db.prepare<[string, number, number, number]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`).raw(true),
+    readEvent: db.prepare<[string, string]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND id = ?`).raw(true),
     readAll: db.prepare<[number, number]>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true),
     checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE consumer = ?'),
     insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
@@ -390,6 +391,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       // Inside a batch that holds the write lock, nothing past its own last append can exist: no query needed.
       if (activeBatch?.begun && (o.fromPosition ?? 1) > activeBatch.lastPosition) return [];
       return (q.readAll.all(Math.max(1, o.fromPosition ?? 1), o.limit ?? -1) as EventRow[]).map(toEvent);
+    },
+
+    async readEvent(stream, id) {
+      await ready();
+      const row = typeof id === 'string' ? (q.readEvent.get(stream, id) as EventRow | undefined) : undefined;
+      return row === undefined ? undefined : toEvent(row);
     },
 
     async streamVersion(stream) {

@@ -305,6 +305,14 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
       return records.slice(from - 1, Math.max(from - 1, end));
     },
 
+    async readEvent(stream: string, id: string): Promise<RecordedEvent | undefined> {
+      open();
+      const data = streams.get(stream);
+      const w = data !== undefined && typeof id === 'string' && id.length === 36 ? uuidWords(id) : undefined;
+      const at = w === undefined ? -1 : data!.find(w, ids);
+      return at < 0 ? undefined : records.get(data!.indexes[at]!);
+    },
+
     async streamVersion(stream: string): Promise<number> {
       open();
       return streams.get(stream)?.version ?? 0;

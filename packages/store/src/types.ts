@@ -104,6 +104,12 @@ export interface EventStore {
   appendToStream(stream: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * The stream's event with this id, or undefined when the stream holds none (an id held by another stream is not
+   * this stream's). By index, not by reading the stream: a service checks whether a retried command or report was
+   * recorded before without reading a long stream.
+   */
+  readEvent(stream: string, id: string): Promise<RecordedEvent | undefined>;
   /** The stream's current version; 0 when it has no events. */
   streamVersion(stream: string): Promise<number>;
   /**

@@ -288,6 +288,26 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect((await store.readAll({ fromPosition: positions[1]!, limit: 2 })).map((e) => e.position)).toEqual(positions.slice(1, 3));
         expect(await store.readAll({ fromPosition: positions[positions.length - 1]! + 1 })).toEqual([]);
       });
+
+      it('readEvent finds a stream’s event by id, in short and long streams, and nothing of another stream', async () => {
+        const s = fresh('byid');
+        const other = fresh('byid-other');
+        // Past 32 events: the in-memory stores index a long stream's ids instead of scanning them.
+        const batch = [events.enrolled(), ...Array.from({ length: 40 }, () => events.assessed())];
+        await store.appendToStream(s, batch);
+        const foreign = events.enrolled();
+        await store.appendToStream(other, [foreign]);
+        const read = await store.readStream(s);
+        for (const version of [1, 2, 33, 41]) expect(await store.readEvent(s, batch[version - 1]!.id!)).toEqual(read[version - 1]);
+        expect(await store.readEvent(s, foreign.id!)).toBeUndefined();
+        expect(await store.readEvent(other, foreign.id!)).toMatchObject({ stream: other, version: 1, id: foreign!.id });
+        expect(await store.readEvent(s, uuid())).toBeUndefined();
+        expect(await store.readEvent(s, 'not-an-id')).toBeUndefined();
+        expect(await store.readEvent(fresh('byid-empty'), batch[0]!.id!)).toBeUndefined();
+        // An id that shares its last 8 hex digits with a held one: only an exact match counts.
+        const alike = `${batch[5]!.id!.slice(0, 24).replace('0193f2a0', '0193f2a1')}${batch[5]!.id!.slice(24)}`;
+        expect(await store.readEvent(s, alike)).toBeUndefined();
+      });
     });
 
     it('appends a batch of 10,000 events at once', async () => {
