@@ -43,6 +43,7 @@ describe('hotpatch demo', () => {
     expect(text).toMatch(/Reboots: \d+ in the quarter/);
     expect(text).toMatch(/HP-2026-02 +HALTED by itself in the pilot ring: \d+ of 6 devices failed \(budget 0\); \d+ devices rolled back live; the broad ring \(54 devices\) never received it/);
     expect(text).toMatch(/pnpm hotpatch status --store sqlite:.*hotpatch\.db/);
+    expect(text).toMatch(/pnpm hotpatch history --store sqlite:.*hotpatch\.db --rollout HP-2026-02 +# why it halted/);
   });
 
   it('is deterministic: the same seed writes the same log, byte for byte', async () => {
@@ -67,6 +68,25 @@ describe('hotpatch demo', () => {
     expect(steps[0]!.after.state).toBe('enrolled');
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.before!.state).toBe(steps[i - 1]!.after.state);
     expect((await cli('history', log, '--device', 'dev-00002')).out).toMatch(/enrolled → current/);
+  });
+
+  it('shows why a rollout halted: its events, its state before and after, and what each changed', async () => {
+    const text = (await cli('history', log, '--rollout', 'HP-2026-02')).out;
+    const halting = text.split('\n').filter((l) => / rolling → halted /.test(l));
+    expect(halting).toHaveLength(1);
+    expect(halting[0]).toMatch(/DeviceFailed .*pilot: in flight \d+→\d+, failed 0→1 \(budget 0\); halted: pilot: failures past the disruption budget \(1 > 0\)/);
+    expect(text).toMatch(/RingStarted +betweenRings → rolling +pilot started: 6 devices, budget 0/);
+    expect(text).toMatch(/\nrollout HP-2026-02: halted — pilot: failures past the disruption budget \(1 > 0\)\n {2}pilot \d+ succeeded, 1 failed \(budget 0\).*\n {2}broad not started/);
+    const steps = JSON.parse((await cli('history', log, '--rollout', 'HP-2026-02', '--json')).out) as Array<{ event: { type: string }; before: { state: string } | null; after: { state: string; rings: Array<{ name: string; failed: number }> } }>;
+    expect(steps[0]).toMatchObject({ event: { type: 'RolloutPlanned' }, before: null, after: { state: 'betweenRings' } });
+    for (let i = 1; i < steps.length; i++) expect(steps[i]!.before!.state).toBe(steps[i - 1]!.after.state);
+    expect(steps.at(-1)!.after).toMatchObject({ state: 'halted', rings: [{ name: 'pilot', failed: 1 }, { name: 'broad', failed: 0 }] });
+    // A completed rollout, and one that is not in the log.
+    const completed = (await cli('history', log, '--rollout', 'HP-2026-03')).out;
+    expect(completed).toMatch(/GatePassed +rolling → betweenRings +pilot: gate passed/);
+    expect(completed).toMatch(/\nrollout HP-2026-03: completed\n/);
+    const missing = await cli('history', log, '--rollout', 'HP-1999-01');
+    expect(missing).toMatchObject({ code: 1, err: expect.stringMatching(/rollout HP-1999-01 has no events in/) });
   });
 });
 
@@ -118,7 +138,8 @@ describe('usage', () => {
     [['replay', 'x.jsonl', '--at', 'yesterday'], /--at: expected an ISO-8601 UTC time/],
     [['replay', 'x.jsonl', '--at', '2026-01-01T00:00:00Z', '--position', '3'], /cannot be used together/],
     [['replay', join(dir, 'missing.jsonl')], /no such file/],
-    [['history', 'x.jsonl'], /--device ID is required/],
+    [['history', 'x.jsonl'], /one of --device ID or --rollout ID is required/],
+    [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r'], /one of --device ID or --rollout ID is required/],
     [['demo', '--devices', '0'], /--devices: expected a whole number/],
     [['verify', 'x.jsonl', '--frobnicate'], /Unknown option '--frobnicate'/],
   ])('%j exits 2 with the reason and the usage', async (argv, message) => {

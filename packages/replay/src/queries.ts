@@ -1,6 +1,7 @@
 /** The questions an incident responder asks of a timeline. */
-import { deviceIdOf, deviceStream, type HotpatchEvent } from '@hotpatch/core';
+import { deviceIdOf, deviceStream, rolloutStream, type HotpatchEvent } from '@hotpatch/core';
 import { toDeviceView, type DeviceView, type StreamState } from './device-view.js';
+import { toRolloutView, type RolloutView } from './rollout-view.js';
 import { foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
 
 /** Every device's state at a point (default: the end), sorted by device id. */
@@ -23,22 +24,34 @@ export function deviceAt(input: FoldInput, device: string, until: ReplayPoint = 
   return s && toDeviceView(s);
 }
 
-export interface HistoryStep {
+/** One event of a stream's history, with the stream's state (as a view) before and after it. */
+export interface StreamHistoryStep<TView> {
   /** The event's line (or position) in the timeline. */
   readonly position: number;
   readonly event: HotpatchEvent;
-  readonly before: DeviceView | null;
-  readonly after: DeviceView;
+  readonly before: TView | null;
+  readonly after: TView;
+}
+export type HistoryStep = StreamHistoryStep<DeviceView>;
+export type RolloutHistoryStep = StreamHistoryStep<RolloutView>;
+
+/** The states one stream went through, event by event, each seen through `view`. */
+function streamHistory<TView>(input: FoldInput, stream: string, view: (s: StreamState) => TView, until: ReplayPoint): Array<StreamHistoryStep<TView>> {
+  const steps: Array<StreamHistoryStep<TView>> = [];
+  foldTimeline(input, {
+    until,
+    stream,
+    onStep: (event, before, after, index) => steps.push({ position: positionOf(input, index), event, before: before ? view(before) : null, after: view(after) }),
+  });
+  return steps;
 }
 
 /** The sequence of states one device went through, event by event. */
 export function deviceHistory(input: FoldInput, device: string, until: ReplayPoint = { kind: 'end' }): HistoryStep[] {
-  const steps: HistoryStep[] = [];
-  foldTimeline(input, {
-    until,
-    stream: deviceStream(device),
-    onStep: (event, before, after, index) =>
-      steps.push({ position: positionOf(input, index), event, before: before ? toDeviceView(before) : null, after: toDeviceView(after) }),
-  });
-  return steps;
+  return streamHistory(input, deviceStream(device), toDeviceView, until);
+}
+
+/** The sequence of states one rollout went through, event by event: why it halted, paused or waited. */
+export function rolloutHistory(input: FoldInput, rollout: string, until: ReplayPoint = { kind: 'end' }): RolloutHistoryStep[] {
+  return streamHistory(input, rolloutStream(rollout), toRolloutView, until);
 }

@@ -1,4 +1,4 @@
-import { deviceHistory } from '@hotpatch/replay';
+import { deviceHistory, rolloutChanges, rolloutHistory, type DeviceView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
 import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, readSource, sourceFrom } from '../store-source.js';
@@ -13,14 +13,17 @@ function summarise(data: unknown): string {
 
 export const historyCommand: CommandSpec = {
   name: 'history',
-  summary: "one device's events, each with the state before and after",
-  usage: `hotpatch history <file.jsonl> | --store <source>  --device ID [--at TIME | --position N] [--json]
+  summary: "one device's or one rollout's events, each with the state before and after",
+  usage: `hotpatch history <file.jsonl> | --store <source>  --device ID | --rollout ID  [--at TIME | --position N] [--json]
 
-  Lists what happened to one device: each event with the state before and after it. --json prints an array of
+  Lists what happened to one device: each event with the state before and after it. With --rollout (a release's
+  rollout, e.g. HP-2026-02): each of its events with the rollout's state before and after and what the event
+  changed (ring counters against the budget, gates passed, pauses, and why it halted). --json prints an array of
   {"position","event","before","after"}.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       device: { type: 'string' },
+      rollout: { type: 'string' },
       at: { type: 'string' },
       position: { type: 'string' },
       json: { type: 'boolean' },
@@ -28,22 +31,39 @@ export const historyCommand: CommandSpec = {
     });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const file = describeSource(source);
-    if (values.device === undefined) throw new UsageError('--device ID is required');
-    const device = values.device as string;
+    if ((values.device === undefined) === (values.rollout === undefined)) throw new UsageError('one of --device ID or --rollout ID is required');
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
-    const steps = deviceHistory(await readSource(source, { stopAtFirstProblem: true }), device, until);
-    if (steps.length === 0) throw new CheckFailed(`device ${device} has no events in ${file}`);
+    const input = await readSource(source, { stopAtFirstProblem: true });
+    const rollout = values.rollout as string | undefined;
+    const id = (rollout ?? values.device) as string;
+    const steps: Array<StreamHistoryStep<{ readonly state: string }>> = rollout !== undefined ? rolloutHistory(input, rollout, until) : deviceHistory(input, id, until);
+    if (steps.length === 0) throw new CheckFailed(`${rollout !== undefined ? 'rollout' : 'device'} ${id} has no events in ${file}`);
     if (values.json) {
       io.out(json(steps));
       return;
     }
+    // A rollout's step also says what the event changed: its counters, gates, pauses, the halt and its reason.
+    const changed = (s: (typeof steps)[number]) => (rollout !== undefined ? [rolloutChanges(s.before as RolloutView | null, s.after as RolloutView).join('; ')] : []);
     io.out(
       table(
-        ['position', 'time', 'event', 'state before → after', 'data'],
-        steps.map((s) => [String(s.position), s.event.time, s.event.type, `${s.before?.state ?? '(none)'} → ${s.after.state}`, summarise(s.event.data)]),
+        ['position', 'time', 'event', 'state before → after', ...(rollout !== undefined ? ['changed'] : []), 'data'],
+        steps.map((s) => [
+          String(s.position),
+          s.event.time,
+          s.event.type,
+          `${s.before?.state ?? '(none)'} → ${s.after.state}`,
+          ...changed(s),
+          s.event.type === 'RolloutPlanned' ? '' : summarise(s.event.data),
+        ]),
       ),
     );
-    const last = steps[steps.length - 1]!.after;
-    io.out(`\n${device}: ${last.state} on ${last.baseline ?? '-'}, patches ${last.patches.join(',') || 'none'}${last.inFlight ? `, in flight ${last.inFlight}` : ''}`);
+    if (rollout !== undefined) {
+      const end = steps[steps.length - 1]!.after as RolloutView;
+      io.out(`\nrollout ${rollout}${end.release !== null && end.release !== rollout ? ` (release ${end.release})` : ''}: ${end.state}${end.haltReason ? ` — ${end.haltReason}` : ''}${end.pausedBy.length ? ` — paused by ${end.pausedBy.join(' and ')}` : ''}`);
+      for (const r of end.rings) io.out(`  ${r.name} ${r.started ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} in flight, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
+      return;
+    }
+    const last = steps[steps.length - 1]!.after as DeviceView;
+    io.out(`\n${id}: ${last.state} on ${last.baseline ?? '-'}, patches ${last.patches.join(',') || 'none'}${last.inFlight ? `, in flight ${last.inFlight}` : ''}`);
   },
 };

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { rolloutChanges, type RingView, type RolloutView } from './rollout-view.js';
+
+const ring = (name: string, over: Partial<RingView> = {}): RingView => ({ name, size: 10, budget: 1, started: true, inFlight: 0, succeeded: 0, failed: 0, setAside: 0, gatePassed: false, ...over });
+const view = (over: Partial<RolloutView> = {}): RolloutView => ({
+  rollout: 'HP-1',
+  state: 'rolling',
+  release: 'HP-1',
+  ring: 'pilot',
+  rings: [ring('pilot'), ring('broad', { started: false, size: 0, budget: 0 })],
+  pausedBy: [],
+  haltReason: null,
+  version: 3,
+  time: '2026-02-10T17:00:00.000Z',
+  ...over,
+});
+
+describe('rolloutChanges', () => {
+  it('says what an event changed, in the words a person reads', () => {
+    const before = view();
+    expect(rolloutChanges(before, view({ rings: [ring('pilot', { inFlight: 1 }), before.rings[1]!] }))).toEqual(['pilot: in flight 0→1']);
+    expect(rolloutChanges(before, view({ rings: [ring('pilot', { failed: 1, setAside: 2 }), before.rings[1]!] }))).toEqual(['pilot: failed 0→1, set aside 0→2 (budget 1)']);
+    expect(rolloutChanges(before, view({ rings: [ring('pilot', { gatePassed: true }), ring('broad', { size: 90, budget: 9 })] }))).toEqual([
+      'pilot: gate passed',
+      'broad started: 90 devices, budget 9',
+    ]);
+    expect(rolloutChanges(before, view({ pausedBy: ['tenant', 'service'] }))).toEqual(['paused by tenant and service']);
+    expect(rolloutChanges(view({ pausedBy: ['tenant'] }), before)).toEqual(['no longer paused']);
+    expect(rolloutChanges(before, view({ haltReason: 'stopped by the service' }))).toEqual(['halted: stopped by the service']);
+    expect(rolloutChanges(before, view())).toEqual([]);
+    expect(rolloutChanges(null, view({ rings: [] }))).toEqual(['release HP-1']);
+  });
+});
