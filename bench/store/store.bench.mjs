@@ -477,21 +477,21 @@ const BOUNDS = {
     sqlite:
       "one WAL fsync per commit (synchronous=FULL in both): ours runs at the commit floor below; Emmett adds 5 statements per append (BEGIN IMMEDIATE, SELECT, stream row, messages, COMMIT), each a hop through libuv's thread pool",
     postgres:
-      'one WAL flush per commit (synchronous_commit=on) and round trips: ours makes 7–8 per append (BEGIN + SET LOCAL, stream row lock, id look-up, snapshot, stream row, snapshot upsert, positions + insert, COMMIT), Emmett 3 (BEGIN, one plpgsql function, COMMIT)',
+      'one WAL flush per commit (synchronous_commit=on) and round trips: ours makes 2 per append (a read of the head, the id and the snapshot; one write statement, committed on its own), Emmett 3 (BEGIN, one plpgsql function, COMMIT)',
   },
   append100: {
     memory: 'CPU: the store keeps every event, so garbage collection grows with it (about 40% at batches of 1,000), then the deep copy and freeze, SHA-256 over canonical JSON',
     sqlite:
       'ours: JavaScript per event (SHA-256 over canonical JSON, validation, fold) and INSERTs of up to 64 rows into a table with 3 unique indexes; Emmett: 5 thread-pool hops per append and one multi-row INSERT; both one fsync per append',
     postgres:
-      'ours: appends are serialised from the positions statement to the end of COMMIT on the log_head row lock (about 60% of our backends\' samples wait on it); Emmett takes positions from a sequence and does not serialise',
+      'ours: appends are serialised on the log_head row from the positions update to the end of the write statement\'s commit (the rows\' insert and a WAL flush, on the server); Emmett takes positions from a sequence and does not serialise',
   },
   append1000: {
     memory: 'CPU: garbage collection (about 40%: the store keeps every event), the deep copy and freeze (about 25%), SHA-256 over canonical JSON (about 20%)',
     sqlite:
       'ours (profiled): the INSERTs into 3 unique indexes (about 30%), COMMIT: WAL write, fsync and checkpoints (about 23%), SHA-256 over canonical JSON (about 21%), validation, fold and JSON (about 17%), GC (8%); the engine floor below is the ceiling',
     postgres:
-      'ours: the log_head row lock (as above), held until COMMIT, which is one more round trip from a client busy hashing for the other writers; 8 writers and the server share 2 cores',
+      'ours: the log_head row lock (as above) and the client: validation, fold and SHA-256 for all 8 writers run on one core, and the server has the other',
   },
   readAll: {
     memory: 'an array slice: the events are frozen and not copied',

@@ -109,6 +109,30 @@ describe.skipIf(!url)('PostgreSQL event store', () => {
     });
   });
 
+  it("8 writers appending to one stream with 'any' all succeed, each read and checked again when another got there first", async () => {
+    const schema = newSchema();
+    const writers = await Promise.all(Array.from({ length: 8 }, () => open(schema, { max: 1 })));
+    const stream = 'device/contested';
+    await writers[0]!.appendToStream(stream, [events.enrolled()]);
+    // Count the write statements that found the stream moved (no row back) and were tried again.
+    let writes = 0;
+    for (const w of writers) {
+      const query = w.pool.query.bind(w.pool) as (...args: unknown[]) => Promise<unknown>;
+      (w.pool as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
+        if (typeof config === 'object' && config !== null && String((config as { name?: unknown }).name).endsWith('.appendExisting')) writes++;
+        return query(config, ...rest);
+      };
+    }
+    const results = await Promise.all(writers.flatMap((w) => Array.from({ length: 25 }, () => w.appendToStream(stream, [events.assessed()], { expectedVersion: 'any' }))));
+    expect(results.every((r) => r.written)).toBe(true);
+    expect(results.map((r) => r.versions[0]).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+    expect(writes).toBeGreaterThan(200);
+    const all = await writers[0]!.readStream(stream);
+    expect(all.map((e) => e.version)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+    expect(verifyTimeline({ events: await writers[0]!.readAll() }).problems).toEqual([]);
+    await Promise.all(writers.map((s) => s.close()));
+  });
+
   it('global order: 8 writers on 8 pools append concurrently while a consumer follows; it sees every event once, in readAll order', async () => {
     const schema = newSchema();
     const writers = await Promise.all(Array.from({ length: 8 }, () => open(schema, { max: 1 })));

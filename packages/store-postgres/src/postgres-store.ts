@@ -9,25 +9,28 @@
  * positions increase in readAll order — so a position must be final when it is handed out. It therefore is handed
  * out only where the order cannot change any more:
  *
- * - `log_head` holds one row, the last position used. The LAST statement of every append updates it (taking
- *   positions n+1…n+k) and inserts the events with those positions; its row lock is held until COMMIT. A second
- *   appender waits on that row until the first has committed and is visible to every new snapshot (PostgreSQL
- *   makes a transaction visible before it releases its locks), then reads the new value. So positions are assigned
- *   in commit order, without gaps (a rolled-back append gives its positions back with its update), and a snapshot
- *   that sees position p sees every position below p: a reader can trust "last position seen".
- * - Cost: appends are serialised from that last statement to the end of COMMIT — the insert of the batch's rows
- *   and one WAL flush. Everything else (the stream's row lock, the checks, hashing, the stream and snapshot rows)
- *   runs concurrently, and appends to one stream are serialised by the stream's row anyway. Readers never wait.
- *   A stalled appender would stall the others: each append sets `idle_in_transaction_session_timeout` (10 s by
- *   default), after which the server ends it and the stalled caller gets ConnectionLostError.
+ * - `log_head` holds one row, the last position used. Every append writes in ONE statement, committed on its own
+ *   (autocommit): it moves the stream's head, then updates `log_head` (taking positions n+1…n+k), inserts the
+ *   events with those positions and writes the snapshot. The `log_head` row lock is held from there to the end of
+ *   that statement's commit. A second appender waits on that row until the first has committed and is visible to
+ *   every new snapshot (PostgreSQL makes a transaction visible before it releases its locks), then reads the new
+ *   value. So positions are assigned in commit order, without gaps (a failed statement gives its positions back),
+ *   and a snapshot that sees position p sees every position below p: a reader can trust "last position seen".
+ * - Cost: appends are serialised from the `log_head` update to the end of the commit — the insert of the batch's
+ *   rows and one WAL flush, all on the server: no round trip to a client (which may be busy with other work) is
+ *   made while the lock is held. Everything else (the read, the checks, hashing) runs concurrently, and appends to
+ *   one stream are serialised by the stream's row. Readers never wait.
  * - Every row also keeps `transaction_id` (pg_current_xact_id(), xid8) and `global_position` (an identity in
  *   insertion order) for diagnostics and for external readers that prefer the xid8 technique.
  *
- * Appends take the stream's row lock (`SELECT … FOR UPDATE`; a new stream's first appenders race on inserting
- * its row and the loser starts again), check idempotency, the expected version, the batch and the lifecycle
- * against the stream's snapshot plus the events after it, chain the hashes, update the stream and snapshot rows,
- * then take positions and insert. The transaction NOTIFYs `<schema>.events`: subscribers LISTEN and re-read,
- * but only as a wake-up hint — they poll as well.
+ * An append is two round trips: one statement reads the stream's head, whether the batch's first id is held (a
+ * retry: the original result is returned) and the snapshot; the store checks the expected version, the batch and
+ * the lifecycle against the snapshot plus any events after it and chains the hashes; then the write statement
+ * moves the stream's head only from the version it checked (`UPDATE … WHERE version = $n`, or for a new stream an
+ * insert that does nothing if another appender created it meanwhile). If the stream moved in between, nothing is
+ * written and the append reads and checks again (optimistic concurrency: each retry finds the stream further on).
+ * The statement NOTIFYs `<schema>.events`: subscribers LISTEN and re-read, but only as a wake-up hint — they poll
+ * as well.
  *
  * Durability: an acknowledged append is committed, so it is as durable as the server's `synchronous_commit`
  * makes it (on by default: flushed to the WAL on disk). A connection lost during an append gives
@@ -71,7 +74,10 @@ export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'>
   readonly newId?: () => string;
   /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
   readonly machineFingerprint?: string;
-  /** The server ends an append transaction left idle this long, in ms, so it cannot stall other appends (default 10,000; 0: never). */
+  /**
+   * The server ends a transaction of this store's left idle this long, in ms (default 10,000; 0: never): a projection
+   * save, a checkpoint. (An append is one statement and holds nothing open between round trips.)
+   */
   readonly idleInTransactionTimeoutMs?: number;
 }
 
@@ -118,7 +124,27 @@ interface SnapshotRow {
 }
 
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
-const MAX_ATTEMPTS = 5;
+
+/**
+ * An append's one write statement (see the file's comment), around `moved`: the statement that moves the stream's
+ * head and returns a row only if it did. Parameters: $1 stream, $2 k events, $3 the version checked against,
+ * $4–$9 the events' ids, types, times, data, meta and hashes, $10 the notification channel, $11 the new version,
+ * $12 the new head hash, $13 the machine fingerprint and $14 the state of the snapshot.
+ */
+function writeStatement(s: string, moved: string): string {
+  return `WITH moved AS (${moved}),
+     head AS (UPDATE ${s}.log_head SET position = position + $2 WHERE EXISTS (SELECT 1 FROM moved) RETURNING position - $2 AS base),
+     inserted AS (
+       INSERT INTO ${s}.events (position, stream, version, id, type, time, data, meta, hash)
+       SELECT head.base + e.n, $1, $3 + e.n, e.id, e.type, e.time, e.data::json, e.meta::json, e.hash
+       FROM head, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS e (id, type, time, data, meta, hash, n)
+     ),
+     snapshot AS (
+       INSERT INTO ${s}.snapshots (stream, version, machine, state) SELECT $1::text, $11::integer, $13::text, $14::json FROM moved
+       ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state
+     )
+   SELECT base, pg_notify($10, (base + $2)::text) FROM head`;
+}
 
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
@@ -148,31 +174,22 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const named = (name: string, text: string) => ({ name: `hotpatch.${schema}.${name}`, text });
   const q = {
     begin: idleInTransactionTimeoutMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionTimeoutMs)}` : 'BEGIN',
-    lockStream: named('lockStream', `SELECT version, hash FROM ${s}.streams WHERE stream = $1 FOR UPDATE`),
-    // After the stream's lock, in one statement: whether the batch's first id is held (a retry), and the snapshot.
-    heldAndSnapshot: named(
-      'heldAndSnapshot',
-      `SELECT EXISTS (SELECT 1 FROM ${s}.events WHERE stream = $1 AND id = $2) AS held, sn.version, sn.machine, sn.state FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.snapshots sn USING (stream)`,
+    // The read before an append, in one statement (one snapshot of the database): the stream's head, whether the
+    // batch's first id is held (a retry), and the stream's snapshot.
+    appendHead: named(
+      'appendHead',
+      `SELECT st.version, st.hash, EXISTS (SELECT 1 FROM ${s}.events WHERE stream = $1 AND id = $2) AS held, sn.version AS snapshot_version, sn.machine, sn.state
+       FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
     eventsById: named('eventsById', `SELECT id, version, position FROM ${s}.events WHERE stream = $1 AND id = ANY($2::text[])`),
-    // The stream's new head and its snapshot, in one statement: a new stream's row is inserted (failing on the
-    // primary key if a concurrent first append committed it first), an existing one's updated.
-    insertHead: named('insertHead', `WITH head AS (INSERT INTO ${s}.streams (stream, version, hash) VALUES ($1, $2, $3)) ${upsertSnapshot('$4', '$5')}`),
-    updateHead: named('updateHead', `WITH head AS (UPDATE ${s}.streams SET version = $2, hash = $3 WHERE stream = $1) ${upsertSnapshot('$4', '$5')}`),
+    // The write of an append: one statement, committed on its own. It moves the stream's head only from the version
+    // the append was checked against ($3; a new stream's row only if nobody created it meanwhile), then, only if it
+    // did, takes k positions from the log head, inserts the events with them, writes the snapshot and notifies
+    // subscribers (delivered at commit). No row comes back when the stream moved: the append reads and checks again.
+    appendExisting: named('appendExisting', writeStatement(s, `UPDATE ${s}.streams SET version = $11, hash = $12 WHERE stream = $1 AND version = $3 RETURNING 1`)),
+    appendNew: named('appendNew', writeStatement(s, `INSERT INTO ${s}.streams (stream, version, hash) VALUES ($1, $11, $12) ON CONFLICT (stream) DO NOTHING RETURNING 1`)),
     // Only over an older snapshot or one from another machine definition.
     refreshSnapshot: named('refreshSnapshot', `${upsertSnapshot('$3', '$4')} WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version`),
-    // The one serialised step: take k positions from the log head (its row lock is held until commit), insert
-    // the events with them, and notify subscribers (delivered at commit).
-    insertEvents: named(
-      'insertEvents',
-      `WITH head AS (UPDATE ${s}.log_head SET position = position + $2 RETURNING position - $2 AS base),
-       inserted AS (
-         INSERT INTO ${s}.events (position, stream, version, id, type, time, data, meta, hash)
-         SELECT head.base + e.n, $1, $3 + e.n, e.id, e.type, e.time, e.data::json, e.meta::json, e.hash
-         FROM head, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS e (id, type, time, data, meta, hash, n)
-       )
-       SELECT base, pg_notify($10, (base + $2)::text) FROM head`,
-    ),
     readStream: named('readStream', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND version >= $2::bigint AND version <= $3::bigint ORDER BY version LIMIT $4`),
     readEvent: named('readEvent', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND id = $2`),
     readAll: named('readAll', `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= $1 ORDER BY position LIMIT $2`),
@@ -293,21 +310,26 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
   };
 
-  const appendOnce = async (client: pg.PoolClient, stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion): Promise<AppendResult> => {
-    // The stream's row lock: appends to one stream take turns from here (a new stream has no row yet: see below).
-    const head = (await client.query<{ version: number; hash: string }>({ ...q.lockStream, values: [stream] })).rows[0];
-    const actual = head?.version ?? 0;
-    // A retry of a batch the stream holds returns the original result and writes nothing. (A new stream has no
-    // events and no snapshot to look up.)
-    const firstId = events[0]?.id;
-    const found = head ? (await client.query<{ held: boolean; version: number | null; machine: string; state: MachineState<string, object> }>({ ...q.heldAndSnapshot, values: [stream, firstId ?? null] })).rows[0]! : undefined;
-    if (found?.held) return retryResult(client, stream, events);
+  /**
+   * One attempt at an append: read the stream's head (and its snapshot), check and hash everything, then write in
+   * one statement. Undefined when the stream moved between the read and the write: the caller tries again.
+   */
+  const appendOnce = async (stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion): Promise<AppendResult | undefined> => {
+    const found = (
+      await pool.query<{ version: number | null; hash: string | null; held: boolean; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
+        ...q.appendHead,
+        values: [stream, events[0]?.id ?? null],
+      })
+    ).rows[0]!;
+    // A retry of a batch the stream holds returns the original result and writes nothing.
+    if (found.held) return retryResult(pool, stream, events);
+    const actual = found.version ?? 0;
     checkExpectedVersion(stream, expectedVersion, actual);
     checkBatch(stream, events, actual + 1);
     if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
 
-    const snap = found?.version != null ? { version: found.version, machine: found.machine, state: found.state } : undefined;
-    const state = checkTransitions(stream, (await foldState(client, stream, actual, snap)).state, events, actual + 1);
+    const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
+    const state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
     const types: string[] = [];
     const times: string[] = [];
     const data: string[] = [];
@@ -315,7 +337,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const hashes: string[] = [];
     const versions: number[] = [];
     const recorded: RecordedEvent[] = [];
-    let prev = head?.hash ?? GENESIS_HASH;
+    let prev = found.hash ?? GENESIS_HASH;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const version = actual + 1 + i;
@@ -333,11 +355,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       versions.push(version);
     }
     const last = actual + events.length;
-    // A new stream: a concurrent first append may be inserting the same row; this insert waits for it and, if it
-    // committed, fails on the primary key, and the append starts again. Before the log head, so that no appender
-    // waits for another while holding it.
-    await client.query({ ...(head ? q.updateHead : q.insertHead), values: [stream, last, prev, machineOf(stream), JSON.stringify(state)] });
-    const { rows } = await client.query<{ base: string }>({ ...q.insertEvents, values: [stream, events.length, actual, ids, types, times, data, metas, hashes, channel] });
+    const { rows } = await pool.query<{ base: string }>({
+      ...(found.version === null ? q.appendNew : q.appendExisting),
+      values: [stream, events.length, actual, ids, types, times, data, metas, hashes, channel, last, prev, machineOf(stream), JSON.stringify(state)],
+    });
+    if (rows.length === 0) return undefined;
     const base = Number(rows[0]!.base);
     recorded.forEach((e, i) => ((e as { position: number }).position = base + 1 + i));
     return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true, events: recorded };
@@ -472,19 +494,23 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       // Ids are fixed before anything is sent, so that the batch a ConnectionLostError carries retries idempotently.
       const ids = events.map((e) => (e?.id !== undefined ? e.id : newId()));
       const sent = events.map((e, i) => (e?.id !== undefined || typeof e !== 'object' ? e : { ...e, id: ids[i]! }));
-      for (let attempt = 1; ; attempt++) {
+      for (;;) {
+        let result: AppendResult | undefined;
         try {
-          const result = await transaction(stream, sent, (client) => appendOnce(client, stream, events, ids, appendOptions.expectedVersion ?? 'any'));
-          if (result.written) wakeAll();
-          return result;
+          result = await appendOnce(stream, events, ids, appendOptions.expectedVersion ?? 'any');
         } catch (error) {
+          const lost = (e: unknown) => (isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : e);
+          // Some of the batch's ids are in the stream though the first is not: which, is read now.
           const constraint = (error as { code?: string; constraint?: string }).code === '23505' ? (error as { constraint?: string }).constraint : undefined;
-          // Some of the batch's ids are in the stream though the first is not: which, is read after the rollback.
-          if (constraint === 'events_stream_id') return retryResult(pool, stream, events).catch((e: unknown) => Promise.reject(isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : e));
-          // Another appender created the stream first (or wrote its version first): start again and see its events.
-          if ((constraint === 'streams_pkey' || constraint === 'events_stream_version') && attempt < MAX_ATTEMPTS) continue;
-          throw error;
+          if (constraint === 'events_stream_id') return retryResult(pool, stream, events).catch((e: unknown) => Promise.reject(lost(e)));
+          throw lost(error);
         }
+        // The stream moved between the read and the write (another appender got there first): read and check again.
+        // Each attempt finds the stream further on, so this ends: with this append, or with a refusal (a version
+        // conflict, the lifecycle) or a retry's result once the other appender's events are these.
+        if (result === undefined) continue;
+        if (result.written) wakeAll();
+        return result;
       }
     },
 
