@@ -128,7 +128,7 @@ const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 /**
  * An append's one write statement (see the file's comment), around `moved`: the statement that moves the stream's
  * head and returns a row only if it did. Parameters: $1 stream, $2 k events, $3 the version checked against,
- * $4–$9 the events' ids, types, times, data, meta and hashes, $10 the notification channel, $11 the new version,
+ * $4–$9 the events' ids, types, times, data (one JSON array), meta (one JSON array, null where none) and hashes, $10 the notification channel, $11 the new version,
  * $12 the new head hash, $13 the machine fingerprint and $14 the state of the snapshot.
  */
 function writeStatement(s: string, moved: string): string {
@@ -136,8 +136,9 @@ function writeStatement(s: string, moved: string): string {
      head AS (UPDATE ${s}.log_head SET position = position + $2 WHERE EXISTS (SELECT 1 FROM moved) RETURNING position - $2 AS base),
      inserted AS (
        INSERT INTO ${s}.events (position, stream, version, id, type, time, data, meta, hash)
-       SELECT head.base + e.n, $1, $3 + e.n, e.id, e.type, e.time, e.data::json, e.meta::json, e.hash
-       FROM head, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS e (id, type, time, data, meta, hash, n)
+       SELECT head.base + e.n, $1, $3 + e.n, e.id, e.type, e.time, e.data, CASE WHEN json_typeof(e.meta) = 'null' THEN NULL ELSE e.meta END, e.hash
+       FROM head, ROWS FROM (unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), json_array_elements($7::json), json_array_elements($8::json), unnest($9::text[]))
+         WITH ORDINALITY AS e (id, type, time, data, meta, hash, n)
      ),
      snapshot AS (
        INSERT INTO ${s}.snapshots (stream, version, machine, state) SELECT $1::text, $11::integer, $13::text, $14::json FROM moved
@@ -330,10 +331,15 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
     const state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
+    // Data and meta go as one JSON array each (one native stringify for the batch, no per-element escaping by the
+    // driver; the server splits them, keeping each element's text as it is), and are read back from that same text
+    // for the hash chain and the recorded events.
+    const dataText = JSON.stringify(events.map((e) => e.data));
+    const metaText = JSON.stringify(events.map((e) => e.meta ?? null));
+    const dataRead = JSON.parse(dataText) as unknown[];
+    const metaRead = JSON.parse(metaText) as Array<Record<string, unknown> | null>;
     const types: string[] = [];
     const times: string[] = [];
-    const data: string[] = [];
-    const metas: Array<string | null> = [];
     const hashes: string[] = [];
     const versions: number[] = [];
     const recorded: RecordedEvent[] = [];
@@ -341,23 +347,25 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const version = actual + 1 + i;
-      const json = JSON.stringify(e.data);
-      const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
-      // Hash what is stored, as it will be read back.
-      const fields = { id: ids[i]!, stream, version, type: e.type, time: e.time, data: JSON.parse(json), ...(meta !== null ? { meta: JSON.parse(meta) } : {}) };
-      prev = eventHash(prev, fields);
-      recorded.push({ ...fields, position: 0, hash: prev } as RecordedEvent);
+      const meta = metaRead[i]!;
+      // Hash what is stored, as it will be read back; the recorded event is built once, in one of two shapes.
+      const event: { -readonly [K in keyof RecordedEvent]: RecordedEvent[K] } = (
+        meta === null
+          ? { id: ids[i]!, stream, version, type: e.type, time: e.time, data: dataRead[i], position: 0, hash: '' }
+          : { id: ids[i]!, stream, version, type: e.type, time: e.time, data: dataRead[i], meta, position: 0, hash: '' }
+      ) as RecordedEvent;
+      prev = eventHash(prev, event);
+      event.hash = prev;
+      recorded.push(event as RecordedEvent);
       types.push(e.type);
       times.push(e.time);
-      data.push(json);
-      metas.push(meta);
       hashes.push(prev);
       versions.push(version);
     }
     const last = actual + events.length;
     const { rows } = await pool.query<{ base: string }>({
       ...(found.version === null ? q.appendNew : q.appendExisting),
-      values: [stream, events.length, actual, ids, types, times, data, metas, hashes, channel, last, prev, machineOf(stream), JSON.stringify(state)],
+      values: [stream, events.length, actual, ids, types, times, dataText, metaText, hashes, channel, last, prev, machineOf(stream), JSON.stringify(state)],
     });
     if (rows.length === 0) return undefined;
     const base = Number(rows[0]!.base);
