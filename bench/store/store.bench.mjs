@@ -477,7 +477,7 @@ const BOUNDS = {
     sqlite:
       "one WAL fsync per commit (synchronous=FULL in both): ours runs at the commit floor below; Emmett adds 5 statements per append (BEGIN IMMEDIATE, SELECT, stream row, messages, COMMIT), each a hop through libuv's thread pool",
     postgres:
-      'one WAL flush per commit (synchronous_commit=on) and round trips: ours makes 2 per append (a read of the head, the id and the snapshot; one write statement, committed on its own), Emmett 3 (BEGIN, one plpgsql function, COMMIT)',
+      'one WAL flush per commit (synchronous_commit=on) and round trips: ours makes 1 per append to a stream it wrote last (one write statement, committed on its own, from the head it kept; 2 otherwise, with a read of the head, the id and the snapshot), Emmett 3 (BEGIN, one plpgsql function, COMMIT)',
   },
   append100: {
     memory: 'CPU: the store keeps every event, so garbage collection grows with it (about 40% at batches of 1,000), then the deep copy and freeze, SHA-256 over canonical JSON',

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { seededRandom } from '@hotpatch/core';
+import { seededRandom, TransitionRefusedError } from '@hotpatch/core';
 import { WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { describeEventStoreConformance, events } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
@@ -19,22 +19,71 @@ const open = (schema: string, options: Partial<Parameters<typeof createPostgresE
 describe.skipIf(!url)('PostgreSQL event store', () => {
   afterAll(dropAll);
 
-  describeEventStoreConformance('PostgreSQL', async () => {
+  // Twice: with the heads this store wrote kept as guesses for its next appends (the default), and without.
+  for (const [name, stateCacheSize] of [['PostgreSQL', undefined], ['PostgreSQL, no head cache', 0]] as const) {
+    describeEventStoreConformance(name, async () => {
+      const schema = newSchema();
+      const store = await open(schema, { stateCacheSize });
+      const others: PostgresEventStore[] = [];
+      return {
+        store,
+        reopen: async () => {
+          const other = await open(schema, { stateCacheSize });
+          others.push(other);
+          return other;
+        },
+        cleanup: async () => {
+          await Promise.all([store, ...others].map((s) => s.close()));
+          await dropSchema(schema);
+        },
+      };
+    });
+  }
+
+  it('an append starts from the head this store last wrote (one round trip), and a stale one costs a read, never a wrong answer', async () => {
     const schema = newSchema();
-    const store = await open(schema);
-    const others: PostgresEventStore[] = [];
-    return {
-      store,
-      reopen: async () => {
-        const other = await open(schema);
-        others.push(other);
-        return other;
-      },
-      cleanup: async () => {
-        await Promise.all([store, ...others].map((s) => s.close()));
-        await dropSchema(schema);
-      },
+    const a = await open(schema);
+    const b = await open(schema);
+    const reads = { a: 0 };
+    const query = a.pool.query.bind(a.pool) as (...args: unknown[]) => Promise<unknown>;
+    (a.pool as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
+      if (typeof config === 'object' && config !== null && String((config as { name?: unknown }).name).endsWith('.appendHead')) reads.a++;
+      return query(config, ...rest);
     };
+    const stream = 'device/guessed';
+    const first = [events.enrolled(), events.assessed()];
+    await a.appendToStream(stream, first);
+    expect(reads.a).toBe(1);
+    // Its own head: no read.
+    await a.appendToStream(stream, [events.assessed()], { expectedVersion: 2 });
+    expect(reads.a).toBe(1);
+    // A retry of its own batch, on its own current head: found by the unique index, the original result.
+    const again = await a.appendToStream(stream, first);
+    expect(again).toMatchObject({ written: false, versions: [1, 2] });
+    // Another instance appends: a's guess is stale. A version conflict is checked on a fresh read.
+    await b.appendToStream(stream, [events.assessed(), events.assessed()]);
+    const conflict = await a.appendToStream(stream, [events.assessed()], { expectedVersion: 3 }).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(WrongExpectedVersionError);
+    expect(conflict).toMatchObject({ actual: 5 });
+    const readsBefore = reads.a;
+    const ok = await a.appendToStream(stream, [events.assessed()], { expectedVersion: 5 });
+    expect(ok.versions).toEqual([6]);
+    expect(reads.a).toBeGreaterThan(readsBefore);
+    // With 'any' on a stale guess: the write finds the stream moved, reads, and appends after b's events.
+    await b.appendToStream(stream, [events.assessed()]);
+    expect((await a.appendToStream(stream, [events.assessed()])).versions).toEqual([8]);
+    // A lifecycle refusal on a stale guess is judged again on a fresh read: b enrolled nothing new, so a staged
+    // patch is refused from b's state as it is.
+    await b.appendToStream(stream, [events.staged('P1', 'B1')]);
+    const refused = await a.appendToStream(stream, [events.staged('P2', 'B1')]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TransitionRefusedError);
+    expect(refused).toMatchObject({ state: 'staged' });
+    expect(verifyTimeline({ events: await a.readAll() }).problems).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses a state cache size that is not a whole number ≥ 0', async () => {
+    await expect(open(newSchema(), { stateCacheSize: -1 })).rejects.toThrow(/stateCacheSize must be a whole number ≥ 0, not -1/);
   });
 
   describe('migrations', () => {

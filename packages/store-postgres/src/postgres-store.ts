@@ -75,6 +75,12 @@ export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'>
   /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
   readonly machineFingerprint?: string;
   /**
+   * How many streams' heads and states this store keeps from its own last writes (default 10,000; 0: none): an
+   * append to one of them skips reading the stream first (one round trip instead of two). Only a guess, checked by
+   * the write: another instance's appends are found then, and the append reads and tries again.
+   */
+  readonly stateCacheSize?: number;
+  /**
    * The server ends a transaction of this store's left idle this long, in ms (default 10,000; 0: never): a projection
    * save, a checkpoint. (An append is one statement and holds nothing open between round trips.)
    */
@@ -149,8 +155,9 @@ function writeStatement(s: string, moved: string): string {
 
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-  const { schema = 'hotpatch', newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, ...poolConfig } = options;
+  const { schema = 'hotpatch', newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
   const s = quoteSchema(schema);
+  if (!Number.isSafeInteger(stateCacheSize) || stateCacheSize < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${stateCacheSize}`);
   const machineOf = (stream: string) => machineFingerprint ?? machineFingerprintFor(stream);
   const channel = `${schema}.events`;
   const pool = new pg.Pool(poolConfig);
@@ -315,22 +322,56 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
    * One attempt at an append: read the stream's head (and its snapshot), check and hash everything, then write in
    * one statement. Undefined when the stream moved between the read and the write: the caller tries again.
    */
-  const appendOnce = async (stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion): Promise<AppendResult | undefined> => {
-    const found = (
-      await pool.query<{ version: number | null; hash: string | null; held: boolean; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
-        ...q.appendHead,
-        values: [stream, events[0]?.id ?? null],
-      })
-    ).rows[0]!;
-    // A retry of a batch the stream holds returns the original result and writes nothing.
-    if (found.held) return retryResult(pool, stream, events);
-    const actual = found.version ?? 0;
-    checkExpectedVersion(stream, expectedVersion, actual);
-    checkBatch(stream, events, actual + 1);
-    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
+  /**
+   * The head and state this store last wrote for each recently appended stream: the next append to one of them
+   * starts from it instead of reading the stream (one round trip fewer). It is only a guess — another instance may
+   * have appended since — and the write statement checks it (it moves the head only from that version); when the
+   * guess was stale, or anything refuses the append on it, the append reads the stream and tries again, so a
+   * refusal is only ever reported from a fresh read.
+   */
+  const heads = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object> }>();
+  const headsLimit = stateCacheSize;
+  const rememberHead = (stream: string, version: number, hash: string, state: MachineState<string, object>) => {
+    if (headsLimit === 0) return;
+    heads.delete(stream);
+    heads.set(stream, { version, hash, state });
+    if (heads.size > headsLimit) heads.delete(heads.keys().next().value!);
+  };
 
-    const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
-    const state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
+  /**
+   * One attempt at an append: the stream's head (read, or guessed from `heads`), every check and the hash chain,
+   * then the write statement. Undefined when the stream was not where the attempt started from: try again.
+   */
+  const appendOnce = async (stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion, guess: boolean): Promise<AppendResult | undefined> => {
+    const known = guess ? heads.get(stream) : undefined;
+    let actual: number;
+    let headHash: string | null;
+    let state: MachineState<string, object>;
+    if (known !== undefined) {
+      // A held id is found by the unique index when the write inserts it (see appendToStream).
+      actual = known.version;
+      headHash = known.hash;
+      checkExpectedVersion(stream, expectedVersion, actual);
+      checkBatch(stream, events, actual + 1);
+      if (events.length === 0) return undefined;
+      state = checkTransitions(stream, known.state, events, actual + 1);
+    } else {
+      const found = (
+        await pool.query<{ version: number | null; hash: string | null; held: boolean; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
+          ...q.appendHead,
+          values: [stream, events[0]?.id ?? null],
+        })
+      ).rows[0]!;
+      // A retry of a batch the stream holds returns the original result and writes nothing.
+      if (found.held) return retryResult(pool, stream, events);
+      actual = found.version ?? 0;
+      headHash = found.hash;
+      checkExpectedVersion(stream, expectedVersion, actual);
+      checkBatch(stream, events, actual + 1);
+      if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
+      const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
+      state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
+    }
     // Data and meta go as one JSON array each (one native stringify for the batch, no per-element escaping by the
     // driver; the server splits them, keeping each element's text as it is), and are read back from that same text
     // for the hash chain and the recorded events.
@@ -343,7 +384,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const hashes: string[] = [];
     const versions: number[] = [];
     const recorded: RecordedEvent[] = [];
-    let prev = found.hash ?? GENESIS_HASH;
+    let prev = headHash ?? GENESIS_HASH;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const version = actual + 1 + i;
@@ -364,10 +405,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     }
     const last = actual + events.length;
     const { rows } = await pool.query<{ base: string }>({
-      ...(found.version === null ? q.appendNew : q.appendExisting),
+      ...(headHash === null ? q.appendNew : q.appendExisting),
       values: [stream, events.length, actual, ids, types, times, dataText, metaText, hashes, channel, last, prev, machineOf(stream), JSON.stringify(state)],
     });
     if (rows.length === 0) return undefined;
+    rememberHead(stream, last, prev, state);
     const base = Number(rows[0]!.base);
     recorded.forEach((e, i) => ((e as { position: number }).position = base + 1 + i));
     return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true, events: recorded };
@@ -502,21 +544,29 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       // Ids are fixed before anything is sent, so that the batch a ConnectionLostError carries retries idempotently.
       const ids = events.map((e) => (e?.id !== undefined ? e.id : newId()));
       const sent = events.map((e, i) => (e?.id !== undefined || typeof e !== 'object' ? e : { ...e, id: ids[i]! }));
-      for (;;) {
+      // The first attempt may start from this store's last write to the stream; any other reads it.
+      for (let guess = heads.has(stream); ; guess = false) {
         let result: AppendResult | undefined;
         try {
-          result = await appendOnce(stream, events, ids, appendOptions.expectedVersion ?? 'any');
+          result = await appendOnce(stream, events, ids, appendOptions.expectedVersion ?? 'any', guess);
         } catch (error) {
           const lost = (e: unknown) => (isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : e);
-          // Some of the batch's ids are in the stream though the first is not: which, is read now.
+          // Some of the batch's ids are in the stream though the first is not (or the head was guessed): which, is
+          // read now.
           const constraint = (error as { code?: string; constraint?: string }).code === '23505' ? (error as { constraint?: string }).constraint : undefined;
           if (constraint === 'events_stream_id') return retryResult(pool, stream, events).catch((e: unknown) => Promise.reject(lost(e)));
+          // A refusal on a guessed head may be the guess's: read the stream and decide again.
+          if (guess && !isConnectionError(error)) continue;
           throw lost(error);
         }
-        // The stream moved between the read and the write (another appender got there first): read and check again.
-        // Each attempt finds the stream further on, so this ends: with this append, or with a refusal (a version
-        // conflict, the lifecycle) or a retry's result once the other appender's events are these.
-        if (result === undefined) continue;
+        // The stream moved between the read and the write (another appender got there first), or the guess was
+        // stale: read and check again. Each attempt finds the stream further on, so this ends: with this append,
+        // or with a refusal (a version conflict, the lifecycle) or a retry's result once the other appender's
+        // events are these.
+        if (result === undefined) {
+          heads.delete(stream);
+          continue;
+        }
         if (result.written) wakeAll();
         return result;
       }
