@@ -17,7 +17,10 @@
  * events built for that measurement; each engine's floors (bare commits, bare inserts) are measured just before.
  *
  * Flags: --json (one JSON object on stdout), --quick (small counts: a smoke run), --only <name>[,<name>…]
- * (memory, sqlite, postgres, emmett-sqlite, emmett-postgres; may be repeated).
+ * (memory, sqlite, postgres, emmett-sqlite, emmett-postgres; may be repeated), --rounds N (each append
+ * measurement N times on fresh streams, ours and Emmett's taking turns, the one that goes first alternating; the
+ * report gives each store's median and every round's figures and ratio: on a shared machine one round's ratio
+ * moves ±25%).
  * PostgreSQL: env HOTPATCH_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres.
  * Progress goes to stderr; the report (or the JSON) to stdout.
  */
@@ -41,16 +44,21 @@ const argv = process.argv.slice(2);
 const asJson = argv.includes('--json');
 const quick = argv.includes('--quick');
 const only = new Set();
+let ROUNDS = 1;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
-  if (a === '--only' || a.startsWith('--only=')) {
+  if (a === '--rounds' || a.startsWith('--rounds=')) {
+    const value = a === '--rounds' ? argv[++i] : a.slice('--rounds='.length);
+    ROUNDS = Number(value);
+    if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds: expected a whole number ≥ 1, got ${JSON.stringify(value)}`);
+  } else if (a === '--only' || a.startsWith('--only=')) {
     const value = a === '--only' ? argv[++i] : a.slice('--only='.length);
     for (const name of (value ?? '').split(',').filter(Boolean)) {
       if (!STORE_NAMES.includes(name)) fail(`--only: unknown store ${JSON.stringify(name)}; one of ${STORE_NAMES.join(', ')}`);
       only.add(name);
     }
     if (!value) fail('--only needs a store name');
-  } else if (a !== '--json' && a !== '--quick') fail(`unknown argument ${a}; flags: --json, --quick, --only <name>`);
+  } else if (a !== '--json' && a !== '--quick') fail(`unknown argument ${a}; flags: --json, --quick, --only <name>, --rounds N`);
 }
 const selected = (name) => only.size === 0 || only.has(name);
 
@@ -74,6 +82,8 @@ const OUR_PG_DIST = new URL('packages/store-postgres/dist/index.js', REPO);
 const RUN_ID = `${process.pid}_${Date.now().toString(36)}`;
 
 const log = (line) => process.stderr.write(`${line}\n`);
+/** The middle value (the lower middle of an even count). */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 /**
  * With HOTPATCH_BENCH_TRACE=1, the monotonic clock in µs at each timed run's start and end (the clock of a
  * `node --cpu-prof` profile's timestamps), to cut a profile into measurements.
@@ -546,7 +556,8 @@ async function main() {
     report.config.phases.push({ key: p.key, batch: p.batch, events: appends * p.batch, appends, streamPool: p.streams, streamsTouched: Math.min(p.streams, appends), warmupAppends: p.warmup });
   }
   report.floors.jsonParsePerSec = jsonParseFloor();
-  const expectedTotal = PHASES.reduce((n, p) => n + (p.warmup + Math.ceil(p.events / p.batch)) * p.batch, 0);
+  const expectedTotal = ROUNDS * PHASES.reduce((n, p) => n + (p.warmup + Math.ceil(p.events / p.batch)) * p.batch, 0);
+  report.config.rounds = ROUNDS;
 
   // Engine by engine: ours and Emmett's are open side by side, each on its fresh database, and take turns phase by
   // phase, so that both see the same machine (shared, noisy) at nearly the same time.
@@ -586,28 +597,43 @@ async function main() {
     };
     try {
       for (const phase of PHASES) {
-        // Built for this engine and this phase only (a smaller heap for everyone), and the same for both stores.
-        const warmup = buildWorkload(`warm${phase.batch}`, phase.warmup * phase.batch, phase.batch, Math.max(phase.warmup, 1));
-        const workload = buildWorkload(`b${phase.batch}`, phase.events, phase.batch, phase.streams);
+        const rounds = new Map(open.map((run) => [run, { rates: [], latencies: [], seconds: 0, writers: 0 }]));
+        for (let k = 0; k < ROUNDS; k++) {
+          // Built for this engine, this phase and this round only (a smaller heap for everyone), and the same for
+          // both stores; the store that goes first alternates from round to round.
+          const tag = ROUNDS > 1 ? `r${k}-` : '';
+          const warmup = buildWorkload(`${tag}warm${phase.batch}`, phase.warmup * phase.batch, phase.batch, Math.max(phase.warmup, 1));
+          const workload = buildWorkload(`${tag}b${phase.batch}`, phase.events, phase.batch, phase.streams);
+          for (const run of k % 2 === 0 ? open : [...open].reverse()) {
+            await step(run, async () => {
+              const { spec, handle } = run;
+              const writers = phase.batch === 1 ? handle.writers.slice(0, 1) : handle.writers;
+              await runAppends(writers, warmup.appends);
+              trace(`start ${spec.name} ${phase.key}${ROUNDS > 1 ? ` round ${k + 1}` : ''}`);
+              const { seconds, latencies } = await runAppends(writers, workload.appends);
+              trace(`end ${spec.name} ${phase.key}${ROUNDS > 1 ? ` round ${k + 1}` : ''}`);
+              const r = rounds.get(run);
+              r.rates.push(Math.round(workload.events / seconds));
+              for (const l of latencies) r.latencies.push(l);
+              r.seconds += seconds;
+              r.writers = writers.length;
+              r.events = workload.events;
+              log(`${spec.label}: batches of ${phase.batch}${ROUNDS > 1 ? `, round ${k + 1}` : ''}: ${fmt(r.rates.at(-1))} events/s (${r.writers} writer${r.writers > 1 ? 's' : ''})`);
+            });
+          }
+        }
         for (const run of open) {
-          await step(run, async () => {
-            const { spec, handle } = run;
-            const writers = phase.batch === 1 ? handle.writers.slice(0, 1) : handle.writers;
-            await runAppends(writers, warmup.appends);
-            trace(`start ${spec.name} ${phase.key}`);
-            const { seconds, latencies } = await runAppends(writers, workload.appends);
-            trace(`end ${spec.name} ${phase.key}`);
-            const r = {
-              events: workload.events,
-              writers: writers.length,
-              seconds: round(seconds, 3),
-              eventsPerSec: Math.round(workload.events / seconds),
-              p50Ms: round(quantile(latencies, 0.5), 3),
-              p99Ms: round(quantile(latencies, 0.99), 3),
-            };
-            (report.results[phase.key] ??= {})[spec.name] = r;
-            log(`${spec.label}: batches of ${phase.batch}: ${fmt(r.eventsPerSec)} events/s (${r.writers} writer${r.writers > 1 ? 's' : ''}), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
-          });
+          const r = rounds.get(run);
+          if (run.entry.failed || r.rates.length === 0) continue;
+          (report.results[phase.key] ??= {})[run.spec.name] = {
+            events: r.events,
+            writers: r.writers,
+            seconds: round(r.seconds, 3),
+            eventsPerSec: median(r.rates),
+            ...(ROUNDS > 1 ? { rounds: r.rates } : {}),
+            p50Ms: round(quantile(r.latencies.sort((x, y) => x - y), 0.5), 3),
+            p99Ms: round(quantile(r.latencies, 0.99), 3),
+          };
         }
       }
       for (const run of open) {
@@ -694,7 +720,7 @@ function render(report) {
   if (report.stores.postgres?.unavailable === 'not built yet') line('hotpatch PostgreSQL store: not built yet (no packages/store-postgres/dist/index.js)');
   for (const note of NOTES) line(`  note: ${note}`);
   line();
-  line("Work (ours and Emmett's get exactly the same events, built before each measurement, and take turns, measurement by measurement):");
+  line(`Work (ours and Emmett's get exactly the same events, built before each measurement, and take turns, measurement by measurement${report.config.rounds > 1 ? `; each append measurement ${report.config.rounds} times on fresh streams, the store that goes first alternating: medians shown, rounds below` : ''}):`);
   for (const p of report.config.phases) {
     line(`  batches of ${fmt(p.batch)}: ${fmt(p.events)} events in ${fmt(p.appends)} appends, round-robin over ${fmt(p.streamPool)} streams (${fmt(p.streamsTouched)} touched), after ${p.warmupAppends} warm-up appends; ${p.batch === 1 ? '1 writer for every store' : `PostgreSQL: ${PG_WRITERS} writers on disjoint streams, each its own store instance and pool; SQLite, in-memory: 1 writer`}`);
   }
@@ -721,7 +747,11 @@ function render(report) {
       const writers = report.results[t.key]?.[e.ours]?.writers ?? report.results[t.key]?.[e.theirs]?.writers;
       let row = `  ${pad(e.title, 11)} ${padL(cell(report, t.key, e.ours), 14)} ${padL(e.theirs ? cell(report, t.key, e.theirs) : '—', 14)} ${padL(ratio, 12)}`;
       if (t.latency) row += `  ${padL(cell(report, t.key, e.ours, 'p50Ms'), 12)} ${padL(e.theirs ? cell(report, t.key, e.theirs, 'p50Ms') : '—', 8)}  ${padL(cell(report, t.key, e.ours, 'p99Ms'), 12)} ${padL(e.theirs ? cell(report, t.key, e.theirs, 'p99Ms') : '—', 8)}`;
-      line(row + (writers > 1 ? `  (${writers} writers)` : ''));
+      line(row + (writers > 1 ? `  (${writers} writers)` : '') + (report.config.rounds > 1 && t.key !== 'readAll' ? '  (medians)' : ''));
+      const ra = report.results[t.key]?.[e.ours]?.rounds;
+      const rb = e.theirs ? report.results[t.key]?.[e.theirs]?.rounds : undefined;
+      if (ra && rb) line(`  ${pad('', 11)} rounds: ours ${ra.map(fmt).join(' / ')}; Emmett ${rb.map(fmt).join(' / ')}; ratio ${ra.map((x, i) => `${(x / rb[i]).toFixed(2)}×`).join(' ')}`);
+      else if (ra) line(`  ${pad('', 11)} rounds: ${ra.map(fmt).join(' / ')}`);
       line(`  ${pad('', 11)} bound: ${BOUNDS[t.key][e.engine]}`);
     }
     if (t.key === 'readAll') {
