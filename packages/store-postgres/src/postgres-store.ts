@@ -23,8 +23,9 @@
  * - Every row also keeps `transaction_id` (pg_current_xact_id(), xid8) and `global_position` (an identity in
  *   insertion order) for diagnostics and for external readers that prefer the xid8 technique.
  *
- * An append is two round trips: one statement reads the stream's head, whether the batch's first id is held (a
- * retry: the original result is returned) and the snapshot; the store checks the expected version, the batch and
+ * An append is two round trips (one, on a stream this store wrote last: see `stateCacheSize`): one statement reads
+ * the stream's head, whether the batch's first id is held (a retry: the original result is returned) and the
+ * snapshot; the store checks the expected version, the batch and
  * the lifecycle against the snapshot plus any events after it and chains the hashes; then the write statement
  * moves the stream's head only from the version it checked (`UPDATE … WHERE version = $n`, or for a new stream an
  * insert that does nothing if another appender created it meanwhile). If the stream moved in between, nothing is
