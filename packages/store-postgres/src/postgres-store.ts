@@ -83,7 +83,7 @@ export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'>
   readonly stateCacheSize?: number;
   /**
    * The server ends a transaction of this store's left idle this long, in ms (default 10,000; 0: never): a projection
-   * save, a checkpoint. (An append is one statement and holds nothing open between round trips.)
+   * saved in parts. (An append is one statement and holds nothing open between round trips.)
    */
   readonly idleInTransactionTimeoutMs?: number;
 }
