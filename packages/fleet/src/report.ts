@@ -3,22 +3,15 @@
  * Autopatch uses (up to date, in progress, paused, not up to date, not ready, needs reboot), the fleet's share up
  * to date against a target, and each release's exposure (time from release to protection per device).
  */
+import { rolloutProgress, type RolloutProgress } from '@hotpatch/core';
 import type { FleetProjection, DeviceRecord } from './projection.js';
+
+export type { RolloutProgress } from '@hotpatch/core';
 
 export type Compliance = 'up to date' | 'in progress' | 'paused' | 'not up to date' | 'not ready' | 'needs reboot';
 export const COMPLIANCE_ORDER: readonly Compliance[] = ['up to date', 'in progress', 'paused', 'not up to date', 'not ready', 'needs reboot'];
 
 const IN_FLIGHT = new Set(['staged', 'applying', 'applied', 'failed', 'rollingBack']);
-
-export interface RolloutProgress {
-  readonly rollout: string;
-  readonly release: string;
-  readonly state: string;
-  readonly ring: string | null;
-  readonly pausedBy: readonly string[];
-  readonly haltReason: string | null;
-  readonly rings: ReadonlyArray<{ name: string; size: number; budget: number; started: string | null; inFlight: number; succeeded: number; failed: number; setAside: number; gatePassed: boolean }>;
-}
 
 export interface ExposureFigures {
   readonly release: string;
@@ -79,21 +72,7 @@ export function fleetStatus(p: FleetProjection, at: string, target = 0.95): Flee
     compliance[complianceOf(p, d, latest)]++;
   }
   const upToDateShare = devices === 0 ? 0 : compliance['up to date'] / devices;
-  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => {
-    const c = r.state.context;
-    return {
-      rollout: r.id,
-      release: c.release ?? r.id,
-      state: r.state.value,
-      ring: c.policies[c.current]?.name ?? null,
-      pausedBy: c.pausedBy,
-      haltReason: c.haltReason,
-      rings: c.policies.map((policy, i) => {
-        const ring = c.rings[i]!;
-        return { name: policy.name, size: ring.size, budget: ring.budget, started: ring.startedAt, inFlight: ring.inFlight, succeeded: ring.succeeded, failed: ring.failed, setAside: ring.setAside, gatePassed: ring.gatePassed };
-      }),
-    };
-  });
+  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => rolloutProgress(r.id, r.state));
   const exposure = released.map((r): ExposureFigures => {
     const days = [...r.protectedAt.values()].map((t) => (Date.parse(t) - Date.parse(r.releasedAt)) / 86_400_000).sort((a, b) => a - b);
     const exposed = live.filter((d) => !r.protectedAt.has(d.id)).length;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { rolloutChanges, type RingView, type RolloutView } from './rollout-view.js';
 
-const ring = (name: string, over: Partial<RingView> = {}): RingView => ({ name, size: 10, budget: 1, started: true, inFlight: 0, succeeded: 0, failed: 0, setAside: 0, gatePassed: false, ...over });
+const ring = (name: string, over: Partial<RingView> = {}): RingView => ({ name, size: 10, budget: 1, started: '2026-02-10T17:00:00.000Z', inFlight: 0, succeeded: 0, failed: 0, setAside: 0, gatePassed: false, ...over });
 const view = (over: Partial<RolloutView> = {}): RolloutView => ({
   rollout: 'HP-1',
   state: 'rolling',
   release: 'HP-1',
   ring: 'pilot',
-  rings: [ring('pilot'), ring('broad', { started: false, size: 0, budget: 0 })],
+  rings: [ring('pilot'), ring('broad', { started: null, size: 0, budget: 0 })],
   pausedBy: [],
   haltReason: null,
   version: 3,

@@ -249,16 +249,13 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const rowsOf = async (operation: string, stream: string | undefined, config: pg.QueryConfig) =>
     (await query<never>(operation, stream, { ...config, rowMode: 'array' })).rows as unknown as EventRow[];
 
-  /**
-   * Runs `work` in a transaction on one connection; a broken connection becomes ConnectionLostError (for
-   * `operation`, on `stream`, carrying the `batch` to resend) and is discarded.
-   */
-  const transaction = async <T>(stream: string | undefined, batch: readonly NewEvent[] | undefined, work: (client: pg.PoolClient) => Promise<T>, operation = 'append'): Promise<T> => {
+  /** Runs `work` in a transaction on one connection; a broken connection becomes ConnectionLostError (for `operation`) and is discarded. */
+  const transaction = async <T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
     } catch (error) {
-      throw isConnectionError(error) ? new ConnectionLostError(operation, stream, error, batch) : error;
+      throw isConnectionError(error) ? new ConnectionLostError(operation, undefined, error) : error;
     }
     // While the connection is checked out the pool does not listen for its errors: a broken socket must not crash.
     let broken: Error | undefined;
@@ -274,7 +271,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     } catch (error) {
       if (broken !== undefined || isConnectionError(error)) {
         broken ??= error as Error;
-        throw new ConnectionLostError(operation, stream, error, batch);
+        throw new ConnectionLostError(operation, undefined, error);
       }
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError;
@@ -320,10 +317,6 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   };
 
   /**
-   * One attempt at an append: read the stream's head (and its snapshot), check and hash everything, then write in
-   * one statement. Undefined when the stream moved between the read and the write: the caller tries again.
-   */
-  /**
    * The head and state this store last wrote for each recently appended stream: the next append to one of them
    * starts from it instead of reading the stream (one round trip fewer). It is only a guess — another instance may
    * have appended since — and the write statement checks it (it moves the head only from that version); when the
@@ -331,12 +324,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
    * refusal is only ever reported from a fresh read.
    */
   const heads = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object> }>();
-  const headsLimit = stateCacheSize;
   const rememberHead = (stream: string, version: number, hash: string, state: MachineState<string, object>) => {
-    if (headsLimit === 0) return;
+    if (stateCacheSize === 0) return;
     heads.delete(stream);
     heads.set(stream, { version, hash, state });
-    if (heads.size > headsLimit) heads.delete(heads.keys().next().value!);
+    if (heads.size > stateCacheSize) heads.delete(heads.keys().next().value!);
   };
 
   /**
@@ -636,17 +628,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       const parts = checkProjectionSave(name, position, data);
       // The head row first: it is locked to COMMIT, so two instances saving at once take turns, and the one that
       // comes second and is not further writes nothing. A statement per part: each stays under the 1 GB limit.
-      return transaction(
-        undefined,
-        undefined,
-        async (client) => {
-          if ((await client.query({ ...q.saveProjection, values: [name, position, parts[0]] })).rowCount !== 1) return false;
-          await client.query({ ...q.dropProjectionParts, values: [name, position] });
-          for (let i = 1; i < parts.length; i++) await client.query({ ...q.insertProjectionPart, values: [name, position, i, parts[i]] });
-          return true;
-        },
-        'saveProjection',
-      );
+      return transaction('saveProjection', async (client) => {
+        if ((await client.query({ ...q.saveProjection, values: [name, position, parts[0]] })).rowCount !== 1) return false;
+        await client.query({ ...q.dropProjectionParts, values: [name, position] });
+        for (let i = 1; i < parts.length; i++) await client.query({ ...q.insertProjectionPart, values: [name, position, i, parts[i]] });
+        return true;
+      });
     },
 
     subscribe(consumer, handler, subscribeOptions = {}) {

@@ -150,8 +150,14 @@ class StreamData {
     else held.push(at);
   }
 
-  /** The version - 1 of the stream's event with this id, or -1. */
-  find(w: readonly number[], ids: IdTable): number {
+  /** The version - 1 of the stream's event with this id (any string), or -1. */
+  findId(id: unknown, ids: IdTable): number {
+    const w = typeof id === 'string' && id.length === 36 ? uuidWords(id) : undefined;
+    return w === undefined ? -1 : this.find(w, ids);
+  }
+
+  /** The version - 1 of the stream's event with this id (as its words), or -1. */
+  private find(w: readonly number[], ids: IdTable): number {
     if (this.byWord !== undefined) {
       const held = this.byWord.get(w[3]! | 0);
       if (held === undefined) return -1;
@@ -231,8 +237,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
         const held: RecordedEvent[] = [];
         const heldIds: string[] = [];
         for (const e of events) {
-          const w = typeof e.id === 'string' && e.id.length === 36 ? uuidWords(e.id) : undefined;
-          const at = w === undefined ? -1 : data.find(w, ids);
+          const at = data.findId(e.id, ids);
           if (at >= 0) {
             held.push(records.get(data.indexes[at]!));
             heldIds.push(e.id!);
@@ -308,8 +313,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
     async readEvent(stream: string, id: string): Promise<RecordedEvent | undefined> {
       open();
       const data = streams.get(stream);
-      const w = data !== undefined && typeof id === 'string' && id.length === 36 ? uuidWords(id) : undefined;
-      const at = w === undefined ? -1 : data!.find(w, ids);
+      const at = data === undefined ? -1 : data.findId(id, ids);
       return at < 0 ? undefined : records.get(data!.indexes[at]!);
     },
 

@@ -60,7 +60,7 @@ export const historyCommand: CommandSpec = {
     if (rollout !== undefined) {
       const end = steps[steps.length - 1]!.after as RolloutView;
       io.out(`\nrollout ${rollout}${end.release !== null && end.release !== rollout ? ` (release ${end.release})` : ''}: ${end.state}${end.haltReason ? ` — ${end.haltReason}` : ''}${end.pausedBy.length ? ` — paused by ${end.pausedBy.join(' and ')}` : ''}`);
-      for (const r of end.rings) io.out(`  ${r.name} ${r.started ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} in flight, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
+      for (const r of end.rings) io.out(`  ${r.name} ${r.started !== null ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} in flight, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
       return;
     }
     const last = steps[steps.length - 1]!.after as DeviceView;

@@ -65,3 +65,47 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 export const hoursBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / HOUR;
 export const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY).toISOString();
+
+/** One ring of a rollout as people read it. */
+export interface RingProgressView {
+  readonly name: string;
+  /** Devices in the ring, and failures it tolerates (0 until it starts). */
+  readonly size: number;
+  readonly budget: number;
+  /** When it started; null until then. */
+  readonly started: string | null;
+  readonly inFlight: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly setAside: number;
+  readonly gatePassed: boolean;
+}
+
+/** A rollout's progress as people read it (the fleet report's and replay's view of a rollout's state). */
+export interface RolloutProgress {
+  readonly rollout: string;
+  /** The release it rolls out (its own id until it is planned). */
+  readonly release: string;
+  readonly state: RolloutStateValue;
+  /** The ring in progress (or the next, between rings); null before the first. */
+  readonly ring: string | null;
+  /** Who holds it paused (tenant, service). */
+  readonly pausedBy: readonly PauseParty[];
+  readonly haltReason: string | null;
+  readonly rings: readonly RingProgressView[];
+}
+
+export function rolloutProgress(rollout: string, { value, context: c }: RolloutState): RolloutProgress {
+  return {
+    rollout,
+    release: c.release ?? rollout,
+    state: value,
+    ring: c.policies[c.current]?.name ?? null,
+    pausedBy: c.pausedBy,
+    haltReason: c.haltReason,
+    rings: c.policies.map((policy, i) => {
+      const ring = c.rings[i]!;
+      return { name: policy.name, size: ring.size, budget: ring.budget, started: ring.startedAt, inFlight: ring.inFlight, succeeded: ring.succeeded, failed: ring.failed, setAside: ring.setAside, gatePassed: ring.gatePassed };
+    }),
+  };
+}
