@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandRefusedError, type DeviceCommand } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
-import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
+import { createInMemoryEventStore, EventIdTakenError, type EventStore } from '@hotpatch/store';
 import { ConcurrencyExhaustedError, createEngine } from './engine.js';
 import { eventIdFor } from './ids.js';
 
@@ -94,6 +94,19 @@ describe('engine', () => {
     const second = await engine.execute(stage('P3')).catch((e: unknown) => e);
     expect((second as CommandRefusedError).refusal).toMatchObject({ state: 'staged', rule: undefined, accepted: ['PatchApplyStarted', 'RebootRequired', 'DeviceRetired'] });
     expect(await store.streamVersion('device/d1')).toBe(3);
+  });
+
+  it('refuses a command id already used for another device, naming that device, and writes nothing', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock });
+    const id = '0193f2a0-0000-7000-8000-00000000beef';
+    await engine.execute({ ...enrol, id });
+    const reused = await engine.execute({ ...enrol, device: 'd2', id }).catch((e: unknown) => e);
+    expect(reused).toBeInstanceOf(EventIdTakenError);
+    expect(reused).toMatchObject({ stream: 'device/d2', id, holder: { stream: 'device/d1', version: 1 } });
+    expect(await store.streamVersion('device/d2')).toBe(0);
+    // The same command for the same device is still a retry.
+    expect(await engine.execute({ ...enrol, id })).toMatchObject({ duplicate: true });
   });
 
   it('decides again on the fresh state when a concurrent writer got there first', async () => {

@@ -4,12 +4,15 @@
  * nothing to do. Safe to run twice and from several processes at once. Never edit a released migration: add the
  * next one. Each migration runs with `search_path` set to the store's schema, so its SQL names tables unqualified.
  */
+import { MigrationRefusedError } from '@hotpatch/store';
 import type pg from 'pg';
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Runs before `sql`, in the same transaction: throws when the data cannot take the migration (nothing is changed). */
+  readonly check?: (client: pg.ClientBase, schema: string) => Promise<void>;
 }
 
 /** The advisory lock every hotpatch migration takes (any schema): "hotpatch" in ASCII as a bigint. */
@@ -91,6 +94,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'event ids unique across the log; stream names and ids compared byte by byte',
+    // An id was unique per stream only, so a batch could reuse another stream's id, and the log then failed
+    // verify. The check names any id held twice before the constraint would refuse it with a bare error.
+    // Stream names and ids are compared in the "C" collation (bytes, as SQLite and the JSONL tools order them):
+    // the database's locale collation cost the server about 6% of its time in strcoll on appends, and a name's
+    // identity never depended on it. The indexes on them are rebuilt.
+    check: async (client, schema) => {
+      const { rows } = await client.query<{ id: string; streams: string }>(
+        "SELECT id, string_agg(stream || ' v' || version, ', ' ORDER BY stream, version) AS streams FROM events GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 5",
+      );
+      if (rows.length > 0) {
+        throw new MigrationRefusedError(
+          `PostgreSQL schema ${schema}`,
+          4,
+          `event ids must be unique across the log, and these are held more than once: ${rows.map((r) => `${r.id} (${r.streams})`).join('; ')}. Export the log, remove or re-id the copies, and import it into a new schema`,
+        );
+      }
+    },
+    sql: `
+      ALTER TABLE events DROP CONSTRAINT events_stream_id;
+      ALTER TABLE events ALTER COLUMN stream TYPE text COLLATE "C", ALTER COLUMN id TYPE text COLLATE "C";
+      ALTER TABLE events ADD CONSTRAINT events_id UNIQUE (id);
+      ALTER TABLE streams ALTER COLUMN stream TYPE text COLLATE "C";
+      ALTER TABLE snapshots ALTER COLUMN stream TYPE text COLLATE "C";
+    `,
+  },
 ];
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -117,6 +148,7 @@ export async function migrate(client: pg.ClientBase, schema: string, migrations:
     if (current > newest) throw new Error(`database schema ${schema} is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
     for (const m of migrations) {
       if (m.version <= current) continue;
+      await m.check?.(client, schema);
       await client.query(m.sql);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { seededRandom, TransitionRefusedError } from '@hotpatch/core';
-import { WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { MigrationRefusedError, WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { describeEventStoreConformance, events } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-store.js';
@@ -104,6 +104,41 @@ describe.skipIf(!url)('PostgreSQL event store', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => open(schema, { max: 1 })));
       await Promise.all(stores.map((s) => s.close()));
       expect((await admin().query(`SELECT version FROM "${schema}".schema_migrations`)).rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    });
+
+    it('4 makes ids unique across the log in the C collation, and refuses a log that holds one id twice, naming it, changing nothing', async () => {
+      const schema = newSchema();
+      const before4 = MIGRATIONS.filter((m) => m.version < 4);
+      const id = '0193f2a0-0000-7000-8000-000000000001';
+      const insert = (position: number, stream: string) =>
+        admin().query(`INSERT INTO "${schema}".events (position, stream, version, id, type, time, data, hash) VALUES ($1, $2, 1, $3, 'DeviceEnrolled', 't', '{}', 'h')`, [position, stream, id]);
+      const constraints = async () =>
+        (await admin().query<{ conname: string }>(`SELECT conname FROM pg_constraint WHERE conrelid = '"${schema}".events'::regclass AND contype = 'u' ORDER BY conname`)).rows.map((r) => r.conname);
+      const client = await admin().connect();
+      try {
+        // A schema written by an earlier build: ids unique per stream only, one of them in two streams.
+        expect(await migrate(client, schema, before4)).toEqual([1, 2, 3]);
+        await insert(1, 'device/a');
+        await insert(2, 'device/b');
+        const refused = await migrate(client, schema).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(MigrationRefusedError);
+        expect((refused as Error).message).toContain(`migration 4 refused, nothing was changed: event ids must be unique across the log, and these are held more than once: ${id} (device/a v1, device/b v1)`);
+        expect((await admin().query(`SELECT max(version) AS v FROM "${schema}".schema_migrations`)).rows).toEqual([{ v: 3 }]);
+        expect(await constraints()).toEqual(['events_stream_id', 'events_stream_version']);
+        // Without the copy: migrated, and the constraint refuses the copy from then on.
+        await admin().query(`DELETE FROM "${schema}".events WHERE stream = 'device/b'`);
+        expect(await migrate(client, schema)).toEqual([4]);
+        expect(await constraints()).toEqual(['events_id', 'events_stream_version']);
+        await expect(insert(2, 'device/b')).rejects.toMatchObject({ code: '23505', constraint: 'events_id' });
+        const collations = await admin().query<{ rel: string; col: string; coll: string }>(
+          `SELECT c.relname AS rel, a.attname AS col, co.collname AS coll FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_collation co ON co.oid = a.attcollation
+           WHERE n.nspname = $1 AND a.attname IN ('stream', 'id') AND c.relname IN ('events', 'streams', 'snapshots') ORDER BY rel, col`,
+          [schema],
+        );
+        expect(collations.rows.map((r) => `${r.rel}.${r.col} ${r.coll}`)).toEqual(['events.id C', 'events.stream C', 'snapshots.stream C', 'streams.stream C']);
+      } finally {
+        client.release();
+      }
     });
 
     it('refuse a schema from a newer build', async () => {

@@ -24,8 +24,8 @@
  *   insertion order) for diagnostics and for external readers that prefer the xid8 technique.
  *
  * An append is two round trips (one, on a stream this store wrote last: see `stateCacheSize`): one statement reads
- * the stream's head, whether the batch's first id is held (a retry: the original result is returned) and the
- * snapshot; the store checks the expected version, the batch and
+ * the stream's head, which stream holds the batch's first id (this one: a retry, and the original result is returned;
+ * another: refused) and the snapshot; the store checks the expected version, the batch and
  * the lifecycle against the snapshot plus any events after it and chains the hashes; then the write statement
  * moves the stream's head only from the version it checked (`UPDATE … WHERE version = $n`, or for a new stream an
  * insert that does nothing if another appender created it meanwhile). If the stream moved in between, nothing is
@@ -48,7 +48,7 @@ import {
   createWakeups,
   eventHash,
   GENESIS_HASH,
-  IdempotencyConflictError,
+  judgeHeldIds,
   machineFingerprintFor,
   StoreClosedError,
   type AppendResult,
@@ -183,14 +183,15 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const named = (name: string, text: string) => ({ name: `hotpatch.${schema}.${name}`, text });
   const q = {
     begin: idleInTransactionTimeoutMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionTimeoutMs)}` : 'BEGIN',
-    // The read before an append, in one statement (one snapshot of the database): the stream's head, whether the
-    // batch's first id is held (a retry), and the stream's snapshot.
+    // The read before an append, in one statement (one snapshot of the database): the stream's head, which stream
+    // holds the batch's first id (this one: a retry), and the stream's snapshot.
     appendHead: named(
       'appendHead',
-      `SELECT st.version, st.hash, EXISTS (SELECT 1 FROM ${s}.events WHERE stream = $1 AND id = $2) AS held, sn.version AS snapshot_version, sn.machine, sn.state
+      `SELECT st.version, st.hash, (SELECT stream FROM ${s}.events WHERE id = $2) AS holder, sn.version AS snapshot_version, sn.machine, sn.state
        FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
-    eventsById: named('eventsById', `SELECT id, version, position FROM ${s}.events WHERE stream = $1 AND id = ANY($2::text[])`),
+    // Ids are unique across the log (migration 4): where each is held, whichever stream holds it.
+    eventsById: named('eventsById', `SELECT id, stream, version, position FROM ${s}.events WHERE id = ANY($1::text[])`),
     // The write of an append: one statement, committed on its own. It moves the stream's head only from the version
     // the append was checked against ($3; a new stream's row only if nobody created it meanwhile), then, only if it
     // did, takes k positions from the log head, inserts the events with them, writes the snapshot and notifies
@@ -301,19 +302,21 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     return { stream, version, state, snapshotVersion: from, eventsFolded: folded };
   };
 
-  /** A retry of a batch the stream holds: the original result. A batch that is partly held: IdempotencyConflictError. */
-  const retryResult = async (db: pg.ClientBase | pg.Pool, stream: string, events: readonly NewEvent[]): Promise<AppendResult> => {
+  /**
+   * A retry of a batch the stream holds: the original result. Undefined when the log holds none of its ids (it did
+   * when the caller looked: the append is tried again). An id another stream holds: EventIdTakenError; a batch
+   * partly held: IdempotencyConflictError (judgeHeldIds).
+   */
+  const retryResult = async (db: pg.ClientBase | pg.Pool, stream: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> => {
     const ids = events.flatMap((e) => (e.id === undefined ? [] : [e.id]));
-    const { rows } = await db.query<{ id: string; version: number; position: string }>({ ...q.eventsById, values: [stream, ids] });
+    const { rows } = await db.query<{ id: string; stream: string; version: number; position: string }>({ ...q.eventsById, values: [ids] });
     const byId = new Map(rows.map((r) => [r.id, r]));
     const held = events.map((e) => (e.id === undefined ? undefined : byId.get(e.id)));
-    if (held.every((h) => h !== undefined)) {
-      const versions = held.map((h) => h!.version);
-      const { rows: read } = await db.query<never>({ ...q.readStream, values: [stream, Math.min(...versions), Math.max(...versions), null], rowMode: 'array' });
-      const byVersion = new Map((read as unknown as EventRow[]).map((r) => [r[2], toEvent(r)]));
-      return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => Number(h!.position)), versions, written: false, events: versions.map((v) => byVersion.get(v)!) };
-    }
-    throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
+    if (judgeHeldIds(stream, events, held) === 'new') return undefined;
+    const versions = held.map((h) => h!.version);
+    const { rows: read } = await db.query<never>({ ...q.readStream, values: [stream, Math.min(...versions), Math.max(...versions), null], rowMode: 'array' });
+    const byVersion = new Map((read as unknown as EventRow[]).map((r) => [r[2], toEvent(r)]));
+    return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => Number(h!.position)), versions, written: false, events: versions.map((v) => byVersion.get(v)!) };
   };
 
   /**
@@ -350,13 +353,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       state = checkTransitions(stream, known.state, events, actual + 1);
     } else {
       const found = (
-        await pool.query<{ version: number | null; hash: string | null; held: boolean; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
+        await pool.query<{ version: number | null; hash: string | null; holder: string | null; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
           ...q.appendHead,
           values: [stream, events[0]?.id ?? null],
         })
       ).rows[0]!;
-      // A retry of a batch the stream holds returns the original result and writes nothing.
-      if (found.held) return retryResult(pool, stream, events);
+      // A retry of a batch the stream holds returns the original result and writes nothing; a batch whose first id
+      // another stream holds is refused.
+      if (found.holder !== null) return retryResult(pool, stream, events);
       actual = found.version ?? 0;
       headHash = found.hash;
       checkExpectedVersion(stream, expectedVersion, actual);
@@ -544,10 +548,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
           result = await appendOnce(stream, events, ids, appendOptions.expectedVersion ?? 'any', guess);
         } catch (error) {
           const lost = (e: unknown) => (isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : e);
-          // Some of the batch's ids are in the stream though the first is not (or the head was guessed): which, is
-          // read now.
+          // Some of the batch's ids are in the log though the first is not (or the head was guessed): which, and
+          // where, is read now.
           const constraint = (error as { code?: string; constraint?: string }).code === '23505' ? (error as { constraint?: string }).constraint : undefined;
-          if (constraint === 'events_stream_id') return retryResult(pool, stream, events).catch((e: unknown) => Promise.reject(lost(e)));
+          if (constraint === 'events_id') {
+            result = await retryResult(pool, stream, events).catch((e: unknown) => Promise.reject(lost(e)));
+            if (result === undefined) continue;
+            return result;
+          }
           // A refusal on a guessed head may be the guess's: read the stream and decide again.
           if (guess && !isConnectionError(error)) continue;
           throw lost(error);

@@ -3,12 +3,15 @@
  * write lock applies what is missing, any other waits (busy_timeout) and then finds nothing to do. Safe to run
  * twice and from two processes at once. Never edit a released migration: add the next one.
  */
+import { MigrationRefusedError } from '@hotpatch/store';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Runs before `sql`, in the same transaction: throws when the data cannot take the migration (nothing is changed). */
+  readonly check?: (db: Database.Database) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -72,6 +75,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'event ids unique across the log',
+    // An id was unique per stream only, so a batch could reuse another stream's id, and the log then failed
+    // verify. The check names any id held twice before the index would refuse it with a bare constraint error.
+    check: (db) => {
+      const twice = db
+        .prepare<[], { id: string; streams: string }>("SELECT id, group_concat(stream || ' v' || version, ', ') AS streams FROM events GROUP BY id HAVING COUNT(*) > 1 LIMIT 5")
+        .all();
+      if (twice.length > 0) {
+        throw new MigrationRefusedError(
+          db.name,
+          4,
+          `event ids must be unique across the log, and these are held more than once: ${twice.map((t) => `${t.id} (${t.streams})`).join('; ')}. Export the log, remove or re-id the copies, and import it into a new database`,
+        );
+      }
+    },
+    sql: `
+      CREATE UNIQUE INDEX events_id ON events (id);
+      DROP INDEX events_stream_id;
+    `,
+  },
 ];
 
 /** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */
@@ -84,6 +109,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     if (current > newest) throw new Error(`database schema is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
     for (const m of migrations) {
       if (m.version <= current) continue;
+      m.check?.(db);
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       applied.push(m.version);

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { seededRandom } from '@hotpatch/core';
+import { MigrationRefusedError } from '@hotpatch/store';
 import { verifyTimeline } from '@hotpatch/replay';
 import { openSqliteEventStore } from './sqlite-store.js';
 import { migrate, MIGRATIONS } from './migrations.js';
@@ -54,6 +55,31 @@ describe('SQLite migrations', () => {
     const db = new Database(path);
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     db.close();
+  });
+
+  it('4 makes ids unique across the log, and refuses a log that holds one id twice, naming it, changing nothing', () => {
+    const before4 = MIGRATIONS.filter((m) => m.version < 4);
+    const insert = "INSERT INTO events (stream, version, id, type, time, data, hash) VALUES (?, 1, ?, 'DeviceEnrolled', 't', '{}', 'h')";
+    const id = '0193f2a0-0000-7000-8000-000000000001';
+    // A database written by an earlier build: ids unique per stream only, one of them in two streams.
+    const twice = new Database(join(dir, 'id-twice.db'));
+    expect(migrate(twice, before4)).toEqual([1, 2, 3]);
+    twice.prepare(insert).run('device/a', id);
+    twice.prepare(insert).run('device/b', id);
+    expect(() => migrate(twice)).toThrow(MigrationRefusedError);
+    expect(() => migrate(twice)).toThrow(new RegExp(`migration 4 refused, nothing was changed: .*${id} \\(device/a v1, device/b v1\\)`));
+    expect(twice.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 3 });
+    expect(twice.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'events_%' ORDER BY name").pluck().all()).toEqual(['events_stream_id', 'events_stream_version']);
+    expect(twice.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(2);
+    twice.close();
+    // The same without the copy: migrated, and the index refuses the copy from then on.
+    const once = new Database(join(dir, 'id-once.db'));
+    migrate(once, before4);
+    once.prepare(insert).run('device/a', id);
+    expect(migrate(once)).toEqual([4]);
+    expect(once.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'events_%' ORDER BY name").pluck().all()).toEqual(['events_id', 'events_stream_version']);
+    expect(() => once.prepare(insert).run('device/b', id)).toThrow(/UNIQUE constraint failed: events\.id/);
+    once.close();
   });
 
   it('refuse a database from a newer build', () => {

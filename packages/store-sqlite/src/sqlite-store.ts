@@ -22,6 +22,7 @@ import {
   eventHash,
   GENESIS_HASH,
   IdempotencyConflictError,
+  judgeHeldIds,
   StoreClosedError,
   WrongExpectedVersionError,
   type AppendOptions,
@@ -122,7 +123,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   const q = {
     stream: db.prepare<[string], { version: number; hash: string }>('SELECT version, hash FROM streams WHERE stream = ?'),
-    eventById: db.prepare<[string, string], { version: number; position: number }>('SELECT version, position FROM events WHERE stream = ? AND id = ?'),
+    // Ids are unique across the log (migration 4): where an id is held, whichever stream holds it.
+    eventById: db.prepare<[string], { stream: string; version: number; position: number }>('SELECT stream, version, position FROM events WHERE id = ?'),
     upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
     snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
     upsertSnapshot: db.prepare(
@@ -241,22 +243,21 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   };
 
   /**
-   * A retry of a batch the stream holds: the original result. A batch that is partly held: IdempotencyConflictError.
-   * Undefined when none of its ids is in the stream. Looked up only when an append is refused (a held batch always
-   * is: by the expected version, by the lifecycle or by the unique index), not on every append.
+   * A retry of a batch the stream holds: the original result. Undefined when the log holds none of its ids. An id
+   * another stream holds: EventIdTakenError; a batch partly held: IdempotencyConflictError (judgeHeldIds). Looked
+   * up only when an append is refused (a held batch always is: by the expected version, by the lifecycle or by the
+   * unique index on ids), not on every append.
    */
   const retryOf = (stream: string, events: readonly NewEvent[], before: number): AppendResult | undefined => {
-    // Rows past the version the stream had before this append are its own (earlier INSERTs of a long batch).
+    // Rows of the stream past the version it had before this append are the append's own (earlier INSERTs of a
+    // long batch).
     const held = events.map((e) => {
-      const h = e.id === undefined ? undefined : q.eventById.get(stream, e.id);
-      return h !== undefined && h.version <= before ? h : undefined;
+      const h = e.id === undefined ? undefined : q.eventById.get(e.id);
+      return h !== undefined && !(h.stream === stream && h.version > before) ? h : undefined;
     });
-    if (held.every((h) => h === undefined)) return undefined;
-    if (held.every((h) => h !== undefined)) {
-      const recorded = held.map((h) => toEvent(q.readStream.all(stream, h!.version, h!.version, 1)[0] as EventRow));
-      return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
-    }
-    throw new IdempotencyConflictError(stream, events.filter((_, i) => held[i]).map((e) => e.id!), events.filter((_, i) => !held[i]).map((e) => e.id ?? '(no id)'));
+    if (judgeHeldIds(stream, events, held) !== 'retry') return undefined;
+    const recorded = held.map((h) => toEvent(q.readStream.all(stream, h!.version, h!.version, 1)[0] as EventRow));
+    return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
   };
 
   const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
@@ -269,7 +270,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         error instanceof TransitionRefusedError ||
         error instanceof IdempotencyConflictError ||
         ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message));
-      const retry = head !== undefined && refused ? retryOf(stream, events, head.version) : undefined;
+      const retry = refused ? retryOf(stream, events, head?.version ?? 0) : undefined;
       if (retry !== undefined) return retry;
       throw error;
     }
@@ -294,7 +295,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     const flush = () => {
       const rows = ids.length;
       if (rows === 0) return;
-      // A held id fails this on the unique index: appendRows then looks up which (and whether it is a retry).
+      // A held id fails this on the unique index: appendRows then looks up which, where (and whether it is a retry).
       const last = Number(insertRows(rows).run(row).lastInsertRowid);
       // One writer, one statement, no AUTOINCREMENT: the rows took the rowids after the largest, in order.
       for (let k = rows - 1; k >= 0; k--) positions.push(last - k);

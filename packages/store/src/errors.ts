@@ -26,6 +26,24 @@ export class IdempotencyConflictError extends HotpatchError {
   }
 }
 
+/**
+ * An event id of the batch is held by another stream. Ids are unique across the whole log (a timeline that holds
+ * one id twice fails `verify`), so the batch is refused and nothing is written: a caller reusing a command or
+ * report id for another device, or a copy of another stream's event.
+ */
+export class EventIdTakenError extends HotpatchError {
+  readonly code = 'EVENT_ID_TAKEN';
+  constructor(
+    /** The stream the batch was for. */
+    readonly stream: string,
+    readonly id: string,
+    /** The stream that holds the id, and the version of its event with it. */
+    readonly holder: { readonly stream: string; readonly version: number },
+  ) {
+    super(`${stream}: event id ${id} is already held by ${holder.stream} (version ${holder.version}); event ids are unique across the log, so nothing of the batch was written`);
+  }
+}
+
 /** An id appears twice within one batch. */
 export class DuplicateEventIdError extends HotpatchError {
   readonly code = 'DUPLICATE_EVENT_ID';
@@ -78,5 +96,18 @@ export class InvalidProjectionError extends HotpatchError {
     readonly reason: string,
   ) {
     super(`projection ${JSON.stringify(projection)}: ${reason}`);
+  }
+}
+
+/** A database holds data that a schema migration cannot take: it names what, and nothing was changed. */
+export class MigrationRefusedError extends HotpatchError {
+  readonly code = 'MIGRATION_REFUSED';
+  constructor(
+    /** The database file, or the PostgreSQL schema. */
+    readonly database: string,
+    readonly migration: number,
+    readonly reason: string,
+  ) {
+    super(`${database}: schema migration ${migration} refused, nothing was changed: ${reason}`);
   }
 }

@@ -5,10 +5,10 @@
 import { initialStateFor, type MachineState } from '@hotpatch/core';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
-import { IdempotencyConflictError, StoreClosedError } from './errors.js';
+import { StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
 import { uuidWords } from './uuid-words.js';
-import { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName, checkTransitions } from './stream-rules.js';
+import { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
 import { createSubscription, createWakeups } from './subscription.js';
 import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead } from './types.js';
 
@@ -89,84 +89,79 @@ class PackedRecords implements Records {
 }
 
 /**
- * Every event's id, by record index, as its four 32-bit words (`uuidWords`: an id is a lower-case UUID): 16 bytes
- * an event, in chunks of 65,536 ids, instead of a string and a map entry per event. An id that is not a UUID has
- * no words, and no stored id can equal it.
+ * Every event's id, by record index, as its four 32-bit words (`uuidWords`: an id is a lower-case UUID), 16 bytes
+ * an event in chunks of 65,536 ids; and an open-addressed hash table of record indexes keyed by those words (4
+ * bytes a slot, at most half full): which event holds an id, across the whole log, in one probe or a few. Ids
+ * are unique across the log, not only within a stream. No string and no Map entry per event: a Map holds at most
+ * 2^24 entries in V8, and a simulated fleet's log holds more events than that.
  */
 class IdTable {
   private static readonly CHUNK = 65_536;
   private readonly chunks: Uint32Array[] = [];
+  /** Record index + 1 of the event whose id hashes to the slot or probes past it; 0 when empty. */
+  private slots = new Int32Array(1 << 12);
+  private used = 0;
 
-  set(index: number, w: readonly number[]) {
+  /** The record index of the event with this id (any value), or -1. */
+  find(id: unknown): number {
+    const w = typeof id === 'string' && id.length === 36 ? uuidWords(id) : undefined;
+    if (w === undefined) return -1;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let slot = hashWords(w[0], w[1], w[2], w[3]) & mask; ; slot = (slot + 1) & mask) {
+      const held = slots[slot]!;
+      if (held === 0) return -1;
+      if (this.matches(held - 1, w)) return held - 1;
+    }
+  }
+
+  /** Records the id (as words) of the event at record `index`; the log must not hold it yet (see `find`). */
+  add(index: number, w: readonly [number, number, number, number]): void {
     const chunk = Math.floor(index / IdTable.CHUNK);
     while (this.chunks.length <= chunk) this.chunks.push(new Uint32Array(4 * IdTable.CHUNK));
     this.chunks[chunk]!.set(w, 4 * (index % IdTable.CHUNK));
+    if (++this.used * 2 > this.slots.length) this.grow();
+    else this.place(this.slots, index, w[0], w[1], w[2], w[3]);
   }
 
-  lastWord(index: number): number {
-    return this.chunks[Math.floor(index / IdTable.CHUNK)]![4 * (index % IdTable.CHUNK) + 3]!;
-  }
-
-  matches(index: number, w: readonly number[]): boolean {
+  private matches(index: number, w: readonly number[]): boolean {
     const c = this.chunks[Math.floor(index / IdTable.CHUNK)]!;
     const at = 4 * (index % IdTable.CHUNK);
     return c[at] === w[0] && c[at + 1] === w[1] && c[at + 2] === w[2] && c[at + 3] === w[3];
   }
+
+  private place(slots: Int32Array, index: number, a: number, b: number, c: number, d: number): void {
+    const mask = slots.length - 1;
+    let slot = hashWords(a, b, c, d) & mask;
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = index + 1;
+  }
+
+  /** Twice the slots, every id placed again (the last one added included). */
+  private grow(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    for (let index = 0; index < this.used; index++) {
+      const c = this.chunks[Math.floor(index / IdTable.CHUNK)]!;
+      const at = 4 * (index % IdTable.CHUNK);
+      this.place(slots, index, c[at]!, c[at + 1]!, c[at + 2]!, c[at + 3]!);
+    }
+    this.slots = slots;
+  }
 }
 
-/** Streams longer than this index their ids in a map (by their last word); shorter ones are scanned. */
-const SCAN_IDS = 32;
+function hashWords(a: number, b: number, c: number, d: number): number {
+  const h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca77) ^ Math.imul(d, 0xc2b2ae3d), 0x27d4eb2f);
+  return h ^ (h >>> 15);
+}
 
 class StreamData {
   /** Record index of each of the stream's events, by version - 1. */
   readonly indexes: number[] = [];
-  /**
-   * For long streams: an id's last word (as a signed 32-bit integer, which V8 keeps unboxed) → the version - 1
-   * whose id ends with it, or the list of them when several do. A rollout stream holds an event per device.
-   */
-  private byWord: Map<number, number | number[]> | undefined;
   lastHash = GENESIS_HASH;
   constructor(public state: MachineState<string, object>) {}
 
   get version() {
     return this.indexes.length;
-  }
-
-  add(index: number, w: readonly number[], hash: string, ids: IdTable) {
-    this.indexes.push(index);
-    this.lastHash = hash;
-    if (this.byWord !== undefined) this.index(w[3]!, this.indexes.length - 1);
-    else if (this.indexes.length > SCAN_IDS) {
-      this.byWord = new Map();
-      this.indexes.forEach((recordIndex, at) => this.index(ids.lastWord(recordIndex), at));
-    }
-  }
-
-  private index(word: number, at: number) {
-    const key = word | 0;
-    const held = this.byWord!.get(key);
-    if (held === undefined) this.byWord!.set(key, at);
-    else if (typeof held === 'number') this.byWord!.set(key, [held, at]);
-    else held.push(at);
-  }
-
-  /** The version - 1 of the stream's event with this id (any string), or -1. */
-  findId(id: unknown, ids: IdTable): number {
-    const w = typeof id === 'string' && id.length === 36 ? uuidWords(id) : undefined;
-    return w === undefined ? -1 : this.find(w, ids);
-  }
-
-  /** The version - 1 of the stream's event with this id (as its words), or -1. */
-  private find(w: readonly number[], ids: IdTable): number {
-    if (this.byWord !== undefined) {
-      const held = this.byWord.get(w[3]! | 0);
-      if (held === undefined) return -1;
-      if (typeof held === 'number') return ids.matches(this.indexes[held]!, w) ? held : -1;
-      for (const at of held) if (ids.matches(this.indexes[at]!, w)) return at;
-      return -1;
-    }
-    for (let at = 0; at < this.indexes.length; at++) if (ids.matches(this.indexes[at]!, w)) return at;
-    return -1;
   }
 }
 
@@ -232,28 +227,25 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
       const data = streams.get(stream);
       const actual = data?.version ?? 0;
 
-      // A retry of a batch the stream already holds returns the original result and writes nothing.
-      if (data && events.length > 0) {
-        const held: RecordedEvent[] = [];
-        const heldIds: string[] = [];
-        for (const e of events) {
-          const at = data.findId(e.id, ids);
-          if (at >= 0) {
-            held.push(records.get(data.indexes[at]!));
-            heldIds.push(e.id!);
-          }
-        }
-        if (held.length === events.length) {
-          return {
-            stream,
-            nextExpectedVersion: held[held.length - 1]!.version,
-            positions: held.map((e) => e.position),
-            versions: held.map((e) => e.version),
-            written: false,
-            events: held,
-          };
-        }
-        if (held.length > 0) throw new IdempotencyConflictError(stream, heldIds, events.filter((e) => !heldIds.includes(e.id!)).map((e) => e.id ?? '(no id)'));
+      // Ids are unique across the log: a batch the stream holds is a retry (the original result, nothing written);
+      // an id another stream holds, or a batch partly held, is refused (judgeHeldIds).
+      let held: (RecordedEvent | undefined)[] | undefined;
+      for (let i = 0; i < events.length; i++) {
+        const at = ids.find(events[i]?.id);
+        if (at < 0) continue;
+        held ??= new Array<RecordedEvent | undefined>(events.length).fill(undefined);
+        held[i] = records.get(at);
+      }
+      if (held !== undefined && judgeHeldIds(stream, events, held) === 'retry') {
+        const recorded = held as RecordedEvent[];
+        return {
+          stream,
+          nextExpectedVersion: recorded[recorded.length - 1]!.version,
+          positions: recorded.map((e) => e.position),
+          versions: recorded.map((e) => e.version),
+          written: false,
+          events: recorded,
+        };
       }
 
       checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
@@ -282,10 +274,10 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
         };
         const hash = eventHash(target.lastHash, fields);
         const recorded = deepFreeze({ ...fields, position, hash }) as RecordedEvent;
-        const w = uuidWords(recorded.id)!;
         records.push(recorded);
-        ids.set(position - 1, w);
-        target.add(position - 1, w, hash, ids);
+        ids.add(position - 1, uuidWords(recorded.id)!);
+        target.indexes.push(position - 1);
+        target.lastHash = hash;
         written.push(recorded);
         positions.push(position);
         versions.push(version);
@@ -312,9 +304,9 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
 
     async readEvent(stream: string, id: string): Promise<RecordedEvent | undefined> {
       open();
-      const data = streams.get(stream);
-      const at = data === undefined ? -1 : data.findId(id, ids);
-      return at < 0 ? undefined : records.get(data!.indexes[at]!);
+      const at = ids.find(id);
+      const event = at < 0 ? undefined : records.get(at);
+      return event?.stream === stream ? event : undefined;
     },
 
     async streamVersion(stream: string): Promise<number> {

@@ -3,7 +3,7 @@
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
 import { InvalidEventError, lifecycleFor, STREAM_NAME_HINT, streamKindOf, validateNewEventFields, type MachineState } from '@hotpatch/core';
-import { DuplicateEventIdError, InvalidProjectionError, WrongExpectedVersionError } from './errors.js';
+import { DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, WrongExpectedVersionError } from './errors.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
 export function checkStreamName(stream: unknown): asserts stream is string {
@@ -57,4 +57,33 @@ export function checkProjectionSave(name: unknown, position: unknown, data: unkn
     throw new InvalidProjectionError(name, `the data must be a string or a non-empty array of strings (the projection serialised), got ${Array.isArray(data) ? 'an array of something else' : typeof data}`);
   }
   return [...(data as string[])];
+}
+
+/** Where the log holds an event id: its stream and version. */
+export interface HeldId {
+  readonly stream: string;
+  readonly version: number;
+}
+
+/**
+ * What a batch's ids already in the log make of it, from where each is held (`held[i]` for `events[i]`; undefined
+ * when the log holds no event with that id): 'retry' when the stream holds every one (the caller returns the
+ * original result), 'new' when the log holds none. Otherwise it throws: EventIdTakenError when another stream holds
+ * one (ids are unique across the log), IdempotencyConflictError when the stream holds some and not the others.
+ */
+export function judgeHeldIds(stream: string, events: readonly NewEvent[], held: readonly (HeldId | undefined)[]): 'retry' | 'new' {
+  let own = 0;
+  for (let i = 0; i < events.length; i++) {
+    const h = held[i];
+    if (h === undefined) continue;
+    if (h.stream !== stream) throw new EventIdTakenError(stream, events[i]!.id!, h);
+    own++;
+  }
+  if (own === 0) return 'new';
+  if (own === events.length) return 'retry';
+  throw new IdempotencyConflictError(
+    stream,
+    events.filter((_, i) => held[i] !== undefined).map((e) => e.id!),
+    events.filter((_, i) => held[i] === undefined).map((e) => e.id ?? '(no id)'),
+  );
 }

@@ -8,7 +8,10 @@ export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
 
 /** An event to append: the store assigns stream, version and position (and, where it keeps them, hashes). */
 export interface NewEvent {
-  /** A UUID; generated (v7) when missing. Re-appending an id the stream holds is a no-op. */
+  /**
+   * A lower-case UUID; generated (v7) when missing. Unique across the log: re-appending an id the stream holds is a
+   * no-op (a retry), appending one another stream holds is refused (EventIdTakenError).
+   */
   readonly id?: string;
   readonly type: string;
   /** ISO-8601 UTC. */
@@ -88,7 +91,7 @@ export interface Subscription {
 
 /**
  * The event store: the only source of truth. Appends are all-or-nothing per call, versions are checked, event ids
- * are unique per stream (re-appending is a no-op), and every event has a global position in commit order.
+ * are unique across the log (re-appending to the stream that holds them is a no-op), and every event has a global position in commit order.
  */
 /**
  * A projection's state as saved by `saveProjection`: its parts, in order (one part when it was saved as one

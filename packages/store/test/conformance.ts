@@ -7,6 +7,7 @@ import { InvalidEventError, TransitionRefusedError } from '@hotpatch/core';
 import {
   ConsumerFailedError,
   DuplicateEventIdError,
+  EventIdTakenError,
   eventHash,
   GENESIS_HASH,
   IdempotencyConflictError,
@@ -214,6 +215,40 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(await store.readAll()).toEqual(before);
       });
 
+      it('an id another stream holds is refused, naming that stream, and nothing of the batch is written', async () => {
+        const first = fresh('taken');
+        const taken = events.enrolled();
+        await store.appendToStream(first, [taken, events.assessed()]);
+        const before = await store.readAll();
+        const expectTaken = (error: unknown, stream: string) => {
+          expect(error).toBeInstanceOf(EventIdTakenError);
+          expect(error).toMatchObject({ stream, id: taken.id, holder: { stream: first, version: 1 } });
+          expect((error as Error).message).toContain(first);
+        };
+        // A new stream, alone or with other events.
+        const second = fresh('taken');
+        expectTaken(await store.appendToStream(second, [taken]).catch((e: unknown) => e), second);
+        expectTaken(await store.appendToStream(second, [{ ...taken, type: 'DeviceEnrolled' }, events.assessed()], { expectedVersion: 'no_stream' }).catch((e: unknown) => e), second);
+        // An existing stream, the id deep in a long batch (past the stores' first INSERT).
+        const third = fresh('taken');
+        await store.appendToStream(third, [events.enrolled()]);
+        const long = [...Array.from({ length: 150 }, () => events.assessed()), { ...taken, type: 'EligibilityAssessed', data: { eligible: true, reasons: [] } }, ...Array.from({ length: 9 }, () => events.assessed())];
+        expectTaken(await store.appendToStream(third, long).catch((e: unknown) => e), third);
+        expect(await store.streamVersion(second)).toBe(0);
+        expect(await store.streamVersion(third)).toBe(1);
+        expect((await store.readAll()).length).toBe(before.length + 1);
+        // In a batch, the refused append leaves the others.
+        const fourth = fresh('taken');
+        await inBatch(store, async () => {
+          expectTaken(await store.appendToStream(second, [taken]).catch((e: unknown) => e), second);
+          await store.appendToStream(fourth, [events.enrolled()]);
+        });
+        expect(await store.streamVersion(fourth)).toBe(1);
+        expect(await store.streamVersion(second)).toBe(0);
+        // The holder's own retry still returns the original result.
+        expect(await store.appendToStream(first, [taken])).toMatchObject({ written: false, versions: [1] });
+      });
+
       it('an upper-case id is refused, so that one id cannot become two events', async () => {
         const id = uuid();
         await store.appendToStream(fresh('case'), [events.enrolled('B1', id)]);
@@ -292,7 +327,6 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       it('readEvent finds a stream’s event by id, in short and long streams, and nothing of another stream', async () => {
         const s = fresh('byid');
         const other = fresh('byid-other');
-        // Past 32 events: the in-memory stores index a long stream's ids instead of scanning them.
         const batch = [events.enrolled(), ...Array.from({ length: 40 }, () => events.assessed())];
         await store.appendToStream(s, batch);
         const foreign = events.enrolled();
