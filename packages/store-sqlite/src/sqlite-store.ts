@@ -316,7 +316,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
           ? { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), position: 0, hash: '' }
           : { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), meta: JSON.parse(meta), position: 0, hash: '' }
       ) as RecordedEvent;
-      prev = eventHash(prev, event);
+      prev = eventHash(prev, event, { data, meta });
       event.hash = prev;
       recorded.push(event as RecordedEvent);
       row.push(stream, version, id, e.type, e.time, data, meta, prev);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
 
 const event = { id: '0193f2a0-0000-7000-8000-000000000001', stream: 'device/d', version: 1, type: 'PatchApplied', time: '2026-01-01T00:00:00.000Z', data: { patch: 'P1' } };
@@ -6,6 +7,35 @@ const event = { id: '0193f2a0-0000-7000-8000-000000000001', stream: 'device/d', 
 describe('hash chain', () => {
   it('canonical JSON sorts keys at every level and ignores undefined', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: 'é' }, u: undefined })).toBe('{"a":{"c":"é","d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('canonical JSON is the sorted-key text for any JSON value, whether or not its keys are in order already', () => {
+    // The reference: keys sorted at every level, undefined properties dropped, undefined array items as null.
+    const reference = (v: unknown): string => {
+      if (v === null || typeof v !== 'object') return JSON.stringify(v);
+      if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`;
+      const record = v as Record<string, unknown>;
+      const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${reference(record[k])}`).join(',')}}`;
+    };
+    // Objects whose keys come in order and out of order, integer-like keys, undefined values and items.
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.double(), fc.string(), fc.constantFrom('10', '9', 'a', 'é'), tie('list'), tie('object')),
+      list: fc.array(fc.oneof(tie('any'), fc.constant(undefined)), { maxLength: 4 }),
+      object: fc.dictionary(fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom('1', '2', '10', 'a', 'b', '__proto__')), fc.oneof(tie('any'), fc.constant(undefined)), { maxKeys: 5 }),
+    })).any;
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, sortFirst) => {
+        const input = sortFirst ? JSON.parse(reference(v)) : v;
+        expect(canonicalJson(input)).toBe(reference(input));
+        expect(canonicalJson(input, JSON.stringify(input))).toBe(reference(input));
+      }),
+      { seed: 20261126, numRuns: 2_000 },
+    );
+    // Not plain JSON: a Date has no keys of its own (as before the fast path), and a nested function is not skipped
+    // by the fast path's JSON.stringify but handled by the sorted path.
+    expect(canonicalJson({ a: new Date(0) })).toBe('{"a":{}}');
+    expect(canonicalJson({ a: 1, b: { c: () => 1 } })).toBe(reference({ a: 1, b: { c: () => 1 } }));
   });
 
   it('is SHA-256 over prev and the canonical event, whatever the key order', () => {

@@ -263,16 +263,19 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
       for (const event of events) {
         const version = target.version + 1;
         const position = records.length + 1;
+        // Copies, through the text the hash can use as it is when it is canonical already.
+        const data = JSON.stringify(event.data);
+        const meta = event.meta !== undefined ? JSON.stringify(event.meta) : undefined;
         const fields = {
           id: event.id ?? newId(),
           stream,
           version,
           type: event.type,
           time: event.time,
-          data: JSON.parse(JSON.stringify(event.data)),
-          ...(event.meta !== undefined ? { meta: JSON.parse(JSON.stringify(event.meta)) } : {}),
+          data: JSON.parse(data),
+          ...(meta !== undefined ? { meta: JSON.parse(meta) } : {}),
         };
-        const hash = eventHash(target.lastHash, fields);
+        const hash = eventHash(target.lastHash, fields, { data, meta });
         const recorded = deepFreeze({ ...fields, position, hash }) as RecordedEvent;
         records.push(recorded);
         ids.add(position - 1, uuidWords(recorded.id)!);
