@@ -289,7 +289,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (!projection.rollouts.has(release.id)) {
       await record(release.id, 'planned', {
         type: 'RolloutPlanned',
-        data: { release: release.id, releaseKind: release.kind, releasedAt: release.releasedAt, liveRevert: release.liveRevert, outOfBand: release.outOfBand ?? false, rings: policy.rings },
+        data: {
+          release: release.id,
+          releaseKind: release.kind,
+          releasedAt: release.releasedAt,
+          liveRevert: release.liveRevert,
+          outOfBand: release.outOfBand ?? false,
+          rings: policy.rings,
+          baseline: release.baseline,
+          ...(release.kind === 'hotpatch' ? { requires: release.requires ?? [] } : { rebootReason: release.rebootReason ?? 'baseline' }),
+        },
       });
     }
     return release.id;

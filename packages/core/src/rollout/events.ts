@@ -36,6 +36,14 @@ export interface RolloutEventData {
     readonly liveRevert: boolean;
     readonly outOfBand: boolean;
     readonly rings: readonly RingPolicy[];
+    /**
+     * The rest of the release, so that the rollout can be planned again from the log alone (a what-if replay):
+     * for a hotpatch the baseline it applies on and the hotpatches it requires; for a baseline why its restart is
+     * needed. Absent from logs written before they were recorded.
+     */
+    readonly baseline?: string;
+    readonly requires?: readonly string[];
+    readonly rebootReason?: string;
   };
   RingStarted: { readonly ring: string; readonly at: string; readonly devices: number };
   DeviceInstructed: { readonly ring: string; readonly device: string; readonly action: InstructionAction };

@@ -42,6 +42,9 @@ export const ROLLOUT_EVENT_SCHEMAS: { readonly [T in RolloutEventType]: EventSch
       }
       return undefined;
     }),
+    baseline: field.optional(field.nonEmptyString),
+    requires: field.optional(field.stringArray),
+    rebootReason: field.optional(field.nonEmptyString),
   },
   RingStarted: { ring: field.nonEmptyString, at: field.isoTime, devices: field.nonNegativeInt },
   DeviceInstructed: { ring: field.nonEmptyString, device: field.nonEmptyString, action: field.oneOf('hotpatch', 'reboot') },

@@ -19,7 +19,8 @@ import {
 import { createEngine, nameBasedIds } from '@hotpatch/engine';
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
-import { createOrchestrator, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
+import type { AgentReport, ReleaseToRoll } from '../orchestrator.js';
+import { driveService, type Agent } from './drive.js';
 import type { FleetPolicy } from '../policy.js';
 import { DEFAULT_FAULTS, type Faults } from './faults.js';
 import { figuresFromLog, type ArmFigures } from './figures.js';
@@ -91,51 +92,6 @@ function rolloutOf(release: Release, arm: Arm): ReleaseToRoll {
   return { id: release.id, kind: 'hotpatch', releasedAt: release.released, baseline: release.baseline, requires: release.requires, liveRevert: release.liveRevert, outOfBand: release.outOfBand };
 }
 
-/** A min-heap of pending agent reports, ordered by time then by scheduling order (deterministic). */
-class Agenda {
-  private heap: Array<{ at: number; seq: number; report: AgentReport }> = [];
-  private seq = 0;
-  get size() {
-    return this.heap.length;
-  }
-  push(at: number, report: AgentReport) {
-    const h = this.heap;
-    h.push({ at, seq: this.seq++, report });
-    for (let i = h.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (this.less(h[i]!, h[p]!)) {
-        [h[i], h[p]] = [h[p]!, h[i]!];
-        i = p;
-      } else break;
-    }
-  }
-  peek() {
-    return this.heap[0];
-  }
-  pop() {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  private less(a: { at: number; seq: number }, b: { at: number; seq: number }) {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-}
-
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const { store, policy, arm, months } = options;
   const faults = options.faults ?? DEFAULT_FAULTS;
@@ -172,106 +128,71 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     });
   }
 
-  // The service's run, in a function of its own: its orchestrator, projection and agenda are garbage once it
-  // returns, before the figures fold the log again (a large fleet would otherwise hold two projections at once).
-  const run = async () => {
-    const orchestrator = createOrchestrator({ store, clock, policy, meta: { source: `simulate/${arm}` } });
-    const agenda = new Agenda();
-    const scheduled = new Map<string, number>();
-    const reportId = (device: string, version: number, what: string) => simId(`${arm}|${device}|${version}|${what}`);
-
-    /** The agent of a device that just changed: what it will report, and when. */
-    const react = (id: string, now: number) => {
-      const d = orchestrator.projection.devices.get(id);
-      if (!d || scheduled.get(id) === d.version) return;
-      scheduled.set(id, d.version);
-      const silent = silentFrom.get(id);
-      const send = (at: number, report: AgentReport) => {
-        if (silent !== undefined && at >= silent) return;
-        const late = random.chance(faults.lateReport) ? 6 * HOUR : 0;
-        agenda.push(at + late, report);
-        if (random.chance(faults.duplicatedReport)) agenda.push(at + late + 60_000, report);
-      };
-      const { value, context } = d.state;
-      const patch = context.inFlight?.patch;
-      switch (value) {
-        case 'applying': {
-          if (random.chance(faults.stalledApply)) return;
-          const at = now + random.int(2, 10) * 60_000;
-          if (random.chance(faults.applyFailure)) return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'apply-failed', patch: patch!, reason: 'transition did not converge' });
-          if (random.chance(faults.reorderedReport)) {
-            // The health report overtakes the apply report.
-            send(at + 5 * 60_000, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy: !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure), signal: 'crash rate above baseline' });
-            return send(at + 20 * 60_000, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
-          }
-          return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
+  // The fleet's agents: what each device reports when the service has changed it, with the faults drawn.
+  const reportId = (device: string, version: number, what: string) => simId(`${arm}|${device}|${version}|${what}`);
+  const agent: Agent = (d, now, push) => {
+    const id = d.id;
+    const silent = silentFrom.get(id);
+    const send = (at: number, report: AgentReport) => {
+      if (silent !== undefined && at >= silent) return;
+      const late = random.chance(faults.lateReport) ? 6 * HOUR : 0;
+      push(at + late, report);
+      if (random.chance(faults.duplicatedReport)) push(at + late + 60_000, report);
+    };
+    const { value, context } = d.state;
+    const patch = context.inFlight?.patch;
+    switch (value) {
+      case 'applying': {
+        if (random.chance(faults.stalledApply)) return;
+        const at = now + random.int(2, 10) * 60_000;
+        if (random.chance(faults.applyFailure)) return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'apply-failed', patch: patch!, reason: 'transition did not converge' });
+        if (random.chance(faults.reorderedReport)) {
+          // The health report overtakes the apply report.
+          send(at + 5 * 60_000, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy: !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure), signal: 'crash rate above baseline' });
+          return send(at + 20 * 60_000, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
         }
-        case 'applied': {
-          const healthy = !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure);
-          return send(now + random.int(1, 4) * HOUR, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy, signal: 'crash rate above baseline' });
-        }
-        case 'rollingBack':
-          return send(
-            now + random.int(2, 10) * 60_000,
-            random.chance(faults.rollbackFailure)
-              ? { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rollback-failed', patch: patch!, reason: 'patched function still on a stack' }
-              : { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
-          );
-        case 'needsReboot': {
-          // Users restart within a day; the restart and the update take 15 to 35 minutes. A cumulative update can
-          // leave the device unwell, as a hotpatch can (the bad fix as often in its cumulative update as in its
-          // hotpatch): the agent says so with the install. Going back to the update before is assumed healthy.
-          const downtimeMinutes = random.int(15, 35);
-          const baseline = context.rebootBaseline ?? context.baseline!;
-          const healthy = context.rebootReason === 'update-uninstall' || !updateRandom.chance(baseline === badUpdate ? faults.badHotpatchHealthFailure : faults.healthFailure);
-          return send(now + random.int(1, 24) * HOUR, {
-            id: reportId(id, d.version, 'reboot'),
-            device: id,
-            kind: 'baseline-installed',
-            baseline,
-            ...(healthy ? {} : { healthy: false, signal: 'crash rate above baseline' }),
-            meta: { downtimeMinutes },
-          });
-        }
+        return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
       }
-    };
-    const drain = (now: number) => {
-      const changed = [...orchestrator.projection.changed];
-      orchestrator.projection.changed.clear();
-      for (const id of changed) react(id, now);
-    };
-
-    await orchestrator.sync();
-    orchestrator.projection.changed.clear();
-    let nextRelease = 0;
-    const last = Date.parse(end);
-    // One simulated day is one store transaction where the store groups writes: the service would commit each report
-    // and each tick on its own, and the log is the same; grouping a day's work spares rewriting the same index pages
-    // hour after hour.
-    for (let day = Date.parse(start); day <= last; day += 24 * HOUR) {
-      await inBatch(store, async () => {
-        for (let t = day; t < day + 24 * HOUR && t <= last; t += HOUR) {
-          // Reports due by now, in the order they were sent.
-          while (agenda.size && agenda.peek()!.at <= t) {
-            const { at, report } = agenda.pop();
-            clock.jumpTo(new Date(at).toISOString());
-            await orchestrator.report(report);
-            drain(at);
-          }
-          clock.jumpTo(new Date(t).toISOString());
-          while (nextRelease < releases.length && Date.parse(releases[nextRelease]!.released) <= t) {
-            await orchestrator.planRollout(rolloutOf(releases[nextRelease]!, arm));
-            nextRelease++;
-          }
-          await orchestrator.tick();
-          drain(t);
-        }
-      });
-      options.onProgress?.({ at: new Date(day).toISOString(), share: (day - Date.parse(start)) / span });
+      case 'applied': {
+        const healthy = !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure);
+        return send(now + random.int(1, 4) * HOUR, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy, signal: 'crash rate above baseline' });
+      }
+      case 'rollingBack':
+        return send(
+          now + random.int(2, 10) * 60_000,
+          random.chance(faults.rollbackFailure)
+            ? { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rollback-failed', patch: patch!, reason: 'patched function still on a stack' }
+            : { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
+        );
+      case 'needsReboot': {
+        // Users restart within a day; the restart and the update take 15 to 35 minutes. A cumulative update can
+        // leave the device unwell, as a hotpatch can (the bad fix as often in its cumulative update as in its
+        // hotpatch): the agent says so with the install. Going back to the update before is assumed healthy.
+        const downtimeMinutes = random.int(15, 35);
+        const baseline = context.rebootBaseline ?? context.baseline!;
+        const healthy = context.rebootReason === 'update-uninstall' || !updateRandom.chance(baseline === badUpdate ? faults.badHotpatchHealthFailure : faults.healthFailure);
+        return send(now + random.int(1, 24) * HOUR, {
+          id: reportId(id, d.version, 'reboot'),
+          device: id,
+          kind: 'baseline-installed',
+          baseline,
+          ...(healthy ? {} : { healthy: false, signal: 'crash rate above baseline' }),
+          meta: { downtimeMinutes },
+        });
+      }
     }
-    options.onProgress?.({ at: end, share: 1 });
   };
-  await run();
+  await driveService({
+    store,
+    policy,
+    clock,
+    start,
+    end,
+    releases: releases.map((r) => rolloutOf(r, arm)),
+    agent,
+    meta: { source: `simulate/${arm}` },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
 
   // The figures are read back from the log, page by page (a large fleet's log need not fit in memory).
   async function* log(): AsyncGenerator<RecordedEvent> {

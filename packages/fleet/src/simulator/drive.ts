@@ -1,0 +1,133 @@
+/**
+ * A patching service driven on a simulated clock: the orchestrator, hour by hour from `start` to `end`, planning
+ * each release's rollout when it ships, and an agent per device that answers what the service asks of it. The
+ * simulator's agents draw faults; a what-if's answer as the devices did in a recorded log. The same inputs drive
+ * the same log.
+ */
+import { inBatch, type EventStore } from '@hotpatch/store';
+import type { SimulatedClock } from '../clock.js';
+import { createOrchestrator, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
+import type { FleetPolicy } from '../policy.js';
+import type { DeviceRecord } from '../projection.js';
+
+/**
+ * A device's agent: called when the service has changed the device (once per device version), it sends the
+ * reports the device will make, each at a time ≥ now (`send(at, report)`), or nothing.
+ */
+export type Agent = (device: DeviceRecord, now: number, send: (at: number, report: AgentReport) => void) => void;
+
+export interface DriveOptions {
+  readonly store: EventStore;
+  readonly policy: FleetPolicy;
+  readonly clock: SimulatedClock;
+  readonly start: string;
+  readonly end: string;
+  /** The releases, in the order they ship; each is planned at the first hour at or after it shipped. */
+  readonly releases: readonly ReleaseToRoll[];
+  readonly agent: Agent;
+  readonly meta?: Readonly<Record<string, unknown>>;
+  /** Called about once per simulated day. */
+  readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
+}
+
+const HOUR = 3_600_000;
+
+/** Runs the service; the orchestrator, its projection and the agenda are garbage once it returns. */
+export async function driveService(options: DriveOptions): Promise<void> {
+  const { store, clock, releases } = options;
+  const orchestrator = createOrchestrator({ store, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
+  const agenda = new Agenda();
+  const scheduled = new Map<string, number>();
+  const push = (at: number, report: AgentReport) => agenda.push(at, report);
+
+  /** The agent of a device that just changed: what it will report, and when. */
+  const react = (id: string, now: number) => {
+    const d = orchestrator.projection.devices.get(id);
+    if (!d || scheduled.get(id) === d.version) return;
+    scheduled.set(id, d.version);
+    options.agent(d, now, push);
+  };
+  const drain = (now: number) => {
+    const changed = [...orchestrator.projection.changed];
+    orchestrator.projection.changed.clear();
+    for (const id of changed) react(id, now);
+  };
+
+  await orchestrator.sync();
+  orchestrator.projection.changed.clear();
+  let nextRelease = 0;
+  const first = Date.parse(options.start);
+  const last = Date.parse(options.end);
+  const span = Math.max(1, last - first);
+  // One simulated day is one store transaction where the store groups writes: the service would commit each report
+  // and each tick on its own, and the log is the same; grouping a day's work spares rewriting the same index pages
+  // hour after hour.
+  for (let day = first; day <= last; day += 24 * HOUR) {
+    await inBatch(store, async () => {
+      for (let t = day; t < day + 24 * HOUR && t <= last; t += HOUR) {
+        // Reports due by now, in the order they were sent.
+        while (agenda.size && agenda.peek()!.at <= t) {
+          const { at, report } = agenda.pop();
+          clock.jumpTo(new Date(at).toISOString());
+          await orchestrator.report(report);
+          drain(at);
+        }
+        clock.jumpTo(new Date(t).toISOString());
+        while (nextRelease < releases.length && Date.parse(releases[nextRelease]!.releasedAt) <= t) {
+          await orchestrator.planRollout(releases[nextRelease]!);
+          nextRelease++;
+        }
+        await orchestrator.tick();
+        drain(t);
+      }
+    });
+    options.onProgress?.({ at: new Date(day).toISOString(), share: (day - first) / span });
+  }
+  options.onProgress?.({ at: options.end, share: 1 });
+}
+
+/** A min-heap of pending agent reports, ordered by time then by scheduling order (deterministic). */
+class Agenda {
+  private heap: Array<{ at: number; seq: number; report: AgentReport }> = [];
+  private seq = 0;
+  get size() {
+    return this.heap.length;
+  }
+  push(at: number, report: AgentReport) {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, report });
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.less(h[i]!, h[p]!)) {
+        [h[i], h[p]] = [h[p]!, h[i]!];
+        i = p;
+      } else break;
+    }
+  }
+  peek() {
+    return this.heap[0];
+  }
+  pop() {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  private less(a: { at: number; seq: number }, b: { at: number; seq: number }) {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+}
+
