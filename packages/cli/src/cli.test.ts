@@ -44,6 +44,12 @@ describe('hotpatch demo', () => {
     expect(text).toMatch(/HP-2026-02 +HALTED by itself in the pilot ring: \d+ of 6 devices failed \(budget 0\); \d+ devices rolled back live; the broad ring \(54 devices\) never received it/);
     expect(text).toMatch(/pnpm hotpatch status --store sqlite:.*hotpatch\.db/);
     expect(text).toMatch(/pnpm hotpatch history --store sqlite:.*hotpatch\.db --rollout HP-2026-02 +# why it halted/);
+    // The what-if it suggests runs as printed: a pilot that tolerates more lets February's bad hotpatch further.
+    const whatif = /pnpm hotpatch (whatif --store \S+ --policy \S+policy-lenient-pilot\.json) +# had the pilot tolerated more failures/.exec(text);
+    expect(whatif).not.toBeNull();
+    const answer = await cli(...whatif![1]!.split(' '));
+    expect(answer.code).toBe(0);
+    expect(answer.out).toMatch(/\n {2}HP-2026-02 {3}<- ends differently\n {4}recorded: halted [^\n]*: pilot: failures past the disruption budget \(\d+ > 0\)/);
   });
 
   it('is deterministic: the same seed writes the same log, byte for byte', async () => {

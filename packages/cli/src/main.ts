@@ -9,8 +9,9 @@ import { importCommand } from './commands/import.js';
 import { checkCommand } from './commands/check.js';
 import { statusCommand } from './commands/status.js';
 import { simulateCommand } from './commands/simulate.js';
+import { whatifCommand } from './commands/whatif.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, simulateCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, simulateCommand, whatifCommand];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

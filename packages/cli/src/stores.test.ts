@@ -283,6 +283,56 @@ describe('hotpatch simulate', () => {
   });
 });
 
+describe('hotpatch whatif', () => {
+  it('runs a recorded log again under another policy, side by side, from a store or its export, into a store of its own', async () => {
+    const recorded = join(dir, 'whatif-recorded.db');
+    expect((await cli('simulate', '--devices', '200', '--months', '3', '--seed', '5', '--store', `sqlite:${recorded}`)).code).toBe(0);
+    // Rings that tolerate no failure at all.
+    const strict = join(dir, 'strict.json');
+    await writeFile(
+      strict,
+      JSON.stringify({
+        rings: [
+          { name: 'pilot', deferralDays: 0, budget: { count: 0 }, gate: { minVerifiedShare: 0.8, maxFailureRate: 0.1, minSoakHours: 24 }, deadlineDays: 5 },
+          { name: 'broad', deferralDays: 3, budget: { count: 0 }, gate: { minVerifiedShare: 0.9, maxFailureRate: 0.05, minSoakHours: 24 }, deadlineDays: 14 },
+        ],
+        applyTimeoutMinutes: 60,
+        silenceHours: 48,
+      }),
+    );
+    const text = await cli('whatif', '--store', `sqlite:${recorded}`, '--policy', strict);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/What-if rings \([^)]*strict\.json\):\n {2}pilot: deferral 0 d, budget 0 devices, gate verified ≥ 80%, failures ≤ 10%, soak 24 h, deadline 5 d/);
+    expect(text.out).toMatch(/\n {2}OOB-2026-02( {3}<- ends differently)?\n {4}recorded: halted [^\n]*failures past the disruption budget[^\n]*\n {4}what-if: {2}halted [^\n]*failures past the disruption budget \(1 > 0\)/);
+    expect(text.out).toMatch(/<- ends differently[\s\S]*Ends differently under this policy: /);
+    expect(text.out).toMatch(/The devices answered \d+ times: \d+ as they did in the log/);
+
+    // The same answer from the exported file; the what-if log written to a store of its own, which verifies.
+    const file = join(dir, 'whatif-recorded.jsonl');
+    expect((await cli('export', '--store', `sqlite:${recorded}`, '--out', file)).code).toBe(0);
+    const out = join(dir, 'whatif-out.db');
+    const fromStore = JSON.parse((await cli('whatif', '--store', `sqlite:${recorded}`, '--policy', strict, '--json')).out);
+    const fromFile = await cli('whatif', file, '--policy', strict, '--json', '--out', `sqlite:${out}`);
+    expect(fromFile.code).toBe(0);
+    const { out: outName, ...rest } = JSON.parse(fromFile.out);
+    expect(outName).toBe(`sqlite:${out}`);
+    expect({ ...rest, out: fromStore.out }).toEqual(fromStore);
+    const bad = (side: { rollouts: Array<{ rollout: string; failed: number; state: string }> }) => side.rollouts.find((r) => r.rollout === 'OOB-2026-02')!;
+    expect(bad(fromStore.whatIf)).toMatchObject({ state: 'halted' });
+    expect(bad(fromStore.whatIf).failed).toBeLessThan(bad(fromStore.recorded).failed);
+    expect(fromStore.whatIf.figures.events).toBeLessThan(fromStore.recorded.figures.events);
+    expect((await cli('verify', '--store', `sqlite:${out}`)).out).toMatch(/^ok: /);
+
+    // Refusals: an output store that holds events, no policy, a bad policy.
+    const again = await cli('whatif', file, '--policy', strict, '--out', `sqlite:${out}`);
+    expect(again).toMatchObject({ code: 1, err: expect.stringMatching(/whatif-out\.db is not empty/) });
+    expect((await cli('whatif', file)).code).toBe(2);
+    const broken = join(dir, 'bad-policy.json');
+    await writeFile(broken, '{"rings": []}');
+    expect(await cli('whatif', file, '--policy', broken)).toMatchObject({ code: 1, err: expect.stringMatching(/rings: expected a non-empty array/) });
+  });
+});
+
 const postgresUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
 if (!postgresUrl) console.warn('CLI on PostgreSQL skipped: HOTPATCH_TEST_POSTGRES_URL is not set');
 describe.skipIf(!postgresUrl)('the CLI on PostgreSQL', () => {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { planReleases } from '@hotpatch/core';
 import { DEFAULT_FAULTS, FleetProjection, fleetStatus, simulate, type FleetPolicy } from '@hotpatch/fleet';
@@ -17,6 +17,12 @@ export const DEMO_POLICY: FleetPolicy = {
   ],
   applyTimeoutMinutes: 60,
   silenceHours: 48,
+};
+
+/** The demo's policy with a pilot ring that would let February's bad hotpatch through: for `hotpatch whatif`. */
+export const LENIENT_PILOT_POLICY: FleetPolicy = {
+  ...DEMO_POLICY,
+  rings: DEMO_POLICY.rings.map((r, i) => (i === 0 ? { ...r, budget: { percent: 60 }, gate: { ...r.gate, minVerifiedShare: 0.4, maxFailureRate: 0.6 } } : r)),
 };
 
 /** January's baseline, February's hotpatch (bad on some devices), March's hotpatch (cannot be reverted live). */
@@ -79,6 +85,10 @@ export const demoCommand: CommandSpec = {
     const digest = logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const));
     const storeShown = source.kind === 'sqlite' ? `sqlite:${relative(process.cwd(), source.path) || source.path}` : describeSource(source);
     const shown = relative(process.cwd(), file) || file;
+    // A policy to ask "what if" with, beside the timeline.
+    const policyFile = resolve(outDir, 'policy-lenient-pilot.json');
+    await writeFile(policyFile, `${JSON.stringify(LENIENT_PILOT_POLICY, null, 2)}\n`);
+    const policyShown = relative(process.cwd(), policyFile) || policyFile;
     const story = status.rollouts.map((r) => {
       const [pilot] = r.rings;
       const release = DEMO_QUARTER.releases.find((x) => x.id === r.release);
@@ -137,6 +147,7 @@ export const demoCommand: CommandSpec = {
     for (const r of status.rollouts.filter((x) => x.state === 'halted')) io.out(`  pnpm hotpatch history --store ${storeShown} --rollout ${r.rollout}    # why it halted, event by event`);
     if (summary.examples.rolledBack) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rolledBack}    # rolled back live when the rollout halted`);
     if (summary.examples.rebootedAfterFailure) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rebootedAfterFailure}    # not revertible live: its failure needed a reboot`);
+    io.out(`  pnpm hotpatch whatif --store ${storeShown} --policy ${policyShown}    # had the pilot tolerated more failures`);
     io.out(`  pnpm hotpatch replay ${shown} --at 2026-02-12T12:00:00Z    # the fleet while February's rollout was halting`);
     io.out(`  pnpm hotpatch verify --store ${storeShown}`);
     io.out(`  pnpm hotpatch check    # model-check the lifecycle itself`);

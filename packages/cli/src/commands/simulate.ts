@@ -98,10 +98,29 @@ export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgres
   }
 }
 
+/** A policy file, checked: an unreadable file is a usage error, an invalid policy a failed check naming the problem. */
+export async function readPolicyFile(path: string): Promise<FleetPolicy> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`--policy: cannot read ${path}`);
+  }
+  try {
+    return validatePolicy(JSON.parse(text), path);
+  } catch (error) {
+    if (error instanceof PolicyError || error instanceof SyntaxError) throw new CheckFailed(`${path}: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+/** A policy's rings in a line: name, deferral and budget of each. */
+export const describeRings = (rings: FleetPolicy['rings']) => rings.map((r) => `${r.name} (deferral ${r.deferralDays} d, budget ${'count' in r.budget ? r.budget.count : `${r.budget.percent}%`})`).join(', ');
+
 const f1 = (x: number | null) => (x === null ? '-' : x.toFixed(1));
 const f2 = (x: number | null) => (x === null ? '-' : x.toFixed(2));
 
-export function comparisonTable(hot: ArmFigures, trad: ArmFigures): string {
+export function comparisonTable(hot: ArmFigures, trad: ArmFigures, columns: readonly [string, string] = ['hotpatch', 'traditional (monthly restart)']): string {
   const rows: Array<[string, string, string]> = [
     ['reboots per device per year', f2(hot.rebootsPerDevicePerYear), f2(trad.rebootsPerDevicePerYear)],
     ['device downtime, hours (total)', f1(hot.downtimeHours), f1(trad.downtimeHours)],
@@ -115,7 +134,7 @@ export function comparisonTable(hot: ArmFigures, trad: ArmFigures): string {
     ['devices needing attention', String(hot.needingAttention), String(trad.needingAttention)],
     ['events in the log', String(hot.events), String(trad.events)],
   ];
-  return table(['', 'hotpatch', 'traditional (monthly restart)'], rows);
+  return table(['', ...columns], rows);
 }
 
 export const simulateCommand: CommandSpec = {
@@ -141,15 +160,7 @@ export const simulateCommand: CommandSpec = {
     const devices = positiveInt(values.devices as string | undefined, '--devices', 1000);
     const months = positiveInt(values.months as string | undefined, '--months', 12);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
-    let policy: FleetPolicy = DEFAULT_POLICY;
-    if (values.policy !== undefined) {
-      try {
-        policy = validatePolicy(JSON.parse(await readFile(values.policy as string, 'utf8')), values.policy as string);
-      } catch (error) {
-        if (error instanceof PolicyError || error instanceof SyntaxError) throw new CheckFailed(`${values.policy as string}: ${(error as Error).message}`);
-        throw new UsageError(`--policy: cannot read ${values.policy as string}`);
-      }
-    }
+    const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
     const source = values.store !== undefined ? parseStoreSource(values.store as string) : undefined;
     // A SQLite simulation keeps the traditional arm's log in a file beside the hotpatch one (a large fleet's logs
     // do not fit in memory); otherwise it is kept in memory.
@@ -193,7 +204,7 @@ export const simulateCommand: CommandSpec = {
     }
     io.out(`\nhotpatch simulate — ${devices} devices, ${months} months from ${hot.start.slice(0, 7)}, seed ${seed}, ${seconds.toFixed(1)} s`);
     io.out(`Releases: ${hot.releases.map((r) => r.id).join(', ')}`);
-    io.out(`Rings: ${policy.rings.map((r) => `${r.name} (deferral ${r.deferralDays} d, budget ${'count' in r.budget ? r.budget.count : `${r.budget.percent}%`})`).join(', ')}\n`);
+    io.out(`Rings: ${describeRings(policy.rings)}\n`);
     io.out(comparisonTable(hot.figures, trad.figures));
     io.out(`\nEvery figure is computed from the simulated logs${source ? ` (the hotpatch log is in ${describeSource(source)}${tradSource ? `, the traditional one in ${describeSource(tradSource)}` : ''})` : ''}; the same faults were drawn for both arms' fleets.`);
   },

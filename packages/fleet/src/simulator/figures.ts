@@ -29,6 +29,16 @@ export interface ArmFigures {
 }
 
 export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>, months: number, at: string): Promise<ArmFigures> {
+  return (await foldFigures(events, months, at)).figures;
+}
+
+/** The figures, and the fleet projection they were read from; `seen` is called after each event is folded. */
+export async function foldFigures(
+  events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>,
+  months: number,
+  at: string,
+  seen?: (event: HotpatchEvent, projection: FleetProjection) => void,
+): Promise<{ figures: ArmFigures; projection: FleetProjection }> {
   const projection = new FleetProjection();
   let count = 0;
   let reboots = 0;
@@ -40,6 +50,7 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
   for await (const e of events) {
     count++;
     projection.apply(e);
+    seen?.(e, projection);
     if (e.type === 'BaselineInstalled') {
       reboots++;
       downtimeMinutes += Number((e.meta as { downtimeMinutes?: number } | undefined)?.downtimeMinutes ?? 0);
@@ -67,7 +78,7 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
   }
   exposedDays.sort((a, b) => a - b);
   const years = months / 12;
-  return {
+  const figures: ArmFigures = {
     devices,
     months,
     events: count,
@@ -84,4 +95,5 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
     haltedRollouts: [...projection.rollouts.values()].filter((r) => r.state.value === 'halted').map((r) => r.id),
     needingAttention,
   };
+  return { figures, projection };
 }

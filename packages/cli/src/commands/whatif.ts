@@ -1,0 +1,107 @@
+import { whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
+import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { json } from '../format.js';
+import { describeSource, openEventStore, parseStoreSource, readSource, sourceFrom } from '../store-source.js';
+import { comparisonTable, readPolicyFile } from './simulate.js';
+import { problemLine } from './verify.js';
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+const minute = (iso: string | null) => (iso === null ? '-' : iso.slice(0, 16).replace('T', ' '));
+
+/** A policy's rings in full: what a what-if changes. */
+function ringLines(rings: FleetPolicy['rings']): string[] {
+  return rings.map(
+    (r) =>
+      `  ${r.name}: deferral ${r.deferralDays} d, budget ${'count' in r.budget ? `${r.budget.count} devices` : `${r.budget.percent}%`}, gate verified ≥ ${pct(r.gate.minVerifiedShare)}, failures ≤ ${pct(r.gate.maxFailureRate)}, soak ${r.gate.minSoakHours} h, deadline ${r.deadlineDays} d`,
+  );
+}
+
+/** How a rollout ended: its state (when and why it halted) and the rings it reached. */
+function ending(r: RolloutOutcome | undefined): string {
+  if (r === undefined) return 'not planned';
+  const reached = r.rings.filter((g) => g.started !== null).map((g) => g.name);
+  const where = r.state === 'halted' ? `halted ${minute(r.haltedAt)}: ${r.haltReason}` : r.state;
+  return `${where}; reached ${reached.join(', ') || 'no ring'}`;
+}
+/** What says whether a rollout ended differently: its state, why it halted, the rings it reached (not when). */
+const endKey = (r: RolloutOutcome | undefined) => (r === undefined ? '' : JSON.stringify([r.state, r.haltReason, r.rings.filter((g) => g.started !== null).map((g) => g.name)]));
+const counts = (r: RolloutOutcome | undefined) => (r === undefined ? '' : `; ${r.instructed} devices instructed, ${r.failed} failed`);
+
+export function printWhatIf(result: WhatIfResult, policyName: string, out: (text: string) => void): void {
+  out(`hotpatch whatif — ${result.devices} devices, ${minute(result.start)} to ${minute(result.end)}: the recorded releases under ${policyName}`);
+  out('Recorded rings (from the log’s first rollout plan):');
+  for (const line of ringLines(result.recordedRings)) out(line);
+  out(`What-if rings (${policyName}):`);
+  for (const line of ringLines(result.rings)) out(line);
+  out('');
+  out(comparisonTable(result.recorded.figures, result.whatIf.figures, ['recorded', 'what-if']));
+  out('\nRollouts');
+  const ids = [...new Set([...result.recorded.rollouts, ...result.whatIf.rollouts].map((r) => r.rollout))];
+  const changed: string[] = [];
+  for (const id of ids) {
+    const [a, b] = [result.recorded.rollouts.find((r) => r.rollout === id), result.whatIf.rollouts.find((r) => r.rollout === id)];
+    const different = endKey(a) !== endKey(b);
+    if (different) changed.push(id);
+    out(`  ${id}${different ? '   <- ends differently' : ''}`);
+    out(`    recorded: ${ending(a)}${counts(a)}`);
+    out(`    what-if:  ${ending(b)}${counts(b)}`);
+  }
+  out(changed.length ? `\nEnds differently under this policy: ${changed.join(', ')}.` : '\nEvery rollout ends as it did (halts, and the rings reached).');
+  const { recorded, fromOtherDevices, ordinary } = result.answers;
+  const total = recorded + fromOtherDevices + ordinary;
+  const ordinaryOutcome = `applied in ${ORDINARY_OUTCOMES.applyMinutes} min, healthy, rolled back in ${ORDINARY_OUTCOMES.rollbackMinutes} min, restarted in ${ORDINARY_OUTCOMES.restartHours} h`;
+  out(
+    result.unrecorded === 'ordinary'
+      ? `\nThe devices answered ${total} times: ${recorded} as they did in the log (${pct(total ? recorded / total : 0)}), ${ordinary} with the ordinary outcome (${ordinaryOutcome}) at steps the log never shows for them (--unrecorded ordinary: every unseen step went well, the optimistic bound).`
+      : `\nThe devices answered ${total} times: ${recorded} as they did in the log (${pct(total ? recorded / total : 0)}), ${fromOtherDevices} as the same release did on another device of the log (steps the log never shows for that device, drawn with --seed; where a rollout halted, the log saw the devices that failed first, so these lean pessimistic: --unrecorded ordinary gives the optimistic bound), ${ordinary} with the ordinary outcome (${ordinaryOutcome}; a release never seen at that step).`,
+  );
+  for (const s of result.releasesSkipped) out(`Not run again: ${s.release} — ${s.reason}.`);
+}
+
+export const whatifCommand: CommandSpec = {
+  name: 'whatif',
+  summary: 'what another rollout policy would have done: a recorded log run again under it, side by side',
+  usage: `hotpatch whatif --store <source> | <file.jsonl>  --policy file.json  [--unrecorded other-devices|ordinary] [--seed S] [--out <store>] [--json]
+
+  Takes the fleet, the releases and every device's recorded answers from a log (a store or a timeline file),
+  and runs the releases again through the orchestrator under the policy in file.json (rings, budgets, gates,
+  timeouts: the format of simulate --policy), on a simulated clock over the log's span. Each device answers as it
+  did in the log: the same apply result, health verdict, rollback result and restart, after the same delay. A
+  step the log never shows for a device (a ring the recorded rollout never reached) is answered as the same
+  release did on another device of the log, drawn with --seed (default 1); a release never seen at that step,
+  with the ordinary outcome. The output says how many answers were of each kind. Answers from other devices
+  inherit what the log saw: where a rollout halted, the devices seen failing are the ones that reported first, so
+  they lean pessimistic there; --unrecorded ordinary answers every unseen step with the ordinary outcome (it went
+  well) instead. The two runs bound the answer.
+
+  Prints both runs' figures (reboots, downtime, exposure, rollbacks, halts) and how each rollout ended: when and
+  why it halted, which rings it reached, how many devices it instructed and how many failed. The what-if log is
+  kept in memory, or written to --out (an empty store: sqlite:PATH, a postgres:// URL); the recorded log is only
+  read.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, policy: { type: 'string' }, seed: { type: 'string' }, unrecorded: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
+    const source = sourceFrom(positionals, values.store as string | undefined);
+    if (values.policy === undefined) throw new UsageError('missing --policy file.json: the policy to run the recorded releases under');
+    const policy = await readPolicyFile(values.policy as string);
+    const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
+    const unrecorded = (values.unrecorded as string | undefined) ?? 'other-devices';
+    if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new UsageError(`--unrecorded: other-devices or ordinary, not ${JSON.stringify(unrecorded)}`);
+    const outSource = values.out === undefined ? undefined : parseStoreSource(values.out as string);
+    if (outSource?.kind === 'jsonl') throw new UsageError('--out: a store (sqlite:PATH or a postgres:// URL), not a timeline file; export it afterwards');
+    const input = await readSource(source);
+    if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
+    if (!input.events.some((e) => e.stream.startsWith('device/'))) throw new CheckFailed('the log holds no device: nothing to run again');
+    const store = outSource === undefined ? undefined : await openEventStore(outSource);
+    try {
+      if (store !== undefined && (await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(outSource!)} is not empty; the what-if log needs an empty store`);
+      const result = await whatIf({ recorded: input.events, policy, seed, unrecorded, ...(store ? { store } : {}) });
+      if (values.json) io.out(json({ policy: values.policy, seed, out: outSource ? describeSource(outSource) : 'memory', ...result }));
+      else {
+        printWhatIf(result, values.policy as string, io.out);
+        if (outSource) io.out(`The what-if log is in ${describeSource(outSource)}: replay, history and status read it like any other.`);
+      }
+    } finally {
+      await store?.close();
+    }
+  },
+};

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { HotpatchEvent } from '@hotpatch/core';
+import { createInMemoryEventStore } from '@hotpatch/store';
+import { DEFAULT_POLICY, simulate, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+
+// One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
+const recordedStore = createInMemoryEventStore();
+const simulation = await simulate({ devices: 300, months: 3, seed: 5, policy: DEFAULT_POLICY, store: recordedStore, arm: 'hotpatch' });
+const recorded: readonly HotpatchEvent[] = recordedStore.all;
+const BAD = 'OOB-2026-02';
+
+const withPilotBudget = (budget: FleetPolicy['rings'][number]['budget']): FleetPolicy => ({ ...DEFAULT_POLICY, rings: DEFAULT_POLICY.rings.map((r, i) => (i === 0 ? { ...r, budget } : r)) });
+const rollout = (side: WhatIfResult['recorded'], id: string): RolloutOutcome => side.rollouts.find((r) => r.rollout === id)!;
+
+describe('what-if: a recorded log under another policy', () => {
+  it('the recorded policy again: the same halt, for the same reason, near the same time, answered as recorded', async () => {
+    expect(simulation.figures.haltedRollouts).toEqual([BAD]);
+    const store = createInMemoryEventStore();
+    const result = await whatIf({ recorded, policy: DEFAULT_POLICY, store });
+    expect(result.devices).toBe(300);
+    expect(result.recordedRings).toEqual(DEFAULT_POLICY.rings);
+    expect(result.releasesSkipped).toEqual([]);
+    const [before, after] = [rollout(result.recorded, BAD), rollout(result.whatIf, BAD)];
+    expect(after.state).toBe('halted');
+    expect(after.haltReason).toBe(before.haltReason);
+    expect(after.instructed).toBe(before.instructed);
+    expect(Math.abs(Date.parse(after.haltedAt!) - Date.parse(before.haltedAt!))).toBeLessThan(6 * 3_600_000);
+    expect(result.whatIf.figures.haltedRollouts).toEqual(result.recorded.figures.haltedRollouts);
+    // Every release reached the same devices: the same rollouts, each instructing as many.
+    expect(result.whatIf.rollouts.map((r) => [r.rollout, r.state, r.instructed])).toEqual(result.recorded.rollouts.map((r) => [r.rollout, r.state, r.instructed]));
+    // Nearly every answer is the device's own recorded one (late and repeated reports move a few steps).
+    const { recorded: own, fromOtherDevices, ordinary } = result.answers;
+    expect(own / (own + fromOtherDevices + ordinary)).toBeGreaterThan(0.95);
+    expect(Math.abs(result.whatIf.figures.reboots - result.recorded.figures.reboots)).toBeLessThanOrEqual(0.02 * result.recorded.figures.reboots);
+    // The what-if log is written where asked, and the recorded one is not touched.
+    expect((await store.readAll()).length).toBe(result.whatIf.figures.events);
+    expect(recordedStore.all.length).toBe(recorded.length);
+  });
+
+  it('a tighter pilot budget halts the bad release sooner, with fewer failures; a looser one lets it reach the broad ring', async () => {
+    const tight = await whatIf({ recorded, policy: withPilotBudget({ count: 0 }) });
+    const before = rollout(tight.recorded, BAD);
+    const strict = rollout(tight.whatIf, BAD);
+    expect(strict.state).toBe('halted');
+    expect(strict.haltReason).toMatch(/pilot: failures past the disruption budget \(1 > 0\)/);
+    expect(strict.failed).toBeLessThan(before.failed);
+    expect(Date.parse(strict.haltedAt!)).toBeLessThanOrEqual(Date.parse(before.haltedAt!));
+
+    // A pilot ring that tolerates what the bad release did there: it reaches the broad ring, which the recorded
+    // rollout never instructed, so the broad devices' answers come from what it did on the pilot's devices.
+    const lenient: FleetPolicy = { ...DEFAULT_POLICY, rings: DEFAULT_POLICY.rings.map((r, i) => (i === 0 ? { ...r, budget: { percent: 60 }, gate: { ...r.gate, minVerifiedShare: 0.5, maxFailureRate: 0.6 } } : r)) };
+    const loose = await whatIf({ recorded, policy: lenient });
+    const lax = rollout(loose.whatIf, BAD);
+    expect(lax.rings[0]).toMatchObject({ name: 'pilot', gatePassed: true });
+    expect(lax.rings[1]!.started).not.toBeNull();
+    expect(lax.rings[1]!.failed).toBeGreaterThan(0);
+    expect(lax.instructed).toBeGreaterThan(before.instructed);
+    expect(lax.haltReason).toMatch(/^broad: failures past the disruption budget/);
+    expect(loose.answers.fromOtherDevices).toBeGreaterThan(0);
+    // The optimistic bound: every step the log never shows went well.
+    const optimistic = await whatIf({ recorded, policy: lenient, unrecorded: 'ordinary' });
+    expect(optimistic.unrecorded).toBe('ordinary');
+    expect(optimistic.answers.fromOtherDevices).toBe(0);
+    expect(optimistic.answers.ordinary).toBeGreaterThan(0);
+    expect(rollout(optimistic.whatIf, BAD).failed).toBeLessThanOrEqual(lax.failed);
+    await expect(whatIf({ recorded, policy: lenient, unrecorded: 'sometimes' as never })).rejects.toThrow(/unrecorded: 'other-devices' or 'ordinary'/);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const policy = withPilotBudget({ percent: 60 });
+    const a = createInMemoryEventStore();
+    const b = createInMemoryEventStore();
+    await whatIf({ recorded, policy, store: a, seed: 9 });
+    await whatIf({ recorded, policy, store: b, seed: 9 });
+    expect(b.all).toEqual(a.all);
+  });
+
+  it('plans the releases of an older log, whose rollout plans name no baseline, from the devices they were staged on', async () => {
+    const older = recorded.map((e) => {
+      if (e.type !== 'RolloutPlanned') return e;
+      const { baseline: _b, requires: _r, rebootReason: _w, ...data } = e.data;
+      return { ...e, data } as HotpatchEvent;
+    });
+    const result = await whatIf({ recorded: older, policy: DEFAULT_POLICY });
+    expect(result.releasesSkipped).toEqual([]);
+    expect(result.whatIf.rollouts.map((r) => r.rollout)).toEqual(result.recorded.rollouts.map((r) => r.rollout));
+    // Without the staging events either (only the enrolments and the rollouts kept), a hotpatch cannot be planned
+    // again: skipped, and said why; the baselines still are.
+    const bare = await whatIf({ recorded: older.filter((e) => e.stream.startsWith('rollout/') || e.version <= 2), policy: DEFAULT_POLICY });
+    expect(bare.releasesSkipped).toContainEqual({ release: BAD, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
+    expect(bare.whatIf.rollouts.map((r) => r.rollout)).toEqual(result.recorded.rollouts.filter((r) => !bare.releasesSkipped.some((x) => x.release === r.rollout)).map((r) => r.rollout));
+  });
+
+  it('refuses a store that holds events, and a log without devices', async () => {
+    const used = createInMemoryEventStore();
+    await used.appendToStream('device/x', [recorded[0]!].map((e) => ({ type: e.type, time: e.time, data: e.data })));
+    await expect(whatIf({ recorded, policy: DEFAULT_POLICY, store: used })).rejects.toThrow(/the what-if store must be empty/);
+    await expect(whatIf({ recorded: recorded.filter((e) => e.stream.startsWith('rollout/')), policy: DEFAULT_POLICY })).rejects.toThrow(/holds no device/);
+  });
+});

@@ -1,0 +1,366 @@
+/**
+ * What would another policy have done? The incident responder's last question, answered from a recorded log: its
+ * fleet and its releases run again through the orchestrator under another policy, on a simulated clock over the
+ * same span, against agents that answer as the recorded devices did — the same apply result, health verdict,
+ * rollback result and restart, after the same delay, for the same device and patch. The answer is a second log
+ * (written to a store of its own, never the recorded one) and the same figures and rollout outcomes for both.
+ *
+ * Under another policy the service asks things the recorded one never did (a ring the recorded rollout never
+ * reached, say). Such an answer is taken from what the same release did on another device of the recorded log
+ * (drawn with a seed), or, when the log never shows the release at that step, the ordinary outcome (applied,
+ * healthy, rolled back, restarted: the defaults below); the result counts answers of each kind, so that a reader
+ * knows how much of the what-if is recorded fact.
+ */
+import { lifecycleFor, rolloutProgress, seededRandom, type DeviceState, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
+import { nameBasedIds } from '@hotpatch/engine';
+import { createInMemoryEventStore, inBatch, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { simulatedClock } from './clock.js';
+import type { AgentReport, ReleaseToRoll } from './orchestrator.js';
+import type { FleetPolicy } from './policy.js';
+import { driveService, type Agent } from './simulator/drive.js';
+import { foldFigures, type ArmFigures } from './simulator/figures.js';
+
+export interface WhatIfOptions {
+  /** The recorded log, in global order (a timeline file's events, or a store's readAll). */
+  readonly recorded: Iterable<HotpatchEvent>;
+  /** The policy to run the recorded releases under. */
+  readonly policy: FleetPolicy;
+  /** Where the what-if log is written: an empty store (default: a new in-memory one). */
+  readonly store?: EventStore;
+  /** Seeds the draws of answers the recorded log does not give (default 1). */
+  readonly seed?: number;
+  /**
+   * How a step the log never shows for a device is answered: 'other-devices' (default) as the same release did on
+   * another device of the log, else the ordinary outcome; 'ordinary' always with the ordinary outcome. The first
+   * inherits what the log saw: where a rollout halted, the devices seen failing are the ones that reported first,
+   * so it leans pessimistic there; the second assumes every unseen step went well. Run both for the two bounds.
+   */
+  readonly unrecorded?: 'other-devices' | 'ordinary';
+  /** Called about once per simulated day. */
+  readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
+}
+
+/** A rollout as it ended: its progress ring by ring, when it halted, and how many devices it instructed. */
+export interface RolloutOutcome extends RolloutProgress {
+  readonly haltedAt: string | null;
+  readonly instructed: number;
+  readonly failed: number;
+}
+
+export interface WhatIfSide {
+  readonly figures: ArmFigures;
+  readonly rollouts: readonly RolloutOutcome[];
+}
+
+export interface WhatIfResult {
+  readonly start: string;
+  readonly end: string;
+  readonly devices: number;
+  /** The rings the recorded log's first rollout was planned with (the recorded policy, as far as the log says). */
+  readonly recordedRings: readonly RingPolicy[];
+  readonly rings: readonly RingPolicy[];
+  readonly recorded: WhatIfSide;
+  readonly whatIf: WhatIfSide;
+  /**
+   * The agents' answers: as the device itself did in the recorded log; as the same release did on another device
+   * of the log; or the ordinary outcome, where the log never shows the release at that step.
+   */
+  readonly answers: { readonly recorded: number; readonly fromOtherDevices: number; readonly ordinary: number };
+  /** How steps the log never shows for a device were answered (see WhatIfOptions.unrecorded). */
+  readonly unrecorded: 'other-devices' | 'ordinary';
+  /** Releases the log does not describe well enough to plan again (a hotpatch whose baseline it never names). */
+  readonly releasesSkipped: ReadonlyArray<{ readonly release: string; readonly reason: string }>;
+}
+
+/** The ordinary outcomes, where the recorded log gives none for a release at that step. */
+export const ORDINARY_OUTCOMES = {
+  applyMinutes: 6,
+  healthHours: 2,
+  rollbackMinutes: 6,
+  restartHours: 12,
+  downtimeMinutes: 25,
+} as const;
+
+type ApplyAnswer = { readonly kind: 'applied'; readonly after: number } | { readonly kind: 'apply-failed'; readonly after: number; readonly reason: string } | { readonly kind: 'stalled' };
+type HealthAnswer = { readonly healthy: boolean; readonly after: number; readonly signal: string };
+type RollbackAnswer = { readonly ok: boolean; readonly after: number; readonly reason: string };
+type RestartAnswer = { readonly after: number; downtimeMinutes: number; healthy: boolean };
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** What the orchestrator records as an apply's failure when it timed the apply out (the agent never answered). */
+const TIMED_OUT = 'timed out';
+const UNWELL = 'unwell on the update (as recorded)';
+
+/**
+ * One kind of answer, by device and key (a patch; a baseline and why it is installed): each device's answers in
+ * the order it gave them (a device may be asked the same thing twice: a baseline installed again after a failed
+ * rollback), and every device's by key.
+ */
+class Answers<T> {
+  private readonly byDevice = new Map<string, T[]>();
+  private readonly asked = new Map<string, number>();
+  private readonly byKey = new Map<string, T[]>();
+  set(device: string, key: string, answer: T) {
+    const k = `${device}\u0000${key}`;
+    let own = this.byDevice.get(k);
+    if (own === undefined) this.byDevice.set(k, (own = []));
+    own.push(answer);
+    let list = this.byKey.get(key);
+    if (list === undefined) this.byKey.set(key, (list = []));
+    list.push(answer);
+  }
+  /** The device's answer the n-th time it is asked (n counted here), or undefined past what it answered. */
+  own(device: string, key: string): T | undefined {
+    const k = `${device}\u0000${key}`;
+    const n = this.asked.get(k) ?? 0;
+    this.asked.set(k, n + 1);
+    return this.byDevice.get(k)?.[n];
+  }
+  others(key: string): readonly T[] | undefined {
+    return this.byKey.get(key);
+  }
+}
+
+/** The key of a restart's answer: the baseline installed and why the restart was needed. */
+const restartKey = (baseline: string, reason: string | null) => `${baseline}|${reason ?? ''}`;
+
+/**
+ * Reads what every device did, step by step, from a recorded log: each device's events are folded through its
+ * lifecycle, and an answer is the event that took the device out of the state the agent answers from (applying,
+ * applied, rollingBack, needsReboot), after the time since the device entered that state.
+ */
+function observe(recorded: Iterable<HotpatchEvent>) {
+  const apply = new Answers<ApplyAnswer>();
+  const health = new Answers<HealthAnswer>();
+  const rollback = new Answers<RollbackAnswer>();
+  const restart = new Answers<RestartAnswer>();
+  const devices = new Map<string, { state: DeviceState; since: number; installed?: RestartAnswer }>();
+  const enrolment = new Map<string, HotpatchEvent[]>();
+  const lastEvent = new Map<string, number>();
+  const setAsideAt = new Map<string, number>();
+  const planned: HotpatchEvent[] = [];
+  const staged = new Map<string, { baseline: string; requires: readonly string[] }>();
+  const rebootReasons = new Map<string, string>();
+  const lifecycle = lifecycleFor('device/');
+  let start = Infinity;
+  let end = -Infinity;
+  for (const e of recorded) {
+    const t = Date.parse(e.time);
+    if (t < start) start = t;
+    if (t > end) end = t;
+    if (e.stream.startsWith('rollout/')) {
+      if (e.type === 'RolloutPlanned') planned.push(e);
+      else if (e.type === 'DeviceSetAside') setAsideAt.set(e.data.device, t);
+      continue;
+    }
+    const device = e.stream.slice('device/'.length);
+    lastEvent.set(device, t);
+    let d = devices.get(device);
+    if (d === undefined) devices.set(device, (d = { state: lifecycle.initial as DeviceState, since: t }));
+    const before = d.state;
+    const after = lifecycle.evolve(before, e, { stream: e.stream, version: e.version }) as DeviceState;
+    const waited = t - d.since;
+    // A device's enrolment, and the assessment that follows it.
+    if (e.type === 'DeviceEnrolled' && e.version === 1) enrolment.set(device, [e]);
+    else if (e.type === 'EligibilityAssessed' && e.version === 2) enrolment.get(device)?.push(e);
+    switch (e.type) {
+      case 'PatchStaged':
+        staged.set(e.data.patch, { baseline: e.data.baseline, requires: e.data.requires });
+        break;
+      case 'PatchApplied':
+        apply.set(device, e.data.patch, { kind: 'applied', after: waited });
+        break;
+      case 'PatchApplyFailed':
+        apply.set(device, e.data.patch, e.data.reason.startsWith(TIMED_OUT) ? { kind: 'stalled' } : { kind: 'apply-failed', after: waited, reason: e.data.reason });
+        break;
+      case 'PatchVerified':
+        health.set(device, e.data.patch, { healthy: true, after: waited, signal: '' });
+        break;
+      case 'HealthCheckFailed':
+        health.set(device, e.data.patch, { healthy: false, after: waited, signal: e.data.signal });
+        break;
+      case 'PatchRolledBack':
+        rollback.set(device, e.data.patch, { ok: true, after: waited, reason: '' });
+        break;
+      case 'RollbackFailed':
+        rollback.set(device, e.data.patch, { ok: false, after: waited, reason: e.data.reason });
+        break;
+      case 'RebootRequired':
+        if (e.data.baseline !== undefined && !rebootReasons.has(e.data.baseline)) rebootReasons.set(e.data.baseline, e.data.reason);
+        // The update just installed is being taken off: the device was unwell on it.
+        if (e.data.reason === 'update-uninstall' && d.installed !== undefined) d.installed.healthy = false;
+        break;
+      case 'BaselineInstalled': {
+        const answer: RestartAnswer = { after: waited, downtimeMinutes: Number((e.meta as { downtimeMinutes?: unknown } | undefined)?.downtimeMinutes ?? 0) || 0, healthy: true };
+        restart.set(device, restartKey(e.data.baseline, before.context.rebootReason), answer);
+        d.installed = answer;
+        break;
+      }
+    }
+    if (after.value !== before.value) d.since = t;
+    d.state = after;
+  }
+  // An agent set aside and never heard of again went silent after its last event.
+  const silentFrom = new Map<string, number>();
+  for (const [device, at] of setAsideAt) {
+    const last = lastEvent.get(device) ?? at;
+    if (last <= at) silentFrom.set(device, last + 1);
+  }
+  return { apply, health, rollback, restart, enrolment, silentFrom, planned, staged, rebootReasons, start, end };
+}
+
+/** The recorded releases, planned again from their rollouts' plans (with what device events say, for older logs). */
+function releasesOf(o: ReturnType<typeof observe>) {
+  const releases: ReleaseToRoll[] = [];
+  const skipped: Array<{ release: string; reason: string }> = [];
+  for (const e of o.planned) {
+    if (e.type !== 'RolloutPlanned') continue;
+    const d = e.data;
+    if (d.releaseKind === 'hotpatch') {
+      const stage = o.staged.get(d.release);
+      const baseline = d.baseline ?? stage?.baseline;
+      if (baseline === undefined) {
+        skipped.push({ release: d.release, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
+        continue;
+      }
+      releases.push({ id: d.release, kind: 'hotpatch', releasedAt: d.releasedAt, baseline, requires: d.requires ?? stage?.requires ?? [], liveRevert: d.liveRevert, outOfBand: d.outOfBand });
+    } else {
+      releases.push({ id: d.release, kind: 'baseline', releasedAt: d.releasedAt, baseline: d.baseline ?? d.release, liveRevert: d.liveRevert, outOfBand: d.outOfBand, rebootReason: d.rebootReason ?? o.rebootReasons.get(d.release) ?? 'baseline' });
+    }
+  }
+  releases.sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0));
+  return { releases, skipped };
+}
+
+/** A log's figures and rollout outcomes. */
+async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>, months: number, end: string): Promise<WhatIfSide> {
+  // When each rollout halted: the time of the event that took it there (a failure past the budget, a deadline).
+  const haltedAt = new Map<string, string>();
+  const { figures, projection } = await foldFigures(events, months, end, (e, p) => {
+    if (!e.stream.startsWith('rollout/')) return;
+    const id = e.stream.slice('rollout/'.length);
+    if (!haltedAt.has(id) && p.rollouts.get(id)?.state.value === 'halted') haltedAt.set(id, e.time);
+  });
+  const rollouts = [...projection.rollouts.values()].map((r): RolloutOutcome => {
+    const progress = rolloutProgress(r.id, r.state);
+    return { ...progress, haltedAt: haltedAt.get(r.id) ?? null, instructed: r.instructed.size, failed: progress.rings.reduce((n, g) => n + g.failed, 0) };
+  });
+  return { figures, rollouts };
+}
+
+async function* readLog(store: EventStore): AsyncGenerator<RecordedEvent> {
+  for (let position = 1; ; ) {
+    const page = await store.readAll({ fromPosition: position, limit: 20_000 });
+    if (page.length === 0) return;
+    yield* page;
+    position = page[page.length - 1]!.position + 1;
+  }
+}
+
+/** A report without the agent's id and device (added by the agent). */
+type ReportBody = AgentReport extends unknown ? (AgentReport extends infer R ? (R extends AgentReport ? Omit<R, 'id' | 'device'> : never) : never) : never;
+
+const NAMESPACE = '3c8e2d71-94a5-4f06-b1e8-6d0a5c7f2b19';
+const answerId = nameBasedIds(NAMESPACE);
+
+export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
+  const recorded = [...options.recorded];
+  const o = observe(recorded);
+  if (o.enrolment.size === 0) throw new RangeError('the recorded log holds no device: nothing to run again');
+  const start = new Date(o.start).toISOString();
+  const end = new Date(o.end).toISOString();
+  const months = Math.max(1 / 30, (o.end - o.start) / (30.4375 * 24 * HOUR));
+  const { releases, skipped } = releasesOf(o);
+  const store = options.store ?? createInMemoryEventStore();
+  if ((await store.readAll({ limit: 1 })).length > 0) throw new RangeError('the what-if store must be empty: the what-if log is written there');
+
+  // The fleet as the log enrolled it (each device's enrolment and first assessment, as recorded).
+  const devices = [...o.enrolment.entries()];
+  for (let i = 0; i < devices.length; i += 1000) {
+    await inBatch(store, async () => {
+      for (const [device, events] of devices.slice(i, i + 1000)) {
+        const copies: NewEvent[] = events.map((e) => ({ id: answerId(`enrolment|${e.id}`), type: e.type, time: e.time, data: e.data, ...(e.meta !== undefined ? { meta: e.meta } : {}) }));
+        await store.appendToStream(`device/${device}`, copies, { expectedVersion: 'no_stream' });
+      }
+    });
+  }
+
+  const random = seededRandom(options.seed ?? 1);
+  const unrecorded = options.unrecorded ?? 'other-devices';
+  if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new RangeError(`unrecorded: 'other-devices' or 'ordinary', not ${JSON.stringify(unrecorded)}`);
+  const answers = { recorded: 0, fromOtherDevices: 0, ordinary: 0 };
+  const answer = <T>(kind: Answers<T>, device: string, key: string, ordinary: T): T => {
+    const own = kind.own(device, key);
+    if (own !== undefined) {
+      answers.recorded++;
+      return own;
+    }
+    const others = unrecorded === 'ordinary' ? undefined : kind.others(key);
+    if (others !== undefined && others.length > 0) {
+      answers.fromOtherDevices++;
+      return others[random.int(0, others.length - 1)]!;
+    }
+    answers.ordinary++;
+    return ordinary;
+  };
+
+  const agent: Agent = (d, now, push) => {
+    const id = d.id;
+    const silent = o.silentFrom.get(id);
+    const send = (at: number, report: ReportBody) => {
+      if (silent !== undefined && at >= silent) return;
+      push(at, { ...report, id: answerId(`${id}|${d.version}|${report.kind}`), device: id } as AgentReport);
+    };
+    const { value, context } = d.state;
+    const patch = context.inFlight?.patch;
+    switch (value) {
+      case 'applying': {
+        const a = answer(o.apply, id, patch!, { kind: 'applied', after: ORDINARY_OUTCOMES.applyMinutes * MINUTE } as ApplyAnswer);
+        if (a.kind === 'stalled') return;
+        return a.kind === 'applied' ? send(now + a.after, { kind: 'applied', patch: patch! }) : send(now + a.after, { kind: 'apply-failed', patch: patch!, reason: a.reason });
+      }
+      case 'applied': {
+        const h = answer(o.health, id, patch!, { healthy: true, after: ORDINARY_OUTCOMES.healthHours * HOUR, signal: '' });
+        return send(now + h.after, { kind: 'health', patch: patch!, healthy: h.healthy, ...(h.healthy ? {} : { signal: h.signal }) });
+      }
+      case 'rollingBack': {
+        const r = answer(o.rollback, id, patch!, { ok: true, after: ORDINARY_OUTCOMES.rollbackMinutes * MINUTE, reason: '' });
+        return send(now + r.after, r.ok ? { kind: 'rolled-back', patch: patch! } : { kind: 'rollback-failed', patch: patch!, reason: r.reason });
+      }
+      case 'needsReboot': {
+        const baseline = context.rebootBaseline ?? context.baseline!;
+        const r = answer(o.restart, id, restartKey(baseline, context.rebootReason), { after: ORDINARY_OUTCOMES.restartHours * HOUR, downtimeMinutes: ORDINARY_OUTCOMES.downtimeMinutes, healthy: true });
+        // Going back to the update before is well, as the orchestrator assumes.
+        const healthy = context.rebootReason === 'update-uninstall' || r.healthy;
+        return send(now + r.after, { kind: 'baseline-installed', baseline, ...(healthy ? {} : { healthy: false, signal: UNWELL }), meta: { downtimeMinutes: r.downtimeMinutes } });
+      }
+    }
+  };
+
+  await driveService({
+    store,
+    policy: options.policy,
+    clock: simulatedClock(start),
+    start,
+    end,
+    releases,
+    agent,
+    meta: { source: 'whatif' },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+
+  const firstPlan = o.planned.find((e) => e.type === 'RolloutPlanned');
+  return {
+    start,
+    end,
+    devices: o.enrolment.size,
+    recordedRings: firstPlan?.type === 'RolloutPlanned' ? firstPlan.data.rings : [],
+    rings: options.policy.rings,
+    recorded: await sideOf(recorded, months, end),
+    whatIf: await sideOf(readLog(store), months, end),
+    answers,
+    unrecorded,
+    releasesSkipped: skipped,
+  };
+}
