@@ -372,8 +372,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     // Data and meta go as one JSON array each (one native stringify for the batch, no per-element escaping by the
     // driver; the server splits them, keeping each element's text as it is), and are read back from that same text
     // for the hash chain and the recorded events.
-    const dataText = JSON.stringify(events.map((e) => e.data));
-    const metaText = JSON.stringify(events.map((e) => e.meta ?? null));
+    // Each event's text is kept for its hash, which uses it as it is when it is canonical already (checkBatch has
+    // made sure every data and meta is a JSON object).
+    const dataTexts = events.map((e) => JSON.stringify(e.data));
+    const metaTexts = events.map((e) => (e.meta === undefined ? 'null' : JSON.stringify(e.meta)));
+    const dataText = `[${dataTexts.join(',')}]`;
+    const metaText = `[${metaTexts.join(',')}]`;
     const dataRead = JSON.parse(dataText) as unknown[];
     const metaRead = JSON.parse(metaText) as Array<Record<string, unknown> | null>;
     const types: string[] = [];
@@ -392,7 +396,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
           ? { id: ids[i]!, stream, version, type: e.type, time: e.time, data: dataRead[i], position: 0, hash: '' }
           : { id: ids[i]!, stream, version, type: e.type, time: e.time, data: dataRead[i], meta, position: 0, hash: '' }
       ) as RecordedEvent;
-      prev = eventHash(prev, event);
+      prev = eventHash(prev, event, { data: dataTexts[i]!, meta: meta === null ? null : metaTexts[i]! });
       event.hash = prev;
       recorded.push(event as RecordedEvent);
       types.push(e.type);
