@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { seededRandom, TransitionRefusedError } from '@hotpatch/core';
-import { MigrationRefusedError, WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { EventIdTakenError, MigrationRefusedError, WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { describeEventStoreConformance, events } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-store.js';
@@ -214,6 +214,27 @@ describe.skipIf(!url)('PostgreSQL event store', () => {
     const all = await writers[0]!.readStream(stream);
     expect(all.map((e) => e.version)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
     expect(verifyTimeline({ events: await writers[0]!.readAll() }).problems).toEqual([]);
+    await Promise.all(writers.map((s) => s.close()));
+  });
+
+  it('8 writers racing to append one id to 8 streams: one wins, the others are refused naming its stream, and the log verifies', async () => {
+    const schema = newSchema();
+    const writers = await Promise.all(Array.from({ length: 8 }, () => open(schema, { max: 1 })));
+    for (let round = 0; round < 10; round++) {
+      const contested = events.enrolled();
+      // Each with a fresh id of its own first, so that the contested one is found by the unique index on insert.
+      const settled = await Promise.allSettled(writers.map((w, i) => w.appendToStream(`device/race-${round}-${i}`, [events.enrolled(), { ...contested, type: 'EligibilityAssessed', data: { eligible: true, reasons: [] } }])));
+      const won = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const r of settled) {
+        if (r.status === 'fulfilled') continue;
+        expect(r.reason).toBeInstanceOf(EventIdTakenError);
+        expect(r.reason).toMatchObject({ id: contested.id, holder: { stream: `device/race-${round}-${won[0]}`, version: 2 } });
+      }
+    }
+    const log = await writers[0]!.readAll();
+    expect(log).toHaveLength(20);
+    expect(verifyTimeline({ events: log }).problems).toEqual([]);
     await Promise.all(writers.map((s) => s.close()));
   });
 
