@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { createInMemoryEventStore } from '@hotpatch/store';
-import { DEFAULT_POLICY, simulate, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+import { DEFAULT_POLICY, simulate, storeLog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
 const recordedStore = createInMemoryEventStore();
@@ -73,6 +73,13 @@ describe('what-if: a recorded log under another policy', () => {
     await whatIf({ recorded, policy, store: a, seed: 9 });
     await whatIf({ recorded, policy, store: b, seed: 9 });
     expect(b.all).toEqual(a.all);
+    // The log read from its store page by page (twice: a function reads it from the start each time): the same.
+    const c = createInMemoryEventStore();
+    let reads = 0;
+    const fromStore = await whatIf({ recorded: () => (reads++, storeLog(recordedStore)), policy, store: c, seed: 9 });
+    expect(reads).toBe(2);
+    expect(c.all).toEqual(a.all);
+    expect(fromStore).toEqual(await whatIf({ recorded, policy, seed: 9 }));
   });
 
   it('plans the releases of an older log, whose rollout plans name no baseline, from the devices they were staged on', async () => {

@@ -13,7 +13,7 @@
  */
 import { lifecycleFor, rolloutProgress, seededRandom, type DeviceState, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
-import { createInMemoryEventStore, inBatch, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { createPackedInMemoryEventStore, inBatch, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
 import type { AgentReport, ReleaseToRoll } from './orchestrator.js';
 import type { FleetPolicy } from './policy.js';
@@ -21,11 +21,15 @@ import { driveService, type Agent } from './simulator/drive.js';
 import { foldFigures, type ArmFigures } from './simulator/figures.js';
 
 export interface WhatIfOptions {
-  /** The recorded log, in global order (a timeline file's events, or a store's readAll). */
-  readonly recorded: Iterable<HotpatchEvent>;
+  /**
+   * The recorded log, in global order: its events (a timeline file's, a store's readAll), or a function that reads
+   * it from the start each time it is called (it is read twice: for the devices' answers, then for its figures), so
+   * that a log larger than memory is read page by page (see `storeLog`).
+   */
+  readonly recorded: Iterable<HotpatchEvent> | (() => AsyncIterable<HotpatchEvent> | Iterable<HotpatchEvent>);
   /** The policy to run the recorded releases under. */
   readonly policy: FleetPolicy;
-  /** Where the what-if log is written: an empty store (default: a new in-memory one). */
+  /** Where the what-if log is written: an empty store (default: a new packed in-memory one, about 80 bytes an event). */
   readonly store?: EventStore;
   /** Seeds the draws of answers the recorded log does not give (default 1). */
   readonly seed?: number;
@@ -130,7 +134,7 @@ const restartKey = (baseline: string, reason: string | null) => `${baseline}|${r
  * lifecycle, and an answer is the event that took the device out of the state the agent answers from (applying,
  * applied, rollingBack, needsReboot), after the time since the device entered that state.
  */
-function observe(recorded: Iterable<HotpatchEvent>) {
+async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<HotpatchEvent>) {
   const apply = new Answers<ApplyAnswer>();
   const health = new Answers<HealthAnswer>();
   const rollback = new Answers<RollbackAnswer>();
@@ -145,7 +149,7 @@ function observe(recorded: Iterable<HotpatchEvent>) {
   const lifecycle = lifecycleFor('device/');
   let start = Infinity;
   let end = -Infinity;
-  for (const e of recorded) {
+  for await (const e of recorded) {
     const t = Date.parse(e.time);
     if (t < start) start = t;
     if (t > end) end = t;
@@ -211,7 +215,7 @@ function observe(recorded: Iterable<HotpatchEvent>) {
 }
 
 /** The recorded releases, planned again from their rollouts' plans (with what device events say, for older logs). */
-function releasesOf(o: ReturnType<typeof observe>) {
+function releasesOf(o: Awaited<ReturnType<typeof observe>>) {
   const releases: ReleaseToRoll[] = [];
   const skipped: Array<{ release: string; reason: string }> = [];
   for (const e of o.planned) {
@@ -249,7 +253,8 @@ async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEv
   return { figures, rollouts };
 }
 
-async function* readLog(store: EventStore): AsyncGenerator<RecordedEvent> {
+/** A store's log from its start, page by page: for `recorded`, and how the what-if log is read back. */
+export async function* storeLog(store: EventStore): AsyncGenerator<RecordedEvent> {
   for (let position = 1; ; ) {
     const page = await store.readAll({ fromPosition: position, limit: 20_000 });
     if (page.length === 0) return;
@@ -265,14 +270,15 @@ const NAMESPACE = '3c8e2d71-94a5-4f06-b1e8-6d0a5c7f2b19';
 const answerId = nameBasedIds(NAMESPACE);
 
 export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
-  const recorded = [...options.recorded];
-  const o = observe(recorded);
+  const source = options.recorded;
+  const recorded = typeof source === 'function' ? source : () => source;
+  const o = await observe(recorded());
   if (o.enrolment.size === 0) throw new RangeError('the recorded log holds no device: nothing to run again');
   const start = new Date(o.start).toISOString();
   const end = new Date(o.end).toISOString();
   const months = Math.max(1 / 30, (o.end - o.start) / (30.4375 * 24 * HOUR));
   const { releases, skipped } = releasesOf(o);
-  const store = options.store ?? createInMemoryEventStore();
+  const store = options.store ?? createPackedInMemoryEventStore();
   if ((await store.readAll({ limit: 1 })).length > 0) throw new RangeError('the what-if store must be empty: the what-if log is written there');
 
   // The fleet as the log enrolled it (each device's enrolment and first assessment, as recorded).
@@ -357,8 +363,8 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     devices: o.enrolment.size,
     recordedRings: firstPlan?.type === 'RolloutPlanned' ? firstPlan.data.rings : [],
     rings: options.policy.rings,
-    recorded: await sideOf(recorded, months, end),
-    whatIf: await sideOf(readLog(store), months, end),
+    recorded: await sideOf(recorded(), months, end),
+    whatIf: await sideOf(storeLog(store), months, end),
     answers,
     unrecorded,
     releasesSkipped: skipped,

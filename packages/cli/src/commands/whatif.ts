@@ -1,4 +1,5 @@
-import { whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
+import type { EventStore } from '@hotpatch/store';
+import { storeLog, whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, readSource, sourceFrom } from '../store-source.js';
@@ -76,7 +77,7 @@ export const whatifCommand: CommandSpec = {
 
   Prints both runs' figures (reboots, downtime, exposure, rollbacks, halts) and how each rollout ended: when and
   why it halted, which rings it reached, how many devices it instructed and how many failed. The what-if log is
-  kept in memory, or written to --out (an empty store: sqlite:PATH, a postgres:// URL); the recorded log is only
+  kept in memory (packed, about 80 bytes an event), or written to --out (an empty store: sqlite:PATH, a postgres:// URL); the recorded log is only
   read.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { store: { type: 'string' }, policy: { type: 'string' }, seed: { type: 'string' }, unrecorded: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
@@ -88,13 +89,25 @@ export const whatifCommand: CommandSpec = {
     if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new UsageError(`--unrecorded: other-devices or ordinary, not ${JSON.stringify(unrecorded)}`);
     const outSource = values.out === undefined ? undefined : parseStoreSource(values.out as string);
     if (outSource?.kind === 'jsonl') throw new UsageError('--out: a store (sqlite:PATH or a postgres:// URL), not a timeline file; export it afterwards');
-    const input = await readSource(source);
-    if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
-    if (!input.events.some((e) => e.stream.startsWith('device/'))) throw new CheckFailed('the log holds no device: nothing to run again');
+    // A timeline file is read (and checked) whole; a store is read page by page, twice, so that a log larger than
+    // memory can be asked.
+    let recorded: Parameters<typeof whatIf>[0]['recorded'];
+    let recordedStore: EventStore | undefined;
+    if (source.kind === 'jsonl') {
+      const input = await readSource(source);
+      if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
+      recorded = input.events;
+    } else {
+      recordedStore = await openEventStore(source, { mustExist: true });
+      const from = recordedStore;
+      recorded = () => storeLog(from);
+    }
     const store = outSource === undefined ? undefined : await openEventStore(outSource);
     try {
       if (store !== undefined && (await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(outSource!)} is not empty; the what-if log needs an empty store`);
-      const result = await whatIf({ recorded: input.events, policy, seed, unrecorded, ...(store ? { store } : {}) });
+      const result = await whatIf({ recorded, policy, seed, unrecorded, ...(store ? { store } : {}) }).catch((error: unknown) => {
+        throw error instanceof RangeError ? new CheckFailed(error.message) : error;
+      });
       if (values.json) io.out(json({ policy: values.policy, seed, out: outSource ? describeSource(outSource) : 'memory', ...result }));
       else {
         printWhatIf(result, values.policy as string, io.out);
@@ -102,6 +115,7 @@ export const whatifCommand: CommandSpec = {
       }
     } finally {
       await store?.close();
+      await recordedStore?.close();
     }
   },
 };
