@@ -105,7 +105,16 @@ export const whatifCommand: CommandSpec = {
     const store = outSource === undefined ? undefined : await openEventStore(outSource);
     try {
       if (store !== undefined && (await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(outSource!)} is not empty; the what-if log needs an empty store`);
-      const result = await whatIf({ recorded, policy, seed, unrecorded, ...(store ? { store } : {}) }).catch((error: unknown) => {
+      // Progress: on a terminal one line redrawn, otherwise a plain line per simulated week (on stderr).
+      let lastWeek = '';
+      const onProgress = ({ at, share }: { at: string; share: number }) => {
+        if (io.isTTY) process.stderr.write(`\rwhatif ${at.slice(0, 10)} ${String(Math.round(share * 100)).padStart(3)}%${share >= 1 ? '\n' : ''}`);
+        else if (new Date(at).getUTCDay() === 1 && at.slice(0, 10) !== lastWeek) {
+          lastWeek = at.slice(0, 10);
+          io.err(`whatif: ${lastWeek} (${Math.round(share * 100)}%)`);
+        }
+      };
+      const result = await whatIf({ recorded, policy, seed, unrecorded, onProgress, ...(store ? { store } : {}) }).catch((error: unknown) => {
         throw error instanceof RangeError ? new CheckFailed(error.message) : error;
       });
       if (values.json) io.out(json({ policy: values.policy, seed, out: outSource ? describeSource(outSource) : 'memory', ...result }));
