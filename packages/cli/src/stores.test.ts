@@ -336,7 +336,7 @@ describe('hotpatch whatif', () => {
 const postgresUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
 if (!postgresUrl) console.warn('CLI on PostgreSQL skipped: HOTPATCH_TEST_POSTGRES_URL is not set');
 describe.skipIf(!postgresUrl)('the CLI on PostgreSQL', () => {
-  it('imports, verifies, replays and exports a log byte for byte through postgres://…?schema=', async () => {
+  it('imports, verifies, replays and exports a log byte for byte through postgres://…?schema=, and runs a what-if on it', async () => {
     const schema = `hotpatch_cli_${process.pid}_${Date.now()}`;
     const url = new URL(postgresUrl!);
     url.searchParams.set('schema', schema);
@@ -348,6 +348,11 @@ describe.skipIf(!postgresUrl)('the CLI on PostgreSQL', () => {
       const out = join(dir, 'from-postgres.jsonl');
       expect((await cli('export', '--store', store, '--out', out)).code).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(await readFile(timeline, 'utf8'));
+      // A what-if read from PostgreSQL page by page answers as one read from the file.
+      const policy = join(demoDir, 'policy-lenient-pilot.json');
+      const fromPostgres = await cli('whatif', '--store', store, '--policy', policy, '--json');
+      expect(fromPostgres.code).toBe(0);
+      expect(JSON.parse(fromPostgres.out)).toEqual(JSON.parse((await cli('whatif', timeline, '--policy', policy, '--json')).out));
     } finally {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
       const s = await createPostgresEventStore({ connectionString: postgresUrl!, schema });
