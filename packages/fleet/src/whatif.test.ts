@@ -63,7 +63,9 @@ describe('what-if: a recorded log under another policy', () => {
     expect(optimistic.answers.fromOtherDevices).toBe(0);
     expect(optimistic.answers.ordinary).toBeGreaterThan(0);
     expect(rollout(optimistic.whatIf, BAD).failed).toBeLessThanOrEqual(lax.failed);
-    await expect(whatIf({ recorded, policy: lenient, unrecorded: 'sometimes' as never })).rejects.toThrow(/unrecorded: 'other-devices' or 'ordinary'/);
+    const untouched = createInMemoryEventStore();
+    await expect(whatIf({ recorded, policy: lenient, store: untouched, unrecorded: 'sometimes' as never })).rejects.toThrow(/unrecorded: 'other-devices' or 'ordinary'/);
+    expect(untouched.all).toHaveLength(0);
   });
 
   it('is deterministic for a seed', async () => {

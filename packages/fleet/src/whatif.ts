@@ -264,12 +264,16 @@ export async function* storeLog(store: EventStore): AsyncGenerator<RecordedEvent
 }
 
 /** A report without the agent's id and device (added by the agent). */
-type ReportBody = AgentReport extends unknown ? (AgentReport extends infer R ? (R extends AgentReport ? Omit<R, 'id' | 'device'> : never) : never) : never;
+type WithoutAgent<R> = R extends AgentReport ? Omit<R, 'id' | 'device'> : never;
+type ReportBody = WithoutAgent<AgentReport>;
 
 const NAMESPACE = '3c8e2d71-94a5-4f06-b1e8-6d0a5c7f2b19';
 const answerId = nameBasedIds(NAMESPACE);
 
 export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
+  // Everything is checked before anything is written.
+  const unrecorded = options.unrecorded ?? 'other-devices';
+  if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new RangeError(`unrecorded: 'other-devices' or 'ordinary', not ${JSON.stringify(unrecorded)}`);
   const source = options.recorded;
   const recorded = typeof source === 'function' ? source : () => source;
   const o = await observe(recorded());
@@ -293,8 +297,6 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   }
 
   const random = seededRandom(options.seed ?? 1);
-  const unrecorded = options.unrecorded ?? 'other-devices';
-  if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new RangeError(`unrecorded: 'other-devices' or 'ordinary', not ${JSON.stringify(unrecorded)}`);
   const answers = { recorded: 0, fromOtherDevices: 0, ordinary: 0 };
   const answer = <T>(kind: Answers<T>, device: string, key: string, ordinary: T): T => {
     const own = kind.own(device, key);
