@@ -249,6 +249,13 @@ describe('orchestrator', () => {
     expect(await o.tick()).toMatchObject({ instructed: 0 });
     await o.resume('HP-2026-02', 'tenant');
     expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+    // With an id, a retried pause (or resume) records once.
+    const pauseId = '0193f2a0-0000-7000-8000-0000000000aa';
+    await o.pause('HP-2026-02', 'tenant', 'freeze again', pauseId);
+    const version = o.projection.rollouts.get('HP-2026-02')!.version;
+    await o.pause('HP-2026-02', 'tenant', 'freeze again', pauseId);
+    expect(o.projection.rollouts.get('HP-2026-02')!.version).toBe(version);
+    expect((await store.readStream('rollout/HP-2026-02')).filter((e) => e.id === pauseId)).toHaveLength(1);
   });
 
   it('restarts mid-rollout on SQLite without repeating or losing an instruction', async () => {

@@ -109,8 +109,13 @@ export interface Orchestrator {
   planRollout(release: ReleaseToRoll): Promise<string>;
   report(report: AgentReport): Promise<ReportResult>;
   tick(): Promise<TickSummary>;
-  pause(rollout: string, by: 'service' | 'tenant', reason: string): Promise<void>;
-  resume(rollout: string, by: 'service' | 'tenant'): Promise<void>;
+  /**
+   * Pauses a rollout on behalf of the service or the tenant (TransitionRefusedError where the rollout cannot be
+   * paused: halted, completed). `id`, when given, is the event's id: a retry with the same id records nothing new.
+   */
+  pause(rollout: string, by: 'service' | 'tenant', reason: string, id?: string): Promise<void>;
+  /** Lifts that party's pause (the service cannot lift the tenant's: TransitionRefusedError). `id` as for pause. */
+  resume(rollout: string, by: 'service' | 'tenant', id?: string): Promise<void>;
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
@@ -535,11 +540,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return summary;
   };
 
-  const changePause = async (rollout: string, event: RolloutEventBody) => {
+  const changePause = async (rollout: string, event: RolloutEventBody, id: string | undefined) => {
     await sync();
     const record0 = projection.rollouts.get(rollout);
     if (!record0) throw new UnknownRolloutError(rollout);
-    await store.appendToStream(rolloutStream(rollout), [{ type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }], { expectedVersion: record0.version });
+    // With an id, a retry is recognised whatever the rollout's version now is.
+    await store.appendToStream(rolloutStream(rollout), [{ ...(id !== undefined ? { id } : {}), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }], {
+      expectedVersion: id !== undefined ? 'any' : record0.version,
+    });
     await sync();
   };
 
@@ -554,8 +562,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     planRollout,
     report,
     tick,
-    pause: (rollout, by, reason) => changePause(rollout, { type: 'RolloutPaused', data: { by, reason } }),
-    resume: (rollout, by) => changePause(rollout, { type: 'RolloutResumed', data: { by } }),
+    pause: (rollout, by, reason, id) => changePause(rollout, { type: 'RolloutPaused', data: { by, reason } }, id),
+    resume: (rollout, by, id) => changePause(rollout, { type: 'RolloutResumed', data: { by } }, id),
   };
 }
 

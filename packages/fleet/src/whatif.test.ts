@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { createInMemoryEventStore } from '@hotpatch/store';
-import { DEFAULT_POLICY, simulate, storeLog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+import { DEFAULT_POLICY, simulate, simulationCatalog, storeLog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
 const recordedStore = createInMemoryEventStore();
@@ -98,6 +98,44 @@ describe('what-if: a recorded log under another policy', () => {
     const bare = await whatIf({ recorded: older.filter((e) => e.stream.startsWith('rollout/') || e.version <= 2), policy: DEFAULT_POLICY });
     expect(bare.releasesSkipped).toContainEqual({ release: BAD, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
     expect(bare.whatIf.rollouts.map((r) => r.rollout)).toEqual(result.recorded.rollouts.filter((r) => !bare.releasesSkipped.some((x) => x.release === r.rollout)).map((r) => r.rollout));
+  });
+
+  it('does the recorded pauses and resumes again at their times, and lists those the what-if’s rollout cannot take', async () => {
+    const released = Date.parse(simulationCatalog('2026-01', 3).releases.find((r) => r.id === 'HP-2026-03')!.released);
+    const HOUR = 3_600_000;
+    const paused = createInMemoryEventStore();
+    await simulate({
+      devices: 300,
+      months: 3,
+      seed: 5,
+      policy: DEFAULT_POLICY,
+      store: paused,
+      arm: 'hotpatch',
+      interventions: [
+        { at: released + 30 * HOUR, run: (o) => o.pause('HP-2026-03', 'tenant', 'change freeze') },
+        { at: released + 78 * HOUR, run: (o) => o.resume('HP-2026-03', 'tenant') },
+      ],
+    });
+    const pauseEvents = (events: readonly HotpatchEvent[]) => events.filter((e) => e.type === 'RolloutPaused' || e.type === 'RolloutResumed').map((e) => [e.stream, e.type, e.time, e.data]);
+    expect(pauseEvents(paused.all)).toHaveLength(2);
+    // The same policy: the same pause and resume, at the same times, by the same party.
+    const again = createInMemoryEventStore();
+    const same = await whatIf({ recorded: paused.all, policy: DEFAULT_POLICY, store: again });
+    expect(same.interventions).toEqual({ replayed: 2, notApplied: [] });
+    expect(pauseEvents(again.all)).toEqual(pauseEvents(paused.all));
+    // A policy that finishes the rollout within a day: there is nothing left to pause.
+    const quick: FleetPolicy = {
+      ...DEFAULT_POLICY,
+      rings: DEFAULT_POLICY.rings.map((r) => ({ ...r, deferralDays: 0, budget: { percent: 50 }, gate: { minVerifiedShare: 0.5, maxFailureRate: 0.5, minSoakHours: 1 } })),
+      silenceHours: 6,
+    };
+    const fast = await whatIf({ recorded: paused.all, policy: quick });
+    expect(rollout(fast.whatIf, 'HP-2026-03').state).toBe('completed');
+    expect(fast.interventions.replayed).toBe(0);
+    expect(fast.interventions.notApplied).toEqual([
+      { rollout: 'HP-2026-03', type: 'RolloutPaused', by: 'tenant', at: new Date(released + 30 * HOUR).toISOString(), why: 'the rollout was completed' },
+      { rollout: 'HP-2026-03', type: 'RolloutResumed', by: 'tenant', at: new Date(released + 78 * HOUR).toISOString(), why: 'the rollout was completed' },
+    ]);
   });
 
   it('refuses a store that holds events, and a log without devices', async () => {

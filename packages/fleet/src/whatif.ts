@@ -11,11 +11,11 @@
  * healthy, rolled back, restarted: the defaults below); the result counts answers of each kind, so that a reader
  * knows how much of the what-if is recorded fact.
  */
-import { lifecycleFor, rolloutProgress, seededRandom, type DeviceState, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
+import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
-import type { AgentReport, ReleaseToRoll } from './orchestrator.js';
+import { UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
 import type { FleetPolicy } from './policy.js';
 import { driveService, type Agent } from './simulator/drive.js';
 import { foldFigures, type ArmFigures } from './simulator/figures.js';
@@ -72,6 +72,15 @@ export interface WhatIfResult {
   readonly answers: { readonly recorded: number; readonly fromOtherDevices: number; readonly ordinary: number };
   /** How steps the log never shows for a device were answered (see WhatIfOptions.unrecorded). */
   readonly unrecorded: 'other-devices' | 'ordinary';
+  /**
+   * The pauses and resumes of the recorded log (a tenant's change freeze, the service's incident), done again at
+   * their times; those the what-if's rollout could not take (it had already halted or completed, or was not
+   * planned) are listed with the reason.
+   */
+  readonly interventions: {
+    readonly replayed: number;
+    readonly notApplied: ReadonlyArray<{ readonly rollout: string; readonly type: 'RolloutPaused' | 'RolloutResumed'; readonly by: PauseParty; readonly at: string; readonly why: string }>;
+  };
   /** Releases the log does not describe well enough to plan again (a hotpatch whose baseline it never names). */
   readonly releasesSkipped: ReadonlyArray<{ readonly release: string; readonly reason: string }>;
 }
@@ -126,6 +135,16 @@ class Answers<T> {
   }
 }
 
+/** A pause or a resume in the recorded log: done again at its time in the what-if. */
+interface Pause {
+  readonly id: string;
+  readonly at: number;
+  readonly rollout: string;
+  readonly type: 'RolloutPaused' | 'RolloutResumed';
+  readonly by: PauseParty;
+  readonly reason: string;
+}
+
 /** The key of a restart's answer: the baseline installed and why the restart was needed. */
 const restartKey = (baseline: string, reason: string | null) => `${baseline}|${reason ?? ''}`;
 
@@ -144,6 +163,7 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
   const lastEvent = new Map<string, number>();
   const setAsideAt = new Map<string, number>();
   const planned: HotpatchEvent[] = [];
+  const pauses: Pause[] = [];
   const staged = new Map<string, { baseline: string; requires: readonly string[] }>();
   const rebootReasons = new Map<string, string>();
   const lifecycle = lifecycleFor('device/');
@@ -156,6 +176,9 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
     if (e.stream.startsWith('rollout/')) {
       if (e.type === 'RolloutPlanned') planned.push(e);
       else if (e.type === 'DeviceSetAside') setAsideAt.set(e.data.device, t);
+      else if (e.type === 'RolloutPaused' || e.type === 'RolloutResumed') {
+        pauses.push({ id: e.id, at: t, rollout: e.stream.slice('rollout/'.length), type: e.type, by: e.data.by, reason: e.type === 'RolloutPaused' ? e.data.reason : '' });
+      }
       continue;
     }
     const device = e.stream.slice('device/'.length);
@@ -211,7 +234,7 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
     const last = lastEvent.get(device) ?? at;
     if (last <= at) silentFrom.set(device, last + 1);
   }
-  return { apply, health, rollback, restart, enrolment, silentFrom, planned, staged, rebootReasons, start, end };
+  return { apply, health, rollback, restart, enrolment, silentFrom, planned, pauses, staged, rebootReasons, start, end };
 }
 
 /** The recorded releases, planned again from their rollouts' plans (with what device events say, for older logs). */
@@ -346,9 +369,30 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     }
   };
 
+  // People's pauses and resumes, at their recorded times, with ids of their own (so that the what-if log is the
+  // same for the same inputs).
+  let replayed = 0;
+  const notApplied: Array<WhatIfResult['interventions']['notApplied'][number]> = [];
+  const interventions = o.pauses.map((p) => ({
+    at: p.at,
+    run: async (orchestrator: Orchestrator) => {
+      const id = answerId(`intervention|${p.id}`);
+      try {
+        if (p.type === 'RolloutPaused') await orchestrator.pause(p.rollout, p.by, p.reason, id);
+        else await orchestrator.resume(p.rollout, p.by, id);
+        replayed++;
+      } catch (error) {
+        if (!(error instanceof TransitionRefusedError || error instanceof UnknownRolloutError)) throw error;
+        const state = orchestrator.projection.rollouts.get(p.rollout)?.state.value;
+        notApplied.push({ rollout: p.rollout, type: p.type, by: p.by, at: new Date(p.at).toISOString(), why: state === undefined ? 'the rollout was not planned yet' : `the rollout was ${state}` });
+      }
+    },
+  }));
+
   await driveService({
     store,
     policy: options.policy,
+    interventions,
     clock: simulatedClock(start),
     start,
     end,
@@ -369,6 +413,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     whatIf: await sideOf(storeLog(store), months, end),
     answers,
     unrecorded,
+    interventions: { replayed, notApplied },
     releasesSkipped: skipped,
   };
 }

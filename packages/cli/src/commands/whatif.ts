@@ -56,6 +56,11 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
       ? `\nThe devices answered ${total} times: ${recorded} as they did in the log (${pct(total ? recorded / total : 0)}), ${ordinary} with the ordinary outcome (${ordinaryOutcome}) at steps the log never shows for them (--unrecorded ordinary: every unseen step went well, the optimistic bound).`
       : `\nThe devices answered ${total} times: ${recorded} as they did in the log (${pct(total ? recorded / total : 0)}), ${fromOtherDevices} as the same release did on another device of the log (steps the log never shows for that device, drawn with --seed; where a rollout halted, the log saw the devices that failed first, so these lean pessimistic: --unrecorded ordinary gives the optimistic bound), ${ordinary} with the ordinary outcome (${ordinaryOutcome}; a release never seen at that step).`,
   );
+  const { replayed, notApplied } = result.interventions;
+  if (replayed + notApplied.length > 0) {
+    out(`\nPauses and resumes of the log, done again at their times: ${replayed}${notApplied.length ? `; not applicable under this policy: ${notApplied.length}` : ''}.`);
+    for (const n of notApplied) out(`  ${n.rollout}: ${n.type === 'RolloutPaused' ? 'pause' : 'resume'} by the ${n.by} at ${minute(n.at)} — ${n.why}`);
+  }
   for (const s of result.releasesSkipped) out(`Not run again: ${s.release} — ${s.reason}.`);
 }
 
@@ -70,7 +75,9 @@ export const whatifCommand: CommandSpec = {
   did in the log: the same apply result, health verdict, rollback result and restart, after the same delay. A
   step the log never shows for a device (a ring the recorded rollout never reached) is answered as the same
   release did on another device of the log, drawn with --seed (default 1); a release never seen at that step,
-  with the ordinary outcome. The output says how many answers were of each kind. Answers from other devices
+  with the ordinary outcome. The output says how many answers were of each kind. The log's pauses and resumes (by
+  the tenant or the service) are done again at their times; those a what-if rollout cannot take (it had already
+  completed or halted) are listed. Answers from other devices
   inherit what the log saw: where a rollout halted, the devices seen failing are the ones that reported first, so
   they lean pessimistic there; --unrecorded ordinary answers every unseen step with the ordinary outcome (it went
   well) instead. The two runs bound the answer.

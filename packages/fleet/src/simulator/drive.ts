@@ -6,7 +6,7 @@
  */
 import { inBatch, type EventStore } from '@hotpatch/store';
 import type { SimulatedClock } from '../clock.js';
-import { createOrchestrator, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
+import { createOrchestrator, type AgentReport, type Orchestrator, type ReleaseToRoll } from '../orchestrator.js';
 import type { FleetPolicy } from '../policy.js';
 import type { DeviceRecord } from '../projection.js';
 
@@ -25,6 +25,11 @@ export interface DriveOptions {
   /** The releases, in the order they ship; each is planned at the first hour at or after it shipped. */
   readonly releases: readonly ReleaseToRoll[];
   readonly agent: Agent;
+  /**
+   * What people do on the way (a tenant pausing a rollout, say): each runs at its time (ms since the epoch), in
+   * time order with the agents' reports; an intervention that throws stops the run.
+   */
+  readonly interventions?: ReadonlyArray<{ readonly at: number; run(orchestrator: Orchestrator): Promise<void> }>;
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
@@ -56,6 +61,8 @@ export async function driveService(options: DriveOptions): Promise<void> {
   await orchestrator.sync();
   orchestrator.projection.changed.clear();
   let nextRelease = 0;
+  const interventions = [...(options.interventions ?? [])].sort((a, b) => a.at - b.at);
+  let nextIntervention = 0;
   const first = Date.parse(options.start);
   const last = Date.parse(options.end);
   const span = Math.max(1, last - first);
@@ -65,11 +72,15 @@ export async function driveService(options: DriveOptions): Promise<void> {
   for (let day = first; day <= last; day += 24 * HOUR) {
     await inBatch(store, async () => {
       for (let t = day; t < day + 24 * HOUR && t <= last; t += HOUR) {
-        // Reports due by now, in the order they were sent.
-        while (agenda.size && agenda.peek()!.at <= t) {
-          const { at, report } = agenda.pop();
+        // Reports due by now, in the order they were sent, and interventions, in time order with them.
+        for (;;) {
+          const reportAt = agenda.size ? agenda.peek()!.at : Infinity;
+          const interventionAt = nextIntervention < interventions.length ? interventions[nextIntervention]!.at : Infinity;
+          const at = Math.min(reportAt, interventionAt);
+          if (at > t) break;
           clock.jumpTo(new Date(at).toISOString());
-          await orchestrator.report(report);
+          if (interventionAt <= reportAt) await interventions[nextIntervention++]!.run(orchestrator);
+          else await orchestrator.report(agenda.pop().report);
           drain(at);
         }
         clock.jumpTo(new Date(t).toISOString());

@@ -20,7 +20,7 @@ import { createEngine, nameBasedIds } from '@hotpatch/engine';
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
 import type { AgentReport, ReleaseToRoll } from '../orchestrator.js';
-import { driveService, type Agent } from './drive.js';
+import { driveService, type Agent, type DriveOptions } from './drive.js';
 import type { FleetPolicy } from '../policy.js';
 import { DEFAULT_FAULTS, type Faults } from './faults.js';
 import { figuresFromLog, type ArmFigures } from './figures.js';
@@ -43,6 +43,8 @@ export interface SimulationOptions {
   readonly catalog?: Catalog;
   /** Share of the fleet in the first ring (default 0.05). */
   readonly firstRingShare?: number;
+  /** What people do on the way (pauses, resumes), at their times: see driveService. */
+  readonly interventions?: DriveOptions['interventions'];
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
 }
@@ -191,6 +193,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     releases: releases.map((r) => rolloutOf(r, arm)),
     agent,
     meta: { source: `simulate/${arm}` },
+    ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
 
