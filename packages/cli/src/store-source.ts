@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import type { HotpatchEvent, InvalidEventError } from '@hotpatch/core';
-import type { EventStore, RecordedEvent } from '@hotpatch/store';
+import { readLog, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { UsageError } from './args.js';
 import { loadTimeline } from './timeline-input.js';
@@ -82,12 +82,7 @@ export async function readSource(source: StoreSource, options: { stopAtFirstProb
   const store = await openEventStore(source, { mustExist: true });
   try {
     const events: RecordedEvent[] = [];
-    for (let from = 1; ; ) {
-      const batch = await store.readAll({ fromPosition: from, limit: 50_000 });
-      if (batch.length === 0) break;
-      for (const e of batch) events.push(e);
-      from = batch[batch.length - 1]!.position + 1;
-    }
+    for await (const e of readLog(store, { pageSize: 50_000 })) events.push(e);
     const heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined;
     return { events, problems: [], unit: 'position', ...(heads ? { heads } : {}) };
   } finally {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HotpatchEvent } from '@hotpatch/core';
-import { createInMemoryEventStore } from '@hotpatch/store';
-import { DEFAULT_POLICY, simulate, simulationCatalog, storeLog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+import { createInMemoryEventStore, readLog } from '@hotpatch/store';
+import { DEFAULT_POLICY, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
 const recordedStore = createInMemoryEventStore();
@@ -78,7 +78,7 @@ describe('what-if: a recorded log under another policy', () => {
     // The log read from its store page by page (twice: a function reads it from the start each time): the same.
     const c = createInMemoryEventStore();
     let reads = 0;
-    const fromStore = await whatIf({ recorded: () => (reads++, storeLog(recordedStore)), policy, store: c, seed: 9 });
+    const fromStore = await whatIf({ recorded: () => (reads++, readLog(recordedStore)), policy, store: c, seed: 9 });
     expect(reads).toBe(2);
     expect(c.all).toEqual(a.all);
     expect(fromStore).toEqual(await whatIf({ recorded, policy, seed: 9 }));

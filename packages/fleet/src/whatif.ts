@@ -13,7 +13,7 @@
  */
 import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
-import { createPackedInMemoryEventStore, inBatch, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
 import { UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
 import type { FleetPolicy } from './policy.js';
@@ -24,7 +24,7 @@ export interface WhatIfOptions {
   /**
    * The recorded log, in global order: its events (a timeline file's, a store's readAll), or a function that reads
    * it from the start each time it is called (it is read twice: for the devices' answers, then for its figures), so
-   * that a log larger than memory is read page by page (see `storeLog`).
+   * that a log larger than memory is read page by page (`() => readLog(store)`).
    */
   readonly recorded: Iterable<HotpatchEvent> | (() => AsyncIterable<HotpatchEvent> | Iterable<HotpatchEvent>);
   /** The policy to run the recorded releases under. */
@@ -276,16 +276,6 @@ async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEv
   return { figures, rollouts };
 }
 
-/** A store's log from its start, page by page: for `recorded`, and how the what-if log is read back. */
-export async function* storeLog(store: EventStore): AsyncGenerator<RecordedEvent> {
-  for (let position = 1; ; ) {
-    const page = await store.readAll({ fromPosition: position, limit: 20_000 });
-    if (page.length === 0) return;
-    yield* page;
-    position = page[page.length - 1]!.position + 1;
-  }
-}
-
 /** A report without the agent's id and device (added by the agent). */
 type WithoutAgent<R> = R extends AgentReport ? Omit<R, 'id' | 'device'> : never;
 type ReportBody = WithoutAgent<AgentReport>;
@@ -410,7 +400,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     recordedRings: firstPlan?.type === 'RolloutPlanned' ? firstPlan.data.rings : [],
     rings: options.policy.rings,
     recorded: await sideOf(recorded(), months, end),
-    whatIf: await sideOf(storeLog(store), months, end),
+    whatIf: await sideOf(readLog(store), months, end),
     answers,
     unrecorded,
     interventions: { replayed, notApplied },

@@ -1,5 +1,6 @@
 import { describeEventStoreConformance } from '../test/conformance.js';
 import { createInMemoryEventStore, createPackedInMemoryEventStore } from './memory-store.js';
+import { readLog } from './types.js';
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from './types.js';
 
@@ -71,5 +72,20 @@ describe.each([
     for (const v of [1, 2, 33, 60]) expect(await store.appendToStream('device/alike', [eventFor(v)])).toMatchObject({ written: false, versions: [v] });
     expect((await store.appendToStream('device/alike', [eventFor(61)])).written).toBe(true);
     expect(await store.streamVersion('device/alike')).toBe(61);
+  });
+});
+
+describe('readLog', () => {
+  it('reads the whole log page by page, in global order, from any position', async () => {
+    const store = createInMemoryEventStore();
+    for (let i = 1; i <= 5; i++) await store.appendToStream(`device/log-${i}`, [enrolled(String(i), uuid(i))]);
+    const all = async (from?: number) => {
+      const out: number[] = [];
+      for await (const e of readLog(store, { pageSize: 2, ...(from !== undefined ? { fromPosition: from } : {}) })) out.push(e.position);
+      return out;
+    };
+    expect(await all()).toEqual([1, 2, 3, 4, 5]);
+    expect(await all(4)).toEqual([4, 5]);
+    expect(await all(6)).toEqual([]);
   });
 });

@@ -152,6 +152,17 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/** The store's log from its start (or `fromPosition`), in global order, read page by page: it need not fit in memory. */
+export async function* readLog(store: EventStore, options: { readonly fromPosition?: number; readonly pageSize?: number } = {}): AsyncGenerator<RecordedEvent> {
+  const pageSize = options.pageSize ?? 20_000;
+  for (let position = options.fromPosition ?? 1; ; ) {
+    const page = await store.readAll({ fromPosition: position, limit: pageSize });
+    if (page.length === 0) return;
+    yield* page;
+    position = page[page.length - 1]!.position + 1;
+  }
+}
+
 /** Runs `fn` in one store transaction where the store groups writes (see EventStore.batch), else as it is. */
 export function inBatch<T>(store: EventStore, fn: () => Promise<T>): Promise<T> {
   return store.batch ? store.batch(fn) : fn();

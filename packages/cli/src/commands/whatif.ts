@@ -1,5 +1,5 @@
-import type { EventStore } from '@hotpatch/store';
-import { storeLog, whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
+import { readLog, type EventStore } from '@hotpatch/store';
+import { whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, readSource, sourceFrom } from '../store-source.js';
@@ -107,7 +107,7 @@ export const whatifCommand: CommandSpec = {
     } else {
       recordedStore = await openEventStore(source, { mustExist: true });
       const from = recordedStore;
-      recorded = () => storeLog(from);
+      recorded = () => readLog(from);
     }
     const store = outSource === undefined ? undefined : await openEventStore(outSource);
     try {

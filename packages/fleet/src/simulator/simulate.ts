@@ -17,7 +17,7 @@ import {
   type Release,
 } from '@hotpatch/core';
 import { createEngine, nameBasedIds } from '@hotpatch/engine';
-import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { inBatch, readLog, type EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
 import type { AgentReport, ReleaseToRoll } from '../orchestrator.js';
 import { driveService, type Agent, type DriveOptions } from './drive.js';
@@ -198,13 +198,5 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   });
 
   // The figures are read back from the log, page by page (a large fleet's log need not fit in memory).
-  async function* log(): AsyncGenerator<RecordedEvent> {
-    for (let position = 1; ; ) {
-      const page = await store.readAll({ fromPosition: position, limit: 20_000 });
-      if (page.length === 0) return;
-      yield* page;
-      position = page[page.length - 1]!.position + 1;
-    }
-  }
-  return { arm, releases, start, end, figures: await figuresFromLog(log(), months, end) };
+  return { arm, releases, start, end, figures: await figuresFromLog(readLog(store), months, end) };
 }
