@@ -42,6 +42,7 @@ import {
   checkBatch,
   checkExpectedVersion,
   checkProjectionSave,
+  checkReadOptions,
   checkStreamName,
   checkTransitions,
   createSubscription,
@@ -579,12 +580,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     async readStream(stream, o: ReadStreamOptions = {}) {
       open();
+      checkReadOptions(`readStream ${stream}`, o);
       const rows = await rowsOf('readStream', stream, { ...q.readStream, values: [stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER, o.limit ?? null] });
       return rows.map(toEvent);
     },
 
     async readAll(o: ReadAllOptions = {}) {
       open();
+      checkReadOptions('readAll', o);
       return (await rowsOf('readAll', undefined, { ...q.readAll, values: [Math.max(1, o.fromPosition ?? 1), o.limit ?? null] })).map(toEvent);
     },
 

@@ -15,6 +15,7 @@ import {
   checkBatch,
   checkExpectedVersion,
   checkProjectionSave,
+  checkReadOptions,
   checkStreamName,
   createSubscription,
   createWakeups,
@@ -133,9 +134,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     refreshSnapshot: db.prepare(
       'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version',
     ),
-    readStream: db.prepare<[string, number, number, number]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`).raw(true),
     readEvent: db.prepare<[string, string]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND id = ?`).raw(true),
-    readAll: db.prepare<[number, number]>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true),
     checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE consumer = ?'),
     insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
     updateCheckpoint: db.prepare('UPDATE checkpoints SET position = ?, updated = ? WHERE consumer = ? AND position = ?'),
@@ -149,6 +148,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     dropProjectionParts: db.prepare('DELETE FROM projection_parts WHERE name = ?'),
     insertProjectionPart: db.prepare('INSERT INTO projection_parts (name, part, data) VALUES (?, ?, ?)'),
   };
+
+  // Reads with their LIMIT written into the SQL, one statement per limit, prepared when first needed. A bound
+  // `LIMIT ?` costs a full re-prepare on every run (SQLite, built with STAT4 as better-sqlite3 builds it, plans
+  // afresh whenever a parameter the plan may depend on is bound): about 11 µs, twenty times the read of a short
+  // page. Callers use a handful of page sizes; past LIMITED_STATEMENTS of them, the bound form serves the rest.
+  const readStreamSql = `SELECT ${COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version`;
+  const readAllSql = `SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position`;
+  const readStreamRows = limitedReads<[string, number, number]>(db, readStreamSql);
+  const readAllRows = limitedReads<[number]>(db, readAllSql);
 
   // INSERT statements for 1 … INSERT_ROWS rows, prepared when first needed.
   const inserts = new Map<number, Database.Statement>();
@@ -233,7 +241,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     const from = usable ? snap.version : 0;
     let folded = 0;
     if (from < version) {
-      for (const row of q.readStream.all(stream, from + 1, version, -1) as EventRow[]) {
+      for (const row of readStreamRows(undefined).all(stream, from + 1, version) as EventRow[]) {
         const event = toEvent(row);
         state = lifecycle.evolve(state, event, { stream, version: event.version });
         folded++;
@@ -256,7 +264,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       return h !== undefined && !(h.stream === stream && h.version > before) ? h : undefined;
     });
     if (judgeHeldIds(stream, events, held) !== 'retry') return undefined;
-    const recorded = held.map((h) => toEvent(q.readStream.all(stream, h!.version, h!.version, 1)[0] as EventRow));
+    const recorded = held.map((h) => toEvent(readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow));
     return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
   };
 
@@ -383,15 +391,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async readStream(stream, o: ReadStreamOptions = {}) {
       await ready();
-      const rows = q.readStream.all(stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER, o.limit ?? -1) as EventRow[];
+      checkReadOptions(`readStream ${stream}`, o);
+      const rows = readStreamRows(o.limit).all(stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER) as EventRow[];
       return rows.map(toEvent);
     },
 
     async readAll(o: ReadAllOptions = {}) {
       await ready();
+      checkReadOptions('readAll', o);
       // Inside a batch that holds the write lock, nothing past its own last append can exist: no query needed.
       if (activeBatch?.begun && (o.fromPosition ?? 1) > activeBatch.lastPosition) return [];
-      return (q.readAll.all(Math.max(1, o.fromPosition ?? 1), o.limit ?? -1) as EventRow[]).map(toEvent);
+      return (readAllRows(o.limit).all(Math.max(1, o.fromPosition ?? 1)) as EventRow[]).map(toEvent);
     },
 
     async readEvent(stream, id) {
@@ -497,4 +507,33 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     },
   };
   return store;
+}
+
+/** How many limits each read keeps a statement of its own for. */
+const LIMITED_STATEMENTS = 16;
+
+/**
+ * The statement for `sql` with at most `limit` rows (no LIMIT when undefined): the limit written into the SQL,
+ * which SQLite plans once, for the first LIMITED_STATEMENTS limits asked for; `LIMIT ?` bound after that.
+ * `limit` has been checked: a whole number ≥ 0 (checkReadOptions).
+ */
+function limitedReads<P extends unknown[]>(db: Database.Database, sql: string): (limit: number | undefined) => { all(...params: P): unknown[] } {
+  const unlimited = db.prepare(sql).raw(true);
+  const byLimit = new Map<number, Database.Statement>();
+  let bound: Database.Statement | undefined;
+  return (limit) => {
+    if (limit === undefined) return unlimited as never;
+    let statement = byLimit.get(limit);
+    if (statement === undefined) {
+      if (byLimit.size < LIMITED_STATEMENTS) {
+        statement = db.prepare(`${sql} LIMIT ${limit}`).raw(true);
+        byLimit.set(limit, statement);
+      } else {
+        bound ??= db.prepare(`${sql} LIMIT ?`).raw(true);
+        const withLimit = bound;
+        return { all: (...params: P) => withLimit.all(...params, limit) } as never;
+      }
+    }
+    return statement as never;
+  };
 }

@@ -111,3 +111,17 @@ export class MigrationRefusedError extends HotpatchError {
     super(`${database}: schema migration ${migration} refused, nothing was changed: ${reason}`);
   }
 }
+
+/** A read asked with options no store can honour (a limit that is not a whole number ≥ 0, say); nothing was read. */
+export class InvalidReadOptionsError extends HotpatchError {
+  readonly code = 'INVALID_READ_OPTIONS';
+  constructor(
+    /** The read: `readAll`, or `readStream <stream>`. */
+    readonly read: string,
+    readonly option: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`${read}: ${option} must be ${expected}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
+  }
+}

@@ -1,9 +1,9 @@
 export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
 export { inBatch, readLog } from './types.js';
-export { CheckpointConflictError, ConsumerFailedError, DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, MigrationRefusedError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
+export { CheckpointConflictError, ConsumerFailedError, DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, MigrationRefusedError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
 export { createInMemoryEventStore, createPackedInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions, type PackedInMemoryEventStore } from './memory-store.js';
 export { formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type Timeline } from './jsonl.js';
-export { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';
+export { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';

@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
 import { uuidWords } from './uuid-words.js';
-import { checkBatch, checkExpectedVersion, checkProjectionSave, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
+import { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
 import { createSubscription, createWakeups } from './subscription.js';
 import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead } from './types.js';
 
@@ -291,6 +291,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
 
     async readStream(stream: string, readOptions: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
       open();
+      checkReadOptions(`readStream ${stream}`, readOptions);
       const indexes = streams.get(stream)?.indexes ?? [];
       const from = Math.max(1, readOptions.fromVersion ?? 1);
       const to = Math.min(indexes.length, readOptions.toVersion ?? indexes.length);
@@ -300,6 +301,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
 
     async readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       open();
+      checkReadOptions('readAll', readOptions);
       const from = Math.max(1, readOptions.fromPosition ?? 1);
       const end = readOptions.limit === undefined ? records.length : Math.min(records.length, from - 1 + readOptions.limit);
       return records.slice(from - 1, Math.max(from - 1, end));

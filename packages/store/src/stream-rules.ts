@@ -3,7 +3,7 @@
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
 import { InvalidEventError, lifecycleFor, STREAM_NAME_HINT, streamKindOf, validateNewEventFields, type MachineState } from '@hotpatch/core';
-import { DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, WrongExpectedVersionError } from './errors.js';
+import { DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, WrongExpectedVersionError } from './errors.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
 export function checkStreamName(stream: unknown): asserts stream is string {
@@ -86,4 +86,17 @@ export function judgeHeldIds(stream: string, events: readonly NewEvent[], held: 
     events.filter((_, i) => held[i] !== undefined).map((e) => e.id!),
     events.filter((_, i) => held[i] === undefined).map((e) => e.id ?? '(no id)'),
   );
+}
+
+/**
+ * Checks a read's options the same way in every store: positions, versions and the limit are whole numbers (the
+ * limit ≥ 0; 0 reads nothing), or left out. A store may then write them into SQL as they are.
+ */
+export function checkReadOptions(read: string, options: { readonly fromVersion?: unknown; readonly toVersion?: unknown; readonly fromPosition?: unknown; readonly limit?: unknown }): void {
+  for (const option of ['fromVersion', 'toVersion', 'fromPosition'] as const) {
+    const value = options[option];
+    if (value !== undefined && !Number.isSafeInteger(value)) throw new InvalidReadOptionsError(read, option, value, 'a whole number');
+  }
+  const limit = options.limit;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) >= 0)) throw new InvalidReadOptionsError(read, 'limit', limit, 'a whole number ≥ 0');
 }

@@ -12,6 +12,7 @@ import {
   GENESIS_HASH,
   IdempotencyConflictError,
   inBatch,
+  InvalidReadOptionsError,
   StoreClosedError,
   WrongExpectedVersionError,
   type EventStore,
@@ -322,6 +323,27 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         }
         expect((await store.readAll({ fromPosition: positions[1]!, limit: 2 })).map((e) => e.position)).toEqual(positions.slice(1, 3));
         expect(await store.readAll({ fromPosition: positions[positions.length - 1]! + 1 })).toEqual([]);
+      });
+
+      it('reads pages of any size (a store may keep a statement per size), and refuses a limit or position that is not a whole number', async () => {
+        const s = fresh('pages');
+        await store.appendToStream(s, [events.enrolled(), ...Array.from({ length: 39 }, (_, i) => events.assessed(i % 2 === 0))]);
+        const first = (await store.readStream(s, { limit: 1 }))[0]!.position;
+        // Forty page sizes: more than a store would keep prepared, so the ones past that are read another way.
+        for (let limit = 0; limit <= 40; limit++) {
+          expect((await store.readStream(s, { limit })).map((e) => e.version)).toEqual(Array.from({ length: Math.min(limit, 40) }, (_, i) => i + 1));
+          expect((await store.readStream(s, { fromVersion: 38, limit })).map((e) => e.version)).toEqual([38, 39, 40].slice(0, limit));
+          const page = await store.readAll({ fromPosition: first, limit });
+          expect(page.length).toBe(limit);
+          expect(page.map((e) => e.position)).toEqual([...page.map((e) => e.position)].sort((x, y) => x - y));
+        }
+        for (const limit of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
+          await expect(store.readAll({ limit })).rejects.toThrow(InvalidReadOptionsError);
+          await expect(store.readStream(s, { limit })).rejects.toThrow(/readStream device\/pages-\d+: limit must be a whole number ≥ 0/);
+        }
+        await expect(store.readAll({ fromPosition: 2.5 })).rejects.toThrow(/readAll: fromPosition must be a whole number, got 2.5/);
+        await expect(store.readStream(s, { toVersion: Number.NaN })).rejects.toThrow(InvalidReadOptionsError);
+        expect(await store.readStream(s, { limit: 2 })).toHaveLength(2);
       });
 
       it('readEvent finds a stream’s event by id, in short and long streams, and nothing of another stream', async () => {
