@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
-import { DEFAULT_POLICY, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+import { DEFAULT_POLICY, failureShare, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
 const recordedStore = createInMemoryEventStore();
@@ -56,7 +57,23 @@ describe('what-if: a recorded log under another policy', () => {
     expect(lax.rings[1]!.failed).toBeGreaterThan(0);
     expect(lax.instructed).toBeGreaterThan(before.instructed);
     expect(lax.haltReason).toMatch(/^broad: failures past the disruption budget/);
+    // By default the broad devices' health is drawn with the bad release's estimated failure share: the log holds
+    // its pilot verdicts, and a pilot device it stopped watching (rolled back at the halt) before its verdict.
+    expect(loose.unrecorded).toBe('estimate');
+    expect(loose.answers.estimated).toBeGreaterThan(0);
     expect(loose.answers.fromOtherDevices).toBeGreaterThan(0);
+    expect(loose.estimates).toHaveLength(1);
+    const [estimate] = loose.estimates;
+    expect(estimate).toMatchObject({ release: BAD, failed: 2, verdicts: 13, censored: 1 });
+    // The unwatched device was on the patch longer than both failed ones: it counts as not failed, 2 of 14 (a
+    // plain share of the verdicts would say 2 of 13).
+    expect(estimate!.failureShare).toBeCloseTo(2 / 14, 12);
+    // The pessimistic bound: every unseen step as the release did on another device, failures as often as seen.
+    const pessimistic = await whatIf({ recorded, policy: lenient, unrecorded: 'other-devices' });
+    expect(pessimistic.answers).toMatchObject({ estimated: 0 });
+    expect(pessimistic.answers.fromOtherDevices).toBeGreaterThan(loose.answers.fromOtherDevices);
+    expect(pessimistic.estimates).toEqual([]);
+    expect(rollout(pessimistic.whatIf, BAD).haltReason).toMatch(/^broad: failures past the disruption budget/);
     // The optimistic bound: every step the log never shows went well.
     const optimistic = await whatIf({ recorded, policy: lenient, unrecorded: 'ordinary' });
     expect(optimistic.unrecorded).toBe('ordinary');
@@ -64,7 +81,7 @@ describe('what-if: a recorded log under another policy', () => {
     expect(optimistic.answers.ordinary).toBeGreaterThan(0);
     expect(rollout(optimistic.whatIf, BAD).failed).toBeLessThanOrEqual(lax.failed);
     const untouched = createInMemoryEventStore();
-    await expect(whatIf({ recorded, policy: lenient, store: untouched, unrecorded: 'sometimes' as never })).rejects.toThrow(/unrecorded: 'other-devices' or 'ordinary'/);
+    await expect(whatIf({ recorded, policy: lenient, store: untouched, unrecorded: 'sometimes' as never })).rejects.toThrow(/unrecorded: 'estimate', 'other-devices', 'ordinary'; not "sometimes"/);
     expect(untouched.all).toHaveLength(0);
   });
 
@@ -143,5 +160,46 @@ describe('what-if: a recorded log under another policy', () => {
     await used.appendToStream('device/x', [recorded[0]!].map((e) => ({ type: e.type, time: e.time, data: e.data })));
     await expect(whatIf({ recorded, policy: DEFAULT_POLICY, store: used })).rejects.toThrow(/the what-if store must be empty/);
     await expect(whatIf({ recorded: recorded.filter((e) => e.stream.startsWith('rollout/')), policy: DEFAULT_POLICY })).rejects.toThrow(/holds no device/);
+  });
+});
+
+describe('failureShare: a release’s failure share from verdicts and devices unwatched before theirs', () => {
+  const F = (after: number) => ({ healthy: false, after });
+  const H = (after: number) => ({ healthy: true, after });
+  it('is the plain share of the verdicts when every device gave one', () => {
+    expect(failureShare([F(1), H(2), H(3), F(4)], [])).toBe(0.5);
+    expect(failureShare([H(1), H(2)], [])).toBe(0);
+    expect(failureShare([], [])).toBe(0);
+  });
+  it('counts a device unwatched after every verdict as not failed', () => {
+    // 4 devices: one failed, one healthy, two still soaking past both verdicts.
+    expect(failureShare([F(1), H(2)], [10, 10])).toBe(0.25);
+  });
+  it('takes a device unwatched before any verdict out of the devices at risk (it says nothing of later failures)', () => {
+    expect(failureShare([F(1), H(2)], [0.5, 0.5])).toBe(0.5);
+    // Healthy early among 18, then 15 unwatched, then the last two both fail: 17/18 of the mass fails.
+    expect(failureShare([H(1), F(5), F(6)], Array.from({ length: 15 }, () => 2))).toBeCloseTo(17 / 18, 12);
+  });
+  it('keeps a device unwatched at the time of a verdict at risk for that verdict', () => {
+    expect(failureShare([F(1), H(2)], [1])).toBeCloseTo(1 / 3, 12);
+  });
+  it('whatever the data, is a share', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ healthy: fc.boolean(), after: fc.integer({ min: 0, max: 20 }) }), { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 30 }), (verdicts, censored) => {
+        const share = failureShare(verdicts, censored);
+        const failed = verdicts.filter((v) => !v.healthy).length;
+        expect(share).toBeGreaterThanOrEqual(0);
+        expect(share).toBeLessThanOrEqual(1 + 1e-12);
+        // At least the share of all devices that failed, and at most 1 - the share that were healthy.
+        const n = verdicts.length + censored.length;
+        if (n > 0) {
+          expect(share).toBeGreaterThanOrEqual(failed / n - 1e-12);
+          expect(share).toBeLessThanOrEqual(1 - (verdicts.length - failed) / n + 1e-12);
+        }
+        // Without unwatched devices it is the plain share.
+        if (censored.length === 0 && verdicts.length > 0) expect(share).toBeCloseTo(failed / verdicts.length, 12);
+      }),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });

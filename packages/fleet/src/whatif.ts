@@ -6,10 +6,12 @@
  * (written to a store of its own, never the recorded one) and the same figures and rollout outcomes for both.
  *
  * Under another policy the service asks things the recorded one never did (a ring the recorded rollout never
- * reached, say). Such an answer is taken from what the same release did on another device of the recorded log
- * (drawn with a seed), or, when the log never shows the release at that step, the ordinary outcome (applied,
- * healthy, rolled back, restarted: the defaults below); the result counts answers of each kind, so that a reader
- * knows how much of the what-if is recorded fact.
+ * reached, say). Such an answer is taken from what the same release did on other devices of the recorded log
+ * (drawn with a seed; a health verdict with the release's failure share estimated from what the log saw, counting
+ * the devices it stopped watching), or, when the log never shows the release at that step, the ordinary outcome
+ * (applied, healthy, rolled back, restarted: the defaults below); the result counts answers of each kind, so that
+ * a reader knows how much of the what-if is recorded fact, and two other modes give the pessimistic and the
+ * optimistic bounds.
  */
 import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
@@ -34,12 +36,16 @@ export interface WhatIfOptions {
   /** Seeds the draws of answers the recorded log does not give (default 1). */
   readonly seed?: number;
   /**
-   * How a step the log never shows for a device is answered: 'other-devices' (default) as the same release did on
-   * another device of the log, else the ordinary outcome; 'ordinary' always with the ordinary outcome. The first
-   * inherits what the log saw: where a rollout halted, the devices seen failing are the ones that reported first,
-   * so it leans pessimistic there; the second assumes every unseen step went well. Run both for the two bounds.
+   * How a step the log never shows for a device is answered:
+   * - 'estimate' (default): a health verdict is drawn with the release's estimated failure share (see
+   *   `failureShare`: the devices still soaking when the log stopped watching count as not failed up to then),
+   *   its timing and signal from the release's recorded verdicts; other steps as 'other-devices';
+   * - 'other-devices': as the same release did on another device of the log, drawn uniformly. Where a rollout
+   *   halted, the devices seen failing are the ones that reported first, so this is the pessimistic bound;
+   * - 'ordinary': every unseen step went well (the ordinary outcome), the optimistic bound.
+   * A release the log never shows at that step gets the ordinary outcome in every mode.
    */
-  readonly unrecorded?: 'other-devices' | 'ordinary';
+  readonly unrecorded?: Unrecorded;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
 }
@@ -69,9 +75,15 @@ export interface WhatIfResult {
    * The agents' answers: as the device itself did in the recorded log; as the same release did on another device
    * of the log; or the ordinary outcome, where the log never shows the release at that step.
    */
-  readonly answers: { readonly recorded: number; readonly fromOtherDevices: number; readonly ordinary: number };
+  readonly answers: { readonly recorded: number; readonly fromOtherDevices: number; readonly estimated: number; readonly ordinary: number };
   /** How steps the log never shows for a device were answered (see WhatIfOptions.unrecorded). */
-  readonly unrecorded: 'other-devices' | 'ordinary';
+  readonly unrecorded: Unrecorded;
+  /**
+   * The health of each release whose verdicts were estimated ('estimate' only): the verdicts the log holds, how
+   * many of them were failures, how many devices it stopped watching before their verdict (censored), and the
+   * failure share estimated from them.
+   */
+  readonly estimates: ReadonlyArray<{ readonly release: string; readonly verdicts: number; readonly failed: number; readonly censored: number; readonly failureShare: number }>;
   /**
    * The pauses and resumes of the recorded log (a tenant's change freeze, the service's incident), done again at
    * their times; those the what-if's rollout could not take (it had already halted or completed, or was not
@@ -83,6 +95,45 @@ export interface WhatIfResult {
   };
   /** Releases the log does not describe well enough to plan again (a hotpatch whose baseline it never names). */
   readonly releasesSkipped: ReadonlyArray<{ readonly release: string; readonly reason: string }>;
+}
+
+export type Unrecorded = 'estimate' | 'other-devices' | 'ordinary';
+const UNRECORDED: readonly Unrecorded[] = ['estimate', 'other-devices', 'ordinary'];
+
+/**
+ * The share of a release's devices that fail their health check, from what a log saw: verdicts (failed or
+ * healthy, each after so long on the patch) and devices it stopped watching before their verdict came (rolled
+ * back at a halt, restarted, or still soaking at the log's end), each after so long. A plain share of the verdicts
+ * overstates failures where a rollout halted: the failures that came first are all in, and the devices still
+ * soaking are not. This is the Aalen–Johansen estimate of the cumulative incidence of failure, with healthy
+ * verdicts as the competing outcome: at each time a verdict came, the devices still waiting (not yet answered,
+ * not yet unwatched) are the ones at risk. Beyond the longest time the log watched, nothing is known: a device
+ * still waiting then counts as not failing (so the estimate leans low when the log stopped watching early).
+ */
+export function failureShare(verdicts: ReadonlyArray<{ readonly healthy: boolean; readonly after: number }>, censored: readonly number[]): number {
+  // Verdicts before unwatched devices at equal times (a device unwatched at t was still at risk at t).
+  const times = [...verdicts.map((v) => [v.after, v.healthy ? 1 : 0] as const), ...censored.map((c) => [c, 2] as const)].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let atRisk = times.length;
+  let waiting = 1;
+  let failed = 0;
+  for (let i = 0; i < times.length; ) {
+    const t = times[i]![0];
+    let fail = 0;
+    let ok = 0;
+    let gone = 0;
+    for (; i < times.length && times[i]![0] === t; i++) {
+      const kind = times[i]![1];
+      if (kind === 0) fail++;
+      else if (kind === 1) ok++;
+      else gone++;
+    }
+    if (fail + ok > 0) {
+      failed += (waiting * fail) / atRisk;
+      waiting *= 1 - (fail + ok) / atRisk;
+    }
+    atRisk -= fail + ok + gone;
+  }
+  return failed;
 }
 
 /** The ordinary outcomes, where the recorded log gives none for a release at that step. */
@@ -156,6 +207,13 @@ const restartKey = (baseline: string, reason: string | null) => `${baseline}|${r
 async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<HotpatchEvent>) {
   const apply = new Answers<ApplyAnswer>();
   const health = new Answers<HealthAnswer>();
+  /** By patch: how long each device had been on it when the log stopped waiting for its verdict. */
+  const healthCensored = new Map<string, number[]>();
+  const unwatched = (patch: string, after: number) => {
+    let list = healthCensored.get(patch);
+    if (list === undefined) healthCensored.set(patch, (list = []));
+    list.push(after);
+  };
   const rollback = new Answers<RollbackAnswer>();
   const restart = new Answers<RestartAnswer>();
   const devices = new Map<string, { state: DeviceState; since: number; installed?: RestartAnswer }>();
@@ -225,16 +283,19 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
         break;
       }
     }
+    // Out of `applied` without a verdict (rolled back at a halt, restarted, retired): its health was never seen.
+    if (before.value === 'applied' && after.value !== 'applied' && e.type !== 'PatchVerified' && e.type !== 'HealthCheckFailed') unwatched(before.context.inFlight!.patch, waited);
     if (after.value !== before.value) d.since = t;
     d.state = after;
   }
+  for (const d of devices.values()) if (d.state.value === 'applied') unwatched(d.state.context.inFlight!.patch, end - d.since);
   // An agent set aside and never heard of again went silent after its last event.
   const silentFrom = new Map<string, number>();
   for (const [device, at] of setAsideAt) {
     const last = lastEvent.get(device) ?? at;
     if (last <= at) silentFrom.set(device, last + 1);
   }
-  return { apply, health, rollback, restart, enrolment, silentFrom, planned, pauses, staged, rebootReasons, start, end };
+  return { apply, health, healthCensored, rollback, restart, enrolment, silentFrom, planned, pauses, staged, rebootReasons, start, end };
 }
 
 /** The recorded releases, planned again from their rollouts' plans (with what device events say, for older logs). */
@@ -285,8 +346,8 @@ const answerId = nameBasedIds(NAMESPACE);
 
 export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   // Everything is checked before anything is written.
-  const unrecorded = options.unrecorded ?? 'other-devices';
-  if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new RangeError(`unrecorded: 'other-devices' or 'ordinary', not ${JSON.stringify(unrecorded)}`);
+  const unrecorded = options.unrecorded ?? 'estimate';
+  if (!UNRECORDED.includes(unrecorded)) throw new RangeError(`unrecorded: ${UNRECORDED.map((u) => `'${u}'`).join(', ')}; not ${JSON.stringify(unrecorded)}`);
   const source = options.recorded;
   const recorded = typeof source === 'function' ? source : () => source;
   const o = await observe(recorded());
@@ -310,7 +371,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   }
 
   const random = seededRandom(options.seed ?? 1);
-  const answers = { recorded: 0, fromOtherDevices: 0, ordinary: 0 };
+  const answers = { recorded: 0, fromOtherDevices: 0, estimated: 0, ordinary: 0 };
   const answer = <T>(kind: Answers<T>, device: string, key: string, ordinary: T): T => {
     const own = kind.own(device, key);
     if (own !== undefined) {
@@ -324,6 +385,33 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     }
     answers.ordinary++;
     return ordinary;
+  };
+
+  // 'estimate': each release's health, estimated once, when first needed.
+  const estimates = new Map<string, { share: number; failed: HealthAnswer[]; healthy: HealthAnswer[]; censored: number }>();
+  const healthAnswer = (device: string, patch: string): HealthAnswer => {
+    const ordinary: HealthAnswer = { healthy: true, after: ORDINARY_OUTCOMES.healthHours * HOUR, signal: '' };
+    if (unrecorded !== 'estimate') return answer(o.health, device, patch, ordinary);
+    const own = o.health.own(device, patch);
+    if (own !== undefined) {
+      answers.recorded++;
+      return own;
+    }
+    let estimate = estimates.get(patch);
+    if (estimate === undefined) {
+      const verdicts = o.health.others(patch) ?? [];
+      const censored = o.healthCensored.get(patch) ?? [];
+      estimate = { share: failureShare(verdicts, censored), failed: verdicts.filter((v) => !v.healthy), healthy: verdicts.filter((v) => v.healthy), censored: censored.length };
+      estimates.set(patch, estimate);
+    }
+    if (estimate.failed.length + estimate.healthy.length === 0) {
+      answers.ordinary++;
+      return ordinary;
+    }
+    answers.estimated++;
+    const pool = random.chance(estimate.share) ? estimate.failed : estimate.healthy;
+    // A release the log saw only fail (its healthy devices all unwatched): a healthy verdict at the ordinary time.
+    return pool.length > 0 ? pool[random.int(0, pool.length - 1)]! : ordinary;
   };
 
   const agent: Agent = (d, now, push) => {
@@ -342,7 +430,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
         return a.kind === 'applied' ? send(now + a.after, { kind: 'applied', patch: patch! }) : send(now + a.after, { kind: 'apply-failed', patch: patch!, reason: a.reason });
       }
       case 'applied': {
-        const h = answer(o.health, id, patch!, { healthy: true, after: ORDINARY_OUTCOMES.healthHours * HOUR, signal: '' });
+        const h = healthAnswer(id, patch!);
         return send(now + h.after, { kind: 'health', patch: patch!, healthy: h.healthy, ...(h.healthy ? {} : { signal: h.signal }) });
       }
       case 'rollingBack': {
@@ -403,6 +491,9 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     whatIf: await sideOf(readLog(store), months, end),
     answers,
     unrecorded,
+    estimates: [...estimates]
+      .filter(([, e]) => e.failed.length + e.healthy.length > 0)
+      .map(([release, e]) => ({ release, verdicts: e.failed.length + e.healthy.length, failed: e.failed.length, censored: e.censored, failureShare: e.share })),
     interventions: { replayed, notApplied },
     releasesSkipped: skipped,
   };

@@ -147,7 +147,7 @@ export const demoCommand: CommandSpec = {
     for (const r of status.rollouts.filter((x) => x.state === 'halted')) io.out(`  pnpm hotpatch history --store ${storeShown} --rollout ${r.rollout}    # why it halted, event by event`);
     if (summary.examples.rolledBack) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rolledBack}    # rolled back live when the rollout halted`);
     if (summary.examples.rebootedAfterFailure) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rebootedAfterFailure}    # not revertible live: its failure needed a reboot`);
-    io.out(`  pnpm hotpatch whatif --store ${storeShown} --policy ${policyShown}    # had the pilot tolerated more failures (--unrecorded ordinary: the optimistic bound)`);
+    io.out(`  pnpm hotpatch whatif --store ${storeShown} --policy ${policyShown}    # had the pilot tolerated more failures`);
     io.out(`  pnpm hotpatch replay ${shown} --at 2026-02-12T12:00:00Z    # the fleet while February's rollout was halting`);
     io.out(`  pnpm hotpatch verify --store ${storeShown}`);
     io.out(`  pnpm hotpatch check    # model-check the lifecycle itself`);

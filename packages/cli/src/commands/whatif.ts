@@ -48,14 +48,27 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
     out(`    what-if:  ${ending(b)}${counts(b)}`);
   }
   out(changed.length ? `\nEnds differently under this policy: ${changed.join(', ')}.` : '\nEvery rollout ends as it did (halts, and the rings reached).');
-  const { recorded, fromOtherDevices, ordinary } = result.answers;
-  const total = recorded + fromOtherDevices + ordinary;
+  const { recorded, fromOtherDevices, estimated, ordinary } = result.answers;
+  const total = recorded + fromOtherDevices + estimated + ordinary;
   const ordinaryOutcome = `applied in ${ORDINARY_OUTCOMES.applyMinutes} min, healthy, rolled back in ${ORDINARY_OUTCOMES.rollbackMinutes} min, restarted in ${ORDINARY_OUTCOMES.restartHours} h`;
-  out(
-    result.unrecorded === 'ordinary'
-      ? `\nThe devices answered ${total} times: ${recorded} as they did in the log (${pct(total ? recorded / total : 0)}), ${ordinary} with the ordinary outcome (${ordinaryOutcome}) at steps the log never shows for them (--unrecorded ordinary: every unseen step went well, the optimistic bound).`
-      : `\nThe devices answered ${total} times: ${recorded} as they did in the log (${pct(total ? recorded / total : 0)}), ${fromOtherDevices} as the same release did on another device of the log (steps the log never shows for that device, drawn with --seed; where a rollout halted, the log saw the devices that failed first, so these lean pessimistic: --unrecorded ordinary gives the optimistic bound), ${ordinary} with the ordinary outcome (${ordinaryOutcome}; a release never seen at that step).`,
-  );
+  const parts = [`${recorded} as they did in the log (${pct(total ? recorded / total : 0)})`];
+  if (result.unrecorded === 'estimate') {
+    parts.push(`${estimated} health verdicts drawn with the release's estimated failure share (below)`);
+    parts.push(`${fromOtherDevices} other steps as the same release did on another device of the log (drawn with --seed)`);
+  } else if (result.unrecorded === 'other-devices') {
+    parts.push(
+      `${fromOtherDevices} as the same release did on another device of the log (drawn with --seed; where a rollout halted, the log saw the devices that failed first, so these lean pessimistic: this is the pessimistic bound)`,
+    );
+  }
+  parts.push(`${ordinary} with the ordinary outcome (${ordinaryOutcome}; ${result.unrecorded === 'ordinary' ? 'every step the log never shows for a device: the optimistic bound' : 'a release never seen at that step'})`);
+  out(`\nThe devices answered ${total} times: ${parts.join(', ')}.`);
+  if (result.estimates.length > 0) {
+    out('Estimated health (Aalen–Johansen: devices the log stopped watching before their verdict count as not failed up to then):');
+    for (const e of result.estimates) {
+      out(`  ${e.release}: ${e.failed} of ${e.verdicts} verdicts failed, ${e.censored} devices unwatched before theirs: failure share ${pct(e.failureShare)} (${pct(e.verdicts ? e.failed / e.verdicts : 0)} of the verdicts)`);
+    }
+  }
+  if (result.unrecorded === 'estimate') out('For the bounds: --unrecorded other-devices (pessimistic) and --unrecorded ordinary (optimistic).');
   const { replayed, notApplied } = result.interventions;
   if (replayed + notApplied.length > 0) {
     out(`\nPauses and resumes of the log, done again at their times: ${replayed}${notApplied.length ? `; not applicable under this policy: ${notApplied.length}` : ''}.`);
@@ -67,33 +80,38 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
 export const whatifCommand: CommandSpec = {
   name: 'whatif',
   summary: 'what another rollout policy would have done: a recorded log run again under it, side by side',
-  usage: `hotpatch whatif --store <source> | <file.jsonl>  --policy file.json  [--unrecorded other-devices|ordinary] [--seed S] [--out <store>] [--json]
+  usage: `hotpatch whatif --store <source> | <file.jsonl>  --policy file.json  [--unrecorded estimate|other-devices|ordinary] [--seed S] [--out <store>] [--json]
 
   Takes the fleet, the releases and every device's recorded answers from a log (a store or a timeline file),
   and runs the releases again through the orchestrator under the policy in file.json (rings, budgets, gates,
   timeouts: the format of simulate --policy), on a simulated clock over the log's span. Each device answers as it
-  did in the log: the same apply result, health verdict, rollback result and restart, after the same delay. A
-  step the log never shows for a device (a ring the recorded rollout never reached) is answered as the same
-  release did on another device of the log, drawn with --seed (default 1); a release never seen at that step,
-  with the ordinary outcome. The output says how many answers were of each kind. The log's pauses and resumes (by
-  the tenant or the service) are done again at their times; those a what-if rollout cannot take (it had already
-  completed or halted) are listed. Answers from other devices
-  inherit what the log saw: where a rollout halted, the devices seen failing are the ones that reported first, so
-  they lean pessimistic there; --unrecorded ordinary answers every unseen step with the ordinary outcome (it went
-  well) instead. The two runs bound the answer.
+  did in the log: the same apply result, health verdict, rollback result and restart, after the same delay. The
+  log's pauses and resumes (by the tenant or the service) are done again at their times; those a what-if rollout
+  cannot take (it had already completed or halted) are listed.
+
+  A step the log never shows for a device (a ring the recorded rollout never reached, a device rolled back at a
+  halt before its health check reported) is answered, with --unrecorded:
+    estimate        (default) a health verdict drawn with the release's failure share estimated from the log,
+                    counting the devices it stopped watching before their verdict as not failed up to then
+                    (Aalen–Johansen); other steps as the same release did on another device of the log
+    other-devices   as the same release did on another device of the log, drawn uniformly: where a rollout
+                    halted, the devices seen failing reported first, so this is the pessimistic bound
+    ordinary        every unseen step went well: the optimistic bound
+  drawn with --seed (default 1); a release never seen at that step gets the ordinary outcome. The output says how
+  many answers were of each kind, and each estimated release's figures.
 
   Prints both runs' figures (reboots, downtime, exposure, rollbacks, halts) and how each rollout ended: when and
   why it halted, which rings it reached, how many devices it instructed and how many failed. The what-if log is
-  kept in memory (packed, about 80 bytes an event), or written to --out (an empty store: sqlite:PATH, a postgres:// URL); the recorded log is only
-  read.`,
+  kept in memory (packed, about 80 bytes an event), or written to --out (an empty store: sqlite:PATH, a postgres://
+  URL); the recorded log is only read.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { store: { type: 'string' }, policy: { type: 'string' }, seed: { type: 'string' }, unrecorded: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
     if (values.policy === undefined) throw new UsageError('missing --policy file.json: the policy to run the recorded releases under');
     const policy = await readPolicyFile(values.policy as string);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
-    const unrecorded = (values.unrecorded as string | undefined) ?? 'other-devices';
-    if (unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new UsageError(`--unrecorded: other-devices or ordinary, not ${JSON.stringify(unrecorded)}`);
+    const unrecorded = (values.unrecorded as string | undefined) ?? 'estimate';
+    if (unrecorded !== 'estimate' && unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new UsageError(`--unrecorded: estimate, other-devices or ordinary, not ${JSON.stringify(unrecorded)}`);
     const outSource = values.out === undefined ? undefined : parseStoreSource(values.out as string);
     if (outSource?.kind === 'jsonl') throw new UsageError('--out: a store (sqlite:PATH or a postgres:// URL), not a timeline file; export it afterwards');
     // A timeline file is read (and checked) whole; a store is read page by page, twice, so that a log larger than
