@@ -155,6 +155,40 @@ describe('what-if: a recorded log under another policy', () => {
     ]);
   });
 
+  it('has a device join the fleet and leave it at the times the log says, not before, not after', async () => {
+    // The recorded log with one more device: enrolled in the broad ring on 20 February, retired on 11 March,
+    // before the broad ring's turn of March's hotpatch (released on the 10th, deferred 3 days).
+    const joined = '2026-02-20T00:00:00.000Z';
+    const left = '2026-03-11T00:00:00.000Z';
+    const model = recorded.find((e) => e.type === 'DeviceEnrolled' && e.data.ring === 'broad')!;
+    const assessed = recorded.find((e) => e.stream === model.stream && e.type === 'EligibilityAssessed')!;
+    const stream = 'device/sim-late-joiner';
+    const extra = (into: readonly HotpatchEvent[], after: string, events: HotpatchEvent[]) => {
+      const at = into.findIndex((e) => e.time > after);
+      return [...into.slice(0, at), ...events, ...into.slice(at)];
+    };
+    const base = { stream, meta: model.meta } as const;
+    let log = extra(recorded, joined, [
+      { ...model, ...base, id: '0194a000-0000-7000-8000-00000000a001', version: 1, time: joined, position: undefined } as HotpatchEvent,
+      { ...assessed, ...base, id: '0194a000-0000-7000-8000-00000000a002', version: 2, time: joined, position: undefined } as HotpatchEvent,
+    ]);
+    log = extra(log, left, [{ id: '0194a000-0000-7000-8000-00000000a003', stream, version: 3, type: 'DeviceRetired', time: left, data: {} } as HotpatchEvent]);
+    const store = createInMemoryEventStore();
+    const result = await whatIf({ recorded: log, policy: DEFAULT_POLICY, store });
+    expect(result.devices).toBe(301);
+    expect(result.fleetChanges).toEqual({ enrolledLater: 1, retired: 1 });
+    const own = store.all.filter((e) => e.stream === stream);
+    expect(own.map((e) => e.type).slice(0, 2)).toEqual(['DeviceEnrolled', 'EligibilityAssessed']);
+    expect(own.every((e) => e.time >= joined && e.time <= left)).toBe(true);
+    expect(own.at(-1)).toMatchObject({ type: 'DeviceRetired', time: left });
+    // Present from the start, it would have been sent January's baseline and February's and March's hotpatches;
+    // it joined on an old baseline after January's rollout ended, and left before March's reached the broad ring.
+    const instructed = store.all.filter((e) => e.type === 'DeviceInstructed' && e.data.device === 'sim-late-joiner');
+    expect(instructed).toEqual([]);
+    // The recorded side of the comparison is the log as given.
+    expect(result.recorded.figures.events).toBe(log.length);
+  });
+
   it('refuses a store that holds events, and a log without devices', async () => {
     const used = createInMemoryEventStore();
     await used.appendToStream('device/x', [recorded[0]!].map((e) => ({ type: e.type, time: e.time, data: e.data })));

@@ -93,6 +93,11 @@ export interface WhatIfResult {
     readonly replayed: number;
     readonly notApplied: ReadonlyArray<{ readonly rollout: string; readonly type: 'RolloutPaused' | 'RolloutResumed'; readonly by: PauseParty; readonly at: string; readonly why: string }>;
   };
+  /**
+   * The fleet's own changes in the log, made again at their times: devices enrolled after the log's first moment
+   * (present in the what-if from their enrolment on), and devices retired.
+   */
+  readonly fleetChanges: { readonly enrolledLater: number; readonly retired: number };
   /** Releases the log does not describe well enough to plan again (a hotpatch whose baseline it never names). */
   readonly releasesSkipped: ReadonlyArray<{ readonly release: string; readonly reason: string }>;
 }
@@ -218,6 +223,7 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
   const restart = new Answers<RestartAnswer>();
   const devices = new Map<string, { state: DeviceState; since: number; installed?: RestartAnswer }>();
   const enrolment = new Map<string, HotpatchEvent[]>();
+  const retirements: HotpatchEvent[] = [];
   const lastEvent = new Map<string, number>();
   const setAsideAt = new Map<string, number>();
   const planned: HotpatchEvent[] = [];
@@ -246,9 +252,11 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
     const before = d.state;
     const after = lifecycle.evolve(before, e, { stream: e.stream, version: e.version }) as DeviceState;
     const waited = t - d.since;
-    // A device's enrolment, and the assessment that follows it.
+    // A device's enrolment, and the assessment that follows it; its retirement. Facts of the fleet, not of the
+    // rollouts: the what-if has them happen at their times.
     if (e.type === 'DeviceEnrolled' && e.version === 1) enrolment.set(device, [e]);
     else if (e.type === 'EligibilityAssessed' && e.version === 2) enrolment.get(device)?.push(e);
+    else if (e.type === 'DeviceRetired') retirements.push(e);
     switch (e.type) {
       case 'PatchStaged':
         staged.set(e.data.patch, { baseline: e.data.baseline, requires: e.data.requires });
@@ -295,7 +303,7 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
     const last = lastEvent.get(device) ?? at;
     if (last <= at) silentFrom.set(device, last + 1);
   }
-  return { apply, health, healthCensored, rollback, restart, enrolment, silentFrom, planned, pauses, staged, rebootReasons, start, end };
+  return { apply, health, healthCensored, rollback, restart, enrolment, retirements, silentFrom, planned, pauses, staged, rebootReasons, start, end };
 }
 
 /** The recorded releases, planned again from their rollouts' plans (with what device events say, for older logs). */
@@ -359,16 +367,35 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   const store = options.store ?? createPackedInMemoryEventStore();
   if ((await store.readAll({ limit: 1 })).length > 0) throw new RangeError('the what-if store must be empty: the what-if log is written there');
 
-  // The fleet as the log enrolled it (each device's enrolment and first assessment, as recorded).
-  const devices = [...o.enrolment.entries()];
+  // The fleet as the log enrolled it: each device's enrolment and first assessment, as recorded. Those of the
+  // log's first moment go in now; later ones (a device that joined the fleet mid-log) and retirements are made at
+  // their times as the what-if runs, so that no rollout reaches a device before it joined or after it left.
+  const copy = (e: HotpatchEvent, why: string): NewEvent => ({ id: answerId(`${why}|${e.id}`), type: e.type, time: e.time, data: e.data, ...(e.meta !== undefined ? { meta: e.meta } : {}) });
+  const later: Array<{ at: number; device: string; event: NewEvent }> = [];
+  const devices: Array<[string, NewEvent[]]> = [];
+  for (const [device, events] of o.enrolment) {
+    const now: NewEvent[] = [];
+    for (const e of events) {
+      const at = Date.parse(e.time);
+      if (at <= o.start) now.push(copy(e, 'enrolment'));
+      else later.push({ at, device, event: copy(e, 'enrolment') });
+    }
+    if (now.length > 0) devices.push([device, now]);
+  }
+  for (const e of o.retirements) later.push({ at: Date.parse(e.time), device: e.stream.slice('device/'.length), event: copy(e, 'retirement') });
   for (let i = 0; i < devices.length; i += 1000) {
     await inBatch(store, async () => {
-      for (const [device, events] of devices.slice(i, i + 1000)) {
-        const copies: NewEvent[] = events.map((e) => ({ id: answerId(`enrolment|${e.id}`), type: e.type, time: e.time, data: e.data, ...(e.meta !== undefined ? { meta: e.meta } : {}) }));
-        await store.appendToStream(`device/${device}`, copies, { expectedVersion: 'no_stream' });
-      }
+      for (const [device, copies] of devices.slice(i, i + 1000)) await store.appendToStream(`device/${device}`, copies, { expectedVersion: 'no_stream' });
     });
   }
+  const fleetChanges = { enrolledLater: new Set(later.filter((l) => l.event.type === 'DeviceEnrolled').map((l) => l.device)).size, retired: o.retirements.length };
+  const membership = later.map(({ at, device, event }) => ({
+    at,
+    run: async (orchestrator: Orchestrator) => {
+      await store.appendToStream(`device/${device}`, [event]);
+      await orchestrator.sync();
+    },
+  }));
 
   const random = seededRandom(options.seed ?? 1);
   const answers = { recorded: 0, fromOtherDevices: 0, estimated: 0, ordinary: 0 };
@@ -451,7 +478,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   // same for the same inputs).
   let replayed = 0;
   const notApplied: Array<WhatIfResult['interventions']['notApplied'][number]> = [];
-  const interventions = o.pauses.map((p) => ({
+  const pauseAndResume = o.pauses.map((p) => ({
     at: p.at,
     run: async (orchestrator: Orchestrator) => {
       const id = answerId(`intervention|${p.id}`);
@@ -470,7 +497,8 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   await driveService({
     store,
     policy: options.policy,
-    interventions,
+    // In time order; at the same time, the fleet's changes first (stable sort).
+    interventions: [...membership, ...pauseAndResume].sort((a, b) => a.at - b.at),
     clock: simulatedClock(start),
     start,
     end,
@@ -495,6 +523,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
       .filter(([, e]) => e.failed.length + e.healthy.length > 0)
       .map(([release, e]) => ({ release, verdicts: e.failed.length + e.healthy.length, failed: e.failed.length, censored: e.censored, failureShare: e.share })),
     interventions: { replayed, notApplied },
+    fleetChanges,
     releasesSkipped: skipped,
   };
 }

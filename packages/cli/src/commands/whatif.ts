@@ -74,6 +74,8 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
     out(`\nPauses and resumes of the log, done again at their times: ${replayed}${notApplied.length ? `; not applicable under this policy: ${notApplied.length}` : ''}.`);
     for (const n of notApplied) out(`  ${n.rollout}: ${n.type === 'RolloutPaused' ? 'pause' : 'resume'} by the ${n.by} at ${minute(n.at)} — ${n.why}`);
   }
+  const { enrolledLater, retired } = result.fleetChanges;
+  if (enrolledLater + retired > 0) out(`\nThe fleet's own changes, made again at their times: ${enrolledLater} devices enrolled after the log's start (in the what-if from then on), ${retired} retired.`);
   for (const s of result.releasesSkipped) out(`Not run again: ${s.release} — ${s.reason}.`);
 }
 
@@ -87,7 +89,8 @@ export const whatifCommand: CommandSpec = {
   timeouts: the format of simulate --policy), on a simulated clock over the log's span. Each device answers as it
   did in the log: the same apply result, health verdict, rollback result and restart, after the same delay. The
   log's pauses and resumes (by the tenant or the service) are done again at their times; those a what-if rollout
-  cannot take (it had already completed or halted) are listed.
+  cannot take (it had already completed or halted) are listed. Devices join the fleet (enrolment, first
+  assessment) and leave it (retirement) at their recorded times.
 
   A step the log never shows for a device (a ring the recorded rollout never reached, a device rolled back at a
   halt before its health check reported) is answered, with --unrecorded:
