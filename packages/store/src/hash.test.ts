@@ -57,6 +57,16 @@ describe('hash chain', () => {
     const { canonicalEvent, canonicalEventGeneric } = await import('./hash.js');
     const samples = [event, { ...event, meta: { z: [1, { b: undefined, a: 'é' }], a: null } }, { ...event, data: { reasons: ['x', 'y'], eligible: false, nested: { '"q"': 1 } } }];
     for (const e of samples) expect(canonicalEvent(e)).toBe(canonicalEventGeneric(e));
+    // Whatever the strings of the envelope (quotes, backslashes, control characters, non-ASCII, lone surrogates):
+    // the fast quoting writes what JSON.stringify writes.
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', 'a"b', 'é', '~', ' '));
+    fc.assert(
+      fc.property(text, text, text, text, fc.integer({ min: 1 }), (id, stream, type, time, version) => {
+        const e = { ...event, id, stream, type, time, version };
+        expect(canonicalEvent(e)).toBe(canonicalEventGeneric(e));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
   });
 
   it('digests the heads independently of their order', () => {

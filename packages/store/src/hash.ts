@@ -76,18 +76,28 @@ export function canonicalEvent(event: Pick<EventEnvelope, 'id' | 'stream' | 'ver
     '{"data":' +
     canonicalJson(event.data, texts?.data) +
     ',"id":' +
-    JSON.stringify(event.id) +
+    quoted(event.id) +
     (event.meta !== undefined ? ',"meta":' + canonicalJson(event.meta, texts?.meta ?? undefined) : '') +
     ',"stream":' +
-    JSON.stringify(event.stream) +
+    quoted(event.stream) +
     ',"time":' +
-    JSON.stringify(event.time) +
+    quoted(event.time) +
     ',"type":' +
-    JSON.stringify(event.type) +
+    quoted(event.type) +
     ',"version":' +
     JSON.stringify(event.version) +
     '}'
   );
+}
+
+/** Printable ASCII but `"` and `\`: what JSON.stringify writes between quotes unchanged. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/**
+ * JSON.stringify of a string, without the call where it would change nothing: ids, times, types and most stream
+ * names are plain ASCII, and a call of JSON.stringify per field was a third of the canonical form's cost.
+ */
+function quoted(value: unknown): string {
+  return typeof value === 'string' && PLAIN.test(value) ? '"' + value + '"' : JSON.stringify(value);
 }
 
 // Node's one-shot crypto.hash (20.12+, 21.7+) is about twice as fast as a Hash object for inputs this small.
