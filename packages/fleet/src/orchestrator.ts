@@ -74,6 +74,8 @@ export interface TickSummary {
   gatesPassed: number;
   halted: number;
   rollbacks: number;
+  /** Devices that joined after a rollout had passed their ring, given what they missed (see `catchUp`). */
+  caughtUp: number;
 }
 
 export interface OrchestratorOptions {
@@ -144,6 +146,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         projection.reset();
         waiting.clear();
         haltWatch.clear();
+        behind.clear();
+        examinedAll = false;
         loaded = false;
         savedAt = 0;
       }
@@ -532,11 +536,128 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return record(rollout.id, `instructed:${device.id}`, { type: 'DeviceInstructed', data: { ring, device: device.id, action } });
   };
 
+  /**
+   * Devices to look at for catching up: each device once when this instance starts (or rebuilds its projection),
+   * then each device as it enrols; a device leaves the set once nothing is left for it to catch up with.
+   */
+  const behind = new Set<string>();
+  let examinedAll = false;
+  const resting = (value: string) => value === 'current' || value === 'verified' || value === 'rolledBack';
+  const byRelease = (a: ReleaseToRoll, b: ReleaseToRoll) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0);
+
+  /**
+   * A rollout instructs the members of a ring while it is that ring's turn (members who join during the turn
+   * included). A device that joins a ring after the turn, or after the rollout completed, would wait for the next
+   * release: here it is given what those rollouts proved in its ring instead, one step per tick, as the rollout
+   * would have done it. Behind on its baseline: the newest baseline whose rollout passed the ring's gate, with a
+   * restart. On it: the hotpatches of that baseline whose rollouts passed, oldest first (each needs the ones it
+   * requires), staged and applied. A halted or paused rollout's release is never caught up with; a patch that
+   * failed on the device is not tried again (the engine rolled it back, or set it to restart); an ineligible device
+   * is given the baseline, and then waits for the next rollout's cumulative update. A catch-up apply that stalls is
+   * timed out like a rollout's. Nothing is recorded in the rollouts: their counts and gates are about their turns.
+   */
+  const catchUp = async (summary: TickSummary) => {
+    if (!examinedAll) {
+      examinedAll = true;
+      for (const id of projection.devices.keys()) behind.add(id);
+    }
+    for (const id of projection.enrolled) behind.add(id);
+    projection.enrolled.clear();
+    if (behind.size === 0) return;
+    // The releases each ring has passed: a completed rollout's, or one whose gate for that ring passed.
+    const passed = new Map<string, Array<{ release: ReleaseToRoll; rollout: RolloutRecord }>>();
+    for (const rollout of projection.rollouts.values()) {
+      const { value, context } = rollout.state;
+      const release = releases.get(rollout.id);
+      if (release === undefined || (value !== 'completed' && value !== 'rolling' && value !== 'betweenRings')) continue;
+      context.policies.forEach((ring, i) => {
+        if (value !== 'completed' && !context.rings[i]?.gatePassed) return;
+        let list = passed.get(ring.name);
+        if (list === undefined) passed.set(ring.name, (list = []));
+        list.push({ release, rollout });
+      });
+    }
+    for (const list of passed.values()) list.sort((a, b) => byRelease(a.release, b.release));
+    const t = now();
+    for (const id of [...behind]) {
+      const device = projection.devices.get(id);
+      if (device === undefined || device.state.value === 'retired') {
+        behind.delete(id);
+        continue;
+      }
+      const { value, context } = device.state;
+      if (value === 'applying' && device.applyingSince !== null && Date.parse(t) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000) {
+        // A rollout times out its own devices (on its ring's turn); a catch-up apply is timed out here.
+        if (![...projection.rollouts.values()].some((r) => r.pending.has(id))) {
+          const patch = context.inFlight!.patch;
+          if (await command(`catch-up-timeout:${patch}`, { type: 'ReportApplyFailed', device: id, patch, reason: `${TIMEOUT_REASON} after ${policy.applyTimeoutMinutes} min` })) summary.timedOut++;
+        }
+        continue;
+      }
+      // What the rollouts proved in its ring and never asked of this device (what they asked is theirs to see
+      // through: a failure, an uninstall or a device set aside is not caught up with).
+      const proven = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && !rollout.outcomes.has(id)).map(({ release }) => release);
+      const baseline = proven.filter((r) => r.kind === 'baseline').at(-1);
+      // Behind on its baseline (one no rollout released after the newest proven one, or none known).
+      const own = context.baseline === null ? undefined : [...releases.values()].find((r) => r.kind === 'baseline' && r.baseline === context.baseline);
+      if (baseline !== undefined && context.baseline !== baseline.baseline && (own === undefined || own.releasedAt < baseline.releasedAt)) {
+        if (resting(value) || value === 'ineligible' || value === 'enrolled') {
+          // Once per device and baseline (the command's id says which): a device that came back unwell on it
+          // and was taken off it again is not restarted onto it a second time.
+          if (await command(`catch-up:${baseline.id}`, { type: 'RequireReboot', device: id, reason: baseline.rebootReason ?? 'baseline', baseline: baseline.baseline })) summary.caughtUp++;
+          // Asked before: by another instance (the device is restarting onto it: carry on from there), or long
+          // ago, and the device is not on it (it was taken off it): leave it.
+          else if (projection.devices.get(id)!.state.value !== 'needsReboot') behind.delete(id);
+        }
+        continue; // busy, or restarting onto it: looked at again next tick
+      }
+      if (value === 'ineligible' || value === 'enrolled' || !context.eligible) {
+        // Ineligible (or never assessed) on the newest proven baseline: assessed again against it, once (a device
+        // behind on its baseline is not eligible for hotpatches; on it, it may well be). Otherwise it waits for
+        // the next rollout's cumulative update.
+        const latest = baseline?.baseline ?? null;
+        if (latest !== null && context.baseline === latest && context.profile !== null && (value === 'ineligible' || value === 'enrolled')) {
+          if (await command(`catch-up-assess:${latest}`, { type: 'AssessEligibility', device: id, latestBaseline: latest })) {
+            summary.caughtUp++;
+            continue;
+          }
+          // Assessed before, by another instance: eligible now, so carry on from there.
+          if (projection.devices.get(id)!.state.context.eligible) continue;
+        }
+        behind.delete(id);
+        continue;
+      }
+      const next = proven.find(
+        (r) =>
+          r.kind === 'hotpatch' &&
+          r.baseline === context.baseline &&
+          !(r.id in context.applied) &&
+          (r.requires ?? []).every((q) => q in context.applied),
+      );
+      if (next === undefined) {
+        // Nothing left to catch up with, once nothing is in flight or pending.
+        if (resting(value)) behind.delete(id);
+        continue;
+      }
+      if (!resting(value)) continue;
+      const staged = await command(`catch-up-stage:${next.id}`, { type: 'StagePatch', device: id, hotpatch: { id: next.id, baseline: next.baseline, requires: next.requires ?? [], liveRevert: next.liveRevert } });
+      const after = projection.devices.get(id)!.state;
+      if (!staged && after.value !== 'staged') {
+        // Tried before (once per device and patch): by another instance (in flight or applied since: carry on from
+        // there), or long ago, and it failed: leave it.
+        if (resting(after.value) || after.value === 'ineligible') behind.delete(id);
+        continue;
+      }
+      if (await command(`catch-up-apply:${next.id}`, { type: 'StartApply', device: id, patch: next.id })) summary.caughtUp++;
+    }
+  };
+
   const tick = (): Promise<TickSummary> => unit(tickNow);
   const tickNow = async (): Promise<TickSummary> => {
     await sync();
-    const summary: TickSummary = { ringsStarted: 0, instructed: 0, outcomes: 0, timedOut: 0, setAside: 0, gatesPassed: 0, halted: 0, rollbacks: 0 };
+    const summary: TickSummary = { ringsStarted: 0, instructed: 0, outcomes: 0, timedOut: 0, setAside: 0, gatesPassed: 0, halted: 0, rollbacks: 0, caughtUp: 0 };
     for (const rollout of [...projection.rollouts.values()]) await tickRollout(rollout, summary);
+    await catchUp(summary);
     return summary;
   };
 

@@ -117,6 +117,8 @@ export class FleetProjection {
   latestTime = '';
   /** Devices whose state changed since the set was last cleared (a simulator's agents react to them). */
   readonly changed = new Set<string>();
+  /** Devices enrolled since the set was last cleared (the orchestrator looks at whether they are behind). */
+  readonly enrolled = new Set<string>();
   /** Each ring's devices (by enrolment). */
   readonly ringMembers = new Map<string, Set<string>>();
   /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
@@ -135,6 +137,7 @@ export class FleetProjection {
     this.rollouts.clear();
     this.releases.clear();
     this.ringMembers.clear();
+    this.enrolled.clear();
     this.position = 0;
     this.latestTime = '';
   }
@@ -293,6 +296,7 @@ export class FleetProjection {
     record.lastEventAt = time;
     switch (event.type) {
       case 'DeviceEnrolled': {
+        this.enrolled.add(id);
         record.ring = event.data.ring;
         let members = this.ringMembers.get(record.ring);
         if (!members) this.ringMembers.set(record.ring, (members = new Set()));

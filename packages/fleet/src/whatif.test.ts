@@ -181,8 +181,15 @@ describe('what-if: a recorded log under another policy', () => {
     expect(own.map((e) => e.type).slice(0, 2)).toEqual(['DeviceEnrolled', 'EligibilityAssessed']);
     expect(own.every((e) => e.time >= joined && e.time <= left)).toBe(true);
     expect(own.at(-1)).toMatchObject({ type: 'DeviceRetired', time: left });
-    // Present from the start, it would have been sent January's baseline and February's and March's hotpatches;
-    // it joined on an old baseline after January's rollout ended, and left before March's reached the broad ring.
+    // Present from the start, it would have been sent January's baseline and February's and March's hotpatches
+    // by their rollouts. It joined on last quarter's baseline after January's and February's rollouts had passed
+    // the broad ring, so it was caught up with both on joining (outside the rollouts), and it left before March's
+    // reached the broad ring.
+    expect(own.map((e) => [e.type, (e.data as { patch?: string }).patch ?? (e.data as { baseline?: string }).baseline]).slice(2, 5)).toEqual([
+      ['RebootRequired', 'B-2026-01'],
+      ['BaselineInstalled', 'B-2026-01'],
+      ['PatchStaged', 'HP-2026-02'],
+    ]);
     const instructed = store.all.filter((e) => e.type === 'DeviceInstructed' && e.data.device === 'sim-late-joiner');
     expect(instructed).toEqual([]);
     // The recorded side of the comparison is the log as given.
