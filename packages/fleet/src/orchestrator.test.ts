@@ -188,6 +188,36 @@ describe('orchestrator', () => {
       expect(await store.readStream('device/late')).toHaveLength(types.length);
     });
 
+    it('waits while the rollout that would bring it further is paused, and carries on when it resumes', async () => {
+      const store = createInMemoryEventStore();
+      const clock = simulatedClock('2026-01-13T17:00:00.000Z');
+      const { o, engine } = await quarter(store, clock);
+      // April's baseline passes the pilot's gate, then the tenant pauses it before the broad ring.
+      const APRIL: ReleaseToRoll = { id: 'B-2026-04', kind: 'baseline', releasedAt: '2026-04-14T17:00:00.000Z', baseline: 'B-2026-04', liveRevert: false };
+      clock.jumpTo(APRIL.releasedAt);
+      await o.planRollout(APRIL);
+      for (let i = 0; i < 4 && !o.projection.rollouts.get(APRIL.id)!.state.context.rings[0]?.gatePassed; i++) {
+        await o.tick();
+        for (let k = 0; k < 3; k++) await agentsRespond(o);
+        clock.advance(25 * 3600);
+      }
+      expect(o.projection.rollouts.get(APRIL.id)!.state.context.rings[0]!.gatePassed).toBe(true);
+      await o.pause(APRIL.id, 'tenant', 'change freeze');
+      // A pilot device joins on January's baseline: it gets January's quarter, not April's, while April is paused.
+      await engine.execute({ type: 'EnrolDevice', device: 'late', profile: eligibleProfile, ring: 'pilot', baseline: 'B-2026-01' });
+      await engine.execute({ type: 'AssessEligibility', device: 'late', latestBaseline: 'B-2026-01' });
+      for (let i = 0; i < 6; i++) {
+        await o.tick();
+        for (let k = 0; k < 2; k++) await agentsRespond(o);
+      }
+      const reboots = async () => (await store.readStream('device/late')).filter((e) => e.type === 'RebootRequired').map((e) => (e.data as { baseline?: string }).baseline);
+      expect(o.projection.devices.get('late')!.state).toMatchObject({ value: 'verified', context: { baseline: 'B-2026-01', applied: { 'HP-2026-02': [], 'HP-2026-03': ['HP-2026-02'] } } });
+      expect(await reboots()).toEqual([]);
+      await o.resume(APRIL.id, 'tenant');
+      expect((await o.tick()).caughtUp).toBe(1);
+      expect(await reboots()).toEqual(['B-2026-04']);
+    });
+
     it('two instances over one log: each step written once, and when one stops the other carries on from the device’s state', async () => {
       const store = createInMemoryEventStore();
       const clock = simulatedClock('2026-01-13T17:00:00.000Z');

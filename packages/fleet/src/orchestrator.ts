@@ -564,14 +564,20 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     for (const id of projection.enrolled) behind.add(id);
     projection.enrolled.clear();
     if (behind.size === 0) return;
-    // The releases each ring has passed: a completed rollout's, or one whose gate for that ring passed.
+    // The releases each ring has passed: a completed rollout's, or one whose gate for that ring passed. A paused
+    // rollout's are held back, and the devices of those rings kept in view until it resumes (or halts).
     const passed = new Map<string, Array<{ release: ReleaseToRoll; rollout: RolloutRecord }>>();
+    const heldBack = new Set<string>();
     for (const rollout of projection.rollouts.values()) {
       const { value, context } = rollout.state;
       const release = releases.get(rollout.id);
-      if (release === undefined || (value !== 'completed' && value !== 'rolling' && value !== 'betweenRings')) continue;
+      if (release === undefined || (value !== 'completed' && value !== 'rolling' && value !== 'betweenRings' && value !== 'paused')) continue;
       context.policies.forEach((ring, i) => {
         if (value !== 'completed' && !context.rings[i]?.gatePassed) return;
+        if (value === 'paused') {
+          heldBack.add(ring.name);
+          return;
+        }
         let list = passed.get(ring.name);
         if (list === undefined) passed.set(ring.name, (list = []));
         list.push({ release, rollout });
@@ -599,7 +605,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const proven = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && !rollout.outcomes.has(id)).map(({ release }) => release);
       const baseline = proven.filter((r) => r.kind === 'baseline').at(-1);
       // Behind on its baseline (one no rollout released after the newest proven one, or none known).
-      const own = context.baseline === null ? undefined : [...releases.values()].find((r) => r.kind === 'baseline' && r.baseline === context.baseline);
+      const own = baseline === undefined || context.baseline === null ? undefined : [...releases.values()].find((r) => r.kind === 'baseline' && r.baseline === context.baseline);
       if (baseline !== undefined && context.baseline !== baseline.baseline && (own === undefined || own.releasedAt < baseline.releasedAt)) {
         if (resting(value) || value === 'ineligible' || value === 'enrolled') {
           // Once per device and baseline (the command's id says which): a device that came back unwell on it
@@ -614,7 +620,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (value === 'ineligible' || value === 'enrolled' || !context.eligible) {
         // Ineligible (or never assessed) on the newest proven baseline: assessed again against it, once (a device
         // behind on its baseline is not eligible for hotpatches; on it, it may well be). Otherwise it waits for
-        // the next rollout's cumulative update.
+        // the next rollout's cumulative update (or for a paused one to resume).
         const latest = baseline?.baseline ?? null;
         if (latest !== null && context.baseline === latest && context.profile !== null && (value === 'ineligible' || value === 'enrolled')) {
           if (await command(`catch-up-assess:${latest}`, { type: 'AssessEligibility', device: id, latestBaseline: latest })) {
@@ -624,7 +630,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           // Assessed before, by another instance: eligible now, so carry on from there.
           if (projection.devices.get(id)!.state.context.eligible) continue;
         }
-        behind.delete(id);
+        if (!heldBack.has(device.ring)) behind.delete(id);
         continue;
       }
       const next = proven.find(
@@ -635,8 +641,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           (r.requires ?? []).every((q) => q in context.applied),
       );
       if (next === undefined) {
-        // Nothing left to catch up with, once nothing is in flight or pending.
-        if (resting(value)) behind.delete(id);
+        // Nothing left to catch up with, once nothing is in flight or pending (and no paused rollout may add to it).
+        if (resting(value) && !heldBack.has(device.ring)) behind.delete(id);
         continue;
       }
       if (!resting(value)) continue;
