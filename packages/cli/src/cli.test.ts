@@ -52,7 +52,7 @@ describe('hotpatch demo', () => {
     expect(answer.out).toMatch(/\n {2}HP-2026-02 {3}<- ends differently\n {4}recorded: halted [^\n]*: pilot: failures past the disruption budget \(\d+ > 0\)/);
     // Pilot devices rolled back at the halt before their health check reported: their health is estimated.
     expect(answer.out).toMatch(/\d+ health verdicts drawn with the release's estimated failure share/);
-    expect(answer.out).toMatch(/Estimated health \(Aalen–Johansen[^\n]*\n {2}HP-2026-02: \d+ of \d+ verdicts failed, \d+ devices unwatched before theirs: failure share \d+(\.\d)?%/);
+    expect(answer.out).toMatch(/Estimated health \(Aalen–Johansen[^\n]*\n {2}HP-2026-02: \d+ of \d+ verdicts failed, \d+ devices unwatched before theirs: failure share \d+(\.\d)?% \(90% interval \d+(\.\d)?%–\d+(\.\d)?%/);
     expect(answer.out).toMatch(/For the bounds: --unrecorded other-devices \(pessimistic\) and --unrecorded ordinary \(optimistic\)/);
   });
 

@@ -7,4 +7,4 @@ export { simulate, simulationCatalog, type Arm, type SimulationOptions, type Sim
 export { DEFAULT_FAULTS, type Faults } from './simulator/faults.js';
 export { figuresFromLog, type ArmFigures } from './simulator/figures.js';
 export { buildSimFleet, type SimDevice } from './simulator/fleet.js';
-export { failureShare, whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type Unrecorded, type WhatIfOptions, type WhatIfResult, type WhatIfSide } from './whatif.js';
+export { failureShare, failureShareInterval, whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type Unrecorded, type WhatIfOptions, type WhatIfResult, type WhatIfSide } from './whatif.js';

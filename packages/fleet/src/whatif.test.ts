@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HotpatchEvent } from '@hotpatch/core';
+import { seededRandom, type HotpatchEvent } from '@hotpatch/core';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
-import { DEFAULT_POLICY, failureShare, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+import { DEFAULT_POLICY, failureShare, failureShareInterval, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
 const recordedStore = createInMemoryEventStore();
@@ -68,6 +68,9 @@ describe('what-if: a recorded log under another policy', () => {
     // The unwatched device was on the patch longer than both failed ones: it counts as not failed, 2 of 14 (a
     // plain share of the verdicts would say 2 of 13).
     expect(estimate!.failureShare).toBeCloseTo(2 / 14, 12);
+    expect(estimate!.interval[0]).toBeLessThanOrEqual(estimate!.failureShare);
+    expect(estimate!.interval[1]).toBeGreaterThanOrEqual(estimate!.failureShare);
+    expect(estimate!.interval[1]).toBeLessThan(0.5);
     // The pessimistic bound: every unseen step as the release did on another device, failures as often as seen.
     const pessimistic = await whatIf({ recorded, policy: lenient, unrecorded: 'other-devices' });
     expect(pessimistic.answers).toMatchObject({ estimated: 0 });
@@ -223,6 +226,21 @@ describe('failureShare: a release’s failure share from verdicts and devices un
   });
   it('keeps a device unwatched at the time of a verdict at risk for that verdict', () => {
     expect(failureShare([F(1), H(2)], [1])).toBeCloseTo(1 / 3, 12);
+  });
+  it('comes with a bootstrap interval: deterministic, narrow with many devices, wide with few', () => {
+    const many = [...Array.from({ length: 100 }, (_, i) => F(i)), ...Array.from({ length: 100 }, (_, i) => H(i))];
+    const [low, high] = failureShareInterval(many, [], seededRandom(3));
+    expect(low).toBeGreaterThan(0.38);
+    expect(high).toBeLessThan(0.62);
+    expect(low).toBeLessThan(0.5);
+    expect(high).toBeGreaterThan(0.5);
+    expect(failureShareInterval(many, [], seededRandom(3))).toEqual([low, high]);
+    // The demo's case: a healthy verdict early, 15 unwatched, two failures late.
+    const [fewLow, fewHigh] = failureShareInterval([H(1), F(5), F(6)], Array.from({ length: 15 }, () => 2), seededRandom(3));
+    expect(fewHigh - fewLow).toBeGreaterThan(0.5);
+    expect(failureShareInterval([F(1), F(2)], [], seededRandom(1))).toEqual([1, 1]);
+    expect(failureShareInterval([H(1)], [3], seededRandom(1))).toEqual([0, 0]);
+    expect(failureShareInterval([], [], seededRandom(1))).toEqual([0, 0]);
   });
   it('whatever the data, is a share', () => {
     fc.assert(

@@ -13,7 +13,7 @@
  * a reader knows how much of the what-if is recorded fact, and two other modes give the pessimistic and the
  * optimistic bounds.
  */
-import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
+import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type Random, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
@@ -83,7 +83,15 @@ export interface WhatIfResult {
    * many of them were failures, how many devices it stopped watching before their verdict (censored), and the
    * failure share estimated from them.
    */
-  readonly estimates: ReadonlyArray<{ readonly release: string; readonly verdicts: number; readonly failed: number; readonly censored: number; readonly failureShare: number }>;
+  readonly estimates: ReadonlyArray<{
+    readonly release: string;
+    readonly verdicts: number;
+    readonly failed: number;
+    readonly censored: number;
+    readonly failureShare: number;
+    /** A 90% bootstrap interval around it (see failureShareInterval). */
+    readonly interval: readonly [low: number, high: number];
+  }>;
   /**
    * The pauses and resumes of the recorded log (a tenant's change freeze, the service's incident), done again at
    * their times; those the what-if's rollout could not take (it had already halted or completed, or was not
@@ -139,6 +147,41 @@ export function failureShare(verdicts: ReadonlyArray<{ readonly healthy: boolean
     atRisk -= fail + ok + gone;
   }
   return failed;
+}
+
+/**
+ * How far `failureShare` can be trusted: a percentile bootstrap interval. The devices (each with its verdict, or
+ * the time it was unwatched) are drawn again with replacement, `resamples` times, and the share computed for each
+ * draw; the interval holds the middle `level` of those shares. Deterministic for a generator's seed. Few verdicts
+ * give a wide interval, which is the point: the what-if's draws come from the point estimate, and the interval
+ * says how much another log of the same fleet could have moved it.
+ */
+export function failureShareInterval(
+  verdicts: ReadonlyArray<{ readonly healthy: boolean; readonly after: number }>,
+  censored: readonly number[],
+  random: Random,
+  options: { readonly resamples?: number; readonly level?: number } = {},
+): readonly [low: number, high: number] {
+  const resamples = options.resamples ?? 400;
+  const level = options.level ?? 0.9;
+  const n = verdicts.length + censored.length;
+  if (n === 0) return [0, 0];
+  const shares: number[] = [];
+  const v: Array<{ healthy: boolean; after: number }> = [];
+  const c: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    v.length = 0;
+    c.length = 0;
+    for (let k = 0; k < n; k++) {
+      const i = random.int(0, n - 1);
+      if (i < verdicts.length) v.push(verdicts[i]!);
+      else c.push(censored[i - verdicts.length]!);
+    }
+    shares.push(failureShare(v, c));
+  }
+  shares.sort((a, b) => a - b);
+  const at = (q: number) => shares[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  return [at((1 - level) / 2), at(1 - (1 - level) / 2)];
 }
 
 /** The ordinary outcomes, where the recorded log gives none for a release at that step. */
@@ -350,6 +393,12 @@ type WithoutAgent<R> = R extends AgentReport ? Omit<R, 'id' | 'device'> : never;
 type ReportBody = WithoutAgent<AgentReport>;
 
 const NAMESPACE = '3c8e2d71-94a5-4f06-b1e8-6d0a5c7f2b19';
+/** A 32-bit seed from a text (FNV-1a). */
+const hashSeed = (text: string) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+};
 const answerId = nameBasedIds(NAMESPACE);
 
 export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
@@ -415,7 +464,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   };
 
   // 'estimate': each release's health, estimated once, when first needed.
-  const estimates = new Map<string, { share: number; failed: HealthAnswer[]; healthy: HealthAnswer[]; censored: number }>();
+  const estimates = new Map<string, { share: number; interval: readonly [number, number]; failed: HealthAnswer[]; healthy: HealthAnswer[]; censored: number }>();
   const healthAnswer = (device: string, patch: string): HealthAnswer => {
     const ordinary: HealthAnswer = { healthy: true, after: ORDINARY_OUTCOMES.healthHours * HOUR, signal: '' };
     if (unrecorded !== 'estimate') return answer(o.health, device, patch, ordinary);
@@ -428,7 +477,14 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     if (estimate === undefined) {
       const verdicts = o.health.others(patch) ?? [];
       const censored = o.healthCensored.get(patch) ?? [];
-      estimate = { share: failureShare(verdicts, censored), failed: verdicts.filter((v) => !v.healthy), healthy: verdicts.filter((v) => v.healthy), censored: censored.length };
+      estimate = {
+        share: failureShare(verdicts, censored),
+        // Its own generator (seeded from the what-if's seed and the release), so that the answers' draws are not moved.
+        interval: failureShareInterval(verdicts, censored, seededRandom(hashSeed(`${options.seed ?? 1}|${patch}`))),
+        failed: verdicts.filter((v) => !v.healthy),
+        healthy: verdicts.filter((v) => v.healthy),
+        censored: censored.length,
+      };
       estimates.set(patch, estimate);
     }
     if (estimate.failed.length + estimate.healthy.length === 0) {
@@ -521,7 +577,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     unrecorded,
     estimates: [...estimates]
       .filter(([, e]) => e.failed.length + e.healthy.length > 0)
-      .map(([release, e]) => ({ release, verdicts: e.failed.length + e.healthy.length, failed: e.failed.length, censored: e.censored, failureShare: e.share })),
+      .map(([release, e]) => ({ release, verdicts: e.failed.length + e.healthy.length, failed: e.failed.length, censored: e.censored, failureShare: e.share, interval: e.interval })),
     interventions: { replayed, notApplied },
     fleetChanges,
     releasesSkipped: skipped,

@@ -65,7 +65,9 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
   if (result.estimates.length > 0) {
     out('Estimated health (Aalen–Johansen: devices the log stopped watching before their verdict count as not failed up to then):');
     for (const e of result.estimates) {
-      out(`  ${e.release}: ${e.failed} of ${e.verdicts} verdicts failed, ${e.censored} devices unwatched before theirs: failure share ${pct(e.failureShare)} (${pct(e.verdicts ? e.failed / e.verdicts : 0)} of the verdicts)`);
+      out(
+        `  ${e.release}: ${e.failed} of ${e.verdicts} verdicts failed, ${e.censored} devices unwatched before theirs: failure share ${pct(e.failureShare)} (90% interval ${pct(e.interval[0])}–${pct(e.interval[1])}; ${pct(e.verdicts ? e.failed / e.verdicts : 0)} of the verdicts)`,
+      );
     }
   }
   if (result.unrecorded === 'estimate') out('For the bounds: --unrecorded other-devices (pessimistic) and --unrecorded ordinary (optimistic).');
