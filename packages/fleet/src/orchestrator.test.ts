@@ -188,6 +188,38 @@ describe('orchestrator', () => {
       expect(await store.readStream('device/late')).toHaveLength(types.length);
     });
 
+    it('so does a member its ring’s turn set aside unasked (silent while busy), once it is back', async () => {
+      const store = createInMemoryEventStore();
+      const clock = simulatedClock(RELEASED);
+      await fleet(store, clock);
+      const o = createOrchestrator({ store, clock, policy });
+      const engine = createEngine({ store, clock: () => clock.now() });
+      await o.planRollout(hotpatch);
+      await o.tick();
+      await agentsRespond(o);
+      await agentsRespond(o);
+      clock.advance(25 * 3600);
+      await o.tick();
+      clock.jumpTo('2026-02-13T17:00:00.000Z');
+      // b4 has a restart pending when the broad ring's turn comes, and its agent is silent (the laptop is off).
+      await engine.execute({ type: 'RequireReboot', device: 'b4', reason: 'out-of-band', baseline: 'B-2026-01' });
+      expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+      await agentsRespond(o, () => true, ['b4']);
+      await agentsRespond(o, () => true, ['b4']);
+      clock.advance(49 * 3600);
+      // Silent for 48 h: set aside unasked; 3 of 3 counted verified: the gate passes, the rollout completes.
+      expect(await o.tick()).toMatchObject({ setAside: 1, gatesPassed: 1 });
+      expect(o.projection.rollouts.get(hotpatch.id)!.state.value).toBe('completed');
+      expect(await instructionsIn(store, `rollout/${hotpatch.id}`)).not.toContain('b4');
+      expect((await o.tick()).caughtUp).toBe(0); // still away
+      await agentsRespond(o); // b4 is back: it restarts
+      expect(o.projection.devices.get('b4')!.state.value).toBe('current');
+      expect(await o.tick()).toMatchObject({ caughtUp: 1 });
+      await agentsRespond(o);
+      await agentsRespond(o);
+      expect(o.projection.devices.get('b4')!.state).toMatchObject({ value: 'verified', context: { applied: { 'HP-2026-02': [] } } });
+    });
+
     it('waits while the rollout that would bring it further is paused, and carries on when it resumes', async () => {
       const store = createInMemoryEventStore();
       const clock = simulatedClock('2026-01-13T17:00:00.000Z');

@@ -147,6 +147,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         waiting.clear();
         haltWatch.clear();
         behind.clear();
+        turnsOver.clear();
         examinedAll = false;
         loaded = false;
         savedAt = 0;
@@ -542,6 +543,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    */
   const behind = new Set<string>();
   let examinedAll = false;
+  /** The (rollout, ring) turns seen over: their rings' members the rollout never reached are looked at once. */
+  const turnsOver = new Set<string>();
   const resting = (value: string) => value === 'current' || value === 'verified' || value === 'rolledBack';
   const byRelease = (a: ReleaseToRoll, b: ReleaseToRoll) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0);
 
@@ -563,7 +566,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
     for (const id of projection.enrolled) behind.add(id);
     projection.enrolled.clear();
-    if (behind.size === 0) return;
     // The releases each ring has passed: a completed rollout's, or one whose gate for that ring passed. A paused
     // rollout's are held back, and the devices of those rings kept in view until it resumes (or halts).
     const passed = new Map<string, Array<{ release: ReleaseToRoll; rollout: RolloutRecord }>>();
@@ -574,6 +576,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (release === undefined || (value !== 'completed' && value !== 'rolling' && value !== 'betweenRings' && value !== 'paused')) continue;
       context.policies.forEach((ring, i) => {
         if (value !== 'completed' && !context.rings[i]?.gatePassed) return;
+        // A turn just over: the members it never asked (set aside, silent while busy) are behind like a device that
+        // joined after it, and looked at the same way (an instance that starts looks at them too).
+        const turn = `${rollout.id}\u0000${ring.name}`;
+        if (!turnsOver.has(turn)) {
+          turnsOver.add(turn);
+          for (const id of projection.ringMembers.get(ring.name) ?? []) if (!rollout.instructed.has(id)) behind.add(id);
+        }
         if (value === 'paused') {
           heldBack.add(ring.name);
           return;
@@ -583,6 +592,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         list.push({ release, rollout });
       });
     }
+    if (behind.size === 0) return;
     for (const list of passed.values()) list.sort((a, b) => byRelease(a.release, b.release));
     const t = now();
     for (const id of [...behind]) {
@@ -600,9 +610,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }
         continue;
       }
-      // What the rollouts proved in its ring and never asked of this device (what they asked is theirs to see
-      // through: a failure, an uninstall or a device set aside is not caught up with).
-      const proven = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && !rollout.outcomes.has(id)).map(({ release }) => release);
+      // What the rollouts proved in its ring and never asked of this device: what they asked is theirs to see
+      // through (a failure, an uninstall, a device set aside in flight); a device they set aside before asking it
+      // (its agent silent while it was busy) is caught up once it is back.
+      const proven = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && rollout.outcomes.get(id) !== 'failed').map(({ release }) => release);
       const baseline = proven.filter((r) => r.kind === 'baseline').at(-1);
       // Behind on its baseline (one no rollout released after the newest proven one, or none known).
       const own = baseline === undefined || context.baseline === null ? undefined : [...releases.values()].find((r) => r.kind === 'baseline' && r.baseline === context.baseline);
