@@ -550,14 +550,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   /**
    * A rollout instructs the members of a ring while it is that ring's turn (members who join during the turn
-   * included). A device that joins a ring after the turn, or after the rollout completed, would wait for the next
-   * release: here it is given what those rollouts proved in its ring instead, one step per tick, as the rollout
-   * would have done it. Behind on its baseline: the newest baseline whose rollout passed the ring's gate, with a
-   * restart. On it: the hotpatches of that baseline whose rollouts passed, oldest first (each needs the ones it
-   * requires), staged and applied. A halted or paused rollout's release is never caught up with; a patch that
-   * failed on the device is not tried again (the engine rolled it back, or set it to restart); an ineligible device
-   * is given the baseline, and then waits for the next rollout's cumulative update. A catch-up apply that stalls is
-   * timed out like a rollout's. Nothing is recorded in the rollouts: their counts and gates are about their turns.
+   * included). A device that joins a ring after the turn, or after the rollout completed, or that the turn set
+   * aside before asking it (silent while busy), would wait for the next release: here it is given what those
+   * rollouts proved in its ring instead, one step per tick, as the rollout would have done it. Behind on its
+   * baseline: the newest baseline whose rollout passed the ring's gate, with a restart. Ineligible on it (a device
+   * behind is): assessed again against it. Eligible on it: the hotpatches of that baseline whose rollouts passed,
+   * oldest first (each needs the ones it requires), staged and applied. A halted rollout's release is never caught
+   * up with, a paused one's only once it resumes; each step happens once per device and release (a patch that
+   * failed on the device is not tried again: the engine rolled it back, or set it to restart); a device still
+   * ineligible waits for the next rollout's cumulative update. A catch-up apply that stalls is timed out like a
+   * rollout's. Nothing is recorded in the rollouts: their counts and gates are about their turns.
    */
   const catchUp = async (summary: TickSummary) => {
     if (!examinedAll) {
