@@ -8,10 +8,12 @@ import {
   addDays,
   CommandRefusedError,
   HotpatchError,
+  RESTING_STATES,
   rolloutLifecycle,
   rolloutStream,
   TransitionRefusedError,
   type DeviceCommand,
+  type DeviceStateValue,
   type FailureReason,
   type RolloutEventBody,
   type RolloutState,
@@ -515,7 +517,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Instructs one device: the hotpatch where it can take it, otherwise the traditional update with a restart. */
   const instruct = async (rollout: RolloutRecord, ring: string, device: DeviceRecord, release: ReleaseToRoll): Promise<boolean> => {
     const { value, context } = device.state;
-    const resting = value === 'current' || value === 'verified' || value === 'rolledBack';
+    const resting = RESTING_STATES.includes(value);
     let action: 'hotpatch' | 'reboot';
     if (release.kind === 'baseline') {
       if (!resting && value !== 'ineligible' && value !== 'enrolled') return false;
@@ -545,7 +547,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   let examinedAll = false;
   /** The (rollout, ring) turns seen over: their rings' members the rollout never reached are looked at once. */
   const turnsOver = new Set<string>();
-  const resting = (value: string) => value === 'current' || value === 'verified' || value === 'rolledBack';
+  const resting = (value: DeviceStateValue) => RESTING_STATES.includes(value);
   const byRelease = (a: ReleaseToRoll, b: ReleaseToRoll) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0);
 
   /**
@@ -568,33 +570,38 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
     for (const id of projection.enrolled) behind.add(id);
     projection.enrolled.clear();
-    // The releases each ring has passed: a completed rollout's, or one whose gate for that ring passed. A paused
-    // rollout's are held back, and the devices of those rings kept in view until it resumes (or halts).
-    const passed = new Map<string, Array<{ release: ReleaseToRoll; rollout: RolloutRecord }>>();
-    const heldBack = new Set<string>();
+    // The turns over: each ring whose gate a rollout (not halted) passed. A paused rollout's are held back, and the
+    // devices of those rings kept in view until it resumes (or halts).
+    const turns: Array<{ ring: string; release: ReleaseToRoll; rollout: RolloutRecord; paused: boolean }> = [];
     for (const rollout of projection.rollouts.values()) {
       const { value, context } = rollout.state;
       const release = releases.get(rollout.id);
       if (release === undefined || (value !== 'completed' && value !== 'rolling' && value !== 'betweenRings' && value !== 'paused')) continue;
       context.policies.forEach((ring, i) => {
-        if (value !== 'completed' && !context.rings[i]?.gatePassed) return;
-        // A turn just over: the members it never asked (set aside, silent while busy) are behind like a device that
-        // joined after it, and looked at the same way (an instance that starts looks at them too).
-        const turn = `${rollout.id}\u0000${ring.name}`;
-        if (!turnsOver.has(turn)) {
-          turnsOver.add(turn);
-          for (const id of projection.ringMembers.get(ring.name) ?? []) if (!rollout.instructed.has(id)) behind.add(id);
-        }
-        if (value === 'paused') {
-          heldBack.add(ring.name);
-          return;
-        }
-        let list = passed.get(ring.name);
-        if (list === undefined) passed.set(ring.name, (list = []));
-        list.push({ release, rollout });
+        if (value === 'completed' || context.rings[i]?.gatePassed) turns.push({ ring: ring.name, release, rollout, paused: value === 'paused' });
       });
     }
+    // A turn just over: the members it never asked (set aside, silent while busy) are behind like a device that
+    // joined after it, and looked at the same way (an instance that starts looks at them too).
+    for (const { ring, rollout } of turns) {
+      const turn = `${rollout.id}\u0000${ring}`;
+      if (turnsOver.has(turn)) continue;
+      turnsOver.add(turn);
+      for (const id of projection.ringMembers.get(ring) ?? []) if (!rollout.instructed.has(id)) behind.add(id);
+    }
     if (behind.size === 0) return;
+    // What each ring has passed, oldest release first.
+    const passed = new Map<string, Array<{ release: ReleaseToRoll; rollout: RolloutRecord }>>();
+    const heldBack = new Set<string>();
+    for (const { ring, release, rollout, paused } of turns) {
+      if (paused) {
+        heldBack.add(ring);
+        continue;
+      }
+      let list = passed.get(ring);
+      if (list === undefined) passed.set(ring, (list = []));
+      list.push({ release, rollout });
+    }
     for (const list of passed.values()) list.sort((a, b) => byRelease(a.release, b.release));
     const t = now();
     for (const id of [...behind]) {

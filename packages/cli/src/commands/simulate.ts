@@ -115,7 +115,7 @@ export async function readPolicyFile(path: string): Promise<FleetPolicy> {
 }
 
 /** A policy's rings in a line: name, deferral and budget of each. */
-export const describeRings = (rings: FleetPolicy['rings']) => rings.map((r) => `${r.name} (deferral ${r.deferralDays} d, budget ${'count' in r.budget ? r.budget.count : `${r.budget.percent}%`})`).join(', ');
+const describeRings = (rings: FleetPolicy['rings']) => rings.map((r) => `${r.name} (deferral ${r.deferralDays} d, budget ${'count' in r.budget ? r.budget.count : `${r.budget.percent}%`})`).join(', ');
 
 const f1 = (x: number | null) => (x === null ? '-' : x.toFixed(1));
 const f2 = (x: number | null) => (x === null ? '-' : x.toFixed(2));
