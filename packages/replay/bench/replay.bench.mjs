@@ -2,7 +2,8 @@
 // machine.transition with one reused inert scope, (c) xstate's transition() (a throwaway actor per call), and
 // (d) a JSONL file read, validated and folded end to end (on the cores there are, as `hotpatch replay` does it;
 // (d1) in one thread). Usage: node bench/replay.bench.mjs [--events N]
-// [--devices D] [--seed S] [--json]
+// [--devices D] [--seed S] [--json]. It also prints two floors that show what bounds (a): a fold that only allocates
+// what an immutable fold must, and evolve over a fleet whose states stay in the cache.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,41 @@ for (let i = 0; i < 3; i++) {
   evolveRuns.push(s);
   evolved = r;
 }
+// What bounds (a): two floors on the same events. A fold that decides nothing but allocates what any immutable fold
+// of this lifecycle must (a state and a context of the lifecycle's 13 fields per event) and reads the state it
+// replaces; and evolve itself over a fleet small enough that its states stay in the cache.
+log('floors…');
+const contextFloor = (list) => {
+  const states = new Map();
+  let agree = 0;
+  for (const e of list) {
+    const before = states.get(e.stream);
+    const c = before?.context;
+    if (c !== undefined && c.inFlight === e.data.patch) agree++;
+    states.set(e.stream, {
+      value: e.type,
+      context: { profile: c?.profile ?? null, ring: null, baseline: null, eligible: true, ineligibleReasons: c?.ineligibleReasons ?? [], applied: c?.applied ?? null, inFlight: e.data.patch ?? null, restorePoint: null, rollbackable: null, verifiedPatch: null, failure: null, rebootReason: null, rebootBaseline: null },
+    });
+  }
+  return agree;
+};
+contextFloor(warm);
+const floorRuns = [];
+for (let i = 0; i < 3; i++) {
+  globalThis.gc?.();
+  floorRuns.push(seconds(() => contextFloor(events))[0]);
+}
+const SMALL_FLEET = 100;
+let small = generateTimeline({ events: EVENTS / 5, devices: SMALL_FLEET, seed: Number(values.seed) });
+foldEvolve(small.slice(0, 20_000));
+const smallRuns = [];
+for (let i = 0; i < 3; i++) {
+  globalThis.gc?.();
+  smallRuns.push(seconds(() => foldEvolve(small))[0]);
+}
+const smallEvents = small.length;
+small = undefined;
+
 log('(b) machine.transition with one scope…');
 const [machineSeconds, machined] = seconds(() => foldMachineTransition(events));
 log(`(c) transition() on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events…`);
@@ -120,8 +156,12 @@ const rows = [
   { name: `(d) JSONL file → states, end to end${shards > 1 ? ` (${shards} threads)` : ''}`, events: EVENTS, seconds: median(fileRuns), best: Math.min(...fileRuns) },
   { name: '(d1) JSONL file → states, one thread', events: EVENTS, seconds: median(oneThreadRuns), best: Math.min(...oneThreadRuns) },
 ].map((r) => ({ ...r, perSecond: rate(r.events, r.seconds), ratio: rate(r.events, r.seconds) / baseline }));
+const floors = [
+  { name: 'floor: a new state + 13-field context per event, nothing decided', events: EVENTS, seconds: median(floorRuns) },
+  { name: `evolve over ${SMALL_FLEET} devices (states stay in the cache)`, events: smallEvents, seconds: median(smallRuns) },
+].map((r) => ({ ...r, perSecond: rate(r.events, r.seconds) }));
 const targets = { evolveAtLeast2M: rows[0].perSecond >= 2_000_000, jsonlAtLeast400k: rows[3].perSecond >= 400_000 };
-const result = { node: process.version, cpu: os.cpus()[0]?.model, events: EVENTS, devices: DEVICES, fileBytes: bytes, rows, targets, disagreements };
+const result = { node: process.version, cpu: os.cpus()[0]?.model, events: EVENTS, devices: DEVICES, fileBytes: bytes, rows, floors, targets, disagreements };
 
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
@@ -129,6 +169,8 @@ else {
   console.log(`${'path'.padEnd(46)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(12)}  ×(c)`);
   for (const r of rows) console.log(`${r.name.padEnd(46)} ${r.events.toLocaleString('en-US').padStart(10)} ${r.seconds.toFixed(3).padStart(8)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)}  ${r.ratio.toFixed(1)}`);
   console.log(`(a), (d), (d1): median of 3 runs; (c) on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events (a throwaway actor per call makes it slow); file ${(bytes / 1e6).toFixed(0)} MB`);
+  console.log(`what bounds (a), on the same run (median of 3):`);
+  for (const f of floors) console.log(`  ${f.name.padEnd(68)} ${f.events.toLocaleString('en-US').padStart(10)} ${Math.round(f.perSecond).toLocaleString('en-US').padStart(12)}/s`);
   console.log(`agreement: ${disagreements === 0 ? 'every device ends in the same state on every path' : `${disagreements} DISAGREEMENTS`}`);
   console.log(`targets: evolve ≥ 2,000,000 events/s: ${targets.evolveAtLeast2M ? 'met' : 'NOT met'}; JSONL end to end ≥ 400,000 events/s: ${targets.jsonlAtLeast400k ? 'met' : 'NOT met'}`);
 }
