@@ -7,7 +7,7 @@ import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { createEngine } from '@hotpatch/engine';
-import { createOrchestrator, FleetProjection, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
+import { complianceOf, createOrchestrator, FleetProjection, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-fleet-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -186,6 +186,36 @@ describe('orchestrator', () => {
       await again.planRollout(MARCH);
       expect((await again.tick()).caughtUp).toBe(0);
       expect(await store.readStream('device/late')).toHaveLength(types.length);
+    });
+
+    it('one that cannot take hotpatches gets the newest proven hotpatch’s cumulative update instead, once', async () => {
+      const store = createInMemoryEventStore();
+      const clock = simulatedClock('2026-01-13T17:00:00.000Z');
+      const { o, engine } = await quarter(store, clock);
+      await engine.execute({ type: 'EnrolDevice', device: 'late', profile: { ...eligibleProfile, vbs: false }, ring: 'broad', baseline: 'B-2025-10' });
+      await engine.execute({ type: 'AssessEligibility', device: 'late', latestBaseline: 'B-2026-01' });
+      // Another joins already running March's cumulative update (imaged with it): newer than January's baseline.
+      await engine.execute({ type: 'EnrolDevice', device: 'imaged', profile: { ...eligibleProfile, vbs: false }, ring: 'broad', baseline: 'LCU-HP-2026-03' });
+      await engine.execute({ type: 'AssessEligibility', device: 'imaged', latestBaseline: 'B-2026-01' });
+      for (let i = 0; i < 6; i++) {
+        await o.tick();
+        await agentsRespond(o);
+      }
+      const late = o.projection.devices.get('late')!;
+      const reboots = (await store.readStream('device/late')).filter((e) => e.type === 'RebootRequired').map((e) => e.data);
+      // January's baseline, assessed again on it (still no VBS), then March's cumulative update (February's fix in it).
+      expect(reboots).toEqual([
+        { reason: 'baseline', baseline: 'B-2026-01' },
+        { reason: 'eligibility', baseline: 'LCU-HP-2026-03' },
+      ]);
+      expect(late.state).toMatchObject({ value: 'ineligible', context: { baseline: 'LCU-HP-2026-03' } });
+      expect((await store.readStream('device/imaged')).map((e) => e.type)).toEqual(['DeviceEnrolled', 'EligibilityAssessed']);
+      for (const release of [BASELINE.id, hotpatch.id, MARCH.id]) expect(o.projection.releases.get(release)!.protectedAt.has('late')).toBe(true);
+      // A restarted instance finds it up to date: not behind January's baseline, nothing to restart it for.
+      const again = createOrchestrator({ store, clock, policy });
+      for (const r of [BASELINE, hotpatch, MARCH]) await again.planRollout(r);
+      expect((await again.tick()).caughtUp).toBe(0);
+      expect((await store.readStream('device/late')).filter((e) => e.type === 'RebootRequired')).toHaveLength(2);
     });
 
     it('so does a member its ring’s turn set aside unasked (silent while busy), once it is back', async () => {
@@ -455,6 +485,58 @@ describe('orchestrator', () => {
     expect(o.projection.devices.get('p2')!.state).toMatchObject({ value: 'needsReboot', context: { rebootReason: 'eligibility' } });
     const instructed = (await store.readStream('rollout/HP-2026-02')).filter((e) => e.type === 'DeviceInstructed').map((e) => [(e.data as { device: string }).device, (e.data as { action: string }).action]);
     expect(instructed).toEqual([['p1', 'hotpatch'], ['p2', 'reboot'], ['p3', 'hotpatch']]);
+    // The update it is restarted onto is the release's cumulative update: the same fix, so it protects the device.
+    expect(o.projection.devices.get('p2')!.state.context.rebootBaseline).toBe('LCU-HP-2026-02');
+    expect((await store.readStream('rollout/HP-2026-02'))[0]!.data).toMatchObject({ cumulativeUpdate: 'LCU-HP-2026-02' });
+    await agentsRespond(o);
+    await agentsRespond(o);
+    await o.tick();
+    const p2 = o.projection.devices.get('p2')!;
+    expect(p2.state).toMatchObject({ value: 'ineligible', context: { baseline: 'LCU-HP-2026-02' } });
+    expect(o.projection.releases.get('HP-2026-02')!.protectedAt.get('p2')).toBeDefined();
+    expect(complianceOf(o.projection, p2, RELEASED)).toBe('up to date');
+    expect(o.projection.rollouts.get('HP-2026-02')!.outcomes.get('p2')).toBe('succeeded');
+    // A projection rebuilt from its saved form knows the cumulative update too.
+    const restored = new FleetProjection();
+    expect(restored.restore(o.projection.serialize())).toBe(true);
+    expect(complianceOf(restored, restored.devices.get('p2')!, RELEASED)).toBe('up to date');
+    // Another rollout of a release as old does not restart it again.
+    const again = createOrchestrator({ store, clock, policy });
+    await again.planRollout(hotpatch);
+    await again.planRollout({ ...hotpatch, id: 'HP-2026-02-again' });
+    await again.tick();
+    expect(again.projection.devices.get('p2')!.state.value).toBe('ineligible');
+    expect(await instructionsIn(store, 'rollout/HP-2026-02-again')).toEqual(['p1', 'p3']);
+  });
+
+  it('takes the cumulative update off an ineligible device unwell on it, and off the ring’s others when the rollout halts', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock, ['p2', 'p3']);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(hotpatch);
+    await o.tick();
+    // p2 is not well on the cumulative update: it fails the rollout, and is restarted back onto its baseline.
+    await o.report({ id: reportId(), device: 'p2', kind: 'baseline-installed', baseline: 'LCU-HP-2026-02', healthy: false, signal: 'boot loop' });
+    expect(o.projection.rollouts.get('HP-2026-02')!.outcomes.get('p2')).toBe('failed');
+    expect(o.projection.devices.get('p2')!.state).toMatchObject({ value: 'needsReboot', context: { rebootReason: 'update-uninstall', rebootBaseline: 'B-2026-01' } });
+    // p3 installs it well; p1's hotpatch fails its health check: two failures past a budget of one, the rollout
+    // halts, and p3's cumulative update is taken off as p1's hotpatch is rolled back.
+    await o.report({ id: reportId(), device: 'p3', kind: 'baseline-installed', baseline: 'LCU-HP-2026-02' });
+    expect(o.projection.devices.get('p3')!.state.context.baseline).toBe('LCU-HP-2026-02');
+    await agentsRespond(o, () => false);
+    await agentsRespond(o, () => false);
+    expect(o.projection.rollouts.get('HP-2026-02')!.state.value).toBe('halted');
+    await agentsRespond(o);
+    await o.tick();
+    const reboots = async (device: string) => (await store.readStream(`device/${device}`)).filter((e) => e.type === 'RebootRequired').map((e) => e.data);
+    expect(await reboots('p3')).toEqual([
+      { reason: 'eligibility', baseline: 'LCU-HP-2026-02' },
+      { reason: 'update-uninstall', baseline: 'B-2026-01' },
+    ]);
+    expect(await reboots('p2')).toEqual(await reboots('p3'));
+    for (const id of ['p2', 'p3']) expect(o.projection.devices.get(id)!.state).toMatchObject({ value: 'ineligible', context: { baseline: 'B-2026-01' } });
+    expect(o.projection.devices.get('p1')!.state.value).toBe('rolledBack');
   });
 
   it('pauses by the service or the tenant; the service cannot lift the tenant’s pause; a paused rollout instructs nothing', async () => {

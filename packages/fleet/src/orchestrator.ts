@@ -41,6 +41,20 @@ export interface ReleaseToRoll {
   readonly outOfBand?: boolean;
   /** Why a baseline needs its reboot (default 'baseline'). */
   readonly rebootReason?: string;
+  /**
+   * For a hotpatch: the cumulative update that carries the same fix, installed with a restart (the traditional
+   * update), which the devices that cannot take the hotpatch get instead: ineligible ones, and those not on its
+   * baseline. Default `LCU-<id>`.
+   */
+  readonly cumulativeUpdate?: string;
+}
+
+/**
+ * What a device installs, with a restart, to be protected against a release without hotpatching: a baseline itself,
+ * a hotpatch's cumulative update.
+ */
+export function cumulativeUpdateOf(release: Pick<ReleaseToRoll, 'id' | 'kind' | 'baseline' | 'cumulativeUpdate'>): string {
+  return release.kind === 'baseline' ? release.baseline : (release.cumulativeUpdate ?? `LCU-${release.id}`);
 }
 
 /**
@@ -127,6 +141,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const projection = new FleetProjection();
   const engine = createEngine({ store, clock: () => clock.now(), ...(options.meta ? { meta: options.meta } : {}), maxAttempts: 10 });
   const releases = new Map<string, ReleaseToRoll>();
+  /** The releases by what a device installs with a restart to be protected against them (see cumulativeUpdateOf). */
+  const installs = new Map<string, ReleaseToRoll>();
+  /** When the release a device's installed baseline or cumulative update brings shipped; null when not known. */
+  const installedReleasedAt = (context: { readonly baseline: string | null }) =>
+    context.baseline === null ? null : (installs.get(context.baseline)?.releasedAt ?? null);
   const batch = options.batchSize ?? 10_000;
   const now = () => clock.now().toISOString();
 
@@ -297,6 +316,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   const planRollout = async (release: ReleaseToRoll) => {
     releases.set(release.id, release);
+    installs.set(cumulativeUpdateOf(release), release);
     await sync();
     if (!projection.rollouts.has(release.id)) {
       await record(release.id, 'planned', {
@@ -309,7 +329,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           outOfBand: release.outOfBand ?? false,
           rings: policy.rings,
           baseline: release.baseline,
-          ...(release.kind === 'hotpatch' ? { requires: release.requires ?? [] } : { rebootReason: release.rebootReason ?? 'baseline' }),
+          ...(release.kind === 'hotpatch' ? { requires: release.requires ?? [], cumulativeUpdate: cumulativeUpdateOf(release) } : { rebootReason: release.rebootReason ?? 'baseline' }),
         },
       });
     }
@@ -360,13 +380,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         throw error;
       }
     }
-    // A cumulative update the device is not well on: it fails the baseline rollouts that installed it (before they
-    // count the install as a success), and it is uninstalled.
+    // A cumulative update the device is not well on: it fails the rollouts that installed it (a baseline's, or a
+    // hotpatch's that gave it the cumulative update instead; before they count the install as a success), and it
+    // is uninstalled.
     if (r.kind === 'baseline-installed' && r.healthy === false) {
       for (const rollout of rolloutsOf(r.device)) {
         const instruction = rollout.instructed.get(r.device)!;
-        const { release, releaseKind } = rollout.state.context;
-        if (releaseKind !== 'baseline' || release !== r.baseline || instruction.action !== 'reboot' || rollout.outcomes.has(r.device)) continue;
+        const planned = releases.get(rollout.id);
+        const installed = planned !== undefined ? cumulativeUpdateOf(planned) : rollout.state.context.releaseKind === 'baseline' ? rollout.state.context.release : undefined;
+        if (installed !== r.baseline || instruction.action !== 'reboot' || rollout.outcomes.has(r.device)) continue;
         await record(rollout.id, `outcome:${r.device}`, { type: 'DeviceFailed', data: { ring: instruction.ring, device: r.device, reason: 'health-failed' } });
       }
       await uninstall(projection.devices.get(r.device)!, r.baseline);
@@ -395,15 +417,21 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (s.value !== 'halted') return 0;
     const patch = s.context.release!;
     const action = s.context.releaseKind === 'baseline' ? 'reboot' : 'hotpatch';
-    let watch = haltWatch.get(rollout.id);
-    if (watch === undefined) {
-      const ring = s.context.policies[s.context.current]?.name;
-      watch = new Set();
-      for (const [id, instruction] of rollout.instructed) if (instruction.ring === ring && instruction.action === action) watch.add(id);
-      haltWatch.set(rollout.id, watch);
-    }
+    const watching = (key: string, which: 'hotpatch' | 'reboot') => {
+      let watch = haltWatch.get(key);
+      if (watch === undefined) {
+        const ring = s.context.policies[s.context.current]?.name;
+        watch = new Set();
+        for (const [id, instruction] of rollout.instructed) if (instruction.ring === ring && instruction.action === which) watch.add(id);
+        haltWatch.set(key, watch);
+      }
+      return watch;
+    };
+    const watch = watching(rollout.id, action);
     if (action === 'reboot') return uninstallHalted(rollout, watch, patch, only);
-    let n = 0;
+    // The ring's devices that got the hotpatch's cumulative update instead (the same fix) have it taken off too.
+    const planned = releases.get(rollout.id);
+    let n = planned === undefined ? 0 : await uninstallHalted(rollout, watching(`${rollout.id}\u0000reboot`, 'reboot'), cumulativeUpdateOf(planned), only);
     for (const id of only === undefined ? [...watch] : watch.has(only) ? [only] : []) {
       const device = projection.devices.get(id);
       const { value, context } = device?.state ?? { value: 'retired', context: null };
@@ -423,8 +451,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   /**
-   * A halted baseline rollout takes its update off the devices of its ring that installed it (a restart back to
-   * the baseline it replaced); the ones still to restart onto it are watched, and uninstalled once they have.
+   * A halted rollout takes its cumulative update (a baseline, or a hotpatch's given instead of it) off the devices
+   * of its ring that installed it (a restart back to the baseline it replaced); the ones still to restart onto it
+   * are watched, and uninstalled once they have.
    */
   const uninstallHalted = async (rollout: RolloutRecord, watch: Set<string>, baseline: string, only?: string): Promise<number> => {
     let n = 0;
@@ -530,8 +559,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       await command(`apply:${rollout.id}`, { type: 'StartApply', device: device.id, patch: release.id });
       action = 'hotpatch';
     } else if (value === 'ineligible' || (resting && (!context.eligible || context.baseline !== release.baseline))) {
-      // Not eligible, or behind on its baseline: the latest cumulative update, with a restart, instead.
-      await command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: device.id, reason: 'eligibility', baseline: release.baseline });
+      // Not eligible, or not on the hotpatch's baseline: the release's cumulative update, with a restart, instead
+      // (none when the device already runs one as new: caught up, say).
+      const installedAt = installedReleasedAt(context);
+      if (installedAt !== null && installedAt >= release.releasedAt) return false;
+      await command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: device.id, reason: 'eligibility', baseline: cumulativeUpdateOf(release) });
       action = 'reboot';
     } else {
       return false; // busy (a patch in flight or a reboot pending): next tick
@@ -624,9 +656,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       // (its agent silent while it was busy) is caught up once it is back.
       const proven = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && rollout.outcomes.get(id) !== 'failed').map(({ release }) => release);
       const baseline = proven.filter((r) => r.kind === 'baseline').at(-1);
-      // Behind on its baseline (one no rollout released after the newest proven one, or none known).
-      const own = baseline === undefined || context.baseline === null ? undefined : [...releases.values()].find((r) => r.kind === 'baseline' && r.baseline === context.baseline);
-      if (baseline !== undefined && context.baseline !== baseline.baseline && (own === undefined || own.releasedAt < baseline.releasedAt)) {
+      // Behind on its baseline (what it runs, a baseline or a cumulative update, shipped before the newest proven
+      // baseline, or is not known).
+      const installedAt = installedReleasedAt(context);
+      if (baseline !== undefined && context.baseline !== baseline.baseline && (installedAt === null || installedAt < baseline.releasedAt)) {
         if (resting(value) || value === 'ineligible' || value === 'enrolled') {
           // Once per device and baseline (the command's id says which): a device that came back unwell on it
           // and was taken off it again is not restarted onto it a second time.
@@ -637,10 +670,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }
         continue; // busy, or restarting onto it: looked at again next tick
       }
-      if (value === 'ineligible' || value === 'enrolled' || !context.eligible) {
+      if (value === 'ineligible' || value === 'enrolled' || !context.eligible || (baseline !== undefined && context.baseline !== baseline.baseline)) {
         // Ineligible (or never assessed) on the newest proven baseline: assessed again against it, once (a device
-        // behind on its baseline is not eligible for hotpatches; on it, it may well be). Otherwise it waits for
-        // the next rollout's cumulative update (or for a paused one to resume).
+        // behind on its baseline is not eligible for hotpatches; on it, it may well be).
         const latest = baseline?.baseline ?? null;
         if (latest !== null && context.baseline === latest && context.profile !== null && (value === 'ineligible' || value === 'enrolled')) {
           if (await command(`catch-up-assess:${latest}`, { type: 'AssessEligibility', device: id, latestBaseline: latest })) {
@@ -650,7 +682,17 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           // Assessed before, by another instance: eligible now, so carry on from there.
           if (projection.devices.get(id)!.state.context.eligible) continue;
         }
-        if (!heldBack.has(device.ring)) behind.delete(id);
+        // Still unable to take hotpatches (or on a cumulative update, off the hotpatches' baseline): the newest
+        // proven hotpatch's cumulative update, with a restart, when it is newer than what the device runs; once.
+        const update = proven.filter((r) => r.kind === 'hotpatch').at(-1);
+        if (update !== undefined && context.profile !== null && (installedAt === null || installedAt < update.releasedAt) && (resting(value) || value === 'ineligible' || value === 'enrolled')) {
+          if (await command(`catch-up:${update.id}`, { type: 'RequireReboot', device: id, reason: 'eligibility', baseline: cumulativeUpdateOf(update) })) {
+            summary.caughtUp++;
+            continue;
+          }
+          if (projection.devices.get(id)!.state.value === 'needsReboot') continue;
+        }
+        if (!heldBack.has(device.ring) && (resting(value) || value === 'ineligible' || value === 'enrolled')) behind.delete(id);
         continue;
       }
       const next = proven.find(

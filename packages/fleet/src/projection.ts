@@ -56,12 +56,17 @@ export interface ReleaseRecord {
   readonly id: string;
   readonly kind: 'baseline' | 'hotpatch';
   readonly releasedAt: string;
+  /**
+   * A hotpatch's cumulative update (the same fix, installed with a restart by the devices that cannot take the
+   * hotpatch): a device running it is protected up to this release. Absent when the log does not name one.
+   */
+  readonly cumulativeUpdate?: string;
   /** When each device became protected against it (first time only). */
   readonly protectedAt: Map<string, string>;
 }
 
 /** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
-const PROJECTION_FORMAT = 4;
+const PROJECTION_FORMAT = 5;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
 
@@ -111,6 +116,8 @@ export class FleetProjection {
   readonly devices = new Map<string, DeviceRecord>();
   readonly rollouts = new Map<string, RolloutRecord>();
   readonly releases = new Map<string, ReleaseRecord>();
+  /** Hotpatches' cumulative updates, by the name a device reports installing: the release each brings. */
+  private readonly cumulativeUpdates = new Map<string, ReleaseRecord>();
   /** Global position of the last event applied. */
   position = 0;
   /** The latest event time applied ('' before any): the moment the projection stands for. */
@@ -136,6 +143,7 @@ export class FleetProjection {
     this.devices.clear();
     this.rollouts.clear();
     this.releases.clear();
+    this.cumulativeUpdates.clear();
     this.ringMembers.clear();
     this.enrolled.clear();
     this.position = 0;
@@ -248,9 +256,12 @@ export class FleetProjection {
         case 'pending':
           for (const k of l[2]) this.rollouts.get(l[1])!.pending.add(k);
           break;
-        case 'release':
-          this.releases.set(l[1].id, { ...l[1], protectedAt: new Map() });
+        case 'release': {
+          const release: ReleaseRecord = { ...l[1], protectedAt: new Map() };
+          this.releases.set(release.id, release);
+          if (release.cumulativeUpdate !== undefined) this.cumulativeUpdates.set(release.cumulativeUpdate, release);
           break;
+        }
         case 'protectedAt':
           for (const [k, v] of l[2]) this.releases.get(l[1])!.protectedAt.set(k, v);
           break;
@@ -266,10 +277,11 @@ export class FleetProjection {
   }
 
   /** Registers a release's date (also learnt from RolloutPlanned), so that protection can be measured against it. */
-  knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string): void {
+  knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string, cumulativeUpdate?: string): void {
     if (this.releases.has(id)) return;
-    const release: ReleaseRecord = { id, kind, releasedAt, protectedAt: new Map() };
+    const release: ReleaseRecord = { id, kind, releasedAt, ...(cumulativeUpdate !== undefined ? { cumulativeUpdate } : {}), protectedAt: new Map() };
     this.releases.set(id, release);
+    if (cumulativeUpdate !== undefined && !this.cumulativeUpdates.has(cumulativeUpdate)) this.cumulativeUpdates.set(cumulativeUpdate, release);
     // Devices already running a fix as new as this release were never exposed to it.
     for (const d of this.devices.values()) if (d.protectedUpTo !== null && d.protectedUpTo >= releasedAt && d.state.value !== 'retired') release.protectedAt.set(d.id, releasedAt);
   }
@@ -332,7 +344,8 @@ export class FleetProjection {
   /** The newest release the device's active fixes cover; each release it now covers for the first time is stamped. */
   private updateProtection(record: DeviceRecord, at: string): void {
     const { baseline, applied } = record.state.context;
-    let newest: string | null = baseline === null ? null : (this.releases.get(baseline)?.releasedAt ?? null);
+    // What the device runs: a baseline, or a hotpatch's cumulative update (the same fix, installed with a restart).
+    let newest: string | null = baseline === null ? null : (this.releases.get(baseline)?.releasedAt ?? this.cumulativeUpdates.get(baseline)?.releasedAt ?? null);
     for (const patch of Object.keys(applied)) {
       const released = this.releases.get(patch)?.releasedAt;
       if (released !== undefined && (newest === null || released > newest)) newest = released;
@@ -356,7 +369,7 @@ export class FleetProjection {
     record.version = event.version;
     switch (event.type) {
       case 'RolloutPlanned':
-        this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt);
+        this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt, event.data.cumulativeUpdate);
         break;
       case 'DeviceInstructed':
         record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: this.timeOf(event) });

@@ -46,8 +46,11 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 export function complianceOf(p: FleetProjection, device: DeviceRecord, latestRelease: string | null): Compliance {
   const { value } = device.state;
   if (value === 'needsReboot') return 'needs reboot';
+  const current = latestRelease !== null && device.protectedUpTo !== null && device.protectedUpTo >= latestRelease;
+  // A device that cannot take hotpatches is up to date on the latest cumulative update (installed with a restart).
+  if (value === 'ineligible' && current) return 'up to date';
   if (value === 'ineligible' || value === 'enrolled' || value === 'unenrolled') return 'not ready';
-  if (latestRelease !== null && device.protectedUpTo !== null && device.protectedUpTo >= latestRelease) return 'up to date';
+  if (current) return 'up to date';
   for (const rollout of p.rollouts.values()) {
     const active = rollout.state.value === 'rolling' || rollout.state.value === 'betweenRings' || rollout.state.value === 'paused';
     if (!active) continue;

@@ -363,7 +363,16 @@ function releasesOf(o: Awaited<ReturnType<typeof observe>>) {
         skipped.push({ release: d.release, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
         continue;
       }
-      releases.push({ id: d.release, kind: 'hotpatch', releasedAt: d.releasedAt, baseline, requires: d.requires ?? stage?.requires ?? [], liveRevert: d.liveRevert, outOfBand: d.outOfBand });
+      releases.push({
+        id: d.release,
+        kind: 'hotpatch',
+        releasedAt: d.releasedAt,
+        baseline,
+        requires: d.requires ?? stage?.requires ?? [],
+        liveRevert: d.liveRevert,
+        outOfBand: d.outOfBand,
+        ...(d.cumulativeUpdate !== undefined ? { cumulativeUpdate: d.cumulativeUpdate } : {}),
+      });
     } else {
       releases.push({ id: d.release, kind: 'baseline', releasedAt: d.releasedAt, baseline: d.baseline ?? d.release, liveRevert: d.liveRevert, outOfBand: d.outOfBand, rebootReason: d.rebootReason ?? o.rebootReasons.get(d.release) ?? 'baseline' });
     }

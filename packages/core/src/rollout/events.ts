@@ -44,6 +44,12 @@ export interface RolloutEventData {
     readonly baseline?: string;
     readonly requires?: readonly string[];
     readonly rebootReason?: string;
+    /**
+     * For a hotpatch: the cumulative update, installed with a restart, that carries the same fix, for the devices
+     * that cannot take the hotpatch (ineligible, or not on its baseline). Absent from logs written before it was
+     * recorded (their devices were restarted onto the hotpatch's baseline instead).
+     */
+    readonly cumulativeUpdate?: string;
   };
   RingStarted: { readonly ring: string; readonly at: string; readonly devices: number };
   DeviceInstructed: { readonly ring: string; readonly device: string; readonly action: InstructionAction };

@@ -45,6 +45,7 @@ export const ROLLOUT_EVENT_SCHEMAS: { readonly [T in RolloutEventType]: EventSch
     baseline: field.optional(field.nonEmptyString),
     requires: field.optional(field.stringArray),
     rebootReason: field.optional(field.nonEmptyString),
+    cumulativeUpdate: field.optional(field.nonEmptyString),
   },
   RingStarted: { ring: field.nonEmptyString, at: field.isoTime, devices: field.nonNegativeInt },
   DeviceInstructed: { ring: field.nonEmptyString, device: field.nonEmptyString, action: field.oneOf('hotpatch', 'reboot') },

@@ -19,7 +19,7 @@ import {
 import { createEngine, nameBasedIds } from '@hotpatch/engine';
 import { inBatch, readLog, type EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
-import type { AgentReport, ReleaseToRoll } from '../orchestrator.js';
+import { cumulativeUpdateOf, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
 import { driveService, type Agent, type DriveOptions } from './drive.js';
 import type { FleetPolicy } from '../policy.js';
 import { DEFAULT_FAULTS, type Faults } from './faults.js';
@@ -83,15 +83,17 @@ export function simulationCatalog(from: string, months: number): Catalog {
 
 /** A release as the given arm rolls it out. */
 function rolloutOf(release: Release, arm: Arm): ReleaseToRoll {
+  // A month's cumulative update, installed with a restart: every release in the traditional arm; in the hotpatch
+  // arm, a hotpatch's for the devices that cannot take the hotpatch. One name in both arms.
+  const cumulativeUpdate = `LCU-${release.id}`;
   if (arm === 'traditional') {
-    // Every release arrives as a cumulative update installed with a restart.
-    const id = `LCU-${release.id}`;
+    const id = cumulativeUpdate;
     return { id, kind: 'baseline', releasedAt: release.released, baseline: id, liveRevert: true, rebootReason: release.kind === 'hotpatch' && release.outOfBand ? 'out-of-band' : 'baseline' };
   }
   if (release.kind === 'baseline') {
     return { id: release.id, kind: 'baseline', releasedAt: release.released, baseline: release.id, liveRevert: true, rebootReason: release.cause === 'unplanned' ? 'unplanned-baseline' : 'baseline' };
   }
-  return { id: release.id, kind: 'hotpatch', releasedAt: release.released, baseline: release.baseline, requires: release.requires, liveRevert: release.liveRevert, outOfBand: release.outOfBand };
+  return { id: release.id, kind: 'hotpatch', releasedAt: release.released, baseline: release.baseline, requires: release.requires, liveRevert: release.liveRevert, outOfBand: release.outOfBand, cumulativeUpdate };
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
@@ -116,8 +118,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const span = Date.parse(end) - Date.parse(start);
   for (const d of fleet) if (fleetRandom.chance(faults.silentAgents)) silentFrom.set(d.id, Date.parse(start) + fleetRandom.next() * span);
   const badHotpatch = releases.filter((r) => r.kind === 'hotpatch')[faults.badHotpatchIndex]?.id;
-  // The traditional arm ships the same bad fix in that month's cumulative update.
-  const badUpdate = badHotpatch === undefined || arm !== 'traditional' ? undefined : rolloutOf(releases.find((r) => r.id === badHotpatch)!, arm).id;
+  // That month's cumulative update carries the same bad fix: the traditional arm installs it everywhere, the
+  // hotpatch arm on the devices that cannot take the hotpatch.
+  const badUpdate = badHotpatch === undefined ? undefined : cumulativeUpdateOf(rolloutOf(releases.find((r) => r.id === badHotpatch)!, 'hotpatch'));
 
   const engine = createEngine({ store, clock: () => clock.now(), meta: { source: `simulate/${arm}` } });
   // Enrolment in batches of a thousand devices: one store transaction each where the store groups writes.
