@@ -1,7 +1,7 @@
 /** The rollout invariants on three devices, and a broken rollout machine caught for each. */
 import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
-import { compileEvolve, rolloutMachine, rolloutSetup } from '@hotpatch/core';
+import { compileEvolve, rolloutGuards, rolloutMachine, rolloutSetup } from '@hotpatch/core';
 import { check, DEFAULT_ROLLOUT_SCENARIO, formatPath, rolloutCheckModel } from './index.js';
 
 function withStates(changes: Record<string, object>): AnyStateMachine {
@@ -25,7 +25,8 @@ describe('the rollout lifecycle under the checker (3 devices: 1 pilot, 2 broad)'
   const broken: Record<string, { invariant: string; machine: AnyStateMachine }> = {
     'a ring that starts whatever the gate said': {
       invariant: 'noRingBeforeGate',
-      machine: withStates({ rolling: { on: { ...on('rolling'), RingStarted: { target: 'rolling', actions: 'startRing' } } } }),
+      // (its deferral still checked: each broken machine breaks the one rule it is about)
+      machine: withStates({ rolling: { on: { ...on('rolling'), RingStarted: { guard: (args: never) => rolloutGuards.deferralElapsed(args), target: 'rolling', actions: 'startRing' } } } }),
     },
     'instructions accepted while paused': {
       invariant: 'pausedOrHaltedInstructsNothing',
@@ -35,11 +36,25 @@ describe('the rollout lifecycle under the checker (3 devices: 1 pilot, 2 broad)'
       invariant: 'failuresWithinBudget',
       machine: withStates({ rolling: { on: { ...on('rolling'), DeviceFailed: { guard: 'ringHasDeviceInFlight', actions: 'fail' } } } }),
     },
+    'a ring that starts whenever the ring before passed its gate': {
+      invariant: 'noRingBeforeDeferral',
+      machine: withStates({ betweenRings: { on: { ...on('betweenRings'), RingStarted: { guard: (args: never) => rolloutGuards.isNextRing(args), target: 'rolling', actions: 'startRing' } } } }),
+    },
     'a resume that lifts every pause': {
       invariant: 'tenantPauseNotLiftedByService',
       machine: withStates({ paused: { on: { ...on('paused'), RolloutResumed: { guard: 'pausedByThisParty', target: 'rolling', actions: 'resume' } } } }),
     },
   };
+  it('keeps them for an out-of-band release, whose broad ring is past its deferral and may start at once', () => {
+    // Released ten days after its Patch Tuesday: the broad ring's 7-day deferral has passed; it opens at the release.
+    const scenario = { ...DEFAULT_ROLLOUT_SCENARIO, name: 'out-of-band', releasedAt: '2026-02-20T17:00:00.000Z', deferralsFrom: '2026-02-10T17:00:00.000Z' };
+    const r = check(rolloutCheckModel(scenario));
+    expect(r.stats.complete).toBe(true);
+    expect(r.violations).toEqual([]);
+    expect(r.deadlocks).toEqual([]);
+    expect(r.coverage.transitions.missing).toEqual([]);
+  });
+
   for (const [what, b] of Object.entries(broken)) {
     it(`catches ${b.invariant}: ${what}`, () => {
       const r = check(rolloutCheckModel(DEFAULT_ROLLOUT_SCENARIO, b.machine));

@@ -12,6 +12,8 @@ import type { StateInvariant, TransitionInvariant } from './invariants.js';
 export interface RolloutScenario {
   readonly name: string;
   readonly releasedAt: string;
+  /** An out-of-band release's Patch Tuesday before it: the rings' deferrals count from it (expedited). */
+  readonly deferralsFrom?: string;
   readonly rings: ReadonlyArray<RingPolicy & { readonly devices: readonly string[] }>;
 }
 
@@ -25,17 +27,31 @@ export const DEFAULT_ROLLOUT_SCENARIO: RolloutScenario = {
 };
 
 const HOUR = 3_600_000;
+
+/** When a ring's deferral lets it start, stated apart from the machine: its deferral after the date deferrals count from, never before the release. */
+function ringOpening(releasedAt: string, deferralsFrom: string | undefined, deferralDays: number): string {
+  const opens = addDays(deferralsFrom ?? releasedAt, deferralDays);
+  return opens > releasedAt ? opens : releasedAt;
+}
 const later = (iso: string, hours: number) => new Date(Date.parse(iso) + hours * HOUR).toISOString();
 
 export function rolloutScenarioEvents(s: RolloutScenario): RolloutEventBody[] {
   const events: RolloutEventBody[] = [
     {
       type: 'RolloutPlanned',
-      data: { release: 'HP-2026-02', releaseKind: 'hotpatch', releasedAt: s.releasedAt, liveRevert: true, outOfBand: false, rings: s.rings.map(({ devices: _d, ...policy }) => policy) },
+      data: {
+        release: 'HP-2026-02',
+        releaseKind: 'hotpatch',
+        releasedAt: s.releasedAt,
+        liveRevert: true,
+        outOfBand: s.deferralsFrom !== undefined,
+        rings: s.rings.map(({ devices: _d, ...policy }) => policy),
+        ...(s.deferralsFrom !== undefined ? { deferralsFrom: s.deferralsFrom } : {}),
+      },
     },
   ];
   for (const ring of s.rings) {
-    const opens = addDays(s.releasedAt, ring.deferralDays);
+    const opens = ringOpening(s.releasedAt, s.deferralsFrom, ring.deferralDays);
     // A start on the deferral date, and one an hour too early; a gate after the soak time, and one too soon.
     events.push({ type: 'RingStarted', data: { ring: ring.name, at: opens, devices: ring.devices.length } });
     events.push({ type: 'RingStarted', data: { ring: ring.name, at: later(opens, -1), devices: ring.devices.length } });
@@ -92,6 +108,17 @@ export const rolloutTransitionInvariants: ReadonlyArray<TransitionInvariant<Roll
       if (event.type !== 'RingStarted') return undefined;
       const i = before.context.policies.findIndex((p) => p.name === event.data.ring);
       return i > 0 && !before.context.rings[i - 1]!.gatePassed ? `${event.data.ring} started before ${before.context.policies[i - 1]!.name}'s gate passed` : undefined;
+    },
+  },
+  {
+    name: 'noRingBeforeDeferral',
+    description: "No ring starts before its deferral has elapsed (for an out-of-band release, counted from the Patch Tuesday before it), nor before the release.",
+    check: (before, event) => {
+      if (event.type !== 'RingStarted' || before.context.releasedAt === null) return undefined;
+      const policy = before.context.policies.find((p) => p.name === event.data.ring);
+      if (policy === undefined) return undefined;
+      const opens = ringOpening(before.context.releasedAt, before.context.deferralsFrom ?? undefined, policy.deferralDays);
+      return event.data.at < opens ? `${event.data.ring} started at ${event.data.at}, before its deferral ends at ${opens}` : undefined;
     },
   },
   {

@@ -164,6 +164,20 @@ export function latestBaseline(catalog: Catalog, at: string): BaselineRelease | 
   return found;
 }
 
+/**
+ * When the rings' deferrals for `release` count from: its own release date, or for an out-of-band release the
+ * regular release (Patch Tuesday) it ships after, so that it is expedited — a ring whose deferral has passed since
+ * then gets it at once, the others on their usual deferral date (see `ringOpensAt`).
+ */
+export function deferralsFrom(catalog: Catalog, release: Release): string {
+  if (!isOutOfBand(release)) return release.released;
+  let from: string | undefined;
+  for (const r of catalog.releases) if (!isOutOfBand(r) && r.released <= release.released) from = r.released;
+  return from ?? release.released;
+}
+
+const isOutOfBand = (r: Release) => (r.kind === 'hotpatch' ? r.outOfBand : r.cause === 'out-of-band');
+
 /** The hotpatches of a baseline, in release order. */
 export function hotpatchesOf(catalog: Catalog, baseline: string): HotpatchRelease[] {
   return catalog.releases.filter((r): r is HotpatchRelease => r.kind === 'hotpatch' && r.baseline === baseline);

@@ -475,6 +475,26 @@ describe('orchestrator', () => {
     expect(timeouts).toEqual([{ ring: 'pilot', device: 'p2', reason: 'timeout' }]);
   });
 
+  it('expedites an out-of-band release: a ring whose deferral has passed since the Patch Tuesday gets it once the ring before passes its gate', async () => {
+    const OOB_AT = '2026-02-20T17:00:00.000Z';
+    const oob: ReleaseToRoll = { id: 'OOB-2026-02', kind: 'hotpatch', releasedAt: OOB_AT, baseline: 'B-2026-01', liveRevert: true, outOfBand: true, deferralsFrom: RELEASED };
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(OOB_AT);
+    await fleet(store, clock);
+    const o = createOrchestrator({ store, clock, policy });
+    await o.planRollout(oob);
+    expect((await store.readStream('rollout/OOB-2026-02'))[0]!.data).toMatchObject({ deferralsFrom: RELEASED, outOfBand: true });
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+    await agentsRespond(o);
+    await agentsRespond(o);
+    clock.advance(25 * 3600);
+    // The pilot's gate passes after its soak, and the broad ring (3 days' deferral, long past since 10 February)
+    // starts on the next tick, not on 23 February.
+    expect((await o.tick()).gatesPassed).toBe(1);
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 4 });
+    expect(o.projection.rollouts.get('OOB-2026-02')!.state.context.rings[1]!.startedAt).toBe('2026-02-21T18:00:00.000Z');
+  });
+
   it('gives an ineligible device the traditional update with a restart instead of the hotpatch', async () => {
     const store = createInMemoryEventStore();
     const clock = simulatedClock(RELEASED);

@@ -9,6 +9,7 @@ import {
   CommandRefusedError,
   HotpatchError,
   RESTING_STATES,
+  ringOpensAt,
   rolloutLifecycle,
   rolloutStream,
   TransitionRefusedError,
@@ -47,6 +48,12 @@ export interface ReleaseToRoll {
    * baseline. Default `LCU-<id>`.
    */
   readonly cumulativeUpdate?: string;
+  /**
+   * For an out-of-band release: the regular release (Patch Tuesday) it ships after. The rings' deferrals count from
+   * it, so a ring whose deferral has passed gets the release at once (expedited), the others on their usual date.
+   * `deferralsFrom` in `@hotpatch/core` gives it from a catalog. Default: the release's own date.
+   */
+  readonly deferralsFrom?: string;
 }
 
 /**
@@ -330,6 +337,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           rings: policy.rings,
           baseline: release.baseline,
           ...(release.kind === 'hotpatch' ? { requires: release.requires ?? [], cumulativeUpdate: cumulativeUpdateOf(release) } : { rebootReason: release.rebootReason ?? 'baseline' }),
+          ...(release.deferralsFrom !== undefined && release.deferralsFrom < release.releasedAt ? { deferralsFrom: release.deferralsFrom } : {}),
         },
       });
     }
@@ -488,7 +496,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const release = releases.get(rollout.id);
     if (s.value === 'betweenRings') {
       const next = s.context.policies[s.context.current + 1]!;
-      if (t >= addDays(s.context.releasedAt!, next.deferralDays)) {
+      const opens = ringOpensAt(s.context, s.context.current + 1);
+      if (opens !== null && t >= opens) {
         if (await record(rollout.id, `ring:${next.name}`, { type: 'RingStarted', data: { ring: next.name, at: t, devices: members(next.name).length } })) summary.ringsStarted++;
         s = projection.rollouts.get(rollout.id)!.state;
       }

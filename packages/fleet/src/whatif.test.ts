@@ -34,7 +34,12 @@ describe('what-if: a recorded log under another policy', () => {
     expect(own / (own + fromOtherDevices + ordinary)).toBeGreaterThan(0.95);
     expect(Math.abs(result.whatIf.figures.reboots - result.recorded.figures.reboots)).toBeLessThanOrEqual(0.02 * result.recorded.figures.reboots);
     // The what-if log is written where asked, and the recorded one is not touched.
-    expect((await store.readAll()).length).toBe(result.whatIf.figures.events);
+    const all = await store.readAll();
+    expect(all.length).toBe(result.whatIf.figures.events);
+    // Each rollout planned as recorded: the out-of-band one expedited from its Patch Tuesday, as in the log.
+    const plans = (events: readonly HotpatchEvent[]) => events.filter((e) => e.type === 'RolloutPlanned').map((e) => e.data);
+    expect(plans(all)).toEqual(plans(recorded));
+    expect(plans(all).find((p) => p.release === BAD)).toMatchObject({ deferralsFrom: '2026-02-10T17:00:00.000Z' });
     expect(recordedStore.all.length).toBe(recorded.length);
   });
 

@@ -372,9 +372,19 @@ function releasesOf(o: Awaited<ReturnType<typeof observe>>) {
         liveRevert: d.liveRevert,
         outOfBand: d.outOfBand,
         ...(d.cumulativeUpdate !== undefined ? { cumulativeUpdate: d.cumulativeUpdate } : {}),
+        ...(d.deferralsFrom !== undefined ? { deferralsFrom: d.deferralsFrom } : {}),
       });
     } else {
-      releases.push({ id: d.release, kind: 'baseline', releasedAt: d.releasedAt, baseline: d.baseline ?? d.release, liveRevert: d.liveRevert, outOfBand: d.outOfBand, rebootReason: d.rebootReason ?? o.rebootReasons.get(d.release) ?? 'baseline' });
+      releases.push({
+        id: d.release,
+        kind: 'baseline',
+        releasedAt: d.releasedAt,
+        baseline: d.baseline ?? d.release,
+        liveRevert: d.liveRevert,
+        outOfBand: d.outOfBand,
+        rebootReason: d.rebootReason ?? o.rebootReasons.get(d.release) ?? 'baseline',
+        ...(d.deferralsFrom !== undefined ? { deferralsFrom: d.deferralsFrom } : {}),
+      });
     }
   }
   releases.sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0));

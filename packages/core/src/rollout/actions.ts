@@ -23,6 +23,7 @@ export const plan: Update<Of<'RolloutPlanned'>> = ({ event: { data } }) => ({
   release: data.release,
   releaseKind: data.releaseKind,
   releasedAt: data.releasedAt,
+  deferralsFrom: data.deferralsFrom ?? null,
   liveRevert: data.liveRevert,
   outOfBand: data.outOfBand,
   policies: data.rings,

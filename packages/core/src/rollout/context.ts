@@ -18,6 +18,8 @@ export interface RolloutContext {
   readonly release: string | null;
   readonly releaseKind: ReleaseKind | null;
   readonly releasedAt: string | null;
+  /** When the rings' deferrals count from, when not from `releasedAt` (an out-of-band release: see RolloutPlanned). */
+  readonly deferralsFrom: string | null;
   readonly liveRevert: boolean;
   readonly outOfBand: boolean;
   readonly policies: readonly RingPolicy[];
@@ -37,6 +39,7 @@ export const initialRolloutContext: RolloutContext = {
   release: null,
   releaseKind: null,
   releasedAt: null,
+  deferralsFrom: null,
   liveRevert: true,
   outOfBand: false,
   policies: [],
@@ -65,6 +68,18 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 export const hoursBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / HOUR;
 export const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY).toISOString();
+
+/**
+ * When ring `index` may start, its deferral permitting (its turn also waits for the ring before it to pass its
+ * gate): its deferral after the date deferrals count from, and never before the release. Null before the rollout
+ * is planned.
+ */
+export function ringOpensAt(context: RolloutContext, index: number): string | null {
+  const policy = context.policies[index];
+  if (policy === undefined || context.releasedAt === null) return null;
+  const opens = addDays(context.deferralsFrom ?? context.releasedAt, policy.deferralDays);
+  return opens > context.releasedAt ? opens : context.releasedAt;
+}
 
 /** One ring of a rollout as people read it. */
 export interface RingProgressView {

@@ -50,6 +50,12 @@ export interface RolloutEventData {
      * recorded (their devices were restarted onto the hotpatch's baseline instead).
      */
     readonly cumulativeUpdate?: string;
+    /**
+     * When the rings' deferrals count from, when not from `releasedAt`: for an out-of-band release, the regular
+     * release it ships after, so that a ring whose deferral has passed since then gets it at once (expedited) and
+     * the others on their usual date. Absent: from `releasedAt`.
+     */
+    readonly deferralsFrom?: string;
   };
   RingStarted: { readonly ring: string; readonly at: string; readonly devices: number };
   DeviceInstructed: { readonly ring: string; readonly device: string; readonly action: InstructionAction };

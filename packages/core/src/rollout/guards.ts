@@ -1,6 +1,6 @@
 /** The rollout's rules, one named guard each. */
 import { allOf, type NamedConjunction } from '../rules.js';
-import { addDays, hoursBetween, type RolloutContext } from './context.js';
+import { hoursBetween, ringOpensAt, type RolloutContext } from './context.js';
 import type { RolloutEventBody, RolloutEventData } from './events.js';
 
 export interface RolloutGuardArgs<E extends RolloutEventBody = RolloutEventBody> {
@@ -16,10 +16,10 @@ const ringIndex = (context: RolloutContext, ring: string) => context.policies.fi
 /** The ring is the next one, and the ring before it (if any) passed its gate. */
 export const isNextRing: Guard<Of<'RingStarted'>> = ({ context, event }) =>
   context.policies[context.current + 1]?.name === event.data.ring && (context.current < 0 || context.rings[context.current]!.gatePassed);
-/** The ring's deferral after the release has elapsed. */
+/** The ring's deferral has elapsed (after the release, or for an out-of-band one after the regular release before it). */
 export const deferralElapsed: Guard<Of<'RingStarted'>> = ({ context, event }) => {
-  const policy = context.policies[context.current + 1];
-  return policy !== undefined && context.releasedAt !== null && event.data.at >= addDays(context.releasedAt, policy.deferralDays);
+  const opens = ringOpensAt(context, context.current + 1);
+  return opens !== null && event.data.at >= opens;
 };
 export const canStartRing = allOf<RolloutGuardArgs<Of<'RingStarted'>>>({ isNextRing, deferralElapsed });
 

@@ -46,6 +46,7 @@ export const ROLLOUT_EVENT_SCHEMAS: { readonly [T in RolloutEventType]: EventSch
     requires: field.optional(field.stringArray),
     rebootReason: field.optional(field.nonEmptyString),
     cumulativeUpdate: field.optional(field.nonEmptyString),
+    deferralsFrom: field.optional(field.isoTime),
   },
   RingStarted: { ring: field.nonEmptyString, at: field.isoTime, devices: field.nonNegativeInt },
   DeviceInstructed: { ring: field.nonEmptyString, device: field.nonEmptyString, action: field.oneOf('hotpatch', 'reboot') },

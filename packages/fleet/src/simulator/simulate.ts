@@ -10,6 +10,7 @@
 import {
   declareOutOfBand,
   declareUnplannedBaseline,
+  deferralsFrom,
   patchTuesday,
   planReleases,
   seededRandom,
@@ -82,18 +83,21 @@ export function simulationCatalog(from: string, months: number): Catalog {
 }
 
 /** A release as the given arm rolls it out. */
-function rolloutOf(release: Release, arm: Arm): ReleaseToRoll {
+function rolloutOf(release: Release, arm: Arm, catalog: Catalog): ReleaseToRoll {
+  // An out-of-band release is expedited in either form: the rings' deferrals count from the Patch Tuesday before it.
+  const from = deferralsFrom(catalog, release);
+  const expedited = from < release.released ? { deferralsFrom: from } : {};
   // A month's cumulative update, installed with a restart: every release in the traditional arm; in the hotpatch
   // arm, a hotpatch's for the devices that cannot take the hotpatch. One name in both arms.
   const cumulativeUpdate = `LCU-${release.id}`;
   if (arm === 'traditional') {
     const id = cumulativeUpdate;
-    return { id, kind: 'baseline', releasedAt: release.released, baseline: id, liveRevert: true, rebootReason: release.kind === 'hotpatch' && release.outOfBand ? 'out-of-band' : 'baseline' };
+    return { id, kind: 'baseline', releasedAt: release.released, baseline: id, liveRevert: true, rebootReason: release.kind === 'hotpatch' && release.outOfBand ? 'out-of-band' : 'baseline', ...expedited };
   }
   if (release.kind === 'baseline') {
-    return { id: release.id, kind: 'baseline', releasedAt: release.released, baseline: release.id, liveRevert: true, rebootReason: release.cause === 'unplanned' ? 'unplanned-baseline' : 'baseline' };
+    return { id: release.id, kind: 'baseline', releasedAt: release.released, baseline: release.id, liveRevert: true, rebootReason: release.cause === 'unplanned' ? 'unplanned-baseline' : 'baseline', ...expedited };
   }
-  return { id: release.id, kind: 'hotpatch', releasedAt: release.released, baseline: release.baseline, requires: release.requires, liveRevert: release.liveRevert, outOfBand: release.outOfBand, cumulativeUpdate };
+  return { id: release.id, kind: 'hotpatch', releasedAt: release.released, baseline: release.baseline, requires: release.requires, liveRevert: release.liveRevert, outOfBand: release.outOfBand, cumulativeUpdate, ...expedited };
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
@@ -120,7 +124,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const badHotpatch = releases.filter((r) => r.kind === 'hotpatch')[faults.badHotpatchIndex]?.id;
   // That month's cumulative update carries the same bad fix: the traditional arm installs it everywhere, the
   // hotpatch arm on the devices that cannot take the hotpatch.
-  const badUpdate = badHotpatch === undefined ? undefined : cumulativeUpdateOf(rolloutOf(releases.find((r) => r.id === badHotpatch)!, 'hotpatch'));
+  const badUpdate = badHotpatch === undefined ? undefined : cumulativeUpdateOf(rolloutOf(releases.find((r) => r.id === badHotpatch)!, 'hotpatch', catalog));
 
   const engine = createEngine({ store, clock: () => clock.now(), meta: { source: `simulate/${arm}` } });
   // Enrolment in batches of a thousand devices: one store transaction each where the store groups writes.
@@ -193,7 +197,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     clock,
     start,
     end,
-    releases: releases.map((r) => rolloutOf(r, arm)),
+    releases: releases.map((r) => rolloutOf(r, arm, catalog)),
     agent,
     meta: { source: `simulate/${arm}` },
     ...(options.interventions ? { interventions: options.interventions } : {}),
