@@ -81,6 +81,19 @@ async function finishAfterRestart(b: Orchestrator, clock: SimulatedClock, store:
   expect((await instructionsIn(store, 'rollout/HP-2026-02')).sort()).toEqual([...PILOT, ...BROAD].sort());
 }
 
+/** Takes the rollout of `hotpatch` to its end without being told of it: answers, soaks, the broad ring. */
+async function finishAfterRestartWithout(b: Orchestrator, clock: SimulatedClock) {
+  expect(await b.tick()).toMatchObject({ instructed: 0 }); // reads the log; the pilot ring is a's, in flight
+  for (let i = 0; i < 3; i++) await agentsRespond(b);
+  clock.advance(25 * 3600);
+  await b.tick();
+  clock.jumpTo('2026-02-13T17:00:00.000Z');
+  await b.tick();
+  for (let i = 0; i < 3; i++) await agentsRespond(b);
+  clock.advance(25 * 3600);
+  await b.tick();
+}
+
 describe('orchestrator', () => {
   it('takes a good hotpatch through the pilot ring, its gate, the deferral and the broad ring', async () => {
     const store = createInMemoryEventStore();
@@ -473,6 +486,27 @@ describe('orchestrator', () => {
     expect(progress).toMatchObject({ succeeded: 1, failed: 1, setAside: 1, inFlight: 0 });
     const timeouts = (await store.readStream('rollout/HP-2026-02')).filter((e) => e.type === 'DeviceFailed').map((e) => e.data);
     expect(timeouts).toEqual([{ ring: 'pilot', device: 'p2', reason: 'timeout' }]);
+  });
+
+  it('carries on a rollout another instance planned, from its recorded plan alone', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    await fleet(store, clock, ['b2']);
+    // a plans the release (its cumulative update named as the vendor names it) and starts the pilot ring, then stops.
+    const a = createOrchestrator({ store, clock, policy });
+    await a.planRollout({ ...hotpatch, cumulativeUpdate: 'KB5051987' });
+    expect(await a.tick()).toMatchObject({ ringsStarted: 1, instructed: 3 });
+    // b was never told of the release: it learns it from the log, takes the reports, passes the gate, runs the
+    // broad ring, and gives the ineligible b2 the cumulative update the plan names.
+    const b = createOrchestrator({ store, clock, policy });
+    await finishAfterRestartWithout(b, clock);
+    expect(b.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
+    expect(b.projection.devices.get('b2')!.state).toMatchObject({ value: 'ineligible', context: { baseline: 'KB5051987' } });
+    expect(b.projection.releases.get('HP-2026-02')!.protectedAt.has('b2')).toBe(true);
+    // A projection restored from its saved form knows the plan too.
+    const restored = new FleetProjection();
+    expect(restored.restore(b.projection.serialize())).toBe(true);
+    expect(restored.rollouts.get('HP-2026-02')!.plan).toMatchObject({ release: 'HP-2026-02', cumulativeUpdate: 'KB5051987' });
   });
 
   it('expedites an out-of-band release: a ring whose deferral has passed since the Patch Tuesday gets it once the ring before passes its gate', async () => {

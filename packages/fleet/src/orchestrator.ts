@@ -17,6 +17,7 @@ import {
   type DeviceStateValue,
   type FailureReason,
   type RolloutEventBody,
+  type RolloutEventData,
   type RolloutState,
 } from '@hotpatch/core';
 import { createEngine, nameBasedIds, type Engine } from '@hotpatch/engine';
@@ -54,6 +55,34 @@ export interface ReleaseToRoll {
    * `deferralsFrom` in `@hotpatch/core` gives it from a catalog. Default: the release's own date.
    */
   readonly deferralsFrom?: string;
+}
+
+/**
+ * The release a rollout's plan recorded, as `planRollout` takes it: what any instance needs to carry the rollout on
+ * from the log alone. Plans written before they recorded a hotpatch's baseline and requires take them from
+ * `fallback` (what the devices it was staged on say), or give undefined.
+ */
+export function releaseFromPlan(
+  plan: RolloutEventData['RolloutPlanned'],
+  fallback: { readonly baseline?: string; readonly requires?: readonly string[]; readonly rebootReason?: string } = {},
+): ReleaseToRoll | undefined {
+  const common = {
+    id: plan.release,
+    releasedAt: plan.releasedAt,
+    liveRevert: plan.liveRevert,
+    outOfBand: plan.outOfBand,
+    ...(plan.deferralsFrom !== undefined ? { deferralsFrom: plan.deferralsFrom } : {}),
+  };
+  if (plan.releaseKind === 'baseline') return { ...common, kind: 'baseline', baseline: plan.baseline ?? plan.release, rebootReason: plan.rebootReason ?? fallback.rebootReason ?? 'baseline' };
+  const baseline = plan.baseline ?? fallback.baseline;
+  if (baseline === undefined) return undefined;
+  return {
+    ...common,
+    kind: 'hotpatch',
+    baseline,
+    requires: plan.requires ?? fallback.requires ?? [],
+    ...(plan.cumulativeUpdate !== undefined ? { cumulativeUpdate: plan.cumulativeUpdate } : {}),
+  };
 }
 
 /**
@@ -153,6 +182,29 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** When the release a device's installed baseline or cumulative update brings shipped; null when not known. */
   const installedReleasedAt = (context: { readonly baseline: string | null }) =>
     context.baseline === null ? null : (installs.get(context.baseline)?.releasedAt ?? null);
+  const know = (release: ReleaseToRoll) => {
+    releases.set(release.id, release);
+    installs.set(cumulativeUpdateOf(release), release);
+  };
+  /**
+   * A rollout's release: as this instance was given it (planRollout), or as the rollout's plan recorded it — so an
+   * instance carries on the rollouts another instance planned, and a restarted one those it planned before.
+   */
+  const releaseOf = (rollout: RolloutRecord): ReleaseToRoll | undefined => {
+    let release = releases.get(rollout.id);
+    if (release === undefined && rollout.plan !== null) {
+      release = releaseFromPlan(rollout.plan);
+      if (release !== undefined) know(release);
+    }
+    return release;
+  };
+  /** Learns the releases of rollouts this instance has not been given (see releaseOf), once each. */
+  let plansRead = 0;
+  const learnReleases = () => {
+    if (projection.rollouts.size === plansRead) return;
+    for (const rollout of projection.rollouts.values()) releaseOf(rollout);
+    plansRead = projection.rollouts.size;
+  };
   const batch = options.batchSize ?? 10_000;
   const now = () => clock.now().toISOString();
 
@@ -207,6 +259,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if ((await restoreSavedProjection(projection, store, checkpoint.name)) === 'restored') savedAt = projection.position;
     }
     await catchUpProjection(projection, store, batch);
+    learnReleases();
   };
 
   /**
@@ -322,8 +375,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const rolloutsOf = (device: string) => [...projection.rollouts.values()].filter((r) => r.instructed.has(device));
 
   const planRollout = async (release: ReleaseToRoll) => {
-    releases.set(release.id, release);
-    installs.set(cumulativeUpdateOf(release), release);
+    know(release);
     await sync();
     if (!projection.rollouts.has(release.id)) {
       await record(release.id, 'planned', {
@@ -394,7 +446,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (r.kind === 'baseline-installed' && r.healthy === false) {
       for (const rollout of rolloutsOf(r.device)) {
         const instruction = rollout.instructed.get(r.device)!;
-        const planned = releases.get(rollout.id);
+        const planned = releaseOf(rollout);
         const installed = planned !== undefined ? cumulativeUpdateOf(planned) : rollout.state.context.releaseKind === 'baseline' ? rollout.state.context.release : undefined;
         if (installed !== r.baseline || instruction.action !== 'reboot' || rollout.outcomes.has(r.device)) continue;
         await record(rollout.id, `outcome:${r.device}`, { type: 'DeviceFailed', data: { ring: instruction.ring, device: r.device, reason: 'health-failed' } });
@@ -438,7 +490,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const watch = watching(rollout.id, action);
     if (action === 'reboot') return uninstallHalted(rollout, watch, patch, only);
     // The ring's devices that got the hotpatch's cumulative update instead (the same fix) have it taken off too.
-    const planned = releases.get(rollout.id);
+    const planned = releaseOf(rollout);
     let n = planned === undefined ? 0 : await uninstallHalted(rollout, watching(`${rollout.id}\u0000reboot`, 'reboot'), cumulativeUpdateOf(planned), only);
     for (const id of only === undefined ? [...watch] : watch.has(only) ? [only] : []) {
       const device = projection.devices.get(id);
@@ -493,7 +545,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const tickRollout = async (rollout: RolloutRecord, summary: TickSummary) => {
     const t = now();
     let s: RolloutState = rollout.state;
-    const release = releases.get(rollout.id);
+    const release = releaseOf(rollout);
     if (s.value === 'betweenRings') {
       const next = s.context.policies[s.context.current + 1]!;
       const opens = ringOpensAt(s.context, s.context.current + 1);
@@ -616,7 +668,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const turns: Array<{ ring: string; release: ReleaseToRoll; rollout: RolloutRecord; paused: boolean }> = [];
     for (const rollout of projection.rollouts.values()) {
       const { value, context } = rollout.state;
-      const release = releases.get(rollout.id);
+      const release = releaseOf(rollout);
       if (release === undefined || (value !== 'completed' && value !== 'rolling' && value !== 'betweenRings' && value !== 'paused')) continue;
       context.policies.forEach((ring, i) => {
         if (value === 'completed' || context.rings[i]?.gatePassed) turns.push({ ring: ring.name, release, rollout, paused: value === 'paused' });

@@ -11,6 +11,7 @@ import {
   ROLLOUT_STREAM_PREFIX,
   type DeviceState,
   type HotpatchEvent,
+  type RolloutEventData,
   type RolloutState,
 } from '@hotpatch/core';
 import { machineFingerprintFor, type EventStore } from '@hotpatch/store';
@@ -50,6 +51,8 @@ export interface RolloutRecord {
   /** Devices instructed and without an outcome yet: the ones a tick has to look at. */
   readonly pending: Set<string>;
   plannedAt: string;
+  /** What its RolloutPlanned recorded (the release, its rings): enough for any instance to carry the rollout on. */
+  plan: RolloutEventData['RolloutPlanned'] | null;
 }
 
 export interface ReleaseRecord {
@@ -66,7 +69,7 @@ export interface ReleaseRecord {
 }
 
 /** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
-const PROJECTION_FORMAT = 5;
+const PROJECTION_FORMAT = 6;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
 
@@ -362,13 +365,14 @@ export class FleetProjection {
   private applyRollout(id: string, event: HotpatchEvent): void {
     let record = this.rollouts.get(id);
     if (!record) {
-      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time };
+      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time, plan: null };
       this.rollouts.set(id, record);
     }
     record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
     record.version = event.version;
     switch (event.type) {
       case 'RolloutPlanned':
+        record.plan = event.data;
         this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt, event.data.cumulativeUpdate);
         break;
       case 'DeviceInstructed':

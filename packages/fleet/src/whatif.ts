@@ -17,7 +17,7 @@ import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, ty
 import { nameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
-import { UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
+import { releaseFromPlan, UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
 import type { FleetPolicy } from './policy.js';
 import { driveService, type Agent } from './simulator/drive.js';
 import { foldFigures, type ArmFigures } from './simulator/figures.js';
@@ -356,36 +356,10 @@ function releasesOf(o: Awaited<ReturnType<typeof observe>>) {
   for (const e of o.planned) {
     if (e.type !== 'RolloutPlanned') continue;
     const d = e.data;
-    if (d.releaseKind === 'hotpatch') {
-      const stage = o.staged.get(d.release);
-      const baseline = d.baseline ?? stage?.baseline;
-      if (baseline === undefined) {
-        skipped.push({ release: d.release, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
-        continue;
-      }
-      releases.push({
-        id: d.release,
-        kind: 'hotpatch',
-        releasedAt: d.releasedAt,
-        baseline,
-        requires: d.requires ?? stage?.requires ?? [],
-        liveRevert: d.liveRevert,
-        outOfBand: d.outOfBand,
-        ...(d.cumulativeUpdate !== undefined ? { cumulativeUpdate: d.cumulativeUpdate } : {}),
-        ...(d.deferralsFrom !== undefined ? { deferralsFrom: d.deferralsFrom } : {}),
-      });
-    } else {
-      releases.push({
-        id: d.release,
-        kind: 'baseline',
-        releasedAt: d.releasedAt,
-        baseline: d.baseline ?? d.release,
-        liveRevert: d.liveRevert,
-        outOfBand: d.outOfBand,
-        rebootReason: d.rebootReason ?? o.rebootReasons.get(d.release) ?? 'baseline',
-        ...(d.deferralsFrom !== undefined ? { deferralsFrom: d.deferralsFrom } : {}),
-      });
-    }
+    const stage = o.staged.get(d.release);
+    const release = releaseFromPlan(d, { ...stage, ...(o.rebootReasons.has(d.release) ? { rebootReason: o.rebootReasons.get(d.release)! } : {}) });
+    if (release === undefined) skipped.push({ release: d.release, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
+    else releases.push(release);
   }
   releases.sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0));
   return { releases, skipped };
