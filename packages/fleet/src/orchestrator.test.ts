@@ -6,7 +6,7 @@ import { TransitionRefusedError } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
-import { createEngine } from '@hotpatch/engine';
+import { createEngine, timeOfId } from '@hotpatch/engine';
 import { complianceOf, createOrchestrator, FleetProjection, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-fleet-'));
@@ -117,6 +117,10 @@ describe('orchestrator', () => {
     expect(o.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
     for (const id of [...PILOT, ...BROAD]) expect(o.projection.devices.get(id)!.state).toMatchObject({ value: 'verified', context: { applied: { 'HP-2026-02': [] } } });
     expect(o.projection.releases.get('HP-2026-02')!.protectedAt.size).toBe(7);
+    // Its ids are led by the release's date (every instance knows it), so they lie together in the store's index.
+    const rolloutIds = (await store.readStream('rollout/HP-2026-02')).map((e) => e.id);
+    const staged = (await store.readAll()).filter((e) => e.type === 'PatchStaged' || e.type === 'PatchApplyStarted').map((e) => e.id);
+    for (const id of [...rolloutIds, ...staged]) expect(timeOfId(id)).toBe(Date.parse(RELEASED));
   });
 
   describe('a device that joins after a rollout passed its ring', () => {

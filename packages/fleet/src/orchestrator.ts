@@ -20,7 +20,7 @@ import {
   type RolloutEventData,
   type RolloutState,
 } from '@hotpatch/core';
-import { createEngine, nameBasedIds, type Engine } from '@hotpatch/engine';
+import { createEngine, nameBasedIds, timedNameBasedIds, timeOfId, type Engine } from '@hotpatch/engine';
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { Clock } from './clock.js';
 import type { FleetPolicy } from './policy.js';
@@ -29,6 +29,15 @@ import { catchUpProjection, FleetProjection, restoreSavedProjection, type Device
 const NAMESPACE = '9d4b8f2e-6a1c-4e3b-8f7d-2c5a1b9e0d47';
 const named = nameBasedIds(NAMESPACE);
 const idFor = (...parts: string[]) => named(parts.join('|'));
+const timed = timedNameBasedIds(NAMESPACE);
+/**
+ * A name-based id led by a time every instance agrees on (a release's date; a report id's own time), so that the
+ * ids written together lie together in the store's index on ids; a plain name-based one when no time is known.
+ */
+const idAt = (at: string | number | undefined, ...parts: string[]) => {
+  const ms = typeof at === 'string' ? Date.parse(at) : at;
+  return ms === undefined || !Number.isSafeInteger(ms) || ms < 0 ? idFor(...parts) : timed(ms, parts.join('|'));
+};
 /** How a timed-out apply is recorded, so that its outcome is known as a timeout after a restart too. */
 const TIMEOUT_REASON = 'timed out';
 
@@ -276,7 +285,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Appends a rollout event with a meaningful id; a refusal (the rollout moved on) is not an error here. */
   const record = async (rollout: string, key: string, event: RolloutEventBody): Promise<boolean> => {
     try {
-      const r = await store.appendToStream(rolloutStream(rollout), [{ id: idFor(rollout, key), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }]);
+      const at = releases.get(rollout)?.releasedAt ?? projection.rollouts.get(rollout)?.plan?.releasedAt;
+      const r = await store.appendToStream(rolloutStream(rollout), [{ id: idAt(at, rollout, key), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }]);
       await absorb(r.written, r.events);
       return r.written;
     } catch (error) {
@@ -292,7 +302,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const command = async (key: string, cmd: DeviceCommand): Promise<boolean> => {
     try {
       const known = projection.devices.get(cmd.device);
-      const r = await engine.execute({ ...cmd, id: idFor(cmd.device, key) }, known ? { known: { state: known.state, version: known.version } } : {});
+      // Keys name a release after their first colon (`stage:HP-2026-02`, `uninstall:LCU-HP-2026-02`): its date leads the id.
+      const ref = key.slice(key.indexOf(':') + 1);
+      const at = releases.get(ref)?.releasedAt ?? installs.get(ref)?.releasedAt;
+      const r = await engine.execute({ ...cmd, id: idAt(at, cmd.device, key) }, known ? { known: { state: known.state, version: known.version } } : {});
       await absorb(!r.duplicate, r.events);
       return !r.duplicate;
     } catch (error) {
@@ -412,7 +425,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         break;
       case 'health':
         // A health report can overtake the apply report: the patch is running, so it was applied.
-        if (device.state.value === 'applying' && inFlight === r.patch) commands.push({ type: 'ReportApplied', device: r.device, patch: r.patch, id: idFor(r.id, 'applied') });
+        if (device.state.value === 'applying' && inFlight === r.patch) commands.push({ type: 'ReportApplied', device: r.device, patch: r.patch, id: idAt(timeOfId(r.id), r.id, 'applied') });
         commands.push({ type: 'ReportHealth', device: r.device, patch: r.patch, healthy: r.healthy, ...(r.signal !== undefined ? { signal: r.signal } : {}) });
         break;
       case 'rolled-back':
@@ -431,7 +444,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       try {
         // Decided on the projection's view of the device (kept current by absorb): no read of the store.
         const current = projection.devices.get(r.device)!;
-        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idFor(r.id, String(i))) }, { known: { state: current.state, version: current.version }, ...(r.meta ? { meta: r.meta } : {}) });
+        const result = await engine.execute({ ...cmd, id: cmd.id ?? (i === commands.length - 1 ? r.id : idAt(timeOfId(r.id), r.id, String(i))) }, { known: { state: current.state, version: current.version }, ...(r.meta ? { meta: r.meta } : {}) });
         await absorb(!result.duplicate, result.events);
         if (result.duplicate) duplicate = true;
         else written += result.events.length;

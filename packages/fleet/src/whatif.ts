@@ -14,7 +14,7 @@
  * optimistic bounds.
  */
 import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type Random, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
-import { nameBasedIds } from '@hotpatch/engine';
+import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
 import { releaseFromPlan, UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
@@ -393,6 +393,7 @@ const hashSeed = (text: string) => {
   return h >>> 0;
 };
 const answerId = nameBasedIds(NAMESPACE);
+const timedAnswerId = timedNameBasedIds(NAMESPACE);
 
 export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   // Everything is checked before anything is written.
@@ -495,7 +496,8 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     const silent = o.silentFrom.get(id);
     const send = (at: number, report: ReportBody) => {
       if (silent !== undefined && at >= silent) return;
-      push(at, { ...report, id: answerId(`${id}|${d.version}|${report.kind}`), device: id } as AgentReport);
+      // Led by the simulated time the agent decides at, as the simulator's (see timedNameBasedIds).
+      push(at, { ...report, id: timedAnswerId(now, `${id}|${d.version}|${report.kind}`), device: id } as AgentReport);
     };
     const { value, context } = d.state;
     const patch = context.inFlight?.patch;

@@ -17,7 +17,7 @@ import {
   type Catalog,
   type Release,
 } from '@hotpatch/core';
-import { createEngine, nameBasedIds } from '@hotpatch/engine';
+import { createEngine, timedNameBasedIds } from '@hotpatch/engine';
 import { inBatch, readLog, type EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
 import { cumulativeUpdateOf, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
@@ -59,8 +59,8 @@ export interface SimulationResult {
 }
 
 const NAMESPACE = '5b0e7c3a-2f8d-4a61-b9e4-7d1c6f3a8e20';
-/** The simulation's own ids: derived from what they name, so that a seed always writes the same log. */
-const simId = nameBasedIds(NAMESPACE);
+/** The simulation's own ids: derived from what they name and when, so that a seed always writes the same log. */
+const simTimedId = timedNameBasedIds(NAMESPACE);
 const HOUR = 3_600_000;
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -131,14 +131,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   for (let i = 0; i < fleet.length; i += 1000) {
     await inBatch(store, async () => {
       for (const d of fleet.slice(i, i + 1000)) {
-        await engine.execute({ type: 'EnrolDevice', device: d.id, profile: d.profile, ring: d.ring, baseline: previousBaseline, id: simId(`enrol|${d.id}`) });
-        await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: previousBaseline, id: simId(`assess|${d.id}`) });
+        await engine.execute({ type: 'EnrolDevice', device: d.id, profile: d.profile, ring: d.ring, baseline: previousBaseline, id: simTimedId(Date.parse(start), `enrol|${d.id}`) });
+        await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: previousBaseline, id: simTimedId(Date.parse(start), `assess|${d.id}`) });
       }
     });
   }
 
   // The fleet's agents: what each device reports when the service has changed it, with the faults drawn.
-  const reportId = (device: string, version: number, what: string) => simId(`${arm}|${device}|${version}|${what}`);
+  // Led by the simulated time the agent decides at: the ids a day writes lie together in the store's index.
+  const reportId = (at: number, device: string, version: number, what: string) => simTimedId(at, `${arm}|${device}|${version}|${what}`);
   const agent: Agent = (d, now, push) => {
     const id = d.id;
     const silent = silentFrom.get(id);
@@ -154,24 +155,24 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       case 'applying': {
         if (random.chance(faults.stalledApply)) return;
         const at = now + random.int(2, 10) * 60_000;
-        if (random.chance(faults.applyFailure)) return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'apply-failed', patch: patch!, reason: 'transition did not converge' });
+        if (random.chance(faults.applyFailure)) return send(at, { id: reportId(now, id, d.version, 'apply'), device: id, kind: 'apply-failed', patch: patch!, reason: 'transition did not converge' });
         if (random.chance(faults.reorderedReport)) {
           // The health report overtakes the apply report.
-          send(at + 5 * 60_000, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy: !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure), signal: 'crash rate above baseline' });
-          return send(at + 20 * 60_000, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
+          send(at + 5 * 60_000, { id: reportId(now, id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy: !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure), signal: 'crash rate above baseline' });
+          return send(at + 20 * 60_000, { id: reportId(now, id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
         }
-        return send(at, { id: reportId(id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
+        return send(at, { id: reportId(now, id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
       }
       case 'applied': {
         const healthy = !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure);
-        return send(now + random.int(1, 4) * HOUR, { id: reportId(id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy, signal: 'crash rate above baseline' });
+        return send(now + random.int(1, 4) * HOUR, { id: reportId(now, id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy, signal: 'crash rate above baseline' });
       }
       case 'rollingBack':
         return send(
           now + random.int(2, 10) * 60_000,
           random.chance(faults.rollbackFailure)
-            ? { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rollback-failed', patch: patch!, reason: 'patched function still on a stack' }
-            : { id: reportId(id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
+            ? { id: reportId(now, id, d.version, 'rollback'), device: id, kind: 'rollback-failed', patch: patch!, reason: 'patched function still on a stack' }
+            : { id: reportId(now, id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
         );
       case 'needsReboot': {
         // Users restart within a day; the restart and the update take 15 to 35 minutes. A cumulative update can
@@ -181,7 +182,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         const baseline = context.rebootBaseline ?? context.baseline!;
         const healthy = context.rebootReason === 'update-uninstall' || !updateRandom.chance(baseline === badUpdate ? faults.badHotpatchHealthFailure : faults.healthFailure);
         return send(now + random.int(1, 24) * HOUR, {
-          id: reportId(id, d.version, 'reboot'),
+          id: reportId(now, id, d.version, 'reboot'),
           device: id,
           kind: 'baseline-installed',
           baseline,
