@@ -262,7 +262,7 @@ export class FleetProjection {
         case 'release': {
           const release: ReleaseRecord = { ...l[1], protectedAt: new Map() };
           this.releases.set(release.id, release);
-          if (release.cumulativeUpdate !== undefined) this.cumulativeUpdates.set(release.cumulativeUpdate, release);
+          if (release.cumulativeUpdate !== undefined && !this.cumulativeUpdates.has(release.cumulativeUpdate)) this.cumulativeUpdates.set(release.cumulativeUpdate, release);
           break;
         }
         case 'protectedAt':
