@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom, type HotpatchEvent } from '@hotpatch/core';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
+import { timeOfId } from '@hotpatch/engine';
 import { DEFAULT_POLICY, failureShare, failureShareInterval, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
@@ -92,6 +93,14 @@ describe('what-if: a recorded log under another policy', () => {
     const untouched = createInMemoryEventStore();
     await expect(whatIf({ recorded, policy: lenient, store: untouched, unrecorded: 'sometimes' as never })).rejects.toThrow(/unrecorded: 'estimate', 'other-devices', 'ordinary'; not "sometimes"/);
     expect(untouched.all).toHaveLength(0);
+  });
+
+  it('reads a simulated log whose ids are led by the simulated time they were decided at', () => {
+    // Name-based (so a seed writes the same log) and time-led (so they lie together in a store's id index): no
+    // event of the simulation has a random or wall-clock id, and none is led by a time after its own.
+    const times = recorded.map((e) => [timeOfId(e.id), Date.parse(e.time)] as const);
+    expect(recorded.every((e) => e.id[14] === '8')).toBe(true);
+    expect(times.filter(([t, at]) => t === undefined || t > at)).toEqual([]);
   });
 
   it('is deterministic for a seed', async () => {
