@@ -717,6 +717,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         continue;
       }
       const { value, context } = device.state;
+      // Nothing in flight and no restart pending: a restart may be asked of it.
+      const restartable = resting(value) || value === 'ineligible' || value === 'enrolled';
       if (value === 'applying' && device.applyingSince !== null && Date.parse(t) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000) {
         // A rollout times out its own devices (on its ring's turn); a catch-up apply is timed out here.
         if (![...projection.rollouts.values()].some((r) => r.pending.has(id))) {
@@ -734,7 +736,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       // baseline, or is not known).
       const installedAt = installedReleasedAt(context);
       if (baseline !== undefined && context.baseline !== baseline.baseline && (installedAt === null || installedAt < baseline.releasedAt)) {
-        if (resting(value) || value === 'ineligible' || value === 'enrolled') {
+        if (restartable) {
           // Once per device and baseline (the command's id says which): a device that came back unwell on it
           // and was taken off it again is not restarted onto it a second time.
           if (await command(`catch-up:${baseline.id}`, { type: 'RequireReboot', device: id, reason: baseline.rebootReason ?? 'baseline', baseline: baseline.baseline })) summary.caughtUp++;
@@ -759,14 +761,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         // Still unable to take hotpatches (or on a cumulative update, off the hotpatches' baseline): the newest
         // proven hotpatch's cumulative update, with a restart, when it is newer than what the device runs; once.
         const update = proven.filter((r) => r.kind === 'hotpatch').at(-1);
-        if (update !== undefined && context.profile !== null && (installedAt === null || installedAt < update.releasedAt) && (resting(value) || value === 'ineligible' || value === 'enrolled')) {
+        if (update !== undefined && context.profile !== null && (installedAt === null || installedAt < update.releasedAt) && restartable) {
           if (await command(`catch-up:${update.id}`, { type: 'RequireReboot', device: id, reason: 'eligibility', baseline: cumulativeUpdateOf(update) })) {
             summary.caughtUp++;
             continue;
           }
           if (projection.devices.get(id)!.state.value === 'needsReboot') continue;
         }
-        if (!heldBack.has(device.ring) && (resting(value) || value === 'ineligible' || value === 'enrolled')) behind.delete(id);
+        if (!heldBack.has(device.ring) && restartable) behind.delete(id);
         continue;
       }
       const next = proven.find(
