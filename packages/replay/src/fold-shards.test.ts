@@ -7,7 +7,7 @@ import type { HotpatchEvent } from '@hotpatch/core';
 import { eventHash, formatEvent, GENESIS_HASH } from '@hotpatch/store';
 // @ts-expect-error -- the benchmark's generator is plain JavaScript
 import { generateTimeline } from '../bench/generate.mjs';
-import { foldInShards, shardOf, shardsAvailable } from './fold-shards.js';
+import { foldInShards, foldShard, shardOf, shardsAvailable } from './fold-shards.js';
 import { foldFile, type FileFoldResult } from './fold.js';
 
 const dir = await mkdtemp(join(os.tmpdir(), 'hotpatch-shards-'));
@@ -66,10 +66,15 @@ describe('folding a file in shards', () => {
     const swapped = [...lines];
     const j = swapped.findIndex((l, k) => k > 10 && JSON.parse(l).stream === JSON.parse(swapped[10]!).stream);
     [swapped[10], swapped[j]] = [swapped[j]!, swapped[10]!];
+    const unhashed = lines.map((l) => l.replace(/,"hash":"[0-9a-f]{64}"/, ''));
+    const sameStream = events.findIndex((e, k) => k > 400 && e.stream === events[3]!.stream);
     const cases: Record<string, string[]> = {
       'a malformed line': lines.map((l, k) => (k === 50 ? '{"id": oops}' : l)),
       'an empty line': lines.map((l, k) => (k === 50 ? '' : l)),
-      'a repeated id in another stream': lines.map((l, k) => (k === 400 ? l.replace(/"id":"[^"]+"/, `"id":"${events[3]!.id}"`) : l)),
+      'a line written twice': lines.flatMap((l, k) => (k === 300 ? [l, l] : [l])),
+      // Without hashes (which cover the id), so that only the check of ids can see these.
+      'a repeated id in another stream': unhashed.map((l, k) => (k === 400 ? l.replace(/"id":"[^"]+"/, `"id":"${events[3]!.id}"`) : l)),
+      'a repeated id in its own stream': unhashed.map((l, k) => (k === sameStream ? l.replace(/"id":"[^"]+"/, `"id":"${events[3]!.id}"`) : l)),
       'two events of a stream swapped': swapped,
       'positions out of order': lines.map((l, k) => (k === 70 ? l.replace(/"position":\d+/, '"position":3') : l)),
       'an escaped stream name': lines.map((l, k) => (k === 90 ? l.replace('"stream":"device/', '"stream":"device\\/') : l)),
@@ -96,6 +101,12 @@ describe('folding a file in shards', () => {
       const thrown = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
       expect(await thrown(foldFile(path, { parallel: true })), name).toBe(await thrown(foldFile(path, { parallel: false })));
     }
+  });
+
+  it('a shard stops reading as soon as another shard has given up', async () => {
+    const path = await write(lines);
+    expect(await foldShard({ path, shard: 0, shards: 2 }, () => true)).toEqual({ ok: false, reason: 'line 1: another shard stopped' });
+    expect((await foldShard({ path, shard: 0, shards: 2 })).ok).toBe(true);
   });
 
   it('property: on any log with one line moved, or one stream name escaped, foldFile in shards says what one thread says', async () => {

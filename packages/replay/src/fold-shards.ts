@@ -1,10 +1,11 @@
 /**
  * Folding a large timeline file on several cores. A stream's events must be folded in order, one after the other,
- * but different streams are independent: each worker thread reads the whole file and parses, validates and folds
- * the lines of its share of the streams (chosen by a hash of the stream name read from the line's text), while the
- * checks that span streams are shared out too: each worker checks the uniqueness of its share of the ids (by the
- * id's last character, random in a UUID), and every worker checks that positions grow. States come back from the
- * workers as plain data (an applied set loses its null prototype, as a state read from a snapshot does).
+ * but different streams are independent: each shard (the first in this thread, the others in worker threads) reads
+ * the whole file and parses, validates and folds the lines of its share of the streams (chosen by a hash of the
+ * stream name read from the line's text), while the checks that span streams are shared out too: each shard
+ * checks the uniqueness of its share of the ids (by the id's last character, random in a UUID), and every shard
+ * checks that positions grow. States come back from the workers as plain data (an applied set loses its null
+ * prototype, as a state read from a snapshot does).
  *
  * It takes the fast road only where it is sure to give what the one-thread fold gives:
  * - files in the canonical layout this library writes (`{"id":"<36 characters>","stream":"…",…`); the owner of
@@ -82,10 +83,13 @@ function positionIn(text: string, start: number, end: number): number | undefine
   return i === from || i - from > 15 || (after !== 44 && after !== 125) ? NaN : n;
 }
 
-/** One shard's fold of a file: undefined reasons stop it (the caller then folds in one thread). */
-export async function foldShard(job: ShardJob): Promise<ShardReply> {
+/**
+ * One shard's fold of a file: a reply that is not ok stops it (the caller then folds in one thread). `stopped` is
+ * asked between chunks, so that a shard whose result is no longer wanted stops reading.
+ */
+export async function foldShard(job: ShardJob, stopped: () => boolean = () => false): Promise<ShardReply> {
   const { path, shard, shards } = job;
-  const fold = new TimelineFold({ ...(job.until ? { until: job.until } : {}), collectProblems: true }, path);
+  const fold = new TimelineFold({ ...(job.until ? { until: job.until } : {}), collectProblems: true, checkIds: false }, path);
   const ids = new IdIndex(1 << 16);
   const firstLines: number[] = [];
   let lastPosition = 0;
@@ -94,6 +98,8 @@ export async function foldShard(job: ShardJob): Promise<ShardReply> {
   // Lines are read as spans of each chunk's one flat text: most are only glanced at, and characters come faster
   // from it than from strings sliced out of it.
   for await (const { first, text, starts, ends } of readLineSpans(path)) {
+    // Another shard has given up: the caller folds the file in one thread, and this shard's work would be lost.
+    if (stopped()) return stop(first, 'another shard stopped');
     for (let i = 0; i < starts.length; i++) {
       const line = first + i;
       const s = starts[i]!;
@@ -115,6 +121,7 @@ export async function foldShard(job: ShardJob): Promise<ShardReply> {
         lastPosition = position;
       }
       // Ids are shared out by their last character (random in a UUID), each checked by one shard only.
+      // (The shard's fold is told not to check them again.)
       if (text.charCodeAt(s + ID_START.length + 35) % shards === shard && ids.firstOrAddAt(text, s + ID_START.length, line) !== undefined) return stop(line, 'repeated id');
       if ((h >>> 0) % shards !== shard) continue;
       let event: HotpatchEvent;
@@ -165,6 +172,7 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
   const entry = shardWorker();
   if (entry === undefined || shards < 2) return undefined;
   const workers: Worker[] = [];
+  let stopped = false;
   try {
     const replies = await new Promise<ShardReply[]>((resolve) => {
       const replies: ShardReply[] = [];
@@ -172,11 +180,15 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
       const settle = (shard: number, reply: ShardReply) => {
         if (replies[shard] !== undefined) return;
         replies[shard] = reply;
-        // The first shard that cannot finish settles it for all.
-        if (!reply.ok) resolve([reply]);
-        else if (--pending === 0) resolve(replies);
+        // The first shard that cannot finish settles it for all (and stops this thread's shard).
+        if (!reply.ok) {
+          stopped = true;
+          resolve([reply]);
+        } else if (--pending === 0) resolve(replies);
       };
-      for (let shard = 0; shard < shards; shard++) {
+      // Shards 1… in worker threads; shard 0 in this thread, which would otherwise only wait for them (one thread
+      // fewer to start, and one shard's states that need not be copied back).
+      for (let shard = 1; shard < shards; shard++) {
         // The worker runs the built JavaScript as it is, without this thread's flags (a test runner's conditions).
         const worker = new Worker(entry, { workerData: { path, shard, shards, ...(until ? { until } : {}) } satisfies ShardJob, execArgv: [] });
         workers.push(worker);
@@ -184,6 +196,10 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
         worker.on('error', (error) => settle(shard, { ok: false, reason: error.message }));
         worker.on('exit', (code) => settle(shard, { ok: false, reason: `worker exited with code ${code}` }));
       }
+      foldShard({ path, shard: 0, shards, ...(until ? { until } : {}) }, () => stopped).then(
+        (reply) => settle(0, reply),
+        (error: unknown) => settle(0, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
+      );
     });
     if (replies.some((r) => !r.ok)) return undefined;
     const entries: Array<[string, StreamState, number]> = [];

@@ -40,6 +40,11 @@ export interface FoldOptions {
   readonly collectProblems?: boolean;
   /** The lifecycle to fold device streams with (default: the one the library runs); other kinds use their own. */
   readonly lifecycle?: Pick<AnyLifecycle, 'next' | 'refusal' | 'initial'>;
+  /**
+   * Whether to check that ids are unique (default true). A shard of a parallel fold turns it off: the shards check
+   * every id of the file between them, shared out by id rather than by stream.
+   */
+  readonly checkIds?: boolean;
 }
 
 export interface FoldResult {
@@ -63,6 +68,7 @@ export class TimelineFold {
   folded = 0;
   /** Where each id was first seen (a line, or an index when there are no lines). */
   private readonly seenIds = new IdIndex(1 << 16);
+  private readonly checkIds: boolean;
   private readonly untilTime: number;
   private readonly untilPosition: number;
   /** Streams that reached an event after the time asked for: the rest of each is after it too. */
@@ -79,6 +85,7 @@ export class TimelineFold {
     this.untilTime = until.kind === 'time' ? Date.parse(until.time) : Number.POSITIVE_INFINITY;
     this.untilPosition = until.kind === 'position' ? until.position : Number.POSITIVE_INFINITY;
     this.deviceLifecycle = options.lifecycle;
+    this.checkIds = options.checkIds ?? true;
   }
 
   /** Where an event is, built only when something is wrong with it (most events are fine). */
@@ -109,7 +116,7 @@ export class TimelineFold {
       if (event.position <= this.lastPosition) this.fail(new InvalidEventError(this.locate(event, line), `position ${event.position} does not follow ${this.lastPosition}`, 'position'));
       this.lastPosition = event.position;
     }
-    const firstSeen = this.seenIds.firstOrAdd(event.id, line ?? index);
+    const firstSeen = this.checkIds ? this.seenIds.firstOrAdd(event.id, line ?? index) : undefined;
     if (firstSeen !== undefined) {
       this.fail(new InvalidEventError(this.locate(event, line), `id ${event.id} repeats the event at ${line !== undefined ? `line ${firstSeen}` : `index ${firstSeen}`}`, 'id'));
       return true;
