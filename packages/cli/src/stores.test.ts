@@ -317,9 +317,11 @@ describe('hotpatch whatif', () => {
     const { out: outName, ...rest } = JSON.parse(fromFile.out);
     expect(outName).toBe(`sqlite:${out}`);
     expect({ ...rest, out: fromStore.out }).toEqual(fromStore);
-    const bad = (side: { rollouts: Array<{ rollout: string; failed: number; state: string }> }) => side.rollouts.find((r) => r.rollout === 'OOB-2026-02')!;
+    const bad = (side: { rollouts: Array<{ rollout: string; failed: number; state: string; haltedAt: string | null }> }) => side.rollouts.find((r) => r.rollout === 'OOB-2026-02')!;
     expect(bad(fromStore.whatIf)).toMatchObject({ state: 'halted' });
-    expect(bad(fromStore.whatIf).failed).toBeLessThan(bad(fromStore.recorded).failed);
+    // Halted at its first failure, before the recorded halt (what was in flight then may still fail: the fleet
+    // package's what-if tests check the budget's bound on that).
+    expect(Date.parse(bad(fromStore.whatIf).haltedAt!)).toBeLessThan(Date.parse(bad(fromStore.recorded).haltedAt!));
     expect(fromStore.whatIf.figures.events).toBeLessThan(fromStore.recorded.figures.events);
     expect((await cli('verify', '--store', `sqlite:${out}`)).out).toMatch(/^ok: /);
 

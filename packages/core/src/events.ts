@@ -28,6 +28,8 @@ export const REBOOT_REASONS = [
   'forced-transition',
   /** A cumulative update that made the device unhealthy is removed: back to the baseline it replaced. */
   'update-uninstall',
+  /** A hotpatch that did not take (its apply failed, or stalled and timed out): the release's cumulative update instead. */
+  'hotpatch-failed',
 ] as const;
 export type KnownRebootReason = (typeof REBOOT_REASONS)[number];
 export type RebootReason = KnownRebootReason | (string & {});

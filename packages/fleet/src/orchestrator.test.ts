@@ -86,6 +86,17 @@ async function finishRollout(b: Orchestrator, clock: SimulatedClock) {
   await b.tick();
 }
 
+/** A fleet, an orchestrator with `rollPolicy`, and the hotpatch's rollout planned and ticked once (the pilot instructed). */
+async function pilotInstructed(rollPolicy: FleetPolicy = policy) {
+  const store = createInMemoryEventStore();
+  const clock = simulatedClock(RELEASED);
+  await fleet(store, clock);
+  const o = createOrchestrator({ store, clock, policy: rollPolicy });
+  await o.planRollout(hotpatch);
+  await o.tick();
+  return { store, clock, o };
+}
+
 describe('orchestrator', () => {
   it('takes a good hotpatch through the pilot ring, its gate, the deferral and the broad ring', async () => {
     const store = createInMemoryEventStore();
@@ -482,6 +493,45 @@ describe('orchestrator', () => {
     expect(progress).toMatchObject({ succeeded: 1, failed: 1, setAside: 1, inFlight: 0 });
     const timeouts = (await store.readStream('rollout/HP-2026-02')).filter((e) => e.type === 'DeviceFailed').map((e) => e.data);
     expect(timeouts).toEqual([{ ring: 'pilot', device: 'p2', reason: 'timeout' }]);
+  });
+
+  it('gives a device whose hotpatch did not take the release’s cumulative update once its ring proved the release, and not one the hotpatch made unwell', async () => {
+    const lenient = { ...policy.rings[0]!, budget: { count: 3 }, gate: { minVerifiedShare: 0.25, maxFailureRate: 0.8, minSoakHours: 24 } };
+    const { store, clock, o } = await pilotInstructed({ ...policy, rings: [lenient, policy.rings[1]!] });
+    // p1 applies and is healthy; p2's apply fails; p3 applies and is unwell. Each failure is rolled back live.
+    await o.report({ id: reportId(), device: 'p2', kind: 'apply-failed', patch: 'HP-2026-02', reason: 'transition did not converge' });
+    await agentsRespond(o, (d) => d !== 'p3');
+    for (let i = 0; i < 3; i++) await agentsRespond(o, (d) => d !== 'p3');
+    await o.tick();
+    // Not before the ring's gate passed: the release is not proven yet.
+    expect(o.projection.devices.get('p2')!.state.value).toBe('rolledBack');
+    expect(o.projection.devices.get('p3')!.state.value).toBe('rolledBack');
+    clock.advance(25 * 3600);
+    expect((await o.tick()).gatesPassed).toBe(1);
+    expect(o.projection.devices.get('p2')!.state).toMatchObject({ value: 'needsReboot', context: { rebootReason: 'hotpatch-failed', rebootBaseline: 'LCU-HP-2026-02' } });
+    expect(o.projection.devices.get('p3')!.state.value).toBe('rolledBack');
+    await agentsRespond(o);
+    expect(o.projection.devices.get('p2')!.state.context.baseline).toBe('LCU-HP-2026-02');
+    expect(o.projection.releases.get('HP-2026-02')!.protectedAt.has('p2')).toBe(true);
+    // Once: later ticks restart nothing more.
+    clock.advance(3600);
+    await o.tick();
+    const restarts = (await store.readStream('device/p2')).filter((e) => e.type === 'RebootRequired');
+    expect(restarts.map((e) => e.data)).toEqual([{ reason: 'hotpatch-failed', baseline: 'LCU-HP-2026-02' }]);
+    expect((await store.readStream('device/p3')).some((e) => e.type === 'RebootRequired')).toBe(false);
+  });
+
+  it('gives no cumulative update for a hotpatch whose rollout halted', async () => {
+    const { store, clock, o } = await pilotInstructed();
+    // Two apply failures in the pilot ring, past its budget of one: the rollout halts.
+    for (const device of ['p1', 'p2']) await o.report({ id: reportId(), device, kind: 'apply-failed', patch: 'HP-2026-02', reason: 'stalled' });
+    for (let i = 0; i < 4; i++) {
+      await agentsRespond(o);
+      clock.advance(25 * 3600);
+      await o.tick();
+    }
+    expect(o.projection.rollouts.get('HP-2026-02')!.state.value).toBe('halted');
+    for (const device of ['p1', 'p2']) expect((await store.readStream(`device/${device}`)).some((e) => e.type === 'RebootRequired')).toBe(false);
   });
 
   it('carries on a rollout another instance planned, from its recorded plan alone', async () => {

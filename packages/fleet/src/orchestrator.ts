@@ -667,7 +667,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    * up with, a paused one's only once it resumes; each step happens once per device and release (a patch that
    * failed on the device is not tried again: the engine rolled it back, or set it to restart); a device still
    * ineligible waits for the next rollout's cumulative update. A catch-up apply that stalls is timed out like a
-   * rollout's. Nothing is recorded in the rollouts: their counts and gates are about their turns.
+   * rollout's. A member the turn asked and whose hotpatch did not take (apply failed or timed out) is looked at
+   * too, once the turn is over: it gets the release's cumulative update instead (see failedToApply). Nothing is
+   * recorded in the rollouts: their counts and gates are about their turns.
    */
   const catchUp = async (summary: TickSummary) => {
     if (!examinedAll) {
@@ -693,7 +695,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const turn = `${rollout.id}\u0000${ring}`;
       if (turnsOver.has(turn)) continue;
       turnsOver.add(turn);
-      for (const id of projection.ringMembers.get(ring) ?? []) if (!rollout.instructed.has(id)) behind.add(id);
+      const patch = rollout.state.context.release;
+      for (const id of projection.ringMembers.get(ring) ?? []) {
+        // Not asked by the turn, or asked and its hotpatch did not take (see failedToApply below).
+        if (!rollout.instructed.has(id) || (rollout.outcomes.get(id) === 'failed' && projection.devices.get(id)?.outcomes.get(patch ?? '') === 'apply-failed')) behind.add(id);
+      }
     }
     if (behind.size === 0) return;
     // What each ring has passed, oldest release first.
@@ -745,6 +751,20 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           else if (projection.devices.get(id)!.state.value !== 'needsReboot') behind.delete(id);
         }
         continue; // busy, or restarting onto it: looked at again next tick
+      }
+      // A hotpatch its ring proved that did not take here (the apply failed, or stalled and was timed out; the
+      // engine rolled it back, or restarted the device): that release's cumulative update, with a restart, as
+      // Windows Update falls back to the LCU when a hotpatch fails to install; once per device and release, and
+      // only while nothing newer covers the device. A hotpatch that made the device unwell is not followed by the
+      // same fix in another form: a person looks at that device.
+      const failedToApply = (passed.get(device.ring) ?? []).filter(({ release }) => release.kind === 'hotpatch' && device.outcomes.get(release.id) === 'apply-failed').at(-1)?.release;
+      if (failedToApply !== undefined && (device.protectedUpTo === null || device.protectedUpTo < failedToApply.releasedAt) && !(failedToApply.id in context.applied)) {
+        if (!restartable) continue; // still rolling back or restarting: next tick
+        if (await command(`remedy:${failedToApply.id}`, { type: 'RequireReboot', device: id, reason: 'hotpatch-failed', baseline: cumulativeUpdateOf(failedToApply) })) {
+          summary.caughtUp++;
+          continue;
+        }
+        if (projection.devices.get(id)!.state.value === 'needsReboot') continue;
       }
       if (value === 'ineligible' || value === 'enrolled' || !context.eligible || (baseline !== undefined && context.baseline !== baseline.baseline)) {
         // Ineligible (or never assessed) on the newest proven baseline: assessed again against it, once (a device
