@@ -30,6 +30,11 @@ export interface DriveOptions {
    * time order with the agents' reports; an intervention that throws stops the run.
    */
   readonly interventions?: ReadonlyArray<{ readonly at: number; run(orchestrator: Orchestrator): Promise<void> }>;
+  /**
+   * Agents that come back after a silence: at its time (ms since the epoch), the device's agent is asked again what
+   * it reports from the state the log now gives its device (what it had to say while silent was lost).
+   */
+  readonly agentsBack?: ReadonlyArray<{ readonly at: number; readonly device: string }>;
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
@@ -63,6 +68,15 @@ export async function driveService(options: DriveOptions): Promise<void> {
   let nextRelease = 0;
   const interventions = [...(options.interventions ?? [])].sort((a, b) => a.at - b.at);
   let nextIntervention = 0;
+  const returns = [...(options.agentsBack ?? [])].sort((a, b) => a.at - b.at || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  let nextReturn = 0;
+  /** An agent back from its silence: asked what it reports now, whether or not its device changed since. */
+  const back = (id: string, now: number) => {
+    const d = orchestrator.projection.devices.get(id);
+    if (!d) return;
+    scheduled.set(id, d.version);
+    options.agent(d, now, push);
+  };
   const first = Date.parse(options.start);
   const last = Date.parse(options.end);
   const span = Math.max(1, last - first);
@@ -76,10 +90,12 @@ export async function driveService(options: DriveOptions): Promise<void> {
         for (;;) {
           const reportAt = agenda.size ? agenda.peek()!.at : Infinity;
           const interventionAt = nextIntervention < interventions.length ? interventions[nextIntervention]!.at : Infinity;
-          const at = Math.min(reportAt, interventionAt);
+          const returnAt = nextReturn < returns.length ? returns[nextReturn]!.at : Infinity;
+          const at = Math.min(reportAt, interventionAt, returnAt);
           if (at > t) break;
           clock.jumpTo(new Date(at).toISOString());
-          if (interventionAt <= reportAt) await interventions[nextIntervention++]!.run(orchestrator);
+          if (interventionAt === at) await interventions[nextIntervention++]!.run(orchestrator);
+          else if (returnAt === at) back(returns[nextReturn++]!.device, at);
           else await orchestrator.report(agenda.pop().report);
           drain(at);
         }

@@ -13,6 +13,11 @@ export interface Faults {
   readonly rollbackFailure: number;
   /** Share of agents that go silent at some moment of the simulation. */
   readonly silentAgents: number;
+  /**
+   * How long a silent agent stays silent, in days, drawn between the two (a laptop shut for a holiday, a device
+   * off the network); then it is back and reports what its device does from then on. Absent: silent for good.
+   */
+  readonly silentDays?: readonly [min: number, max: number];
   /** A report is sent twice (same id). */
   readonly duplicatedReport: number;
   /** A report arrives hours late. */
@@ -29,6 +34,7 @@ export const DEFAULT_FAULTS: Faults = {
   badHotpatchHealthFailure: 0.3,
   rollbackFailure: 0.03,
   silentAgents: 0.005,
+  silentDays: [1, 28],
   duplicatedReport: 0.02,
   lateReport: 0.01,
   reorderedReport: 0.02,

@@ -24,7 +24,10 @@ export interface ArmFigures {
   /** Cumulative updates taken off a device that was not well on them (each a restart). */
   readonly uninstalls: number;
   readonly haltedRollouts: string[];
-  /** Devices a person should look at: set aside, stuck in needsReboot or failed, or whose rollback failed. */
+  /**
+   * Devices a person should look at: set aside by a rollout and still exposed to its release, stuck in needsReboot
+   * or failed, or whose rollback failed.
+   */
   readonly needingAttention: number;
 }
 
@@ -63,7 +66,13 @@ export async function foldFigures(
   }
   let devices = 0;
   let needingAttention = 0;
-  const setAside = new Set([...projection.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([, o]) => o === 'setAside').map(([d]) => d)));
+  // Set aside by a rollout (its agent silent) and still not protected against that rollout's release at the end: a
+  // device whose agent came back and was caught up since needs no one.
+  const setAside = new Set<string>();
+  for (const r of projection.rollouts.values()) {
+    const protectedAt = projection.releases.get(r.id)?.protectedAt;
+    for (const [d, o] of r.outcomes) if (o === 'setAside' && !protectedAt?.has(d)) setAside.add(d);
+  }
   for (const d of projection.devices.values()) {
     if (d.state.value === 'retired') continue;
     devices++;

@@ -118,9 +118,20 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   // The fleet, and when (if ever) each agent goes silent: the same for a seed, whichever arm runs.
   const fleet = buildSimFleet(options.devices, policy.rings.map((r) => r.name), fleetRandom, options.firstRingShare);
+  // A silent agent is back after its silence (when the faults say how long), and reports what its device does then.
   const silentFrom = new Map<string, number>();
+  const silentUntil = new Map<string, number>();
   const span = Date.parse(end) - Date.parse(start);
-  for (const d of fleet) if (fleetRandom.chance(faults.silentAgents)) silentFrom.set(d.id, Date.parse(start) + fleetRandom.next() * span);
+  for (const d of fleet) {
+    if (!fleetRandom.chance(faults.silentAgents)) continue;
+    const from = Date.parse(start) + fleetRandom.next() * span;
+    silentFrom.set(d.id, from);
+    if (faults.silentDays !== undefined) {
+      const [min, max] = faults.silentDays;
+      silentUntil.set(d.id, Math.round(from + (min + fleetRandom.next() * (max - min)) * 24 * HOUR));
+    }
+  }
+  const agentsBack = [...silentUntil].filter(([, at]) => at < Date.parse(end)).map(([device, at]) => ({ at, device }));
   const badHotpatch = releases.filter((r) => r.kind === 'hotpatch')[faults.badHotpatchIndex]?.id;
   // That month's cumulative update carries the same bad fix: the traditional arm installs it everywhere, the
   // hotpatch arm on the devices that cannot take the hotpatch.
@@ -143,8 +154,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const agent: Agent = (d, now, push) => {
     const id = d.id;
     const silent = silentFrom.get(id);
+    const back = silentUntil.get(id) ?? Infinity;
     const send = (at: number, report: AgentReport) => {
-      if (silent !== undefined && at >= silent) return;
+      // Lost while the agent is silent (it sends it again only if the device still has something to say when back).
+      if (silent !== undefined && at >= silent && at < back) return;
       const late = random.chance(faults.lateReport) ? 6 * HOUR : 0;
       push(at + late, report);
       if (random.chance(faults.duplicatedReport)) push(at + late + 60_000, report);
@@ -200,6 +213,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     end,
     releases: releases.map((r) => rolloutOf(r, arm, catalog)),
     agent,
+    agentsBack,
     meta: { source: `simulate/${arm}` },
     ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

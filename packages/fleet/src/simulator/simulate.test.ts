@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { createInMemoryEventStore } from '@hotpatch/store';
+import { DEFAULT_FAULTS, DEFAULT_POLICY, FleetProjection, simulate, type Faults } from '../index.js';
+
+/** One arm over 300 devices and 3 months, with many silent agents; its log, figures and the projection of it. */
+async function run(faults: Faults) {
+  const store = createInMemoryEventStore();
+  const result = await simulate({ devices: 300, months: 3, seed: 9, policy: DEFAULT_POLICY, store, arm: 'hotpatch', faults });
+  const projection = new FleetProjection();
+  for (const e of store.all) projection.apply(e);
+  return { result, projection, events: store.all };
+}
+
+describe('simulated agents that fall silent', () => {
+  const silent: Faults = { ...DEFAULT_FAULTS, silentAgents: 0.15 };
+
+  it('come back after their silence and carry on; the devices set aside then end protected, and need no one', async () => {
+    const forGood = await run({ ...silent, silentDays: undefined });
+    const returning = await run({ ...silent, silentDays: [2, 6] });
+    // The same agents fall silent at the same moments: the rollouts set the same devices aside at first.
+    const setAside = (p: FleetProjection) => [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([, o]) => o === 'setAside').map(([d]) => `${r.id} ${d}`));
+    expect(setAside(forGood.projection).length).toBeGreaterThan(5);
+    // Silent for good: every device a rollout set aside is still exposed to its release at the end.
+    const exposedAfterSetAside = (p: FleetProjection) =>
+      [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([d, o]) => o === 'setAside' && !p.releases.get(r.id)!.protectedAt.has(d)).map(([d]) => d));
+    expect(exposedAfterSetAside(forGood.projection).length).toBeGreaterThan(0);
+    // Back after 2–6 days: most devices set aside end protected against the release after all (by the rollout's
+    // own steps, reported late, or caught up with later), and the figures count fewer devices needing attention
+    // and fewer pairs still exposed.
+    expect(exposedAfterSetAside(returning.projection).length).toBeLessThan(exposedAfterSetAside(forGood.projection).length / 2);
+    expect(returning.result.figures.needingAttention).toBeLessThan(forGood.result.figures.needingAttention);
+    expect(returning.result.figures.stillExposed).toBeLessThan(forGood.result.figures.stillExposed);
+    // A device set aside for silence reports again afterwards: its agent's reports (not the service's commands) on
+    // its stream after the rollout set it aside.
+    const REPORTED = new Set(['PatchApplied', 'PatchVerified', 'HealthCheckFailed', 'PatchRolledBack', 'RollbackFailed', 'BaselineInstalled']);
+    const setAsideAt = new Map<string, string>();
+    for (const e of returning.events) if (e.type === 'DeviceSetAside' && !setAsideAt.has((e.data as { device: string }).device)) setAsideAt.set((e.data as { device: string }).device, e.time);
+    const heardAgain = new Set(returning.events.filter((e) => REPORTED.has(e.type) && e.time > (setAsideAt.get(e.stream.slice('device/'.length)) ?? '9999')).map((e) => e.stream));
+    expect(heardAgain.size).toBeGreaterThan(setAsideAt.size / 2);
+    const heardForGood = forGood.events.filter((e) => {
+      const at = forGood.events.find((x) => x.type === 'DeviceSetAside' && (x.data as { device: string }).device === e.stream.slice('device/'.length))?.time;
+      return REPORTED.has(e.type) && at !== undefined && e.time > at;
+    });
+    expect(heardForGood).toEqual([]);
+  });
+
+  it('write the same log for a seed', async () => {
+    const a = await run({ ...silent, silentDays: [2, 6] });
+    const b = await run({ ...silent, silentDays: [2, 6] });
+    expect(b.events.map((e) => JSON.stringify(e))).toEqual(a.events.map((e) => JSON.stringify(e)));
+  });
+});
