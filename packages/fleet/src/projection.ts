@@ -131,6 +131,8 @@ export class FleetProjection {
   readonly enrolled = new Set<string>();
   /** Each ring's devices (by enrolment). */
   readonly ringMembers = new Map<string, Set<string>>();
+  /** Called with every event after it is applied (a simulator counts its figures from the events as they come). */
+  onApplied: ((event: HotpatchEvent & { position?: number }) => void) | undefined = undefined;
   /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
   private lastTime = '';
 
@@ -295,6 +297,7 @@ export class FleetProjection {
     const device = deviceIdOf(event.stream);
     if (device !== undefined) this.applyDevice(device, event);
     else if (event.stream.startsWith(ROLLOUT_STREAM_PREFIX)) this.applyRollout(event.stream.slice(ROLLOUT_STREAM_PREFIX.length), event);
+    this.onApplied?.(event);
   }
 
   private applyDevice(id: string, event: HotpatchEvent): void {

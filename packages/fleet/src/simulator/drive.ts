@@ -8,7 +8,7 @@ import { inBatch, type EventStore } from '@hotpatch/store';
 import type { SimulatedClock } from '../clock.js';
 import { createOrchestrator, type AgentReport, type Orchestrator, type ReleaseToRoll } from '../orchestrator.js';
 import type { FleetPolicy } from '../policy.js';
-import type { DeviceRecord } from '../projection.js';
+import type { DeviceRecord, FleetProjection } from '../projection.js';
 
 /**
  * A device's agent: called when the service has changed the device (once per device version), it sends the
@@ -38,14 +38,17 @@ export interface DriveOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
+  /** Called with every event of the log as the service's projection applies it, in log order (see FleetProjection.onApplied). */
+  readonly onApplied?: FleetProjection['onApplied'];
 }
 
 const HOUR = 3_600_000;
 
-/** Runs the service; the orchestrator, its projection and the agenda are garbage once it returns. */
-export async function driveService(options: DriveOptions): Promise<void> {
+/** Runs the service; returns its projection of the log (the orchestrator and the agenda are garbage then). */
+export async function driveService(options: DriveOptions): Promise<FleetProjection> {
   const { store, clock, releases } = options;
   const orchestrator = createOrchestrator({ store, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
+  orchestrator.projection.onApplied = options.onApplied;
   const agenda = new Agenda();
   const scheduled = new Map<string, number>();
   const push = (at: number, report: AgentReport) => agenda.push(at, report);
@@ -111,6 +114,8 @@ export async function driveService(options: DriveOptions): Promise<void> {
     options.onProgress?.({ at: new Date(day).toISOString(), share: (day - first) / span });
   }
   options.onProgress?.({ at: options.end, share: 1 });
+  orchestrator.projection.onApplied = undefined;
+  return orchestrator.projection;
 }
 
 /** A min-heap of pending agent reports, ordered by time then by scheduling order (deterministic). */

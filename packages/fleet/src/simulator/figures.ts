@@ -35,6 +35,77 @@ export async function figuresFromLog(events: Iterable<HotpatchEvent> | AsyncIter
   return (await foldFigures(events, months, at)).figures;
 }
 
+/**
+ * The counts the figures need, event by event, in log order (`add`); `figures` then reads the rest from the fleet
+ * projection of the same events.
+ */
+export class FigureTally {
+  private count = 0;
+  private reboots = 0;
+  private downtimeMinutes = 0;
+  private rollbacks = 0;
+  private rollbackFailures = 0;
+  private uninstalls = 0;
+  private readonly rollbackFailed = new Set<string>();
+
+  add(e: HotpatchEvent): void {
+    this.count++;
+    if (e.type === 'BaselineInstalled') {
+      this.reboots++;
+      this.downtimeMinutes += Number((e.meta as { downtimeMinutes?: number } | undefined)?.downtimeMinutes ?? 0);
+    } else if (e.type === 'PatchRolledBack') this.rollbacks++;
+    else if (e.type === 'RebootRequired' && e.data.reason === 'update-uninstall') this.uninstalls++;
+    else if (e.type === 'RollbackFailed') {
+      this.rollbackFailures++;
+      this.rollbackFailed.add(e.stream);
+    }
+  }
+
+  /** The figures, from these counts and `projection`: the fleet projection of the same events, at `at`. */
+  figures(projection: FleetProjection, months: number, at: string): ArmFigures {
+    let devices = 0;
+    let needingAttention = 0;
+    // Set aside by a rollout (its agent silent) and still not protected against that rollout's release at the end: a
+    // device whose agent came back and was caught up since needs no one.
+    const setAside = new Set<string>();
+    for (const r of projection.rollouts.values()) {
+      const protectedAt = projection.releases.get(r.id)?.protectedAt;
+      for (const [d, o] of r.outcomes) if (o === 'setAside' && !protectedAt?.has(d)) setAside.add(d);
+    }
+    for (const d of projection.devices.values()) {
+      if (d.state.value === 'retired') continue;
+      devices++;
+      if (setAside.has(d.id) || d.state.value === 'needsReboot' || d.state.value === 'failed' || this.rollbackFailed.has(`device/${d.id}`)) needingAttention++;
+    }
+    const exposedDays: number[] = [];
+    let stillExposed = 0;
+    for (const release of projection.releases.values()) {
+      if (release.releasedAt > at) continue;
+      for (const t of release.protectedAt.values()) exposedDays.push((Date.parse(t) - Date.parse(release.releasedAt)) / 86_400_000);
+      stillExposed += devices - release.protectedAt.size;
+    }
+    exposedDays.sort((a, b) => a - b);
+    const years = months / 12;
+    return {
+      devices,
+      months,
+      events: this.count,
+      reboots: this.reboots,
+      rebootsPerDevicePerYear: devices ? this.reboots / devices / years : 0,
+      downtimeHours: this.downtimeMinutes / 60,
+      downtimeHoursPerDevicePerYear: devices ? this.downtimeMinutes / 60 / devices / years : 0,
+      medianDaysExposed: quantile(exposedDays, 0.5),
+      p95DaysExposed: quantile(exposedDays, 0.95),
+      stillExposed,
+      rollbacks: this.rollbacks,
+      rollbackFailures: this.rollbackFailures,
+      uninstalls: this.uninstalls,
+      haltedRollouts: [...projection.rollouts.values()].filter((r) => r.state.value === 'halted').map((r) => r.id),
+      needingAttention,
+    };
+  }
+}
+
 /** The figures, and the fleet projection they were read from; `seen` is called after each event is folded. */
 export async function foldFigures(
   events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>,
@@ -43,66 +114,11 @@ export async function foldFigures(
   seen?: (event: HotpatchEvent, projection: FleetProjection) => void,
 ): Promise<{ figures: ArmFigures; projection: FleetProjection }> {
   const projection = new FleetProjection();
-  let count = 0;
-  let reboots = 0;
-  let downtimeMinutes = 0;
-  let rollbacks = 0;
-  let rollbackFailures = 0;
-  let uninstalls = 0;
-  const rollbackFailed = new Set<string>();
+  const tally = new FigureTally();
   for await (const e of events) {
-    count++;
     projection.apply(e);
     seen?.(e, projection);
-    if (e.type === 'BaselineInstalled') {
-      reboots++;
-      downtimeMinutes += Number((e.meta as { downtimeMinutes?: number } | undefined)?.downtimeMinutes ?? 0);
-    } else if (e.type === 'PatchRolledBack') rollbacks++;
-    else if (e.type === 'RebootRequired' && e.data.reason === 'update-uninstall') uninstalls++;
-    else if (e.type === 'RollbackFailed') {
-      rollbackFailures++;
-      rollbackFailed.add(e.stream);
-    }
+    tally.add(e);
   }
-  let devices = 0;
-  let needingAttention = 0;
-  // Set aside by a rollout (its agent silent) and still not protected against that rollout's release at the end: a
-  // device whose agent came back and was caught up since needs no one.
-  const setAside = new Set<string>();
-  for (const r of projection.rollouts.values()) {
-    const protectedAt = projection.releases.get(r.id)?.protectedAt;
-    for (const [d, o] of r.outcomes) if (o === 'setAside' && !protectedAt?.has(d)) setAside.add(d);
-  }
-  for (const d of projection.devices.values()) {
-    if (d.state.value === 'retired') continue;
-    devices++;
-    if (setAside.has(d.id) || d.state.value === 'needsReboot' || d.state.value === 'failed' || rollbackFailed.has(`device/${d.id}`)) needingAttention++;
-  }
-  const exposedDays: number[] = [];
-  let stillExposed = 0;
-  for (const release of projection.releases.values()) {
-    if (release.releasedAt > at) continue;
-    for (const t of release.protectedAt.values()) exposedDays.push((Date.parse(t) - Date.parse(release.releasedAt)) / 86_400_000);
-    stillExposed += devices - release.protectedAt.size;
-  }
-  exposedDays.sort((a, b) => a - b);
-  const years = months / 12;
-  const figures: ArmFigures = {
-    devices,
-    months,
-    events: count,
-    reboots,
-    rebootsPerDevicePerYear: devices ? reboots / devices / years : 0,
-    downtimeHours: downtimeMinutes / 60,
-    downtimeHoursPerDevicePerYear: devices ? downtimeMinutes / 60 / devices / years : 0,
-    medianDaysExposed: quantile(exposedDays, 0.5),
-    p95DaysExposed: quantile(exposedDays, 0.95),
-    stillExposed,
-    rollbacks,
-    rollbackFailures,
-    uninstalls,
-    haltedRollouts: [...projection.rollouts.values()].filter((r) => r.state.value === 'halted').map((r) => r.id),
-    needingAttention,
-  };
-  return { figures, projection };
+  return { figures: tally.figures(projection, months, at), projection };
 }

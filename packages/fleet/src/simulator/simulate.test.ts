@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { createInMemoryEventStore } from '@hotpatch/store';
+import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import { DEFAULT_FAULTS, DEFAULT_POLICY, FleetProjection, simulate, type Faults } from '../index.js';
+import { figuresFromLog } from './figures.js';
+
+describe('the simulator’s figures', () => {
+  it('counted as the service applies the log are the figures read back from the log, in either arm', async () => {
+    for (const arm of ['hotpatch', 'traditional'] as const) {
+      const store = createInMemoryEventStore();
+      const result = await simulate({ devices: 200, months: 4, seed: 4, policy: DEFAULT_POLICY, store, arm });
+      expect(result.figures.events).toBe(store.all.length);
+      expect(result.figures.reboots).toBeGreaterThan(0);
+      expect(result.figures).toEqual(await figuresFromLog(readLog(store), 4, result.end));
+    }
+  });
+});
 
 /** One arm over 300 devices and 3 months, with many silent agents; its log, figures and the projection of it. */
 async function run(faults: Faults) {

@@ -24,7 +24,7 @@ import { cumulativeUpdateOf, type AgentReport, type ReleaseToRoll } from '../orc
 import { driveService, type Agent, type DriveOptions } from './drive.js';
 import type { FleetPolicy } from '../policy.js';
 import { DEFAULT_FAULTS, type Faults } from './faults.js';
-import { figuresFromLog, type ArmFigures } from './figures.js';
+import { FigureTally, figuresFromLog, type ArmFigures } from './figures.js';
 import { buildSimFleet } from './fleet.js';
 
 export type Arm = 'hotpatch' | 'traditional';
@@ -205,7 +205,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       }
     }
   };
-  await driveService({
+  // The figures are counted from the log's events as the service's projection applies them (each once, in log
+  // order, as recorded), and read from that projection at the end: the log is not read a second time. Should the
+  // projection not have seen the log whole and in order (rebuilt after a failed batch, say), it is read again.
+  const tally = new FigureTally();
+  let nextPosition = 1;
+  let whole = true;
+  const projection = await driveService({
     store,
     policy,
     clock,
@@ -217,8 +223,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     meta: { source: `simulate/${arm}` },
     ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onApplied: (e) => {
+      if (e.position !== nextPosition) whole = false;
+      else {
+        nextPosition++;
+        tally.add(e);
+      }
+    },
   });
-
-  // The figures are read back from the log, page by page (a large fleet's log need not fit in memory).
-  return { arm, releases, start, end, figures: await figuresFromLog(readLog(store), months, end) };
+  whole &&= (await store.readAll({ fromPosition: nextPosition, limit: 1 })).length === 0;
+  // Otherwise from the log itself, page by page (a large fleet's log need not fit in memory).
+  const figures = whole ? tally.figures(projection, months, end) : await figuresFromLog(readLog(store), months, end);
+  return { arm, releases, start, end, figures };
 }
