@@ -521,6 +521,19 @@ describe('orchestrator', () => {
     expect((await store.readStream('device/p3')).some((e) => e.type === 'RebootRequired')).toBe(false);
   });
 
+  it('leaves a device whose hotpatch did not take for the next release when the policy says so', async () => {
+    const lenient = { ...policy.rings[0]!, budget: { count: 3 }, gate: { minVerifiedShare: 0.25, maxFailureRate: 0.8, minSoakHours: 24 } };
+    const { store, clock, o } = await pilotInstructed({ ...policy, rings: [lenient, policy.rings[1]!], afterFailedHotpatch: 'next-release' });
+    await o.report({ id: reportId(), device: 'p2', kind: 'apply-failed', patch: 'HP-2026-02', reason: 'transition did not converge' });
+    for (let i = 0; i < 3; i++) await agentsRespond(o);
+    clock.advance(25 * 3600);
+    expect((await o.tick()).gatesPassed).toBe(1);
+    clock.advance(3600);
+    await o.tick();
+    expect(o.projection.devices.get('p2')!.state.value).toBe('rolledBack');
+    expect((await store.readStream('device/p2')).some((e) => e.type === 'RebootRequired')).toBe(false);
+  });
+
   it('gives no cumulative update for a hotpatch whose rollout halted', async () => {
     const { store, clock, o } = await pilotInstructed();
     // Two apply failures in the pilot ring, past its budget of one: the rollout halts.

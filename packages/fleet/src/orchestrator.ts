@@ -671,6 +671,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    * too, once the turn is over: it gets the release's cumulative update instead (see failedToApply). Nothing is
    * recorded in the rollouts: their counts and gates are about their turns.
    */
+  /** Whether a device whose hotpatch did not take gets the release's cumulative update (FleetPolicy.afterFailedHotpatch). */
+  const remedyFailedHotpatches = (policy.afterFailedHotpatch ?? 'cumulative-update') === 'cumulative-update';
   const catchUp = async (summary: TickSummary) => {
     if (!examinedAll) {
       examinedAll = true;
@@ -698,7 +700,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const patch = rollout.state.context.release;
       for (const id of projection.ringMembers.get(ring) ?? []) {
         // Not asked by the turn, or asked and its hotpatch did not take (see failedToApply below).
-        if (!rollout.instructed.has(id) || (rollout.outcomes.get(id) === 'failed' && projection.devices.get(id)?.outcomes.get(patch ?? '') === 'apply-failed')) behind.add(id);
+        if (!rollout.instructed.has(id) || (remedyFailedHotpatches && rollout.outcomes.get(id) === 'failed' && projection.devices.get(id)?.outcomes.get(patch ?? '') === 'apply-failed')) behind.add(id);
       }
     }
     if (behind.size === 0) return;
@@ -757,7 +759,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       // Windows Update falls back to the LCU when a hotpatch fails to install; once per device and release, and
       // only while nothing newer covers the device. A hotpatch that made the device unwell is not followed by the
       // same fix in another form: a person looks at that device.
-      const failedToApply = (passed.get(device.ring) ?? []).filter(({ release }) => release.kind === 'hotpatch' && device.outcomes.get(release.id) === 'apply-failed').at(-1)?.release;
+      const failedToApply = !remedyFailedHotpatches ? undefined : (passed.get(device.ring) ?? []).filter(({ release }) => release.kind === 'hotpatch' && device.outcomes.get(release.id) === 'apply-failed').at(-1)?.release;
       if (failedToApply !== undefined && (device.protectedUpTo === null || device.protectedUpTo < failedToApply.releasedAt) && !(failedToApply.id in context.applied)) {
         if (!restartable) continue; // still rolling back or restarting: next tick
         if (await command(`remedy:${failedToApply.id}`, { type: 'RequireReboot', device: id, reason: 'hotpatch-failed', baseline: cumulativeUpdateOf(failedToApply) })) {

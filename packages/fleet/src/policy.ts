@@ -10,7 +10,16 @@ export interface FleetPolicy {
   readonly silenceHours: number;
   /** At most this many devices instructed per ring per tick (default: all). */
   readonly maxInstructionsPerTick?: number;
+  /**
+   * A device whose hotpatch did not take (the apply failed, or stalled and was timed out), in a ring that went on to
+   * prove the release: 'cumulative-update' (the default) restarts it onto the release's cumulative update, as
+   * Windows Update falls back to it; 'next-release' leaves it exposed until the next release reaches it, sparing
+   * the restart (and keeping it on the hotpatch track).
+   */
+  readonly afterFailedHotpatch?: 'cumulative-update' | 'next-release';
 }
+
+export const AFTER_FAILED_HOTPATCH = ['cumulative-update', 'next-release'] as const;
 
 export const DEFAULT_POLICY: FleetPolicy = {
   rings: [
@@ -48,5 +57,11 @@ export function validatePolicy(value: unknown, where = 'policy'): FleetPolicy {
     }
   });
   for (const key of ['applyTimeoutMinutes', 'silenceHours']) if (typeof p[key] !== 'number' || (p[key] as number) <= 0) fail(`${key}: expected a number > 0`);
+  if (p.maxInstructionsPerTick !== undefined && (!Number.isSafeInteger(p.maxInstructionsPerTick) || (p.maxInstructionsPerTick as number) < 1)) {
+    fail('maxInstructionsPerTick: expected a whole number ≥ 1');
+  }
+  if (p.afterFailedHotpatch !== undefined && !(AFTER_FAILED_HOTPATCH as readonly unknown[]).includes(p.afterFailedHotpatch)) {
+    fail(`afterFailedHotpatch: expected ${AFTER_FAILED_HOTPATCH.map((v) => JSON.stringify(v)).join(' or ')}, got ${JSON.stringify(p.afterFailedHotpatch)}`);
+  }
   return value as FleetPolicy;
 }
