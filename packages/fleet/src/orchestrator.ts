@@ -656,6 +656,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const resting = (value: DeviceStateValue) => RESTING_STATES.includes(value);
   const byRelease = (a: ReleaseToRoll, b: ReleaseToRoll) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0);
 
+  /** Whether a device whose hotpatch did not take gets the release's cumulative update (FleetPolicy.afterFailedHotpatch). */
+  const remedyFailedHotpatches = (policy.afterFailedHotpatch ?? 'cumulative-update') === 'cumulative-update';
   /**
    * A rollout instructs the members of a ring while it is that ring's turn (members who join during the turn
    * included). A device that joins a ring after the turn, or after the rollout completed, or that the turn set
@@ -671,8 +673,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    * too, once the turn is over: it gets the release's cumulative update instead (see failedToApply). Nothing is
    * recorded in the rollouts: their counts and gates are about their turns.
    */
-  /** Whether a device whose hotpatch did not take gets the release's cumulative update (FleetPolicy.afterFailedHotpatch). */
-  const remedyFailedHotpatches = (policy.afterFailedHotpatch ?? 'cumulative-update') === 'cumulative-update';
   const catchUp = async (summary: TickSummary) => {
     if (!examinedAll) {
       examinedAll = true;
