@@ -513,6 +513,8 @@ describe('orchestrator', () => {
     await agentsRespond(o);
     expect(o.projection.devices.get('p2')!.state.context.baseline).toBe('LCU-HP-2026-02');
     expect(o.projection.releases.get('HP-2026-02')!.protectedAt.has('p2')).toBe(true);
+    expect(complianceOf(o.projection, o.projection.devices.get('p2')!, RELEASED)).toBe('up to date');
+    expect(complianceOf(o.projection, o.projection.devices.get('p3')!, RELEASED)).toBe('not up to date');
     // Once: later ticks restart nothing more.
     clock.advance(3600);
     await o.tick();
