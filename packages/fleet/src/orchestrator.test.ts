@@ -86,13 +86,13 @@ async function finishRollout(b: Orchestrator, clock: SimulatedClock) {
   await b.tick();
 }
 
-/** A fleet, an orchestrator with `rollPolicy`, and the hotpatch's rollout planned and ticked once (the pilot instructed). */
-async function pilotInstructed(rollPolicy: FleetPolicy = policy) {
+/** A fleet, an orchestrator with `rollPolicy`, and `release`'s rollout planned and ticked once (the pilot instructed). */
+async function pilotInstructed(rollPolicy: FleetPolicy = policy, release: ReleaseToRoll = hotpatch) {
   const store = createInMemoryEventStore();
   const clock = simulatedClock(RELEASED);
   await fleet(store, clock);
   const o = createOrchestrator({ store, clock, policy: rollPolicy });
-  await o.planRollout(hotpatch);
+  await o.planRollout(release);
   await o.tick();
   return { store, clock, o };
 }
@@ -403,12 +403,7 @@ describe('orchestrator', () => {
   });
 
   it('marks devices for reboot instead when the halted patch cannot be reverted live', async () => {
-    const store = createInMemoryEventStore();
-    const clock = simulatedClock(RELEASED);
-    await fleet(store, clock);
-    const o = createOrchestrator({ store, clock, policy });
-    await o.planRollout({ ...hotpatch, liveRevert: false });
-    await o.tick();
+    const { store, o } = await pilotInstructed(policy, { ...hotpatch, liveRevert: false });
     await agentsRespond(o);
     await agentsRespond(o, (d) => d === 'p3');
     const p3 = (await store.readStream('device/p3')).map((e) => e.type);
@@ -521,6 +516,55 @@ describe('orchestrator', () => {
     const restarts = (await store.readStream('device/p2')).filter((e) => e.type === 'RebootRequired');
     expect(restarts.map((e) => e.data)).toEqual([{ reason: 'hotpatch-failed', baseline: 'LCU-HP-2026-02' }]);
     expect((await store.readStream('device/p3')).some((e) => e.type === 'RebootRequired')).toBe(false);
+  });
+
+  it('sends the restart a failed hotpatch needs anyway onto the cumulative update, once an earlier ring proved the release', async () => {
+    const { store, clock, o } = await pilotInstructed(policy, { ...hotpatch, liveRevert: false });
+    // Pilot: p1's apply fails (nothing has proved the release yet: back to its baseline), p2 and p3 verify.
+    await o.report({ id: reportId(), device: 'p1', kind: 'apply-failed', patch: 'HP-2026-02', reason: 'transition did not converge' });
+    expect(o.projection.devices.get('p1')!.state.context).toMatchObject({ rebootReason: 'not-live-revertible', rebootBaseline: null });
+    for (let i = 0; i < 3; i++) await agentsRespond(o);
+    clock.advance(25 * 3600);
+    expect((await o.tick()).gatesPassed).toBe(1);
+    clock.jumpTo('2026-02-13T17:00:00.000Z');
+    expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 4 });
+    // Broad: b1's apply fails after the pilot proved the release: its one restart goes onto the cumulative update.
+    await o.report({ id: reportId(), device: 'b1', kind: 'apply-failed', patch: 'HP-2026-02', reason: 'transition did not converge' });
+    expect(o.projection.devices.get('b1')!.state).toMatchObject({ value: 'needsReboot', context: { rebootReason: 'not-live-revertible', rebootBaseline: 'LCU-HP-2026-02' } });
+    for (let i = 0; i < 3; i++) await agentsRespond(o);
+    clock.advance(25 * 3600);
+    await o.tick();
+    await agentsRespond(o);
+    const installs = async (device: string) => (await store.readStream(`device/${device}`)).filter((e) => e.type === 'BaselineInstalled').map((e) => (e.data as { baseline: string }).baseline);
+    // (Both were enrolled on B-2026-01 without a restart.) b1: one restart; p1: back to its baseline, then the update.
+    expect(await installs('b1')).toEqual(['LCU-HP-2026-02']);
+    expect(await installs('p1')).toEqual(['B-2026-01', 'LCU-HP-2026-02']);
+    expect((await store.readStream('device/b1')).filter((e) => e.type === 'RebootRequired').map((e) => e.data)).toEqual([
+      { reason: 'not-live-revertible' },
+      { reason: 'hotpatch-failed', baseline: 'LCU-HP-2026-02' },
+    ]);
+  });
+
+  it('takes that cumulative update off again when the ring it was given in halts', async () => {
+    const { clock, o } = await pilotInstructed(policy, { ...hotpatch, liveRevert: false });
+    for (let i = 0; i < 3; i++) await agentsRespond(o);
+    clock.advance(25 * 3600);
+    await o.tick();
+    clock.jumpTo('2026-02-13T17:00:00.000Z');
+    await o.tick();
+    // b1 fails (its restart goes onto the cumulative update) and restarts; b2 fails too: past the broad budget.
+    await o.report({ id: reportId(), device: 'b1', kind: 'apply-failed', patch: 'HP-2026-02', reason: 'transition did not converge' });
+    await o.report({ id: reportId(), device: 'b1', kind: 'baseline-installed', baseline: 'LCU-HP-2026-02' });
+    expect(o.projection.devices.get('b1')!.state.context.baseline).toBe('LCU-HP-2026-02');
+    await o.report({ id: reportId(), device: 'b2', kind: 'apply-failed', patch: 'HP-2026-02', reason: 'transition did not converge' });
+    await o.tick();
+    expect(o.projection.rollouts.get('HP-2026-02')!.state.value).toBe('halted');
+    expect(o.projection.devices.get('b1')!.state.context).toMatchObject({ rebootReason: 'update-uninstall', rebootBaseline: 'B-2026-01' });
+    // b2's failure halted the rollout: its restart is not sent onto the halted release's update.
+    expect(o.projection.devices.get('b2')!.state.context).toMatchObject({ rebootReason: 'not-live-revertible', rebootBaseline: null });
+    await agentsRespond(o);
+    await o.tick();
+    expect(o.projection.devices.get('b2')!.state).toMatchObject({ value: 'current', context: { baseline: 'B-2026-01' } });
   });
 
   it('leaves a device whose hotpatch did not take for the next release when the policy says so', async () => {

@@ -469,6 +469,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     // Record the device's outcome in its rollouts at once: a failure past the budget halts before the next tick.
     for (const rollout of rolloutsOf(r.device)) {
       await reconcile(rollout, r.device);
+      if (r.kind === 'apply-failed') await restartOntoUpdate(projection.rollouts.get(rollout.id)!, r.device);
       // A halt this report caused rolls back the whole ring; after that, each report brings its own device back.
       const latest = projection.rollouts.get(rollout.id)!;
       await rollBackIfHalted(latest, haltWatch.has(rollout.id) ? r.device : undefined);
@@ -495,7 +496,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (watch === undefined) {
         const ring = s.context.policies[s.context.current]?.name;
         watch = new Set();
-        for (const [id, instruction] of rollout.instructed) if (instruction.ring === ring && instruction.action === which) watch.add(id);
+        for (const [id, instruction] of rollout.instructed) {
+          if (instruction.ring !== ring) continue;
+          // The cumulative update is also on the ring's devices whose hotpatch did not take and that restarted onto
+          // it (see restartOntoUpdate).
+          if (instruction.action === which || (which === 'reboot' && projection.devices.get(id)?.outcomes.get(patch) === 'apply-failed')) watch.add(id);
+        }
         haltWatch.set(key, watch);
       }
       return watch;
@@ -555,6 +561,26 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return command(`uninstall:${baseline}`, { type: 'RequireReboot', device: device.id, reason: 'update-uninstall', baseline: back });
   };
 
+  /**
+   * A device whose hotpatch did not take where it cannot be reverted live must restart anyway (the engine set it
+   * to, back to its baseline). When an earlier ring has already proved the release, that one restart goes onto the
+   * release's cumulative update instead of a second one later (see failedToApply in catchUp): the same command, so
+   * either gives it once. In the first ring nothing has proved the release yet: the restart stays as it is.
+   */
+  const restartOntoUpdate = async (rollout: RolloutRecord, id: string): Promise<void> => {
+    if (!remedyFailedHotpatches || rollout.state.value === 'halted') return;
+    const planned = releaseOf(rollout);
+    const instruction = rollout.instructed.get(id);
+    const device = projection.devices.get(id);
+    if (planned?.kind !== 'hotpatch' || instruction?.action !== 'hotpatch' || device === undefined) return;
+    const { value, context } = device.state;
+    if (value !== 'needsReboot' || context.rebootReason !== 'not-live-revertible' || context.rebootBaseline !== null) return;
+    if (device.outcomes.get(planned.id) !== 'apply-failed') return;
+    const ring = rollout.state.context.policies.findIndex((p) => p.name === instruction.ring);
+    if (ring <= 0 || !rollout.state.context.rings[ring - 1]?.gatePassed) return;
+    await command(`remedy:${planned.id}`, { type: 'RequireReboot', device: id, reason: 'hotpatch-failed', baseline: cumulativeUpdateOf(planned) });
+  };
+
   const tickRollout = async (rollout: RolloutRecord, summary: TickSummary) => {
     const t = now();
     let s: RolloutState = rollout.state;
@@ -581,6 +607,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           const patch = device.state.context.inFlight!.patch;
           if (await command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: `${TIMEOUT_REASON} after ${policy.applyTimeoutMinutes} min` })) summary.timedOut++;
           if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceFailed', data: { ring: ring.name, device: id, reason: 'timeout' } })) summary.outcomes++;
+          await restartOntoUpdate(projection.rollouts.get(rollout.id)!, id);
         } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
           if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: `agent silent for ${policy.silenceHours} h`, instructed: true } })) summary.setAside++;
         }
