@@ -500,7 +500,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           if (instruction.ring !== ring) continue;
           // The cumulative update is also on the ring's devices whose hotpatch did not take and that restarted onto
           // it (see restartOntoUpdate).
-          if (instruction.action === which || (which === 'reboot' && projection.devices.get(id)?.outcomes.get(patch) === 'apply-failed')) watch.add(id);
+          if (instruction.action === which || (which === 'reboot' && didNotTake(id, patch))) watch.add(id);
         }
         haltWatch.set(key, watch);
       }
@@ -561,6 +561,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return command(`uninstall:${baseline}`, { type: 'RequireReboot', device: device.id, reason: 'update-uninstall', baseline: back });
   };
 
+  /** Whether `patch` did not take on the device: its apply failed, or stalled and was timed out. */
+  const didNotTake = (id: string, patch: string | null | undefined): boolean => patch != null && projection.devices.get(id)?.outcomes.get(patch) === 'apply-failed';
+  /**
+   * The release's cumulative update, with a restart, for a device its hotpatch did not take on: one command (one id)
+   * whichever path gives it, so it is given once.
+   */
+  const giveUpdateInstead = (id: string, release: ReleaseToRoll): Promise<boolean> =>
+    command(`remedy:${release.id}`, { type: 'RequireReboot', device: id, reason: 'hotpatch-failed', baseline: cumulativeUpdateOf(release) });
   /**
    * A device whose hotpatch did not take where it cannot be reverted live must restart anyway (the engine set it
    * to, back to its baseline). When an earlier ring has already proved the release, that one restart goes onto the
@@ -574,11 +582,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const device = projection.devices.get(id);
     if (planned?.kind !== 'hotpatch' || instruction?.action !== 'hotpatch' || device === undefined) return;
     const { value, context } = device.state;
-    if (value !== 'needsReboot' || context.rebootReason !== 'not-live-revertible' || context.rebootBaseline !== null) return;
-    if (device.outcomes.get(planned.id) !== 'apply-failed') return;
+    if (value !== 'needsReboot' || context.rebootReason !== 'not-live-revertible' || context.rebootBaseline !== null || !didNotTake(id, planned.id)) return;
     const ring = rollout.state.context.policies.findIndex((p) => p.name === instruction.ring);
     if (ring <= 0 || !rollout.state.context.rings[ring - 1]?.gatePassed) return;
-    await command(`remedy:${planned.id}`, { type: 'RequireReboot', device: id, reason: 'hotpatch-failed', baseline: cumulativeUpdateOf(planned) });
+    await giveUpdateInstead(id, planned);
   };
 
   const tickRollout = async (rollout: RolloutRecord, summary: TickSummary) => {
@@ -727,7 +734,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const patch = rollout.state.context.release;
       for (const id of projection.ringMembers.get(ring) ?? []) {
         // Not asked by the turn, or asked and its hotpatch did not take (see failedToApply below).
-        if (!rollout.instructed.has(id) || (remedyFailedHotpatches && rollout.outcomes.get(id) === 'failed' && projection.devices.get(id)?.outcomes.get(patch ?? '') === 'apply-failed')) behind.add(id);
+        if (!rollout.instructed.has(id) || (remedyFailedHotpatches && rollout.outcomes.get(id) === 'failed' && didNotTake(id, patch))) behind.add(id);
       }
     }
     if (behind.size === 0) return;
@@ -786,10 +793,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       // Windows Update falls back to the LCU when a hotpatch fails to install; once per device and release, and
       // only while nothing newer covers the device. A hotpatch that made the device unwell is not followed by the
       // same fix in another form: a person looks at that device.
-      const failedToApply = !remedyFailedHotpatches ? undefined : (passed.get(device.ring) ?? []).filter(({ release }) => release.kind === 'hotpatch' && device.outcomes.get(release.id) === 'apply-failed').at(-1)?.release;
+      const failedToApply = !remedyFailedHotpatches ? undefined : (passed.get(device.ring) ?? []).filter(({ release }) => release.kind === 'hotpatch' && didNotTake(id, release.id)).at(-1)?.release;
       if (failedToApply !== undefined && (device.protectedUpTo === null || device.protectedUpTo < failedToApply.releasedAt) && !(failedToApply.id in context.applied)) {
         if (!restartable) continue; // still rolling back or restarting: next tick
-        if (await command(`remedy:${failedToApply.id}`, { type: 'RequireReboot', device: id, reason: 'hotpatch-failed', baseline: cumulativeUpdateOf(failedToApply) })) {
+        if (await giveUpdateInstead(id, failedToApply)) {
           summary.caughtUp++;
           continue;
         }
