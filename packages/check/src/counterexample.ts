@@ -48,7 +48,7 @@ const TIMELINE_NAMESPACE = '3c1f5e0a-8d2b-4b7e-9a61-0f4d2c7e5b13';
 /** The path as timeline events for one stream (a device's by default): ids derived from the name, one minute apart from `start`. */
 export function pathToTimeline<E extends { readonly type: string; readonly data?: unknown }>(
   path: ReadonlyArray<PathStep<AnyState, E>>,
-  options: { device: string; name: string; start?: string; stream?: 'device' | 'rollout' },
+  options: { device: string; name: string; start?: string; stream?: 'device' | 'rollout' | 'ring' },
 ): EventEnvelope[] {
   const start = Date.parse(options.start ?? '2026-01-13T17:00:00.000Z');
   return path.map((step, i) => ({

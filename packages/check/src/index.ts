@@ -5,3 +5,4 @@ export { DEFAULT_SCENARIO, loadScenario, scenarioEvents, ScenarioError, validate
 export { deviceCheckModel } from './device-model.js';
 export { changes, formatPath, pathToTimeline, timelineText } from './counterexample.js';
 export { DEFAULT_ROLLOUT_SCENARIO, rolloutCheckModel, rolloutScenarioEvents, rolloutStateInvariants, rolloutTransitionInvariants, type RolloutScenario } from './rollout-model.js';
+export { ringCheckEvents, ringCheckModel, ringStateInvariants, ringTransitionInvariants } from './ring-model.js';

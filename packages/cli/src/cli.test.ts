@@ -31,6 +31,20 @@ describe('hotpatch demo', () => {
     expect(new Set(fleet.map((d) => d.state))).toContain('verified');
   });
 
+  it('status names a paused ring, by whom and why', async () => {
+    const text = await readFile(log, 'utf8');
+    const last = JSON.parse(text.trimEnd().split('\n').at(-1)!) as { time: string };
+    const at = new Date(Date.parse(last.time) + 60_000).toISOString();
+    const paused = join(dir, 'paused.jsonl');
+    const pause = { id: '0193f2a0-0000-7000-8000-0000000000f1', stream: 'ring/broad', version: 1, type: 'RingPaused', time: at, data: { by: 'tenant', reason: 'quarter-end freeze' } };
+    await writeFile(paused, text + JSON.stringify(pause) + '\n');
+    const r = await cli('status', paused);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Ring broad paused since ${at.slice(0, 16).replace('T', ' ')} — by tenant (quarter-end freeze): it receives nothing new, whatever the release`);
+    expect(JSON.parse((await cli('status', paused, '--json')).out).pausedRings).toEqual([{ ring: 'broad', since: at, holds: [{ by: 'tenant', reason: 'quarter-end freeze' }] }]);
+    expect((await cli('status', log)).out).not.toContain('paused since');
+  });
+
   it('summarises from the log: states, reboots, rollbacks, and what to try next', async () => {
     const r = await cli('demo', '--devices', '60', '--out', join(dir, 'again'), '--json');
     const summary = JSON.parse(r.out);
@@ -202,6 +216,15 @@ describe('hotpatch check', () => {
     for (const name of ['noRingBeforeGate', 'pausedOrHaltedInstructsNothing', 'failuresWithinBudget', 'tenantPauseNotLiftedByService']) expect(r.out).toMatch(new RegExp(`✓ ${name}`));
     expect(r.out).toMatch(/Coverage: 6\/6 states, 27\/27 transitions/);
     expect((await cli('check', '--machine', 'fleet')).code).toBe(2);
+  });
+
+  it('checks the ring machine’s pause invariants', async () => {
+    const r = await cli('check', '--machine', 'ring', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({ machine: 'ring', ok: true, stats: { complete: true }, coverage: { states: { total: 2, missing: [] }, transitions: { total: 4, reached: 4 } } });
+    expect(report.invariants.map((i: { name: string; holds: boolean }) => `${i.name} ${i.holds}`)).toEqual(['pausedWhileHeld true', 'tenantPauseNotLiftedByService true', 'resumeLiftsOnlyOwnPause true']);
+    expect((await cli('check', '--machine', 'ring', '--scenario', 'x.json')).code).toBe(2);
   });
 
   it('says when bounds left the search incomplete', async () => {

@@ -112,5 +112,5 @@ export function deviceIdOf(stream: string): string | undefined {
   return stream.startsWith(DEVICE_STREAM_PREFIX) ? stream.slice(DEVICE_STREAM_PREFIX.length) : undefined;
 }
 
-/** Any event of the log: a device's or a rollout's. */
-export type HotpatchEvent = DeviceEvent | import('./rollout/events.js').RolloutEvent;
+/** Any event of the log: a device's, a rollout's or a ring's. */
+export type HotpatchEvent = DeviceEvent | import('./rollout/events.js').RolloutEvent | import('./ring/events.js').RingEvent;

@@ -22,3 +22,8 @@ export * as rolloutUpdates from './rollout/actions.js';
 export { rolloutMachine, rolloutSetup } from './rollout/machine.js';
 export { rolloutLifecycle } from './rollout/lifecycle.js';
 export { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
+export * from './ring/events.js';
+export { ringMachine, ringSetup } from './ring/machine.js';
+export * as ringRules from './ring/machine.js';
+export { ringLifecycle } from './ring/lifecycle.js';
+export { RING_EVENT_SCHEMAS } from './ring/schema.js';

@@ -1,7 +1,7 @@
 /**
- * Kinds of stream on the one log: a device's lifecycle (`device/<id>`) and a rollout's (`rollout/<id>`). A stream's
- * kind, read from its name, decides which events it may hold and which machine judges them — for validation, for
- * the stores' checks before writing, and for replay.
+ * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`) and a ring's
+ * pauses (`ring/<name>`). A stream's kind, read from its name, decides which events it may hold and which machine
+ * judges them — for validation, for the stores' checks before writing, and for replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
 import { DEVICE_EVENT_TYPES, DEVICE_STREAM_PREFIX } from './events.js';
@@ -9,12 +9,15 @@ import { deviceLifecycle } from './device/lifecycle.js';
 import { ROLLOUT_EVENT_TYPES, ROLLOUT_STREAM_PREFIX } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
 import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
+import { RING_EVENT_TYPES, RING_STREAM_PREFIX } from './ring/events.js';
+import { ringLifecycle } from './ring/lifecycle.js';
+import { RING_EVENT_SCHEMAS } from './ring/schema.js';
 import { DEVICE_EVENT_SCHEMAS, type EventSchema } from './schema.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
 export interface StreamKind {
-  readonly name: 'device' | 'rollout';
+  readonly name: 'device' | 'rollout' | 'ring';
   readonly prefix: string;
   readonly eventTypes: readonly string[];
   readonly schemas: Readonly<Record<string, EventSchema>>;
@@ -37,7 +40,15 @@ export const ROLLOUT_STREAMS: StreamKind = {
   lifecycle: rolloutLifecycle as unknown as AnyLifecycle,
 };
 
-export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS];
+export const RING_STREAMS: StreamKind = {
+  name: 'ring',
+  prefix: RING_STREAM_PREFIX,
+  eventTypes: RING_EVENT_TYPES,
+  schemas: RING_EVENT_SCHEMAS,
+  lifecycle: ringLifecycle as unknown as AnyLifecycle,
+};
+
+export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS];
 
 /** The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind. */
 export function streamKindOf(stream: string): StreamKind | undefined {

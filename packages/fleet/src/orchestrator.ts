@@ -10,12 +10,14 @@ import {
   HotpatchError,
   RESTING_STATES,
   ringOpensAt,
+  ringStream,
   rolloutLifecycle,
   rolloutStream,
   TransitionRefusedError,
   type DeviceCommand,
   type DeviceStateValue,
   type FailureReason,
+  type RingEventBody,
   type RolloutEventBody,
   type RolloutEventData,
   type RolloutState,
@@ -179,6 +181,16 @@ export interface Orchestrator {
   pause(rollout: string, by: 'service' | 'tenant', reason: string, id?: string): Promise<void>;
   /** Lifts that party's pause (the service cannot lift the tenant's: TransitionRefusedError). `id` as for pause. */
   resume(rollout: string, by: 'service' | 'tenant', id?: string): Promise<void>;
+  /**
+   * Pauses a ring, whatever the release (Autopatch's ring pause): no rollout starts it or instructs its devices,
+   * out-of-band releases included, and the catch-up leaves its devices alone, until every party that paused it
+   * has resumed it. What is in flight goes on (reports, timeouts, a halt's rollbacks), and the ring's deadline does
+   * not run meanwhile. Recorded in the stream `ring/<name>`; UnknownRingError for a ring neither the policy nor
+   * the fleet names. `id` as for pause.
+   */
+  pauseRing(ring: string, by: 'service' | 'tenant', reason: string, id?: string): Promise<void>;
+  /** Lifts that party's pause of the ring (the service cannot lift the tenant's: TransitionRefusedError). */
+  resumeRing(ring: string, by: 'service' | 'tenant', id?: string): Promise<void>;
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
@@ -585,6 +597,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (value !== 'needsReboot' || context.rebootReason !== 'not-live-revertible' || context.rebootBaseline !== null || !didNotTake(id, planned.id)) return;
     const ring = rollout.state.context.policies.findIndex((p) => p.name === instruction.ring);
     if (ring <= 0 || !rollout.state.context.rings[ring - 1]?.gatePassed) return;
+    // A paused ring receives nothing new: the device restarts onto its baseline, and catches up once resumed.
+    if (projection.isRingPaused(device.ring)) return;
     await giveUpdateInstead(id, planned);
   };
 
@@ -595,7 +609,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (s.value === 'betweenRings') {
       const next = s.context.policies[s.context.current + 1]!;
       const opens = ringOpensAt(s.context, s.context.current + 1);
-      if (opens !== null && t >= opens) {
+      // A paused ring does not start (its deferral may pass meanwhile: it starts once resumed).
+      if (opens !== null && t >= opens && !projection.isRingPaused(next.name)) {
         if (await record(rollout.id, `ring:${next.name}`, { type: 'RingStarted', data: { ring: next.name, at: t, devices: members(next.name).length } })) summary.ringsStarted++;
         s = projection.rollouts.get(rollout.id)!.state;
       }
@@ -620,8 +635,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }
       }
       s = projection.rollouts.get(rollout.id)!.state;
-      // New instructions, while the ring has room and the rollout is still rolling.
-      if (s.value === 'rolling' && release) {
+      // New instructions, while the ring has room, the rollout is still rolling and the ring is not paused (what
+      // is in flight goes on: its reports, timeouts and silences are handled above).
+      if (s.value === 'rolling' && release && !projection.isRingPaused(ring.name)) {
         let budget = policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY;
         for (const device of candidates(rollout, ring.name)) {
           if (budget <= 0 || projection.rollouts.get(rollout.id)!.state.value !== 'rolling') break;
@@ -642,7 +658,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: ring.name, at: t } };
         if (rolloutLifecycle.step(s, gate)) {
           if (await record(rollout.id, `gate:${ring.name}`, gate)) summary.gatesPassed++;
-        } else if (progress.startedAt !== null && t >= addDays(progress.startedAt, ring.deadlineDays)) {
+        } else if (progress.startedAt !== null && Date.parse(t) - projection.ringPausedMs(ring.name, progress.startedAt, t) >= Date.parse(addDays(progress.startedAt, ring.deadlineDays))) {
+          // The deadline does not run while the ring is paused: the pause was someone's decision, not the ring failing.
           if (await record(rollout.id, `deadline:${ring.name}`, { type: 'RolloutHalted', data: { reason: `${ring.name}: gate not passed by its deadline`, at: t } })) summary.halted++;
         }
       }
@@ -769,6 +786,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }
         continue;
       }
+      // A paused ring receives nothing new: the device stays in view, and is caught up once its ring resumes.
+      if (projection.isRingPaused(device.ring)) continue;
       // What the rollouts proved in its ring and never asked of this device: what they asked is theirs to see
       // through (a failure, an uninstall, a device set aside in flight); a device they set aside before asking it
       // (its agent silent while it was busy) is caught up once it is back.
@@ -861,6 +880,18 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return summary;
   };
 
+  /** The rings a pause may name: the policy's, and those devices were enrolled into. */
+  const knownRing = (ring: string) => policy.rings.some((r) => r.name === ring) || projection.ringMembers.has(ring);
+  const changeRingPause = async (ring: string, event: RingEventBody, id: string | undefined) => {
+    await sync();
+    if (!knownRing(ring)) throw new UnknownRingError(ring, policy.rings.map((r) => r.name));
+    const version = projection.ringPauses.get(ring)?.version ?? 0;
+    await store.appendToStream(ringStream(ring), [{ ...(id !== undefined ? { id } : {}), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }], {
+      expectedVersion: id !== undefined ? 'any' : version === 0 ? 'no_stream' : version,
+    });
+    await sync();
+  };
+
   const changePause = async (rollout: string, event: RolloutEventBody, id: string | undefined) => {
     await sync();
     const record0 = projection.rollouts.get(rollout);
@@ -885,7 +916,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     tick,
     pause: (rollout, by, reason, id) => changePause(rollout, { type: 'RolloutPaused', data: { by, reason } }, id),
     resume: (rollout, by, id) => changePause(rollout, { type: 'RolloutResumed', data: { by } }, id),
+    pauseRing: (ring, by, reason, id) => changeRingPause(ring, { type: 'RingPaused', data: { by, reason } }, id),
+    resumeRing: (ring, by, id) => changeRingPause(ring, { type: 'RingResumed', data: { by } }, id),
   };
+}
+
+export class UnknownRingError extends HotpatchError {
+  readonly code = 'UNKNOWN_RING';
+  constructor(
+    readonly ring: string,
+    readonly known: readonly string[],
+  ) {
+    super(`no ring ${ring} in the policy or the fleet (the policy's rings: ${known.join(', ')})`);
+  }
 }
 
 export class UnknownRolloutError extends HotpatchError {

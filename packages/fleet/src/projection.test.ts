@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, type RecordedEvent } from '@hotpatch/store';
-import { DEFAULT_POLICY, FleetProjection, simulate } from './index.js';
+import { DEFAULT_POLICY, FleetProjection, simulate, type Orchestrator } from './index.js';
 
-// A real log: a small fleet through three months of rollouts, faults and all.
+// A real log: a small fleet through three months of rollouts, faults and all, and a tenant's freeze of the broad ring.
 const store = createInMemoryEventStore();
-await simulate({ devices: 30, months: 3, seed: 4, policy: DEFAULT_POLICY, store, arm: 'hotpatch' });
+const freeze = [
+  { at: Date.parse('2026-02-12T09:00:00.000Z'), run: (o: Orchestrator) => o.pauseRing('broad', 'tenant', 'change freeze') },
+  { at: Date.parse('2026-02-20T09:00:00.000Z'), run: (o: Orchestrator) => o.resumeRing('broad', 'tenant') },
+];
+await simulate({ devices: 30, months: 3, seed: 4, policy: DEFAULT_POLICY, store, arm: 'hotpatch', interventions: freeze });
 const log: RecordedEvent[] = await store.readAll();
 
 const fold = (events: readonly RecordedEvent[], into = new FleetProjection()) => {
@@ -14,6 +18,16 @@ const fold = (events: readonly RecordedEvent[], into = new FleetProjection()) =>
 };
 
 describe('a saved fleet projection', () => {
+  it('is folded from a log with a ring’s pauses, and keeps them', () => {
+    expect(log.filter((e) => e.stream === 'ring/broad').map((e) => e.type)).toEqual(['RingPaused', 'RingResumed']);
+    const p = fold(log.filter((e) => e.time < '2026-02-15'));
+    expect(p.isRingPaused('broad')).toBe(true);
+    const restored = new FleetProjection();
+    expect(restored.restore(p.serialize())).toBe(true);
+    expect(restored.isRingPaused('broad')).toBe(true);
+    expect(fold(log).ringPausedMs('broad', '2026-01-01', '2026-04-01')).toBe(8 * 24 * 3600_000);
+  });
+
   it('property: restored at any point of the log and carried on, in parts of any size, it is the projection of the whole log', () => {
     const whole = fold(log).serialize();
     fc.assert(

@@ -7,9 +7,12 @@ import {
   deviceIdOf,
   deviceLifecycle,
   initialDeviceState,
+  ringLifecycle,
   rolloutLifecycle,
+  RING_STREAM_PREFIX,
   ROLLOUT_STREAM_PREFIX,
   type DeviceState,
+  type RingState,
   type HotpatchEvent,
   type RolloutEventData,
   type RolloutState,
@@ -55,6 +58,15 @@ export interface RolloutRecord {
   plan: RolloutEventData['RolloutPlanned'] | null;
 }
 
+/** A ring's pauses (stream `ring/<name>`), whatever the release: a paused ring receives nothing new. */
+export interface RingPauseRecord {
+  readonly ring: string;
+  state: RingState;
+  version: number;
+  /** Its pauses, oldest first: when each began and ended (null while it lasts). */
+  readonly pauses: Array<[from: string, to: string | null]>;
+}
+
 export interface ReleaseRecord {
   readonly id: string;
   readonly kind: 'baseline' | 'hotpatch';
@@ -69,9 +81,9 @@ export interface ReleaseRecord {
 }
 
 /** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
-const PROJECTION_FORMAT = 6;
+const PROJECTION_FORMAT = 7;
 /** The machines a saved projection was folded with (their fingerprints). */
-const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)}`;
+const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)} ${machineFingerprintFor(`${RING_STREAM_PREFIX}x`)}`;
 
 type Entries<M> = M extends ReadonlyMap<infer K, infer V> ? Array<[K, V]> : never;
 interface SavedHeader {
@@ -95,13 +107,14 @@ type SavedLine =
   | ['pending', string, string[]]
   | ['release', SavedRelease]
   | ['protectedAt', string, Entries<ReleaseRecord['protectedAt']>]
-  | ['ring', string, string[]];
+  | ['ring', string, string[]]
+  | ['ringPause', RingPauseRecord];
 /** Entries per chunk line. */
 const CHUNK = 10_000;
 /** A part is closed once it holds this many characters (lines are never split across parts). */
 const DEFAULT_PART_CHARS = 16 * 2 ** 20;
 
-const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedAt', 'ring']);
+const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedAt', 'ring', 'ringPause']);
 
 function* chunks<T>(items: Iterable<T>): Generator<T[]> {
   let chunk: T[] = [];
@@ -131,6 +144,8 @@ export class FleetProjection {
   readonly enrolled = new Set<string>();
   /** Each ring's devices (by enrolment). */
   readonly ringMembers = new Map<string, Set<string>>();
+  /** The rings that were ever paused, by name (a ring never paused has no record: it is open). */
+  readonly ringPauses = new Map<string, RingPauseRecord>();
   /** Called with every event after it is applied (a simulator counts its figures from the events as they come). */
   onApplied: ((event: HotpatchEvent & { position?: number }) => void) | undefined = undefined;
   /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
@@ -150,6 +165,7 @@ export class FleetProjection {
     this.releases.clear();
     this.cumulativeUpdates.clear();
     this.ringMembers.clear();
+    this.ringPauses.clear();
     this.enrolled.clear();
     this.position = 0;
     this.latestTime = '';
@@ -200,6 +216,7 @@ export class FleetProjection {
       }
       if (!any) line(['ring', ring, []]);
     }
+    for (const r of this.ringPauses.values()) line(['ringPause', r]);
     if (lines.length > 0) parts.push(lines.join('\n'));
     return parts;
   }
@@ -270,6 +287,9 @@ export class FleetProjection {
         case 'protectedAt':
           for (const [k, v] of l[2]) this.releases.get(l[1])!.protectedAt.set(k, v);
           break;
+        case 'ringPause':
+          this.ringPauses.set(l[1].ring, l[1]);
+          break;
         case 'ring': {
           const members = this.ringMembers.get(l[1]) ?? new Set<string>();
           this.ringMembers.set(l[1], members);
@@ -297,7 +317,40 @@ export class FleetProjection {
     const device = deviceIdOf(event.stream);
     if (device !== undefined) this.applyDevice(device, event);
     else if (event.stream.startsWith(ROLLOUT_STREAM_PREFIX)) this.applyRollout(event.stream.slice(ROLLOUT_STREAM_PREFIX.length), event);
+    else if (event.stream.startsWith(RING_STREAM_PREFIX)) this.applyRing(event.stream.slice(RING_STREAM_PREFIX.length), event);
     this.onApplied?.(event);
+  }
+
+  /** Whether a ring is paused (by the service, the tenant or both): it receives nothing new, whatever the release. */
+  isRingPaused(ring: string): boolean {
+    return this.ringPauses.get(ring)?.state.value === 'paused';
+  }
+
+  /** How long (ms) the ring was paused between two times: a ring's deadline does not run while it is paused. */
+  ringPausedMs(ring: string, from: string, to: string): number {
+    const record = this.ringPauses.get(ring);
+    if (record === undefined) return 0;
+    let ms = 0;
+    for (const [start, end] of record.pauses) {
+      const a = Math.max(Date.parse(start), Date.parse(from));
+      const b = Math.min(end === null ? Date.parse(to) : Date.parse(end), Date.parse(to));
+      if (b > a) ms += b - a;
+    }
+    return ms;
+  }
+
+  private applyRing(ring: string, event: HotpatchEvent): void {
+    let record = this.ringPauses.get(ring);
+    if (!record) {
+      record = { ring, state: ringLifecycle.initial, version: 0, pauses: [] };
+      this.ringPauses.set(ring, record);
+    }
+    const wasPaused = record.state.value === 'paused';
+    record.state = ringLifecycle.evolve(record.state, event as never) as RingState;
+    record.version = event.version;
+    const paused = record.state.value === 'paused';
+    if (paused && !wasPaused) record.pauses.push([event.time, null]);
+    else if (!paused && wasPaused) record.pauses[record.pauses.length - 1]![1] = event.time;
   }
 
   private applyDevice(id: string, event: HotpatchEvent): void {

@@ -36,6 +36,8 @@ export interface FleetStatus {
   readonly exposure: ExposureFigures[];
   /** Devices set aside by rollouts (their agents stopped reporting), to look at. */
   readonly setAside: string[];
+  /** Rings paused now (whatever the release): who holds each and why, and since when. */
+  readonly pausedRings: ReadonlyArray<{ readonly ring: string; readonly since: string; readonly holds: ReadonlyArray<{ readonly by: 'service' | 'tenant'; readonly reason: string }> }>;
 }
 
 export function quantile(sorted: readonly number[], q: number): number | null {
@@ -51,6 +53,8 @@ export function complianceOf(p: FleetProjection, device: DeviceRecord, latestRel
   if (value === 'ineligible' && current) return 'up to date';
   if (value === 'ineligible' || value === 'enrolled' || value === 'unenrolled') return 'not ready';
   if (current) return 'up to date';
+  // Its ring paused (whatever the release): waiting for the pause to be lifted, unless something is in flight.
+  if (p.isRingPaused(device.ring) && !IN_FLIGHT.has(value)) return 'paused';
   for (const rollout of p.rollouts.values()) {
     const active = rollout.state.value === 'rolling' || rollout.state.value === 'betweenRings' || rollout.state.value === 'paused';
     if (!active) continue;
@@ -82,5 +86,9 @@ export function fleetStatus(p: FleetProjection, at: string, target = 0.95): Flee
     return { release: r.id, kind: r.kind, releasedAt: r.releasedAt, protectedDevices: days.length, stillExposed: exposed, medianDays: quantile(days, 0.5), p95Days: quantile(days, 0.95), worstDays: days.at(-1) ?? null };
   });
   const setAside = [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([, o]) => o === 'setAside').map(([d]) => d));
-  return { at, devices, compliance, upToDateShare, target, meetsTarget: upToDateShare >= target, rollouts, exposure, setAside: [...new Set(setAside)].sort() };
+  const pausedRings = [...p.ringPauses.values()]
+    .filter((r) => r.state.value === 'paused')
+    .map((r) => ({ ring: r.ring, since: r.pauses.at(-1)![0], holds: r.state.context.holds }))
+    .sort((a, b) => (a.ring < b.ring ? -1 : a.ring > b.ring ? 1 : 0));
+  return { at, devices, compliance, upToDateShare, target, meetsTarget: upToDateShare >= target, rollouts, exposure, setAside: [...new Set(setAside)].sort(), pausedRings };
 }

@@ -206,6 +206,35 @@ describe('what-if: a recorded log under another policy', () => {
     ]);
   });
 
+  it('does a ring’s recorded pause and resume again at their times: nothing reaches the ring meanwhile', async () => {
+    const frozen = createInMemoryEventStore();
+    const [from, to] = [Date.parse('2026-02-11T09:00:00.000Z'), Date.parse('2026-02-25T09:00:00.000Z')];
+    await simulate({
+      devices: 60,
+      months: 2,
+      seed: 5,
+      policy: DEFAULT_POLICY,
+      store: frozen,
+      arm: 'hotpatch',
+      interventions: [
+        { at: from, run: (o) => o.pauseRing('broad', 'tenant', 'change freeze') },
+        { at: to, run: (o) => o.resumeRing('broad', 'tenant') },
+      ],
+    });
+    const ringEvents = (events: readonly HotpatchEvent[]) => events.filter((e) => e.stream.startsWith('ring/')).map((e) => [e.stream, e.type, e.time, e.data]);
+    expect(ringEvents(frozen.all)).toHaveLength(2);
+    const again = createInMemoryEventStore();
+    const same = await whatIf({ recorded: frozen.all, policy: DEFAULT_POLICY, store: again });
+    expect(same.interventions).toEqual({ replayed: 2, notApplied: [] });
+    expect(ringEvents(again.all)).toEqual(ringEvents(frozen.all));
+    // Nothing reached the broad ring while it was frozen, in the log and in the what-if alike.
+    for (const log of [frozen.all, again.all]) {
+      const instructedBroad = log.filter((e) => e.type === 'DeviceInstructed' && e.data.ring === 'broad').map((e) => Date.parse(e.time));
+      expect(instructedBroad.length).toBeGreaterThan(0);
+      expect(instructedBroad.filter((t) => t >= from && t < to)).toEqual([]);
+    }
+  });
+
   it('has a device join the fleet and leave it at the times the log says, not before, not after', async () => {
     // The recorded log with one more device: enrolled in the broad ring on 20 February, retired on 11 March,
     // before the broad ring's turn of March's hotpatch (released on the 10th, deferred 3 days).

@@ -17,7 +17,7 @@ import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, ty
 import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
-import { releaseFromPlan, UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
+import { releaseFromPlan, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
 import type { FleetPolicy } from './policy.js';
 import { driveService, type Agent } from './simulator/drive.js';
 import { foldFigures, type ArmFigures } from './simulator/figures.js';
@@ -99,7 +99,7 @@ export interface WhatIfResult {
    */
   readonly interventions: {
     readonly replayed: number;
-    readonly notApplied: ReadonlyArray<{ readonly rollout: string; readonly type: 'RolloutPaused' | 'RolloutResumed'; readonly by: PauseParty; readonly at: string; readonly why: string }>;
+    readonly notApplied: ReadonlyArray<{ readonly rollout?: string; readonly ring?: string; readonly type: Pause['type']; readonly by: PauseParty; readonly at: string; readonly why: string }>;
   };
   /**
    * The fleet's own changes in the log, made again at their times: devices enrolled after the log's first moment
@@ -234,12 +234,13 @@ class Answers<T> {
   }
 }
 
-/** A pause or a resume in the recorded log: done again at its time in the what-if. */
+/** A pause or a resume in the recorded log, of a rollout or of a ring: done again at its time in the what-if. */
 interface Pause {
   readonly id: string;
   readonly at: number;
-  readonly rollout: string;
-  readonly type: 'RolloutPaused' | 'RolloutResumed';
+  /** The rollout's id, or the ring's name. */
+  readonly of: string;
+  readonly type: 'RolloutPaused' | 'RolloutResumed' | 'RingPaused' | 'RingResumed';
   readonly by: PauseParty;
   readonly reason: string;
 }
@@ -284,8 +285,12 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
       if (e.type === 'RolloutPlanned') planned.push(e);
       else if (e.type === 'DeviceSetAside') setAsideAt.set(e.data.device, t);
       else if (e.type === 'RolloutPaused' || e.type === 'RolloutResumed') {
-        pauses.push({ id: e.id, at: t, rollout: e.stream.slice('rollout/'.length), type: e.type, by: e.data.by, reason: e.type === 'RolloutPaused' ? e.data.reason : '' });
+        pauses.push({ id: e.id, at: t, of: e.stream.slice('rollout/'.length), type: e.type, by: e.data.by, reason: e.type === 'RolloutPaused' ? e.data.reason : '' });
       }
+      continue;
+    }
+    if (e.stream.startsWith('ring/')) {
+      if (e.type === 'RingPaused' || e.type === 'RingResumed') pauses.push({ id: e.id, at: t, of: e.stream.slice('ring/'.length), type: e.type, by: e.data.by, reason: e.type === 'RingPaused' ? e.data.reason : '' });
       continue;
     }
     const device = e.stream.slice('device/'.length);
@@ -534,13 +539,21 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     run: async (orchestrator: Orchestrator) => {
       const id = answerId(`intervention|${p.id}`);
       try {
-        if (p.type === 'RolloutPaused') await orchestrator.pause(p.rollout, p.by, p.reason, id);
-        else await orchestrator.resume(p.rollout, p.by, id);
+        if (p.type === 'RolloutPaused') await orchestrator.pause(p.of, p.by, p.reason, id);
+        else if (p.type === 'RolloutResumed') await orchestrator.resume(p.of, p.by, id);
+        else if (p.type === 'RingPaused') await orchestrator.pauseRing(p.of, p.by, p.reason, id);
+        else await orchestrator.resumeRing(p.of, p.by, id);
         replayed++;
       } catch (error) {
-        if (!(error instanceof TransitionRefusedError || error instanceof UnknownRolloutError)) throw error;
-        const state = orchestrator.projection.rollouts.get(p.rollout)?.state.value;
-        notApplied.push({ rollout: p.rollout, type: p.type, by: p.by, at: new Date(p.at).toISOString(), why: state === undefined ? 'the rollout was not planned yet' : `the rollout was ${state}` });
+        if (!(error instanceof TransitionRefusedError || error instanceof UnknownRolloutError || error instanceof UnknownRingError)) throw error;
+        const at = new Date(p.at).toISOString();
+        if (p.type === 'RingPaused' || p.type === 'RingResumed') {
+          // The policy asked about has no such ring, say.
+          notApplied.push({ ring: p.of, type: p.type, by: p.by, at, why: error.message });
+        } else {
+          const state = orchestrator.projection.rollouts.get(p.of)?.state.value;
+          notApplied.push({ rollout: p.of, type: p.type, by: p.by, at, why: state === undefined ? 'the rollout was not planned yet' : `the rollout was ${state}` });
+        }
       }
     },
   }));

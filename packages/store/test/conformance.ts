@@ -287,6 +287,21 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(await store.streamVersion(s)).toBe(2);
       });
 
+      it('a ring’s stream is judged by the ring lifecycle: the service cannot lift the tenant’s pause, and device events do not belong there', async () => {
+        const ring = `ring/conformance-${++counter}`;
+        const at = '2026-03-02T10:00:00.000Z';
+        await store.appendToStream(ring, [{ type: 'RingPaused', time: at, data: { by: 'tenant', reason: 'change freeze' } }], { expectedVersion: 'no_stream' });
+        const refused = await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'service' } }]).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(TransitionRefusedError);
+        expect(refused).toMatchObject({ state: 'paused', eventType: 'RingResumed', at: { stream: ring, version: 2 } });
+        const misplaced = await store.appendToStream(ring, [events.enrolled()]).catch((e: unknown) => e);
+        expect(misplaced).toBeInstanceOf(InvalidEventError);
+        expect((misplaced as InvalidEventError).field).toBe('type');
+        expect(await store.readState(ring)).toMatchObject({ version: 1, state: { value: 'paused', context: { holds: [{ by: 'tenant', reason: 'change freeze' }] } } });
+        await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'tenant' } }], { expectedVersion: 1 });
+        expect(await store.readState(ring)).toMatchObject({ version: 2, state: { value: 'open', context: { holds: [] } } });
+      });
+
       it('a stream that is not a device stream is refused', async () => {
         await expect(store.appendToStream('nope', [events.enrolled()])).rejects.toBeInstanceOf(InvalidEventError);
       });

@@ -10,6 +10,10 @@ import {
   rolloutCheckModel,
   rolloutStateInvariants,
   rolloutTransitionInvariants,
+  ringCheckEvents,
+  ringCheckModel,
+  ringStateInvariants,
+  ringTransitionInvariants,
   formatPath,
   loadScenario,
   pathToTimeline,
@@ -22,8 +26,8 @@ import { json } from '../format.js';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
-  summary: 'model-check the device lifecycle: every reachable state, invariants, deadlocks, coverage',
-  usage: `hotpatch check [--machine device|rollout] [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
+  summary: 'model-check the device lifecycle (or the rollout or ring lifecycle): every reachable state, invariants, deadlocks, coverage',
+  usage: `hotpatch check [--machine device|rollout|ring] [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
 
   Explores every state the device lifecycle can reach in a scenario (default: two baselines, five hotpatches with
   dependencies, two not live-revertible, planned/unplanned/out-of-band reboots, eligibility changes,
@@ -34,7 +38,9 @@ export const checkCommand: CommandSpec = {
   --continue. Exits 1 on a violation, a deadlock or an unrecoverable state.
   --machine rollout checks the rollout lifecycle instead, on a rollout of one hotpatch over three devices (one
   pilot, two broad): no ring before the previous gate, nothing instructed while paused or halted, failures within
-  the budget plus what was in flight, a tenant's pause never lifted by the service.`,
+  the budget plus what was in flight, a tenant's pause never lifted by the service.
+  --machine ring checks the ring lifecycle (a ring's pauses, whatever the release): every pause and resume by
+  either party; paused exactly while held, a resume lifts only its party's pause, the service never the tenant's.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       scenario: { type: 'string' },
@@ -47,8 +53,8 @@ export const checkCommand: CommandSpec = {
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const machine = (values.machine as string | undefined) ?? 'device';
-    if (machine !== 'device' && machine !== 'rollout') throw new UsageError(`--machine: expected device or rollout, got ${JSON.stringify(machine)}`);
-    if (machine === 'rollout' && values.scenario !== undefined) throw new UsageError('--scenario applies to the device machine; the rollout check uses its built-in three-device rollout');
+    if (machine !== 'device' && machine !== 'rollout' && machine !== 'ring') throw new UsageError(`--machine: expected device, rollout or ring, got ${JSON.stringify(machine)}`);
+    if (machine !== 'device' && values.scenario !== undefined) throw new UsageError(`--scenario applies to the device machine; the ${machine} check uses its built-in scenario`);
     let scenario = DEFAULT_SCENARIO;
     if (values.scenario !== undefined) {
       try {
@@ -64,11 +70,13 @@ export const checkCommand: CommandSpec = {
       ...(values['max-states'] !== undefined ? { maxStates: positiveInt(values['max-states'] as string, '--max-states', 1) } : {}),
     };
     // The two machines have different state and event types; the report below only reads what they share.
-    const result = (machine === 'rollout' ? check(rolloutCheckModel(), options) : check(deviceCheckModel(scenario), options)) as ReturnType<typeof check<DeviceState, DeviceEventBody>>;
-    const name = machine === 'rollout' ? DEFAULT_ROLLOUT_SCENARIO.name : scenario.name;
+    const result = (
+      machine === 'rollout' ? check(rolloutCheckModel(), options) : machine === 'ring' ? check(ringCheckModel(), options) : check(deviceCheckModel(scenario), options)
+    ) as ReturnType<typeof check<DeviceState, DeviceEventBody>>;
+    const name = machine === 'rollout' ? DEFAULT_ROLLOUT_SCENARIO.name : machine === 'ring' ? 'pauses' : scenario.name;
     const outDir = resolve((values.out as string | undefined) ?? 'out/check');
-    const device = machine === 'rollout' ? 'model' : (scenario.device ?? 'model');
-    const stream = machine === 'rollout' ? 'rollout' : 'device';
+    const device = machine === 'device' ? (scenario.device ?? 'model') : 'model';
+    const stream = machine;
     const written: Record<string, string> = {};
     if (result.violations.length) {
       await mkdir(outDir, { recursive: true });
@@ -80,7 +88,11 @@ export const checkCommand: CommandSpec = {
     }
     const failed = result.violations.length > 0 || result.deadlocks.length > 0 || (result.unrecoverable?.length ?? 0) > 0;
     const invariants: ReadonlyArray<{ name: string; description: string }> =
-      machine === 'rollout' ? [...rolloutStateInvariants, ...rolloutTransitionInvariants] : [...deviceStateInvariants, ...deviceTransitionInvariants];
+      machine === 'rollout'
+        ? [...rolloutStateInvariants, ...rolloutTransitionInvariants]
+        : machine === 'ring'
+          ? [...ringStateInvariants, ...ringTransitionInvariants]
+          : [...deviceStateInvariants, ...deviceTransitionInvariants];
 
     if (values.json) {
       io.out(
@@ -104,7 +116,9 @@ export const checkCommand: CommandSpec = {
       io.out(
         machine === 'rollout'
           ? `hotpatch check — rollout machine, scenario ${name}: ${DEFAULT_ROLLOUT_SCENARIO.rings.map((r) => `${r.name} (${r.devices.length})`).join(', ')}, ${s.eventsPerState} events per state`
-          : `hotpatch check — device machine, scenario ${name}: ${scenario.baselines.length} baselines, ${scenario.hotpatches.length} hotpatches, ${s.eventsPerState} events per state`,
+          : machine === 'ring'
+            ? `hotpatch check — ring machine, scenario ${name}: ${ringCheckEvents.length} pauses and resumes by the service and the tenant, from every state`
+            : `hotpatch check — device machine, scenario ${name}: ${scenario.baselines.length} baselines, ${scenario.hotpatches.length} hotpatches, ${s.eventsPerState} events per state`,
       );
       io.out(
         `Explored ${n(s.distinctStates)} distinct states and ${n(s.transitions)} transitions to depth ${s.depth} in ${s.seconds.toFixed(2)} s (${n(Math.round(s.statesPerSecond))} states/s)` +
@@ -123,7 +137,7 @@ export const checkCommand: CommandSpec = {
       io.out(`\nDeadlocks: ${result.deadlocks.length === 0 ? 'none' : result.deadlocks.length}`);
       for (const d of result.deadlocks.slice(0, 5)) io.out(`  stuck in ${d.state.value} after ${d.path.map((p) => p.event.type).join(' → ')}`);
       io.out(
-        `Recoverability: ${result.unrecoverable === null ? 'not computed (search incomplete)' : result.unrecoverable.length === 0 ? `${machine === 'rollout' ? 'a settled state (completed, halted, betweenRings)' : 'a resting state (current, verified, rolledBack)'} is reachable from every state` : `${result.unrecoverable.length} states cannot reach a resting state`}`,
+        `Recoverability: ${result.unrecoverable === null ? 'not computed (search incomplete)' : result.unrecoverable.length === 0 ? `${machine === 'rollout' ? 'a settled state (completed, halted, betweenRings)' : machine === 'ring' ? 'an open ring' : 'a resting state (current, verified, rolledBack)'} is reachable from every state` : `${result.unrecoverable.length} states cannot reach a resting state`}`,
       );
       for (const u of (result.unrecoverable ?? []).slice(0, 5)) io.out(`  ${u.state.value} after ${u.path.map((p) => p.event.type).join(' → ')}`);
       const c = result.coverage;

@@ -11,6 +11,9 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
   out(`Compliance (${status.devices} devices, as of ${status.at})`);
   out(table(['', 'devices', 'share'], COMPLIANCE_ORDER.map((c) => [c, String(status.compliance[c]), pct(status.devices ? status.compliance[c] / status.devices : 0)])));
   out(`Up to date: ${pct(status.upToDateShare)} of the fleet — target ${pct(status.target)}: ${status.meetsTarget ? 'met' : 'NOT met'}`);
+  for (const r of status.pausedRings) {
+    out(`Ring ${r.ring} paused since ${r.since.slice(0, 16).replace('T', ' ')} — ${r.holds.map((h) => `by ${h.by}${h.reason ? ` (${h.reason})` : ''}`).join(' and ')}: it receives nothing new, whatever the release`);
+  }
   if (status.rollouts.length) out('\nRollouts');
   for (const r of status.rollouts) {
     const where =
@@ -44,7 +47,8 @@ export const statusCommand: CommandSpec = {
   terms (up to date, in progress, paused, not up to date, not ready, needs reboot) and the share up to date
   against a target (default 0.95); each rollout's progress ring by ring (devices, budget, in flight, succeeded,
   failed, set aside, gate); and for each release, the time from release to protection per device (median, p95,
-  worst) and the devices still exposed. A release is known from its rollout's plan.
+  worst) and the devices still exposed; and the rings paused, by whom and why. A release is known from its
+  rollout's plan.
 
   --projection NAME (with --store): start from the projection the orchestrator saved under NAME (its checkpoint
   option) and fold only the log after it; the same answer as folding the whole log, sooner on a long one. When

@@ -74,7 +74,7 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
   const { replayed, notApplied } = result.interventions;
   if (replayed + notApplied.length > 0) {
     out(`\nPauses and resumes of the log, done again at their times: ${replayed}${notApplied.length ? `; not applicable under this policy: ${notApplied.length}` : ''}.`);
-    for (const n of notApplied) out(`  ${n.rollout}: ${n.type === 'RolloutPaused' ? 'pause' : 'resume'} by the ${n.by} at ${minute(n.at)} — ${n.why}`);
+    for (const n of notApplied) out(`  ${n.ring !== undefined ? `ring ${n.ring}` : n.rollout}: ${n.type === 'RolloutPaused' || n.type === 'RingPaused' ? 'pause' : 'resume'} by the ${n.by} at ${minute(n.at)} — ${n.why}`);
   }
   const { enrolledLater, retired } = result.fleetChanges;
   if (enrolledLater + retired > 0) out(`\nThe fleet's own changes, made again at their times: ${enrolledLater} devices enrolled after the log's start (in the what-if from then on), ${retired} retired.`);

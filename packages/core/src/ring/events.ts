@@ -1,0 +1,41 @@
+/**
+ * A ring's own events (stream `ring/<name>`): pauses and resumes that hold the ring, whatever the release. Autopatch
+ * pauses a ring, not a release: a paused ring receives nothing new, its out-of-band updates included, until every
+ * party that paused it has lifted its pause; the service cannot lift the tenant's.
+ */
+import type { PauseParty } from '../rollout/events.js';
+
+export interface RingEventData {
+  RingPaused: { readonly by: PauseParty; readonly reason: string };
+  RingResumed: { readonly by: PauseParty };
+}
+
+export type RingEventType = keyof RingEventData;
+
+export const RING_EVENT_TYPES = ['RingPaused', 'RingResumed'] as const satisfies readonly RingEventType[];
+
+export type RingEventBody = {
+  [T in RingEventType]: { readonly type: T; readonly data: RingEventData[T] };
+}[RingEventType];
+
+export type RingEvent = {
+  [T in RingEventType]: import('../events.js').EventEnvelope<T, RingEventData[T]>;
+}[RingEventType];
+
+export const RING_STREAM_PREFIX = 'ring/';
+export const ringStream = (name: string) => RING_STREAM_PREFIX + name;
+
+/** Who holds the ring paused, and why (each party's latest reason), in party order; empty when it is open. */
+export interface RingContext {
+  readonly holds: ReadonlyArray<{ readonly by: PauseParty; readonly reason: string }>;
+}
+
+export const RING_STATES = ['open', 'paused'] as const;
+export type RingStateValue = (typeof RING_STATES)[number];
+
+export interface RingState {
+  readonly value: RingStateValue;
+  readonly context: RingContext;
+}
+
+export const initialRingContext: RingContext = { holds: [] };
