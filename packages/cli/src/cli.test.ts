@@ -31,7 +31,7 @@ describe('hotpatch demo', () => {
     expect(new Set(fleet.map((d) => d.state))).toContain('verified');
   });
 
-  it('status names a paused ring, by whom and why', async () => {
+  it('status names a paused ring, by whom and why; history --ring lists its pauses', async () => {
     const text = await readFile(log, 'utf8');
     const last = JSON.parse(text.trimEnd().split('\n').at(-1)!) as { time: string };
     const at = new Date(Date.parse(last.time) + 60_000).toISOString();
@@ -43,6 +43,12 @@ describe('hotpatch demo', () => {
     expect(r.out).toContain(`Ring broad paused since ${at.slice(0, 16).replace('T', ' ')} — by tenant (quarter-end freeze): it receives nothing new, whatever the release`);
     expect(JSON.parse((await cli('status', paused, '--json')).out).pausedRings).toEqual([{ ring: 'broad', since: at, holds: [{ by: 'tenant', reason: 'quarter-end freeze' }] }]);
     expect((await cli('status', log)).out).not.toContain('paused since');
+    const history = await cli('history', paused, '--ring', 'broad');
+    expect(history.code).toBe(0);
+    expect(history.out).toMatch(/RingPaused +open → paused +by=tenant reason=quarter-end freeze/);
+    expect(history.out).toContain('ring broad: paused — by tenant (quarter-end freeze)');
+    expect(await cli('history', log, '--ring', 'broad')).toMatchObject({ code: 1, err: expect.stringContaining('a ring never paused has none') });
+    expect((await cli('history', log, '--ring', 'broad', '--device', 'dev-00001')).code).toBe(2);
   });
 
   it('summarises from the log: states, reboots, rollbacks, and what to try next', async () => {
@@ -162,8 +168,8 @@ describe('usage', () => {
     [['replay', 'x.jsonl', '--at', 'yesterday'], /--at: expected an ISO-8601 UTC time/],
     [['replay', 'x.jsonl', '--at', '2026-01-01T00:00:00Z', '--position', '3'], /cannot be used together/],
     [['replay', join(dir, 'missing.jsonl')], /no such file/],
-    [['history', 'x.jsonl'], /one of --device ID or --rollout ID is required/],
-    [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r'], /one of --device ID or --rollout ID is required/],
+    [['history', 'x.jsonl'], /one of --device ID, --rollout ID or --ring NAME is required/],
+    [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r'], /one of --device ID, --rollout ID or --ring NAME is required/],
     [['demo', '--devices', '0'], /--devices: expected a whole number/],
     [['verify', 'x.jsonl', '--frobnicate'], /Unknown option '--frobnicate'/],
   ])('%j exits 2 with the reason and the usage', async (argv, message) => {

@@ -1,5 +1,5 @@
 /** The questions an incident responder asks of a timeline. */
-import { deviceIdOf, deviceStream, rolloutStream, type HotpatchEvent } from '@hotpatch/core';
+import { deviceIdOf, deviceStream, ringStream, rolloutStream, type HotpatchEvent, type RingState } from '@hotpatch/core';
 import { toDeviceView, type DeviceView, type StreamState } from './device-view.js';
 import { toRolloutView, type RolloutView } from './rollout-view.js';
 import { foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
@@ -35,6 +35,20 @@ export interface StreamHistoryStep<TView> {
 export type HistoryStep = StreamHistoryStep<DeviceView>;
 export type RolloutHistoryStep = StreamHistoryStep<RolloutView>;
 
+/** A ring's pauses as replay reports them: open or paused, and who holds it paused and why. */
+export interface RingPauseView {
+  readonly ring: string;
+  readonly state: RingState['value'];
+  readonly holds: RingState['context']['holds'];
+  readonly version: number;
+  readonly time: string;
+}
+export type RingHistoryStep = StreamHistoryStep<RingPauseView>;
+const toRingPauseView = (s: StreamState): RingPauseView => {
+  const state = s.state as RingState;
+  return { ring: s.stream.slice('ring/'.length), state: state.value, holds: state.context.holds, version: s.version, time: s.time };
+};
+
 /** The states one stream went through, event by event, each seen through `view`. */
 function streamHistory<TView>(input: FoldInput, stream: string, view: (s: StreamState) => TView, until: ReplayPoint): Array<StreamHistoryStep<TView>> {
   const steps: Array<StreamHistoryStep<TView>> = [];
@@ -54,4 +68,9 @@ export function deviceHistory(input: FoldInput, device: string, until: ReplayPoi
 /** The sequence of states one rollout went through, event by event: why it halted, paused or waited. */
 export function rolloutHistory(input: FoldInput, rollout: string, until: ReplayPoint = { kind: 'end' }): RolloutHistoryStep[] {
   return streamHistory(input, rolloutStream(rollout), toRolloutView, until);
+}
+
+/** The pauses and resumes of one ring (whatever the release), event by event: who held it paused, when and why. */
+export function ringHistory(input: FoldInput, ring: string, until: ReplayPoint = { kind: 'end' }): RingHistoryStep[] {
+  return streamHistory(input, ringStream(ring), toRingPauseView, until);
 }

@@ -1,4 +1,4 @@
-import { deviceHistory, rolloutChanges, rolloutHistory, type DeviceView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
+import { deviceHistory, ringHistory, rolloutChanges, rolloutHistory, type DeviceView, type RingPauseView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
 import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, readSource, sourceFrom } from '../store-source.js';
@@ -13,17 +13,19 @@ function summarise(data: unknown): string {
 
 export const historyCommand: CommandSpec = {
   name: 'history',
-  summary: "one device's or one rollout's events, each with the state before and after",
-  usage: `hotpatch history <file.jsonl> | --store <source>  --device ID | --rollout ID  [--at TIME | --position N] [--json]
+  summary: "one device's, rollout's or ring's events, each with the state before and after",
+  usage: `hotpatch history <file.jsonl> | --store <source>  --device ID | --rollout ID | --ring NAME  [--at TIME | --position N] [--json]
 
   Lists what happened to one device: each event with the state before and after it. With --rollout (a release's
   rollout, e.g. HP-2026-02): each of its events with the rollout's state before and after and what the event
-  changed (ring counters against the budget, gates passed, pauses, and why it halted). --json prints an array of
+  changed (ring counters against the budget, gates passed, pauses, and why it halted). With --ring (a ring's
+  pauses, whatever the release): who paused and resumed it, when and why. --json prints an array of
   {"position","event","before","after"}.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       device: { type: 'string' },
       rollout: { type: 'string' },
+      ring: { type: 'string' },
       at: { type: 'string' },
       position: { type: 'string' },
       json: { type: 'boolean' },
@@ -31,13 +33,15 @@ export const historyCommand: CommandSpec = {
     });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const file = describeSource(source);
-    if ((values.device === undefined) === (values.rollout === undefined)) throw new UsageError('one of --device ID or --rollout ID is required');
+    if ([values.device, values.rollout, values.ring].filter((v) => v !== undefined).length !== 1) throw new UsageError('one of --device ID, --rollout ID or --ring NAME is required');
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
     const input = await readSource(source, { stopAtFirstProblem: true });
     const rollout = values.rollout as string | undefined;
-    const id = (rollout ?? values.device) as string;
-    const steps: Array<StreamHistoryStep<{ readonly state: string }>> = rollout !== undefined ? rolloutHistory(input, rollout, until) : deviceHistory(input, id, until);
-    if (steps.length === 0) throw new CheckFailed(`${rollout !== undefined ? 'rollout' : 'device'} ${id} has no events in ${file}`);
+    const ring = values.ring as string | undefined;
+    const id = (rollout ?? ring ?? values.device) as string;
+    const steps: Array<StreamHistoryStep<{ readonly state: string }>> =
+      rollout !== undefined ? rolloutHistory(input, rollout, until) : ring !== undefined ? ringHistory(input, ring, until) : deviceHistory(input, id, until);
+    if (steps.length === 0) throw new CheckFailed(`${rollout !== undefined ? 'rollout' : ring !== undefined ? 'ring' : 'device'} ${id} has no events in ${file}${ring !== undefined ? ' (a ring never paused has none)' : ''}`);
     if (values.json) {
       io.out(json(steps));
       return;
@@ -51,7 +55,8 @@ export const historyCommand: CommandSpec = {
           String(s.position),
           s.event.time,
           s.event.type,
-          `${s.before?.state ?? '(none)'} → ${s.after.state}`,
+          // A ring with no events is open (never paused); a device or rollout with none does not exist yet.
+          `${s.before?.state ?? (ring !== undefined ? 'open' : '(none)')} → ${s.after.state}`,
           ...changed(s),
           s.event.type === 'RolloutPlanned' ? '' : summarise(s.event.data),
         ]),
@@ -61,6 +66,11 @@ export const historyCommand: CommandSpec = {
       const end = steps[steps.length - 1]!.after as RolloutView;
       io.out(`\nrollout ${rollout}${end.release !== null && end.release !== rollout ? ` (release ${end.release})` : ''}: ${end.state}${end.haltReason ? ` — ${end.haltReason}` : ''}${end.pausedBy.length ? ` — paused by ${end.pausedBy.join(' and ')}` : ''}`);
       for (const r of end.rings) io.out(`  ${r.name} ${r.started !== null ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} in flight, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
+      return;
+    }
+    if (ring !== undefined) {
+      const end = steps[steps.length - 1]!.after as RingPauseView;
+      io.out(`\nring ${ring}: ${end.state}${end.holds.length ? ` — ${end.holds.map((h) => `by ${h.by}${h.reason ? ` (${h.reason})` : ''}`).join(' and ')}` : ''}`);
       return;
     }
     const last = steps[steps.length - 1]!.after as DeviceView;
