@@ -793,6 +793,32 @@ describe('orchestrator', () => {
       expect(o.projection.ringPausedMs('broad', '2026-02-01T00:00:00.000Z', '2026-12-31T00:00:00.000Z')).toBe(21 * 24 * 3600_000);
     });
 
+    it('a paused rollout’s ring deadline does not run while it is paused, nor twice when the ring is paused too', async () => {
+      const { store, clock, o } = await pilotInstructed({ ...policy, maxInstructionsPerTick: 2 });
+      await o.tick();
+      for (let i = 0; i < 3; i++) await agentsRespond(o);
+      clock.advance(25 * 3600);
+      await o.tick();
+      clock.jumpTo('2026-02-13T17:00:00.000Z');
+      expect(await o.tick()).toMatchObject({ ringsStarted: 1, instructed: 2 });
+      await o.pause(hotpatch.id, 'tenant', 'change freeze');
+      clock.advance(5 * 24 * 3600);
+      await o.pauseRing('broad', 'service', 'incident'); // overlapping the rollout's pause for 5 days
+      for (let day = 0; day < 16; day++) {
+        for (let k = 0; k < 3; k++) await agentsRespond(o);
+        clock.advance(24 * 3600);
+        await o.tick();
+        if (day === 4) await o.resumeRing('broad', 'service');
+      }
+      await o.resume(hotpatch.id, 'tenant');
+      // 21 days paused in all, past the 14-day deadline: the ring carries on where it stopped.
+      expect(await o.tick()).toMatchObject({ instructed: 2, halted: 0 });
+      const r = o.projection.rollouts.get(hotpatch.id)!;
+      expect(r.pauses).toEqual([['2026-02-13T17:00:00.000Z', '2026-03-06T17:00:00.000Z']]);
+      expect(o.projection.pausedMs(r, 'broad', '2026-02-13T17:00:00.000Z', '2026-03-10T00:00:00.000Z')).toBe(21 * 24 * 3600_000);
+      expect(await broadInstructed(store, hotpatch.id)).toHaveLength(4);
+    });
+
     it('leaves its devices out of the catch-up until it resumes', async () => {
       const { store, clock, o } = await pilotInstructed();
       await finishRollout(o, clock);

@@ -658,8 +658,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: ring.name, at: t } };
         if (rolloutLifecycle.step(s, gate)) {
           if (await record(rollout.id, `gate:${ring.name}`, gate)) summary.gatesPassed++;
-        } else if (progress.startedAt !== null && Date.parse(t) - projection.ringPausedMs(ring.name, progress.startedAt, t) >= Date.parse(addDays(progress.startedAt, ring.deadlineDays))) {
-          // The deadline does not run while the ring is paused: the pause was someone's decision, not the ring failing.
+        } else if (progress.startedAt !== null && Date.parse(t) - projection.pausedMs(rollout, ring.name, progress.startedAt, t) >= Date.parse(addDays(progress.startedAt, ring.deadlineDays))) {
+          // The deadline does not run while the rollout or the ring is paused: a pause is someone's decision, not the
+          // ring failing.
           if (await record(rollout.id, `deadline:${ring.name}`, { type: 'RolloutHalted', data: { reason: `${ring.name}: gate not passed by its deadline`, at: t } })) summary.halted++;
         }
       }

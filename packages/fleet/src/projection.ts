@@ -56,6 +56,8 @@ export interface RolloutRecord {
   plannedAt: string;
   /** What its RolloutPlanned recorded (the release, its rings): enough for any instance to carry the rollout on. */
   plan: RolloutEventData['RolloutPlanned'] | null;
+  /** Its pauses, oldest first: when each began and ended (null while it lasts). */
+  readonly pauses: Array<[from: string, to: string | null]>;
 }
 
 /** A ring's pauses (stream `ring/<name>`), whatever the release: a paused ring receives nothing new. */
@@ -326,17 +328,17 @@ export class FleetProjection {
     return this.ringPauses.get(ring)?.state.value === 'paused';
   }
 
-  /** How long (ms) the ring was paused between two times: a ring's deadline does not run while it is paused. */
+  /** How long (ms) the ring was paused between two times. */
   ringPausedMs(ring: string, from: string, to: string): number {
-    const record = this.ringPauses.get(ring);
-    if (record === undefined) return 0;
-    let ms = 0;
-    for (const [start, end] of record.pauses) {
-      const a = Math.max(Date.parse(start), Date.parse(from));
-      const b = Math.min(end === null ? Date.parse(to) : Date.parse(end), Date.parse(to));
-      if (b > a) ms += b - a;
-    }
-    return ms;
+    return pausedWithin(this.ringPauses.get(ring)?.pauses ?? [], from, to);
+  }
+
+  /**
+   * How long (ms) the rollout or its ring was paused between two times, the two counted once where they overlap:
+   * a ring's deadline does not run while either is paused (a pause is someone's decision, not the ring failing).
+   */
+  pausedMs(rollout: RolloutRecord, ring: string, from: string, to: string): number {
+    return pausedWithin([...rollout.pauses, ...(this.ringPauses.get(ring)?.pauses ?? [])], from, to);
   }
 
   private applyRing(ring: string, event: HotpatchEvent): void {
@@ -348,9 +350,7 @@ export class FleetProjection {
     const wasPaused = record.state.value === 'paused';
     record.state = ringLifecycle.evolve(record.state, event as never) as RingState;
     record.version = event.version;
-    const paused = record.state.value === 'paused';
-    if (paused && !wasPaused) record.pauses.push([event.time, null]);
-    else if (!paused && wasPaused) record.pauses[record.pauses.length - 1]![1] = event.time;
+    notePause(record.pauses, wasPaused, record.state.value === 'paused', event.time);
   }
 
   private applyDevice(id: string, event: HotpatchEvent): void {
@@ -421,11 +421,13 @@ export class FleetProjection {
   private applyRollout(id: string, event: HotpatchEvent): void {
     let record = this.rollouts.get(id);
     if (!record) {
-      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time, plan: null };
+      record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time, plan: null, pauses: [] };
       this.rollouts.set(id, record);
     }
+    const wasPaused = record.state.value === 'paused';
     record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
     record.version = event.version;
+    notePause(record.pauses, wasPaused, record.state.value === 'paused', event.time);
     switch (event.type) {
       case 'RolloutPlanned':
         record.plan = event.data;
@@ -449,6 +451,30 @@ export class FleetProjection {
         break;
     }
   }
+}
+
+/** Opens a pause when a stream became paused, and closes it when it stopped being paused. */
+function notePause(pauses: Array<[string, string | null]>, was: boolean, is: boolean, at: string): void {
+  if (is && !was) pauses.push([at, null]);
+  else if (!is && was) pauses[pauses.length - 1]![1] = at;
+}
+
+/** The time (ms) within [from, to] covered by any of the intervals (an open one runs to `to`), overlaps counted once. */
+export function pausedWithin(intervals: ReadonlyArray<readonly [string, string | null]>, from: string, to: string): number {
+  const lo = Date.parse(from);
+  const hi = Date.parse(to);
+  const spans = intervals
+    .map(([a, b]) => [Math.max(Date.parse(a), lo), Math.min(b === null ? hi : Date.parse(b), hi)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let ms = 0;
+  let end = -Infinity;
+  for (const [a, b] of spans) {
+    if (b <= end) continue;
+    ms += b - Math.max(a, end);
+    end = b;
+  }
+  return ms;
 }
 
 /**
