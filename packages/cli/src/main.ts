@@ -10,8 +10,9 @@ import { checkCommand } from './commands/check.js';
 import { statusCommand } from './commands/status.js';
 import { simulateCommand } from './commands/simulate.js';
 import { whatifCommand } from './commands/whatif.js';
+import { pauseCommand, resumeCommand } from './commands/pause.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, simulateCommand, whatifCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, pauseCommand, resumeCommand, simulateCommand, whatifCommand];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

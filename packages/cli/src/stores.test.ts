@@ -232,6 +232,53 @@ describe('hotpatch status --projection', () => {
   });
 });
 
+describe('hotpatch pause and resume', () => {
+  it('write a ring’s or a rollout’s pause into the store as the orchestrator would, refusing what its machine refuses', async () => {
+    const copy = join(dir, 'pause.db');
+    expect((await cli('import', timeline, '--store', `sqlite:${copy}`)).code).toBe(0);
+    const store = `sqlite:${copy}`;
+    const paused = await cli('pause', '--store', store, '--ring', 'broad', '--by', 'tenant', '--reason', 'quarter-end freeze');
+    expect(paused).toMatchObject({ code: 0, err: '' });
+    expect(paused.out).toMatch(/^RingPaused recorded at position \d+ — ring broad is paused by tenant\nIt receives nothing new, whatever the release/);
+    // The service cannot lift it; a ring that is not paused has nothing to resume; a typo is not a ring.
+    expect(await cli('resume', '--store', store, '--ring', 'broad', '--by', 'service')).toMatchObject({ code: 1, err: expect.stringContaining('the service holds no pause on it to lift (the service cannot lift the tenant’s pause); nothing written') });
+    expect(await cli('resume', '--store', store, '--ring', 'pilot', '--by', 'tenant')).toMatchObject({ code: 1, err: expect.stringContaining('ring pilot is not paused (it is open)') });
+    expect(await cli('pause', '--store', store, '--ring', 'braod', '--by', 'tenant', '--reason', 'x')).toMatchObject({ code: 1, err: expect.stringContaining('no ring braod in sqlite:') });
+    // A rollout: one that does not exist, and the demo's, which ended (halted or completed), cannot be paused.
+    expect(await cli('pause', '--store', store, '--rollout', 'HP-2099-01', '--by', 'tenant', '--reason', 'x')).toMatchObject({ code: 1, err: expect.stringContaining('no rollout HP-2099-01') });
+    expect(await cli('pause', '--store', store, '--rollout', 'HP-2026-02', '--by', 'tenant', '--reason', 'x')).toMatchObject({ code: 1, err: expect.stringMatching(/RolloutPaused refused in state 'halted'.*nothing written/) });
+    // What the orchestrator reads from the log: the ring paused by the tenant.
+    const read = async () => {
+      const s = openSqliteEventStore({ path: copy });
+      try {
+        const p = new FleetProjection();
+        for (const e of await s.readAll()) p.apply(e);
+        return p;
+      } finally {
+        await s.close();
+      }
+    };
+    expect((await read()).ringPauses.get('broad')!.state.context.holds).toEqual([{ by: 'tenant', reason: 'quarter-end freeze' }]);
+    // The tenant resumes, with an id: a retry records nothing new.
+    const id = '0193f2a0-0000-7000-8000-0000000000c1';
+    const resumed = JSON.parse((await cli('resume', '--store', store, '--ring', 'broad', '--by', 'tenant', '--id', id, '--json')).out);
+    expect(resumed).toMatchObject({ ring: 'broad', event: 'RingResumed', written: true, state: 'open', pausedBy: [] });
+    expect(JSON.parse((await cli('resume', '--store', store, '--ring', 'broad', '--by', 'tenant', '--id', id, '--json')).out)).toMatchObject({ written: false, position: resumed.position });
+    expect((await read()).isRingPaused('broad')).toBe(false);
+    expect((await cli('verify', '--store', store)).code).toBe(0);
+    // Usage errors: no reason, no party, both or neither target, a timeline file.
+    for (const argv of [
+      ['pause', '--store', store, '--ring', 'broad', '--by', 'tenant'],
+      ['pause', '--store', store, '--ring', 'broad', '--by', 'someone', '--reason', 'x'],
+      ['pause', '--store', store, '--ring', 'broad', '--rollout', 'HP-2026-02', '--by', 'tenant', '--reason', 'x'],
+      ['resume', '--store', store, '--by', 'tenant'],
+      ['pause', '--store', timeline, '--ring', 'broad', '--by', 'tenant', '--reason', 'x'],
+    ]) {
+      expect((await cli(...argv)).code, argv.join(' ')).toBe(2);
+    }
+  });
+});
+
 describe('hotpatch simulate', () => {
   it('compares both arms from their logs, and the same seed writes the same log byte for byte', async () => {
     const exported = async (db: string, name: string) => {
