@@ -51,6 +51,19 @@ describe('hotpatch demo', () => {
     expect((await cli('history', log, '--ring', 'broad', '--device', 'dev-00001')).code).toBe(2);
   });
 
+  it('status says that a halted rollout’s devices without an outcome are not in flight any more', async () => {
+    const r = await cli('status', log);
+    const status = JSON.parse((await cli('status', log, '--json')).out) as { rollouts: Array<{ rollout: string; state: string; rings: Array<{ name: string; inFlight: number }> }> };
+    const halted = status.rollouts.find((x) => x.rollout === 'HP-2026-02')!;
+    expect(halted.state).toBe('halted');
+    const pilot = halted.rings.find((g) => g.name === 'pilot')!.inFlight;
+    expect(pilot).toBeGreaterThan(0);
+    expect(r.out).toContain(`    ${pilot} device${pilot === 1 ? '' : 's'} without an outcome when it halted (pilot ${pilot}): not in flight any more`);
+    expect(r.out).toContain('hotpatch history --rollout HP-2026-02 shows each');
+    // Only there: the rollouts that went on (or completed) say nothing of the kind.
+    expect(r.out.match(/without an outcome when it halted/g)).toHaveLength(status.rollouts.filter((x) => x.state === 'halted' && x.rings.some((g) => g.inFlight > 0)).length);
+  });
+
   it('summarises from the log: states, reboots, rollbacks, and what to try next', async () => {
     const r = await cli('demo', '--devices', '60', '--out', join(dir, 'again'), '--json');
     const summary = JSON.parse(r.out);

@@ -25,6 +25,15 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
         r.rings.map((g) => [`    ${g.name}`, String(g.size), String(g.budget), g.started ? g.started.slice(0, 16).replace('T', ' ') : '-', String(g.inFlight), String(g.succeeded), String(g.failed), String(g.setAside), g.gatePassed ? 'passed' : '-']),
       ),
     );
+    // A halted rollout records no outcome for the devices the halt took the release back off: left as they are,
+    // they would read as still in flight.
+    const open = r.state === 'halted' ? r.rings.filter((g) => g.inFlight > 0) : [];
+    if (open.length) {
+      const n = open.reduce((sum, g) => sum + g.inFlight, 0);
+      out(
+        `    ${n} device${n === 1 ? '' : 's'} without an outcome when it halted (${open.map((g) => `${g.name} ${g.inFlight}`).join(', ')}): not in flight any more — the halt takes the release back off its ring (rolled back live where the patch allows it, a restart otherwise); hotpatch history --rollout ${r.rollout} shows each`,
+      );
+    }
   }
   if (status.exposure.length) {
     out('\nExposure: days from release to protection, per device');
