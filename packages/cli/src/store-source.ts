@@ -74,13 +74,20 @@ export interface SourceEvents {
   readonly heads?: ReadonlyMap<string, string>;
 }
 
-export async function readSource(source: StoreSource, options: { stopAtFirstProblem?: boolean } = {}): Promise<SourceEvents> {
+/**
+ * The events of a source, held in memory: a timeline file's (checked line by line), or a store's. With `stream`, a
+ * store gives only that stream's events, read by its index (the store's unique ids and positions stand for the
+ * checks a file's other lines get); a file is read whole either way. A command that goes through a whole store's
+ * log reads it page by page instead (`eachStorePage`).
+ */
+export async function readSource(source: StoreSource, options: { stopAtFirstProblem?: boolean; stream?: string } = {}): Promise<SourceEvents> {
   if (source.kind === 'jsonl') {
     const timeline = await loadTimeline(source.path, options);
     return { events: timeline.events, lines: timeline.lines, file: source.path, problems: timeline.problems, unit: 'line' };
   }
   const store = await openEventStore(source, { mustExist: true });
   try {
+    if (options.stream !== undefined) return { events: await store.readStream(options.stream), problems: [], unit: 'position' };
     const events: RecordedEvent[] = [];
     for await (const e of readLog(store, { pageSize: 50_000 })) events.push(e);
     const heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined;
@@ -89,6 +96,37 @@ export async function readSource(source: StoreSource, options: { stopAtFirstProb
     await store.close();
   }
 }
+
+/**
+ * A store's whole log, page by page in global order, handed to `each` without holding it: what a read command
+ * needs of a log larger than memory (a year of a 100,000-device fleet is 6.4 million events, about 4 GB as
+ * objects). The next page is read once `each` is done with this one; it returns false to stop there. Resolves to
+ * the number of events handed over. `afterwards` runs on the open store once the log is read.
+ */
+export async function eachStorePage(
+  source: Exclude<StoreSource, { kind: 'jsonl' }>,
+  each: (events: readonly RecordedEvent[]) => boolean | void | Promise<boolean | void>,
+  options: { afterwards?: (store: EventStore & { streamHeads?(): Promise<Array<[string, string]>> }) => Promise<void>; pageSize?: number } = {},
+): Promise<number> {
+  const store = await openEventStore(source, { mustExist: true });
+  try {
+    let n = 0;
+    for (let position = 1; ; ) {
+      const page = await store.readAll({ fromPosition: position, limit: options.pageSize ?? STORE_PAGE });
+      if (page.length === 0) break;
+      n += page.length;
+      if ((await each(page)) === false) break;
+      position = page[page.length - 1]!.position + 1;
+    }
+    await options.afterwards?.(store);
+    return n;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Events per page when a command reads a store's whole log. */
+const STORE_PAGE = 20_000;
 
 /** The source a read command works on: its positional file or its --store, exactly one of them. */
 export function sourceFrom(positionals: string[], store: string | undefined): StoreSource {

@@ -2,9 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
+import type { HotpatchEvent } from '@hotpatch/core';
 import { formatEvent } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
-import { parseStoreSource, readSource } from '../store-source.js';
+import { eachStorePage, parseStoreSource, readSource } from '../store-source.js';
 import { problemLine } from './verify.js';
 
 export const exportCommand: CommandSpec = {
@@ -19,18 +20,29 @@ export const exportCommand: CommandSpec = {
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     if (values.store === undefined) throw new UsageError('--store <source> is required');
     const source = parseStoreSource(values.store as string);
-    const input = await readSource(source);
-    if (input.problems.length) throw new CheckFailed(`cannot export an invalid timeline: ${problemLine(input.problems[0]!)}`);
+    // A store's log page by page (never held whole; its events were checked as they were appended); a timeline
+    // file whole, checked first.
+    const eachPage = async (fn: (events: readonly HotpatchEvent[]) => Promise<void> | void): Promise<number> => {
+      if (source.kind !== 'jsonl') return eachStorePage(source, fn);
+      const input = await readSource(source);
+      if (input.problems.length) throw new CheckFailed(`cannot export an invalid timeline: ${problemLine(input.problems[0]!)}`);
+      await fn(input.events);
+      return input.events.length;
+    };
     const out = values.out as string | undefined;
     if (out === undefined) {
-      for (const e of input.events) io.out(formatEvent(e));
+      await eachPage((events) => {
+        for (const e of events) io.out(formatEvent(e));
+      });
       return;
     }
     await mkdir(dirname(out), { recursive: true });
     const file = createWriteStream(out);
-    for (const e of input.events) if (!file.write(formatEvent(e) + '\n')) await once(file, 'drain');
+    const exported = await eachPage(async (events) => {
+      for (const e of events) if (!file.write(formatEvent(e) + '\n')) await once(file, 'drain');
+    });
     file.end();
     await once(file, 'finish');
-    io.err(`exported ${input.events.length} events to ${out}`);
+    io.err(`exported ${exported} events to ${out}`);
   },
 };

@@ -1,4 +1,5 @@
 import { deviceHistory, ringHistory, rolloutChanges, rolloutHistory, type DeviceView, type RingPauseView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
+import { deviceStream, ringStream, rolloutStream } from '@hotpatch/core';
 import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, readSource, sourceFrom } from '../store-source.js';
@@ -35,10 +36,11 @@ export const historyCommand: CommandSpec = {
     const file = describeSource(source);
     if ([values.device, values.rollout, values.ring].filter((v) => v !== undefined).length !== 1) throw new UsageError('one of --device ID, --rollout ID or --ring NAME is required');
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
-    const input = await readSource(source, { stopAtFirstProblem: true });
     const rollout = values.rollout as string | undefined;
     const ring = values.ring as string | undefined;
     const id = (rollout ?? ring ?? values.device) as string;
+    // From a store, only the stream asked about is read (by its index); a file is read whole.
+    const input = await readSource(source, { stopAtFirstProblem: true, stream: rollout !== undefined ? rolloutStream(rollout) : ring !== undefined ? ringStream(ring) : deviceStream(id) });
     const steps: Array<StreamHistoryStep<{ readonly state: string }>> =
       rollout !== undefined ? rolloutHistory(input, rollout, until) : ring !== undefined ? ringHistory(input, ring, until) : deviceHistory(input, id, until);
     if (steps.length === 0) throw new CheckFailed(`${rollout !== undefined ? 'rollout' : ring !== undefined ? 'ring' : 'device'} ${id} has no events in ${file}${ring !== undefined ? ' (a ring never paused has none)' : ''}`);

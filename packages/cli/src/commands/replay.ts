@@ -1,9 +1,9 @@
-import { foldFile, foldTimeline, fleetOf, toDeviceView, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
+import { foldFile, foldTimeline, fleetOf, TimelineFold, toDeviceView, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
 import { deviceStream, isIsoUtc } from '@hotpatch/core';
 import { mustExist } from '../timeline-input.js';
 import { CheckFailed, UsageError, parse, positiveInt, type CommandSpec } from '../args.js';
 import { countBy, json, table } from '../format.js';
-import { describeSource, readSource, sourceFrom } from '../store-source.js';
+import { describeSource, eachStorePage, readSource, sourceFrom } from '../store-source.js';
 
 export function replayPoint(at: string | undefined, position: string | undefined): ReplayPoint {
   if (at !== undefined && position !== undefined) throw new UsageError('--at and --position cannot be used together');
@@ -38,13 +38,17 @@ export const replayCommand: CommandSpec = {
     const source = sourceFrom(positionals, values.store as string | undefined);
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
     const file = describeSource(source);
-    // A timeline file is folded as it is read, line by line; a store's events are read, then folded.
+    // A timeline file is folded as it is read, line by line; a store's log page by page, or one stream's events
+    // alone, read by its index.
     const fold = async (stream?: string) => {
       if (source.kind === 'jsonl') {
         await mustExist(source.path);
         return (await foldFile(source.path, { until, ...(stream !== undefined ? { stream } : {}) })).streams;
       }
-      return foldTimeline(await readSource(source, { stopAtFirstProblem: true }), { until, ...(stream !== undefined ? { stream } : {}) }).streams;
+      if (stream !== undefined) return foldTimeline(await readSource(source, { stream }), { until, stream }).streams;
+      const folding = new TimelineFold({ until });
+      await eachStorePage(source, (events) => events.every((e) => folding.add(e)));
+      return folding.result().streams;
     };
     if (values.device !== undefined) {
       const device = values.device as string;

@@ -1,7 +1,7 @@
 import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
+import { eachStorePage, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 import { problemLine } from './verify.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -72,6 +72,12 @@ export const statusCommand: CommandSpec = {
     if (name !== undefined) {
       if (source.kind === 'jsonl') throw new UsageError('--projection needs --store: a timeline file keeps no saved projection');
       projection = await fromSavedProjection(source, name, (text) => io.err(text));
+    } else if (source.kind !== 'jsonl') {
+      // A store's log is applied page by page: only the projection is held, never the log.
+      projection = new FleetProjection();
+      await eachStorePage(source, (events) => {
+        for (const e of events) projection.apply(e);
+      });
     } else {
       const input = await readSource(source);
       if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));

@@ -1,9 +1,9 @@
 import { InvalidEventError, type HotpatchError } from '@hotpatch/core';
-import { foldTimeline, verifyFile, verifyTimeline, type VerifyReport } from '@hotpatch/replay';
+import { TimelineFold, verifyFile, type VerifyReport } from '@hotpatch/replay';
 import { logDigest } from '@hotpatch/store';
 import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
-import { describeSource, readSource, sourceFrom, type StoreSource } from '../store-source.js';
+import { describeSource, eachStorePage, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist } from '../timeline-input.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
@@ -38,15 +38,29 @@ export const verifyCommand: CommandSpec = {
       const digest = hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
       return report(io, values.json === true, source, result, hashed, digest);
     }
-    const input = await readSource(source);
-    const verified = verifyTimeline(input, input.problems);
+    // A store's log is verified page by page (never held whole): every problem collected, each stream's last event
+    // kept for the heads.
+    const folding = new TimelineFold({ collectProblems: true });
+    const last = new Map<string, { hash?: string; version: number; position?: number }>();
+    let hashed = true;
+    let heads: ReadonlyMap<string, string> | undefined;
+    const events = await eachStorePage(
+      source,
+      (page) => {
+        for (const e of page) {
+          folding.add(e);
+          last.set(e.stream, { ...(e.hash !== undefined ? { hash: e.hash } : {}), version: e.version, position: e.position });
+          if (e.hash === undefined) hashed = false;
+        }
+      },
+      { afterwards: async (store) => void (heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined) },
+    );
+    const folded = folding.result();
     // A store records each stream's head: events removed from the end of a stream leave no hole in the chain, but
     // the head no longer matches the last event.
     const headProblems: InvalidEventError[] = [];
-    if (input.heads) {
-      const last = new Map<string, { hash?: string; version: number; position?: number }>();
-      for (const e of input.events) last.set(e.stream, e);
-      for (const [stream, hash] of input.heads) {
+    if (heads) {
+      for (const [stream, hash] of heads) {
         const end = last.get(stream);
         if (end?.hash !== hash) {
           headProblems.push(
@@ -58,11 +72,13 @@ export const verifyCommand: CommandSpec = {
           );
         }
       }
-      for (const stream of last.keys()) if (!input.heads.has(stream)) headProblems.push(new InvalidEventError({ stream }, `events of ${stream} are not in the store's heads: they were inserted behind its back`, 'stream'));
+      for (const stream of last.keys()) if (!heads.has(stream)) headProblems.push(new InvalidEventError({ stream }, `events of ${stream} are not in the store's heads: they were inserted behind its back`, 'stream'));
     }
-    const result = headProblems.length ? { ...verified, ok: false, problems: [...verified.problems, ...headProblems] } : verified;
-    const hashed = input.events.length > 0 && input.events.every((e) => e.hash !== undefined);
-    const digest = result.ok && hashed ? logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
+    const problems = [...folded.problems, ...headProblems];
+    const result: VerifyReport = { ok: problems.length === 0, events, streams: folded.streams.size, problems };
+    hashed &&= events > 0;
+    // With no problem, every stream was folded to its last event: its state holds that event's hash.
+    const digest = result.ok && hashed ? logDigest([...folded.streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
     report(io, values.json === true, source, result, hashed, digest);
   },
 };
