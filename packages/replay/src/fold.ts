@@ -34,8 +34,8 @@ export interface FoldOptions {
   readonly until?: ReplayPoint;
   /** Only fold this stream (other streams are still checked for ids). */
   readonly stream?: string;
-  /** Called after every folded event with the state before and after. */
-  readonly onStep?: (event: HotpatchEvent, before: StreamState | undefined, after: StreamState, index: number) => void;
+  /** Called after every folded event with the state before and after (`line`: its line, folding a file). */
+  readonly onStep?: (event: HotpatchEvent, before: StreamState | undefined, after: StreamState, index: number, line: number | undefined) => void;
   /** Collect problems and go on, instead of throwing the first. */
   readonly collectProblems?: boolean;
   /** The lifecycle to fold device streams with (default: the one the library runs); other kinds use their own. */
@@ -180,7 +180,7 @@ export class TimelineFold {
     // One shape for every stream state (hash present, possibly undefined), so reading them stays monomorphic.
     const after: StreamState = { stream: event.stream, state, version: event.version, time: event.time, hash: event.hash };
     this.streams.set(event.stream, after);
-    onStep?.(event, before, after, index);
+    onStep?.(event, before, after, index, line);
     return true;
   }
 

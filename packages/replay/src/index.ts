@@ -1,6 +1,6 @@
 export { toDeviceView, type DeviceView, type StreamState } from './device-view.js';
 export { foldFile, foldTimeline, positionOf, TimelineFold, type FileFoldOptions, type FileFoldResult, type FoldInput, type FoldOptions, type FoldResult, type ReplayPoint } from './fold.js';
-export { deviceAt, deviceHistory, fleetAt, fleetOf, ringHistory, rolloutHistory, type HistoryStep, type RingHistoryStep, type RingPauseView, type RolloutHistoryStep, type StreamHistoryStep } from './queries.js';
+export { deviceAt, deviceHistory, fleetAt, fleetOf, historyOfFile, ringHistory, rolloutHistory, type HistoryStep, type RingHistoryStep, type RingPauseView, type RolloutHistoryStep, type StreamHistoryStep } from './queries.js';
 export { rolloutChanges, toRolloutView, type RingView, type RolloutView } from './rollout-view.js';
 export { verifyFile, verifyTimeline, type VerifyReport } from './verify.js';
 export { shardsAvailable } from './fold-shards.js';

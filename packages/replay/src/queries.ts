@@ -2,7 +2,7 @@
 import { deviceIdOf, deviceStream, ringStream, rolloutStream, type HotpatchEvent, type RingState } from '@hotpatch/core';
 import { toDeviceView, type DeviceView, type StreamState } from './device-view.js';
 import { toRolloutView, type RolloutView } from './rollout-view.js';
-import { foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
+import { foldFile, foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
 
 /** Every device's state at a point (default: the end), sorted by device id. */
 export function fleetAt(input: FoldInput, until: ReplayPoint = { kind: 'end' }): DeviceView[] {
@@ -59,6 +59,27 @@ function streamHistory<TView>(input: FoldInput, stream: string, view: (s: Stream
   });
   return steps;
 }
+
+/**
+ * The same, read from a timeline file as it is folded (line by line, one stream kept): the file is never held
+ * whole. The first invalid line or refused event is thrown, naming its line; reading stops at the replay point.
+ */
+async function streamHistoryOfFile<TView>(path: string, stream: string, view: (s: StreamState) => TView, until: ReplayPoint): Promise<Array<StreamHistoryStep<TView>>> {
+  const steps: Array<StreamHistoryStep<TView>> = [];
+  await foldFile(path, {
+    until,
+    stream,
+    onStep: (event, before, after, index, line) => steps.push({ position: event.position ?? line ?? index + 1, event, before: before ? view(before) : null, after: view(after) }),
+  });
+  return steps;
+}
+
+/** deviceHistory, rolloutHistory and ringHistory of a timeline file, read as it is folded (see streamHistoryOfFile). */
+export const historyOfFile = {
+  device: (path: string, device: string, until: ReplayPoint = { kind: 'end' }): Promise<HistoryStep[]> => streamHistoryOfFile(path, deviceStream(device), toDeviceView, until),
+  rollout: (path: string, rollout: string, until: ReplayPoint = { kind: 'end' }): Promise<RolloutHistoryStep[]> => streamHistoryOfFile(path, rolloutStream(rollout), toRolloutView, until),
+  ring: (path: string, ring: string, until: ReplayPoint = { kind: 'end' }): Promise<RingHistoryStep[]> => streamHistoryOfFile(path, ringStream(ring), toRingPauseView, until),
+};
 
 /** The sequence of states one device went through, event by event. */
 export function deviceHistory(input: FoldInput, device: string, until: ReplayPoint = { kind: 'end' }): HistoryStep[] {

@@ -6,7 +6,7 @@ import { formatEvent } from '@hotpatch/store';
 import { foldFile, foldTimeline } from './fold.js';
 import { InvalidEventError, TransitionRefusedError, type DeviceEvent, type DeviceEventBody } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
-import { deviceAt, deviceHistory, fleetAt, fleetOf } from './queries.js';
+import { deviceAt, deviceHistory, fleetAt, fleetOf, historyOfFile } from './queries.js';
 import { verifyTimeline } from './verify.js';
 
 let n = 0;
@@ -128,6 +128,20 @@ describe('foldFile', () => {
       ['b', 'enrolled'],
     ]);
     expect((await foldFile(path, { until: { kind: 'position', position: 3 } })).lines).toBe(4);
+  });
+
+  it('gives a stream’s history from a file as it folds it, as from the events read whole', async () => {
+    const events = timeline();
+    const path = await file(events.map(formatEvent));
+    for (const until of [{ kind: 'end' }, { kind: 'time', time: '2026-02-10T14:03:00Z' }, { kind: 'position', position: 5 }] as const) {
+      for (const device of ['a', 'b', 'nobody']) expect(await historyOfFile.device(path, device, until)).toEqual(deviceHistory({ events, lines: events.map((_, i) => i + 1) }, device, until));
+    }
+    // Positions are the lines when events carry none.
+    expect((await historyOfFile.device(path, 'a')).map((s) => s.position)).toEqual([2, 3, 5, 6, 7]);
+    const bad = await file([...events.slice(0, 4).map(formatEvent), '{"id": oops}', ...events.slice(4).map(formatEvent)]);
+    await expect(historyOfFile.device(bad, 'b')).rejects.toThrow(/t.jsonl line 5: not valid JSON/);
+    // Reading stops at the first event past the replay point: a bad line after that is not reached.
+    expect((await historyOfFile.device(bad, 'b', { kind: 'position', position: 3 })).map((s) => s.after.state)).toEqual(['enrolled']);
   });
 
   it('names the first bad line, or collects every problem with its line', async () => {

@@ -1,9 +1,10 @@
-import { deviceHistory, ringHistory, rolloutChanges, rolloutHistory, type DeviceView, type RingPauseView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
+import { deviceHistory, historyOfFile, ringHistory, rolloutChanges, rolloutHistory, type DeviceView, type RingPauseView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
 import { deviceStream, ringStream, rolloutStream } from '@hotpatch/core';
 import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, readSource, sourceFrom } from '../store-source.js';
 import { replayPoint } from './replay.js';
+import { mustExist } from '../timeline-input.js';
 
 function summarise(data: unknown): string {
   if (typeof data !== 'object' || data === null) return '';
@@ -39,10 +40,16 @@ export const historyCommand: CommandSpec = {
     const rollout = values.rollout as string | undefined;
     const ring = values.ring as string | undefined;
     const id = (rollout ?? ring ?? values.device) as string;
-    // From a store, only the stream asked about is read (by its index); a file is read whole.
-    const input = await readSource(source, { stopAtFirstProblem: true, stream: rollout !== undefined ? rolloutStream(rollout) : ring !== undefined ? ringStream(ring) : deviceStream(id) });
-    const steps: Array<StreamHistoryStep<{ readonly state: string }>> =
-      rollout !== undefined ? rolloutHistory(input, rollout, until) : ring !== undefined ? ringHistory(input, ring, until) : deviceHistory(input, id, until);
+    // From a store, only the stream asked about is read (by its index); a file is folded as it is read, only that
+    // stream kept.
+    let steps: Array<StreamHistoryStep<{ readonly state: string }>>;
+    if (source.kind === 'jsonl') {
+      await mustExist(source.path);
+      steps = await (rollout !== undefined ? historyOfFile.rollout(source.path, rollout, until) : ring !== undefined ? historyOfFile.ring(source.path, ring, until) : historyOfFile.device(source.path, id, until));
+    } else {
+      const input = await readSource(source, { stream: rollout !== undefined ? rolloutStream(rollout) : ring !== undefined ? ringStream(ring) : deviceStream(id) });
+      steps = rollout !== undefined ? rolloutHistory(input, rollout, until) : ring !== undefined ? ringHistory(input, ring, until) : deviceHistory(input, id, until);
+    }
     if (steps.length === 0) throw new CheckFailed(`${rollout !== undefined ? 'rollout' : ring !== undefined ? 'ring' : 'device'} ${id} has no events in ${file}${ring !== undefined ? ' (a ring never paused has none)' : ''}`);
     if (values.json) {
       io.out(json(steps));
