@@ -60,6 +60,12 @@ describe('hotpatch demo', () => {
     expect(pilot).toBeGreaterThan(0);
     expect(r.out).toContain(`    ${pilot} device${pilot === 1 ? '' : 's'} without an outcome when it halted (pilot ${pilot}): not in flight any more`);
     expect(r.out).toContain('hotpatch history --rollout HP-2026-02 shows each');
+    // A timeline file is read line by line: the first bad line fails the command with its number.
+    const lines = (await readFile(log, 'utf8')).split('\n');
+    lines[41] = lines[41]!.replace('"version":', '"verzion":');
+    const bad = join(dir, 'status-bad.jsonl');
+    await writeFile(bad, lines.join('\n'));
+    expect(await cli('status', bad)).toMatchObject({ code: 1, err: expect.stringMatching(/line 42: /) });
     // Only there: the rollouts that went on (or completed) say nothing of the kind.
     expect(r.out.match(/without an outcome when it halted/g)).toHaveLength(status.rollouts.filter((x) => x.state === 'halted' && x.rings.some((g) => g.inFlight > 0)).length);
   });

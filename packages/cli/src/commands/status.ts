@@ -1,7 +1,9 @@
 import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { eachStorePage, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
+import { InvalidEventError } from '@hotpatch/core';
+import { eachStorePage, openEventStore, sourceFrom, type StoreSource } from '../store-source.js';
+import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -79,10 +81,13 @@ export const statusCommand: CommandSpec = {
         for (const e of events) projection.apply(e);
       });
     } else {
-      const input = await readSource(source);
-      if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
+      // A timeline file line by line: the first invalid line fails the command, naming it.
       projection = new FleetProjection();
-      for (const e of input.events) projection.apply(e);
+      try {
+        for await (const events of timelineEvents(source.path)) for (const e of events) projection.apply(e);
+      } catch (error) {
+        throw error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
+      }
     }
     const status = fleetStatus(projection, projection.latestTime || new Date().toISOString(), target);
     if (values.json) io.out(json(status));
