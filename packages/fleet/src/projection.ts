@@ -489,7 +489,7 @@ export async function restoreSavedProjection(projection: FleetProjection, store:
 }
 
 /** Applies the log after the projection's position, reading it `pageSize` events at a time. */
-export async function catchUpProjection(projection: FleetProjection, store: EventStore, pageSize = 10_000): Promise<void> {
+export async function catchUpProjection(projection: FleetProjection, store: EventStore, pageSize = 1_000): Promise<void> {
   for (;;) {
     const events = await store.readAll({ fromPosition: projection.position + 1, limit: pageSize });
     for (const e of events) projection.apply(e);

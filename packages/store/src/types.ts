@@ -154,7 +154,7 @@ export interface EventStore {
 
 /** The store's log from its start (or `fromPosition`), in global order, read page by page: it need not fit in memory. */
 export async function* readLog(store: EventStore, options: { readonly fromPosition?: number; readonly pageSize?: number } = {}): AsyncGenerator<RecordedEvent> {
-  const pageSize = options.pageSize ?? 20_000;
+  const pageSize = options.pageSize ?? 1_000;
   for (let position = options.fromPosition ?? 1; ; ) {
     const page = await store.readAll({ fromPosition: position, limit: pageSize });
     if (page.length === 0) return;

@@ -9,7 +9,7 @@ import { catchUpProjection, FleetProjection, restoreSavedProjection } from '@hot
 import { WrongExpectedVersionError, type EventStore } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
-import { describeSource, openEventStore, parseStoreSource } from '../store-source.js';
+import { describeSource, openEventStore, parseStoreSource, STORE_PAGE } from '../store-source.js';
 
 const SHARED = `
   --store <source>     the service's store (sqlite:path or postgres://…), written to
@@ -123,7 +123,7 @@ async function ringMustExist(store: EventStore, ring: string, projectionName: st
     const found = await restoreSavedProjection(projection, store, projectionName);
     if (found !== 'restored') say(`${found === 'missing' ? 'no projection saved' : 'another build’s projection'} under ${JSON.stringify(projectionName)}: folding the whole log`);
   }
-  await catchUpProjection(projection, store, 50_000);
+  await catchUpProjection(projection, store, STORE_PAGE);
   const rings = new Set(projection.ringMembers.keys());
   for (const r of projection.rollouts.values()) for (const p of r.plan?.rings ?? []) rings.add(p.name);
   if (!rings.has(ring)) throw new CheckFailed(`no ring ${ring} in ${where}: its rings are ${[...rings].sort().join(', ') || 'none yet'}`);

@@ -2,7 +2,7 @@ import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, rest
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { InvalidEventError } from '@hotpatch/core';
-import { eachStorePage, openEventStore, sourceFrom, type StoreSource } from '../store-source.js';
+import { eachStorePage, openEventStore, sourceFrom, STORE_PAGE, type StoreSource } from '../store-source.js';
 import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
 
@@ -103,7 +103,7 @@ async function fromSavedProjection(source: StoreSource, name: string, say: (text
     const found = await restoreSavedProjection(projection, store, name);
     if (found === 'missing') say(`no projection saved under ${JSON.stringify(name)}: folding the whole log`);
     else if (found === 'untrusted') say(`the projection saved under ${JSON.stringify(name)} is another build's: folding the whole log`);
-    await catchUpProjection(projection, store, 50_000);
+    await catchUpProjection(projection, store, STORE_PAGE);
     return projection;
   } finally {
     await store.close();
