@@ -428,6 +428,15 @@ describe('hotpatch whatif', () => {
     expect(fromStore.whatIf.figures.events).toBeLessThan(fromStore.recorded.figures.events);
     expect((await cli('verify', '--store', `sqlite:${out}`)).out).toMatch(/^ok: /);
 
+    // A bad line in the file: named, and nothing written.
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[99] = lines[99]!.replace('"type":"', '"type":"Not');
+    const badFile = join(dir, 'whatif-bad.jsonl');
+    await writeFile(badFile, lines.join('\n'));
+    const empty = join(dir, 'whatif-empty.db');
+    expect(await cli('whatif', badFile, '--policy', strict, '--out', `sqlite:${empty}`)).toMatchObject({ code: 1, err: expect.stringMatching(/line 100: /) });
+    expect((await cli('export', '--store', `sqlite:${empty}`)).out).toBe('');
+
     // Refusals: an output store that holds events, no policy, a bad policy.
     const again = await cli('whatif', file, '--policy', strict, '--out', `sqlite:${out}`);
     expect(again).toMatchObject({ code: 1, err: expect.stringMatching(/whatif-out\.db is not empty/) });

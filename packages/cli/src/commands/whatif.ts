@@ -2,7 +2,9 @@ import { readLog, type EventStore } from '@hotpatch/store';
 import { whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
-import { describeSource, openEventStore, parseStoreSource, readSource, sourceFrom } from '../store-source.js';
+import { InvalidEventError } from '@hotpatch/core';
+import { describeSource, openEventStore, parseStoreSource, sourceFrom } from '../store-source.js';
+import { mustExist, timelineEvents } from '../timeline-input.js';
 import { comparisonTable, readPolicyFile } from './simulate.js';
 import { problemLine } from './verify.js';
 
@@ -119,14 +121,18 @@ export const whatifCommand: CommandSpec = {
     if (unrecorded !== 'estimate' && unrecorded !== 'other-devices' && unrecorded !== 'ordinary') throw new UsageError(`--unrecorded: estimate, other-devices or ordinary, not ${JSON.stringify(unrecorded)}`);
     const outSource = values.out === undefined ? undefined : parseStoreSource(values.out as string);
     if (outSource?.kind === 'jsonl') throw new UsageError('--out: a store (sqlite:PATH or a postgres:// URL), not a timeline file; export it afterwards');
-    // A timeline file is read (and checked) whole; a store is read page by page, twice, so that a log larger than
+    // A timeline file is read line by line, a store page by page, twice either way, so that a log larger than
     // memory can be asked.
     let recorded: Parameters<typeof whatIf>[0]['recorded'];
     let recordedStore: EventStore | undefined;
     if (source.kind === 'jsonl') {
-      const input = await readSource(source);
-      if (input.problems.length) throw new CheckFailed(problemLine(input.problems[0]!));
-      recorded = input.events;
+      // The first bad line stops the what-if, naming the line, before it writes anything: the recorded log is read
+      // to its end once before the service is run again.
+      await mustExist(source.path);
+      const path = source.path;
+      recorded = async function* () {
+        for await (const events of timelineEvents(path)) yield* events;
+      };
     } else {
       recordedStore = await openEventStore(source, { mustExist: true });
       const from = recordedStore;
@@ -145,7 +151,7 @@ export const whatifCommand: CommandSpec = {
         }
       };
       const result = await whatIf({ recorded, policy, seed, unrecorded, onProgress, ...(store ? { store } : {}) }).catch((error: unknown) => {
-        throw error instanceof RangeError ? new CheckFailed(error.message) : error;
+        throw error instanceof RangeError ? new CheckFailed(error.message) : error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
       });
       if (values.json) io.out(json({ policy: values.policy, seed, out: outSource ? describeSource(outSource) : 'memory', ...result }));
       else {
