@@ -125,7 +125,7 @@ describe('hotpatch demo', () => {
     expect(halting).toHaveLength(1);
     expect(halting[0]).toMatch(/DeviceFailed .*pilot: in flight \d+→\d+, failed 0→1 \(budget 0\); halted: pilot: failures past the disruption budget \(1 > 0\)/);
     expect(text).toMatch(/RingStarted +betweenRings → rolling +pilot started: 6 devices, budget 0/);
-    expect(text).toMatch(/\nrollout HP-2026-02: halted — pilot: failures past the disruption budget \(1 > 0\)\n {2}pilot \d+ succeeded, 1 failed \(budget 0\).*\n {2}broad not started/);
+    expect(text).toMatch(/\nrollout HP-2026-02: halted — pilot: failures past the disruption budget \(1 > 0\)\n {2}pilot \d+ succeeded, 1 failed \(budget 0\), \d+ without an outcome \(the halt took the release back off them\).*\n {2}broad not started/);
     const steps = JSON.parse((await cli('history', log, '--rollout', 'HP-2026-02', '--json')).out) as Array<{ event: { type: string }; before: { state: string } | null; after: { state: string; rings: Array<{ name: string; failed: number }> } }>;
     expect(steps[0]).toMatchObject({ event: { type: 'RolloutPlanned' }, before: null, after: { state: 'betweenRings' } });
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.before!.state).toBe(steps[i - 1]!.after.state);

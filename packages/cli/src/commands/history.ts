@@ -74,7 +74,9 @@ export const historyCommand: CommandSpec = {
     if (rollout !== undefined) {
       const end = steps[steps.length - 1]!.after as RolloutView;
       io.out(`\nrollout ${rollout}${end.release !== null && end.release !== rollout ? ` (release ${end.release})` : ''}: ${end.state}${end.haltReason ? ` — ${end.haltReason}` : ''}${end.pausedBy.length ? ` — paused by ${end.pausedBy.join(' and ')}` : ''}`);
-      for (const r of end.rings) io.out(`  ${r.name} ${r.started !== null ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} in flight, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
+      // A halted rollout records no outcome for the devices its halt took the release back off (see status).
+      const open = end.state === 'halted' ? 'without an outcome (the halt took the release back off them)' : 'in flight';
+      for (const r of end.rings) io.out(`  ${r.name} ${r.started !== null ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} ${open}, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
       return;
     }
     if (ring !== undefined) {
