@@ -58,8 +58,16 @@ describe('hotpatch demo', () => {
     expect(halted.state).toBe('halted');
     const pilot = halted.rings.find((g) => g.name === 'pilot')!.inFlight;
     expect(pilot).toBeGreaterThan(0);
-    expect(r.out).toContain(`    ${pilot} device${pilot === 1 ? '' : 's'} without an outcome when it halted (pilot ${pilot}): not in flight any more`);
+    expect(r.out).toContain(`    ${pilot} device${pilot === 1 ? '' : 's'} ${pilot === 1 ? 'has' : 'have'} no outcome (pilot ${pilot}) and ${pilot === 1 ? 'is' : 'are'} not in flight any more: the halt takes the release back off its ring`);
     expect(r.out).toContain('hotpatch history --rollout HP-2026-02 shows each');
+    // And how far past the budget its failures may still go: the devices in flight when it halted.
+    type View = { state: string; rings: Array<{ name: string; inFlight: number }> };
+    const steps = JSON.parse((await cli('history', log, '--rollout', 'HP-2026-02', '--json')).out) as Array<{ event: { type: string }; before: View | null; after: View }>;
+    // The device whose failure halted it counts among them.
+    const atHalt = steps.find((s) => s.event.type === 'DeviceFailed' && s.before?.state === 'rolling' && s.after.state === 'halted')!.before!.rings.find((g) => g.name === 'pilot')!.inFlight;
+    expect(halted).toMatchObject({ inFlightAtHalt: atHalt });
+    expect(r.out).toContain(`    when it halted, ${atHalt} device${atHalt === 1 ? ' was' : 's were'} in flight in pilot (the one whose failure halted it among them): its failures stay within its budget plus those ${atHalt}`);
+    expect(status.rollouts.filter((x) => x.state !== 'halted').every((x) => (x as { inFlightAtHalt?: number | null }).inFlightAtHalt === null)).toBe(true);
     // A timeline file is read line by line: the first bad line fails the command with its number.
     const lines = (await readFile(log, 'utf8')).split('\n');
     lines[41] = lines[41]!.replace('"version":', '"verzion":');
@@ -67,7 +75,7 @@ describe('hotpatch demo', () => {
     await writeFile(bad, lines.join('\n'));
     expect(await cli('status', bad)).toMatchObject({ code: 1, err: expect.stringMatching(/line 42: /) });
     // Only there: the rollouts that went on (or completed) say nothing of the kind.
-    expect(r.out.match(/without an outcome when it halted/g)).toHaveLength(status.rollouts.filter((x) => x.state === 'halted' && x.rings.some((g) => g.inFlight > 0)).length);
+    expect(r.out.match(/no outcome \(/g)).toHaveLength(status.rollouts.filter((x) => x.state === 'halted' && x.rings.some((g) => g.inFlight > 0)).length);
   });
 
   it('summarises from the log: states, reboots, rollbacks, and what to try next', async () => {

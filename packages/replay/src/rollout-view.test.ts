@@ -10,6 +10,7 @@ const view = (over: Partial<RolloutView> = {}): RolloutView => ({
   rings: [ring('pilot'), ring('broad', { started: null, size: 0, budget: 0 })],
   pausedBy: [],
   haltReason: null,
+  inFlightAtHalt: null,
   version: 3,
   time: '2026-02-10T17:00:00.000Z',
   ...over,

@@ -29,11 +29,14 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
     );
     // A halted rollout records no outcome for the devices the halt took the release back off: left as they are,
     // they would read as still in flight.
+    if (r.state === 'halted' && r.inFlightAtHalt) {
+      out(`    when it halted, ${r.inFlightAtHalt} device${r.inFlightAtHalt === 1 ? ' was' : 's were'} in flight in ${r.ring}${r.haltReason?.includes('disruption budget') ? ' (the one whose failure halted it among them)' : ''}: its failures stay within its budget plus those ${r.inFlightAtHalt}`);
+    }
     const open = r.state === 'halted' ? r.rings.filter((g) => g.inFlight > 0) : [];
     if (open.length) {
       const n = open.reduce((sum, g) => sum + g.inFlight, 0);
       out(
-        `    ${n} device${n === 1 ? '' : 's'} without an outcome when it halted (${open.map((g) => `${g.name} ${g.inFlight}`).join(', ')}): not in flight any more — the halt takes the release back off its ring (rolled back live where the patch allows it, a restart otherwise); hotpatch history --rollout ${r.rollout} shows each`,
+        `    ${n} device${n === 1 ? '' : 's'} ${n === 1 ? 'has' : 'have'} no outcome (${open.map((g) => `${g.name} ${g.inFlight}`).join(', ')}) and ${n === 1 ? 'is' : 'are'} not in flight any more: the halt takes the release back off its ring (rolled back live where the patch allows it, a restart otherwise); hotpatch history --rollout ${r.rollout} shows each`,
       );
     }
   }

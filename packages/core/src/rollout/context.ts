@@ -107,6 +107,12 @@ export interface RolloutProgress {
   /** Who holds it paused (tenant, service). */
   readonly pausedBy: readonly PauseParty[];
   readonly haltReason: string | null;
+  /**
+   * Halted: the devices of the halted ring that were in flight when it halted (past its budget: the one whose
+   * failure halted it among them). Their failures still count when they come: the ring's failures stay within its
+   * budget plus this many (a model-checked invariant). Null unless halted.
+   */
+  readonly inFlightAtHalt: number | null;
   readonly rings: readonly RingProgressView[];
 }
 
@@ -118,6 +124,7 @@ export function rolloutProgress(rollout: string, { value, context: c }: RolloutS
     ring: c.policies[c.current]?.name ?? null,
     pausedBy: c.pausedBy,
     haltReason: c.haltReason,
+    inFlightAtHalt: value === 'halted' ? c.inFlightAtHalt : null,
     rings: c.policies.map((policy, i) => {
       const ring = c.rings[i]!;
       return { name: policy.name, size: ring.size, budget: ring.budget, started: ring.startedAt, inFlight: ring.inFlight, succeeded: ring.succeeded, failed: ring.failed, setAside: ring.setAside, gatePassed: ring.gatePassed };
