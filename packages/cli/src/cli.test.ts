@@ -66,7 +66,7 @@ describe('hotpatch demo', () => {
     // The device whose failure halted it counts among them.
     const atHalt = steps.find((s) => s.event.type === 'DeviceFailed' && s.before?.state === 'rolling' && s.after.state === 'halted')!.before!.rings.find((g) => g.name === 'pilot')!.inFlight;
     expect(halted).toMatchObject({ inFlightAtHalt: atHalt });
-    expect(r.out).toContain(`    when it halted, ${atHalt} device${atHalt === 1 ? ' was' : 's were'} in flight in pilot (the one whose failure halted it among them): its failures stay within its budget plus those ${atHalt}`);
+    expect(r.out).toContain(`    when it halted, ${atHalt} device${atHalt === 1 ? ' was' : 's were'} in flight in pilot: its failures stay within its budget plus those ${atHalt}`);
     expect(status.rollouts.filter((x) => x.state !== 'halted').every((x) => (x as { inFlightAtHalt?: number | null }).inFlightAtHalt === null)).toBe(true);
     // A timeline file is read line by line: the first bad line fails the command with its number.
     const lines = (await readFile(log, 'utf8')).split('\n');

@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import type { HotpatchEvent, InvalidEventError } from '@hotpatch/core';
-import { readLog, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { readLogPages, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { UsageError } from './args.js';
 import { loadTimeline } from './timeline-input.js';
@@ -70,8 +70,6 @@ export interface SourceEvents {
   readonly problems: InvalidEventError[];
   /** What a location is called in messages: a file's line, or a store's position. */
   readonly unit: 'line' | 'position';
-  /** Each stream's head as the store records it (version and hash of its last event), where the store keeps them. */
-  readonly heads?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -89,9 +87,8 @@ export async function readSource(source: StoreSource, options: { stopAtFirstProb
   try {
     if (options.stream !== undefined) return { events: await store.readStream(options.stream), problems: [], unit: 'position' };
     const events: RecordedEvent[] = [];
-    for await (const e of readLog(store, { pageSize: 50_000 })) events.push(e);
-    const heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined;
-    return { events, problems: [], unit: 'position', ...(heads ? { heads } : {}) };
+    for await (const page of readLogPages(store, { pageSize: STORE_PAGE })) events.push(...page);
+    return { events, problems: [], unit: 'position' };
   } finally {
     await store.close();
   }
@@ -111,12 +108,9 @@ export async function eachStorePage(
   const store = await openEventStore(source, { mustExist: true });
   try {
     let n = 0;
-    for (let position = 1; ; ) {
-      const page = await store.readAll({ fromPosition: position, limit: options.pageSize ?? STORE_PAGE });
-      if (page.length === 0) break;
+    for await (const page of readLogPages(store, { pageSize: options.pageSize ?? STORE_PAGE })) {
       n += page.length;
       if ((await each(page)) === false) break;
-      position = page[page.length - 1]!.position + 1;
     }
     await options.afterwards?.(store);
     return n;

@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
+import type { HotpatchEvent } from '@hotpatch/core';
 import { parseEventLine, readLineBatches, readTimeline, type Timeline } from '@hotpatch/store';
 import { UsageError } from './args.js';
 
@@ -26,11 +26,7 @@ export async function* timelineEvents(file: string): AsyncGenerator<HotpatchEven
   await mustExist(file);
   for await (const { first, texts } of readLineBatches(file)) {
     const events: HotpatchEvent[] = new Array<HotpatchEvent>(texts.length);
-    for (let i = 0; i < texts.length; i++) {
-      const text = texts[i]!;
-      if (text.length === 0 || text.trim() === '') throw new InvalidEventError({ file, line: first + i }, 'empty line');
-      events[i] = parseEventLine(text, first + i, file);
-    }
+    for (let i = 0; i < texts.length; i++) events[i] = parseEventLine(texts[i]!, first + i, file);
     yield events;
   }
 }

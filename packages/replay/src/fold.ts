@@ -246,7 +246,6 @@ async function foldFileInThisThread(path: string, options: FoldOptions): Promise
       lines = line;
       let event: HotpatchEvent;
       try {
-        if (text.length === 0 || text.trim() === '') throw new InvalidEventError({ file: path, line }, 'empty line');
         event = parseEventLine(text, line, path);
       } catch (error) {
         if (!(error instanceof InvalidEventError) || !options.collectProblems) throw error;

@@ -24,9 +24,10 @@ export function formatEvent(event: EventEnvelope): string {
   return JSON.stringify(ordered);
 }
 
-/** Parses and validates one line. Throws InvalidEventError naming the line (and file). */
+/** Parses and validates one line. Throws InvalidEventError naming the line (and file); an empty line is one. */
 export function parseEventLine(text: string, line: number, file?: string): HotpatchEvent {
   const at = file === undefined ? { line } : { line, file };
+  if (text.length === 0 || text.trim() === '') throw new InvalidEventError(at, 'empty line');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -131,7 +132,6 @@ export async function readTimeline(path: string, options: { stopAtFirstProblem?:
       const line = first + i;
       const text = texts[i]!;
       try {
-        if (text.length === 0 || text.trim() === '') throw new InvalidEventError({ file: path, line }, 'empty line');
         events.push(parseEventLine(text, line, path));
         lines.push(line);
       } catch (error) {

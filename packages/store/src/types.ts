@@ -152,15 +152,23 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** The store's log from its start (or `fromPosition`), in global order, read page by page: it need not fit in memory. */
-export async function* readLog(store: EventStore, options: { readonly fromPosition?: number; readonly pageSize?: number } = {}): AsyncGenerator<RecordedEvent> {
+/**
+ * The store's log from its start (or `fromPosition`), in global order, a page at a time (default 1,000 events: small
+ * pages die young in V8's heap): it need not fit in memory. The next page is read when the caller asks for it.
+ */
+export async function* readLogPages(store: EventStore, options: { readonly fromPosition?: number; readonly pageSize?: number } = {}): AsyncGenerator<readonly RecordedEvent[]> {
   const pageSize = options.pageSize ?? 1_000;
   for (let position = options.fromPosition ?? 1; ; ) {
     const page = await store.readAll({ fromPosition: position, limit: pageSize });
     if (page.length === 0) return;
-    yield* page;
+    yield page;
     position = page[page.length - 1]!.position + 1;
   }
+}
+
+/** The store's log event by event (see readLogPages). */
+export async function* readLog(store: EventStore, options: { readonly fromPosition?: number; readonly pageSize?: number } = {}): AsyncGenerator<RecordedEvent> {
+  for await (const page of readLogPages(store, options)) yield* page;
 }
 
 /** Runs `fn` in one store transaction where the store groups writes (see EventStore.batch), else as it is. */

@@ -42,15 +42,18 @@ export const historyCommand: CommandSpec = {
     const id = (rollout ?? ring ?? values.device) as string;
     // From a store, only the stream asked about is read (by its index); a file is folded as it is read, only that
     // stream kept.
+    const kind = rollout !== undefined ? 'rollout' : ring !== undefined ? 'ring' : 'device';
+    const of = {
+      rollout: { stream: rolloutStream, inMemory: rolloutHistory },
+      ring: { stream: ringStream, inMemory: ringHistory },
+      device: { stream: deviceStream, inMemory: deviceHistory },
+    }[kind];
     let steps: Array<StreamHistoryStep<{ readonly state: string }>>;
     if (source.kind === 'jsonl') {
       await mustExist(source.path);
-      steps = await (rollout !== undefined ? historyOfFile.rollout(source.path, rollout, until) : ring !== undefined ? historyOfFile.ring(source.path, ring, until) : historyOfFile.device(source.path, id, until));
-    } else {
-      const input = await readSource(source, { stream: rollout !== undefined ? rolloutStream(rollout) : ring !== undefined ? ringStream(ring) : deviceStream(id) });
-      steps = rollout !== undefined ? rolloutHistory(input, rollout, until) : ring !== undefined ? ringHistory(input, ring, until) : deviceHistory(input, id, until);
-    }
-    if (steps.length === 0) throw new CheckFailed(`${rollout !== undefined ? 'rollout' : ring !== undefined ? 'ring' : 'device'} ${id} has no events in ${file}${ring !== undefined ? ' (a ring never paused has none)' : ''}`);
+      steps = await historyOfFile[kind](source.path, id, until);
+    } else steps = of.inMemory(await readSource(source, { stream: of.stream(id) }), id, until);
+    if (steps.length === 0) throw new CheckFailed(`${kind} ${id} has no events in ${file}${ring !== undefined ? ' (a ring never paused has none)' : ''}`);
     if (values.json) {
       io.out(json(steps));
       return;

@@ -30,7 +30,7 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
     // A halted rollout records no outcome for the devices the halt took the release back off: left as they are,
     // they would read as still in flight.
     if (r.state === 'halted' && r.inFlightAtHalt) {
-      out(`    when it halted, ${r.inFlightAtHalt} device${r.inFlightAtHalt === 1 ? ' was' : 's were'} in flight in ${r.ring}${r.haltReason?.includes('disruption budget') ? ' (the one whose failure halted it among them)' : ''}: its failures stay within its budget plus those ${r.inFlightAtHalt}`);
+      out(`    when it halted, ${r.inFlightAtHalt} device${r.inFlightAtHalt === 1 ? ' was' : 's were'} in flight in ${r.ring}: its failures stay within its budget plus those ${r.inFlightAtHalt}`);
     }
     const open = r.state === 'halted' ? r.rings.filter((g) => g.inFlight > 0) : [];
     if (open.length) {
