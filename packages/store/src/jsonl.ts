@@ -4,8 +4,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomically } from './atomic-file.js';
 import { InvalidEventError, validateEvent, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
 
 /** Renders an event as its canonical timeline line (no newline): keys in catalog order, absent fields omitted. */
@@ -143,11 +142,12 @@ export async function readTimeline(path: string, options: { stopAtFirstProblem?:
   return { events, lines, problems };
 }
 
-/** Writes events as a timeline file (creating its folder), one canonical line each. */
+/**
+ * Writes events as a timeline file, one canonical line each: all of it or nothing (a temporary file beside it
+ * replaces it once whole), its folder made if missing.
+ */
 export async function writeTimeline(path: string, events: Iterable<EventEnvelope>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const file = await open(path, 'w');
-  try {
+  await writeFileAtomically(path, async (file) => {
     let buffer = '';
     for (const event of events) {
       buffer += formatEvent(event) + '\n';
@@ -157,8 +157,5 @@ export async function writeTimeline(path: string, events: Iterable<EventEnvelope
       }
     }
     if (buffer) await file.write(buffer);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
+  });
 }

@@ -1,4 +1,3 @@
-import { writeFile, mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import {
   check,
@@ -23,6 +22,7 @@ import {
 import type { DeviceEventBody, DeviceState } from '@hotpatch/core';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
+import { writeFileAtomically } from '@hotpatch/store';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
@@ -79,10 +79,9 @@ export const checkCommand: CommandSpec = {
     const stream = machine;
     const written: Record<string, string> = {};
     if (result.violations.length) {
-      await mkdir(outDir, { recursive: true });
       for (const v of result.violations) {
         const file = join(outDir, `${v.invariant}.jsonl`);
-        await writeFile(file, timelineText(pathToTimeline(v.path, { device, name: `${name}/${v.invariant}`, stream })));
+        await writeFileAtomically(file, (out) => out.writeFile(timelineText(pathToTimeline(v.path, { device, name: `${name}/${v.invariant}`, stream }))));
         written[v.invariant] = relative(process.cwd(), file) || file;
       }
     }

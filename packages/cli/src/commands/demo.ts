@@ -1,13 +1,13 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { planReleases } from '@hotpatch/core';
 import { DEFAULT_FAULTS, FleetProjection, fleetStatus, simulate, type FleetPolicy } from '@hotpatch/fleet';
 import { fleetAt, foldTimeline, verifyTimeline } from '@hotpatch/replay';
-import { logDigest, writeTimeline } from '@hotpatch/store';
+import { logDigest, pendingFile, writeFileAtomically, writeTimeline } from '@hotpatch/store';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { summarise } from '../demo/summary.js';
-import { describeSource, openEventStore, parseStoreSource, readSource } from '../store-source.js';
+import { describeSource, openEventStore, parseStoreSource, readSource, type SourceEvents } from '../store-source.js';
 
 /** The demo's rings: a pilot of a tenth of the fleet that tolerates a tenth failing, then everyone else. */
 export const DEMO_POLICY: FleetPolicy = {
@@ -50,44 +50,57 @@ export const demoCommand: CommandSpec = {
     const file = resolve(outDir, 'events.jsonl');
     const explicit = values.store as string | undefined;
     const dbPath = resolve(outDir, 'hotpatch.db');
-    const source = explicit !== undefined ? parseStoreSource(explicit) : ({ kind: 'sqlite', path: dbPath } as const);
-    await mkdir(outDir, { recursive: true });
-    if (explicit === undefined) for (const suffix of ['', '-wal', '-shm']) await rm(dbPath + suffix, { force: true });
-
-    const store = await openEventStore(source);
+    const policyFile = resolve(outDir, 'policy-lenient-pilot.json');
+    // Everything the demo writes appears whole or not at all: the new database is built beside the old one and
+    // replaces it at the end, with the timeline and the policy file.
+    const pendingDb = explicit === undefined ? await pendingFile(dbPath) : undefined;
+    const source = explicit !== undefined ? parseStoreSource(explicit) : ({ kind: 'sqlite', path: pendingDb!.temporary } as const);
+    let input: SourceEvents;
+    let streams: number;
     try {
-      if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(source)} is not empty; the demo needs an empty store`);
-      await simulate({
-        devices: count,
-        months: 3,
-        seed,
-        policy: DEMO_POLICY,
-        store,
-        arm: 'hotpatch',
-        catalog: DEMO_QUARTER,
-        firstRingShare: 0.1,
-        faults: { ...DEFAULT_FAULTS, badHotpatchIndex: 0, badHotpatchHealthFailure: 0.35, applyFailure: 0.025, silentAgents: 0.01 },
-      });
-    } finally {
-      await store.close();
+      const store = await openEventStore(source);
+      try {
+        if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(source)} is not empty; the demo needs an empty store`);
+        await simulate({
+          devices: count,
+          months: 3,
+          seed,
+          policy: DEMO_POLICY,
+          store,
+          arm: 'hotpatch',
+          catalog: DEMO_QUARTER,
+          firstRingShare: 0.1,
+          faults: { ...DEFAULT_FAULTS, badHotpatchIndex: 0, badHotpatchHealthFailure: 0.35, applyFailure: 0.025, silentAgents: 0.01 },
+        });
+      } finally {
+        await store.close();
+      }
+      input = await readSource(source);
+      const report = verifyTimeline(input);
+      if (!report.ok) throw new CheckFailed(`the demo's log does not verify: ${report.problems[0]!.message}`);
+      streams = report.streams;
+      await writeTimeline(file, input.events);
+      // A policy to ask "what if" with, beside the timeline.
+      await writeFileAtomically(policyFile, (out) => out.writeFile(`${JSON.stringify(LENIENT_PILOT_POLICY, null, 2)}\n`));
+      if (pendingDb !== undefined) {
+        // The old database's journal files must not meet the new database.
+        for (const suffix of ['-wal', '-shm']) await rm(dbPath + suffix, { force: true });
+        await pendingDb.commit();
+      }
+    } catch (error) {
+      await pendingDb?.discard();
+      throw error;
     }
 
     // Everything below is read back from the log.
-    const input = await readSource(source);
-    const report = verifyTimeline(input);
-    if (!report.ok) throw new CheckFailed(`the demo's log does not verify: ${report.problems[0]!.message}`);
-    await writeTimeline(file, input.events);
     const fleet = fleetAt(input);
     const summary = summarise(input.events, fleet);
     const projection = new FleetProjection();
     for (const e of input.events) projection.apply(e);
     const status = fleetStatus(projection, input.events.reduce((t, e) => (e.time > t ? e.time : t), ''));
     const digest = logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const));
-    const storeShown = source.kind === 'sqlite' ? `sqlite:${relative(process.cwd(), source.path) || source.path}` : describeSource(source);
+    const storeShown = pendingDb !== undefined ? `sqlite:${relative(process.cwd(), dbPath) || dbPath}` : describeSource(source);
     const shown = relative(process.cwd(), file) || file;
-    // A policy to ask "what if" with, beside the timeline.
-    const policyFile = resolve(outDir, 'policy-lenient-pilot.json');
-    await writeFile(policyFile, `${JSON.stringify(LENIENT_PILOT_POLICY, null, 2)}\n`);
     const policyShown = relative(process.cwd(), policyFile) || policyFile;
     const story = status.rollouts.map((r) => {
       const [pilot] = r.rings;
@@ -139,7 +152,7 @@ export const demoCommand: CommandSpec = {
     const rollbacks = Object.values(summary.patches).reduce((a, o) => a + o.rolledBack, 0);
     const rollbackFailures = Object.values(summary.patches).reduce((a, o) => a + o.rollbackFailed, 0);
     io.out(`Rollbacks: ${rollbacks} live, ${rollbackFailures} failed (those devices rebooted to the baseline)`);
-    io.out(`\nLog: ${storeShown} — ${summary.events} events in ${report.streams} streams, verified: every transition allowed, every hash chained`);
+    io.out(`\nLog: ${storeShown} — ${summary.events} events in ${streams} streams, verified: every transition allowed, every hash chained`);
     io.out(`     digest ${digest}`);
     io.out(`     exported as a timeline to ${shown}`);
     io.out('\nTry next:');

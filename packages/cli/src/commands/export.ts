@@ -1,9 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { once } from 'node:events';
 import type { HotpatchEvent } from '@hotpatch/core';
-import { formatEvent } from '@hotpatch/store';
+import { formatEvent, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { eachStorePage, parseStoreSource, readSource } from '../store-source.js';
 import { problemLine } from './verify.js';
@@ -36,13 +32,20 @@ export const exportCommand: CommandSpec = {
       });
       return;
     }
-    await mkdir(dirname(out), { recursive: true });
-    const file = createWriteStream(out);
-    const exported = await eachPage(async (events) => {
-      for (const e of events) if (!file.write(formatEvent(e) + '\n')) await once(file, 'drain');
-    });
-    file.end();
-    await once(file, 'finish');
+    // All or nothing: a store that cannot be read, or a failure half-way, leaves an existing file as it was.
+    const exported = await writeFileAtomically(out, (file) =>
+      eachPage(async (events) => {
+        let text = '';
+        for (const e of events) {
+          text += formatEvent(e) + '\n';
+          if (text.length >= 1 << 20) {
+            await file.write(text);
+            text = '';
+          }
+        }
+        if (text) await file.write(text);
+      }),
+    );
     io.err(`exported ${exported} events to ${out}`);
   },
 };

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { HotpatchError } from '@hotpatch/core';
+
+/** A file could not be written where it was asked for (its path is a folder, say); nothing was written. */
+export class OutputFileError extends HotpatchError {
+  readonly code = 'OUTPUT_FILE';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`cannot write ${path}: ${reason}`);
+  }
+}
+
+/** A file to be written beside `path` and put in its place once whole (see writeFileAtomically). */
+export interface PendingFile {
+  /** Where to write: a new file in the deepest folder that exists on the way to `path`. */
+  readonly temporary: string;
+  /** Puts the temporary file in `path`'s place, making its folder if missing. */
+  commit(): Promise<void>;
+  /** Removes the temporary file (and nothing else). */
+  discard(): Promise<void>;
+}
+
+/**
+ * Where to write a file that must appear whole or not at all. The temporary file sits in the deepest folder that
+ * exists on the way to `path`, so that the rename stays on one file system and a failure leaves no folder behind.
+ */
+export async function pendingFile(path: string): Promise<PendingFile> {
+  const target = resolve(path);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isDirectory()) throw new OutputFileError(path, 'it is a folder');
+  let folder = dirname(target);
+  for (;;) {
+    const found = await stat(folder).catch(() => undefined);
+    if (found?.isDirectory()) break;
+    if (found !== undefined) throw new OutputFileError(path, `${folder} is not a folder`);
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
+  }
+  const temporary = join(folder, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return {
+    temporary,
+    async commit() {
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        await rename(temporary, target);
+      } catch (error) {
+        throw systemError(path, error);
+      }
+    },
+    discard: () => unlink(temporary).catch(() => undefined),
+  };
+}
+
+/**
+ * Writes a file all at once or not at all: `write` fills a temporary file, which replaces `path` only once it is
+ * whole and synced. If `write` throws (the store it reads from is unreachable, the disk is full), `path` is as it
+ * was, and so is its folder.
+ */
+export async function writeFileAtomically<T>(path: string, write: (file: FileHandle) => Promise<T>): Promise<T> {
+  const pending = await pendingFile(path);
+  try {
+    const file = await open(pending.temporary, 'wx').catch((error: unknown) => {
+      throw systemError(path, error);
+    });
+    let result: T;
+    try {
+      result = await write(file);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await pending.commit();
+    return result;
+  } catch (error) {
+    await pending.discard();
+    throw error;
+  }
+}
+
+/**
+ * A system error about the temporary file, told about the file asked for ("cannot write out.jsonl: permission
+ * denied"), keeping its code and call so that a caller still knows it for what it is (the environment said no).
+ */
+function systemError(path: string, error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string' || typeof e.syscall !== 'string') return error;
+  const why = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return Object.assign(new Error(`cannot write ${path}: ${why} (${e.code})`), { code: e.code, syscall: e.syscall });
+}
