@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main, processOutput } from './main.js';
+import { EXIT, main, processOutput } from './main.js';
 
 // Output piped into a reader that stops early (`| head`) is not an error of ours: stop quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -9,12 +9,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// main() answers every error itself; what reaches here is a fault in the CLI's own plumbing.
 main(process.argv.slice(2), processOutput).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(`hotpatch: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 70;
+    process.exitCode = EXIT.internal;
   },
 );

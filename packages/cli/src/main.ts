@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HotpatchError } from '@hotpatch/core';
 import { CheckFailed, UsageError, type CommandSpec, type Output } from './args.js';
 import { demoCommand } from './commands/demo.js';
@@ -14,7 +15,19 @@ import { pauseCommand, resumeCommand } from './commands/pause.js';
 
 export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, pauseCommand, resumeCommand, simulateCommand, whatifCommand];
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 success; 1 invalid input or a failed check; 2 a command line that makes no sense; 3 the
+ * environment failed (a file, folder or database that could not be opened, read or written: permissions, disk,
+ * network), the input may be fine; 70 a fault of hotpatch itself.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, environment: 3, internal: 70 } as const;
+
+/** Store errors that say the store could not be reached or used, not that what was asked of it was wrong. */
+const ENVIRONMENT_CODES = new Set(['CONNECTION_LOST', 'STORE_UNAVAILABLE', 'STORE_CLOSED']);
+
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 function mainUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -26,21 +39,59 @@ function mainUsage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run "hotpatch <command> --help" for a command\'s options.',
-    'Exit codes: 0 success, 1 invalid input or a failed check, 2 usage error.',
+    'Run "hotpatch <command> --help" (or "hotpatch help <command>") for a command\'s options; "hotpatch --version".',
+    'Add --debug to any command to see the stack trace of an error.',
+    'Exit codes: 0 success, 1 invalid input or a failed check, 2 usage error, 3 a file or database that could not',
+    'be opened, read or written (the environment), 70 a fault of hotpatch itself.',
   ].join('\n');
+}
+
+/** The first paragraph of a command's usage: its synopsis, without the explanations. */
+const synopsis = (command: CommandSpec) => command.usage.split('\n\n')[0]!;
+
+/**
+ * What an error says to whoever ran the command, in one line, and the exit code. A Node.js system error names
+ * the call and the path already ("EACCES: permission denied, open 'x'"); a driver's error is given as its message.
+ */
+export function explain(error: unknown): { code: number; line: string } {
+  if (error instanceof UsageError) return { code: EXIT.usage, line: error.message };
+  if (error instanceof HotpatchError && ENVIRONMENT_CODES.has(error.code)) return { code: EXIT.environment, line: error.message };
+  if (error instanceof CheckFailed || error instanceof HotpatchError) return { code: EXIT.failed, line: error.message };
+  const e = error as { code?: unknown; syscall?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(error);
+  // Node.js system errors (EACCES, ENOSPC, EROFS, ECONNREFUSED…), SQLite's (SQLITE_BUSY, SQLITE_READONLY…) and
+  // PostgreSQL's (a five-character SQLSTATE): the machine, the disk or the database said no.
+  if (typeof e?.code === 'string' && (typeof e.syscall === 'string' || /^E[A-Z]+$/.test(e.code) || e.code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(e.code))) {
+    return { code: EXIT.environment, line: e.code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(e.code) ? `${message} (${e.code})` : message };
+  }
+  return { code: EXIT.internal, line: `internal error: ${message} (a fault of hotpatch: run again with --debug for the stack trace, and report it)` };
 }
 
 /** Runs the CLI with arguments; returns the exit code. Never calls process.exit, so tests can run it in-process. */
 export async function main(argv: readonly string[], io: Output): Promise<number> {
-  const [name, ...rest] = argv;
+  const debug = argv.includes('--debug') || process.env.HOTPATCH_DEBUG === '1';
+  const args = argv.filter((a) => a !== '--debug');
+  let [name, ...rest] = args;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`hotpatch ${version()}`);
+    return EXIT.ok;
+  }
+  if (name === 'help' && rest.length > 0) {
+    const [topic, ...more] = rest;
+    if (more.length > 0) {
+      io.err(`hotpatch help: one command expected, got ${rest.join(' ')}\nUsage: hotpatch help <command>`);
+      return EXIT.usage;
+    }
+    [name, rest] = [topic, ['--help']];
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(mainUsage());
+    (name === undefined ? io.err : io.out)(mainUsage());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`hotpatch: unknown command "${name}"\n\n${mainUsage()}`);
+    const near = COMMANDS.filter((c) => c.name.startsWith(name!.slice(0, 2))).map((c) => c.name);
+    io.err(`hotpatch: unknown command ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; "hotpatch --help" lists the commands`);
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -51,15 +102,14 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     await command.run(rest, io);
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`hotpatch ${command.name}: ${error.message}\n\nUsage: ${command.usage}`);
-      return EXIT.usage;
+    const { code, line } = explain(error);
+    if (code === EXIT.usage) {
+      io.err(`hotpatch ${command.name}: ${line}\nUsage: ${synopsis(command)}\nRun "hotpatch ${command.name} --help" for the options.`);
+      return code;
     }
-    if (error instanceof CheckFailed || error instanceof HotpatchError) {
-      io.err(`hotpatch ${command.name}: ${error.message}`);
-      return EXIT.failed;
-    }
-    throw error;
+    io.err(`hotpatch ${command.name}: ${line}`);
+    if (debug && error instanceof Error && error.stack) io.err(error.stack);
+    return code;
   }
 }
 

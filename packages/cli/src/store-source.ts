@@ -22,7 +22,12 @@ export function parseStoreSource(text: string): StoreSource {
   }
   if (/^postgres(ql)?:\/\//.test(text)) {
     // The store's schema travels as ?schema=NAME (default "hotpatch"); the rest is the connection string.
-    const url = new URL(text);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new UsageError('--store: not a valid PostgreSQL URL; expected postgres://user@host:port/database[?schema=NAME]');
+    }
     const schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
     return { kind: 'postgres', url: url.toString(), ...(schema ? { schema } : {}) };

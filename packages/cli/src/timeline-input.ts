@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { parseEventLine, readLineBatches, readTimeline, type Timeline } from '@hotpatch/store';
 import { UsageError } from './args.js';
@@ -9,12 +9,26 @@ export async function loadTimeline(file: string, options: { stopAtFirstProblem?:
   return readTimeline(file, options);
 }
 
-/** A missing timeline file is a usage error (exit 2), not an invalid input. */
+/** The first bytes of every SQLite database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * A timeline file must be one: a missing path, a folder, or a SQLite database given without `sqlite:` is a usage
+ * error (exit 2) saying so, not an invalid input.
+ */
 export async function mustExist(file: string): Promise<void> {
-  try {
-    await access(file);
-  } catch {
-    throw new UsageError(`no such file: ${file}`);
+  const found = await stat(file).catch(() => undefined);
+  if (found === undefined) throw new UsageError(`no such file: ${file}`);
+  if (found.isDirectory()) throw new UsageError(`${file} is a folder, not a timeline file`);
+  if (found.size >= SQLITE_HEADER.length) {
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const handle = await open(file, 'r');
+    try {
+      await handle.read(head, 0, head.length, 0);
+    } finally {
+      await handle.close();
+    }
+    if (head.equals(SQLITE_HEADER)) throw new UsageError(`${file} is a SQLite database, not a timeline file: give it as sqlite:${file}`);
   }
 }
 
