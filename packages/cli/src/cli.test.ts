@@ -47,7 +47,10 @@ describe('hotpatch demo', () => {
     expect(history.code).toBe(0);
     expect(history.out).toMatch(/RingPaused +open → paused +by=tenant reason=quarter-end freeze/);
     expect(history.out).toContain('ring broad: paused — by tenant (quarter-end freeze)');
-    expect(await cli('history', log, '--ring', 'broad')).toMatchObject({ code: 1, err: expect.stringContaining('a ring never paused has none') });
+    // A ring of the fleet never paused is an answer (exit 0); a ring the log does not know is not.
+    expect(await cli('history', log, '--ring', 'broad')).toMatchObject({ code: 0, out: 'ring broad: open — never paused' });
+    expect(JSON.parse((await cli('history', log, '--ring', 'broad', '--json')).out)).toEqual([]);
+    expect(await cli('history', log, '--ring', 'brod')).toMatchObject({ code: 1, err: 'hotpatch history: no ring brod in ' + log + ': its rings are broad, pilot' });
     expect((await cli('history', log, '--ring', 'broad', '--device', 'dev-00001')).code).toBe(2);
   });
 
@@ -196,7 +199,10 @@ describe('usage', () => {
     [['replay', 'x.jsonl', '--at', '2026-01-01T00:00:00Z', '--position', '3'], /cannot be used together/],
     [['replay', join(dir, 'missing.jsonl')], /no such file/],
     [['history', 'x.jsonl'], /one of --device ID, --rollout ID or --ring NAME is required/],
-    [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r'], /one of --device ID, --rollout ID or --ring NAME is required/],
+    [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r'], /--device and --rollout: give one of them, not both/],
+    [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r', '--ring', 'g'], /give one of them, not several/],
+    [['pause', '--store', 'sqlite:x.db', '--rollout', 'r', '--ring', 'g', '--by', 'tenant', '--reason', 'x'], /--rollout and --ring: give one of them, not both/],
+    [['verify', '--store', 'postgres://[bad'], /--store: not a valid PostgreSQL URL/],
     [['demo', '--devices', '0'], /--devices: expected a whole number/],
     [['verify', 'x.jsonl', '--frobnicate'], /Unknown option '--frobnicate'/],
   ])('%j exits 2 with the reason and the usage', async (argv, message) => {

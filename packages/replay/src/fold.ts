@@ -51,6 +51,8 @@ export interface FoldResult {
   readonly streams: Map<string, StreamState>;
   readonly problems: HotpatchError[];
   readonly folded: number;
+  /** Whether the log went on past the replay point (an event after it was read). */
+  readonly pastPoint?: boolean;
 }
 
 /** The position of an event: its `position` field, or else its line number (or index + 1). */
@@ -66,6 +68,8 @@ export class TimelineFold {
   readonly streams = new Map<string, StreamState>();
   readonly problems: HotpatchError[] = [];
   folded = 0;
+  /** Set once an event past the replay point was read. */
+  pastPoint = false;
   /** Where each id was first seen (a line, or an index when there are no lines). */
   private readonly seenIds = new IdIndex(1 << 16);
   private readonly checkIds: boolean;
@@ -107,7 +111,10 @@ export class TimelineFold {
   add(event: HotpatchEvent, line?: number): boolean {
     const index = this.index++;
     const position = event.position ?? line ?? index + 1;
-    if (position > this.untilPosition) return false;
+    if (position > this.untilPosition) {
+      this.pastPoint = true;
+      return false;
+    }
     if (this.untilTime !== Number.POSITIVE_INFINITY && (this.pastTime.has(event.stream) || Date.parse(event.time) > this.untilTime)) {
       this.pastTime.add(event.stream);
       return true;
@@ -185,7 +192,7 @@ export class TimelineFold {
   }
 
   result(): FoldResult {
-    return { streams: this.streams, problems: this.problems, folded: this.folded };
+    return { streams: this.streams, problems: this.problems, folded: this.folded, pastPoint: this.pastPoint };
   }
 }
 

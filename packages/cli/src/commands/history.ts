@@ -1,10 +1,10 @@
 import { deviceHistory, historyOfFile, ringHistory, rolloutChanges, rolloutHistory, type DeviceView, type RingPauseView, type RolloutView, type StreamHistoryStep } from '@hotpatch/replay';
-import { deviceStream, ringStream, rolloutStream } from '@hotpatch/core';
+import { deviceStream, ringStream, rolloutStream, type HotpatchEvent } from '@hotpatch/core';
 import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { describeSource, readSource, sourceFrom } from '../store-source.js';
+import { describeSource, eachStorePage, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 import { replayPoint } from './replay.js';
-import { mustExist } from '../timeline-input.js';
+import { mustExist, timelineEvents } from '../timeline-input.js';
 
 function summarise(data: unknown): string {
   if (typeof data !== 'object' || data === null) return '';
@@ -35,7 +35,9 @@ export const historyCommand: CommandSpec = {
     });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const file = describeSource(source);
-    if ([values.device, values.rollout, values.ring].filter((v) => v !== undefined).length !== 1) throw new UsageError('one of --device ID, --rollout ID or --ring NAME is required');
+    const asked = (['device', 'rollout', 'ring'] as const).filter((k) => values[k] !== undefined);
+    if (asked.length === 0) throw new UsageError('one of --device ID, --rollout ID or --ring NAME is required');
+    if (asked.length > 1) throw new UsageError(`${asked.map((k) => `--${k}`).join(' and ')}: give one of them, not ${asked.length === 2 ? 'both' : 'several'}`);
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
     const rollout = values.rollout as string | undefined;
     const ring = values.ring as string | undefined;
@@ -53,7 +55,14 @@ export const historyCommand: CommandSpec = {
       await mustExist(source.path);
       steps = await historyOfFile[kind](source.path, id, until);
     } else steps = of.inMemory(await readSource(source, { stream: of.stream(id) }), id, until);
-    if (steps.length === 0) throw new CheckFailed(`${kind} ${id} has no events in ${file}${ring !== undefined ? ' (a ring never paused has none)' : ''}`);
+    if (steps.length === 0 && ring !== undefined) {
+      // A ring's stream holds its pauses: a ring of the fleet that was never paused has none, and that is an answer.
+      const rings = await ringsOf(source);
+      if (!rings.has(ring)) throw new CheckFailed(`no ring ${ring} in ${file}: its rings are ${[...rings].sort().join(', ') || 'none'}`);
+      io.out(values.json ? json([]) : `ring ${ring}: open — never paused${until.kind === 'end' ? '' : ' by then'}`);
+      return;
+    }
+    if (steps.length === 0) throw new CheckFailed(`${kind} ${id} has no events in ${file}${until.kind === 'end' ? '' : ' by then'}`);
     if (values.json) {
       io.out(json(steps));
       return;
@@ -91,3 +100,17 @@ export const historyCommand: CommandSpec = {
     io.out(`\n${id}: ${last.state} on ${last.baseline ?? '-'}, patches ${last.patches.join(',') || 'none'}${last.inFlight ? `, in flight ${last.inFlight}` : ''}`);
   },
 };
+
+/** The rings a log knows: those devices were enrolled into and those rollouts were planned through. */
+async function ringsOf(source: StoreSource): Promise<Set<string>> {
+  const rings = new Set<string>();
+  const note = (events: readonly HotpatchEvent[]) => {
+    for (const e of events) {
+      if (e.type === 'DeviceEnrolled') rings.add((e.data as { ring: string }).ring);
+      else if (e.type === 'RolloutPlanned') for (const r of (e.data as { rings: ReadonlyArray<{ name: string }> }).rings) rings.add(r.name);
+    }
+  };
+  if (source.kind === 'jsonl') for await (const events of timelineEvents(source.path)) note(events);
+  else await eachStorePage(source, note);
+  return rings;
+}

@@ -60,7 +60,8 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
   if (values.store === undefined) throw new UsageError('--store <source> is required');
   const rollout = values.rollout as string | undefined;
   const ring = values.ring as string | undefined;
-  if ((rollout === undefined) === (ring === undefined)) throw new UsageError('one of --rollout ID or --ring NAME is required');
+  if (rollout === undefined && ring === undefined) throw new UsageError('one of --rollout ID or --ring NAME is required');
+  if (rollout !== undefined && ring !== undefined) throw new UsageError('--rollout and --ring: give one of them, not both');
   const name = (rollout ?? ring)!;
   if (name === '') throw new UsageError(`--${rollout !== undefined ? 'rollout' : 'ring'}: expected a name`);
   const by = values.by as string | undefined;

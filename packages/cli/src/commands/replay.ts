@@ -39,16 +39,32 @@ export const replayCommand: CommandSpec = {
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
     const file = describeSource(source);
     // A timeline file is folded as it is read, line by line; a store's log page by page, or one stream's events
-    // alone, read by its index.
+    // alone, read by its index. `last`: the position of the last event read, and whether the log went on after
+    // the replay point, to tell a position past its end.
+    let last = 0;
+    let read = 0;
+    let pastPoint = false;
     const fold = async (stream?: string) => {
       if (source.kind === 'jsonl') {
         await mustExist(source.path);
-        return (await foldFile(source.path, { until, ...(stream !== undefined ? { stream } : {}) })).streams;
+        const seen = until.kind === 'position' ? { onStep: (e: { position?: number }, _b: unknown, _a: unknown, _i: number, line: number | undefined) => void (last = e.position ?? line ?? last) } : {};
+        const folded = await foldFile(source.path, { until, ...(stream !== undefined ? { stream } : {}), ...seen });
+        read = folded.lines;
+        pastPoint = folded.pastPoint === true;
+        return folded.streams;
       }
       if (stream !== undefined) return foldTimeline(await readSource(source, { stream }), { until, stream }).streams;
       const folding = new TimelineFold({ until });
-      await eachStorePage(source, (events) => events.every((e) => folding.add(e)));
+      read = await eachStorePage(source, (events) => {
+        if (events.length) last = events[events.length - 1]!.position;
+        return events.every((e) => folding.add(e));
+      });
+      pastPoint = folding.pastPoint;
       return folding.result().streams;
+    };
+    /** A position past the log's last event is a mistake, not a request for the state at its end. */
+    const pastTheEnd = () => {
+      if (until.kind === 'position' && !pastPoint && until.position > last && read > 0) throw new CheckFailed(`--position ${until.position} is past the end of ${file}: its last event is at position ${last}`);
     };
     if (values.device !== undefined) {
       const device = values.device as string;
@@ -59,12 +75,21 @@ export const replayCommand: CommandSpec = {
       return;
     }
     const fleet = fleetOf(await fold());
+    pastTheEnd();
     if (values.json) {
       io.out(json(fleet));
       return;
     }
+    if (read === 0) {
+      io.out(`${file} holds no events: the log is empty`);
+      return;
+    }
+    if (fleet.length === 0) {
+      io.out(`no device has events in ${file}${until.kind === 'end' ? '' : ' by then'}`);
+      return;
+    }
     io.out(table(['device', 'state', 'baseline', 'patches', 'inFlight', 'version', 'time'], fleet.map(row)));
     const counts = [...countBy(fleet, (v) => v.state)].sort((a, b) => b[1] - a[1]);
-    io.out(`\n${fleet.length} devices: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`);
+    io.out(`\n${fleet.length} device${fleet.length === 1 ? '' : 's'}: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`);
   },
 };

@@ -1,0 +1,174 @@
+/**
+ * The CLI as a hurried user and an attacker use it: inputs that are not what they claim, targets that cannot be
+ * written, stores that cannot be reached. Each error is one line naming what and where, with its documented exit
+ * code; a command that fails leaves every file as it was; the stack trace only with --debug.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, runCaptured } from './main.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'hotpatch-hostile-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const cli = (...argv: string[]) => runCaptured(argv);
+const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+const demoDir = join(dir, 'demo');
+const db = join(demoDir, 'hotpatch.db');
+const log = join(demoDir, 'events.jsonl');
+/** A port nothing listens on: a PostgreSQL URL there cannot connect. */
+const DEAD_POSTGRES = 'postgres://postgres@127.0.0.1:1/x';
+
+beforeAll(async () => {
+  expect((await cli('demo', '--devices', '20', '--out', demoDir)).code).toBe(0);
+});
+
+/** One line of error, no stack trace. */
+function oneLine(err: string): void {
+  expect(err.split('\n')).toHaveLength(1);
+  expect(err).not.toMatch(/\n\s+at /);
+}
+
+describe('a command that writes a file writes all of it or nothing', () => {
+  const unreadable = async (): Promise<Array<[string, string]>> => {
+    const garbage = join(dir, 'garbage.jsonl');
+    await writeFile(garbage, 'this is not a timeline\n');
+    const text = join(dir, 'text.db');
+    await writeFile(text, 'not a database, some text that is long enough to have a header\n');
+    return [
+      ['an unreachable PostgreSQL', DEAD_POSTGRES],
+      ['an invalid timeline file', garbage],
+      ['sqlite: naming a text file', `sqlite:${text}`],
+      ['a missing database', `sqlite:${join(dir, 'missing.db')}`],
+    ];
+  };
+
+  it('export --out leaves an existing file as it was when the store cannot be read', async () => {
+    const out = join(dir, 'kept', 'export.jsonl');
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, 'what was there before\n');
+    for (const [what, store] of await unreadable()) {
+      const r = await cli('export', '--store', store, '--out', out);
+      expect(r.code, what).not.toBe(EXIT.ok);
+      expect(r.err, what).toMatch(/^hotpatch export: /);
+      expect(r.err, what).not.toMatch(/\n\s+at /);
+      expect(await readFile(out, 'utf8'), what).toBe('what was there before\n');
+    }
+    // No temporary file is left beside it.
+    expect(await readdir(dirname(out))).toEqual(['export.jsonl']);
+  });
+
+  it('export --out makes missing folders only once the export is whole', async () => {
+    const out = join(dir, 'new', 'deeper', 'export.jsonl');
+    expect((await cli('export', '--store', DEAD_POSTGRES, '--out', out)).code).not.toBe(EXIT.ok);
+    expect(await readdir(dir)).not.toContain('new');
+    const r = await cli('export', '--store', `sqlite:${db}`, '--out', out);
+    expect(r.code).toBe(EXIT.ok);
+    expect(await readFile(out, 'utf8')).toBe(await readFile(log, 'utf8'));
+  });
+
+  it('export --out a folder, or into a place that cannot be written, is one line and writes nothing', async () => {
+    const folder = await cli('export', '--store', `sqlite:${db}`, '--out', demoDir);
+    expect(folder).toMatchObject({ code: EXIT.failed, err: `hotpatch export: cannot write ${demoDir}: it is a folder` });
+    // /sys refuses new files even to root.
+    const denied = await cli('export', '--store', `sqlite:${db}`, '--out', '/sys/hotpatch-export.jsonl');
+    expect(denied).toMatchObject({ code: EXIT.environment, err: 'hotpatch export: cannot write /sys/hotpatch-export.jsonl: permission denied (EACCES)' });
+  });
+
+  it('demo replaces its database, timeline and policy only once the new ones are whole', async () => {
+    const out = join(dir, 'demo-again');
+    expect((await cli('demo', '--devices', '10', '--out', out)).code).toBe(EXIT.ok);
+    const files = ['hotpatch.db', 'events.jsonl', 'policy-lenient-pilot.json'];
+    const before = await Promise.all(files.map((f) => sha256(join(out, f))));
+    // The timeline cannot be written (a folder stands in its place): the demo fails after building its log, and
+    // the database and the policy of the run before are untouched, with no temporary file left.
+    await rm(join(out, 'events.jsonl'));
+    await mkdir(join(out, 'events.jsonl'));
+    const failed = await cli('demo', '--devices', '10', '--out', out);
+    expect(failed).toMatchObject({ code: EXIT.failed, err: `hotpatch demo: cannot write ${join(out, 'events.jsonl')}: it is a folder` });
+    expect([before[0], before[2]]).toEqual([await sha256(join(out, files[0]!)), await sha256(join(out, files[2]!))]);
+    expect((await readdir(out)).sort()).toEqual(files.slice().sort());
+    // Run again, it replaces all three, and leaves nothing else.
+    await rm(join(out, 'events.jsonl'), { recursive: true });
+    expect((await cli('demo', '--devices', '10', '--out', out)).code).toBe(EXIT.ok);
+    expect(await sha256(join(out, 'events.jsonl'))).toBe(before[1]);
+    expect((await readdir(out)).sort()).toEqual(files.slice().sort());
+  });
+});
+
+describe('errors a user can cause: one line, a documented exit code', () => {
+  it.each([
+    ['a folder as the timeline', ['replay', '.'], EXIT.usage, /^hotpatch replay: \. is a folder, not a timeline file$/m],
+    ['a SQLite database without sqlite:', ['status', '--store', '<db>'], EXIT.usage, /is a SQLite database, not a timeline file: give it as sqlite:.*hotpatch\.db$/m],
+    ['a PostgreSQL URL that does not parse', ['verify', '--store', 'postgres://[bad'], EXIT.usage, /not a valid PostgreSQL URL/],
+    ['an unknown command', ['stauts'], EXIT.usage, /^hotpatch: unknown command "stauts" \(did you mean status\?\)/],
+  ])('%s', async (_what, argv, code, message) => {
+    const r = await cli(...argv.map((a) => a.replace('<db>', db)));
+    expect(r.code).toBe(code);
+    expect(r.err).toMatch(message);
+    // A usage error gives the command's synopsis and where to read more, not the whole help.
+    if (code === EXIT.usage) expect(r.err.split('\n').length).toBeLessThanOrEqual(3);
+  });
+
+  it('an unreachable PostgreSQL is one line with the environment exit code', async () => {
+    const r = await cli('status', '--store', DEAD_POSTGRES);
+    expect(r.code).toBe(EXIT.environment);
+    expect(r.err).toMatch(/^hotpatch status: .*(127\.0\.0\.1:1|ECONNREFUSED)/);
+    oneLine(r.err);
+  });
+
+  it('--debug adds the stack trace; without it there is none', async () => {
+    const plain = await cli('export', '--store', `sqlite:${db}`, '--out', '/sys/hotpatch-export.jsonl');
+    oneLine(plain.err);
+    const debug = await cli('export', '--store', `sqlite:${db}`, '--out', '/sys/hotpatch-export.jsonl', '--debug');
+    expect(debug.code).toBe(plain.code);
+    expect(debug.err.startsWith(plain.err)).toBe(true);
+    expect(debug.err).toMatch(/\n\s+at /);
+  });
+
+  it('--version and help <command>', async () => {
+    const version = JSON.parse(await readFile(resolve(dirname(fileURLToPath(import.meta.url)), '../package.json'), 'utf8')).version as string;
+    expect(await cli('--version')).toMatchObject({ code: 0, out: `hotpatch ${version}` });
+    const help = await cli('help', 'replay');
+    expect(help.code).toBe(0);
+    expect(help.out).toBe((await cli('replay', '--help')).out);
+    expect((await cli('help', 'nope')).code).toBe(EXIT.usage);
+  });
+
+  it('the binary prints one line and exits with the code for the environment, with no stack trace', async () => {
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+    const run = promisify(execFile);
+    const bin = join(root, 'packages/cli/dist/bin.js');
+    const r = await run(process.execPath, [bin, 'export', '--store', `sqlite:${db}`, '--out', '/sys/hotpatch-export.jsonl']).catch((e: { code: number; stderr: string }) => e);
+    expect(r).toMatchObject({ code: EXIT.environment, stderr: 'hotpatch export: cannot write /sys/hotpatch-export.jsonl: permission denied (EACCES)\n' });
+  });
+});
+
+describe('answers that would mislead', () => {
+  it('replay --position past the end says so', async () => {
+    const last = (await readFile(log, 'utf8')).trimEnd().split('\n').length;
+    for (const source of [[log], ['--store', `sqlite:${db}`]]) {
+      const r = await cli('replay', ...source, '--position', '999999');
+      expect(r.code).toBe(EXIT.failed);
+      expect(r.err).toMatch(new RegExp(`--position 999999 is past the end of .*: its last event is at position ${last}$`));
+      expect((await cli('replay', ...source, '--position', String(last))).code).toBe(EXIT.ok);
+    }
+  });
+
+  it('an empty log is said to be empty', async () => {
+    const empty = join(dir, 'empty.jsonl');
+    await writeFile(empty, '');
+    expect(await cli('replay', empty)).toMatchObject({ code: 0, out: `${empty} holds no events: the log is empty` });
+    expect(await cli('replay', empty, '--json')).toMatchObject({ code: 0, out: '[]' });
+  });
+
+  it('replay at a time before the first event says no device had events by then', async () => {
+    expect(await cli('replay', log, '--at', '2020-01-01T00:00:00Z')).toMatchObject({ code: 0, out: `no device has events in ${log} by then` });
+  });
+});
