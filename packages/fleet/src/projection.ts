@@ -350,6 +350,16 @@ export class FleetProjection {
     this.onApplied?.(event);
   }
 
+  /** A ring's devices now: its members by enrolment, less the retired ones. */
+  liveRingMembers(ring: string): DeviceRecord[] {
+    const out: DeviceRecord[] = [];
+    for (const id of this.ringMembers.get(ring) ?? []) {
+      const d = this.devices.get(id)!;
+      if (d.state.value !== 'retired') out.push(d);
+    }
+    return out;
+  }
+
   /** Whether a ring is paused (by the service, the tenant or both): it receives nothing new, whatever the release. */
   isRingPaused(ring: string): boolean {
     return this.ringPauses.get(ring)?.state.value === 'paused';

@@ -77,6 +77,14 @@ export function complianceOf(p: FleetProjection, device: DeviceRecord, latestRel
   return 'not up to date';
 }
 
+/**
+ * A rollout's progress with the size of each ring it has not started: the ring's devices now (the rollout's own
+ * events count a ring's devices only when it starts). A ring started keeps the count its start recorded.
+ */
+export function withRingSizes(p: FleetProjection, progress: RolloutProgress): RolloutProgress {
+  return { ...progress, rings: progress.rings.map((g) => (g.size !== null ? g : { ...g, size: p.liveRingMembers(g.name).length })) };
+}
+
 export function fleetStatus(p: FleetProjection, at: string, target = 0.95): FleetStatus {
   const released = [...p.releases.values()].filter((r) => r.releasedAt <= at).sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : 1));
   const latest = released.at(-1)?.releasedAt ?? null;
@@ -90,7 +98,7 @@ export function fleetStatus(p: FleetProjection, at: string, target = 0.95): Flee
     compliance[complianceOf(p, d, latest)]++;
   }
   const upToDateShare = devices === 0 ? 0 : compliance['up to date'] / devices;
-  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => rolloutProgress(r.id, r.state));
+  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => withRingSizes(p, rolloutProgress(r.id, r.state)));
   const exposure = released.map((r): ExposureFigures => {
     const days = [...r.protectedSince.values()].map((t) => daysToProtection(r, t)).sort((a, b) => a - b);
     const exposed = live.filter((d) => !r.protectedSince.has(d.id)).length;
