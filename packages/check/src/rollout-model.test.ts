@@ -40,6 +40,10 @@ describe('the rollout lifecycle under the checker (3 devices: 1 pilot, 2 broad)'
       invariant: 'noRingBeforeDeferral',
       machine: withStates({ betweenRings: { on: { ...on('betweenRings'), RingStarted: { guard: (args: never) => rolloutGuards.isNextRing(args), target: 'rolling', actions: 'startRing' } } } }),
     },
+    'a halted rollout that counts a device set aside without taking it out of flight': {
+      invariant: 'haltAccountsForItsRing',
+      machine: withStates({ halted: { on: { ...on('halted'), DeviceSetAside: { guard: 'setAsideInFlight', actions: 'setAsideUninstructed' } } } }),
+    },
     'a resume that lifts every pause': {
       invariant: 'tenantPauseNotLiftedByService',
       machine: withStates({ paused: { on: { ...on('paused'), RolloutResumed: { guard: 'pausedByThisParty', target: 'rolling', actions: 'resume' } } } }),

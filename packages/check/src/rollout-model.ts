@@ -77,12 +77,31 @@ export function rolloutScenarioEvents(s: RolloutScenario): RolloutEventBody[] {
 export const rolloutStateInvariants: ReadonlyArray<StateInvariant<RolloutState>> = [
   {
     name: 'failuresWithinBudget',
-    description: "A ring's failures never exceed its disruption budget, plus — once halted — the devices that were already in flight.",
+    description: "A ring's failures never exceed its disruption budget, plus — once halted — the devices that were still in flight when it halted.",
     check: ({ value, context }) => {
+      const at = value === 'halted' ? context.atHalt : null;
       for (let i = 0; i < context.rings.length; i++) {
         const ring = context.rings[i]!;
-        const allowed = value === 'halted' && i === context.current && context.inFlightAtHalt !== null ? ring.budget + context.inFlightAtHalt : ring.budget;
-        if (ring.failed > allowed) return `${context.policies[i]!.name}: ${ring.failed} failures, budget ${ring.budget}${value === 'halted' ? ` + ${context.inFlightAtHalt ?? 0} in flight at the halt` : ''}`;
+        // The failure that halted the ring is the one past its budget.
+        const allowed = at !== null && at.ring === i ? Math.max(ring.budget, at.failed) + at.inFlight : ring.budget;
+        if (ring.failed > allowed || (at !== null && at.ring === i && at.failed > ring.budget + 1)) {
+          return `${context.policies[i]!.name}: ${ring.failed} failures, budget ${ring.budget}${at !== null && at.ring === i ? ` (${at.failed} at the halt + ${at.inFlight} in flight then)` : ''}`;
+        }
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'haltAccountsForItsRing',
+    description:
+      "A halted rollout's ring: each outcome recorded after the halt comes from a device in flight at the halt, and the devices of that ring still without an outcome are the others (what status and history call withdrawn).",
+    check: ({ value, context }) => {
+      const at = value === 'halted' ? context.atHalt : null;
+      if (at === null) return undefined;
+      const ring = context.rings[at.ring]!;
+      const since = [ring.succeeded - at.succeeded, ring.failed - at.failed, ring.setAside - at.setAside];
+      if (since.some((n) => n < 0) || since.reduce((a, b) => a + b, 0) + ring.inFlight !== at.inFlight) {
+        return `${context.policies[at.ring]!.name}: at the halt ${JSON.stringify(at)}, now ${JSON.stringify(ring)}`;
       }
       return undefined;
     },

@@ -54,23 +54,27 @@ describe('hotpatch demo', () => {
     expect((await cli('history', log, '--ring', 'broad', '--device', 'dev-00001')).code).toBe(2);
   });
 
-  it('status says that a halted rollout’s devices without an outcome are not in flight any more', async () => {
+  it('status says what a halted rollout’s halt saw and what came after it: devices withdrawn, not in flight', async () => {
     const r = await cli('status', log);
-    const status = JSON.parse((await cli('status', log, '--json')).out) as { rollouts: Array<{ rollout: string; state: string; rings: Array<{ name: string; inFlight: number }> }> };
+    type Ring = { name: string; inFlight: number; withdrawn: number };
+    type Halt = { ring: string; atHalt: { inFlight: number; failed: number }; sinceHalt: { failed: number } };
+    const status = JSON.parse((await cli('status', log, '--json')).out) as { rollouts: Array<{ rollout: string; state: string; halt: Halt | null; rings: Ring[] }> };
     const halted = status.rollouts.find((x) => x.rollout === 'HP-2026-02')!;
     expect(halted.state).toBe('halted');
-    const pilot = halted.rings.find((g) => g.name === 'pilot')!.inFlight;
-    expect(pilot).toBeGreaterThan(0);
-    expect(r.out).toContain(`    ${pilot} device${pilot === 1 ? '' : 's'} ${pilot === 1 ? 'has' : 'have'} no outcome (pilot ${pilot}) and ${pilot === 1 ? 'is' : 'are'} not in flight any more: the halt takes the release back off its ring`);
-    expect(r.out).toContain('hotpatch history --rollout HP-2026-02 shows each');
-    // And how far past the budget its failures may still go: the devices in flight when it halted.
-    type View = { state: string; rings: Array<{ name: string; inFlight: number }> };
+    const pilot = halted.rings.find((g) => g.name === 'pilot')!;
+    expect(pilot).toMatchObject({ inFlight: 0, withdrawn: expect.any(Number) });
+    expect(pilot.withdrawn).toBeGreaterThan(0);
+    expect(r.out).not.toMatch(/not in flight any more/);
+    // What the halt saw: the devices still in flight right after the failure that halted it, as history shows it.
+    type View = { state: string; rings: Ring[] };
     const steps = JSON.parse((await cli('history', log, '--rollout', 'HP-2026-02', '--json')).out) as Array<{ event: { type: string }; before: View | null; after: View }>;
-    // The device whose failure halted it counts among them.
-    const atHalt = steps.find((s) => s.event.type === 'DeviceFailed' && s.before?.state === 'rolling' && s.after.state === 'halted')!.before!.rings.find((g) => g.name === 'pilot')!.inFlight;
-    expect(halted).toMatchObject({ inFlightAtHalt: atHalt });
-    expect(r.out).toContain(`    when it halted, ${atHalt} device${atHalt === 1 ? ' was' : 's were'} in flight in pilot: its failures stay within its budget plus those ${atHalt}`);
-    expect(status.rollouts.filter((x) => x.state !== 'halted').every((x) => (x as { inFlightAtHalt?: number | null }).inFlightAtHalt === null)).toBe(true);
+    const halting = steps.find((s) => s.event.type === 'DeviceFailed' && s.before?.state === 'rolling' && s.after.state === 'halted')!;
+    const inFlightBefore = halting.before!.rings.find((g) => g.name === 'pilot')!.inFlight;
+    expect(halting.after.rings.find((g) => g.name === 'pilot')).toMatchObject({ inFlight: 0, withdrawn: inFlightBefore - 1 });
+    expect(halted.halt).toMatchObject({ ring: 'pilot', atHalt: { inFlight: inFlightBefore - 1 } });
+    expect(r.out).toContain(`    When it halted, pilot had `);
+    expect(r.out).toContain(` and ${inFlightBefore - 1} in flight.\n`);
+    expect(status.rollouts.filter((x) => x.state !== 'halted').every((x) => x.halt === null && x.rings.every((g) => g.withdrawn === 0))).toBe(true);
     // A timeline file is read line by line: the first bad line fails the command with its number.
     const lines = (await readFile(log, 'utf8')).split('\n');
     lines[41] = lines[41]!.replace('"version":', '"verzion":');
@@ -78,7 +82,7 @@ describe('hotpatch demo', () => {
     await writeFile(bad, lines.join('\n'));
     expect(await cli('status', bad)).toMatchObject({ code: 1, err: expect.stringMatching(/line 42: /) });
     // Only there: the rollouts that went on (or completed) say nothing of the kind.
-    expect(r.out.match(/no outcome \(/g)).toHaveLength(status.rollouts.filter((x) => x.state === 'halted' && x.rings.some((g) => g.inFlight > 0)).length);
+    expect(r.out.match(/When it halted/g)).toHaveLength(status.rollouts.filter((x) => x.state === 'halted').length);
   });
 
   it('summarises from the log: states, reboots, rollbacks, and what to try next', async () => {
@@ -91,7 +95,7 @@ describe('hotpatch demo', () => {
     expect(summary.patches['HP-2026-03'].rolledBack).toBe(0);
     const text = (await cli('demo', '--devices', '60', '--out', join(dir, 'text'))).out;
     expect(text).toMatch(/Reboots: \d+ in the quarter/);
-    expect(text).toMatch(/HP-2026-02 +HALTED by itself in the pilot ring: \d+ of 6 devices failed \(budget 0\); \d+ devices rolled back live; the broad ring \(54 devices\) never received it/);
+    expect(text).toMatch(/HP-2026-02 +HALTED by itself in the pilot ring: 1 of 6 devices failed \(budget 0\)(, \d+ more after the halt)?; \d+ devices rolled back live; the broad ring \(54 devices\) never received it/);
     expect(text).toMatch(/pnpm hotpatch status --store sqlite:.*hotpatch\.db/);
     expect(text).toMatch(/pnpm hotpatch history --store sqlite:.*hotpatch\.db --rollout HP-2026-02 +# why it halted/);
     // The what-if it suggests runs as printed: a pilot that tolerates more lets February's bad hotpatch further.
@@ -134,9 +138,9 @@ describe('hotpatch demo', () => {
     const text = (await cli('history', log, '--rollout', 'HP-2026-02')).out;
     const halting = text.split('\n').filter((l) => / rolling → halted /.test(l));
     expect(halting).toHaveLength(1);
-    expect(halting[0]).toMatch(/DeviceFailed .*pilot: in flight \d+→\d+, failed 0→1 \(budget 0\); halted: pilot: failures past the disruption budget \(1 > 0\)/);
+    expect(halting[0]).toMatch(/DeviceFailed .*pilot: in flight \d+→0, failed 0→1, withdrawn 0→\d+ \(budget 0\); halted: pilot: failures past the disruption budget \(1 > 0\)/);
     expect(text).toMatch(/RingStarted +betweenRings → rolling +pilot started: 6 devices, budget 0/);
-    expect(text).toMatch(/\nrollout HP-2026-02: halted — pilot: failures past the disruption budget \(1 > 0\)\n {2}pilot \d+ succeeded, 1 failed \(budget 0\), \d+ without an outcome \(the halt took the release back off them\).*\n {2}broad not started/);
+    expect(text).toMatch(/\nrollout HP-2026-02: halted — pilot: failures past the disruption budget \(1 > 0\)\n {2}ring +devices +budget +started +in flight +succeeded +failed +set aside +withdrawn +gate\n.*\n {2}pilot +6 +0 +2026-02-10 17:00 +0 +\d+ +\d+ +0 +\d+ +-\n {2}broad +- +- +- +0 +0 +0 +0 +0 +-\n {2}When it halted, pilot had 0 succeeded, 1 failed \(budget 0\), 0 set aside and \d+ in flight\./);
     const steps = JSON.parse((await cli('history', log, '--rollout', 'HP-2026-02', '--json')).out) as Array<{ event: { type: string }; before: { state: string } | null; after: { state: string; rings: Array<{ name: string; failed: number }> } }>;
     expect(steps[0]).toMatchObject({ event: { type: 'RolloutPlanned' }, before: null, after: { state: 'betweenRings' } });
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.before!.state).toBe(steps[i - 1]!.after.state);

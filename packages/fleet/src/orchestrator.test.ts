@@ -119,7 +119,7 @@ describe('orchestrator', () => {
     await o.tick();
     expect(o.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
     for (const id of [...PILOT, ...BROAD]) expect(o.projection.devices.get(id)!.state).toMatchObject({ value: 'verified', context: { applied: { 'HP-2026-02': [] } } });
-    expect(o.projection.releases.get('HP-2026-02')!.protectedAt.size).toBe(7);
+    expect(o.projection.releases.get('HP-2026-02')!.protectedSince.size).toBe(7);
     // Its ids are led by the release's date (every instance knows it), so they lie together in the store's index.
     const rolloutIds = (await store.readStream('rollout/HP-2026-02')).map((e) => e.id);
     const staged = (await store.readAll()).filter((e) => e.type === 'PatchStaged' || e.type === 'PatchApplyStarted').map((e) => e.id);
@@ -230,7 +230,7 @@ describe('orchestrator', () => {
       ]);
       expect(late.state).toMatchObject({ value: 'ineligible', context: { baseline: 'LCU-HP-2026-03' } });
       expect((await store.readStream('device/imaged')).map((e) => e.type)).toEqual(['DeviceEnrolled', 'EligibilityAssessed']);
-      for (const release of [BASELINE.id, hotpatch.id, MARCH.id]) expect(o.projection.releases.get(release)!.protectedAt.has('late')).toBe(true);
+      for (const release of [BASELINE.id, hotpatch.id, MARCH.id]) expect(o.projection.releases.get(release)!.protectedSince.has('late')).toBe(true);
       // A restarted instance finds it up to date: not behind January's baseline, nothing to restart it for.
       const again = createOrchestrator({ store, clock, policy });
       for (const r of [BASELINE, hotpatch, MARCH]) await again.planRollout(r);
@@ -507,7 +507,7 @@ describe('orchestrator', () => {
     expect(o.projection.devices.get('p3')!.state.value).toBe('rolledBack');
     await agentsRespond(o);
     expect(o.projection.devices.get('p2')!.state.context.baseline).toBe('LCU-HP-2026-02');
-    expect(o.projection.releases.get('HP-2026-02')!.protectedAt.has('p2')).toBe(true);
+    expect(o.projection.releases.get('HP-2026-02')!.protectedSince.has('p2')).toBe(true);
     expect(complianceOf(o.projection, o.projection.devices.get('p2')!, RELEASED)).toBe('up to date');
     expect(complianceOf(o.projection, o.projection.devices.get('p3')!, RELEASED)).toBe('not up to date');
     // Once: later ticks restart nothing more.
@@ -608,7 +608,7 @@ describe('orchestrator', () => {
     await finishRollout(b, clock);
     expect(b.projection.rollouts.get('HP-2026-02')!.state.value).toBe('completed');
     expect(b.projection.devices.get('b2')!.state).toMatchObject({ value: 'ineligible', context: { baseline: 'KB5051987' } });
-    expect(b.projection.releases.get('HP-2026-02')!.protectedAt.has('b2')).toBe(true);
+    expect(b.projection.releases.get('HP-2026-02')!.protectedSince.has('b2')).toBe(true);
     // A projection restored from its saved form knows the plan too.
     const restored = new FleetProjection();
     expect(restored.restore(b.projection.serialize())).toBe(true);
@@ -653,7 +653,7 @@ describe('orchestrator', () => {
     await o.tick();
     const p2 = o.projection.devices.get('p2')!;
     expect(p2.state).toMatchObject({ value: 'ineligible', context: { baseline: 'LCU-HP-2026-02' } });
-    expect(o.projection.releases.get('HP-2026-02')!.protectedAt.get('p2')).toBeDefined();
+    expect(o.projection.releases.get('HP-2026-02')!.protectedSince.get('p2')).toBeDefined();
     expect(complianceOf(o.projection, p2, RELEASED)).toBe('up to date');
     expect(o.projection.rollouts.get('HP-2026-02')!.outcomes.get('p2')).toBe('succeeded');
     // A projection rebuilt from its saved form knows the cumulative update too.

@@ -326,14 +326,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
   };
 
-  const members = (ring: string): DeviceRecord[] => {
-    const out: DeviceRecord[] = [];
-    for (const id of projection.ringMembers.get(ring) ?? []) {
-      const d = projection.devices.get(id)!;
-      if (d.state.value !== 'retired') out.push(d);
-    }
-    return out;
-  };
+  const members = (ring: string): DeviceRecord[] => projection.liveRingMembers(ring);
 
   /**
    * The ring's devices the rollout has not instructed nor settled yet, in enrolment order. Kept between ticks and

@@ -1,7 +1,7 @@
 /**
  * The fleet as the log tells it, kept up to date incrementally: every device's state, ring and timings, every
- * rollout's state and which devices it instructed and with what outcome, and each release's exposure (when each
- * device became protected). The orchestrator decides from it; `hotpatch status` reports it.
+ * rollout's state and which devices it instructed and with what outcome, and each release's exposure (which devices
+ * are protected against it now, and since when). The orchestrator decides from it; `hotpatch status` reports it.
  */
 import {
   deviceIdOf,
@@ -31,7 +31,7 @@ export interface DeviceRecord {
   lastEventAt: string;
   /** When the patch in flight started applying (null when not applying). */
   applyingSince: string | null;
-  /** The release time of the newest fix the device runs (baseline or hotpatch); null when unknown. */
+  /** The release time of the newest fix the device runs (baseline or hotpatch), of the releases known; null when none. */
   protectedUpTo: string | null;
   /** The last outcome of each patch on this device. */
   readonly outcomes: Map<string, 'verified' | 'apply-failed' | 'health-failed' | 'rolled-back' | 'rollback-failed'>;
@@ -78,12 +78,18 @@ export interface ReleaseRecord {
    * hotpatch): a device running it is protected up to this release. Absent when the log does not name one.
    */
   readonly cumulativeUpdate?: string;
-  /** When each device became protected against it (first time only). */
-  readonly protectedAt: Map<string, string>;
+  /**
+   * The devices protected against it now, each with when its protection began: protected while, and only while,
+   * what it runs (its baseline, a cumulative update, its active hotpatches) includes a fix released at or after
+   * this one. A device that loses it (a rollback, a restart back to an older baseline, retirement) leaves the map;
+   * one that regains it counts from then (see docs/domain.md, "Exposure"). A device already running a newer fix
+   * when the release came out has a time before the release: it was never exposed (0 days).
+   */
+  readonly protectedSince: Map<string, string>;
 }
 
 /** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
-const PROJECTION_FORMAT = 7;
+const PROJECTION_FORMAT = 8;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)} ${machineFingerprintFor(`${RING_STREAM_PREFIX}x`)}`;
 
@@ -96,7 +102,7 @@ interface SavedHeader {
 }
 type SavedDevice = Omit<DeviceRecord, 'outcomes' | 'applyFailures'> & { outcomes: Entries<DeviceRecord['outcomes']>; applyFailures: Entries<DeviceRecord['applyFailures']> };
 type SavedRollout = Omit<RolloutRecord, 'instructed' | 'outcomes' | 'pending'>;
-type SavedRelease = Omit<ReleaseRecord, 'protectedAt'>;
+type SavedRelease = Omit<ReleaseRecord, 'protectedSince'>;
 /**
  * One line of a saved projection (after the header line). A rollout's, a release's and a ring's device-sized
  * collections follow their record in chunks, so that no line grows with the fleet.
@@ -108,7 +114,7 @@ type SavedLine =
   | ['outcomes', string, Entries<RolloutRecord['outcomes']>]
   | ['pending', string, string[]]
   | ['release', SavedRelease]
-  | ['protectedAt', string, Entries<ReleaseRecord['protectedAt']>]
+  | ['protectedSince', string, Entries<ReleaseRecord['protectedSince']>]
   | ['ring', string, string[]]
   | ['ringPause', RingPauseRecord];
 /** Entries per chunk line. */
@@ -116,7 +122,7 @@ const CHUNK = 10_000;
 /** A part is closed once it holds this many characters (lines are never split across parts). */
 const DEFAULT_PART_CHARS = 16 * 2 ** 20;
 
-const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedAt', 'ring', 'ringPause']);
+const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedSince', 'ring', 'ringPause']);
 
 function* chunks<T>(items: Iterable<T>): Generator<T[]> {
   let chunk: T[] = [];
@@ -206,9 +212,9 @@ export class FleetProjection {
       for (const c of chunks(pending)) line(['pending', r.id, c]);
     }
     for (const r of this.releases.values()) {
-      const { protectedAt, ...rest } = r;
+      const { protectedSince, ...rest } = r;
       line(['release', rest]);
-      for (const c of chunks(protectedAt)) line(['protectedAt', r.id, c]);
+      for (const c of chunks(protectedSince)) line(['protectedSince', r.id, c]);
     }
     for (const [ring, members] of this.ringMembers) {
       let any = false;
@@ -250,7 +256,7 @@ export class FleetProjection {
           if (l[0] === 'rollout') rollouts.add(l[1].id);
           else if (l[0] === 'release') releases.add(l[1].id);
           else if ((l[0] === 'instructed' || l[0] === 'outcomes' || l[0] === 'pending') && !rollouts.has(l[1])) return false;
-          else if (l[0] === 'protectedAt' && !releases.has(l[1])) return false;
+          else if (l[0] === 'protectedSince' && !releases.has(l[1])) return false;
           lines.push(l);
         }
       }
@@ -281,13 +287,13 @@ export class FleetProjection {
           for (const k of l[2]) this.rollouts.get(l[1])!.pending.add(k);
           break;
         case 'release': {
-          const release: ReleaseRecord = { ...l[1], protectedAt: new Map() };
+          const release: ReleaseRecord = { ...l[1], protectedSince: new Map() };
           this.releases.set(release.id, release);
           if (release.cumulativeUpdate !== undefined && !this.cumulativeUpdates.has(release.cumulativeUpdate)) this.cumulativeUpdates.set(release.cumulativeUpdate, release);
           break;
         }
-        case 'protectedAt':
-          for (const [k, v] of l[2]) this.releases.get(l[1])!.protectedAt.set(k, v);
+        case 'protectedSince':
+          for (const [k, v] of l[2]) this.releases.get(l[1])!.protectedSince.set(k, v);
           break;
         case 'ringPause':
           this.ringPauses.set(l[1].ring, l[1]);
@@ -303,14 +309,35 @@ export class FleetProjection {
     return true;
   }
 
-  /** Registers a release's date (also learnt from RolloutPlanned), so that protection can be measured against it. */
-  knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string, cumulativeUpdate?: string): void {
+  /**
+   * Registers a release (learnt from its rollout's RolloutPlanned, at `at`), so that protection is measured against
+   * it. A release is judged with what the log has named by each moment: a fix whose release the log has not named
+   * yet protects nothing, since its date is not known.
+   */
+  knowRelease(id: string, kind: 'baseline' | 'hotpatch', releasedAt: string, at: string, cumulativeUpdate?: string): void {
     if (this.releases.has(id)) return;
-    const release: ReleaseRecord = { id, kind, releasedAt, ...(cumulativeUpdate !== undefined ? { cumulativeUpdate } : {}), protectedAt: new Map() };
+    const release: ReleaseRecord = { id, kind, releasedAt, ...(cumulativeUpdate !== undefined ? { cumulativeUpdate } : {}), protectedSince: new Map() };
+    // Devices already running a fix as new as this release (one the log had named): protected against it since they
+    // were against the newer releases. No named fix lies between this release and the oldest of those, so a device
+    // has been protected against this one exactly as long as against one of them.
+    const newer = [...this.releases.values()].filter((r) => r.releasedAt >= releasedAt);
+    for (const d of this.devices.values()) {
+      if (d.protectedUpTo === null || d.protectedUpTo < releasedAt || d.state.value === 'retired') continue;
+      let since = at;
+      for (const r of newer) {
+        const s = r.protectedSince.get(d.id);
+        if (s !== undefined && s < since) since = s;
+      }
+      release.protectedSince.set(d.id, since);
+    }
     this.releases.set(id, release);
-    if (cumulativeUpdate !== undefined && !this.cumulativeUpdates.has(cumulativeUpdate)) this.cumulativeUpdates.set(cumulativeUpdate, release);
-    // Devices already running a fix as new as this release were never exposed to it.
-    for (const d of this.devices.values()) if (d.protectedUpTo !== null && d.protectedUpTo >= releasedAt && d.state.value !== 'retired') release.protectedAt.set(d.id, releasedAt);
+    const bringsNew = cumulativeUpdate !== undefined && !this.cumulativeUpdates.has(cumulativeUpdate);
+    if (bringsNew) this.cumulativeUpdates.set(cumulativeUpdate, release);
+    // Devices running this release itself (its baseline, its hotpatch, its cumulative update) are protected from now.
+    for (const d of this.devices.values()) {
+      const { baseline, applied } = d.state.context;
+      if (baseline === id || (bringsNew && baseline === cumulativeUpdate) || id in applied) this.updateProtection(d, at);
+    }
   }
 
   apply(event: HotpatchEvent & { position?: number }): void {
@@ -321,6 +348,16 @@ export class FleetProjection {
     else if (event.stream.startsWith(ROLLOUT_STREAM_PREFIX)) this.applyRollout(event.stream.slice(ROLLOUT_STREAM_PREFIX.length), event);
     else if (event.stream.startsWith(RING_STREAM_PREFIX)) this.applyRing(event.stream.slice(RING_STREAM_PREFIX.length), event);
     this.onApplied?.(event);
+  }
+
+  /** A ring's devices now: its members by enrolment, less the retired ones. */
+  liveRingMembers(ring: string): DeviceRecord[] {
+    const out: DeviceRecord[] = [];
+    for (const id of this.ringMembers.get(ring) ?? []) {
+      const d = this.devices.get(id)!;
+      if (d.state.value !== 'retired') out.push(d);
+    }
+    return out;
   }
 
   /** Whether a ring is paused (by the service, the tenant or both): it receives nothing new, whatever the release. */
@@ -400,7 +437,11 @@ export class FleetProjection {
     this.updateProtection(record, time);
   }
 
-  /** The newest release the device's active fixes cover; each release it now covers for the first time is stamped. */
+  /**
+   * The newest release the device's active fixes cover (`protectedUpTo`), and its protection against each release
+   * kept to it: a release it covers now and did not is stamped with `at`, one it no longer covers, or any once it is
+   * retired, is taken off.
+   */
   private updateProtection(record: DeviceRecord, at: string): void {
     const { baseline, applied } = record.state.context;
     // What the device runs: a baseline, or a hotpatch's cumulative update (the same fix, installed with a restart).
@@ -409,12 +450,14 @@ export class FleetProjection {
       const released = this.releases.get(patch)?.releasedAt;
       if (released !== undefined && (newest === null || released > newest)) newest = released;
     }
-    // Unchanged protection stamps nothing new: releases known since were stamped by knowRelease.
-    const unchanged = newest === record.protectedUpTo;
+    const retired = record.state.value === 'retired';
+    // Unchanged protection changes nothing: releases known since were stamped by knowRelease.
+    if (newest === record.protectedUpTo && !retired) return;
     record.protectedUpTo = newest;
-    if (unchanged || newest === null || record.state.value === 'retired') return;
     for (const release of this.releases.values()) {
-      if (release.releasedAt <= newest && !release.protectedAt.has(record.id) && at >= release.releasedAt) release.protectedAt.set(record.id, at);
+      const covered = !retired && newest !== null && release.releasedAt <= newest;
+      if (covered && !release.protectedSince.has(record.id)) release.protectedSince.set(record.id, at);
+      else if (!covered) release.protectedSince.delete(record.id);
     }
   }
 
@@ -431,7 +474,7 @@ export class FleetProjection {
     switch (event.type) {
       case 'RolloutPlanned':
         record.plan = event.data;
-        this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt, event.data.cumulativeUpdate);
+        this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt, this.timeOf(event), event.data.cumulativeUpdate);
         break;
       case 'DeviceInstructed':
         record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: this.timeOf(event) });

@@ -4,7 +4,7 @@
  * to date against a target, and each release's exposure (time from release to protection per device).
  */
 import { rolloutProgress, type RolloutProgress } from '@hotpatch/core';
-import type { FleetProjection, DeviceRecord } from './projection.js';
+import type { FleetProjection, DeviceRecord, ReleaseRecord } from './projection.js';
 
 export type { RolloutProgress } from '@hotpatch/core';
 
@@ -19,7 +19,10 @@ export interface ExposureFigures {
   readonly releasedAt: string;
   readonly protectedDevices: number;
   readonly stillExposed: number;
-  /** Days from release to protection over the protected devices. */
+  /**
+   * Days from release to protection over the devices protected now: to when their current protection began, so a
+   * device that lost it and got it back counts until it got it back (see docs/domain.md, "Exposure").
+   */
   readonly medianDays: number | null;
   readonly p95Days: number | null;
   readonly worstDays: number | null;
@@ -45,6 +48,14 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/**
+ * Days from a release to a device's protection against it, given when its current protection began (0 for a
+ * device that ran a newer fix when the release came out).
+ */
+export function daysToProtection(release: ReleaseRecord, since: string): number {
+  return Math.max(0, Date.parse(since) - Date.parse(release.releasedAt)) / 86_400_000;
+}
+
 export function complianceOf(p: FleetProjection, device: DeviceRecord, latestRelease: string | null): Compliance {
   const { value } = device.state;
   if (value === 'needsReboot') return 'needs reboot';
@@ -66,6 +77,14 @@ export function complianceOf(p: FleetProjection, device: DeviceRecord, latestRel
   return 'not up to date';
 }
 
+/**
+ * A rollout's progress with the size of each ring it has not started: the ring's devices now (the rollout's own
+ * events count a ring's devices only when it starts). A ring started keeps the count its start recorded.
+ */
+export function withRingSizes(p: FleetProjection, progress: RolloutProgress): RolloutProgress {
+  return { ...progress, rings: progress.rings.map((g) => (g.size !== null ? g : { ...g, size: p.liveRingMembers(g.name).length })) };
+}
+
 export function fleetStatus(p: FleetProjection, at: string, target = 0.95): FleetStatus {
   const released = [...p.releases.values()].filter((r) => r.releasedAt <= at).sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : 1));
   const latest = released.at(-1)?.releasedAt ?? null;
@@ -79,10 +98,10 @@ export function fleetStatus(p: FleetProjection, at: string, target = 0.95): Flee
     compliance[complianceOf(p, d, latest)]++;
   }
   const upToDateShare = devices === 0 ? 0 : compliance['up to date'] / devices;
-  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => rolloutProgress(r.id, r.state));
+  const rollouts: RolloutProgress[] = [...p.rollouts.values()].map((r) => withRingSizes(p, rolloutProgress(r.id, r.state)));
   const exposure = released.map((r): ExposureFigures => {
-    const days = [...r.protectedAt.values()].map((t) => (Date.parse(t) - Date.parse(r.releasedAt)) / 86_400_000).sort((a, b) => a - b);
-    const exposed = live.filter((d) => !r.protectedAt.has(d.id)).length;
+    const days = [...r.protectedSince.values()].map((t) => daysToProtection(r, t)).sort((a, b) => a - b);
+    const exposed = live.filter((d) => !r.protectedSince.has(d.id)).length;
     return { release: r.id, kind: r.kind, releasedAt: r.releasedAt, protectedDevices: days.length, stillExposed: exposed, medianDays: quantile(days, 0.5), p95Days: quantile(days, 0.95), worstDays: days.at(-1) ?? null };
   });
   const setAside = [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([, o]) => o === 'setAside').map(([d]) => d));

@@ -17,7 +17,7 @@ export function toRolloutView(s: StreamState): RolloutView {
 
 /**
  * What an event changed in a rollout, for a person: the ring counters that moved, a gate passed, a pause, a halt
- * and its reason. Empty when nothing a person reads changed.
+ * and its reason (a halt moves its ring's devices in flight to withdrawn). Empty when nothing a person reads changed.
  */
 export function rolloutChanges(before: RolloutView | null, after: RolloutView): string[] {
   const changes: string[] = [];
@@ -25,7 +25,7 @@ export function rolloutChanges(before: RolloutView | null, after: RolloutView): 
   after.rings.forEach((ring, i) => {
     const was = before?.rings[i];
     if (ring.started !== null && (was?.started ?? null) === null) changes.push(`${ring.name} started: ${ring.size} devices, budget ${ring.budget}`);
-    const moved = (['inFlight', 'succeeded', 'failed', 'setAside'] as const)
+    const moved = (['inFlight', 'succeeded', 'failed', 'setAside', 'withdrawn'] as const)
       .filter((k) => (was?.[k] ?? 0) !== ring[k])
       .map((k) => `${k === 'inFlight' ? 'in flight' : k === 'setAside' ? 'set aside' : k} ${was?.[k] ?? 0}→${ring[k]}`);
     if (moved.length > 0) changes.push(`${ring.name}: ${moved.join(', ')}${moved.some((m) => m.startsWith('failed')) ? ` (budget ${ring.budget})` : ''}`);

@@ -108,10 +108,12 @@ export const demoCommand: CommandSpec = {
       const o = summary.patches[r.release];
       let text: string;
       if (r.state === 'halted') {
-        const halted = r.rings.find((g) => g.started !== null && !g.gatePassed) ?? pilot!;
-        const untouched = r.rings.filter((g) => g.started === null).map((g) => ({ name: g.name, size: projection.ringMembers.get(g.name)?.size ?? 0 }));
+        // The halt's own count (its "N > budget"), then the failures its devices in flight reported after it.
+        const halted = r.rings.find((g) => g.name === r.halt?.ring) ?? pilot!;
+        const after = r.halt?.sinceHalt.failed ?? 0;
+        const untouched = r.rings.filter((g) => g.started === null);
         text =
-          `HALTED by itself in the ${halted.name} ring: ${halted.failed} of ${halted.size} devices failed (budget ${halted.budget}); ` +
+          `HALTED by itself in the ${halted.name} ring: ${r.halt?.atHalt.failed ?? halted.failed} of ${halted.size} devices failed (budget ${halted.budget})${after ? `, ${after} more after the halt` : ''}; ` +
           (release?.kind === 'hotpatch' && !release.liveRevert ? `its devices marked for reboot (it cannot be reverted live)` : `${o?.rolledBack ?? 0} devices rolled back live`) +
           (untouched.length ? `; the ${untouched.map((g) => `${g.name} ring (${g.size} devices)`).join(' and ')} never received it` : '');
       } else if (r.state === 'completed') {

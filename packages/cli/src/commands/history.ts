@@ -5,6 +5,7 @@ import { json, table } from '../format.js';
 import { describeSource, eachStorePage, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 import { replayPoint } from './replay.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
+import { rolloutLines } from '../rollout-text.js';
 
 function summarise(data: unknown): string {
   if (typeof data !== 'object' || data === null) return '';
@@ -20,7 +21,8 @@ export const historyCommand: CommandSpec = {
 
   Lists what happened to one device: each event with the state before and after it. With --rollout (a release's
   rollout, e.g. HP-2026-02): each of its events with the rollout's state before and after and what the event
-  changed (ring counters against the budget, gates passed, pauses, and why it halted). With --ring (a ring's
+  changed (ring counters against the budget, gates passed, pauses, and why it halted), then its rings and halt as
+  status prints them (a ring it never started has no size here: see status). With --ring (a ring's
   pauses, whatever the release): who paused and resumed it, when and why. --json prints an array of
   {"position","event","before","after"}.`,
   async run(argv, io) {
@@ -86,9 +88,8 @@ export const historyCommand: CommandSpec = {
     if (rollout !== undefined) {
       const end = steps[steps.length - 1]!.after as RolloutView;
       io.out(`\nrollout ${rollout}${end.release !== null && end.release !== rollout ? ` (release ${end.release})` : ''}: ${end.state}${end.haltReason ? ` — ${end.haltReason}` : ''}${end.pausedBy.length ? ` — paused by ${end.pausedBy.join(' and ')}` : ''}`);
-      // A halted rollout records no outcome for the devices its halt took the release back off (see status).
-      const open = end.state === 'halted' ? 'without an outcome (the halt took the release back off them)' : 'in flight';
-      for (const r of end.rings) io.out(`  ${r.name} ${r.started !== null ? `${r.succeeded} succeeded, ${r.failed} failed (budget ${r.budget}), ${r.inFlight} ${open}, ${r.setAside} set aside${r.gatePassed ? ', gate passed' : ''}` : 'not started'}`);
+      // The same table and halt as status prints (a ring not started has no size here: its rollout never counted it).
+      for (const line of rolloutLines(end, '  ')) io.out(line);
       return;
     }
     if (ring !== undefined) {

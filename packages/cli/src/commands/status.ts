@@ -5,6 +5,7 @@ import { InvalidEventError } from '@hotpatch/core';
 import { eachStorePage, openEventStore, sourceFrom, STORE_PAGE, type StoreSource } from '../store-source.js';
 import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
+import { rolloutLines } from '../rollout-text.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const days = (x: number | null) => (x === null ? '-' : x.toFixed(1));
@@ -21,24 +22,8 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
     const where =
       r.state === 'halted' ? ` — ${r.haltReason}` : r.state === 'paused' ? ` — by ${r.pausedBy.join(' and ')}` : (r.state === 'rolling' || r.state === 'betweenRings') && r.ring ? ` — ring ${r.ring}` : '';
     out(`  ${r.release}: ${r.state}${where}`);
-    out(
-      table(
-        ['    ring', 'devices', 'budget', 'started', 'in flight', 'succeeded', 'failed', 'set aside', 'gate'],
-        r.rings.map((g) => [`    ${g.name}`, String(g.size), String(g.budget), g.started ? g.started.slice(0, 16).replace('T', ' ') : '-', String(g.inFlight), String(g.succeeded), String(g.failed), String(g.setAside), g.gatePassed ? 'passed' : '-']),
-      ),
-    );
-    // A halted rollout records no outcome for the devices the halt took the release back off: left as they are,
-    // they would read as still in flight.
-    if (r.state === 'halted' && r.inFlightAtHalt) {
-      out(`    when it halted, ${r.inFlightAtHalt} device${r.inFlightAtHalt === 1 ? ' was' : 's were'} in flight in ${r.ring}: its failures stay within its budget plus those ${r.inFlightAtHalt}`);
-    }
-    const open = r.state === 'halted' ? r.rings.filter((g) => g.inFlight > 0) : [];
-    if (open.length) {
-      const n = open.reduce((sum, g) => sum + g.inFlight, 0);
-      out(
-        `    ${n} device${n === 1 ? '' : 's'} ${n === 1 ? 'has' : 'have'} no outcome (${open.map((g) => `${g.name} ${g.inFlight}`).join(', ')}) and ${n === 1 ? 'is' : 'are'} not in flight any more: the halt takes the release back off its ring (rolled back live where the patch allows it, a restart otherwise); hotpatch history --rollout ${r.rollout} shows each`,
-      );
-    }
+    for (const line of rolloutLines(r)) out(line);
+    if (r.state === 'halted' && r.rings.some((g) => g.withdrawn > 0)) out(`    hotpatch history --rollout ${r.rollout} shows each event`);
   }
   if (status.exposure.length) {
     out('\nExposure: days from release to protection, per device');
@@ -60,9 +45,10 @@ export const statusCommand: CommandSpec = {
   Folds the log into the fleet's state as of its last event and prints: each device's compliance in Autopatch's
   terms (up to date, in progress, paused, not up to date, not ready, needs reboot) and the share up to date
   against a target (default 0.95); each rollout's progress ring by ring (devices, budget, in flight, succeeded,
-  failed, set aside, gate); and for each release, the time from release to protection per device (median, p95,
-  worst) and the devices still exposed; and the rings paused, by whom and why. A release is known from its
-  rollout's plan.
+  failed, set aside, gate; a halted one's withdrawn devices, and what its halt saw and what came after it); for
+  each release, the devices protected and still exposed, and the days from release to protection (median, p95,
+  worst: to when each device's current protection began); and the rings paused, by whom and why. A release is
+  known from its rollout's plan. The figures are defined in docs/domain.md.
 
   --projection NAME (with --store): start from the projection the orchestrator saved under NAME (its checkpoint
   option) and fold only the log after it; the same answer as folding the whole log, sooner on a long one. When

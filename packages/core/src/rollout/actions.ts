@@ -44,17 +44,18 @@ export const setAside: Update<Of<'DeviceSetAside'>> = ({ context, event }) => up
 export const setAsideUninstructed: Update<Of<'DeviceSetAside'>> = ({ context, event }) => updateRing(context, event.data.ring, (r) => ({ setAside: r.setAside + 1 }));
 export const passGate: Update<Of<'GatePassed'>> = ({ context, event }) => updateRing(context, event.data.ring, () => ({ gatePassed: true }));
 
-/** Halting on the budget: the devices still in flight (the failing one included) may yet fail. */
+/** What a halt records of the ring it halted in (the current one): its counts right after the halting event. */
+const haltCounts = (context: RolloutContext): Partial<RolloutContext> => {
+  const ring = context.rings[context.current];
+  return { atHalt: ring === undefined ? null : { ring: context.current, succeeded: ring.succeeded, failed: ring.failed, setAside: ring.setAside, inFlight: ring.inFlight }, pausedBy: [], resumeTo: null };
+};
+
+/** Halting on the budget, after the failure is counted: the devices still in flight may yet fail. */
 export const haltOnBudget: Update<Of<'DeviceFailed'>> = ({ context, event }) => {
   const ring = context.rings.find((_, i) => context.policies[i]!.name === event.data.ring)!;
-  return { haltReason: `${event.data.ring}: failures past the disruption budget (${ring.failed + 1} > ${ring.budget})`, inFlightAtHalt: ring.inFlight, pausedBy: [], resumeTo: null };
+  return { haltReason: `${event.data.ring}: failures past the disruption budget (${ring.failed} > ${ring.budget})`, ...haltCounts(context) };
 };
-export const halt: Update<Of<'RolloutHalted'>> = ({ context, event }) => ({
-  haltReason: event.data.reason,
-  inFlightAtHalt: context.rings[context.current]?.inFlight ?? 0,
-  pausedBy: [],
-  resumeTo: null,
-});
+export const halt: Update<Of<'RolloutHalted'>> = ({ context, event }) => ({ haltReason: event.data.reason, ...haltCounts(context) });
 
 const addParty = (context: RolloutContext, by: 'service' | 'tenant') => (context.pausedBy.includes(by) ? context.pausedBy : [...context.pausedBy, by].sort());
 export const pauseRolling: Update<Of<'RolloutPaused'>> = ({ context, event }) => ({ pausedBy: addParty(context, event.data.by), resumeTo: 'rolling' });

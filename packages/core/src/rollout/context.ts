@@ -31,8 +31,21 @@ export interface RolloutContext {
   /** Where a resume returns to. */
   readonly resumeTo: 'rolling' | 'betweenRings' | null;
   readonly haltReason: string | null;
-  /** Devices of the halted ring still in flight when it halted: failures may still arrive from them. */
-  readonly inFlightAtHalt: number | null;
+  /**
+   * What the halt saw of the ring it halted in (index `ring`), right after the halting event: its outcomes so far
+   * and its devices still in flight, from which outcomes may still arrive. Null unless halted, or when it halted
+   * before its first ring started.
+   */
+  readonly atHalt: HaltCounts | null;
+}
+
+/** A ring's outcomes and devices in flight at one moment: what a halt records of the ring it halted in. */
+export interface HaltCounts {
+  readonly ring: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly setAside: number;
+  readonly inFlight: number;
 }
 
 export const initialRolloutContext: RolloutContext = {
@@ -48,7 +61,7 @@ export const initialRolloutContext: RolloutContext = {
   pausedBy: [],
   resumeTo: null,
   haltReason: null,
-  inFlightAtHalt: null,
+  atHalt: null,
 };
 
 export const ROLLOUT_STATES = ['unplanned', 'betweenRings', 'rolling', 'paused', 'halted', 'completed'] as const;
@@ -81,19 +94,46 @@ export function ringOpensAt(context: RolloutContext, index: number): string | nu
   return opens > context.releasedAt ? opens : context.releasedAt;
 }
 
-/** One ring of a rollout as people read it. */
+/**
+ * One ring of a rollout as people read it. Every device the rollout instructed in the ring is in exactly one of
+ * in flight, succeeded, failed, set aside and withdrawn (set aside also counts devices set aside before they were
+ * instructed). The definitions are in docs/domain.md, "A rollout's figures".
+ */
 export interface RingProgressView {
   readonly name: string;
-  /** Devices in the ring, and failures it tolerates (0 until it starts). */
-  readonly size: number;
-  readonly budget: number;
+  /** Devices in the ring, counted when it starts; null before (the rollout's own events do not know them). */
+  readonly size: number | null;
+  /** Failures it tolerates, resolved from its size when it starts; null before. */
+  readonly budget: number | null;
   /** When it started; null until then. */
   readonly started: string | null;
+  /** Instructed, and the rollout awaits their outcome (in the ring a rollout halted in: none, see withdrawn). */
   readonly inFlight: number;
   readonly succeeded: number;
   readonly failed: number;
+  /** Set aside: their agents went silent; not counted against the budget. */
   readonly setAside: number;
+  /**
+   * The ring a rollout halted in: devices in flight at the halt that have no outcome since. The halt took the
+   * release back off them (rolled back live where the patch allows it, a restart otherwise): no outcome is awaited,
+   * though one still reported is counted. 0 in every other ring.
+   */
+  readonly withdrawn: number;
   readonly gatePassed: boolean;
+}
+
+/** A halted rollout's halt, as people read it: where, why, what it saw, and what came after it. */
+export interface HaltView {
+  /** The ring it halted in; null when it halted before its first ring started. */
+  readonly ring: string | null;
+  readonly reason: string;
+  /**
+   * That ring right after the halting event: its outcomes so far (the failure that halted it among them) and its
+   * devices still in flight then, from which outcomes may still come.
+   */
+  readonly atHalt: { readonly succeeded: number; readonly failed: number; readonly setAside: number; readonly inFlight: number };
+  /** Outcomes recorded after the halt, each from a device in flight at the halt: the ring's counts less atHalt's. */
+  readonly sinceHalt: { readonly succeeded: number; readonly failed: number; readonly setAside: number };
 }
 
 /** A rollout's progress as people read it (the fleet report's and replay's view of a rollout's state). */
@@ -102,21 +142,22 @@ export interface RolloutProgress {
   /** The release it rolls out (its own id until it is planned). */
   readonly release: string;
   readonly state: RolloutStateValue;
-  /** The ring in progress (or the next, between rings); null before the first. */
+  /** The ring in progress (or the next, between rings; the one it halted in, halted); null before the first. */
   readonly ring: string | null;
   /** Who holds it paused (tenant, service). */
   readonly pausedBy: readonly PauseParty[];
   readonly haltReason: string | null;
   /**
-   * Halted: the devices of the halted ring that were in flight when it halted (past its budget: the one whose
-   * failure halted it among them). Their failures still count when they come: the ring's failures stay within its
-   * budget plus this many (a model-checked invariant). Null unless halted.
+   * Halted: where and why, what the halt saw of its ring and what was recorded since. Failures still count when
+   * they come, but only from the devices in flight at the halt: a ring's failures stay within its failures at the
+   * halt plus those devices (model-checked). Null unless halted.
    */
-  readonly inFlightAtHalt: number | null;
+  readonly halt: HaltView | null;
   readonly rings: readonly RingProgressView[];
 }
 
 export function rolloutProgress(rollout: string, { value, context: c }: RolloutState): RolloutProgress {
+  const at = value === 'halted' ? c.atHalt : null;
   return {
     rollout,
     release: c.release ?? rollout,
@@ -124,10 +165,37 @@ export function rolloutProgress(rollout: string, { value, context: c }: RolloutS
     ring: c.policies[c.current]?.name ?? null,
     pausedBy: c.pausedBy,
     haltReason: c.haltReason,
-    inFlightAtHalt: value === 'halted' ? c.inFlightAtHalt : null,
+    halt: value !== 'halted' ? null : haltView(c),
     rings: c.policies.map((policy, i) => {
       const ring = c.rings[i]!;
-      return { name: policy.name, size: ring.size, budget: ring.budget, started: ring.startedAt, inFlight: ring.inFlight, succeeded: ring.succeeded, failed: ring.failed, setAside: ring.setAside, gatePassed: ring.gatePassed };
+      const started = ring.startedAt !== null;
+      const withdrawn = at !== null && at.ring === i ? ring.inFlight : 0;
+      return {
+        name: policy.name,
+        size: started ? ring.size : null,
+        budget: started ? ring.budget : null,
+        started: ring.startedAt,
+        inFlight: ring.inFlight - withdrawn,
+        succeeded: ring.succeeded,
+        failed: ring.failed,
+        setAside: ring.setAside,
+        withdrawn,
+        gatePassed: ring.gatePassed,
+      };
     }),
+  };
+}
+
+function haltView(c: RolloutContext): HaltView {
+  const at = c.atHalt;
+  const ring = at === null ? undefined : c.rings[at.ring];
+  if (at === null || ring === undefined) {
+    return { ring: null, reason: c.haltReason ?? '', atHalt: { succeeded: 0, failed: 0, setAside: 0, inFlight: 0 }, sinceHalt: { succeeded: 0, failed: 0, setAside: 0 } };
+  }
+  return {
+    ring: c.policies[at.ring]!.name,
+    reason: c.haltReason ?? '',
+    atHalt: { succeeded: at.succeeded, failed: at.failed, setAside: at.setAside, inFlight: at.inFlight },
+    sinceHalt: { succeeded: ring.succeeded - at.succeeded, failed: ring.failed - at.failed, setAside: ring.setAside - at.setAside },
   };
 }

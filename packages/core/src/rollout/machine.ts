@@ -54,7 +54,7 @@ const reports = {
     { guard: 'setAsideBeforeInstruction', actions: 'setAsideUninstructed' },
   ],
   DeviceFailed: [
-    { guard: 'failurePastBudget', target: 'halted', actions: ['haltOnBudget', 'fail'] },
+    { guard: 'failurePastBudget', target: 'halted', actions: ['fail', 'haltOnBudget'] },
     { guard: 'ringHasDeviceInFlight', actions: 'fail' },
   ],
 } as const;

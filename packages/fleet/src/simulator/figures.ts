@@ -4,7 +4,7 @@
  */
 import type { HotpatchEvent } from '@hotpatch/core';
 import { FleetProjection } from '../projection.js';
-import { quantile } from '../report.js';
+import { daysToProtection, quantile } from '../report.js';
 
 export interface ArmFigures {
   readonly devices: number;
@@ -14,7 +14,7 @@ export interface ArmFigures {
   readonly rebootsPerDevicePerYear: number;
   readonly downtimeHours: number;
   readonly downtimeHoursPerDevicePerYear: number;
-  /** Over every (release, protected device) pair: days from release to protection. */
+  /** Over every (release, device protected at the end) pair: days from release to its current protection. */
   readonly medianDaysExposed: number | null;
   readonly p95DaysExposed: number | null;
   /** (release, device) pairs still exposed at the end. */
@@ -69,8 +69,8 @@ export class FigureTally {
     // device whose agent came back and was caught up since needs no one.
     const setAside = new Set<string>();
     for (const r of projection.rollouts.values()) {
-      const protectedAt = projection.releases.get(r.id)?.protectedAt;
-      for (const [d, o] of r.outcomes) if (o === 'setAside' && !protectedAt?.has(d)) setAside.add(d);
+      const protectedNow = projection.releases.get(r.id)?.protectedSince;
+      for (const [d, o] of r.outcomes) if (o === 'setAside' && !protectedNow?.has(d)) setAside.add(d);
     }
     for (const d of projection.devices.values()) {
       if (d.state.value === 'retired') continue;
@@ -81,8 +81,8 @@ export class FigureTally {
     let stillExposed = 0;
     for (const release of projection.releases.values()) {
       if (release.releasedAt > at) continue;
-      for (const t of release.protectedAt.values()) exposedDays.push((Date.parse(t) - Date.parse(release.releasedAt)) / 86_400_000);
-      stillExposed += devices - release.protectedAt.size;
+      for (const t of release.protectedSince.values()) exposedDays.push(daysToProtection(release, t));
+      stillExposed += devices - release.protectedSince.size;
     }
     exposedDays.sort((a, b) => a - b);
     const years = months / 12;

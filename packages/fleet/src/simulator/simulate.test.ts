@@ -35,7 +35,7 @@ describe('simulated agents that fall silent', () => {
     expect(setAside(forGood.projection).length).toBeGreaterThan(5);
     // Silent for good: every device a rollout set aside is still exposed to its release at the end.
     const exposedAfterSetAside = (p: FleetProjection) =>
-      [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([d, o]) => o === 'setAside' && !p.releases.get(r.id)!.protectedAt.has(d)).map(([d]) => d));
+      [...p.rollouts.values()].flatMap((r) => [...r.outcomes].filter(([d, o]) => o === 'setAside' && !p.releases.get(r.id)!.protectedSince.has(d)).map(([d]) => d));
     expect(exposedAfterSetAside(forGood.projection).length).toBeGreaterThan(0);
     // Back after 2–6 days: most devices set aside end protected against the release after all (by the rollout's
     // own steps, reported late, or caught up with later), and the figures count fewer devices needing attention
