@@ -1,14 +1,21 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages resolve to their TypeScript sources (the "source" export condition), so tests never run a
-// stale build. Tests run in Vite's server environment, whose conditions are configured under `ssr`.
-const conditions = ['source', 'module', 'node', 'development|production'];
+// Tests run on the workspace's TypeScript sources, so they never run a stale build: `@hotpatch/<name>` resolves to
+// packages/<name>/src/index.ts here, where a user's resolver reads the package.json's exports (the built dist).
+// `@hotpatch/core/testing` (fast-check arbitraries) exists only here: it is not published.
+const packages = fileURLToPath(new URL('packages/', import.meta.url));
 
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  resolve: {
+    alias: [
+      { find: /^@hotpatch\/core\/testing$/, replacement: `${packages}core/src/testing/index.ts` },
+      { find: /^@hotpatch\/store\/conformance$/, replacement: `${packages}store/src/conformance.ts` },
+      { find: /^@hotpatch\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` },
+    ],
+  },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

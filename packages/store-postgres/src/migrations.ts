@@ -5,14 +5,14 @@
  * next one. Each migration runs with `search_path` set to the store's schema, so its SQL names tables unqualified.
  */
 import { MigrationRefusedError } from '@hotpatch/store';
-import type pg from 'pg';
+import type { ClientBase } from 'pg';
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
   /** Runs before `sql`, in the same transaction: throws when the data cannot take the migration (nothing is changed). */
-  readonly check?: (client: pg.ClientBase, schema: string) => Promise<void>;
+  readonly check?: (client: ClientBase, schema: string) => Promise<void>;
 }
 
 /** The advisory lock every hotpatch migration takes (any schema): "hotpatch" in ASCII as a bigint. */
@@ -133,7 +133,7 @@ export function quoteSchema(schema: string): string {
 }
 
 /** Applies the missing migrations to `schema` (created if missing); returns the versions it applied. */
-export async function migrate(client: pg.ClientBase, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(client: ClientBase, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const quoted = quoteSchema(schema);
   const applied: number[] = [];
   await client.query('BEGIN');

@@ -65,11 +65,13 @@ import {
   type Subscription,
 } from '@hotpatch/store';
 import pg from 'pg';
+// The options and `pool` name pg's types by name (not `pg.Pool`): the declarations then compile without esModuleInterop.
+import type { Pool, PoolConfig } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { ConnectionLostError, ConsumerLockLostError, isConnectionError } from './errors.js';
 import { migrate, quoteSchema } from './migrations.js';
 
-export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'> {
+export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
   /** The schema that holds the store's tables (created and migrated on open; default "hotpatch"). */
   readonly schema?: string;
   /** Generates event ids where an event has none (default: UUID v7). */
@@ -104,7 +106,7 @@ export interface PostgresSubscribeOptions extends SubscribeOptions {
 export interface PostgresEventStore extends EventStore {
   readonly schema: string;
   /** The store's connection pool, for tools and tests (read through it, do not write behind the store's back). */
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   /** Every stream's last hash, for a digest of the whole log. */
   streamHeads(): Promise<Array<[string, string]>>;
   subscribe(consumer: string, handler: EventHandler, options?: PostgresSubscribeOptions): Subscription;

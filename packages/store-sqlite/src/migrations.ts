@@ -4,14 +4,14 @@
  * twice and from two processes at once. Never edit a released migration: add the next one.
  */
 import { MigrationRefusedError } from '@hotpatch/store';
-import type Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
   /** Runs before `sql`, in the same transaction: throws when the data cannot take the migration (nothing is changed). */
-  readonly check?: (db: Database.Database) => void;
+  readonly check?: (db: SqliteDatabase) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -100,7 +100,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const applied: number[] = [];
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');

@@ -37,6 +37,8 @@ import {
 } from '@hotpatch/store';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
+// Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { migrate } from './migrations.js';
 
@@ -63,7 +65,7 @@ export interface SqliteEventStoreOptions {
 export interface SqliteEventStore extends EventStore {
   readonly path: string;
   /** The underlying connection, for tools and tests (read it, do not write behind the store's back). */
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   /** Every stream's last hash, for a digest of the whole log. */
   streamHeads(): Promise<Array<[string, string]>>;
 }
@@ -96,7 +98,7 @@ const INSERT_ROWS = 64;
  * processes open at once, SQLite answers SQLITE_BUSY to it at once, without the busy timeout's wait (seen in the
  * two-writer test, about one run in three under load).
  */
-function enableWal(db: Database.Database, timeoutMs: number): void {
+function enableWal(db: SqliteDatabase, timeoutMs: number): void {
   const deadline = Date.now() + timeoutMs;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
@@ -159,8 +161,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const readAllRows = limitedReads<[number]>(db, readAllSql);
 
   // INSERT statements for 1 … INSERT_ROWS rows, prepared when first needed.
-  const inserts = new Map<number, Database.Statement>();
-  const insertRows = (rows: number): Database.Statement => {
+  const inserts = new Map<number, Statement>();
+  const insertRows = (rows: number): Statement => {
     let statement = inserts.get(rows);
     if (!statement) {
       statement = db.prepare(`INSERT INTO events (stream, version, id, type, time, data, meta, hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
@@ -517,10 +519,10 @@ const LIMITED_STATEMENTS = 16;
  * which SQLite plans once, for the first LIMITED_STATEMENTS limits asked for; `LIMIT ?` bound after that.
  * `limit` has been checked: a whole number ≥ 0 (checkReadOptions).
  */
-function limitedReads<P extends unknown[]>(db: Database.Database, sql: string): (limit: number | undefined) => { all(...params: P): unknown[] } {
+function limitedReads<P extends unknown[]>(db: SqliteDatabase, sql: string): (limit: number | undefined) => { all(...params: P): unknown[] } {
   const unlimited = db.prepare(sql).raw(true);
-  const byLimit = new Map<number, Database.Statement>();
-  let bound: Database.Statement | undefined;
+  const byLimit = new Map<number, Statement>();
+  let bound: Statement | undefined;
   return (limit) => {
     if (limit === undefined) return unlimited as never;
     let statement = byLimit.get(limit);

@@ -1,4 +1,4 @@
-import { describeEventStoreConformance } from '../test/conformance.js';
+import { describeEventStoreConformance } from './conformance.js';
 import { createInMemoryEventStore, createPackedInMemoryEventStore } from './memory-store.js';
 import { readLog } from './types.js';
 import { describe, expect, it } from 'vitest';

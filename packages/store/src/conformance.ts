@@ -1,9 +1,10 @@
 /**
  * The event store conformance suite: the contract every EventStore keeps, written once and run against each
  * store (in-memory, SQLite, PostgreSQL) with the same test file. A store passes it or is not an event store.
+ * Published as `@hotpatch/store/conformance`, for a store of your own; it registers vitest tests.
  */
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
-import { InvalidEventError, TransitionRefusedError } from '@hotpatch/core';
+import { InvalidEventError, TransitionRefusedError, type DeviceContext } from '@hotpatch/core';
 import {
   ConsumerFailedError,
   DuplicateEventIdError,
@@ -18,7 +19,7 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
-} from '../src/index.js';
+} from './index.js';
 
 export interface StoreUnderTest {
   readonly store: EventStore;
@@ -398,7 +399,7 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       await store.appendToStream(s, [events.enrolled('Basislinie-😀'), events.assessed(false, uuid(), [reason, 'ελληνικά', '\u0000 and \u2028'])]);
       const [e1, e2] = await store.readStream(s);
       expect((e1!.data as { baseline: string }).baseline).toBe('Basislinie-😀');
-      expect((e2!.data as { reasons: string[] }).reasons).toEqual([reason, 'ελληνικά', '\u0000 and \u2028']);
+      expect((e2!.data as { readonly reasons: readonly string[] }).reasons).toEqual([reason, 'ελληνικά', '\u0000 and \u2028']);
     });
 
     describe('tamper evidence', () => {
@@ -423,7 +424,7 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         const read = await store.readState(s);
         expect(read).toMatchObject({ stream: s, version: 3, state: { value: 'staged' } });
         expect(read.snapshotVersion + read.eventsFolded).toBe(3);
-        expect(read.state.context.inFlight?.patch).toBe('P1');
+        expect((read.state.context as DeviceContext).inFlight?.patch).toBe('P1');
         expect(await store.readState(fresh('nothing'))).toMatchObject({ version: 0, state: { value: 'unenrolled' } });
       });
     });
