@@ -200,6 +200,26 @@ describe('verify catches tampering in a database', () => {
     expect(r.out).toMatch(new RegExp(`${stream}@\\d+: hash: the store's head of ${stream} does not match its last event: events were removed from its end`));
   });
 
+  it('the last event of a stream changed, or only its hash: the store’s head tells which, as a next event would', async () => {
+    let end = { position: 0, stream: '', version: 0 };
+    const lastOf = (sql: ReturnType<typeof openSqliteEventStore>['db']) =>
+      sql.prepare(`SELECT e.position, e.stream, e.version FROM events e JOIN streams s ON s.stream = e.stream AND s.version = e.version WHERE e.stream LIKE 'device/%' ORDER BY e.position LIMIT 1`).get() as typeof end;
+    const changed = await tampered('last-changed', (sql) => {
+      end = lastOf(sql);
+      sql.prepare(`UPDATE events SET time = '2026-01-01T00:00:00.000Z' WHERE position = ?`).run(end.position);
+    });
+    expect(changed.out).toMatch(
+      new RegExp(`^position ${end.position}: ${end.stream}@${end.version}: hash: this event was changed after it was hashed: its content does not give its hash \\(expected [0-9a-f]{12}…, found [0-9a-f]{12}…\\), and the store's head of ${end.stream} is the hash as written$`),
+    );
+    const rehashed = await tampered('last-rehashed', (sql) => {
+      end = lastOf(sql);
+      sql.prepare(`UPDATE events SET hash = '${'0'.repeat(64)}' WHERE position = ?`).run(end.position);
+    });
+    expect(rehashed.out).toMatch(
+      new RegExp(`^position ${end.position}: ${end.stream}@${end.version}: hash: only its hash was changed: its content does not give its hash \\(expected [0-9a-f]{12}…, found 0{12}…\\), and the store's head of ${end.stream} is the hash its content gives$`),
+    );
+  });
+
   it('an event inserted, the versions after it renumbered to hide the gap', async () => {
     let where = { position: 0, stream: '', version: 0 };
     const r = await tampered('inserted', (sql) => {

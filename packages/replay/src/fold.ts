@@ -296,7 +296,9 @@ export class TimelineFold {
       });
       this.openOutlier = { root, value: p };
     } else {
-      this.problemAt(event, line, index, 'position', `position ${p} does not follow ${last}`, { outlier: { kind: 'low', value: p, before: last } });
+      // The same position twice: either event may be the one out of place (a copy, say).
+      const twice = p === last && this.lastPositioned !== undefined ? { or: this.lastPositioned.line ?? last } : {};
+      this.problemAt(event, line, index, 'position', `position ${p} does not follow ${last}`, { outlier: { kind: 'low', value: p, before: last, ...twice } });
       this.positionBefore = last;
     }
     this.lastPosition = p;

@@ -167,6 +167,10 @@ describe('one change to a log is one problem, where it is', () => {
       lines: lines.flatMap((l, k) => (k === i ? [l, formatEvent({ ...p(i), id: `${p(i).id.slice(0, -4)}ffff` })] : [l])),
       says: [`^${i + 2}: version ${p(i).version} repeats; the stream is at ${p(i).version} \\(an event inserted, duplicated or moved\\?\\)$`],
     }),
+    'an event inserted before another, with its version and an id of its own': (i) => ({
+      lines: lines.flatMap((l, k) => (k === i ? [formatEvent({ ...p(i), id: `${p(i).id.slice(0, -4)}ffff` }), l] : [l])),
+      says: [`^${i + 1}: this event was inserted: its content does not give its hash ${hashes}, and the next event of ${p(i).stream} \\(line ${i + 2}\\) chains from the hash of the event before it, with the same version$`],
+    }),
     'an event swapped with the next of its stream': (i) => {
       const later = laterOf(i);
       if (later.length === 0) return undefined;
