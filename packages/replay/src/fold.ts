@@ -361,7 +361,7 @@ export class TimelineFold {
       const s: Suspect = { root: undefined!, kind: 'missing', version: run.last.at.version!, stored: undefined, computed: head, headBefore: undefined, before: null, unknownBefore: t.unknownState, why, more: run.count - 1, last: placeOf(run.last.at) };
       // The stream's last run is open: its next event tells whether the content is intact.
       const open = lastRun.get(stream) === run && this.streams.get(stream)?.version === s.version;
-      s.root = this.report({ order: run.first.order, at: run.first.at, field: 'hash', what: suspectWhat(s, stream, 'unknown'), explains: [] });
+      s.root = this.report({ order: run.first.order, at: run.first.at, field: 'hash', what: suspectWhat(s, stream, 'unknown') });
       if (open) {
         t.suspect = s;
         t.head = head;
@@ -416,7 +416,7 @@ export class TimelineFold {
           ? 'a store hashes every event'
           : 'while other events of the log carry hashes (all must, or none)';
     const s: Suspect = { root: undefined!, kind, version: event.version, stored: event.hash, computed, headBefore, before: before === undefined ? null : { ...before }, unknownBefore: t.unknownState, why, more: 0 };
-    s.root = this.problemAt(event, line, index, 'hash', suspectWhat(s, event.stream, 'unknown'), { explains: [] });
+    s.root = this.problemAt(event, line, index, 'hash', suspectWhat(s, event.stream, 'unknown'));
     t.suspect = s;
     t.head = event.hash ?? computed;
     this.apply(event, line, index, before, t);
@@ -477,7 +477,6 @@ export class TimelineFold {
   /** Words a suspect's problem with what came after it (`by`); from an unknown content, an unknown state. */
   private conclude(t: Trouble, s: Suspect, how: Conclusion, by?: string): void {
     s.root.what = suspectWhat(s, s.root.at.stream!, how, by);
-    if (how === 'inserted') s.root.explains?.push(s.root.order);
     // Its content was changed, or may have been: the state after it is unknown.
     if (how !== 'hash' && how !== 'inserted' && t.unknownState === s.unknownBefore) t.unknownState = s.root;
   }
@@ -522,8 +521,7 @@ export class TimelineFold {
       this.problemAt(event, line, index, 'version', `version ${event.version} repeats; the stream is at ${expected - 1} (an event inserted, duplicated or moved?)`);
       return true;
     }
-    const order = line ?? event.position ?? index + 1;
-    const root = this.problemAt(event, line, index, 'version', `version ${event.version} leaves a gap; expected ${expected} (an event removed or moved?)`, { explains: [order] });
+    const root = this.problemAt(event, line, index, 'version', `version ${event.version} leaves a gap; expected ${expected} (an event removed or moved?)`, { explains: [] });
     const trouble = t ?? this.troubleOf(event.stream, undefined);
     trouble.gap = { root, version: event.version, from: expected, to: event.version - 1, late: [] };
     root.what = gapText(trouble.gap);
@@ -554,7 +552,7 @@ export class TimelineFold {
     } catch (error) {
       if (!(error instanceof HotpatchError)) throw error;
       // A refusal of an event already reported (its hash) is part of that problem.
-      const trouble = t ?? this.troubleOf(event.stream, event.hash);
+      const trouble = t ?? this.troubleOf(event.stream, event.hash ?? this.computedHeads.get(event.stream));
       const suspect = trouble.suspect;
       trouble.unknownState = suspect !== undefined && suspect.version === event.version ? suspect.root : this.report({ order: line ?? event.position ?? index + 1, at: this.locate(event, line), field: '', what: error.message, error });
       this.advance(event, before, undefined);

@@ -36,7 +36,10 @@ export interface Root {
   rejoined?: string;
   /** Later events of its stream with the same change (versions renumbered alike), not reported one by one. */
   readonly alike?: { count: number; readonly what: string };
-  /** Other events (their `order`) this problem explains: an out-of-order position there is part of it. */
+  /**
+   * Other events (their `order`) this problem explains, as it does its own: an out-of-order position there is part
+   * of it (an event moved later, the other half of a swap).
+   */
   readonly explains?: number[];
   outlier?: PositionOutlier;
 }
