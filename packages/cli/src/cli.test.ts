@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import { runCaptured } from './main.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-cli-'));
@@ -37,7 +38,8 @@ describe('hotpatch demo', () => {
     const at = new Date(Date.parse(last.time) + 60_000).toISOString();
     const paused = join(dir, 'paused.jsonl');
     const pause = { id: '0193f2a0-0000-7000-8000-0000000000f1', stream: 'ring/broad', version: 1, type: 'RingPaused', time: at, data: { by: 'tenant', reason: 'quarter-end freeze' } };
-    await writeFile(paused, text + JSON.stringify(pause) + '\n');
+    // Hashed as a store would: the log carries hashes, so every event must.
+    await writeFile(paused, text + JSON.stringify({ ...pause, hash: eventHash(GENESIS_HASH, pause) }) + '\n');
     const r = await cli('status', paused);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Ring broad paused since ${at.slice(0, 16).replace('T', ' ')} — by tenant (quarter-end freeze): it receives nothing new, whatever the release`);
@@ -167,7 +169,12 @@ describe('hotpatch verify on a hand-written timeline', () => {
   it('passes when every line is right', async () => {
     const file = join(dir, 'good.jsonl');
     await writeFile(file, good.join('\n') + '\n');
-    expect(await cli('verify', file)).toMatchObject({ code: 0, out: 'ok: 4 events in 1 streams, every transition allowed (no hashes to check)' });
+    // Without hashes, all but integrity is checked, and the first line says so (--json too).
+    expect(await cli('verify', file)).toMatchObject({
+      code: 0,
+      out: 'integrity NOT checked: no event carries a hash, so an event changed, removed or inserted cannot be seen\nok: 4 events in 1 streams, every transition allowed',
+    });
+    expect(JSON.parse((await cli('verify', file, '--json')).out)).toMatchObject({ ok: true, hashed: false, integrity: 'not checked' });
   });
 
   it.each([
@@ -181,7 +188,8 @@ describe('hotpatch verify on a hand-written timeline', () => {
     await writeFile(file, [good[0], good[1], bad].join('\n') + '\n');
     const r = await cli('verify', file);
     expect(r.code).toBe(1);
-    expect(r.out.split('\n')[0]).toMatch(message);
+    expect(r.out.split('\n')[0]).toMatch(/^integrity NOT checked/);
+    expect(r.out.split('\n')[1]).toMatch(message);
     expect(r.err).toMatch(/1 problem/);
   });
 

@@ -143,6 +143,20 @@ describe('verify catches tampering in a database', () => {
          WHERE e.position >= 100 AND e.stream LIKE 'device/%' AND e.version < s.version ORDER BY e.position LIMIT 1`,
       )
       .get() as { position: number; stream: string; version: number };
+  /** In the demo database: the position of the event after `where` in its stream, its stream's last version, the log's last position. */
+  const around = (where: { stream: string; version: number }) => {
+    const store = openSqliteEventStore({ path: db });
+    try {
+      const q = <T>(sql: string, ...args: unknown[]) => store.db.prepare(sql).get(...args) as T;
+      return {
+        next: q<{ position: number }>('SELECT position FROM events WHERE stream = ? AND version = ?', where.stream, where.version + 1).position,
+        last: q<{ version: number }>('SELECT version FROM streams WHERE stream = ?', where.stream).version,
+        end: q<{ position: number }>('SELECT MAX(position) AS position FROM events').position,
+      };
+    } finally {
+      void store.close();
+    }
+  };
 
   it('an event changed', async () => {
     let where = { position: 0, stream: '', version: 0 };
@@ -151,7 +165,15 @@ describe('verify catches tampering in a database', () => {
       sql.prepare(`UPDATE events SET time = '2026-01-01T00:00:00.000Z' WHERE position = ?`).run(where.position);
     });
     expect(r.code).toBe(1);
-    expect(r.out.split('\n')[0]).toMatch(new RegExp(`^position ${where.position}: ${where.stream}@${where.version}: hash: hash does not match: this event was changed`));
+    // One problem, at the event changed, and what it implies in one line: not one problem per later event.
+    const { next, last } = around(where);
+    expect(r.out).toMatch(
+      new RegExp(
+        `^position ${where.position}: ${where.stream}@${where.version}: hash: this event was changed after it was hashed: its content does not give its hash \\(expected [0-9a-f]{12}…, found [0-9a-f]{12}…\\), and the next event of ${where.stream} \\(position ${next}\\) chains from the hash as written\n` +
+          `  ${last - where.version} later events? of ${where.stream} (was|were) not checked against the lifecycle: the stream's state after this event is unknown$`,
+      ),
+    );
+    expect(r.err).toMatch(/1 problem in sqlite:/);
   });
 
   it('an event removed', async () => {
@@ -161,7 +183,11 @@ describe('verify catches tampering in a database', () => {
       sql.prepare('DELETE FROM events WHERE position = ?').run(where.position);
     });
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(new RegExp(`${where.stream}@${where.version + 1}: version: version ${where.version + 1} leaves a gap; expected ${where.version} \\(an event removed`));
+    const { next, last } = around(where);
+    expect(r.out).toBe(
+      `position ${next}: ${where.stream}@${where.version + 1}: version: version ${where.version + 1} leaves a gap; expected ${where.version}: version ${where.version} is missing (removed?)` +
+        (last > where.version + 1 ? `\n  ${last - where.version - 1} later event${last - where.version - 1 === 1 ? ' of ' + where.stream + ' was' : 's of ' + where.stream + ' were'} not checked against the lifecycle: the stream's state after this event is unknown` : ''),
+    );
   });
 
   it('the last events of a stream removed (no hole left in the chain)', async () => {
@@ -172,6 +198,26 @@ describe('verify catches tampering in a database', () => {
     });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(new RegExp(`${stream}@\\d+: hash: the store's head of ${stream} does not match its last event: events were removed from its end`));
+  });
+
+  it('the last event of a stream changed, or only its hash: the store’s head tells which, as a next event would', async () => {
+    let end = { position: 0, stream: '', version: 0 };
+    const lastOf = (sql: ReturnType<typeof openSqliteEventStore>['db']) =>
+      sql.prepare(`SELECT e.position, e.stream, e.version FROM events e JOIN streams s ON s.stream = e.stream AND s.version = e.version WHERE e.stream LIKE 'device/%' ORDER BY e.position LIMIT 1`).get() as typeof end;
+    const changed = await tampered('last-changed', (sql) => {
+      end = lastOf(sql);
+      sql.prepare(`UPDATE events SET time = '2026-01-01T00:00:00.000Z' WHERE position = ?`).run(end.position);
+    });
+    expect(changed.out).toMatch(
+      new RegExp(`^position ${end.position}: ${end.stream}@${end.version}: hash: this event was changed after it was hashed: its content does not give its hash \\(expected [0-9a-f]{12}…, found [0-9a-f]{12}…\\), and the store's head of ${end.stream} is the hash as written$`),
+    );
+    const rehashed = await tampered('last-rehashed', (sql) => {
+      end = lastOf(sql);
+      sql.prepare(`UPDATE events SET hash = '${'0'.repeat(64)}' WHERE position = ?`).run(end.position);
+    });
+    expect(rehashed.out).toMatch(
+      new RegExp(`^position ${end.position}: ${end.stream}@${end.version}: hash: only its hash was changed: its content does not give its hash \\(expected [0-9a-f]{12}…, found 0{12}…\\), and the store's head of ${end.stream} is the hash its content gives$`),
+    );
   });
 
   it('an event inserted, the versions after it renumbered to hide the gap', async () => {
@@ -187,7 +233,13 @@ describe('verify catches tampering in a database', () => {
       ).run(version, stream, version + 1);
     });
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(new RegExp(`${where.stream}@${where.version}: hash: hash does not match`));
+    // The renumbering once (its hashes give the versions they had), and the inserted event, which went in last.
+    const { last, end } = around(where);
+    expect(r.out).toBe(
+      `position ${where.position}: ${where.stream}@${where.version + 1}: version: changed from ${where.version} to ${where.version + 1}: the hash is that of version ${where.version}, the stream's next\n` +
+        `  ${last - where.version} later event${last - where.version === 1 ? '' : 's'} of ${where.stream} carry versions changed the same way (+1)\n` +
+        `position ${end + 1}: ${where.stream}@${where.version}: version: version ${where.version} repeats; the stream is at ${last} (an event inserted, duplicated or moved?)`,
+    );
   });
 
   it('two events reordered', async () => {
@@ -200,13 +252,20 @@ describe('verify catches tampering in a database', () => {
       sql.prepare('UPDATE events SET version = ? WHERE stream = ? AND version = -1').run(version + 1, stream);
     });
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(new RegExp(`${where.stream}@${where.version + 1}: version: version ${where.version + 1} leaves a gap`));
+    const { next } = around(where);
+    expect(r.out).toBe(
+      `position ${where.position}: ${where.stream}@${where.version + 1}: version: versions ${where.version} and ${where.version + 1} swapped: this event's hash is that of version ${where.version}, and the one at position ${next} (written ${where.version}) has the hash of version ${where.version + 1}`,
+    );
   });
 });
 
 describe('verify catches tampering in an exported file', () => {
+  let lines0: string[] = [];
+  beforeAll(async () => {
+    lines0 = (await readFile(timeline, 'utf8')).trimEnd().split('\n');
+  });
   async function tampered(name: string, edit: (lines: string[]) => void) {
-    const lines = (await readFile(timeline, 'utf8')).trimEnd().split('\n');
+    const lines = [...lines0];
     edit(lines);
     const file = join(dir, `${name}.jsonl`);
     await writeFile(file, lines.join('\n') + '\n');
@@ -227,17 +286,30 @@ describe('verify catches tampering in an exported file', () => {
       at = middleLine(lines);
       lines[at - 1] = lines[at - 1]!.replace(/"time":"[^"]+"/, '"time":"2026-01-01T00:00:00.000Z"');
     });
-    expect(r.out).toMatch(new RegExp(`^line ${at}: .*hash does not match`));
+    const later = sameStream(lines0, at);
+    const { stream, version } = JSON.parse(lines0[at - 1]!) as { stream: string; version: number };
+    expect(r.out).toMatch(
+      new RegExp(
+        `^line ${at}: ${stream}@${version}: hash: this event was changed after it was hashed: its content does not give its hash \\(expected [0-9a-f]{12}…, found [0-9a-f]{12}…\\), and the next event of ${stream} \\(line ${later[1]}\\) chains from the hash as written\n` +
+          `  ${later.length - 1} later events? of ${stream} (was|were) not checked against the lifecycle: the stream's state after this event is unknown$`,
+      ),
+    );
   });
 
   it('an event removed', async () => {
     let next = 0;
+    let later = 0;
     const r = await tampered('f-removed', (lines) => {
       const at = middleLine(lines);
-      next = sameStream(lines, at)[1]!;
+      [, next] = sameStream(lines, at) as [number, number];
+      later = sameStream(lines, at).length - 2;
       lines.splice(at - 1, 1);
     });
-    expect(r.out).toMatch(new RegExp(`^line ${next - 1}: .*leaves a gap`));
+    const { stream, version } = JSON.parse(lines0[next - 1]!) as { stream: string; version: number };
+    expect(r.out).toBe(
+      `line ${next - 1}: ${stream}@${version}: version: version ${version} leaves a gap; expected ${version - 1}: version ${version - 1} is missing (removed?)` +
+        (later > 0 ? `\n  ${later} later event${later === 1 ? ` of ${stream} was` : `s of ${stream} were`} not checked against the lifecycle: the stream's state after this event is unknown` : ''),
+    );
   });
 
   it('an event inserted', async () => {
@@ -248,18 +320,25 @@ describe('verify catches tampering in an exported file', () => {
       copy.id = '0193f2a0-0000-7000-8000-0000deadbeef';
       lines.splice(at, 0, JSON.stringify(copy));
     });
-    expect(r.out).toMatch(new RegExp(`^line ${at + 1}: .*position \\d+ does not follow \\d+`));
-    expect(r.out).toMatch(new RegExp(`\\nline ${at + 1}: .*version \\d+ repeats`));
+    // Its repeated position is part of it, not a second problem.
+    const { stream, version } = JSON.parse(lines0[at - 1]!) as { stream: string; version: number };
+    expect(r.out).toBe(`line ${at + 1}: ${stream}@${version}: version: version ${version} repeats; the stream is at ${version} (an event inserted, duplicated or moved?)`);
   });
 
   it('two events reordered', async () => {
     let first = 0;
+    let second = 0;
     const r = await tampered('f-reordered', (lines) => {
-      const [a, b] = sameStream(lines, middleLine(lines));
-      first = a!;
-      [lines[a! - 1], lines[b! - 1]] = [lines[b! - 1]!, lines[a! - 1]!];
+      [first, second] = sameStream(lines, middleLine(lines)) as [number, number];
+      [lines[first - 1], lines[second - 1]] = [lines[second - 1]!, lines[first - 1]!];
     });
-    expect(r.out).toMatch(new RegExp(`^line ${first}: .*version \\d+ leaves a gap`));
+    // One problem: the two events out of order (their positions out of order with them).
+    const { stream, version } = JSON.parse(lines0[first - 1]!) as { stream: string; version: number };
+    const later = sameStream(lines0, first).length - 2;
+    expect(r.out).toBe(
+      `line ${first}: ${stream}@${version + 1}: version: version ${version + 1} comes before version ${version} (line ${second}): events out of order (moved or swapped)` +
+        (later > 0 ? `\n  ${later} later event${later === 1 ? ` of ${stream} was` : `s of ${stream} were`} not checked against the lifecycle: the stream's state after this event is unknown` : ''),
+    );
   });
 });
 

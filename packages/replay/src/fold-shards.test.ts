@@ -1,33 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { HotpatchEvent } from '@hotpatch/core';
-import { eventHash, formatEvent, GENESIS_HASH } from '@hotpatch/store';
-// @ts-expect-error -- the benchmark's generator is plain JavaScript
-import { generateTimeline } from '../bench/generate.mjs';
+import { describe, expect, it } from 'vitest';
+import { formatEvent } from '@hotpatch/store';
+import { exportedLog as log, scratchFiles } from '../test/logs.js';
 import { foldInShards, foldShard, shardOf, shardsAvailable } from './fold-shards.js';
 import { foldFile, type FileFoldResult } from './fold.js';
 
-const dir = await mkdtemp(join(os.tmpdir(), 'hotpatch-shards-'));
-afterAll(() => rm(dir, { recursive: true, force: true }));
-let files = 0;
-async function write(lines: readonly string[]): Promise<string> {
-  const path = join(dir, `t${++files}.jsonl`);
-  await writeFile(path, lines.map((l) => l + '\n').join(''));
-  return path;
-}
-
-/** A generated log with positions and chained hashes, as `hotpatch export` writes it. */
-function log(events: number, devices: number, seed: number): HotpatchEvent[] {
-  const heads = new Map<string, string>();
-  return (generateTimeline({ events, devices, seed }) as HotpatchEvent[]).map((e) => {
-    const hash = eventHash(heads.get(e.stream) ?? GENESIS_HASH, e);
-    heads.set(e.stream, hash);
-    return { ...e, hash };
-  });
-}
+const { write } = await scratchFiles('hotpatch-shards-');
 
 /** Everything a fold says, in a form two folds can be compared by (stream order included). */
 const summary = (r: FileFoldResult) => ({
@@ -81,6 +59,9 @@ describe('folding a file in shards', () => {
       'keys in another order': lines.map((l, k) => (k === 90 ? JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l)).reverse())) : l)),
       'a nested position key without a top-level one': lines.map((l, k) => (k === 5 ? l.replace(/,"position":\d+/, '').replace('"data":{', '"data":{"x":1,"position":9,') : l)),
       'a changed event (hash chain)': lines.map((l, k) => (k === 200 ? l.replace('"time":"2026', '"time":"2027') : l)),
+      // A log with hashes has them on every event: one shard may see only events without, another only with.
+      'an event without its hash': lines.map((l, k) => (k === 250 ? l.replace(/,"hash":"[0-9a-f]{64}"/, '') : l)),
+      'a stream without hashes': lines.map((l) => (JSON.parse(l).stream === events[7]!.stream ? l.replace(/,"hash":"[0-9a-f]{64}"/, '') : l)),
     };
     const valid = new Set(['an escaped stream name', 'keys in another order']);
     for (const [name, text] of Object.entries(cases)) {

@@ -10,9 +10,9 @@
  * It takes the fast road only where it is sure to give what the one-thread fold gives:
  * - files in the canonical layout this library writes (`{"id":"<36 characters>","stream":"…",…`); the owner of
  *   each line checks that what was read from its text is what JSON.parse gives;
- * - a log without a single problem. At the first irregular line or problem of any kind, the shards stop and the
- *   caller folds the file in one thread, which reports problems exactly as it always does (the first line, the
- *   same words).
+ * - a log without a single problem. At the first irregular line or problem of any kind (events with hashes in one
+ *   shard and without in another among them), the shards stop and the caller folds the file in one thread, which
+ *   reports problems exactly as it always does (the first line, the same words).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -39,6 +39,9 @@ export type ShardReply =
       readonly streams: Array<[stream: string, state: StreamState, firstLine: number]>;
       readonly folded: number;
       readonly lines: number;
+      /** Whether events of the shard carry hashes, and whether some do not (a log has them on all, or none). */
+      readonly hashed: boolean;
+      readonly unhashed: boolean;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -94,6 +97,7 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
   const firstLines: number[] = [];
   let lastPosition = 0;
   let lines = 0;
+  let unhashed = false;
   const stop = (line: number, reason: string): ShardReply => ({ ok: false, reason: `line ${line}: ${reason}` });
   // Lines are read as spans of each chunk's one flat text: most are only glanced at, and characters come faster
   // from it than from strings sliced out of it.
@@ -138,14 +142,15 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
       }
       const known = fold.streams.size;
       fold.add(event, line);
+      if (event.hash === undefined) unhashed = true;
       // A stream seen for the first time: its line, in the order the fold's map has its streams.
       if (fold.streams.size !== known) firstLines.push(line);
-      if (fold.problems.length > 0) return stop(line, fold.problems[0]!.message);
+      if (fold.troubled) return stop(line, 'a problem');
     }
   }
   const { streams, folded } = fold.result();
   let k = 0;
-  return { ok: true, streams: [...streams].map(([name, state]) => [name, state, firstLines[k++]!]), folded, lines };
+  return { ok: true, streams: [...streams].map(([name, state]) => [name, state, firstLines[k++]!]), folded, lines, hashed: fold.hashed, unhashed };
 }
 
 /** The built worker entry, or undefined when there is none (the library run from its sources unbuilt). */
@@ -202,6 +207,9 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
       );
     });
     if (replies.some((r) => !r.ok)) return undefined;
+    // Events with hashes in one shard and without in another: a problem, which one thread reports.
+    const hashed = replies.some((r) => r.ok && r.hashed);
+    if (hashed && replies.some((r) => r.ok && r.unhashed)) return undefined;
     const entries: Array<[string, StreamState, number]> = [];
     let folded = 0;
     let lines = 0;
@@ -215,7 +223,7 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
     entries.sort((a, b) => a[2] - b[2]);
     const streams = new Map<string, StreamState>();
     for (const [name, state] of entries) streams.set(name, state);
-    return { streams, problems: [], folded, lineProblems: [], lines };
+    return { streams, problems: [], implications: new Map(), folded, lineProblems: [], lines, hashed };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

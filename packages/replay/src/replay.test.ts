@@ -101,7 +101,7 @@ describe('verifyTimeline', () => {
     expect(report.problems[0]!.message).toMatch(/version 3 leaves a gap; expected 2/);
     expect(report.problems[1]!.message).toMatch(/repeats the event at line 1/);
     expect(report.problems[2]).toMatchObject({ state: 'applied', eventType: 'PatchStaged' });
-    expect(report.problems[3]!.message).toMatch(/version 2 repeats; the stream is at 5/);
+    expect(report.problems[3]!.message).toMatch(/version 2 repeats; the stream is at 6/);
   });
 });
 

@@ -1,24 +1,41 @@
 /**
- * Verifying a timeline: every line a valid event, versions contiguous per stream, ids unique, every transition
- * accepted. Reports every problem, not just the first.
+ * Verifying a timeline: every line a valid event, versions contiguous per stream, ids unique, positions growing,
+ * hashes on every event or on none and each chained, every transition accepted. Reports every problem once, where
+ * it is, with what it implies for the events after it — not the consequences one by one.
  */
 import type { HotpatchError, InvalidEventError } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
-import { foldFile, foldTimeline, type FoldInput } from './fold.js';
+import { foldFile, TimelineFold, type FoldInput, type FoldResult } from './fold.js';
 
 export interface VerifyReport {
   readonly ok: boolean;
   readonly events: number;
   readonly streams: number;
-  /** Every problem found, in line order. */
+  /** Every problem found, in line order: each once, not the problems of later events that follow from it. */
   readonly problems: HotpatchError[];
+  /** What a problem implies for the events after it in its stream, in one line (see FoldResult.implications). */
+  readonly implications: ReadonlyMap<HotpatchError, string>;
+  /**
+   * Whether the log carries hashes. Without them only the format, versions, ids and transitions were checked: an
+   * event changed, removed or inserted could not be seen.
+   */
+  readonly hashed: boolean;
 }
 
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
 export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = []): VerifyReport {
-  const { streams, problems } = foldTimeline(input, { collectProblems: true });
-  const all = inLineOrder(lineProblems, problems);
-  return { ok: all.length === 0, events: input.events.length + lineProblems.length, streams: streams.size, problems: all };
+  const fold = new TimelineFold({ collectProblems: true }, input.file);
+  const { events, lines } = input;
+  // The lines that did not parse go in where they were, so that the fold can tell what each implies.
+  const unreadable = [...lineProblems].sort((a, b) => (a.at.line ?? 0) - (b.at.line ?? 0));
+  let u = 0;
+  for (let i = 0; i < events.length; i++) {
+    const line = lines?.[i];
+    while (u < unreadable.length && line !== undefined && (unreadable[u]!.at.line ?? 0) < line) fold.unreadable(unreadable[u++]!);
+    fold.add(events[i]!, line);
+  }
+  while (u < unreadable.length) fold.unreadable(unreadable[u++]!);
+  return report(fold.result(), lineProblems, events.length + lineProblems.length);
 }
 
 /**
@@ -27,8 +44,12 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
  */
 export async function verifyFile(path: string): Promise<VerifyReport & { readonly streamStates: StreamState[] }> {
   const folded = await foldFile(path, { collectProblems: true });
-  const problems = inLineOrder(folded.lineProblems, folded.problems);
-  return { ok: problems.length === 0, events: folded.lines, streams: folded.streams.size, problems, streamStates: [...folded.streams.values()] };
+  return { ...report(folded, folded.lineProblems, folded.lines), streamStates: [...folded.streams.values()] };
+}
+
+function report(folded: FoldResult, lineProblems: readonly HotpatchError[], events: number): VerifyReport {
+  const problems = inLineOrder(lineProblems, folded.problems);
+  return { ok: problems.length === 0, events, streams: folded.streams.size, problems, implications: folded.implications, hashed: folded.hashed };
 }
 
 /** Lines that did not parse and events the fold refused, together in line order. */

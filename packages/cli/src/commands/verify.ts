@@ -20,11 +20,13 @@ export const verifyCommand: CommandSpec = {
   summary: 'check a timeline or a store: format, versions, ids, hashes, every transition allowed',
   usage: `hotpatch verify <file.jsonl> | --store <source>  [--json]
 
-  Checks every event: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; each hash
-  chained to the one before it in its stream (when events carry hashes); every transition allowed by the device
-  lifecycle. Prints every problem as "line N: …" (in a database: "position N: …") and exits 1 if there is any.
-  On success it prints a digest of every stream's last hash: keep it, and compare it with a later run to see
-  whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….`,
+  Checks every event: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; positions
+  growing; a hash on every event (or, in a file, on none) chained to the one before it in its stream; every
+  transition allowed by the lifecycle. Prints each problem once, where it is, as "line N: …" (in a database:
+  "position N: …"), with what it implies for the later events of its stream on the line after it, and exits 1
+  if there is any. A file without hashes is checked for all the rest, but the first line says that its integrity
+  was NOT checked. On success it prints a digest of every stream's last hash: keep it, and compare it with a later
+  run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
@@ -33,16 +35,14 @@ export const verifyCommand: CommandSpec = {
     if (source.kind === 'jsonl') {
       await mustExist(source.path);
       const { streamStates, ...result } = await verifyFile(source.path);
-      // With no problem, every event of a stream whose last event is hashed is hashed (each chains from the one before).
-      const hashed = result.ok && result.events > 0 && streamStates.every((s) => s.hash !== undefined);
-      const digest = hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
-      return report(io, values.json === true, source, result, hashed, digest);
+      // With no problem in a log with hashes, every event is hashed and chained: each stream's state has its last.
+      const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
+      return report(io, values.json === true, source, result, digest);
     }
     // A store's log is verified page by page (never held whole): every problem collected, each stream's last event
-    // kept for the heads.
-    const folding = new TimelineFold({ collectProblems: true });
+    // kept for the heads. A store hashes every event it writes: one without a hash is a problem.
+    const folding = new TimelineFold({ collectProblems: true, hashes: 'every' });
     const last = new Map<string, { hash?: string; version: number; position?: number }>();
-    let hashed = true;
     let heads: ReadonlyMap<string, string> | undefined;
     const events = await eachStorePage(
       source,
@@ -50,18 +50,20 @@ export const verifyCommand: CommandSpec = {
         for (const e of page) {
           folding.add(e);
           last.set(e.stream, { ...(e.hash !== undefined ? { hash: e.hash } : {}), version: e.version, position: e.position });
-          if (e.hash === undefined) hashed = false;
         }
       },
       { afterwards: async (store) => void (heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined) },
     );
-    const folded = folding.result();
     // A store records each stream's head: events removed from the end of a stream leave no hole in the chain, but
     // the head no longer matches the last event.
     const headProblems: InvalidEventError[] = [];
     if (heads) {
       for (const [stream, hash] of heads) {
-        const end = last.get(stream);
+        // The stream's last event as the fold followed it (an event it refused as a repeat is not its end).
+        const folded = folding.streams.get(stream);
+        const end = folded && { hash: folded.hash, version: folded.version, position: last.get(stream)?.version === folded.version ? last.get(stream)?.position : undefined };
+        // A head that tells what happened to a last event whose hash did not match is part of that problem.
+        if (folding.explainedByHead(stream, hash)) continue;
         if (end?.hash !== hash) {
           headProblems.push(
             new InvalidEventError(
@@ -74,24 +76,44 @@ export const verifyCommand: CommandSpec = {
       }
       for (const stream of last.keys()) if (!heads.has(stream)) headProblems.push(new InvalidEventError({ stream }, `events of ${stream} are not in the store's heads: they were inserted behind its back`, 'stream'));
     }
+    const folded = folding.result();
     const problems = [...folded.problems, ...headProblems];
-    const result: VerifyReport = { ok: problems.length === 0, events, streams: folded.streams.size, problems };
-    hashed &&= events > 0;
+    const result: VerifyReport = { ok: problems.length === 0, events, streams: folded.streams.size, problems, implications: folded.implications, hashed: events > 0 };
     // With no problem, every stream was folded to its last event: its state holds that event's hash.
-    const digest = result.ok && hashed ? logDigest([...folded.streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
-    report(io, values.json === true, source, result, hashed, digest);
+    const digest = result.ok && result.hashed ? logDigest([...folded.streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
+    report(io, values.json === true, source, result, digest);
   },
 };
 
-/** Prints a verification: every problem with its place, or "ok" and the digest; exit 1 when there is a problem. */
-function report(io: Output, asJson: boolean, source: StoreSource, result: VerifyReport, hashed: boolean, digest: string | undefined): void {
+/**
+ * Prints a verification: whether integrity was checked (first, when it was not), every problem with its place and
+ * what it implies, or "ok" and the digest; exit 1 when there is a problem.
+ */
+function report(io: Output, asJson: boolean, source: StoreSource, result: VerifyReport, digest: string | undefined): void {
+  const hashed = result.hashed && result.events > 0;
   if (asJson) {
-    io.out(json({ ok: result.ok, events: result.events, streams: result.streams, hashed, digest, problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p) })) }));
-  } else if (result.ok) {
-    io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ' (no hashes to check)'}`);
-    if (digest) io.out(`log digest: ${digest}`);
+    io.out(
+      json({
+        ok: result.ok,
+        events: result.events,
+        streams: result.streams,
+        hashed,
+        integrity: hashed ? 'checked' : 'not checked',
+        digest,
+        problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p), ...(result.implications.has(p) ? { implies: result.implications.get(p) } : {}) })),
+      }),
+    );
   } else {
-    for (const problem of result.problems) io.out(problemLine(problem));
+    if (!hashed) io.out(`integrity NOT checked: ${result.events === 0 ? 'the log has no events' : 'no event carries a hash, so an event changed, removed or inserted cannot be seen'}`);
+    if (result.ok) {
+      io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ''}`);
+      if (digest) io.out(`log digest: ${digest}`);
+    }
+    for (const problem of result.problems) {
+      io.out(problemLine(problem));
+      const implies = result.implications.get(problem);
+      if (implies !== undefined) io.out(`  ${implies}`);
+    }
   }
   if (!result.ok) throw new CheckFailed(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${describeSource(source)}`);
 }
