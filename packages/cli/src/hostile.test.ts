@@ -151,6 +151,23 @@ describe('errors a user can cause: one line, a documented exit code', () => {
 });
 
 describe('answers that would mislead', () => {
+  it('status and whatif refuse a timeline changed behind its hashes, as verify does', async () => {
+    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
+    const at = lines.findLastIndex((l) => (JSON.parse(l) as { stream: string }).stream.startsWith('device/'));
+    const event = JSON.parse(lines[at]!) as { hash?: string; data: Record<string, unknown> };
+    delete event.hash;
+    event.data = { ...event.data, tampered: true };
+    lines[at] = JSON.stringify(event);
+    const tampered = join(dir, 'tampered.jsonl');
+    await writeFile(tampered, lines.join('\n') + '\n');
+    const policy = join(demoDir, 'policy-lenient-pilot.json');
+    for (const argv of [['status', tampered], ['whatif', tampered, '--policy', policy], ['verify', tampered]]) {
+      const r = await cli(...argv);
+      expect(r.code, argv[0]).toBe(EXIT.failed);
+      expect(r.out + r.err, argv[0]).toContain(`line ${at + 1}: `);
+    }
+  });
+
   it('replay --position past the end says so', async () => {
     const last = (await readFile(log, 'utf8')).trimEnd().split('\n').length;
     for (const source of [[log], ['--store', `sqlite:${db}`]]) {

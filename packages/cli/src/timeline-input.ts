@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { parseEventLine, readLineBatches, readTimeline, type Timeline } from '@hotpatch/store';
+import { TimelineFold } from '@hotpatch/replay';
 import { UsageError } from './args.js';
 
 /** Reads a timeline file for a command; a missing file is a usage error, invalid lines are the caller's to report. */
@@ -33,14 +34,24 @@ export async function mustExist(file: string): Promise<void> {
 }
 
 /**
- * A timeline file's events, a batch of lines at a time, parsed and validated, never held whole: the first invalid
- * line is thrown (an InvalidEventError naming it). A missing file is a usage error.
+ * A timeline file's events, a batch of lines at a time, parsed, validated and checked as `verify` checks them
+ * (versions, ids, the hash chain, every transition allowed), never held whole: the first problem is thrown (an
+ * error naming its line), so a command never answers from a file that was changed behind its hashes. A missing
+ * file is a usage error.
  */
 export async function* timelineEvents(file: string): AsyncGenerator<HotpatchEvent[]> {
   await mustExist(file);
+  const checked = new TimelineFold({}, file);
   for await (const { first, texts } of readLineBatches(file)) {
     const events: HotpatchEvent[] = new Array<HotpatchEvent>(texts.length);
-    for (let i = 0; i < texts.length; i++) events[i] = parseEventLine(texts[i]!, first + i, file);
+    for (let i = 0; i < texts.length; i++) {
+      const event = parseEventLine(texts[i]!, first + i, file);
+      checked.add(event, first + i);
+      events[i] = event;
+    }
     yield events;
   }
+  // A problem found only at the end (an unhashed run before the first hashed event, say).
+  const [problem] = checked.result().problems;
+  if (problem !== undefined) throw problem;
 }
