@@ -37,7 +37,7 @@
  * makes it (on by default: flushed to the WAL on disk). A connection lost during an append gives
  * ConnectionLostError, whose `events` (ids included) can be resent as they are: a retry is idempotent.
  */
-import { InvalidEventError, initialStateFor, lifecycleFor, type MachineState } from '@hotpatch/core';
+import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
 import {
   checkBatch,
   checkExpectedVersion,
@@ -52,6 +52,7 @@ import {
   judgeHeldIds,
   machineFingerprintFor,
   StoreClosedError,
+  WrongExpectedVersionError,
   type AppendResult,
   type EventHandler,
   type EventStore,
@@ -192,7 +193,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
        FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
     // Ids are unique across the log (migration 4): where each is held, whichever stream holds it.
-    eventsById: named('eventsById', `SELECT id, stream, version, position FROM ${s}.events WHERE id = ANY($1::text[])`),
+    eventsById: named('eventsById', `SELECT id, stream, version, position, type, data FROM ${s}.events WHERE id = ANY($1::text[])`),
     // The write of an append: one statement, committed on its own. It moves the stream's head only from the version
     // the append was checked against ($3; a new stream's row only if nobody created it meanwhile), then, only if it
     // did, takes k positions from the log head, inserts the events with them, writes the snapshot and notifies
@@ -305,12 +306,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
   /**
    * A retry of a batch the stream holds: the original result. Undefined when the log holds none of its ids (it did
-   * when the caller looked: the append is tried again). An id another stream holds: EventIdTakenError; a batch
-   * partly held: IdempotencyConflictError (judgeHeldIds).
+   * when the caller looked: the append is tried again). An id another stream holds: EventIdTakenError; an id held
+   * as another event: EventIdReusedError; a batch partly held: IdempotencyConflictError (judgeHeldIds).
    */
   const retryResult = async (db: pg.ClientBase | pg.Pool, stream: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> => {
     const ids = events.flatMap((e) => (e.id === undefined ? [] : [e.id]));
-    const { rows } = await db.query<{ id: string; stream: string; version: number; position: string }>({ ...q.eventsById, values: [ids] });
+    const { rows } = await db.query<{ id: string; stream: string; version: number; position: string; type: string; data: unknown }>({ ...q.eventsById, values: [ids] });
     const byId = new Map(rows.map((r) => [r.id, r]));
     const held = events.map((e) => (e.id === undefined ? undefined : byId.get(e.id)));
     if (judgeHeldIds(stream, events, held) === 'new') return undefined;
@@ -364,11 +365,21 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       if (found.holder !== null) return retryResult(pool, stream, events);
       actual = found.version ?? 0;
       headHash = found.hash;
-      checkExpectedVersion(stream, expectedVersion, actual);
-      checkBatch(stream, events, actual + 1);
-      if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
-      const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
-      state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
+      try {
+        checkExpectedVersion(stream, expectedVersion, actual);
+        checkBatch(stream, events, actual + 1);
+        if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
+        const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
+        state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
+      } catch (error) {
+        // Refused by the version or the lifecycle: a batch the log holds (a retry, or ids reused) is judged by its
+        // ids first, as in every store.
+        if (error instanceof WrongExpectedVersionError || error instanceof TransitionRefusedError) {
+          const retry = await retryResult(pool, stream, events);
+          if (retry !== undefined) return retry;
+        }
+        throw error;
+      }
     }
     // Data and meta go as one JSON array each (one native stringify for the batch, no per-element escaping by the
     // driver; the server splits them, keeping each element's text as it is), and are read back from that same text

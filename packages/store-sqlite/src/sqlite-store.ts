@@ -125,7 +125,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const q = {
     stream: db.prepare<[string], { version: number; hash: string }>('SELECT version, hash FROM streams WHERE stream = ?'),
     // Ids are unique across the log (migration 4): where an id is held, whichever stream holds it.
-    eventById: db.prepare<[string], { stream: string; version: number; position: number }>('SELECT stream, version, position FROM events WHERE id = ?'),
+    eventById: db.prepare<[string], { stream: string; version: number; position: number; type: string; data: string }>('SELECT stream, version, position, type, data FROM events WHERE id = ?'),
     upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
     snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
     upsertSnapshot: db.prepare(
@@ -252,7 +252,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   /**
    * A retry of a batch the stream holds: the original result. Undefined when the log holds none of its ids. An id
-   * another stream holds: EventIdTakenError; a batch partly held: IdempotencyConflictError (judgeHeldIds). Looked
+   * another stream holds: EventIdTakenError; an id held as another event: EventIdReusedError; a batch partly held:
+   * IdempotencyConflictError (judgeHeldIds). Looked
    * up only when an append is refused (a held batch always is: by the expected version, by the lifecycle or by the
    * unique index on ids), not on every append.
    */
@@ -261,7 +262,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     // long batch).
     const held = events.map((e) => {
       const h = e.id === undefined ? undefined : q.eventById.get(e.id);
-      return h !== undefined && !(h.stream === stream && h.version > before) ? h : undefined;
+      return h !== undefined && !(h.stream === stream && h.version > before) ? { ...h, data: JSON.parse(h.data) as unknown } : undefined;
     });
     if (judgeHeldIds(stream, events, held) !== 'retry') return undefined;
     const recorded = held.map((h) => toEvent(readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow));

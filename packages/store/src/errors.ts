@@ -44,6 +44,33 @@ export class EventIdTakenError extends HotpatchError {
   }
 }
 
+/**
+ * An event id the stream holds, sent again as another event (another type, or other data): not a retry, since a
+ * retry resends the event it retries, so the batch is refused and nothing of it is written. The id of an earlier
+ * event given to a new one (a pause's id passed to the resume) would otherwise be taken for a retry and dropped.
+ * `time` and `meta` are not compared: they belong to an attempt (when it was sent, by which try), and the first
+ * attempt's are the ones recorded.
+ */
+export class EventIdReusedError extends HotpatchError {
+  readonly code = 'EVENT_ID_REUSED';
+  constructor(
+    readonly stream: string,
+    readonly id: string,
+    /** The version of the stream's event that holds the id, and its type. */
+    readonly recorded: { readonly version: number; readonly type: string },
+    /** The type of the event sent with the id. */
+    readonly sentType: string,
+    /** What differs: the type, or (same type) the data. */
+    readonly differs: 'type' | 'data',
+  ) {
+    super(
+      `${stream}: event id ${id} is already recorded at version ${recorded.version} as a ${recorded.type}` +
+        (differs === 'type' ? `, not a ${sentType}` : ' with other data') +
+        '; an id names one event, and a retry resends it unchanged, so nothing of the batch was written',
+    );
+  }
+}
+
 /** An id appears twice within one batch. */
 export class DuplicateEventIdError extends HotpatchError {
   readonly code = 'DUPLICATE_EVENT_ID';

@@ -9,8 +9,10 @@ export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
 /** An event to append: the store assigns stream, version and position (and, where it keeps them, hashes). */
 export interface NewEvent {
   /**
-   * A lower-case UUID; generated (v7) when missing. Unique across the log: re-appending an id the stream holds is a
-   * no-op (a retry), appending one another stream holds is refused (EventIdTakenError).
+   * A lower-case UUID; generated (v7) when missing. Unique across the log, and it names one event: re-appending an
+   * event the stream holds (same id, type and data) is a no-op (a retry: the original result, the first attempt's
+   * time and meta kept); the id with another type or data is refused (EventIdReusedError), and so is one another
+   * stream holds (EventIdTakenError).
    */
   readonly id?: string;
   readonly type: string;
