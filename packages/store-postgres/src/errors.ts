@@ -36,6 +36,14 @@ export class ConsumerLockLostError extends HotpatchError {
   }
 }
 
+/** A schema name the store cannot use: lower case letters, digits and _, starting with a letter or _, at most 48 characters. */
+export class InvalidSchemaNameError extends HotpatchError {
+  readonly code = 'INVALID_SCHEMA_NAME';
+  constructor(readonly schema: unknown) {
+    super(`PostgreSQL schema ${JSON.stringify(schema)}: a schema name must be lower case letters, digits and _, starting with a letter or _, at most 48 characters`);
+  }
+}
+
 const CONNECTION_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN', 'EAI_AGAIN']);
 
 /**

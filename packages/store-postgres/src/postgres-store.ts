@@ -52,6 +52,7 @@ import {
   judgeHeldIds,
   machineFingerprintFor,
   StoreClosedError,
+  StoreReadOnlyError,
   WrongExpectedVersionError,
   type AppendResult,
   type EventHandler,
@@ -68,11 +69,18 @@ import {
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { ConnectionLostError, ConsumerLockLostError, isConnectionError } from './errors.js';
-import { migrate, quoteSchema } from './migrations.js';
+import { quoteSchema } from './migrations.js';
+import { describeServer, openSchema, readOnlyConfig } from './open-database.js';
 
 export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'> {
-  /** The schema that holds the store's tables (created and migrated on open; default "hotpatch"). */
+  /** The schema that holds the store's tables (created and migrated on open, unless `readonly`; default "hotpatch"). */
   readonly schema?: string;
+  /**
+   * Open only to read (default false): the schema must exist and hold a hotpatch store of this build's schema
+   * (NotAStoreError, SchemaTooNewError, SchemaNotMigratedError otherwise); it is never created or migrated, every
+   * session is read-only (default_transaction_read_only), and writes are refused (StoreReadOnlyError).
+   */
+  readonly readonly?: boolean;
   /** Generates event ids where an event has none (default: UUID v7). */
   readonly newId?: () => string;
   /** The machine fingerprint snapshots are written and accepted with (default: this build's, per kind of stream). */
@@ -158,22 +166,18 @@ function writeStatement(s: string, moved: string): string {
 
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-  const { schema = 'hotpatch', newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
+  const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
   const s = quoteSchema(schema);
   if (!Number.isSafeInteger(stateCacheSize) || stateCacheSize < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${stateCacheSize}`);
   const machineOf = (stream: string) => machineFingerprint ?? machineFingerprintFor(stream);
   const channel = `${schema}.events`;
-  const pool = new pg.Pool(poolConfig);
+  const server = describeServer(poolConfig);
+  const pool = new pg.Pool(readonly ? readOnlyConfig(poolConfig) : poolConfig);
   // An idle connection that breaks is dropped by the pool, which opens another when one is needed.
   pool.on('error', () => {});
 
   try {
-    const client = await pool.connect();
-    try {
-      await migrate(client, schema);
-    } finally {
-      client.release();
-    }
+    await openSchema(pool, schema, server, readonly);
   } catch (error) {
     await pool.end().catch(() => {});
     throw isConnectionError(error) ? new ConnectionLostError('open', undefined, error) : error;
@@ -239,6 +243,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   let closed = false;
   const open = () => {
     if (closed) throw new StoreClosedError(`PostgreSQL event store (schema ${schema})`);
+  };
+  const mutable = (operation: string) => {
+    if (readonly) throw new StoreReadOnlyError(`PostgreSQL event store (${server}, schema ${schema})`, operation);
   };
 
   /** Runs a query on the pool; a broken connection becomes ConnectionLostError. */
@@ -552,6 +559,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     async appendToStream(stream, events, appendOptions = {}) {
       open();
+      mutable('appendToStream');
       checkStreamName(stream);
       if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
       // Ids are fixed before anything is sent, so that the batch a ConnectionLostError carries retries idempotently.
@@ -627,7 +635,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       }
       // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
       // an older snapshot never overwrites a newer one.
-      if (read.eventsFolded > 0) await query('readState', stream, { ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
+      if (read.eventsFolded > 0 && !readonly) await query('readState', stream, { ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
       return read;
     },
 
@@ -639,6 +647,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     async saveCheckpoint(consumer, expected, next) {
       open();
+      mutable('saveCheckpoint');
       const result = expected === 0 ? await query('saveCheckpoint', undefined, { ...q.startCheckpoint, values: [consumer, next] }) : await query('saveCheckpoint', undefined, { ...q.moveCheckpoint, values: [consumer, expected, next] });
       return result.rowCount === 1;
     },
@@ -651,6 +660,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     async saveProjection(name, position, data) {
       open();
+      mutable('saveProjection');
       const parts = checkProjectionSave(name, position, data);
       // The head row first: it is locked to COMMIT, so two instances saving at once take turns, and the one that
       // comes second and is not further writes nothing. A statement per part: each stays under the 1 GB limit.

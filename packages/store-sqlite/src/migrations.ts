@@ -3,7 +3,7 @@
  * write lock applies what is missing, any other waits (busy_timeout) and then finds nothing to do. Safe to run
  * twice and from two processes at once. Never edit a released migration: add the next one.
  */
-import { MigrationRefusedError } from '@hotpatch/store';
+import { MigrationRefusedError, SchemaTooNewError } from '@hotpatch/store';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
@@ -99,6 +99,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
 /** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const applied: number[] = [];
@@ -106,7 +109,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
     const newest = migrations.at(-1)?.version ?? 0;
-    if (current > newest) throw new Error(`database schema is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
+    if (current > newest) throw new SchemaTooNewError(db.name, current, newest);
     for (const m of migrations) {
       if (m.version <= current) continue;
       m.check?.(db);

@@ -139,6 +139,87 @@ export class MigrationRefusedError extends HotpatchError {
   }
 }
 
+/**
+ * The database is not an event store this build can use: not a SQLite file, a database without hotpatch's tables,
+ * a PostgreSQL schema that does not exist. Nothing was read or written.
+ */
+export class NotAStoreError extends HotpatchError {
+  readonly code = 'NOT_A_STORE';
+  constructor(
+    /** The database file, or the PostgreSQL database and schema. */
+    readonly database: string,
+    readonly reason: string,
+  ) {
+    super(`${database}: ${reason}`);
+  }
+}
+
+/** The store's schema was migrated by a newer build: this one does not know how to read or write it. */
+export class SchemaTooNewError extends HotpatchError {
+  readonly code = 'SCHEMA_TOO_NEW';
+  constructor(
+    readonly database: string,
+    readonly version: number,
+    /** The newest schema version this build knows. */
+    readonly known: number,
+  ) {
+    super(`${database}: its hotpatch schema is at version ${version}, newer than this build knows (${known}); upgrade hotpatch`);
+  }
+}
+
+/** A store opened read-only whose schema is older than this build's: a reader never migrates, a writer would. */
+export class SchemaNotMigratedError extends HotpatchError {
+  readonly code = 'SCHEMA_NOT_MIGRATED';
+  constructor(
+    readonly database: string,
+    readonly version: number,
+    /** This build's schema version. */
+    readonly current: number,
+  ) {
+    super(`${database}: its hotpatch schema is at version ${version}, older than this build's (${current}), and a reader does not migrate it: any writer does when it opens it (hotpatch pause, resume or import; a store opened without readonly)`);
+  }
+}
+
+/** A write asked of a store opened read-only; nothing was written. */
+export class StoreReadOnlyError extends HotpatchError {
+  readonly code = 'STORE_READ_ONLY';
+  constructor(
+    readonly store: string,
+    /** The write refused: appendToStream, saveCheckpoint, saveProjection. */
+    readonly operation: string,
+  ) {
+    super(`${store} is open read-only: ${operation} refused, nothing written`);
+  }
+}
+
+/**
+ * The database cannot be used: a file that cannot be opened or written (no such directory, a directory, read-only
+ * for a writer, a full disk), a PostgreSQL server that cannot be reached or refuses the connection (unknown host,
+ * connection refused, unknown role or database, authentication failed). Nothing was written.
+ */
+export class DatabaseUnavailableError extends HotpatchError {
+  readonly code = 'DATABASE_UNAVAILABLE';
+  constructor(
+    readonly database: string,
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${database}: ${reason}`);
+  }
+}
+
+/** Another process held the database's write lock for longer than the store waits for it; nothing was written. */
+export class DatabaseBusyError extends HotpatchError {
+  readonly code = 'DATABASE_BUSY';
+  constructor(
+    readonly database: string,
+    /** How long the store waited, in ms. */
+    readonly waitedMs: number,
+  ) {
+    super(`${database}: another process has held its write lock for more than ${waitedMs / 1000} s (a long import, or a writer that hangs): nothing written; try again once it is done`);
+  }
+}
+
 /** A read asked with options no store can honour (a limit that is not a whole number ≥ 0, say); nothing was read. */
 export class InvalidReadOptionsError extends HotpatchError {
   readonly code = 'INVALID_READ_OPTIONS';
