@@ -20,7 +20,8 @@ export class ConnectionLostError extends HotpatchError {
   ) {
     super(
       `PostgreSQL connection lost during ${operation}${stream !== undefined ? ` on ${stream}` : ''}: ${cause instanceof Error ? cause.message : String(cause)}` +
-        (operation === 'append' ? '; the append may or may not have been committed: retry the same events (same ids)' : ''),
+        (operation === 'append' ? '; the append may or may not have been committed: retry the same events (same ids)' : '') +
+        (operation === 'batch commit' ? '; the batch may or may not have been committed: run it again with the same ids' : ''),
     );
   }
 }

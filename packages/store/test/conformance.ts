@@ -154,6 +154,27 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(positions).toEqual([...positions].sort((x, y) => x - y));
       });
 
+      it('knows its own appends: a retry of one made earlier in the batch is recognised, its id reused for another event refused', async () => {
+        // On an empty log and on one that holds events (a store may know that an empty log holds only the batch's own).
+        for (const round of [1, 2]) {
+          const s = fresh(`batch-retry-${round}`);
+          const first = [events.enrolled(), events.assessed()];
+          const second = [events.staged()];
+          await inBatch(store, async () => {
+            const a = await store.appendToStream(s, first);
+            // Before anything reads (a store may hold the rows back until then) and after a read.
+            expect(await store.appendToStream(s, first)).toEqual({ ...a, written: false });
+            await expect(store.appendToStream(s, [{ ...first[1]!, type: 'PatchStaged', data: { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true } }])).rejects.toThrow(EventIdReusedError);
+            expect((await store.readAll()).filter((e) => e.stream === s)).toEqual(a.events);
+            expect(await store.appendToStream(s, first, { expectedVersion: 'no_stream' })).toEqual({ ...a, written: false });
+            await expect(store.appendToStream(fresh('batch-retry-other'), [first[0]!])).rejects.toThrow(EventIdTakenError);
+            const b = await store.appendToStream(s, second, { expectedVersion: 2 });
+            expect(await store.appendToStream(s, second)).toEqual({ ...b, written: false });
+          });
+          expect((await store.readStream(s)).map((e) => e.id)).toEqual([...first, ...second].map((e) => e.id));
+        }
+      });
+
       it('where the store groups writes: nothing is kept when the batch throws, and other callers wait for it', async () => {
         if (!store.batch) return; // each append commits on its own in this store
         const s = fresh('batch-fail');
