@@ -102,13 +102,23 @@ export const MIGRATIONS: readonly Migration[] = [
 /** The schema version this build writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
 
-/** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */
+/**
+ * Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). A schema
+ * found up to date by a plain read is left without taking the write lock: a writer opening the file while another
+ * process holds the lock (a long import) waits only when it writes.
+ */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const newest = migrations.at(-1)?.version ?? 0;
+  const version = () => (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined) {
+    const found = version();
+    if (found > newest) throw new SchemaTooNewError(db.name, found, newest);
+    if (found === newest) return [];
+  }
   const applied: number[] = [];
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-    const newest = migrations.at(-1)?.version ?? 0;
+    const current = version();
     if (current > newest) throw new SchemaTooNewError(db.name, current, newest);
     for (const m of migrations) {
       if (m.version <= current) continue;
