@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,35 @@ describe('hotpatch import into SQLite', () => {
     await once(child, 'exit');
     expect(await exportOf(`sqlite:${killed}`)).toBe(before);
   }, 60_000);
+
+  it('a file changed between its check and its write: nothing imported, and the store it was creating is not left behind', async () => {
+    const file = join(dir, 'changing.jsonl');
+    await copyFile(bulk, file);
+    const text = await readFile(file, 'utf8');
+    const last = text.trimEnd().split('\n').at(-1)!;
+    const target = join(dir, 'changing.db');
+    // At the first progress of the second reading (the first megabyte written), the file's last line is overwritten.
+    let changed = false;
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      if (!changed && / of \d+ events/.test(String(chunk))) {
+        changed = true;
+        const fd = openSync(file, 'r+');
+        writeSync(fd, '{' + ' '.repeat(Buffer.byteLength(last) - 1), Buffer.byteLength(text) - Buffer.byteLength(last) - 1);
+        closeSync(fd);
+      }
+      return true;
+    });
+    try {
+      const { main } = await import('./main.js');
+      const err: string[] = [];
+      expect(await main(['import', file, '--store', `sqlite:${target}`], { out: () => {}, err: (t) => err.push(t), isTTY: true })).toBe(1);
+      expect(changed).toBe(true);
+      expect(err).toEqual([expect.stringMatching(new RegExp(`^hotpatch import: .*line ${text.trimEnd().split('\n').length}.*; nothing imported$`))]);
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('shows its progress on stderr when the output is a terminal, and nothing otherwise', async () => {
     const writes: string[] = [];

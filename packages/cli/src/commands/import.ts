@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { HotpatchError } from '@hotpatch/core';
 import { verifyFile } from '@hotpatch/replay';
 import { inBatch, type NewEvent } from '@hotpatch/store';
+import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { CheckFailed, onePositional, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource } from '../store-source.js';
@@ -41,10 +44,13 @@ export const importCommand: CommandSpec = {
       throw new CheckFailed(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${file}; nothing imported`);
     }
     let result: { written: number; held: number };
+    // A SQLite file this import creates is removed again if the import fails: it would be an empty store.
+    const created = target.kind === 'sqlite' && !existsSync(target.path) ? target.path : undefined;
     try {
       result = await importFile(file, target, report.events, progress);
     } catch (error) {
       progress?.done();
+      if (created !== undefined) await removeEmptyStore(created);
       const failure = notImported(error);
       if (asJson) io.out(json({ ok: false, file, store: where, error: { ...(error instanceof HotpatchError ? { code: error.code } : {}), message: failure.message } }));
       throw failure;
@@ -110,6 +116,19 @@ async function importFile(file: string, target: ReturnType<typeof parseStoreSour
     await store.close();
   }
   return { written, held };
+}
+
+/** Removes a SQLite store (its file, -wal and -shm) if it holds no event. */
+async function removeEmptyStore(path: string): Promise<void> {
+  let empty = false;
+  try {
+    const store = openSqliteEventStore({ path, readonly: true });
+    empty = (await store.readAll({ limit: 1 })).length === 0;
+    await store.close();
+  } catch {
+    return;
+  }
+  if (empty) for (const file of [path, `${path}-wal`, `${path}-shm`]) await rm(file, { force: true });
 }
 
 interface Progress {
