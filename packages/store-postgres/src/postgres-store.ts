@@ -107,8 +107,9 @@ export interface PostgresEventStoreOptions extends Omit<pg.PoolConfig, 'Client'>
    */
   readonly stateCacheSize?: number;
   /**
-   * The server ends a transaction of this store's left idle this long, in ms (default 10,000; 0: never): a projection
-   * saved in parts. (An append is one statement and holds nothing open between round trips.)
+   * The server ends a transaction of this store's left idle this long, in ms (default 10,000; 0: never): a batch
+   * whose caller stopped calling (it holds the log head, and every other writer waits for it), a projection saved in
+   * parts. (An append outside a batch is one statement and holds nothing open between round trips.)
    */
   readonly idleInTransactionTimeoutMs?: number;
 }
