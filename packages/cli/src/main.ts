@@ -23,7 +23,7 @@ export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, his
 export const EXIT = { ok: 0, failed: 1, usage: 2, environment: 3, internal: 70 } as const;
 
 /** Store errors that say the store could not be reached or used, not that what was asked of it was wrong. */
-const ENVIRONMENT_CODES = new Set(['CONNECTION_LOST', 'STORE_UNAVAILABLE', 'STORE_CLOSED']);
+const ENVIRONMENT_CODES = new Set(['CONNECTION_LOST', 'DATABASE_UNAVAILABLE', 'DATABASE_BUSY', 'STORE_CLOSED']);
 
 export function version(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

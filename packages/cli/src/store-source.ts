@@ -41,11 +41,18 @@ export function describeSource(source: StoreSource): string {
   return source.kind === 'sqlite' ? `sqlite:${source.path}` : source.path;
 }
 
-/** Opens a writable event store. A timeline file is not one: it is read, exported and imported. */
-export async function openEventStore(source: StoreSource, options: { mustExist?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number } = {}): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
+/**
+ * Opens an event store: to write it (a SQLite file created when missing, a PostgreSQL schema created and migrated),
+ * or, `readonly`, only to read it: it must exist and hold a hotpatch store of this build's schema, and it is never
+ * created, migrated or written (the read commands). A timeline file is not a store: it is read, exported and imported.
+ */
+export async function openEventStore(
+  source: StoreSource,
+  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number } = {},
+): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
   switch (source.kind) {
     case 'sqlite':
-      if (options.mustExist) {
+      if (options.mustExist || options.readonly) {
         try {
           await access(source.path);
         } catch {
@@ -54,12 +61,13 @@ export async function openEventStore(source: StoreSource, options: { mustExist?:
       }
       return openSqliteEventStore({
         path: source.path,
+        ...(options.readonly ? { readonly: true } : {}),
         ...(options.durability ? { durability: options.durability } : {}),
         ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
       });
     case 'postgres': {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
-      return createPostgresEventStore({ connectionString: source.url, ...(source.schema ? { schema: source.schema } : {}) });
+      return createPostgresEventStore({ connectionString: source.url, ...(source.schema ? { schema: source.schema } : {}), ...(options.readonly ? { readonly: true } : {}) });
     }
     case 'jsonl':
       throw new UsageError(`${source.path} is a timeline file, not a store: use sqlite:path or postgres://… here`);
@@ -88,7 +96,7 @@ export async function readSource(source: StoreSource, options: { stopAtFirstProb
     const timeline = await loadTimeline(source.path, options);
     return { events: timeline.events, lines: timeline.lines, file: source.path, problems: timeline.problems, unit: 'line' };
   }
-  const store = await openEventStore(source, { mustExist: true });
+  const store = await openEventStore(source, { readonly: true });
   try {
     if (options.stream !== undefined) return { events: await store.readStream(options.stream), problems: [], unit: 'position' };
     const events: RecordedEvent[] = [];
@@ -110,7 +118,7 @@ export async function eachStorePage(
   each: (events: readonly RecordedEvent[]) => boolean | void | Promise<boolean | void>,
   options: { afterwards?: (store: EventStore & { streamHeads?(): Promise<Array<[string, string]>> }) => Promise<void>; pageSize?: number } = {},
 ): Promise<number> {
-  const store = await openEventStore(source, { mustExist: true });
+  const store = await openEventStore(source, { readonly: true });
   try {
     let n = 0;
     for await (const page of readLogPages(store, { pageSize: options.pageSize ?? STORE_PAGE })) {

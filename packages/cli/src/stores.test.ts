@@ -400,6 +400,18 @@ describe('hotpatch pause and resume', () => {
     expect(resumed).toMatchObject({ ring: 'broad', event: 'RingResumed', written: true, state: 'open', pausedBy: [] });
     expect(JSON.parse((await cli('resume', '--store', store, '--ring', 'broad', '--by', 'tenant', '--id', id, '--json')).out)).toMatchObject({ written: false, position: resumed.position });
     expect((await read()).isRingPaused('broad')).toBe(false);
+    // A pause's id given to the resume is not a retry of the pause: refused in one line, nothing written.
+    const pauseId = '0193f2a0-0000-7000-8000-0000000000c2';
+    expect((await cli('pause', '--store', store, '--ring', 'broad', '--by', 'tenant', '--reason', 'again', '--id', pauseId)).code).toBe(0);
+    const length = async () => (await read()).position;
+    const before = await length();
+    const reused = await cli('resume', '--store', store, '--ring', 'broad', '--by', 'tenant', '--id', pauseId);
+    expect(reused).toMatchObject({ code: 1, out: '' });
+    expect(reused.err).toMatch(new RegExp(`^hotpatch resume: ring/broad: event id ${pauseId} is already recorded at version \\d+ as a RingPaused, not a RingResumed; [^\\n]*nothing of the batch was written$`));
+    expect(await length()).toBe(before);
+    expect((await read()).isRingPaused('broad')).toBe(true);
+    expect((await cli('resume', '--store', store, '--ring', 'broad', '--by', 'tenant')).code).toBe(0);
+    expect((await read()).isRingPaused('broad')).toBe(false);
     expect((await cli('verify', '--store', store)).code).toBe(0);
     // Usage errors: no reason, no party, both or neither target, a timeline file.
     for (const argv of [

@@ -20,7 +20,8 @@ export class ConnectionLostError extends HotpatchError {
   ) {
     super(
       `PostgreSQL connection lost during ${operation}${stream !== undefined ? ` on ${stream}` : ''}: ${cause instanceof Error ? cause.message : String(cause)}` +
-        (operation === 'append' ? '; the append may or may not have been committed: retry the same events (same ids)' : ''),
+        (operation === 'append' ? '; the append may or may not have been committed: retry the same events (same ids)' : '') +
+        (operation === 'batch commit' ? '; the batch may or may not have been committed: run it again with the same ids' : ''),
     );
   }
 }
@@ -33,6 +34,14 @@ export class ConsumerLockLostError extends HotpatchError {
     override readonly cause: unknown,
   ) {
     super(`consumer ${consumer}: the connection holding its exclusive lock was lost (${cause instanceof Error ? cause.message : String(cause)}); stopped`);
+  }
+}
+
+/** A schema name the store cannot use: lower case letters, digits and _, starting with a letter or _, at most 48 characters. */
+export class InvalidSchemaNameError extends HotpatchError {
+  readonly code = 'INVALID_SCHEMA_NAME';
+  constructor(readonly schema: unknown) {
+    super(`PostgreSQL schema ${JSON.stringify(schema)}: a schema name must be lower case letters, digits and _, starting with a letter or _, at most 48 characters`);
   }
 }
 

@@ -4,7 +4,8 @@
  * nothing to do. Safe to run twice and from several processes at once. Never edit a released migration: add the
  * next one. Each migration runs with `search_path` set to the store's schema, so its SQL names tables unqualified.
  */
-import { MigrationRefusedError } from '@hotpatch/store';
+import { MigrationRefusedError, SchemaTooNewError } from '@hotpatch/store';
+import { InvalidSchemaNameError } from './errors.js';
 import type { ClientBase } from 'pg';
 
 export interface Migration {
@@ -128,9 +129,12 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** Checks a schema name (lower case letters, digits and _, at most 48 characters) and returns it quoted. */
 export function quoteSchema(schema: string): string {
-  if (!IDENTIFIER.test(schema)) throw new Error(`schema must match ${IDENTIFIER} (lower case letters, digits and _, at most 48 characters), got ${JSON.stringify(schema)}`);
+  if (typeof schema !== 'string' || !IDENTIFIER.test(schema)) throw new InvalidSchemaNameError(schema);
   return `"${schema}"`;
 }
+
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
 
 /** Applies the missing migrations to `schema` (created if missing); returns the versions it applied. */
 export async function migrate(client: ClientBase, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
@@ -145,7 +149,7 @@ export async function migrate(client: ClientBase, schema: string, migrations: re
     const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
     const current = rows[0]!.v;
     const newest = migrations.at(-1)?.version ?? 0;
-    if (current > newest) throw new Error(`database schema ${schema} is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
+    if (current > newest) throw new SchemaTooNewError(`PostgreSQL schema ${schema}`, current, newest);
     for (const m of migrations) {
       if (m.version <= current) continue;
       await m.check?.(client, schema);

@@ -3,7 +3,7 @@
  * write lock applies what is missing, any other waits (busy_timeout) and then finds nothing to do. Safe to run
  * twice and from two processes at once. Never edit a released migration: add the next one.
  */
-import { MigrationRefusedError } from '@hotpatch/store';
+import { MigrationRefusedError, SchemaTooNewError } from '@hotpatch/store';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 
 export interface Migration {
@@ -99,14 +99,27 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). */
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+/**
+ * Applies the missing migrations; returns the versions it applied (empty when the schema was up to date). A schema
+ * found up to date by a plain read is left without taking the write lock: a writer opening the file while another
+ * process holds the lock (a long import) waits only when it writes.
+ */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const newest = migrations.at(-1)?.version ?? 0;
+  const version = () => (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined) {
+    const found = version();
+    if (found > newest) throw new SchemaTooNewError(db.name, found, newest);
+    if (found === newest) return [];
+  }
   const applied: number[] = [];
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-    const newest = migrations.at(-1)?.version ?? 0;
-    if (current > newest) throw new Error(`database schema is at version ${current}, newer than this build knows (${newest}); upgrade hotpatch`);
+    const current = version();
+    if (current > newest) throw new SchemaTooNewError(db.name, current, newest);
     for (const m of migrations) {
       if (m.version <= current) continue;
       m.check?.(db);

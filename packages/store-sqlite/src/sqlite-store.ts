@@ -25,6 +25,7 @@ import {
   IdempotencyConflictError,
   judgeHeldIds,
   StoreClosedError,
+  StoreReadOnlyError,
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
@@ -40,11 +41,18 @@ import Database from 'better-sqlite3';
 // Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { migrate } from './migrations.js';
+import { openForReading, openForWriting, sqliteFailure } from './open-database.js';
 
 export interface SqliteEventStoreOptions {
-  /** The database file (created if missing), or ':memory:'. */
+  /** The database file (created if missing, unless `readonly`), or ':memory:'. */
   readonly path: string;
+  /**
+   * Open only to read (default false): the file must exist and hold a hotpatch store of this build's schema
+   * (NotAStoreError, SchemaTooNewError, SchemaNotMigratedError otherwise); it is never created, migrated or written,
+   * and its journal mode is left as it is. Reads go on while another process writes (WAL); writes are refused
+   * (StoreReadOnlyError).
+   */
+  readonly readonly?: boolean;
   /** 'full' (default): every acknowledged append survives a power loss. 'normal': faster, may lose the last ones. */
   readonly durability?: 'full' | 'normal';
   /** How long a writer waits for another process's write lock, in ms (default 10,000). */
@@ -93,41 +101,19 @@ const RECENT_STATES = 10_000;
 /** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
 const INSERT_ROWS = 64;
 
-/**
- * `PRAGMA journal_mode = WAL`, retried while another process holds the lock it needs: on a new file that several
- * processes open at once, SQLite answers SQLITE_BUSY to it at once, without the busy timeout's wait (seen in the
- * two-writer test, about one run in three under load).
- */
-function enableWal(db: SqliteDatabase, timeoutMs: number): void {
-  const deadline = Date.now() + timeoutMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try {
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      // An in-memory database has no WAL: it keeps its 'memory' journal.
-      if (mode !== 'wal' && !(db.memory && mode === 'memory')) throw new Error(`${db.name}: SQLite would not switch to WAL (journal_mode is ${String(mode)})`);
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
-      Atomics.wait(pause, 0, 0, 5 + Math.floor(Math.random() * 20));
-    }
-  }
-}
-
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
-  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  const timeoutMs = options.busyTimeoutMs ?? 10_000;
+  const readonly = options.readonly === true;
+  const { db, checkUnchanged } = readonly ? openForReading(options.path, { timeoutMs }) : { db: openForWriting(options.path, { timeoutMs, durability: options.durability ?? 'full' }), checkUnchanged: () => {} };
   const newId = options.newId ?? uuidv7;
   const machineOf = (stream: string) => options.machineFingerprint ?? machineFingerprintFor(stream);
-  enableWal(db, options.busyTimeoutMs ?? 10_000);
-  db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-  db.pragma('cache_size = -65536');
-  migrate(db);
+  /** What SQLite said, as a typed error where a user can cause it (a lock held too long, a read-only file, a full disk). */
+  const failure = (error: unknown) => sqliteFailure(options.path, error, timeoutMs, 'use');
 
   const q = {
     stream: db.prepare<[string], { version: number; hash: string }>('SELECT version, hash FROM streams WHERE stream = ?'),
     // Ids are unique across the log (migration 4): where an id is held, whichever stream holds it.
-    eventById: db.prepare<[string], { stream: string; version: number; position: number }>('SELECT stream, version, position FROM events WHERE id = ?'),
+    eventById: db.prepare<[string], { stream: string; version: number; position: number; type: string; data: string }>('SELECT stream, version, position, type, data FROM events WHERE id = ?'),
     upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
     snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
     upsertSnapshot: db.prepare(
@@ -176,6 +162,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const open = () => {
     if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
   };
+  const mutable = (operation: string) => {
+    if (readonly) throw new StoreReadOnlyError(`SQLite event store ${options.path}`, operation);
+  };
 
   // A batch holds one transaction open across awaits on the one connection, so everything else this process asks
   // of the store waits for it: a caller outside the batch would otherwise read (or write into) its uncommitted
@@ -200,10 +189,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       activeBatch.lastPosition = q.lastPosition.get() ?? 0;
     }
   };
-  /** Waits until no batch but the caller's own is open; then checks the store is open. */
+  /** Waits until no batch but the caller's own is open; then checks the store is open (and, read-only, unchanged). */
   const ready = async () => {
     while (activeBatch !== null && batchContext.getStore() !== activeBatch.token) await activeBatch.done;
     open();
+    checkUnchanged();
   };
 
   /**
@@ -254,7 +244,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   /**
    * A retry of a batch the stream holds: the original result. Undefined when the log holds none of its ids. An id
-   * another stream holds: EventIdTakenError; a batch partly held: IdempotencyConflictError (judgeHeldIds). Looked
+   * another stream holds: EventIdTakenError; an id held as another event: EventIdReusedError; a batch partly held:
+   * IdempotencyConflictError (judgeHeldIds). Looked
    * up only when an append is refused (a held batch always is: by the expected version, by the lifecycle or by the
    * unique index on ids), not on every append.
    */
@@ -263,7 +254,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     // long batch).
     const held = events.map((e) => {
       const h = e.id === undefined ? undefined : q.eventById.get(e.id);
-      return h !== undefined && !(h.stream === stream && h.version > before) ? h : undefined;
+      return h !== undefined && !(h.stream === stream && h.version > before) ? { ...h, data: JSON.parse(h.data) as unknown } : undefined;
     });
     if (judgeHeldIds(stream, events, held) !== 'retry') return undefined;
     const recorded = held.map((h) => toEvent(readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow));
@@ -362,15 +353,32 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     return true;
   });
 
+  /** Writes a rebuilt snapshot if the write lock is free now; another process holding it is not waited for. */
+  const refreshWhenFree = (stream: string, read: StreamStateRead) => {
+    db.pragma('busy_timeout = 0');
+    try {
+      q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+    } catch (error) {
+      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw failure(error);
+    } finally {
+      db.pragma(`busy_timeout = ${timeoutMs}`);
+    }
+  };
+
   const store: SqliteEventStore = {
     path: options.path,
     db,
 
     async appendToStream(stream, events, appendOptions = {}) {
       await ready();
+      mutable('appendToStream');
       checkStreamName(stream);
       if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
-      writing();
+      try {
+        writing();
+      } catch (error) {
+        throw failure(error);
+      }
       // Inside a batch, an append of one INSERT statement needs no savepoint of its own: everything that can refuse
       // it does so before its first write, and the INSERT is atomic. After it, only an I/O error can fail the rest,
       // and that poisons the batch (it will not commit).
@@ -383,9 +391,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
           result = appendRows(stream, events, appendOptions);
         } catch (error) {
           if (inserted) batch.poisoned = error;
-          throw error;
+          throw failure(error);
         }
-      } else result = append.immediate(stream, events, appendOptions);
+      } else {
+        try {
+          result = append.immediate(stream, events, appendOptions);
+        } catch (error) {
+          throw failure(error);
+        }
+      }
       // Inside a batch, consumers are woken when it commits.
       if (result.written && activeBatch === null) wakeups.wake();
       return result;
@@ -426,11 +440,14 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         if (head !== undefined) remember(stream, head.version, head.hash, result.state, result.eventsFolded > 0 ? head.version : snapshotAt);
         return result;
       }).deferred();
-      // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
-      // only then is the write lock taken, and an older snapshot never overwrites a newer one.
-      if (read.eventsFolded > 0) {
-        writing();
-        q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+      // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again; an
+      // older snapshot never overwrites a newer one. Outside a batch it is a favour, not the read's work: done when
+      // the write lock is free at once, else left to the next read (a long import holds the lock for minutes).
+      if (read.eventsFolded > 0 && !readonly) {
+        if (activeBatch !== null) {
+          writing();
+          q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+        } else refreshWhenFree(stream, read);
       }
       return read;
     },
@@ -442,12 +459,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async saveCheckpoint(consumer, expected, next) {
       await ready();
-      writing();
-      return db.transaction(() => {
-        const now = new Date().toISOString();
-        if (expected === 0) q.insertCheckpoint.run(consumer, 0, now);
-        return q.updateCheckpoint.run(next, now, consumer, expected).changes === 1;
-      }).immediate();
+      mutable('saveCheckpoint');
+      try {
+        writing();
+        return db.transaction(() => {
+          const now = new Date().toISOString();
+          if (expected === 0) q.insertCheckpoint.run(consumer, 0, now);
+          return q.updateCheckpoint.run(next, now, consumer, expected).changes === 1;
+        }).immediate();
+      } catch (error) {
+        throw failure(error);
+      }
     },
 
     async batch(fn) {
@@ -471,7 +493,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
         return result;
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');
-        throw error;
+        throw failure(error);
       } finally {
         activeBatch = null;
         finish();
@@ -485,10 +507,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async saveProjection(name, position, data) {
       await ready();
+      mutable('saveProjection');
       const parts = checkProjectionSave(name, position, data);
       // A transaction of its own, or a savepoint in the batch's.
-      writing();
-      return saveProjection.immediate(name, position, parts);
+      try {
+        writing();
+        return saveProjection.immediate(name, position, parts);
+      } catch (error) {
+        throw failure(error);
+      }
     },
 
     subscribe(consumer, handler, subscribeOptions) {

@@ -8,6 +8,7 @@ import { InvalidEventError, TransitionRefusedError, type DeviceContext } from '@
 import {
   ConsumerFailedError,
   DuplicateEventIdError,
+  EventIdReusedError,
   EventIdTakenError,
   eventHash,
   GENESIS_HASH,
@@ -154,6 +155,27 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(positions).toEqual([...positions].sort((x, y) => x - y));
       });
 
+      it('knows its own appends: a retry of one made earlier in the batch is recognised, its id reused for another event refused', async () => {
+        // On an empty log and on one that holds events (a store may know that an empty log holds only the batch's own).
+        for (const round of [1, 2]) {
+          const s = fresh(`batch-retry-${round}`);
+          const first = [events.enrolled(), events.assessed()];
+          const second = [events.staged()];
+          await inBatch(store, async () => {
+            const a = await store.appendToStream(s, first);
+            // Before anything reads (a store may hold the rows back until then) and after a read.
+            expect(await store.appendToStream(s, first)).toEqual({ ...a, written: false });
+            await expect(store.appendToStream(s, [{ ...first[1]!, type: 'PatchStaged', data: { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true } }])).rejects.toThrow(EventIdReusedError);
+            expect((await store.readAll()).filter((e) => e.stream === s)).toEqual(a.events);
+            expect(await store.appendToStream(s, first, { expectedVersion: 'no_stream' })).toEqual({ ...a, written: false });
+            await expect(store.appendToStream(fresh('batch-retry-other'), [first[0]!])).rejects.toThrow(EventIdTakenError);
+            const b = await store.appendToStream(s, second, { expectedVersion: 2 });
+            expect(await store.appendToStream(s, second)).toEqual({ ...b, written: false });
+          });
+          expect((await store.readStream(s)).map((e) => e.id)).toEqual([...first, ...second].map((e) => e.id));
+        }
+      });
+
       it('where the store groups writes: nothing is kept when the batch throws, and other callers wait for it', async () => {
         if (!store.batch) return; // each append commits on its own in this store
         const s = fresh('batch-fail');
@@ -249,6 +271,31 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         expect(await store.streamVersion(second)).toBe(0);
         // The holder's own retry still returns the original result.
         expect(await store.appendToStream(first, [taken])).toMatchObject({ written: false, versions: [1] });
+      });
+
+      it('an id the stream holds, sent again as another event (another type, other data), is refused; another time or meta is still a retry', async () => {
+        const s = fresh('reused');
+        const assessed = events.assessed(true);
+        const first = await store.appendToStream(s, [events.enrolled(), assessed]);
+        const before = await store.readAll();
+        const expectReused = (error: unknown, differs: 'type' | 'data') => {
+          expect(error).toBeInstanceOf(EventIdReusedError);
+          expect(error).toMatchObject({ code: 'EVENT_ID_REUSED', stream: s, id: assessed.id, recorded: { version: 2, type: 'EligibilityAssessed' }, differs });
+          expect((error as Error).message).toContain(assessed.id!);
+        };
+        // Another type (the lifecycle would take it: the unique index on ids is what finds it), alone and first in a
+        // batch; the same type with other data, behind a new event (not a partial retry: a reuse).
+        expectReused(await store.appendToStream(s, [{ ...events.staged(), id: assessed.id }]).catch((e: unknown) => e), 'type');
+        expectReused(await store.appendToStream(s, [{ ...events.staged(), id: assessed.id }, events.staged()]).catch((e: unknown) => e), 'type');
+        expectReused(await store.appendToStream(s, [{ ...assessed, data: { eligible: false, reasons: ['build'] } }], { expectedVersion: 1 }).catch((e: unknown) => e), 'data');
+        expectReused(await store.appendToStream(s, [events.staged(), { ...assessed, data: { eligible: false, reasons: [] } }]).catch((e: unknown) => e), 'data');
+        expect(await store.readAll()).toEqual(before);
+        // The same event sent again later, by another attempt (its time and meta are the attempt's), with its data's
+        // keys in another order: a retry, and the first attempt's time and meta stay.
+        const again = await store.appendToStream(s, [{ ...assessed, time: at(30), meta: { attempt: 2 }, data: { reasons: [], eligible: true } }]);
+        expect(again).toMatchObject({ written: false, versions: [2], positions: [first.positions[1]] });
+        expect(again.events[0]).toEqual(first.events[1]);
+        expect(await store.readAll()).toEqual(before);
       });
 
       it('an upper-case id is refused, so that one id cannot become two events', async () => {

@@ -44,6 +44,33 @@ export class EventIdTakenError extends HotpatchError {
   }
 }
 
+/**
+ * An event id the stream holds, sent again as another event (another type, or other data): not a retry, since a
+ * retry resends the event it retries, so the batch is refused and nothing of it is written. The id of an earlier
+ * event given to a new one (a pause's id passed to the resume) would otherwise be taken for a retry and dropped.
+ * `time` and `meta` are not compared: they belong to an attempt (when it was sent, by which try), and the first
+ * attempt's are the ones recorded.
+ */
+export class EventIdReusedError extends HotpatchError {
+  readonly code = 'EVENT_ID_REUSED';
+  constructor(
+    readonly stream: string,
+    readonly id: string,
+    /** The version of the stream's event that holds the id, and its type. */
+    readonly recorded: { readonly version: number; readonly type: string },
+    /** The type of the event sent with the id. */
+    readonly sentType: string,
+    /** What differs: the type, or (same type) the data. */
+    readonly differs: 'type' | 'data',
+  ) {
+    super(
+      `${stream}: event id ${id} is already recorded at version ${recorded.version} as a ${recorded.type}` +
+        (differs === 'type' ? `, not a ${sentType}` : ' with other data') +
+        '; an id names one event, and a retry resends it unchanged, so nothing of the batch was written',
+    );
+  }
+}
+
 /** An id appears twice within one batch. */
 export class DuplicateEventIdError extends HotpatchError {
   readonly code = 'DUPLICATE_EVENT_ID';
@@ -109,6 +136,87 @@ export class MigrationRefusedError extends HotpatchError {
     readonly reason: string,
   ) {
     super(`${database}: schema migration ${migration} refused, nothing was changed: ${reason}`);
+  }
+}
+
+/**
+ * The database is not an event store this build can use: not a SQLite file, a database without hotpatch's tables,
+ * a PostgreSQL schema that does not exist. Nothing was read or written.
+ */
+export class NotAStoreError extends HotpatchError {
+  readonly code = 'NOT_A_STORE';
+  constructor(
+    /** The database file, or the PostgreSQL database and schema. */
+    readonly database: string,
+    readonly reason: string,
+  ) {
+    super(`${database}: ${reason}`);
+  }
+}
+
+/** The store's schema was migrated by a newer build: this one does not know how to read or write it. */
+export class SchemaTooNewError extends HotpatchError {
+  readonly code = 'SCHEMA_TOO_NEW';
+  constructor(
+    readonly database: string,
+    readonly version: number,
+    /** The newest schema version this build knows. */
+    readonly known: number,
+  ) {
+    super(`${database}: its hotpatch schema is at version ${version}, newer than this build knows (${known}); upgrade hotpatch`);
+  }
+}
+
+/** A store opened read-only whose schema is older than this build's: a reader never migrates, a writer would. */
+export class SchemaNotMigratedError extends HotpatchError {
+  readonly code = 'SCHEMA_NOT_MIGRATED';
+  constructor(
+    readonly database: string,
+    readonly version: number,
+    /** This build's schema version. */
+    readonly current: number,
+  ) {
+    super(`${database}: its hotpatch schema is at version ${version}, older than this build's (${current}), and a reader does not migrate it: any writer does when it opens it (hotpatch pause, resume or import; a store opened without readonly)`);
+  }
+}
+
+/** A write asked of a store opened read-only; nothing was written. */
+export class StoreReadOnlyError extends HotpatchError {
+  readonly code = 'STORE_READ_ONLY';
+  constructor(
+    readonly store: string,
+    /** The write refused: appendToStream, saveCheckpoint, saveProjection. */
+    readonly operation: string,
+  ) {
+    super(`${store} is open read-only: ${operation} refused, nothing written`);
+  }
+}
+
+/**
+ * The database cannot be used: a file that cannot be opened or written (no such directory, a directory, read-only
+ * for a writer, a full disk), a PostgreSQL server that cannot be reached or refuses the connection (unknown host,
+ * connection refused, unknown role or database, authentication failed). Nothing was written.
+ */
+export class DatabaseUnavailableError extends HotpatchError {
+  readonly code = 'DATABASE_UNAVAILABLE';
+  constructor(
+    readonly database: string,
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${database}: ${reason}`);
+  }
+}
+
+/** Another process held the database's write lock for longer than the store waits for it; nothing was written. */
+export class DatabaseBusyError extends HotpatchError {
+  readonly code = 'DATABASE_BUSY';
+  constructor(
+    readonly database: string,
+    /** How long the store waited, in ms. */
+    readonly waitedMs: number,
+  ) {
+    super(`${database}: another process has held its write lock for more than ${waitedMs / 1000} s (a long import, or a writer that hangs): nothing written; try again once it is done`);
   }
 }
 

@@ -1,6 +1,24 @@
 export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
 export { inBatch, readLog, readLogPages } from './types.js';
-export { CheckpointConflictError, ConsumerFailedError, DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, MigrationRefusedError, StoreClosedError, WrongExpectedVersionError } from './errors.js';
+export {
+  CheckpointConflictError,
+  ConsumerFailedError,
+  DatabaseBusyError,
+  DatabaseUnavailableError,
+  DuplicateEventIdError,
+  EventIdReusedError,
+  EventIdTakenError,
+  IdempotencyConflictError,
+  InvalidProjectionError,
+  InvalidReadOptionsError,
+  MigrationRefusedError,
+  NotAStoreError,
+  SchemaNotMigratedError,
+  SchemaTooNewError,
+  StoreClosedError,
+  StoreReadOnlyError,
+  WrongExpectedVersionError,
+} from './errors.js';
 export { createInMemoryEventStore, createPackedInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions, type PackedInMemoryEventStore } from './memory-store.js';
 export { formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type Timeline } from './jsonl.js';
 export { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';

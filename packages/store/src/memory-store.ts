@@ -227,8 +227,9 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
       const data = streams.get(stream);
       const actual = data?.version ?? 0;
 
-      // Ids are unique across the log: a batch the stream holds is a retry (the original result, nothing written);
-      // an id another stream holds, or a batch partly held, is refused (judgeHeldIds).
+      // Ids are unique across the log: a batch the stream holds, event for event, is a retry (the original result,
+      // nothing written); an id another stream holds or held as another event, or a batch partly held, is refused
+      // (judgeHeldIds).
       let held: (RecordedEvent | undefined)[] | undefined;
       for (let i = 0; i < events.length; i++) {
         const at = ids.find(events[i]?.id);

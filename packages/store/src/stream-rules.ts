@@ -3,7 +3,8 @@
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
 import { InvalidEventError, lifecycleFor, STREAM_NAME_HINT, streamKindOf, validateNewEventFields, type MachineState } from '@hotpatch/core';
-import { DuplicateEventIdError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, WrongExpectedVersionError } from './errors.js';
+import { DuplicateEventIdError, EventIdReusedError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, WrongExpectedVersionError } from './errors.js';
+import { canonicalJson } from './hash.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
 export function checkStreamName(stream: unknown): asserts stream is string {
@@ -59,24 +60,31 @@ export function checkProjectionSave(name: unknown, position: unknown, data: unkn
   return [...(data as string[])];
 }
 
-/** Where the log holds an event id: its stream and version. */
+/** Where the log holds an event id (its stream and version) and what that event is (its type and data). */
 export interface HeldId {
   readonly stream: string;
   readonly version: number;
+  readonly type: string;
+  readonly data: unknown;
 }
 
 /**
  * What a batch's ids already in the log make of it, from where each is held (`held[i]` for `events[i]`; undefined
- * when the log holds no event with that id): 'retry' when the stream holds every one (the caller returns the
- * original result), 'new' when the log holds none. Otherwise it throws: EventIdTakenError when another stream holds
- * one (ids are unique across the log), IdempotencyConflictError when the stream holds some and not the others.
+ * when the log holds no event with that id): 'retry' when the stream holds every one, each as the same event (same
+ * type, same data: the caller returns the original result), 'new' when the log holds none. Otherwise it throws:
+ * EventIdTakenError when another stream holds one (ids are unique across the log), EventIdReusedError when the
+ * stream holds one as another event, IdempotencyConflictError when the stream holds some and not the others.
+ * `time` and `meta` are an attempt's (when it was sent, which try), not the event's identity: not compared.
  */
 export function judgeHeldIds(stream: string, events: readonly NewEvent[], held: readonly (HeldId | undefined)[]): 'retry' | 'new' {
   let own = 0;
   for (let i = 0; i < events.length; i++) {
     const h = held[i];
     if (h === undefined) continue;
-    if (h.stream !== stream) throw new EventIdTakenError(stream, events[i]!.id!, h);
+    const event = events[i]!;
+    if (h.stream !== stream) throw new EventIdTakenError(stream, event.id!, { stream: h.stream, version: h.version });
+    if (h.type !== event.type) throw new EventIdReusedError(stream, event.id!, { version: h.version, type: h.type }, event.type, 'type');
+    if (canonicalJson(h.data) !== canonicalJson(event.data)) throw new EventIdReusedError(stream, event.id!, { version: h.version, type: h.type }, event.type, 'data');
     own++;
   }
   if (own === 0) return 'new';

@@ -9,8 +9,10 @@ export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
 /** An event to append: the store assigns stream, version and position (and, where it keeps them, hashes). */
 export interface NewEvent {
   /**
-   * A lower-case UUID; generated (v7) when missing. Unique across the log: re-appending an id the stream holds is a
-   * no-op (a retry), appending one another stream holds is refused (EventIdTakenError).
+   * A lower-case UUID; generated (v7) when missing. Unique across the log, and it names one event: re-appending an
+   * event the stream holds (same id, type and data) is a no-op (a retry: the original result, the first attempt's
+   * time and meta kept); the id with another type or data is refused (EventIdReusedError), and so is one another
+   * stream holds (EventIdTakenError).
    */
   readonly id?: string;
   readonly type: string;
@@ -144,9 +146,13 @@ export interface EventStore {
   subscribe(consumer: string, handler: EventHandler, options?: SubscribeOptions): Subscription;
   /**
    * Runs `fn` with this store's writes grouped into one transaction, where the store can: one commit (one fsync)
-   * for many appends. Every append inside stays all-or-nothing on its own (a refused one leaves the others), and
-   * `fn` reads its own writes. If `fn` throws, nothing it wrote is kept. While it runs, the store's other callers
-   * wait. Stores without it run each append on its own; call it through `inBatch`.
+   * for many appends, however many (an import of millions of events is one batch). Every append inside stays
+   * all-or-nothing on its own (a refused one leaves the others), and `fn` reads its own writes. If `fn` throws, or
+   * the connection is lost, nothing it wrote is kept. While it runs, this store object's other callers wait for it
+   * (the batch's own calls are told apart by their async context), so that none reads its work half done. Other
+   * store objects and processes read the log as last committed, and their writes wait for the batch to end: SQLite's
+   * up to their busy timeout (then DatabaseBusyError, nothing written), PostgreSQL's on the log head until the batch
+   * commits or rolls back. Stores without it run each append on its own; call it through `inBatch`.
    */
   batch?<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -86,7 +86,7 @@ export const statusCommand: CommandSpec = {
 
 /** A store's fleet projection: the one saved under `name` when it is usable, plus the log after it. */
 async function fromSavedProjection(source: StoreSource, name: string, say: (text: string) => void): Promise<FleetProjection> {
-  const store = await openEventStore(source, { mustExist: true });
+  const store = await openEventStore(source, { readonly: true });
   try {
     const projection = new FleetProjection();
     const found = await restoreSavedProjection(projection, store, name);

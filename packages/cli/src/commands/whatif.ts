@@ -134,7 +134,7 @@ export const whatifCommand: CommandSpec = {
         for await (const events of timelineEvents(path)) yield* events;
       };
     } else {
-      recordedStore = await openEventStore(source, { mustExist: true });
+      recordedStore = await openEventStore(source, { readonly: true });
       const from = recordedStore;
       recorded = () => readLog(from);
     }

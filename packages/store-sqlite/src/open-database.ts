@@ -1,0 +1,160 @@
+/**
+ * Opening a SQLite file as an event store, to write it or only to read it, and what SQLite says when it cannot, as
+ * typed errors naming the file.
+ *
+ * A writer creates the file when it is missing, switches it to WAL and applies the missing migrations. A reader opens
+ * it read-only: it never creates, migrates or changes the file (its journal mode included), reads while a writer
+ * writes (WAL), and refuses a file that is not SQLite, holds no hotpatch store, or whose schema is of another version.
+ */
+import { existsSync, statSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
+import { HotpatchError } from '@hotpatch/core';
+import { DatabaseBusyError, DatabaseUnavailableError, NotAStoreError, SchemaNotMigratedError, SchemaTooNewError } from '@hotpatch/store';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
+
+// A WAL database whose -wal and -shm files are gone (its last writer closed it), in a directory this process cannot
+// write: SQLite reads it only as `immutable`, which only a URI filename can ask for, and better-sqlite3 turns URI
+// filenames on from this variable when it loads its addon (at the first open in the process). The paths the store
+// is given are never taken for URIs (plainPath).
+process.env.SQLITE_USE_URI ??= '1';
+
+/** A path as SQLite must take it: a file name, even when it starts with "file:". */
+const plainPath = (path: string) => (path.startsWith('file:') ? `./${path}` : path);
+
+/** Opens `path` to write it: created when missing, in WAL mode, migrated. */
+export function openForWriting(path: string, options: { readonly timeoutMs: number; readonly durability: 'full' | 'normal' }): SqliteDatabase {
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new Database(plainPath(path), { timeout: options.timeoutMs });
+    enableWal(db, options.timeoutMs);
+    db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('cache_size = -65536');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw sqliteFailure(path, error, options.timeoutMs, 'open');
+  }
+}
+
+export interface ReadOnlyDatabase {
+  readonly db: SqliteDatabase;
+  /** Throws DatabaseUnavailableError when a database read as immutable (see openImmutable) was written since it was opened. */
+  readonly checkUnchanged: () => void;
+}
+
+/** Opens `path` only to read it: it must exist and hold a hotpatch store of this build's schema. */
+export function openForReading(path: string, options: { readonly timeoutMs: number }): ReadOnlyDatabase {
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new Database(plainPath(path), { readonly: true, fileMustExist: true, timeout: options.timeoutMs });
+    try {
+      checkSchema(db, path);
+      db.pragma('cache_size = -65536');
+      return { db, checkUnchanged: () => {} };
+    } catch (error) {
+      // WAL, no -wal file and a directory this process cannot write: SQLite cannot create the -shm it reads through.
+      if ((error as { code?: unknown }).code !== 'SQLITE_READONLY_DIRECTORY' || existsSync(`${path}-wal`)) throw error;
+      db.close();
+      db = undefined;
+      return openImmutable(path);
+    }
+  } catch (error) {
+    db?.close();
+    throw sqliteFailure(path, error, options.timeoutMs, 'open');
+  }
+}
+
+/**
+ * A WAL database at rest (no -wal file: everything is in the file) in a directory this process cannot write, read as
+ * `immutable`: without locks or the -shm file. Only a process that can write the directory (its owner) could write the
+ * database meanwhile, and it would have to create the -wal file to do so: each read checks that there is still none
+ * and that the file is as it was, and fails rather than give what a half-done checkpoint left.
+ */
+function openImmutable(path: string): ReadOnlyDatabase {
+  const before = statSync(path);
+  const uri = `file:${resolve(path).split('/').map(encodeURIComponent).join('/')}?immutable=1`;
+  let db: SqliteDatabase;
+  try {
+    db = new Database(uri, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new DatabaseUnavailableError(
+      path,
+      'cannot be read here: a WAL database whose -wal and -shm files are gone, in a directory this process cannot write (SQLite must create them there, or open the file as immutable, which this process was not able to ask for)',
+      error,
+    );
+  }
+  const same = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+  const checkUnchanged = () => {
+    if (existsSync(`${path}-wal`) || !same(before, statSync(path))) {
+      throw new DatabaseUnavailableError(path, 'was written while it was read (read without the -shm file writers share, from a directory this process cannot write): read it again');
+    }
+  };
+  try {
+    checkSchema(db, path);
+    checkUnchanged();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return { db, checkUnchanged };
+}
+
+/** Refuses a database that holds no hotpatch store, or one of another schema version. */
+function checkSchema(db: SqliteDatabase, path: string): void {
+  const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+  if (!tables.includes('schema_migrations') || !tables.includes('events')) {
+    const empty = statSync(path).size === 0;
+    const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+    throw new NotAStoreError(path, empty ? 'an empty file, not a hotpatch store' : tables.length === 0 ? 'a SQLite database without tables, not a hotpatch store' : `a SQLite database without hotpatch's tables (it holds ${shown}), not a hotpatch store`);
+  }
+  const version = db.prepare<[], number | null>('SELECT MAX(version) FROM schema_migrations').pluck().get() ?? 0;
+  if (version > SCHEMA_VERSION) throw new SchemaTooNewError(path, version, SCHEMA_VERSION);
+  if (version < SCHEMA_VERSION) throw new SchemaNotMigratedError(path, version, SCHEMA_VERSION);
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, retried while another process holds the lock it needs: on a new file that several
+ * processes open at once, SQLite answers SQLITE_BUSY to it at once, without the busy timeout's wait (seen in the
+ * two-writer test, about one run in three under load).
+ */
+function enableWal(db: SqliteDatabase, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      // An in-memory database has no WAL: it keeps its 'memory' journal.
+      if (mode !== 'wal' && !(db.memory && mode === 'memory')) throw new Error(`${db.name}: SQLite would not switch to WAL (journal_mode is ${String(mode)})`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.floor(Math.random() * 20));
+    }
+  }
+}
+
+/**
+ * What SQLite (or better-sqlite3) said, as a typed error naming the file where a user can cause it: a file that is
+ * not SQLite, a write lock held too long, a read-only file or directory, a full disk; and, while opening, a missing
+ * file or directory, or a directory given as the file. Anything else is returned as it is.
+ */
+export function sqliteFailure(path: string, error: unknown, timeoutMs: number, during: 'open' | 'use'): unknown {
+  if (error instanceof HotpatchError) return error;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (during === 'open' && error instanceof TypeError && /directory does not exist/.test(message)) return new DatabaseUnavailableError(path, 'its directory does not exist', error);
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
+  if (code === 'SQLITE_NOTADB') return new NotAStoreError(path, 'not a SQLite database');
+  if (code.startsWith('SQLITE_BUSY')) return new DatabaseBusyError(path, timeoutMs);
+  if (code.startsWith('SQLITE_READONLY')) return new DatabaseUnavailableError(path, 'cannot be written: the file or its directory is read-only (a writer needs both: SQLite keeps its WAL journal beside the file)', error);
+  if (code === 'SQLITE_FULL') return new DatabaseUnavailableError(path, 'the disk is full', error);
+  if (code.startsWith('SQLITE_CORRUPT')) return new DatabaseUnavailableError(path, `a damaged SQLite database (${message})`, error);
+  if (during === 'open' && (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR'))) {
+    const found = existsSync(path) ? statSync(path) : undefined;
+    return new DatabaseUnavailableError(path, found === undefined ? 'no such file' : found.isDirectory() ? 'a directory, not a database file' : `cannot be opened (${message})`, error);
+  }
+  return error;
+}
