@@ -183,6 +183,9 @@ describe('answers that would mislead', () => {
     await writeFile(empty, '');
     expect(await cli('replay', empty)).toMatchObject({ code: 0, out: `${empty} holds no events: the log is empty` });
     expect(await cli('replay', empty, '--json')).toMatchObject({ code: 0, out: '[]' });
+    expect(await cli('status', empty)).toMatchObject({ code: 0, out: `the log is empty: ${empty} holds no events` });
+    expect(await cli('verify', empty)).toMatchObject({ code: 0, out: `the log is empty: ${empty} holds no events, so nothing was checked` });
+    expect(JSON.parse((await cli('verify', empty, '--json')).out)).toMatchObject({ ok: true, events: 0, integrity: 'not checked', empty: true });
   });
 
   it('replay at a time before the first event says no device had events by then', async () => {

@@ -37,21 +37,22 @@ export async function mustExist(file: string): Promise<void> {
  * A timeline file's events, a batch of lines at a time, parsed, validated and checked as `verify` checks them
  * (versions, ids, the hash chain, every transition allowed), never held whole: the first problem is thrown (an
  * error naming its line), so a command never answers from a file that was changed behind its hashes. A missing
- * file is a usage error.
+ * file is a usage error. `check: false` for a reader that has just checked the file (import's second pass, whose
+ * store checks every event again as it appends it).
  */
-export async function* timelineEvents(file: string): AsyncGenerator<HotpatchEvent[]> {
+export async function* timelineEvents(file: string, options: { readonly check?: boolean } = {}): AsyncGenerator<HotpatchEvent[]> {
   await mustExist(file);
-  const checked = new TimelineFold({}, file);
+  const checked = options.check === false ? undefined : new TimelineFold({}, file);
   for await (const { first, texts } of readLineBatches(file)) {
     const events: HotpatchEvent[] = new Array<HotpatchEvent>(texts.length);
     for (let i = 0; i < texts.length; i++) {
       const event = parseEventLine(texts[i]!, first + i, file);
-      checked.add(event, first + i);
+      checked?.add(event, first + i);
       events[i] = event;
     }
     yield events;
   }
   // A problem found only at the end (an unhashed run before the first hashed event, say).
-  const [problem] = checked.result().problems;
+  const [problem] = checked?.result().problems ?? [];
   if (problem !== undefined) throw problem;
 }

@@ -83,12 +83,14 @@ export const demoCommand: CommandSpec = {
       // A policy to ask "what if" with, beside the timeline.
       await writeFileAtomically(policyFile, (out) => out.writeFile(`${JSON.stringify(LENIENT_PILOT_POLICY, null, 2)}\n`));
       if (pendingDb !== undefined) {
-        // The old database's journal files must not meet the new database.
+        // The old database's journal files must not meet the new database; the new one's, left empty by the read
+        // above (a reader cannot remove them) and known to no one else, go too.
         for (const suffix of ['-wal', '-shm']) await rm(dbPath + suffix, { force: true });
+        for (const suffix of ['-wal', '-shm']) await rm(pendingDb.temporary + suffix, { force: true });
         await pendingDb.commit();
       }
     } catch (error) {
-      await pendingDb?.discard();
+      if (pendingDb !== undefined) for (const suffix of ['', '-wal', '-shm']) await rm(pendingDb.temporary + suffix, { force: true });
       throw error;
     }
 

@@ -2,7 +2,7 @@ import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, rest
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { InvalidEventError } from '@hotpatch/core';
-import { eachStorePage, openEventStore, sourceFrom, STORE_PAGE, type StoreSource } from '../store-source.js';
+import { describeSource, eachStorePage, openEventStore, sourceFrom, STORE_PAGE, type StoreSource } from '../store-source.js';
 import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
 import { rolloutLines } from '../rollout-text.js';
@@ -77,6 +77,10 @@ export const statusCommand: CommandSpec = {
       } catch (error) {
         throw error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
       }
+    }
+    if (!values.json && projection.latestTime === '') {
+      io.out(`the log is empty: ${describeSource(source)} holds no events`);
+      return;
     }
     const status = fleetStatus(projection, projection.latestTime || new Date().toISOString(), target);
     if (values.json) io.out(json(status));

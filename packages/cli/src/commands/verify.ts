@@ -99,12 +99,17 @@ function report(io: Output, asJson: boolean, source: StoreSource, result: Verify
         streams: result.streams,
         hashed,
         integrity: hashed ? 'checked' : 'not checked',
+        ...(result.events === 0 ? { empty: true } : {}),
         digest,
         problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p), ...(result.implications.has(p) ? { implies: result.implications.get(p) } : {}) })),
       }),
     );
   } else {
-    if (!hashed) io.out(`integrity NOT checked: ${result.events === 0 ? 'the log has no events' : 'no event carries a hash, so an event changed, removed or inserted cannot be seen'}`);
+    if (result.events === 0) {
+      io.out(`the log is empty: ${describeSource(source)} holds no events, so nothing was checked`);
+      return;
+    }
+    if (!hashed) io.out('integrity NOT checked: no event carries a hash, so an event changed, removed or inserted cannot be seen');
     if (result.ok) {
       io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ''}`);
       if (digest) io.out(`log digest: ${digest}`);
