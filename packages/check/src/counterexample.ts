@@ -2,9 +2,8 @@
  * Counterexamples for people and for tools: numbered steps showing the event and only what changed, and a JSONL
  * timeline in the project's format that `hotpatch history` and `hotpatch replay` take as it is.
  */
-import { v5 as uuidv5 } from 'uuid';
 import type { EventEnvelope } from '@hotpatch/core';
-import { formatEvent } from '@hotpatch/store';
+import { formatEvent, nameBasedIds } from '@hotpatch/store';
 import { canonical } from './fingerprint.js';
 import type { PathStep } from './explore.js';
 
@@ -43,7 +42,7 @@ export function formatPath<E extends { readonly type: string; readonly data?: un
   return lines.join('\n');
 }
 
-const TIMELINE_NAMESPACE = '3c1f5e0a-8d2b-4b7e-9a61-0f4d2c7e5b13';
+const timelineId = nameBasedIds('3c1f5e0a-8d2b-4b7e-9a61-0f4d2c7e5b13');
 
 /** The path as timeline events for one stream (a device's by default): ids derived from the name, one minute apart from `start`. */
 export function pathToTimeline<E extends { readonly type: string; readonly data?: unknown }>(
@@ -52,7 +51,7 @@ export function pathToTimeline<E extends { readonly type: string; readonly data?
 ): EventEnvelope[] {
   const start = Date.parse(options.start ?? '2026-01-13T17:00:00.000Z');
   return path.map((step, i) => ({
-    id: uuidv5(`${options.name}#${i}`, TIMELINE_NAMESPACE),
+    id: timelineId(`${options.name}#${i}`),
     stream: `${options.stream ?? 'device'}/${options.device}`,
     version: i + 1,
     type: step.event.type,

@@ -4,5 +4,5 @@ export { deviceStateInvariants, deviceTransitionInvariants, invariantContext, ty
 export { DEFAULT_SCENARIO, loadScenario, scenarioEvents, ScenarioError, validateScenario, type Scenario, type ScenarioHotpatch } from './scenario.js';
 export { deviceCheckModel } from './device-model.js';
 export { changes, formatPath, pathToTimeline, timelineText } from './counterexample.js';
-export { DEFAULT_ROLLOUT_SCENARIO, rolloutCheckModel, rolloutScenarioEvents, rolloutStateInvariants, rolloutTransitionInvariants, type RolloutScenario } from './rollout-model.js';
+export { DEFAULT_ROLLOUT_SCENARIO, rolloutCheckModel, rolloutStateInvariants, rolloutTransitionInvariants, type RolloutScenario } from './rollout-model.js';
 export { ringCheckEvents, ringCheckModel, ringStateInvariants, ringTransitionInvariants } from './ring-model.js';

@@ -35,7 +35,7 @@ function ringOpening(releasedAt: string, deferralsFrom: string | undefined, defe
 }
 const later = (iso: string, hours: number) => new Date(Date.parse(iso) + hours * HOUR).toISOString();
 
-export function rolloutScenarioEvents(s: RolloutScenario): RolloutEventBody[] {
+function rolloutScenarioEvents(s: RolloutScenario): RolloutEventBody[] {
   const events: RolloutEventBody[] = [
     {
       type: 'RolloutPlanned',

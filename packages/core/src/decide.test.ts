@@ -4,7 +4,7 @@ import { decide, type DeviceCommand } from './decide.js';
 import { CommandRefusedError } from './errors.js';
 import { deviceLifecycle } from './device/lifecycle.js';
 import type { DeviceState } from './device/context.js';
-import type { DeviceEventBody } from './events.js';
+import type { DeviceEventBody } from './device/events.js';
 import { eligibleProfile } from './testing/index.js';
 
 const given = (...events: DeviceEventBody[]) => ({

@@ -5,7 +5,8 @@
  */
 import { CommandRefusedError, TransitionRefusedError } from './errors.js';
 import { assessEligibility, reasonStrings } from './eligibility.js';
-import { deviceStream, type DeviceEventBody, type DeviceProfile, type RebootReason } from './events.js';
+import type { DeviceEventBody, DeviceProfile, RebootReason } from './device/events.js';
+import { deviceStream } from './stream-name.js';
 import type { DeviceState } from './device/context.js';
 import { evolveDevice } from './device/lifecycle.js';
 import type { HotpatchRelease } from './catalog.js';
@@ -35,8 +36,6 @@ export type DeviceCommand = CommandBase &
     | { readonly type: 'ReportBaselineInstalled'; readonly baseline: string }
     | { readonly type: 'RetireDevice' }
   );
-
-export type DeviceCommandType = DeviceCommand['type'];
 
 /**
  * Turns a failure report into the events that handle it: a live rollback where the patch allows it, otherwise a

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assessEligibility, reasonStrings } from './eligibility.js';
-import type { DeviceProfile } from './events.js';
+import type { DeviceProfile } from './device/events.js';
 
 const ok: DeviceProfile = { edition: 'Enterprise E5', build: '26100.1742', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
 const codes = (profile: Partial<DeviceProfile>, baseline = 'B2') => {

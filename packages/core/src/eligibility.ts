@@ -3,7 +3,7 @@
  * Autopatch hotpatch docs (editions, 24H2+, VBS, Arm64 CHPE, latest baseline), Windows Server docs (Secure Boot,
  * build 26100.1742+ for Server 2025 via Arc) and the seed (TPM 2.0). See ../../../docs/domain.md.
  */
-import type { DeviceProfile } from './events.js';
+import type { DeviceProfile } from './device/events.js';
 
 export type IneligibilityCode = 'edition' | 'build' | 'vbs' | 'tpm2' | 'secure-boot' | 'chpe' | 'baseline';
 

@@ -6,7 +6,7 @@ import { deviceMachine } from './device/machine.js';
 import { deviceLifecycle } from './device/lifecycle.js';
 import { TransitionRefusedError } from './errors.js';
 import type { DeviceState } from './device/context.js';
-import type { DeviceEventBody } from './events.js';
+import type { DeviceEventBody } from './device/events.js';
 import { guidedSequence } from './testing/index.js';
 
 /** One inert actor scope reused for every call, as xstate's own createInertActorScope builds it. */

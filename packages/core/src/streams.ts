@@ -4,20 +4,22 @@
  * judges them — for validation, for the stores' checks before writing, and for replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
-import { DEVICE_EVENT_TYPES, DEVICE_STREAM_PREFIX } from './events.js';
+import { DEVICE_EVENT_TYPES } from './device/events.js';
+import { streamPrefix, type StreamKindName } from './stream-name.js';
 import { deviceLifecycle } from './device/lifecycle.js';
-import { ROLLOUT_EVENT_TYPES, ROLLOUT_STREAM_PREFIX } from './rollout/events.js';
+import { ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
 import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
-import { RING_EVENT_TYPES, RING_STREAM_PREFIX } from './ring/events.js';
+import { RING_EVENT_TYPES } from './ring/events.js';
 import { ringLifecycle } from './ring/lifecycle.js';
 import { RING_EVENT_SCHEMAS } from './ring/schema.js';
-import { DEVICE_EVENT_SCHEMAS, type EventSchema } from './schema.js';
+import { DEVICE_EVENT_SCHEMAS } from './device/schema.js';
+import type { EventSchema } from './schema.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
 export interface StreamKind {
-  readonly name: 'device' | 'rollout' | 'ring';
+  readonly name: StreamKindName;
   readonly prefix: string;
   readonly eventTypes: readonly string[];
   readonly schemas: Readonly<Record<string, EventSchema>>;
@@ -26,7 +28,7 @@ export interface StreamKind {
 
 export const DEVICE_STREAMS: StreamKind = {
   name: 'device',
-  prefix: DEVICE_STREAM_PREFIX,
+  prefix: streamPrefix('device'),
   eventTypes: DEVICE_EVENT_TYPES,
   schemas: DEVICE_EVENT_SCHEMAS,
   lifecycle: deviceLifecycle as unknown as AnyLifecycle,
@@ -34,7 +36,7 @@ export const DEVICE_STREAMS: StreamKind = {
 
 export const ROLLOUT_STREAMS: StreamKind = {
   name: 'rollout',
-  prefix: ROLLOUT_STREAM_PREFIX,
+  prefix: streamPrefix('rollout'),
   eventTypes: ROLLOUT_EVENT_TYPES,
   schemas: ROLLOUT_EVENT_SCHEMAS,
   lifecycle: rolloutLifecycle as unknown as AnyLifecycle,
@@ -42,7 +44,7 @@ export const ROLLOUT_STREAMS: StreamKind = {
 
 export const RING_STREAMS: StreamKind = {
   name: 'ring',
-  prefix: RING_STREAM_PREFIX,
+  prefix: streamPrefix('ring'),
   eventTypes: RING_EVENT_TYPES,
   schemas: RING_EVENT_SCHEMAS,
   lifecycle: ringLifecycle as unknown as AnyLifecycle,

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { isIsoUtc } from './schema.js';
 import { InvalidEventError } from './errors.js';
 import { validateEvent, validateDeviceEventData } from './validate.js';
-import { DEVICE_EVENT_SCHEMAS } from './schema.js';
+import { DEVICE_EVENT_SCHEMAS } from './device/schema.js';
 import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
 import { ROLLOUT_EVENT_TYPES } from './rollout/events.js';
-import { DEVICE_EVENT_TYPES } from './events.js';
+import { DEVICE_EVENT_TYPES } from './device/events.js';
 
 const good = {
   id: '0193f2a0-0000-7000-8000-000000000001',

@@ -1,13 +1,9 @@
 import { InvalidEventError, type EventLocation } from './errors.js';
 import { describe, isIsoUtc } from './schema.js';
-import { DEVICE_EVENT_TYPES, type DeviceEventType, type EventEnvelope, type HotpatchEvent } from './events.js';
+import type { EventEnvelope } from './envelope.js';
+import type { HotpatchEvent } from './events.js';
 import { DEVICE_STREAMS, STREAM_NAME_HINT, streamKindOf, type StreamKind } from './streams.js';
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(DEVICE_EVENT_TYPES);
-
-export function isDeviceEventType(type: string): type is DeviceEventType {
-  return KNOWN_TYPES.has(type);
-}
 
 // Lower case only: stores compare ids as text, so the same id in two cases would be two events.
 /** True for a UUID written in lower case (8-4-4-4-12 hex digits). */

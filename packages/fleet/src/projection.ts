@@ -9,8 +9,8 @@ import {
   initialDeviceState,
   ringLifecycle,
   rolloutLifecycle,
-  RING_STREAM_PREFIX,
-  ROLLOUT_STREAM_PREFIX,
+  idOfStream,
+  toStreamName,
   type DeviceState,
   type RingState,
   type HotpatchEvent,
@@ -91,7 +91,7 @@ export interface ReleaseRecord {
 /** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
 const PROJECTION_FORMAT = 8;
 /** The machines a saved projection was folded with (their fingerprints). */
-const projectionMachines = () => `${machineFingerprintFor('device/x')} ${machineFingerprintFor(`${ROLLOUT_STREAM_PREFIX}x`)} ${machineFingerprintFor(`${RING_STREAM_PREFIX}x`)}`;
+const projectionMachines = () => (['device', 'rollout', 'ring'] as const).map((kind) => machineFingerprintFor(toStreamName(kind, 'x'))).join(' ');
 
 type Entries<M> = M extends ReadonlyMap<infer K, infer V> ? Array<[K, V]> : never;
 interface SavedHeader {
@@ -345,8 +345,14 @@ export class FleetProjection {
     if (event.time > this.latestTime) this.latestTime = event.time;
     const device = deviceIdOf(event.stream);
     if (device !== undefined) this.applyDevice(device, event);
-    else if (event.stream.startsWith(ROLLOUT_STREAM_PREFIX)) this.applyRollout(event.stream.slice(ROLLOUT_STREAM_PREFIX.length), event);
-    else if (event.stream.startsWith(RING_STREAM_PREFIX)) this.applyRing(event.stream.slice(RING_STREAM_PREFIX.length), event);
+    else {
+      const rollout = idOfStream('rollout', event.stream);
+      if (rollout !== undefined) this.applyRollout(rollout, event);
+      else {
+        const ring = idOfStream('ring', event.stream);
+        if (ring !== undefined) this.applyRing(ring, event);
+      }
+    }
     this.onApplied?.(event);
   }
 

@@ -13,7 +13,7 @@
  * a reader knows how much of the what-if is recorded fact, and two other modes give the pessimistic and the
  * optimistic bounds.
  */
-import { lifecycleFor, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type Random, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
+import { DEVICE_STREAMS, deviceIdOf, deviceStream, idOfStream, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type Random, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
@@ -274,26 +274,28 @@ async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<Hotpatc
   const pauses: Pause[] = [];
   const staged = new Map<string, { baseline: string; requires: readonly string[] }>();
   const rebootReasons = new Map<string, string>();
-  const lifecycle = lifecycleFor('device/');
+  const lifecycle = DEVICE_STREAMS.lifecycle;
   let start = Infinity;
   let end = -Infinity;
   for await (const e of recorded) {
     const t = Date.parse(e.time);
     if (t < start) start = t;
     if (t > end) end = t;
-    if (e.stream.startsWith('rollout/')) {
+    const rolloutId = idOfStream('rollout', e.stream);
+    if (rolloutId !== undefined) {
       if (e.type === 'RolloutPlanned') planned.push(e);
       else if (e.type === 'DeviceSetAside') setAsideAt.set(e.data.device, t);
       else if (e.type === 'RolloutPaused' || e.type === 'RolloutResumed') {
-        pauses.push({ id: e.id, at: t, of: e.stream.slice('rollout/'.length), type: e.type, by: e.data.by, reason: e.type === 'RolloutPaused' ? e.data.reason : '' });
+        pauses.push({ id: e.id, at: t, of: rolloutId, type: e.type, by: e.data.by, reason: e.type === 'RolloutPaused' ? e.data.reason : '' });
       }
       continue;
     }
-    if (e.stream.startsWith('ring/')) {
-      if (e.type === 'RingPaused' || e.type === 'RingResumed') pauses.push({ id: e.id, at: t, of: e.stream.slice('ring/'.length), type: e.type, by: e.data.by, reason: e.type === 'RingPaused' ? e.data.reason : '' });
+    const ringName = idOfStream('ring', e.stream);
+    if (ringName !== undefined) {
+      if (e.type === 'RingPaused' || e.type === 'RingResumed') pauses.push({ id: e.id, at: t, of: ringName, type: e.type, by: e.data.by, reason: e.type === 'RingPaused' ? e.data.reason : '' });
       continue;
     }
-    const device = e.stream.slice('device/'.length);
+    const device = deviceIdOf(e.stream)!;
     lastEvent.set(device, t);
     let d = devices.get(device);
     if (d === undefined) devices.set(device, (d = { state: lifecycle.initial as DeviceState, since: t }));
@@ -375,8 +377,8 @@ async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEv
   // When each rollout halted: the time of the event that took it there (a failure past the budget, a deadline).
   const haltedAt = new Map<string, string>();
   const { figures, projection } = await foldFigures(events, months, end, (e, p) => {
-    if (!e.stream.startsWith('rollout/')) return;
-    const id = e.stream.slice('rollout/'.length);
+    const id = idOfStream('rollout', e.stream);
+    if (id === undefined) return;
     if (!haltedAt.has(id) && p.rollouts.get(id)?.state.value === 'halted') haltedAt.set(id, e.time);
   });
   const rollouts = [...projection.rollouts.values()].map((r): RolloutOutcome => {
@@ -430,17 +432,17 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     }
     if (now.length > 0) devices.push([device, now]);
   }
-  for (const e of o.retirements) later.push({ at: Date.parse(e.time), device: e.stream.slice('device/'.length), event: copy(e, 'retirement') });
+  for (const e of o.retirements) later.push({ at: Date.parse(e.time), device: deviceIdOf(e.stream)!, event: copy(e, 'retirement') });
   for (let i = 0; i < devices.length; i += 1000) {
     await inBatch(store, async () => {
-      for (const [device, copies] of devices.slice(i, i + 1000)) await store.appendToStream(`device/${device}`, copies, { expectedVersion: 'no_stream' });
+      for (const [device, copies] of devices.slice(i, i + 1000)) await store.appendToStream(deviceStream(device), copies, { expectedVersion: 'no_stream' });
     });
   }
   const fleetChanges = { enrolledLater: new Set(later.filter((l) => l.event.type === 'DeviceEnrolled').map((l) => l.device)).size, retired: o.retirements.length };
   const membership = later.map(({ at, device, event }) => ({
     at,
     run: async (orchestrator: Orchestrator) => {
-      await store.appendToStream(`device/${device}`, [event]);
+      await store.appendToStream(deviceStream(device), [event]);
       await orchestrator.sync();
     },
   }));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatEvent } from '@hotpatch/store';
 import { exportedLog as log, scratchFiles } from '../test/logs.js';
 import { foldInShards, foldShard, shardOf, shardsAvailable } from './fold-shards.js';
-import { foldFile, type FileFoldResult } from './fold.js';
+import { foldFile, type FileFoldResult } from './fold-file.js';
 
 const { write } = await scratchFiles('hotpatch-shards-');
 

@@ -3,7 +3,7 @@
  * stream, ids unique, positions growing, hashes chained (a log that carries hashes carries them on every event),
  * every transition accepted by the lifecycle. One fold serves replay, history and verify — over events in memory
  * (`foldTimeline`) or straight from a file (`foldFile`), which parses, validates and folds line by line without
- * holding the events.
+ * holding the events (fold-file.ts).
  */
 import {
   DEVICE_STREAMS,
@@ -15,9 +15,7 @@ import {
   type HotpatchEvent,
   type MachineState,
 } from '@hotpatch/core';
-import { stat } from 'node:fs/promises';
-import { eventHash, GENESIS_HASH, parseEventLine, readLineBatches } from '@hotpatch/store';
-import { foldInShards, shardsAvailable } from './fold-shards.js';
+import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 import { IdIndex } from './id-index.js';
 import { finishRoots, placeOf, type Root } from './roots.js';
@@ -65,6 +63,14 @@ export interface FoldResult {
   readonly hashed: boolean;
   /** Whether the log went on past the replay point (an event after it was read). */
   readonly pastPoint?: boolean;
+}
+
+/** What folding a file gives: the fold's result, and the lines that were not events. */
+export interface FileFoldResult extends FoldResult {
+  /** Lines that are not valid events (with `collectProblems`; otherwise the first is thrown). */
+  readonly lineProblems: InvalidEventError[];
+  /** Lines read (up to the replay point). */
+  readonly lines: number;
 }
 
 /** The position of an event: its `position` field, or else its line number (or index + 1). */
@@ -699,67 +705,4 @@ export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldR
   const fold = new TimelineFold(options, input.file);
   for (let i = 0; i < events.length; i++) if (!fold.add(events[i]!, lines?.[i])) break;
   return fold.result();
-}
-
-/** Below this size a file is folded in this thread: starting workers would cost more than they save. */
-const PARALLEL_FROM_BYTES = 16 << 20;
-
-export interface FileFoldOptions extends FoldOptions {
-  /**
-   * Fold on several cores: 'auto' (default) for files of 16 MB and more, true whatever the size, false never. Used
-   * only where the result is sure to be the one-thread fold's (no onStep, lifecycle or stream filter, not to a
-   * position, a canonical clean file); otherwise the file is folded in this thread.
-   */
-  readonly parallel?: boolean | 'auto';
-}
-
-export interface FileFoldResult extends FoldResult {
-  /** Lines that are not valid events (with `collectProblems`; otherwise the first is thrown). */
-  readonly lineProblems: InvalidEventError[];
-  /** Lines read (up to the replay point). */
-  readonly lines: number;
-}
-
-/**
- * Folds a timeline file as it reads it: each line parsed, validated and folded, then dropped, so memory holds the
- * states and the ids, not the events. Stops reading at the replay point. Without `collectProblems`, the first
- * invalid line or refused event is thrown, naming the line.
- */
-export async function foldFile(path: string, options: FileFoldOptions = {}): Promise<FileFoldResult> {
-  // A large file, folded to its end or to a time, with nothing to call back per event: on several cores when it
-  // can be (see fold-shards.ts), which falls back to this thread whenever it cannot be sure of the same result.
-  const { parallel = 'auto', ...foldOptions } = options;
-  const until = foldOptions.until ?? { kind: 'end' };
-  if (parallel !== false && foldOptions.onStep === undefined && foldOptions.lifecycle === undefined && foldOptions.stream === undefined && foldOptions.hashes !== 'every' && until.kind !== 'position') {
-    const shards = shardsAvailable();
-    if (shards > 1 && (parallel === true || (await stat(path)).size >= PARALLEL_FROM_BYTES)) {
-      const result = await foldInShards(path, foldOptions.until, shards);
-      if (result !== undefined) return result;
-    }
-  }
-  return foldFileInThisThread(path, foldOptions);
-}
-
-async function foldFileInThisThread(path: string, options: FoldOptions): Promise<FileFoldResult> {
-  const fold = new TimelineFold(options, path);
-  const lineProblems: InvalidEventError[] = [];
-  let lines = 0;
-  reading: for await (const { first, texts } of readLineBatches(path)) {
-    for (let i = 0; i < texts.length; i++) {
-      const line = first + i;
-      const text = texts[i]!;
-      lines = line;
-      let event: HotpatchEvent;
-      try {
-        event = parseEventLine(text, line, path);
-      } catch (error) {
-        if (!(error instanceof InvalidEventError) || !options.collectProblems) throw error;
-        lineProblems.push(error);
-        fold.unreadable(error, text);
-        continue;
-      }
-      if (!fold.add(event, line)) break reading;
-    }
-  }
-  return { ...fold.result(), lineProblems, lines };
 }

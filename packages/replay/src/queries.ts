@@ -1,8 +1,9 @@
 /** The questions an incident responder asks of a timeline. */
-import { deviceIdOf, deviceStream, ringStream, rolloutStream, type HotpatchEvent, type RingState } from '@hotpatch/core';
+import { deviceIdOf, deviceStream, idOfStream, ringStream, rolloutStream, type HotpatchEvent, type RingState } from '@hotpatch/core';
 import { toDeviceView, type DeviceView, type StreamState } from './device-view.js';
 import { toRolloutView, type RolloutView } from './rollout-view.js';
-import { foldFile, foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
+import { foldFile } from './fold-file.js';
+import { foldTimeline, positionOf, type FoldInput, type ReplayPoint } from './fold.js';
 
 /** Every device's state at a point (default: the end), sorted by device id. */
 export function fleetAt(input: FoldInput, until: ReplayPoint = { kind: 'end' }): DeviceView[] {
@@ -46,7 +47,7 @@ export interface RingPauseView {
 export type RingHistoryStep = StreamHistoryStep<RingPauseView>;
 const toRingPauseView = (s: StreamState): RingPauseView => {
   const state = s.state as RingState;
-  return { ring: s.stream.slice('ring/'.length), state: state.value, holds: state.context.holds, version: s.version, time: s.time };
+  return { ring: idOfStream('ring', s.stream) ?? s.stream, state: state.value, holds: state.context.holds, version: s.version, time: s.time };
 };
 
 /** The states one stream went through, event by event, each seen through `view`. */

@@ -1,4 +1,4 @@
-import { rolloutProgress, ROLLOUT_STREAM_PREFIX, type RingProgressView, type RolloutProgress, type RolloutState } from '@hotpatch/core';
+import { idOfStream, rolloutProgress, type RingProgressView, type RolloutProgress, type RolloutState } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
 
 /** One ring of a rollout as replay reports it. */
@@ -11,7 +11,7 @@ export interface RolloutView extends RolloutProgress {
 }
 
 export function toRolloutView(s: StreamState): RolloutView {
-  const id = s.stream.startsWith(ROLLOUT_STREAM_PREFIX) ? s.stream.slice(ROLLOUT_STREAM_PREFIX.length) : s.stream;
+  const id = idOfStream('rollout', s.stream) ?? s.stream;
   return { ...rolloutProgress(id, s.state as RolloutState), version: s.version, time: s.time };
 }
 

@@ -5,7 +5,8 @@
  */
 import type { HotpatchError, InvalidEventError } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
-import { foldFile, TimelineFold, type FoldInput, type FoldResult } from './fold.js';
+import { foldFile } from './fold-file.js';
+import { TimelineFold, type FoldInput, type FoldResult } from './fold.js';
 
 export interface VerifyReport {
   readonly ok: boolean;

@@ -4,7 +4,7 @@
  * Published as `@hotpatch/store/conformance`, for a store of your own; it registers vitest tests.
  */
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
-import { InvalidEventError, TransitionRefusedError, type DeviceContext } from '@hotpatch/core';
+import { deviceStream, InvalidEventError, ringStream, TransitionRefusedError, type DeviceContext } from '@hotpatch/core';
 import {
   ConsumerFailedError,
   DuplicateEventIdError,
@@ -40,7 +40,7 @@ export const events = {
   assessed: (eligible = true, id = uuid(), reasons: string[] = []): NewEvent => ({ id, type: 'EligibilityAssessed', time: at(1), data: { eligible, reasons } }),
   staged: (patch = 'P1', baseline = 'B1', id = uuid()): NewEvent => ({ id, type: 'PatchStaged', time: at(2), data: { patch, baseline, requires: [], liveRevert: true } }),
 };
-const fresh = (name: string) => `device/${name}-${++counter}`;
+const fresh = (name: string) => deviceStream(`${name}-${++counter}`);
 
 /** Registers the conformance tests for a store; `open` is called before each test. */
 export function describeEventStoreConformance(name: string, open: () => Promise<StoreUnderTest>): void {
@@ -336,7 +336,7 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       });
 
       it('a ring’s stream is judged by the ring lifecycle: the service cannot lift the tenant’s pause, and device events do not belong there', async () => {
-        const ring = `ring/conformance-${++counter}`;
+        const ring = ringStream(`conformance-${++counter}`);
         const at = '2026-03-02T10:00:00.000Z';
         await store.appendToStream(ring, [{ type: 'RingPaused', time: at, data: { by: 'tenant', reason: 'change freeze' } }], { expectedVersion: 'no_stream' });
         const refused = await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'service' } }]).catch((e: unknown) => e);

@@ -122,7 +122,3 @@ export function logDigest(heads: Iterable<readonly [stream: string, hash: string
   return h.digest('hex');
 }
 
-/** The generic form canonicalEvent must equal (kept for the test that says so). */
-export function canonicalEventGeneric(event: Pick<EventEnvelope, 'id' | 'stream' | 'version' | 'type' | 'time' | 'data' | 'meta'>): string {
-  return canonicalJson({ id: event.id, stream: event.stream, version: event.version, type: event.type, time: event.time, data: event.data, meta: event.meta });
-}

@@ -26,4 +26,5 @@ export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } fro
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';
 export { uuidWords } from './uuid-words.js';
+export { nameBasedIds, timedNameBasedIds, timeOfId, withTime } from './name-based-ids.js';
 export { OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';

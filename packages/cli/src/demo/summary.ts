@@ -1,5 +1,5 @@
 /** The demo's summary, computed from the log alone. */
-import type { HotpatchEvent } from '@hotpatch/core';
+import { deviceIdOf, type HotpatchEvent } from '@hotpatch/core';
 import type { DeviceView } from '@hotpatch/replay';
 
 export interface PatchOutcome {
@@ -35,7 +35,7 @@ export function summarise(events: readonly HotpatchEvent[], fleet: readonly Devi
   const examples: { rolledBack?: string; rebootedAfterFailure?: string } = {};
   const outcome = (patch: string) =>
     (patches[patch] ??= { staged: 0, applied: 0, verified: 0, applyFailed: 0, healthFailed: 0, rolledBack: 0, rollbackFailed: 0, rebootsNeeded: 0 });
-  const device = (stream: string) => stream.slice('device/'.length);
+  const device = (stream: string) => deviceIdOf(stream) ?? stream;
 
   for (const e of events) {
     switch (e.type) {

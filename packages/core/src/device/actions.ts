@@ -2,7 +2,7 @@
  * The lifecycle's context updates. Each is a pure function of (context, event) giving the fields that change;
  * the machine wraps them in `assign`, and `evolve` calls the same functions.
  */
-import type { DeviceEventBody, DeviceEventData } from '../events.js';
+import type { DeviceEventBody, DeviceEventData } from './events.js';
 import { appliedSet, type DeviceContext } from './context.js';
 
 type Of<T extends keyof DeviceEventData> = Extract<DeviceEventBody, { type: T }>;

@@ -1,4 +1,4 @@
-import type { DeviceProfile, RebootReason } from '../events.js';
+import type { DeviceProfile, RebootReason } from './events.js';
 
 /** A hotpatch as the device knows it: everything the lifecycle decides on travels with it. */
 export interface PatchRef {

@@ -24,7 +24,7 @@ export function lifecycleMermaid(lifecycle: AnyLifecycle): string {
 }
 
 /** A table of every transition: source, event, guard, target, actions. */
-export function transitionTable(lifecycle: AnyLifecycle): string {
+function transitionTable(lifecycle: AnyLifecycle): string {
   const rows = lifecycle.transitions.map(
     (t) => `| \`${t.source}\` | ${t.eventType} | ${t.guardName ? `\`${t.guardName}\`` : '—'} | \`${t.target}\`${t.internal ? ' (stays)' : ''} | ${t.actionNames.map((a) => `\`${a}\``).join(', ') || '—'} |`,
   );

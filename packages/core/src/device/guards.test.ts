@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as rules from './guards.js';
 import { initialDeviceContext, type DeviceContext } from './context.js';
-import type { DeviceEventBody } from '../events.js';
+import type { DeviceEventBody } from './events.js';
 
 const ctx = (over: Partial<DeviceContext> = {}): DeviceContext => ({ ...initialDeviceContext, eligible: true, baseline: 'B1', ...over });
 const staged = (over: Partial<{ patch: string; baseline: string; requires: string[]; liveRevert: boolean }> = {}) =>

@@ -2,7 +2,7 @@
  * The lifecycle's rules, one named guard each. The machine references them by name; `evolve` runs the same
  * functions; a refusal names the guard that said no.
  */
-import type { DeviceEventBody, DeviceEventData } from '../events.js';
+import type { DeviceEventBody, DeviceEventData } from './events.js';
 import type { DeviceContext } from './context.js';
 import { allOf } from '../rules.js';
 

@@ -1,4 +1,4 @@
-import type { DeviceEventBody } from '../events.js';
+import type { DeviceEventBody } from './events.js';
 import { compileEvolve, type CompiledLifecycle } from '../evolve.js';
 import type { DeviceContext, DeviceState, DeviceStateValue } from './context.js';
 import { deviceMachine } from './machine.js';

@@ -8,7 +8,7 @@ import { deviceMachine } from './machine.js';
 import { deviceLifecycle } from './lifecycle.js';
 import { appliedPatches, type DeviceState } from './context.js';
 import { TransitionRefusedError } from '../errors.js';
-import type { DeviceEventBody } from '../events.js';
+import type { DeviceEventBody } from './events.js';
 import { eligibleProfile } from '../testing/index.js';
 
 const E = {

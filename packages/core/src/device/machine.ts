@@ -5,7 +5,7 @@
  * `compileEvolve` refuses anything else rather than replay it wrongly.
  */
 import { assign, setup } from 'xstate';
-import type { DeviceEventBody } from '../events.js';
+import type { DeviceEventBody } from './events.js';
 import * as update from './actions.js';
 import { initialDeviceContext, type DeviceContext } from './context.js';
 import * as rules from './guards.js';

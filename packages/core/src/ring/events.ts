@@ -3,6 +3,7 @@
  * pauses a ring, not a release: a paused ring receives nothing new, its out-of-band updates included, until every
  * party that paused it has lifted its pause; the service cannot lift the tenant's.
  */
+import type { EventBodyOf, EventOf } from '../envelope.js';
 import type { PauseParty } from '../rollout/events.js';
 
 export interface RingEventData {
@@ -14,16 +15,10 @@ export type RingEventType = keyof RingEventData;
 
 export const RING_EVENT_TYPES = ['RingPaused', 'RingResumed'] as const satisfies readonly RingEventType[];
 
-export type RingEventBody = {
-  [T in RingEventType]: { readonly type: T; readonly data: RingEventData[T] };
-}[RingEventType];
+export type RingEventBody = EventBodyOf<RingEventData>;
 
-export type RingEvent = {
-  [T in RingEventType]: import('../events.js').EventEnvelope<T, RingEventData[T]>;
-}[RingEventType];
+export type RingEvent = EventOf<RingEventData>;
 
-export const RING_STREAM_PREFIX = 'ring/';
-export const ringStream = (name: string) => RING_STREAM_PREFIX + name;
 
 /** Who holds the ring paused, and why (each party's latest reason), in party order; empty when it is open. */
 export interface RingContext {

@@ -3,6 +3,7 @@
  * deferral, a disruption budget, a health gate and a deadline. Facts the machine decides on travel in the event
  * (ring sizes, times), so a rollout's timeline replays without the fleet.
  */
+import type { EventBodyOf, EventOf } from '../envelope.js';
 import type { ReleaseKind } from '../catalog.js';
 
 export interface RingPolicy {
@@ -84,13 +85,6 @@ export const ROLLOUT_EVENT_TYPES = [
   'RolloutHalted',
 ] as const satisfies readonly RolloutEventType[];
 
-export type RolloutEventBody = {
-  [T in RolloutEventType]: { readonly type: T; readonly data: RolloutEventData[T] };
-}[RolloutEventType];
+export type RolloutEventBody = EventBodyOf<RolloutEventData>;
 
-export type RolloutEvent = {
-  [T in RolloutEventType]: import('../events.js').EventEnvelope<T, RolloutEventData[T]>;
-}[RolloutEventType];
-
-export const ROLLOUT_STREAM_PREFIX = 'rollout/';
-export const rolloutStream = (id: string) => ROLLOUT_STREAM_PREFIX + id;
+export type RolloutEvent = EventOf<RolloutEventData>;

@@ -3,7 +3,7 @@
  * sequences keep hitting the same patches and reach deep states. Test-only: not part of the built package.
  */
 import fc from 'fast-check';
-import type { DeviceEventBody, DeviceProfile } from '../events.js';
+import type { DeviceEventBody, DeviceProfile } from '../device/events.js';
 import type { DeviceState } from '../device/context.js';
 import { deviceLifecycle } from '../device/lifecycle.js';
 

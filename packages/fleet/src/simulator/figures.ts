@@ -2,7 +2,7 @@
  * The comparison figures, computed from a simulated log alone: reboots per device per year, device downtime, days
  * exposed after release, rollbacks, devices needing attention.
  */
-import type { HotpatchEvent } from '@hotpatch/core';
+import { deviceStream, type HotpatchEvent } from '@hotpatch/core';
 import { FleetProjection } from '../projection.js';
 import { daysToProtection, quantile } from '../report.js';
 
@@ -75,7 +75,7 @@ export class FigureTally {
     for (const d of projection.devices.values()) {
       if (d.state.value === 'retired') continue;
       devices++;
-      if (setAside.has(d.id) || d.state.value === 'needsReboot' || d.state.value === 'failed' || this.rollbackFailed.has(`device/${d.id}`)) needingAttention++;
+      if (setAside.has(d.id) || d.state.value === 'needsReboot' || d.state.value === 'failed' || this.rollbackFailed.has(deviceStream(d.id))) needingAttention++;
     }
     const exposedDays: number[] = [];
     let stillExposed = 0;

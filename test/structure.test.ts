@@ -1,0 +1,71 @@
+/**
+ * The layout the architecture promises: no module imports itself back, through any chain of relative imports
+ * (type-only ones included: a cycle of types is still two modules that cannot be read apart), and the packages'
+ * own dependencies point one way.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const packagesDir = join(root, 'packages');
+const packages = readdirSync(packagesDir);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** The relative modules a file imports or re-exports, `import type` and `import('…')` included. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found = new Set<string>();
+  for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'(\.{1,2}\/[^']+)'/g)) {
+    found.add(resolve(dirname(file), match[1]!.replace(/\.js$/, '.ts')));
+  }
+  return [...found];
+}
+
+/** Every cycle's first occurrence, as the chain of files that closes it. */
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'open') found.push([...path.slice(path.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return found;
+}
+
+describe('the structure', () => {
+  it('has no import cycle between the modules of a package', () => {
+    const graph = new Map<string, string[]>();
+    for (const pkg of packages) for (const file of sourceFiles(join(packagesDir, pkg, 'src'))) graph.set(file, importsOf(file));
+    expect(cycles(graph).map((c) => c.map((f) => relative(packagesDir, f)).join(' → '))).toEqual([]);
+  });
+
+  it('has no cycle between the packages', () => {
+    const graph = new Map<string, string[]>();
+    for (const pkg of packages) {
+      const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      graph.set(pkg, Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@hotpatch/')).map((d) => d.slice('@hotpatch/'.length)));
+    }
+    expect(cycles(graph).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('finds a cycle when there is one (the checker itself)', () => {
+    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
+  });
+});
