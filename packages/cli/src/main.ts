@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { HotpatchError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import { CheckFailed, UsageError, type CommandSpec, type Output } from './args.js';
 import { demoCommand } from './commands/demo.js';
 import { historyCommand } from './commands/history.js';
@@ -22,8 +22,6 @@ export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, his
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, environment: 3, internal: 70 } as const;
 
-/** Store errors that say the store could not be reached or used, not that what was asked of it was wrong. */
-const ENVIRONMENT_CODES = new Set(['CONNECTION_LOST', 'DATABASE_UNAVAILABLE', 'DATABASE_BUSY', 'STORE_CLOSED']);
 
 export function version(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -51,19 +49,17 @@ const synopsis = (command: CommandSpec) => command.usage.split('\n\n')[0]!;
 
 /**
  * What an error says to whoever ran the command, in one line, and the exit code. A Node.js system error names
- * the call and the path already ("EACCES: permission denied, open 'x'"); a driver's error is given as its message.
+ * the call and the path already ("EACCES: permission denied, open 'x'"); a store's errors come typed.
  */
 export function explain(error: unknown): { code: number; line: string } {
   if (error instanceof UsageError) return { code: EXIT.usage, line: error.message };
-  if (error instanceof HotpatchError && ENVIRONMENT_CODES.has(error.code)) return { code: EXIT.environment, line: error.message };
+  if (error instanceof EnvironmentError) return { code: EXIT.environment, line: error.message };
   if (error instanceof CheckFailed || error instanceof HotpatchError) return { code: EXIT.failed, line: error.message };
   const e = error as { code?: unknown; syscall?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(error);
-  // Node.js system errors (EACCES, ENOSPC, EROFS, ECONNREFUSED…), SQLite's (SQLITE_BUSY, SQLITE_READONLY…) and
-  // PostgreSQL's (a five-character SQLSTATE): the machine, the disk or the database said no.
-  if (typeof e?.code === 'string' && (typeof e.syscall === 'string' || /^E[A-Z]+$/.test(e.code) || e.code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(e.code))) {
-    return { code: EXIT.environment, line: e.code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(e.code) ? `${message} (${e.code})` : message };
-  }
+  // A Node.js system error (EACCES, ENOSPC, EROFS…: it names its call): the machine said no. The stores type what
+  // their drivers say; a driver's error that reaches here untyped is a fault of ours.
+  if (typeof e?.code === 'string' && typeof e.syscall === 'string') return { code: EXIT.environment, line: message };
   return { code: EXIT.internal, line: `internal error: ${message} (a fault of hotpatch: run again with --debug for the stack trace, and report it)` };
 }
 

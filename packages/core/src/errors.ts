@@ -29,6 +29,13 @@ export abstract class HotpatchError extends Error {
   }
 }
 
+/**
+ * The environment failed, not the input: a file, a disk or a server that could not be used (permissions, a full
+ * disk, a lock held too long, a lost connection). The same call may succeed once that is mended; a command line
+ * tells it apart from invalid input by its exit code.
+ */
+export abstract class EnvironmentError extends HotpatchError {}
+
 /** An error about one event, at a known place: `what` is the message without the place. */
 export abstract class LocatedError extends HotpatchError {
   constructor(

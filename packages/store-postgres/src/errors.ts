@@ -1,4 +1,4 @@
-import { HotpatchError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import type { NewEvent } from '@hotpatch/store';
 
 /**
@@ -7,7 +7,7 @@ import type { NewEvent } from '@hotpatch/store';
  * `events` holds them with every id filled in (ids the store generated included), so the retry is idempotent —
  * it writes them if the first attempt did not, and returns the original result if it did.
  */
-export class ConnectionLostError extends HotpatchError {
+export class ConnectionLostError extends EnvironmentError {
   readonly code = 'CONNECTION_LOST';
   constructor(
     /** What was being done: 'append', 'readAll', … */

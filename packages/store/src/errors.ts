@@ -1,4 +1,4 @@
-import { HotpatchError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import type { ExpectedVersion } from './types.js';
 
 /** The stream was not at the version the writer expected; nothing was written. */
@@ -197,7 +197,7 @@ export class StoreReadOnlyError extends HotpatchError {
  * for a writer, a full disk), a PostgreSQL server that cannot be reached or refuses the connection (unknown host,
  * connection refused, unknown role or database, authentication failed). Nothing was written.
  */
-export class DatabaseUnavailableError extends HotpatchError {
+export class DatabaseUnavailableError extends EnvironmentError {
   readonly code = 'DATABASE_UNAVAILABLE';
   constructor(
     readonly database: string,
@@ -209,7 +209,7 @@ export class DatabaseUnavailableError extends HotpatchError {
 }
 
 /** Another process held the database's write lock for longer than the store waits for it; nothing was written. */
-export class DatabaseBusyError extends HotpatchError {
+export class DatabaseBusyError extends EnvironmentError {
   readonly code = 'DATABASE_BUSY';
   constructor(
     readonly database: string,
