@@ -6,28 +6,19 @@
  * it read-only: it never creates, migrates or changes the file (its journal mode included), reads while a writer
  * writes (WAL), and refuses a file that is not SQLite, holds no hotpatch store, or whose schema is of another version.
  */
-import { existsSync, statSync, type Stats } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { HotpatchError } from '@hotpatch/core';
 import { DatabaseBusyError, DatabaseUnavailableError, NotAStoreError, SchemaNotMigratedError, SchemaTooNewError } from '@hotpatch/store';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 
-// A WAL database whose -wal and -shm files are gone (its last writer closed it), in a directory this process cannot
-// write: SQLite reads it only as `immutable`, which only a URI filename can ask for, and better-sqlite3 turns URI
-// filenames on from this variable when it loads its addon (at the first open in the process). The paths the store
-// is given are never taken for URIs (plainPath).
-process.env.SQLITE_USE_URI ??= '1';
-
-/** A path as SQLite must take it: a file name, even when it starts with "file:". */
-const plainPath = (path: string) => (path.startsWith('file:') ? `./${path}` : path);
-
 /** Opens `path` to write it: created when missing, in WAL mode, migrated. */
 export function openForWriting(path: string, options: { readonly timeoutMs: number; readonly durability: 'full' | 'normal' }): SqliteDatabase {
   let db: SqliteDatabase | undefined;
   try {
-    db = new Database(plainPath(path), { timeout: options.timeoutMs });
+    db = new Database(path, { timeout: options.timeoutMs });
     enableWal(db, options.timeoutMs);
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('cache_size = -65536');
@@ -39,67 +30,24 @@ export function openForWriting(path: string, options: { readonly timeoutMs: numb
   }
 }
 
-export interface ReadOnlyDatabase {
-  readonly db: SqliteDatabase;
-  /** Throws DatabaseUnavailableError when a database read as immutable (see openImmutable) was written since it was opened. */
-  readonly checkUnchanged: () => void;
-}
-
 /** Opens `path` only to read it: it must exist and hold a hotpatch store of this build's schema. */
-export function openForReading(path: string, options: { readonly timeoutMs: number }): ReadOnlyDatabase {
+export function openForReading(path: string, options: { readonly timeoutMs: number }): SqliteDatabase {
   let db: SqliteDatabase | undefined;
   try {
-    db = new Database(plainPath(path), { readonly: true, fileMustExist: true, timeout: options.timeoutMs });
-    try {
-      checkSchema(db, path);
-      db.pragma('cache_size = -65536');
-      return { db, checkUnchanged: () => {} };
-    } catch (error) {
-      // WAL, no -wal file and a directory this process cannot write: SQLite cannot create the -shm it reads through.
-      if ((error as { code?: unknown }).code !== 'SQLITE_READONLY_DIRECTORY' || existsSync(`${path}-wal`)) throw error;
-      db.close();
-      db = undefined;
-      return openImmutable(path);
-    }
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: options.timeoutMs });
+    checkSchema(db, path);
+    db.pragma('cache_size = -65536');
+    return db;
   } catch (error) {
     db?.close();
+    // A WAL database nobody has open (no -wal file), in a folder this process cannot write: SQLite must create its
+    // shared-memory file beside it to read it. (It could read it as immutable, through a URI filename, which
+    // better-sqlite3 allows only process-wide; the one safe answer here is to say so.)
+    if ((error as { code?: unknown }).code === 'SQLITE_READONLY_DIRECTORY' && !existsSync(`${path}-wal`)) {
+      throw new DatabaseUnavailableError(path, `cannot be read from this folder: SQLite must create ${basename(path)}-shm beside a WAL database to read it, and this process cannot write the folder; copy the file to a folder it can write, or read it as a user who can`, error);
+    }
     throw sqliteFailure(path, error, options.timeoutMs, 'open');
   }
-}
-
-/**
- * A WAL database at rest (no -wal file: everything is in the file) in a directory this process cannot write, read as
- * `immutable`: without locks or the -shm file. Only a process that can write the directory (its owner) could write the
- * database meanwhile, and it would have to create the -wal file to do so: each read checks that there is still none
- * and that the file is as it was, and fails rather than give what a half-done checkpoint left.
- */
-function openImmutable(path: string): ReadOnlyDatabase {
-  const before = statSync(path);
-  const uri = `file:${resolve(path).split('/').map(encodeURIComponent).join('/')}?immutable=1`;
-  let db: SqliteDatabase;
-  try {
-    db = new Database(uri, { readonly: true, fileMustExist: true });
-  } catch (error) {
-    throw new DatabaseUnavailableError(
-      path,
-      'cannot be read here: a WAL database whose -wal and -shm files are gone, in a directory this process cannot write (SQLite must create them there, or open the file as immutable, which this process was not able to ask for)',
-      error,
-    );
-  }
-  const same = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
-  const checkUnchanged = () => {
-    if (existsSync(`${path}-wal`) || !same(before, statSync(path))) {
-      throw new DatabaseUnavailableError(path, 'was written while it was read (read without the -shm file writers share, from a directory this process cannot write): read it again');
-    }
-  };
-  try {
-    checkSchema(db, path);
-    checkUnchanged();
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return { db, checkUnchanged };
 }
 
 /** Refuses a database that holds no hotpatch store, or one of another schema version. */

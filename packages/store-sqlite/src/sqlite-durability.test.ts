@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { seededRandom } from '@hotpatch/core';
 import { MigrationRefusedError } from '@hotpatch/store';
@@ -23,10 +23,7 @@ const dir = await mkdtemp(join(tmpdir(), 'hotpatch-sqlite-durability-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 const run = promisify(execFile);
 
-beforeAll(async () => {
-  // The child processes run the built package.
-  await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/store-sqlite')]);
-});
+// The child processes run the built package (built once for every test: test/build.global.ts).
 
 const profile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64' as const, vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
 const t = '2026-01-05T08:00:00.000Z';

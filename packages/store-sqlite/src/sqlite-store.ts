@@ -37,7 +37,6 @@ import {
   type StreamStateRead,
 } from '@hotpatch/store';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import Database from 'better-sqlite3';
 // Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
@@ -104,7 +103,7 @@ const INSERT_ROWS = 64;
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const timeoutMs = options.busyTimeoutMs ?? 10_000;
   const readonly = options.readonly === true;
-  const { db, checkUnchanged } = readonly ? openForReading(options.path, { timeoutMs }) : { db: openForWriting(options.path, { timeoutMs, durability: options.durability ?? 'full' }), checkUnchanged: () => {} };
+  const db = readonly ? openForReading(options.path, { timeoutMs }) : openForWriting(options.path, { timeoutMs, durability: options.durability ?? 'full' });
   const newId = options.newId ?? uuidv7;
   const machineOf = (stream: string) => options.machineFingerprint ?? machineFingerprintFor(stream);
   /** What SQLite said, as a typed error where a user can cause it (a lock held too long, a read-only file, a full disk). */
@@ -189,11 +188,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       activeBatch.lastPosition = q.lastPosition.get() ?? 0;
     }
   };
-  /** Waits until no batch but the caller's own is open; then checks the store is open (and, read-only, unchanged). */
+  /** Waits until no batch but the caller's own is open; then checks the store is open. */
   const ready = async () => {
     while (activeBatch !== null && batchContext.getStore() !== activeBatch.token) await activeBatch.done;
     open();
-    checkUnchanged();
   };
 
   /**
@@ -358,8 +356,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     db.pragma('busy_timeout = 0');
     try {
       q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
-    } catch (error) {
-      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw failure(error);
+    } catch {
+      // Only a saving: a read never fails for want of it (the lock held, the disk full); the next read folds again.
     } finally {
       db.pragma(`busy_timeout = ${timeoutMs}`);
     }
