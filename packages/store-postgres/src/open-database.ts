@@ -13,10 +13,15 @@ export function describeServer(config: pg.PoolConfig): string {
   return `PostgreSQL database ${c.database ?? c.user ?? '?'} at ${c.host}:${c.port} as ${c.user ?? '?'}`;
 }
 
-/** Pool settings for a reader: every session read-only, so the server itself refuses any write. */
-export function readOnlyConfig<C extends pg.PoolConfig>(config: C): C {
-  const options = [config.options, '-c default_transaction_read_only=on'].filter(Boolean).join(' ');
-  return { ...config, options };
+/**
+ * A reader's pool: every session set read-only as it connects, so the server itself refuses a write (the store
+ * refuses them first). A SET on connect, not the startup `options`, which a connection string's own `options=`
+ * would replace; queries wait behind it on the client's queue.
+ */
+export function makeReadOnly(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    client.query('SET default_transaction_read_only = on').catch(() => {});
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { events } from '@hotpatch/store/conformance';
 import { createPostgresEventStore } from './postgres-store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -49,9 +49,6 @@ function startConsumer(schema: string, consumer: string, delayMs: number, lockRe
 
 describe.skipIf(!url)('PostgreSQL with real processes', () => {
   const children: ChildProcess[] = [];
-  beforeAll(async () => {
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/store-postgres')]);
-  });
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await dropAll();

@@ -68,6 +68,15 @@ describe.skipIf(!url)('a PostgreSQL store opened read-only', () => {
       await expect(reader.saveProjection('p', 1, 'x')).rejects.toThrow(StoreReadOnlyError);
       // The server refuses a write on its connections too.
       await expect(reader.pool.query(`INSERT INTO "${schema}".checkpoints (consumer, position) VALUES ('c', 1)`)).rejects.toMatchObject({ code: '25006' });
+      // Even when the connection string carries startup options of its own (they would replace ours).
+      const withOptions = new URL(url!);
+      withOptions.searchParams.set('options', '-c application_name=reader');
+      const other = await createPostgresEventStore({ connectionString: withOptions.toString(), schema, readonly: true, max: 2 });
+      try {
+        await expect(other.pool.query(`INSERT INTO "${schema}".checkpoints (consumer, position) VALUES ('c', 1)`)).rejects.toMatchObject({ code: '25006' });
+      } finally {
+        await other.close();
+      }
     } finally {
       await reader.close();
       await writer.close();

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { seededRandom, TransitionRefusedError } from '@hotpatch/core';
-import { EventIdTakenError, MigrationRefusedError, WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { DatabaseBusyError, EventIdTakenError, MigrationRefusedError, WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { describeEventStoreConformance, events } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-store.js';
@@ -80,6 +80,36 @@ describe.skipIf(!url)('PostgreSQL event store', () => {
     expect(refused).toMatchObject({ state: 'staged' });
     expect(verifyTimeline({ events: await a.readAll() }).problems).toEqual([]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a writer waits for a batch that holds the log head only busyTimeoutMs, then fails with DatabaseBusyError, nothing written', async () => {
+    const schema = newSchema();
+    const holder = await open(schema);
+    const other = await open(schema, { busyTimeoutMs: 300 });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let appended!: () => void;
+      const inBatch = new Promise<void>((resolve) => (appended = resolve));
+      const batch = holder.batch!(async () => {
+        await holder.appendToStream('device/held', [events.enrolled()]);
+        await holder.readAll({ limit: 1 }); // its rows written: the log head is locked
+        appended();
+        await held;
+      });
+      await inBatch;
+      try {
+        await expect(other.appendToStream('device/waiting', [events.enrolled()])).rejects.toThrow(DatabaseBusyError);
+      } finally {
+        release();
+        await batch;
+      }
+      expect((await other.readAll()).map((e) => e.stream)).toEqual(['device/held']);
+      await other.appendToStream('device/waiting', [events.enrolled()]);
+    } finally {
+      await other.close();
+      await holder.close();
+    }
   });
 
   it('refuses a state cache size that is not a whole number ≥ 0', async () => {

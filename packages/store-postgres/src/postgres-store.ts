@@ -52,6 +52,7 @@
 import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
 import {
   checkBatch,
+  DatabaseBusyError,
   checkExpectedVersion,
   checkProjectionSave,
   checkReadOptions,
@@ -87,7 +88,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConnectionLostError, ConsumerLockLostError, isConnectionError } from './errors.js';
 import { IdFilter } from './id-filter.js';
 import { quoteSchema } from './migrations.js';
-import { describeServer, openSchema, readOnlyConfig } from './open-database.js';
+import { describeServer, makeReadOnly, openSchema } from './open-database.js';
 
 export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
   /** The schema that holds the store's tables (created and migrated on open, unless `readonly`; default "hotpatch"). */
@@ -114,6 +115,12 @@ export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
    * parts. (An append outside a batch is one statement and holds nothing open between round trips.)
    */
   readonly idleInTransactionTimeoutMs?: number;
+  /**
+   * How long a write waits for a lock another writer holds, in ms (default 10,000; 0: for ever), as the SQLite store
+   * waits for its write lock: a batch (an import, an orchestrator's unit of work) holds the log head to its commit,
+   * and every other writer waits for it. Past it: DatabaseBusyError, nothing written.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 export interface PostgresSubscribeOptions extends SubscribeOptions {
@@ -305,13 +312,21 @@ function chain(stream: string, events: readonly NewEvent[], ids: readonly string
 
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-  const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
+  const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, busyTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
   const s = quoteSchema(schema);
   if (!Number.isSafeInteger(stateCacheSize) || stateCacheSize < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${stateCacheSize}`);
   const machineOf = (stream: string) => machineFingerprint ?? machineFingerprintFor(stream);
   const channel = `${schema}.events`;
   const server = describeServer(poolConfig);
-  const pool = new pg.Pool(readonly ? readOnlyConfig(poolConfig) : poolConfig);
+  const pool = new pg.Pool(poolConfig);
+  if (readonly) makeReadOnly(pool);
+  else if (busyTimeoutMs > 0) {
+    pool.on('connect', (client) => {
+      client.query(`SET lock_timeout = ${Math.floor(busyTimeoutMs)}`).catch(() => {});
+    });
+  }
+  /** A lock waited for past busyTimeoutMs (SQLSTATE 55P03, lock_not_available) is the other writer's doing. */
+  const busy = (error: unknown): unknown => ((error as { code?: unknown })?.code === '55P03' ? new DatabaseBusyError(server, busyTimeoutMs) : error);
   // An idle connection that breaks is dropped by the pool, which opens another when one is needed.
   pool.on('error', () => {});
 
@@ -420,7 +435,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
   /** An error on the batch's connection: ConnectionLostError (with the socket's own error as the cause) if it broke. */
   const lostIn = (batch: OpenBatch, operation: string, stream: string | undefined, error: unknown): unknown =>
-    batch.broken !== undefined || isConnectionError(error) ? new ConnectionLostError(operation, stream, batch.broken ?? error) : error;
+    batch.broken !== undefined || isConnectionError(error) ? new ConnectionLostError(operation, stream, batch.broken ?? error) : busy(error);
 
   /** One of the batch's operations at a time, in the order asked: an append depends on the ones before it. */
   const serial = <T>(batch: OpenBatch, work: () => Promise<T>): Promise<T> => {
@@ -514,7 +529,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     try {
       return await work(pool);
     } catch (error) {
-      throw isConnectionError(error) ? new ConnectionLostError(operation, stream, error) : error;
+      throw isConnectionError(error) ? new ConnectionLostError(operation, stream, error) : busy(error);
     }
   };
   const query = <R extends pg.QueryResultRow = pg.QueryResultRow>(operation: string, stream: string | undefined, config: pg.QueryConfig & { rowMode?: 'array' }): Promise<pg.QueryResult<R>> =>
@@ -550,7 +565,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError;
       });
-      throw error;
+      throw busy(error);
     } finally {
       client.removeListener('error', onError);
       client.release(broken);
@@ -887,7 +902,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         try {
           result = await appendOnce(stream, events, ids, appendOptions.expectedVersion ?? 'any', guess);
         } catch (error) {
-          const lost = (e: unknown) => (isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : e);
+          const lost = (e: unknown) => (isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : busy(e));
           // Some of the batch's ids are in the log though the first is not (or the head was guessed): which, and
           // where, is read now.
           const constraint = (error as { code?: string; constraint?: string }).code === '23505' ? (error as { constraint?: string }).constraint : undefined;
@@ -896,8 +911,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
             if (result === undefined) continue;
             return result;
           }
-          // A refusal on a guessed head may be the guess's: read the stream and decide again.
-          if (guess && !isConnectionError(error)) continue;
+          // A refusal on a guessed head may be the guess's: read the stream and decide again (not a lock waited for
+          // too long: that is another writer's).
+          if (guess && !isConnectionError(error) && busy(error) === error) continue;
           throw lost(error);
         }
         // The stream moved between the read and the write (another appender got there first), or the guess was

@@ -150,9 +150,11 @@ export interface EventStore {
    * all-or-nothing on its own (a refused one leaves the others), and `fn` reads its own writes. If `fn` throws, or
    * the connection is lost, nothing it wrote is kept. While it runs, this store object's other callers wait for it
    * (the batch's own calls are told apart by their async context), so that none reads its work half done. Other
-   * store objects and processes read the log as last committed, and their writes wait for the batch to end: SQLite's
-   * up to their busy timeout (then DatabaseBusyError, nothing written), PostgreSQL's on the log head until the batch
-   * commits or rolls back. Stores without it run each append on its own; call it through `inBatch`.
+   * store objects and processes read the log as last committed, and their writes wait for the batch to end, up to
+   * their busy timeout (then DatabaseBusyError, nothing written). A batch inside a batch is part of it: what the
+   * inner one wrote is kept or dropped with the outermost one (an inner `fn` that throws to a caller who catches it
+   * and goes on leaves its writes in the batch). Stores without it run each append on its own; call it through
+   * `inBatch`.
    */
   batch?<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
