@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,17 @@ describe('a command that writes a file writes all of it or nothing', () => {
     }
     // No temporary file is left beside it.
     expect(await readdir(dirname(out))).toEqual(['export.jsonl']);
+  });
+
+  it('export --out over an existing file keeps its permissions, and writes through a link to it', async () => {
+    const real = join(dir, 'private.jsonl');
+    await writeFile(real, 'old\n', { mode: 0o600 });
+    const link = join(dir, 'link.jsonl');
+    await symlink(real, link);
+    expect((await cli('export', '--store', `sqlite:${db}`, '--out', link)).code).toBe(EXIT.ok);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toBe(await readFile(log, 'utf8'));
+    expect((await stat(real)).mode & 0o777).toBe(0o600);
   });
 
   it('export --out makes missing folders only once the export is whole', async () => {
@@ -175,6 +186,31 @@ describe('answers that would mislead', () => {
       expect(r.code).toBe(EXIT.failed);
       expect(r.err).toMatch(new RegExp(`--position 999999 is past the end of .*: its last event is at position ${last}$`));
       expect((await cli('replay', ...source, '--position', String(last))).code).toBe(EXIT.ok);
+      // One device's state reads one stream: whether the log reaches the position is asked all the same.
+      expect(await cli('replay', ...source, '--device', 'dev-00001', '--position', '999999')).toMatchObject({ code: EXIT.failed, err: expect.stringMatching(/--position 999999 is past the end of .*: it holds no event at or after that position$/) });
+      expect((await cli('replay', ...source, '--device', 'dev-00001', '--position', String(last))).code).toBe(EXIT.ok);
+    }
+  });
+
+  it('a timeline stripped of its hashes: import refuses it unless told, and the readers say its integrity was not checked', async () => {
+    const stripped = join(dir, 'stripped.jsonl');
+    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n').map((l) => {
+      const { hash, position, ...event } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(event);
+    });
+    await writeFile(stripped, lines.join('\n') + '\n');
+    const target = join(dir, 'stripped.db');
+    const refused = await cli('import', stripped, '--store', `sqlite:${target}`);
+    expect(refused).toMatchObject({ code: EXIT.failed, err: expect.stringMatching(/carries no hashes, so whether it was changed cannot be checked.*nothing imported \(give --unhashed to import it all the same\)$/) });
+    expect(await readdir(dir)).not.toContain('stripped.db');
+    const imported = await cli('import', stripped, '--store', `sqlite:${target}`, '--unhashed');
+    expect(imported.code).toBe(EXIT.ok);
+    expect(imported.out.split('\n')[0]).toMatch(/^integrity NOT checked: /);
+    expect(JSON.parse((await cli('import', stripped, '--store', `sqlite:${target}`, '--unhashed', '--json')).out)).toMatchObject({ ok: true, integrity: 'not checked', written: 0 });
+    for (const argv of [['status', stripped], ['replay', stripped]]) {
+      const r = await cli(...argv);
+      expect(r.code, argv[0]).toBe(EXIT.ok);
+      expect(r.err, argv[0]).toBe(`note: ${stripped} carries no hashes: its integrity was NOT checked (an event changed, removed or inserted cannot be seen)`);
     }
   });
 

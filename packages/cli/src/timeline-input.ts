@@ -40,7 +40,7 @@ export async function mustExist(file: string): Promise<void> {
  * file is a usage error. `check: false` for a reader that has just checked the file (import's second pass, whose
  * store checks every event again as it appends it).
  */
-export async function* timelineEvents(file: string, options: { readonly check?: boolean } = {}): AsyncGenerator<HotpatchEvent[]> {
+export async function* timelineEvents(file: string, options: { readonly check?: boolean; readonly say?: (text: string) => void } = {}): AsyncGenerator<HotpatchEvent[]> {
   await mustExist(file);
   const checked = options.check === false ? undefined : new TimelineFold({}, file);
   for await (const { first, texts } of readLineBatches(file)) {
@@ -53,6 +53,13 @@ export async function* timelineEvents(file: string, options: { readonly check?: 
     yield events;
   }
   // A problem found only at the end (an unhashed run before the first hashed event, say).
-  const [problem] = checked?.result().problems ?? [];
+  const result = checked?.result();
+  const [problem] = result?.problems ?? [];
   if (problem !== undefined) throw problem;
+  if (result !== undefined && !result.hashed && result.folded > 0) options.say?.(unhashedNote(file));
+}
+
+/** What a command that answers from a file without hashes says first (on stderr): its answer may rest on changed events. */
+export function unhashedNote(file: string): string {
+  return `note: ${file} carries no hashes: its integrity was NOT checked (an event changed, removed or inserted cannot be seen)`;
 }

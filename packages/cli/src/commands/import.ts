@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { link, mkdir, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { HotpatchError } from '@hotpatch/core';
 import { verifyFile } from '@hotpatch/replay';
-import { inBatch, type NewEvent } from '@hotpatch/store';
-import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import { inBatch, pendingFile, type NewEvent } from '@hotpatch/store';
 import { CheckFailed, onePositional, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
-import { describeSource, openEventStore, parseStoreSource } from '../store-source.js';
+import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
 
@@ -16,16 +16,20 @@ const IMPORT_APPEND = 1_000;
 export const importCommand: CommandSpec = {
   name: 'import',
   summary: 'load a JSONL timeline into a store, after checking all of it',
-  usage: `hotpatch import <file.jsonl> --store <source> [--json]
+  usage: `hotpatch import <file.jsonl> --store <source> [--unhashed] [--json]
 
   Checks the whole file first (format, versions, ids, hashes, transitions), then writes it in one transaction:
   all of it or, if anything fails (an event that conflicts with what the store holds, the connection lost, another
   writer), nothing. The file is read twice, line by line, never held in memory whole. Events keep their ids, times
   and metadata; the store assigns positions and recomputes hashes, which must equal the file's. Importing the same
   file twice changes nothing (events are recognised by id). While it writes, the store's other writers wait (SQLite:
-  up to their busy timeout, then fail writing nothing). On a terminal, progress goes to stderr.`,
+  up to their busy timeout, then fail writing nothing). On a terminal, progress goes to stderr.
+
+  A file without hashes (written by hand, or stripped of them) is refused: whether it was changed cannot be
+  checked, and the store would hash it as it is, so that it looked checked ever after. --unhashed imports it all
+  the same, saying first that its integrity was NOT checked.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { store: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, json: { type: 'boolean' }, unhashed: { type: 'boolean' } });
     const file = onePositional(positionals, 'timeline file');
     if (values.store === undefined) throw new UsageError('--store <source> is required');
     if (parseStoreSource(file).kind !== 'jsonl') throw new UsageError(`${file}: import reads a timeline file; export a store to one first`);
@@ -38,25 +42,31 @@ export const importCommand: CommandSpec = {
     progress?.(`import: checking ${file}…`, true);
     const report = await verifyFile(file);
     progress?.done();
+    const refuse = (problems: readonly { code: string; message: string }[], line: string): never => {
+      if (asJson) io.out(json({ ok: false, file, events: report.events, problems }));
+      throw new CheckFailed(line);
+    };
     if (!report.ok) {
-      if (asJson) io.out(json({ ok: false, file, events: report.events, problems: report.problems.map((p) => ({ code: p.code, message: problemLine(p) })) }));
-      else for (const problem of report.problems) io.out(problemLine(problem));
-      throw new CheckFailed(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${file}; nothing imported`);
+      if (!asJson) for (const problem of report.problems) io.out(problemLine(problem));
+      refuse(report.problems.map((p) => ({ code: p.code, message: problemLine(p) })), `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${file}; nothing imported`);
     }
+    // A store hashes what it is given: a file without hashes would come out of it looking checked.
+    const unchecked = !report.hashed && report.events > 0;
+    if (unchecked && values.unhashed !== true) {
+      refuse([{ code: 'UNHASHED', message: `${file} carries no hashes` }], `${file} carries no hashes, so whether it was changed cannot be checked, and the store would hash it as it is: nothing imported (give --unhashed to import it all the same)`);
+    }
+    if (unchecked && !asJson) io.out(`integrity NOT checked: ${file} carries no hashes; the store's hashes start from what it holds now`);
     let result: { written: number; held: number };
-    // A SQLite file this import creates is removed again if the import fails: it would be an empty store.
-    const created = target.kind === 'sqlite' && !existsSync(target.path) ? target.path : undefined;
     try {
       result = await importFile(file, target, report.events, progress);
     } catch (error) {
       progress?.done();
-      if (created !== undefined) await removeEmptyStore(created);
       const failure = notImported(error);
       if (asJson) io.out(json({ ok: false, file, store: where, error: { ...(error instanceof HotpatchError ? { code: error.code } : {}), message: failure.message } }));
       throw failure;
     }
     progress?.done();
-    if (asJson) io.out(json({ ok: true, file, store: where, events: report.events, written: result.written, alreadyThere: result.held }));
+    if (asJson) io.out(json({ ok: true, file, store: where, events: report.events, written: result.written, alreadyThere: result.held, integrity: unchecked ? 'not checked' : 'checked' }));
     else io.out(`imported ${file} into ${where}: ${result.written} events written, ${result.held} already there`);
   },
 };
@@ -67,10 +77,30 @@ export const importCommand: CommandSpec = {
  * importing again is safe: what is there is recognised by id). Anything else is not the user's doing: as it is.
  */
 function notImported(error: unknown): Error {
-  if (error instanceof CheckFailed) return error;
-  if (!(error instanceof HotpatchError)) return error as Error;
-  if (error.code === 'CONNECTION_LOST' && (error as { operation?: string }).operation === 'batch commit') return new CheckFailed(`${error.message}; importing the file again is safe: events already there are recognised by id`);
-  return new CheckFailed(`${error.message}; nothing imported`);
+  if (error instanceof CheckFailed || !(error instanceof HotpatchError)) return error as Error;
+  // The error keeps its class (and so its exit code: the environment's, for a lost connection or a lock held too long).
+  const commit = error.code === 'CONNECTION_LOST' && (error as { operation?: string }).operation === 'batch commit';
+  error.message += commit ? '; importing the file again is safe: events already there are recognised by id' : '; nothing imported';
+  return error;
+}
+
+/**
+ * Imports into the target; a SQLite store the import creates is built beside it and appears only once whole (linked
+ * into place, so that a store another process created there meanwhile is never replaced): a failure leaves no file.
+ */
+async function importFile(file: string, target: Exclude<StoreSource, { kind: 'jsonl' }>, total: number, progress: Progress | undefined): Promise<{ written: number; held: number }> {
+  if (target.kind !== 'sqlite' || existsSync(target.path)) return appendFile(file, target, total, progress);
+  const pending = await pendingFile(target.path);
+  try {
+    const result = await appendFile(file, { kind: 'sqlite', path: pending.temporary }, total, progress);
+    await mkdir(dirname(resolve(target.path)), { recursive: true });
+    await link(pending.temporary, target.path).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST' ? new CheckFailed(`${target.path} was created by another process while this import ran: nothing imported`) : error;
+    });
+    return result;
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) await rm(pending.temporary + suffix, { force: true });
+  }
 }
 
 /**
@@ -78,7 +108,7 @@ function notImported(error: unknown): Error {
  * in one append, each at the version the file gives it, so that the file's global order is kept and an event the
  * store holds otherwise is refused. Anything that fails rolls all of it back. Read a batch of lines at a time.
  */
-async function importFile(file: string, target: ReturnType<typeof parseStoreSource>, total: number, progress: Progress | undefined): Promise<{ written: number; held: number }> {
+async function appendFile(file: string, target: Exclude<StoreSource, { kind: 'jsonl' }>, total: number, progress: Progress | undefined): Promise<{ written: number; held: number }> {
   const store = await openEventStore(target);
   let written = 0;
   let held = 0;
@@ -116,19 +146,6 @@ async function importFile(file: string, target: ReturnType<typeof parseStoreSour
     await store.close();
   }
   return { written, held };
-}
-
-/** Removes a SQLite store (its file, -wal and -shm) if it holds no event. */
-async function removeEmptyStore(path: string): Promise<void> {
-  let empty = false;
-  try {
-    const store = openSqliteEventStore({ path, readonly: true });
-    empty = (await store.readAll({ limit: 1 })).length === 0;
-    await store.close();
-  } catch {
-    return;
-  }
-  if (empty) for (const file of [path, `${path}-wal`, `${path}-shm`]) await rm(file, { force: true });
 }
 
 interface Progress {

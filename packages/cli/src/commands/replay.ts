@@ -1,9 +1,9 @@
 import { foldFile, foldTimeline, fleetOf, TimelineFold, toDeviceView, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
 import { deviceStream, isIsoUtc } from '@hotpatch/core';
-import { mustExist } from '../timeline-input.js';
+import { mustExist, timelineEvents, unhashedNote } from '../timeline-input.js';
 import { CheckFailed, UsageError, parse, positiveInt, type CommandSpec } from '../args.js';
 import { countBy, json, table } from '../format.js';
-import { describeSource, eachStorePage, readSource, sourceFrom } from '../store-source.js';
+import { describeSource, eachStorePage, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 
 export function replayPoint(at: string | undefined, position: string | undefined): ReplayPoint {
   if (at !== undefined && position !== undefined) throw new UsageError('--at and --position cannot be used together');
@@ -51,6 +51,7 @@ export const replayCommand: CommandSpec = {
         const folded = await foldFile(source.path, { until, ...(stream !== undefined ? { stream } : {}), ...seen });
         read = folded.lines;
         pastPoint = folded.pastPoint === true;
+        if (!folded.hashed && folded.folded > 0) io.err(unhashedNote(source.path));
         return folded.streams;
       }
       if (stream !== undefined) return foldTimeline(await readSource(source, { stream }), { until, stream }).streams;
@@ -68,6 +69,8 @@ export const replayCommand: CommandSpec = {
     };
     if (values.device !== undefined) {
       const device = values.device as string;
+      // One stream is read, not the log: whether the log reaches the position is asked of it on its own.
+      if (until.kind === 'position' && !(await reaches(source, until.position))) throw new CheckFailed(`--position ${until.position} is past the end of ${file}: it holds no event at or after that position`);
       const folded = (await fold(deviceStream(device))).get(deviceStream(device));
       const view = folded && toDeviceView(folded);
       if (!view) throw new CheckFailed(`device ${device} has no events in ${file}${until.kind === 'end' ? '' : ' by then'}`);
@@ -93,3 +96,23 @@ export const replayCommand: CommandSpec = {
     io.out(`\n${fleet.length} device${fleet.length === 1 ? '' : 's'}: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`);
   },
 };
+
+/** Whether the log holds an event at or after `position` (a file's events without one are at their line). */
+async function reaches(source: StoreSource, position: number): Promise<boolean> {
+  if (source.kind !== 'jsonl') {
+    const store = await openEventStore(source, { mustExist: true, readonly: true });
+    try {
+      return (await store.readAll({ fromPosition: position, limit: 1 })).length > 0;
+    } finally {
+      await store.close();
+    }
+  }
+  let line = 0;
+  for await (const events of timelineEvents(source.path, { check: false })) {
+    for (const e of events) {
+      line++;
+      if ((e.position ?? line) >= position) return true;
+    }
+  }
+  return false;
+}

@@ -73,7 +73,7 @@ export const statusCommand: CommandSpec = {
       // A timeline file line by line: the first invalid line fails the command, naming it.
       projection = new FleetProjection();
       try {
-        for await (const events of timelineEvents(source.path)) for (const e of events) projection.apply(e);
+        for await (const events of timelineEvents(source.path, { say: (text) => io.err(text) })) for (const e of events) projection.apply(e);
       } catch (error) {
         throw error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
       }

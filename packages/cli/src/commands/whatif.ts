@@ -130,8 +130,11 @@ export const whatifCommand: CommandSpec = {
       // to its end once before the service is run again.
       await mustExist(source.path);
       const path = source.path;
+      // Checked as verify checks it on the first reading (the same file on the second: not again).
+      let readings = 0;
       recorded = async function* () {
-        for await (const events of timelineEvents(path)) yield* events;
+        const check = readings++ === 0;
+        for await (const events of timelineEvents(path, { check, say: (text) => io.err(text) })) yield* events;
       };
     } else {
       recordedStore = await openEventStore(source, { readonly: true });
