@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HotpatchError } from '@hotpatch/core';
 
@@ -29,7 +29,8 @@ export interface PendingFile {
  * exists on the way to `path`, so that the rename stays on one file system and a failure leaves no folder behind.
  */
 export async function pendingFile(path: string): Promise<PendingFile> {
-  const target = resolve(path);
+  // A link is written through (the file it names is replaced, the link kept); a file keeps its permissions.
+  const target = await realpath(resolve(path)).catch(() => resolve(path));
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw new OutputFileError(path, 'it is a folder');
   let folder = dirname(target);
@@ -46,6 +47,7 @@ export async function pendingFile(path: string): Promise<PendingFile> {
     temporary,
     async commit() {
       try {
+        if (existing !== undefined) await chmod(temporary, existing.mode & 0o7777);
         await mkdir(dirname(target), { recursive: true });
         await rename(temporary, target);
       } catch (error) {

@@ -56,7 +56,7 @@ describe('hash chain', () => {
   it('writes the canonical event exactly as the generic canonical JSON would', async () => {
     const { canonicalEvent, canonicalJson } = await import('./hash.js');
     // The generic form canonicalEvent must equal: canonical JSON of the envelope's fields.
-    const canonicalEventGeneric = (e: typeof event) => canonicalJson({ id: e.id, stream: e.stream, version: e.version, type: e.type, time: e.time, data: e.data, meta: e.meta });
+    const canonicalEventGeneric = (e: Parameters<typeof canonicalEvent>[0]) => canonicalJson({ id: e.id, stream: e.stream, version: e.version, type: e.type, time: e.time, data: e.data, meta: e.meta });
     const samples = [event, { ...event, meta: { z: [1, { b: undefined, a: 'é' }], a: null } }, { ...event, data: { reasons: ['x', 'y'], eligible: false, nested: { '"q"': 1 } } }];
     for (const e of samples) expect(canonicalEvent(e)).toBe(canonicalEventGeneric(e));
     // Whatever the strings of the envelope (quotes, backslashes, control characters, non-ASCII, lone surrogates):

@@ -144,18 +144,24 @@ export async function readTimeline(path: string, options: { stopAtFirstProblem?:
 
 /**
  * Writes events as a timeline file, one canonical line each: all of it or nothing (a temporary file beside it
- * replaces it once whole), its folder made if missing.
+ * replaces it once whole), its folder made if missing. Events may come as they are read (an async iterable of
+ * events or of pages of them); resolves to how many were written.
  */
-export async function writeTimeline(path: string, events: Iterable<EventEnvelope>): Promise<void> {
-  await writeFileAtomically(path, async (file) => {
+export async function writeTimeline(path: string, events: Iterable<EventEnvelope> | AsyncIterable<EventEnvelope | readonly EventEnvelope[]>): Promise<number> {
+  return writeFileAtomically(path, async (file) => {
     let buffer = '';
-    for (const event of events) {
-      buffer += formatEvent(event) + '\n';
-      if (buffer.length > 1 << 20) {
-        await file.write(buffer);
-        buffer = '';
+    let written = 0;
+    for await (const item of events) {
+      for (const event of Array.isArray(item) ? (item as readonly EventEnvelope[]) : [item as EventEnvelope]) {
+        buffer += formatEvent(event) + '\n';
+        written++;
+        if (buffer.length > 1 << 20) {
+          await file.write(buffer);
+          buffer = '';
+        }
       }
     }
     if (buffer) await file.write(buffer);
+    return written;
   });
 }

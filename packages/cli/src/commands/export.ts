@@ -1,8 +1,8 @@
 import type { HotpatchEvent } from '@hotpatch/core';
-import { formatEvent, writeFileAtomically } from '@hotpatch/store';
-import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
-import { eachStorePage, parseStoreSource, readSource } from '../store-source.js';
-import { problemLine } from './verify.js';
+import { formatEvent, readLogPages, writeTimeline } from '@hotpatch/store';
+import { parse, UsageError, type CommandSpec } from '../args.js';
+import { openEventStore, parseStoreSource, STORE_PAGE, type StoreSource } from '../store-source.js';
+import { timelineEvents } from '../timeline-input.js';
 
 export const exportCommand: CommandSpec = {
   name: 'export',
@@ -16,36 +16,30 @@ export const exportCommand: CommandSpec = {
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     if (values.store === undefined) throw new UsageError('--store <source> is required');
     const source = parseStoreSource(values.store as string);
-    // A store's log page by page (never held whole; its events were checked as they were appended); a timeline
-    // file whole, checked first.
-    const eachPage = async (fn: (events: readonly HotpatchEvent[]) => Promise<void> | void): Promise<number> => {
-      if (source.kind !== 'jsonl') return eachStorePage(source, fn);
-      const input = await readSource(source);
-      if (input.problems.length) throw new CheckFailed(`cannot export an invalid timeline: ${problemLine(input.problems[0]!)}`);
-      await fn(input.events);
-      return input.events.length;
-    };
     const out = values.out as string | undefined;
     if (out === undefined) {
-      await eachPage((events) => {
-        for (const e of events) io.out(formatEvent(e));
-      });
+      for await (const page of pagesOf(source)) for (const e of page) io.out(formatEvent(e));
       return;
     }
     // All or nothing: a store that cannot be read, or a failure half-way, leaves an existing file as it was.
-    const exported = await writeFileAtomically(out, (file) =>
-      eachPage(async (events) => {
-        let text = '';
-        for (const e of events) {
-          text += formatEvent(e) + '\n';
-          if (text.length >= 1 << 20) {
-            await file.write(text);
-            text = '';
-          }
-        }
-        if (text) await file.write(text);
-      }),
-    );
+    const exported = await writeTimeline(out, pagesOf(source));
     io.err(`exported ${exported} events to ${out}`);
   },
 };
+
+/**
+ * The log a page at a time, never held whole: a store's (its events were checked as they were appended), or a
+ * timeline file's, checked as it is read (the first problem stops the export).
+ */
+async function* pagesOf(source: StoreSource): AsyncGenerator<readonly HotpatchEvent[]> {
+  if (source.kind === 'jsonl') {
+    yield* timelineEvents(source.path);
+    return;
+  }
+  const store = await openEventStore(source, { readonly: true });
+  try {
+    yield* readLogPages(store, { pageSize: STORE_PAGE });
+  } finally {
+    await store.close();
+  }
+}
