@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { discardPendingFilesSync } from '@hotpatch/store';
 import { EXIT, main, processOutput } from './main.js';
 
 // Output piped into a reader that stops early (`| head`) is not an error of ours: stop quietly.
@@ -6,6 +7,16 @@ for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
+  });
+}
+
+// Stopped by a signal: the files being replaced stay as they were (their temporary files go), and what was being
+// written to a store was not committed (a transaction that never ends is rolled back); then the usual exit code.
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  process.on(signal, () => {
+    discardPendingFilesSync();
+    process.stderr.write(`hotpatch: stopped by ${signal}: files it was writing left as they were, nothing uncommitted kept\n`);
+    process.exit(128 + number);
   });
 }
 

@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { formatEvent, readLogPages, writeTimeline } from '@hotpatch/store';
 import { parse, UsageError, type CommandSpec } from '../args.js';
@@ -10,17 +12,19 @@ export const exportCommand: CommandSpec = {
   usage: `hotpatch export --store <source> [--out file.jsonl]
 
   Writes every event in global order, one canonical JSON line each, with its position and hash (to standard
-  output without --out). Exporting, importing into an empty store and exporting again gives the same bytes.`,
+  output without --out, or with --out -). A device or a pipe given as --out (/dev/null, a FIFO) is written to as
+  it is; a file is replaced only once the export is whole (a temporary file beside it, renamed). Exporting, importing into an empty store and exporting again gives the same bytes.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { store: { type: 'string' }, out: { type: 'string' } });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     if (values.store === undefined) throw new UsageError('--store <source> is required');
     const source = parseStoreSource(values.store as string);
     const out = values.out as string | undefined;
-    if (out === undefined) {
+    if (out === undefined || out === '-') {
       for await (const page of pagesOf(source)) for (const e of page) io.out(formatEvent(e));
       return;
     }
+    if (source.kind === 'sqlite' && (await sameFile(source.path, out))) throw new UsageError(`--out ${out} is the store being exported`);
     // All or nothing: a store that cannot be read, or a failure half-way, leaves an existing file as it was.
     const exported = await writeTimeline(out, pagesOf(source));
     io.err(`exported ${exported} events to ${out}`);
@@ -42,4 +46,11 @@ async function* pagesOf(source: StoreSource): AsyncGenerator<readonly HotpatchEv
   } finally {
     await store.close();
   }
+}
+
+/** Whether `out` names the database file (or its journal), through links. */
+async function sameFile(database: string, out: string): Promise<boolean> {
+  const real = (path: string) => realpath(path).catch(() => resolve(path));
+  const [db, target] = await Promise.all([real(database), real(out)]);
+  return target === db || target === `${db}-wal` || target === `${db}-shm`;
 }

@@ -112,6 +112,7 @@ export async function driveService(options: DriveOptions): Promise<FleetProjecti
       }
     });
     options.onProgress?.({ at: new Date(day).toISOString(), share: (day - first) / span });
+    await breathe();
   }
   options.onProgress?.({ at: options.end, share: 1 });
   orchestrator.projection.onApplied = undefined;
@@ -163,3 +164,9 @@ class Agenda {
   }
 }
 
+
+/**
+ * Lets the event loop turn: a simulation's awaits on an embedded store resolve at once, one after another, and a
+ * signal (Ctrl-C), a timer or a worker's message would otherwise wait for the whole run. Once a simulated day.
+ */
+export const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

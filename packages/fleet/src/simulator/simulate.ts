@@ -21,7 +21,7 @@ import { createEngine, timedNameBasedIds } from '@hotpatch/engine';
 import { inBatch, readLog, type EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
 import { cumulativeUpdateOf, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
-import { driveService, type Agent, type DriveOptions } from './drive.js';
+import { breathe, driveService, type Agent, type DriveOptions } from './drive.js';
 import type { FleetPolicy } from '../policy.js';
 import { DEFAULT_FAULTS, type Faults } from './faults.js';
 import { FigureTally, figuresFromLog, type ArmFigures } from './figures.js';
@@ -146,6 +146,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: previousBaseline, id: simTimedId(Date.parse(start), `assess|${d.id}`) });
       }
     });
+    await breathe();
   }
 
   // The fleet's agents: what each device reports when the service has changed it, with the faults drawn.
