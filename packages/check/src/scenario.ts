@@ -4,7 +4,7 @@
  * receive. From these, every event an agent or the service can produce is generated: every outcome of an apply, a
  * health check and a rollback, reboots, baseline installs, eligibility changes and retirement.
  */
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '@hotpatch/store';
 import type { DeviceEventBody, DeviceProfile } from '@hotpatch/core';
 
 export interface ScenarioHotpatch {
@@ -130,12 +130,14 @@ export function validateScenario(value: unknown, where = 'scenario'): Scenario {
 }
 
 export async function loadScenario(path: string): Promise<Scenario> {
-  let text: string;
+  let read: Awaited<ReturnType<typeof readSmallFile>>;
   try {
-    text = await readFile(path, 'utf8');
+    read = await readSmallFile(path);
   } catch (error) {
     throw new ScenarioError(`${path}: cannot read (${(error as Error).message})`);
   }
+  if ('tooLarge' in read) throw new ScenarioError(`${path}: larger than 1 MiB: not a scenario`);
+  const { text } = read;
   let value: unknown;
   try {
     value = JSON.parse(text);

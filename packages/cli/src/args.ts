@@ -49,3 +49,13 @@ export function onePositional(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? `missing ${what}` : `one ${what} expected, got ${positionals.length}: ${positionals.join(' ')}`);
   return positionals[0]!;
 }
+
+/** The largest fleet `simulate` and `demo` take: a million devices need about 14 GB for three months. */
+const MAX_FLEET = 10_000_000;
+
+/** `--devices`: a whole number from 1 to MAX_FLEET. */
+export function fleetSize(value: string | undefined, fallback: number): number {
+  const devices = positiveInt(value, '--devices', fallback);
+  if (devices > MAX_FLEET) throw new UsageError(`--devices: at most ${MAX_FLEET.toLocaleString('en')} (a million devices need about 14 GB for three months), got ${value}`);
+  return devices;
+}

@@ -17,10 +17,15 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
  * A timeline file must be one: a missing path, a folder, or a SQLite database given without `sqlite:` is a usage
  * error (exit 2) saying so, not an invalid input.
  */
-export async function mustExist(file: string): Promise<void> {
-  const found = await stat(file).catch(() => undefined);
-  if (found === undefined) throw new UsageError(`no such file: ${file}`);
+export async function mustExist(file: string, options: { readonly readTwice?: boolean } = {}): Promise<void> {
+  const found = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new UsageError(`no such file: ${file}`);
+    if (error.code === 'ELOOP') throw new UsageError(`${file}: its symbolic links form a loop`);
+    throw error;
+  });
   if (found.isDirectory()) throw new UsageError(`${file} is a folder, not a timeline file`);
+  // A pipe gives its lines once: a command that reads the file twice would find nothing the second time.
+  if (options.readTwice && !found.isFile()) throw new UsageError(`${file} is not a regular file (a pipe?): this command reads it twice; save it to a file first`);
   if (found.size >= SQLITE_HEADER.length) {
     const head = Buffer.alloc(SQLITE_HEADER.length);
     const handle = await open(file, 'r');

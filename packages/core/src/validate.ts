@@ -71,6 +71,17 @@ function kindOf(stream: unknown, at: EventLocation): StreamKind {
   return kind;
 }
 
+/** How deep an event's metadata may nest: enough for any real use, and far from what overflows a reader's stack. */
+const MAX_META_DEPTH = 32;
+
+/** Whether `value` nests objects or arrays more than `depth` levels deep (it stops looking there). */
+function nestedDeeperThan(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth === 0) return true;
+  for (const key in value) if (nestedDeeperThan((value as Record<string, unknown>)[key], depth - 1)) return true;
+  return false;
+}
+
 /**
  * Validates an untrusted value as a recorded event (a line of a timeline, a row of a store).
  * Returns it typed; throws InvalidEventError naming the first field that is wrong.
@@ -89,6 +100,7 @@ export function validateEvent(value: unknown, at: EventLocation = {}): HotpatchE
   if (!isIsoUtc(time)) throw new InvalidEventError(where(), `expected an ISO-8601 UTC time like 2026-01-13T09:00:00.000Z, got ${describe(time)}`, 'time');
   validateEventData(kind, type, data, where);
   if (meta !== undefined && !isPlainObject(meta)) throw new InvalidEventError(where(), `expected an object, got ${describe(meta)}`, 'meta');
+  if (meta !== undefined && nestedDeeperThan(meta, MAX_META_DEPTH)) throw new InvalidEventError(where(), `nested deeper than ${MAX_META_DEPTH} levels`, 'meta');
   if (position !== undefined && (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 1)) {
     throw new InvalidEventError(where(), `expected an integer ≥ 1, got ${describe(position)}`, 'position');
   }

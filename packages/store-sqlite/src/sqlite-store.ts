@@ -86,11 +86,20 @@ const toEvent = (r: EventRow): RecordedEvent =>
     version: r[2],
     type: r[4],
     time: r[5],
-    data: JSON.parse(r[6]),
-    ...(r[7] !== null ? { meta: JSON.parse(r[7]) } : {}),
+    data: column(r, 6, 'data'),
+    ...(r[7] !== null ? { meta: column(r, 7, 'meta') } : {}),
     position: r[0],
     hash: r[8],
   }) as RecordedEvent;
+
+/** A JSON column of a row: text the store wrote, so text that does not parse was changed behind its back. */
+function column(r: EventRow, index: 6 | 7, name: 'data' | 'meta'): unknown {
+  try {
+    return JSON.parse(r[index] as string);
+  } catch {
+    throw new InvalidEventError({ position: r[0], stream: r[1], version: r[2] }, `not valid JSON in the store: the database was changed behind the store's back`, name);
+  }
+}
 
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 /** One-event appends write the stream's snapshot once it is this many versions behind. */

@@ -54,6 +54,9 @@ export interface LineSpans {
   readonly ends: number[];
 }
 
+/** The longest line a timeline may hold: an event is a few hundred bytes; a file without line breaks is not a timeline. */
+const MAX_LINE_BYTES = 16 << 20;
+
 /**
  * Yields the lines of a file in batches of spans (one per chunk read), reading the file in chunks: files may be
  * larger than a string can be, and one await per batch rather than per line keeps a million-line file fast. Each
@@ -62,14 +65,22 @@ export interface LineSpans {
  */
 export async function* readLineSpans(path: string): AsyncGenerator<LineSpans> {
   let pending: Buffer | undefined;
+  /** Chunks read since the last line break, not joined until one comes (joining each time would be quadratic). */
+  const unbroken: Buffer[] = [];
+  let unbrokenBytes = 0;
   let line = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const bytes = pending === undefined ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
-    const last = bytes.lastIndexOf(10);
-    if (last === -1) {
-      pending = bytes;
+    if ((chunk as Buffer).indexOf(10) === -1) {
+      unbroken.push(chunk as Buffer);
+      unbrokenBytes += (chunk as Buffer).length;
+      if ((pending?.length ?? 0) + unbrokenBytes > MAX_LINE_BYTES) throw new InvalidEventError({ file: path, line: line + 1 }, `longer than ${MAX_LINE_BYTES >> 20} MiB without a line break: not an event (a timeline holds one event per line)`);
       continue;
     }
+    const parts = pending === undefined ? [...unbroken, chunk as Buffer] : [pending, ...unbroken, chunk as Buffer];
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    unbroken.length = 0;
+    unbrokenBytes = 0;
+    const last = bytes.lastIndexOf(10);
     // Most logs are ASCII (JSON escapes the rest only if asked to; ids, names and times are ASCII): checking that is
     // cheap, and ASCII decodes as Latin-1, a plain copy, about four times faster than UTF-8 decoding.
     const whole = bytes.subarray(0, last + 1);
@@ -89,6 +100,7 @@ export async function* readLineSpans(path: string): AsyncGenerator<LineSpans> {
     line += starts.length;
     yield { first, text, starts, ends };
   }
+  if (unbroken.length > 0) pending = Buffer.concat(pending === undefined ? unbroken : [pending, ...unbroken]);
   if (pending !== undefined && pending.length > 0) {
     const text = pending.toString('utf8');
     yield { first: line + 1, text, starts: [0], ends: [text.endsWith('\r') ? text.length - 1 : text.length] };

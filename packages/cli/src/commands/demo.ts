@@ -4,7 +4,7 @@ import { planReleases } from '@hotpatch/core';
 import { DEFAULT_FAULTS, FleetProjection, fleetStatus, simulate, type FleetPolicy } from '@hotpatch/fleet';
 import { fleetAt, foldTimeline, verifyTimeline } from '@hotpatch/replay';
 import { logDigest, pendingFile, writeFileAtomically, writeTimeline } from '@hotpatch/store';
-import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, fleetSize } from '../args.js';
 import { json, table } from '../format.js';
 import { summarise } from '../demo/summary.js';
 import { describeSource, openEventStore, parseStoreSource, readSource, type SourceEvents } from '../store-source.js';
@@ -44,7 +44,7 @@ export const demoCommand: CommandSpec = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, { devices: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    const count = positiveInt(values.devices as string | undefined, '--devices', 200);
+    const count = fleetSize(values.devices as string | undefined, 200);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
     const outDir = resolve((values.out as string | undefined) ?? 'out/demo');
     const file = resolve(outDir, 'events.jsonl');

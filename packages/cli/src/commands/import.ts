@@ -35,7 +35,7 @@ export const importCommand: CommandSpec = {
     if (parseStoreSource(file).kind !== 'jsonl') throw new UsageError(`${file}: import reads a timeline file; export a store to one first`);
     const target = parseStoreSource(values.store as string);
     if (target.kind === 'jsonl') throw new UsageError(`--store ${target.path}: a timeline file is not a store; use sqlite:path or postgres://…`);
-    await mustExist(file);
+    await mustExist(file, { readTwice: true });
     const asJson = values.json === true;
     const where = describeSource(target);
     const progress = terminalProgress(io);

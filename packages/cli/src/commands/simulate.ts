@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '@hotpatch/store';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_POLICY, PolicyError, validatePolicy, type Arm, type ArmFigures, type FleetPolicy, type SimulationResult } from '@hotpatch/fleet';
-import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, type Output } from '../args.js';
+import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, type Output, fleetSize } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { runArm, type ArmJob, type ArmMessage, type ArmProgress } from './simulate-arm.js';
@@ -100,12 +100,14 @@ export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgres
 
 /** A policy file, checked: an unreadable file is a usage error, an invalid policy a failed check naming the problem. */
 export async function readPolicyFile(path: string): Promise<FleetPolicy> {
-  let text: string;
+  let read: Awaited<ReturnType<typeof readSmallFile>>;
   try {
-    text = await readFile(path, 'utf8');
+    read = await readSmallFile(path);
   } catch {
     throw new UsageError(`--policy: cannot read ${path}`);
   }
+  if ('tooLarge' in read) throw new CheckFailed(`${path}: larger than 1 MiB: not a policy`);
+  const { text } = read;
   try {
     return validatePolicy(JSON.parse(text), path);
   } catch (error) {
@@ -157,7 +159,7 @@ export const simulateCommand: CommandSpec = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, { devices: { type: 'string' }, months: { type: 'string' }, seed: { type: 'string' }, policy: { type: 'string' }, store: { type: 'string' }, sequential: { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    const devices = positiveInt(values.devices as string | undefined, '--devices', 1000);
+    const devices = fleetSize(values.devices as string | undefined, 1000);
     const months = positiveInt(values.months as string | undefined, '--months', 12);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);

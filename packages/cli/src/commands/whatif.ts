@@ -128,7 +128,7 @@ export const whatifCommand: CommandSpec = {
     if (source.kind === 'jsonl') {
       // The first bad line stops the what-if, naming the line, before it writes anything: the recorded log is read
       // to its end once before the service is run again.
-      await mustExist(source.path);
+      await mustExist(source.path, { readTwice: true });
       const path = source.path;
       // Checked as verify checks it on the first reading (the same file on the second: not again).
       let readings = 0;
