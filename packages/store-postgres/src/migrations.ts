@@ -4,7 +4,7 @@
  * nothing to do. Safe to run twice and from several processes at once. Never edit a released migration: add the
  * next one. Each migration runs with `search_path` set to the store's schema, so its SQL names tables unqualified.
  */
-import { MigrationRefusedError, SchemaTooNewError } from '@hotpatch/store';
+import { MigrationRefusedError, NotAStoreError, SchemaTooNewError } from '@hotpatch/store';
 import { InvalidSchemaNameError } from './errors.js';
 import type { ClientBase } from 'pg';
 
@@ -143,6 +143,12 @@ export async function migrate(client: ClientBase, schema: string, migrations: re
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    // A schema that holds tables of its own and none of hotpatch's is someone else's: refused, unchanged.
+    const { rows: found } = await client.query<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [schema]);
+    const names = found.map((r) => r.name);
+    if (names.length > 0 && !names.includes('schema_migrations')) {
+      throw new NotAStoreError(`PostgreSQL schema ${schema}`, `holds tables of its own (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}) and none of hotpatch's: not a hotpatch store`);
+    }
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(`SET LOCAL search_path TO ${quoted}`);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');

@@ -14,11 +14,16 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 
-/** Opens `path` to write it: created when missing, in WAL mode, migrated. */
+/**
+ * Opens `path` to write it: created when missing, in WAL mode, migrated. A database that holds tables of its own and
+ * none of hotpatch's is someone else's: refused, unchanged.
+ */
 export function openForWriting(path: string, options: { readonly timeoutMs: number; readonly durability: 'full' | 'normal' }): SqliteDatabase {
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(path, { timeout: options.timeoutMs });
+    const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    if (tables.length > 0 && !tables.includes('schema_migrations')) throw new NotAStoreError(path, foreignTables(tables));
     enableWal(db, options.timeoutMs);
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('cache_size = -65536');
@@ -55,8 +60,7 @@ function checkSchema(db: SqliteDatabase, path: string): void {
   const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
   if (!tables.includes('schema_migrations') || !tables.includes('events')) {
     const empty = statSync(path).size === 0;
-    const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
-    throw new NotAStoreError(path, empty ? 'an empty file, not a hotpatch store' : tables.length === 0 ? 'a SQLite database without tables, not a hotpatch store' : `a SQLite database without hotpatch's tables (it holds ${shown}), not a hotpatch store`);
+    throw new NotAStoreError(path, empty ? 'an empty file, not a hotpatch store' : tables.length === 0 ? 'a SQLite database without tables, not a hotpatch store' : foreignTables(tables));
   }
   const version = db.prepare<[], number | null>('SELECT MAX(version) FROM schema_migrations').pluck().get() ?? 0;
   if (version > SCHEMA_VERSION) throw new SchemaTooNewError(path, version, SCHEMA_VERSION);
@@ -105,4 +109,9 @@ export function sqliteFailure(path: string, error: unknown, timeoutMs: number, d
     return new DatabaseUnavailableError(path, found === undefined ? 'no such file' : found.isDirectory() ? 'a directory, not a database file' : `cannot be opened (${message})`, error);
   }
   return error;
+}
+
+/** Why a database with tables of its own is not a hotpatch store. */
+function foreignTables(tables: readonly string[]): string {
+  return `a SQLite database without hotpatch's tables (it holds ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}), not a hotpatch store`;
 }

@@ -27,4 +27,5 @@ export { createSubscription, createWakeups, type SubscriptionHooks } from './sub
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';
 export { uuidWords } from './uuid-words.js';
 export { nameBasedIds, timedNameBasedIds, timeOfId, withTime } from './name-based-ids.js';
-export { OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';
+export { readSmallFile } from './small-file.js';
+export { discardPendingFilesSync, OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';

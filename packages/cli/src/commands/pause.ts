@@ -4,9 +4,9 @@
  * instances see it at their next sync. The rollout's or the ring's machine decides, so the service cannot lift the
  * tenant's pause from here either.
  */
-import { isLowerUuid, ringStream, rolloutStream, TransitionRefusedError, type PauseParty, type RingState, type RolloutState } from '@hotpatch/core';
+import { isLowerUuid, lifecycleFor, ringStream, rolloutStream, TransitionRefusedError, type PauseParty, type RingState, type RolloutState } from '@hotpatch/core';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '@hotpatch/fleet';
-import { WrongExpectedVersionError, type EventStore } from '@hotpatch/store';
+import { WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, STORE_PAGE } from '../store-source.js';
@@ -74,17 +74,38 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
   if (values.projection !== undefined && ring === undefined) throw new UsageError('--projection applies to --ring');
 
   const source = parseStoreSource(values.store as string);
-  const store = await openEventStore(source, { mustExist: true });
   const where = describeSource(source);
+  const stream = rollout !== undefined ? rolloutStream(rollout) : ringStream(ring!);
+  const what = rollout !== undefined ? `rollout ${rollout}` : `ring ${ring}`;
+  const type = rollout !== undefined ? (action === 'pause' ? 'RolloutPaused' : 'RolloutResumed') : action === 'pause' ? 'RingPaused' : 'RingResumed';
+  const data = action === 'pause' ? { by: by as PauseParty, reason: reason! } : { by: by as PauseParty };
+  const holdersOf = (state: RolloutState | RingState): string[] => ('holds' in state.context ? state.context.holds.map((h) => h.by) : [...state.context.pausedBy]);
+  /** Why the machine refuses the change, said for a person. */
+  const refusal = (head: StreamStateRead, detail: string) => {
+    const holders = holdersOf(head.state as RolloutState | RingState);
+    if (action === 'resume' && head.state.value !== 'paused') return new CheckFailed(`${what} is not paused (it is ${head.version === 0 ? 'open' : head.state.value}); nothing written`);
+    if (action === 'resume' && !holders.includes(by)) {
+      return new CheckFailed(`${what} is paused by ${holders.join(' and ')}: the ${by} holds no pause on it to lift${by === 'service' ? ' (the service cannot lift the tenant’s pause)' : ''}; nothing written`);
+    }
+    return new CheckFailed(`${what}: ${detail}; nothing written`);
+  };
+
+  // Everything that can refuse is asked of the store opened read-only: a command that fails writes nothing (not a
+  // table into someone else's database, not a snapshot refreshed on the way).
+  let head: StreamStateRead;
+  const reader = await openEventStore(source, { readonly: true });
   try {
-    const stream = rollout !== undefined ? rolloutStream(rollout) : ringStream(ring!);
-    const what = rollout !== undefined ? `rollout ${rollout}` : `ring ${ring}`;
-    if (ring !== undefined) await ringMustExist(store, ring, values.projection as string | undefined, where, (text) => io.err(text));
-    const head = await store.readState(stream);
-    const holdersOf = (state: RolloutState | RingState): string[] => ('holds' in state.context ? state.context.holds.map((h) => h.by) : [...state.context.pausedBy]);
+    if (ring !== undefined) await ringMustExist(reader, ring, values.projection as string | undefined, where, (text) => io.err(text));
+    head = await reader.readState(stream);
     if (rollout !== undefined && head.version === 0) throw new CheckFailed(`no rollout ${rollout} in ${where}`);
-    const type = rollout !== undefined ? (action === 'pause' ? 'RolloutPaused' : 'RolloutResumed') : action === 'pause' ? 'RingPaused' : 'RingResumed';
-    const data = action === 'pause' ? { by: by as PauseParty, reason: reason! } : { by: by as PauseParty };
+    // With an id, the store judges (a retry of it is recorded once, whatever the stream's state now).
+    if (id === undefined && lifecycleFor(stream).step(head.state, { type, data } as { readonly type: string }) === undefined) throw refusal(head, `${type} refused in state '${head.state.value}'`);
+  } finally {
+    await reader.close();
+  }
+
+  const store = await openEventStore(source);
+  try {
     let result;
     try {
       result = await store.appendToStream(stream, [{ ...(id !== undefined ? { id } : {}), type, time: new Date().toISOString(), data, meta: { source: 'hotpatch-cli' } }], {
@@ -92,14 +113,7 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
         expectedVersion: id !== undefined ? 'any' : head.version === 0 ? 'no_stream' : head.version,
       });
     } catch (error) {
-      if (error instanceof TransitionRefusedError) {
-        const holders = holdersOf(head.state as RolloutState | RingState);
-        if (action === 'resume' && head.state.value !== 'paused') throw new CheckFailed(`${what} is not paused (it is ${head.version === 0 ? 'open' : head.state.value}); nothing written`);
-        if (action === 'resume' && !holders.includes(by)) {
-          throw new CheckFailed(`${what} is paused by ${holders.join(' and ')}: the ${by} holds no pause on it to lift${by === 'service' ? ' (the service cannot lift the tenant’s pause)' : ''}; nothing written`);
-        }
-        throw new CheckFailed(`${what}: ${error.message}; nothing written`);
-      }
+      if (error instanceof TransitionRefusedError) throw refusal(head, error.message);
       if (error instanceof WrongExpectedVersionError) throw new CheckFailed(`${stream} changed while this ran (another writer): nothing written; run it again`);
       throw error;
     }
