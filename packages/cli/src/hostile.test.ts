@@ -3,8 +3,10 @@
  * written, stores that cannot be reached. Each error is one line naming what and where, with its documented exit
  * code; a command that fails leaves every file as it was; the stack trace only with --debug.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +15,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runCaptured } from './main.js';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// SQLite itself, to make a database that is not a hotpatch store (the cli package reaches it through the store).
+const Database = createRequire(join(root, 'packages/store-sqlite/package.json'))('better-sqlite3') as typeof import('better-sqlite3');
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-hostile-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -75,6 +80,23 @@ describe('a command that writes a file writes all of it or nothing', () => {
     expect((await stat(real)).mode & 0o777).toBe(0o600);
   });
 
+  it('export --out a device or a pipe writes to it; links in a loop are refused; - is standard output', async () => {
+    expect((await cli('export', '--store', `sqlite:${db}`, '--out', '/dev/null')).code).toBe(EXIT.ok);
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = promisify(execFile)('wc', ['-c', fifo]);
+    expect((await cli('export', '--store', `sqlite:${db}`, '--out', fifo)).code).toBe(EXIT.ok);
+    expect(Number((await reader).stdout.trim().split(' ')[0])).toBe((await readFile(log)).length);
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    const [a, b] = [join(dir, 'loop-a'), join(dir, 'loop-b')];
+    await symlink(b, a);
+    await symlink(a, b);
+    expect(await cli('export', '--store', `sqlite:${db}`, '--out', a)).toMatchObject({ code: EXIT.failed, err: `hotpatch export: cannot write ${a}: its symbolic links form a loop` });
+    expect((await lstat(a)).isSymbolicLink()).toBe(true);
+    expect((await cli('export', '--store', `sqlite:${db}`, '--out', '-')).out + '\n').toBe(await readFile(log, 'utf8'));
+  });
+
   it('export --out makes missing folders only once the export is whole', async () => {
     const out = join(dir, 'new', 'deeper', 'export.jsonl');
     expect((await cli('export', '--store', DEAD_POSTGRES, '--out', out)).code).not.toBe(EXIT.ok);
@@ -113,6 +135,46 @@ describe('a command that writes a file writes all of it or nothing', () => {
   });
 });
 
+describe('a writer that fails writes nothing', () => {
+  it('pause, resume and import leave someone else\'s database as it was; a refused pause leaves the store as it was', async () => {
+    const foreign = join(dir, 'foreign.db');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE t (a)');
+    other.close();
+    const before = await sha256(foreign);
+    for (const argv of [
+      ['pause', '--store', `sqlite:${foreign}`, '--ring', 'broad', '--by', 'tenant', '--reason', 'x'],
+      ['resume', '--store', `sqlite:${foreign}`, '--ring', 'broad', '--by', 'tenant'],
+      ['import', log, '--store', `sqlite:${foreign}`],
+    ]) {
+      const r = await cli(...argv);
+      expect(r.code, argv[0]).toBe(EXIT.failed);
+      expect(r.err, argv[0]).toMatch(/without hotpatch's tables \(it holds t\), not a hotpatch store/);
+      expect(await sha256(foreign), argv[0]).toBe(before);
+    }
+    const copy = join(dir, 'refused.db');
+    await writeFile(copy, await readFile(db));
+    const unchanged = await sha256(copy);
+    const halted = await cli('pause', '--store', `sqlite:${copy}`, '--rollout', 'HP-2026-02', '--by', 'tenant', '--reason', 'x');
+    expect(halted).toMatchObject({ code: EXIT.failed, err: expect.stringMatching(/^hotpatch pause: rollout HP-2026-02: RolloutPaused refused in state 'halted'; nothing written$/) });
+    expect(await cli('resume', '--store', `sqlite:${copy}`, '--ring', 'broad', '--by', 'tenant')).toMatchObject({ code: EXIT.failed, err: 'hotpatch resume: ring broad is not paused (it is open); nothing written' });
+    expect(await sha256(copy)).toBe(unchanged);
+  });
+
+  it('export --out its own database is refused; import and whatif refuse a pipe, which they would read twice', async () => {
+    const copy = join(dir, 'self.db');
+    await writeFile(copy, await readFile(db));
+    const before = await sha256(copy);
+    expect(await cli('export', '--store', `sqlite:${copy}`, '--out', copy)).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/--out .*self\.db is the store being exported/) });
+    expect(await sha256(copy)).toBe(before);
+    const fifo = join(dir, 'input-fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(await cli('import', fifo, '--store', `sqlite:${join(dir, 'from-pipe.db')}`)).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/is not a regular file \(a pipe\?\): this command reads it twice; save it to a file first/) });
+    expect(await cli('whatif', fifo, '--policy', join(demoDir, 'policy-lenient-pilot.json'))).toMatchObject({ code: EXIT.usage });
+    expect(await readdir(dir)).not.toContain('from-pipe.db');
+  });
+});
+
 describe('errors a user can cause: one line, a documented exit code', () => {
   it.each([
     ['a folder as the timeline', ['replay', '.'], EXIT.usage, /^hotpatch replay: \. is a folder, not a timeline file$/m],
@@ -127,11 +189,59 @@ describe('errors a user can cause: one line, a documented exit code', () => {
     if (code === EXIT.usage) expect(r.err.split('\n').length).toBeLessThanOrEqual(3);
   });
 
+  it('a database changed behind the store, metadata nested without end, a fleet past any machine: one line each', async () => {
+    const changed = join(dir, 'changed.db');
+    await writeFile(changed, await readFile(db));
+    const raw = new Database(changed);
+    raw.prepare("UPDATE events SET data = 'not json' WHERE position = 7").run();
+    raw.close();
+    for (const command of ['verify', 'status', 'replay', 'export']) {
+      const r = await cli(command, '--store', `sqlite:${changed}`);
+      expect(r.code, command).toBe(EXIT.failed);
+      expect(r.err, command).toMatch(new RegExp(`^hotpatch ${command}: position 7 device/[^ ]+@\\d+: data: not valid JSON in the store: the database was changed behind the store's back$`));
+    }
+    const deep = join(dir, 'deep.jsonl');
+    const first = JSON.parse((await readFile(log, 'utf8')).split('\n')[0]!) as Record<string, unknown>;
+    delete first.hash;
+    // Written by hand: JSON.stringify itself would run out of stack on it.
+    await writeFile(deep, JSON.stringify(first).slice(0, -1) + ',"meta":' + '{"m":'.repeat(5_000) + '"bottom"' + '}'.repeat(5_000) + '}\n');
+    for (const command of ['verify', 'status', 'replay']) {
+      const r = await cli(command, deep);
+      expect(r.code, command).toBe(EXIT.failed);
+      expect(r.out + r.err, command).toMatch(/line 1\b.*meta: nested deeper than 32 levels/);
+    }
+    expect(await cli('simulate', '--devices', '99999999999')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/--devices: at most 10,000,000/) });
+  });
+
   it('an unreachable PostgreSQL is one line with the environment exit code', async () => {
     const r = await cli('status', '--store', DEAD_POSTGRES);
     expect(r.code).toBe(EXIT.environment);
     expect(r.err).toMatch(/^hotpatch status: .*(127\.0\.0\.1:1|ECONNREFUSED)/);
     oneLine(r.err);
+  });
+
+  it('with --json, a failure is JSON on standard output too', async () => {
+    for (const argv of [
+      ['replay', '--store', `sqlite:${db}`, '--position', '999999', '--json'],
+      ['history', '--store', `sqlite:${db}`, '--device', 'nope', '--json'],
+      ['status', '--store', DEAD_POSTGRES, '--json'],
+      ['verify', join(dir, 'nothing-here.jsonl'), '--json'],
+      ['pause', '--store', `sqlite:${db}`, '--ring', 'nope', '--by', 'tenant', '--reason', 'x', '--json'],
+    ]) {
+      const r = await cli(...argv);
+      expect(r.code, argv[0]).not.toBe(EXIT.ok);
+      expect(JSON.parse(r.out), argv[0]).toMatchObject({ ok: false, error: { exit: r.code, message: expect.any(String) } });
+    }
+  });
+
+  it('an error that quotes control characters stays one line', async () => {
+    const policy = join(dir, 'broken-policy.json');
+    // V8 quotes a short text it cannot parse as it is: here a line break and an escape sequence.
+    await writeFile(policy, 'no\u001b[2J\n');
+    const r = await cli('whatif', '--store', `sqlite:${db}`, '--policy', policy);
+    expect(r.code).toBe(EXIT.failed);
+    oneLine(r.err);
+    expect(r.err).not.toMatch(/[\u0000-\u001f]/);
   });
 
   it('--debug adds the stack trace; without it there is none', async () => {
@@ -150,6 +260,22 @@ describe('errors a user can cause: one line, a documented exit code', () => {
     expect(help.code).toBe(0);
     expect(help.out).toBe((await cli('replay', '--help')).out);
     expect((await cli('help', 'nope')).code).toBe(EXIT.usage);
+  });
+
+  it('stopped by a signal while it writes, the binary leaves no temporary file and nothing half written', async () => {
+    const folder = join(dir, 'signalled');
+    await mkdir(folder);
+    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'demo', '--devices', '20000', '--out', join(folder, 'demo')]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, 'exit');
+    // Once the new database is being written beside where it goes (the deepest folder that exists).
+    for (let i = 0; i < 4000 && !(await readdir(folder)).some((f) => f.startsWith('.demo') || f.startsWith('.hotpatch.db')); i++) await new Promise((ok) => setTimeout(ok, 5));
+    child.kill('SIGINT');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(130);
+    expect(stderr).toBe('hotpatch: stopped by SIGINT: files it was writing left as they were, nothing uncommitted kept\n');
+    expect(await readdir(folder)).toEqual([]);
   });
 
   it('the binary prints one line and exits with the code for the environment, with no stack trace', async () => {

@@ -94,11 +94,21 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     io.out(command.usage);
     return EXIT.ok;
   }
+  // Whether the command printed anything: asked for JSON, a failure that printed none is given as JSON too.
+  let printed = false;
+  const tracked: Output = { ...io, out: (text) => ((printed = true), io.out(text)) };
   try {
-    await command.run(rest, io);
+    await command.run(rest, tracked);
     return EXIT.ok;
   } catch (error) {
-    const { code, line } = explain(error);
+    const { code, line: said } = explain(error);
+    // One line, whatever the message quotes (a file's content, an id): control characters written as escapes, so that
+    // they can neither break the line nor drive the terminal.
+    const line = said.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    if (rest.includes('--json') && !printed) {
+      const kind = error instanceof HotpatchError ? error.code : code === EXIT.usage ? 'USAGE' : code === EXIT.failed ? 'FAILED' : code === EXIT.environment ? 'ENVIRONMENT' : 'INTERNAL';
+      io.out(JSON.stringify({ ok: false, error: { code: kind, exit: code, message: line } }, null, 2));
+    }
     if (code === EXIT.usage) {
       io.err(`hotpatch ${command.name}: ${line}\nUsage: ${synopsis(command)}\nRun "hotpatch ${command.name} --help" for the options.`);
       return code;
