@@ -23,6 +23,11 @@ export interface VerifyReport {
   readonly hashed: boolean;
 }
 
+/** A verified log, with each stream's last state (its last hash, for a digest of the log). */
+export interface VerifiedLog extends VerifyReport {
+  readonly streamStates: StreamState[];
+}
+
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
 export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = []): VerifyReport {
   const fold = new TimelineFold({ collectProblems: true }, input.file);
@@ -43,7 +48,7 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
  * Verifies a timeline file as it reads it (foldFile: line by line, on every core when it is large and clean),
  * never holding it whole. Also gives each stream's last state (its last hash, for a digest of the log).
  */
-export async function verifyFile(path: string): Promise<VerifyReport & { readonly streamStates: StreamState[] }> {
+export async function verifyFile(path: string): Promise<VerifiedLog> {
   const folded = await foldFile(path, { collectProblems: true });
   return { ...report(folded, folded.lineProblems, folded.lines), streamStates: [...folded.streams.values()] };
 }
