@@ -5,11 +5,11 @@
  * event; a last event whose hash did not match is told apart by it, as by a next event.
  */
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
-import { TimelineFold } from './fold.js';
+import { DiagnosingFold } from './diagnosis/diagnosing-fold.js';
 import type { VerifiedLog } from './verify.js';
 
 export class StoreVerification {
-  private readonly fold = new TimelineFold({ collectProblems: true, hashes: 'every' });
+  private readonly fold = new DiagnosingFold({ collectProblems: true, hashes: 'every' });
   /** Each stream's last event as read: its version and position. */
   private readonly last = new Map<string, { readonly version: number; readonly position: number | undefined }>();
   private events = 0;
@@ -41,7 +41,7 @@ export class StoreVerification {
       const last = this.last.get(stream);
       const end = folded && { hash: folded.hash, version: folded.version, position: last?.version === folded.version ? last.position : undefined };
       // A head that tells what happened to a last event whose hash did not match is part of that problem.
-      if (this.fold.explainedByHead(stream, hash)) continue;
+      if (this.fold.concludeByHead(stream, hash)) continue;
       if (end?.hash === hash) continue;
       problems.push(
         new InvalidEventError(
