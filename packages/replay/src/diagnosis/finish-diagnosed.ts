@@ -1,6 +1,6 @@
 /**
  * The diagnosis's last pass, over its roots once the fold has ended: positions out of order that another problem
- * explains are left out, two lines swapped are one problem, and each root says what it implies.
+ * explains are left out, two lines swapped are one problem, and each root says what it implies. O(n log² n).
  */
 import { finishRoots, plural, uncheckedText, type FinishedRoots } from '../roots.js';
 import type { DiagnosedRoot } from './diagnosed-root.js';
