@@ -1,8 +1,8 @@
 /**
  * Hostile logs: a problem on every few lines, or versions far apart. Verify reports each as it reports one, in time
  * near-linear in the number of events. Sizes are chosen so that a quadratic check would run far past the test's
- * timeout (positions swapped on every third line of 120,000 events took 173 s before), while these take a second
- * or two. No time is asserted: the timeout is the witness.
+ * timeout (positions swapped on every third line of 120,000 events took 173 s before, one stream written backwards
+ * with 4,000 events 42 s), while these take a second or two. No time is asserted: the timeout is the witness.
  */
 import { describe, expect, it } from 'vitest';
 import type { HotpatchError, InvalidEventError } from '@hotpatch/core';
@@ -52,5 +52,21 @@ describe('verify on hostile logs', () => {
     }
     expect(expected.length).toBeGreaterThan(4_000);
     expect(said(report)).toEqual(expected);
+  });
+
+  it('one stream of 20,000 events written last version first: one problem, its versions listed up to ten', async () => {
+    const report = await verifyFile(await write(hostile('late', 20_000)));
+    const late = Array.from({ length: 10 }, (_, k) => `${19_999 - k} (line ${k + 2})`).join(', ');
+    expect(said(report)).toEqual([`1: device/dev-000001@20000: version 20000 comes before versions ${late}, and 19989 more: events out of order (moved or swapped)`]);
+  });
+
+  it('a version 2^53 - 1 in every stream: the versions missing as ranges, not one by one', async () => {
+    const lines = hostile('far', 200);
+    const report = await verifyFile(await write(lines));
+    const streams = new Set(parsed(lines).flatMap((e) => (e.version === Number.MAX_SAFE_INTEGER ? [e.stream] : [])));
+    expect(report.problems).toHaveLength(streams.size);
+    for (const problem of said(report)) {
+      expect(problem).toMatch(/^\d+: device\/dev-\d+@9007199254740991: version 9007199254740991 leaves a gap; expected 2: (version 2 is|versions 2(, \d+)?–9007199254740990 are) missing \(removed\?\)/);
+    }
   });
 });
