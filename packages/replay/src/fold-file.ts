@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
 import { parseEventLine, readLineBatches } from '@hotpatch/store';
 import { foldInShards, shardsAvailable } from './fold-shards.js';
-import { TimelineFold, type FileFoldResult, type FoldOptions } from './fold.js';
+import { TimelineFold, type FileFoldResult, type FoldOptions, type StreamTrouble } from './fold.js';
 
 export type { FileFoldResult } from './fold.js';
 
@@ -22,13 +22,17 @@ export interface FileFoldOptions extends FoldOptions {
   readonly parallel?: boolean | 'auto';
 }
 
-
 /**
  * Folds a timeline file as it reads it: each line parsed, validated and folded, then dropped, so memory holds the
  * states and the ids, not the events. Stops reading at the replay point. Without `collectProblems`, the first
  * invalid line or refused event is thrown, naming the line.
  */
 export async function foldFile(path: string, options: FileFoldOptions = {}): Promise<FileFoldResult> {
+  return foldFileWith(path, options, (foldOptions) => new TimelineFold(foldOptions, path));
+}
+
+/** `foldFile`, folding in this thread with the fold `fold` makes (verify's diagnosis); shards fold a clean file. */
+export async function foldFileWith(path: string, options: FileFoldOptions, fold: (options: FoldOptions) => TimelineFold<StreamTrouble>): Promise<FileFoldResult> {
   // A large file, folded to its end or to a time, with nothing to call back per event: on several cores when it
   // can be (see fold-shards.ts), which falls back to this thread whenever it cannot be sure of the same result.
   const { parallel = 'auto', ...foldOptions } = options;
@@ -40,11 +44,10 @@ export async function foldFile(path: string, options: FileFoldOptions = {}): Pro
       if (result !== undefined) return result;
     }
   }
-  return foldFileInThisThread(path, foldOptions);
+  return foldFileInThisThread(path, fold(foldOptions), foldOptions.collectProblems === true);
 }
 
-async function foldFileInThisThread(path: string, options: FoldOptions): Promise<FileFoldResult> {
-  const fold = new TimelineFold(options, path);
+async function foldFileInThisThread(path: string, fold: TimelineFold<StreamTrouble>, collectProblems: boolean): Promise<FileFoldResult> {
   const lineProblems: InvalidEventError[] = [];
   let lines = 0;
   reading: for await (const { first, texts } of readLineBatches(path)) {
@@ -56,7 +59,7 @@ async function foldFileInThisThread(path: string, options: FoldOptions): Promise
       try {
         event = parseEventLine(text, line, path);
       } catch (error) {
-        if (!(error instanceof InvalidEventError) || !options.collectProblems) throw error;
+        if (!(error instanceof InvalidEventError) || !collectProblems) throw error;
         lineProblems.push(error);
         fold.unreadable(error, text);
         continue;

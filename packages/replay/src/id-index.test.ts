@@ -51,4 +51,22 @@ describe('IdIndex', () => {
     expect(index.firstOrAdd(shuffled[4321]!, 99_999)).toBe(10_000 + 4321);
     expect(index.size).toBe(10_000);
   });
+
+  it('adds ids made to fall in one slot of an unseeded hash as fast as any (hostile input; issue 18 review)', () => {
+    // 250,000 ids, out of order (so that none takes the run), whose words all gave one value of the hash this index
+    // had before it was seeded: linear probing made adding them O(n²), minutes here, past this test's timeout.
+    const hex = (w: number, digits: number) => (w >>> 0).toString(16).padStart(8, '0').slice(8 - digits);
+    const ids: string[] = [];
+    for (let i = 0; i < 250_000; i++) {
+      const b = Math.imul(i + 1, 0x9e3779b1);
+      const c = 0x80000000 | 0;
+      const a = 0x1234567 ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca77) ^ Math.imul(i, 0xc2b2ae3d);
+      ids.push(`${hex(a, 8)}-${hex(b >>> 16, 4)}-${hex(b, 4)}-${hex(c >>> 16, 4)}-${hex(c, 4)}${hex(i, 8)}`);
+    }
+    ids.sort().reverse();
+    const index = new IdIndex();
+    ids.forEach((key, place) => index.firstOrAdd(key, place));
+    expect(index.size).toBe(250_000);
+    expect(ids.filter((key, place) => index.firstOrAdd(key, -1) !== place)).toEqual([]);
+  });
 });

@@ -6,6 +6,8 @@
  * - ids greater than every id before them (UUIDv7 ids, as this library writes them, grow with time, so nearly
  *   every id of a log is one) are appended to a sorted run: a comparison with the last one proves them new;
  * - the others go to an open-addressed hash table of typed arrays; looking one up also binary-searches the run.
+ *   Its hash is seeded at random for each index: with a fixed one, a log could hold ids that all fall in one slot,
+ *   and linear probing would make adding them O(n²) (250,000 such ids took minutes).
  *
  * Anything that is not a UUID in canonical lower case goes to an ordinary Map, so the answer is the same for any
  * string.
@@ -21,6 +23,7 @@ export class IdIndex {
   private mask: number;
   private used = 0;
   private readonly others = new Map<string, number>();
+  private readonly seed = (Math.random() * 2 ** 32) | 0;
 
   /** `expected`: about how many ids will be added (the table grows past it anyway). */
   constructor(expected = 1024) {
@@ -62,7 +65,7 @@ export class IdIndex {
     if (inRun !== undefined) return inRun;
     const table = this.table;
     const mask = this.mask;
-    for (let slot = hash(a, b, c, d) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash(this.seed, a, b, c, d) & mask; ; slot = (slot + 1) & mask) {
       const k = slot * SLOT;
       const first = table[k + 4]!;
       if (first === 0) {
@@ -125,7 +128,7 @@ export class IdIndex {
     const mask = capacity - 1;
     for (let k = 0; k < old.length; k += SLOT) {
       if (old[k + 4] === 0) continue;
-      let slot = hash(old[k]!, old[k + 1]!, old[k + 2]!, old[k + 3]!) & mask;
+      let slot = hash(this.seed, old[k]!, old[k + 1]!, old[k + 2]!, old[k + 3]!) & mask;
       while (table[slot * SLOT + 4] !== 0) slot = (slot + 1) & mask;
       table.set(old.subarray(k, k + 5), slot * SLOT);
     }
@@ -141,7 +144,13 @@ function compare(a: number, b: number, c: number, d: number, run: Float64Array, 
   return a - run[k]! || b - run[k + 1]! || c - run[k + 2]! || d - run[k + 3]!;
 }
 
-function hash(a: number, b: number, c: number, d: number): number {
-  const h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca77) ^ Math.imul(d, 0xc2b2ae3d), 0x27d4eb2f);
-  return h ^ (h >>> 15);
+/** The id's slot before masking: each word mixed in turn (murmur3's finaliser), from the index's seed. */
+function hash(seed: number, a: number, b: number, c: number, d: number): number {
+  return mix(mix(mix(mix(seed ^ a) ^ b) ^ c) ^ d);
+}
+
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
 }

@@ -229,3 +229,29 @@ describe('one change to a log is one problem, where it is', () => {
     );
   });
 });
+
+describe('the plain fold stops following a stream at a problem; verify finds out what happened', () => {
+  const numbers = events.map((_, k) => k + 1);
+  const flip = (hash: string) => hash.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  const notFollowed = (n: number, stream: string) => `${n} later events of ${stream} were not checked: the stream's state after this event is unknown, and the fold does not follow it further`;
+
+  it('only a hash changed: the fold counts the later events of its stream, unchecked; verify checks them', () => {
+    const i = middle(200, 3);
+    const { stream } = events[i]!;
+    const changed = events.map((e, k) => (k === i ? { ...e, hash: flip(e.hash!) } : e));
+    const folded = said(foldTimeline({ events: changed, lines: numbers }, { collectProblems: true }));
+    expect(folded).toEqual([expect.stringMatching(new RegExp(`^${i + 1}: its content does not give its hash .*: this event was changed, or its hash was => `))]);
+    expect(folded[0]).toContain(notFollowed(laterOf(i).length, stream));
+    expect(said(verifyTimeline({ events: changed, lines: numbers }))).toEqual([expect.stringMatching(new RegExp(`^${i + 1}: only its hash was changed: .*chains from the hash its content gives$`))]);
+  });
+
+  it('a version changed: one problem in either, not one per later event of its stream', () => {
+    const i = middle(200, 3);
+    const { stream, version } = events[i]!;
+    const changed = events.map((e, k) => (k === i ? { ...e, version: version + 7 } : e));
+    expect(said(foldTimeline({ events: changed, lines: numbers }, { collectProblems: true }))).toEqual([
+      `${i + 1}: version ${version + 7} leaves a gap; expected ${version} (an event removed or moved?) => ${notFollowed(laterOf(i).length, stream)}`,
+    ]);
+    expect(said(verifyTimeline({ events: changed, lines: numbers }))).toEqual([`${i + 1}: changed from ${version} to ${version + 7}: the hash is that of version ${version}, the stream's next`]);
+  });
+});

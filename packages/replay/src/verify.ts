@@ -1,12 +1,14 @@
 /**
  * Verifying a timeline: every line a valid event, versions contiguous per stream, ids unique, positions growing,
  * hashes on every event or on none and each chained, every transition accepted. Reports every problem once, where
- * it is, with what it implies for the events after it — not the consequences one by one.
+ * it is, with what it implies for the events after it — not the consequences one by one — and, from what comes
+ * after it, what happened (diagnosis/).
  */
 import type { HotpatchError, InvalidEventError } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
-import { foldFile } from './fold-file.js';
-import { TimelineFold, type FoldInput, type FoldResult } from './fold.js';
+import { DiagnosingFold } from './diagnosis/diagnosing-fold.js';
+import { foldFileWith } from './fold-file.js';
+import type { FoldInput, FoldResult } from './fold.js';
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -23,9 +25,14 @@ export interface VerifyReport {
   readonly hashed: boolean;
 }
 
+/** A verified log, with each stream's last state (its last hash, for a digest of the log). */
+export interface VerifiedLog extends VerifyReport {
+  readonly streamStates: StreamState[];
+}
+
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
 export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = []): VerifyReport {
-  const fold = new TimelineFold({ collectProblems: true }, input.file);
+  const fold = new DiagnosingFold({ collectProblems: true }, input.file);
   const { events, lines } = input;
   // The lines that did not parse go in where they were, so that the fold can tell what each implies.
   const unreadable = [...lineProblems].sort((a, b) => (a.at.line ?? 0) - (b.at.line ?? 0));
@@ -40,11 +47,11 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
 }
 
 /**
- * Verifies a timeline file as it reads it (foldFile: line by line, on every core when it is large and clean),
- * never holding it whole. Also gives each stream's last state (its last hash, for a digest of the log).
+ * Verifies a timeline file as it reads it (line by line, on every core when it is large and clean: see foldFile),
+ * never holding it whole.
  */
-export async function verifyFile(path: string): Promise<VerifyReport & { readonly streamStates: StreamState[] }> {
-  const folded = await foldFile(path, { collectProblems: true });
+export async function verifyFile(path: string): Promise<VerifiedLog> {
+  const folded = await foldFileWith(path, { collectProblems: true }, (options) => new DiagnosingFold(options, path));
   return { ...report(folded, folded.lineProblems, folded.lines), streamStates: [...folded.streams.values()] };
 }
 

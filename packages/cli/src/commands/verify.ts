@@ -1,5 +1,5 @@
-import { InvalidEventError, type HotpatchError } from '@hotpatch/core';
-import { TimelineFold, verifyFile, type VerifyReport } from '@hotpatch/replay';
+import type { HotpatchError } from '@hotpatch/core';
+import { StoreVerification, verifyFile, type VerifiedLog, type VerifyReport } from '@hotpatch/replay';
 import { logDigest } from '@hotpatch/store';
 import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
@@ -30,57 +30,20 @@ export const verifyCommand: CommandSpec = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
-    // A file is verified as it is read, line by line (on every core when it is large and clean): a large export is
-    // never held in memory whole.
+    // A file is verified as it is read, line by line (on every core when it is large and clean); a store's log page by
+    // page, then its heads: never held in memory whole.
+    let verified: VerifiedLog;
     if (source.kind === 'jsonl') {
       await mustExist(source.path);
-      const { streamStates, ...result } = await verifyFile(source.path);
-      // With no problem in a log with hashes, every event is hashed and chained: each stream's state has its last.
-      const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
-      return report(io, values.json === true, source, result, digest);
+      verified = await verifyFile(source.path);
+    } else {
+      const verification = new StoreVerification();
+      await eachStorePage(source, (page) => verification.add(page), { afterwards: async (store) => store.streamHeads && verification.checkHeads(await store.streamHeads()) });
+      verified = verification.result();
     }
-    // A store's log is verified page by page (never held whole): every problem collected, each stream's last event
-    // kept for the heads. A store hashes every event it writes: one without a hash is a problem.
-    const folding = new TimelineFold({ collectProblems: true, hashes: 'every' });
-    const last = new Map<string, { hash?: string; version: number; position?: number }>();
-    let heads: ReadonlyMap<string, string> | undefined;
-    const events = await eachStorePage(
-      source,
-      (page) => {
-        for (const e of page) {
-          folding.add(e);
-          last.set(e.stream, { ...(e.hash !== undefined ? { hash: e.hash } : {}), version: e.version, position: e.position });
-        }
-      },
-      { afterwards: async (store) => void (heads = store.streamHeads ? new Map(await store.streamHeads()) : undefined) },
-    );
-    // A store records each stream's head: events removed from the end of a stream leave no hole in the chain, but
-    // the head no longer matches the last event.
-    const headProblems: InvalidEventError[] = [];
-    if (heads) {
-      for (const [stream, hash] of heads) {
-        // The stream's last event as the fold followed it (an event it refused as a repeat is not its end).
-        const folded = folding.streams.get(stream);
-        const end = folded && { hash: folded.hash, version: folded.version, position: last.get(stream)?.version === folded.version ? last.get(stream)?.position : undefined };
-        // A head that tells what happened to a last event whose hash did not match is part of that problem.
-        if (folding.explainedByHead(stream, hash)) continue;
-        if (end?.hash !== hash) {
-          headProblems.push(
-            new InvalidEventError(
-              { stream, ...(end?.position !== undefined ? { position: end.position } : {}), ...(end ? { version: end.version } : {}) },
-              end ? `the store's head of ${stream} does not match its last event: events were removed from its end, or the head was changed` : `the store has a head for ${stream} but no events`,
-              'hash',
-            ),
-          );
-        }
-      }
-      for (const stream of last.keys()) if (!heads.has(stream)) headProblems.push(new InvalidEventError({ stream }, `events of ${stream} are not in the store's heads: they were inserted behind its back`, 'stream'));
-    }
-    const folded = folding.result();
-    const problems = [...folded.problems, ...headProblems];
-    const result: VerifyReport = { ok: problems.length === 0, events, streams: folded.streams.size, problems, implications: folded.implications, hashed: events > 0 };
-    // With no problem, every stream was folded to its last event: its state holds that event's hash.
-    const digest = result.ok && result.hashed ? logDigest([...folded.streams.values()].map((s) => [s.stream, s.hash!] as const)) : undefined;
+    const { streamStates, ...result } = verified;
+    // With no problem in a log with hashes, every event is hashed and chained: each stream's state has its last.
+    const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
     report(io, values.json === true, source, result, digest);
   },
 };
