@@ -65,6 +65,19 @@ describe('the projection as immutable snapshots', () => {
     expect(asSets(state)).toBe(asSets(emptyProjectionState()));
   });
 
+  it('steps per instant to the same states as per event, at each instant’s last event', () => {
+    const instants = [...projectionSteps(log, { per: 'instant' })];
+    expect(instants.length).toBeLessThan(log.length / 2);
+    expect(instants.flatMap((s) => s.events)).toEqual(log);
+    let at = -1;
+    for (const step of instants) {
+      at += step.events.length;
+      expect(new Set(step.events.map((e) => e.time)).size).toBe(1);
+      expect(text(step.state)).toBe(text(steps[at]!.state));
+      expect(asSets(patchProjection(step.state, step.inverse))).toBe(asSets(at - step.events.length < 0 ? emptyProjectionState() : steps[at - step.events.length]!.state));
+    }
+  });
+
   it('shares what an event did not change, and refuses to be mutated', () => {
     const i = log.findIndex((e, k) => k > 0 && e.stream.startsWith('device/') && log[k - 1]!.stream.startsWith('device/') && e.stream !== log[k - 1]!.stream);
     const [a, b] = [steps[i - 1]!.state, steps[i]!.state];
