@@ -19,10 +19,8 @@ import {
 } from '@hotpatch/core';
 import { createEngine, timedNameBasedIds } from '@hotpatch/engine';
 import { inBatch, readLog, type EventStore } from '@hotpatch/store';
-import { simulatedClock } from '../clock.js';
-import { cumulativeUpdateOf, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
+import { cumulativeUpdateOf, simulatedClock, type AgentReport, type FleetPolicy, type ReleaseToRoll } from '@hotpatch/fleet';
 import { breathe, driveService, type Agent, type DriveOptions } from './drive.js';
-import type { FleetPolicy } from '../policy.js';
 import { DEFAULT_FAULTS, type Faults } from './faults.js';
 import { FigureTally, figuresFromLog, type ArmFigures } from './figures.js';
 import { buildSimFleet } from './fleet.js';

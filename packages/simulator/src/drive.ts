@@ -5,10 +5,7 @@
  * the same log.
  */
 import { inBatch, type EventStore } from '@hotpatch/store';
-import type { SimulatedClock } from '../clock.js';
-import { createOrchestrator, type AgentReport, type Orchestrator, type ReleaseToRoll } from '../orchestrator.js';
-import type { FleetPolicy } from '../policy.js';
-import type { DeviceRecord, FleetProjection } from '../projection.js';
+import { createOrchestrator, type AgentReport, type DeviceRecord, type FleetPolicy, type FleetProjection, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from '@hotpatch/fleet';
 
 /**
  * A device's agent: called when the service has changed the device (once per device version), it sends the

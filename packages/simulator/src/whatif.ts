@@ -16,11 +16,9 @@
 import { DEVICE_STREAMS, deviceIdOf, deviceStream, idOfStream, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type Random, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
-import { simulatedClock } from './clock.js';
-import { releaseFromPlan, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type ReleaseToRoll } from './orchestrator.js';
-import type { FleetPolicy } from './policy.js';
-import { driveService, type Agent } from './simulator/drive.js';
-import { foldFigures, type ArmFigures } from './simulator/figures.js';
+import { releaseFromPlan, simulatedClock, UnknownRingError, UnknownRolloutError, type AgentReport, type FleetPolicy, type Orchestrator, type ReleaseToRoll } from '@hotpatch/fleet';
+import { driveService, type Agent } from './drive.js';
+import { foldFigures, type ArmFigures } from './figures.js';
 
 export interface WhatIfOptions {
   /**
