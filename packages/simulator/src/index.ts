@@ -2,4 +2,5 @@ export { simulate, simulationCatalog, type Arm, type SimulationOptions, type Sim
 export { DEFAULT_FAULTS, type Faults } from './faults.js';
 export { figuresFromLog, type ArmFigures } from './figures.js';
 export { buildSimFleet, type SimDevice } from './fleet.js';
-export { failureShare, failureShareInterval, whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type Unrecorded, type WhatIfOptions, type WhatIfResult, type WhatIfSide } from './whatif.js';
+export { whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type Unrecorded, type WhatIfOptions, type WhatIfResult, type WhatIfSide } from './whatif/whatif.js';
+export { failureShare, failureShareInterval } from './whatif/estimate.js';

@@ -13,12 +13,14 @@
  * a reader knows how much of the what-if is recorded fact, and two other modes give the pessimistic and the
  * optimistic bounds.
  */
-import { DEVICE_STREAMS, deviceIdOf, deviceStream, idOfStream, rolloutProgress, seededRandom, TransitionRefusedError, type DeviceState, type Random, type PauseParty, type HotpatchEvent, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
+import { deviceIdOf, deviceStream, idOfStream, rolloutProgress, seededRandom, TransitionRefusedError, type HotpatchEvent, type PauseParty, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
-import { releaseFromPlan, simulatedClock, UnknownRingError, UnknownRolloutError, type AgentReport, type FleetPolicy, type Orchestrator, type ReleaseToRoll } from '@hotpatch/fleet';
-import { driveService, type Agent } from './drive.js';
-import { foldFigures, type ArmFigures } from './figures.js';
+import { simulatedClock, UnknownRingError, UnknownRolloutError, type AgentReport, type FleetPolicy, type Orchestrator } from '@hotpatch/fleet';
+import { driveService, type Agent } from '../drive.js';
+import { foldFigures, type ArmFigures } from '../figures.js';
+import { failureShare, failureShareInterval } from './estimate.js';
+import { observe, releasesOf, restartKey, type Answers, type ApplyAnswer, type HealthAnswer, type Pause } from './observe.js';
 
 export interface WhatIfOptions {
   /**
@@ -111,77 +113,6 @@ export interface WhatIfResult {
 export type Unrecorded = 'estimate' | 'other-devices' | 'ordinary';
 const UNRECORDED: readonly Unrecorded[] = ['estimate', 'other-devices', 'ordinary'];
 
-/**
- * The share of a release's devices that fail their health check, from what a log saw: verdicts (failed or
- * healthy, each after so long on the patch) and devices it stopped watching before their verdict came (rolled
- * back at a halt, restarted, or still soaking at the log's end), each after so long. A plain share of the verdicts
- * overstates failures where a rollout halted: the failures that came first are all in, and the devices still
- * soaking are not. This is the Aalen–Johansen estimate of the cumulative incidence of failure, with healthy
- * verdicts as the competing outcome: at each time a verdict came, the devices still waiting (not yet answered,
- * not yet unwatched) are the ones at risk. Beyond the longest time the log watched, nothing is known: a device
- * still waiting then counts as not failing (so the estimate leans low when the log stopped watching early).
- */
-export function failureShare(verdicts: ReadonlyArray<{ readonly healthy: boolean; readonly after: number }>, censored: readonly number[]): number {
-  // Verdicts before unwatched devices at equal times (a device unwatched at t was still at risk at t).
-  const times = [...verdicts.map((v) => [v.after, v.healthy ? 1 : 0] as const), ...censored.map((c) => [c, 2] as const)].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let atRisk = times.length;
-  let waiting = 1;
-  let failed = 0;
-  for (let i = 0; i < times.length; ) {
-    const t = times[i]![0];
-    let fail = 0;
-    let ok = 0;
-    let gone = 0;
-    for (; i < times.length && times[i]![0] === t; i++) {
-      const kind = times[i]![1];
-      if (kind === 0) fail++;
-      else if (kind === 1) ok++;
-      else gone++;
-    }
-    if (fail + ok > 0) {
-      failed += (waiting * fail) / atRisk;
-      waiting *= 1 - (fail + ok) / atRisk;
-    }
-    atRisk -= fail + ok + gone;
-  }
-  return failed;
-}
-
-/**
- * How far `failureShare` can be trusted: a percentile bootstrap interval. The devices (each with its verdict, or
- * the time it was unwatched) are drawn again with replacement, `resamples` times, and the share computed for each
- * draw; the interval holds the middle `level` of those shares. Deterministic for a generator's seed. Few verdicts
- * give a wide interval, which is the point: the what-if's draws come from the point estimate, and the interval
- * says how much another log of the same fleet could have moved it.
- */
-export function failureShareInterval(
-  verdicts: ReadonlyArray<{ readonly healthy: boolean; readonly after: number }>,
-  censored: readonly number[],
-  random: Random,
-  options: { readonly resamples?: number; readonly level?: number } = {},
-): readonly [low: number, high: number] {
-  const resamples = options.resamples ?? 400;
-  const level = options.level ?? 0.9;
-  const n = verdicts.length + censored.length;
-  if (n === 0) return [0, 0];
-  const shares: number[] = [];
-  const v: Array<{ healthy: boolean; after: number }> = [];
-  const c: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    v.length = 0;
-    c.length = 0;
-    for (let k = 0; k < n; k++) {
-      const i = random.int(0, n - 1);
-      if (i < verdicts.length) v.push(verdicts[i]!);
-      else c.push(censored[i - verdicts.length]!);
-    }
-    shares.push(failureShare(v, c));
-  }
-  shares.sort((a, b) => a - b);
-  const at = (q: number) => shares[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
-  return [at((1 - level) / 2), at(1 - (1 - level) / 2)];
-}
-
 /** The ordinary outcomes, where the recorded log gives none for a release at that step. */
 export const ORDINARY_OUTCOMES = {
   applyMinutes: 6,
@@ -191,184 +122,9 @@ export const ORDINARY_OUTCOMES = {
   downtimeMinutes: 25,
 } as const;
 
-type ApplyAnswer = { readonly kind: 'applied'; readonly after: number } | { readonly kind: 'apply-failed'; readonly after: number; readonly reason: string } | { readonly kind: 'stalled' };
-type HealthAnswer = { readonly healthy: boolean; readonly after: number; readonly signal: string };
-type RollbackAnswer = { readonly ok: boolean; readonly after: number; readonly reason: string };
-type RestartAnswer = { readonly after: number; downtimeMinutes: number; healthy: boolean };
-
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-/** What the orchestrator records as an apply's failure when it timed the apply out (the agent never answered). */
-const TIMED_OUT = 'timed out';
 const UNWELL = 'unwell on the update (as recorded)';
-
-/**
- * One kind of answer, by device and key (a patch; a baseline and why it is installed): each device's answers in
- * the order it gave them (a device may be asked the same thing twice: a baseline installed again after a failed
- * rollback), and every device's by key.
- */
-class Answers<T> {
-  private readonly byDevice = new Map<string, T[]>();
-  private readonly asked = new Map<string, number>();
-  private readonly byKey = new Map<string, T[]>();
-  set(device: string, key: string, answer: T) {
-    const k = `${device}\u0000${key}`;
-    let own = this.byDevice.get(k);
-    if (own === undefined) this.byDevice.set(k, (own = []));
-    own.push(answer);
-    let list = this.byKey.get(key);
-    if (list === undefined) this.byKey.set(key, (list = []));
-    list.push(answer);
-  }
-  /** The device's answer the n-th time it is asked (n counted here), or undefined past what it answered. */
-  own(device: string, key: string): T | undefined {
-    const k = `${device}\u0000${key}`;
-    const n = this.asked.get(k) ?? 0;
-    this.asked.set(k, n + 1);
-    return this.byDevice.get(k)?.[n];
-  }
-  others(key: string): readonly T[] | undefined {
-    return this.byKey.get(key);
-  }
-}
-
-/** A pause or a resume in the recorded log, of a rollout or of a ring: done again at its time in the what-if. */
-interface Pause {
-  readonly id: string;
-  readonly at: number;
-  /** The rollout's id, or the ring's name. */
-  readonly of: string;
-  readonly type: 'RolloutPaused' | 'RolloutResumed' | 'RingPaused' | 'RingResumed';
-  readonly by: PauseParty;
-  readonly reason: string;
-}
-
-/** The key of a restart's answer: the baseline installed and why the restart was needed. */
-const restartKey = (baseline: string, reason: string | null) => `${baseline}|${reason ?? ''}`;
-
-/**
- * Reads what every device did, step by step, from a recorded log: each device's events are folded through its
- * lifecycle, and an answer is the event that took the device out of the state the agent answers from (applying,
- * applied, rollingBack, needsReboot), after the time since the device entered that state.
- */
-async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<HotpatchEvent>) {
-  const apply = new Answers<ApplyAnswer>();
-  const health = new Answers<HealthAnswer>();
-  /** By patch: how long each device had been on it when the log stopped waiting for its verdict. */
-  const healthCensored = new Map<string, number[]>();
-  const unwatched = (patch: string, after: number) => {
-    let list = healthCensored.get(patch);
-    if (list === undefined) healthCensored.set(patch, (list = []));
-    list.push(after);
-  };
-  const rollback = new Answers<RollbackAnswer>();
-  const restart = new Answers<RestartAnswer>();
-  const devices = new Map<string, { state: DeviceState; since: number; installed?: RestartAnswer }>();
-  const enrolment = new Map<string, HotpatchEvent[]>();
-  const retirements: HotpatchEvent[] = [];
-  const lastEvent = new Map<string, number>();
-  const setAsideAt = new Map<string, number>();
-  const planned: HotpatchEvent[] = [];
-  const pauses: Pause[] = [];
-  const staged = new Map<string, { baseline: string; requires: readonly string[] }>();
-  const rebootReasons = new Map<string, string>();
-  const lifecycle = DEVICE_STREAMS.lifecycle;
-  let start = Infinity;
-  let end = -Infinity;
-  for await (const e of recorded) {
-    const t = Date.parse(e.time);
-    if (t < start) start = t;
-    if (t > end) end = t;
-    const rolloutId = idOfStream('rollout', e.stream);
-    if (rolloutId !== undefined) {
-      if (e.type === 'RolloutPlanned') planned.push(e);
-      else if (e.type === 'DeviceSetAside') setAsideAt.set(e.data.device, t);
-      else if (e.type === 'RolloutPaused' || e.type === 'RolloutResumed') {
-        pauses.push({ id: e.id, at: t, of: rolloutId, type: e.type, by: e.data.by, reason: e.type === 'RolloutPaused' ? e.data.reason : '' });
-      }
-      continue;
-    }
-    const ringName = idOfStream('ring', e.stream);
-    if (ringName !== undefined) {
-      if (e.type === 'RingPaused' || e.type === 'RingResumed') pauses.push({ id: e.id, at: t, of: ringName, type: e.type, by: e.data.by, reason: e.type === 'RingPaused' ? e.data.reason : '' });
-      continue;
-    }
-    const device = deviceIdOf(e.stream)!;
-    lastEvent.set(device, t);
-    let d = devices.get(device);
-    if (d === undefined) devices.set(device, (d = { state: lifecycle.initial as DeviceState, since: t }));
-    const before = d.state;
-    const after = lifecycle.evolve(before, e, { stream: e.stream, version: e.version }) as DeviceState;
-    const waited = t - d.since;
-    // A device's enrolment, and the assessment that follows it; its retirement. Facts of the fleet, not of the
-    // rollouts: the what-if has them happen at their times.
-    if (e.type === 'DeviceEnrolled' && e.version === 1) enrolment.set(device, [e]);
-    else if (e.type === 'EligibilityAssessed' && e.version === 2) enrolment.get(device)?.push(e);
-    else if (e.type === 'DeviceRetired') retirements.push(e);
-    switch (e.type) {
-      case 'PatchStaged':
-        staged.set(e.data.patch, { baseline: e.data.baseline, requires: e.data.requires });
-        break;
-      case 'PatchApplied':
-        apply.set(device, e.data.patch, { kind: 'applied', after: waited });
-        break;
-      case 'PatchApplyFailed':
-        apply.set(device, e.data.patch, e.data.reason.startsWith(TIMED_OUT) ? { kind: 'stalled' } : { kind: 'apply-failed', after: waited, reason: e.data.reason });
-        break;
-      case 'PatchVerified':
-        health.set(device, e.data.patch, { healthy: true, after: waited, signal: '' });
-        break;
-      case 'HealthCheckFailed':
-        health.set(device, e.data.patch, { healthy: false, after: waited, signal: e.data.signal });
-        break;
-      case 'PatchRolledBack':
-        rollback.set(device, e.data.patch, { ok: true, after: waited, reason: '' });
-        break;
-      case 'RollbackFailed':
-        rollback.set(device, e.data.patch, { ok: false, after: waited, reason: e.data.reason });
-        break;
-      case 'RebootRequired':
-        if (e.data.baseline !== undefined && !rebootReasons.has(e.data.baseline)) rebootReasons.set(e.data.baseline, e.data.reason);
-        // The update just installed is being taken off: the device was unwell on it.
-        if (e.data.reason === 'update-uninstall' && d.installed !== undefined) d.installed.healthy = false;
-        break;
-      case 'BaselineInstalled': {
-        const answer: RestartAnswer = { after: waited, downtimeMinutes: Number((e.meta as { downtimeMinutes?: unknown } | undefined)?.downtimeMinutes ?? 0) || 0, healthy: true };
-        restart.set(device, restartKey(e.data.baseline, before.context.rebootReason), answer);
-        d.installed = answer;
-        break;
-      }
-    }
-    // Out of `applied` without a verdict (rolled back at a halt, restarted, retired): its health was never seen.
-    if (before.value === 'applied' && after.value !== 'applied' && e.type !== 'PatchVerified' && e.type !== 'HealthCheckFailed') unwatched(before.context.inFlight!.patch, waited);
-    if (after.value !== before.value) d.since = t;
-    d.state = after;
-  }
-  for (const d of devices.values()) if (d.state.value === 'applied') unwatched(d.state.context.inFlight!.patch, end - d.since);
-  // An agent set aside and never heard of again went silent after its last event.
-  const silentFrom = new Map<string, number>();
-  for (const [device, at] of setAsideAt) {
-    const last = lastEvent.get(device) ?? at;
-    if (last <= at) silentFrom.set(device, last + 1);
-  }
-  return { apply, health, healthCensored, rollback, restart, enrolment, retirements, silentFrom, planned, pauses, staged, rebootReasons, start, end };
-}
-
-/** The recorded releases, planned again from their rollouts' plans (with what device events say, for older logs). */
-function releasesOf(o: Awaited<ReturnType<typeof observe>>) {
-  const releases: ReleaseToRoll[] = [];
-  const skipped: Array<{ release: string; reason: string }> = [];
-  for (const e of o.planned) {
-    if (e.type !== 'RolloutPlanned') continue;
-    const d = e.data;
-    const stage = o.staged.get(d.release);
-    const release = releaseFromPlan(d, { ...stage, ...(o.rebootReasons.has(d.release) ? { rebootReason: o.rebootReasons.get(d.release)! } : {}) });
-    if (release === undefined) skipped.push({ release: d.release, reason: 'the log names neither the baseline it applies on nor a device it was staged on' });
-    else releases.push(release);
-  }
-  releases.sort((a, b) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0));
-  return { releases, skipped };
-}
 
 /** A log's figures and rollout outcomes. */
 async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>, months: number, end: string): Promise<WhatIfSide> {
