@@ -5,13 +5,8 @@
  * the same log.
  */
 import { inBatch, type EventStore } from '@hotpatch/store';
-import { createOrchestrator, type AgentReport, type DeviceRecord, type FleetPolicy, type FleetProjection, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from '@hotpatch/fleet';
-
-/**
- * A device's agent: called when the service has changed the device (once per device version), it sends the
- * reports the device will make, each at a time ≥ now (`send(at, report)`), or nothing.
- */
-export type Agent = (device: DeviceRecord, now: number, send: (at: number, report: AgentReport) => void) => void;
+import { createOrchestrator, type AgentReport, type FleetPolicy, type FleetProjection, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from '@hotpatch/fleet';
+import type { Agent } from './agent.js';
 
 export interface DriveOptions {
   readonly store: EventStore;

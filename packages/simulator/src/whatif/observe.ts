@@ -1,10 +1,9 @@
 import { DEVICE_STREAMS, deviceIdOf, idOfStream, type DeviceState, type HotpatchEvent, type PauseParty } from '@hotpatch/core';
 import { releaseFromPlan, type ReleaseToRoll } from '@hotpatch/fleet';
+import type { ApplyAnswer, HealthAnswer, RollbackAnswer } from '../agent.js';
 
-export type ApplyAnswer = { readonly kind: 'applied'; readonly after: number } | { readonly kind: 'apply-failed'; readonly after: number; readonly reason: string } | { readonly kind: 'stalled' };
-export type HealthAnswer = { readonly healthy: boolean; readonly after: number; readonly signal: string };
-export type RollbackAnswer = { readonly ok: boolean; readonly after: number; readonly reason: string };
-export type RestartAnswer = { readonly after: number; downtimeMinutes: number; healthy: boolean };
+/** A restart as recorded: `healthy` turns false when the update it installed is taken off later. */
+type RestartAnswer = { readonly after: number; readonly downtimeMinutes: number; healthy: boolean };
 
 /** What the orchestrator records as an apply's failure when it timed the apply out (the agent never answered). */
 const TIMED_OUT = 'timed out';

@@ -17,10 +17,11 @@ import { deviceIdOf, deviceStream, idOfStream, rolloutProgress, seededRandom, Tr
 import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
 import { simulatedClock, UnknownRingError, UnknownRolloutError, type AgentReport, type FleetPolicy, type Orchestrator } from '@hotpatch/fleet';
-import { driveService, type Agent } from '../drive.js';
+import { deviceAgent } from '../agent.js';
+import { driveService } from '../drive.js';
 import { foldFigures, type ArmFigures } from '../figures.js';
-import { failureShare, failureShareInterval } from './estimate.js';
-import { observe, releasesOf, restartKey, type Answers, type ApplyAnswer, type HealthAnswer, type Pause } from './observe.js';
+import { observe, releasesOf, type Pause } from './observe.js';
+import { recordedAnswers, UNRECORDED, type Unrecorded } from './recorded-answers.js';
 
 export interface WhatIfOptions {
   /**
@@ -110,21 +111,7 @@ export interface WhatIfResult {
   readonly releasesSkipped: ReadonlyArray<{ readonly release: string; readonly reason: string }>;
 }
 
-export type Unrecorded = 'estimate' | 'other-devices' | 'ordinary';
-const UNRECORDED: readonly Unrecorded[] = ['estimate', 'other-devices', 'ordinary'];
-
-/** The ordinary outcomes, where the recorded log gives none for a release at that step. */
-export const ORDINARY_OUTCOMES = {
-  applyMinutes: 6,
-  healthHours: 2,
-  rollbackMinutes: 6,
-  restartHours: 12,
-  downtimeMinutes: 25,
-} as const;
-
-const MINUTE = 60_000;
 const HOUR = 3_600_000;
-const UNWELL = 'unwell on the update (as recorded)';
 
 /** A log's figures and rollout outcomes. */
 async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEvent>, months: number, end: string): Promise<WhatIfSide> {
@@ -142,17 +129,7 @@ async function sideOf(events: Iterable<HotpatchEvent> | AsyncIterable<HotpatchEv
   return { figures, rollouts };
 }
 
-/** A report without the agent's id and device (added by the agent). */
-type WithoutAgent<R> = R extends AgentReport ? Omit<R, 'id' | 'device'> : never;
-type ReportBody = WithoutAgent<AgentReport>;
-
 const NAMESPACE = '3c8e2d71-94a5-4f06-b1e8-6d0a5c7f2b19';
-/** A 32-bit seed from a text (FNV-1a). */
-const hashSeed = (text: string) => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-};
 const answerId = nameBasedIds(NAMESPACE);
 const timedAnswerId = timedNameBasedIds(NAMESPACE);
 
@@ -201,90 +178,9 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     },
   }));
 
-  const random = seededRandom(options.seed ?? 1);
-  const answers = { recorded: 0, fromOtherDevices: 0, estimated: 0, ordinary: 0 };
-  const answer = <T>(kind: Answers<T>, device: string, key: string, ordinary: T): T => {
-    const own = kind.own(device, key);
-    if (own !== undefined) {
-      answers.recorded++;
-      return own;
-    }
-    const others = unrecorded === 'ordinary' ? undefined : kind.others(key);
-    if (others !== undefined && others.length > 0) {
-      answers.fromOtherDevices++;
-      return others[random.int(0, others.length - 1)]!;
-    }
-    answers.ordinary++;
-    return ordinary;
-  };
-
-  // 'estimate': each release's health, estimated once, when first needed.
-  const estimates = new Map<string, { share: number; interval: readonly [number, number]; failed: HealthAnswer[]; healthy: HealthAnswer[]; censored: number }>();
-  const healthAnswer = (device: string, patch: string): HealthAnswer => {
-    const ordinary: HealthAnswer = { healthy: true, after: ORDINARY_OUTCOMES.healthHours * HOUR, signal: '' };
-    if (unrecorded !== 'estimate') return answer(o.health, device, patch, ordinary);
-    const own = o.health.own(device, patch);
-    if (own !== undefined) {
-      answers.recorded++;
-      return own;
-    }
-    let estimate = estimates.get(patch);
-    if (estimate === undefined) {
-      const verdicts = o.health.others(patch) ?? [];
-      const censored = o.healthCensored.get(patch) ?? [];
-      estimate = {
-        share: failureShare(verdicts, censored),
-        // Its own generator (seeded from the what-if's seed and the release), so that the answers' draws are not moved.
-        interval: failureShareInterval(verdicts, censored, seededRandom(hashSeed(`${options.seed ?? 1}|${patch}`))),
-        failed: verdicts.filter((v) => !v.healthy),
-        healthy: verdicts.filter((v) => v.healthy),
-        censored: censored.length,
-      };
-      estimates.set(patch, estimate);
-    }
-    if (estimate.failed.length + estimate.healthy.length === 0) {
-      answers.ordinary++;
-      return ordinary;
-    }
-    answers.estimated++;
-    const pool = random.chance(estimate.share) ? estimate.failed : estimate.healthy;
-    // A release the log saw only fail (its healthy devices all unwatched): a healthy verdict at the ordinary time.
-    return pool.length > 0 ? pool[random.int(0, pool.length - 1)]! : ordinary;
-  };
-
-  const agent: Agent = (d, now, push) => {
-    const id = d.id;
-    const silent = o.silentFrom.get(id);
-    const send = (at: number, report: ReportBody) => {
-      if (silent !== undefined && at >= silent) return;
-      // Led by the simulated time the agent decides at, as the simulator's (see timedNameBasedIds).
-      push(at, { ...report, id: timedAnswerId(now, `${id}|${d.version}|${report.kind}`), device: id } as AgentReport);
-    };
-    const { value, context } = d.state;
-    const patch = context.inFlight?.patch;
-    switch (value) {
-      case 'applying': {
-        const a = answer(o.apply, id, patch!, { kind: 'applied', after: ORDINARY_OUTCOMES.applyMinutes * MINUTE } as ApplyAnswer);
-        if (a.kind === 'stalled') return;
-        return a.kind === 'applied' ? send(now + a.after, { kind: 'applied', patch: patch! }) : send(now + a.after, { kind: 'apply-failed', patch: patch!, reason: a.reason });
-      }
-      case 'applied': {
-        const h = healthAnswer(id, patch!);
-        return send(now + h.after, { kind: 'health', patch: patch!, healthy: h.healthy, ...(h.healthy ? {} : { signal: h.signal }) });
-      }
-      case 'rollingBack': {
-        const r = answer(o.rollback, id, patch!, { ok: true, after: ORDINARY_OUTCOMES.rollbackMinutes * MINUTE, reason: '' });
-        return send(now + r.after, r.ok ? { kind: 'rolled-back', patch: patch! } : { kind: 'rollback-failed', patch: patch!, reason: r.reason });
-      }
-      case 'needsReboot': {
-        const baseline = context.rebootBaseline ?? context.baseline!;
-        const r = answer(o.restart, id, restartKey(baseline, context.rebootReason), { after: ORDINARY_OUTCOMES.restartHours * HOUR, downtimeMinutes: ORDINARY_OUTCOMES.downtimeMinutes, healthy: true });
-        // Going back to the update before is well, as the orchestrator assumes.
-        const healthy = context.rebootReason === 'update-uninstall' || r.healthy;
-        return send(now + r.after, { kind: 'baseline-installed', baseline, ...(healthy ? {} : { healthy: false, signal: UNWELL }), meta: { downtimeMinutes: r.downtimeMinutes } });
-      }
-    }
-  };
+  // The devices answer as they did in the recorded log. A report's id is led by the simulated time the agent decides
+  // at, as the simulator's (see timedNameBasedIds).
+  const recordedAgents = recordedAnswers(o, { unrecorded, seed: options.seed ?? 1, reportId: (d, now, report) => timedAnswerId(now, `${d.id}|${d.version}|${report.kind}`) });
 
   // People's pauses and resumes, at their recorded times, with ids of their own (so that the what-if log is the
   // same for the same inputs).
@@ -323,7 +219,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     start,
     end,
     releases,
-    agent,
+    agent: deviceAgent(recordedAgents.answers, recordedAgents.delivery),
     meta: { source: 'whatif' },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
@@ -337,11 +233,9 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     rings: options.policy.rings,
     recorded: await sideOf(recorded(), months, end),
     whatIf: await sideOf(readLog(store), months, end),
-    answers,
+    answers: recordedAgents.counts,
     unrecorded,
-    estimates: [...estimates]
-      .filter(([, e]) => e.failed.length + e.healthy.length > 0)
-      .map(([release, e]) => ({ release, verdicts: e.failed.length + e.healthy.length, failed: e.failed.length, censored: e.censored, failureShare: e.share, interval: e.interval })),
+    estimates: recordedAgents.estimates(),
     interventions: { replayed, notApplied },
     fleetChanges,
     releasesSkipped: skipped,
