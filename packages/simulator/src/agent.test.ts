@@ -1,4 +1,5 @@
 /** Given/when/then specifications of the device agent: a device's events, the answers, the reports it sends. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { deviceLifecycle, type DeviceEventBody, type DeviceState } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
@@ -112,5 +113,15 @@ describe('the device agent', () => {
     given(...restarting('baseline', 'B2'))
       .when({})
       .then([[ORDINARY_OUTCOMES.restartHours * HOUR, { kind: 'baseline-installed', baseline: 'B2', meta: { downtimeMinutes: ORDINARY_OUTCOMES.downtimeMinutes } }]]);
+  });
+});
+
+describe('the agent’s modules', () => {
+  it('import types only: fleet’s tests load them by path, and must not load the simulator (fleet cannot depend on it)', () => {
+    for (const file of ['agent.ts', 'scripted-answers.ts']) {
+      const imports = readFileSync(new URL(file, import.meta.url), 'utf8').match(/^import .*$/gm) ?? [];
+      expect(imports.length, file).toBeGreaterThan(0);
+      for (const line of imports) expect(line, file).toMatch(/^import type /);
+    }
   });
 });
