@@ -146,16 +146,12 @@ export class FleetProjection {
   position = 0;
   /** The latest event time applied ('' before any): the moment the projection stands for. */
   latestTime = '';
-  /** Devices whose state changed since the set was last cleared (a simulator's agents react to them). */
-  readonly changed = new Set<string>();
   /** Devices enrolled since the set was last cleared (the orchestrator looks at whether they are behind). */
   readonly enrolled = new Set<string>();
   /** Each ring's devices (by enrolment). */
   readonly ringMembers = new Map<string, Set<string>>();
   /** The rings that were ever paused, by name (a ring never paused has no record: it is open). */
   readonly ringPauses = new Map<string, RingPauseRecord>();
-  /** Called with every event after it is applied (a simulator counts its figures from the events as they come). */
-  onApplied: ((event: HotpatchEvent & { position?: number }) => void) | undefined = undefined;
   /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
   private lastTime = '';
 
@@ -353,7 +349,6 @@ export class FleetProjection {
         if (ring !== undefined) this.applyRing(ring, event);
       }
     }
-    this.onApplied?.(event);
   }
 
   /** A ring's devices now: its members by enrolment, less the retired ones. */
@@ -406,7 +401,6 @@ export class FleetProjection {
     const baselineBefore = record.state.context.baseline;
     record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
     record.version = event.version;
-    this.changed.add(id);
     record.lastEventAt = time;
     switch (event.type) {
       case 'DeviceEnrolled': {

@@ -4,9 +4,11 @@
  * simulator's agents draw faults; a what-if's answer as the devices did in a recorded log. The same inputs drive
  * the same log.
  */
-import { inBatch, type EventStore } from '@hotpatch/store';
+import { deviceIdOf } from '@hotpatch/core';
+import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { createOrchestrator, type AgentReport, type FleetPolicy, type FleetProjection, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from '@hotpatch/fleet';
 import type { Agent } from './agent.js';
+import { tapStore } from './store-tap.js';
 
 export interface DriveOptions {
   readonly store: EventStore;
@@ -30,8 +32,8 @@ export interface DriveOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
-  /** Called with every event of the log as the service's projection applies it, in log order (see FleetProjection.onApplied). */
-  readonly onApplied?: FleetProjection['onApplied'];
+  /** Called with every event of the log, once each, in log order, as the service records it or reads it (see tapStore). */
+  readonly onEvent?: (event: RecordedEvent) => void;
 }
 
 const HOUR = 3_600_000;
@@ -39,8 +41,14 @@ const HOUR = 3_600_000;
 /** Runs the service; returns its projection of the log (the orchestrator and the agenda are garbage then). */
 export async function driveService(options: DriveOptions): Promise<FleetProjection> {
   const { store, clock, releases } = options;
-  const orchestrator = createOrchestrator({ store, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
-  orchestrator.projection.onApplied = options.onApplied;
+  // The devices the service changed (their agents react), seen through the store as its projection applies them.
+  const changed = new Set<string>();
+  const tapped = tapStore(store, (e) => {
+    const device = deviceIdOf(e.stream);
+    if (device !== undefined) changed.add(device);
+    options.onEvent?.(e);
+  });
+  const orchestrator = createOrchestrator({ store: tapped, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
   const agenda = new Agenda();
   const scheduled = new Map<string, number>();
   const push = (at: number, report: AgentReport) => agenda.push(at, report);
@@ -53,13 +61,13 @@ export async function driveService(options: DriveOptions): Promise<FleetProjecti
     options.agent(d, now, push);
   };
   const drain = (now: number) => {
-    const changed = [...orchestrator.projection.changed];
-    orchestrator.projection.changed.clear();
-    for (const id of changed) react(id, now);
+    const ids = [...changed];
+    changed.clear();
+    for (const id of ids) react(id, now);
   };
 
   await orchestrator.sync();
-  orchestrator.projection.changed.clear();
+  changed.clear();
   let nextRelease = 0;
   const interventions = [...(options.interventions ?? [])].sort((a, b) => a.at - b.at);
   let nextIntervention = 0;
@@ -107,7 +115,6 @@ export async function driveService(options: DriveOptions): Promise<FleetProjecti
     await breathe();
   }
   options.onProgress?.({ at: options.end, share: 1 });
-  orchestrator.projection.onApplied = undefined;
   return orchestrator.projection;
 }
 

@@ -157,11 +157,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     faultDelivery({ faults, random, silentFrom, silentUntil }),
   );
   // The figures are counted from the log's events as the service's projection applies them (each once, in log
-  // order, as recorded), and read from that projection at the end: the log is not read a second time. Should the
-  // projection not have seen the log whole and in order (rebuilt after a failed batch, say), it is read again.
+  // order), and read from that projection at the end: the log is not read a second time. Should they not have been
+  // seen to the log's end, it is read again.
   const tally = new FigureTally();
-  let nextPosition = 1;
-  let whole = true;
+  let seen = 0;
   const projection = await driveService({
     store,
     policy,
@@ -174,15 +173,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     meta: { source: `simulate/${arm}` },
     ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    onApplied: (e) => {
-      if (e.position !== nextPosition) whole = false;
-      else {
-        nextPosition++;
-        tally.add(e);
-      }
+    onEvent: (e) => {
+      seen++;
+      tally.add(e);
     },
   });
-  whole &&= (await store.readAll({ fromPosition: nextPosition, limit: 1 })).length === 0;
+  const whole = (await store.readAll({ fromPosition: seen + 1, limit: 1 })).length === 0;
   // Otherwise from the log itself, page by page (a large fleet's log need not fit in memory).
   const figures = whole ? tally.figures(projection, months, end) : await figuresFromLog(readLog(store), months, end);
   return { arm, releases, start, end, figures };
