@@ -1,9 +1,5 @@
-/**
- * A patching service driven on a simulated clock: the orchestrator, hour by hour from `start` to `end`, planning
- * each release's rollout when it ships, and an agent per device that answers what the service asks of it. The
- * simulator's agents draw faults; a what-if's answer as the devices did in a recorded log. The same inputs drive
- * the same log.
- */
+// A patching service on a simulated clock: the orchestrator hour by hour, each release planned when it ships, and
+// each device's agent asked what it reports whenever the service changed its device.
 import { deviceIdOf } from '@hotpatch/core';
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { createOrchestrator, type AgentReport, type FleetPolicy, type FleetProjection, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from '@hotpatch/fleet';

@@ -1,12 +1,5 @@
-/**
- * The simulator: a fleet, a calendar of releases and agents with injected faults, driven through the orchestrator
- * on a simulated clock. Deterministic for a seed: the same seed writes the same log, byte for byte.
- *
- * Agents react to what the log says the service asked of them: a device that starts applying reports the apply
- * (or fails, or stalls), then its health; a device rolling back reports the rollback; a device that needs a
- * reboot restarts within a day and reports the baseline installed, with the restart's downtime. Faults are drawn
- * from one seeded generator in the order things happen.
- */
+// The simulator: a fleet, its releases and agents with seeded faults, driven through the orchestrator on a simulated
+// clock; the same seed writes the same log, byte for byte (see README.md).
 import {
   declareOutOfBand,
   declareUnplannedBaseline,

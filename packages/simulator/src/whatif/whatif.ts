@@ -1,18 +1,5 @@
-/**
- * What would another policy have done? The incident responder's last question, answered from a recorded log: its
- * fleet and its releases run again through the orchestrator under another policy, on a simulated clock over the
- * same span, against agents that answer as the recorded devices did — the same apply result, health verdict,
- * rollback result and restart, after the same delay, for the same device and patch. The answer is a second log
- * (written to a store of its own, never the recorded one) and the same figures and rollout outcomes for both.
- *
- * Under another policy the service asks things the recorded one never did (a ring the recorded rollout never
- * reached, say). Such an answer is taken from what the same release did on other devices of the recorded log
- * (drawn with a seed; a health verdict with the release's failure share estimated from what the log saw, counting
- * the devices it stopped watching), or, when the log never shows the release at that step, the ordinary outcome
- * (applied, healthy, rolled back, restarted: the defaults below); the result counts answers of each kind, so that
- * a reader knows how much of the what-if is recorded fact, and two other modes give the pessimistic and the
- * optimistic bounds.
- */
+// What would another policy have done? A recorded log's fleet and releases run again under another policy, the
+// devices answering as they did in the log; both logs' figures and rollout outcomes (see README.md).
 import { deviceIdOf, deviceStream, idOfStream, rolloutProgress, seededRandom, TransitionRefusedError, type HotpatchEvent, type PauseParty, type RingPolicy, type RolloutProgress } from '@hotpatch/core';
 import { nameBasedIds, timedNameBasedIds } from '@hotpatch/engine';
 import { createPackedInMemoryEventStore, inBatch, readLog, type EventStore, type NewEvent } from '@hotpatch/store';
