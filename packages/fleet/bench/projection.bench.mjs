@@ -7,8 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FleetProjection } from '../dist/index.js';
-import { projectionSteps } from '../dist/projection/timeline.js';
+import { FleetProjection, projectionSteps } from '../dist/index.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '200,5000' }, runs: { type: 'string', default: '3' }, json: { type: 'boolean' } } });
 const cli = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));

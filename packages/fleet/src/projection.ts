@@ -15,12 +15,8 @@ export { pausedWithin } from './projection/apply.js';
 /** The live projection: `applyEvent` run in place on one state (no copies: this is the orchestrator's hot path). */
 export class FleetProjection {
   private current: ProjectionState = emptyProjectionState();
-  /** Devices whose state changed since the set was last cleared (a simulator's agents react to them). */
-  readonly changed = new Set<string>();
   /** Devices enrolled since the set was last cleared (the orchestrator looks at whether they are behind). */
   readonly enrolled = new Set<string>();
-  /** Called with every event after it is applied (a simulator counts its figures from the events as they come). */
-  onApplied: ((event: HotpatchEvent & { position?: number }) => void) | undefined = undefined;
   /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
   private lastTime = '';
 
@@ -85,11 +81,7 @@ export class FleetProjection {
     if (time === this.lastTime) time = this.lastTime;
     else this.lastTime = time;
     const device = applyEvent(this.current, event, time);
-    if (device !== undefined) {
-      this.changed.add(device);
-      if (event.type === 'DeviceEnrolled') this.enrolled.add(device);
-    }
-    this.onApplied?.(event);
+    if (device !== undefined && event.type === 'DeviceEnrolled') this.enrolled.add(device);
   }
 
   /** A ring's devices now: its members by enrolment, less the retired ones. */

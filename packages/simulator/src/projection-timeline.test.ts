@@ -1,10 +1,9 @@
+// The fleet projection's snapshots with patches, on a simulated log: here, since the simulator depends on fleet.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, type RecordedEvent } from '@hotpatch/store';
-import { DEFAULT_POLICY, FleetProjection, simulate } from '../index.js';
-import { emptyProjectionState, type ProjectionState } from './records.js';
-import { serializeProjection } from './saved.js';
-import { patchProjection, projectionSteps, type ProjectionStep } from './timeline.js';
+import { DEFAULT_POLICY, emptyProjectionState, FleetProjection, patchProjection, projectionSteps, serializeProjection, type ProjectionState, type ProjectionStep } from '@hotpatch/fleet';
+import { simulate } from './index.js';
 
 // A real log: a small fleet through two months of rollouts, faults and all.
 const store = createInMemoryEventStore();
