@@ -49,8 +49,9 @@
  * makes it (on by default: flushed to the WAL on disk). A connection lost during an append gives
  * ConnectionLostError, whose `events` (ids included) can be resent as they are: a retry is idempotent.
  */
-import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
+import { InvalidEventError, initialStateFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
 import {
+  alreadyAppended,
   checkBatch,
   DatabaseBusyError,
   checkExpectedVersion,
@@ -64,6 +65,9 @@ import {
   GENESIS_HASH,
   judgeHeldIds,
   machineFingerprintFor,
+  nothingAppended,
+  snapshotFold,
+  StateCache,
   type HeldId,
   StoreClosedError,
   StoreReadOnlyError,
@@ -72,11 +76,11 @@ import {
   type EventHandler,
   type EventStore,
   type ExpectedVersion,
+  type FoldedState,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
-  type StreamStateRead,
   type SubscribeOptions,
   type Subscription,
 } from '@hotpatch/store';
@@ -230,6 +234,7 @@ const pendingRows = (): PendingRows => ({ positions: [], streams: [], versions: 
 
 /** A batch's rows are written once this many are buffered (and before anything reads, and at its commit). */
 const FLUSH_ROWS = 2_000;
+const NO_ROWS: readonly EventRow[] = [];
 
 interface StreamHead {
   readonly version: number;
@@ -314,8 +319,16 @@ function chain(stream: string, events: readonly NewEvent[], ids: readonly string
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
   const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, busyTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
   const s = quoteSchema(schema);
-  if (!Number.isSafeInteger(stateCacheSize) || stateCacheSize < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${stateCacheSize}`);
+  /**
+   * The head and state this store last wrote for each recently appended stream: the next append to one of them
+   * starts from it instead of reading the stream (one round trip fewer). It is only a guess — another instance may
+   * have appended since — and the write statement checks it (it moves the head only from that version); when the
+   * guess was stale, or anything refuses the append on it, the append reads the stream and tries again, so a
+   * refusal is only ever reported from a fresh read.
+   */
+  const heads = new StateCache(stateCacheSize);
   const machineOf = (stream: string) => machineFingerprint ?? machineFingerprintFor(stream);
+  const fold = snapshotFold<MachineState<string, object>, EventRow>({ machineOf, parse: (state) => state, toEvent });
   const channel = `${schema}.events`;
   const server = describeServer(poolConfig);
   const pool = new pg.Pool(poolConfig);
@@ -573,21 +586,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   };
 
   /** The stream's state at `version`: its snapshot if this machine folded it, plus the events after it. */
-  const foldState = async (db: pg.ClientBase | pg.Pool, stream: string, version: number, snap: SnapshotRow | undefined): Promise<StreamStateRead> => {
-    const usable = snap !== undefined && snap.machine === machineOf(stream) && snap.version <= version;
-    let state = usable ? snap.state : initialStateFor(stream);
-    const from = usable ? snap.version : 0;
-    let folded = 0;
-    if (from < version) {
-      const lifecycle = lifecycleFor(stream);
-      const { rows } = await db.query<never>({ ...q.readStream, values: [stream, from + 1, version, null], rowMode: 'array' });
-      for (const row of rows as unknown as EventRow[]) {
-        const event = toEvent(row);
-        state = lifecycle.evolve(state, event, { stream, version: event.version });
-        folded++;
-      }
-    }
-    return { stream, version, state, snapshotVersion: from, eventsFolded: folded };
+  const foldState = async (db: pg.ClientBase | pg.Pool, stream: string, version: number, snap: SnapshotRow | undefined): Promise<FoldedState> => {
+    const after = fold.startAfter(stream, version, snap);
+    if (after >= version) return fold.fold(stream, version, snap, NO_ROWS);
+    const { rows } = await db.query<never>({ ...q.readStream, values: [stream, after + 1, version, null], rowMode: 'array' });
+    return fold.fold(stream, version, snap, rows as unknown as EventRow[]);
   };
 
   /**
@@ -604,22 +607,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const versions = held.map((h) => h!.version);
     const { rows: read } = await db.query<never>({ ...q.readStream, values: [stream, Math.min(...versions), Math.max(...versions), null], rowMode: 'array' });
     const byVersion = new Map((read as unknown as EventRow[]).map((r) => [r[2], toEvent(r)]));
-    return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => Number(h!.position)), versions, written: false, events: versions.map((v) => byVersion.get(v)!) };
-  };
-
-  /**
-   * The head and state this store last wrote for each recently appended stream: the next append to one of them
-   * starts from it instead of reading the stream (one round trip fewer). It is only a guess — another instance may
-   * have appended since — and the write statement checks it (it moves the head only from that version); when the
-   * guess was stale, or anything refuses the append on it, the append reads the stream and tries again, so a
-   * refusal is only ever reported from a fresh read.
-   */
-  const heads = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object> }>();
-  const rememberHead = (stream: string, version: number, hash: string, state: MachineState<string, object>) => {
-    if (stateCacheSize === 0) return;
-    heads.delete(stream);
-    heads.set(stream, { version, hash, state });
-    if (heads.size > stateCacheSize) heads.delete(heads.keys().next().value!);
+    return alreadyAppended(stream, versions.map((v) => byVersion.get(v)!));
   };
 
   /**
@@ -654,7 +642,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       try {
         checkExpectedVersion(stream, expectedVersion, actual);
         checkBatch(stream, events, actual + 1);
-        if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
+        if (events.length === 0) return nothingAppended(stream, actual);
         const snap = found.snapshot_version !== null ? { version: found.snapshot_version, machine: found.machine, state: found.state } : undefined;
         state = checkTransitions(stream, (await foldState(pool, stream, actual, snap)).state, events, actual + 1);
       } catch (error) {
@@ -677,7 +665,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       values: [stream, events.length, actual, ids, types, times, `[${dataTexts.join(',')}]`, `[${metaTexts.join(',')}]`, hashes, channel, last, prev, machineOf(stream), JSON.stringify(state)],
     });
     if (rows.length === 0) return undefined;
-    rememberHead(stream, last, prev, state);
+    heads.remember(stream, last, prev, state, last);
     const base = Number(rows[0]!.base);
     recorded.forEach((e, i) => ((e as { position: number }).position = base + 1 + i));
     return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true, events: recorded };
@@ -734,7 +722,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     }
     checkExpectedVersion(stream, expectedVersion, head.version);
     checkBatch(stream, events, head.version + 1);
-    if (events.length === 0) return { stream, nextExpectedVersion: head.version, positions: [], versions: [], written: false, events: [] };
+    if (events.length === 0) return nothingAppended(stream, head.version);
     const state = checkTransitions(stream, head.state, events, head.version + 1);
     const { recorded, versions, types, times, hashes, dataTexts, metaTexts } = chain(stream, events, ids, head.version, head.hash);
     const rows = batch.pending;
@@ -960,7 +948,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         const { rows } = await db.query<{ version: number | null; snapshot_version: number | null; machine: string | null; state: MachineState<string, object> | null }>({ ...q.stateHead, values: [stream] });
         const row = rows[0]!;
         const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine!, state: row.state! } : undefined;
-        const read = await foldState(db, stream, row.version ?? 0, snap);
+        const { snapshotAt: _, ...read } = await foldState(db, stream, row.version ?? 0, snap);
         // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
         // an older snapshot never overwrites a newer one.
         if (read.eventsFolded > 0 && !readonly) await db.query({ ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
@@ -1016,7 +1004,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
             throw batch.poisoned;
           }
         });
-        for (const [stream, head] of batch.heads) if (head.hash !== null) rememberHead(stream, head.version, head.hash, head.state);
+        for (const [stream, head] of batch.heads) if (head.hash !== null) heads.remember(stream, head.version, head.hash, head.state, head.version);
         if (batch.written) wakeAll();
         return result;
       } catch (error) {

@@ -10,8 +10,9 @@
  * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
  * lose the last acknowledged appends; a process crash loses nothing either way.
  */
-import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
+import { InvalidEventError, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
 import {
+  alreadyAppended,
   checkBatch,
   checkExpectedVersion,
   checkProjectionSave,
@@ -24,12 +25,16 @@ import {
   GENESIS_HASH,
   IdempotencyConflictError,
   judgeHeldIds,
+  nothingAppended,
+  snapshotFold,
+  StateCache,
   StoreClosedError,
   StoreReadOnlyError,
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
   type EventStore,
+  type FoldedState,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -104,10 +109,11 @@ function column(r: EventRow, index: 6 | 7, name: 'data' | 'meta'): unknown {
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 /** One-event appends write the stream's snapshot once it is this many versions behind. */
 const SNAPSHOT_EVERY = 8;
-/** Streams whose last folded state is kept in memory by default (see `recent`). */
+/** Streams whose last folded state is kept in memory by default (see `states`). */
 const RECENT_STATES = 10_000;
 /** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
 const INSERT_ROWS = 64;
+const NO_ROWS: readonly EventRow[] = [];
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const timeoutMs = options.busyTimeoutMs ?? 10_000;
@@ -203,50 +209,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     open();
   };
 
-  /**
-   * The last state this process folded for each recently used stream, keyed by the stream's head (version and the
-   * hash of its last event): the hash chains every event of the stream, so an equal head means the same events and
-   * the same state, whatever rolled back or whoever wrote since. Saves reading and parsing the snapshot row on
-   * every append and read of a busy stream.
-   */
-  const recent = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object>; readonly snapshotAt: number; used: boolean }>();
-  const recentLimit = options.stateCacheSize ?? RECENT_STATES;
-  if (!Number.isSafeInteger(recentLimit) || recentLimit < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${recentLimit}`);
-  const remember = (stream: string, version: number, hash: string, state: MachineState<string, object>, snapshotAt: number) => {
-    if (recentLimit === 0) return;
-    // Replacing a key keeps its place in the Map's order (cheap); moving it to the end on every use would cost a
-    // delete and an insert, several times the price of the lookup it saves. Eviction gives a used entry a second
-    // chance instead (the CLOCK approximation of least recently used): it goes to the end, marked unused.
-    recent.set(stream, { version, hash, state, snapshotAt, used: true });
-    while (recent.size > recentLimit) {
-      const [oldest, entry] = recent.entries().next().value!;
-      recent.delete(oldest);
-      if (entry.used) {
-        entry.used = false;
-        recent.set(oldest, entry);
-      }
-    }
-  };
+  /** The last state this process folded for each recently used stream: saves reading and parsing its snapshot. */
+  const states = new StateCache(options.stateCacheSize ?? RECENT_STATES);
+  const fold = snapshotFold<string, EventRow>({ machineOf, parse: (text) => JSON.parse(text) as MachineState<string, object>, toEvent });
 
-  /** The stream's state: its snapshot if it was folded by this machine, plus the events after it. */
-  /** (`snapshotAt`: the version of the stream's snapshot row, as far as this process knows; 0 for none.) */
-  const stateOf = (stream: string, version: number, hash?: string): StreamStateRead & { readonly snapshotAt: number } => {
-    const known = recent.get(stream);
-    if (known !== undefined && known.version === version && known.hash === hash) return { stream, version, state: known.state, snapshotVersion: version, eventsFolded: 0, snapshotAt: known.snapshotAt };
+  /** The stream's state at its head: as this process last folded it there, else its snapshot plus the events after it. */
+  const stateOf = (stream: string, version: number, hash?: string): FoldedState => {
+    const known = states.at(stream, version, hash);
+    if (known !== undefined) return { stream, version, state: known.state, snapshotVersion: version, eventsFolded: 0, snapshotAt: known.snapshotAt };
     const snap = q.snapshot.get(stream);
-    const usable = snap !== undefined && snap.machine === machineOf(stream) && snap.version <= version;
-    const lifecycle = lifecycleFor(stream);
-    let state: MachineState<string, object> = usable ? (JSON.parse(snap.state) as MachineState<string, object>) : initialStateFor(stream);
-    const from = usable ? snap.version : 0;
-    let folded = 0;
-    if (from < version) {
-      for (const row of readStreamRows(undefined).all(stream, from + 1, version) as EventRow[]) {
-        const event = toEvent(row);
-        state = lifecycle.evolve(state, event, { stream, version: event.version });
-        folded++;
-      }
-    }
-    return { stream, version, state, snapshotVersion: from, eventsFolded: folded, snapshotAt: snap?.version ?? 0 };
+    const after = fold.startAfter(stream, version, snap);
+    return fold.fold(stream, version, snap, after < version ? (readStreamRows(undefined).all(stream, after + 1, version) as EventRow[]) : NO_ROWS);
   };
 
   /**
@@ -264,8 +237,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       return h !== undefined && !(h.stream === stream && h.version > before) ? { ...h, data: JSON.parse(h.data) as unknown } : undefined;
     });
     if (judgeHeldIds(stream, events, held) !== 'retry') return undefined;
-    const recorded = held.map((h) => toEvent(readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow));
-    return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
+    return alreadyAppended(stream, held.map((h) => toEvent(readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow)));
   };
 
   const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
@@ -289,7 +261,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     const actual = head?.version ?? 0;
     checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
     checkBatch(stream, events, actual + 1);
-    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
+    if (events.length === 0) return nothingAppended(stream, actual);
 
     let { state, snapshotAt } = stateOf(stream, actual, head?.hash);
     const lifecycle = lifecycleFor(stream);
@@ -342,7 +314,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       q.upsertSnapshot.run(stream, last, machineOf(stream), JSON.stringify(state));
       snapshotAt = last;
     }
-    remember(stream, last, prev, state, snapshotAt);
+    states.remember(stream, last, prev, state, snapshotAt);
     for (let i = 0; i < recorded.length; i++) (recorded[i] as { position: number }).position = positions[i]!;
     return { stream, nextExpectedVersion: last, positions, versions, written: true, events: recorded };
   };
@@ -444,7 +416,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const read = db.transaction(() => {
         const head = q.stream.get(stream);
         const { snapshotAt, ...result } = stateOf(stream, head?.version ?? 0, head?.hash);
-        if (head !== undefined) remember(stream, head.version, head.hash, result.state, result.eventsFolded > 0 ? head.version : snapshotAt);
+        if (head !== undefined) states.remember(stream, head.version, head.hash, result.state, result.eventsFolded > 0 ? head.version : snapshotAt);
         return result;
       }).deferred();
       // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again; an
