@@ -17,7 +17,7 @@ import {
   type ExpectedVersion,
   type NewEvent,
 } from '@hotpatch/store';
-import type pg from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { chain } from './chain.js';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
@@ -29,7 +29,7 @@ import type { StreamStates } from './state.js';
  * when the caller looked: the append is tried again). An id another stream holds: EventIdTakenError; an id held
  * as another event: EventIdReusedError; a batch partly held: IdempotencyConflictError (judgeHeldIds).
  */
-export async function retryResult(ctx: PostgresContext, db: pg.ClientBase | pg.Pool, stream: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> {
+export async function retryResult(ctx: PostgresContext, db: ClientBase | Pool, stream: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> {
   const q = ctx.sql;
   const ids = events.flatMap((e) => (e.id === undefined ? [] : [e.id]));
   const { rows } = await db.query<{ id: string; stream: string; version: number; position: string; type: string; data: unknown }>({ ...q.eventsById, values: [ids] });

@@ -7,7 +7,7 @@
 import type { MachineState } from '@hotpatch/core';
 import type { HeldId } from '@hotpatch/store';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type pg from 'pg';
+import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
 import { IdFilter } from './id-filter.js';
@@ -42,7 +42,7 @@ export interface OpenBatch {
   /** The batch's operations, one after the other (see `serial`). */
   queue: Promise<void>;
   /** Its connection, from its first call to its end, in one transaction. */
-  client?: pg.PoolClient;
+  client?: PoolClient;
   readonly onError: (error: Error) => void;
   broken?: Error;
   /** An error that aborted the transaction: the batch will not commit. */
@@ -75,11 +75,11 @@ export interface Batches {
   /** One of the batch's operations at a time, in the order asked: an append depends on the ones before it. */
   serial<T>(batch: OpenBatch, work: () => Promise<T>): Promise<T>;
   /** A query on the batch's connection; an error there aborts the transaction, so the batch will not commit. */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(batch: OpenBatch, config: string | (pg.QueryConfig & { rowMode?: 'array' })): Promise<pg.QueryResult<R>>;
+  query<R extends QueryResultRow = QueryResultRow>(batch: OpenBatch, config: string | (QueryConfig & { rowMode?: 'array' })): Promise<QueryResult<R>>;
   /** The batch's connection as a `query` for helpers that take one: an error there poisons the batch. */
-  db(batch: OpenBatch): pg.ClientBase;
+  db(batch: OpenBatch): ClientBase;
   /** The batch's connection, in its transaction: taken from the pool at the batch's first call. */
-  client(batch: OpenBatch): Promise<pg.PoolClient>;
+  client(batch: OpenBatch): Promise<PoolClient>;
   /** Writes the batch's buffered appends (one statement), so that what comes next sees them. */
   flush(batch: OpenBatch): Promise<void>;
   /** Runs `fn` in a batch (see EventStore.batch); `committed` is called after its commit. */
@@ -112,17 +112,17 @@ export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch
       return run;
     },
 
-    async query<R extends pg.QueryResultRow = pg.QueryResultRow>(batch: OpenBatch, config: string | (pg.QueryConfig & { rowMode?: 'array' })) {
+    async query<R extends QueryResultRow = QueryResultRow>(batch: OpenBatch, config: string | (QueryConfig & { rowMode?: 'array' })) {
       if (batch.poisoned !== undefined) throw batch.poisoned;
       try {
-        return await batch.client!.query<R>(config as pg.QueryConfig);
+        return await batch.client!.query<R>(config as QueryConfig);
       } catch (error) {
         batch.poisoned = batches.lostIn(batch, 'batch', undefined, error);
         throw batch.poisoned;
       }
     },
 
-    db: (batch) => ({ query: (config: pg.QueryConfig) => batches.query(batch, config) }) as unknown as pg.ClientBase,
+    db: (batch) => ({ query: (config: QueryConfig) => batches.query(batch, config) }) as unknown as ClientBase,
 
     async client(batch) {
       if (batch.client === undefined) {

@@ -1,5 +1,5 @@
 /** Where a PostgreSQL store's query runs: on the caller's batch's connection, else on the pool, and what a failure there means. */
-import type pg from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { Batches } from './batch.js';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
@@ -10,18 +10,18 @@ export interface Connections {
    * Runs `work` on a connection: the batch's when the caller is in one (after its buffered appends are written),
    * else the pool. A broken connection becomes ConnectionLostError.
    */
-  onConnection<T>(operation: string, stream: string | undefined, work: (db: pg.Pool | pg.PoolClient) => Promise<T>): Promise<T>;
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(operation: string, stream: string | undefined, config: pg.QueryConfig & { rowMode?: 'array' }): Promise<pg.QueryResult<R>>;
+  onConnection<T>(operation: string, stream: string | undefined, work: (db: Pool | PoolClient) => Promise<T>): Promise<T>;
+  query<R extends QueryResultRow = QueryResultRow>(operation: string, stream: string | undefined, config: QueryConfig & { rowMode?: 'array' }): Promise<QueryResult<R>>;
   /** The events a statement reads, as rows. */
-  rowsOf(operation: string, stream: string | undefined, config: pg.QueryConfig): Promise<EventRow[]>;
+  rowsOf(operation: string, stream: string | undefined, config: QueryConfig): Promise<EventRow[]>;
   /** Runs `work` in a transaction on one connection (the batch's, in one); a broken connection becomes ConnectionLostError (for `operation`) and is discarded. */
-  transaction<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T>;
 }
 
 export function createConnections(ctx: PostgresContext, batches: Batches): Connections {
   const { pool, sql: q, busy } = ctx;
 
-  const onConnection = async <T>(operation: string, stream: string | undefined, work: (db: pg.Pool | pg.PoolClient) => Promise<T>): Promise<T> => {
+  const onConnection = async <T>(operation: string, stream: string | undefined, work: (db: Pool | PoolClient) => Promise<T>): Promise<T> => {
     const batch = batches.own();
     if (batch !== undefined) {
       return batches.serial(batch, async () => {
@@ -42,17 +42,17 @@ export function createConnections(ctx: PostgresContext, batches: Batches): Conne
       throw isConnectionError(error) ? new ConnectionLostError(operation, stream, error) : busy(error);
     }
   };
-  const query = <R extends pg.QueryResultRow = pg.QueryResultRow>(operation: string, stream: string | undefined, config: pg.QueryConfig & { rowMode?: 'array' }): Promise<pg.QueryResult<R>> =>
-    onConnection(operation, stream, (db) => db.query<R>(config as pg.QueryConfig));
+  const query = <R extends QueryResultRow = QueryResultRow>(operation: string, stream: string | undefined, config: QueryConfig & { rowMode?: 'array' }): Promise<QueryResult<R>> =>
+    onConnection(operation, stream, (db) => db.query<R>(config as QueryConfig));
 
   return {
     onConnection,
     query,
     rowsOf: async (operation, stream, config) => (await query<never>(operation, stream, { ...config, rowMode: 'array' })).rows as unknown as EventRow[],
 
-    async transaction<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-      if (batches.own() !== undefined) return onConnection(operation, undefined, (client) => work(client as pg.PoolClient));
-      let client: pg.PoolClient;
+    async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+      if (batches.own() !== undefined) return onConnection(operation, undefined, (client) => work(client as PoolClient));
+      let client: PoolClient;
       try {
         client = await pool.connect();
       } catch (error) {

@@ -1,11 +1,11 @@
-import type pg from 'pg';
-import type { PoolConfig } from 'pg';
+// pg's types by name (not `pg.Pool`): the declarations then compile without esModuleInterop.
+import type { Pool, PoolConfig } from 'pg';
 import type { Statements } from './statements.js';
 
 /** What the PostgreSQL store's operations share: the pool, the statements and the store's options. */
 export interface PostgresContext {
   readonly schema: string;
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   /** The pool's configuration, for the connections the store opens beside it (LISTEN, consumer locks). */
   readonly poolConfig: Omit<PoolConfig, 'Client'>;
   readonly sql: Statements;

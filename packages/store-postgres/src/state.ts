@@ -1,7 +1,7 @@
 /** A stream's state in the PostgreSQL store: its snapshot plus the events after it (snapshotFold), and readState. */
 import type { MachineState } from '@hotpatch/core';
 import { snapshotFold, type FoldedState, type StoredSnapshot, type StreamStateRead } from '@hotpatch/store';
-import type pg from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
 import { toEvent, type EventRow } from './statements.js';
@@ -10,7 +10,7 @@ const NO_ROWS: readonly EventRow[] = [];
 
 export interface StreamStates {
   /** The stream's state at `version` (read on `db`): its snapshot if this machine folded it, plus the events after it. */
-  foldState(db: pg.ClientBase | pg.Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState>;
+  foldState(db: ClientBase | Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState>;
   /** The stream's state as of now, for readState: rebuilds the snapshot if it had to fold. */
   read(stream: string): Promise<StreamStateRead>;
 }
@@ -19,7 +19,7 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
   const { sql: q, machineOf, readonly } = ctx;
   const fold = snapshotFold<MachineState<string, object>, EventRow>({ machineOf, parse: (state) => state, toEvent });
 
-  const foldState = async (db: pg.ClientBase | pg.Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState> => {
+  const foldState = async (db: ClientBase | Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState> => {
     const after = fold.startAfter(stream, version, snap);
     if (after >= version) return fold.fold(stream, version, snap, NO_ROWS);
     const { rows } = await db.query<never>({ ...q.readStream, values: [stream, after + 1, version, null], rowMode: 'array' });

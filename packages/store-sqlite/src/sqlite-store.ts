@@ -10,7 +10,7 @@
  * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
  * lose the last acknowledged appends; a process crash loses nothing either way.
  */
-import { machineFingerprintFor, createSubscription, createWakeups, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
+import { createSubscription, createWakeups, machineFingerprintFor, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
 // Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
