@@ -1,1 +1,2 @@
 export * from './arbitraries.js';
+export * from './event-arbitraries.js';
