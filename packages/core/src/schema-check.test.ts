@@ -42,6 +42,12 @@ describe('compileSchema', () => {
       .then('rings[1].gate.maxFailureRate', 'expected a number from 0 to 1, got number 5');
   });
 
+  it('names the first problem in the order the schema lists the fields, a missing one included', () => {
+    given(Policy).when({ by: 'admin' }).then('rings', 'expected a non-empty array of objects {name, gate, budget}, got nothing');
+    given(Policy).when({ rings: [], requires: [1] }).then('rings', 'expected a non-empty array of objects {name, gate, budget}, got an array');
+    given(Policy).when({ rings: [ring, { name: '' }], by: 'x' }).then('rings[1].name', 'expected a non-empty string, got ""');
+  });
+
   it('names a missing field', () => {
     given(Policy).when({ rings: [{ name: 'pilot', budget: { count: 1 } }], by: 'tenant' }).then('rings[0].gate', 'expected an object {minVerifiedShare, maxFailureRate, minSoakHours}, got nothing');
   });

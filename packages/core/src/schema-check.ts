@@ -109,17 +109,43 @@ function plural(noun: string): string {
   return head === undefined || rest === noun ? `items each ${noun}` : `${head}s${rest.slice(head.length)}`;
 }
 
+/** Where an error is, as keys: a missing field's own place, not its object's. */
+const placeOf = (e: TLocalizedValidationError): string[] =>
+  e.keyword === 'required' ? [...pointerKeys(e.instancePath), e.params.requiredProperties[0]!] : pointerKeys(e.instancePath);
+
+/** A place's order in the schema: each key's rank among its object's properties (as written), or an item's index. */
+function rankOf(schema: TSchema, keys: readonly string[]): number[] {
+  let node = schema as Record<string, unknown>;
+  return keys.map((key) => {
+    const properties = node.properties as Record<string, Record<string, unknown>> | undefined;
+    if (properties !== undefined && Object.hasOwn(properties, key)) {
+      node = properties[key]!;
+      return Object.keys(properties).indexOf(key);
+    }
+    node = (node.items as Record<string, unknown> | undefined) ?? {};
+    return /^\d+$/.test(key) ? Number(key) : Number.MAX_SAFE_INTEGER;
+  });
+}
+
+function before(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 /**
- * The error to report of those TypeBox found: not a union's branches (the union names the place once), not the
- * `false` schema behind additionalProperties (its own error lists the keys), and a field's error before an unknown key.
+ * The error to report of those TypeBox found: the first in the order the schema lists its fields (as one reads the
+ * value), not a union's branches (the union names the place once), not the `false` schema behind
+ * additionalProperties (its own error lists the keys), and an unknown key only when nothing else is wrong.
  */
-function firstError(errors: readonly TLocalizedValidationError[]): TLocalizedValidationError | undefined {
+function firstError(schema: TSchema, errors: readonly TLocalizedValidationError[]): TLocalizedValidationError | undefined {
   const relevant = errors.filter((e) => e.keyword !== 'boolean' && !/\/(anyOf|oneOf)\/\d+/.test(e.schemaPath));
-  return relevant.find((e) => e.keyword !== 'additionalProperties') ?? relevant[0] ?? errors[0];
+  const fields = relevant.filter((e) => e.keyword !== 'additionalProperties').map((e) => ({ e, rank: rankOf(schema, placeOf(e)) }));
+  fields.sort((x, y) => before(x.rank, y.rank));
+  return fields[0]?.e ?? relevant[0] ?? errors[0];
 }
 
 export function explain(schema: TSchema, value: unknown, errors: readonly TLocalizedValidationError[]): SchemaProblem {
-  const error = firstError(errors);
+  const error = firstError(schema, errors);
   if (error === undefined) return { path: '', message: 'not accepted' };
   const at = valueAt(value, error.instancePath);
   const node = schemaAt(schema, error.schemaPath);
