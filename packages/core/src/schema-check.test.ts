@@ -1,7 +1,7 @@
 /** Given a schema and a value, when checked, then the first problem in one line naming its path. */
 import { describe, expect, it } from 'vitest';
 import Type, { type TSchema } from 'typebox';
-import { compileSchema, joinPath, pathWithin } from './schema-check.js';
+import { compileSchema, joinPath, pathWithin, refine } from './schema-check.js';
 import { expecting, IsoTime, NonEmptyString, oneOf, Share, StringList, WholeNumber } from './schema.js';
 
 const given = (schema: TSchema) => ({
@@ -69,6 +69,12 @@ describe('compileSchema', () => {
   it('uses the noun a schema was given, and a refinement’s own words', () => {
     given(expecting('a ring name', Type.String({ pattern: '^[a-z]+$' }))).when('Pilot').then('', 'expected a ring name, got "Pilot"');
     given(Type.Refine(Type.Array(Type.String()), (a) => new Set(a).size === a.length, () => 'names repeat')).when(['a', 'a']).then('', 'names repeat');
+    const once = refine(Type.Array(Type.String()), (a) => {
+      const i = a.findIndex((x, j) => a.indexOf(x) !== j);
+      return i < 0 ? undefined : { path: `[${i}]`, message: `${a[i]} appears twice` };
+    });
+    given(Type.Object({ names: once })).when({ names: ['a', 'b', 'a'] }).then('names[2]', 'a appears twice');
+    given(Type.Object({ names: once })).when({ names: ['a', 'b'] }).thenAccepted();
   });
 });
 

@@ -2,7 +2,7 @@
  * A schema compiled to a check (TypeBox's JIT), and the first thing wrong with a value said in one line naming its
  * path (`rings[0].gate.maxFailureRate: expected a number from 0 to 1, got number 5`).
  */
-import type { TSchema } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { describe, type Shape } from './schema.js';
@@ -28,6 +28,15 @@ export function compileSchema<S extends TSchema>(schema: S): SchemaCheck<Shape<S
     check: (value: unknown): value is Shape<S> => validator.Check(value),
     problem: (value) => (validator.Check(value) ? undefined : explain(schema, value, validator.Errors(value))),
   };
+}
+
+/**
+ * A schema with a rule JSON Schema cannot say (a name used once, a reference to another field), checked by the
+ * compiled check after the shape; its problem's path is inside the value (`[1].name`). Not in the JSON Schema.
+ */
+export function refine<S extends TSchema>(schema: S, rule: (value: Static<S>) => SchemaProblem | undefined) {
+  const refined = Type.Refine(schema, (value) => rule(value) === undefined, (value) => rule(value)?.message ?? '');
+  return Object.defineProperty(refined, '~rule', { value: rule, enumerable: false });
 }
 
 /** A path in the JavaScript way: `rings[0].gate`, `["odd key"]`. */
@@ -159,8 +168,11 @@ export function explain(schema: TSchema, value: unknown, errors: readonly TLocal
       const known = Object.keys((node.properties as object | undefined) ?? {});
       return { path: joinPath(at.path, error.params.additionalProperties[0]!), message: `unknown field; known: ${known.join(', ')}` };
     }
-    case '~refine':
-      return { path: at.path, message: error.message };
+    case '~refine': {
+      const rule = node['~rule'] as ((value: unknown) => SchemaProblem | undefined) | undefined;
+      const problem = rule?.(at.value) ?? { path: '', message: error.message };
+      return { path: pathWithin(at.path, problem.path), message: problem.message };
+    }
     default:
       return { path: at.path, message: `expected ${expected(node)}, got ${describe(at.value)}` };
   }

@@ -85,7 +85,7 @@ describe('validateEvent', () => {
     const plan = (rings: unknown[]) => ({ ...good, stream: 'rollout/r1', type: 'RolloutPlanned', data: { release: 'HP', releaseKind: 'hotpatch', releasedAt: good.time, liveRevert: true, outOfBand: false, rings } });
     expect(() => validateEvent(plan([ring, { ...ring, name: 'broad', budget: { percent: 5 } }]))).not.toThrow();
     expect(problem(plan([])).message).toMatch(/expected a non-empty array of rings/);
-    expect(problem(plan([ring, ring])).message).toMatch(/ring pilot appears twice/);
+    expect(problem(plan([ring, ring])).message).toMatch(/data\.rings\[1\]\.name: pilot appears twice$/);
     expect(problem(plan([{ ...ring, budget: { percent: 150 } }])).message).toMatch(/data\.rings\[0\]\.budget: expected \{"count": n\} or \{"percent": p\} with 0 ≤ p ≤ 100, got an object/);
     expect(problem(plan([{ ...ring, gate: { ...ring.gate, maxFailureRate: 2 } }])).message).toMatch(/data\.rings\[0\]\.gate\.maxFailureRate: expected a number from 0 to 1, got number 2$/);
   });

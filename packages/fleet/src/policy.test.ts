@@ -14,7 +14,7 @@ describe('validatePolicy', () => {
     const cases: Array<[unknown, RegExp]> = [
       [null, /^p\.json: expected an object \{rings, applyTimeoutMinutes, silenceHours, maxInstructionsPerTick, afterFailedHotpatch\}, got null$/],
       [{ ...DEFAULT_POLICY, rings: [] }, /rings: expected a non-empty array/],
-      [{ ...DEFAULT_POLICY, rings: [DEFAULT_POLICY.rings[0], DEFAULT_POLICY.rings[0]] }, /^p\.json: rings: ring pilot appears twice$/],
+      [{ ...DEFAULT_POLICY, rings: [DEFAULT_POLICY.rings[0], DEFAULT_POLICY.rings[0]] }, /^p\.json: rings\[1\]\.name: pilot appears twice$/],
       [{ ...DEFAULT_POLICY, silenceHours: 0 }, /silenceHours: expected a number > 0/],
       [{ ...DEFAULT_POLICY, maxInstructionsPerTick: 0.5 }, /maxInstructionsPerTick: expected a whole number ≥ 1/],
       [{ ...DEFAULT_POLICY, afterFailedHotpatch: 'reboot' }, /afterFailedHotpatch: expected one of "cumulative-update", "next-release", got "reboot"/],

@@ -5,6 +5,7 @@
  */
 import Type from 'typebox';
 import type { EventBodyOf, EventOf } from '../envelope.js';
+import { refine } from '../schema-check.js';
 import { expecting, isoTime, IsoTime, NonEmptyString, oneOf, StringList, Text, WholeNumber, type Shape } from '../schema.js';
 
 /** Who pauses and resumes: the service (a gate, an operator) or the tenant. */
@@ -36,21 +37,16 @@ export type RingPolicy = Shape<typeof RingPolicySchema>;
 /** A rollout's rings, in order: at least one, each name once. */
 export const RingsSchema = expecting(
   'a non-empty array of rings',
-  Type.Refine(
-    Type.Array(RingPolicySchema, { minItems: 1, description: 'Rings in order; each name once.' }),
-    (rings) => repeatedName(rings) === undefined,
-    (rings) => `ring ${String(repeatedName(rings))} appears twice`,
-  ),
+  refine(Type.Array(RingPolicySchema, { minItems: 1, description: 'Rings in order; each name once.' }), (rings) => {
+    const names = new Set<string>();
+    for (let i = 0; i < rings.length; i++) {
+      const { name } = rings[i]!;
+      if (names.has(name)) return { path: `[${i}].name`, message: `${name} appears twice` };
+      names.add(name);
+    }
+    return undefined;
+  }),
 );
-
-function repeatedName(rings: readonly { readonly name: string }[]): string | undefined {
-  const names = new Set<string>();
-  for (const { name } of rings) {
-    if (names.has(name)) return name;
-    names.add(name);
-  }
-  return undefined;
-}
 
 export type PauseParty = Shape<typeof PausePartySchema>;
 const Action = oneOf('hotpatch', 'reboot');
