@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ROLLOUT_STREAMS, validateEventData } from '@hotpatch/core';
-import { rings } from '@hotpatch/core/testing';
+import { retyped, rings } from '@hotpatch/core/testing';
 import { DEFAULT_POLICY, PolicyError, validatePolicy, type FleetPolicy } from './index.js';
 
 describe('validatePolicy', () => {
@@ -65,22 +65,29 @@ describe('one schema for a ring, in a policy and in a rollout plan', () => {
     expect(planAccepts(rings)).toBe(false);
   });
 
-  it('every policy the TypeScript type allows is accepted (fast-check)', () => {
-    const policy: fc.Arbitrary<FleetPolicy> = fc.record(
-      {
-        rings,
-        applyTimeoutMinutes: fc.double({ min: 0.001, max: 1e6, noNaN: true }),
-        silenceHours: fc.integer({ min: 1, max: 1000 }),
-        maxInstructionsPerTick: fc.integer({ min: 1, max: 1000 }),
-        afterFailedHotpatch: fc.constantFrom('cumulative-update' as const, 'next-release' as const),
-      },
-      { requiredKeys: ['rings', 'applyTimeoutMinutes', 'silenceHours'] },
-    );
+  const policy: fc.Arbitrary<FleetPolicy> = fc.record(
+    {
+      rings,
+      applyTimeoutMinutes: fc.double({ min: 0.001, max: 1e6, noNaN: true }),
+      silenceHours: fc.integer({ min: 1, max: 1000 }),
+      maxInstructionsPerTick: fc.integer({ min: 1, max: 1000 }),
+      afterFailedHotpatch: fc.constantFrom('cumulative-update' as const, 'next-release' as const),
+    },
+    { requiredKeys: ['rings', 'applyTimeoutMinutes', 'silenceHours'] },
+  );
+
+  it('every policy the TypeScript type allows is accepted; one with a field of another JSON type is refused (fast-check)', () => {
     fc.assert(
       fc.property(policy, (p) => {
         expect(validatePolicy(JSON.parse(JSON.stringify(p)))).toEqual(p);
       }),
       { seed: 20261207, numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(retyped(policy), (p) => {
+        expect(() => validatePolicy(p)).toThrow(PolicyError);
+      }),
+      { seed: 20261210, numRuns: 500 },
     );
   });
 

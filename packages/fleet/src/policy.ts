@@ -1,6 +1,6 @@
 /** The rollout policy a service runs with (a policy file): its rings, matched to devices' `ring`, and its timeouts. */
 import Type from 'typebox';
-import { compileSchema, HotpatchError, RingsSchema, type Shape } from '@hotpatch/core';
+import { compileSchema, InvalidDocumentError, RingsSchema, type Shape } from '@hotpatch/core';
 
 export const AFTER_FAILED_HOTPATCH = ['cumulative-update', 'next-release'] as const;
 
@@ -28,16 +28,9 @@ export const DEFAULT_POLICY: FleetPolicy = {
   silenceHours: 48,
 };
 
-/** A policy that is not one: where it came from, the path of its first problem (`rings[0].gate.maxFailureRate`) and why. */
-export class PolicyError extends HotpatchError {
+/** A policy that is not one (see InvalidDocumentError). */
+export class PolicyError extends InvalidDocumentError {
   readonly code = 'INVALID_POLICY';
-  constructor(
-    readonly source: string,
-    readonly path: string,
-    readonly problem: string,
-  ) {
-    super(`${source}: ${path === '' ? '' : `${path}: `}${problem}`);
-  }
 }
 
 const policyCheck = compileSchema(FleetPolicySchema);
