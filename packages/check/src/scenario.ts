@@ -4,36 +4,56 @@
  * receive. From these, every event an agent or the service can produce is generated: every outcome of an apply, a
  * health check and a rollback, reboots, baseline installs, eligibility changes and retirement.
  */
+import Type from 'typebox';
 import { readSmallFile } from '@hotpatch/store';
-import type { DeviceEventBody, DeviceProfile } from '@hotpatch/core';
+import { compileSchema, InvalidDocumentError, NonEmptyString, refine, type DeviceEventBody, type DeviceProfile, type SchemaProblem, type Shape } from '@hotpatch/core';
 
-export interface ScenarioHotpatch {
-  readonly id: string;
-  readonly baseline: string;
-  readonly requires?: readonly string[];
-  readonly liveRevert: boolean;
+export const ScenarioHotpatchSchema = Type.Object({
+  id: NonEmptyString,
+  baseline: Type.String({ minLength: 1, description: 'The baseline it applies on: one of the baselines.' }),
+  requires: Type.Optional(Type.Array(Type.String(), { description: 'Hotpatches of the scenario it requires.' })),
+  liveRevert: Type.Boolean(),
+});
+export type ScenarioHotpatch = Shape<typeof ScenarioHotpatchSchema>;
+
+const ScenarioShape = Type.Object({
+  name: NonEmptyString,
+  description: Type.Optional(Type.String()),
+  device: Type.Optional(Type.String({ minLength: 1, description: 'The device id used in counterexample timelines (stream device/<id>).' })),
+  enrolledOn: Type.String({ minLength: 1, description: 'The baseline the device is enrolled on: one of the baselines.' }),
+  baselines: Type.Array(NonEmptyString, { minItems: 1, description: 'Baselines a reboot may install.' }),
+  hotpatches: Type.Array(ScenarioHotpatchSchema),
+  reboots: Type.Array(Type.Object({ reason: NonEmptyString, baseline: Type.Optional(NonEmptyString) }), {
+    description: 'The RebootRequired events the service may send (planned, unplanned and out-of-band baselines…).',
+  }),
+  eligibilityChanges: Type.Optional(Type.Boolean({ description: 'Whether eligibility may change (assessments both ways). Default true.' })),
+  retirement: Type.Optional(Type.Boolean({ description: 'Whether the device may be retired. Default true.' })),
+});
+/** A scenario's one definition: its type, its check (validateScenario) and docs/schemas/scenario.schema.json. */
+export const ScenarioSchema = refine(ScenarioShape, referenceProblem);
+export type Scenario = Shape<typeof ScenarioSchema>;
+
+/** The first reference to nothing: a baseline or a required hotpatch the scenario does not have, an id used twice. */
+function referenceProblem(s: Shape<typeof ScenarioShape>): SchemaProblem | undefined {
+  const baselines = new Set(s.baselines);
+  const notBaseline = (path: string, b: string) => ({ path, message: `${b} is not one of the baselines` });
+  if (!baselines.has(s.enrolledOn)) return notBaseline('enrolledOn', s.enrolledOn);
+  const ids = new Set<string>();
+  for (const [i, h] of s.hotpatches.entries()) {
+    if (ids.has(h.id)) return { path: `hotpatches[${i}].id`, message: `${h.id} appears twice` };
+    ids.add(h.id);
+    if (!baselines.has(h.baseline)) return notBaseline(`hotpatches[${i}].baseline`, h.baseline);
+  }
+  for (const [i, h] of s.hotpatches.entries()) {
+    for (const r of h.requires ?? []) if (!ids.has(r)) return { path: `hotpatches[${i}].requires`, message: `${r} is not a hotpatch of the scenario` };
+  }
+  for (const [i, r] of s.reboots.entries()) if (r.baseline !== undefined && !baselines.has(r.baseline)) return notBaseline(`reboots[${i}].baseline`, r.baseline);
+  return undefined;
 }
 
-export interface Scenario {
-  readonly name: string;
-  readonly description?: string;
-  /** The device id used in counterexample timelines (stream `device/<id>`). */
-  readonly device?: string;
-  /** The baseline the device is enrolled on. */
-  readonly enrolledOn: string;
-  /** Baselines a reboot may install. */
-  readonly baselines: readonly string[];
-  readonly hotpatches: readonly ScenarioHotpatch[];
-  /** The RebootRequired events the service may send (planned, unplanned and out-of-band baselines…). */
-  readonly reboots: ReadonlyArray<{ readonly reason: string; readonly baseline?: string }>;
-  /** Whether eligibility may change (assessments both ways). Default true. */
-  readonly eligibilityChanges?: boolean;
-  /** Whether the device may be retired. Default true. */
-  readonly retirement?: boolean;
-}
-
-export class ScenarioError extends Error {
-  override readonly name = 'ScenarioError';
+/** A scenario that is not one (see InvalidDocumentError). */
+export class ScenarioError extends InvalidDocumentError {
+  readonly code = 'INVALID_SCENARIO';
 }
 
 const profile: DeviceProfile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
@@ -92,41 +112,13 @@ export function scenarioEvents(scenario: Scenario): DeviceEventBody[] {
   return events;
 }
 
-/** Checks a scenario's shape and references; throws ScenarioError naming the first problem. */
+const scenarioCheck = compileSchema(ScenarioSchema);
+
+/** Checks a scenario's shape and references; throws ScenarioError naming the path of the first problem. */
 export function validateScenario(value: unknown, where = 'scenario'): Scenario {
-  const fail = (msg: string): never => {
-    throw new ScenarioError(`${where}: ${msg}`);
-  };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected a JSON object');
-  const s = value as Record<string, unknown>;
-  const str = (v: unknown, name: string) => (typeof v === 'string' && v.length > 0 ? v : fail(`${name}: expected a non-empty string`));
-  str(s.name, 'name');
-  str(s.enrolledOn, 'enrolledOn');
-  if (!Array.isArray(s.baselines) || s.baselines.length === 0) fail('baselines: expected a non-empty array of baseline ids');
-  (s.baselines as unknown[]).forEach((b, i) => str(b, `baselines[${i}]`));
-  const baselines = new Set(s.baselines as string[]);
-  if (!baselines.has(s.enrolledOn as string)) fail(`enrolledOn: ${String(s.enrolledOn)} is not one of the baselines`);
-  if (!Array.isArray(s.hotpatches)) fail('hotpatches: expected an array');
-  const ids = new Set<string>();
-  (s.hotpatches as unknown[]).forEach((h, i) => {
-    const hp = (typeof h === 'object' && h !== null ? h : fail(`hotpatches[${i}]: expected an object`)) as Record<string, unknown>;
-    const id = str(hp.id, `hotpatches[${i}].id`);
-    if (ids.has(id)) fail(`hotpatches[${i}].id: ${id} appears twice`);
-    ids.add(id);
-    if (!baselines.has(str(hp.baseline, `hotpatches[${i}].baseline`))) fail(`hotpatches[${i}].baseline: ${String(hp.baseline)} is not one of the baselines`);
-    if (typeof hp.liveRevert !== 'boolean') fail(`hotpatches[${i}].liveRevert: expected true or false`);
-    if (hp.requires !== undefined && (!Array.isArray(hp.requires) || hp.requires.some((r) => typeof r !== 'string'))) fail(`hotpatches[${i}].requires: expected an array of hotpatch ids`);
-  });
-  (s.hotpatches as ScenarioHotpatch[]).forEach((h, i) => {
-    for (const r of h.requires ?? []) if (!ids.has(r)) fail(`hotpatches[${i}].requires: ${r} is not a hotpatch of the scenario`);
-  });
-  if (!Array.isArray(s.reboots)) fail('reboots: expected an array of {reason, baseline?}');
-  (s.reboots as unknown[]).forEach((r, i) => {
-    const rr = (typeof r === 'object' && r !== null ? r : fail(`reboots[${i}]: expected an object`)) as Record<string, unknown>;
-    str(rr.reason, `reboots[${i}].reason`);
-    if (rr.baseline !== undefined && !baselines.has(str(rr.baseline, `reboots[${i}].baseline`))) fail(`reboots[${i}].baseline: ${String(rr.baseline)} is not one of the baselines`);
-  });
-  return value as Scenario;
+  if (scenarioCheck.check(value)) return value;
+  const { path, message } = scenarioCheck.problem(value)!;
+  throw new ScenarioError(where, path, message);
 }
 
 export async function loadScenario(path: string): Promise<Scenario> {
@@ -134,15 +126,15 @@ export async function loadScenario(path: string): Promise<Scenario> {
   try {
     read = await readSmallFile(path);
   } catch (error) {
-    throw new ScenarioError(`${path}: cannot read (${(error as Error).message})`);
+    throw new ScenarioError(path, '', `cannot read (${(error as Error).message})`);
   }
-  if ('tooLarge' in read) throw new ScenarioError(`${path}: larger than 1 MiB: not a scenario`);
+  if ('tooLarge' in read) throw new ScenarioError(path, '', 'larger than 1 MiB: not a scenario');
   const { text } = read;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError(`${path}: not valid JSON (${(error as Error).message})`);
+    throw new ScenarioError(path, '', `not valid JSON (${(error as Error).message})`);
   }
   return validateScenario(value, path);
 }

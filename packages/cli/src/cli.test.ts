@@ -179,7 +179,7 @@ describe('hotpatch verify on a hand-written timeline', () => {
 
   it.each([
     ['a malformed line', '{"id":', /^line 3: not valid JSON/],
-    ['a mistyped field', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: 'P0', liveRevert: true }), /^line 3: device\/lab-1@3: data\.requires: expected an array of strings/],
+    ['a mistyped field', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: 'P0', liveRevert: true }), /^line 3: device\/lab-1@3: data\.requires: expected an array of non-empty strings, got "P0"$/],
     ['an unknown event type', line(3, 'PatchTeleported', { patch: 'P1' }), /^line 3: device\/lab-1@3: type: unknown device event type "PatchTeleported"/],
     ['a refused transition', line(3, 'PatchApplied', { patch: 'P1' }), /^line 3: device\/lab-1@3: PatchApplied refused in state 'current'; accepted here: PatchStaged, EligibilityAssessed, RebootRequired, DeviceRetired/],
     ['a repeated id', line(3, 'PatchStaged', { patch: 'P1', baseline: 'B1', requires: [], liveRevert: true }, 1), /^line 3: device\/lab-1@3: id: id .* repeats the event at line 1/],

@@ -1,19 +1,54 @@
-/** The envelope every event of the log travels in, whatever its stream's kind (one JSONL line). */
-export interface EventEnvelope<TType extends string = string, TData = unknown> {
-  readonly id: string;
-  readonly stream: string;
-  /** 1-based, contiguous per stream. */
-  readonly version: number;
-  readonly type: TType;
-  /** ISO-8601 UTC. */
-  readonly time: string;
-  readonly data: TData;
-  readonly meta?: Readonly<Record<string, unknown>>;
-  /** Global, 1-based; added by a store. */
-  readonly position?: number;
-  /** Tamper evidence; added by a store. */
-  readonly hash?: string;
+/** The envelope every event of the log travels in, whatever its stream's kind (one JSONL line): its schema and type. */
+import Type from 'typebox';
+import { expecting, IsoTime, type Shape } from './schema.js';
+import { STREAM_KIND_NAMES } from './stream-name.js';
+
+// Lower case only: stores compare ids as text, so the same id in two cases would be two events.
+export const LOWER_UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const EventIdSchema = expecting('a lower-case UUID', Type.String({ pattern: LOWER_UUID_PATTERN }));
+
+/** How deep an event's metadata may nest: enough for any real use, and far from what overflows a reader's stack. */
+export const MAX_META_DEPTH = 32;
+
+/** Whether `value` nests objects or arrays more than `depth` levels deep (it stops looking there). */
+export function nestedDeeperThan(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth === 0) return true;
+  for (const key in value) if (nestedDeeperThan((value as Record<string, unknown>)[key], depth - 1)) return true;
+  return false;
 }
+
+/** A version or a position: counted from 1. */
+const counter = (description: string) => expecting('an integer ≥ 1', Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description }));
+export const HASH_PATTERN = '^[0-9a-f]{64}$';
+export const HashSchema = expecting('64 lowercase hex digits', Type.String({ pattern: HASH_PATTERN, description: 'Added by a store: SHA-256 chained to the previous event of the stream.' }));
+
+export const EnvelopeSchema = Type.Object(
+  {
+    id: EventIdSchema,
+    stream: expecting('"<kind>/<id>"', Type.String({ pattern: `^(${STREAM_KIND_NAMES.join('|')})/[\\s\\S]` })),
+    version: counter('Position in the stream: 1-based, contiguous.'),
+    type: Type.String(),
+    time: IsoTime,
+    data: Type.Unknown(),
+    meta: Type.Optional(
+      Type.Refine(
+        Type.Record(Type.String(), Type.Unknown(), { description: `Who recorded it, which command, the agent's report; nested at most ${MAX_META_DEPTH} levels.` }),
+        (meta) => !nestedDeeperThan(meta, MAX_META_DEPTH),
+        () => `nested deeper than ${MAX_META_DEPTH} levels`,
+      ),
+    ),
+    position: Type.Optional(counter('Added by a store: global, 1-based, in commit order.')),
+    hash: Type.Optional(HashSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** An event in its envelope, of one type with its data. */
+export type EventEnvelope<TType extends string = string, TData = unknown> = Omit<Shape<typeof EnvelopeSchema>, 'type' | 'data'> & {
+  readonly type: TType;
+  readonly data: TData;
+};
 
 /** The part of an event that a lifecycle decides on, for each type of a kind's events: its type and data. */
 export type EventBodyOf<Data> = { [T in keyof Data & string]: { readonly type: T; readonly data: Data[T] } }[keyof Data & string];

@@ -36,6 +36,18 @@ export abstract class HotpatchError extends Error {
  */
 export abstract class EnvironmentError extends HotpatchError {}
 
+/** A document read from outside (a policy, a scenario) that its schema refuses: where it came from, the path of its first problem and why. */
+export abstract class InvalidDocumentError extends HotpatchError {
+  constructor(
+    readonly source: string,
+    /** Where in the document, as `rings[0].gate.maxFailureRate`; '' for the document itself. */
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${source}: ${path === '' ? '' : `${path}: `}${problem}`);
+  }
+}
+
 /** An error about one event, at a known place: `what` is the message without the place. */
 export abstract class LocatedError extends HotpatchError {
   constructor(

@@ -1,9 +1,10 @@
 /**
- * The pieces event schemas are made of: what a field must hold, and the messages that say why a value does not.
- * Each kind of stream has its schemas beside its machine (device/schema.ts, rollout/schema.ts, ring/schema.ts).
+ * The pieces schemas are made of. A schema is a TypeBox type: a JSON Schema object that also gives its TypeScript
+ * type (`Shape<typeof S>`) and compiles to a check (schema-check.ts). Each kind's events are defined in its folder.
  */
+import Type, { type Static, type TEnum, type TSchema } from 'typebox';
 
-
+/** How a message names a value: its type and, for short values, the value itself. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
@@ -28,7 +29,7 @@ function digits(s: string, at: number, count: number): number {
 /**
  * True when `time` is an ISO-8601 UTC timestamp of a real instant: `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, with a month
  * that exists, a day that exists in it (leap years counted), hours 00–23, minutes and seconds 00–59. Checked by
- * hand rather than by a regular expression and Date.parse: every event of a timeline goes through here.
+ * hand: IsoTime's fast path (every event of a timeline goes through here); a property test holds them together.
  */
 export function isIsoUtc(time: unknown): time is string {
   if (typeof time !== 'string') return false;
@@ -50,28 +51,35 @@ export function isIsoUtc(time: unknown): time is string {
   return time.charCodeAt(19) === 46 && n >= 22 && digits(time, 20, n - 21) >= 0;
 }
 
-/** A field's check: a message saying what is wrong with the value, or undefined. */
-export interface FieldSpec {
-  readonly check: (value: unknown) => string | undefined;
-  readonly optional?: boolean;
+/** A type made readonly all the way down: how the domain holds what a schema describes. */
+export type ReadonlyDeep<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyDeep<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> }
+    : T;
+
+/** The TypeScript type of what a schema accepts, readonly. */
+export type Shape<S extends TSchema> = ReadonlyDeep<Static<S>>;
+
+/**
+ * Names what a schema expects, for messages ("expected a lower-case UUID"), where its keywords alone would say
+ * less. Kept off the JSON Schema (not enumerable), and carried by TypeBox's copies (Optional).
+ */
+export function expecting<S extends TSchema>(noun: string, schema: S): S {
+  return Object.defineProperty(schema, '~expected', { value: noun, enumerable: false });
 }
-export type EventSchema = Readonly<Record<string, FieldSpec>>;
 
-const spec = (check: (value: unknown) => string | undefined): FieldSpec => ({ check });
-const optional = (field: FieldSpec): FieldSpec => ({ ...field, optional: true });
-
-export const field = {
-  string: spec((v) => (typeof v === 'string' ? undefined : `expected a string, got ${describe(v)}`)),
-  nonEmptyString: spec((v) => (typeof v === 'string' && v.length > 0 ? undefined : `expected a non-empty string, got ${describe(v)}`)),
-  boolean: spec((v) => (typeof v === 'boolean' ? undefined : `expected true or false, got ${describe(v)}`)),
-  nonNegativeInt: spec((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : `expected a whole number ≥ 0, got ${describe(v)}`)),
-  isoTime: spec((v) => (isIsoUtc(v) ? undefined : `expected an ISO-8601 UTC time, got ${describe(v)}`)),
-  stringArray: spec((v) => {
-    if (!Array.isArray(v)) return `expected an array of strings, got ${describe(v)}`;
-    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string' || v[i] === '') return `item ${i}: expected a non-empty string, got ${describe(v[i])}`;
-    return undefined;
-  }),
-  oneOf: (...values: readonly string[]) => spec((v) => (typeof v === 'string' && values.includes(v) ? undefined : `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${describe(v)}`)),
-  optional,
-  custom: spec,
-};
+/** The one layout of a time on the log: `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`; `format: date-time` checks the calendar. */
+export const ISO_UTC_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?Z$';
+export const isoTime = (description?: string) =>
+  expecting('an ISO-8601 UTC time like 2026-01-13T09:00:00.000Z', Type.String({ format: 'date-time', pattern: ISO_UTC_PATTERN, ...(description ? { description } : {}) }));
+export const IsoTime = isoTime();
+export const NonEmptyString = Type.String({ minLength: 1 });
+/** Free text: a reason, a signal (may be empty). */
+export const Text = Type.String();
+export const WholeNumber = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const NonNegativeNumber = Type.Number({ minimum: 0 });
+/** A share of something, 0–1. */
+export const Share = Type.Number({ minimum: 0, maximum: 1 });
+export const StringList = Type.Array(NonEmptyString);
+export const oneOf = <const V extends string[]>(...values: V): TEnum<V> => Type.Enum<V>(values);

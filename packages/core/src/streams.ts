@@ -4,17 +4,14 @@
  * judges them — for validation, for the stores' checks before writing, and for replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
-import { DEVICE_EVENT_TYPES } from './device/events.js';
+import type { TSchema } from 'typebox';
+import { DEVICE_EVENT_DATA, DEVICE_EVENT_TYPES } from './device/events.js';
 import { streamPrefix, type StreamKindName } from './stream-name.js';
 import { deviceLifecycle } from './device/lifecycle.js';
-import { ROLLOUT_EVENT_TYPES } from './rollout/events.js';
+import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
-import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
-import { RING_EVENT_TYPES } from './ring/events.js';
+import { RING_EVENT_DATA, RING_EVENT_TYPES } from './ring/events.js';
 import { ringLifecycle } from './ring/lifecycle.js';
-import { RING_EVENT_SCHEMAS } from './ring/schema.js';
-import { DEVICE_EVENT_SCHEMAS } from './device/schema.js';
-import type { EventSchema } from './schema.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
@@ -22,7 +19,8 @@ export interface StreamKind {
   readonly name: StreamKindName;
   readonly prefix: string;
   readonly eventTypes: readonly string[];
-  readonly schemas: Readonly<Record<string, EventSchema>>;
+  /** Each event type's data schema. */
+  readonly data: Readonly<Record<string, TSchema>>;
   readonly lifecycle: AnyLifecycle;
 }
 
@@ -30,7 +28,7 @@ export const DEVICE_STREAMS: StreamKind = {
   name: 'device',
   prefix: streamPrefix('device'),
   eventTypes: DEVICE_EVENT_TYPES,
-  schemas: DEVICE_EVENT_SCHEMAS,
+  data: DEVICE_EVENT_DATA,
   lifecycle: deviceLifecycle as unknown as AnyLifecycle,
 };
 
@@ -38,7 +36,7 @@ export const ROLLOUT_STREAMS: StreamKind = {
   name: 'rollout',
   prefix: streamPrefix('rollout'),
   eventTypes: ROLLOUT_EVENT_TYPES,
-  schemas: ROLLOUT_EVENT_SCHEMAS,
+  data: ROLLOUT_EVENT_DATA,
   lifecycle: rolloutLifecycle as unknown as AnyLifecycle,
 };
 
@@ -46,7 +44,7 @@ export const RING_STREAMS: StreamKind = {
   name: 'ring',
   prefix: streamPrefix('ring'),
   eventTypes: RING_EVENT_TYPES,
-  schemas: RING_EVENT_SCHEMAS,
+  data: RING_EVENT_DATA,
   lifecycle: ringLifecycle as unknown as AnyLifecycle,
 };
 

@@ -3,10 +3,9 @@ import fc from 'fast-check';
 import { isIsoUtc } from './schema.js';
 import { InvalidEventError } from './errors.js';
 import { validateEvent, validateDeviceEventData } from './validate.js';
-import { DEVICE_EVENT_SCHEMAS } from './device/schema.js';
-import { ROLLOUT_EVENT_SCHEMAS } from './rollout/schema.js';
-import { ROLLOUT_EVENT_TYPES } from './rollout/events.js';
-import { DEVICE_EVENT_TYPES } from './device/events.js';
+import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
+import { DEVICE_EVENT_DATA, DEVICE_EVENT_TYPES } from './device/events.js';
+import { RING_EVENT_DATA, RING_EVENT_TYPES } from './ring/events.js';
 
 const good = {
   id: '0193f2a0-0000-7000-8000-000000000001',
@@ -42,7 +41,7 @@ describe('validateEvent', () => {
 
   it.each([
     ['a missing field', { ...good, data: { patch: 'x', baseline: 'b', liveRevert: true } }, 'data.requires'],
-    ['a mistyped array item', { ...good, data: { ...good.data, requires: [1] } }, 'data.requires'],
+    ['a mistyped array item', { ...good, data: { ...good.data, requires: [1] } }, 'data.requires[0]'],
     ['an unknown type', { ...good, type: 'PatchExploded' }, 'type'],
     ['a bad id', { ...good, id: 'abc' }, 'id'],
     ['a version of 0', { ...good, version: 0 }, 'version'],
@@ -64,11 +63,12 @@ describe('validateEvent', () => {
   });
 
   it('has a schema for every event type', () => {
-    expect(Object.keys(DEVICE_EVENT_SCHEMAS).sort()).toEqual([...DEVICE_EVENT_TYPES].sort());
+    expect(Object.keys(DEVICE_EVENT_DATA).sort()).toEqual([...DEVICE_EVENT_TYPES].sort());
     expect(() => validateDeviceEventData('DeviceRetired', {}, {})).not.toThrow();
     expect(() => validateDeviceEventData('RebootRequired', { reason: 'baseline' }, {})).not.toThrow();
     expect(() => validateDeviceEventData('RebootRequired', { reason: 'baseline', baseline: 7 }, {})).toThrow(/data.baseline/);
-    expect(Object.keys(ROLLOUT_EVENT_SCHEMAS).sort()).toEqual([...ROLLOUT_EVENT_TYPES].sort());
+    expect(Object.keys(ROLLOUT_EVENT_DATA).sort()).toEqual([...ROLLOUT_EVENT_TYPES].sort());
+    expect(Object.keys(RING_EVENT_DATA).sort()).toEqual([...RING_EVENT_TYPES].sort());
   });
 
   it('knows the kinds of stream, and validates each with its own events', () => {
@@ -85,9 +85,9 @@ describe('validateEvent', () => {
     const plan = (rings: unknown[]) => ({ ...good, stream: 'rollout/r1', type: 'RolloutPlanned', data: { release: 'HP', releaseKind: 'hotpatch', releasedAt: good.time, liveRevert: true, outOfBand: false, rings } });
     expect(() => validateEvent(plan([ring, { ...ring, name: 'broad', budget: { percent: 5 } }]))).not.toThrow();
     expect(problem(plan([])).message).toMatch(/expected a non-empty array of rings/);
-    expect(problem(plan([ring, ring])).message).toMatch(/ring pilot appears twice/);
-    expect(problem(plan([{ ...ring, budget: { percent: 150 } }])).message).toMatch(/ring pilot: budget/);
-    expect(problem(plan([{ ...ring, gate: { ...ring.gate, maxFailureRate: 2 } }])).message).toMatch(/ring pilot: gate: expected a share from 0 to 1/);
+    expect(problem(plan([ring, ring])).message).toMatch(/data\.rings\[1\]\.name: pilot appears twice$/);
+    expect(problem(plan([{ ...ring, budget: { percent: 150 } }])).message).toMatch(/data\.rings\[0\]\.budget: expected \{"count": n\} or \{"percent": p\} with 0 ≤ p ≤ 100, got an object/);
+    expect(problem(plan([{ ...ring, gate: { ...ring.gate, maxFailureRate: 2 } }])).message).toMatch(/data\.rings\[0\]\.gate\.maxFailureRate: expected a number from 0 to 1, got number 2$/);
   });
 });
 

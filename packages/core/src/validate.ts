@@ -1,12 +1,20 @@
 import { InvalidEventError, type EventLocation } from './errors.js';
-import { describe, isIsoUtc } from './schema.js';
-import type { EventEnvelope } from './envelope.js';
+import { describe, isIsoUtc, IsoTime } from './schema.js';
+import { EnvelopeSchema, EventIdSchema, HASH_PATTERN, HashSchema, MAX_META_DEPTH, nestedDeeperThan, type EventEnvelope } from './envelope.js';
+import { dataCheckOf, eventCheckOf } from './event-schema.js';
+import { expected, pathWithin } from './schema-check.js';
 import type { HotpatchEvent } from './events.js';
 import { DEVICE_STREAMS, STREAM_NAME_HINT, streamKindOf, type StreamKind } from './streams.js';
 
 
-// Lower case only: stores compare ids as text, so the same id in two cases would be two events.
-/** True for a UUID written in lower case (8-4-4-4-12 hex digits). */
+/**
+ * Validation of what comes from outside (a timeline's line, a store's row, an append). Every event of a timeline
+ * goes through validateEvent, so its envelope is checked by hand, the fast path of EnvelopeSchema (the compiled
+ * check is 2–3 times slower there, docs/events.md); each type's data by its compiled schema. A property test holds
+ * the two to the same answers (event-schema.test.ts).
+ */
+
+/** True for a UUID written in lower case (8-4-4-4-12 hex digits): EventIdSchema's fast path. */
 export function isLowerUuid(id: string): boolean {
   if (id.length !== 36) return false;
   for (let i = 0; i < 36; i++) {
@@ -17,27 +25,16 @@ export function isLowerUuid(id: string): boolean {
   }
   return true;
 }
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'stream', 'version', 'type', 'time', 'data', 'meta', 'position', 'hash']);
+const SHA256_HEX = new RegExp(HASH_PATTERN);
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(Object.keys(EnvelopeSchema.properties));
+// What the envelope's fields expect, in the schema's words.
+const A_UUID = expected(EventIdSchema);
+const A_COUNTER = expected(EnvelopeSchema.properties.version);
+const A_TIME = expected(IsoTime);
+const A_HASH = expected(HashSchema);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-interface CompiledField {
-  readonly key: string;
-  readonly check: (value: unknown) => string | undefined;
-  readonly optional: boolean;
-}
-// Each schema as a flat list, built once: validation runs for every event of every timeline read.
-const compiledSchemas = new WeakMap<object, ReadonlyMap<string, readonly CompiledField[]>>();
-function fieldsOf(kind: StreamKind, type: string): readonly CompiledField[] | undefined {
-  let byType = compiledSchemas.get(kind.schemas);
-  if (byType === undefined) {
-    byType = new Map(Object.entries(kind.schemas).map(([t, schema]) => [t, Object.entries(schema).map(([key, f]) => ({ key, check: f.check, optional: f.optional === true }))]));
-    compiledSchemas.set(kind.schemas, byType);
-  }
-  return byType.get(type);
 }
 
 /**
@@ -45,19 +42,21 @@ function fieldsOf(kind: StreamKind, type: string): readonly CompiledField[] | un
  * Unknown extra fields are kept (events may grow), known ones must have the right type.
  */
 export function validateEventData(kind: StreamKind, type: string, data: unknown, at: EventLocation | (() => EventLocation)): void {
-  const fields = fieldsOf(kind, type);
+  const check = dataCheckOf(kind, type);
+  if (check !== undefined && check.check(data)) return;
   const where = () => (typeof at === 'function' ? at() : at);
-  if (fields === undefined) {
+  if (check === undefined) {
     throw new InvalidEventError(where(), `unknown ${kind.name} event type ${JSON.stringify(type)}; known: ${kind.eventTypes.join(', ')}`, 'type');
   }
-  if (!isPlainObject(data)) throw new InvalidEventError(where(), `expected an object, got ${describe(data)}`, 'data');
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    const value = data[f.key];
-    if (value === undefined && f.optional) continue;
-    const problem = f.check(value);
-    if (problem !== undefined) throw new InvalidEventError(where(), problem, `data.${f.key}`);
-  }
+  const problem = check.problem(data)!;
+  throw new InvalidEventError(where(), problem.message, pathWithin('data', problem.path));
+}
+
+/** Whether a value is an event of the log, by its compiled schema alone (the check validateEvent's fast path must agree with). */
+export function checkEventSchema(value: unknown): boolean {
+  if (!isPlainObject(value) || typeof value.stream !== 'string') return false;
+  const kind = streamKindOf(value.stream);
+  return kind !== undefined && eventCheckOf(kind, value.type)?.check(value) === true;
 }
 
 /** Checks a device event's data (see validateEventData). */
@@ -71,20 +70,9 @@ function kindOf(stream: unknown, at: EventLocation): StreamKind {
   return kind;
 }
 
-/** How deep an event's metadata may nest: enough for any real use, and far from what overflows a reader's stack. */
-const MAX_META_DEPTH = 32;
-
-/** Whether `value` nests objects or arrays more than `depth` levels deep (it stops looking there). */
-function nestedDeeperThan(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depth === 0) return true;
-  for (const key in value) if (nestedDeeperThan((value as Record<string, unknown>)[key], depth - 1)) return true;
-  return false;
-}
-
 /**
- * Validates an untrusted value as a recorded event (a line of a timeline, a row of a store).
- * Returns it typed; throws InvalidEventError naming the first field that is wrong.
+ * Validates an untrusted value as a recorded event (a line of a timeline, a row of a store): accepts exactly what
+ * EventSchema accepts. Returns it typed; throws InvalidEventError naming the first field that is wrong.
  */
 export function validateEvent(value: unknown, at: EventLocation = {}): HotpatchEvent {
   if (!isPlainObject(value)) throw new InvalidEventError(at, `expected a JSON object, got ${describe(value)}`);
@@ -92,20 +80,20 @@ export function validateEvent(value: unknown, at: EventLocation = {}): HotpatchE
   const kind = kindOf(stream, at);
   // Where the event is, built only when something is wrong with it.
   const where = (): EventLocation => ({ ...at, stream: stream as string, ...(typeof version === 'number' ? { version } : {}) });
-  if (typeof id !== 'string' || !isLowerUuid(id)) throw new InvalidEventError(where(), `expected a lower-case UUID, got ${describe(id)}`, 'id');
+  if (typeof id !== 'string' || !isLowerUuid(id)) throw new InvalidEventError(where(), `expected ${A_UUID}, got ${describe(id)}`, 'id');
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-    throw new InvalidEventError(where(), `expected an integer ≥ 1, got ${describe(version)}`, 'version');
+    throw new InvalidEventError(where(), `expected ${A_COUNTER}, got ${describe(version)}`, 'version');
   }
   if (typeof type !== 'string') throw new InvalidEventError(where(), `expected a string, got ${describe(type)}`, 'type');
-  if (!isIsoUtc(time)) throw new InvalidEventError(where(), `expected an ISO-8601 UTC time like 2026-01-13T09:00:00.000Z, got ${describe(time)}`, 'time');
+  if (!isIsoUtc(time)) throw new InvalidEventError(where(), `expected ${A_TIME}, got ${describe(time)}`, 'time');
   validateEventData(kind, type, data, where);
   if (meta !== undefined && !isPlainObject(meta)) throw new InvalidEventError(where(), `expected an object, got ${describe(meta)}`, 'meta');
   if (meta !== undefined && nestedDeeperThan(meta, MAX_META_DEPTH)) throw new InvalidEventError(where(), `nested deeper than ${MAX_META_DEPTH} levels`, 'meta');
   if (position !== undefined && (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 1)) {
-    throw new InvalidEventError(where(), `expected an integer ≥ 1, got ${describe(position)}`, 'position');
+    throw new InvalidEventError(where(), `expected ${A_COUNTER}, got ${describe(position)}`, 'position');
   }
   if (hash !== undefined && (typeof hash !== 'string' || !SHA256_HEX.test(hash))) {
-    throw new InvalidEventError(where(), `expected 64 lowercase hex digits, got ${describe(hash)}`, 'hash');
+    throw new InvalidEventError(where(), `expected ${A_HASH}, got ${describe(hash)}`, 'hash');
   }
   // Unknown fields: counting is enough on the common path; the slow path names the field.
   const known = 6 + (meta !== undefined ? 1 : 0) + (position !== undefined ? 1 : 0) + (hash !== undefined ? 1 : 0);
@@ -125,10 +113,10 @@ export function validateNewEventFields(
   at: EventLocation,
 ): void {
   if (event.id !== undefined && (typeof event.id !== 'string' || !isLowerUuid(event.id))) {
-    throw new InvalidEventError(at, `expected a lower-case UUID, got ${describe(event.id)}`, 'id');
+    throw new InvalidEventError(at, `expected ${A_UUID}, got ${describe(event.id)}`, 'id');
   }
   if (typeof event.type !== 'string') throw new InvalidEventError(at, `expected a string, got ${describe(event.type)}`, 'type');
-  if (!isIsoUtc(event.time)) throw new InvalidEventError(at, `expected an ISO-8601 UTC time, got ${describe(event.time)}`, 'time');
+  if (!isIsoUtc(event.time)) throw new InvalidEventError(at, `expected ${A_TIME}, got ${describe(event.time)}`, 'time');
   validateEventData(kindOf(at.stream, at), event.type, event.data, at);
   if (event.meta !== undefined && !isPlainObject(event.meta)) throw new InvalidEventError(at, `expected an object, got ${describe(event.meta)}`, 'meta');
 }

@@ -1,5 +1,5 @@
 export { simulatedClock, systemClock, type Clock, type SimulatedClock } from './clock.js';
-export { DEFAULT_POLICY, PolicyError, validatePolicy, type FleetPolicy } from './policy.js';
+export { DEFAULT_POLICY, FleetPolicySchema, PolicyError, validatePolicy, type FleetPolicy } from './policy.js';
 export { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
 export { emptyProjectionState } from './projection/records.js';
 export { serializeProjection } from './projection/saved.js';

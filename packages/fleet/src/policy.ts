@@ -1,25 +1,23 @@
-/** The rollout policy a service runs with: its rings (matched to devices' `ring`), and its timeouts. */
-import type { RingPolicy } from '@hotpatch/core';
-
-export interface FleetPolicy {
-  /** Rings in order. A device belongs to the ring named by its enrolment's `ring`. */
-  readonly rings: readonly RingPolicy[];
-  /** A device still applying after this many minutes is timed out (counts as a failure) and rolled back. */
-  readonly applyTimeoutMinutes: number;
-  /** An instructed device whose agent has not been heard of for this many hours is set aside (not a failure). */
-  readonly silenceHours: number;
-  /** At most this many devices instructed per ring per tick (default: all). */
-  readonly maxInstructionsPerTick?: number;
-  /**
-   * A device whose hotpatch did not take (the apply failed, or stalled and was timed out), in a ring that went on to
-   * prove the release: 'cumulative-update' (the default) restarts it onto the release's cumulative update, as
-   * Windows Update falls back to it; 'next-release' leaves it exposed until the next release reaches it, sparing
-   * the restart (and keeping it on the hotpatch track).
-   */
-  readonly afterFailedHotpatch?: 'cumulative-update' | 'next-release';
-}
+/** The rollout policy a service runs with (a policy file): its rings, matched to devices' `ring`, and its timeouts. */
+import Type from 'typebox';
+import { compileSchema, InvalidDocumentError, RingsSchema, type Shape } from '@hotpatch/core';
 
 export const AFTER_FAILED_HOTPATCH = ['cumulative-update', 'next-release'] as const;
+
+/** The policy's one definition: its type, its check (validatePolicy) and docs/schemas/policy.schema.json. */
+export const FleetPolicySchema = Type.Object({
+  rings: RingsSchema,
+  applyTimeoutMinutes: Type.Number({ exclusiveMinimum: 0, description: 'A device still applying after this many minutes is timed out (counts as a failure) and rolled back.' }),
+  silenceHours: Type.Number({ exclusiveMinimum: 0, description: 'An instructed device whose agent has not been heard of for this many hours is set aside (not a failure).' }),
+  maxInstructionsPerTick: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'At most this many devices instructed per ring per tick (default: all).' })),
+  afterFailedHotpatch: Type.Optional(
+    Type.Enum([...AFTER_FAILED_HOTPATCH], {
+      description:
+        "A device whose hotpatch did not take, in a ring that went on to prove the release: 'cumulative-update' (the default) restarts it onto the release's cumulative update, as Windows Update falls back to it; 'next-release' leaves it exposed until the next release reaches it, sparing the restart.",
+    }),
+  ),
+});
+export type FleetPolicy = Shape<typeof FleetPolicySchema>;
 
 export const DEFAULT_POLICY: FleetPolicy = {
   rings: [
@@ -30,38 +28,16 @@ export const DEFAULT_POLICY: FleetPolicy = {
   silenceHours: 48,
 };
 
-export class PolicyError extends Error {
-  override readonly name = 'PolicyError';
+/** A policy that is not one (see InvalidDocumentError). */
+export class PolicyError extends InvalidDocumentError {
+  readonly code = 'INVALID_POLICY';
 }
 
-/** Checks a policy read from a file; throws PolicyError naming the first problem. */
+const policyCheck = compileSchema(FleetPolicySchema);
+
+/** Checks a policy read from a file against FleetPolicySchema; throws PolicyError naming the first problem. */
 export function validatePolicy(value: unknown, where = 'policy'): FleetPolicy {
-  const fail = (msg: string): never => {
-    throw new PolicyError(`${where}: ${msg}`);
-  };
-  if (typeof value !== 'object' || value === null) fail('expected a JSON object');
-  const p = value as Record<string, unknown>;
-  if (!Array.isArray(p.rings) || p.rings.length === 0) fail('rings: expected a non-empty array');
-  const names = new Set<string>();
-  (p.rings as unknown[]).forEach((r, i) => {
-    const ring = (typeof r === 'object' && r !== null ? r : fail(`rings[${i}]: expected an object`)) as Record<string, unknown>;
-    if (typeof ring.name !== 'string' || !ring.name) fail(`rings[${i}].name: expected a non-empty string`);
-    if (names.has(ring.name as string)) fail(`rings[${i}].name: ${String(ring.name)} appears twice`);
-    names.add(ring.name as string);
-    for (const key of ['deferralDays', 'deadlineDays']) if (typeof ring[key] !== 'number' || (ring[key] as number) < 0) fail(`rings[${i}].${key}: expected a number ≥ 0`);
-    const budget = ring.budget as Record<string, unknown> | undefined;
-    if (!budget || (typeof budget.count !== 'number' && typeof budget.percent !== 'number')) fail(`rings[${i}].budget: expected {"count": n} or {"percent": p}`);
-    const gate = ring.gate as Record<string, unknown> | undefined;
-    if (!gate || typeof gate.minVerifiedShare !== 'number' || typeof gate.maxFailureRate !== 'number' || typeof gate.minSoakHours !== 'number') {
-      fail(`rings[${i}].gate: expected {minVerifiedShare, maxFailureRate, minSoakHours}`);
-    }
-  });
-  for (const key of ['applyTimeoutMinutes', 'silenceHours']) if (typeof p[key] !== 'number' || (p[key] as number) <= 0) fail(`${key}: expected a number > 0`);
-  if (p.maxInstructionsPerTick !== undefined && (!Number.isSafeInteger(p.maxInstructionsPerTick) || (p.maxInstructionsPerTick as number) < 1)) {
-    fail('maxInstructionsPerTick: expected a whole number ≥ 1');
-  }
-  if (p.afterFailedHotpatch !== undefined && !(AFTER_FAILED_HOTPATCH as readonly unknown[]).includes(p.afterFailedHotpatch)) {
-    fail(`afterFailedHotpatch: expected ${AFTER_FAILED_HOTPATCH.map((v) => JSON.stringify(v)).join(' or ')}, got ${JSON.stringify(p.afterFailedHotpatch)}`);
-  }
-  return value as FleetPolicy;
+  if (policyCheck.check(value)) return value;
+  const { path, message } = policyCheck.problem(value)!;
+  throw new PolicyError(where, path, message);
 }

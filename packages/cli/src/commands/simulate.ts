@@ -112,7 +112,9 @@ export async function readPolicyFile(path: string): Promise<FleetPolicy> {
   try {
     return validatePolicy(JSON.parse(text), path);
   } catch (error) {
-    if (error instanceof PolicyError || error instanceof SyntaxError) throw new CheckFailed(`${path}: ${(error as Error).message}`);
+    // A PolicyError names the file and the path in it already.
+    if (error instanceof PolicyError) throw new CheckFailed(error.message);
+    if (error instanceof SyntaxError) throw new CheckFailed(`${path}: ${error.message}`);
     throw error;
   }
 }

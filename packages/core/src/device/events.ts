@@ -1,24 +1,27 @@
 /**
  * A device's events (stream `device/<id>`): facts in the past tense, self-contained, so that a timeline replays
- * without a catalog. See docs/events.md for the prose version of this file.
+ * without a catalog. Each type's data is defined once, as a schema (its type, check and JSON Schema); docs/events.md
+ * says what the fields mean.
  */
+import Type from 'typebox';
 import type { EventBodyOf, EventOf } from '../envelope.js';
-
-export type Arch = 'x64' | 'arm64';
+import { NonEmptyString, oneOf, StringList, Text, type Shape } from '../schema.js';
 
 /** What a device reports about itself at enrolment: the inputs of the eligibility rules. */
-export interface DeviceProfile {
-  readonly edition: string;
+export const DeviceProfileSchema = Type.Object({
+  edition: NonEmptyString,
   /** Build as "major.revision", e.g. "26100.1742". */
-  readonly build: string;
-  readonly arch: Arch;
-  readonly vbs: boolean;
-  readonly tpm2: boolean;
-  readonly secureBoot: boolean;
-  readonly chpeDisabled: boolean;
-}
+  build: NonEmptyString,
+  arch: oneOf('x64', 'arm64'),
+  vbs: Type.Boolean(),
+  tpm2: Type.Boolean(),
+  secureBoot: Type.Boolean(),
+  chpeDisabled: Type.Boolean(),
+});
+export type DeviceProfile = Shape<typeof DeviceProfileSchema>;
+export type Arch = DeviceProfile['arch'];
 
-/** Why a device must restart. Known reasons; other strings are accepted and kept as they are. */
+/** Why a device must restart. Known reasons (the schema's examples); other strings are accepted and kept as they are. */
 export const REBOOT_REASONS = [
   'baseline',
   'unplanned-baseline',
@@ -35,27 +38,25 @@ export const REBOOT_REASONS = [
 export type KnownRebootReason = (typeof REBOOT_REASONS)[number];
 export type RebootReason = KnownRebootReason | (string & {});
 
-export interface DeviceEventData {
-  DeviceEnrolled: DeviceProfile & { readonly ring: string; readonly baseline: string };
-  EligibilityAssessed: { readonly eligible: boolean; readonly reasons: readonly string[] };
-  PatchStaged: {
-    readonly patch: string;
-    readonly baseline: string;
-    readonly requires: readonly string[];
-    readonly liveRevert: boolean;
-  };
-  PatchApplyStarted: { readonly patch: string };
-  PatchApplied: { readonly patch: string };
-  PatchApplyFailed: { readonly patch: string; readonly reason: string };
-  PatchVerified: { readonly patch: string };
-  HealthCheckFailed: { readonly patch: string; readonly signal: string };
-  RollbackStarted: { readonly patch: string; readonly reason: string };
-  PatchRolledBack: { readonly patch: string };
-  RollbackFailed: { readonly patch: string; readonly reason: string };
-  RebootRequired: { readonly reason: RebootReason; readonly baseline?: string };
-  BaselineInstalled: { readonly baseline: string };
-  DeviceRetired: Record<string, never>;
-}
+/** The data of each device event type: the one definition of its fields (docs/events.md says what they mean). */
+export const DEVICE_EVENT_DATA = {
+  DeviceEnrolled: Type.Object({ ...DeviceProfileSchema.properties, ring: NonEmptyString, baseline: NonEmptyString }),
+  EligibilityAssessed: Type.Object({ eligible: Type.Boolean(), reasons: StringList }),
+  PatchStaged: Type.Object({ patch: NonEmptyString, baseline: NonEmptyString, requires: StringList, liveRevert: Type.Boolean() }),
+  PatchApplyStarted: Type.Object({ patch: NonEmptyString }),
+  PatchApplied: Type.Object({ patch: NonEmptyString }),
+  PatchApplyFailed: Type.Object({ patch: NonEmptyString, reason: Text }),
+  PatchVerified: Type.Object({ patch: NonEmptyString }),
+  HealthCheckFailed: Type.Object({ patch: NonEmptyString, signal: Text }),
+  RollbackStarted: Type.Object({ patch: NonEmptyString, reason: Text }),
+  PatchRolledBack: Type.Object({ patch: NonEmptyString }),
+  RollbackFailed: Type.Object({ patch: NonEmptyString, reason: Text }),
+  RebootRequired: Type.Object({ reason: Type.String({ minLength: 1, examples: [...REBOOT_REASONS] }), baseline: Type.Optional(NonEmptyString) }),
+  BaselineInstalled: Type.Object({ baseline: NonEmptyString }),
+  DeviceRetired: Type.Object({}),
+};
+
+export type DeviceEventData = { readonly [T in keyof typeof DEVICE_EVENT_DATA]: Shape<(typeof DEVICE_EVENT_DATA)[T]> };
 
 export type DeviceEventType = keyof DeviceEventData;
 

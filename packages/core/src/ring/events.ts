@@ -3,13 +3,18 @@
  * pauses a ring, not a release: a paused ring receives nothing new, its out-of-band updates included, until every
  * party that paused it has lifted its pause; the service cannot lift the tenant's.
  */
+import Type from 'typebox';
 import type { EventBodyOf, EventOf } from '../envelope.js';
-import type { PauseParty } from '../rollout/events.js';
+import { PausePartySchema, type PauseParty } from '../rollout/events.js';
+import { Text, type Shape } from '../schema.js';
 
-export interface RingEventData {
-  RingPaused: { readonly by: PauseParty; readonly reason: string };
-  RingResumed: { readonly by: PauseParty };
-}
+/** The data of each ring event type: the one definition of its fields. */
+export const RING_EVENT_DATA = {
+  RingPaused: Type.Object({ by: PausePartySchema, reason: Text }),
+  RingResumed: Type.Object({ by: PausePartySchema }),
+};
+
+export type RingEventData = { readonly [T in keyof typeof RING_EVENT_DATA]: Shape<(typeof RING_EVENT_DATA)[T]> };
 
 export type RingEventType = keyof RingEventData;
 

@@ -3,72 +3,89 @@
  * deferral, a disruption budget, a health gate and a deadline. Facts the machine decides on travel in the event
  * (ring sizes, times), so a rollout's timeline replays without the fleet.
  */
+import Type from 'typebox';
 import type { EventBodyOf, EventOf } from '../envelope.js';
-import type { ReleaseKind } from '../catalog.js';
+import { refine } from '../schema-check.js';
+import { expecting, isoTime, IsoTime, NonEmptyString, oneOf, StringList, Text, WholeNumber, type Shape } from '../schema.js';
 
-export interface RingPolicy {
-  readonly name: string;
-  /** Days after the release before the ring may start. */
-  readonly deferralDays: number;
-  /** How many failures the ring tolerates: a count, or a percentage of its devices (rounded down). */
-  readonly budget: { readonly count: number } | { readonly percent: number };
-  readonly gate: {
-    /** Share of the ring's devices (not set aside) that must be verified, 0–1. */
-    readonly minVerifiedShare: number;
-    /** Highest failure rate allowed, 0–1. */
-    readonly maxFailureRate: number;
-    /** Hours the ring must soak after it started before the gate can pass. */
-    readonly minSoakHours: number;
-  };
-  /** Days after the ring started by which its gate must pass, or the rollout halts. */
-  readonly deadlineDays: number;
-}
+/** Who pauses and resumes: the service (a gate, an operator) or the tenant. */
+export const PausePartySchema = oneOf('service', 'tenant');
 
-export type PauseParty = 'service' | 'tenant';
-export type InstructionAction = 'hotpatch' | 'reboot';
-export type FailureReason = 'apply-failed' | 'health-failed' | 'timeout' | 'rollback-failed';
+/** A ring's failure budget: a count, or a percentage of its devices (rounded down); `count` decides when both are given. */
+const Budget = expecting(
+  '{"count": n} or {"percent": p} with 0 ≤ p ≤ 100',
+  Type.Union([
+    Type.Object({ count: WholeNumber }),
+    Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }) }, { not: { required: ['count'] } }),
+  ]),
+);
 
-export interface RolloutEventData {
-  RolloutPlanned: {
-    readonly release: string;
-    readonly releaseKind: ReleaseKind;
-    /** ISO time the release shipped. */
-    readonly releasedAt: string;
-    readonly liveRevert: boolean;
-    readonly outOfBand: boolean;
-    readonly rings: readonly RingPolicy[];
-    /**
-     * The rest of the release, so that the rollout can be planned again from the log alone (a what-if replay):
-     * for a hotpatch the baseline it applies on and the hotpatches it requires; for a baseline why its restart is
-     * needed. Absent from logs written before they were recorded.
-     */
-    readonly baseline?: string;
-    readonly requires?: readonly string[];
-    readonly rebootReason?: string;
-    /**
-     * For a hotpatch: the cumulative update, installed with a restart, that carries the same fix, for the devices
-     * that cannot take the hotpatch (ineligible, or not on its baseline). Absent from logs written before it was
-     * recorded (their devices were restarted onto the hotpatch's baseline instead).
-     */
-    readonly cumulativeUpdate?: string;
-    /**
-     * When the rings' deferrals count from, when not from `releasedAt`: for an out-of-band release, the regular
-     * release it ships after, so that a ring whose deferral has passed since then gets it at once (expedited) and
-     * the others on their usual date. Absent: from `releasedAt`.
-     */
-    readonly deferralsFrom?: string;
-  };
-  RingStarted: { readonly ring: string; readonly at: string; readonly devices: number };
-  DeviceInstructed: { readonly ring: string; readonly device: string; readonly action: InstructionAction };
-  DeviceSucceeded: { readonly ring: string; readonly device: string };
-  DeviceFailed: { readonly ring: string; readonly device: string; readonly reason: FailureReason };
+/** One ring of a rollout: when it may start, what it may spend, what it must prove and by when. */
+export const RingPolicySchema = Type.Object({
+  name: NonEmptyString,
+  deferralDays: Type.Number({ minimum: 0, description: 'Days after the release before the ring may start.' }),
+  budget: Budget,
+  gate: Type.Object({
+    minVerifiedShare: Type.Number({ minimum: 0, maximum: 1, description: "Share of the ring's devices (not set aside) that must be verified." }),
+    maxFailureRate: Type.Number({ minimum: 0, maximum: 1, description: 'Highest failure rate allowed.' }),
+    minSoakHours: Type.Number({ minimum: 0, description: 'Hours the ring must soak after it started before the gate can pass.' }),
+  }),
+  deadlineDays: Type.Number({ minimum: 0, description: 'Days after the ring started by which its gate must pass, or the rollout halts.' }),
+});
+export type RingPolicy = Shape<typeof RingPolicySchema>;
+
+/** A rollout's rings, in order: at least one, each name once. */
+export const RingsSchema = expecting(
+  'a non-empty array of rings',
+  refine(Type.Array(RingPolicySchema, { minItems: 1, description: 'Rings in order; each name once.' }), (rings) => {
+    const names = new Set<string>();
+    for (let i = 0; i < rings.length; i++) {
+      const { name } = rings[i]!;
+      if (names.has(name)) return { path: `[${i}].name`, message: `${name} appears twice` };
+      names.add(name);
+    }
+    return undefined;
+  }),
+);
+
+export type PauseParty = Shape<typeof PausePartySchema>;
+const Action = oneOf('hotpatch', 'reboot');
+export type InstructionAction = Shape<typeof Action>;
+const Failure = oneOf('apply-failed', 'health-failed', 'timeout', 'rollback-failed');
+export type FailureReason = Shape<typeof Failure>;
+
+/** The data of each rollout event type: the one definition of its fields (docs/events.md says what they mean). */
+export const ROLLOUT_EVENT_DATA = {
+  RolloutPlanned: Type.Object({
+    release: NonEmptyString,
+    releaseKind: oneOf('hotpatch', 'baseline'),
+    releasedAt: IsoTime,
+    liveRevert: Type.Boolean(),
+    outOfBand: Type.Boolean(),
+    rings: RingsSchema,
+    // The rest of the release, so that the rollout can be planned again from the log alone (a what-if replay);
+    // absent from logs written before they were recorded.
+    baseline: Type.Optional(Type.String({ minLength: 1, description: "A hotpatch's baseline it applies on; a baseline's own id." })),
+    requires: Type.Optional(Type.Array(NonEmptyString, { description: 'The hotpatches a hotpatch requires.' })),
+    rebootReason: Type.Optional(Type.String({ minLength: 1, description: "Why a baseline's restart is needed." })),
+    cumulativeUpdate: Type.Optional(
+      Type.String({ minLength: 1, description: 'For a hotpatch: the cumulative update with the same fix, installed with a restart by the devices that cannot take the hotpatch (default LCU-<release>).' }),
+    ),
+    deferralsFrom: Type.Optional(isoTime("An out-of-band release's Patch Tuesday before it: the rings' deferrals count from it.")),
+  }),
+  RingStarted: Type.Object({ ring: NonEmptyString, at: IsoTime, devices: WholeNumber }),
+  DeviceInstructed: Type.Object({ ring: NonEmptyString, device: NonEmptyString, action: Action }),
+  DeviceSucceeded: Type.Object({ ring: NonEmptyString, device: NonEmptyString }),
+  DeviceFailed: Type.Object({ ring: NonEmptyString, device: NonEmptyString, reason: Failure }),
   /** `instructed`: whether the device had been instructed (and so was in flight), or went silent before that. */
-  DeviceSetAside: { readonly ring: string; readonly device: string; readonly reason: string; readonly instructed: boolean };
-  GatePassed: { readonly ring: string; readonly at: string };
-  RolloutPaused: { readonly by: PauseParty; readonly reason: string };
-  RolloutResumed: { readonly by: PauseParty };
-  RolloutHalted: { readonly reason: string; readonly at: string };
-}
+  DeviceSetAside: Type.Object({ ring: NonEmptyString, device: NonEmptyString, reason: Text, instructed: Type.Boolean() }),
+  GatePassed: Type.Object({ ring: NonEmptyString, at: IsoTime }),
+  RolloutPaused: Type.Object({ by: PausePartySchema, reason: Text }),
+  RolloutResumed: Type.Object({ by: PausePartySchema }),
+  RolloutHalted: Type.Object({ reason: NonEmptyString, at: IsoTime }),
+};
+
+export type RolloutEventData = { readonly [T in keyof typeof ROLLOUT_EVENT_DATA]: Shape<(typeof ROLLOUT_EVENT_DATA)[T]> };
 
 export type RolloutEventType = keyof RolloutEventData;
 

@@ -1,1 +1,3 @@
 export * from './arbitraries.js';
+export * from './event-arbitraries.js';
+export * from './mutations.js';

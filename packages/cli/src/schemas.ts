@@ -1,0 +1,30 @@
+/** The JSON Schemas published under docs/schemas/, from the schemas the code checks with (`pnpm docs:schemas` writes them). */
+import { EventSchema, jsonSchemaText } from '@hotpatch/core';
+import { FleetPolicySchema } from '@hotpatch/fleet';
+import { ScenarioSchema } from '@hotpatch/check';
+
+export function publishedSchemas(): Array<{ readonly file: string; readonly text: string }> {
+  return [
+    {
+      file: 'event.schema.json',
+      text: jsonSchemaText(EventSchema, {
+        title: 'hotpatch event',
+        description: 'One event of a hotpatch log (a line of a JSONL timeline): its envelope, its stream kind and type, and that type’s data. See docs/events.md.',
+      }),
+    },
+    {
+      file: 'policy.schema.json',
+      text: jsonSchemaText(FleetPolicySchema, {
+        title: 'hotpatch rollout policy',
+        description: 'A rollout policy file (`hotpatch simulate --policy`, `hotpatch whatif --policy`): the rings in order, each with its deferral, failure budget, health gate and deadline, and the timeouts. Ring names are each used once.',
+      }),
+    },
+    {
+      file: 'scenario.schema.json',
+      text: jsonSchemaText(ScenarioSchema, {
+        title: 'hotpatch check scenario',
+        description: 'The finite world `hotpatch check --scenario` explores. Baselines and required hotpatches must be ones the scenario has, and hotpatch ids are each used once.',
+      }),
+    },
+  ];
+}

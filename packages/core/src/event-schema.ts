@@ -1,0 +1,48 @@
+/**
+ * An event whole, as a schema: the envelope with its stream's kind, its type and that type's data. Built from the
+ * envelope and each kind's data schemas (nothing restated), compiled once per type on first use.
+ */
+import Type, { type TSchema } from 'typebox';
+import { EnvelopeSchema } from './envelope.js';
+import { compileSchema, type SchemaCheck } from './schema-check.js';
+import { expecting } from './schema.js';
+import { STREAM_KINDS, type StreamKind } from './streams.js';
+
+/** The schema of an event of `type` in a stream of `kind`. */
+export function eventSchemaOf(kind: StreamKind, type: string): TSchema {
+  return Type.Object(
+    {
+      ...EnvelopeSchema.properties,
+      stream: expecting(`"${kind.prefix}<id>"`, Type.String({ pattern: `^${kind.prefix}[\\s\\S]` })),
+      type: Type.Literal(type),
+      data: kind.data[type]!,
+    },
+    { additionalProperties: false },
+  );
+}
+
+/** Any event of the log: one of its kinds' event types (the JSON Schema published as docs/schemas/event.schema.json). */
+export const EventSchema = Type.Union(STREAM_KINDS.flatMap((kind) => kind.eventTypes.map((type) => eventSchemaOf(kind, type))));
+
+const eventChecks = new Map<StreamKind, Map<string, SchemaCheck<unknown>>>();
+const dataChecks = new Map<StreamKind, Map<string, SchemaCheck<unknown>>>();
+
+function memo(cache: Map<StreamKind, Map<string, SchemaCheck<unknown>>>, kind: StreamKind, type: unknown, schema: () => TSchema) {
+  if (typeof type !== 'string' || !Object.hasOwn(kind.data, type)) return undefined;
+  let byType = cache.get(kind);
+  if (byType === undefined) cache.set(kind, (byType = new Map()));
+  let check = byType.get(type);
+  if (check === undefined) byType.set(type, (check = compileSchema(schema())));
+  return check;
+}
+
+/** The compiled check of a whole event of `type` in a stream of `kind`; undefined for a type the kind does not have. */
+export const eventCheckOf = (kind: StreamKind, type: unknown): SchemaCheck<unknown> | undefined =>
+  memo(eventChecks, kind, type, () => eventSchemaOf(kind, type as string));
+
+/** The compiled check of the data of `type` in a stream of `kind`; undefined for a type the kind does not have. */
+export const dataCheckOf = (kind: StreamKind, type: unknown): SchemaCheck<unknown> | undefined =>
+  memo(dataChecks, kind, type, () => kind.data[type as string]!);
+
+/** The envelope alone (any type, any data): what is wrong with an event before its type is looked at. */
+export const envelopeCheck = compileSchema(EnvelopeSchema);
