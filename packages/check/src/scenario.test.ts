@@ -28,6 +28,8 @@ describe('validateScenario', () => {
     ['a hotpatch id twice', { ...DEFAULT_SCENARIO, hotpatches: [DEFAULT_SCENARIO.hotpatches[0], DEFAULT_SCENARIO.hotpatches[0]] }, 'hotpatches[1].id', 'H1 appears twice'],
     ['a hotpatch on another baseline', { ...DEFAULT_SCENARIO, hotpatches: [{ id: 'H1', baseline: 'B9', liveRevert: true }] }, 'hotpatches[0].baseline', 'B9 is not one of the baselines'],
     ['a requirement that is no hotpatch', { ...DEFAULT_SCENARIO, hotpatches: [{ id: 'H1', baseline: 'B1', requires: ['H9'], liveRevert: true }] }, 'hotpatches[0].requires', 'H9 is not a hotpatch of the scenario'],
+    ['a misspelt field', { ...DEFAULT_SCENARIO, retire: false }, 'retire', 'unknown field; known: name, description, device, enrolledOn, baselines, hotpatches, reboots, eligibilityChanges, retirement'],
+    ['a misspelt hotpatch field', { ...DEFAULT_SCENARIO, hotpatches: [{ id: 'H1', baseline: 'B1', liveRevert: true, require: ['H2'] }] }, 'hotpatches[0].require', 'unknown field; known: id, baseline, requires, liveRevert'],
     ['a reboot onto another baseline', { ...DEFAULT_SCENARIO, reboots: [{ reason: 'baseline', baseline: 'B9' }] }, 'reboots[0].baseline', 'B9 is not one of the baselines'],
   ])('refuses %s, naming the path', (_what, value, path, problem) => {
     const e = refusal(value);

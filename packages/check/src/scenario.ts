@@ -13,22 +13,23 @@ export const ScenarioHotpatchSchema = Type.Object({
   baseline: Type.String({ minLength: 1, description: 'The baseline it applies on: one of the baselines.' }),
   requires: Type.Optional(Type.Array(Type.String(), { description: 'Hotpatches of the scenario it requires.' })),
   liveRevert: Type.Boolean(),
-});
+}, { additionalProperties: false });
 export type ScenarioHotpatch = Shape<typeof ScenarioHotpatchSchema>;
 
 const ScenarioShape = Type.Object({
+  $schema: Type.Optional(Type.String({ description: 'The JSON Schema this file follows (for editors); ignored.' })),
   name: NonEmptyString,
   description: Type.Optional(Type.String()),
   device: Type.Optional(Type.String({ minLength: 1, description: 'The device id used in counterexample timelines (stream device/<id>).' })),
   enrolledOn: Type.String({ minLength: 1, description: 'The baseline the device is enrolled on: one of the baselines.' }),
   baselines: Type.Array(NonEmptyString, { minItems: 1, description: 'Baselines a reboot may install.' }),
   hotpatches: Type.Array(ScenarioHotpatchSchema),
-  reboots: Type.Array(Type.Object({ reason: NonEmptyString, baseline: Type.Optional(NonEmptyString) }), {
+  reboots: Type.Array(Type.Object({ reason: NonEmptyString, baseline: Type.Optional(NonEmptyString) }, { additionalProperties: false }), {
     description: 'The RebootRequired events the service may send (planned, unplanned and out-of-band baselines…).',
   }),
   eligibilityChanges: Type.Optional(Type.Boolean({ description: 'Whether eligibility may change (assessments both ways). Default true.' })),
   retirement: Type.Optional(Type.Boolean({ description: 'Whether the device may be retired. Default true.' })),
-});
+}, { additionalProperties: false });
 /** A scenario's one definition: its type, its check (validateScenario) and docs/schemas/scenario.schema.json. */
 export const ScenarioSchema = refine(ScenarioShape, referenceProblem);
 export type Scenario = Shape<typeof ScenarioSchema>;

@@ -72,6 +72,8 @@ function valueAt(root: unknown, pointer: string): { path: string; value: unknown
   return { path, value };
 }
 
+/** An object's field names as a message lists them: a document's `$schema` (a pointer for editors) is not one. */
+const fieldNames = (properties: unknown) => Object.keys((properties as object | undefined) ?? {}).filter((k) => !k.startsWith('$'));
 const list = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
 
 /** What a schema expects, as the noun phrase of a message. */
@@ -102,7 +104,7 @@ export function expected(of: TSchema): string {
       return items === undefined ? noun : `${noun} of ${plural(expected(items))}`;
     }
     case 'object': {
-      const keys = Object.keys((schema.properties as object | undefined) ?? {});
+      const keys = fieldNames(schema.properties);
       return keys.length === 0 ? 'an object' : `an object {${keys.join(', ')}}`;
     }
     default:
@@ -165,7 +167,7 @@ export function explain(schema: TSchema, value: unknown, errors: readonly TLocal
       return { path: joinPath(at.path, key), message: `expected ${expected(property)}, got nothing` };
     }
     case 'additionalProperties': {
-      const known = Object.keys((node.properties as object | undefined) ?? {});
+      const known = fieldNames(node.properties);
       return { path: joinPath(at.path, error.params.additionalProperties[0]!), message: `unknown field; known: ${known.join(', ')}` };
     }
     case '~refine': {

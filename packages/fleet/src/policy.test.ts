@@ -7,6 +7,8 @@ import { DEFAULT_POLICY, PolicyError, validatePolicy, type FleetPolicy } from '.
 describe('validatePolicy', () => {
   it('takes the default policy, and one that says what to do after a failed hotpatch', () => {
     expect(validatePolicy(JSON.parse(JSON.stringify(DEFAULT_POLICY)))).toEqual(DEFAULT_POLICY);
+    // An editor's pointer to the published schema is allowed.
+    expect(validatePolicy({ $schema: '../docs/schemas/policy.schema.json', ...DEFAULT_POLICY }).rings).toEqual(DEFAULT_POLICY.rings);
     for (const afterFailedHotpatch of ['cumulative-update', 'next-release']) expect(validatePolicy({ ...DEFAULT_POLICY, afterFailedHotpatch }).afterFailedHotpatch).toBe(afterFailedHotpatch);
   });
 
@@ -18,6 +20,10 @@ describe('validatePolicy', () => {
       [{ ...DEFAULT_POLICY, silenceHours: 0 }, /silenceHours: expected a number > 0/],
       [{ ...DEFAULT_POLICY, maxInstructionsPerTick: 0.5 }, /maxInstructionsPerTick: expected a whole number ≥ 1/],
       [{ ...DEFAULT_POLICY, afterFailedHotpatch: 'reboot' }, /afterFailedHotpatch: expected one of "cumulative-update", "next-release", got "reboot"/],
+      // A misspelt optional field is not silently ignored, in the policy, a ring or its gate.
+      [{ ...DEFAULT_POLICY, maxInstructionPerTick: 5 }, /^p\.json: maxInstructionPerTick: unknown field; known: rings, applyTimeoutMinutes, silenceHours, maxInstructionsPerTick, afterFailedHotpatch$/],
+      [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, deferalDays: 1 }] }, /^p\.json: rings\[0\]\.deferalDays: unknown field/],
+      [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, gate: { ...DEFAULT_POLICY.rings[0]!.gate, soakHours: 1 } }] }, /^p\.json: rings\[0\]\.gate\.soakHours: unknown field/],
     ];
     for (const [value, message] of cases) {
       expect(() => validatePolicy(value, 'p.json')).toThrow(PolicyError);

@@ -6,6 +6,7 @@ export const AFTER_FAILED_HOTPATCH = ['cumulative-update', 'next-release'] as co
 
 /** The policy's one definition: its type, its check (validatePolicy) and docs/schemas/policy.schema.json. */
 export const FleetPolicySchema = Type.Object({
+  $schema: Type.Optional(Type.String({ description: 'The JSON Schema this file follows (for editors); ignored.' })),
   rings: RingsSchema,
   applyTimeoutMinutes: Type.Number({ exclusiveMinimum: 0, description: 'A device still applying after this many minutes is timed out (counts as a failure) and rolled back.' }),
   silenceHours: Type.Number({ exclusiveMinimum: 0, description: 'An instructed device whose agent has not been heard of for this many hours is set aside (not a failure).' }),
@@ -16,7 +17,7 @@ export const FleetPolicySchema = Type.Object({
         "A device whose hotpatch did not take, in a ring that went on to prove the release: 'cumulative-update' (the default) restarts it onto the release's cumulative update, as Windows Update falls back to it; 'next-release' leaves it exposed until the next release reaches it, sparing the restart.",
     }),
   ),
-});
+}, { additionalProperties: false });
 export type FleetPolicy = Shape<typeof FleetPolicySchema>;
 
 export const DEFAULT_POLICY: FleetPolicy = {

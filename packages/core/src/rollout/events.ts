@@ -29,9 +29,9 @@ export const RingPolicySchema = Type.Object({
     minVerifiedShare: Type.Number({ minimum: 0, maximum: 1, description: "Share of the ring's devices (not set aside) that must be verified." }),
     maxFailureRate: Type.Number({ minimum: 0, maximum: 1, description: 'Highest failure rate allowed.' }),
     minSoakHours: Type.Number({ minimum: 0, description: 'Hours the ring must soak after it started before the gate can pass.' }),
-  }),
+  }, { additionalProperties: false }),
   deadlineDays: Type.Number({ minimum: 0, description: 'Days after the ring started by which its gate must pass, or the rollout halts.' }),
-});
+}, { additionalProperties: false });
 export type RingPolicy = Shape<typeof RingPolicySchema>;
 
 /** A rollout's rings, in order: at least one, each name once. */
