@@ -26,6 +26,7 @@ import { createEngine, nameBasedIds, timedNameBasedIds, timeOfId, type Engine } 
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { Clock } from './clock.js';
 import type { FleetPolicy } from './policy.js';
+import { applyTimeoutReason, isApplyTimeout } from './rules/apply-timeout.js';
 import { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type RolloutRecord } from './projection.js';
 
 const NAMESPACE = '9d4b8f2e-6a1c-4e3b-8f7d-2c5a1b9e0d47';
@@ -40,8 +41,6 @@ const idAt = (at: string | number | undefined, ...parts: string[]) => {
   const ms = typeof at === 'string' ? Date.parse(at) : at;
   return ms === undefined || !Number.isSafeInteger(ms) || ms < 0 ? idFor(...parts) : timed(ms, parts.join('|'));
 };
-/** How a timed-out apply is recorded, so that its outcome is known as a timeout after a restart too. */
-const TIMEOUT_REASON = 'timed out';
 
 export interface ReleaseToRoll {
   readonly id: string;
@@ -358,7 +357,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       case 'verified':
         return { ok: true };
       case 'apply-failed':
-        return { ok: false, reason: device.applyFailures.get(release)?.startsWith(TIMEOUT_REASON) ? 'timeout' : 'apply-failed' };
+        return { ok: false, reason: isApplyTimeout(device.applyFailures.get(release) ?? '') ? 'timeout' : 'apply-failed' };
       case 'health-failed':
         return { ok: false, reason: 'health-failed' };
       case 'rolled-back':
@@ -620,7 +619,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         if (!device) continue;
         if (device.applyingSince !== null && Date.parse(t) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000) {
           const patch = device.state.context.inFlight!.patch;
-          if (await command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: `${TIMEOUT_REASON} after ${policy.applyTimeoutMinutes} min` })) summary.timedOut++;
+          if (await command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: applyTimeoutReason(policy.applyTimeoutMinutes) })) summary.timedOut++;
           if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceFailed', data: { ring: ring.name, device: id, reason: 'timeout' } })) summary.outcomes++;
           await restartOntoUpdate(projection.rollouts.get(rollout.id)!, id);
         } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
@@ -776,7 +775,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         // A rollout times out its own devices (on its ring's turn); a catch-up apply is timed out here.
         if (![...projection.rollouts.values()].some((r) => r.pending.has(id))) {
           const patch = context.inFlight!.patch;
-          if (await command(`catch-up-timeout:${patch}`, { type: 'ReportApplyFailed', device: id, patch, reason: `${TIMEOUT_REASON} after ${policy.applyTimeoutMinutes} min` })) summary.timedOut++;
+          if (await command(`catch-up-timeout:${patch}`, { type: 'ReportApplyFailed', device: id, patch, reason: applyTimeoutReason(policy.applyTimeoutMinutes) })) summary.timedOut++;
         }
         continue;
       }
