@@ -26,7 +26,8 @@ import { createEngine, nameBasedIds, timedNameBasedIds, timeOfId, type Engine } 
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { Clock } from './clock.js';
 import type { FleetPolicy } from './policy.js';
-import { applyTimeoutReason, isApplyTimeout } from './rules/apply-timeout.js';
+import { applyTimedOut, applyTimeoutReason, isApplyTimeout } from './rules/apply-timeout.js';
+import { agentSilent, silenceReason } from './rules/silence.js';
 import { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type RolloutRecord } from './projection.js';
 
 const NAMESPACE = '9d4b8f2e-6a1c-4e3b-8f7d-2c5a1b9e0d47';
@@ -617,13 +618,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         if (instruction.ring !== ring.name || rollout.outcomes.has(id)) continue;
         const device = projection.devices.get(id);
         if (!device) continue;
-        if (device.applyingSince !== null && Date.parse(t) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000) {
+        if (applyTimedOut(device, t, policy)) {
           const patch = device.state.context.inFlight!.patch;
           if (await command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: applyTimeoutReason(policy.applyTimeoutMinutes) })) summary.timedOut++;
           if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceFailed', data: { ring: ring.name, device: id, reason: 'timeout' } })) summary.outcomes++;
           await restartOntoUpdate(projection.rollouts.get(rollout.id)!, id);
-        } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
-          if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: `agent silent for ${policy.silenceHours} h`, instructed: true } })) summary.setAside++;
+        } else if (agentSilent(device, t, policy)) {
+          if (await record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: silenceReason(policy), instructed: true } })) summary.setAside++;
         }
       }
       s = projection.rollouts.get(rollout.id)!.state;
@@ -638,10 +639,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           if (instructed) {
             summary.instructed++;
             budget--;
-          } else if (Date.parse(t) - Date.parse(device.lastEventAt) >= policy.silenceHours * 3_600_000) {
+          } else if (agentSilent(device, t, policy)) {
             // Busy (a patch or a reboot pending) and not heard of for too long: its agent is silent. It is set
             // aside before it was ever instructed, so that the ring can finish without it.
-            if (await record(rollout.id, `outcome:${device.id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: device.id, reason: `agent silent for ${policy.silenceHours} h`, instructed: false } })) summary.setAside++;
+            if (await record(rollout.id, `outcome:${device.id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: device.id, reason: silenceReason(policy), instructed: false } })) summary.setAside++;
           }
         }
       }
@@ -771,7 +772,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const { value, context } = device.state;
       // Nothing in flight and no restart pending: a restart may be asked of it.
       const restartable = resting(value) || value === 'ineligible' || value === 'enrolled';
-      if (value === 'applying' && device.applyingSince !== null && Date.parse(t) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000) {
+      if (value === 'applying' && applyTimedOut(device, t, policy)) {
         // A rollout times out its own devices (on its ring's turn); a catch-up apply is timed out here.
         if (![...projection.rollouts.values()].some((r) => r.pending.has(id))) {
           const patch = context.inFlight!.patch;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyTimeoutReason, isApplyTimeout, parseApplyTimeout } from './apply-timeout.js';
+import { applyTimedOut, applyTimeoutReason, isApplyTimeout, parseApplyTimeout } from './apply-timeout.js';
 
 describe('the apply-timeout reason', () => {
   it('is recorded as the text the logs hold, and read back as a timeout', () => {
@@ -14,5 +14,18 @@ describe('the apply-timeout reason', () => {
     expect(isApplyTimeout('disk full')).toBe(false);
     // Any reason that begins as a timeout's is one, as logs have always been read.
     expect(isApplyTimeout('timed out')).toBe(true);
+  });
+});
+
+describe('the apply-timeout rule', () => {
+  const policy = { applyTimeoutMinutes: 60 };
+  it('given an apply started at 17:00, it is timed out from 18:00 on, not a moment before', () => {
+    const applying = { applyingSince: '2026-02-10T17:00:00.000Z' };
+    expect(applyTimedOut(applying, '2026-02-10T17:59:59.999Z', policy)).toBe(false);
+    expect(applyTimedOut(applying, '2026-02-10T18:00:00.000Z', policy)).toBe(true);
+  });
+
+  it('given a device not applying, it never is', () => {
+    expect(applyTimedOut({ applyingSince: null }, '2030-01-01T00:00:00.000Z', policy)).toBe(false);
   });
 });

@@ -9,6 +9,11 @@ export interface ApplyTimeout {
 
 const TIMED_OUT = 'timed out';
 
+/** Whether a device's apply has run for the policy's timeout or longer at `now` (false when it is not applying). */
+export function applyTimedOut(device: { readonly applyingSince: string | null }, now: string, policy: Pick<FleetPolicy, 'applyTimeoutMinutes'>): boolean {
+  return device.applyingSince !== null && Date.parse(now) - Date.parse(device.applyingSince) >= policy.applyTimeoutMinutes * 60_000;
+}
+
 /** The reason recorded on the PatchApplyFailed of a timed-out apply ("timed out after 60 min"; logs hold this text). */
 export function applyTimeoutReason(afterMinutes: number): string {
   return `${TIMED_OUT} after ${afterMinutes} min`;
