@@ -9,20 +9,19 @@ import {
   CommandRefusedError,
   HotpatchError,
   RESTING_STATES,
+  ringLifecycle,
   ringOpensAt,
-  ringStream,
   rolloutLifecycle,
-  rolloutStream,
-  TransitionRefusedError,
   type DeviceCommand,
   type DeviceStateValue,
   type FailureReason,
   type RingEventBody,
+  type RingState,
   type RolloutEventBody,
   type RolloutEventData,
   type RolloutState,
 } from '@hotpatch/core';
-import { createEngine, nameBasedIds, timedNameBasedIds, timeOfId, type Engine } from '@hotpatch/engine';
+import { createEngine, nameBasedIds, timedNameBasedIds, timeOfId, type Engine, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { Clock } from './clock.js';
 import type { FleetPolicy } from './policy.js';
@@ -294,20 +293,24 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     } else await sync();
   };
 
-  /** Appends a rollout event with a meaningful id; a refusal (the rollout moved on) is not an error here. */
+  /** Records a rollout event with a meaningful id; a refusal (the rollout moved on) is not an error here. */
   const record = async (rollout: string, key: string, event: RolloutEventBody): Promise<boolean> => {
     try {
       const at = releases.get(rollout)?.releasedAt ?? projection.rollouts.get(rollout)?.plan?.releasedAt;
-      const r = await store.appendToStream(rolloutStream(rollout), [{ id: idAt(at, rollout, key), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }]);
-      await absorb(r.written, r.events);
-      return r.written;
+      const r = await engine.execute({ rollout, id: idAt(at, rollout, key), event }, { known: knownRollout(rollout) });
+      await absorb(!r.duplicate, r.events);
+      return !r.duplicate;
     } catch (error) {
-      if (error instanceof TransitionRefusedError) {
+      if (error instanceof CommandRefusedError) {
         await sync();
         return false;
       }
       throw error;
     }
+  };
+  const knownRollout = (rollout: string): Known<RolloutState> => {
+    const r = projection.rollouts.get(rollout);
+    return r !== undefined ? { state: r.state, version: r.version } : { state: rolloutLifecycle.initial as RolloutState, version: 0 };
   };
 
   /** Runs a device command with a meaningful id; a refusal means the device moved on, which is not an error. */
@@ -876,25 +879,27 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   /** The rings a pause may name: the policy's, and those devices were enrolled into. */
   const knownRing = (ring: string) => policy.rings.some((r) => r.name === ring) || projection.ringMembers.has(ring);
+  /** A pause's or resume's command, the rollout's or the ring's, decided on the projection (the lifecycle's refusal thrown as it is). */
+  const changeState = async (command: RolloutCommand | RingCommand, known: Known<RolloutState> | Known<RingState>) => {
+    try {
+      await engine.execute(command, { known });
+    } catch (error) {
+      throw error instanceof CommandRefusedError && error.refusal !== undefined ? error.refusal : error;
+    }
+    await sync();
+  };
+
   const changeRingPause = async (ring: string, event: RingEventBody, id: string | undefined) => {
     await sync();
     if (!knownRing(ring)) throw new UnknownRingError(ring, policy.rings.map((r) => r.name));
-    const version = projection.ringPauses.get(ring)?.version ?? 0;
-    await store.appendToStream(ringStream(ring), [{ ...(id !== undefined ? { id } : {}), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }], {
-      expectedVersion: id !== undefined ? 'any' : version === 0 ? 'no_stream' : version,
-    });
-    await sync();
+    const held = projection.ringPauses.get(ring);
+    await changeState({ ring, ...(id !== undefined ? { id } : {}), event }, held !== undefined ? { state: held.state, version: held.version } : { state: ringLifecycle.initial as RingState, version: 0 });
   };
 
   const changePause = async (rollout: string, event: RolloutEventBody, id: string | undefined) => {
     await sync();
-    const record0 = projection.rollouts.get(rollout);
-    if (!record0) throw new UnknownRolloutError(rollout);
-    // With an id, a retry is recognised whatever the rollout's version now is.
-    await store.appendToStream(rolloutStream(rollout), [{ ...(id !== undefined ? { id } : {}), type: event.type, time: now(), data: event.data, ...(options.meta ? { meta: options.meta } : {}) }], {
-      expectedVersion: id !== undefined ? 'any' : record0.version,
-    });
-    await sync();
+    if (!projection.rollouts.has(rollout)) throw new UnknownRolloutError(rollout);
+    await changeState({ rollout, ...(id !== undefined ? { id } : {}), event }, knownRollout(rollout));
   };
 
   return {
