@@ -5,8 +5,6 @@
  */
 import {
   deviceIdOf,
-  deviceLifecycle,
-  initialDeviceState,
   ringLifecycle,
   rolloutLifecycle,
   idOfStream,
@@ -14,51 +12,13 @@ import {
   type DeviceState,
   type RingState,
   type HotpatchEvent,
-  type RolloutEventData,
   type RolloutState,
 } from '@hotpatch/core';
 import { machineFingerprintFor, type EventStore } from '@hotpatch/store';
+import { evolveDeviceRecord, evolveRolloutRecord, newDeviceRecord, notePause, NO_APPLY_FAILURES, type DeviceRecord, type RolloutRecord } from './records.js';
 
-/** The apply failures of a device that has had none (a map per device would cost about 600 bytes each). */
-const NO_APPLY_FAILURES: ReadonlyMap<string, string> = new Map();
-
-export interface DeviceRecord {
-  readonly id: string;
-  ring: string;
-  state: DeviceState;
-  version: number;
-  /** Time of the device's last event: when its agent was last heard of. */
-  lastEventAt: string;
-  /** When the patch in flight started applying (null when not applying). */
-  applyingSince: string | null;
-  /** The release time of the newest fix the device runs (baseline or hotpatch), of the releases known; null when none. */
-  protectedUpTo: string | null;
-  /** The last outcome of each patch on this device. */
-  readonly outcomes: Map<string, 'verified' | 'apply-failed' | 'health-failed' | 'rolled-back' | 'rollback-failed'>;
-  /** When the last baseline was installed (a reboot completed). */
-  lastBaselineAt: string | null;
-  /** The baseline the last installed one replaced (where an uninstall takes the device back to). */
-  previousBaseline: string | null;
-  /** Why the last apply of each patch failed (most devices never fail one: they share one empty map). */
-  applyFailures: ReadonlyMap<string, string>;
-}
-
-export interface RolloutRecord {
-  readonly id: string;
-  state: RolloutState;
-  version: number;
-  /** Devices instructed, by id: their ring, the action and when. */
-  readonly instructed: Map<string, { ring: string; action: 'hotpatch' | 'reboot'; at: string }>;
-  /** Devices with an outcome recorded in the rollout. */
-  readonly outcomes: Map<string, 'succeeded' | 'failed' | 'setAside'>;
-  /** Devices instructed and without an outcome yet: the ones a tick has to look at. */
-  readonly pending: Set<string>;
-  plannedAt: string;
-  /** What its RolloutPlanned recorded (the release, its rings): enough for any instance to carry the rollout on. */
-  plan: RolloutEventData['RolloutPlanned'] | null;
-  /** Its pauses, oldest first: when each began and ended (null while it lasts). */
-  readonly pauses: Array<[from: string, to: string | null]>;
-}
+export type { DeviceRecord, Instruction, RolloutOutcome, RolloutRecord, RolloutRecordUpdate } from './records.js';
+export { evolveDeviceRecord, evolveRolloutRecord, newDeviceRecord } from './records.js';
 
 /** A ring's pauses (stream `ring/<name>`), whatever the release: a paused ring receives nothing new. */
 export interface RingPauseRecord {
@@ -380,7 +340,7 @@ export class FleetProjection {
    * How long (ms) the rollout or its ring was paused between two times, the two counted once where they overlap:
    * a ring's deadline does not run while either is paused (a pause is someone's decision, not the ring failing).
    */
-  pausedMs(rollout: RolloutRecord, ring: string, from: string, to: string): number {
+  pausedMs(rollout: Pick<RolloutRecord, 'pauses'>, ring: string, from: string, to: string): number {
     return pausedWithin([...rollout.pauses, ...(this.ringPauses.get(ring)?.pauses ?? [])], from, to);
   }
 
@@ -400,47 +360,30 @@ export class FleetProjection {
     const time = this.timeOf(event);
     let record = this.devices.get(id);
     if (!record) {
-      record = { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, previousBaseline: null, applyFailures: NO_APPLY_FAILURES };
+      record = newDeviceRecord(id, time);
       this.devices.set(id, record);
     }
-    const baselineBefore = record.state.context.baseline;
-    record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
-    record.version = event.version;
+    evolveDeviceRecord(record, event, time);
     this.changed.add(id);
-    record.lastEventAt = time;
-    switch (event.type) {
-      case 'DeviceEnrolled': {
-        this.enrolled.add(id);
-        record.ring = event.data.ring;
-        let members = this.ringMembers.get(record.ring);
-        if (!members) this.ringMembers.set(record.ring, (members = new Set()));
-        members.add(id);
-        break;
-      }
-      case 'PatchVerified':
-        record.outcomes.set(event.data.patch, 'verified');
-        break;
-      case 'PatchApplyFailed':
-        record.outcomes.set(event.data.patch, 'apply-failed');
-        record.applyFailures = new Map(record.applyFailures).set(event.data.patch, event.data.reason);
-        break;
-      case 'HealthCheckFailed':
-        record.outcomes.set(event.data.patch, 'health-failed');
-        break;
-      case 'PatchRolledBack':
-        // After the device's own failure, the failure stays its outcome; otherwise the rollback was ordered.
-        if (record.outcomes.get(event.data.patch) === 'verified' || !record.outcomes.has(event.data.patch)) record.outcomes.set(event.data.patch, 'rolled-back');
-        break;
-      case 'RollbackFailed':
-        record.outcomes.set(event.data.patch, 'rollback-failed');
-        break;
-      case 'BaselineInstalled':
-        record.lastBaselineAt = time;
-        if (event.data.baseline !== baselineBefore) record.previousBaseline = baselineBefore;
-        break;
+    if (event.type === 'DeviceEnrolled') {
+      this.enrolled.add(id);
+      let members = this.ringMembers.get(record.ring);
+      if (!members) this.ringMembers.set(record.ring, (members = new Set()));
+      members.add(id);
     }
-    record.applyingSince = record.state.value === 'applying' ? (event.type === 'PatchApplyStarted' ? time : record.applyingSince) : null;
     this.updateProtection(record, time);
+  }
+
+  /** The release time of the newest fix a device in this state runs, of the releases known; null when none. */
+  protectedUpToOf(state: DeviceState): string | null {
+    const { baseline, applied } = state.context;
+    // What the device runs: a baseline, or a hotpatch's cumulative update (the same fix, installed with a restart).
+    let newest: string | null = baseline === null ? null : (this.releases.get(baseline)?.releasedAt ?? this.cumulativeUpdates.get(baseline)?.releasedAt ?? null);
+    for (const patch of Object.keys(applied)) {
+      const released = this.releases.get(patch)?.releasedAt;
+      if (released !== undefined && (newest === null || released > newest)) newest = released;
+    }
+    return newest;
   }
 
   /**
@@ -449,13 +392,7 @@ export class FleetProjection {
    * retired, is taken off.
    */
   private updateProtection(record: DeviceRecord, at: string): void {
-    const { baseline, applied } = record.state.context;
-    // What the device runs: a baseline, or a hotpatch's cumulative update (the same fix, installed with a restart).
-    let newest: string | null = baseline === null ? null : (this.releases.get(baseline)?.releasedAt ?? this.cumulativeUpdates.get(baseline)?.releasedAt ?? null);
-    for (const patch of Object.keys(applied)) {
-      const released = this.releases.get(patch)?.releasedAt;
-      if (released !== undefined && (newest === null || released > newest)) newest = released;
-    }
+    const newest = this.protectedUpToOf(record.state);
     const retired = record.state.value === 'retired';
     // Unchanged protection changes nothing: releases known since were stamped by knowRelease.
     if (newest === record.protectedUpTo && !retired) return;
@@ -473,39 +410,9 @@ export class FleetProjection {
       record = { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time, plan: null, pauses: [] };
       this.rollouts.set(id, record);
     }
-    const wasPaused = record.state.value === 'paused';
-    record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
-    record.version = event.version;
-    notePause(record.pauses, wasPaused, record.state.value === 'paused', event.time);
-    switch (event.type) {
-      case 'RolloutPlanned':
-        record.plan = event.data;
-        this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt, this.timeOf(event), event.data.cumulativeUpdate);
-        break;
-      case 'DeviceInstructed':
-        record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: this.timeOf(event) });
-        if (!record.outcomes.has(event.data.device)) record.pending.add(event.data.device);
-        break;
-      case 'DeviceSucceeded':
-        record.outcomes.set(event.data.device, 'succeeded');
-        record.pending.delete(event.data.device);
-        break;
-      case 'DeviceFailed':
-        record.outcomes.set(event.data.device, 'failed');
-        record.pending.delete(event.data.device);
-        break;
-      case 'DeviceSetAside':
-        record.outcomes.set(event.data.device, 'setAside');
-        record.pending.delete(event.data.device);
-        break;
-    }
+    evolveRolloutRecord(record, event, this.timeOf(event));
+    if (event.type === 'RolloutPlanned') this.knowRelease(event.data.release, event.data.releaseKind, event.data.releasedAt, this.timeOf(event), event.data.cumulativeUpdate);
   }
-}
-
-/** Opens a pause when a stream became paused, and closes it when it stopped being paused. */
-function notePause(pauses: Array<[string, string | null]>, was: boolean, is: boolean, at: string): void {
-  if (is && !was) pauses.push([at, null]);
-  else if (!is && was) pauses[pauses.length - 1]![1] = at;
 }
 
 /** The time (ms) within [from, to] covered by any of the intervals (an open one runs to `to`), overlaps counted once. */
