@@ -340,7 +340,7 @@ export class FleetProjection {
    * How long (ms) the rollout or its ring was paused between two times, the two counted once where they overlap:
    * a ring's deadline does not run while either is paused (a pause is someone's decision, not the ring failing).
    */
-  pausedMs(rollout: Pick<RolloutRecord, 'pauses'>, ring: string, from: string, to: string): number {
+  pausedMs(rollout: { readonly pauses: ReadonlyArray<readonly [string, string | null]> }, ring: string, from: string, to: string): number {
     return pausedWithin([...rollout.pauses, ...(this.ringPauses.get(ring)?.pauses ?? [])], from, to);
   }
 

@@ -59,9 +59,10 @@ export function newDeviceRecord(id: string, time: string): DeviceRecord {
  * What a device's event changes in its own record (all but its protection, which depends on the releases known):
  * the projection's records, and the copies an orchestrator's decision works on, alike.
  */
-export function evolveDeviceRecord(record: DeviceRecord, event: HotpatchEvent, time: string): void {
+export function evolveDeviceRecord(record: DeviceRecord, event: HotpatchEvent, time: string, state?: DeviceState): void {
   const baselineBefore = record.state.context.baseline;
-  record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
+  // `state`: the state after the event, when the caller knows it already (a command's decision).
+  record.state = state ?? (deviceLifecycle.evolve(record.state, event as never) as DeviceState);
   record.version = event.version;
   record.lastEventAt = time;
   switch (event.type) {
@@ -105,9 +106,9 @@ export interface RolloutRecordUpdate {
 }
 
 /** What a rollout's event changes in its record (the releases it names are the projection's business). */
-export function evolveRolloutRecord(record: RolloutRecordUpdate, event: HotpatchEvent, time: string): void {
+export function evolveRolloutRecord(record: RolloutRecordUpdate, event: HotpatchEvent, time: string, state?: RolloutState): void {
   const wasPaused = record.state.value === 'paused';
-  record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
+  record.state = state ?? (rolloutLifecycle.evolve(record.state, event as never) as RolloutState);
   record.version = event.version;
   notePause(record.pauses, wasPaused, record.state.value === 'paused', event.time);
   switch (event.type) {
