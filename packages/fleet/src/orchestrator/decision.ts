@@ -3,7 +3,7 @@
  * a step otherwise than decided, the shell decides again with that answer (see docs/architecture.md, "Rollouts").
  */
 import { CommandRefusedError, type DeviceCommand, type RolloutEventBody } from '@hotpatch/core';
-import { intentFor, type Command, type Intent, type Known } from '@hotpatch/engine';
+import { intentFor, type Command, type Intent, type Known, type StateOf } from '@hotpatch/engine';
 import type { RecordedEvent } from '@hotpatch/store';
 import type { FleetPolicy } from '../policy.js';
 import type { FleetProjection } from '../projection.js';
@@ -101,11 +101,11 @@ export class Decision {
     return this.submit(command, this.fleet.knownDevice(command.device), meta, true);
   }
 
-  private submit<C extends Command>(command: WithId<C>, known: Known<unknown>, meta?: Meta, lookUp = false): Outcome {
+  private submit<C extends Command>(command: WithId<C>, known: Known<StateOf<C>>, meta?: Meta, lookUp = false): Outcome {
     const answer = this.answers.get(this.steps.length);
     let intent: Intent<C>;
     try {
-      intent = intentFor(known as never, command, this.now, this.meta === undefined && meta === undefined ? undefined : { ...this.meta, ...meta });
+      intent = intentFor(known, command, this.now, this.meta === undefined && meta === undefined ? undefined : { ...this.meta, ...meta });
     } catch (error) {
       if (!(error instanceof CommandRefusedError)) throw error;
       if (!lookUp) return { status: 'refused', reason: error.reason };

@@ -1,5 +1,5 @@
 /** The fleet as a decision sees it: the projection, with the steps decided so far applied to drafts of the records. */
-import { fromStreamName, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutEventData, type RolloutState } from '@hotpatch/core';
+import { fromStreamName, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RolloutEventData, type RolloutState } from '@hotpatch/core';
 import type { Intent, Known } from '@hotpatch/engine';
 import type { RecordedEvent } from '@hotpatch/store';
 import type { FleetProjection } from '../projection.js';
@@ -70,11 +70,6 @@ export class FleetDraft {
   knownRollout(id: string): Known<RolloutState> {
     const r = this.rollout(id);
     return r !== undefined ? { state: r.state, version: r.version } : { state: rolloutLifecycle.initial as RolloutState, version: 0 };
-  }
-
-  knownRing(ring: string): Known<RingState> {
-    const r = this.base.ringPauses.get(ring);
-    return r !== undefined ? { state: r.state, version: r.version } : { state: ringLifecycle.initial as RingState, version: 0 };
   }
 
   /** Takes in what a decision decided: its events, from the version it was decided on, and the state they lead to. */
