@@ -1,11 +1,6 @@
 /**
- * `evolve`, compiled from an xstate machine definition: the machine's own states, transitions, guards and
- * `assign` actions, turned once into a lookup table, so that folding an event costs a map lookup, a guard call
- * and an object spread — not a throwaway actor per event as xstate's `transition()` builds.
- *
- * The compiler accepts the subset of xstate the lifecycles use: one level of states; transitions with at most one
- * guard (a name or a function) and any number of `assign` actions (by name); no entry/exit actions, `always`,
- * `after`, `invoke` or nested states. Anything else is refused at compile time rather than replayed wrongly.
+ * `evolve` compiled once from an xstate machine's own states, transitions, guards and `assign` actions into a lookup
+ * table; machine features it could not replay faithfully are refused at compile time (docs/architecture.md).
  */
 import type { AnyStateMachine } from 'xstate';
 import { TransitionRefusedError, type EventLocation } from './errors.js';

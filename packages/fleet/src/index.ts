@@ -1,12 +1,10 @@
 export { simulatedClock, systemClock, type Clock, type SimulatedClock } from './clock.js';
 export { DEFAULT_POLICY, PolicyError, validatePolicy, type FleetPolicy } from './policy.js';
-export { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
+export { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
+export { emptyProjectionState } from './projection/records.js';
+export { serializeProjection } from './projection/saved.js';
+export { patchProjection, projectionSteps, stepProjection, type Patch, type ProjectionStep } from './projection/timeline.js';
 export { applyTimedOut, applyTimeoutReason, isApplyTimeout, parseApplyTimeout, type ApplyTimeout } from './rules/apply-timeout.js';
 export { agentSilent, silenceReason } from './rules/silence.js';
 export { createOrchestrator, cumulativeUpdateOf, releaseFromPlan, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReleaseToRoll, type ReportResult, type TickSummary } from './orchestrator.js';
 export { complianceOf, COMPLIANCE_ORDER, daysToProtection, fleetStatus, quantile, withRingSizes, type Compliance, type ExposureFigures, type FleetStatus, type RolloutProgress } from './report.js';
-export { simulate, simulationCatalog, type Arm, type SimulationOptions, type SimulationResult } from './simulator/simulate.js';
-export { DEFAULT_FAULTS, type Faults } from './simulator/faults.js';
-export { figuresFromLog, type ArmFigures } from './simulator/figures.js';
-export { buildSimFleet, type SimDevice } from './simulator/fleet.js';
-export { failureShare, failureShareInterval, whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type Unrecorded, type WhatIfOptions, type WhatIfResult, type WhatIfSide } from './whatif.js';

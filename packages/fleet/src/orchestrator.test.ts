@@ -7,7 +7,10 @@ import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { createEngine, timeOfId } from '@hotpatch/engine';
-import { complianceOf, createOrchestrator, FleetProjection, fleetStatus, simulatedClock, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
+import { complianceOf, createOrchestrator, FleetProjection, fleetStatus, simulatedClock, type AgentReport, type FleetPolicy, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from './index.js';
+// The simulator's device agent, by path: its modules import fleet's types only, so no package cycle (see its README).
+import { deviceAgent } from '../../simulator/src/agent.js';
+import { scriptedAnswers } from '../../simulator/src/scripted-answers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-fleet-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -38,25 +41,21 @@ async function fleet(store: EventStore, clock: SimulatedClock, ineligible: strin
 let reportSeq = 0;
 const reportId = () => `0193f2a0-0000-7000-8000-${(++reportSeq).toString(16).padStart(12, '0')}`;
 
-/** Simulated agents: each device in flight reports what it did; `health` decides its health check. */
+/** Simulated agents: each device in flight reports what it did at once; `health` decides its health check. */
 async function agentsRespond(o: Orchestrator, health: (device: string) => boolean = () => true, silent: string[] = [], stalled: string[] = []) {
+  const agent = deviceAgent(
+    scriptedAnswers({
+      apply: (d) => (stalled.includes(d.id) ? { kind: 'stalled' } : { kind: 'applied', after: 0 }),
+      health: (d) => ({ healthy: health(d.id), after: 0, signal: 'crash rate' }),
+      restart: () => ({ after: 0 }),
+      reportId,
+    }),
+  );
   for (const d of [...o.projection.devices.values()]) {
     if (silent.includes(d.id)) continue;
-    const patch = d.state.context.inFlight?.patch;
-    switch (d.state.value) {
-      case 'applying':
-        if (!stalled.includes(d.id)) await o.report({ id: reportId(), device: d.id, kind: 'applied', patch: patch! });
-        break;
-      case 'applied':
-        await o.report({ id: reportId(), device: d.id, kind: 'health', patch: patch!, healthy: health(d.id), signal: 'crash rate' });
-        break;
-      case 'rollingBack':
-        await o.report({ id: reportId(), device: d.id, kind: 'rolled-back', patch: patch! });
-        break;
-      case 'needsReboot':
-        await o.report({ id: reportId(), device: d.id, kind: 'baseline-installed', baseline: d.state.context.rebootBaseline ?? d.state.context.baseline! });
-        break;
-    }
+    const reports: AgentReport[] = [];
+    agent(d, 0, (_, report) => reports.push(report));
+    for (const report of reports) await o.report(report);
   }
 }
 

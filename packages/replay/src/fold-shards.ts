@@ -1,18 +1,6 @@
 /**
- * Folding a large timeline file on several cores. A stream's events must be folded in order, one after the other,
- * but different streams are independent: each shard (the first in this thread, the others in worker threads) reads
- * the whole file and parses, validates and folds the lines of its share of the streams (chosen by a hash of the
- * stream name read from the line's text), while the checks that span streams are shared out too: each shard
- * checks the uniqueness of its share of the ids (by the id's last character, random in a UUID), and every shard
- * checks that positions grow. States come back from the workers as plain data (an applied set loses its null
- * prototype, as a state read from a snapshot does).
- *
- * It takes the fast road only where it is sure to give what the one-thread fold gives:
- * - files in the canonical layout this library writes (`{"id":"<36 characters>","stream":"…",…`); the owner of
- *   each line checks that what was read from its text is what JSON.parse gives;
- * - a log without a single problem. At the first irregular line or problem of any kind (events with hashes in one
- *   shard and without in another among them), the shards stop and the caller folds the file in one thread, which
- *   reports problems exactly as it always does (the first line, the same words).
+ * A large timeline file folded on several cores, a share of the streams per shard; any irregular line or problem
+ * sends the caller back to the one-thread fold, so the answer is always that fold's (design: the package README).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

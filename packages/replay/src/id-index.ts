@@ -1,18 +1,7 @@
 /**
- * Where each event id was first seen, for the fold's uniqueness check. A timeline of a million events holds a
- * million ids; in a Map each is a retained 36-character string behind a hashed entry, and every lookup is a cache
- * miss. Event ids are UUIDs, so this keeps each one as its 128 bits, in two places:
- *
- * - ids greater than every id before them (UUIDv7 ids, as this library writes them, grow with time, so nearly
- *   every id of a log is one) are appended to a sorted run: a comparison with the last one proves them new;
- * - the others go to an open-addressed hash table of typed arrays; looking one up also binary-searches the run.
- *   Its hash is seeded at random for each index: with a fixed one, a log could hold ids that all fall in one slot,
- *   and linear probing would make adding them O(n²) (250,000 such ids took minutes).
- *
- * Anything that is not a UUID in canonical lower case goes to an ordinary Map, so the answer is the same for any
- * string.
+ * Where each event id was first seen, for the fold's uniqueness check, kept as 128-bit words: growing ids (UUIDv7) in a
+ * sorted run, others in a randomly seeded open-addressed table, non-UUIDs in a Map (design: the package README).
  */
-
 import { uuidWords } from '@hotpatch/store';
 
 /** Slots of 8 int32s (32 bytes, two per cache line): the id's four words, the place + 1 (0: empty), padding. */

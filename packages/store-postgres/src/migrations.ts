@@ -24,7 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'events, log head, streams, snapshots, checkpoints',
     sql: `
-      -- position: the public global position, gap-free and in commit order (see postgres-store.ts).
+      -- position: the public global position, gap-free and in commit order (see the README's Global order).
       -- global_position and transaction_id: insertion order and the writing transaction, for diagnostics and for
       -- readers that use the xid8 technique; the store itself orders by position.
       CREATE TABLE events (

@@ -10,37 +10,18 @@
  * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
  * lose the last acknowledged appends; a process crash loses nothing either way.
  */
-import { InvalidEventError, initialStateFor, lifecycleFor, TransitionRefusedError, type MachineState } from '@hotpatch/core';
-import {
-  checkBatch,
-  checkExpectedVersion,
-  checkProjectionSave,
-  checkReadOptions,
-  checkStreamName,
-  createSubscription,
-  createWakeups,
-  machineFingerprintFor,
-  eventHash,
-  GENESIS_HASH,
-  IdempotencyConflictError,
-  judgeHeldIds,
-  StoreClosedError,
-  StoreReadOnlyError,
-  WrongExpectedVersionError,
-  type AppendOptions,
-  type AppendResult,
-  type EventStore,
-  type NewEvent,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type StreamStateRead,
-} from '@hotpatch/store';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { createSubscription, createWakeups, machineFingerprintFor, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
 // Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
+import { createAppend } from './append.js';
+import { createBatches } from './batch.js';
+import type { SqliteContext } from './context.js';
 import { openForReading, openForWriting, sqliteFailure } from './open-database.js';
+import { createProjections } from './projections.js';
+import { createReads } from './read.js';
+import { createStreamStates } from './state.js';
+import { prepareStatements } from './statements.js';
 
 export interface SqliteEventStoreOptions {
   /** The database file (created if missing, unless `readonly`), or ':memory:'. */
@@ -77,93 +58,12 @@ export interface SqliteEventStore extends EventStore {
   streamHeads(): Promise<Array<[string, string]>>;
 }
 
-type EventRow = [position: number, stream: string, version: number, id: string, type: string, time: string, data: string, meta: string | null, hash: string];
-
-const toEvent = (r: EventRow): RecordedEvent =>
-  ({
-    id: r[3],
-    stream: r[1],
-    version: r[2],
-    type: r[4],
-    time: r[5],
-    data: column(r, 6, 'data'),
-    ...(r[7] !== null ? { meta: column(r, 7, 'meta') } : {}),
-    position: r[0],
-    hash: r[8],
-  }) as RecordedEvent;
-
-/** A JSON column of a row: text the store wrote, so text that does not parse was changed behind its back. */
-function column(r: EventRow, index: 6 | 7, name: 'data' | 'meta'): unknown {
-  try {
-    return JSON.parse(r[index] as string);
-  } catch {
-    throw new InvalidEventError({ position: r[0], stream: r[1], version: r[2] }, `not valid JSON in the store: the database was changed behind the store's back`, name);
-  }
-}
-
-const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
-/** One-event appends write the stream's snapshot once it is this many versions behind. */
-const SNAPSHOT_EVERY = 8;
-/** Streams whose last folded state is kept in memory by default (see `recent`). */
-const RECENT_STATES = 10_000;
-/** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
-const INSERT_ROWS = 64;
-
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const timeoutMs = options.busyTimeoutMs ?? 10_000;
   const readonly = options.readonly === true;
   const db = readonly ? openForReading(options.path, { timeoutMs }) : openForWriting(options.path, { timeoutMs, durability: options.durability ?? 'full' });
-  const newId = options.newId ?? uuidv7;
-  const machineOf = (stream: string) => options.machineFingerprint ?? machineFingerprintFor(stream);
-  /** What SQLite said, as a typed error where a user can cause it (a lock held too long, a read-only file, a full disk). */
+  const sql = prepareStatements(db);
   const failure = (error: unknown) => sqliteFailure(options.path, error, timeoutMs, 'use');
-
-  const q = {
-    stream: db.prepare<[string], { version: number; hash: string }>('SELECT version, hash FROM streams WHERE stream = ?'),
-    // Ids are unique across the log (migration 4): where an id is held, whichever stream holds it.
-    eventById: db.prepare<[string], { stream: string; version: number; position: number; type: string; data: string }>('SELECT stream, version, position, type, data FROM events WHERE id = ?'),
-    upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
-    snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
-    upsertSnapshot: db.prepare(
-      'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state',
-    ),
-    refreshSnapshot: db.prepare(
-      'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version',
-    ),
-    readEvent: db.prepare<[string, string]>(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND id = ?`).raw(true),
-    checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE consumer = ?'),
-    insertCheckpoint: db.prepare('INSERT INTO checkpoints (consumer, position, updated) VALUES (?, ?, ?) ON CONFLICT (consumer) DO NOTHING'),
-    updateCheckpoint: db.prepare('UPDATE checkpoints SET position = ?, updated = ? WHERE consumer = ? AND position = ?'),
-    heads: db.prepare<[], [string, string]>('SELECT stream, hash FROM streams ORDER BY stream').raw(true),
-    projection: db.prepare<[string], { position: number; data: string }>('SELECT position, data FROM projections WHERE name = ?'),
-    saveProjection: db.prepare(
-      'INSERT INTO projections (name, position, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, data = excluded.data, updated = excluded.updated WHERE projections.position < excluded.position',
-    ),
-    lastPosition: db.prepare<[], number>('SELECT MAX(position) FROM events').pluck(),
-    projectionParts: db.prepare<[string], string>('SELECT data FROM projection_parts WHERE name = ? ORDER BY part').pluck(),
-    dropProjectionParts: db.prepare('DELETE FROM projection_parts WHERE name = ?'),
-    insertProjectionPart: db.prepare('INSERT INTO projection_parts (name, part, data) VALUES (?, ?, ?)'),
-  };
-
-  // Reads with their LIMIT written into the SQL, one statement per limit, prepared when first needed. A bound
-  // `LIMIT ?` costs a full re-prepare on every run (SQLite, built with STAT4 as better-sqlite3 builds it, plans
-  // afresh whenever a parameter the plan may depend on is bound): about 11 µs, twenty times the read of a short
-  // page. Callers use a handful of page sizes; past LIMITED_STATEMENTS of them, the bound form serves the rest.
-  const readStreamSql = `SELECT ${COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version`;
-  const readAllSql = `SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position`;
-  const readStreamRows = limitedReads<[string, number, number]>(db, readStreamSql);
-  const readAllRows = limitedReads<[number]>(db, readAllSql);
-
-  // INSERT statements for 1 … INSERT_ROWS rows, prepared when first needed.
-  const inserts = new Map<number, Statement>();
-  const insertRows = (rows: number): Statement => {
-    let statement = inserts.get(rows);
-    if (!statement) {
-      statement = db.prepare(`INSERT INTO events (stream, version, id, type, time, data, meta, hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
-      inserts.set(rows, statement);
-    }
-    return statement;
-  };
 
   let closed = false;
   const wakeups = createWakeups();
@@ -173,204 +73,23 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const mutable = (operation: string) => {
     if (readonly) throw new StoreReadOnlyError(`SQLite event store ${options.path}`, operation);
   };
-
-  // A batch holds one transaction open across awaits on the one connection, so everything else this process asks
-  // of the store waits for it: a caller outside the batch would otherwise read (or write into) its uncommitted
-  // work. AsyncLocalStorage tells the batch's own calls from the others.
-  const batchContext = new AsyncLocalStorage<symbol>();
-  interface OpenBatch {
-    readonly token: symbol;
-    readonly done: Promise<void>;
-    begun: boolean;
-    poisoned?: unknown;
-    /** Once begun (the write lock held, so no one else appends): the last position in the log. */
-    lastPosition: number;
-  }
-  let activeBatch: OpenBatch | null = null;
-  /** Set once an append's rows are in: a failure after that leaves the append half done (see appendToStream). */
-  let inserted = false;
-  /** Before a write: a batch takes the write lock (BEGIN IMMEDIATE) at its first write, so an idle one costs nothing. */
-  const writing = () => {
-    if (activeBatch !== null && !activeBatch.begun) {
-      db.exec('BEGIN IMMEDIATE');
-      activeBatch.begun = true;
-      activeBatch.lastPosition = q.lastPosition.get() ?? 0;
-    }
+  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed: wakeups.wake });
+  const { ready } = batches;
+  const ctx: SqliteContext = {
+    path: options.path,
+    db,
+    sql,
+    batches,
+    readonly,
+    timeoutMs,
+    newId: options.newId ?? uuidv7,
+    machineOf: (stream) => options.machineFingerprint ?? machineFingerprintFor(stream),
+    failure,
   };
-  /** Waits until no batch but the caller's own is open; then checks the store is open. */
-  const ready = async () => {
-    while (activeBatch !== null && batchContext.getStore() !== activeBatch.token) await activeBatch.done;
-    open();
-  };
-
-  /**
-   * The last state this process folded for each recently used stream, keyed by the stream's head (version and the
-   * hash of its last event): the hash chains every event of the stream, so an equal head means the same events and
-   * the same state, whatever rolled back or whoever wrote since. Saves reading and parsing the snapshot row on
-   * every append and read of a busy stream.
-   */
-  const recent = new Map<string, { readonly version: number; readonly hash: string; readonly state: MachineState<string, object>; readonly snapshotAt: number; used: boolean }>();
-  const recentLimit = options.stateCacheSize ?? RECENT_STATES;
-  if (!Number.isSafeInteger(recentLimit) || recentLimit < 0) throw new RangeError(`stateCacheSize must be a whole number ≥ 0, not ${recentLimit}`);
-  const remember = (stream: string, version: number, hash: string, state: MachineState<string, object>, snapshotAt: number) => {
-    if (recentLimit === 0) return;
-    // Replacing a key keeps its place in the Map's order (cheap); moving it to the end on every use would cost a
-    // delete and an insert, several times the price of the lookup it saves. Eviction gives a used entry a second
-    // chance instead (the CLOCK approximation of least recently used): it goes to the end, marked unused.
-    recent.set(stream, { version, hash, state, snapshotAt, used: true });
-    while (recent.size > recentLimit) {
-      const [oldest, entry] = recent.entries().next().value!;
-      recent.delete(oldest);
-      if (entry.used) {
-        entry.used = false;
-        recent.set(oldest, entry);
-      }
-    }
-  };
-
-  /** The stream's state: its snapshot if it was folded by this machine, plus the events after it. */
-  /** (`snapshotAt`: the version of the stream's snapshot row, as far as this process knows; 0 for none.) */
-  const stateOf = (stream: string, version: number, hash?: string): StreamStateRead & { readonly snapshotAt: number } => {
-    const known = recent.get(stream);
-    if (known !== undefined && known.version === version && known.hash === hash) return { stream, version, state: known.state, snapshotVersion: version, eventsFolded: 0, snapshotAt: known.snapshotAt };
-    const snap = q.snapshot.get(stream);
-    const usable = snap !== undefined && snap.machine === machineOf(stream) && snap.version <= version;
-    const lifecycle = lifecycleFor(stream);
-    let state: MachineState<string, object> = usable ? (JSON.parse(snap.state) as MachineState<string, object>) : initialStateFor(stream);
-    const from = usable ? snap.version : 0;
-    let folded = 0;
-    if (from < version) {
-      for (const row of readStreamRows(undefined).all(stream, from + 1, version) as EventRow[]) {
-        const event = toEvent(row);
-        state = lifecycle.evolve(state, event, { stream, version: event.version });
-        folded++;
-      }
-    }
-    return { stream, version, state, snapshotVersion: from, eventsFolded: folded, snapshotAt: snap?.version ?? 0 };
-  };
-
-  /**
-   * A retry of a batch the stream holds: the original result. Undefined when the log holds none of its ids. An id
-   * another stream holds: EventIdTakenError; an id held as another event: EventIdReusedError; a batch partly held:
-   * IdempotencyConflictError (judgeHeldIds). Looked
-   * up only when an append is refused (a held batch always is: by the expected version, by the lifecycle or by the
-   * unique index on ids), not on every append.
-   */
-  const retryOf = (stream: string, events: readonly NewEvent[], before: number): AppendResult | undefined => {
-    // Rows of the stream past the version it had before this append are the append's own (earlier INSERTs of a
-    // long batch).
-    const held = events.map((e) => {
-      const h = e.id === undefined ? undefined : q.eventById.get(e.id);
-      return h !== undefined && !(h.stream === stream && h.version > before) ? { ...h, data: JSON.parse(h.data) as unknown } : undefined;
-    });
-    if (judgeHeldIds(stream, events, held) !== 'retry') return undefined;
-    const recorded = held.map((h) => toEvent(readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow));
-    return { stream, nextExpectedVersion: held.at(-1)!.version, positions: held.map((h) => h!.position), versions: held.map((h) => h!.version), written: false, events: recorded };
-  };
-
-  const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
-    const head = q.stream.get(stream);
-    try {
-      return write(stream, events, appendOptions, head);
-    } catch (error) {
-      const refused =
-        error instanceof WrongExpectedVersionError ||
-        error instanceof TransitionRefusedError ||
-        error instanceof IdempotencyConflictError ||
-        ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /events\.id/.test((error as Error).message));
-      const retry = refused ? retryOf(stream, events, head?.version ?? 0) : undefined;
-      if (retry !== undefined) return retry;
-      throw error;
-    }
-  };
-  const append = db.transaction(appendRows);
-
-  const write = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions, head: { version: number; hash: string } | undefined): AppendResult => {
-    const actual = head?.version ?? 0;
-    checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
-    checkBatch(stream, events, actual + 1);
-    if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
-
-    let { state, snapshotAt } = stateOf(stream, actual, head?.hash);
-    const lifecycle = lifecycleFor(stream);
-    let prev = head?.hash ?? GENESIS_HASH;
-    const positions: number[] = [];
-    const versions: number[] = [];
-    const recorded: RecordedEvent[] = [];
-    // Rows go in by INSERTs of up to INSERT_ROWS rows: one statement per row costs more than SQLite's own work.
-    const row: unknown[] = [];
-    const ids: string[] = [];
-    const flush = () => {
-      const rows = ids.length;
-      if (rows === 0) return;
-      // A held id fails this on the unique index: appendRows then looks up which, where (and whether it is a retry).
-      const last = Number(insertRows(rows).run(row).lastInsertRowid);
-      // One writer, one statement, no AUTOINCREMENT: the rows took the rowids after the largest, in order.
-      for (let k = rows - 1; k >= 0; k--) positions.push(last - k);
-      if (activeBatch?.begun) activeBatch.lastPosition = last;
-      row.length = 0;
-      ids.length = 0;
-    };
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      const version = actual + 1 + i;
-      state = lifecycle.evolve(state, e, { stream, version });
-      const id = e.id ?? newId();
-      const data = JSON.stringify(e.data);
-      const meta = e.meta === undefined ? null : JSON.stringify(e.meta);
-      // Hash what is stored, as it will be read back; the recorded event is built once, in one of two shapes.
-      const event: { -readonly [K in keyof RecordedEvent]: RecordedEvent[K] } = (
-        meta === null
-          ? { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), position: 0, hash: '' }
-          : { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), meta: JSON.parse(meta), position: 0, hash: '' }
-      ) as RecordedEvent;
-      prev = eventHash(prev, event, { data, meta });
-      event.hash = prev;
-      recorded.push(event as RecordedEvent);
-      row.push(stream, version, id, e.type, e.time, data, meta, prev);
-      ids.push(id);
-      versions.push(version);
-      if (ids.length === INSERT_ROWS) flush();
-    }
-    flush();
-    inserted = true;
-    const last = actual + events.length;
-    q.upsertStream.run(stream, last, prev);
-    // A snapshot for every batch of events, and after every SNAPSHOT_EVERY single events: a read folds at most that
-    // many on top of it, and one-event appends (most of a service's) do not rewrite the state each time.
-    if (events.length > 1 || snapshotAt === 0 || last - snapshotAt >= SNAPSHOT_EVERY) {
-      q.upsertSnapshot.run(stream, last, machineOf(stream), JSON.stringify(state));
-      snapshotAt = last;
-    }
-    remember(stream, last, prev, state, snapshotAt);
-    for (let i = 0; i < recorded.length; i++) (recorded[i] as { position: number }).position = positions[i]!;
-    return { stream, nextExpectedVersion: last, positions, versions, written: true, events: recorded };
-  };
-
-  // The first part is in the projections row, the others in projection_parts; read in one transaction, so that
-  // another process's save cannot come between the two reads.
-  const readProjection = db.transaction((name: string) => {
-    const head = q.projection.get(name);
-    return head === undefined ? undefined : { position: head.position, parts: [head.data, ...q.projectionParts.all(name)] };
-  });
-  const saveProjection = db.transaction((name: string, position: number, parts: readonly string[]) => {
-    if (q.saveProjection.run(name, position, parts[0]!, new Date().toISOString()).changes !== 1) return false;
-    q.dropProjectionParts.run(name);
-    for (let i = 1; i < parts.length; i++) q.insertProjectionPart.run(name, i, parts[i]!);
-    return true;
-  });
-
-  /** Writes a rebuilt snapshot if the write lock is free now; another process holding it is not waited for. */
-  const refreshWhenFree = (stream: string, read: StreamStateRead) => {
-    db.pragma('busy_timeout = 0');
-    try {
-      q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
-    } catch {
-      // Only a saving: a read never fails for want of it (the lock held, the disk full); the next read folds again.
-    } finally {
-      db.pragma(`busy_timeout = ${timeoutMs}`);
-    }
-  };
+  const states = createStreamStates(ctx, options.stateCacheSize);
+  const append = createAppend(ctx, states);
+  const reads = createReads(ctx);
+  const projections = createProjections(ctx);
 
   const store: SqliteEventStore = {
     path: options.path,
@@ -379,150 +98,59 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     async appendToStream(stream, events, appendOptions = {}) {
       await ready();
       mutable('appendToStream');
-      checkStreamName(stream);
-      if (!Array.isArray(events)) throw new InvalidEventError({ stream }, 'expected an array of events', 'events');
-      try {
-        writing();
-      } catch (error) {
-        throw failure(error);
-      }
-      // Inside a batch, an append of one INSERT statement needs no savepoint of its own: everything that can refuse
-      // it does so before its first write, and the INSERT is atomic. After it, only an I/O error can fail the rest,
-      // and that poisons the batch (it will not commit).
-      let result: AppendResult;
-      if (activeBatch !== null && events.length <= INSERT_ROWS) {
-        const batch = activeBatch;
-        if (batch.poisoned !== undefined) throw batch.poisoned;
-        inserted = false;
-        try {
-          result = appendRows(stream, events, appendOptions);
-        } catch (error) {
-          if (inserted) batch.poisoned = error;
-          throw failure(error);
-        }
-      } else {
-        try {
-          result = append.immediate(stream, events, appendOptions);
-        } catch (error) {
-          throw failure(error);
-        }
-      }
+      const result = append(stream, events, appendOptions);
       // Inside a batch, consumers are woken when it commits.
-      if (result.written && activeBatch === null) wakeups.wake();
+      if (result.written && batches.active === null) wakeups.wake();
       return result;
     },
 
-    async readStream(stream, o: ReadStreamOptions = {}) {
+    async readStream(stream, o = {}) {
       await ready();
-      checkReadOptions(`readStream ${stream}`, o);
-      const rows = readStreamRows(o.limit).all(stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER) as EventRow[];
-      return rows.map(toEvent);
+      return reads.readStream(stream, o);
     },
 
-    async readAll(o: ReadAllOptions = {}) {
+    async readAll(o = {}) {
       await ready();
-      checkReadOptions('readAll', o);
-      // Inside a batch that holds the write lock, nothing past its own last append can exist: no query needed.
-      if (activeBatch?.begun && (o.fromPosition ?? 1) > activeBatch.lastPosition) return [];
-      return (readAllRows(o.limit).all(Math.max(1, o.fromPosition ?? 1)) as EventRow[]).map(toEvent);
+      return reads.readAll(o);
     },
 
     async readEvent(stream, id) {
       await ready();
-      const row = typeof id === 'string' ? (q.readEvent.get(stream, id) as EventRow | undefined) : undefined;
-      return row === undefined ? undefined : toEvent(row);
+      return reads.readEvent(stream, id);
     },
 
     async streamVersion(stream) {
       await ready();
-      return q.stream.get(stream)?.version ?? 0;
+      return reads.streamVersion(stream);
     },
 
     async readState(stream) {
       await ready();
-      // A read transaction: the stream's version and its snapshot are read at one point in time.
-      const read = db.transaction(() => {
-        const head = q.stream.get(stream);
-        const { snapshotAt, ...result } = stateOf(stream, head?.version ?? 0, head?.hash);
-        if (head !== undefined) remember(stream, head.version, head.hash, result.state, result.eventsFolded > 0 ? head.version : snapshotAt);
-        return result;
-      }).deferred();
-      // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again; an
-      // older snapshot never overwrites a newer one. Outside a batch it is a favour, not the read's work: done when
-      // the write lock is free at once, else left to the next read (a long import holds the lock for minutes).
-      if (read.eventsFolded > 0 && !readonly) {
-        if (activeBatch !== null) {
-          writing();
-          q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
-        } else refreshWhenFree(stream, read);
-      }
-      return read;
+      return states.read(stream);
     },
 
     async readCheckpoint(consumer) {
       await ready();
-      return q.checkpoint.get(consumer)?.position ?? 0;
+      return projections.readCheckpoint(consumer);
     },
 
     async saveCheckpoint(consumer, expected, next) {
       await ready();
       mutable('saveCheckpoint');
-      try {
-        writing();
-        return db.transaction(() => {
-          const now = new Date().toISOString();
-          if (expected === 0) q.insertCheckpoint.run(consumer, 0, now);
-          return q.updateCheckpoint.run(next, now, consumer, expected).changes === 1;
-        }).immediate();
-      } catch (error) {
-        throw failure(error);
-      }
+      return projections.saveCheckpoint(consumer, expected, next);
     },
 
-    async batch(fn) {
-      // A batch inside the same batch is part of it.
-      if (activeBatch !== null && batchContext.getStore() === activeBatch.token) return fn();
-      // Claimed before the first await when the store is free, so that a call made after this one waits for it.
-      while (activeBatch !== null) await activeBatch.done;
-      open();
-      let finish!: () => void;
-      const token = Symbol('batch');
-      const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
-      activeBatch = batch;
-      try {
-        const result = await batchContext.run(token, fn);
-        // An append that failed half done (an I/O error after its rows went in) must not be committed.
-        if (batch.poisoned !== undefined) throw batch.poisoned;
-        if (batch.begun) {
-          db.exec('COMMIT');
-          wakeups.wake();
-        }
-        return result;
-      } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw failure(error);
-      } finally {
-        activeBatch = null;
-        finish();
-      }
-    },
+    batch: (fn) => batches.run(fn),
 
     async readProjection(name) {
       await ready();
-      return readProjection(name);
+      return projections.readProjection(name);
     },
 
     async saveProjection(name, position, data) {
       await ready();
       mutable('saveProjection');
-      const parts = checkProjectionSave(name, position, data);
-      // A transaction of its own, or a savepoint in the batch's.
-      try {
-        writing();
-        return saveProjection.immediate(name, position, parts);
-      } catch (error) {
-        throw failure(error);
-      }
+      return projections.saveProjection(name, position, data);
     },
 
     subscribe(consumer, handler, subscribeOptions) {
@@ -532,7 +160,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     async streamHeads() {
       await ready();
-      return q.heads.all() as Array<[string, string]>;
+      return reads.streamHeads();
     },
 
     async close() {
@@ -543,33 +171,4 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     },
   };
   return store;
-}
-
-/** How many limits each read keeps a statement of its own for. */
-const LIMITED_STATEMENTS = 16;
-
-/**
- * The statement for `sql` with at most `limit` rows (no LIMIT when undefined): the limit written into the SQL,
- * which SQLite plans once, for the first LIMITED_STATEMENTS limits asked for; `LIMIT ?` bound after that.
- * `limit` has been checked: a whole number ≥ 0 (checkReadOptions).
- */
-function limitedReads<P extends unknown[]>(db: SqliteDatabase, sql: string): (limit: number | undefined) => { all(...params: P): unknown[] } {
-  const unlimited = db.prepare(sql).raw(true);
-  const byLimit = new Map<number, Statement>();
-  let bound: Statement | undefined;
-  return (limit) => {
-    if (limit === undefined) return unlimited as never;
-    let statement = byLimit.get(limit);
-    if (statement === undefined) {
-      if (byLimit.size < LIMITED_STATEMENTS) {
-        statement = db.prepare(`${sql} LIMIT ${limit}`).raw(true);
-        byLimit.set(limit, statement);
-      } else {
-        bound ??= db.prepare(`${sql} LIMIT ?`).raw(true);
-        const withLimit = bound;
-        return { all: (...params: P) => withLimit.all(...params, limit) } as never;
-      }
-    }
-    return statement as never;
-  };
 }

@@ -5,6 +5,7 @@
 import { initialStateFor, type MachineState } from '@hotpatch/core';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
+import { alreadyAppended, nothingAppended } from './append-results.js';
 import { StoreClosedError } from './errors.js';
 import { eventHash, GENESIS_HASH } from './hash.js';
 import { uuidWords } from './uuid-words.js';
@@ -237,21 +238,11 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
         held ??= new Array<RecordedEvent | undefined>(events.length).fill(undefined);
         held[i] = records.get(at);
       }
-      if (held !== undefined && judgeHeldIds(stream, events, held) === 'retry') {
-        const recorded = held as RecordedEvent[];
-        return {
-          stream,
-          nextExpectedVersion: recorded[recorded.length - 1]!.version,
-          positions: recorded.map((e) => e.position),
-          versions: recorded.map((e) => e.version),
-          written: false,
-          events: recorded,
-        };
-      }
+      if (held !== undefined && judgeHeldIds(stream, events, held) === 'retry') return alreadyAppended(stream, held as RecordedEvent[]);
 
       checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
       checkBatch(stream, events, actual + 1);
-      if (events.length === 0) return { stream, nextExpectedVersion: actual, positions: [], versions: [], written: false, events: [] };
+      if (events.length === 0) return nothingAppended(stream, actual);
       const state = checkTransitions(stream, data?.state ?? initialStateFor(stream), events, actual + 1);
 
       // Everything is checked: from here on nothing can fail, so the batch is all or nothing.

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { planReleases } from '@hotpatch/core';
-import { DEFAULT_FAULTS, FleetProjection, fleetStatus, simulate, type FleetPolicy } from '@hotpatch/fleet';
+import { FleetProjection, fleetStatus, type FleetPolicy } from '@hotpatch/fleet';
+import { DEFAULT_FAULTS, simulate } from '@hotpatch/simulator';
 import { fleetAt, foldTimeline, verifyTimeline } from '@hotpatch/replay';
 import { logDigest, pendingFile, writeFileAtomically, writeTimeline } from '@hotpatch/store';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, fleetSize } from '../args.js';

@@ -4,7 +4,8 @@
  * opens its own store: the arms share nothing but their inputs, and each writes the same log either way.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { simulate, type Arm, type FleetPolicy, type SimulationResult } from '@hotpatch/fleet';
+import type { FleetPolicy } from '@hotpatch/fleet';
+import { simulate, type Arm, type SimulationResult } from '@hotpatch/simulator';
 import { createPackedInMemoryEventStore } from '@hotpatch/store';
 import { openEventStore, type StoreSource } from '../store-source.js';
 

@@ -1,5 +1,6 @@
 import { readLog, type EventStore } from '@hotpatch/store';
-import { whatIf, ORDINARY_OUTCOMES, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from '@hotpatch/fleet';
+import type { FleetPolicy } from '@hotpatch/fleet';
+import { whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type WhatIfResult } from '@hotpatch/simulator';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { InvalidEventError } from '@hotpatch/core';

@@ -3,7 +3,8 @@ import { fromStreamName, rolloutLifecycle, type DeviceState, type HotpatchEvent,
 import type { Intent, Known } from '@hotpatch/engine';
 import type { RecordedEvent } from '@hotpatch/store';
 import type { FleetProjection } from '../projection.js';
-import { evolveDeviceRecord, evolveRolloutRecord, newDeviceRecord, type DeviceRecord, type Instruction, type RolloutOutcome } from '../records.js';
+import { evolveDeviceRecord, evolveRolloutRecord, newDeviceRecord, protectedUpToOf } from '../projection/apply.js';
+import type { DeviceRecord, Instruction, RolloutOutcome } from '../projection/records.js';
 import { MapDraft, SetDraft, type MapView, type SetView } from './overlay.js';
 
 /** A device as a decision reads it. */
@@ -102,7 +103,7 @@ export class FleetDraft {
         this.devices.set(stream.id, record);
       }
       evolveDeviceRecord(record, event as HotpatchEvent, event.time, state as DeviceState | undefined);
-      record.protectedUpTo = this.base.protectedUpToOf(record.state);
+      record.protectedUpTo = protectedUpToOf(this.base.state, record.state);
     } else if (stream?.kind === 'rollout') {
       const draft = this.rolloutDrafts.get(stream.id) ?? this.draftOf(stream.id);
       // Its pauses are the projection's until a pause or a resume changes them (never a decision's doing).

@@ -1,20 +1,10 @@
-/**
- * A patching service driven on a simulated clock: the orchestrator, hour by hour from `start` to `end`, planning
- * each release's rollout when it ships, and an agent per device that answers what the service asks of it. The
- * simulator's agents draw faults; a what-if's answer as the devices did in a recorded log. The same inputs drive
- * the same log.
- */
-import { inBatch, type EventStore } from '@hotpatch/store';
-import type { SimulatedClock } from '../clock.js';
-import { createOrchestrator, type AgentReport, type Orchestrator, type ReleaseToRoll } from '../orchestrator.js';
-import type { FleetPolicy } from '../policy.js';
-import type { DeviceRecord, FleetProjection } from '../projection.js';
-
-/**
- * A device's agent: called when the service has changed the device (once per device version), it sends the
- * reports the device will make, each at a time ≥ now (`send(at, report)`), or nothing.
- */
-export type Agent = (device: DeviceRecord, now: number, send: (at: number, report: AgentReport) => void) => void;
+// A patching service on a simulated clock: the orchestrator hour by hour, each release planned when it ships, and
+// each device's agent asked what it reports whenever the service changed its device.
+import { deviceIdOf } from '@hotpatch/core';
+import { inBatch, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { createOrchestrator, type AgentReport, type FleetPolicy, type FleetProjection, type Orchestrator, type ReleaseToRoll, type SimulatedClock } from '@hotpatch/fleet';
+import type { Agent } from './agent.js';
+import { tapStore } from './store-tap.js';
 
 export interface DriveOptions {
   readonly store: EventStore;
@@ -38,8 +28,8 @@ export interface DriveOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
-  /** Called with every event of the log as the service's projection applies it, in log order (see FleetProjection.onApplied). */
-  readonly onApplied?: FleetProjection['onApplied'];
+  /** Called with every event of the log, once each, in log order, as the service records it or reads it (see tapStore). */
+  readonly onEvent?: (event: RecordedEvent) => void;
 }
 
 const HOUR = 3_600_000;
@@ -47,8 +37,14 @@ const HOUR = 3_600_000;
 /** Runs the service; returns its projection of the log (the orchestrator and the agenda are garbage then). */
 export async function driveService(options: DriveOptions): Promise<FleetProjection> {
   const { store, clock, releases } = options;
-  const orchestrator = createOrchestrator({ store, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
-  orchestrator.projection.onApplied = options.onApplied;
+  // The devices the service changed (their agents react), seen through the store as its projection applies them.
+  const changed = new Set<string>();
+  const tapped = tapStore(store, (e) => {
+    const device = deviceIdOf(e.stream);
+    if (device !== undefined) changed.add(device);
+    options.onEvent?.(e);
+  });
+  const orchestrator = createOrchestrator({ store: tapped, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
   const agenda = new Agenda();
   const scheduled = new Map<string, number>();
   const push = (at: number, report: AgentReport) => agenda.push(at, report);
@@ -61,13 +57,13 @@ export async function driveService(options: DriveOptions): Promise<FleetProjecti
     options.agent(d, now, push);
   };
   const drain = (now: number) => {
-    const changed = [...orchestrator.projection.changed];
-    orchestrator.projection.changed.clear();
-    for (const id of changed) react(id, now);
+    const ids = [...changed];
+    changed.clear();
+    for (const id of ids) react(id, now);
   };
 
   await orchestrator.sync();
-  orchestrator.projection.changed.clear();
+  changed.clear();
   let nextRelease = 0;
   const interventions = [...(options.interventions ?? [])].sort((a, b) => a.at - b.at);
   let nextIntervention = 0;
@@ -115,7 +111,6 @@ export async function driveService(options: DriveOptions): Promise<FleetProjecti
     await breathe();
   }
   options.onProgress?.({ at: options.end, share: 1 });
-  orchestrator.projection.onApplied = undefined;
   return orchestrator.projection;
 }
 

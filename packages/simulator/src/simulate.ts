@@ -1,12 +1,5 @@
-/**
- * The simulator: a fleet, a calendar of releases and agents with injected faults, driven through the orchestrator
- * on a simulated clock. Deterministic for a seed: the same seed writes the same log, byte for byte.
- *
- * Agents react to what the log says the service asked of them: a device that starts applying reports the apply
- * (or fails, or stalls), then its health; a device rolling back reports the rollback; a device that needs a
- * reboot restarts within a day and reports the baseline installed, with the restart's downtime. Faults are drawn
- * from one seeded generator in the order things happen.
- */
+// The simulator: a fleet, its releases and agents with seeded faults, driven through the orchestrator on a simulated
+// clock; the same seed writes the same log, byte for byte (see README.md).
 import {
   declareOutOfBand,
   declareUnplannedBaseline,
@@ -19,11 +12,10 @@ import {
 } from '@hotpatch/core';
 import { createEngine, timedNameBasedIds } from '@hotpatch/engine';
 import { inBatch, readLog, type EventStore } from '@hotpatch/store';
-import { simulatedClock } from '../clock.js';
-import { cumulativeUpdateOf, type AgentReport, type ReleaseToRoll } from '../orchestrator.js';
-import { breathe, driveService, type Agent, type DriveOptions } from './drive.js';
-import type { FleetPolicy } from '../policy.js';
-import { DEFAULT_FAULTS, type Faults } from './faults.js';
+import { cumulativeUpdateOf, simulatedClock, type AgentReport, type FleetPolicy, type ReleaseToRoll } from '@hotpatch/fleet';
+import { deviceAgent } from './agent.js';
+import { breathe, driveService, type DriveOptions } from './drive.js';
+import { DEFAULT_FAULTS, faultAnswers, faultDelivery, type Faults } from './faults.js';
 import { FigureTally, figuresFromLog, type ArmFigures } from './figures.js';
 import { buildSimFleet } from './fleet.js';
 
@@ -62,6 +54,8 @@ const NAMESPACE = '5b0e7c3a-2f8d-4a61-b9e4-7d1c6f3a8e20';
 /** The simulation's own ids: derived from what they name and when, so that a seed always writes the same log. */
 const simTimedId = timedNameBasedIds(NAMESPACE);
 const HOUR = 3_600_000;
+/** The step a report answers, as the simulation's report ids name it. */
+const STEP: Record<AgentReport['kind'], string> = { applied: 'apply', 'apply-failed': 'apply', health: 'health', 'rolled-back': 'rollback', 'rollback-failed': 'rollback', 'baseline-installed': 'reboot' };
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The simulation's calendar: planned releases, one unplanned baseline and one out-of-band hotpatch. */
@@ -149,69 +143,17 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     await breathe();
   }
 
-  // The fleet's agents: what each device reports when the service has changed it, with the faults drawn.
-  // Led by the simulated time the agent decides at: the ids a day writes lie together in the store's index.
-  const reportId = (at: number, device: string, version: number, what: string) => simTimedId(at, `${arm}|${device}|${version}|${what}`);
-  const agent: Agent = (d, now, push) => {
-    const id = d.id;
-    const silent = silentFrom.get(id);
-    const back = silentUntil.get(id) ?? Infinity;
-    const send = (at: number, report: AgentReport) => {
-      // Lost while the agent is silent (it sends it again only if the device still has something to say when back).
-      if (silent !== undefined && at >= silent && at < back) return;
-      const late = random.chance(faults.lateReport) ? 6 * HOUR : 0;
-      push(at + late, report);
-      if (random.chance(faults.duplicatedReport)) push(at + late + 60_000, report);
-    };
-    const { value, context } = d.state;
-    const patch = context.inFlight?.patch;
-    switch (value) {
-      case 'applying': {
-        if (random.chance(faults.stalledApply)) return;
-        const at = now + random.int(2, 10) * 60_000;
-        if (random.chance(faults.applyFailure)) return send(at, { id: reportId(now, id, d.version, 'apply'), device: id, kind: 'apply-failed', patch: patch!, reason: 'transition did not converge' });
-        if (random.chance(faults.reorderedReport)) {
-          // The health report overtakes the apply report.
-          send(at + 5 * 60_000, { id: reportId(now, id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy: !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure), signal: 'crash rate above baseline' });
-          return send(at + 20 * 60_000, { id: reportId(now, id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
-        }
-        return send(at, { id: reportId(now, id, d.version, 'apply'), device: id, kind: 'applied', patch: patch! });
-      }
-      case 'applied': {
-        const healthy = !random.chance(patch === badHotpatch ? faults.badHotpatchHealthFailure : faults.healthFailure);
-        return send(now + random.int(1, 4) * HOUR, { id: reportId(now, id, d.version, 'health'), device: id, kind: 'health', patch: patch!, healthy, signal: 'crash rate above baseline' });
-      }
-      case 'rollingBack':
-        return send(
-          now + random.int(2, 10) * 60_000,
-          random.chance(faults.rollbackFailure)
-            ? { id: reportId(now, id, d.version, 'rollback'), device: id, kind: 'rollback-failed', patch: patch!, reason: 'patched function still on a stack' }
-            : { id: reportId(now, id, d.version, 'rollback'), device: id, kind: 'rolled-back', patch: patch! },
-        );
-      case 'needsReboot': {
-        // Users restart within a day; the restart and the update take 15 to 35 minutes. A cumulative update can
-        // leave the device unwell, as a hotpatch can (the bad fix as often in its cumulative update as in its
-        // hotpatch): the agent says so with the install. Going back to the update before is assumed healthy.
-        const downtimeMinutes = random.int(15, 35);
-        const baseline = context.rebootBaseline ?? context.baseline!;
-        const healthy = context.rebootReason === 'update-uninstall' || !updateRandom.chance(baseline === badUpdate ? faults.badHotpatchHealthFailure : faults.healthFailure);
-        return send(now + random.int(1, 24) * HOUR, {
-          id: reportId(now, id, d.version, 'reboot'),
-          device: id,
-          kind: 'baseline-installed',
-          baseline,
-          ...(healthy ? {} : { healthy: false, signal: 'crash rate above baseline' }),
-          meta: { downtimeMinutes },
-        });
-      }
-    }
-  };
+  // The fleet's agents, with the faults drawn. A report's id is led by the simulated time the agent decides at: the
+  // ids a day writes lie together in the store's index.
+  const agent = deviceAgent(
+    faultAnswers({ faults, random, updateRandom, badHotpatch, badUpdate, reportId: (d, now, report) => simTimedId(now, `${arm}|${d.id}|${d.version}|${STEP[report.kind]}`) }),
+    faultDelivery({ faults, random, silentFrom, silentUntil }),
+  );
   // The figures are counted from the log's events as the service's projection applies them (each once, in log
-  // order, as recorded), and read from that projection at the end: the log is not read a second time. Should the
-  // projection not have seen the log whole and in order (rebuilt after a failed batch, say), it is read again.
+  // order), and read from that projection at the end: the log is not read a second time. Should they not have been
+  // seen to the log's end, it is read again.
   const tally = new FigureTally();
-  let nextPosition = 1;
-  let whole = true;
+  let seen = 0;
   const projection = await driveService({
     store,
     policy,
@@ -224,15 +166,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     meta: { source: `simulate/${arm}` },
     ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    onApplied: (e) => {
-      if (e.position !== nextPosition) whole = false;
-      else {
-        nextPosition++;
-        tally.add(e);
-      }
+    onEvent: (e) => {
+      seen++;
+      tally.add(e);
     },
   });
-  whole &&= (await store.readAll({ fromPosition: nextPosition, limit: 1 })).length === 0;
+  const whole = (await store.readAll({ fromPosition: seen + 1, limit: 1 })).length === 0;
   // Otherwise from the log itself, page by page (a large fleet's log need not fit in memory).
   const figures = whole ? tally.figures(projection, months, end) : await figuresFromLog(readLog(store), months, end);
   return { arm, releases, start, end, figures };

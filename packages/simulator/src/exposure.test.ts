@@ -3,6 +3,7 @@
  * fleet projection says a device is protected exactly when its replayed state carries the fix (or a newer one),
  * and dates its protection from when that began. The expectation is derived apart from the projection: from the
  * states replay's fold gives after each event, the releases named so far, and runs of protected positions.
+ * Here rather than in fleet (whose projection it checks): it folds simulated fleets too, and fleet cannot depend on the simulator.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,8 @@ import { deviceIdOf, deviceLifecycle, rolloutStream, type DeviceState, type Hotp
 import { acceptedBodies } from '@hotpatch/core/testing';
 import { TimelineFold, toDeviceView } from '@hotpatch/replay';
 import { createInMemoryEventStore } from '@hotpatch/store';
-import { DEFAULT_POLICY, FleetProjection, fleetStatus, simulate } from './index.js';
+import { DEFAULT_POLICY, FleetProjection, fleetStatus } from '@hotpatch/fleet';
+import { simulate } from './index.js';
 
 interface Plan {
   readonly releasedAt: string;

@@ -3,13 +3,15 @@
  * taken straight from the rollout's events: per ring, devices instructed, outcomes, in flight and withdrawn; for a
  * halted rollout, what the halt saw and what came after it. Checked after every event of every rollout stream of
  * simulated fleets (halts, timeouts, silent agents), and at the end against the fleet report.
+ * Here rather than in fleet (whose figures it checks), since fleet cannot depend on the simulator.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveBudget, type HotpatchEvent, type RingProgressView, type RolloutEventData, type RolloutProgress } from '@hotpatch/core';
 import { rolloutHistory } from '@hotpatch/replay';
 import { createInMemoryEventStore, type RecordedEvent } from '@hotpatch/store';
-import { DEFAULT_FAULTS, DEFAULT_POLICY, FleetProjection, fleetStatus, simulate } from './index.js';
+import { DEFAULT_POLICY, FleetProjection, fleetStatus } from '@hotpatch/fleet';
+import { DEFAULT_FAULTS, simulate } from './index.js';
 
 type Counted = Omit<RingProgressView, 'size' | 'budget' | 'started' | 'gatePassed'>;
 

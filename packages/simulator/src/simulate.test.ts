@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
-import { DEFAULT_FAULTS, DEFAULT_POLICY, FleetProjection, simulate, type Faults } from '../index.js';
+import { DEFAULT_POLICY, FleetProjection } from '@hotpatch/fleet';
+import { DEFAULT_FAULTS, simulate, type Faults } from './index.js';
 import { figuresFromLog } from './figures.js';
 
 describe('the simulator’s figures', () => {

@@ -3,8 +3,7 @@
  * exposed after release, rollbacks, devices needing attention.
  */
 import { deviceStream, type HotpatchEvent } from '@hotpatch/core';
-import { FleetProjection } from '../projection.js';
-import { daysToProtection, quantile } from '../report.js';
+import { daysToProtection, FleetProjection, quantile } from '@hotpatch/fleet';
 
 export interface ArmFigures {
   readonly devices: number;

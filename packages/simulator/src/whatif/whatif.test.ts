@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom, type HotpatchEvent } from '@hotpatch/core';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import { timeOfId } from '@hotpatch/engine';
-import { DEFAULT_POLICY, failureShare, failureShareInterval, simulate, simulationCatalog, whatIf, type FleetPolicy, type RolloutOutcome, type WhatIfResult } from './index.js';
+import { DEFAULT_POLICY, type FleetPolicy } from '@hotpatch/fleet';
+import { failureShare, failureShareInterval, simulate, simulationCatalog, whatIf, type RolloutOutcome, type WhatIfResult } from '../index.js';
 
 // One recorded log for every test: a simulated fleet whose out-of-band hotpatch (the bad one) halts in the pilot ring.
 const recordedStore = createInMemoryEventStore();

@@ -1,0 +1,43 @@
+import { eventHash, GENESIS_HASH, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+
+/** An append's events as they will be recorded (positions 0 until known), chained from the stream's last hash. */
+export interface Chained {
+  readonly recorded: RecordedEvent[];
+  readonly versions: number[];
+  readonly types: string[];
+  readonly times: string[];
+  readonly hashes: string[];
+  /** Each event's data and meta as written ('null' for no meta): the JSON the hashes were taken over. */
+  readonly dataTexts: string[];
+  readonly metaTexts: string[];
+}
+
+export function chain(stream: string, events: readonly NewEvent[], ids: readonly string[], actual: number, headHash: string | null): Chained {
+  // Each event's text is kept for its hash, which uses it as it is when it is canonical already (checkBatch has made
+  // sure every data and meta is a JSON object). The recorded events are read back from one JSON array of them.
+  const dataTexts = events.map((e) => JSON.stringify(e.data));
+  const metaTexts = events.map((e) => (e.meta === undefined ? 'null' : JSON.stringify(e.meta)));
+  const dataRead = JSON.parse(`[${dataTexts.join(',')}]`) as unknown[];
+  const metaRead = JSON.parse(`[${metaTexts.join(',')}]`) as Array<Record<string, unknown> | null>;
+  const chained: Chained = { recorded: [], versions: [], types: [], times: [], hashes: [], dataTexts, metaTexts };
+  let prev = headHash ?? GENESIS_HASH;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const version = actual + 1 + i;
+    const meta = metaRead[i]!;
+    // Hash what is stored, as it will be read back; the recorded event is built once, in one of two shapes.
+    const event: { -readonly [K in keyof RecordedEvent]: RecordedEvent[K] } = (
+      meta === null
+        ? { id: ids[i]!, stream, version, type: e.type, time: e.time, data: dataRead[i], position: 0, hash: '' }
+        : { id: ids[i]!, stream, version, type: e.type, time: e.time, data: dataRead[i], meta, position: 0, hash: '' }
+    ) as RecordedEvent;
+    prev = eventHash(prev, event, { data: dataTexts[i]!, meta: meta === null ? null : metaTexts[i]! });
+    event.hash = prev;
+    chained.recorded.push(event as RecordedEvent);
+    chained.types.push(e.type);
+    chained.times.push(e.time);
+    chained.hashes.push(prev);
+    chained.versions.push(version);
+  }
+  return chained;
+}

@@ -1,0 +1,43 @@
+/** A stream's state in the PostgreSQL store: its snapshot plus the events after it (snapshotFold), and readState. */
+import type { MachineState } from '@hotpatch/core';
+import { snapshotFold, type FoldedState, type StoredSnapshot, type StreamStateRead } from '@hotpatch/store';
+import type { ClientBase, Pool } from 'pg';
+import type { Connections } from './connection.js';
+import type { PostgresContext } from './context.js';
+import { toEvent, type EventRow } from './statements.js';
+
+const NO_ROWS: readonly EventRow[] = [];
+
+export interface StreamStates {
+  /** The stream's state at `version` (read on `db`): its snapshot if this machine folded it, plus the events after it. */
+  foldState(db: ClientBase | Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState>;
+  /** The stream's state as of now, for readState: rebuilds the snapshot if it had to fold. */
+  read(stream: string): Promise<StreamStateRead>;
+}
+
+export function createStreamStates(ctx: PostgresContext, connections: Connections): StreamStates {
+  const { sql: q, machineOf, readonly } = ctx;
+  const fold = snapshotFold<MachineState<string, object>, EventRow>({ machineOf, parse: (state) => state, toEvent });
+
+  const foldState = async (db: ClientBase | Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState> => {
+    const after = fold.startAfter(stream, version, snap);
+    if (after >= version) return fold.fold(stream, version, snap, NO_ROWS);
+    const { rows } = await db.query<never>({ ...q.readStream, values: [stream, after + 1, version, null], rowMode: 'array' });
+    return fold.fold(stream, version, snap, rows as unknown as EventRow[]);
+  };
+
+  return {
+    foldState,
+    read: (stream) =>
+      connections.onConnection('readState', stream, async (db) => {
+        const { rows } = await db.query<{ version: number | null; snapshot_version: number | null; machine: string | null; state: MachineState<string, object> | null }>({ ...q.stateHead, values: [stream] });
+        const row = rows[0]!;
+        const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine!, state: row.state! } : undefined;
+        const { snapshotAt: _, ...read } = await foldState(db, stream, row.version ?? 0, snap);
+        // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
+        // an older snapshot never overwrites a newer one.
+        if (read.eventsFolded > 0 && !readonly) await db.query({ ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
+        return read;
+      }),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The PostgreSQL store's consumers: woken by this store's appends and by NOTIFY on one LISTEN connection (a hint
+ * only: they poll as well), and, when exclusive, one active instance per consumer across processes (an advisory lock
+ * on a connection of its own). See the README's Consumers.
+ */
+import { createSubscription, createWakeups, type EventHandler, type EventStore, type SubscribeOptions, type Subscription } from '@hotpatch/store';
+import pg from 'pg';
+import type { PostgresContext } from './context.js';
+import { ConsumerLockLostError, isConnectionError } from './errors.js';
+
+export interface PostgresSubscribeOptions extends SubscribeOptions {
+  /**
+   * One active instance per consumer across processes: the subscription first takes a session advisory lock
+   * named after the schema and the consumer on a connection of its own, retrying every `lockRetryMs` until it
+   * gets it; it is released when the subscription stops or its process dies, and the next instance takes over
+   * from the checkpoint.
+   */
+  readonly exclusive?: boolean;
+  /** How often a waiting exclusive instance tries the lock, in ms (default 250). */
+  readonly lockRetryMs?: number;
+}
+
+export interface Consumers {
+  /** Wakes this store's consumers (after an append or a batch that wrote). */
+  wake(): void;
+  subscribe(consumer: string, handler: EventHandler, options: PostgresSubscribeOptions): Subscription;
+  /** Ends the LISTEN connection and the consumers' lock connections. */
+  close(): Promise<void>;
+}
+
+/** `store`: the store the consumers read and checkpoint through. */
+export function createConsumers(ctx: PostgresContext, store: () => EventStore): Consumers {
+  const { schema, poolConfig, channel, open, isClosed } = ctx;
+  const wakeups = createWakeups();
+  const wakeAll = wakeups.wake;
+
+  // One LISTEN connection per store, opened on the first wait and again after it breaks.
+  let listening: Promise<void> | undefined;
+  let listener: pg.Client | undefined;
+  const dropListener = async (client: pg.Client) => {
+    if (listener !== client) return;
+    listener = undefined;
+    listening = undefined;
+    await client.end().catch(() => {});
+  };
+  /** Starts listening if no connection listens; returns the promise of a new LISTEN, or undefined if one is active. */
+  const listen = (): Promise<void> | undefined => {
+    if (listening !== undefined || isClosed()) return undefined;
+    const client = new pg.Client(poolConfig);
+    listener = client;
+    client.on('error', () => dropListener(client));
+    client.on('end', () => dropListener(client));
+    client.on('notification', wakeAll);
+    listening = client.connect().then(() => client.query(`LISTEN "${channel}"`)).then(() => {});
+    listening.catch(() => dropListener(client));
+    return listening;
+  };
+
+  /** Resolves on a notification, an append by this store, a new LISTEN, `ms`, or abort, whichever first. */
+  // Notifications sent before a LISTEN are lost: once a new one is active, read again.
+  const waitForNews = (ms: number, signal: AbortSignal) => (isClosed() ? Promise.resolve() : wakeups.waitForNews(ms, signal, listen() ?? undefined));
+
+  const lockClients = new Set<pg.Client>();
+  const subscribeExclusive = (consumer: string, handler: EventHandler, subscribeOptions: PostgresSubscribeOptions): Subscription => {
+    const retryMs = subscribeOptions.lockRetryMs ?? 250;
+    const stopper = new AbortController();
+    let client: pg.Client | undefined;
+    let lost: unknown;
+    const release = () => {
+      if (client === undefined) return;
+      lockClients.delete(client);
+      const ending = client.end().catch(() => {});
+      client = undefined;
+      return ending;
+    };
+    const acquire = async () => {
+      while (!stopper.signal.aborted) {
+        open();
+        const candidate = new pg.Client({ ...poolConfig, keepAlive: true });
+        let acquired = false;
+        candidate.on('error', (error) => {
+          if (acquired) lost ??= error;
+        });
+        candidate.on('end', () => {
+          if (acquired && !stopper.signal.aborted) {
+            lost ??= new Error('connection ended');
+            wakeAll();
+          }
+        });
+        lockClients.add(candidate);
+        client = candidate;
+        try {
+          await candidate.connect();
+          for (;;) {
+            if (stopper.signal.aborted) return;
+            const { rows } = await candidate.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`${schema}/${consumer}`]);
+            if (rows[0]!.ok) {
+              acquired = true;
+              return;
+            }
+            await waitForNews(retryMs, stopper.signal);
+          }
+        } catch (error) {
+          // The connection broke while waiting: connect again. Anything else is the caller's to know.
+          await release();
+          if (!isConnectionError(error)) throw error;
+          await waitForNews(retryMs, stopper.signal);
+        }
+      }
+    };
+    const locked = acquire();
+    const guard = () => {
+      open();
+      if (lost !== undefined) throw new ConsumerLockLostError(consumer, lost);
+    };
+    const inner = createSubscription(
+      {
+        // The subscription starts (reads its checkpoint) once the lock is held, or at once when stopped before.
+        readCheckpoint: async (c) => {
+          await locked;
+          return stopper.signal.aborted ? 0 : store().readCheckpoint(c);
+        },
+        readAll: async (o) => {
+          guard();
+          return store().readAll(o);
+        },
+        saveCheckpoint: async (c, expected, next) => {
+          guard();
+          return store().saveCheckpoint(c, expected, next);
+        },
+      },
+      consumer,
+      handler,
+      subscribeOptions,
+      { waitForNews },
+    );
+    const done = inner.done.finally(release);
+    done.catch(() => {});
+    return {
+      consumer,
+      position: inner.position,
+      waitFor: inner.waitFor,
+      stop: async () => {
+        stopper.abort();
+        await inner.stop();
+        await release();
+      },
+      done,
+    };
+  };
+
+  return {
+    wake: wakeAll,
+    subscribe(consumer, handler, subscribeOptions) {
+      if (subscribeOptions.exclusive) return subscribeExclusive(consumer, handler, subscribeOptions);
+      return createSubscription(store(), consumer, handler, subscribeOptions, { waitForNews });
+    },
+    async close() {
+      wakeAll();
+      await Promise.all([...lockClients].map((c) => c.end().catch(() => {})));
+      lockClients.clear();
+      if (listener) await dropListener(listener);
+    },
+  };
+}

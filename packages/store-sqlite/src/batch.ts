@@ -1,0 +1,85 @@
+/**
+ * The SQLite store's batches: one transaction held open across awaits on the one connection, so everything else this
+ * process asks of the store waits for it (a caller outside the batch would otherwise read, or write into, its
+ * uncommitted work). AsyncLocalStorage tells the batch's own calls from the others.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+
+export interface OpenBatch {
+  readonly token: symbol;
+  readonly done: Promise<void>;
+  begun: boolean;
+  poisoned?: unknown;
+  /** Once begun (the write lock held, so no one else appends): the last position in the log. */
+  lastPosition: number;
+}
+
+export interface Batches {
+  /** The batch open on the connection, whoever runs it; null when none. */
+  active: OpenBatch | null;
+  /** Before a write: a batch takes the write lock (BEGIN IMMEDIATE) at its first write, so an idle one costs nothing. */
+  writing(): void;
+  /** Waits until no batch but the caller's own is open; then checks the store is open. */
+  ready(): Promise<void>;
+  /** Runs `fn` in a batch (see EventStore.batch); `committed` is called after its commit. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function createBatches(options: {
+  readonly db: SqliteDatabase;
+  readonly lastPosition: Statement<[], number>;
+  /** Throws StoreClosedError once the store is closed. */
+  readonly open: () => void;
+  readonly failure: (error: unknown) => unknown;
+  readonly committed: () => void;
+}): Batches {
+  const { db, lastPosition, open, failure, committed } = options;
+  const context = new AsyncLocalStorage<symbol>();
+  const batches: Batches = {
+    active: null,
+
+    writing() {
+      const batch = batches.active;
+      if (batch !== null && !batch.begun) {
+        db.exec('BEGIN IMMEDIATE');
+        batch.begun = true;
+        batch.lastPosition = lastPosition.get() ?? 0;
+      }
+    },
+
+    async ready() {
+      while (batches.active !== null && context.getStore() !== batches.active.token) await batches.active.done;
+      open();
+    },
+
+    async run(fn) {
+      // A batch inside the same batch is part of it.
+      if (batches.active !== null && context.getStore() === batches.active.token) return fn();
+      // Claimed before the first await when the store is free, so that a call made after this one waits for it.
+      while (batches.active !== null) await batches.active.done;
+      open();
+      let finish!: () => void;
+      const token = Symbol('batch');
+      const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
+      batches.active = batch;
+      try {
+        const result = await context.run(token, fn);
+        // An append that failed half done (an I/O error after its rows went in) must not be committed.
+        if (batch.poisoned !== undefined) throw batch.poisoned;
+        if (batch.begun) {
+          db.exec('COMMIT');
+          committed();
+        }
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw failure(error);
+      } finally {
+        batches.active = null;
+        finish();
+      }
+    },
+  };
+  return batches;
+}

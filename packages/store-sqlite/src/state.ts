@@ -1,0 +1,71 @@
+/**
+ * A stream's state in the SQLite store: as this process last folded it at the stream's head (StateCache), else its
+ * snapshot plus the events after it (snapshotFold), and the snapshot rebuilt when a read had to fold.
+ */
+import type { MachineState } from '@hotpatch/core';
+import { snapshotFold, StateCache, type FoldedState, type StreamStateRead } from '@hotpatch/store';
+import type { SqliteContext } from './context.js';
+import { toEvent, type EventRow } from './statements.js';
+
+/** Streams whose last folded state is kept in memory by default. */
+const RECENT_STATES = 10_000;
+const NO_ROWS: readonly EventRow[] = [];
+
+export interface StreamStates {
+  /** The stream's state at its head (`version`, and `hash` its last event's; undefined for none). */
+  stateOf(stream: string, version: number, hash?: string): FoldedState;
+  /** The states folded at recent heads: an append keeps the one it folded there. */
+  readonly cache: StateCache;
+  /** The stream's state as of now, for readState: rebuilds the snapshot if it had to fold. */
+  read(stream: string): StreamStateRead;
+}
+
+export function createStreamStates(ctx: SqliteContext, cacheSize = RECENT_STATES): StreamStates {
+  const { db, sql: q, batches, machineOf, readonly, timeoutMs } = ctx;
+  const cache = new StateCache(cacheSize);
+  const fold = snapshotFold<string, EventRow>({ machineOf, parse: (text) => JSON.parse(text) as MachineState<string, object>, toEvent });
+
+  const stateOf = (stream: string, version: number, hash?: string): FoldedState => {
+    const known = cache.at(stream, version, hash);
+    if (known !== undefined) return { stream, version, state: known.state, snapshotVersion: version, eventsFolded: 0, snapshotAt: known.snapshotAt };
+    const snap = q.snapshot.get(stream);
+    const after = fold.startAfter(stream, version, snap);
+    return fold.fold(stream, version, snap, after < version ? (q.readStreamRows(undefined).all(stream, after + 1, version) as EventRow[]) : NO_ROWS);
+  };
+
+  /** Writes a rebuilt snapshot if the write lock is free now; another process holding it is not waited for. */
+  const refreshWhenFree = (stream: string, read: StreamStateRead) => {
+    db.pragma('busy_timeout = 0');
+    try {
+      q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+    } catch {
+      // Only a saving: a read never fails for want of it (the lock held, the disk full); the next read folds again.
+    } finally {
+      db.pragma(`busy_timeout = ${timeoutMs}`);
+    }
+  };
+
+  return {
+    stateOf,
+    cache,
+    read(stream) {
+      // A read transaction: the stream's version and its snapshot are read at one point in time.
+      const read = db.transaction(() => {
+        const head = q.stream.get(stream);
+        const { snapshotAt, ...result } = stateOf(stream, head?.version ?? 0, head?.hash);
+        if (head !== undefined) cache.remember(stream, head.version, head.hash, result.state, result.eventsFolded > 0 ? head.version : snapshotAt);
+        return result;
+      }).deferred();
+      // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again; an
+      // older snapshot never overwrites a newer one. Outside a batch it is a favour, not the read's work: done when
+      // the write lock is free at once, else left to the next read (a long import holds the lock for minutes).
+      if (read.eventsFolded > 0 && !readonly) {
+        if (batches.active !== null) {
+          batches.writing();
+          q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
+        } else refreshWhenFree(stream, read);
+      }
+      return read;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** Validation before anything is written: envelopes, data, stream names and the lifecycle of each kind of stream. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidEventError, ringStream, TransitionRefusedError } from '@hotpatch/core';
+import { type EventStore } from '../index.js';
+import { events, fresh, next, type Suite } from './fixtures.js';
+
+export function describeValidation(suite: Suite): void {
+  let store: EventStore;
+  beforeEach(() => {
+    store = suite.store;
+  });
+
+  describe('validation before anything is written', () => {
+    it('an invalid event anywhere in a batch refuses the whole batch', async () => {
+      const s = fresh('inv');
+      const bad = { ...events.assessed(), data: { eligible: 'yes', reasons: [] } };
+      const error = await store.appendToStream(s, [events.enrolled(), bad]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidEventError);
+      expect(error).toMatchObject({ field: 'data.eligible', at: { stream: s, version: 2 } });
+      expect(await store.readStream(s)).toEqual([]);
+    });
+
+    it('an unknown event type is refused', async () => {
+      const error = await store.appendToStream(fresh('unk'), [{ ...events.enrolled(), type: 'DeviceExploded' }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidEventError);
+      expect((error as InvalidEventError).field).toBe('type');
+    });
+
+    it('an event the lifecycle refuses in the stream’s state is refused, with the batch', async () => {
+      const s = fresh('tr');
+      await store.appendToStream(s, [events.enrolled(), events.assessed()]);
+      const error = await store.appendToStream(s, [events.staged('P1', 'B1'), events.staged('P2', 'B1')]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransitionRefusedError);
+      expect(error).toMatchObject({ state: 'staged', eventType: 'PatchStaged', at: { stream: s, version: 4 } });
+      expect(await store.streamVersion(s)).toBe(2);
+    });
+
+    it('a ring’s stream is judged by the ring lifecycle: the service cannot lift the tenant’s pause, and device events do not belong there', async () => {
+      const ring = ringStream(`conformance-${next()}`);
+      const at = '2026-03-02T10:00:00.000Z';
+      await store.appendToStream(ring, [{ type: 'RingPaused', time: at, data: { by: 'tenant', reason: 'change freeze' } }], { expectedVersion: 'no_stream' });
+      const refused = await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'service' } }]).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TransitionRefusedError);
+      expect(refused).toMatchObject({ state: 'paused', eventType: 'RingResumed', at: { stream: ring, version: 2 } });
+      const misplaced = await store.appendToStream(ring, [events.enrolled()]).catch((e: unknown) => e);
+      expect(misplaced).toBeInstanceOf(InvalidEventError);
+      expect((misplaced as InvalidEventError).field).toBe('type');
+      expect(await store.readState(ring)).toMatchObject({ version: 1, state: { value: 'paused', context: { holds: [{ by: 'tenant', reason: 'change freeze' }] } } });
+      await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'tenant' } }], { expectedVersion: 1 });
+      expect(await store.readState(ring)).toMatchObject({ version: 2, state: { value: 'open', context: { holds: [] } } });
+    });
+
+    it('a stream that is not a device stream is refused', async () => {
+      await expect(store.appendToStream('nope', [events.enrolled()])).rejects.toBeInstanceOf(InvalidEventError);
+    });
+  });
+}
