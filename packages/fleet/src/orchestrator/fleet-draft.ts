@@ -1,6 +1,6 @@
 /** The fleet as a decision sees it: the projection, with the steps decided so far applied to drafts of the records. */
 import { fromStreamName, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RolloutEventData, type RolloutState } from '@hotpatch/core';
-import type { Intent, Known } from '@hotpatch/engine';
+import { isDeviceCommand, type Intent, type Known } from '@hotpatch/engine';
 import type { RecordedEvent } from '@hotpatch/store';
 import type { FleetProjection } from '../projection.js';
 import { evolveDeviceRecord, evolveRolloutRecord, newDeviceRecord, protectedUpToOf } from '../projection/apply.js';
@@ -38,13 +38,14 @@ interface RolloutDraft extends RolloutView {
 const NO_INSTRUCTIONS: ReadonlyMap<string, Instruction> = new Map();
 const NO_OUTCOMES: ReadonlyMap<string, RolloutOutcome> = new Map();
 const NO_DEVICES: ReadonlySet<string> = new Set();
-
-/** An event of a stream as a draft takes it in: decided (its version the one it would take) or recorded. */
-type DraftEvent = Pick<HotpatchEvent, 'type' | 'data' | 'time' | 'version' | 'stream'>;
+/** The device events that change a device's outcomes. */
+const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['PatchVerified', 'PatchApplyFailed', 'HealthCheckFailed', 'PatchRolledBack', 'RollbackFailed']);
 
 export class FleetDraft {
   /** Copies of the devices written to, changed in place from then on. */
   private readonly devices = new Map<string, DeviceRecord>();
+  /** The devices whose copy has outcomes of its own (copied at the first event that changes them). */
+  private readonly ownOutcomes = new Set<string>();
   /** Every rollout read, as a draft: a reference a decision holds stays current as it records. */
   private readonly rolloutDrafts = new Map<string, RolloutDraft>();
 
@@ -75,10 +76,13 @@ export class FleetDraft {
 
   /** Takes in what a decision decided: its events, from the version it was decided on, and the state they lead to. */
   applyDecided(intent: Intent): void {
-    intent.events.forEach((event, i) => {
-      const last = i === intent.events.length - 1;
-      this.apply({ ...event, stream: intent.stream, version: intent.expectedVersion + 1 + i } as DraftEvent, last ? intent.state : undefined);
-    });
+    const { command, events } = intent;
+    for (let i = 0; i < events.length; i++) {
+      const event = { type: events[i]!.type, data: events[i]!.data, time: intent.time, version: intent.expectedVersion + 1 + i } as HotpatchEvent;
+      const next = i === events.length - 1 ? intent.state : undefined;
+      if (isDeviceCommand(command)) this.applyDevice(command.device, event, next as DeviceState | undefined);
+      else if ('rollout' in command) this.applyRollout(command.rollout, event, next as RolloutState | undefined);
+    }
   }
 
   /**
@@ -86,31 +90,37 @@ export class FleetDraft {
    * first): the stream's state and version as the store gave them; its timings and outcomes as these events tell.
    */
   adopt(events: readonly RecordedEvent[], after: Known<unknown>): void {
-    for (const event of events) this.apply(event as DraftEvent, after.state);
-    const last = events.at(-1);
-    const stream = last !== undefined ? fromStreamName(last.stream) : undefined;
+    const stream = events.length > 0 ? fromStreamName(events[0]!.stream) : undefined;
+    for (const event of events) {
+      if (stream?.kind === 'device') this.applyDevice(stream.id, event as HotpatchEvent, after.state as DeviceState);
+      else if (stream?.kind === 'rollout') this.applyRollout(stream.id, event as HotpatchEvent, after.state as RolloutState);
+    }
     const record = stream?.kind === 'device' ? this.devices.get(stream.id) : stream?.kind === 'rollout' ? this.rolloutDrafts.get(stream.id) : undefined;
     if (record !== undefined) record.version = after.version;
   }
 
-  private apply(event: DraftEvent, state: unknown): void {
-    const stream = fromStreamName(event.stream);
-    if (stream?.kind === 'device') {
-      let record = this.devices.get(stream.id);
-      if (record === undefined) {
-        const base = this.base.devices.get(stream.id);
-        record = base !== undefined ? { ...base, outcomes: new Map(base.outcomes) } : newDeviceRecord(stream.id, event.time);
-        this.devices.set(stream.id, record);
-      }
-      evolveDeviceRecord(record, event as HotpatchEvent, event.time, state as DeviceState | undefined);
-      record.protectedUpTo = protectedUpToOf(this.base.state, record.state);
-    } else if (stream?.kind === 'rollout') {
-      const draft = this.rolloutDrafts.get(stream.id) ?? this.draftOf(stream.id);
-      // Its pauses are the projection's until a pause or a resume changes them (never a decision's doing).
-      if (event.type === 'RolloutPaused' || event.type === 'RolloutResumed') draft.pauses = draft.pauses.map(([from, to]) => [from, to]);
-      evolveRolloutRecord(draft, event as HotpatchEvent, event.time, state as RolloutState | undefined);
+  private applyDevice(id: string, event: HotpatchEvent, next: DeviceState | undefined): void {
+    let record = this.devices.get(id);
+    if (record === undefined) {
+      const base = this.base.devices.get(id);
+      record = base !== undefined ? { ...base } : newDeviceRecord(id, event.time);
+      this.devices.set(id, record);
     }
-    // A ring's pause is a person's command, never a decision's.
+    // The outcomes are the projection's until an event changes them.
+    if (OUTCOME_EVENTS.has(event.type) && !this.ownOutcomes.has(id)) {
+      (record as { outcomes: DeviceRecord['outcomes'] }).outcomes = new Map(record.outcomes);
+      this.ownOutcomes.add(id);
+    }
+    const { baseline, applied } = record.state.context;
+    evolveDeviceRecord(record, event, event.time, next);
+    if (record.state.context.baseline !== baseline || record.state.context.applied !== applied) record.protectedUpTo = protectedUpToOf(this.base.state, record.state);
+  }
+
+  private applyRollout(id: string, event: HotpatchEvent, next: RolloutState | undefined): void {
+    const draft = this.rolloutDrafts.get(id) ?? this.draftOf(id);
+    // Its pauses are the projection's until a pause or a resume changes them (never a decision's doing).
+    if (event.type === 'RolloutPaused' || event.type === 'RolloutResumed') draft.pauses = draft.pauses.map(([from, to]) => [from, to]);
+    evolveRolloutRecord(draft, event, event.time, next);
   }
 
   private draftOf(id: string): RolloutDraft {

@@ -91,11 +91,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const commit = async <R>(decide: (input: DecisionInput) => Decided<R>) => {
     const answers = new Map<number, Answer>();
     const recorded: RecordedEvent[] = [];
-    const committed: string[] = [];
+    const committed: Step[] = [];
     const input = { view: projection, releases: state.releases, policy, now: clock.now().toISOString(), memory: state.memory, answers, ...(options.meta ? { meta: options.meta } : {}) };
     for (;;) {
       const decided = decide(input);
-      if (committed.some((key, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== key)) throw new Error('orchestrator: a decision made again changed the steps it had taken');
+      if (answers.size > 0 && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {
+        throw new Error('orchestrator: a decision made again changed the steps it had taken');
+      }
       let answered = false;
       while (!answered && committed.length < decided.steps.length) {
         const step = decided.steps[committed.length]!;
@@ -105,7 +107,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           answers.set(committed.length, answer);
           answered = true;
         }
-        committed.push(stepKey(step));
+        committed.push(step);
       }
       if (!answered) return { decided, recorded, asDecided: answers.size === 0 };
     }
