@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CommandRefusedError, type DeviceCommand } from '@hotpatch/core';
+import { CommandRefusedError, TransitionRefusedError, type DeviceCommand, type RolloutEventBody } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, EventIdTakenError, type EventStore } from '@hotpatch/store';
-import { ConcurrencyExhaustedError, createEngine } from './engine.js';
+import { ConcurrencyExhaustedError, createEngine, intentFor } from './engine.js';
 import { eventIdFor } from './ids.js';
 
 const clock = () => new Date('2026-02-10T17:00:00.000Z');
@@ -144,5 +144,63 @@ describe('engine', () => {
     const error = await createEngine({ store: contested, clock, maxAttempts: 3 }).execute(assess).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrencyExhaustedError);
     expect(error).toMatchObject({ stream: 'device/d1', attempts: 3, last: { actual: 4 } });
+  });
+
+  it('decides without I/O, and commits what it decided at the version it was decided on', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock, meta: { by: 'test' } });
+    await engine.execute(enrol);
+    const known = await engine.load('d1');
+    const id = '0193f2a0-0000-7000-8000-00000000a001';
+    const intent = intentFor(known, { ...assess, id }, '2026-02-11T00:00:00.000Z', { by: 'orchestrator' });
+    expect(intent).toMatchObject({ stream: 'device/d1', expectedVersion: 1, state: { value: 'current' } });
+    expect(intent.events).toEqual([{ id, type: 'EligibilityAssessed', time: '2026-02-11T00:00:00.000Z', data: { eligible: true, reasons: [] }, meta: { by: 'orchestrator', command: id, commandType: 'AssessEligibility' } }]);
+    expect(await store.streamVersion('device/d1')).toBe(1); // nothing written yet
+    const result = await engine.commit(intent);
+    expect(result).toMatchObject({ duplicate: false, attempts: 1, version: 2 });
+    expect(result.events.map((e) => e.id)).toEqual([id]);
+    expect(await engine.commit(intent)).toMatchObject({ duplicate: true, events: result.events });
+  });
+
+  it('a commit decided on a stale state decides again on the fresh one, with the same id and time', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock });
+    await engine.execute(enrol);
+    const stale = engine.decide({ ...assess, id: '0193f2a0-0000-7000-8000-00000000a002' }, await engine.load('d1'));
+    await engine.execute(assess); // another writer
+    const result = await engine.commit(stale);
+    expect(result).toMatchObject({ duplicate: false, attempts: 2, version: 3 });
+    expect(result.events[0]).toMatchObject({ id: stale.command.id, time: stale.time, version: 3 });
+    // Refused on the fresh state, and never recorded: the refusal as it is.
+    const staging = engine.decide({ ...stage('P1'), id: '0193f2a0-0000-7000-8000-00000000a003' }, await engine.load('d1'));
+    await engine.execute(stage('P2'));
+    await expect(engine.commit(staging)).rejects.toBeInstanceOf(CommandRefusedError);
+  });
+
+  it('carries a rollout’s and a ring’s commands: the event asked for, its id the command’s, the engine’s meta only', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock, meta: { instance: 'a' } });
+    const planned: RolloutEventBody = {
+      type: 'RolloutPlanned',
+      data: { release: 'HP-2026-02', releaseKind: 'hotpatch', releasedAt: '2026-02-10T17:00:00.000Z', liveRevert: true, outOfBand: false, rings: [{ name: 'pilot', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0.5, maxFailureRate: 0.5, minSoakHours: 24 }, deadlineDays: 5 }] },
+    };
+    const id = '0193f2a0-0000-7000-8000-00000000b001';
+    const first = await engine.execute({ rollout: 'HP-2026-02', id, event: planned });
+    expect(first).toMatchObject({ stream: 'rollout/HP-2026-02', version: 1, duplicate: false, state: { value: 'betweenRings' } });
+    expect(first.events[0]).toMatchObject({ id, type: 'RolloutPlanned', meta: { instance: 'a' } });
+    expect(first.events[0]!.meta).toEqual({ instance: 'a' });
+    // A retry, refused by the state it led to, is recognised by its id.
+    expect(await engine.execute({ rollout: 'HP-2026-02', id, event: planned })).toMatchObject({ duplicate: true, events: first.events });
+    // Refused, and never recorded: the lifecycle's refusal, located as the store locates it.
+    const refused = await engine.execute({ rollout: 'HP-2026-02', event: { type: 'RolloutResumed', data: { by: 'service' } } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CommandRefusedError);
+    expect((refused as CommandRefusedError).refusal).toBeInstanceOf(TransitionRefusedError);
+    expect((refused as CommandRefusedError).refusal!.message).toMatch(/^rollout\/HP-2026-02@2: RolloutResumed refused in state 'betweenRings'/);
+    // A ring's pause, then the tenant's resume; with no meta of its own, an engine without meta records none.
+    const bare = createEngine({ store, clock });
+    await bare.execute({ ring: 'broad', event: { type: 'RingPaused', data: { by: 'tenant', reason: 'freeze' } } });
+    const resumed = await bare.execute({ ring: 'broad', event: { type: 'RingResumed', data: { by: 'tenant' } } });
+    expect(resumed).toMatchObject({ stream: 'ring/broad', version: 2, state: { value: 'open' } });
+    expect(resumed.events[0]!.meta).toBeUndefined();
   });
 });

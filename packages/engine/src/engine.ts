@@ -1,15 +1,20 @@
 /**
- * The command layer: commands in, events out, over any event store. It loads a device's stream, decides, and
- * appends with the version it read; a concurrent writer makes the append fail with a version conflict, and the
- * command is decided again on the fresh state. A command carrying an id is recorded at most once.
+ * The command layer: commands in, events out, over any event store. A command (a device's, a rollout's or a ring's)
+ * is decided on its stream's state and appended with the version it was decided on; a concurrent writer makes the
+ * append fail with a version conflict, and the command is decided again on the fresh state. A command carrying an
+ * id is recorded at most once.
  */
-import { CommandRefusedError, decide, deviceStream, HotpatchError, type DeviceCommand, type DeviceState } from '@hotpatch/core';
-import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { CommandRefusedError, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
+import { WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
+import { decideCommand, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
 import { eventIdFor } from './ids.js';
 
 /** Events read at a time after a retried command's first one (a command records a handful). */
 const FOLLOWING_READ = 8;
+
+type Meta = Readonly<Record<string, unknown>>;
+type WithId<C extends Command> = C & { readonly id: string };
 
 export interface EngineOptions {
   readonly store: EventStore;
@@ -20,15 +25,15 @@ export interface EngineOptions {
   /** How many times a command is decided again after a version conflict before giving up (default 5). */
   readonly maxAttempts?: number;
   /** Metadata recorded on every event (who or what issued the command, a correlation id…). */
-  readonly meta?: Readonly<Record<string, unknown>>;
+  readonly meta?: Meta;
 }
 
-export interface CommandResult {
+export interface CommandResult<S = DeviceState> {
   readonly stream: string;
   /** The events the command recorded (on a retry of a recorded command: the ones recorded the first time). */
   readonly events: RecordedEvent[];
-  /** The device's state after them. */
-  readonly state: DeviceState;
+  /** The stream's state after them. */
+  readonly state: S;
   readonly version: number;
   /** True when the command had been recorded before and nothing new was written. */
   readonly duplicate: boolean;
@@ -36,9 +41,34 @@ export interface CommandResult {
   readonly attempts: number;
 }
 
-export interface LoadedDevice {
-  readonly state: DeviceState;
-  readonly version: number;
+export type LoadedDevice = Known<DeviceState>;
+
+/**
+ * What a command means on a known state, before anything is written: the events to append (ids derived from the
+ * command's, its time, its meta) and the version they were decided on, which the append expects.
+ */
+export interface Intent<C extends Command = Command> {
+  readonly stream: string;
+  readonly command: WithId<C>;
+  readonly expectedVersion: number;
+  readonly events: readonly NewEvent[];
+  /** The stream's state after the events. */
+  readonly state: StateOf<C>;
+  readonly time: string;
+  /** The caller's meta (a device command's events add the command's id and type to it). */
+  readonly meta: Meta | undefined;
+}
+
+/**
+ * Decides a command on a known state of its stream, without any I/O: the intent to append, or a CommandRefusedError.
+ * A device command's events carry its id and type in their meta (how a retry is recognised); a rollout's or a
+ * ring's carry the caller's meta only, and the command's id as the event's.
+ */
+export function intentFor<C extends Command>(known: Known<StateOf<C>>, command: WithId<C>, time: string, meta?: Meta): Intent<C> {
+  const decision = decideCommand(known, command);
+  const eventMeta = isDeviceCommand(command) ? { ...meta, command: command.id, commandType: command.type } : meta;
+  const events = decision.events.map((event, index) => ({ id: eventIdFor(command.id, index), type: event.type, time, data: event.data, ...(eventMeta !== undefined ? { meta: eventMeta } : {}) }));
+  return { stream: streamOf(command), command, expectedVersion: known.version, events, state: decision.state, time, meta };
 }
 
 /** Version conflicts persisted through every attempt. */
@@ -53,19 +83,29 @@ export class ConcurrencyExhaustedError extends HotpatchError {
   }
 }
 
-export interface ExecuteOptions {
+export interface ExecuteOptions<S = DeviceState> {
   /** Metadata recorded on this command's events, besides the engine's own. */
-  readonly meta?: Readonly<Record<string, unknown>>;
+  readonly meta?: Meta;
   /**
-   * The device's state and version as the caller already knows them (from a projection of the log), so that the
+   * The stream's state and version as the caller already knows them (from a projection of the log), so that the
    * first attempt decides without reading the store. Safe if stale: the append is made at that version, and a
-   * conflict makes the engine read the device and decide again.
+   * conflict makes the engine read the stream and decide again.
    */
-  readonly known?: LoadedDevice;
+  readonly known?: Known<S>;
 }
 
 export interface Engine {
-  execute(command: DeviceCommand, options?: ExecuteOptions): Promise<CommandResult>;
+  execute<C extends Command>(command: C, options?: ExecuteOptions<StateOf<C>>): Promise<CommandResult<StateOf<C>>>;
+  /** The intent a command means on a known state (see intentFor), stamped with the engine's clock and meta. */
+  decide<C extends Command>(command: C, known: Known<StateOf<C>>, options?: { readonly meta?: Meta }): Intent<C>;
+  /**
+   * Appends an intent at the version it was decided on. On a version conflict its command is decided again on the
+   * fresh state (same id, time and meta); a refusal then is a CommandRefusedError, unless the command was recorded
+   * before (a duplicate).
+   */
+  commit<C extends Command>(intent: Intent<C>): Promise<CommandResult<StateOf<C>>>;
+  /** The events a command with this id recorded before (a retry), or none. */
+  recorded(command: WithId<Command>): Promise<RecordedEvent[]>;
   load(device: string): Promise<LoadedDevice>;
 }
 
@@ -74,55 +114,72 @@ export function createEngine(options: EngineOptions): Engine {
   const clock = options.clock ?? (() => new Date());
   const newId = options.newId ?? uuidv7;
   const maxAttempts = options.maxAttempts ?? 5;
+  const metaOf = (meta: Meta | undefined): Meta | undefined => (options.meta === undefined && meta === undefined ? undefined : { ...options.meta, ...meta });
 
-  const load = async (device: string): Promise<LoadedDevice> => {
-    const { state, version } = await store.readState(deviceStream(device));
-    return { state: state as DeviceState, version };
+  const read = async <S>(stream: string): Promise<Known<S>> => {
+    const { state, version } = await store.readState(stream);
+    return { state: state as S, version };
   };
 
   /**
-   * The events a command with this id recorded before, if any (read only when a retry is suspected). A command's
-   * events went in by one append, so they are contiguous, and the first carries the command's id: found by id, then
-   * the few after it, never the whole stream (a device's history grows with every month).
+   * The events a command with this id recorded before, if any (read only when a retry is suspected). A device
+   * command's events went in by one append, so they are contiguous, and the first carries the command's id: found by
+   * id, then the few after it, never the whole stream (a device's history grows with every month). A rollout's or a
+   * ring's command recorded one event, with the command's id.
    */
-  const recordedBefore = async (stream: string, commandId: string): Promise<RecordedEvent[]> => {
-    const first = await store.readEvent(stream, eventIdFor(commandId, 0));
-    if (first === undefined || first.meta?.command !== commandId) return [];
-    const recorded = [first];
+  const recorded = async (command: WithId<Command>): Promise<RecordedEvent[]> => {
+    const stream = streamOf(command);
+    const first = await store.readEvent(stream, eventIdFor(command.id, 0));
+    if (!isDeviceCommand(command)) return first !== undefined && first.type === command.event.type ? [first] : [];
+    if (first === undefined || first.meta?.command !== command.id) return [];
+    const events = [first];
     for (;;) {
-      const next = await store.readStream(stream, { fromVersion: recorded[recorded.length - 1]!.version + 1, limit: FOLLOWING_READ });
+      const next = await store.readStream(stream, { fromVersion: events[events.length - 1]!.version + 1, limit: FOLLOWING_READ });
       let i = 0;
-      while (i < next.length && next[i]!.meta?.command === commandId) recorded.push(next[i++]!);
-      if (i < FOLLOWING_READ) return recorded;
+      while (i < next.length && next[i]!.meta?.command === command.id) events.push(next[i++]!);
+      if (i < FOLLOWING_READ) return events;
     }
   };
 
-  const execute = async (command: DeviceCommand, executeOptions: ExecuteOptions = {}): Promise<CommandResult> => {
-    const stream = deviceStream(command.device);
-    const commandId = command.id ?? newId();
+  const append = async <C extends Command>(intent: Intent<C>, attempts: number): Promise<CommandResult<StateOf<C>>> => {
+    const { stream } = intent;
+    const result = await store.appendToStream(stream, intent.events, { expectedVersion: intent.expectedVersion === 0 ? 'no_stream' : intent.expectedVersion });
+    const state = result.written ? intent.state : (await read<StateOf<C>>(stream)).state;
+    const version = result.written ? result.nextExpectedVersion : await store.streamVersion(stream);
+    return { stream, events: [...result.events], state, version, duplicate: !result.written, attempts };
+  };
+
+  /**
+   * Decides and appends, deciding again on the fresh state after each version conflict. `first` is the first
+   * attempt's intent when the caller decided it; `recognise`: whether a refusal may be a retry of a recorded command.
+   */
+  const settle = async <C extends Command>(
+    command: WithId<C>,
+    start: { readonly intent?: Intent<C>; readonly known?: Known<StateOf<C>> },
+    time: () => string,
+    meta: Meta | undefined,
+    recognise: boolean,
+  ): Promise<CommandResult<StateOf<C>>> => {
+    const stream = streamOf(command);
     let lastConflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { state, version } = attempt === 1 && executeOptions.known !== undefined ? executeOptions.known : await load(command.device);
-      let decision: ReturnType<typeof decide>;
-      try {
-        decision = decide(state, command);
-      } catch (error) {
-        // A retried command whose events are already recorded is refused by the state they led to: answer with
-        // what was recorded the first time instead.
-        if (command.id !== undefined && error instanceof CommandRefusedError) {
-          const recorded = await recordedBefore(stream, commandId);
-          if (recorded.length > 0) return { stream, events: recorded, state, version, duplicate: true, attempts: attempt };
+      let intent = attempt === 1 ? start.intent : undefined;
+      if (intent === undefined) {
+        const known = attempt === 1 && start.known !== undefined ? start.known : await read<StateOf<C>>(stream);
+        try {
+          intent = intentFor(known, command, time(), meta);
+        } catch (error) {
+          // A retried command whose events are already recorded is refused by the state they led to: answer with
+          // what was recorded the first time instead.
+          if (recognise && error instanceof CommandRefusedError) {
+            const events = await recorded(command);
+            if (events.length > 0) return { stream, events, state: known.state, version: known.version, duplicate: true, attempts: attempt };
+          }
+          throw error;
         }
-        throw error;
       }
-      const time = clock().toISOString();
-      const meta = { ...options.meta, ...executeOptions.meta, command: commandId, commandType: command.type };
-      const newEvents = decision.events.map((event, index) => ({ id: eventIdFor(commandId, index), type: event.type, time, data: event.data, meta }));
       try {
-        const result = await store.appendToStream(stream, newEvents, { expectedVersion: version === 0 ? 'no_stream' : version });
-        const events = [...result.events];
-        const after = result.written ? decision.state : (await load(command.device)).state;
-        return { stream, events, state: after, version: result.written ? result.nextExpectedVersion : (await store.streamVersion(stream)), duplicate: !result.written, attempts: attempt };
+        return await append(intent, attempt);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         lastConflict = error;
@@ -131,5 +188,12 @@ export function createEngine(options: EngineOptions): Engine {
     throw new ConcurrencyExhaustedError(stream, maxAttempts, lastConflict!);
   };
 
-  return { execute, load };
+  return {
+    execute: <C extends Command>(command: C, executeOptions: ExecuteOptions<StateOf<C>> = {}) =>
+      settle({ ...command, id: command.id ?? newId() }, executeOptions.known !== undefined ? { known: executeOptions.known } : {}, () => clock().toISOString(), metaOf(executeOptions.meta), command.id !== undefined),
+    decide: (command, known, decideOptions = {}) => intentFor(known, { ...command, id: command.id ?? newId() }, clock().toISOString(), metaOf(decideOptions.meta)),
+    commit: (intent) => settle(intent.command, { intent }, () => intent.time, intent.meta, true),
+    recorded,
+    load: (device) => read<DeviceState>(deviceStream(device)),
+  };
 }

@@ -6,7 +6,7 @@
 import type { HotpatchEvent } from '@hotpatch/core';
 import type { EventStore } from '@hotpatch/store';
 import { applyEvent, knowRelease, pausedWithin } from './projection/apply.js';
-import { clearProjectionState, emptyProjectionState, type DeviceRecord, type ProjectionState, type RolloutRecord } from './projection/records.js';
+import { clearProjectionState, emptyProjectionState, type DeviceRecord, type ProjectionState } from './projection/records.js';
 import { parseProjection, serializeProjection } from './projection/saved.js';
 
 export type { DeviceRecord, ProjectionState, ReleaseRecord, RingPauseRecord, RolloutRecord } from './projection/records.js';
@@ -108,7 +108,7 @@ export class FleetProjection {
    * How long (ms) the rollout or its ring was paused between two times, the two counted once where they overlap:
    * a ring's deadline does not run while either is paused (a pause is someone's decision, not the ring failing).
    */
-  pausedMs(rollout: RolloutRecord, ring: string, from: string, to: string): number {
+  pausedMs(rollout: { readonly pauses: ReadonlyArray<readonly [string, string | null]> }, ring: string, from: string, to: string): number {
     return pausedWithin([...rollout.pauses, ...(this.current.ringPauses.get(ring)?.pauses ?? [])], from, to);
   }
 }

@@ -3,7 +3,7 @@
  * projection and as immer recipes by the timeline (so they must only read and write through `state`).
  */
 import { deviceIdOf, deviceLifecycle, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
-import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord } from './records.js';
+import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RolloutRecordUpdate } from './records.js';
 
 /**
  * Applies one event of the log, at `time` (the event's time; the live projection passes one shared string per
@@ -66,21 +66,35 @@ function applyRing(state: ProjectionState, ring: string, event: HotpatchEvent): 
 }
 
 function applyDevice(state: ProjectionState, id: string, event: HotpatchEvent, time: string): void {
-  if (!state.devices.has(id)) {
-    state.devices.set(id, { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, previousBaseline: null, applyFailures: NO_APPLY_FAILURES });
-  }
+  if (!state.devices.has(id)) state.devices.set(id, newDeviceRecord(id, time));
   const record = state.devices.get(id)!;
+  evolveDeviceRecord(record, event, time);
+  if (event.type === 'DeviceEnrolled') {
+    if (!state.ringMembers.has(record.ring)) state.ringMembers.set(record.ring, new Set());
+    state.ringMembers.get(record.ring)!.add(id);
+  }
+  updateProtection(state, record, time);
+}
+
+/** A device's record before its first event. */
+export function newDeviceRecord(id: string, time: string): DeviceRecord {
+  return { id, ring: '', state: initialDeviceState, version: 0, lastEventAt: time, applyingSince: null, protectedUpTo: null, outcomes: new Map(), lastBaselineAt: null, previousBaseline: null, applyFailures: NO_APPLY_FAILURES };
+}
+
+/**
+ * What a device's event changes in its own record, all but its protection (which depends on the releases known): the
+ * projection's records, and the drafts an orchestrator's decision works on, alike. `next`: the state after the event,
+ * when the caller knows it already (a command's decision).
+ */
+export function evolveDeviceRecord(record: DeviceRecord, event: HotpatchEvent, time: string, next?: DeviceState): void {
   const baselineBefore = record.state.context.baseline;
-  record.state = deviceLifecycle.evolve(record.state, event as never) as DeviceState;
+  record.state = next ?? (deviceLifecycle.evolve(record.state, event as never) as DeviceState);
   record.version = event.version;
   record.lastEventAt = time;
   switch (event.type) {
-    case 'DeviceEnrolled': {
+    case 'DeviceEnrolled':
       record.ring = event.data.ring;
-      if (!state.ringMembers.has(record.ring)) state.ringMembers.set(record.ring, new Set());
-      state.ringMembers.get(record.ring)!.add(id);
       break;
-    }
     case 'PatchVerified':
       record.outcomes.set(event.data.patch, 'verified');
       break;
@@ -104,7 +118,6 @@ function applyDevice(state: ProjectionState, id: string, event: HotpatchEvent, t
       break;
   }
   record.applyingSince = record.state.value === 'applying' ? (event.type === 'PatchApplyStarted' ? time : record.applyingSince) : null;
-  updateProtection(state, record, time);
 }
 
 /**
@@ -113,13 +126,7 @@ function applyDevice(state: ProjectionState, id: string, event: HotpatchEvent, t
  * retired, is taken off.
  */
 function updateProtection(state: ProjectionState, record: DeviceRecord, at: string): void {
-  const { baseline, applied } = record.state.context;
-  // What the device runs: a baseline, or a hotpatch's cumulative update (the same fix, installed with a restart).
-  let newest: string | null = baseline === null ? null : (state.releases.get(baseline)?.releasedAt ?? releasedAtOf(state, state.cumulativeUpdates.get(baseline)));
-  for (const patch of Object.keys(applied)) {
-    const released = state.releases.get(patch)?.releasedAt;
-    if (released !== undefined && (newest === null || released > newest)) newest = released;
-  }
+  const newest = protectedUpToOf(state, record.state);
   const retired = record.state.value === 'retired';
   // Unchanged protection changes nothing: releases known since were stamped by knowRelease.
   if (newest === record.protectedUpTo && !retired) return;
@@ -131,6 +138,18 @@ function updateProtection(state: ProjectionState, record: DeviceRecord, at: stri
   }
 }
 
+/** The release time of the newest fix a device in this state runs, of the releases the projection knows; null when none. */
+export function protectedUpToOf(state: ProjectionState, device: DeviceState): string | null {
+  const { baseline, applied } = device.context;
+  // What the device runs: a baseline, or a hotpatch's cumulative update (the same fix, installed with a restart).
+  let newest: string | null = baseline === null ? null : (state.releases.get(baseline)?.releasedAt ?? releasedAtOf(state, state.cumulativeUpdates.get(baseline)));
+  for (const patch of Object.keys(applied)) {
+    const released = state.releases.get(patch)?.releasedAt;
+    if (released !== undefined && (newest === null || released > newest)) newest = released;
+  }
+  return newest;
+}
+
 /** When the release with this id came out (null when there is none, or the log has not named it). */
 function releasedAtOf(state: ProjectionState, release: string | undefined): string | null {
   return release === undefined ? null : (state.releases.get(release)?.releasedAt ?? null);
@@ -140,15 +159,19 @@ function applyRollout(state: ProjectionState, id: string, event: HotpatchEvent, 
   if (!state.rollouts.has(id)) {
     state.rollouts.set(id, { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time, plan: null, pauses: [] });
   }
-  const record = state.rollouts.get(id)!;
+  evolveRolloutRecord(state.rollouts.get(id)!, event, time);
+  if (event.type === 'RolloutPlanned') knowRelease(state, event.data.release, event.data.releaseKind, event.data.releasedAt, time, event.data.cumulativeUpdate);
+}
+
+/** What a rollout's event changes in its own record (the release it plans is the projection's business). */
+export function evolveRolloutRecord(record: RolloutRecordUpdate, event: HotpatchEvent, time: string, next?: RolloutState): void {
   const wasPaused = record.state.value === 'paused';
-  record.state = rolloutLifecycle.evolve(record.state, event as never) as RolloutState;
+  record.state = next ?? (rolloutLifecycle.evolve(record.state, event as never) as RolloutState);
   record.version = event.version;
   notePause(record.pauses, wasPaused, record.state.value === 'paused', event.time);
   switch (event.type) {
     case 'RolloutPlanned':
       record.plan = event.data;
-      knowRelease(state, event.data.release, event.data.releaseKind, event.data.releasedAt, time, event.data.cumulativeUpdate);
       break;
     case 'DeviceInstructed':
       record.instructed.set(event.data.device, { ring: event.data.ring, action: event.data.action, at: time });

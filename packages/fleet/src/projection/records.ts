@@ -25,20 +25,39 @@ export interface DeviceRecord {
   applyFailures: ReadonlyMap<string, string>;
 }
 
+/** A device a rollout instructed: its ring, the action and when. */
+export interface Instruction {
+  readonly ring: string;
+  readonly action: 'hotpatch' | 'reboot';
+  readonly at: string;
+}
+export type RolloutOutcome = 'succeeded' | 'failed' | 'setAside';
+
 export interface RolloutRecord {
   readonly id: string;
   state: RolloutState;
   version: number;
   /** Devices instructed, by id: their ring, the action and when. */
-  readonly instructed: Map<string, { ring: string; action: 'hotpatch' | 'reboot'; at: string }>;
+  readonly instructed: Map<string, Instruction>;
   /** Devices with an outcome recorded in the rollout. */
-  readonly outcomes: Map<string, 'succeeded' | 'failed' | 'setAside'>;
+  readonly outcomes: Map<string, RolloutOutcome>;
   /** Devices instructed and without an outcome yet: the ones a tick has to look at. */
   readonly pending: Set<string>;
   plannedAt: string;
   /** What its RolloutPlanned recorded (the release, its rings): enough for any instance to carry the rollout on. */
   plan: RolloutEventData['RolloutPlanned'] | null;
   /** Its pauses, oldest first: when each began and ended (null while it lasts). */
+  readonly pauses: Array<[from: string, to: string | null]>;
+}
+
+/** A rollout record as its update writes it: the projection's (Maps and Sets), or an orchestrator decision's draft. */
+export interface RolloutRecordUpdate {
+  state: RolloutState;
+  version: number;
+  plan: RolloutEventData['RolloutPlanned'] | null;
+  readonly instructed: { set(device: string, instruction: Instruction): unknown };
+  readonly outcomes: { has(device: string): boolean; set(device: string, outcome: RolloutOutcome): unknown };
+  readonly pending: { add(device: string): unknown; delete(device: string): unknown };
   readonly pauses: Array<[from: string, to: string | null]>;
 }
 

@@ -1,12 +1,9 @@
 import { DEVICE_STREAMS, deviceIdOf, idOfStream, type DeviceState, type HotpatchEvent, type PauseParty } from '@hotpatch/core';
-import { releaseFromPlan, type ReleaseToRoll } from '@hotpatch/fleet';
+import { isApplyTimeout, releaseFromPlan, type ReleaseToRoll } from '@hotpatch/fleet';
 import type { ApplyAnswer, HealthAnswer, RollbackAnswer } from '../agent.js';
 
 /** A restart as recorded: `healthy` turns false when the update it installed is taken off later. */
 type RestartAnswer = { readonly after: number; readonly downtimeMinutes: number; healthy: boolean };
-
-/** What the orchestrator records as an apply's failure when it timed the apply out (the agent never answered). */
-const TIMED_OUT = 'timed out';
 
 /**
  * One kind of answer, by device and key (a patch; a baseline and why it is installed): each device's answers in
@@ -119,7 +116,7 @@ export async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<
         apply.set(device, e.data.patch, { kind: 'applied', after: waited });
         break;
       case 'PatchApplyFailed':
-        apply.set(device, e.data.patch, e.data.reason.startsWith(TIMED_OUT) ? { kind: 'stalled' } : { kind: 'apply-failed', after: waited, reason: e.data.reason });
+        apply.set(device, e.data.patch, isApplyTimeout(e.data.reason) ? { kind: 'stalled' } : { kind: 'apply-failed', after: waited, reason: e.data.reason });
         break;
       case 'PatchVerified':
         health.set(device, e.data.patch, { healthy: true, after: waited, signal: '' });

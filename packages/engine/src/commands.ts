@@ -1,0 +1,76 @@
+/**
+ * The commands the engine carries: a device's (decided by core's decider), and a rollout's or a ring's, each the one
+ * event it asks for, judged by its stream's lifecycle. Either way the lifecycle accepts or refuses; nothing here
+ * restates a rule.
+ */
+import {
+  CommandRefusedError,
+  decide as decideDevice,
+  deviceStream,
+  lifecycleFor,
+  ringStream,
+  rolloutStream,
+  TransitionRefusedError,
+  type DeviceCommand,
+  type DeviceState,
+  type RingEventBody,
+  type RingState,
+  type RolloutEventBody,
+  type RolloutState,
+} from '@hotpatch/core';
+
+/** A command on a rollout's stream (`rollout/<id>`): the event it asks to record. */
+export interface RolloutCommand {
+  readonly rollout: string;
+  /** Idempotency key: the event's id. */
+  readonly id?: string;
+  readonly event: RolloutEventBody;
+}
+
+/** A command on a ring's stream (`ring/<name>`): the event it asks to record. */
+export interface RingCommand {
+  readonly ring: string;
+  readonly id?: string;
+  readonly event: RingEventBody;
+}
+
+export type Command = DeviceCommand | RolloutCommand | RingCommand;
+
+/** The state of the stream a command is about. */
+export type StateOf<C extends Command> = C extends DeviceCommand ? DeviceState : C extends RolloutCommand ? RolloutState : RingState;
+
+/** A stream's state and version as a caller knows them. */
+export interface Known<S = unknown> {
+  readonly state: S;
+  readonly version: number;
+}
+
+export const isDeviceCommand = (command: Command): command is DeviceCommand => 'device' in command;
+
+export function streamOf(command: Command): string {
+  if (isDeviceCommand(command)) return deviceStream(command.device);
+  return 'rollout' in command ? rolloutStream(command.rollout) : ringStream(command.ring);
+}
+
+/** The command's name in a refusal and in its events' meta: a device command's type, else the event it asks for. */
+export const commandTypeOf = (command: Command): string => (isDeviceCommand(command) ? command.type : command.event.type);
+
+export interface CommandDecision<S = unknown> {
+  readonly events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>;
+  /** The stream's state after the events. */
+  readonly state: S;
+}
+
+/** The events a command means on its stream's known state, or a CommandRefusedError naming the lifecycle's refusal. */
+export function decideCommand<C extends Command>(known: Known<StateOf<C>>, command: C): CommandDecision<StateOf<C>> {
+  if (isDeviceCommand(command)) return decideDevice(known.state as DeviceState, command) as unknown as CommandDecision<StateOf<C>>;
+  const stream = streamOf(command);
+  try {
+    // Located as the store would locate it: the stream and the version the event would take.
+    const state = lifecycleFor(stream).evolve(known.state as never, command.event, { stream, version: known.version + 1 });
+    return { events: [command.event], state: state as StateOf<C> };
+  } catch (error) {
+    if (error instanceof TransitionRefusedError) throw new CommandRefusedError(command.event.type, stream, error.what, error);
+    throw error;
+  }
+}

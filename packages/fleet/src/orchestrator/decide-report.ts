@@ -1,0 +1,82 @@
+/** The report decision: an agent's report as device commands, then its outcome, halt, rollbacks and remedies in its rollouts. */
+import type { DeviceCommand } from '@hotpatch/core';
+import { timeOfId } from '@hotpatch/engine';
+import type { AgentReport, ReportResult } from './api.js';
+import { Decision, type Decided, type DecisionInput } from './decision.js';
+import type { DeviceView, RolloutView } from './fleet-draft.js';
+import { idAt } from './ids.js';
+import { cumulativeUpdateOf } from './release.js';
+import { reconcile, restartOntoUpdate, rollBackIfHalted, uninstall } from './remedies.js';
+
+/** The report's result; undefined while a refused command's fate is not known (the log tells: the shell looks). */
+export function decideReport(input: DecisionInput, report: AgentReport): Decided<ReportResult | undefined> {
+  const d = new Decision(input);
+  return d.done(reportSteps(d, report));
+}
+
+/** The commands an agent's report stands for, on the device as the view has it. */
+function commandsOf(r: AgentReport, device: DeviceView): DeviceCommand[] {
+  switch (r.kind) {
+    case 'applied':
+      return [{ type: 'ReportApplied', device: r.device, patch: r.patch }];
+    case 'apply-failed':
+      return [{ type: 'ReportApplyFailed', device: r.device, patch: r.patch, reason: r.reason }];
+    case 'health': {
+      const health: DeviceCommand = { type: 'ReportHealth', device: r.device, patch: r.patch, healthy: r.healthy, ...(r.signal !== undefined ? { signal: r.signal } : {}) };
+      // A health report can overtake the apply report: the patch is running, so it was applied.
+      const overtaken = device.state.value === 'applying' && device.state.context.inFlight?.patch === r.patch;
+      return overtaken ? [{ type: 'ReportApplied', device: r.device, patch: r.patch, id: idAt(timeOfId(r.id), r.id, 'applied') }, health] : [health];
+    }
+    case 'rolled-back':
+      return [{ type: 'ReportRolledBack', device: r.device, patch: r.patch }];
+    case 'rollback-failed':
+      return [{ type: 'ReportRollbackFailed', device: r.device, patch: r.patch, reason: r.reason }];
+    case 'baseline-installed':
+      return [{ type: 'ReportBaselineInstalled', device: r.device, baseline: r.baseline }];
+  }
+}
+
+function reportSteps(d: Decision, r: AgentReport): ReportResult | undefined {
+  const device = d.fleet.device(r.device);
+  if (!device) return { status: 'ignored', reason: `unknown device ${r.device}` };
+  const commands = commandsOf(r, device);
+  let written = 0;
+  let duplicate = false;
+  for (const [i, command] of commands.entries()) {
+    // The report's own id for its last command (an agent retrying sends the same), ids derived from it for the others.
+    const id = command.id ?? (i === commands.length - 1 ? r.id : idAt(timeOfId(r.id), r.id, String(i)));
+    const outcome = d.report({ ...command, id }, r.meta);
+    if (outcome.status === 'unknown') return undefined;
+    if (outcome.status === 'refused') return { status: 'ignored', reason: outcome.reason };
+    if (outcome.status === 'duplicate') duplicate = true;
+    else written += outcome.events;
+  }
+  // A cumulative update the device is not well on: it fails the rollouts that installed it (a baseline's, or a
+  // hotpatch's that gave it the cumulative update instead; before they count the install as a success), and it is
+  // uninstalled.
+  if (r.kind === 'baseline-installed' && r.healthy === false) {
+    for (const rollout of rolloutsOf(d, r.device)) {
+      const instruction = rollout.instructed.get(r.device)!;
+      const planned = d.releases.of(rollout);
+      const installed = planned !== undefined ? cumulativeUpdateOf(planned) : rollout.state.context.releaseKind === 'baseline' ? rollout.state.context.release : undefined;
+      if (installed !== r.baseline || instruction.action !== 'reboot' || rollout.outcomes.has(r.device)) continue;
+      d.record(rollout.id, `outcome:${r.device}`, { type: 'DeviceFailed', data: { ring: instruction.ring, device: r.device, reason: 'health-failed' } });
+    }
+    uninstall(d, d.fleet.device(r.device)!, r.baseline);
+  }
+  // The device's outcome in its rollouts, at once: a failure past the budget halts before the next tick.
+  for (const rollout of rolloutsOf(d, r.device)) {
+    reconcile(d, rollout, r.device);
+    if (r.kind === 'apply-failed') restartOntoUpdate(d, rollout, r.device);
+    // A halt this report caused rolls back the whole ring; after that, each report brings its own device back.
+    rollBackIfHalted(d, rollout, d.memory.watching(rollout.id) ? r.device : undefined);
+  }
+  return duplicate && written === 0 ? { status: 'duplicate' } : { status: 'recorded', events: written };
+}
+
+/** The rollouts that instructed a device (a report instructs none, so the projection's say which). */
+function rolloutsOf(d: Decision, device: string): RolloutView[] {
+  const out: RolloutView[] = [];
+  for (const rollout of d.fleet.base.rollouts.values()) if (rollout.instructed.has(device)) out.push(d.fleet.rollout(rollout.id)!);
+  return out;
+}

@@ -1,0 +1,92 @@
+/** Given/when/then specifications of the tick decision: the log in, a tick at a time, the intents out. */
+import { describe, expect, it } from 'vitest';
+import { eligibleProfile } from '@hotpatch/core/testing';
+import { at, device, given, HOTPATCH, POLICY, RELEASED, ring, rollout } from './testing/given.js';
+
+const HP = rollout(HOTPATCH);
+const hours = (h: number) => new Date(Date.parse(RELEASED) + h * 3_600_000).toISOString();
+const pilot = (...ids: string[]) => ids.flatMap((id) => [device(id).enrolled('pilot'), device(id).assessed()]);
+/** The pilot ring started at the release, these devices staged, applying and instructed. */
+const instructedAtRelease = (...ids: string[]) => [HP.ringStarted('pilot', RELEASED, ids.length), ...ids.flatMap((id) => [device(id).staged(), device(id).applying(), HP.instructed('pilot', id)])];
+
+describe('the tick decision', () => {
+  it('starts a ring once its deferral passed, and instructs its devices: the hotpatch, or the cumulative update with a restart', () => {
+    const tick = given(...pilot('p1', 'p2'), device('p3').enrolled('pilot', HOTPATCH.baseline, { ...eligibleProfile, vbs: false }), device('p3').assessed(false), HP.planned())
+      .when(RELEASED)
+      .tick()
+      .then(
+        'rollout/HP-2026-02@1: RingStarted',
+        'device/p1@2: PatchStaged',
+        'device/p1@3: PatchApplyStarted',
+        'rollout/HP-2026-02@2: DeviceInstructed',
+        'device/p2@2: PatchStaged',
+        'device/p2@3: PatchApplyStarted',
+        'rollout/HP-2026-02@3: DeviceInstructed',
+        'device/p3@2: RebootRequired',
+        'rollout/HP-2026-02@4: DeviceInstructed',
+      );
+    expect(tick.result).toMatchObject({ ringsStarted: 1, instructed: 3 });
+    expect(tick.events(0)[0]!.data).toEqual({ ring: 'pilot', at: RELEASED, devices: 3 });
+    expect(tick.events(7)[0]!.data).toEqual({ reason: 'eligibility', baseline: 'LCU-HP-2026-02' });
+    expect(tick.events(8)[0]!.data).toEqual({ ring: 'pilot', device: 'p3', action: 'reboot' });
+  });
+
+  it('instructs no more devices a tick than the policy allows, and none in a paused ring', () => {
+    given(...pilot('p1', 'p2'), HP.planned())
+      .when(RELEASED, { policy: { ...POLICY, maxInstructionsPerTick: 1 } })
+      .tick()
+      .then('rollout/HP-2026-02@1: RingStarted', 'device/p1@2: PatchStaged', 'device/p1@3: PatchApplyStarted', 'rollout/HP-2026-02@2: DeviceInstructed');
+    given(...pilot('p1', 'p2'), HP.planned(), ring('pilot').paused()).when(RELEASED).tick().then();
+  });
+
+  it('times out an apply past the policy’s minutes (a failure), and sets a silent agent aside (not a failure)', () => {
+    const tick = given(...pilot('p1', 'p2'), HP.planned(), ...instructedAtRelease('p1', 'p2'), device('p2').applied())
+      .when(hours(49))
+      .tick()
+      .then('device/p1@4: PatchApplyFailed, RollbackStarted', 'rollout/HP-2026-02@4: DeviceFailed', 'rollout/HP-2026-02@5: DeviceSetAside');
+    expect(tick.events(0)[0]!.data).toEqual({ patch: 'HP-2026-02', reason: 'timed out after 60 min' });
+    expect(tick.events(1)[0]!.data).toEqual({ ring: 'pilot', device: 'p1', reason: 'timeout' });
+    expect(tick.events(2)[0]!.data).toEqual({ ring: 'pilot', device: 'p2', reason: 'agent silent for 48 h', instructed: true });
+    expect(tick.result).toMatchObject({ timedOut: 1, outcomes: 1, setAside: 1 });
+  });
+
+  it('records outcomes, then passes the gate once the ring soaked', () => {
+    const verified = [...instructedAtRelease('p1', 'p2'), at(hours(1)), ...['p1', 'p2'].flatMap((id) => [device(id).applied(), device(id).verified()])];
+    given(...pilot('p1', 'p2'), HP.planned(), ...verified)
+      .when(hours(2))
+      .tick()
+      .then('rollout/HP-2026-02@4: DeviceSucceeded', 'rollout/HP-2026-02@5: DeviceSucceeded');
+    given(...pilot('p1', 'p2'), HP.planned(), ...verified, HP.succeeded('pilot', 'p1'), HP.succeeded('pilot', 'p2'))
+      .when(hours(25))
+      .tick()
+      .then('rollout/HP-2026-02@6: GatePassed');
+  });
+
+  it('halts a ring whose gate has not passed by its deadline, and rolls back what it applied, live', () => {
+    const tick = given(
+      ...pilot('p1', 'p2', 'p3'),
+      HP.planned(),
+      ...instructedAtRelease('p1', 'p2', 'p3'),
+      device('p1').applied(),
+      device('p1').verified(),
+      HP.succeeded('pilot', 'p1'),
+      at(hours(5 * 24 - 1)),
+      device('p2').applied(),
+      device('p3').applied(),
+    )
+      .when(hours(5 * 24 + 1))
+      .tick()
+      .then('rollout/HP-2026-02@6: RolloutHalted', 'device/p1@6: RollbackStarted', 'device/p2@5: RollbackStarted', 'device/p3@5: RollbackStarted');
+    expect(tick.result).toMatchObject({ halted: 1, rollbacks: 3 });
+    expect(tick.events(1)[0]!.data).toEqual({ patch: 'HP-2026-02', reason: 'rollout HP-2026-02 halted: pilot: gate not passed by its deadline' });
+    // The halt watches its ring's devices from now on, so that later reports and ticks look at them alone.
+    expect(tick.decided.memory.watching('HP-2026-02')).toBe(true);
+  });
+
+  it('given a stage the store says was recorded before (the device moved on since), it does not apply nor instruct that device', () => {
+    given(...pilot('p1', 'p2'), HP.planned())
+      .when(RELEASED, { answers: new Map([[1, { kind: 'duplicate' }]]) })
+      .tick()
+      .then('rollout/HP-2026-02@1: RingStarted', 'device/p1@2: PatchStaged', 'device/p2@2: PatchStaged', 'device/p2@3: PatchApplyStarted', 'rollout/HP-2026-02@2: DeviceInstructed');
+  });
+});

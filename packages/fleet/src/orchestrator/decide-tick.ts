@@ -1,0 +1,131 @@
+/** The tick decision: ring starts, instructions, timeouts, silences, gates, halts and rollbacks, then the catch-up. */
+import { addDays, RESTING_STATES, ringOpensAt, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { applyTimedOut, applyTimeoutReason } from '../rules/apply-timeout.js';
+import { agentSilent, silenceReason } from '../rules/silence.js';
+import { emptySummary, type TickSummary } from './api.js';
+import { catchUp } from './decide-catch-up.js';
+import { Decision, type Decided, type DecisionInput } from './decision.js';
+import type { DeviceView, RolloutView } from './fleet-draft.js';
+import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
+import { reconcile, restartOntoUpdate, rollBackIfHalted } from './remedies.js';
+
+export function decideTick(input: DecisionInput): Decided<TickSummary> {
+  const d = new Decision(input);
+  const summary = emptySummary();
+  for (const rollout of d.fleet.rollouts()) tickRollout(d, rollout, summary);
+  catchUp(d, summary);
+  return d.done(summary);
+}
+
+function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary): void {
+  const { now: t, policy, fleet } = d;
+  let s: RolloutState = rollout.state;
+  const release = d.releases.of(rollout);
+  if (s.value === 'betweenRings') {
+    const next = s.context.policies[s.context.current + 1]!;
+    const opens = ringOpensAt(s.context, s.context.current + 1);
+    // A paused ring does not start (its deferral may pass meanwhile: it starts once resumed).
+    if (opens !== null && t >= opens && !fleet.base.isRingPaused(next.name)) {
+      if (d.record(rollout.id, `ring:${next.name}`, { type: 'RingStarted', data: { ring: next.name, at: t, devices: fleet.base.liveRingMembers(next.name).length } })) summary.ringsStarted++;
+      s = rollout.state;
+    }
+  }
+  if (s.value === 'rolling') {
+    const ring = s.context.policies[s.context.current]!;
+    const progress = s.context.rings[s.context.current]!;
+    summary.outcomes += reconcile(d, rollout);
+    // Timeouts and silent agents among the devices in flight.
+    for (const id of [...rollout.pending]) {
+      const instruction = rollout.instructed.get(id)!;
+      if (instruction.ring !== ring.name || rollout.outcomes.has(id)) continue;
+      const device = fleet.device(id);
+      if (!device) continue;
+      if (applyTimedOut(device, t, policy)) {
+        const patch = device.state.context.inFlight!.patch;
+        if (d.command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: applyTimeoutReason(policy.applyTimeoutMinutes) })) summary.timedOut++;
+        if (d.record(rollout.id, `outcome:${id}`, { type: 'DeviceFailed', data: { ring: ring.name, device: id, reason: 'timeout' } })) summary.outcomes++;
+        restartOntoUpdate(d, rollout, id);
+      } else if (agentSilent(device, t, policy)) {
+        if (d.record(rollout.id, `outcome:${id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: id, reason: silenceReason(policy), instructed: true } })) summary.setAside++;
+      }
+    }
+    s = rollout.state;
+    // New instructions, while the ring has room, the rollout is still rolling and the ring is not paused (what is in
+    // flight goes on: its reports, timeouts and silences are handled above).
+    if (s.value === 'rolling' && release && !fleet.base.isRingPaused(ring.name)) {
+      let budget = policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY;
+      for (const device of candidates(d, rollout, ring.name)) {
+        if (budget <= 0 || rollout.state.value !== 'rolling') break;
+        if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
+        if (instruct(d, rollout, ring.name, device, release)) {
+          summary.instructed++;
+          budget--;
+        } else if (agentSilent(fleet.device(device.id)!, t, policy)) {
+          // Busy (a patch or a reboot pending) and not heard of for too long: its agent is silent. It is set aside
+          // before it was ever instructed, so that the ring can finish without it.
+          if (d.record(rollout.id, `outcome:${device.id}`, { type: 'DeviceSetAside', data: { ring: ring.name, device: device.id, reason: silenceReason(policy), instructed: false } })) summary.setAside++;
+        }
+      }
+    }
+    s = rollout.state;
+    if (s.value === 'rolling') {
+      const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: ring.name, at: t } };
+      if (rolloutLifecycle.step(s, gate)) {
+        if (d.record(rollout.id, `gate:${ring.name}`, gate)) summary.gatesPassed++;
+      } else if (progress.startedAt !== null && Date.parse(t) - fleet.base.pausedMs(rollout, ring.name, progress.startedAt, t) >= Date.parse(addDays(progress.startedAt, ring.deadlineDays))) {
+        // The deadline does not run while the rollout or the ring is paused: a pause is someone's decision, not the
+        // ring failing.
+        if (d.record(rollout.id, `deadline:${ring.name}`, { type: 'RolloutHalted', data: { reason: `${ring.name}: gate not passed by its deadline`, at: t } })) summary.halted++;
+      }
+    }
+  }
+  if (rollout.state.value === 'halted') summary.rollbacks += rollBackIfHalted(d, rollout);
+}
+
+/**
+ * The ring's devices the rollout has not instructed nor settled yet, in enrolment order. Remembered between ticks
+ * and narrowed as devices are instructed, so a tick looks at the devices still waiting, not at the whole ring; listed
+ * again when the ring changes or gains members.
+ */
+function candidates(d: Decision, rollout: RolloutView, ring: string): DeviceView[] {
+  const members = d.fleet.base.ringMembers.get(ring);
+  const size = members?.size ?? 0;
+  const entry = d.memory.waiting.get(rollout.id);
+  const listed = entry === undefined || entry.ring !== ring || entry.members !== size ? [...(members ?? [])] : entry.ids;
+  const ids = listed.filter((id) => !rollout.instructed.has(id) && !rollout.outcomes.has(id));
+  d.memory.waiting.set(rollout.id, { ring, members: size, ids });
+  const out: DeviceView[] = [];
+  for (const id of ids) {
+    const device = d.fleet.device(id);
+    if (device !== undefined && device.state.value !== 'retired') out.push(device);
+  }
+  return out;
+}
+
+/** Instructs one device: the hotpatch where it can take it, otherwise the traditional update with a restart. */
+function instruct(d: Decision, rollout: RolloutView, ring: string, device: DeviceView, release: ReleaseToRoll): boolean {
+  const { value, context } = device.state;
+  const resting = RESTING_STATES.includes(value);
+  let action: 'hotpatch' | 'reboot';
+  if (release.kind === 'baseline') {
+    if (!resting && value !== 'ineligible' && value !== 'enrolled') return false;
+    d.command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: device.id, reason: release.rebootReason ?? 'baseline', baseline: release.baseline });
+    action = 'reboot';
+  } else if (resting && context.eligible && context.baseline === release.baseline) {
+    if (release.id in context.applied) return false;
+    const staged = d.command(`stage:${rollout.id}`, { type: 'StagePatch', device: device.id, hotpatch: { id: release.id, baseline: release.baseline, requires: release.requires ?? [], liveRevert: release.liveRevert } });
+    if (!staged && d.fleet.device(device.id)!.state.value !== 'staged') return false;
+    d.command(`apply:${rollout.id}`, { type: 'StartApply', device: device.id, patch: release.id });
+    action = 'hotpatch';
+  } else if (value === 'ineligible' || (resting && (!context.eligible || context.baseline !== release.baseline))) {
+    // Not eligible, or not on the hotpatch's baseline: the release's cumulative update, with a restart, instead (none
+    // when the device already runs one as new: caught up, say).
+    const installedAt = d.releases.installedReleasedAt(context);
+    if (installedAt !== null && installedAt >= release.releasedAt) return false;
+    d.command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: device.id, reason: 'eligibility', baseline: cumulativeUpdateOf(release) });
+    action = 'reboot';
+  } else {
+    return false; // busy (a patch or a reboot pending): next tick
+  }
+  return d.record(rollout.id, `instructed:${device.id}`, { type: 'DeviceInstructed', data: { ring, device: device.id, action } });
+}

@@ -1,0 +1,197 @@
+/**
+ * The orchestrator's shell, the I/O around its pure decisions: each report, tick or plan reads the log, decides, commits
+ * the steps in one store transaction where the store groups writes, then applies what the store recorded.
+ */
+import { CommandRefusedError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { createEngine, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
+import { inBatch, type RecordedEvent } from '@hotpatch/store';
+import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
+import { UnknownRingError, UnknownRolloutError, type Orchestrator, type OrchestratorOptions } from './api.js';
+import { decidePlan } from './decide-plan.js';
+import { decideReport } from './decide-report.js';
+import { decideTick } from './decide-tick.js';
+import type { Answer, Decided, DecisionInput, Step } from './decision.js';
+import { emptyMemory } from './memory.js';
+import { Releases } from './release.js';
+
+/** Runs tasks one at a time, in call order: a unit decides on a projection no other unit of the instance moves. */
+function serially(): <T>(task: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    const run = last.then(task, task);
+    last = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+}
+
+const stepKey = (step: Step) => (step.kind === 'append' ? `append ${step.intent.command.id}` : `lookup ${step.command.id}`);
+
+export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const { store, clock, policy, checkpoint } = options;
+  const checkpointEvery = checkpoint?.every ?? 100_000;
+  if (checkpoint !== undefined && (typeof checkpoint.name !== 'string' || checkpoint.name.length === 0 || !(checkpointEvery >= 1))) {
+    throw new RangeError('checkpoint: a non-empty name, and every ≥ 1 event');
+  }
+  const projection = new FleetProjection();
+  const engine = createEngine({ store, clock: () => clock.now(), ...(options.meta ? { meta: options.meta } : {}), maxAttempts: 10 });
+  const batchSize = options.batchSize ?? 10_000;
+  /** What the instance keeps besides the projection. */
+  const state = {
+    releases: new Releases(),
+    memory: emptyMemory(),
+    /** Whether the saved projection was looked for since the projection was last empty. */
+    loaded: false,
+    /** The position of the last projection saved or loaded. */
+    savedAt: 0,
+  };
+  const serial = serially();
+
+  const syncNow = async () => {
+    if (!state.loaded && checkpoint !== undefined && projection.position === 0) {
+      state.loaded = true;
+      // A projection saved by another format or other machines is not trusted: the log is read from the start.
+      if ((await restoreSavedProjection(projection, store, checkpoint.name)) === 'restored') state.savedAt = projection.position;
+    }
+    await catchUpProjection(projection, store, batchSize);
+    state.releases.learn(projection);
+  };
+
+  const save = async (): Promise<boolean> => {
+    if (checkpoint === undefined) return false;
+    await store.saveProjection(checkpoint.name, projection.position, projection.serialize());
+    state.savedAt = projection.position;
+    return true;
+  };
+
+  /** One step, committed: the events the store recorded, and its answer where it did not go as decided. */
+  const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer }> => {
+    if (step.kind === 'lookup') {
+      const held = await engine.recorded(step.command);
+      return { events: [], answer: held.length > 0 ? { kind: 'duplicate' } : { kind: 'refused', reason: step.reason } };
+    }
+    try {
+      const r = await engine.commit(step.intent);
+      if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
+      // Another writer came first: decided again on the stream's fresh state.
+      if (r.attempts > 1) return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
+      return { events: r.events };
+    } catch (error) {
+      if (error instanceof CommandRefusedError) return { events: [], answer: { kind: 'refused', reason: error.reason } };
+      throw error;
+    }
+  };
+
+  /**
+   * Commits a decision's steps in order. Where the store answers otherwise than decided, the decision is made again
+   * with the answer (on the same view: the steps before it are the same, and are not committed twice).
+   */
+  const commit = async <R>(decide: (input: DecisionInput) => Decided<R>) => {
+    const answers = new Map<number, Answer>();
+    const recorded: RecordedEvent[] = [];
+    const committed: Step[] = [];
+    const input = { view: projection, releases: state.releases, policy, now: clock.now().toISOString(), memory: state.memory, answers, ...(options.meta ? { meta: options.meta } : {}) };
+    for (;;) {
+      const decided = decide(input);
+      if (answers.size > 0 && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {
+        throw new Error('orchestrator: a decision made again changed the steps it had taken');
+      }
+      let answered = false;
+      while (!answered && committed.length < decided.steps.length) {
+        const step = decided.steps[committed.length]!;
+        const { events, answer } = await commitStep(step);
+        recorded.push(...events);
+        if (answer !== undefined) {
+          answers.set(committed.length, answer);
+          answered = true;
+        }
+        committed.push(step);
+      }
+      if (!answered) return { decided, recorded, asDecided: answers.size === 0 };
+    }
+  };
+
+  /** Brings the projection up to what a unit recorded: applied as recorded when it follows the projection directly. */
+  const take = async (recorded: readonly RecordedEvent[], asDecided: boolean) => {
+    if (asDecided && recorded.every((e, i) => e.position === projection.position + 1 + i)) {
+      for (const e of recorded) projection.apply(e);
+      state.releases.learn(projection);
+    } else await syncNow();
+  };
+
+  /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
+  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: () => void }) =>
+    serial(async () => {
+      const { decided, recorded, asDecided } = await inBatch(store, async () => {
+        await syncNow();
+        return commit(decide);
+      });
+      after.done?.();
+      decided.memory.applyTo(state.memory);
+      await take(recorded, asDecided);
+      if (after.save && checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save();
+      return decided.result;
+    });
+
+  /** A person's pause or resume, the rollout's or the ring's: decided on the projection, the lifecycle's refusal thrown as it is. */
+  const changeState = async (command: RolloutCommand | RingCommand, known: Known<RolloutState> | Known<RingState>) => {
+    try {
+      await engine.execute(command, { known });
+    } catch (error) {
+      throw error instanceof CommandRefusedError && error.refusal !== undefined ? error.refusal : error;
+    }
+    await syncNow();
+  };
+  const withId = (id: string | undefined) => (id !== undefined ? { id } : {});
+
+  const pause = (rollout: string, event: RolloutEventBody, id: string | undefined) =>
+    serial(async () => {
+      await syncNow();
+      const held = projection.rollouts.get(rollout);
+      if (held === undefined) throw new UnknownRolloutError(rollout);
+      await changeState({ rollout, ...withId(id), event }, { state: held.state, version: held.version });
+    });
+
+  /** The rings a pause may name: the policy's, and those devices were enrolled into. */
+  const knownRing = (ring: string) => policy.rings.some((r) => r.name === ring) || projection.ringMembers.has(ring);
+  const pauseRing = (ring: string, event: RingEventBody, id: string | undefined) =>
+    serial(async () => {
+      await syncNow();
+      if (!knownRing(ring)) throw new UnknownRingError(ring, policy.rings.map((r) => r.name));
+      const held = projection.ringPauses.get(ring);
+      await changeState({ ring, ...withId(id), event }, held !== undefined ? { state: held.state, version: held.version } : { state: ringLifecycle.initial as RingState, version: 0 });
+    });
+
+  return {
+    projection,
+    engine,
+    sync: () => serial(syncNow),
+    saveCheckpoint: () =>
+      serial(async () => {
+        await syncNow();
+        return save();
+      }),
+    planRollout: (release) => {
+      state.releases.know(release);
+      return unit((input) => decidePlan(input, release), { save: false });
+    },
+    report: async (report) => (await unit((input) => decideReport(input, report), { save: true }))!,
+    tick: () => {
+      // The devices enrolled since the last tick are the tick's to look at (see the catch-up).
+      let enrolled: string[] = [];
+      return unit(
+        (input) => {
+          enrolled = [...input.view.enrolled];
+          return decideTick(input);
+        },
+        { save: true, done: () => enrolled.forEach((id) => projection.enrolled.delete(id)) },
+      );
+    },
+    pause: (rollout, by, reason, id) => pause(rollout, { type: 'RolloutPaused', data: { by, reason } }, id),
+    resume: (rollout, by, id) => pause(rollout, { type: 'RolloutResumed', data: { by } }, id),
+    pauseRing: (ring, by, reason, id) => pauseRing(ring, { type: 'RingPaused', data: { by, reason } }, id),
+    resumeRing: (ring, by, id) => pauseRing(ring, { type: 'RingResumed', data: { by } }, id),
+  };
+}
