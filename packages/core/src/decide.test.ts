@@ -1,6 +1,6 @@
 /** Given/when/then specifications of the decider: events in, a command, events out or a typed refusal. */
 import { describe, expect, it } from 'vitest';
-import { decide, type DeviceCommand } from './decide.js';
+import { decide, eventsItMayHaveRecorded, type DeviceCommand } from './decide.js';
 import { CommandRefusedError } from './errors.js';
 import { deviceLifecycle } from './device/lifecycle.js';
 import type { DeviceState } from './device/context.js';
@@ -88,5 +88,17 @@ describe('decide', () => {
     given(enrolled, eligible, { type: 'DeviceRetired', data: {} })
       .when({ type: 'RequireReboot', device, reason: 'baseline' })
       .thenRefuses(/refused in state 'retired'; accepted here: nothing/);
+  });
+
+  it('what a command may have recorded before the device moved on: its events, and a failure report with either remedy', () => {
+    const rebooting = [...applying(false), { type: 'PatchApplied', data: { patch: 'P1' } } as DeviceEventBody, { type: 'RebootRequired', data: { reason: 'not-live-revertible' } } as DeviceEventBody];
+    const state = rebooting.reduce((s, e) => deviceLifecycle.evolve(s, e) as DeviceState, deviceLifecycle.initial as DeviceState);
+    const failed = { type: 'HealthCheckFailed', data: { patch: 'P1', signal: 'crash' } } as const;
+    expect(eventsItMayHaveRecorded(state, { type: 'ReportHealth', device, patch: 'P1', healthy: false, signal: 'crash' })).toEqual([
+      // The reboot cleared the patch in flight: a live rollback on this state, the reboot it took on the earlier one.
+      [failed, { type: 'RollbackStarted', data: { patch: 'P1', reason: 'health check failed: crash' } }],
+      [failed, { type: 'RebootRequired', data: { reason: 'not-live-revertible' } }],
+    ]);
+    expect(eventsItMayHaveRecorded(state, { type: 'ReportHealth', device, patch: 'P1', healthy: true })).toEqual([[{ type: 'PatchVerified', data: { patch: 'P1' } }]]);
   });
 });

@@ -94,6 +94,20 @@ export function eventsFor(state: DeviceState, command: DeviceCommand): DeviceEve
   }
 }
 
+/**
+ * The event lists a command may have recorded on an earlier state of its device, for telling a retry from another
+ * command under a used id once the device has moved on: what it means on `state`, and for a failure report also with
+ * the other remedy (a live rollback or a reboot hangs on the patch in flight when it was decided).
+ */
+export function eventsItMayHaveRecorded(state: DeviceState, command: DeviceCommand): DeviceEventBody[][] {
+  const meant = eventsFor(state, command);
+  if (command.type !== 'ReportApplyFailed' && !(command.type === 'ReportHealth' && !command.healthy)) return [meant];
+  const inFlight = state.context.inFlight;
+  const liveRevert = !(inFlight?.patch === command.patch && !inFlight.liveRevert);
+  const other: DeviceState = { ...state, context: { ...state.context, inFlight: { patch: command.patch, baseline: '', requires: [], liveRevert: !liveRevert } } };
+  return [meant, eventsFor(other, command)];
+}
+
 export interface Decision {
   readonly events: DeviceEventBody[];
   /** The device's state after the events. */

@@ -4,6 +4,7 @@ import { eligibleProfile } from '@hotpatch/core/testing';
 import { createInMemoryEventStore, EventIdTakenError, type EventStore } from '@hotpatch/store';
 import { ConcurrencyExhaustedError, createEngine, intentFor } from './engine.js';
 import { eventIdFor } from './ids.js';
+import { CommandIdReusedError } from './retry.js';
 
 const clock = () => new Date('2026-02-10T17:00:00.000Z');
 const enrol: DeviceCommand = { type: 'EnrolDevice', device: 'd1', profile: eligibleProfile, ring: 'pilot', baseline: 'B1' };
@@ -74,10 +75,12 @@ describe('engine', () => {
     const again = await engine.execute(report);
     expect(again).toMatchObject({ duplicate: true, events: first.events });
     expect(eventsRead).toBeLessThan(10);
-    // Refused in its state (a device that is not applying takes no ReportApplied), answered with all 19 events.
-    const retried = await engine.execute({ type: 'ReportApplied', device: 'd1', patch: 'P1', id });
-    expect(retried.duplicate).toBe(true);
-    expect(retried.events).toEqual(many.events);
+    // Refused in its state, and the id holds 19 assessments: all of them read, and named as another command's.
+    eventsRead = 0;
+    const retried = await engine.execute({ type: 'ReportApplied', device: 'd1', patch: 'P1', id }).catch((e: unknown) => e);
+    expect(retried).toBeInstanceOf(CommandIdReusedError);
+    expect(retried).toMatchObject({ id, recorded: { version: many.events[0]!.version, events: many.events.map((e) => e.type) }, differs: 'events' });
+    expect(eventsRead).toBeLessThan(30);
     // A refused command with an id never recorded is refused as it is.
     await expect(engine.execute({ ...report, id: '0193f2a0-0000-7000-8000-00000000abcf' })).rejects.toBeInstanceOf(CommandRefusedError);
   });
@@ -202,5 +205,81 @@ describe('engine', () => {
     const resumed = await bare.execute({ ring: 'broad', event: { type: 'RingResumed', data: { by: 'tenant' } } });
     expect(resumed).toMatchObject({ stream: 'ring/broad', version: 2, state: { value: 'open' } });
     expect(resumed.events[0]!.meta).toBeUndefined();
+  });
+
+  describe('a command id reused for another command is not a retry', () => {
+    const health = (healthy: boolean, id: string): DeviceCommand => ({ type: 'ReportHealth', device: 'd1', patch: 'P1', healthy, ...(healthy ? {} : { signal: 'crash' }), id });
+    const applied = async (engine: ReturnType<typeof createEngine>) => {
+      for (const command of [enrol, assess, stage('P1'), { type: 'StartApply', device: 'd1', patch: 'P1' }, { type: 'ReportApplied', device: 'd1', patch: 'P1' }] as DeviceCommand[]) await engine.execute(command);
+    };
+    const conflict = async (engine: ReturnType<typeof createEngine>, command: DeviceCommand) => {
+      const error = await engine.execute(command).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CommandIdReusedError);
+      return error as CommandIdReusedError;
+    };
+
+    it('a health report with the other verdict under a used id: refused, naming the id, the stream and what differs', async () => {
+      const store = createInMemoryEventStore();
+      const engine = createEngine({ store, clock });
+      await applied(engine);
+      const id = '0193f2a0-0000-7000-8000-00000000c001';
+      await engine.execute(health(false, id));
+      const before = await store.readAll();
+      const error = await conflict(engine, health(true, id));
+      expect(error).toMatchObject({ code: 'COMMAND_ID_REUSED', stream: 'device/d1', id, differs: 'events', recorded: { version: 6, commandType: 'ReportHealth', events: ['HealthCheckFailed', 'RollbackStarted'] }, sent: { commandType: 'ReportHealth', events: ['PatchVerified'] } });
+      expect(error.message).toContain(id);
+      // Other data under the same type: named as such.
+      expect(await conflict(engine, { ...health(false, id), signal: 'hang' } as DeviceCommand)).toMatchObject({ differs: 'data' });
+      expect(await store.readAll()).toEqual(before);
+      // The same report again is still a retry.
+      expect(await engine.execute(health(false, id))).toMatchObject({ duplicate: true });
+    });
+
+    it('an id reused for another command type, or a two-event command’s id for a one-event command: the same error, never a duplicate', async () => {
+      const store = createInMemoryEventStore();
+      const engine = createEngine({ store, clock });
+      const enrolId = '0193f2a0-0000-7000-8000-00000000c002';
+      await engine.execute({ ...enrol, id: enrolId });
+      // Accepted in its state: the store's id check, named as the command it holds.
+      expect(await conflict(engine, { ...assess, id: enrolId })).toMatchObject({ differs: 'command type', recorded: { commandType: 'EnrolDevice', events: ['DeviceEnrolled'] } });
+      await engine.execute(assess);
+      await engine.execute(stage('P1'));
+      await engine.execute({ type: 'StartApply', device: 'd1', patch: 'P1' });
+      await engine.execute({ type: 'ReportApplied', device: 'd1', patch: 'P1' });
+      const twoId = '0193f2a0-0000-7000-8000-00000000c003';
+      await engine.execute(health(false, twoId));
+      // Refused in its state (rolling back): the lookup, not a truncated list.
+      expect(await conflict(engine, { type: 'ReportRolledBack', device: 'd1', patch: 'P9', id: twoId })).toMatchObject({ differs: 'command type', recorded: { events: ['HealthCheckFailed', 'RollbackStarted'] } });
+      // Accepted in its state: the store's partial-batch check, named the same way.
+      expect(await conflict(engine, { type: 'ReportRolledBack', device: 'd1', patch: 'P1', id: twoId })).toMatchObject({ differs: 'command type' });
+      expect(await store.streamVersion('device/d1')).toBe(7);
+    });
+
+    it('a retried failure report is recognised after the device moved on, whichever remedy it took', async () => {
+      const store = createInMemoryEventStore();
+      const engine = createEngine({ store, clock });
+      await engine.execute(enrol);
+      await engine.execute(assess);
+      await engine.execute({ type: 'StagePatch', device: 'd1', hotpatch: { id: 'P1', baseline: 'B1', requires: [], liveRevert: false } });
+      await engine.execute({ type: 'StartApply', device: 'd1', patch: 'P1' });
+      const id = '0193f2a0-0000-7000-8000-00000000c004';
+      const failed: DeviceCommand = { type: 'ReportApplyFailed', device: 'd1', patch: 'P1', reason: 'stalled', id };
+      expect((await engine.execute(failed)).events.map((e) => e.type)).toEqual(['PatchApplyFailed', 'RebootRequired']);
+      await engine.execute({ type: 'ReportBaselineInstalled', device: 'd1', baseline: 'B1' });
+      expect(await engine.execute(failed)).toMatchObject({ duplicate: true });
+    });
+
+    it('a rollout command’s id reused for another event: refused, not taken for the recorded one', async () => {
+      const store = createInMemoryEventStore();
+      const engine = createEngine({ store, clock });
+      const id = '0193f2a0-0000-7000-8000-00000000c005';
+      await engine.execute({ ring: 'broad', id, event: { type: 'RingPaused', data: { by: 'tenant', reason: 'freeze' } } });
+      const other = await engine.execute({ ring: 'broad', id, event: { type: 'RingPaused', data: { by: 'tenant', reason: 'audit' } } }).catch((e: unknown) => e);
+      expect(other).toBeInstanceOf(CommandIdReusedError);
+      expect(other).toMatchObject({ stream: 'ring/broad', id, differs: 'data' });
+      const resume = await engine.execute({ ring: 'broad', id, event: { type: 'RingResumed', data: { by: 'tenant' } } }).catch((e: unknown) => e);
+      expect(resume).toMatchObject({ differs: 'command type', recorded: { commandType: 'RingPaused' } });
+      expect(await store.streamVersion('ring/broad')).toBe(1);
+    });
   });
 });

@@ -5,10 +5,11 @@
  * id is recorded at most once.
  */
 import { CommandRefusedError, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
-import { WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
 import { decideCommand, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
 import { eventIdFor } from './ids.js';
+import { checkRetry } from './retry.js';
 
 /** Events read at a time after a retried command's first one (a command records a handful). */
 const FOLLOWING_READ = 8;
@@ -104,8 +105,11 @@ export interface Engine {
    * before (a duplicate).
    */
   commit<C extends Command>(intent: Intent<C>): Promise<CommandResult<StateOf<C>>>;
-  /** The events a command with this id recorded before (a retry), or none. */
-  recorded(command: WithId<Command>): Promise<RecordedEvent[]>;
+  /**
+   * The events a command with this id recorded before (a retry), or none; CommandIdReusedError when the id holds
+   * another command's. `known` is the stream's state as the caller knows it (read when not given).
+   */
+  recorded<C extends Command>(command: WithId<C>, known?: Known<StateOf<C>>): Promise<RecordedEvent[]>;
   load(device: string): Promise<LoadedDevice>;
 }
 
@@ -127,11 +131,12 @@ export function createEngine(options: EngineOptions): Engine {
    * id, then the few after it, never the whole stream (a device's history grows with every month). A rollout's or a
    * ring's command recorded one event, with the command's id.
    */
-  const recorded = async (command: WithId<Command>): Promise<RecordedEvent[]> => {
+  const recordedUnder = async (command: WithId<Command>): Promise<RecordedEvent[]> => {
     const stream = streamOf(command);
     const first = await store.readEvent(stream, eventIdFor(command.id, 0));
-    if (!isDeviceCommand(command)) return first !== undefined && first.type === command.event.type ? [first] : [];
-    if (first === undefined || first.meta?.command !== command.id) return [];
+    if (first === undefined) return [];
+    if (!isDeviceCommand(command)) return [first];
+    if (first.meta?.command !== command.id) return [];
     const events = [first];
     for (;;) {
       const next = await store.readStream(stream, { fromVersion: events[events.length - 1]!.version + 1, limit: FOLLOWING_READ });
@@ -141,9 +146,28 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
+  /**
+   * The events a command with this id recorded before, if any (read only when a retry is suspected), checked to be
+   * this command's (see checkRetry). A device command's events went in by one append, so they are contiguous, and
+   * the first carries the command's id: found by id, then the few after it, never the whole stream (a device's
+   * history grows with every month). A rollout's or a ring's command recorded one event, with the command's id.
+   */
+  const recorded = async <C extends Command>(command: WithId<C>, known?: Known<StateOf<C>>): Promise<RecordedEvent[]> => {
+    const events = await recordedUnder(command);
+    if (events.length > 0) checkRetry(command, events, known ?? (await read(streamOf(command))));
+    return events;
+  };
+
   const append = async <C extends Command>(intent: Intent<C>, attempts: number): Promise<CommandResult<StateOf<C>>> => {
     const { stream } = intent;
-    const result = await store.appendToStream(stream, intent.events, { expectedVersion: intent.expectedVersion === 0 ? 'no_stream' : intent.expectedVersion });
+    let result;
+    try {
+      result = await store.appendToStream(stream, intent.events, { expectedVersion: intent.expectedVersion === 0 ? 'no_stream' : intent.expectedVersion });
+    } catch (error) {
+      // The store holds the command's ids as other events: named as the command it holds (CommandIdReusedError).
+      if (error instanceof EventIdReusedError || error instanceof IdempotencyConflictError) await recorded(intent.command);
+      throw error;
+    }
     const state = result.written ? intent.state : (await read<StateOf<C>>(stream)).state;
     const version = result.written ? result.nextExpectedVersion : await store.streamVersion(stream);
     return { stream, events: [...result.events], state, version, duplicate: !result.written, attempts };
@@ -172,7 +196,7 @@ export function createEngine(options: EngineOptions): Engine {
           // A retried command whose events are already recorded is refused by the state they led to: answer with
           // what was recorded the first time instead.
           if (recognise && error instanceof CommandRefusedError) {
-            const events = await recorded(command);
+            const events = await recorded(command, known);
             if (events.length > 0) return { stream, events, state: known.state, version: known.version, duplicate: true, attempts: attempt };
           }
           throw error;

@@ -69,7 +69,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** One step, committed: the events the store recorded, and its answer where it did not go as decided. */
   const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer }> => {
     if (step.kind === 'lookup') {
-      const held = await engine.recorded(step.command);
+      const held = await engine.recorded(step.command, step.known as Known<never>);
       return { events: [], answer: held.length > 0 ? { kind: 'duplicate' } : { kind: 'refused', reason: step.reason } };
     }
     try {
