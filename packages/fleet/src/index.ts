@@ -6,5 +6,5 @@ export { serializeProjection } from './projection/saved.js';
 export { patchProjection, projectionSteps, stepProjection, type Patch, type ProjectionStep } from './projection/timeline.js';
 export { applyTimedOut, applyTimeoutReason, isApplyTimeout, parseApplyTimeout, type ApplyTimeout } from './rules/apply-timeout.js';
 export { agentSilent, silenceReason } from './rules/silence.js';
-export { createOrchestrator, cumulativeUpdateOf, releaseFromPlan, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReleaseToRoll, type ReportResult, type TickSummary } from './orchestrator.js';
+export { createOrchestrator, cumulativeUpdateOf, releaseFromPlan, ReleaseConflictError, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReleaseToRoll, type ReportResult, type TickSummary } from './orchestrator.js';
 export { complianceOf, COMPLIANCE_ORDER, daysToProtection, fleetStatus, quantile, withRingSizes, type Compliance, type ExposureFigures, type FleetStatus, type RolloutProgress } from './report.js';

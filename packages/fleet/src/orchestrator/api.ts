@@ -73,7 +73,7 @@ export interface Orchestrator {
   sync(): Promise<void>;
   /** Saves the projection now, under the checkpoint's name (on shutdown, say); false when there is no checkpoint. */
   saveCheckpoint(): Promise<boolean>;
-  /** Plans a rollout of a release through the policy's rings; returns its id. Planning twice does nothing. */
+  /** Plans a rollout of a release through the policy's rings; returns its id. Planning it again does nothing; with another release, ReleaseConflictError. */
   planRollout(release: ReleaseToRoll): Promise<string>;
   report(report: AgentReport): Promise<ReportResult>;
   tick(): Promise<TickSummary>;
@@ -113,5 +113,19 @@ export class UnknownRolloutError extends HotpatchError {
   readonly code = 'UNKNOWN_ROLLOUT';
   constructor(readonly rollout: string) {
     super(`no rollout ${rollout}`);
+  }
+}
+
+/** planRollout with a release whose rollout the log holds with another release: nothing written, nothing kept. */
+export class ReleaseConflictError extends HotpatchError {
+  readonly code = 'RELEASE_CONFLICT';
+  constructor(
+    readonly rollout: string,
+    /** The first field that differs, and its value in the log's plan and in the release given. */
+    readonly field: string,
+    readonly planned: unknown,
+    readonly given: unknown,
+  ) {
+    super(`rollout ${rollout} is planned with ${field} ${JSON.stringify(planned)}, not ${JSON.stringify(given)}: a planned rollout's release does not change (plan another release)`);
   }
 }

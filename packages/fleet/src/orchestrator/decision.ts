@@ -90,9 +90,12 @@ export class Decision {
     return this.submit({ ...command, id: idAt(at, command.device, key) }, this.fleet.knownDevice(command.device)).status === 'written';
   }
 
-  /** A rollout event, its id derived from the rollout and the key: whether it is recorded (refused: the rollout moved on). */
-  record(rollout: string, key: string, event: RolloutEventBody): boolean {
-    const at = this.releases.get(rollout)?.releasedAt ?? this.fleet.rollout(rollout)?.plan?.releasedAt;
+  /**
+   * A rollout event, its id derived from the rollout and the key (led by its release's date, `releasedAt` when the
+   * instance does not know the release yet): whether it is recorded (refused: the rollout moved on).
+   */
+  record(rollout: string, key: string, event: RolloutEventBody, releasedAt?: string): boolean {
+    const at = releasedAt ?? this.releases.get(rollout)?.releasedAt ?? this.fleet.rollout(rollout)?.plan?.releasedAt;
     return this.submit({ rollout, id: idAt(at, rollout, key), event }, this.fleet.knownRollout(rollout)).status === 'written';
   }
 

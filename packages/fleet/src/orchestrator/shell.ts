@@ -173,10 +173,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         await syncNow();
         return save();
       }),
-    planRollout: (release) => {
-      state.releases.know(release);
-      return unit((input) => decidePlan(input, release), { save: false });
-    },
+    // The release is kept once its plan is in the log (or matches the log's): memory never differs from the log.
+    planRollout: (release) => unit((input) => decidePlan(input, release), { save: false, done: () => state.releases.know(release) }),
     report: async (report) => (await unit((input) => decideReport(input, report), { save: true }))!,
     tick: () => {
       // The devices enrolled since the last tick are the tick's to look at (see the catch-up).
