@@ -5,37 +5,13 @@
  */
 import { CommandRefusedError, TransitionRefusedError } from './errors.js';
 import { assessEligibility, reasonStrings } from './eligibility.js';
-import type { DeviceEventBody, DeviceProfile, RebootReason } from './device/events.js';
+import type { DeviceEventBody } from './device/events.js';
+import type { DeviceCommand } from './device/commands.js';
 import { deviceStream } from './stream-name.js';
 import type { DeviceState } from './device/context.js';
 import { evolveDevice } from './device/lifecycle.js';
-import type { HotpatchRelease } from './catalog.js';
 
-interface CommandBase {
-  readonly device: string;
-  /**
-   * Idempotency key (a UUID): an agent retrying the same report sends the same id, and the command is recorded
-   * once. Event ids are derived from it.
-   */
-  readonly id?: string;
-}
-
-export type DeviceCommand = CommandBase &
-  (
-    | { readonly type: 'EnrolDevice'; readonly profile: DeviceProfile; readonly ring: string; readonly baseline: string }
-    | { readonly type: 'AssessEligibility'; readonly latestBaseline: string }
-    | { readonly type: 'StagePatch'; readonly hotpatch: Pick<HotpatchRelease, 'id' | 'baseline' | 'requires' | 'liveRevert'> }
-    | { readonly type: 'StartApply'; readonly patch: string }
-    | { readonly type: 'ReportApplied'; readonly patch: string }
-    | { readonly type: 'ReportApplyFailed'; readonly patch: string; readonly reason: string }
-    | { readonly type: 'ReportHealth'; readonly patch: string; readonly healthy: boolean; readonly signal?: string }
-    | { readonly type: 'RollBack'; readonly patch: string; readonly reason: string }
-    | { readonly type: 'ReportRolledBack'; readonly patch: string }
-    | { readonly type: 'ReportRollbackFailed'; readonly patch: string; readonly reason: string }
-    | { readonly type: 'RequireReboot'; readonly reason: RebootReason; readonly baseline?: string }
-    | { readonly type: 'ReportBaselineInstalled'; readonly baseline: string }
-    | { readonly type: 'RetireDevice' }
-  );
+export type { DeviceCommand } from './device/commands.js';
 
 /**
  * Turns a failure report into the events that handle it: a live rollback where the patch allows it, otherwise a

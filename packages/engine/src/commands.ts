@@ -4,9 +4,17 @@
  * restates a rule.
  */
 import {
+  checkDeviceCommand,
   CommandRefusedError,
+  dataCheckOf,
+  describe,
+  InvalidCommandError,
+  pathWithin,
+  RING_STREAMS,
+  ROLLOUT_STREAMS,
   decide as decideDevice,
   deviceStream,
+  LOWER_UUID_PATTERN,
   lifecycleFor,
   ringStream,
   rolloutStream,
@@ -73,4 +81,30 @@ export function decideCommand<C extends Command>(known: Known<StateOf<C>>, comma
     if (error instanceof TransitionRefusedError) throw new CommandRefusedError(command.event.type, stream, error.what, error);
     throw error;
   }
+}
+
+const UUID = new RegExp(LOWER_UUID_PATTERN);
+
+/**
+ * The value as a command, or InvalidCommandError naming the path of its first problem, before anything is decided:
+ * a device's against its schema (DeviceCommandSchema), a rollout's or a ring's by its stream's id, its id and the
+ * event asked for (its type one of the stream's, its data that type's schema).
+ */
+export function checkCommand<C extends Command>(value: C): C {
+  // A rollout's or a ring's command asks for an event; anything else is judged as a device's (which has a `ring` field too).
+  if (typeof value !== 'object' || value === null || 'device' in value || !('event' in value) || !('rollout' in value || 'ring' in value)) return checkDeviceCommand(value) as C;
+  const [key, kind] = 'rollout' in value ? (['rollout', ROLLOUT_STREAMS] as const) : (['ring', RING_STREAMS] as const);
+  const command = value as unknown as Record<string, unknown>;
+  const event = command.event as { type?: unknown; data?: unknown } | undefined;
+  const refuse = (path: string, message: string): never => {
+    throw new InvalidCommandError(`${key} command`, path, message);
+  };
+  if (typeof command[key] !== 'string' || command[key] === '') refuse(key, `expected a non-empty string, got ${describe(command[key])}`);
+  if (command.id !== undefined && !(typeof command.id === 'string' && UUID.test(command.id))) refuse('id', `expected a lower-case UUID, got ${describe(command.id)}`);
+  if (typeof event !== 'object' || event === null) return refuse('event', `expected an object {type, data}, got ${describe(event)}`);
+  const check = dataCheckOf(kind, event.type);
+  if (check === undefined) refuse('event.type', `expected one of ${kind.eventTypes.map((t) => JSON.stringify(t)).join(', ')}, got ${describe(event.type)}`);
+  const problem = check!.problem(event.data);
+  if (problem !== undefined) refuse(pathWithin('event.data', problem.path), problem.message);
+  return value;
 }

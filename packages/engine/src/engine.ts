@@ -7,7 +7,7 @@
 import { CommandRefusedError, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
 import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
-import { decideCommand, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
+import { checkCommand, decideCommand, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
 import { eventIdFor } from './ids.js';
 import { checkRetry } from './retry.js';
 
@@ -96,6 +96,7 @@ export interface ExecuteOptions<S = DeviceState> {
 }
 
 export interface Engine {
+  /** Checks the command against its schema (InvalidCommandError, nothing written), decides it and appends its events. */
   execute<C extends Command>(command: C, options?: ExecuteOptions<StateOf<C>>): Promise<CommandResult<StateOf<C>>>;
   /** The intent a command means on a known state (see intentFor), stamped with the engine's clock and meta. */
   decide<C extends Command>(command: C, known: Known<StateOf<C>>, options?: { readonly meta?: Meta }): Intent<C>;
@@ -213,9 +214,9 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   return {
-    execute: <C extends Command>(command: C, executeOptions: ExecuteOptions<StateOf<C>> = {}) =>
-      settle({ ...command, id: command.id ?? newId() }, executeOptions.known !== undefined ? { known: executeOptions.known } : {}, () => clock().toISOString(), metaOf(executeOptions.meta), command.id !== undefined),
-    decide: (command, known, decideOptions = {}) => intentFor(known, { ...command, id: command.id ?? newId() }, clock().toISOString(), metaOf(decideOptions.meta)),
+    execute: async <C extends Command>(command: C, executeOptions: ExecuteOptions<StateOf<C>> = {}) =>
+      settle({ ...checkCommand(command), id: command.id ?? newId() }, executeOptions.known !== undefined ? { known: executeOptions.known } : {}, () => clock().toISOString(), metaOf(executeOptions.meta), command.id !== undefined),
+    decide: (command, known, decideOptions = {}) => intentFor(known, { ...checkCommand(command), id: command.id ?? newId() }, clock().toISOString(), metaOf(decideOptions.meta)),
     commit: (intent) => settle(intent.command, { intent }, () => intent.time, intent.meta, true),
     recorded,
     load: (device) => read<DeviceState>(deviceStream(device)),
