@@ -1,6 +1,6 @@
 /** The JSON Schemas published under docs/schemas/, from the schemas the code checks with (`pnpm docs:schemas` writes them). */
-import { EventSchema, jsonSchemaText } from '@hotpatch/core';
-import { FleetPolicySchema } from '@hotpatch/fleet';
+import { DeviceCommandSchema, EventSchema, jsonSchemaText } from '@hotpatch/core';
+import { AgentReportSchema, FleetPolicySchema } from '@hotpatch/fleet';
 import { ScenarioSchema } from '@hotpatch/check';
 
 export function publishedSchemas(): Array<{ readonly file: string; readonly text: string }> {
@@ -10,6 +10,20 @@ export function publishedSchemas(): Array<{ readonly file: string; readonly text
       text: jsonSchemaText(EventSchema, {
         title: 'hotpatch event',
         description: 'One event of a hotpatch log (a line of a JSONL timeline): its envelope, its stream kind and type, and that type’s data. See docs/events.md.',
+      }),
+    },
+    {
+      file: 'device-command.schema.json',
+      text: jsonSchemaText(DeviceCommandSchema, {
+        title: 'hotpatch device command',
+        description: 'A command on a device’s stream (`engine.execute`), one of its types with that type’s fields; checked before anything is decided. See packages/engine/README.md.',
+      }),
+    },
+    {
+      file: 'agent-report.schema.json',
+      text: jsonSchemaText(AgentReportSchema, {
+        title: 'hotpatch agent report',
+        description: 'What a device’s agent reports to the orchestrator (`report()`), one of its kinds with that kind’s fields; checked before anything is decided. See packages/fleet/README.md.',
       }),
     },
     {

@@ -8,3 +8,5 @@ export { applyTimedOut, applyTimeoutReason, isApplyTimeout, parseApplyTimeout, t
 export { agentSilent, silenceReason } from './rules/silence.js';
 export { createOrchestrator, cumulativeUpdateOf, releaseFromPlan, ReleaseConflictError, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReleaseToRoll, type ReportResult, type TickSummary } from './orchestrator.js';
 export { complianceOf, COMPLIANCE_ORDER, daysToProtection, fleetStatus, quantile, withRingSizes, type Compliance, type ExposureFigures, type FleetStatus, type RolloutProgress } from './report.js';
+export { AGENT_REPORTS, AgentReportSchema, checkReport, InvalidReportError } from './orchestrator/report-schema.js';
+export { InvalidOptionsError, OrchestratorSettingsSchema } from './orchestrator/options-schema.js';

@@ -7,23 +7,9 @@ import type { FleetPolicy } from '../policy.js';
 import type { FleetProjection } from '../projection.js';
 import type { ReleaseToRoll } from './release.js';
 
-/**
- * What an agent reports. `id` is the report's own id: the agent sends the same id when it retries. `meta` is
- * recorded on the events (how long a restart took the device down, say).
- */
-export type AgentReport = { readonly id: string; readonly device: string; readonly meta?: Readonly<Record<string, unknown>> } & (
-  | { readonly kind: 'applied'; readonly patch: string }
-  | { readonly kind: 'apply-failed'; readonly patch: string; readonly reason: string }
-  | { readonly kind: 'health'; readonly patch: string; readonly healthy: boolean; readonly signal?: string }
-  | { readonly kind: 'rolled-back'; readonly patch: string }
-  | { readonly kind: 'rollback-failed'; readonly patch: string; readonly reason: string }
-  /**
-   * The restart is done and the baseline (a cumulative update) installed. `healthy: false` says the device is not
-   * well on it: the update fails the device's rollout, and is uninstalled (a restart back to the baseline it
-   * replaced).
-   */
-  | { readonly kind: 'baseline-installed'; readonly baseline: string; readonly healthy?: boolean; readonly signal?: string }
-);
+import type { AgentReport } from './report-schema.js';
+
+export type { AgentReport };
 
 export type ReportResult =
   | { readonly status: 'recorded'; readonly events: number }

@@ -4,7 +4,10 @@ import { eligibleProfile } from '@hotpatch/core/testing';
 import { CommandIdReusedError, createEngine } from '@hotpatch/engine';
 import { createInMemoryEventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
-import { ReleaseConflictError } from './api.js';
+import { PolicyError } from '../policy.js';
+import { ReleaseConflictError, type AgentReport, type OrchestratorOptions } from './api.js';
+import { InvalidOptionsError } from './options-schema.js';
+import { InvalidReportError } from './report-schema.js';
 import { createOrchestrator } from './shell.js';
 import { HOTPATCH, POLICY, RELEASED } from './testing/given.js';
 
@@ -53,5 +56,50 @@ describe('ids reused for other content', () => {
     expect(error).toMatchObject({ stream: `device/${device}`, id: id(2), differs: 'events' });
     expect(await store.readAll()).toEqual(before);
     expect(await o.report({ id: id(2), device, kind: 'health', patch: HOTPATCH.id, healthy: false, signal: 'crash' })).toEqual({ status: 'duplicate' });
+  });
+});
+
+describe('reports and options are checked against their schemas before anything is decided', () => {
+  const refusedReport = async (report: unknown, path: string, message: RegExp) => {
+    const { store, o } = await fleet();
+    await o.planRollout(HOTPATCH);
+    await o.tick();
+    const before = await store.readAll();
+    const error = await o.report(report as AgentReport).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidReportError);
+    expect(error).toMatchObject({ code: 'INVALID_REPORT', path });
+    expect((error as Error).message).toMatch(message);
+    expect(await store.readAll()).toEqual(before);
+  };
+
+  it('a health verdict that is a string, a device id that is not one, an unknown or missing kind', async () => {
+    await refusedReport({ id: id(3), device: 'p1', kind: 'health', patch: HOTPATCH.id, healthy: 'false' }, 'healthy', /^agent report: healthy: expected true or false, got "false"$/);
+    for (const device of [undefined, null, 42, { id: 'p1' }]) await refusedReport({ id: id(3), device, kind: 'applied', patch: HOTPATCH.id }, 'device', /device: expected a non-empty string/);
+    await refusedReport({ id: id(3), device: 'p1', kind: 'verified', patch: HOTPATCH.id }, 'kind', /kind: expected one of "applied", .*, got "verified"/);
+    await refusedReport({ id: id(3), device: 'p1', patch: HOTPATCH.id }, 'kind', /kind: expected one of .*, got nothing/);
+    await refusedReport({ id: 'H', device: 'p1', kind: 'applied', patch: HOTPATCH.id }, 'id', /id: expected a lower-case UUID/);
+  });
+
+  it('createOrchestrator with no rings, a negative timeout, a bad batch size: one clear error each', async () => {
+    const store = createInMemoryEventStore();
+    const clock = simulatedClock(RELEASED);
+    const refused = (options: object, error: new (...args: never[]) => Error, path: string, message: RegExp) => {
+      let thrown: unknown;
+      try {
+        createOrchestrator({ store, clock, policy: POLICY, ...options } as OrchestratorOptions);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(error);
+      expect(thrown).toMatchObject({ path });
+      expect((thrown as Error).message).toMatch(message);
+    };
+    refused({ policy: { ...POLICY, rings: [] } }, PolicyError, 'rings', /^orchestrator options: policy: rings: expected a non-empty array/);
+    refused({ policy: { ...POLICY, applyTimeoutMinutes: -1 } }, PolicyError, 'applyTimeoutMinutes', /applyTimeoutMinutes: expected a number > 0, got number -1/);
+    refused({ policy: { ...POLICY, rings: [{ ...POLICY.rings[0]!, gate: { ...POLICY.rings[0]!.gate, maxFailureRate: 5 } }] } }, PolicyError, 'rings[0].gate.maxFailureRate', /from 0 to 1/);
+    refused({ batchSize: 0 }, InvalidOptionsError, 'batchSize', /batchSize: expected a whole number/);
+    refused({ checkpoint: { name: '' } }, InvalidOptionsError, 'checkpoint.name', /non-empty/);
+    refused({ clock: undefined }, InvalidOptionsError, 'clock', /clock/);
+    expect(await store.readAll()).toEqual([]);
   });
 });

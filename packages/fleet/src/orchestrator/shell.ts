@@ -12,6 +12,8 @@ import { decideReport } from './decide-report.js';
 import { decideTick } from './decide-tick.js';
 import type { Answer, Decided, DecisionInput, Step } from './decision.js';
 import { emptyMemory } from './memory.js';
+import { checkOptions } from './options-schema.js';
+import { checkReport } from './report-schema.js';
 import { Releases } from './release.js';
 
 /** Runs tasks one at a time, in call order: a unit decides on a projection no other unit of the instance moves. */
@@ -30,11 +32,9 @@ function serially(): <T>(task: () => Promise<T>) => Promise<T> {
 const stepKey = (step: Step) => (step.kind === 'append' ? `append ${step.intent.command.id}` : `lookup ${step.command.id}`);
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  checkOptions(options);
   const { store, clock, policy, checkpoint } = options;
   const checkpointEvery = checkpoint?.every ?? 100_000;
-  if (checkpoint !== undefined && (typeof checkpoint.name !== 'string' || checkpoint.name.length === 0 || !(checkpointEvery >= 1))) {
-    throw new RangeError('checkpoint: a non-empty name, and every ≥ 1 event');
-  }
   const projection = new FleetProjection();
   const engine = createEngine({ store, clock: () => clock.now(), ...(options.meta ? { meta: options.meta } : {}), maxAttempts: 10 });
   const batchSize = options.batchSize ?? 10_000;
@@ -175,7 +175,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       }),
     // The release is kept once its plan is in the log (or matches the log's): memory never differs from the log.
     planRollout: (release) => unit((input) => decidePlan(input, release), { save: false, done: () => state.releases.know(release) }),
-    report: async (report) => (await unit((input) => decideReport(input, report), { save: true }))!,
+    report: async (report) => {
+      checkReport(report);
+      return (await unit((input) => decideReport(input, report), { save: true }))!;
+    },
     tick: () => {
       // The devices enrolled since the last tick are the tick's to look at (see the catch-up).
       let enrolled: string[] = [];
