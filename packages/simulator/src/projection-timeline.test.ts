@@ -77,6 +77,18 @@ describe('the projection as immutable snapshots', () => {
     }
   });
 
+  it('steps from a live projection’s state without freezing or changing it, and later live changes leave the snapshot as it was', () => {
+    const live = new FleetProjection();
+    const half = Math.floor(log.length / 2);
+    for (const e of log.slice(0, half)) live.apply(e);
+    const snapshots = [...projectionSteps(log.slice(half, half + 50), { start: live.state })];
+    const taken = text(snapshots.at(-1)!.state);
+    for (const e of log.slice(half)) live.apply(e);
+    expect(text(live.state)).toBe(text(steps.at(-1)!.state));
+    expect(text(snapshots.at(-1)!.state)).toBe(taken);
+    expect(taken).toBe(text(steps[half + 49]!.state));
+  });
+
   it('shares what an event did not change, and refuses to be mutated', () => {
     const i = log.findIndex((e, k) => k > 0 && e.stream.startsWith('device/') && log[k - 1]!.stream.startsWith('device/') && e.stream !== log[k - 1]!.stream);
     const [a, b] = [steps[i - 1]!.state, steps[i]!.state];

@@ -124,16 +124,40 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
   const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: () => void }) =>
     serial(async () => {
-      const { decided, recorded, asDecided } = await inBatch(store, async () => {
-        await syncNow();
-        return commit(decide);
-      });
-      after.done?.();
-      decided.memory.applyTo(state.memory);
-      await take(recorded, asDecided);
-      if (after.save && checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save();
-      return decided.result;
+      let taking = false;
+      try {
+        const { decided, recorded, asDecided } = await inBatch(store, async () => {
+          await syncNow();
+          return commit(decide);
+        });
+        after.done?.();
+        decided.memory.applyTo(state.memory);
+        taking = true;
+        await take(recorded, asDecided);
+        taking = false;
+        if (after.save && checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save();
+        return decided.result;
+      } catch (error) {
+        await recover(taking);
+        throw error;
+      }
     });
+
+  /**
+   * After a unit failed: a projection that failed while taking in events is rebuilt from the log; otherwise it takes
+   * in whatever the store kept of the unit (a store without transactions keeps the steps before the failure).
+   */
+  const recover = async (rebuild: boolean) => {
+    if (rebuild) {
+      projection.reset();
+      state.loaded = false;
+    }
+    try {
+      await syncNow();
+    } catch {
+      // The store cannot be read now: the next unit reads the log first, as every unit does.
+    }
+  };
 
   /** A person's pause or resume, the rollout's or the ring's: decided on the projection, the lifecycle's refusal thrown as it is. */
   const changeState = async (command: RolloutCommand | RingCommand, known: Known<RolloutState> | Known<RingState>) => {

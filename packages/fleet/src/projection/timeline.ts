@@ -30,7 +30,7 @@ export interface ProjectionStep {
 
 /** The state after `events`, and the patches; `state` is left as it was. */
 export function stepProjection(state: ProjectionState, events: readonly Applied[]): ProjectionStep {
-  const [next, patches, inverse] = produceWithPatches(state, (draft) => {
+  const [next, patches, inverse] = produceWithPatches(ownSnapshot(state), (draft) => {
     for (const event of events) applyEvent(draft as ProjectionState, event);
   });
   return { events, state: next, patches, inverse };
@@ -59,5 +59,13 @@ export function* projectionSteps(events: Iterable<Applied>, options: { per?: 'ev
 
 /** Applies patches (a step's, forward, or its inverse, back) to a snapshot, giving another snapshot. */
 export function patchProjection(state: ProjectionState, patches: readonly Patch[]): ProjectionState {
-  return applyPatches(state, patches as Patch[]);
+  return applyPatches(ownSnapshot(state), patches as Patch[]);
+}
+
+/**
+ * A state a step may share and freeze: a snapshot as given (steps freeze what they produce), any other (the live
+ * projection's, which it goes on changing in place) copied first, so that neither changes the other.
+ */
+function ownSnapshot(state: ProjectionState): ProjectionState {
+  return Object.isFrozen(state) ? state : structuredClone(state);
 }
