@@ -211,6 +211,8 @@ describe('errors a user can cause: one line, a documented exit code', () => {
       expect(r.out + r.err, command).toMatch(/line 1\b.*meta: nested deeper than 32 levels/);
     }
     expect(await cli('simulate', '--devices', '99999999999')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/--devices: at most 10,000,000/) });
+    // A million months used to run for ever.
+    expect(await cli('simulate', '--months', '1000000')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/^hotpatch simulate: --months: at most 120 \(ten years\), got 1000000$/m) });
   });
 
   it('an unreachable PostgreSQL is one line with the environment exit code', async () => {

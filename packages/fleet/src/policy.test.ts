@@ -24,6 +24,10 @@ describe('validatePolicy', () => {
       [{ ...DEFAULT_POLICY, maxInstructionPerTick: 5 }, /^p\.json: maxInstructionPerTick: unknown field; known: rings, applyTimeoutMinutes, silenceHours, maxInstructionsPerTick, afterFailedHotpatch$/],
       [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, deferalDays: 1 }] }, /^p\.json: rings\[0\]\.deferalDays: unknown field/],
       [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, gate: { ...DEFAULT_POLICY.rings[0]!.gate, soakHours: 1 } }] }, /^p\.json: rings\[0\]\.gate\.soakHours: unknown field/],
+      [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, budget: { percent: 5, cuont: 2 } }] }, /^p\.json: rings\[0\]\.budget/],
+      // Figures that would overflow the dates they are added to (1e300 days used to end in an internal error).
+      [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, deferralDays: 1e300 }] }, /^p\.json: rings\[0\]\.deferralDays: expected a number from 0 to 3650/],
+      [{ ...DEFAULT_POLICY, silenceHours: 1e9 }, /^p\.json: silenceHours: expected a number/],
     ];
     for (const [value, message] of cases) {
       expect(() => validatePolicy(value, 'p.json')).toThrow(PolicyError);
@@ -74,7 +78,7 @@ describe('one schema for a ring, in a policy and in a rollout plan', () => {
   const policy: fc.Arbitrary<FleetPolicy> = fc.record(
     {
       rings,
-      applyTimeoutMinutes: fc.double({ min: 0.001, max: 1e6, noNaN: true }),
+      applyTimeoutMinutes: fc.double({ min: 0.001, max: 525_600, noNaN: true }),
       silenceHours: fc.integer({ min: 1, max: 1000 }),
       maxInstructionsPerTick: fc.integer({ min: 1, max: 1000 }),
       afterFailedHotpatch: fc.constantFrom('cumulative-update' as const, 'next-release' as const),
@@ -112,5 +116,14 @@ describe('one schema for a ring, in a policy and in a rollout plan', () => {
       }),
       { seed: 20261208, numRuns: 2000 },
     );
+  });
+});
+
+describe('a logged plan keeps what a policy refuses', () => {
+  it('a RolloutPlanned whose ring carries an extra field (written by an earlier build) is still a valid event', () => {
+    const ring = { ...DEFAULT_POLICY.rings[0]!, color: 'blue', gate: { ...DEFAULT_POLICY.rings[0]!.gate, note: 'x' }, budget: { percent: 5, note: 'y' } };
+    const data = { release: 'HP-2026-02', releaseKind: 'hotpatch', releasedAt: '2026-02-10T17:00:00.000Z', liveRevert: true, outOfBand: false, rings: [ring] };
+    expect(() => validateEventData(ROLLOUT_STREAMS, 'RolloutPlanned', data, {})).not.toThrow();
+    expect(() => validatePolicy({ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, color: 'blue' }] }, 'p.json')).toThrow(/rings\[0\]\.color: unknown field/);
   });
 });

@@ -1,15 +1,15 @@
 /** The rollout policy a service runs with (a policy file): its rings, matched to devices' `ring`, and its timeouts. */
 import Type from 'typebox';
-import { compileSchema, InvalidDocumentError, RingsSchema, type Shape } from '@hotpatch/core';
+import { compileSchema, InvalidDocumentError, PolicyRingsSchema, type Shape } from '@hotpatch/core';
 
 export const AFTER_FAILED_HOTPATCH = ['cumulative-update', 'next-release'] as const;
 
 /** The policy's one definition: its type, its check (validatePolicy) and docs/schemas/policy.schema.json. */
 export const FleetPolicySchema = Type.Object({
   $schema: Type.Optional(Type.String({ description: 'The JSON Schema this file follows (for editors); ignored.' })),
-  rings: RingsSchema,
-  applyTimeoutMinutes: Type.Number({ exclusiveMinimum: 0, description: 'A device still applying after this many minutes is timed out (counts as a failure) and rolled back.' }),
-  silenceHours: Type.Number({ exclusiveMinimum: 0, description: 'An instructed device whose agent has not been heard of for this many hours is set aside (not a failure).' }),
+  rings: PolicyRingsSchema,
+  applyTimeoutMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 525_600, description: 'A device still applying after this many minutes is timed out (counts as a failure) and rolled back.' }),
+  silenceHours: Type.Number({ exclusiveMinimum: 0, maximum: 87_600, description: 'An instructed device whose agent has not been heard of for this many hours is set aside (not a failure).' }),
   maxInstructionsPerTick: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'At most this many devices instructed per ring per tick (default: all).' })),
   afterFailedHotpatch: Type.Optional(
     Type.Enum([...AFTER_FAILED_HOTPATCH], {

@@ -11,6 +11,9 @@ import { json, table } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { runArm, type ArmJob, type ArmMessage, type ArmProgress } from './simulate-arm.js';
 
+/** The longest simulation: ten years of releases (a larger figure is a typo, and would run for hours). */
+const MAX_MONTHS = 120;
+
 const LABELS: Record<Arm, string> = { hotpatch: 'hotpatch   ', traditional: 'traditional' };
 
 /**
@@ -164,6 +167,7 @@ export const simulateCommand: CommandSpec = {
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const devices = fleetSize(values.devices as string | undefined, 1000);
     const months = positiveInt(values.months as string | undefined, '--months', 12);
+    if (months > MAX_MONTHS) throw new UsageError(`--months: at most ${MAX_MONTHS} (ten years), got ${String(values.months)}`);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
     const source = values.store !== undefined ? parseStoreSource(values.store as string) : undefined;

@@ -12,41 +12,66 @@ import { expecting, isoTime, IsoTime, NonEmptyString, oneOf, StringList, Text, W
 export const PausePartySchema = oneOf('service', 'tenant');
 
 /** A ring's failure budget: a count, or a percentage of its devices (rounded down); `count` decides when both are given. */
-const Budget = expecting(
-  '{"count": n} or {"percent": p} with 0 ≤ p ≤ 100',
-  Type.Union([
-    Type.Object({ count: WholeNumber }),
-    Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }) }, { not: { required: ['count'] } }),
-  ]),
-);
+const BUDGET_EXPECTED = '{"count": n} or {"percent": p} with 0 ≤ p ≤ 100';
+const Percent = Type.Number({ minimum: 0, maximum: 100 });
+/** The budget's variants, open (a logged plan) or closed (a policy). */
+const budgetOf = (closed: boolean) =>
+  expecting(
+    BUDGET_EXPECTED,
+    Type.Union([
+      Type.Object({ count: WholeNumber, percent: Type.Optional(Percent) }, { additionalProperties: !closed }),
+      Type.Object({ percent: Percent }, { not: { required: ['count'] }, additionalProperties: !closed }),
+    ]),
+  );
+const OpenBudget = budgetOf(false);
+const ClosedBudget = budgetOf(true);
+const budget = (closed: boolean) => (closed ? ClosedBudget : OpenBudget) as typeof OpenBudget;
 
-/** One ring of a rollout: when it may start, what it may spend, what it must prove and by when. */
-export const RingPolicySchema = Type.Object({
-  name: NonEmptyString,
-  deferralDays: Type.Number({ minimum: 0, description: 'Days after the release before the ring may start.' }),
-  budget: Budget,
-  gate: Type.Object({
-    minVerifiedShare: Type.Number({ minimum: 0, maximum: 1, description: "Share of the ring's devices (not set aside) that must be verified." }),
-    maxFailureRate: Type.Number({ minimum: 0, maximum: 1, description: 'Highest failure rate allowed.' }),
-    minSoakHours: Type.Number({ minimum: 0, description: 'Hours the ring must soak after it started before the gate can pass.' }),
-  }, { additionalProperties: false }),
-  deadlineDays: Type.Number({ minimum: 0, description: 'Days after the ring started by which its gate must pass, or the rollout halts.' }),
-}, { additionalProperties: false });
+/** Days and hours a policy may name: up to ten years (a larger figure would overflow the dates it is added to). */
+const Days = (description: string) => Type.Number({ minimum: 0, maximum: 3650, description });
+const Hours = (description: string) => Type.Number({ minimum: 0, maximum: 87_600, description });
+
+/**
+ * One ring of a rollout: when it may start, what it may spend, what it must prove and by when. Closed (unknown
+ * fields refused) in a policy, where one is a typo; open in a logged plan, whose extra fields are kept.
+ */
+const ringPolicy = (closed: boolean) =>
+  Type.Object(
+    {
+      name: NonEmptyString,
+      deferralDays: Days('Days after the release before the ring may start.'),
+      budget: budget(closed),
+      gate: Type.Object(
+        {
+          minVerifiedShare: Type.Number({ minimum: 0, maximum: 1, description: "Share of the ring's devices (not set aside) that must be verified." }),
+          maxFailureRate: Type.Number({ minimum: 0, maximum: 1, description: 'Highest failure rate allowed.' }),
+          minSoakHours: Hours('Hours the ring must soak after it started before the gate can pass.'),
+        },
+        { additionalProperties: !closed },
+      ),
+      deadlineDays: Days('Days after the ring started by which its gate must pass, or the rollout halts.'),
+    },
+    { additionalProperties: !closed },
+  );
+export const RingPolicySchema = ringPolicy(false);
 export type RingPolicy = Shape<typeof RingPolicySchema>;
 
-/** A rollout's rings, in order: at least one, each name once. */
-export const RingsSchema = expecting(
-  'a non-empty array of rings',
-  refine(Type.Array(RingPolicySchema, { minItems: 1, description: 'Rings in order; each name once.' }), (rings) => {
-    const names = new Set<string>();
-    for (let i = 0; i < rings.length; i++) {
-      const { name } = rings[i]!;
-      if (names.has(name)) return { path: `[${i}].name`, message: `${name} appears twice` };
-      names.add(name);
-    }
-    return undefined;
-  }),
-);
+/** A rollout's rings, in order: at least one, each name once (`closed`: as a policy gives them). */
+const rings = (closed: boolean) =>
+  expecting(
+    'a non-empty array of rings',
+    refine(Type.Array(ringPolicy(closed), { minItems: 1, description: 'Rings in order; each name once.' }), (rings) => {
+      const names = new Set<string>();
+      for (let i = 0; i < rings.length; i++) {
+        const { name } = rings[i]!;
+        if (names.has(name)) return { path: `[${i}].name`, message: `${name} appears twice` };
+        names.add(name);
+      }
+      return undefined;
+    }),
+  );
+export const RingsSchema = rings(false);
+export const PolicyRingsSchema = rings(true);
 
 export type PauseParty = Shape<typeof PausePartySchema>;
 const Action = oneOf('hotpatch', 'reboot');

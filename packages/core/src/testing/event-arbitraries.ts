@@ -18,10 +18,10 @@ const party = fc.constantFrom('service' as const, 'tenant' as const);
 
 export const ringPolicy: fc.Arbitrary<RingPolicy> = fc.record({
   name: word,
-  deferralDays: nat,
+  deferralDays: fc.integer({ min: 0, max: 3650 }),
   budget: fc.oneof(fc.record({ count: nat }), fc.record({ percent: fc.double({ min: 0, max: 100, noNaN: true }) })),
-  gate: fc.record({ minVerifiedShare: fc.double({ min: 0, max: 1, noNaN: true }), maxFailureRate: fc.double({ min: 0, max: 1, noNaN: true }), minSoakHours: nat }),
-  deadlineDays: nat,
+  gate: fc.record({ minVerifiedShare: fc.double({ min: 0, max: 1, noNaN: true }), maxFailureRate: fc.double({ min: 0, max: 1, noNaN: true }), minSoakHours: fc.integer({ min: 0, max: 87_600 }) }),
+  deadlineDays: fc.integer({ min: 0, max: 3650 }),
 });
 export const rings: fc.Arbitrary<RingPolicy[]> = fc.uniqueArray(ringPolicy, { minLength: 1, maxLength: 4, selector: (r) => r.name });
 
