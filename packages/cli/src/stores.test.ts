@@ -473,7 +473,7 @@ describe('hotpatch simulate', () => {
     await writeFile(policy, JSON.stringify({ rings: [{ name: 'pilot' }], applyTimeoutMinutes: 60, silenceHours: 48 }));
     const r = await cli('simulate', '--devices', '5', '--months', '1', '--policy', policy);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/rings\[0\]\.deferralDays: expected a number ≥ 0/);
+    expect(r.err).toMatch(/rings\[0\]\.deferralDays: expected a number from 0 to 3650, got nothing/);
   });
 });
 
