@@ -1,6 +1,9 @@
 /**
  * A batch's rows sent with COPY … FROM STDIN: the server's cheapest way in (no parameters or arrays to parse, each
  * value parsed once). A pg Submittable (as pg-copy-streams and pg-cursor are): pg runs it in its queue like any query.
+ * The rows go with the statement, not once the server has answered it: that answer would be read only when the
+ * caller next waits for I/O, and the server would sit idle until then (the protocol has the server drop copy data
+ * it did not ask for, should the statement fail).
  */
 import type { Connection, Submittable } from 'pg';
 import type { PendingRows } from './batch-rows.js';
@@ -45,12 +48,15 @@ export class CopyIn implements Submittable {
   }
 
   submit(connection: Connection): void {
-    connection.query(this.statement);
-  }
-
-  handleCopyInResponse(connection: CopyConnection): void {
-    connection.sendCopyFromChunk(this.data);
-    connection.endCopyFrom();
+    const copy = connection as CopyConnection;
+    copy.stream.cork?.();
+    try {
+      copy.query(this.statement);
+      copy.sendCopyFromChunk(this.data);
+      copy.endCopyFrom();
+    } finally {
+      copy.stream.uncork?.();
+    }
   }
 
   // An error, from the server or the socket, ends the query (pg no longer routes messages to it).
@@ -67,5 +73,6 @@ export class CopyIn implements Submittable {
   handleDataRow(): void {}
   handleEmptyQuery(): void {}
   handlePortalSuspended(): void {}
+  handleCopyInResponse(): void {}
   handleCopyData(): void {}
 }
