@@ -2,9 +2,9 @@
 /**
  * A unit of work on PostgreSQL, side by side with a baseline build and with SQLite, in one run, taking turns:
  * (a) `simulate --devices 2000 --months 2 --seed 3 --sequential` into PostgreSQL (this build and the baseline's) and
- * into SQLite; (b) `import` of an exported 10,000-device year into PostgreSQL (both builds). Each PostgreSQL run gets
- * a new database, dropped after. Prints medians, each round, the targets met or not, and checks every simulated log
- * is the same, byte for byte.
+ * into SQLite; (b) `import` of an exported 10,000-device year into PostgreSQL (both builds) and SQLite. Each
+ * PostgreSQL run gets a new database, dropped after. Prints medians, each round, the targets met or not, and checks
+ * every simulated log is the same, byte for byte.
  *
  *   node packages/store-postgres/bench/unit-of-work.bench.mjs --base ../pg-base [--rounds 3] [--only simulate|import]
  *
@@ -83,6 +83,10 @@ for (let round = 1; round <= rounds; round++) {
       for (const f of [db, `${db}-wal`, `${db}-shm`, db.replace(/\.db$/, '.traditional.db')]) rmSync(f, { force: true });
     }
     for (const which of order) await withDatabase(async (url) => record(`import, PostgreSQL, ${which}`, timed(builds[which], ['import', args.year, '--store', url])));
+    // The same import into SQLite (its store is the same in both builds): what is not PostgreSQL's.
+    const db = `/tmp/hotpatch-bench-import-${process.pid}.db`;
+    record('import, SQLite', timed(here, ['import', args.year, '--store', `sqlite:${db}`]));
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
   }
 }
 await admin.end();
@@ -120,4 +124,6 @@ for (const which of ['before', 'after']) {
     console.log(`${which}: import ${events} events into PostgreSQL at ${Math.round(rate)} events/s (${imported.runs.map((r) => Math.round(events / r.wall)).join(', ')}): target ≥ 25,000: ${rate >= 25_000 ? 'met' : 'NOT met'}`);
   }
 }
+const sqliteImport = row('import, SQLite');
+if (sqliteImport && events > 0) console.log(`import into SQLite (for comparison): ${Math.round(events / sqliteImport.wall)} events/s`);
 if (digests.size > 0) console.log(digests.size === 1 ? `every simulated log the same: ${[...digests][0]}` : `LOGS DIFFER: ${[...digests].join(', ')}`);
