@@ -1,40 +1,54 @@
 /**
  * An append inside a batch: the log head locked at the batch's first one (so no other writer moves any stream until
- * the batch ends), the stream's head from the batch's own record or read once, and where the log holds the ids the
- * caller gave (one round trip); then every check, and the rows buffered, to be written many at once. A refused
- * append has buffered nothing: the batch's others stand.
+ * the batch ends); the stream's head and where the log holds the ids the caller gave, from what the batch and the
+ * store's log index know, else read (one round trip); then every check, and the rows buffered, to be written many at
+ * once. A refused append has buffered nothing: the batch's others stand.
  */
-import { initialStateFor, type MachineState } from '@hotpatch/core';
+import type { MachineState } from '@hotpatch/core';
 import { checkBatch, checkExpectedVersion, checkTransitions, judgeHeldIds, nothingAppended, type AppendResult, type ExpectedVersion, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { retryResult } from './append.js';
-import type { Batches, HeldRow, OpenBatch } from './batch.js';
+import { knownHead } from './batch-read.js';
+import { pendingEvent, type HeldRow } from './batch-rows.js';
+import type { Batches, OpenBatch } from './batch.js';
 import { chain } from './chain.js';
 import type { PostgresContext } from './context.js';
+import type { LogIndex } from './log-index.js';
 import type { StreamStates } from './state.js';
 
-/** A batch's rows are written once this many are buffered (and before anything reads, and at its commit). */
-const FLUSH_ROWS = 2_000;
+/** A batch sends its rows once this many are buffered (and writes them before anything reads, and at its commit). */
+const SEND_ROWS = 2_000;
 
-export function createBatchAppend(ctx: PostgresContext, batches: Batches, states: StreamStates) {
+/** A batch keeps the heads of this many streams; past it, it writes them and forgets the older half. */
+const BATCH_HEADS = 100_000;
+
+export function createBatchAppend(ctx: PostgresContext, batches: Batches, states: StreamStates, index: LogIndex) {
   const q = ctx.sql;
+
+  /** Writes the heads the batch holds and forgets the older half, so that a batch over many streams stays within BATCH_HEADS. */
+  const forget = async (batch: OpenBatch) => {
+    await batches.flush(batch);
+    let drop = batch.heads.size / 2;
+    for (const stream of batch.heads.keys()) {
+      if (drop-- <= 0) break;
+      batch.heads.delete(stream);
+    }
+  };
+
   return async (batch: OpenBatch, stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion): Promise<AppendResult> => {
-    await batches.client(batch);
-    if (batch.lastPosition === undefined) {
-      batch.lastPosition = Number((await batches.query<{ position: string }>(batch, q.lockLogHead)).rows[0]!.position);
-      batch.startPosition = batch.lastPosition;
+    if (batch.lastPosition === undefined) await batches.lock(batch);
+    const rows = batch.pending;
+    // Ids the store generated are new; those the caller gave are looked for among the pending rows, then in the
+    // log, unless the index says the log surely does not hold them.
+    let heldPending = false;
+    const given: string[] = [];
+    for (let i = 0; i < events.length; i++) {
+      if (events[i]?.id === undefined) continue;
+      const id = ids[i]!;
+      if (batch.pendingIds.has(id)) heldPending = true;
+      else if (!batch.caughtUp || index.mayHoldId(id)) given.push(id);
     }
-    // Ids the store generated are new; those the caller gave are looked for among the buffered events, then in the
-    // log. A log that was empty when the batch began holds only the batch's events: an id it surely did not write
-    // there (IdFilter) is not looked for, and a stream it did not append to has no events (an import into a new
-    // store reads nothing).
-    const empty = batch.startPosition === 0;
-    const given = events.flatMap((e, i) => (e?.id !== undefined && !batch.pendingIds.has(ids[i]!) && !(empty && batch.flushedIds?.mayHold(ids[i]!) !== true) ? [ids[i]!] : []));
-    let head = batch.heads.get(stream);
+    let head = knownHead(batch, index, stream);
     let found: readonly HeldRow[] = [];
-    if (head === undefined && empty && !batch.appended.has(stream)) {
-      head = { version: 0, hash: null, state: initialStateFor(stream) };
-      batch.heads.set(stream, head);
-    }
     if (head === undefined) {
       const row = (
         await batches.query<{ version: number | null; hash: string | null; snapshot_version: number | null; machine: string; state: MachineState<string, object>; held: HeldRow[] | null }>(batch, {
@@ -45,30 +59,40 @@ export function createBatchAppend(ctx: PostgresContext, batches: Batches, states
       found = row.held ?? [];
       const version = row.version ?? 0;
       const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine, state: row.state } : undefined;
-      head = { version, hash: row.hash, state: (await states.foldState(batches.db(batch), stream, version, snap)).state };
-      batch.heads.set(stream, head);
+      head = { version, hash: row.hash, state: (await states.foldState(batches.db(batch), stream, version, snap)).state, wrote: false };
     } else if (given.length > 0) {
       found = (await batches.query<HeldRow>(batch, { ...q.eventsById, values: [given] })).rows.map((r) => ({ ...r, position: Number(r.position) }));
     }
-    const byId = new Map(found.map((r) => [r.id, r]));
-    const held = events.map((e, i) => (e?.id === undefined ? undefined : (batch.pendingIds.get(ids[i]!) ?? byId.get(ids[i]!))));
-    // A retry of events the stream holds gives the original result; ids held elsewhere or as other events are refused.
-    if (held.some((h) => h !== undefined) && judgeHeldIds(stream, events, held) === 'retry') {
-      await batches.flush(batch);
-      return (await retryResult(ctx, batches.db(batch), stream, events))!;
+    if (!batch.heads.has(stream)) {
+      if (batch.heads.size >= BATCH_HEADS) await forget(batch);
+      batch.heads.set(stream, head);
+    }
+    if (heldPending || found.length > 0) {
+      // A retry of events the stream holds gives the original result; ids held elsewhere or as other events are refused.
+      const byId = new Map(found.map((r) => [r.id, r]));
+      const held = events.map((e, i) => {
+        if (e?.id === undefined) return undefined;
+        const row = batch.pendingIds.get(ids[i]!);
+        return row !== undefined ? pendingEvent(rows, row) : byId.get(ids[i]!);
+      });
+      if (judgeHeldIds(stream, events, held) === 'retry') {
+        await batches.flush(batch);
+        return (await retryResult(ctx, batches.db(batch), stream, events))!;
+      }
     }
     checkExpectedVersion(stream, expectedVersion, head.version);
     checkBatch(stream, events, head.version + 1);
     if (events.length === 0) return nothingAppended(stream, head.version);
     const state = checkTransitions(stream, head.state, events, head.version + 1);
     const { recorded, versions, types, times, hashes, dataTexts, metaTexts } = chain(stream, events, ids, head.version, head.hash);
-    const rows = batch.pending;
-    const positions = versions.map((_, i) => batch.lastPosition! + 1 + i);
-    batch.lastPosition += events.length;
+    const first = batch.lastPosition! + 1;
+    const positions: number[] = [];
     for (let i = 0; i < events.length; i++) {
-      const event = recorded[i] as { position: number } & RecordedEvent;
-      event.position = positions[i]!;
-      rows.positions.push(positions[i]!);
+      const position = first + i;
+      positions.push(position);
+      (recorded[i] as { position: number } & RecordedEvent).position = position;
+      batch.pendingIds.set(ids[i]!, rows.ids.length);
+      rows.positions.push(position);
       rows.streams.push(stream);
       rows.versions.push(versions[i]!);
       rows.ids.push(ids[i]!);
@@ -77,15 +101,19 @@ export function createBatchAppend(ctx: PostgresContext, batches: Batches, states
       rows.data.push(dataTexts[i]!);
       rows.meta.push(metaTexts[i]!);
       rows.hashes.push(hashes[i]!);
-      batch.pendingIds.set(ids[i]!, { id: ids[i]!, stream, version: versions[i]!, position: positions[i]!, type: event.type, data: event.data });
     }
+    batch.lastPosition = first + events.length - 1;
     const last = head.version + events.length;
-    batch.heads.delete(stream);
-    batch.heads.set(stream, { version: last, hash: hashes.at(-1)!, state });
-    batch.pendingStreams.add(stream);
-    if (empty) batch.appended.add(stream);
+    if (!head.wrote) {
+      // The head this store cached for the stream is behind now, whether or not the batch commits.
+      index.unmark(stream);
+      index.addStream(stream);
+    }
+    index.addIds(ids);
+    batch.heads.set(stream, { version: last, hash: hashes.at(-1)!, state, wrote: true });
+    batch.dirty.add(stream);
     batch.written = true;
-    if (rows.ids.length >= FLUSH_ROWS) await batches.flush(batch);
+    if (rows.ids.length >= SEND_ROWS) await batches.send(batch);
     return { stream, nextExpectedVersion: last, positions, versions, written: true, events: recorded };
   };
 }

@@ -4,62 +4,40 @@
  * committed, and their appends wait on the log head, which the batch locks at its first append, until it commits.
  * AsyncLocalStorage tells the batch's own calls from the others. See the README's Batches.
  */
-import type { MachineState } from '@hotpatch/core';
-import type { HeldId } from '@hotpatch/store';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import { flushValues, pendingRows, type PendingRows, type StreamHead } from './batch-rows.js';
 import type { PostgresContext } from './context.js';
+import { copyText, CopyIn } from './copy-rows.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
-import { IdFilter } from './id-filter.js';
-
-/** Rows a batch appends before it writes them, column by column (see flushStatement). */
-export interface PendingRows {
-  readonly positions: number[];
-  readonly streams: string[];
-  readonly versions: number[];
-  readonly ids: string[];
-  readonly types: string[];
-  readonly times: string[];
-  readonly data: string[];
-  readonly meta: string[];
-  readonly hashes: string[];
-}
-const pendingRows = (): PendingRows => ({ positions: [], streams: [], versions: [], ids: [], types: [], times: [], data: [], meta: [], hashes: [] });
-
-export interface StreamHead {
-  readonly version: number;
-  /** Null for a stream without events. */
-  readonly hash: string | null;
-  readonly state: MachineState<string, object>;
-}
-
-/** Where the log holds an id, as the batch lookups read it. */
-export type HeldRow = HeldId & { readonly id: string; readonly position: number };
+import type { LogIndex } from './log-index.js';
 
 export interface OpenBatch {
   readonly token: symbol;
   readonly done: Promise<void>;
   /** The batch's operations, one after the other (see `serial`). */
   queue: Promise<void>;
-  /** Its connection, from its first call to its end, in one transaction. */
+  /** Its connection, from its first call to its end, in one transaction (begun: BEGIN sent). */
   client?: PoolClient;
+  begun: boolean;
   readonly onError: (error: Error) => void;
   broken?: Error;
   /** An error that aborted the transaction: the batch will not commit. */
   poisoned?: unknown;
   /** The log's last position, the batch's own appends included: known once it has locked the log head (first append). */
   lastPosition?: number;
-  /** The log's last position when the batch locked it. 0: the log was empty, and holds only what the batch writes. */
-  startPosition?: number;
-  /** With startPosition 0: the streams the batch has appended to, and the ids it has written to the database. */
-  readonly appended: Set<string>;
-  flushedIds?: IdFilter;
-  /** The head of each stream the batch read or wrote: exact, since no other writer can move it while the batch holds the log head. */
+  /** The store's log index covered the whole log when the batch locked it (see LogIndex). */
+  caughtUp: boolean;
+  /** The head of each stream the batch read or wrote (see StreamHead). */
   readonly heads: Map<string, StreamHead>;
+  /** The streams whose heads and snapshots the batch has not written yet. */
+  readonly dirty: Set<string>;
+  /** The rows not sent yet: the last positions of the log, up to lastPosition. */
   pending: PendingRows;
-  /** Where each buffered event's id will be held. */
-  readonly pendingIds: Map<string, HeldRow>;
-  readonly pendingStreams: Set<string>;
+  /** Each pending event's row in `pending`, by id. */
+  readonly pendingIds: Map<string, number>;
+  /** The rows sent and not yet written: settles when they are (a failure poisons the batch). */
+  inFlight?: Promise<void>;
   written: boolean;
 }
 
@@ -74,21 +52,48 @@ export interface Batches {
   lostIn(batch: OpenBatch, operation: string, stream: string | undefined, error: unknown): unknown;
   /** One of the batch's operations at a time, in the order asked: an append depends on the ones before it. */
   serial<T>(batch: OpenBatch, work: () => Promise<T>): Promise<T>;
-  /** A query on the batch's connection; an error there aborts the transaction, so the batch will not commit. */
+  /** A query on the batch's connection, after the rows in flight; an error there aborts the transaction, so the batch will not commit. */
   query<R extends QueryResultRow = QueryResultRow>(batch: OpenBatch, config: string | (QueryConfig & { rowMode?: 'array' })): Promise<QueryResult<R>>;
   /** The batch's connection as a `query` for helpers that take one: an error there poisons the batch. */
   db(batch: OpenBatch): ClientBase;
   /** The batch's connection, in its transaction: taken from the pool at the batch's first call. */
   client(batch: OpenBatch): Promise<PoolClient>;
-  /** Writes the batch's buffered appends (one statement), so that what comes next sees them. */
+  /**
+   * Before the batch's first append: locks the log head (in the round trip that begins the transaction, if it is the
+   * batch's first call) and catches the store's log index up, reading the events after it in the same round trip.
+   */
+  lock(batch: OpenBatch): Promise<void>;
+  /** Sends the pending rows (COPY) without waiting for them, once the rows sent before are written. */
+  send(batch: OpenBatch): Promise<void>;
+  /** Writes the pending rows and the heads and snapshots of the streams written since the last flush, so that a read sees them. */
   flush(batch: OpenBatch): Promise<void>;
   /** Runs `fn` in a batch (see EventStore.batch); `committed` is called after its commit. */
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch) => void): Batches {
-  const { pool, sql: q, channel, machineOf, stateCacheSize, busy, open } = ctx;
+export function createBatches(ctx: PostgresContext, index: LogIndex, committed: (batch: OpenBatch) => void): Batches {
+  const { pool, sql: q, channel, machineOf, busy, open } = ctx;
   const context = new AsyncLocalStorage<symbol>();
+
+  /** The batch's connection, checked out of the pool (the transaction not begun). */
+  const connect = async (batch: OpenBatch): Promise<PoolClient> => {
+    if (batch.client === undefined) {
+      try {
+        batch.client = await pool.connect();
+      } catch (error) {
+        throw isConnectionError(error) ? new ConnectionLostError('batch', undefined, error) : error;
+      }
+      // While the connection is checked out the pool does not listen for its errors: a broken socket must not crash.
+      batch.client.on('error', batch.onError);
+    }
+    return batch.client;
+  };
+
+  /** Waits for the rows in flight; throws what aborted the batch, if anything did. */
+  const settle = async (batch: OpenBatch): Promise<void> => {
+    if (batch.inFlight !== undefined) await batch.inFlight;
+    if (batch.poisoned !== undefined) throw batch.poisoned;
+  };
 
   const batches: Batches = {
     active: null,
@@ -113,11 +118,11 @@ export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch
     },
 
     async query<R extends QueryResultRow = QueryResultRow>(batch: OpenBatch, config: string | (QueryConfig & { rowMode?: 'array' })) {
-      if (batch.poisoned !== undefined) throw batch.poisoned;
+      await settle(batch);
       try {
         return await batch.client!.query<R>(config as QueryConfig);
       } catch (error) {
-        batch.poisoned = batches.lostIn(batch, 'batch', undefined, error);
+        batch.poisoned ??= batches.lostIn(batch, 'batch', undefined, error);
         throw batch.poisoned;
       }
     },
@@ -125,53 +130,46 @@ export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch
     db: (batch) => ({ query: (config: QueryConfig) => batches.query(batch, config) }) as unknown as ClientBase,
 
     async client(batch) {
-      if (batch.client === undefined) {
-        try {
-          batch.client = await pool.connect();
-        } catch (error) {
-          throw isConnectionError(error) ? new ConnectionLostError('batch', undefined, error) : error;
-        }
-        // While the connection is checked out the pool does not listen for its errors: a broken socket must not crash.
-        batch.client.on('error', batch.onError);
+      const client = await connect(batch);
+      if (!batch.begun) {
+        batch.begun = true;
         await batches.query(batch, q.begin);
       }
-      return batch.client;
+      return client;
+    },
+
+    async lock(batch) {
+      if (batch.lastPosition !== undefined) return;
+      await connect(batch);
+      const from = index.from;
+      const text = `${batch.begun ? '' : `${q.begin}; `}${q.lockAndScan(from)}`;
+      batch.begun = true;
+      const results = (await batches.query<never>(batch, { text, rowMode: 'array' })) as unknown as Array<QueryResult<never>>;
+      const last = Number((results.at(-2)!.rows as unknown as string[][])[0]![0]);
+      batch.caughtUp = index.caughtUp(results.at(-1)!.rows as unknown as Array<[string, string]>, last);
+      batch.lastPosition = last;
+    },
+
+    async send(batch) {
+      const rows = batch.pending;
+      if (rows.ids.length === 0) return;
+      await settle(batch);
+      batch.pending = pendingRows();
+      batch.pendingIds.clear();
+      batch.inFlight = batch.client!.query(new CopyIn(q.copyEvents, Buffer.from(copyText(rows)))).done.then(
+        () => {},
+        (error: unknown) => void (batch.poisoned ??= batches.lostIn(batch, 'batch', undefined, error)),
+      );
     },
 
     async flush(batch) {
       const rows = batch.pending;
-      if (rows.ids.length === 0) return;
-      const streams = [...batch.pendingStreams];
-      const heads = streams.map((stream) => batch.heads.get(stream)!);
-      await batches.query(batch, {
-        ...q.flush,
-        values: [
-          rows.positions,
-          rows.streams,
-          rows.versions,
-          rows.ids,
-          rows.types,
-          rows.times,
-          `[${rows.data.join(',')}]`,
-          `[${rows.meta.join(',')}]`,
-          rows.hashes,
-          streams,
-          heads.map((h) => h.version),
-          heads.map((h) => h.hash),
-          streams.map(machineOf),
-          JSON.stringify(heads.map((h) => h.state)),
-          batch.lastPosition,
-        ],
-      });
-      if (batch.startPosition === 0) {
-        batch.flushedIds ??= new IdFilter();
-        for (const id of rows.ids) batch.flushedIds.add(id);
-      }
+      if (rows.ids.length === 0 && batch.dirty.size === 0) return settle(batch);
+      const streams = [...batch.dirty];
+      await batches.query(batch, { ...q.flush, values: flushValues(rows, streams, batch.heads, machineOf, batch.lastPosition!) });
       batch.pending = pendingRows();
       batch.pendingIds.clear();
-      batch.pendingStreams.clear();
-      // The heads of written streams are read again from the transaction when needed; keep as many as the store does.
-      while (batch.heads.size > Math.max(stateCacheSize, 1)) batch.heads.delete(batch.heads.keys().next().value!);
+      batch.dirty.clear();
     },
 
     async run(fn) {
@@ -185,12 +183,13 @@ export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch
         token: Symbol('batch'),
         done: new Promise<void>((resolve) => (finish = resolve)),
         queue: Promise.resolve(),
+        begun: false,
         onError: (error) => void (batch.broken ??= error),
+        caughtUp: false,
         heads: new Map(),
+        dirty: new Set(),
         pending: pendingRows(),
         pendingIds: new Map(),
-        pendingStreams: new Set(),
-        appended: new Set(),
         written: false,
       };
       batches.active = batch;
@@ -200,9 +199,10 @@ export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch
           if (batch.poisoned !== undefined) throw batch.poisoned;
           if (batch.client === undefined) return;
           await batches.flush(batch);
-          if (batch.written) await batches.query(batch, { text: 'SELECT pg_notify($1, $2)', values: [channel, String(batch.lastPosition)] });
+          // The notification (delivered at the commit) and the commit in one round trip.
+          const notify = batch.written ? `SELECT pg_notify('${channel.replaceAll("'", "''")}', '${batch.lastPosition}'); ` : '';
           try {
-            await batch.client.query('COMMIT');
+            await batch.client.query(`${notify}COMMIT`);
           } catch (error) {
             // Lost during the commit: it may or may not have been applied.
             batch.poisoned = batches.lostIn(batch, 'batch commit', undefined, error);
@@ -213,6 +213,7 @@ export function createBatches(ctx: PostgresContext, committed: (batch: OpenBatch
         return result;
       } catch (error) {
         await batch.queue;
+        if (batch.inFlight !== undefined) await batch.inFlight;
         if (batch.client !== undefined && batch.broken === undefined && !(batch.poisoned instanceof ConnectionLostError)) {
           await batch.client.query('ROLLBACK').catch((rollbackError: Error) => void (batch.broken = rollbackError));
         }

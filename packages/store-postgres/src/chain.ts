@@ -14,11 +14,12 @@ export interface Chained {
 
 export function chain(stream: string, events: readonly NewEvent[], ids: readonly string[], actual: number, headHash: string | null): Chained {
   // Each event's text is kept for its hash, which uses it as it is when it is canonical already (checkBatch has made
-  // sure every data and meta is a JSON object). The recorded events are read back from one JSON array of them.
+  // sure every data and meta is a JSON object). The recorded events are read back from it: a batch's data in one
+  // JSON array (one parse), meta only where there is some.
   const dataTexts = events.map((e) => JSON.stringify(e.data));
   const metaTexts = events.map((e) => (e.meta === undefined ? 'null' : JSON.stringify(e.meta)));
-  const dataRead = JSON.parse(`[${dataTexts.join(',')}]`) as unknown[];
-  const metaRead = JSON.parse(`[${metaTexts.join(',')}]`) as Array<Record<string, unknown> | null>;
+  const dataRead = (dataTexts.length === 1 ? [JSON.parse(dataTexts[0]!)] : JSON.parse(`[${dataTexts.join(',')}]`)) as unknown[];
+  const metaRead = metaTexts.map((text) => (text === 'null' ? null : (JSON.parse(text) as Record<string, unknown>)));
   const chained: Chained = { recorded: [], versions: [], types: [], times: [], hashes: [], dataTexts, metaTexts };
   let prev = headHash ?? GENESIS_HASH;
   for (let i = 0; i < events.length; i++) {

@@ -1,6 +1,7 @@
 /** Where a PostgreSQL store's query runs: on the caller's batch's connection, else on the pool, and what a failure there means. */
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import type { Batches } from './batch.js';
+import type { Known } from './batch-read.js';
+import type { Batches, OpenBatch } from './batch.js';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
 import type { EventRow } from './statements.js';
@@ -8,9 +9,9 @@ import type { EventRow } from './statements.js';
 export interface Connections {
   /**
    * Runs `work` on a connection: the batch's when the caller is in one (after its buffered appends are written),
-   * else the pool. A broken connection becomes ConnectionLostError.
+   * unless the batch `known`s the answer, else the pool. A broken connection becomes ConnectionLostError.
    */
-  onConnection<T>(operation: string, stream: string | undefined, work: (db: Pool | PoolClient) => Promise<T>): Promise<T>;
+  onConnection<T>(operation: string, stream: string | undefined, work: (db: Pool | PoolClient) => Promise<T>, known?: (batch: OpenBatch) => Known<T>): Promise<T>;
   query<R extends QueryResultRow = QueryResultRow>(operation: string, stream: string | undefined, config: QueryConfig & { rowMode?: 'array' }): Promise<QueryResult<R>>;
   /** The events a statement reads, as rows. */
   rowsOf(operation: string, stream: string | undefined, config: QueryConfig): Promise<EventRow[]>;
@@ -21,10 +22,13 @@ export interface Connections {
 export function createConnections(ctx: PostgresContext, batches: Batches): Connections {
   const { pool, sql: q, busy } = ctx;
 
-  const onConnection = async <T>(operation: string, stream: string | undefined, work: (db: Pool | PoolClient) => Promise<T>): Promise<T> => {
+  const onConnection = async <T>(operation: string, stream: string | undefined, work: (db: Pool | PoolClient) => Promise<T>, known?: (batch: OpenBatch) => Known<T>): Promise<T> => {
     const batch = batches.own();
     if (batch !== undefined) {
       return batches.serial(batch, async () => {
+        if (batch.poisoned !== undefined) throw batch.poisoned;
+        const answer = known?.(batch);
+        if (answer !== undefined) return answer.value;
         const client = await batches.client(batch);
         await batches.flush(batch);
         if (batch.poisoned !== undefined) throw batch.poisoned;

@@ -4,11 +4,12 @@
  * duplicates nothing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventIdTakenError, type NewEvent } from '@hotpatch/store';
+import { EventIdTakenError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { events } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore } from './postgres-store.js';
 import { ConnectionLostError } from './errors.js';
+import type { PostgresEventStore } from './postgres-store.js';
 import { admin, dropAll, newSchema, url } from '../test/helpers.js';
 
 const open = (schema: string, options: Partial<Parameters<typeof createPostgresEventStore>[0]> = {}) => createPostgresEventStore({ connectionString: url!, schema, max: 4, ...options });
@@ -16,8 +17,82 @@ const settled = <T>(promise: Promise<T>, ms = 150) => Promise.race([promise.then
 /** A device's history of `n` events: enrolled, assessed, then `n - 2` more assessments. */
 const history = (n: number): NewEvent[] => [events.enrolled(), ...Array.from({ length: n - 1 }, () => events.assessed())];
 
+/** Counts the statements a store's batches send (on the connections they take from the pool) while `work` runs. */
+async function roundTrips(store: PostgresEventStore, work: () => Promise<void>): Promise<string[]> {
+  const sent: string[] = [];
+  const count = (client: { query: (...args: unknown[]) => unknown }) => {
+    const query = client.query;
+    client.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
+      const c = config as { name?: string; text?: string } | string;
+      sent.push(typeof c === 'string' ? c : (c.name ?? c.text ?? 'COPY'));
+      return query.call(this, config, ...rest);
+    };
+    return () => void (client.query = query);
+  };
+  const restores: Array<() => void> = [];
+  const onAcquire = (client: never) => restores.push(count(client));
+  store.pool.on('acquire', onAcquire);
+  try {
+    await work();
+  } finally {
+    store.pool.removeListener('acquire', onAcquire);
+    for (const restore of restores) restore();
+  }
+  return sent;
+}
+
 describe.skipIf(!url)('PostgreSQL batches', () => {
   afterAll(dropAll);
+
+  it('make no round trip per append: the lock, the rows, the commit (the streams’ heads and the ids known from the last batch)', async () => {
+    const store = await open(newSchema());
+    const streams = Array.from({ length: 10 }, (_, d) => `device/known-${d}`);
+    await store.batch(async () => {
+      for (const stream of streams) await store.appendToStream(stream, history(2));
+    });
+    let seen: RecordedEvent[] = [];
+    const sent = await roundTrips(store, () =>
+      store.batch(async () => {
+        for (let round = 0; round < 10; round++) {
+          for (const stream of streams) {
+            const { positions } = await store.appendToStream(stream, [events.assessed()], { expectedVersion: 2 + round });
+            // Reads of what the batch wrote, and of a stream without events, are answered by the batch.
+            seen.push(...(await store.readAll({ fromPosition: positions[0]! })));
+            expect((await store.readState(stream)).version).toBe(3 + round);
+            expect(await store.streamVersion('device/none')).toBe(0);
+          }
+        }
+      }),
+    );
+    expect(sent).toEqual([expect.stringMatching(/^BEGIN; .*FOR UPDATE; SELECT stream, id FROM/), expect.stringMatching(/\.flush$/), expect.stringMatching(/^SELECT pg_notify\(.*\); COMMIT$/)]);
+    expect(seen).toEqual((await store.readAll()).slice(20));
+    await store.close();
+  });
+
+  it('know what other writers appended since their last batch: heads, ids and streams they wrote are read, never guessed', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    const other = await open(schema);
+    await store.batch(async () => {
+      await store.appendToStream('device/s1', history(2));
+      await store.appendToStream('device/s2', history(2));
+    });
+    const taken = events.enrolled();
+    await other.appendToStream('device/s1', [events.assessed()], { expectedVersion: 2 });
+    await other.appendToStream('device/s3', [taken]);
+    const refused = await store.batch(async () => {
+      expect((await store.appendToStream('device/s1', [events.assessed()], { expectedVersion: 3 })).versions).toEqual([4]);
+      expect((await store.appendToStream('device/s2', [events.assessed()], { expectedVersion: 2 })).versions).toEqual([3]);
+      expect((await store.appendToStream('device/s3', [events.assessed()], { expectedVersion: 1 })).versions).toEqual([2]);
+      expect(await store.appendToStream('device/s3', [taken])).toMatchObject({ written: false, versions: [1] });
+      return store.appendToStream('device/s4', [taken]).catch((error: unknown) => error);
+    });
+    expect(refused).toBeInstanceOf(EventIdTakenError);
+    const all = await other.readAll();
+    expect(all.map((e) => `${e.stream}@${e.version}`)).toEqual(['device/s1@1', 'device/s1@2', 'device/s2@1', 'device/s2@2', 'device/s1@3', 'device/s3@1', 'device/s1@4', 'device/s2@3', 'device/s3@2']);
+    expect(verifyTimeline({ events: all }).problems).toEqual([]);
+    await Promise.all([store.close(), other.close()]);
+  });
 
   it('are one transaction whatever their size: seen by nobody until the commit, then whole, every row with its one xid, in order', async () => {
     const schema = newSchema();

@@ -11,10 +11,12 @@ import type { Pool, PoolConfig } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { createAppend } from './append.js';
 import { createBatchAppend } from './batch-append.js';
+import { createBatchReads } from './batch-read.js';
 import { createBatches } from './batch.js';
 import { createConnections } from './connection.js';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
+import { LogIndex } from './log-index.js';
 import { describeServer, makeReadOnly, openSchema } from './open-database.js';
 import { createProjections } from './projections.js';
 import { createReads } from './read.js';
@@ -109,16 +111,19 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     isClosed: () => closed,
   };
   const consumers = createConsumers(ctx, () => store);
-  const batches = createBatches(ctx, (batch) => {
-    for (const [stream, head] of batch.heads) if (head.hash !== null) heads.remember(stream, head.version, head.hash, head.state, head.version);
+  /** What this store knows of the log: which ids and streams it surely does not hold, which cached heads are exact. */
+  const index = new LogIndex(heads);
+  const batches = createBatches(ctx, index, (batch) => {
+    if (batch.lastPosition !== undefined) index.committed(batch.heads, batch.caughtUp, batch.lastPosition);
     if (batch.written) consumers.wake();
   });
   const { ready } = batches;
   const connections = createConnections(ctx, batches);
-  const states = createStreamStates(ctx, connections);
+  const fromBatch = createBatchReads(index);
+  const states = createStreamStates(ctx, connections, fromBatch);
   const append = createAppend(ctx, states, heads);
-  const appendInBatch = createBatchAppend(ctx, batches, states);
-  const reads = createReads(ctx, connections);
+  const appendInBatch = createBatchAppend(ctx, batches, states, index);
+  const reads = createReads(ctx, connections, fromBatch);
   const projections = createProjections(ctx, connections);
 
   const store: PostgresEventStore = {

@@ -1,12 +1,14 @@
 /** The PostgreSQL store's reads: a stream by versions, the log from a position, one event by id, heads and versions. */
 import { checkReadOptions, type ReadAllOptions, type ReadStreamOptions, type RecordedEvent } from '@hotpatch/store';
+import type { BatchReads } from './batch-read.js';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
-import { toEvent } from './statements.js';
+import { toEvent, type EventRow } from './statements.js';
 
-export function createReads(ctx: PostgresContext, connections: Connections) {
+/** Reads, each answered by the caller's batch where it can (see batch-read.ts). */
+export function createReads(ctx: PostgresContext, connections: Connections, fromBatch: BatchReads) {
   const q = ctx.sql;
-  const { query, rowsOf } = connections;
+  const { onConnection, query, rowsOf } = connections;
   return {
     async readStream(stream: string, o: ReadStreamOptions): Promise<RecordedEvent[]> {
       checkReadOptions(`readStream ${stream}`, o);
@@ -16,16 +18,36 @@ export function createReads(ctx: PostgresContext, connections: Connections) {
 
     async readAll(o: ReadAllOptions): Promise<RecordedEvent[]> {
       checkReadOptions('readAll', o);
-      return (await rowsOf('readAll', undefined, { ...q.readAll, values: [Math.max(1, o.fromPosition ?? 1), o.limit ?? null] })).map(toEvent);
+      const from = Math.max(1, o.fromPosition ?? 1);
+      const limit = o.limit ?? null;
+      return onConnection(
+        'readAll',
+        undefined,
+        async (db) => ((await db.query<never>({ ...q.readAll, values: [from, limit], rowMode: 'array' })).rows as unknown as EventRow[]).map(toEvent),
+        (batch) => fromBatch.readAll(batch, from, limit),
+      );
     },
 
     async readEvent(stream: string, id: string): Promise<RecordedEvent | undefined> {
       if (typeof id !== 'string') return undefined;
-      const [row] = await rowsOf('readEvent', stream, { ...q.readEvent, values: [stream, id] });
-      return row === undefined ? undefined : toEvent(row);
+      return onConnection(
+        'readEvent',
+        stream,
+        async (db) => {
+          const [row] = (await db.query<never>({ ...q.readEvent, values: [stream, id], rowMode: 'array' })).rows as unknown as EventRow[];
+          return row === undefined ? undefined : toEvent(row);
+        },
+        (batch) => fromBatch.readEvent(batch, stream, id),
+      );
     },
 
-    streamVersion: async (stream: string): Promise<number> => (await query<{ version: number }>('streamVersion', stream, { ...q.streamVersion, values: [stream] })).rows[0]?.version ?? 0,
+    streamVersion: (stream: string): Promise<number> =>
+      onConnection(
+        'streamVersion',
+        stream,
+        async (db) => (await db.query<{ version: number }>({ ...q.streamVersion, values: [stream] })).rows[0]?.version ?? 0,
+        (batch) => fromBatch.streamVersion(batch, stream),
+      ),
 
     async streamHeads(): Promise<Array<[string, string]>> {
       const { rows } = await query<never>('streamHeads', undefined, { ...q.heads, rowMode: 'array' });

@@ -2,6 +2,7 @@
 import type { MachineState } from '@hotpatch/core';
 import { snapshotFold, type FoldedState, type StoredSnapshot, type StreamStateRead } from '@hotpatch/store';
 import type { ClientBase, Pool } from 'pg';
+import type { BatchReads } from './batch-read.js';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
 import { toEvent, type EventRow } from './statements.js';
@@ -15,7 +16,7 @@ export interface StreamStates {
   read(stream: string): Promise<StreamStateRead>;
 }
 
-export function createStreamStates(ctx: PostgresContext, connections: Connections): StreamStates {
+export function createStreamStates(ctx: PostgresContext, connections: Connections, fromBatch: BatchReads): StreamStates {
   const { sql: q, machineOf, readonly } = ctx;
   const fold = snapshotFold<MachineState<string, object>, EventRow>({ machineOf, parse: (state) => state, toEvent });
 
@@ -38,6 +39,6 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
         // an older snapshot never overwrites a newer one.
         if (read.eventsFolded > 0 && !readonly) await db.query({ ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
         return read;
-      }),
+      }, (batch) => fromBatch.readState(batch, stream)),
   };
 }

@@ -1,5 +1,7 @@
 /** The PostgreSQL store's SQL: every statement it runs (named: parsed once per connection), and rows read back as events. */
 import type { RecordedEvent } from '@hotpatch/store';
+import { COPY_COLUMNS } from './copy-rows.js';
+import { INDEX_SCAN } from './log-index.js';
 import { quoteSchema } from './migrations.js';
 
 export type EventRow = [position: string, stream: string, version: number, id: string, type: string, time: string, data: unknown, meta: Record<string, unknown> | null, hash: string];
@@ -98,9 +100,12 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
       'appendNew',
       writeStatement(s, `INSERT INTO ${s}.streams (stream, version, hash) SELECT $1::text, $11::integer, $12::text WHERE (SELECT true FROM ${s}.log_head FOR UPDATE) ON CONFLICT (stream) DO NOTHING RETURNING 1`),
     ),
-    // A batch's: the log head locked to its commit, and its last position; the head of a stream it has not written
-    // yet with where the log holds any of the append's ids (one statement); its buffered rows, written at once.
-    lockLogHead: named('lockLogHead', `SELECT position FROM ${s}.log_head FOR UPDATE`),
+    // A batch's: the log head locked to its commit, its last position, and the events after the store's log index
+    // (a simple query: each statement sees what was committed before it began, so the events read are all those up
+    // to the position locked); the head of a stream with where the log holds any of the append's ids (one
+    // statement); its buffered rows, written at once.
+    lockAndScan: (from: number) =>
+      `SELECT position FROM ${s}.log_head FOR UPDATE; SELECT stream, id FROM ${s}.events WHERE position > ${Math.floor(from)} AND position <= ${Math.floor(from) + INDEX_SCAN}`,
     batchHead: named(
       'batchHead',
       `SELECT st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state,
@@ -108,6 +113,8 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
        FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
     flush: named('flush', flushStatement(s)),
+    // A batch's rows, many at a time: see copy-rows.ts.
+    copyEvents: `COPY ${s}.events ${COPY_COLUMNS} FROM STDIN`,
     // Only over an older snapshot or one from another machine definition.
     refreshSnapshot: named('refreshSnapshot', `${upsertSnapshot('$3', '$4')} WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version`),
     readStream: named('readStream', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND version >= $2::bigint AND version <= $3::bigint ORDER BY version LIMIT $4`),
