@@ -3,7 +3,7 @@
  * rollout's state and which devices it instructed and with what outcome, and each release's exposure (which devices
  * are protected against it now, and since when). The orchestrator decides from it; `hotpatch status` reports it.
  */
-import type { HotpatchEvent } from '@hotpatch/core';
+import { idOfStream, type HotpatchEvent } from '@hotpatch/core';
 import type { EventStore } from '@hotpatch/store';
 import { applyEvent, knowRelease, pausedWithin } from './projection/apply.js';
 import { clearProjectionState, emptyProjectionState, type DeviceRecord, type ProjectionState } from './projection/records.js';
@@ -12,6 +12,8 @@ import { parseProjection, serializeProjection } from './projection/saved.js';
 export type { DeviceRecord, ProjectionState, ReleaseRecord, RingPauseRecord, RolloutRecord } from './projection/records.js';
 export { pausedWithin } from './projection/apply.js';
 
+const NONE: readonly string[] = [];
+
 /** The live projection: `applyEvent` run in place on one state (no copies: this is the orchestrator's hot path). */
 export class FleetProjection {
   private current: ProjectionState = emptyProjectionState();
@@ -19,6 +21,10 @@ export class FleetProjection {
   readonly enrolled = new Set<string>();
   /** The last event time seen: events come in bursts at one instant, and a fleet's records keep one copy of it. */
   private lastTime = '';
+  /** By device: the rollouts that instructed it, in the order of `rollouts` (derived from it, not saved). */
+  private readonly instructing = new Map<string, string[]>();
+  /** Each rollout's rank in `rollouts`. */
+  private readonly rank = new Map<string, number>();
 
   /** The state itself (mutable: it changes as events are applied; `timeline.ts` gives immutable snapshots). */
   get state(): ProjectionState {
@@ -52,6 +58,8 @@ export class FleetProjection {
   reset(): void {
     clearProjectionState(this.current);
     this.enrolled.clear();
+    this.instructing.clear();
+    this.rank.clear();
   }
 
   /** The projection as text, in parts of about `partChars` characters (see `serializeProjection`). */
@@ -68,6 +76,12 @@ export class FleetProjection {
     if (state === undefined) return false;
     this.current = state;
     this.enrolled.clear();
+    this.instructing.clear();
+    this.rank.clear();
+    for (const rollout of state.rollouts.values()) {
+      this.rank.set(rollout.id, this.rank.size);
+      for (const device of rollout.instructed.keys()) this.noteInstructed(device, rollout.id);
+    }
     return true;
   }
 
@@ -82,6 +96,26 @@ export class FleetProjection {
     else this.lastTime = time;
     const device = applyEvent(this.current, event, time);
     if (device !== undefined && event.type === 'DeviceEnrolled') this.enrolled.add(device);
+    else if (device === undefined) {
+      const rollout = idOfStream('rollout', event.stream);
+      if (rollout === undefined) return;
+      if (!this.rank.has(rollout)) this.rank.set(rollout, this.rank.size);
+      if (event.type === 'DeviceInstructed') this.noteInstructed(event.data.device, rollout);
+    }
+  }
+
+  private noteInstructed(device: string, rollout: string): void {
+    const held = this.instructing.get(device);
+    if (held === undefined) this.instructing.set(device, [rollout]);
+    else if (!held.includes(rollout)) {
+      held.push(rollout);
+      held.sort((a, b) => this.rank.get(a)! - this.rank.get(b)!);
+    }
+  }
+
+  /** The rollouts that instructed a device, in the order of `rollouts`. */
+  rolloutsInstructing(device: string): readonly string[] {
+    return this.instructing.get(device) ?? NONE;
   }
 
   /** A ring's devices now: its members by enrolment, less the retired ones. */

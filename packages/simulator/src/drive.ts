@@ -26,6 +26,8 @@ export interface DriveOptions {
    */
   readonly agentsBack?: ReadonlyArray<{ readonly at: number; readonly device: string }>;
   readonly meta?: Readonly<Record<string, unknown>>;
+  /** The orchestrator's `instructionsPerUnit` (the log is the same whatever it is). */
+  readonly instructionsPerUnit?: number;
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
   /** Called with every event of the log, once each, in log order, as the service records it or reads it (see tapStore). */
@@ -44,7 +46,13 @@ export async function driveService(options: DriveOptions): Promise<FleetProjecti
     if (device !== undefined) changed.add(device);
     options.onEvent?.(e);
   });
-  const orchestrator = createOrchestrator({ store: tapped, clock, policy: options.policy, ...(options.meta ? { meta: options.meta } : {}) });
+  const orchestrator = createOrchestrator({
+    store: tapped,
+    clock,
+    policy: options.policy,
+    ...(options.meta ? { meta: options.meta } : {}),
+    ...(options.instructionsPerUnit !== undefined ? { instructionsPerUnit: options.instructionsPerUnit } : {}),
+  });
   const agenda = new Agenda();
   const scheduled = new Map<string, number>();
   const push = (at: number, report: AgentReport) => agenda.push(at, report);

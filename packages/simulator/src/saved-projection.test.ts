@@ -84,3 +84,24 @@ describe('a saved fleet projection', () => {
     }
   });
 });
+
+describe('the rollouts that instructed a device', () => {
+  it('are those whose records hold it, in the order of the rollouts, folded or restored at any point of the log', () => {
+    const scan = (p: FleetProjection, device: string) => [...p.rollouts.values()].filter((r) => r.instructed.has(device)).map((r) => r.id);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: log.length }), (cut) => {
+        const p = fold(log.slice(0, cut));
+        const restored = new FleetProjection();
+        expect(restored.restore(p.serialize())).toBe(true);
+        fold(log.slice(cut), restored);
+        const whole = fold(log);
+        for (const device of whole.devices.keys()) {
+          expect(p.rolloutsInstructing(device)).toEqual(scan(p, device));
+          expect(restored.rolloutsInstructing(device)).toEqual(scan(whole, device));
+        }
+        expect([...whole.devices.keys()].some((d) => whole.rolloutsInstructing(d).length > 1)).toBe(true);
+      }),
+      { seed: 7, numRuns: 25 },
+    );
+  });
+});

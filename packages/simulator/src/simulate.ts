@@ -40,6 +40,8 @@ export interface SimulationOptions {
   readonly interventions?: DriveOptions['interventions'];
   /** Called about once per simulated day. */
   readonly onProgress?: (progress: { readonly at: string; readonly share: number }) => void;
+  /** The orchestrator's `instructionsPerUnit` (the log is the same whatever it is). */
+  readonly instructionsPerUnit?: number;
 }
 
 export interface SimulationResult {
@@ -166,6 +168,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     meta: { source: `simulate/${arm}` },
     ...(options.interventions ? { interventions: options.interventions } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.instructionsPerUnit !== undefined ? { instructionsPerUnit: options.instructionsPerUnit } : {}),
     onEvent: (e) => {
       seen++;
       tally.add(e);

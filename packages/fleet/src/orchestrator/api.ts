@@ -39,6 +39,12 @@ export interface OrchestratorOptions {
   /** Read the log in batches of this many events when catching up (default 10,000). */
   readonly batchSize?: number;
   /**
+   * A tick instructs at most this many devices per unit of work (one store transaction where the store groups
+   * writes), and goes on in further units: what a unit holds until it commits stays small, and reports are taken
+   * between a big ring's units. The log is the same whatever the number (default 250).
+   */
+  readonly instructionsPerUnit?: number;
+  /**
    * Keep the projection in the store (`EventStore.saveProjection`) under this name, at the end of a report or a
    * tick once `every` events (default 100,000) came in since the last save: an instance that starts loads it and
    * reads only the log after it, instead of the whole log. Instances over one log may share the name (a projection

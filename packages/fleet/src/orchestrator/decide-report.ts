@@ -77,6 +77,6 @@ function reportSteps(d: Decision, r: AgentReport): ReportResult | undefined {
 /** The rollouts that instructed a device (a report instructs none, so the projection's say which). */
 function rolloutsOf(d: Decision, device: string): RolloutView[] {
   const out: RolloutView[] = [];
-  for (const rollout of d.fleet.base.rollouts.values()) if (rollout.instructed.has(device)) out.push(d.fleet.rollout(rollout.id)!);
+  for (const id of d.fleet.base.rolloutsInstructing(device)) out.push(d.fleet.rollout(id)!);
   return out;
 }

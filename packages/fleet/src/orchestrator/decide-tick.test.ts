@@ -39,6 +39,47 @@ describe('the tick decision', () => {
     given(...pilot('p1', 'p2'), HP.planned(), ring('pilot').paused()).when(RELEASED).tick().then();
   });
 
+  it('instructs at most a unit’s share of devices, and says where the tick goes on (in another unit of work)', () => {
+    const pace = { unitInstructions: 2, instructed: new Map<string, number>(), gatesPassed: new Set<string>() };
+    const first = given(...pilot('p1', 'p2', 'p3'), HP.planned())
+      .when(RELEASED, { pace })
+      .tick()
+      .then(
+        'rollout/HP-2026-02@1: RingStarted',
+        'device/p1@2: PatchStaged',
+        'device/p1@3: PatchApplyStarted',
+        'rollout/HP-2026-02@2: DeviceInstructed',
+        'device/p2@2: PatchStaged',
+        'device/p2@3: PatchApplyStarted',
+        'rollout/HP-2026-02@3: DeviceInstructed',
+      );
+    expect(first.result.rest?.instructed).toEqual(new Map([['HP-2026-02', 2]]));
+    // The next unit, on the log as the first left it: the third device, and the tick is done.
+    const firstUnit = [HP.ringStarted('pilot', RELEASED, 3), ...['p1', 'p2'].flatMap((id) => [device(id).staged(), device(id).applying(), HP.instructed('pilot', id)])];
+    const next = given(...pilot('p1', 'p2', 'p3'), HP.planned(), ...firstUnit)
+      .when(RELEASED, { pace: first.result.rest! })
+      .tick()
+      .then('device/p3@2: PatchStaged', 'device/p3@3: PatchApplyStarted', 'rollout/HP-2026-02@4: DeviceInstructed');
+    expect(next.result).toMatchObject({ instructed: 1, ringsStarted: 0 });
+    expect(next.result.rest).toBeUndefined();
+    // The policy's budget is per tick, over its units.
+    given(...pilot('p1', 'p2', 'p3'), HP.planned(), ...firstUnit)
+      .when(RELEASED, { policy: { ...POLICY, maxInstructionsPerTick: 2 }, pace: first.result.rest! })
+      .tick()
+      .then();
+  });
+
+  it('starts no ring at the tick whose earlier unit passed the gate before it (it starts at the next tick, as in one unit)', () => {
+    const undeferred = { ...POLICY, rings: POLICY.rings.map((r) => ({ ...r, deferralDays: 0 })) };
+    const passed = [...pilot('p1'), device('b1').enrolled('broad'), device('b1').assessed(), HP.planned(undeferred.rings), ...instructedAtRelease('p1'), device('p1').applied(), device('p1').verified(), HP.succeeded('pilot', 'p1'), HP.gatePassed('pilot', hours(25))];
+    const pace = { unitInstructions: 1, instructed: new Map<string, number>(), gatesPassed: new Set(['HP-2026-02']) };
+    given(...passed).when(hours(25), { policy: undeferred, pace }).tick().then();
+    given(...passed)
+      .when(hours(26), { policy: undeferred })
+      .tick()
+      .then('rollout/HP-2026-02@5: RingStarted', 'device/b1@2: PatchStaged', 'device/b1@3: PatchApplyStarted', 'rollout/HP-2026-02@6: DeviceInstructed');
+  });
+
   it('times out an apply past the policy’s minutes (a failure), and sets a silent agent aside (not a failure)', () => {
     const tick = given(...pilot('p1', 'p2'), HP.planned(), ...instructedAtRelease('p1', 'p2'), device('p2').applied())
       .when(hours(49))

@@ -9,15 +9,39 @@ import type { DeviceView, RolloutView } from './fleet-draft.js';
 import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
 import { reconcile, restartOntoUpdate, rollBackIfHalted } from './remedies.js';
 
-export function decideTick(input: DecisionInput): Decided<TickSummary> {
+/**
+ * Where a tick stands after its earlier units of work. A unit instructs at most `unitInstructions` devices (what a
+ * unit holds until it commits grows with its steps); the tick then goes on in another unit, deciding again from the
+ * log: what the earlier units did is done, and decided the same way again it gives no new step.
+ */
+export interface TickPace {
+  readonly unitInstructions: number;
+  /** Devices instructed by the tick's earlier units, by rollout (the policy's `maxInstructionsPerTick` is per tick). */
+  readonly instructed: ReadonlyMap<string, number>;
+  /** Rollouts whose gate an earlier unit passed: their next ring starts at the next tick, as in a tick of one unit. */
+  readonly gatesPassed: ReadonlySet<string>;
+}
+
+/** What one unit of a tick did; `rest`: the tick is not done, and goes on in another unit from there. */
+export interface TickPart extends TickSummary {
+  readonly rest?: TickPace;
+}
+
+/** A tick in one unit, however many devices it instructs. */
+export const WHOLE_TICK: TickPace = { unitInstructions: Number.POSITIVE_INFINITY, instructed: new Map(), gatesPassed: new Set() };
+
+export function decideTick(input: DecisionInput, pace: TickPace = WHOLE_TICK): Decided<TickPart> {
   const d = new Decision(input);
   const summary = emptySummary();
-  for (const rollout of d.fleet.rollouts()) tickRollout(d, rollout, summary);
+  const next = { unitInstructions: pace.unitInstructions, instructed: new Map(pace.instructed), gatesPassed: new Set(pace.gatesPassed) };
+  for (const rollout of d.fleet.rollouts()) {
+    if (tickRollout(d, rollout, summary, next) === 'unit full') return d.done({ ...summary, rest: next });
+  }
   catchUp(d, summary);
   return d.done(summary);
 }
 
-function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary): void {
+function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pace: { readonly unitInstructions: number; readonly instructed: Map<string, number>; readonly gatesPassed: Set<string> }): 'unit full' | undefined {
   const { now: t, policy, fleet } = d;
   let s: RolloutState = rollout.state;
   const release = d.releases.of(rollout);
@@ -25,7 +49,7 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary): v
     const next = s.context.policies[s.context.current + 1]!;
     const opens = ringOpensAt(s.context, s.context.current + 1);
     // A paused ring does not start (its deferral may pass meanwhile: it starts once resumed).
-    if (opens !== null && t >= opens && !fleet.base.isRingPaused(next.name)) {
+    if (opens !== null && t >= opens && !fleet.base.isRingPaused(next.name) && !pace.gatesPassed.has(rollout.id)) {
       if (d.record(rollout.id, `ring:${next.name}`, { type: 'RingStarted', data: { ring: next.name, at: t, devices: fleet.base.liveRingMembers(next.name).length } })) summary.ringsStarted++;
       s = rollout.state;
     }
@@ -53,12 +77,14 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary): v
     // New instructions, while the ring has room, the rollout is still rolling and the ring is not paused (what is in
     // flight goes on: its reports, timeouts and silences are handled above).
     if (s.value === 'rolling' && release && !fleet.base.isRingPaused(ring.name)) {
-      let budget = policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY;
+      let budget = (policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY) - (pace.instructed.get(rollout.id) ?? 0);
       for (const device of candidates(d, rollout, ring.name)) {
         if (budget <= 0 || rollout.state.value !== 'rolling') break;
         if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
+        if (summary.instructed >= pace.unitInstructions) return 'unit full';
         if (instruct(d, rollout, ring.name, device, release)) {
           summary.instructed++;
+          pace.instructed.set(rollout.id, (pace.instructed.get(rollout.id) ?? 0) + 1);
           budget--;
         } else if (agentSilent(fleet.device(device.id)!, t, policy)) {
           // Busy (a patch or a reboot pending) and not heard of for too long: its agent is silent. It is set aside
@@ -71,7 +97,10 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary): v
     if (s.value === 'rolling') {
       const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: ring.name, at: t } };
       if (rolloutLifecycle.step(s, gate)) {
-        if (d.record(rollout.id, `gate:${ring.name}`, gate)) summary.gatesPassed++;
+        if (d.record(rollout.id, `gate:${ring.name}`, gate)) {
+          summary.gatesPassed++;
+          pace.gatesPassed.add(rollout.id);
+        }
       } else if (progress.startedAt !== null && Date.parse(t) - fleet.base.pausedMs(rollout, ring.name, progress.startedAt, t) >= Date.parse(addDays(progress.startedAt, ring.deadlineDays))) {
         // The deadline does not run while the rollout or the ring is paused: a pause is someone's decision, not the
         // ring failing.
@@ -80,6 +109,7 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary): v
     }
   }
   if (rollout.state.value === 'halted') summary.rollbacks += rollBackIfHalted(d, rollout);
+  return undefined;
 }
 
 /**

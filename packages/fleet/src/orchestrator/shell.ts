@@ -6,10 +6,10 @@ import { CommandRefusedError, ringLifecycle, type RingEventBody, type RingState,
 import { createEngine, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
-import { UnknownRingError, UnknownRolloutError, type Orchestrator, type OrchestratorOptions } from './api.js';
+import { emptySummary, UnknownRingError, UnknownRolloutError, type Orchestrator, type OrchestratorOptions, type TickSummary } from './api.js';
 import { decidePlan } from './decide-plan.js';
 import { decideReport } from './decide-report.js';
-import { decideTick } from './decide-tick.js';
+import { decideTick, type TickPace } from './decide-tick.js';
 import type { Answer, Decided, DecisionInput, Step } from './decision.js';
 import { emptyMemory } from './memory.js';
 import { checkOptions } from './options-schema.js';
@@ -38,6 +38,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const projection = new FleetProjection();
   const engine = createEngine({ store, clock: () => clock.now(), ...(options.meta ? { meta: options.meta } : {}), maxAttempts: 10 });
   const batchSize = options.batchSize ?? 10_000;
+  const unitInstructions = options.instructionsPerUnit ?? 250;
   /** What the instance keeps besides the projection. */
   const state = {
     releases: new Releases(),
@@ -122,7 +123,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
-  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: () => void }) =>
+  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: (result: R) => void }) =>
     serial(async () => {
       let taking = false;
       try {
@@ -130,7 +131,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           await syncNow();
           return commit(decide);
         });
-        after.done?.();
+        after.done?.(decided.result);
         decided.memory.applyTo(state.memory);
         taking = true;
         await take(recorded, asDecided);
@@ -203,16 +204,23 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       checkReport(report);
       return (await unit((input) => decideReport(input, report), { save: true }))!;
     },
-    tick: () => {
-      // The devices enrolled since the last tick are the tick's to look at (see the catch-up).
-      let enrolled: string[] = [];
-      return unit(
-        (input) => {
-          enrolled = [...input.view.enrolled];
-          return decideTick(input);
-        },
-        { save: true, done: () => enrolled.forEach((id) => projection.enrolled.delete(id)) },
-      );
+    tick: async () => {
+      const total = emptySummary();
+      let pace: TickPace = { unitInstructions, instructed: new Map(), gatesPassed: new Set() };
+      for (;;) {
+        // The devices enrolled since the last tick are the tick's to look at (its last unit's catch-up does).
+        let enrolled: string[] = [];
+        const part = await unit(
+          (input) => {
+            enrolled = [...input.view.enrolled];
+            return decideTick(input, pace);
+          },
+          { save: true, done: (part) => (part.rest === undefined ? enrolled.forEach((id) => projection.enrolled.delete(id)) : undefined) },
+        );
+        for (const key of Object.keys(total) as (keyof TickSummary)[]) total[key] += part[key];
+        if (part.rest === undefined) return total;
+        pace = part.rest;
+      }
     },
     pause: (rollout, by, reason, id) => pause(rollout, { type: 'RolloutPaused', data: { by, reason } }, id),
     resume: (rollout, by, id) => pause(rollout, { type: 'RolloutResumed', data: { by } }, id),

@@ -11,7 +11,7 @@ import { FleetProjection } from '../../projection.js';
 import type { AgentReport } from '../api.js';
 import { decideCatchUp } from '../decide-catch-up.js';
 import { decideReport } from '../decide-report.js';
-import { decideTick } from '../decide-tick.js';
+import { decideTick, type TickPace } from '../decide-tick.js';
 import type { Answer, Decided, DecisionInput, Step } from '../decision.js';
 import { emptyMemory, type Memory } from '../memory.js';
 import { cumulativeUpdateOf, Releases, type ReleaseToRoll } from '../release.js';
@@ -122,7 +122,7 @@ export function given(...entries: ReadonlyArray<Event | At | readonly Event[]>) 
   releases.learn(view);
   return {
     /** The decision at `now`, with the memory and the store's answers to its steps (by index) so far. */
-    when(now: string, options: { readonly policy?: FleetPolicy; readonly memory?: Memory; readonly answers?: ReadonlyMap<number, Answer> } = {}): When {
+    when(now: string, options: { readonly policy?: FleetPolicy; readonly memory?: Memory; readonly answers?: ReadonlyMap<number, Answer>; readonly pace?: TickPace } = {}): When {
       const input: DecisionInput = { view, releases, policy: options.policy ?? POLICY, now, memory: options.memory ?? emptyMemory(), ...(options.answers ? { answers: options.answers } : {}) };
       const then = <R>(decided: Decided<R>): Then<R> => {
         const self: Then<R> = {
@@ -142,7 +142,7 @@ export function given(...entries: ReadonlyArray<Event | At | readonly Event[]>) 
       };
       return {
         view,
-        tick: () => then(decideTick(input)),
+        tick: () => then(decideTick(input, options.pace)),
         catchUp: () => then(decideCatchUp(input)),
         report: (report) => then(decideReport(input, report)),
       };
