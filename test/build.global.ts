@@ -9,4 +9,5 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/cli')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'scripts/bundle-typebox.mjs')], { stdio: 'inherit' });
 }

@@ -4,9 +4,8 @@
  * receive. From these, every event an agent or the service can produce is generated: every outcome of an apply, a
  * health check and a rollback, reboots, baseline installs, eligibility changes and retirement.
  */
-import Type from 'typebox';
 import { readSmallFile } from '@hotpatch/store';
-import { compileSchema, InvalidDocumentError, NonEmptyString, refine, type DeviceEventBody, type DeviceProfile, type SchemaProblem, type Shape } from '@hotpatch/core';
+import { compileSchema, type DeviceEventBody, type DeviceProfile, InvalidDocumentError, NonEmptyString, refine, type SchemaProblem, type Shape, Type } from '@hotpatch/core';
 
 export const ScenarioHotpatchSchema = Type.Object({
   id: NonEmptyString,

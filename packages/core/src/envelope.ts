@@ -1,5 +1,5 @@
 /** The envelope every event of the log travels in, whatever its stream's kind (one JSONL line): its schema and type. */
-import Type from 'typebox';
+import { Type } from './typebox.js';
 import { expecting, IsoTime, type Shape } from './schema.js';
 import { STREAM_KIND_NAMES } from './stream-name.js';
 

@@ -2,7 +2,8 @@
  * An event whole, as a schema: the envelope with its stream's kind, its type and that type's data. Built from the
  * envelope and each kind's data schemas (nothing restated), compiled once per type on first use.
  */
-import Type, { type TSchema } from 'typebox';
+import { Type } from './typebox.js';
+import type { TSchema } from 'typebox';
 import { EnvelopeSchema } from './envelope.js';
 import { compileSchema, type SchemaCheck } from './schema-check.js';
 import { expecting } from './schema.js';

@@ -32,3 +32,4 @@ export * from './ring/events.js';
 export { ringMachine, ringSetup } from './ring/machine.js';
 export * as ringRules from './ring/machine.js';
 export { ringLifecycle } from './ring/lifecycle.js';
+export { Type } from './typebox.js';

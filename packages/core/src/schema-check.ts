@@ -2,8 +2,8 @@
  * A schema compiled to a check (TypeBox's JIT), and the first thing wrong with a value said in one line naming its
  * path (`rings[0].gate.maxFailureRate: expected a number from 0 to 1, got number 5`).
  */
-import Type, { type Static, type TSchema } from 'typebox';
-import { Compile } from 'typebox/compile';
+import { Compile, Type } from './typebox.js';
+import type { Static, TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { describe, type Shape } from './schema.js';
 
@@ -21,12 +21,14 @@ export interface SchemaCheck<T> {
   problem(value: unknown): SchemaProblem | undefined;
 }
 
+/** The check is compiled when first used: a process pays for the checks it runs, not for every schema it loads. */
 export function compileSchema<S extends TSchema>(schema: S): SchemaCheck<Shape<S>> {
-  const validator = Compile(schema);
+  let compiled: ReturnType<typeof Compile<TSchema>> | undefined;
+  const validator = () => (compiled ??= Compile(schema as TSchema));
   return {
     schema,
-    check: (value: unknown): value is Shape<S> => validator.Check(value),
-    problem: (value) => (validator.Check(value) ? undefined : explain(schema, value, validator.Errors(value))),
+    check: (value: unknown): value is Shape<S> => validator().Check(value),
+    problem: (value) => (validator().Check(value) ? undefined : explain(schema, value, validator().Errors(value))),
   };
 }
 

@@ -2,7 +2,8 @@
  * The pieces schemas are made of. A schema is a TypeBox type: a JSON Schema object that also gives its TypeScript
  * type (`Shape<typeof S>`) and compiles to a check (schema-check.ts). Each kind's events are defined in its folder.
  */
-import Type, { type Static, type TEnum, type TSchema } from 'typebox';
+import { Type } from './typebox.js';
+import type { Static, TEnum, TSchema } from 'typebox';
 
 /** How a message names a value: its type and, for short values, the value itself. */
 export function describe(value: unknown): string {

@@ -1,6 +1,5 @@
 /** The rollout policy a service runs with (a policy file): its rings, matched to devices' `ring`, and its timeouts. */
-import Type from 'typebox';
-import { compileSchema, InvalidDocumentError, PolicyRingsSchema, type Shape } from '@hotpatch/core';
+import { compileSchema, InvalidDocumentError, PolicyRingsSchema, type Shape, Type } from '@hotpatch/core';
 
 export const AFTER_FAILED_HOTPATCH = ['cumulative-update', 'next-release'] as const;
 

@@ -2,7 +2,8 @@
  * A device's commands (what an agent or the orchestrator asks of a device's stream): each type's fields defined once,
  * as a schema giving the DeviceCommand type, the run-time check and docs/schemas/device-command.schema.json.
  */
-import Type, { type TSchema } from 'typebox';
+import { Type } from '../typebox.js';
+import type { TSchema } from 'typebox';
 import { LOWER_UUID_PATTERN } from '../envelope.js';
 import { InvalidDocumentError } from '../errors.js';
 import { compileSchema, type SchemaCheck, type SchemaProblem } from '../schema-check.js';

@@ -3,7 +3,7 @@
  * without a catalog. Each type's data is defined once, as a schema (its type, check and JSON Schema); docs/events.md
  * says what the fields mean.
  */
-import Type from 'typebox';
+import { Type } from '../typebox.js';
 import type { EventBodyOf, EventOf } from '../envelope.js';
 import { NonEmptyString, oneOf, StringList, Text, type Shape } from '../schema.js';
 

@@ -3,7 +3,7 @@
  * pauses a ring, not a release: a paused ring receives nothing new, its out-of-band updates included, until every
  * party that paused it has lifted its pause; the service cannot lift the tenant's.
  */
-import Type from 'typebox';
+import { Type } from '../typebox.js';
 import type { EventBodyOf, EventOf } from '../envelope.js';
 import { PausePartySchema, type PauseParty } from '../rollout/events.js';
 import { Text, type Shape } from '../schema.js';

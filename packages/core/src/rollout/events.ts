@@ -3,7 +3,7 @@
  * deferral, a disruption budget, a health gate and a deadline. Facts the machine decides on travel in the event
  * (ring sizes, times), so a rollout's timeline replays without the fleet.
  */
-import Type from 'typebox';
+import { Type } from '../typebox.js';
 import type { EventBodyOf, EventOf } from '../envelope.js';
 import { refine } from '../schema-check.js';
 import { expecting, isoTime, IsoTime, NonEmptyString, oneOf, StringList, Text, WholeNumber, type Shape } from '../schema.js';

@@ -1,6 +1,5 @@
 /** The orchestrator's options, checked before anything starts: the policy against its schema, the rest against theirs. */
-import Type from 'typebox';
-import { compileSchema, InvalidDocumentError } from '@hotpatch/core';
+import { compileSchema, InvalidDocumentError, Type } from '@hotpatch/core';
 import { validatePolicy } from '../policy.js';
 import type { OrchestratorOptions } from './api.js';
 

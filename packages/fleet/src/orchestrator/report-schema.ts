@@ -2,8 +2,8 @@
  * What an agent reports, defined once as a schema: the AgentReport type, the check report() makes before anything is
  * decided, and docs/schemas/agent-report.schema.json.
  */
-import Type, { type TSchema } from 'typebox';
-import { expecting, InvalidDocumentError, LOWER_UUID_PATTERN, NonEmptyString, taggedCheck, Text, type Shape } from '@hotpatch/core';
+import type { TSchema } from 'typebox';
+import { expecting, InvalidDocumentError, LOWER_UUID_PATTERN, NonEmptyString, type Shape, taggedCheck, Text, Type } from '@hotpatch/core';
 
 const report = <K extends string, F extends Record<string, TSchema>>(kind: K, fields: F) =>
   Type.Object(
