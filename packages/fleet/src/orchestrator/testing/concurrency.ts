@@ -64,7 +64,6 @@ export const BACKENDS: readonly Backend[] = [
     ...(postgresUrl ? {} : { skip: 'HOTPATCH_TEST_POSTGRES_URL is not set (CI sets it)' }),
     create: async () => {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
-      // Short: the store names its prepared statements after the schema, and PostgreSQL keeps 63 characters of a name.
       const schema = `hp_conc_${suffix}_${++made}`;
       const open = () => createPostgresEventStore({ connectionString: postgresUrl!, schema, max: 4 });
       const first = await open();
