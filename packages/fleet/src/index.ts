@@ -1,6 +1,6 @@
 export { simulatedClock, systemClock, type Clock, type SimulatedClock } from './clock.js';
 export { DEFAULT_POLICY, FleetPolicySchema, PolicyError, validatePolicy, type FleetPolicy } from './policy.js';
-export { catchUpProjection, FleetProjection, restoreSavedProjection, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
+export { catchUpProjection, FleetProjection, ProjectionOrderError, restoreSavedProjection, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
 export { emptyProjectionState } from './projection/records.js';
 export { serializeProjection } from './projection/saved.js';
 export { patchProjection, projectionSteps, stepProjection, type Patch, type ProjectionStep } from './projection/timeline.js';

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pausedWithin } from './projection.js';
+import { eligibleProfile } from '@hotpatch/core/testing';
+import { createEngine } from '@hotpatch/engine';
+import { createInMemoryEventStore, type RecordedEvent } from '@hotpatch/store';
+import { simulatedClock } from './clock.js';
+import { createOrchestrator } from './orchestrator/shell.js';
+import { HOTPATCH, POLICY, RELEASED } from './orchestrator/testing/given.js';
+import { catchUpProjection, FleetProjection, pausedWithin, ProjectionOrderError } from './projection.js';
+import { serializeProjection } from './projection/saved.js';
+import { projectionSteps } from './projection/timeline.js';
 
 describe('paused time', () => {
   // Minute by minute over a day: the time within [from, to] that any interval covers, overlaps counted once.
@@ -17,5 +25,68 @@ describe('paused time', () => {
       }),
       { numRuns: 500, seed: 20261126 },
     );
+  });
+});
+
+describe('an event taken in once', async () => {
+  // A log: three pilot devices enrolled and assessed, the rollout planned and its first tick (stages, applies, instructions).
+  const store = createInMemoryEventStore();
+  const clock = simulatedClock(RELEASED);
+  const engine = createEngine({ store, clock: () => clock.now() });
+  for (const device of ['p1', 'p2', 'p3']) {
+    await engine.execute({ type: 'EnrolDevice', device, profile: eligibleProfile, ring: 'pilot', baseline: HOTPATCH.baseline });
+    await engine.execute({ type: 'AssessEligibility', device, latestBaseline: HOTPATCH.baseline });
+  }
+  const o = createOrchestrator({ store, clock, policy: { ...POLICY, rings: POLICY.rings.map((r) => ({ ...r, budget: { count: 3 } })) } });
+  await o.planRollout(HOTPATCH);
+  await o.tick();
+  const log = await store.readAll();
+  const folded = (events: readonly RecordedEvent[], into = new FleetProjection()) => {
+    for (const e of events) into.apply(e);
+    return into;
+  };
+  const whole = folded(log).serialize();
+
+  it('skips what it applied: the log applied twice, or in pieces that overlap, is the log applied once', () => {
+    expect(log.length).toBeGreaterThan(15);
+    expect(folded(log, folded(log)).serialize()).toEqual(whole);
+    for (let cut = 1; cut < log.length; cut += 3) {
+      for (const back of [1, 4, cut]) expect(folded(log.slice(Math.max(0, cut - back)), folded(log.slice(0, cut))).serialize()).toEqual(whole);
+    }
+  });
+
+  it('two catch-ups at once over one store give the projection of the log', async () => {
+    const p = new FleetProjection();
+    await Promise.all([catchUpProjection(p, store, 2), catchUpProjection(p, store, 3), catchUpProjection(p, store, 1_000)]);
+    expect(p.position).toBe(log.at(-1)!.position);
+    expect(p.serialize()).toEqual(whole);
+  });
+
+  it('steps over events it has as steps that change nothing', () => {
+    const half = Math.floor(log.length / 2);
+    const start = [...projectionSteps(log.slice(0, half))].at(-1)!.state;
+    const steps = [...projectionSteps(log.slice(half - 3), { start })];
+    expect(steps.slice(0, 3).map((s) => s.patches)).toEqual([[], [], []]);
+    expect(serializeProjection(steps.at(-1)!.state)).toEqual(whole);
+  });
+
+  it('refuses an event below its position that it has not seen, naming it; positions that skip ahead are taken', () => {
+    const p = folded(log.slice(0, 5));
+    const late = log[5]!;
+    const error = (() => {
+      try {
+        p.apply({ ...late, position: 3 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProjectionOrderError);
+    expect(error).toMatchObject({ code: 'PROJECTION_ORDER', stream: late.stream, version: late.version, position: 3, after: 5 });
+    expect((error as Error).message).toBe(`${late.stream}@${late.version} at position 3 comes after position 5, and the projection has not seen it: the log's positions do not grow (hotpatch verify says where)`);
+    expect(p.position).toBe(5);
+    // A store promises commit order, not positions without gaps.
+    const spaced = folded(log.map((e) => ({ ...e, position: e.position * 2 })));
+    expect(spaced.position).toBe(log.at(-1)!.position * 2);
+    expect(spaced.devices).toEqual(folded(log).devices);
   });
 });

@@ -10,7 +10,7 @@ import { clearProjectionState, emptyProjectionState, type DeviceRecord, type Pro
 import { parseProjection, serializeProjection } from './projection/saved.js';
 
 export type { DeviceRecord, ProjectionState, ReleaseRecord, RingPauseRecord, RolloutRecord } from './projection/records.js';
-export { pausedWithin } from './projection/apply.js';
+export { pausedWithin, ProjectionOrderError } from './projection/apply.js';
 
 const NONE: readonly string[] = [];
 
@@ -90,6 +90,11 @@ export class FleetProjection {
     knowRelease(this.current, id, kind, releasedAt, at, cumulativeUpdate);
   }
 
+  /**
+   * Applies an event of the log. The projection follows the log in position order: an event at or below its position
+   * that it has taken in already is skipped (overlapping reads, two catch-ups at once, change nothing the second
+   * time); one there it has not seen is refused (`ProjectionOrderError`: the log's positions do not grow).
+   */
   apply(event: HotpatchEvent & { position?: number }): void {
     let time = event.time;
     if (time === this.lastTime) time = this.lastTime;

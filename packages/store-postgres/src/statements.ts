@@ -1,4 +1,5 @@
 /** The PostgreSQL store's SQL: every statement it runs (named: parsed once per connection), and rows read back as events. */
+import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '@hotpatch/store';
 import { COPY_COLUMNS } from './copy-rows.js';
 import { INDEX_SCAN } from './log-index.js';
@@ -75,8 +76,10 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
   const s = quoteSchema(schema);
   const upsertSnapshot = (machine: string, state: string) =>
     `INSERT INTO ${s}.snapshots (stream, version, machine, state) VALUES ($1, $2, ${machine}, ${state}) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state`;
-  // Named statements: parsed once per connection.
-  const named = (name: string, text: string) => ({ name: `hotpatch.${schema}.${name}`, text });
+  // Named statements: parsed once per connection. PostgreSQL keeps the first 63 bytes of a name (a longer one is cut,
+  // and two cut alike would be one statement): a schema name that leaves no room is replaced by a digest of it.
+  const tag = schema.length <= 24 ? schema : createHash('sha256').update(schema).digest('hex').slice(0, 16);
+  const named = (name: string, text: string) => ({ name: `hotpatch.${tag}.${name}`, text });
   return {
     begin: idleInTransactionTimeoutMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionTimeoutMs)}` : 'BEGIN',
     // The read before an append, in one statement (one snapshot of the database): the stream's head, which stream

@@ -2,15 +2,19 @@
  * How each event changes a fleet projection: plain mutations of a `ProjectionState`, run in place by the live
  * projection and as immer recipes by the timeline (so they must only read and write through `state`).
  */
-import { deviceIdOf, deviceLifecycle, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
+import { deviceIdOf, deviceLifecycle, HotpatchError, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
 import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RolloutRecordUpdate } from './records.js';
 
 /**
  * Applies one event of the log, at `time` (the event's time; the live projection passes one shared string per
- * instant). Returns the device the event is about, if it is a device's.
+ * instant). Returns the device the event is about, if it is a device's and was applied: an event the projection
+ * has already taken in is skipped (see `alreadyApplied`).
  */
 export function applyEvent(state: ProjectionState, event: HotpatchEvent & { position?: number }, time: string = event.time): string | undefined {
-  if (event.position !== undefined) state.position = event.position;
+  if (event.position !== undefined) {
+    if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
+    state.position = event.position;
+  }
   if (event.time > state.latestTime) state.latestTime = event.time;
   const device = deviceIdOf(event.stream);
   if (device !== undefined) applyDevice(state, device, event, time);
@@ -23,6 +27,43 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
     }
   }
   return device;
+}
+
+/**
+ * Whether an event at or below the projection's position is one it has taken in: its stream's record is at its
+ * version or past it (two reads of the log that overlap, say two catch-ups at once, give the same events twice; the
+ * second time they change nothing). One its stream has not seen means the log's positions do not grow: refused
+ * (ProjectionOrderError), as applying it would leave the projection at an older position than it holds.
+ * Positions that skip ahead are taken as they come: a store promises commit order, not positions without gaps.
+ */
+function alreadyApplied(state: ProjectionState, event: HotpatchEvent & { position?: number }): boolean {
+  const record = recordOf(state, event.stream);
+  if (record === null || (record !== undefined && event.version <= record.version)) return true;
+  throw new ProjectionOrderError(event.stream, event.version, event.position!, state.position);
+}
+
+/** The record of a stream's id, by the stream's kind: undefined if there is none yet, null for a kind the projection does not keep. */
+function recordOf(state: ProjectionState, stream: string): { readonly version: number } | undefined | null {
+  const device = deviceIdOf(stream);
+  if (device !== undefined) return state.devices.get(device);
+  const rollout = idOfStream('rollout', stream);
+  if (rollout !== undefined) return state.rollouts.get(rollout);
+  const ring = idOfStream('ring', stream);
+  return ring !== undefined ? state.ringPauses.get(ring) : null;
+}
+
+/** An event below the projection's position that it has not taken in: the log's positions do not grow. */
+export class ProjectionOrderError extends HotpatchError {
+  readonly code = 'PROJECTION_ORDER';
+  constructor(
+    readonly stream: string,
+    readonly version: number,
+    readonly position: number,
+    /** The projection's position when the event came: the last position applied. */
+    readonly after: number,
+  ) {
+    super(`${stream}@${version} at position ${position} comes after position ${after}, and the projection has not seen it: the log's positions do not grow (hotpatch verify says where)`);
+  }
 }
 
 /**
