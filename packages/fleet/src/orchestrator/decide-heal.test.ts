@@ -56,6 +56,21 @@ describe('healing an instruction a unit of work cut short', () => {
     expect(tick.result).toMatchObject({ healed: 1, instructed: 0 });
   });
 
+  it('given a device that restarted onto the cumulative update since the ring started, and no instruction: the instruction and its outcome', () => {
+    const ineligible = [device('p1').enrolled('pilot', HOTPATCH.baseline, { ...eligibleProfile, vbs: false }), device('p1').assessed(false)];
+    const restarted = [device('p1').rebootRequired('eligibility', 'LCU-HP-2026-02'), { stream: 'device/p1', type: 'BaselineInstalled', data: { baseline: 'LCU-HP-2026-02' } }];
+    const tick = given(...ineligible, ...started(1), ...restarted)
+      .when(hours(1))
+      .tick()
+      .then('rollout/HP-2026-02@2: DeviceInstructed', 'rollout/HP-2026-02@3: DeviceSucceeded');
+    expect(metaOf(tick.decided.steps)).toEqual([
+      { gap: 'reboot-without-instruction', rollout: 'HP-2026-02' },
+      { gap: 'reboot-without-instruction', rollout: 'HP-2026-02' },
+    ]);
+    // On the update before the ring started (imaged with it, say): not the rollout's doing, and nothing to heal.
+    given(at(hours(-2)), ...ineligible, ...restarted, at(RELEASED), ...started(1)).when(hours(1)).tick().then();
+  });
+
   it('given an instruction and no device step: the stage and the apply, with the instruction’s ids; a stage alone: its apply', () => {
     const tick = given(...pilot('p1'), ...started(1), HP.instructed('pilot', 'p1'))
       .when(hours(1))

@@ -20,24 +20,31 @@ import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
  */
 export function healUninstructed(d: Decision, rollout: RolloutView, ring: string, device: DeviceView, release: ReleaseToRoll): boolean {
   const { value, context } = device.state;
+  const target = release.kind === 'baseline' ? release.baseline : cumulativeUpdateOf(release);
+  const startedAt = rollout.state.context.rings[rollout.state.context.current]?.startedAt ?? null;
   let gap: 'staged-without-instruction' | 'applying-without-instruction' | 'reboot-without-instruction';
+  // Restarted onto it since the ring started (its agent answered before the instruction was healed): the instruction
+  // and, as the restart is done, its outcome.
+  let restarted = false;
   if (release.kind === 'hotpatch' && context.inFlight?.patch === release.id && value === 'staged') gap = 'staged-without-instruction';
   else if (release.kind === 'hotpatch' && (context.inFlight?.patch === release.id || device.outcomes.has(release.id))) gap = 'applying-without-instruction';
-  else if (value === 'needsReboot' && restartsOnto(release, context.rebootReason, context.rebootBaseline)) gap = 'reboot-without-instruction';
-  else return false;
+  else if (value === 'needsReboot' && context.rebootReason === rebootReasonOf(release) && context.rebootBaseline === target) gap = 'reboot-without-instruction';
+  else if ((RESTING_STATES.includes(value) || value === 'ineligible') && context.baseline === target && startedAt !== null && device.lastBaselineAt !== null && device.lastBaselineAt >= startedAt) {
+    gap = 'reboot-without-instruction';
+    restarted = true;
+  } else return false;
   const meta = healedMeta(gap, rollout.id);
   // The apply the unit would have written next (recorded since by another instance, or refused: the instruction is
   // recorded either way, as the unit would have).
   if (gap === 'staged-without-instruction') d.command(`apply:${rollout.id}`, { type: 'StartApply', device: device.id, patch: release.id }, meta);
   const action = gap === 'reboot-without-instruction' ? 'reboot' : 'hotpatch';
-  return d.record(rollout.id, `instructed:${device.id}`, { type: 'DeviceInstructed', data: { ring, device: device.id, action } }, { meta });
+  const instructed = d.record(rollout.id, `instructed:${device.id}`, { type: 'DeviceInstructed', data: { ring, device: device.id, action } }, { meta });
+  if (instructed && restarted) d.record(rollout.id, `outcome:${device.id}`, { type: 'DeviceSucceeded', data: { ring, device: device.id } }, { meta });
+  return instructed;
 }
 
-/** Whether a restart is the one the rollout's instruction asks for: its baseline, or a hotpatch's cumulative update instead. */
-function restartsOnto(release: ReleaseToRoll, reason: string | null, baseline: string | null): boolean {
-  if (release.kind === 'baseline') return reason === (release.rebootReason ?? 'baseline') && baseline === release.baseline;
-  return reason === 'eligibility' && baseline === cumulativeUpdateOf(release);
-}
+/** Why the rollout's instruction restarts a device: its baseline's reason, or eligibility for a hotpatch's cumulative update. */
+const rebootReasonOf = (release: ReleaseToRoll): string => (release.kind === 'baseline' ? (release.rebootReason ?? 'baseline') : 'eligibility');
 
 /**
  * A device the rollout instructed to take the hotpatch and that never got it: resting, eligible on its baseline, the
