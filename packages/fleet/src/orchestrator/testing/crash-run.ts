@@ -70,8 +70,10 @@ export async function runRollout(opener: StoreOpener, options: RunOptions = {}):
   let inner = await opener.open();
   const engine = createEngine({ store: inner, clock: () => clock.now() });
   for (const d of FLEET) {
-    await engine.execute({ type: 'EnrolDevice', device: d.id, profile: d.eligible ? eligibleProfile : { ...eligibleProfile, vbs: false }, ring: d.ring, baseline: HOTPATCH.baseline });
-    await engine.execute({ type: 'AssessEligibility', device: d.id, latestBaseline: HOTPATCH.baseline });
+    // Ids of their own, so that the same run writes the same log, byte for byte.
+    const id = (step: string) => reportIds(Date.parse(RELEASED), `${step}|${d.id}`);
+    await engine.execute({ type: 'EnrolDevice', id: id('enrol'), device: d.id, profile: d.eligible ? eligibleProfile : { ...eligibleProfile, vbs: false }, ring: d.ring, baseline: HOTPATCH.baseline });
+    await engine.execute({ type: 'AssessEligibility', id: id('assess'), device: d.id, latestBaseline: HOTPATCH.baseline });
   }
   let crash: CrashStore = crashStore(inner, { ...(options.hideBatch ? { hideBatch: true } : {}), ...(options.lose ? { lose: options.lose } : {}) });
   let o: Orchestrator = createOrchestrator({ store: crash.store, clock, policy: POLICY });
