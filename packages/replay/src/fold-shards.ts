@@ -50,6 +50,39 @@ const STREAM_AT = ID_START.length + 36 + STREAM_KEY.length;
 const POSITION_KEY = ',"position":';
 const ROLLOUT_PREFIX = 'rollout/';
 
+/** The events of a rollout the check across streams reads (not the outcomes, most of a rollout's lines). */
+const CHECKED_ROLLOUT_TYPES = ['RolloutPlanned', 'RingStarted', 'GatePassed', 'RolloutHalted'].map((t) => `"type":"${t}"`);
+const TYPE_KEY = '"type":"';
+
+const INSTRUCTED = '"type":"DeviceInstructed"';
+const DEVICE_KEY = '"device":"';
+/** The shard hash of `device/` (see shardOf), from which a device's stream name is hashed on. */
+const DEVICE_STREAM_HASH = [...'device/'].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 0);
+
+/**
+ * Whether a rollout's line of another shard, its stream ending at `from`, is one this shard's check across streams
+ * reads: the rollout's turns, and its instructions to this shard's devices (the device's shard hashed from the text;
+ * parsed when the text does not say plainly).
+ */
+function rolloutLineWanted(text: string, from: number, end: number, shard: number, shards: number): boolean {
+  const at = text.indexOf(TYPE_KEY, from);
+  if (at < 0 || at >= end) return true;
+  if (matchesAt(text, at, INSTRUCTED)) {
+    const d = text.indexOf(DEVICE_KEY, at);
+    if (d < 0 || d >= end) return true;
+    let h = DEVICE_STREAM_HASH;
+    for (let q = d + DEVICE_KEY.length; q < end; q++) {
+      const c = text.charCodeAt(q);
+      if (c === 34) return (h >>> 0) % shards === shard;
+      if (c === 92) return true;
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    return true;
+  }
+  for (const type of CHECKED_ROLLOUT_TYPES) if (matchesAt(text, at, type)) return true;
+  return false;
+}
+
 /** Whether `text` has `literal` at `at` (a loop the compiler keeps inline; faster than startsWith here). */
 function matchesAt(text: string, at: number, literal: string): boolean {
   if (text.length < at + literal.length) return false;
@@ -123,7 +156,7 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
       // (The shard's fold is told not to check them again.)
       if (text.charCodeAt(s + ID_START.length + 35) % shards === shard && ids.firstOrAddAt(text, s + ID_START.length, line) !== undefined) return stop(line, 'repeated id');
       if ((h >>> 0) % shards !== shard) {
-        if (check !== undefined && matchesAt(text, s + STREAM_AT, ROLLOUT_PREFIX)) {
+        if (check !== undefined && matchesAt(text, s + STREAM_AT, ROLLOUT_PREFIX) && rolloutLineWanted(text, q, e, shard, shards)) {
           try {
             check.add(parseEventLine(text.slice(s, e), line, path), noPlace);
           } catch {

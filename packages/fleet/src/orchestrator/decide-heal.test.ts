@@ -88,6 +88,21 @@ describe('healing an instruction a unit of work cut short', () => {
       .then('device/p1@3: PatchApplyStarted');
   });
 
+  it('given an instruction to restart and no restart asked: the restart, with the instruction’s id; none once it restarted', () => {
+    const ineligible = [device('p3').enrolled('pilot', HOTPATCH.baseline, { ...eligibleProfile, vbs: false }), device('p3').assessed(false)];
+    const tick = given(...ineligible, ...started(1), HP.instructed('pilot', 'p3', 'reboot'))
+      .when(hours(1))
+      .tick()
+      .then('device/p3@2: RebootRequired');
+    expect(tick.events(0)[0]).toMatchObject({ data: { reason: 'eligibility', baseline: 'LCU-HP-2026-02' }, meta: { healed: { gap: 'instruction-without-step', rollout: 'HP-2026-02' } } });
+    const crashFree = given(...ineligible, HP.planned()).when(RELEASED).tick().then('rollout/HP-2026-02@1: RingStarted', 'device/p3@2: RebootRequired', 'rollout/HP-2026-02@2: DeviceInstructed');
+    expect(tick.events(0)[0]!.id).toBe(crashFree.events(1)[0]!.id);
+    given(...ineligible, ...started(1), device('p3').rebootRequired('eligibility', 'LCU-HP-2026-02'), HP.instructed('pilot', 'p3', 'reboot'))
+      .when(hours(1))
+      .tick()
+      .then();
+  });
+
   it('is not a gap: an instruction its agent has not answered yet, nor a device that has its outcome', () => {
     const instructed = [...pilot('p1', 'p2'), ...started(2), ...['p1', 'p2'].flatMap((id) => [device(id).staged(), device(id).applying(), HP.instructed('pilot', id)])];
     given(...instructed).when(hours(0.5)).tick().then();

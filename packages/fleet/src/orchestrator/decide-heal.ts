@@ -47,16 +47,26 @@ export function healUninstructed(d: Decision, rollout: RolloutView, ring: string
 const rebootReasonOf = (release: ReleaseToRoll): string => (release.kind === 'baseline' ? (release.rebootReason ?? 'baseline') : 'eligibility');
 
 /**
- * A device the rollout instructed to take the hotpatch and that never got it: resting, eligible on its baseline, the
- * release neither in flight, nor active, nor with an outcome (the steps before the instruction were lost: a log
- * written by an earlier version, a store that kept the rollout's append and not the device's). Stages and applies
- * it with the instruction's ids, or applies what is staged; whether it healed one.
+ * A device the rollout instructed that never got its steps (a log written by an earlier version, a store that kept the
+ * rollout's append and not the device's): to take the hotpatch, and resting, eligible on its baseline, the release
+ * neither in flight, nor active, nor with an outcome — staged and applied with the instruction's ids, or applied
+ * when staged; to restart, and resting, not restarted since — asked to restart, with the instruction's id.
+ * Whether it healed one.
  */
 export function healInstructed(d: Decision, rollout: RolloutView, id: string, release: ReleaseToRoll): boolean {
   const device = d.fleet.device(id);
-  if (device === undefined || release.kind !== 'hotpatch' || rollout.instructed.get(id)?.action !== 'hotpatch' || device.outcomes.has(release.id)) return false;
+  const instruction = rollout.instructed.get(id);
+  if (device === undefined || instruction === undefined) return false;
   const { value, context } = device.state;
   const meta = healedMeta('instruction-without-step', rollout.id);
+  if (instruction.action === 'reboot') {
+    // Told to restart and never asked to (its restart is the rollout's to see: one since the instruction succeeds it).
+    const target = release.kind === 'baseline' ? release.baseline : cumulativeUpdateOf(release);
+    const restarted = device.lastBaselineAt !== null && device.lastBaselineAt >= instruction.at;
+    if (restarted || !(RESTING_STATES.includes(value) || value === 'ineligible' || value === 'enrolled')) return false;
+    return d.command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: id, reason: rebootReasonOf(release), baseline: target }, meta);
+  }
+  if (release.kind !== 'hotpatch' || device.outcomes.has(release.id)) return false;
   const apply = () => d.command(`apply:${rollout.id}`, { type: 'StartApply', device: id, patch: release.id }, meta);
   if (value === 'staged') return context.inFlight?.patch === release.id && apply();
   if (!RESTING_STATES.includes(value) || !context.eligible || context.baseline !== release.baseline || release.id in context.applied) return false;
