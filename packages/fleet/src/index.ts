@@ -2,6 +2,7 @@ export { simulatedClock, systemClock, type Clock, type SimulatedClock } from './
 export { DEFAULT_POLICY, FleetPolicySchema, PolicyError, validatePolicy, type FleetPolicy } from './policy.js';
 export { catchUpProjection, FleetProjection, ProjectionOrderError, restoreSavedProjection, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
 export { emptyProjectionState } from './projection/records.js';
+export { GAPS, healedBy, type Gap, type HealedRecord } from './projection/healed.js';
 export { serializeProjection } from './projection/saved.js';
 export { patchProjection, projectionSteps, stepProjection, type Patch, type ProjectionStep } from './projection/timeline.js';
 export { applyTimedOut, applyTimeoutReason, isApplyTimeout, parseApplyTimeout, type ApplyTimeout } from './rules/apply-timeout.js';

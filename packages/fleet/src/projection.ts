@@ -45,6 +45,10 @@ export class FleetProjection {
   get ringPauses() {
     return this.current.ringPauses;
   }
+  /** What healings carried on, by rollout and device (see projection/healed.ts). */
+  get healed() {
+    return this.current.healed;
+  }
   /** Global position of the last event applied. */
   get position(): number {
     return this.current.position;

@@ -5,6 +5,7 @@
  */
 import { rolloutProgress, type RolloutProgress } from '@hotpatch/core';
 import type { FleetProjection, DeviceRecord, ReleaseRecord } from './projection.js';
+import type { HealedRecord } from './projection/healed.js';
 
 export type { RolloutProgress } from '@hotpatch/core';
 
@@ -41,6 +42,12 @@ export interface FleetStatus {
   readonly setAside: string[];
   /** Rings paused now (whatever the release): who holds each and why, and since when. */
   readonly pausedRings: ReadonlyArray<{ readonly ring: string; readonly since: string; readonly holds: ReadonlyArray<{ readonly by: 'service' | 'tenant'; readonly reason: string }> }>;
+  /**
+   * Instructions a unit of work cut short between its appends (a process killed, a store without transactions) that
+   * a later tick carried on: each device, its rollout, the gap and when it was healed, in that order (see the fleet
+   * README, "Healing").
+   */
+  readonly healed: readonly HealedRecord[];
 }
 
 export function quantile(sorted: readonly number[], q: number): number | null {
@@ -108,6 +115,11 @@ export function fleetStatus(p: FleetProjection, at: string, target = 0.95): Flee
   const pausedRings = [...p.ringPauses.values()]
     .filter((r) => r.state.value === 'paused')
     .map((r) => ({ ring: r.ring, since: r.pauses.at(-1)![0], holds: r.state.context.holds }))
-    .sort((a, b) => (a.ring < b.ring ? -1 : a.ring > b.ring ? 1 : 0));
-  return { at, devices, compliance, upToDateShare, target, meetsTarget: upToDateShare >= target, rollouts, exposure, setAside: [...new Set(setAside)].sort(), pausedRings };
+    .sort((a, b) => compareText(a.ring, b.ring));
+  const healed = [...p.healed.values()].sort((a, b) => compareText(a.at, b.at) || compareText(a.rollout, b.rollout) || compareText(a.device, b.device));
+  return { at, devices, compliance, upToDateShare, target, meetsTarget: upToDateShare >= target, rollouts, exposure, setAside: [...new Set(setAside)].sort(), pausedRings, healed };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

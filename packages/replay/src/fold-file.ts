@@ -40,7 +40,7 @@ export async function foldFileWith(path: string, options: FileFoldOptions, fold:
   if (parallel !== false && foldOptions.onStep === undefined && foldOptions.lifecycle === undefined && foldOptions.stream === undefined && foldOptions.hashes !== 'every' && until.kind !== 'position') {
     const shards = shardsAvailable();
     if (shards > 1 && (parallel === true || (await stat(path)).size >= PARALLEL_FROM_BYTES)) {
-      const result = await foldInShards(path, foldOptions.until, shards);
+      const result = await foldInShards(path, foldOptions.until, shards, foldOptions.crossStream === true);
       if (result !== undefined) return result;
     }
   }

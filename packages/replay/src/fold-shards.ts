@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { parseEventLine, readLineSpans } from '@hotpatch/store';
 import type { HotpatchEvent } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
+import { CrossStreamCheck } from './cross-stream.js';
 import { TimelineFold, type FileFoldResult, type ReplayPoint } from './fold.js';
 import { IdIndex } from './id-index.js';
 
@@ -18,6 +19,8 @@ export interface ShardJob {
   readonly shards: number;
   /** The end, or a time (a position is a cut across streams: the one-thread fold handles it). */
   readonly until?: ReplayPoint;
+  /** Check each device's patch steps against its rollout's records (verify): a gap sends the caller to one thread. */
+  readonly crossStream?: boolean;
 }
 
 export type ShardReply =
@@ -45,6 +48,40 @@ const STREAM_KEY = '","stream":"';
 /** Where the stream name starts in a canonical line: after `{"id":"`, 36 characters and `","stream":"`. */
 const STREAM_AT = ID_START.length + 36 + STREAM_KEY.length;
 const POSITION_KEY = ',"position":';
+const ROLLOUT_PREFIX = 'rollout/';
+
+/** The events of a rollout the check across streams reads (not the outcomes, most of a rollout's lines). */
+const CHECKED_ROLLOUT_TYPES = ['RolloutPlanned', 'RingStarted', 'GatePassed', 'RolloutHalted'].map((t) => `"type":"${t}"`);
+const TYPE_KEY = '"type":"';
+
+const INSTRUCTED = '"type":"DeviceInstructed"';
+const DEVICE_KEY = '"device":"';
+/** The shard hash of `device/` (see shardOf), from which a device's stream name is hashed on. */
+const DEVICE_STREAM_HASH = [...'device/'].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 0);
+
+/**
+ * Whether a rollout's line of another shard, its stream ending at `from`, is one this shard's check across streams
+ * reads: the rollout's turns, and its instructions to this shard's devices (the device's shard hashed from the text;
+ * parsed when the text does not say plainly).
+ */
+function rolloutLineWanted(text: string, from: number, end: number, shard: number, shards: number): boolean {
+  const at = text.indexOf(TYPE_KEY, from);
+  if (at < 0 || at >= end) return true;
+  if (matchesAt(text, at, INSTRUCTED)) {
+    const d = text.indexOf(DEVICE_KEY, at);
+    if (d < 0 || d >= end) return true;
+    let h = DEVICE_STREAM_HASH;
+    for (let q = d + DEVICE_KEY.length; q < end; q++) {
+      const c = text.charCodeAt(q);
+      if (c === 34) return (h >>> 0) % shards === shard;
+      if (c === 92) return true;
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    return true;
+  }
+  for (const type of CHECKED_ROLLOUT_TYPES) if (matchesAt(text, at, type)) return true;
+  return false;
+}
 
 /** Whether `text` has `literal` at `at` (a loop the compiler keeps inline; faster than startsWith here). */
 function matchesAt(text: string, at: number, literal: string): boolean {
@@ -81,6 +118,9 @@ function positionIn(text: string, start: number, end: number): number | undefine
 export async function foldShard(job: ShardJob, stopped: () => boolean = () => false): Promise<ShardReply> {
   const { path, shard, shards } = job;
   const fold = new TimelineFold({ ...(job.until ? { until: job.until } : {}), collectProblems: true, checkIds: false }, path);
+  // Its own devices against every rollout: each shard reads the rollouts' lines too (they are few beside the devices').
+  const check = job.crossStream ? new CrossStreamCheck((device) => shardOf(`device/${device}`, shards) === shard) : undefined;
+  const noPlace = () => ({ order: 0, at: {} });
   const ids = new IdIndex(1 << 16);
   const firstLines: number[] = [];
   let lastPosition = 0;
@@ -115,7 +155,16 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
       // Ids are shared out by their last character (random in a UUID), each checked by one shard only.
       // (The shard's fold is told not to check them again.)
       if (text.charCodeAt(s + ID_START.length + 35) % shards === shard && ids.firstOrAddAt(text, s + ID_START.length, line) !== undefined) return stop(line, 'repeated id');
-      if ((h >>> 0) % shards !== shard) continue;
+      if ((h >>> 0) % shards !== shard) {
+        if (check !== undefined && matchesAt(text, s + STREAM_AT, ROLLOUT_PREFIX) && rolloutLineWanted(text, q, e, shard, shards)) {
+          try {
+            check.add(parseEventLine(text.slice(s, e), line, path), noPlace);
+          } catch {
+            // Its own shard reports it.
+          }
+        }
+        continue;
+      }
       let event: HotpatchEvent;
       try {
         event = parseEventLine(text.slice(s, e), line, path);
@@ -134,8 +183,12 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
       // A stream seen for the first time: its line, in the order the fold's map has its streams.
       if (fold.streams.size !== known) firstLines.push(line);
       if (fold.troubled) return stop(line, 'a problem');
+      check?.add(event, noPlace);
+      if (check?.any) return stop(line, 'a gap between streams');
     }
   }
+  // One thread says where each gap is.
+  if (check !== undefined && check.findings().length > 0) return stop(lines, 'a gap between streams');
   const { streams, folded } = fold.result();
   let k = 0;
   return { ok: true, streams: [...streams].map(([name, state]) => [name, state, firstLines[k++]!]), folded, lines, hashed: fold.hashed, unhashed };
@@ -161,7 +214,7 @@ export function shardsAvailable(): number {
  * Folds a file in `shards` worker threads. Undefined when it cannot say for sure (an irregular line, a problem, a
  * worker that failed): the caller then folds the file in one thread.
  */
-export async function foldInShards(path: string, until: ReplayPoint | undefined, shards: number): Promise<FileFoldResult | undefined> {
+export async function foldInShards(path: string, until: ReplayPoint | undefined, shards: number, crossStream = false): Promise<FileFoldResult | undefined> {
   const entry = shardWorker();
   if (entry === undefined || shards < 2) return undefined;
   const workers: Worker[] = [];
@@ -183,13 +236,13 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
       // fewer to start, and one shard's states that need not be copied back).
       for (let shard = 1; shard < shards; shard++) {
         // The worker runs the built JavaScript as it is, without this thread's flags (a test runner's conditions).
-        const worker = new Worker(entry, { workerData: { path, shard, shards, ...(until ? { until } : {}) } satisfies ShardJob, execArgv: [] });
+        const worker = new Worker(entry, { workerData: { path, shard, shards, ...(until ? { until } : {}), ...(crossStream ? { crossStream } : {}) } satisfies ShardJob, execArgv: [] });
         workers.push(worker);
         worker.on('message', (reply: ShardReply) => settle(shard, reply));
         worker.on('error', (error) => settle(shard, { ok: false, reason: error.message }));
         worker.on('exit', (code) => settle(shard, { ok: false, reason: `worker exited with code ${code}` }));
       }
-      foldShard({ path, shard: 0, shards, ...(until ? { until } : {}) }, () => stopped).then(
+      foldShard({ path, shard: 0, shards, ...(until ? { until } : {}), ...(crossStream ? { crossStream } : {}) }, () => stopped).then(
         (reply) => settle(0, reply),
         (error: unknown) => settle(0, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
       );

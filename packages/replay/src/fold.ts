@@ -17,6 +17,7 @@ import {
 } from '@hotpatch/core';
 import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
+import { CrossStreamCheck } from './cross-stream.js';
 import { IdIndex } from './id-index.js';
 import { finishRoots, placeOf, plural, type FinishedRoots, type Root } from './roots.js';
 
@@ -50,6 +51,11 @@ export interface FoldOptions {
    * 'every', every event (a store's log: stores hash every event they write).
    */
   readonly hashes?: 'all-or-none' | 'every';
+  /**
+   * Check each device's patch steps against its rollout's records (cross-stream.ts), as verify does: a gap is a
+   * problem, reported at the step where it shows once the log is read.
+   */
+  readonly crossStream?: boolean;
 }
 
 export interface FoldResult {
@@ -120,6 +126,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
   private index = 0;
   private readonly deviceLifecycle: Pick<AnyLifecycle, 'next' | 'refusal' | 'initial'> | undefined;
   private finished: FinishedRoots | undefined;
+  private readonly crossStream: CrossStreamCheck | undefined;
 
   constructor(
     protected readonly options: FoldOptions = {},
@@ -132,6 +139,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     this.checkIds = options.checkIds ?? true;
     this.requireHashes = options.hashes === 'every';
     this.hashed = this.requireHashes;
+    this.crossStream = options.crossStream ? new CrossStreamCheck() : undefined;
   }
 
   /** Whether a problem was found so far. */
@@ -287,6 +295,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     }
     this.folded++;
     this.advance(event, before, state, index, line);
+    this.crossStream?.add(event, () => ({ order: line ?? event.position ?? index + 1, at: this.locate(event, line) }));
   }
 
   /** A transition the lifecycle refused: reported, and the stream's state is unknown after it. */
@@ -338,6 +347,12 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
   }
 
   result(): FoldResult {
+    // The gaps between streams, once the log is read; none about a stream whose own problem leaves its state unknown.
+    if (this.finished === undefined && this.crossStream !== undefined) {
+      for (const { order, error, streams } of this.crossStream.findings()) {
+        if (streams.every((s) => !this.troubles.has(s))) this.report({ order, at: error.at, field: 'stream', what: error.what, error });
+      }
+    }
     this.finished ??= this.finish();
     return { streams: this.streams, problems: this.finished.problems, implications: this.finished.implications, folded: this.folded, hashed: this.hashed, pastPoint: this.pastPoint };
   }

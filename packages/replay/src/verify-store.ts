@@ -9,7 +9,7 @@ import { DiagnosingFold } from './diagnosis/diagnosing-fold.js';
 import type { VerifiedLog } from './verify.js';
 
 export class StoreVerification {
-  private readonly fold = new DiagnosingFold({ collectProblems: true, hashes: 'every' });
+  private readonly fold = new DiagnosingFold({ collectProblems: true, hashes: 'every', crossStream: true });
   /** Each stream's last event as read: its version and position. */
   private readonly last = new Map<string, { readonly version: number; readonly position: number | undefined }>();
   private events = 0;

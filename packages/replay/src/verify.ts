@@ -32,7 +32,7 @@ export interface VerifiedLog extends VerifyReport {
 
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
 export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = []): VerifyReport {
-  const fold = new DiagnosingFold({ collectProblems: true }, input.file);
+  const fold = new DiagnosingFold({ collectProblems: true, crossStream: true }, input.file);
   const { events, lines } = input;
   // The lines that did not parse go in where they were, so that the fold can tell what each implies.
   const unreadable = [...lineProblems].sort((a, b) => (a.at.line ?? 0) - (b.at.line ?? 0));
@@ -51,7 +51,7 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
  * never holding it whole.
  */
 export async function verifyFile(path: string): Promise<VerifiedLog> {
-  const folded = await foldFileWith(path, { collectProblems: true }, (options) => new DiagnosingFold(options, path));
+  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true }, (options) => new DiagnosingFold(options, path));
   return { ...report(folded, folded.lineProblems, folded.lines), streamStates: [...folded.streams.values()] };
 }
 

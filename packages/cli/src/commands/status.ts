@@ -1,4 +1,4 @@
-import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
+import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, GAPS, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { InvalidEventError } from '@hotpatch/core';
@@ -35,6 +35,12 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
     );
   }
   if (status.setAside.length) out(`\nSet aside (agent silent, not counted against budgets): ${status.setAside.slice(0, 20).join(', ')}${status.setAside.length > 20 ? ', …' : ''}`);
+  if (status.healed.length) {
+    const n = status.healed.length;
+    out(`\nHealed: ${n} instruction${n === 1 ? '' : 's'} a unit of work cut short between its appends, carried on by a later tick`);
+    for (const h of status.healed.slice(0, 20)) out(`  ${h.device} (${h.rollout}): ${GAPS[h.gap]}; healed ${h.at.slice(0, 16).replace('T', ' ')}`);
+    if (n > 20) out(`  … and ${n - 20} more (--json lists them all)`);
+  }
 }
 
 export const statusCommand: CommandSpec = {
@@ -47,7 +53,8 @@ export const statusCommand: CommandSpec = {
   against a target (default 0.95); each rollout's progress ring by ring (devices, budget, in flight, succeeded,
   failed, set aside, gate; a halted one's withdrawn devices, and what its halt saw and what came after it); for
   each release, the devices protected and still exposed, and the days from release to protection (median, p95,
-  worst: to when each device's current protection began); and the rings paused, by whom and why. A release is
+  worst: to when each device's current protection began); the rings paused, by whom and why; and the instructions
+  a unit of work cut short between its appends that a later tick healed (which device, rollout and gap). A release is
   known from its rollout's plan. The figures are defined in docs/domain.md.
 
   --projection NAME (with --store): start from the projection the orchestrator saved under NAME (its checkpoint

@@ -17,14 +17,17 @@ export function problemLine(error: HotpatchError): string {
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
-  summary: 'check a timeline or a store: format, versions, ids, hashes, every transition allowed',
+  summary: 'check a timeline or a store: format, versions, ids, hashes, every transition allowed, instructions whole',
   usage: `hotpatch verify <file.jsonl> | --store <source>  [--json]
 
   Checks every event: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; positions
   growing; a hash on every event (or, in a file, on none) chained to the one before it in its stream; every
-  transition allowed by the lifecycle. Prints each problem once, where it is, as "line N: …" (in a database:
-  "position N: …"), with what it implies for the later events of its stream on the line after it, and exits 1
-  if there is any. A file without hashes is checked for all the rest, but the first line says that its integrity
+  transition allowed by the lifecycle; and each device's patch steps against its rollout's records: a step of an
+  instruction without the rest of its unit of work (staged, applying or restarting without the rollout's
+  DeviceInstructed; an instruction without the device's steps; a catch-up's stage without its apply) is a gap,
+  named with the device, the release and where each step is (an instruction not answered yet is not one). Prints
+  each problem once, where it is, as "line N: …" (in a database: "position N: …"), with what it implies for the
+  later events of its stream on the line after it, and exits 1 if there is any. A file without hashes is checked for all the rest, but the first line says that its integrity
   was NOT checked. On success it prints a digest of every stream's last hash: keep it, and compare it with a later
   run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….`,
   async run(argv, io) {

@@ -28,6 +28,8 @@ export interface TickSummary {
   rollbacks: number;
   /** Devices that joined after a rollout had passed their ring, given what they missed (see `catchUp`). */
   caughtUp: number;
+  /** Instructions a unit of work cut short and this tick carried on (see `orchestrator/decide-heal.ts`). */
+  healed: number;
 }
 
 export interface OrchestratorOptions {
@@ -89,7 +91,7 @@ export interface Orchestrator {
 }
 
 /** A tick that has done nothing yet. */
-export const emptySummary = (): TickSummary => ({ ringsStarted: 0, instructed: 0, outcomes: 0, timedOut: 0, setAside: 0, gatesPassed: 0, halted: 0, rollbacks: 0, caughtUp: 0 });
+export const emptySummary = (): TickSummary => ({ ringsStarted: 0, instructed: 0, outcomes: 0, timedOut: 0, setAside: 0, gatesPassed: 0, halted: 0, rollbacks: 0, caughtUp: 0, healed: 0 });
 
 export class UnknownRingError extends HotpatchError {
   readonly code = 'UNKNOWN_RING';

@@ -1,26 +1,11 @@
 /** Given/when/then specifications of the catch-up decision: the log in, a catch-up at a time, the intents out. */
 import { describe, expect, it } from 'vitest';
 import { eligibleProfile } from '@hotpatch/core/testing';
-import { at, device, given, HOTPATCH, RELEASED, ring, rollout } from './testing/given.js';
+import { at, device, given, HOTPATCH, pilotProved, RELEASED, ring, rollout } from './testing/given.js';
 import type { ReleaseToRoll } from './release.js';
 
 const HP = rollout(HOTPATCH);
 const hours = (h: number) => new Date(Date.parse(RELEASED) + h * 3_600_000).toISOString();
-/** The hotpatch proved in the pilot ring: p1 instructed and verified, the gate passed a day later. */
-const pilotProved = [
-  device('p1').enrolled('pilot'),
-  device('p1').assessed(),
-  HP.planned(),
-  HP.ringStarted('pilot', RELEASED, 1),
-  device('p1').staged(),
-  device('p1').applying(),
-  HP.instructed('pilot', 'p1'),
-  device('p1').applied(),
-  device('p1').verified(),
-  HP.succeeded('pilot', 'p1'),
-  at(hours(25)),
-  HP.gatePassed('pilot', hours(25)),
-];
 const late = [at(hours(26)), device('late').enrolled('pilot'), device('late').assessed()];
 
 describe('the catch-up decision', () => {
@@ -29,7 +14,7 @@ describe('the catch-up decision', () => {
       .when(hours(27))
       .catchUp()
       .then('device/late@2: PatchStaged', 'device/late@3: PatchApplyStarted');
-    expect(catchUp.result).toEqual({ caughtUp: 1, timedOut: 0 });
+    expect(catchUp.result).toEqual({ caughtUp: 1, timedOut: 0, healed: 0 });
     // Still in view until nothing is left for it; p1, up to date, is not.
     expect([...catchUp.decided.memory.behind]).toEqual(['late']);
   });
@@ -68,7 +53,7 @@ describe('the catch-up decision', () => {
   it('times out a catch-up apply that stalled, as a rollout times out its own', () => {
     const stalled = [...late, device('late').staged(), device('late').applying()];
     const catchUp = given(...pilotProved, ...stalled).when(hours(28)).catchUp().then('device/late@4: PatchApplyFailed, RollbackStarted');
-    expect(catchUp.result).toEqual({ caughtUp: 0, timedOut: 1 });
+    expect(catchUp.result).toEqual({ caughtUp: 0, timedOut: 1, healed: 0 });
     expect(catchUp.events(0)[0]!.data).toEqual({ patch: HOTPATCH.id, reason: 'timed out after 60 min' });
   });
 });

@@ -2,6 +2,7 @@
 import { RESTING_STATES, type DeviceStateValue } from '@hotpatch/core';
 import { applyTimedOut, applyTimeoutReason } from '../rules/apply-timeout.js';
 import { emptySummary, type TickSummary } from './api.js';
+import { healStaged } from './decide-heal.js';
 import { Decision, type Decided, type DecisionInput } from './decision.js';
 import type { RolloutView } from './fleet-draft.js';
 import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
@@ -11,11 +12,11 @@ const resting = (value: DeviceStateValue) => RESTING_STATES.includes(value);
 const byRelease = (a: ReleaseToRoll, b: ReleaseToRoll) => (a.releasedAt < b.releasedAt ? -1 : a.releasedAt > b.releasedAt ? 1 : 0);
 
 /** The catch-up on its own (a tick does it after its rollouts): how many steps it gave, and how many applies it timed out. */
-export function decideCatchUp(input: DecisionInput): Decided<Pick<TickSummary, 'caughtUp' | 'timedOut'>> {
+export function decideCatchUp(input: DecisionInput): Decided<Pick<TickSummary, 'caughtUp' | 'timedOut' | 'healed'>> {
   const d = new Decision(input);
   const summary = emptySummary();
   catchUp(d, summary);
-  return d.done({ caughtUp: summary.caughtUp, timedOut: summary.timedOut });
+  return d.done({ caughtUp: summary.caughtUp, timedOut: summary.timedOut, healed: summary.healed });
 }
 
 interface Turn {
@@ -102,7 +103,14 @@ export function catchUp(d: Decision, summary: TickSummary): void {
     // What the rollouts proved in its ring and never asked of this device: what they asked is theirs to see through
     // (a failure, an uninstall, a device set aside in flight); a device they set aside before asking it (its agent
     // silent while it was busy) is caught up once it is back.
-    const proven = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && rollout.outcomes.get(id) !== 'failed').map(({ release }) => release);
+    const provenBy = (passed.get(device.ring) ?? []).filter(({ rollout }) => !rollout.instructed.has(id) && rollout.outcomes.get(id) !== 'failed');
+    const proven = provenBy.map(({ release }) => release);
+    // Staged, its apply never come (a unit cut short between the two: see decide-heal.ts): applied, when its ring
+    // proved the patch; nothing else is asked of a staged device.
+    if (value === 'staged') {
+      if (healStaged(d, device, provenBy)) summary.healed++;
+      continue;
+    }
     const baseline = proven.filter((r) => r.kind === 'baseline').at(-1);
     // Behind on its baseline (what it runs, a baseline or a cumulative update, shipped before the newest proven
     // baseline, or is not known).

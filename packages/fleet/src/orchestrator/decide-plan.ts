@@ -29,7 +29,7 @@ export function decidePlan(input: DecisionInput, release: ReleaseToRoll): Decide
   const d = new Decision(input);
   const plan = planOf(release, d.policy.rings);
   const held = d.fleet.rollout(release.id);
-  if (held === undefined) d.record(release.id, 'planned', { type: 'RolloutPlanned', data: plan }, release.releasedAt);
+  if (held === undefined) d.record(release.id, 'planned', { type: 'RolloutPlanned', data: plan }, { releasedAt: release.releasedAt });
   else if (held.plan !== null) {
     // As the log's plan gives it back, so that defaults and plans of older formats compare as what they mean.
     const logged = releaseFromPlan(held.plan, { baseline: release.baseline, requires: release.requires ?? [] })!;

@@ -4,6 +4,7 @@ import { applyTimedOut, applyTimeoutReason } from '../rules/apply-timeout.js';
 import { agentSilent, silenceReason } from '../rules/silence.js';
 import { emptySummary, type TickSummary } from './api.js';
 import { catchUp } from './decide-catch-up.js';
+import { healInstructed, healUninstructed } from './decide-heal.js';
 import { Decision, type Decided, type DecisionInput } from './decision.js';
 import type { DeviceView, RolloutView } from './fleet-draft.js';
 import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
@@ -58,12 +59,17 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
     const ring = s.context.policies[s.context.current]!;
     const progress = s.context.rings[s.context.current]!;
     summary.outcomes += reconcile(d, rollout);
-    // Timeouts and silent agents among the devices in flight.
+    // Timeouts and silent agents among the devices in flight (first, the steps an instruction cut short never got).
+    const healing = release !== undefined && !fleet.base.isRingPaused(ring.name);
     for (const id of [...rollout.pending]) {
       const instruction = rollout.instructed.get(id)!;
       if (instruction.ring !== ring.name || rollout.outcomes.has(id)) continue;
       const device = fleet.device(id);
       if (!device) continue;
+      if (healing && healInstructed(d, rollout, id, release)) {
+        summary.healed++;
+        continue;
+      }
       if (applyTimedOut(device, t, policy)) {
         const patch = device.state.context.inFlight!.patch;
         if (d.command(`timeout:${rollout.id}`, { type: 'ReportApplyFailed', device: id, patch, reason: applyTimeoutReason(policy.applyTimeoutMinutes) })) summary.timedOut++;
@@ -77,8 +83,12 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
     // New instructions, while the ring has room, the rollout is still rolling and the ring is not paused (what is in
     // flight goes on: its reports, timeouts and silences are handled above).
     if (s.value === 'rolling' && release && !fleet.base.isRingPaused(ring.name)) {
+      const waiting = candidates(d, rollout, ring.name);
+      // First the instructions a unit of work began and did not finish (see decide-heal.ts): outside the tick's budget,
+      // as they were counted in the unit that began them.
+      for (const device of waiting) if (rollout.state.value === 'rolling' && healUninstructed(d, rollout, ring.name, device, release)) summary.healed++;
       let budget = (policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY) - (pace.instructed.get(rollout.id) ?? 0);
-      for (const device of candidates(d, rollout, ring.name)) {
+      for (const device of waiting) {
         if (budget <= 0 || rollout.state.value !== 'rolling') break;
         if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
         if (summary.instructed >= pace.unitInstructions) return 'unit full';

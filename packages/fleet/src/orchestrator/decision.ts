@@ -82,21 +82,22 @@ export class Decision {
 
   /**
    * A device command of the orchestrator's own, its id derived from the device and the key (whose release's date
-   * leads it): whether it is recorded. A refusal means the device moved on, which is not an error here.
+   * leads it): whether it is recorded. A refusal means the device moved on, which is not an error here. `meta`: on
+   * its events besides the orchestrator's (what a healing step healed, say).
    */
-  command(key: string, command: DeviceCommand): boolean {
+  command(key: string, command: DeviceCommand, meta?: Meta): boolean {
     // Keys name a release after their first colon (`stage:HP-2026-02`, `uninstall:LCU-HP-2026-02`).
     const at = this.releases.releasedAt(key.slice(key.indexOf(':') + 1));
-    return this.submit({ ...command, id: idAt(at, command.device, key) }, this.fleet.knownDevice(command.device)).status === 'written';
+    return this.submit({ ...command, id: idAt(at, command.device, key) }, this.fleet.knownDevice(command.device), meta).status === 'written';
   }
 
   /**
    * A rollout event, its id derived from the rollout and the key (led by its release's date, `releasedAt` when the
    * instance does not know the release yet): whether it is recorded (refused: the rollout moved on).
    */
-  record(rollout: string, key: string, event: RolloutEventBody, releasedAt?: string): boolean {
-    const at = releasedAt ?? this.releases.get(rollout)?.releasedAt ?? this.fleet.rollout(rollout)?.plan?.releasedAt;
-    return this.submit({ rollout, id: idAt(at, rollout, key), event }, this.fleet.knownRollout(rollout)).status === 'written';
+  record(rollout: string, key: string, event: RolloutEventBody, options: { readonly releasedAt?: string; readonly meta?: Meta } = {}): boolean {
+    const at = options.releasedAt ?? this.releases.get(rollout)?.releasedAt ?? this.fleet.rollout(rollout)?.plan?.releasedAt;
+    return this.submit({ rollout, id: idAt(at, rollout, key), event }, this.fleet.knownRollout(rollout), options.meta).status === 'written';
   }
 
   /** An agent's command, with the report's meta: a refusal may be a retry of one recorded before, which the log tells. */

@@ -3,6 +3,7 @@
  * projection and as immer recipes by the timeline (so they must only read and write through `state`).
  */
 import { deviceIdOf, deviceLifecycle, HotpatchError, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
+import { healedBy, healedKey } from './healed.js';
 import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RolloutRecordUpdate } from './records.js';
 
 /**
@@ -26,7 +27,17 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
       if (ring !== undefined) applyRing(state, ring, event);
     }
   }
+  if (event.meta !== undefined) noteHealed(state, event, device);
   return device;
+}
+
+/** A healing's step (see healed.ts): the first for its rollout and device is kept. */
+function noteHealed(state: ProjectionState, event: HotpatchEvent, device: string | undefined): void {
+  const healed = healedBy(event);
+  const id = device ?? (event.type === 'DeviceInstructed' ? event.data.device : undefined);
+  if (healed === undefined || id === undefined) return;
+  const key = healedKey(healed.rollout, id);
+  if (!state.healed.has(key)) state.healed.set(key, { rollout: healed.rollout, device: id, gap: healed.gap, at: event.time });
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The records a fleet projection keeps, and the state that holds them. */
 import type { DeviceState, RingState, RolloutEventData, RolloutState } from '@hotpatch/core';
+import type { HealedRecord } from './healed.js';
 
 /** The apply failures of a device that has had none (a map per device would cost about 600 bytes each). */
 export const NO_APPLY_FAILURES: ReadonlyMap<string, string> = new Map();
@@ -103,6 +104,8 @@ export interface ProjectionState {
   readonly ringMembers: Map<string, Set<string>>;
   /** The rings that were ever paused, by name (a ring never paused has no record: it is open). */
   readonly ringPauses: Map<string, RingPauseRecord>;
+  /** What healings carried on (units of work cut short between their appends), by rollout and device (`healedKey`). */
+  readonly healed: Map<string, HealedRecord>;
   /** Global position of the last event applied. */
   position: number;
   /** The latest event time applied ('' before any): the moment the projection stands for. */
@@ -110,7 +113,7 @@ export interface ProjectionState {
 }
 
 export function emptyProjectionState(): ProjectionState {
-  return { devices: new Map(), rollouts: new Map(), releases: new Map(), cumulativeUpdates: new Map(), ringMembers: new Map(), ringPauses: new Map(), position: 0, latestTime: '' };
+  return { devices: new Map(), rollouts: new Map(), releases: new Map(), cumulativeUpdates: new Map(), ringMembers: new Map(), ringPauses: new Map(), healed: new Map(), position: 0, latestTime: '' };
 }
 
 /** Empties a state in place (its Maps stay the same objects: whoever holds them sees it). */
@@ -121,6 +124,7 @@ export function clearProjectionState(state: ProjectionState): void {
   state.cumulativeUpdates.clear();
   state.ringMembers.clear();
   state.ringPauses.clear();
+  state.healed.clear();
   state.position = 0;
   state.latestTime = '';
 }

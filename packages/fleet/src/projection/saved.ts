@@ -1,10 +1,11 @@
 /** A fleet projection saved as text (`EventStore.saveProjection`) and read back. */
 import { toStreamName } from '@hotpatch/core';
 import { machineFingerprintFor } from '@hotpatch/store';
+import { healedKey, type HealedRecord } from './healed.js';
 import { emptyProjectionState, NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './records.js';
 
 /** The serialised form's version: bump it whenever the records, what `apply` derives or the layout change. */
-const PROJECTION_FORMAT = 8;
+const PROJECTION_FORMAT = 9;
 /** The machines a saved projection was folded with (their fingerprints). */
 const projectionMachines = () => (['device', 'rollout', 'ring'] as const).map((kind) => machineFingerprintFor(toStreamName(kind, 'x'))).join(' ');
 
@@ -31,13 +32,14 @@ type SavedLine =
   | ['release', SavedRelease]
   | ['protectedSince', string, Entries<ReleaseRecord['protectedSince']>]
   | ['ring', string, string[]]
-  | ['ringPause', RingPauseRecord];
+  | ['ringPause', RingPauseRecord]
+  | ['healed', HealedRecord[]];
 /** Entries per chunk line. */
 const CHUNK = 10_000;
 /** A part is closed once it holds this many characters (lines are never split across parts). */
 const DEFAULT_PART_CHARS = 16 * 2 ** 20;
 
-const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedSince', 'ring', 'ringPause']);
+const SAVED_KINDS: ReadonlySet<unknown> = new Set(['device', 'rollout', 'instructed', 'outcomes', 'pending', 'release', 'protectedSince', 'ring', 'ringPause', 'healed']);
 
 function* chunks<T>(items: Iterable<T>): Generator<T[]> {
   let chunk: T[] = [];
@@ -97,6 +99,7 @@ export function serializeProjection(state: ProjectionState, partChars = DEFAULT_
     if (!any) line(['ring', ring, []]);
   }
   for (const r of state.ringPauses.values()) line(['ringPause', r]);
+  for (const c of chunks(state.healed.values())) line(['healed', c]);
   if (lines.length > 0) parts.push(lines.join('\n'));
   return parts;
 }
@@ -168,6 +171,9 @@ export function parseProjection(data: string | readonly string[]): ProjectionSta
         break;
       case 'ringPause':
         state.ringPauses.set(l[1].ring, l[1]);
+        break;
+      case 'healed':
+        for (const h of l[1]) state.healed.set(healedKey(h.rollout, h.device), h);
         break;
       case 'ring': {
         const members = state.ringMembers.get(l[1]) ?? new Set<string>();

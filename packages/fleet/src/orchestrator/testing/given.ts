@@ -49,6 +49,7 @@ export const device = (id: string) => {
     applying: (patch = HOTPATCH.id) => event(s, 'PatchApplyStarted', { patch }),
     applied: (patch = HOTPATCH.id) => event(s, 'PatchApplied', { patch }),
     verified: (patch = HOTPATCH.id) => event(s, 'PatchVerified', { patch }),
+    rebootRequired: (reason: string, baseline?: string) => event(s, 'RebootRequired', { reason, ...(baseline !== undefined ? { baseline } : {}) }),
     applyFailed: (patch = HOTPATCH.id) => [event(s, 'PatchApplyFailed', { patch, reason: 'disk full' }), event(s, 'RollbackStarted', { patch, reason: 'apply failed: disk full' }), event(s, 'PatchRolledBack', { patch })],
   };
 };
@@ -149,3 +150,21 @@ export function given(...entries: ReadonlyArray<Event | At | readonly Event[]>) 
     },
   };
 }
+
+const HP_EVENTS = rollout(HOTPATCH);
+const hoursAfterRelease = (h: number) => new Date(Date.parse(RELEASED) + h * 3_600_000).toISOString();
+/** The hotpatch proved in the pilot ring: p1 instructed and verified, the gate passed a day later. */
+export const pilotProved = [
+  device('p1').enrolled('pilot'),
+  device('p1').assessed(),
+  HP_EVENTS.planned(),
+  HP_EVENTS.ringStarted('pilot', RELEASED, 1),
+  device('p1').staged(),
+  device('p1').applying(),
+  HP_EVENTS.instructed('pilot', 'p1'),
+  device('p1').applied(),
+  device('p1').verified(),
+  HP_EVENTS.succeeded('pilot', 'p1'),
+  at(hoursAfterRelease(25)),
+  HP_EVENTS.gatePassed('pilot', hoursAfterRelease(25)),
+];
