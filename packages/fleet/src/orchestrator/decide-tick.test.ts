@@ -1,7 +1,7 @@
 /** Given/when/then specifications of the tick decision: the log in, a tick at a time, the intents out. */
 import { describe, expect, it } from 'vitest';
 import { eligibleProfile } from '@hotpatch/core/testing';
-import { at, device, given, HOTPATCH, POLICY, RELEASED, ring, rollout } from './testing/given.js';
+import { at, describeStep, device, given, HOTPATCH, POLICY, RELEASED, ring, rollout } from './testing/given.js';
 
 const HP = rollout(HOTPATCH);
 const hours = (h: number) => new Date(Date.parse(RELEASED) + h * 3_600_000).toISOString();
@@ -40,7 +40,7 @@ describe('the tick decision', () => {
   });
 
   it('instructs at most a unit’s share of devices, and says where the tick goes on (in another unit of work)', () => {
-    const pace = { unitInstructions: 2, instructed: new Map<string, number>(), gatesPassed: new Set<string>() };
+    const pace = { unitInstructions: 2, instructed: new Map<string, number>() };
     const first = given(...pilot('p1', 'p2', 'p3'), HP.planned())
       .when(RELEASED, { pace })
       .tick()
@@ -69,15 +69,32 @@ describe('the tick decision', () => {
       .then();
   });
 
-  it('starts no ring at the tick whose earlier unit passed the gate before it (it starts at the next tick, as in one unit)', () => {
+  it('resuming a tick, goes on from the rollout and the device the last unit stopped at, and does nothing before them again', () => {
+    // HP's pilot passed its gate this very tick (a unit before), with no deferral for broad; HP2's pilot ring started
+    // and instructed p1 and p2 before the unit was full.
     const undeferred = { ...POLICY, rings: POLICY.rings.map((r) => ({ ...r, deferralDays: 0 })) };
-    const passed = [...pilot('p1'), device('b1').enrolled('broad'), device('b1').assessed(), HP.planned(undeferred.rings), ...instructedAtRelease('p1'), device('p1').applied(), device('p1').verified(), HP.succeeded('pilot', 'p1'), HP.gatePassed('pilot', hours(25))];
-    const pace = { unitInstructions: 1, instructed: new Map<string, number>(), gatesPassed: new Set(['HP-2026-02']) };
-    given(...passed).when(hours(25), { policy: undeferred, pace }).tick().then();
-    given(...passed)
-      .when(hours(26), { policy: undeferred })
+    const HP2 = rollout({ ...HOTPATCH, id: 'HP-2026-03' });
+    const log = [
+      ...pilot('p1', 'p2', 'p3'),
+      device('b1').enrolled('broad'),
+      device('b1').assessed(),
+      HP.planned(undeferred.rings),
+      ...instructedAtRelease('p1'),
+      device('p1').applied(),
+      device('p1').verified(),
+      HP.succeeded('pilot', 'p1'),
+      HP.gatePassed('pilot', hours(25)),
+      HP2.planned(undeferred.rings),
+      HP2.ringStarted('pilot', hours(25), 3),
+      ...['p2', 'p3'].flatMap((id) => [device(id).staged({ ...HOTPATCH, id: 'HP-2026-03' }), device(id).applying('HP-2026-03'), HP2.instructed('pilot', id)]),
+    ];
+    const resume = { unitInstructions: 1, instructed: new Map([['HP-2026-03', 2]]), resume: { rollout: 'HP-2026-03', device: 'p1' } };
+    given(...log)
+      .when(hours(25), { policy: undeferred, pace: resume })
       .tick()
-      .then('rollout/HP-2026-02@5: RingStarted', 'device/b1@2: PatchStaged', 'device/b1@3: PatchApplyStarted', 'rollout/HP-2026-02@6: DeviceInstructed');
+      .then('device/p1@6: PatchStaged', 'device/p1@7: PatchApplyStarted', 'rollout/HP-2026-03@4: DeviceInstructed');
+    // A tick of its own at that time starts HP's next ring first.
+    expect(describeStep(given(...log).when(hours(25), { policy: undeferred }).tick().decided.steps[0]!)).toBe('rollout/HP-2026-02@5: RingStarted');
   });
 
   it('times out an apply past the policy’s minutes (a failure), and sets a silent agent aside (not a failure)', () => {

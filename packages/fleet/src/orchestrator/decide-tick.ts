@@ -12,15 +12,16 @@ import { reconcile, restartOntoUpdate, rollBackIfHalted } from './remedies.js';
 
 /**
  * Where a tick stands after its earlier units of work. A unit instructs at most `unitInstructions` devices (what a
- * unit holds until it commits grows with its steps); the tick then goes on in another unit, deciding again from the
- * log: what the earlier units did is done, and decided the same way again it gives no new step.
+ * unit holds until it commits grows with its steps); the tick then goes on in another unit, on the log as the earlier
+ * ones left it, from where they stopped: the rollouts before that one are done, and so is that one's work before its
+ * instructions (ring start, outcomes, timeouts, healing).
  */
 export interface TickPace {
   readonly unitInstructions: number;
   /** Devices instructed by the tick's earlier units, by rollout (the policy's `maxInstructionsPerTick` is per tick). */
   readonly instructed: ReadonlyMap<string, number>;
-  /** Rollouts whose gate an earlier unit passed: their next ring starts at the next tick, as in a tick of one unit. */
-  readonly gatesPassed: ReadonlySet<string>;
+  /** Where the last unit stopped: the rollout, and the device it would have instructed next. */
+  readonly resume?: { readonly rollout: string; readonly device: string };
 }
 
 /** What one unit of a tick did; `rest`: the tick is not done, and goes on in another unit from there. */
@@ -29,28 +30,40 @@ export interface TickPart extends TickSummary {
 }
 
 /** A tick in one unit, however many devices it instructs. */
-export const WHOLE_TICK: TickPace = { unitInstructions: Number.POSITIVE_INFINITY, instructed: new Map(), gatesPassed: new Set() };
+export const WHOLE_TICK: TickPace = { unitInstructions: Number.POSITIVE_INFINITY, instructed: new Map() };
+
+interface Pace {
+  readonly unitInstructions: number;
+  readonly instructed: Map<string, number>;
+  resume?: { readonly rollout: string; readonly device: string };
+}
 
 export function decideTick(input: DecisionInput, pace: TickPace = WHOLE_TICK): Decided<TickPart> {
   const d = new Decision(input);
   const summary = emptySummary();
-  const next = { unitInstructions: pace.unitInstructions, instructed: new Map(pace.instructed), gatesPassed: new Set(pace.gatesPassed) };
+  const next: Pace = { unitInstructions: pace.unitInstructions, instructed: new Map(pace.instructed) };
+  let resume = pace.resume;
   for (const rollout of d.fleet.rollouts()) {
-    if (tickRollout(d, rollout, summary, next) === 'unit full') return d.done({ ...summary, rest: next });
+    if (resume !== undefined && rollout.id !== resume.rollout) continue;
+    const done = tickRollout(d, rollout, summary, next, resume?.device);
+    resume = undefined;
+    if (done === 'unit full') return d.done({ ...summary, rest: next });
   }
   catchUp(d, summary);
   return d.done(summary);
 }
 
-function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pace: { readonly unitInstructions: number; readonly instructed: Map<string, number>; readonly gatesPassed: Set<string> }): 'unit full' | undefined {
+/** `resumeAt`: the tick goes on from this device's instruction (an earlier unit did the rollout's work before it). */
+function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pace: Pace, resumeAt?: string): 'unit full' | undefined {
   const { now: t, policy, fleet } = d;
   let s: RolloutState = rollout.state;
   const release = d.releases.of(rollout);
-  if (s.value === 'betweenRings') {
+  const resuming = resumeAt !== undefined;
+  if (s.value === 'betweenRings' && !resuming) {
     const next = s.context.policies[s.context.current + 1]!;
     const opens = ringOpensAt(s.context, s.context.current + 1);
     // A paused ring does not start (its deferral may pass meanwhile: it starts once resumed).
-    if (opens !== null && t >= opens && !fleet.base.isRingPaused(next.name) && !pace.gatesPassed.has(rollout.id)) {
+    if (opens !== null && t >= opens && !fleet.base.isRingPaused(next.name)) {
       if (d.record(rollout.id, `ring:${next.name}`, { type: 'RingStarted', data: { ring: next.name, at: t, devices: fleet.base.liveRingMembers(next.name).length } })) summary.ringsStarted++;
       s = rollout.state;
     }
@@ -58,10 +71,10 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
   if (s.value === 'rolling') {
     const ring = s.context.policies[s.context.current]!;
     const progress = s.context.rings[s.context.current]!;
-    summary.outcomes += reconcile(d, rollout);
+    if (!resuming) summary.outcomes += reconcile(d, rollout);
     // Timeouts and silent agents among the devices in flight (first, the steps an instruction cut short never got).
     const healing = release !== undefined && !fleet.base.isRingPaused(ring.name);
-    for (const id of [...rollout.pending]) {
+    for (const id of resuming ? [] : [...rollout.pending]) {
       const instruction = rollout.instructed.get(id)!;
       if (instruction.ring !== ring.name || rollout.outcomes.has(id)) continue;
       const device = fleet.device(id);
@@ -86,12 +99,18 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
       const waiting = candidates(d, rollout, ring.name);
       // First the instructions a unit of work began and did not finish (see decide-heal.ts): outside the tick's budget,
       // as they were counted in the unit that began them.
-      for (const device of waiting) if (rollout.state.value === 'rolling' && healUninstructed(d, rollout, ring.name, device, release)) summary.healed++;
+      if (!resuming) for (const device of devices(d, waiting)) if (rollout.state.value === 'rolling' && healUninstructed(d, rollout, ring.name, device, release)) summary.healed++;
       let budget = (policy.maxInstructionsPerTick ?? Number.POSITIVE_INFINITY) - (pace.instructed.get(rollout.id) ?? 0);
-      for (const device of waiting) {
+      // Resuming, the devices before the one the last unit stopped at were looked at by it (should that one have left
+      // the list since, the list is looked at again from its start: the devices already instructed are not in it).
+      const from = resuming ? Math.max(0, waiting.indexOf(resumeAt)) : 0;
+      for (const device of devices(d, from === 0 ? waiting : waiting.slice(from))) {
         if (budget <= 0 || rollout.state.value !== 'rolling') break;
         if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
-        if (summary.instructed >= pace.unitInstructions) return 'unit full';
+        if (summary.instructed >= pace.unitInstructions) {
+          pace.resume = { rollout: rollout.id, device: device.id };
+          return 'unit full';
+        }
         if (instruct(d, rollout, ring.name, device, release)) {
           summary.instructed++;
           pace.instructed.set(rollout.id, (pace.instructed.get(rollout.id) ?? 0) + 1);
@@ -107,10 +126,7 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
     if (s.value === 'rolling') {
       const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: ring.name, at: t } };
       if (rolloutLifecycle.step(s, gate)) {
-        if (d.record(rollout.id, `gate:${ring.name}`, gate)) {
-          summary.gatesPassed++;
-          pace.gatesPassed.add(rollout.id);
-        }
+        if (d.record(rollout.id, `gate:${ring.name}`, gate)) summary.gatesPassed++;
       } else if (progress.startedAt !== null && Date.parse(t) - fleet.base.pausedMs(rollout, ring.name, progress.startedAt, t) >= Date.parse(addDays(progress.startedAt, ring.deadlineDays))) {
         // The deadline does not run while the rollout or the ring is paused: a pause is someone's decision, not the
         // ring failing.
@@ -127,19 +143,22 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
  * and narrowed as devices are instructed, so a tick looks at the devices still waiting, not at the whole ring; listed
  * again when the ring changes or gains members.
  */
-function candidates(d: Decision, rollout: RolloutView, ring: string): DeviceView[] {
+function candidates(d: Decision, rollout: RolloutView, ring: string): string[] {
   const members = d.fleet.base.ringMembers.get(ring);
   const size = members?.size ?? 0;
   const entry = d.memory.waiting.get(rollout.id);
   const listed = entry === undefined || entry.ring !== ring || entry.members !== size ? [...(members ?? [])] : entry.ids;
   const ids = listed.filter((id) => !rollout.instructed.has(id) && !rollout.outcomes.has(id));
   d.memory.waiting.set(rollout.id, { ring, members: size, ids });
-  const out: DeviceView[] = [];
+  return ids;
+}
+
+/** The devices of these ids that are not retired, each looked up as the loop comes to it. */
+function* devices(d: Decision, ids: readonly string[]): Generator<DeviceView> {
   for (const id of ids) {
     const device = d.fleet.device(id);
-    if (device !== undefined && device.state.value !== 'retired') out.push(device);
+    if (device !== undefined && device.state.value !== 'retired') yield device;
   }
-  return out;
 }
 
 /** Instructs one device: the hotpatch where it can take it, otherwise the traditional update with a restart. */

@@ -206,7 +206,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
     tick: async () => {
       const total = emptySummary();
-      let pace: TickPace = { unitInstructions, instructed: new Map(), gatesPassed: new Set() };
+      let pace: TickPace = { unitInstructions, instructed: new Map() };
       for (;;) {
         // The devices enrolled since the last tick are the tick's to look at (its last unit's catch-up does).
         let enrolled: string[] = [];
