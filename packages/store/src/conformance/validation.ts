@@ -1,7 +1,7 @@
 /** Validation before anything is written: envelopes, data, stream names and the lifecycle of each kind of stream. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deviceStream, InvalidEventError, InvalidIdError, ringStream, rolloutStream, TransitionRefusedError } from '@hotpatch/core';
-import { type EventStore } from '../index.js';
+import { type EventStore, type NewEvent } from '../index.js';
 import { events, fresh, next, type Suite } from './fixtures.js';
 
 export function describeValidation(suite: Suite): void {
@@ -83,6 +83,33 @@ export function describeValidation(suite: Suite): void {
         expect(written!.stream).toBe(deviceStream(id));
         expect((await store.readStream(deviceStream(id))).map((e) => e.stream)).toEqual([deviceStream(id)]);
       }
+    });
+
+    it('data or meta JSON cannot write (a BigInt, a circular value, nesting past 32 levels): InvalidEventError naming the path, nothing written', async () => {
+      const s = fresh('json');
+      const circular: Record<string, unknown> = { by: 'test' };
+      circular.self = circular;
+      let deep: Record<string, unknown> = {};
+      for (let i = 0; i < 40; i++) deep = { deep };
+      const cases: Array<[NewEvent, string, RegExp]> = [
+        [{ ...events.enrolled(), meta: { count: 1n } }, 'meta.count', /a BigInt \(1n\) cannot be written as JSON/],
+        [{ ...events.enrolled(), meta: { trace: [1, { at: 2n }] } }, 'meta.trace[1].at', /BigInt/],
+        [{ ...events.enrolled(), meta: circular }, expect.stringMatching(/^meta(\.self)+$/) as unknown as string, /nested deeper than 32 levels \(or circular\)/],
+        [{ ...events.enrolled(), meta: deep }, expect.stringMatching(/^meta(\.deep)+$/) as unknown as string, /nested deeper than 32 levels/],
+        [{ ...events.enrolled(), data: { ...(events.enrolled().data as object), extra: 10n } }, 'data.extra', /BigInt/],
+      ];
+      for (const [event, field, problem] of cases) {
+        const error = await store.appendToStream(s, [event]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidEventError);
+        expect(error).toMatchObject({ field, at: { stream: s, version: 1 } });
+        expect((error as InvalidEventError).problem).toMatch(problem);
+      }
+      expect(await store.readStream(s)).toEqual([]);
+      // 32 levels are fine, as verify reads them.
+      let ok: Record<string, unknown> = {};
+      for (let i = 0; i < 31; i++) ok = { ok };
+      await store.appendToStream(s, [{ ...events.enrolled(), meta: ok }]);
+      expect(await store.streamVersion(s)).toBe(1);
     });
 
     it('a stream that is not a device stream is refused', async () => {
