@@ -67,13 +67,15 @@ export function createBatches(options: {
         const result = await context.run(token, fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
+        // Closed while `fn` ran: the connection, and the transaction with it, are gone.
+        open();
         if (batch.begun) {
           db.exec('COMMIT');
           committed();
         }
         return result;
       } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (db.open && db.inTransaction) db.exec('ROLLBACK');
         throw failure(error);
       } finally {
         batches.active = null;

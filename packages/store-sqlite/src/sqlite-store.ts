@@ -74,7 +74,15 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (readonly) throw new StoreReadOnlyError(`SQLite event store ${options.path}`, operation);
   };
   const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed: wakeups.wake });
-  const { ready } = batches;
+  /**
+   * Waits for a batch of another caller, then checks the store is still open: after the wait, so that a call made
+   * before close() and not yet run (everything here runs after an await) is StoreClosedError, never a closed
+   * connection's TypeError.
+   */
+  const ready = async () => {
+    await batches.ready();
+    open();
+  };
   const ctx: SqliteContext = {
     path: options.path,
     db,
