@@ -18,6 +18,29 @@ export function nestedDeeperThan(value: unknown, depth: number): boolean {
   return false;
 }
 
+/**
+ * Where a value to be written (an event's data or meta) could not be written as JSON, or not read back as it was:
+ * a BigInt (JSON.stringify throws), nesting deeper than `depth` levels (a circular value is infinitely deep).
+ * Its path within the value (`a.b[2]`) and why; undefined when it can be written.
+ */
+export function unwritableJson(value: unknown, depth: number, path = ''): { readonly path: string; readonly problem: string } | undefined {
+  if (typeof value === 'bigint') return { path, problem: `a BigInt (${value}n) cannot be written as JSON: send a number or a string` };
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth === 0) return { path, problem: `nested deeper than ${MAX_META_DEPTH} levels (or circular)` };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unwritableJson(value[i], depth - 1, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const found = unwritableJson((value as Record<string, unknown>)[key], depth - 1, /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** A version or a position: counted from 1. */
 const counter = (description: string) => expecting('an integer ≥ 1', Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description }));
 export const HASH_PATTERN = '^[0-9a-f]{64}$';

@@ -5,12 +5,18 @@
 import { Type } from './typebox.js';
 import type { Static, TEnum, TSchema } from 'typebox';
 
+// What JSON.stringify leaves as it is but a terminal acts on: C1 controls and Unicode bidirectional controls.
+const UNSAFE = /[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text quoteText as JSON, with the characters JSON leaves raw that a terminal would act on escaped too (\u202e). */
+export const quoteText = (text: string): string => JSON.stringify(text).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** How a message names a value: its type and, for short values, the value itself. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'string') return quoteText(value.length > 40 ? value.slice(0, 40) + '…' : value);
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 

@@ -1,6 +1,6 @@
 import { InvalidEventError, type EventLocation } from './errors.js';
 import { describe, isIsoUtc, IsoTime } from './schema.js';
-import { EnvelopeSchema, EventIdSchema, HASH_PATTERN, HashSchema, MAX_META_DEPTH, nestedDeeperThan, type EventEnvelope } from './envelope.js';
+import { EnvelopeSchema, EventIdSchema, HASH_PATTERN, HashSchema, MAX_META_DEPTH, nestedDeeperThan, unwritableJson, type EventEnvelope } from './envelope.js';
 import { dataCheckOf, eventCheckOf } from './event-schema.js';
 import { expected, pathWithin } from './schema-check.js';
 import type { HotpatchEvent } from './events.js';
@@ -119,6 +119,11 @@ export function validateNewEventFields(
   if (!isIsoUtc(event.time)) throw new InvalidEventError(at, `expected ${A_TIME}, got ${describe(event.time)}`, 'time');
   validateEventData(kindOf(at.stream, at), event.type, event.data, at);
   if (event.meta !== undefined && !isPlainObject(event.meta)) throw new InvalidEventError(at, `expected an object, got ${describe(event.meta)}`, 'meta');
+  // What JSON cannot write (a BigInt, a circular value), said here rather than as JSON.stringify's TypeError.
+  for (const field of ['data', 'meta'] as const) {
+    const found = unwritableJson(event[field], MAX_META_DEPTH, field);
+    if (found !== undefined) throw new InvalidEventError(at, found.problem, found.path);
+  }
 }
 
 export type { EventEnvelope };

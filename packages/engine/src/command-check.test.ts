@@ -37,9 +37,20 @@ describe('a command is checked against its schema before anything is decided', (
 
   it('a device id missing, null, a number or an object: no stream device/undefined, device/42…', async () => {
     const { store, refused } = await applying();
-    await refused({ type: 'ReportHealth', patch: 'P1', healthy: true }, 'device', /device: expected a non-empty string, got nothing/);
+    await refused({ type: 'ReportHealth', patch: 'P1', healthy: true }, 'device', /device: expected a non-empty string of at most 200 characters, .*, got nothing$/);
     for (const device of [null, 42, { id: 'd1' }, '']) await refused({ type: 'ReportHealth', device, patch: 'P1', healthy: true }, 'device', /device: expected a non-empty string/);
     expect((await store.readAll()).map((e) => e.stream)).toEqual(Array(5).fill('device/d1'));
+  });
+
+  it('a device, ring or rollout id that breaks the id rule (lone surrogates, controls, bidi controls, over 200 characters)', async () => {
+    const { store, refused } = await applying();
+    for (const device of ['a\ud800b', 'a\u0000b', 'a\u202eb', 'a\u0085b', 'x'.repeat(201)]) {
+      await refused({ type: 'ReportHealth', device, patch: 'P1', healthy: true }, 'device', /device: expected a non-empty string of at most 200 characters, none of them a control character/);
+    }
+    await refused({ type: 'EnrolDevice', device: 'd9', profile: eligibleProfile, ring: 'pi\u2066lot', baseline: 'B1' }, 'ring', /ring: expected a non-empty string of at most 200/);
+    await refused({ ring: 'a\udfffb', event: { type: 'RingPaused', data: { by: 'tenant', reason: 'freeze' } } }, 'ring', /^ring command: ring: expected a non-empty string of at most 200 .*, got "a\\udfffb", which holds a lone surrogate \(U\+DFFF\) at character 2$/);
+    await refused({ rollout: 'HP-\u202e1', event: { type: 'RolloutResumed', data: { by: 'tenant' } } }, 'rollout', /got "HP-\\u202e1", which holds a bidirectional control \(U\+202E\) at character 4$/);
+    expect(new Set((await store.readAll()).map((e) => e.stream))).toEqual(new Set(['device/d1']));
   });
 
   it('an assessment without the latest baseline, a hotpatch whose requires is a string', async () => {
@@ -59,7 +70,7 @@ describe('a command is checked against its schema before anything is decided', (
 
   it('a rollout’s or a ring’s command: its stream’s id, the event’s type and data', async () => {
     const { refused } = await applying();
-    await refused({ ring: 42, event: { type: 'RingPaused', data: { by: 'tenant', reason: 'freeze' } } }, 'ring', /^ring command: ring: expected a non-empty string, got number 42$/);
+    await refused({ ring: 42, event: { type: 'RingPaused', data: { by: 'tenant', reason: 'freeze' } } }, 'ring', /^ring command: ring: expected a non-empty string of at most 200 characters, .*, got number 42$/);
     await refused({ ring: 'broad', event: { type: 'RingClosed', data: {} } }, 'event.type', /expected one of "RingPaused", "RingResumed"/);
     await refused({ ring: 'broad', event: { type: 'RingPaused', data: { by: 'nobody', reason: 'freeze' } } }, 'event.data.by', /one of "service", "tenant"/);
     await refused({ rollout: 'HP-1', event: { type: 'RolloutResumed', data: {} } }, 'event.data.by', /by/);

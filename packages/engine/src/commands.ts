@@ -8,6 +8,8 @@ import {
   CommandRefusedError,
   dataCheckOf,
   describe,
+  ID_RULE,
+  idProblem as streamIdProblem,
   InvalidCommandError,
   pathWithin,
   RING_STREAMS,
@@ -99,7 +101,8 @@ export function checkCommand<C extends Command>(value: C): C {
   const refuse = (path: string, message: string): never => {
     throw new InvalidCommandError(`${key} command`, path, message);
   };
-  if (typeof command[key] !== 'string' || command[key] === '') refuse(key, `expected a non-empty string, got ${describe(command[key])}`);
+  const idProblem = streamIdProblem(command[key]);
+  if (idProblem !== undefined) refuse(key, `expected ${ID_RULE}, got ${describe(command[key])}${typeof command[key] === 'string' ? `, which ${idProblem}` : ''}`);
   if (command.id !== undefined && !(typeof command.id === 'string' && UUID.test(command.id))) refuse('id', `expected a lower-case UUID, got ${describe(command.id)}`);
   if (typeof event !== 'object' || event === null) return refuse('event', `expected an object {type, data}, got ${describe(event)}`);
   const check = dataCheckOf(kind, event.type);

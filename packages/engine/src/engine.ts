@@ -4,12 +4,20 @@
  * append fail with a version conflict, and the command is decided again on the fresh state. A command carrying an
  * id is recorded at most once.
  */
-import { CommandRefusedError, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
+import { clockTime, CommandRefusedError, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
 import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
 import { checkCommand, decideCommand, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
 import { eventIdFor } from './ids.js';
+import { checkEngineOptions } from './options.js';
+import { createTurns } from './turns.js';
 import { checkRetry } from './retry.js';
+
+/**
+ * How long a command that lost a conflict holds its stream's turn at the most (see turns.ts): far more than a read
+ * and an append take, yet short for a turn that would otherwise wait on its own next in line.
+ */
+const TURN_HOLD_MS = 2_000;
 
 /** Events read at a time after a retried command's first one (a command records a handful). */
 const FOLLOWING_READ = 8;
@@ -114,11 +122,16 @@ export interface Engine {
   load(device: string): Promise<LoadedDevice>;
 }
 
+/** Checks the options (InvalidEngineOptionsError naming the first that is not usable) and makes the engine. */
 export function createEngine(options: EngineOptions): Engine {
+  checkEngineOptions(options);
   const { store } = options;
   const clock = options.clock ?? (() => new Date());
+  /** The clock's time, or InvalidClockError before anything is decided. */
+  const now = () => clockTime(clock(), "the engine's clock");
   const newId = options.newId ?? uuidv7;
   const maxAttempts = options.maxAttempts ?? 5;
+  const turns = createTurns(TURN_HOLD_MS);
   const metaOf = (meta: Meta | undefined): Meta | undefined => (options.meta === undefined && meta === undefined ? undefined : { ...options.meta, ...meta });
 
   const read = async <S>(stream: string): Promise<Known<S>> => {
@@ -186,37 +199,47 @@ export function createEngine(options: EngineOptions): Engine {
     recognise: boolean,
   ): Promise<CommandResult<StateOf<C>>> => {
     const stream = streamOf(command);
-    let lastConflict: WrongExpectedVersionError | undefined;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      let intent = attempt === 1 ? start.intent : undefined;
-      if (intent === undefined) {
-        const known = attempt === 1 && start.known !== undefined ? start.known : await read<StateOf<C>>(stream);
-        try {
-          intent = intentFor(known, command, time(), meta);
-        } catch (error) {
-          // A retried command whose events are already recorded is refused by the state they led to: answer with
-          // what was recorded the first time instead.
-          if (recognise && error instanceof CommandRefusedError) {
-            const events = await recorded(command, known);
-            if (events.length > 0) return { stream, events, state: known.state, version: known.version, duplicate: true, attempts: attempt };
+    /** Ends this command's turn on its stream, once it lost a conflict and waited for one. */
+    let endTurn: (() => void) | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let intent = attempt === 1 ? start.intent : undefined;
+        if (intent === undefined) {
+          const callers = attempt === 1 && start.known !== undefined;
+          const known = callers ? start.known! : await read<StateOf<C>>(stream);
+          try {
+            intent = intentFor(known, command, time(), meta);
+          } catch (error) {
+            if (!(error instanceof CommandRefusedError)) throw error;
+            // Refused on the caller's state, which may be stale: decided again on a fresh read, as a conflict would be.
+            if (callers) continue;
+            // A retried command whose events are already recorded is refused by the state they led to: answer with
+            // what was recorded the first time instead.
+            if (recognise) {
+              const events = await recorded(command, known);
+              if (events.length > 0) return { stream, events, state: known.state, version: known.version, duplicate: true, attempts: attempt };
+            }
+            throw error;
           }
-          throw error;
         }
+        try {
+          return await append(intent, attempt);
+        } catch (error) {
+          if (!(error instanceof WrongExpectedVersionError)) throw error;
+          if (attempt >= maxAttempts) throw new ConcurrencyExhaustedError(stream, attempt, error);
+        }
+        // Lost to another writer: the next try waits for its turn among this engine's callers on the stream.
+        endTurn ??= await turns.take(stream);
       }
-      try {
-        return await append(intent, attempt);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        lastConflict = error;
-      }
+    } finally {
+      endTurn?.();
     }
-    throw new ConcurrencyExhaustedError(stream, maxAttempts, lastConflict!);
   };
 
   return {
     execute: async <C extends Command>(command: C, executeOptions: ExecuteOptions<StateOf<C>> = {}) =>
-      settle({ ...checkCommand(command), id: command.id ?? newId() }, executeOptions.known !== undefined ? { known: executeOptions.known } : {}, () => clock().toISOString(), metaOf(executeOptions.meta), command.id !== undefined),
-    decide: (command, known, decideOptions = {}) => intentFor(known, { ...checkCommand(command), id: command.id ?? newId() }, clock().toISOString(), metaOf(decideOptions.meta)),
+      settle({ ...checkCommand(command), id: command.id ?? newId() }, executeOptions.known !== undefined ? { known: executeOptions.known } : {}, now, metaOf(executeOptions.meta), command.id !== undefined),
+    decide: (command, known, decideOptions = {}) => intentFor(known, { ...checkCommand(command), id: command.id ?? newId() }, now(), metaOf(decideOptions.meta)),
     commit: (intent) => settle(intent.command, { intent }, () => intent.time, intent.meta, true),
     recorded,
     load: (device) => read<DeviceState>(deviceStream(device)),

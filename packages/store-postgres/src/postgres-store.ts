@@ -24,6 +24,9 @@ import { prepareStatements } from './statements.js';
 import { createStreamStates } from './state.js';
 import { createConsumers, type PostgresSubscribeOptions } from './subscribe.js';
 
+/** The store's calls that close() waits for. */
+const TRACKED = ['appendToStream', 'readStream', 'readAll', 'readEvent', 'streamVersion', 'readState', 'readCheckpoint', 'saveCheckpoint', 'batch', 'readProjection', 'saveProjection', 'streamHeads'] as const;
+
 export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
   /** The schema that holds the store's tables (created and migrated on open, unless `readonly`; default "hotpatch"). */
   readonly schema?: string;
@@ -91,6 +94,18 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   }
 
   let closed = false;
+  let closing: Promise<void> | undefined;
+  /** The store's calls not settled yet: close() waits for them. */
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked =
+    <A extends unknown[], T>(call: (...args: A) => Promise<T>) =>
+    (...args: A): Promise<T> => {
+      const running = call(...args);
+      inFlight.add(running);
+      const settled = () => void inFlight.delete(running);
+      running.then(settled, settled);
+      return running;
+    };
   const mutable = (operation: string) => {
     if (readonly) throw new StoreReadOnlyError(`PostgreSQL event store (${server}, schema ${schema})`, operation);
   };
@@ -117,7 +132,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     if (batch.lastPosition !== undefined) index.committed(batch.heads, batch.caughtUp, batch.lastPosition);
     if (batch.written) consumers.wake();
   });
-  const { ready } = batches;
+  /**
+   * Waits for a batch of another caller, then checks the store is still open: after the wait, so that a call made
+   * before close() and not yet run is StoreClosedError.
+   */
+  const ready = async () => {
+    await batches.ready();
+    ctx.open();
+  };
   const connections = createConnections(ctx, batches);
   const fromBatch = createBatchReads(index);
   const states = createStreamStates(ctx, connections, fromBatch);
@@ -201,12 +223,19 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       return reads.streamHeads();
     },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      await consumers.close();
-      await pool.end();
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        // The calls already at the server finish (a batch: until its `fn` returns; its calls after this one are
+        // StoreClosedError, and it rolls back); the ones waiting for a connection get one, find the store closed and
+        // give it back. Only then does the pool end: ended first, it would never answer the ones waiting.
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await consumers.close();
+        await pool.end();
+      })();
+      return closing;
     },
   };
+  for (const name of TRACKED) store[name] = tracked(store[name] as (...args: never[]) => Promise<unknown>) as never;
   return store;
 }

@@ -6,7 +6,10 @@
 import { createSubscription, createWakeups, type EventHandler, type EventStore, type SubscribeOptions, type Subscription } from '@hotpatch/store';
 import pg from 'pg';
 import type { PostgresContext } from './context.js';
-import { ConsumerLockLostError, isConnectionError } from './errors.js';
+import { ConnectionLostError, ConsumerLockLostError, isConnectionError } from './errors.js';
+
+/** How long the lock's connection may take to answer, after the subscription's read lost its connection. */
+const LOCK_PROBE_MS = 2_000;
 
 export interface PostgresSubscribeOptions extends SubscribeOptions {
   /**
@@ -113,6 +116,35 @@ export function createConsumers(ctx: PostgresContext, store: () => EventStore): 
       open();
       if (lost !== undefined) throw new ConsumerLockLostError(consumer, lost);
     };
+    /**
+     * Whether the lock's connection is gone, asked after a read or a checkpoint lost its own: when the server goes
+     * away, the store's connections fail together and the read's failure may be heard first. A lock that does not
+     * answer within LOCK_PROBE_MS counts as lost: better stopped than two instances running.
+     */
+    const lockLost = async (): Promise<boolean> => {
+      const holder = client;
+      if (lost !== undefined || holder === undefined) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const silent = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the lock's connection did not answer within ${LOCK_PROBE_MS} ms`)), LOCK_PROBE_MS)));
+      try {
+        await Promise.race([holder.query('SELECT 1'), silent]);
+      } catch (error) {
+        lost ??= error;
+      } finally {
+        clearTimeout(timer);
+      }
+      return lost !== undefined;
+    };
+    /** A read or checkpoint of the subscription, once the lock is known held; its connection lost with the lock's: ConsumerLockLostError. */
+    const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
+      guard();
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof ConnectionLostError && (await lockLost())) throw new ConsumerLockLostError(consumer, lost);
+        throw error;
+      }
+    };
     const inner = createSubscription(
       {
         // The subscription starts (reads its checkpoint) once the lock is held, or at once when stopped before.
@@ -120,14 +152,8 @@ export function createConsumers(ctx: PostgresContext, store: () => EventStore): 
           await locked;
           return stopper.signal.aborted ? 0 : store().readCheckpoint(c);
         },
-        readAll: async (o) => {
-          guard();
-          return store().readAll(o);
-        },
-        saveCheckpoint: async (c, expected, next) => {
-          guard();
-          return store().saveCheckpoint(c, expected, next);
-        },
+        readAll: (o) => guarded(() => store().readAll(o)),
+        saveCheckpoint: (c, expected, next) => guarded(() => store().saveCheckpoint(c, expected, next)),
       },
       consumer,
       handler,

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { FileGate } from './file-gate.js';
 
 export interface OpenBatch {
   readonly token: symbol;
@@ -22,6 +23,8 @@ export interface Batches {
   writing(): void;
   /** Waits until no batch but the caller's own is open; then checks the store is open. */
   ready(): Promise<void>;
+  /** Whether no batch but the caller's own is open, now. */
+  free(): boolean;
   /** Runs `fn` in a batch (see EventStore.batch); `committed` is called after its commit. */
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -33,8 +36,10 @@ export function createBatches(options: {
   readonly open: () => void;
   readonly failure: (error: unknown) => unknown;
   readonly committed: () => void;
+  /** What the process's other handles on the file wait for: held from the batch's first write to its end. */
+  readonly gate: FileGate;
 }): Batches {
-  const { db, lastPosition, open, failure, committed } = options;
+  const { db, lastPosition, open, failure, committed, gate } = options;
   const context = new AsyncLocalStorage<symbol>();
   const batches: Batches = {
     active: null,
@@ -43,10 +48,13 @@ export function createBatches(options: {
       const batch = batches.active;
       if (batch !== null && !batch.begun) {
         db.exec('BEGIN IMMEDIATE');
+        gate.hold();
         batch.begun = true;
         batch.lastPosition = lastPosition.get() ?? 0;
       }
     },
+
+    free: () => batches.active === null || context.getStore() === batches.active.token,
 
     async ready() {
       while (batches.active !== null && context.getStore() !== batches.active.token) await batches.active.done;
@@ -67,15 +75,18 @@ export function createBatches(options: {
         const result = await context.run(token, fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
+        // Closed while `fn` ran: the connection, and the transaction with it, are gone.
+        open();
         if (batch.begun) {
           db.exec('COMMIT');
           committed();
         }
         return result;
       } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (db.open && db.inTransaction) db.exec('ROLLBACK');
         throw failure(error);
       } finally {
+        gate.release();
         batches.active = null;
         finish();
       }

@@ -16,6 +16,7 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { createAppend } from './append.js';
 import { createBatches } from './batch.js';
+import { fileGate } from './file-gate.js';
 import type { SqliteContext } from './context.js';
 import { openForReading, openForWriting, sqliteFailure } from './open-database.js';
 import { createProjections } from './projections.js';
@@ -73,8 +74,32 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const mutable = (operation: string) => {
     if (readonly) throw new StoreReadOnlyError(`SQLite event store ${options.path}`, operation);
   };
-  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed: wakeups.wake });
-  const { ready } = batches;
+  const gate = fileGate(options.path, timeoutMs);
+  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed: wakeups.wake, gate });
+  /**
+   * Runs a call once no batch but the caller's own is open on this handle and, for a write, no other handle of this
+   * process holds the file's write lock (waited for here, without blocking the event loop its batch needs to
+   * finish: see file-gate.ts). Checked in the very turn the call runs in, so that nothing begins a batch or takes
+   * the file in between; and whether the store is still open, after the wait, so that a call made before close()
+   * and not yet run is StoreClosedError, never a closed connection's TypeError.
+   */
+  const when = async <T>(call: () => T, writes = false): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await batches.ready();
+      if (!batches.free()) continue;
+      open();
+      const busy = writes ? gate.wait(deadline) : undefined;
+      if (busy === undefined) return call();
+      await busy;
+    }
+  };
+  /** A write, once `when` lets it run, refused by a store opened read-only. */
+  const write = <T>(operation: string, call: () => T): Promise<T> =>
+    when(() => {
+      mutable(operation);
+      return call();
+    }, true);
   const ctx: SqliteContext = {
     path: options.path,
     db,
@@ -95,79 +120,47 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     path: options.path,
     db,
 
-    async appendToStream(stream, events, appendOptions = {}) {
-      await ready();
-      mutable('appendToStream');
-      const result = append(stream, events, appendOptions);
-      // Inside a batch, consumers are woken when it commits.
-      if (result.written && batches.active === null) wakeups.wake();
-      return result;
-    },
+    appendToStream: (stream, events, appendOptions = {}) =>
+      write('appendToStream', () => {
+        const result = append(stream, events, appendOptions);
+        // Inside a batch, consumers are woken when it commits.
+        if (result.written && batches.active === null) wakeups.wake();
+        return result;
+      }),
 
-    async readStream(stream, o = {}) {
-      await ready();
-      return reads.readStream(stream, o);
-    },
+    readStream: (stream, o = {}) => when(() => reads.readStream(stream, o)),
 
-    async readAll(o = {}) {
-      await ready();
-      return reads.readAll(o);
-    },
+    readAll: (o = {}) => when(() => reads.readAll(o)),
 
-    async readEvent(stream, id) {
-      await ready();
-      return reads.readEvent(stream, id);
-    },
+    readEvent: (stream, id) => when(() => reads.readEvent(stream, id)),
 
-    async streamVersion(stream) {
-      await ready();
-      return reads.streamVersion(stream);
-    },
+    streamVersion: (stream) => when(() => reads.streamVersion(stream)),
 
-    async readState(stream) {
-      await ready();
-      return states.read(stream);
-    },
+    readState: (stream) => when(() => states.read(stream)),
 
-    async readCheckpoint(consumer) {
-      await ready();
-      return projections.readCheckpoint(consumer);
-    },
+    readCheckpoint: (consumer) => when(() => projections.readCheckpoint(consumer)),
 
-    async saveCheckpoint(consumer, expected, next) {
-      await ready();
-      mutable('saveCheckpoint');
-      return projections.saveCheckpoint(consumer, expected, next);
-    },
+    saveCheckpoint: (consumer, expected, next) => write('saveCheckpoint', () => projections.saveCheckpoint(consumer, expected, next)),
 
     batch: (fn) => batches.run(fn),
 
-    async readProjection(name) {
-      await ready();
-      return projections.readProjection(name);
-    },
+    readProjection: (name) => when(() => projections.readProjection(name)),
 
-    async saveProjection(name, position, data) {
-      await ready();
-      mutable('saveProjection');
-      return projections.saveProjection(name, position, data);
-    },
+    saveProjection: (name, position, data) => write('saveProjection', () => projections.saveProjection(name, position, data)),
 
     subscribe(consumer, handler, subscribeOptions) {
       // Appends from this process wake the consumer at once; other processes' appends are found by polling.
       return createSubscription(store, consumer, handler, subscribeOptions, { waitForNews: wakeups.waitForNews });
     },
 
-    async streamHeads() {
-      await ready();
-      return reads.streamHeads();
-    },
+    streamHeads: () => when(() => reads.streamHeads()),
 
     async close() {
       if (closed) return;
       closed = true;
       wakeups.wake();
       db.close();
+      gate.leave();
     },
   };
   return store;

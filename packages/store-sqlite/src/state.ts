@@ -58,10 +58,10 @@ export function createStreamStates(ctx: SqliteContext, cacheSize = RECENT_STATES
       }).deferred();
       // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again; an
       // older snapshot never overwrites a newer one. Outside a batch it is a favour, not the read's work: done when
-      // the write lock is free at once, else left to the next read (a long import holds the lock for minutes).
+      // the write lock is free at once, else left to the next read (a long import holds the lock for minutes). A
+      // batch that has not written yet does not take the lock for it: another handle may hold it (file-gate.ts).
       if (read.eventsFolded > 0 && !readonly) {
-        if (batches.active !== null) {
-          batches.writing();
+        if (batches.active?.begun === true) {
           q.refreshSnapshot.run(stream, read.version, machineOf(stream), JSON.stringify(read.state));
         } else refreshWhenFree(stream, read);
       }

@@ -39,6 +39,50 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
     describeProjections(suite);
     describeConsumers(suite);
 
+    it('close() settles every call in flight, each with its result or StoreClosedError, and keeps each all or nothing', async () => {
+      const { store } = suite;
+      const streams = Array.from({ length: 48 }, () => fresh('closing'));
+      // Half of them under way (at the database, or waiting for a connection) when close() is called, half not yet run.
+      const appends = streams.slice(0, 24).map((stream) => store.appendToStream(stream, [events.enrolled(), events.assessed()]));
+      await new Promise((resolve) => setImmediate(resolve));
+      appends.push(...streams.slice(24).map((stream) => store.appendToStream(stream, [events.enrolled(), events.assessed()])));
+      const reads = [store.readAll(), store.readStream(streams[0]!), store.readState(streams[1]!)];
+      await store.close();
+      const settled = await Promise.allSettled([...appends, ...reads]);
+      for (const result of settled) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(StoreClosedError);
+      await expect(store.appendToStream(fresh('closed'), [events.enrolled()])).rejects.toBeInstanceOf(StoreClosedError);
+      if (suite.sut.reopen === undefined) return;
+      const other = await suite.sut.reopen();
+      for (let i = 0; i < streams.length; i++) expect(await other.streamVersion(streams[i]!)).toBe(settled[i]!.status === 'fulfilled' ? 2 : 0);
+    });
+
+    for (const callsAfter of [true, false]) {
+      it(`close() during a batch (${callsAfter ? 'which calls the store after it' : 'which only returns after it'}): the batch settles (committed, or StoreClosedError and nothing of it kept), and so do the calls waiting for it`, async () => {
+        const { store } = suite;
+        if (store.batch === undefined) return;
+        const [first, second, outside] = [fresh('closing-batch'), fresh('closing-batch'), fresh('closing-outside')];
+        let go!: () => void;
+        const held = new Promise<void>((resolve) => (go = resolve));
+        const batch = store.batch(async () => {
+          await store.appendToStream(first, [events.enrolled()]);
+          if (!callsAfter) await store.appendToStream(second, [events.enrolled()]);
+          await held;
+          if (callsAfter) await store.appendToStream(second, [events.enrolled()]);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const waiting = store.appendToStream(outside, [events.enrolled()]);
+        const closing = store.close();
+        go();
+        const [b, w, c] = await Promise.allSettled([batch, waiting, closing]);
+        expect(c!.status).toBe('fulfilled');
+        for (const result of [b!, w!]) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(StoreClosedError);
+        if (suite.sut.reopen === undefined) return;
+        const other = await suite.sut.reopen();
+        const kept = b!.status === 'fulfilled' ? 1 : 0;
+        expect([await other.streamVersion(first), await other.streamVersion(second), await other.streamVersion(outside)]).toEqual([kept, kept, w!.status === 'fulfilled' ? 1 : 0]);
+      });
+    }
+
     it('refuses to work once closed', async () => {
       await suite.store.close();
       await expect(suite.store.readAll()).rejects.toBeInstanceOf(StoreClosedError);

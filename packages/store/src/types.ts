@@ -157,6 +157,12 @@ export interface EventStore {
    * `inBatch`.
    */
   batch?<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Closes the store; every call after it is StoreClosedError. Every call made before it settles: the ones already
+   * at the database with their result, the others (waiting for a batch, for a connection, or not yet run) with
+   * StoreClosedError, a batch's calls after it too (the batch then rolls back, nothing of it kept) — never left
+   * pending, never a driver's error. Resolves once they have.
+   */
   close(): Promise<void>;
 }
 

@@ -8,13 +8,14 @@ import { LOWER_UUID_PATTERN } from '../envelope.js';
 import { InvalidDocumentError } from '../errors.js';
 import { compileSchema, type SchemaCheck, type SchemaProblem } from '../schema-check.js';
 import { describe, expecting, NonEmptyString, StringList, Text, type Shape } from '../schema.js';
+import { StreamIdSchema } from '../stream-id.js';
 import { DeviceProfileSchema } from './events.js';
 
 const command = <T extends string, F extends Record<string, TSchema>>(type: T, fields: F) =>
   Type.Object(
     {
       type: Type.Literal(type),
-      device: NonEmptyString,
+      device: StreamIdSchema,
       id: Type.Optional(expecting('a lower-case UUID', Type.String({ pattern: LOWER_UUID_PATTERN, description: 'Idempotency key: an agent retrying the same report sends the same id, and the command is recorded once. Its events’ ids derive from it.' }))),
       ...fields,
     },
@@ -23,7 +24,7 @@ const command = <T extends string, F extends Record<string, TSchema>>(type: T, f
 
 /** The commands, by type: their fields besides `type`, `device` and `id`. */
 export const DEVICE_COMMANDS = {
-  EnrolDevice: command('EnrolDevice', { profile: DeviceProfileSchema, ring: NonEmptyString, baseline: NonEmptyString }),
+  EnrolDevice: command('EnrolDevice', { profile: DeviceProfileSchema, ring: StreamIdSchema, baseline: NonEmptyString }),
   AssessEligibility: command('AssessEligibility', { latestBaseline: NonEmptyString }),
   StagePatch: command('StagePatch', { hotpatch: Type.Object({ id: NonEmptyString, baseline: NonEmptyString, requires: StringList, liveRevert: Type.Boolean() }) }),
   StartApply: command('StartApply', { patch: NonEmptyString }),

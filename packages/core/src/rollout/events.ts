@@ -6,6 +6,7 @@
 import { Type } from '../typebox.js';
 import type { EventBodyOf, EventOf } from '../envelope.js';
 import { refine } from '../schema-check.js';
+import { StreamIdSchema } from '../stream-id.js';
 import { expecting, isoTime, IsoTime, NonEmptyString, oneOf, StringList, Text, WholeNumber, type Shape } from '../schema.js';
 
 /** Who pauses and resumes: the service (a gate, an operator) or the tenant. */
@@ -38,7 +39,8 @@ const Hours = (description: string) => Type.Number({ minimum: 0, maximum: 87_600
 const ringPolicy = (closed: boolean) =>
   Type.Object(
     {
-      name: NonEmptyString,
+      // A policy's ring names its stream (`ring/<name>`): the id rule. A logged plan's is read as it was written.
+      name: closed ? StreamIdSchema : NonEmptyString,
       deferralDays: Days('Days after the release before the ring may start.'),
       budget: budget(closed),
       gate: Type.Object(

@@ -3,14 +3,14 @@
  * decided, and docs/schemas/agent-report.schema.json.
  */
 import type { TSchema } from 'typebox';
-import { expecting, InvalidDocumentError, LOWER_UUID_PATTERN, NonEmptyString, type Shape, taggedCheck, Text, Type } from '@hotpatch/core';
+import { expecting, InvalidDocumentError, LOWER_UUID_PATTERN, NonEmptyString, type Shape, StreamIdSchema, taggedCheck, Text, Type } from '@hotpatch/core';
 
 const report = <K extends string, F extends Record<string, TSchema>>(kind: K, fields: F) =>
   Type.Object(
     {
       kind: Type.Literal(kind),
       id: expecting('a lower-case UUID', Type.String({ pattern: LOWER_UUID_PATTERN, description: 'The report’s own id: the agent sends the same id when it retries.' })),
-      device: NonEmptyString,
+      device: StreamIdSchema,
       meta: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Recorded on the events (how long a restart took the device down, say).' })),
       ...fields,
     },

@@ -2,7 +2,7 @@
  * The orchestrator's shell, the I/O around its pure decisions: each report, tick or plan reads the log, decides, commits
  * the steps in one store transaction where the store groups writes, then applies what the store recorded.
  */
-import { CommandRefusedError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { clockTime, CommandRefusedError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { createEngine, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
@@ -93,7 +93,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const answers = new Map<number, Answer>();
     const recorded: RecordedEvent[] = [];
     const committed: Step[] = [];
-    const input = { view: projection, releases: state.releases, policy, now: clock.now().toISOString(), memory: state.memory, answers, ...(options.meta ? { meta: options.meta } : {}) };
+    const input = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, answers, ...(options.meta ? { meta: options.meta } : {}) };
     for (;;) {
       const decided = decide(input);
       if (answers.size > 0 && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {

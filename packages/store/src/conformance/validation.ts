@@ -1,7 +1,7 @@
 /** Validation before anything is written: envelopes, data, stream names and the lifecycle of each kind of stream. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidEventError, ringStream, TransitionRefusedError } from '@hotpatch/core';
-import { type EventStore } from '../index.js';
+import { deviceStream, InvalidEventError, InvalidIdError, ringStream, rolloutStream, TransitionRefusedError } from '@hotpatch/core';
+import { type EventStore, type NewEvent } from '../index.js';
 import { events, fresh, next, type Suite } from './fixtures.js';
 
 export function describeValidation(suite: Suite): void {
@@ -48,6 +48,68 @@ export function describeValidation(suite: Suite): void {
       expect(await store.readState(ring)).toMatchObject({ version: 1, state: { value: 'paused', context: { holds: [{ by: 'tenant', reason: 'change freeze' }] } } });
       await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'tenant' } }], { expectedVersion: 1 });
       expect(await store.readState(ring)).toMatchObject({ version: 2, state: { value: 'open', context: { holds: [] } } });
+    });
+
+    it('a stream id that breaks the id rule is refused before anything is written, naming the id and the rule', async () => {
+      const tag = next();
+      const bad: Array<[string, string]> = [
+        [`a\ud800b-${tag}`, 'holds a lone surrogate (U+D800) at character 2'],
+        [`a\udfffb-${tag}`, 'holds a lone surrogate (U+DFFF) at character 2'],
+        [`a\u0000b-${tag}`, 'holds a control character (U+0000) at character 2'],
+        [`line\nbreak-${tag}`, 'holds a control character (U+000A) at character 5'],
+        [`c1\u0085-${tag}`, 'holds a C1 control character (U+0085) at character 3'],
+        [`evil\u202egnp-${tag}`, 'holds a bidirectional control (U+202E) at character 5'],
+        ['x'.repeat(201), 'is 201 characters long'],
+        ['x'.repeat(1 << 20), 'is 1048576 characters long'],
+      ];
+      const ringPause = { type: 'RingPaused', time: '2026-03-02T10:00:00.000Z', data: { by: 'tenant', reason: 'change freeze' } };
+      const plan = { type: 'RolloutPaused', time: '2026-03-02T10:00:00.000Z', data: { by: 'tenant', reason: 'x' } };
+      for (const [id, problem] of bad) {
+        for (const [kind, stream, event] of [['device', deviceStream(id), events.enrolled()], ['ring', ringStream(id), ringPause], ['rollout', rolloutStream(id), plan]] as const) {
+          const error = await store.appendToStream(stream, [event]).catch((e: unknown) => e);
+          expect(error, `${kind} ${JSON.stringify(id.slice(0, 20))}`).toBeInstanceOf(InvalidIdError);
+          expect(error).toMatchObject({ code: 'INVALID_ID', kind, id, problem });
+          expect((error as Error).message).toContain('an id is a non-empty string of at most 200 characters');
+        }
+      }
+      // Nothing of them was written (the ones the store could have taken for another stream included).
+      expect((await store.readAll()).filter((e) => e.stream.endsWith(`-${tag}`) || e.stream.includes('xxxxxxxxxx'))).toEqual([]);
+    });
+
+    it('an id that keeps the rule is stored and read back as it is: any other Unicode, 200 characters, surrogate pairs', async () => {
+      const tag = next();
+      for (const id of [`gerät-ü-${tag}`, `😀-${tag}-${'😀'.repeat(190)}`, `${tag}-`.padEnd(200, 'y'), `tab-free id with spaces ${tag}`]) {
+        const [written] = (await store.appendToStream(deviceStream(id), [events.enrolled()])).events;
+        expect(written!.stream).toBe(deviceStream(id));
+        expect((await store.readStream(deviceStream(id))).map((e) => e.stream)).toEqual([deviceStream(id)]);
+      }
+    });
+
+    it('data or meta JSON cannot write (a BigInt, a circular value, nesting past 32 levels): InvalidEventError naming the path, nothing written', async () => {
+      const s = fresh('json');
+      const circular: Record<string, unknown> = { by: 'test' };
+      circular.self = circular;
+      let deep: Record<string, unknown> = {};
+      for (let i = 0; i < 40; i++) deep = { deep };
+      const cases: Array<[NewEvent, string, RegExp]> = [
+        [{ ...events.enrolled(), meta: { count: 1n } }, 'meta.count', /a BigInt \(1n\) cannot be written as JSON/],
+        [{ ...events.enrolled(), meta: { trace: [1, { at: 2n }] } }, 'meta.trace[1].at', /BigInt/],
+        [{ ...events.enrolled(), meta: circular }, expect.stringMatching(/^meta(\.self)+$/) as unknown as string, /nested deeper than 32 levels \(or circular\)/],
+        [{ ...events.enrolled(), meta: deep }, expect.stringMatching(/^meta(\.deep)+$/) as unknown as string, /nested deeper than 32 levels/],
+        [{ ...events.enrolled(), data: { ...(events.enrolled().data as object), extra: 10n } }, 'data.extra', /BigInt/],
+      ];
+      for (const [event, field, problem] of cases) {
+        const error = await store.appendToStream(s, [event]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidEventError);
+        expect(error).toMatchObject({ field, at: { stream: s, version: 1 } });
+        expect((error as InvalidEventError).problem).toMatch(problem);
+      }
+      expect(await store.readStream(s)).toEqual([]);
+      // 32 levels are fine, as verify reads them.
+      let ok: Record<string, unknown> = {};
+      for (let i = 0; i < 31; i++) ok = { ok };
+      await store.appendToStream(s, [{ ...events.enrolled(), meta: ok }]);
+      expect(await store.streamVersion(s)).toBe(1);
     });
 
     it('a stream that is not a device stream is refused', async () => {
