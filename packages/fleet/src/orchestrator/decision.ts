@@ -28,7 +28,9 @@ export type Answer =
  * A step of a decision: an intent to append, or an agent's command the view refuses, to be looked for in the log
  * (a retry of a report recorded before is answered as a duplicate, not refused).
  */
-export type Step = { readonly kind: 'append'; readonly intent: Intent } | { readonly kind: 'lookup'; readonly command: WithId<Command>; readonly known: Known<unknown>; readonly reason: string };
+export type Step =
+  | { readonly kind: 'append'; readonly intent: Intent }
+  | { readonly kind: 'lookup'; readonly command: WithId<Command>; readonly known: Known<unknown>; readonly reason: string; readonly meta?: Meta };
 
 export interface DecisionInput {
   /** The projection of the log; never changed by a decision. */
@@ -113,8 +115,14 @@ export class Decision {
     } catch (error) {
       if (!(error instanceof CommandRefusedError)) throw error;
       if (!lookUp) return { status: 'refused', reason: error.reason };
-      this.steps.push({ kind: 'lookup', command, known, reason: error.reason });
-      return answer === undefined ? { status: 'unknown' } : answer.kind === 'duplicate' ? { status: 'duplicate' } : { status: 'refused', reason: error.reason };
+      this.steps.push({ kind: 'lookup', command, known, reason: error.reason, ...(meta !== undefined ? { meta } : {}) });
+      if (answer === undefined) return { status: 'unknown' };
+      if (answer.kind === 'written') {
+        // Valid on the log as it is now (the projection had not read another writer's events yet): written.
+        this.fleet.adopt(answer.events, answer.after);
+        return { status: 'written', events: answer.events.length };
+      }
+      return answer.kind === 'duplicate' ? { status: 'duplicate' } : { status: 'refused', reason: error.reason };
     }
     this.steps.push({ kind: 'append', intent: intent as Intent });
     if (answer === undefined) {

@@ -69,11 +69,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   /** One step, committed: the events the store recorded, and its answer where it did not go as decided. */
   const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer }> => {
-    if (step.kind === 'lookup') {
-      const held = await engine.recorded(step.command, step.known as Known<never>);
-      return { events: [], answer: held.length > 0 ? { kind: 'duplicate' } : { kind: 'refused', reason: step.reason } };
-    }
     try {
+      if (step.kind === 'lookup') {
+        // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not
+        // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now.
+        const r = await engine.execute(step.command, { known: step.known as Known<never>, ...(step.meta !== undefined ? { meta: step.meta } : {}) });
+        if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
+        return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
+      }
       const r = await engine.commit(step.intent);
       if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
       // Another writer came first: decided again on the stream's fresh state.
