@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InvalidStoreOptionsError } from '@hotpatch/store';
 import { describeEventStoreConformance } from '@hotpatch/store/conformance';
 import { openSqliteEventStore } from './sqlite-store.js';
 
@@ -19,4 +20,14 @@ describeEventStoreConformance('SQLite', async () => {
 describeEventStoreConformance('SQLite in memory', async () => {
   const store = openSqliteEventStore({ path: ':memory:' });
   return { store, cleanup: () => store.close() };
+});
+
+describe('opening a SQLite store', () => {
+  it('without options or a path is refused, typed, before anything is opened (SQLite would make an anonymous temporary file)', () => {
+    for (const options of [undefined, null, '/tmp/x.db', {}, { path: '' }, { path: 42 }]) {
+      expect(() => openSqliteEventStore(options as never)).toThrow(InvalidStoreOptionsError);
+    }
+    expect(() => openSqliteEventStore('/tmp/x.db' as never)).toThrow(/^SQLite event store: options must be an object \{ path \}, got "\/tmp\/x.db"$/);
+    expect(() => openSqliteEventStore({} as never)).toThrow(/^SQLite event store: path must be a file's path \(or ':memory:'\), got nothing$/);
+  });
 });

@@ -10,7 +10,7 @@
  * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
  * lose the last acknowledged appends; a process crash loses nothing either way.
  */
-import { createSubscription, createWakeups, machineFingerprintFor, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
+import { createSubscription, createWakeups, InvalidStoreOptionsError, machineFingerprintFor, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
 // Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
@@ -60,6 +60,9 @@ export interface SqliteEventStore extends EventStore {
 }
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  // Without a path, SQLite would open an anonymous temporary database: nothing of it would last.
+  if (typeof options !== 'object' || options === null) throw new InvalidStoreOptionsError('SQLite event store', 'options', 'an object { path }', options);
+  if (typeof options.path !== 'string' || options.path === '') throw new InvalidStoreOptionsError('SQLite event store', 'path', "a file's path (or ':memory:')", options.path);
   const timeoutMs = options.busyTimeoutMs ?? 10_000;
   const readonly = options.readonly === true;
   const db = readonly ? openForReading(options.path, { timeoutMs }) : openForWriting(options.path, { timeoutMs, durability: options.durability ?? 'full' });

@@ -233,3 +233,17 @@ export class InvalidReadOptionsError extends HotpatchError {
     super(`${read}: ${option} must be ${expected}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
   }
 }
+
+/** A store opened with options it cannot use (no path, say); nothing was opened. */
+export class InvalidStoreOptionsError extends HotpatchError {
+  readonly code = 'INVALID_STORE_OPTIONS';
+  constructor(
+    /** The store: `SQLite event store`, say. */
+    readonly store: string,
+    readonly option: string,
+    readonly expected: string,
+    readonly value: unknown,
+  ) {
+    super(`${store}: ${option} must be ${expected}, got ${value === undefined ? 'nothing' : typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  }
+}

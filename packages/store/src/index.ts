@@ -11,6 +11,7 @@ export {
   IdempotencyConflictError,
   InvalidProjectionError,
   InvalidReadOptionsError,
+  InvalidStoreOptionsError,
   MigrationRefusedError,
   NotAStoreError,
   SchemaNotMigratedError,
