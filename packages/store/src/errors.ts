@@ -1,4 +1,4 @@
-import { EnvironmentError, HotpatchError } from '@hotpatch/core';
+import { describe, EnvironmentError, HotpatchError } from '@hotpatch/core';
 import type { ExpectedVersion } from './types.js';
 
 /** The stream was not at the version the writer expected; nothing was written. */
@@ -244,6 +244,6 @@ export class InvalidStoreOptionsError extends HotpatchError {
     readonly expected: string,
     readonly value: unknown,
   ) {
-    super(`${store}: ${option} must be ${expected}, got ${value === undefined ? 'nothing' : typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+    super(`${store}: ${option} must be ${expected}, got ${describe(value)}`);
   }
 }
