@@ -35,7 +35,8 @@ export function parse(argv: string[], options: Options): Parsed {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // Node's messages run over several lines ("…is ambiguous.\nDid you forget…"): said as one.
+    throw new UsageError((error as Error).message.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' '));
   }
 }
 

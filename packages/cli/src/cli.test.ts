@@ -217,6 +217,8 @@ describe('usage', () => {
     [['verify', '--store', 'postgres://[bad'], /--store: not a valid PostgreSQL URL/],
     [['demo', '--devices', '0'], /--devices: expected a whole number/],
     [['verify', 'x.jsonl', '--frobnicate'], /Unknown option '--frobnicate'/],
+    // Node's message in several lines, said in one.
+    [['simulate', '--devices', '-5'], /argument is ambiguous\. Did you forget to specify the option argument for '--devices'\? To specify/],
   ])('%j exits 2 with the reason and the usage', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
