@@ -11,6 +11,10 @@ describe('the built TypeBox', () => {
     const bundle = readFileSync(`${root}packages/core/dist/typebox.js`, 'utf8');
     expect(bundle).not.toMatch(/\bfrom\s*["']typebox/);
     expect(bundle).not.toMatch(/\bimport\s*\(?\s*["']/);
+    // TypeBox's license travels with its code, and the installed version is what was bundled.
+    const installed = JSON.parse(readFileSync(`${root}packages/core/node_modules/typebox/package.json`, 'utf8')) as { version: string };
+    expect(bundle.slice(0, 400)).toContain(`TypeBox ${installed.version}, bundled`);
+    expect(bundle.slice(0, 1500)).toMatch(/The MIT License[\s\S]*Copyright \(c\) 2017-\d+ Haydn Paterson/);
     // The modules a run of the CLI loads, as the ESM loader resolves them (a hook in a worker thread reports each).
     const hook = `data:text/javascript,${encodeURIComponent(`
       import { register } from 'node:module';

@@ -43,7 +43,9 @@ export interface OrchestratorOptions {
   /**
    * A tick instructs at most this many devices per unit of work (one store transaction where the store groups
    * writes), and goes on in further units: what a unit holds until it commits stays small, and reports are taken
-   * between a big ring's units. The log is the same whatever the number (default 250).
+   * between a big ring's units. With nothing else called meanwhile and one time for the tick (a simulated clock), the
+   * log is the same whatever the number (default 250); otherwise a later unit sees what came between, as a later
+   * tick would.
    */
   readonly instructionsPerUnit?: number;
   /**
