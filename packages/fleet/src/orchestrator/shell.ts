@@ -3,7 +3,7 @@
  * the steps in one store transaction where the store groups writes, then applies what the store recorded.
  */
 import { clockTime, CommandRefusedError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
-import { createEngine, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
+import { createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
 import { emptySummary, UnknownRingError, UnknownRolloutError, type Orchestrator, type OrchestratorOptions, type TickSummary } from './api.js';
@@ -68,14 +68,22 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   /** One step, committed: the events the store recorded, and its answer where it did not go as decided. */
+  /** Whether a lookup of the last unit found its stream ahead of the projection (another writer's events, unread). */
+  let lagging = false;
   const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer }> => {
     try {
       if (step.kind === 'lookup') {
         // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not
         // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now.
-        const r = await engine.execute(step.command, { known: step.known as Known<never>, ...(step.meta !== undefined ? { meta: step.meta } : {}) });
-        if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
-        return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
+        try {
+          const r = await engine.execute(step.command, { known: step.known as Known<never>, ...(step.meta !== undefined ? { meta: step.meta } : {}) });
+          if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
+          lagging = true;
+          return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
+        } catch (error) {
+          if (error instanceof CommandRefusedError && (await store.streamVersion(streamOf(step.command))) > step.known.version) lagging = true;
+          throw error;
+        }
       }
       const r = await engine.commit(step.intent);
       if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
@@ -128,6 +136,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
   const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: (result: R) => void }) =>
     serial(async () => {
+      lagging = false;
       let taking = false;
       try {
         const { decided, recorded, asDecided } = await inBatch(store, async () => {
@@ -205,7 +214,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     planRollout: (release) => unit((input) => decidePlan(input, release), { save: false, done: () => state.releases.know(release) }),
     report: async (report) => {
       checkReport(report);
-      return (await unit((input) => decideReport(input, report), { save: true }))!;
+      let lagged = false;
+      const first = (await unit((input) => decideReport(input, report), { save: true, done: () => (lagged = lagging) }))!;
+      if (!lagged) return first;
+      // The projection lagged the device's stream (another instance's events): the report is decided again on the log
+      // as now read, for what follows from it (its outcome, a halt, a restart onto the update) and for a report the
+      // lagging view read otherwise (a health report that overtook its apply report). Its commands are duplicates now.
+      const again = (await unit((input) => decideReport(input, report), { save: true }))!;
+      return first.status === 'ignored' ? again : first;
     },
     tick: async () => {
       const total = emptySummary();
