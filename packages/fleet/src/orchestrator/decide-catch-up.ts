@@ -5,7 +5,7 @@ import { emptySummary, type TickSummary } from './api.js';
 import { healStaged } from './decide-heal.js';
 import { Decision, type Decided, type DecisionInput } from './decision.js';
 import type { RolloutView } from './fleet-draft.js';
-import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
+import { cumulativeUpdateOf, hotpatchOf, type ReleaseToRoll } from './release.js';
 import { didNotTake, giveUpdateInstead, remedyFailedHotpatches } from './remedies.js';
 
 const resting = (value: DeviceStateValue) => RESTING_STATES.includes(value);
@@ -172,7 +172,7 @@ export function catchUp(d: Decision, summary: TickSummary): void {
       continue;
     }
     if (!resting(value)) continue;
-    const staged = d.command(`catch-up-stage:${next.id}`, { type: 'StagePatch', device: id, hotpatch: { id: next.id, baseline: next.baseline, requires: next.requires ?? [], liveRevert: next.liveRevert } });
+    const staged = d.command(`catch-up-stage:${next.id}`, { type: 'StagePatch', device: id, hotpatch: hotpatchOf(next) });
     const after = fleet.device(id)!.state;
     if (!staged && after.value !== 'staged') {
       // Tried before (once per device and patch): by another instance (in flight or applied since: carry on from

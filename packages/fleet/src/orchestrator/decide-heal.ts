@@ -10,7 +10,7 @@ import { RESTING_STATES } from '@hotpatch/core';
 import { healedMeta } from '../projection/healed.js';
 import type { Decision } from './decision.js';
 import type { DeviceView, RolloutView } from './fleet-draft.js';
-import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
+import { cumulativeUpdateOf, hotpatchOf, type ReleaseToRoll } from './release.js';
 
 /**
  * A device of the rolling ring the rollout has neither instructed nor settled, which the log shows its instruction
@@ -20,7 +20,7 @@ import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
  */
 export function healUninstructed(d: Decision, rollout: RolloutView, ring: string, device: DeviceView, release: ReleaseToRoll): boolean {
   const { value, context } = device.state;
-  const target = release.kind === 'baseline' ? release.baseline : cumulativeUpdateOf(release);
+  const target = cumulativeUpdateOf(release);
   const startedAt = rollout.state.context.rings[rollout.state.context.current]?.startedAt ?? null;
   let gap: 'staged-without-instruction' | 'applying-without-instruction' | 'reboot-without-instruction';
   // Restarted onto it since the ring started (its agent answered before the instruction was healed): the instruction
@@ -61,7 +61,7 @@ export function healInstructed(d: Decision, rollout: RolloutView, id: string, re
   const meta = healedMeta('instruction-without-step', rollout.id);
   if (instruction.action === 'reboot') {
     // Told to restart and never asked to (its restart is the rollout's to see: one since the instruction succeeds it).
-    const target = release.kind === 'baseline' ? release.baseline : cumulativeUpdateOf(release);
+    const target = cumulativeUpdateOf(release);
     const restarted = device.lastBaselineAt !== null && device.lastBaselineAt >= instruction.at;
     if (restarted || !(RESTING_STATES.includes(value) || value === 'ineligible' || value === 'enrolled')) return false;
     return d.command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: id, reason: rebootReasonOf(release), baseline: target }, meta);
@@ -70,7 +70,7 @@ export function healInstructed(d: Decision, rollout: RolloutView, id: string, re
   const apply = () => d.command(`apply:${rollout.id}`, { type: 'StartApply', device: id, patch: release.id }, meta);
   if (value === 'staged') return context.inFlight?.patch === release.id && apply();
   if (!RESTING_STATES.includes(value) || !context.eligible || context.baseline !== release.baseline || release.id in context.applied) return false;
-  const staged = d.command(`stage:${rollout.id}`, { type: 'StagePatch', device: id, hotpatch: { id: release.id, baseline: release.baseline, requires: release.requires ?? [], liveRevert: release.liveRevert } }, meta);
+  const staged = d.command(`stage:${rollout.id}`, { type: 'StagePatch', device: id, hotpatch: hotpatchOf(release) }, meta);
   // Staged before (its id is recorded) and the device has moved on since: nothing to carry on.
   if (!staged && d.fleet.device(id)!.state.value !== 'staged') return false;
   apply();

@@ -7,7 +7,7 @@ import { catchUp } from './decide-catch-up.js';
 import { healInstructed, healUninstructed } from './decide-heal.js';
 import { Decision, type Decided, type DecisionInput } from './decision.js';
 import type { DeviceView, RolloutView } from './fleet-draft.js';
-import { cumulativeUpdateOf, type ReleaseToRoll } from './release.js';
+import { cumulativeUpdateOf, hotpatchOf, type ReleaseToRoll } from './release.js';
 import { reconcile, restartOntoUpdate, rollBackIfHalted } from './remedies.js';
 
 /**
@@ -172,7 +172,7 @@ function instruct(d: Decision, rollout: RolloutView, ring: string, device: Devic
     action = 'reboot';
   } else if (resting && context.eligible && context.baseline === release.baseline) {
     if (release.id in context.applied) return false;
-    const staged = d.command(`stage:${rollout.id}`, { type: 'StagePatch', device: device.id, hotpatch: { id: release.id, baseline: release.baseline, requires: release.requires ?? [], liveRevert: release.liveRevert } });
+    const staged = d.command(`stage:${rollout.id}`, { type: 'StagePatch', device: device.id, hotpatch: hotpatchOf(release) });
     if (!staged && d.fleet.device(device.id)!.state.value !== 'staged') return false;
     d.command(`apply:${rollout.id}`, { type: 'StartApply', device: device.id, patch: release.id });
     action = 'hotpatch';

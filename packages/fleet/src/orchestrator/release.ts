@@ -59,6 +59,9 @@ export function releaseFromPlan(
  * What a device installs, with a restart, to be protected against a release without hotpatching: a baseline itself,
  * a hotpatch's cumulative update.
  */
+/** What a device is given to stage of a hotpatch release (its id, baseline, prerequisites and live revert). */
+export const hotpatchOf = (release: Pick<ReleaseToRoll, 'id' | 'baseline' | 'requires' | 'liveRevert'>) => ({ id: release.id, baseline: release.baseline, requires: release.requires ?? [], liveRevert: release.liveRevert });
+
 export function cumulativeUpdateOf(release: Pick<ReleaseToRoll, 'id' | 'kind' | 'baseline' | 'cumulativeUpdate'>): string {
   return release.kind === 'baseline' ? release.baseline : (release.cumulativeUpdate ?? `LCU-${release.id}`);
 }
