@@ -1,5 +1,6 @@
-export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
-export { inBatch, readLog, readLogPages } from './types.js';
+export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, Fence, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
+export { inBatch } from './in-batch.js';
+export { readLog, readLogPages } from './types.js';
 export {
   CheckpointConflictError,
   ConsumerFailedError,
@@ -8,10 +9,12 @@ export {
   DuplicateEventIdError,
   EventIdReusedError,
   EventIdTakenError,
+  FencingUnsupportedError,
   IdempotencyConflictError,
   InvalidProjectionError,
   InvalidReadOptionsError,
   InvalidStoreOptionsError,
+  LeaseLostError,
   MigrationRefusedError,
   NotAStoreError,
   SchemaNotMigratedError,
