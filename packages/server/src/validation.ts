@@ -51,7 +51,7 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
   const convert = part === 'querystring' || part === 'params' ? scalarsOf(schema) : (value: unknown) => value;
   return (value: unknown) => {
     // A body-less POST is an empty object to a schema whose fields are all optional (a resume with no event id).
-    const given = convert(part === 'body' && value === undefined ? {} : value);
+    const given = convert(part === 'body' && (value === undefined || value === null) ? {} : value);
     const problem: SchemaProblem | undefined = check.problem(given);
     return problem === undefined ? { value: given } : { error: new InvalidRequestError(part, problem.path, problem.message) };
   };
