@@ -1,9 +1,9 @@
 /**
  * A live tail of the log as server-sent events: each event once, `id:` its position, from the position after
  * which the client asked (Last-Event-ID when it reconnects); a comment when nothing came for a heartbeat (proxies
- * keep the connection). Back-pressure: the tail writes a page, and waits for the client to take it before the next;
- * a client that has not taken it within `drainTimeoutMs`, or lets more than `maxBufferedBytes` pile up, is dropped
- * (it resumes from its Last-Event-ID): nothing is buffered for ever.
+ * keep the connection). Back-pressure: the tail writes a page (at most 500 events), and waits for the client to
+ * take it before reading the next; a client that has not taken it within `drainTimeoutMs` is dropped (it resumes
+ * from its Last-Event-ID): at most a page is buffered for a client, never the log.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
@@ -15,13 +15,11 @@ export interface TailOptions {
   readonly heartbeatMs: number;
   /** How long a client may take to read a page (default 10 s). */
   readonly drainTimeoutMs: number;
-  /** Bytes written and not yet taken by the client beyond which it is dropped (default 1 MiB). */
-  readonly maxBufferedBytes: number;
   /** Told when a slow client is dropped. */
   readonly onDrop?: () => void;
 }
 
-export const DEFAULT_TAIL: TailOptions = { heartbeatMs: 15_000, drainTimeoutMs: 10_000, maxBufferedBytes: 1024 * 1024 };
+export const DEFAULT_TAIL: TailOptions = { heartbeatMs: 15_000, drainTimeoutMs: 10_000 };
 
 const PAGE = 500;
 
@@ -63,7 +61,7 @@ export async function liveTail(
         for (const e of page) if (visible(e)) text += `id: ${e.position}\ndata: ${JSON.stringify(e)}\n\n`;
         position = page.at(-1)!.position;
         const flowing = text === '' || res.write(text);
-        if (res.writableLength > options.maxBufferedBytes || (!flowing && !(await drained(res, options.drainTimeoutMs)))) {
+        if (!flowing && !(await drained(res, options.drainTimeoutMs))) {
           if (!gone.signal.aborted) {
             request.log.warn({ position, buffered: res.writableLength }, 'live tail dropped: the client does not read fast enough');
             options.onDrop?.();
