@@ -111,6 +111,17 @@ describe('bad input, idempotent reports', () => {
     await refusedAndNothingWritten(h.call('GET', '/v1/devices/ghost/instructions', { token: lost }), 404, 'UNKNOWN_DEVICE');
   });
 
+  it('an enrolment again: the same body changes nothing (200), another body for the device is 409', async () => {
+    const same = await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } });
+    expect(same).toMatchObject({ status: 200, body: { device: 'd1', enrolled: false } });
+    await refusedAndNothingWritten(h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'broad', baseline: 'B-2026-01' } }), 409, 'COMMAND_ID_REUSED');
+  });
+
+  it('a token of a tenant this service does not serve: 404, as a foreign resource', async () => {
+    const foreign = await h.token('tenant-admin', { tenant: 'acme' });
+    await refusedAndNothingWritten(h.call('GET', '/v1/status', { token: foreign }), 404, 'UNKNOWN_TENANT');
+  });
+
   it('an unknown route: 404 problem', async () => {
     await refusedAndNothingWritten(h.call('GET', '/v1/nothing-here'), 404, 'UNKNOWN_ROUTE');
     await refusedAndNothingWritten(h.call('DELETE', '/v1/status', { token: operator }), 404, 'UNKNOWN_ROUTE');
