@@ -34,4 +34,8 @@ export * from './ring/events.js';
 export { ringMachine, ringSetup } from './ring/machine.js';
 export * as ringRules from './ring/machine.js';
 export { ringLifecycle } from './ring/lifecycle.js';
+export * from './token/events.js';
+export { tokenMachine, tokenSetup } from './token/machine.js';
+export * as tokenRules from './token/machine.js';
+export { tokenLifecycle } from './token/lifecycle.js';
 export { Type } from './typebox.js';

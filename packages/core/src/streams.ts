@@ -1,6 +1,6 @@
 /**
- * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`) and a ring's
- * pauses (`ring/<name>`). A stream's kind, read from its name, decides which events it may hold and which machine
+ * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's
+ * pauses (`ring/<name>`) and a service token's (`token/<tokenId>`). A stream's kind, read from its name, decides which events it may hold and which machine
  * judges them — for validation, for the stores' checks before writing, and for replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
@@ -12,6 +12,8 @@ import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
 import { RING_EVENT_DATA, RING_EVENT_TYPES } from './ring/events.js';
 import { ringLifecycle } from './ring/lifecycle.js';
+import { TOKEN_EVENT_DATA, TOKEN_EVENT_TYPES } from './token/events.js';
+import { tokenLifecycle } from './token/lifecycle.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
@@ -48,7 +50,16 @@ export const RING_STREAMS: StreamKind = {
   lifecycle: ringLifecycle as unknown as AnyLifecycle,
 };
 
-export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS];
+/** A service token: issued with its role and scope (the secret's hash only), then perhaps revoked. */
+export const TOKEN_STREAMS: StreamKind = {
+  name: 'token',
+  prefix: streamPrefix('token'),
+  eventTypes: TOKEN_EVENT_TYPES,
+  data: TOKEN_EVENT_DATA,
+  lifecycle: tokenLifecycle as unknown as AnyLifecycle,
+};
+
+export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, TOKEN_STREAMS];
 
 /** The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind. */
 export function streamKindOf(stream: string): StreamKind | undefined {

@@ -2,7 +2,7 @@
  * How each event changes a fleet projection: plain mutations of a `ProjectionState`, run in place by the live
  * projection and as immer recipes by the timeline (so they must only read and write through `state`).
  */
-import { deviceIdOf, deviceLifecycle, HotpatchError, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
+import { deviceIdOf, streamPrefix, deviceLifecycle, HotpatchError, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
 import { healedBy, healedKey } from './healed.js';
 import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RolloutRecordUpdate } from './records.js';
 
@@ -11,11 +11,15 @@ import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type Releas
  * instant). Returns the device the event is about, if it is a device's and was applied: an event the projection
  * has already taken in is skipped (see `alreadyApplied`).
  */
+const TOKEN_PREFIX = streamPrefix('token');
+
 export function applyEvent(state: ProjectionState, event: HotpatchEvent & { position?: number }, time: string = event.time): string | undefined {
   if (event.position !== undefined) {
     if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
     state.position = event.position;
   }
+  // A service token's events are not the fleet's: their time (the service's wall clock) says nothing of the fleet's.
+  if (event.stream.startsWith(TOKEN_PREFIX)) return undefined;
   if (event.time > state.latestTime) state.latestTime = event.time;
   const device = deviceIdOf(event.stream);
   if (device !== undefined) applyDevice(state, device, event, time);
