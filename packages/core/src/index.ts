@@ -34,4 +34,7 @@ export * from './ring/events.js';
 export { ringMachine, ringSetup } from './ring/machine.js';
 export * as ringRules from './ring/machine.js';
 export { ringLifecycle } from './ring/lifecycle.js';
+export * from './seal/events.js';
+export { sealMachine, sealSetup } from './seal/machine.js';
+export { sealLifecycle } from './seal/lifecycle.js';
 export { Type } from './typebox.js';

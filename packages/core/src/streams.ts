@@ -1,7 +1,7 @@
 /**
- * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`) and a ring's
- * pauses (`ring/<name>`). A stream's kind, read from its name, decides which events it may hold and which machine
- * judges them — for validation, for the stores' checks before writing, and for replay.
+ * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's
+ * pauses (`ring/<name>`) and the service's seals (`seal/<name>`). A stream's kind, read from its name, decides which
+ * events it may hold and which machine judges them — for validation, for the stores' checks before writing, and for replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
 import type { TSchema } from 'typebox';
@@ -12,6 +12,8 @@ import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
 import { RING_EVENT_DATA, RING_EVENT_TYPES } from './ring/events.js';
 import { ringLifecycle } from './ring/lifecycle.js';
+import { SEAL_EVENT_DATA, SEAL_EVENT_TYPES } from './seal/events.js';
+import { sealLifecycle } from './seal/lifecycle.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
@@ -48,7 +50,16 @@ export const RING_STREAMS: StreamKind = {
   lifecycle: ringLifecycle as unknown as AnyLifecycle,
 };
 
-export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS];
+/** The service's seals of the log (`seal/<name>`): signed digests of every stream's head. */
+export const SEAL_STREAMS: StreamKind = {
+  name: 'seal',
+  prefix: streamPrefix('seal'),
+  eventTypes: SEAL_EVENT_TYPES,
+  data: SEAL_EVENT_DATA,
+  lifecycle: sealLifecycle as unknown as AnyLifecycle,
+};
+
+export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, SEAL_STREAMS];
 
 /** The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind. */
 export function streamKindOf(stream: string): StreamKind | undefined {
