@@ -2,7 +2,7 @@
  * A seal's key files: an Ed25519 private key in PEM (PKCS #8) at the path given, made on first use with mode 0600,
  * and its public key in PEM (SubjectPublicKeyInfo) beside it as `<path>.pub`, the file `verify --key` takes.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { link, rename, unlink, writeFile } from 'node:fs/promises';
 import { HotpatchError } from '@hotpatch/core';
 import { readSmallFile } from '../small-file.js';
@@ -51,7 +51,7 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     // Written whole under another name, then linked into place: another process never reads half a key, and if
     // one made the key first, link fails and its key is read.
-    const pending = `${path}.${process.pid}.${Date.now()}.tmp`;
+    const pending = temporaryBeside(path);
     await writeFile(pending, pem, { mode: 0o600, flag: 'wx' });
     try {
       await link(pending, path);
@@ -68,7 +68,7 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
   const held = await readKeyText(publicPath);
   if (held === undefined) {
-    const pending = `${publicPath}.${process.pid}.${Date.now()}.tmp`;
+    const pending = temporaryBeside(publicPath);
     await writeFile(pending, publicPem, { mode: 0o644 });
     await rename(pending, publicPath);
   } else if (keyIdOf(parseKey(publicPath, held, 'public')) !== keyIdOf(publicKey)) {
@@ -83,6 +83,8 @@ export async function loadSealPublicKey(path: string): Promise<KeyObject> {
   if (text === undefined) throw new SealKeyError(path, 'no such key file');
   return parseKey(path, text, 'public');
 }
+
+const temporaryBeside = (path: string) => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 
 async function readKeyText(path: string): Promise<string | undefined> {
   let read: Awaited<ReturnType<typeof readSmallFile>>;
