@@ -11,6 +11,7 @@ import { createInMemoryEventStore, eventHash, GENESIS_HASH, keyIdOf, LogSealer, 
 // @ts-expect-error -- the benchmark's generator is plain JavaScript
 import { generateTimeline } from '../bench/generate.mjs';
 import { scratchFiles } from '../test/logs.js';
+import { foldInShards, foldShard } from './fold-shards.js';
 import { verifyFile, verifyTimeline } from './verify.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -199,6 +200,9 @@ describe('sealed logs', () => {
     const changed = tamper(log, { kind: 'change', pick: 5 })!.log;
     const bad = await verifyFile(await files.write(changed.map((e) => JSON.stringify(e))), { sealKey: publicKey, sealJournal: 1 });
     expect(bad.problems.map((p) => p.code)).toContain('SEAL_FAILED');
+    // A file with seals is not folded in shards (a seal needs every stream's heads): one thread checks its seals.
+    expect(await foldShard({ path, shard: 0, shards: 2 })).toEqual({ ok: false, reason: expect.stringMatching(/^line \d+: a seal \(seals are checked in one thread\)$/) });
+    expect(await foldInShards(path, undefined, 2)).toBeUndefined();
   });
 });
 
