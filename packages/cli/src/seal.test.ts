@@ -75,6 +75,8 @@ describe('hotpatch seal and verify --key (SQLite)', () => {
     expect(first).toMatchObject({ code: 0, out: expect.stringMatching(/^made a seal key: .*seal\.pem \(private, mode 0600\) and .*seal\.pem\.pub/) });
     expect(first.out).toMatch(/sealed sqlite:.*: (\d+) events in \d+ streams up to position \1, as seal 1 of seal\/log/);
     expect((await hotpatch('seal', '--store', store, '--key', key)).out).toMatch(/^nothing to seal: nothing but seals since the last seal/);
+    // A seal is no fact of the fleet: status reads the sealed store as the log before it (not as of the seal's time).
+    expect(JSON.parse((await runCaptured(['status', '--store', store, '--json'])).out)).toEqual(JSON.parse((await runCaptured(['status', timeline, '--json'])).out));
     expect((await runCaptured(['pause', '--store', store, '--ring', 'broad', '--by', 'tenant', '--reason', 'freeze'])).code).toBe(0);
     const second = JSON.parse((await hotpatch('seal', '--store', store, '--key', key, '--json')).out);
     expect(second).toMatchObject({ written: true, created: false, publicKey: `${key}.pub` });

@@ -16,6 +16,8 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
     if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
     state.position = event.position;
   }
+  // The service's seals of the log are no fact of the fleet, and their time (the service's clock) not the fleet's.
+  if (idOfStream('seal', event.stream) !== undefined) return undefined;
   if (event.time > state.latestTime) state.latestTime = event.time;
   const device = deviceIdOf(event.stream);
   if (device !== undefined) applyDevice(state, device, event, time);
