@@ -62,8 +62,17 @@ export class LogSealer {
     this.keyId = keyIdOf(privateKey);
   }
 
+  /** The seal in progress: calls made at once (a checkpoint and a shutdown) seal one after the other. */
+  private turn: Promise<unknown> = Promise.resolve();
+
   /** Reads the events after the last position seen, and seals what the log holds then. */
-  async seal(): Promise<SealResult> {
+  seal(): Promise<SealResult> {
+    const run = this.turn.then(() => this.sealNow());
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sealNow(): Promise<SealResult> {
     for (let attempt = 1; ; attempt++) {
       await this.catchUp();
       const { position, events, streams } = this.heads;

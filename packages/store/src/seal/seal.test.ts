@@ -103,7 +103,12 @@ describe('a log sealer', () => {
     expect(raced).toBe(true);
     expect(third).toMatchObject({ written: true, position: 6, events: 6, streams: 5, event: { version: 3, position: 7 } });
     expect((third.event!.data as { sequence: number }).sequence).toBe(3);
+    // Called twice at once (a checkpoint and a shutdown): one seal after the other, the heads read once.
+    await enrol('e');
+    const [a, b] = await Promise.all([sealer.seal(), sealer.seal()]);
+    expect(a).toMatchObject({ written: true, position: 8, events: 8, streams: 6, event: { version: 4, position: 9 } });
+    expect(b).toMatchObject({ written: false, position: 8, event: { position: 9 } });
     // The first sealer, which saw none of it, reads only what came since its seal.
-    expect(await sealer.seal()).toMatchObject({ written: false, position: 6, event: { position: 7 } });
+    expect(await sealer.seal()).toMatchObject({ written: false, position: 8, event: { position: 9 } });
   });
 });
