@@ -38,4 +38,7 @@ export * from './token/events.js';
 export { tokenMachine, tokenSetup } from './token/machine.js';
 export * as tokenRules from './token/machine.js';
 export { tokenLifecycle } from './token/lifecycle.js';
+export * from './seal/events.js';
+export { sealMachine, sealSetup } from './seal/machine.js';
+export { sealLifecycle } from './seal/lifecycle.js';
 export { Type } from './typebox.js';

@@ -1,11 +1,12 @@
 /**
  * Stream names: `<kind>/<id>` — a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's pauses
- * (`ring/<name>`), a service token's (`token/<tokenId>`). The one place that knows how a name is made and read.
+ * (`ring/<name>`), a service token's (`token/<tokenId>`), the service's seals of the log (`seal/<name>`). The one
+ * place that knows how a name is made and read.
  */
-export const STREAM_KIND_NAMES = ['device', 'rollout', 'ring', 'token'] as const;
+export const STREAM_KIND_NAMES = ['device', 'rollout', 'ring', 'token', 'seal'] as const;
 export type StreamKindName = (typeof STREAM_KIND_NAMES)[number];
 
-const PREFIX: Readonly<Record<StreamKindName, string>> = { device: 'device/', rollout: 'rollout/', ring: 'ring/', token: 'token/' };
+const PREFIX: Readonly<Record<StreamKindName, string>> = { device: 'device/', rollout: 'rollout/', ring: 'ring/', token: 'token/', seal: 'seal/' };
 
 /** What every stream name of a kind begins with. */
 export const streamPrefix = (kind: StreamKindName): string => PREFIX[kind];
@@ -33,5 +34,7 @@ export const deviceStream = (id: string): string => PREFIX.device + id;
 export const rolloutStream = (id: string): string => PREFIX.rollout + id;
 export const ringStream = (name: string): string => PREFIX.ring + name;
 export const tokenStream = (id: string): string => PREFIX.token + id;
+/** A seal stream of the service (`seal/log`): service-level, never a tenant's. */
+export const sealStream = (name: string): string => PREFIX.seal + name;
 /** The device id of a `device/<id>` stream, or undefined for another kind of stream. */
 export const deviceIdOf = (stream: string): string | undefined => idOfStream('device', stream);

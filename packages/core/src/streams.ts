@@ -1,7 +1,8 @@
 /**
  * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's
- * pauses (`ring/<name>`) and a service token's (`token/<tokenId>`). A stream's kind, read from its name, decides which events it may hold and which machine
- * judges them — for validation, for the stores' checks before writing, and for replay.
+ * pauses (`ring/<name>`), a service token's (`token/<tokenId>`) and the service's seals (`seal/<name>`). A stream's
+ * kind, read from its name, decides which events it may hold and which machine judges them — for validation, for the
+ * stores' checks before writing, and for replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
 import type { TSchema } from 'typebox';
@@ -14,6 +15,8 @@ import { RING_EVENT_DATA, RING_EVENT_TYPES } from './ring/events.js';
 import { ringLifecycle } from './ring/lifecycle.js';
 import { TOKEN_EVENT_DATA, TOKEN_EVENT_TYPES } from './token/events.js';
 import { tokenLifecycle } from './token/lifecycle.js';
+import { SEAL_EVENT_DATA, SEAL_EVENT_TYPES } from './seal/events.js';
+import { sealLifecycle } from './seal/lifecycle.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
@@ -59,7 +62,16 @@ export const TOKEN_STREAMS: StreamKind = {
   lifecycle: tokenLifecycle as unknown as AnyLifecycle,
 };
 
-export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, TOKEN_STREAMS];
+/** The service's seals of the log (`seal/<name>`): signed digests of every stream's head. */
+export const SEAL_STREAMS: StreamKind = {
+  name: 'seal',
+  prefix: streamPrefix('seal'),
+  eventTypes: SEAL_EVENT_TYPES,
+  data: SEAL_EVENT_DATA,
+  lifecycle: sealLifecycle as unknown as AnyLifecycle,
+};
+
+export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, TOKEN_STREAMS, SEAL_STREAMS];
 
 /** The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind. */
 export function streamKindOf(stream: string): StreamKind | undefined {

@@ -4,6 +4,7 @@ export { foldFile, type FileFoldOptions, type FileFoldResult } from './fold-file
 export { deviceAt, deviceHistory, fleetAt, fleetOf, historyOfFile, ringHistory, rolloutHistory, type HistoryStep, type RingHistoryStep, type RingPauseView, type RolloutHistoryStep, type StreamHistoryStep } from './queries.js';
 export { rolloutChanges, toRolloutView, type RingView, type RolloutView } from './rollout-view.js';
 export { CrossStreamCheck, InstructionGapError, type GapFinding, type InstructionGap } from './cross-stream.js';
-export { verifyFile, verifyTimeline, type VerifiedLog, type VerifyReport } from './verify.js';
+export { verifyFile, verifyTimeline, type VerifiedLog, type VerifyOptions, type VerifyReport } from './verify.js';
+export { NoSealError, SealedFold, SealFailedError } from './seals.js';
 export { StoreVerification } from './verify-store.js';
 export { shardsAvailable } from './fold-shards.js';

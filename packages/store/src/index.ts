@@ -36,3 +36,8 @@ export { uuidWords } from './uuid-words.js';
 export { nameBasedIds, timedNameBasedIds, timeOfId, withTime } from './name-based-ids.js';
 export { readSmallFile } from './small-file.js';
 export { discardPendingFilesSync, OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';
+export { LogHeads } from './seal/log-heads.js';
+export { SealCheck, type SealReport, type SealVerdict } from './seal/seal-check.js';
+export { loadOrCreateSealKey, loadSealPublicKey, publicKeyPath, SealKeyError, type SealKey } from './seal/seal-keys.js';
+export { LogSealer, sealLog, type SealOptions, type SealResult } from './seal/seal-log.js';
+export { keyIdOf, SEAL_ALGORITHM, sealSignatureValid, sealText, signSeal, type SealFields } from './seal/seal-text.js';

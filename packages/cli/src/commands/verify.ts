@@ -1,10 +1,11 @@
 import type { HotpatchError } from '@hotpatch/core';
 import { StoreVerification, verifyFile, type VerifiedLog, type VerifyReport } from '@hotpatch/replay';
-import { logDigest } from '@hotpatch/store';
-import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
+import { loadSealPublicKey, logDigest } from '@hotpatch/store';
+import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, eachStorePage, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist } from '../timeline-input.js';
+import { sealLines, sealsJson } from './verify-seals.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
 export function problemLine(error: HotpatchError): string {
@@ -18,7 +19,7 @@ export function problemLine(error: HotpatchError): string {
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'check a timeline or a store: format, versions, ids, hashes, every transition allowed, instructions whole',
-  usage: `hotpatch verify <file.jsonl> | --store <source>  [--json]
+  usage: `hotpatch verify <file.jsonl> | --store <source>  [--key <seal-key.pub>] [--json]
 
   Checks every event: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; positions
   growing; a hash on every event (or, in a file, on none) chained to the one before it in its stream; every
@@ -29,19 +30,35 @@ export const verifyCommand: CommandSpec = {
   each problem once, where it is, as "line N: …" (in a database: "position N: …"), with what it implies for the
   later events of its stream on the line after it, and exits 1 if there is any. A file without hashes is checked for all the rest, but the first line says that its integrity
   was NOT checked. On success it prints a digest of every stream's last hash: keep it, and compare it with a later
-  run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….`,
+  run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….
+
+  Seals (LogSealed events of seal/<name>, written by \`hotpatch seal\` or the service): each seal's number in its
+  stream, and its digest against the heads of every stream recomputed from the log up to the position it covers,
+  so that a log rewritten with its hashes recomputed, or a seal removed before a later one, fails; and how many
+  events come after the last seal (not covered: their change or removal cannot be seen by a seal).
+  --key FILE   the seal key's public key (PEM: the .pub written beside the private key, or the key itself): every
+               seal's Ed25519 signature is checked with it, and a log without any seal fails. Without --key the
+               signatures are NOT checked (the output says so) and the rest is.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, key: { type: 'string' } });
     const source = sourceFrom(positionals, values.store as string | undefined);
+    if (values.key === '') throw new UsageError('--key: expected the path of a public key file');
+    const sealKey = values.key !== undefined ? await loadSealPublicKey(values.key as string) : undefined;
+    const options = sealKey !== undefined ? { sealKey } : {};
     // A file is verified as it is read, line by line (on every core when it is large and clean); a store's log page by
     // page, then its heads: never held in memory whole.
     let verified: VerifiedLog;
     if (source.kind === 'jsonl') {
       await mustExist(source.path);
-      verified = await verifyFile(source.path);
+      verified = await verifyFile(source.path, options);
     } else {
-      const verification = new StoreVerification();
-      await eachStorePage(source, (page) => verification.add(page), { afterwards: async (store) => store.streamHeads && verification.checkHeads(await store.streamHeads()) });
+      const verification = new StoreVerification(options);
+      await eachStorePage(source, (page) => verification.add(page), {
+        afterwards: async (store) => {
+          if (store.streamHeads) verification.checkHeads(await store.streamHeads());
+          await verification.checkSeals(store);
+        },
+      });
       verified = verification.result();
     }
     const { streamStates, ...result } = verified;
@@ -67,6 +84,7 @@ function report(io: Output, asJson: boolean, source: StoreSource, result: Verify
         integrity: hashed ? 'checked' : 'not checked',
         ...(result.events === 0 ? { empty: true } : {}),
         digest,
+        seals: sealsJson(result),
         problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p), ...(result.implications.has(p) ? { implies: result.implications.get(p) } : {}) })),
       }),
     );
@@ -76,10 +94,9 @@ function report(io: Output, asJson: boolean, source: StoreSource, result: Verify
       return;
     }
     if (!hashed) io.out('integrity NOT checked: no event carries a hash, so an event changed, removed or inserted cannot be seen');
-    if (result.ok) {
-      io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ''}`);
-      if (digest) io.out(`log digest: ${digest}`);
-    }
+    if (result.ok) io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ''}`);
+    for (const line of sealLines(result)) io.out(line);
+    if (result.ok && digest) io.out(`log digest: ${digest}`);
     for (const problem of result.problems) {
       io.out(problemLine(problem));
       const implies = result.implications.get(problem);

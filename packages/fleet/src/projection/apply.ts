@@ -18,8 +18,9 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
     if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
     state.position = event.position;
   }
-  // A service token's events are not the fleet's: their time (the service's wall clock) says nothing of the fleet's.
-  if (event.stream.startsWith(TOKEN_PREFIX)) return undefined;
+  // A service token's events and the service's seals of the log are no facts of the fleet, and their time (the
+  // service's wall clock) not the fleet's.
+  if (event.stream.startsWith(TOKEN_PREFIX) || idOfStream('seal', event.stream) !== undefined) return undefined;
   if (event.time > state.latestTime) state.latestTime = event.time;
   const device = deviceIdOf(event.stream);
   if (device !== undefined) applyDevice(state, device, event, time);
