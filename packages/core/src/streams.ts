@@ -29,47 +29,22 @@ export interface StreamKind {
   readonly lifecycle: AnyLifecycle;
 }
 
-export const DEVICE_STREAMS: StreamKind = {
-  name: 'device',
-  prefix: streamPrefix('device'),
-  eventTypes: DEVICE_EVENT_TYPES,
-  data: DEVICE_EVENT_DATA,
-  lifecycle: deviceLifecycle as unknown as AnyLifecycle,
-};
+/** A kind of stream: its name (and so its prefix), its event types with their data schemas, its lifecycle. */
+const streamKind = (name: StreamKindName, eventTypes: readonly string[], data: Readonly<Record<string, TSchema>>, lifecycle: unknown): StreamKind => ({
+  name,
+  prefix: streamPrefix(name),
+  eventTypes,
+  data,
+  lifecycle: lifecycle as AnyLifecycle,
+});
 
-export const ROLLOUT_STREAMS: StreamKind = {
-  name: 'rollout',
-  prefix: streamPrefix('rollout'),
-  eventTypes: ROLLOUT_EVENT_TYPES,
-  data: ROLLOUT_EVENT_DATA,
-  lifecycle: rolloutLifecycle as unknown as AnyLifecycle,
-};
-
-export const RING_STREAMS: StreamKind = {
-  name: 'ring',
-  prefix: streamPrefix('ring'),
-  eventTypes: RING_EVENT_TYPES,
-  data: RING_EVENT_DATA,
-  lifecycle: ringLifecycle as unknown as AnyLifecycle,
-};
-
+export const DEVICE_STREAMS = streamKind('device', DEVICE_EVENT_TYPES, DEVICE_EVENT_DATA, deviceLifecycle);
+export const ROLLOUT_STREAMS = streamKind('rollout', ROLLOUT_EVENT_TYPES, ROLLOUT_EVENT_DATA, rolloutLifecycle);
+export const RING_STREAMS = streamKind('ring', RING_EVENT_TYPES, RING_EVENT_DATA, ringLifecycle);
 /** A service token: issued with its role and scope (the secret's hash only), then perhaps revoked. */
-export const TOKEN_STREAMS: StreamKind = {
-  name: 'token',
-  prefix: streamPrefix('token'),
-  eventTypes: TOKEN_EVENT_TYPES,
-  data: TOKEN_EVENT_DATA,
-  lifecycle: tokenLifecycle as unknown as AnyLifecycle,
-};
-
+export const TOKEN_STREAMS = streamKind('token', TOKEN_EVENT_TYPES, TOKEN_EVENT_DATA, tokenLifecycle);
 /** The service's seals of the log (`seal/<name>`): signed digests of every stream's head. */
-export const SEAL_STREAMS: StreamKind = {
-  name: 'seal',
-  prefix: streamPrefix('seal'),
-  eventTypes: SEAL_EVENT_TYPES,
-  data: SEAL_EVENT_DATA,
-  lifecycle: sealLifecycle as unknown as AnyLifecycle,
-};
+export const SEAL_STREAMS = streamKind('seal', SEAL_EVENT_TYPES, SEAL_EVENT_DATA, sealLifecycle);
 
 export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, TOKEN_STREAMS, SEAL_STREAMS];
 
