@@ -14,7 +14,7 @@ const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18
 const report = () => ({ kind: 'applied', id: randomUUID(), device: 'd1', patch: 'HP-2026-02' });
 
 /** Each route, a request that passes its checks, and the roles that may call it. */
-const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => unknown; roles: readonly TokenRole[] }> = [
+const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => unknown; roles: readonly TokenRole[]; live?: true }> = [
   { method: 'PUT', path: '/v1/devices/d1', body: () => enrolment, roles: ['agent', 'operator'] },
   { method: 'GET', path: '/v1/devices/d1/instructions', roles: ['agent'] },
   { method: 'POST', path: '/v1/reports', body: report, roles: ['agent'] },
@@ -28,6 +28,9 @@ const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => unknown
   { method: 'GET', path: '/v1/rollouts/HP-2026-02', roles: ['operator', 'tenant-admin', 'auditor'] },
   { method: 'GET', path: '/v1/events?limit=5', roles: ['auditor', 'operator'] },
   { method: 'GET', path: '/v1/verify', roles: ['auditor', 'operator'] },
+  { method: 'GET', path: '/v1/events/stream', roles: ['auditor', 'operator'], live: true },
+  { method: 'POST', path: '/v1/tokens', body: () => ({ role: 'auditor', tenant: 'default' }), roles: ['operator', 'tenant-admin'] },
+  { method: 'DELETE', path: '/v1/tokens/0123456789abcdef', roles: ['operator', 'tenant-admin'] },
 ];
 
 const SCOPES: Record<TokenRole, { tenant?: string; device?: string }> = { agent: { tenant: 'default', device: 'd1' }, operator: {}, 'tenant-admin': { tenant: 'default' }, auditor: {} };
@@ -49,6 +52,14 @@ describe('who may call what', () => {
     for (const role of TOKEN_ROLES) {
       const allowed = route.roles.includes(role);
       it(`${route.method} ${route.path.split('?')[0]}: ${role} ${allowed ? 'allowed' : 'refused (403)'}`, async () => {
+        if (route.live && allowed) {
+          // A live tail answers with its headers and goes on: the status is all this test reads.
+          const gone = new AbortController();
+          const response = await fetch(h.url + route.path, { headers: { authorization: `Bearer ${tokens[role]}` }, signal: gone.signal });
+          gone.abort();
+          expect(response.status).toBe(200);
+          return;
+        }
         const r = await h.call(route.method, route.path, { token: tokens[role], ...(route.body ? { body: route.body() } : {}) });
         if (allowed) expect([401, 403]).not.toContain(r.status);
         else {
@@ -68,6 +79,13 @@ describe('who may call what', () => {
       expect(unknown).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', detail: 'unknown token 0123456789abcdef' } });
     });
   }
+
+  it('the table above names every route that takes a token, as the OpenAPI document lists them', async () => {
+    const doc = (await h.call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { security?: unknown }>> };
+    const secured = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.security !== undefined).map(([method]) => `${method.toUpperCase()} ${path}`));
+    const table = ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace('/d1', '/{id}').replace('HP-2026-02', '{id}').replace('/pilot/', '/{name}/').replace('0123456789abcdef', '{id}')}`);
+    expect([...new Set(table)].sort()).toEqual(secured.sort());
+  });
 
   it('refuses a token with the right id and another secret', async () => {
     const [, id] = /^hp_([0-9a-f]{16})_/.exec(tokens.operator)!;

@@ -11,6 +11,7 @@ import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { operatorRoutes } from './routes/operator.js';
 import { readRoutes } from './routes/reads.js';
+import { tokenRoutes } from './routes/tokens.js';
 import type { HotpatchService } from './service.js';
 import { DEFAULT_TAIL, type TailOptions } from './sse.js';
 import { serializerCompiler, validatorCompiler } from './validation.js';
@@ -39,5 +40,6 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   agentRoutes(app, service);
   operatorRoutes(app);
   readRoutes(app, service);
+  tokenRoutes(app, service);
   auditRoutes(app, service, { ...DEFAULT_TAIL, onDrop: () => service.metrics.sseDropped.inc(), ...options.tail });
 };
