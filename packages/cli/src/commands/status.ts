@@ -6,6 +6,7 @@ import { describeSource, eachStorePage, openEventStore, sourceFrom, STORE_PAGE, 
 import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
 import { rolloutLines } from '../rollout-text.js';
+import { expectStatus, serviceClient } from '@hotpatch/simulator';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const days = (x: number | null) => (x === null ? '-' : x.toFixed(1));
@@ -46,7 +47,7 @@ export function printStatus(status: FleetStatus, out: (text: string) => void): v
 export const statusCommand: CommandSpec = {
   name: 'status',
   summary: 'rollout progress, compliance and exposure of a fleet, from its log',
-  usage: `hotpatch status --store <source> | <file.jsonl>  [--target SHARE] [--json]
+  usage: `hotpatch status --store <source> | <file.jsonl> | --server URL --token T  [--target SHARE] [--json]
 
   Folds the log into the fleet's state as of its last event and prints: each device's compliance in Autopatch's
   terms (up to date, in progress, paused, not up to date, not ready, needs reboot) and the share up to date
@@ -57,14 +58,24 @@ export const statusCommand: CommandSpec = {
   a unit of work cut short between its appends that a later tick healed (which device, rollout and gap). A release is
   known from its rollout's plan. The figures are defined in docs/domain.md.
 
+  --server URL --token T: ask a running hotpatch serve (GET /v1/status, the same figures from its projection)
+  with a token that may read the fleet (operator, tenant admin, auditor).
+
   --projection NAME (with --store): start from the projection the orchestrator saved under NAME (its checkpoint
   option) and fold only the log after it; the same answer as folding the whole log, sooner on a long one. When
   there is no usable one under that name, it says so and folds the whole log.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, projection: { type: 'string' }, json: { type: 'boolean' } });
-    const source = sourceFrom(positionals, values.store as string | undefined);
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, projection: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, token: { type: 'string' } });
     const target = values.target === undefined ? 0.95 : Number(values.target);
     if (!(target > 0 && target <= 1)) throw new UsageError(`--target: expected a share between 0 and 1, got ${JSON.stringify(values.target)}`);
+    if (values.server !== undefined) {
+      if (values.store !== undefined || positionals.length > 0) throw new UsageError('--server reads the fleet from the service: give no --store nor file with it');
+      const status = await statusFromServer(values.server as string, values.token as string | undefined, target);
+      if (values.json) io.out(json(status));
+      else printStatus(status, io.out);
+      return;
+    }
+    const source = sourceFrom(positionals, values.store as string | undefined);
     const name = values.projection as string | undefined;
     let projection: FleetProjection;
     if (name !== undefined) {
@@ -94,6 +105,14 @@ export const statusCommand: CommandSpec = {
     else printStatus(status, io.out);
   },
 };
+
+/** The status a running service gives (GET /v1/status): the same document `status --json` prints. */
+async function statusFromServer(server: string, token: string | undefined, target: number): Promise<FleetStatus> {
+  if (!/^https?:\/\/\S+$/.test(server)) throw new UsageError(`--server: expected the service's URL (http://127.0.0.1:8080), got ${JSON.stringify(server)}`);
+  if (token === undefined) throw new UsageError('--server needs --token: a token that may read the fleet (operator, tenant admin, auditor)');
+  const client = serviceClient({ server, attempts: 3 });
+  return expectStatus(await client.call('GET', `/v1/status?target=${target}`, token), 'GET', '/v1/status', 200) as FleetStatus;
+}
 
 /** A store's fleet projection: the one saved under `name` when it is usable, plus the log after it. */
 async function fromSavedProjection(source: StoreSource, name: string, say: (text: string) => void): Promise<FleetProjection> {

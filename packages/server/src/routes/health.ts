@@ -5,7 +5,17 @@ import { problemOf, ProblemSchema, sendProblem } from '../problem.js';
 import type { HotpatchService } from '../service.js';
 
 export function healthRoutes(app: FastifyInstance, service: HotpatchService): void {
-  app.get('/healthz', { schema: { summary: 'Alive: the process answers', tags: ['health'], response: { 200: Type.Object({ ok: Type.Literal(true) }) } } }, async () => ({ ok: true as const }));
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'Alive: the process answers, with the service’s time (its clock runs --speed times faster than real time)',
+        tags: ['health'],
+        response: { 200: Type.Object({ ok: Type.Literal(true), time: Type.String({ description: 'The service’s clock, ISO 8601 UTC: what a simulated agent keeps time by.' }) }) },
+      },
+    },
+    async () => ({ ok: true as const, time: service.clock.now().toISOString() }),
+  );
 
   app.get(
     '/readyz',

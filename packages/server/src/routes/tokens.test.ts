@@ -30,10 +30,13 @@ describe('POST /v1/tokens, DELETE /v1/tokens/{id}', () => {
     expect((await h.call('POST', '/v1/tokens', { token: admin, body: { role: 'operator' } })).status).toBe(403);
     expect((await h.call('POST', '/v1/tokens', { token: admin, body: { role: 'agent', tenant: 'acme', device: 'd' } })).status).toBe(404);
     expect((await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'agent' } })).body.code).toBe('INVALID_TOKEN_SCOPE');
+    expect((await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'operator', tenant: 'default' } })).body.code).toBe('INVALID_TOKEN_SCOPE');
     expect((await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'root' } })).status).toBe(400);
     const agentToken = await h.token('agent', { tenant: 'default', device: 'x' });
     expect((await h.call('POST', '/v1/tokens', { token: agentToken, body: { role: 'agent', device: 'x' } })).status).toBe(403);
     expect(await logLength()).toBe(before + 1); // the agent token made above, nothing else
+    const defaulted = await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'agent', device: 'laptop-8' } });
+    expect((await h.store.readStream(`token/${defaulted.body.id}`))[0]!.data).toMatchObject({ role: 'agent', tenant: 'default', device: 'laptop-8' });
     const issued = await h.call('POST', '/v1/tokens', { token: admin, body: { role: 'agent', device: 'laptop-9' } });
     expect(issued.status).toBe(201);
     const event = (await h.store.readStream(`token/${issued.body.id}`))[0]!;

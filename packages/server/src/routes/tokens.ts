@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
+import { DEFAULT_TENANT } from '../tenants.js';
 import { issueToken, revokeToken, type Caller } from '../tokens.js';
 import type { TypeBoxTypeProvider } from '../validation.js';
 
@@ -41,7 +42,8 @@ export function tokenRoutes(app: FastifyInstance, service: HotpatchService): voi
     handler: async (request, reply) => {
       const caller = request.caller!;
       const body = request.body;
-      let scope = body;
+      // As `hotpatch token create`: an agent's or tenant admin's token without a tenant is the default tenant's.
+      let scope = body.tenant === undefined && (body.role === 'agent' || body.role === 'tenant-admin') ? { ...body, tenant: DEFAULT_TENANT } : body;
       if (caller.role === 'tenant-admin') {
         if (!TENANT_ISSUES.includes(body.role)) throw new HttpProblem(403, 'ROLE_NOT_ALLOWED', `a tenant admin may issue agent and auditor tokens, not ${body.role} tokens`, { role: body.role, allowed: TENANT_ISSUES });
         if (body.tenant !== undefined && body.tenant !== caller.tenant) throw new HttpProblem(404, 'UNKNOWN_TENANT', `this service serves no tenant ${body.tenant}`, { tenant: body.tenant });

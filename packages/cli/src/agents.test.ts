@@ -1,0 +1,90 @@
+/**
+ * The README's three terminals, as processes: `hotpatch serve --speed 3600`, `hotpatch agents --plan` against it,
+ * and `hotpatch status --server` — the rollout moves (the pilot instructed and answered, reports recorded), and what
+ * the service answers is what `status --store` folds from the same log once the service has stopped.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCaptured } from './main.js';
+
+const bin = new URL('../dist/bin.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'hotpatch-agents-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+async function until<T>(what: () => T | undefined, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = what();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('hotpatch agents against hotpatch serve', () => {
+  it('enrols the devices, plans a rollout, answers the instructions; status --server is status --store of the same log', async () => {
+    const serve = run(['serve', '--port', '0', '--speed', '3600', '--tick-ms', '100']);
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);
+    const token = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(serve.err())![1]!;
+    try {
+      const agents = run(['agents', '--server', url, '--token', token, '--devices', '30', '--seed', '7', '--speed', '3600', '--plan', '--seconds', '12', '--json']);
+      expect(await agents.exited).toBe(0);
+      const done = JSON.parse(agents.out()) as { enrolled: number; instructions: number; rollout: string; reports: Record<string, number>; errors: number };
+      expect(done).toMatchObject({ enrolled: 30, errors: 0 });
+      expect(done.rollout).toMatch(/^HP-\d{4}-\d{2}-\d{2}$/);
+      expect(done.instructions).toBeGreaterThan(0);
+      expect(done.reports.recorded).toBeGreaterThan(0);
+
+      const live = await runCaptured(['status', '--server', url, '--token', token, '--json']);
+      expect(live.code).toBe(0);
+      const status = JSON.parse(live.out);
+      const rollout = status.rollouts.find((r: { release: string }) => r.release === done.rollout);
+      expect(rollout.rings[0].succeeded + rollout.rings[0].failed).toBeGreaterThan(0);
+      expect(status.devices).toBe(30);
+      // The tick may move on between the two reads: the figures are compared once the service has stopped.
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+      const offline = await runCaptured(['status', '--store', `sqlite:${join(dir, 'hotpatch.db')}`, '--json']);
+      const again = JSON.parse(offline.out);
+      expect(again.devices).toBe(30);
+      expect(again.rollouts.map((r: { release: string }) => r.release)).toEqual(status.rollouts.map((r: { release: string }) => r.release));
+      expect(again.rollouts[0].rings[0].devices).toBe(rollout.rings[0].devices);
+    } finally {
+      serve.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('refuses what makes no sense in one line, before calling anything', async () => {
+    const r = await runCaptured(['agents', '--server', 'localhost:8080', '--token', 't']);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('hotpatch agents: --server: expected the service\'s URL (http://127.0.0.1:8080), got "localhost:8080"');
+    expect((await runCaptured(['agents', '--server', 'http://127.0.0.1:1'])).err).toMatch(/--token/);
+    expect((await runCaptured(['status', '--server', 'http://127.0.0.1:1', '--store', 'x.jsonl'])).code).toBe(2);
+  });
+
+  it('a token the service refuses: one line naming the call and the problem', async () => {
+    const serve = run(['serve', '--port', '0', '--store', `sqlite:${join(dir, 'other.db')}`]);
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);
+    try {
+      const r = await runCaptured(['agents', '--server', url, '--token', `hp_0123456789abcdef_${'A'.repeat(43)}`, '--devices', '2']);
+      expect(r.code).toBe(1);
+      expect(r.err.trim()).toMatch(/^hotpatch agents: POST \/v1\/tokens: 401 unknown token 0123456789abcdef$/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 30_000);
+});
