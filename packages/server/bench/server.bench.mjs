@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench:server`: agents' reports over HTTP, as many as autocannon can send, against `hotpatch serve` in a child
+ * process (client and server on this machine, loopback), beside a bare Fastify route (the ceiling: what a Fastify
+ * process here answers when it does nothing). Each case prepares its fleet first with the library (N devices enrolled
+ * in one ring of a 100% budget, a hotpatch planned, every device instructed, an agent token per device), then sends
+ * each device its `applied` report (a unit of work each: the device's and the rollout's events in one transaction),
+ * each request a device of its own, then each its `health` report. Prints reports/s, p50 and p99, the ratio to the
+ * bare route, and each target met or not.
+ *
+ *   node packages/server/bench/server.bench.mjs [--devices 1000,100000] [--reports 20000] [--connections 32]
+ *        [--only sqlite|postgres|bare] [--postgres URL]
+ *
+ * PostgreSQL: HOTPATCH_BENCH_POSTGRES_URL or --postgres (default postgres://postgres@127.0.0.1:5432/postgres), a new
+ * schema per case, dropped after; one instance, then two (two servers over the schema, each sent half the devices).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { prepareFleet } from './prepare.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000,100000' },
+    reports: { type: 'string', default: '20000' },
+    connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
+    postgres: { type: 'string', default: process.env.HOTPATCH_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const bin = join(root, 'packages/cli/dist/bin.js');
+const connections = Number(args.connections);
+const maxReports = Number(args.reports);
+const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
+const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
+
+/** A child process serving; resolves with its URL once it listens. */
+function child(argv) {
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((ok, fail) => {
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) ok({ url: m[1], stop: () => new Promise((done) => (proc.once('exit', done), proc.kill('SIGTERM'))) });
+    });
+    proc.once('exit', (code) => fail(new Error(`exited (${code}) before listening: ${err}`)));
+  });
+}
+
+/** autocannon over `bodies` (one request each, in turn, spread over the connections); the figures it gives. */
+function load(url, path, requests) {
+  let next = 0;
+  return new Promise((ok, fail) => {
+    autocannon(
+      {
+        url: url + path,
+        connections: Math.min(connections, requests.length),
+        amount: requests.length,
+        method: 'POST',
+        requests: [
+          {
+            setupRequest: (req) => {
+              const r = requests[next++ % requests.length];
+              return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${r.token}` }, body: JSON.stringify(r.body) };
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? fail(error) : ok(result)),
+    );
+  });
+}
+
+const figures = (result) => ({ rps: result.requests.total / (result.duration || 1), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors });
+const rows = [];
+
+async function bare() {
+  const file = join(scratch, 'bare.mjs');
+  writeFileSync(
+    file,
+    `import Fastify from ${JSON.stringify(join(root, 'packages/server/node_modules/fastify/fastify.js'))};
+const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
+app.post('/v1/reports', async () => ({ status: 'recorded', events: 1 }));
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+process.stderr.write('listening on ' + url + '\\n');
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));`,
+  );
+  const server = await child([file]);
+  const requests = Array.from({ length: maxReports }, () => ({ token: 'x', body: { kind: 'applied', id: randomUUID(), device: 'd', patch: 'p' } }));
+  const r = figures(await load(server.url, '/v1/reports', requests));
+  await server.stop();
+  return r;
+}
+
+async function storeCase(kind, devices, instances) {
+  const fleet = await prepareFleet({ kind, devices, scratch, postgres: args.postgres });
+  const servers = [];
+  try {
+    for (let i = 0; i < instances; i++) servers.push(await child([bin, 'serve', '--store', fleet.store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile]));
+    const n = Math.min(devices, maxReports);
+    const phase = async (kindOf) => {
+      const share = Math.ceil(n / instances);
+      const started = Date.now();
+      const results = await Promise.all(
+        servers.map((s, i) => load(s.url, '/v1/reports', fleet.agents.slice(i * share, (i + 1) * share).map((a) => ({ token: a.token, body: kindOf(a.device) })))),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const total = results.reduce((sum, r) => sum + r.requests.total, 0);
+      return { rps: total / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), non2xx: results.reduce((s, r) => s + r.non2xx, 0), errors: results.reduce((s, r) => s + r.errors, 0) };
+    };
+    const applied = await phase((device) => ({ kind: 'applied', id: randomUUID(), device, patch: fleet.patch }));
+    const health = await phase((device) => ({ kind: 'health', id: randomUUID(), device, patch: fleet.patch, healthy: true }));
+    return { applied, health, reports: n };
+  } finally {
+    for (const s of servers) await s.stop();
+    await fleet.dispose();
+  }
+}
+
+const show = (name, f, ceiling, target) =>
+  rows.push([name, f.rps.toFixed(0), `${f.p50} ms`, `${f.p99} ms`, ceiling ? `${((100 * f.rps) / ceiling).toFixed(0)}%` : '', f.non2xx + f.errors ? `${f.non2xx} non-2xx, ${f.errors} errors` : '', target === undefined ? '' : f.rps >= target && f.p99 < TARGET.p99 && (!ceiling || f.rps >= TARGET.ofBare * ceiling) ? 'met' : 'NOT met']);
+
+console.error(`bench:server — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, ${new Date().toISOString()}, ${connections} connections`);
+const ceiling = args.only === undefined || args.only === 'bare' ? await bare() : undefined;
+if (ceiling) show('bare Fastify route', ceiling, undefined, undefined);
+for (const devices of args.devices.split(',').map(Number)) {
+  for (const [kind, instances] of [['sqlite', 1], ['postgres', 1], ['postgres', 2]]) {
+    if (args.only !== undefined && args.only !== kind) continue;
+    const r = await storeCase(kind, devices, instances);
+    const label = `${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`;
+    show(`${label}: applied (${r.reports.toLocaleString('en')})`, r.applied, ceiling?.rps, TARGET[kind]);
+    show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
+    console.error(`  done: ${label}`);
+  }
+}
+const head = ['case', 'reports/s', 'p50', 'p99', 'of bare', 'failed', `target (≥ ${TARGET.sqlite}/s SQLite, ≥ ${TARGET.postgres}/s PostgreSQL, p99 < ${TARGET.p99} ms, ≥ ${100 * TARGET.ofBare}% of bare)`];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+rmSync(scratch, { recursive: true, force: true });
