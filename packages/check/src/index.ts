@@ -6,3 +6,5 @@ export { deviceCheckModel } from './device-model.js';
 export { changes, formatPath, pathToTimeline, timelineText } from './counterexample.js';
 export { DEFAULT_ROLLOUT_SCENARIO, rolloutCheckModel, rolloutStateInvariants, rolloutTransitionInvariants, type RolloutScenario } from './rollout-model.js';
 export { ringCheckEvents, ringCheckModel, ringStateInvariants, ringTransitionInvariants } from './ring-model.js';
+export { blastRadius, receivedBad, replayPath, type BlastOptions, type BlastResult, type Witness } from './policy/blast.js';
+export { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel } from './policy/policy-model.js';
