@@ -118,7 +118,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
       if (known !== undefined) {
         // Alike but for its settled rings: kept if they hold more unhealthy devices (in place while not expanded yet).
         const held = queue[known];
-        if (!model.summarize || carried(next.state) <= carried(held ?? states.get(known)!)) continue;
+        const mine = model.summarize ? carried(next.state) : 0;
+        if (mine === 0 || mine <= carried(held ?? states.get(known)!)) continue;
         if (held !== undefined) {
           queue[known] = next.state;
           parent[known] = head;
