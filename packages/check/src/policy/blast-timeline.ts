@@ -9,7 +9,24 @@ import type { EventEnvelope, RolloutEventBody } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/store';
 import { replayPath, type Witness } from './blast.js';
 import type { PolicyModel } from './policy-model.js';
-import { isApplied, isApplying, PlainPopulation, type Local } from './population.js';
+import { isApplied, isApplying, type Local } from './population.js';
+
+/** Each device's local state along a run: a device moved by a counted step is the first one (by index) in its local state. */
+class Mirror {
+  private readonly locals: Local[][];
+  constructor(sizes: readonly number[]) {
+    this.locals = sizes.map((n) => Array.from({ length: n }, () => 'w'));
+  }
+  /** The devices a move moves (by index), moved. */
+  move(m: { readonly ring: number; readonly from: Local; readonly to: Local; readonly n: number; readonly device?: number }): number[] {
+    const ring = this.locals[m.ring]!;
+    const out: number[] = [];
+    if (m.device !== undefined) out.push(m.device);
+    else for (let i = 0; i < ring.length && out.length < m.n; i++) if (ring[i] === m.from) out.push(i);
+    for (const d of out) ring[d] = m.to;
+    return out;
+  }
+}
 
 const ids = nameBasedIds('9d3b6c1e-4a7f-4e25-8b0d-2f6a1c9e7d44');
 export const MODEL_RELEASE = 'HP-MODEL';
@@ -33,15 +50,13 @@ export const deviceName = (ring: string, index: number) => `${ring}-${String(ind
 export function witnessSchedule(model: PolicyModel, witness: Witness): { schedules: DeviceSchedule[]; steps: ReturnType<typeof replayPath> } {
   const steps = replayPath(model, witness.labels);
   const names = model.policy.rings.map((r) => r.name);
-  let mirror = model.sizes.map((n) => PlainPopulation.of(n));
+  const mirror = new Mirror(model.sizes);
   const schedules = model.sizes.map((n, r) => Array.from({ length: n }, (_, i): DeviceSchedule => ({ device: deviceName(names[r]!, i), ring: names[r]! })));
   for (const step of steps) {
     for (const act of step.acts) {
       const m = act.move;
       if (m === undefined) continue;
-      const devices = m.device !== undefined ? [m.device] : mirror[m.ring]!.choices(m.from).slice(0, m.n);
-      for (const d of devices) {
-        mirror = mirror.map((p, r) => (r === m.ring ? p.move(m.from, m.to, 1, d) : p));
+      for (const d of mirror.move(m)) {
         note(schedules[m.ring]![d]!, m.from, m.to, act.at, isTimeout(act.event));
       }
     }
@@ -73,15 +88,14 @@ export function witnessTimeline(model: PolicyModel, witness: Witness): EventEnve
     device(s, enrolled, 'EligibilityAssessed', { eligible: true, reasons: [] });
   }
   out.push({ stream: `rollout/${MODEL_RELEASE}`, type: 'RolloutPlanned', time: iso(model.time(0)), data: model.planned().data });
-  let mirror = model.sizes.map((n) => PlainPopulation.of(n));
+  const mirror = new Mirror(model.sizes);
   for (const step of steps) {
     for (const act of step.acts) {
       const m = act.move;
-      const devices = m === undefined ? [undefined] : m.device !== undefined ? [m.device] : mirror[m.ring]!.choices(m.from).slice(0, m.n);
+      const devices = m === undefined ? [undefined] : mirror.move(m);
       for (const d of devices) {
         const s = m === undefined || d === undefined ? undefined : byDevice.get(deviceName(names[m.ring]!, d))!;
         if (m !== undefined && d !== undefined) {
-          mirror = mirror.map((p, r) => (r === m.ring ? p.move(m.from, m.to, 1, d) : p));
           const patch = MODEL_RELEASE;
           if (m.from === 'w') {
             device(s!, act.at, 'PatchStaged', { patch, baseline: MODEL_BASELINE, requires: [], liveRevert: true });

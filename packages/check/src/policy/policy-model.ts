@@ -95,8 +95,11 @@ export class PolicyModel {
   time(tick: number): number {
     return this.start + tick * this.tickMs;
   }
+  private readonly isoCache = new Map<number, string>();
   iso(tick: number): string {
-    return new Date(this.time(tick)).toISOString();
+    let text = this.isoCache.get(tick);
+    if (text === undefined) this.isoCache.set(tick, (text = new Date(this.time(tick)).toISOString()));
+    return text;
   }
   /** The first tick at or after `ms`. */
   private tickAtOrAfter(ms: number): number {
@@ -141,6 +144,19 @@ export class PolicyModel {
     return { tick, kind: kindOf(tick) };
   }
 
+  private readonly ringTickCache = new Map<string, { deadline: number; soak: number }>();
+  /** The ticks of a ring's deadline and of the end of its soak, from when it started. */
+  private ringTicks(i: number, startedAt: string): { deadline: number; soak: number } {
+    const key = `${i}|${startedAt}`;
+    let ticks = this.ringTickCache.get(key);
+    if (ticks === undefined) {
+      const policy = this.policy.rings[i]!;
+      ticks = { deadline: this.tickAtOrAfter(Date.parse(addDays(startedAt, policy.deadlineDays))), soak: this.tickAtOrAfter(Date.parse(startedAt) + policy.gate.minSoakHours * HOUR) };
+      this.ringTickCache.set(key, ticks);
+    }
+    return ticks;
+  }
+
   private inFlight(pop: Population): Array<readonly [Local, number]> {
     return pop.entries().filter(([l]) => inFlightTick(l) !== undefined) as Array<readonly [Local, number]>;
   }
@@ -154,11 +170,9 @@ export class PolicyModel {
     const ring = c.rings[i]!;
     const policy = c.policies[i]!;
     const pop = s.rings[i]!;
-    const started = Date.parse(ring.startedAt!);
-    const deadline = this.tickAtOrAfter(Date.parse(addDays(ring.startedAt!, policy.deadlineDays)));
+    const { deadline, soak } = this.ringTicks(i, ring.startedAt!);
     const candidates = [Math.max(after, deadline)];
     if (pop.count('w') > 0) candidates.push(after);
-    const soak = this.tickAtOrAfter(started + policy.gate.minSoakHours * HOUR);
     if (soak >= after) candidates.push(soak);
     const flying = this.inFlight(pop);
     for (const [local] of flying) candidates.push(Math.max(after, this.deadline(local).tick));
