@@ -6,3 +6,6 @@ export { deviceCheckModel } from './device-model.js';
 export { changes, formatPath, pathToTimeline, timelineText } from './counterexample.js';
 export { DEFAULT_ROLLOUT_SCENARIO, rolloutCheckModel, rolloutStateInvariants, rolloutTransitionInvariants, type RolloutScenario } from './rollout-model.js';
 export { ringCheckEvents, ringCheckModel, ringStateInvariants, ringTransitionInvariants } from './ring-model.js';
+export { blastRadius, receivedBad, replayPath, type BlastOptions, type BlastResult, type Witness } from './policy/blast.js';
+export { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel } from './policy/policy-model.js';
+export { deviceName, MODEL_BASELINE, MODEL_RELEASE, witnessSchedule, witnessTimeline, type DeviceSchedule } from './policy/blast-timeline.js';

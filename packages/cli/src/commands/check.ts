@@ -23,11 +23,13 @@ import type { DeviceEventBody, DeviceState } from '@hotpatch/core';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { writeFileAtomically } from '@hotpatch/store';
+import { checkPolicy } from './check-policy.js';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
   summary: 'model-check the device lifecycle (or the rollout or ring lifecycle): every reachable state, invariants, deadlocks, coverage',
   usage: `hotpatch check [--machine device|rollout|ring] [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
+       hotpatch check --policy policy.json (--fleet rings.json | --ring-sizes pilot=20,broad=180) [--tick-minutes M] [--apply-failures] [--max-states N] [--out DIR] [--json]
 
   Explores every state the device lifecycle can reach in a scenario (default: two baselines, five hotpatches with
   dependencies, two not live-revertible, planned/unplanned/out-of-band reboots, eligibility changes,
@@ -40,7 +42,14 @@ export const checkCommand: CommandSpec = {
   pilot, two broad): no ring before the previous gate, nothing instructed while paused or halted, failures within
   the budget plus what was in flight, a tenant's pause never lifted by the service.
   --machine ring checks the ring lifecycle (a ring's pauses, whatever the release): every pause and resume by
-  either party; paused exactly while held, a resume lifts only its party's pause, the service never the tenant's.`,
+  either party; paused exactly while held, a resume lifts only its party's pause, the service never the tenant's.
+  --policy checks a fleet policy (the simulate --policy format) on rings of the given sizes ({"pilot": 20, …} in
+  --fleet's file): the rollout of one release as the orchestrator runs it (ticks every M minutes, default 60),
+  every device free to verify or fail its health check, every agent free to report late or never. Prints, per
+  ring and in total, the most devices the release can run on without verifying healthy before the halt stops it
+  (with the shortest run reaching it, written to DIR/blast-total.jsonl and DIR/blast-<ring>.jsonl for hotpatch
+  history and replay), the longest it can run in a ring before a halt, and whether a ring can start before the
+  previous gate passed. --apply-failures lets applies fail too (never a worse case; a larger search).`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       scenario: { type: 'string' },
@@ -50,8 +59,31 @@ export const checkCommand: CommandSpec = {
       'max-states': { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      policy: { type: 'string' },
+      fleet: { type: 'string' },
+      'ring-sizes': { type: 'string' },
+      'tick-minutes': { type: 'string' },
+      'apply-failures': { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    const str = (name: string) => values[name] as string | undefined;
+    if (values.policy !== undefined) {
+      for (const other of ['machine', 'scenario', 'continue', 'max-depth'] as const) if (values[other] !== undefined) throw new UsageError(`--${other} does not apply to --policy`);
+      return checkPolicy(
+        {
+          policy: str('policy')!,
+          ...(str('fleet') !== undefined ? { fleet: str('fleet')! } : {}),
+          ...(str('ring-sizes') !== undefined ? { ringSizes: str('ring-sizes')! } : {}),
+          ...(str('tick-minutes') !== undefined ? { tickMinutes: str('tick-minutes')! } : {}),
+          ...(str('max-states') !== undefined ? { maxStates: str('max-states')! } : {}),
+          ...(str('out') !== undefined ? { out: str('out')! } : {}),
+          applyFailures: Boolean(values['apply-failures']),
+          json: Boolean(values.json),
+        },
+        io,
+      );
+    }
+    for (const only of ['fleet', 'ring-sizes', 'tick-minutes', 'apply-failures'] as const) if (values[only] !== undefined) throw new UsageError(`--${only} applies to --policy only`);
     const machine = (values.machine as string | undefined) ?? 'device';
     if (machine !== 'device' && machine !== 'rollout' && machine !== 'ring') throw new UsageError(`--machine: expected device, rollout or ring, got ${JSON.stringify(machine)}`);
     if (machine !== 'device' && values.scenario !== undefined) throw new UsageError(`--scenario applies to the device machine; the ${machine} check uses its built-in scenario`);

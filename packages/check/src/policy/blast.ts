@@ -1,0 +1,193 @@
+/**
+ * The blast radius of a policy: breadth first over the policy model (policy-model.ts), every run to its end (the
+ * rollout halted or completed), and the worst cases over all of them, each with the shortest run reaching it.
+ *
+ * - per ring and in total, the devices the release ran on and that did not verify healthy by the end: failed health
+ *   checks, set aside after applying (their agents went silent), and in flight when the rollout halted (applied,
+ *   or applying and free to apply after the halt);
+ * - the longest the release ran in the ring a halt stopped before that halt (from its first device's apply);
+ * - the rollout machine's invariants on every step (no ring before the previous gate among them).
+ */
+import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
+import type { StateInvariant, TransitionInvariant } from '../invariants.js';
+import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
+import { inFlightTick } from './population.js';
+import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
+
+export interface Witness {
+  readonly value: number;
+  /** The steps from the initial state (replay them with `replayPath`). */
+  readonly labels: readonly StepLabel[];
+}
+
+export interface BlastResult {
+  readonly model: PolicyModel;
+  readonly stats: { readonly states: number; readonly runs: number; readonly seconds: number; readonly complete: boolean };
+  /** Per ring: the most devices the release ran on without verifying healthy. */
+  readonly rings: readonly Witness[];
+  readonly total: Witness;
+  /** The longest (ms) the release ran in a ring before a halt stopped it; null when no run halts with it applied. */
+  readonly longestApplied: Witness | null;
+  /** Whether some run completes the rollout with devices the release ran on unhealthy (no halt ever comes). */
+  readonly completesWithBad: Witness | null;
+  readonly invariants: ReadonlyArray<{ readonly name: string; readonly description: string; readonly violated: Witness | null; readonly message?: string }>;
+}
+
+/** Devices of ring `i` the release ran on and that are not verified healthy, at the end of a run. */
+export function receivedBad(s: ModelState, i: number): number {
+  let n = 0;
+  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || inFlightTick(local) !== undefined) n += count;
+  return n;
+}
+
+export interface BlastOptions extends PolicyModelOptions {
+  /** Stop after this many distinct states (default 5,000,000): the result then says it is incomplete. */
+  readonly maxStates?: number;
+  readonly stateInvariants?: ReadonlyArray<StateInvariant<RolloutState>>;
+  readonly transitionInvariants?: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>;
+}
+
+/**
+ * What the rest of a run depends on. A summarized ring (its gate passed) shows only that it passed: runs that differ
+ * in it alone go on alike, and the search keeps the one whose settled rings hold the most unhealthy devices.
+ */
+export function fingerprint(s: ModelState, summarized: boolean): string {
+  const c = s.rollout.context;
+  let key = `${s.t}|${s.rollout.value}|${c.current}|${s.haltedAt ?? ''}`;
+  for (let i = 0; i < s.rings.length; i++) {
+    const ring = c.rings[i]!;
+    key += summarized && ring.gatePassed ? `|${ring.startedAt}+` : `|${ring.startedAt ?? ''}${ring.gatePassed ? '+' : ''}${s.firstApplied[i] ?? ''}/${s.rings[i]!.key}`;
+  }
+  return key;
+}
+
+/** The unhealthy devices of the rings whose gate passed. */
+const carried = (s: ModelState) => s.rings.reduce((sum, _, i) => sum + (s.rollout.context.rings[i]!.gatePassed ? receivedBad(s, i) : 0), 0);
+
+export function blastRadius(options: BlastOptions): BlastResult {
+  const started = process.hrtime.bigint();
+  const model = new PolicyModel(options);
+  const stateInvariants = options.stateInvariants ?? rolloutStateInvariants;
+  const transitionInvariants = options.transitionInvariants ?? rolloutTransitionInvariants;
+  const maxStates = options.maxStates ?? 5_000_000;
+  const parent: number[] = [-1];
+  const label: (StepLabel | null)[] = [null];
+  const index = new Map<string, number>();
+  /** States with a settled ring, kept after expansion to compare what they carry. */
+  const states = new Map<number, ModelState>();
+  const queue: (ModelState | undefined)[] = [model.initial()];
+  index.set(fingerprint(queue[0]!, model.summarize), 0);
+  const labelsTo = (i: number, last?: StepLabel): StepLabel[] => {
+    const out: StepLabel[] = last ? [last] : [];
+    for (let at = i; parent[at]! >= 0; at = parent[at]!) out.push(label[at]!);
+    return out.reverse();
+  };
+  const rings: (Witness | null)[] = model.sizes.map(() => null);
+  let total: Witness | null = null;
+  let longest: Witness | null = null;
+  let completesWithBad: Witness | null = null;
+  const violated = new Map<string, { witness: Witness; message: string }>();
+  let runs = 0;
+  let complete = true;
+  const better = (w: Witness | null, value: number) => w === null || value > w.value;
+
+  for (let head = 0; head < queue.length; head++) {
+    const s = queue[head]!;
+    queue[head] = undefined;
+    if (model.terminal(s)) {
+      runs++;
+      let sum = 0;
+      for (let i = 0; i < s.rings.length; i++) {
+        const v = receivedBad(s, i);
+        sum += v;
+        if (better(rings[i]!, v)) rings[i] = { value: v, labels: labelsTo(head) };
+      }
+      if (better(total, sum)) total = { value: sum, labels: labelsTo(head) };
+      const at = s.rollout.context.atHalt;
+      if (s.rollout.value === 'halted' && at !== null && s.firstApplied[at.ring] !== null && s.haltedAt !== null) {
+        const ms = s.haltedAt - model.time(s.firstApplied[at.ring]!);
+        if (better(longest, ms)) longest = { value: ms, labels: labelsTo(head) };
+      }
+      if (s.rollout.value === 'completed' && sum > 0 && better(completesWithBad, sum)) completesWithBad = { value: sum, labels: labelsTo(head) };
+      continue;
+    }
+    for (const next of model.successors(s)) {
+      checkInvariants(next, () => labelsTo(head, next.label), stateInvariants, transitionInvariants, violated);
+      const key = fingerprint(next.state, model.summarize);
+      const known = index.get(key);
+      if (known !== undefined) {
+        // Alike but for its settled rings: kept if they hold more unhealthy devices (in place while not expanded yet).
+        const held = queue[known];
+        const mine = model.summarize ? carried(next.state) : 0;
+        if (mine === 0 || mine <= carried(held ?? states.get(known)!)) continue;
+        if (held !== undefined) {
+          queue[known] = next.state;
+          parent[known] = head;
+          label[known] = next.label;
+          states.set(known, next.state);
+          continue;
+        }
+      }
+      if (queue.length >= maxStates) {
+        complete = false;
+        continue;
+      }
+      index.set(key, queue.length);
+      if (model.summarize && next.state.rollout.context.rings.some((r) => r.gatePassed)) states.set(queue.length, next.state);
+      queue.push(next.state);
+      parent.push(head);
+      label.push(next.label);
+    }
+  }
+  const all = [...stateInvariants, ...transitionInvariants];
+  return {
+    model,
+    stats: { states: queue.length, runs, seconds: Number(process.hrtime.bigint() - started) / 1e9, complete },
+    rings: rings.map((w) => w ?? { value: 0, labels: [] }),
+    total: total ?? { value: 0, labels: [] },
+    longestApplied: longest,
+    completesWithBad,
+    invariants: all.map((inv) => {
+      const v = violated.get(inv.name);
+      return { name: inv.name, description: inv.description, violated: v?.witness ?? null, ...(v ? { message: v.message } : {}) };
+    }),
+  };
+}
+
+function checkInvariants(
+  next: Successor,
+  labels: () => StepLabel[],
+  stateInvariants: ReadonlyArray<StateInvariant<RolloutState>>,
+  transitionInvariants: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>,
+  violated: Map<string, { witness: Witness; message: string }>,
+): void {
+  const ctx = { baselineOf: new Map<string, string>() };
+  for (const [before, event, after] of next.steps) {
+    for (const inv of transitionInvariants) {
+      if (violated.has(inv.name)) continue;
+      const problem = inv.check(before, event, after, ctx);
+      if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
+    }
+    for (const inv of stateInvariants) {
+      if (violated.has(inv.name)) continue;
+      const problem = inv.check(after, ctx);
+      if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
+    }
+  }
+}
+
+/** The successors taken along `labels` from the initial state: the run a witness names, with its acts. */
+export function replayPath(model: PolicyModel, labels: readonly StepLabel[]): Successor[] {
+  let s = model.initial();
+  const out: Successor[] = [];
+  for (const l of labels) {
+    const next = model.successors(s).find((x) => sameLabel(x.label, l));
+    if (next === undefined) throw new Error(`step ${out.length + 1} of the witness is not a successor`);
+    out.push(next);
+    s = next.state;
+  }
+  return out;
+}
+
+const sameLabel = (a: StepLabel, b: StepLabel) =>
+  a.kind === 'tick' ? b.kind === 'tick' && a.to === b.to : b.kind === 'report' && a.ring === b.ring && a.from === b.from && a.to === b.to && a.device === b.device;

@@ -1,0 +1,350 @@
+/**
+ * The rollout of one release under a fleet policy, as the orchestrator runs it (decide-tick.ts, decide-report.ts),
+ * with every device free to succeed or fail and its agent free to report late or never. Rollout events go through
+ * the rollout machine the library runs (`rolloutLifecycle`: its guards decide ring starts, budgets, halts and gates),
+ * timeouts and silences through the fleet's own rules (`applyTimedOut`, `agentSilent`), ring openings through
+ * `ringOpensAt`. What the orchestrator's tick does around them (its order, instruction pacing, the deadline halt) is
+ * restated here by hand: see docs/model-checking.md, "Blast radius of a policy", and the test that runs the real
+ * orchestrator on a counterexample's schedule.
+ *
+ * Time: ticks of `tickMinutes` from the release; the model visits only the ticks at which the orchestrator can act
+ * otherwise than idly (a ring opening, a device to instruct, a cohort's timeout or silence, the soak's end, the
+ * deadline) and lets reports arrive in the interval before such a tick, at its time.
+ */
+import { addDays, ringOpensAt, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { agentSilent, applyTimedOut, silenceReason, type FleetPolicy } from '@hotpatch/fleet';
+import { applied, applying, CountingPopulation, inFlightTick, isApplied, isApplying, PlainPopulation, settled, type Local, type Population } from './population.js';
+
+export interface PolicyModelOptions {
+  readonly policy: FleetPolicy;
+  /** Devices in each of the policy's rings, in order. */
+  readonly ringSizes: readonly number[];
+  /** The orchestrator's tick period (default 60: what simulate and the demo run). */
+  readonly tickMinutes?: number;
+  /** The release's time (default 2026-02-10T17:00Z, a Patch Tuesday), tick 0. */
+  readonly releasedAt?: string;
+  /**
+   * Whether applies may fail (reported, or stalled until the timeout). Default false: a failed apply spends the
+   * budget as a failed health check does without the release ever running, so it never makes a worst case worse
+   * (shown on small rings by a test); leaving it out keeps the state space small.
+   */
+  readonly applyFailures?: boolean;
+  /** Track each device (the plain exploration) instead of counting devices per local state. */
+  readonly plain?: boolean;
+  /**
+   * Keep of a ring whose gate passed only how many devices the release ran on unhealthy (default: true unless
+   * `plain`); the search then keeps, of runs alike but for those counts, the one with the most (see blast.ts).
+   */
+  readonly summarize?: boolean;
+}
+
+export interface ModelState {
+  /** The last tick the orchestrator ran (-1: none yet). */
+  readonly t: number;
+  readonly rollout: RolloutState;
+  readonly rings: readonly Population[];
+  /** The tick at which each ring's first device ran the release (its apply reported), or null. */
+  readonly firstApplied: readonly (number | null)[];
+  /** The time (ms) the rollout halted, or null. */
+  readonly haltedAt: number | null;
+}
+
+/** One rollout event, with what it did to a ring's devices: `n` devices moved from `from` to `to` (the event then has no device yet). */
+export interface Act {
+  readonly at: number;
+  readonly event: RolloutEventBody | null;
+  readonly move?: { readonly ring: number; readonly from: Local; readonly to: Local; readonly n: number; readonly device?: number };
+}
+
+export type StepLabel = { readonly kind: 'tick'; readonly to: number } | { readonly kind: 'report'; readonly ring: number; readonly from: Local; readonly to: Local; readonly device: number };
+
+export interface Successor {
+  readonly label: StepLabel;
+  readonly state: ModelState;
+  readonly acts: readonly Act[];
+  /** Each machine step taken: (before, event, after), for the transition invariants. */
+  readonly steps: ReadonlyArray<readonly [RolloutState, RolloutEventBody, RolloutState]>;
+}
+
+const DEVICE = '·';
+const HOUR = 3_600_000;
+
+export class PolicyModel {
+  readonly policy: FleetPolicy;
+  readonly sizes: readonly number[];
+  readonly tickMs: number;
+  readonly releasedAt: string;
+  readonly applyFailures: boolean;
+  readonly plain: boolean;
+  readonly summarize: boolean;
+  private readonly start: number;
+  private readonly deadlines = new Map<string, number>();
+
+  constructor(o: PolicyModelOptions) {
+    if (o.ringSizes.length !== o.policy.rings.length) throw new Error(`${o.ringSizes.length} ring sizes for ${o.policy.rings.length} rings`);
+    this.policy = o.policy;
+    this.sizes = o.ringSizes;
+    this.tickMs = (o.tickMinutes ?? 60) * 60_000;
+    this.releasedAt = o.releasedAt ?? '2026-02-10T17:00:00.000Z';
+    this.start = Date.parse(this.releasedAt);
+    this.applyFailures = o.applyFailures ?? false;
+    this.plain = o.plain ?? false;
+    this.summarize = o.summarize ?? !this.plain;
+  }
+
+  time(tick: number): number {
+    return this.start + tick * this.tickMs;
+  }
+  private readonly isoCache = new Map<number, string>();
+  iso(tick: number): string {
+    let text = this.isoCache.get(tick);
+    if (text === undefined) this.isoCache.set(tick, (text = new Date(this.time(tick)).toISOString()));
+    return text;
+  }
+  /** The first tick at or after `ms`. */
+  private tickAtOrAfter(ms: number): number {
+    return Math.max(0, Math.ceil((ms - this.start) / this.tickMs));
+  }
+
+  planned(): RolloutEventBody {
+    return {
+      type: 'RolloutPlanned',
+      data: { release: 'HP-MODEL', releaseKind: 'hotpatch', releasedAt: this.releasedAt, liveRevert: true, outOfBand: false, rings: this.policy.rings, baseline: 'B-MODEL', requires: [], cumulativeUpdate: 'LCU-HP-MODEL' },
+    };
+  }
+
+  initial(): ModelState {
+    const rollout = rolloutLifecycle.step(rolloutLifecycle.initial, this.planned())!.state as RolloutState;
+    const of = (n: number) => (this.plain ? PlainPopulation.of(n) : CountingPopulation.of(n));
+    return { t: -1, rollout, rings: this.sizes.map(of), firstApplied: this.sizes.map(() => null), haltedAt: null };
+  }
+
+  terminal(s: ModelState): boolean {
+    return s.rollout.value === 'halted' || s.rollout.value === 'completed';
+  }
+
+  /**
+   * When an in-flight device's agent is given up on: the first tick at which the orchestrator times its apply out
+   * (`timeout`) or finds it silent (`silence`), by the fleet's own rules.
+   */
+  deadline(local: Local): { tick: number; kind: 'timeout' | 'silence' } {
+    const since = inFlightTick(local)!;
+    const at = this.time(since);
+    const key = local;
+    const known = this.deadlines.get(key);
+    const kindOf = (tick: number) => (isApplying(local) && applyTimedOut({ applyingSince: new Date(at).toISOString() }, this.iso(tick), this.policy) ? 'timeout' : 'silence');
+    if (known !== undefined) return { tick: known, kind: kindOf(known) };
+    const lastEventAt = new Date(at).toISOString();
+    let tick = since + 1;
+    for (;; tick++) {
+      const now = this.iso(tick);
+      if ((isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, now, this.policy)) || agentSilent({ lastEventAt }, now, this.policy)) break;
+    }
+    this.deadlines.set(key, tick);
+    return { tick, kind: kindOf(tick) };
+  }
+
+  private readonly ringTickCache = new Map<string, { deadline: number; soak: number }>();
+  /** The ticks of a ring's deadline and of the end of its soak, from when it started. */
+  private ringTicks(i: number, startedAt: string): { deadline: number; soak: number } {
+    const key = `${i}|${startedAt}`;
+    let ticks = this.ringTickCache.get(key);
+    if (ticks === undefined) {
+      const policy = this.policy.rings[i]!;
+      ticks = { deadline: this.tickAtOrAfter(Date.parse(addDays(startedAt, policy.deadlineDays))), soak: this.tickAtOrAfter(Date.parse(startedAt) + policy.gate.minSoakHours * HOUR) };
+      this.ringTickCache.set(key, ticks);
+    }
+    return ticks;
+  }
+
+  private inFlight(pop: Population): Array<readonly [Local, number]> {
+    return pop.entries().filter(([l]) => inFlightTick(l) !== undefined) as Array<readonly [Local, number]>;
+  }
+
+  /** The next tick at which the orchestrator acts otherwise than idly, given no report before it. */
+  nextTick(s: ModelState): number {
+    const c = s.rollout.context;
+    const after = s.t + 1;
+    if (s.rollout.value === 'betweenRings') return Math.max(after, this.tickAtOrAfter(Date.parse(ringOpensAt(c, c.current + 1)!)));
+    const i = c.current;
+    const ring = c.rings[i]!;
+    const policy = c.policies[i]!;
+    const pop = s.rings[i]!;
+    const { deadline, soak } = this.ringTicks(i, ring.startedAt!);
+    const candidates = [Math.max(after, deadline)];
+    if (pop.count('w') > 0) candidates.push(after);
+    if (soak >= after) candidates.push(soak);
+    const flying = this.inFlight(pop);
+    for (const [local] of flying) candidates.push(Math.max(after, this.deadline(local).tick));
+    if (flying.length === 0 && pop.count('w') === 0) {
+      // Nothing will change the ring's counters any more: the gate passes once it has soaked, or never.
+      const gateAt = Math.max(after, soak);
+      if (rolloutLifecycle.step(s.rollout, { type: 'GatePassed', data: { ring: policy.name, at: this.iso(gateAt) } })) candidates.push(gateAt);
+    }
+    return Math.min(...candidates);
+  }
+
+  successors(s: ModelState): Successor[] {
+    if (this.terminal(s)) return [];
+    const next = this.nextTick(s);
+    const out: Successor[] = [];
+    const i = s.rollout.context.current;
+    if (s.rollout.value === 'rolling') {
+      const pop = s.rings[i]!;
+      const name = s.rollout.context.policies[i]!.name;
+      for (const [local] of this.inFlight(pop)) {
+        // A health report comes in an interval after the one its apply report came in: one in the same interval
+        // would only halt sooner, which never makes a worst case worse (docs/model-checking.md).
+        if (isApplied(local) && inFlightTick(local)! >= next) continue;
+        const moves: Array<[Local, RolloutEventBody | null]> = isApplying(local)
+          ? [[applied(next), null], ...(this.applyFailures ? [['fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'apply-failed' } }] as [Local, RolloutEventBody]] : [])]
+          : [
+              ['v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }],
+              ['fr', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'health-failed' } }],
+            ];
+        for (const device of pop.choices(local)) {
+          for (const [to, event] of moves) {
+            const r = new Run(this, s, next);
+            r.moveOne(i, local, to, event, device);
+            out.push(r.done({ kind: 'report', ring: i, from: local, to, device }));
+          }
+        }
+      }
+    }
+    const tick = this.tick(s, next);
+    if (tick !== undefined) out.push(tick);
+    return out;
+  }
+
+  /** The orchestrator's tick at `next` (decideTick's order), or undefined when an apply must be reported first. */
+  private tick(s: ModelState, next: number): Successor | undefined {
+    if (!this.applyFailures && s.rollout.value === 'rolling') {
+      const pop = s.rings[s.rollout.context.current]!;
+      if (this.inFlight(pop).some(([l]) => isApplying(l) && this.deadline(l).tick <= next)) return undefined;
+    }
+    const r = new Run(this, { ...s, t: next }, next);
+    const at = this.iso(next);
+    let c = r.state.rollout.context;
+    if (r.state.rollout.value === 'betweenRings') {
+      const ring = c.policies[c.current + 1]!;
+      const opens = ringOpensAt(c, c.current + 1);
+      if (opens !== null && at >= opens) r.record({ type: 'RingStarted', data: { ring: ring.name, at, devices: this.sizes[c.current + 1]! } });
+    }
+    if (r.state.rollout.value === 'rolling') {
+      c = r.state.rollout.context;
+      const i = c.current;
+      const name = c.policies[i]!.name;
+      const ring = c.rings[i]!;
+      // Timeouts and silences among the devices in flight.
+      for (const [local, n] of this.inFlight(r.state.rings[i]!)) {
+        const { tick, kind } = this.deadline(local);
+        if (tick > next) continue;
+        if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'timeout' } });
+        else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', { type: 'DeviceSetAside', data: { ring: name, device: DEVICE, reason: silenceReason(this.policy), instructed: true } }, n);
+      }
+      // New instructions, paced by the policy.
+      const waiting = r.state.rings[i]!.count('w');
+      if (r.state.rollout.value === 'rolling' && waiting > 0) {
+        r.moveMany(i, 'w', applying(next), { type: 'DeviceInstructed', data: { ring: name, device: DEVICE, action: 'hotpatch' } }, Math.min(waiting, this.policy.maxInstructionsPerTick ?? waiting));
+      }
+      if (r.state.rollout.value === 'rolling') {
+        const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: name, at } };
+        if (rolloutLifecycle.step(r.state.rollout, gate)) {
+          r.record(gate);
+          if (this.summarize) r.settle(i);
+        }
+        else if (at >= addDays(ring.startedAt!, c.policies[i]!.deadlineDays)) r.record({ type: 'RolloutHalted', data: { reason: `${name}: gate not passed by its deadline`, at } });
+      }
+    }
+    return r.done({ kind: 'tick', to: next });
+  }
+}
+
+/** One successor in the making: machine steps, device moves and the acts they record, all at time `next`. */
+class Run {
+  state: ModelState;
+  readonly acts: Act[] = [];
+  readonly steps: Array<readonly [RolloutState, RolloutEventBody, RolloutState]> = [];
+  private readonly at: number;
+  constructor(
+    private readonly model: PolicyModel,
+    from: ModelState,
+    private readonly next: number,
+  ) {
+    this.state = from;
+    this.at = model.time(next);
+  }
+
+  /** A rollout event without a device, recorded if the machine takes it. */
+  record(event: RolloutEventBody): boolean {
+    const after = this.step(event);
+    if (after !== undefined) this.acts.push({ at: this.at, event });
+    return after !== undefined;
+  }
+
+  private step(event: RolloutEventBody): RolloutState | undefined {
+    const before = this.state.rollout;
+    const after = rolloutLifecycle.step(before, event)?.state as RolloutState | undefined;
+    if (after === undefined) return undefined;
+    this.steps.push([before, event, after]);
+    const halted = before.value !== 'halted' && after.value === 'halted';
+    this.state = { ...this.state, rollout: after, haltedAt: halted ? this.at : this.state.haltedAt };
+    return after;
+  }
+
+  private movePop(ring: number, from: Local, to: Local, n: number, device?: number) {
+    const rings = this.state.rings.slice();
+    rings[ring] = rings[ring]!.move(from, to, n, device);
+    const firstApplied = isApplied(to) && this.state.firstApplied[ring] === null ? this.state.firstApplied.map((f, k) => (k === ring ? this.next : f)) : this.state.firstApplied;
+    this.state = { ...this.state, rings, firstApplied };
+  }
+
+  /** One device moved, and its event (if any) recorded: a device the machine refuses does not move. */
+  moveOne(ring: number, from: Local, to: Local, event: RolloutEventBody | null, device?: number): void {
+    if (event !== null && this.step(event) === undefined) return;
+    this.movePop(ring, from, to, 1, device);
+    this.acts.push({ at: this.at, event, move: { ring, from, to, n: 1, ...(device !== undefined && device >= 0 ? { device } : {}) } });
+  }
+
+  /**
+   * `n` devices moved by `n` equal events. The plain exploration steps the machine once per device; the counting
+   * one steps it for the first and the last device and adds the first step's change to the ring's counters for the
+   * ones between (the events are alike and their guards monotone in the counters: the test comparing both
+   * explorations checks it).
+   */
+  moveMany(ring: number, from: Local, to: Local, event: RolloutEventBody, n: number): void {
+    if (n <= 0) return;
+    if (this.model.plain || n <= 2) {
+      for (let k = 0; k < n; k++) this.moveOne(ring, from, to, event);
+      return;
+    }
+    const before = this.state.rollout;
+    if (this.step(event) === undefined) return;
+    const first = this.state.rollout;
+    const r0 = before.context.rings[ring]!;
+    const r1 = first.context.rings[ring]!;
+    const scaled = { ...r1 } as Record<string, unknown>;
+    for (const key of Object.keys(r1) as Array<keyof typeof r1>) {
+      const a = r0[key];
+      const b = r1[key];
+      if (typeof a === 'number' && typeof b === 'number') scaled[key] = b + (b - a) * (n - 2);
+    }
+    const rings = first.context.rings.slice();
+    rings[ring] = scaled as unknown as typeof r1;
+    this.state = { ...this.state, rollout: { value: first.value, context: { ...first.context, rings } } };
+    if (this.step(event) === undefined) throw new Error(`the machine refused the last of ${n} ${event.type} events after taking the first`);
+    this.movePop(ring, from, to, n);
+    this.acts.push({ at: this.at, event, move: { ring, from, to, n } });
+  }
+
+  /** Ring `ring`'s gate passed: what is left of its devices that matters (see `settled`). */
+  settle(ring: number): void {
+    const rings = this.state.rings.slice();
+    rings[ring] = settled(rings[ring]!);
+    this.state = { ...this.state, rings };
+  }
+
+  done(label: StepLabel): Successor {
+    return { label, state: this.state, acts: this.acts, steps: this.steps };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * A ring's devices as the policy model sees them: each in one local state (waiting, applying since tick τ, applied at
+ * tick τ with its health outstanding, verified, failed, set aside). Two representations of the same thing:
+ *
+ * - `CountingPopulation`: how many devices are in each local state (the counting abstraction: devices of one ring
+ *   in the same local state are interchangeable, so which ones they are is not part of the state);
+ * - `PlainPopulation`: each device's own local state, by device index (the plain exploration).
+ *
+ * The model moves devices through either one alike; a test shows both give the same worst cases on small rings.
+ */
+
+/**
+ * A device's local state: `w` waiting (not instructed), `a<τ>` applying (instructed at tick τ), `p<τ>` applied (its
+ * apply reported at tick τ, health outstanding), `v` verified, `fr` failed after the release ran on it (health
+ * failed), `fn` failed before it ran (apply failed, timed out), `sr` set aside (silent) after it ran, `sn` set aside
+ * before it ran.
+ */
+export type Local = string;
+
+export const applying = (tick: number): Local => `a${tick}`;
+export const applied = (tick: number): Local => `p${tick}`;
+/** The tick of an in-flight local state (`a<τ>`, `p<τ>`), or undefined for a settled or waiting one. */
+export function inFlightTick(local: Local): number | undefined {
+  const c = local.charCodeAt(0);
+  return c === 97 /* a */ || c === 112 /* p */ ? Number(local.slice(1)) : undefined;
+}
+export const isApplying = (local: Local) => local.charCodeAt(0) === 97;
+export const isApplied = (local: Local) => local.charCodeAt(0) === 112;
+
+export interface Population {
+  /** The local states present, with how many devices each. */
+  entries(): ReadonlyArray<readonly [Local, number]>;
+  count(local: Local): number;
+  /**
+   * The distinct ways to move one device out of `from`: one for the counting abstraction (the devices are
+   * interchangeable), one per device for the plain exploration. Each gives the device moved (its index, or -1).
+   */
+  choices(from: Local): readonly number[];
+  /** `n` devices moved from `from` to `to` (the first `n` by index in the plain exploration; `device` names one). */
+  move(from: Local, to: Local, n: number, device?: number): Population;
+  /** The population as text: equal populations, equal keys. */
+  readonly key: string;
+}
+
+/**
+ * A ring whose gate passed, as what is left of it that matters: its devices never change again, and nothing the
+ * orchestrator does next depends on them; only how many the release ran on unhealthy (`bad`) counts.
+ */
+export function settled(pop: Population): Population {
+  let bad = 0;
+  let all = 0;
+  for (const [local, n] of pop.entries()) {
+    all += n;
+    if (local === 'fr' || local === 'sr' || local === 'bad') bad += n;
+  }
+  return CountingPopulation.of(all).move('w', 'ok', all - bad).move('w', 'bad', bad);
+}
+
+function sortedEntries(map: ReadonlyMap<Local, number>): Array<[Local, number]> {
+  return [...map].filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** How many devices are in each local state. */
+export class CountingPopulation implements Population {
+  readonly key: string;
+  private readonly sorted: Array<[Local, number]>;
+  private constructor(private readonly counts: ReadonlyMap<Local, number>) {
+    this.sorted = sortedEntries(counts);
+    this.key = this.sorted.map(([l, n]) => `${l}:${n}`).join(',');
+  }
+  static of(size: number): CountingPopulation {
+    return new CountingPopulation(new Map([['w', size]]));
+  }
+  entries() {
+    return this.sorted;
+  }
+  count(local: Local) {
+    return this.counts.get(local) ?? 0;
+  }
+  choices(from: Local) {
+    return this.count(from) > 0 ? [-1] : [];
+  }
+  move(from: Local, to: Local, n: number): CountingPopulation {
+    const have = this.count(from);
+    if (n > have) throw new Error(`cannot move ${n} devices from ${from}: ${have} there`);
+    const next = new Map(this.counts);
+    next.set(from, have - n);
+    next.set(to, (next.get(to) ?? 0) + n);
+    return new CountingPopulation(next);
+  }
+}
+
+/** Each device's local state, by index: the plain, per-device exploration. */
+export class PlainPopulation implements Population {
+  readonly key: string;
+  private constructor(private readonly locals: readonly Local[]) {
+    this.key = locals.join(',');
+  }
+  static of(size: number): PlainPopulation {
+    return new PlainPopulation(Array.from({ length: size }, () => 'w'));
+  }
+  entries() {
+    const map = new Map<Local, number>();
+    for (const l of this.locals) map.set(l, (map.get(l) ?? 0) + 1);
+    return sortedEntries(map);
+  }
+  count(local: Local) {
+    let n = 0;
+    for (const l of this.locals) if (l === local) n++;
+    return n;
+  }
+  choices(from: Local) {
+    const out: number[] = [];
+    this.locals.forEach((l, i) => l === from && out.push(i));
+    return out;
+  }
+  move(from: Local, to: Local, n: number, device?: number): PlainPopulation {
+    const next = this.locals.slice();
+    if (device !== undefined && device >= 0) {
+      if (next[device] !== from || n !== 1) throw new Error(`device ${device} is not in ${from}`);
+      next[device] = to;
+      return new PlainPopulation(next);
+    }
+    let moved = 0;
+    for (let i = 0; i < next.length && moved < n; i++) if (next[i] === from) (next[i] = to), moved++;
+    if (moved < n) throw new Error(`cannot move ${n} devices from ${from}: ${moved} there`);
+    return new PlainPopulation(next);
+  }
+  /** Which device is in which local state (for the counterexample's device ids). */
+  local(device: number): Local {
+    return this.locals[device]!;
+  }
+}

@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '@hotpatch/fleet';
+import { DEMO_POLICY } from './commands/demo.js';
+import { runCaptured } from './main.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'hotpatch-check-policy-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+const cli = (...argv: string[]) => runCaptured(argv);
+const scenarios = resolve(fileURLToPath(import.meta.url), '../../../check/scenarios');
+
+interface Answer {
+  rings: Array<{ name: string; worst: number; timeline: string | null }>;
+  total: { worst: number; timeline: string };
+  longestAppliedBeforeHalt: { hours: number } | null;
+  completesWithUnhealthy: number;
+  ringBeforeGate: boolean;
+  stats: { complete: boolean };
+}
+
+/** The devices a timeline leaves running the release without having verified it: applied, failed or applying it. */
+async function unhealthyAfterReplay(timeline: string, ring = ''): Promise<number> {
+  const replay = await cli('replay', timeline, '--json');
+  expect(replay.code).toBe(0);
+  const fleet = JSON.parse(replay.out) as Array<{ device: string; state: string }>;
+  return fleet.filter((d) => d.device.startsWith(ring) && (d.state === 'applied' || d.state === 'failed' || d.state === 'applying')).length;
+}
+
+describe('hotpatch check --policy', () => {
+  it('ships the demo’s and simulate’s policies as files', async () => {
+    expect(JSON.parse(await readFile(join(scenarios, 'policy-demo.json'), 'utf8'))).toEqual(DEMO_POLICY);
+    expect(JSON.parse(await readFile(join(scenarios, 'policy-default.json'), 'utf8'))).toEqual(DEFAULT_POLICY);
+  });
+
+  for (const [name, file] of [['the demo’s policy', 'policy-demo.json'], ['the policy simulate uses', 'policy-default.json']] as const) {
+    it(`answers the blast radius of ${name}, and its worst run replays to it`, async () => {
+      const out = join(dir, file);
+      const r = await cli('check', '--policy', join(scenarios, file), '--ring-sizes', 'pilot=20,broad=180', '--out', out, '--json');
+      expect(r.code).toBe(0);
+      const a = JSON.parse(r.out) as Answer;
+      expect(a.stats.complete).toBe(true);
+      // Silent agents are set aside, not counted as failures: a pilot gate passes on one verified device.
+      expect(a.rings.map((x) => x.worst)).toEqual([20, 180]);
+      expect(a.total.worst).toBe(199);
+      expect(a.ringBeforeGate).toBe(false);
+      expect(a.longestAppliedBeforeHalt?.hours).toBe(14 * 24 - 1);
+      // The real replay and history read the timeline, and reach the worst case.
+      expect(await unhealthyAfterReplay(a.total.timeline)).toBe(199);
+      const history = await cli('history', a.total.timeline, '--rollout', 'HP-MODEL');
+      expect(history.code).toBe(0);
+      expect(history.out).toMatch(/pilot +20 +2 .* 1 +0 +19 +0 +passed/);
+      expect(history.out).toMatch(/broad +180 .* 0 +0 +180 +0/);
+      expect((await cli('verify', a.total.timeline)).code).toBe(0);
+      for (const ring of a.rings) expect(await unhealthyAfterReplay(ring.timeline!, `${ring.name}-`)).toBe(ring.worst);
+    });
+  }
+
+  it('reads ring sizes from a file, and refuses sizes that do not fit the policy, in one line', async () => {
+    const fleet = join(dir, 'rings.json');
+    await writeFile(fleet, JSON.stringify({ pilot: 3, broad: 5 }));
+    const ok = await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--fleet', fleet, '--out', dir);
+    expect(ok).toMatchObject({ code: 0, out: expect.stringMatching(/total +7 of 8/) });
+    await writeFile(fleet, JSON.stringify({ pilot: 3, canary: 5 }));
+    const bad = await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--fleet', fleet, '--out', dir);
+    expect(bad).toMatchObject({ code: 1, err: `hotpatch check: ${fleet}: canary is not a ring of the policy (pilot, broad)` });
+    expect((await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--out', dir)).code).toBe(2);
+    expect((await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--ring-sizes', 'pilot=x', '--out', dir)).code).toBe(2);
+  });
+});
