@@ -13,6 +13,7 @@ export {
   InvalidReadOptionsError,
   InvalidStoreOptionsError,
   MigrationRefusedError,
+  ReservedNameError,
   NotAStoreError,
   SchemaNotMigratedError,
   SchemaTooNewError,
@@ -33,3 +34,6 @@ export { uuidWords } from './uuid-words.js';
 export { nameBasedIds, timedNameBasedIds, timeOfId, withTime } from './name-based-ids.js';
 export { readSmallFile } from './small-file.js';
 export { discardPendingFilesSync, OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';
+export { scopeStore, type ScopedEventStore, type ScopeOptions } from './scope.js';
+export { tenantIds, type TenantIds } from './tenant-ids.js';
+export { OUTSIDE_THE_TENANT } from './scope-errors.js';
