@@ -51,7 +51,7 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
 
   /** Whether a stored stream is this tenant's. */
   const mine = (stream: string): boolean =>
-    named === undefined ? !stream.startsWith(TENANT_STREAM_PREFIX) && DOMAIN_PREFIXES.some((p) => stream.startsWith(p) && stream.length > p.length) : stream.startsWith(prefix);
+    named === undefined ? DOMAIN_PREFIXES.some((p) => stream.startsWith(p) && stream.length > p.length) : stream.startsWith(prefix);
   /** A local name's stored name; undefined for a name that is not one of a tenant's streams (reads: a missing stream). */
   const full = (local: string): string | undefined => {
     if (typeof local !== 'string' || local.startsWith(TENANT_STREAM_PREFIX)) return undefined;
