@@ -59,6 +59,14 @@ export function tenantOf(stream: string): string | undefined {
   return tenantSegment(stream) ?? undefined;
 }
 
+/**
+ * Whether a stream of the log is a tenant's to read as a whole (verify, export): a named tenant's are under its
+ * prefix; the default tenant's (`tenant` undefined or `default`) are every other stream not under `tenant/`.
+ */
+export function isOfTenant(stream: string, tenant: string | undefined): boolean {
+  return tenant === undefined || tenant === 'default' ? !stream.startsWith(TENANT_STREAM_PREFIX) : stream.startsWith(tenantStreamPrefix(tenant));
+}
+
 /** The name as its tenant calls it: `tenant/<tenant>/device/x` → `device/x`; any other name as it is. */
 export function localStreamName(stream: string): string {
   const tenant = tenantSegment(stream);

@@ -4,24 +4,30 @@
  * head. Events removed from the end of a stream leave no hole in its chain, but the head no longer matches its last
  * event; a last event whose hash did not match is told apart by it, as by a next event.
  */
-import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
+import { InvalidEventError, isOfTenant, type HotpatchEvent } from '@hotpatch/core';
 import { DiagnosingFold } from './diagnosis/diagnosing-fold.js';
 import type { VerifiedLog } from './verify.js';
 
 export class StoreVerification {
-  private readonly fold = new DiagnosingFold({ collectProblems: true, hashes: 'every', crossStream: true });
+  private readonly fold: DiagnosingFold;
   /** Each stream's last event as read: its version and position. */
   private readonly last = new Map<string, { readonly version: number; readonly position: number | undefined }>();
   private events = 0;
   private headProblems: InvalidEventError[] = [];
 
+  /** `tenant`: verify only that tenant's streams (see FoldOptions.tenant), their heads included; the whole log without. */
+  constructor(private readonly options: { readonly tenant?: string } = {}) {
+    this.fold = new DiagnosingFold({ collectProblems: true, hashes: 'every', crossStream: true, ...options });
+  }
+
   /** The log's next page, in global order. */
   add(page: readonly HotpatchEvent[]): void {
     for (const e of page) {
+      if (this.options.tenant !== undefined && !isOfTenant(e.stream, this.options.tenant)) continue;
       this.fold.add(e);
       this.last.set(e.stream, { version: e.version, position: e.position });
+      this.events++;
     }
-    this.events += page.length;
   }
 
   /** The verification, once the log is read (and its heads checked, when the store keeps them). */
@@ -33,7 +39,7 @@ export class StoreVerification {
 
   /** The store's record of each stream's last hash, once the log is read. */
   checkHeads(streamHeads: Iterable<readonly [stream: string, hash: string]>): void {
-    const heads = new Map(streamHeads);
+    const heads = new Map([...streamHeads].filter(([stream]) => this.options.tenant === undefined || isOfTenant(stream, this.options.tenant)));
     const problems: InvalidEventError[] = [];
     for (const [stream, hash] of heads) {
       // The stream's last event as the fold followed it (an event it refused as a repeat is not its end).

@@ -4,7 +4,7 @@
  * it is, with what it implies for the events after it — not the consequences one by one — and, from what comes
  * after it, what happened (diagnosis/).
  */
-import type { HotpatchError, InvalidEventError } from '@hotpatch/core';
+import { isOfTenant, type HotpatchError, type InvalidEventError } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
 import { DiagnosingFold } from './diagnosis/diagnosing-fold.js';
 import { foldFileWith } from './fold-file.js';
@@ -30,9 +30,14 @@ export interface VerifiedLog extends VerifyReport {
   readonly streamStates: StreamState[];
 }
 
+/** What to verify of a log: the whole log (default), or one tenant's streams (see FoldOptions.tenant). */
+export interface VerifyOptions {
+  readonly tenant?: string;
+}
+
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
-export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = []): VerifyReport {
-  const fold = new DiagnosingFold({ collectProblems: true, crossStream: true }, input.file);
+export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = [], options: VerifyOptions = {}): VerifyReport {
+  const fold = new DiagnosingFold({ collectProblems: true, crossStream: true, ...options }, input.file);
   const { events, lines } = input;
   // The lines that did not parse go in where they were, so that the fold can tell what each implies.
   const unreadable = [...lineProblems].sort((a, b) => (a.at.line ?? 0) - (b.at.line ?? 0));
@@ -43,16 +48,19 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
     fold.add(events[i]!, line);
   }
   while (u < unreadable.length) fold.unreadable(unreadable[u++]!);
-  return report(fold.result(), lineProblems, events.length + lineProblems.length);
+  const counted = options.tenant === undefined ? events.length : events.filter((e) => isOfTenant(e.stream, options.tenant)).length;
+  return report(fold.result(), lineProblems, counted + lineProblems.length);
 }
 
 /**
  * Verifies a timeline file as it reads it (line by line, on every core when it is large and clean: see foldFile),
  * never holding it whole.
  */
-export async function verifyFile(path: string): Promise<VerifiedLog> {
-  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true }, (options) => new DiagnosingFold(options, path));
-  return { ...report(folded, folded.lineProblems, folded.lines), streamStates: [...folded.streams.values()] };
+export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifiedLog> {
+  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true, ...options }, (foldOptions) => new DiagnosingFold(foldOptions, path));
+  // A tenant's events: the lines the fold took in, and the lines that are not events (whose tenant is unknown).
+  const events = options.tenant === undefined ? folded.lines : (folded.read ?? 0) + folded.lineProblems.length;
+  return { ...report(folded, folded.lineProblems, events), streamStates: [...folded.streams.values()] };
 }
 
 function report(folded: FoldResult, lineProblems: readonly HotpatchError[], events: number): VerifyReport {
