@@ -36,4 +36,5 @@ export { readSmallFile } from './small-file.js';
 export { discardPendingFilesSync, OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';
 export { scopeStore, type ScopedEventStore, type ScopeOptions } from './scope.js';
 export { tenantIds, type TenantIds } from './tenant-ids.js';
+export { tenantLens, type TenantLens } from './tenant-lens.js';
 export { OUTSIDE_THE_TENANT } from './scope-errors.js';

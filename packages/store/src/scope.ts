@@ -17,10 +17,10 @@
  * tenant's view): calls made after it are StoreClosedError, and it resolves once the calls in flight settle.
  */
 import { checkReadOptions, checkStreamName, checkProjectionSave } from './stream-rules.js';
-import { fromStreamName, InvalidEventError, isLowerUuid, namedTenant, STREAM_NAME_HINT, TENANT_KINDS, TENANT_STREAM_PREFIX, tenantStreamPrefix, initialStateFor, quoteText } from '@hotpatch/core';
+import { InvalidEventError, isLowerUuid, STREAM_NAME_HINT, TENANT_STREAM_PREFIX, initialStateFor, quoteText } from '@hotpatch/core';
 import { ReservedNameError, StoreClosedError } from './errors.js';
 import { localConsumerError, localStreamError, type ViewNames } from './scope-errors.js';
-import { tenantIds } from './tenant-ids.js';
+import { tenantLens } from './tenant-lens.js';
 import type { AppendOptions, AppendResult, EventHandler, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
 
 export interface ScopeOptions {
@@ -40,33 +40,17 @@ export interface ScopedEventStore extends EventStore {
 
 /** How many events a view reads at a time from the store beneath, looking for its tenant's among others'. */
 const SCAN_PAGE = 1_000;
-const DOMAIN_PREFIXES = TENANT_KINDS.map((kind) => `${kind}/`);
 
 /** A tenant's view of `store` (InvalidTenantError for a tenant that breaks the tenant rule). */
 export function scopeStore(store: EventStore, tenant: string | undefined, options: ScopeOptions = {}): ScopedEventStore {
-  const named = namedTenant(tenant);
-  const prefix = named === undefined ? '' : tenantStreamPrefix(named);
-  const ids = tenantIds(named, options.idKey);
+  const lens = tenantLens(tenant, options);
+  const { tenant: named, prefix, ids, mine } = lens;
+  const full = lens.stored;
   const label = named === undefined ? 'the default tenant’s view' : `tenant ${quoteText(named)}’s view`;
-
-  /** Whether a stored stream is this tenant's. */
-  const mine = (stream: string): boolean =>
-    named === undefined ? DOMAIN_PREFIXES.some((p) => stream.startsWith(p) && stream.length > p.length) : stream.startsWith(prefix);
-  /** A local name's stored name; undefined for a name that is not one of a tenant's streams (reads: a missing stream). */
-  const full = (local: string): string | undefined => {
-    if (typeof local !== 'string' || local.startsWith(TENANT_STREAM_PREFIX)) return undefined;
-    const name = fromStreamName(local);
-    return name !== undefined && TENANT_KINDS.includes(name.kind) ? prefix + local : undefined;
-  };
-  const localStream = (stream: string): string | undefined => (mine(stream) ? stream.slice(prefix.length) : undefined);
-  const view: ViewNames = { localStream, ids };
-
-  const localEvent = (event: RecordedEvent): RecordedEvent | undefined => {
-    if (!mine(event.stream)) return undefined;
-    return named === undefined ? event : { ...event, stream: event.stream.slice(prefix.length), id: ids.local(event.id) };
-  };
-  const local = (event: RecordedEvent): RecordedEvent => localEvent(event)!;
-  const storedEvent = (event: RecordedEvent): RecordedEvent => (named === undefined ? event : { ...event, stream: prefix + event.stream, id: ids.stored(event.id) });
+  const view: ViewNames = { localStream: lens.local, ids };
+  const localEvent = (event: RecordedEvent): RecordedEvent | undefined => lens.localEvent(event);
+  const local = (event: RecordedEvent): RecordedEvent => lens.localEvent(event)!;
+  const storedEvent = (event: RecordedEvent): RecordedEvent => lens.storedEvent(event);
 
   /** The stored name of a stream to write: the store's own checks first (InvalidEventError, InvalidIdError), then the tenant's. */
   const writable = (stream: string): string => {
