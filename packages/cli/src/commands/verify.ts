@@ -5,6 +5,7 @@ import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, eachStorePage, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist } from '../timeline-input.js';
+import { noTenant, TENANT_OPTION, tenantFlag } from '../tenant.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
 export function problemLine(error: HotpatchError): string {
@@ -29,21 +30,30 @@ export const verifyCommand: CommandSpec = {
   each problem once, where it is, as "line N: …" (in a database: "position N: …"), with what it implies for the
   later events of its stream on the line after it, and exits 1 if there is any. A file without hashes is checked for all the rest, but the first line says that its integrity
   was NOT checked. On success it prints a digest of every stream's last hash: keep it, and compare it with a later
-  run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….`,
+  run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….
+
+  Without --tenant, the whole log: every tenant's streams (each device checked against its own tenant's rollouts).
+  --tenant T: tenant T's streams alone, as the log holds them (tenant/T/…; "default": the streams without a
+  prefix), their heads in a store included; the digest is then of its streams' last hashes.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' } });
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, ...TENANT_OPTION });
     const source = sourceFrom(positionals, values.store as string | undefined);
+    // "default" is a tenant here too: the streams without a prefix (the whole log is verified without --tenant).
+    const given = values.tenant as string | undefined;
+    const tenant = given === undefined ? undefined : (tenantFlag(given) ?? 'default');
+    const options = tenant === undefined ? {} : { tenant };
     // A file is verified as it is read, line by line (on every core when it is large and clean); a store's log page by
     // page, then its heads: never held in memory whole.
     let verified: VerifiedLog;
     if (source.kind === 'jsonl') {
       await mustExist(source.path);
-      verified = await verifyFile(source.path);
+      verified = await verifyFile(source.path, options);
     } else {
-      const verification = new StoreVerification();
+      const verification = new StoreVerification(options);
       await eachStorePage(source, (page) => verification.add(page), { afterwards: async (store) => store.streamHeads && verification.checkHeads(await store.streamHeads()) });
       verified = verification.result();
     }
+    if (tenant !== undefined && tenant !== 'default' && verified.events === 0) throw new CheckFailed(noTenant(tenant, describeSource(source)));
     const { streamStates, ...result } = verified;
     // With no problem in a log with hashes, every event is hashed and chained: each stream's state has its last.
     const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
