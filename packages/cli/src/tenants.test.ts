@@ -68,6 +68,12 @@ describe('tenants on the command line', () => {
     expect(JSON.parse(await ok('replay', '--store', shared, '--tenant', 'globex', '--json'))).toHaveLength(15);
   });
 
+  it('whatif --tenant runs the tenant’s recorded fleet again, as on its own store', async () => {
+    const policy = join(dir, 'shared', 'policy-lenient-pilot.json');
+    const whatif = (store: string) => ok('whatif', '--store', store, '--tenant', 'acme', '--policy', policy, '--json');
+    expect(await whatif(shared)).toBe(await whatif(alone('acme')));
+  });
+
   it('export --tenant writes the tenant’s events as stored: the same lines as on its own store, and they verify', async () => {
     const own = await ok('export', '--store', alone('acme'), '--tenant', 'acme');
     const exported = await ok('export', '--store', shared, '--tenant', 'acme');
@@ -113,6 +119,7 @@ describe('tenants on the command line', () => {
       ['history', '--store', shared, '--device', 'dev-00001'],
       ['verify', '--store', shared],
       ['verify', file],
+      ['whatif', file, '--policy', join(dir, 'shared', 'policy-lenient-pilot.json')],
     ]) {
       const missing = await run(...argv, '--tenant', 'initech');
       expect(missing, argv.join(' ')).toMatchObject({ code: 1, out: '' });
