@@ -145,6 +145,30 @@ describe('a tenant’s view', () => {
     expect((error as Error).message).not.toContain('acme');
   });
 
+  it('the default tenant is not told which named tenant’s stream holds an id either', async () => {
+    const shared = createInMemoryEventStore();
+    const event = { id: IDS[0]!, type: 'RingPaused', time: time(0), data: { by: 'tenant', reason: 'freeze' } };
+    await scopeStore(shared, 'acme').appendToStream('ring/pilot', [event]);
+    const stored = (await shared.readAll())[0]!.id;
+    const error = await scopeStore(shared, 'default').appendToStream('ring/pilot', [{ ...event, id: stored }]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EVENT_ID_TAKEN', stream: 'ring/pilot', id: stored, holder: { stream: OUTSIDE_THE_TENANT } });
+    expect((error as Error).message).not.toContain('acme');
+  });
+
+  it('masks ids with a key, where one is given: other stored ids, the same ids read back', async () => {
+    const event = { id: IDS[1]!, type: 'RingPaused', time: time(0), data: { by: 'tenant', reason: 'freeze' } };
+    const stored = async (options: { idKey?: string }) => {
+      const shared = createInMemoryEventStore();
+      const view = scopeStore(shared, 'acme', options);
+      await view.appendToStream('ring/pilot', [event]);
+      expect((await view.readAll()).map((e) => e.id)).toEqual([IDS[1]]);
+      expect(await view.readEvent('ring/pilot', IDS[1]!)).toMatchObject({ id: IDS[1] });
+      return (await shared.readAll())[0]!.id;
+    };
+    const [plain, keyed, other] = [await stored({}), await stored({ idKey: 'secret' }), await stored({ idKey: 'another secret' })];
+    expect(new Set([plain, keyed, other, IDS[1]]).size).toBe(4);
+  });
+
   it('refuses a tenant that breaks the rule, another tenant’s name given as a local one, and the named tenants’ names in the default view', async () => {
     const shared = createInMemoryEventStore();
     expect(() => scopeStore(shared, 'a/b')).toThrow(InvalidTenantError);

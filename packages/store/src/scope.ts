@@ -106,7 +106,8 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
           const result = await store.appendToStream(stored, given, options);
           return named === undefined ? result : { ...result, stream, events: result.events.map(local) };
         } catch (error) {
-          throw named === undefined ? error : localStreamError(error, stream, view);
+          // The default tenant's too: an id held by a named tenant's stream must not name it.
+          throw localStreamError(error, stream, view);
         }
       }),
 
