@@ -64,6 +64,10 @@ describe('tenants on the command line', () => {
       expect(await history(shared)).toEqual(await history(own));
       expect(JSON.parse(await ok('history', join(dir, tenant, 'events.jsonl'), '--tenant', tenant, '--device', 'dev-00001', '--json')).length).toBeGreaterThan(3);
     }
+    // A position after acme's last event, at the log's end (globex's events came after): acme's fleet at its end.
+    const end = JSON.parse(await ok('verify', '--store', shared, '--json')).events;
+    expect(await ok('replay', '--store', shared, '--tenant', 'acme', '--position', String(end), '--json')).toBe(await ok('replay', '--store', shared, '--tenant', 'acme', '--json'));
+    expect(await run('replay', '--store', shared, '--tenant', 'acme', '--position', String(end + 1))).toMatchObject({ code: 1, err: expect.stringMatching(/past the end/) });
     // Each tenant's fleet is its own: acme's 25 devices, globex's 15.
     expect(JSON.parse(await ok('replay', '--store', shared, '--tenant', 'globex', '--json'))).toHaveLength(15);
   });

@@ -87,8 +87,11 @@ export const replayCommand: CommandSpec = {
       return folding.result().streams;
     };
     /** A position past the log's last event is a mistake, not a request for the state at its end. */
-    const pastTheEnd = () => {
-      if (until.kind === 'position' && !pastPoint && until.position > last && read > 0) throw new CheckFailed(`--position ${until.position} is past the end of ${file}: its last event is at position ${last}`);
+    const pastTheEnd = async () => {
+      if (!(until.kind === 'position' && !pastPoint && until.position > last && read > 0)) return;
+      // A tenant's last event may be followed by other tenants': the position is past the end only if the log's.
+      if (tenant !== undefined && (await reaches(source, until.position))) return;
+      throw new CheckFailed(`--position ${until.position} is past the end of ${file}: its last event is at position ${last}`);
     };
     if (values.device !== undefined) {
       const device = values.device as string;
@@ -102,7 +105,7 @@ export const replayCommand: CommandSpec = {
     }
     const fleet = fleetOf(await fold());
     if (read === 0 && tenant !== undefined) throw new CheckFailed(noTenant(tenant, describeSource(source)));
-    pastTheEnd();
+    await pastTheEnd();
     if (values.json) {
       io.out(json(fleet));
       return;
