@@ -61,7 +61,9 @@ const resolutions = {
   nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
   node16: { module: 'node16', moduleResolution: 'node16' },
   bundler: { module: 'esnext', moduleResolution: 'bundler' },
-  node10: { module: 'esnext', moduleResolution: 'node10' },
+  // Fastify's logger's declarations (pino.d.ts) default-import a CommonJS module, which node10 allows only with
+  // allowSyntheticDefaultImports (on by default in the three others): what a user of @hotpatch/server sets there.
+  node10: { module: 'esnext', moduleResolution: 'node10', allowSyntheticDefaultImports: true },
 } as const;
 
 describe('the packages as published', () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { discardPendingFilesSync } from '@hotpatch/store';
 import { EXIT, main, processOutput } from './main.js';
+import { stopHandler } from './signals.js';
 
 // Output piped into a reader that stops early (`| head`) is not an error of ours: stop quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -14,6 +15,9 @@ for (const stream of [process.stdout, process.stderr]) {
 // written to a store was not committed (a transaction that never ends is rolled back); then the usual exit code.
 for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
   process.on(signal, () => {
+    // A command that stops in order (serve) has taken the signals over: it exits once stopped. SIGHUP stays abrupt.
+    const stop = signal === 'SIGHUP' ? undefined : stopHandler();
+    if (stop !== undefined) return stop(signal);
     discardPendingFilesSync();
     process.stderr.write(`hotpatch: stopped by ${signal}: files it was writing left as they were, nothing uncommitted kept\n`);
     process.exit(128 + number);

@@ -12,8 +12,11 @@ import { statusCommand } from './commands/status.js';
 import { simulateCommand } from './commands/simulate.js';
 import { whatifCommand } from './commands/whatif.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
+import { sealCommand } from './commands/seal.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, pauseCommand, resumeCommand, simulateCommand, whatifCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, pauseCommand, resumeCommand, sealCommand, simulateCommand, whatifCommand, serveCommand, tokenCommand];
 
 /**
  * Exit codes: 0 success; 1 invalid input or a failed check; 2 a command line that makes no sense; 3 the

@@ -1,7 +1,7 @@
 /** The envelope every event of the log travels in, whatever its stream's kind (one JSONL line): its schema and type. */
 import { Type } from './typebox.js';
 import { expecting, IsoTime, type Shape } from './schema.js';
-import { STREAM_KIND_NAMES } from './stream-name.js';
+import { STREAM_KIND_NAMES, TENANT_KINDS } from './stream-name.js';
 import { TENANT_PREFIX_PATTERN } from './tenant.js';
 
 // Lower case only: stores compare ids as text, so the same id in two cases would be two events.
@@ -51,7 +51,10 @@ export const EnvelopeSchema = Type.Object(
   {
     id: EventIdSchema,
     // A named tenant's streams carry its prefix (`tenant/<tenant>/`, the tenant rule in tenant.ts).
-    stream: expecting('"<kind>/<id>" or "tenant/<tenant>/<kind>/<id>"', Type.String({ pattern: `^(${TENANT_PREFIX_PATTERN})?(${STREAM_KIND_NAMES.join('|')})/[\\s\\S]` })),
+    stream: expecting(
+      '"<kind>/<id>" or "tenant/<tenant>/<kind>/<id>"',
+      Type.String({ pattern: `^((${TENANT_PREFIX_PATTERN})?(${TENANT_KINDS.join('|')})|${STREAM_KIND_NAMES.filter((k) => !TENANT_KINDS.includes(k)).join('|')})/[\\s\\S]` }),
+    ),
     version: counter('Position in the stream: 1-based, contiguous.'),
     type: Type.String(),
     time: IsoTime,

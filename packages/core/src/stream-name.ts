@@ -1,19 +1,16 @@
 /**
  * Stream names: `<kind>/<id>` — a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's pauses
- * (`ring/<name>`) — for the default tenant, and `tenant/<tenant>/<kind>/<id>` for a named one (tenant.ts). The one
- * place that knows how a name is made and read.
+
+ * (`ring/<name>`), a service token's (`token/<tokenId>`), the service's seals of the log (`seal/<name>`) — the
+ * default tenant's devices, rollouts and rings, and a named tenant's under its prefix: `tenant/<tenant>/<kind>/<id>`
+ * (tenant.ts). The one place that knows how a name is made and read.
  */
-import { STREAM_KIND_NAMES, type StreamKindName } from './stream-kind.js';
+import { STREAM_KIND_NAMES, TENANT_KINDS, type StreamKindName } from './stream-kind.js';
 import { tenantProblem } from './tenant.js';
 
-export { STREAM_KIND_NAMES, type StreamKindName } from './stream-kind.js';
+export { STREAM_KIND_NAMES, TENANT_KINDS, type StreamKindName } from './stream-kind.js';
 
-const PREFIX: Readonly<Record<StreamKindName, string>> = { device: 'device/', rollout: 'rollout/', ring: 'ring/' };
-/**
- * The kinds of stream a tenant's fleet holds (its devices, rollouts and rings), named under its prefix. A kind the
- * service keeps for itself (its seals, its tokens) is the log's, not a tenant's: no tenant's view holds it.
- */
-export const TENANT_KINDS: readonly StreamKindName[] = ['device', 'rollout', 'ring'];
+const PREFIX: Readonly<Record<StreamKindName, string>> = { device: 'device/', rollout: 'rollout/', ring: 'ring/', token: 'token/', seal: 'seal/' };
 
 /** What every named tenant's stream begins with: `tenant/<tenant>/…`. */
 export const TENANT_STREAM_PREFIX = 'tenant/';
@@ -24,7 +21,7 @@ export const streamPrefix = (kind: StreamKindName): string => PREFIX[kind];
 /** What every stream of a named tenant begins with: `tenant/<tenant>/`. */
 export const tenantStreamPrefix = (tenant: string): string => `${TENANT_STREAM_PREFIX}${tenant}/`;
 
-/** A stream's name: `<kind>/<id>`, or `tenant/<tenant>/<kind>/<id>` for a named tenant (undefined or `default`: none). */
+/** A stream's name: `<kind>/<id>`, or `tenant/<tenant>/<kind>/<id>` for a named tenant (undefined or `default`: none; a kind of TENANT_KINDS). */
 export function toStreamName(kind: StreamKindName, id: string, tenant?: string): string {
   return tenant === undefined || tenant === 'default' ? PREFIX[kind] + id : tenantStreamPrefix(tenant) + PREFIX[kind] + id;
 }
@@ -44,7 +41,8 @@ export function fromStreamName(stream: string): StreamName | undefined {
   const tenant = tenantSegment(stream);
   if (tenant === null) return undefined;
   const local = tenant === undefined ? stream : stream.slice(TENANT_STREAM_PREFIX.length + tenant.length + 1);
-  for (const kind of STREAM_KIND_NAMES) {
+  // Under a tenant's prefix, only the kinds a tenant holds: the service's tokens and seals are the log's.
+  for (const kind of tenant === undefined ? STREAM_KIND_NAMES : TENANT_KINDS) {
     const id = idOfStream(kind, local);
     if (id !== undefined) return tenant === undefined ? { kind, id } : { tenant, kind, id };
   }
@@ -99,5 +97,8 @@ export function idOfStream(kind: StreamKindName, stream: string): string | undef
 export const deviceStream = (id: string): string => PREFIX.device + id;
 export const rolloutStream = (id: string): string => PREFIX.rollout + id;
 export const ringStream = (name: string): string => PREFIX.ring + name;
+export const tokenStream = (id: string): string => PREFIX.token + id;
+/** A seal stream of the service (`seal/log`): service-level, never a tenant's. */
+export const sealStream = (name: string): string => PREFIX.seal + name;
 /** The device id of a `device/<id>` stream, or undefined for another kind of stream (or another tenant's). */
 export const deviceIdOf = (stream: string): string | undefined => idOfStream('device', stream);

@@ -1,7 +1,9 @@
 /**
- * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`) and a ring's
- * pauses (`ring/<name>`), each also under a named tenant's prefix (`tenant/<tenant>/…`). A stream's kind, read from its name, decides which events it may hold and which machine
- * judges them — for validation, for the stores' checks before writing, and for replay.
+ * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's
+ * pauses (`ring/<name>`) — each also under a named tenant's prefix (`tenant/<tenant>/…`) —, a service token's
+ * (`token/<tokenId>`) and the service's seals (`seal/<name>`). A stream's kind, read from its name, decides which
+ * events it may hold and which machine judges them — for validation, for the stores' checks before writing, and for
+ * replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
 import type { TSchema } from 'typebox';
@@ -12,6 +14,10 @@ import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
 import { RING_EVENT_DATA, RING_EVENT_TYPES } from './ring/events.js';
 import { ringLifecycle } from './ring/lifecycle.js';
+import { TOKEN_EVENT_DATA, TOKEN_EVENT_TYPES } from './token/events.js';
+import { tokenLifecycle } from './token/lifecycle.js';
+import { SEAL_EVENT_DATA, SEAL_EVENT_TYPES } from './seal/events.js';
+import { sealLifecycle } from './seal/lifecycle.js';
 
 export type AnyLifecycle = CompiledLifecycle<string, object, { readonly type: string }>;
 
@@ -24,31 +30,24 @@ export interface StreamKind {
   readonly lifecycle: AnyLifecycle;
 }
 
-export const DEVICE_STREAMS: StreamKind = {
-  name: 'device',
-  prefix: streamPrefix('device'),
-  eventTypes: DEVICE_EVENT_TYPES,
-  data: DEVICE_EVENT_DATA,
-  lifecycle: deviceLifecycle as unknown as AnyLifecycle,
-};
+/** A kind of stream: its name (and so its prefix), its event types with their data schemas, its lifecycle. */
+const streamKind = (name: StreamKindName, eventTypes: readonly string[], data: Readonly<Record<string, TSchema>>, lifecycle: unknown): StreamKind => ({
+  name,
+  prefix: streamPrefix(name),
+  eventTypes,
+  data,
+  lifecycle: lifecycle as AnyLifecycle,
+});
 
-export const ROLLOUT_STREAMS: StreamKind = {
-  name: 'rollout',
-  prefix: streamPrefix('rollout'),
-  eventTypes: ROLLOUT_EVENT_TYPES,
-  data: ROLLOUT_EVENT_DATA,
-  lifecycle: rolloutLifecycle as unknown as AnyLifecycle,
-};
+export const DEVICE_STREAMS = streamKind('device', DEVICE_EVENT_TYPES, DEVICE_EVENT_DATA, deviceLifecycle);
+export const ROLLOUT_STREAMS = streamKind('rollout', ROLLOUT_EVENT_TYPES, ROLLOUT_EVENT_DATA, rolloutLifecycle);
+export const RING_STREAMS = streamKind('ring', RING_EVENT_TYPES, RING_EVENT_DATA, ringLifecycle);
+/** A service token: issued with its role and scope (the secret's hash only), then perhaps revoked. */
+export const TOKEN_STREAMS = streamKind('token', TOKEN_EVENT_TYPES, TOKEN_EVENT_DATA, tokenLifecycle);
+/** The service's seals of the log (`seal/<name>`): signed digests of every stream's head. */
+export const SEAL_STREAMS = streamKind('seal', SEAL_EVENT_TYPES, SEAL_EVENT_DATA, sealLifecycle);
 
-export const RING_STREAMS: StreamKind = {
-  name: 'ring',
-  prefix: streamPrefix('ring'),
-  eventTypes: RING_EVENT_TYPES,
-  data: RING_EVENT_DATA,
-  lifecycle: ringLifecycle as unknown as AnyLifecycle,
-};
-
-export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS];
+export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, TOKEN_STREAMS, SEAL_STREAMS];
 
 const KIND_BY_NAME = new Map(STREAM_KINDS.map((k) => [k.name, k]));
 

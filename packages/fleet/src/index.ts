@@ -1,4 +1,4 @@
-export { simulatedClock, systemClock, type Clock, type SimulatedClock } from './clock.js';
+export { acceleratedClock, simulatedClock, systemClock, type Clock, type SimulatedClock } from './clock.js';
 export { DEFAULT_POLICY, FleetPolicySchema, PolicyError, validatePolicy, type FleetPolicy } from './policy.js';
 export { catchUpProjection, FleetProjection, ProjectionOrderError, restoreSavedProjection, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RingPauseRecord, type RolloutRecord } from './projection.js';
 export { emptyProjectionState } from './projection/records.js';
@@ -10,4 +10,5 @@ export { agentSilent, silenceReason } from './rules/silence.js';
 export { createOrchestrator, cumulativeUpdateOf, releaseFromPlan, ReleaseConflictError, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReleaseToRoll, type ReportResult, type TickSummary } from './orchestrator.js';
 export { complianceOf, COMPLIANCE_ORDER, daysToProtection, fleetStatus, quantile, withRingSizes, type Compliance, type ExposureFigures, type FleetStatus, type RolloutProgress } from './report.js';
 export { AGENT_REPORTS, AgentReportSchema, checkReport, InvalidReportError } from './orchestrator/report-schema.js';
+export { asRelease, ReleaseToRollSchema } from './orchestrator/release-schema.js';
 export { InvalidOptionsError, OrchestratorSettingsSchema } from './orchestrator/options-schema.js';

@@ -49,6 +49,7 @@ const STREAM_KEY = '","stream":"';
 const STREAM_AT = ID_START.length + 36 + STREAM_KEY.length;
 const POSITION_KEY = ',"position":';
 const ROLLOUT_PREFIX = 'rollout/';
+const SEAL_PREFIX = 'seal/';
 
 /** The events of a rollout the check across streams reads (not the outcomes, most of a rollout's lines). */
 const CHECKED_ROLLOUT_TYPES = ['RolloutPlanned', 'RingStarted', 'GatePassed', 'RolloutHalted'].map((t) => `"type":"${t}"`);
@@ -171,6 +172,8 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
         h = (Math.imul(h, 31) + c) | 0;
       }
       if (q === e) return stop(line, 'not in the canonical layout');
+      // A seal is judged against the heads of every stream as of the position it covers: one thread does that.
+      if (matchesAt(text, s + STREAM_AT, SEAL_PREFIX)) return stop(line, 'a seal (seals are checked in one thread)');
       const position = positionIn(text, s, e);
       if (position !== undefined) {
         if (!(position > lastPosition)) return stop(line, 'position out of order, or unreadable');

@@ -5,26 +5,30 @@
  * event; a last event whose hash did not match is told apart by it, as by a next event.
  */
 import { InvalidEventError, isOfTenant, type HotpatchEvent } from '@hotpatch/core';
-import { DiagnosingFold } from './diagnosis/diagnosing-fold.js';
-import type { VerifiedLog } from './verify.js';
+import { readLogPages, type EventStore, type SealCheck } from '@hotpatch/store';
+import { SealedFold, sealOutcome } from './seals.js';
+import { sealCheck, type VerifiedLog, type VerifyOptions } from './verify.js';
 
 export class StoreVerification {
-  private readonly fold: DiagnosingFold;
+  private readonly seals: SealCheck;
+  private readonly fold: SealedFold;
   /** Each stream's last event as read: its version and position. */
   private readonly last = new Map<string, { readonly version: number; readonly position: number | undefined }>();
   private events = 0;
   private headProblems: InvalidEventError[] = [];
 
   /** `tenant`: verify only that tenant's streams (see FoldOptions.tenant), their heads included; the whole log without. */
-  constructor(private readonly options: { readonly tenant?: string } = {}) {
-    this.fold = new DiagnosingFold({ collectProblems: true, hashes: 'every', crossStream: true, ...options });
+  constructor(private readonly options: VerifyOptions = {}) {
+    this.seals = sealCheck(options);
+    this.fold = new SealedFold({ collectProblems: true, hashes: 'every', crossStream: true, ...(options.tenant !== undefined ? { tenant: options.tenant } : {}) }, undefined, this.seals);
   }
 
   /** The log's next page, in global order. */
   add(page: readonly HotpatchEvent[]): void {
     for (const e of page) {
-      if (this.options.tenant !== undefined && !isOfTenant(e.stream, this.options.tenant)) continue;
+      // Every event to the fold, whose seal check vouches for the whole log; a tenant's alone folded and counted.
       this.fold.add(e);
+      if (this.options.tenant !== undefined && !isOfTenant(e.stream, this.options.tenant)) continue;
       this.last.set(e.stream, { version: e.version, position: e.position });
       this.events++;
     }
@@ -33,8 +37,20 @@ export class StoreVerification {
   /** The verification, once the log is read (and its heads checked, when the store keeps them). */
   result(): VerifiedLog {
     const folded = this.fold.result();
-    const problems = [...folded.problems, ...this.headProblems];
-    return { ok: problems.length === 0, events: this.events, streams: folded.streams.size, problems, implications: folded.implications, hashed: this.events > 0, streamStates: [...folded.streams.values()] };
+    const sealed = sealOutcome(this.seals, this.events, this.options.sealKey !== undefined);
+    const problems = [...folded.problems, ...this.headProblems, ...sealed.problems];
+    return { ok: problems.length === 0, events: this.events, streams: folded.streams.size, problems, implications: folded.implications, hashed: this.events > 0, streamStates: [...folded.streams.values()], seals: sealed.report };
+  }
+
+  /**
+   * Once the log is read: the seals that cover a position further back than the seal check's journal reaches are
+   * judged from the store's log read again (most logs need nothing of it).
+   */
+  async checkSeals(store: EventStore): Promise<void> {
+    if (this.seals.deferred().length === 0) return;
+    const pass = this.seals.secondPass();
+    for await (const page of readLogPages(store)) for (const event of page) pass.add(event, event.position);
+    pass.finish();
   }
 
   /** The store's record of each stream's last hash, once the log is read. */

@@ -5,6 +5,7 @@
  * AsyncLocalStorage tells the batch's own calls from the others. See the README's Batches.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { LeaseLostError, type Fence } from '@hotpatch/store';
 import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { flushValues, pendingRows, type PendingRows, type StreamHead } from './batch-rows.js';
 import type { PostgresContext } from './context.js';
@@ -67,8 +68,8 @@ export interface Batches {
   send(batch: OpenBatch): Promise<void>;
   /** Writes the pending rows and the heads and snapshots of the streams written since the last flush, so that a read sees them. */
   flush(batch: OpenBatch): Promise<void>;
-  /** Runs `fn` in a batch (see EventStore.batch); `committed` is called after its commit. */
-  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` in a batch (see EventStore.batch; with a fence, EventStore.fencedBatch); `committed` is called after its commit. */
+  run<T>(fn: () => Promise<T>, fence?: Fence): Promise<T>;
 }
 
 export function createBatches(ctx: PostgresContext, index: LogIndex, committed: (batch: OpenBatch) => void): Batches {
@@ -93,6 +94,16 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
   const settle = async (batch: OpenBatch): Promise<void> => {
     if (batch.inFlight !== undefined) await batch.inFlight;
     if (batch.poisoned !== undefined) throw batch.poisoned;
+  };
+
+  /**
+   * The fence's lease, checked at the batch's start and share-locked to its end: a takeover (an UPDATE of the row)
+   * waits for the batch, and a batch begun after one finds the epoch moved.
+   */
+  const holdFence = async (batch: OpenBatch, fence: Fence) => {
+    await batches.client(batch);
+    const { rowCount } = await batches.query(batch, { ...q.holdLease, values: [fence.lease, fence.owner, fence.epoch] });
+    if (rowCount !== 1) throw new LeaseLostError(fence.lease, fence.owner, fence.epoch);
   };
 
   const batches: Batches = {
@@ -172,9 +183,12 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
       batch.dirty.clear();
     },
 
-    async run(fn) {
-      // A batch inside the same batch is part of it.
-      if (batches.own() !== undefined) return fn();
+    async run(fn, fence) {
+      // A batch inside the same batch is part of it (and of its fence: a fence begins a batch, it is not added to one).
+      if (batches.own() !== undefined) {
+        if (fence !== undefined) throw new Error('a fenced batch cannot be opened inside another batch');
+        return fn();
+      }
       // Claimed before the first await when the store is free, so that a call made after this one waits for it.
       while (batches.active !== null) await batches.active.done;
       open();
@@ -194,7 +208,10 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
       };
       batches.active = batch;
       try {
-        const result = await context.run(batch.token, fn);
+        const result = await context.run(batch.token, async () => {
+          if (fence !== undefined) await holdFence(batch, fence);
+          return fn();
+        });
         await batches.serial(batch, async () => {
           if (batch.poisoned !== undefined) throw batch.poisoned;
           if (batch.client === undefined) return;

@@ -123,6 +123,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE snapshots ALTER COLUMN stream TYPE text COLLATE "C";
     `,
   },
+  {
+    version: 5,
+    name: 'leases',
+    // Leases held by service instances (a tenant's orchestration, an instance's own liveness): who holds each, until
+    // when by the server's clock, and the epoch (fencing token), which moves each time the lease changes hands.
+    sql: `
+      CREATE TABLE leases (
+        name       text COLLATE "C" PRIMARY KEY,
+        owner      text        NOT NULL,
+        epoch      bigint      NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;

@@ -8,6 +8,7 @@ import { DatabaseUnavailableError, NotAStoreError, SchemaNotMigratedError, Schem
 import { events } from '@hotpatch/store/conformance';
 import { createPostgresEventStore } from './postgres-store.js';
 import { InvalidSchemaNameError } from './errors.js';
+import { SCHEMA_VERSION } from './migrations.js';
 import { admin, dropAll, newSchema, url } from '../test/helpers.js';
 
 const open = (schema: string, options: Partial<Parameters<typeof createPostgresEventStore>[0]> = {}) => createPostgresEventStore({ connectionString: url!, schema, max: 2, ...options });
@@ -36,9 +37,9 @@ describe.skipIf(!url)('a PostgreSQL store opened read-only', () => {
     await expect(open(newer, { readonly: true })).rejects.toThrow(SchemaTooNewError);
     const older = newSchema();
     await (await open(older)).close();
-    await admin().query(`DELETE FROM "${older}".schema_migrations WHERE version = 4`);
+    await admin().query(`DELETE FROM "${older}".schema_migrations WHERE version = ${SCHEMA_VERSION}`);
     await expect(open(older, { readonly: true })).rejects.toThrow(SchemaNotMigratedError);
-    expect((await admin().query(`SELECT max(version) AS v FROM "${older}".schema_migrations`)).rows[0].v).toBe(3);
+    expect((await admin().query(`SELECT max(version) AS v FROM "${older}".schema_migrations`)).rows[0].v).toBe(SCHEMA_VERSION - 1);
   });
 
   it('reads without writing: writes refused by the store and by the server, a stale snapshot left for a writer, no wait on a writer', async () => {

@@ -158,7 +158,7 @@ describe.skipIf(!url)('PostgreSQL event store', () => {
         expect(await constraints()).toEqual(['events_stream_id', 'events_stream_version']);
         // Without the copy: migrated, and the constraint refuses the copy from then on.
         await admin().query(`DELETE FROM "${schema}".events WHERE stream = 'device/b'`);
-        expect(await migrate(client, schema)).toEqual([4]);
+        expect(await migrate(client, schema, MIGRATIONS.filter((m) => m.version <= 4))).toEqual([4]);
         expect(await constraints()).toEqual(['events_id', 'events_stream_version']);
         await expect(insert(2, 'device/b')).rejects.toMatchObject({ code: '23505', constraint: 'events_id' });
         const collations = await admin().query<{ rel: string; col: string; coll: string }>(

@@ -4,7 +4,7 @@
  * means: see the README. This file opens the store and hands each call to the file of its concern.
  */
 import { InvalidEventError } from '@hotpatch/core';
-import { checkStreamName, DatabaseBusyError, machineFingerprintFor, StateCache, StoreClosedError, StoreReadOnlyError, type EventHandler, type EventStore, type Subscription } from '@hotpatch/store';
+import { checkStreamName, DatabaseBusyError, machineFingerprintFor, StateCache, StoreClosedError, StoreReadOnlyError, type EventHandler, type EventStore, type Fence, type Subscription } from '@hotpatch/store';
 import pg from 'pg';
 // The options and `pool` name pg's types by name (not `pg.Pool`): the declarations then compile without esModuleInterop.
 import type { Pool, PoolConfig } from 'pg';
@@ -18,6 +18,7 @@ import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
 import { LogIndex } from './log-index.js';
 import { describeServer, makeReadOnly, openSchema } from './open-database.js';
+import { createLeases, type LeaseOptions, type PostgresLeases } from './leases.js';
 import { createProjections } from './projections.js';
 import { createReads } from './read.js';
 import { prepareStatements } from './statements.js';
@@ -25,7 +26,7 @@ import { createStreamStates } from './state.js';
 import { createConsumers, type PostgresSubscribeOptions } from './subscribe.js';
 
 /** The store's calls that close() waits for. */
-const TRACKED = ['appendToStream', 'readStream', 'readAll', 'readEvent', 'streamVersion', 'readState', 'readCheckpoint', 'saveCheckpoint', 'batch', 'readProjection', 'saveProjection', 'streamHeads'] as const;
+const TRACKED = ['appendToStream', 'readStream', 'readAll', 'readEvent', 'streamVersion', 'readState', 'readCheckpoint', 'saveCheckpoint', 'batch', 'fencedBatch', 'readProjection', 'saveProjection', 'streamHeads'] as const;
 
 export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
   /** The schema that holds the store's tables (created and migrated on open, unless `readonly`; default "hotpatch"). */
@@ -67,6 +68,9 @@ export interface PostgresEventStore extends EventStore {
   /** Every stream's last hash, for a digest of the whole log. */
   streamHeads(): Promise<Array<[string, string]>>;
   subscribe(consumer: string, handler: EventHandler, options?: PostgresSubscribeOptions): Subscription;
+  fencedBatch<T>(fence: Fence, fn: () => Promise<T>): Promise<T>;
+  /** The store's leases, held as `owner` for `ttlMs` at a time (see leases.ts). */
+  leases(options: LeaseOptions): PostgresLeases;
 }
 
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
@@ -205,6 +209,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     batch: (fn) => batches.run(fn),
 
+    async fencedBatch(fence, fn) {
+      mutable('fencedBatch');
+      return batches.run(fn, fence);
+    },
+
     async readProjection(name) {
       await ready();
       return projections.readProjection(name);
@@ -217,6 +226,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     },
 
     subscribe: (consumer: string, handler: EventHandler, subscribeOptions: PostgresSubscribeOptions = {}): Subscription => consumers.subscribe(consumer, handler, subscribeOptions),
+
+    leases: (leaseOptions) => {
+      mutable('leases');
+      return createLeases(ctx, leaseOptions);
+    },
 
     async streamHeads() {
       await ready();

@@ -81,6 +81,24 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
   const tag = schema.length <= 24 ? schema : createHash('sha256').update(schema).digest('hex').slice(0, 16);
   const named = (name: string, text: string) => ({ name: `hotpatch.${tag}.${name}`, text });
   return {
+    // Leases (leases.ts), by the server's clock: every instance reads one clock, whatever its own says.
+    holdLease: named('holdLease', `SELECT 1 FROM ${s}.leases WHERE name = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR SHARE`),
+    // Taken when free, expired or already the owner's; the epoch moves when it changes hands (or lapsed meanwhile).
+    acquireLease: named(
+      'acquireLease',
+      `INSERT INTO ${s}.leases AS l (name, owner, epoch, expires_at) VALUES ($1, $2, 1, clock_timestamp() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+         epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > clock_timestamp() THEN l.epoch ELSE l.epoch + 1 END
+       WHERE l.expires_at <= clock_timestamp() OR l.owner = excluded.owner
+       RETURNING name, owner, epoch::text, expires_at`,
+    ),
+    renewLease: named(
+      'renewLease',
+      `UPDATE ${s}.leases SET expires_at = clock_timestamp() + $4 * interval '1 millisecond' WHERE name = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp() RETURNING name, owner, epoch::text, expires_at`,
+    ),
+    // Released: expired now (the row, and so the epoch, stays: the next owner's epoch is higher).
+    releaseLease: named('releaseLease', `UPDATE ${s}.leases SET expires_at = clock_timestamp() WHERE name = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp()`),
+    liveLeases: named('liveLeases', `SELECT name, owner, epoch::text, expires_at FROM ${s}.leases WHERE expires_at > clock_timestamp() AND starts_with(name, $1) ORDER BY name`),
     begin: idleInTransactionTimeoutMs > 0 ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionTimeoutMs)}` : 'BEGIN',
     // The read before an append, in one statement (one snapshot of the database): the stream's head, which stream
     // holds the batch's first id (this one: a retry), and the stream's snapshot.

@@ -82,6 +82,26 @@ export class DuplicateEventIdError extends HotpatchError {
   }
 }
 
+/** A fenced batch's lease is no longer held by its owner at its epoch (expired, or taken over): nothing written. */
+export class LeaseLostError extends HotpatchError {
+  readonly code = 'LEASE_LOST';
+  constructor(
+    readonly lease: string,
+    readonly owner: string,
+    readonly epoch: number,
+  ) {
+    super(`lease ${lease} is no longer held by ${owner} at epoch ${epoch} (expired or taken over): nothing written`);
+  }
+}
+
+/** A fence given to a store that keeps no leases (only the PostgreSQL store does): refused rather than ignored. */
+export class FencingUnsupportedError extends HotpatchError {
+  readonly code = 'FENCING_UNSUPPORTED';
+  constructor(readonly lease: string) {
+    super(`a batch fenced by lease ${lease} needs a store that keeps leases (PostgreSQL); this store keeps none`);
+  }
+}
+
 /** The store was used after close(). */
 export class StoreClosedError extends HotpatchError {
   readonly code = 'STORE_CLOSED';

@@ -1,5 +1,6 @@
-export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
-export { inBatch, readLog, readLogPages } from './types.js';
+export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, Fence, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
+export { inBatch } from './in-batch.js';
+export { readLog, readLogPages } from './types.js';
 export {
   CheckpointConflictError,
   ConsumerFailedError,
@@ -8,10 +9,12 @@ export {
   DuplicateEventIdError,
   EventIdReusedError,
   EventIdTakenError,
+  FencingUnsupportedError,
   IdempotencyConflictError,
   InvalidProjectionError,
   InvalidReadOptionsError,
   InvalidStoreOptionsError,
+  LeaseLostError,
   MigrationRefusedError,
   ReservedNameError,
   NotAStoreError,
@@ -38,3 +41,8 @@ export { scopeStore, type ScopedEventStore, type ScopeOptions } from './scope.js
 export { tenantIds, type TenantIds } from './tenant-ids.js';
 export { tenantLens, type TenantLens } from './tenant-lens.js';
 export { OUTSIDE_THE_TENANT } from './scope-errors.js';
+export { LogHeads } from './seal/log-heads.js';
+export { SealCheck, type SealReport, type SealVerdict } from './seal/seal-check.js';
+export { loadOrCreateSealKey, loadSealPublicKey, publicKeyPath, SealKeyError, type SealKey } from './seal/seal-keys.js';
+export { LogSealer, sealLog, type SealOptions, type SealResult } from './seal/seal-log.js';
+export { keyIdOf, SEAL_ALGORITHM, sealSignatureValid, sealText, signSeal, type SealFields } from './seal/seal-text.js';

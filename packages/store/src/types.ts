@@ -158,6 +158,13 @@ export interface EventStore {
    */
   batch?<T>(fn: () => Promise<T>): Promise<T>;
   /**
+   * A batch whose writes depend on a lease: it commits only while `fence.owner` holds `fence.lease` at `fence.epoch`
+   * (a fencing token), checked in the batch's transaction, which then keeps the lease from changing hands until it
+   * ends. A lease lost before: LeaseLostError, nothing written. Only stores that keep leases have it (PostgreSQL,
+   * see its leases); call it through `inBatch`.
+   */
+  fencedBatch?<T>(fence: Fence, fn: () => Promise<T>): Promise<T>;
+  /**
    * Closes the store; every call after it is StoreClosedError. Every call made before it settles: the ones already
    * at the database with their result, the others (waiting for a batch, for a connection, or not yet run) with
    * StoreClosedError, a batch's calls after it too (the batch then rolls back, nothing of it kept) — never left
@@ -185,7 +192,10 @@ export async function* readLog(store: EventStore, options: { readonly fromPositi
   for await (const page of readLogPages(store, options)) yield* page;
 }
 
-/** Runs `fn` in one store transaction where the store groups writes (see EventStore.batch), else as it is. */
-export function inBatch<T>(store: EventStore, fn: () => Promise<T>): Promise<T> {
-  return store.batch ? store.batch(fn) : fn();
+/** A lease held at an epoch: what a fenced batch's writes depend on (see EventStore.fencedBatch). */
+export interface Fence {
+  readonly lease: string;
+  readonly owner: string;
+  readonly epoch: number;
 }
+

@@ -1,11 +1,12 @@
 import type { HotpatchError } from '@hotpatch/core';
 import { StoreVerification, verifyFile, type VerifiedLog, type VerifyReport } from '@hotpatch/replay';
-import { logDigest } from '@hotpatch/store';
-import { CheckFailed, parse, type CommandSpec, type Output } from '../args.js';
+import { loadSealPublicKey, logDigest } from '@hotpatch/store';
+import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, eachStorePage, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist } from '../timeline-input.js';
 import { noTenant, TENANT_OPTION, tenantFlag } from '../tenant.js';
+import { sealLines, sealsJson } from './verify-seals.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
 export function problemLine(error: HotpatchError): string {
@@ -19,7 +20,7 @@ export function problemLine(error: HotpatchError): string {
 export const verifyCommand: CommandSpec = {
   name: 'verify',
   summary: 'check a timeline or a store: format, versions, ids, hashes, every transition allowed, instructions whole',
-  usage: `hotpatch verify <file.jsonl> | --store <source>  [--json]
+  usage: `hotpatch verify <file.jsonl> | --store <source>  [--key <seal-key.pub>] [--json]
 
   Checks every event: valid JSON and a valid event; per-stream versions contiguous from 1; ids unique; positions
   growing; a hash on every event (or, in a file, on none) chained to the one before it in its stream; every
@@ -32,16 +33,27 @@ export const verifyCommand: CommandSpec = {
   was NOT checked. On success it prints a digest of every stream's last hash: keep it, and compare it with a later
   run to see whether anything before that point changed. <source> is path.jsonl, sqlite:path or postgres://….
 
+  Seals (LogSealed events of seal/<name>, written by \`hotpatch seal\` or the service): each seal's number in its
+  stream, and its digest against the heads of every stream recomputed from the log up to the position it covers,
+  so that a log rewritten with its hashes recomputed, or a seal removed before a later one, fails; and how many
+  events come after the last seal (not covered: their change or removal cannot be seen by a seal).
+  --key FILE   the seal key's public key (PEM: the .pub written beside the private key, or the key itself): every
+               seal's Ed25519 signature is checked with it, and a log without any seal fails. Without --key the
+               signatures are NOT checked (the output says so) and the rest is.
+
   Without --tenant, the whole log: every tenant's streams (each device checked against its own tenant's rollouts).
   --tenant T: tenant T's streams alone, as the log holds them (tenant/T/…; "default": the streams without a
-  prefix), their heads in a store included; the digest is then of its streams' last hashes.`,
+  prefix), their heads in a store included; the digest is then of its streams' last hashes. The seals, which vouch
+  for the whole log, are checked against all of it.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, ...TENANT_OPTION });
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, key: { type: 'string' }, ...TENANT_OPTION });
     const source = sourceFrom(positionals, values.store as string | undefined);
+    if (values.key === '') throw new UsageError('--key: expected the path of a public key file');
+    const sealKey = values.key !== undefined ? await loadSealPublicKey(values.key as string) : undefined;
     // "default" is a tenant here too: the streams without a prefix (the whole log is verified without --tenant).
     const given = values.tenant as string | undefined;
     const tenant = given === undefined ? undefined : (tenantFlag(given) ?? 'default');
-    const options = tenant === undefined ? {} : { tenant };
+    const options = { ...(sealKey !== undefined ? { sealKey } : {}), ...(tenant !== undefined ? { tenant } : {}) };
     // A file is verified as it is read, line by line (on every core when it is large and clean); a store's log page by
     // page, then its heads: never held in memory whole.
     let verified: VerifiedLog;
@@ -50,7 +62,12 @@ export const verifyCommand: CommandSpec = {
       verified = await verifyFile(source.path, options);
     } else {
       const verification = new StoreVerification(options);
-      await eachStorePage(source, (page) => verification.add(page), { afterwards: async (store) => store.streamHeads && verification.checkHeads(await store.streamHeads()) });
+      await eachStorePage(source, (page) => verification.add(page), {
+        afterwards: async (store) => {
+          if (store.streamHeads) verification.checkHeads(await store.streamHeads());
+          await verification.checkSeals(store);
+        },
+      });
       verified = verification.result();
     }
     if (tenant !== undefined && tenant !== 'default' && verified.events === 0) throw new CheckFailed(noTenant(tenant, describeSource(source)));
@@ -77,6 +94,7 @@ function report(io: Output, asJson: boolean, source: StoreSource, result: Verify
         integrity: hashed ? 'checked' : 'not checked',
         ...(result.events === 0 ? { empty: true } : {}),
         digest,
+        seals: sealsJson(result),
         problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p), ...(result.implications.has(p) ? { implies: result.implications.get(p) } : {}) })),
       }),
     );
@@ -86,10 +104,9 @@ function report(io: Output, asJson: boolean, source: StoreSource, result: Verify
       return;
     }
     if (!hashed) io.out('integrity NOT checked: no event carries a hash, so an event changed, removed or inserted cannot be seen');
-    if (result.ok) {
-      io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ''}`);
-      if (digest) io.out(`log digest: ${digest}`);
-    }
+    if (result.ok) io.out(`ok: ${result.events} events in ${result.streams} streams, every transition allowed${hashed ? ', every hash chained' : ''}`);
+    for (const line of sealLines(result)) io.out(line);
+    if (result.ok && digest) io.out(`log digest: ${digest}`);
     for (const problem of result.problems) {
       io.out(problemLine(problem));
       const implies = result.implications.get(problem);

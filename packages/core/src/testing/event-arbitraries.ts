@@ -7,6 +7,7 @@ import type { DeviceEvent, DeviceEventBody } from '../device/events.js';
 import type { HotpatchEvent } from '../events.js';
 import type { RingEvent, RingEventBody } from '../ring/events.js';
 import type { RingPolicy, RolloutEvent, RolloutEventBody } from '../rollout/events.js';
+import type { SealEvent, SealEventBody } from '../seal/events.js';
 
 const word = fc.stringMatching(/^[A-Za-z0-9-]{1,12}$/);
 const text = fc.string({ maxLength: 20 });
@@ -60,6 +61,20 @@ const ringBody: fc.Arbitrary<RingEventBody> = fc.oneof(
   party.map((by) => ({ type: 'RingResumed' as const, data: { by } })),
 );
 
+const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
+const sealBody: fc.Arbitrary<SealEventBody> = fc
+  .record({
+    sequence: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    position: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    streams: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    events: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    digest: hex64,
+    algorithm: fc.constant('ed25519' as const),
+    keyId: hex64,
+    signature: fc.uint8Array({ minLength: 64, maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+  })
+  .map((data) => ({ type: 'LogSealed' as const, data }));
+
 /** The envelope of an event: any lower-case UUID, version, time, metadata, position and hash, each optional one or not. */
 const envelope = fc.record(
   {
@@ -80,4 +95,5 @@ const inStream = <B extends { readonly type: string; readonly data: unknown }>(k
 const deviceEvent: fc.Arbitrary<DeviceEvent> = inStream('device', deviceBody);
 const rolloutEvent: fc.Arbitrary<RolloutEvent> = inStream('rollout', rolloutBody);
 const ringEvent: fc.Arbitrary<RingEvent> = inStream('ring', ringBody);
-export const anyEvent: fc.Arbitrary<HotpatchEvent> = fc.oneof(deviceEvent, rolloutEvent, ringEvent);
+const sealEvent: fc.Arbitrary<SealEvent> = inStream('seal', sealBody);
+export const anyEvent: fc.Arbitrary<HotpatchEvent> = fc.oneof(deviceEvent, rolloutEvent, ringEvent, sealEvent);

@@ -1,7 +1,7 @@
 /** What the orchestrator takes and gives: agents' reports, tick summaries, its options, its interface, its errors. */
 import { HotpatchError } from '@hotpatch/core';
 import type { Engine } from '@hotpatch/engine';
-import type { EventStore } from '@hotpatch/store';
+import type { EventStore, Fence } from '@hotpatch/store';
 import type { Clock } from '../clock.js';
 import type { FleetPolicy } from '../policy.js';
 import type { FleetProjection } from '../projection.js';
@@ -72,7 +72,13 @@ export interface Orchestrator {
   /** Plans a rollout of a release through the policy's rings; returns its id. Planning it again does nothing; with another release, ReleaseConflictError. */
   planRollout(release: ReleaseToRoll): Promise<string>;
   report(report: AgentReport): Promise<ReportResult>;
-  tick(): Promise<TickSummary>;
+  /**
+   * Starts rings, instructs, times out, gates, halts, remedies. With a fence (a lease this instance holds: see
+   * store-postgres's leases), each of the tick's units commits only while the lease is held at its epoch, so an
+   * instance that stalled past its lease writes nothing once another took over (LeaseLostError; the units before
+   * stay, as any tick's do).
+   */
+  tick(options?: { readonly fence?: Fence }): Promise<TickSummary>;
   /**
    * Pauses a rollout on behalf of the service or the tenant (TransitionRefusedError where the rollout cannot be
    * paused: halted, completed). `id`, when given, is the event's id: a retry with the same id records nothing new.

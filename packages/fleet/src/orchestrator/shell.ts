@@ -4,7 +4,7 @@
  */
 import { clockTime, CommandRefusedError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
-import { inBatch, type RecordedEvent } from '@hotpatch/store';
+import { inBatch, type Fence, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
 import { emptySummary, UnknownRingError, UnknownRolloutError, type Orchestrator, type OrchestratorOptions, type TickSummary } from './api.js';
 import { decidePlan } from './decide-plan.js';
@@ -134,7 +134,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
-  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: (result: R) => void }) =>
+  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: (result: R) => void; readonly fence?: Fence }) =>
     serial(async () => {
       lagging = false;
       let taking = false;
@@ -142,7 +142,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         const { decided, recorded, asDecided } = await inBatch(store, async () => {
           await syncNow();
           return commit(decide);
-        });
+        }, after.fence);
         after.done?.(decided.result);
         decided.memory.applyTo(state.memory);
         taking = true;
@@ -223,7 +223,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const again = (await unit((input) => decideReport(input, report), { save: true }))!;
       return first.status === 'ignored' ? again : first;
     },
-    tick: async () => {
+    tick: async (tickOptions = {}) => {
       const total = emptySummary();
       let pace: TickPace = { unitInstructions, instructed: new Map() };
       for (;;) {
@@ -234,7 +234,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             enrolled = [...input.view.enrolled];
             return decideTick(input, pace);
           },
-          { save: true, done: (part) => (part.rest === undefined ? enrolled.forEach((id) => projection.enrolled.delete(id)) : undefined) },
+          { save: true, done: (part) => (part.rest === undefined ? enrolled.forEach((id) => projection.enrolled.delete(id)) : undefined), ...(tickOptions.fence !== undefined ? { fence: tickOptions.fence } : {}) },
         );
         for (const key of Object.keys(total) as (keyof TickSummary)[]) total[key] += part[key];
         if (part.rest === undefined) return total;

@@ -2,7 +2,7 @@
  * How each event changes a fleet projection: plain mutations of a `ProjectionState`, run in place by the live
  * projection and as immer recipes by the timeline (so they must only read and write through `state`).
  */
-import { deviceIdOf, deviceLifecycle, HotpatchError, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
+import { deviceIdOf, streamPrefix, deviceLifecycle, HotpatchError, idOfStream, initialDeviceState, ringLifecycle, rolloutLifecycle, type DeviceState, type HotpatchEvent, type RingState, type RolloutState } from '@hotpatch/core';
 import { healedBy, healedKey } from './healed.js';
 import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RolloutRecordUpdate } from './records.js';
 
@@ -11,6 +11,8 @@ import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type Releas
  * instant). Returns the device the event is about, if it is a device's and was applied: an event the projection
  * has already taken in is skipped (see `alreadyApplied`).
  */
+const TOKEN_PREFIX = streamPrefix('token');
+
 export function applyEvent(state: ProjectionState, event: HotpatchEvent & { position?: number }, time: string = event.time): string | undefined {
   if (event.position !== undefined) {
     if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
@@ -19,8 +21,9 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
   const device = deviceIdOf(event.stream);
   const rollout = device === undefined ? idOfStream('rollout', event.stream) : undefined;
   const ring = device === undefined && rollout === undefined ? idOfStream('ring', event.stream) : undefined;
-  // A stream of no kind the projection keeps (a named tenant's, `tenant/<tenant>/…`: the projection is the default
-  // tenant's fleet, or its tenant's over a tenant's view of the store): passed over, nothing of it taken in.
+  // A stream of no kind the projection keeps: a service token's and the service's seals of the log (no facts of the
+  // fleet, and their time the service's wall clock, not the fleet's), a named tenant's (`tenant/<tenant>/…`: the
+  // projection is the default tenant's fleet, or its tenant's over a tenant's view of the store). Passed over.
   if (device === undefined && rollout === undefined && ring === undefined) return undefined;
   if (event.time > state.latestTime) state.latestTime = event.time;
   if (device !== undefined) applyDevice(state, device, event, time);

@@ -79,6 +79,8 @@ export async function observe(recorded: AsyncIterable<HotpatchEvent> | Iterable<
   let start = Infinity;
   let end = -Infinity;
   for await (const e of recorded) {
+    // The service's seals of the log are no fact of the fleet, and their times not the fleet's.
+    if (idOfStream('seal', e.stream) !== undefined) continue;
     const t = Date.parse(e.time);
     if (t < start) start = t;
     if (t > end) end = t;

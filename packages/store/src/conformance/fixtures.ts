@@ -8,6 +8,8 @@ export interface StoreUnderTest {
   reopen?(): Promise<EventStore>;
   /** An event read from the store as the log holds it, where the store gives it otherwise (a tenant's view: its full name and stored id, what its hash covers). */
   asStored?(event: RecordedEvent): RecordedEvent;
+  /** A tenant's view of a store (scopeStore): it holds the tenant's streams only, none of the service's (seals, tokens). */
+  readonly tenantView?: boolean;
   /** Releases what the store holds (connections, files). */
   cleanup(): Promise<void>;
 }

@@ -20,6 +20,7 @@ export function scopedUnderTest(open: () => Promise<StoreUnderTest>, tenant: str
       store: view,
       ...(beneath.reopen === undefined ? {} : { reopen: async () => scopeStore(await beneath.reopen!(), tenant) }),
       asStored: (event) => view.storedEvent(event),
+      tenantView: true,
       cleanup: async () => {
         await view.close();
         await beneath.cleanup();

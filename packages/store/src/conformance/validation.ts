@@ -1,6 +1,6 @@
 /** Validation before anything is written: envelopes, data, stream names and the lifecycle of each kind of stream. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deviceStream, InvalidEventError, InvalidIdError, ringStream, rolloutStream, TransitionRefusedError } from '@hotpatch/core';
+import { deviceStream, InvalidEventError, InvalidIdError, ringStream, rolloutStream, sealStream, TransitionRefusedError } from '@hotpatch/core';
 import { type EventStore, type NewEvent } from '../index.js';
 import { events, fresh, next, type Suite } from './fixtures.js';
 
@@ -48,6 +48,30 @@ export function describeValidation(suite: Suite): void {
       expect(await store.readState(ring)).toMatchObject({ version: 1, state: { value: 'paused', context: { holds: [{ by: 'tenant', reason: 'change freeze' }] } } });
       await store.appendToStream(ring, [{ type: 'RingResumed', time: at, data: { by: 'tenant' } }], { expectedVersion: 1 });
       expect(await store.readState(ring)).toMatchObject({ version: 2, state: { value: 'open', context: { holds: [] } } });
+    });
+
+    it('a seal stream takes LogSealed, well formed, never covering less than the seal before it', async () => {
+      const seal = sealStream(`conformance-${next()}`);
+      const sealed = (sequence: number, position: number, signature = `${'A'.repeat(86)}==`) => ({
+        type: 'LogSealed',
+        time: '2026-03-02T10:00:00.000Z',
+        data: { sequence, position, streams: 1, events: position, digest: 'a'.repeat(64), algorithm: 'ed25519', keyId: 'b'.repeat(64), signature },
+      });
+      if (suite.sut.tenantView) {
+        // A tenant's view holds the tenant's streams only: the service's seals are the log's.
+        expect(await store.appendToStream(seal, [sealed(1, 10)]).catch((e: unknown) => e)).toBeInstanceOf(InvalidEventError);
+        expect(await store.readState(seal)).toMatchObject({ version: 0 });
+        return;
+      }
+      await store.appendToStream(seal, [sealed(1, 10)], { expectedVersion: 'no_stream' });
+      const less = await store.appendToStream(seal, [sealed(2, 9)]).catch((e: unknown) => e);
+      expect(less).toBeInstanceOf(TransitionRefusedError);
+      expect((less as Error).message).toMatch(/coversNoLess/);
+      const malformed = await store.appendToStream(seal, [sealed(2, 12, 'not a signature')]).catch((e: unknown) => e);
+      expect(malformed).toBeInstanceOf(InvalidEventError);
+      expect((malformed as InvalidEventError).field).toBe('data.signature');
+      await store.appendToStream(seal, [sealed(2, 12)], { expectedVersion: 1 });
+      expect(await store.readState(seal)).toMatchObject({ version: 2, state: { value: 'sealed', context: { seals: 2, position: 12 } } });
     });
 
     it('a stream id that breaks the id rule is refused before anything is written, naming the id and the rule', async () => {

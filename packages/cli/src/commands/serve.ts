@@ -1,0 +1,77 @@
+/**
+ * `hotpatch serve`: the patch service over HTTP (@hotpatch/server) on a store, its orchestrator ticking. SIGTERM or
+ * SIGINT stop it in order: no new connection, what is in flight finished, waiters answered, the checkpoint saved,
+ * exit 0.
+ */
+import { buildServer } from '@hotpatch/server';
+import { DEFAULT_POLICY } from '@hotpatch/fleet';
+import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { takeStopSignals } from '../signals.js';
+import { describeSource, openEventStore, parseStoreSource } from '../store-source.js';
+import { readPolicyFile } from './simulate.js';
+
+export const serveCommand: CommandSpec = {
+  name: 'serve',
+  summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
+  usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--speed K] [--policy file.json] [--tick-ms MS]
+
+  Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
+  PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
+  store that holds no token yet it prints an operator token once, on standard error: keep it. Logs are JSON lines
+  (pino) on standard output. SIGTERM or SIGINT: stops accepting, finishes what is in flight, saves the
+  orchestrator's checkpoint, exits 0.
+
+  --host H          the address to listen on (default 127.0.0.1)
+  --port N          the port (default 8080; 0: any free port, printed)
+  --speed K         run the service's clock K times faster than real time from its start (default 1): with
+                    --speed 3600 an hour passes each second
+  --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
+  --tick-ms MS      real milliseconds between ticks (default 1000)`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, {
+      store: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      speed: { type: 'string' },
+      policy: { type: 'string' },
+      'tick-ms': { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
+    const host = (values.host as string | undefined) ?? '127.0.0.1';
+    const port = values.port === '0' ? 0 : positiveInt(values.port as string | undefined, '--port', 8080);
+    if (port > 65535) throw new UsageError(`--port: at most 65535, got ${port}`);
+    const speed = values.speed === undefined ? 1 : Number(values.speed);
+    if (!(speed > 0 && Number.isFinite(speed))) throw new UsageError(`--speed: expected a number > 0, got ${JSON.stringify(values.speed)}`);
+    const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000);
+    const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
+
+    const store = await openEventStore(source);
+    let app;
+    try {
+      app = await buildServer({ store, policy, speed, tickIntervalMs });
+      const first = await app.hotpatch.firstOperatorToken();
+      if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
+      const address = await app.listen({ host, port });
+      io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}`);
+    } catch (error) {
+      await app?.close();
+      await store.close();
+      throw error;
+    }
+    const server = app;
+    await new Promise<void>((resolve, reject) => {
+      const release = takeStopSignals((signal) => {
+        release();
+        io.err(`hotpatch serve: ${signal}: stopping (finishing what is in flight, saving the checkpoint)`);
+        server
+          .close()
+          .then(() => store.close())
+          .then(() => {
+            io.err('hotpatch serve: stopped');
+            resolve();
+          }, reject);
+      });
+    });
+  },
+};

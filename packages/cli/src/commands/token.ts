@@ -1,0 +1,64 @@
+/**
+ * `hotpatch token create|revoke`: the service's tokens, written into its store. A token is printed once; the store
+ * keeps its role, scope and the SHA-256 of its secret (stream `token/<id>`).
+ */
+import { checkId, TOKEN_ROLES, type TokenRole } from '@hotpatch/core';
+import { DEFAULT_TENANT, issueToken, revokeToken } from '@hotpatch/server';
+import { onePositional, parse, UsageError, type CommandSpec } from '../args.js';
+import { json } from '../format.js';
+import { openEventStore, parseStoreSource } from '../store-source.js';
+
+export const tokenCommand: CommandSpec = {
+  name: 'token',
+  summary: 'make or revoke a token of the service (agent, operator, tenant-admin, auditor)',
+  usage: `hotpatch token create --role agent|operator|tenant-admin|auditor [--tenant T] [--device D] --store <source> [--json]
+hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
+
+  create prints the token (hp_<id>_<secret>) once, {"token": …, "id": …} with --json: only its hash is stored.
+  An agent's token is bound to a tenant and a device (--device D; --tenant defaults to "${DEFAULT_TENANT}"); a
+  tenant admin's to a tenant (default "${DEFAULT_TENANT}"); an operator's to neither (it acts for the service); an
+  auditor's to a tenant (--tenant) or to none (the whole service).
+  revoke ID (the id in the token's text, after hp_) refuses the token from now on, on every instance.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, {
+      store: { type: 'string' },
+      role: { type: 'string' },
+      tenant: { type: 'string' },
+      device: { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const [action, ...rest] = positionals;
+    if (action !== 'create' && action !== 'revoke') throw new UsageError(action === undefined ? 'missing create or revoke' : `unknown action ${JSON.stringify(action)}: create or revoke`);
+    if (values.store === undefined) throw new UsageError('--store <source> is required (the service’s store)');
+    const source = parseStoreSource(values.store as string);
+    if (action === 'create') {
+      if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+      const role = values.role as string | undefined;
+      if (!TOKEN_ROLES.includes(role as TokenRole)) throw new UsageError(`--role: expected one of ${TOKEN_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+      const bound = role === 'agent' || role === 'tenant-admin';
+      const tenant = (values.tenant as string | undefined) ?? (bound ? DEFAULT_TENANT : undefined);
+      const device = values.device as string | undefined;
+      if (tenant !== undefined) checkId('tenant' as never, tenant);
+      if (device !== undefined) checkId('device', device);
+      if (values.reason !== undefined) throw new UsageError('--reason applies to revoke');
+      const store = await openEventStore(source);
+      try {
+        const { id, token } = await issueToken(store, { role: role as TokenRole, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }, { source: 'hotpatch-cli' });
+        io.out(values.json ? json({ token, id, role, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }) : token);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
+    const id = onePositional(rest, 'token id');
+    for (const option of ['role', 'tenant', 'device'] as const) if (values[option] !== undefined) throw new UsageError(`--${option} applies to create`);
+    const store = await openEventStore(source);
+    try {
+      const { revoked } = await revokeToken(store, id.replace(/^hp_([0-9a-f]{16})_.*$/, '$1'), values.reason as string | undefined);
+      io.out(values.json ? json({ id, revoked }) : revoked ? `token ${id} revoked` : `token ${id} was revoked before: nothing written`);
+    } finally {
+      await store.close();
+    }
+  },
+};

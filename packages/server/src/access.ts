@@ -1,0 +1,55 @@
+/**
+ * Who may call what, in one place: each route names the roles allowed in its config (`roles`) and, for an agent,
+ * where the device it acts on is (`device`). A request is authenticated before its body is read (onRequest: the
+ * token, then the role), and its device checked against the token's once the body is parsed (preHandler). A route
+ * without `roles` is public (health, metrics, the OpenAPI document).
+ */
+import type { TokenRole } from '@hotpatch/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpProblem } from './problem.js';
+import type { HotpatchService } from './service.js';
+import type { Scope } from './tenants.js';
+import { authenticate, type Caller } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The roles that may call the route; absent: public. */
+    roles?: readonly TokenRole[];
+    /** The device the request acts on, for the check of an agent's token against it. */
+    device?: (request: FastifyRequest) => string | undefined;
+  }
+  interface FastifyRequest {
+    caller: Caller | null;
+    scope: Scope | null;
+  }
+}
+
+/** The scope of an authenticated request (every route with roles has one). */
+export function scopeOf(request: FastifyRequest): Scope {
+  if (request.scope === null) throw new Error(`route ${request.routeOptions.url} has no roles: it has no scope`);
+  return request.scope;
+}
+
+export function accessControl(app: FastifyInstance, service: HotpatchService): void {
+  app.decorateRequest('caller', null);
+  app.decorateRequest('scope', null);
+  app.addHook('onRequest', async (request) => {
+    const roles = request.routeOptions.config.roles;
+    if (roles === undefined) return;
+    const caller = await authenticate(service.store, request.headers.authorization);
+    if (!roles.includes(caller.role)) {
+      throw new HttpProblem(403, 'ROLE_NOT_ALLOWED', `a token of role ${caller.role} may not call ${request.method} ${request.routeOptions.url}; allowed: ${roles.join(', ')}`, {
+        role: caller.role,
+        allowed: roles,
+      });
+    }
+    request.caller = caller;
+    request.scope = service.tenants.resolve(caller);
+  });
+  app.addHook('preHandler', async (request) => {
+    const device = request.routeOptions.config.device?.(request);
+    const caller = request.caller;
+    if (device === undefined || caller === null || caller.role !== 'agent' || device === caller.device) return;
+    throw new HttpProblem(403, 'DEVICE_NOT_ALLOWED', `this agent token is bound to device ${caller.device}, not ${device}`, { device, tokenDevice: caller.device });
+  });
+}

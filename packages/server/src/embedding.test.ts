@@ -1,0 +1,45 @@
+/**
+ * The README's embedding example: the service mounted under a prefix in an application of one's own, whose own
+ * routes keep Fastify's defaults (its Ajv validation, its error answers), over real HTTP.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import { expect, it } from 'vitest';
+import { HotpatchService, hotpatchPlugin, issueToken } from './index.js';
+
+it('mounts in a Fastify application of one’s own, beside its routes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hotpatch-embed-'));
+  const store = openSqliteEventStore({ path: join(dir, 'fleet.db') });
+  // --- the example ---
+  const service = await HotpatchService.open({ store, tickIntervalMs: 1000 });
+  const app = Fastify({ logger: false });
+  app.get('/hello', { schema: { querystring: { type: 'object', properties: { n: { type: 'integer' } } } } }, async (request) => ({ hello: (request.query as { n?: number }).n ?? 0 }));
+  await app.register(hotpatchPlugin, { service, prefix: '/patching' });
+  app.addHook('onReady', async () => service.start(app.log));
+  app.addHook('onClose', async () => service.stop());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  // --- end of the example ---
+  try {
+    const { token } = await issueToken(store, { role: 'operator' });
+    const status = await fetch(`${url}/patching/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { devices: number }).devices).toBe(0);
+    // The application's own route: Fastify's Ajv coerces its query, and its errors are Fastify's own.
+    expect(await (await fetch(`${url}/hello?n=3`)).json()).toEqual({ hello: 3 });
+    const bad = await fetch(`${url}/hello?n=x`);
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/json/);
+    // The service's answers under its prefix are problems.
+    const refused = await fetch(`${url}/patching/v1/status`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await fetch(`${url}/patching/v1/nothing`)).headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  } finally {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,45 @@
+/**
+ * The service as a Fastify plugin, to register in an application of one's own (`app.register(hotpatch, { service })`):
+ * its routes, its access control, its request checks and its problem answers, all encapsulated (the application's
+ * own routes keep their validators and error handler). `buildServer` registers it with the OpenAPI document.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { accessControl } from './access.js';
+import { errorHandler, notFoundHandler } from './problem.js';
+import { agentRoutes } from './routes/agent.js';
+import { auditRoutes } from './routes/audit.js';
+import { healthRoutes } from './routes/health.js';
+import { operatorRoutes } from './routes/operator.js';
+import { readRoutes } from './routes/reads.js';
+import { tokenRoutes } from './routes/tokens.js';
+import type { HotpatchService } from './service.js';
+import { DEFAULT_TAIL, type TailOptions } from './sse.js';
+import { serializerCompiler, validatorCompiler } from './validation.js';
+
+export interface HotpatchPluginOptions {
+  readonly service: HotpatchService;
+  /** The live tail's heartbeat and back-pressure (see sse.ts). */
+  readonly tail?: Partial<TailOptions>;
+  /** Answer unknown routes under the plugin's prefix with a problem (default true). */
+  readonly notFound?: boolean;
+}
+
+export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (app: FastifyInstance, options) => {
+  const { service } = options;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  if (options.notFound !== false) app.setNotFoundHandler(notFoundHandler);
+  accessControl(app, service);
+  app.addHook('onResponse', async (request, reply) => {
+    service.metrics.http.observe({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  // Waiters answer at once when the server closes: a long-poll says 204, a live tail ends (clients come back).
+  app.addHook('preClose', async () => service.changes.close());
+  healthRoutes(app, service);
+  agentRoutes(app, service);
+  operatorRoutes(app);
+  readRoutes(app, service);
+  tokenRoutes(app, service);
+  auditRoutes(app, service, { ...DEFAULT_TAIL, onDrop: () => service.metrics.sseDropped.inc(), ...options.tail });
+};

@@ -1,0 +1,121 @@
+/**
+ * Every error as an RFC 9457 problem (`application/problem+json`): type, title, status, detail, instance, and the
+ * fields that say what to do about it (stream, expectedVersion, path…). One error handler maps the library's typed
+ * errors (their `code`) to statuses, so a route never builds an error response itself.
+ */
+import { EnvironmentError, HotpatchError, Type } from '@hotpatch/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export const PROBLEM_TYPE = 'urn:hotpatch:problem:';
+
+/** The shape of every error response (documented in the OpenAPI document as the 4xx and 5xx answers). */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'urn:hotpatch:problem:<code in kebab case>; docs/service.md lists them.' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String({ description: 'The request’s path.' }),
+    code: Type.String({ description: 'The library’s error code (INVALID_REPORT, RELEASE_CONFLICT…).' }),
+  },
+  { additionalProperties: true, description: 'An RFC 9457 problem; further fields name what is wrong (stream, expectedVersion, path, device…).' },
+);
+
+/** An HTTP answer the service gives on purpose: not found, forbidden, unauthorised, conflict. */
+export class HttpProblem extends HotpatchError {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  UNKNOWN_RING: 404,
+  UNKNOWN_ROLLOUT: 404,
+  RELEASE_CONFLICT: 409,
+  EVENT_ID_REUSED: 409,
+  EVENT_ID_TAKEN: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  COMMAND_ID_REUSED: 409,
+  TRANSITION_REFUSED: 409,
+  COMMAND_REFUSED: 409,
+  WRONG_EXPECTED_VERSION: 409,
+  CONCURRENCY_EXHAUSTED: 503,
+  STORE_CLOSED: 503,
+};
+
+const TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** A library error's status: its code's, 503 when the environment failed (the database away), 400 for other bad input. */
+export function statusOf(error: unknown): number {
+  if (error instanceof HttpProblem) return error.status;
+  if (error instanceof HotpatchError) return STATUS_OF_CODE[error.code] ?? (error instanceof EnvironmentError ? 503 : 400);
+  const fastify = error as Partial<FastifyError>;
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 600) return fastify.statusCode;
+  return 500;
+}
+
+const kebab = (code: string) => code.replace(/^FST_ERR_/, '').toLowerCase().replace(/_/g, '-');
+/** The plain data fields of a typed error (stream, expectedVersion, path…), those JSON can carry. */
+function fieldsOf(error: HotpatchError): Record<string, unknown> {
+  if (error instanceof HttpProblem) return { ...error.fields };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key === 'code' || key === 'status' || key === 'statusCode' || key === 'validationContext' || value === undefined || typeof value === 'function') continue;
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value) || (typeof value === 'object' && JSON.stringify(value).length < 2000)) out[key] = value;
+  }
+  return out;
+}
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance: string;
+  readonly code: string;
+  readonly [field: string]: unknown;
+}
+
+/** The problem an error makes, for the request it answers. An unexpected error says nothing of its insides. */
+export function problemOf(error: unknown, instance: string): Problem {
+  const status = statusOf(error);
+  if (error instanceof HotpatchError) {
+    return { ...fieldsOf(error), type: PROBLEM_TYPE + kebab(error.code), title: TITLES[status] ?? 'Error', status, detail: error.message, instance, code: error.code };
+  }
+  const fastify = error as Partial<FastifyError>;
+  if (status < 500 && typeof fastify.code === 'string') {
+    return { type: PROBLEM_TYPE + kebab(fastify.code), title: TITLES[status] ?? 'Error', status, detail: fastify.message ?? 'bad request', instance, code: fastify.code };
+  }
+  return { type: PROBLEM_TYPE + 'internal', title: TITLES[500]!, status: 500, detail: 'an internal error of the service (logged with the request id)', instance, code: 'INTERNAL' };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemOf(error, request.url.split('?')[0]!);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ problem: problem.code }, problem.detail);
+  return sendProblem(reply, problem);
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, problemOf(new HttpProblem(404, 'UNKNOWN_ROUTE', `no route ${request.method} ${request.url.split('?')[0]}`, { method: request.method }), request.url.split('?')[0]!));
+}

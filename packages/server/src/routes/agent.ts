@@ -1,0 +1,136 @@
+/** An agent's routes: enrol its device, wait for its next instruction, report what happened. */
+import { DEVICE_EVENT_DATA, deviceStream, type DeviceState } from '@hotpatch/core';
+import { nameBasedIds } from '@hotpatch/engine';
+import { AgentReportSchema, type AgentReport } from '@hotpatch/fleet';
+import { oneOf, Type } from '@hotpatch/core';
+import type { FastifyInstance } from 'fastify';
+import { scopeOf } from '../access.js';
+import { instructionOf, InstructionSchema } from '../instructions.js';
+import { HttpProblem } from '../problem.js';
+import { digestOf, Receipts } from '../receipts.js';
+import { bearer, IdParams, problems } from '../schemas.js';
+import type { HotpatchService } from '../service.js';
+import type { TypeBoxTypeProvider } from '../validation.js';
+import { EventIdReusedError } from '@hotpatch/store';
+
+const ids = nameBasedIds('5b0e3a52-8f4c-4d61-9a3e-1c7d2f9b6e04');
+
+const EnrolmentSchema = DEVICE_EVENT_DATA.DeviceEnrolled;
+const DeviceStateSchema = Type.Object({ device: Type.String(), version: Type.Integer(), state: Type.String(), enrolled: Type.Boolean({ description: 'false when this call found the device enrolled already (a retry)' }) });
+const ReportAnswerSchema = Type.Object({ status: oneOf('recorded', 'duplicate'), events: Type.Optional(Type.Integer({ minimum: 0 })) });
+const WaitQuery = Type.Object(
+  {
+    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to wait for an instruction (long-poll); 0: answer at once. Default 0.' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'The device version of the last instruction the agent carried out: answer only with a later one.' })),
+  },
+  { additionalProperties: false },
+);
+
+export function agentRoutes(app: FastifyInstance, service: HotpatchService): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const receipts = new Receipts();
+  const deviceOfParams = (request: { params: unknown }) => (request.params as { id: string }).id;
+
+  r.put('/v1/devices/:id', {
+    config: { roles: ['agent', 'operator'], device: deviceOfParams },
+    schema: {
+      summary: 'Enrol a device (its profile, ring and baseline, as the DeviceEnrolled event records them) and assess its eligibility; a retry with the same body changes nothing',
+      tags: ['agent'],
+      security: bearer,
+      params: IdParams,
+      body: EnrolmentSchema,
+      response: { 200: DeviceStateSchema, 201: DeviceStateSchema, ...problems(409) },
+    },
+    handler: async (request, reply) => {
+      const { tenant } = scopeOf(request);
+      const device = request.params.id;
+      const { ring, baseline, ...profile } = request.body;
+      const engine = tenant.orchestrator.engine;
+      const enrolled = await engine.execute({ type: 'EnrolDevice', id: ids(`enrol|${tenant.name}|${device}`), device, profile, ring, baseline });
+      const assessed = await engine.execute({ type: 'AssessEligibility', id: ids(`assess|${tenant.name}|${device}|${baseline}`), device, latestBaseline: baseline });
+      const head = await tenant.store.readState(deviceStream(device));
+      return reply.code(enrolled.duplicate ? 200 : 201).send({ device, version: head.version, state: assessed.state.value, enrolled: !enrolled.duplicate });
+    },
+  });
+
+  r.get('/v1/devices/:id/instructions', {
+    config: { roles: ['agent'], device: deviceOfParams },
+    schema: {
+      summary: 'The device’s next instruction; with ?wait=N, waits up to N seconds for one (answered as soon as the orchestrator instructs the device), else 204',
+      tags: ['agent'],
+      security: bearer,
+      params: IdParams,
+      querystring: WaitQuery,
+      response: { 200: InstructionSchema, 204: Type.Null({ description: 'Nothing to do (yet): ask again' }), ...problems(404) },
+    },
+    handler: async (request, reply) => {
+      const { tenant } = scopeOf(request);
+      const device = request.params.id;
+      const stream = deviceStream(device);
+      const after = request.query.after ?? 0;
+      const deadline = Date.now() + (request.query.wait ?? 0) * 1000;
+      const gone = new AbortController();
+      request.raw.once('close', () => gone.abort());
+      for (;;) {
+        const waiter = service.changes.waiter(stream, gone.signal);
+        const head = await tenant.store.readState(stream);
+        if (head.version === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${device}: enrol it first (PUT /v1/devices/${device})`, { device });
+        const instruction = head.version > after ? instructionOf(device, head.version, head.state as DeviceState) : undefined;
+        if (instruction !== undefined) return instruction;
+        const left = deadline - Date.now();
+        if (left <= 0 || service.changes.closing || gone.signal.aborted) return reply.code(204).send(null);
+        await waiter.until(left);
+      }
+    },
+  });
+
+  r.post('/v1/reports', {
+    config: { roles: ['agent'], device: (request) => (request.body as AgentReport | undefined)?.device },
+    schema: {
+      summary: 'An agent’s report (idempotent by its id: the same report again gets the same answer; the same id with another report, 409)',
+      tags: ['agent'],
+      security: bearer,
+      body: AgentReportSchema,
+      response: { 200: ReportAnswerSchema, ...problems(404, 409) },
+    },
+    handler: async (request, reply) => {
+      const { tenant } = scopeOf(request);
+      const report = request.body as AgentReport;
+      const digest = digestOf(report);
+      const held = receipts.get(report.id);
+      if (held !== undefined) {
+        if (held.digest !== digest) {
+          service.metrics.reports.inc({ result: 'conflict' });
+          throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was sent before with other content: a report's id names one report`, { reportId: report.id });
+        }
+        service.metrics.reports.inc({ result: 'replayed' });
+        reply.header('idempotent-replayed', 'true');
+        if (held.status >= 400) throw held.body as HttpProblem;
+        return held.body as { status: 'recorded' | 'duplicate'; events?: number };
+      }
+      let result;
+      try {
+        result = await tenant.orchestrator.report(report);
+      } catch (error) {
+        if (error instanceof EventIdReusedError) {
+          service.metrics.reports.inc({ result: 'conflict' });
+          throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was recorded before with other content: a report's id names one report; nothing written`, { reportId: report.id, stream: error.stream });
+        }
+        throw error;
+      }
+      if (result.status === 'ignored') {
+        const known = (await tenant.store.streamVersion(deviceStream(report.device))) > 0;
+        const problem = known
+          ? new HttpProblem(409, 'REPORT_REFUSED', `report ${report.id} (${report.kind}) refused: ${result.reason}; nothing written`, { reportId: report.id, device: report.device, reason: result.reason })
+          : new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${report.device}: enrol it first; nothing written`, { device: report.device });
+        service.metrics.reports.inc({ result: 'refused' });
+        receipts.set(report.id, { digest, status: problem.status, body: problem });
+        throw problem;
+      }
+      service.metrics.reports.inc({ result: result.status });
+      const body = result.status === 'recorded' ? { status: result.status, events: result.events } : { status: result.status };
+      receipts.set(report.id, { digest, status: 200, body });
+      return body;
+    },
+  });
+}

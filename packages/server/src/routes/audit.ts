@@ -1,0 +1,110 @@
+/**
+ * The raw log for auditors (and operators): a page of events after a position, a live tail as server-sent events
+ * (`id:` the position, resumable with Last-Event-ID), and the log verified. A caller bound to a tenant does not see
+ * the service's own streams (tokens).
+ */
+import { Type, tokenStream } from '@hotpatch/core';
+import { StoreVerification } from '@hotpatch/replay';
+import { logDigest, readLogPages, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import type { FastifyInstance } from 'fastify';
+import { scopeOf } from '../access.js';
+import { HttpProblem } from '../problem.js';
+import { bearer, problems } from '../schemas.js';
+import type { HotpatchService } from '../service.js';
+import { liveTail, type TailOptions } from '../sse.js';
+import type { TypeBoxTypeProvider } from '../validation.js';
+
+const AUDITORS = ['auditor', 'operator'] as const;
+const Event = Type.Object({}, { additionalProperties: true, description: 'A recorded event: its envelope (id, stream, version, type, time, position, hash) and data (docs/schemas/event.schema.json)' });
+const PageQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'The position of the last event already read (default 0: from the start).' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'At most this many events (default 1000).' })),
+  },
+  { additionalProperties: false },
+);
+const TailQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, description: 'Start after this position (default: the end of the log now); Last-Event-ID wins.' })) }, { additionalProperties: false });
+
+const TOKENS = tokenStream('');
+/** The events a caller sees: all of them service-wide, a tenant's without the service's own streams. */
+export const visibleTo = (serviceWide: boolean) => (serviceWide ? () => true : (e: RecordedEvent) => !e.stream.startsWith(TOKENS));
+
+export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail: TailOptions): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get('/v1/events', {
+    config: { roles: AUDITORS },
+    schema: {
+      summary: 'A page of the log in position order, after a position; `next` is the position to ask after for the next page (null at the end)',
+      tags: ['audit'],
+      security: bearer,
+      querystring: PageQuery,
+      response: { 200: Type.Object({ events: Type.Array(Event), next: Type.Union([Type.Integer(), Type.Null()]) }), ...problems() },
+    },
+    handler: async (request) => {
+      const { tenant, serviceWide } = scopeOf(request);
+      const limit = request.query.limit ?? 1000;
+      const page = await tenant.store.readAll({ fromPosition: (request.query.after ?? 0) + 1, limit });
+      const last = page.at(-1)?.position;
+      return { events: page.filter(visibleTo(serviceWide)), next: page.length < limit ? null : last! };
+    },
+  });
+
+  r.get('/v1/events/stream', {
+    config: { roles: AUDITORS },
+    schema: {
+      summary: 'The log live, as server-sent events: `id:` is the position (resume with Last-Event-ID), `data:` the event; a comment every 15 s; a client too slow to read is dropped',
+      tags: ['audit'],
+      security: bearer,
+      querystring: TailQuery,
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems() },
+    },
+    handler: async (request, reply) => {
+      const { tenant, serviceWide } = scopeOf(request);
+      const header = request.headers['last-event-id'];
+      const resume = typeof header === 'string' && header !== '' ? Number(header) : undefined;
+      if (resume !== undefined && !(Number.isSafeInteger(resume) && resume >= 0)) {
+        throw new HttpProblem(400, 'INVALID_LAST_EVENT_ID', `Last-Event-ID: expected a log position (a whole number ≥ 0), got ${JSON.stringify(header)}`, { lastEventId: header });
+      }
+      // The end of the log now: the projection caught up with it, or past it what this instance wrote since.
+      if (resume === undefined && request.query.after === undefined) await tenant.orchestrator.sync();
+      const after = resume ?? request.query.after ?? Math.max(tenant.orchestrator.projection.position, service.changes.lastPosition);
+      reply.hijack();
+      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: visibleTo(serviceWide), ...tail });
+    },
+  });
+
+  r.get('/v1/verify', {
+    config: { roles: AUDITORS },
+    schema: {
+      summary: 'The log verified as `hotpatch verify --json` verifies it: every transition allowed, every hash chained, each stream’s head; the digest when it is clean',
+      tags: ['audit'],
+      security: bearer,
+      response: {
+        200: Type.Object({
+          ok: Type.Boolean(),
+          events: Type.Integer(),
+          streams: Type.Integer(),
+          digest: Type.Optional(Type.String()),
+          problems: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), implies: Type.Optional(Type.String()) })),
+        }),
+        ...problems(),
+      },
+    },
+    handler: async (request) => {
+      const store = scopeOf(request).tenant.store as EventStore & { streamHeads?(): Promise<Array<[string, string]>> };
+      const verification = new StoreVerification();
+      for await (const page of readLogPages(store, { pageSize: 1000 })) verification.add(page);
+      if (store.streamHeads) verification.checkHeads(await store.streamHeads());
+      const { streamStates, ...result } = verification.result();
+      const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
+      return {
+        ok: result.ok,
+        events: result.events,
+        streams: result.streams,
+        ...(digest !== undefined ? { digest } : {}),
+        problems: result.problems.map((p) => ({ code: p.code, message: p.message, ...(result.implications.has(p) ? { implies: result.implications.get(p)! } : {}) })),
+      };
+    },
+  });
+}

@@ -1,0 +1,13 @@
+/** What several routes share: path parameters, the problem answers, an optional event id. */
+import { LOWER_UUID_PATTERN, StreamIdSchema, Type, expecting } from '@hotpatch/core';
+import { ProblemSchema } from './problem.js';
+
+export const IdParams = Type.Object({ id: StreamIdSchema }, { additionalProperties: false });
+export const NameParams = Type.Object({ name: StreamIdSchema }, { additionalProperties: false });
+
+export const EventId = expecting('a lower-case UUID', Type.String({ pattern: LOWER_UUID_PATTERN, description: 'The event’s id: the same call again (a retry) records nothing new.' }));
+
+/** The error answers every authenticated route may give, documented once. */
+export const problems = (...statuses: number[]) => Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, ProblemSchema]));
+
+export const bearer = [{ bearer: [] as string[] }];

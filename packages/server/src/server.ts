@@ -1,0 +1,49 @@
+/**
+ * `buildServer`: the service as a Fastify instance ready to listen — its routes, the OpenAPI 3.1 document at
+ * `GET /openapi.json` (@fastify/swagger, generated from the routes' schemas), pino logs, a body limit of 1 MiB. The
+ * orchestrator's ticks start when the server is ready; closing it (`app.close()`) stops accepting, answers waiters,
+ * finishes what is in flight, then stops the ticks and saves the checkpoint.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { hotpatchPlugin, type HotpatchPluginOptions } from './plugin.js';
+import { notFoundHandler } from './problem.js';
+import { HotpatchService, type ServiceOptions } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service the server runs (its store, orchestrators, metrics). */
+    hotpatch: HotpatchService;
+  }
+}
+
+export interface ServerOptions extends ServiceOptions {
+  /** Fastify's logger option (default true: pino, JSON lines on standard output). */
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly tail?: HotpatchPluginOptions['tail'];
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const service = await HotpatchService.open(options);
+  const app = Fastify({ logger: options.logger ?? true, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  app.decorate('hotpatch', service);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'hotpatch service',
+        version: '1',
+        description: 'Rebootless patching over HTTP: agents enrol, wait for instructions and report; operators plan and pause; tenant admins and auditors read. Errors are RFC 9457 problems (application/problem+json). See docs/service.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'hp_<id>_<secret>, from `hotpatch token create`' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(hotpatchPlugin, { service, notFound: false, ...(options.tail ? { tail: options.tail } : {}) });
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onReady', async () => service.start(app.log));
+  app.addHook('onClose', async () => service.stop());
+  return app;
+}

@@ -1,0 +1,135 @@
+/**
+ * The service behind the routes: the store observed (appends wake waiters and count in the metrics), the
+ * orchestrator of each tenant ticking on a timer on the service's clock, tokens, and an orderly stop (the last tick
+ * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
+ */
+import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
+import type { EventStore } from '@hotpatch/store';
+import { Changes, observeStore } from './changes.js';
+import { ServiceMetrics } from './metrics.js';
+import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
+import { anyToken, issueToken } from './tokens.js';
+
+export interface ServiceLog {
+  info(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ServiceOptions {
+  /** The store, open for writing; the service never closes it. */
+  readonly store: EventStore;
+  readonly policy?: FleetPolicy;
+  /** The service's clock (default: the system clock, run `speed` times faster from the start). */
+  readonly clock?: Clock;
+  /** The clock's speed when no clock is given: 3600 lives an hour each second (default 1). */
+  readonly speed?: number;
+  /** Between the end of a tick and the start of the next, in real milliseconds (default 1000); 0: no timer (tests tick by hand). */
+  readonly tickIntervalMs?: number;
+  /** The name the orchestrator saves its projection under (default "hotpatch-serve"). */
+  readonly checkpoint?: string;
+  /** Recorded on every event the service writes (default { source: "hotpatch-serve" }). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+export class HotpatchService {
+  readonly changes = new Changes();
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly tenants = new Tenants();
+  readonly metrics: ServiceMetrics;
+  readonly meta: Readonly<Record<string, unknown>>;
+  private readonly tickIntervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+  private log: ServiceLog = { info: () => {}, error: () => {} };
+
+  private constructor(options: ServiceOptions) {
+    this.store = observeStore(options.store, this.changes);
+    this.clock = options.clock ?? acceleratedClock(options.speed ?? 1);
+    this.tickIntervalMs = options.tickIntervalMs ?? 1000;
+    this.meta = options.meta ?? { source: 'hotpatch-serve' };
+    this.metrics = new ServiceMetrics(() => this.lag());
+    this.changes.also(this.metrics);
+    const orchestrator = createOrchestrator({ store: this.store, clock: this.clock, policy: options.policy ?? DEFAULT_POLICY, meta: this.meta, checkpoint: { name: options.checkpoint ?? 'hotpatch-serve' } });
+    this.tenants.add({ name: DEFAULT_TENANT, store: this.store, orchestrator });
+  }
+
+  /** A service over the store, its projection caught up with the log (from its checkpoint when there is one). */
+  static async open(options: ServiceOptions): Promise<HotpatchService> {
+    const service = new HotpatchService(options);
+    for (const tenant of service.tenants.all()) await tenant.orchestrator.sync();
+    return service;
+  }
+
+  /** The default tenant (the only one this build serves). */
+  get defaultTenant(): Tenant {
+    return this.tenants.all()[0]!;
+  }
+
+  /** Events between the projection and the last position this instance wrote (0 when caught up). */
+  lag(): number {
+    return Math.max(0, this.changes.lastPosition - Math.min(...this.tenants.all().map((t) => t.orchestrator.projection.position)));
+  }
+
+  /** On a store without any token, issues an operator token and returns its text (to be shown once); otherwise undefined. */
+  async firstOperatorToken(): Promise<string | undefined> {
+    if (await anyToken(this.store)) return undefined;
+    return (await issueToken(this.store, { role: 'operator' }, { ...this.meta, first: true })).token;
+  }
+
+  /** Starts the ticks (each tenant's orchestrator, one tick at a time), logging to `log`. */
+  start(log?: ServiceLog): void {
+    if (log) this.log = log;
+    if (this.tickIntervalMs > 0 && !this.stopped) this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.ticking = this.tickOnce().finally(() => {
+        this.ticking = undefined;
+        if (!this.stopped) this.schedule();
+      });
+    }, this.tickIntervalMs);
+  }
+
+  /** One tick of every tenant's orchestrator; a failure is logged and counted, and the next tick carries on. */
+  async tickOnce(): Promise<void> {
+    for (const tenant of this.tenants.all()) {
+      const end = this.metrics.ticks.startTimer();
+      try {
+        const summary = await tenant.orchestrator.tick();
+        if (Object.values(summary).some((n) => n > 0)) this.log.info({ tenant: tenant.name, tick: summary, at: this.clock.now().toISOString() }, 'tick');
+      } catch (error) {
+        this.metrics.tickFailures.inc();
+        this.log.error({ err: error, tenant: tenant.name }, 'tick failed');
+      } finally {
+        end();
+      }
+    }
+  }
+
+  /** Whether the service can serve: the store answers a read now. Throws the store's error when it cannot. */
+  async readiness(): Promise<{ readonly position: number; readonly lag: number }> {
+    const tenant = this.defaultTenant;
+    await tenant.store.readAll({ fromPosition: tenant.orchestrator.projection.position + 1, limit: 1 });
+    return { position: tenant.orchestrator.projection.position, lag: this.lag() };
+  }
+
+  /** Stops ticking (the tick under way finishes), answers every waiter, and saves each orchestrator's checkpoint. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    this.changes.close();
+    for (const tenant of this.tenants.all()) {
+      try {
+        await tenant.orchestrator.saveCheckpoint();
+        this.log.info({ tenant: tenant.name, position: tenant.orchestrator.projection.position }, 'checkpoint saved');
+      } catch (error) {
+        this.log.error({ err: error, tenant: tenant.name }, 'checkpoint not saved');
+      }
+    }
+  }
+}

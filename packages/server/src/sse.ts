@@ -1,0 +1,83 @@
+/**
+ * A live tail of the log as server-sent events: each event once, `id:` its position, from the position after
+ * which the client asked (Last-Event-ID when it reconnects); a comment when nothing came for a heartbeat (proxies
+ * keep the connection). Back-pressure: the tail writes a page (at most 500 events), and waits for the client to
+ * take it before reading the next; a client that has not taken it within `drainTimeoutMs` is dropped (it resumes
+ * from its Last-Event-ID): at most a page is buffered for a client, never the log.
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import type { EventStore, RecordedEvent } from '@hotpatch/store';
+import type { Changes } from './changes.js';
+
+export interface TailOptions {
+  /** A comment after this long without an event (default 15 s). */
+  readonly heartbeatMs: number;
+  /** How long a client may take to read a page (default 10 s). */
+  readonly drainTimeoutMs: number;
+  /** Told when a slow client is dropped. */
+  readonly onDrop?: () => void;
+}
+
+export const DEFAULT_TAIL: TailOptions = { heartbeatMs: 15_000, drainTimeoutMs: 10_000 };
+
+const PAGE = 500;
+
+/** Resolves true once the response drained, false after `ms` or when it closed. */
+function drained(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+export async function liveTail(
+  request: FastifyRequest,
+  res: ServerResponse,
+  options: TailOptions & { readonly store: EventStore; readonly changes: Changes; readonly after: number; readonly visible: (e: RecordedEvent) => boolean },
+): Promise<void> {
+  const { store, changes, visible } = options;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write(`: hotpatch log after position ${options.after}\n\n`);
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  let position = options.after;
+  try {
+    while (!gone.signal.aborted && !changes.closing) {
+      const waiter = changes.waiter(null, gone.signal);
+      const page = await store.readAll({ fromPosition: position + 1, limit: PAGE });
+      if (page.length > 0) {
+        waiter.cancel();
+        let text = '';
+        for (const e of page) if (visible(e)) text += `id: ${e.position}\ndata: ${JSON.stringify(e)}\n\n`;
+        position = page.at(-1)!.position;
+        const flowing = text === '' || res.write(text);
+        if (!flowing && !(await drained(res, options.drainTimeoutMs))) {
+          if (!gone.signal.aborted) {
+            request.log.warn({ position, buffered: res.writableLength }, 'live tail dropped: the client does not read fast enough');
+            options.onDrop?.();
+          }
+          res.destroy();
+          return;
+        }
+        continue;
+      }
+      const woken = await waiter.until(options.heartbeatMs);
+      if (!woken && !gone.signal.aborted && !changes.closing) res.write(': heartbeat\n\n');
+    }
+  } catch (error) {
+    request.log.error({ err: error }, 'live tail failed');
+    res.destroy();
+    return;
+  }
+  res.end();
+}

@@ -1,0 +1,60 @@
+/**
+ * Requests checked by the library's own compiled checks (`compileSchema` from @hotpatch/core): one schema per shape,
+ * the same TypeBox definition the library checks with (an agent report is `AgentReportSchema`), and the same
+ * one-line problem naming the path. A type provider gives the handlers the schemas' types. Responses are written
+ * with JSON.stringify: their schemas document them (OpenAPI) and never filter a field out.
+ */
+import { compileSchema, HotpatchError, type SchemaProblem } from '@hotpatch/core';
+import type { FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
+import type { Static, TSchema } from 'typebox';
+
+/** The handlers' types from the routes' TypeBox schemas (what @fastify/type-provider-typebox declares, without its run time). */
+export interface TypeBoxTypeProvider extends FastifyTypeProvider {
+  validator: this['schema'] extends TSchema ? Static<this['schema']> : unknown;
+  serializer: this['schema'] extends TSchema ? Static<this['schema']> : unknown;
+}
+
+/** A request whose body, query or path parameters do not have the route's shape: 400, naming where. */
+export class InvalidRequestError extends HotpatchError {
+  readonly code = 'INVALID_REQUEST';
+  constructor(
+    /** body, querystring, params or headers. */
+    readonly part: string,
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${part}${path === '' ? '' : `.${path}`}: ${problem}`.replace(/^querystring/, 'query'));
+  }
+}
+
+/** A query or path value as its schema's scalar type says (they arrive as text): whole numbers, numbers, booleans. */
+function scalarsOf(schema: TSchema): (value: unknown) => unknown {
+  const properties = ((schema as { properties?: Record<string, { type?: string }> }).properties ?? {}) as Record<string, { type?: string }>;
+  const typed = Object.entries(properties).filter(([, s]) => s.type === 'integer' || s.type === 'number' || s.type === 'boolean');
+  if (typed.length === 0) return (value) => value;
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return value;
+    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const [key, s] of typed) {
+      const text = out[key];
+      if (typeof text !== 'string') continue;
+      if (s.type === 'boolean' && (text === 'true' || text === 'false')) out[key] = text === 'true';
+      else if (s.type !== 'boolean' && /^-?\d+(\.\d+)?$/.test(text)) out[key] = Number(text);
+    }
+    return out;
+  };
+}
+
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const check = compileSchema(schema);
+  const part = httpPart ?? 'body';
+  const convert = part === 'querystring' || part === 'params' ? scalarsOf(schema) : (value: unknown) => value;
+  return (value: unknown) => {
+    // A body-less POST is an empty object to a schema whose fields are all optional (a resume with no event id).
+    const given = convert(part === 'body' && (value === undefined || value === null) ? {} : value);
+    const problem: SchemaProblem | undefined = check.problem(given);
+    return problem === undefined ? { value: given } : { error: new InvalidRequestError(part, problem.path, problem.message) };
+  };
+};
+
+export const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
