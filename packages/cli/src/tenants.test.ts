@@ -112,6 +112,11 @@ describe('tenants on the command line', () => {
     expect(refused).toMatchObject({ code: 1, err: expect.stringMatching(/^hotpatch resume: ring pilot is paused by tenant: the service holds no pause on it to lift/) });
     await ok('resume', '--store', store, '--tenant', 'acme', '--ring', 'pilot', '--by', 'tenant');
     expect(await ok('history', '--store', store, '--tenant', 'acme', '--ring', 'pilot')).toMatch(/ring pilot: open/);
+    // The service's own streams are no tenant's, the default tenant's included.
+    await ok('token', 'create', '--role', 'operator', '--store', store);
+    expect(await ok('export', '--store', store)).toMatch(/"stream":"token\//);
+    expect(await ok('export', '--store', store, '--tenant', 'default')).not.toMatch(/"stream":"token\//);
+    expect(await ok('verify', '--store', store, '--tenant', 'default')).toMatch(/^ok: /);
   });
 
   it('a tenant the log does not hold, or a name that breaks the rule: one line, exit 1, for every command that takes --tenant', async () => {

@@ -58,11 +58,14 @@ export function tenantOf(stream: string): string | undefined {
 }
 
 /**
- * Whether a stream of the log is a tenant's to read as a whole (verify, export): a named tenant's are under its
- * prefix; the default tenant's (`tenant` undefined or `default`) are every other stream not under `tenant/`.
+ * Whether a stream of the log is a tenant's (verify, export, the tenant's view): a named tenant's are under its
+ * prefix; the default tenant's (`tenant` undefined or `default`) are the devices, rollouts and rings without one —
+ * not the service's own tokens and seals, which are the log's.
  */
 export function isOfTenant(stream: string, tenant: string | undefined): boolean {
-  return tenant === undefined || tenant === 'default' ? !stream.startsWith(TENANT_STREAM_PREFIX) : stream.startsWith(tenantStreamPrefix(tenant));
+  if (tenant !== undefined && tenant !== 'default') return stream.startsWith(tenantStreamPrefix(tenant));
+  for (const kind of TENANT_KINDS) if (stream.length > PREFIX[kind].length && stream.startsWith(PREFIX[kind])) return true;
+  return false;
 }
 
 /** The name as its tenant calls it: `tenant/<tenant>/device/x` → `device/x`; any other name as it is. */

@@ -37,8 +37,9 @@ export interface FoldOptions {
   /** Only fold this stream (other streams are still checked for ids). */
   readonly stream?: string;
   /**
-   * Only this tenant's streams (`isOfTenant`: a named tenant's, under its prefix; `default`, every stream not under
-   * `tenant/`): the others' events are passed over as if the log did not hold them (not folded, ids not checked).
+   * Only this tenant's streams (`isOfTenant`: a named tenant's, under its prefix; `default`, the devices, rollouts
+   * and rings without one): the others' events are passed over as if the log did not hold them (not folded, ids not
+   * checked).
    */
   readonly tenant?: string;
   /** Called after every folded event with the state before and after (`line`: its line, folding a file). */

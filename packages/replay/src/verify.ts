@@ -36,8 +36,8 @@ export interface VerifyReport {
 /** How to check a log's seals, and what to verify of it: the whole log (default), or one tenant's streams. */
 export interface VerifyOptions {
   /**
-   * Only this tenant's streams (see FoldOptions.tenant: `default`, the streams without a prefix). The seals, which
-   * vouch for the whole log, are still checked against all of it.
+   * Only this tenant's streams (see FoldOptions.tenant and isOfTenant: `default`, its devices, rollouts and rings).
+   * The seals, which vouch for the whole log, are still checked against all of it.
    */
   readonly tenant?: string;
   /** The public key the seals must be signed with; without it, signatures are not checked (the rest is). */

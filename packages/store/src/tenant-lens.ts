@@ -3,7 +3,7 @@
  * and its stored one (`tenant/<tenant>/device/x`), and an event either way, ids included (tenant-ids.ts). A tenant's
  * view of a store (scope.ts) is built on it, and so are the commands that read one tenant out of a whole log.
  */
-import { fromStreamName, namedTenant, TENANT_KINDS, TENANT_STREAM_PREFIX, tenantStreamPrefix } from '@hotpatch/core';
+import { fromStreamName, isOfTenant, namedTenant, TENANT_KINDS, TENANT_STREAM_PREFIX, tenantStreamPrefix } from '@hotpatch/core';
 import { tenantIds, type TenantIds } from './tenant-ids.js';
 import type { RecordedEvent } from './types.js';
 
@@ -28,14 +28,12 @@ export interface TenantLens {
   storedEvent<E extends Pick<RecordedEvent, 'stream' | 'id'>>(event: E): E;
 }
 
-const DOMAIN_PREFIXES = TENANT_KINDS.map((kind) => `${kind}/`);
-
 /** The lens of a tenant (undefined or `default`: the default tenant; InvalidTenantError for a name that breaks the rule). */
 export function tenantLens(tenant: string | undefined, options: { readonly idKey?: string | Buffer } = {}): TenantLens {
   const named = namedTenant(tenant);
   const prefix = named === undefined ? '' : tenantStreamPrefix(named);
   const ids = tenantIds(named, options.idKey);
-  const mine = (stream: string): boolean => (named === undefined ? DOMAIN_PREFIXES.some((p) => stream.startsWith(p) && stream.length > p.length) : stream.startsWith(prefix));
+  const mine = (stream: string): boolean => isOfTenant(stream, named);
   return {
     tenant: named,
     prefix,

@@ -17,7 +17,7 @@ export const exportCommand: CommandSpec = {
   it is; a file is replaced only once the export is whole (a temporary file beside it, renamed). Exporting, importing into an empty store and exporting again gives the same bytes.
 
   --tenant T: tenant T's events alone, as the log holds them (their streams tenant/T/…, their ids and hashes as
-  stored: the file verifies, and imports into another store as T's); "default": the streams without a prefix.`,
+  stored: the file verifies, and imports into another store as T's); "default": the devices, rollouts and rings without a prefix.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { store: { type: 'string' }, out: { type: 'string' }, ...TENANT_OPTION });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);

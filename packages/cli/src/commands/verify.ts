@@ -42,9 +42,9 @@ export const verifyCommand: CommandSpec = {
                signatures are NOT checked (the output says so) and the rest is.
 
   Without --tenant, the whole log: every tenant's streams (each device checked against its own tenant's rollouts).
-  --tenant T: tenant T's streams alone, as the log holds them (tenant/T/…; "default": the streams without a
-  prefix), their heads in a store included; the digest is then of its streams' last hashes. The seals, which vouch
-  for the whole log, are checked against all of it.`,
+  --tenant T: tenant T's streams alone, as the log holds them (tenant/T/…; "default": the devices, rollouts and
+  rings without a prefix), their heads in a store included; the digest is then of its streams' last hashes. The
+  seals, which vouch for the whole log, are checked against all of it.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, key: { type: 'string' }, ...TENANT_OPTION });
     const source = sourceFrom(positionals, values.store as string | undefined);
