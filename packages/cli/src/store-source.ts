@@ -4,10 +4,11 @@
  */
 import { access } from 'node:fs/promises';
 import type { HotpatchEvent, InvalidEventError } from '@hotpatch/core';
-import { readLogPages, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { readLogPages, scopeStore, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { UsageError } from './args.js';
-import { loadTimeline } from './timeline-input.js';
+import { loadTimeline, timelineEvents } from './timeline-input.js';
+import { tenantReader } from './tenant.js';
 
 export type StoreSource =
   | { readonly kind: 'jsonl'; readonly path: string }
@@ -86,24 +87,34 @@ export interface SourceEvents {
 }
 
 /**
- * The events of a source, held in memory: a timeline file's (checked line by line), or a store's. With `stream`, a
+ * The events of a source, held in memory: a timeline file's (checked line by line), or a store's; with `tenant` (a
+ * named one), that tenant's alone, as it reads them (see tenantReader: local names, no hashes). With `stream`, a
  * store gives only that stream's events, read by its index (the store's unique ids and positions stand for the
  * checks a file's other lines get); a file is read whole either way. A command that goes through a whole store's
  * log reads it page by page instead (`eachStorePage`).
  */
-export async function readSource(source: StoreSource, options: { stopAtFirstProblem?: boolean; stream?: string } = {}): Promise<SourceEvents> {
+export async function readSource(source: StoreSource, options: { stopAtFirstProblem?: boolean; stream?: string; tenant?: string } = {}): Promise<SourceEvents> {
+  const reader = tenantReader(options.tenant);
   if (source.kind === 'jsonl') {
+    if (reader !== undefined) {
+      // A named tenant's events of a file checked whole as it is read (its hashes cover the names as stored).
+      const events: HotpatchEvent[] = [];
+      for await (const page of timelineEvents(source.path)) events.push(...reader(page).filter((e) => options.stream === undefined || e.stream === options.stream));
+      return { events, file: source.path, problems: [], unit: 'line' };
+    }
     const timeline = await loadTimeline(source.path, options);
     return { events: timeline.events, lines: timeline.lines, file: source.path, problems: timeline.problems, unit: 'line' };
   }
-  const store = await openEventStore(source, { readonly: true });
+  const opened = await openEventStore(source, { readonly: true });
+  const store = options.tenant === undefined ? opened : scopeStore(opened, options.tenant);
   try {
-    if (options.stream !== undefined) return { events: await store.readStream(options.stream), problems: [], unit: 'position' };
+    const unhashed = (events: readonly RecordedEvent[]): RecordedEvent[] => (reader === undefined ? [...events] : events.map(({ hash: _h, ...e }) => e as RecordedEvent));
+    if (options.stream !== undefined) return { events: unhashed(await store.readStream(options.stream)), problems: [], unit: 'position' };
     const events: RecordedEvent[] = [];
-    for await (const page of readLogPages(store, { pageSize: STORE_PAGE })) events.push(...page);
+    for await (const page of readLogPages(store, { pageSize: STORE_PAGE })) events.push(...unhashed(page));
     return { events, problems: [], unit: 'position' };
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 
@@ -111,17 +122,20 @@ export async function readSource(source: StoreSource, options: { stopAtFirstProb
  * A store's whole log, page by page in global order, handed to `each` without holding it: what a read command
  * needs of a log larger than memory (a year of a 100,000-device fleet is 6.4 million events, about 4 GB as
  * objects). The next page is read once `each` is done with this one; it returns false to stop there. Resolves to
- * the number of events handed over. `afterwards` runs on the open store once the log is read.
+ * the number of events handed over. `afterwards` runs on the open store once the log is read. With `tenant` (a
+ * named one), that tenant's events alone, as it reads them (see tenantReader).
  */
 export async function eachStorePage(
   source: Exclude<StoreSource, { kind: 'jsonl' }>,
   each: (events: readonly RecordedEvent[]) => boolean | void | Promise<boolean | void>,
-  options: { afterwards?: (store: EventStore & { streamHeads?(): Promise<Array<[string, string]>> }) => Promise<void>; pageSize?: number } = {},
+  options: { afterwards?: (store: EventStore & { streamHeads?(): Promise<Array<[string, string]>> }) => Promise<void>; pageSize?: number; tenant?: string } = {},
 ): Promise<number> {
   const store = await openEventStore(source, { readonly: true });
+  const reader = tenantReader(options.tenant);
   try {
     let n = 0;
-    for await (const page of readLogPages(store, { pageSize: options.pageSize ?? STORE_PAGE })) {
+    for await (const raw of readLogPages(store, { pageSize: options.pageSize ?? STORE_PAGE })) {
+      const page = reader === undefined ? raw : reader(raw);
       n += page.length;
       if ((await each(page)) === false) break;
     }

@@ -1,7 +1,8 @@
 /** The envelope every event of the log travels in, whatever its stream's kind (one JSONL line): its schema and type. */
 import { Type } from './typebox.js';
 import { expecting, IsoTime, type Shape } from './schema.js';
-import { STREAM_KIND_NAMES } from './stream-name.js';
+import { STREAM_KIND_NAMES, TENANT_KINDS } from './stream-name.js';
+import { TENANT_PREFIX_PATTERN } from './tenant.js';
 
 // Lower case only: stores compare ids as text, so the same id in two cases would be two events.
 export const LOWER_UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
@@ -49,7 +50,11 @@ export const HashSchema = expecting('64 lowercase hex digits', Type.String({ pat
 export const EnvelopeSchema = Type.Object(
   {
     id: EventIdSchema,
-    stream: expecting('"<kind>/<id>"', Type.String({ pattern: `^(${STREAM_KIND_NAMES.join('|')})/[\\s\\S]` })),
+    // A named tenant's streams carry its prefix (`tenant/<tenant>/`, the tenant rule in tenant.ts).
+    stream: expecting(
+      '"<kind>/<id>" or "tenant/<tenant>/<kind>/<id>"',
+      Type.String({ pattern: `^((${TENANT_PREFIX_PATTERN})?(${TENANT_KINDS.join('|')})|${STREAM_KIND_NAMES.filter((k) => !TENANT_KINDS.includes(k)).join('|')})/[\\s\\S]` }),
+    ),
     version: counter('Position in the stream: 1-based, contiguous.'),
     type: Type.String(),
     time: IsoTime,

@@ -8,13 +8,17 @@ import { EnvelopeSchema } from './envelope.js';
 import { compileSchema, type SchemaCheck } from './schema-check.js';
 import { expecting } from './schema.js';
 import { STREAM_KINDS, type StreamKind } from './streams.js';
+import { TENANT_KINDS } from './stream-name.js';
+import { TENANT_PREFIX_PATTERN } from './tenant.js';
 
 /** The schema of an event of `type` in a stream of `kind`. */
 export function eventSchemaOf(kind: StreamKind, type: string): TSchema {
   return Type.Object(
     {
       ...EnvelopeSchema.properties,
-      stream: expecting(`"${kind.prefix}<id>"`, Type.String({ pattern: `^${kind.prefix}[\\s\\S]` })),
+      stream: TENANT_KINDS.includes(kind.name)
+        ? expecting(`"${kind.prefix}<id>" or "tenant/<tenant>/${kind.prefix}<id>"`, Type.String({ pattern: `^(${TENANT_PREFIX_PATTERN})?${kind.prefix}[\\s\\S]` }))
+        : expecting(`"${kind.prefix}<id>"`, Type.String({ pattern: `^${kind.prefix}[\\s\\S]` })),
       type: Type.Literal(type),
       data: kind.data[type]!,
     },

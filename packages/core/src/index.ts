@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './envelope.js';
 export * from './events.js';
 export * from './stream-name.js';
+export * from './tenant.js';
 export * from './stream-id.js';
 export * from './clock-time.js';
 export * from './device/events.js';

@@ -15,7 +15,7 @@
 import { Type } from './typebox.js';
 import { HotpatchError } from './errors.js';
 import { expecting, quoteText } from './schema.js';
-import type { StreamKindName } from './stream-name.js';
+import type { StreamKindName } from './stream-kind.js';
 
 /** The longest id, in characters (Unicode code points, as JSON Schema's maxLength counts them). */
 export const MAX_ID_LENGTH = 200;
@@ -23,10 +23,11 @@ export const MAX_ID_LENGTH = 200;
 /** The rule in words, for messages and docs. */
 export const ID_RULE = `a non-empty string of at most ${MAX_ID_LENGTH} characters, none of them a control character (C0, DEL, C1), a Unicode bidirectional control or a lone surrogate`;
 
-const FORBIDDEN_CLASS = '\\p{Cc}\\p{Cs}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069';
+/** The characters an id may not hold, as the inside of a regular expression's class (`u` flag). */
+export const ID_FORBIDDEN_CLASS = '\\p{Cc}\\p{Cs}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069';
 /** The characters an id may not hold, as a JSON Schema pattern (ECMA-262 with the `u` flag, as TypeBox and Ajv read it). */
-export const ID_PATTERN = `^[^${FORBIDDEN_CLASS}]*$`;
-const FORBIDDEN = new RegExp(`[${FORBIDDEN_CLASS}]`, 'u');
+export const ID_PATTERN = `^[^${ID_FORBIDDEN_CLASS}]*$`;
+const FORBIDDEN = new RegExp(`[${ID_FORBIDDEN_CLASS}]`, 'u');
 
 /** An id as its schema: its type (a string), its check and its JSON Schema. */
 export const StreamIdSchema = expecting(

@@ -1,13 +1,14 @@
 /**
  * Kinds of stream on the one log: a device's lifecycle (`device/<id>`), a rollout's (`rollout/<id>`), a ring's
- * pauses (`ring/<name>`), a service token's (`token/<tokenId>`) and the service's seals (`seal/<name>`). A stream's
- * kind, read from its name, decides which events it may hold and which machine judges them — for validation, for the
- * stores' checks before writing, and for replay.
+ * pauses (`ring/<name>`) — each also under a named tenant's prefix (`tenant/<tenant>/…`) —, a service token's
+ * (`token/<tokenId>`) and the service's seals (`seal/<name>`). A stream's kind, read from its name, decides which
+ * events it may hold and which machine judges them — for validation, for the stores' checks before writing, and for
+ * replay.
  */
 import type { CompiledLifecycle, MachineState } from './evolve.js';
 import type { TSchema } from 'typebox';
 import { DEVICE_EVENT_DATA, DEVICE_EVENT_TYPES } from './device/events.js';
-import { streamPrefix, type StreamKindName } from './stream-name.js';
+import { fromStreamName, streamPrefix, TENANT_STREAM_PREFIX, type StreamKindName } from './stream-name.js';
 import { deviceLifecycle } from './device/lifecycle.js';
 import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { rolloutLifecycle } from './rollout/lifecycle.js';
@@ -48,10 +49,17 @@ export const SEAL_STREAMS = streamKind('seal', SEAL_EVENT_TYPES, SEAL_EVENT_DATA
 
 export const STREAM_KINDS: readonly StreamKind[] = [DEVICE_STREAMS, ROLLOUT_STREAMS, RING_STREAMS, TOKEN_STREAMS, SEAL_STREAMS];
 
-/** The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind. */
+const KIND_BY_NAME = new Map(STREAM_KINDS.map((k) => [k.name, k]));
+
+/**
+ * The kind of a stream, or undefined when its name is not `<kind>/<id>` of a known kind, for the default tenant or
+ * (`tenant/<tenant>/<kind>/<id>`) a named one.
+ */
 export function streamKindOf(stream: string): StreamKind | undefined {
   for (const kind of STREAM_KINDS) if (stream.startsWith(kind.prefix) && stream.length > kind.prefix.length) return kind;
-  return undefined;
+  if (!stream.startsWith(TENANT_STREAM_PREFIX)) return undefined;
+  const name = fromStreamName(stream);
+  return name === undefined ? undefined : KIND_BY_NAME.get(name.kind);
 }
 
 /** The lifecycle that judges a stream's events (the device lifecycle for an unknown kind, which validation refuses first). */

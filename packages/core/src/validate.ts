@@ -5,6 +5,8 @@ import { dataCheckOf, eventCheckOf } from './event-schema.js';
 import { expected, pathWithin } from './schema-check.js';
 import type { HotpatchEvent } from './events.js';
 import { DEVICE_STREAMS, STREAM_NAME_HINT, streamKindOf, type StreamKind } from './streams.js';
+import { TENANT_STREAM_PREFIX } from './stream-name.js';
+import { tenantProblem } from './tenant.js';
 
 
 /**
@@ -64,9 +66,17 @@ export function validateDeviceEventData(type: string, data: unknown, at: EventLo
   validateEventData(DEVICE_STREAMS, type, data, at);
 }
 
+/** For a `tenant/…` name: that a named tenant's kinds lie under `tenant/<tenant>/`, and what is wrong with its tenant; '' for any other name. */
+function streamTenantProblem(stream: unknown): string {
+  if (typeof stream !== 'string' || !stream.startsWith(TENANT_STREAM_PREFIX)) return '';
+  const end = stream.indexOf('/', TENANT_STREAM_PREFIX.length);
+  const problem = end < 0 ? 'ends with no "/"' : tenantProblem(stream.slice(TENANT_STREAM_PREFIX.length, end));
+  return `, each under "${TENANT_STREAM_PREFIX}<tenant>/" for a named tenant${problem === undefined ? '' : ` (the tenant here ${problem})`}`;
+}
+
 function kindOf(stream: unknown, at: EventLocation): StreamKind {
   const kind = typeof stream === 'string' ? streamKindOf(stream) : undefined;
-  if (kind === undefined) throw new InvalidEventError(at, `expected ${STREAM_NAME_HINT}, got ${describe(stream)}`, 'stream');
+  if (kind === undefined) throw new InvalidEventError(at, `expected ${STREAM_NAME_HINT}${streamTenantProblem(stream)}, got ${describe(stream)}`, 'stream');
   return kind;
 }
 

@@ -55,6 +55,23 @@ describe('an event taken in once', async () => {
     }
   });
 
+  it('over a log that other tenants share, passes over their streams (tenant/<tenant>/…): the default tenant’s fleet alone', () => {
+    // The same events again as a tenant's, between the default tenant's, a year later, one of them a healing's step.
+    const shared: RecordedEvent[] = [];
+    for (const e of log) {
+      shared.push({ ...e, position: shared.length + 1 });
+      const later = e.time.replace('2026', '2027');
+      const meta = e.type === 'DeviceInstructed' ? { healed: { gap: 'applying-without-instruction', rollout: HOTPATCH.id } } : e.meta;
+      shared.push({ ...e, stream: `tenant/acme/${e.stream}`, position: shared.length + 1, time: later, ...(meta ? { meta } : {}) });
+    }
+    const over = folded(shared);
+    expect(over.position).toBe(shared.length);
+    const alone = folded(log.map((e, i) => ({ ...e, position: 2 * i + 1 })));
+    const withoutPosition = (p: FleetProjection) => p.serialize().join('').replace(/"position":\d+/, '');
+    expect(withoutPosition(over)).toEqual(withoutPosition(alone));
+    expect(over.latestTime).toBe(log.at(-1)!.time);
+  });
+
   it('two catch-ups at once over one store give the projection of the log', async () => {
     const p = new FleetProjection();
     await Promise.all([catchUpProjection(p, store, 2), catchUpProjection(p, store, 3), catchUpProjection(p, store, 1_000)]);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { HotpatchEvent } from '@hotpatch/core';
 import { formatEvent, readTimeline } from '@hotpatch/store';
-import { scratchFiles } from '../test/logs.js';
+import { scratchFiles, sharedLog } from '../test/logs.js';
 import { CrossStreamCheck, InstructionGapError } from './cross-stream.js';
 import { foldShard } from './fold-shards.js';
 import { verifyFile, verifyTimeline } from './verify.js';
@@ -74,6 +74,58 @@ describe('the check across streams, on the logs a crash leaves', () => {
         const replies = await Promise.all(Array.from({ length: shards }, (_, shard) => foldShard({ path, shard, shards, crossStream: true })));
         // Only the shard that owns the device sees its gap: it declines, and one thread says where the gap is.
         expect(replies.every((r) => r.ok), `${name}, ${shards} shards`).toBe(ok);
+        if (!ok) expect(replies.filter((r) => !r.ok).map((r) => !r.ok && r.reason)).toEqual([expect.stringContaining('a gap between streams')]);
+      }
+    }
+  });
+});
+
+describe('the check across streams, on a log that tenants share', () => {
+  const gapLog = async (name: string) => (await readTimeline(`${GAPS}${name}.jsonl`)).events;
+
+  it('checks each tenant’s devices against its own rollouts: a gap in one tenant named at its streams, the others clean', async () => {
+    const clean = await gapLog('no-gap-instructed');
+    const events = sharedLog([[undefined, clean], ['acme', await gapLog('staged-without-instruction')], ['globex', clean]]);
+    const result = verifyTimeline({ events });
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({ code: 'INSTRUCTION_GAP', gap: 'staged-without-instruction', device: 'p1' });
+    expect((result.problems[0] as InstructionGapError).what).toContain('tenant/acme/rollout/HP-2026-02');
+    expect(events[(result.problems[0] as InstructionGapError).at.position! - 1]!.stream).toBe('tenant/acme/device/p1');
+  });
+
+  it('verifies one tenant alone: its events, its problems, none of the others’', async () => {
+    const clean = await gapLog('no-gap-instructed');
+    const events = sharedLog([[undefined, clean], ['acme', await gapLog('staged-without-instruction')], ['globex', clean]]);
+    const path = await write(events.map(formatEvent));
+    for (const [tenant, ok] of [['acme', false], ['globex', true], ['default', true]] as const) {
+      for (const result of [verifyTimeline({ events }, [], { tenant }), await verifyFile(path, { tenant })]) {
+        expect(result.ok, tenant).toBe(ok);
+        expect(result.events, tenant).toBe(events.filter((e) => (tenant === 'default' ? !e.stream.startsWith('tenant/') : e.stream.startsWith(`tenant/${tenant}/`))).length);
+      }
+    }
+  });
+
+  it('never answers a tenant’s instruction with another tenant’s device steps', async () => {
+    const clean = await gapLog('no-gap-instructed');
+    // Acme's rollout instructed p1; acme's device p1 never got its steps: the default tenant's p1 did.
+    const rolloutOnly = clean.filter((e) => !e.stream.startsWith('device/p1'));
+    const result = verifyTimeline({ events: sharedLog([[undefined, clean], ['acme', rolloutOnly]]) });
+    expect(result.problems.map((p) => [p.code, (p as InstructionGapError).gap])).toEqual([['INSTRUCTION_GAP', 'instruction-without-step']]);
+  });
+
+  it('in shards of a large file as in one thread: a tenant’s gap sends its shard back, a clean shared log goes through', async () => {
+    const clean = await gapLog('no-gap-instructed');
+    for (const [events, ok] of [
+      // p1 lies in the shard of acme's rollout stream, p3 (with 3 or 4 shards) in another.
+      [sharedLog([[undefined, clean], ['acme', await gapLog('applying-without-instruction')]]), false],
+      [sharedLog([[undefined, clean], ['acme', await gapLog('reboot-without-instruction')]]), false],
+      [sharedLog([[undefined, clean], ['acme', clean], ['globex', clean]]), true],
+    ] as const) {
+      const path = await write(events.map(formatEvent));
+      expect((await verifyFile(path)).ok).toBe(ok);
+      for (const shards of [2, 3, 4]) {
+        const replies = await Promise.all(Array.from({ length: shards }, (_, shard) => foldShard({ path, shard, shards, crossStream: true })));
+        expect(replies.every((r) => r.ok), `${shards} shards`).toBe(ok);
         if (!ok) expect(replies.filter((r) => !r.ok).map((r) => !r.ok && r.reason)).toEqual([expect.stringContaining('a gap between streams')]);
       }
     }

@@ -8,7 +8,7 @@
  * once per gap. An instruction its device has not answered yet (instructed, applying, the agent silent) is no gap:
  * the orchestrator's own steps are all there. Steps written later by a healing close the gap they fill.
  */
-import { HotpatchError, type EventLocation, type HotpatchEvent } from '@hotpatch/core';
+import { HotpatchError, tenantOf, toStreamName, type EventLocation, type HotpatchEvent } from '@hotpatch/core';
 import { placeOf } from './roots.js';
 
 /** What is missing. */
@@ -62,8 +62,6 @@ export interface GapFinding {
   readonly streams: readonly string[];
 }
 
-const DEVICE = 'device/';
-const ROLLOUT = 'rollout/';
 const key = (rollout: string, device: string) => `${rollout}\u0000${device}`;
 const steps = (list: readonly Step[]) => list.map((s) => `${s.type} at ${placeOf(s.at)}`).join(', ');
 
@@ -81,8 +79,22 @@ export class CrossStreamCheck {
   private readonly stages = new Map<string, { readonly patch: string; readonly step: Step }>();
   private readonly found: GapFinding[] = [];
 
-  /** `owns`: the devices this check answers for (a shard's); every rollout is followed whatever it says. */
-  constructor(private readonly owns: (device: string) => boolean = () => true) {}
+  /** What the streams of this check's tenant begin with (`device/`, or `tenant/<tenant>/device/`). */
+  private readonly devicePrefix: string;
+  private readonly rolloutPrefix: string;
+
+  /**
+   * `owns`: the devices this check answers for (a shard's), by their streams' names; every rollout is followed
+   * whatever it says. `tenant`: the tenant whose streams it checks (undefined: the default tenant's); a device is
+   * checked against its own tenant's rollouts only (see TenantCrossStreamCheck).
+   */
+  constructor(
+    private readonly owns: (deviceStream: string) => boolean = () => true,
+    tenant?: string,
+  ) {
+    this.devicePrefix = toStreamName('device', '', tenant);
+    this.rolloutPrefix = toStreamName('rollout', '', tenant);
+  }
 
   /**
    * An event the lifecycle accepted, in log order; `where` tells where it is (called only for the events a gap is
@@ -90,8 +102,8 @@ export class CrossStreamCheck {
    */
   add(event: HotpatchEvent, where: () => { readonly order: number; readonly at: EventLocation }): void {
     const { stream } = event;
-    if (stream.startsWith(DEVICE)) this.deviceEvent(stream.slice(DEVICE.length), event, where);
-    else if (stream.startsWith(ROLLOUT)) this.rolloutEvent(stream.slice(ROLLOUT.length), event, where);
+    if (stream.startsWith(this.devicePrefix)) this.deviceEvent(stream.slice(this.devicePrefix.length), event, where);
+    else if (stream.startsWith(this.rolloutPrefix)) this.rolloutEvent(stream.slice(this.rolloutPrefix.length), event, where);
   }
 
   /** Whether a gap was found so far (the ones the log's end settles are not known before `findings`). */
@@ -126,7 +138,7 @@ export class CrossStreamCheck {
       case 'PatchApplyStarted': {
         const patch = (event.data as { patch: string }).patch;
         const rollout = this.byRelease.get(patch);
-        if (!this.owns(device)) return;
+        if (!this.owns(this.devicePrefix + device)) return;
         const inTurn = rollout !== undefined && rollout.ring !== null && rollout.ring === this.rings.get(device);
         if (inTurn) this.step(rollout, device, event.type, where);
         // A catch-up's stage (its ring proved the release): its apply comes with it.
@@ -136,7 +148,7 @@ export class CrossStreamCheck {
       case 'RebootRequired': {
         const { reason, baseline } = event.data as { reason: string; baseline?: string };
         const rollout = baseline === undefined ? undefined : this.byTarget.get(baseline);
-        if (rollout !== undefined && rollout.reason === reason && rollout.ring !== null && rollout.ring === this.rings.get(device) && this.owns(device)) this.step(rollout, device, event.type, where);
+        if (rollout !== undefined && rollout.reason === reason && rollout.ring !== null && rollout.ring === this.rings.get(device) && this.owns(this.devicePrefix + device)) this.step(rollout, device, event.type, where);
         return;
       }
     }
@@ -186,7 +198,7 @@ export class CrossStreamCheck {
       case 'DeviceInstructed': {
         const rollout = this.rollouts.get(id);
         const { device, action } = event.data as { device: string; action: string };
-        if (rollout === undefined || !this.owns(device)) return;
+        if (rollout === undefined || !this.owns(this.devicePrefix + device)) return;
         rollout.instructed.add(device);
         const k = key(id, device);
         const owed = this.owed.get(k);
@@ -207,24 +219,52 @@ export class CrossStreamCheck {
     const missing = gap === 'staged-without-instruction' ? `and neither its PatchApplyStarted nor the rollout's DeviceInstructed for ${device} follows` : `but the rollout's DeviceInstructed for ${device} never follows`;
     const subject = first.type === 'RebootRequired' ? rollout.target : rollout.id;
     const then = list.length > 1 ? `, then ${steps(list.slice(1))},` : '';
-    const what = `${first.type} ${subject}${then} in ring ${this.rings.get(device)}'s turn of rollout/${rollout.id} (its RingStarted at ${placeOf(turn)}), ${missing}: a unit of work cut short between its appends (an orchestrator's tick heals it)`;
-    this.report(first, gap, device, rollout.id, list, what, [`${DEVICE}${device}`, `${ROLLOUT}${rollout.id}`]);
+    const what = `${first.type} ${subject}${then} in ring ${this.rings.get(device)}'s turn of ${this.rolloutPrefix}${rollout.id} (its RingStarted at ${placeOf(turn)}), ${missing}: a unit of work cut short between its appends (an orchestrator's tick heals it)`;
+    this.report(first, gap, device, rollout.id, list, what, [this.devicePrefix + device, this.rolloutPrefix + rollout.id]);
   }
 
   /** A rollout's instruction, the device's steps missing. */
   private instructionGap(rollout: Rollout, device: string, action: string, step: Step, staged: Step | undefined): void {
     const missing = action === 'reboot' ? 'RebootRequired' : staged !== undefined ? `PatchApplyStarted (its PatchStaged at ${placeOf(staged.at)})` : 'PatchStaged and PatchApplyStarted';
-    const what = `DeviceInstructed for ${device} (${action}), but device/${device} has no ${missing} for ${rollout.id} in this turn: a unit of work cut short between its appends, or the device's writes lost (an orchestrator's tick heals it)`;
-    this.report(step, 'instruction-without-step', device, rollout.id, staged === undefined ? [step] : [staged, step], what, [`${DEVICE}${device}`, `${ROLLOUT}${rollout.id}`]);
+    const what = `DeviceInstructed for ${device} (${action}), but ${this.devicePrefix}${device} has no ${missing} for ${rollout.id} in this turn: a unit of work cut short between its appends, or the device's writes lost (an orchestrator's tick heals it)`;
+    this.report(step, 'instruction-without-step', device, rollout.id, staged === undefined ? [step] : [staged, step], what, [this.devicePrefix + device, this.rolloutPrefix + rollout.id]);
   }
 
   /** A stage of a rollout's release after the device's ring passed (a catch-up's) whose apply did not follow. */
   private stageGap(device: string, patch: string, step: Step): void {
     const what = `PatchStaged ${patch} is not followed by its PatchApplyStarted: a unit of work cut short between its appends (an orchestrator's catch-up heals it)`;
-    this.report(step, 'stage-without-apply', device, patch, [step], what, [`${DEVICE}${device}`]);
+    this.report(step, 'stage-without-apply', device, patch, [step], what, [this.devicePrefix + device]);
   }
 
   private report(step: Step, gap: InstructionGap, device: string, release: string, list: readonly Step[], what: string, streams: readonly string[]): void {
     this.found.push({ order: step.order, error: new InstructionGapError(step.at, what, gap, device, release, list.map((s) => s.at)), streams });
+  }
+}
+
+/**
+ * The check across streams of a log that tenants share: one CrossStreamCheck per tenant, so that a device is checked
+ * against its own tenant's rollouts only (tenants roll out the same releases, with the same rollout ids). The
+ * findings of them all, in log order.
+ */
+export class TenantCrossStreamCheck {
+  private readonly checks = new Map<string | undefined, CrossStreamCheck>();
+
+  /** `owns`: the devices this check answers for (a shard's), by their streams' full names. */
+  constructor(private readonly owns: (deviceStream: string) => boolean = () => true) {}
+
+  add(event: HotpatchEvent, where: () => { readonly order: number; readonly at: EventLocation }): void {
+    const tenant = tenantOf(event.stream);
+    let check = this.checks.get(tenant);
+    if (check === undefined) this.checks.set(tenant, (check = new CrossStreamCheck(this.owns, tenant)));
+    check.add(event, where);
+  }
+
+  get any(): boolean {
+    for (const check of this.checks.values()) if (check.any) return true;
+    return false;
+  }
+
+  findings(): GapFinding[] {
+    return [...this.checks.values()].flatMap((check) => check.findings()).sort((a, b) => a.order - b.order);
   }
 }

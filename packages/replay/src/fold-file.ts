@@ -16,7 +16,7 @@ const PARALLEL_FROM_BYTES = 16 << 20;
 export interface FileFoldOptions extends FoldOptions {
   /**
    * Fold on several cores: 'auto' (default) for files of 16 MB and more, true whatever the size, false never. Used
-   * only where the result is sure to be the one-thread fold's (no onStep, lifecycle or stream filter, not to a
+   * only where the result is sure to be the one-thread fold's (no onStep, lifecycle, stream or tenant filter, not to a
    * position, a canonical clean file); otherwise the file is folded in this thread.
    */
   readonly parallel?: boolean | 'auto';
@@ -37,7 +37,7 @@ export async function foldFileWith(path: string, options: FileFoldOptions, fold:
   // can be (see fold-shards.ts), which falls back to this thread whenever it cannot be sure of the same result.
   const { parallel = 'auto', ...foldOptions } = options;
   const until = foldOptions.until ?? { kind: 'end' };
-  if (parallel !== false && foldOptions.onStep === undefined && foldOptions.lifecycle === undefined && foldOptions.stream === undefined && foldOptions.hashes !== 'every' && until.kind !== 'position') {
+  if (parallel !== false && foldOptions.onStep === undefined && foldOptions.lifecycle === undefined && foldOptions.stream === undefined && foldOptions.tenant === undefined && foldOptions.hashes !== 'every' && until.kind !== 'position') {
     const shards = shardsAvailable();
     if (shards > 1 && (parallel === true || (await stat(path)).size >= PARALLEL_FROM_BYTES)) {
       const result = await foldInShards(path, foldOptions.until, shards, foldOptions.crossStream === true);

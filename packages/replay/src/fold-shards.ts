@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { parseEventLine, readLineSpans } from '@hotpatch/store';
 import type { HotpatchEvent } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
-import { CrossStreamCheck } from './cross-stream.js';
+import { TenantCrossStreamCheck } from './cross-stream.js';
 import { TimelineFold, type FileFoldResult, type ReplayPoint } from './fold.js';
 import { IdIndex } from './id-index.js';
 
@@ -60,18 +60,42 @@ const DEVICE_KEY = '"device":"';
 /** The shard hash of `device/` (see shardOf), from which a device's stream name is hashed on. */
 const DEVICE_STREAM_HASH = [...'device/'].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 0);
 
+const TENANT_PREFIX = 'tenant/';
+
+/**
+ * For a rollout's stream name in `text[at, end)` (`rollout/…`, or a tenant's `tenant/<tenant>/rollout/…`): the shard
+ * hash its tenant's device streams are hashed on from (see DEVICE_STREAM_HASH); undefined for a stream of another
+ * kind; null when the text does not say plainly (an escape): the line is then parsed.
+ */
+function rolloutDevicesHash(text: string, at: number, end: number): number | null | undefined {
+  if (matchesAt(text, at, ROLLOUT_PREFIX)) return DEVICE_STREAM_HASH;
+  if (!matchesAt(text, at, TENANT_PREFIX)) return undefined;
+  let h = 0;
+  for (let q = at; q < end; q++) {
+    const c = text.charCodeAt(q);
+    if (c === 92) return null;
+    h = (Math.imul(h, 31) + c) | 0;
+    if (c === 47 && q >= at + TENANT_PREFIX.length) {
+      if (!matchesAt(text, q + 1, ROLLOUT_PREFIX)) return undefined;
+      for (const d of 'device/') h = (Math.imul(h, 31) + d.charCodeAt(0)) | 0;
+      return h;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Whether a rollout's line of another shard, its stream ending at `from`, is one this shard's check across streams
  * reads: the rollout's turns, and its instructions to this shard's devices (the device's shard hashed from the text;
  * parsed when the text does not say plainly).
  */
-function rolloutLineWanted(text: string, from: number, end: number, shard: number, shards: number): boolean {
+function rolloutLineWanted(text: string, from: number, end: number, shard: number, shards: number, devices: number): boolean {
   const at = text.indexOf(TYPE_KEY, from);
   if (at < 0 || at >= end) return true;
   if (matchesAt(text, at, INSTRUCTED)) {
     const d = text.indexOf(DEVICE_KEY, at);
     if (d < 0 || d >= end) return true;
-    let h = DEVICE_STREAM_HASH;
+    let h = devices;
     for (let q = d + DEVICE_KEY.length; q < end; q++) {
       const c = text.charCodeAt(q);
       if (c === 34) return (h >>> 0) % shards === shard;
@@ -120,7 +144,7 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
   const { path, shard, shards } = job;
   const fold = new TimelineFold({ ...(job.until ? { until: job.until } : {}), collectProblems: true, checkIds: false }, path);
   // Its own devices against every rollout: each shard reads the rollouts' lines too (they are few beside the devices').
-  const check = job.crossStream ? new CrossStreamCheck((device) => shardOf(`device/${device}`, shards) === shard) : undefined;
+  const check = job.crossStream ? new TenantCrossStreamCheck((deviceStream) => shardOf(deviceStream, shards) === shard) : undefined;
   const noPlace = () => ({ order: 0, at: {} });
   const ids = new IdIndex(1 << 16);
   const firstLines: number[] = [];
@@ -159,7 +183,8 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
       // (The shard's fold is told not to check them again.)
       if (text.charCodeAt(s + ID_START.length + 35) % shards === shard && ids.firstOrAddAt(text, s + ID_START.length, line) !== undefined) return stop(line, 'repeated id');
       if ((h >>> 0) % shards !== shard) {
-        if (check !== undefined && matchesAt(text, s + STREAM_AT, ROLLOUT_PREFIX) && rolloutLineWanted(text, q, e, shard, shards)) {
+        const devices = check === undefined ? undefined : rolloutDevicesHash(text, s + STREAM_AT, q);
+        if (check !== undefined && devices !== undefined && (devices === null || rolloutLineWanted(text, q, e, shard, shards, devices))) {
           try {
             check.add(parseEventLine(text.slice(s, e), line, path), noPlace);
           } catch {

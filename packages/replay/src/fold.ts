@@ -9,6 +9,7 @@ import {
   DEVICE_STREAMS,
   HotpatchError,
   InvalidEventError,
+  isOfTenant,
   streamKindOf,
   type AnyLifecycle,
   type EventLocation,
@@ -17,7 +18,7 @@ import {
 } from '@hotpatch/core';
 import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
-import { CrossStreamCheck } from './cross-stream.js';
+import { TenantCrossStreamCheck } from './cross-stream.js';
 import { IdIndex } from './id-index.js';
 import { finishRoots, placeOf, plural, type FinishedRoots, type Root } from './roots.js';
 
@@ -35,6 +36,12 @@ export interface FoldOptions {
   readonly until?: ReplayPoint;
   /** Only fold this stream (other streams are still checked for ids). */
   readonly stream?: string;
+  /**
+   * Only this tenant's streams (`isOfTenant`: a named tenant's, under its prefix; `default`, the devices, rollouts
+   * and rings without one): the others' events are passed over as if the log did not hold them (not folded, ids not
+   * checked).
+   */
+  readonly tenant?: string;
   /** Called after every folded event with the state before and after (`line`: its line, folding a file). */
   readonly onStep?: (event: HotpatchEvent, before: StreamState | undefined, after: StreamState, index: number, line: number | undefined) => void;
   /** Collect problems and go on, instead of throwing the first. */
@@ -65,6 +72,8 @@ export interface FoldResult {
   /** What a problem implies for the rest of its stream, in one line (events not checked because of it, say). */
   readonly implications: ReadonlyMap<HotpatchError, string>;
   readonly folded: number;
+  /** The events read, those a tenant filter passed over left out (a fold in this thread says it). */
+  readonly read?: number;
   /** Whether the log carries hashes (then every event was checked against its stream's chain). */
   readonly hashed: boolean;
   /** Whether the log went on past the replay point (an event after it was read). */
@@ -126,7 +135,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
   private index = 0;
   private readonly deviceLifecycle: Pick<AnyLifecycle, 'next' | 'refusal' | 'initial'> | undefined;
   private finished: FinishedRoots | undefined;
-  private readonly crossStream: CrossStreamCheck | undefined;
+  private readonly crossStream: TenantCrossStreamCheck | undefined;
 
   constructor(
     protected readonly options: FoldOptions = {},
@@ -139,7 +148,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     this.checkIds = options.checkIds ?? true;
     this.requireHashes = options.hashes === 'every';
     this.hashed = this.requireHashes;
-    this.crossStream = options.crossStream ? new CrossStreamCheck() : undefined;
+    this.crossStream = options.crossStream ? new TenantCrossStreamCheck() : undefined;
   }
 
   /** Whether a problem was found so far. */
@@ -149,6 +158,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
 
   /** Folds the next event; `line` is its line in a file. Returns false when the event is past the replay point. */
   add(event: HotpatchEvent, line?: number): boolean {
+    if (this.options.tenant !== undefined && !isOfTenant(event.stream, this.options.tenant)) return true;
     const index = this.index++;
     const position = event.position ?? line ?? index + 1;
     if (position > this.untilPosition) {
@@ -354,7 +364,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
       }
     }
     this.finished ??= this.finish();
-    return { streams: this.streams, problems: this.finished.problems, implications: this.finished.implications, folded: this.folded, hashed: this.hashed, pastPoint: this.pastPoint };
+    return { streams: this.streams, problems: this.finished.problems, implications: this.finished.implications, folded: this.folded, read: this.index, hashed: this.hashed, pastPoint: this.pastPoint };
   }
 }
 

@@ -3,7 +3,7 @@ export { foldTimeline, positionOf, TimelineFold, type FoldInput, type FoldOption
 export { foldFile, type FileFoldOptions, type FileFoldResult } from './fold-file.js';
 export { deviceAt, deviceHistory, fleetAt, fleetOf, historyOfFile, ringHistory, rolloutHistory, type HistoryStep, type RingHistoryStep, type RingPauseView, type RolloutHistoryStep, type StreamHistoryStep } from './queries.js';
 export { rolloutChanges, toRolloutView, type RingView, type RolloutView } from './rollout-view.js';
-export { CrossStreamCheck, InstructionGapError, type GapFinding, type InstructionGap } from './cross-stream.js';
+export { CrossStreamCheck, InstructionGapError, TenantCrossStreamCheck, type GapFinding, type InstructionGap } from './cross-stream.js';
 export { verifyFile, verifyTimeline, type VerifiedLog, type VerifyOptions, type VerifyReport } from './verify.js';
 export { NoSealError, SealedFold, SealFailedError } from './seals.js';
 export { StoreVerification } from './verify-store.js';

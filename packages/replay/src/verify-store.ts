@@ -4,7 +4,7 @@
  * head. Events removed from the end of a stream leave no hole in its chain, but the head no longer matches its last
  * event; a last event whose hash did not match is told apart by it, as by a next event.
  */
-import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
+import { InvalidEventError, isOfTenant, type HotpatchEvent } from '@hotpatch/core';
 import { readLogPages, type EventStore, type SealCheck } from '@hotpatch/store';
 import { SealedFold, sealOutcome } from './seals.js';
 import { sealCheck, type VerifiedLog, type VerifyOptions } from './verify.js';
@@ -17,18 +17,21 @@ export class StoreVerification {
   private events = 0;
   private headProblems: InvalidEventError[] = [];
 
+  /** `tenant`: verify only that tenant's streams (see FoldOptions.tenant), their heads included; the whole log without. */
   constructor(private readonly options: VerifyOptions = {}) {
     this.seals = sealCheck(options);
-    this.fold = new SealedFold({ collectProblems: true, hashes: 'every', crossStream: true }, undefined, this.seals);
+    this.fold = new SealedFold({ collectProblems: true, hashes: 'every', crossStream: true, ...(options.tenant !== undefined ? { tenant: options.tenant } : {}) }, undefined, this.seals);
   }
 
   /** The log's next page, in global order. */
   add(page: readonly HotpatchEvent[]): void {
     for (const e of page) {
+      // Every event to the fold, whose seal check vouches for the whole log; a tenant's alone folded and counted.
       this.fold.add(e);
+      if (this.options.tenant !== undefined && !isOfTenant(e.stream, this.options.tenant)) continue;
       this.last.set(e.stream, { version: e.version, position: e.position });
+      this.events++;
     }
-    this.events += page.length;
   }
 
   /** The verification, once the log is read (and its heads checked, when the store keeps them). */
@@ -52,7 +55,7 @@ export class StoreVerification {
 
   /** The store's record of each stream's last hash, once the log is read. */
   checkHeads(streamHeads: Iterable<readonly [stream: string, hash: string]>): void {
-    const heads = new Map(streamHeads);
+    const heads = new Map([...streamHeads].filter(([stream]) => this.options.tenant === undefined || isOfTenant(stream, this.options.tenant)));
     const problems: InvalidEventError[] = [];
     for (const [stream, hash] of heads) {
       // The stream's last event as the fold followed it (an event it refused as a repeat is not its end).

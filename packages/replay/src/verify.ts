@@ -5,7 +5,7 @@
  * after it, what happened (diagnosis/).
  */
 import type { KeyObject } from 'node:crypto';
-import type { HotpatchError, InvalidEventError } from '@hotpatch/core';
+import { isOfTenant, type HotpatchError, type InvalidEventError } from '@hotpatch/core';
 import { parseEventLine, readLines, SealCheck, type SealReport } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 import { foldFileWith } from './fold-file.js';
@@ -33,8 +33,13 @@ export interface VerifyReport {
   readonly seals: SealReport;
 }
 
-/** How to check a log's seals. */
+/** How to check a log's seals, and what to verify of it: the whole log (default), or one tenant's streams. */
 export interface VerifyOptions {
+  /**
+   * Only this tenant's streams (see FoldOptions.tenant and isOfTenant: `default`, its devices, rollouts and rings).
+   * The seals, which vouch for the whole log, are still checked against all of it.
+   */
+  readonly tenant?: string;
   /** The public key the seals must be signed with; without it, signatures are not checked (the rest is). */
   readonly sealKey?: KeyObject;
   /** Events the seal check keeps to roll its heads back (see SealCheck); beyond them, a second read. */
@@ -49,7 +54,7 @@ export interface VerifiedLog extends VerifyReport {
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
 export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidEventError[] = [], options: VerifyOptions = {}): VerifyReport {
   const seals = sealCheck(options);
-  const fold = new SealedFold({ collectProblems: true, crossStream: true }, input.file, seals);
+  const fold = new SealedFold({ collectProblems: true, crossStream: true, ...tenantOption(options) }, input.file, seals);
   const { events, lines } = input;
   // The lines that did not parse go in where they were, so that the fold can tell what each implies.
   const unreadable = [...lineProblems].sort((a, b) => (a.at.line ?? 0) - (b.at.line ?? 0));
@@ -65,7 +70,8 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
     for (let i = 0; i < events.length; i++) pass.add(events[i]!, positionOf(input, i));
     pass.finish();
   }
-  return report(fold.result(), lineProblems, events.length + lineProblems.length, seals, options, input.file);
+  const counted = options.tenant === undefined ? events.length : events.filter((e) => isOfTenant(e.stream, options.tenant)).length;
+  return report(fold.result(), lineProblems, counted + lineProblems.length, seals, options, input.file);
 }
 
 /**
@@ -74,10 +80,15 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
  */
 export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifiedLog> {
   const seals = sealCheck(options);
-  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true }, (foldOptions) => new SealedFold(foldOptions, path, seals));
+  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true, ...tenantOption(options) }, (foldOptions) => new SealedFold(foldOptions, path, seals));
   if (seals.deferred().length > 0) await readAgain(path, seals);
-  return { ...report(folded, folded.lineProblems, folded.lines, seals, options, path), streamStates: [...folded.streams.values()] };
+  // A tenant's events: the lines the fold took in, and the lines that are not events (whose tenant is unknown).
+  const events = options.tenant === undefined ? folded.lines : (folded.read ?? 0) + folded.lineProblems.length;
+  return { ...report(folded, folded.lineProblems, events, seals, options, path), streamStates: [...folded.streams.values()] };
 }
+
+/** The fold's tenant option of verify's options. */
+const tenantOption = (options: VerifyOptions): { readonly tenant?: string } => (options.tenant === undefined ? {} : { tenant: options.tenant });
 
 export const sealCheck = (options: VerifyOptions): SealCheck => new SealCheck(options.sealKey, options.sealJournal !== undefined ? { journalLimit: options.sealJournal } : {});
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { HotpatchEvent } from '@hotpatch/core';
-import { eventHash, GENESIS_HASH } from '@hotpatch/store';
+import { eventHash, GENESIS_HASH, tenantIds } from '@hotpatch/store';
 // @ts-expect-error -- the benchmark's generator is plain JavaScript
 import { generateTimeline } from '../bench/generate.mjs';
 
@@ -31,4 +31,27 @@ export async function scratchFiles(prefix: string): Promise<{ dir: string; write
       return path;
     },
   };
+}
+
+/**
+ * Logs of several tenants as one: each log's events, a named tenant's under its prefix with its ids masked (as its
+ * view of a store writes them), interleaved event by event, positions given in that order and hashes chained anew.
+ */
+export function sharedLog(logs: ReadonlyArray<readonly [tenant: string | undefined, events: readonly HotpatchEvent[]]>): HotpatchEvent[] {
+  const queues = logs.map(([tenant, events]) => {
+    const ids = tenantIds(tenant);
+    return events.map(({ hash: _h, position: _p, ...e }) => (tenant === undefined ? e : { ...e, stream: `tenant/${tenant}/${e.stream}`, id: ids.stored(e.id) }));
+  });
+  const heads = new Map<string, string>();
+  const out: HotpatchEvent[] = [];
+  for (let i = 0; queues.some((q) => i < q.length); i++) {
+    for (const q of queues) {
+      const e = q[i];
+      if (e === undefined) continue;
+      const hash = eventHash(heads.get(e.stream) ?? GENESIS_HASH, e);
+      heads.set(e.stream, hash);
+      out.push({ ...e, position: out.length + 1, hash } as HotpatchEvent);
+    }
+  }
+  return out;
 }

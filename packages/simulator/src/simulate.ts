@@ -155,7 +155,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   // order), and read from that projection at the end: the log is not read a second time. Should they not have been
   // seen to the log's end, it is read again.
   const tally = new FigureTally();
-  let seen = 0;
+  let seen = 0; // the position of the last event counted
   const projection = await driveService({
     store,
     policy,
@@ -170,7 +170,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.instructionsPerUnit !== undefined ? { instructionsPerUnit: options.instructionsPerUnit } : {}),
     onEvent: (e) => {
-      seen++;
+      seen = e.position;
       tally.add(e);
     },
   });

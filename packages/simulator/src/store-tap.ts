@@ -3,26 +3,33 @@ import type { EventStore, RecordedEvent } from '@hotpatch/store';
 /**
  * The store with a tap: `tap` gets every event of the log once, in log order, as the store records it or a reader
  * (the orchestrator catching its projection up) reads it. How the simulator follows what the service's projection
- * applies without hooks in the projection.
+ * applies without hooks in the projection. Positions may skip: a tenant's view of a store other tenants share gives
+ * its own events alone. So a read from a position says that the view holds nothing else from there; an append
+ * recorded past the next position expected reads what lies between (another writer's, or nothing of the view's).
  */
 export function tapStore(store: EventStore, tap: (event: RecordedEvent) => void): EventStore {
+  /** The position after the last event tapped. */
   let next = 1;
-  const note = (events: readonly RecordedEvent[]) => {
+  /** Events the view holds all of from position `from` on (up to the last of them); false at a gap not read yet. */
+  const note = (events: readonly RecordedEvent[], from: number): boolean => {
     for (const e of events) {
-      if (e.position !== next) continue;
-      next++;
+      if (e.position < next) continue;
+      if (e.position > next && from > next) return false;
+      next = e.position + 1;
+      from = next;
       tap(e);
     }
+    return true;
   };
   return {
     async appendToStream(stream, events, options) {
       const result = await store.appendToStream(stream, events, options);
-      note(result.events);
+      if (!note(result.events, Number.POSITIVE_INFINITY)) note(await store.readAll({ fromPosition: next }), next);
       return result;
     },
     async readAll(options) {
       const events = await store.readAll(options);
-      note(events);
+      note(events, options?.fromPosition ?? 1);
       return events;
     },
     readStream: (stream, options) => store.readStream(stream, options),

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { seededRandom, TransitionRefusedError } from '@hotpatch/core';
 import { DatabaseBusyError, EventIdTakenError, MigrationRefusedError, WrongExpectedVersionError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
-import { describeEventStoreConformance, events } from '@hotpatch/store/conformance';
+import { describeEventStoreConformance, events, scopedUnderTest, type StoreUnderTest } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-store.js';
 import { ConnectionLostError } from './errors.js';
@@ -19,26 +19,27 @@ const open = (schema: string, options: Partial<Parameters<typeof createPostgresE
 describe.skipIf(!url)('PostgreSQL event store', () => {
   afterAll(dropAll);
 
+  const openUnderTest = (stateCacheSize: number | undefined) => async (): Promise<StoreUnderTest> => {
+    const schema = newSchema();
+    const store = await open(schema, { stateCacheSize });
+    const others: PostgresEventStore[] = [];
+    return {
+      store,
+      reopen: async () => {
+        const other = await open(schema, { stateCacheSize });
+        others.push(other);
+        return other;
+      },
+      cleanup: async () => {
+        await Promise.all([store, ...others].map((s) => s.close()));
+        await dropSchema(schema);
+      },
+    };
+  };
   // Twice: with the heads this store wrote kept as guesses for its next appends (the default), and without.
-  for (const [name, stateCacheSize] of [['PostgreSQL', undefined], ['PostgreSQL, no head cache', 0]] as const) {
-    describeEventStoreConformance(name, async () => {
-      const schema = newSchema();
-      const store = await open(schema, { stateCacheSize });
-      const others: PostgresEventStore[] = [];
-      return {
-        store,
-        reopen: async () => {
-          const other = await open(schema, { stateCacheSize });
-          others.push(other);
-          return other;
-        },
-        cleanup: async () => {
-          await Promise.all([store, ...others].map((s) => s.close()));
-          await dropSchema(schema);
-        },
-      };
-    });
-  }
+  for (const [name, stateCacheSize] of [['PostgreSQL', undefined], ['PostgreSQL, no head cache', 0]] as const) describeEventStoreConformance(name, openUnderTest(stateCacheSize));
+  // The same contract on a tenant's view of a schema that other tenants share.
+  describeEventStoreConformance('PostgreSQL, tenant "acme"’s view', scopedUnderTest(openUnderTest(undefined), 'acme'));
 
   it('an append starts from the head this store last wrote (one round trip), and a stale one costs a read, never a wrong answer', async () => {
     const schema = newSchema();

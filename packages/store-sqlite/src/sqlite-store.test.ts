@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidStoreOptionsError } from '@hotpatch/store';
-import { describeEventStoreConformance } from '@hotpatch/store/conformance';
+import { describeEventStoreConformance, scopedUnderTest } from '@hotpatch/store/conformance';
 import { openSqliteEventStore } from './sqlite-store.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-sqlite-'));
@@ -15,6 +15,13 @@ describeEventStoreConformance('SQLite', async () => {
   const store = openSqliteEventStore({ path });
   return { store, reopen: async () => openSqliteEventStore({ path }), cleanup: () => store.close() };
 });
+
+// The same contract on a tenant's view of a file that other tenants share.
+describeEventStoreConformance('SQLite, tenant "acme"’s view', scopedUnderTest(async () => {
+  const path = join(dir, `conformance-${++n}.db`);
+  const store = openSqliteEventStore({ path });
+  return { store, reopen: async () => openSqliteEventStore({ path }), cleanup: () => store.close() };
+}, 'acme'));
 
 // The same contract on an in-memory database (no WAL there: it keeps its memory journal).
 describeEventStoreConformance('SQLite in memory', async () => {

@@ -17,6 +17,7 @@ import { describeState } from './conformance/state.js';
 import { describeValidation } from './conformance/validation.js';
 
 export { events, type StoreUnderTest } from './conformance/fixtures.js';
+export { scopedUnderTest } from './conformance/scoped.js';
 
 /** Registers the conformance tests for a store; `open` is called before each test. */
 export function describeEventStoreConformance(name: string, open: () => Promise<StoreUnderTest>): void {

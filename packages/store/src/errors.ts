@@ -267,3 +267,17 @@ export class InvalidStoreOptionsError extends HotpatchError {
     super(`${store}: ${option} must be ${expected}, got ${describe(value)}`);
   }
 }
+
+/**
+ * A consumer's or a projection's name that a view of the default tenant cannot use: a name beginning `tenant/`
+ * is how a named tenant's names are kept in the store (`tenant/<tenant>/<name>`), so it would be another tenant's.
+ */
+export class ReservedNameError extends HotpatchError {
+  readonly code = 'RESERVED_NAME';
+  constructor(
+    readonly what: 'consumer' | 'projection',
+    readonly reserved: string,
+  ) {
+    super(`${what} ${JSON.stringify(reserved)}: a name beginning "tenant/" is kept for the named tenants' ${what}s`);
+  }
+}

@@ -16,6 +16,7 @@ export {
   InvalidStoreOptionsError,
   LeaseLostError,
   MigrationRefusedError,
+  ReservedNameError,
   NotAStoreError,
   SchemaNotMigratedError,
   SchemaTooNewError,
@@ -36,6 +37,10 @@ export { uuidWords } from './uuid-words.js';
 export { nameBasedIds, timedNameBasedIds, timeOfId, withTime } from './name-based-ids.js';
 export { readSmallFile } from './small-file.js';
 export { discardPendingFilesSync, OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';
+export { scopeStore, type ScopedEventStore, type ScopeOptions } from './scope.js';
+export { tenantIds, type TenantIds } from './tenant-ids.js';
+export { tenantLens, type TenantLens } from './tenant-lens.js';
+export { OUTSIDE_THE_TENANT } from './scope-errors.js';
 export { LogHeads } from './seal/log-heads.js';
 export { SealCheck, type SealReport, type SealVerdict } from './seal/seal-check.js';
 export { loadOrCreateSealKey, loadSealPublicKey, publicKeyPath, SealKeyError, type SealKey } from './seal/seal-keys.js';

@@ -1,4 +1,4 @@
-import { describeEventStoreConformance } from './conformance.js';
+import { describeEventStoreConformance, scopedUnderTest } from './conformance.js';
 import { createInMemoryEventStore, createPackedInMemoryEventStore } from './memory-store.js';
 import { readLog } from './types.js';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,16 @@ describeEventStoreConformance('in-memory, packed', async () => {
   const store = createPackedInMemoryEventStore();
   return { store, cleanup: () => store.close() };
 });
+
+describeEventStoreConformance('in-memory, tenant "acme"’s view', scopedUnderTest(async () => {
+  const store = createInMemoryEventStore();
+  return { store, cleanup: () => store.close() };
+}, 'acme'));
+
+describeEventStoreConformance('in-memory, packed, the default tenant’s view', scopedUnderTest(async () => {
+  const store = createPackedInMemoryEventStore();
+  return { store, cleanup: () => store.close() };
+}, 'default'));
 
 const enrolled = (device: string, id?: string): NewEvent => ({
   ...(id !== undefined ? { id } : {}),

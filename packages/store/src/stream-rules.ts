@@ -2,13 +2,20 @@
  * What a store checks before it writes, whatever engine is behind it: the envelope and data of each event, ids
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
-import { checkId, fromStreamName, quoteId, InvalidEventError, lifecycleFor, STREAM_NAME_HINT, validateNewEventFields, type MachineState } from '@hotpatch/core';
+import { checkId, checkTenant, fromStreamName, TENANT_STREAM_PREFIX, quoteId, InvalidEventError, lifecycleFor, STREAM_NAME_HINT, validateNewEventFields, type MachineState } from '@hotpatch/core';
 import { DuplicateEventIdError, EventIdReusedError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, WrongExpectedVersionError } from './errors.js';
 import { canonicalJson } from './hash.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
-/** A stream name to write: `<kind>/<id>` of a known kind (InvalidEventError), its id kept to the id rule (InvalidIdError). */
+/**
+ * A stream name to write: `<kind>/<id>` of a known kind, or `tenant/<tenant>/<kind>/<id>` (InvalidEventError), its
+ * tenant kept to the tenant rule (InvalidTenantError) and its id to the id rule (InvalidIdError).
+ */
 export function checkStreamName(stream: unknown): asserts stream is string {
+  if (typeof stream === 'string' && stream.startsWith(TENANT_STREAM_PREFIX)) {
+    const end = stream.indexOf('/', TENANT_STREAM_PREFIX.length);
+    if (end > 0) checkTenant(stream.slice(TENANT_STREAM_PREFIX.length, end));
+  }
   const name = typeof stream === 'string' ? fromStreamName(stream) : undefined;
   if (name === undefined) throw new InvalidEventError({}, `expected ${STREAM_NAME_HINT}, got ${typeof stream === 'string' ? quoteId(stream) : JSON.stringify(stream)}`, 'stream');
   checkId(name.kind, name.id);

@@ -4,11 +4,12 @@ import { planReleases } from '@hotpatch/core';
 import { FleetProjection, fleetStatus, type FleetPolicy } from '@hotpatch/fleet';
 import { DEFAULT_FAULTS, simulate } from '@hotpatch/simulator';
 import { fleetAt, foldTimeline, verifyTimeline } from '@hotpatch/replay';
-import { logDigest, pendingFile, writeFileAtomically, writeTimeline } from '@hotpatch/store';
+import { logDigest, pendingFile, scopeStore, writeFileAtomically, writeTimeline } from '@hotpatch/store';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, fleetSize } from '../args.js';
 import { json, table } from '../format.js';
 import { summarise } from '../demo/summary.js';
 import { describeSource, openEventStore, parseStoreSource, readSource, type SourceEvents } from '../store-source.js';
+import { ofTenant, TENANT_OPTION, tenantFlag, tenantReader } from '../tenant.js';
 
 /** The demo's rings: a pilot of a tenth of the fleet that tolerates a tenth failing, then everyone else. */
 export const DEMO_POLICY: FleetPolicy = {
@@ -32,7 +33,7 @@ export const DEMO_QUARTER = planReleases({ from: '2026-01', months: 3, notLiveRe
 export const demoCommand: CommandSpec = {
   name: 'demo',
   summary: 'run a quarter of releases over a fleet through the orchestrator, and write its log',
-  usage: `hotpatch demo [--devices N] [--out DIR] [--store <source>] [--seed S] [--json]
+  usage: `hotpatch demo [--devices N] [--out DIR] [--store <source>] [--seed S] [--tenant T] [--json]
 
   Builds a fleet (default 200 devices in a pilot ring of 10% and a broad ring; a few cannot take hotpatches)
   and runs one quarter through the orchestrator with simulated agents: January's baseline (a restart
@@ -41,9 +42,13 @@ export const demoCommand: CommandSpec = {
   (it cannot be reverted live: its failures need reboots). Devices that cannot take hotpatches get the
   traditional update with a restart instead. The log goes to a new SQLite database DIR/hotpatch.db (default DIR:
   out/demo, replaced on each run) or to the empty store given with --store; it is verified, exported to
-  DIR/events.jsonl and summarised. Same seed, same log.`,
+  DIR/events.jsonl and summarised. Same seed, same log.
+
+  --tenant T: the fleet is tenant T's (its streams tenant/T/…, docs/tenants.md); the store given with --store
+  need only hold nothing of T's. The whole log is verified and exported; the summary is T's fleet.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { devices: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { devices: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, ...TENANT_OPTION });
+    const tenant = tenantFlag(values.tenant);
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const count = fleetSize(values.devices as string | undefined, 200);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
@@ -59,9 +64,10 @@ export const demoCommand: CommandSpec = {
     let input: SourceEvents;
     let streams: number;
     try {
-      const store = await openEventStore(source);
+      const opened = await openEventStore(source);
+      const store = tenant === undefined ? opened : scopeStore(opened, tenant);
       try {
-        if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(source)} is not empty; the demo needs an empty store`);
+        if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${ofTenant(describeSource(source), tenant)} is not empty; the demo needs an empty store`);
         await simulate({
           devices: count,
           months: 3,
@@ -74,7 +80,7 @@ export const demoCommand: CommandSpec = {
           faults: { ...DEFAULT_FAULTS, badHotpatchIndex: 0, badHotpatchHealthFailure: 0.35, applyFailure: 0.025, silentAgents: 0.01 },
         });
       } finally {
-        await store.close();
+        await opened.close();
       }
       input = await readSource(source);
       const report = verifyTimeline(input);
@@ -95,14 +101,17 @@ export const demoCommand: CommandSpec = {
       throw error;
     }
 
-    // Everything below is read back from the log.
-    const fleet = fleetAt(input);
-    const summary = summarise(input.events, fleet);
+    // Everything below is read back from the log (the tenant's fleet, as it reads it); the digest is the whole log's.
+    const reader = tenantReader(tenant);
+    const mine: SourceEvents = reader === undefined ? input : { ...input, events: reader(input.events), lines: undefined };
+    const fleet = fleetAt(mine);
+    const summary = summarise(mine.events, fleet);
     const projection = new FleetProjection();
-    for (const e of input.events) projection.apply(e);
-    const status = fleetStatus(projection, input.events.reduce((t, e) => (e.time > t ? e.time : t), ''));
+    for (const e of mine.events) projection.apply(e);
+    const status = fleetStatus(projection, mine.events.reduce((t, e) => (e.time > t ? e.time : t), ''));
     const digest = logDigest([...foldTimeline(input).streams.values()].map((s) => [s.stream, s.hash!] as const));
     const storeShown = pendingDb !== undefined ? `sqlite:${relative(process.cwd(), dbPath) || dbPath}` : describeSource(source);
+    const asTenant = tenant === undefined ? '' : ` --tenant ${tenant}`;
     const shown = relative(process.cwd(), file) || file;
     const policyShown = relative(process.cwd(), policyFile) || policyFile;
     const story = status.rollouts.map((r) => {
@@ -131,7 +140,7 @@ export const demoCommand: CommandSpec = {
     });
 
     if (values.json) {
-      io.out(json({ store: storeShown, file, seed, digest, story, ...summary, compliance: status.compliance, rollouts: status.rollouts }));
+      io.out(json({ store: storeShown, ...(tenant === undefined ? {} : { tenant }), file, seed, digest, story, ...summary, compliance: status.compliance, rollouts: status.rollouts }));
       return;
     }
     const rings = status.rollouts[0]?.rings.map((g) => `${g.name} (${g.size} devices)`).join(', ') ?? '';
@@ -157,17 +166,18 @@ export const demoCommand: CommandSpec = {
     const rollbacks = Object.values(summary.patches).reduce((a, o) => a + o.rolledBack, 0);
     const rollbackFailures = Object.values(summary.patches).reduce((a, o) => a + o.rollbackFailed, 0);
     io.out(`Rollbacks: ${rollbacks} live, ${rollbackFailures} failed (those devices rebooted to the baseline)`);
-    io.out(`\nLog: ${storeShown} — ${summary.events} events in ${streams} streams, verified: every transition allowed, every hash chained`);
+    const whole = tenant === undefined ? `${summary.events} events in ${streams} streams` : `tenant ${tenant}'s ${summary.events} events in ${new Set(mine.events.map((e) => e.stream)).size} streams (the whole log: ${input.events.length} events in ${streams} streams)`;
+    io.out(`\nLog: ${storeShown} — ${whole}, verified: every transition allowed, every hash chained`);
     io.out(`     digest ${digest}`);
     io.out(`     exported as a timeline to ${shown}`);
     io.out('\nTry next:');
-    io.out(`  pnpm hotpatch status --store ${storeShown}`);
-    for (const r of status.rollouts.filter((x) => x.state === 'halted')) io.out(`  pnpm hotpatch history --store ${storeShown} --rollout ${r.rollout}    # why it halted, event by event`);
-    if (summary.examples.rolledBack) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rolledBack}    # rolled back live when the rollout halted`);
-    if (summary.examples.rebootedAfterFailure) io.out(`  pnpm hotpatch history --store ${storeShown} --device ${summary.examples.rebootedAfterFailure}    # not revertible live: its failure needed a reboot`);
-    io.out(`  pnpm hotpatch whatif --store ${storeShown} --policy ${policyShown}    # had the pilot tolerated more failures`);
-    io.out(`  pnpm hotpatch replay ${shown} --at 2026-02-12T12:00:00Z    # the fleet while February's rollout was halting`);
-    io.out(`  pnpm hotpatch verify --store ${storeShown}`);
+    io.out(`  pnpm hotpatch status --store ${storeShown}${asTenant}`);
+    for (const r of status.rollouts.filter((x) => x.state === 'halted')) io.out(`  pnpm hotpatch history --store ${storeShown}${asTenant} --rollout ${r.rollout}    # why it halted, event by event`);
+    if (summary.examples.rolledBack) io.out(`  pnpm hotpatch history --store ${storeShown}${asTenant} --device ${summary.examples.rolledBack}    # rolled back live when the rollout halted`);
+    if (summary.examples.rebootedAfterFailure) io.out(`  pnpm hotpatch history --store ${storeShown}${asTenant} --device ${summary.examples.rebootedAfterFailure}    # not revertible live: its failure needed a reboot`);
+    if (tenant === undefined) io.out(`  pnpm hotpatch whatif --store ${storeShown} --policy ${policyShown}    # had the pilot tolerated more failures`);
+    io.out(`  pnpm hotpatch replay ${shown}${asTenant} --at 2026-02-12T12:00:00Z    # the fleet while February's rollout was halting`);
+    io.out(`  pnpm hotpatch verify --store ${storeShown}${asTenant}`);
     io.out(`  pnpm hotpatch check    # model-check the lifecycle itself`);
   },
 };

@@ -6,6 +6,8 @@ import { describeSource, eachStorePage, readSource, sourceFrom, type StoreSource
 import { replayPoint } from './replay.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
 import { rolloutLines } from '../rollout-text.js';
+import { tenantLens } from '@hotpatch/store';
+import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag } from '../tenant.js';
 
 function summarise(data: unknown): string {
   if (typeof data !== 'object' || data === null) return '';
@@ -24,7 +26,9 @@ export const historyCommand: CommandSpec = {
   changed (ring counters against the budget, gates passed, pauses, and why it halted), then its rings and halt as
   status prints them (a ring it never started has no size here: see status). With --ring (a ring's
   pauses, whatever the release): who paused and resumed it, when and why. --json prints an array of
-  {"position","event","before","after"}.`,
+  {"position","event","before","after"}.
+
+  ${TENANT_USAGE}`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       device: { type: 'string' },
@@ -34,9 +38,11 @@ export const historyCommand: CommandSpec = {
       position: { type: 'string' },
       json: { type: 'boolean' },
       store: { type: 'string' },
+      ...TENANT_OPTION,
     });
     const source = sourceFrom(positionals, values.store as string | undefined);
-    const file = describeSource(source);
+    const tenant = tenantFlag(values.tenant);
+    const file = ofTenant(describeSource(source), tenant);
     const asked = (['device', 'rollout', 'ring'] as const).filter((k) => values[k] !== undefined);
     if (asked.length === 0) throw new UsageError('one of --device ID, --rollout ID or --ring NAME is required');
     if (asked.length > 1) throw new UsageError(`${asked.map((k) => `--${k}`).join(' and ')}: give one of them, not ${asked.length === 2 ? 'both' : 'several'}`);
@@ -53,17 +59,18 @@ export const historyCommand: CommandSpec = {
       device: { stream: deviceStream, inMemory: deviceHistory },
     }[kind];
     let steps: Array<StreamHistoryStep<{ readonly state: string }>>;
-    if (source.kind === 'jsonl') {
+    if (source.kind === 'jsonl' && tenant === undefined) {
       await mustExist(source.path);
       steps = await historyOfFile[kind](source.path, id, until);
-    } else steps = of.inMemory(await readSource(source, { stream: of.stream(id) }), id, until);
+    } else steps = of.inMemory(await readSource(source, { stream: of.stream(id), ...(tenant !== undefined ? { tenant } : {}) }), id, until);
     if (steps.length === 0 && ring !== undefined) {
       // A ring's stream holds its pauses: a ring of the fleet that was never paused has none, and that is an answer.
-      const rings = await ringsOf(source);
+      const rings = await ringsOf(source, tenant);
       if (!rings.has(ring)) throw new CheckFailed(`no ring ${ring} in ${file}: its rings are ${[...rings].sort().join(', ') || 'none'}`);
       io.out(values.json ? json([]) : `ring ${ring}: open — never paused${until.kind === 'end' ? '' : ' by then'}`);
       return;
     }
+    if (steps.length === 0 && tenant !== undefined && !(await holdsTenant(source, tenant))) throw new CheckFailed(noTenant(tenant, describeSource(source)));
     if (steps.length === 0) throw new CheckFailed(`${kind} ${id} has no events in ${file}${until.kind === 'end' ? '' : ' by then'}`);
     if (values.json) {
       io.out(json(steps));
@@ -102,11 +109,13 @@ export const historyCommand: CommandSpec = {
   },
 };
 
-/** The rings a log knows: those devices were enrolled into and those rollouts were planned through. */
-async function ringsOf(source: StoreSource): Promise<Set<string>> {
+/** The rings a log knows (a tenant's: of its events alone): those devices were enrolled into and those rollouts were planned through. */
+async function ringsOf(source: StoreSource, tenant: string | undefined): Promise<Set<string>> {
   const rings = new Set<string>();
+  const lens = tenantLens(tenant);
   const note = (events: readonly HotpatchEvent[]) => {
     for (const e of events) {
+      if (!lens.mine(e.stream)) continue;
       if (e.type === 'DeviceEnrolled') rings.add((e.data as { ring: string }).ring);
       else if (e.type === 'RolloutPlanned') for (const r of (e.data as { rings: ReadonlyArray<{ name: string }> }).rings) rings.add(r.name);
     }
@@ -114,4 +123,15 @@ async function ringsOf(source: StoreSource): Promise<Set<string>> {
   if (source.kind === 'jsonl') for await (const events of timelineEvents(source.path)) note(events);
   else await eachStorePage(source, note);
   return rings;
+}
+
+/** Whether a log holds any event of a tenant's. */
+async function holdsTenant(source: StoreSource, tenant: string): Promise<boolean> {
+  const lens = tenantLens(tenant);
+  let found = false;
+  const look = (events: readonly HotpatchEvent[]) => !(found = events.some((e) => lens.mine(e.stream)));
+  if (source.kind === 'jsonl') {
+    for await (const events of timelineEvents(source.path)) if (!look(events)) break;
+  } else await eachStorePage(source, look);
+  return found;
 }

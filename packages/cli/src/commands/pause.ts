@@ -6,7 +6,8 @@
  */
 import { isLowerUuid, lifecycleFor, ringStream, rolloutStream, TransitionRefusedError, type PauseParty, type RingState, type RolloutState } from '@hotpatch/core';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '@hotpatch/fleet';
-import { WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
+import { scopeStore, WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
+import { ofTenant, TENANT_OPTION, tenantFlag } from '../tenant.js';
 import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, STORE_PAGE } from '../store-source.js';
@@ -20,12 +21,14 @@ const SHARED = `
   --id UUID            the event's id: the same call again (a retry) records nothing new
   --projection NAME    (with --ring) check that the ring exists from the projection the orchestrator saved
                        under NAME and the log after it, instead of folding the whole log
+  --tenant T           the rollout or ring of tenant T's fleet (its streams tenant/T/…); without it, the default
+                       tenant's (--by tenant is the party that pauses, whichever tenant's fleet it is)
   --json               machine-readable result`;
 
 export const pauseCommand: CommandSpec = {
   name: 'pause',
   summary: 'pause a rollout, or a ring whatever the release, on behalf of the service or the tenant',
-  usage: `hotpatch pause --store <source> (--rollout ID | --ring NAME) --by service|tenant --reason TEXT [--id UUID] [--json]
+  usage: `hotpatch pause --store <source> (--rollout ID | --ring NAME) --by service|tenant --reason TEXT [--id UUID] [--tenant T] [--json]
 
   Records RolloutPaused (or RingPaused) in the store, now. Exits 1, writing nothing, when there is no such rollout
   or ring, or when its machine refuses (a completed or halted rollout cannot be paused).
@@ -36,7 +39,7 @@ ${SHARED}`,
 export const resumeCommand: CommandSpec = {
   name: 'resume',
   summary: 'lift the service’s or the tenant’s pause of a rollout or a ring',
-  usage: `hotpatch resume --store <source> (--rollout ID | --ring NAME) --by service|tenant [--id UUID] [--json]
+  usage: `hotpatch resume --store <source> (--rollout ID | --ring NAME) --by service|tenant [--id UUID] [--tenant T] [--json]
 
   Records RolloutResumed (or RingResumed) in the store, now: lifts that party's pause; the rollout or the ring
   carries on once nobody holds one. Exits 1, writing nothing, when that party holds no pause on it (the service
@@ -55,6 +58,7 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
     id: { type: 'string' },
     projection: { type: 'string' },
     json: { type: 'boolean' },
+    ...TENANT_OPTION,
   });
   if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
   if (values.store === undefined) throw new UsageError('--store <source> is required');
@@ -74,7 +78,10 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
   if (values.projection !== undefined && ring === undefined) throw new UsageError('--projection applies to --ring');
 
   const source = parseStoreSource(values.store as string);
-  const where = describeSource(source);
+  const tenant = tenantFlag(values.tenant);
+  const where = ofTenant(describeSource(source), tenant);
+  // A tenant's fleet is read and written through its view of the store: its names, its projection's name.
+  const scoped = (store: EventStore) => (tenant === undefined ? store : scopeStore(store, tenant));
   const stream = rollout !== undefined ? rolloutStream(rollout) : ringStream(ring!);
   const what = rollout !== undefined ? `rollout ${rollout}` : `ring ${ring}`;
   const type = rollout !== undefined ? (action === 'pause' ? 'RolloutPaused' : 'RolloutResumed') : action === 'pause' ? 'RingPaused' : 'RingResumed';
@@ -93,7 +100,8 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
   // Everything that can refuse is asked of the store opened read-only: a command that fails writes nothing (not a
   // table into someone else's database, not a snapshot refreshed on the way).
   let head: StreamStateRead;
-  const reader = await openEventStore(source, { readonly: true });
+  const opened = await openEventStore(source, { readonly: true });
+  const reader = scoped(opened);
   try {
     if (ring !== undefined) await ringMustExist(reader, ring, values.projection as string | undefined, where, (text) => io.err(text));
     head = await reader.readState(stream);
@@ -101,10 +109,11 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
     // With an id, the store judges (a retry of it is recorded once, whatever the stream's state now).
     if (id === undefined && lifecycleFor(stream).step(head.state, { type, data } as { readonly type: string }) === undefined) throw refusal(head, `${type} refused in state '${head.state.value}'`);
   } finally {
-    await reader.close();
+    await opened.close();
   }
 
-  const store = await openEventStore(source);
+  const writer = await openEventStore(source);
+  const store = scoped(writer);
   try {
     let result;
     try {
@@ -127,7 +136,7 @@ async function change(action: 'pause' | 'resume', argv: string[], io: Output): P
     io.out(`${result.written ? `${type} recorded at position ${result.positions[0]}` : `${type} with this id was recorded before: nothing new written`} — ${what} is ${now}`);
     if (after.value === 'paused') io.out(rollout !== undefined ? 'It instructs nothing new until every party that paused it resumes it.' : 'It receives nothing new, whatever the release, until every party that paused it resumes it.');
   } finally {
-    await store.close();
+    await writer.close();
   }
 }
 

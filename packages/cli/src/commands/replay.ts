@@ -1,5 +1,6 @@
 import { foldFile, foldTimeline, fleetOf, TimelineFold, toDeviceView, type ReplayPoint, type DeviceView } from '@hotpatch/replay';
 import { deviceStream, isIsoUtc } from '@hotpatch/core';
+import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag, tenantReader } from '../tenant.js';
 import { mustExist, timelineEvents, unhashedNote } from '../timeline-input.js';
 import { CheckFailed, UsageError, parse, positiveInt, type CommandSpec } from '../args.js';
 import { countBy, json, table } from '../format.js';
@@ -26,7 +27,9 @@ export const replayCommand: CommandSpec = {
   --position N stops after the event at global position N (the line number when events carry no position).
   <source> is path.jsonl, sqlite:path or postgres://….
   With --json --device: {"device","state","baseline","patches","inFlight","version","time"}; without --device,
-  an array of those sorted by device.`,
+  an array of those sorted by device.
+
+  ${TENANT_USAGE}`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       device: { type: 'string' },
@@ -34,10 +37,13 @@ export const replayCommand: CommandSpec = {
       position: { type: 'string' },
       json: { type: 'boolean' },
       store: { type: 'string' },
+      ...TENANT_OPTION,
     });
     const source = sourceFrom(positionals, values.store as string | undefined);
     const until = replayPoint(values.at as string | undefined, values.position as string | undefined);
-    const file = describeSource(source);
+    const tenant = tenantFlag(values.tenant);
+    const reader = tenantReader(tenant);
+    const file = ofTenant(describeSource(source), tenant);
     // A timeline file is folded as it is read, line by line; a store's log page by page, or one stream's events
     // alone, read by its index. `last`: the position of the last event read, and whether the log went on after
     // the replay point, to tell a position past its end.
@@ -45,6 +51,19 @@ export const replayCommand: CommandSpec = {
     let read = 0;
     let pastPoint = false;
     const fold = async (stream?: string) => {
+      if (source.kind === 'jsonl' && reader !== undefined) {
+        // A tenant's events of a file checked whole as it is read (timelineEvents), folded as the tenant names them.
+        const folding = new TimelineFold({ until, ...(stream !== undefined ? { stream } : {}) });
+        reading: for await (const page of timelineEvents(source.path)) {
+          for (const e of reader(page)) {
+            read++;
+            last = e.position ?? last;
+            if (!folding.add(e)) break reading;
+          }
+        }
+        pastPoint = folding.pastPoint;
+        return folding.result().streams;
+      }
       if (source.kind === 'jsonl') {
         await mustExist(source.path);
         const seen = until.kind === 'position' ? { onStep: (e: { position?: number }, _b: unknown, _a: unknown, _i: number, line: number | undefined) => void (last = e.position ?? line ?? last) } : {};
@@ -54,18 +73,25 @@ export const replayCommand: CommandSpec = {
         if (!folded.hashed && folded.folded > 0) io.err(unhashedNote(source.path));
         return folded.streams;
       }
-      if (stream !== undefined) return foldTimeline(await readSource(source, { stream }), { until, stream }).streams;
+      if (stream !== undefined) return foldTimeline(await readSource(source, { stream, ...(tenant !== undefined ? { tenant } : {}) }), { until, stream }).streams;
       const folding = new TimelineFold({ until });
-      read = await eachStorePage(source, (events) => {
-        if (events.length) last = events[events.length - 1]!.position;
-        return events.every((e) => folding.add(e));
-      });
+      read = await eachStorePage(
+        source,
+        (events) => {
+          if (events.length) last = events[events.length - 1]!.position;
+          return events.every((e) => folding.add(e));
+        },
+        tenant !== undefined ? { tenant } : {},
+      );
       pastPoint = folding.pastPoint;
       return folding.result().streams;
     };
     /** A position past the log's last event is a mistake, not a request for the state at its end. */
-    const pastTheEnd = () => {
-      if (until.kind === 'position' && !pastPoint && until.position > last && read > 0) throw new CheckFailed(`--position ${until.position} is past the end of ${file}: its last event is at position ${last}`);
+    const pastTheEnd = async () => {
+      if (!(until.kind === 'position' && !pastPoint && until.position > last && read > 0)) return;
+      // A tenant's last event may be followed by other tenants': the position is past the end only if the log's.
+      if (tenant !== undefined && (await reaches(source, until.position))) return;
+      throw new CheckFailed(`--position ${until.position} is past the end of ${file}: its last event is at position ${last}`);
     };
     if (values.device !== undefined) {
       const device = values.device as string;
@@ -78,7 +104,8 @@ export const replayCommand: CommandSpec = {
       return;
     }
     const fleet = fleetOf(await fold());
-    pastTheEnd();
+    if (read === 0 && tenant !== undefined) throw new CheckFailed(noTenant(tenant, describeSource(source)));
+    await pastTheEnd();
     if (values.json) {
       io.out(json(fleet));
       return;

@@ -6,7 +6,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { simulate, type Arm, type SimulationResult } from '@hotpatch/simulator';
-import { createPackedInMemoryEventStore } from '@hotpatch/store';
+import { createPackedInMemoryEventStore, scopeStore } from '@hotpatch/store';
 import { openEventStore, type StoreSource } from '../store-source.js';
 
 export interface ArmJob {
@@ -17,6 +17,8 @@ export interface ArmJob {
   readonly policy: FleetPolicy;
   /** Where the arm's log goes; in memory when absent. */
   readonly source?: StoreSource;
+  /** The named tenant whose fleet it is (its streams tenant/T/…); the default tenant's when absent. */
+  readonly tenant?: string;
 }
 
 export interface ArmProgress {
@@ -35,11 +37,12 @@ export async function runArm(job: ArmJob, onProgress: (p: ArmProgress) => void):
   // device's state stays in the store's cache (about 770 bytes each): the simulation touches every device
   // every month. In memory, the log is kept packed (about 80 bytes an event instead of about a kilobyte), so that a
   // million devices' logs fit.
-  const store = job.source ? await openEventStore(job.source, { durability: 'normal', stateCacheSize: job.devices + 1_000 }) : createPackedInMemoryEventStore();
+  const opened = job.source ? await openEventStore(job.source, { durability: 'normal', stateCacheSize: job.devices + 1_000 }) : createPackedInMemoryEventStore();
+  const store = job.tenant === undefined ? opened : scopeStore(opened, job.tenant);
   try {
     return await simulate({ devices: job.devices, months: job.months, seed: job.seed, policy: job.policy, store, arm: job.arm, onProgress });
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 

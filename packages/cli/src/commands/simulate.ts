@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readSmallFile } from '@hotpatch/store';
+import { readSmallFile, scopeStore } from '@hotpatch/store';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, type Out
 import { json, table } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { runArm, type ArmJob, type ArmMessage, type ArmProgress } from './simulate-arm.js';
+import { ofTenant, TENANT_OPTION, tenantFlag } from '../tenant.js';
 
 /** The longest simulation: ten years of releases (a larger figure is a typo, and would run for hours). */
 const MAX_MONTHS = 120;
@@ -148,7 +149,7 @@ export function comparisonTable(hot: ArmFigures, trad: ArmFigures, columns: read
 export const simulateCommand: CommandSpec = {
   name: 'simulate',
   summary: 'simulate a fleet over months: hotpatch against traditional patching, measured from the logs',
-  usage: `hotpatch simulate [--devices N] [--months M] [--seed S] [--policy file.json] [--store <source>] [--sequential] [--json]
+  usage: `hotpatch simulate [--devices N] [--months M] [--seed S] [--policy file.json] [--store <source>] [--tenant T] [--sequential] [--json]
 
   Builds a fleet (default 1,000 devices; editions, Arm64 with and without CHPE, some without VBS), a release
   calendar from the catalog (default 12 months from January 2026: quarterly baselines, hotpatch months, one
@@ -161,9 +162,12 @@ export const simulateCommand: CommandSpec = {
   update a device is unwell on is uninstalled with a restart, and past the ring's budget its rollout halts.
   The two arms run side by side in two worker threads; --sequential runs them one after the other (half the
   memory at the peak).
-  Deterministic: the same seed writes the same log, byte for byte, either way.`,
+  Deterministic: the same seed writes the same log, byte for byte, either way.
+  --tenant T: both fleets are tenant T's (their streams tenant/T/…, docs/tenants.md); a --store need only hold
+  nothing of T's.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { devices: { type: 'string' }, months: { type: 'string' }, seed: { type: 'string' }, policy: { type: 'string' }, store: { type: 'string' }, sequential: { type: 'boolean' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { devices: { type: 'string' }, months: { type: 'string' }, seed: { type: 'string' }, policy: { type: 'string' }, store: { type: 'string' }, sequential: { type: 'boolean' }, json: { type: 'boolean' }, ...TENANT_OPTION });
+    const tenant = tenantFlag(values.tenant);
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const devices = fleetSize(values.devices as string | undefined, 1000);
     const months = positiveInt(values.months as string | undefined, '--months', 12);
@@ -175,17 +179,18 @@ export const simulateCommand: CommandSpec = {
     // do not fit in memory); otherwise it is kept in memory.
     const tradSource: StoreSource | undefined = source?.kind === 'sqlite' ? { kind: 'sqlite', path: source.path.replace(/(\.[^./\\]*)?$/, '.traditional$1') } : undefined;
     const jobs: ArmJob[] = [
-      { arm: 'hotpatch', devices, months, seed, policy, ...(source ? { source } : {}) },
-      { arm: 'traditional', devices, months, seed, policy, ...(tradSource ? { source: tradSource } : {}) },
+      { arm: 'hotpatch', devices, months, seed, policy, ...(source ? { source } : {}), ...(tenant !== undefined ? { tenant } : {}) },
+      { arm: 'traditional', devices, months, seed, policy, ...(tradSource ? { source: tradSource } : {}), ...(tenant !== undefined ? { tenant } : {}) },
     ];
     // Both stores are checked before either arm writes anything.
     for (const job of jobs) {
       if (!job.source) continue;
-      const store = await openEventStore(job.source);
+      const opened = await openEventStore(job.source);
       try {
-        if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(job.source)} is not empty; a simulation needs an empty store`);
+        const store = tenant === undefined ? opened : scopeStore(opened, tenant);
+        if ((await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${ofTenant(describeSource(job.source), tenant)} is not empty; a simulation needs an empty store`);
       } finally {
-        await store.close();
+        await opened.close();
       }
     }
     // A simulation's heap grows steadily while it allocates fast; V8's default growing factor then lets the heap
@@ -208,7 +213,7 @@ export const simulateCommand: CommandSpec = {
     const seconds = (Date.now() - started) / 1000;
     const [hot, trad] = results as [SimulationResult, SimulationResult];
     if (values.json) {
-      io.out(json({ devices, months, seed, seconds, workers: worker !== undefined, sideBySide: worker !== undefined && !values.sequential, store: source ? describeSource(source) : 'memory', hotpatch: hot.figures, traditional: trad.figures }));
+      io.out(json({ devices, months, seed, ...(tenant !== undefined ? { tenant } : {}), seconds, workers: worker !== undefined, sideBySide: worker !== undefined && !values.sequential, store: source ? describeSource(source) : 'memory', hotpatch: hot.figures, traditional: trad.figures }));
       return;
     }
     io.out(`\nhotpatch simulate — ${devices} devices, ${months} months from ${hot.start.slice(0, 7)}, seed ${seed}, ${seconds.toFixed(1)} s`);

@@ -1,7 +1,9 @@
 import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, GAPS, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
-import { InvalidEventError } from '@hotpatch/core';
+import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
+import { scopeStore } from '@hotpatch/store';
+import { noTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag, tenantReader } from '../tenant.js';
 import { describeSource, eachStorePage, openEventStore, sourceFrom, STORE_PAGE, type StoreSource } from '../store-source.js';
 import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
@@ -63,13 +65,20 @@ export const statusCommand: CommandSpec = {
 
   --projection NAME (with --store): start from the projection the orchestrator saved under NAME (its checkpoint
   option) and fold only the log after it; the same answer as folding the whole log, sooner on a long one. When
-  there is no usable one under that name, it says so and folds the whole log.`,
+  there is no usable one under that name, it says so and folds the whole log (a tenant's, with --tenant).
+
+  ${TENANT_USAGE}`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, projection: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, token: { type: 'string' } });
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, target: { type: 'string' }, projection: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, token: { type: 'string' }, ...TENANT_OPTION });
+    const tenant = tenantFlag(values.tenant);
+    const reader = tenantReader(tenant);
+    const apply = (projection: FleetProjection, events: readonly HotpatchEvent[]) => {
+      for (const e of reader === undefined ? events : reader(events)) projection.apply(e);
+    };
     const target = values.target === undefined ? 0.95 : Number(values.target);
     if (!(target > 0 && target <= 1)) throw new UsageError(`--target: expected a share between 0 and 1, got ${JSON.stringify(values.target)}`);
     if (values.server !== undefined) {
-      if (values.store !== undefined || positionals.length > 0) throw new UsageError('--server reads the fleet from the service: give no --store nor file with it');
+      if (values.store !== undefined || positionals.length > 0 || tenant !== undefined) throw new UsageError('--server reads the fleet from the service (the token says whose): give no --store, file nor --tenant with it');
       const status = await statusFromServer(values.server as string, values.token as string | undefined, target);
       if (values.json) io.out(json(status));
       else printStatus(status, io.out);
@@ -80,22 +89,21 @@ export const statusCommand: CommandSpec = {
     let projection: FleetProjection;
     if (name !== undefined) {
       if (source.kind === 'jsonl') throw new UsageError('--projection needs --store: a timeline file keeps no saved projection');
-      projection = await fromSavedProjection(source, name, (text) => io.err(text));
+      projection = await fromSavedProjection(source, name, tenant, (text) => io.err(text));
     } else if (source.kind !== 'jsonl') {
       // A store's log is applied page by page: only the projection is held, never the log.
       projection = new FleetProjection();
-      await eachStorePage(source, (events) => {
-        for (const e of events) projection.apply(e);
-      });
+      await eachStorePage(source, (events) => apply(projection, events));
     } else {
       // A timeline file line by line: the first invalid line fails the command, naming it.
       projection = new FleetProjection();
       try {
-        for await (const events of timelineEvents(source.path, { say: (text) => io.err(text) })) for (const e of events) projection.apply(e);
+        for await (const events of timelineEvents(source.path, { say: (text) => io.err(text) })) apply(projection, events);
       } catch (error) {
         throw error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
       }
     }
+    if (tenant !== undefined && projection.latestTime === '') throw new CheckFailed(noTenant(tenant, describeSource(source)));
     if (!values.json && projection.latestTime === '') {
       io.out(`the log is empty: ${describeSource(source)} holds no events`);
       return;
@@ -115,8 +123,10 @@ async function statusFromServer(server: string, token: string | undefined, targe
 }
 
 /** A store's fleet projection: the one saved under `name` when it is usable, plus the log after it. */
-async function fromSavedProjection(source: StoreSource, name: string, say: (text: string) => void): Promise<FleetProjection> {
-  const store = await openEventStore(source, { readonly: true });
+async function fromSavedProjection(source: StoreSource, name: string, tenant: string | undefined, say: (text: string) => void): Promise<FleetProjection> {
+  const opened = await openEventStore(source, { readonly: true });
+  // A tenant's projection is saved under its own name, and folds its events alone (scopeStore).
+  const store = tenant === undefined ? opened : scopeStore(opened, tenant);
   try {
     const projection = new FleetProjection();
     const found = await restoreSavedProjection(projection, store, name);
@@ -125,6 +135,6 @@ async function fromSavedProjection(source: StoreSource, name: string, say: (text
     await catchUpProjection(projection, store, STORE_PAGE);
     return projection;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }

@@ -5,6 +5,7 @@ import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '.
 import { json } from '../format.js';
 import { describeSource, eachStorePage, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist } from '../timeline-input.js';
+import { noTenant, TENANT_OPTION, tenantFlag } from '../tenant.js';
 import { sealLines, sealsJson } from './verify-seals.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
@@ -38,13 +39,21 @@ export const verifyCommand: CommandSpec = {
   events come after the last seal (not covered: their change or removal cannot be seen by a seal).
   --key FILE   the seal key's public key (PEM: the .pub written beside the private key, or the key itself): every
                seal's Ed25519 signature is checked with it, and a log without any seal fails. Without --key the
-               signatures are NOT checked (the output says so) and the rest is.`,
+               signatures are NOT checked (the output says so) and the rest is.
+
+  Without --tenant, the whole log: every tenant's streams (each device checked against its own tenant's rollouts).
+  --tenant T: tenant T's streams alone, as the log holds them (tenant/T/…; "default": the devices, rollouts and
+  rings without a prefix), their heads in a store included; the digest is then of its streams' last hashes. The
+  seals, which vouch for the whole log, are checked against all of it.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, key: { type: 'string' } });
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, store: { type: 'string' }, key: { type: 'string' }, ...TENANT_OPTION });
     const source = sourceFrom(positionals, values.store as string | undefined);
     if (values.key === '') throw new UsageError('--key: expected the path of a public key file');
     const sealKey = values.key !== undefined ? await loadSealPublicKey(values.key as string) : undefined;
-    const options = sealKey !== undefined ? { sealKey } : {};
+    // "default" is a tenant here too: the streams without a prefix (the whole log is verified without --tenant).
+    const given = values.tenant as string | undefined;
+    const tenant = given === undefined ? undefined : (tenantFlag(given) ?? 'default');
+    const options = { ...(sealKey !== undefined ? { sealKey } : {}), ...(tenant !== undefined ? { tenant } : {}) };
     // A file is verified as it is read, line by line (on every core when it is large and clean); a store's log page by
     // page, then its heads: never held in memory whole.
     let verified: VerifiedLog;
@@ -61,6 +70,7 @@ export const verifyCommand: CommandSpec = {
       });
       verified = verification.result();
     }
+    if (tenant !== undefined && tenant !== 'default' && verified.events === 0) throw new CheckFailed(noTenant(tenant, describeSource(source)));
     const { streamStates, ...result } = verified;
     // With no problem in a log with hashes, every event is hashed and chained: each stream's state has its last.
     const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;

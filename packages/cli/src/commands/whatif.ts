@@ -1,9 +1,10 @@
-import { readLog, type EventStore } from '@hotpatch/store';
+import { readLogPages, scopeStore, tenantLens, type EventStore } from '@hotpatch/store';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type WhatIfResult } from '@hotpatch/simulator';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
-import { InvalidEventError } from '@hotpatch/core';
+import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
+import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag, tenantReader } from '../tenant.js';
 import { describeSource, openEventStore, parseStoreSource, sourceFrom } from '../store-source.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
 import { comparisonTable, readPolicyFile } from './simulate.js';
@@ -87,7 +88,7 @@ export function printWhatIf(result: WhatIfResult, policyName: string, out: (text
 export const whatifCommand: CommandSpec = {
   name: 'whatif',
   summary: 'what another rollout policy would have done: a recorded log run again under it, side by side',
-  usage: `hotpatch whatif --store <source> | <file.jsonl>  --policy file.json  [--unrecorded estimate|other-devices|ordinary] [--seed S] [--out <store>] [--json]
+  usage: `hotpatch whatif --store <source> | <file.jsonl>  --policy file.json  [--unrecorded estimate|other-devices|ordinary] [--seed S] [--out <store>] [--tenant T] [--json]
 
   Takes the fleet, the releases and every device's recorded answers from a log (a store or a timeline file),
   and runs the releases again through the orchestrator under the policy in file.json (rings, budgets, gates,
@@ -111,10 +112,26 @@ export const whatifCommand: CommandSpec = {
   Prints both runs' figures (reboots, downtime, exposure, rollbacks, halts) and how each rollout ended: when and
   why it halted, which rings it reached, how many devices it instructed and how many failed. The what-if log is
   kept in memory (packed, about 80 bytes an event), or written to --out (an empty store: sqlite:PATH, a postgres://
-  URL); the recorded log is only read.`,
+  URL); the recorded log is only read.
+
+  ${TENANT_USAGE} With --out, the what-if log is written as T's (the store need hold nothing of T's).`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { store: { type: 'string' }, policy: { type: 'string' }, seed: { type: 'string' }, unrecorded: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { store: { type: 'string' }, policy: { type: 'string' }, seed: { type: 'string' }, unrecorded: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...TENANT_OPTION });
     const source = sourceFrom(positionals, values.store as string | undefined);
+    const tenant = tenantFlag(values.tenant);
+    // The tenant's events alone, as it names them (the default tenant's: the streams without a prefix).
+    const lens = tenantLens(tenant);
+    const keep = tenantReader(tenant) ?? (<E extends HotpatchEvent>(events: readonly E[]) => events.filter((e) => lens.mine(e.stream)));
+    let kept = 0;
+    const ofTheTenant = <E extends HotpatchEvent>(events: readonly E[]): E[] => {
+      const mine = keep(events);
+      kept += mine.length;
+      return mine;
+    };
+    /** A named tenant the log holds nothing of: said before anything is run. */
+    const noneOfIt = () => {
+      if (tenant !== undefined && kept === 0) throw new CheckFailed(noTenant(tenant, describeSource(source)));
+    };
     if (values.policy === undefined) throw new UsageError('missing --policy file.json: the policy to run the recorded releases under');
     const policy = await readPolicyFile(values.policy as string);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);
@@ -135,16 +152,21 @@ export const whatifCommand: CommandSpec = {
       let readings = 0;
       recorded = async function* () {
         const check = readings++ === 0;
-        for await (const events of timelineEvents(path, { check, say: (text) => io.err(text) })) yield* events;
+        for await (const events of timelineEvents(path, { check, say: (text) => io.err(text) })) yield* ofTheTenant(events);
+        noneOfIt();
       };
     } else {
       recordedStore = await openEventStore(source, { readonly: true });
       const from = recordedStore;
-      recorded = () => readLog(from);
+      recorded = async function* () {
+        for await (const page of readLogPages(from)) yield* ofTheTenant(page);
+        noneOfIt();
+      };
     }
-    const store = outSource === undefined ? undefined : await openEventStore(outSource);
+    const opened = outSource === undefined ? undefined : await openEventStore(outSource);
+    const store = opened === undefined || tenant === undefined ? opened : scopeStore(opened, tenant);
     try {
-      if (store !== undefined && (await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${describeSource(outSource!)} is not empty; the what-if log needs an empty store`);
+      if (store !== undefined && (await store.readAll({ limit: 1 })).length > 0) throw new CheckFailed(`${ofTenant(describeSource(outSource!), tenant)} is not empty; the what-if log needs an empty store`);
       // Progress: on a terminal one line redrawn, otherwise a plain line per simulated week (on stderr).
       let lastWeek = '';
       const onProgress = ({ at, share }: { at: string; share: number }) => {
@@ -163,7 +185,7 @@ export const whatifCommand: CommandSpec = {
         if (outSource) io.out(`The what-if log is in ${describeSource(outSource)}: replay, history and status read it like any other.`);
       }
     } finally {
-      await store?.close();
+      await opened?.close();
       await recordedStore?.close();
     }
   },

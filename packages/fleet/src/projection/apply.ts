@@ -18,20 +18,17 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
     if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
     state.position = event.position;
   }
-  // A service token's events and the service's seals of the log are no facts of the fleet, and their time (the
-  // service's wall clock) not the fleet's.
-  if (event.stream.startsWith(TOKEN_PREFIX) || idOfStream('seal', event.stream) !== undefined) return undefined;
-  if (event.time > state.latestTime) state.latestTime = event.time;
   const device = deviceIdOf(event.stream);
+  const rollout = device === undefined ? idOfStream('rollout', event.stream) : undefined;
+  const ring = device === undefined && rollout === undefined ? idOfStream('ring', event.stream) : undefined;
+  // A stream of no kind the projection keeps: a service token's and the service's seals of the log (no facts of the
+  // fleet, and their time the service's wall clock, not the fleet's), a named tenant's (`tenant/<tenant>/…`: the
+  // projection is the default tenant's fleet, or its tenant's over a tenant's view of the store). Passed over.
+  if (device === undefined && rollout === undefined && ring === undefined) return undefined;
+  if (event.time > state.latestTime) state.latestTime = event.time;
   if (device !== undefined) applyDevice(state, device, event, time);
-  else {
-    const rollout = idOfStream('rollout', event.stream);
-    if (rollout !== undefined) applyRollout(state, rollout, event, time);
-    else {
-      const ring = idOfStream('ring', event.stream);
-      if (ring !== undefined) applyRing(state, ring, event);
-    }
-  }
+  else if (rollout !== undefined) applyRollout(state, rollout, event, time);
+  else applyRing(state, ring!, event);
   if (event.meta !== undefined) noteHealed(state, event, device);
   return device;
 }

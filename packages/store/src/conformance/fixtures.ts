@@ -1,11 +1,15 @@
 /** What the conformance suite's topics share: the store under test, its events, and names and ids unique to the run. */
 import { deviceStream } from '@hotpatch/core';
-import type { EventStore, NewEvent } from '../index.js';
+import type { EventStore, NewEvent, RecordedEvent } from '../index.js';
 
 export interface StoreUnderTest {
   readonly store: EventStore;
   /** Opens a second handle on the same log (another process would), where the store is durable. */
   reopen?(): Promise<EventStore>;
+  /** An event read from the store as the log holds it, where the store gives it otherwise (a tenant's view: its full name and stored id, what its hash covers). */
+  asStored?(event: RecordedEvent): RecordedEvent;
+  /** A tenant's view of a store (scopeStore): it holds the tenant's streams only, none of the service's (seals, tokens). */
+  readonly tenantView?: boolean;
   /** Releases what the store holds (connections, files). */
   cleanup(): Promise<void>;
 }
