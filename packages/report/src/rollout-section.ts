@@ -75,12 +75,11 @@ export function rolloutSection(id: string, steps: readonly RolloutHistoryStep[],
         mark('setAside', ring, { device, reason });
         break;
       }
-      case 'RolloutHalted': {
-        const { reason } = event.data as Data<'RolloutHalted'>;
-        haltAt = t;
-        mark('halted', after.ring, { reason });
-        break;
-      }
+    }
+    // A rollout halts on the event that takes it past its budget (a DeviceFailed), or on RolloutHalted (a deadline).
+    if (after.state === 'halted' && before?.state !== 'halted') {
+      haltAt = t;
+      mark('halted', after.halt?.ring ?? null, { reason: after.haltReason ?? '' });
     }
     if (after.state === 'completed' && before?.state !== 'completed') mark('completed', null);
   }
@@ -113,13 +112,15 @@ function haltSection(steps: readonly RolloutHistoryStep[], progress: RolloutProg
   const before = new Map<string, HaltedDevice['outcome']>();
   const since = new Map<string, HaltedDevice['outcome']>();
   let halted = false;
-  for (const { event } of steps) {
-    if (event.type === 'RolloutHalted') halted = true;
+  for (const { event, after } of steps) {
     const data = event.data as { ring?: string; device?: string };
-    if (data.ring !== view.ring || data.device === undefined) continue;
-    const outcome = event.type === 'DeviceSucceeded' ? 'succeeded' : event.type === 'DeviceFailed' ? 'failed' : event.type === 'DeviceSetAside' ? 'setAside' : undefined;
-    if (event.type === 'DeviceInstructed' && !halted) instructed.add(data.device);
-    if (outcome !== undefined) (halted ? since : before).set(data.device, outcome);
+    if (data.ring === view.ring && data.device !== undefined) {
+      const outcome = event.type === 'DeviceSucceeded' ? 'succeeded' : event.type === 'DeviceFailed' ? 'failed' : event.type === 'DeviceSetAside' ? 'setAside' : undefined;
+      if (event.type === 'DeviceInstructed' && !halted) instructed.add(data.device);
+      // The event that halted it is an outcome the halt saw.
+      if (outcome !== undefined) (halted ? since : before).set(data.device, outcome);
+    }
+    if (after.state === 'halted') halted = true;
   }
   const devices: HaltedDevice[] = [...instructed]
     .filter((d) => !before.has(d))
