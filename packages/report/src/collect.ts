@@ -1,11 +1,11 @@
 /**
- * One pass over a log, as `replay` and `status` read it: every folded event goes into the fleet projection `status`
- * reports from, and each device's state after it (the fold `replay --at` stops) is kept as a step of its band while
- * it falls in the report's window. Feed it from `TimelineFold`'s or `foldFile`'s `onStep`.
+ * One pass over a log, as `status` reads it: every event goes into the fleet projection `status` reports from, and
+ * each device's state after it there (the device lifecycle's `evolve`, which replay's fold runs too: the state
+ * `replay --at` gives at that event's time) is kept as a step of its band while it falls in the report's window.
+ * With `until` (a time), a stream's events after it are left out, as `replay --at` leaves them out.
  */
 import { DEVICE_STATES, deviceIdOf, idOfStream, type HotpatchEvent, type RingEventData } from '@hotpatch/core';
 import { FleetProjection } from '@hotpatch/fleet';
-import type { StreamState } from '@hotpatch/replay';
 import type { PauseSpan } from './model.js';
 
 const STATE_INDEX = new Map<string, number>(DEVICE_STATES.map((s, i) => [s, i]));
@@ -36,7 +36,16 @@ export class LogCollector {
   events = 0;
   private readonly openRingPauses = new Map<string, PauseSpan[]>();
 
-  constructor(private readonly bounds: CollectWindow = { from: -Infinity, to: Infinity }) {}
+  /** Streams that reached an event after `until`: the rest of each is after it too (as replay's fold reads it). */
+  private readonly pastUntil = new Set<string>();
+  private readonly until: number;
+
+  constructor(
+    private readonly bounds: CollectWindow = { from: -Infinity, to: Infinity },
+    until?: string,
+  ) {
+    this.until = until === undefined ? Infinity : Date.parse(until);
+  }
 
   /**
    * The window as offsets are counted: time zero (`base`) is where it opens (the first event folded when it was
@@ -49,20 +58,28 @@ export class LogCollector {
     return { base: from, from, to: Math.max(from, to) };
   }
 
-  /** `onStep` of a fold: the event, with its stream's state after it. */
-  readonly onStep = (event: HotpatchEvent, _before: StreamState | undefined, after: StreamState): void => {
+  /** The next event of the log, in its order. */
+  add(event: HotpatchEvent): void {
+    if (this.until !== Infinity && (this.pastUntil.has(event.stream) || Date.parse(event.time) > this.until)) {
+      this.pastUntil.add(event.stream);
+      return;
+    }
     this.projection.apply(event);
     this.events++;
     if (this.first === '') this.first = event.time;
     if (event.time > this.last) this.last = event.time;
     const device = deviceIdOf(event.stream);
-    if (device !== undefined) return this.deviceStep(device, event.time, after.state.value);
+    if (device !== undefined) {
+      const record = this.projection.devices.get(device);
+      if (record !== undefined) this.deviceStep(device, event.time, record.state.value);
+      return;
+    }
     const ring = idOfStream('ring', event.stream);
     if (ring !== undefined) this.ringStep(ring, event);
-  };
+  }
 
   private deviceStep(device: string, time: string, value: string): void {
-    const at = Date.parse(time);
+    const at = this.parse(time);
     const state = STATE_INDEX.get(value) ?? 0;
     let band = this.bands.get(device);
     if (band === undefined) {
@@ -81,6 +98,17 @@ export class LogCollector {
     // Absolute times while the log is read (the window may open at its first event); offsets when asked for.
     if (steps.length === 0 && band.before >= 0) steps.push(from, band.before);
     steps.push(at, state);
+  }
+
+  /** Events come in runs of one time (a tick's instructions, a day's reports): parsed once per run. */
+  private lastTime = '';
+  private lastAt = 0;
+  private parse(time: string): number {
+    if (time !== this.lastTime) {
+      this.lastTime = time;
+      this.lastAt = Date.parse(time);
+    }
+    return this.lastAt;
   }
 
   private ringStep(ring: string, event: HotpatchEvent): void {

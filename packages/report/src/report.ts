@@ -1,11 +1,12 @@
 /**
- * A report's data, from the log read once through replay's fold (device bands, and the fleet projection status
- * reports from) and the history of the stream asked about (as `history` reads it). A what-if is run with the
+ * A report's data, from the log read once into the fleet projection status reports from (and the device bands
+ * replay --at gives, from the same device lifecycle) and the history of the stream asked about (as `history` reads
+ * it). A what-if is run with the
  * simulator's `whatIf` and its log read the same way, on the same axes.
  */
 import { DEVICE_STATES, HotpatchError, type HotpatchEvent } from '@hotpatch/core';
 import { fleetStatus } from '@hotpatch/fleet';
-import { rolloutHistory, TimelineFold, type FoldOptions, type HistoryStep, type ReplayPoint, type RolloutHistoryStep } from '@hotpatch/replay';
+import { rolloutHistory, type HistoryStep, type RolloutHistoryStep } from '@hotpatch/replay';
 import { whatIf, type WhatIfOptions } from '@hotpatch/simulator';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import { LogCollector } from './collect.js';
@@ -34,8 +35,8 @@ export interface ReportRequest {
   /** The time axis (ISO-8601 UTC); by default the rollout's events (and two days after), the device's, or the log's. */
   readonly from?: string;
   readonly to?: string;
-  /** Reads the whole log through replay's fold, calling `onStep` after every event folded, stopping after `until`. */
-  readonly fold: (onStep: NonNullable<FoldOptions['onStep']>, until: ReplayPoint) => Promise<void>;
+  /** Reads the whole log in its order (checked as `status` checks it), giving each event to `add`. */
+  readonly read: (add: (event: HotpatchEvent) => void) => Promise<void>;
   /** The same releases run again under another policy (what `hotpatch whatif` runs), drawn beside the log. */
   readonly whatIf?: { readonly name: string } & Pick<WhatIfOptions, 'recorded' | 'policy'>;
 }
@@ -49,8 +50,8 @@ export async function buildReportData(request: ReportRequest): Promise<ReportDat
   const margin = subject.kind === 'rollout' ? 2 * DAY : DAY;
   const from = request.from !== undefined ? Date.parse(request.from) : first !== undefined ? Date.parse(first) : -Infinity;
   const to = request.to !== undefined ? Date.parse(request.to) : last !== undefined ? Date.parse(last) + margin : Infinity;
-  const collector = new LogCollector({ from, to, endAtLog: request.to === undefined });
-  await request.fold(collector.onStep, request.to !== undefined ? { kind: 'time', time: request.to } : { kind: 'end' });
+  const collector = new LogCollector({ from, to, endAtLog: request.to === undefined }, request.to);
+  await request.read((event) => collector.add(event));
   if (collector.events === 0) throw new NothingToReportError(`${request.source} holds no events${request.to !== undefined ? ` by ${request.to}` : ''}`);
   const { base, from: start, to: end } = collector.window;
   const status = fleetStatus(collector.projection, collector.projection.latestTime);
@@ -82,9 +83,7 @@ async function whatIfSection(options: NonNullable<ReportRequest['whatIf']>, subj
   const events: HotpatchEvent[] = [];
   for await (const e of readLog(store)) events.push(e);
   const collector = new LogCollector({ ...window, endAtLog: false });
-  const fold = new TimelineFold({ onStep: collector.onStep });
-  for (const e of events) fold.add(e);
-  fold.result();
+  for (const e of events) collector.add(e);
   let rollout: WhatIfSection['rollout'] = null;
   if (subject.kind === 'rollout') {
     const progress = fleetStatus(collector.projection, collector.projection.latestTime).rollouts.find((r) => r.rollout === subject.id);

@@ -1,5 +1,5 @@
-import { InvalidEventError, isIsoUtc, rolloutStream, deviceStream } from '@hotpatch/core';
-import { deviceHistory, foldFile, historyOfFile, rolloutHistory, TimelineFold, type FoldOptions, type ReplayPoint } from '@hotpatch/replay';
+import { InvalidEventError, isIsoUtc, rolloutStream, deviceStream, type HotpatchEvent } from '@hotpatch/core';
+import { deviceHistory, historyOfFile, rolloutHistory, type ReplayPoint } from '@hotpatch/replay';
 import { buildReportData, pageAssets, reportHtml, type ReportSubject } from '@hotpatch/report';
 import { readLog, writeFileAtomically, type EventStore } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
@@ -55,7 +55,7 @@ export const reportCommand: CommandSpec = {
         source: describeSource(source),
         ...(values.from !== undefined ? { from: values.from as string } : {}),
         ...(values.to !== undefined ? { to: values.to as string } : {}),
-        fold: (onStep, point) => foldLog(source, onStep, point),
+        read: (add) => readWhole(source, add),
         ...(policy !== undefined ? { whatIf: { name: values.whatif as string, policy, recorded: await recordedLog(source, (s) => (whatIfStore = s)) } } : {}),
       }).catch((error: unknown) => {
         throw error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
@@ -80,15 +80,15 @@ async function subjectOf(source: StoreSource, kind: 'rollout' | 'device' | 'flee
   return { kind, id: id!, history };
 }
 
-/** The whole log through replay's fold: a file line by line (checked as it is read), a store page by page. */
-async function foldLog(source: StoreSource, onStep: NonNullable<FoldOptions['onStep']>, until: ReplayPoint): Promise<void> {
+/** The whole log as `status` reads it: a file line by line (checked as it is read), a store page by page. */
+async function readWhole(source: StoreSource, add: (event: HotpatchEvent) => void): Promise<void> {
   if (source.kind === 'jsonl') {
-    await foldFile(source.path, { until, onStep });
+    for await (const events of timelineEvents(source.path)) for (const e of events) add(e);
     return;
   }
-  const fold = new TimelineFold({ until, onStep });
-  await eachStorePage(source, (events) => events.every((e) => fold.add(e)));
-  fold.result();
+  await eachStorePage(source, (events) => {
+    for (const e of events) add(e);
+  });
 }
 
 /** The recorded log for a what-if, read from the start each time it is asked for (as `whatif` reads it). */
