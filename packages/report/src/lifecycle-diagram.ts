@@ -33,11 +33,26 @@ export function lifecycleDiagram(lifecycle: Drawable = deviceLifecycle): Lifecyc
       queue.push(target);
     }
   }
+  // A state most states lead to (retired, needsReboot) goes on a row of its own below the others, under the middle of
+  // the states that lead to it, so that its many edges do not cross the path through the lifecycle.
+  const sources = new Map<string, Set<string>>();
+  for (const e of edges.values()) if (e.source !== e.target) sources.set(e.target, (sources.get(e.target) ?? new Set()).add(e.source));
+  const isHub = (state: string) => (sources.get(state)?.size ?? 0) > column.size / 2;
   const rows = new Map<number, number>();
-  const nodes = [...column].map(([state, x]) => {
+  const placed = [...column].filter(([state]) => !isHub(state)).map(([state, x]) => {
     const y = rows.get(x) ?? 0;
     rows.set(x, y + 1);
     return { state, x, y };
   });
+  const bottom = Math.max(...rows.values());
+  const used = new Set<number>();
+  const hubs = [...column.keys()].filter(isHub).map((state) => {
+    const xs = [...sources.get(state)!].map((source) => column.get(source) ?? 0);
+    let x = Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+    while (used.has(x)) x++;
+    used.add(x);
+    return { state, x, y: bottom };
+  });
+  const nodes = [...placed, ...hubs];
   return { initial, nodes, edges: [...edges.values()] };
 }
