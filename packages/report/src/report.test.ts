@@ -65,3 +65,21 @@ describe('a report’s data', () => {
     expect(new Set(diagram.nodes.map((n) => `${n.x},${n.y}`)).size).toBe(diagram.nodes.length);
   });
 });
+
+describe('a report up to --to', () => {
+  it('ends its axis there and reads no event after it: its states are replay --at’s then, its rollouts as they stood', async () => {
+    const to = events[Math.floor(events.length / 2)]!.time;
+    const data = await buildReportData({ subject: { kind: 'fleet' }, source: 'sim', read, to });
+    expect(data.base.slice(0, 19)).toBe(events[0]!.time.slice(0, 19));
+    expect(new Date(Date.parse(data.base) + data.window[1]).toISOString()).toBe(new Date(to).toISOString());
+    const replayed = new Map(fleetAt({ events }, { kind: 'time', time: to }).map((d) => [d.device, d.state]));
+    const drawn = data.fleet.flatMap((l) => l.devices.map((d) => [d.id, data.states[d.steps.at(-1)!]] as const));
+    expect(new Map(drawn)).toEqual(replayed);
+    // A rollout cut at --to stands as its history stood then (history --rollout --at).
+    const id = events.filter((e) => e.type === 'RolloutPlanned' && e.time < to).at(-1)!.stream.slice('rollout/'.length);
+    const until = rolloutHistory({ events }, id, { kind: 'time', time: to });
+    const cut = await buildReportData({ subject: { kind: 'rollout', id, history: until }, source: 'sim', read, to });
+    const { version: _v, time: _t, ...then } = until.at(-1)!.after;
+    expect({ ...cut.rollout!.progress, rings: cut.rollout!.progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
+  });
+});

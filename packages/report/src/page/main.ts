@@ -67,14 +67,15 @@ export function render(root: HTMLElement, data: ReportData): void {
     cursor.element,
     ...sections.slice(1),
   );
-  // Keyboard: "," and "." move the cursor a step back and forth wherever the focus is (outside text fields).
-  document.addEventListener('keydown', (e) => {
-    if ((e.target as HTMLElement).closest('input, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
-    const slider = document.getElementById('cursor-slider') as HTMLInputElement | null;
-    if (slider === null || (e.key !== ',' && e.key !== '.')) return;
-    slider.value = String(Number(slider.value) + (e.key === '.' ? 1 : -1));
-    slider.dispatchEvent(new Event('input'));
-  });
+}
+
+/** Keyboard: "," and "." move the cursor a step back and forth wherever the focus is (outside text fields). */
+function stepCursorByKey(e: KeyboardEvent): void {
+  if ((e.target as HTMLElement).closest('input, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+  const slider = document.getElementById('cursor-slider') as HTMLInputElement | null;
+  if (slider === null || (e.key !== ',' && e.key !== '.')) return;
+  slider.value = String(Number(slider.value) + (e.key === '.' ? 1 : -1));
+  slider.dispatchEvent(new Event('input'));
 }
 
 /** Patterns the charts refer to (the set-aside hatch). */
@@ -88,4 +89,7 @@ function patterns(): SVGElement {
 
 const root = document.getElementById('report');
 const source = document.getElementById('report-data');
-if (root !== null && source?.textContent) render(root, JSON.parse(source.textContent) as ReportData);
+if (root !== null && source?.textContent) {
+  render(root, JSON.parse(source.textContent) as ReportData);
+  document.addEventListener('keydown', stepCursorByKey);
+}
