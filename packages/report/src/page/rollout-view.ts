@@ -6,6 +6,8 @@ import { lanesChart, type LanesChart } from './lanes.js';
 import { axis, minute } from './time.js';
 
 const dash = (v: number | string | null) => (v === null ? '-' : String(v));
+/** Rows of a device table drawn at most (a halt in a ring of thousands). */
+const LISTED = 500;
 
 export function rolloutView(data: ReportData, r: RolloutSection, heading: string, idPrefix: string): { element: HTMLElement; lanes: LanesChart } {
   const p = r.progress;
@@ -113,9 +115,9 @@ function haltView(data: ReportData, r: RolloutSection): HTMLElement {
         `Since the halt: ${v.sinceHalt.succeeded} succeeded, ${v.sinceHalt.failed} failed, ${v.sinceHalt.setAside} set aside; ${withdrawn} withdrawn (the halt took the release back off them).`,
     ),
     table(
-      'What the halt did to each device in flight at it',
+      `What the halt did to each device in flight at it${halt.devices.length > LISTED ? ` (the first ${LISTED} of ${halt.devices.length})` : ''}`,
       ['device', 'state at the halt', 'after the halt', 'outcome'],
-      halt.devices.map((d) => [d.device, labelOf(d.stateAtHalt), d.after.map((x) => `${labelOf(x.state)} ${minute(data, x.t)}`).join(' → ') || '-', d.outcome]),
+      halt.devices.slice(0, LISTED).map((d) => [d.device, labelOf(d.stateAtHalt), d.after.map((x) => `${labelOf(x.state)} ${minute(data, x.t)}`).join(' → ') || '-', d.outcome]),
       (i) => ({ 'data-device': halt.devices[i]!.device }),
     ),
   );
