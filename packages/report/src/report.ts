@@ -89,5 +89,8 @@ async function whatIfSection(options: NonNullable<ReportRequest['whatIf']>, subj
     const progress = fleetStatus(collector.projection, collector.projection.latestTime).rollouts.find((r) => r.rollout === subject.id);
     if (progress !== undefined) rollout = rolloutSection(subject.id, rolloutHistory({ events }, subject.id), progress, collector);
   }
-  return { policy: options.name, rollout, fleet: subject.kind === 'rollout' ? [] : fleetLanes(collector) };
+  // A device's what-if is its own band; the fleet's, every device's.
+  const fleet =
+    subject.kind === 'rollout' ? [] : subject.kind === 'device' ? [{ ring: collector.projection.devices.get(subject.id)?.ring ?? 'device', devices: [{ id: subject.id, steps: collector.band(subject.id) }] }] : fleetLanes(collector);
+  return { policy: options.name, rollout, fleet };
 }

@@ -42,9 +42,10 @@ export function render(root: HTMLElement, data: ReportData): void {
       charts.push(v.lanes);
       parts.push(v.element);
     } else if (w.fleet.length > 0) {
-      const lanes = lanesChart(data, w.fleet, null, `the fleet under ${w.policy}`);
+      const what = data.device ? `${data.device.id}` : 'The fleet';
+      const lanes = lanesChart(data, w.fleet, null, `${what} under ${w.policy}`);
       charts.push(lanes);
-      parts.push(h('div', {}, h('h3', {}, `The fleet under ${w.policy}`), lanes.element));
+      parts.push(h('div', {}, h('h3', {}, `${what} under ${w.policy}`), lanes.element));
     } else parts.push(h('p', {}, `The what-if run under ${w.policy} has no rollout ${data.rollout?.id ?? ''}.`));
     sections.push(h('section', { id: 'whatif', class: 'whatif', 'aria-label': 'what-if' }, h('h2', { tabindex: -1 }, `What-if under ${w.policy}, on the same axes`), ...parts));
     nav.push(['whatif', 'What-if']);
