@@ -37,8 +37,7 @@ export const reportCommand: CommandSpec = {
     const source = sourceFrom(positionals, values.store as string | undefined);
     const asked = (['rollout', 'device', 'fleet'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
     if (asked.length !== 1) throw new UsageError(asked.length === 0 ? 'one of --rollout ID, --device ID or --fleet is required' : `${asked.map((k) => `--${k}`).join(' and ')}: give one of them`);
-    for (const k of ['from', 'to'] as const) {
-      const v = values[k] as string | undefined;
+    for (const [k, v] of Object.entries({ from: values.from as string | undefined, to: values.to as string | undefined })) {
       if (v !== undefined && !isIsoUtc(v)) throw new UsageError(`--${k}: expected an ISO-8601 UTC time like 2026-02-10T14:03:00Z, got ${JSON.stringify(v)}`);
     }
     if (values.from !== undefined && values.to !== undefined && Date.parse(values.from as string) >= Date.parse(values.to as string)) throw new UsageError(`--from ${String(values.from)} is not before --to ${String(values.to)}`);
