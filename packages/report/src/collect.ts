@@ -1,61 +1,50 @@
 /**
- * One pass over a log, as `status` reads it: every event goes into the fleet projection `status` reports from, and
- * each device's state after it there (the device lifecycle's `evolve`, which replay's fold runs too: the state
- * `replay --at` gives at that event's time) is kept as a step of its band while it falls in the report's window.
+ * One pass over a log, as `status` reads it: every event goes into the fleet projection `status` reports from; each
+ * device's state after each of its events there (the device lifecycle's `evolve`, which replay's fold runs too: the
+ * state `replay --at` gives at that event's time) is kept as a step of its band; the rollout asked about is followed
+ * event by event (rollout-track.ts). The window is set once the log is read (a rollout's spans its events), so the
+ * bands are kept whole until then: a few state changes a device a month.
  * With `until` (a time), a stream's events after it are left out, as `replay --at` leaves them out.
  */
-import { DEVICE_STATES, deviceIdOf, idOfStream, type HotpatchEvent, type RingEventData } from '@hotpatch/core';
+import { DEVICE_STATES, deviceIdOf, idOfStream, rolloutStream, type HotpatchEvent, type RingEventData } from '@hotpatch/core';
 import { FleetProjection } from '@hotpatch/fleet';
 import type { PauseSpan } from './model.js';
+import { RolloutTrack } from './rollout-track.js';
 
 const STATE_INDEX = new Map<string, number>(DEVICE_STATES.map((s, i) => [s, i]));
 
-/** A device's band being collected: its state before the window, then `[t, state]` pairs inside it. */
-interface BandInProgress {
-  before: number;
-  readonly steps: number[];
-  setAside?: number;
-}
-
-export interface CollectWindow {
-  /** The window's bounds in ms since the epoch (inclusive; infinite: the log's first or last event). */
+export interface Window {
+  /** Time zero of the offsets (where the window opens) and its bounds, in ms since the epoch (inclusive). */
+  readonly base: number;
   readonly from: number;
   readonly to: number;
-  /** Whether the window ends at the log's last event when that comes before `to` (a bound the user did not give). */
-  readonly endAtLog?: boolean;
 }
 
 export class LogCollector {
   readonly projection = new FleetProjection();
-  readonly bands = new Map<string, BandInProgress>();
-  /** Ring pauses (whatever the release) seen in the window (times absolute until `pauses()`). */
+  /** Each device's steps, absolute: `[t0, s0, t1, s1, …]`, one pair per change of state. */
+  private readonly bands = new Map<string, number[]>();
+  /** Ring pauses (whatever the release), absolute times; `to` null while paused. */
   private readonly ringPauses: PauseSpan[] = [];
-  /** The first and last event times folded. */
+  private readonly openRingPauses = new Map<string, PauseSpan[]>();
+  /** The rollout asked about, followed event by event. */
+  readonly track: RolloutTrack | undefined;
+  private readonly trackStream: string | undefined;
+  /** The first and last event times read. */
   first = '';
   last = '';
   events = 0;
-  private readonly openRingPauses = new Map<string, PauseSpan[]>();
-
   /** Streams that reached an event after `until`: the rest of each is after it too (as replay's fold reads it). */
   private readonly pastUntil = new Set<string>();
   private readonly until: number;
+  private current: Window = { base: 0, from: 0, to: 0 };
 
-  constructor(
-    private readonly bounds: CollectWindow = { from: -Infinity, to: Infinity },
-    until?: string,
-  ) {
-    this.until = until === undefined ? Infinity : Date.parse(until);
-  }
-
-  /**
-   * The window as offsets are counted: time zero (`base`) is where it opens (the first event folded when it was
-   * given no start), in ms since the epoch.
-   */
-  get window(): { readonly base: number; readonly from: number; readonly to: number } {
-    const from = Number.isFinite(this.bounds.from) ? this.bounds.from : Date.parse(this.first || '1970-01-01T00:00:00Z');
-    const last = Date.parse(this.last || '1970-01-01T00:00:00Z');
-    const to = !Number.isFinite(this.bounds.to) || (this.bounds.endAtLog === true && last < this.bounds.to) ? last : this.bounds.to;
-    return { base: from, from, to: Math.max(from, to) };
+  constructor(options: { readonly until?: string; readonly rollout?: string } = {}) {
+    this.until = options.until === undefined ? Infinity : Date.parse(options.until);
+    if (options.rollout !== undefined) {
+      this.track = new RolloutTrack(options.rollout);
+      this.trackStream = rolloutStream(options.rollout);
+    }
   }
 
   /** The next event of the log, in its order. */
@@ -71,32 +60,26 @@ export class LogCollector {
     const device = deviceIdOf(event.stream);
     if (device !== undefined) {
       const record = this.projection.devices.get(device);
-      if (record !== undefined) this.deviceStep(device, event.time, record.state.value);
+      if (record !== undefined) this.deviceStep(device, this.parse(event.time), record.state.value);
+      return;
+    }
+    if (event.stream === this.trackStream) {
+      const record = this.projection.rollouts.get(this.track!.id);
+      if (record !== undefined) this.track!.step(event, this.parse(event.time), record.state);
       return;
     }
     const ring = idOfStream('ring', event.stream);
     if (ring !== undefined) this.ringStep(ring, event);
   }
 
-  private deviceStep(device: string, time: string, value: string): void {
-    const at = this.parse(time);
+  private deviceStep(device: string, at: number, value: string): void {
     const state = STATE_INDEX.get(value) ?? 0;
-    let band = this.bands.get(device);
-    if (band === undefined) {
-      band = { before: -1, steps: [] };
-      this.bands.set(device, band);
+    let steps = this.bands.get(device);
+    if (steps === undefined) {
+      steps = [];
+      this.bands.set(device, steps);
     }
-    const { from, to } = this.bounds;
-    if (at < from) {
-      band.before = state;
-      return;
-    }
-    if (at > to) return;
-    const { steps } = band;
-    const last = steps.length > 0 ? steps[steps.length - 1] : band.before;
-    if (last === state) return;
-    // Absolute times while the log is read (the window may open at its first event); offsets when asked for.
-    if (steps.length === 0 && band.before >= 0) steps.push(from, band.before);
+    if (steps.length > 0 && steps[steps.length - 1] === state) return;
     steps.push(at, state);
   }
 
@@ -112,13 +95,11 @@ export class LogCollector {
   }
 
   private ringStep(ring: string, event: HotpatchEvent): void {
-    const at = Date.parse(event.time);
-    if (at > this.bounds.to) return;
-    const t = Math.max(at, this.bounds.from);
+    const at = this.parse(event.time);
     const open = this.openRingPauses.get(ring) ?? [];
     if (event.type === 'RingPaused') {
       const data = event.data as RingEventData['RingPaused'];
-      const span = { scope: 'ring' as const, ring, by: data.by, reason: data.reason, from: t, to: null };
+      const span = { scope: 'ring' as const, ring, by: data.by, reason: data.reason, from: at, to: null };
       open.push(span);
       this.openRingPauses.set(ring, open);
       this.ringPauses.push(span);
@@ -127,26 +108,48 @@ export class LogCollector {
       const i = open.findIndex((p) => p.by === data.by);
       if (i >= 0) {
         const span = open.splice(i, 1)[0]!;
-        const index = this.ringPauses.indexOf(span);
-        // A pause that ended before the window opened is not on its axis.
-        if (at < this.bounds.from) this.ringPauses.splice(index, 1);
-        else this.ringPauses[index] = { ...span, to: t };
+        this.ringPauses[this.ringPauses.indexOf(span)] = { ...span, to: at };
       }
     }
   }
 
-  /** A device's band in the window, as offsets: its steps (its state when the window opens first, if it had one). */
-  band(device: string): number[] {
-    const band = this.bands.get(device);
-    const { base, from } = this.window;
-    if (band === undefined) return [];
-    if (band.steps.length === 0) return band.before >= 0 ? [from - base, band.before] : [];
-    return band.steps.map((v, i) => (i % 2 === 0 ? v - base : v));
+  /** Sets the window the bands and pauses are given in (once the log is read). */
+  setWindow(from: number, to: number): Window {
+    this.current = { base: from, from, to: Math.max(from, to) };
+    return this.current;
   }
 
-  /** The pauses of rings (whatever the release) in the window, as offsets. */
+  get window(): Window {
+    return this.current;
+  }
+
+  /**
+   * A device's band in the window, as offsets: its state when the window opens (if it had one), then its steps up to
+   * the window's end.
+   */
+  band(device: string): number[] {
+    const steps = this.bands.get(device);
+    if (steps === undefined) return [];
+    const { base, from, to } = this.current;
+    const out: number[] = [];
+    let before = -1;
+    for (let i = 0; i < steps.length; i += 2) {
+      const t = steps[i]!;
+      if (t < from) before = steps[i + 1]!;
+      else if (t <= to) {
+        if (out.length === 0 && before >= 0 && t > from) out.push(0, before);
+        out.push(t - base, steps[i + 1]!);
+      } else break;
+    }
+    if (out.length === 0 && before >= 0) out.push(0, before);
+    return out;
+  }
+
+  /** The pauses of rings (whatever the release) that overlap the window, as offsets (clamped to it). */
   ringPausesInWindow(): PauseSpan[] {
-    const { base } = this.window;
-    return this.ringPauses.map((p) => ({ ...p, from: p.from - base, to: p.to === null ? null : p.to - base }));
+    const { base, from, to } = this.current;
+    return this.ringPauses
+      .filter((p) => p.from <= to && (p.to === null || p.to >= from))
+      .map((p) => ({ ...p, from: Math.max(p.from, from) - base, to: p.to === null || p.to > to ? null : p.to - base }));
   }
 }

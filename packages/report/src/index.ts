@@ -1,5 +1,6 @@
 export type * from './model.js';
-export { LogCollector, type CollectWindow } from './collect.js';
+export { LogCollector, type Window } from './collect.js';
+export { RolloutTrack } from './rollout-track.js';
 export { lifecycleDiagram } from './lifecycle-diagram.js';
 export { rolloutSection } from './rollout-section.js';
 export { deviceSection } from './device-section.js';

@@ -5,7 +5,7 @@
  */
 import { deviceLifecycle, DEVICE_STATES, type HotpatchEvent } from '@hotpatch/core';
 import { DEFAULT_POLICY, fleetStatus, FleetProjection } from '@hotpatch/fleet';
-import { deviceHistory, fleetAt, rolloutHistory } from '@hotpatch/replay';
+import { deviceHistory, fleetAt, rolloutChanges, rolloutHistory } from '@hotpatch/replay';
 import { simulate } from '@hotpatch/simulator';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import fc from 'fast-check';
@@ -48,10 +48,26 @@ describe('a report’s data', () => {
     const projection = new FleetProjection();
     events.forEach((e) => projection.apply(e));
     const status = fleetStatus(projection, projection.latestTime);
-    const rollout = status.rollouts[1]!;
-    const data = await buildReportData({ subject: { kind: 'rollout', id: rollout.rollout, history: rolloutHistory({ events }, rollout.rollout) }, source: 'sim', read });
+    // The rollout with the most failures (a halted one, on this fleet).
+    const failedIn = (r: (typeof status.rollouts)[number]) => r.rings.reduce((n, g) => n + g.failed, 0);
+    const rollout = [...status.rollouts].sort((a, b) => failedIn(b) - failedIn(a))[0]!;
+    expect(failedIn(rollout)).toBeGreaterThan(0);
+    const data = await buildReportData({ subject: { kind: 'rollout', id: rollout.rollout }, source: 'sim', read });
     expect(data.rollout!.progress).toEqual(rollout);
     expect(data.rollout!.lanes.map((l) => [l.ring, l.devices.length])).toEqual(rollout.rings.map((g) => [g.name, g.size]));
+    // Its marks and failures are history --rollout's steps: the text of each, and every change of a ring's failures.
+    const steps = rolloutHistory({ events }, rollout.rollout);
+    const at = (time: string) => Date.parse(time) - Date.parse(data.base);
+    const failed = data.rollout!.marks.filter((m) => m.kind === 'failed');
+    expect(failed.length).toBe(failedIn(rollout));
+    expect(failed.map((m) => [m.t, m.device, m.text])).toEqual(
+      steps.filter((st) => st.event.type === 'DeviceFailed').map((st) => [at(st.event.time), (st.event.data as { device: string }).device, rolloutChanges(st.before, st.after).join('; ')]),
+    );
+    for (const [i, ring] of rollout.rings.entries()) {
+      const changes = steps.filter((st) => st.after.rings[i]!.failed !== (st.before?.rings[i]!.failed ?? 0) || (st.after.rings[i]!.started !== null && (st.before?.rings[i]!.started ?? null) === null));
+      expect(data.rollout!.failures[i]!.points).toEqual(changes.map((st) => [at(st.event.time), st.after.rings[i]!.failed]));
+      expect(data.rollout!.failures[i]!.ring).toBe(ring.name);
+    }
     const history = deviceHistory({ events }, 'dev-00001');
     const device = await buildReportData({ subject: { kind: 'device', id: 'dev-00001', history }, source: 'sim', read });
     expect(device.device!.history.map((r) => [r.position, r.before, r.after])).toEqual(history.map((s) => [s.position, s.before?.state ?? null, s.after.state]));
@@ -78,7 +94,7 @@ describe('a report up to --to', () => {
     // A rollout cut at --to stands as its history stood then (history --rollout --at).
     const id = events.filter((e) => e.type === 'RolloutPlanned' && e.time < to).at(-1)!.stream.slice('rollout/'.length);
     const until = rolloutHistory({ events }, id, { kind: 'time', time: to });
-    const cut = await buildReportData({ subject: { kind: 'rollout', id, history: until }, source: 'sim', read, to });
+    const cut = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, to });
     const { version: _v, time: _t, ...then } = until.at(-1)!.after;
     expect({ ...cut.rollout!.progress, rings: cut.rollout!.progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
   });

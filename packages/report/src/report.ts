@@ -6,7 +6,7 @@
  */
 import { DEVICE_STATES, HotpatchError, type HotpatchEvent } from '@hotpatch/core';
 import { fleetStatus } from '@hotpatch/fleet';
-import { rolloutHistory, type HistoryStep, type RolloutHistoryStep } from '@hotpatch/replay';
+import type { HistoryStep } from '@hotpatch/replay';
 import { whatIf, type WhatIfOptions } from '@hotpatch/simulator';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import { LogCollector } from './collect.js';
@@ -24,7 +24,7 @@ export class NothingToReportError extends HotpatchError {
 }
 
 export type ReportSubject =
-  | { readonly kind: 'rollout'; readonly id: string; readonly history: readonly RolloutHistoryStep[] }
+  | { readonly kind: 'rollout'; readonly id: string }
   | { readonly kind: 'device'; readonly id: string; readonly history: readonly HistoryStep[] }
   | { readonly kind: 'fleet' };
 
@@ -43,52 +43,48 @@ export interface ReportRequest {
 
 export async function buildReportData(request: ReportRequest): Promise<ReportData> {
   const { subject } = request;
-  const history = subject.kind === 'fleet' ? [] : subject.history;
-  if (subject.kind !== 'fleet' && history.length === 0) throw new NothingToReportError(`${subject.kind} ${subject.id} has no events in ${request.source}`);
-  const first = history[0]?.event.time;
-  const last = history.at(-1)?.event.time;
-  const margin = subject.kind === 'rollout' ? 2 * DAY : DAY;
-  const from = request.from !== undefined ? Date.parse(request.from) : first !== undefined ? Date.parse(first) : -Infinity;
-  const to = request.to !== undefined ? Date.parse(request.to) : last !== undefined ? Date.parse(last) + margin : Infinity;
-  const collector = new LogCollector({ from, to, endAtLog: request.to === undefined }, request.to);
+  if (subject.kind === 'device' && subject.history.length === 0) throw new NothingToReportError(`device ${subject.id} has no events in ${request.source}`);
+  const collector = new LogCollector({ ...(request.to !== undefined ? { until: request.to } : {}), ...(subject.kind === 'rollout' ? { rollout: subject.id } : {}) });
   await request.read((event) => collector.add(event));
   if (collector.events === 0) throw new NothingToReportError(`${request.source} holds no events${request.to !== undefined ? ` by ${request.to}` : ''}`);
-  const { base, from: start, to: end } = collector.window;
-  const status = fleetStatus(collector.projection, collector.projection.latestTime);
-  const progressOf = (id: string, of = status) => of.rollouts.find((r) => r.rollout === id);
-  let rollout: ReportData['rollout'] = null;
-  let device: ReportData['device'] = null;
-  if (subject.kind === 'rollout') rollout = rolloutSection(subject.id, subject.history, progressOf(subject.id)!, collector);
-  if (subject.kind === 'device') device = deviceSection(subject.id, subject.history, collector);
+  const track = collector.track;
+  if (subject.kind === 'rollout' && track?.first == null) throw new NothingToReportError(`rollout ${subject.id} has no events in ${request.source}`);
+  // The axis: as asked, or the rollout's events and two days after (what its halt did), the device's and a day, the log.
+  const [first, last] = subject.kind === 'rollout' ? [track!.first!, track!.last! + 2 * DAY] : subject.kind === 'device' ? [Date.parse(subject.history[0]!.event.time), Date.parse(subject.history.at(-1)!.event.time) + DAY] : [Date.parse(collector.first), Date.parse(collector.last)];
+  const logEnd = Date.parse(collector.last);
+  const { base, from, to } = collector.setWindow(request.from !== undefined ? Date.parse(request.from) : first, request.to !== undefined ? Date.parse(request.to) : Math.min(last, Math.max(logEnd, first)));
+  const progressOf = (c: LogCollector, id: string) => fleetStatus(c.projection, c.projection.latestTime).rollouts.find((r) => r.rollout === id);
   const title = subject.kind === 'fleet' ? 'the fleet' : `${subject.kind} ${subject.id}`;
   return {
     kind: subject.kind,
     title,
     source: request.source,
     base: new Date(base).toISOString(),
-    window: [start - base, end - base],
+    window: [0, to - base],
     states: DEVICE_STATES,
     lifecycle: lifecycleDiagram(),
-    rollout,
-    device,
+    rollout: subject.kind === 'rollout' ? rolloutSection(track!, progressOf(collector, subject.id)!, collector) : null,
+    device: subject.kind === 'device' ? deviceSection(subject.id, subject.history, collector) : null,
     fleet: subject.kind === 'rollout' ? [] : fleetLanes(collector),
-    whatIf: request.whatIf === undefined ? null : await whatIfSection(request.whatIf, subject, { from: start, to: end }),
+    whatIf: request.whatIf === undefined ? null : await whatIfSection(request.whatIf, subject, from, to, progressOf),
   };
 }
 
-/** The what-if run's log, folded as the recorded one is, on the recorded one's axes. */
-async function whatIfSection(options: NonNullable<ReportRequest['whatIf']>, subject: ReportSubject, window: { from: number; to: number }): Promise<WhatIfSection> {
+/** The what-if run's log, read as the recorded one is, on the recorded one's axes. */
+async function whatIfSection(
+  options: NonNullable<ReportRequest['whatIf']>,
+  subject: ReportSubject,
+  from: number,
+  to: number,
+  progressOf: (c: LogCollector, id: string) => ReturnType<typeof fleetStatus>['rollouts'][number] | undefined,
+): Promise<WhatIfSection> {
   const store = createInMemoryEventStore();
   await whatIf({ recorded: options.recorded, policy: options.policy, store });
-  const events: HotpatchEvent[] = [];
-  for await (const e of readLog(store)) events.push(e);
-  const collector = new LogCollector({ ...window, endAtLog: false });
-  for (const e of events) collector.add(e);
-  let rollout: WhatIfSection['rollout'] = null;
-  if (subject.kind === 'rollout') {
-    const progress = fleetStatus(collector.projection, collector.projection.latestTime).rollouts.find((r) => r.rollout === subject.id);
-    if (progress !== undefined) rollout = rolloutSection(subject.id, rolloutHistory({ events }, subject.id), progress, collector);
-  }
+  const collector = new LogCollector(subject.kind === 'rollout' ? { rollout: subject.id } : {});
+  for await (const e of readLog(store)) collector.add(e);
+  collector.setWindow(from, to);
+  const progress = subject.kind === 'rollout' ? progressOf(collector, subject.id) : undefined;
+  const rollout = subject.kind === 'rollout' && progress !== undefined && collector.track?.first != null ? rolloutSection(collector.track, progress, collector) : null;
   // A device's what-if is its own band; the fleet's, every device's.
   const fleet =
     subject.kind === 'rollout' ? [] : subject.kind === 'device' ? [{ ring: collector.projection.devices.get(subject.id)?.ring ?? 'device', devices: [{ id: subject.id, steps: collector.band(subject.id) }] }] : fleetLanes(collector);

@@ -1,5 +1,5 @@
-import { InvalidEventError, isIsoUtc, rolloutStream, deviceStream, type HotpatchEvent } from '@hotpatch/core';
-import { deviceHistory, historyOfFile, rolloutHistory, type ReplayPoint } from '@hotpatch/replay';
+import { InvalidEventError, isIsoUtc, deviceStream, type HotpatchEvent } from '@hotpatch/core';
+import { deviceHistory, historyOfFile, type ReplayPoint } from '@hotpatch/replay';
 import { buildReportData, pageAssets, reportHtml, type ReportSubject } from '@hotpatch/report';
 import { readLog, writeFileAtomically, type EventStore } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
@@ -21,7 +21,7 @@ export const reportCommand: CommandSpec = {
   highlighted. The fleet: every device by ring. Each has a time cursor: every device's state at the time picked
   (as replay --at gives it). --whatif runs the log's releases again under a policy (as whatif does) and draws the
   what-if run beside the recorded one on the same axes. The figures come from the projections of status, history
-  and replay. --from/--to bound the time axis (ISO-8601 UTC; by default the rollout's events and two days after,
+  and replay (a rollout followed as the log is read, as history --rollout folds it). --from/--to bound the time axis (ISO-8601 UTC; by default the rollout's events and two days after,
   the device's, or the whole log); --to also stops reading the log there. --out defaults to report.html.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
@@ -68,13 +68,9 @@ export const reportCommand: CommandSpec = {
   },
 };
 
-/** The history of the rollout or device asked about, read as `history` reads it (its stream alone from a store). */
+/** The history of the device asked about, read as `history` reads it (its stream alone from a store). */
 async function subjectOf(source: StoreSource, kind: 'rollout' | 'device' | 'fleet', id: string | undefined, until: ReplayPoint): Promise<ReportSubject> {
-  if (kind === 'fleet') return { kind };
-  if (kind === 'rollout') {
-    const history = source.kind === 'jsonl' ? await historyOfFile.rollout(source.path, id!, until) : rolloutHistory(await readSource(source, { stream: rolloutStream(id!) }), id!, until);
-    return { kind, id: id!, history };
-  }
+  if (kind !== 'device') return kind === 'fleet' ? { kind } : { kind, id: id! };
   const history = source.kind === 'jsonl' ? await historyOfFile.device(source.path, id!, until) : deviceHistory(await readSource(source, { stream: deviceStream(id!) }), id!, until);
   return { kind, id: id!, history };
 }
