@@ -10,4 +10,5 @@ export default function setup(): void {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/cli')], { stdio: 'inherit' });
   execFileSync(process.execPath, [join(root, 'scripts/bundle-typebox.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'scripts/bundle-report-page.mjs')], { stdio: 'inherit' });
 }

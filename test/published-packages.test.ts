@@ -170,7 +170,7 @@ describe('the packages as published', () => {
       const manifest = readJson<Manifest>(join(dir, 'package.json'));
       const declared = new Set([name, ...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
       for (const file of filesBelow(dir).filter((file) => file.endsWith('.js'))) {
-        for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:\bfrom|\bimport\(|\brequire\(|\)\.resolve\()\s*'([^'.][^']*)'/g)) {
+        for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:\bfrom\s+|\bimport\(\s*|\brequire\(\s*|\)\.resolve\(\s*)'([^'.][^']*)'/g)) {
           const pkg = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
           if (pkg.startsWith('node:') || builtins.has(pkg)) continue;
           expect(declared.has(pkg), `${name}/${file} imports ${specifier}`).toBe(true);

@@ -11,13 +11,14 @@ import { checkCommand } from './commands/check.js';
 import { statusCommand } from './commands/status.js';
 import { simulateCommand } from './commands/simulate.js';
 import { whatifCommand } from './commands/whatif.js';
+import { reportCommand } from './commands/report.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
 import { agentsCommand } from './commands/agents.js';
 import { sealCommand } from './commands/seal.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 
-export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, pauseCommand, resumeCommand, sealCommand, simulateCommand, whatifCommand, serveCommand, agentsCommand, tokenCommand];
+export const COMMANDS: readonly CommandSpec[] = [demoCommand, replayCommand, historyCommand, verifyCommand, exportCommand, importCommand, checkCommand, statusCommand, pauseCommand, resumeCommand, sealCommand, simulateCommand, whatifCommand, reportCommand, serveCommand, agentsCommand, tokenCommand];
 
 /**
  * Exit codes: 0 success; 1 invalid input or a failed check; 2 a command line that makes no sense; 3 the

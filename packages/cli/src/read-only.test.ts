@@ -36,6 +36,7 @@ const readers = (store: string) => [
   ['history', '--store', store, '--rollout', 'HP-2026-02'],
   ['export', '--store', store],
   ['whatif', '--store', store, '--policy', policy],
+  ['report', '--store', store, '--rollout', 'HP-2026-02', '--out', join(dir, 'report.html')],
 ];
 
 beforeAll(async () => {

@@ -1,0 +1,100 @@
+import { InvalidEventError, isIsoUtc, deviceStream, type HotpatchEvent } from '@hotpatch/core';
+import { deviceHistory, historyOfFile, type ReplayPoint } from '@hotpatch/replay';
+import { buildReportData, pageAssets, reportHtml, type ReportSubject } from '@hotpatch/report';
+import { readLog, writeFileAtomically, type EventStore } from '@hotpatch/store';
+import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
+import { describeSource, eachStorePage, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
+import { mustExist, timelineEvents } from '../timeline-input.js';
+import { readPolicyFile } from './simulate.js';
+import { problemLine } from './verify.js';
+
+export const reportCommand: CommandSpec = {
+  name: 'report',
+  summary: 'an incident report as one HTML page: a rollout, a device or the fleet over time, with a time cursor',
+  usage: `hotpatch report --store <source> | <file.jsonl>  --rollout ID | --device ID | --fleet  [--from TIME] [--to TIME] [--whatif policy.json] [--out report.html]
+
+  Writes one self-contained HTML file (script, style and data inlined: it opens from file:// and asks the network
+  for nothing). A rollout: a time axis with a lane per ring, each device's state as colour bands (a large ring
+  aggregated, with drill-down to its devices), failures against each ring's budget, gates, pauses (who, why), the
+  halt with its reason and what it did to each device in flight. A device: its state band, every event with the
+  state before and after (as history gives them), and the lifecycle drawn from the machine with its path
+  highlighted. The fleet: every device by ring. Each has a time cursor: every device's state at the time picked
+  (as replay --at gives it). --whatif runs the log's releases again under a policy (as whatif does) and draws the
+  what-if run beside the recorded one on the same axes. The figures come from the projections of status, history
+  and replay (a rollout followed as the log is read, as history --rollout folds it). --from/--to bound the time axis (ISO-8601 UTC; by default the rollout's events and two days after,
+  the device's, or the whole log); --to also stops reading the log there. --out defaults to report.html.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, {
+      store: { type: 'string' },
+      rollout: { type: 'string' },
+      device: { type: 'string' },
+      fleet: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      whatif: { type: 'string' },
+      out: { type: 'string' },
+    });
+    const source = sourceFrom(positionals, values.store as string | undefined);
+    const asked = (['rollout', 'device', 'fleet'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+    if (asked.length !== 1) throw new UsageError(asked.length === 0 ? 'one of --rollout ID, --device ID or --fleet is required' : `${asked.map((k) => `--${k}`).join(' and ')}: give one of them`);
+    for (const [k, v] of Object.entries({ from: values.from as string | undefined, to: values.to as string | undefined })) {
+      if (v !== undefined && !isIsoUtc(v)) throw new UsageError(`--${k}: expected an ISO-8601 UTC time like 2026-02-10T14:03:00Z, got ${JSON.stringify(v)}`);
+    }
+    if (values.from !== undefined && values.to !== undefined && Date.parse(values.from as string) >= Date.parse(values.to as string)) throw new UsageError(`--from ${String(values.from)} is not before --to ${String(values.to)}`);
+    const out = (values.out as string | undefined) ?? 'report.html';
+    const assets = pageAssets();
+    const policy = values.whatif === undefined ? undefined : await readPolicyFile(values.whatif as string);
+    if (source.kind === 'jsonl') await mustExist(source.path, { readTwice: true });
+    const until: ReplayPoint = values.to !== undefined ? { kind: 'time', time: values.to as string } : { kind: 'end' };
+    const subject = await subjectOf(source, asked[0]!, (values.rollout ?? values.device) as string | undefined, until);
+    let whatIfStore: EventStore | undefined;
+    try {
+      const data = await buildReportData({
+        subject,
+        source: describeSource(source),
+        ...(values.from !== undefined ? { from: values.from as string } : {}),
+        ...(values.to !== undefined ? { to: values.to as string } : {}),
+        read: (add) => readWhole(source, add),
+        ...(policy !== undefined ? { whatIf: { name: values.whatif as string, policy, recorded: await recordedLog(source, (s) => (whatIfStore = s)) } } : {}),
+      }).catch((error: unknown) => {
+        throw error instanceof InvalidEventError ? new CheckFailed(problemLine(error)) : error;
+      });
+      const html = reportHtml(data, assets);
+      await writeFileAtomically(out, (file) => file.writeFile(html));
+      io.out(`wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB): ${data.title}, ${data.base.slice(0, 16).replace('T', ' ')} onwards`);
+    } finally {
+      await whatIfStore?.close();
+    }
+  },
+};
+
+/** The history of the device asked about, read as `history` reads it (its stream alone from a store). */
+async function subjectOf(source: StoreSource, kind: 'rollout' | 'device' | 'fleet', id: string | undefined, until: ReplayPoint): Promise<ReportSubject> {
+  if (kind !== 'device') return kind === 'fleet' ? { kind } : { kind, id: id! };
+  const history = source.kind === 'jsonl' ? await historyOfFile.device(source.path, id!, until) : deviceHistory(await readSource(source, { stream: deviceStream(id!) }), id!, until);
+  return { kind, id: id!, history };
+}
+
+/** The whole log as `status` reads it: a file line by line (checked as it is read), a store page by page. */
+async function readWhole(source: StoreSource, add: (event: HotpatchEvent) => void): Promise<void> {
+  if (source.kind === 'jsonl') {
+    for await (const events of timelineEvents(source.path)) for (const e of events) add(e);
+    return;
+  }
+  await eachStorePage(source, (events) => {
+    for (const e of events) add(e);
+  });
+}
+
+/** The recorded log for a what-if, read from the start each time it is asked for (as `whatif` reads it). */
+async function recordedLog(source: StoreSource, opened: (store: EventStore) => void) {
+  if (source.kind === 'jsonl') {
+    const path = source.path;
+    return async function* () {
+      for await (const events of timelineEvents(path, { check: false })) yield* events;
+    };
+  }
+  const store = await openEventStore(source, { readonly: true });
+  opened(store);
+  return () => readLog(store);
+}

@@ -1,0 +1,31 @@
+/** The few DOM and SVG helpers the page draws with. */
+const SVG = 'http://www.w3.org/2000/svg';
+
+type Attrs = Readonly<Record<string, string | number | boolean | undefined>>;
+type Child = Node | string | null | undefined | false;
+
+function fill<T extends Element>(node: T, attrs: Attrs, children: readonly Child[]): T {
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== false) node.setAttribute(k, v === true ? '' : String(v));
+  for (const c of children) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node;
+}
+
+/** An HTML element. */
+export const h = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] => fill(document.createElement(tag), attrs, children);
+
+/** An SVG element. */
+export const s = (tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement => fill(document.createElementNS(SVG, tag), attrs, children);
+
+/** A table of facts: the text of a chart, for a screen reader or a search. */
+export function table(caption: string, head: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>, rowAttrs?: (i: number) => Attrs): HTMLTableElement {
+  return h(
+    'table',
+    {},
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, ...rows.map((r, i) => h('tr', rowAttrs?.(i) ?? {}, ...r.map((c) => h('td', {}, String(c)))))),
+  );
+}
+
+/** A table under its chart, folded away until asked for. */
+export const factsTable = (summary: string, t: HTMLTableElement): HTMLDetailsElement => h('details', { class: 'facts' }, h('summary', {}, summary), t);
