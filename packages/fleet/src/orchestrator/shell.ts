@@ -101,13 +101,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    * with the answer (on the same view: the steps before it are the same, and are not committed twice).
    */
   const commit = async <R>(decide: (input: DecisionInput) => Decided<R>) => {
-    const answers = new Map<number, Answer>();
+    /** Made at the first answer (seldom: another writer came first, or a retry). */
+    let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
     const committed: Step[] = [];
-    const input = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, answers, ...(options.meta ? { meta: options.meta } : {}) };
+    const input: DecisionInput = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, ...(options.meta ? { meta: options.meta } : {}) };
     for (;;) {
-      const decided = decide(input);
-      if (answers.size > 0 && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {
+      const decided = decide(answers === undefined ? input : { ...input, answers });
+      if (answers !== undefined && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {
         throw new Error('orchestrator: a decision made again changed the steps it had taken');
       }
       let answered = false;
@@ -116,12 +117,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         const { events, answer } = await commitStep(step);
         recorded.push(...events);
         if (answer !== undefined) {
-          answers.set(committed.length, answer);
+          (answers ??= new Map()).set(committed.length, answer);
           answered = true;
         }
         committed.push(step);
       }
-      if (!answered) return { decided, recorded, asDecided: answers.size === 0 };
+      if (!answered) return { decided, recorded, asDecided: answers === undefined };
     }
   };
 
