@@ -14,17 +14,18 @@ export function tapStore(store: EventStore, tap: (event: RecordedEvent) => void)
       tap(e);
     }
   };
+  // A callback each rather than an async wrapper: every append of a simulation goes through here.
+  const noteAppended = <R extends { readonly events: readonly RecordedEvent[] }>(result: R) => {
+    note(result.events);
+    return result;
+  };
+  const noteRead = (events: RecordedEvent[]) => {
+    note(events);
+    return events;
+  };
   return {
-    async appendToStream(stream, events, options) {
-      const result = await store.appendToStream(stream, events, options);
-      note(result.events);
-      return result;
-    },
-    async readAll(options) {
-      const events = await store.readAll(options);
-      note(events);
-      return events;
-    },
+    appendToStream: (stream, events, options) => store.appendToStream(stream, events, options).then(noteAppended),
+    readAll: (options) => store.readAll(options).then(noteRead),
     readStream: (stream, options) => store.readStream(stream, options),
     readEvent: (stream, id) => store.readEvent(stream, id),
     streamVersion: (stream) => store.streamVersion(stream),
