@@ -74,9 +74,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     try {
       if (step.kind === 'lookup') {
         // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not
-        // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now.
+        // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now
+        // (read by the engine: given the projection's state, it would only be refused once more before the read).
         try {
-          const r = await engine.execute(step.command, { known: step.known as Known<never>, ...(step.meta !== undefined ? { meta: step.meta } : {}) });
+          const r = await engine.execute(step.command, step.meta !== undefined ? { meta: step.meta } : {});
           if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
           lagging = true;
           return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
