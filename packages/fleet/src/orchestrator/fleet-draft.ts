@@ -58,6 +58,11 @@ export class FleetDraft {
     return this.rolloutDrafts?.get(id) ?? (this.base.rollouts.has(id) ? this.draftOf(id) : undefined);
   }
 
+  /** A rollout as the decision has it so far, without drafting it: for a look that records nothing. */
+  rolloutAsIs(id: string): RolloutView | undefined {
+    return this.rolloutDrafts?.get(id) ?? this.base.rollouts.get(id);
+  }
+
   /** The rollouts, in the projection's order. */
   rollouts(): RolloutView[] {
     return [...this.base.rollouts.keys()].map((id) => this.rollout(id)!);
