@@ -105,23 +105,28 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     /** Made at the first answer (seldom: another writer came first, or a retry). */
     let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
-    const committed: Step[] = [];
+    /** The steps committed, by their keys. */
+    const committed: string[] = [];
     const input: DecisionInput = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, ...(options.meta ? { meta: options.meta } : {}) };
     for (;;) {
       const decided = decide(answers === undefined ? input : { ...input, answers });
-      if (answers !== undefined && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {
+      const steps: (Step | undefined)[] = decided.steps;
+      if (answers !== undefined && committed.some((key, i) => steps[i] === undefined || stepKey(steps[i]!) !== key)) {
         throw new Error('orchestrator: a decision made again changed the steps it had taken');
       }
       let answered = false;
-      while (!answered && committed.length < decided.steps.length) {
-        const step = decided.steps[committed.length]!;
+      while (!answered && committed.length < steps.length) {
+        const step = steps[committed.length]!;
+        // Let go once taken: a tick's unit decides hundreds of steps, and all of them held to the unit's end outlived
+        // V8's young collections (promoted, to be collected by the costly full ones). What is kept is what was recorded.
+        steps[committed.length] = undefined;
         const { events, answer } = await commitStep(step);
         recorded.push(...events);
         if (answer !== undefined) {
           (answers ??= new Map()).set(committed.length, answer);
           answered = true;
         }
-        committed.push(step);
+        committed.push(stepKey(step));
       }
       if (!answered) return { decided, recorded, asDecided: answers === undefined };
     }
