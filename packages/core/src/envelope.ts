@@ -25,19 +25,32 @@ export function nestedDeeperThan(value: unknown, depth: number): boolean {
  * Its path within the value (`a.b[2]`) and why; undefined when it can be written.
  */
 export function unwritableJson(value: unknown, depth: number, path = ''): { readonly path: string; readonly problem: string } | undefined {
-  if (typeof value === 'bigint') return { path, problem: `a BigInt (${value}n) cannot be written as JSON: send a number or a string` };
+  const found = unwritable(value, depth);
+  if (found === undefined) return undefined;
+  // The keys were noted from the problem up: the path is written from the top down.
+  let at = path;
+  for (let i = found.keys.length - 1; i >= 0; i--) {
+    const key = found.keys[i]!;
+    at = typeof key === 'number' ? `${at}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? (at === '' ? key : `${at}.${key}`) : `${at}[${JSON.stringify(key)}]`;
+  }
+  return { path: at, problem: found.problem };
+}
+
+/** The walk of unwritableJson: nothing allocated unless it finds a problem (every event written is walked). */
+function unwritable(value: unknown, depth: number): { readonly keys: (string | number)[]; readonly problem: string } | undefined {
+  if (typeof value === 'bigint') return { keys: [], problem: `a BigInt (${value}n) cannot be written as JSON: send a number or a string` };
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth === 0) return { path, problem: `nested deeper than ${MAX_META_DEPTH} levels (or circular)` };
+  if (depth === 0) return { keys: [], problem: `nested deeper than ${MAX_META_DEPTH} levels (or circular)` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unwritableJson(value[i], depth - 1, `${path}[${i}]`);
-      if (found !== undefined) return found;
+      const found = unwritable(value[i], depth - 1);
+      if (found !== undefined) return (found.keys.push(i), found);
     }
     return undefined;
   }
   for (const key in value) {
-    const found = unwritableJson((value as Record<string, unknown>)[key], depth - 1, /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`);
-    if (found !== undefined) return found;
+    const found = unwritable((value as Record<string, unknown>)[key], depth - 1);
+    if (found !== undefined) return (found.keys.push(key), found);
   }
   return undefined;
 }

@@ -32,22 +32,23 @@ export const EventSchema = Type.Union(STREAM_KINDS.flatMap((kind) => kind.eventT
 const eventChecks = new Map<StreamKind, Map<string, SchemaCheck<unknown>>>();
 const dataChecks = new Map<StreamKind, Map<string, SchemaCheck<unknown>>>();
 
-function memo(cache: Map<StreamKind, Map<string, SchemaCheck<unknown>>>, kind: StreamKind, type: unknown, schema: () => TSchema) {
+// `schema` is a function of (kind, type), not a closure: a store looks a check up for every event it writes.
+function memo(cache: Map<StreamKind, Map<string, SchemaCheck<unknown>>>, kind: StreamKind, type: unknown, schema: (kind: StreamKind, type: string) => TSchema) {
   if (typeof type !== 'string' || !Object.hasOwn(kind.data, type)) return undefined;
   let byType = cache.get(kind);
   if (byType === undefined) cache.set(kind, (byType = new Map()));
   let check = byType.get(type);
-  if (check === undefined) byType.set(type, (check = compileSchema(schema())));
+  if (check === undefined) byType.set(type, (check = compileSchema(schema(kind, type))));
   return check;
 }
 
+const dataSchemaOf = (kind: StreamKind, type: string): TSchema => kind.data[type]!;
+
 /** The compiled check of a whole event of `type` in a stream of `kind`; undefined for a type the kind does not have. */
-export const eventCheckOf = (kind: StreamKind, type: unknown): SchemaCheck<unknown> | undefined =>
-  memo(eventChecks, kind, type, () => eventSchemaOf(kind, type as string));
+export const eventCheckOf = (kind: StreamKind, type: unknown): SchemaCheck<unknown> | undefined => memo(eventChecks, kind, type, eventSchemaOf);
 
 /** The compiled check of the data of `type` in a stream of `kind`; undefined for a type the kind does not have. */
-export const dataCheckOf = (kind: StreamKind, type: unknown): SchemaCheck<unknown> | undefined =>
-  memo(dataChecks, kind, type, () => kind.data[type as string]!);
+export const dataCheckOf = (kind: StreamKind, type: unknown): SchemaCheck<unknown> | undefined => memo(dataChecks, kind, type, dataSchemaOf);
 
 /** The envelope alone (any type, any data): what is wrong with an event before its type is looked at. */
 export const envelopeCheck = compileSchema(EnvelopeSchema);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isIsoUtc } from './schema.js';
 import { InvalidEventError } from './errors.js';
+import { MAX_META_DEPTH, unwritableJson } from './envelope.js';
 import { validateEvent, validateDeviceEventData } from './validate.js';
 import { ROLLOUT_EVENT_DATA, ROLLOUT_EVENT_TYPES } from './rollout/events.js';
 import { DEVICE_EVENT_DATA, DEVICE_EVENT_TYPES } from './device/events.js';
@@ -130,5 +131,18 @@ describe('isIsoUtc', () => {
       }),
       { seed: 20261125, numRuns: 2000 },
     );
+  });
+});
+
+describe('unwritableJson', () => {
+  it('names where a value cannot be written as JSON, from the path given', () => {
+    const deep: Record<string, unknown> = {};
+    deep.self = deep;
+    expect(unwritableJson({ a: [1, { b: 2n }] }, MAX_META_DEPTH, 'data')).toEqual({ path: 'data.a[1].b', problem: expect.stringMatching(/BigInt \(2n\)/) as unknown as string });
+    expect(unwritableJson({ 'a b': { ok: 1n } }, MAX_META_DEPTH, 'meta')?.path).toBe('meta["a b"].ok');
+    expect(unwritableJson([[3n]], MAX_META_DEPTH)?.path).toBe('[0][0]');
+    expect(unwritableJson({ x: 1n }, MAX_META_DEPTH)?.path).toBe('x');
+    expect(unwritableJson(deep, 3, 'meta')).toEqual({ path: 'meta.self.self.self', problem: `nested deeper than ${MAX_META_DEPTH} levels (or circular)` });
+    expect(unwritableJson({ a: [1, 'two', null, { b: true }] }, MAX_META_DEPTH, 'data')).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import { createEngine } from '@hotpatch/engine';
 import { createInMemoryEventStore, type RecordedEvent } from '@hotpatch/store';
 import { simulatedClock } from './clock.js';
 import { createOrchestrator } from './orchestrator/shell.js';
-import { HOTPATCH, POLICY, RELEASED } from './orchestrator/testing/given.js';
+import { at, given, HOTPATCH, POLICY, RELEASED, rollout } from './orchestrator/testing/given.js';
 import { catchUpProjection, FleetProjection, pausedWithin, ProjectionOrderError } from './projection.js';
 import { serializeProjection } from './projection/saved.js';
 import { projectionSteps } from './projection/timeline.js';
@@ -25,6 +25,28 @@ describe('paused time', () => {
       }),
       { numRuns: 500, seed: 20261126 },
     );
+  });
+});
+
+describe('the rollouts that instructed a device', () => {
+  it('are in the order of the rollouts, whichever instructed it first', () => {
+    const older = rollout(HOTPATCH);
+    const march = '2026-03-10T17:00:00.000Z';
+    const newer = rollout({ ...HOTPATCH, id: 'HP-2026-03', releasedAt: march });
+    const { view } = given(
+      older.planned(),
+      older.ringStarted('pilot', RELEASED, 2),
+      at(march),
+      newer.planned(),
+      newer.ringStarted('pilot', march, 2),
+      newer.instructed('pilot', 'd1'),
+      older.instructed('pilot', 'd1'),
+      older.instructed('pilot', 'd2'),
+      newer.instructed('pilot', 'd2'),
+    ).when(march);
+    expect(view.rolloutsInstructing('d1')).toEqual(['HP-2026-02', 'HP-2026-03']);
+    expect(view.rolloutsInstructing('d2')).toEqual(['HP-2026-02', 'HP-2026-03']);
+    expect(view.rolloutsInstructing('d3')).toEqual([]);
   });
 });
 

@@ -117,8 +117,12 @@ export class FleetProjection {
     const held = this.instructing.get(device);
     if (held === undefined) this.instructing.set(device, [rollout]);
     else if (!held.includes(rollout)) {
-      held.push(rollout);
-      held.sort((a, b) => this.rank.get(a)! - this.rank.get(b)!);
+      // In its place by rank: the last, nearly always (a device is instructed by the newer rollouts later).
+      const rank = this.rank.get(rollout)!;
+      let i = held.length;
+      while (i > 0 && this.rank.get(held[i - 1]!)! > rank) i--;
+      if (i === held.length) held.push(rollout);
+      else held.splice(i, 0, rollout);
     }
   }
 

@@ -58,18 +58,21 @@ export function healInstructed(d: Decision, rollout: RolloutView, id: string, re
   const instruction = rollout.instructed.get(id);
   if (device === undefined || instruction === undefined) return false;
   const { value, context } = device.state;
-  const meta = healedMeta('instruction-without-step', rollout.id);
+  // The meta is made once a step is due: this runs for every device in flight at every tick.
   if (instruction.action === 'reboot') {
     // Told to restart and never asked to (its restart is the rollout's to see: one since the instruction succeeds it).
     const target = cumulativeUpdateOf(release);
     const restarted = device.lastBaselineAt !== null && device.lastBaselineAt >= instruction.at;
     if (restarted || !(RESTING_STATES.includes(value) || value === 'ineligible' || value === 'enrolled')) return false;
-    return d.command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: id, reason: rebootReasonOf(release), baseline: target }, meta);
+    return d.command(`reboot:${rollout.id}`, { type: 'RequireReboot', device: id, reason: rebootReasonOf(release), baseline: target }, healedMeta('instruction-without-step', rollout.id));
   }
   if (release.kind !== 'hotpatch' || device.outcomes.has(release.id)) return false;
+  // Staged with it, its apply missing; or resting, eligible on its baseline, without it.
+  const applyDue = value === 'staged';
+  if (applyDue ? context.inFlight?.patch !== release.id : !RESTING_STATES.includes(value) || !context.eligible || context.baseline !== release.baseline || release.id in context.applied) return false;
+  const meta = healedMeta('instruction-without-step', rollout.id);
   const apply = () => d.command(`apply:${rollout.id}`, { type: 'StartApply', device: id, patch: release.id }, meta);
-  if (value === 'staged') return context.inFlight?.patch === release.id && apply();
-  if (!RESTING_STATES.includes(value) || !context.eligible || context.baseline !== release.baseline || release.id in context.applied) return false;
+  if (applyDue) return apply();
   const staged = d.command(`stage:${rollout.id}`, { type: 'StagePatch', device: id, hotpatch: hotpatchOf(release) }, meta);
   // Staged before (its id is recorded) and the device has moved on since: nothing to carry on.
   if (!staged && d.fleet.device(id)!.state.value !== 'staged') return false;

@@ -64,8 +64,11 @@ function reportSteps(d: Decision, r: AgentReport): ReportResult | undefined {
     }
     uninstall(d, d.fleet.device(r.device)!, r.baseline);
   }
-  // The device's outcome in its rollouts, at once: a failure past the budget halts before the next tick.
-  for (const rollout of rolloutsOf(d, r.device)) {
+  // The device's outcome in its rollouts, at once: a failure past the budget halts before the next tick. Only where
+  // the report may change something: the rollouts where the device is in flight, halted ones (their rollbacks), and
+  // after a failed apply every one (see restartOntoUpdate); not the many that settled the device long ago.
+  const concerned = (rollout: RolloutView) => r.kind === 'apply-failed' || rollout.pending.has(r.device) || rollout.state.value === 'halted';
+  for (const rollout of rolloutsOf(d, r.device, concerned)) {
     reconcile(d, rollout, r.device);
     if (r.kind === 'apply-failed') restartOntoUpdate(d, rollout, r.device);
     // A halt this report caused rolls back the whole ring; after that, each report brings its own device back.
@@ -74,9 +77,12 @@ function reportSteps(d: Decision, r: AgentReport): ReportResult | undefined {
   return duplicate && written === 0 ? { status: 'duplicate' } : { status: 'recorded', events: written };
 }
 
-/** The rollouts that instructed a device (a report instructs none, so the projection's say which). */
-function rolloutsOf(d: Decision, device: string): RolloutView[] {
+/**
+ * The rollouts that instructed a device (a report instructs none, so the projection's say which), as drafts; `only`:
+ * those of them it holds true of, as the decision has them so far.
+ */
+function rolloutsOf(d: Decision, device: string, only?: (rollout: RolloutView) => boolean): RolloutView[] {
   const out: RolloutView[] = [];
-  for (const id of d.fleet.base.rolloutsInstructing(device)) out.push(d.fleet.rollout(id)!);
+  for (const id of d.fleet.base.rolloutsInstructing(device)) if (only === undefined || only(d.fleet.rolloutAsIs(id)!)) out.push(d.fleet.rollout(id)!);
   return out;
 }

@@ -48,7 +48,8 @@ export interface DecisionInput {
 
 export interface Decided<R> {
   readonly result: R;
-  readonly steps: readonly Step[];
+  /** The decision's steps, the caller's: the shell lets each go once it has committed it. */
+  readonly steps: Step[];
   /** The memory's changes, kept once the steps are recorded. */
   readonly memory: MemoryDraft;
 }

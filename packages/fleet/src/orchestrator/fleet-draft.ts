@@ -42,21 +42,25 @@ const NO_DEVICES: ReadonlySet<string> = new Set();
 const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['PatchVerified', 'PatchApplyFailed', 'HealthCheckFailed', 'PatchRolledBack', 'RollbackFailed']);
 
 export class FleetDraft {
+  // Made at the first use: a decision is made for every report, and most write one device and read a few rollouts.
   /** Copies of the devices written to, changed in place from then on. */
-  private readonly devices = new Map<string, DeviceRecord>();
-  /** The devices whose copy has outcomes of its own (copied at the first event that changes them). */
-  private readonly ownOutcomes = new Set<string>();
+  private devices: Map<string, DeviceRecord> | undefined;
   /** Every rollout read, as a draft: a reference a decision holds stays current as it records. */
-  private readonly rolloutDrafts = new Map<string, RolloutDraft>();
+  private rolloutDrafts: Map<string, RolloutDraft> | undefined;
 
   constructor(readonly base: FleetProjection) {}
 
   device(id: string): DeviceView | undefined {
-    return this.devices.get(id) ?? this.base.devices.get(id);
+    return this.devices?.get(id) ?? this.base.devices.get(id);
   }
 
   rollout(id: string): RolloutView | undefined {
-    return this.rolloutDrafts.get(id) ?? (this.base.rollouts.has(id) ? this.draftOf(id) : undefined);
+    return this.rolloutDrafts?.get(id) ?? (this.base.rollouts.has(id) ? this.draftOf(id) : undefined);
+  }
+
+  /** A rollout as the decision has it so far, without drafting it: for a look that records nothing. */
+  rolloutAsIs(id: string): RolloutView | undefined {
+    return this.rolloutDrafts?.get(id) ?? this.base.rollouts.get(id);
   }
 
   /** The rollouts, in the projection's order. */
@@ -95,21 +99,20 @@ export class FleetDraft {
       if (stream?.kind === 'device') this.applyDevice(stream.id, event as HotpatchEvent, after.state as DeviceState);
       else if (stream?.kind === 'rollout') this.applyRollout(stream.id, event as HotpatchEvent, after.state as RolloutState);
     }
-    const record = stream?.kind === 'device' ? this.devices.get(stream.id) : stream?.kind === 'rollout' ? this.rolloutDrafts.get(stream.id) : undefined;
+    const record = stream?.kind === 'device' ? this.devices?.get(stream.id) : stream?.kind === 'rollout' ? this.rolloutDrafts?.get(stream.id) : undefined;
     if (record !== undefined) record.version = after.version;
   }
 
   private applyDevice(id: string, event: HotpatchEvent, next: DeviceState | undefined): void {
-    let record = this.devices.get(id);
+    let record = this.devices?.get(id);
     if (record === undefined) {
       const base = this.base.devices.get(id);
       record = base !== undefined ? { ...base } : newDeviceRecord(id, event.time);
-      this.devices.set(id, record);
+      (this.devices ??= new Map()).set(id, record);
     }
     // The outcomes are the projection's until an event changes them.
-    if (OUTCOME_EVENTS.has(event.type) && !this.ownOutcomes.has(id)) {
+    if (OUTCOME_EVENTS.has(event.type) && record.outcomes === this.base.devices.get(id)?.outcomes) {
       (record as { outcomes: DeviceRecord['outcomes'] }).outcomes = new Map(record.outcomes);
-      this.ownOutcomes.add(id);
     }
     const { baseline, applied } = record.state.context;
     evolveDeviceRecord(record, event, event.time, next);
@@ -117,7 +120,7 @@ export class FleetDraft {
   }
 
   private applyRollout(id: string, event: HotpatchEvent, next: RolloutState | undefined): void {
-    const draft = this.rolloutDrafts.get(id) ?? this.draftOf(id);
+    const draft = this.rolloutDrafts?.get(id) ?? this.draftOf(id);
     // Its pauses are the projection's until a pause or a resume changes them (never a decision's doing).
     if (event.type === 'RolloutPaused' || event.type === 'RolloutResumed') draft.pauses = draft.pauses.map(([from, to]) => [from, to]);
     evolveRolloutRecord(draft, event, event.time, next);
@@ -135,7 +138,7 @@ export class FleetDraft {
       pending: new SetDraft(base?.pending ?? NO_DEVICES),
       pauses: base?.pauses ?? [],
     };
-    this.rolloutDrafts.set(id, draft);
+    (this.rolloutDrafts ??= new Map()).set(id, draft);
     return draft;
   }
 }

@@ -30,6 +30,7 @@ export interface Memory {
 export const emptyMemory = (): Memory => ({ behind: new Set(), examinedAll: false, turnsOver: new Set(), waiting: new Map(), haltWatch: new Map() });
 
 const NOTHING: ReadonlySet<string> = new Set();
+const NO_WATCHES: ReadonlyMap<string, SetDraft<string>> = new Map();
 
 /** The memory as a decision changes it. */
 export class MemoryDraft {
@@ -37,7 +38,8 @@ export class MemoryDraft {
   examinedAll: boolean;
   readonly turnsOver: SetDraft<string>;
   readonly waiting: MapDraft<string, Waiting>;
-  private readonly watches = new Map<string, SetDraft<string>>();
+  /** The halts watched, by key (made at the first). */
+  private watches: Map<string, SetDraft<string>> | undefined;
 
   constructor(private readonly memory: Memory) {
     this.behind = new SetDraft(memory.behind);
@@ -48,17 +50,17 @@ export class MemoryDraft {
 
   /** Whether a halt is being watched under this key. */
   watching(key: string): boolean {
-    return this.watches.has(key) || this.memory.haltWatch.has(key);
+    return this.watches?.has(key) === true || this.memory.haltWatch.has(key);
   }
 
   /** The devices a halt watches under this key, listed by `list` the first time. */
   watch(key: string, list: () => Iterable<string>): SetDraft<string> {
-    let watch = this.watches.get(key);
+    let watch = this.watches?.get(key);
     if (watch === undefined) {
       const held = this.memory.haltWatch.get(key);
       watch = new SetDraft(held ?? NOTHING);
       if (held === undefined) for (const id of list()) watch.add(id);
-      this.watches.set(key, watch);
+      (this.watches ??= new Map()).set(key, watch);
     }
     return watch;
   }
@@ -69,7 +71,7 @@ export class MemoryDraft {
     memory.examinedAll = this.examinedAll;
     this.turnsOver.applyTo(memory.turnsOver);
     this.waiting.applyTo(memory.waiting);
-    for (const [key, watch] of this.watches) {
+    for (const [key, watch] of this.watches ?? NO_WATCHES) {
       const held = memory.haltWatch.get(key);
       if (held !== undefined) watch.applyTo(held);
       else memory.haltWatch.set(key, new Set(watch));

@@ -53,8 +53,8 @@ export class SetDraft<T> implements SetView<T> {
 
   /** Makes `target` (the base itself, or a set equal to it) what this draft is. */
   applyTo(target: Set<T>): void {
-    for (const value of this.hidden ?? []) target.delete(value);
-    for (const value of this.added ?? []) target.add(value);
+    if (this.hidden !== undefined) for (const value of this.hidden) target.delete(value);
+    if (this.added !== undefined) for (const value of this.added) target.add(value);
   }
 }
 
@@ -109,8 +109,8 @@ export class MapDraft<K, V> implements MapView<K, V> {
 
   /** Makes `target` (the base itself, or a map equal to it) what this draft is. */
   applyTo(target: Map<K, V>): void {
-    for (const key of this.hidden ?? []) target.delete(key);
-    for (const [key, value] of this.replaced ?? []) target.set(key, value);
-    for (const [key, value] of this.added ?? []) target.set(key, value);
+    if (this.hidden !== undefined) for (const key of this.hidden) target.delete(key);
+    if (this.replaced !== undefined) for (const [key, value] of this.replaced) target.set(key, value);
+    if (this.added !== undefined) for (const [key, value] of this.added) target.set(key, value);
   }
 }

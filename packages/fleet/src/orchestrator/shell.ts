@@ -74,9 +74,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     try {
       if (step.kind === 'lookup') {
         // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not
-        // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now.
+        // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now
+        // (read by the engine: given the projection's state, it would only be refused once more before the read).
         try {
-          const r = await engine.execute(step.command, { known: step.known as Known<never>, ...(step.meta !== undefined ? { meta: step.meta } : {}) });
+          const r = await engine.execute(step.command, step.meta !== undefined ? { meta: step.meta } : {});
           if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
           lagging = true;
           return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
@@ -101,27 +102,33 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
    * with the answer (on the same view: the steps before it are the same, and are not committed twice).
    */
   const commit = async <R>(decide: (input: DecisionInput) => Decided<R>) => {
-    const answers = new Map<number, Answer>();
+    /** Made at the first answer (seldom: another writer came first, or a retry). */
+    let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
-    const committed: Step[] = [];
-    const input = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, answers, ...(options.meta ? { meta: options.meta } : {}) };
+    /** The steps committed, by their keys. */
+    const committed: string[] = [];
+    const input: DecisionInput = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, ...(options.meta ? { meta: options.meta } : {}) };
     for (;;) {
-      const decided = decide(input);
-      if (answers.size > 0 && committed.some((step, i) => decided.steps[i] === undefined || stepKey(decided.steps[i]!) !== stepKey(step))) {
+      const decided = decide(answers === undefined ? input : { ...input, answers });
+      const steps: (Step | undefined)[] = decided.steps;
+      if (answers !== undefined && committed.some((key, i) => steps[i] === undefined || stepKey(steps[i]!) !== key)) {
         throw new Error('orchestrator: a decision made again changed the steps it had taken');
       }
       let answered = false;
-      while (!answered && committed.length < decided.steps.length) {
-        const step = decided.steps[committed.length]!;
+      while (!answered && committed.length < steps.length) {
+        const step = steps[committed.length]!;
+        // Let go once taken: a tick's unit decides hundreds of steps, and all of them held to the unit's end outlived
+        // V8's young collections (promoted, to be collected by the costly full ones). What is kept is what was recorded.
+        steps[committed.length] = undefined;
         const { events, answer } = await commitStep(step);
         recorded.push(...events);
         if (answer !== undefined) {
-          answers.set(committed.length, answer);
+          (answers ??= new Map()).set(committed.length, answer);
           answered = true;
         }
-        committed.push(step);
+        committed.push(stepKey(step));
       }
-      if (!answered) return { decided, recorded, asDecided: answers.size === 0 };
+      if (!answered) return { decided, recorded, asDecided: answers === undefined };
     }
   };
 

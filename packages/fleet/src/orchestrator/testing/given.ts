@@ -141,11 +141,18 @@ export function given(...entries: ReadonlyArray<Event | At | readonly Event[]>) 
         };
         return self;
       };
+      // A decision reads the view and never changes it (its drafts copy what they change): checked at every decision.
+      const pure = <R>(decide: () => Decided<R>): Then<R> => {
+        const before = view.serialize();
+        const decided = decide();
+        expect(view.serialize(), 'the view after the decision').toEqual(before);
+        return then(decided);
+      };
       return {
         view,
-        tick: () => then(decideTick(input, options.pace)),
-        catchUp: () => then(decideCatchUp(input)),
-        report: (report) => then(decideReport(input, report)),
+        tick: () => pure(() => decideTick(input, options.pace)),
+        catchUp: () => pure(() => decideCatchUp(input)),
+        report: (report) => pure(() => decideReport(input, report)),
       };
     },
   };
