@@ -51,7 +51,7 @@ export class HotpatchService {
     this.meta = options.meta ?? { source: 'hotpatch-serve' };
     this.metrics = new ServiceMetrics(() => this.lag());
     this.changes.also(this.metrics);
-    const orchestrator = createOrchestrator({ store: this.store, clock: this.clock, policy: options.policy ?? DEFAULT_POLICY, meta: this.meta, checkpoint: { name: options.checkpoint ?? 'hotpatch-serve' } });
+    const orchestrator = createOrchestrator({ store: this.store, clock: this.clock, policy: options.policy ?? DEFAULT_POLICY, meta: this.meta, checkpoint: { name: options.checkpoint ?? 'hotpatch-serve' }, gatherReports: true });
     this.tenants.add({ name: DEFAULT_TENANT, store: this.store, orchestrator });
   }
 

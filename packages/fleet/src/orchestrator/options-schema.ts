@@ -8,6 +8,7 @@ export const OrchestratorSettingsSchema = Type.Object({
   meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   instructionsPerUnit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  gatherReports: Type.Optional(Type.Boolean()),
   checkpoint: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), every: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) }, { additionalProperties: false })),
 });
 

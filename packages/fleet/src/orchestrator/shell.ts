@@ -6,7 +6,7 @@ import { clockTime, CommandRefusedError, ringLifecycle, type RingEventBody, type
 import { createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type Fence, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
-import { emptySummary, UnknownRingError, UnknownRolloutError, type Orchestrator, type OrchestratorOptions, type TickSummary } from './api.js';
+import { emptySummary, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReportResult, type TickSummary } from './api.js';
 import { decidePlan } from './decide-plan.js';
 import { decideReport } from './decide-report.js';
 import { decideTick, type TickPace } from './decide-tick.js';
@@ -28,6 +28,9 @@ function serially(): <T>(task: () => Promise<T>) => Promise<T> {
     return run;
   };
 }
+
+/** At most this many reports in one unit of work. */
+const GROUP_LIMIT = 256;
 
 const stepKey = (step: Step) => (step.kind === 'append' ? `append ${step.intent.command.id}` : `lookup ${step.command.id}`);
 
@@ -141,8 +144,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
-  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: { readonly save: boolean; readonly done?: (result: R) => void; readonly fence?: Fence }) =>
-    serial(async () => {
+  type After<R> = { readonly save: boolean; readonly done?: (result: R) => void; readonly fence?: Fence };
+  const unit = <R>(decide: (input: DecisionInput) => Decided<R>, after: After<R>) => ordered(() => unitNow(decide, after));
+  const unitNow = async <R>(decide: (input: DecisionInput) => Decided<R>, after: After<R>) => {
       lagging = false;
       let taking = false;
       try {
@@ -161,7 +165,70 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         await recover(taking);
         throw error;
       }
+    };
+
+  /**
+   * Reports called while no other task was queued after them share one unit of work: one transaction (one commit, one
+   * fsync) for many agents' reports, each decided in call order on the projection as the ones before it left it — the
+   * log they write is the one units of their own would write. A group that fails leaves the instance as a restart
+   * would (its projection and memory rebuilt from the store), and each of its reports is then decided again alone, so
+   * one report's failure is its own.
+   */
+  type Member = { readonly report: AgentReport; readonly done: (answer: { result: ReportResult; lagged: boolean }) => void; readonly fail: (error: unknown) => void };
+  let group: Member[] | undefined;
+  /** Any other task closes the open group: what is called after it runs after it. */
+  const ordered = <T>(task: () => Promise<T>) => {
+    group = undefined;
+    return serial(task);
+  };
+  const inGroup = (report: AgentReport) =>
+    new Promise<{ result: ReportResult; lagged: boolean }>((done, fail) => {
+      if (group === undefined || group.length >= GROUP_LIMIT) {
+        const members: Member[] = (group = []);
+        void serial(() => runGroup(members));
+      }
+      group.push({ report, done, fail });
     });
+  const alone = async (m: Member) => {
+    let lagged = false;
+    try {
+      const result = (await unitNow((input) => decideReport(input, m.report), { save: true, done: () => (lagged = lagging) }))!;
+      m.done({ result, lagged });
+    } catch (error) {
+      m.fail(error);
+    }
+  };
+  const runGroup = async (members: Member[]) => {
+    // A service under load lets the requests already received reach their report() first: one larger transaction.
+    if (options.gatherReports === true) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (group === members) group = undefined;
+    if (members.length === 1) return alone(members[0]!);
+    const answers: { result: ReportResult; lagged: boolean }[] = [];
+    let moved = false;
+    try {
+      await inBatch(store, async () => {
+        await syncNow();
+        for (const m of members) {
+          lagging = false;
+          const { decided, recorded, asDecided } = await commit((input) => decideReport(input, m.report));
+          answers.push({ result: decided.result!, lagged: lagging });
+          // From here the projection and the memory run ahead of the commit: a failure rebuilds both.
+          moved = true;
+          decided.memory.applyTo(state.memory);
+          await take(recorded, asDecided);
+        }
+      });
+    } catch {
+      if (moved) {
+        state.memory = emptyMemory();
+        await recover(true);
+      } else await recover(false);
+      for (const m of members) await alone(m);
+      return;
+    }
+    members.forEach((m, i) => m.done(answers[i]!));
+    if (checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save().catch(() => false);
+  };
 
   /**
    * After a unit failed: a projection that failed while taking in events is rebuilt from the log; otherwise it takes
@@ -191,7 +258,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const withId = (id: string | undefined) => (id !== undefined ? { id } : {});
 
   const pause = (rollout: string, event: RolloutEventBody, id: string | undefined) =>
-    serial(async () => {
+    ordered(async () => {
       await syncNow();
       const held = projection.rollouts.get(rollout);
       if (held === undefined) throw new UnknownRolloutError(rollout);
@@ -201,7 +268,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** The rings a pause may name: the policy's, and those devices were enrolled into. */
   const knownRing = (ring: string) => policy.rings.some((r) => r.name === ring) || projection.ringMembers.has(ring);
   const pauseRing = (ring: string, event: RingEventBody, id: string | undefined) =>
-    serial(async () => {
+    ordered(async () => {
       await syncNow();
       if (!knownRing(ring)) throw new UnknownRingError(ring, policy.rings.map((r) => r.name));
       const held = projection.ringPauses.get(ring);
@@ -211,9 +278,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   return {
     projection,
     engine,
-    sync: () => serial(syncNow),
+    sync: () => ordered(syncNow),
     saveCheckpoint: () =>
-      serial(async () => {
+      ordered(async () => {
         await syncNow();
         return save();
       }),
@@ -221,8 +288,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     planRollout: (release) => unit((input) => decidePlan(input, release), { save: false, done: () => state.releases.know(release) }),
     report: async (report) => {
       checkReport(report);
-      let lagged = false;
-      const first = (await unit((input) => decideReport(input, report), { save: true, done: () => (lagged = lagging) }))!;
+      const { result: first, lagged } = await inGroup(report);
       if (!lagged) return first;
       // The projection lagged the device's stream (another instance's events): the report is decided again on the log
       // as now read, for what follows from it (its outcome, a halt, a restart onto the update) and for a report the
