@@ -3,65 +3,24 @@
  * rewritten in the database with its hashes recomputed passes the hash chain but not the seals; the wrong key, a
  * key file that is not Ed25519, a log without a seal.
  */
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventHash, GENESIS_HASH, loadOrCreateSealKey, LogSealer } from '@hotpatch/store';
-import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import { loadOrCreateSealKey, LogSealer } from '@hotpatch/store';
 import { runCaptured } from './main.js';
+import { hotpatchBinary as hotpatch } from './testing/binary.js';
+import { rewrite, rewriteSqlite, type Row } from './testing/rewrite.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-cli-seal-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
-const bin = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'packages/cli/dist/bin.js');
-const exec = promisify(execFile);
-
-/** The binary, as a process: exit code, stdout, stderr. */
-async function hotpatch(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...argv]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout, err: e.stderr };
-  }
-}
 
 const timeline = join(dir, 'demo', 'events.jsonl');
 const key = join(dir, 'seal.pem');
 beforeAll(async () => {
   expect((await runCaptured(['demo', '--devices', '20', '--out', join(dir, 'demo')])).code).toBe(0);
 }, 60_000);
-
-interface Row {
-  readonly position: number;
-  readonly stream: string;
-  readonly version: number;
-  readonly id: string;
-  readonly type: string;
-  readonly time: string;
-  readonly data: string;
-  readonly meta: string | null;
-}
-
-/**
- * An attacker's rewrite: one event's time changed, its stream's hashes from it on chained again, the head moved:
- * the hash chain holds, so only the seals can tell.
- */
-async function rewrite(rows: (stream: string) => Promise<Row[]>, target: Row, write: (position: number, time: string, hash: string) => Promise<void>, head: (stream: string, hash: string) => Promise<void>): Promise<void> {
-  let prev = GENESIS_HASH;
-  for (const row of await rows(target.stream)) {
-    const time = row.position === target.position ? '2026-01-01T00:00:00.000Z' : row.time;
-    const event = { id: row.id, stream: row.stream, version: row.version, type: row.type, time, data: JSON.parse(row.data), ...(row.meta !== null ? { meta: JSON.parse(row.meta) } : {}) };
-    prev = eventHash(prev, event);
-    await write(row.position, time, prev);
-  }
-  await head(target.stream, prev);
-}
 
 describe('hotpatch seal and verify --key (SQLite)', () => {
   const db = join(dir, 'sealed.db');
@@ -99,18 +58,7 @@ describe('hotpatch seal and verify --key (SQLite)', () => {
     const copy = join(dir, 'rewritten.db');
     expect((await runCaptured(['export', '--store', store, '--out', join(dir, 'c.jsonl')])).code).toBe(0);
     expect((await runCaptured(['import', join(dir, 'c.jsonl'), '--store', `sqlite:${copy}`])).code).toBe(0);
-    const sql = openSqliteEventStore({ path: copy });
-    try {
-      const target = sql.db.prepare("SELECT * FROM events WHERE stream LIKE 'device/%' ORDER BY position LIMIT 1 OFFSET 10").get() as Row;
-      await rewrite(
-        async (stream) => sql.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY version').all(stream) as Row[],
-        target,
-        async (position, time, hash) => void sql.db.prepare('UPDATE events SET time = ?, hash = ? WHERE position = ?').run(time, hash, position),
-        async (stream, hash) => void sql.db.prepare('UPDATE streams SET hash = ? WHERE stream = ?').run(hash, stream),
-      );
-    } finally {
-      await sql.close();
-    }
+    await rewriteSqlite(copy, 10);
     const unkeyed = await hotpatch('verify', '--store', `sqlite:${copy}`, '--json');
     // The chain holds (no problem but the seals' digests, which a rewrite cannot recompute without the key).
     expect(JSON.parse(unkeyed.out).problems.map((p: { code: string }) => p.code)).toEqual(['SEAL_FAILED', 'SEAL_FAILED']);

@@ -1,8 +1,11 @@
 /**
  * `hotpatch serve` as a user runs it: a child process on a fresh SQLite store prints an operator token once, serves
  * with it, and on SIGTERM stops in order — a long-poll in flight answered, the orchestrator's checkpoint saved —
- * and exits 0. `hotpatch token create|revoke` write the store the service reads.
+ * and exits 0. `hotpatch token create|revoke` write the store the service reads. The sealed log: `serve --key`
+ * seals on a timer and after its last checkpoint; `verify --key` passes, and fails once the log is rewritten.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +13,8 @@ import { join } from 'node:path';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCaptured } from './main.js';
+import { hotpatchBinary as hotpatch } from './testing/binary.js';
+import { rewriteSqlite } from './testing/rewrite.js';
 
 const bin = new URL('../dist/bin.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'hotpatch-serve-'));
@@ -83,4 +88,77 @@ describe('hotpatch serve', () => {
     expect((await runCaptured(['token', 'create', '--role', 'root', '--store', store])).code).toBe(2);
     expect((await runCaptured(['token', 'revoke', '0123456789abcdef', '--store', store])).err).toBe('hotpatch token: no token 0123456789abcdef');
   });
+
+  it('seals its log (--key made on first start): on a timer, after its last checkpoint; verify --key passes, a rewrite fails', async () => {
+    const sealDir = mkdtempSync(join(dir, 'sealed-'));
+    const db = join(sealDir, 's.db');
+    const key = join(sealDir, 'k.pem');
+    const s = serve(sealDir, ['--store', `sqlite:${db}`, '--key', key, '--seal-ms', '1000']);
+    const url = await s.listening;
+    expect(s.err()).toContain(`made a seal key: ${key} (private, mode 0600); its public key ${key}.pub is what hotpatch verify --key takes`);
+    const operator = { authorization: `Bearer ${/\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(s.err())![1]!}`, 'content-type': 'application/json' };
+    const issued = await fetch(`${url}/v1/tokens`, { method: 'POST', headers: operator, body: JSON.stringify({ role: 'agent', device: 'd1' }) });
+    expect(issued.status).toBe(201);
+    const agent = ((await issued.json()) as { token: string }).token;
+    const enrol = (device: string) =>
+      fetch(`${url}/v1/devices/${device}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ edition: 'Enterprise E3', build: '26100.2894', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false, ring: 'pilot', baseline: 'B-2026-01' }),
+      });
+    expect((await enrol('d1')).status).toBe(201);
+    // The timer's seal, shown by /v1/verify with the service's key.
+    let verified: { ok: boolean; seals?: { signatures: string; count: number; list: Array<{ ok: boolean; signature: string }> } } = { ok: false };
+    for (let i = 0; i < 100 && !(verified.seals?.count ?? 0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      verified = (await (await fetch(`${url}/v1/verify`, { headers: operator })).json()) as typeof verified;
+    }
+    expect(verified).toMatchObject({ ok: true, seals: { signatures: 'checked' } });
+    expect(verified.seals!.list.every((seal) => seal.ok && seal.signature === 'valid')).toBe(true);
+    // Written after the timer's seal and just before the signal (the next timer's seal a second away): the seal that
+    // follows the checkpoint saved at stop covers it.
+    expect((await fetch(`${url}/v1/tokens`, { method: 'POST', headers: operator, body: JSON.stringify({ role: 'auditor' }) })).status).toBe(201);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    const logs = s.out().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; reason?: string });
+    const msgs = logs.map((l) => (l.msg === 'log sealed' ? `sealed ${l.reason}` : l.msg)).filter((m) => /checkpoint saved|sealed/.test(m));
+    expect(msgs.slice(-2)).toEqual(['checkpoint saved', 'sealed checkpoint']);
+    expect(msgs).toContain('sealed timer');
+
+    const text = await hotpatch('verify', '--store', `sqlite:${db}`, '--key', `${key}.pub`);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\nseals: \d+ seals, checked with key [0-9a-f]{16}…: every one signed by it and matching the log up to the position it covers\n/);
+    expect(text.out).toMatch(/\ncovered: every event is at or below position \d+, the last seal's\n/);
+    const json = JSON.parse((await hotpatch('verify', '--store', `sqlite:${db}`, '--key', `${key}.pub`, '--json')).out);
+    expect(json).toMatchObject({ ok: true, seals: { signatures: 'checked', uncovered: 0 } });
+    expect(json.seals.count).toBe(logs.filter((l) => l.msg === 'log sealed').length);
+
+    // Rewritten with every hash recomputed: the chain holds, the seals do not.
+    const copy = join(sealDir, 'rewritten.db');
+    copyFileSync(db, copy);
+    await rewriteSqlite(copy, 0);
+    const r = await hotpatch('verify', '--store', `sqlite:${copy}`, '--key', `${key}.pub`, '--json');
+    expect(r.code).toBe(1);
+    const problems = JSON.parse(r.out).problems as Array<{ code: string; message: string }>;
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.code === 'SEAL_FAILED' && /do not give its digest/.test(p.message))).toBe(true);
+    // Served again on the same key: not made again, nothing printed of it.
+    const again = serve(sealDir, ['--store', `sqlite:${db}`, '--key', key]);
+    await again.listening;
+    expect(again.err()).not.toMatch(/seal key/);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('refuses a key file that is not an Ed25519 private key in one line, nothing written', async () => {
+    const badDir = mkdtempSync(join(dir, 'badkey-'));
+    const rsa = join(badDir, 'rsa.pem');
+    writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const r = await hotpatch('serve', '--store', `sqlite:${join(badDir, 'b.db')}`, '--port', '0', '--key', rsa);
+    expect(r).toMatchObject({ code: 1, err: `hotpatch serve: ${rsa}: a rsa key, not Ed25519: seals are signed with Ed25519\n` });
+    expect(existsSync(join(badDir, 'b.db'))).toBe(false);
+    expect(existsSync(`${rsa}.pub`)).toBe(false);
+    expect(readFileSync(rsa, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
+  });
 });
+

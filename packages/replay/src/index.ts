@@ -5,6 +5,6 @@ export { deviceAt, deviceHistory, fleetAt, fleetOf, historyOfFile, ringHistory, 
 export { rolloutChanges, toRolloutView, type RingView, type RolloutView } from './rollout-view.js';
 export { CrossStreamCheck, InstructionGapError, TenantCrossStreamCheck, type GapFinding, type InstructionGap } from './cross-stream.js';
 export { verifyFile, verifyTimeline, type VerifiedLog, type VerifyOptions, type VerifyReport } from './verify.js';
-export { NoSealError, SealedFold, SealFailedError } from './seals.js';
+export { NoSealError, SealedFold, SealFailedError, sealsJson, type SealsJson } from './seals.js';
 export { StoreVerification } from './verify-store.js';
 export { shardsAvailable } from './fold-shards.js';

@@ -55,3 +55,27 @@ export function sealOutcome(seals: SealCheck, events: number, keyGiven: boolean,
   if (keyGiven && report.seals.length === 0 && events > 0) problems.push(new NoSealError(events));
   return { report, problems };
 }
+
+/** The seals as verify --json (and the service's /v1/verify) give them: each with its verdict. */
+export interface SealsJson {
+  readonly signatures: 'checked' | 'not checked';
+  readonly keyId?: string;
+  readonly count: number;
+  readonly lastCovered: number | null;
+  readonly uncovered: number;
+  list: Array<Omit<SealVerdict, 'problems'> & { ok: boolean; problems: string[] }>;
+}
+
+/** The seals in verify's JSON: each with its verdict; undefined for a log without seals verified without a key. */
+export function sealsJson(report: SealReport): SealsJson | undefined {
+  const { seals, keyId, uncovered, lastCovered } = report;
+  if (seals.length === 0 && keyId === undefined) return undefined;
+  return {
+    signatures: keyId !== undefined ? ('checked' as const) : ('not checked' as const),
+    ...(keyId !== undefined ? { keyId } : {}),
+    count: seals.length,
+    lastCovered: lastCovered ?? null,
+    uncovered,
+    list: seals.map((s) => ({ ok: s.problems.length === 0, stream: s.stream, version: s.version, position: s.position, ...(s.line !== undefined ? { line: s.line } : {}), sequence: s.sequence, covers: s.covers, events: s.events, streams: s.streams, keyId: s.keyId, signature: s.signature, digest: s.digest, problems: [...s.problems] })),
+  };
+}

@@ -7,3 +7,4 @@ export { HttpProblem, PROBLEM_TYPE, problemOf, ProblemSchema, type Problem } fro
 export { InvalidRequestError, validatorCompiler, serializerCompiler, type TypeBoxTypeProvider } from './validation.js';
 export { instructionOf, InstructionSchema, type Instruction } from './instructions.js';
 export { observeStore, Changes } from './changes.js';
+export { afterCheckpoints, ServiceSeals, type SealReason, type ServiceSealKey } from './seals.js';

@@ -6,6 +6,7 @@
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import type { EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
+import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
 import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
 import { anyToken, issueToken } from './tokens.js';
@@ -29,6 +30,11 @@ export interface ServiceOptions {
   readonly checkpoint?: string;
   /** Recorded on every event the service writes (default { source: "hotpatch-serve" }). */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /**
+   * Seal the log with this key (docs/events.md "Seals: the log signed"): after each checkpoint saved, every
+   * `everyMs` real milliseconds (default 60,000; 0: only those), and at stop after the last checkpoint. No seals without.
+   */
+  readonly seal?: { readonly key: ServiceSealKey; readonly everyMs?: number };
 }
 
 export class HotpatchService {
@@ -43,10 +49,15 @@ export class HotpatchService {
   private ticking: Promise<void> | undefined;
   private stopped = false;
   private log: ServiceLog = { info: () => {}, error: () => {} };
+  /** The log's seals, when the service was given a key. */
+  readonly seals: ServiceSeals | undefined;
+  private readonly sealEveryMs: number;
 
   private constructor(options: ServiceOptions) {
-    this.store = observeStore(options.store, this.changes);
+    this.store = observeStore(options.seal ? afterCheckpoints(options.store, () => this.seals?.soon('checkpoint')) : options.store, this.changes);
     this.clock = options.clock ?? acceleratedClock(options.speed ?? 1);
+    this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
+    this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
     this.meta = options.meta ?? { source: 'hotpatch-serve' };
     this.metrics = new ServiceMetrics(() => this.lag());
@@ -82,6 +93,7 @@ export class HotpatchService {
   start(log?: ServiceLog): void {
     if (log) this.log = log;
     if (this.tickIntervalMs > 0 && !this.stopped) this.schedule();
+    if (!this.stopped) this.seals?.every(this.sealEveryMs);
   }
 
   private schedule(): void {
@@ -116,7 +128,7 @@ export class HotpatchService {
     return { position: tenant.orchestrator.projection.position, lag: this.lag() };
   }
 
-  /** Stops ticking (the tick under way finishes), answers every waiter, and saves each orchestrator's checkpoint. */
+  /** Stops ticking (the tick under way finishes), answers every waiter, saves each orchestrator's checkpoint, then seals the log. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -131,5 +143,6 @@ export class HotpatchService {
         this.log.error({ err: error, tenant: tenant.name }, 'checkpoint not saved');
       }
     }
+    await this.seals?.stop();
   }
 }

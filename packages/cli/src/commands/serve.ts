@@ -1,28 +1,40 @@
 /**
  * `hotpatch serve`: the patch service over HTTP (@hotpatch/server) on a store, its orchestrator ticking. SIGTERM or
  * SIGINT stop it in order: no new connection, what is in flight finished, waiters answered, the checkpoint saved,
- * exit 0.
+ * the log sealed, exit 0.
  */
+import { dirname, join } from 'node:path';
 import { buildServer } from '@hotpatch/server';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
+import { loadOrCreateSealKey } from '@hotpatch/store';
 import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { takeStopSignals } from '../signals.js';
-import { describeSource, openEventStore, parseStoreSource } from '../store-source.js';
+import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
-  usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--speed K] [--policy file.json] [--tick-ms MS]
+  usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--key FILE] [--seal-ms MS] [--speed K]
+                [--policy file.json] [--tick-ms MS]
 
   Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
   PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
   store that holds no token yet it prints an operator token once, on standard error: keep it. Logs are JSON lines
   (pino) on standard output. SIGTERM or SIGINT: stops accepting, finishes what is in flight, saves the
-  orchestrator's checkpoint, exits 0.
+  orchestrator's checkpoint, seals the log, exits 0.
+
+  The service seals its log (docs/events.md "Seals: the log signed"): after each checkpoint, every --seal-ms and
+  at shutdown it signs the digest of every stream's head with its Ed25519 key and appends the seal to seal/log;
+  \`hotpatch verify --key FILE.pub\` checks every seal.
 
   --host H          the address to listen on (default 127.0.0.1)
   --port N          the port (default 8080; 0: any free port, printed)
+  --key FILE        the seal's private key (PEM, Ed25519), made on first start with its public key beside it at
+                    FILE.pub (printed once); default hotpatch-seal.pem beside a SQLite store, in the working
+                    directory for PostgreSQL
+  --seal-ms MS      real milliseconds between seals on a timer (default 60000), besides those after checkpoints
+                    and at shutdown
   --speed K         run the service's clock K times faster than real time from its start (default 1): with
                     --speed 3600 an hour passes each second
   --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
@@ -35,6 +47,8 @@ export const serveCommand: CommandSpec = {
       speed: { type: 'string' },
       policy: { type: 'string' },
       'tick-ms': { type: 'string' },
+      key: { type: 'string' },
+      'seal-ms': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -45,11 +59,16 @@ export const serveCommand: CommandSpec = {
     if (!(speed > 0 && Number.isFinite(speed))) throw new UsageError(`--speed: expected a number > 0, got ${JSON.stringify(values.speed)}`);
     const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
+    const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000);
+    if (values.key === '') throw new UsageError('--key: expected a file');
+    // Before the store opens: a bad key file stops the start with nothing written.
+    const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
+    if (key.created) io.err(`hotpatch serve: made a seal key: ${key.path} (private, mode 0600); its public key ${key.publicPath} is what hotpatch verify --key takes`);
 
     const store = await openEventStore(source);
     let app;
     try {
-      app = await buildServer({ store, policy, speed, tickIntervalMs });
+      app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs } });
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
       const address = await app.listen({ host, port });
@@ -63,7 +82,7 @@ export const serveCommand: CommandSpec = {
     await new Promise<void>((resolve, reject) => {
       const release = takeStopSignals((signal) => {
         release();
-        io.err(`hotpatch serve: ${signal}: stopping (finishing what is in flight, saving the checkpoint)`);
+        io.err(`hotpatch serve: ${signal}: stopping (finishing what is in flight, saving the checkpoint, sealing the log)`);
         server
           .close()
           .then(() => store.close())
@@ -75,3 +94,8 @@ export const serveCommand: CommandSpec = {
     });
   },
 };
+
+/** The seal key when --key is not given: beside a SQLite store, in the working directory for PostgreSQL. */
+export function defaultKeyPath(source: StoreSource): string {
+  return source.kind === 'postgres' ? 'hotpatch-seal.pem' : join(dirname(source.path), 'hotpatch-seal.pem');
+}

@@ -34,17 +34,3 @@ export function sealLines(result: VerifyReport): string[] {
   );
   return lines;
 }
-
-/** The seals in --json: each with its verdict; absent for a log without seals verified without a key. */
-export function sealsJson(result: VerifyReport): object | undefined {
-  const { seals, keyId, uncovered, lastCovered } = result.seals;
-  if (seals.length === 0 && keyId === undefined) return undefined;
-  return {
-    signatures: keyId !== undefined ? 'checked' : 'not checked',
-    ...(keyId !== undefined ? { keyId } : {}),
-    count: seals.length,
-    lastCovered: lastCovered ?? null,
-    uncovered,
-    list: seals.map((s) => ({ ok: s.problems.length === 0, stream: s.stream, version: s.version, position: s.position, ...(s.line !== undefined ? { line: s.line } : {}), sequence: s.sequence, covers: s.covers, events: s.events, streams: s.streams, keyId: s.keyId, signature: s.signature, digest: s.digest, problems: s.problems })),
-  };
-}

@@ -1,12 +1,12 @@
 import type { HotpatchError } from '@hotpatch/core';
-import { StoreVerification, verifyFile, type VerifiedLog, type VerifyReport } from '@hotpatch/replay';
+import { sealsJson, StoreVerification, verifyFile, type VerifiedLog, type VerifyReport } from '@hotpatch/replay';
 import { loadSealPublicKey, logDigest } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, eachStorePage, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist } from '../timeline-input.js';
 import { noTenant, TENANT_OPTION, tenantFlag } from '../tenant.js';
-import { sealLines, sealsJson } from './verify-seals.js';
+import { sealLines } from './verify-seals.js';
 
 /** "line N: stream@version: what" (or "position N: …" in a store), or the message when the error has no place. */
 export function problemLine(error: HotpatchError): string {
@@ -94,7 +94,7 @@ function report(io: Output, asJson: boolean, source: StoreSource, result: Verify
         integrity: hashed ? 'checked' : 'not checked',
         ...(result.events === 0 ? { empty: true } : {}),
         digest,
-        seals: sealsJson(result),
+        seals: sealsJson(result.seals),
         problems: result.problems.map((p) => ({ code: p.code, message: problemLine(p), ...(result.implications.has(p) ? { implies: result.implications.get(p) } : {}) })),
       }),
     );

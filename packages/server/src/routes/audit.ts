@@ -4,7 +4,7 @@
  * the service's own streams (tokens).
  */
 import { Type, tokenStream } from '@hotpatch/core';
-import { StoreVerification } from '@hotpatch/replay';
+import { sealsJson, StoreVerification } from '@hotpatch/replay';
 import { logDigest, readLogPages, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
@@ -24,6 +24,35 @@ const PageQuery = Type.Object(
   { additionalProperties: false },
 );
 const TailQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, description: 'Start after this position (default: the end of the log now); Last-Event-ID wins.' })) }, { additionalProperties: false });
+
+const Seal = Type.Object(
+  {
+    ok: Type.Boolean(),
+    stream: Type.String(),
+    version: Type.Integer(),
+    position: Type.Integer(),
+    sequence: Type.Integer(),
+    covers: Type.Integer({ description: 'The seal vouches for every event at or below this position' }),
+    events: Type.Integer(),
+    streams: Type.Integer(),
+    keyId: Type.String(),
+    signature: Type.Union([Type.Literal('valid'), Type.Literal('invalid'), Type.Literal('other key'), Type.Literal('not checked')]),
+    digest: Type.Union([Type.Literal('matches'), Type.Literal('differs'), Type.Literal('unknown')]),
+    problems: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const Seals = Type.Object(
+  {
+    signatures: Type.Union([Type.Literal('checked'), Type.Literal('not checked')], { description: 'checked with the service’s seal key, or not (a service without one)' }),
+    keyId: Type.Optional(Type.String()),
+    count: Type.Integer(),
+    lastCovered: Type.Union([Type.Integer(), Type.Null()]),
+    uncovered: Type.Integer({ description: 'Events after the last seal’s position: no seal vouches for them' }),
+    list: Type.Array(Seal),
+  },
+  { additionalProperties: false, description: 'The log’s seals, as `hotpatch verify --key --json` gives them; only for a service-wide caller (a seal vouches for the whole log)' },
+);
 
 const TOKENS = tokenStream('');
 /** The events a caller sees: all of them service-wide, a tenant's without the service's own streams. */
@@ -77,7 +106,7 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
   r.get('/v1/verify', {
     config: { roles: AUDITORS },
     schema: {
-      summary: 'The log verified as `hotpatch verify --json` verifies it: every transition allowed, every hash chained, each stream’s head; the digest when it is clean',
+      summary: 'The log verified as `hotpatch verify --json` verifies it: every transition allowed, every hash chained, each stream’s head, its seals (signatures checked with the service’s key when it seals); the digest when it is clean',
       tags: ['audit'],
       security: bearer,
       response: {
@@ -86,23 +115,30 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
           events: Type.Integer(),
           streams: Type.Integer(),
           digest: Type.Optional(Type.String()),
+          seals: Type.Optional(Seals),
           problems: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), implies: Type.Optional(Type.String()) })),
         }),
         ...problems(),
       },
     },
     handler: async (request) => {
-      const store = scopeOf(request).tenant.store as EventStore & { streamHeads?(): Promise<Array<[string, string]>> };
-      const verification = new StoreVerification();
+      const { tenant, serviceWide } = scopeOf(request);
+      const store = tenant.store as EventStore & { streamHeads?(): Promise<Array<[string, string]>> };
+      // Seals vouch for the whole log: checked (with the service's key when it seals) for a caller who reads it all.
+      const sealKey = serviceWide ? service.seals?.key.publicKey : undefined;
+      const verification = new StoreVerification(sealKey ? { sealKey } : {});
       for await (const page of readLogPages(store, { pageSize: 1000 })) verification.add(page);
       if (store.streamHeads) verification.checkHeads(await store.streamHeads());
+      if (serviceWide) await verification.checkSeals(store);
       const { streamStates, ...result } = verification.result();
+      const seals = serviceWide ? sealsJson(result.seals) : undefined;
       const digest = result.ok && result.hashed ? logDigest(streamStates.map((s) => [s.stream, s.hash!] as const)) : undefined;
       return {
         ok: result.ok,
         events: result.events,
         streams: result.streams,
         ...(digest !== undefined ? { digest } : {}),
+        ...(seals !== undefined ? { seals } : {}),
         problems: result.problems.map((p) => ({ code: p.code, message: p.message, ...(result.implications.has(p) ? { implies: result.implications.get(p)! } : {}) })),
       };
     },
