@@ -2,13 +2,15 @@
  * Who may call what, in one place: each route names the roles allowed in its config (`roles`) and, for an agent,
  * where the device it acts on is (`device`). A request is authenticated before its body is read (onRequest: the
  * token, then the role), and its device checked against the token's once the body is parsed (preHandler). A route
- * without `roles` is public (health, metrics, the OpenAPI document).
+ * without `roles` is public (health, metrics, the OpenAPI document). The tenant a request acts on is its caller's
+ * (`Tenants.resolve`): a caller bound to a tenant, its own; an operator or a service-wide auditor, the one its
+ * `Hotpatch-Tenant` header names (default `default`).
  */
 import type { TokenRole } from '@hotpatch/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
 import type { HotpatchService } from './service.js';
-import type { Scope } from './tenants.js';
+import { TENANT_HEADER, type Scope } from './tenants.js';
 import { authenticate, type Caller } from './tokens.js';
 
 declare module 'fastify' {
@@ -44,7 +46,8 @@ export function accessControl(app: FastifyInstance, service: HotpatchService): v
       });
     }
     request.caller = caller;
-    request.scope = service.tenants.resolve(caller);
+    const named = request.headers[TENANT_HEADER];
+    request.scope = await service.tenants.resolve(caller, typeof named === 'string' && named !== '' ? named : undefined);
   });
   app.addHook('preHandler', async (request) => {
     const device = request.routeOptions.config.device?.(request);

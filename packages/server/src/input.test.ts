@@ -117,9 +117,10 @@ describe('bad input, idempotent reports', () => {
     await refusedAndNothingWritten(h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'broad', baseline: 'B-2026-01' } }), 409, 'COMMAND_ID_REUSED');
   });
 
-  it('a token of a tenant this service does not serve: 404, as a foreign resource', async () => {
+  it('a tenant no token was issued for, or another tenant than the token’s: 404, as a foreign resource', async () => {
+    await refusedAndNothingWritten(h.call('GET', '/v1/status', { token: operator, headers: { 'hotpatch-tenant': 'nobody' } }), 404, 'UNKNOWN_TENANT');
     const foreign = await h.token('tenant-admin', { tenant: 'acme' });
-    await refusedAndNothingWritten(h.call('GET', '/v1/status', { token: foreign }), 404, 'UNKNOWN_TENANT');
+    await refusedAndNothingWritten(h.call('GET', '/v1/status', { token: foreign, headers: { 'hotpatch-tenant': 'default' } }), 404, 'UNKNOWN_TENANT');
   });
 
   it('an unknown route: 404 problem', async () => {

@@ -4,7 +4,7 @@
  * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
  */
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
-import type { EventStore } from '@hotpatch/store';
+import { scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
 import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
@@ -35,13 +35,18 @@ export interface ServiceOptions {
    * `everyMs` real milliseconds (default 60,000; 0: only those), and at stop after the last checkpoint. No seals without.
    */
   readonly seal?: { readonly key: ServiceSealKey; readonly everyMs?: number };
+  /**
+   * The secret mixed into each named tenant's id mask (scopeStore's `idKey`): the same for the life of the store, on
+   * every instance over it. Without it, a tenant's mask is computed from its name alone (as the CLI's `--tenant`).
+   */
+  readonly idKey?: string | Buffer;
 }
 
 export class HotpatchService {
   readonly changes = new Changes();
   readonly store: EventStore;
   readonly clock: Clock;
-  readonly tenants = new Tenants();
+  readonly tenants: Tenants;
   readonly metrics: ServiceMetrics;
   readonly meta: Readonly<Record<string, unknown>>;
   private readonly tickIntervalMs: number;
@@ -62,25 +67,34 @@ export class HotpatchService {
     this.meta = options.meta ?? { source: 'hotpatch-serve' };
     this.metrics = new ServiceMetrics(() => this.lag());
     this.changes.also(this.metrics);
-    const orchestrator = createOrchestrator({ store: this.store, clock: this.clock, policy: options.policy ?? DEFAULT_POLICY, meta: this.meta, checkpoint: { name: options.checkpoint ?? 'hotpatch-serve' }, gatherReports: true });
-    this.tenants.add({ name: DEFAULT_TENANT, store: this.store, orchestrator });
+    // Each tenant on its view of the store (the default tenant's: the streams without a prefix), made on first use.
+    this.tenants = new Tenants(this.store, async (name) => {
+      const store = scopeStore(this.store, name === DEFAULT_TENANT ? undefined : name, options.idKey !== undefined ? { idKey: options.idKey } : {});
+      const orchestrator = createOrchestrator({ store, clock: this.clock, policy: options.policy ?? DEFAULT_POLICY, meta: this.meta, checkpoint: { name: options.checkpoint ?? 'hotpatch-serve' }, gatherReports: true });
+      await orchestrator.sync();
+      this.made.push({ name, store, orchestrator });
+      return { name, store, orchestrator };
+    });
   }
 
-  /** A service over the store, its projection caught up with the log (from its checkpoint when there is one). */
+  /** The tenants made so far, in the order they were made (the default first). */
+  private readonly made: Tenant[] = [];
+
+  /** A service over the store, the default tenant's projection caught up with the log (from its checkpoint when there is one). */
   static async open(options: ServiceOptions): Promise<HotpatchService> {
     const service = new HotpatchService(options);
-    for (const tenant of service.tenants.all()) await tenant.orchestrator.sync();
+    await service.tenants.get(DEFAULT_TENANT);
     return service;
   }
 
-  /** The default tenant (the only one this build serves). */
+  /** The default tenant. */
   get defaultTenant(): Tenant {
-    return this.tenants.all()[0]!;
+    return this.made[0]!;
   }
 
   /** Events between the projection and the last position this instance wrote (0 when caught up). */
   lag(): number {
-    return Math.max(0, this.changes.lastPosition - Math.min(...this.tenants.all().map((t) => t.orchestrator.projection.position)));
+    return Math.max(0, this.changes.lastPosition - Math.min(...this.made.map((t) => t.orchestrator.projection.position)));
   }
 
   /** On a store without any token, issues an operator token and returns its text (to be shown once); otherwise undefined. */
@@ -105,9 +119,17 @@ export class HotpatchService {
     }, this.tickIntervalMs);
   }
 
-  /** One tick of every tenant's orchestrator; a failure is logged and counted, and the next tick carries on. */
+  /** One tick of every known tenant's orchestrator (a tenant new in the log made first); a failure is logged and counted, and the next tick carries on. */
   async tickOnce(): Promise<void> {
-    for (const tenant of this.tenants.all()) {
+    let tenants: Tenant[];
+    try {
+      tenants = await this.tenants.every();
+    } catch (error) {
+      this.metrics.tickFailures.inc();
+      this.log.error({ err: error }, 'tenants not read');
+      tenants = [...this.made];
+    }
+    for (const tenant of tenants) {
       const end = this.metrics.ticks.startTimer();
       try {
         const summary = await tenant.orchestrator.tick();
@@ -124,7 +146,7 @@ export class HotpatchService {
   /** Whether the service can serve: the store answers a read now. Throws the store's error when it cannot. */
   async readiness(): Promise<{ readonly position: number; readonly lag: number }> {
     const tenant = this.defaultTenant;
-    await tenant.store.readAll({ fromPosition: tenant.orchestrator.projection.position + 1, limit: 1 });
+    await this.store.readAll({ fromPosition: tenant.orchestrator.projection.position + 1, limit: 1 });
     return { position: tenant.orchestrator.projection.position, lag: this.lag() };
   }
 
@@ -135,7 +157,7 @@ export class HotpatchService {
     clearTimeout(this.timer);
     await this.ticking;
     this.changes.close();
-    for (const tenant of this.tenants.all()) {
+    for (const tenant of this.made) {
       try {
         await tenant.orchestrator.saveCheckpoint();
         this.log.info({ tenant: tenant.name, position: tenant.orchestrator.projection.position }, 'checkpoint saved');

@@ -1,21 +1,30 @@
 /**
  * Tenants: each request is served by the tenant its caller resolves to — its store view, its orchestrator, and the
  * party it acts as (an operator as the service, a tenant admin as the tenant). One function (`resolve`) decides it
- * for every route. This build serves one tenant, `default`, over the whole store; a scoped store per tenant
- * (`tenant/<t>/…` streams) plugs in here, and a foreign or unknown tenant answers as a missing resource (404).
+ * for every route.
+ *
+ * A tenant exists once a token bound to it was issued (the default tenant always): the service learns them from the
+ * `token/…` streams of the log, read forward from where it last read (at start, at each tick, and when a request
+ * names a tenant it does not know yet), so every instance over the log sees a tenant another made. A tenant's store
+ * view (`scopeStore`, with the service's id key) and orchestrator are made on its first use. A tenant the service
+ * does not know, and any tenant but its own named by a caller bound to a tenant, answers 404 `UNKNOWN_TENANT`,
+ * whether or not it exists: nothing of another tenant is visible.
  */
-import type { PauseParty } from '@hotpatch/core';
+import { toStreamName, type PauseParty, type StreamKindName } from '@hotpatch/core';
 import type { Orchestrator } from '@hotpatch/fleet';
-import type { EventStore } from '@hotpatch/store';
+import { readLogPages, type EventStore } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 import type { Caller } from './tokens.js';
 
 export const DEFAULT_TENANT = 'default';
 
+/** The header an operator or a service-wide auditor names the tenant of a request with (default: `default`). */
+export const TENANT_HEADER = 'hotpatch-tenant';
+
 /** What serves one tenant. */
 export interface Tenant {
   readonly name: string;
-  /** The tenant's view of the store (today the whole store, for the default tenant). */
+  /** The tenant's view of the store: its streams under their local names, its ids as it wrote them. */
   readonly store: EventStore;
   readonly orchestrator: Orchestrator;
 }
@@ -27,26 +36,89 @@ export interface Scope {
   readonly party: PauseParty;
   /** The device an agent's token is bound to, or null. */
   readonly device: string | null;
-  /** Whether the caller sees the service-level streams (tokens): callers not bound to a tenant. */
+  /** Whether the caller is not bound to a tenant (an operator, a service-wide auditor): it reads the whole log. */
   readonly serviceWide: boolean;
 }
 
+/** The stream name the log holds for a tenant's stream (what the service's append observer is told). */
+export const storedStreamName = (tenant: string, kind: StreamKindName, id: string): string => toStreamName(kind, id, tenant);
+
+const unknownTenant = (name: string) => new HttpProblem(404, 'UNKNOWN_TENANT', `this service serves no tenant ${name}`, { tenant: name });
+
 export class Tenants {
-  private readonly byName = new Map<string, Tenant>();
+  private readonly made = new Map<string, Promise<Tenant>>();
+  private readonly known = new Set<string>([DEFAULT_TENANT]);
+  /** The log position up to which the token streams were read. */
+  private scanned = 0;
+  private scanning: Promise<void> | undefined;
 
-  add(tenant: Tenant): void {
-    this.byName.set(tenant.name, tenant);
+  /**
+   * @param log the whole store (tokens are the service's streams)
+   * @param make a tenant's view and orchestrator, caught up with the log
+   */
+  constructor(
+    private readonly log: EventStore,
+    private readonly make: (name: string) => Promise<Tenant>,
+  ) {}
+
+  /** The names of the tenants known: the default, and every tenant a token was issued for. */
+  names(): string[] {
+    return [...this.known];
   }
 
-  all(): Tenant[] {
-    return [...this.byName.values()];
+  /** Reads the token streams the log gained since the last read: a token bound to a new tenant makes it known. */
+  refresh(): Promise<void> {
+    this.scanning ??= (async () => {
+      try {
+        for await (const page of readLogPages(this.log, { fromPosition: this.scanned + 1, pageSize: 1000 })) {
+          for (const e of page) {
+            const tenant = e.type === 'TokenIssued' ? (e.data as { tenant?: unknown }).tenant : undefined;
+            if (typeof tenant === 'string') this.known.add(tenant);
+          }
+          this.scanned = page.at(-1)?.position ?? this.scanned;
+        }
+      } finally {
+        this.scanning = undefined;
+      }
+    })();
+    return this.scanning;
   }
 
-  /** The tenant a caller's request is served by. An operator or service-wide auditor is the default tenant's here. */
-  resolve(caller: Caller): Scope {
-    const name = caller.tenant ?? DEFAULT_TENANT;
-    const tenant = this.byName.get(name);
-    if (tenant === undefined) throw new HttpProblem(404, 'UNKNOWN_TENANT', `this service serves no tenant ${name}`, { tenant: name });
+  /** A known tenant, made on its first use; undefined for a tenant no token was issued for. */
+  async get(name: string): Promise<Tenant | undefined> {
+    if (!this.known.has(name)) await this.refresh();
+    if (!this.known.has(name)) return undefined;
+    return this.tenant(name);
+  }
+
+  /** Every known tenant, each made (the tick loop ticks them all). */
+  async every(): Promise<Tenant[]> {
+    await this.refresh();
+    return Promise.all(this.names().map((name) => this.tenant(name)));
+  }
+
+  private tenant(name: string): Promise<Tenant> {
+    let tenant = this.made.get(name);
+    if (tenant === undefined) {
+      tenant = this.make(name);
+      this.made.set(name, tenant);
+      tenant.catch(() => this.made.delete(name));
+    }
+    return tenant;
+  }
+
+  /**
+   * The tenant a caller's request is served by: a caller bound to a tenant, its own (naming another is 404, as a
+   * tenant that does not exist); an operator or service-wide auditor, the one it names (`requested`), by default the
+   * default tenant.
+   */
+  async resolve(caller: Caller, requested: string | undefined): Promise<Scope> {
+    if (caller.tenant !== null && requested !== undefined && requested !== caller.tenant) throw unknownTenant(requested);
+    const name = caller.tenant ?? requested ?? DEFAULT_TENANT;
+    // A token bound to a tenant is the proof that it exists.
+    if (caller.tenant !== null) this.known.add(caller.tenant);
+    const tenant = await this.get(name);
+    if (tenant === undefined) throw unknownTenant(name);
     return { tenant, party: caller.role === 'tenant-admin' ? 'tenant' : 'service', device: caller.device, serviceWide: caller.tenant === null };
   }
 }

@@ -8,6 +8,7 @@ import { buildServer } from '@hotpatch/server';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
 import { loadOrCreateSealKey } from '@hotpatch/store';
 import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
@@ -38,7 +39,10 @@ export const serveCommand: CommandSpec = {
   --speed K         run the service's clock K times faster than real time from its start (default 1): with
                     --speed 3600 an hour passes each second
   --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
-  --tick-ms MS      real milliseconds between ticks (default 1000)`,
+  --tick-ms MS      real milliseconds between ticks (default 1000)
+  --id-key FILE     the secret mixed into each tenant's id masks (made there on first start; give every instance
+                    over the store the same file, for the store's life). Without it, a tenant's masks derive from
+                    its name alone, as the CLI's --tenant commands write them (docs/tenants.md)`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       store: { type: 'string' },
@@ -49,6 +53,7 @@ export const serveCommand: CommandSpec = {
       'tick-ms': { type: 'string' },
       key: { type: 'string' },
       'seal-ms': { type: 'string' },
+      'id-key': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -64,11 +69,14 @@ export const serveCommand: CommandSpec = {
     // Before the store opens: a bad key file stops the start with nothing written.
     const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
     if (key.created) io.err(`hotpatch serve: made a seal key: ${key.path} (private, mode 0600); its public key ${key.publicPath} is what hotpatch verify --key takes`);
+    if (values['id-key'] === '') throw new UsageError('--id-key: expected the path of a key file');
+    const idKey = values['id-key'] === undefined ? undefined : await loadIdKey(values['id-key'] as string);
+    if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
     const store = await openEventStore(source);
     let app;
     try {
-      app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs } });
+      app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}) });
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
       const address = await app.listen({ host, port });

@@ -9,6 +9,7 @@ import { instructionOf, InstructionSchema } from '../instructions.js';
 import { HttpProblem } from '../problem.js';
 import { digestOf, Receipts } from '../receipts.js';
 import { bearer, IdParams, problems } from '../schemas.js';
+import { storedStreamName } from '../tenants.js';
 import type { HotpatchService } from '../service.js';
 import type { TypeBoxTypeProvider } from '../validation.js';
 import { EventIdReusedError } from '@hotpatch/store';
@@ -67,12 +68,14 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       const { tenant } = scopeOf(request);
       const device = request.params.id;
       const stream = deviceStream(device);
+      // The waiter is woken by the log's name of the stream (a named tenant's under its prefix).
+      const stored = storedStreamName(tenant.name, 'device', device);
       const after = request.query.after ?? 0;
       const deadline = Date.now() + (request.query.wait ?? 0) * 1000;
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());
       for (;;) {
-        const waiter = service.changes.waiter(stream, gone.signal);
+        const waiter = service.changes.waiter(stored, gone.signal);
         const head = await tenant.store.readState(stream);
         if (head.version === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${device}: enrol it first (PUT /v1/devices/${device})`, { device });
         const instruction = head.version > after ? instructionOf(device, head.version, head.state as DeviceState) : undefined;
@@ -97,7 +100,9 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       const { tenant } = scopeOf(request);
       const report = request.body as AgentReport;
       const digest = digestOf(report);
-      const held = receipts.get(report.id);
+      // Tenants share report ids (one agent build): an answer is kept per tenant and id.
+      const receipt = `${tenant.name}\n${report.id}`;
+      const held = receipts.get(receipt);
       if (held !== undefined) {
         if (held.digest !== digest) {
           service.metrics.reports.inc({ result: 'conflict' });
@@ -124,12 +129,12 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
           ? new HttpProblem(409, 'REPORT_REFUSED', `report ${report.id} (${report.kind}) refused: ${result.reason}; nothing written`, { reportId: report.id, device: report.device, reason: result.reason })
           : new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${report.device}: enrol it first; nothing written`, { device: report.device });
         service.metrics.reports.inc({ result: 'refused' });
-        receipts.set(report.id, { digest, status: problem.status, body: problem });
+        receipts.set(receipt, { digest, status: problem.status, body: problem });
         throw problem;
       }
       service.metrics.reports.inc({ result: result.status });
       const body = result.status === 'recorded' ? { status: result.status, events: result.events } : { status: result.status };
-      receipts.set(report.id, { digest, status: 200, body });
+      receipts.set(receipt, { digest, status: 200, body });
       return body;
     },
   });

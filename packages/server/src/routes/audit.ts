@@ -1,17 +1,19 @@
 /**
  * The raw log for auditors (and operators): a page of events after a position, a live tail as server-sent events
- * (`id:` the position, resumable with Last-Event-ID), and the log verified. A caller bound to a tenant does not see
- * the service's own streams (tokens).
+ * (`id:` the position, resumable with Last-Event-ID), and the log verified. A service-wide caller (an operator, an
+ * auditor bound to no tenant) reads the whole log; a caller bound to a tenant, its tenant's events alone, through its
+ * view (local names, the log's positions), and verifies its tenant's streams as the log holds them.
  */
-import { Type, tokenStream } from '@hotpatch/core';
+import { Type } from '@hotpatch/core';
 import { sealsJson, StoreVerification } from '@hotpatch/replay';
-import { logDigest, readLogPages, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { logDigest, readLogPages, type EventStore } from '@hotpatch/store';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
 import { liveTail, type TailOptions } from '../sse.js';
+import type { Scope } from '../tenants.js';
 import type { TypeBoxTypeProvider } from '../validation.js';
 
 const AUDITORS = ['auditor', 'operator'] as const;
@@ -54,9 +56,9 @@ const Seals = Type.Object(
   { additionalProperties: false, description: 'The log’s seals, as `hotpatch verify --key --json` gives them; only for a service-wide caller (a seal vouches for the whole log)' },
 );
 
-const TOKENS = tokenStream('');
-/** The events a caller sees: all of them service-wide, a tenant's without the service's own streams. */
-export const visibleTo = (serviceWide: boolean) => (serviceWide ? () => true : (e: RecordedEvent) => !e.stream.startsWith(TOKENS));
+/** The log a caller reads: the whole store service-wide, its tenant's view otherwise. */
+const logOf = (service: HotpatchService, scope: Scope): EventStore => (scope.serviceWide ? service.store : scope.tenant.store);
+const everything = () => true;
 
 export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail: TailOptions): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -71,11 +73,10 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       response: { 200: Type.Object({ events: Type.Array(Event), next: Type.Union([Type.Integer(), Type.Null()]) }), ...problems() },
     },
     handler: async (request) => {
-      const { tenant, serviceWide } = scopeOf(request);
       const limit = request.query.limit ?? 1000;
-      const page = await tenant.store.readAll({ fromPosition: (request.query.after ?? 0) + 1, limit });
+      const page = await logOf(service, scopeOf(request)).readAll({ fromPosition: (request.query.after ?? 0) + 1, limit });
       const last = page.at(-1)?.position;
-      return { events: page.filter(visibleTo(serviceWide)), next: page.length < limit ? null : last! };
+      return { events: page, next: page.length < limit ? null : last! };
     },
   });
 
@@ -89,7 +90,8 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       response: { 200: Type.String({ description: 'text/event-stream' }), ...problems() },
     },
     handler: async (request, reply) => {
-      const { tenant, serviceWide } = scopeOf(request);
+      const scope = scopeOf(request);
+      const { tenant } = scope;
       const header = request.headers['last-event-id'];
       const resume = typeof header === 'string' && header !== '' ? Number(header) : undefined;
       if (resume !== undefined && !(Number.isSafeInteger(resume) && resume >= 0)) {
@@ -99,7 +101,7 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       if (resume === undefined && request.query.after === undefined) await tenant.orchestrator.sync();
       const after = resume ?? request.query.after ?? Math.max(tenant.orchestrator.projection.position, service.changes.lastPosition);
       reply.hijack();
-      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: visibleTo(serviceWide), ...tail });
+      await liveTail(request, reply.raw, { store: logOf(service, scope), changes: service.changes, after, visible: everything, ...tail });
     },
   });
 
@@ -122,11 +124,13 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       },
     },
     handler: async (request) => {
-      const { tenant, serviceWide } = scopeOf(request);
-      const store = tenant.store as EventStore & { streamHeads?(): Promise<Array<[string, string]>> };
-      // Seals vouch for the whole log: checked (with the service's key when it seals) for a caller who reads it all.
+      const scope = scopeOf(request);
+      const store = service.store as EventStore & { streamHeads?(): Promise<Array<[string, string]>> };
+      // As `hotpatch verify`: service-wide the whole log, its seals checked with the service's key when it seals (a
+      // seal vouches for the whole log); bound to a tenant, `verify --tenant T` (its streams as stored).
+      const serviceWide = scope.serviceWide;
       const sealKey = serviceWide ? service.seals?.key.publicKey : undefined;
-      const verification = new StoreVerification(sealKey ? { sealKey } : {});
+      const verification = new StoreVerification(serviceWide ? (sealKey ? { sealKey } : {}) : { tenant: scope.tenant.name });
       for await (const page of readLogPages(store, { pageSize: 1000 })) verification.add(page);
       if (store.streamHeads) verification.checkHeads(await store.streamHeads());
       if (serviceWide) await verification.checkSeals(store);
