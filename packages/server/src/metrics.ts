@@ -30,6 +30,18 @@ export class ServiceMetrics implements AppendObserver {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The gauge of orchestration leases this instance holds (only over a store shared by several instances). */
+  leasesHeld(count: () => number): void {
+    new Gauge({
+      name: 'hotpatch_orchestration_leases_held',
+      help: 'Tenants whose orchestration (lease orchestrator/<tenant>) this instance holds',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
+
   appended(_streams: readonly string[], events: number, _lastPosition: number, ms: number): void {
     this.appendedEvents.inc(events);
     this.appends.observe(ms / 1000);

@@ -4,12 +4,13 @@
  * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
  */
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
-import { scopeStore, type EventStore } from '@hotpatch/store';
+import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
 import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
 import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
 import { anyToken, issueToken } from './tokens.js';
+import { orchestratorLease, tickGrant, type OrchestrationKeeper, type OrchestrationKeeperFactory } from './orchestration-leases.js';
 
 export interface ServiceLog {
   info(obj: object, msg?: string): void;
@@ -40,6 +41,12 @@ export interface ServiceOptions {
    * every instance over it. Without it, a tenant's mask is computed from its name alone (as the CLI's `--tenant`).
    */
   readonly idKey?: string | Buffer;
+  /**
+   * Several instances over one store (PostgreSQL): makes the lease keeper that spreads the tenants' orchestration
+   * (leases `orchestrator/<tenant>`) over the live instances; this instance ticks only the tenants it holds, each
+   * under its lease as fence. Without it, the instance ticks every tenant (alone on its store).
+   */
+  readonly orchestrationLeases?: OrchestrationKeeperFactory;
 }
 
 export class HotpatchService {
@@ -57,6 +64,8 @@ export class HotpatchService {
   /** The log's seals, when the service was given a key. */
   readonly seals: ServiceSeals | undefined;
   private readonly sealEveryMs: number;
+  /** The keeper of the tenants' orchestration leases, over a store shared by several instances. */
+  readonly keeper: OrchestrationKeeper | undefined;
 
   private constructor(options: ServiceOptions) {
     this.store = observeStore(options.seal ? afterCheckpoints(options.store, () => this.seals?.soon('checkpoint')) : options.store, this.changes);
@@ -67,6 +76,8 @@ export class HotpatchService {
     this.meta = options.meta ?? { source: 'hotpatch-serve' };
     this.metrics = new ServiceMetrics(() => this.lag());
     this.changes.also(this.metrics);
+    this.keeper = options.orchestrationLeases?.(() => this.made.map((t) => orchestratorLease(t.name)));
+    if (this.keeper !== undefined) this.metrics.leasesHeld(() => this.keeper!.held().length);
     // Each tenant on its view of the store (the default tenant's: the streams without a prefix), made on first use.
     this.tenants = new Tenants(this.store, async (name) => {
       const store = scopeStore(this.store, name === DEFAULT_TENANT ? undefined : name, options.idKey !== undefined ? { idKey: options.idKey } : {});
@@ -106,6 +117,7 @@ export class HotpatchService {
   /** Starts the ticks (each tenant's orchestrator, one tick at a time), logging to `log`. */
   start(log?: ServiceLog): void {
     if (log) this.log = log;
+    if (!this.stopped) this.keeper?.start();
     if (this.tickIntervalMs > 0 && !this.stopped) this.schedule();
     if (!this.stopped) this.seals?.every(this.sealEveryMs);
   }
@@ -119,7 +131,11 @@ export class HotpatchService {
     }, this.tickIntervalMs);
   }
 
-  /** One tick of every known tenant's orchestrator (a tenant new in the log made first); a failure is logged and counted, and the next tick carries on. */
+  /**
+   * One tick of every known tenant's orchestrator this instance orchestrates (all of them alone; those whose lease it
+   * holds, under it as fence, beside other instances); a tenant new in the log is made first. A failure (the lease
+   * lost mid-tick among them) is logged and counted, and the next tick carries on.
+   */
   async tickOnce(): Promise<void> {
     let tenants: Tenant[];
     try {
@@ -130,13 +146,16 @@ export class HotpatchService {
       tenants = [...this.made];
     }
     for (const tenant of tenants) {
+      const grant = tickGrant(this.keeper, tenant.name);
+      if (grant === undefined) continue;
       const end = this.metrics.ticks.startTimer();
       try {
-        const summary = await tenant.orchestrator.tick();
+        const summary = await tenant.orchestrator.tick(grant);
         if (Object.values(summary).some((n) => n > 0)) this.log.info({ tenant: tenant.name, tick: summary, at: this.clock.now().toISOString() }, 'tick');
       } catch (error) {
         this.metrics.tickFailures.inc();
-        this.log.error({ err: error, tenant: tenant.name }, 'tick failed');
+        if (error instanceof LeaseLostError) this.log.info({ tenant: tenant.name, lease: error.lease }, 'tick refused: the lease moved to another instance');
+        else this.log.error({ err: error, tenant: tenant.name }, 'tick failed');
       } finally {
         end();
       }
@@ -166,5 +185,10 @@ export class HotpatchService {
       }
     }
     await this.seals?.stop();
+    try {
+      await this.keeper?.stop();
+    } catch (error) {
+      this.log.error({ err: error }, 'leases not released');
+    }
   }
 }

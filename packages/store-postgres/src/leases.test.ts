@@ -3,7 +3,7 @@
  * a stalled owner's batch refused after a takeover (nothing written), a takeover waiting for a fenced batch in flight.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { FencingUnsupportedError, inBatch, InvalidStoreOptionsError, LeaseLostError, createInMemoryEventStore } from '@hotpatch/store';
+import { FencingUnsupportedError, inBatch, InvalidStoreOptionsError, LeaseLostError, createInMemoryEventStore, scopeStore } from '@hotpatch/store';
 import { events } from '@hotpatch/store/conformance';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-store.js';
 import { dropAll, newSchema, url } from '../test/helpers.js';
@@ -66,6 +66,20 @@ describe.skipIf(!url)('PostgreSQL leases', () => {
     await lb.release(taken);
     await expect(inBatch(a, async () => void (await a.appendToStream('device/d3', [events.enrolled()])), lease)).rejects.toBeInstanceOf(LeaseLostError);
     expect(await b.streamVersion('device/d3')).toBe(0);
+  });
+
+  it("a tenant's view passes the fence to the store beneath: its batch commits while held, is refused once taken", async () => {
+    const [a, b] = await twoStores();
+    const view = scopeStore(a, 'acme');
+    const la = a.leases({ owner: 'A', ttlMs: 300 });
+    const lb = b.leases({ owner: 'B', ttlMs: 10_000 });
+    const lease = (await la.acquire('orchestrator/acme'))!;
+    await inBatch(view, async () => void (await view.appendToStream('device/v1', [events.enrolled()])), lease);
+    expect(await view.streamVersion('device/v1')).toBe(1);
+    await sleep(350);
+    await lb.acquire('orchestrator/acme');
+    await expect(inBatch(view, async () => void (await view.appendToStream('device/v2', [events.enrolled()])), lease)).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await view.streamVersion('device/v2')).toBe(0);
   });
 
   it('a takeover waits for a fenced batch in flight, which commits whole', async () => {

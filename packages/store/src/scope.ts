@@ -21,7 +21,7 @@ import { InvalidEventError, isLowerUuid, STREAM_NAME_HINT, TENANT_STREAM_PREFIX,
 import { ReservedNameError, StoreClosedError } from './errors.js';
 import { localConsumerError, localStreamError, type ViewNames } from './scope-errors.js';
 import { tenantLens } from './tenant-lens.js';
-import type { AppendOptions, AppendResult, EventHandler, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
+import type { AppendOptions, AppendResult, EventHandler, EventStore, Fence, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
 
 export interface ScopeOptions {
   /** A secret mixed into the tenant's id mask (see tenant-ids.ts); the same for the life of the store. */
@@ -175,5 +175,7 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
     },
   };
   if (store.batch !== undefined) scoped.batch = <T>(fn: () => Promise<T>): Promise<T> => guard(() => store.batch!(fn));
+  // A fence names a lease, not a stream: it passes through unchanged (a lease is the store's, whatever the view).
+  if (store.fencedBatch !== undefined) scoped.fencedBatch = <T>(fence: Fence, fn: () => Promise<T>): Promise<T> => guard(() => store.fencedBatch!(fence, fn));
   return scoped;
 }

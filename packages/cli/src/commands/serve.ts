@@ -12,6 +12,7 @@ import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
+import { orchestrationLeasesFor } from './serve-leases.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -24,6 +25,10 @@ export const serveCommand: CommandSpec = {
   store that holds no token yet it prints an operator token once, on standard error: keep it. Logs are JSON lines
   (pino) on standard output. SIGTERM or SIGINT: stops accepting, finishes what is in flight, saves the
   orchestrator's checkpoint, seals the log, exits 0.
+
+  Over PostgreSQL, several instances share one store behind any load balancer: each serves every request, and each
+  tenant's ticks are run by one live instance at a time, under a lease (orchestrator/<tenant>, 10 s, renewed every
+  3 s); a dead instance's tenants are taken by the others within 15 s (docs/service.md "Several instances").
 
   The service seals its log (docs/events.md "Seals: the log signed"): after each checkpoint, every --seal-ms and
   at shutdown it signs the digest of every stream's head with its Ed25519 key and appends the seal to seal/log;
@@ -74,9 +79,10 @@ export const serveCommand: CommandSpec = {
     if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
     const store = await openEventStore(source);
-    let app;
+    let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+    const leasing = orchestrationLeasesFor(store, () => app?.log);
     try {
-      app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}) });
+      app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
       const address = await app.listen({ host, port });
