@@ -160,5 +160,24 @@ describe('hotpatch serve', () => {
     expect(existsSync(`${rsa}.pub`)).toBe(false);
     expect(readFileSync(rsa, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
   });
+
+  it('a port already taken stops the start in one line (exit 3) before any token or seal is written', async () => {
+    const busyDir = mkdtempSync(join(dir, 'busy-'));
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await hotpatch('serve', '--store', `sqlite:${join(busyDir, 'b.db')}`, '--port', String(port), '--key', join(busyDir, 'k.pem'));
+      expect(r.code).toBe(3);
+      expect(r.err.split('\n').filter((l) => l.startsWith('hotpatch serve: listen'))).toEqual([`hotpatch serve: listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
+      expect(r.err).not.toMatch(/operator token/);
+      const store = openSqliteEventStore({ path: join(busyDir, 'b.db'), readonly: true });
+      expect(await store.readAll()).toEqual([]);
+      await store.close();
+    } finally {
+      taken.close();
+    }
+  });
 });
 

@@ -83,9 +83,10 @@ export const serveCommand: CommandSpec = {
     const leasing = orchestrationLeasesFor(store, () => app?.log);
     try {
       app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
+      // Listening first: a port that cannot be had stops the start before the first operator token is written.
+      const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
-      const address = await app.listen({ host, port });
       io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}`);
     } catch (error) {
       await app?.close();

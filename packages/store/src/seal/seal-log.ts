@@ -30,7 +30,7 @@ export interface SealOptions {
 }
 
 export interface SealResult {
-  /** False when nothing but seals came after the last seal (nothing written; `event` is that last seal). */
+  /** False when the log is empty or nothing but seals came after the last seal (nothing written; `event` is that last seal, if any). */
   readonly written: boolean;
   /** The seal as recorded (undefined when not written and the sealer has seen no seal of its stream). */
   readonly event: RecordedEvent | undefined;
@@ -77,6 +77,8 @@ export class LogSealer {
       await this.catchUp();
       const { position, events, streams } = this.heads;
       const digest = this.heads.digest();
+      // An empty log has nothing to vouch for: a service that never started (its port taken) leaves the store empty.
+      if (!this.options.always && this.last === undefined) return { written: false, event: undefined, position, events, streams, digest, keyId: this.keyId };
       if (!this.options.always && this.last !== undefined && this.last === this.lastSeal) {
         const data = this.lastSeal.data as SealEventData['LogSealed'];
         return { written: false, event: this.lastSeal, position: data.position, events: data.events, streams: data.streams, digest: data.digest, keyId: data.keyId };
