@@ -27,10 +27,12 @@ export interface SealOptions {
   readonly pageSize?: number;
   /** Seal even when nothing but seals came since this stream's last seal (default false: nothing written then). */
   readonly always?: boolean;
+  /** Write nothing while the log is empty (default false: an empty log is sealed as empty, which vouches that it was). */
+  readonly skipEmpty?: boolean;
 }
 
 export interface SealResult {
-  /** False when the log is empty or nothing but seals came after the last seal (nothing written; `event` is that last seal, if any). */
+  /** False when nothing but seals came after the last seal, or (skipEmpty) the log is empty: nothing written; `event` is that last seal, if any. */
   readonly written: boolean;
   /** The seal as recorded (undefined when not written and the sealer has seen no seal of its stream). */
   readonly event: RecordedEvent | undefined;
@@ -77,8 +79,7 @@ export class LogSealer {
       await this.catchUp();
       const { position, events, streams } = this.heads;
       const digest = this.heads.digest();
-      // An empty log has nothing to vouch for: a service that never started (its port taken) leaves the store empty.
-      if (!this.options.always && this.last === undefined) return { written: false, event: undefined, position, events, streams, digest, keyId: this.keyId };
+      if (this.options.skipEmpty === true && this.last === undefined) return { written: false, event: undefined, position, events, streams, digest, keyId: this.keyId };
       if (!this.options.always && this.last !== undefined && this.last === this.lastSeal) {
         const data = this.lastSeal.data as SealEventData['LogSealed'];
         return { written: false, event: this.lastSeal, position: data.position, events: data.events, streams: data.streams, digest: data.digest, keyId: data.keyId };

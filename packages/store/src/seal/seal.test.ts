@@ -70,10 +70,11 @@ describe('seal key files', () => {
 });
 
 describe('a log sealer', () => {
-  it('writes nothing on an empty log (a service that never started), and seals once there is something', async () => {
+  it('with skipEmpty, writes nothing on an empty log (a service that never started), and seals once there is something', async () => {
     const store = createInMemoryEventStore();
     const key = await loadOrCreateSealKey(fresh());
-    const sealer = new LogSealer(store, key.privateKey);
+    expect(await new LogSealer(createInMemoryEventStore(), key.privateKey).seal()).toMatchObject({ written: true, position: 0, events: 0 });
+    const sealer = new LogSealer(store, key.privateKey, { skipEmpty: true });
     expect(await sealer.seal()).toMatchObject({ written: false, event: undefined, position: 0, events: 0 });
     expect(await store.readAll()).toEqual([]);
     await store.appendToStream('ring/a', [{ type: 'RingPaused', time: '2026-01-01T00:00:00.000Z', data: { by: 'tenant', reason: 'freeze' } }]);
