@@ -73,6 +73,10 @@ describe('hotpatch agents against hotpatch serve', () => {
     expect(r.err.split('\n')[0]).toBe('hotpatch agents: --server: expected the service\'s URL (http://127.0.0.1:8080), got "localhost:8080"');
     expect((await runCaptured(['agents', '--server', 'http://127.0.0.1:1'])).err).toMatch(/--token/);
     expect((await runCaptured(['status', '--server', 'http://127.0.0.1:1', '--store', 'x.jsonl'])).code).toBe(2);
+    // A service that does not answer is the environment (exit 3), in one line.
+    const away = await runCaptured(['status', '--server', 'http://127.0.0.1:1', '--token', 't']);
+    expect(away.code).toBe(3);
+    expect(away.err.trim()).toMatch(/^hotpatch status: GET \/v1\/status\?target=0\.95: no answer after 3 attempts/);
   });
 
   it('a token the service refuses: one line naming the call and the problem', async () => {

@@ -8,4 +8,4 @@ export { failureShare, failureShareInterval } from './whatif/estimate.js';
 export { deviceAgent, type Agent, type AgentDevice, type AnswerSource, type ApplyAnswer, type Delivery, type HealthAnswer, type ReportBody, type RestartAnswer, type RollbackAnswer, type Send } from './agent.js';
 export { ORDINARY_OUTCOMES, ordinaryAnswers, scriptedAnswers } from './scripted-answers.js';
 export { runNetworkAgents, type AgentsProgress, type NetworkAgentsOptions } from './network/agents.js';
-export { serviceClient, ServiceCallError, expectStatus, type Client } from './network/client.js';
+export { serviceClient, ServiceCallError, ServiceUnreachableError, expectStatus, type Client } from './network/client.js';

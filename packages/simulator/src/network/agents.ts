@@ -12,7 +12,7 @@ import type { AgentReport } from '@hotpatch/fleet';
 import { deviceAgent, type AgentDevice } from '../agent.js';
 import { DEFAULT_FAULTS, faultAnswers, faultDelivery, type Faults } from '../faults.js';
 import { buildSimFleet, type SimDevice } from '../fleet.js';
-import { expectStatus, serviceClient, ServiceCallError, type Client } from './client.js';
+import { expectStatus, serviceClient, ServiceCallError, ServiceUnreachableError } from './client.js';
 
 const reportIds = timedNameBasedIds('7d0c5f1e-2b9a-4e63-8f47-0a1b2c3d4e5f');
 
@@ -139,7 +139,7 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
         agent(deviceOf(instruction), simNow(), send);
       } catch (error) {
         if (signal.aborted) break;
-        if (!(error instanceof ServiceCallError)) throw error;
+        if (!(error instanceof ServiceCallError || error instanceof ServiceUnreachableError)) throw error;
         progress.errors++;
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }

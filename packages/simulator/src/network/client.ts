@@ -3,7 +3,7 @@
  * what a real agent retries (the connection refused or reset, 502/503/504: a service restarting or its database
  * away), with the same body, so an idempotent call (a report, by its id) records once.
  */
-import { HotpatchError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 
 export interface Answer {
   readonly status: number;
@@ -20,6 +20,18 @@ export class ServiceCallError extends HotpatchError {
     readonly detail: string,
   ) {
     super(`${method} ${path}: ${status !== undefined ? `${status} ` : ''}${detail}`);
+  }
+}
+
+/** The service did not answer within the retries (refused, reset, 502–504 each time): the environment, not the input. */
+export class ServiceUnreachableError extends EnvironmentError {
+  readonly code = 'SERVICE_UNREACHABLE';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${method} ${path}: ${detail}`);
   }
 }
 
@@ -68,7 +80,7 @@ export function serviceClient(options: ClientOptions): Client {
         await sleep(wait, options.signal);
         wait = Math.min(5_000, wait * 2);
       }
-      throw new ServiceCallError(method, path, undefined, `no answer after ${attempts} attempts (last: ${last})`);
+      throw new ServiceUnreachableError(method, path, `no answer after ${attempts} attempts (last: ${last})`);
     },
   };
 }
