@@ -6,7 +6,9 @@
  * tenants, unchanged).
  */
 import { HotpatchError } from './errors.js';
+import { expecting } from './schema.js';
 import { ID_FORBIDDEN_CLASS, idProblem, quoteId } from './stream-id.js';
+import { Type } from './typebox.js';
 
 /** The name that means the default tenant (streams without a prefix). */
 export const DEFAULT_TENANT = 'default';
@@ -14,6 +16,12 @@ export const DEFAULT_TENANT = 'default';
 export const MAX_TENANT_LENGTH = 64;
 /** The rule in words, for messages and docs. */
 export const TENANT_RULE = `a non-empty name of at most ${MAX_TENANT_LENGTH} characters, without "/", a control character, a Unicode bidirectional control or a lone surrogate ("${DEFAULT_TENANT}" names the default tenant)`;
+
+/** A tenant's name as a schema (`default` included: it names the default tenant), for what names one (a token's scope). */
+export const TenantNameSchema = expecting(
+  TENANT_RULE,
+  Type.String({ minLength: 1, maxLength: MAX_TENANT_LENGTH, pattern: `^[^/${ID_FORBIDDEN_CLASS}]*$`, description: `A tenant: ${TENANT_RULE}.` }),
+);
 
 /** A named tenant's stream prefix `tenant/<tenant>/` as a regular expression (`u` flag: code points counted), for the schemas. */
 export const TENANT_PREFIX_PATTERN = `tenant/(?!${DEFAULT_TENANT}/)[^/${ID_FORBIDDEN_CLASS}]{1,${MAX_TENANT_LENGTH}}/`;

@@ -7,6 +7,7 @@ import { Type } from '../typebox.js';
 import type { EventBodyOf, EventOf } from '../envelope.js';
 import { oneOf, Text, type Shape } from '../schema.js';
 import { StreamIdSchema } from '../stream-id.js';
+import { TenantNameSchema } from '../tenant.js';
 
 /**
  * Who a token speaks for: an agent (one device of one tenant), an operator (the service: every tenant), a tenant's
@@ -24,7 +25,7 @@ export const TOKEN_EVENT_DATA = {
   TokenIssued: Type.Object({
     role: TokenRoleSchema,
     /** The tenant it is bound to: required of an agent and a tenant admin, optional for an auditor, none for an operator. */
-    tenant: Type.Optional(StreamIdSchema),
+    tenant: Type.Optional(TenantNameSchema),
     /** The device an agent's token is bound to (agents only). */
     device: Type.Optional(StreamIdSchema),
     hash: TokenHashSchema,

@@ -44,6 +44,9 @@ describe('the token lifecycle', () => {
     expect(() => validateEvent(event)).not.toThrow();
     expect(() => validateEvent({ ...event, data: { role: 'operator', hash: 'secret' } })).toThrow(/hash/);
     expect(() => validateEvent({ ...event, data: { role: 'root', hash } })).toThrow(/role/);
+    // A tenant the service could never serve (its streams could not be named) is refused when the token is issued.
+    for (const tenant of ['a/b', '', 'x'.repeat(65), 'a\u202eb']) expect(() => validateEvent({ ...event, data: { role: 'tenant-admin', tenant, hash } })).toThrow(/data.tenant/);
+    expect(() => validateEvent({ ...event, data: { role: 'tenant-admin', tenant: 'default', hash } })).not.toThrow();
   });
 
   const anyEvent = fc.oneof(

@@ -19,7 +19,7 @@ describe('POST /v1/tokens, DELETE /v1/tokens/{id}', () => {
     expect(issued.status).toBe(201);
     expect(issued.body.token).toMatch(/^hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(issued.body.token.startsWith(`hp_${issued.body.id}_`)).toBe(true);
-    expect(JSON.stringify(await h.store.readAll())).not.toContain(issued.body.token.split('_')[2]);
+    expect(JSON.stringify(await h.store.readAll())).not.toContain(issued.body.token.slice(`hp_${issued.body.id}_`.length));
     const read = await h.call('GET', '/v1/devices/laptop-1/instructions', { token: issued.body.token });
     expect(read.status).toBe(404); // not enrolled yet: the token itself was accepted
     expect((await h.call('GET', '/v1/devices/laptop-2/instructions', { token: issued.body.token })).status).toBe(403);
@@ -32,6 +32,9 @@ describe('POST /v1/tokens, DELETE /v1/tokens/{id}', () => {
     expect((await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'agent' } })).body.code).toBe('INVALID_TOKEN_SCOPE');
     expect((await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'operator', tenant: 'default' } })).body.code).toBe('INVALID_TOKEN_SCOPE');
     expect((await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'root' } })).status).toBe(400);
+    const slash = await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'tenant-admin', tenant: 'a/b' } });
+    expect(slash).toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST' } });
+    expect(slash.body.detail).toMatch(/body\.tenant: expected a non-empty name of at most 64 characters, without "\/"/);
     const agentToken = await h.token('agent', { tenant: 'default', device: 'x' });
     expect((await h.call('POST', '/v1/tokens', { token: agentToken, body: { role: 'agent', device: 'x' } })).status).toBe(403);
     expect(await logLength()).toBe(before + 1); // the agent token made above, nothing else

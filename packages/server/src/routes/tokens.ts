@@ -3,7 +3,7 @@
  * admin issues and revokes agent and auditor tokens of its own tenant only. A token's text is in the answer once;
  * the log keeps its hash (tokens.ts).
  */
-import { StreamIdSchema, Text, TokenRoleSchema, Type, tokenStream, type TokenState } from '@hotpatch/core';
+import { StreamIdSchema, TenantNameSchema, Text, TokenRoleSchema, Type, tokenStream, type TokenState } from '@hotpatch/core';
 import type { FastifyInstance } from 'fastify';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems } from '../schemas.js';
@@ -15,7 +15,7 @@ import type { TypeBoxTypeProvider } from '../validation.js';
 const TokenRequest = Type.Object(
   {
     role: TokenRoleSchema,
-    tenant: Type.Optional(StreamIdSchema),
+    tenant: Type.Optional(TenantNameSchema),
     device: Type.Optional(StreamIdSchema),
   },
   { additionalProperties: false },
