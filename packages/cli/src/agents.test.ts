@@ -67,12 +67,32 @@ describe('hotpatch agents against hotpatch serve', () => {
     }
   }, 60_000);
 
+  it('stops when told, without waiting for reports due hours later (--speed 1)', async () => {
+    const serve = run(['serve', '--port', '0', '--tick-ms', '100', '--store', `sqlite:${join(dir, 'slow.db')}`]);
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);
+    const token = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(serve.err())![1]!;
+    try {
+      const started = Date.now();
+      const agents = run(['agents', '--server', url, '--token', token, '--devices', '5', '--plan', '--seconds', '4', '--json']);
+      expect(await agents.exited).toBe(0);
+      // The pilot's applies are minutes of simulated time away at --speed 1: stopped, they count as lost.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const done = JSON.parse(agents.out()) as { instructions: number; reports: { lost: number } };
+      expect(done.instructions).toBeGreaterThan(0);
+      expect(done.reports.lost).toBeGreaterThan(0);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 30_000);
+
   it('refuses what makes no sense in one line, before calling anything', async () => {
     const r = await runCaptured(['agents', '--server', 'localhost:8080', '--token', 't']);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe('hotpatch agents: --server: expected the service\'s URL (http://127.0.0.1:8080), got "localhost:8080"');
     expect((await runCaptured(['agents', '--server', 'http://127.0.0.1:1'])).err).toMatch(/--token/);
     expect((await runCaptured(['status', '--server', 'http://127.0.0.1:1', '--store', 'x.jsonl'])).code).toBe(2);
+    expect((await runCaptured(['status', 'x.jsonl', '--token', 't'])).err).toMatch(/--token goes with --server/);
     // A service that does not answer is the environment (exit 3), in one line.
     const away = await runCaptured(['status', '--server', 'http://127.0.0.1:1', '--token', 't']);
     expect(away.code).toBe(3);

@@ -77,6 +77,7 @@ export const statusCommand: CommandSpec = {
     };
     const target = values.target === undefined ? 0.95 : Number(values.target);
     if (!(target > 0 && target <= 1)) throw new UsageError(`--target: expected a share between 0 and 1, got ${JSON.stringify(values.target)}`);
+    if (values.token !== undefined && values.server === undefined) throw new UsageError('--token goes with --server (a token of the service); a store or file is read without one');
     if (values.server !== undefined) {
       if (values.store !== undefined || positionals.length > 0 || tenant !== undefined) throw new UsageError('--server reads the fleet from the service (the token says whose): give no --store, file nor --tenant with it');
       const status = await statusFromServer(values.server as string, values.token as string | undefined, target);

@@ -12,7 +12,7 @@ import type { AgentReport } from '@hotpatch/fleet';
 import { deviceAgent, type AgentDevice } from '../agent.js';
 import { DEFAULT_FAULTS, faultAnswers, faultDelivery, type Faults } from '../faults.js';
 import { buildSimFleet, type SimDevice } from '../fleet.js';
-import { expectStatus, serviceClient, ServiceCallError, ServiceUnreachableError } from './client.js';
+import { expectStatus, serviceClient, ServiceCallError, ServiceUnreachableError, sleep } from './client.js';
 
 const reportIds = timedNameBasedIds('7d0c5f1e-2b9a-4e63-8f47-0a1b2c3d4e5f');
 
@@ -123,7 +123,8 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
       faultDelivery({ faults, random, silentFrom: new Map(), silentUntil: new Map() }),
     );
     const send = (at: number, report: AgentReport) => {
-      const delivery = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, (at - simNow()) / speed))).then(() => deliver(report, token));
+      // The wait ends when the agents stop (the report then counts as lost): a health report is hours away at --speed 1.
+      const delivery = sleep(Math.max(0, (at - simNow()) / speed), signal).then(() => deliver(report, token));
       pending.add(delivery);
       void delivery.finally(() => pending.delete(delivery));
     };
@@ -141,7 +142,7 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
         if (signal.aborted) break;
         if (!(error instanceof ServiceCallError || error instanceof ServiceUnreachableError)) throw error;
         progress.errors++;
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await sleep(1_000, signal);
       }
     }
   }

@@ -43,10 +43,16 @@ export interface ClientOptions {
 }
 
 const RETRIED = new Set([502, 503, 504]);
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Waits `ms`, or less when the signal aborts (its listener removed either way: one signal serves every device). */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export interface Client {
@@ -70,10 +76,17 @@ export function serviceClient(options: ClientOptions): Client {
             ...(options.signal !== undefined ? { signal: options.signal } : {}),
           });
           const text = await response.text();
-          const parsed: unknown = text === '' ? null : (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
+          let parsed: unknown = text;
+          try {
+            parsed = text === '' ? null : (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
+          } catch {
+            // An answer that says it is JSON and is not: no retry makes it one.
+            throw new ServiceCallError(method, path, response.status, `the answer is not the JSON it says it is: ${text.slice(0, 80)}`);
+          }
           if (!RETRIED.has(response.status)) return { status: response.status, body: parsed };
           last = `${response.status} ${(parsed as { detail?: string } | null)?.detail ?? ''}`.trim();
         } catch (error) {
+          if (error instanceof ServiceCallError) throw error;
           if (options.signal?.aborted) throw new ServiceCallError(method, path, undefined, 'stopped');
           last = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
         }
