@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom, type RingPolicy } from '@hotpatch/core';
-import type { EventStore } from '@hotpatch/store';
+import { DatabaseUnavailableError, type EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
 import type { FleetPolicy } from '../policy.js';
 import { createOrchestrator } from './shell.js';
@@ -82,6 +82,30 @@ describe('reports at once', () => {
     } finally {
       await db.dispose();
       await reference.dispose();
+    }
+  });
+
+  it('the store away fails every report of the group at once, none tried again alone; the instance goes on after', async () => {
+    const reports = new Reports(seededRandom(7));
+    const sent = PILOT.map((d) => reports.applied(d));
+    const db = await sqlite.create();
+    try {
+      const c = counted(db.store);
+      const o = await instructed(c.store);
+      const before = (await db.store.readAll()).length;
+      let away = true;
+      let refused = 0;
+      const batch = c.store.batch!;
+      c.store.batch = (fn) => (away ? (refused++, Promise.reject(new DatabaseUnavailableError('fleet.db', 'disk gone'))) : batch(fn));
+      const answers = await Promise.allSettled(sent.map((r) => o.report(r)));
+      expect(answers.every((a) => a.status === 'rejected' && a.reason instanceof DatabaseUnavailableError)).toBe(true);
+      // The first report's unit of its own, then one for the other 39 together: no report tried again alone.
+      expect(refused).toBeLessThanOrEqual(3);
+      expect((await db.store.readAll()).length).toBe(before);
+      away = false;
+      expect((await o.report(sent[0]!)).status).toBe('recorded');
+    } finally {
+      await db.dispose();
     }
   });
 });

@@ -2,7 +2,7 @@
  * The orchestrator's shell, the I/O around its pure decisions: each report, tick or plan reads the log, decides, commits
  * the steps in one store transaction where the store groups writes, then applies what the store recorded.
  */
-import { clockTime, CommandRefusedError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { clockTime, CommandRefusedError, EnvironmentError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type Fence, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
@@ -218,11 +218,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           await take(recorded, asDecided);
         }
       });
-    } catch {
+    } catch (error) {
       if (moved) {
         state.memory = emptyMemory();
         await recover(true);
       } else await recover(false);
+      // The store away (a lost connection, a database that cannot be used) is every member's failure: trying each
+      // alone would only fail each in turn while the queue waits.
+      if (error instanceof EnvironmentError) return members.forEach((m) => m.fail(error));
       for (const m of members) await alone(m);
       return;
     }
