@@ -98,6 +98,11 @@ describe.skipIf(!url)('PostgreSQL leases', () => {
       },
       lease,
     );
+    await sleep(50);
+    // The owner's renewal is not held up by its own batch (the batch's lock on the row is a key-share one).
+    const renewing = la.renew(lease);
+    expect(await settled(renewing, 2_000)).toBe('settled');
+    expect(await renewing).toMatchObject({ owner: 'A', epoch: 1 });
     await sleep(300); // past the lease's time: it has lapsed, but the batch holds it
     const takeover = lb.acquire('t');
     expect(await settled(takeover)).toBe('pending');

@@ -82,11 +82,14 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
   const named = (name: string, text: string) => ({ name: `hotpatch.${tag}.${name}`, text });
   return {
     // Leases (leases.ts), by the server's clock: every instance reads one clock, whatever its own says.
-    holdLease: named('holdLease', `SELECT 1 FROM ${s}.leases WHERE name = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR SHARE`),
+    // A fenced batch key-share-locks its lease's row to its end: the owner's renewals (plain updates) go on, a takeover
+    // (acquireLease, which locks the row FOR UPDATE first) waits for the batch.
+    holdLease: named('holdLease', `SELECT 1 FROM ${s}.leases WHERE name = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR KEY SHARE`),
     // Taken when free, expired or already the owner's; the epoch moves when it changes hands (or lapsed meanwhile).
     acquireLease: named(
       'acquireLease',
-      `INSERT INTO ${s}.leases AS l (name, owner, epoch, expires_at) VALUES ($1, $2, 1, clock_timestamp() + $3 * interval '1 millisecond')
+      `WITH held AS (SELECT 1 FROM ${s}.leases WHERE name = $1 FOR UPDATE)
+       INSERT INTO ${s}.leases AS l (name, owner, epoch, expires_at) SELECT $1, $2, 1, clock_timestamp() + $3 * interval '1 millisecond' FROM (SELECT count(*) FROM held) AS waited
        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
          epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > clock_timestamp() THEN l.epoch ELSE l.epoch + 1 END
        WHERE l.expires_at <= clock_timestamp() OR l.owner = excluded.owner
