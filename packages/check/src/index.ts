@@ -9,3 +9,18 @@ export { ringCheckEvents, ringCheckModel, ringStateInvariants, ringTransitionInv
 export { blastRadius, receivedBad, replayPath, type BlastOptions, type BlastResult, type Witness } from './policy/blast.js';
 export { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel } from './policy/policy-model.js';
 export { deviceName, MODEL_BASELINE, MODEL_RELEASE, witnessSchedule, witnessTimeline, type DeviceSchedule } from './policy/blast-timeline.js';
+export {
+  checkDeviceInvariants,
+  CUSTOM_INVARIANTS,
+  CustomInvariantSchema,
+  describeInvariant,
+  deviceInvariant,
+  DEVICE_MACHINE_STATES,
+  invariantName,
+  InvariantError,
+  InvariantsFileSchema,
+  loadInvariants,
+  validateInvariantsFile,
+  type CustomInvariant,
+} from './custom-invariants.js';
+export { policyInvariants, POLICY_DEVICE_STATES, type PolicyInvariant } from './policy/policy-invariants.js';

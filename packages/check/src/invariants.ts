@@ -13,14 +13,16 @@ export interface InvariantContext {
 export interface StateInvariant<S = DeviceState> {
   readonly name: string;
   readonly description: string;
+  /** Named by the user (a scenario's or an invariants file's), not built in. */
+  readonly custom?: boolean;
   /** A message saying what is wrong, or undefined when the state is fine. */
   check(state: S, ctx: InvariantContext): string | undefined;
 }
 
-
 export interface TransitionInvariant<S = DeviceState, E = DeviceEventBody> {
   readonly name: string;
   readonly description: string;
+  readonly custom?: boolean;
   check(before: S, event: E, after: S, ctx: InvariantContext): string | undefined;
 }
 

@@ -4,7 +4,8 @@
  * receive. From these, every event an agent or the service can produce is generated: every outcome of an apply, a
  * health check and a rollback, reboots, baseline installs, eligibility changes and retirement.
  */
-import { readSmallFile } from '@hotpatch/store';
+import { CustomInvariantSchema, deviceInvariantsProblem, withInvariantsProblem } from './custom-invariants.js';
+import { readJsonFile } from './json-file.js';
 import { compileSchema, type DeviceEventBody, type DeviceProfile, InvalidDocumentError, NonEmptyString, refine, type SchemaProblem, type Shape, Type } from '@hotpatch/core';
 
 export const ScenarioHotpatchSchema = Type.Object({
@@ -28,6 +29,7 @@ const ScenarioShape = Type.Object({
   }),
   eligibilityChanges: Type.Optional(Type.Boolean({ description: 'Whether eligibility may change (assessments both ways). Default true.' })),
   retirement: Type.Optional(Type.Boolean({ description: 'Whether the device may be retired. Default true.' })),
+  invariants: Type.Optional(Type.Array(CustomInvariantSchema, { description: 'Invariants of your own, checked besides the built-in ones: `never` (a scenario has one device and no clock).' })),
 }, { additionalProperties: false });
 /** A scenario's one definition: its type, its check (validateScenario) and docs/schemas/scenario.schema.json. */
 export const ScenarioSchema = refine(ScenarioShape, referenceProblem);
@@ -48,7 +50,7 @@ function referenceProblem(s: Shape<typeof ScenarioShape>): SchemaProblem | undef
     for (const r of h.requires ?? []) if (!ids.has(r)) return { path: `hotpatches[${i}].requires`, message: `${r} is not a hotpatch of the scenario` };
   }
   for (const [i, r] of s.reboots.entries()) if (r.baseline !== undefined && !baselines.has(r.baseline)) return notBaseline(`reboots[${i}].baseline`, r.baseline);
-  return undefined;
+  return deviceInvariantsProblem(s.invariants ?? []);
 }
 
 /** A scenario that is not one (see InvalidDocumentError). */
@@ -117,24 +119,10 @@ const scenarioCheck = compileSchema(ScenarioSchema);
 /** Checks a scenario's shape and references; throws ScenarioError naming the path of the first problem. */
 export function validateScenario(value: unknown, where = 'scenario'): Scenario {
   if (scenarioCheck.check(value)) return value;
-  const { path, message } = scenarioCheck.problem(value)!;
+  const { path, message } = withInvariantsProblem(value, scenarioCheck)!;
   throw new ScenarioError(where, path, message);
 }
 
 export async function loadScenario(path: string): Promise<Scenario> {
-  let read: Awaited<ReturnType<typeof readSmallFile>>;
-  try {
-    read = await readSmallFile(path);
-  } catch (error) {
-    throw new ScenarioError(path, '', `cannot read (${(error as Error).message})`);
-  }
-  if ('tooLarge' in read) throw new ScenarioError(path, '', 'larger than 1 MiB: not a scenario');
-  const { text } = read;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ScenarioError(path, '', `not valid JSON (${(error as Error).message})`);
-  }
-  return validateScenario(value, path);
+  return validateScenario(await readJsonFile(path, 'a scenario', (problem) => new ScenarioError(path, '', problem)), path);
 }

@@ -1,7 +1,7 @@
 /** The JSON Schemas published under docs/schemas/, from the schemas the code checks with (`pnpm docs:schemas` writes them). */
 import { DeviceCommandSchema, EventSchema, jsonSchemaText } from '@hotpatch/core';
 import { AgentReportSchema, FleetPolicySchema } from '@hotpatch/fleet';
-import { ScenarioSchema } from '@hotpatch/check';
+import { InvariantsFileSchema, ScenarioSchema } from '@hotpatch/check';
 
 export function publishedSchemas(): Array<{ readonly file: string; readonly text: string }> {
   return [
@@ -37,7 +37,15 @@ export function publishedSchemas(): Array<{ readonly file: string; readonly text
       file: 'scenario.schema.json',
       text: jsonSchemaText(ScenarioSchema, {
         title: 'hotpatch check scenario',
-        description: 'The finite world `hotpatch check --scenario` explores. Baselines and required hotpatches must be ones the scenario has, and hotpatch ids are each used once.',
+        description: 'The finite world `hotpatch check --scenario` explores. Baselines and required hotpatches must be ones the scenario has, and hotpatch ids are each used once; its invariants are `never` of a state of the device machine.',
+      }),
+    },
+    {
+      file: 'invariants.schema.json',
+      text: jsonSchemaText(InvariantsFileSchema, {
+        title: 'hotpatch check invariants',
+        description:
+          'Invariants of your own for `hotpatch check --invariants` (a scenario check or a policy check), each one of a few parameterised predicates told apart by `kind`. Rings and states must be ones the model has; a scenario takes `never` only. See docs/model-checking.md, “Your own invariants”.',
       }),
     },
   ];

@@ -12,6 +12,7 @@ import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-
 import type { StateInvariant, TransitionInvariant } from '../invariants.js';
 import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
 import { inFlightTick } from './population.js';
+import { needsWholeRings, type Held, type PolicyInvariant } from './policy-invariants.js';
 import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
 
 export interface Witness {
@@ -30,7 +31,8 @@ export interface BlastResult {
   readonly longestApplied: Witness | null;
   /** Whether some run completes the rollout with devices the release ran on unhealthy (no halt ever comes). */
   readonly completesWithBad: Witness | null;
-  readonly invariants: ReadonlyArray<{ readonly name: string; readonly description: string; readonly violated: Witness | null; readonly message?: string }>;
+  /** The rollout machine's invariants, then the custom ones (`custom`), each with the shortest run violating it. */
+  readonly invariants: ReadonlyArray<{ readonly name: string; readonly description: string; readonly custom: boolean; readonly violated: Witness | null; readonly message?: string }>;
 }
 
 /** Devices of ring `i` the release ran on and that are not verified healthy, at the end of a run. */
@@ -45,6 +47,8 @@ export interface BlastOptions extends PolicyModelOptions {
   readonly maxStates?: number;
   readonly stateInvariants?: ReadonlyArray<StateInvariant<RolloutState>>;
   readonly transitionInvariants?: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>;
+  /** Invariants of the user's (policyInvariants), checked in every state of every run. */
+  readonly custom?: readonly PolicyInvariant[];
 }
 
 /**
@@ -66,7 +70,8 @@ const carried = (s: ModelState) => s.rings.reduce((sum, _, i) => sum + (s.rollou
 
 export function blastRadius(options: BlastOptions): BlastResult {
   const started = process.hrtime.bigint();
-  const model = new PolicyModel(options);
+  const custom = options.custom ?? [];
+  const model = new PolicyModel({ ...options, summarize: options.summarize ?? (!options.plain && !custom.some((c) => needsWholeRings(c.spec))) });
   const stateInvariants = options.stateInvariants ?? rolloutStateInvariants;
   const transitionInvariants = options.transitionInvariants ?? rolloutTransitionInvariants;
   const maxStates = options.maxStates ?? 5_000_000;
@@ -76,6 +81,13 @@ export function blastRadius(options: BlastOptions): BlastResult {
   /** States with a settled ring, kept after expansion to compare what they carry. */
   const states = new Map<number, ModelState>();
   const queue: (ModelState | undefined)[] = [model.initial()];
+  const checkCustom = (observed: ModelState, held: Held, labels: () => StepLabel[]) => {
+    for (const inv of custom) {
+      if (violated.has(inv.name)) continue;
+      const problem = inv.check(observed, held, model);
+      if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
+    }
+  };
   index.set(fingerprint(queue[0]!, model.summarize), 0);
   const labelsTo = (i: number, last?: StepLabel): StepLabel[] => {
     const out: StepLabel[] = last ? [last] : [];
@@ -89,6 +101,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const violated = new Map<string, { witness: Witness; message: string }>();
   let runs = 0;
   let complete = true;
+  checkCustom(queue[0]!, { at: model.time(0), until: model.time(0) }, () => []);
   const better = (w: Witness | null, value: number) => w === null || value > w.value;
 
   for (let head = 0; head < queue.length; head++) {
@@ -113,6 +126,11 @@ export function blastRadius(options: BlastOptions): BlastResult {
     }
     for (const next of model.successors(s)) {
       checkInvariants(next, () => labelsTo(head, next.label), stateInvariants, transitionInvariants, violated);
+      if (custom.length) {
+        // Held until the orchestrator's next act (the instant before it), or only at its instant at the end of a run.
+        const until = model.terminal(next.state) ? next.at : Math.max(next.at, model.time(model.nextTick(next.state)) - 1);
+        checkCustom(next.observed, { at: next.at, until }, () => labelsTo(head, next.label));
+      }
       const key = fingerprint(next.state, model.summarize);
       const known = index.get(key);
       if (known !== undefined) {
@@ -139,7 +157,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
       label.push(next.label);
     }
   }
-  const all = [...stateInvariants, ...transitionInvariants];
+  const all: ReadonlyArray<{ name: string; description: string; custom?: boolean }> = [...stateInvariants, ...transitionInvariants, ...custom];
   return {
     model,
     stats: { states: queue.length, runs, seconds: Number(process.hrtime.bigint() - started) / 1e9, complete },
@@ -149,7 +167,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
     completesWithBad,
     invariants: all.map((inv) => {
       const v = violated.get(inv.name);
-      return { name: inv.name, description: inv.description, violated: v?.witness ?? null, ...(v ? { message: v.message } : {}) };
+      return { name: inv.name, description: inv.description, custom: inv.custom ?? false, violated: v?.witness ?? null, ...(v ? { message: v.message } : {}) };
     }),
   };
 }

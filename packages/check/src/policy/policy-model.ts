@@ -64,6 +64,10 @@ export interface Successor {
   readonly acts: readonly Act[];
   /** Each machine step taken: (before, event, after), for the transition invariants. */
   readonly steps: ReadonlyArray<readonly [RolloutState, RolloutEventBody, RolloutState]>;
+  /** When it happened (ms). */
+  readonly at: number;
+  /** The state before a ring whose gate passed was summarised (`state` itself when none was): what custom invariants see. */
+  readonly observed: ModelState;
 }
 
 const DEVICE = '·';
@@ -266,6 +270,7 @@ class Run {
   readonly acts: Act[] = [];
   readonly steps: Array<readonly [RolloutState, RolloutEventBody, RolloutState]> = [];
   private readonly at: number;
+  private observed: ModelState | undefined;
   constructor(
     private readonly model: PolicyModel,
     from: ModelState,
@@ -339,12 +344,13 @@ class Run {
 
   /** Ring `ring`'s gate passed: what is left of its devices that matters (see `settled`). */
   settle(ring: number): void {
+    this.observed ??= this.state;
     const rings = this.state.rings.slice();
     rings[ring] = settled(rings[ring]!);
     this.state = { ...this.state, rings };
   }
 
   done(label: StepLabel): Successor {
-    return { label, state: this.state, acts: this.acts, steps: this.steps };
+    return { label, state: this.state, acts: this.acts, steps: this.steps, at: this.at, observed: this.observed ?? this.state };
   }
 }

@@ -1,6 +1,6 @@
 /** `hotpatch check --policy`: a policy's blast radius (see docs/model-checking.md, "Blast radius of a policy"). */
 import { join, relative, resolve } from 'node:path';
-import { blastRadius, MODEL_RELEASE, replayPath, timelineText, witnessTimeline, type BlastResult, type Witness } from '@hotpatch/check';
+import { blastRadius, InvariantError, loadInvariants, MODEL_RELEASE, policyInvariants, replayPath, timelineText, witnessTimeline, type BlastResult, type PolicyInvariant, type Witness } from '@hotpatch/check';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { readSmallFile, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, positiveInt, UsageError, type Output } from '../args.js';
@@ -15,6 +15,8 @@ export interface PolicyCheckArgs {
   readonly applyFailures: boolean;
   readonly maxStates?: string;
   readonly out?: string;
+  /** A file of custom invariants ({"invariants": […]}). */
+  readonly invariants?: string;
   readonly json: boolean;
 }
 
@@ -63,10 +65,20 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   const sizes = await ringSizes(policy, args);
   const tickMinutes = positiveInt(args.tickMinutes, '--tick-minutes', 60);
   const maxStates = positiveInt(args.maxStates, '--max-states', 5_000_000);
-  const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates });
+  let custom: PolicyInvariant[] = [];
+  if (args.invariants !== undefined) {
+    try {
+      custom = policyInvariants(await loadInvariants(args.invariants), policy, args.invariants);
+    } catch (error) {
+      if (error instanceof InvariantError) throw new CheckFailed(error.message);
+      throw error;
+    }
+  }
+  const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom });
   const outDir = resolve(args.out ?? 'out/check');
-  const write = async (name: string, w: Witness | null) => {
-    if (w === null || w.labels.length === 0) return undefined;
+  /** A violation at the very start (labels []) is written too: its timeline is the fleet before the release. */
+  const write = async (name: string, w: Witness | null, evenAtStart = false) => {
+    if (w === null || (w.labels.length === 0 && !evenAtStart)) return undefined;
     const file = join(outDir, `${name}.jsonl`);
     await writeFileAtomically(file, (out) => out.writeFile(timelineText(witnessTimeline(result.model, w))));
     return relative(process.cwd(), file) || file;
@@ -76,7 +88,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
     total: await write('blast-total', result.total),
     rings: await Promise.all(result.rings.map((w, i) => write(`blast-${names[i]}`, w))),
     longest: await write('blast-longest-applied', result.longestApplied),
-    invariants: await Promise.all(result.invariants.map((inv) => write(`blast-${inv.name}`, inv.violated))),
+    invariants: await Promise.all(result.invariants.map((inv) => write(`blast-${inv.name}`, inv.violated, true))),
   };
   const violated = result.invariants.filter((i) => i.violated !== null);
   if (args.json) {
@@ -88,7 +100,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
         longestAppliedBeforeHalt: result.longestApplied ? { hours: result.longestApplied.value / 3_600_000, timeline: files.longest ?? null } : null,
         completesWithUnhealthy: result.completesWithBad?.value ?? 0,
         ringBeforeGate: result.invariants.find((i) => i.name === 'noRingBeforeGate')?.violated !== null,
-        invariants: result.invariants.map((inv, k) => ({ name: inv.name, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
+        invariants: result.invariants.map((inv, k) => ({ name: inv.name, custom: inv.custom, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
         stats: { ...result.stats, tickMinutes, applyFailures: args.applyFailures },
       }),
     );
@@ -97,7 +109,15 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   if (violated.length) throw new CheckFailed(`${violated.length} invariant violation(s)`);
 }
 
-function printBlast(io: Output, policyName: string, names: string[], sizes: number[], tickMinutes: number, r: BlastResult, files: { total?: string | undefined; rings: (string | undefined)[]; longest?: string | undefined }): void {
+function printBlast(
+  io: Output,
+  policyName: string,
+  names: string[],
+  sizes: number[],
+  tickMinutes: number,
+  r: BlastResult,
+  files: { total?: string | undefined; rings: (string | undefined)[]; longest?: string | undefined; invariants: (string | undefined)[] },
+): void {
   const n = (x: number) => x.toLocaleString('en-US');
   const all = sizes.reduce((a, b) => a + b, 0);
   io.out(`hotpatch check --policy ${policyName} — rings ${names.map((name, i) => `${name} (${n(sizes[i]!)})`).join(', ')}; orchestrator ticks every ${tickMinutes} min`);
@@ -116,8 +136,11 @@ function printBlast(io: Output, policyName: string, names: string[], sizes: numb
   io.out(`Runs that complete the rollout with devices unhealthy (no halt ever comes): ${r.completesWithBad ? `up to ${n(r.completesWithBad.value)} devices` : 'none'}`);
   const gate = r.invariants.find((i) => i.name === 'noRingBeforeGate');
   io.out(`A ring reached before the previous ring's gate passed: ${gate?.violated ? `YES — ${gate.message}` : r.stats.complete ? 'never' : 'not in the runs explored'}`);
-  io.out(`\nInvariants (the rollout machine's, on every step of every run)`);
-  for (const inv of r.invariants) io.out(`  ${inv.violated ? '✗' : r.stats.complete ? '✓' : '?'} ${inv.name.padEnd(32)} ${inv.violated ? inv.message : inv.description}`);
+  io.out(`\nInvariants (the rollout machine's, and yours, on every step of every run)`);
+  r.invariants.forEach((inv, k) => {
+    const timeline = files.invariants[k] ? `   timeline: ${files.invariants[k]} (${inv.violated!.labels.length} steps)` : '';
+    io.out(`  ${inv.violated ? '✗' : r.stats.complete ? '✓' : '?'} ${inv.name.padEnd(32)} ${inv.violated ? inv.message : inv.description}${inv.custom ? ' (yours)' : ''}${timeline}`);
+  });
 }
 
 /** The run's rollout events, devices counted per step: "2026-02-10T17:00Z RingStarted pilot, 20 × DeviceInstructed". */

@@ -18,6 +18,11 @@ import {
   pathToTimeline,
   ScenarioError,
   timelineText,
+  checkDeviceInvariants,
+  deviceInvariant,
+  InvariantError,
+  loadInvariants,
+  type CustomInvariant,
 } from '@hotpatch/check';
 import type { DeviceEventBody, DeviceState } from '@hotpatch/core';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
@@ -28,8 +33,8 @@ import { checkPolicy } from './check-policy.js';
 export const checkCommand: CommandSpec = {
   name: 'check',
   summary: 'model-check the device lifecycle (or the rollout or ring lifecycle): every reachable state, invariants, deadlocks, coverage',
-  usage: `hotpatch check [--machine device|rollout|ring] [--scenario file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
-       hotpatch check --policy policy.json (--fleet rings.json | --ring-sizes pilot=20,broad=180) [--tick-minutes M] [--apply-failures] [--max-states N] [--out DIR] [--json]
+  usage: `hotpatch check [--machine device|rollout|ring] [--scenario file.json] [--invariants file.json] [--continue] [--max-depth N] [--max-states N] [--out DIR] [--json]
+       hotpatch check --policy policy.json (--fleet rings.json | --ring-sizes pilot=20,broad=180) [--invariants file.json] [--tick-minutes M] [--apply-failures] [--max-states N] [--out DIR] [--json]
 
   Explores every state the device lifecycle can reach in a scenario (default: two baselines, five hotpatches with
   dependencies, two not live-revertible, planned/unplanned/out-of-band reboots, eligibility changes,
@@ -49,7 +54,12 @@ export const checkCommand: CommandSpec = {
   ring and in total, the most devices the release can run on without verifying healthy before the halt stops it
   (with the shortest run reaching it, written to DIR/blast-total.jsonl and DIR/blast-<ring>.jsonl for hotpatch
   history and replay), the longest it can run in a ring before a halt, and whether a ring can start before the
-  previous gate passed. --apply-failures lets applies fail too (never a worse case; a larger search).`,
+  previous gate passed. --apply-failures lets applies fail too (never a worse case; a larger search).
+  --invariants (and a scenario's "invariants") adds invariants of your own, checked and listed with the built-in
+  ones, a violation written as DIR/<name>.jsonl (DIR/blast-<name>.jsonl for --policy): {"invariants": [
+  {"kind": "atMost", "ring": "pilot", "state": "applied", "count": 5}, {"kind": "never", "state": "failed",
+  "afterHours": 72}, {"kind": "leavesWithin", "state": "applied", "hours": 48}]}. A scenario takes never only
+  (one device, no clock); see docs/model-checking.md, "Your own invariants".`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       scenario: { type: 'string' },
@@ -64,6 +74,7 @@ export const checkCommand: CommandSpec = {
       'ring-sizes': { type: 'string' },
       'tick-minutes': { type: 'string' },
       'apply-failures': { type: 'boolean' },
+      invariants: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const str = (name: string) => values[name] as string | undefined;
@@ -77,6 +88,7 @@ export const checkCommand: CommandSpec = {
           ...(str('tick-minutes') !== undefined ? { tickMinutes: str('tick-minutes')! } : {}),
           ...(str('max-states') !== undefined ? { maxStates: str('max-states')! } : {}),
           ...(str('out') !== undefined ? { out: str('out')! } : {}),
+          ...(str('invariants') !== undefined ? { invariants: str('invariants')! } : {}),
           applyFailures: Boolean(values['apply-failures']),
           json: Boolean(values.json),
         },
@@ -87,14 +99,18 @@ export const checkCommand: CommandSpec = {
     const machine = (values.machine as string | undefined) ?? 'device';
     if (machine !== 'device' && machine !== 'rollout' && machine !== 'ring') throw new UsageError(`--machine: expected device, rollout or ring, got ${JSON.stringify(machine)}`);
     if (machine !== 'device' && values.scenario !== undefined) throw new UsageError(`--scenario applies to the device machine; the ${machine} check uses its built-in scenario`);
+    if (machine !== 'device' && values.invariants !== undefined) throw new UsageError(`--invariants applies to the device machine and to --policy, not to the ${machine} check`);
     let scenario = DEFAULT_SCENARIO;
-    if (values.scenario !== undefined) {
-      try {
-        scenario = await loadScenario(values.scenario as string);
-      } catch (error) {
-        if (error instanceof ScenarioError) throw new CheckFailed(error.message);
-        throw error;
+    let extra: CustomInvariant[] = [];
+    try {
+      if (values.scenario !== undefined) scenario = await loadScenario(values.scenario as string);
+      if (str('invariants') !== undefined) {
+        extra = await loadInvariants(str('invariants')!);
+        checkDeviceInvariants(extra, str('invariants')!, scenario.invariants ?? []);
       }
+    } catch (error) {
+      if (error instanceof ScenarioError || error instanceof InvariantError) throw new CheckFailed(error.message);
+      throw error;
     }
     const options = {
       continueOnViolation: Boolean(values.continue),
@@ -103,7 +119,7 @@ export const checkCommand: CommandSpec = {
     };
     // The two machines have different state and event types; the report below only reads what they share.
     const result = (
-      machine === 'rollout' ? check(rolloutCheckModel(), options) : machine === 'ring' ? check(ringCheckModel(), options) : check(deviceCheckModel(scenario), options)
+      machine === 'rollout' ? check(rolloutCheckModel(), options) : machine === 'ring' ? check(ringCheckModel(), options) : check(deviceCheckModel(scenario, undefined, extra), options)
     ) as ReturnType<typeof check<DeviceState, DeviceEventBody>>;
     const name = machine === 'rollout' ? DEFAULT_ROLLOUT_SCENARIO.name : machine === 'ring' ? 'pauses' : scenario.name;
     const outDir = resolve((values.out as string | undefined) ?? 'out/check');
@@ -118,12 +134,12 @@ export const checkCommand: CommandSpec = {
       }
     }
     const failed = result.violations.length > 0 || result.deadlocks.length > 0 || (result.unrecoverable?.length ?? 0) > 0;
-    const invariants: ReadonlyArray<{ name: string; description: string }> =
+    const invariants: ReadonlyArray<{ name: string; description: string; custom?: boolean }> =
       machine === 'rollout'
         ? [...rolloutStateInvariants, ...rolloutTransitionInvariants]
         : machine === 'ring'
           ? [...ringStateInvariants, ...ringTransitionInvariants]
-          : [...deviceStateInvariants, ...deviceTransitionInvariants];
+          : [...deviceStateInvariants, ...deviceTransitionInvariants, ...[...(scenario.invariants ?? []), ...extra].map(deviceInvariant)];
 
     if (values.json) {
       io.out(
@@ -134,7 +150,7 @@ export const checkCommand: CommandSpec = {
           stats: result.stats,
           invariants: invariants.map((inv) => {
             const v = result.violations.find((x) => x.invariant === inv.name);
-            return { name: inv.name, holds: v === undefined ? (result.stats.complete ? true : null) : false, ...(v ? { message: v.message, steps: v.path.length, found: v.count, timeline: written[inv.name], path: v.path.map((s) => s.event) } : {}) };
+            return { name: inv.name, custom: inv.custom ?? false, holds: v === undefined ? (result.stats.complete ? true : null) : false, ...(v ? { message: v.message, steps: v.path.length, found: v.count, timeline: written[inv.name], path: v.path.map((s) => s.event) } : {}) };
           }),
           deadlocks: result.deadlocks.map((d) => ({ state: d.state, path: d.path.map((s) => s.event) })),
           unrecoverable: result.unrecoverable?.map((u) => ({ state: u.state, path: u.path.map((s) => s.event) })) ?? null,
@@ -158,7 +174,7 @@ export const checkCommand: CommandSpec = {
       io.out(`\nInvariants`);
       for (const inv of invariants) {
         const v = result.violations.find((x) => x.invariant === inv.name);
-        io.out(`  ${v ? '✗' : s.complete ? '✓' : '?'} ${inv.name.padEnd(32)} ${inv.description}`);
+        io.out(`  ${v ? '✗' : s.complete ? '✓' : '?'} ${inv.name.padEnd(32)} ${inv.description}${inv.custom ? ' (yours)' : ''}`);
       }
       for (const v of result.violations) {
         io.out(`\n✗ ${v.invariant} violated after ${v.path.length} steps${v.count > 1 ? ` (found ${v.count} times; this is a shortest path)` : ''}: ${v.message}`);
