@@ -6,7 +6,7 @@
  */
 import { readJsonFile } from './json-file.js';
 import { deviceStateInvariants, deviceTransitionInvariants, type StateInvariant } from './invariants.js';
-import { compileEvolve, compileSchema, deviceMachine, InvalidDocumentError, type SchemaCheck, type SchemaProblem, type Shape, taggedCheck, Type, WholeNumber } from '@hotpatch/core';
+import { compileEvolve, compileSchema, deviceMachine, expecting, InvalidDocumentError, type SchemaCheck, type SchemaProblem, type Shape, taggedCheck, Type, WholeNumber } from '@hotpatch/core';
 
 const name = Type.Optional(
   Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$', description: 'How the output and the counterexample file (<name>.jsonl) name it; default: made of its parameters.' }),
@@ -44,11 +44,17 @@ const I = CUSTOM_INVARIANTS;
 export const CustomInvariantSchema = Type.Union([I.atMost, I.never, I.leavesWithin]);
 export type CustomInvariant = Shape<typeof CustomInvariantSchema>;
 
+/** A list of them, as a scenario and an invariants file hold it. */
+export const CustomInvariantsSchema = expecting(
+  'an array of invariants',
+  Type.Array(CustomInvariantSchema, { description: 'Invariants of your own, checked besides the built-in ones in every state of every run (a scenario takes `never` only).' }),
+);
+
 /** An invariants file: `{ "invariants": [ … ] }`. */
 export const InvariantsFileSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'The JSON Schema this file follows (for editors); ignored.' })),
-    invariants: Type.Array(CustomInvariantSchema, { description: 'Checked, besides the built-in invariants, in every state of every run.' }),
+    invariants: CustomInvariantsSchema,
   },
   { additionalProperties: false },
 );

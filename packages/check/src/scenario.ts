@@ -4,7 +4,7 @@
  * receive. From these, every event an agent or the service can produce is generated: every outcome of an apply, a
  * health check and a rollback, reboots, baseline installs, eligibility changes and retirement.
  */
-import { CustomInvariantSchema, deviceInvariantsProblem, withInvariantsProblem } from './custom-invariants.js';
+import { CustomInvariantsSchema, deviceInvariantsProblem, withInvariantsProblem } from './custom-invariants.js';
 import { readJsonFile } from './json-file.js';
 import { compileSchema, type DeviceEventBody, type DeviceProfile, InvalidDocumentError, NonEmptyString, refine, type SchemaProblem, type Shape, Type } from '@hotpatch/core';
 
@@ -29,7 +29,7 @@ const ScenarioShape = Type.Object({
   }),
   eligibilityChanges: Type.Optional(Type.Boolean({ description: 'Whether eligibility may change (assessments both ways). Default true.' })),
   retirement: Type.Optional(Type.Boolean({ description: 'Whether the device may be retired. Default true.' })),
-  invariants: Type.Optional(Type.Array(CustomInvariantSchema, { description: 'Invariants of your own, checked besides the built-in ones: `never` (a scenario has one device and no clock).' })),
+  invariants: Type.Optional(CustomInvariantsSchema),
 }, { additionalProperties: false });
 /** A scenario's one definition: its type, its check (validateScenario) and docs/schemas/scenario.schema.json. */
 export const ScenarioSchema = refine(ScenarioShape, referenceProblem);
