@@ -63,7 +63,7 @@ describe('the blast radius of a policy', () => {
   const customFor = (p: FleetPolicy): fc.Arbitrary<CustomInvariant> => {
     const ring = fc.option(fc.constantFrom(...p.rings.map((r) => r.name)), { nil: undefined });
     const state = fc.constantFrom(...POLICY_DEVICE_STATES);
-    const opt = <T extends object>(key: string, v: T | undefined) => (v === undefined ? {} : { [key]: v });
+    const opt = <T>(key: string, v: T | undefined) => (v === undefined ? {} : { [key]: v });
     return fc.oneof(
       fc.record({ ring, state, count: fc.integer({ min: 0, max: 3 }) }).map((x) => ({ kind: 'atMost' as const, state: x.state, count: x.count, ...opt('ring', x.ring) })),
       fc.record({ ring, state, afterHours: fc.option(fc.constantFrom(0, 2, 24, 72), { nil: undefined }) }).map((x) => ({ kind: 'never' as const, state: x.state, ...opt('ring', x.ring), ...opt('afterHours', x.afterHours) })),

@@ -19,7 +19,7 @@ function verdict(spec: CustomInvariant, policy: FleetPolicy = DEFAULT_POLICY, ri
   expect(inv.custom).toBe(true);
   if (inv.violated === null) return { holds: true as const };
   const timeline = witnessTimeline(r.model, inv.violated);
-  const folded = foldTimeline({ events: timeline }, { collectProblems: true });
+  const folded = foldTimeline({ events: timeline as never }, { collectProblems: true });
   expect(folded.problems).toEqual([]);
   const states: Record<string, number> = {};
   for (const [stream, { state }] of folded.streams) {
