@@ -13,6 +13,7 @@ export {
   checkDeviceInvariants,
   CUSTOM_INVARIANTS,
   CustomInvariantSchema,
+  CustomInvariantsSchema,
   describeInvariant,
   deviceInvariant,
   DEVICE_MACHINE_STATES,

@@ -3,7 +3,7 @@
  * built-in ones, proven or violated, a violation's timeline replaying to it; a bad one refused in one line, exit 1
  * (as a bad scenario or policy file), nothing written.
  */
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,28 @@ describe('hotpatch check: your own invariants', () => {
       expect(await exists(out)).toBe(false);
     });
   }
+
+  it('checks a policy file’s own invariants with --invariants’s, each name used once across both; other commands check their shape only', async () => {
+    const base = JSON.parse(await readFile(policy, 'utf8')) as Record<string, unknown>;
+    const own = await file('policy-with-invariants.json', { ...base, invariants: [{ kind: 'atMost', ring: 'pilot', state: 'applied', count: 2 }] });
+    const out = join(dir, 'policy-own-out');
+    const r = await cli('check', '--policy', own, '--ring-sizes', 'pilot=3,broad=5', '--out', out, '--json');
+    expect(r.code).toBe(1);
+    const listed = (JSON.parse(r.out) as { invariants: Listed[] }).invariants;
+    expect(listed.filter((i) => i.custom).map((i) => [i.name, i.holds])).toEqual([['atMost-pilot-applied-2', false]]);
+    expect(await replayed(listed.find((i) => i.custom)!.timeline!)).toEqual({ 'pilot applied': 3, 'broad current': 5 });
+    // Both sources: listed in order, the file's after the policy's; the same name in both is refused, naming the second.
+    const more = await file('more.json', { invariants: [{ kind: 'never', ring: 'pilot', state: 'failed' }] });
+    const both = (JSON.parse((await cli('check', '--policy', own, '--ring-sizes', 'pilot=3,broad=5', '--invariants', more, '--out', out, '--json')).out) as { invariants: Listed[] }).invariants;
+    expect(both.filter((i) => i.custom).map((i) => i.name)).toEqual(['atMost-pilot-applied-2', 'never-pilot-failed']);
+    const again = await file('again.json', { invariants: [{ kind: 'atMost', ring: 'pilot', state: 'applied', count: 2 }] });
+    expect(await cli('check', '--policy', own, '--ring-sizes', 'pilot=3,broad=5', '--invariants', again, '--out', join(dir, 'never-written'))).toMatchObject({ code: 1, out: '' });
+    expect((await cli('check', '--policy', own, '--ring-sizes', 'pilot=3,broad=5', '--invariants', again)).err).toMatch(new RegExp(`^hotpatch check: ${again.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invariants\\[0\\]: .*atMost-pilot-applied-2`));
+    // simulate reads the policy and leaves the invariants aside; a malformed one is refused in one line naming it.
+    expect((await cli('simulate', '--devices', '20', '--months', '1', '--policy', own, '--json')).code).toBe(0);
+    const bad = await file('policy-bad-invariant.json', { ...base, invariants: [{ kind: 'atMost', state: 'applied', count: -1 }] });
+    expect(await cli('simulate', '--devices', '20', '--months', '1', '--policy', bad)).toMatchObject({ code: 1, out: '', err: `hotpatch simulate: ${bad}: invariants[0].count: expected a whole number ≥ 0, got number -1` });
+  });
 
   it('refuses in a scenario what a scenario cannot check, and --invariants where it does not apply', async () => {
     const out = join(dir, 'never-written');

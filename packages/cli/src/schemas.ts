@@ -1,7 +1,16 @@
 /** The JSON Schemas published under docs/schemas/, from the schemas the code checks with (`pnpm docs:schemas` writes them). */
-import { DeviceCommandSchema, EventSchema, jsonSchemaText } from '@hotpatch/core';
+import { DeviceCommandSchema, EventSchema, jsonSchemaText, Type } from '@hotpatch/core';
 import { AgentReportSchema, FleetPolicySchema } from '@hotpatch/fleet';
-import { InvariantsFileSchema, ScenarioSchema } from '@hotpatch/check';
+import { CustomInvariantsSchema, InvariantsFileSchema, ScenarioSchema } from '@hotpatch/check';
+
+/** A policy file: the policy (fleet's FleetPolicySchema) and, for `hotpatch check --policy`, invariants of your own. */
+const PolicyFileSchema = Type.Object(
+  {
+    ...FleetPolicySchema.properties,
+    invariants: Type.Optional({ ...CustomInvariantsSchema, description: 'Invariants of your own, checked by `hotpatch check --policy` besides the built-in ones (as an --invariants file’s); the orchestrator does not read them.' }),
+  },
+  { additionalProperties: false },
+);
 
 export function publishedSchemas(): Array<{ readonly file: string; readonly text: string }> {
   return [
@@ -28,9 +37,9 @@ export function publishedSchemas(): Array<{ readonly file: string; readonly text
     },
     {
       file: 'policy.schema.json',
-      text: jsonSchemaText(FleetPolicySchema, {
+      text: jsonSchemaText(PolicyFileSchema, {
         title: 'hotpatch rollout policy',
-        description: 'A rollout policy file (`hotpatch simulate --policy`, `hotpatch whatif --policy`): the rings in order, each with its deferral, failure budget, health gate and deadline, and the timeouts. Ring names are each used once.',
+        description: 'A rollout policy file (`hotpatch simulate --policy`, `hotpatch whatif --policy`, `hotpatch serve --policy`, `hotpatch check --policy`): the rings in order, each with its deferral, failure budget, health gate and deadline, and the timeouts. Ring names are each used once. Optional `invariants` of your own are for `hotpatch check --policy` (see docs/model-checking.md).',
       }),
     },
     {

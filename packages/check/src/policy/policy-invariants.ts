@@ -55,9 +55,9 @@ export const needsWholeRings = (inv: CustomInvariant): boolean => inv.ring === u
  * a state the model has not, a state no device leaves, or a name taken (by a built-in invariant, another one, or a
  * file the check writes).
  */
-export function policyInvariants(list: readonly CustomInvariant[], policy: FleetPolicy, where = 'invariants'): PolicyInvariant[] {
+export function policyInvariants(list: readonly CustomInvariant[], policy: FleetPolicy, where = 'invariants', alsoTaken: readonly string[] = []): PolicyInvariant[] {
   const rings = policy.rings.map((r) => r.name);
-  const taken = new Set([...rolloutStateInvariants, ...rolloutTransitionInvariants].map((i) => i.name).concat(['total', 'longest-applied'], rings));
+  const taken = new Set([...rolloutStateInvariants, ...rolloutTransitionInvariants].map((i) => i.name).concat(['total', 'longest-applied'], rings, alsoTaken));
   return list.map((inv, i) => {
     const fail = (field: string, message: string): never => {
       throw new InvariantError(where, `invariants[${i}]${field === '' ? '' : `.${field}`}`, message);

@@ -5,7 +5,7 @@ import type { FleetPolicy } from '@hotpatch/fleet';
 import { readSmallFile, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, positiveInt, UsageError, type Output } from '../args.js';
 import { json } from '../format.js';
-import { readPolicyFile } from './simulate.js';
+import { readPolicyDocument } from './simulate.js';
 
 export interface PolicyCheckArgs {
   readonly policy: string;
@@ -61,18 +61,18 @@ const hours = (ms: number) => {
 };
 
 export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<void> {
-  const policy = await readPolicyFile(args.policy);
+  const { policy, invariants: inline = [] } = await readPolicyDocument(args.policy);
   const sizes = await ringSizes(policy, args);
   const tickMinutes = positiveInt(args.tickMinutes, '--tick-minutes', 60);
   const maxStates = positiveInt(args.maxStates, '--max-states', 5_000_000);
   let custom: PolicyInvariant[] = [];
-  if (args.invariants !== undefined) {
-    try {
-      custom = policyInvariants(await loadInvariants(args.invariants), policy, args.invariants);
-    } catch (error) {
-      if (error instanceof InvariantError) throw new CheckFailed(error.message);
-      throw error;
-    }
+  try {
+    // The policy file's own invariants, then --invariants's: a name is used once across both.
+    custom = policyInvariants(inline, policy, args.policy);
+    if (args.invariants !== undefined) custom.push(...policyInvariants(await loadInvariants(args.invariants), policy, args.invariants, custom.map((c) => c.name)));
+  } catch (error) {
+    if (error instanceof InvariantError) throw new CheckFailed(error.message);
+    throw error;
   }
   const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom });
   const outDir = resolve(args.out ?? 'out/check');

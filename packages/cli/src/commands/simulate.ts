@@ -6,6 +6,7 @@ import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_POLICY, PolicyError, validatePolicy, type FleetPolicy } from '@hotpatch/fleet';
 import type { Arm, ArmFigures, SimulationResult } from '@hotpatch/simulator';
+import { InvariantError, validateInvariantsFile, type CustomInvariant } from '@hotpatch/check';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec, type Output, fleetSize } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
@@ -103,8 +104,12 @@ export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgres
   }
 }
 
-/** A policy file, checked: an unreadable file is a usage error, an invalid policy a failed check naming the problem. */
-export async function readPolicyFile(path: string): Promise<FleetPolicy> {
+/**
+ * A policy file, checked: an unreadable file is a usage error, an invalid policy a failed check naming the problem.
+ * The file may also hold `invariants` of your own (for `hotpatch check --policy`; docs/model-checking.md): their shape
+ * is checked here for every command, what they name by the check; the orchestrator never reads them.
+ */
+export async function readPolicyDocument(path: string): Promise<{ readonly policy: FleetPolicy; readonly invariants?: CustomInvariant[] }> {
   let read: Awaited<ReturnType<typeof readSmallFile>>;
   try {
     read = await readSmallFile(path);
@@ -114,13 +119,22 @@ export async function readPolicyFile(path: string): Promise<FleetPolicy> {
   if ('tooLarge' in read) throw new CheckFailed(`${path}: larger than 1 MiB: not a policy`);
   const { text } = read;
   try {
-    return validatePolicy(JSON.parse(text), path);
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !('invariants' in value)) return { policy: validatePolicy(value, path) };
+    const { invariants, ...rest } = value as { invariants: unknown };
+    const policy = validatePolicy(rest, path);
+    return { policy, invariants: validateInvariantsFile({ invariants }, path) };
   } catch (error) {
-    // A PolicyError names the file and the path in it already.
-    if (error instanceof PolicyError) throw new CheckFailed(error.message);
+    // A PolicyError and an InvariantError name the file and the path in it already.
+    if (error instanceof PolicyError || error instanceof InvariantError) throw new CheckFailed(error.message);
     if (error instanceof SyntaxError) throw new CheckFailed(`${path}: ${error.message}`);
     throw error;
   }
+}
+
+/** A policy file's policy (its own invariants checked and left aside: see readPolicyDocument). */
+export async function readPolicyFile(path: string): Promise<FleetPolicy> {
+  return (await readPolicyDocument(path)).policy;
 }
 
 /** A policy's rings in a line: name, deferral and budget of each. */
