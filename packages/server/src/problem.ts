@@ -36,6 +36,7 @@ export class HttpProblem extends HotpatchError {
 const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   UNKNOWN_RING: 404,
   UNKNOWN_ROLLOUT: 404,
+  UNKNOWN_TOKEN: 404,
   RELEASE_CONFLICT: 409,
   EVENT_ID_REUSED: 409,
   EVENT_ID_TAKEN: 409,
