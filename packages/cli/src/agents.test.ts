@@ -90,6 +90,14 @@ describe('hotpatch agents against hotpatch serve', () => {
     const r = await runCaptured(['agents', '--server', 'localhost:8080', '--token', 't']);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe('hotpatch agents: --server: expected the service\'s URL (http://127.0.0.1:8080), got "localhost:8080"');
+    // Both commands check --server alike: a URL that does not parse is a usage error too, before any call.
+    for (const bad of ['localhost:8080', 'http://[::1', 'ftp://127.0.0.1:8080', 'http://127.0.0.1:8080/ x']) {
+      for (const command of ['agents', 'status']) {
+        const refused = await runCaptured([command, '--server', bad, '--token', 't']);
+        expect(refused.code, `${command} --server ${bad}`).toBe(2);
+        expect(refused.err.split('\n')[0]).toBe(`hotpatch ${command}: --server: expected the service's URL (http://127.0.0.1:8080), got ${JSON.stringify(bad)}`);
+      }
+    }
     expect((await runCaptured(['agents', '--server', 'http://127.0.0.1:1'])).err).toMatch(/--token/);
     expect((await runCaptured(['status', '--server', 'http://127.0.0.1:1', '--store', 'x.jsonl'])).code).toBe(2);
     expect((await runCaptured(['status', 'x.jsonl', '--token', 't'])).err).toMatch(/--token goes with --server/);

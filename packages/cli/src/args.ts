@@ -46,6 +46,20 @@ export function positiveInt(value: string | undefined, name: string, fallback: n
   return Number(value);
 }
 
+/** `--server`: the URL of a running hotpatch serve (http or https, one that parses), for every command that calls one. */
+export function serviceUrl(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || /\s/.test(value as string)) {
+    throw new UsageError(`--server: expected the service's URL (http://127.0.0.1:8080), got ${JSON.stringify(value)}`);
+  }
+  return value as string;
+}
+
 export function onePositional(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? `missing ${what}` : `one ${what} expected, got ${positionals.length}: ${positionals.join(' ')}`);
   return positionals[0]!;

@@ -3,7 +3,6 @@
  * orchestration is held by one live instance at a time, spread over them; `kill -9` of an owner mid-rollout, and
  * within 15 s the others hold its tenants and the rollouts go on, no device instructed twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,41 +10,20 @@ import { join } from 'node:path';
 import { issueToken } from '@hotpatch/server';
 import { createPostgresEventStore } from '@hotpatch/store-postgres';
 import { describe, expect, it } from 'vitest';
+import { serveProcess, until } from './testing/serve-process.js';
 
 const pgUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
 if (!pgUrl) console.warn('serve-lease.test.ts skipped: HOTPATCH_TEST_POSTGRES_URL is not set (several serve instances need PostgreSQL)');
 
-const bin = new URL('../dist/bin.js', import.meta.url).pathname;
 const PROFILE = { edition: 'Enterprise E3', build: '26100.2894', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
 const RELEASE = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
 // One ring, one instruction per tick: a rollout of DEVICES devices takes DEVICES ticks, time enough to kill an owner mid-way.
 const POLICY = { rings: [{ name: 'pilot', deferralDays: 0, budget: { percent: 100 }, gate: { minVerifiedShare: 0.8, maxFailureRate: 0.1, minSoakHours: 24 }, deadlineDays: 5 }], applyTimeoutMinutes: 600, silenceHours: 480, maxInstructionsPerTick: 1 };
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella'];
 const DEVICES = 24;
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(200);
-  }
-}
-
-function serve(cwd: string, store: string): { child: ChildProcess; listening: Promise<string>; err: () => string } {
-  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0', '--tick-ms', '1000', '--policy', join(cwd, 'policy.json'), '--key', join(cwd, 'seal.pem')], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', () => reject(new Error(`serve exited before listening: ${err}`)));
-  });
-  return { child, listening, err: () => err };
+function serve(cwd: string, store: string) {
+  return serveProcess(cwd, ['--store', store, '--port', '0', '--tick-ms', '1000', '--policy', join(cwd, 'policy.json'), '--key', join(cwd, 'seal.pem')]);
 }
 
 describe.skipIf(!pgUrl)('hotpatch serve, several instances over PostgreSQL', () => {

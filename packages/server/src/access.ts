@@ -6,7 +6,7 @@
  * (`Tenants.resolve`): a caller bound to a tenant, its own; an operator or a service-wide auditor, the one its
  * `Hotpatch-Tenant` header names (default `default`).
  */
-import type { TokenRole } from '@hotpatch/core';
+import { Type, type TokenRole } from '@hotpatch/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
 import type { HotpatchService } from './service.js';
@@ -32,7 +32,25 @@ export function scopeOf(request: FastifyRequest): Scope {
   return request.scope;
 }
 
+/** Whether a route's callers may name the tenant they act on (an operator's or a service-wide auditor's may). */
+export const takesTenantHeader = (roles: readonly TokenRole[] | undefined): boolean => roles !== undefined && (roles.includes('operator') || roles.includes('auditor'));
+
+/** The `Hotpatch-Tenant` header, as the OpenAPI document declares it on the routes that take it. */
+const TenantHeader = Type.Object({
+  [TENANT_HEADER]: Type.Optional(
+    Type.String({
+      description:
+        'The tenant an operator or a service-wide auditor acts on (default: `default`); a caller bound to a tenant acts on its own, and another tenant named answers 404 UNKNOWN_TENANT, as a tenant that does not exist does.',
+    }),
+  ),
+});
+
 export function accessControl(app: FastifyInstance, service: HotpatchService): void {
+  // Declared where the access rules are: every route an operator or an auditor may call takes the tenant header.
+  app.addHook('onRoute', (route) => {
+    if (!takesTenantHeader(route.config?.roles) || route.schema?.headers !== undefined) return;
+    route.schema = { ...route.schema, headers: TenantHeader };
+  });
   app.decorateRequest('caller', null);
   app.decorateRequest('scope', null);
   app.addHook('onRequest', async (request) => {

@@ -146,6 +146,17 @@ describe('bad input, idempotent reports', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       ['/healthz', '/metrics', '/readyz', '/v1/devices/{id}', '/v1/devices/{id}/instructions', '/v1/events', '/v1/events/stream', '/v1/reports', '/v1/rings/{name}/pause', '/v1/rings/{name}/resume', '/v1/rollouts', '/v1/rollouts/{id}', '/v1/rollouts/{id}/pause', '/v1/rollouts/{id}/resume', '/v1/status', '/v1/tokens', '/v1/tokens/{id}', '/v1/verify'].sort(),
     );
+    // The Hotpatch-Tenant header, declared on every operation an operator or an auditor may call, on no other.
+    const tenantHeader = (operation: { parameters?: { in: string; name: string; required?: boolean; schema?: { type?: string } }[] }) =>
+      (operation.parameters ?? []).find((p) => p.in === 'header' && p.name.toLowerCase() === 'hotpatch-tenant');
+    const operations = Object.entries(document.paths as Record<string, Record<string, object>>).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ at: `${method.toUpperCase()} ${path}`, operation })));
+    const declared = operations.filter((o) => tenantHeader(o.operation) !== undefined).map((o) => o.at);
+    const agentsOnly = ['GET /v1/devices/{id}/instructions', 'POST /v1/reports'];
+    expect(declared.sort()).toEqual(operations.map((o) => o.at).filter((at) => at.includes(' /v1/') && !agentsOnly.includes(at)).sort());
+    for (const o of operations) {
+      const header = tenantHeader(o.operation);
+      if (header !== undefined) expect(header, o.at).toMatchObject({ in: 'header', required: false, schema: { type: 'string' } });
+    }
   });
 
   it('counts reports and appends in its metrics', async () => {

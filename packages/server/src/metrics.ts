@@ -16,9 +16,11 @@ export class ServiceMetrics implements AppendObserver {
   readonly appends = new Histogram({ name: 'hotpatch_append_duration_seconds', help: 'Latency of the appends this instance committed', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly ticks = new Histogram({ name: 'hotpatch_tick_duration_seconds', help: 'Latency of the orchestrator’s ticks', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly sseDropped = new Counter({ name: 'hotpatch_live_tail_dropped_total', help: 'Live-tail clients dropped for reading too slowly', registers: [this.registry] });
+  readonly storeAvailable = new Gauge({ name: 'hotpatch_store_available', help: '1 while the store serves, 0 from a call it failed (the database away) until one it served', registers: [this.registry] });
   readonly tickFailures = new Counter({ name: 'hotpatch_tick_failures_total', help: 'Ticks that failed (logged; the next tick carries on)', registers: [this.registry] });
 
   constructor(lag: () => number) {
+    this.storeAvailable.set(1);
     new Gauge({
       name: 'hotpatch_projection_lag_events',
       help: 'Events between the orchestrator’s projection and the last position this instance appended',

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { accessControl } from './access.js';
-import { errorHandler, notFoundHandler } from './problem.js';
+import { errorHandlerFor, notFoundHandler } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
@@ -28,11 +28,13 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   const { service } = options;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandlerFor(service));
   if (options.notFound !== false) app.setNotFoundHandler(notFoundHandler);
   accessControl(app, service);
   app.addHook('onResponse', async (request, reply) => {
     service.metrics.http.observe({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    // An authenticated call answered read its token from the store: the store serves (an outage, if any, is over).
+    if (reply.statusCode < 500 && request.caller !== null) service.storeServes();
   });
   // Waiters answer at once when the server closes: a long-poll says 204, a live tail ends (clients come back).
   app.addHook('preClose', async () => service.changes.close());

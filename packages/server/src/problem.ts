@@ -36,6 +36,7 @@ export class HttpProblem extends HotpatchError {
 const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   UNKNOWN_RING: 404,
   UNKNOWN_ROLLOUT: 404,
+  UNKNOWN_TOKEN: 404,
   RELEASE_CONFLICT: 409,
   EVENT_ID_REUSED: 409,
   EVENT_ID_TAKEN: 409,
@@ -105,15 +106,34 @@ export function problemOf(error: unknown, instance: string): Problem {
   return { type: PROBLEM_TYPE + 'internal', title: TITLES[500]!, status: 500, detail: 'an internal error of the service (logged with the request id)', instance, code: 'INTERNAL' };
 }
 
+/** Seconds a client is told to wait before it tries again a call the store could not serve (Retry-After). */
+export const RETRY_AFTER_SECONDS = 2;
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
-export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const problem = problemOf(error, request.url.split('?')[0]!);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.info({ problem: problem.code }, problem.detail);
-  return sendProblem(reply, problem);
+/**
+ * A store that cannot serve now (the database away, busy, closing): the problem names the store (`store`, and in the
+ * detail) so that whoever reads it knows which database to look at, and the client is to retry (503, Retry-After).
+ */
+export function storeUnavailable(problem: Problem, store: string): Problem {
+  return { ...problem, status: 503, title: TITLES[503]!, store, detail: `the store ${store} cannot serve now: ${problem.detail}; try again (Retry-After)` };
+}
+
+/** The plugin's error handler, over the service's store: named in the answers its failures make, its outages logged once. */
+export function errorHandlerFor(store: { readonly storeName: string; storeFailed(error: unknown, during: string): boolean }) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    let problem = problemOf(error, request.url.split('?')[0]!);
+    if (problem.status === 503 && store.storeFailed(error, `${request.method} ${request.routeOptions.url ?? request.url}`)) {
+      // Not a fault of the service, and said once for the whole outage: one line per request, no stack.
+      problem = storeUnavailable(problem, store.storeName);
+      request.log.warn({ problem: problem.code }, problem.detail);
+    } else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ problem: problem.code }, problem.detail);
+    return sendProblem(reply, problem);
+  };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {

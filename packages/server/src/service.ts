@@ -3,6 +3,7 @@
  * orchestrator of each tenant ticking on a timer on the service's clock, tokens, and an orderly stop (the last tick
  * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
  */
+import { EnvironmentError } from '@hotpatch/core';
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
@@ -20,6 +21,8 @@ export interface ServiceLog {
 export interface ServiceOptions {
   /** The store, open for writing; the service never closes it. */
   readonly store: EventStore;
+  /** What the store is, as its problems name it when it cannot serve (`hotpatch serve`: its --store, password masked). Default "the event store". */
+  readonly storeName?: string;
   readonly policy?: FleetPolicy;
   /** The service's clock (default: the system clock, run `speed` times faster from the start). */
   readonly clock?: Clock;
@@ -52,6 +55,7 @@ export interface ServiceOptions {
 export class HotpatchService {
   readonly changes = new Changes();
   readonly store: EventStore;
+  readonly storeName: string;
   readonly clock: Clock;
   readonly tenants: Tenants;
   readonly metrics: ServiceMetrics;
@@ -69,6 +73,7 @@ export class HotpatchService {
 
   private constructor(options: ServiceOptions) {
     this.store = observeStore(options.seal ? afterCheckpoints(options.store, () => this.seals?.soon('checkpoint')) : options.store, this.changes);
+    this.storeName = options.storeName ?? 'the event store';
     this.clock = options.clock ?? acceleratedClock(options.speed ?? 1);
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
@@ -140,8 +145,11 @@ export class HotpatchService {
     let tenants: Tenant[];
     try {
       tenants = await this.tenants.every();
+      this.storeServes();
     } catch (error) {
       this.metrics.tickFailures.inc();
+      // The store away: every tenant's tick would fail on it too; said once (storeFailed), tried again next tick.
+      if (this.storeFailed(error, 'tick')) return;
       this.log.error({ err: error }, 'tenants not read');
       tenants = [...this.made];
     }
@@ -155,7 +163,7 @@ export class HotpatchService {
       } catch (error) {
         this.metrics.tickFailures.inc();
         if (error instanceof LeaseLostError) this.log.info({ tenant: tenant.name, lease: error.lease }, 'tick refused: the lease moved to another instance');
-        else this.log.error({ err: error, tenant: tenant.name }, 'tick failed');
+        else if (!this.storeFailed(error, 'tick')) this.log.error({ err: error, tenant: tenant.name }, 'tick failed');
       } finally {
         end();
       }
@@ -165,8 +173,39 @@ export class HotpatchService {
   /** Whether the service can serve: the store answers a read now. Throws the store's error when it cannot. */
   async readiness(): Promise<{ readonly position: number; readonly lag: number }> {
     const tenant = this.defaultTenant;
-    await this.store.readAll({ fromPosition: tenant.orchestrator.projection.position + 1, limit: 1 });
+    try {
+      await this.store.readAll({ fromPosition: tenant.orchestrator.projection.position + 1, limit: 1 });
+    } catch (error) {
+      this.storeFailed(error, 'readiness');
+      throw error;
+    }
+    this.storeServes();
     return { position: tenant.orchestrator.projection.position, lag: this.lag() };
+  }
+
+  private storeAway = false;
+
+  /**
+   * Whether `error` is the store's environment failing (the database away, busy, closed): then the outage is logged
+   * once, when it begins (the requests answer 503, the ticks wait), not at each of the hundreds of calls it fails,
+   * and `hotpatch_store_available` says 0 until the store serves again.
+   */
+  storeFailed(error: unknown, during: string): boolean {
+    if (!(error instanceof EnvironmentError)) return false;
+    if (!this.storeAway) {
+      this.storeAway = true;
+      this.metrics.storeAvailable.set(0);
+      this.log.error({ store: this.storeName, during, problem: error.code, detail: error.message }, 'the store cannot serve: calls that need it answer 503 and the ticks wait until it is back');
+    }
+    return true;
+  }
+
+  /** The store served a call: an outage logged by storeFailed is over. */
+  storeServes(): void {
+    if (!this.storeAway) return;
+    this.storeAway = false;
+    this.metrics.storeAvailable.set(1);
+    this.log.info({ store: this.storeName }, 'the store serves again');
   }
 
   /** Stops ticking (the tick under way finishes), answers every waiter, saves each orchestrator's checkpoint, then seals the log. */

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { HotpatchError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
-import { readLog, type EventStore } from '@hotpatch/store';
+import { readLog, WrongExpectedVersionError, type EventStore } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 
 const TOKEN = /^hp_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -63,12 +63,23 @@ export async function issueToken(store: EventStore, scope: TokenScope, meta: Rea
   return { id, token: `hp_${id}_${secret}` };
 }
 
-/** Revokes a token for good. UnknownTokenError for a token never issued; revoking it again writes nothing. */
-export async function revokeToken(store: EventStore, id: string, reason?: string): Promise<{ readonly revoked: boolean }> {
+/**
+ * Revokes a token for good, reading its stream once. UnknownTokenError for a token never issued, or one `may` refuses
+ * (a caller that may not revoke it sees it as missing). Revoking a revoked token writes nothing and says
+ * `{ revoked: false }`, also when another revocation committed between this one's read and its write (two at once:
+ * one `true`, the other `false`, never a conflict).
+ */
+export async function revokeToken(store: EventStore, id: string, reason?: string, may: (token: TokenState['context']) => boolean = () => true): Promise<{ readonly revoked: boolean }> {
   const head = await store.readState(tokenStream(id));
-  if (head.version === 0) throw new UnknownTokenError(id);
+  if (head.version === 0 || !may((head.state as TokenState).context)) throw new UnknownTokenError(id);
   if ((head.state as TokenState).value === 'revoked') return { revoked: false };
-  await store.appendToStream(tokenStream(id), [{ id: randomUUID(), type: 'TokenRevoked', time: new Date().toISOString(), data: reason !== undefined ? { reason } : {} }], { expectedVersion: head.version });
+  try {
+    await store.appendToStream(tokenStream(id), [{ id: randomUUID(), type: 'TokenRevoked', time: new Date().toISOString(), data: reason !== undefined ? { reason } : {} }], { expectedVersion: head.version });
+  } catch (error) {
+    // A token stream holds its issue and at most its revocation: a stream that moved on was revoked meanwhile.
+    if (error instanceof WrongExpectedVersionError && ((await store.readState(tokenStream(id))).state as TokenState).value === 'revoked') return { revoked: false };
+    throw error;
+  }
   return { revoked: true };
 }
 

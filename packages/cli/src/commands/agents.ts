@@ -3,7 +3,7 @@
  * (SIGINT/SIGTERM) or for --seconds. Progress on standard error every few seconds; what they did, at the end.
  */
 import { runNetworkAgents, type AgentsProgress } from '@hotpatch/simulator';
-import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { parse, positiveInt, serviceUrl, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { takeStopSignals } from '../signals.js';
 
@@ -42,8 +42,7 @@ export const agentsCommand: CommandSpec = {
       json: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    const server = values.server as string | undefined;
-    if (server === undefined || !/^https?:\/\/[^\s]+$/.test(server)) throw new UsageError(`--server: expected the service's URL (http://127.0.0.1:8080), got ${JSON.stringify(server)}`);
+    const server = serviceUrl(values.server);
     const token = values.token as string | undefined;
     if (token === undefined) throw new UsageError('--token: an operator or tenant-admin token is needed (it issues each device its agent token)');
     const devices = positiveInt(values.devices as string | undefined, '--devices', 10);

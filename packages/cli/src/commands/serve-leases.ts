@@ -18,9 +18,10 @@ const keepsLeases = (store: EventStore): store is LeasingStore => typeof (store 
 
 /**
  * When the store keeps leases: this instance's id (the leases' owner, also recorded in the meta of the events it
- * writes) and the keeper factory for the service; undefined otherwise. `log` is read when it logs.
+ * writes) and the keeper factory for the service; undefined otherwise. `log` is read when it logs; `storeFailed`
+ * (the service's) says whether an error was the store away, logged once for the outage there.
  */
-export function orchestrationLeasesFor(store: EventStore, log: () => ServiceLog | undefined): { readonly instance: string; readonly factory: OrchestrationKeeperFactory } | undefined {
+export function orchestrationLeasesFor(store: EventStore, log: () => ServiceLog | undefined, storeFailed: (error: unknown) => boolean = () => false): { readonly instance: string; readonly factory: OrchestrationKeeperFactory } | undefined {
   if (!keepsLeases(store)) return undefined;
   const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const factory: OrchestrationKeeperFactory = (names) =>
@@ -30,7 +31,8 @@ export function orchestrationLeasesFor(store: EventStore, log: () => ServiceLog 
       intervalMs: ORCHESTRATION_ROUND_MS,
       onGained: (lease) => log()?.info({ lease: lease.lease, owner, epoch: lease.epoch }, 'lease gained'),
       onLost: (name, why) => log()?.info({ lease: name, owner, why }, 'lease lost'),
-      onError: (error) => log()?.error({ err: error, owner }, 'lease round failed'),
+      // The database away is logged once by the service (storeFailed), not at every round.
+      onError: (error) => (storeFailed(error) ? undefined : log()?.error({ err: error, owner }, 'lease round failed')),
     });
   return { instance: owner, factory };
 }

@@ -79,10 +79,11 @@ export const serveCommand: CommandSpec = {
     if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
     const store = await openEventStore(source);
+    const storeName = describeSource(source);
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
-    const leasing = orchestrationLeasesFor(store, () => app?.log);
+    const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {
-      app = await buildServer({ store, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
+      app = await buildServer({ store, storeName, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
       // Listening first: a port that cannot be had stops the start before the first operator token is written.
       const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();

@@ -1,5 +1,5 @@
 import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, GAPS, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
-import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
+import { CheckFailed, parse, serviceUrl, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
 import { scopeStore } from '@hotpatch/store';
@@ -117,7 +117,7 @@ export const statusCommand: CommandSpec = {
 
 /** The status a running service gives (GET /v1/status): the same document `status --json` prints. */
 async function statusFromServer(server: string, token: string | undefined, target: number): Promise<FleetStatus> {
-  if (!/^https?:\/\/\S+$/.test(server)) throw new UsageError(`--server: expected the service's URL (http://127.0.0.1:8080), got ${JSON.stringify(server)}`);
+  serviceUrl(server);
   if (token === undefined) throw new UsageError('--server needs --token: a token that may read the fleet (operator, tenant admin, auditor)');
   const client = serviceClient({ server, attempts: 3 });
   return expectStatus(await client.call('GET', `/v1/status?target=${target}`, token), 'GET', '/v1/status', 200) as FleetStatus;

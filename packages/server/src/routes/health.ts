@@ -1,7 +1,7 @@
 /** Public routes for the machines around the service: liveness, readiness, Prometheus metrics. */
 import { Type } from '@hotpatch/core';
 import type { FastifyInstance } from 'fastify';
-import { problemOf, ProblemSchema, sendProblem } from '../problem.js';
+import { problemOf, ProblemSchema, sendProblem, storeUnavailable } from '../problem.js';
 import type { HotpatchService } from '../service.js';
 
 export function healthRoutes(app: FastifyInstance, service: HotpatchService): void {
@@ -31,7 +31,7 @@ export function healthRoutes(app: FastifyInstance, service: HotpatchService): vo
         return { ok: true as const, ...(await service.readiness()) };
       } catch (error) {
         const problem = problemOf(error, request.url);
-        return sendProblem(reply, { ...problem, status: 503, title: 'Service Unavailable', detail: `the store does not answer: ${error instanceof Error ? error.message : String(error)}` });
+        return sendProblem(reply, storeUnavailable({ ...problem, detail: error instanceof Error ? error.message : String(error) }, service.storeName));
       }
     },
   );

@@ -58,4 +58,14 @@ describe('POST /v1/tokens, DELETE /v1/tokens/{id}', () => {
     expect((await h.call('DELETE', '/v1/tokens/nope', { token: operator })).status).toBe(400);
     expect((await h.call('GET', '/v1/events?limit=1', { token: operator })).status).toBe(200);
   });
+
+  it('revokes once when revoked by many at once: every caller 200, one {revoked: true}, one TokenRevoked in the log', async () => {
+    for (const callers of [2, 8]) {
+      const issued = (await h.call('POST', '/v1/tokens', { token: operator, body: { role: 'agent', device: `laptop-${callers}` } })).body;
+      const answers = await Promise.all(Array.from({ length: callers }, (_, i) => h.call('DELETE', `/v1/tokens/${issued.id}?reason=r${i}`, { token: i % 2 === 0 ? operator : admin })));
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      expect(answers.filter((a) => a.body.revoked === true).length, JSON.stringify(answers.map((a) => a.body))).toBe(1);
+      expect((await h.store.readStream(`token/${issued.id}`)).map((e) => e.type)).toEqual(['TokenIssued', 'TokenRevoked']);
+    }
+  });
 });

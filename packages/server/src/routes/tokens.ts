@@ -3,7 +3,7 @@
  * admin issues and revokes agent and auditor tokens of its own tenant only. A token's text is in the answer once;
  * the log keeps its hash (tokens.ts).
  */
-import { StreamIdSchema, TenantNameSchema, Text, TokenRoleSchema, Type, tokenStream, type TokenState } from '@hotpatch/core';
+import { StreamIdSchema, TenantNameSchema, Text, TokenRoleSchema, Type, type TokenState } from '@hotpatch/core';
 import type { FastifyInstance } from 'fastify';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems } from '../schemas.js';
@@ -65,17 +65,13 @@ export function tokenRoutes(app: FastifyInstance, service: HotpatchService): voi
       response: { 200: Type.Object({ revoked: Type.Boolean({ description: 'false: it was revoked already' }) }), ...problems(404) },
     },
     handler: async (request) => {
-      const id = request.params.id;
-      if (!(await mayRevoke(service, request.caller!, id))) throw new HttpProblem(404, 'UNKNOWN_TOKEN', `no token ${id}`, { tokenId: id });
-      return revokeToken(service.store, id, request.query.reason);
+      return revokeToken(service.store, request.params.id, request.query.reason, mayRevoke(request.caller!));
     },
   });
 }
 
 /** Whether the caller may revoke the token: an operator any, a tenant admin the agent and auditor tokens of its tenant (others look missing). */
-async function mayRevoke(service: HotpatchService, caller: Caller, id: string): Promise<boolean> {
-  const head = await service.store.readState(tokenStream(id));
-  if (head.version === 0) return false;
-  const { tenant, role } = (head.state as TokenState).context;
-  return caller.role === 'operator' || (tenant === caller.tenant && role !== null && TENANT_ISSUES.includes(role));
-}
+const mayRevoke =
+  (caller: Caller) =>
+  ({ tenant, role }: TokenState['context']): boolean =>
+    caller.role === 'operator' || (tenant === caller.tenant && role !== null && TENANT_ISSUES.includes(role));

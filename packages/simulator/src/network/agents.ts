@@ -33,6 +33,8 @@ export interface NetworkAgentsOptions {
   /** Plan a hotpatch release of that baseline at the service's time, once every device is enrolled (needs an operator's token). */
   readonly plan?: boolean;
   readonly faults?: Faults;
+  /** How many times each call is tried while the service answers 502–504 or not at all (default 8: about 11 s). */
+  readonly attempts?: number;
   /** Seconds each long-poll waits (default 30). */
   readonly wait?: number;
   readonly signal?: AbortSignal;
@@ -86,7 +88,7 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
   const faults = options.faults ?? DEFAULT_FAULTS;
   const baseline = options.baseline ?? 'B-2026-12';
   const signal = options.signal ?? new AbortController().signal;
-  const client = serviceClient({ server: options.server, signal });
+  const client = serviceClient({ server: options.server, signal, ...(options.attempts !== undefined ? { attempts: options.attempts } : {}) });
   const progress: AgentsProgress = { enrolled: 0, instructions: 0, reports: { recorded: 0, duplicate: 0, refused: 0, lost: 0 }, errors: 0 };
   const tell = () => options.onProgress?.(progress);
   const fleet = buildSimFleet(options.devices, options.rings ?? ['pilot', 'broad'], seededRandom(options.seed));
