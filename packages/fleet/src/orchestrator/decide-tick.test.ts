@@ -147,4 +147,20 @@ describe('the tick decision', () => {
       .tick()
       .then('rollout/HP-2026-02@1: RingStarted', 'device/p1@2: PatchStaged', 'device/p2@2: PatchStaged', 'device/p2@3: PatchApplyStarted', 'rollout/HP-2026-02@2: DeviceInstructed');
   });
+  it('gives a device that joined a ring in its turn nothing of the turn once the ring is accounted for (its size was taken at its start); the catch-up gives it the release once the gate passed', () => {
+    // p1 and p2 were the pilot ring when it started (2 devices) and are instructed; p3 enrols into pilot afterwards.
+    const joined = [...pilot('p1', 'p2'), HP.planned(), ...instructedAtRelease('p1', 'p2'), at(hours(0.5)), device('p1').applied(), device('p2').applied(), ...pilot('p3')];
+    // Before: p3 was staged and applying with the rollout's instruction refused (the ring full), a step without its
+    // instruction that verify reports as INSTRUCTION_GAP.
+    given(...joined).when(hours(2)).tick().then();
+    // A turn not yet full takes it: the ring's count is what the machine keeps (here two at its start, one of them
+    // gone since, say, so p3 takes its place).
+    given(...pilot('p1'), HP.planned(), HP.ringStarted('pilot', RELEASED, 2), device('p1').staged(), device('p1').applying(), HP.instructed('pilot', 'p1'), at(hours(0.25)), ...pilot('p3'))
+      .when(hours(0.5))
+      .tick()
+      .then('device/p3@2: PatchStaged', 'device/p3@3: PatchApplyStarted', 'rollout/HP-2026-02@3: DeviceInstructed');
+    // Once the gate passed, the catch-up gives p3 the release the ring proved.
+    const proven = [...joined, ...['p1', 'p2'].map((id) => device(id).verified()), HP.succeeded('pilot', 'p1'), HP.succeeded('pilot', 'p2'), at(hours(26)), HP.gatePassed('pilot', hours(26))];
+    given(...proven).when(hours(27)).tick().then('device/p3@2: PatchStaged', 'device/p3@3: PatchApplyStarted');
+  });
 });

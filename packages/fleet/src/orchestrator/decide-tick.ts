@@ -106,6 +106,10 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
       const from = resuming ? Math.max(0, waiting.indexOf(resumeAt)) : 0;
       for (const device of devices(d, from === 0 ? waiting : waiting.slice(from))) {
         if (budget <= 0 || rollout.state.value !== 'rolling') break;
+        // The ring's turn covers as many devices as it had when it started (the machine keeps that count): once each
+        // is accounted for, a device that joined the ring since waits for the catch-up, after the gate. Asked before
+        // any step is given, so that no device gets a step its instruction would then be refused for.
+        if (!rolloutLifecycle.step(rollout.state, { type: 'DeviceInstructed', data: { ring: ring.name, device: device.id, action: 'hotpatch' } })) break;
         if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
         if (summary.instructed >= pace.unitInstructions) {
           pace.resume = { rollout: rollout.id, device: device.id };
