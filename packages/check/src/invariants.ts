@@ -3,7 +3,6 @@
  * documented in docs/model-checking.md; a test builds a broken machine for each and shows the checker catches it.
  */
 import { RESTING_STATES, IN_FLIGHT_STATES, type DeviceEventBody, type DeviceState } from '@hotpatch/core';
-import type { Scenario } from './scenario.js';
 
 /** What an invariant knows besides the state: the scenario's catalog (which baseline each hotpatch belongs to). */
 export interface InvariantContext {
@@ -26,7 +25,8 @@ export interface TransitionInvariant<S = DeviceState, E = DeviceEventBody> {
   check(before: S, event: E, after: S, ctx: InvariantContext): string | undefined;
 }
 
-export function invariantContext(scenario: Scenario): InvariantContext {
+/** A scenario's facts the invariants need (its hotpatches' baselines): a Scenario gives them. */
+export function invariantContext(scenario: { readonly hotpatches: ReadonlyArray<{ readonly id: string; readonly baseline: string }> }): InvariantContext {
   return { baselineOf: new Map(scenario.hotpatches.map((h) => [h.id, h.baseline])) };
 }
 
