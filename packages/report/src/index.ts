@@ -6,4 +6,4 @@ export { rolloutSection } from './rollout-section.js';
 export { deviceSection } from './device-section.js';
 export { fleetLanes } from './fleet-lanes.js';
 export { buildReportData, NothingToReportError, type ReportRequest, type ReportSubject } from './report.js';
-export { pageAssets, reportHtml, ReportPageMissingError, type PageAssets } from './html.js';
+export { CONSOLE_CSP, consoleHtml, pageAssets, reportHtml, ReportPageMissingError, type PageAssets } from './html.js';
