@@ -71,6 +71,16 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     await page.waitForSelector('#cursor-devices tr[data-device="d1"][data-state="applied"]');
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await page.$$eval('#feed li', (items) => items.map((li) => li.textContent))).toEqual([expect.stringContaining('device/d1')]);
+    // A cursor a person moved stays where it was when the view is drawn again; d2's report shows at the end.
+    await page.focus('#cursor-slider');
+    await page.keyboard.press('Home');
+    const moved = await page.inputValue('#cursor-time');
+    await f.report('d2', 'applied', '0190b6c0-0000-7000-8000-0000000000b2');
+    await page.waitForSelector('#feed li[data-type] >> nth=1');
+    // Drawn again from the data read past d2's report.
+    await page.waitForFunction(() => document.querySelector('#who')?.textContent?.endsWith(`to position ${document.querySelector('#feed li')?.getAttribute('data-position')}.`));
+    expect(await page.inputValue('#cursor-time')).toBe(moved);
+    expect(await page.textContent('#cursor-devices caption')).toBe(`Each device's state at ${moved}`);
     expect(problems()).toEqual([]);
     await page.close();
   });

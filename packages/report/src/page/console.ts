@@ -8,6 +8,7 @@
  */
 import type { ReportData } from '../model.js';
 import { h } from './dom.js';
+import { isoOf } from './time.js';
 
 const TOKEN_KEY = 'hotpatch.console.token';
 const TENANT_KEY = 'hotpatch.console.tenant';
@@ -89,6 +90,7 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   async function loadOnce(): Promise<void> {
     const answer = (await (await call(`v1/console/data${asked()}`)).json()) as ConsoleAnswer;
     error.textContent = '';
+    const before = shown?.data ?? null;
     shown = answer;
     position = Math.max(position, answer.position);
     who.textContent = `Signed in as ${answer.caller.role}${answer.caller.serviceWide ? ' (service-wide)' : ''}, tenant ${answer.caller.tenant}; the log read to position ${answer.position}.`;
@@ -96,14 +98,13 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     subject.replaceChildren(...answer.rollouts.map((id) => h('option', { value: `rollout=${id}`, selected: chosen === `rollout=${id}` }, `Rollout ${id}`)), h('option', { value: 'fleet', selected: chosen === 'fleet' }, 'The fleet'));
     drawControls(answer);
     if (answer.data === null) view.replaceChildren(h('p', {}, 'The log holds no events of this tenant yet.'));
-    else redraw(answer.data);
+    else redraw(answer.data, before);
   }
 
   /** Draws the data again; a cursor a person moved stays at its time, one at the end follows the end. */
-  function redraw(data: ReportData): void {
-    const slider = view.querySelector<HTMLInputElement>('#cursor-slider');
+  function redraw(data: ReportData, before: ReportData | null): void {
     const time = view.querySelector<HTMLInputElement>('#cursor-time');
-    const moved = slider !== null && time !== null && slider.value !== slider.max ? time.value : undefined;
+    const moved = before !== null && time !== null && time.value !== isoOf(before, before.window[1]) ? time.value : undefined;
     const scroll = window.scrollY;
     render(view, data);
     if (moved !== undefined) {

@@ -11,7 +11,7 @@ export const ACME_RELEASE = { ...RELEASE, id: 'HP-ACME-01' };
 export interface ConsoleFleet {
   readonly h: Harness;
   readonly tokens: { operator: string; auditor: string; acmeAdmin: string; agents: Record<string, string> };
-  /** An agent's report over HTTP (a new event in the log). */
+  /** An agent's report over HTTP (a new event in the log), an hour after the last. */
   report(device: string, kind: 'applied' | 'apply-failed', id: string, patch?: string): Promise<void>;
 }
 
@@ -34,6 +34,7 @@ export async function startConsoleFleet(options: Parameters<typeof startHarness>
     h,
     tokens: { operator, auditor, acmeAdmin, agents },
     report: async (device, kind, id, patch = RELEASE.id) => {
+      h.clock.advance(3600);
       const r = await h.call('POST', '/v1/reports', { token: agents[`default/${device}`], body: { kind, id, device, patch, ...(kind === 'apply-failed' ? { reason: 'boot driver' } : {}) } });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
     },
