@@ -3,7 +3,8 @@
  * itself); its data, the report's ReportData of the caller's tenant, whose rollout is status's; its tail, the
  * tenant's events alone, named and not told. The page itself runs in Chromium in console.browser.test.ts.
  */
-import { CONSOLE_CSP } from '@hotpatch/report';
+import { buildReportData, CONSOLE_CSP } from '@hotpatch/report';
+import { readLogPages, scopeStore } from '@hotpatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACME_RELEASE, RELEASE, startConsoleFleet, type ConsoleFleet } from './testing/console-fleet.js';
 import { readEvents } from './testing/sse-client.js';
@@ -58,6 +59,20 @@ describe('the live console over HTTP', () => {
     expect(foreign).toMatchObject({ status: 404, body: { code: 'UNKNOWN_ROLLOUT' } });
     expect(missing).toMatchObject({ status: 404, body: { code: 'UNKNOWN_ROLLOUT' } });
     expect((await f.h.call('GET', '/v1/console/data', { token: f.tokens.acmeAdmin, headers: { 'hotpatch-tenant': 'default' } })).status).toBe(404);
+  });
+
+  it('keeps a view between requests and reads it on as the log grows: its data is a fresh read’s', async () => {
+    const fresh = async (subject: { kind: 'rollout'; id: string } | { kind: 'fleet' }) => {
+      const view = scopeStore(f.h.store, undefined);
+      return buildReportData({ subject, source: 'hotpatch serve, tenant default', read: async (add) => { for await (const page of readLogPages(view)) page.forEach(add); } });
+    };
+    const ask = async (query: string) => (await f.h.call('GET', `/v1/console/data${query}`, { token: f.tokens.operator })).body;
+    const before = await ask('');
+    await f.report('d2', 'apply-failed', '0190b6c0-0000-7000-8000-0000000000c3');
+    const after = await ask('');
+    expect(after.position).toBeGreaterThan(before.position);
+    expect(after.data).toEqual(JSON.parse(JSON.stringify(await fresh({ kind: 'rollout', id: RELEASE.id }))));
+    expect((await ask('?fleet=true')).data).toEqual(JSON.parse(JSON.stringify(await fresh({ kind: 'fleet' }))));
   });
 
   it('tails the caller’s tenant alone, each event named by position, stream, type and time', async () => {

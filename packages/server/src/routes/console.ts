@@ -2,14 +2,15 @@
  * The live console: `GET /` serves the report's page (the same bundle `hotpatch report` inlines, here as files beside
  * it, under a Content-Security-Policy that allows nothing inline and nothing from elsewhere); the page signs a person
  * in with a token and asks, as that token, for the report's data of its tenant (`GET /v1/console/data`: built by
- * `buildReportData` of @hotpatch/report from the tenant's log, the code and projections `hotpatch report` and
- * `status` answer with) and follows its tenant's log (`GET /v1/console/stream`: the live tail of sse.ts, each event
+ * the code of @hotpatch/report from the tenant's log, the projections `hotpatch report` and `status` answer with,
+ * in a view kept between requests and read on as the log grows: console-views.ts) and follows its tenant's log (`GET /v1/console/stream`: the live tail of sse.ts, each event
  * named by its position, stream, type and time only). The page asks for the data again after each burst of events.
  * Readers only (operators, tenant admins, auditors): an agent is refused, as from every read of the fleet.
  */
 import { Type } from '@hotpatch/core';
-import { buildReportData, CONSOLE_CSP, consoleHtml, NothingToReportError, pageAssets, type PageAssets, type ReportData } from '@hotpatch/report';
-import { readLogPages, type RecordedEvent } from '@hotpatch/store';
+import { CONSOLE_CSP, consoleHtml, pageAssets, type PageAssets } from '@hotpatch/report';
+import type { RecordedEvent } from '@hotpatch/store';
+import { ConsoleViews, type ConsoleSubject } from '../console-views.js';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
 import { HttpProblem } from '../problem.js';
@@ -37,35 +38,17 @@ const ConsoleAnswer = Type.Object({
   data: Type.Union([Type.Object({}, { additionalProperties: true, description: 'ReportData (packages/report/src/model.ts), what `hotpatch report` embeds in its page' }), Type.Null()]),
 });
 
-type Subject = { readonly kind: 'rollout'; readonly id: string } | { readonly kind: 'fleet' };
-
-/** The report's data for a tenant's rollout or fleet, from its log read whole as `hotpatch report --store` reads it. */
-export async function consoleData(scope: Scope, role: string, query: { rollout?: string; fleet?: boolean }) {
+/** The report's data for a tenant's rollout or fleet, from its log as `hotpatch report --store` reads it (console-views.ts: kept between requests, read on as the log grows). */
+export async function consoleData(views: ConsoleViews, scope: Scope, role: string, query: { rollout?: string; fleet?: boolean }) {
   const { tenant } = scope;
   if (query.rollout !== undefined && query.fleet === true) throw new HttpProblem(400, 'INVALID_REQUEST', 'query: give rollout or fleet, not both', {});
   await tenant.orchestrator.sync();
   const rollouts = [...tenant.orchestrator.projection.rollouts.keys()];
   const latest = rollouts.at(-1);
-  const subject: Subject = query.rollout !== undefined ? { kind: 'rollout', id: query.rollout } : query.fleet !== true && latest !== undefined ? { kind: 'rollout', id: latest } : { kind: 'fleet' };
-  let position = 0;
-  let data: ReportData | null;
-  try {
-    data = await buildReportData({
-      subject,
-      source: `hotpatch serve, tenant ${tenant.name}`,
-      read: async (add) => {
-        for await (const page of readLogPages(tenant.store, { pageSize: 1000 })) {
-          for (const e of page) add(e);
-          position = page.at(-1)!.position;
-        }
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof NothingToReportError)) throw error;
-    // A rollout of another tenant answers as one that does not exist: nothing of it is visible.
-    if (subject.kind === 'rollout') throw new HttpProblem(404, 'UNKNOWN_ROLLOUT', `no rollout ${subject.id}`, { rollout: subject.id });
-    data = null;
-  }
+  const subject: ConsoleSubject = query.rollout !== undefined ? { kind: 'rollout', id: query.rollout } : query.fleet !== true && latest !== undefined ? { kind: 'rollout', id: latest } : { kind: 'fleet' };
+  const { position, data } = await views.data(tenant, subject);
+  // A rollout of another tenant answers as one that does not exist: nothing of it is visible.
+  if (data === null && subject.kind === 'rollout') throw new HttpProblem(404, 'UNKNOWN_ROLLOUT', `no rollout ${subject.id}`, { rollout: subject.id });
   return { position, caller: { role, tenant: tenant.name, party: scope.party, serviceWide: scope.serviceWide }, rollouts, subject, data };
 }
 
@@ -75,6 +58,7 @@ const named = (e: RecordedEvent) => ({ position: e.position, stream: e.stream, t
 export function consoleRoutes(app: FastifyInstance, service: HotpatchService, tail: TailOptions): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const base = `${app.prefix}/`;
+  const views = new ConsoleViews();
   let assets: PageAssets | undefined;
   const page = () => (assets ??= pageAssets());
 
@@ -99,7 +83,7 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
       querystring: DataQuery,
       response: { 200: ConsoleAnswer, ...problems(404) },
     },
-    handler: async (request) => consoleData(scopeOf(request), request.caller!.role, request.query),
+    handler: async (request) => consoleData(views, scopeOf(request), request.caller!.role, request.query),
   });
 
   r.get('/v1/console/stream', {
