@@ -39,7 +39,7 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
   });
 
   /** Opens the console and signs in; `problems()` lists every request to another origin and every console error. */
-  async function signIn(token: string): Promise<{ page: Page; problems: () => string[] }> {
+  async function signIn(token: string, tenant?: string): Promise<{ page: Page; problems: () => string[] }> {
     const origin = new URL(f.h.url).origin;
     const problems: string[] = [];
     const page = await browser.newPage();
@@ -50,6 +50,7 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
     await page.goto(`${f.h.url}/`);
     await page.fill('#token', token);
+    if (tenant !== undefined) await page.fill('#tenant', tenant);
     await page.click('#sign-in button[type=submit]');
     await page.waitForSelector('#report [data-rollout-state]');
     expect(page.url()).toBe(`${f.h.url}/`);
@@ -119,6 +120,15 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     await page.waitForSelector('#console-error:not(:empty)');
     expect(await page.textContent('#console-error')).toBe(`Not Found: no rollout ${RELEASE.id}`);
     expect(problems()).toEqual([refused(404, 'Not Found', '/v1/console/data')]);
+    await page.close();
+  });
+
+  it('shows an operator the tenant it names', async () => {
+    const { page, problems } = await signIn(f.tokens.operator, 'acme');
+    expect(await page.textContent('#rollout h2')).toBe(`Rollout ${ACME_RELEASE.id}`);
+    expect(await page.textContent('#who')).toMatch(/^Signed in as operator \(service-wide\), tenant acme;/);
+    expect(await page.textContent('#pause')).toBe('Pause as the service');
+    expect(problems()).toEqual([]);
     await page.close();
   });
 
