@@ -53,6 +53,7 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     if (tenant !== undefined) await page.fill('#tenant', tenant);
     await page.click('#sign-in button[type=submit]');
     await page.waitForSelector('#report [data-rollout-state]');
+    expect(await page.isVisible('#sign-in')).toBe(false);
     expect(page.url()).toBe(`${f.h.url}/`);
     expect(await page.evaluate(() => sessionStorage.getItem('hotpatch.console.token'))).toBe(token);
     return { page, problems: () => problems };
