@@ -88,7 +88,10 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   };
 
   async function loadOnce(): Promise<void> {
+    const signedInAs = token;
     const answer = (await (await call(`v1/console/data${asked()}`)).json()) as ConsoleAnswer;
+    // Signed out (or in again) while it was asked: the answer is not for this page any more.
+    if (token === null || token !== signedInAs) return;
     error.textContent = '';
     const before = shown?.data ?? null;
     shown = answer;
