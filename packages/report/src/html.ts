@@ -51,3 +51,35 @@ export function reportHtml(data: ReportData, assets: PageAssets = pageAssets()):
 </html>
 `;
 }
+
+/**
+ * The Content-Security-Policy the console is served with: its script and style from its own origin only (no inline
+ * script or style attribute), its requests to its own origin only, no form posted anywhere, not framed.
+ */
+export const CONSOLE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * The live console's page (served by `hotpatch serve` at `base`): the report's bundle and style as files beside it
+ * (`${base}console/page.js`, `${base}console/page.css`), and no data — the page asks the service for it once a
+ * person signed in.
+ */
+export function consoleHtml(base: string): string {
+  const at = escapeHtml(base.endsWith('/') ? base : `${base}/`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>hotpatch console</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${at}console/page.css">
+<script defer src="${at}console/page.js"></script>
+</head>
+<body>
+<noscript>The console draws the service's log with JavaScript.</noscript>
+<main id="console" data-base="${at}"></main>
+</body>
+</html>
+`;
+}

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleDiagram } from './lifecycle-diagram.js';
 import type { ReportData } from './model.js';
 import { stateAt } from './page/time.js';
-import { buildReportData } from './report.js';
+import { buildReportData, reportCollector, reportDataOf, type ReportSubject } from './report.js';
 
 let events: HotpatchEvent[] = [];
 const read = async (add: (e: HotpatchEvent) => void) => events.forEach(add);
@@ -97,5 +97,25 @@ describe('a report up to --to', () => {
     const cut = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, to });
     const { version: _v, time: _t, ...then } = until.at(-1)!.after;
     expect({ ...cut.rollout!.progress, rings: cut.rollout!.progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
+  });
+});
+
+describe('a report’s data read on (the live console)', () => {
+  it('is, asked again after each further part of the log, what a fresh read of as much gives (seeded)', async () => {
+    const rollout = events.find((e) => e.type === 'RolloutPlanned')!.stream.slice('rollout/'.length);
+    const subjects: ReportSubject[] = [{ kind: 'fleet' }, { kind: 'rollout', id: rollout }];
+    const first = events.findIndex((e) => e.stream === `rollout/${rollout}`);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...subjects), fc.uniqueArray(fc.integer({ min: first + 1, max: events.length }), { minLength: 1, maxLength: 3 }), async (subject, cuts) => {
+        const collector = reportCollector({ subject, source: 'sim' });
+        let read = 0;
+        for (const cut of [...cuts.sort((a, b) => a - b), events.length]) {
+          for (; read < cut; read++) collector.add(events[read]!);
+          const fresh = await buildReportData({ subject, source: 'sim', read: async (add) => events.slice(0, cut).forEach(add) });
+          expect(await reportDataOf(collector, { subject, source: 'sim' })).toEqual(fresh);
+        }
+      }),
+      { seed: 41, numRuns: 6 },
+    );
   });
 });

@@ -42,10 +42,24 @@ export interface ReportRequest {
 }
 
 export async function buildReportData(request: ReportRequest): Promise<ReportData> {
+  const collector = reportCollector(request);
+  await request.read((event) => collector.add(event));
+  return reportDataOf(collector, request);
+}
+
+/** The collector a report of this subject reads its log into (`add` each event in log order). */
+export function reportCollector(request: Pick<ReportRequest, 'subject' | 'source' | 'to'>): LogCollector {
   const { subject } = request;
   if (subject.kind === 'device' && subject.history.length === 0) throw new NothingToReportError(`device ${subject.id} has no events in ${request.source}`);
-  const collector = new LogCollector({ ...(request.to !== undefined ? { until: request.to } : {}), ...(subject.kind === 'rollout' ? { rollout: subject.id } : {}) });
-  await request.read((event) => collector.add(event));
+  return new LogCollector({ ...(request.to !== undefined ? { until: request.to } : {}), ...(subject.kind === 'rollout' ? { rollout: subject.id } : {}) });
+}
+
+/**
+ * The report's data from what its collector has read so far. The collector may read on and be asked again (the
+ * live console keeps one per view and feeds it the log as it grows): the data is the same as a fresh read's.
+ */
+export async function reportDataOf(collector: LogCollector, request: Omit<ReportRequest, 'read'>): Promise<ReportData> {
+  const { subject } = request;
   if (collector.events === 0) throw new NothingToReportError(`${request.source} holds no events${request.to !== undefined ? ` by ${request.to}` : ''}`);
   const track = collector.track;
   if (subject.kind === 'rollout' && track?.first == null) throw new NothingToReportError(`rollout ${subject.id} has no events in ${request.source}`);

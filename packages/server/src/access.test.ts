@@ -29,6 +29,8 @@ const ROUTES: ReadonlyArray<{ method: string; path: string; body?: () => unknown
   { method: 'GET', path: '/v1/events?limit=5', roles: ['auditor', 'operator'] },
   { method: 'GET', path: '/v1/verify', roles: ['auditor', 'operator'] },
   { method: 'GET', path: '/v1/events/stream', roles: ['auditor', 'operator'], live: true },
+  { method: 'GET', path: '/v1/console/data?rollout=HP-2026-02', roles: ['operator', 'tenant-admin', 'auditor'] },
+  { method: 'GET', path: '/v1/console/stream', roles: ['operator', 'tenant-admin', 'auditor'], live: true },
   { method: 'POST', path: '/v1/tokens', body: () => ({ role: 'auditor', tenant: 'default' }), roles: ['operator', 'tenant-admin'] },
   { method: 'DELETE', path: '/v1/tokens/0123456789abcdef', roles: ['operator', 'tenant-admin'] },
 ];

@@ -37,6 +37,11 @@ it('mounts in a Fastify application of one’s own, beside its routes', async ()
     expect(refused.status).toBe(401);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect((await fetch(`${url}/patching/v1/nothing`)).headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // The console under the prefix: its page names its bundle and its data under the prefix too.
+    const page = await (await fetch(`${url}/patching/`)).text();
+    expect(page).toContain('<script defer src="/patching/console/page.js"></script>');
+    expect(page).toContain('<main id="console" data-base="/patching/"></main>');
+    expect((await fetch(`${url}/patching/console/page.js`)).status).toBe(200);
   } finally {
     await app.close();
     await store.close();

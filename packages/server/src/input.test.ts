@@ -144,7 +144,7 @@ describe('bad input, idempotent reports', () => {
     expect((await new Validator().validate(noInfo)).valid).toBe(false);
     expect((await new Validator().validate({ ...document, paths: { '/x': { get: { responses: { 200: { content: 7 } } } } } })).valid).toBe(false);
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/devices/{id}', '/v1/devices/{id}/instructions', '/v1/events', '/v1/events/stream', '/v1/reports', '/v1/rings/{name}/pause', '/v1/rings/{name}/resume', '/v1/rollouts', '/v1/rollouts/{id}', '/v1/rollouts/{id}/pause', '/v1/rollouts/{id}/resume', '/v1/status', '/v1/tokens', '/v1/tokens/{id}', '/v1/verify'].sort(),
+      ['/healthz', '/metrics', '/readyz', '/v1/devices/{id}', '/v1/devices/{id}/instructions', '/v1/console/data', '/v1/console/stream', '/v1/events', '/v1/events/stream', '/v1/reports', '/v1/rings/{name}/pause', '/v1/rings/{name}/resume', '/v1/rollouts', '/v1/rollouts/{id}', '/v1/rollouts/{id}/pause', '/v1/rollouts/{id}/resume', '/v1/status', '/v1/tokens', '/v1/tokens/{id}', '/v1/verify'].sort(),
     );
     // The Hotpatch-Tenant header, declared on every operation an operator or an auditor may call, on no other.
     const tenantHeader = (operation: { parameters?: { in: string; name: string; required?: boolean; schema?: { type?: string } }[] }) =>

@@ -8,6 +8,7 @@ import { accessControl } from './access.js';
 import { errorHandlerFor, notFoundHandler } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
 import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
 import { operatorRoutes } from './routes/operator.js';
 import { readRoutes } from './routes/reads.js';
@@ -20,6 +21,8 @@ export interface HotpatchPluginOptions {
   readonly service: HotpatchService;
   /** The live tail's heartbeat and back-pressure (see sse.ts). */
   readonly tail?: Partial<TailOptions>;
+  /** Serve the live console at the plugin's root (`GET /` under its prefix) and its data routes (default true). */
+  readonly console?: boolean;
   /** Answer unknown routes under the plugin's prefix with a problem (default true). */
   readonly notFound?: boolean;
 }
@@ -43,5 +46,7 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   operatorRoutes(app);
   readRoutes(app, service);
   tokenRoutes(app, service);
-  auditRoutes(app, service, { ...DEFAULT_TAIL, onDrop: () => service.metrics.sseDropped.inc(), ...options.tail });
+  const tail = { ...DEFAULT_TAIL, onDrop: () => service.metrics.sseDropped.inc(), ...options.tail };
+  auditRoutes(app, service, tail);
+  if (options.console !== false) consoleRoutes(app, service, tail);
 };

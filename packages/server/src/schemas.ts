@@ -11,3 +11,6 @@ export const EventId = expecting('a lower-case UUID', Type.String({ pattern: LOW
 export const problems = (...statuses: number[]) => Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, ProblemSchema]));
 
 export const bearer = [{ bearer: [] as string[] }];
+
+/** Where a live tail starts. */
+export const TailQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, description: 'Start after this position (default: the end of the log now); Last-Event-ID wins.' })) }, { additionalProperties: false });

@@ -7,6 +7,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import { HttpProblem } from './problem.js';
+import type { Tenant } from './tenants.js';
 import type { EventStore, RecordedEvent } from '@hotpatch/store';
 import type { Changes } from './changes.js';
 
@@ -43,9 +45,17 @@ function drained(res: ServerResponse, ms: number): Promise<boolean> {
 export async function liveTail(
   request: FastifyRequest,
   res: ServerResponse,
-  options: TailOptions & { readonly store: EventStore; readonly changes: Changes; readonly after: number; readonly visible: (e: RecordedEvent) => boolean },
+  options: TailOptions & {
+    readonly store: EventStore;
+    readonly changes: Changes;
+    readonly after: number;
+    readonly visible: (e: RecordedEvent) => boolean;
+    /** What an event's `data:` says (default: the event, whole). */
+    readonly format?: (e: RecordedEvent) => unknown;
+  },
 ): Promise<void> {
   const { store, changes, visible } = options;
+  const format = options.format ?? ((e: RecordedEvent) => e);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write(`: hotpatch log after position ${options.after}\n\n`);
   const gone = new AbortController();
@@ -58,7 +68,7 @@ export async function liveTail(
       if (page.length > 0) {
         waiter.cancel();
         let text = '';
-        for (const e of page) if (visible(e)) text += `id: ${e.position}\ndata: ${JSON.stringify(e)}\n\n`;
+        for (const e of page) if (visible(e)) text += `id: ${e.position}\ndata: ${JSON.stringify(format(e))}\n\n`;
         position = page.at(-1)!.position;
         const flowing = text === '' || res.write(text);
         if (!flowing && !(await drained(res, options.drainTimeoutMs))) {
@@ -80,4 +90,20 @@ export async function liveTail(
     return;
   }
   res.end();
+}
+
+/**
+ * Where a tail starts: after the client's Last-Event-ID (a reconnection), else after `after` of its query, else at
+ * the end of the log now (the tenant's projection caught up with it, or past it what this instance wrote since).
+ */
+export async function tailStart(request: FastifyRequest, tenant: Tenant, changes: Changes, after: number | undefined): Promise<number> {
+  const header = request.headers['last-event-id'];
+  const resume = typeof header === 'string' && header !== '' ? Number(header) : undefined;
+  if (resume !== undefined && !(Number.isSafeInteger(resume) && resume >= 0)) {
+    throw new HttpProblem(400, 'INVALID_LAST_EVENT_ID', `Last-Event-ID: expected a log position (a whole number ≥ 0), got ${JSON.stringify(header)}`, { lastEventId: header });
+  }
+  if (resume !== undefined) return resume;
+  if (after !== undefined) return after;
+  await tenant.orchestrator.sync();
+  return Math.max(tenant.orchestrator.projection.position, changes.lastPosition);
 }

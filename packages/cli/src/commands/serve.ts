@@ -26,6 +26,9 @@ export const serveCommand: CommandSpec = {
   (pino) on standard output. SIGTERM or SIGINT: stops accepting, finishes what is in flight, saves the
   orchestrator's checkpoint, seals the log, exits 0.
 
+  The live console is at / (open http://127.0.0.1:8080/ in a browser and sign in with a token): the views of
+  \`hotpatch report\` over the service's log as it grows, with pause and resume for operators and tenant admins.
+
   Over PostgreSQL, several instances share one store behind any load balancer: each serves every request, and each
   tenant's ticks are run by one live instance at a time, under a lease (orchestrator/<tenant>, 10 s, renewed every
   3 s); a dead instance's tenants are taken by the others within 15 s (docs/service.md "Several instances").
@@ -88,7 +91,7 @@ export const serveCommand: CommandSpec = {
       const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
-      io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}`);
+      io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}; the console at ${address}/`);
     } catch (error) {
       await app?.close();
       await store.close();

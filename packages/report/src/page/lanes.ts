@@ -204,7 +204,14 @@ export function legend(): HTMLElement {
   return h(
     'ul',
     { class: 'legend', 'aria-label': 'colours of the states' },
-    ...states.map((st) => h('li', {}, h('span', { class: 'swatch', style: `background:${colourOf(st)}` }), labelOf(st))),
+    ...states.map((st) => h('li', {}, swatch(colourOf(st)), labelOf(st))),
     h('li', {}, h('span', { class: 'swatch set-aside' }), 'set aside (agent silent)'),
   );
+}
+
+/** A colour's swatch, its colour set through the CSSOM: no style attribute, which the console's CSP refuses. */
+function swatch(colour: string): HTMLElement {
+  const span = h('span', { class: 'swatch' });
+  span.style.background = colour;
+  return span;
 }

@@ -1,11 +1,12 @@
 /**
  * The report page: reads the data Node computed (script#report-data) and draws it. It computes no figure of its own
- * beyond looking a time up in the bands and counting devices per column. A live console can call `render` again
- * with new data, or feed it events (see the package README).
+ * beyond looking a time up in the bands and counting devices per column. The same bundle runs the live console of
+ * `hotpatch serve` (console.ts), which calls `render` again with each new data (see the package README).
  */
 import './style.css';
 import type { ReportData } from '../model.js';
 import { h, s } from './dom.js';
+import { consoleStart } from './console.js';
 import { cursorPanel } from './cursor.js';
 import { deviceView } from './device-view.js';
 import { lanesChart, type LanesChart } from './lanes.js';
@@ -83,14 +84,18 @@ function stepCursorByKey(e: KeyboardEvent): void {
 function patterns(): SVGElement {
   return s(
     'svg',
-    { width: 0, height: 0, 'aria-hidden': 'true', style: 'position:absolute' },
+    { width: 0, height: 0, 'aria-hidden': 'true', class: 'patterns' },
     s('defs', {}, s('pattern', { id: 'set-aside', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, s('rect', { width: 6, height: 6, fill: '#ffffff' }), s('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#000000', 'stroke-width': 3 }))),
   );
 }
 
 const root = document.getElementById('report');
 const source = document.getElementById('report-data');
+const live = document.getElementById('console');
 if (root !== null && source?.textContent) {
   render(root, JSON.parse(source.textContent) as ReportData);
+  document.addEventListener('keydown', stepCursorByKey);
+} else if (live !== null) {
+  consoleStart(live, render);
   document.addEventListener('keydown', stepCursorByKey);
 }

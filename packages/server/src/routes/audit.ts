@@ -9,10 +9,9 @@ import { sealsJson, StoreVerification } from '@hotpatch/replay';
 import { logDigest, readLogPages, type EventStore } from '@hotpatch/store';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
-import { HttpProblem } from '../problem.js';
-import { bearer, problems } from '../schemas.js';
+import { bearer, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
-import { liveTail, type TailOptions } from '../sse.js';
+import { liveTail, tailStart, type TailOptions } from '../sse.js';
 import type { Scope } from '../tenants.js';
 import type { TypeBoxTypeProvider } from '../validation.js';
 
@@ -25,7 +24,6 @@ const PageQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const TailQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, description: 'Start after this position (default: the end of the log now); Last-Event-ID wins.' })) }, { additionalProperties: false });
 
 const Seal = Type.Object(
   {
@@ -91,15 +89,7 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
     },
     handler: async (request, reply) => {
       const scope = scopeOf(request);
-      const { tenant } = scope;
-      const header = request.headers['last-event-id'];
-      const resume = typeof header === 'string' && header !== '' ? Number(header) : undefined;
-      if (resume !== undefined && !(Number.isSafeInteger(resume) && resume >= 0)) {
-        throw new HttpProblem(400, 'INVALID_LAST_EVENT_ID', `Last-Event-ID: expected a log position (a whole number ≥ 0), got ${JSON.stringify(header)}`, { lastEventId: header });
-      }
-      // The end of the log now: the projection caught up with it, or past it what this instance wrote since.
-      if (resume === undefined && request.query.after === undefined) await tenant.orchestrator.sync();
-      const after = resume ?? request.query.after ?? Math.max(tenant.orchestrator.projection.position, service.changes.lastPosition);
+      const after = await tailStart(request, scope.tenant, service.changes, request.query.after);
       reply.hijack();
       await liveTail(request, reply.raw, { store: logOf(service, scope), changes: service.changes, after, visible: everything, ...tail });
     },

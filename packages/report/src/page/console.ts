@@ -1,0 +1,255 @@
+/**
+ * The live console (`hotpatch serve` at `/`): the report's views over the service's log as it grows. A person signs
+ * in with a token (kept in sessionStorage, sent as a Bearer header, never in a URL); the page asks the service for
+ * the ReportData of the caller's tenant (`GET v1/console/data`, built by the report's own code from the service's
+ * log), draws it with the report's `render`, then follows the tenant's live tail (`GET v1/console/stream`, SSE read
+ * through fetch, since EventSource cannot send a header) and asks for the data again after each burst of events.
+ * Pause and resume are shown to the roles the service allows them (operator, tenant admin) and call its routes.
+ */
+import type { ReportData } from '../model.js';
+import { h } from './dom.js';
+import { isoOf } from './time.js';
+
+const TOKEN_KEY = 'hotpatch.console.token';
+const TENANT_KEY = 'hotpatch.console.tenant';
+/** The live events listed (the newest first). */
+const FEED = 20;
+/** Between a refresh and the next while events keep coming, and before a dropped tail is followed again. */
+const REFRESH_GAP_MS = 300;
+const RECONNECT_MS = 2000;
+
+interface Caller {
+  readonly role: string;
+  readonly tenant: string;
+  readonly party: string;
+  readonly serviceWide: boolean;
+}
+
+interface ConsoleAnswer {
+  readonly position: number;
+  readonly caller: Caller;
+  readonly rollouts: readonly string[];
+  readonly subject: { readonly kind: 'rollout'; readonly id: string } | { readonly kind: 'fleet' };
+  readonly data: ReportData | null;
+}
+
+/** An answer of the service that is not a success: its problem's title and detail (RFC 9457). */
+class ProblemAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+  ) {
+    super(detail === '' ? title : `${title}: ${detail}`);
+  }
+}
+
+export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data: ReportData) => void): void {
+  const base = root.dataset.base ?? '/';
+  const tokenInput = h('input', { type: 'password', id: 'token', autocomplete: 'off', spellcheck: 'false', required: true, size: 40, 'aria-label': 'token' });
+  const tenantInput = h('input', { type: 'text', id: 'tenant', autocomplete: 'off', spellcheck: 'false', size: 16, placeholder: 'default', 'aria-label': 'tenant (operators and service-wide auditors)' });
+  const signIn = h('form', { id: 'sign-in', method: 'post' }, h('label', { for: 'token' }, 'Token '), tokenInput, h('label', { for: 'tenant' }, ' Tenant '), tenantInput, h('button', { type: 'submit' }, 'Sign in'));
+  const signOut = h('button', { type: 'button', id: 'sign-out' }, 'Sign out');
+  const who = h('p', { id: 'who', class: 'note' });
+  const subject = h('select', { id: 'subject', 'aria-label': 'what to show' });
+  const controls = h('div', { id: 'controls', class: 'controls' });
+  const actionState = h('p', { id: 'action-state', role: 'status' });
+  const error = h('p', { id: 'console-error', class: 'error', role: 'alert' });
+  const live = h('p', { id: 'live', class: 'note', role: 'status' });
+  const feed = h('ol', { id: 'feed', 'aria-label': 'the latest events of the log', reversed: true });
+  const view = h('div', { id: 'report', 'aria-live': 'polite' });
+  const signedIn = h('div', { id: 'signed-in', hidden: true }, h('div', { class: 'bar' }, who, signOut), h('div', { class: 'bar' }, h('label', { for: 'subject' }, 'Show '), subject, controls), actionState, live);
+  root.replaceChildren(h('header', {}, h('h1', {}, 'hotpatch console'), signIn, signedIn, error), view, h('section', { id: 'events', 'aria-labelledby': 'events-h' }, h('h2', { id: 'events-h' }, 'Live events'), feed));
+
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  let tenant = sessionStorage.getItem(TENANT_KEY) ?? '';
+  let position = 0;
+  let tail: AbortController | undefined;
+  let loading: Promise<void> | undefined;
+  let again = false;
+  let shown: ConsoleAnswer | undefined;
+
+  const headers = (): Record<string, string> => ({ authorization: `Bearer ${token ?? ''}`, ...(tenant !== '' ? { 'hotpatch-tenant': tenant } : {}) });
+  const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    const response = await fetch(base + path, { ...init, cache: 'no-store', headers: { ...headers(), ...(init.headers as Record<string, string> | undefined) } });
+    if (response.ok) return response;
+    const problem = (await response.json().catch(() => ({}))) as { title?: string; detail?: string };
+    throw new ProblemAnswer(response.status, problem.title ?? `HTTP ${response.status}`, problem.detail ?? '');
+  };
+  const fail = (e: unknown) => {
+    error.textContent = e instanceof Error ? e.message : String(e);
+    if (e instanceof ProblemAnswer && e.status === 401) leave(false);
+  };
+
+  /** The subject asked for: the page's hash (#rollout=ID or #fleet), else the service's choice. */
+  const asked = (): string => {
+    const m = /^#rollout=(.+)$/.exec(location.hash);
+    return m ? `?rollout=${encodeURIComponent(decodeURIComponent(m[1]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
+  };
+
+  async function loadOnce(): Promise<void> {
+    const signedInAs = token;
+    const answer = (await (await call(`v1/console/data${asked()}`)).json()) as ConsoleAnswer;
+    // Signed out (or in again) while it was asked: the answer is not for this page any more.
+    if (token === null || token !== signedInAs) return;
+    error.textContent = '';
+    const before = shown?.data ?? null;
+    shown = answer;
+    position = Math.max(position, answer.position);
+    who.textContent = `Signed in as ${answer.caller.role}${answer.caller.serviceWide ? ' (service-wide)' : ''}, tenant ${answer.caller.tenant}; the log read to position ${answer.position}.`;
+    const chosen = answer.subject.kind === 'rollout' ? `rollout=${answer.subject.id}` : 'fleet';
+    subject.replaceChildren(...answer.rollouts.map((id) => h('option', { value: `rollout=${id}`, selected: chosen === `rollout=${id}` }, `Rollout ${id}`)), h('option', { value: 'fleet', selected: chosen === 'fleet' }, 'The fleet'));
+    drawControls(answer);
+    if (answer.data === null) view.replaceChildren(h('p', {}, 'The log holds no events of this tenant yet.'));
+    else redraw(answer.data, before);
+  }
+
+  /** Draws the data again; a cursor a person moved stays at its time, one at the end follows the end. */
+  function redraw(data: ReportData, before: ReportData | null): void {
+    const time = view.querySelector<HTMLInputElement>('#cursor-time');
+    const moved = before !== null && time !== null && time.value !== isoOf(before, before.window[1]) ? time.value : undefined;
+    const scroll = window.scrollY;
+    render(view, data);
+    if (moved !== undefined) {
+      const input = view.querySelector<HTMLInputElement>('#cursor-time');
+      if (input) {
+        input.value = moved;
+        input.form?.requestSubmit();
+      }
+    }
+    window.scrollTo(0, scroll);
+  }
+
+  /** One load at a time; events during one ask for another after it (a burst costs two loads, not one per event). */
+  function load(): Promise<void> {
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = loadOnce()
+      .catch(fail)
+      .finally(() => {
+        loading = undefined;
+        if (again && token !== null) {
+          again = false;
+          setTimeout(() => void load(), REFRESH_GAP_MS);
+        }
+      });
+    return loading;
+  }
+
+  function drawControls(answer: ConsoleAnswer): void {
+    const may = answer.caller.role === 'operator' || answer.caller.role === 'tenant-admin';
+    if (!may || answer.subject.kind !== 'rollout') {
+      controls.replaceChildren();
+      return;
+    }
+    const id = answer.subject.id;
+    if (controls.dataset.rollout === id && controls.childElementCount > 0) return;
+    controls.dataset.rollout = id;
+    const reason = h('input', { type: 'text', id: 'pause-reason', size: 28, placeholder: 'why (required to pause)', 'aria-label': 'reason for the pause' });
+    const pause = h('button', { type: 'button', id: 'pause' }, `Pause as the ${answer.caller.party}`);
+    const resume = h('button', { type: 'button', id: 'resume' }, `Resume (lift the ${answer.caller.party}’s pause)`);
+    const act = (action: 'pause' | 'resume') => async () => {
+      const rollout = shown?.subject.kind === 'rollout' ? shown.subject.id : id;
+      try {
+        const body = action === 'pause' ? { reason: reason.value.trim() } : {};
+        const answer = (await (await call(`v1/rollouts/${encodeURIComponent(rollout)}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { state: string; pausedBy: string[] };
+        error.textContent = '';
+        actionState.textContent = `Rollout ${rollout}: ${answer.state}${answer.pausedBy.length > 0 ? ` (paused by ${answer.pausedBy.join(' and ')})` : ''}`;
+        actionState.dataset.state = answer.state;
+        void load();
+      } catch (e) {
+        fail(e);
+      }
+    };
+    pause.addEventListener('click', act('pause'));
+    resume.addEventListener('click', act('resume'));
+    controls.replaceChildren(reason, pause, resume);
+  }
+
+  /** Follows the tenant's live tail from the position loaded; comes back after a drop, from the last event seen. */
+  async function follow(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const response = await call(`v1/console/stream?after=${position}`, { signal, headers: { accept: 'text/event-stream' } });
+        live.textContent = `Live: following the log after position ${position}.`;
+        const reader = response.body!.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = /^data: (.*)$/m.exec(block);
+            if (data) arrived(JSON.parse(data[1]!) as { position: number; stream: string; type: string; time: string });
+          }
+        }
+      } catch (e) {
+        if (signal.aborted) return;
+        if (e instanceof ProblemAnswer && e.status < 500) return fail(e);
+      }
+      if (signal.aborted) return;
+      live.textContent = `The live tail ended: following again from position ${position}…`;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    }
+  }
+
+  function arrived(e: { position: number; stream: string; type: string; time: string }): void {
+    position = Math.max(position, e.position);
+    feed.prepend(h('li', { 'data-position': e.position, 'data-type': e.type }, `${e.time.slice(0, 19).replace('T', ' ')}  ${e.stream}  ${e.type}`));
+    while (feed.childElementCount > FEED) feed.lastElementChild!.remove();
+    live.textContent = `Live: at position ${position}.`;
+    void load();
+  }
+
+  function enter(): void {
+    signIn.hidden = true;
+    signedIn.hidden = false;
+    position = 0;
+    shown = undefined;
+    tail?.abort();
+    const signal = (tail = new AbortController()).signal;
+    // The tail follows from the position the first data was read to, once there is one.
+    void load().then(() => (shown !== undefined && !signal.aborted ? follow(signal) : undefined));
+  }
+
+  function leave(forget: boolean): void {
+    tail?.abort();
+    if (forget) {
+      error.textContent = '';
+      sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(TENANT_KEY);
+    } else sessionStorage.removeItem(TOKEN_KEY);
+    token = null;
+    shown = undefined;
+    signIn.hidden = false;
+    signedIn.hidden = true;
+    controls.replaceChildren();
+    view.replaceChildren();
+    feed.replaceChildren();
+  }
+
+  signIn.addEventListener('submit', (e) => {
+    e.preventDefault();
+    token = tokenInput.value.trim();
+    tenant = tenantInput.value.trim();
+    tokenInput.value = '';
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(TENANT_KEY, tenant);
+    enter();
+  });
+  signOut.addEventListener('click', () => leave(true));
+  subject.addEventListener('change', () => {
+    location.hash = subject.value;
+  });
+  window.addEventListener('hashchange', () => {
+    if (token !== null) void load();
+  });
+  tenantInput.value = tenant;
+  if (token !== null) enter();
+}

@@ -1,0 +1,88 @@
+/**
+ * The live console over HTTP: its page (no inline script, a Content-Security-Policy, its bundle from the service
+ * itself); its data, the report's ReportData of the caller's tenant, whose rollout is status's; its tail, the
+ * tenant's events alone, named and not told. The page itself runs in Chromium in console.browser.test.ts.
+ */
+import { buildReportData, CONSOLE_CSP } from '@hotpatch/report';
+import { readLogPages, scopeStore } from '@hotpatch/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACME_RELEASE, RELEASE, startConsoleFleet, type ConsoleFleet } from './testing/console-fleet.js';
+import { readEvents } from './testing/sse-client.js';
+
+const lanesOf = (data: { rollout?: { lanes: Array<{ devices: Array<{ id: string }> }> } | null; fleet: Array<{ devices: Array<{ id: string }> }> }) =>
+  [...(data.rollout?.lanes ?? []), ...data.fleet].flatMap((l) => l.devices.map((d) => d.id)).sort();
+
+describe('the live console over HTTP', () => {
+  let f: ConsoleFleet;
+  beforeAll(async () => {
+    f = await startConsoleFleet();
+  });
+  afterAll(() => f.h.close());
+
+  it('serves its page with a Content-Security-Policy, no inline script, and the report’s bundle beside it', async () => {
+    const page = await f.h.call('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(CONSOLE_CSP).toMatch(/default-src 'self'/);
+    expect(CONSOLE_CSP).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(page.body).toContain('<script defer src="/console/page.js"></script>');
+    expect(page.body.match(/<script\b(?![^>]*\bsrc=)/g)).toBeNull();
+    expect(page.body).not.toMatch(/\sstyle=/);
+    const script = await f.h.call('GET', '/console/page.js');
+    expect(script).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/javascript/) });
+    expect(script.body).toContain('hotpatch console');
+    expect((await f.h.call('GET', '/console/page.css')).type).toMatch(/^text\/css/);
+  });
+
+  it('gives an operator the latest rollout of the tenant, its progress the one status gives', async () => {
+    const r = await f.h.call('GET', '/v1/console/data', { token: f.tokens.operator });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ caller: { role: 'operator', tenant: 'default', party: 'service', serviceWide: true }, rollouts: [RELEASE.id], subject: { kind: 'rollout', id: RELEASE.id } });
+    const status = await f.h.call('GET', `/v1/rollouts/${RELEASE.id}`, { token: f.tokens.operator });
+    expect(r.body.data.rollout.progress).toEqual(status.body);
+    expect(lanesOf(r.body.data)).toEqual(['d1', 'd2', 'd3']);
+    expect(r.body.position).toBeGreaterThan(0);
+    const fleet = await f.h.call('GET', '/v1/console/data?fleet=true', { token: f.tokens.auditor });
+    expect(fleet.body).toMatchObject({ caller: { role: 'auditor' }, subject: { kind: 'fleet' } });
+    expect(lanesOf(fleet.body.data)).toEqual(['d1', 'd2', 'd3']);
+    expect((await f.h.call('GET', `/v1/console/data?fleet=true&rollout=${RELEASE.id}`, { token: f.tokens.operator })).status).toBe(400);
+  });
+
+  it('gives a tenant admin its tenant alone: another tenant’s rollout answers as one that does not exist', async () => {
+    const r = await f.h.call('GET', '/v1/console/data', { token: f.tokens.acmeAdmin });
+    expect(r.body).toMatchObject({ caller: { role: 'tenant-admin', tenant: 'acme', party: 'tenant', serviceWide: false }, rollouts: [ACME_RELEASE.id], subject: { id: ACME_RELEASE.id } });
+    expect(lanesOf(r.body.data)).toEqual(['a1', 'a2']);
+    expect(lanesOf((await f.h.call('GET', '/v1/console/data?fleet=true', { token: f.tokens.acmeAdmin })).body.data)).toEqual(['a1', 'a2']);
+    const foreign = await f.h.call('GET', `/v1/console/data?rollout=${RELEASE.id}`, { token: f.tokens.acmeAdmin });
+    const missing = await f.h.call('GET', '/v1/console/data?rollout=HP-NONE', { token: f.tokens.acmeAdmin });
+    expect(foreign).toMatchObject({ status: 404, body: { code: 'UNKNOWN_ROLLOUT' } });
+    expect(missing).toMatchObject({ status: 404, body: { code: 'UNKNOWN_ROLLOUT' } });
+    expect((await f.h.call('GET', '/v1/console/data', { token: f.tokens.acmeAdmin, headers: { 'hotpatch-tenant': 'default' } })).status).toBe(404);
+  });
+
+  it('keeps a view between requests and reads it on as the log grows: its data is a fresh read’s', async () => {
+    const fresh = async (subject: { kind: 'rollout'; id: string } | { kind: 'fleet' }) => {
+      const view = scopeStore(f.h.store, undefined);
+      return buildReportData({ subject, source: 'hotpatch serve, tenant default', read: async (add) => { for await (const page of readLogPages(view)) page.forEach(add); } });
+    };
+    const ask = async (query: string) => (await f.h.call('GET', `/v1/console/data${query}`, { token: f.tokens.operator })).body;
+    const before = await ask('');
+    await f.report('d2', 'apply-failed', '0190b6c0-0000-7000-8000-0000000000c3');
+    const after = await ask('');
+    expect(after.position).toBeGreaterThan(before.position);
+    expect(after.data).toEqual(JSON.parse(JSON.stringify(await fresh({ kind: 'rollout', id: RELEASE.id }))));
+    expect((await ask('?fleet=true')).data).toEqual(JSON.parse(JSON.stringify(await fresh({ kind: 'fleet' }))));
+  });
+
+  it('tails the caller’s tenant alone, each event named by position, stream, type and time', async () => {
+    const { position } = (await f.h.call('GET', '/v1/console/data', { token: f.tokens.acmeAdmin })).body;
+    const tail = readEvents(`${f.h.url}/v1/console/stream?after=${position}`, f.tokens.acmeAdmin, 1);
+    await f.report('d1', 'applied', '0190b6c0-0000-7000-8000-0000000000c1');
+    const acme = await f.h.call('POST', '/v1/reports', { token: f.tokens.agents['acme/a1'], body: { kind: 'applied', id: '0190b6c0-0000-7000-8000-0000000000c2', device: 'a1', patch: ACME_RELEASE.id } });
+    expect(acme.status).toBe(200);
+    const [event] = await tail;
+    expect(Object.keys(event!.data).sort()).toEqual(['position', 'stream', 'time', 'type']);
+    expect(event!.data).toMatchObject({ stream: 'device/a1', position: event!.id });
+  });
+});

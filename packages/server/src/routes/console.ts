@@ -1,0 +1,105 @@
+/**
+ * The live console: `GET /` serves the report's page (the same bundle `hotpatch report` inlines, here as files beside
+ * it, under a Content-Security-Policy that allows nothing inline and nothing from elsewhere); the page signs a person
+ * in with a token and asks, as that token, for the report's data of its tenant (`GET /v1/console/data`: built by
+ * the code of @hotpatch/report from the tenant's log, the projections `hotpatch report` and `status` answer with,
+ * in a view kept between requests and read on as the log grows: console-views.ts) and follows its tenant's log (`GET /v1/console/stream`: the live tail of sse.ts, each event
+ * named by its position, stream, type and time only). The page asks for the data again after each burst of events.
+ * Readers only (operators, tenant admins, auditors): an agent is refused, as from every read of the fleet.
+ */
+import { Type } from '@hotpatch/core';
+import { CONSOLE_CSP, consoleHtml, pageAssets, type PageAssets } from '@hotpatch/report';
+import type { RecordedEvent } from '@hotpatch/store';
+import { ConsoleViews, type ConsoleSubject } from '../console-views.js';
+import type { FastifyInstance } from 'fastify';
+import { scopeOf } from '../access.js';
+import { HttpProblem } from '../problem.js';
+import { bearer, problems, TailQuery } from '../schemas.js';
+import type { HotpatchService } from '../service.js';
+import { liveTail, tailStart, type TailOptions } from '../sse.js';
+import type { Scope } from '../tenants.js';
+import type { TypeBoxTypeProvider } from '../validation.js';
+
+const READERS = ['operator', 'tenant-admin', 'auditor'] as const;
+
+const DataQuery = Type.Object(
+  {
+    rollout: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The rollout to show.' })),
+    fleet: Type.Optional(Type.Boolean({ description: 'Show the fleet by ring. Without either: the latest rollout planned, or the fleet when there is none.' })),
+  },
+  { additionalProperties: false },
+);
+
+const ConsoleAnswer = Type.Object({
+  position: Type.Integer({ description: 'The data is the log read up to this position: follow the stream after it' }),
+  caller: Type.Object({ role: Type.String(), tenant: Type.String(), party: Type.String(), serviceWide: Type.Boolean() }),
+  rollouts: Type.Array(Type.String(), { description: 'The tenant’s rollouts, in the order they were planned' }),
+  subject: Type.Object({ kind: Type.String(), id: Type.Optional(Type.String()) }),
+  data: Type.Union([Type.Object({}, { additionalProperties: true, description: 'ReportData (packages/report/src/model.ts), what `hotpatch report` embeds in its page' }), Type.Null()]),
+});
+
+/** The report's data for a tenant's rollout or fleet, from its log as `hotpatch report --store` reads it (console-views.ts: kept between requests, read on as the log grows). */
+export async function consoleData(views: ConsoleViews, scope: Scope, role: string, query: { rollout?: string; fleet?: boolean }) {
+  const { tenant } = scope;
+  if (query.rollout !== undefined && query.fleet === true) throw new HttpProblem(400, 'INVALID_REQUEST', 'query: give rollout or fleet, not both', {});
+  await tenant.orchestrator.sync();
+  const rollouts = [...tenant.orchestrator.projection.rollouts.keys()];
+  const latest = rollouts.at(-1);
+  const subject: ConsoleSubject = query.rollout !== undefined ? { kind: 'rollout', id: query.rollout } : query.fleet !== true && latest !== undefined ? { kind: 'rollout', id: latest } : { kind: 'fleet' };
+  const { position, data } = await views.data(tenant, subject);
+  // A rollout of another tenant answers as one that does not exist: nothing of it is visible.
+  if (data === null && subject.kind === 'rollout') throw new HttpProblem(404, 'UNKNOWN_ROLLOUT', `no rollout ${subject.id}`, { rollout: subject.id });
+  return { position, caller: { role, tenant: tenant.name, party: scope.party, serviceWide: scope.serviceWide }, rollouts, subject, data };
+}
+
+/** An event as the console's tail names it: where it is and what it is, not what it says (the data route does). */
+const named = (e: RecordedEvent) => ({ position: e.position, stream: e.stream, type: e.type, time: e.time });
+
+export function consoleRoutes(app: FastifyInstance, service: HotpatchService, tail: TailOptions): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const base = `${app.prefix}/`;
+  const views = new ConsoleViews();
+  let assets: PageAssets | undefined;
+  const page = () => (assets ??= pageAssets());
+
+  r.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .header('content-security-policy', CONSOLE_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(consoleHtml(base)),
+  );
+  r.get('/console/page.js', { schema: { hide: true } }, async (_request, reply) => reply.header('x-content-type-options', 'nosniff').type('text/javascript; charset=utf-8').send(page().script));
+  r.get('/console/page.css', { schema: { hide: true } }, async (_request, reply) => reply.header('x-content-type-options', 'nosniff').type('text/css; charset=utf-8').send(page().style));
+
+  r.get('/v1/console/data', {
+    config: { roles: READERS },
+    schema: {
+      summary: 'The console’s view of the caller’s tenant: what `hotpatch report --rollout` or `--fleet` draws (ReportData), the log position it was read to, the tenant’s rollouts and who the caller is',
+      tags: ['read'],
+      security: bearer,
+      querystring: DataQuery,
+      response: { 200: ConsoleAnswer, ...problems(404) },
+    },
+    handler: async (request) => consoleData(views, scopeOf(request), request.caller!.role, request.query),
+  });
+
+  r.get('/v1/console/stream', {
+    config: { roles: READERS },
+    schema: {
+      summary: 'The caller’s tenant’s log live, as server-sent events for the console: `id:` is the position (resume with Last-Event-ID), `data:` the event’s position, stream, type and time; a comment every 15 s',
+      tags: ['read'],
+      security: bearer,
+      querystring: TailQuery,
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems() },
+    },
+    handler: async (request, reply) => {
+      const { tenant } = scopeOf(request);
+      const after = await tailStart(request, tenant, service.changes, request.query.after);
+      reply.hijack();
+      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: () => true, format: named, ...tail });
+    },
+  });
+}
