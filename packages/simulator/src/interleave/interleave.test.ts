@@ -33,8 +33,8 @@ describe('the orchestrator under a deterministic simulation', () => {
   });
 
   it(`keeps every check on ${RUNS} seeded schedules (seed ${SEED})`, async () => {
-    const { runs, ms, found } = await explore({ runs: RUNS, seed: SEED, ...(env.HOTPATCH_INTERLEAVE_PATH ? { path: env.HOTPATCH_INTERLEAVE_PATH } : {}) });
-    console.info(`interleavings: ${runs} schedules (seed ${SEED}) in ${(ms / 1000).toFixed(1)} s, ${(ms / runs).toFixed(0)} ms each`);
+    const { runs, ms, found, endings, crashes, events } = await explore({ runs: RUNS, seed: SEED, ...(env.HOTPATCH_INTERLEAVE_PATH ? { path: env.HOTPATCH_INTERLEAVE_PATH } : {}) });
+    console.info(`interleavings: ${runs} schedules (seed ${SEED}) in ${(ms / 1000).toFixed(1)} s, ${(ms / runs).toFixed(0)} ms each; ${crashes} crashes, ${events} events; rollouts ${JSON.stringify(endings)}`);
     if (found) expect.fail(describeFound(found));
   }, 1_800_000);
 });

@@ -20,6 +20,8 @@ export interface RunResult {
   readonly choicesUsed: number;
   readonly events: number;
   readonly crashes: number;
+  /** How the rollout ended: `completed`, or `halted in <ring>`. */
+  readonly ending: string;
 }
 
 /** What a step may do, and how much it weighs in the choice. */
@@ -127,7 +129,9 @@ export async function runSchedule(list: readonly number[], options: WorldOptions
     if (JSON.stringify(instance.o.projection.serialize()) !== JSON.stringify(fresh.serialize())) violations.push({ check: 'projection', detail: `${instance.owner.name}'s projection differs from a fresh fold of the log` });
   }
   violations.push(...world.failures.map((detail) => ({ check: 'callFailed', detail })));
-  return { violations, schedule: world.schedule, choicesUsed, events: events.length, crashes };
+  const rollout = fresh.rollouts.get(RELEASE.id)?.state;
+  const ending = rollout === undefined ? 'unplanned' : rollout.value === 'halted' ? `halted in ${rollout.context.policies[rollout.context.current]?.name}` : rollout.value;
+  return { violations, schedule: world.schedule, choicesUsed, events: events.length, crashes, ending };
 }
 
 /** Lets every parked call go on, first come first, until no call is open. */

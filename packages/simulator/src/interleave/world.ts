@@ -187,7 +187,7 @@ export class World {
       if (c === 15) return { kind: 'stalled' };
       return { kind: 'applied', after: 0, ...(c === 13 ? { healthFirst: { healthy: true, after: 0, signal: '' } } : {}) };
     },
-    health: () => ({ healthy: this.choices.next() % 6 !== 5, after: 0, signal: 'crash rate' }),
+    health: () => ({ healthy: this.choices.next() % 4 !== 3, after: 0, signal: 'crash rate' }),
     rollback: () => {
       const ok = this.choices.next() % 6 !== 5;
       return { ok, after: 0, reason: ok ? '' : 'file in use' };

@@ -42,6 +42,10 @@ export interface Explored {
   /** Runs made, shrinking included. */
   readonly runs: number;
   readonly ms: number;
+  /** How the runs' rollouts ended, and how many crashes and events they had. */
+  readonly endings: Readonly<Record<string, number>>;
+  readonly crashes: number;
+  readonly events: number;
   readonly found?: Found;
 }
 
@@ -90,23 +94,31 @@ export async function runOne(schedule: Schedule, options: Pick<ExploreOptions, '
   }
 }
 
-export const scheduleArbitrary = (maxChoices = 300): fc.Arbitrary<Schedule> => fc.record({ instances: fc.integer({ min: 2, max: 3 }), choices: fc.array(fc.nat(), { maxLength: maxChoices }) });
+export const scheduleArbitrary = (maxChoices = 300): fc.Arbitrary<Schedule> => fc.record({ instances: fc.integer({ min: 2, max: 3 }), choices: fc.array(fc.noBias(fc.nat()), { maxLength: maxChoices, size: 'max' }) });
 
 /** Runs `runs` schedules from `seed`; the first that breaks a check, shrunk. */
 export async function explore(options: ExploreOptions): Promise<Explored> {
   let runs = 0;
+  let crashes = 0;
+  let events = 0;
+  const endings: Record<string, number> = {};
   const started = performance.now();
   const details = await fc.check(
     fc.asyncProperty(scheduleArbitrary(options.maxChoices), async (schedule) => {
       runs++;
-      return (await runOne(schedule, options)).violations.length === 0;
+      const result = await runOne(schedule, options);
+      endings[result.ending] = (endings[result.ending] ?? 0) + 1;
+      crashes += result.crashes;
+      events += result.events;
+      return result.violations.length === 0;
     }),
     { seed: options.seed, numRuns: options.runs, ...(options.path !== undefined ? { path: options.path } : {}) },
   );
   const ms = performance.now() - started;
-  if (!details.failed || details.counterexample === null) return { runs, ms };
+  const stats = { runs, ms, endings, crashes, events };
+  if (!details.failed || details.counterexample === null) return stats;
   const [schedule] = details.counterexample;
-  return { runs, ms, found: { seed: details.seed, path: details.counterexamplePath ?? '', schedule, result: await runOne(schedule, options) } };
+  return { ...stats, found: { seed: details.seed, path: details.counterexamplePath ?? '', schedule, result: await runOne(schedule, options) } };
 }
 
 /** A failure as a person replays it: the seed and path, the schedule as a list, the violations, the steps. */
