@@ -29,7 +29,7 @@ describe('the orchestrator under a deterministic simulation', () => {
   it.skipIf(env.HOTPATCH_INTERLEAVE_REPLAY === undefined)('replays the schedule given (HOTPATCH_INTERLEAVE_REPLAY)', async () => {
     const schedule = JSON.parse(env.HOTPATCH_INTERLEAVE_REPLAY!) as Schedule;
     const result = await runOne(schedule, env.HOTPATCH_INTERLEAVE_STORE === 'memory' ? { database: memoryDatabase } : {});
-    console.info(describeFound({ seed: SEED, path: '', schedule, result }));
+    console.info(describeFound({ seed: SEED, path: '', schedule, result, original: schedule.choices.length, shrinkRuns: 0 }));
   });
 
   it(`keeps every check on ${RUNS} seeded schedules (seed ${SEED})`, async () => {

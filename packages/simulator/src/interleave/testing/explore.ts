@@ -27,6 +27,10 @@ export interface ExploreOptions {
   /** The database of each run (default: SQLite, see sqliteDatabase). */
   readonly database?: () => Database;
   readonly orchestrator?: WorldOptions['orchestrator'];
+  /** Only this check fails a run (the others are not looked at): to find and shrink one known failure. */
+  readonly only?: string;
+  /** How long shrinking a failure may take, in ms (default 60,000). */
+  readonly shrinkMs?: number;
   /** The longest list of choices (default 300). */
   readonly maxChoices?: number;
 }
@@ -34,8 +38,12 @@ export interface ExploreOptions {
 export interface Found {
   readonly seed: number;
   readonly path: string;
+  /** The schedule shrunk, and its run. */
   readonly schedule: Schedule;
   readonly result: RunResult;
+  /** How many choices the failing schedule had before shrinking, and the runs shrinking made. */
+  readonly original: number;
+  readonly shrinkRuns: number;
 }
 
 export interface Explored {
@@ -110,26 +118,63 @@ export async function explore(options: ExploreOptions): Promise<Explored> {
       endings[result.ending] = (endings[result.ending] ?? 0) + 1;
       crashes += result.crashes;
       events += result.events;
-      return result.violations.length === 0;
+      return !result.violations.some((v) => options.only === undefined || v.check === options.only);
     }),
-    { seed: options.seed, numRuns: options.runs, ...(options.path !== undefined ? { path: options.path } : {}) },
+    // fast-check's own shrinking runs a schedule hundreds of times per element: shrink() below is bounded in time.
+    { seed: options.seed, numRuns: options.runs, endOnFailure: true, ...(options.path !== undefined ? { path: options.path } : {}) },
   );
-  const ms = performance.now() - started;
-  const stats = { runs, ms, endings, crashes, events };
+  const stats = { runs, ms: performance.now() - started, endings, crashes, events };
   if (!details.failed || details.counterexample === null) return stats;
-  const [schedule] = details.counterexample;
-  return { ...stats, found: { seed: details.seed, path: details.counterexamplePath ?? '', schedule, result: await runOne(schedule, options) } };
+  const [failing] = details.counterexample;
+  const first = await runOne(failing, options);
+  const check = options.only ?? first.violations[0]!.check;
+  const shrunk = await shrink(failing, async (s) => (await runOne(s, options)).violations.some((v) => v.check === check), options.shrinkMs ?? 60_000);
+  return { ...stats, ms: performance.now() - started, found: { seed: details.seed, path: details.counterexamplePath ?? '', schedule: shrunk.schedule, original: failing.choices.length, shrinkRuns: shrunk.runs, result: await runOne(shrunk.schedule, options) } };
+}
+
+/**
+ * A shorter schedule that still fails (`fails`), within `budgetMs`: two instances if three are not needed; the shortest
+ * prefix of the choices (after it the world settles, so a prefix is a schedule of its own); then chunks of 32, 16, …, 1
+ * choices left out; then each choice made the plainest (0: the first of each kind of step).
+ */
+export async function shrink(schedule: Schedule, fails: (s: Schedule) => Promise<boolean>, budgetMs: number): Promise<{ schedule: Schedule; runs: number }> {
+  const deadline = performance.now() + budgetMs;
+  let best = schedule;
+  let runs = 0;
+  const attempt = async (candidate: Schedule) => {
+    if (performance.now() > deadline) return false;
+    runs++;
+    if (!(await fails(candidate))) return false;
+    best = candidate;
+    return true;
+  };
+  if (best.instances > 2) await attempt({ ...best, instances: 2 });
+  const list = best.choices;
+  let [lo, hi] = [0, list.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (await attempt({ ...best, choices: list.slice(0, mid) })) hi = mid;
+    else lo = mid + 1;
+  }
+  for (let size = 32; size >= 1; size >>= 1) {
+    for (let i = 0; i + size <= best.choices.length; ) {
+      if (!(await attempt({ ...best, choices: [...best.choices.slice(0, i), ...best.choices.slice(i + size)] }))) i += size;
+    }
+  }
+  for (let i = 0; i < best.choices.length; i++) if (best.choices[i] !== 0) await attempt({ ...best, choices: best.choices.map((c, k) => (k === i ? 0 : c)) });
+  return { schedule: best, runs };
 }
 
 /** A failure as a person replays it: the seed and path, the schedule as a list, the violations, the steps. */
 export function describeFound(found: Found): string {
   const { seed, path, schedule, result } = found;
+  const steps = result.schedule.filter((line) => !line.startsWith('  agent') && !line.startsWith('—')).length;
   return [
-    `${result.violations.length} violation(s) after ${result.choicesUsed} choices (${schedule.instances} instances):`,
+    `${result.violations.length} violation(s) after ${result.choicesUsed} choices (${schedule.instances} instances; shrunk from ${found.original} choices in ${found.shrinkRuns} runs):`,
     ...result.violations.map((v) => `  ✗ ${v.check}: ${v.detail}`),
-    `replay the run: HOTPATCH_INTERLEAVE_SEED=${seed} HOTPATCH_INTERLEAVE_PATH='${path}'`,
+    `replay the run found (before shrinking): HOTPATCH_INTERLEAVE_SEED=${seed} HOTPATCH_INTERLEAVE_PATH='${path}'`,
     `replay the shrunk schedule: HOTPATCH_INTERLEAVE_REPLAY='${JSON.stringify(schedule)}'`,
-    'the schedule:',
+    `the schedule (${steps} steps, the agents' reports indented):`,
     ...result.schedule.map((line, i) => `${String(i + 1).padStart(4)}. ${line}`),
   ].join('\n');
 }
