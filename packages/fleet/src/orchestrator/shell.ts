@@ -3,7 +3,7 @@
  * the steps in one store transaction where the store groups writes, then applies what the store recorded.
  */
 import { clockTime, CommandRefusedError, EnvironmentError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
-import { createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
+import { CommandIdReusedError, createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type Fence, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
 import { emptySummary, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReportResult, type TickSummary } from './api.js';
@@ -96,6 +96,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       return { events: r.events };
     } catch (error) {
       if (error instanceof CommandRefusedError) return { events: [], answer: { kind: 'refused', reason: error.reason } };
+      // An id of the orchestrator's own (derived from what the step means: `ring:pilot`, `outcome:p1`) held by another
+      // event: another instance recorded that step first, as it decided it (at its time, with its outcome). Not this
+      // unit's to write: refused, and the projection reads the log's (an agent's id reused is the agent's error: thrown).
+      if (error instanceof CommandIdReusedError && step.kind === 'append') return { events: [], answer: { kind: 'refused', reason: error.message } };
       throw error;
     }
   };
