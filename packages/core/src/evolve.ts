@@ -33,6 +33,12 @@ export interface CompiledTransition<TValue extends string, TContext, TEvent> {
   readonly index: number;
 }
 
+/** A state a fold owns (see CompiledLifecycle.own): its value and its context's fields are written in place. */
+export interface OwnedState<TValue extends string, TContext> {
+  value: TValue;
+  context: TContext;
+}
+
 export interface StepResult<TValue extends string, TContext, TEvent> {
   readonly state: MachineState<TValue, TContext>;
   readonly transition: CompiledTransition<TValue, TContext, TEvent>;
@@ -48,6 +54,15 @@ export interface CompiledLifecycle<TValue extends string, TContext, TEvent exten
   evolve(state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext>;
   /** Like evolve, but undefined when the machine does not accept the event (no error built). */
   next(state: MachineState<TValue, TContext>, event: TEvent): MachineState<TValue, TContext> | undefined;
+  /**
+   * For a fold that keeps one state per stream to itself (it gives none away while it folds): `own` copies a state
+   * for it to keep (the state and its context; not what the context holds, which is never written), and
+   * `nextInPlace` folds an event into such a copy, writing the new value and context fields into it: the state
+   * `next` would return, field by field, without a new state and context per event (which a fold over many streams
+   * keeps long enough for the garbage collector to copy them twice). False when refused; the copy is then untouched.
+   */
+  own(state: MachineState<TValue, TContext>): OwnedState<TValue, TContext>;
+  nextInPlace(state: OwnedState<TValue, TContext>, event: TEvent): boolean;
   /** Like evolve, but also says which transition was taken; undefined when refused. */
   step(state: MachineState<TValue, TContext>, event: TEvent): StepResult<TValue, TContext, TEvent> | undefined;
   /** The event types a state has transitions for (guards not evaluated). */
@@ -189,7 +204,7 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
       : machine.config.context) as TContext,
   };
 
-  const merge = contextMerger<TContext>(initial.context);
+  const { merge, copy, assign } = contextMerger<TContext>(initial.context);
 
   const acceptedCache = new Map<string, readonly string[]>();
   const accepted = (value: TValue): readonly string[] => {
@@ -245,13 +260,31 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     return t === undefined ? undefined : { value: t.target, context: apply(t, args) };
   };
 
+  const own = (state: MachineState<TValue, TContext>): OwnedState<TValue, TContext> => ({ value: state.value, context: copy(state.context) });
+  const nextInPlace = (state: OwnedState<TValue, TContext>, event: TEvent): boolean => {
+    const args: Args = { context: state.context, event };
+    const t = select(state.value, args);
+    if (t === undefined) return false;
+    const updates = t.updates;
+    if (updates.length === 1) {
+      // The partial is made before anything is written: an update that throws leaves the state as it was.
+      const partial = updates[0]!(args);
+      if (!assign(state.context, partial)) state.context = merge(state.context, partial);
+    } else if (updates.length > 1) {
+      // Each update sees the context the one before left: a new context (the fold's own, as it is new).
+      state.context = apply(t, { context: state.context, event });
+    }
+    state.value = t.target;
+    return true;
+  };
+
   const evolve = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): MachineState<TValue, TContext> =>
     next(state, event) ?? throwRefusal(state, event, at);
   const throwRefusal = (state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): never => {
     throw refusal(state, event, at);
   };
 
-  return { machine, initial, states, finalStates, transitions: all, evolve, next, step, accepted, refusal };
+  return { machine, initial, states, finalStates, transitions: all, evolve, next, own, nextInPlace, step, accepted, refusal };
 }
 
 /**
@@ -261,25 +294,43 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
  * over it. A partial bringing a key the initial context does not have switches to the generic spread for good, so
  * the result is always what the spread gives.
  */
-function contextMerger<TContext extends object>(initial: TContext): (context: TContext, partial: Partial<TContext>) => TContext {
+interface ContextMerger<TContext> {
+  /** A new context: `context` with `partial`'s fields over it. */
+  readonly merge: (context: TContext, partial: Partial<TContext>) => TContext;
+  /** A new context with the fields of `context`. */
+  readonly copy: (context: TContext) => TContext;
+  /** Writes `partial`'s fields into `context`; false, writing nothing, when it brings a key the contexts do not have. */
+  readonly assign: (context: TContext, partial: Partial<TContext>) => boolean;
+}
+
+function contextMerger<TContext extends object>(initial: TContext): ContextMerger<TContext> {
   const keys = Object.keys(initial);
-  if (keys.length === 0 || keys.some((k) => !/^[A-Za-z_$][\w$]*$/.test(k))) return (context, partial) => ({ ...context, ...partial });
+  const spread = (context: TContext, partial: Partial<TContext>): TContext => ({ ...context, ...partial });
+  const spreadCopy = (context: TContext): TContext => ({ ...context });
+  if (keys.length === 0 || keys.some((k) => !/^[A-Za-z_$][\w$]*$/.test(k))) return { merge: spread, copy: spreadCopy, assign: () => false };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the context's own keys, checked above
   const clone = new Function('c', `return { ${keys.map((k) => `${k}: c.${k}`).join(', ')} };`) as (context: TContext) => Record<string, unknown>;
   const known = new Set(keys);
   let open = false;
-  return (context, partial) => {
-    if (open) return { ...context, ...partial };
+  const merge = (context: TContext, partial: Partial<TContext>): TContext => {
+    if (open) return spread(context, partial);
     const next = clone(context);
     for (const key in partial) {
       if (!known.has(key)) {
         open = true;
-        return { ...context, ...partial };
+        return spread(context, partial);
       }
       next[key] = (partial as Record<string, unknown>)[key];
     }
     return next as TContext;
   };
+  const assign = (context: TContext, partial: Partial<TContext>): boolean => {
+    if (open) return false;
+    for (const key in partial) if (!known.has(key)) return false;
+    for (const key in partial) (context as Record<string, unknown>)[key] = (partial as Record<string, unknown>)[key];
+    return true;
+  };
+  return { merge, copy: (context) => (open ? spreadCopy(context) : (clone(context) as TContext)), assign };
 }
 
 function locate(event: unknown): EventLocation {

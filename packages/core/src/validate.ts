@@ -16,15 +16,18 @@ import { tenantProblem } from './tenant.js';
  * the two to the same answers (event-schema.test.ts).
  */
 
+/** For each character code below 128: 1 when it is a lower-case hex digit (0-9, a-f). */
+const LOWER_HEX = new Uint8Array(128);
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
+
 /** True for a UUID written in lower case (8-4-4-4-12 hex digits): EventIdSchema's fast path. */
 export function isLowerUuid(id: string): boolean {
-  if (id.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const c = id.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false;
-    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
+  if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false;
+  // A table look-up per character (a code of 128 or more reads undefined, which is not 1).
+  return hexRun(id, 0, 8) && hexRun(id, 9, 13) && hexRun(id, 14, 18) && hexRun(id, 19, 23) && hexRun(id, 24, 36);
+}
+function hexRun(id: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (LOWER_HEX[id.charCodeAt(i)] !== 1) return false;
   return true;
 }
 const SHA256_HEX = new RegExp(HASH_PATTERN);
@@ -46,12 +49,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function validateEventData(kind: StreamKind, type: string, data: unknown, at: EventLocation | (() => EventLocation)): void {
   const check = dataCheckOf(kind, type);
   if (check !== undefined && check.check(data)) return;
-  const where = () => (typeof at === 'function' ? at() : at);
-  if (check === undefined) {
-    throw new InvalidEventError(where(), `unknown ${kind.name} event type ${JSON.stringify(type)}; known: ${kind.eventTypes.join(', ')}`, 'type');
-  }
+  throw dataProblem(kind, type, data, typeof at === 'function' ? at() : at);
+}
+
+/** The error for data its type's schema refuses, or for a type the kind does not have. */
+function dataProblem(kind: StreamKind, type: string, data: unknown, at: EventLocation): InvalidEventError {
+  const check = dataCheckOf(kind, type);
+  if (check === undefined) return new InvalidEventError(at, `unknown ${kind.name} event type ${JSON.stringify(type)}; known: ${kind.eventTypes.join(', ')}`, 'type');
   const problem = check.problem(data)!;
-  throw new InvalidEventError(where(), problem.message, pathWithin('data', problem.path));
+  return new InvalidEventError(at, problem.message, pathWithin('data', problem.path));
 }
 
 /** Whether a value is an event of the log, by its compiled schema alone (the check validateEvent's fast path must agree with). */
@@ -76,45 +82,68 @@ function streamTenantProblem(stream: unknown): string {
 
 function kindOf(stream: unknown, at: EventLocation): StreamKind {
   const kind = typeof stream === 'string' ? streamKindOf(stream) : undefined;
-  if (kind === undefined) throw new InvalidEventError(at, `expected ${STREAM_NAME_HINT}${streamTenantProblem(stream)}, got ${describe(stream)}`, 'stream');
+  if (kind === undefined) throw streamError(stream, at);
   return kind;
 }
 
+function streamError(stream: unknown, at: EventLocation): InvalidEventError {
+  return new InvalidEventError(at, `expected ${STREAM_NAME_HINT}${streamTenantProblem(stream)}, got ${describe(stream)}`, 'stream');
+}
+
 /**
- * Validates an untrusted value as a recorded event (a line of a timeline, a row of a store): accepts exactly what
+ * Validates an untrusted value as a recorded event (a line of a timeline, a store's row): accepts exactly what
  * EventSchema accepts. Returns it typed; throws InvalidEventError naming the first field that is wrong.
  */
 export function validateEvent(value: unknown, at: EventLocation = {}): HotpatchEvent {
-  if (!isPlainObject(value)) throw new InvalidEventError(at, `expected a JSON object, got ${describe(value)}`);
+  const problem = eventProblem(value);
+  if (problem !== undefined) throw problem(at);
+  return value as HotpatchEvent;
+}
+
+/** What is wrong with a value taken for an event: the error, made for where it is; undefined when it is an event. */
+export type EventProblem = (at: EventLocation) => InvalidEventError;
+
+/**
+ * The check of validateEvent, without a location: undefined when `value` is an event (then nothing is allocated,
+ * the path every line of a timeline takes), else the error's maker, so that a reader builds the location (its line,
+ * its file) only for a line that is wrong.
+ */
+export function eventProblem(value: unknown): EventProblem | undefined {
+  if (!isPlainObject(value)) return (at) => new InvalidEventError(at, `expected a JSON object, got ${describe(value)}`);
   const { id, stream, version, type, time, data, meta, position, hash } = value;
-  const kind = kindOf(stream, at);
-  // Where the event is, built only when something is wrong with it.
-  const where = (): EventLocation => ({ ...at, stream: stream as string, ...(typeof version === 'number' ? { version } : {}) });
-  if (typeof id !== 'string' || !isLowerUuid(id)) throw new InvalidEventError(where(), `expected ${A_UUID}, got ${describe(id)}`, 'id');
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-    throw new InvalidEventError(where(), `expected ${A_COUNTER}, got ${describe(version)}`, 'version');
-  }
-  if (typeof type !== 'string') throw new InvalidEventError(where(), `expected a string, got ${describe(type)}`, 'type');
-  if (!isIsoUtc(time)) throw new InvalidEventError(where(), `expected ${A_TIME}, got ${describe(time)}`, 'time');
-  validateEventData(kind, type, data, where);
-  if (meta !== undefined && !isPlainObject(meta)) throw new InvalidEventError(where(), `expected an object, got ${describe(meta)}`, 'meta');
-  if (meta !== undefined && nestedDeeperThan(meta, MAX_META_DEPTH)) throw new InvalidEventError(where(), `nested deeper than ${MAX_META_DEPTH} levels`, 'meta');
+  const kind = typeof stream === 'string' ? streamKindOf(stream) : undefined;
+  if (kind === undefined) return (at) => streamError(stream, at);
+  if (typeof id !== 'string' || !isLowerUuid(id)) return envelopeProblem(value, 'id', `expected ${A_UUID}, got ${describe(id)}`);
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return envelopeProblem(value, 'version', `expected ${A_COUNTER}, got ${describe(version)}`);
+  if (typeof type !== 'string') return envelopeProblem(value, 'type', `expected a string, got ${describe(type)}`);
+  if (!isIsoUtc(time)) return envelopeProblem(value, 'time', `expected ${A_TIME}, got ${describe(time)}`);
+  const check = dataCheckOf(kind, type);
+  if (check === undefined || !check.check(data)) return (at) => dataProblem(kind, type, data, where(value, at));
+  if (meta !== undefined && !isPlainObject(meta)) return envelopeProblem(value, 'meta', `expected an object, got ${describe(meta)}`);
+  if (meta !== undefined && nestedDeeperThan(meta, MAX_META_DEPTH)) return envelopeProblem(value, 'meta', `nested deeper than ${MAX_META_DEPTH} levels`);
   if (position !== undefined && (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 1)) {
-    throw new InvalidEventError(where(), `expected ${A_COUNTER}, got ${describe(position)}`, 'position');
+    return envelopeProblem(value, 'position', `expected ${A_COUNTER}, got ${describe(position)}`);
   }
-  if (hash !== undefined && (typeof hash !== 'string' || !SHA256_HEX.test(hash))) {
-    throw new InvalidEventError(where(), `expected ${A_HASH}, got ${describe(hash)}`, 'hash');
-  }
+  if (hash !== undefined && (typeof hash !== 'string' || !SHA256_HEX.test(hash))) return envelopeProblem(value, 'hash', `expected ${A_HASH}, got ${describe(hash)}`);
   // Unknown fields: counting is enough on the common path; the slow path names the field.
   const known = 6 + (meta !== undefined ? 1 : 0) + (position !== undefined ? 1 : 0) + (hash !== undefined ? 1 : 0);
   let count = 0;
   for (const _ in value) count++;
   if (count !== known) {
     for (const key in value) {
-      if (!ENVELOPE_KEYS.has(key)) throw new InvalidEventError(where(), `unknown field; an event has ${[...ENVELOPE_KEYS].join(', ')}`, key);
+      if (!ENVELOPE_KEYS.has(key)) return envelopeProblem(value, key, `unknown field; an event has ${[...ENVELOPE_KEYS].join(', ')}`);
     }
   }
-  return value as unknown as HotpatchEvent;
+  return undefined;
+}
+
+/** Where an event is: the reader's location, its stream and (when it is a number) its version. */
+function where(value: Record<string, unknown>, at: EventLocation): EventLocation {
+  return { ...at, stream: value.stream as string, ...(typeof value.version === 'number' ? { version: value.version } : {}) };
+}
+
+function envelopeProblem(value: Record<string, unknown>, field: string, what: string): EventProblem {
+  return (at) => new InvalidEventError(where(value, at), what, field);
 }
 
 /** The envelope fields a store checks before it writes. */

@@ -128,15 +128,18 @@ warm = undefined;
 const bytes = (await stat(file)).size;
 const shards = shardsAvailable();
 /** What `hotpatch replay <file>` does: read, parse, validate and fold line by line, then list the devices. */
-async function fileToStates(parallel) {
+async function fileToStates(parallel, cpu = []) {
   const runs = [];
   let fleet;
   for (let i = 0; i < 3; i++) {
     globalThis.gc?.();
     const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
     const folded = await foldFile(file, { parallel });
     fleet = fleetOf(folded.streams);
     runs.push(Number(process.hrtime.bigint() - t) / 1e9);
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1e6);
     if (folded.problems.length || folded.lineProblems.length) throw new Error('generated timeline has problems');
   }
   for (const view of fleet) if (evolved.get(`device/${view.device}`).value !== view.state) disagreements++;
@@ -144,7 +147,10 @@ async function fileToStates(parallel) {
 }
 const fileRuns = await fileToStates('auto');
 log('(d1) the same in one thread…');
-const oneThreadRuns = await fileToStates(false);
+// (d1)'s CPU time too (this process's, its garbage collector's helper threads included): on a shared machine the
+// wall time grows with the load, the CPU time much less.
+const oneThreadCpu = [];
+const oneThreadRuns = await fileToStates(false, oneThreadCpu);
 await rm(dir, { recursive: true, force: true });
 
 const rate = (n, s) => n / s;
@@ -154,24 +160,27 @@ const rows = [
   { name: '(b) machine.transition, one inert scope', events: EVENTS, seconds: machineSeconds },
   { name: '(c) xstate transition()', events: XSTATE_TRANSITION_EVENTS, seconds: transitionSeconds },
   { name: `(d) JSONL file → states, end to end${shards > 1 ? ` (${shards} threads)` : ''}`, events: EVENTS, seconds: median(fileRuns), best: Math.min(...fileRuns) },
-  { name: '(d1) JSONL file → states, one thread', events: EVENTS, seconds: median(oneThreadRuns), best: Math.min(...oneThreadRuns) },
+  { name: '(d1) JSONL file → states, one thread', events: EVENTS, seconds: median(oneThreadRuns), best: Math.min(...oneThreadRuns), cpuSeconds: median(oneThreadCpu) },
 ].map((r) => ({ ...r, perSecond: rate(r.events, r.seconds), ratio: rate(r.events, r.seconds) / baseline }));
 const floors = [
   { name: 'floor: a new state + 13-field context per event, nothing decided', events: EVENTS, seconds: median(floorRuns) },
   { name: `evolve over ${SMALL_FLEET} devices (states stay in the cache)`, events: smallEvents, seconds: median(smallRuns) },
 ].map((r) => ({ ...r, perSecond: rate(r.events, r.seconds) }));
-const targets = { evolveAtLeast2M: rows[0].perSecond >= 2_000_000, jsonlAtLeast400k: rows[3].perSecond >= 400_000 };
-const result = { node: process.version, cpu: os.cpus()[0]?.model, events: EVENTS, devices: DEVICES, fileBytes: bytes, rows, floors, targets, disagreements };
+// Issue 21: JSONL → states ≥ 400,000 events/s in one thread ((d1)); evolve's 2,000,000 target is withdrawn, its ratio to
+// xstate's transition() is the figure.
+const targets = { jsonlOneThreadAtLeast400k: rows[4].perSecond >= 400_000, jsonlOneThreadAtLeast400kByCpu: EVENTS / rows[4].cpuSeconds >= 400_000, evolveTimesTransition: rows[0].ratio };
+const result = { node: process.version, cpu: os.cpus()[0]?.model, loadAverage: os.loadavg(), events: EVENTS, devices: DEVICES, fileBytes: bytes, rows, floors, targets, disagreements };
 
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nreplay — ${EVENTS.toLocaleString('en-US')} events over ${DEVICES.toLocaleString('en-US')} devices, node ${process.version}, ${result.cpu}`);
   console.log(`${'path'.padEnd(46)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(12)}  ×(c)`);
   for (const r of rows) console.log(`${r.name.padEnd(46)} ${r.events.toLocaleString('en-US').padStart(10)} ${r.seconds.toFixed(3).padStart(8)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)}  ${r.ratio.toFixed(1)}`);
+  console.log(`(d1) by CPU time (median of 3): ${rows[4].cpuSeconds.toFixed(3)} s, ${Math.round(EVENTS / rows[4].cpuSeconds).toLocaleString('en-US')} events per CPU second; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`(a), (d), (d1): median of 3 runs; (c) on the first ${XSTATE_TRANSITION_EVENTS.toLocaleString('en-US')} events (a throwaway actor per call makes it slow); file ${(bytes / 1e6).toFixed(0)} MB`);
   console.log(`what bounds (a), on the same run (median of 3):`);
   for (const f of floors) console.log(`  ${f.name.padEnd(68)} ${f.events.toLocaleString('en-US').padStart(10)} ${Math.round(f.perSecond).toLocaleString('en-US').padStart(12)}/s`);
   console.log(`agreement: ${disagreements === 0 ? 'every device ends in the same state on every path' : `${disagreements} DISAGREEMENTS`}`);
-  console.log(`targets: evolve ≥ 2,000,000 events/s: ${targets.evolveAtLeast2M ? 'met' : 'NOT met'}; JSONL end to end ≥ 400,000 events/s: ${targets.jsonlAtLeast400k ? 'met' : 'NOT met'}`);
+  console.log(`targets: JSONL → states in one thread ≥ 400,000 events/s: ${targets.jsonlOneThreadAtLeast400k ? 'met' : 'NOT met'} (by CPU time: ${targets.jsonlOneThreadAtLeast400kByCpu ? 'met' : 'NOT met'}); evolve: ${rows[0].ratio.toFixed(1)}× xstate's transition() (its 2,000,000 target withdrawn)`);
 }
 if (disagreements) process.exitCode = 1;

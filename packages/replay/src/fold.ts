@@ -15,6 +15,7 @@ import {
   type EventLocation,
   type HotpatchEvent,
   type MachineState,
+  type OwnedState,
 } from '@hotpatch/core';
 import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
@@ -136,6 +137,13 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
   private readonly deviceLifecycle: Pick<AnyLifecycle, 'next' | 'refusal' | 'initial'> | undefined;
   private finished: FinishedRoots | undefined;
   private readonly crossStream: TenantCrossStreamCheck | undefined;
+  /**
+   * Whether each stream's state is the fold's own, written in place event after event (CompiledLifecycle.own and
+   * nextInPlace): when nothing is called back per event (no onStep), with the library's lifecycles, in this class
+   * (verify's diagnosis keeps the states before). A new state and context per event would outlive young collections
+   * on a fleet of thousands (each is replaced only when its device's next event comes) and be copied twice.
+   */
+  private readonly inPlace: boolean;
 
   constructor(
     protected readonly options: FoldOptions = {},
@@ -149,6 +157,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     this.requireHashes = options.hashes === 'every';
     this.hashed = this.requireHashes;
     this.crossStream = options.crossStream ? new TenantCrossStreamCheck() : undefined;
+    this.inPlace = new.target === TimelineFold && options.onStep === undefined && options.lifecycle === undefined;
   }
 
   /** Whether a problem was found so far. */
@@ -296,8 +305,15 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     const from = before === undefined ? lifecycle.initial : before.state;
     let state: MachineState<string, object> | undefined;
     try {
-      state = lifecycle.next(from, event);
-      if (state === undefined) throw lifecycle.refusal(from, event, this.locate(event, line));
+      if (this.inPlace && before !== undefined) {
+        // The stream's state is the fold's own (made by `own` below): written in place, or left as it was if refused.
+        if (!(lifecycle as AnyLifecycle).nextInPlace(from as OwnedState<string, object>, event)) throw lifecycle.refusal(from, event, this.locate(event, line));
+        state = from;
+      } else {
+        state = lifecycle.next(from, event);
+        if (state === undefined) throw lifecycle.refusal(from, event, this.locate(event, line));
+        if (this.inPlace) state = (lifecycle as AnyLifecycle).own(state);
+      }
     } catch (error) {
       if (!(error instanceof HotpatchError)) throw error;
       this.refused(error, event, line, index, before, t);

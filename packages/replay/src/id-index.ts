@@ -70,14 +70,14 @@ export class IdIndex {
     }
   }
 
-  /** The sorted run: ids as four unsigned words and their place, RUN numbers each, in increasing order. */
-  private run = new Float64Array(1024 * RUN);
+  /** The sorted run: ids as four unsigned words and their place (below 2³¹), RUN 32-bit numbers each, in increasing order. */
+  private run = new Uint32Array(1024 * RUN);
   private runLength = 0;
 
   private append(a: number, b: number, c: number, d: number, place: number): void {
     let k = this.runLength * RUN;
     if (k + RUN > this.run.length) {
-      const grown = new Float64Array(this.run.length * 2);
+      const grown = new Uint32Array(this.run.length * 2);
       grown.set(this.run);
       this.run = grown;
     }
@@ -129,7 +129,7 @@ export class IdIndex {
 const RUN = 5;
 
 /** The order of the id (a, b, c, d) against the one at `k` in `run`: negative, 0 or positive. */
-function compare(a: number, b: number, c: number, d: number, run: Float64Array, k: number): number {
+function compare(a: number, b: number, c: number, d: number, run: Uint32Array, k: number): number {
   return a - run[k]! || b - run[k + 1]! || c - run[k + 2]! || d - run[k + 3]!;
 }
 

@@ -5,7 +5,7 @@
 import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { writeFileAtomically } from './atomic-file.js';
-import { InvalidEventError, validateEvent, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
+import { eventProblem, InvalidEventError, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
 
 /** Renders an event as its canonical timeline line (no newline): keys in catalog order, absent fields omitted. */
 export function formatEvent(event: EventEnvelope): string {
@@ -23,18 +23,24 @@ export function formatEvent(event: EventEnvelope): string {
   return JSON.stringify(ordered);
 }
 
-/** Parses and validates one line. Throws InvalidEventError naming the line (and file); an empty line is one. */
+/**
+ * Parses and validates one line. Throws InvalidEventError naming the line (and file); an empty line is one. A line
+ * that is an event costs one JSON.parse and the check, nothing more: where it is is built only for a line that is not.
+ */
 export function parseEventLine(text: string, line: number, file?: string): HotpatchEvent {
-  const at = file === undefined ? { line } : { line, file };
-  if (text.length === 0 || text.trim() === '') throw new InvalidEventError(at, 'empty line');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidEventError(at, `not valid JSON (${(error as Error).message})`);
+    // (JSON.parse refuses an empty line, or one of blanks: said as such.)
+    throw new InvalidEventError(lineAt(line, file), text.trim() === '' ? 'empty line' : `not valid JSON (${(error as Error).message})`);
   }
-  return validateEvent(value, at);
+  const problem = eventProblem(value);
+  if (problem !== undefined) throw problem(lineAt(line, file));
+  return value as HotpatchEvent;
 }
+
+const lineAt = (line: number, file: string | undefined) => (file === undefined ? { line } : { line, file });
 
 /** Consecutive lines of a file: `texts[i]` is line `first + i` (1-based), without its line break. */
 export interface LineBatch {
