@@ -178,3 +178,13 @@ export function describeFound(found: Found): string {
     ...result.schedule.map((line, i) => `${String(i + 1).padStart(4)}. ${line}`),
   ].join('\n');
 }
+
+/**
+ * The test body of a thousand-odd seeded schedules: explores them, prints the figures, and fails with the shrunk
+ * schedule that breaks a check. `HOTPATCH_INTERLEAVE_RUNS` sets how many, `HOTPATCH_INTERLEAVE_PATH` replays one.
+ */
+export async function keepsEveryCheck(seed: number, runs: number, path = process.env.HOTPATCH_INTERLEAVE_PATH): Promise<string | undefined> {
+  const { ms, found, endings, crashes, events } = await explore({ runs, seed, ...(path ? { path } : {}) });
+  console.info(`interleavings: ${runs} schedules (seed ${seed}) in ${(ms / 1000).toFixed(1)} s, ${(ms / runs).toFixed(0)} ms each; ${crashes} crashes, ${events} events; rollouts ${JSON.stringify(endings)}`);
+  return found ? describeFound(found) : undefined;
+}
