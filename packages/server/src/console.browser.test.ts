@@ -167,6 +167,8 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     await page.keyboard.press('Enter');
     await page.waitForSelector('#device h2');
     expect(await page.textContent('#device h2')).toBe('Device d1');
+    // The focus goes to the view opened (its heading), as a link followed would take it.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('device-h');
     expect(new URL(page.url()).hash).toBe('#device=d1');
     expect(await page.$eval('#subject', (el) => (el as HTMLSelectElement).value)).toBe('device=d1');
     const d1 = await pathOf('d1');

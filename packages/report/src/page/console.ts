@@ -98,7 +98,10 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     // Signed out (or in again) while it was asked: the answer is not for this page any more.
     if (token === null || token !== signedInAs) return;
     error.textContent = '';
-    const before = shown?.data ?? null;
+    // The same subject drawn again keeps the reader's place; another one (a device opened) takes the focus to it.
+    const first = shown === undefined;
+    const same = shown !== undefined && JSON.stringify(shown.subject) === JSON.stringify(answer.subject);
+    const before = same ? (shown?.data ?? null) : null;
     shown = answer;
     position = Math.max(position, answer.position);
     who.textContent = `Signed in as ${answer.caller.role}${answer.caller.serviceWide ? ' (service-wide)' : ''}, tenant ${answer.caller.tenant}; the log read to position ${answer.position}.`;
@@ -110,11 +113,14 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     );
     drawControls(answer);
     if (answer.data === null) view.replaceChildren(h('p', {}, 'The log holds no events of this tenant yet.'));
-    else redraw(answer.data, before);
+    else redraw(answer.data, before, !same && !first);
   }
 
-  /** Draws the data again; a cursor a person moved stays at its time, one at the end follows the end. */
-  function redraw(data: ReportData, before: ReportData | null): void {
+  /**
+   * Draws the data again; a cursor a person moved stays at its time, one at the end follows the end. `focus`: another
+   * subject, its heading takes the focus (and the view scrolls to it), as a link followed would.
+   */
+  function redraw(data: ReportData, before: ReportData | null, focus: boolean): void {
     const time = view.querySelector<HTMLInputElement>('#cursor-time');
     const moved = before !== null && time !== null && time.value !== isoOf(before, before.window[1]) ? time.value : undefined;
     const scroll = window.scrollY;
@@ -126,7 +132,8 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
         input.form?.requestSubmit();
       }
     }
-    window.scrollTo(0, scroll);
+    if (focus) view.querySelector<HTMLElement>('section h2')?.focus();
+    else window.scrollTo(0, scroll);
   }
 
   /** One load at a time; events during one ask for another after it (a burst costs two loads, not one per event). */
