@@ -118,4 +118,26 @@ describe('a report’s data read on (the live console)', () => {
       { seed: 41, numRuns: 6 },
     );
   });
+
+  it('draws a device from the fleet’s collector read on, asked between the fleet’s turns, as a fresh `report --device` of as much (seeded)', async () => {
+    const devices = [...new Set(events.filter((e) => e.stream.startsWith('device/')).map((e) => e.stream.slice('device/'.length)))].slice(0, 8);
+    const historyOf = (id: string, cut: number) => deviceHistory({ events: events.slice(0, cut).filter((e) => e.stream === `device/${id}`) }, id);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...devices), fc.uniqueArray(fc.integer({ min: 1, max: events.length }), { minLength: 1, maxLength: 3 }), async (id, cuts) => {
+        // The console's: one collector of the fleet, asked for the fleet and for the device in turn.
+        const collector = reportCollector({ subject: { kind: 'fleet' }, source: 'sim' });
+        let read = 0;
+        for (const cut of [...cuts.sort((a, b) => a - b), events.length]) {
+          for (; read < cut; read++) collector.add(events[read]!);
+          const history = historyOf(id, cut);
+          if (history.length === 0) continue;
+          await reportDataOf(collector, { subject: { kind: 'fleet' }, source: 'sim' });
+          const subject = { kind: 'device', id, history } as const;
+          const fresh = await buildReportData({ subject, source: 'sim', read: async (add) => events.slice(0, cut).forEach(add) });
+          expect(await reportDataOf(collector, { subject, source: 'sim' })).toEqual(fresh);
+        }
+      }),
+      { seed: 43, numRuns: 6 },
+    );
+  });
 });

@@ -4,13 +4,15 @@
  * tenant's log after that position into it, then builds the report's data from it (`reportDataOf`): a refresh costs
  * the events since the last one and the drawing of the data, not a read of the whole log. A view serves one request
  * at a time. At most `max` views are kept (each holds a fleet projection and every device's band): the one asked
- * for least recently goes first, and is read whole again when asked for again.
+ * for least recently goes first, and is read whole again when asked for again. A device is drawn from the fleet's
+ * view (the same collector `hotpatch report --device` reads the log into) with its history read to the same position.
  */
 import { NothingToReportError, reportCollector, reportDataOf, type LogCollector, type ReportData } from '@hotpatch/report';
 import { readLogPages } from '@hotpatch/store';
+import { tenantDeviceHistory } from './device-history.js';
 import type { Tenant } from './tenants.js';
 
-export type ConsoleSubject = { readonly kind: 'rollout'; readonly id: string } | { readonly kind: 'fleet' };
+export type ConsoleSubject = { readonly kind: 'rollout'; readonly id: string } | { readonly kind: 'device'; readonly id: string } | { readonly kind: 'fleet' };
 
 interface View {
   readonly collector: LogCollector;
@@ -25,10 +27,12 @@ export class ConsoleViews {
 
   /** The subject's data as of the tenant's log now (null: the log holds nothing of it yet), and the position read to. */
   async data(tenant: Tenant, subject: ConsoleSubject): Promise<{ readonly position: number; readonly data: ReportData | null }> {
-    const key = JSON.stringify([tenant.name, subject.kind, subject.kind === 'rollout' ? subject.id : '']);
+    // A device's view is the fleet's: its collector reads the whole log, as the report's of a device does.
+    const read: { readonly kind: 'rollout'; readonly id: string } | { readonly kind: 'fleet' } = subject.kind === 'device' ? { kind: 'fleet' } : subject;
+    const key = JSON.stringify([tenant.name, read.kind, read.kind === 'rollout' ? read.id : '']);
     const source = `hotpatch serve, tenant ${tenant.name}`;
     let view = this.views.get(key);
-    if (view === undefined) view = { collector: reportCollector({ subject, source }), position: 0, turn: Promise.resolve() };
+    if (view === undefined) view = { collector: reportCollector({ subject: read, source }), position: 0, turn: Promise.resolve() };
     // The most recently asked last; the least recently asked dropped past the limit.
     this.views.delete(key);
     this.views.set(key, view);
@@ -40,7 +44,10 @@ export class ConsoleViews {
           for (const e of page) v.collector.add(e);
           v.position = page.at(-1)!.position;
         }
-        return { position: v.position, data: await reportDataOf(v.collector, { subject, source }) };
+        if (subject.kind !== 'device') return { position: v.position, data: await reportDataOf(v.collector, { subject, source }) };
+        // Its history as `history --device` gives it, read to the position the view is read to: no event of it past the bands.
+        const history = await tenantDeviceHistory(tenant, subject.id, v.position);
+        return { position: v.position, data: history.length === 0 ? null : await reportDataOf(v.collector, { subject: { ...subject, history }, source }) };
       } catch (error) {
         // Nothing of it (an unknown rollout: not kept), or a read that failed midway (read again next time).
         if (!(error instanceof NothingToReportError) || subject.kind === 'rollout') this.drop(key, v);

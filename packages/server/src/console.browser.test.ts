@@ -2,7 +2,8 @@
  * The live console in a real browser (Debian's Chromium, driven by playwright-core) against a real service on
  * loopback over a SQLite file, a rollout under way: a person signs in with a token; the page shows the rollout; an
  * agent's report over HTTP appears without a reload; pause and resume from the page change the rollout as status
- * gives it; a tenant admin sees its tenant alone; an auditor gets no pause button. Nothing is asked of any origin but
+ * gives it, and so do a ring's; a device named in a view opens its own view, its path through the lifecycle the one
+ * its history gives; a tenant admin sees its tenant alone; an auditor gets no pause button. Nothing is asked of any origin but
  * the service's, no console error, no token in a URL or in the service's logs. Without Chromium the tests are
  * skipped, and say so (.ci/run installs it).
  */
@@ -113,6 +114,7 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` �
     expect(await page.$$eval('#subject option', (options) => options.map((o) => o.value))).toEqual([`rollout=${ACME_RELEASE.id}`, 'fleet']);
     expect(await page.$$eval('#cursor-devices tr[data-device]', (rows) => rows.map((r) => r.getAttribute('data-device')).sort())).toEqual(['a1', 'a2']);
     expect(await page.textContent('#pause')).toBe('Pause as the tenant');
+    expect(await page.textContent('#ring-pause')).toBe('Pause the ring as the tenant');
     // The fleet: acme's devices alone; another tenant's rollout answers as a missing one.
     await page.selectOption('#subject', 'fleet');
     await page.waitForSelector('#fleet');
@@ -137,11 +139,71 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` �
     const { page, problems } = await signIn(f.tokens.auditor);
     expect(await page.textContent('#rollout h2')).toBe(`Rollout ${RELEASE.id}`);
     expect(await page.$$('#pause, #resume, #pause-reason')).toEqual([]);
+    expect(await page.$$('#ring, #ring-pause, #ring-resume, #ring-pause-reason')).toEqual([]);
     // Signing out forgets the token.
     await page.click('#sign-out');
     expect(await page.evaluate(() => sessionStorage.getItem('hotpatch.console.token'))).toBeNull();
     expect(await page.isVisible('#sign-in')).toBe(true);
     expect(problems()).toEqual([]);
+    await page.close();
+  });
+
+  /** The transitions a device took, as `GET /v1/devices/:id` (history) gives them: before → after, each event. */
+  async function pathOf(device: string): Promise<{ edges: string[]; states: string[] }> {
+    const { history } = (await f.h.call('GET', `/v1/devices/${device}`, { token: f.tokens.auditor })).body as { history: Array<{ before: { state: string } | null; after: { state: string } }> };
+    const initial = ((await f.h.call('GET', `/v1/console/data?device=${device}`, { token: f.tokens.auditor })).body as { data: { lifecycle: { initial: string } } }).data.lifecycle.initial;
+    const steps = history.map((s) => [s.before?.state ?? initial, s.after.state] as const);
+    return { edges: [...new Set(steps.map(([a, b]) => `${a}→${b}`))].sort(), states: [...new Set(steps.flat())].sort() };
+  }
+  const highlighted = async (page: Page) => ({
+    edges: (await page.$$eval('#device svg.lifecycle path.edge.on', (paths) => paths.map((p) => p.getAttribute('data-edge')!))).sort(),
+    states: (await page.$$eval('#device svg.lifecycle g.node.on', (nodes) => nodes.map((n) => n.getAttribute('data-state')!))).sort(),
+  });
+
+  it('opens a device’s view from the page, by keyboard or from the rollout’s lanes: its path the one history gives', async () => {
+    const { page, problems } = await signIn(f.tokens.operator);
+    // From the cursor's table of devices, with the keyboard: Tab reaches the link, Enter follows it.
+    await page.focus('#cursor-devices a[data-device-link="d1"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#device h2');
+    expect(await page.textContent('#device h2')).toBe('Device d1');
+    // The focus goes to the view opened (its heading), as a link followed would take it.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('device-h');
+    expect(new URL(page.url()).hash).toBe('#device=d1');
+    expect(await page.$eval('#subject', (el) => (el as HTMLSelectElement).value)).toBe('device=d1');
+    const d1 = await pathOf('d1');
+    expect(d1.edges.length).toBeGreaterThan(1);
+    expect(await highlighted(page)).toEqual(d1);
+    expect(await page.$$eval('#device table tbody tr', (rows) => rows.length)).toBe((await f.h.call('GET', '/v1/devices/d1', { token: f.tokens.auditor })).body.history.length);
+    // Back to the rollout, then a device's row of its lanes (a link in the chart) opens that device.
+    await page.selectOption('#subject', `rollout=${RELEASE.id}`);
+    await page.waitForSelector('#rollout a[data-device-link="d2"]');
+    await page.click('#rollout a[data-device-link="d2"]');
+    await page.waitForSelector('#device h2:text("Device d2")');
+    expect(await highlighted(page)).toEqual(await pathOf('d2'));
+    expect(problems()).toEqual([]);
+    await page.close();
+  });
+
+  it('pauses and resumes a ring from the page, as status then gives it; a refused call shows its problem', async () => {
+    const { page, problems } = await signIn(f.tokens.operator);
+    const paused = async () => ((await f.h.call('GET', '/v1/status', { token: f.tokens.auditor })).body as { pausedRings: Array<{ ring: string; holds: Array<{ by: string; reason: string }> }> }).pausedRings;
+    expect(await paused()).toEqual([]);
+    expect(await page.$$eval('#ring option', (options) => options.map((o) => o.value))).toEqual(['pilot', 'broad']);
+    await page.selectOption('#ring', 'broad');
+    await page.click('#ring-pause');
+    await page.waitForSelector('#console-error:not(:empty)');
+    expect(await page.textContent('#console-error')).toBe('Bad Request: body.reason: expected a non-empty string, got ""');
+    await page.fill('#ring-pause-reason', 'a bad driver in the wild');
+    await page.click('#ring-pause');
+    await page.waitForSelector('#ring-state[data-state="paused"]');
+    expect(await page.textContent('#ring-state')).toBe('Ring broad: paused (paused by service)');
+    expect(await paused()).toEqual([expect.objectContaining({ ring: 'broad', holds: [{ by: 'service', reason: 'a bad driver in the wild' }] })]);
+    expect(await page.textContent('#console-error')).toBe('');
+    await page.click('#ring-resume');
+    await page.waitForSelector('#ring-state:not([data-state="paused"])');
+    expect(await paused()).toEqual([]);
+    expect(problems()).toEqual([refused(400, 'Bad Request', '/v1/rings/broad/pause')]);
     await page.close();
   });
 

@@ -1,9 +1,12 @@
 /**
  * The live console over HTTP: its page (no inline script, a Content-Security-Policy, its bundle from the service
- * itself); its data, the report's ReportData of the caller's tenant, whose rollout is status's; its tail, the
+ * itself); its data, the report's ReportData of the caller's tenant, whose rollout is status's and whose device is
+ * `hotpatch report --device`'s (another tenant's device: unknown); its tail, the
  * tenant's events alone, named and not told. The page itself runs in Chromium in console.browser.test.ts.
  */
 import { buildReportData, CONSOLE_CSP } from '@hotpatch/report';
+import { deviceStream } from '@hotpatch/core';
+import { deviceHistory } from '@hotpatch/replay';
 import { readLogPages, scopeStore } from '@hotpatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACME_RELEASE, RELEASE, startConsoleFleet, type ConsoleFleet } from './testing/console-fleet.js';
@@ -84,5 +87,31 @@ describe('the live console over HTTP', () => {
     const [event] = await tail;
     expect(Object.keys(event!.data).sort()).toEqual(['position', 'stream', 'time', 'type']);
     expect(event!.data).toMatchObject({ stream: 'device/a1', position: event!.id });
+  });
+
+  it('gives a device as `hotpatch report --device` builds it from the same log, its history as /v1/devices gives it', async () => {
+    const r = await f.h.call('GET', '/v1/console/data?device=d1', { token: f.tokens.auditor });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ caller: { role: 'auditor' }, subject: { kind: 'device', id: 'd1' } });
+    // What the CLI does for `report --store … --device d1`: the device's stream folded as `history` folds it, the log read whole.
+    const view = scopeStore(f.h.store, undefined);
+    const history = deviceHistory({ events: await view.readStream(deviceStream('d1')) }, 'd1');
+    const cli = await buildReportData({ subject: { kind: 'device', id: 'd1', history }, source: 'hotpatch serve, tenant default', read: async (add) => { for await (const page of readLogPages(view)) page.forEach(add); } });
+    expect(r.body.data).toEqual(JSON.parse(JSON.stringify(cli)));
+    const device = await f.h.call('GET', '/v1/devices/d1', { token: f.tokens.auditor });
+    expect(r.body.data.device.history.map((s: { position: number; after: string }) => [s.position, s.after])).toEqual(device.body.history.map((s: { position: number; after: { state: string } }) => [s.position, s.after.state]));
+    expect(r.body.data.device.history.length).toBeGreaterThan(2);
+    expect((await f.h.call('GET', '/v1/console/data?device=d1&rollout=HP-2026-02', { token: f.tokens.operator })).status).toBe(400);
+  });
+
+  it('answers another tenant’s device exactly as an unknown one, and refuses an agent', async () => {
+    const ask = (device: string, token: string) => f.h.call('GET', `/v1/console/data?device=${device}`, { token });
+    expect((await ask('a1', f.tokens.acmeAdmin)).body).toMatchObject({ subject: { kind: 'device', id: 'a1' }, data: { device: { id: 'a1', ring: 'pilot' } } });
+    const foreign = await ask('d1', f.tokens.acmeAdmin);
+    const missing = await ask('zz', f.tokens.acmeAdmin);
+    expect(foreign).toMatchObject({ status: 404, body: { code: 'UNKNOWN_DEVICE' } });
+    expect(JSON.stringify(foreign.body).replaceAll('d1', 'X')).toBe(JSON.stringify(missing.body).replaceAll('zz', 'X'));
+    expect((await ask('a1', f.tokens.operator)).status).toBe(404);
+    for (const [tenant, device] of [['default', 'd1'], ['acme', 'a1']]) expect((await ask(device!, f.tokens.agents[`${tenant}/${device}`]!)).status).toBe(403);
   });
 });

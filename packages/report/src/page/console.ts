@@ -4,10 +4,13 @@
  * the ReportData of the caller's tenant (`GET v1/console/data`, built by the report's own code from the service's
  * log), draws it with the report's `render`, then follows the tenant's live tail (`GET v1/console/stream`, SSE read
  * through fetch, since EventSource cannot send a header) and asks for the data again after each burst of events.
- * Pause and resume are shown to the roles the service allows them (operator, tenant admin) and call its routes.
+ * A device named in a view links to its own view (#device=ID: the report's `--device`). Pause and resume of the rollout
+ * shown and of a ring are shown to the roles the service allows them (operator, tenant admin) and call its routes
+ * (pause-controls.ts).
  */
 import type { ReportData } from '../model.js';
-import { h } from './dom.js';
+import { h, linkDevices } from './dom.js';
+import { pauseControls } from './pause-controls.js';
 import { isoOf } from './time.js';
 
 const TOKEN_KEY = 'hotpatch.console.token';
@@ -29,7 +32,7 @@ interface ConsoleAnswer {
   readonly position: number;
   readonly caller: Caller;
   readonly rollouts: readonly string[];
-  readonly subject: { readonly kind: 'rollout'; readonly id: string } | { readonly kind: 'fleet' };
+  readonly subject: { readonly kind: 'rollout' | 'device'; readonly id: string } | { readonly kind: 'fleet' };
   readonly data: ReportData | null;
 }
 
@@ -52,13 +55,15 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   const signOut = h('button', { type: 'button', id: 'sign-out' }, 'Sign out');
   const who = h('p', { id: 'who', class: 'note' });
   const subject = h('select', { id: 'subject', 'aria-label': 'what to show' });
-  const controls = h('div', { id: 'controls', class: 'controls' });
+  const rolloutControls = h('div', { id: 'controls', class: 'controls' });
+  const ringControls = h('div', { id: 'ring-controls', class: 'controls' });
   const actionState = h('p', { id: 'action-state', role: 'status' });
+  const ringState = h('p', { id: 'ring-state', role: 'status' });
   const error = h('p', { id: 'console-error', class: 'error', role: 'alert' });
   const live = h('p', { id: 'live', class: 'note', role: 'status' });
   const feed = h('ol', { id: 'feed', 'aria-label': 'the latest events of the log', reversed: true });
   const view = h('div', { id: 'report', 'aria-live': 'polite' });
-  const signedIn = h('div', { id: 'signed-in', hidden: true }, h('div', { class: 'bar' }, who, signOut), h('div', { class: 'bar' }, h('label', { for: 'subject' }, 'Show '), subject, controls), actionState, live);
+  const signedIn = h('div', { id: 'signed-in', hidden: true }, h('div', { class: 'bar' }, who, signOut), h('div', { class: 'bar' }, h('label', { for: 'subject' }, 'Show '), subject, rolloutControls), actionState, ringControls, ringState, live);
   root.replaceChildren(h('header', {}, h('h1', {}, 'hotpatch console'), signIn, signedIn, error), view, h('section', { id: 'events', 'aria-labelledby': 'events-h' }, h('h2', { id: 'events-h' }, 'Live events'), feed));
 
   let token = sessionStorage.getItem(TOKEN_KEY);
@@ -81,10 +86,10 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     if (e instanceof ProblemAnswer && e.status === 401) leave(false);
   };
 
-  /** The subject asked for: the page's hash (#rollout=ID or #fleet), else the service's choice. */
+  /** The subject asked for: the page's hash (#rollout=ID, #device=ID or #fleet), else the service's choice. */
   const asked = (): string => {
-    const m = /^#rollout=(.+)$/.exec(location.hash);
-    return m ? `?rollout=${encodeURIComponent(decodeURIComponent(m[1]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
+    const m = /^#(rollout|device)=(.+)$/.exec(location.hash);
+    return m ? `?${m[1]}=${encodeURIComponent(decodeURIComponent(m[2]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
   };
 
   async function loadOnce(): Promise<void> {
@@ -93,19 +98,29 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     // Signed out (or in again) while it was asked: the answer is not for this page any more.
     if (token === null || token !== signedInAs) return;
     error.textContent = '';
-    const before = shown?.data ?? null;
+    // The same subject drawn again keeps the reader's place; another one (a device opened) takes the focus to it.
+    const first = shown === undefined;
+    const same = shown !== undefined && JSON.stringify(shown.subject) === JSON.stringify(answer.subject);
+    const before = same ? (shown?.data ?? null) : null;
     shown = answer;
     position = Math.max(position, answer.position);
     who.textContent = `Signed in as ${answer.caller.role}${answer.caller.serviceWide ? ' (service-wide)' : ''}, tenant ${answer.caller.tenant}; the log read to position ${answer.position}.`;
-    const chosen = answer.subject.kind === 'rollout' ? `rollout=${answer.subject.id}` : 'fleet';
-    subject.replaceChildren(...answer.rollouts.map((id) => h('option', { value: `rollout=${id}`, selected: chosen === `rollout=${id}` }, `Rollout ${id}`)), h('option', { value: 'fleet', selected: chosen === 'fleet' }, 'The fleet'));
+    const chosen = answer.subject.kind === 'fleet' ? 'fleet' : `${answer.subject.kind}=${answer.subject.id}`;
+    subject.replaceChildren(
+      ...answer.rollouts.map((id) => h('option', { value: `rollout=${id}`, selected: chosen === `rollout=${id}` }, `Rollout ${id}`)),
+      h('option', { value: 'fleet', selected: chosen === 'fleet' }, 'The fleet'),
+      ...(answer.subject.kind === 'device' ? [h('option', { value: chosen, selected: true }, `Device ${answer.subject.id}`)] : []),
+    );
     drawControls(answer);
     if (answer.data === null) view.replaceChildren(h('p', {}, 'The log holds no events of this tenant yet.'));
-    else redraw(answer.data, before);
+    else redraw(answer.data, before, !same && !first);
   }
 
-  /** Draws the data again; a cursor a person moved stays at its time, one at the end follows the end. */
-  function redraw(data: ReportData, before: ReportData | null): void {
+  /**
+   * Draws the data again; a cursor a person moved stays at its time, one at the end follows the end. `focus`: another
+   * subject, its heading takes the focus (and the view scrolls to it), as a link followed would.
+   */
+  function redraw(data: ReportData, before: ReportData | null, focus: boolean): void {
     const time = view.querySelector<HTMLInputElement>('#cursor-time');
     const moved = before !== null && time !== null && time.value !== isoOf(before, before.window[1]) ? time.value : undefined;
     const scroll = window.scrollY;
@@ -117,7 +132,8 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
         input.form?.requestSubmit();
       }
     }
-    window.scrollTo(0, scroll);
+    if (focus) view.querySelector<HTMLElement>('section h2')?.focus();
+    else window.scrollTo(0, scroll);
   }
 
   /** One load at a time; events during one ask for another after it (a burst costs two loads, not one per event). */
@@ -140,32 +156,33 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
 
   function drawControls(answer: ConsoleAnswer): void {
     const may = answer.caller.role === 'operator' || answer.caller.role === 'tenant-admin';
-    if (!may || answer.subject.kind !== 'rollout') {
-      controls.replaceChildren();
-      return;
-    }
-    const id = answer.subject.id;
-    if (controls.dataset.rollout === id && controls.childElementCount > 0) return;
-    controls.dataset.rollout = id;
-    const reason = h('input', { type: 'text', id: 'pause-reason', size: 28, placeholder: 'why (required to pause)', 'aria-label': 'reason for the pause' });
-    const pause = h('button', { type: 'button', id: 'pause' }, `Pause as the ${answer.caller.party}`);
-    const resume = h('button', { type: 'button', id: 'resume' }, `Resume (lift the ${answer.caller.party}’s pause)`);
-    const act = (action: 'pause' | 'resume') => async () => {
-      const rollout = shown?.subject.kind === 'rollout' ? shown.subject.id : id;
-      try {
-        const body = action === 'pause' ? { reason: reason.value.trim() } : {};
-        const answer = (await (await call(`v1/rollouts/${encodeURIComponent(rollout)}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { state: string; pausedBy: string[] };
-        error.textContent = '';
-        actionState.textContent = `Rollout ${rollout}: ${answer.state}${answer.pausedBy.length > 0 ? ` (paused by ${answer.pausedBy.join(' and ')})` : ''}`;
-        actionState.dataset.state = answer.state;
-        void load();
-      } catch (e) {
-        fail(e);
-      }
+    const common = { party: answer.caller.party, call, fail };
+    const done = (state: HTMLElement) => (text: string, value: string) => {
+      error.textContent = '';
+      state.textContent = text;
+      state.dataset.state = value;
+      void load();
     };
-    pause.addEventListener('click', act('pause'));
-    resume.addEventListener('click', act('resume'));
-    controls.replaceChildren(reason, pause, resume);
+    if (!may || answer.subject.kind !== 'rollout') rolloutControls.replaceChildren();
+    else if (rolloutControls.dataset.rollout !== answer.subject.id || rolloutControls.childElementCount === 0) {
+      const id = answer.subject.id;
+      rolloutControls.dataset.rollout = id;
+      const target = () => {
+        const rollout = shown?.subject.kind === 'rollout' ? shown.subject.id : id;
+        return { path: `v1/rollouts/${encodeURIComponent(rollout)}`, name: `Rollout ${rollout}` };
+      };
+      rolloutControls.replaceChildren(...pauseControls({ ...common, prefix: '', noun: '', target, done: done(actionState) }));
+    }
+    // A ring whatever the release: the rings the view shows (a rollout's lanes, the fleet's, the device's).
+    const data = answer.data;
+    const rings = data === null ? [] : [...new Set([...(data.rollout?.lanes ?? []), ...data.fleet].map((l) => l.ring).concat(data.device?.ring ?? []))];
+    if (!may || rings.length === 0) ringControls.replaceChildren();
+    else if (ringControls.dataset.rings !== rings.join('\n') || ringControls.childElementCount === 0) {
+      ringControls.dataset.rings = rings.join('\n');
+      const ring = h('select', { id: 'ring', 'aria-label': 'the ring to pause or resume' }, ...rings.map((r) => h('option', { value: r }, r)));
+      const target = () => ({ path: `v1/rings/${encodeURIComponent(ring.value)}`, name: `Ring ${ring.value}` });
+      ringControls.replaceChildren(h('label', { for: 'ring' }, 'Ring '), ring, ...pauseControls({ ...common, prefix: 'ring-', noun: 'the ring ', target, done: done(ringState) }));
+    }
   }
 
   /** Follows the tenant's live tail from the position loaded; comes back after a drop, from the last event seen. */
@@ -229,7 +246,8 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     shown = undefined;
     signIn.hidden = false;
     signedIn.hidden = true;
-    controls.replaceChildren();
+    rolloutControls.replaceChildren();
+    ringControls.replaceChildren();
     view.replaceChildren();
     feed.replaceChildren();
   }
@@ -250,6 +268,8 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   window.addEventListener('hashchange', () => {
     if (token !== null) void load();
   });
+  // A device named anywhere in a view opens its own view (#device=ID): its band, its history, its path.
+  linkDevices((id) => `#device=${encodeURIComponent(id)}`);
   tenantInput.value = tenant;
   if (token !== null) enter();
 }

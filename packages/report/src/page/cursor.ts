@@ -3,7 +3,7 @@
  * `replay --at`, looked up in the bands replay's fold gave. Counts per ring and state, and the devices, as tables.
  */
 import type { ReportData, RingLane } from '../model.js';
-import { h, table } from './dom.js';
+import { deviceCell, h, table } from './dom.js';
 import { labelOf } from './palette.js';
 import { isoOf, offsetOf, stateAt } from './time.js';
 
@@ -56,7 +56,7 @@ export function cursorPanel(data: ReportData, lanes: readonly RingLane[], onMove
       }
     }
     devices.replaceChildren(
-      table(`Each device's state at ${isoOf(data, current)}${matched > LISTED ? ` (the first ${LISTED} of ${matched}; filter to see others)` : ''}`, ['device', 'ring', 'state'], rows, (i) => ({ 'data-device': rows[i]![0], 'data-state': rows[i]![2] })),
+      table(`Each device's state at ${isoOf(data, current)}${matched > LISTED ? ` (the first ${LISTED} of ${matched}; filter to see others)` : ''}`, ['device', 'ring', 'state'], rows.map(([id, ring, state]) => [deviceCell(id), ring, state]), (i) => ({ 'data-device': rows[i]![0], 'data-state': rows[i]![2] })),
     );
   };
   const set = (t: number) => {

@@ -16,14 +16,25 @@ export const h = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 /** An SVG element. */
 export const s = (tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement => fill(document.createElementNS(SVG, tag), attrs, children);
 
+/** Where a device's own view is (the live console: `#device=ID`); none in a report file, which holds one view. */
+let deviceHref: ((id: string) => string) | undefined;
+export const linkDevices = (href: ((id: string) => string) | undefined): void => void (deviceHref = href);
+export const hrefOfDevice = (id: string): string | undefined => deviceHref?.(id);
+
+/** A device named in a table: a link to its view where there is one (the console), else its id. */
+export const deviceCell = (id: string): Node | string => {
+  const href = deviceHref?.(id);
+  return href === undefined ? id : h('a', { href, class: 'device-link', 'data-device-link': id }, id);
+};
+
 /** A table of facts: the text of a chart, for a screen reader or a search. */
-export function table(caption: string, head: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>, rowAttrs?: (i: number) => Attrs): HTMLTableElement {
+export function table(caption: string, head: readonly string[], rows: ReadonlyArray<readonly (string | number | Node)[]>, rowAttrs?: (i: number) => Attrs): HTMLTableElement {
   return h(
     'table',
     {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, ...rows.map((r, i) => h('tr', rowAttrs?.(i) ?? {}, ...r.map((c) => h('td', {}, String(c)))))),
+    h('tbody', {}, ...rows.map((r, i) => h('tr', rowAttrs?.(i) ?? {}, ...r.map((c) => h('td', {}, typeof c === 'object' ? c : String(c)))))),
   );
 }
 

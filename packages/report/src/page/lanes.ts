@@ -4,7 +4,7 @@
  * devices; pauses shaded, gates and the halt marked, and the time cursor across all of them.
  */
 import type { PauseSpan, ReportData, RingLane, RolloutSection } from '../model.js';
-import { h, s } from './dom.js';
+import { h, hrefOfDevice, s } from './dom.js';
 import { colourOf, INK, labelOf } from './palette.js';
 import { axis, minute, type Axis } from './time.js';
 
@@ -126,7 +126,9 @@ function deviceRow(data: ReportData, a: Axis, steps: readonly number[], y: numbe
     g.append(s('rect', { x, y, width: Math.max(0.5, a.x(end) - x), height: ROW - 1, fill: colourOf(state), 'data-state': state }, s('title', {}, `${id}: ${labelOf(state)} from ${minute(data, start)}`)));
   }
   if (setAside !== undefined) g.append(s('rect', { x: a.x(setAside), y, width: Math.max(1, a.x(a.to) - a.x(setAside)), height: ROW - 1, fill: 'url(#set-aside)' }, s('title', {}, `${id}: set aside ${minute(data, setAside)}`)));
-  return g;
+  // In the console a row opens the device's view (a link: reached with Tab, followed with Enter).
+  const href = hrefOfDevice(id);
+  return href === undefined ? g : s('a', { href, class: 'device-link', 'data-device-link': id, 'aria-label': `device ${id}: its view` }, g);
 }
 
 /** A ring's share of states over time: per column, how many of its devices were in each state (stacked). */

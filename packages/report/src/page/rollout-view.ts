@@ -1,6 +1,6 @@
 /** A rollout: its rings as status gives them, its lanes over time, failures against the budget, its halt. */
 import type { ReportData, RolloutSection } from '../model.js';
-import { factsTable, h, s, table } from './dom.js';
+import { deviceCell, factsTable, h, s, table } from './dom.js';
 import { INK, labelOf } from './palette.js';
 import { lanesChart, type LanesChart } from './lanes.js';
 import { axis, minute } from './time.js';
@@ -48,7 +48,7 @@ export function rolloutView(data: ReportData, r: RolloutSection, heading: string
     r.halt ? haltView(data, r) : null,
     factsTable(
       'Every change of the rollout on this axis',
-      table('The rollout’s events a person reads (hotpatch history --rollout gives all)', ['time', 'what', 'ring', 'device', 'by', 'why', 'changed'], r.marks.map((m) => [minute(data, m.t), m.kind, m.ring ?? '-', m.device ?? '-', m.by ?? '-', m.reason ?? '-', m.text])),
+      table('The rollout’s events a person reads (hotpatch history --rollout gives all)', ['time', 'what', 'ring', 'device', 'by', 'why', 'changed'], r.marks.map((m) => [minute(data, m.t), m.kind, m.ring ?? '-', m.device !== undefined ? deviceCell(m.device) : '-', m.by ?? '-', m.reason ?? '-', m.text])),
     ),
   );
   return { element, lanes };
@@ -117,7 +117,7 @@ function haltView(data: ReportData, r: RolloutSection): HTMLElement {
     table(
       `What the halt did to each device in flight at it${halt.devices.length > LISTED ? ` (the first ${LISTED} of ${halt.devices.length})` : ''}`,
       ['device', 'state at the halt', 'after the halt', 'outcome'],
-      halt.devices.slice(0, LISTED).map((d) => [d.device, labelOf(d.stateAtHalt), d.after.map((x) => `${labelOf(x.state)} ${minute(data, x.t)}`).join(' → ') || '-', d.outcome]),
+      halt.devices.slice(0, LISTED).map((d) => [deviceCell(d.device), labelOf(d.stateAtHalt), d.after.map((x) => `${labelOf(x.state)} ${minute(data, x.t)}`).join(' → ') || '-', d.outcome]),
       (i) => ({ 'data-device': halt.devices[i]!.device }),
     ),
   );

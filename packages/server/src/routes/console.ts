@@ -2,7 +2,7 @@
  * The live console: `GET /` serves the report's page (the same bundle `hotpatch report` inlines, here as files beside
  * it, under a Content-Security-Policy that allows nothing inline and nothing from elsewhere); the page signs a person
  * in with a token and asks, as that token, for the report's data of its tenant (`GET /v1/console/data`: built by
- * the code of @hotpatch/report from the tenant's log, the projections `hotpatch report` and `status` answer with,
+ * the code of @hotpatch/report from the tenant's log (a rollout, a device with its history, or the fleet), the projections `hotpatch report` and `status` answer with,
  * in a view kept between requests and read on as the log grows: console-views.ts) and follows its tenant's log (`GET /v1/console/stream`: the live tail of sse.ts, each event
  * named by its position, stream, type and time only). The page asks for the data again after each burst of events.
  * Readers only (operators, tenant admins, auditors): an agent is refused, as from every read of the fleet.
@@ -25,7 +25,8 @@ const READERS = ['operator', 'tenant-admin', 'auditor'] as const;
 const DataQuery = Type.Object(
   {
     rollout: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The rollout to show.' })),
-    fleet: Type.Optional(Type.Boolean({ description: 'Show the fleet by ring. Without either: the latest rollout planned, or the fleet when there is none.' })),
+    device: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The device to show (what `hotpatch report --device` draws).' })),
+    fleet: Type.Optional(Type.Boolean({ description: 'Show the fleet by ring. Without any: the latest rollout planned, or the fleet when there is none.' })),
   },
   { additionalProperties: false },
 );
@@ -38,17 +39,20 @@ const ConsoleAnswer = Type.Object({
   data: Type.Union([Type.Object({}, { additionalProperties: true, description: 'ReportData (packages/report/src/model.ts), what `hotpatch report` embeds in its page' }), Type.Null()]),
 });
 
-/** The report's data for a tenant's rollout or fleet, from its log as `hotpatch report --store` reads it (console-views.ts: kept between requests, read on as the log grows). */
-export async function consoleData(views: ConsoleViews, scope: Scope, role: string, query: { rollout?: string; fleet?: boolean }) {
+/** The report's data for a tenant's rollout, device or fleet, from its log as `hotpatch report --store` reads it (console-views.ts: kept between requests, read on as the log grows). */
+export async function consoleData(views: ConsoleViews, scope: Scope, role: string, query: { rollout?: string; device?: string; fleet?: boolean }) {
   const { tenant } = scope;
-  if (query.rollout !== undefined && query.fleet === true) throw new HttpProblem(400, 'INVALID_REQUEST', 'query: give rollout or fleet, not both', {});
+  const asked = [query.rollout !== undefined && 'rollout', query.device !== undefined && 'device', query.fleet === true && 'fleet'].filter((k) => k !== false);
+  if (asked.length > 1) throw new HttpProblem(400, 'INVALID_REQUEST', `query: give one of rollout, device or fleet, not ${asked.join(' and ')}`, {});
   await tenant.orchestrator.sync();
   const rollouts = [...tenant.orchestrator.projection.rollouts.keys()];
   const latest = rollouts.at(-1);
-  const subject: ConsoleSubject = query.rollout !== undefined ? { kind: 'rollout', id: query.rollout } : query.fleet !== true && latest !== undefined ? { kind: 'rollout', id: latest } : { kind: 'fleet' };
+  const subject: ConsoleSubject = query.device !== undefined ? { kind: 'device', id: query.device } : query.rollout !== undefined ? { kind: 'rollout', id: query.rollout } : query.fleet !== true && latest !== undefined ? { kind: 'rollout', id: latest } : { kind: 'fleet' };
   const { position, data } = await views.data(tenant, subject);
   // A rollout of another tenant answers as one that does not exist: nothing of it is visible.
   if (data === null && subject.kind === 'rollout') throw new HttpProblem(404, 'UNKNOWN_ROLLOUT', `no rollout ${subject.id}`, { rollout: subject.id });
+  // Another tenant's device answers as /v1/devices/:id answers an unknown one.
+  if (data === null && subject.kind === 'device') throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${subject.id}`, { device: subject.id });
   return { position, caller: { role, tenant: tenant.name, party: scope.party, serviceWide: scope.serviceWide }, rollouts, subject, data };
 }
 
@@ -77,7 +81,7 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
   r.get('/v1/console/data', {
     config: { roles: READERS },
     schema: {
-      summary: 'The console’s view of the caller’s tenant: what `hotpatch report --rollout` or `--fleet` draws (ReportData), the log position it was read to, the tenant’s rollouts and who the caller is',
+      summary: 'The console’s view of the caller’s tenant: what `hotpatch report --rollout`, `--device` or `--fleet` draws (ReportData), the log position it was read to, the tenant’s rollouts and who the caller is',
       tags: ['read'],
       security: bearer,
       querystring: DataQuery,

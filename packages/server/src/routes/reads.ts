@@ -3,15 +3,14 @@
  * state and history, as `hotpatch history --device --json`), a rollout's progress. Operators, tenant admins and
  * auditors; an agent reads its own device.
  */
-import { deviceStream, Type } from '@hotpatch/core';
+import { Type } from '@hotpatch/core';
 import { fleetStatus } from '@hotpatch/fleet';
-import { deviceHistory } from '@hotpatch/replay';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
+import { tenantDeviceHistory } from '../device-history.js';
 import { HttpProblem } from '../problem.js';
 import { bearer, IdParams, problems } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
-import { DEFAULT_TENANT } from '../tenants.js';
 import type { TypeBoxTypeProvider } from '../validation.js';
 
 const READERS = ['operator', 'tenant-admin', 'auditor'] as const;
@@ -53,11 +52,8 @@ export function readRoutes(app: FastifyInstance, service: HotpatchService): void
     handler: async (request) => {
       const { tenant } = scopeOf(request);
       const id = request.params.id;
-      const events = await tenant.store.readStream(deviceStream(id));
-      if (events.length === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${id}`, { device: id });
-      // A named tenant's events under its local names: their hashes cover the names as stored, so they are folded
-      // without them (as `hotpatch history --tenant` does); `GET /v1/verify` checks them.
-      const history = deviceHistory({ events: tenant.name === DEFAULT_TENANT ? events : events.map(({ hash: _hash, ...e }) => e) }, id);
+      const history = await tenantDeviceHistory(tenant, id);
+      if (history.length === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${id}`, { device: id });
       return { device: history.at(-1)!.after, history };
     },
   });
