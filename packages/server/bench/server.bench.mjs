@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,18 +40,48 @@ const maxReports = Number(args.reports);
 const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
 const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
-/** A child process serving; resolves with its URL once it listens. */
+const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
+
+/**
+ * A child process serving, with probe.mjs loaded; resolves with its URL once it listens. `probe()` asks it for its CPU
+ * time and counts so far (SIGUSR2).
+ */
 function child(argv) {
-  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', probeModule, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
+  let waiting = [];
   return new Promise((ok, fail) => {
     proc.stderr.on('data', (d) => {
       err += d;
+      for (let m; (m = /^probe (\{.*\})\n/m.exec(err)); ) {
+        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
+        waiting.shift()?.(JSON.parse(m[1]));
+      }
       const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) ok({ url: m[1], stop: () => new Promise((done) => (proc.once('exit', done), proc.kill('SIGTERM'))) });
+      if (m) {
+        ok({
+          url: m[1],
+          probe: () => new Promise((got) => (waiting.push(got), proc.kill('SIGUSR2'))),
+          stop: () => new Promise((done) => (proc.once('exit', done), proc.kill('SIGTERM'))),
+        });
+      }
     });
     proc.once('exit', (code) => fail(new Error(`exited (${code}) before listening: ${err}`)));
   });
+}
+
+/** What the servers spent on a phase of `reports` reports: CPU µs, statements, state-cache misses per report, reports per commit. */
+function spent(before, after, reports) {
+  const sum = (list, key) => list.reduce((s, p) => s + p[key], 0);
+  const delta = (key) => sum(after, key) - sum(before, key);
+  return {
+    cpuUs: (delta('user') + delta('system')) / reports,
+    statements: delta('statements') / reports,
+    perCommit: delta('commits') > 0 ? reports / delta('commits') : NaN,
+    misses: delta('stateMisses') / reports,
+    hits: delta('stateHits') / reports,
+    rss: Math.max(...after.map((p) => p.rss)),
+  };
 }
 
 /** autocannon over `bodies` (one request each, in turn, spread over the connections); the figures it gives. */
@@ -79,8 +109,9 @@ function load(url, path, requests) {
 }
 
 /** autocannon's own duration is in whole seconds: the rate is taken from the wall time of the run. */
-const figures = (result, seconds) => ({ rps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors });
+const figures = (result, seconds) => ({ rps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, load: loadavg()[0] });
 const rows = [];
+const costs = [];
 
 async function bare() {
   const file = join(scratch, 'bare.mjs');
@@ -110,13 +141,15 @@ async function storeCase(kind, devices, instances) {
     const n = Math.min(devices, maxReports);
     const phase = async (kindOf) => {
       const share = Math.ceil(n / instances);
+      const before = await Promise.all(servers.map((s) => s.probe()));
       const started = Date.now();
       const results = await Promise.all(
         servers.map((s, i) => load(s.url, '/v1/reports', fleet.agents.slice(i * share, (i + 1) * share).map((a) => ({ token: a.token, body: kindOf(a.device) })))),
       );
       const seconds = (Date.now() - started) / 1000;
       const total = results.reduce((sum, r) => sum + r.requests.total, 0);
-      return { rps: total / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), non2xx: results.reduce((s, r) => s + r.non2xx, 0), errors: results.reduce((s, r) => s + r.errors, 0) };
+      const cost = spent(before, await Promise.all(servers.map((s) => s.probe())), total);
+      return { cost, load: loadavg()[0], rps: total / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), non2xx: results.reduce((s, r) => s + r.non2xx, 0), errors: results.reduce((s, r) => s + r.errors, 0) };
     };
     const applied = await phase((device) => ({ kind: 'applied', id: randomUUID(), device, patch: fleet.patch }));
     const health = await phase((device) => ({ kind: 'health', id: randomUUID(), device, patch: fleet.patch, healthy: true }));
@@ -128,7 +161,7 @@ async function storeCase(kind, devices, instances) {
 }
 
 const show = (name, f, ceiling, target) =>
-  rows.push([name, f.rps.toFixed(0), `${f.p50} ms`, `${f.p99} ms`, ceiling ? `${((100 * f.rps) / ceiling).toFixed(0)}%` : '', f.non2xx + f.errors ? `${f.non2xx} non-2xx, ${f.errors} errors` : '', target === undefined ? '' : f.rps >= target && f.p99 < TARGET.p99 && (!ceiling || f.rps >= TARGET.ofBare * ceiling) ? 'met' : 'NOT met']);
+  rows.push([name, f.rps.toFixed(0), `${f.p50} ms`, `${f.p99} ms`, ceiling ? `${((100 * f.rps) / ceiling).toFixed(0)}%` : '', f.load.toFixed(1), f.non2xx + f.errors ? `${f.non2xx} non-2xx, ${f.errors} errors` : '', target === undefined ? '' : f.rps >= target && f.p99 < TARGET.p99 && (!ceiling || f.rps >= TARGET.ofBare * ceiling) ? 'met' : 'NOT met']);
 
 console.error(`bench:server — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, ${new Date().toISOString()}, ${connections} connections`);
 const ceiling = args.only === undefined || args.only === 'bare' ? await bare() : undefined;
@@ -140,10 +173,22 @@ for (const devices of args.devices.split(',').map(Number)) {
     const label = `${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`;
     show(`${label}: applied (${r.reports.toLocaleString('en')})`, r.applied, ceiling?.rps, TARGET[kind]);
     show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
+    for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
+      const c = f.cost;
+      costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), (1e6 / c.cpuUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+    }
     console.error(`  done: ${label}`);
   }
 }
-const head = ['case', 'reports/s', 'p50', 'p99', 'of bare', 'failed', `target (≥ ${TARGET.sqlite}/s SQLite, ≥ ${TARGET.postgres}/s PostgreSQL, p99 < ${TARGET.p99} ms, ≥ ${100 * TARGET.ofBare}% of bare)`];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+const head = ['case', 'reports/s', 'p50', 'p99', 'of bare', 'load', 'failed', `target (≥ ${TARGET.sqlite}/s SQLite, ≥ ${TARGET.postgres}/s PostgreSQL, p99 < ${TARGET.p99} ms, ≥ ${100 * TARGET.ofBare}% of bare)`];
+const table = (header, body) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
+  for (const r of [header, ...body]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+};
+table(head, rows);
+if (costs.length > 0) {
+  console.log('');
+  // CPU time is the figure a busy machine does not change much: the reports/s one core of this machine could serve.
+  table(['case', 'server CPU µs/report', 'reports/s per core', 'statements/report', 'reports/commit', 'state cache misses / hits per report', 'server RSS'], costs);
+}
 rmSync(scratch, { recursive: true, force: true });
