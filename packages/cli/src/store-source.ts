@@ -68,7 +68,12 @@ export async function openEventStore(
       });
     case 'postgres': {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
-      return createPostgresEventStore({ connectionString: source.url, ...(source.schema ? { schema: source.schema } : {}), ...(options.readonly ? { readonly: true } : {}) });
+      return createPostgresEventStore({
+        connectionString: source.url,
+        ...(source.schema ? { schema: source.schema } : {}),
+        ...(options.readonly ? { readonly: true } : {}),
+        ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
+      });
     }
     case 'jsonl':
       throw new UsageError(`${source.path} is a timeline file, not a store: use sqlite:path or postgres://… here`);

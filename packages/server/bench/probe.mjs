@@ -1,13 +1,14 @@
 /**
  * Loaded into the bench's `hotpatch serve` child with `--import`: figures that do not depend on how busy the machine
  * is. On SIGUSR2 it writes one line to standard error, `probe {…}`: the process's CPU time so far (user and system,
- * microseconds) and counts since it started — SQL statements run, transactions committed (SQLite's `COMMIT`s,
+ * microseconds), the event loop's busy time (ms; CPU time plus the waits that block it, as a COMMIT's fsync) and counts since it started — SQL statements run, transactions committed (SQLite's `COMMIT`s,
  * PostgreSQL's), the stores' state-cache lookups that found the stream's state folded at its head and those that did
  * not. The bench takes the difference across a phase and divides by the reports sent.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const counts = { statements: 0, commits: 0, stateHits: 0, stateMisses: 0 };
@@ -62,5 +63,7 @@ try {
 
 process.on('SIGUSR2', () => {
   const { user, system } = process.cpuUsage();
-  process.stderr.write(`probe ${JSON.stringify({ user, system, rss: process.memoryUsage().rss, ...counts })}\n`);
+  // The event loop's busy time (ms): CPU time plus what the thread waited for without yielding (an fsync in COMMIT).
+  const { active } = performance.eventLoopUtilization();
+  process.stderr.write(`probe ${JSON.stringify({ user, system, active, rss: process.memoryUsage().rss, ...counts })}\n`);
 });

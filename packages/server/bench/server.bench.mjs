@@ -40,6 +40,8 @@ const maxReports = Number(args.reports);
 const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
 const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
+/** Options for the server's Node, e.g. HOTPATCH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" for a profile of each. */
+const nodeArgs = (process.env.HOTPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
 
 /**
@@ -47,7 +49,7 @@ const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
  * time and counts so far (SIGUSR2).
  */
 function child(argv) {
-  const proc = spawn(process.execPath, ['--import', probeModule, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   let waiting = [];
   return new Promise((ok, fail) => {
@@ -76,6 +78,7 @@ function spent(before, after, reports) {
   const delta = (key) => sum(after, key) - sum(before, key);
   return {
     cpuUs: (delta('user') + delta('system')) / reports,
+    loopUs: (1000 * delta('active')) / reports,
     statements: delta('statements') / reports,
     perCommit: delta('commits') > 0 ? reports / delta('commits') : NaN,
     misses: delta('stateMisses') / reports,
@@ -175,7 +178,7 @@ for (const devices of args.devices.split(',').map(Number)) {
     show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
     for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
       const c = f.cost;
-      costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), (1e6 / c.cpuUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+      costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
     }
     console.error(`  done: ${label}`);
   }
@@ -188,7 +191,8 @@ const table = (header, body) => {
 table(head, rows);
 if (costs.length > 0) {
   console.log('');
-  // CPU time is the figure a busy machine does not change much: the reports/s one core of this machine could serve.
-  table(['case', 'server CPU µs/report', 'reports/s per core', 'statements/report', 'reports/commit', 'state cache misses / hits per report', 'server RSS'], costs);
+  // Figures a busy machine changes less than the rates: the server's CPU time, and its event loop's busy time (CPU
+  // plus the waits that hold the thread, as a COMMIT's fsync), per report; the loop's time bounds the rate of one server.
+  table(['case', 'server CPU µs/report', 'event loop busy µs/report', 'reports/s the loop allows', 'statements/report', 'reports/commit', 'state cache misses / hits per report', 'server RSS'], costs);
 }
 rmSync(scratch, { recursive: true, force: true });
