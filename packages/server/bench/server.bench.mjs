@@ -9,14 +9,19 @@
  * bare route, and each target met or not.
  *
  *   node packages/server/bench/server.bench.mjs [--devices 1000,100000] [--reports 20000] [--connections 32]
- *        [--only sqlite|postgres|bare] [--postgres URL]
+ *        [--only sqlite|postgres|bare] [--postgres URL] [--serve-args="OPTIONS[|OPTIONS…]"]
+ *
+ * Beside the rates, figures a busy machine blurs less: the server's CPU time and its event loop's busy time per
+ * report, SQL statements per report, reports per commit, state-cache misses and hits per report (probe.mjs).
+ * --serve-args: options for `hotpatch serve`; several variants, separated by "|", each run on a copy of the same
+ * prepared SQLite fleet (e.g. --serve-args="--state-cache 10000 --log-requests|" compares the old defaults).
  *
  * PostgreSQL: HOTPATCH_BENCH_POSTGRES_URL or --postgres (default postgres://postgres@127.0.0.1:5432/postgres), a new
  * schema per case, dropped after; one instance, then two (two servers over the schema, each sent half the devices).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +35,7 @@ const { values: args } = parseArgs({
     reports: { type: 'string', default: '20000' },
     connections: { type: 'string', default: '32' },
     only: { type: 'string' },
+    'serve-args': { type: 'string', default: '' },
     postgres: { type: 'string', default: process.env.HOTPATCH_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
@@ -38,6 +44,8 @@ const bin = join(root, 'packages/cli/dist/bin.js');
 const connections = Number(args.connections);
 const maxReports = Number(args.reports);
 const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
+/** Options for `hotpatch serve`; variants separated by "|" each run on a copy of the prepared SQLite fleet. */
+const serveArgs = args['serve-args'].split('|').map((v) => v.split(' ').filter(Boolean));
 const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
 /** Options for the server's Node, e.g. HOTPATCH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" for a profile of each. */
@@ -136,11 +144,31 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));`,
   return r;
 }
 
-async function storeCase(kind, devices, instances) {
+async function storeCase(kind, devices, instances, serveArgs) {
   const fleet = await prepareFleet({ kind, devices, scratch, postgres: args.postgres });
+  try {
+    const runs = [];
+    for (const [v, extra] of serveArgs.entries()) {
+      // Each variant on the fleet as prepared: a copy of the SQLite file (one variant only over PostgreSQL).
+      let store = fleet.store;
+      if (serveArgs.length > 1) {
+        if (kind !== 'sqlite') throw new Error('--serve-args with variants: SQLite only');
+        const path = fleet.store.slice('sqlite:'.length);
+        copyFileSync(path, `${path}.${v}`);
+        store = `sqlite:${path}.${v}`;
+      }
+      runs.push(await storeRun(fleet, store, devices, instances, extra));
+    }
+    return runs;
+  } finally {
+    await fleet.dispose();
+  }
+}
+
+async function storeRun(fleet, store, devices, instances, extra) {
   const servers = [];
   try {
-    for (let i = 0; i < instances; i++) servers.push(await child([bin, 'serve', '--store', fleet.store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile]));
+    for (let i = 0; i < instances; i++) servers.push(await child([bin, 'serve', '--store', store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile, ...extra]));
     const n = Math.min(devices, maxReports);
     const phase = async (kindOf) => {
       const share = Math.ceil(n / instances);
@@ -156,10 +184,9 @@ async function storeCase(kind, devices, instances) {
     };
     const applied = await phase((device) => ({ kind: 'applied', id: randomUUID(), device, patch: fleet.patch }));
     const health = await phase((device) => ({ kind: 'health', id: randomUUID(), device, patch: fleet.patch, healthy: true }));
-    return { applied, health, reports: n };
+    return { applied, health, reports: n, extra };
   } finally {
     for (const s of servers) await s.stop();
-    await fleet.dispose();
   }
 }
 
@@ -172,15 +199,16 @@ if (ceiling) show('bare Fastify route', ceiling, undefined, undefined);
 for (const devices of args.devices.split(',').map(Number)) {
   for (const [kind, instances] of [['sqlite', 1], ['postgres', 1], ['postgres', 2]]) {
     if (args.only !== undefined && args.only !== kind) continue;
-    const r = await storeCase(kind, devices, instances);
-    const label = `${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`;
-    show(`${label}: applied (${r.reports.toLocaleString('en')})`, r.applied, ceiling?.rps, TARGET[kind]);
-    show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
-    for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
-      const c = f.cost;
-      costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+    for (const r of await storeCase(kind, devices, instances, serveArgs)) {
+      const label = `${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices${r.extra.length ? ` (${r.extra.join(' ')})` : ''}`;
+      show(`${label}: applied (${r.reports.toLocaleString('en')})`, r.applied, ceiling?.rps, TARGET[kind]);
+      show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
+      for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
+        const c = f.cost;
+        costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+      }
     }
-    console.error(`  done: ${label}`);
+    console.error(`  done: ${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`);
   }
 }
 const head = ['case', 'reports/s', 'p50', 'p99', 'of bare', 'load', 'failed', `target (≥ ${TARGET.sqlite}/s SQLite, ≥ ${TARGET.postgres}/s PostgreSQL, p99 < ${TARGET.p99} ms, ≥ ${100 * TARGET.ofBare}% of bare)`];
