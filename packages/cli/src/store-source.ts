@@ -49,7 +49,7 @@ export function describeSource(source: StoreSource): string {
  */
 export async function openEventStore(
   source: StoreSource,
-  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number } = {},
+  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number; checkpoints?: 'writer' | 'worker' } = {},
 ): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
   switch (source.kind) {
     case 'sqlite':
@@ -65,6 +65,7 @@ export async function openEventStore(
         ...(options.readonly ? { readonly: true } : {}),
         ...(options.durability ? { durability: options.durability } : {}),
         ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
+        ...(options.checkpoints !== undefined ? { checkpoints: options.checkpoints } : {}),
       });
     case 'postgres': {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');

@@ -93,7 +93,8 @@ export const serveCommand: CommandSpec = {
     const idKey = values['id-key'] === undefined ? undefined : await loadIdKey(values['id-key'] as string);
     if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
-    const store = await openEventStore(source, { stateCacheSize });
+    // On SQLite, a worker thread checkpoints the WAL: no COMMIT on the service's thread copies and syncs the database file.
+    const store = await openEventStore(source, { stateCacheSize, checkpoints: 'worker' });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log);
     try {
