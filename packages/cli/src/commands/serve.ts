@@ -52,7 +52,7 @@ export const serveCommand: CommandSpec = {
   --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
   --tick-ms MS      real milliseconds between ticks (default 1000)
   --state-cache N   streams whose last state the service keeps in memory (default ${SERVE_STATE_CACHE.toLocaleString('en')}: a fleet of
-                    100,000 devices with a token each, their rollouts and rings; about 1 KiB each, so up to ~250 MiB
+                    100,000 devices with a token each, their rollouts and rings; under 1 KiB each, so up to ~250 MiB
                     when that many are used). Every report reads its device's and its token's state: with more devices
                     and tokens than this, each report reads and parses their snapshots from the store again
   --log-requests    log every request, not only those that fail (two lines each: at thousands of reports a
