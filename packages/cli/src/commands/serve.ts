@@ -93,8 +93,8 @@ export const serveCommand: CommandSpec = {
     const idKey = values['id-key'] === undefined ? undefined : await loadIdKey(values['id-key'] as string);
     if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
-    // On SQLite, a worker thread checkpoints the WAL: no COMMIT on the service's thread copies and syncs the database file.
-    const store = await openEventStore(source, { stateCacheSize, checkpoints: 'worker' });
+    // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
+    const store = await openEventStore(source, { stateCacheSize });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log);
     try {
