@@ -1,7 +1,8 @@
 /**
  * Several `hotpatch serve` processes over one PostgreSQL schema (docs/service.md "Several instances"): each tenant's
  * orchestration is held by one live instance at a time, spread over them; `kill -9` of an owner mid-rollout, and
- * within 15 s the others hold its tenants and the rollouts go on, no device instructed twice.
+ * within 15 s the others hold its tenants and the rollouts go on, no device instructed twice. A revoked token is
+ * refused at once by every instance, though each has used it (its state kept in the instance's state cache).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { issueToken } from '@hotpatch/server';
 import { createPostgresEventStore } from '@hotpatch/store-postgres';
 import { describe, expect, it } from 'vitest';
+import { runCaptured } from './main.js';
 import { serveProcess, until } from './testing/serve-process.js';
 
 const pgUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
@@ -136,6 +138,42 @@ describe.skipIf(!pgUrl)('hotpatch serve, several instances over PostgreSQL', () 
       expect(left).toEqual([]);
     } finally {
       for (const s of instances) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+      await Promise.all(instances.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((ok) => s.child.on('exit', ok)) : undefined)));
+      await store.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a token each instance has used is refused by every instance at its next request, revoked by the API or the CLI', { timeout: 60_000 }, async () => {
+    const schema = `serve_revoke_${randomBytes(4).toString('hex')}`;
+    const storeUrl = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}schema=${schema}`;
+    const dir = mkdtempSync(join(tmpdir(), 'hotpatch-serve-revoke-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(POLICY));
+    const store = await createPostgresEventStore({ connectionString: pgUrl!, schema, max: 2 });
+    const instances: ReturnType<typeof serve>[] = [];
+    try {
+      const operator = (await issueToken(store, { role: 'operator' })).token;
+      const agents = [await issueToken(store, { role: 'agent', tenant: 'default', device: 'd1' }), await issueToken(store, { role: 'agent', tenant: 'default', device: 'd2' })];
+      for (let i = 0; i < 2; i++) instances.push(serve(dir, storeUrl));
+      const urls = await Promise.all(instances.map((s) => s.listening));
+      const poll = (url: string, agent: { token: string }, device: string) => fetch(`${url}/v1/devices/${device}/instructions`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.status);
+      for (const [i, agent] of agents.entries()) {
+        const device = `d${i + 1}`;
+        const enrol = await fetch(`${urls[0]}/v1/devices/${device}`, { method: 'PUT', headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' }) });
+        expect(enrol.status).toBe(201);
+        // Each instance authenticates the token (and keeps its state), twice.
+        for (const url of urls) for (let k = 0; k < 2; k++) expect(await poll(url, agent, device)).toBe(204);
+      }
+      // Revoked through the first instance's API: the second refuses it at once.
+      const revoked = await fetch(`${urls[0]}/v1/tokens/${agents[0]!.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${operator}` } });
+      expect(revoked.status).toBeLessThan(300);
+      for (const url of urls) expect(await poll(url, agents[0]!, 'd1')).toBe(401);
+      // Revoked by the CLI, writing the store beside the services: both refuse it at once.
+      expect(await runCaptured(['token', 'revoke', agents[1]!.id, '--store', storeUrl])).toMatchObject({ code: 0, out: `token ${agents[1]!.id} revoked` });
+      for (const url of urls) expect(await poll(url, agents[1]!, 'd2')).toBe(401);
+    } finally {
+      for (const s of instances) s.child.kill('SIGTERM');
       await Promise.all(instances.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((ok) => s.child.on('exit', ok)) : undefined)));
       await store.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await store.close();

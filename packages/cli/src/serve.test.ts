@@ -74,11 +74,37 @@ describe('hotpatch serve', () => {
     const again = serve(dir);
     const url2 = await again.listening;
     expect(again.err()).not.toMatch(/operator token/);
+    // The token used first (its state folded and kept by the service), then revoked by another process.
+    expect((await fetch(`${url2}/v1/devices/d1/instructions`, { headers: { authorization: `Bearer ${agent.token}` } })).status).toBe(204);
     const revoked = await runCaptured(['token', 'revoke', agent.id, '--store', `sqlite:${join(dir, 'hotpatch.db')}`]);
     expect(revoked).toMatchObject({ code: 0, out: `token ${agent.id} revoked` });
     expect((await fetch(`${url2}/v1/devices/d1/instructions`, { headers: { authorization: `Bearer ${agent.token}` } })).status).toBe(401);
     again.child.kill('SIGINT');
     expect(await again.exited).toBe(0);
+  });
+
+  it('logs the requests that fail, not every request; --log-requests logs every one; --state-cache takes a whole number', async () => {
+    const logDir = mkdtempSync(join(dir, 'logs-'));
+    // The operator token the first start prints, kept for the second.
+    let token = '';
+    const requests = async (args: string[]) => {
+      const s = serve(logDir, ['--store', `sqlite:${join(logDir, 'l.db')}`, '--key', join(logDir, 'k.pem'), ...args]);
+      const url = await s.listening;
+      token = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(s.err())?.[1] ?? token;
+      expect((await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await fetch(`${url}/v1/status`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      return s.out();
+    };
+    const quiet = await requests([]);
+    expect(quiet).toMatch(/"msg":"the bearer token is not a hotpatch token/);
+    expect(quiet).not.toMatch(/"msg":"(incoming request|request completed)"/);
+    const every = await requests(['--log-requests', '--state-cache', '50000']);
+    expect(every.match(/"msg":"request completed"/g)).toHaveLength(2);
+    expect(every).toMatch(/"msg":"the bearer token is not a hotpatch token/);
+    const bad = await runCaptured(['serve', '--store', `sqlite:${join(logDir, 'l.db')}`, '--state-cache', '0']);
+    expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('--state-cache: expected a whole number ≥ 1, got "0"') });
   });
 
   it('token: a scope that does not fit the role is refused in one line, nothing written', async () => {

@@ -49,7 +49,7 @@ export function describeSource(source: StoreSource): string {
  */
 export async function openEventStore(
   source: StoreSource,
-  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number } = {},
+  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number; checkpoints?: 'writer' | 'worker' } = {},
 ): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
   switch (source.kind) {
     case 'sqlite':
@@ -65,10 +65,16 @@ export async function openEventStore(
         ...(options.readonly ? { readonly: true } : {}),
         ...(options.durability ? { durability: options.durability } : {}),
         ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
+        ...(options.checkpoints !== undefined ? { checkpoints: options.checkpoints } : {}),
       });
     case 'postgres': {
       const { createPostgresEventStore } = await import('@hotpatch/store-postgres');
-      return createPostgresEventStore({ connectionString: source.url, ...(source.schema ? { schema: source.schema } : {}), ...(options.readonly ? { readonly: true } : {}) });
+      return createPostgresEventStore({
+        connectionString: source.url,
+        ...(source.schema ? { schema: source.schema } : {}),
+        ...(options.readonly ? { readonly: true } : {}),
+        ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
+      });
     }
     case 'jsonl':
       throw new UsageError(`${source.path} is a timeline file, not a store: use sqlite:path or postgres://… here`);

@@ -9,15 +9,20 @@
  * bare route, and each target met or not.
  *
  *   node packages/server/bench/server.bench.mjs [--devices 1000,100000] [--reports 20000] [--connections 32]
- *        [--only sqlite|postgres|bare] [--postgres URL]
+ *        [--only sqlite|postgres|bare] [--postgres URL] [--serve-args="OPTIONS[|OPTIONS…]"]
+ *
+ * Beside the rates, figures a busy machine blurs less: the server's CPU time and its event loop's busy time per
+ * report, SQL statements per report, reports per commit, state-cache misses and hits per report (probe.mjs).
+ * --serve-args: options for `hotpatch serve`; several variants, separated by "|", each run on a copy of the same
+ * prepared SQLite fleet (e.g. --serve-args="--state-cache 10000 --log-requests|" compares the old defaults).
  *
  * PostgreSQL: HOTPATCH_BENCH_POSTGRES_URL or --postgres (default postgres://postgres@127.0.0.1:5432/postgres), a new
  * schema per case, dropped after; one instance, then two (two servers over the schema, each sent half the devices).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +35,7 @@ const { values: args } = parseArgs({
     reports: { type: 'string', default: '20000' },
     connections: { type: 'string', default: '32' },
     only: { type: 'string' },
+    'serve-args': { type: 'string', default: '' },
     postgres: { type: 'string', default: process.env.HOTPATCH_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
@@ -38,20 +44,55 @@ const bin = join(root, 'packages/cli/dist/bin.js');
 const connections = Number(args.connections);
 const maxReports = Number(args.reports);
 const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
+/** Options for `hotpatch serve`; variants separated by "|" each run on a copy of the prepared SQLite fleet. */
+const serveArgs = args['serve-args'].split('|').map((v) => v.split(' ').filter(Boolean));
 const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
-/** A child process serving; resolves with its URL once it listens. */
+/** Options for the server's Node, e.g. HOTPATCH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" for a profile of each. */
+const nodeArgs = (process.env.HOTPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
+
+/**
+ * A child process serving, with probe.mjs loaded; resolves with its URL once it listens. `probe()` asks it for its CPU
+ * time and counts so far (SIGUSR2).
+ */
 function child(argv) {
-  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
+  let waiting = [];
   return new Promise((ok, fail) => {
     proc.stderr.on('data', (d) => {
       err += d;
+      for (let m; (m = /^probe (\{.*\})\n/m.exec(err)); ) {
+        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
+        waiting.shift()?.(JSON.parse(m[1]));
+      }
       const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) ok({ url: m[1], stop: () => new Promise((done) => (proc.once('exit', done), proc.kill('SIGTERM'))) });
+      if (m) {
+        ok({
+          url: m[1],
+          probe: () => new Promise((got) => (waiting.push(got), proc.kill('SIGUSR2'))),
+          stop: () => new Promise((done) => (proc.once('exit', done), proc.kill('SIGTERM'))),
+        });
+      }
     });
     proc.once('exit', (code) => fail(new Error(`exited (${code}) before listening: ${err}`)));
   });
+}
+
+/** What the servers spent on a phase of `reports` reports: CPU µs, statements, state-cache misses per report, reports per commit. */
+function spent(before, after, reports) {
+  const sum = (list, key) => list.reduce((s, p) => s + p[key], 0);
+  const delta = (key) => sum(after, key) - sum(before, key);
+  return {
+    cpuUs: (delta('user') + delta('system')) / reports,
+    loopUs: (1000 * delta('active')) / reports,
+    statements: delta('statements') / reports,
+    perCommit: delta('commits') > 0 ? reports / delta('commits') : NaN,
+    misses: delta('stateMisses') / reports,
+    hits: delta('stateHits') / reports,
+    rss: Math.max(...after.map((p) => p.rss)),
+  };
 }
 
 /** autocannon over `bodies` (one request each, in turn, spread over the connections); the figures it gives. */
@@ -79,8 +120,9 @@ function load(url, path, requests) {
 }
 
 /** autocannon's own duration is in whole seconds: the rate is taken from the wall time of the run. */
-const figures = (result, seconds) => ({ rps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors });
+const figures = (result, seconds) => ({ rps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, load: loadavg()[0] });
 const rows = [];
+const costs = [];
 
 async function bare() {
   const file = join(scratch, 'bare.mjs');
@@ -102,33 +144,54 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));`,
   return r;
 }
 
-async function storeCase(kind, devices, instances) {
+async function storeCase(kind, devices, instances, serveArgs) {
   const fleet = await prepareFleet({ kind, devices, scratch, postgres: args.postgres });
+  try {
+    const runs = [];
+    for (const [v, extra] of serveArgs.entries()) {
+      // Each variant on the fleet as prepared: a copy of the SQLite file (one variant only over PostgreSQL).
+      let store = fleet.store;
+      if (serveArgs.length > 1) {
+        if (kind !== 'sqlite') throw new Error('--serve-args with variants: SQLite only');
+        const path = fleet.store.slice('sqlite:'.length);
+        copyFileSync(path, `${path}.${v}`);
+        store = `sqlite:${path}.${v}`;
+      }
+      runs.push(await storeRun(fleet, store, devices, instances, extra));
+    }
+    return runs;
+  } finally {
+    await fleet.dispose();
+  }
+}
+
+async function storeRun(fleet, store, devices, instances, extra) {
   const servers = [];
   try {
-    for (let i = 0; i < instances; i++) servers.push(await child([bin, 'serve', '--store', fleet.store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile]));
+    for (let i = 0; i < instances; i++) servers.push(await child([bin, 'serve', '--store', store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile, ...extra]));
     const n = Math.min(devices, maxReports);
     const phase = async (kindOf) => {
       const share = Math.ceil(n / instances);
+      const before = await Promise.all(servers.map((s) => s.probe()));
       const started = Date.now();
       const results = await Promise.all(
         servers.map((s, i) => load(s.url, '/v1/reports', fleet.agents.slice(i * share, (i + 1) * share).map((a) => ({ token: a.token, body: kindOf(a.device) })))),
       );
       const seconds = (Date.now() - started) / 1000;
       const total = results.reduce((sum, r) => sum + r.requests.total, 0);
-      return { rps: total / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), non2xx: results.reduce((s, r) => s + r.non2xx, 0), errors: results.reduce((s, r) => s + r.errors, 0) };
+      const cost = spent(before, await Promise.all(servers.map((s) => s.probe())), total);
+      return { cost, load: loadavg()[0], rps: total / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), non2xx: results.reduce((s, r) => s + r.non2xx, 0), errors: results.reduce((s, r) => s + r.errors, 0) };
     };
     const applied = await phase((device) => ({ kind: 'applied', id: randomUUID(), device, patch: fleet.patch }));
     const health = await phase((device) => ({ kind: 'health', id: randomUUID(), device, patch: fleet.patch, healthy: true }));
-    return { applied, health, reports: n };
+    return { applied, health, reports: n, extra };
   } finally {
     for (const s of servers) await s.stop();
-    await fleet.dispose();
   }
 }
 
 const show = (name, f, ceiling, target) =>
-  rows.push([name, f.rps.toFixed(0), `${f.p50} ms`, `${f.p99} ms`, ceiling ? `${((100 * f.rps) / ceiling).toFixed(0)}%` : '', f.non2xx + f.errors ? `${f.non2xx} non-2xx, ${f.errors} errors` : '', target === undefined ? '' : f.rps >= target && f.p99 < TARGET.p99 && (!ceiling || f.rps >= TARGET.ofBare * ceiling) ? 'met' : 'NOT met']);
+  rows.push([name, f.rps.toFixed(0), `${f.p50} ms`, `${f.p99} ms`, ceiling ? `${((100 * f.rps) / ceiling).toFixed(0)}%` : '', f.load.toFixed(1), f.non2xx + f.errors ? `${f.non2xx} non-2xx, ${f.errors} errors` : '', target === undefined ? '' : f.rps >= target && f.p99 < TARGET.p99 && (!ceiling || f.rps >= TARGET.ofBare * ceiling) ? 'met' : 'NOT met']);
 
 console.error(`bench:server — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, ${new Date().toISOString()}, ${connections} connections`);
 const ceiling = args.only === undefined || args.only === 'bare' ? await bare() : undefined;
@@ -136,14 +199,28 @@ if (ceiling) show('bare Fastify route', ceiling, undefined, undefined);
 for (const devices of args.devices.split(',').map(Number)) {
   for (const [kind, instances] of [['sqlite', 1], ['postgres', 1], ['postgres', 2]]) {
     if (args.only !== undefined && args.only !== kind) continue;
-    const r = await storeCase(kind, devices, instances);
-    const label = `${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`;
-    show(`${label}: applied (${r.reports.toLocaleString('en')})`, r.applied, ceiling?.rps, TARGET[kind]);
-    show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
-    console.error(`  done: ${label}`);
+    for (const r of await storeCase(kind, devices, instances, serveArgs)) {
+      const label = `${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices${r.extra.length ? ` (${r.extra.join(' ')})` : ''}`;
+      show(`${label}: applied (${r.reports.toLocaleString('en')})`, r.applied, ceiling?.rps, TARGET[kind]);
+      show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
+      for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
+        const c = f.cost;
+        costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+      }
+    }
+    console.error(`  done: ${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`);
   }
 }
-const head = ['case', 'reports/s', 'p50', 'p99', 'of bare', 'failed', `target (≥ ${TARGET.sqlite}/s SQLite, ≥ ${TARGET.postgres}/s PostgreSQL, p99 < ${TARGET.p99} ms, ≥ ${100 * TARGET.ofBare}% of bare)`];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+const head = ['case', 'reports/s', 'p50', 'p99', 'of bare', 'load', 'failed', `target (≥ ${TARGET.sqlite}/s SQLite, ≥ ${TARGET.postgres}/s PostgreSQL, p99 < ${TARGET.p99} ms, ≥ ${100 * TARGET.ofBare}% of bare)`];
+const table = (header, body) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
+  for (const r of [header, ...body]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+};
+table(head, rows);
+if (costs.length > 0) {
+  console.log('');
+  // Figures a busy machine changes less than the rates: the server's CPU time, and its event loop's busy time (CPU
+  // plus the waits that hold the thread, as a COMMIT's fsync), per report; the loop's time bounds the rate of one server.
+  table(['case', 'server CPU µs/report', 'event loop busy µs/report', 'reports/s the loop allows', 'statements/report', 'reports/commit', 'state cache misses / hits per report', 'server RSS'], costs);
+}
 rmSync(scratch, { recursive: true, force: true });

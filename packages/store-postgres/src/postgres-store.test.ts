@@ -203,7 +203,31 @@ describe.skipIf(!url)('PostgreSQL event store', () => {
       const { rows } = await store.pool.query(`SELECT state FROM "${schema}".snapshots WHERE stream = 'device/s'`);
       const atThree = { ...rows[0].state, value: 'staged', context: { ...rows[0].state.context, applied: {} } };
       await store.pool.query(`UPDATE "${schema}".snapshots SET version = 3, state = $1 WHERE stream = 'device/s'`, [JSON.stringify(atThree)]);
-      expect(await store.readState('device/s')).toMatchObject({ version: 5, snapshotVersion: 3, eventsFolded: 2, state: { value: 'applied', context: { applied: { P1: [] } } } });
+      // A handle that has not kept the stream's state (this one keeps what it wrote and read) folds from the snapshot.
+      const fresh = await open(schema);
+      expect(await fresh.readState('device/s')).toMatchObject({ version: 5, snapshotVersion: 3, eventsFolded: 2, state: { value: 'applied', context: { applied: { P1: [] } } } });
+      await fresh.close();
+      await store.close();
+    });
+
+    it('a state kept at the stream’s head is read without its snapshot; a write elsewhere is seen at the next read', async () => {
+      const schema = newSchema();
+      const store = await open(schema);
+      const other = await open(schema);
+      await store.appendToStream('device/k', history.slice(0, 3));
+      expect(await store.readState('device/k')).toMatchObject({ version: 3, state: { value: 'staged' } });
+      // The snapshot rewritten behind the store's back: a store that kept the state at this head does not read it.
+      const { rows } = await store.pool.query(`SELECT state FROM "${schema}".snapshots WHERE stream = 'device/k'`);
+      await store.pool.query(`UPDATE "${schema}".snapshots SET state = json_build_object('value', 'retired', 'context', state->'context') WHERE stream = 'device/k'`);
+      expect(await store.readState('device/k')).toMatchObject({ version: 3, snapshotVersion: 3, eventsFolded: 0, state: { value: 'staged' } });
+      await store.pool.query(`UPDATE "${schema}".snapshots SET state = $1 WHERE stream = 'device/k'`, [JSON.stringify(rows[0].state)]);
+      // Another handle writes: the head moved, the read folds again from the store.
+      await other.appendToStream('device/k', history.slice(3), { expectedVersion: 3 });
+      expect(await store.readState('device/k')).toMatchObject({ version: 5, state: { value: 'applied' } });
+      // And that state is kept in turn.
+      await store.pool.query(`UPDATE "${schema}".snapshots SET state = json_build_object('value', 'retired', 'context', state->'context') WHERE stream = 'device/k'`);
+      expect(await store.readState('device/k')).toMatchObject({ version: 5, state: { value: 'applied' } });
+      await other.close();
       await store.close();
     });
 

@@ -146,7 +146,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   };
   const connections = createConnections(ctx, batches);
   const fromBatch = createBatchReads(index);
-  const states = createStreamStates(ctx, connections, fromBatch);
+  const states = createStreamStates(ctx, connections, fromBatch, heads);
   const append = createAppend(ctx, states, heads);
   const appendInBatch = createBatchAppend(ctx, batches, states, index);
   const reads = createReads(ctx, connections, fromBatch);

@@ -1,6 +1,6 @@
 /** A stream's state in the PostgreSQL store: its snapshot plus the events after it (snapshotFold), and readState. */
 import type { MachineState } from '@hotpatch/core';
-import { snapshotFold, type FoldedState, type StoredSnapshot, type StreamStateRead } from '@hotpatch/store';
+import { snapshotFold, type FoldedState, type StateCache, type StoredSnapshot, type StreamStateRead } from '@hotpatch/store';
 import type { ClientBase, Pool } from 'pg';
 import type { BatchReads } from './batch-read.js';
 import type { Connections } from './connection.js';
@@ -16,7 +16,12 @@ export interface StreamStates {
   read(stream: string): Promise<StreamStateRead>;
 }
 
-export function createStreamStates(ctx: PostgresContext, connections: Connections, fromBatch: BatchReads): StreamStates {
+/**
+ * `heads`: the states this store folded at recent heads (append.ts keeps them); a read whose stream is still at the
+ * head its state was kept at takes it from there, the snapshot not sent (the head is read from the database every
+ * time: another instance's write, a revocation, is seen at once).
+ */
+export function createStreamStates(ctx: PostgresContext, connections: Connections, fromBatch: BatchReads, heads: StateCache): StreamStates {
   const { sql: q, machineOf, readonly } = ctx;
   const fold = snapshotFold<MachineState<string, object>, EventRow>({ machineOf, parse: (state) => state, toEvent });
 
@@ -31,13 +36,20 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
     foldState,
     read: (stream) =>
       connections.onConnection('readState', stream, async (db) => {
-        const { rows } = await db.query<{ version: number | null; snapshot_version: number | null; machine: string | null; state: MachineState<string, object> | null }>({ ...q.stateHead, values: [stream] });
+        const known = heads.get(stream);
+        const { rows } = await db.query<{ version: number | null; hash: string | null; snapshot_version: number | null; machine: string | null; state: MachineState<string, object> | null }>({
+          ...q.stateHead,
+          values: [stream, known?.version ?? null, known?.hash ?? null],
+        });
         const row = rows[0]!;
+        const kept = known !== undefined && row.hash !== null ? heads.at(stream, row.version ?? 0, row.hash) : undefined;
+        if (kept !== undefined) return { stream, version: kept.version, state: kept.state, snapshotVersion: kept.version, eventsFolded: 0 };
         const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine!, state: row.state! } : undefined;
-        const { snapshotAt: _, ...read } = await foldState(db, stream, row.version ?? 0, snap);
+        const { snapshotAt, ...read } = await foldState(db, stream, row.version ?? 0, snap);
         // A snapshot from another machine definition (or an old one) is rebuilt, so the next read is O(1) again;
         // an older snapshot never overwrites a newer one.
         if (read.eventsFolded > 0 && !readonly) await db.query({ ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
+        if (row.hash !== null) heads.remember(stream, read.version, row.hash, read.state, read.eventsFolded > 0 ? read.version : snapshotAt);
         return read;
       }, (batch) => fromBatch.readState(batch, stream)),
   };

@@ -148,7 +148,8 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
     // One statement, so the version and the snapshot are read at one point in time.
     stateHead: named(
       'stateHead',
-      `SELECT st.version, sn.version AS snapshot_version, sn.machine, sn.state FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
+      // The snapshot's state is not sent when the stream's head is the one given ($2, $3): the reader has its state.
+      `SELECT st.version, st.hash, sn.version AS snapshot_version, sn.machine, CASE WHEN st.version = $2 AND st.hash = $3 THEN NULL ELSE sn.state END AS state FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
     checkpoint: named('checkpoint', `SELECT position FROM ${s}.checkpoints WHERE consumer = $1`),
     // Compare-and-set from 0 (no row yet, or a row at 0) and from any other position.

@@ -14,16 +14,22 @@ import { describeSource, openEventStore, parseStoreSource, type StoreSource } fr
 import { readPolicyFile } from './simulate.js';
 import { orchestrationLeasesFor } from './serve-leases.js';
 
+/**
+ * Streams whose state `serve` keeps folded by default: every report reads its device's stream and its token's, so a
+ * fleet's devices and tokens must fit (100,000 of each), with room for its rollouts, rings and leases.
+ */
+export const SERVE_STATE_CACHE = 250_000;
+
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
   usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--key FILE] [--seal-ms MS] [--speed K]
-                [--policy file.json] [--tick-ms MS]
+                [--policy file.json] [--tick-ms MS] [--state-cache N] [--log-requests]
 
   Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
   PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
   store that holds no token yet it prints an operator token once, on standard error: keep it. Logs are JSON lines
-  (pino) on standard output. SIGTERM or SIGINT: stops accepting, finishes what is in flight, saves the
+  (pino) on standard output: the ticks, checkpoints, seals, and each request that fails (--log-requests: every one). SIGTERM or SIGINT: stops accepting, finishes what is in flight, saves the
   orchestrator's checkpoint, seals the log, exits 0.
 
   The live console is at / (open http://127.0.0.1:8080/ in a browser and sign in with a token): the views of
@@ -48,6 +54,12 @@ export const serveCommand: CommandSpec = {
                     --speed 3600 an hour passes each second
   --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
   --tick-ms MS      real milliseconds between ticks (default 1000)
+  --state-cache N   streams whose last state the service keeps in memory (default ${SERVE_STATE_CACHE.toLocaleString('en')}: a fleet of
+                    100,000 devices with a token each, their rollouts and rings; under 1 KiB each, so up to ~250 MiB
+                    when that many are used). Every report reads its device's and its token's state: with more devices
+                    and tokens than this, each report reads and parses their snapshots from the store again
+  --log-requests    log every request, not only those that fail (two lines each: at thousands of reports a
+                    second, about a tenth of the service's time)
   --id-key FILE     the secret mixed into each tenant's id masks (made there on first start; give every instance
                     over the store the same file, for the store's life). Without it, a tenant's masks derive from
                     its name alone, as the CLI's --tenant commands write them (docs/tenants.md)`,
@@ -62,6 +74,8 @@ export const serveCommand: CommandSpec = {
       key: { type: 'string' },
       'seal-ms': { type: 'string' },
       'id-key': { type: 'string' },
+      'state-cache': { type: 'string' },
+      'log-requests': { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -73,6 +87,7 @@ export const serveCommand: CommandSpec = {
     const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000);
+    const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
     // Before the store opens: a bad key file stops the start with nothing written.
     const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
@@ -81,12 +96,13 @@ export const serveCommand: CommandSpec = {
     const idKey = values['id-key'] === undefined ? undefined : await loadIdKey(values['id-key'] as string);
     if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
-    const store = await openEventStore(source);
+    // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
+    const store = await openEventStore(source, { stateCacheSize });
     const storeName = describeSource(source);
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {
-      app = await buildServer({ store, storeName, policy, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
+      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
       // Listening first: a port that cannot be had stops the start before the first operator token is written.
       const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();

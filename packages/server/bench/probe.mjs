@@ -1,0 +1,69 @@
+/**
+ * Loaded into the bench's `hotpatch serve` child with `--import`: figures that do not depend on how busy the machine
+ * is. On SIGUSR2 it writes one line to standard error, `probe {…}`: the process's CPU time so far (user and system,
+ * microseconds), the event loop's busy time (ms; CPU time plus the waits that block it, as a COMMIT's fsync) and counts since it started — SQL statements run, transactions committed (SQLite's `COMMIT`s,
+ * PostgreSQL's), the stores' state-cache lookups that found the stream's state folded at its head and those that did
+ * not. The bench takes the difference across a phase and divides by the reports sent.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const counts = { statements: 0, commits: 0, stateHits: 0, stateMisses: 0 };
+
+function countCalls(proto, names, onCall) {
+  for (const name of names) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    proto[name] = function (...args) {
+      onCall(this, name, args);
+      return original.apply(this, args);
+    };
+  }
+}
+
+const fromPackage = (pkg) => createRequire(join(root, 'packages', pkg, 'package.json'));
+
+try {
+  const Database = fromPackage('store-sqlite')('better-sqlite3');
+  const probe = new Database(':memory:');
+  countCalls(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['run', 'get', 'all', 'iterate'], () => counts.statements++);
+  countCalls(Database.prototype, ['exec'], (_, __, [sql]) => {
+    counts.statements++;
+    if (/^\s*COMMIT\b/i.test(sql)) counts.commits++;
+  });
+  probe.close();
+} catch {
+  // No SQLite here: nothing to count.
+}
+try {
+  const pg = fromPackage('store-postgres')('pg');
+  countCalls(pg.Client.prototype, ['query'], (_, __, [query]) => {
+    counts.statements++;
+    const text = typeof query === 'string' ? query : query?.text;
+    if (typeof text === 'string' && /^\s*COMMIT\b/i.test(text)) counts.commits++;
+  });
+} catch {
+  // No PostgreSQL driver: nothing to count.
+}
+try {
+  const { StateCache } = await import(join(root, 'packages/store/dist/index.js'));
+  const at = StateCache.prototype.at;
+  StateCache.prototype.at = function (...args) {
+    const found = at.apply(this, args);
+    if (found === undefined) counts.stateMisses++;
+    else counts.stateHits++;
+    return found;
+  };
+} catch {
+  // An older build without the cache: nothing to count.
+}
+
+process.on('SIGUSR2', () => {
+  const { user, system } = process.cpuUsage();
+  // The event loop's busy time (ms): CPU time plus what the thread waited for without yielding (an fsync in COMMIT).
+  const { active } = performance.eventLoopUtilization();
+  process.stderr.write(`probe ${JSON.stringify({ user, system, active, rss: process.memoryUsage().rss, ...counts })}\n`);
+});
