@@ -13,20 +13,12 @@ import { deviceMachine } from '@hotpatch/core';
 import { readTimeline } from '@hotpatch/store';
 import { foldTimeline } from '@hotpatch/replay';
 import { check, checkDeviceInvariants, deviceCheckModel, DEVICE_MACHINE_STATES, InvariantError, loadInvariants, pathToTimeline, scenarioEvents, timelineText, validateInvariantsFile, validateScenario, type Scenario } from './index.js';
+import { SMALL_SCENARIO } from './testing/scenarios.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-invariants-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const small: Scenario = {
-  name: 'small',
-  enrolledOn: 'B1',
-  baselines: ['B1', 'B2'],
-  hotpatches: [
-    { id: 'H1', baseline: 'B1', liveRevert: true },
-    { id: 'H2', baseline: 'B1', requires: ['H1'], liveRevert: false },
-  ],
-  reboots: [{ reason: 'baseline', baseline: 'B2' }],
-};
+const small = SMALL_SCENARIO;
 
 describe('a scenario’s own invariants', () => {
   it('proves never retired when the scenario never retires the device, and lists it among the invariants', () => {

@@ -2,18 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { getAdjacencyMap } from 'xstate/graph';
 import { deviceMachine } from '@hotpatch/core';
-import { check, deviceCheckModel, scenarioEvents, stateFingerprint, type Scenario } from './index.js';
+import { check, deviceCheckModel, scenarioEvents, stateFingerprint } from './index.js';
+import { SMALL_SCENARIO } from './testing/scenarios.js';
 
-const small: Scenario = {
-  name: 'small',
-  enrolledOn: 'B1',
-  baselines: ['B1', 'B2'],
-  hotpatches: [
-    { id: 'H1', baseline: 'B1', liveRevert: true },
-    { id: 'H2', baseline: 'B1', requires: ['H1'], liveRevert: false },
-  ],
-  reboots: [{ reason: 'baseline', baseline: 'B2' }],
-};
+const small = SMALL_SCENARIO;
 
 describe('agreement with xstate/graph', () => {
   it('finds exactly the distinct states getAdjacencyMap finds', () => {
