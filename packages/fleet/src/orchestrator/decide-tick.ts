@@ -1,5 +1,5 @@
 /** The tick decision: ring starts, instructions, timeouts, silences, gates, halts and rollbacks, then the catch-up. */
-import { addDays, RESTING_STATES, ringOpensAt, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { addDays, RESTING_STATES, ringOpensAt, rolloutGuards, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { applyTimedOut, applyTimeoutReason } from '../rules/apply-timeout.js';
 import { agentSilent, silenceReason } from '../rules/silence.js';
 import { emptySummary, type TickSummary } from './api.js';
@@ -107,9 +107,10 @@ function tickRollout(d: Decision, rollout: RolloutView, summary: TickSummary, pa
       for (const device of devices(d, from === 0 ? waiting : waiting.slice(from))) {
         if (budget <= 0 || rollout.state.value !== 'rolling') break;
         // The ring's turn covers as many devices as it had when it started (the machine keeps that count): once each
-        // is accounted for, a device that joined the ring since waits for the catch-up, after the gate. Asked before
-        // any step is given, so that no device gets a step its instruction would then be refused for.
-        if (!rolloutLifecycle.step(rollout.state, { type: 'DeviceInstructed', data: { ring: ring.name, device: device.id, action: 'hotpatch' } })) break;
+        // is accounted for, a device that joined the ring since waits for the catch-up, after the gate. The machine's
+        // own guard (no transition computed), asked before any step is given, so that no device gets a step its
+        // instruction would then be refused for.
+        if (!rolloutGuards.instructsCurrentRing({ context: rollout.state.context, event: { type: 'DeviceInstructed', data: { ring: ring.name, device: device.id, action: 'hotpatch' } } })) break;
         if (rollout.instructed.has(device.id) || rollout.outcomes.has(device.id)) continue;
         if (summary.instructed >= pace.unitInstructions) {
           pace.resume = { rollout: rollout.id, device: device.id };
