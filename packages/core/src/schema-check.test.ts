@@ -61,6 +61,16 @@ describe('compileSchema', () => {
     given(Policy).when({ rings: [ring], by: 'tenant', timeout: 0 }).then('timeout', 'expected a number > 0, got number 0');
   });
 
+  it('says a length bound, and the length of what came (a long string is cut in a message)', () => {
+    const Named = Type.Object({ name: Type.String({ minLength: 1, maxLength: 5 }), tags: Type.Array(Type.String({ maxLength: 2 }), { maxItems: 2 }) });
+    given(Named).when({ name: 'x'.repeat(300), tags: [] }).then('name', 'expected a non-empty string of at most 5 characters, got 300 characters');
+    given(Named).when({ name: '', tags: [] }).then('name', 'expected a non-empty string of at most 5 characters, got ""');
+    given(Named).when({ name: '😀😀😀😀😀', tags: [] }).thenAccepted();
+    given(Named).when({ name: '😀😀😀😀😀😀', tags: [] }).then('name', 'expected a non-empty string of at most 5 characters, got 6 characters');
+    given(Named).when({ name: 'a', tags: ['a', 'b', 'c'] }).then('tags', 'expected an array of at most 2 items of strings of at most 2 characters, got 3 items');
+    given(Named).when({ name: 'a', tags: ['abc'] }).then('tags[0]', 'expected a string of at most 2 characters, got 3 characters');
+  });
+
   it('names the value itself with an empty path, and an unknown key where keys are closed', () => {
     given(Policy).when(null).then('', 'expected an object {rings, by, requires, at, timeout}, got null');
     given(Type.Object({ a: Type.String() }, { additionalProperties: false })).when({ a: 'x', b: 1 }).then('b', 'unknown field; known: a');

@@ -98,11 +98,11 @@ export function expected(of: TSchema): string {
     case 'number':
       return `a number${range}${above}`;
     case 'string':
-      if (typeof schema.pattern === 'string') return `a string matching ${schema.pattern}`;
-      return schema.minLength === 1 ? 'a non-empty string' : 'a string';
+      if (typeof schema.pattern === 'string') return `a string matching ${schema.pattern}${atMost(schema.maxLength, 'character')}`;
+      return (schema.minLength === 1 ? 'a non-empty string' : 'a string') + atMost(schema.maxLength, 'character');
     case 'array': {
       const items = schema.items as TSchema | undefined;
-      const noun = schema.minItems === 1 ? 'a non-empty array' : 'an array';
+      const noun = (schema.minItems === 1 ? 'a non-empty array' : 'an array') + atMost(schema.maxItems, 'item');
       return items === undefined ? noun : `${noun} of ${plural(expected(items))}`;
     }
     case 'object': {
@@ -113,6 +113,9 @@ export function expected(of: TSchema): string {
       return 'a value';
   }
 }
+
+/** ` of at most 200 characters`, or nothing when there is no bound. */
+const atMost = (bound: unknown, unit: string) => (typeof bound === 'number' ? ` of at most ${bound} ${unit}${bound === 1 ? '' : 's'}` : '');
 
 const HEADS = ['non-empty string', 'string', 'object', 'whole number', 'number', 'lower-case UUID'];
 /** "a non-empty string" → "non-empty strings", for an array's items. */
@@ -176,6 +179,13 @@ export function explain(schema: TSchema, value: unknown, errors: readonly TLocal
       const rule = node['~rule'] as ((value: unknown) => SchemaProblem | undefined) | undefined;
       const problem = rule?.(at.value) ?? { path: '', message: error.message };
       return { path: pathWithin(at.path, problem.path), message: problem.message };
+    }
+    case 'maxLength':
+    case 'maxItems': {
+      // The value itself says little here (a string is cut at 40 characters): its length says what is wrong.
+      const length = typeof at.value === 'string' ? [...at.value].length : Array.isArray(at.value) ? at.value.length : undefined;
+      const unit = typeof at.value === 'string' ? 'characters' : 'items';
+      return { path: at.path, message: `expected ${expected(node)}, got ${length === undefined ? describe(at.value) : `${length} ${unit}`}` };
     }
     default:
       return { path: at.path, message: `expected ${expected(node)}, got ${describe(at.value)}` };
