@@ -14,14 +14,16 @@ export function describeServer(config: pg.PoolConfig): string {
 }
 
 /**
- * A reader's pool: every session set read-only as it connects, so the server itself refuses a write (the store
- * refuses them first). A SET on connect, not the startup `options`, which a connection string's own `options=`
- * would replace; queries wait behind it on the client's queue.
+ * Each new session's settings (a reader's read-only, a writer's lock_timeout), sent before the pool hands the
+ * connection out: a SET sent on the pool's 'connect' event raced the caller's first query (pg's "already executing
+ * a query" DeprecationWarning). Not the startup `options`, which a connection string's own `options=` would replace.
+ * The caller's own onConnect runs first.
  */
-export function makeReadOnly(pool: pg.Pool): void {
-  pool.on('connect', (client) => {
-    client.query('SET default_transaction_read_only = on').catch(() => {});
-  });
+export function sessionSetup(own: pg.PoolConfig['onConnect'], statements: readonly string[]): (client: pg.ClientBase) => Promise<void> {
+  return async (client) => {
+    await own?.(client);
+    for (const statement of statements) await client.query(statement);
+  };
 }
 
 /**

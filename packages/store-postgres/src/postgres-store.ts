@@ -17,7 +17,7 @@ import { createConnections } from './connection.js';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
 import { LogIndex } from './log-index.js';
-import { describeServer, makeReadOnly, openSchema } from './open-database.js';
+import { describeServer, sessionSetup, openSchema } from './open-database.js';
 import { createLeases, type LeaseOptions, type PostgresLeases } from './leases.js';
 import { createProjections } from './projections.js';
 import { createReads } from './read.js';
@@ -80,13 +80,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   /** The head and state this store last wrote for each recently appended stream (see append.ts). */
   const heads = new StateCache(stateCacheSize);
   const server = describeServer(poolConfig);
-  const pool = new pg.Pool(poolConfig);
-  if (readonly) makeReadOnly(pool);
-  else if (busyTimeoutMs > 0) {
-    pool.on('connect', (client) => {
-      client.query(`SET lock_timeout = ${Math.floor(busyTimeoutMs)}`).catch(() => {});
-    });
-  }
+  const pool = new pg.Pool({ ...poolConfig, onConnect: sessionSetup(poolConfig.onConnect, readonly ? ['SET default_transaction_read_only = on'] : busyTimeoutMs > 0 ? [`SET lock_timeout = ${Math.floor(busyTimeoutMs)}`] : []) });
   // An idle connection that breaks is dropped by the pool, which opens another when one is needed.
   pool.on('error', () => {});
 
