@@ -29,6 +29,14 @@ export interface Batches {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The batches the running code is inside, for every store of the process: one AsyncLocalStorage, not one per store,
+ * because Node 20 makes every promise created pay for each AsyncLocalStorage ever run (closing a store cannot undo
+ * that), so a process that opened many stores became slower at every await, for good.
+ */
+const inside = new AsyncLocalStorage<ReadonlySet<symbol>>();
+const within = (token: symbol) => inside.getStore()?.has(token) === true;
+
 export function createBatches(options: {
   readonly db: SqliteDatabase;
   readonly lastPosition: Statement<[], number>;
@@ -40,7 +48,6 @@ export function createBatches(options: {
   readonly gate: FileGate;
 }): Batches {
   const { db, lastPosition, open, failure, committed, gate } = options;
-  const context = new AsyncLocalStorage<symbol>();
   const batches: Batches = {
     active: null,
 
@@ -54,16 +61,16 @@ export function createBatches(options: {
       }
     },
 
-    free: () => batches.active === null || context.getStore() === batches.active.token,
+    free: () => batches.active === null || within(batches.active.token),
 
     async ready() {
-      while (batches.active !== null && context.getStore() !== batches.active.token) await batches.active.done;
+      while (batches.active !== null && !within(batches.active.token)) await batches.active.done;
       open();
     },
 
     async run(fn) {
       // A batch inside the same batch is part of it.
-      if (batches.active !== null && context.getStore() === batches.active.token) return fn();
+      if (batches.active !== null && within(batches.active.token)) return fn();
       // Claimed before the first await when the store is free, so that a call made after this one waits for it.
       while (batches.active !== null) await batches.active.done;
       open();
@@ -72,7 +79,7 @@ export function createBatches(options: {
       const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
       batches.active = batch;
       try {
-        const result = await context.run(token, fn);
+        const result = await inside.run(new Set<symbol>(inside.getStore()).add(token), fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
         // Closed while `fn` ran: the connection, and the transaction with it, are gone.
