@@ -1,9 +1,9 @@
 /**
  * The SQLite store's batches: one transaction held open across awaits on the one connection, so everything else this
  * process asks of the store waits for it (a caller outside the batch would otherwise read, or write into, its
- * uncommitted work). AsyncLocalStorage tells the batch's own calls from the others.
+ * uncommitted work). batchScope (@hotpatch/store) tells the batch's own calls from the others.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { batchScope } from '@hotpatch/store';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { FileGate } from './file-gate.js';
 
@@ -29,14 +29,6 @@ export interface Batches {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/**
- * The batches the running code is inside, for every store of the process: one AsyncLocalStorage, not one per store,
- * because Node 20 makes every promise created pay for each AsyncLocalStorage ever run (closing a store cannot undo
- * that), so a process that opened many stores became slower at every await, for good.
- */
-const inside = new AsyncLocalStorage<ReadonlySet<symbol>>();
-const within = (token: symbol) => inside.getStore()?.has(token) === true;
-
 export function createBatches(options: {
   readonly db: SqliteDatabase;
   readonly lastPosition: Statement<[], number>;
@@ -61,16 +53,16 @@ export function createBatches(options: {
       }
     },
 
-    free: () => batches.active === null || within(batches.active.token),
+    free: () => batches.active === null || batchScope.within(batches.active.token),
 
     async ready() {
-      while (batches.active !== null && !within(batches.active.token)) await batches.active.done;
+      while (batches.active !== null && !batchScope.within(batches.active.token)) await batches.active.done;
       open();
     },
 
     async run(fn) {
       // A batch inside the same batch is part of it.
-      if (batches.active !== null && within(batches.active.token)) return fn();
+      if (batches.active !== null && batchScope.within(batches.active.token)) return fn();
       // Claimed before the first await when the store is free, so that a call made after this one waits for it.
       while (batches.active !== null) await batches.active.done;
       open();
@@ -79,7 +71,7 @@ export function createBatches(options: {
       const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
       batches.active = batch;
       try {
-        const result = await inside.run(new Set<symbol>(inside.getStore()).add(token), fn);
+        const result = await batchScope.run(token, fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
         // Closed while `fn` ran: the connection, and the transaction with it, are gone.
