@@ -2,10 +2,9 @@
  * The PostgreSQL store's batches: one transaction on one pinned connection, across awaits, so everything else this
  * store object is asked waits for it (as in the SQLite store). Other store objects and processes read the log as
  * committed, and their appends wait on the log head, which the batch locks at its first append, until it commits.
- * AsyncLocalStorage tells the batch's own calls from the others. See the README's Batches.
+ * batchScope (@hotpatch/store) tells the batch's own calls from the others. See the README's Batches.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { LeaseLostError, type Fence } from '@hotpatch/store';
+import { batchScope, LeaseLostError, type Fence } from '@hotpatch/store';
 import type { ClientBase, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { flushValues, pendingRows, type PendingRows, type StreamHead } from './batch-rows.js';
 import type { PostgresContext } from './context.js';
@@ -74,7 +73,6 @@ export interface Batches {
 
 export function createBatches(ctx: PostgresContext, index: LogIndex, committed: (batch: OpenBatch) => void): Batches {
   const { pool, sql: q, channel, machineOf, busy, open } = ctx;
-  const context = new AsyncLocalStorage<symbol>();
 
   /** The batch's connection, checked out of the pool (the transaction not begun). */
   const connect = async (batch: OpenBatch): Promise<PoolClient> => {
@@ -109,10 +107,10 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
   const batches: Batches = {
     active: null,
 
-    own: () => (batches.active !== null && context.getStore() === batches.active.token ? batches.active : undefined),
+    own: () => (batches.active !== null && batchScope.within(batches.active.token) ? batches.active : undefined),
 
     async ready() {
-      while (batches.active !== null && context.getStore() !== batches.active.token) await batches.active.done;
+      while (batches.active !== null && !batchScope.within(batches.active.token)) await batches.active.done;
       open();
     },
 
@@ -208,7 +206,7 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
       };
       batches.active = batch;
       try {
-        const result = await context.run(batch.token, async () => {
+        const result = await batchScope.run(batch.token, async () => {
           if (fence !== undefined) await holdFence(batch, fence);
           return fn();
         });

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventIdTakenError, type NewEvent, type RecordedEvent } from '@hotpatch/store';
-import { events } from '@hotpatch/store/conformance';
+import { asyncContextsPerPromise, events } from '@hotpatch/store/conformance';
 import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore } from './postgres-store.js';
 import { ConnectionLostError } from './errors.js';
@@ -188,5 +188,18 @@ describe.skipIf(!url)('PostgreSQL batches', () => {
     expect((await store.readAll()).length).toBe(2 + 40 * 60);
     await expect(store.batch(() => store.appendToStream('device/other', [work[0]![1][0]!]))).rejects.toThrow(EventIdTakenError);
     await store.close();
+  });
+
+  it.skipIf(asyncContextsPerPromise() === undefined)('stores opened and closed add nothing to what each later promise costs (one AsyncLocalStorage for all: batchScope)', async () => {
+    const schema = newSchema();
+    const useAStore = async () => {
+      const store = await open(schema);
+      await store.batch(() => store.appendToStream(`device/context-${Math.random()}`, [events.enrolled()]));
+      await store.close();
+    };
+    await useAStore();
+    const first = asyncContextsPerPromise();
+    for (let i = 0; i < 3; i++) await useAStore();
+    expect(asyncContextsPerPromise()).toBe(first);
   });
 });

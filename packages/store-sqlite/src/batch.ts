@@ -1,9 +1,9 @@
 /**
  * The SQLite store's batches: one transaction held open across awaits on the one connection, so everything else this
  * process asks of the store waits for it (a caller outside the batch would otherwise read, or write into, its
- * uncommitted work). AsyncLocalStorage tells the batch's own calls from the others.
+ * uncommitted work). batchScope (@hotpatch/store) tells the batch's own calls from the others.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { batchScope } from '@hotpatch/store';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { FileGate } from './file-gate.js';
 
@@ -40,7 +40,6 @@ export function createBatches(options: {
   readonly gate: FileGate;
 }): Batches {
   const { db, lastPosition, open, failure, committed, gate } = options;
-  const context = new AsyncLocalStorage<symbol>();
   const batches: Batches = {
     active: null,
 
@@ -54,16 +53,16 @@ export function createBatches(options: {
       }
     },
 
-    free: () => batches.active === null || context.getStore() === batches.active.token,
+    free: () => batches.active === null || batchScope.within(batches.active.token),
 
     async ready() {
-      while (batches.active !== null && context.getStore() !== batches.active.token) await batches.active.done;
+      while (batches.active !== null && !batchScope.within(batches.active.token)) await batches.active.done;
       open();
     },
 
     async run(fn) {
       // A batch inside the same batch is part of it.
-      if (batches.active !== null && context.getStore() === batches.active.token) return fn();
+      if (batches.active !== null && batchScope.within(batches.active.token)) return fn();
       // Claimed before the first await when the store is free, so that a call made after this one waits for it.
       while (batches.active !== null) await batches.active.done;
       open();
@@ -72,7 +71,7 @@ export function createBatches(options: {
       const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
       batches.active = batch;
       try {
-        const result = await context.run(token, fn);
+        const result = await batchScope.run(token, fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
         // Closed while `fn` ran: the connection, and the transaction with it, are gone.

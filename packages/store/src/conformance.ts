@@ -18,6 +18,7 @@ import { describeValidation } from './conformance/validation.js';
 
 export { events, type StoreUnderTest } from './conformance/fixtures.js';
 export { scopedUnderTest } from './conformance/scoped.js';
+export { asyncContextsPerPromise } from './conformance/async-contexts.js';
 
 /** Registers the conformance tests for a store; `open` is called before each test. */
 export function describeEventStoreConformance(name: string, open: () => Promise<StoreUnderTest>): void {

@@ -1,4 +1,5 @@
 export type { AppendOptions, AppendResult, EventHandler, EventStore, ExpectedVersion, Fence, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead, SubscribeOptions, Subscription } from './types.js';
+export { batchScope } from './batch-scope.js';
 export { inBatch } from './in-batch.js';
 export { readLog, readLogPages } from './types.js';
 export {

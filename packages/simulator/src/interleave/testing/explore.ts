@@ -184,7 +184,9 @@ export function describeFound(found: Found): string {
  * schedule that breaks a check. `HOTPATCH_INTERLEAVE_RUNS` sets how many, `HOTPATCH_INTERLEAVE_PATH` replays one.
  */
 export async function keepsEveryCheck(seed: number, runs: number, path = process.env.HOTPATCH_INTERLEAVE_PATH): Promise<string | undefined> {
+  const cpu = process.cpuUsage();
   const { ms, found, endings, crashes, events } = await explore({ runs, seed, ...(path ? { path } : {}) });
-  console.info(`interleavings: ${runs} schedules (seed ${seed}) in ${(ms / 1000).toFixed(1)} s, ${(ms / runs).toFixed(0)} ms each; ${crashes} crashes, ${events} events; rollouts ${JSON.stringify(endings)}`);
+  const { user, system } = process.cpuUsage(cpu);
+  console.info(`interleavings: ${runs} schedules (seed ${seed}) in ${(ms / 1000).toFixed(1)} s, ${(ms / runs).toFixed(0)} ms each (${((user + system) / 1000 / runs).toFixed(0)} ms of CPU); ${crashes} crashes, ${events} events; rollouts ${JSON.stringify(endings)}`);
   return found ? describeFound(found) : undefined;
 }
