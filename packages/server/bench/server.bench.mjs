@@ -67,6 +67,11 @@ function child(argv) {
         err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
         waiting.shift()?.(JSON.parse(m[1]));
       }
+      // HOTPATCH_PROBE_SQL=1: the probe's statements by SQL text, at the server's exit, passed on.
+      for (let m; (m = /^sql .*\n/m.exec(err)); ) {
+        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
+        process.stderr.write(m[0]);
+      }
       const m = /listening on (http:\/\/\S+)/.exec(err);
       if (m) {
         ok({
@@ -92,6 +97,7 @@ function spent(before, after, reports) {
     misses: delta('stateMisses') / reports,
     hits: delta('stateHits') / reports,
     rss: Math.max(...after.map((p) => p.rss)),
+    promises: delta('promises') / reports,
   };
 }
 
@@ -205,6 +211,7 @@ for (const devices of args.devices.split(',').map(Number)) {
       show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
       for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
         const c = f.cost;
+        if (!Number.isNaN(c.promises)) console.error(`  ${label}: ${phase}: ${c.promises.toFixed(1)} promises/report`);
         costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
       }
     }
