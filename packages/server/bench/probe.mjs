@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+// The build served (the bench's --bin= may name another worktree's): its modules are the ones counted.
+const served = /^(.*)[\\/]packages[\\/]cli[\\/]dist[\\/]bin\.js$/.exec(process.argv[1] ?? '');
+const root = served !== null ? served[1] : join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const counts = { statements: 0, commits: 0, stateHits: 0, stateMisses: 0 };
 /** With HOTPATCH_PROBE_SQL=1: statements counted by their SQL text too (written to standard error at exit). */
 const bySql = process.env.HOTPATCH_PROBE_SQL === '1' ? new Map() : undefined;
