@@ -43,6 +43,17 @@ describe('SQLite readState at a kept head', () => {
     await store.close();
   });
 
+  it('reads a stream it keeps no state for in one transaction, its head once', async () => {
+    const store = openSqliteEventStore({ path: join(dir, 'cold.db') });
+    await store.appendToStream('token/0123456789abcdef', [issued]);
+    await store.close();
+    const cold = openSqliteEventStore({ path: join(dir, 'cold.db') });
+    const seen = await statementsOf(cold, () => cold.readState('token/0123456789abcdef'));
+    expect(seen.filter((sql) => sql === 'SELECT version, hash FROM streams WHERE stream = ?')).toHaveLength(1);
+    expect(seen[0]).toBe('BEGIN DEFERRED');
+    await cold.close();
+  });
+
   it('answers with another handle’s revocation at the next read', async () => {
     const path = join(dir, 'moved.db');
     const a = openSqliteEventStore({ path });

@@ -49,9 +49,10 @@ export function createStreamStates(ctx: SqliteContext, cacheSize = RECENT_STATES
     stateOf,
     cache,
     read(stream) {
-      // The state kept at the head the store has now: one statement, no transaction (a single SELECT reads one point
-      // in time). An authentication's read of its token, at every request of a service, is this one.
-      const now = q.stream.get(stream);
+      // A state kept for the stream, still at the head the store has now: one statement, no transaction (a single
+      // SELECT reads one point in time). An authentication's read of its token, at every request of a service, is
+      // this one. A stream with no state kept goes straight to the transaction below.
+      const now = cache.has(stream) ? q.stream.get(stream) : undefined;
       const kept = now === undefined ? undefined : cache.at(stream, now.version, now.hash);
       if (kept !== undefined) {
         kept.used = true;
