@@ -1,6 +1,7 @@
 /**
  * readState at a head whose state this process keeps (a service reads its caller's token at every request): one
- * statement, the head's, and still the log's answer when another handle moved the stream.
+ * statement, the head's, and still the log's answer when another handle moved the stream. A call on a free store
+ * runs in the caller's turn.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,16 @@ describe('SQLite readState at a kept head', () => {
     expect(seen.filter((sql) => sql === 'SELECT version, hash FROM streams WHERE stream = ?')).toHaveLength(1);
     expect(seen[0]).toBe('BEGIN DEFERRED');
     await cold.close();
+  });
+
+  it('runs a call on a free store in the caller’s turn (no promise waited on first)', async () => {
+    const store = openSqliteEventStore({ path: join(dir, 'turn.db') });
+    const appended = store.appendToStream('token/0123456789abcdef', [issued]);
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 1 });
+    await appended;
+    // A store closed: the call is refused, as a rejected promise, not a throw.
+    await store.close();
+    await expect(store.readState('token/0123456789abcdef')).rejects.toThrow(/closed/);
   });
 
   it('answers with another handle’s revocation at the next read', async () => {
