@@ -10,8 +10,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+// The build served (the bench's --bin= may name another worktree's): its modules are the ones counted.
+const served = /^(.*)[\\/]packages[\\/]cli[\\/]dist[\\/]bin\.js$/.exec(process.argv[1] ?? '');
+const root = served !== null ? served[1] : join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const counts = { statements: 0, commits: 0, stateHits: 0, stateMisses: 0 };
+/** With HOTPATCH_PROBE_SQL=1: statements counted by their SQL text too (written to standard error at exit). */
+const bySql = process.env.HOTPATCH_PROBE_SQL === '1' ? new Map() : undefined;
+const countSql = (sql) => bySql?.set(sql, (bySql.get(sql) ?? 0) + 1);
 
 function countCalls(proto, names, onCall) {
   for (const name of names) {
@@ -29,9 +34,10 @@ const fromPackage = (pkg) => createRequire(join(root, 'packages', pkg, 'package.
 try {
   const Database = fromPackage('store-sqlite')('better-sqlite3');
   const probe = new Database(':memory:');
-  countCalls(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['run', 'get', 'all', 'iterate'], () => counts.statements++);
+  countCalls(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['run', 'get', 'all', 'iterate'], (statement) => (counts.statements++, countSql(statement.source)));
   countCalls(Database.prototype, ['exec'], (_, __, [sql]) => {
     counts.statements++;
+    countSql(sql);
     if (/^\s*COMMIT\b/i.test(sql)) counts.commits++;
   });
   probe.close();
@@ -61,7 +67,39 @@ try {
   // An older build without the cache: nothing to count.
 }
 
+/** With HOTPATCH_PROBE_PROMISES=1: promises created, counted (an async hook: it slows the server; counts only). */
+if (process.env.HOTPATCH_PROBE_PROMISES === '1') {
+  counts.promises = 0;
+  const { createHook } = await import('node:async_hooks');
+  createHook({ init: (_, type) => void (type === 'PROMISE' && counts.promises++) }).enable();
+}
+if (bySql !== undefined) {
+  process.on('exit', () => {
+    for (const [sql, n] of [...bySql].sort((a, b) => b[1] - a[1])) process.stderr.write(`sql ${n} ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+  });
+}
+/**
+ * With HOTPATCH_PROBE_PROFILE=DIR: a CPU profile of each phase, from one probe to the next (DIR/phase-N.cpuprofile),
+ * without the start-up a whole-process --cpu-prof holds.
+ */
+const profileDir = process.env.HOTPATCH_PROBE_PROFILE;
+let profiler;
+let phase = 0;
+const profilePhase = async () => {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  if (profiler === undefined) {
+    profiler = new Session();
+    profiler.connect();
+    await new Promise((ok) => profiler.post('Profiler.enable', ok));
+  } else {
+    const { profile } = await new Promise((ok, fail) => profiler.post('Profiler.stop', (error, result) => (error ? fail(error) : ok(result))));
+    writeFileSync(join(profileDir, `phase-${++phase}.cpuprofile`), JSON.stringify(profile));
+  }
+  await new Promise((ok) => profiler.post('Profiler.start', ok));
+};
 process.on('SIGUSR2', () => {
+  if (profileDir !== undefined) void profilePhase();
   const { user, system } = process.cpuUsage();
   // The event loop's busy time (ms): CPU time plus what the thread waited for without yielding (an fsync in COMMIT).
   const { active } = performance.eventLoopUtilization();

@@ -14,7 +14,8 @@
  * Beside the rates, figures a busy machine blurs less: the server's CPU time and its event loop's busy time per
  * report, SQL statements per report, reports per commit, state-cache misses and hits per report (probe.mjs).
  * --serve-args: options for `hotpatch serve`; several variants, separated by "|", each run on a copy of the same
- * prepared SQLite fleet (e.g. --serve-args="--state-cache 10000 --log-requests|" compares the old defaults).
+ * prepared SQLite fleet (e.g. --serve-args="--state-cache 10000 --log-requests|" compares the old defaults); a variant's
+ * --bin=PATH serves with another build's CLI (e.g. a worktree of main: --serve-args="--bin=../base/packages/cli/dist/bin.js|").
  *
  * PostgreSQL: HOTPATCH_BENCH_POSTGRES_URL or --postgres (default postgres://postgres@127.0.0.1:5432/postgres), a new
  * schema per case, dropped after; one instance, then two (two servers over the schema, each sent half the devices).
@@ -67,6 +68,11 @@ function child(argv) {
         err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
         waiting.shift()?.(JSON.parse(m[1]));
       }
+      // HOTPATCH_PROBE_SQL=1: the probe's statements by SQL text, at the server's exit, passed on.
+      for (let m; (m = /^sql .*\n/m.exec(err)); ) {
+        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
+        process.stderr.write(m[0]);
+      }
       const m = /listening on (http:\/\/\S+)/.exec(err);
       if (m) {
         ok({
@@ -92,6 +98,7 @@ function spent(before, after, reports) {
     misses: delta('stateMisses') / reports,
     hits: delta('stateHits') / reports,
     rss: Math.max(...after.map((p) => p.rss)),
+    promises: delta('promises') / reports,
   };
 }
 
@@ -168,7 +175,11 @@ async function storeCase(kind, devices, instances, serveArgs) {
 async function storeRun(fleet, store, devices, instances, extra) {
   const servers = [];
   try {
-    for (let i = 0; i < instances; i++) servers.push(await child([bin, 'serve', '--store', store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile, ...extra]));
+    // A variant's `--bin=PATH`: another build's CLI (a worktree of the commit before a change), side by side.
+    const other = extra.find((a) => a.startsWith('--bin='));
+    const serve = other !== undefined ? resolve(other.slice('--bin='.length)) : bin;
+    const options = extra.filter((a) => a !== other);
+    for (let i = 0; i < instances; i++) servers.push(await child([serve, 'serve', '--store', store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile, ...options]));
     const n = Math.min(devices, maxReports);
     const phase = async (kindOf) => {
       const share = Math.ceil(n / instances);
@@ -205,6 +216,7 @@ for (const devices of args.devices.split(',').map(Number)) {
       show(`${label}: health`, r.health, ceiling?.rps, TARGET[kind]);
       for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
         const c = f.cost;
+        if (!Number.isNaN(c.promises)) console.error(`  ${label}: ${phase}: ${c.promises.toFixed(1)} promises/report`);
         costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
       }
     }

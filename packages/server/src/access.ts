@@ -67,10 +67,11 @@ export function accessControl(app: FastifyInstance, service: HotpatchService): v
     const named = request.headers[TENANT_HEADER];
     request.scope = await service.tenants.resolve(caller, typeof named === 'string' && named !== '' ? named : undefined);
   });
-  app.addHook('preHandler', async (request) => {
+  // A callback, not an async function: nothing to wait for, and no promise per request.
+  app.addHook('preHandler', (request, _reply, done) => {
     const device = request.routeOptions.config.device?.(request);
     const caller = request.caller;
-    if (device === undefined || caller === null || caller.role !== 'agent' || device === caller.device) return;
-    throw new HttpProblem(403, 'DEVICE_NOT_ALLOWED', `this agent token is bound to device ${caller.device}, not ${device}`, { device, tokenDevice: caller.device });
+    if (device === undefined || caller === null || caller.role !== 'agent' || device === caller.device) return done();
+    done(new HttpProblem(403, 'DEVICE_NOT_ALLOWED', `this agent token is bound to device ${caller.device}, not ${device}`, { device, tokenDevice: caller.device }));
   });
 }

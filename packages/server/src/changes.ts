@@ -50,12 +50,19 @@ export function observeStore<S extends EventStore>(store: S, observer: AppendObs
       }
     }
   };
+  // A method bound once, not at every call (the service reads its token through here at every request).
+  const bound = new Map<PropertyKey, { of: unknown; fn: unknown }>();
   return new Proxy(store, {
     get(target, key, receiver) {
       if (key === 'appendToStream') return appendToStream;
       if (key === 'batch') return target.batch ? batch : undefined;
       const value = Reflect.get(target, key, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const kept = bound.get(key);
+      if (kept !== undefined && kept.of === value) return kept.fn;
+      const fn = (value as (...args: unknown[]) => unknown).bind(target);
+      bound.set(key, { of: value, fn });
+      return fn;
     },
   });
 }

@@ -34,10 +34,12 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   app.setErrorHandler(errorHandlerFor(service));
   if (options.notFound !== false) app.setNotFoundHandler(notFoundHandler);
   accessControl(app, service);
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback, not an async function: no promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     service.metrics.http.observe({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // An authenticated call answered read its token from the store: the store serves (an outage, if any, is over).
     if (reply.statusCode < 500 && request.caller !== null) service.storeServes();
+    done();
   });
   // Waiters answer at once when the server closes: a long-poll says 204, a live tail ends (clients come back).
   app.addHook('preClose', async () => service.changes.close());

@@ -28,6 +28,8 @@ export interface FileGate {
    * epoch: the busy timeout after the write began to wait); undefined when none holds it.
    */
   wait(deadline: number): Promise<void> | undefined;
+  /** Whether a write of this handle may go now: no other handle's batch holds the file. */
+  free(): boolean;
   /** The handle is closed. */
   leave(): void;
 }
@@ -67,6 +69,7 @@ export function fileGate(path: string, timeoutMs: number): FileGate {
       g.holder = me;
     },
     release,
+    free: () => g.holder === null || g.holder === me,
     wait(deadline) {
       if (g.holder === null || g.holder === me) return undefined;
       let timer: NodeJS.Timeout | undefined;

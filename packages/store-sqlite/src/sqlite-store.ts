@@ -102,7 +102,19 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
    * the file in between; and whether the store is still open, after the wait, so that a call made before close()
    * and not yet run is StoreClosedError, never a closed connection's TypeError.
    */
-  const when = async <T>(call: () => T, writes = false): Promise<T> => {
+  const when = <T>(call: () => T, writes = false): Promise<T> => {
+    // The store free now (no batch but the caller's own, no other handle's on the file): run in this very turn, with
+    // no promise to wait on (a service makes several calls a request). Its throw is the promise's rejection.
+    if (!closed && batches.free() && (!writes || gate.free())) {
+      try {
+        return Promise.resolve(call());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return whenFree(call, writes);
+  };
+  const whenFree = async <T>(call: () => T, writes: boolean): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await batches.ready();

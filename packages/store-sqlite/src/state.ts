@@ -49,6 +49,15 @@ export function createStreamStates(ctx: SqliteContext, cacheSize = RECENT_STATES
     stateOf,
     cache,
     read(stream) {
+      // A state kept for the stream, still at the head the store has now: one statement, no transaction (a single
+      // SELECT reads one point in time). An authentication's read of its token, at every request of a service, is
+      // this one. A stream with no state kept goes straight to the transaction below.
+      const now = cache.has(stream) ? q.stream.get(stream) : undefined;
+      const kept = now === undefined ? undefined : cache.at(stream, now.version, now.hash);
+      if (kept !== undefined) {
+        kept.used = true;
+        return { stream, version: now!.version, state: kept.state, snapshotVersion: now!.version, eventsFolded: 0 };
+      }
       // A read transaction: the stream's version and its snapshot are read at one point in time.
       const read = db.transaction(() => {
         const head = q.stream.get(stream);
