@@ -2,10 +2,9 @@
  * Folding a timeline file as it is read: each line parsed, validated and folded, then dropped; a large file on
  * every core (fold-shards.ts), which falls back to one thread whenever it cannot be sure of the same result.
  */
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
-import { parseEventLine, readLineBatches } from '@hotpatch/store';
+import { fileDigest, parseEventLine, readLineBatches } from '@hotpatch/store';
 import { foldInShards, shardsAvailable } from './fold-shards.js';
 import { TimelineFold, type FileFoldResult, type FoldOptions, type StreamTrouble } from './fold.js';
 
@@ -53,7 +52,7 @@ export async function foldFileWith(path: string, options: FileFoldOptions, fold:
 async function foldFileInThisThread(path: string, fold: TimelineFold<StreamTrouble>, collectProblems: boolean, digest: boolean): Promise<FileFoldResult> {
   const lineProblems: InvalidEventError[] = [];
   let lines = 0;
-  const hash = digest ? createHash('sha256') : undefined;
+  const hash = digest ? fileDigest() : undefined;
   reading: for await (const { first, texts } of readLineBatches(path, hash ? { digest: hash } : {})) {
     for (let i = 0; i < texts.length; i++) {
       const line = first + i;

@@ -2,12 +2,11 @@
  * A large timeline file folded on several cores, a share of the streams per shard; any irregular line or problem
  * sends the caller back to the one-thread fold, so the answer is always that fold's (design: the package README).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { parseEventLine, readLineSpans } from '@hotpatch/store';
+import { fileDigest, parseEventLine, readLineSpans } from '@hotpatch/store';
 import type { HotpatchEvent } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
 import { TenantCrossStreamCheck } from './cross-stream.js';
@@ -36,7 +35,7 @@ export type ShardReply =
       /** Whether events of the shard carry hashes, and whether some do not (a log has them on all, or none). */
       readonly hashed: boolean;
       readonly unhashed: boolean;
-      /** With ShardJob.digest: the SHA-256 (hex) of the bytes the shard read. */
+      /** With ShardJob.digest: the digest (fileDigest, hex) of the bytes the shard read. */
       readonly digest?: string;
     }
   | { readonly ok: false; readonly reason: string };
@@ -159,7 +158,7 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
   const stop = (line: number, reason: string): ShardReply => ({ ok: false, reason: `line ${line}: ${reason}` });
   // Lines are read as spans of each chunk's one flat text: most are only glanced at, and characters come faster
   // from it than from strings sliced out of it.
-  const digest = job.digest ? createHash('sha256') : undefined;
+  const digest = job.digest ? fileDigest() : undefined;
   for await (const { first, text, starts, ends } of readLineSpans(path, digest ? { digest } : {})) {
     // Another shard has given up: the caller folds the file in one thread, and this shard's work would be lost.
     if (stopped()) return stop(first, 'another shard stopped');

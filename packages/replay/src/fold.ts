@@ -87,7 +87,7 @@ export interface FileFoldResult extends FoldResult {
   readonly lineProblems: InvalidEventError[];
   /** Lines read (up to the replay point). */
   readonly lines: number;
-  /** With FileFoldOptions.digest: the SHA-256 (hex) of the bytes the fold read, every shard's the same. */
+  /** With FileFoldOptions.digest: the digest (fileDigest, hex) of the bytes the fold read, every shard's the same. */
   readonly digest?: string;
 }
 

@@ -51,7 +51,7 @@ export interface VerifyOptions {
 /** A verified log, with each stream's last state (its last hash, for a digest of the log). */
 export interface VerifiedLog extends VerifyReport {
   readonly streamStates: StreamState[];
-  /** With VerifyOptions.digest: the SHA-256 (hex) of the bytes verified, to tie a later read of the file to this one. */
+  /** With VerifyOptions.digest: the digest (fileDigest, hex) of the bytes verified, to tie a later read of the file to this one. */
   readonly digest?: string;
 }
 

@@ -25,7 +25,7 @@ export {
   WrongExpectedVersionError,
 } from './errors.js';
 export { createInMemoryEventStore, createPackedInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions, type PackedInMemoryEventStore } from './memory-store.js';
-export { formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type ReadOptions, type Timeline } from './jsonl.js';
+export { fileDigest, formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type ReadOptions, type Timeline } from './jsonl.js';
 export { alreadyAppended, nothingAppended } from './append-results.js';
 export { snapshotFold, type FoldedState, type SnapshotFold, type StoredSnapshot } from './snapshot-fold.js';
 export { StateCache, type CachedState } from './state-cache.js';

@@ -4,9 +4,8 @@
  * commit): so each event is parsed once more, but neither validated nor hashed again; the store takes the checked hashes
  * (VERIFIED_HASHES) and still checks versions, ids, transitions and that each run chains from the stream's head.
  */
-import { createHash } from 'node:crypto';
 import type { HotpatchEvent } from '@hotpatch/core';
-import { GENESIS_HASH, inBatch, parseEventLine, readLineBatches, VERIFIED_HASHES, type NewEvent, type VerifiedAppendOptions } from '@hotpatch/store';
+import { fileDigest, GENESIS_HASH, inBatch, parseEventLine, readLineBatches, VERIFIED_HASHES, type NewEvent, type VerifiedAppendOptions } from '@hotpatch/store';
 import { CheckFailed } from '../args.js';
 import { openEventStore, type StoreSource } from '../store-source.js';
 
@@ -16,7 +15,7 @@ const IMPORT_APPEND = 1_000;
 /** What the first pass found of the file. */
 export interface CheckedFile {
   readonly events: number;
-  /** The SHA-256 of the bytes checked: the second read must read the same. */
+  /** The digest (fileDigest) of the bytes checked: the second read must read the same. */
   readonly digest: string;
   /** Whether the file carries hashes (all checked); if not, the store hashes the events. */
   readonly hashed: boolean;
@@ -53,7 +52,7 @@ export async function appendFile(file: string, target: Exclude<StoreSource, { ki
         run = [];
         hashes = [];
       };
-      const digest = createHash('sha256');
+      const digest = fileDigest();
       for await (const { first, texts } of readLineBatches(file, { digest })) {
         for (let i = 0; i < texts.length; i++) {
           const e = reparse(texts[i]!, first + i, file);
