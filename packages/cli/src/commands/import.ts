@@ -18,8 +18,9 @@ export const importCommand: CommandSpec = {
 
   Checks the whole file first (format, versions, ids, hashes, transitions), then writes it in one transaction:
   all of it or, if anything fails (an event that conflicts with what the store holds, the connection lost, another
-  writer), nothing. The file is read twice, line by line, never held in memory whole. Events keep their ids, times
-  and metadata; the store assigns positions and recomputes hashes, which must equal the file's. Importing the same
+  writer), nothing. The file is read twice, line by line, never held in memory whole: the second read must read the
+  bytes the first checked, or nothing is imported. Events keep their ids, times, metadata and checked hashes (each
+  run must chain from what the store holds); the store assigns positions. Importing the same
   file twice changes nothing (events are recognised by id). While it writes, the store's other writers wait (SQLite:
   up to their busy timeout, then fail writing nothing). On a terminal, progress goes to stderr.
 
