@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
-import { parseEventLine, readLineBatches } from '@hotpatch/store';
+import { fileDigest, parseEventLine, readLineBatches } from '@hotpatch/store';
 import { foldInShards, shardsAvailable } from './fold-shards.js';
 import { TimelineFold, type FileFoldResult, type FoldOptions, type StreamTrouble } from './fold.js';
 
@@ -20,6 +20,8 @@ export interface FileFoldOptions extends FoldOptions {
    * position, a canonical clean file); otherwise the file is folded in this thread.
    */
   readonly parallel?: boolean | 'auto';
+  /** Take a digest of the bytes read (FileFoldResult.digest): to tell whether a later read of the file reads the same. */
+  readonly digest?: boolean;
 }
 
 /**
@@ -35,22 +37,23 @@ export async function foldFile(path: string, options: FileFoldOptions = {}): Pro
 export async function foldFileWith(path: string, options: FileFoldOptions, fold: (options: FoldOptions) => TimelineFold<StreamTrouble>): Promise<FileFoldResult> {
   // A large file, folded to its end or to a time, with nothing to call back per event: on several cores when it
   // can be (see fold-shards.ts), which falls back to this thread whenever it cannot be sure of the same result.
-  const { parallel = 'auto', ...foldOptions } = options;
+  const { parallel = 'auto', digest = false, ...foldOptions } = options;
   const until = foldOptions.until ?? { kind: 'end' };
   if (parallel !== false && foldOptions.onStep === undefined && foldOptions.lifecycle === undefined && foldOptions.stream === undefined && foldOptions.tenant === undefined && foldOptions.hashes !== 'every' && until.kind !== 'position') {
     const shards = shardsAvailable();
     if (shards > 1 && (parallel === true || (await stat(path)).size >= PARALLEL_FROM_BYTES)) {
-      const result = await foldInShards(path, foldOptions.until, shards, foldOptions.crossStream === true);
+      const result = await foldInShards(path, foldOptions.until, shards, foldOptions.crossStream === true, digest);
       if (result !== undefined) return result;
     }
   }
-  return foldFileInThisThread(path, fold(foldOptions), foldOptions.collectProblems === true);
+  return foldFileInThisThread(path, fold(foldOptions), foldOptions.collectProblems === true, digest);
 }
 
-async function foldFileInThisThread(path: string, fold: TimelineFold<StreamTrouble>, collectProblems: boolean): Promise<FileFoldResult> {
+async function foldFileInThisThread(path: string, fold: TimelineFold<StreamTrouble>, collectProblems: boolean, digest: boolean): Promise<FileFoldResult> {
   const lineProblems: InvalidEventError[] = [];
   let lines = 0;
-  reading: for await (const { first, texts } of readLineBatches(path)) {
+  const hash = digest ? fileDigest() : undefined;
+  reading: for await (const { first, texts } of readLineBatches(path, hash ? { digest: hash } : {})) {
     for (let i = 0; i < texts.length; i++) {
       const line = first + i;
       const text = texts[i]!;
@@ -67,5 +70,5 @@ async function foldFileInThisThread(path: string, fold: TimelineFold<StreamTroub
       if (!fold.add(event, line)) break reading;
     }
   }
-  return { ...fold.result(), lineProblems, lines };
+  return { ...fold.result(), lineProblems, lines, ...(hash ? { digest: hash.digest('hex') } : {}) };
 }

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatEvent } from '@hotpatch/store';
+import { fileDigest, formatEvent } from '@hotpatch/store';
 import { exportedLog as log, scratchFiles } from '../test/logs.js';
 import { foldInShards, foldShard, shardOf, shardsAvailable } from './fold-shards.js';
 import { foldFile, type FileFoldResult } from './fold-file.js';
@@ -38,6 +39,14 @@ describe('folding a file in shards', () => {
     expect(sharded).toBeDefined();
     expect(summary(sharded!)).toEqual(summary(await foldFile(path, { until: at, parallel: false })));
     expect(summary(await foldFile(path, { parallel: true }))).toEqual(summary(one));
+  });
+
+  it('takes the digest of the bytes read, the same in every shard and in one thread: the file’s', async () => {
+    const path = await write(lines);
+    const whole = fileDigest().update(await readFile(path)).digest('hex');
+    expect((await foldFile(path, { parallel: false, digest: true })).digest).toBe(whole);
+    expect((await foldInShards(path, undefined, 3, false, true))?.digest).toBe(whole);
+    expect((await foldFile(path, { parallel: false })).digest).toBeUndefined();
   });
 
   it('declines anything it cannot be sure of, and foldFile then says what one thread says', async () => {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { parseEventLine, readLineSpans } from '@hotpatch/store';
+import { fileDigest, parseEventLine, readLineSpans } from '@hotpatch/store';
 import type { HotpatchEvent } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
 import { TenantCrossStreamCheck } from './cross-stream.js';
@@ -21,6 +21,8 @@ export interface ShardJob {
   readonly until?: ReplayPoint;
   /** Check each device's patch steps against its rollout's records (verify): a gap sends the caller to one thread. */
   readonly crossStream?: boolean;
+  /** Take a digest of the bytes read (see FileFoldOptions.digest). */
+  readonly digest?: boolean;
 }
 
 export type ShardReply =
@@ -33,6 +35,8 @@ export type ShardReply =
       /** Whether events of the shard carry hashes, and whether some do not (a log has them on all, or none). */
       readonly hashed: boolean;
       readonly unhashed: boolean;
+      /** With ShardJob.digest: the digest (fileDigest, hex) of the bytes the shard read. */
+      readonly digest?: string;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -154,7 +158,8 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
   const stop = (line: number, reason: string): ShardReply => ({ ok: false, reason: `line ${line}: ${reason}` });
   // Lines are read as spans of each chunk's one flat text: most are only glanced at, and characters come faster
   // from it than from strings sliced out of it.
-  for await (const { first, text, starts, ends } of readLineSpans(path)) {
+  const digest = job.digest ? fileDigest() : undefined;
+  for await (const { first, text, starts, ends } of readLineSpans(path, digest ? { digest } : {})) {
     // Another shard has given up: the caller folds the file in one thread, and this shard's work would be lost.
     if (stopped()) return stop(first, 'another shard stopped');
     for (let i = 0; i < starts.length; i++) {
@@ -219,7 +224,7 @@ export async function foldShard(job: ShardJob, stopped: () => boolean = () => fa
   if (check !== undefined && check.findings().length > 0) return stop(lines, 'a gap between streams');
   const { streams, folded } = fold.result();
   let k = 0;
-  return { ok: true, streams: [...streams].map(([name, state]) => [name, state, firstLines[k++]!]), folded, lines, hashed: fold.hashed, unhashed };
+  return { ok: true, streams: [...streams].map(([name, state]) => [name, state, firstLines[k++]!]), folded, lines, hashed: fold.hashed, unhashed, ...(digest ? { digest: digest.digest('hex') } : {}) };
 }
 
 /** The built worker entry, or undefined when there is none (the library run from its sources unbuilt). */
@@ -242,7 +247,7 @@ export function shardsAvailable(): number {
  * Folds a file in `shards` worker threads. Undefined when it cannot say for sure (an irregular line, a problem, a
  * worker that failed): the caller then folds the file in one thread.
  */
-export async function foldInShards(path: string, until: ReplayPoint | undefined, shards: number, crossStream = false): Promise<FileFoldResult | undefined> {
+export async function foldInShards(path: string, until: ReplayPoint | undefined, shards: number, crossStream = false, digest = false): Promise<FileFoldResult | undefined> {
   const entry = shardWorker();
   if (entry === undefined || shards < 2) return undefined;
   const workers: Worker[] = [];
@@ -264,13 +269,13 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
       // fewer to start, and one shard's states that need not be copied back).
       for (let shard = 1; shard < shards; shard++) {
         // The worker runs the built JavaScript as it is, without this thread's flags (a test runner's conditions).
-        const worker = new Worker(entry, { workerData: { path, shard, shards, ...(until ? { until } : {}), ...(crossStream ? { crossStream } : {}) } satisfies ShardJob, execArgv: [] });
+        const worker = new Worker(entry, { workerData: { path, shard, shards, ...(until ? { until } : {}), ...(crossStream ? { crossStream } : {}), ...(digest ? { digest } : {}) } satisfies ShardJob, execArgv: [] });
         workers.push(worker);
         worker.on('message', (reply: ShardReply) => settle(shard, reply));
         worker.on('error', (error) => settle(shard, { ok: false, reason: error.message }));
         worker.on('exit', (code) => settle(shard, { ok: false, reason: `worker exited with code ${code}` }));
       }
-      foldShard({ path, shard: 0, shards, ...(until ? { until } : {}), ...(crossStream ? { crossStream } : {}) }, () => stopped).then(
+      foldShard({ path, shard: 0, shards, ...(until ? { until } : {}), ...(crossStream ? { crossStream } : {}), ...(digest ? { digest } : {}) }, () => stopped).then(
         (reply) => settle(0, reply),
         (error: unknown) => settle(0, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
       );
@@ -279,6 +284,9 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
     // Events with hashes in one shard and without in another: a problem, which one thread reports.
     const hashed = replies.some((r) => r.ok && r.hashed);
     if (hashed && replies.some((r) => r.ok && r.unhashed)) return undefined;
+    // Shards that read different bytes (the file changed under them) cannot be put together.
+    const digests = new Set(replies.map((r) => (r.ok ? r.digest : undefined)));
+    if (digests.size !== 1) return undefined;
     const entries: Array<[string, StreamState, number]> = [];
     let folded = 0;
     let lines = 0;
@@ -292,7 +300,8 @@ export async function foldInShards(path: string, until: ReplayPoint | undefined,
     entries.sort((a, b) => a[2] - b[2]);
     const streams = new Map<string, StreamState>();
     for (const [name, state] of entries) streams.set(name, state);
-    return { streams, problems: [], implications: new Map(), folded, lineProblems: [], lines, hashed };
+    const [read] = digests;
+    return { streams, problems: [], implications: new Map(), folded, lineProblems: [], lines, hashed, ...(read !== undefined ? { digest: read } : {}) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -87,6 +87,8 @@ export interface FileFoldResult extends FoldResult {
   readonly lineProblems: InvalidEventError[];
   /** Lines read (up to the replay point). */
   readonly lines: number;
+  /** With FileFoldOptions.digest: the digest (fileDigest, hex) of the bytes the fold read, every shard's the same. */
+  readonly digest?: string;
 }
 
 /** The position of an event: its `position` field, or else its line number (or index + 1). */

@@ -44,11 +44,15 @@ export interface VerifyOptions {
   readonly sealKey?: KeyObject;
   /** Events the seal check keeps to roll its heads back (see SealCheck); beyond them, a second read. */
   readonly sealJournal?: number;
+  /** Take a digest of the bytes verified (VerifiedLog.digest; verifyFile only). */
+  readonly digest?: boolean;
 }
 
 /** A verified log, with each stream's last state (its last hash, for a digest of the log). */
 export interface VerifiedLog extends VerifyReport {
   readonly streamStates: StreamState[];
+  /** With VerifyOptions.digest: the digest (fileDigest, hex) of the bytes verified, to tie a later read of the file to this one. */
+  readonly digest?: string;
 }
 
 /** Verifies parsed events; `lineProblems` are the lines that did not parse (see readTimeline). */
@@ -80,11 +84,11 @@ export function verifyTimeline(input: FoldInput, lineProblems: readonly InvalidE
  */
 export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifiedLog> {
   const seals = sealCheck(options);
-  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true, ...tenantOption(options) }, (foldOptions) => new SealedFold(foldOptions, path, seals));
+  const folded = await foldFileWith(path, { collectProblems: true, crossStream: true, ...tenantOption(options), ...(options.digest ? { digest: true } : {}) }, (foldOptions) => new SealedFold(foldOptions, path, seals));
   if (seals.deferred().length > 0) await readAgain(path, seals);
   // A tenant's events: the lines the fold took in, and the lines that are not events (whose tenant is unknown).
   const events = options.tenant === undefined ? folded.lines : (folded.read ?? 0) + folded.lineProblems.length;
-  return { ...report(folded, folded.lineProblems, events, seals, options, path), streamStates: [...folded.streams.values()] };
+  return { ...report(folded, folded.lineProblems, events, seals, options, path), streamStates: [...folded.streams.values()], ...(folded.digest !== undefined ? { digest: folded.digest } : {}) };
 }
 
 /** The fold's tenant option of verify's options. */

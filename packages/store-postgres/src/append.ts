@@ -11,7 +11,9 @@ import {
   checkTransitions,
   judgeHeldIds,
   nothingAppended,
+  verifiedHashesOf,
   WrongExpectedVersionError,
+  type AppendOptions,
   type StateCache,
   type AppendResult,
   type ExpectedVersion,
@@ -54,7 +56,8 @@ export function createAppend(ctx: PostgresContext, states: StreamStates, heads: 
    * One attempt at an append: the stream's head (read, or guessed from `heads`), every check and the hash chain,
    * then the write statement. Undefined when the stream was not where the attempt started from: try again.
    */
-  const appendOnce = async (stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion, guess: boolean): Promise<AppendResult | undefined> => {
+  const appendOnce = async (stream: string, events: readonly NewEvent[], ids: readonly string[], options: AppendOptions, guess: boolean): Promise<AppendResult | undefined> => {
+    const expectedVersion: ExpectedVersion = options.expectedVersion ?? 'any';
     const known = guess ? heads.get(stream) : undefined;
     let actual: number;
     let headHash: string | null;
@@ -97,7 +100,8 @@ export function createAppend(ctx: PostgresContext, states: StreamStates, heads: 
     }
     // Data and meta go as one JSON array each (one native stringify for the batch, no per-element escaping by the
     // driver; the server splits them, keeping each element's text as it is).
-    const { recorded, versions, types, times, hashes, dataTexts, metaTexts } = chain(stream, events, ids, actual, headHash);
+    const verified = verifiedHashesOf(options, stream, events.length, headHash);
+    const { recorded, versions, types, times, hashes, dataTexts, metaTexts } = chain(stream, events, ids, actual, headHash, verified);
     const last = actual + events.length;
     const prev = hashes.at(-1)!;
     const { rows } = await pool.query<{ base: string }>({
@@ -111,12 +115,12 @@ export function createAppend(ctx: PostgresContext, states: StreamStates, heads: 
     return { stream, nextExpectedVersion: last, positions: versions.map((_, i) => base + 1 + i), versions, written: true, events: recorded };
   };
 
-  return async (stream: string, events: readonly NewEvent[], ids: readonly string[], sent: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> => {
+  return async (stream: string, events: readonly NewEvent[], ids: readonly string[], sent: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> => {
     // The first attempt may start from this store's last write to the stream; any other reads it.
     for (let guess = heads.has(stream); ; guess = false) {
       let result: AppendResult | undefined;
       try {
-        result = await appendOnce(stream, events, ids, expectedVersion, guess);
+        result = await appendOnce(stream, events, ids, options, guess);
       } catch (error) {
         const lost = (e: unknown) => (isConnectionError(e) ? new ConnectionLostError('append', stream, e, sent) : busy(e));
         // Some of the batch's ids are in the log though the first is not (or the head was guessed): which, and

@@ -5,7 +5,7 @@
  * once. A refused append has buffered nothing: the batch's others stand.
  */
 import type { MachineState } from '@hotpatch/core';
-import { checkBatch, checkExpectedVersion, checkTransitions, judgeHeldIds, nothingAppended, type AppendResult, type ExpectedVersion, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { checkBatch, checkExpectedVersion, checkTransitions, judgeHeldIds, nothingAppended, verifiedHashesOf, type AppendOptions, type AppendResult, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { retryResult } from './append.js';
 import { knownHead } from './batch-read.js';
 import { pendingEvent, type HeldRow } from './batch-rows.js';
@@ -34,7 +34,7 @@ export function createBatchAppend(ctx: PostgresContext, batches: Batches, states
     }
   };
 
-  return async (batch: OpenBatch, stream: string, events: readonly NewEvent[], ids: readonly string[], expectedVersion: ExpectedVersion): Promise<AppendResult> => {
+  return async (batch: OpenBatch, stream: string, events: readonly NewEvent[], ids: readonly string[], options: AppendOptions): Promise<AppendResult> => {
     if (batch.lastPosition === undefined) await batches.lock(batch);
     const rows = batch.pending;
     // Ids the store generated are new; those the caller gave are looked for among the pending rows, then in the
@@ -80,11 +80,12 @@ export function createBatchAppend(ctx: PostgresContext, batches: Batches, states
         return (await retryResult(ctx, batches.db(batch), stream, events))!;
       }
     }
-    checkExpectedVersion(stream, expectedVersion, head.version);
+    checkExpectedVersion(stream, options.expectedVersion ?? 'any', head.version);
     checkBatch(stream, events, head.version + 1);
     if (events.length === 0) return nothingAppended(stream, head.version);
     const state = checkTransitions(stream, head.state, events, head.version + 1);
-    const { recorded, versions, types, times, hashes, dataTexts, metaTexts } = chain(stream, events, ids, head.version, head.hash);
+    const verified = verifiedHashesOf(options, stream, events.length, head.hash);
+    const { recorded, versions, types, times, hashes, dataTexts, metaTexts } = chain(stream, events, ids, head.version, head.hash, verified);
     const first = batch.lastPosition! + 1;
     const positions: number[] = [];
     for (let i = 0; i < events.length; i++) {

@@ -1,4 +1,4 @@
-import { eventHash, GENESIS_HASH, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { eventHash, GENESIS_HASH, type NewEvent, type RecordedEvent, type VerifiedHashes } from '@hotpatch/store';
 
 /** An append's events as they will be recorded (positions 0 until known), chained from the stream's last hash. */
 export interface Chained {
@@ -12,12 +12,17 @@ export interface Chained {
   readonly metaTexts: string[];
 }
 
-export function chain(stream: string, events: readonly NewEvent[], ids: readonly string[], actual: number, headHash: string | null): Chained {
+/**
+ * `verified`: the run's hashes, checked by the caller (see VERIFIED_HASHES), who hands its events over: they are
+ * recorded as they are, neither hashed again nor copied.
+ */
+export function chain(stream: string, events: readonly NewEvent[], ids: readonly string[], actual: number, headHash: string | null, verified?: VerifiedHashes): Chained {
   // Each event's text is kept for its hash, which uses it as it is when it is canonical already (checkBatch has made
   // sure every data and meta is a JSON object). The recorded events are read back from it: a batch's data in one
   // JSON array (one parse), meta only where there is some.
   const dataTexts = events.map((e) => JSON.stringify(e.data));
   const metaTexts = events.map((e) => (e.meta === undefined ? 'null' : JSON.stringify(e.meta)));
+  if (verified !== undefined) return handedOver(stream, events, ids, actual, verified.hashes, dataTexts, metaTexts);
   const dataRead = (dataTexts.length === 1 ? [JSON.parse(dataTexts[0]!)] : JSON.parse(`[${dataTexts.join(',')}]`)) as unknown[];
   const metaRead = metaTexts.map((text) => (text === 'null' ? null : (JSON.parse(text) as Record<string, unknown>)));
   const chained: Chained = { recorded: [], versions: [], types: [], times: [], hashes: [], dataTexts, metaTexts };
@@ -38,6 +43,25 @@ export function chain(stream: string, events: readonly NewEvent[], ids: readonly
     chained.types.push(e.type);
     chained.times.push(e.time);
     chained.hashes.push(prev);
+    chained.versions.push(version);
+  }
+  return chained;
+}
+
+/** A checked run's events recorded as the caller gave them, with the hashes it checked. */
+function handedOver(stream: string, events: readonly NewEvent[], ids: readonly string[], actual: number, hashes: readonly string[], dataTexts: string[], metaTexts: string[]): Chained {
+  const chained: Chained = { recorded: [], versions: [], types: [], times: [], hashes: [...hashes], dataTexts, metaTexts };
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const version = actual + 1 + i;
+    const event = (
+      e.meta === undefined
+        ? { id: ids[i]!, stream, version, type: e.type, time: e.time, data: e.data, position: 0, hash: hashes[i]! }
+        : { id: ids[i]!, stream, version, type: e.type, time: e.time, data: e.data, meta: e.meta, position: 0, hash: hashes[i]! }
+    ) as RecordedEvent;
+    chained.recorded.push(event);
+    chained.types.push(e.type);
+    chained.times.push(e.time);
     chained.versions.push(version);
   }
   return chained;

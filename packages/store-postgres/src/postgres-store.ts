@@ -158,9 +158,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       // Ids are fixed before anything is sent, so that the batch a ConnectionLostError carries retries idempotently.
       const ids = events.map((e) => (e?.id !== undefined ? e.id : newId()));
       const batch = batches.own();
-      if (batch !== undefined) return batches.serial(batch, () => appendInBatch(batch, stream, events, ids, appendOptions.expectedVersion ?? 'any'));
+      if (batch !== undefined) return batches.serial(batch, () => appendInBatch(batch, stream, events, ids, appendOptions));
       const sent = events.map((e, i) => (e?.id !== undefined || typeof e !== 'object' ? e : { ...e, id: ids[i]! }));
-      const result = await append(stream, events, ids, sent, appendOptions.expectedVersion ?? 'any');
+      const result = await append(stream, events, ids, sent, appendOptions);
       if (result.written) consumers.wake();
       return result;
     },

@@ -14,6 +14,7 @@ import {
   IdempotencyConflictError,
   judgeHeldIds,
   nothingAppended,
+  verifiedHashesOf,
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
@@ -59,6 +60,8 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
     if (events.length === 0) return nothingAppended(stream, actual);
 
     let { state, snapshotAt } = states.stateOf(stream, actual, head?.hash);
+    // A checked run's hashes are taken as given and its events recorded as handed over (see VERIFIED_HASHES).
+    const verified = verifiedHashesOf(appendOptions, stream, events.length, head?.hash)?.hashes;
     const lifecycle = lifecycleFor(stream);
     let prev = head?.hash ?? GENESIS_HASH;
     const positions: number[] = [];
@@ -88,10 +91,10 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
       // Hash what is stored, as it will be read back; the recorded event is built once, in one of two shapes.
       const event: { -readonly [K in keyof RecordedEvent]: RecordedEvent[K] } = (
         meta === null
-          ? { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), position: 0, hash: '' }
-          : { id, stream, version, type: e.type, time: e.time, data: JSON.parse(data), meta: JSON.parse(meta), position: 0, hash: '' }
+          ? { id, stream, version, type: e.type, time: e.time, data: verified ? e.data : JSON.parse(data), position: 0, hash: '' }
+          : { id, stream, version, type: e.type, time: e.time, data: verified ? e.data : JSON.parse(data), meta: verified ? e.meta : JSON.parse(meta), position: 0, hash: '' }
       ) as RecordedEvent;
-      prev = eventHash(prev, event, { data, meta });
+      prev = verified ? verified[i]! : eventHash(prev, event, { data, meta });
       event.hash = prev;
       recorded.push(event as RecordedEvent);
       row.push(stream, version, id, e.type, e.time, data, meta, prev);

@@ -15,6 +15,7 @@ import { describeProjections } from './conformance/projections.js';
 import { describeReads } from './conformance/reads.js';
 import { describeState } from './conformance/state.js';
 import { describeValidation } from './conformance/validation.js';
+import { describeVerifiedHashes } from './conformance/verified.js';
 
 export { events, type StoreUnderTest } from './conformance/fixtures.js';
 export { scopedUnderTest } from './conformance/scoped.js';
@@ -40,6 +41,7 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
     describeState(suite);
     describeProjections(suite);
     describeConsumers(suite);
+    describeVerifiedHashes(suite);
 
     it('close() settles every call in flight, each with its result or StoreClosedError, and keeps each all or nothing', async () => {
       const { store } = suite;

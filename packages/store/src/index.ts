@@ -26,12 +26,13 @@ export {
   WrongExpectedVersionError,
 } from './errors.js';
 export { createInMemoryEventStore, createPackedInMemoryEventStore, type InMemoryEventStore, type InMemoryEventStoreOptions, type PackedInMemoryEventStore } from './memory-store.js';
-export { formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type Timeline } from './jsonl.js';
+export { fileDigest, formatEvent, parseEventLine, readLineBatches, readLineSpans, readLines, readTimeline, writeTimeline, type LineBatch, type LineSpans, type ReadOptions, type Timeline } from './jsonl.js';
 export { alreadyAppended, nothingAppended } from './append-results.js';
 export { snapshotFold, type FoldedState, type SnapshotFold, type StoredSnapshot } from './snapshot-fold.js';
 export { StateCache, type CachedState } from './state-cache.js';
 export { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
+export { BrokenChainError, VERIFIED_HASHES, verifiedHashesOf, type VerifiedAppendOptions, type VerifiedHashes } from './verified-hashes.js';
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';
 export { uuidWords } from './uuid-words.js';

@@ -3,6 +3,7 @@
  * give the same bytes. Reading validates every line and reports problems with their line numbers.
  */
 import { isAscii } from 'node:buffer';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { writeFileAtomically } from './atomic-file.js';
 import { eventProblem, InvalidEventError, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
@@ -69,13 +70,14 @@ const MAX_LINE_BYTES = 16 << 20;
  * chunk is decoded up to its last line break (a line break never falls inside a UTF-8 sequence), so no decoder
  * state or string concatenation is needed; the bytes after it wait for the next chunk.
  */
-export async function* readLineSpans(path: string): AsyncGenerator<LineSpans> {
+export async function* readLineSpans(path: string, options: ReadOptions = {}): AsyncGenerator<LineSpans> {
   let pending: Buffer | undefined;
   /** Chunks read since the last line break, not joined until one comes (joining each time would be quadratic). */
   const unbroken: Buffer[] = [];
   let unbrokenBytes = 0;
   let line = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    options.digest?.update(chunk as Buffer);
     if ((chunk as Buffer).indexOf(10) === -1) {
       unbroken.push(chunk as Buffer);
       unbrokenBytes += (chunk as Buffer).length;
@@ -113,9 +115,21 @@ export async function* readLineSpans(path: string): AsyncGenerator<LineSpans> {
   }
 }
 
+/**
+ * A digest of a file's bytes, for ReadOptions.digest: SHA-512, collision-resistant as SHA-256 is, and twice as fast
+ * over a large file on a 64-bit machine (a digest of a 241 MB log: 0.27 s of CPU against 0.57 s).
+ */
+export const fileDigest = (): Hash => createHash('sha512');
+
+/** How to read a file's lines. */
+export interface ReadOptions {
+  /** Fed every byte read, in order: a digest of what was read (to tell whether a second read read the same bytes). */
+  readonly digest?: Hash;
+}
+
 /** Yields the lines of a file in batches (see readLineSpans), each line its own string. */
-export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> {
-  for await (const { first, text, starts, ends } of readLineSpans(path)) {
+export async function* readLineBatches(path: string, options: ReadOptions = {}): AsyncGenerator<LineBatch> {
+  for await (const { first, text, starts, ends } of readLineSpans(path, options)) {
     const texts: string[] = new Array<string>(starts.length);
     for (let i = 0; i < starts.length; i++) texts[i] = text.slice(starts[i], ends[i]);
     yield { first, texts };

@@ -3,15 +3,13 @@ import { link, mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { HotpatchError } from '@hotpatch/core';
 import { verifyFile } from '@hotpatch/replay';
-import { inBatch, pendingFile, type NewEvent } from '@hotpatch/store';
+import { pendingFile } from '@hotpatch/store';
 import { CheckFailed, onePositional, parse, UsageError, type CommandSpec, type Output } from '../args.js';
 import { json } from '../format.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
-import { mustExist, timelineEvents } from '../timeline-input.js';
+import { mustExist } from '../timeline-input.js';
+import { appendFile, type CheckedFile, type Progress } from './import-writes.js';
 import { problemLine } from './verify.js';
-
-/** At most this many events of one stream go in one append (a file may hold a long stream in one run). */
-const IMPORT_APPEND = 1_000;
 
 export const importCommand: CommandSpec = {
   name: 'import',
@@ -20,8 +18,9 @@ export const importCommand: CommandSpec = {
 
   Checks the whole file first (format, versions, ids, hashes, transitions), then writes it in one transaction:
   all of it or, if anything fails (an event that conflicts with what the store holds, the connection lost, another
-  writer), nothing. The file is read twice, line by line, never held in memory whole. Events keep their ids, times
-  and metadata; the store assigns positions and recomputes hashes, which must equal the file's. Importing the same
+  writer), nothing. The file is read twice, line by line, never held in memory whole: the second read must read the
+  bytes the first checked, or nothing is imported. Events keep their ids, times, metadata and checked hashes (each
+  run must chain from what the store holds); the store assigns positions. Importing the same
   file twice changes nothing (events are recognised by id). While it writes, the store's other writers wait (SQLite:
   up to their busy timeout, then fail writing nothing). On a terminal, progress goes to stderr.
 
@@ -40,7 +39,7 @@ export const importCommand: CommandSpec = {
     const where = describeSource(target);
     const progress = terminalProgress(io);
     progress?.(`import: checking ${file}…`, true);
-    const report = await verifyFile(file);
+    const report = await verifyFile(file, { digest: true });
     progress?.done();
     const refuse = (problems: readonly { code: string; message: string }[], line: string): never => {
       if (asJson) io.out(json({ ok: false, file, events: report.events, problems }));
@@ -58,7 +57,7 @@ export const importCommand: CommandSpec = {
     if (unchecked && !asJson) io.out(`integrity NOT checked: ${file} carries no hashes; the store's hashes start from what it holds now`);
     let result: { written: number; held: number };
     try {
-      result = await importFile(file, target, report.events, progress);
+      result = await importFile(file, target, { events: report.events, digest: report.digest!, hashed: report.hashed }, progress);
     } catch (error) {
       progress?.done();
       const failure = notImported(error);
@@ -88,11 +87,11 @@ function notImported(error: unknown): Error {
  * Imports into the target; a SQLite store the import creates is built beside it and appears only once whole (linked
  * into place, so that a store another process created there meanwhile is never replaced): a failure leaves no file.
  */
-async function importFile(file: string, target: Exclude<StoreSource, { kind: 'jsonl' }>, total: number, progress: Progress | undefined): Promise<{ written: number; held: number }> {
-  if (target.kind !== 'sqlite' || existsSync(target.path)) return appendFile(file, target, total, progress);
+async function importFile(file: string, target: Exclude<StoreSource, { kind: 'jsonl' }>, checked: CheckedFile, progress: Progress | undefined): Promise<{ written: number; held: number }> {
+  if (target.kind !== 'sqlite' || existsSync(target.path)) return appendFile(file, target, checked, progress);
   const pending = await pendingFile(target.path);
   try {
-    const result = await appendFile(file, { kind: 'sqlite', path: pending.temporary }, total, progress);
+    const result = await appendFile(file, { kind: 'sqlite', path: pending.temporary }, checked, progress);
     await mkdir(dirname(resolve(target.path)), { recursive: true });
     await link(pending.temporary, target.path).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'EEXIST' ? new CheckFailed(`${target.path} was created by another process while this import ran: nothing imported`) : error;
@@ -101,58 +100,6 @@ async function importFile(file: string, target: Exclude<StoreSource, { kind: 'js
   } finally {
     for (const suffix of ['', '-wal', '-shm']) await rm(pending.temporary + suffix, { force: true });
   }
-}
-
-/**
- * The file's events appended to the store in one transaction (the store's batch): consecutive events of one stream
- * in one append, each at the version the file gives it, so that the file's global order is kept and an event the
- * store holds otherwise is refused. Anything that fails rolls all of it back. Read a batch of lines at a time.
- */
-async function appendFile(file: string, target: Exclude<StoreSource, { kind: 'jsonl' }>, total: number, progress: Progress | undefined): Promise<{ written: number; held: number }> {
-  const store = await openEventStore(target);
-  let written = 0;
-  let held = 0;
-  try {
-    await inBatch(store, async () => {
-      let run: NewEvent[] = [];
-      let stream = '';
-      let firstVersion = 0;
-      let lastHash: string | undefined;
-      const append = async () => {
-        if (run.length === 0) return;
-        const result = await store.appendToStream(stream, run, { expectedVersion: firstVersion - 1 });
-        if (result.written) written += run.length;
-        else held += run.length;
-        // The append gives the events as recorded, hashes included (a retry's too): no read back.
-        if (lastHash !== undefined && result.events.at(-1)?.hash !== lastHash) throw new CheckFailed(`${stream}@${result.nextExpectedVersion}: the store's hash differs from the file's; nothing imported`);
-        run = [];
-      };
-      for await (const events of timelineEvents(file, { check: false })) {
-        for (const e of events) {
-          if (e.stream !== stream || run.length === IMPORT_APPEND) {
-            await append();
-            stream = e.stream;
-            firstVersion = e.version;
-          }
-          run.push({ id: e.id, type: e.type, time: e.time, data: e.data, ...(e.meta !== undefined ? { meta: e.meta } : {}) });
-          lastHash = e.hash;
-        }
-        progress?.(`import: ${written + held + run.length} of ${total} events (${Math.floor(((written + held + run.length) / Math.max(total, 1)) * 100)}%)`);
-      }
-      await append();
-      progress?.(`import: ${total} of ${total} events, committing…`, true);
-    });
-  } finally {
-    await store.close();
-  }
-  return { written, held };
-}
-
-interface Progress {
-  /** Shows `text`, unless a line was shown less than 100 ms ago (`now`: whatever the time). */
-  (text: string, now?: boolean): void;
-  /** Ends the progress line. */
-  done(): void;
 }
 
 /** One line on stderr, redrawn at most ten times a second, when the output is a terminal; nothing otherwise. */
