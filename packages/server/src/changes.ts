@@ -86,6 +86,11 @@ export class Changes implements AppendObserver {
   appended(streams: readonly string[], events: number, lastPosition: number, ms: number): void {
     this.lastPosition = Math.max(this.lastPosition, lastPosition);
     for (const l of this.listeners) l.appended(streams, events, lastPosition, ms);
+    this.seen(streams);
+  }
+
+  /** Streams written (here, or by another process: see follow-log.ts): their waiters, and the log's, are woken. */
+  seen(streams: Iterable<string>): void {
     for (const stream of streams) {
       const waiters = this.byStream.get(stream);
       if (waiters === undefined) continue;
@@ -95,6 +100,26 @@ export class Changes implements AppendObserver {
     const log = [...this.onLog];
     this.onLog.clear();
     for (const wake of log) wake();
+  }
+
+  /** Whether anyone waits now. */
+  waiting(): boolean {
+    return this.onLog.size > 0 || this.byStream.size > 0;
+  }
+
+  private readonly firstWaiter = new Set<() => void>();
+  /** Resolves when a waiter registers (at once if one waits), on abort, or when the service closes. */
+  someoneWaits(signal: AbortSignal): Promise<void> {
+    if (this.waiting() || this.closed || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.firstWaiter.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.firstWaiter.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /**
@@ -112,9 +137,14 @@ export class Changes implements AppendObserver {
       set.add(onWake);
       this.byStream.set(stream, set);
     }
+    if (!this.closed && this.firstWaiter.size > 0) for (const done of [...this.firstWaiter]) done();
     const drop = () => {
       if (stream === null) this.onLog.delete(onWake);
-      else this.byStream.get(stream)?.delete(onWake);
+      else {
+        const set = this.byStream.get(stream);
+        // An empty set would count as someone waiting (waiting()).
+        if (set?.delete(onWake) === true && set.size === 0) this.byStream.delete(stream);
+      }
     };
     return {
       cancel: drop,
@@ -141,6 +171,7 @@ export class Changes implements AppendObserver {
   /** Wakes every waiter with false and refuses new waits: the service is closing. */
   close(): void {
     this.closed = true;
+    for (const done of [...this.firstWaiter]) done();
     for (const set of this.byStream.values()) for (const wake of set) wake();
     for (const wake of this.onLog) wake();
     this.byStream.clear();

@@ -7,6 +7,7 @@ import { EnvironmentError } from '@hotpatch/core';
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
+import { followLog, type LogFollower } from './follow-log.js';
 import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
 import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
@@ -30,6 +31,11 @@ export interface ServiceOptions {
   readonly speed?: number;
   /** Between the end of a tick and the start of the next, in real milliseconds (default 1000); 0: no timer (tests tick by hand). */
   readonly tickIntervalMs?: number;
+  /**
+   * While someone waits (a long-poll, a live tail), the longest before appends by other processes wake them, in ms
+   * (default 1000; over PostgreSQL their NOTIFY wakes them at once). See follow-log.ts.
+   */
+  readonly followPollMs?: number;
   /** The name the orchestrator saves its projection under (default "hotpatch-serve"). */
   readonly checkpoint?: string;
   /** Recorded on every event the service writes (default { source: "hotpatch-serve" }). */
@@ -61,6 +67,7 @@ export class HotpatchService {
   readonly metrics: ServiceMetrics;
   readonly meta: Readonly<Record<string, unknown>>;
   private readonly tickIntervalMs: number;
+  private readonly followPollMs: number;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -78,6 +85,7 @@ export class HotpatchService {
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
+    this.followPollMs = options.followPollMs ?? 1000;
     this.meta = options.meta ?? { source: 'hotpatch-serve' };
     this.metrics = new ServiceMetrics(() => this.lag());
     this.changes.also(this.metrics);
@@ -119,9 +127,20 @@ export class HotpatchService {
     return (await issueToken(this.store, { role: 'operator' }, { ...this.meta, first: true })).token;
   }
 
-  /** Starts the ticks (each tenant's orchestrator, one tick at a time), logging to `log`. */
+  private follower: LogFollower | undefined;
+
+  /** Starts the ticks (each tenant's orchestrator, one tick at a time) and the log's follower, logging to `log`. */
   start(log?: ServiceLog): void {
     if (log) this.log = log;
+    if (!this.stopped && this.follower === undefined) {
+      this.follower = followLog(this.store, this.changes, {
+        pollMs: this.followPollMs,
+        known: () => Math.max(this.changes.lastPosition, ...this.made.map((t) => t.orchestrator.projection.position)),
+        failed: (error) => {
+          if (!this.storeFailed(error, 'follow')) this.log.error({ err: error }, 'the log not followed');
+        },
+      });
+    }
     if (!this.stopped) this.keeper?.start();
     if (this.tickIntervalMs > 0 && !this.stopped) this.schedule();
     if (!this.stopped) this.seals?.every(this.sealEveryMs);
@@ -215,6 +234,7 @@ export class HotpatchService {
     clearTimeout(this.timer);
     await this.ticking;
     this.changes.close();
+    await this.follower?.stop();
     for (const tenant of this.made) {
       try {
         await tenant.orchestrator.saveCheckpoint();

@@ -68,6 +68,12 @@ export interface PostgresEventStore extends EventStore {
   /** Every stream's last hash, for a digest of the whole log. */
   streamHeads(): Promise<Array<[string, string]>>;
   subscribe(consumer: string, handler: EventHandler, options?: PostgresSubscribeOptions): Subscription;
+  /**
+   * Resolves when the log may have grown: a NOTIFY of an append by any process on the database, this store's own
+   * append, a LISTEN (re)started (notifications before it are lost: read again), after `ms`, or on abort. A hint to
+   * read again, never a promise that something was written.
+   */
+  waitForNews(ms: number, signal: AbortSignal): Promise<void>;
   fencedBatch<T>(fence: Fence, fn: () => Promise<T>): Promise<T>;
   /** The store's leases, held as `owner` for `ttlMs` at a time (see leases.ts). */
   leases(options: LeaseOptions): PostgresLeases;
@@ -220,6 +226,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     },
 
     subscribe: (consumer: string, handler: EventHandler, subscribeOptions: PostgresSubscribeOptions = {}): Subscription => consumers.subscribe(consumer, handler, subscribeOptions),
+    waitForNews: (ms, signal) => consumers.waitForNews(ms, signal),
 
     leases: (leaseOptions) => {
       mutable('leases');

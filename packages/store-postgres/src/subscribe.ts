@@ -27,6 +27,8 @@ export interface Consumers {
   /** Wakes this store's consumers (after an append or a batch that wrote). */
   wake(): void;
   subscribe(consumer: string, handler: EventHandler, options: PostgresSubscribeOptions): Subscription;
+  /** Resolves on a notification of an append (any process's), this store's own append, a new LISTEN, `ms`, or abort. */
+  waitForNews(ms: number, signal: AbortSignal): Promise<void>;
   /** Ends the LISTEN connection and the consumers' lock connections. */
   close(): Promise<void>;
 }
@@ -177,6 +179,7 @@ export function createConsumers(ctx: PostgresContext, store: () => EventStore): 
 
   return {
     wake: wakeAll,
+    waitForNews,
     subscribe(consumer, handler, subscribeOptions) {
       if (subscribeOptions.exclusive) return subscribeExclusive(consumer, handler, subscribeOptions);
       return createSubscription(store(), consumer, handler, subscribeOptions, { waitForNews });

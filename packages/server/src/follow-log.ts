@@ -1,0 +1,82 @@
+/**
+ * Appends made by other processes (another instance over the same PostgreSQL, the CLI on the same SQLite file) wake
+ * this instance's waiters too: while anyone waits (a long-polling agent, a live tail), the log's tail is read from
+ * where this instance last looked and each stream written there is woken. Over PostgreSQL the read follows each
+ * NOTIFY an append sends; elsewhere it is done every `pollMs`. Nobody waiting, nothing is read.
+ */
+import type { EventStore } from '@hotpatch/store';
+import type { Changes } from './changes.js';
+
+/** A store that can say when the log may have grown (the PostgreSQL store's LISTEN): a hint to read, never a fact. */
+interface NewsStore {
+  waitForNews(ms: number, signal: AbortSignal): Promise<void>;
+}
+const hasNews = (store: EventStore): store is EventStore & NewsStore => typeof (store as Partial<NewsStore>).waitForNews === 'function';
+
+export interface LogFollowerOptions {
+  /** The longest between two looks at the log while someone waits (default 1,000 ms). */
+  readonly pollMs?: number;
+  /** Events read per page (default 1,000). */
+  readonly page?: number;
+  /** A position at or before the log's end as this instance knows it: where a new look starts. */
+  readonly known: () => number;
+  /** A read failed (the store away): said once per outage by the caller; the follower tries again after pollMs. */
+  readonly failed?: (error: unknown) => void;
+}
+
+export interface LogFollower {
+  stop(): Promise<void>;
+}
+
+export function followLog(store: EventStore, changes: Changes, options: LogFollowerOptions): LogFollower {
+  const pollMs = options.pollMs ?? 1000;
+  const page = options.page ?? 1000;
+  const stopper = new AbortController();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        stopper.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      stopper.signal.addEventListener('abort', done, { once: true });
+    });
+  const news = (ms: number) => (hasNews(store) ? store.waitForNews(ms, stopper.signal) : pause(ms));
+
+  const run = async () => {
+    /** Where the last look ended; -1 when nobody waited since (the next look starts at what is known then). */
+    let seen = -1;
+    while (!stopper.signal.aborted && !changes.closing) {
+      if (!changes.waiting()) {
+        seen = -1;
+        await changes.someoneWaits(stopper.signal);
+        continue;
+      }
+      // A waiter reads the store after it registers, so a look from what is known now misses nothing it waits for.
+      if (seen < 0) seen = options.known();
+      try {
+        for (;;) {
+          const events = await store.readAll({ fromPosition: seen + 1, limit: page });
+          if (events.length === 0) break;
+          seen = events.at(-1)!.position;
+          changes.seen(new Set(events.map((e) => e.stream)));
+          if (events.length < page) break;
+        }
+      } catch (error) {
+        if (stopper.signal.aborted) return;
+        options.failed?.(error);
+        await pause(pollMs);
+        continue;
+      }
+      await news(pollMs);
+    }
+  };
+  const running = run();
+  return {
+    async stop() {
+      stopper.abort();
+      await running;
+    },
+  };
+}
