@@ -70,10 +70,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return true;
   };
 
-  /** One step, committed: the events the store recorded, and its answer where it did not go as decided. */
   /** Whether a lookup of the last unit found its stream ahead of the projection (another writer's events, unread). */
   let lagging = false;
-  const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer }> => {
+  /**
+   * One step, committed: the events the store recorded, and its answer where it did not go as decided; as decided, the
+   * state its stream is in after them (the intent's: what the decision computed on the state the projection holds).
+   */
+  const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer; after?: unknown }> => {
     try {
       if (step.kind === 'lookup') {
         // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not
@@ -93,7 +96,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
       // Another writer came first: decided again on the stream's fresh state.
       if (r.attempts > 1) return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
-      return { events: r.events };
+      return { events: r.events, after: r.state };
     } catch (error) {
       if (error instanceof CommandRefusedError) return { events: [], answer: { kind: 'refused', reason: error.reason } };
       // An id of the orchestrator's own (derived from what the step means: `ring:pilot`, `outcome:p1`) held by another
@@ -112,6 +115,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     /** Made at the first answer (seldom: another writer came first, or a retry). */
     let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
+    /** By index in `recorded`: the state the last event of a step taken as decided leads its stream to. */
+    const after: unknown[] = [];
     /** The steps committed, by their keys. */
     const committed: string[] = [];
     const input: DecisionInput = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, ...(options.meta ? { meta: options.meta } : {}) };
@@ -127,22 +132,28 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         // Let go once taken: a tick's unit decides hundreds of steps, and all of them held to the unit's end outlived
         // V8's young collections (promoted, to be collected by the costly full ones). What is kept is what was recorded.
         steps[committed.length] = undefined;
-        const { events, answer } = await commitStep(step);
+        const taken = await commitStep(step);
+        const { events, answer } = taken;
         recorded.push(...events);
+        if (taken.after !== undefined && events.length > 0) after[recorded.length - 1] = taken.after;
         if (answer !== undefined) {
           (answers ??= new Map()).set(committed.length, answer);
           answered = true;
         }
         committed.push(stepKey(step));
       }
-      if (!answered) return { decided, recorded, asDecided: answers === undefined };
+      if (!answered) return { decided, recorded, after, asDecided: answers === undefined };
     }
   };
 
-  /** Brings the projection up to what a unit recorded: applied as recorded when it follows the projection directly. */
-  const take = async (recorded: readonly RecordedEvent[], asDecided: boolean) => {
+  /**
+   * Brings the projection up to what a unit recorded: applied as recorded when it follows the projection directly (each
+   * step's stream then stood in the projection as the decision had it, so the state it decided is the one evolving the
+   * recorded events would give: taken as it is).
+   */
+  const take = async (recorded: readonly RecordedEvent[], after: readonly unknown[], asDecided: boolean) => {
     if (asDecided && recorded.every((e, i) => e.position === projection.position + 1 + i)) {
-      for (const e of recorded) projection.apply(e);
+      for (let i = 0; i < recorded.length; i++) projection.apply(recorded[i]!, after[i] as Parameters<FleetProjection['apply']>[1]);
       state.releases.learn(projection);
     } else await syncNow();
   };
@@ -154,14 +165,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       lagging = false;
       let taking = false;
       try {
-        const { decided, recorded, asDecided } = await inBatch(store, async () => {
+        const { decided, recorded, after: states, asDecided } = await inBatch(store, async () => {
           await syncNow();
           return commit(decide);
         }, after.fence);
         after.done?.(decided.result);
         decided.memory.applyTo(state.memory);
         taking = true;
-        await take(recorded, asDecided);
+        await take(recorded, states, asDecided);
         taking = false;
         if (after.save && checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save();
         return decided.result;
@@ -214,12 +225,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         await syncNow();
         for (const m of members) {
           lagging = false;
-          const { decided, recorded, asDecided } = await commit((input) => decideReport(input, m.report));
+          const { decided, recorded, after, asDecided } = await commit((input) => decideReport(input, m.report));
           answers.push({ result: decided.result!, lagged: lagging });
           // From here the projection and the memory run ahead of the commit: a failure rebuilds both.
           moved = true;
           decided.memory.applyTo(state.memory);
-          await take(recorded, asDecided);
+          await take(recorded, after, asDecided);
         }
       });
     } catch (error) {
