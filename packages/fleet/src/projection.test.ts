@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deviceIdOf, deviceLifecycle, idOfStream, rolloutLifecycle, type DeviceState, type RolloutState } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
 import { createEngine } from '@hotpatch/engine';
 import { createInMemoryEventStore, type RecordedEvent } from '@hotpatch/store';
@@ -128,21 +127,5 @@ describe('an event taken in once', async () => {
     const spaced = folded(log.map((e) => ({ ...e, position: e.position * 2 })));
     expect(spaced.position).toBe(log.at(-1)!.position * 2);
     expect(spaced.devices).toEqual(folded(log).devices);
-  });
-
-  it('takes the state a decision computed for an event as it is (no second evolve), and ends where the log leads', () => {
-    // What the orchestrator's shell does with a step taken as decided: the state its intent led to, given with its last event.
-    const p = new FleetProjection();
-    const taken: unknown[] = [];
-    for (const e of log) {
-      const device = deviceIdOf(e.stream);
-      const held = device !== undefined ? p.devices.get(device) : p.rollouts.get(idOfStream('rollout', e.stream)!);
-      const lifecycle = device !== undefined ? deviceLifecycle : rolloutLifecycle;
-      const next = lifecycle.evolve((held?.state ?? lifecycle.initial) as never, e as never) as DeviceState & RolloutState;
-      p.apply(e, next);
-      taken.push((device !== undefined ? p.devices.get(device) : p.rollouts.get(idOfStream('rollout', e.stream)!))!.state === next);
-    }
-    expect(taken.every(Boolean)).toBe(true);
-    expect(p.serialize()).toEqual(whole);
   });
 });

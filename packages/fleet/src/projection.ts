@@ -3,7 +3,7 @@
  * rollout's state and which devices it instructed and with what outcome, and each release's exposure (which devices
  * are protected against it now, and since when). The orchestrator decides from it; `hotpatch status` reports it.
  */
-import { idOfStream, type DeviceState, type HotpatchEvent, type RolloutState } from '@hotpatch/core';
+import { idOfStream, type HotpatchEvent } from '@hotpatch/core';
 import type { EventStore } from '@hotpatch/store';
 import { applyEvent, knowRelease, pausedWithin } from './projection/apply.js';
 import { clearProjectionState, emptyProjectionState, type DeviceRecord, type ProjectionState } from './projection/records.js';
@@ -97,14 +97,13 @@ export class FleetProjection {
   /**
    * Applies an event of the log. The projection follows the log in position order: an event at or below its position
    * that it has taken in already is skipped (overlapping reads, two catch-ups at once, change nothing the second
-   * time); one there it has not seen is refused (`ProjectionOrderError`: the log's positions do not grow). `next`: the
-   * state of the event's device or rollout after it, when the caller has it (see `applyEvent`).
+   * time); one there it has not seen is refused (`ProjectionOrderError`: the log's positions do not grow).
    */
-  apply(event: HotpatchEvent & { position?: number }, next?: DeviceState | RolloutState): void {
+  apply(event: HotpatchEvent & { position?: number }): void {
     let time = event.time;
     if (time === this.lastTime) time = this.lastTime;
     else this.lastTime = time;
-    const device = applyEvent(this.current, event, time, next);
+    const device = applyEvent(this.current, event, time);
     if (device !== undefined && event.type === 'DeviceEnrolled') this.enrolled.add(device);
     else if (device === undefined) {
       const rollout = idOfStream('rollout', event.stream);

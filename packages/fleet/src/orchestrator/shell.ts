@@ -35,7 +35,7 @@ const GROUP_LIMIT = 256;
 const stepKey = (step: Step) => (step.kind === 'append' ? `append ${step.intent.command.id}` : `lookup ${step.command.id}`);
 
 /** A step as the store took it (see commitStep). */
-type Taken = { readonly events: readonly RecordedEvent[]; readonly answer?: Answer; readonly after?: unknown };
+type Taken = { readonly events: readonly RecordedEvent[]; readonly answer?: Answer };
 
 const asCommitted = (r: CommandResult<unknown>): Taken =>
   r.duplicate
@@ -43,7 +43,7 @@ const asCommitted = (r: CommandResult<unknown>): Taken =>
     : // Another writer came first: decided again on the stream's fresh state.
       r.attempts > 1
       ? { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } }
-      : { events: r.events, after: r.state };
+      : { events: r.events };
 
 /** A step's command refused on its stream's fresh state: answered so; anything else thrown. */
 const refusal = (error: unknown): Taken => {
@@ -98,9 +98,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Whether a lookup of the last unit found its stream ahead of the projection (another writer's events, unread). */
   let lagging = false;
   /**
-   * One step, committed: the events the store recorded, and its answer where it did not go as decided; as decided, the
-   * state its stream is in after them (the intent's: what the decision computed on the state the projection holds).
-   * An append is the engine's promise carried on (no async frame of its own: every step of every unit comes here).
+   * One step, committed: the events the store recorded, and its answer where it did not go as decided. An append is the engine's promise carried on (no async frame of its own: every step of every unit comes here).
    */
   const commitStep = (step: Step): Promise<Taken> => (step.kind === 'lookup' ? lookUp(step).catch(refusal) : engine.commit(step.intent).then(asCommitted, appendRefusal));
   const lookUp = async (step: Extract<Step, { kind: 'lookup' }>): Promise<Taken> => {
@@ -126,8 +124,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     /** Made at the first answer (seldom: another writer came first, or a retry). */
     let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
-    /** By index in `recorded`: the state the last event of a step taken as decided leads its stream to. */
-    const after: unknown[] = [];
     /** The steps committed, by their keys. */
     const committed: string[] = [];
     const input: DecisionInput = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, ...(options.meta ? { meta: options.meta } : {}) };
@@ -143,28 +139,22 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         // Let go once taken: a tick's unit decides hundreds of steps, and all of them held to the unit's end outlived
         // V8's young collections (promoted, to be collected by the costly full ones). What is kept is what was recorded.
         steps[committed.length] = undefined;
-        const taken = await commitStep(step);
-        const { events, answer } = taken;
+        const { events, answer } = await commitStep(step);
         recorded.push(...events);
-        if (taken.after !== undefined && events.length > 0) after[recorded.length - 1] = taken.after;
         if (answer !== undefined) {
           (answers ??= new Map()).set(committed.length, answer);
           answered = true;
         }
         committed.push(stepKey(step));
       }
-      if (!answered) return { decided, recorded, after, asDecided: answers === undefined };
+      if (!answered) return { decided, recorded, asDecided: answers === undefined };
     }
   };
 
-  /**
-   * Brings the projection up to what a unit recorded: applied as recorded when it follows the projection directly (each
-   * step's stream then stood in the projection as the decision had it, so the state it decided is the one evolving the
-   * recorded events would give: taken as it is).
-   */
-  const take = async (recorded: readonly RecordedEvent[], after: readonly unknown[], asDecided: boolean) => {
+  /** Brings the projection up to what a unit recorded: applied as recorded when it follows the projection directly. */
+  const take = async (recorded: readonly RecordedEvent[], asDecided: boolean) => {
     if (asDecided && recorded.every((e, i) => e.position === projection.position + 1 + i)) {
-      for (let i = 0; i < recorded.length; i++) projection.apply(recorded[i]!, after[i] as Parameters<FleetProjection['apply']>[1]);
+      for (const e of recorded) projection.apply(e);
       state.releases.learn(projection);
     } else await syncNow();
   };
@@ -176,14 +166,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       lagging = false;
       let taking = false;
       try {
-        const { decided, recorded, after: states, asDecided } = await inBatch(store, async () => {
+        const { decided, recorded, asDecided } = await inBatch(store, async () => {
           await syncNow();
           return commit(decide);
         }, after.fence);
         after.done?.(decided.result);
         decided.memory.applyTo(state.memory);
         taking = true;
-        await take(recorded, states, asDecided);
+        await take(recorded, asDecided);
         taking = false;
         if (after.save && checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save();
         return decided.result;
@@ -236,12 +226,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         await syncNow();
         for (const m of members) {
           lagging = false;
-          const { decided, recorded, after, asDecided } = await commit((input) => decideReport(input, m.report));
+          const { decided, recorded, asDecided } = await commit((input) => decideReport(input, m.report));
           answers.push({ result: decided.result!, lagged: lagging });
           // From here the projection and the memory run ahead of the commit: a failure rebuilds both.
           moved = true;
           decided.memory.applyTo(state.memory);
-          await take(recorded, after, asDecided);
+          await take(recorded, asDecided);
         }
       });
     } catch (error) {

@@ -6,16 +6,14 @@ import { deviceIdOf, streamPrefix, deviceLifecycle, HotpatchError, idOfStream, i
 import { healedBy, healedKey } from './healed.js';
 import { NO_APPLY_FAILURES, type DeviceRecord, type ProjectionState, type ReleaseRecord, type RolloutRecordUpdate } from './records.js';
 
-const TOKEN_PREFIX = streamPrefix('token');
-
 /**
  * Applies one event of the log, at `time` (the event's time; the live projection passes one shared string per
  * instant). Returns the device the event is about, if it is a device's and was applied: an event the projection
- * has already taken in is skipped (see `alreadyApplied`). `next`: the state of the event's device or rollout after
- * it, when the caller has it already (a command decided on the state the projection holds), taken instead of
- * evolving the event once more.
+ * has already taken in is skipped (see `alreadyApplied`).
  */
-export function applyEvent(state: ProjectionState, event: HotpatchEvent & { position?: number }, time: string = event.time, next?: DeviceState | RolloutState): string | undefined {
+const TOKEN_PREFIX = streamPrefix('token');
+
+export function applyEvent(state: ProjectionState, event: HotpatchEvent & { position?: number }, time: string = event.time): string | undefined {
   if (event.position !== undefined) {
     if (event.position <= state.position && alreadyApplied(state, event)) return undefined;
     state.position = event.position;
@@ -28,8 +26,8 @@ export function applyEvent(state: ProjectionState, event: HotpatchEvent & { posi
   // projection is the default tenant's fleet, or its tenant's over a tenant's view of the store). Passed over.
   if (device === undefined && rollout === undefined && ring === undefined) return undefined;
   if (event.time > state.latestTime) state.latestTime = event.time;
-  if (device !== undefined) applyDevice(state, device, event, time, next as DeviceState | undefined);
-  else if (rollout !== undefined) applyRollout(state, rollout, event, time, next as RolloutState | undefined);
+  if (device !== undefined) applyDevice(state, device, event, time);
+  else if (rollout !== undefined) applyRollout(state, rollout, event, time);
   else applyRing(state, ring!, event);
   if (event.meta !== undefined) noteHealed(state, event, device);
   return device;
@@ -121,10 +119,10 @@ function applyRing(state: ProjectionState, ring: string, event: HotpatchEvent): 
   notePause(record.pauses, wasPaused, record.state.value === 'paused', event.time);
 }
 
-function applyDevice(state: ProjectionState, id: string, event: HotpatchEvent, time: string, next: DeviceState | undefined): void {
+function applyDevice(state: ProjectionState, id: string, event: HotpatchEvent, time: string): void {
   if (!state.devices.has(id)) state.devices.set(id, newDeviceRecord(id, time));
   const record = state.devices.get(id)!;
-  evolveDeviceRecord(record, event, time, next);
+  evolveDeviceRecord(record, event, time);
   if (event.type === 'DeviceEnrolled') {
     if (!state.ringMembers.has(record.ring)) state.ringMembers.set(record.ring, new Set());
     state.ringMembers.get(record.ring)!.add(id);
@@ -211,11 +209,11 @@ function releasedAtOf(state: ProjectionState, release: string | undefined): stri
   return release === undefined ? null : (state.releases.get(release)?.releasedAt ?? null);
 }
 
-function applyRollout(state: ProjectionState, id: string, event: HotpatchEvent, time: string, next: RolloutState | undefined): void {
+function applyRollout(state: ProjectionState, id: string, event: HotpatchEvent, time: string): void {
   if (!state.rollouts.has(id)) {
     state.rollouts.set(id, { id, state: rolloutLifecycle.initial, version: 0, instructed: new Map(), outcomes: new Map(), pending: new Set(), plannedAt: event.time, plan: null, pauses: [] });
   }
-  evolveRolloutRecord(state.rollouts.get(id)!, event, time, next);
+  evolveRolloutRecord(state.rollouts.get(id)!, event, time);
   if (event.type === 'RolloutPlanned') knowRelease(state, event.data.release, event.data.releaseKind, event.data.releasedAt, time, event.data.cumulativeUpdate);
 }
 
