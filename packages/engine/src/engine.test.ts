@@ -180,6 +180,18 @@ describe('engine', () => {
     await expect(engine.commit(staging)).rejects.toBeInstanceOf(CommandRefusedError);
   });
 
+  it('a stale commit with one attempt allowed is ConcurrencyExhaustedError after that attempt, nothing written', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createEngine({ store, clock, maxAttempts: 1 });
+    await engine.execute(enrol);
+    const stale = engine.decide({ ...assess, id: '0193f2a0-0000-7000-8000-00000000a004' }, await engine.load('d1'));
+    await engine.execute(assess); // another writer
+    const error = await engine.commit(stale).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyExhaustedError);
+    expect(error).toMatchObject({ stream: 'device/d1', attempts: 1 });
+    expect(await store.streamVersion('device/d1')).toBe(2);
+  });
+
   it('carries a rollout’s and a ring’s commands: the event asked for, its id the command’s, the engine’s meta only', async () => {
     const store = createInMemoryEventStore();
     const engine = createEngine({ store, clock, meta: { instance: 'a' } });

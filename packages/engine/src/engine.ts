@@ -188,8 +188,9 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   /**
-   * Decides and appends, deciding again on the fresh state after each version conflict. `first` is the first
-   * attempt's intent when the caller decided it; `recognise`: whether a refusal may be a retry of a recorded command.
+   * Decides and appends, deciding again on the fresh state after each version conflict. `start.intent` is the first
+   * attempt's intent when the caller decided it; `recognise`: whether a refusal may be a retry of a recorded command;
+   * `from`: the first attempt made here (2 when the caller's first append lost a conflict).
    */
   const settle = async <C extends Command>(
     command: WithId<C>,
@@ -197,12 +198,15 @@ export function createEngine(options: EngineOptions): Engine {
     time: () => string,
     meta: Meta | undefined,
     recognise: boolean,
+    from = 1,
   ): Promise<CommandResult<StateOf<C>>> => {
     const stream = streamOf(command);
     /** Ends this command's turn on its stream, once it lost a conflict and waited for one. */
     let endTurn: (() => void) | undefined;
     try {
-      for (let attempt = 1; ; attempt++) {
+      // The caller's first append lost to another writer: this try waits for its turn, as below.
+      if (from > 1) endTurn = await turns.take(stream);
+      for (let attempt = from; ; attempt++) {
         let intent = attempt === 1 ? start.intent : undefined;
         if (intent === undefined) {
           const callers = attempt === 1 && start.known !== undefined;
@@ -240,7 +244,13 @@ export function createEngine(options: EngineOptions): Engine {
     execute: async <C extends Command>(command: C, executeOptions: ExecuteOptions<StateOf<C>> = {}) =>
       settle({ ...checkCommand(command), id: command.id ?? newId() }, executeOptions.known !== undefined ? { known: executeOptions.known } : {}, now, metaOf(executeOptions.meta), command.id !== undefined),
     decide: (command, known, decideOptions = {}) => intentFor(known, { ...checkCommand(command), id: command.id ?? newId() }, now(), metaOf(decideOptions.meta)),
-    commit: (intent) => settle(intent.command, { intent }, () => intent.time, intent.meta, true),
+    // The first append made directly (an orchestrator commits every step through here), settle's loop only after a conflict.
+    commit: (intent) =>
+      append(intent, 1).catch((error: unknown) => {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        if (maxAttempts <= 1) throw new ConcurrencyExhaustedError(intent.stream, 1, error);
+        return settle(intent.command, {}, () => intent.time, intent.meta, true, 2);
+      }),
     recorded,
     load: (device) => read<DeviceState>(deviceStream(device)),
   };

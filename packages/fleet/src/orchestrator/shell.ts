@@ -3,7 +3,7 @@
  * the steps in one store transaction where the store groups writes, then applies what the store recorded.
  */
 import { clockTime, CommandRefusedError, EnvironmentError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
-import { CommandIdReusedError, createEngine, streamOf, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
+import { CommandIdReusedError, createEngine, streamOf, type CommandResult, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type Fence, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
 import { emptySummary, UnknownRingError, UnknownRolloutError, type AgentReport, type Orchestrator, type OrchestratorOptions, type ReportResult, type TickSummary } from './api.js';
@@ -33,6 +33,31 @@ function serially(): <T>(task: () => Promise<T>) => Promise<T> {
 const GROUP_LIMIT = 256;
 
 const stepKey = (step: Step) => (step.kind === 'append' ? `append ${step.intent.command.id}` : `lookup ${step.command.id}`);
+
+/** A step as the store took it (see commitStep). */
+type Taken = { readonly events: readonly RecordedEvent[]; readonly answer?: Answer };
+
+const asCommitted = (r: CommandResult<unknown>): Taken =>
+  r.duplicate
+    ? { events: [], answer: { kind: 'duplicate' } }
+    : // Another writer came first: decided again on the stream's fresh state.
+      r.attempts > 1
+      ? { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } }
+      : { events: r.events };
+
+/** A step's command refused on its stream's fresh state: answered so; anything else thrown. */
+const refusal = (error: unknown): Taken => {
+  if (error instanceof CommandRefusedError) return { events: [], answer: { kind: 'refused', reason: error.reason } };
+  throw error;
+};
+
+/**
+ * An append's refusal, or an id of the orchestrator's own (derived from what the step means: `ring:pilot`,
+ * `outcome:p1`) held by another event: another instance recorded that step first, as it decided it (at its time, with
+ * its outcome). Not this unit's to write: refused, and the projection reads the log's (an agent's id reused, in a
+ * lookup, is the agent's error: thrown).
+ */
+const appendRefusal = (error: unknown): Taken => (error instanceof CommandIdReusedError ? { events: [], answer: { kind: 'refused', reason: error.message } } : refusal(error));
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   checkOptions(options);
@@ -70,36 +95,23 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return true;
   };
 
-  /** One step, committed: the events the store recorded, and its answer where it did not go as decided. */
   /** Whether a lookup of the last unit found its stream ahead of the projection (another writer's events, unread). */
   let lagging = false;
-  const commitStep = async (step: Step): Promise<{ events: readonly RecordedEvent[]; answer?: Answer }> => {
+  /**
+   * One step, committed: the events the store recorded, and its answer where it did not go as decided. An append is the engine's promise carried on (no async frame of its own: every step of every unit comes here).
+   */
+  const commitStep = (step: Step): Promise<Taken> => (step.kind === 'lookup' ? lookUp(step).catch(refusal) : engine.commit(step.intent).then(asCommitted, appendRefusal));
+  const lookUp = async (step: Extract<Step, { kind: 'lookup' }>): Promise<Taken> => {
+    // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not read
+    // yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now (read by
+    // the engine: given the projection's state, it would only be refused once more before the read).
     try {
-      if (step.kind === 'lookup') {
-        // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not
-        // read yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now
-        // (read by the engine: given the projection's state, it would only be refused once more before the read).
-        try {
-          const r = await engine.execute(step.command, step.meta !== undefined ? { meta: step.meta } : {});
-          if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
-          lagging = true;
-          return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
-        } catch (error) {
-          if (error instanceof CommandRefusedError && (await store.streamVersion(streamOf(step.command))) > step.known.version) lagging = true;
-          throw error;
-        }
-      }
-      const r = await engine.commit(step.intent);
+      const r = await engine.execute(step.command, step.meta !== undefined ? { meta: step.meta } : {});
       if (r.duplicate) return { events: [], answer: { kind: 'duplicate' } };
-      // Another writer came first: decided again on the stream's fresh state.
-      if (r.attempts > 1) return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
-      return { events: r.events };
+      lagging = true;
+      return { events: r.events, answer: { kind: 'written', events: r.events, after: { state: r.state, version: r.version } } };
     } catch (error) {
-      if (error instanceof CommandRefusedError) return { events: [], answer: { kind: 'refused', reason: error.reason } };
-      // An id of the orchestrator's own (derived from what the step means: `ring:pilot`, `outcome:p1`) held by another
-      // event: another instance recorded that step first, as it decided it (at its time, with its outcome). Not this
-      // unit's to write: refused, and the projection reads the log's (an agent's id reused is the agent's error: thrown).
-      if (error instanceof CommandIdReusedError && step.kind === 'append') return { events: [], answer: { kind: 'refused', reason: error.message } };
+      if (error instanceof CommandRefusedError && (await store.streamVersion(streamOf(step.command))) > step.known.version) lagging = true;
       throw error;
     }
   };
