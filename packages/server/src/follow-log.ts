@@ -47,14 +47,18 @@ export function followLog(store: EventStore, changes: Changes, options: LogFollo
   const run = async () => {
     /** Where the last look ended; -1 when nobody waited since (the next look starts at what is known then). */
     let seen = -1;
+    /** Where the last look ended before nobody waited: read already, so a new look need not start before it. */
+    let looked = -1;
     while (!stopper.signal.aborted && !changes.closing) {
       if (!changes.waiting()) {
+        looked = Math.max(looked, seen);
         seen = -1;
         await changes.someoneWaits(stopper.signal);
         continue;
       }
       // A waiter reads the store after it registers, so a look from what is known now misses nothing it waits for.
-      if (seen < 0) seen = options.known();
+      // (What this follower read before nobody waited was read before that waiter registered: also safe to start at.)
+      if (seen < 0) seen = Math.max(options.known(), looked);
       try {
         for (;;) {
           const events = await store.readAll({ fromPosition: seen + 1, limit: page });

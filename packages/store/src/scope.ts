@@ -16,6 +16,7 @@
  * `close()` closes the view, not the store beneath, which its owner closes (a service keeps one store for every
  * tenant's view): calls made after it are StoreClosedError, and it resolves once the calls in flight settle.
  */
+import { VERIFIED_HASHES } from './verified-hashes.js';
 import { checkReadOptions, checkStreamName, checkProjectionSave } from './stream-rules.js';
 import { InvalidEventError, isLowerUuid, STREAM_NAME_HINT, TENANT_STREAM_PREFIX, initialStateFor, quoteText } from '@hotpatch/core';
 import { ReservedNameError, StoreClosedError } from './errors.js';
@@ -103,7 +104,9 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
         const stored = writable(stream);
         const given = named === undefined || !Array.isArray(events) ? events : events.map((e) => (e !== null && typeof e === 'object' && typeof e.id === 'string' ? { ...e, id: ids.stored(e.id) } : e));
         try {
-          const result = await store.appendToStream(stored, given, options);
+          // A checked run's hashes cover the caller's names and ids, not the stored ones: the store beneath hashes.
+          const passed = named !== undefined && options !== undefined && VERIFIED_HASHES in options ? { ...options, [VERIFIED_HASHES]: undefined } : options;
+          const result = await store.appendToStream(stored, given, passed);
           return named === undefined ? result : { ...result, stream, events: result.events.map(local) };
         } catch (error) {
           // The default tenant's too: an id held by a named tenant's stream must not name it.

@@ -76,13 +76,19 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       request.raw.once('close', () => gone.abort());
       for (;;) {
         const waiter = service.changes.waiter(stored, gone.signal);
-        const head = await tenant.store.readState(stream);
-        if (head.version === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${device}: enrol it first (PUT /v1/devices/${device})`, { device });
-        const instruction = head.version > after ? instructionOf(device, head.version, head.state as DeviceState) : undefined;
-        if (instruction !== undefined) return instruction;
-        const left = deadline - Date.now();
-        if (left <= 0 || service.changes.closing || gone.signal.aborted) return reply.code(204).send(null);
-        await waiter.until(left);
+        // Dropped on every way out (an instruction, no wait, a 404, the store away): a waiter left behind would count
+        // as someone waiting (the log follower reading for nobody) and pile up until the stream is written.
+        try {
+          const head = await tenant.store.readState(stream);
+          if (head.version === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${device}: enrol it first (PUT /v1/devices/${device})`, { device });
+          const instruction = head.version > after ? instructionOf(device, head.version, head.state as DeviceState) : undefined;
+          if (instruction !== undefined) return instruction;
+          const left = deadline - Date.now();
+          if (left <= 0 || service.changes.closing || gone.signal.aborted) return reply.code(204).send(null);
+          await waiter.until(left);
+        } finally {
+          waiter.cancel();
+        }
       }
     },
   });
