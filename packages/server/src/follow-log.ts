@@ -2,7 +2,10 @@
  * Appends made by other processes (another instance over the same PostgreSQL, the CLI on the same SQLite file) wake
  * this instance's waiters too: while anyone waits (a long-polling agent, a live tail), the log's tail is read from
  * where this instance last looked and each stream written there is woken. Over PostgreSQL the read follows each
- * NOTIFY an append sends; elsewhere it is done every `pollMs`. Nobody waiting, nothing is read.
+ * NOTIFY an append sends; elsewhere it is done every `pollMs`. Nobody waiting, nothing is read. A wake-up is a hint
+ * (the waiter reads the store itself): one missed — a look starting past an append, as when a projection's position
+ * ran ahead of a group that then rolled back and another writer took its positions — costs a late answer at the end
+ * of the wait, never a wrong one.
  */
 import type { EventStore } from '@hotpatch/store';
 import type { Changes } from './changes.js';
@@ -76,7 +79,8 @@ export function followLog(store: EventStore, changes: Changes, options: LogFollo
       await news(pollMs);
     }
   };
-  const running = run();
+  // run() throws only if `failed` does: said there, not as an unhandled rejection.
+  const running = run().catch(() => {});
   return {
     async stop() {
       stopper.abort();

@@ -1,6 +1,10 @@
-/** A store's new connections used at once print nothing: pg warned of a session's SET racing the caller's first query. */
+/**
+ * A store's session settings: its new connections used at once print nothing (pg warned of a session's SET racing
+ * the caller's first query), and a timeout PostgreSQL cannot take is refused by name before any connection.
+ */
 import { afterAll, describe, expect, it } from 'vitest';
 import { events } from '@hotpatch/store/conformance';
+import { InvalidStoreOptionsError } from '@hotpatch/store';
 import { createPostgresEventStore } from './postgres-store.js';
 import { dropAll, newSchema, url } from '../test/helpers.js';
 
@@ -22,6 +26,18 @@ describe.skipIf(!url)('PostgreSQL store connections', () => {
     } finally {
       process.off('warning', onWarning);
       await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+});
+
+describe('PostgreSQL store options', () => {
+  it('refuses a timeout PostgreSQL cannot take, naming the option, before connecting', async () => {
+    // Port 9 (discard): nothing listens there, so a store that tried to connect would fail otherwise.
+    const connectionString = 'postgres://postgres@127.0.0.1:9/none';
+    for (const [option, value] of [['busyTimeoutMs', 3e9], ['busyTimeoutMs', Infinity], ['busyTimeoutMs', -1], ['busyTimeoutMs', 1.5], ['idleInTransactionTimeoutMs', 2 ** 31]] as const) {
+      const refused = await createPostgresEventStore({ connectionString, [option]: value }).catch((error: unknown) => error);
+      expect(refused, `${option} ${value}`).toBeInstanceOf(InvalidStoreOptionsError);
+      expect((refused as Error).message).toBe(`PostgreSQL event store: ${option} must be a whole number of ms from 0 to 2147483647 (0: no limit), got number ${value}`);
     }
   });
 });

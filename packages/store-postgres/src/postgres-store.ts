@@ -4,7 +4,7 @@
  * means: see the README. This file opens the store and hands each call to the file of its concern.
  */
 import { InvalidEventError } from '@hotpatch/core';
-import { checkStreamName, DatabaseBusyError, machineFingerprintFor, StateCache, StoreClosedError, StoreReadOnlyError, type EventHandler, type EventStore, type Fence, type Subscription } from '@hotpatch/store';
+import { checkStreamName, DatabaseBusyError, InvalidStoreOptionsError, machineFingerprintFor, StateCache, StoreClosedError, StoreReadOnlyError, type EventHandler, type EventStore, type Fence, type Subscription } from '@hotpatch/store';
 import pg from 'pg';
 // The options and `pool` name pg's types by name (not `pg.Pool`): the declarations then compile without esModuleInterop.
 import type { Pool, PoolConfig } from 'pg';
@@ -82,11 +82,15 @@ export interface PostgresEventStore extends EventStore {
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
   const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, busyTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
+  // PostgreSQL takes these as its timeouts (ms, a 32-bit whole number): refused here by name, not by the server at connect.
+  for (const [option, value] of [['busyTimeoutMs', busyTimeoutMs], ['idleInTransactionTimeoutMs', idleInTransactionTimeoutMs]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) throw new InvalidStoreOptionsError('PostgreSQL event store', option, 'a whole number of ms from 0 to 2147483647 (0: no limit)', value);
+  }
   const sql = prepareStatements(schema, idleInTransactionTimeoutMs);
   /** The head and state this store last wrote for each recently appended stream (see append.ts). */
   const heads = new StateCache(stateCacheSize);
   const server = describeServer(poolConfig);
-  const pool = new pg.Pool({ ...poolConfig, onConnect: sessionSetup(poolConfig.onConnect, readonly ? ['SET default_transaction_read_only = on'] : busyTimeoutMs > 0 ? [`SET lock_timeout = ${Math.floor(busyTimeoutMs)}`] : []) });
+  const pool = new pg.Pool({ ...poolConfig, onConnect: sessionSetup(poolConfig.onConnect, readonly ? ['SET default_transaction_read_only = on'] : busyTimeoutMs > 0 ? [`SET lock_timeout = ${busyTimeoutMs}`] : []) });
   // An idle connection that breaks is dropped by the pool, which opens another when one is needed.
   pool.on('error', () => {});
 

@@ -1,7 +1,7 @@
 /**
- * Review: a GET of a device's instructions that returns without waiting (an instruction there, no `wait`, an unknown
- * device) leaves its waiter registered: `changes.waiting()` stays true with nobody waiting, so the log follower reads
- * the log at every pollMs / NOTIFY for ever, and the waiters of one device pile up until its stream is written.
+ * A GET of a device's instructions that returns without waiting (an instruction there, no `wait`, an unknown device)
+ * drops its waiter: left registered, `changes.waiting()` stayed true with nobody waiting, so the log follower read the
+ * log at every pollMs / NOTIFY for ever, and the waiters of one device piled up until its stream was written.
  */
 import { describe, expect, it } from 'vitest';
 import { PROFILE, startHarness } from './testing/harness.js';

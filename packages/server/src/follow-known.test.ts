@@ -1,8 +1,7 @@
 /**
- * Review: when nobody waits, the follower forgets where it last looked (seen = -1) and the next waiter's look starts
- * at `known()` (this instance's last append, its projections' positions), which on an instance that neither writes
- * nor ticks stays where it was at open: every new wait reads the whole log written since, again, and wakes waiters
- * for nothing. The look should start at the later of the two.
+ * When waiting starts again after nobody waited, the follower's look starts at the later of `known()` (this instance's
+ * last append, its projections' positions) and where its last look ended: from `known()` alone, an instance that
+ * neither writes nor ticks read again, at every new wait, the whole log written since it opened.
  */
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, type EventStore } from '@hotpatch/store';

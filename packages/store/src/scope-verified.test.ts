@@ -1,7 +1,7 @@
 /**
- * Review: a named tenant's view (scopeStore) passes VERIFIED_HASHES on to the store beneath, which stores the events
- * under the tenant's prefix and with masked ids, but with hashes taken over the local names and ids: events whose
- * hashes their content does not give. The view should refuse the option (or drop it and let the store hash).
+ * A named tenant's view (scopeStore) drops VERIFIED_HASHES, so the store beneath hashes the events it stores under the
+ * tenant's prefix and masked ids: passed on, the hashes (taken over the local names and ids) were not the ones the
+ * stored content gives. The default tenant's view, whose names and ids are the store's, passes them on.
  */
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from './memory-store.js';
