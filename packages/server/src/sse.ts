@@ -64,7 +64,10 @@ export async function liveTail(
   try {
     while (!gone.signal.aborted && !changes.closing) {
       const waiter = changes.waiter(null, gone.signal);
-      const page = await store.readAll({ fromPosition: position + 1, limit: PAGE });
+      const page = await store.readAll({ fromPosition: position + 1, limit: PAGE }).catch((error: unknown) => {
+        waiter.cancel(); // the tail ends below: its waiter would keep the log follower reading for nobody
+        throw error;
+      });
       if (page.length > 0) {
         waiter.cancel();
         let text = '';
