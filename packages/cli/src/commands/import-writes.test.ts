@@ -60,5 +60,15 @@ describe('import’s second pass', () => {
     const changed = join(dir, 'changed.db');
     await expect(appendFile(file, { kind: 'sqlite', path: changed }, checked, undefined)).rejects.toThrow(/changed while it was imported .*nothing imported/);
     expect(await readBack(changed)).toEqual([]);
+
+    // Lines of another shape in their place (valid JSON all the same): the same one-line refusal, nothing written.
+    for (const [i, line] of [[2, 'null'], [1, '{}'], [3, JSON.stringify({ ...events[3], hash: undefined })]] as const) {
+      const texts = events.map((e) => JSON.stringify(e));
+      texts[i] = line;
+      await writeFile(file, texts.join('\n') + '\n');
+      const target = join(dir, `shape-${i}.db`);
+      await expect(appendFile(file, { kind: 'sqlite', path: target }, checked, undefined), line).rejects.toThrow(/changed while it was imported .*nothing imported/);
+      expect(await readBack(target)).toEqual([]);
+    }
   });
 });

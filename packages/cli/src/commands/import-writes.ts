@@ -63,6 +63,7 @@ export async function appendFile(file: string, target: Exclude<StoreSource, { ki
           }
           // The parsed event is handed over as it is (the store keeps it as recorded): the file's fields, no copy.
           run.push(e.meta !== undefined ? { id: e.id, type: e.type, time: e.time, data: e.data, meta: e.meta } : { id: e.id, type: e.type, time: e.time, data: e.data });
+          if (checked.hashed && e.hash === undefined) throw new CheckFailed(changed(file));
           hashes.push(e.hash!);
           lastHash = e.hash;
         }
@@ -85,12 +86,18 @@ export async function appendFile(file: string, target: Exclude<StoreSource, { ki
  * the first pass refuses it, naming it. The store checks every event's fields and transitions all the same.
  */
 function reparse(text: string, line: number, file: string): HotpatchEvent {
+  let value: unknown;
   try {
-    return JSON.parse(text) as HotpatchEvent;
+    value = JSON.parse(text);
   } catch {
     parseEventLine(text, line, file);
     throw new CheckFailed(changed(file));
   }
+  // Valid JSON of another shape (`null`, an event without its stream or hash) can only be a changed file: said so,
+  // not as a TypeError from the fields read below.
+  const e = value as Partial<HotpatchEvent> | null;
+  if (typeof e !== 'object' || e === null || typeof e.stream !== 'string' || typeof e.version !== 'number' || (e.hash !== undefined && typeof e.hash !== 'string')) throw new CheckFailed(changed(file));
+  return e as HotpatchEvent;
 }
 
 const changed = (file: string): string => `${file} changed while it was imported (it is not the file checked): nothing imported`;
