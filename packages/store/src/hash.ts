@@ -23,20 +23,20 @@ export function canonicalJson(value: unknown, stringified?: string): string {
 }
 
 function sortedJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? quoted(value) : JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (value[i] === undefined ? 'null' : sortedJson(value[i]));
     return out + ']';
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
   let out = '{';
-  let first = true;
-  for (const k of keys) {
-    if (record[k] === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + sortedJson(record[k]);
-    first = false;
+  for (let i = 0; i < keys.length; i++) {
+    const v = record[keys[i]!];
+    if (v === undefined) continue;
+    out += (out.length > 1 ? ',' : '') + quoted(keys[i]) + ':' + sortedJson(v);
   }
   return out + '}';
 }
@@ -96,7 +96,7 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
  * JSON.stringify of a string, without the call where it would change nothing: ids, times, types and most stream
  * names are plain ASCII, and a call of JSON.stringify per field was a third of the canonical form's cost.
  */
-function quoted(value: unknown): string {
+export function quoted(value: unknown): string {
   return typeof value === 'string' && PLAIN.test(value) ? '"' + value + '"' : JSON.stringify(value);
 }
 

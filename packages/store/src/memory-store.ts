@@ -7,7 +7,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
 import { alreadyAppended, nothingAppended } from './append-results.js';
 import { StoreClosedError } from './errors.js';
-import { eventHash, GENESIS_HASH } from './hash.js';
+import { eventHash, GENESIS_HASH, quoted } from './hash.js';
 import { verifiedHashesOf } from './verified-hashes.js';
 import { uuidWords } from './uuid-words.js';
 import { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
@@ -21,7 +21,8 @@ import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions,
  */
 interface Records {
   readonly length: number;
-  push(event: RecordedEvent): void;
+  /** Adds an event; `text`, when the caller has it, is its JSON (as JSON.stringify writes it). */
+  push(event: RecordedEvent, text?: string): void;
   get(index: number): RecordedEvent;
   slice(from: number, to: number): RecordedEvent[];
 }
@@ -57,8 +58,8 @@ class PackedRecords implements Records {
   length = 0;
   /** Bytes held by the deflated pages. */
   packedBytes = 0;
-  push(event: RecordedEvent) {
-    this.open.push(JSON.stringify(event));
+  push(event: RecordedEvent, text?: string) {
+    this.open.push(text ?? JSON.stringify(event));
     this.length++;
     if (this.open.length === PAGE) {
       const deflated = deflateRawSync(this.open.join('\n'), { level: 1 });
@@ -81,7 +82,7 @@ class PackedRecords implements Records {
     return lines;
   }
   get(index: number) {
-    return deepFreeze(JSON.parse(this.lines(Math.floor(index / PAGE))[index % PAGE]!) as RecordedEvent);
+    return freezeParsed(JSON.parse(this.lines(Math.floor(index / PAGE))[index % PAGE]!) as RecordedEvent);
   }
   slice(from: number, to: number) {
     const out: RecordedEvent[] = [];
@@ -183,12 +184,39 @@ export interface PackedInMemoryEventStore extends EventStore {
   size(): { readonly events: number; readonly packedBytes: number };
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+/** A recorded event while an append builds it: its hash is filled in before it is frozen. */
+interface Building {
+  id: string;
+  stream: string;
+  version: number;
+  type: string;
+  time: string;
+  data: unknown;
+  meta?: unknown;
+  position: number;
+  hash: string;
+}
+
+/**
+ * Freezes, at every level, a value made of fresh plain objects, arrays and primitives (what JSON.parse returns, or a
+ * literal holding such values): nothing in it is frozen or shared yet, so nothing needs asking.
+ */
+function freezeParsed<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
     Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) freezeParsed(value[i]);
+    else for (const key of Object.keys(value)) freezeParsed((value as Record<string, unknown>)[key]);
   }
   return value;
+}
+
+/** JSON.stringify(recorded), from the texts of its data and meta the append wrote already. */
+function recordText(recorded: RecordedEvent, data: string, meta: string | undefined): string {
+  return (
+    '{"id":' + quoted(recorded.id) + ',"stream":' + quoted(recorded.stream) + ',"version":' + recorded.version + ',"type":' + quoted(recorded.type) +
+    ',"time":' + quoted(recorded.time) + ',"data":' + data + (meta === undefined ? '' : ',"meta":' + meta) + ',"position":' + recorded.position +
+    ',"hash":' + quoted(recorded.hash) + '}'
+  );
 }
 
 /** The in-memory store, events kept as frozen objects (`all` gives them without copying). */
@@ -209,6 +237,7 @@ export function createPackedInMemoryEventStore(options: InMemoryEventStoreOption
 }
 
 function memoryStore(records: Records, options: InMemoryEventStoreOptions): EventStore {
+  const packed = records instanceof PackedRecords;
   const newId = options.newId ?? uuidv7;
   const streams = new Map<string, StreamData>();
   const ids = new IdTable();
@@ -259,24 +288,21 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
         const event = events[i]!;
         const version = target.version + 1;
         const position = records.length + 1;
-        // Copies, through the text the hash can use as it is when it is canonical already.
+        // Copies, through the text the hash and the packed page can use as it is.
         const data = JSON.stringify(event.data);
         const meta = event.meta !== undefined ? JSON.stringify(event.meta) : undefined;
-        const fields = {
-          id: event.id ?? newId(),
-          stream,
-          version,
-          type: event.type,
-          time: event.time,
-          data: JSON.parse(data),
-          ...(meta !== undefined ? { meta: JSON.parse(meta) } : {}),
-        };
-        const hash = verified !== undefined ? verified[i]! : eventHash(target.lastHash, fields, { data, meta });
-        const recorded = deepFreeze({ ...fields, position, hash }) as RecordedEvent;
-        records.push(recorded);
+        const id = event.id ?? newId();
+        // One literal per shape (the key order JSON.stringify writes), its hash filled in before it is frozen.
+        const building: Building =
+          meta === undefined
+            ? { id, stream, version, type: event.type, time: event.time, data: JSON.parse(data), position, hash: '' }
+            : { id, stream, version, type: event.type, time: event.time, data: JSON.parse(data), meta: JSON.parse(meta), position, hash: '' };
+        building.hash = verified !== undefined ? verified[i]! : eventHash(target.lastHash, building as RecordedEvent, { data, meta });
+        const recorded = freezeParsed(building) as RecordedEvent;
+        records.push(recorded, packed ? recordText(recorded, data, meta) : undefined);
         ids.add(position - 1, uuidWords(recorded.id)!);
         target.indexes.push(position - 1);
-        target.lastHash = hash;
+        target.lastHash = recorded.hash;
         written.push(recorded);
         positions.push(position);
         versions.push(version);
