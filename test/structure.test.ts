@@ -1,7 +1,8 @@
 /**
  * The layout the architecture promises: no module imports itself back, through any chain of relative imports
  * (type-only ones included: a cycle of types is still two modules that cannot be read apart), and the packages'
- * own dependencies point one way.
+ * own dependencies point one way; and no file of code (tests, benchmarks and scripts included) is longer than about
+ * 400 lines, so that each can be read in one sitting.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -17,6 +18,20 @@ function sourceFiles(dir: string): string[] {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
     return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const MAX_LINES = 450;
+const CODE = /\.(ts|mts|mjs|js)$/;
+const NOT_OURS = new Set(['node_modules', 'dist', '.git', 'coverage']);
+
+/** Every file of code in the repository that is ours (not dependencies, not build output, not bundles made from them). */
+function codeFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (NOT_OURS.has(entry.name) || entry.name.startsWith('.')) return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return codeFiles(path);
+    return CODE.test(entry.name) && !entry.name.endsWith('.d.ts') ? [path] : [];
   });
 }
 
@@ -63,6 +78,14 @@ describe('the structure', () => {
       graph.set(pkg, Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@hotpatch/')).map((d) => d.slice('@hotpatch/'.length)));
     }
     expect(cycles(graph).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('has no file of code longer than ~400 lines (at most 450), tests, benchmarks and scripts included', () => {
+    const tooLong = codeFiles(root)
+      .map((file) => [relative(root, file), readFileSync(file, 'utf8').split('\n').length - 1] as const)
+      .filter(([, lines]) => lines > MAX_LINES)
+      .map(([file, lines]) => `${file}: ${lines} lines`);
+    expect(tooLong).toEqual([]);
   });
 
   it('finds a cycle when there is one (the checker itself)', () => {
