@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -19,6 +20,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one worker fewer than the cores: one on a 2-core machine, where the files then run one after
+    // another while many of them wait (on a child process, PostgreSQL, a timer) with a core idle. Two at least.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ['test/build.global.ts'],
   },
 });
