@@ -4,7 +4,7 @@
  * append fail with a version conflict, and the command is decided again on the fresh state. A command carrying an
  * id is recorded at most once.
  */
-import { clockTime, CommandRefusal, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
+import { clockTime, CommandRefusal, deviceStream, HotpatchError, type DeviceCommand, type DeviceState } from '@hotpatch/core';
 import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
 import { checkCommand, decideCommandOrRefuse, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
@@ -74,13 +74,15 @@ export interface Intent<C extends Command = Command> {
  * a retry is recognised); a rollout's or a ring's carry the caller's meta only, and the command's id as the event's.
  */
 export function intentOrRefusal<C extends Command>(known: Known<StateOf<C>>, command: WithId<C>, time: string, meta?: Meta): Intent<C> | CommandRefusal {
-  const decision = decideCommandOrRefuse(known, command);
+  // Told apart once: `in` on commands of many shapes is a slow (megamorphic) look-up, and every step comes here.
+  const onDevice = isDeviceCommand(command);
+  const decision = decideCommandOrRefuse(known, command, onDevice);
   if (decision instanceof CommandRefusal) return decision;
-  const eventMeta = isDeviceCommand(command) ? { ...meta, command: command.id, commandType: command.type } : meta;
+  const eventMeta = onDevice ? { ...meta, command: command.id, commandType: (command as DeviceCommand).type } : meta;
   const events = decision.events.map((event, index) =>
     eventMeta !== undefined ? { id: eventIdFor(command.id, index), type: event.type, time, data: event.data, meta: eventMeta } : { id: eventIdFor(command.id, index), type: event.type, time, data: event.data },
   );
-  return { stream: streamOf(command), command, expectedVersion: known.version, events, state: decision.state, time, meta };
+  return { stream: streamOf(command, onDevice), command, expectedVersion: known.version, events, state: decision.state, time, meta };
 }
 
 /** The intent a command means on a known state (see intentOrRefusal), or a CommandRefusedError. */

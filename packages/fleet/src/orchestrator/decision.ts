@@ -13,7 +13,7 @@ import { MemoryDraft, type Memory } from './memory.js';
 import type { Releases } from './release.js';
 
 type Meta = Readonly<Record<string, unknown>>;
-type WithId<C> = C & { readonly id: string };
+export type WithId<C> = C & { readonly id: string };
 
 /** What the store said of a step that did not go as decided. */
 export type Answer =
