@@ -109,7 +109,10 @@ export function decideOrRefuse(state: DeviceState, command: DeviceCommand): Deci
   return { events, state: next };
 }
 
-/** Decides a command against the device's current state: the events to record and the state they lead to; CommandRefusedError when refused. */
+/**
+ * Decides a command against the device's current state: the events to record and the state they lead to;
+ * CommandRefusedError when the lifecycle refuses them.
+ */
 export function decide(state: DeviceState, command: DeviceCommand): Decision {
   const decided = decideOrRefuse(state, command);
   if (decided instanceof CommandRefusal) throw decided.error();
