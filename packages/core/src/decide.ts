@@ -3,13 +3,13 @@
  * It never re-implements a rule: it builds the events the command means and lets the lifecycle (compiled from
  * the machine) accept or refuse them.
  */
-import { CommandRefusedError, TransitionRefusedError } from './errors.js';
+import { CommandRefusal } from './errors.js';
 import { assessEligibility, reasonStrings } from './eligibility.js';
 import type { DeviceEventBody } from './device/events.js';
 import type { DeviceCommand } from './device/commands.js';
 import { deviceStream } from './stream-name.js';
 import type { DeviceState } from './device/context.js';
-import { evolveDevice } from './device/lifecycle.js';
+import { deviceLifecycle } from './device/lifecycle.js';
 
 export type { DeviceCommand } from './device/commands.js';
 
@@ -90,18 +90,31 @@ export interface Decision {
   readonly state: DeviceState;
 }
 
-/** Decides a command against the device's current state: the events to record and the state they lead to. */
-export function decide(state: DeviceState, command: DeviceCommand): Decision {
+/**
+ * Decides a command against the device's current state: the events to record and the state they lead to, or the
+ * lifecycle's refusal as a value (no error built: see CommandRefusal).
+ */
+export function decideOrRefuse(state: DeviceState, command: DeviceCommand): Decision | CommandRefusal {
   const stream = deviceStream(command.device);
   const events = eventsFor(state, command);
   let next = state;
   for (const event of events) {
-    try {
-      next = evolveDevice(next, event, { stream });
-    } catch (error) {
-      if (error instanceof TransitionRefusedError) throw new CommandRefusedError(command.type, stream, error.what, error);
-      throw error;
+    const after = deviceLifecycle.next(next, event);
+    if (after === undefined) {
+      const before = next;
+      return new CommandRefusal(command.type, stream, deviceLifecycle.refusalReason(before, event), () => deviceLifecycle.refusal(before, event, { stream }));
     }
+    next = after;
   }
   return { events, state: next };
+}
+
+/**
+ * Decides a command against the device's current state: the events to record and the state they lead to;
+ * CommandRefusedError when the lifecycle refuses them.
+ */
+export function decide(state: DeviceState, command: DeviceCommand): Decision {
+  const decided = decideOrRefuse(state, command);
+  if (decided instanceof CommandRefusal) throw decided.error();
+  return decided;
 }

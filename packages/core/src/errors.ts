@@ -85,13 +85,17 @@ export class TransitionRefusedError extends LocatedError {
     readonly rule?: string,
     readonly detail?: string,
   ) {
-    super(
-      at,
-      `${eventType} refused in state '${state}'` +
-        (rule !== undefined ? ` by rule '${rule}'${detail ? ` (${detail})` : ''}` : '') +
-        `; accepted here: ${accepted.length ? accepted.join(', ') : 'nothing (final state)'}`,
-    );
+    super(at, transitionRefusal(state, eventType, accepted, rule, detail));
   }
+}
+
+/** What a TransitionRefusedError says without its place (its `what`), for a refusal given as a value. */
+export function transitionRefusal(state: string, eventType: string, accepted: readonly string[], rule?: string, detail?: string): string {
+  return (
+    `${eventType} refused in state '${state}'` +
+    (rule !== undefined ? ` by rule '${rule}'${detail ? ` (${detail})` : ''}` : '') +
+    `; accepted here: ${accepted.length ? accepted.join(', ') : 'nothing (final state)'}`
+  );
 }
 
 /** A command that the current state of the device does not allow. Wraps the machine's refusal. */
@@ -104,5 +108,25 @@ export class CommandRefusedError extends HotpatchError {
     readonly refusal?: TransitionRefusedError,
   ) {
     super(`${command} on ${stream} refused: ${reason}`);
+  }
+}
+
+/**
+ * A command refused, as a value (see decideOrRefuse): where refusals are expected and answered (an agent's late or
+ * repeated report), none of them costs an error and its stack; the error is made for a caller who throws it.
+ */
+export class CommandRefusal {
+  constructor(
+    readonly command: string,
+    readonly stream: string,
+    /** What CommandRefusedError's `reason` would be. */
+    readonly reason: string,
+    private readonly refusal: () => TransitionRefusedError,
+  ) {}
+
+  /** The refusal as the error a throwing caller gives. */
+  error(): CommandRefusedError {
+    const refusal = this.refusal();
+    return new CommandRefusedError(this.command, this.stream, refusal.what, refusal);
   }
 }

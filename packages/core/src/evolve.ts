@@ -3,7 +3,7 @@
  * table; machine features it could not replay faithfully are refused at compile time (docs/architecture.md).
  */
 import type { AnyStateMachine } from 'xstate';
-import { TransitionRefusedError, type EventLocation } from './errors.js';
+import { transitionRefusal, TransitionRefusedError, type EventLocation } from './errors.js';
 import { failingRule } from './rules.js';
 
 export interface MachineState<TValue extends string, TContext> {
@@ -69,6 +69,8 @@ export interface CompiledLifecycle<TValue extends string, TContext, TEvent exten
   accepted(value: TValue): readonly string[];
   /** Builds the error explaining why `event` is refused in `state`. */
   refusal(state: MachineState<TValue, TContext>, event: TEvent, at?: EventLocation): TransitionRefusedError;
+  /** What that error would say, without its place (its `what`), without building it. */
+  refusalReason(state: MachineState<TValue, TContext>, event: TEvent): string;
 }
 
 export class UnsupportedMachineError extends Error {
@@ -242,15 +244,21 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     return t === undefined ? undefined : { state: { value: t.target, context: apply(t, args) }, transition: t };
   };
 
-  const refusal = (state: MachineState<TValue, TContext>, event: TEvent, at: EventLocation = locate(event)): TransitionRefusedError => {
+  /** The named rule (guard) that refused the event, when the state has a transition for its type. */
+  const refusingRule = (state: MachineState<TValue, TContext>, event: TEvent): string | undefined => {
     const candidates = table.get(state.value)?.get(event.type);
-    let rule: string | undefined;
-    if (candidates?.length) {
-      const guarded = candidates.filter((t) => t.guard !== null);
-      const last = guarded[guarded.length - 1];
-      if (last) rule = failingRule(last.guardName ?? 'guard', guards[last.guardName ?? ''] ?? last.guard, { context: state.context, event } as never);
-    }
+    if (!candidates?.length) return undefined;
+    const guarded = candidates.filter((t) => t.guard !== null);
+    const last = guarded[guarded.length - 1];
+    return last ? failingRule(last.guardName ?? 'guard', guards[last.guardName ?? ''] ?? last.guard, { context: state.context, event } as never) : undefined;
+  };
+  const refusal = (state: MachineState<TValue, TContext>, event: TEvent, at: EventLocation = locate(event)): TransitionRefusedError => {
+    const rule = refusingRule(state, event);
     return new TransitionRefusedError(at, state.value, event.type, accepted(state.value), rule, rule ? describeEvent(event) : undefined);
+  };
+  const refusalReason = (state: MachineState<TValue, TContext>, event: TEvent): string => {
+    const rule = refusingRule(state, event);
+    return transitionRefusal(state.value, event.type, accepted(state.value), rule, rule ? describeEvent(event) : undefined);
   };
 
   // The fold's hot path: step() without a result object per event.
@@ -284,7 +292,7 @@ export function compileEvolve<TValue extends string, TContext extends object, TE
     throw refusal(state, event, at);
   };
 
-  return { machine, initial, states, finalStates, transitions: all, evolve, next, own, nextInPlace, step, accepted, refusal };
+  return { machine, initial, states, finalStates, transitions: all, evolve, next, own, nextInPlace, step, accepted, refusal, refusalReason };
 }
 
 /**

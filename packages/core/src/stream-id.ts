@@ -44,7 +44,8 @@ function kindOfCharacter(code: number): string {
   return 'a bidirectional control';
 }
 
-function codePoints(text: string): number {
+/** A string's length in Unicode code points, as JSON Schema's minLength and maxLength count it. */
+export function codePoints(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++, n++) {
     const c = text.charCodeAt(i);

@@ -5,7 +5,7 @@
  */
 import {
   checkDeviceCommand,
-  CommandRefusedError,
+  CommandRefusal,
   dataCheckOf,
   describe,
   ID_RULE,
@@ -14,13 +14,12 @@ import {
   pathWithin,
   RING_STREAMS,
   ROLLOUT_STREAMS,
-  decide as decideDevice,
+  decideOrRefuse,
   deviceStream,
   LOWER_UUID_PATTERN,
   lifecycleFor,
   ringStream,
   rolloutStream,
-  TransitionRefusedError,
   type DeviceCommand,
   type DeviceState,
   type RingEventBody,
@@ -57,9 +56,10 @@ export interface Known<S = unknown> {
 
 export const isDeviceCommand = (command: Command): command is DeviceCommand => 'device' in command;
 
-export function streamOf(command: Command): string {
-  if (isDeviceCommand(command)) return deviceStream(command.device);
-  return 'rollout' in command ? rolloutStream(command.rollout) : ringStream(command.ring);
+/** The stream a command is about; `onDevice`: whether it is a device's, where the caller has told already. */
+export function streamOf(command: Command, onDevice = isDeviceCommand(command)): string {
+  if (onDevice) return deviceStream((command as DeviceCommand).device);
+  return 'rollout' in command ? rolloutStream((command as RolloutCommand).rollout) : ringStream((command as RingCommand).ring);
 }
 
 /** The command's name in a refusal and in its events' meta: a device command's type, else the event it asks for. */
@@ -71,18 +71,28 @@ export interface CommandDecision<S = unknown> {
   readonly state: S;
 }
 
+/**
+ * The events a command means on its stream's known state, or the lifecycle's refusal as a value (no error built: see
+ * CommandRefusal).
+ */
+export function decideCommandOrRefuse<C extends Command>(known: Known<StateOf<C>>, command: C, onDevice = isDeviceCommand(command)): CommandDecision<StateOf<C>> | CommandRefusal {
+  if (onDevice) return decideOrRefuse(known.state as DeviceState, command as DeviceCommand) as unknown as CommandDecision<StateOf<C>> | CommandRefusal;
+  const other = command as RolloutCommand | RingCommand;
+  const stream = streamOf(other, false);
+  const lifecycle = lifecycleFor(stream);
+  const state = lifecycle.next(known.state as never, other.event);
+  if (state !== undefined) return { events: [other.event], state: state as StateOf<C> };
+  // Located as the store would locate it: the stream and the version the event would take.
+  return new CommandRefusal(other.event.type, stream, lifecycle.refusalReason(known.state as never, other.event), () =>
+    lifecycle.refusal(known.state as never, other.event, { stream, version: known.version + 1 }),
+  );
+}
+
 /** The events a command means on its stream's known state, or a CommandRefusedError naming the lifecycle's refusal. */
 export function decideCommand<C extends Command>(known: Known<StateOf<C>>, command: C): CommandDecision<StateOf<C>> {
-  if (isDeviceCommand(command)) return decideDevice(known.state as DeviceState, command) as unknown as CommandDecision<StateOf<C>>;
-  const stream = streamOf(command);
-  try {
-    // Located as the store would locate it: the stream and the version the event would take.
-    const state = lifecycleFor(stream).evolve(known.state as never, command.event, { stream, version: known.version + 1 });
-    return { events: [command.event], state: state as StateOf<C> };
-  } catch (error) {
-    if (error instanceof TransitionRefusedError) throw new CommandRefusedError(command.event.type, stream, error.what, error);
-    throw error;
-  }
+  const decided = decideCommandOrRefuse(known, command);
+  if (decided instanceof CommandRefusal) throw decided.error();
+  return decided;
 }
 
 const UUID = new RegExp(LOWER_UUID_PATTERN);

@@ -4,10 +4,10 @@
  * append fail with a version conflict, and the command is decided again on the fresh state. A command carrying an
  * id is recorded at most once.
  */
-import { clockTime, CommandRefusedError, deviceStream, HotpatchError, type DeviceState } from '@hotpatch/core';
+import { clockTime, CommandRefusal, deviceStream, HotpatchError, type DeviceCommand, type DeviceState } from '@hotpatch/core';
 import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
-import { checkCommand, decideCommand, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
+import { checkCommand, decideCommandOrRefuse, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
 import { eventIdFor } from './ids.js';
 import { checkEngineOptions } from './options.js';
 import { createTurns } from './turns.js';
@@ -69,15 +69,27 @@ export interface Intent<C extends Command = Command> {
 }
 
 /**
- * Decides a command on a known state of its stream, without any I/O: the intent to append, or a CommandRefusedError.
- * A device command's events carry its id and type in their meta (how a retry is recognised); a rollout's or a
- * ring's carry the caller's meta only, and the command's id as the event's.
+ * Decides a command on a known state of its stream, without any I/O: the intent to append, or the lifecycle's refusal
+ * as a value (no error built: see CommandRefusal). A device command's events carry its id and type in their meta (how
+ * a retry is recognised); a rollout's or a ring's carry the caller's meta only, and the command's id as the event's.
  */
+export function intentOrRefusal<C extends Command>(known: Known<StateOf<C>>, command: WithId<C>, time: string, meta?: Meta): Intent<C> | CommandRefusal {
+  // Told apart once: `in` on commands of many shapes is a slow (megamorphic) look-up, and every step comes here.
+  const onDevice = isDeviceCommand(command);
+  const decision = decideCommandOrRefuse(known, command, onDevice);
+  if (decision instanceof CommandRefusal) return decision;
+  const eventMeta = onDevice ? { ...meta, command: command.id, commandType: (command as DeviceCommand).type } : meta;
+  const events = decision.events.map((event, index) =>
+    eventMeta !== undefined ? { id: eventIdFor(command.id, index), type: event.type, time, data: event.data, meta: eventMeta } : { id: eventIdFor(command.id, index), type: event.type, time, data: event.data },
+  );
+  return { stream: streamOf(command, onDevice), command, expectedVersion: known.version, events, state: decision.state, time, meta };
+}
+
+/** The intent a command means on a known state (see intentOrRefusal), or a CommandRefusedError. */
 export function intentFor<C extends Command>(known: Known<StateOf<C>>, command: WithId<C>, time: string, meta?: Meta): Intent<C> {
-  const decision = decideCommand(known, command);
-  const eventMeta = isDeviceCommand(command) ? { ...meta, command: command.id, commandType: command.type } : meta;
-  const events = decision.events.map((event, index) => ({ id: eventIdFor(command.id, index), type: event.type, time, data: event.data, ...(eventMeta !== undefined ? { meta: eventMeta } : {}) }));
-  return { stream: streamOf(command), command, expectedVersion: known.version, events, state: decision.state, time, meta };
+  const decided = intentOrRefusal(known, command, time, meta);
+  if (decided instanceof CommandRefusal) throw decided.error();
+  return decided;
 }
 
 /** Version conflicts persisted through every attempt. */
@@ -211,10 +223,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (intent === undefined) {
           const callers = attempt === 1 && start.known !== undefined;
           const known = callers ? start.known! : await read<StateOf<C>>(stream);
-          try {
-            intent = intentFor(known, command, time(), meta);
-          } catch (error) {
-            if (!(error instanceof CommandRefusedError)) throw error;
+          const decided = intentOrRefusal(known, command, time(), meta);
+          if (decided instanceof CommandRefusal) {
             // Refused on the caller's state, which may be stale: decided again on a fresh read, as a conflict would be.
             if (callers) continue;
             // A retried command whose events are already recorded is refused by the state they led to: answer with
@@ -223,8 +233,9 @@ export function createEngine(options: EngineOptions): Engine {
               const events = await recorded(command, known);
               if (events.length > 0) return { stream, events, state: known.state, version: known.version, duplicate: true, attempts: attempt };
             }
-            throw error;
+            throw decided.error();
           }
+          intent = decided;
         }
         try {
           return await append(intent, attempt);

@@ -6,6 +6,7 @@ import { Type } from '../typebox.js';
 import type { TSchema } from 'typebox';
 import { LOWER_UUID_PATTERN } from '../envelope.js';
 import { InvalidDocumentError } from '../errors.js';
+import { fastAccept } from '../fast-accept.js';
 import { compileSchema, type SchemaCheck, type SchemaProblem } from '../schema-check.js';
 import { describe, expecting, NonEmptyString, StringList, Text, type Shape } from '../schema.js';
 import { StreamIdSchema } from '../stream-id.js';
@@ -54,17 +55,20 @@ export class InvalidCommandError extends InvalidDocumentError {
 
 /**
  * Checks values against a union told apart by one field (a command's `type`, a report's `kind`): the field's value
- * picks one compiled check, so a value costs one object's check, not the union's.
+ * picks one object's check, so a value costs one object's check, not the union's; a valid value is accepted by its
+ * quick check (see fast-accept.ts), anything else goes to the compiled one, which names its problem.
  */
 export function taggedCheck<S extends TSchema>(tag: string, schemas: Readonly<Record<string, S>>): (value: unknown) => SchemaProblem | undefined {
-  const checks = new Map<string, SchemaCheck<unknown>>(Object.entries(schemas).map(([name, schema]) => [name, compileSchema(schema)]));
+  const checks = new Map<string, SchemaCheck<unknown> & { readonly accept: (value: unknown) => boolean }>(
+    Object.entries(schemas).map(([name, schema]) => [name, { ...compileSchema(schema), accept: fastAccept(schema) }]),
+  );
   const names = [...checks.keys()].map((n) => JSON.stringify(n)).join(', ');
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { path: '', message: `expected an object, got ${describe(value)}` };
     const name = (value as Record<string, unknown>)[tag];
     const check = typeof name === 'string' ? checks.get(name) : undefined;
     if (check === undefined) return { path: tag, message: `expected one of ${names}, got ${describe(name)}` };
-    return check.check(value) ? undefined : check.problem(value);
+    return check.accept(value) || check.check(value) ? undefined : check.problem(value);
   };
 }
 

@@ -2,7 +2,7 @@
 import type { DeviceCommand } from '@hotpatch/core';
 import { timeOfId } from '@hotpatch/engine';
 import type { AgentReport, ReportResult } from './api.js';
-import { Decision, type Decided, type DecisionInput } from './decision.js';
+import { Decision, type Decided, type DecisionInput, type WithId } from './decision.js';
 import type { DeviceView, RolloutView } from './fleet-draft.js';
 import { idAt } from './ids.js';
 import { cumulativeUpdateOf } from './release.js';
@@ -14,25 +14,31 @@ export function decideReport(input: DecisionInput, report: AgentReport): Decided
   return d.done(reportSteps(d, report));
 }
 
-/** The commands an agent's report stands for, on the device as the view has it. */
-function commandsOf(r: AgentReport, device: DeviceView): DeviceCommand[] {
+/**
+ * The commands an agent's report stands for, on the device as the view has it, each with its id: the report's own for
+ * its last command (an agent retrying sends the same), one derived from it for the command before (made here, with
+ * its id, rather than copied once more to add it).
+ */
+function commandsOf(r: AgentReport, device: DeviceView): WithId<DeviceCommand>[] {
+  const id = r.id;
   switch (r.kind) {
     case 'applied':
-      return [{ type: 'ReportApplied', device: r.device, patch: r.patch }];
+      return [{ type: 'ReportApplied', device: r.device, patch: r.patch, id }];
     case 'apply-failed':
-      return [{ type: 'ReportApplyFailed', device: r.device, patch: r.patch, reason: r.reason }];
+      return [{ type: 'ReportApplyFailed', device: r.device, patch: r.patch, reason: r.reason, id }];
     case 'health': {
-      const health: DeviceCommand = { type: 'ReportHealth', device: r.device, patch: r.patch, healthy: r.healthy, ...(r.signal !== undefined ? { signal: r.signal } : {}) };
+      const health: WithId<DeviceCommand> =
+        r.signal !== undefined ? { type: 'ReportHealth', device: r.device, patch: r.patch, healthy: r.healthy, signal: r.signal, id } : { type: 'ReportHealth', device: r.device, patch: r.patch, healthy: r.healthy, id };
       // A health report can overtake the apply report: the patch is running, so it was applied.
       const overtaken = device.state.value === 'applying' && device.state.context.inFlight?.patch === r.patch;
       return overtaken ? [{ type: 'ReportApplied', device: r.device, patch: r.patch, id: idAt(timeOfId(r.id), r.id, 'applied') }, health] : [health];
     }
     case 'rolled-back':
-      return [{ type: 'ReportRolledBack', device: r.device, patch: r.patch }];
+      return [{ type: 'ReportRolledBack', device: r.device, patch: r.patch, id }];
     case 'rollback-failed':
-      return [{ type: 'ReportRollbackFailed', device: r.device, patch: r.patch, reason: r.reason }];
+      return [{ type: 'ReportRollbackFailed', device: r.device, patch: r.patch, reason: r.reason, id }];
     case 'baseline-installed':
-      return [{ type: 'ReportBaselineInstalled', device: r.device, baseline: r.baseline }];
+      return [{ type: 'ReportBaselineInstalled', device: r.device, baseline: r.baseline, id }];
   }
 }
 
@@ -42,10 +48,8 @@ function reportSteps(d: Decision, r: AgentReport): ReportResult | undefined {
   const commands = commandsOf(r, device);
   let written = 0;
   let duplicate = false;
-  for (const [i, command] of commands.entries()) {
-    // The report's own id for its last command (an agent retrying sends the same), ids derived from it for the others.
-    const id = command.id ?? (i === commands.length - 1 ? r.id : idAt(timeOfId(r.id), r.id, String(i)));
-    const outcome = d.report({ ...command, id }, r.meta);
+  for (const command of commands) {
+    const outcome = d.report(command, r.meta);
     if (outcome.status === 'unknown') return undefined;
     if (outcome.status === 'refused') return { status: 'ignored', reason: outcome.reason };
     if (outcome.status === 'duplicate') duplicate = true;

@@ -2,8 +2,8 @@
  * A decision in the making: pure, over a draft of the fleet that takes in each step it decides; where the store answers
  * a step otherwise than decided, the shell decides again with that answer (see docs/architecture.md, "Rollouts").
  */
-import { CommandRefusedError, type DeviceCommand, type RolloutEventBody } from '@hotpatch/core';
-import { intentFor, type Command, type Intent, type Known, type StateOf } from '@hotpatch/engine';
+import { CommandRefusal, type DeviceCommand, type RolloutEventBody } from '@hotpatch/core';
+import { intentOrRefusal, type Command, type Intent, type Known, type StateOf } from '@hotpatch/engine';
 import type { RecordedEvent } from '@hotpatch/store';
 import type { FleetPolicy } from '../policy.js';
 import type { FleetProjection } from '../projection.js';
@@ -13,7 +13,7 @@ import { MemoryDraft, type Memory } from './memory.js';
 import type { Releases } from './release.js';
 
 type Meta = Readonly<Record<string, unknown>>;
-type WithId<C> = C & { readonly id: string };
+export type WithId<C> = C & { readonly id: string };
 
 /** What the store said of a step that did not go as decided. */
 export type Answer =
@@ -110,20 +110,19 @@ export class Decision {
 
   private submit<C extends Command>(command: WithId<C>, known: Known<StateOf<C>>, meta?: Meta, lookUp = false): Outcome {
     const answer = this.answers.get(this.steps.length);
-    let intent: Intent<C>;
-    try {
-      intent = intentFor(known, command, this.now, this.meta === undefined && meta === undefined ? undefined : { ...this.meta, ...meta });
-    } catch (error) {
-      if (!(error instanceof CommandRefusedError)) throw error;
-      if (!lookUp) return { status: 'refused', reason: error.reason };
-      this.steps.push({ kind: 'lookup', command, known, reason: error.reason, ...(meta !== undefined ? { meta } : {}) });
+    // The decision's meta as it is, for the commands that bring none of their own (most).
+    const intent = intentOrRefusal(known, command, this.now, meta === undefined ? this.meta : { ...this.meta, ...meta });
+    // Refusals are frequent here (an agent's late or repeated report, a device that moved on): values, not errors.
+    if (intent instanceof CommandRefusal) {
+      if (!lookUp) return { status: 'refused', reason: intent.reason };
+      this.steps.push({ kind: 'lookup', command, known, reason: intent.reason, ...(meta !== undefined ? { meta } : {}) });
       if (answer === undefined) return { status: 'unknown' };
       if (answer.kind === 'written') {
         // Valid on the log as it is now (the projection had not read another writer's events yet): written.
         this.fleet.adopt(answer.events, answer.after);
         return { status: 'written', events: answer.events.length };
       }
-      return answer.kind === 'duplicate' ? { status: 'duplicate' } : { status: 'refused', reason: error.reason };
+      return answer.kind === 'duplicate' ? { status: 'duplicate' } : { status: 'refused', reason: intent.reason };
     }
     this.steps.push({ kind: 'append', intent: intent as Intent });
     if (answer === undefined) {

@@ -32,7 +32,8 @@ function serially(): <T>(task: () => Promise<T>) => Promise<T> {
 /** At most this many reports in one unit of work. */
 const GROUP_LIMIT = 256;
 
-const stepKey = (step: Step) => (step.kind === 'append' ? `append ${step.intent.command.id}` : `lookup ${step.command.id}`);
+/** A step's command id: with its kind, what a decision made again must take again in the same place. */
+const stepId = (step: Step) => (step.kind === 'append' ? step.intent.command.id : step.command.id);
 
 /** A step as the store took it (see commitStep). */
 type Taken = { readonly events: readonly RecordedEvent[]; readonly answer?: Answer };
@@ -124,28 +125,29 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     /** Made at the first answer (seldom: another writer came first, or a retry). */
     let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
-    /** The steps committed, by their keys. */
-    const committed: string[] = [];
+    /** The steps committed, by their kinds and command ids (compared only when a decision is made again). */
+    const committed: { readonly kinds: Step['kind'][]; readonly ids: string[] } = { kinds: [], ids: [] };
     const input: DecisionInput = { view: projection, releases: state.releases, policy, now: clockTime(clock.now(), "the orchestrator's clock"), memory: state.memory, ...(options.meta ? { meta: options.meta } : {}) };
     for (;;) {
       const decided = decide(answers === undefined ? input : { ...input, answers });
       const steps: (Step | undefined)[] = decided.steps;
-      if (answers !== undefined && committed.some((key, i) => steps[i] === undefined || stepKey(steps[i]!) !== key)) {
+      if (answers !== undefined && committed.ids.some((id, i) => steps[i] === undefined || steps[i]!.kind !== committed.kinds[i] || stepId(steps[i]!) !== id)) {
         throw new Error('orchestrator: a decision made again changed the steps it had taken');
       }
       let answered = false;
-      while (!answered && committed.length < steps.length) {
-        const step = steps[committed.length]!;
+      while (!answered && committed.ids.length < steps.length) {
+        const step = steps[committed.ids.length]!;
         // Let go once taken: a tick's unit decides hundreds of steps, and all of them held to the unit's end outlived
         // V8's young collections (promoted, to be collected by the costly full ones). What is kept is what was recorded.
-        steps[committed.length] = undefined;
+        steps[committed.ids.length] = undefined;
         const { events, answer } = await commitStep(step);
         recorded.push(...events);
         if (answer !== undefined) {
-          (answers ??= new Map()).set(committed.length, answer);
+          (answers ??= new Map()).set(committed.ids.length, answer);
           answered = true;
         }
-        committed.push(stepKey(step));
+        committed.kinds.push(step.kind);
+        committed.ids.push(stepId(step));
       }
       if (!answered) return { decided, recorded, asDecided: answers === undefined };
     }
