@@ -10,13 +10,14 @@
  * does not know, and any tenant but its own named by a caller bound to a tenant, answers 404 `UNKNOWN_TENANT`,
  * whether or not it exists: nothing of another tenant is visible.
  */
-import { toStreamName, type PauseParty, type StreamKindName } from '@hotpatch/core';
+import { DEFAULT_TENANT, toStreamName, type PauseParty, type StreamKindName } from '@hotpatch/core';
 import type { Orchestrator } from '@hotpatch/fleet';
 import { readLogPages, type EventStore } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 import type { Caller } from './tokens.js';
 
-export const DEFAULT_TENANT = 'default';
+/** The tenant of a caller bound to none, and of the streams without a tenant prefix (core's). */
+export { DEFAULT_TENANT };
 
 /** The header an operator or a service-wide auditor names the tenant of a request with (default: `default`). */
 export const TENANT_HEADER = 'hotpatch-tenant';

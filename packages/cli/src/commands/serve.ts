@@ -4,7 +4,7 @@
  * the log sealed, exit 0.
  */
 import { dirname, join } from 'node:path';
-import { buildServer } from '@hotpatch/server';
+import type { buildServer } from '@hotpatch/server';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
 import { loadOrCreateSealKey } from '@hotpatch/store';
 import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
@@ -12,7 +12,6 @@ import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
 import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
-import { orchestrationLeasesFor } from './serve-leases.js';
 
 /**
  * Streams whose state `serve` keeps folded by default: every report reads its device's stream and its token's, so a
@@ -99,6 +98,8 @@ export const serveCommand: CommandSpec = {
     // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
     const store = await openEventStore(source, { stateCacheSize });
     const storeName = describeSource(source);
+    // The service's package (Fastify and all) and the leases' (PostgreSQL's) are loaded here, not when the CLI starts.
+    const [{ buildServer }, { orchestrationLeasesFor }] = await Promise.all([import('@hotpatch/server'), import('./serve-leases.js')]);
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {

@@ -2,8 +2,7 @@
  * `hotpatch token create|revoke`: the service's tokens, written into its store. A token is printed once; the store
  * keeps its role, scope and the SHA-256 of its secret (stream `token/<id>`).
  */
-import { checkId, TOKEN_ROLES, type TokenRole } from '@hotpatch/core';
-import { DEFAULT_TENANT, issueToken, revokeToken } from '@hotpatch/server';
+import { checkId, DEFAULT_TENANT, TOKEN_ROLES, type TokenRole } from '@hotpatch/core';
 import { onePositional, parse, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { openEventStore, parseStoreSource } from '../store-source.js';
@@ -44,6 +43,7 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
       if (values.reason !== undefined) throw new UsageError('--reason applies to revoke');
       const store = await openEventStore(source);
       try {
+        const { issueToken } = await serverPackage();
         const { id, token } = await issueToken(store, { role: role as TokenRole, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }, { source: 'hotpatch-cli' });
         io.out(values.json ? json({ token, id, role, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }) : token);
       } finally {
@@ -55,6 +55,7 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
     for (const option of ['role', 'tenant', 'device'] as const) if (values[option] !== undefined) throw new UsageError(`--${option} applies to create`);
     const store = await openEventStore(source);
     try {
+      const { revokeToken } = await serverPackage();
       const { revoked } = await revokeToken(store, id.replace(/^hp_([0-9a-f]{16})_.*$/, '$1'), values.reason as string | undefined);
       io.out(values.json ? json({ id, revoked }) : revoked ? `token ${id} revoked` : `token ${id} was revoked before: nothing written`);
     } finally {
@@ -62,3 +63,6 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
     }
   },
 };
+
+/** The service's package (Fastify and all), loaded only by the commands that use it: every other command starts without it. */
+const serverPackage = () => import('@hotpatch/server');
