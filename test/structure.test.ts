@@ -88,6 +88,17 @@ describe('the structure', () => {
     expect(tooLong).toEqual([]);
   });
 
+  it('writes stream-name prefixes in one place (core/src/stream-name.ts): no other module spells them out', () => {
+    const own = join(packagesDir, 'core', 'src', 'stream-name.ts');
+    const literal = /(['"])(device|rollout|ring|token|seal|tenant)\/\1/;
+    const found = packages
+      .flatMap((pkg) => sourceFiles(join(packagesDir, pkg, 'src')))
+      .filter((file) => file !== own && !file.includes(`${join('src', 'testing')}`) && !file.includes('conformance'))
+      .filter((file) => literal.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(packagesDir, file));
+    expect(found).toEqual([]);
+  });
+
   it('finds a cycle when there is one (the checker itself)', () => {
     expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
   });

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileDigest, parseEventLine, readLineSpans } from '@hotpatch/store';
-import type { HotpatchEvent } from '@hotpatch/core';
+import { streamPrefix, TENANT_STREAM_PREFIX, type HotpatchEvent } from '@hotpatch/core';
 import type { StreamState } from './device-view.js';
 import { TenantCrossStreamCheck } from './cross-stream.js';
 import { TimelineFold, type FileFoldResult, type ReplayPoint } from './fold.js';
@@ -52,8 +52,8 @@ const STREAM_KEY = '","stream":"';
 /** Where the stream name starts in a canonical line: after `{"id":"`, 36 characters and `","stream":"`. */
 const STREAM_AT = ID_START.length + 36 + STREAM_KEY.length;
 const POSITION_KEY = ',"position":';
-const ROLLOUT_PREFIX = 'rollout/';
-const SEAL_PREFIX = 'seal/';
+const ROLLOUT_PREFIX = streamPrefix('rollout');
+const SEAL_PREFIX = streamPrefix('seal');
 
 /** The events of a rollout the check across streams reads (not the outcomes, most of a rollout's lines). */
 const CHECKED_ROLLOUT_TYPES = ['RolloutPlanned', 'RingStarted', 'GatePassed', 'RolloutHalted'].map((t) => `"type":"${t}"`);
@@ -62,9 +62,10 @@ const TYPE_KEY = '"type":"';
 const INSTRUCTED = '"type":"DeviceInstructed"';
 const DEVICE_KEY = '"device":"';
 /** The shard hash of `device/` (see shardOf), from which a device's stream name is hashed on. */
-const DEVICE_STREAM_HASH = [...'device/'].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 0);
+const DEVICE_PREFIX = streamPrefix('device');
+const DEVICE_STREAM_HASH = [...DEVICE_PREFIX].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 0);
 
-const TENANT_PREFIX = 'tenant/';
+const TENANT_PREFIX = TENANT_STREAM_PREFIX;
 
 /**
  * For a rollout's stream name in `text[at, end)` (`rollout/…`, or a tenant's `tenant/<tenant>/rollout/…`): the shard
@@ -81,7 +82,7 @@ function rolloutDevicesHash(text: string, at: number, end: number): number | nul
     h = (Math.imul(h, 31) + c) | 0;
     if (c === 47 && q >= at + TENANT_PREFIX.length) {
       if (!matchesAt(text, q + 1, ROLLOUT_PREFIX)) return undefined;
-      for (const d of 'device/') h = (Math.imul(h, 31) + d.charCodeAt(0)) | 0;
+      for (const d of DEVICE_PREFIX) h = (Math.imul(h, 31) + d.charCodeAt(0)) | 0;
       return h;
     }
   }

@@ -1,4 +1,4 @@
-import { describe, EnvironmentError, HotpatchError } from '@hotpatch/core';
+import { describe, EnvironmentError, HotpatchError, TENANT_STREAM_PREFIX } from '@hotpatch/core';
 import type { ExpectedVersion } from './types.js';
 
 /** The stream was not at the version the writer expected; nothing was written. */
@@ -278,6 +278,6 @@ export class ReservedNameError extends HotpatchError {
     readonly what: 'consumer' | 'projection',
     readonly reserved: string,
   ) {
-    super(`${what} ${JSON.stringify(reserved)}: a name beginning "tenant/" is kept for the named tenants' ${what}s`);
+    super(`${what} ${JSON.stringify(reserved)}: a name beginning "${TENANT_STREAM_PREFIX}" is kept for the named tenants' ${what}s`);
   }
 }

@@ -2,7 +2,7 @@
  * What a run's log must say, whatever the interleaving: each counted on the log itself (not on the orchestrator's
  * records), the rollout machine used only to tell when the rollout halted and what budget its ring resolved.
  */
-import { RESTING_STATES, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { RESTING_STATES, rolloutLifecycle, streamPrefix, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import type { RecordedEvent } from '@hotpatch/store';
 
 export interface Violation {
@@ -49,7 +49,7 @@ interface RingCount {
  */
 export function checkRollouts(log: readonly RecordedEvent[]): Violation[] {
   const v: Violation[] = [];
-  for (const stream of new Set(log.filter((e) => e.stream.startsWith('rollout/')).map((e) => e.stream))) {
+  for (const stream of new Set(log.filter((e) => e.stream.startsWith(streamPrefix('rollout'))).map((e) => e.stream))) {
     let state: RolloutState = rolloutLifecycle.initial;
     const rings = new Map<string, RingCount>();
     const ring = (name: string) => rings.get(name) ?? (rings.set(name, { instructed: 0, settled: 0, failed: 0 }), rings.get(name)!);
