@@ -99,6 +99,25 @@ describe('the structure', () => {
     expect(found).toEqual([]);
   });
 
+  it('seeds every property test (fc.assert, test.prop): a failure replays, and CI runs the same cases each time', () => {
+    const unseeded: string[] = [];
+    for (const file of codeFiles(packagesDir).concat(codeFiles(join(root, 'test')))) {
+      if (!file.endsWith('.ts')) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/fc\.assert\(|\.prop\(\[/g)) {
+        // The call's text, to its closing parenthesis (test.prop: its options are in the first call).
+        let depth = 0;
+        let end = match.index + match[0].indexOf('(');
+        for (; end < text.length; end++) {
+          if (text[end] === '(') depth++;
+          else if (text[end] === ')' && --depth === 0) break;
+        }
+        if (!/\bseed\b/.test(text.slice(match.index, end))) unseeded.push(`${relative(root, file)}:${text.slice(0, match.index).split('\n').length}`);
+      }
+    }
+    expect(unseeded).toEqual([]);
+  });
+
   it('finds a cycle when there is one (the checker itself)', () => {
     expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
   });

@@ -11,10 +11,10 @@ import { compileSchema, refine } from './schema-check.js';
 function agreesWithCompiled(name: string, schema: TSchema): void {
   const compiled = Compile(schema);
   const accept = fastAccept(schema);
-  test.prop([valuesNear(schema)], { numRuns: 400 })(`${name}: accepts exactly what the compiled check accepts`, (value) => {
+  test.prop([valuesNear(schema)], { numRuns: 400, seed: 20261207 })(`${name}: accepts exactly what the compiled check accepts`, (value) => {
     expect(accept(value)).toBe(compiled.Check(value));
   });
-  test.prop([schemaValue(schema).filter((v) => compiled.Check(v))], { numRuns: 100 })(`${name}: accepts a valid value itself`, (value) => {
+  test.prop([schemaValue(schema).filter((v) => compiled.Check(v))], { numRuns: 100, seed: 20261207 })(`${name}: accepts a valid value itself`, (value) => {
     expect(accept(value)).toBe(true);
   });
 }
@@ -55,7 +55,7 @@ describe('checkDeviceCommand with the quick check', () => {
     }
   };
   const anyCommand = fc.oneof(...Object.values(DEVICE_COMMANDS).map((schema) => valuesNear(schema)));
-  test.prop([anyCommand], { numRuns: 1000 })('accepts and refuses as the compiled check does, naming the same problem', (value) => {
+  test.prop([anyCommand], { numRuns: 1000, seed: 20261207 })('accepts and refuses as the compiled check does, naming the same problem', (value) => {
     expect(outcome(value)).toBe(compiledOnly(value));
   });
 });

@@ -47,7 +47,7 @@ describe('the id rule', () => {
     expect(describeValue('a\u202eb\u0085')).toBe('"a\\u202eb\\u0085"');
   });
 
-  test.prop([fc.oneof(fc.string({ unit: 'binary', maxLength: 260 }), fc.string({ unit: 'grapheme', maxLength: 220 }), fc.constantFrom('', 'a\ud800', '\udc00b', '\u202e', 'x'.repeat(200), 'x'.repeat(201)))], { numRuns: 2000 })(
+  test.prop([fc.oneof(fc.string({ unit: 'binary', maxLength: 260 }), fc.string({ unit: 'grapheme', maxLength: 220 }), fc.constantFrom('', 'a\ud800', '\udc00b', '\u202e', 'x'.repeat(200), 'x'.repeat(201)))], { numRuns: 2000, seed: 20261207 })(
     'the published schema (StreamIdSchema) accepts exactly what idProblem accepts',
     (id) => {
       expect(schema.check(id)).toBe(idProblem(id) === undefined);

@@ -26,7 +26,7 @@ describe('checkReport', () => {
     }
   };
   const anyReport = fc.oneof(...Object.values(AGENT_REPORTS).map((schema) => valuesNear(schema)));
-  test.prop([anyReport], { numRuns: 2000 })('accepts and refuses as the compiled check does, naming the same problem', (value) => {
+  test.prop([anyReport], { numRuns: 2000, seed: 20261207 })('accepts and refuses as the compiled check does, naming the same problem', (value) => {
     expect(outcome(value)).toBe(compiledOnly(value));
   });
 });
@@ -35,10 +35,10 @@ describe('the quick check of each report', () => {
   for (const [kind, schema] of Object.entries(AGENT_REPORTS)) {
     const compiled = compileSchema(schema);
     const accept = fastAccept(schema);
-    test.prop([valuesNear(schema)], { numRuns: 500 })(`${kind}: accepts exactly what the compiled check accepts`, (value) => {
+    test.prop([valuesNear(schema)], { numRuns: 500, seed: 20261207 })(`${kind}: accepts exactly what the compiled check accepts`, (value) => {
       expect(accept(value)).toBe(compiled.check(value));
     });
-    test.prop([schemaValue(schema).filter((v) => compiled.check(v))], { numRuns: 100 })(`${kind}: takes a valid report itself`, (value) => {
+    test.prop([schemaValue(schema).filter((v) => compiled.check(v))], { numRuns: 100, seed: 20261207 })(`${kind}: takes a valid report itself`, (value) => {
       expect(accept(value)).toBe(true);
     });
   }
