@@ -18,7 +18,7 @@ export * from './catalog.js';
 export * from './eligibility.js';
 export * from './evolve.js';
 export * from './decide.js';
-export { checkDeviceCommand, DEVICE_COMMANDS, DeviceCommandSchema, InvalidCommandError, taggedCheck, type DeviceCommandType } from './device/commands.js';
+export { checkDeviceCommand, DEVICE_COMMANDS, DeviceCommandSchema, InvalidCommandError, taggedCheck } from './device/commands.js';
 export * from './device/context.js';
 export * as deviceGuards from './device/guards.js';
 export * as deviceUpdates from './device/actions.js';

@@ -40,7 +40,6 @@ export const DEVICE_COMMANDS = {
   RetireDevice: command('RetireDevice', {}),
 };
 
-export type DeviceCommandType = keyof typeof DEVICE_COMMANDS;
 const C = DEVICE_COMMANDS;
 export const DeviceCommandSchema = Type.Union([
   C.EnrolDevice, C.AssessEligibility, C.StagePatch, C.StartApply, C.ReportApplied, C.ReportApplyFailed, C.ReportHealth,
