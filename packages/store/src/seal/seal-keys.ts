@@ -3,7 +3,7 @@
  * and its public key in PEM (SubjectPublicKeyInfo) beside it as `<path>.pub`, the file `verify --key` takes.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { link, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { HotpatchError } from '@hotpatch/core';
 import { readSmallFile } from '../small-file.js';
 import { keyIdOf } from './seal-text.js';
@@ -64,6 +64,7 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
     text = (await readKeyText(path))!;
   }
   const privateKey = parseKey(path, text, 'private');
+  await refuseExposed(path);
   const publicKey = createPublicKey(privateKey);
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
   const held = await readKeyText(publicPath);
@@ -85,6 +86,16 @@ export async function loadSealPublicKey(path: string): Promise<KeyObject> {
 }
 
 const temporaryBeside = (path: string) => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+
+/**
+ * A private key others may read is not the signer's alone: refused, as ssh refuses one, rather than signing seals
+ * anyone could have made (a key copied with the wrong mode, or committed to a repository and checked out 0644).
+ */
+async function refuseExposed(path: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new SealKeyError(path, `readable or writable by others (mode 0${mode.toString(8)}): a private key must be its owner's alone — chmod 600 ${path}`);
+}
 
 async function readKeyText(path: string): Promise<string | undefined> {
   let read: Awaited<ReturnType<typeof readSmallFile>>;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,21 @@ describe('seal key files', () => {
     expect((await loadOrCreateSealKey(path)).keyId).toBe(made.keyId);
     await writeFile(`${path}.pub`, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     expect((await refusal(loadOrCreateSealKey(path))).message).toMatch(/\.pub: not the public key of/);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a private key others may read or write, and takes it once it is the owner’s alone', async () => {
+    const path = fresh();
+    await writeFile(path, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    for (const mode of [0o644, 0o640, 0o602]) {
+      await chmod(path, mode);
+      const error = await refusal(loadOrCreateSealKey(path));
+      expect(error.message).toBe(`${path}: readable or writable by others (mode 0${mode.toString(8)}): a private key must be its owner's alone — chmod 600 ${path}`);
+    }
+    await chmod(path, 0o600);
+    expect((await loadOrCreateSealKey(path)).created).toBe(false);
+    // Verifying takes the public half from any file: reading it signs nothing.
+    await chmod(path, 0o644);
+    await expect(loadSealPublicKey(path)).resolves.toBeDefined();
   });
 
   it('refuses, in one line naming the file, what is not an Ed25519 key', async () => {
