@@ -49,7 +49,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
 const serveArgs = args['serve-args'].split('|').map((v) => v.split(' ').filter(Boolean));
 const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
-/** Options for the server's Node, e.g. HOTPATCH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" for a profile of each. */
+/** Options for the server's Node, e.g. HOTPATCH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each (an absolute directory: the servers run in the scratch directory). */
 const nodeArgs = (process.env.HOTPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
 
@@ -58,7 +58,8 @@ const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
  * time and counts so far (SIGUSR2).
  */
 function child(argv) {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In the scratch directory: a server over PostgreSQL makes its seal key in the working directory.
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   let waiting = [];
   return new Promise((ok, fail) => {
