@@ -4,13 +4,24 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { link, rename, unlink, writeFile } from 'node:fs/promises';
-import { HotpatchError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import { readSmallFile } from '../small-file.js';
 import { keyIdOf } from './seal-text.js';
 
 /** A key file that is not what it must be (not PEM, not Ed25519, not the pair of its private key): one line, naming the file. */
 export class SealKeyError extends HotpatchError {
   readonly code = 'SEAL_KEY';
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+  }
+}
+
+/** A key file that could not be made where it is to be (its directory does not exist): the environment, not the key. */
+export class SealKeyPlaceError extends EnvironmentError {
+  readonly code = 'SEAL_KEY_PLACE';
   constructor(
     readonly path: string,
     readonly problem: string,
@@ -52,7 +63,11 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
     // Written whole under another name, then linked into place: another process never reads half a key, and if
     // one made the key first, link fails and its key is read.
     const pending = temporaryBeside(path);
-    await writeFile(pending, pem, { mode: 0o600, flag: 'wx' });
+    await writeFile(pending, pem, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+      // Said of the key, not of its temporary file.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SealKeyPlaceError(path, 'its directory does not exist');
+      throw error;
+    });
     try {
       await link(pending, path);
       created = true;
