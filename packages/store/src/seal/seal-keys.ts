@@ -19,14 +19,11 @@ export class SealKeyError extends HotpatchError {
   }
 }
 
-/** A key file that could not be made where it is to be (its directory does not exist): the environment, not the key. */
+/** A key file to make in a directory that does not exist: the environment, not the key (one line, naming the key). */
 export class SealKeyPlaceError extends EnvironmentError {
   readonly code = 'SEAL_KEY_PLACE';
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-  ) {
-    super(`${path}: ${problem}`);
+  constructor(readonly path: string) {
+    super(`${path}: its directory does not exist`);
   }
 }
 
@@ -65,7 +62,7 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
     const pending = temporaryBeside(path);
     await writeFile(pending, pem, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
       // Said of the key, not of its temporary file.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SealKeyPlaceError(path, 'its directory does not exist');
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SealKeyPlaceError(path);
       throw error;
     });
     try {
