@@ -90,7 +90,8 @@ describe('the structure', () => {
 
   it('writes stream-name prefixes in one place (core/src/stream-name.ts): no other module spells them out', () => {
     const own = join(packagesDir, 'core', 'src', 'stream-name.ts');
-    const literal = /(['"])(device|rollout|ring|token|seal|tenant)\/\1/;
+    // A prefix alone ('device/') or starting a template (`device/${id}`; a doc comment's `device/` is no code).
+    const literal = /(['"])(device|rollout|ring|token|seal|tenant)\/\1|`(device|rollout|ring|token|seal|tenant)\/\$\{/;
     const found = packages
       .flatMap((pkg) => sourceFiles(join(packagesDir, pkg, 'src')))
       .filter((file) => file !== own && !file.includes(`${join('src', 'testing')}`) && !file.includes('conformance'))

@@ -21,11 +21,12 @@ export function nestedDeeperThan(value: unknown, depth: number): boolean {
 
 /**
  * Where a value to be written (an event's data or meta) could not be written as JSON, or not read back as it was:
- * a BigInt (JSON.stringify throws), nesting deeper than `depth` levels (a circular value is infinitely deep).
- * Its path within the value (`a.b[2]`) and why; undefined when it can be written.
+ * a BigInt (JSON.stringify throws), nesting deeper than `depth` levels (a circular value is infinitely deep), and
+ * where `checked` (a value checked against a schema: an event's data) an object with a toJSON method (JSON writes what
+ * it returns, not the value checked). Its path within the value (`a.b[2]`) and why; undefined when it can be written.
  */
-export function unwritableJson(value: unknown, depth: number, path = ''): { readonly path: string; readonly problem: string } | undefined {
-  const found = unwritable(value, depth);
+export function unwritableJson(value: unknown, depth: number, path = '', checked = false): { readonly path: string; readonly problem: string } | undefined {
+  const found = unwritable(value, depth, checked);
   if (found === undefined) return undefined;
   // The keys were noted from the problem up: the path is written from the top down.
   let at = path;
@@ -37,19 +38,20 @@ export function unwritableJson(value: unknown, depth: number, path = ''): { read
 }
 
 /** The walk of unwritableJson: nothing allocated unless it finds a problem (every event written is walked). */
-function unwritable(value: unknown, depth: number): { readonly keys: (string | number)[]; readonly problem: string } | undefined {
+function unwritable(value: unknown, depth: number, checked: boolean): { readonly keys: (string | number)[]; readonly problem: string } | undefined {
   if (typeof value === 'bigint') return { keys: [], problem: `a BigInt (${value}n) cannot be written as JSON: send a number or a string` };
   if (typeof value !== 'object' || value === null) return undefined;
   if (depth === 0) return { keys: [], problem: `nested deeper than ${MAX_META_DEPTH} levels (or circular)` };
+  if (checked && typeof (value as { toJSON?: unknown }).toJSON === 'function') return { keys: [], problem: 'has a toJSON method: JSON would write what it returns, not the value checked; send the value as JSON has it' };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unwritable(value[i], depth - 1);
+      const found = unwritable(value[i], depth - 1, checked);
       if (found !== undefined) return (found.keys.push(i), found);
     }
     return undefined;
   }
   for (const key in value) {
-    const found = unwritable((value as Record<string, unknown>)[key], depth - 1);
+    const found = unwritable((value as Record<string, unknown>)[key], depth - 1, checked);
     if (found !== undefined) return (found.keys.push(key), found);
   }
   return undefined;

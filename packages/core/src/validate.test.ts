@@ -145,4 +145,11 @@ describe('unwritableJson', () => {
     expect(unwritableJson(deep, 3, 'meta')).toEqual({ path: 'meta.self.self.self', problem: `nested deeper than ${MAX_META_DEPTH} levels (or circular)` });
     expect(unwritableJson({ a: [1, 'two', null, { b: true }] }, MAX_META_DEPTH, 'data')).toBeUndefined();
   });
+
+  it('names, in a checked value (an event\'s data), an object JSON would write as its toJSON returns', () => {
+    expect(unwritableJson({ a: [1, { at: new Date(0) }] }, MAX_META_DEPTH, 'data', true)).toEqual({ path: 'data.a[1].at', problem: expect.stringMatching(/toJSON/) as unknown as string });
+    expect(unwritableJson({ toJSON: () => ({}) }, MAX_META_DEPTH, 'data', true)?.path).toBe('data');
+    // Elsewhere (meta: no schema) what toJSON returns is what is written and hashed, as it is read back.
+    expect(unwritableJson({ at: new Date(0) }, MAX_META_DEPTH, 'meta')).toBeUndefined();
+  });
 });

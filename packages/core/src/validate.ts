@@ -158,9 +158,10 @@ export function validateNewEventFields(
   if (!isIsoUtc(event.time)) throw new InvalidEventError(at, `expected ${A_TIME}, got ${describe(event.time)}`, 'time');
   validateEventData(kindOf(at.stream, at), event.type, event.data, at);
   if (event.meta !== undefined && !isPlainObject(event.meta)) throw new InvalidEventError(at, `expected an object, got ${describe(event.meta)}`, 'meta');
-  // What JSON cannot write (a BigInt, a circular value), said here rather than as JSON.stringify's TypeError.
+  // What JSON cannot write (a BigInt, a circular value), said here rather than as JSON.stringify's TypeError; and data
+  // it would write otherwise than it was checked (a toJSON method): the log would hold data no lifecycle checked.
   for (const field of ['data', 'meta'] as const) {
-    const found = unwritableJson(event[field], MAX_META_DEPTH, field);
+    const found = unwritableJson(event[field], MAX_META_DEPTH, field, field === 'data');
     if (found !== undefined) throw new InvalidEventError(at, found.problem, found.path);
   }
 }

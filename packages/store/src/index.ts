@@ -45,6 +45,6 @@ export { tenantLens, type TenantLens } from './tenant-lens.js';
 export { OUTSIDE_THE_TENANT } from './scope-errors.js';
 export { LogHeads } from './seal/log-heads.js';
 export { SealCheck, type SealReport, type SealVerdict } from './seal/seal-check.js';
-export { loadOrCreateSealKey, loadSealPublicKey, publicKeyPath, SealKeyError, type SealKey } from './seal/seal-keys.js';
+export { loadOrCreateSealKey, loadSealPublicKey, publicKeyPath, SealKeyError, SealKeyPlaceError, type SealKey } from './seal/seal-keys.js';
 export { LogSealer, sealLog, type SealOptions, type SealResult } from './seal/seal-log.js';
 export { keyIdOf, SEAL_ALGORITHM, sealSignatureValid, sealText, signSeal, type SealFields } from './seal/seal-text.js';

@@ -5,7 +5,7 @@
  * `hotpatch replay` tell the run. The same run as each device's schedule: what the test that runs the real
  * orchestrator on it scripts its agents with.
  */
-import type { EventEnvelope, RolloutEventBody } from '@hotpatch/core';
+import { deviceStream, rolloutStream, type EventEnvelope, type RolloutEventBody } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/store';
 import { replayPath, type Witness } from './blast.js';
 import type { PolicyModel } from './policy-model.js';
@@ -82,12 +82,12 @@ export function witnessTimeline(model: PolicyModel, witness: Witness): EventEnve
   const byDevice = new Map(schedules.map((s) => [s.device, s]));
   const names = model.policy.rings.map((r) => r.name);
   const iso = (ms: number) => new Date(ms).toISOString();
-  const device = (s: DeviceSchedule, at: number, type: string, data: object) => out.push({ stream: `device/${s.device}`, type, time: iso(at), data });
+  const device = (s: DeviceSchedule, at: number, type: string, data: object) => out.push({ stream: deviceStream(s.device), type, time: iso(at), data });
   for (const s of schedules) {
     device(s, enrolled, 'DeviceEnrolled', { ...profile, ring: s.ring, baseline: MODEL_BASELINE });
     device(s, enrolled, 'EligibilityAssessed', { eligible: true, reasons: [] });
   }
-  out.push({ stream: `rollout/${MODEL_RELEASE}`, type: 'RolloutPlanned', time: iso(model.time(0)), data: model.planned().data });
+  out.push({ stream: rolloutStream(MODEL_RELEASE), type: 'RolloutPlanned', time: iso(model.time(0)), data: model.planned().data });
   const mirror = new Mirror(model.sizes);
   for (const step of steps) {
     for (const act of step.acts) {
@@ -109,7 +109,7 @@ export function witnessTimeline(model: PolicyModel, witness: Witness): EventEnve
         if (act.event !== null) {
           const data = { ...(act.event.data as object) } as Record<string, unknown>;
           if ('device' in data && s !== undefined) data.device = s.device;
-          out.push({ stream: `rollout/${MODEL_RELEASE}`, type: act.event.type, time: iso(act.at), data });
+          out.push({ stream: rolloutStream(MODEL_RELEASE), type: act.event.type, time: iso(act.at), data });
         }
       }
     }

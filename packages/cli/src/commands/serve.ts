@@ -88,6 +88,9 @@ export const serveCommand: CommandSpec = {
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000);
     const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
+    // The service's package (Fastify and all) and the leases' (PostgreSQL's) are loaded here, not when the CLI starts;
+    // before anything is opened or written, so that a package that cannot be loaded leaves no store open behind it.
+    const [{ buildServer }, { orchestrationLeasesFor }] = await Promise.all([import('@hotpatch/server'), import('./serve-leases.js')]);
     // Before the store opens: a bad key file stops the start with nothing written.
     const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
     if (key.created) io.err(`hotpatch serve: made a seal key: ${key.path} (private, mode 0600); its public key ${key.publicPath} is what hotpatch verify --key takes`);
@@ -98,8 +101,6 @@ export const serveCommand: CommandSpec = {
     // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
     const store = await openEventStore(source, { stateCacheSize });
     const storeName = describeSource(source);
-    // The service's package (Fastify and all) and the leases' (PostgreSQL's) are loaded here, not when the CLI starts.
-    const [{ buildServer }, { orchestrationLeasesFor }] = await Promise.all([import('@hotpatch/server'), import('./serve-leases.js')]);
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {

@@ -56,7 +56,8 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
     const store = await openEventStore(source);
     try {
       const { revokeToken } = await serverPackage();
-      const { revoked } = await revokeToken(store, id.replace(/^hp_([0-9a-f]{16})_.*$/, '$1'), values.reason as string | undefined);
+      // A whole token names its id; what follows the id (the secret, a CR or newline pasted with it) is not looked at.
+      const { revoked } = await revokeToken(store, id.replace(/^hp_([0-9a-f]{16})_[\s\S]*$/, '$1'), values.reason as string | undefined);
       io.out(values.json ? json({ id, revoked }) : revoked ? `token ${id} revoked` : `token ${id} was revoked before: nothing written`);
     } finally {
       await store.close();

@@ -136,6 +136,22 @@ export function describeValidation(suite: Suite): void {
       expect(await store.streamVersion(s)).toBe(1);
     });
 
+    it('data JSON would write otherwise than it was checked (a toJSON method): InvalidEventError naming the path, nothing written', async () => {
+      const s = fresh('tojson');
+      const data = events.enrolled().data as Record<string, unknown>;
+      // Checked as a whole enrolment, written as what toJSON returns: the log would hold data its lifecycle never saw.
+      const cases: Array<[NewEvent, string]> = [
+        [{ ...events.enrolled(), data: { ...data, toJSON: () => ({ edition: 'X' }) } }, 'data'],
+      ];
+      for (const [event, field] of cases) {
+        const error = await store.appendToStream(s, [event]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidEventError);
+        expect(error).toMatchObject({ field, at: { stream: s, version: 1 } });
+        expect((error as InvalidEventError).problem).toMatch(/toJSON/);
+      }
+      expect(await store.readStream(s)).toEqual([]);
+    });
+
     it('a stream that is not a device stream is refused', async () => {
       await expect(store.appendToStream('nope', [events.enrolled()])).rejects.toBeInstanceOf(InvalidEventError);
     });

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { link, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { HotpatchError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import { readSmallFile } from '../small-file.js';
 import { keyIdOf } from './seal-text.js';
 
@@ -16,6 +16,14 @@ export class SealKeyError extends HotpatchError {
     readonly problem: string,
   ) {
     super(`${path}: ${problem}`);
+  }
+}
+
+/** A key file to make in a directory that does not exist: the environment, not the key (one line, naming the key). */
+export class SealKeyPlaceError extends EnvironmentError {
+  readonly code = 'SEAL_KEY_PLACE';
+  constructor(readonly path: string) {
+    super(`${path}: its directory does not exist`);
   }
 }
 
@@ -52,7 +60,11 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
     // Written whole under another name, then linked into place: another process never reads half a key, and if
     // one made the key first, link fails and its key is read.
     const pending = temporaryBeside(path);
-    await writeFile(pending, pem, { mode: 0o600, flag: 'wx' });
+    await writeFile(pending, pem, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+      // Said of the key, not of its temporary file.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SealKeyPlaceError(path);
+      throw error;
+    });
     try {
       await link(pending, path);
       created = true;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../memory-store.js';
-import { loadOrCreateSealKey, loadSealPublicKey, SealKeyError } from './seal-keys.js';
+import { EnvironmentError } from '@hotpatch/core';
+import { loadOrCreateSealKey, loadSealPublicKey, SealKeyError, SealKeyPlaceError } from './seal-keys.js';
 import { LogSealer } from './seal-log.js';
 import { keyIdOf, sealSignatureValid } from './seal-text.js';
 
@@ -81,6 +82,16 @@ describe('seal key files', () => {
     await mkdir(folder);
     expect((await refusal(loadOrCreateSealKey(folder))).problem).toMatch(/a directory/);
     expect((await refusal(loadSealPublicKey(join(dir, 'none.pub')))).problem).toBe('no such key file');
+  });
+
+  it('a key to make in a directory that does not exist: SealKeyPlaceError (the environment) naming the key, not its temporary file', async () => {
+    // `hotpatch serve --store sqlite:/no/such/dir/x.db` makes its key beside the store: it said ENOENT on "….pem.<pid>.<random>.tmp".
+    const path = join(dir, 'no-such-dir', 'k.pem');
+    const error = await loadOrCreateSealKey(path).then(() => undefined, (e: unknown) => e as SealKeyPlaceError);
+    // The environment (exit 3 from the CLI), not an invalid key.
+    expect(error).toBeInstanceOf(SealKeyPlaceError);
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect(error!.message).toBe(`${path}: its directory does not exist`);
   });
 });
 

@@ -4,7 +4,7 @@
  * decided on). Test-only: not built nor published.
  */
 import { expect } from 'vitest';
-import type { DeviceProfile, InstructionAction, RingPolicy } from '@hotpatch/core';
+import { deviceStream, ringStream, rolloutStream, type DeviceProfile, type InstructionAction, type RingPolicy } from '@hotpatch/core';
 import { eligibleProfile } from '@hotpatch/core/testing';
 import type { FleetPolicy } from '../../policy.js';
 import { FleetProjection } from '../../projection.js';
@@ -41,7 +41,7 @@ const event = (stream: string, type: string, data: unknown): Event => ({ stream,
 
 /** A device's events. */
 export const device = (id: string) => {
-  const s = `device/${id}`;
+  const s = deviceStream(id);
   return {
     enrolled: (ring: string, baseline = HOTPATCH.baseline, profile: DeviceProfile = eligibleProfile) => event(s, 'DeviceEnrolled', { ...profile, ring, baseline }),
     assessed: (eligible = true) => event(s, 'EligibilityAssessed', { eligible, reasons: eligible ? [] : ['vbs: off'] }),
@@ -56,7 +56,7 @@ export const device = (id: string) => {
 
 /** A rollout's events. */
 export const rollout = (release: ReleaseToRoll = HOTPATCH) => {
-  const s = `rollout/${release.id}`;
+  const s = rolloutStream(release.id);
   return {
     planned: (rings: readonly RingPolicy[] = POLICY.rings) =>
       event(s, 'RolloutPlanned', {
@@ -79,7 +79,7 @@ export const rollout = (release: ReleaseToRoll = HOTPATCH) => {
 
 /** A ring's events. */
 export const ring = (name: string) => ({
-  paused: (by: 'service' | 'tenant' = 'tenant') => event(`ring/${name}`, 'RingPaused', { by, reason: 'change freeze' }),
+  paused: (by: 'service' | 'tenant' = 'tenant') => event(ringStream(name), 'RingPaused', { by, reason: 'change freeze' }),
 });
 
 /** A step as the specifications show it. */
