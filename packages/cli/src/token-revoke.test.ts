@@ -23,4 +23,19 @@ describe('token revoke', () => {
       expect(JSON.parse(revoked.out)).toMatchObject({ revoked: true });
     }
   });
+
+  it('says back the token’s id, never its secret', async () => {
+    const store = `sqlite:${join(dir, 'y.db')}`;
+    for (const json of [false, true]) {
+      const created = await runCaptured(['token', 'create', '--role', 'operator', '--store', store]);
+      const token = created.out.trim();
+      const [, id, secret] = /^hp_([0-9a-f]{16})_(.+)$/.exec(token)!;
+      for (const time of ['first', 'again']) {
+        const r = await runCaptured(['token', 'revoke', token, '--store', store, ...(json ? ['--json'] : [])]);
+        expect(r.code, time).toBe(0);
+        expect(r.out + r.err).not.toContain(secret!);
+        expect(r.out).toContain(id!);
+      }
+    }
+  });
 });

@@ -57,8 +57,10 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
     try {
       const { revokeToken } = await serverPackage();
       // A whole token names its id; what follows the id (the secret, a CR or newline pasted with it) is not looked at.
-      const { revoked } = await revokeToken(store, id.replace(/^hp_([0-9a-f]{16})_[\s\S]*$/, '$1'), values.reason as string | undefined);
-      io.out(values.json ? json({ id, revoked }) : revoked ? `token ${id} revoked` : `token ${id} was revoked before: nothing written`);
+      // Only the id is said back: a whole token's secret is not echoed to a terminal or a log.
+      const tokenId = id.replace(/^hp_([0-9a-f]{16})_[\s\S]*$/, '$1');
+      const { revoked } = await revokeToken(store, tokenId, values.reason as string | undefined);
+      io.out(values.json ? json({ id: tokenId, revoked }) : revoked ? `token ${tokenId} revoked` : `token ${tokenId} was revoked before: nothing written`);
     } finally {
       await store.close();
     }
