@@ -53,6 +53,11 @@ describe('bad input, idempotent reports', () => {
   });
 
   it('a report of the wrong shape: 400 naming its path', async () => {
+    // A report of no known kind is told the kinds; one of a known kind, its own kind's problem (not the first kind's).
+    for (const kind of ['__proto__', 'constructor', 'Applied', 42]) {
+      await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: agent, body: { kind, id: randomUUID(), device: 'd1', patch: 'HP-2026-02' } }), 400, 'INVALID_REQUEST', /^body\.kind: expected one of "applied", "apply-failed", "health", "rolled-back", "rollback-failed", "baseline-installed", got /);
+    }
+    await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: agent, body: { kind: 'health', id: randomUUID(), device: 'd1', patch: 'HP-2026-02' } }), 400, 'INVALID_REQUEST', /^body\.healthy: /);
     const body = await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: agent, body: { kind: 'applied', id: 'not-a-uuid', device: 'd1', patch: 'HP-2026-02' } }), 400, 'INVALID_REQUEST');
     expect(body).toMatchObject({ part: 'body', path: 'id' });
     const query = await refusedAndNothingWritten(h.call('GET', '/v1/devices/d1/instructions?wait=600', { token: agent }), 400, 'INVALID_REQUEST');
