@@ -99,3 +99,19 @@ describe('paths', () => {
     expect(pathWithin('', 'rings')).toBe('rings');
   });
 });
+
+describe('a tagged union (objects told apart by one constant field)', () => {
+  const A = Type.Object({ kind: Type.Literal('a'), n: Type.Number() }, { additionalProperties: false });
+  const B = Type.Object({ kind: Type.Literal('b'), s: Type.String() }, { additionalProperties: false });
+  const check = compileSchema(Type.Union([A, B]));
+
+  it('tells a value of no known tag the tags there are, and one of a known tag its own member’s problem', () => {
+    for (const kind of ['c', '__proto__', 42, undefined]) {
+      expect(check.problem({ kind, n: 1 })).toMatchObject({ path: 'kind', message: expect.stringMatching(/^expected one of "a", "b", got /) });
+    }
+    expect(check.problem({ kind: 'b', n: 1 })?.path).not.toBe('kind');
+    expect(check.problem({ kind: 'b', s: 'x' })).toBeUndefined();
+    // Not an object: as before, the compiled check's words.
+    expect(check.problem(7)).toBeDefined();
+  });
+});

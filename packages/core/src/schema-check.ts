@@ -25,11 +25,41 @@ export interface SchemaCheck<T> {
 export function compileSchema<S extends TSchema>(schema: S): SchemaCheck<Shape<S>> {
   let compiled: ReturnType<typeof Compile<TSchema>> | undefined;
   const validator = () => (compiled ??= Compile(schema as TSchema));
+  const tagged = taggedProblem(schema);
   return {
     schema,
     check: (value: unknown): value is Shape<S> => validator().Check(value),
-    problem: (value) => (validator().Check(value) ? undefined : explain(schema, value, validator().Errors(value))),
+    problem: (value) => (validator().Check(value) ? undefined : (tagged?.(value) ?? explain(schema, value, validator().Errors(value)))),
   };
+}
+
+/**
+ * For a union of objects told apart by one field holding a constant (an agent report's `kind`), the problem of an
+ * object by that field: an unknown one is told the ones there are, a known one its own member's problem (where the
+ * compiled check's first error is the first member's: `expected "applied"`). Undefined for any other schema.
+ */
+function taggedProblem(schema: TSchema): ((value: unknown) => SchemaProblem | undefined) | undefined {
+  const anyOf = (schema as { anyOf?: unknown }).anyOf;
+  if (!Array.isArray(anyOf) || anyOf.length < 2) return undefined;
+  const propertiesOf = (member: unknown) => (member as { properties?: Record<string, { const?: unknown }> }).properties;
+  for (const tag of Object.keys(propertiesOf(anyOf[0]) ?? {})) {
+    const members = new Map<string, SchemaCheck<unknown>>();
+    for (const member of anyOf as TSchema[]) {
+      const name = propertiesOf(member)?.[tag]?.const;
+      if (typeof name !== 'string' || members.has(name)) break;
+      members.set(name, compileSchema(member));
+    }
+    if (members.size !== anyOf.length) continue;
+    const names = [...members.keys()].map((n) => JSON.stringify(n)).join(', ');
+    return (value) => {
+      // Not an object: the compiled check's own words.
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+      const name = (value as Record<string, unknown>)[tag];
+      const member = typeof name === 'string' && Object.hasOwn(value, tag) ? members.get(name) : undefined;
+      return member === undefined ? { path: tag, message: `expected one of ${names}, got ${describe(name)}` } : member.problem(value);
+    };
+  }
+  return undefined;
 }
 
 /**

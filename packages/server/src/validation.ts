@@ -4,7 +4,7 @@
  * one-line problem naming the path. A type provider gives the handlers the schemas' types. Responses are written
  * with JSON.stringify: their schemas document them (OpenAPI) and never filter a field out.
  */
-import { compileSchema, HotpatchError, taggedCheck, type SchemaProblem } from '@hotpatch/core';
+import { compileSchema, HotpatchError, type SchemaProblem } from '@hotpatch/core';
 import type { FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
 import type { Static, TSchema } from 'typebox';
 
@@ -45,43 +45,14 @@ function scalarsOf(schema: TSchema): (value: unknown) => unknown {
   };
 }
 
-/**
- * A union of objects told apart by one field holding a constant (an agent report's `kind`): its members by that
- * constant. Checked as such, a value of an unknown kind is told the kinds there are, and one of a known kind its own
- * member's problem, rather than the first member's.
- */
-function taggedMembers(schema: TSchema): { readonly tag: string; readonly members: Record<string, TSchema> } | undefined {
-  const anyOf = (schema as { anyOf?: unknown }).anyOf;
-  if (!Array.isArray(anyOf) || anyOf.length < 2) return undefined;
-  const propertiesOf = (member: unknown) => (member as { properties?: Record<string, { const?: unknown }> }).properties;
-  for (const tag of Object.keys(propertiesOf(anyOf[0]) ?? {})) {
-    const members: Record<string, TSchema> = {};
-    for (const member of anyOf as TSchema[]) {
-      const name = propertiesOf(member)?.[tag]?.const;
-      if (typeof name !== 'string' || Object.hasOwn(members, name)) break;
-      members[name] = member;
-    }
-    if (Object.keys(members).length === anyOf.length) return { tag, members };
-  }
-  return undefined;
-}
-
-/** The first problem of a value against a route's schema, or undefined. */
-function problemsOf(schema: TSchema): (value: unknown) => SchemaProblem | undefined {
-  const tagged = taggedMembers(schema);
-  if (tagged !== undefined) return taggedCheck(tagged.tag, tagged.members);
-  const check = compileSchema(schema);
-  return (value) => check.problem(value);
-}
-
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const problemOf = problemsOf(schema);
+  const check = compileSchema(schema);
   const part = httpPart ?? 'body';
   const convert = part === 'querystring' || part === 'params' ? scalarsOf(schema) : (value: unknown) => value;
   return (value: unknown) => {
     // A body-less POST is an empty object to a schema whose fields are all optional (a resume with no event id).
     const given = convert(part === 'body' && (value === undefined || value === null) ? {} : value);
-    const problem = problemOf(given);
+    const problem: SchemaProblem | undefined = check.problem(given);
     return problem === undefined ? { value: given } : { error: new InvalidRequestError(part, problem.path, problem.message) };
   };
 };
