@@ -6,22 +6,23 @@ import { isAscii } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { writeFileAtomically } from './atomic-file.js';
+import { quoted, type EventTexts } from './hash.js';
 import { eventProblem, InvalidEventError, type EventEnvelope, type HotpatchEvent } from '@hotpatch/core';
 
-/** Renders an event as its canonical timeline line (no newline): keys in catalog order, absent fields omitted. */
-export function formatEvent(event: EventEnvelope): string {
-  const ordered: Record<string, unknown> = {
-    id: event.id,
-    stream: event.stream,
-    version: event.version,
-    type: event.type,
-    time: event.time,
-    data: event.data,
-  };
-  if (event.meta !== undefined) ordered.meta = event.meta;
-  if (event.position !== undefined) ordered.position = event.position;
-  if (event.hash !== undefined) ordered.hash = event.hash;
-  return JSON.stringify(ordered);
+/**
+ * Renders an event as its canonical timeline line (no newline): keys in catalog order, absent fields omitted — the
+ * text JSON.stringify gives an object with those keys in that order. `texts`: JSON.stringify of its data and meta,
+ * where the caller has them already (a store writing them).
+ */
+export function formatEvent(event: EventEnvelope, texts?: EventTexts): string {
+  return (
+    '{"id":' + quoted(event.id) + ',"stream":' + quoted(event.stream) + ',"version":' + JSON.stringify(event.version) + ',"type":' + quoted(event.type) +
+    ',"time":' + quoted(event.time) + ',"data":' + (texts?.data ?? JSON.stringify(event.data)) +
+    (event.meta === undefined ? '' : ',"meta":' + (texts?.meta ?? JSON.stringify(event.meta))) +
+    (event.position === undefined ? '' : ',"position":' + JSON.stringify(event.position)) +
+    (event.hash === undefined ? '' : ',"hash":' + quoted(event.hash)) +
+    '}'
+  );
 }
 
 /**

@@ -7,7 +7,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
 import { alreadyAppended, nothingAppended } from './append-results.js';
 import { StoreClosedError } from './errors.js';
-import { eventHash, GENESIS_HASH, quoted } from './hash.js';
+import { eventHash, GENESIS_HASH } from './hash.js';
+import { formatEvent } from './jsonl.js';
 import { verifiedHashesOf } from './verified-hashes.js';
 import { uuidWords } from './uuid-words.js';
 import { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
@@ -210,15 +211,6 @@ function freezeParsed<T>(value: T): T {
   return value;
 }
 
-/** JSON.stringify(recorded), from the texts of its data and meta the append wrote already. */
-function recordText(recorded: RecordedEvent, data: string, meta: string | undefined): string {
-  return (
-    '{"id":' + quoted(recorded.id) + ',"stream":' + quoted(recorded.stream) + ',"version":' + recorded.version + ',"type":' + quoted(recorded.type) +
-    ',"time":' + quoted(recorded.time) + ',"data":' + data + (meta === undefined ? '' : ',"meta":' + meta) + ',"position":' + recorded.position +
-    ',"hash":' + quoted(recorded.hash) + '}'
-  );
-}
-
 /** The in-memory store, events kept as frozen objects (`all` gives them without copying). */
 export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}): InMemoryEventStore {
   const records = new ObjectRecords();
@@ -299,7 +291,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
             : { id, stream, version, type: event.type, time: event.time, data: JSON.parse(data), meta: JSON.parse(meta), position, hash: '' };
         building.hash = verified !== undefined ? verified[i]! : eventHash(target.lastHash, building as RecordedEvent, { data, meta });
         const recorded = freezeParsed(building) as RecordedEvent;
-        records.push(recorded, packed ? recordText(recorded, data, meta) : undefined);
+        records.push(recorded, packed ? formatEvent(recorded, { data, meta }) : undefined);
         ids.add(position - 1, uuidWords(recorded.id)!);
         target.indexes.push(position - 1);
         target.lastHash = recorded.hash;
