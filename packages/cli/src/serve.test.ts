@@ -189,22 +189,29 @@ describe('hotpatch serve', () => {
     expect(readFileSync(rsa, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
   });
 
-  it('a port already taken stops the start in one line (exit 3) before any token or seal is written', async () => {
+  it('a port already taken, or a host not of this machine, stops the start in one line (exit 3) before anything is written', async () => {
     const busyDir = mkdtempSync(join(dir, 'busy-'));
     const { createServer } = await import('node:net');
     const taken = createServer();
     await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
     const port = (taken.address() as { port: number }).port;
+    const nothingWritten = () => {
+      expect(existsSync(join(busyDir, 'b.db'))).toBe(false);
+      expect(existsSync(join(busyDir, 'k.pem'))).toBe(false);
+    };
     try {
       const r = await hotpatch('serve', '--store', `sqlite:${join(busyDir, 'b.db')}`, '--port', String(port), '--key', join(busyDir, 'k.pem'));
-      expect(r.code).toBe(3);
-      expect(r.err.split('\n').filter((l) => l.startsWith('hotpatch serve: listen'))).toEqual([`hotpatch serve: listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
-      expect(r.err).not.toMatch(/operator token/);
-      const store = openSqliteEventStore({ path: join(busyDir, 'b.db'), readonly: true });
-      expect(await store.readAll()).toEqual([]);
-      await store.close();
+      expect(r).toMatchObject({ code: 3, err: `hotpatch serve: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n` });
+      nothingWritten();
     } finally {
       taken.close();
+    }
+    // 256.1.1.1 is no address at all; 192.0.2.1 (TEST-NET-1) is one, but not this machine's.
+    for (const [host, said] of [['256.1.1.1', /^hotpatch serve: getaddrinfo (ENOTFOUND|EAI_AGAIN) 256\.1\.1\.1\n$/], ['192.0.2.1', /^hotpatch serve: listen EADDRNOTAVAIL: address not available 192\.0\.2\.1\n$/]] as const) {
+      const r = await hotpatch('serve', '--store', `sqlite:${join(busyDir, 'b.db')}`, '--host', host, '--port', '0', '--key', join(busyDir, 'k.pem'));
+      expect(r.code).toBe(3);
+      expect(r.err).toMatch(said);
+      nothingWritten();
     }
   });
 });

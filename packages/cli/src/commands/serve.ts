@@ -3,6 +3,7 @@
  * SIGINT stop it in order: no new connection, what is in flight finished, waiters answered, the checkpoint saved,
  * the log sealed, exit 0.
  */
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { buildServer } from '@hotpatch/server';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
@@ -88,6 +89,9 @@ export const serveCommand: CommandSpec = {
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000);
     const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
+    // Before anything is made or opened: an address that cannot be had (a host that does not resolve or is not this
+    // machine's, a port taken) stops the start with no key, store or token written.
+    await tryListen(host, port);
     // The service's package (Fastify and all) and the leases' (PostgreSQL's) are loaded here, not when the CLI starts;
     // before anything is opened or written, so that a package that cannot be loaded leaves no store open behind it.
     const [{ buildServer }, { orchestrationLeasesFor }] = await Promise.all([import('@hotpatch/server'), import('./serve-leases.js')]);
@@ -131,6 +135,16 @@ export const serveCommand: CommandSpec = {
     });
   },
 };
+
+/** Listens on the address and closes at once; rejects with the system's error (exit 3, one line) when it cannot. */
+async function tryListen(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host, port }, resolve);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
 
 /** The seal key when --key is not given: beside a SQLite store, in the working directory for PostgreSQL. */
 export function defaultKeyPath(source: StoreSource): string {
