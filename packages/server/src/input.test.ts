@@ -68,13 +68,25 @@ describe('bad input, idempotent reports', () => {
     await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: agent, body: { kind: 'applied', id: randomUUID(), device: 'd9', patch: 'HP-2026-02' } }), 403, 'DEVICE_NOT_ALLOWED', /bound to device d1, not d9/);
   });
 
-  it('a report the lifecycle refuses (rolled back while applying): 409 with the reason, the same again on a retry', async () => {
+  it('a report the lifecycle refuses (rolled back while applying): 409 with the reason; sent again, decided again (the same refusal), not replayed', async () => {
     const report = { kind: 'rolled-back', id: randomUUID(), device: 'd1', patch: 'HP-2026-02' };
     const body = await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: agent, body: report }), 409, 'REPORT_REFUSED');
     expect(body).toMatchObject({ device: 'd1', reportId: report.id, reason: expect.any(String) });
     const again = await h.call('POST', '/v1/reports', { token: agent, body: report });
     expect(again.body).toEqual(body);
-    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('idempotent-replayed')).toBe(null);
+    // Nothing was written under its id: the same id with another report is decided on its own, not a 409 REUSED.
+    await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: agent, body: { ...report, kind: 'rollback-failed', reason: 'x' } }), 409, 'REPORT_REFUSED');
+  });
+
+  it('a report refused because its device is not enrolled yet is recorded when sent again after the enrolment', async () => {
+    const d2 = await h.token('agent', { tenant: 'default', device: 'd2' });
+    const report = { kind: 'health', id: randomUUID(), device: 'd2', patch: 'HP-2026-02', healthy: true };
+    await refusedAndNothingWritten(h.call('POST', '/v1/reports', { token: d2, body: report }), 404, 'UNKNOWN_DEVICE');
+    expect((await h.call('PUT', '/v1/devices/d2', { token: d2, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
+    const again = await h.call('POST', '/v1/reports', { token: d2, body: report });
+    // Decided against the enrolled device now (no patch in flight for it: refused by the lifecycle), not the 404 again.
+    expect(again).toMatchObject({ status: 409, body: { code: 'REPORT_REFUSED' } });
   });
 
   it('a report recorded once: the same report again gets the same answer and writes nothing; the same id with another report, 409', async () => {

@@ -1,7 +1,7 @@
 /**
  * The answers this instance gave to agents' reports, by report id, with a digest of the report: the same id with the
- * same report gets the same answer again (a refusal included, which wrote nothing to the log), the same id with
- * another report a 409. Bounded: the oldest receipts go first. Past it (and across a restart or another instance)
+ * same report gets the same answer again, the same id with another report a 409. A refusal is not kept (it wrote
+ * nothing): sent again, the report is decided again. Bounded: the oldest receipts go first. Past it (and across a restart or another instance)
  * the log answers: a report whose events it holds is a duplicate, one reusing an id for other data is refused by
  * the store (EVENT_ID_REUSED).
  */
@@ -10,7 +10,6 @@ import { canonicalJson } from '@hotpatch/store';
 
 export interface Receipt {
   readonly digest: string;
-  readonly status: number;
   readonly body: unknown;
 }
 

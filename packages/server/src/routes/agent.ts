@@ -116,7 +116,6 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
         }
         service.metrics.reports.inc({ result: 'replayed' });
         reply.header('idempotent-replayed', 'true');
-        if (held.status >= 400) throw held.body as HttpProblem;
         return held.body as { status: 'recorded' | 'duplicate'; events?: number };
       }
       let result;
@@ -135,12 +134,13 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
           ? new HttpProblem(409, 'REPORT_REFUSED', `report ${report.id} (${report.kind}) refused: ${result.reason}; nothing written`, { reportId: report.id, device: report.device, reason: result.reason })
           : new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${report.device}: enrol it first; nothing written`, { device: report.device });
         service.metrics.reports.inc({ result: 'refused' });
-        receipts.set(receipt, { digest, status: problem.status, body: problem });
+        // Not kept: nothing was written, and the same report sent again is decided again (once its device is enrolled,
+        // or its patch is where the report says, it is recorded), as another instance or a restart would decide it.
         throw problem;
       }
       service.metrics.reports.inc({ result: result.status });
       const body = result.status === 'recorded' ? { status: result.status, events: result.events } : { status: result.status };
-      receipts.set(receipt, { digest, status: 200, body });
+      receipts.set(receipt, { digest, body });
       return body;
     },
   });
