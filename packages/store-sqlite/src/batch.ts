@@ -38,8 +38,10 @@ export function createBatches(options: {
   readonly committed: () => void;
   /** What the process's other handles on the file wait for: held from the batch's first write to its end. */
   readonly gate: FileGate;
+  /** With group commit: resolves once every commit so far is durable (undefined when they are). */
+  readonly durable?: () => Promise<void> | undefined;
 }): Batches {
-  const { db, lastPosition, open, failure, committed, gate } = options;
+  const { db, lastPosition, open, failure, committed, gate, durable } = options;
   const batches: Batches = {
     active: null,
 
@@ -70,8 +72,9 @@ export function createBatches(options: {
       const token = Symbol('batch');
       const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
       batches.active = batch;
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
-        const result = await batchScope.run(token, fn);
+        result = await batchScope.run(token, fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
         // Closed while `fn` ran: the connection, and the transaction with it, are gone.
@@ -80,7 +83,6 @@ export function createBatches(options: {
           db.exec('COMMIT');
           committed();
         }
-        return result;
       } catch (error) {
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
         throw failure(error);
@@ -89,6 +91,11 @@ export function createBatches(options: {
         batches.active = null;
         finish();
       }
+      // Answered once what it wrote and read is durable; the connection is free for the next batch meanwhile (its
+      // commit shares the sync).
+      const wait = durable?.();
+      if (wait !== undefined) await wait;
+      return result;
     },
   };
   return batches;

@@ -18,14 +18,14 @@ import { migrate, SCHEMA_VERSION } from './migrations.js';
  * Opens `path` to write it: created when missing, in WAL mode, migrated. A database that holds tables of its own and
  * none of hotpatch's is someone else's: refused, unchanged.
  */
-export function openForWriting(path: string, options: { readonly timeoutMs: number; readonly durability: 'full' | 'normal' }): SqliteDatabase {
+export function openForWriting(path: string, options: { readonly timeoutMs: number; readonly synchronous: 'FULL' | 'NORMAL' }): SqliteDatabase {
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(path, { timeout: options.timeoutMs });
     const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     if (tables.length > 0 && !tables.includes('schema_migrations')) throw new NotAStoreError(path, foreignTables(tables));
     enableWal(db, options.timeoutMs);
-    db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma('cache_size = -65536');
     migrate(db);
     return db;

@@ -273,13 +273,13 @@ describe('SQLite under real processes', () => {
     }
   });
 
-  it('keeps every acknowledged append and no half batch across 20 SIGKILLs at random moments', async () => {
-    const path = join(dir, 'crash.db');
+  it.each([['full', 20], ['group', 10]] as const)('keeps every acknowledged append and no half batch across SIGKILLs at random moments (durability %s, %i kills)', async (durability, kills) => {
+    const path = join(dir, `crash-${durability}.db`);
     const random = seededRandom(7);
     const acks: Array<{ stream: string; version: number; batch: string; size: number }> = [];
     let lastCount = 0;
-    for (let round = 0; round < 20; round++) {
-      const child = spawn(process.execPath, [writer, path, String(round + 1), '12'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    for (let round = 0; round < kills; round++) {
+      const child = spawn(process.execPath, [writer, path, String(round + 1), '12'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HOTPATCH_DURABILITY: durability } });
       const roundAcks = collectAcks(child);
       // Wait until it is writing, then kill it without warning somewhere in its loop.
       await new Promise<void>((ok) => child.stdout!.once('data', () => ok()));

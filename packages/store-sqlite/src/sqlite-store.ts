@@ -7,15 +7,18 @@
  * "last position seen" never skips an event.
  *
  * Durability: `synchronous=FULL` by default, so an acknowledged append survives a crash of the process and of the
- * machine. `durability: 'normal'` (synchronous=NORMAL) keeps the database consistent after a machine crash but may
- * lose the last acknowledged appends; a process crash loses nothing either way.
+ * machine. `durability: 'group'` keeps that promise with the disk's flush off the event loop (group-sync.ts): an
+ * append is answered once the WAL is synced past it, and commits made meanwhile share one sync. `durability: 'normal'`
+ * (synchronous=NORMAL) keeps the database consistent after a machine crash but may lose the last acknowledged
+ * appends; a process crash loses nothing either way.
  */
-import { createSubscription, createWakeups, InvalidStoreOptionsError, machineFingerprintFor, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
+import { batchScope, createSubscription, createWakeups, DatabaseUnavailableError, InvalidStoreOptionsError, machineFingerprintFor, StoreClosedError, StoreReadOnlyError, type EventStore } from '@hotpatch/store';
 // Its types by name (not `Database.Database`): the declarations then compile without esModuleInterop.
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { createAppend } from './append.js';
 import { createBatches } from './batch.js';
+import { createGroupSync, type SyncWal } from './group-sync.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { fileGate } from './file-gate.js';
 import type { SqliteContext } from './context.js';
@@ -35,8 +38,15 @@ export interface SqliteEventStoreOptions {
    * (StoreReadOnlyError).
    */
   readonly readonly?: boolean;
-  /** 'full' (default): every acknowledged append survives a power loss. 'normal': faster, may lose the last ones. */
-  readonly durability?: 'full' | 'normal';
+  /**
+   * 'full' (default): every acknowledged append survives a power loss, its COMMIT waiting for the disk on the caller's
+   * thread. 'group': the same promise, the WAL synced on the thread pool and commits made meanwhile sharing a sync;
+   * reads through this store wait for the sync of what they could see, but other processes (and other store objects
+   * on the file) may read a commit a moment before it is durable. 'normal': faster, may lose the last ones.
+   */
+  readonly durability?: 'full' | 'group' | 'normal';
+  /** For tests of 'group': how the WAL file is synced (default: fdatasync on the thread pool). */
+  readonly syncWal?: SyncWal;
   /** How long a writer waits for another process's write lock, in ms (default 10,000). */
   readonly busyTimeoutMs?: number;
   /** Generates event ids where an event has none (default: UUID v7). */
@@ -75,15 +85,22 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   if (typeof options.path !== 'string' || options.path === '') throw new InvalidStoreOptionsError('SQLite event store', 'path', "a file's path (or ':memory:')", options.path);
   const timeoutMs = options.busyTimeoutMs ?? 10_000;
   const readonly = options.readonly === true;
-  const db = readonly ? openForReading(options.path, { timeoutMs }) : openForWriting(options.path, { timeoutMs, durability: options.durability ?? 'full' });
+  const durability = options.durability ?? 'full';
+  if (durability !== 'full' && durability !== 'group' && durability !== 'normal') throw new InvalidStoreOptionsError('SQLite event store', 'durability', "'full', 'group' or 'normal'", durability);
+  const db = readonly ? openForReading(options.path, { timeoutMs }) : openForWriting(options.path, { timeoutMs, synchronous: durability === 'full' ? 'FULL' : 'NORMAL' });
   const sql = prepareStatements(db);
   const failure = (error: unknown) => sqliteFailure(options.path, error, timeoutMs, 'use');
 
   let closed = false;
   const wakeups = createWakeups();
+  // An in-memory database is not durable at all: nothing to sync.
+  const sync = durability === 'group' && !readonly && !db.memory ? createGroupSync(options.path, options.syncWal) : undefined;
   const open = () => {
     if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
+    if (sync?.failed !== undefined) throw syncFailure(sync.failed);
   };
+  const syncFailure = (error: unknown) =>
+    new DatabaseUnavailableError(options.path, `its WAL could not be synced to disk (${error instanceof Error ? error.message : String(error)}): what was committed since the last sync may be lost; the store refuses every call from now on`, error);
   const mutable = (operation: string) => {
     if (readonly) throw new StoreReadOnlyError(`SQLite event store ${options.path}`, operation);
   };
@@ -91,10 +108,22 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   // An in-memory database has no WAL to checkpoint.
   const checkpointer = options.checkpoints === 'worker' && !readonly && !db.memory ? startCheckpointer(db, options.path) : undefined;
   const committed = () => {
+    sync?.mark();
     wakeups.wake();
     checkpointer?.committed();
   };
-  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed, gate });
+  /** With group commit, once the commits so far are durable (undefined when they are), as the store's typed error. */
+  const durable = sync === undefined ? undefined : () => sync.settled()?.catch((error: unknown) => Promise.reject(syncFailure(error)));
+  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed, gate, ...(durable !== undefined ? { durable } : {}) });
+  /**
+   * A call's answer, given once what it could see is durable: with group commit, a call outside a batch waits for
+   * the sync of every commit made so far (its own write's included); a batch's own calls do not (the batch's commit
+   * is answered after a sync that covers what they saw).
+   */
+  const settle = <T>(result: T): Promise<T> => {
+    const wait = durable === undefined || (batches.active !== null && batchScope.within(batches.active.token)) ? undefined : durable();
+    return wait === undefined ? Promise.resolve(result) : wait.then(() => result);
+  };
   /**
    * Runs a call once no batch but the caller's own is open on this handle and, for a write, no other handle of this
    * process holds the file's write lock (waited for here, without blocking the event loop its batch needs to
@@ -105,14 +134,14 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const when = <T>(call: () => T, writes = false): Promise<T> => {
     // The store free now (no batch but the caller's own, no other handle's on the file): run in this very turn, with
     // no promise to wait on (a service makes several calls a request). Its throw is the promise's rejection.
-    if (!closed && batches.free() && (!writes || gate.free())) {
+    if (!closed && sync?.failed === undefined && batches.free() && (!writes || gate.free())) {
       try {
-        return Promise.resolve(call());
+        return settle(call());
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return whenFree(call, writes);
+    return whenFree(call, writes).then(settle);
   };
   const whenFree = async <T>(call: () => T, writes: boolean): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
@@ -131,6 +160,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       mutable(operation);
       return call();
     }, true);
+  /** A write outside a batch committed on its own (a batch's commit, and an append's, go through `committed`). */
+  const savedAlone = <T>(result: T): T => {
+    if (batches.active === null) sync?.mark();
+    return result;
+  };
   const ctx: SqliteContext = {
     path: options.path,
     db,
@@ -172,13 +206,13 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     readCheckpoint: (consumer) => when(() => projections.readCheckpoint(consumer)),
 
-    saveCheckpoint: (consumer, expected, next) => write('saveCheckpoint', () => projections.saveCheckpoint(consumer, expected, next)),
+    saveCheckpoint: (consumer, expected, next) => write('saveCheckpoint', () => savedAlone(projections.saveCheckpoint(consumer, expected, next))),
 
     batch: (fn) => batches.run(fn),
 
     readProjection: (name) => when(() => projections.readProjection(name)),
 
-    saveProjection: (name, position, data) => write('saveProjection', () => projections.saveProjection(name, position, data)),
+    saveProjection: (name, position, data) => write('saveProjection', () => savedAlone(projections.saveProjection(name, position, data))),
 
     subscribe(consumer, handler, subscribeOptions) {
       // Appends from this process wake the consumer at once; other processes' appends are found by polling.
@@ -191,6 +225,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       if (closed) return;
       closed = true;
       wakeups.wake();
+      // What was committed is durable before the connection goes (a failed sync has said so to its callers).
+      await durable?.()?.catch(() => undefined);
       await checkpointer?.close();
       db.close();
       gate.leave();

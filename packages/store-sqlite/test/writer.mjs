@@ -1,6 +1,6 @@
 // A writer process for the durability tests: appends batches in a loop to a SQLite event store and prints one
 // line per acknowledged append ("ack <stream> <version> <batchId> <size>"). Run on the built package.
-// Usage: node writer.mjs <db> <seed> <streams> [maxAppends]
+// Usage: [HOTPATCH_DURABILITY=full|group|normal] node writer.mjs <db> <seed> <streams> [maxAppends]
 import { openSqliteEventStore } from '../dist/index.js';
 import { seededRandom } from '@hotpatch/core';
 import { v4 as uuidv4 } from 'uuid';
@@ -12,7 +12,8 @@ const max = maxArg === undefined ? Number.POSITIVE_INFINITY : Number(maxArg);
 // HOTPATCH_START_AT (ms since the epoch): open the store at that moment, so that several writers race for a new file.
 const startAt = Number(process.env.HOTPATCH_START_AT ?? 0);
 while (Date.now() < startAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-const store = openSqliteEventStore({ path });
+// HOTPATCH_DURABILITY: the store's durability option ('full' when unset).
+const store = openSqliteEventStore({ path, durability: process.env.HOTPATCH_DURABILITY ?? 'full' });
 const profile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false };
 const time = () => new Date().toISOString();
 
