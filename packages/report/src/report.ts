@@ -66,9 +66,14 @@ export async function reportDataOf(collector: LogCollector, request: Omit<Report
   // The axis: as asked, or the rollout's events and two days after (what its halt did), the device's and a day, the log.
   const [first, last] = subject.kind === 'rollout' ? [track!.first!, track!.last! + 2 * DAY] : subject.kind === 'device' ? [Date.parse(subject.history[0]!.event.time), Date.parse(subject.history.at(-1)!.event.time) + DAY] : [Date.parse(collector.first), Date.parse(collector.last)];
   const logEnd = Date.parse(collector.last);
-  const { base, from, to } = collector.setWindow(request.from !== undefined ? Date.parse(request.from) : first, request.to !== undefined ? Date.parse(request.to) : Math.min(last, Math.max(logEnd, first)));
-  const progressOf = (c: LogCollector, id: string) => fleetStatus(c.projection, c.projection.latestTime).rollouts.find((r) => r.rollout === id);
   const title = subject.kind === 'fleet' ? 'the fleet' : `${subject.kind} ${subject.id}`;
+  const end = request.to !== undefined ? Date.parse(request.to) : Math.min(last, Math.max(logEnd, first));
+  // A window opening where the axis ends would draw nothing, its marks before its start.
+  if (request.from !== undefined && request.to === undefined && Date.parse(request.from) >= end) {
+    throw new NothingToReportError(`--from ${request.from} is not before the end of ${title}'s time axis (${new Date(end).toISOString()}): give an earlier --from, or a --to after it`);
+  }
+  const { base, from, to } = collector.setWindow(request.from !== undefined ? Date.parse(request.from) : first, end);
+  const progressOf = (c: LogCollector, id: string) => fleetStatus(c.projection, c.projection.latestTime).rollouts.find((r) => r.rollout === id);
   return {
     kind: subject.kind,
     title,

@@ -3,7 +3,7 @@ import { deviceHistory, historyOfFile, type ReplayPoint } from '@hotpatch/replay
 import { buildReportData, pageAssets, reportHtml, type ReportSubject } from '@hotpatch/report';
 import { readLog, writeFileAtomically, type EventStore } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
-import { describeSource, eachStorePage, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
+import { describeSource, eachStorePage, namesFile, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
 import { readPolicyFile } from './simulate.js';
 import { problemLine } from './verify.js';
@@ -22,7 +22,8 @@ export const reportCommand: CommandSpec = {
   (as replay --at gives it). --whatif runs the log's releases again under a policy (as whatif does) and draws the
   what-if run beside the recorded one on the same axes. The figures come from the projections of status, history
   and replay (a rollout followed as the log is read, as history --rollout folds it). --from/--to bound the time axis (ISO-8601 UTC; by default the rollout's events and two days after,
-  the device's, or the whole log); --to also stops reading the log there. --out defaults to report.html.`,
+  the device's, or the whole log; a --from alone must open before that axis ends); --to also stops reading the log there.
+  --out defaults to report.html; it may not name the log or the policy read (exit 2).`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       store: { type: 'string' },
@@ -42,8 +43,12 @@ export const reportCommand: CommandSpec = {
     }
     if (values.from !== undefined && values.to !== undefined && Date.parse(values.from as string) >= Date.parse(values.to as string)) throw new UsageError(`--from ${String(values.from)} is not before --to ${String(values.to)}`);
     const out = (values.out as string | undefined) ?? 'report.html';
+    // The report is written once the log is read: over the log (or the policy) it would replace it with HTML.
+    for (const read of [source.kind === 'postgres' ? undefined : source.path, values.whatif as string | undefined]) {
+      if (read !== undefined && (await namesFile(out, read))) throw new UsageError(`--out ${out} is the file the report reads`);
+    }
     const assets = pageAssets();
-    const policy = values.whatif === undefined ? undefined : await readPolicyFile(values.whatif as string);
+    const policy = values.whatif === undefined ? undefined : await readPolicyFile(values.whatif as string, '--whatif');
     if (source.kind === 'jsonl') await mustExist(source.path, { readTwice: true });
     const until: ReplayPoint = values.to !== undefined ? { kind: 'time', time: values.to as string } : { kind: 'end' };
     const subject = await subjectOf(source, asked[0]!, (values.rollout ?? values.device) as string | undefined, until);
