@@ -12,7 +12,7 @@ import { CONSOLE_CSP, consoleHtml, pageAssets, type PageAssets } from '@hotpatch
 import type { RecordedEvent } from '@hotpatch/store';
 import { ConsoleViews, type ConsoleSubject } from '../console-views.js';
 import type { FastifyInstance } from 'fastify';
-import { scopeOf } from '../access.js';
+import { scopeOf, stillAuthorized } from '../access.js';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
@@ -103,7 +103,7 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
       const { tenant } = scopeOf(request);
       const after = await tailStart(request, tenant, service.changes, request.query.after);
       reply.hijack();
-      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: () => true, format: named, ...tail });
+      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: () => true, stillAuthorized: stillAuthorized(service, request), format: named, ...tail });
     },
   });
 }
