@@ -104,6 +104,19 @@ describe.skipIf(!available)(`the demo's reports in Chromium${available ? '' : ` 
     await page.close();
   });
 
+  // The page's times are UTC; Date.parse reads a time without a zone as the reader's local time.
+  it('a time typed without its zone is UTC, as the page says, in any time zone', async () => {
+    const context = await browser.newContext({ timezoneId: 'America/New_York' });
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(html('rollout')).href);
+    for (const typed of ['2026-02-12T12:00:00', '2026-02-12 12:00', '2026-02-12T13:00+01:00']) {
+      await page.fill('#cursor-time', typed);
+      await page.press('#cursor-time', 'Enter');
+      expect(await page.inputValue('#cursor-time'), typed).toBe('2026-02-12T12:00:00Z');
+    }
+    await context.close();
+  });
+
   it('the device view highlights the path history gives', async () => {
     const steps = JSON.parse(await cli('history', log, '--device', 'dev-00003', '--json')) as Array<{ position: number; before: { state: string } | null; after: { state: string } }>;
     const taken = new Map<string, number>();
