@@ -73,6 +73,20 @@ describe('a report’s data', () => {
     expect(device.device!.history.map((r) => [r.position, r.before, r.after])).toEqual(history.map((s) => [s.position, s.before?.state ?? null, s.after.state]));
   });
 
+  it('gives each device’s state at the halt as replay --at the halt gives it, even in a window that opens after it', async () => {
+    const projection = new FleetProjection();
+    events.forEach((e) => projection.apply(e));
+    const id = fleetStatus(projection, projection.latestTime).rollouts.find((r) => r.halt !== null)!.rollout;
+    const whole = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read });
+    const haltAt = Date.parse(whole.base) + whole.rollout!.halt!.t;
+    const replayed = new Map(fleetAt({ events }, { kind: 'time', time: new Date(haltAt).toISOString() }).map((d) => [d.device, d.state]));
+    const late = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, from: new Date(haltAt + 3_600_000).toISOString() });
+    for (const data of [whole, late]) {
+      expect(data.rollout!.halt!.devices.length).toBeGreaterThan(0);
+      expect(data.rollout!.halt!.devices.map((d) => [d.device, d.stateAtHalt])).toEqual(data.rollout!.halt!.devices.map((d) => [d.device, replayed.get(d.device)]));
+    }
+  });
+
   it('draws every transition of the machine, each state once', () => {
     const diagram = lifecycleDiagram();
     expect(diagram.nodes.map((n) => n.state).sort()).toEqual([...DEVICE_STATES].sort());
