@@ -141,6 +141,16 @@ describe.skipIf(!available)(`the demo's reports in Chromium${available ? '' : ` 
     await page.close();
   });
 
+  // A mark outside the axis was drawn at its edge, as if the halt had happened when the window opens.
+  it('a window opening after the halt draws no halt on its axis, and still says when it was', async () => {
+    await cli('report', log, '--rollout', 'HP-2026-02', '--from', '2026-02-11T00:00:00Z', '--out', html('late'));
+    const { page, problems } = await open('late');
+    expect(await page.$$('#rollout svg line.halt, #rollout svg .halt-label, #rollout svg.budget-chart line.halt')).toEqual([]);
+    expect(await page.textContent('.halt .halt-reason')).toMatch(/^Halted 2026-02-10 18:02 in pilot/);
+    expect(problems()).toEqual([]);
+    await page.close();
+  });
+
   it('the device view highlights the path history gives', async () => {
     const steps = JSON.parse(await cli('history', log, '--device', 'dev-00003', '--json')) as Array<{ position: number; before: { state: string } | null; after: { state: string } }>;
     const taken = new Map<string, number>();

@@ -4,8 +4,10 @@ import type { ReportData } from '../model.js';
 export interface Axis {
   readonly from: number;
   readonly to: number;
-  /** The x of a time, for a chart `width` wide starting at `left`. */
+  /** The x of a time, for a chart `width` wide starting at `left` (a time off the axis: at its edge). */
   x(t: number): number;
+  /** Whether a time is on the axis: a mark off it is not drawn (at the edge it would tell another time). */
+  has(t: number): boolean;
   readonly left: number;
   readonly width: number;
 }
@@ -13,7 +15,7 @@ export interface Axis {
 export function axis(data: ReportData, left: number, width: number): Axis {
   const [from, to] = data.window;
   const span = Math.max(1, to - from);
-  return { from, to, left, width, x: (t) => left + ((Math.min(Math.max(t, from), to) - from) / span) * width };
+  return { from, to, left, width, x: (t) => left + ((Math.min(Math.max(t, from), to) - from) / span) * width, has: (t) => t >= from && t <= to };
 }
 
 export const isoOf = (data: ReportData, t: number): string => new Date(Date.parse(data.base) + t).toISOString().replace('.000Z', 'Z');
