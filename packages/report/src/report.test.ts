@@ -6,7 +6,7 @@
 import { deviceLifecycle, DEVICE_STATES, type HotpatchEvent } from '@hotpatch/core';
 import { DEFAULT_POLICY, fleetStatus, FleetProjection } from '@hotpatch/fleet';
 import { deviceHistory, fleetAt, rolloutChanges, rolloutHistory } from '@hotpatch/replay';
-import { simulate } from '@hotpatch/simulator';
+import { simulate, whatIf } from '@hotpatch/simulator';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,22 @@ describe('a report up to --to', () => {
     const cut = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, to });
     const { version: _v, time: _t, ...then } = until.at(-1)!.after;
     expect({ ...cut.rollout!.progress, rings: cut.rollout!.progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
+  });
+
+  it('cuts the what-if there too: its rollout as the what-if’s own history stood then, beside the recorded one', async () => {
+    const plan = events.find((e) => e.type === 'RolloutPlanned')!;
+    const id = plan.stream.slice('rollout/'.length);
+    const to = new Date(Date.parse(plan.time) + 2 * 3_600_000).toISOString();
+    const data = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, to, whatIf: { name: 'policy.json', policy: DEFAULT_POLICY, recorded: events } });
+    const store = createInMemoryEventStore();
+    await whatIf({ recorded: events, policy: DEFAULT_POLICY, store });
+    const log: HotpatchEvent[] = [];
+    for await (const e of readLog(store)) log.push(e);
+    const steps = rolloutHistory({ events: log }, id, { kind: 'time', time: to });
+    const { version: _v, time: _t, ...then } = steps.at(-1)!.after;
+    expect(rolloutHistory({ events: log }, id).at(-1)!.after.state).not.toBe(then.state);
+    const progress = data.whatIf!.rollout!.progress;
+    expect({ ...progress, rings: progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
   });
 });
 

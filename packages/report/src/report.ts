@@ -85,21 +85,22 @@ export async function reportDataOf(collector: LogCollector, request: Omit<Report
     rollout: subject.kind === 'rollout' ? rolloutSection(track!, progressOf(collector, subject.id)!, collector) : null,
     device: subject.kind === 'device' ? deviceSection(subject.id, subject.history, collector) : null,
     fleet: subject.kind === 'rollout' ? [] : fleetLanes(collector),
-    whatIf: request.whatIf === undefined ? null : await whatIfSection(request.whatIf, subject, from, to, progressOf),
+    whatIf: request.whatIf === undefined ? null : await whatIfSection(request.whatIf, subject, request.to, from, to, progressOf),
   };
 }
 
-/** The what-if run's log, read as the recorded one is, on the recorded one's axes. */
+/** The what-if run's log, read as the recorded one is (up to `until`, --to), on the recorded one's axes. */
 async function whatIfSection(
   options: NonNullable<ReportRequest['whatIf']>,
   subject: ReportSubject,
+  until: string | undefined,
   from: number,
   to: number,
   progressOf: (c: LogCollector, id: string) => ReturnType<typeof fleetStatus>['rollouts'][number] | undefined,
 ): Promise<WhatIfSection> {
   const store = createInMemoryEventStore();
   await whatIf({ recorded: options.recorded, policy: options.policy, store });
-  const collector = new LogCollector(subject.kind === 'rollout' ? { rollout: subject.id } : {});
+  const collector = new LogCollector({ ...(until !== undefined ? { until } : {}), ...(subject.kind === 'rollout' ? { rollout: subject.id } : {}) });
   for await (const e of readLog(store)) collector.add(e);
   collector.setWindow(from, to);
   const progress = subject.kind === 'rollout' ? progressOf(collector, subject.id) : undefined;
