@@ -223,6 +223,16 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     await page.close();
   });
 
+  // A hash typed by hand need not be encoded: a % that starts no escape is itself (decodeURIComponent throws on it).
+  it('asks for a device named in a hash typed by hand, a bare % in it', async () => {
+    const { page, problems } = await signIn(f.tokens.operator);
+    await page.evaluate(() => (location.hash = 'device=d1%'));
+    await page.waitForSelector('#console-error:not(:empty)');
+    expect(await page.textContent('#console-error')).toBe('Not Found: no device d1%');
+    expect(problems()).toEqual([refused(404, 'Not Found', '/v1/console/data')]);
+    await page.close();
+  });
+
   it('writes no token into the serviceâ€™s logs', () => {
     expect(logs).toMatch(/\/v1\/console\/data/);
     for (const token of [f.tokens.operator, f.tokens.auditor, f.tokens.acmeAdmin]) {

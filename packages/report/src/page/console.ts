@@ -89,7 +89,15 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   /** The subject asked for: the page's hash (#rollout=ID, #device=ID or #fleet), else the service's choice. */
   const asked = (): string => {
     const m = /^#(rollout|device)=(.+)$/.exec(location.hash);
-    return m ? `?${m[1]}=${encodeURIComponent(decodeURIComponent(m[2]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
+    return m ? `?${m[1]}=${encodeURIComponent(decoded(m[2]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
+  };
+  /** A hash typed by hand need not be encoded: one that does not decode (a bare %) is taken as it is. */
+  const decoded = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
   };
 
   async function loadOnce(): Promise<void> {
