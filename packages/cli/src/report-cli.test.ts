@@ -1,6 +1,6 @@
 /** hotpatch report's refusals: one line, the right exit code, and no file written. */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,40 @@ describe('hotpatch report refuses', () => {
     expect(run.code).toBe(code);
     expect(run.err).toContain(line);
     expect(run.err.split('\n')[0]).toContain(line);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names --whatif, the flag given, when its policy file cannot be read', async () => {
+    const run = await runCaptured(['report', log(), '--fleet', '--whatif', join(dir, 'missing.json'), '--out', out]);
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.err.split('\n')[0]).toBe(`hotpatch report: --whatif: cannot read ${join(dir, 'missing.json')}`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  // The report read whole, then written over the file it was read from: the log (or the policy) gone, HTML in its place.
+  it.each([
+    ['the timeline file it reads', (copy: string) => [copy, '--fleet'], 'events.jsonl'],
+    ['the SQLite store it reads', (copy: string) => ['--store', `sqlite:${copy}`, '--fleet'], 'hotpatch.db'],
+    ['the --whatif policy', (copy: string) => [log(), '--rollout', 'HP-2026-02', '--whatif', copy], 'policy-lenient-pilot.json'],
+  ])('--out naming %s: exit 2, that file as it was', async (_what, argv, file) => {
+    const copy = join(dir, `copy-${file}`);
+    await copyFile(join(dir, file), copy);
+    const before = await readFile(copy);
+    const run = await runCaptured(['report', ...argv(copy), '--out', copy]);
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.err.split('\n')[0]).toBe(`hotpatch report: --out ${copy} is the file the report reads`);
+    expect((await readFile(copy)).equals(before)).toBe(true);
+  });
+
+  // A window that opens after the data it would show ends: an empty page, offsets before its start.
+  it.each([
+    [['--rollout', 'HP-2026-02', '--from', '2026-03-01T00:00:00Z'], 'rollout HP-2026-02'],
+    [['--fleet', '--from', '2027-01-01T00:00:00Z'], 'the fleet'],
+    [['--device', 'dev-00005', '--from', '2027-01-01T00:00:00Z'], 'device dev-00005'],
+  ])('%j: exit 1, one line, nothing written', async (argv, what) => {
+    const run = await runCaptured(['report', log(), ...argv, '--out', out]);
+    expect(run).toMatchObject({ code: 1 });
+    expect(run.err.split('\n')[0]).toMatch(new RegExp(`^hotpatch report: --from ${argv.at(-1)} is not before the end of ${what}'s time axis \\(.+\\): give an earlier --from, or a --to after it$`));
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  * One browser for the file. Without Chromium the tests are skipped, and say so (.ci/run installs it).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -100,6 +100,53 @@ describe.skipIf(!available)(`the demo's reports in Chromium${available ? '' : ` 
     const time = await page.inputValue('#cursor-time');
     expect(time).not.toBe('2026-02-12T12:00:00Z');
     expect(await shown()).toEqual(await replayed(time));
+    expect(problems()).toEqual([]);
+    await page.close();
+  });
+
+  // The page's times are UTC; Date.parse reads a time without a zone as the reader's local time.
+  it('a time typed without its zone is UTC, as the page says, in any time zone', async () => {
+    const context = await browser.newContext({ timezoneId: 'America/New_York' });
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(html('rollout')).href);
+    for (const typed of ['2026-02-12T12:00:00', '2026-02-12 12:00', '2026-02-12T13:00+01:00']) {
+      await page.fill('#cursor-time', typed);
+      await page.press('#cursor-time', 'Enter');
+      expect(await page.inputValue('#cursor-time'), typed).toBe('2026-02-12T12:00:00Z');
+    }
+    await context.close();
+  });
+
+  // A pause's reason is any text (a tenant admin's, up to the service's 1 MiB body): laid out whole in a table cell, 100 KB
+  // of it kept Chromium busy for seconds, 1 MB for minutes. A cell shows its start and says how much more there is.
+  it('a pause with a very long reason: its cell shows the start of it and how much more there is', async () => {
+    const reason = `freeze ${'A'.repeat(100_000)}`;
+    const events = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { stream: string; version: number; type: string; time: string; position: number; hash?: string });
+    const at = events.findIndex((e) => e.stream === 'rollout/HP-2026-02' && e.type === 'RingStarted');
+    const started = events[at]!;
+    const pause = (type: string, minutes: number, data: object) => ({ id: crypto.randomUUID(), stream: started.stream, version: 0, type, time: new Date(Date.parse(started.time) + minutes * 60_000).toISOString(), data });
+    events.splice(at + 1, 0, pause('RolloutPaused', 1, { by: 'tenant', reason }) as never, pause('RolloutResumed', 2, { by: 'tenant' }) as never);
+    const versions = new Map<string, number>();
+    const rewritten = events.map((e, i) => {
+      const { hash: _hash, ...rest } = e;
+      return JSON.stringify({ ...rest, version: e.stream === started.stream ? (versions.set(e.stream, (versions.get(e.stream) ?? 0) + 1), versions.get(e.stream)) : e.version, position: i + 1 });
+    });
+    const paused = join(dir, 'paused.jsonl');
+    await writeFile(paused, `${rewritten.join('\n')}\n`);
+    await cli('report', paused, '--rollout', 'HP-2026-02', '--out', html('paused'));
+    const { page, problems } = await open('paused');
+    const why = await page.$$eval('#rollout table', (tables) => tables.find((t) => t.caption?.textContent?.startsWith('Pauses'))!.querySelector('tbody td:nth-child(3)')!.textContent!);
+    expect(why).toBe(`${reason.slice(0, 400)}… (${reason.length - 400} more characters)`);
+    expect(problems()).toEqual([]);
+    await page.close();
+  });
+
+  // A mark outside the axis was drawn at its edge, as if the halt had happened when the window opens.
+  it('a window opening after the halt draws no halt on its axis, and still says when it was', async () => {
+    await cli('report', log, '--rollout', 'HP-2026-02', '--from', '2026-02-11T00:00:00Z', '--out', html('late'));
+    const { page, problems } = await open('late');
+    expect(await page.$$('#rollout svg line.halt, #rollout svg .halt-label, #rollout svg.budget-chart line.halt')).toEqual([]);
+    expect(await page.textContent('.halt .halt-reason')).toMatch(/^Halted 2026-02-10 18:02 in pilot/);
     expect(problems()).toEqual([]);
     await page.close();
   });

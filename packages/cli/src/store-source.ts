@@ -2,7 +2,8 @@
  * Where a command reads or writes events: a timeline file (`path.jsonl`), a SQLite database (`sqlite:path`) or a
  * PostgreSQL database (`postgres://…`). Every command takes `--store <source>`.
  */
-import { access } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { HotpatchEvent, InvalidEventError } from '@hotpatch/core';
 import { readLogPages, scopeStore, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
@@ -35,6 +36,13 @@ export function parseStoreSource(text: string): StoreSource {
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`--store: unknown kind of store ${JSON.stringify(text)}; use path.jsonl, sqlite:path or postgres://…`);
   return { kind: 'jsonl', path: text };
+}
+
+/** Whether the output `out` names `file` (or a SQLite journal beside it), through links: writing it would replace it. */
+export async function namesFile(out: string, file: string): Promise<boolean> {
+  const real = (path: string) => realpath(path).catch(() => resolve(path));
+  const [read, target] = await Promise.all([real(file), real(out)]);
+  return target === read || target === `${read}-wal` || target === `${read}-shm`;
 }
 
 export function describeSource(source: StoreSource): string {

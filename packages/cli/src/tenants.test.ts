@@ -91,6 +91,22 @@ describe('tenants on the command line', () => {
     expect(await whatif(shared)).toBe(await whatif(alone('acme')));
   });
 
+  it('report --tenant draws the tenant’s rollout, device and fleet as on its own store, from a store or a file', async () => {
+    const policy = join(dir, 'shared', 'policy-lenient-pilot.json');
+    const out = join(dir, 'report.html');
+    // The page's data; positions are the log's (the shared one numbers other tenants' events too), the source its name.
+    const dataOf = async (...argv: string[]) => {
+      await ok('report', ...argv, '--out', out);
+      const { source: _source, ...data } = JSON.parse(/id="report-data">(.*?)<\/script>/s.exec(await readFile(out, 'utf8'))![1]!, (key, value) => (key === 'position' ? 0 : value));
+      return data;
+    };
+    for (const subject of [['--rollout', 'HP-2026-02', '--whatif', policy], ['--device', 'dev-00003'], ['--fleet']]) {
+      const own = await dataOf('--store', alone('acme'), '--tenant', 'acme', ...subject);
+      expect(await dataOf('--store', shared, '--tenant', 'acme', ...subject), subject.join(' ')).toEqual(own);
+      expect(await dataOf(join(dir, 'acme', 'events.jsonl'), '--tenant', 'acme', ...subject), subject.join(' ')).toEqual(own);
+    }
+  });
+
   it('export --tenant writes the tenant’s events as stored: the same lines as on its own store, and they verify', async () => {
     const own = await ok('export', '--store', alone('acme'), '--tenant', 'acme');
     const exported = await ok('export', '--store', shared, '--tenant', 'acme');
@@ -142,6 +158,7 @@ describe('tenants on the command line', () => {
       ['verify', '--store', shared],
       ['verify', file],
       ['whatif', file, '--policy', join(dir, 'shared', 'policy-lenient-pilot.json')],
+      ['report', '--store', shared, '--fleet', '--out', join(dir, 'none.html')],
     ].entries()) {
       // The first command line as a process too: its exit code and its one line on stderr are the binary's.
       const runs = i === 0 ? [run, spawned] : [run];

@@ -145,6 +145,14 @@ export class LogCollector {
     return out;
   }
 
+  /** A device's state at an absolute time, whatever the window (`replay --at`): its index in DEVICE_STATES, or -1 before its first event. */
+  stateAt(device: string, at: number): number {
+    const steps = this.bands.get(device) ?? [];
+    let state = -1;
+    for (let i = 0; i < steps.length && steps[i]! <= at; i += 2) state = steps[i + 1]!;
+    return state;
+  }
+
   /** The pauses of rings (whatever the release) that overlap the window, as offsets (clamped to it). */
   ringPausesInWindow(): PauseSpan[] {
     const { base, from, to } = this.current;

@@ -6,7 +6,7 @@
 import { deviceLifecycle, DEVICE_STATES, type HotpatchEvent } from '@hotpatch/core';
 import { DEFAULT_POLICY, fleetStatus, FleetProjection } from '@hotpatch/fleet';
 import { deviceHistory, fleetAt, rolloutChanges, rolloutHistory } from '@hotpatch/replay';
-import { simulate } from '@hotpatch/simulator';
+import { simulate, whatIf } from '@hotpatch/simulator';
 import { createInMemoryEventStore, readLog } from '@hotpatch/store';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,20 @@ describe('a report’s data', () => {
     expect(device.device!.history.map((r) => [r.position, r.before, r.after])).toEqual(history.map((s) => [s.position, s.before?.state ?? null, s.after.state]));
   });
 
+  it('gives each device’s state at the halt as replay --at the halt gives it, even in a window that opens after it', async () => {
+    const projection = new FleetProjection();
+    events.forEach((e) => projection.apply(e));
+    const id = fleetStatus(projection, projection.latestTime).rollouts.find((r) => r.halt !== null)!.rollout;
+    const whole = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read });
+    const haltAt = Date.parse(whole.base) + whole.rollout!.halt!.t;
+    const replayed = new Map(fleetAt({ events }, { kind: 'time', time: new Date(haltAt).toISOString() }).map((d) => [d.device, d.state]));
+    const late = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, from: new Date(haltAt + 3_600_000).toISOString() });
+    for (const data of [whole, late]) {
+      expect(data.rollout!.halt!.devices.length).toBeGreaterThan(0);
+      expect(data.rollout!.halt!.devices.map((d) => [d.device, d.stateAtHalt])).toEqual(data.rollout!.halt!.devices.map((d) => [d.device, replayed.get(d.device)]));
+    }
+  });
+
   it('draws every transition of the machine, each state once', () => {
     const diagram = lifecycleDiagram();
     expect(diagram.nodes.map((n) => n.state).sort()).toEqual([...DEVICE_STATES].sort());
@@ -97,6 +111,22 @@ describe('a report up to --to', () => {
     const cut = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, to });
     const { version: _v, time: _t, ...then } = until.at(-1)!.after;
     expect({ ...cut.rollout!.progress, rings: cut.rollout!.progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
+  });
+
+  it('cuts the what-if there too: its rollout as the what-if’s own history stood then, beside the recorded one', async () => {
+    const plan = events.find((e) => e.type === 'RolloutPlanned')!;
+    const id = plan.stream.slice('rollout/'.length);
+    const to = new Date(Date.parse(plan.time) + 2 * 3_600_000).toISOString();
+    const data = await buildReportData({ subject: { kind: 'rollout', id }, source: 'sim', read, to, whatIf: { name: 'policy.json', policy: DEFAULT_POLICY, recorded: events } });
+    const store = createInMemoryEventStore();
+    await whatIf({ recorded: events, policy: DEFAULT_POLICY, store });
+    const log: HotpatchEvent[] = [];
+    for await (const e of readLog(store)) log.push(e);
+    const steps = rolloutHistory({ events: log }, id, { kind: 'time', time: to });
+    const { version: _v, time: _t, ...then } = steps.at(-1)!.after;
+    expect(rolloutHistory({ events: log }, id).at(-1)!.after.state).not.toBe(then.state);
+    const progress = data.whatIf!.rollout!.progress;
+    expect({ ...progress, rings: progress.rings.map((g) => (g.started === null ? { ...g, size: null } : g)) }).toEqual(then);
   });
 });
 

@@ -66,9 +66,14 @@ export async function reportDataOf(collector: LogCollector, request: Omit<Report
   // The axis: as asked, or the rollout's events and two days after (what its halt did), the device's and a day, the log.
   const [first, last] = subject.kind === 'rollout' ? [track!.first!, track!.last! + 2 * DAY] : subject.kind === 'device' ? [Date.parse(subject.history[0]!.event.time), Date.parse(subject.history.at(-1)!.event.time) + DAY] : [Date.parse(collector.first), Date.parse(collector.last)];
   const logEnd = Date.parse(collector.last);
-  const { base, from, to } = collector.setWindow(request.from !== undefined ? Date.parse(request.from) : first, request.to !== undefined ? Date.parse(request.to) : Math.min(last, Math.max(logEnd, first)));
-  const progressOf = (c: LogCollector, id: string) => fleetStatus(c.projection, c.projection.latestTime).rollouts.find((r) => r.rollout === id);
   const title = subject.kind === 'fleet' ? 'the fleet' : `${subject.kind} ${subject.id}`;
+  const end = request.to !== undefined ? Date.parse(request.to) : Math.min(last, Math.max(logEnd, first));
+  // A window opening where the axis ends would draw nothing, its marks before its start.
+  if (request.from !== undefined && request.to === undefined && Date.parse(request.from) >= end) {
+    throw new NothingToReportError(`--from ${request.from} is not before the end of ${title}'s time axis (${new Date(end).toISOString()}): give an earlier --from, or a --to after it`);
+  }
+  const { base, from, to } = collector.setWindow(request.from !== undefined ? Date.parse(request.from) : first, end);
+  const progressOf = (c: LogCollector, id: string) => fleetStatus(c.projection, c.projection.latestTime).rollouts.find((r) => r.rollout === id);
   return {
     kind: subject.kind,
     title,
@@ -80,21 +85,22 @@ export async function reportDataOf(collector: LogCollector, request: Omit<Report
     rollout: subject.kind === 'rollout' ? rolloutSection(track!, progressOf(collector, subject.id)!, collector) : null,
     device: subject.kind === 'device' ? deviceSection(subject.id, subject.history, collector) : null,
     fleet: subject.kind === 'rollout' ? [] : fleetLanes(collector),
-    whatIf: request.whatIf === undefined ? null : await whatIfSection(request.whatIf, subject, from, to, progressOf),
+    whatIf: request.whatIf === undefined ? null : await whatIfSection(request.whatIf, subject, request.to, from, to, progressOf),
   };
 }
 
-/** The what-if run's log, read as the recorded one is, on the recorded one's axes. */
+/** The what-if run's log, read as the recorded one is (up to `until`, --to), on the recorded one's axes. */
 async function whatIfSection(
   options: NonNullable<ReportRequest['whatIf']>,
   subject: ReportSubject,
+  until: string | undefined,
   from: number,
   to: number,
   progressOf: (c: LogCollector, id: string) => ReturnType<typeof fleetStatus>['rollouts'][number] | undefined,
 ): Promise<WhatIfSection> {
   const store = createInMemoryEventStore();
   await whatIf({ recorded: options.recorded, policy: options.policy, store });
-  const collector = new LogCollector(subject.kind === 'rollout' ? { rollout: subject.id } : {});
+  const collector = new LogCollector({ ...(until !== undefined ? { until } : {}), ...(subject.kind === 'rollout' ? { rollout: subject.id } : {}) });
   for await (const e of readLog(store)) collector.add(e);
   collector.setWindow(from, to);
   const progress = subject.kind === 'rollout' ? progressOf(collector, subject.id) : undefined;

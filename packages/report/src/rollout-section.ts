@@ -45,14 +45,11 @@ function haltSection(track: RolloutTrack, progress: RolloutProgress, collector: 
     .filter((d) => !track.outcomesBefore.has(d))
     .sort()
     .map((device) => {
+      // Its state at the halt from all its steps: a window opening after the halt holds none of those before it.
+      const stateAtHalt = STATES[collector.stateAt(device, track.haltAt!)] ?? '';
       const band = collector.band(device);
-      let stateAtHalt = '';
       const after: Array<{ t: number; state: string }> = [];
-      for (let i = 0; i < band.length; i += 2) {
-        const state = STATES[band[i + 1]!] ?? '';
-        if (band[i]! <= t) stateAtHalt = state;
-        else after.push({ t: band[i]!, state });
-      }
+      for (let i = 0; i < band.length; i += 2) if (band[i]! > t) after.push({ t: band[i]!, state: STATES[band[i + 1]!] ?? '' });
       return { device, stateAtHalt, after, outcome: track.outcomesSince.get(device) ?? 'withdrawn' };
     });
   return { t, view, devices };

@@ -45,6 +45,13 @@ const TenantHeader = Type.Object({
   ),
 });
 
+/** Whether the token a request was authenticated with still holds (a tail, one long request, asks before each page). */
+export const stillAuthorized = (service: HotpatchService, request: FastifyRequest) => (): Promise<boolean> =>
+  authenticate(service.store, request.headers.authorization).then(
+    () => true,
+    () => false,
+  );
+
 export function accessControl(app: FastifyInstance, service: HotpatchService): void {
   // Declared where the access rules are: every route an operator or an auditor may call takes the tenant header.
   app.addHook('onRoute', (route) => {

@@ -207,6 +207,32 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     await page.close();
   });
 
+  // An id is any text: the choice's value goes into the page's hash, which is decoded before it is asked for.
+  it('opens a rollout whose id holds a % from the choice of views', async () => {
+    for (const id of ['HP-50%25-A', 'HP-100%']) {
+      expect((await f.h.call('POST', '/v1/rollouts', { token: f.tokens.operator, headers: { 'hotpatch-tenant': 'acme' }, body: { ...ACME_RELEASE, id } })).status).toBe(201);
+    }
+    const { page, problems } = await signIn(f.tokens.acmeAdmin);
+    expect(await page.textContent('#rollout h2')).toBe('Rollout HP-100%');
+    await page.selectOption('#subject', { label: 'Rollout HP-50%25-A' });
+    await page.waitForSelector('#rollout h2:text("Rollout HP-50%25-A")');
+    await page.selectOption('#subject', { label: 'Rollout HP-100%' });
+    await page.waitForSelector('#rollout h2:text("Rollout HP-100%")');
+    expect(await page.textContent('#console-error')).toBe('');
+    expect(problems()).toEqual([]);
+    await page.close();
+  });
+
+  // A hash typed by hand need not be encoded: a % that starts no escape is itself (decodeURIComponent throws on it).
+  it('asks for a device named in a hash typed by hand, a bare % in it', async () => {
+    const { page, problems } = await signIn(f.tokens.operator);
+    await page.evaluate(() => (location.hash = 'device=d1%'));
+    await page.waitForSelector('#console-error:not(:empty)');
+    expect(await page.textContent('#console-error')).toBe('Not Found: no device d1%');
+    expect(problems()).toEqual([refused(404, 'Not Found', '/v1/console/data')]);
+    await page.close();
+  });
+
   it('writes no token into the serviceâ€™s logs', () => {
     expect(logs).toMatch(/\/v1\/console\/data/);
     for (const token of [f.tokens.operator, f.tokens.auditor, f.tokens.acmeAdmin]) {

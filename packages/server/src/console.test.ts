@@ -64,6 +64,27 @@ describe('the live console over HTTP', () => {
     expect((await f.h.call('GET', '/v1/console/data', { token: f.tokens.acmeAdmin, headers: { 'hotpatch-tenant': 'default' } })).status).toBe(404);
   });
 
+  // Each unknown id read the tenant's log whole (as a first view does: a minute and a gigabyte on 100,000 devices) to
+  // answer 404: any reader could keep the service busy with ids that do not exist.
+  it('answers a rollout the tenant does not have without reading its log', async () => {
+    const store = f.h.store;
+    const readAll = store.readAll.bind(store);
+    // Reads from the start of the log (the service's others read on from where they stopped).
+    let fromStart = 0;
+    store.readAll = async (options) => {
+      if ((options?.fromPosition ?? 1) <= 1) fromStart++;
+      return readAll(options);
+    };
+    try {
+      for (const id of ['HP-NONE-1', ACME_RELEASE.id]) {
+        expect(await f.h.call('GET', `/v1/console/data?rollout=${id}`, { token: f.tokens.operator })).toMatchObject({ status: 404, body: { code: 'UNKNOWN_ROLLOUT' } });
+      }
+    } finally {
+      store.readAll = readAll;
+    }
+    expect(fromStart).toBe(0);
+  });
+
   it('keeps a view between requests and reads it on as the log grows: its data is a fresh read’s', async () => {
     const fresh = async (subject: { kind: 'rollout'; id: string } | { kind: 'fleet' }) => {
       const view = scopeStore(f.h.store, undefined);

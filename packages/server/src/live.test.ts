@@ -64,6 +64,20 @@ describe('long-poll and live tail', () => {
     expect(event).toMatchObject({ id: end + 1, data: { stream: 'ring/broad', type: 'RingPaused' } });
   });
 
+  // A revocation refuses a token "from the next request on": a tail is one request that lasts, so it checks on.
+  it.each(['/v1/events/stream', '/v1/console/stream'])('%s: a token revoked while it follows gets nothing after, its tail ends', async (path) => {
+    const token = await h.token('auditor');
+    const end = (await h.store.readAll({ fromPosition: 1, limit: 100_000 })).at(-1)!.position;
+    const live = readEvents(`${h.url}${path}?after=${end}`, token, 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await h.call('POST', '/v1/rings/pilot/pause', { token: operator, body: { reason: 'watch' } })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await h.call('DELETE', `/v1/tokens/${token.split('_')[1]}`, { token: operator })).status).toBe(200);
+    expect((await h.call('POST', '/v1/rings/pilot/resume', { token: operator, body: {} })).status).toBe(200);
+    // The pause, seen while the token held; then the stream ends: neither the revocation nor the resume.
+    expect((await live).map((e) => e.data.type)).toEqual(['RingPaused']);
+  });
+
   it('sends a heartbeat comment while the log is quiet', async () => {
     const response = await fetch(`${h.url}/v1/events/stream`, { headers: { authorization: `Bearer ${auditor}` } });
     const reader = response.body!.getReader();

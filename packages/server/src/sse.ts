@@ -3,7 +3,8 @@
  * which the client asked (Last-Event-ID when it reconnects); a comment when nothing came for a heartbeat (proxies
  * keep the connection). Back-pressure: the tail writes a page (at most 500 events), and waits for the client to
  * take it before reading the next; a client that has not taken it within `drainTimeoutMs` is dropped (it resumes
- * from its Last-Event-ID): at most a page is buffered for a client, never the log.
+ * from its Last-Event-ID): at most a page is buffered for a client, never the log. The caller's token is checked
+ * again before each page: a token revoked while it follows gets nothing more, and its tail ends.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
@@ -50,6 +51,8 @@ export async function liveTail(
     readonly changes: Changes;
     readonly after: number;
     readonly visible: (e: RecordedEvent) => boolean;
+    /** Whether the caller's token still holds (a revocation ends the tail before the next page it would be sent). */
+    readonly stillAuthorized: () => Promise<boolean>;
     /** What an event's `data:` says (default: the event, whole). */
     readonly format?: (e: RecordedEvent) => unknown;
   },
@@ -70,6 +73,7 @@ export async function liveTail(
       });
       if (page.length > 0) {
         waiter.cancel();
+        if (!(await options.stillAuthorized())) break;
         let text = '';
         for (const e of page) if (visible(e)) text += `id: ${e.position}\ndata: ${JSON.stringify(format(e))}\n\n`;
         position = page.at(-1)!.position;

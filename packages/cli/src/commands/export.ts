@@ -1,10 +1,8 @@
-import { realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { isOfTenant, type HotpatchEvent } from '@hotpatch/core';
 import { TENANT_OPTION, tenantFlag } from '../tenant.js';
 import { formatEvent, readLogPages, writeTimeline } from '@hotpatch/store';
 import { parse, UsageError, type CommandSpec } from '../args.js';
-import { openEventStore, parseStoreSource, STORE_PAGE, type StoreSource } from '../store-source.js';
+import { namesFile, openEventStore, parseStoreSource, STORE_PAGE, type StoreSource } from '../store-source.js';
 import { timelineEvents } from '../timeline-input.js';
 
 export const exportCommand: CommandSpec = {
@@ -31,7 +29,7 @@ export const exportCommand: CommandSpec = {
       for await (const page of pages) for (const e of page) io.out(formatEvent(e));
       return;
     }
-    if (source.kind === 'sqlite' && (await sameFile(source.path, out))) throw new UsageError(`--out ${out} is the store being exported`);
+    if (source.kind === 'sqlite' && (await namesFile(out, source.path))) throw new UsageError(`--out ${out} is the store being exported`);
     // All or nothing: a store that cannot be read, or a failure half-way, leaves an existing file as it was.
     const exported = await writeTimeline(out, pages);
     io.err(`exported ${exported} events to ${out}`);
@@ -58,11 +56,4 @@ async function* pagesOf(source: StoreSource): AsyncGenerator<readonly HotpatchEv
 /** The pages' events of a tenant's streams alone, as stored (see isOfTenant). */
 async function* ofTenantOnly(pages: AsyncIterable<readonly HotpatchEvent[]>, tenant: string): AsyncGenerator<readonly HotpatchEvent[]> {
   for await (const page of pages) yield page.filter((e) => isOfTenant(e.stream, tenant));
-}
-
-/** Whether `out` names the database file (or its journal), through links. */
-async function sameFile(database: string, out: string): Promise<boolean> {
-  const real = (path: string) => realpath(path).catch(() => resolve(path));
-  const [db, target] = await Promise.all([real(database), real(out)]);
-  return target === db || target === `${db}-wal` || target === `${db}-shm`;
 }

@@ -109,12 +109,12 @@ export async function inWorkers(path: string, jobs: readonly ArmJob[], onProgres
  * The file may also hold `invariants` of your own (for `hotpatch check --policy`; docs/model-checking.md): their shape
  * is checked here for every command, what they name by the check; the orchestrator never reads them.
  */
-export async function readPolicyDocument(path: string): Promise<{ readonly policy: FleetPolicy; readonly invariants?: CustomInvariant[] }> {
+export async function readPolicyDocument(path: string, flag = '--policy'): Promise<{ readonly policy: FleetPolicy; readonly invariants?: CustomInvariant[] }> {
   let read: Awaited<ReturnType<typeof readSmallFile>>;
   try {
     read = await readSmallFile(path);
   } catch {
-    throw new UsageError(`--policy: cannot read ${path}`);
+    throw new UsageError(`${flag}: cannot read ${path}`);
   }
   if ('tooLarge' in read) throw new CheckFailed(`${path}: larger than 1 MiB: not a policy`);
   const { text } = read;
@@ -132,9 +132,9 @@ export async function readPolicyDocument(path: string): Promise<{ readonly polic
   }
 }
 
-/** A policy file's policy (its own invariants checked and left aside: see readPolicyDocument). */
-export async function readPolicyFile(path: string): Promise<FleetPolicy> {
-  return (await readPolicyDocument(path)).policy;
+/** A policy file's policy (its own invariants checked and left aside: see readPolicyDocument); `flag` names it. */
+export async function readPolicyFile(path: string, flag?: string): Promise<FleetPolicy> {
+  return (await readPolicyDocument(path, flag)).policy;
 }
 
 /** A policy's rings in a line: name, deferral and budget of each. */

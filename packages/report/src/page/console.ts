@@ -89,7 +89,15 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   /** The subject asked for: the page's hash (#rollout=ID, #device=ID or #fleet), else the service's choice. */
   const asked = (): string => {
     const m = /^#(rollout|device)=(.+)$/.exec(location.hash);
-    return m ? `?${m[1]}=${encodeURIComponent(decodeURIComponent(m[2]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
+    return m ? `?${m[1]}=${encodeURIComponent(decoded(m[2]!))}` : location.hash === '#fleet' ? '?fleet=true' : '';
+  };
+  /** A hash typed by hand need not be encoded: one that does not decode (a bare %) is taken as it is. */
+  const decoded = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
   };
 
   async function loadOnce(): Promise<void> {
@@ -105,9 +113,11 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
     shown = answer;
     position = Math.max(position, answer.position);
     who.textContent = `Signed in as ${answer.caller.role}${answer.caller.serviceWide ? ' (service-wide)' : ''}, tenant ${answer.caller.tenant}; the log read to position ${answer.position}.`;
-    const chosen = answer.subject.kind === 'fleet' ? 'fleet' : `${answer.subject.kind}=${answer.subject.id}`;
+    // The choice's value becomes the page's hash, which asked() decodes: an id is encoded in it.
+    const hashOf = (kind: string, id: string) => `${kind}=${encodeURIComponent(id)}`;
+    const chosen = answer.subject.kind === 'fleet' ? 'fleet' : hashOf(answer.subject.kind, answer.subject.id);
     subject.replaceChildren(
-      ...answer.rollouts.map((id) => h('option', { value: `rollout=${id}`, selected: chosen === `rollout=${id}` }, `Rollout ${id}`)),
+      ...answer.rollouts.map((id) => h('option', { value: hashOf('rollout', id), selected: chosen === hashOf('rollout', id) }, `Rollout ${id}`)),
       h('option', { value: 'fleet', selected: chosen === 'fleet' }, 'The fleet'),
       ...(answer.subject.kind === 'device' ? [h('option', { value: chosen, selected: true }, `Device ${answer.subject.id}`)] : []),
     );

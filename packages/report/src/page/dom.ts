@@ -27,6 +27,18 @@ export const deviceCell = (id: string): Node | string => {
   return href === undefined ? id : h('a', { href, class: 'device-link', 'data-device-link': id }, id);
 };
 
+/**
+ * The most characters a table cell shows of a text. A pause's reason is any text: laid out whole in a cell that wraps
+ * anywhere, 100 KB of it keeps Chromium busy for seconds (1 MB, minutes). A longer one shows its start and says how
+ * much more there is; the whole is in the page's data.
+ */
+const CELL_TEXT = 400;
+export const cellText = (text: string): string => {
+  if (text.length <= CELL_TEXT) return text;
+  const cut = /[\ud800-\udbff]/.test(text[CELL_TEXT - 1]!) ? CELL_TEXT - 1 : CELL_TEXT;
+  return `${text.slice(0, cut)}… (${text.length - cut} more characters)`;
+};
+
 /** A table of facts: the text of a chart, for a screen reader or a search. */
 export function table(caption: string, head: readonly string[], rows: ReadonlyArray<readonly (string | number | Node)[]>, rowAttrs?: (i: number) => Attrs): HTMLTableElement {
   return h(
@@ -34,7 +46,7 @@ export function table(caption: string, head: readonly string[], rows: ReadonlyAr
     {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, ...rows.map((r, i) => h('tr', rowAttrs?.(i) ?? {}, ...r.map((c) => h('td', {}, typeof c === 'object' ? c : String(c)))))),
+    h('tbody', {}, ...rows.map((r, i) => h('tr', rowAttrs?.(i) ?? {}, ...r.map((c) => h('td', {}, typeof c === 'object' ? c : cellText(String(c))))))),
   );
 }
 

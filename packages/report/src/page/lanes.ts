@@ -95,11 +95,11 @@ function drawLanes(data: ReportData, lanes: readonly RingLane[], rollout: Rollou
   for (const p of rollout?.pauses ?? []) overlay.push(pauseShade(data, a, p, p.ring !== null ? ringTop.get(p.ring) : [20, y]));
   for (const g of rollout?.gates ?? []) {
     const span = ringTop.get(g.ring);
-    if (g.passedAt === null || span === undefined) continue;
+    if (g.passedAt === null || span === undefined || !a.has(g.passedAt)) continue;
     const x = a.x(g.passedAt);
     overlay.push(s('line', { x1: x, x2: x, y1: span[0] - 4, y2: span[1], stroke: INK.gate, 'stroke-width': 3, class: 'gate' }, s('title', {}, `${g.ring}: gate passed ${minute(data, g.passedAt)}`)));
   }
-  if (rollout?.halt) {
+  if (rollout?.halt && a.has(rollout.halt.t)) {
     const x = a.x(rollout.halt.t);
     overlay.push(
       s('line', { x1: x, x2: x, y1: 14, y2: y, stroke: INK.halt, 'stroke-width': 3, 'stroke-dasharray': '6 3', class: 'halt' }, s('title', {}, `halted ${minute(data, rollout.halt.t)}: ${rollout.halt.view.reason}`)),

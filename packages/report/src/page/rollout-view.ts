@@ -83,7 +83,7 @@ function budgetChart(data: ReportData, r: RolloutSection): SVGElement {
         s('line', { x1: a.left, x2: a.left + a.width, y1: y(f.budget), y2: y(f.budget), stroke: INK.budget, 'stroke-dasharray': '8 4', 'stroke-width': 2, class: 'budget', 'data-ring': f.ring }, s('title', {}, `${f.ring}: budget ${f.budget}`)),
         s('text', { x: a.left + a.width - 4, y: y(f.budget) - 4, 'text-anchor': 'end', class: 'tick' }, `budget ${f.budget}`),
       );
-    if (r.halt && r.halt.view.ring === f.ring) parts.push(s('line', { x1: a.x(r.halt.t), x2: a.x(r.halt.t), y1: top, y2: top + rowHeight, stroke: INK.halt, 'stroke-width': 2, 'stroke-dasharray': '6 3' }, s('title', {}, `halted: ${r.halt.view.reason}`)));
+    if (r.halt && r.halt.view.ring === f.ring && a.has(r.halt.t)) parts.push(s('line', { x1: a.x(r.halt.t), x2: a.x(r.halt.t), y1: top, y2: top + rowHeight, stroke: INK.halt, 'stroke-width': 2, 'stroke-dasharray': '6 3' }, s('title', {}, `halted: ${r.halt.view.reason}`)));
   });
   const height = Math.max(30, 20 + rings.length * (rowHeight + 20));
   if (rings.length === 0) parts.push(s('text', { x: 4, y: 20 }, 'No ring started in this window.'));

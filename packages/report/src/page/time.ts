@@ -4,8 +4,10 @@ import type { ReportData } from '../model.js';
 export interface Axis {
   readonly from: number;
   readonly to: number;
-  /** The x of a time, for a chart `width` wide starting at `left`. */
+  /** The x of a time, for a chart `width` wide starting at `left` (a time off the axis: at its edge). */
   x(t: number): number;
+  /** Whether a time is on the axis: a mark off it is not drawn (at the edge it would tell another time). */
+  has(t: number): boolean;
   readonly left: number;
   readonly width: number;
 }
@@ -13,11 +15,19 @@ export interface Axis {
 export function axis(data: ReportData, left: number, width: number): Axis {
   const [from, to] = data.window;
   const span = Math.max(1, to - from);
-  return { from, to, left, width, x: (t) => left + ((Math.min(Math.max(t, from), to) - from) / span) * width };
+  return { from, to, left, width, x: (t) => left + ((Math.min(Math.max(t, from), to) - from) / span) * width, has: (t) => t >= from && t <= to };
 }
 
 export const isoOf = (data: ReportData, t: number): string => new Date(Date.parse(data.base) + t).toISOString().replace('.000Z', 'Z');
-export const offsetOf = (data: ReportData, iso: string): number => Date.parse(iso) - Date.parse(data.base);
+/** A date, a time to the minute or finer, and a zone: `Z`, an offset, or none (UTC, as every time the page shows). */
+const TYPED_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]\d{2}:\d{2})?$/i;
+
+/** A typed time as an offset (NaN: not a time). Date.parse alone reads a time without a zone as the reader's local time. */
+export const offsetOf = (data: ReportData, typed: string): number => {
+  const m = TYPED_TIME.exec(typed);
+  if (m === null) return NaN;
+  return Date.parse(`${m[1]}T${m[2] ?? '00:00'}${(m[3] ?? 'Z').toUpperCase()}`) - Date.parse(data.base);
+};
 export const minute = (data: ReportData, t: number): string => isoOf(data, t).slice(0, 16).replace('T', ' ');
 
 /**

@@ -8,7 +8,7 @@ import { Type } from '@hotpatch/core';
 import { sealsJson, StoreVerification } from '@hotpatch/replay';
 import { logDigest, readLogPages, type EventStore } from '@hotpatch/store';
 import type { FastifyInstance } from 'fastify';
-import { scopeOf } from '../access.js';
+import { scopeOf, stillAuthorized } from '../access.js';
 import { bearer, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
 import { liveTail, tailStart, type TailOptions } from '../sse.js';
@@ -91,7 +91,7 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       const scope = scopeOf(request);
       const after = await tailStart(request, scope.tenant, service.changes, request.query.after);
       reply.hijack();
-      await liveTail(request, reply.raw, { store: logOf(service, scope), changes: service.changes, after, visible: everything, ...tail });
+      await liveTail(request, reply.raw, { store: logOf(service, scope), changes: service.changes, after, visible: everything, stillAuthorized: stillAuthorized(service, request), ...tail });
     },
   });
 

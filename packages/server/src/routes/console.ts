@@ -12,7 +12,7 @@ import { CONSOLE_CSP, consoleHtml, pageAssets, type PageAssets } from '@hotpatch
 import type { RecordedEvent } from '@hotpatch/store';
 import { ConsoleViews, type ConsoleSubject } from '../console-views.js';
 import type { FastifyInstance } from 'fastify';
-import { scopeOf } from '../access.js';
+import { scopeOf, stillAuthorized } from '../access.js';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
@@ -39,6 +39,8 @@ const ConsoleAnswer = Type.Object({
   data: Type.Union([Type.Object({}, { additionalProperties: true, description: 'ReportData (packages/report/src/model.ts), what `hotpatch report` embeds in its page' }), Type.Null()]),
 });
 
+const unknownRollout = (id: string) => new HttpProblem(404, 'UNKNOWN_ROLLOUT', `no rollout ${id}`, { rollout: id });
+
 /** The report's data for a tenant's rollout, device or fleet, from its log as `hotpatch report --store` reads it (console-views.ts: kept between requests, read on as the log grows). */
 export async function consoleData(views: ConsoleViews, scope: Scope, role: string, query: { rollout?: string; device?: string; fleet?: boolean }) {
   const { tenant } = scope;
@@ -48,9 +50,11 @@ export async function consoleData(views: ConsoleViews, scope: Scope, role: strin
   const rollouts = [...tenant.orchestrator.projection.rollouts.keys()];
   const latest = rollouts.at(-1);
   const subject: ConsoleSubject = query.device !== undefined ? { kind: 'device', id: query.device } : query.rollout !== undefined ? { kind: 'rollout', id: query.rollout } : query.fleet !== true && latest !== undefined ? { kind: 'rollout', id: latest } : { kind: 'fleet' };
+  // A rollout of another tenant answers as one that does not exist: nothing of it is visible. Told before a view
+  // reads the log for it (a view's first read is the tenant's log whole).
+  if (subject.kind === 'rollout' && !tenant.orchestrator.projection.rollouts.has(subject.id)) throw unknownRollout(subject.id);
   const { position, data } = await views.data(tenant, subject);
-  // A rollout of another tenant answers as one that does not exist: nothing of it is visible.
-  if (data === null && subject.kind === 'rollout') throw new HttpProblem(404, 'UNKNOWN_ROLLOUT', `no rollout ${subject.id}`, { rollout: subject.id });
+  if (data === null && subject.kind === 'rollout') throw unknownRollout(subject.id);
   // Another tenant's device answers as /v1/devices/:id answers an unknown one.
   if (data === null && subject.kind === 'device') throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${subject.id}`, { device: subject.id });
   return { position, caller: { role, tenant: tenant.name, party: scope.party, serviceWide: scope.serviceWide }, rollouts, subject, data };
@@ -103,7 +107,7 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
       const { tenant } = scopeOf(request);
       const after = await tailStart(request, tenant, service.changes, request.query.after);
       reply.hijack();
-      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: () => true, format: named, ...tail });
+      await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: () => true, stillAuthorized: stillAuthorized(service, request), format: named, ...tail });
     },
   });
 }
