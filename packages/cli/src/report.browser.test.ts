@@ -67,6 +67,9 @@ describe.skipIf(!available)(`the demo's reports in Chromium${available ? '' : ` 
     const { page, problems } = await open('rollout');
     expect(await page.textContent('[data-halt-ring]')).toBe(rollout.halt!.ring);
     expect(await page.textContent('[data-halt-reason]')).toBe(rollout.haltReason);
+    // The axis's mark says the ring once ("halted in pilot: failures …", not "halted in pilot: pilot: failures …").
+    expect(rollout.haltReason!.startsWith(`${rollout.halt!.ring}: `)).toBe(true);
+    expect(await page.textContent('#rollout svg .halt-label')).toBe(`halted in ${rollout.haltReason}`);
     for (const ring of rollout.rings) {
       const cells = await page.$$eval(`#rollout tr[data-ring="${ring.name}"] td`, (tds) => tds.map((td) => td.textContent));
       expect(cells).toEqual([ring.name, String(ring.size ?? '-'), String(ring.budget ?? '-'), ring.started?.slice(0, 16).replace('T', ' ') ?? '-', ...[ring.inFlight, ring.succeeded, ring.failed, ring.setAside, ring.withdrawn].map(String), ring.gatePassed ? 'passed' : '-']);

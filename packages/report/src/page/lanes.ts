@@ -103,7 +103,7 @@ function drawLanes(data: ReportData, lanes: readonly RingLane[], rollout: Rollou
     const x = a.x(rollout.halt.t);
     overlay.push(
       s('line', { x1: x, x2: x, y1: 14, y2: y, stroke: INK.halt, 'stroke-width': 3, 'stroke-dasharray': '6 3', class: 'halt' }, s('title', {}, `halted ${minute(data, rollout.halt.t)}: ${rollout.halt.view.reason}`)),
-      s('text', { x: Math.min(x + 4, WIDTH - 300), y: 12, class: 'halt-label' }, `halted in ${rollout.halt.view.ring ?? '-'}: ${rollout.halt.view.reason}`),
+      s('text', { x: Math.min(x + 4, WIDTH - 300), y: 12, class: 'halt-label' }, haltLabel(rollout.halt.view.ring, rollout.halt.view.reason)),
     );
   }
   return s(
@@ -216,4 +216,10 @@ function swatch(colour: string): HTMLElement {
   const span = h('span', { class: 'swatch' });
   span.style.background = colour;
   return span;
+}
+
+/** The halt's mark on the axis: its ring and its reason, the ring said once (a reason names its ring first: "pilot: …"). */
+export function haltLabel(ring: string | null | undefined, reason: string): string {
+  if (ring === undefined || ring === null) return `halted: ${reason}`;
+  return `halted in ${reason.startsWith(`${ring}: `) ? reason : `${ring}: ${reason}`}`;
 }
