@@ -1,6 +1,6 @@
 /** hotpatch report's refusals: one line, the right exit code, and no file written. */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,19 @@ describe('hotpatch report refuses', () => {
     expect(run).toMatchObject({ code: 1 });
     expect(run.err.split('\n')[0]).toMatch(new RegExp(`^hotpatch report: --from ${argv.at(-1)} is not before the end of ${what}'s time axis \\(.+\\): give an earlier --from, or a --to after it$`));
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('hotpatch report of a file without hashes', () => {
+  it('says first that its integrity was not checked, as status says it, and writes the report', async () => {
+    expect(await runCaptured(['demo', '--out', join(dir, 'd2')])).toMatchObject({ code: 0 });
+    const unhashed = join(dir, 'unhashed.jsonl');
+    const lines = (await readFile(join(dir, 'd2', 'events.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    await writeFile(unhashed, lines.map((l) => { const { hash: _h, ...e } = JSON.parse(l); return JSON.stringify(e); }).join('\n') + '\n');
+    for (const subject of [['--fleet'], ['--rollout', 'HP-2026-02']]) {
+      const run = await runCaptured(['report', unhashed, ...subject, '--out', join(dir, 'u.html')]);
+      expect(run.code).toBe(0);
+      expect(run.err).toBe(`note: ${unhashed} carries no hashes: its integrity was NOT checked (an event changed, removed or inserted cannot be seen)`);
+    }
   });
 });

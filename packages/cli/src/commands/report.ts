@@ -65,10 +65,15 @@ export const reportCommand: CommandSpec = {
         ...(values.from !== undefined ? { from: values.from as string } : {}),
         ...(values.to !== undefined ? { to: values.to as string } : {}),
         read: (add) =>
-          readWhole(source, tenant, (e) => {
-            eventsRead++;
-            add(e);
-          }),
+          readWhole(
+            source,
+            tenant,
+            (e) => {
+              eventsRead++;
+              add(e);
+            },
+            (text) => io.err(text),
+          ),
         ...(policy !== undefined ? { whatIf: { name: values.whatif as string, policy, recorded: await recordedLog(source, tenant, (s) => (whatIfStore = s)) } } : {}),
       }).catch((error: unknown) => {
         // A named tenant the log holds nothing of: a mistaken name, most likely.
@@ -95,10 +100,11 @@ async function subjectOf(source: StoreSource, tenant: string | undefined, kind: 
 }
 
 /** The whole log as `status` reads it: a file line by line (checked as it is read), a store page by page; a named tenant's events alone. */
-async function readWhole(source: StoreSource, tenant: string | undefined, add: (event: HotpatchEvent) => void): Promise<void> {
+async function readWhole(source: StoreSource, tenant: string | undefined, add: (event: HotpatchEvent) => void, say: (text: string) => void): Promise<void> {
   if (source.kind === 'jsonl') {
     const mine = tenantReader(tenant) ?? ((events: readonly HotpatchEvent[]) => events);
-    for await (const events of timelineEvents(source.path)) for (const e of mine(events)) add(e);
+    // A file without hashes: said first, as status says it (the report's figures may rest on changed events).
+    for await (const events of timelineEvents(source.path, { say })) for (const e of mine(events)) add(e);
     return;
   }
   await eachStorePage(
