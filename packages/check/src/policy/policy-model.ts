@@ -13,7 +13,10 @@
  */
 import { addDays, ringOpensAt, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { agentSilent, applyTimedOut, silenceReason, type FleetPolicy } from '@hotpatch/fleet';
-import { applied, applying, CountingPopulation, inFlightTick, isApplied, isApplying, PlainPopulation, settled, type Local, type Population } from './population.js';
+import { Run, type ModelState, type StepLabel, type Successor } from './model-run.js';
+import { applied, applying, CountingPopulation, inFlightTick, isApplied, isApplying, PlainPopulation, type Local, type Population } from './population.js';
+
+export type { Act, ModelState, StepLabel, Successor } from './model-run.js';
 
 export interface PolicyModelOptions {
   readonly policy: FleetPolicy;
@@ -36,38 +39,6 @@ export interface PolicyModelOptions {
    * `plain`); the search then keeps, of runs alike but for those counts, the one with the most (see blast.ts).
    */
   readonly summarize?: boolean;
-}
-
-export interface ModelState {
-  /** The last tick the orchestrator ran (-1: none yet). */
-  readonly t: number;
-  readonly rollout: RolloutState;
-  readonly rings: readonly Population[];
-  /** The tick at which each ring's first device ran the release (its apply reported), or null. */
-  readonly firstApplied: readonly (number | null)[];
-  /** The time (ms) the rollout halted, or null. */
-  readonly haltedAt: number | null;
-}
-
-/** One rollout event, with what it did to a ring's devices: `n` devices moved from `from` to `to` (the event then has no device yet). */
-export interface Act {
-  readonly at: number;
-  readonly event: RolloutEventBody | null;
-  readonly move?: { readonly ring: number; readonly from: Local; readonly to: Local; readonly n: number; readonly device?: number };
-}
-
-export type StepLabel = { readonly kind: 'tick'; readonly to: number } | { readonly kind: 'report'; readonly ring: number; readonly from: Local; readonly to: Local; readonly device: number };
-
-export interface Successor {
-  readonly label: StepLabel;
-  readonly state: ModelState;
-  readonly acts: readonly Act[];
-  /** Each machine step taken: (before, event, after), for the transition invariants. */
-  readonly steps: ReadonlyArray<readonly [RolloutState, RolloutEventBody, RolloutState]>;
-  /** When it happened (ms). */
-  readonly at: number;
-  /** The state before a ring whose gate passed was summarised (`state` itself when none was): what custom invariants see. */
-  readonly observed: ModelState;
 }
 
 const DEVICE = '·';
@@ -261,96 +232,5 @@ export class PolicyModel {
       }
     }
     return r.done({ kind: 'tick', to: next });
-  }
-}
-
-/** One successor in the making: machine steps, device moves and the acts they record, all at time `next`. */
-class Run {
-  state: ModelState;
-  readonly acts: Act[] = [];
-  readonly steps: Array<readonly [RolloutState, RolloutEventBody, RolloutState]> = [];
-  private readonly at: number;
-  private observed: ModelState | undefined;
-  constructor(
-    private readonly model: PolicyModel,
-    from: ModelState,
-    private readonly next: number,
-  ) {
-    this.state = from;
-    this.at = model.time(next);
-  }
-
-  /** A rollout event without a device, recorded if the machine takes it. */
-  record(event: RolloutEventBody): boolean {
-    const after = this.step(event);
-    if (after !== undefined) this.acts.push({ at: this.at, event });
-    return after !== undefined;
-  }
-
-  private step(event: RolloutEventBody): RolloutState | undefined {
-    const before = this.state.rollout;
-    const after = rolloutLifecycle.step(before, event)?.state as RolloutState | undefined;
-    if (after === undefined) return undefined;
-    this.steps.push([before, event, after]);
-    const halted = before.value !== 'halted' && after.value === 'halted';
-    this.state = { ...this.state, rollout: after, haltedAt: halted ? this.at : this.state.haltedAt };
-    return after;
-  }
-
-  private movePop(ring: number, from: Local, to: Local, n: number, device?: number) {
-    const rings = this.state.rings.slice();
-    rings[ring] = rings[ring]!.move(from, to, n, device);
-    const firstApplied = isApplied(to) && this.state.firstApplied[ring] === null ? this.state.firstApplied.map((f, k) => (k === ring ? this.next : f)) : this.state.firstApplied;
-    this.state = { ...this.state, rings, firstApplied };
-  }
-
-  /** One device moved, and its event (if any) recorded: a device the machine refuses does not move. */
-  moveOne(ring: number, from: Local, to: Local, event: RolloutEventBody | null, device?: number): void {
-    if (event !== null && this.step(event) === undefined) return;
-    this.movePop(ring, from, to, 1, device);
-    this.acts.push({ at: this.at, event, move: { ring, from, to, n: 1, ...(device !== undefined && device >= 0 ? { device } : {}) } });
-  }
-
-  /**
-   * `n` devices moved by `n` equal events. The plain exploration steps the machine once per device; the counting
-   * one steps it for the first and the last device and adds the first step's change to the ring's counters for the
-   * ones between (the events are alike and their guards monotone in the counters: the test comparing both
-   * explorations checks it).
-   */
-  moveMany(ring: number, from: Local, to: Local, event: RolloutEventBody, n: number): void {
-    if (n <= 0) return;
-    if (this.model.plain || n <= 2) {
-      for (let k = 0; k < n; k++) this.moveOne(ring, from, to, event);
-      return;
-    }
-    const before = this.state.rollout;
-    if (this.step(event) === undefined) return;
-    const first = this.state.rollout;
-    const r0 = before.context.rings[ring]!;
-    const r1 = first.context.rings[ring]!;
-    const scaled = { ...r1 } as Record<string, unknown>;
-    for (const key of Object.keys(r1) as Array<keyof typeof r1>) {
-      const a = r0[key];
-      const b = r1[key];
-      if (typeof a === 'number' && typeof b === 'number') scaled[key] = b + (b - a) * (n - 2);
-    }
-    const rings = first.context.rings.slice();
-    rings[ring] = scaled as unknown as typeof r1;
-    this.state = { ...this.state, rollout: { value: first.value, context: { ...first.context, rings } } };
-    if (this.step(event) === undefined) throw new Error(`the machine refused the last of ${n} ${event.type} events after taking the first`);
-    this.movePop(ring, from, to, n);
-    this.acts.push({ at: this.at, event, move: { ring, from, to, n } });
-  }
-
-  /** Ring `ring`'s gate passed: what is left of its devices that matters (see `settled`). */
-  settle(ring: number): void {
-    this.observed ??= this.state;
-    const rings = this.state.rings.slice();
-    rings[ring] = settled(rings[ring]!);
-    this.state = { ...this.state, rings };
-  }
-
-  done(label: StepLabel): Successor {
-    return { label, state: this.state, acts: this.acts, steps: this.steps, at: this.at, observed: this.observed ?? this.state };
   }
 }
