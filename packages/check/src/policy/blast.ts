@@ -11,7 +11,8 @@
 import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
 import type { StateInvariant, TransitionInvariant } from '../invariants.js';
 import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
-import { inFlightTick } from './population.js';
+import { inFlightTick, progress } from './population.js';
+import { byProgress, fifo } from './search-order.js';
 import { needsWholeRings, type Held, type PolicyInvariant } from './policy-invariants.js';
 import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
 
@@ -78,9 +79,12 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const parent: number[] = [-1];
   const label: (StepLabel | null)[] = [null];
   const index = new Map<string, number>();
-  /** States with a settled ring, kept after expansion to compare what they carry. */
-  const states = new Map<number, ModelState>();
-  const queue: (ModelState | undefined)[] = [model.initial()];
+  /** What each state's settled rings carry (see `fingerprint`). */
+  const carriedOf: number[] = [0];
+  /** The states not expanded yet, by index. */
+  const states: (ModelState | undefined)[] = [model.initial()];
+  const order = model.reduce ? byProgress() : fifo();
+  const orderKey = (s: ModelState) => s.t * 2 ** 22 + progress(s.rings[Math.max(0, s.rollout.context.current)]!);
   const checkCustom = (observed: ModelState, held: Held, labels: () => StepLabel[]) => {
     for (const inv of custom) {
       if (violated.has(inv.name)) continue;
@@ -88,7 +92,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
   };
-  index.set(fingerprint(queue[0]!, model.summarize), 0);
+  index.set(fingerprint(states[0]!, model.summarize), 0);
+  order.push(0, orderKey(states[0]!));
   const labelsTo = (i: number, last?: StepLabel): StepLabel[] => {
     const out: StepLabel[] = last ? [last] : [];
     for (let at = i; parent[at]! >= 0; at = parent[at]!) out.push(label[at]!);
@@ -101,58 +106,63 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const violated = new Map<string, { witness: Witness; message: string }>();
   let runs = 0;
   let complete = true;
-  checkCustom(queue[0]!, { at: model.time(0), until: model.time(0) }, () => []);
+  checkCustom(states[0]!, { at: model.time(0), until: model.time(0) }, () => []);
   const better = (w: Witness | null, value: number) => w === null || value > w.value;
-
-  for (let head = 0; head < queue.length; head++) {
-    const s = queue[head]!;
-    queue[head] = undefined;
-    if (model.terminal(s)) {
-      runs++;
-      let sum = 0;
-      for (let i = 0; i < s.rings.length; i++) {
-        const v = receivedBad(s, i);
-        sum += v;
-        if (better(rings[i]!, v)) rings[i] = { value: v, labels: labelsTo(head) };
-      }
-      if (better(total, sum)) total = { value: sum, labels: labelsTo(head) };
-      const at = s.rollout.context.atHalt;
-      if (s.rollout.value === 'halted' && at !== null && s.firstApplied[at.ring] !== null && s.haltedAt !== null) {
-        const ms = s.haltedAt - model.time(s.firstApplied[at.ring]!);
-        if (better(longest, ms)) longest = { value: ms, labels: labelsTo(head) };
-      }
-      if (s.rollout.value === 'completed' && sum > 0 && better(completesWithBad, sum)) completesWithBad = { value: sum, labels: labelsTo(head) };
-      continue;
+  /** A run's end, taken into the worst cases as it is reached (ends are not kept). */
+  const end = (s: ModelState, labels: () => StepLabel[]) => {
+    runs++;
+    let sum = 0;
+    for (let i = 0; i < s.rings.length; i++) {
+      const v = receivedBad(s, i);
+      sum += v;
+      if (better(rings[i]!, v)) rings[i] = { value: v, labels: labels() };
     }
+    if (better(total, sum)) total = { value: sum, labels: labels() };
+    const at = s.rollout.context.atHalt;
+    if (s.rollout.value === 'halted' && at !== null && s.firstApplied[at.ring] !== null && s.haltedAt !== null) {
+      const ms = s.haltedAt - model.time(s.firstApplied[at.ring]!);
+      if (better(longest, ms)) longest = { value: ms, labels: labels() };
+    }
+    if (s.rollout.value === 'completed' && sum > 0 && better(completesWithBad, sum)) completesWithBad = { value: sum, labels: labels() };
+  };
+
+  for (let head = order.pop(); head !== undefined; head = order.pop()) {
+    const s = states[head]!;
+    states[head] = undefined;
     for (const next of model.successors(s)) {
       checkInvariants(next, () => labelsTo(head, next.label), stateInvariants, transitionInvariants, violated);
+      const ends = model.terminal(next.state);
       if (custom.length) {
         // Held until the orchestrator's next act (the instant before it), or only at its instant at the end of a run.
-        const until = model.terminal(next.state) ? next.at : Math.max(next.at, model.time(model.nextTick(next.state)) - 1);
+        const until = ends ? next.at : Math.max(next.at, model.time(model.nextTick(next.state)) - 1);
         checkCustom(next.observed, { at: next.at, until }, () => labelsTo(head, next.label));
+      }
+      if (ends) {
+        end(next.state, () => labelsTo(head, next.label));
+        continue;
       }
       const key = fingerprint(next.state, model.summarize);
       const known = index.get(key);
+      const mine = model.summarize ? carried(next.state) : 0;
       if (known !== undefined) {
         // Alike but for its settled rings: kept if they hold more unhealthy devices (in place while not expanded yet).
-        const held = queue[known];
-        const mine = model.summarize ? carried(next.state) : 0;
-        if (mine === 0 || mine <= carried(held ?? states.get(known)!)) continue;
-        if (held !== undefined) {
-          queue[known] = next.state;
+        if (mine <= carriedOf[known]!) continue;
+        carriedOf[known] = mine;
+        if (states[known] !== undefined) {
+          states[known] = next.state;
           parent[known] = head;
           label[known] = next.label;
-          states.set(known, next.state);
           continue;
         }
       }
-      if (queue.length >= maxStates) {
+      if (states.length >= maxStates) {
         complete = false;
         continue;
       }
-      index.set(key, queue.length);
-      if (model.summarize && next.state.rollout.context.rings.some((r) => r.gatePassed)) states.set(queue.length, next.state);
-      queue.push(next.state);
+      index.set(key, states.length);
+      order.push(states.length, orderKey(next.state));
+      states.push(next.state);
+      carriedOf.push(mine);
       parent.push(head);
       label.push(next.label);
     }
@@ -160,7 +170,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const all: ReadonlyArray<{ name: string; description: string; custom?: boolean }> = [...stateInvariants, ...transitionInvariants, ...custom];
   return {
     model,
-    stats: { states: queue.length, runs, seconds: Number(process.hrtime.bigint() - started) / 1e9, complete },
+    stats: { states: states.length, runs, seconds: Number(process.hrtime.bigint() - started) / 1e9, complete },
     rings: rings.map((w) => w ?? { value: 0, labels: [] }),
     total: total ?? { value: 0, labels: [] },
     longestApplied: longest,
@@ -207,5 +217,8 @@ export function replayPath(model: PolicyModel, labels: readonly StepLabel[]): Su
   return out;
 }
 
-const sameLabel = (a: StepLabel, b: StepLabel) =>
-  a.kind === 'tick' ? b.kind === 'tick' && a.to === b.to : b.kind === 'report' && a.ring === b.ring && a.from === b.from && a.to === b.to && a.device === b.device;
+function sameLabel(a: StepLabel, b: StepLabel): boolean {
+  if (a.kind === 'tick') return b.kind === 'tick' && a.to === b.to;
+  if (a.kind === 'reports') return b.kind === 'reports' && a.ring === b.ring && a.failed === b.failed;
+  return b.kind === 'report' && a.ring === b.ring && a.from === b.from && a.to === b.to && a.device === b.device;
+}

@@ -23,7 +23,11 @@ export interface Act {
   readonly move?: { readonly ring: number; readonly from: Local; readonly to: Local; readonly n: number; readonly device?: number };
 }
 
-export type StepLabel = { readonly kind: 'tick'; readonly to: number } | { readonly kind: 'report'; readonly ring: number; readonly from: Local; readonly to: Local; readonly device: number };
+export type StepLabel =
+  | { readonly kind: 'tick'; readonly to: number }
+  | { readonly kind: 'report'; readonly ring: number; readonly from: Local; readonly to: Local; readonly device: number }
+  /** Every device of the ring in flight reports, `failed` of them failing (the interval before the soak ends). */
+  | { readonly kind: 'reports'; readonly ring: number; readonly failed: number };
 
 export interface Successor {
   readonly label: StepLabel;

@@ -50,7 +50,7 @@ describe('your own invariants in check --policy (simulate’s policy, 3 + 5 devi
     expect(verdict({ kind: 'never', ring: 'pilot', state: 'applying', afterHours: 1 })).toMatchObject({ holds: false, message: '2 device(s) of pilot applying at 2026-02-10T18:00:00.000Z' });
     expect(verdict({ kind: 'never', ring: 'pilot', state: 'applying', afterHours: 1.01 })).toEqual({ holds: true });
     const late = verdict({ kind: 'never', ring: 'pilot', state: 'applied', afterHours: 24 });
-    expect(late).toMatchObject({ holds: false, message: '2 device(s) of pilot applied at 2026-02-11T17:00:00.000Z', states: { 'pilot applied': 2 } });
+    expect(late).toMatchObject({ holds: false, message: '3 device(s) of pilot applied at 2026-02-11T17:00:00.000Z', states: { 'pilot applied': 3 } });
   });
 
   it('leavesWithin: an applied device is set aside after 48 h of silence, so none stays applied longer; 47 h is violated', () => {

@@ -39,6 +39,11 @@ export interface PolicyModelOptions {
    * `plain`); the search then keeps, of runs alike but for those counts, the one with the most (see blast.ts).
    */
   readonly summarize?: boolean;
+  /**
+   * Let the interval before a ring's soak ends take only the runs in which every device in flight reports (default:
+   * true unless `plain`): the others are runs the next interval has, or halts it has later (see `soakReports`).
+   */
+  readonly reduce?: boolean;
 }
 
 const DEVICE = '·';
@@ -52,6 +57,7 @@ export class PolicyModel {
   readonly applyFailures: boolean;
   readonly plain: boolean;
   readonly summarize: boolean;
+  readonly reduce: boolean;
   private readonly start: number;
   private readonly deadlines = new Map<string, number>();
 
@@ -65,6 +71,7 @@ export class PolicyModel {
     this.applyFailures = o.applyFailures ?? false;
     this.plain = o.plain ?? false;
     this.summarize = o.summarize ?? !this.plain;
+    this.reduce = o.reduce ?? !this.plain;
   }
 
   time(tick: number): number {
@@ -164,7 +171,9 @@ export class PolicyModel {
     const next = this.nextTick(s);
     const out: Successor[] = [];
     const i = s.rollout.context.current;
-    if (s.rollout.value === 'rolling') {
+    const batches = this.reduce ? this.soakReports(s, next) : undefined;
+    if (batches !== undefined) out.push(...batches);
+    else if (s.rollout.value === 'rolling') {
       const pop = s.rings[i]!;
       const name = s.rollout.context.policies[i]!.name;
       for (const [local] of this.inFlight(pop)) {
@@ -188,6 +197,46 @@ export class PolicyModel {
     }
     const tick = this.tick(s, next);
     if (tick !== undefined) out.push(tick);
+    return out;
+  }
+
+  /**
+   * The reports before the tick that ends the ring's soak, when that tick can do nothing but pass the gate (no
+   * device to instruct, none applying, no timeout or silence due, the deadline later): every device in flight
+   * reports, `f` of them failing, for each `f` within the budget. A run in which some device has not reported by then
+   * is one the search has anyway: at that tick the orchestrator does nothing (the gate needs every report), so it is
+   * the run in which those reports came in the next interval instead (the same state); a failure past the budget
+   * before that tick halts the rollout with the same devices as it does in the next interval, only sooner. Undefined
+   * when the interval is not such a one (docs/model-checking.md, "Reductions").
+   */
+  private soakReports(s: ModelState, next: number): Successor[] | undefined {
+    if (s.rollout.value !== 'rolling') return undefined;
+    const c = s.rollout.context;
+    const i = c.current;
+    const ring = c.rings[i]!;
+    const { deadline, soak } = this.ringTicks(i, ring.startedAt!);
+    const pop = s.rings[i]!;
+    if (next !== soak || next >= deadline || pop.count('w') > 0) return undefined;
+    const flying = this.inFlight(pop);
+    let reporting = 0;
+    for (const [local, n] of flying) {
+      if (!isApplied(local) || inFlightTick(local)! >= next || this.deadline(local).tick <= next) return undefined;
+      reporting += n;
+    }
+    if (reporting === 0) return undefined;
+    const name = c.policies[i]!.name;
+    const out: Successor[] = [];
+    for (let failed = 0; failed <= Math.min(reporting, ring.budget - ring.failed); failed++) {
+      const r = new Run(this, s, next);
+      let verified = reporting - failed;
+      for (const [local, n] of flying) {
+        const v = Math.min(verified, n);
+        verified -= v;
+        r.moveMany(i, local, 'v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }, v);
+        r.moveMany(i, local, 'fr', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'health-failed' } }, n - v);
+      }
+      out.push(r.done({ kind: 'reports', ring: i, failed }));
+    }
     return out;
   }
 

@@ -27,6 +27,16 @@ export function inFlightTick(local: Local): number | undefined {
 export const isApplying = (local: Local) => local.charCodeAt(0) === 97;
 export const isApplied = (local: Local) => local.charCodeAt(0) === 112;
 
+/**
+ * How far a ring's devices have gone: a device counts 0 waiting, 1 applying, 2 applied, 3 once it has an outcome.
+ * Every report moves a device forward, so it adds at least one.
+ */
+export function progress(pop: Population): number {
+  let sum = 0;
+  for (const [local, n] of pop.entries()) sum += n * (local === 'w' ? 0 : isApplying(local) ? 1 : isApplied(local) ? 2 : 3);
+  return sum;
+}
+
 export interface Population {
   /** The local states present, with how many devices each. */
   entries(): ReadonlyArray<readonly [Local, number]>;
