@@ -7,9 +7,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
 import { blastRadius, receivedBad, replayPath, type BlastResult, type Witness } from './blast.js';
-import { policyInvariants } from './policy-invariants.js';
+import { policyInvariants, policyStateOf, type PolicyInvariant } from './policy-invariants.js';
+import { inFlightTick } from './population.js';
+import type { CustomInvariant } from '../custom-invariants.js';
 import type { PolicyModel } from './policy-model.js';
-import { answers, customsFor, sizesFor, smallPolicy } from '../testing/policies.js';
+import { answers, customsFor, policies, sizesFor, smallPolicy } from '../testing/policies.js';
+
+/** Policies whose soaks end before their agents' silence (where the reduction applies), often at their deadline. */
+const soaking = policies({ soakHours: [2, 24], deadlineDays: [1, 2], silenceHours: [3, 48] });
 
 /** The state a witness's run ends in. */
 const endOf = (model: PolicyModel, w: Witness) => replayPath(model, w.labels).at(-1)?.state ?? model.initial();
@@ -27,13 +32,42 @@ function expectWitnessesReplay(r: BlastResult): void {
   }
 }
 
+/**
+ * An invariant that is never violated but keeps, per ring and device state, what your own invariants measure: the
+ * most devices in it at once (atMost), the last instant a device is in it (never … afterHours), the longest a device
+ * stays in it (leavesWithin). `spec` decides, as a real one's would, whether passed rings are summarised.
+ */
+function probe(spec: CustomInvariant): PolicyInvariant & { readonly seen: Map<string, number> } {
+  const seen = new Map<string, number>();
+  const most = (key: string, n: number) => seen.set(key, Math.max(seen.get(key) ?? -Infinity, n));
+  return {
+    name: 'probe',
+    description: 'what custom invariants measure',
+    custom: true,
+    spec,
+    seen,
+    check(s, held, model) {
+      s.rings.forEach((pop, r) => {
+        for (const [local, n] of pop.entries()) {
+          const state = policyStateOf(local);
+          if (state === undefined) continue;
+          most(`${r} ${state} at once`, n);
+          most(`${r} ${state} until`, held.until);
+          if (inFlightTick(local) !== undefined) most(`${r} ${state} for`, held.until - model.time(inFlightTick(local)!));
+        }
+      });
+      return undefined;
+    },
+  };
+}
+
 const verdicts = (r: BlastResult) => r.invariants.filter((i) => i.custom).map((i) => [i.name, i.violated !== null]);
 
 describe('the reduced blast-radius search', () => {
   it('gives the answers the search without reductions gives, and its worst runs replay to them (small random policies and rings)', () => {
     let smaller = 0;
     fc.assert(
-      fc.property(smallPolicy.chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, 4), fc.boolean())), ([policy, ringSizes, applyFailures]) => {
+      fc.property(fc.oneof(smallPolicy, soaking).chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, 4), fc.boolean())), ([policy, ringSizes, applyFailures]) => {
         const reduced = blastRadius({ policy, ringSizes, applyFailures });
         const full = blastRadius({ policy, ringSizes, applyFailures, reduce: false });
         expect(reduced.stats.complete && full.stats.complete).toBe(true);
@@ -48,7 +82,7 @@ describe('the reduced blast-radius search', () => {
   });
 
   it('gives your own invariants the verdicts the search without reductions gives (fast-check)', () => {
-    const world = smallPolicy.chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, 4), customsFor(policy)));
+    const world = fc.oneof(smallPolicy, soaking).chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, 4), customsFor(policy)));
     fc.assert(
       fc.property(world, ([policy, ringSizes, specs]) => {
         const custom = policyInvariants(specs, policy);
@@ -58,7 +92,24 @@ describe('the reduced blast-radius search', () => {
         expect(verdicts(reduced)).toEqual(verdicts(full));
         expect(answers(reduced)).toEqual(answers(full));
       }),
-      { seed: 2413, numRuns: 120 },
+      { seed: 2413, numRuns: 200 },
+    );
+  });
+
+  it('sees every ring and device state as the search without reductions does: as many devices at once, as late, as long (fast-check)', () => {
+    const world = fc.oneof(smallPolicy, soaking).chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, 4), fc.boolean(), fc.boolean()));
+    fc.assert(
+      fc.property(world, ([policy, ringSizes, applyFailures, wholeRings]) => {
+        // Over every ring (passed rings not summarised), or over one ring (they are).
+        const spec: CustomInvariant = wholeRings ? { kind: 'leavesWithin', state: 'applied', hours: 1 } : { kind: 'atMost', ring: policy.rings[0]!.name, state: 'failed', count: 1 };
+        const [reduced, full] = [true, false].map((reduce) => {
+          const p = probe(spec);
+          blastRadius({ policy, ringSizes, applyFailures, custom: [p], reduce });
+          return Object.fromEntries(p.seen);
+        });
+        expect(reduced).toEqual(full);
+      }),
+      { seed: 2414, numRuns: 200 },
     );
   });
 

@@ -14,19 +14,29 @@ export const answers = (r: BlastResult) => ({
   violated: r.invariants.filter((i) => i.violated).map((i) => i.name),
 });
 
-const ring = fc.record({
-  deferralDays: fc.constantFrom(0, 1, 3),
-  budget: fc.oneof(fc.record({ count: fc.integer({ min: 0, max: 2 }) }), fc.record({ percent: fc.constantFrom(10, 34, 50) })),
-  gate: fc.record({ minVerifiedShare: fc.constantFrom(0, 0.5, 0.8, 1), maxFailureRate: fc.constantFrom(0, 0.1, 0.5), minSoakHours: fc.constantFrom(0, 2, 24) }),
-  deadlineDays: fc.constantFrom(1, 2, 5),
-});
+/** What a random policy's rings and agents may take (each list: the values drawn from). */
+export interface PolicyChoices {
+  readonly soakHours: readonly number[];
+  readonly deadlineDays: readonly number[];
+  readonly silenceHours: readonly number[];
+}
+
 /** One or two rings, budgets by count and by percentage, gates, soaks, deferrals, deadlines, silences, pacing. */
-export const smallPolicy = fc.record({
-  rings: fc.array(ring, { minLength: 1, maxLength: 2 }).map((rs) => rs.map((r, i) => ({ name: `r${i}`, ...r }))),
-  applyTimeoutMinutes: fc.constantFrom(60, 120),
-  silenceHours: fc.constantFrom(1, 3, 48),
-  maxInstructionsPerTick: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
-}) as fc.Arbitrary<FleetPolicy>;
+export function policies(choices: PolicyChoices = { soakHours: [0, 2, 24], deadlineDays: [1, 2, 5], silenceHours: [1, 3, 48] }): fc.Arbitrary<FleetPolicy> {
+  const ring = fc.record({
+    deferralDays: fc.constantFrom(0, 1, 3),
+    budget: fc.oneof(fc.record({ count: fc.integer({ min: 0, max: 2 }) }), fc.record({ percent: fc.constantFrom(10, 34, 50) })),
+    gate: fc.record({ minVerifiedShare: fc.constantFrom(0, 0.5, 0.8, 1), maxFailureRate: fc.constantFrom(0, 0.1, 0.5), minSoakHours: fc.constantFrom(...choices.soakHours) }),
+    deadlineDays: fc.constantFrom(...choices.deadlineDays),
+  });
+  return fc.record({
+    rings: fc.array(ring, { minLength: 1, maxLength: 2 }).map((rs) => rs.map((r, i) => ({ name: `r${i}`, ...r }))),
+    applyTimeoutMinutes: fc.constantFrom(60, 120),
+    silenceHours: fc.constantFrom(...choices.silenceHours),
+    maxInstructionsPerTick: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+  }) as fc.Arbitrary<FleetPolicy>;
+}
+export const smallPolicy = policies();
 export const sizesFor = (p: FleetPolicy, most = 3) => fc.array(fc.integer({ min: 1, max: most }), { minLength: p.rings.length, maxLength: p.rings.length });
 
 /** A random custom invariant for a policy: any kind, one ring or all, any state it takes, small bounds. */
