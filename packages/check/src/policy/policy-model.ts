@@ -105,6 +105,13 @@ export class PolicyModel {
     return s.rollout.value === 'halted' || s.rollout.value === 'completed';
   }
 
+  /** Whether nothing is left for the ring's devices to do (none waiting, none in flight): then the state has one successor, the tick that passes its gate or halts at its deadline. */
+  decided(s: ModelState): boolean {
+    if (s.rollout.value !== 'rolling') return false;
+    const pop = s.rings[s.rollout.context.current]!;
+    return pop.count('w') === 0 && this.inFlight(pop).length === 0;
+  }
+
   /**
    * When an in-flight device's agent is given up on: the first tick at which the orchestrator times its apply out
    * (`timeout`) or finds it silent (`silence`), by the fleet's own rules.
