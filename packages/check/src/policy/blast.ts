@@ -77,7 +77,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const transitionInvariants = options.transitionInvariants ?? rolloutTransitionInvariants;
   const maxStates = options.maxStates ?? 5_000_000;
   const parent: number[] = [-1];
-  const label: (StepLabel | null)[] = [null];
+  /** The step (or, for a decided state taken at once, the steps) from each state's parent. */
+  const label: (StepLabel | StepLabel[] | null)[] = [null];
   const index = new Map<string, number>();
   /** What each state's settled rings carry (see `fingerprint`). */
   const carriedOf: number[] = [0];
@@ -94,9 +95,11 @@ export function blastRadius(options: BlastOptions): BlastResult {
   };
   index.set(fingerprint(states[0]!, model.summarize), 0);
   order.push(0, orderKey(states[0]!));
-  const labelsTo = (i: number, last?: StepLabel): StepLabel[] => {
-    const out: StepLabel[] = last ? [last] : [];
-    for (let at = i; parent[at]! >= 0; at = parent[at]!) out.push(label[at]!);
+  const labelsTo = (i: number, last?: StepLabel | StepLabel[]): StepLabel[] => {
+    const out: StepLabel[] = [];
+    const add = (l: StepLabel | StepLabel[]) => (Array.isArray(l) ? out.push(...l.slice().reverse()) : out.push(l));
+    if (last) add(last);
+    for (let at = i; parent[at]! >= 0; at = parent[at]!) add(label[at]!);
     return out.reverse();
   };
   const rings: (Witness | null)[] = model.sizes.map(() => null);
@@ -129,16 +132,26 @@ export function blastRadius(options: BlastOptions): BlastResult {
   for (let head = order.pop(); head !== undefined; head = order.pop()) {
     const s = states[head]!;
     states[head] = undefined;
-    for (const next of model.successors(s)) {
-      checkInvariants(next, () => labelsTo(head, next.label), stateInvariants, transitionInvariants, violated);
-      const ends = model.terminal(next.state);
-      if (custom.length) {
-        // Held until the orchestrator's next act (the instant before it), or only at its instant at the end of a run.
-        const until = ends ? next.at : Math.max(next.at, model.time(model.nextTick(next.state)) - 1);
-        checkCustom(next.observed, { at: next.at, until }, () => labelsTo(head, next.label));
+    for (let next of model.successors(s)) {
+      let steps: StepLabel | StepLabel[] = next.label;
+      const took = (step: Successor) => {
+        const path = () => labelsTo(head, steps);
+        checkInvariants(step, path, stateInvariants, transitionInvariants, violated);
+        if (custom.length) {
+          // Held until the orchestrator's next act (the instant before it), or only at its instant at the end of a run.
+          const until = model.terminal(step.state) ? step.at : Math.max(step.at, model.time(model.nextTick(step.state)) - 1);
+          checkCustom(step.observed, { at: step.at, until }, path);
+        }
+      };
+      took(next);
+      // A state whose ring has nothing left to do has one way on (its gate, or its deadline): taken at once, not kept.
+      while (model.reduce && model.decided(next.state)) {
+        next = model.successors(next.state)[0]!;
+        steps = [...(Array.isArray(steps) ? steps : [steps]), next.label];
+        took(next);
       }
-      if (ends) {
-        end(next.state, () => labelsTo(head, next.label));
+      if (model.terminal(next.state)) {
+        end(next.state, () => labelsTo(head, steps));
         continue;
       }
       const key = fingerprint(next.state, model.summarize);
@@ -151,7 +164,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
         if (states[known] !== undefined) {
           states[known] = next.state;
           parent[known] = head;
-          label[known] = next.label;
+          label[known] = steps;
           continue;
         }
       }
@@ -164,7 +177,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
       states.push(next.state);
       carriedOf.push(mine);
       parent.push(head);
-      label.push(next.label);
+      label.push(steps);
     }
   }
   const all: ReadonlyArray<{ name: string; description: string; custom?: boolean }> = [...stateInvariants, ...transitionInvariants, ...custom];

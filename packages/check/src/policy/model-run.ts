@@ -43,18 +43,35 @@ export interface Successor {
 
 /** One successor in the making: machine steps, device moves and the acts they record, all at time `next`. */
 export class Run {
-  state: ModelState;
+  /** The state so far, by parts: the arrays are copied at their first change. */
+  rollout: RolloutState;
+  rings: readonly Population[];
+  private firstApplied: readonly (number | null)[];
+  private haltedAt: number | null;
+  private ringsCopied = false;
   readonly acts: Act[] = [];
   readonly steps: Array<readonly [RolloutState, RolloutEventBody, RolloutState]> = [];
   private readonly at: number;
+  private readonly t: number;
   private observed: ModelState | undefined;
   constructor(
     private readonly model: { time(tick: number): number; readonly plain: boolean },
     from: ModelState,
     private readonly next: number,
+    /** The tick the state is at after this step (`from.t` for reports, `next` for a tick). */
+    t = from.t,
   ) {
-    this.state = from;
+    this.rollout = from.rollout;
+    this.rings = from.rings;
+    this.firstApplied = from.firstApplied;
+    this.haltedAt = from.haltedAt;
+    this.t = t;
     this.at = model.time(next);
+  }
+
+  get state(): ModelState {
+    this.ringsCopied = false; // the state shares the rings array: a later change copies it
+    return { t: this.t, rollout: this.rollout, rings: this.rings, firstApplied: this.firstApplied, haltedAt: this.haltedAt };
   }
 
   /** A rollout event without a device, recorded if the machine takes it. */
@@ -65,20 +82,26 @@ export class Run {
   }
 
   private step(event: RolloutEventBody): RolloutState | undefined {
-    const before = this.state.rollout;
+    const before = this.rollout;
     const after = rolloutLifecycle.step(before, event)?.state as RolloutState | undefined;
     if (after === undefined) return undefined;
     this.steps.push([before, event, after]);
-    const halted = before.value !== 'halted' && after.value === 'halted';
-    this.state = { ...this.state, rollout: after, haltedAt: halted ? this.at : this.state.haltedAt };
+    if (before.value !== 'halted' && after.value === 'halted') this.haltedAt = this.at;
+    this.rollout = after;
     return after;
   }
 
+  private setRing(ring: number, pop: Population): void {
+    if (!this.ringsCopied) {
+      this.rings = this.rings.slice();
+      this.ringsCopied = true;
+    }
+    (this.rings as Population[])[ring] = pop;
+  }
+
   private movePop(ring: number, from: Local, to: Local, n: number, device?: number) {
-    const rings = this.state.rings.slice();
-    rings[ring] = rings[ring]!.move(from, to, n, device);
-    const firstApplied = isApplied(to) && this.state.firstApplied[ring] === null ? this.state.firstApplied.map((f, k) => (k === ring ? this.next : f)) : this.state.firstApplied;
-    this.state = { ...this.state, rings, firstApplied };
+    this.setRing(ring, this.rings[ring]!.move(from, to, n, device));
+    if (isApplied(to) && this.firstApplied[ring] === null) this.firstApplied = this.firstApplied.map((f, k) => (k === ring ? this.next : f));
   }
 
   /** One device moved, and its event (if any) recorded: a device the machine refuses does not move. */
@@ -100,9 +123,9 @@ export class Run {
       for (let k = 0; k < n; k++) this.moveOne(ring, from, to, event);
       return;
     }
-    const before = this.state.rollout;
+    const before = this.rollout;
     if (this.step(event) === undefined) return;
-    const first = this.state.rollout;
+    const first = this.rollout;
     const r0 = before.context.rings[ring]!;
     const r1 = first.context.rings[ring]!;
     const scaled = { ...r1 } as Record<string, unknown>;
@@ -113,7 +136,7 @@ export class Run {
     }
     const rings = first.context.rings.slice();
     rings[ring] = scaled as unknown as typeof r1;
-    this.state = { ...this.state, rollout: { value: first.value, context: { ...first.context, rings } } };
+    this.rollout = { value: first.value, context: { ...first.context, rings } };
     if (this.step(event) === undefined) throw new Error(`the machine refused the last of ${n} ${event.type} events after taking the first`);
     this.movePop(ring, from, to, n);
     this.acts.push({ at: this.at, event, move: { ring, from, to, n } });
@@ -122,12 +145,11 @@ export class Run {
   /** Ring `ring`'s gate passed: what is left of its devices that matters (see `settled`). */
   settle(ring: number): void {
     this.observed ??= this.state;
-    const rings = this.state.rings.slice();
-    rings[ring] = settled(rings[ring]!);
-    this.state = { ...this.state, rings };
+    this.setRing(ring, settled(this.rings[ring]!));
   }
 
   done(label: StepLabel): Successor {
-    return { label, state: this.state, acts: this.acts, steps: this.steps, at: this.at, observed: this.observed ?? this.state };
+    const state = this.state;
+    return { label, state, acts: this.acts, steps: this.steps, at: this.at, observed: this.observed ?? state };
   }
 }

@@ -253,38 +253,36 @@ export class PolicyModel {
       const pop = s.rings[s.rollout.context.current]!;
       if (this.inFlight(pop).some(([l]) => isApplying(l) && this.deadline(l).tick <= next)) return undefined;
     }
-    const r = new Run(this, { ...s, t: next }, next);
+    const r = new Run(this, s, next, next);
     const at = this.iso(next);
-    let c = r.state.rollout.context;
-    if (r.state.rollout.value === 'betweenRings') {
+    let c = r.rollout.context;
+    if (r.rollout.value === 'betweenRings') {
       const ring = c.policies[c.current + 1]!;
       const opens = ringOpensAt(c, c.current + 1);
       if (opens !== null && at >= opens) r.record({ type: 'RingStarted', data: { ring: ring.name, at, devices: this.sizes[c.current + 1]! } });
     }
-    if (r.state.rollout.value === 'rolling') {
-      c = r.state.rollout.context;
+    if (r.rollout.value === 'rolling') {
+      c = r.rollout.context;
       const i = c.current;
       const name = c.policies[i]!.name;
       const ring = c.rings[i]!;
       // Timeouts and silences among the devices in flight.
-      for (const [local, n] of this.inFlight(r.state.rings[i]!)) {
+      for (const [local, n] of this.inFlight(r.rings[i]!)) {
         const { tick, kind } = this.deadline(local);
         if (tick > next) continue;
         if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'timeout' } });
         else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', { type: 'DeviceSetAside', data: { ring: name, device: DEVICE, reason: silenceReason(this.policy), instructed: true } }, n);
       }
       // New instructions, paced by the policy.
-      const waiting = r.state.rings[i]!.count('w');
-      if (r.state.rollout.value === 'rolling' && waiting > 0) {
+      const waiting = r.rings[i]!.count('w');
+      if (r.rollout.value === 'rolling' && waiting > 0) {
         r.moveMany(i, 'w', applying(next), { type: 'DeviceInstructed', data: { ring: name, device: DEVICE, action: 'hotpatch' } }, Math.min(waiting, this.policy.maxInstructionsPerTick ?? waiting));
       }
-      if (r.state.rollout.value === 'rolling') {
-        const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: name, at } };
-        if (rolloutLifecycle.step(r.state.rollout, gate)) {
-          r.record(gate);
+      if (r.rollout.value === 'rolling') {
+        // The machine's gate needs every device reported (gateMet): with one in flight it is not asked.
+        if (r.rollout.context.rings[i]!.inFlight === 0 && r.record({ type: 'GatePassed', data: { ring: name, at } })) {
           if (this.summarize) r.settle(i);
-        }
-        else if (at >= addDays(ring.startedAt!, c.policies[i]!.deadlineDays)) r.record({ type: 'RolloutHalted', data: { reason: `${name}: gate not passed by its deadline`, at } });
+        } else if (next >= this.ringTicks(i, ring.startedAt!).deadline) r.record({ type: 'RolloutHalted', data: { reason: `${name}: gate not passed by its deadline`, at } });
       }
     }
     return r.done({ kind: 'tick', to: next });
