@@ -11,7 +11,7 @@
 import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
 import type { StateInvariant, TransitionInvariant } from '../invariants.js';
 import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
-import { inFlightTick, progress } from './population.js';
+import { isApplied, isApplying, progress } from './population.js';
 import { byProgress, fifo } from './search-order.js';
 import { needsWholeRings, type Held, type PolicyInvariant } from './policy-invariants.js';
 import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
@@ -39,7 +39,7 @@ export interface BlastResult {
 /** Devices of ring `i` the release ran on and that are not verified healthy, at the end of a run. */
 export function receivedBad(s: ModelState, i: number): number {
   let n = 0;
-  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || inFlightTick(local) !== undefined) n += count;
+  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || isApplying(local) || isApplied(local)) n += count;
   return n;
 }
 
@@ -50,20 +50,6 @@ export interface BlastOptions extends PolicyModelOptions {
   readonly transitionInvariants?: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>;
   /** Invariants of the user's (policyInvariants), checked in every state of every run. */
   readonly custom?: readonly PolicyInvariant[];
-}
-
-/**
- * What the rest of a run depends on. A summarized ring (its gate passed) shows only that it passed: runs that differ
- * in it alone go on alike, and the search keeps the one whose settled rings hold the most unhealthy devices.
- */
-export function fingerprint(s: ModelState, summarized: boolean): string {
-  const c = s.rollout.context;
-  let key = `${s.t}|${s.rollout.value}|${c.current}|${s.haltedAt ?? ''}`;
-  for (let i = 0; i < s.rings.length; i++) {
-    const ring = c.rings[i]!;
-    key += summarized && ring.gatePassed ? `|${ring.startedAt}+` : `|${ring.startedAt ?? ''}${ring.gatePassed ? '+' : ''}${s.firstApplied[i] ?? ''}/${s.rings[i]!.key}`;
-  }
-  return key;
 }
 
 /** The unhealthy devices of the rings whose gate passed. */
@@ -80,8 +66,10 @@ export function blastRadius(options: BlastOptions): BlastResult {
   /** The step (or, for a decided state taken at once, the steps) from each state's parent. */
   const label: (StepLabel | StepLabel[] | null)[] = [null];
   const index = new Map<string, number>();
-  /** What each state's settled rings carry (see `fingerprint`). */
+  /** What each state's settled rings carry (see `PolicyModel.key`). */
   const carriedOf: number[] = [0];
+  /** Whether each state was reached only by a failure of its ring's one cohort in flight (see `PolicyModel.failureOfOneCohort`). */
+  const failuresOnly: boolean[] = [false];
   /** The states not expanded yet, by index. */
   const states: (ModelState | undefined)[] = [model.initial()];
   const order = model.reduce ? byProgress() : fifo();
@@ -93,7 +81,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
   };
-  index.set(fingerprint(states[0]!, model.summarize), 0);
+  const keyOf: (string | undefined)[] = [model.key(states[0]!)];
+  index.set(keyOf[0]!, 0);
   order.push(0, orderKey(states[0]!));
   const labelsTo = (i: number, last?: StepLabel | StepLabel[]): StepLabel[] => {
     const out: StepLabel[] = [];
@@ -132,8 +121,13 @@ export function blastRadius(options: BlastOptions): BlastResult {
   for (let head = order.pop(); head !== undefined; head = order.pop()) {
     const s = states[head]!;
     states[head] = undefined;
-    for (let next of model.successors(s)) {
+    // In order of progress every way into a state comes from one expanded before it: none comes after.
+    if (model.reduce) index.delete(keyOf[head]!);
+    keyOf[head] = undefined;
+    for (let next of model.successors(s, failuresOnly[head])) {
       let steps: StepLabel | StepLabel[] = next.label;
+      // Reached only by failures of one cohort, every way the search reached it (all are known before it is expanded).
+      const byFailure = model.reduce && model.failureOfOneCohort(s, next);
       const took = (step: Successor) => {
         const path = () => labelsTo(head, steps);
         checkInvariants(step, path, stateInvariants, transitionInvariants, violated);
@@ -154,9 +148,10 @@ export function blastRadius(options: BlastOptions): BlastResult {
         end(next.state, () => labelsTo(head, steps));
         continue;
       }
-      const key = fingerprint(next.state, model.summarize);
+      const key = model.key(next.state);
       const known = index.get(key);
       const mine = model.summarize ? carried(next.state) : 0;
+      if (known !== undefined) failuresOnly[known] &&= byFailure;
       if (known !== undefined) {
         // Alike but for its settled rings: kept if they hold more unhealthy devices (in place while not expanded yet).
         if (mine <= carriedOf[known]!) continue;
@@ -173,9 +168,11 @@ export function blastRadius(options: BlastOptions): BlastResult {
         continue;
       }
       index.set(key, states.length);
+      keyOf.push(key);
       order.push(states.length, orderKey(next.state));
       states.push(next.state);
       carriedOf.push(mine);
+      failuresOnly.push(byFailure);
       parent.push(head);
       label.push(steps);
     }
@@ -195,6 +192,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
   };
 }
 
+const noContext = { baselineOf: new Map<string, string>() };
+
 function checkInvariants(
   next: Successor,
   labels: () => StepLabel[],
@@ -202,16 +201,15 @@ function checkInvariants(
   transitionInvariants: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>,
   violated: Map<string, { witness: Witness; message: string }>,
 ): void {
-  const ctx = { baselineOf: new Map<string, string>() };
   for (const [before, event, after] of next.steps) {
     for (const inv of transitionInvariants) {
       if (violated.has(inv.name)) continue;
-      const problem = inv.check(before, event, after, ctx);
+      const problem = inv.check(before, event, after, noContext);
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
     for (const inv of stateInvariants) {
       if (violated.has(inv.name)) continue;
-      const problem = inv.check(after, ctx);
+      const problem = inv.check(after, noContext);
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
   }

@@ -47,6 +47,13 @@ export interface PolicyModelOptions {
 }
 
 const DEVICE = '·';
+
+interface RingTicks {
+  readonly startedAt: string;
+  readonly start: number;
+  readonly deadline: number;
+  readonly soak: number;
+}
 const HOUR = 3_600_000;
 
 export class PolicyModel {
@@ -72,6 +79,8 @@ export class PolicyModel {
     this.plain = o.plain ?? false;
     this.summarize = o.summarize ?? !this.plain;
     this.reduce = o.reduce ?? !this.plain;
+    this.ringTickCache = this.sizes.map(() => new Map());
+    this.lastRingTicks = this.sizes.map(() => undefined);
   }
 
   time(tick: number): number {
@@ -105,6 +114,23 @@ export class PolicyModel {
     return s.rollout.value === 'halted' || s.rollout.value === 'completed';
   }
 
+  /** Whether the ring's devices in flight are one cohort (applied at one tick), with none applying: then reports can only verify or fail them, in any order. */
+  private oneCohort(s: ModelState): boolean {
+    if (s.rollout.value !== 'rolling') return false;
+    const flying = this.inFlight(s.rings[s.rollout.context.current]!);
+    return flying.length === 1 && isApplied(flying[0]![0]);
+  }
+
+  /**
+   * Whether `step` from `s` is a failure of the ring's one cohort in flight. Reports of one cohort commute (the
+   * next tick, the time they come at, does not change while the cohort is in flight) and a failure past the budget
+   * ends the run: every state a run of them reaches, it reaches with its successes first. So a state the search
+   * reached only by such failures need not verify devices: the same counts come from verifying first.
+   */
+  failureOfOneCohort(s: ModelState, step: Successor): boolean {
+    return step.label.kind === 'report' && step.label.to === 'fr' && this.oneCohort(s);
+  }
+
   /** Whether nothing is left for the ring's devices to do (none waiting, none in flight): then the state has one successor, the tick that passes its gate or halts at its deadline. */
   decided(s: ModelState): boolean {
     if (s.rollout.value !== 'rolling') return false;
@@ -133,21 +159,43 @@ export class PolicyModel {
     return { tick, kind: kindOf(tick) };
   }
 
-  private readonly ringTickCache = new Map<string, { deadline: number; soak: number }>();
-  /** The ticks of a ring's deadline and of the end of its soak, from when it started. */
-  private ringTicks(i: number, startedAt: string): { deadline: number; soak: number } {
-    const key = `${i}|${startedAt}`;
-    let ticks = this.ringTickCache.get(key);
+  /** Per ring: the ticks of each start seen, and the last one asked (nearly always the one asked next). */
+  private readonly ringTickCache: Array<Map<string, RingTicks>>;
+  private readonly lastRingTicks: Array<RingTicks | undefined>;
+  /** The ticks of a ring's start, of its deadline and of the end of its soak, from when it started. */
+  ringTicks(i: number, startedAt: string): RingTicks {
+    const last = this.lastRingTicks[i];
+    if (last !== undefined && last.startedAt === startedAt) return last;
+    let ticks = this.ringTickCache[i]!.get(startedAt);
     if (ticks === undefined) {
       const policy = this.policy.rings[i]!;
-      ticks = { deadline: this.tickAtOrAfter(Date.parse(addDays(startedAt, policy.deadlineDays))), soak: this.tickAtOrAfter(Date.parse(startedAt) + policy.gate.minSoakHours * HOUR) };
-      this.ringTickCache.set(key, ticks);
+      const start = Date.parse(startedAt);
+      ticks = { startedAt, start: this.tickAtOrAfter(start), deadline: this.tickAtOrAfter(Date.parse(addDays(startedAt, policy.deadlineDays))), soak: this.tickAtOrAfter(start + policy.gate.minSoakHours * HOUR) };
+      this.ringTickCache[i]!.set(startedAt, ticks);
     }
+    this.lastRingTicks[i] = ticks;
     return ticks;
   }
 
   private inFlight(pop: Population): Array<readonly [Local, number]> {
-    return pop.entries().filter(([l]) => inFlightTick(l) !== undefined) as Array<readonly [Local, number]>;
+    return pop.entries().filter(([l]) => isApplying(l) || isApplied(l));
+  }
+
+  /**
+   * What the rest of a run depends on, as text: equal for states whose runs go on alike. With `summarize`, a ring
+   * whose gate passed shows only that it passed: runs that differ in it alone go on alike, and the search keeps the
+   * one whose settled rings hold the most unhealthy devices.
+   */
+  key(s: ModelState): string {
+    const c = s.rollout.context;
+    let key = `${s.t}|${s.rollout.value}|${c.current}|${s.haltedAt ?? ''}`;
+    for (let i = 0; i < s.rings.length; i++) {
+      const ring = c.rings[i]!;
+      if (ring.startedAt === null) break; // nor any ring after it
+      const start = this.ringTicks(i, ring.startedAt).start;
+      key += this.summarize && ring.gatePassed ? `|${start}+` : `|${start}${ring.gatePassed ? '+' : ''}@${s.firstApplied[i] ?? ''}/${s.rings[i]!.key}`;
+    }
+    return key;
   }
 
   /** The next tick at which the orchestrator acts otherwise than idly, given no report before it. */
@@ -173,7 +221,11 @@ export class PolicyModel {
     return Math.min(...candidates);
   }
 
-  successors(s: ModelState): Successor[] {
+  /**
+   * The states a step leads to. `failuresOnly`: the state was reached, every way the search reached it, by a failure
+   * of the ring's one cohort in flight (see `failureOfOneCohort`): its successes are left out.
+   */
+  successors(s: ModelState, failuresOnly = false): Successor[] {
     if (this.terminal(s)) return [];
     const next = this.nextTick(s);
     const out: Successor[] = [];
@@ -183,6 +235,7 @@ export class PolicyModel {
     else if (s.rollout.value === 'rolling') {
       const pop = s.rings[i]!;
       const name = s.rollout.context.policies[i]!.name;
+      const successes = !failuresOnly || !this.oneCohort(s);
       for (const [local] of this.inFlight(pop)) {
         // A health report comes in an interval after the one its apply report came in: one in the same interval
         // would only halt sooner, which never makes a worst case worse (docs/model-checking.md).
@@ -190,7 +243,7 @@ export class PolicyModel {
         const moves: Array<[Local, RolloutEventBody | null]> = isApplying(local)
           ? [[applied(next), null], ...(this.applyFailures ? [['fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'apply-failed' } }] as [Local, RolloutEventBody]] : [])]
           : [
-              ['v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }],
+              ...(successes ? [['v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }] as [Local, RolloutEventBody]] : []),
               ['fr', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'health-failed' } }],
             ];
         for (const device of pop.choices(local)) {
