@@ -124,7 +124,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
     // In order of progress every way into a state comes from one expanded before it: none comes after.
     if (model.reduce) index.delete(keyOf[head]!);
     keyOf[head] = undefined;
-    for (let next of model.successors(s, failuresOnly[head])) {
+    for (let next of model.successors(s, failuresOnly[head], false)) {
       let steps: StepLabel | StepLabel[] = next.label;
       // Reached only by failures of one cohort, every way the search reached it (all are known before it is expanded).
       const byFailure = model.reduce && model.failureOfOneCohort(s, next);
@@ -140,7 +140,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
       took(next);
       // A state whose ring has nothing left to do has one way on (its gate, or its deadline): taken at once, not kept.
       while (model.reduce && model.decided(next.state)) {
-        next = model.successors(next.state)[0]!;
+        next = model.successors(next.state, false, false)[0]!;
         steps = [...(Array.isArray(steps) ? steps : [steps]), next.label];
         took(next);
       }

@@ -60,6 +60,8 @@ export class Run {
     private readonly next: number,
     /** The tick the state is at after this step (`from.t` for reports, `next` for a tick). */
     t = from.t,
+    /** Whether to record the acts (what a witness's timeline is written from); the search does without them. */
+    private readonly recording = true,
   ) {
     this.rollout = from.rollout;
     this.rings = from.rings;
@@ -77,7 +79,7 @@ export class Run {
   /** A rollout event without a device, recorded if the machine takes it. */
   record(event: RolloutEventBody): boolean {
     const after = this.step(event);
-    if (after !== undefined) this.acts.push({ at: this.at, event });
+    if (after !== undefined && this.recording) this.acts.push({ at: this.at, event });
     return after !== undefined;
   }
 
@@ -108,7 +110,7 @@ export class Run {
   moveOne(ring: number, from: Local, to: Local, event: RolloutEventBody | null, device?: number): void {
     if (event !== null && this.step(event) === undefined) return;
     this.movePop(ring, from, to, 1, device);
-    this.acts.push({ at: this.at, event, move: { ring, from, to, n: 1, ...(device !== undefined && device >= 0 ? { device } : {}) } });
+    if (this.recording) this.acts.push({ at: this.at, event, move: { ring, from, to, n: 1, ...(device !== undefined && device >= 0 ? { device } : {}) } });
   }
 
   /**
@@ -139,7 +141,7 @@ export class Run {
     this.rollout = { value: first.value, context: { ...first.context, rings } };
     if (this.step(event) === undefined) throw new Error(`the machine refused the last of ${n} ${event.type} events after taking the first`);
     this.movePop(ring, from, to, n);
-    this.acts.push({ at: this.at, event, move: { ring, from, to, n } });
+    if (this.recording) this.acts.push({ at: this.at, event, move: { ring, from, to, n } });
   }
 
   /** Ring `ring`'s gate passed: what is left of its devices that matters (see `settled`). */

@@ -48,6 +48,18 @@ export interface PolicyModelOptions {
 
 const DEVICE = '·';
 
+function deviceEvents(ring: string, silence: string) {
+  const failed = (reason: 'apply-failed' | 'health-failed' | 'timeout'): RolloutEventBody => ({ type: 'DeviceFailed', data: { ring, device: DEVICE, reason } });
+  return {
+    instructed: { type: 'DeviceInstructed', data: { ring, device: DEVICE, action: 'hotpatch' } } as RolloutEventBody,
+    succeeded: { type: 'DeviceSucceeded', data: { ring, device: DEVICE } } as RolloutEventBody,
+    healthFailed: failed('health-failed'),
+    applyFailed: failed('apply-failed'),
+    timedOut: failed('timeout'),
+    setAside: { type: 'DeviceSetAside', data: { ring, device: DEVICE, reason: silence, instructed: true } } as RolloutEventBody,
+  };
+}
+
 interface RingTicks {
   readonly startedAt: string;
   readonly start: number;
@@ -66,7 +78,9 @@ export class PolicyModel {
   readonly summarize: boolean;
   readonly reduce: boolean;
   private readonly start: number;
-  private readonly deadlines = new Map<string, number>();
+  private readonly deadlines = new Map<string, { readonly tick: number; readonly kind: 'timeout' | 'silence' }>();
+  /** Each ring's device events (alike for every device: the model's devices are anonymous). */
+  private readonly events: ReadonlyArray<ReturnType<typeof deviceEvents>>;
 
   constructor(o: PolicyModelOptions) {
     if (o.ringSizes.length !== o.policy.rings.length) throw new Error(`${o.ringSizes.length} ring sizes for ${o.policy.rings.length} rings`);
@@ -81,6 +95,7 @@ export class PolicyModel {
     this.reduce = o.reduce ?? !this.plain;
     this.ringTickCache = this.sizes.map(() => new Map());
     this.lastRingTicks = this.sizes.map(() => undefined);
+    this.events = this.policy.rings.map((r) => deviceEvents(r.name, silenceReason(this.policy)));
   }
 
   time(tick: number): number {
@@ -142,21 +157,16 @@ export class PolicyModel {
    * When an in-flight device's agent is given up on: the first tick at which the orchestrator times its apply out
    * (`timeout`) or finds it silent (`silence`), by the fleet's own rules.
    */
-  deadline(local: Local): { tick: number; kind: 'timeout' | 'silence' } {
-    const since = inFlightTick(local)!;
-    const at = this.time(since);
-    const key = local;
-    const known = this.deadlines.get(key);
-    const kindOf = (tick: number) => (isApplying(local) && applyTimedOut({ applyingSince: new Date(at).toISOString() }, this.iso(tick), this.policy) ? 'timeout' : 'silence');
-    if (known !== undefined) return { tick: known, kind: kindOf(known) };
-    const lastEventAt = new Date(at).toISOString();
-    let tick = since + 1;
-    for (;; tick++) {
-      const now = this.iso(tick);
-      if ((isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, now, this.policy)) || agentSilent({ lastEventAt }, now, this.policy)) break;
-    }
-    this.deadlines.set(key, tick);
-    return { tick, kind: kindOf(tick) };
+  deadline(local: Local): { readonly tick: number; readonly kind: 'timeout' | 'silence' } {
+    const known = this.deadlines.get(local);
+    if (known !== undefined) return known;
+    const lastEventAt = new Date(this.time(inFlightTick(local)!)).toISOString();
+    const timedOut = (tick: number) => isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, this.iso(tick), this.policy);
+    let tick = inFlightTick(local)! + 1;
+    while (!timedOut(tick) && !agentSilent({ lastEventAt }, this.iso(tick), this.policy)) tick++;
+    const found = { tick, kind: timedOut(tick) ? ('timeout' as const) : ('silence' as const) };
+    this.deadlines.set(local, found);
+    return found;
   }
 
   /** Per ring: the ticks of each start seen, and the last one asked (nearly always the one asked next). */
@@ -208,54 +218,60 @@ export class PolicyModel {
     const policy = c.policies[i]!;
     const pop = s.rings[i]!;
     const { deadline, soak } = this.ringTicks(i, ring.startedAt!);
-    const candidates = [Math.max(after, deadline)];
-    if (pop.count('w') > 0) candidates.push(after);
-    if (soak >= after) candidates.push(soak);
-    const flying = this.inFlight(pop);
-    for (const [local] of flying) candidates.push(Math.max(after, this.deadline(local).tick));
-    if (flying.length === 0 && pop.count('w') === 0) {
+    let next = Math.max(after, deadline);
+    const waiting = pop.count('w') > 0;
+    if (waiting) next = Math.min(next, after);
+    if (soak >= after) next = Math.min(next, soak);
+    let flying = false;
+    for (const [local] of pop.entries()) {
+      if (!isApplying(local) && !isApplied(local)) continue;
+      flying = true;
+      next = Math.min(next, Math.max(after, this.deadline(local).tick));
+    }
+    if (!flying && !waiting) {
       // Nothing will change the ring's counters any more: the gate passes once it has soaked, or never.
       const gateAt = Math.max(after, soak);
-      if (rolloutLifecycle.step(s.rollout, { type: 'GatePassed', data: { ring: policy.name, at: this.iso(gateAt) } })) candidates.push(gateAt);
+      if (gateAt < next && rolloutLifecycle.step(s.rollout, { type: 'GatePassed', data: { ring: policy.name, at: this.iso(gateAt) } })) next = gateAt;
     }
-    return Math.min(...candidates);
+    return next;
   }
 
   /**
    * The states a step leads to. `failuresOnly`: the state was reached, every way the search reached it, by a failure
-   * of the ring's one cohort in flight (see `failureOfOneCohort`): its successes are left out.
+   * of the ring's one cohort in flight (see `failureOfOneCohort`): its successes are left out. `acts`: whether to
+   * record each step's acts (a witness's timeline needs them; the search does not).
    */
-  successors(s: ModelState, failuresOnly = false): Successor[] {
+  successors(s: ModelState, failuresOnly = false, acts = true): Successor[] {
     if (this.terminal(s)) return [];
     const next = this.nextTick(s);
     const out: Successor[] = [];
     const i = s.rollout.context.current;
-    const batches = this.reduce ? this.soakReports(s, next) : undefined;
+    const batches = this.reduce ? this.soakReports(s, next, acts) : undefined;
     if (batches !== undefined) out.push(...batches);
     else if (s.rollout.value === 'rolling') {
       const pop = s.rings[i]!;
-      const name = s.rollout.context.policies[i]!.name;
+      const events = this.events[i]!;
       const successes = !failuresOnly || !this.oneCohort(s);
       for (const [local] of this.inFlight(pop)) {
         // A health report comes in an interval after the one its apply report came in: one in the same interval
         // would only halt sooner, which never makes a worst case worse (docs/model-checking.md).
         if (isApplied(local) && inFlightTick(local)! >= next) continue;
         const moves: Array<[Local, RolloutEventBody | null]> = isApplying(local)
-          ? [[applied(next), null], ...(this.applyFailures ? [['fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'apply-failed' } }] as [Local, RolloutEventBody]] : [])]
+          ? [[applied(next), null], ...(this.applyFailures ? [['fn', events.applyFailed] as [Local, RolloutEventBody]] : [])]
           : [
-              ...(successes ? [['v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }] as [Local, RolloutEventBody]] : []),
-              ['fr', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'health-failed' } }],
+              ...(successes ? [['v', events.succeeded] as [Local, RolloutEventBody]] : []),
+              ['fr', events.healthFailed],
             ];
         for (const device of pop.choices(local)) {
           for (const [to, event] of moves) {
-            const r = new Run(this, s, next);
+            const r = new Run(this, s, next, s.t, acts);
             r.moveOne(i, local, to, event, device);
             out.push(r.done({ kind: 'report', ring: i, from: local, to, device }));
           }
         }
       }
     }
-    const tick = this.tick(s, next);
+    const tick = this.tick(s, next, acts);
     if (tick !== undefined) out.push(tick);
     return out;
   }
@@ -269,7 +285,7 @@ export class PolicyModel {
    * before that tick halts the rollout with the same devices as it does in the next interval, only sooner. Undefined
    * when the interval is not such a one (docs/model-checking.md, "Reductions").
    */
-  private soakReports(s: ModelState, next: number): Successor[] | undefined {
+  private soakReports(s: ModelState, next: number, acts: boolean): Successor[] | undefined {
     if (s.rollout.value !== 'rolling') return undefined;
     const c = s.rollout.context;
     const i = c.current;
@@ -284,16 +300,15 @@ export class PolicyModel {
       reporting += n;
     }
     if (reporting === 0) return undefined;
-    const name = c.policies[i]!.name;
     const out: Successor[] = [];
     for (let failed = 0; failed <= Math.min(reporting, ring.budget - ring.failed); failed++) {
-      const r = new Run(this, s, next);
+      const r = new Run(this, s, next, s.t, acts);
       let verified = reporting - failed;
       for (const [local, n] of flying) {
         const v = Math.min(verified, n);
         verified -= v;
-        r.moveMany(i, local, 'v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }, v);
-        r.moveMany(i, local, 'fr', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'health-failed' } }, n - v);
+        r.moveMany(i, local, 'v', this.events[i]!.succeeded, v);
+        r.moveMany(i, local, 'fr', this.events[i]!.healthFailed, n - v);
       }
       out.push(r.done({ kind: 'reports', ring: i, failed }));
     }
@@ -301,12 +316,12 @@ export class PolicyModel {
   }
 
   /** The orchestrator's tick at `next` (decideTick's order), or undefined when an apply must be reported first. */
-  private tick(s: ModelState, next: number): Successor | undefined {
+  private tick(s: ModelState, next: number, acts: boolean): Successor | undefined {
     if (!this.applyFailures && s.rollout.value === 'rolling') {
       const pop = s.rings[s.rollout.context.current]!;
       if (this.inFlight(pop).some(([l]) => isApplying(l) && this.deadline(l).tick <= next)) return undefined;
     }
-    const r = new Run(this, s, next, next);
+    const r = new Run(this, s, next, next, acts);
     const at = this.iso(next);
     let c = r.rollout.context;
     if (r.rollout.value === 'betweenRings') {
@@ -323,13 +338,13 @@ export class PolicyModel {
       for (const [local, n] of this.inFlight(r.rings[i]!)) {
         const { tick, kind } = this.deadline(local);
         if (tick > next) continue;
-        if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'timeout' } });
-        else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', { type: 'DeviceSetAside', data: { ring: name, device: DEVICE, reason: silenceReason(this.policy), instructed: true } }, n);
+        if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', this.events[i]!.timedOut);
+        else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', this.events[i]!.setAside, n);
       }
       // New instructions, paced by the policy.
       const waiting = r.rings[i]!.count('w');
       if (r.rollout.value === 'rolling' && waiting > 0) {
-        r.moveMany(i, 'w', applying(next), { type: 'DeviceInstructed', data: { ring: name, device: DEVICE, action: 'hotpatch' } }, Math.min(waiting, this.policy.maxInstructionsPerTick ?? waiting));
+        r.moveMany(i, 'w', applying(next), this.events[i]!.instructed, Math.min(waiting, this.policy.maxInstructionsPerTick ?? waiting));
       }
       if (r.rollout.value === 'rolling') {
         // The machine's gate needs every device reported (gateMet): with one in flight it is not asked.

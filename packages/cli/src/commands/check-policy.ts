@@ -76,11 +76,19 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   }
   const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom });
   const outDir = resolve(args.out ?? 'out/check');
+  /** Each run's timeline, by its steps: the worst runs are often one run (the total's, the last ring's, the longest). */
+  const texts = new Map<string, string>();
+  const textOf = (w: Witness) => {
+    const steps = JSON.stringify(w.labels);
+    let text = texts.get(steps);
+    if (text === undefined) texts.set(steps, (text = timelineText(witnessTimeline(result.model, w))));
+    return text;
+  };
   /** A violation at the very start (labels []) is written too: its timeline is the fleet before the release. */
   const write = async (name: string, w: Witness | null, evenAtStart = false) => {
     if (w === null || (w.labels.length === 0 && !evenAtStart)) return undefined;
     const file = join(outDir, `${name}.jsonl`);
-    await writeFileAtomically(file, (out) => out.writeFile(timelineText(witnessTimeline(result.model, w))));
+    await writeFileAtomically(file, (out) => out.writeFile(textOf(w)));
     return relative(process.cwd(), file) || file;
   };
   const names = policy.rings.map((r) => r.name);
