@@ -24,6 +24,7 @@ export interface Witness {
 
 export interface BlastResult {
   readonly model: PolicyModel;
+  /** `states`: the states kept (not the run ends, nor the states of a ring with nothing left to do); `runs`: the run ends reached (one end reached two ways counts twice). */
   readonly stats: { readonly states: number; readonly runs: number; readonly seconds: number; readonly complete: boolean };
   /** Per ring: the most devices the release ran on without verifying healthy. */
   readonly rings: readonly Witness[];

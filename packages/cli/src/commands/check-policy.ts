@@ -130,7 +130,7 @@ function printBlast(
   const all = sizes.reduce((a, b) => a + b, 0);
   io.out(`hotpatch check --policy ${policyName} — rings ${names.map((name, i) => `${name} (${n(sizes[i]!)})`).join(', ')}; orchestrator ticks every ${tickMinutes} min`);
   io.out(`Every device free to verify or fail its health check, every agent free to report late or never (silent).`);
-  io.out(`Explored ${n(r.stats.states)} states, ${n(r.stats.runs)} distinct ends, in ${r.stats.seconds.toFixed(2)} s — ${r.stats.complete ? 'complete' : 'INCOMPLETE (--max-states)'}`);
+  io.out(`Explored ${n(r.stats.states)} states, ${n(r.stats.runs)} run ends reached, in ${r.stats.seconds.toFixed(2)} s — ${r.stats.complete ? 'complete' : 'INCOMPLETE (--max-states)'}`);
   io.out(`\nBlast radius: devices the release ran on that did not verify healthy (failed health, set aside silent, in flight at the halt), worst case`);
   for (let i = 0; i < names.length; i++) io.out(`  ${names[i]!.padEnd(12)} ${n(r.rings[i]!.value).padStart(7)} of ${n(sizes[i]!)}${files.rings[i] ? `   timeline: ${files.rings[i]}` : ''}`);
   io.out(`  ${'total'.padEnd(12)} ${n(r.total.value).padStart(7)} of ${n(all)}${files.total ? `   timeline: ${files.total} (${r.total.labels.length} steps)` : ''}`);
