@@ -128,7 +128,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
     for (let next of model.successors(s, failuresOnly[head], false)) {
       let steps: StepLabel | StepLabel[] = next.label;
       // Reached only by failures of one cohort, every way the search reached it (all are known before it is expanded).
-      const byFailure = model.reduce && model.failureOfOneCohort(s, next);
+      let byFailure = model.reduce && model.failureOfOneCohort(s, next);
       const took = (step: Successor) => {
         const path = () => labelsTo(head, steps);
         checkInvariants(step, path, stateInvariants, transitionInvariants, violated);
@@ -142,6 +142,7 @@ export function blastRadius(options: BlastOptions): BlastResult {
       // A state whose ring has nothing left to do has one way on (its gate, or its deadline): taken at once, not kept.
       while (model.reduce && model.decided(next.state)) {
         next = model.successors(next.state, false, false)[0]!;
+        byFailure = false;
         steps = [...(Array.isArray(steps) ? steps : [steps]), next.label];
         took(next);
       }
@@ -152,8 +153,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
       const key = model.key(next.state);
       const known = index.get(key);
       const mine = model.summarize ? carried(next.state) : 0;
-      if (known !== undefined) failuresOnly[known] &&= byFailure;
       if (known !== undefined) {
+        failuresOnly[known] &&= byFailure;
         // Alike but for its settled rings: kept if they hold more unhealthy devices (in place while not expanded yet).
         if (mine <= carriedOf[known]!) continue;
         carriedOf[known] = mine;
