@@ -50,7 +50,7 @@ const DEVICE = '·';
 
 function deviceEvents(ring: string, silence: string) {
   const failed = (reason: 'apply-failed' | 'health-failed' | 'timeout'): RolloutEventBody => ({ type: 'DeviceFailed', data: { ring, device: DEVICE, reason } });
-  return {
+  const events = {
     instructed: { type: 'DeviceInstructed', data: { ring, device: DEVICE, action: 'hotpatch' } } as RolloutEventBody,
     succeeded: { type: 'DeviceSucceeded', data: { ring, device: DEVICE } } as RolloutEventBody,
     healthFailed: failed('health-failed'),
@@ -58,6 +58,12 @@ function deviceEvents(ring: string, silence: string) {
     timedOut: failed('timeout'),
     setAside: { type: 'DeviceSetAside', data: { ring, device: DEVICE, reason: silence, instructed: true } } as RolloutEventBody,
   };
+  /** What a health report can do to a device: verify it or fail it; or, where only failures are explored, fail it. */
+  const health: ReadonlyArray<readonly [Local, RolloutEventBody]> = [
+    ['v', events.succeeded],
+    ['fr', events.healthFailed],
+  ];
+  return { ...events, health, failure: health.slice(1) };
 }
 
 interface RingTicks {
@@ -132,8 +138,12 @@ export class PolicyModel {
   /** Whether the ring's devices in flight are one cohort (applied at one tick), with none applying: then reports can only verify or fail them, in any order. */
   private oneCohort(s: ModelState): boolean {
     if (s.rollout.value !== 'rolling') return false;
-    const flying = this.inFlight(s.rings[s.rollout.context.current]!);
-    return flying.length === 1 && isApplied(flying[0]![0]);
+    let cohorts = 0;
+    for (const [local] of s.rings[s.rollout.context.current]!.entries()) {
+      if (isApplying(local)) return false;
+      if (isApplied(local)) cohorts++;
+    }
+    return cohorts === 1;
   }
 
   /**
@@ -150,7 +160,8 @@ export class PolicyModel {
   decided(s: ModelState): boolean {
     if (s.rollout.value !== 'rolling') return false;
     const pop = s.rings[s.rollout.context.current]!;
-    return pop.count('w') === 0 && this.inFlight(pop).length === 0;
+    for (const [local] of pop.entries()) if (local === 'w' || isApplying(local) || isApplied(local)) return false;
+    return true;
   }
 
   /**
@@ -256,12 +267,11 @@ export class PolicyModel {
         // A health report comes in an interval after the one its apply report came in: one in the same interval
         // would only halt sooner, which never makes a worst case worse (docs/model-checking.md).
         if (isApplied(local) && inFlightTick(local)! >= next) continue;
-        const moves: Array<[Local, RolloutEventBody | null]> = isApplying(local)
-          ? [[applied(next), null], ...(this.applyFailures ? [['fn', events.applyFailed] as [Local, RolloutEventBody]] : [])]
-          : [
-              ...(successes ? [['v', events.succeeded] as [Local, RolloutEventBody]] : []),
-              ['fr', events.healthFailed],
-            ];
+        const moves: ReadonlyArray<readonly [Local, RolloutEventBody | null]> = isApplying(local)
+          ? [[applied(next), null], ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])]
+          : successes
+            ? events.health
+            : events.failure;
         for (const device of pop.choices(local)) {
           for (const [to, event] of moves) {
             const r = new Run(this, s, next, s.t, acts);
@@ -319,7 +329,7 @@ export class PolicyModel {
   private tick(s: ModelState, next: number, acts: boolean): Successor | undefined {
     if (!this.applyFailures && s.rollout.value === 'rolling') {
       const pop = s.rings[s.rollout.context.current]!;
-      if (this.inFlight(pop).some(([l]) => isApplying(l) && this.deadline(l).tick <= next)) return undefined;
+      for (const [local] of pop.entries()) if (isApplying(local) && this.deadline(local).tick <= next) return undefined;
     }
     const r = new Run(this, s, next, next, acts);
     const at = this.iso(next);
