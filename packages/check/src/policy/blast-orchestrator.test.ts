@@ -76,10 +76,15 @@ const paced: FleetPolicy = {
   maxInstructionsPerTick: 2,
 };
 
+/** Soaks that end long before the agents' silence: worst runs in which every device reports by a soak's end, at once. */
+const quickSoak = (name: string) => ({ name, deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0.5, maxFailureRate: 0.5, minSoakHours: 2 }, deadlineDays: 1 });
+const soaking: FleetPolicy = { rings: [quickSoak('pilot'), quickSoak('broad')], applyTimeoutMinutes: 60, silenceHours: 48 };
+
 describe('the policy model against the real orchestrator', () => {
   const cases: Array<[string, FleetPolicy, number[], boolean]> = [
     ['the policy simulate uses', DEFAULT_POLICY, [20, 180], false],
     ['a paced policy, applies free to fail', paced, [4, 6], true],
+    ['a soak that ends before the silence (every report in by its end, in one step)', soaking, [3, 4], false],
   ];
   for (const [name, policy, ringSizes, applyFailures] of cases) {
     it(`${name}: every worst run the model finds, run by the orchestrator, writes the model's rollout stream and reaches its worst case`, async () => {
@@ -89,6 +94,7 @@ describe('the policy model against the real orchestrator', () => {
         const real = await runOrchestrator(result.model, witness);
         expect(real.rollout).toEqual(rolloutOf(result.model, witness));
       }
+      if (policy === soaking) expect(witnesses.some((w) => w.labels.some((l) => l.kind === 'reports'))).toBe(true);
       expect((await runOrchestrator(result.model, result.total)).unhealthy).toBe(result.total.value);
     });
   }

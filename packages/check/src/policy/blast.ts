@@ -11,7 +11,8 @@
 import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
 import type { StateInvariant, TransitionInvariant } from '../invariants.js';
 import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
-import { inFlightTick } from './population.js';
+import { isApplied, isApplying, progress } from './population.js';
+import { byProgress, fifo } from './search-order.js';
 import { needsWholeRings, type Held, type PolicyInvariant } from './policy-invariants.js';
 import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
 
@@ -23,6 +24,7 @@ export interface Witness {
 
 export interface BlastResult {
   readonly model: PolicyModel;
+  /** `states`: the states kept (not the run ends, nor the states of a ring with nothing left to do); `runs`: the run ends reached (one end reached two ways counts twice). */
   readonly stats: { readonly states: number; readonly runs: number; readonly seconds: number; readonly complete: boolean };
   /** Per ring: the most devices the release ran on without verifying healthy. */
   readonly rings: readonly Witness[];
@@ -38,7 +40,7 @@ export interface BlastResult {
 /** Devices of ring `i` the release ran on and that are not verified healthy, at the end of a run. */
 export function receivedBad(s: ModelState, i: number): number {
   let n = 0;
-  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || inFlightTick(local) !== undefined) n += count;
+  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || isApplying(local) || isApplied(local)) n += count;
   return n;
 }
 
@@ -49,20 +51,6 @@ export interface BlastOptions extends PolicyModelOptions {
   readonly transitionInvariants?: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>;
   /** Invariants of the user's (policyInvariants), checked in every state of every run. */
   readonly custom?: readonly PolicyInvariant[];
-}
-
-/**
- * What the rest of a run depends on. A summarized ring (its gate passed) shows only that it passed: runs that differ
- * in it alone go on alike, and the search keeps the one whose settled rings hold the most unhealthy devices.
- */
-export function fingerprint(s: ModelState, summarized: boolean): string {
-  const c = s.rollout.context;
-  let key = `${s.t}|${s.rollout.value}|${c.current}|${s.haltedAt ?? ''}`;
-  for (let i = 0; i < s.rings.length; i++) {
-    const ring = c.rings[i]!;
-    key += summarized && ring.gatePassed ? `|${ring.startedAt}+` : `|${ring.startedAt ?? ''}${ring.gatePassed ? '+' : ''}${s.firstApplied[i] ?? ''}/${s.rings[i]!.key}`;
-  }
-  return key;
 }
 
 /** The unhealthy devices of the rings whose gate passed. */
@@ -76,11 +64,17 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const transitionInvariants = options.transitionInvariants ?? rolloutTransitionInvariants;
   const maxStates = options.maxStates ?? 5_000_000;
   const parent: number[] = [-1];
-  const label: (StepLabel | null)[] = [null];
+  /** The step (or, for a decided state taken at once, the steps) from each state's parent. */
+  const label: (StepLabel | StepLabel[] | null)[] = [null];
   const index = new Map<string, number>();
-  /** States with a settled ring, kept after expansion to compare what they carry. */
-  const states = new Map<number, ModelState>();
-  const queue: (ModelState | undefined)[] = [model.initial()];
+  /** What each state's settled rings carry (see `PolicyModel.key`). */
+  const carriedOf: number[] = [0];
+  /** Whether each state was reached only by a failure of its ring's one cohort in flight (see `PolicyModel.failureOfOneCohort`). */
+  const failuresOnly: boolean[] = [false];
+  /** The states not expanded yet, by index. */
+  const states: (ModelState | undefined)[] = [model.initial()];
+  const order = model.reduce ? byProgress() : fifo();
+  const orderKey = (s: ModelState) => s.t * 2 ** 22 + progress(s.rings[Math.max(0, s.rollout.context.current)]!);
   const checkCustom = (observed: ModelState, held: Held, labels: () => StepLabel[]) => {
     for (const inv of custom) {
       if (violated.has(inv.name)) continue;
@@ -88,10 +82,14 @@ export function blastRadius(options: BlastOptions): BlastResult {
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
   };
-  index.set(fingerprint(queue[0]!, model.summarize), 0);
-  const labelsTo = (i: number, last?: StepLabel): StepLabel[] => {
-    const out: StepLabel[] = last ? [last] : [];
-    for (let at = i; parent[at]! >= 0; at = parent[at]!) out.push(label[at]!);
+  const keyOf: (string | undefined)[] = [model.key(states[0]!)];
+  index.set(keyOf[0]!, 0);
+  order.push(0, orderKey(states[0]!));
+  const labelsTo = (i: number, last?: StepLabel | StepLabel[]): StepLabel[] => {
+    const out: StepLabel[] = [];
+    const add = (l: StepLabel | StepLabel[]) => (Array.isArray(l) ? out.push(...l.slice().reverse()) : out.push(l));
+    if (last) add(last);
+    for (let at = i; parent[at]! >= 0; at = parent[at]!) add(label[at]!);
     return out.reverse();
   };
   const rings: (Witness | null)[] = model.sizes.map(() => null);
@@ -101,66 +99,90 @@ export function blastRadius(options: BlastOptions): BlastResult {
   const violated = new Map<string, { witness: Witness; message: string }>();
   let runs = 0;
   let complete = true;
-  checkCustom(queue[0]!, { at: model.time(0), until: model.time(0) }, () => []);
+  checkCustom(states[0]!, { at: model.time(0), until: model.time(0) }, () => []);
   const better = (w: Witness | null, value: number) => w === null || value > w.value;
-
-  for (let head = 0; head < queue.length; head++) {
-    const s = queue[head]!;
-    queue[head] = undefined;
-    if (model.terminal(s)) {
-      runs++;
-      let sum = 0;
-      for (let i = 0; i < s.rings.length; i++) {
-        const v = receivedBad(s, i);
-        sum += v;
-        if (better(rings[i]!, v)) rings[i] = { value: v, labels: labelsTo(head) };
-      }
-      if (better(total, sum)) total = { value: sum, labels: labelsTo(head) };
-      const at = s.rollout.context.atHalt;
-      if (s.rollout.value === 'halted' && at !== null && s.firstApplied[at.ring] !== null && s.haltedAt !== null) {
-        const ms = s.haltedAt - model.time(s.firstApplied[at.ring]!);
-        if (better(longest, ms)) longest = { value: ms, labels: labelsTo(head) };
-      }
-      if (s.rollout.value === 'completed' && sum > 0 && better(completesWithBad, sum)) completesWithBad = { value: sum, labels: labelsTo(head) };
-      continue;
+  /** A run's end, taken into the worst cases as it is reached (ends are not kept). */
+  const end = (s: ModelState, labels: () => StepLabel[]) => {
+    runs++;
+    let sum = 0;
+    for (let i = 0; i < s.rings.length; i++) {
+      const v = receivedBad(s, i);
+      sum += v;
+      if (better(rings[i]!, v)) rings[i] = { value: v, labels: labels() };
     }
-    for (const next of model.successors(s)) {
-      checkInvariants(next, () => labelsTo(head, next.label), stateInvariants, transitionInvariants, violated);
-      if (custom.length) {
-        // Held until the orchestrator's next act (the instant before it), or only at its instant at the end of a run.
-        const until = model.terminal(next.state) ? next.at : Math.max(next.at, model.time(model.nextTick(next.state)) - 1);
-        checkCustom(next.observed, { at: next.at, until }, () => labelsTo(head, next.label));
+    if (better(total, sum)) total = { value: sum, labels: labels() };
+    const at = s.rollout.context.atHalt;
+    if (s.rollout.value === 'halted' && at !== null && s.firstApplied[at.ring] !== null && s.haltedAt !== null) {
+      const ms = s.haltedAt - model.time(s.firstApplied[at.ring]!);
+      if (better(longest, ms)) longest = { value: ms, labels: labels() };
+    }
+    if (s.rollout.value === 'completed' && sum > 0 && better(completesWithBad, sum)) completesWithBad = { value: sum, labels: labels() };
+  };
+
+  for (let head = order.pop(); head !== undefined; head = order.pop()) {
+    const s = states[head]!;
+    states[head] = undefined;
+    // In order of progress every way into a state comes from one expanded before it: none comes after.
+    if (model.reduce) index.delete(keyOf[head]!);
+    keyOf[head] = undefined;
+    for (let next of model.successors(s, failuresOnly[head], false)) {
+      let steps: StepLabel | StepLabel[] = next.label;
+      // Reached only by failures of one cohort, every way the search reached it (all are known before it is expanded).
+      let byFailure = model.reduce && model.failureOfOneCohort(s, next);
+      const took = (step: Successor) => {
+        const path = () => labelsTo(head, steps);
+        checkInvariants(step, path, stateInvariants, transitionInvariants, violated);
+        if (custom.length) {
+          // Held until the orchestrator's next act (the instant before it), or only at its instant at the end of a run.
+          const until = model.terminal(step.state) ? step.at : Math.max(step.at, model.time(model.nextTick(step.state)) - 1);
+          checkCustom(step.observed, { at: step.at, until }, path);
+        }
+      };
+      took(next);
+      // A state whose ring has nothing left to do has one way on (its gate, or its deadline): taken at once, not kept.
+      while (model.reduce && model.decided(next.state)) {
+        next = model.successors(next.state, false, false)[0]!;
+        byFailure = false;
+        steps = [...(Array.isArray(steps) ? steps : [steps]), next.label];
+        took(next);
       }
-      const key = fingerprint(next.state, model.summarize);
+      if (model.terminal(next.state)) {
+        end(next.state, () => labelsTo(head, steps));
+        continue;
+      }
+      const key = model.key(next.state);
       const known = index.get(key);
+      const mine = model.summarize ? carried(next.state) : 0;
       if (known !== undefined) {
+        failuresOnly[known] &&= byFailure;
         // Alike but for its settled rings: kept if they hold more unhealthy devices (in place while not expanded yet).
-        const held = queue[known];
-        const mine = model.summarize ? carried(next.state) : 0;
-        if (mine === 0 || mine <= carried(held ?? states.get(known)!)) continue;
-        if (held !== undefined) {
-          queue[known] = next.state;
+        if (mine <= carriedOf[known]!) continue;
+        carriedOf[known] = mine;
+        if (states[known] !== undefined) {
+          states[known] = next.state;
           parent[known] = head;
-          label[known] = next.label;
-          states.set(known, next.state);
+          label[known] = steps;
           continue;
         }
       }
-      if (queue.length >= maxStates) {
+      if (states.length >= maxStates) {
         complete = false;
         continue;
       }
-      index.set(key, queue.length);
-      if (model.summarize && next.state.rollout.context.rings.some((r) => r.gatePassed)) states.set(queue.length, next.state);
-      queue.push(next.state);
+      index.set(key, states.length);
+      keyOf.push(key);
+      order.push(states.length, orderKey(next.state));
+      states.push(next.state);
+      carriedOf.push(mine);
+      failuresOnly.push(byFailure);
       parent.push(head);
-      label.push(next.label);
+      label.push(steps);
     }
   }
   const all: ReadonlyArray<{ name: string; description: string; custom?: boolean }> = [...stateInvariants, ...transitionInvariants, ...custom];
   return {
     model,
-    stats: { states: queue.length, runs, seconds: Number(process.hrtime.bigint() - started) / 1e9, complete },
+    stats: { states: states.length, runs, seconds: Number(process.hrtime.bigint() - started) / 1e9, complete },
     rings: rings.map((w) => w ?? { value: 0, labels: [] }),
     total: total ?? { value: 0, labels: [] },
     longestApplied: longest,
@@ -172,6 +194,8 @@ export function blastRadius(options: BlastOptions): BlastResult {
   };
 }
 
+const noContext = { baselineOf: new Map<string, string>() };
+
 function checkInvariants(
   next: Successor,
   labels: () => StepLabel[],
@@ -179,16 +203,15 @@ function checkInvariants(
   transitionInvariants: ReadonlyArray<TransitionInvariant<RolloutState, RolloutEventBody>>,
   violated: Map<string, { witness: Witness; message: string }>,
 ): void {
-  const ctx = { baselineOf: new Map<string, string>() };
   for (const [before, event, after] of next.steps) {
     for (const inv of transitionInvariants) {
       if (violated.has(inv.name)) continue;
-      const problem = inv.check(before, event, after, ctx);
+      const problem = inv.check(before, event, after, noContext);
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
     for (const inv of stateInvariants) {
       if (violated.has(inv.name)) continue;
-      const problem = inv.check(after, ctx);
+      const problem = inv.check(after, noContext);
       if (problem !== undefined) violated.set(inv.name, { witness: { value: 1, labels: labels() }, message: problem });
     }
   }
@@ -207,5 +230,8 @@ export function replayPath(model: PolicyModel, labels: readonly StepLabel[]): Su
   return out;
 }
 
-const sameLabel = (a: StepLabel, b: StepLabel) =>
-  a.kind === 'tick' ? b.kind === 'tick' && a.to === b.to : b.kind === 'report' && a.ring === b.ring && a.from === b.from && a.to === b.to && a.device === b.device;
+function sameLabel(a: StepLabel, b: StepLabel): boolean {
+  if (a.kind === 'tick') return b.kind === 'tick' && a.to === b.to;
+  if (a.kind === 'reports') return b.kind === 'reports' && a.ring === b.ring && a.failed === b.failed;
+  return b.kind === 'report' && a.ring === b.ring && a.from === b.from && a.to === b.to && a.device === b.device;
+}

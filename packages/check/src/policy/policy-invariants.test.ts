@@ -50,7 +50,7 @@ describe('your own invariants in check --policy (simulate’s policy, 3 + 5 devi
     expect(verdict({ kind: 'never', ring: 'pilot', state: 'applying', afterHours: 1 })).toMatchObject({ holds: false, message: '2 device(s) of pilot applying at 2026-02-10T18:00:00.000Z' });
     expect(verdict({ kind: 'never', ring: 'pilot', state: 'applying', afterHours: 1.01 })).toEqual({ holds: true });
     const late = verdict({ kind: 'never', ring: 'pilot', state: 'applied', afterHours: 24 });
-    expect(late).toMatchObject({ holds: false, message: '2 device(s) of pilot applied at 2026-02-11T17:00:00.000Z', states: { 'pilot applied': 2 } });
+    expect(late).toMatchObject({ holds: false, message: '3 device(s) of pilot applied at 2026-02-11T17:00:00.000Z', states: { 'pilot applied': 3 } });
   });
 
   it('leavesWithin: an applied device is set aside after 48 h of silence, so none stays applied longer; 47 h is violated', () => {
@@ -69,6 +69,25 @@ describe('your own invariants in check --policy (simulate’s policy, 3 + 5 devi
     // r0's agents fall silent and its gate passes in the same tick: set aside, then summarised.
     const silent: FleetPolicy = { ...lenient, rings: [ring('r0', 1), ring('r1', 1)] };
     for (const plain of [false, true]) expect(verdict({ kind: 'never', ring: 'r0', state: 'setAside' }, silent, [2, 2], plain)).toMatchObject({ holds: false, steps: 4 });
+    // r0 ends within a day (its deadline), but a device it failed is still failed two days on, while r1 rolls out.
+    const quick: FleetPolicy = { ...lenient, rings: [{ ...ring('r0', 0.5), deadlineDays: 1 }, ring('r1', 0.5)] };
+    for (const plain of [false, true]) {
+      expect(verdict({ kind: 'never', ring: 'r0', state: 'failed', afterHours: 48 }, quick, [2, 2], plain)).toMatchObject({ holds: false, states: { 'r0 failed': 1, 'r1 failed': 2 } });
+    }
+  });
+
+  it('summarises a passed ring for an invariant its devices cannot bear on: none waits or is in flight once its gate passed', () => {
+    const states = (spec: CustomInvariant) => blastRadius({ policy: DEFAULT_POLICY, ringSizes: [3, 5], custom: policyInvariants([spec], DEFAULT_POLICY) }).stats.states;
+    const none = blastRadius({ policy: DEFAULT_POLICY, ringSizes: [3, 5] }).stats.states;
+    for (const spec of [
+      { kind: 'leavesWithin', state: 'applied', hours: 48 },
+      { kind: 'atMost', state: 'applying', count: 3 },
+      { kind: 'never', state: 'failed' },
+      { kind: 'never', state: 'applied', afterHours: 24 },
+    ] as CustomInvariant[]) {
+      expect(states(spec)).toBe(none);
+    }
+    expect(states({ kind: 'atMost', state: 'failed', count: 3 })).toBeGreaterThan(none);
   });
 
   it('refuses a ring, a state or a name the policy model has not, in one line naming the path', () => {

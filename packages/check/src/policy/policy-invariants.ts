@@ -43,12 +43,18 @@ export interface PolicyInvariant {
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The states of a ring's devices once its gate passed: the gate needs every device reported, none waiting or in flight. */
+const OUTCOMES: ReadonlySet<string> = new Set<PolicyDeviceState>(['verified', 'failed', 'setAside']);
+
 /**
  * Whether the invariant must see the devices of a ring whose gate passed after it passed (then the search does not
- * summarise such rings): one over every ring, or one that depends on time. One of a single ring that counts
- * devices at once sees that ring's last devices when it is summarised: they never change after.
+ * summarise such rings). Those devices are verified, failed or set aside, and stay so: an invariant about another
+ * state never sees them; `never` without a time sees them when the gate passes (the state before the summary is
+ * checked), as does one ring's `atMost`. What is left: `atMost` over every ring (they add to the other rings'), and
+ * `never … afterHours` (they are still there at a later hour).
  */
-export const needsWholeRings = (inv: CustomInvariant): boolean => inv.ring === undefined || inv.kind === 'leavesWithin' || (inv.kind === 'never' && inv.afterHours !== undefined);
+export const needsWholeRings = (inv: CustomInvariant): boolean =>
+  OUTCOMES.has(inv.state) && ((inv.kind === 'atMost' && inv.ring === undefined) || (inv.kind === 'never' && inv.afterHours !== undefined));
 
 /**
  * The invariants for a policy's model: InvariantError (naming `where` and the path) for a ring the policy has not,

@@ -13,7 +13,10 @@
  */
 import { addDays, ringOpensAt, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { agentSilent, applyTimedOut, silenceReason, type FleetPolicy } from '@hotpatch/fleet';
-import { applied, applying, CountingPopulation, inFlightTick, isApplied, isApplying, PlainPopulation, settled, type Local, type Population } from './population.js';
+import { Run, type ModelState, type StepLabel, type Successor } from './model-run.js';
+import { applied, applying, CountingPopulation, inFlightTick, isApplied, isApplying, PlainPopulation, type Local, type Population } from './population.js';
+
+export type { Act, ModelState, StepLabel, Successor } from './model-run.js';
 
 export interface PolicyModelOptions {
   readonly policy: FleetPolicy;
@@ -36,41 +39,39 @@ export interface PolicyModelOptions {
    * `plain`); the search then keeps, of runs alike but for those counts, the one with the most (see blast.ts).
    */
   readonly summarize?: boolean;
-}
-
-export interface ModelState {
-  /** The last tick the orchestrator ran (-1: none yet). */
-  readonly t: number;
-  readonly rollout: RolloutState;
-  readonly rings: readonly Population[];
-  /** The tick at which each ring's first device ran the release (its apply reported), or null. */
-  readonly firstApplied: readonly (number | null)[];
-  /** The time (ms) the rollout halted, or null. */
-  readonly haltedAt: number | null;
-}
-
-/** One rollout event, with what it did to a ring's devices: `n` devices moved from `from` to `to` (the event then has no device yet). */
-export interface Act {
-  readonly at: number;
-  readonly event: RolloutEventBody | null;
-  readonly move?: { readonly ring: number; readonly from: Local; readonly to: Local; readonly n: number; readonly device?: number };
-}
-
-export type StepLabel = { readonly kind: 'tick'; readonly to: number } | { readonly kind: 'report'; readonly ring: number; readonly from: Local; readonly to: Local; readonly device: number };
-
-export interface Successor {
-  readonly label: StepLabel;
-  readonly state: ModelState;
-  readonly acts: readonly Act[];
-  /** Each machine step taken: (before, event, after), for the transition invariants. */
-  readonly steps: ReadonlyArray<readonly [RolloutState, RolloutEventBody, RolloutState]>;
-  /** When it happened (ms). */
-  readonly at: number;
-  /** The state before a ring whose gate passed was summarised (`state` itself when none was): what custom invariants see. */
-  readonly observed: ModelState;
+  /**
+   * Let the interval before a ring's soak ends take only the runs in which every device in flight reports (default:
+   * true unless `plain`): the others are runs the next interval has, or halts it has later (see `soakReports`).
+   */
+  readonly reduce?: boolean;
 }
 
 const DEVICE = '·';
+
+function deviceEvents(ring: string, silence: string) {
+  const failed = (reason: 'apply-failed' | 'health-failed' | 'timeout'): RolloutEventBody => ({ type: 'DeviceFailed', data: { ring, device: DEVICE, reason } });
+  const events = {
+    instructed: { type: 'DeviceInstructed', data: { ring, device: DEVICE, action: 'hotpatch' } } as RolloutEventBody,
+    succeeded: { type: 'DeviceSucceeded', data: { ring, device: DEVICE } } as RolloutEventBody,
+    healthFailed: failed('health-failed'),
+    applyFailed: failed('apply-failed'),
+    timedOut: failed('timeout'),
+    setAside: { type: 'DeviceSetAside', data: { ring, device: DEVICE, reason: silence, instructed: true } } as RolloutEventBody,
+  };
+  /** What a health report can do to a device: verify it or fail it; or, where only failures are explored, fail it. */
+  const health: ReadonlyArray<readonly [Local, RolloutEventBody]> = [
+    ['v', events.succeeded],
+    ['fr', events.healthFailed],
+  ];
+  return { ...events, health, failure: health.slice(1) };
+}
+
+interface RingTicks {
+  readonly startedAt: string;
+  readonly start: number;
+  readonly deadline: number;
+  readonly soak: number;
+}
 const HOUR = 3_600_000;
 
 export class PolicyModel {
@@ -81,8 +82,11 @@ export class PolicyModel {
   readonly applyFailures: boolean;
   readonly plain: boolean;
   readonly summarize: boolean;
+  readonly reduce: boolean;
   private readonly start: number;
-  private readonly deadlines = new Map<string, number>();
+  private readonly deadlines = new Map<string, { readonly tick: number; readonly kind: 'timeout' | 'silence' }>();
+  /** Each ring's device events (alike for every device: the model's devices are anonymous). */
+  private readonly events: ReadonlyArray<ReturnType<typeof deviceEvents>>;
 
   constructor(o: PolicyModelOptions) {
     if (o.ringSizes.length !== o.policy.rings.length) throw new Error(`${o.ringSizes.length} ring sizes for ${o.policy.rings.length} rings`);
@@ -94,6 +98,10 @@ export class PolicyModel {
     this.applyFailures = o.applyFailures ?? false;
     this.plain = o.plain ?? false;
     this.summarize = o.summarize ?? !this.plain;
+    this.reduce = o.reduce ?? !this.plain;
+    this.ringTickCache = this.sizes.map(() => new Map());
+    this.lastRingTicks = this.sizes.map(() => undefined);
+    this.events = this.policy.rings.map((r) => deviceEvents(r.name, silenceReason(this.policy)));
   }
 
   time(tick: number): number {
@@ -127,42 +135,88 @@ export class PolicyModel {
     return s.rollout.value === 'halted' || s.rollout.value === 'completed';
   }
 
+  /** Whether the ring's devices in flight are one cohort (applied at one tick), with none applying: then reports can only verify or fail them, in any order. */
+  private oneCohort(s: ModelState): boolean {
+    if (s.rollout.value !== 'rolling') return false;
+    let cohorts = 0;
+    for (const [local] of s.rings[s.rollout.context.current]!.entries()) {
+      if (isApplying(local)) return false;
+      if (isApplied(local)) cohorts++;
+    }
+    return cohorts === 1;
+  }
+
+  /**
+   * Whether `step` from `s` is a failure of the ring's one cohort in flight. Reports of one cohort commute (the
+   * next tick, the time they come at, does not change while the cohort is in flight) and a failure past the budget
+   * ends the run: every state a run of them reaches, it reaches with its successes first. So a state the search
+   * reached only by such failures need not verify devices: the same counts come from verifying first.
+   */
+  failureOfOneCohort(s: ModelState, step: Successor): boolean {
+    return step.label.kind === 'report' && step.label.to === 'fr' && this.oneCohort(s);
+  }
+
+  /** Whether nothing is left for the ring's devices to do (none waiting, none in flight): then the state has one successor, the tick that passes its gate or halts at its deadline. */
+  decided(s: ModelState): boolean {
+    if (s.rollout.value !== 'rolling') return false;
+    const pop = s.rings[s.rollout.context.current]!;
+    for (const [local] of pop.entries()) if (local === 'w' || isApplying(local) || isApplied(local)) return false;
+    return true;
+  }
+
   /**
    * When an in-flight device's agent is given up on: the first tick at which the orchestrator times its apply out
    * (`timeout`) or finds it silent (`silence`), by the fleet's own rules.
    */
-  deadline(local: Local): { tick: number; kind: 'timeout' | 'silence' } {
-    const since = inFlightTick(local)!;
-    const at = this.time(since);
-    const key = local;
-    const known = this.deadlines.get(key);
-    const kindOf = (tick: number) => (isApplying(local) && applyTimedOut({ applyingSince: new Date(at).toISOString() }, this.iso(tick), this.policy) ? 'timeout' : 'silence');
-    if (known !== undefined) return { tick: known, kind: kindOf(known) };
-    const lastEventAt = new Date(at).toISOString();
-    let tick = since + 1;
-    for (;; tick++) {
-      const now = this.iso(tick);
-      if ((isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, now, this.policy)) || agentSilent({ lastEventAt }, now, this.policy)) break;
-    }
-    this.deadlines.set(key, tick);
-    return { tick, kind: kindOf(tick) };
+  deadline(local: Local): { readonly tick: number; readonly kind: 'timeout' | 'silence' } {
+    const known = this.deadlines.get(local);
+    if (known !== undefined) return known;
+    const lastEventAt = new Date(this.time(inFlightTick(local)!)).toISOString();
+    const timedOut = (tick: number) => isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, this.iso(tick), this.policy);
+    let tick = inFlightTick(local)! + 1;
+    while (!timedOut(tick) && !agentSilent({ lastEventAt }, this.iso(tick), this.policy)) tick++;
+    const found = { tick, kind: timedOut(tick) ? ('timeout' as const) : ('silence' as const) };
+    this.deadlines.set(local, found);
+    return found;
   }
 
-  private readonly ringTickCache = new Map<string, { deadline: number; soak: number }>();
-  /** The ticks of a ring's deadline and of the end of its soak, from when it started. */
-  private ringTicks(i: number, startedAt: string): { deadline: number; soak: number } {
-    const key = `${i}|${startedAt}`;
-    let ticks = this.ringTickCache.get(key);
+  /** Per ring: the ticks of each start seen, and the last one asked (nearly always the one asked next). */
+  private readonly ringTickCache: Array<Map<string, RingTicks>>;
+  private readonly lastRingTicks: Array<RingTicks | undefined>;
+  /** The ticks of a ring's start, of its deadline and of the end of its soak, from when it started. */
+  ringTicks(i: number, startedAt: string): RingTicks {
+    const last = this.lastRingTicks[i];
+    if (last !== undefined && last.startedAt === startedAt) return last;
+    let ticks = this.ringTickCache[i]!.get(startedAt);
     if (ticks === undefined) {
       const policy = this.policy.rings[i]!;
-      ticks = { deadline: this.tickAtOrAfter(Date.parse(addDays(startedAt, policy.deadlineDays))), soak: this.tickAtOrAfter(Date.parse(startedAt) + policy.gate.minSoakHours * HOUR) };
-      this.ringTickCache.set(key, ticks);
+      const start = Date.parse(startedAt);
+      ticks = { startedAt, start: this.tickAtOrAfter(start), deadline: this.tickAtOrAfter(Date.parse(addDays(startedAt, policy.deadlineDays))), soak: this.tickAtOrAfter(start + policy.gate.minSoakHours * HOUR) };
+      this.ringTickCache[i]!.set(startedAt, ticks);
     }
+    this.lastRingTicks[i] = ticks;
     return ticks;
   }
 
   private inFlight(pop: Population): Array<readonly [Local, number]> {
-    return pop.entries().filter(([l]) => inFlightTick(l) !== undefined) as Array<readonly [Local, number]>;
+    return pop.entries().filter(([l]) => isApplying(l) || isApplied(l));
+  }
+
+  /**
+   * What the rest of a run depends on, as text: equal for states whose runs go on alike. With `summarize`, a ring
+   * whose gate passed shows only that it passed: runs that differ in it alone go on alike, and the search keeps the
+   * one whose settled rings hold the most unhealthy devices.
+   */
+  key(s: ModelState): string {
+    const c = s.rollout.context;
+    let key = `${s.t}|${s.rollout.value}|${c.current}|${s.haltedAt ?? ''}`;
+    for (let i = 0; i < s.rings.length; i++) {
+      const ring = c.rings[i]!;
+      if (ring.startedAt === null) break; // nor any ring after it
+      const start = this.ringTicks(i, ring.startedAt).start;
+      key += this.summarize && ring.gatePassed ? `|${start}+` : `|${start}${ring.gatePassed ? '+' : ''}@${s.firstApplied[i] ?? ''}/${s.rings[i]!.key}`;
+    }
+    return key;
   }
 
   /** The next tick at which the orchestrator acts otherwise than idly, given no report before it. */
@@ -175,182 +229,140 @@ export class PolicyModel {
     const policy = c.policies[i]!;
     const pop = s.rings[i]!;
     const { deadline, soak } = this.ringTicks(i, ring.startedAt!);
-    const candidates = [Math.max(after, deadline)];
-    if (pop.count('w') > 0) candidates.push(after);
-    if (soak >= after) candidates.push(soak);
-    const flying = this.inFlight(pop);
-    for (const [local] of flying) candidates.push(Math.max(after, this.deadline(local).tick));
-    if (flying.length === 0 && pop.count('w') === 0) {
+    let next = Math.max(after, deadline);
+    const waiting = pop.count('w') > 0;
+    if (waiting) next = Math.min(next, after);
+    if (soak >= after) next = Math.min(next, soak);
+    let flying = false;
+    for (const [local] of pop.entries()) {
+      if (!isApplying(local) && !isApplied(local)) continue;
+      flying = true;
+      next = Math.min(next, Math.max(after, this.deadline(local).tick));
+    }
+    if (!flying && !waiting) {
       // Nothing will change the ring's counters any more: the gate passes once it has soaked, or never.
       const gateAt = Math.max(after, soak);
-      if (rolloutLifecycle.step(s.rollout, { type: 'GatePassed', data: { ring: policy.name, at: this.iso(gateAt) } })) candidates.push(gateAt);
+      if (gateAt < next && rolloutLifecycle.step(s.rollout, { type: 'GatePassed', data: { ring: policy.name, at: this.iso(gateAt) } })) next = gateAt;
     }
-    return Math.min(...candidates);
+    return next;
   }
 
-  successors(s: ModelState): Successor[] {
+  /**
+   * The states a step leads to. `failuresOnly`: the state was reached, every way the search reached it, by a failure
+   * of the ring's one cohort in flight (see `failureOfOneCohort`): its successes are left out. `acts`: whether to
+   * record each step's acts (a witness's timeline needs them; the search does not).
+   */
+  successors(s: ModelState, failuresOnly = false, acts = true): Successor[] {
     if (this.terminal(s)) return [];
     const next = this.nextTick(s);
     const out: Successor[] = [];
     const i = s.rollout.context.current;
-    if (s.rollout.value === 'rolling') {
+    const batches = this.reduce ? this.soakReports(s, next, acts) : undefined;
+    if (batches !== undefined) out.push(...batches);
+    else if (s.rollout.value === 'rolling') {
       const pop = s.rings[i]!;
-      const name = s.rollout.context.policies[i]!.name;
+      const events = this.events[i]!;
+      const successes = !failuresOnly || !this.oneCohort(s);
       for (const [local] of this.inFlight(pop)) {
         // A health report comes in an interval after the one its apply report came in: one in the same interval
         // would only halt sooner, which never makes a worst case worse (docs/model-checking.md).
         if (isApplied(local) && inFlightTick(local)! >= next) continue;
-        const moves: Array<[Local, RolloutEventBody | null]> = isApplying(local)
-          ? [[applied(next), null], ...(this.applyFailures ? [['fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'apply-failed' } }] as [Local, RolloutEventBody]] : [])]
-          : [
-              ['v', { type: 'DeviceSucceeded', data: { ring: name, device: DEVICE } }],
-              ['fr', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'health-failed' } }],
-            ];
+        const moves: ReadonlyArray<readonly [Local, RolloutEventBody | null]> = isApplying(local)
+          ? [[applied(next), null], ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])]
+          : successes
+            ? events.health
+            : events.failure;
         for (const device of pop.choices(local)) {
           for (const [to, event] of moves) {
-            const r = new Run(this, s, next);
+            const r = new Run(this, s, next, s.t, acts);
             r.moveOne(i, local, to, event, device);
             out.push(r.done({ kind: 'report', ring: i, from: local, to, device }));
           }
         }
       }
     }
-    const tick = this.tick(s, next);
+    const tick = this.tick(s, next, acts);
     if (tick !== undefined) out.push(tick);
     return out;
   }
 
+  /**
+   * The reports before the tick that ends the ring's soak, when that tick can do nothing but pass the gate (no
+   * device to instruct, none applying, no timeout or silence due, the deadline later): every device in flight
+   * reports, `f` of them failing, for each `f` within the budget. A run in which some device has not reported by then
+   * is one the search has anyway: at that tick the orchestrator does nothing (the gate needs every report), so it is
+   * the run in which those reports came in the next interval instead (the same state); a failure past the budget
+   * before that tick halts the rollout with the same devices as it does in the next interval, only sooner. Undefined
+   * when the interval is not such a one (docs/model-checking.md, "Reductions").
+   */
+  private soakReports(s: ModelState, next: number, acts: boolean): Successor[] | undefined {
+    if (s.rollout.value !== 'rolling') return undefined;
+    const c = s.rollout.context;
+    const i = c.current;
+    const ring = c.rings[i]!;
+    const { deadline, soak } = this.ringTicks(i, ring.startedAt!);
+    const pop = s.rings[i]!;
+    if (next !== soak || next >= deadline || pop.count('w') > 0) return undefined;
+    const flying = this.inFlight(pop);
+    let reporting = 0;
+    for (const [local, n] of flying) {
+      if (!isApplied(local) || inFlightTick(local)! >= next || this.deadline(local).tick <= next) return undefined;
+      reporting += n;
+    }
+    if (reporting === 0) return undefined;
+    const out: Successor[] = [];
+    for (let failed = 0; failed <= Math.min(reporting, ring.budget - ring.failed); failed++) {
+      const r = new Run(this, s, next, s.t, acts);
+      let verified = reporting - failed;
+      for (const [local, n] of flying) {
+        const v = Math.min(verified, n);
+        verified -= v;
+        r.moveMany(i, local, 'v', this.events[i]!.succeeded, v);
+        r.moveMany(i, local, 'fr', this.events[i]!.healthFailed, n - v);
+      }
+      out.push(r.done({ kind: 'reports', ring: i, failed }));
+    }
+    return out;
+  }
+
   /** The orchestrator's tick at `next` (decideTick's order), or undefined when an apply must be reported first. */
-  private tick(s: ModelState, next: number): Successor | undefined {
+  private tick(s: ModelState, next: number, acts: boolean): Successor | undefined {
     if (!this.applyFailures && s.rollout.value === 'rolling') {
       const pop = s.rings[s.rollout.context.current]!;
-      if (this.inFlight(pop).some(([l]) => isApplying(l) && this.deadline(l).tick <= next)) return undefined;
+      for (const [local] of pop.entries()) if (isApplying(local) && this.deadline(local).tick <= next) return undefined;
     }
-    const r = new Run(this, { ...s, t: next }, next);
+    const r = new Run(this, s, next, next, acts);
     const at = this.iso(next);
-    let c = r.state.rollout.context;
-    if (r.state.rollout.value === 'betweenRings') {
+    let c = r.rollout.context;
+    if (r.rollout.value === 'betweenRings') {
       const ring = c.policies[c.current + 1]!;
       const opens = ringOpensAt(c, c.current + 1);
       if (opens !== null && at >= opens) r.record({ type: 'RingStarted', data: { ring: ring.name, at, devices: this.sizes[c.current + 1]! } });
     }
-    if (r.state.rollout.value === 'rolling') {
-      c = r.state.rollout.context;
+    if (r.rollout.value === 'rolling') {
+      c = r.rollout.context;
       const i = c.current;
       const name = c.policies[i]!.name;
       const ring = c.rings[i]!;
       // Timeouts and silences among the devices in flight.
-      for (const [local, n] of this.inFlight(r.state.rings[i]!)) {
+      for (const [local, n] of this.inFlight(r.rings[i]!)) {
         const { tick, kind } = this.deadline(local);
         if (tick > next) continue;
-        if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', { type: 'DeviceFailed', data: { ring: name, device: DEVICE, reason: 'timeout' } });
-        else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', { type: 'DeviceSetAside', data: { ring: name, device: DEVICE, reason: silenceReason(this.policy), instructed: true } }, n);
+        if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', this.events[i]!.timedOut);
+        else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', this.events[i]!.setAside, n);
       }
       // New instructions, paced by the policy.
-      const waiting = r.state.rings[i]!.count('w');
-      if (r.state.rollout.value === 'rolling' && waiting > 0) {
-        r.moveMany(i, 'w', applying(next), { type: 'DeviceInstructed', data: { ring: name, device: DEVICE, action: 'hotpatch' } }, Math.min(waiting, this.policy.maxInstructionsPerTick ?? waiting));
+      const waiting = r.rings[i]!.count('w');
+      if (r.rollout.value === 'rolling' && waiting > 0) {
+        r.moveMany(i, 'w', applying(next), this.events[i]!.instructed, Math.min(waiting, this.policy.maxInstructionsPerTick ?? waiting));
       }
-      if (r.state.rollout.value === 'rolling') {
-        const gate: RolloutEventBody = { type: 'GatePassed', data: { ring: name, at } };
-        if (rolloutLifecycle.step(r.state.rollout, gate)) {
-          r.record(gate);
+      if (r.rollout.value === 'rolling') {
+        // The machine's gate needs every device reported (gateMet): with one in flight it is not asked.
+        if (r.rollout.context.rings[i]!.inFlight === 0 && r.record({ type: 'GatePassed', data: { ring: name, at } })) {
           if (this.summarize) r.settle(i);
-        }
-        else if (at >= addDays(ring.startedAt!, c.policies[i]!.deadlineDays)) r.record({ type: 'RolloutHalted', data: { reason: `${name}: gate not passed by its deadline`, at } });
+        } else if (next >= this.ringTicks(i, ring.startedAt!).deadline) r.record({ type: 'RolloutHalted', data: { reason: `${name}: gate not passed by its deadline`, at } });
       }
     }
     return r.done({ kind: 'tick', to: next });
-  }
-}
-
-/** One successor in the making: machine steps, device moves and the acts they record, all at time `next`. */
-class Run {
-  state: ModelState;
-  readonly acts: Act[] = [];
-  readonly steps: Array<readonly [RolloutState, RolloutEventBody, RolloutState]> = [];
-  private readonly at: number;
-  private observed: ModelState | undefined;
-  constructor(
-    private readonly model: PolicyModel,
-    from: ModelState,
-    private readonly next: number,
-  ) {
-    this.state = from;
-    this.at = model.time(next);
-  }
-
-  /** A rollout event without a device, recorded if the machine takes it. */
-  record(event: RolloutEventBody): boolean {
-    const after = this.step(event);
-    if (after !== undefined) this.acts.push({ at: this.at, event });
-    return after !== undefined;
-  }
-
-  private step(event: RolloutEventBody): RolloutState | undefined {
-    const before = this.state.rollout;
-    const after = rolloutLifecycle.step(before, event)?.state as RolloutState | undefined;
-    if (after === undefined) return undefined;
-    this.steps.push([before, event, after]);
-    const halted = before.value !== 'halted' && after.value === 'halted';
-    this.state = { ...this.state, rollout: after, haltedAt: halted ? this.at : this.state.haltedAt };
-    return after;
-  }
-
-  private movePop(ring: number, from: Local, to: Local, n: number, device?: number) {
-    const rings = this.state.rings.slice();
-    rings[ring] = rings[ring]!.move(from, to, n, device);
-    const firstApplied = isApplied(to) && this.state.firstApplied[ring] === null ? this.state.firstApplied.map((f, k) => (k === ring ? this.next : f)) : this.state.firstApplied;
-    this.state = { ...this.state, rings, firstApplied };
-  }
-
-  /** One device moved, and its event (if any) recorded: a device the machine refuses does not move. */
-  moveOne(ring: number, from: Local, to: Local, event: RolloutEventBody | null, device?: number): void {
-    if (event !== null && this.step(event) === undefined) return;
-    this.movePop(ring, from, to, 1, device);
-    this.acts.push({ at: this.at, event, move: { ring, from, to, n: 1, ...(device !== undefined && device >= 0 ? { device } : {}) } });
-  }
-
-  /**
-   * `n` devices moved by `n` equal events. The plain exploration steps the machine once per device; the counting
-   * one steps it for the first and the last device and adds the first step's change to the ring's counters for the
-   * ones between (the events are alike and their guards monotone in the counters: the test comparing both
-   * explorations checks it).
-   */
-  moveMany(ring: number, from: Local, to: Local, event: RolloutEventBody, n: number): void {
-    if (n <= 0) return;
-    if (this.model.plain || n <= 2) {
-      for (let k = 0; k < n; k++) this.moveOne(ring, from, to, event);
-      return;
-    }
-    const before = this.state.rollout;
-    if (this.step(event) === undefined) return;
-    const first = this.state.rollout;
-    const r0 = before.context.rings[ring]!;
-    const r1 = first.context.rings[ring]!;
-    const scaled = { ...r1 } as Record<string, unknown>;
-    for (const key of Object.keys(r1) as Array<keyof typeof r1>) {
-      const a = r0[key];
-      const b = r1[key];
-      if (typeof a === 'number' && typeof b === 'number') scaled[key] = b + (b - a) * (n - 2);
-    }
-    const rings = first.context.rings.slice();
-    rings[ring] = scaled as unknown as typeof r1;
-    this.state = { ...this.state, rollout: { value: first.value, context: { ...first.context, rings } } };
-    if (this.step(event) === undefined) throw new Error(`the machine refused the last of ${n} ${event.type} events after taking the first`);
-    this.movePop(ring, from, to, n);
-    this.acts.push({ at: this.at, event, move: { ring, from, to, n } });
-  }
-
-  /** Ring `ring`'s gate passed: what is left of its devices that matters (see `settled`). */
-  settle(ring: number): void {
-    this.observed ??= this.state;
-    const rings = this.state.rings.slice();
-    rings[ring] = settled(rings[ring]!);
-    this.state = { ...this.state, rings };
-  }
-
-  done(label: StepLabel): Successor {
-    return { label, state: this.state, acts: this.acts, steps: this.steps, at: this.at, observed: this.observed ?? this.state };
   }
 }

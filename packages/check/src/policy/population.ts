@@ -27,6 +27,16 @@ export function inFlightTick(local: Local): number | undefined {
 export const isApplying = (local: Local) => local.charCodeAt(0) === 97;
 export const isApplied = (local: Local) => local.charCodeAt(0) === 112;
 
+/**
+ * How far a ring's devices have gone: a device counts 0 waiting, 1 applying, 2 applied, 3 once it has an outcome.
+ * Every report moves a device forward, so it adds at least one.
+ */
+export function progress(pop: Population): number {
+  let sum = 0;
+  for (const [local, n] of pop.entries()) sum += n * (local === 'w' ? 0 : isApplying(local) ? 1 : isApplied(local) ? 2 : 3);
+  return sum;
+}
+
 export interface Population {
   /** The local states present, with how many devices each. */
   entries(): ReadonlyArray<readonly [Local, number]>;
@@ -60,32 +70,48 @@ function sortedEntries(map: ReadonlyMap<Local, number>): Array<[Local, number]> 
   return [...map].filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** How many devices are in each local state. */
+const ONE_WAY: readonly number[] = [-1];
+const NO_WAY: readonly number[] = [];
+
+/** How many devices are in each local state: the local states present, in order, with their counts. */
 export class CountingPopulation implements Population {
-  readonly key: string;
-  private readonly sorted: Array<[Local, number]>;
-  private constructor(private readonly counts: ReadonlyMap<Local, number>) {
-    this.sorted = sortedEntries(counts);
-    this.key = this.sorted.map(([l, n]) => `${l}:${n}`).join(',');
-  }
+  private text: string | undefined;
+  private constructor(private readonly sorted: ReadonlyArray<readonly [Local, number]>) {}
   static of(size: number): CountingPopulation {
-    return new CountingPopulation(new Map([['w', size]]));
+    return new CountingPopulation(size > 0 ? [['w', size]] : []);
+  }
+  get key(): string {
+    if (this.text === undefined) {
+      let text = '';
+      for (const [l, n] of this.sorted) text += text === '' ? `${l}:${n}` : `,${l}:${n}`;
+      this.text = text;
+    }
+    return this.text;
   }
   entries() {
     return this.sorted;
   }
   count(local: Local) {
-    return this.counts.get(local) ?? 0;
+    for (const [l, n] of this.sorted) if (l === local) return n;
+    return 0;
   }
   choices(from: Local) {
-    return this.count(from) > 0 ? [-1] : [];
+    return this.count(from) > 0 ? ONE_WAY : NO_WAY;
   }
   move(from: Local, to: Local, n: number): CountingPopulation {
     const have = this.count(from);
     if (n > have) throw new Error(`cannot move ${n} devices from ${from}: ${have} there`);
-    const next = new Map(this.counts);
-    next.set(from, have - n);
-    next.set(to, (next.get(to) ?? 0) + n);
+    const next: Array<readonly [Local, number]> = [];
+    let placed = false;
+    for (const [l, c] of this.sorted) {
+      if (!placed && n > 0 && to < l) {
+        next.push([to, n]);
+        placed = true;
+      }
+      const m = c + (l === to ? ((placed = true), n) : 0) - (l === from ? n : 0);
+      if (m > 0) next.push([l, m]);
+    }
+    if (!placed && n > 0) next.push([to, n]);
     return new CountingPopulation(next);
   }
 }

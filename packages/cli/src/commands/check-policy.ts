@@ -76,11 +76,19 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   }
   const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom });
   const outDir = resolve(args.out ?? 'out/check');
+  /** Each run's timeline, by its steps: the worst runs are often one run (the total's, the last ring's, the longest). */
+  const texts = new Map<string, string>();
+  const textOf = (w: Witness) => {
+    const steps = JSON.stringify(w.labels);
+    let text = texts.get(steps);
+    if (text === undefined) texts.set(steps, (text = timelineText(witnessTimeline(result.model, w))));
+    return text;
+  };
   /** A violation at the very start (labels []) is written too: its timeline is the fleet before the release. */
   const write = async (name: string, w: Witness | null, evenAtStart = false) => {
     if (w === null || (w.labels.length === 0 && !evenAtStart)) return undefined;
     const file = join(outDir, `${name}.jsonl`);
-    await writeFileAtomically(file, (out) => out.writeFile(timelineText(witnessTimeline(result.model, w))));
+    await writeFileAtomically(file, (out) => out.writeFile(textOf(w)));
     return relative(process.cwd(), file) || file;
   };
   const names = policy.rings.map((r) => r.name);
@@ -122,7 +130,7 @@ function printBlast(
   const all = sizes.reduce((a, b) => a + b, 0);
   io.out(`hotpatch check --policy ${policyName} — rings ${names.map((name, i) => `${name} (${n(sizes[i]!)})`).join(', ')}; orchestrator ticks every ${tickMinutes} min`);
   io.out(`Every device free to verify or fail its health check, every agent free to report late or never (silent).`);
-  io.out(`Explored ${n(r.stats.states)} states, ${n(r.stats.runs)} distinct ends, in ${r.stats.seconds.toFixed(2)} s — ${r.stats.complete ? 'complete' : 'INCOMPLETE (--max-states)'}`);
+  io.out(`Explored ${n(r.stats.states)} states, ${n(r.stats.runs)} run ends reached, in ${r.stats.seconds.toFixed(2)} s — ${r.stats.complete ? 'complete' : 'INCOMPLETE (--max-states)'}`);
   io.out(`\nBlast radius: devices the release ran on that did not verify healthy (failed health, set aside silent, in flight at the halt), worst case`);
   for (let i = 0; i < names.length; i++) io.out(`  ${names[i]!.padEnd(12)} ${n(r.rings[i]!.value).padStart(7)} of ${n(sizes[i]!)}${files.rings[i] ? `   timeline: ${files.rings[i]}` : ''}`);
   io.out(`  ${'total'.padEnd(12)} ${n(r.total.value).padStart(7)} of ${n(all)}${files.total ? `   timeline: ${files.total} (${r.total.labels.length} steps)` : ''}`);
