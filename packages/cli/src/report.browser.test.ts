@@ -66,7 +66,9 @@ describe.skipIf(!available)(`the demo's reports in Chromium${available ? '' : ` 
     const rollout = status.rollouts.find((r) => r.rollout === 'HP-2026-02')!;
     const { page, problems } = await open('rollout');
     expect(await page.textContent('[data-halt-ring]')).toBe(rollout.halt!.ring);
-    expect(await page.textContent('[data-halt-reason]')).toBe(rollout.haltReason);
+    expect(await page.getAttribute('[data-halt-reason]', 'data-halt-reason')).toBe(rollout.haltReason);
+    // Said with its ring once: "Halted … in pilot: failures past …", not "in pilot: pilot: failures past …".
+    expect(await page.textContent('.halt .halt-reason')).toBe(`Halted 2026-02-10 18:02 in ${rollout.haltReason}.`);
     // The axis's mark says the ring once ("halted in pilot: failures …", not "halted in pilot: pilot: failures …").
     expect(rollout.haltReason!.startsWith(`${rollout.halt!.ring}: `)).toBe(true);
     expect(await page.textContent('#rollout svg .halt-label')).toBe(`halted in ${rollout.haltReason}`);

@@ -105,7 +105,8 @@ function haltView(data: ReportData, r: RolloutSection): HTMLElement {
       `Halted ${minute(data, halt.t)} in `,
       h('strong', { 'data-halt-ring': v.ring ?? '' }, v.ring ?? 'no ring'),
       ': ',
-      h('strong', { 'data-halt-reason': '' }, v.reason),
+      // The reason as status gives it (its attribute); its text without the ring it names first, said just before.
+      h('strong', { 'data-halt-reason': v.reason }, v.ring != null && v.reason.startsWith(`${v.ring}: `) ? v.reason.slice(v.ring.length + 2) : v.reason),
       '.',
     ),
     h(
