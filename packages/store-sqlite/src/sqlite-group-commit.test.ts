@@ -3,7 +3,7 @@
  * it adds — nothing is answered before the WAL is synced past it. The sync itself is the real fdatasync; these tests
  * hold it back (or fail it) through `syncWal` to see who waits for it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,17 @@ describe('SQLite group commit', () => {
     await closing;
     await append;
     expect(state.syncs).toBe(1);
+  });
+
+  it('syncs the WAL SQLite writes: that of the file a symlink names (the link has none beside it)', async () => {
+    await mkdir(join(dir, 'real'));
+    await mkdir(join(dir, 'links'));
+    await symlink(join(dir, 'real', 'linked.db'), join(dir, 'links', 'linked.db'));
+    const synced: string[] = [];
+    const store = openSqliteEventStore({ path: join(dir, 'links', 'linked.db'), durability: 'group', syncWal: async (wal) => (synced.push(wal), fdatasyncFile(wal)) });
+    expect((await store.appendToStream('device/a', [enrolled()])).nextExpectedVersion).toBe(1);
+    expect(synced).toEqual([join(await realpath(join(dir, 'real')), 'linked.db-wal')]);
+    await store.close();
   });
 
   it('refuses a durability it does not know, by name', () => {

@@ -93,8 +93,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   let closed = false;
   const wakeups = createWakeups();
-  // An in-memory database is not durable at all: nothing to sync.
-  const sync = durability === 'group' && !readonly && !db.memory ? createGroupSync(options.path, options.syncWal) : undefined;
+  // The WAL to sync is the one SQLite writes: beside the file as SQLite named it (its full path, symlinks resolved, a
+  // URI read), not `path`, which may be relative, a link or a URI. An in-memory database has none ('').
+  const file = durability === 'group' && !readonly ? db.prepare<[], string>("SELECT file FROM pragma_database_list WHERE name = 'main'").pluck().get() : undefined;
+  const sync = file ? createGroupSync(file, options.syncWal) : undefined;
   const open = () => {
     if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
     if (sync?.failed !== undefined) throw syncFailure(sync.failed);
