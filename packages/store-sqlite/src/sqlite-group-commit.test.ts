@@ -152,6 +152,23 @@ describe('SQLite group commit', () => {
     await store.close();
   });
 
+  it('holds back a refusal as an answer: a conflict naming a version not yet synced waits for its sync', async () => {
+    const { store, release } = heldStore();
+    const append = store.appendToStream('device/a', [enrolled()]);
+    const conflict = store.appendToStream('device/a', [enrolled('2')], { expectedVersion: 0 });
+    expect(await settled(conflict)).toBe(false);
+    // A batch that fails after reading what is not yet durable is answered after the sync too.
+    const batch = store.batch(async () => {
+      throw new Error(`saw version ${await store.streamVersion('device/a')}`);
+    });
+    expect(await settled(batch)).toBe(false);
+    release();
+    await append;
+    await expect(conflict).rejects.toThrow(/expected version 0/i);
+    await expect(batch).rejects.toThrow('saw version 1');
+    await store.close();
+  });
+
   it('refuses a durability it does not know, by name', () => {
     expect(() => openSqliteEventStore({ path: join(dir, 'x.db'), durability: 'fast' as never })).toThrow(InvalidStoreOptionsError);
     expect(() => openSqliteEventStore({ path: join(dir, 'x.db'), durability: 'fast' as never })).toThrow(/durability must be 'full', 'group' or 'normal', got "fast"/);

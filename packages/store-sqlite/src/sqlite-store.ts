@@ -120,11 +120,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   /**
    * A call's answer, given once what it could see is durable: with group commit, a call outside a batch waits for
    * the sync of every commit made so far (its own write's included); a batch's own calls do not (the batch's commit
-   * is answered after a sync that covers what they saw).
+   * is answered after a sync that covers what they saw). A refusal is an answer too: a conflict names the version
+   * it found.
    */
+  const heldBack = () => (durable === undefined || (batches.active !== null && batchScope.within(batches.active.token)) ? undefined : durable());
   const settle = <T>(result: T): Promise<T> => {
-    const wait = durable === undefined || (batches.active !== null && batchScope.within(batches.active.token)) ? undefined : durable();
+    const wait = heldBack();
     return wait === undefined ? Promise.resolve(result) : wait.then(() => result);
+  };
+  const refuse = (error: unknown): Promise<never> => {
+    const wait = heldBack();
+    return wait === undefined ? Promise.reject(error) : wait.then(() => Promise.reject(error));
   };
   /**
    * Runs a call once no batch but the caller's own is open on this handle and, for a write, no other handle of this
@@ -140,10 +146,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       try {
         return settle(call());
       } catch (error) {
-        return Promise.reject(error);
+        return refuse(error);
       }
     }
-    return whenFree(call, writes).then(settle);
+    return whenFree(call, writes).then(settle, refuse);
   };
   const whenFree = async <T>(call: () => T, writes: boolean): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
