@@ -56,7 +56,9 @@ export function createGroupSync(databasePath: string, syncWal: SyncWal = fdatasy
         const upTo = marked;
         await syncWal(walPath);
         if (!directorySynced) {
-          await fdatasyncFile(dirname(walPath), true);
+          // As SQLite's own (unixSync): a folder it cannot open, or whose fsync fails, is skipped, not a failure;
+          // under synchronous=FULL the store would go on.
+          await fdatasyncFile(dirname(walPath), true).catch(() => undefined);
           directorySynced = true;
         }
         synced = upTo;
