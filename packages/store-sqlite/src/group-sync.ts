@@ -9,7 +9,8 @@
  * Why the WAL alone: its frames are written in order, so syncing the file covers every commit written before the
  * sync began. SQLite itself syncs the WAL before a checkpoint copies frames into the database file, and the database
  * file after, as NORMAL does. The WAL's directory is synced once, after the first sync (a WAL file just created must
- * also be found after a power loss), as SQLite does for a journal it creates.
+ * also be found after a power loss), as SQLite does for a journal it creates, and skipped as SQLite skips it where a
+ * folder cannot be opened or synced.
  *
  * A sync that fails leaves the commits since the last good one of unknown durability, and the OS may have dropped the
  * pages it could not write (a later fsync can then succeed without them): the store is failed for good, every caller
