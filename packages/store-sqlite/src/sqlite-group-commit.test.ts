@@ -130,13 +130,17 @@ describe('SQLite group commit', () => {
     await store.close();
   });
 
-  it('close waits for the sync in flight', async () => {
+  it('close waits for the sync in flight, called once or again meanwhile', async () => {
     const { store, release, state } = heldStore();
     const append = store.appendToStream('device/a', [enrolled()]);
     const closing = store.close();
+    const again = store.close();
     expect(await settled(closing)).toBe(false);
+    expect(await settled(again)).toBe(false);
     release();
     await closing;
+    await again;
+    expect(store.db.open).toBe(false);
     await append;
     expect(state.syncs).toBe(1);
   });

@@ -92,6 +92,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const failure = (error: unknown) => sqliteFailure(options.path, error, timeoutMs, 'use');
 
   let closed = false;
+  let closing: Promise<void> | undefined;
   const wakeups = createWakeups();
   // The WAL to sync is the one SQLite writes: beside the file as SQLite named it (its full path, symlinks resolved, a
   // URI read), not `path`, which may be relative, a link or a URI. An in-memory database has none ('').
@@ -229,15 +230,18 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     streamHeads: () => when(() => reads.streamHeads()),
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      wakeups.wake();
-      // What was committed is durable before the connection goes (a failed sync has said so to its callers).
-      await durable?.()?.catch(() => undefined);
-      await checkpointer?.close();
-      db.close();
-      gate.leave();
+    close() {
+      // Called again meanwhile, it answers when the first call does: once the connection has gone.
+      closing ??= (async () => {
+        closed = true;
+        wakeups.wake();
+        // What was committed is durable before the connection goes (a failed sync has said so to its callers).
+        await durable?.()?.catch(() => undefined);
+        await checkpointer?.close();
+        db.close();
+        gate.leave();
+      })();
+      return closing;
     },
   };
   return store;
