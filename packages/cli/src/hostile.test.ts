@@ -335,11 +335,13 @@ describe('answers that would mislead', () => {
     expect(imported.code).toBe(EXIT.ok);
     expect(imported.out.split('\n')[0]).toMatch(/^integrity NOT checked: /);
     expect(JSON.parse((await cli('import', stripped, '--store', `sqlite:${target}`, '--unhashed', '--json')).out)).toMatchObject({ ok: true, integrity: 'not checked', written: 0 });
-    for (const argv of [['status', stripped], ['replay', stripped]]) {
+    for (const argv of [['status', stripped], ['replay', stripped], ['history', stripped, '--device', 'dev-00001'], ['history', stripped, '--rollout', 'HP-2026-02']]) {
       const r = await cli(...argv);
       expect(r.code, argv[0]).toBe(EXIT.ok);
       expect(r.err, argv[0]).toBe(`note: ${stripped} carries no hashes: its integrity was NOT checked (an event changed, removed or inserted cannot be seen)`);
     }
+    // A file with its hashes: checked, nothing to say.
+    expect(await cli('history', log, '--device', 'dev-00001')).toMatchObject({ code: EXIT.ok, err: '' });
   });
 
   it('an empty log is said to be empty', async () => {

@@ -214,5 +214,17 @@ describe('hotpatch serve', () => {
       nothingWritten();
     }
   });
+
+  it('a store that cannot be opened stops the start in one line (exit 3), and the keys made for it are taken back', async () => {
+    const badDir = mkdtempSync(join(dir, 'bad-store-'));
+    const missing = join(badDir, 'missing', 'b.db');
+    const r = await hotpatch('serve', '--store', `sqlite:${missing}`, '--port', '0', '--key', join(badDir, 'k.pem'), '--id-key', join(badDir, 'id.key'));
+    expect(r).toMatchObject({ code: 3, err: `hotpatch serve: ${missing}: its directory does not exist\n` });
+    for (const file of ['k.pem', 'k.pem.pub', 'id.key']) expect(existsSync(join(badDir, file)), file).toBe(false);
+    // A key that was there before is kept.
+    writeFileSync(join(badDir, 'id.key'), `${'a'.repeat(43)}\n`);
+    expect((await hotpatch('serve', '--store', `sqlite:${missing}`, '--port', '0', '--id-key', join(badDir, 'id.key'), '--key', join(badDir, 'k.pem'))).code).toBe(3);
+    expect(existsSync(join(badDir, 'id.key'))).toBe(true);
+  });
 });
 

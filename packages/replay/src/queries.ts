@@ -65,21 +65,27 @@ function streamHistory<TView>(input: FoldInput, stream: string, view: (s: Stream
  * The same, read from a timeline file as it is folded (line by line, one stream kept): the file is never held
  * whole. The first invalid line or refused event is thrown, naming its line; reading stops at the replay point.
  */
-async function streamHistoryOfFile<TView>(path: string, stream: string, view: (s: StreamState) => TView, until: ReplayPoint): Promise<Array<StreamHistoryStep<TView>>> {
+async function streamHistoryOfFile<TView>(path: string, stream: string, view: (s: StreamState) => TView, until: ReplayPoint, options: FileHistoryOptions): Promise<Array<StreamHistoryStep<TView>>> {
   const steps: Array<StreamHistoryStep<TView>> = [];
-  await foldFile(path, {
+  const folded = await foldFile(path, {
     until,
     stream,
     onStep: (event, before, after, index, line) => steps.push({ position: event.position ?? line ?? index + 1, event, before: before ? view(before) : null, after: view(after) }),
   });
+  if (!folded.hashed && folded.folded > 0) options.unhashed?.();
   return steps;
+}
+
+export interface FileHistoryOptions {
+  /** Called when the file carries no hashes: its events were not checked against them (a reader says so). */
+  readonly unhashed?: () => void;
 }
 
 /** deviceHistory, rolloutHistory and ringHistory of a timeline file, read as it is folded (see streamHistoryOfFile). */
 export const historyOfFile = {
-  device: (path: string, device: string, until: ReplayPoint = { kind: 'end' }): Promise<HistoryStep[]> => streamHistoryOfFile(path, deviceStream(device), toDeviceView, until),
-  rollout: (path: string, rollout: string, until: ReplayPoint = { kind: 'end' }): Promise<RolloutHistoryStep[]> => streamHistoryOfFile(path, rolloutStream(rollout), toRolloutView, until),
-  ring: (path: string, ring: string, until: ReplayPoint = { kind: 'end' }): Promise<RingHistoryStep[]> => streamHistoryOfFile(path, ringStream(ring), toRingPauseView, until),
+  device: (path: string, device: string, until: ReplayPoint = { kind: 'end' }, options: FileHistoryOptions = {}): Promise<HistoryStep[]> => streamHistoryOfFile(path, deviceStream(device), toDeviceView, until, options),
+  rollout: (path: string, rollout: string, until: ReplayPoint = { kind: 'end' }, options: FileHistoryOptions = {}): Promise<RolloutHistoryStep[]> => streamHistoryOfFile(path, rolloutStream(rollout), toRolloutView, until, options),
+  ring: (path: string, ring: string, until: ReplayPoint = { kind: 'end' }, options: FileHistoryOptions = {}): Promise<RingHistoryStep[]> => streamHistoryOfFile(path, ringStream(ring), toRingPauseView, until, options),
 };
 
 /** The sequence of states one device went through, event by event. */

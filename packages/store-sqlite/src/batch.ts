@@ -72,9 +72,9 @@ export function createBatches(options: {
       const token = Symbol('batch');
       const batch: OpenBatch = { token, done: new Promise<void>((resolve) => (finish = resolve)), begun: false, lastPosition: 0 };
       batches.active = batch;
-      let result: Awaited<ReturnType<typeof fn>>;
+      let outcome: { result: Awaited<ReturnType<typeof fn>> } | { error: unknown };
       try {
-        result = await batchScope.run(token, fn);
+        const result = await batchScope.run(token, fn);
         // An append that failed half done (an I/O error after its rows went in) must not be committed.
         if (batch.poisoned !== undefined) throw batch.poisoned;
         // Closed while `fn` ran: the connection, and the transaction with it, are gone.
@@ -83,19 +83,21 @@ export function createBatches(options: {
           db.exec('COMMIT');
           committed();
         }
+        outcome = { result };
       } catch (error) {
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
-        throw failure(error);
+        outcome = { error: failure(error) };
       } finally {
         gate.release();
         batches.active = null;
         finish();
       }
-      // Answered once what it wrote and read is durable; the connection is free for the next batch meanwhile (its
-      // commit shares the sync).
+      // Answered once what it wrote and read is durable, a failure too (it may say what it read); the connection is
+      // free for the next batch meanwhile (its commit shares the sync).
       const wait = durable?.();
       if (wait !== undefined) await wait;
-      return result;
+      if ('error' in outcome) throw outcome.error;
+      return outcome.result;
     },
   };
   return batches;

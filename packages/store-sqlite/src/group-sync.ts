@@ -9,7 +9,8 @@
  * Why the WAL alone: its frames are written in order, so syncing the file covers every commit written before the
  * sync began. SQLite itself syncs the WAL before a checkpoint copies frames into the database file, and the database
  * file after, as NORMAL does. The WAL's directory is synced once, after the first sync (a WAL file just created must
- * also be found after a power loss), as SQLite does for a journal it creates.
+ * also be found after a power loss), as SQLite does for a journal it creates, and skipped as SQLite skips it where a
+ * folder cannot be opened or synced.
  *
  * A sync that fails leaves the commits since the last good one of unknown durability, and the OS may have dropped the
  * pages it could not write (a later fsync can then succeed without them): the store is failed for good, every caller
@@ -56,7 +57,9 @@ export function createGroupSync(databasePath: string, syncWal: SyncWal = fdatasy
         const upTo = marked;
         await syncWal(walPath);
         if (!directorySynced) {
-          await fdatasyncFile(dirname(walPath), true);
+          // As SQLite's own (unixSync): a folder it cannot open, or whose fsync fails, is skipped, not a failure;
+          // under synchronous=FULL the store would go on.
+          await fdatasyncFile(dirname(walPath), true).catch(() => undefined);
           directorySynced = true;
         }
         synced = upTo;

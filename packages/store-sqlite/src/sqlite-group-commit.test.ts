@@ -3,7 +3,7 @@
  * it adds — nothing is answered before the WAL is synced past it. The sync itself is the real fdatasync; these tests
  * hold it back (or fail it) through `syncWal` to see who waits for it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -130,15 +130,47 @@ describe('SQLite group commit', () => {
     await store.close();
   });
 
-  it('close waits for the sync in flight', async () => {
+  it('close waits for the sync in flight, called once or again meanwhile', async () => {
     const { store, release, state } = heldStore();
     const append = store.appendToStream('device/a', [enrolled()]);
     const closing = store.close();
+    const again = store.close();
     expect(await settled(closing)).toBe(false);
+    expect(await settled(again)).toBe(false);
     release();
     await closing;
+    await again;
+    expect(store.db.open).toBe(false);
     await append;
     expect(state.syncs).toBe(1);
+  });
+
+  it('syncs the WAL SQLite writes: that of the file a symlink names (the link has none beside it)', async () => {
+    await mkdir(join(dir, 'real'));
+    await mkdir(join(dir, 'links'));
+    await symlink(join(dir, 'real', 'linked.db'), join(dir, 'links', 'linked.db'));
+    const synced: string[] = [];
+    const store = openSqliteEventStore({ path: join(dir, 'links', 'linked.db'), durability: 'group', syncWal: async (wal) => (synced.push(wal), fdatasyncFile(wal)) });
+    expect((await store.appendToStream('device/a', [enrolled()])).nextExpectedVersion).toBe(1);
+    expect(synced).toEqual([join(await realpath(join(dir, 'real')), 'linked.db-wal')]);
+    await store.close();
+  });
+
+  it('holds back a refusal as an answer: a conflict naming a version not yet synced waits for its sync', async () => {
+    const { store, release } = heldStore();
+    const append = store.appendToStream('device/a', [enrolled()]);
+    const conflict = store.appendToStream('device/a', [enrolled('2')], { expectedVersion: 0 });
+    expect(await settled(conflict)).toBe(false);
+    // A batch that fails after reading what is not yet durable is answered after the sync too.
+    const batch = store.batch(async () => {
+      throw new Error(`saw version ${await store.streamVersion('device/a')}`);
+    });
+    expect(await settled(batch)).toBe(false);
+    release();
+    await append;
+    await expect(conflict).rejects.toThrow(/expected version 0/i);
+    await expect(batch).rejects.toThrow('saw version 1');
+    await store.close();
   });
 
   it('refuses a durability it does not know, by name', () => {

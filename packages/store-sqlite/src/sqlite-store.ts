@@ -92,9 +92,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const failure = (error: unknown) => sqliteFailure(options.path, error, timeoutMs, 'use');
 
   let closed = false;
+  let closing: Promise<void> | undefined;
   const wakeups = createWakeups();
-  // An in-memory database is not durable at all: nothing to sync.
-  const sync = durability === 'group' && !readonly && !db.memory ? createGroupSync(options.path, options.syncWal) : undefined;
+  // The WAL to sync is the one SQLite writes: beside the file as SQLite named it (its full path, symlinks resolved, a
+  // URI read), not `path`, which may be relative, a link or a URI. An in-memory database has none ('').
+  const file = durability === 'group' && !readonly ? db.prepare<[], string>("SELECT file FROM pragma_database_list WHERE name = 'main'").pluck().get() : undefined;
+  const sync = file ? createGroupSync(file, options.syncWal) : undefined;
   const open = () => {
     if (closed) throw new StoreClosedError(`SQLite event store ${options.path}`);
     if (sync?.failed !== undefined) throw syncFailure(sync.failed);
@@ -118,11 +121,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   /**
    * A call's answer, given once what it could see is durable: with group commit, a call outside a batch waits for
    * the sync of every commit made so far (its own write's included); a batch's own calls do not (the batch's commit
-   * is answered after a sync that covers what they saw).
+   * is answered after a sync that covers what they saw). A refusal is an answer too: a conflict names the version
+   * it found.
    */
+  const heldBack = () => (durable === undefined || (batches.active !== null && batchScope.within(batches.active.token)) ? undefined : durable());
   const settle = <T>(result: T): Promise<T> => {
-    const wait = durable === undefined || (batches.active !== null && batchScope.within(batches.active.token)) ? undefined : durable();
+    const wait = heldBack();
     return wait === undefined ? Promise.resolve(result) : wait.then(() => result);
+  };
+  const refuse = (error: unknown): Promise<never> => {
+    const wait = heldBack();
+    return wait === undefined ? Promise.reject(error) : wait.then(() => Promise.reject(error));
   };
   /**
    * Runs a call once no batch but the caller's own is open on this handle and, for a write, no other handle of this
@@ -138,10 +147,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       try {
         return settle(call());
       } catch (error) {
-        return Promise.reject(error);
+        return refuse(error);
       }
     }
-    return whenFree(call, writes).then(settle);
+    return whenFree(call, writes).then(settle, refuse);
   };
   const whenFree = async <T>(call: () => T, writes: boolean): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
@@ -221,15 +230,18 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     streamHeads: () => when(() => reads.streamHeads()),
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      wakeups.wake();
-      // What was committed is durable before the connection goes (a failed sync has said so to its callers).
-      await durable?.()?.catch(() => undefined);
-      await checkpointer?.close();
-      db.close();
-      gate.leave();
+    close() {
+      // Called again meanwhile, it answers when the first call does: once the connection has gone.
+      closing ??= (async () => {
+        closed = true;
+        wakeups.wake();
+        // What was committed is durable before the connection goes (a failed sync has said so to its callers).
+        await durable?.()?.catch(() => undefined);
+        await checkpointer?.close();
+        db.close();
+        gate.leave();
+      })();
+      return closing;
     },
   };
   return store;

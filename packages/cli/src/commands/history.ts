@@ -4,7 +4,7 @@ import { CheckFailed, UsageError, parse, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { describeSource, eachStorePage, readSource, sourceFrom, type StoreSource } from '../store-source.js';
 import { replayPoint } from './replay.js';
-import { mustExist, timelineEvents } from '../timeline-input.js';
+import { mustExist, timelineEvents, unhashedNote } from '../timeline-input.js';
 import { rolloutLines } from '../rollout-text.js';
 import { tenantLens } from '@hotpatch/store';
 import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag } from '../tenant.js';
@@ -61,7 +61,8 @@ export const historyCommand: CommandSpec = {
     let steps: Array<StreamHistoryStep<{ readonly state: string }>>;
     if (source.kind === 'jsonl' && tenant === undefined) {
       await mustExist(source.path);
-      steps = await historyOfFile[kind](source.path, id, until);
+      // A file without hashes: said first, as status and replay say it.
+      steps = await historyOfFile[kind](source.path, id, until, { unhashed: () => io.err(unhashedNote(source.path)) });
     } else steps = of.inMemory(await readSource(source, { stream: of.stream(id), ...(tenant !== undefined ? { tenant } : {}) }), id, until);
     if (steps.length === 0 && ring !== undefined) {
       // A ring's stream holds its pauses: a ring of the fleet that was never paused has none, and that is an answer.

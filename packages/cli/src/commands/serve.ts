@@ -3,6 +3,7 @@
  * SIGINT stop it in order: no new connection, what is in flight finished, waiters answered, the checkpoint saved,
  * the log sealed, exit 0.
  */
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { buildServer } from '@hotpatch/server';
@@ -97,13 +98,19 @@ export const serveCommand: CommandSpec = {
     const [{ buildServer }, { orchestrationLeasesFor }] = await Promise.all([import('@hotpatch/server'), import('./serve-leases.js')]);
     // Before the store opens: a bad key file stops the start with nothing written.
     const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
-    if (key.created) io.err(`hotpatch serve: made a seal key: ${key.path} (private, mode 0600); its public key ${key.publicPath} is what hotpatch verify --key takes`);
     if (values['id-key'] === '') throw new UsageError('--id-key: expected the path of a key file');
     const idKey = values['id-key'] === undefined ? undefined : await loadIdKey(values['id-key'] as string);
-    if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
 
     // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
-    const store = await openEventStore(source, { stateCacheSize });
+    // A store that cannot be opened (its folder missing, not a store, busy, unreachable) stops the start: the keys
+    // made above for it are taken back, so that the failed start leaves nothing behind.
+    const made = [...(key.created ? [key.path, key.publicPath] : []), ...(idKey?.made === true ? [values['id-key'] as string] : [])];
+    const store = await openEventStore(source, { stateCacheSize }).catch(async (error: unknown) => {
+      await Promise.all(made.map((file) => rm(file, { force: true })));
+      throw error;
+    });
+    if (key.created) io.err(`hotpatch serve: made a seal key: ${key.path} (private, mode 0600); its public key ${key.publicPath} is what hotpatch verify --key takes`);
+    if (idKey?.made) io.err(`hotpatch serve: made the tenants' id key in ${values['id-key'] as string}: keep it with the store`);
     const storeName = describeSource(source);
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);

@@ -96,7 +96,7 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
   r.post('/v1/reports', {
     config: { roles: ['agent'], device: (request) => (request.body as AgentReport | undefined)?.device },
     schema: {
-      summary: 'An agent’s report (idempotent by its id: the same report again gets the same answer; the same id with another report, 409)',
+      summary: 'An agent’s report (idempotent by its id: the same report again gets the answer it got when recorded, a refused one is decided again; the same id with another report, 409)',
       tags: ['agent'],
       security: bearer,
       body: AgentReportSchema,
