@@ -32,7 +32,8 @@ export interface GroupSync {
 export type SyncWal = (walPath: string) => Promise<void>;
 
 export async function fdatasyncFile(path: string, directory = false): Promise<void> {
-  const handle = await open(path, 'r');
+  // The WAL opened to write (never written here): Windows flushes a file only through a handle that may write it.
+  const handle = await open(path, directory ? 'r' : 'r+');
   try {
     await (directory ? handle.sync() : handle.datasync());
   } finally {

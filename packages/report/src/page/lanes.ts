@@ -4,7 +4,7 @@
  * devices; pauses shaded, gates and the halt marked, and the time cursor across all of them.
  */
 import type { PauseSpan, ReportData, RingLane, RolloutSection } from '../model.js';
-import { h, hrefOfDevice, s } from './dom.js';
+import { cellText, h, hrefOfDevice, s } from './dom.js';
 import { colourOf, INK, labelOf } from './palette.js';
 import { axis, minute, type Axis } from './time.js';
 
@@ -102,7 +102,7 @@ function drawLanes(data: ReportData, lanes: readonly RingLane[], rollout: Rollou
   if (rollout?.halt && a.has(rollout.halt.t)) {
     const x = a.x(rollout.halt.t);
     overlay.push(
-      s('line', { x1: x, x2: x, y1: 14, y2: y, stroke: INK.halt, 'stroke-width': 3, 'stroke-dasharray': '6 3', class: 'halt' }, s('title', {}, `halted ${minute(data, rollout.halt.t)}: ${rollout.halt.view.reason}`)),
+      s('line', { x1: x, x2: x, y1: 14, y2: y, stroke: INK.halt, 'stroke-width': 3, 'stroke-dasharray': '6 3', class: 'halt' }, s('title', {}, cellText(`halted ${minute(data, rollout.halt.t)}: ${rollout.halt.view.reason}`))),
       s('text', { x: Math.min(x + 4, WIDTH - 300), y: 12, class: 'halt-label' }, haltLabel(rollout.halt.view.ring, rollout.halt.view.reason)),
     );
   }
@@ -183,7 +183,7 @@ function pauseShade(data: ReportData, a: Axis, p: PauseSpan, span: [number, numb
   const [top, bottom] = span ?? [20, 40];
   const x = a.x(p.from);
   const end = a.x(p.to ?? a.to);
-  const who = `${p.scope === 'ring' ? `ring ${p.ring}` : 'rollout'} paused by the ${p.by}${p.reason ? ` (${p.reason})` : ''} from ${minute(data, p.from)}${p.to !== null ? ` to ${minute(data, p.to)}` : ''}`;
+  const who = `${p.scope === 'ring' ? `ring ${p.ring}` : 'rollout'} paused by the ${p.by}${p.reason ? ` (${cellText(p.reason)})` : ''} from ${minute(data, p.from)}${p.to !== null ? ` to ${minute(data, p.to)}` : ''}`;
   return s('rect', { x, y: top, width: Math.max(2, end - x), height: bottom - top, fill: INK.pause, 'fill-opacity': 0.25, stroke: INK.pause, class: 'pause' }, s('title', {}, who));
 }
 
@@ -220,6 +220,6 @@ function swatch(colour: string): HTMLElement {
 
 /** The halt's mark on the axis: its ring and its reason, the ring said once (a reason names its ring first: "pilot: …"). */
 export function haltLabel(ring: string | null | undefined, reason: string): string {
-  if (ring === undefined || ring === null) return `halted: ${reason}`;
-  return `halted in ${reason.startsWith(`${ring}: `) ? reason : `${ring}: ${reason}`}`;
+  if (ring === undefined || ring === null) return cellText(`halted: ${reason}`);
+  return cellText(`halted in ${reason.startsWith(`${ring}: `) ? reason : `${ring}: ${reason}`}`);
 }

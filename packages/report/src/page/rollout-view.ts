@@ -1,6 +1,6 @@
 /** A rollout: its rings as status gives them, its lanes over time, failures against the budget, its halt. */
 import type { ReportData, RolloutSection } from '../model.js';
-import { deviceCell, factsTable, h, s, table } from './dom.js';
+import { cellText, deviceCell, factsTable, h, s, table } from './dom.js';
 import { INK, labelOf } from './palette.js';
 import { lanesChart, type LanesChart } from './lanes.js';
 import { axis, minute } from './time.js';
@@ -11,7 +11,7 @@ const LISTED = 500;
 
 export function rolloutView(data: ReportData, r: RolloutSection, heading: string, idPrefix: string): { element: HTMLElement; lanes: LanesChart } {
   const p = r.progress;
-  const state = p.state === 'halted' ? `halted — ${p.haltReason ?? ''}` : p.state === 'paused' ? `paused by ${p.pausedBy.join(' and ')}` : p.state;
+  const state = p.state === 'halted' ? cellText(`halted — ${p.haltReason ?? ''}`) : p.state === 'paused' ? `paused by ${p.pausedBy.join(' and ')}` : p.state;
   const lanes = lanesChart(data, r.lanes, r, `${heading}: each ring's devices over time`);
   const element = h(
     'section',
@@ -83,7 +83,7 @@ function budgetChart(data: ReportData, r: RolloutSection): SVGElement {
         s('line', { x1: a.left, x2: a.left + a.width, y1: y(f.budget), y2: y(f.budget), stroke: INK.budget, 'stroke-dasharray': '8 4', 'stroke-width': 2, class: 'budget', 'data-ring': f.ring }, s('title', {}, `${f.ring}: budget ${f.budget}`)),
         s('text', { x: a.left + a.width - 4, y: y(f.budget) - 4, 'text-anchor': 'end', class: 'tick' }, `budget ${f.budget}`),
       );
-    if (r.halt && r.halt.view.ring === f.ring && a.has(r.halt.t)) parts.push(s('line', { x1: a.x(r.halt.t), x2: a.x(r.halt.t), y1: top, y2: top + rowHeight, stroke: INK.halt, 'stroke-width': 2, 'stroke-dasharray': '6 3' }, s('title', {}, `halted: ${r.halt.view.reason}`)));
+    if (r.halt && r.halt.view.ring === f.ring && a.has(r.halt.t)) parts.push(s('line', { x1: a.x(r.halt.t), x2: a.x(r.halt.t), y1: top, y2: top + rowHeight, stroke: INK.halt, 'stroke-width': 2, 'stroke-dasharray': '6 3' }, s('title', {}, cellText(`halted: ${r.halt.view.reason}`))));
   });
   const height = Math.max(30, 20 + rings.length * (rowHeight + 20));
   if (rings.length === 0) parts.push(s('text', { x: 4, y: 20 }, 'No ring started in this window.'));
@@ -106,7 +106,7 @@ function haltView(data: ReportData, r: RolloutSection): HTMLElement {
       h('strong', { 'data-halt-ring': v.ring ?? '' }, v.ring ?? 'no ring'),
       ': ',
       // The reason as status gives it (its attribute); its text without the ring it names first, said just before.
-      h('strong', { 'data-halt-reason': v.reason }, v.ring != null && v.reason.startsWith(`${v.ring}: `) ? v.reason.slice(v.ring.length + 2) : v.reason),
+      h('strong', { 'data-halt-reason': v.reason }, cellText(v.ring != null && v.reason.startsWith(`${v.ring}: `) ? v.reason.slice(v.ring.length + 2) : v.reason)),
       '.',
     ),
     h(
