@@ -135,6 +135,20 @@ describe.skipIf(!available)(`the live console in Chromium${available ? '' : ` â€
     await page.close();
   });
 
+  it('sends an agent\'s token (a role that may not read the console) back to the sign-in, saying why', async () => {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${f.h.url}/`);
+    await page.fill('#token', Object.values(f.tokens.agents)[0]!);
+    await page.click('#sign-in button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#console-error')?.textContent !== '');
+    expect(await page.textContent('#console-error')).toMatch(/^Forbidden: /);
+    expect(await page.isVisible('#sign-in')).toBe(true);
+    expect(await page.isVisible('#signed-in')).toBe(false);
+    expect(await page.evaluate(() => sessionStorage.getItem('hotpatch.console.token'))).toBeNull();
+    await page.close();
+  });
+
   it('gives an auditor the view and no pause or resume button', async () => {
     const { page, problems } = await signIn(f.tokens.auditor);
     expect(await page.textContent('#rollout h2')).toBe(`Rollout ${RELEASE.id}`);

@@ -38,6 +38,8 @@ interface ConsoleAnswer {
 
 /** An answer of the service that is not a success: its problem's title and detail (RFC 9457). */
 class ProblemAnswer extends Error {
+  /** The answer to the console's data request (not to an action of the page's). */
+  consoleData = false;
   constructor(
     readonly status: number,
     readonly title: string,
@@ -83,7 +85,9 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
   };
   const fail = (e: unknown) => {
     error.textContent = e instanceof Error ? e.message : String(e);
-    if (e instanceof ProblemAnswer && e.status === 401) leave(false);
+    // A token refused (401), or one whose role may not read the console (403: an agent's): back to the sign-in, the
+    // reason shown. A refused action (a pause) is 400/403/409 too, but comes through `act`, not here.
+    if (e instanceof ProblemAnswer && (e.status === 401 || (e.status === 403 && e.consoleData))) leave(false);
   };
 
   /** The subject asked for: the page's hash (#rollout=ID, #device=ID or #fleet), else the service's choice. */
@@ -102,7 +106,12 @@ export function consoleStart(root: HTMLElement, render: (root: HTMLElement, data
 
   async function loadOnce(): Promise<void> {
     const signedInAs = token;
-    const answer = (await (await call(`v1/console/data${asked()}`)).json()) as ConsoleAnswer;
+    const answer = (await (
+      await call(`v1/console/data${asked()}`).catch((e: unknown) => {
+        if (e instanceof ProblemAnswer) e.consoleData = true;
+        throw e;
+      })
+    ).json()) as ConsoleAnswer;
     // Signed out (or in again) while it was asked: the answer is not for this page any more.
     if (token === null || token !== signedInAs) return;
     error.textContent = '';
