@@ -210,6 +210,8 @@ describe('usage', () => {
     [['replay', 'x.jsonl', '--at', 'yesterday'], /--at: expected an ISO-8601 UTC time/],
     [['replay', 'x.jsonl', '--at', '2026-01-01T00:00:00Z', '--position', '3'], /cannot be used together/],
     [['replay', join(dir, 'missing.jsonl')], /no such file/],
+    // A missing path that looks like a store of another kind is told how stores are given.
+    [['status', '--store', 'mysql:x.db'], /^hotpatch status: no such file: mysql:x\.db \(a store is given as sqlite:PATH or postgres:\/\/…; anything else is a timeline file's path\)\n/],
     [['history', 'x.jsonl'], /one of --device ID, --rollout ID or --ring NAME is required/],
     [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r'], /--device and --rollout: give one of them, not both/],
     [['history', 'x.jsonl', '--device', 'd', '--rollout', 'r', '--ring', 'g'], /give one of them, not several/],

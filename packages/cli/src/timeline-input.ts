@@ -19,7 +19,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
  */
 export async function mustExist(file: string, options: { readonly readTwice?: boolean } = {}): Promise<void> {
   const found = await stat(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new UsageError(`no such file: ${file}`);
+    // A missing path that looks like another kind of store (mysql:…, sqlite3:…, a mistyped postgres:…) is said to be one.
+    if (error.code === 'ENOENT') throw new UsageError(`no such file: ${file}${/^[a-z][a-z0-9+.-]*:/i.test(file) ? ' (a store is given as sqlite:PATH or postgres://…; anything else is a timeline file\'s path)' : ''}`);
     if (error.code === 'ELOOP') throw new UsageError(`${file}: its symbolic links form a loop`);
     throw error;
   });
