@@ -69,4 +69,19 @@ describe('hotpatch check --policy', () => {
     expect((await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--out', dir)).code).toBe(2);
     expect((await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--ring-sizes', 'pilot=x', '--out', dir)).code).toBe(2);
   });
+
+  it('refuses ring sizes given twice or with a second "=", a ring named like an object key it does not have, and a tick past a year, in one line, writing nothing', async () => {
+    const out = join(dir, 'refused');
+    const policy = join(scenarios, 'policy-default.json');
+    const refused = async (argv: string[], code: number, err: string) => {
+      const r = await cli('check', '--policy', policy, ...argv, '--out', out);
+      expect(r).toMatchObject({ code, out: '' });
+      expect(r.err.split('\n')[0]).toBe(err);
+      await expect(readFile(join(out, 'blast-total.jsonl'))).rejects.toThrow();
+    };
+    await refused(['--ring-sizes', 'pilot=2,pilot=5,broad=3'], 2, 'hotpatch check: --ring-sizes: pilot is given twice');
+    await refused(['--ring-sizes', 'pilot=2=7,broad=3'], 2, 'hotpatch check: --ring-sizes: expected ring=count, got "pilot=2=7"');
+    await refused(['--ring-sizes', 'pilot=2,broad=3,__proto__=4'], 1, 'hotpatch check: --ring-sizes: __proto__ is not a ring of the policy (pilot, broad)');
+    await refused(['--ring-sizes', 'pilot=2,broad=3', '--tick-minutes', '99999999999999'], 2, 'hotpatch check: --tick-minutes: expected at most 525,600 (a year), got 99999999999999');
+  });
 });
