@@ -5,6 +5,7 @@ import type { FleetPolicy } from '@hotpatch/fleet';
 import { readSmallFile, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, positiveInt, UsageError, type Output } from '../args.js';
 import { json } from '../format.js';
+import { stoppableAtOnce } from '../signals.js';
 import { readPolicyDocument } from './simulate.js';
 
 export interface PolicyCheckArgs {
@@ -80,7 +81,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
     if (error instanceof InvariantError) throw new CheckFailed(error.message);
     throw error;
   }
-  const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom });
+  const result = stoppableAtOnce(() => blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom }));
   const outDir = resolve(args.out ?? 'out/check');
   /** Each run's timeline, by its steps: the worst runs are often one run (the total's, the last ring's, the longest). */
   const texts = new Map<string, string>();
