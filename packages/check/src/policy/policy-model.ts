@@ -173,8 +173,14 @@ export class PolicyModel {
     if (known !== undefined) return known;
     const lastEventAt = new Date(this.time(inFlightTick(local)!)).toISOString();
     const timedOut = (tick: number) => isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, this.iso(tick), this.policy);
-    let tick = inFlightTick(local)! + 1;
-    while (!timedOut(tick) && !agentSilent({ lastEventAt }, this.iso(tick), this.policy)) tick++;
+    const due = (tick: number) => timedOut(tick) || agentSilent({ lastEventAt }, this.iso(tick), this.policy);
+    // Start at the tick the durations say (a year's timeout is 525,600 one-minute ticks: not to be walked one by
+    // one), then let the rules decide: back while they already hold a tick sooner, on while they do not hold yet.
+    const from = inFlightTick(local)! + 1;
+    const ticks = (ms: number) => inFlightTick(local)! + Math.ceil(ms / this.tickMs);
+    let tick = Math.max(from, Math.min(isApplying(local) ? ticks(this.policy.applyTimeoutMinutes * 60_000) : Infinity, ticks(this.policy.silenceHours * HOUR)));
+    while (tick > from && due(tick - 1)) tick--;
+    while (!due(tick)) tick++;
     const found = { tick, kind: timedOut(tick) ? ('timeout' as const) : ('silence' as const) };
     this.deadlines.set(local, found);
     return found;
