@@ -11,7 +11,7 @@
 import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
 import type { StateInvariant, TransitionInvariant } from '../invariants.js';
 import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
-import { isApplied, isApplying, progress } from './population.js';
+import { progress, unhealthy } from './population.js';
 import { byProgress, fifo } from './search-order.js';
 import { needsWholeRings, type Held, type PolicyInvariant } from './policy-invariants.js';
 import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
@@ -40,7 +40,7 @@ export interface BlastResult {
 /** Devices of ring `i` the release ran on and that are not verified healthy, at the end of a run. */
 export function receivedBad(s: ModelState, i: number): number {
   let n = 0;
-  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || isApplying(local) || isApplied(local)) n += count;
+  for (const [local, count] of s.rings[i]!.entries()) if (unhealthy(local)) n += count;
   return n;
 }
 

@@ -69,20 +69,32 @@ describe('the reduced blast-radius search on hostile policies', () => {
     );
   });
 
-  it('has worst runs that the real orchestrator, run on their schedules, writes event for event and ends with as many devices unhealthy (fast-check)', async () => {
+  it('has worst runs that the real orchestrator, run on their schedules, writes event for event and leaves no more devices unhealthy than the worst case (fast-check)', async () => {
     await fc.assert(
       fc.asyncProperty(world(6), async ([policy, ringSizes, applyFailures, , tickMinutes]) => {
         const r = blastRadius({ policy, ringSizes, applyFailures, tickMinutes });
         const witnesses = [r.total, ...r.rings, ...(r.longestApplied ? [r.longestApplied] : []), ...(r.completesWithBad ? [r.completesWithBad] : [])].filter((w) => w.labels.length > 0);
         for (const witness of witnesses) {
           const real = await runOrchestrator(r.model, witness);
+          expect(real.unhealthy).toBeLessThanOrEqual(r.total.value);
           // Events of one instant compared as a set: within a tick the model orders timeouts and silences by local state, not by device (see the skipped test below).
           expect(byInstant(real.rollout)).toEqual(byInstant(rolloutOf(r.model, witness)));
         }
-        if (r.total.labels.length > 0) expect((await runOrchestrator(r.model, r.total)).unhealthy).toBe(r.total.value);
+        // No run leaves more devices unhealthy than the worst case (the orchestrator's count can be lower: a halt takes
+        // back a device still applying, or set aside while applying, which the model counts as free to apply after it).
+        if (r.total.labels.length > 0) expect((await runOrchestrator(r.model, r.total)).unhealthy).toBeLessThanOrEqual(r.total.value);
       }),
       { seed: Number(process.env.HOTPATCH_HOSTILE_SEED ?? 3005), numRuns: Math.ceil(RUNS / 3) },
     );
+  });
+
+  it('counts a device set aside while applying (its agent silent sooner than its apply times out) as one the release may have run on, as the orchestrator leaves it', async () => {
+    const ring = (name: string, minSoakHours: number, deadlineDays: number, budget: { count: number } | { percent: number }) => ({ name, deferralDays: 0.02, budget, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours }, deadlineDays });
+    const policy: FleetPolicy = { rings: [ring('r0', 2, 0.1, { percent: 1 }), ring('r1', 30, 1, { count: 7 })], applyTimeoutMinutes: 120, silenceHours: 0.5, maxInstructionsPerTick: 3 };
+    const r = blastRadius({ policy, ringSizes: [4, 2], applyFailures: true, tickMinutes: 90 });
+    // Before: 5, and the orchestrator, run on that worst run, left 6 (r0-0004 set aside while applying, never taken back).
+    expect(r.total.value).toBe(6);
+    expect((await runOrchestrator(r.model, r.total)).unhealthy).toBe(6);
   });
 
   // Left: within a tick the orchestrator times out and sets aside its devices in flight in the order it instructed
