@@ -334,8 +334,14 @@ export class PolicyModel {
   /** The orchestrator's tick at `next` (decideTick's order), or undefined when an apply must be reported first. */
   private tick(s: ModelState, next: number, acts: boolean): Successor | undefined {
     if (!this.applyFailures && s.rollout.value === 'rolling') {
+      // An apply that would time out must be reported first (a timeout is a failed apply); an agent silent before
+      // its apply times out is silence, not a failed apply: set aside, it may have applied the release.
       const pop = s.rings[s.rollout.context.current]!;
-      for (const [local] of pop.entries()) if (isApplying(local) && this.deadline(local).tick <= next) return undefined;
+      for (const [local] of pop.entries()) {
+        if (!isApplying(local)) continue;
+        const { tick, kind } = this.deadline(local);
+        if (tick <= next && kind === 'timeout') return undefined;
+      }
     }
     const r = new Run(this, s, next, next, acts);
     const at = this.iso(next);
