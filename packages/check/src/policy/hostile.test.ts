@@ -88,6 +88,38 @@ describe('the reduced blast-radius search on hostile policies', () => {
     );
   });
 
+  // Left: a health report in the same interval as its apply report is left out ("it could only halt sooner"), but a
+  // verification there can also let a ring pass its gate before its deadline: three devices paced one a tick, the
+  // last instructed at 19:00 and the deadline's tick at 20:00; it applies and verifies before 20:00, the gate passes,
+  // and r1 receives the release (r1's worst case 1, the model's 0; with failed applies, the same run by an apply that
+  // fails, 1). Letting health come in the apply's interval makes 200 + 2,000 devices on simulate's policy incomplete
+  // at 5,000,000 states (57 s): the fix needs a reduction of its own.
+  it.skip('explores a health report in the same interval as its apply report when it lets a gate pass before its deadline', () => {
+    const policy: FleetPolicy = {
+      rings: [
+        { name: 'r0', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0, maxFailureRate: 1, minSoakHours: 0 }, deadlineDays: 0.1 },
+        { name: 'r1', deferralDays: 0, budget: { count: 0 }, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 }, deadlineDays: 0 },
+      ],
+      applyTimeoutMinutes: 1,
+      silenceHours: 0.5,
+      maxInstructionsPerTick: 1,
+    };
+    expect(blastRadius({ policy, ringSizes: [3, 1] }).rings[1]!.value).toBe(1);
+  });
+
+  // Left, the same fault: a failed apply (or, were it explored, a health report in its apply's interval) settles a
+  // device in the interval after its instruction, so a ring can pass its gate before a deadline it otherwise misses:
+  // with failed applies the total and the longest run before a halt can be larger (seeds 6 and 7 of this property).
+  it.skip('gives without failed applies the worst cases it gives with them, in total (why the default leaves them out; fast-check)', () => {
+    fc.assert(
+      fc.property(world(7), ([policy, ringSizes, , , tickMinutes]) => {
+        const [without, withFailures] = [false, true].map((applyFailures) => answers(blastRadius({ policy, ringSizes, applyFailures, tickMinutes })));
+        expect([without!.total, without!.longestApplied]).toEqual([withFailures!.total, withFailures!.longestApplied]);
+      }),
+      { seed: Number(process.env.HOTPATCH_HOSTILE_SEED ?? 3006), numRuns: RUNS },
+    );
+  });
+
   it('counts a device set aside while applying (its agent silent sooner than its apply times out) as one the release may have run on, as the orchestrator leaves it', async () => {
     const ring = (name: string, minSoakHours: number, deadlineDays: number, budget: { count: number } | { percent: number }) => ({ name, deferralDays: 0.02, budget, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours }, deadlineDays });
     const policy: FleetPolicy = { rings: [ring('r0', 2, 0.1, { percent: 1 }), ring('r1', 30, 1, { count: 7 })], applyTimeoutMinutes: 120, silenceHours: 0.5, maxInstructionsPerTick: 3 };
