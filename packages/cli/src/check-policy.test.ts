@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
 import { DEMO_POLICY } from './commands/demo.js';
@@ -69,4 +70,33 @@ describe('hotpatch check --policy', () => {
     expect((await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--out', dir)).code).toBe(2);
     expect((await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--ring-sizes', 'pilot=x', '--out', dir)).code).toBe(2);
   });
+
+  it('refuses ring sizes given twice or with a second "=", a ring named like an object key it does not have, and a tick past a year, in one line, writing nothing', async () => {
+    const out = join(dir, 'refused');
+    const policy = join(scenarios, 'policy-default.json');
+    const refused = async (argv: string[], code: number, err: string) => {
+      const r = await cli('check', '--policy', policy, ...argv, '--out', out);
+      expect(r).toMatchObject({ code, out: '' });
+      expect(r.err.split('\n')[0]).toBe(err);
+      await expect(readFile(join(out, 'blast-total.jsonl'))).rejects.toThrow();
+    };
+    await refused(['--ring-sizes', 'pilot=2,pilot=5,broad=3'], 2, 'hotpatch check: --ring-sizes: pilot is given twice');
+    await refused(['--ring-sizes', 'pilot=2=7,broad=3'], 2, 'hotpatch check: --ring-sizes: expected ring=count, got "pilot=2=7"');
+    await refused(['--ring-sizes', 'pilot=2,broad=3,__proto__=4'], 1, 'hotpatch check: --ring-sizes: __proto__ is not a ring of the policy (pilot, broad)');
+    await refused(['--ring-sizes', 'pilot=2,broad=3', '--tick-minutes', '99999999999999'], 2, 'hotpatch check: --tick-minutes: expected at most 525,600 (a year), got 99999999999999');
+  });
+
+  it('stops at once on SIGTERM while it searches: a listener of ours would run only after the search (built CLI)', async () => {
+    const bin = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
+    const argv = ['check', '--policy', join(scenarios, 'policy-default.json'), '--ring-sizes', 'pilot=1000000,broad=1000000', '--max-states', '2000000', '--out', join(dir, 'stopped')];
+    const child = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    // Time enough to be searching (the search of 2,000,000 states takes seconds); signalled sooner, it stops anyway.
+    setTimeout(() => child.kill('SIGTERM'), 1500);
+    const [code, signal] = await new Promise<[number | null, string | null]>((done) => child.on('exit', (c, s) => done([c, s])));
+    // Before: the listener ran once the search had ended, and said 'stopped by SIGTERM' with exit 143.
+    expect({ code, signal, err }).toEqual({ code: null, signal: 'SIGTERM', err: '' });
+    await expect(readFile(join(dir, 'stopped', 'blast-total.jsonl'))).rejects.toThrow();
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
 import { blastRadius, type BlastResult } from './blast.js';
+import { PolicyModel } from './policy-model.js';
 import { policyInvariants, POLICY_DEVICE_STATES } from './policy-invariants.js';
 import { answers, customsFor, sizesFor, smallPolicy } from '../testing/policies.js';
 
@@ -67,5 +68,15 @@ describe('the blast radius of a policy', () => {
       }),
       { seed: 4242, numRuns: 60 },
     );
+  });
+
+  it('finds when a device is timed out or set aside near the tick its durations give, asking the rules there, not at every tick since its instruction', () => {
+    const ring = { name: 'pilot', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0.5, maxFailureRate: 0.5, minSoakHours: 1 }, deadlineDays: 1 };
+    const model = new PolicyModel({ policy: { rings: [ring], applyTimeoutMinutes: 525_600, silenceHours: 87_600 }, ringSizes: [3], tickMinutes: 1 });
+    const asked = vi.spyOn(model, 'iso');
+    expect(model.deadline('a7')).toEqual({ tick: 7 + 525_600, kind: 'timeout' });
+    expect(model.deadline('p7')).toEqual({ tick: 7 + 87_600 * 60, kind: 'silence' });
+    // Before: one tick at a time, a year of minutes (525,600 times) for the first, ten years for the second.
+    expect(asked.mock.calls.length).toBeLessThan(20);
   });
 });

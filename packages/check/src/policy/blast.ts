@@ -11,7 +11,7 @@
 import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
 import type { StateInvariant, TransitionInvariant } from '../invariants.js';
 import type { RolloutEventBody, RolloutState } from '@hotpatch/core';
-import { isApplied, isApplying, progress } from './population.js';
+import { progress, unhealthy } from './population.js';
 import { byProgress, fifo } from './search-order.js';
 import { needsWholeRings, type Held, type PolicyInvariant } from './policy-invariants.js';
 import { PolicyModel, type ModelState, type PolicyModelOptions, type StepLabel, type Successor } from './policy-model.js';
@@ -40,7 +40,7 @@ export interface BlastResult {
 /** Devices of ring `i` the release ran on and that are not verified healthy, at the end of a run. */
 export function receivedBad(s: ModelState, i: number): number {
   let n = 0;
-  for (const [local, count] of s.rings[i]!.entries()) if (local === 'fr' || local === 'sr' || local === 'bad' || isApplying(local) || isApplied(local)) n += count;
+  for (const [local, count] of s.rings[i]!.entries()) if (unhealthy(local)) n += count;
   return n;
 }
 
@@ -217,7 +217,12 @@ function checkInvariants(
   }
 }
 
-/** The successors taken along `labels` from the initial state: the run a witness names, with its acts. */
+/**
+ * The successors taken along `labels` from the initial state: the run a witness names, with its acts. Reports come
+ * at the time of the tick the model visits next from the state before them; when they leave a ring nothing to do,
+ * the tick that follows is its gate's, which can be sooner (the last report took away the silence that tick was
+ * waiting for): the run is the one in which those reports came before that tick, so they are given its time.
+ */
 export function replayPath(model: PolicyModel, labels: readonly StepLabel[]): Successor[] {
   let s = model.initial();
   const out: Successor[] = [];
@@ -226,6 +231,12 @@ export function replayPath(model: PolicyModel, labels: readonly StepLabel[]): Su
     if (next === undefined) throw new Error(`step ${out.length + 1} of the witness is not a successor`);
     out.push(next);
     s = next.state;
+  }
+  let tickAt = Infinity;
+  for (let k = out.length - 1; k >= 0; k--) {
+    const step = out[k]!;
+    if (step.label.kind === 'tick') tickAt = step.at;
+    else if (step.at > tickAt) out[k] = { ...step, at: tickAt, acts: step.acts.map((act) => ({ ...act, at: tickAt })) };
   }
   return out;
 }

@@ -173,8 +173,14 @@ export class PolicyModel {
     if (known !== undefined) return known;
     const lastEventAt = new Date(this.time(inFlightTick(local)!)).toISOString();
     const timedOut = (tick: number) => isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, this.iso(tick), this.policy);
-    let tick = inFlightTick(local)! + 1;
-    while (!timedOut(tick) && !agentSilent({ lastEventAt }, this.iso(tick), this.policy)) tick++;
+    const due = (tick: number) => timedOut(tick) || agentSilent({ lastEventAt }, this.iso(tick), this.policy);
+    // Start at the tick the durations say (a year's timeout is 525,600 one-minute ticks: not to be walked one by
+    // one), then let the rules decide: back while they already hold a tick sooner, on while they do not hold yet.
+    const from = inFlightTick(local)! + 1;
+    const ticks = (ms: number) => inFlightTick(local)! + Math.ceil(ms / this.tickMs);
+    let tick = Math.max(from, Math.min(isApplying(local) ? ticks(this.policy.applyTimeoutMinutes * 60_000) : Infinity, ticks(this.policy.silenceHours * HOUR)));
+    while (tick > from && due(tick - 1)) tick--;
+    while (!due(tick)) tick++;
     const found = { tick, kind: timedOut(tick) ? ('timeout' as const) : ('silence' as const) };
     this.deadlines.set(local, found);
     return found;
@@ -328,8 +334,14 @@ export class PolicyModel {
   /** The orchestrator's tick at `next` (decideTick's order), or undefined when an apply must be reported first. */
   private tick(s: ModelState, next: number, acts: boolean): Successor | undefined {
     if (!this.applyFailures && s.rollout.value === 'rolling') {
+      // An apply that would time out must be reported first (a timeout is a failed apply); an agent silent before
+      // its apply times out is silence, not a failed apply: set aside, it may have applied the release.
       const pop = s.rings[s.rollout.context.current]!;
-      for (const [local] of pop.entries()) if (isApplying(local) && this.deadline(local).tick <= next) return undefined;
+      for (const [local] of pop.entries()) {
+        if (!isApplying(local)) continue;
+        const { tick, kind } = this.deadline(local);
+        if (tick <= next && kind === 'timeout') return undefined;
+      }
     }
     const r = new Run(this, s, next, next, acts);
     const at = this.iso(next);

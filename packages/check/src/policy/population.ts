@@ -13,7 +13,7 @@
  * A device's local state: `w` waiting (not instructed), `a<τ>` applying (instructed at tick τ), `p<τ>` applied (its
  * apply reported at tick τ, health outstanding), `v` verified, `fr` failed after the release ran on it (health
  * failed), `fn` failed before it ran (apply failed, timed out), `sr` set aside (silent) after it ran, `sn` set aside
- * before it ran.
+ * while applying (it may have run: counted as `sr` is).
  */
 export type Local = string;
 
@@ -26,6 +26,12 @@ export function inFlightTick(local: Local): number | undefined {
 }
 export const isApplying = (local: Local) => local.charCodeAt(0) === 97;
 export const isApplied = (local: Local) => local.charCodeAt(0) === 112;
+/**
+ * Whether a device in `local` is one the release may have run on without verifying healthy: failed its health check,
+ * set aside (silent after its apply, or while applying: it may have applied it, and nothing takes a set-aside device
+ * back), summarised as such, or in flight (at a halt: applying, free to apply after it).
+ */
+export const unhealthy = (local: Local) => local === 'fr' || local === 'sr' || local === 'sn' || local === 'bad' || isApplying(local) || isApplied(local);
 
 /**
  * How far a ring's devices have gone: a device counts 0 waiting, 1 applying, 2 applied, 3 once it has an outcome.
@@ -61,7 +67,7 @@ export function settled(pop: Population): Population {
   let all = 0;
   for (const [local, n] of pop.entries()) {
     all += n;
-    if (local === 'fr' || local === 'sr' || local === 'bad') bad += n;
+    if (unhealthy(local)) bad += n;
   }
   return CountingPopulation.of(all).move('w', 'ok', all - bad).move('w', 'bad', bad);
 }

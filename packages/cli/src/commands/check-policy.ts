@@ -5,6 +5,7 @@ import type { FleetPolicy } from '@hotpatch/fleet';
 import { readSmallFile, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, positiveInt, UsageError, type Output } from '../args.js';
 import { json } from '../format.js';
+import { stoppableAtOnce } from '../signals.js';
 import { readPolicyDocument } from './simulate.js';
 
 export interface PolicyCheckArgs {
@@ -27,10 +28,12 @@ async function ringSizes(policy: FleetPolicy, args: PolicyCheckArgs): Promise<nu
   let where: string;
   if (args.ringSizes !== undefined) {
     where = '--ring-sizes';
-    sizes = {};
+    sizes = Object.create(null) as Record<string, unknown>; // a ring named __proto__ is a ring like any other
     for (const part of args.ringSizes.split(',')) {
-      const [name, n] = part.split('=');
-      if (name === undefined || n === undefined || !/^\d+$/.test(n)) throw new UsageError(`--ring-sizes: expected ring=count, got ${JSON.stringify(part)}`);
+      const [, name, n] = /^([^=]+)=(\d+)$/.exec(part) ?? [];
+      if (name === undefined || n === undefined) throw new UsageError(`--ring-sizes: expected ring=count, got ${JSON.stringify(part)}`);
+      // Said twice, a ring's size would be the last one silently.
+      if (Object.hasOwn(sizes, name)) throw new UsageError(`--ring-sizes: ${name} is given twice`);
       sizes[name] = Number(n);
     }
   } else {
@@ -55,6 +58,8 @@ async function ringSizes(policy: FleetPolicy, args: PolicyCheckArgs): Promise<nu
   });
 }
 
+const MAX_TICK_MINUTES = 525_600;
+
 const hours = (ms: number) => {
   const h = ms / 3_600_000;
   return h >= 48 ? `${h} h (${Math.floor(h / 24)} d ${h % 24} h)` : `${h} h`;
@@ -64,6 +69,8 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   const { policy, invariants: inline = [] } = await readPolicyDocument(args.policy);
   const sizes = await ringSizes(policy, args);
   const tickMinutes = positiveInt(args.tickMinutes, '--tick-minutes', 60);
+  // Past a year a tick is no orchestrator's, and far past it the model's times leave the dates a Date can hold.
+  if (tickMinutes > MAX_TICK_MINUTES) throw new UsageError(`--tick-minutes: expected at most ${MAX_TICK_MINUTES.toLocaleString('en-US')} (a year), got ${args.tickMinutes}`);
   const maxStates = positiveInt(args.maxStates, '--max-states', 5_000_000);
   let custom: PolicyInvariant[] = [];
   try {
@@ -74,7 +81,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
     if (error instanceof InvariantError) throw new CheckFailed(error.message);
     throw error;
   }
-  const result = blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom });
+  const result = stoppableAtOnce(() => blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom }));
   const outDir = resolve(args.out ?? 'out/check');
   /** Each run's timeline, by its steps: the worst runs are often one run (the total's, the last ring's, the longest). */
   const texts = new Map<string, string>();

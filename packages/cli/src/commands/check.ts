@@ -29,6 +29,7 @@ import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '.
 import { json } from '../format.js';
 import { writeFileAtomically } from '@hotpatch/store';
 import { checkPolicy } from './check-policy.js';
+import { stoppableAtOnce } from '../signals.js';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
@@ -118,9 +119,9 @@ export const checkCommand: CommandSpec = {
       ...(values['max-states'] !== undefined ? { maxStates: positiveInt(values['max-states'] as string, '--max-states', 1) } : {}),
     };
     // The two machines have different state and event types; the report below only reads what they share.
-    const result = (
-      machine === 'rollout' ? check(rolloutCheckModel(), options) : machine === 'ring' ? check(ringCheckModel(), options) : check(deviceCheckModel(scenario, undefined, extra), options)
-    ) as ReturnType<typeof check<DeviceState, DeviceEventBody>>;
+    const result = stoppableAtOnce(
+      () => (machine === 'rollout' ? check(rolloutCheckModel(), options) : machine === 'ring' ? check(ringCheckModel(), options) : check(deviceCheckModel(scenario, undefined, extra), options)) as ReturnType<typeof check<DeviceState, DeviceEventBody>>,
+    );
     const name = machine === 'rollout' ? DEFAULT_ROLLOUT_SCENARIO.name : machine === 'ring' ? 'pauses' : scenario.name;
     const outDir = resolve((values.out as string | undefined) ?? 'out/check');
     const device = machine === 'device' ? (scenario.device ?? 'model') : 'model';
