@@ -47,6 +47,8 @@ describe('hotpatch check --policy', () => {
       expect(a.rings.map((x) => x.worst)).toEqual([20, 180]);
       expect(a.total.worst).toBe(199);
       expect(a.ringBeforeGate).toBe(false);
+      // Its rings' deadlines come after every device has settled and soaked: the search's timing misses no run.
+      expect(a).toMatchObject({ exact: true, deadlineRisks: [] });
       expect(a.longestAppliedBeforeHalt?.hours).toBe(14 * 24 - 1);
       // The real replay and history read the timeline, and reach the worst case.
       expect(await unhealthyAfterReplay(a.total.timeline)).toBe(199);
@@ -58,6 +60,29 @@ describe('hotpatch check --policy', () => {
       for (const ring of a.rings) expect(await unhealthyAfterReplay(ring.timeline!, `${ring.name}-`)).toBe(ring.worst);
     });
   }
+
+  // A deadline that can come before a ring settles: a device verified in the interval it applied could let the gate pass
+  // first, which the search does not explore (policy/hostile.test.ts, skipped): the figures are lower bounds, said so.
+  it('says a ring whose deadline can come before it settles is not exact, and exits 1 (its figures are lower bounds)', async () => {
+    const policy = {
+      rings: [
+        { name: 'r0', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0, maxFailureRate: 1, minSoakHours: 0 }, deadlineDays: 0.1 },
+        { name: 'r1', deferralDays: 0, budget: { count: 0 }, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 }, deadlineDays: 1 },
+      ],
+      applyTimeoutMinutes: 1,
+      silenceHours: 0.5,
+      maxInstructionsPerTick: 1,
+    };
+    const file = join(dir, 'tight.json');
+    await writeFile(file, JSON.stringify(policy));
+    const text = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'tight'));
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('NOT EXACT for ring r0: its deadline (2.4 h after it starts) can come before every device has settled and the ring soaked (up to 5.52 h)');
+    expect(text.out).not.toContain('NOT EXACT for ring r1');
+    expect(text.err).toBe('hotpatch check: not exact for ring r0 (its deadline can come before it settles): the worst cases above are lower bounds');
+    const asJson = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'tight'), '--json');
+    expect(JSON.parse(asJson.out)).toMatchObject({ exact: false, deadlineRisks: [{ ring: 'r0', deadlineHours: 2.4 }] });
+  });
 
   it('reads ring sizes from a file, and refuses sizes that do not fit the policy, in one line', async () => {
     const fleet = join(dir, 'rings.json');
