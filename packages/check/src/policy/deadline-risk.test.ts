@@ -7,23 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { FleetPolicy } from '@hotpatch/fleet';
 import { blastRadius } from './blast.js';
 import { deadlineRisks } from './deadline-risk.js';
-import { world } from '../testing/hostile-policies.js';
+import { TIGHT_DEADLINE_POLICY, world } from '../testing/hostile-policies.js';
 import { answers } from '../testing/policies.js';
 
 describe('rings whose deadline can come before they settle', () => {
   it('names the ring of the policy where a verification in its apply\'s interval beats the deadline (hostile.test.ts, skipped)', () => {
-    const policy: FleetPolicy = {
-      rings: [
-        { name: 'r0', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0, maxFailureRate: 1, minSoakHours: 0 }, deadlineDays: 0.1 },
-        { name: 'r1', deferralDays: 0, budget: { count: 0 }, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 }, deadlineDays: 0 },
-      ],
-      applyTimeoutMinutes: 1,
-      silenceHours: 0.5,
-      maxInstructionsPerTick: 1,
-    };
+    const policy = TIGHT_DEADLINE_POLICY;
     expect(deadlineRisks(policy, [3, 1], 60).map((r) => r.ring)).toEqual(['r0', 'r1']);
     // Three devices a tick apart, the last instructed at 2 h, its silence at 2.5 h, two ticks' rounding, one more.
     expect(deadlineRisks(policy, [3, 1], 60)[0]).toEqual({ ring: 'r0', deadlineHours: 2.4, settledHours: 331 / 60 });

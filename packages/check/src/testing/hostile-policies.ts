@@ -40,3 +40,18 @@ const sizesFor = (p: FleetPolicy, most: number) =>
 export const world = (most: number) =>
   hostilePolicy.chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, most), fc.boolean(), customsFor(policy), fc.constantFrom(60, 60, 30, 45, 90)));
 
+
+/**
+ * Three devices of r0 instructed a tick apart, the last at 2 h, r0's deadline at 2.4 h: the last one's verification in
+ * the interval it applied lets r0 pass its gate before the deadline, which the default search does not explore
+ * (hostile.test.ts, skipped; deadline-risk.ts names r0).
+ */
+export const TIGHT_DEADLINE_POLICY: FleetPolicy = {
+  rings: [
+    { name: 'r0', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0, maxFailureRate: 1, minSoakHours: 0 }, deadlineDays: 0.1 },
+    { name: 'r1', deferralDays: 0, budget: { count: 0 }, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 }, deadlineDays: 0 },
+  ],
+  applyTimeoutMinutes: 1,
+  silenceHours: 0.5,
+  maxInstructionsPerTick: 1,
+};

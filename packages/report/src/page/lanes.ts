@@ -221,5 +221,8 @@ function swatch(colour: string): HTMLElement {
 /** The halt's mark on the axis: its ring and its reason, the ring said once (a reason names its ring first: "pilot: …"). */
 export function haltLabel(ring: string | null | undefined, reason: string): string {
   if (ring === undefined || ring === null) return cellText(`halted: ${reason}`);
-  return cellText(`halted in ${reason.startsWith(`${ring}: `) ? reason : `${ring}: ${reason}`}`);
+  return cellText(`halted in ${ring}: ${reasonAfterRing(ring, reason)}`);
 }
+
+/** A halt's reason without the ring it names first ("pilot: failures …" → "failures …"), for a text that names the ring. */
+export const reasonAfterRing = (ring: string | null | undefined, reason: string): string => (ring != null && reason.startsWith(`${ring}: `) ? reason.slice(ring.length + 2) : reason);

@@ -2,7 +2,7 @@
 import type { ReportData, RolloutSection } from '../model.js';
 import { cellText, deviceCell, factsTable, h, s, table } from './dom.js';
 import { INK, labelOf } from './palette.js';
-import { lanesChart, type LanesChart } from './lanes.js';
+import { lanesChart, reasonAfterRing, type LanesChart } from './lanes.js';
 import { axis, minute } from './time.js';
 
 const dash = (v: number | string | null) => (v === null ? '-' : String(v));
@@ -106,7 +106,7 @@ function haltView(data: ReportData, r: RolloutSection): HTMLElement {
       h('strong', { 'data-halt-ring': v.ring ?? '' }, v.ring ?? 'no ring'),
       ': ',
       // The reason as status gives it (its attribute); its text without the ring it names first, said just before.
-      h('strong', { 'data-halt-reason': v.reason }, cellText(v.ring != null && v.reason.startsWith(`${v.ring}: `) ? v.reason.slice(v.ring.length + 2) : v.reason)),
+      h('strong', { 'data-halt-reason': v.reason }, cellText(reasonAfterRing(v.ring, v.reason))),
       '.',
     ),
     h(
