@@ -53,9 +53,10 @@ export const checkCommand: CommandSpec = {
   --fleet's file): the rollout of one release as the orchestrator runs it (ticks every M minutes, default 60),
   every device free to verify or fail its health check, every agent free to report late or never. Prints, per
   ring and in total, the most devices the release can run on without verifying healthy before the halt stops it
-  (with the shortest run reaching it, written to DIR/blast-total.jsonl and DIR/blast-<ring>.jsonl for hotpatch
-  history and replay), the longest it can run in a ring before a halt, and whether a ring can start before the
-  previous gate passed. --apply-failures lets applies fail too (never a worse case; a larger search).
+  (with a run reaching it, written to DIR/blast-total.jsonl and DIR/blast-<ring>.jsonl for hotpatch history and
+  replay), the longest it can run in a ring before a halt, and whether a ring can start before the previous gate
+  passed. --apply-failures lets applies fail too (a larger search). A ring whose deadline can come before every
+  device of it has settled and soaked is printed NOT EXACT, and the command exits 1: its figures are lower bounds.
   --invariants (and a scenario's "invariants") adds invariants of your own, checked and listed with the built-in
   ones, a violation written as DIR/<name>.jsonl (DIR/blast-<name>.jsonl for --policy): {"invariants": [
   {"kind": "atMost", "ring": "pilot", "state": "applied", "count": 5}, {"kind": "never", "state": "failed",
