@@ -62,8 +62,8 @@ describe('hotpatch check --policy', () => {
   }
 
   // A deadline that can come before a ring settles: a device verified in the interval it applied could let the gate pass
-  // first, which the search does not explore (policy/hostile.test.ts, skipped): the figures are lower bounds, said so.
-  it('says a ring whose deadline can come before it settles is not exact, and exits 1 (its figures are lower bounds)', async () => {
+  // first, which the default search does not explore: the figures are lower bounds, said so; --every-timing explores it.
+  it('says a ring whose deadline can come before it settles is not exact, and exits 1 (its figures are lower bounds); --every-timing gives the run it misses', async () => {
     const policy = {
       rings: [
         { name: 'r0', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0, maxFailureRate: 1, minSoakHours: 0 }, deadlineDays: 0.1 },
@@ -79,9 +79,22 @@ describe('hotpatch check --policy', () => {
     expect(text.code).toBe(1);
     expect(text.out).toContain('NOT EXACT for ring r0: its deadline (2.4 h after it starts) can come before every device has settled and the ring soaked (up to 5.52 h)');
     expect(text.out).not.toContain('NOT EXACT for ring r1');
-    expect(text.err).toBe('hotpatch check: not exact for ring r0 (its deadline can come before it settles): the worst cases above are lower bounds');
+    expect(text.err).toBe('hotpatch check: not exact for ring r0 (its deadline can come before it settles): the worst cases above are lower bounds; --every-timing gives them exactly');
     const asJson = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'tight'), '--json');
-    expect(JSON.parse(asJson.out)).toMatchObject({ exact: false, deadlineRisks: [{ ring: 'r0', deadlineHours: 2.4 }] });
+    expect(JSON.parse(asJson.out)).toMatchObject({ exact: false, deadlineRisks: [{ ring: 'r0', deadlineHours: 2.4 }], rings: [{ worst: 3 }, { worst: 0 }] });
+    // Every timing: r0's last device verifies in the interval it applied, r0 passes its gate, r1 receives the release.
+    const every = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'every'), '--every-timing', '--json');
+    expect(every.code).toBe(0);
+    const e = JSON.parse(every.out) as Answer;
+    expect(e).toMatchObject({ exact: true, deadlineRisks: [], rings: [{ worst: 3 }, { worst: 1 }], stats: { everyTiming: true, applyFailures: true } });
+    expect(await unhealthyAfterReplay(e.rings[1]!.timeline!, 'r1-')).toBe(1);
+    const everyText = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'every'), '--every-timing');
+    expect(everyText.code).toBe(0);
+    expect(everyText.out).not.toContain('NOT EXACT');
+    expect(everyText.out).toContain('Every timing: applies free to fail, health reported as soon as the interval of the apply.');
+    const both = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'both'), '--every-timing', '--apply-failures');
+    expect(both).toMatchObject({ code: 2, err: expect.stringMatching(/^hotpatch check: --every-timing already lets applies fail: give one of --every-timing and --apply-failures\n/) });
+    expect((await cli('check', '--every-timing')).err).toMatch(/^hotpatch check: --every-timing applies to --policy only\n/);
   });
 
   it('reads ring sizes from a file, and refuses sizes that do not fit the policy, in one line', async () => {

@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { blastRadius, receivedBad, replayPath, type BlastResult, type Witness } from './blast.js';
 import { policyInvariants } from './policy-invariants.js';
-import { TIGHT_DEADLINE_POLICY, world } from '../testing/hostile-policies.js';
+import { world } from '../testing/hostile-policies.js';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { answers } from '../testing/policies.js';
-import { rolloutOf, runOrchestrator } from '../testing/witness-run.js';
+import { byInstant, rolloutOf, runOrchestrator } from '../testing/witness-run.js';
 
 const verdicts = (r: BlastResult) => r.invariants.map((i) => [i.name, i.violated !== null]);
 
@@ -29,13 +29,6 @@ function expectWitnessesReplay(r: BlastResult): void {
   // A violation's run is a run of the model: every step a successor.
   for (const inv of r.invariants) if (inv.violated) expect(() => replayPath(model, inv.violated!.labels)).not.toThrow();
 }
-
-/** A rollout stream as its events at each instant, each instant's in a canonical order. */
-const byInstant = (events: ReadonlyArray<{ type: string; time: string; data: unknown }>) => {
-  const at = new Map<string, string[]>();
-  for (const e of events) at.set(e.time, [...(at.get(e.time) ?? []), JSON.stringify({ type: e.type, data: e.type === 'RolloutPlanned' ? null : e.data })].sort());
-  return [...at];
-};
 
 const RUNS = Number(process.env.HOTPATCH_HOSTILE_RUNS ?? 150);
 
@@ -88,29 +81,9 @@ describe('the reduced blast-radius search on hostile policies', () => {
     );
   });
 
-  // Left: a health report in the same interval as its apply report is left out ("it could only halt sooner"), but a
-  // verification there can also let a ring pass its gate before its deadline: three devices paced one a tick, the
-  // last instructed at 19:00 and the deadline's tick at 20:00; it applies and verifies before 20:00, the gate passes,
-  // and r1 receives the release (r1's worst case 1, the model's 0; with failed applies, the same run by an apply that
-  // fails, 1). Letting health come in the apply's interval makes 200 + 2,000 devices on simulate's policy incomplete
-  // at 5,000,000 states (57 s): the fix needs a reduction of its own.
-  it.skip('explores a health report in the same interval as its apply report when it lets a gate pass before its deadline', () => {
-    const policy = TIGHT_DEADLINE_POLICY;
-    expect(blastRadius({ policy, ringSizes: [3, 1] }).rings[1]!.value).toBe(1);
-  });
-
-  // Left, the same fault: a failed apply (or, were it explored, a health report in its apply's interval) settles a
-  // device in the interval after its instruction, so a ring can pass its gate before a deadline it otherwise misses:
-  // with failed applies the total and the longest run before a halt can be larger (seeds 6 and 7 of this property).
-  it.skip('gives without failed applies the worst cases it gives with them, in total (why the default leaves them out; fast-check)', () => {
-    fc.assert(
-      fc.property(world(7), ([policy, ringSizes, , , tickMinutes]) => {
-        const [without, withFailures] = [false, true].map((applyFailures) => answers(blastRadius({ policy, ringSizes, applyFailures, tickMinutes })));
-        expect([without!.total, without!.longestApplied]).toEqual([withFailures!.total, withFailures!.longestApplied]);
-      }),
-      { seed: Number(process.env.HOTPATCH_HOSTILE_SEED ?? 3006), numRuns: RUNS },
-    );
-  });
+  // The default search leaves out a health report in its apply's interval and failed applies: where a ring's deadline
+  // can come before it settles, they can let it pass its gate and the next ring receive the release, a worse case the
+  // default misses. deadline-risk.ts names those rings; every-timing.test.ts shows the runs and checks the naming.
 
   it('counts a device set aside while applying (its agent silent sooner than its apply times out) as one the release may have run on, as the orchestrator leaves it', async () => {
     const ring = (name: string, minSoakHours: number, deadlineDays: number, budget: { count: number } | { percent: number }) => ({ name, deferralDays: 0.02, budget, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours }, deadlineDays });

@@ -32,6 +32,12 @@ export interface PolicyModelOptions {
    * (shown on small rings by a test); leaving it out keeps the state space small.
    */
   readonly applyFailures?: boolean;
+  /**
+   * Every timing of reports (default false): failed applies (as `applyFailures`), and a health report in the same
+   * interval as its apply report, which the default leaves out. Exact where the default may not be (deadline-risk.ts),
+   * at the cost of a larger search.
+   */
+  readonly everyTiming?: boolean;
   /** Track each device (the plain exploration) instead of counting devices per local state. */
   readonly plain?: boolean;
   /**
@@ -80,6 +86,7 @@ export class PolicyModel {
   readonly tickMs: number;
   readonly releasedAt: string;
   readonly applyFailures: boolean;
+  readonly everyTiming: boolean;
   readonly plain: boolean;
   readonly summarize: boolean;
   readonly reduce: boolean;
@@ -95,7 +102,8 @@ export class PolicyModel {
     this.tickMs = (o.tickMinutes ?? 60) * 60_000;
     this.releasedAt = o.releasedAt ?? '2026-02-10T17:00:00.000Z';
     this.start = Date.parse(this.releasedAt);
-    this.applyFailures = o.applyFailures ?? false;
+    this.everyTiming = o.everyTiming ?? false;
+    this.applyFailures = this.everyTiming || (o.applyFailures ?? false);
     this.plain = o.plain ?? false;
     this.summarize = o.summarize ?? !this.plain;
     this.reduce = o.reduce ?? !this.plain;
@@ -270,9 +278,10 @@ export class PolicyModel {
       const events = this.events[i]!;
       const successes = !failuresOnly || !this.oneCohort(s);
       for (const [local] of this.inFlight(pop)) {
-        // A health report comes in an interval after the one its apply report came in: one in the same interval
-        // would only halt sooner, which never makes a worst case worse (docs/model-checking.md).
-        if (isApplied(local) && inFlightTick(local)! >= next) continue;
+        // By default a health report comes in an interval after the one its apply report came in: one in the same
+        // interval only halts sooner or moves a gate's time, unless the ring's deadline can come before it settles
+        // (deadline-risk.ts; docs/model-checking.md, "Not so"). `everyTiming` explores it.
+        if (!this.everyTiming && isApplied(local) && inFlightTick(local)! >= next) continue;
         const moves: ReadonlyArray<readonly [Local, RolloutEventBody | null]> = isApplying(local)
           ? [[applied(next), null], ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])]
           : successes

@@ -61,3 +61,10 @@ export const rolloutOf = (model: PolicyModel, witness: Witness) =>
     .filter((e) => e.stream === `rollout/${MODEL_RELEASE}`)
     .map((e) => ({ type: e.type, time: e.time, data: e.type === 'RolloutPlanned' ? expect.objectContaining({ release: MODEL_RELEASE, rings: model.policy.rings }) : (e.data as RolloutEventBody['data']) }));
 
+
+/** A rollout stream as its events at each instant, each instant's in a canonical order (the model orders one tick's timeouts and silences otherwise than the orchestrator: hostile.test.ts). */
+export const byInstant = (events: ReadonlyArray<{ type: string; time: string; data: unknown }>) => {
+  const at = new Map<string, string[]>();
+  for (const e of events) at.set(e.time, [...(at.get(e.time) ?? []), JSON.stringify({ type: e.type, data: e.type === 'RolloutPlanned' ? null : e.data })].sort());
+  return [...at];
+};

@@ -14,6 +14,8 @@ export interface PolicyCheckArgs {
   readonly ringSizes?: string;
   readonly tickMinutes?: string;
   readonly applyFailures: boolean;
+  /** Every timing of reports (failed applies, health in its apply's interval): exact where the default may not be. */
+  readonly everyTiming?: boolean;
   readonly maxStates?: string;
   readonly out?: string;
   /** A file of custom invariants ({"invariants": […]}). */
@@ -72,6 +74,8 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   // Past a year a tick is no orchestrator's, and far past it the model's times leave the dates a Date can hold.
   if (tickMinutes > MAX_TICK_MINUTES) throw new UsageError(`--tick-minutes: expected at most ${MAX_TICK_MINUTES.toLocaleString('en-US')} (a year), got ${args.tickMinutes}`);
   const maxStates = positiveInt(args.maxStates, '--max-states', 5_000_000);
+  const everyTiming = args.everyTiming ?? false;
+  if (everyTiming && args.applyFailures) throw new UsageError('--every-timing already lets applies fail: give one of --every-timing and --apply-failures');
   let custom: PolicyInvariant[] = [];
   try {
     // The policy file's own invariants, then --invariants's: a name is used once across both.
@@ -81,7 +85,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
     if (error instanceof InvariantError) throw new CheckFailed(error.message);
     throw error;
   }
-  const result = stoppableAtOnce(() => blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, maxStates, custom }));
+  const result = stoppableAtOnce(() => blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, everyTiming, maxStates, custom }));
   const outDir = resolve(args.out ?? 'out/check');
   /** Each run's timeline, by its steps: the worst runs are often one run (the total's, the last ring's, the longest). */
   const texts = new Map<string, string>();
@@ -106,8 +110,9 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
     invariants: await Promise.all(result.invariants.map((inv) => write(`blast-${inv.name}`, inv.violated, true))),
   };
   const violated = result.invariants.filter((i) => i.violated !== null);
-  // Rings whose deadline can come before they settle: there the search's timing may miss a run (deadline-risk.ts).
-  const risks = deadlineRisks(policy, sizes, tickMinutes);
+  // Rings whose deadline can come before they settle: there the default search's timing may miss a run
+  // (deadline-risk.ts); the search of every timing has those runs.
+  const risks = everyTiming ? [] : deadlineRisks(policy, sizes, tickMinutes);
   if (args.json) {
     io.out(
       json({
@@ -118,7 +123,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
         completesWithUnhealthy: result.completesWithBad?.value ?? 0,
         ringBeforeGate: result.invariants.find((i) => i.name === 'noRingBeforeGate')?.violated !== null,
         invariants: result.invariants.map((inv, k) => ({ name: inv.name, custom: inv.custom, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
-        stats: { ...result.stats, tickMinutes, applyFailures: args.applyFailures },
+        stats: { ...result.stats, tickMinutes, applyFailures: args.applyFailures || everyTiming, everyTiming },
         exact: risks.length === 0,
         deadlineRisks: risks,
       }),
@@ -126,11 +131,11 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   } else {
     printBlast(io, args.policy, names, sizes, tickMinutes, result, files);
     const h = (x: number) => `${Math.round(x * 100) / 100} h`;
-    for (const r of risks) io.out(`\nNOT EXACT for ring ${r.ring}: its deadline (${h(r.deadlineHours)} after it starts) can come before every device has settled and the ring soaked (up to ${h(r.settledHours)}); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring (docs/model-checking.md, "Not so")`);
+    for (const r of risks) io.out(`\nNOT EXACT for ring ${r.ring}: its deadline (${h(r.deadlineHours)} after it starts) can come before every device has settled and the ring soaked (up to ${h(r.settledHours)}); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring; --every-timing gives the exact figures, in a larger search (docs/model-checking.md, "Not so")`);
   }
   if (!result.stats.complete) throw new CheckFailed(`the search stopped at ${result.stats.states} states (--max-states): the worst cases above are lower bounds`);
   if (violated.length) throw new CheckFailed(`${violated.length} invariant violation(s)`);
-  if (risks.length) throw new CheckFailed(`not exact for ${risks.map((r) => `ring ${r.ring}`).join(', ')} (its deadline can come before it settles): the worst cases above are lower bounds`);
+  if (risks.length) throw new CheckFailed(`not exact for ${risks.map((r) => `ring ${r.ring}`).join(', ')} (its deadline can come before it settles): the worst cases above are lower bounds; --every-timing gives them exactly`);
 }
 
 function printBlast(
@@ -145,7 +150,8 @@ function printBlast(
   const n = (x: number) => x.toLocaleString('en-US');
   const all = sizes.reduce((a, b) => a + b, 0);
   io.out(`hotpatch check --policy ${policyName} — rings ${names.map((name, i) => `${name} (${n(sizes[i]!)})`).join(', ')}; orchestrator ticks every ${tickMinutes} min`);
-  io.out(`Every device free to verify or fail its health check, every agent free to report late or never (silent).`);
+  const timing = r.model.everyTiming ? ' Every timing: applies free to fail, health reported as soon as the interval of the apply.' : r.model.applyFailures ? ' Applies free to fail.' : '';
+  io.out(`Every device free to verify or fail its health check, every agent free to report late or never (silent).${timing}`);
   io.out(`Explored ${n(r.stats.states)} states, ${n(r.stats.runs)} run ends reached, in ${r.stats.seconds.toFixed(2)} s — ${r.stats.complete ? 'complete' : 'INCOMPLETE (--max-states)'}`);
   io.out(`\nBlast radius: devices the release ran on that did not verify healthy (failed health, set aside silent, in flight at the halt), worst case`);
   for (let i = 0; i < names.length; i++) io.out(`  ${names[i]!.padEnd(12)} ${n(r.rings[i]!.value).padStart(7)} of ${n(sizes[i]!)}${files.rings[i] ? `   timeline: ${files.rings[i]}` : ''}`);
