@@ -97,6 +97,16 @@ describe('hotpatch check --policy', () => {
     expect((await cli('check', '--every-timing')).err).toMatch(/^hotpatch check: --every-timing applies to --policy only\n/);
   });
 
+  it("counts a gate's maxSetAsideShare: a ring whose agents may all go silent no longer passes on the few that reported", async () => {
+    const strict = { ...DEFAULT_POLICY, rings: DEFAULT_POLICY.rings.map((r) => ({ ...r, gate: { ...r.gate, maxSetAsideShare: 0.2 } })) };
+    const file = join(dir, 'strict.json');
+    await writeFile(file, JSON.stringify(strict));
+    const [loose, held] = await Promise.all([join(scenarios, 'policy-default.json'), file].map((p, i) => cli('check', '--policy', p, '--ring-sizes', 'pilot=20,broad=180', '--out', join(dir, `strict${i}`), '--json')));
+    expect([loose!.code, held!.code]).toEqual([0, 0]);
+    expect((JSON.parse(loose!.out) as Answer).total.worst).toBe(199);
+    expect((JSON.parse(held!.out) as Answer).total.worst).toBe(185);
+  });
+
   it('reads ring sizes from a file, and refuses sizes that do not fit the policy, in one line', async () => {
     const fleet = join(dir, 'rings.json');
     await writeFile(fleet, JSON.stringify({ pilot: 3, broad: 5 }));

@@ -28,6 +28,8 @@ describe('validatePolicy', () => {
       // Figures that would overflow the dates they are added to (1e300 days used to end in an internal error).
       [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, deferralDays: 1e300 }] }, /^p\.json: rings\[0\]\.deferralDays: expected a number from 0 to 3650/],
       [{ ...DEFAULT_POLICY, silenceHours: 1e9 }, /^p\.json: silenceHours: expected a number/],
+      [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, gate: { ...DEFAULT_POLICY.rings[0]!.gate, maxSetAsideShare: 1.5 } }] }, /^p\.json: rings\[0\]\.gate\.maxSetAsideShare: expected a number from 0 to 1/],
+      [{ ...DEFAULT_POLICY, rings: [{ ...DEFAULT_POLICY.rings[0]!, gate: { ...DEFAULT_POLICY.rings[0]!.gate, maxSetAsideShare: '20%' } }] }, /^p\.json: rings\[0\]\.gate\.maxSetAsideShare: expected a number/],
     ];
     for (const [value, message] of cases) {
       expect(() => validatePolicy(value, 'p.json')).toThrow(PolicyError);

@@ -61,6 +61,8 @@ export interface GateCheck {
   readonly ring: string;
   readonly minVerifiedShare: number;
   readonly maxFailureRate: number;
+  /** The most of the ring that may be set aside for the gate to pass; null: any. */
+  readonly maxSetAsideShare: number | null;
   readonly minSoakHours: number;
   readonly deadlineDays: number;
   readonly passedAt: Offset | null;

@@ -22,6 +22,7 @@ export function rolloutSection(track: RolloutTrack, progress: RolloutProgress, c
     ring: r.name,
     minVerifiedShare: r.gate.minVerifiedShare,
     maxFailureRate: r.gate.maxFailureRate,
+    maxSetAsideShare: r.gate.maxSetAsideShare ?? null,
     minSoakHours: r.gate.minSoakHours,
     deadlineDays: r.deadlineDays,
     passedAt: track.gatesPassed.has(r.name) ? rel(track.gatesPassed.get(r.name)!) : null,

@@ -7,11 +7,15 @@ import type { CustomInvariant } from '../custom-invariants.js';
 const ring = fc.record({
   deferralDays: fc.constantFrom(0, 0.02, 0.05, 0.5, 1),
   budget: fc.oneof(fc.record({ count: fc.integer({ min: 0, max: 7 }) }), fc.record({ percent: fc.constantFrom(0, 1, 10, 34, 50, 99, 100) })),
-  gate: fc.record({
-    minVerifiedShare: fc.constantFrom(0, 0.5, 1),
-    maxFailureRate: fc.constantFrom(0, 0.34, 1),
-    minSoakHours: fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, 5, 30, 100),
-  }),
+  gate: fc.record(
+    {
+      minVerifiedShare: fc.constantFrom(0, 0.5, 1),
+      maxFailureRate: fc.constantFrom(0, 0.34, 1),
+      minSoakHours: fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, 5, 30, 100),
+      maxSetAsideShare: fc.constantFrom(0, 0.34, 0.5, 1),
+    },
+    { requiredKeys: ['minVerifiedShare', 'maxFailureRate', 'minSoakHours'] },
+  ),
   deadlineDays: fc.constantFrom(0, 0.01, 0.05, 0.1, 0.2, 1, 2),
 });
 export const hostilePolicy = fc.record({

@@ -26,7 +26,10 @@ export function policies(choices: PolicyChoices = { soakHours: [0, 2, 24], deadl
   const ring = fc.record({
     deferralDays: fc.constantFrom(0, 1, 3),
     budget: fc.oneof(fc.record({ count: fc.integer({ min: 0, max: 2 }) }), fc.record({ percent: fc.constantFrom(10, 34, 50) })),
-    gate: fc.record({ minVerifiedShare: fc.constantFrom(0, 0.5, 0.8, 1), maxFailureRate: fc.constantFrom(0, 0.1, 0.5), minSoakHours: fc.constantFrom(...choices.soakHours) }),
+    gate: fc.record(
+      { minVerifiedShare: fc.constantFrom(0, 0.5, 0.8, 1), maxFailureRate: fc.constantFrom(0, 0.1, 0.5), minSoakHours: fc.constantFrom(...choices.soakHours), maxSetAsideShare: fc.constantFrom(0, 0.5) },
+      { requiredKeys: ['minVerifiedShare', 'maxFailureRate', 'minSoakHours'] },
+    ),
     deadlineDays: fc.constantFrom(...choices.deadlineDays),
   });
   return fc.record({

@@ -17,7 +17,7 @@ const minute = (iso: string | null) => (iso === null ? '-' : iso.slice(0, 16).re
 function ringLines(rings: FleetPolicy['rings']): string[] {
   return rings.map(
     (r) =>
-      `  ${r.name}: deferral ${r.deferralDays} d, budget ${'count' in r.budget ? `${r.budget.count} devices` : `${r.budget.percent}%`}, gate verified ≥ ${pct(r.gate.minVerifiedShare)}, failures ≤ ${pct(r.gate.maxFailureRate)}, soak ${r.gate.minSoakHours} h, deadline ${r.deadlineDays} d`,
+      `  ${r.name}: deferral ${r.deferralDays} d, budget ${'count' in r.budget ? `${r.budget.count} devices` : `${r.budget.percent}%`}, gate verified ≥ ${pct(r.gate.minVerifiedShare)}, failures ≤ ${pct(r.gate.maxFailureRate)}${r.gate.maxSetAsideShare === undefined ? '' : `, set aside ≤ ${pct(r.gate.maxSetAsideShare)}`}, soak ${r.gate.minSoakHours} h, deadline ${r.deadlineDays} d`,
   );
 }
 

@@ -48,6 +48,9 @@ const ringPolicy = (closed: boolean) =>
           minVerifiedShare: Type.Number({ minimum: 0, maximum: 1, description: "Share of the ring's devices (not set aside) that must be verified." }),
           maxFailureRate: Type.Number({ minimum: 0, maximum: 1, description: 'Highest failure rate allowed.' }),
           minSoakHours: Hours('Hours the ring must soak after it started before the gate can pass.'),
+          maxSetAsideShare: Type.Optional(
+            Type.Number({ minimum: 0, maximum: 1, description: "Most of the ring's devices that may be set aside (agents gone silent, devices not instructable) for the gate to pass; absent: any (a ring whose devices all went silent passes on those that reported)." }),
+          ),
         },
         { additionalProperties: !closed },
       ),

@@ -61,7 +61,10 @@ export const failurePastBudget: Guard<Of<'DeviceFailed'>> = ({ context, event })
   return i === context.current && ring !== undefined && ring.inFlight > 0 && ring.failed + 1 > ring.budget;
 };
 
-/** Every device of the ring has reported (or been set aside), enough are verified, few enough failed, and it has soaked long enough. */
+/**
+ * Every device of the ring has reported (or been set aside), enough are verified, few enough failed, no more set aside
+ * than the gate allows (when it says), and it has soaked long enough.
+ */
 export const gateMet: Guard<Of<'GatePassed'>> = ({ context, event }) => {
   const policy = context.policies[context.current];
   const ring = context.rings[context.current];
@@ -72,6 +75,7 @@ export const gateMet: Guard<Of<'GatePassed'>> = ({ context, event }) => {
     reported === ring.size &&
     ring.succeeded / counted >= policy.gate.minVerifiedShare &&
     ring.failed / counted <= policy.gate.maxFailureRate &&
+    (policy.gate.maxSetAsideShare === undefined || ring.setAside / Math.max(1, ring.size) <= policy.gate.maxSetAsideShare) &&
     hoursBetween(ring.startedAt, event.data.at) >= policy.gate.minSoakHours
   );
 };

@@ -120,6 +120,31 @@ describe('the tick decision', () => {
       .then('rollout/HP-2026-02@6: GatePassed');
   });
 
+  it('holds the gate of a ring with more devices set aside than the gate allows (maxSetAsideShare), to its deadline; without the field, passes it on those that reported', () => {
+    // Three of four pilot agents silent after applying: one device verified, three set aside.
+    const log = [...pilot('p1', 'p2', 'p3', 'p4'), ...instructedAtRelease('p1', 'p2', 'p3', 'p4'), at(hours(1)), ...['p1', 'p2', 'p3', 'p4'].map((id) => device(id).applied()), device('p1').verified()];
+    const outcomes = [HP.succeeded('pilot', 'p1'), HP.setAside('pilot', 'p2'), HP.setAside('pilot', 'p3'), HP.setAside('pilot', 'p4')];
+    given(...pilot('p1', 'p2', 'p3', 'p4'), HP.planned(), ...log.slice(8), ...outcomes)
+      .when(hours(25))
+      .tick()
+      .then('rollout/HP-2026-02@10: GatePassed');
+    const strict = POLICY.rings.map((r) => ({ ...r, gate: { ...r.gate, maxSetAsideShare: 0.5 } }));
+    given(...pilot('p1', 'p2', 'p3', 'p4'), HP.planned(strict), ...log.slice(8), ...outcomes)
+      .when(hours(25))
+      .tick()
+      .then();
+    given(...pilot('p1', 'p2', 'p3', 'p4'), HP.planned(strict), ...log.slice(8), ...outcomes)
+      .when(hours(5 * 24 + 1))
+      .tick()
+      // The halt rolls the release back on every device that has it, the silent ones too.
+      .then('rollout/HP-2026-02@10: RolloutHalted', 'device/p1@6: RollbackStarted', 'device/p2@5: RollbackStarted', 'device/p3@5: RollbackStarted', 'device/p4@5: RollbackStarted');
+    // Two of four set aside is within a half: the gate passes.
+    given(...pilot('p1', 'p2', 'p3', 'p4'), HP.planned(strict), ...log.slice(8), device('p2').verified(), HP.succeeded('pilot', 'p1'), HP.succeeded('pilot', 'p2'), HP.setAside('pilot', 'p3'), HP.setAside('pilot', 'p4'))
+      .when(hours(25))
+      .tick()
+      .then('rollout/HP-2026-02@10: GatePassed');
+  });
+
   it('halts a ring whose gate has not passed by its deadline, and rolls back what it applied, live', () => {
     const tick = given(
       ...pilot('p1', 'p2', 'p3'),

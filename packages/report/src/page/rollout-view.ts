@@ -35,8 +35,8 @@ export function rolloutView(data: ReportData, r: RolloutSection, heading: string
     h('h3', {}, 'Gates and pauses'),
     table(
       'Gates: what each ring must prove, and when it did',
-      ['ring', 'verified ≥', 'failure rate ≤', 'soak', 'deadline', 'passed'],
-      r.gates.map((g) => [g.ring, `${Math.round(g.minVerifiedShare * 100)}%`, `${Math.round(g.maxFailureRate * 100)}%`, `${g.minSoakHours} h`, `${g.deadlineDays} d`, g.passedAt === null ? 'not passed' : minute(data, g.passedAt)]),
+      ['ring', 'verified ≥', 'failure rate ≤', 'set aside ≤', 'soak', 'deadline', 'passed'],
+      r.gates.map((g) => [g.ring, `${Math.round(g.minVerifiedShare * 100)}%`, `${Math.round(g.maxFailureRate * 100)}%`, g.maxSetAsideShare === null ? 'any' : `${Math.round(g.maxSetAsideShare * 100)}%`, `${g.minSoakHours} h`, `${g.deadlineDays} d`, g.passedAt === null ? 'not passed' : minute(data, g.passedAt)]),
     ),
     r.pauses.length === 0
       ? h('p', {}, 'No pause of this rollout or its rings in this window.')

@@ -73,6 +73,7 @@ export const rollout = (release: ReleaseToRoll = HOTPATCH) => {
     instructed: (ring: string, id: string, action: InstructionAction = 'hotpatch') => event(s, 'DeviceInstructed', { ring, device: id, action }),
     succeeded: (ring: string, id: string) => event(s, 'DeviceSucceeded', { ring, device: id }),
     failed: (ring: string, id: string) => event(s, 'DeviceFailed', { ring, device: id, reason: 'apply-failed' }),
+    setAside: (ring: string, id: string) => event(s, 'DeviceSetAside', { ring, device: id, reason: 'agent silent for 48 h', instructed: true }),
     gatePassed: (ring: string, when: string) => event(s, 'GatePassed', { ring, at: when }),
   };
 };
