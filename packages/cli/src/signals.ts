@@ -21,8 +21,11 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * Runs a long synchronous computation (a model check's search) with the stop signals left to Node's default, which
  * ends the process at once: a listener of ours runs only once the event loop is free, so Ctrl-C or a SIGTERM would
  * wait for the whole search (minutes on a large fleet). Nothing is being written meanwhile, so nothing is left half.
+ * A signal that came just before is answered first: one turn of the event loop runs its listener (which stops the
+ * command), where taking the listeners away at once would leave it to run after the search.
  */
-export function stoppableAtOnce<T>(compute: () => T): T {
+export async function stoppableAtOnce<T>(compute: () => T): Promise<T> {
+  await new Promise<void>((resume) => setImmediate(resume));
   const saved = STOP_SIGNALS.map((signal) => [signal, process.listeners(signal)] as const);
   for (const [signal, listeners] of saved) for (const listener of listeners) process.removeListener(signal, listener);
   try {

@@ -8,6 +8,7 @@
 import { deviceStream, rolloutStream, type EventEnvelope, type RolloutEventBody } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/store';
 import { replayPath, type Witness } from './blast.js';
+import type { Act } from './model-run.js';
 import type { PolicyModel } from './policy-model.js';
 import { isApplied, isApplying, type Local } from './population.js';
 
@@ -73,6 +74,24 @@ function note(s: DeviceSchedule, from: Local, to: Local, at: number, timeout: bo
 
 const isTimeout = (event: RolloutEventBody | null) => event?.type === 'DeviceFailed' && event.data.reason === 'timeout';
 
+const givenUp = (act: Act) => act.event !== null && ((act.event.type === 'DeviceFailed' && act.event.data.reason === 'timeout') || (act.event.type === 'DeviceSetAside' && act.event.data.instructed));
+
+/**
+ * A tick's timeouts and silences in the orchestrator's order: it goes through its devices in flight in the order it
+ * instructed them (decide-tick.ts, `rollout.pending`), which is the devices' order here (a ring's devices are
+ * instructed first by index: `Mirror`); the model takes them local state by local state. The counts, and so every
+ * answer, are the same either way (each such event is taken, halted or not); the order decides what the rollout's
+ * replay records at a halt among them.
+ */
+function inOrchestratorOrder<U extends { readonly act: Act; readonly d: number | undefined }>(units: U[]): U[] {
+  const first = units.findIndex((u) => givenUp(u.act));
+  if (first < 0) return units;
+  let end = first;
+  while (end < units.length && givenUp(units[end]!.act)) end++;
+  const segment = units.slice(first, end).sort((a, b) => a.act.move!.ring - b.act.move!.ring || a.d! - b.d!);
+  return [...units.slice(0, first), ...segment, ...units.slice(end)];
+}
+
 /** The witness as timeline events (rollout and device streams), in time order. */
 export function witnessTimeline(model: PolicyModel, witness: Witness): EventEnvelope[] {
   const { schedules, steps } = witnessSchedule(model, witness);
@@ -90,27 +109,27 @@ export function witnessTimeline(model: PolicyModel, witness: Witness): EventEnve
   out.push({ stream: rolloutStream(MODEL_RELEASE), type: 'RolloutPlanned', time: iso(model.time(0)), data: model.planned().data });
   const mirror = new Mirror(model.sizes);
   for (const step of steps) {
-    for (const act of step.acts) {
+    // One device's part of an act (or an act without a device): what the timeline writes for it.
+    const units: Array<{ readonly act: Act; readonly d: number | undefined }> = [];
+    for (const act of step.acts) for (const d of act.move === undefined ? [undefined] : mirror.move(act.move)) units.push({ act, d });
+    for (const { act, d } of inOrchestratorOrder(units)) {
       const m = act.move;
-      const devices = m === undefined ? [undefined] : mirror.move(m);
-      for (const d of devices) {
-        const s = m === undefined || d === undefined ? undefined : byDevice.get(deviceName(names[m.ring]!, d))!;
-        if (m !== undefined && d !== undefined) {
-          const patch = MODEL_RELEASE;
-          if (m.from === 'w') {
-            device(s!, act.at, 'PatchStaged', { patch, baseline: MODEL_BASELINE, requires: [], liveRevert: true });
-            device(s!, act.at, 'PatchApplyStarted', { patch });
-          } else if (isApplying(m.from) && isApplied(m.to)) device(s!, act.at, 'PatchApplied', { patch });
-          else if (isApplying(m.from) && m.to === 'fn') {
-            device(s!, act.at, 'PatchApplyFailed', { patch, reason: isTimeout(act.event) ? `timed out after ${model.policy.applyTimeoutMinutes} min` : 'apply failed' });
-          } else if (m.to === 'v') device(s!, act.at, 'PatchVerified', { patch });
-          else if (m.to === 'fr') device(s!, act.at, 'HealthCheckFailed', { patch, signal: 'health check failed' });
-        }
-        if (act.event !== null) {
-          const data = { ...(act.event.data as object) } as Record<string, unknown>;
-          if ('device' in data && s !== undefined) data.device = s.device;
-          out.push({ stream: rolloutStream(MODEL_RELEASE), type: act.event.type, time: iso(act.at), data });
-        }
+      const s = m === undefined || d === undefined ? undefined : byDevice.get(deviceName(names[m.ring]!, d))!;
+      if (m !== undefined && d !== undefined) {
+        const patch = MODEL_RELEASE;
+        if (m.from === 'w') {
+          device(s!, act.at, 'PatchStaged', { patch, baseline: MODEL_BASELINE, requires: [], liveRevert: true });
+          device(s!, act.at, 'PatchApplyStarted', { patch });
+        } else if (isApplying(m.from) && isApplied(m.to)) device(s!, act.at, 'PatchApplied', { patch });
+        else if (isApplying(m.from) && m.to === 'fn') {
+          device(s!, act.at, 'PatchApplyFailed', { patch, reason: isTimeout(act.event) ? `timed out after ${model.policy.applyTimeoutMinutes} min` : 'apply failed' });
+        } else if (m.to === 'v') device(s!, act.at, 'PatchVerified', { patch });
+        else if (m.to === 'fr') device(s!, act.at, 'HealthCheckFailed', { patch, signal: 'health check failed' });
+      }
+      if (act.event !== null) {
+        const data = { ...(act.event.data as object) } as Record<string, unknown>;
+        if ('device' in data && s !== undefined) data.device = s.device;
+        out.push({ stream: rolloutStream(MODEL_RELEASE), type: act.event.type, time: iso(act.at), data });
       }
     }
   }

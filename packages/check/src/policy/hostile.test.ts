@@ -11,7 +11,7 @@ import { policyInvariants } from './policy-invariants.js';
 import { world } from '../testing/hostile-policies.js';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { answers } from '../testing/policies.js';
-import { byInstant, rolloutOf, runOrchestrator } from '../testing/witness-run.js';
+import { rolloutOf, runOrchestrator } from '../testing/witness-run.js';
 
 const verdicts = (r: BlastResult) => r.invariants.map((i) => [i.name, i.violated !== null]);
 
@@ -70,8 +70,7 @@ describe('the reduced blast-radius search on hostile policies', () => {
         for (const witness of witnesses) {
           const real = await runOrchestrator(r.model, witness);
           expect(real.unhealthy).toBeLessThanOrEqual(r.total.value);
-          // Events of one instant compared as a set: within a tick the model orders timeouts and silences by local state, not by device (see the skipped test below).
-          expect(byInstant(real.rollout)).toEqual(byInstant(rolloutOf(r.model, witness)));
+          expect(real.rollout).toEqual(rolloutOf(r.model, witness));
         }
         // No run leaves more devices unhealthy than the worst case (the orchestrator's count can be lower: a halt takes
         // back a device still applying, or set aside while applying, which the model counts as free to apply after it).
@@ -97,13 +96,10 @@ describe('the reduced blast-radius search on hostile policies', () => {
     }
   });
 
-  // Left: within a tick the orchestrator times out and sets aside its devices in flight in the order it instructed
-  // them (decide-tick.ts, `rollout.pending`), a timeout before a silence for each device; the model does all of one
-  // local state, then the next (applying before applied), so here the paced second device's timeout comes before the
-  // first device's silence. The counts, and so every answer, are the same either way (every such event is taken,
-  // halted or not); only the order in the timeline, and what a halt in that tick records (atHalt), differ. The
-  // counting model does not know in which order an applied cohort's devices were instructed, so the fix is not small.
-  it.skip('writes the timeouts and silences of one tick in the order the orchestrator does', async () => {
+  // Within a tick the orchestrator times out and sets aside its devices in flight in the order it instructed them
+  // (decide-tick.ts, `rollout.pending`); the model takes them local state by local state (applying before applied),
+  // and the witness's timeline puts them back in the orchestrator's order (blast-timeline.ts, `inOrchestratorOrder`).
+  it('writes the timeouts and silences of one tick in the order the orchestrator does', async () => {
     const policy: FleetPolicy = {
       rings: [{ name: 'r0', deferralDays: 0, budget: { percent: 99 }, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 }, deadlineDays: 1 }],
       applyTimeoutMinutes: 1,

@@ -22,18 +22,26 @@ export async function runOrchestrator(model: PolicyModel, witness: Witness) {
     await orchestrator.engine.execute({ type: 'EnrolDevice', device: s.device, profile, ring: s.ring, baseline: MODEL_BASELINE, id: enrolId(`enrol|${s.device}`) });
     await orchestrator.engine.execute({ type: 'AssessEligibility', device: s.device, latestBaseline: MODEL_BASELINE, id: enrolId(`assess|${s.device}`) });
   }
-  // Each device's reports, at the times the run has them; nothing else (a silent agent says nothing).
+  // Each device's reports, at the times and in the order the run has them (the timeline's); nothing else (a silent
+  // agent says nothing).
   const reports: Array<{ at: number; report: AgentReport }> = [];
-  for (const s of schedules) {
-    const patch = MODEL_RELEASE;
-    if (s.appliedAt !== undefined) reports.push({ at: s.appliedAt, report: { kind: 'applied', id: reportId(s.appliedAt, `${s.device}|applied`), device: s.device, patch } });
-    if (s.applyFailed !== undefined && !s.applyFailed.timeout) reports.push({ at: s.applyFailed.at, report: { kind: 'apply-failed', id: reportId(s.applyFailed.at, `${s.device}|apply-failed`), device: s.device, patch, reason: 'apply failed' } });
-    if (s.health !== undefined) {
-      const h = s.health;
-      reports.push({ at: h.at, report: { kind: 'health', id: reportId(h.at, `${s.device}|health`), device: s.device, patch, healthy: h.healthy, ...(h.healthy ? {} : { signal: 'health check failed' }) } });
-    }
+  const patch = MODEL_RELEASE;
+  for (const e of witnessTimeline(model, witness)) {
+    if (!e.stream.startsWith('device/')) continue;
+    const device = e.stream.slice('device/'.length);
+    const at = Date.parse(e.time);
+    const report: AgentReport | undefined =
+      e.type === 'PatchApplied'
+        ? { kind: 'applied', id: reportId(at, `${device}|applied`), device, patch }
+        : e.type === 'PatchApplyFailed' && (e.data as { reason: string }).reason === 'apply failed'
+          ? { kind: 'apply-failed', id: reportId(at, `${device}|apply-failed`), device, patch, reason: 'apply failed' }
+          : e.type === 'PatchVerified'
+            ? { kind: 'health', id: reportId(at, `${device}|health`), device, patch, healthy: true }
+            : e.type === 'HealthCheckFailed'
+              ? { kind: 'health', id: reportId(at, `${device}|health`), device, patch, healthy: false, signal: 'health check failed' }
+              : undefined;
+    if (report !== undefined) reports.push({ at, report });
   }
-  reports.sort((a, b) => a.at - b.at);
   await orchestrator.sync();
   let next = 0;
   for (let tick = 0; model.time(tick) <= end; tick++) {
@@ -60,11 +68,3 @@ export const rolloutOf = (model: PolicyModel, witness: Witness) =>
   witnessTimeline(model, witness)
     .filter((e) => e.stream === `rollout/${MODEL_RELEASE}`)
     .map((e) => ({ type: e.type, time: e.time, data: e.type === 'RolloutPlanned' ? expect.objectContaining({ release: MODEL_RELEASE, rings: model.policy.rings }) : (e.data as RolloutEventBody['data']) }));
-
-
-/** A rollout stream as its events at each instant, each instant's in a canonical order (the model orders one tick's timeouts and silences otherwise than the orchestrator: hostile.test.ts). */
-export const byInstant = (events: ReadonlyArray<{ type: string; time: string; data: unknown }>) => {
-  const at = new Map<string, string[]>();
-  for (const e of events) at.set(e.time, [...(at.get(e.time) ?? []), JSON.stringify({ type: e.type, data: e.type === 'RolloutPlanned' ? null : e.data })].sort());
-  return [...at];
-};

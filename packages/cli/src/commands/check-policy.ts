@@ -85,7 +85,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
     if (error instanceof InvariantError) throw new CheckFailed(error.message);
     throw error;
   }
-  const result = stoppableAtOnce(() => blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, everyTiming, maxStates, custom }));
+  const result = await stoppableAtOnce(() => blastRadius({ policy, ringSizes: sizes, tickMinutes, applyFailures: args.applyFailures, everyTiming, maxStates, custom }));
   const outDir = resolve(args.out ?? 'out/check');
   /** Each run's timeline, by its steps: the worst runs are often one run (the total's, the last ring's, the longest). */
   const texts = new Map<string, string>();

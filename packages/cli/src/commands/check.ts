@@ -124,7 +124,7 @@ export const checkCommand: CommandSpec = {
       ...(values['max-states'] !== undefined ? { maxStates: positiveInt(values['max-states'] as string, '--max-states', 1) } : {}),
     };
     // The two machines have different state and event types; the report below only reads what they share.
-    const result = stoppableAtOnce(
+    const result = await stoppableAtOnce(
       () => (machine === 'rollout' ? check(rolloutCheckModel(), options) : machine === 'ring' ? check(ringCheckModel(), options) : check(deviceCheckModel(scenario, undefined, extra), options)) as ReturnType<typeof check<DeviceState, DeviceEventBody>>,
     );
     const name = machine === 'rollout' ? DEFAULT_ROLLOUT_SCENARIO.name : machine === 'ring' ? 'pauses' : scenario.name;
