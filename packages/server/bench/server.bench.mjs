@@ -93,6 +93,7 @@ function spent(before, after, reports) {
   const delta = (key) => sum(after, key) - sum(before, key);
   return {
     cpuUs: (delta('user') + delta('system')) / reports,
+    systemUs: delta('system') / reports,
     loopUs: (1000 * delta('active')) / reports,
     statements: delta('statements') / reports,
     perCommit: delta('commits') > 0 ? reports / delta('commits') : NaN,
@@ -218,7 +219,7 @@ for (const devices of args.devices.split(',').map(Number)) {
       for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
         const c = f.cost;
         if (!Number.isNaN(c.promises)) console.error(`  ${label}: ${phase}: ${c.promises.toFixed(1)} promises/report`);
-        costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+        costs.push([`${label}: ${phase}`, `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
       }
     }
     console.error(`  done: ${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`);
