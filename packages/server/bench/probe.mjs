@@ -17,15 +17,29 @@ const counts = { statements: 0, commits: 0, stateHits: 0, stateMisses: 0 };
 /** With HOTPATCH_PROBE_SQL=1: statements counted by their SQL text too (written to standard error at exit). */
 const bySql = process.env.HOTPATCH_PROBE_SQL === '1' ? new Map() : undefined;
 const countSql = (sql) => bySql?.set(sql, (bySql.get(sql) ?? 0) + 1);
+/** With HOTPATCH_PROBE_SQL=1, also the wall time each SQLite statement's call took, by SQL text (ns; a COMMIT's fsync included). */
+const nsBySql = bySql !== undefined ? new Map() : undefined;
 
-function countCalls(proto, names, onCall) {
+function countCalls(proto, names, onCall, timedSql) {
   for (const name of names) {
     const original = proto[name];
     if (typeof original !== 'function') continue;
-    proto[name] = function (...args) {
-      onCall(this, name, args);
-      return original.apply(this, args);
-    };
+    proto[name] =
+      nsBySql !== undefined && timedSql !== undefined
+        ? function (...args) {
+            onCall(this, name, args);
+            const started = process.hrtime.bigint();
+            try {
+              return original.apply(this, args);
+            } finally {
+              const sql = timedSql(this, args);
+              nsBySql.set(sql, (nsBySql.get(sql) ?? 0n) + process.hrtime.bigint() - started);
+            }
+          }
+        : function (...args) {
+            onCall(this, name, args);
+            return original.apply(this, args);
+          };
   }
 }
 
@@ -34,12 +48,12 @@ const fromPackage = (pkg) => createRequire(join(root, 'packages', pkg, 'package.
 try {
   const Database = fromPackage('store-sqlite')('better-sqlite3');
   const probe = new Database(':memory:');
-  countCalls(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['run', 'get', 'all', 'iterate'], (statement) => (counts.statements++, countSql(statement.source)));
+  countCalls(Object.getPrototypeOf(probe.prepare('SELECT 1')), ['run', 'get', 'all', 'iterate'], (statement) => (counts.statements++, countSql(statement.source)), (statement) => statement.source);
   countCalls(Database.prototype, ['exec'], (_, __, [sql]) => {
     counts.statements++;
     countSql(sql);
     if (/^\s*COMMIT\b/i.test(sql)) counts.commits++;
-  });
+  }, (_, [sql]) => sql);
   probe.close();
 } catch {
   // No SQLite here: nothing to count.
@@ -75,7 +89,11 @@ if (process.env.HOTPATCH_PROBE_PROMISES === '1') {
 }
 if (bySql !== undefined) {
   process.on('exit', () => {
-    for (const [sql, n] of [...bySql].sort((a, b) => b[1] - a[1])) process.stderr.write(`sql ${n} ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+    for (const [sql, n] of [...bySql].sort((a, b) => b[1] - a[1])) {
+      const ns = nsBySql.get(sql);
+      const took = ns === undefined ? '' : ` (${(Number(ns) / 1000 / n).toFixed(1)} µs each)`;
+      process.stderr.write(`sql ${n}${took} ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+    }
   });
 }
 /**

@@ -93,6 +93,7 @@ function spent(before, after, reports) {
   const delta = (key) => sum(after, key) - sum(before, key);
   return {
     cpuUs: (delta('user') + delta('system')) / reports,
+    systemUs: delta('system') / reports,
     loopUs: (1000 * delta('active')) / reports,
     statements: delta('statements') / reports,
     perCommit: delta('commits') > 0 ? reports / delta('commits') : NaN,
@@ -145,9 +146,12 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));`,
   );
   const server = await child([file]);
   const requests = Array.from({ length: Math.max(maxReports, 20_000) }, () => ({ token: 'x', body: { kind: 'applied', id: randomUUID(), device: 'd', patch: 'p' } }));
+  const before = await server.probe();
   const started = Date.now();
   const result = await load(server.url, '/v1/reports', requests);
   const r = figures(result, (Date.now() - started) / 1000);
+  // The floor of a report's CPU: what HTTP and Fastify alone cost the server a request.
+  r.cost = spent([before], [await server.probe()], result.requests.total);
   await server.stop();
   return r;
 }
@@ -207,7 +211,11 @@ const show = (name, f, ceiling, target) =>
 
 console.error(`bench:server — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, ${new Date().toISOString()}, ${connections} connections`);
 const ceiling = args.only === undefined || args.only === 'bare' ? await bare() : undefined;
-if (ceiling) show('bare Fastify route', ceiling, undefined, undefined);
+if (ceiling) {
+  show('bare Fastify route', ceiling, undefined, undefined);
+  const c = ceiling.cost;
+  costs.push(['bare Fastify route (per request)', `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), '', '', '', `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+}
 for (const devices of args.devices.split(',').map(Number)) {
   for (const [kind, instances] of [['sqlite', 1], ['postgres', 1], ['postgres', 2]]) {
     if (args.only !== undefined && args.only !== kind) continue;
@@ -218,7 +226,7 @@ for (const devices of args.devices.split(',').map(Number)) {
       for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
         const c = f.cost;
         if (!Number.isNaN(c.promises)) console.error(`  ${label}: ${phase}: ${c.promises.toFixed(1)} promises/report`);
-        costs.push([`${label}: ${phase}`, c.cpuUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+        costs.push([`${label}: ${phase}`, `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
       }
     }
     console.error(`  done: ${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`);
