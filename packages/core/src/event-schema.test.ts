@@ -6,7 +6,8 @@ import { checkEventSchema, isLowerUuid, validateEvent } from './validate.js';
 import { compileSchema } from './schema-check.js';
 import { EventIdSchema } from './envelope.js';
 import { IsoTime, isIsoUtc } from './schema.js';
-import { EventSchema } from './event-schema.js';
+import { dataAcceptOf, dataCheckOf, EventSchema } from './event-schema.js';
+import { streamKindOf } from './streams.js';
 import { jsonSchemaText } from './json-schema.js';
 import { Compile } from 'typebox/compile';
 
@@ -51,6 +52,24 @@ describe('the event schema and the fast path agree', () => {
       }),
       { seed: 20261203, numRuns: 5000 },
     );
+  });
+
+  it("dataAcceptOf (the quick yes, then the compiled check) answers as the compiled data check, on events and changed events (fast-check)", () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(fc.oneof(anyEvent, changedEvent), (value) => {
+        const { stream, type, data } = value as { stream?: unknown; type?: unknown; data?: unknown };
+        const kind = typeof stream === 'string' ? streamKindOf(stream) : undefined;
+        if (kind === undefined || typeof type !== 'string') return;
+        const check = dataCheckOf(kind, type);
+        expect(dataAcceptOf(kind, type) === undefined).toBe(check === undefined);
+        if (check === undefined) return;
+        compared++;
+        expect(dataAcceptOf(kind, type)!(data)).toBe(check.check(data));
+      }),
+      { seed: 20261207, numRuns: 5000 },
+    );
+    expect(compared).toBeGreaterThan(4000);
   });
 
   it('the published JSON Schema, read back as plain JSON, accepts what the code accepts; it refuses nothing more (fast-check)', () => {

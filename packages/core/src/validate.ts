@@ -1,7 +1,7 @@
 import { InvalidEventError, type EventLocation } from './errors.js';
 import { describe, isIsoUtc, IsoTime } from './schema.js';
 import { EnvelopeSchema, EventIdSchema, HASH_PATTERN, HashSchema, MAX_META_DEPTH, nestedDeeperThan, unwritableJson, type EventEnvelope } from './envelope.js';
-import { dataCheckOf, eventCheckOf } from './event-schema.js';
+import { dataAcceptOf, dataCheckOf, eventCheckOf } from './event-schema.js';
 import { expected, pathWithin } from './schema-check.js';
 import type { HotpatchEvent } from './events.js';
 import { DEVICE_STREAMS, STREAM_NAME_HINT, streamKindOf, type StreamKind } from './streams.js';
@@ -117,8 +117,8 @@ export function eventProblem(value: unknown): EventProblem | undefined {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return envelopeProblem(value, 'version', `expected ${A_COUNTER}, got ${describe(version)}`);
   if (typeof type !== 'string') return envelopeProblem(value, 'type', `expected a string, got ${describe(type)}`);
   if (!isIsoUtc(time)) return envelopeProblem(value, 'time', `expected ${A_TIME}, got ${describe(time)}`);
-  const check = dataCheckOf(kind, type);
-  if (check === undefined || !check.check(data)) return (at) => dataProblem(kind, type, data, where(value, at));
+  const accept = dataAcceptOf(kind, type);
+  if (accept === undefined || !accept(data)) return (at) => dataProblem(kind, type, data, where(value, at));
   if (meta !== undefined && !isPlainObject(meta)) return envelopeProblem(value, 'meta', `expected an object, got ${describe(meta)}`);
   if (meta !== undefined && nestedDeeperThan(meta, MAX_META_DEPTH)) return envelopeProblem(value, 'meta', `nested deeper than ${MAX_META_DEPTH} levels`);
   if (position !== undefined && (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 1)) {
