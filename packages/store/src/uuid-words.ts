@@ -31,9 +31,11 @@ function hasUuidDashes(text: string, at = 0): boolean {
  * digits); undefined when those 36 characters are not a lower-case UUID.
  */
 export function uuidWords(text: string, at = 0): [number, number, number, number] | undefined {
-  const words = new Uint32Array(4);
+  const words = SCRATCH;
   return uuidWordsInto(text, at, words) ? [words[0]!, words[1]!, words[2]!, words[3]!] : undefined;
 }
+/** uuidWords' words before they are returned (read at once: nothing runs in between). */
+const SCRATCH = new Uint32Array(4);
 
 /**
  * `uuidWords` written into `words` (false, and `words` left as they were, when the characters are not a lower-case
