@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { anyEvent, isoTime } from './testing/event-arbitraries.js';
 import { changed, retyped } from './testing/mutations.js';
-import { checkEventSchema, isLowerUuid, validateEvent } from './validate.js';
+import { checkEventSchema, isLowerUuid, isSha256Hex, validateEvent } from './validate.js';
 import { compileSchema } from './schema-check.js';
-import { EventIdSchema } from './envelope.js';
+import { EventIdSchema, HASH_PATTERN } from './envelope.js';
 import { IsoTime, isIsoUtc } from './schema.js';
 import { dataAcceptOf, dataCheckOf, EventSchema } from './event-schema.js';
 import { streamKindOf } from './streams.js';
@@ -108,6 +108,25 @@ describe('the event schema and the fast path agree', () => {
         expect(isLowerUuid(u)).toBe(id.check(u));
       }),
       { seed: 20261205, numRuns: 5000 },
+    );
+  });
+
+  it('isSha256Hex is the hash pattern, on hashes and near-hashes (fast-check)', () => {
+    const pattern = new RegExp(HASH_PATTERN);
+    const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+    const nearHash = fc.oneof(
+      hex,
+      hex.map((h) => h.toUpperCase()),
+      fc.tuple(hex, fc.nat({ max: 63 }), fc.string({ minLength: 1, maxLength: 2 })).map(([h, at, s]) => h.slice(0, at) + s + h.slice(at + s.length)),
+      fc.tuple(hex, fc.constantFrom('', '\n', 'a', '0')).map(([h, s]) => h + s),
+      hex.map((h) => h.slice(1)),
+      fc.string({ maxLength: 70 }),
+    );
+    fc.assert(
+      fc.property(nearHash, (h) => {
+        expect(isSha256Hex(h)).toBe(pattern.test(h));
+      }),
+      { seed: 20261208, numRuns: 5000 },
     );
   });
 });
