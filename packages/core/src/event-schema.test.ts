@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { anyEvent, isoTime } from './testing/event-arbitraries.js';
 import { changed, retyped } from './testing/mutations.js';
-import { checkEventSchema, isLowerUuid, validateEvent } from './validate.js';
+import { checkEventSchema, isLowerUuid, isSha256Hex, validateEvent } from './validate.js';
 import { compileSchema } from './schema-check.js';
-import { EventIdSchema } from './envelope.js';
+import { EventIdSchema, HASH_PATTERN } from './envelope.js';
 import { IsoTime, isIsoUtc } from './schema.js';
-import { EventSchema } from './event-schema.js';
+import { dataAcceptOf, dataCheckOf, EventSchema } from './event-schema.js';
+import { streamKindOf } from './streams.js';
 import { jsonSchemaText } from './json-schema.js';
 import { Compile } from 'typebox/compile';
 
@@ -53,6 +54,24 @@ describe('the event schema and the fast path agree', () => {
     );
   });
 
+  it("dataAcceptOf (the quick yes, then the compiled check) answers as the compiled data check, on events and changed events (fast-check)", () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(fc.oneof(anyEvent, changedEvent), (value) => {
+        const { stream, type, data } = value as { stream?: unknown; type?: unknown; data?: unknown };
+        const kind = typeof stream === 'string' ? streamKindOf(stream) : undefined;
+        if (kind === undefined || typeof type !== 'string') return;
+        const check = dataCheckOf(kind, type);
+        expect(dataAcceptOf(kind, type) === undefined).toBe(check === undefined);
+        if (check === undefined) return;
+        compared++;
+        expect(dataAcceptOf(kind, type)!(data)).toBe(check.check(data));
+      }),
+      { seed: 20261207, numRuns: 5000 },
+    );
+    expect(compared).toBeGreaterThan(4000);
+  });
+
   it('the published JSON Schema, read back as plain JSON, accepts what the code accepts; it refuses nothing more (fast-check)', () => {
     // The refinements JSON Schema cannot say (ring names once each, meta's depth) are only in the code's check.
     const published = Compile(JSON.parse(jsonSchemaText(EventSchema, { title: 't', description: 'd' })) as object);
@@ -89,6 +108,25 @@ describe('the event schema and the fast path agree', () => {
         expect(isLowerUuid(u)).toBe(id.check(u));
       }),
       { seed: 20261205, numRuns: 5000 },
+    );
+  });
+
+  it('isSha256Hex is the hash pattern, on hashes and near-hashes (fast-check)', () => {
+    const pattern = new RegExp(HASH_PATTERN);
+    const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+    const nearHash = fc.oneof(
+      hex,
+      hex.map((h) => h.toUpperCase()),
+      fc.tuple(hex, fc.nat({ max: 63 }), fc.string({ minLength: 1, maxLength: 2 })).map(([h, at, s]) => h.slice(0, at) + s + h.slice(at + s.length)),
+      fc.tuple(hex, fc.constantFrom('', '\n', 'a', '0')).map(([h, s]) => h + s),
+      hex.map((h) => h.slice(1)),
+      fc.string({ maxLength: 70 }),
+    );
+    fc.assert(
+      fc.property(nearHash, (h) => {
+        expect(isSha256Hex(h)).toBe(pattern.test(h));
+      }),
+      { seed: 20261208, numRuns: 5000 },
     );
   });
 });

@@ -9,7 +9,7 @@ export * from './device/events.js';
 export * from './validate.js';
 export * from './schema.js';
 export * from './schema-check.js';
-export { fastAccept } from './fast-accept.js';
+export { fastAccept, type Accept } from './fast-accept.js';
 export * from './event-schema.js';
 export * from './json-schema.js';
 export * from './rules.js';

@@ -2,7 +2,7 @@
  * Where each event id was first seen, for the fold's uniqueness check, kept as 128-bit words: growing ids (UUIDv7) in a
  * sorted run, others in a randomly seeded open-addressed table, non-UUIDs in a Map (design: the package README).
  */
-import { uuidWords } from '@hotpatch/store';
+import { uuidWordsInto } from '@hotpatch/store';
 
 /** Slots of 8 int32s (32 bytes, two per cache line): the id's four words, the place + 1 (0: empty), padding. */
 const SLOT = 8;
@@ -13,6 +13,8 @@ export class IdIndex {
   private used = 0;
   private readonly others = new Map<string, number>();
   private readonly seed = (Math.random() * 2 ** 32) | 0;
+  /** The words of the id being looked up (one array for every look-up, not one per id). */
+  private readonly words = new Uint32Array(4);
 
   /** `expected`: about how many ids will be added (the table grows past it anyway). */
   constructor(expected = 1024) {
@@ -36,10 +38,13 @@ export class IdIndex {
    * caller that knows where the id is spares a string per id).
    */
   firstOrAddAt(text: string, at: number, place: number): number | undefined {
-    const words = place < 0x7fffffff ? uuidWords(text, at) : undefined;
-    if (words === undefined) return this.other(text.slice(at, at + 36), place);
+    const words = this.words;
+    if (place >= 0x7fffffff || !uuidWordsInto(text, at, words)) return this.other(text.slice(at, at + 36), place);
     // Unsigned words compare in the order of the ids' hex digits; the table keeps them signed.
-    const [ua, ub, uc, ud] = words;
+    const ua = words[0]!;
+    const ub = words[1]!;
+    const uc = words[2]!;
+    const ud = words[3]!;
     const a = ua | 0;
     const b = ub | 0;
     const c = uc | 0;

@@ -35,7 +35,7 @@ export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } fro
 export { BrokenChainError, VERIFIED_HASHES, verifiedHashesOf, type VerifiedAppendOptions, type VerifiedHashes } from './verified-hashes.js';
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';
-export { uuidWords } from './uuid-words.js';
+export { uuidWords, uuidWordsInto } from './uuid-words.js';
 export { nameBasedIds, timedNameBasedIds, timeOfId, withTime } from './name-based-ids.js';
 export { readSmallFile } from './small-file.js';
 export { discardPendingFilesSync, OutputFileError, pendingFile, writeFileAtomically, type PendingFile } from './atomic-file.js';
