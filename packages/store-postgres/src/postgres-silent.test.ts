@@ -5,9 +5,10 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { events } from '@hotpatch/store/conformance';
-import type { NewEvent } from '@hotpatch/store';
+import { DatabaseBusyError, LeaseLostError, type NewEvent } from '@hotpatch/store';
 import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres-store.js';
 import { ConnectionLostError } from './errors.js';
+import { createLeaseKeeper } from './lease-keeper.js';
 import { admin, dropAll, newSchema, url } from '../test/helpers.js';
 import { startBlackHoleProxy, within, type BlackHoleProxy } from '../test/blackhole-proxy.js';
 
@@ -122,5 +123,80 @@ describe.skipIf(!url)('PostgreSQL store over a network that drops packets', () =
     const { rows } = await store.pool.query<{ ok: number }>('SELECT 1 AS ok FROM pg_sleep($1::float8 / 1000)', [QUERY_MS * 4]);
     expect(rows[0]!.ok).toBe(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(QUERY_MS * 4);
+  });
+
+  it('waits for a lock longer than the bound (the server says the statement is at work), up to busyTimeoutMs', async () => {
+    const schema = newSchema();
+    const store = await open(schema, { busyTimeoutMs: QUERY_MS * 5 });
+    const other = await createPostgresEventStore({ connectionString: url!, schema, max: 2 });
+    opened.push(other);
+    let release!: () => void;
+    const held = new Promise<void>((ok) => (release = ok));
+    let locked!: () => void;
+    const locking = new Promise<void>((ok) => (locked = ok));
+    // Another store's batch holds the log head past the bound, then commits: the append waits and goes through.
+    const batch = other.batch(async () => {
+      await other.appendToStream('device/lock', [events.enrolled()]);
+      locked();
+      await held;
+    });
+    await locking;
+    const append = store.appendToStream('device/other', [events.enrolled()]);
+    setTimeout(release, QUERY_MS * 3);
+    await batch;
+    expect((await append).nextExpectedVersion).toBe(1);
+    // Held past busyTimeoutMs, the wait ends as before: DatabaseBusyError, not a lost connection.
+    const longer = other.batch(async () => {
+      await other.appendToStream('device/lock', [events.assessed()]);
+      await new Promise((ok) => setTimeout(ok, QUERY_MS * 8));
+    });
+    await new Promise((ok) => setTimeout(ok, 100));
+    await expect(store.appendToStream('device/other', [events.assessed()])).rejects.toBeInstanceOf(DatabaseBusyError);
+    await longer;
+  });
+
+  it('imports a large batch whole with a bound of 50 ms (a long flush or commit is at work, not silent)', async () => {
+    const schema = newSchema();
+    const store = await open(schema, { queryTimeoutMs: 50, connectTimeoutMs: 2_000 });
+    const devices = 2_000;
+    await store.batch(async () => {
+      for (let d = 0; d < devices; d++) await store.appendToStream(`device/import-${d}`, [events.enrolled(), events.assessed(), events.assessed(), events.assessed(), events.assessed()]);
+    });
+    expect(Number((await admin().query(`SELECT count(*) AS n FROM "${schema}".events`)).rows[0].n)).toBe(devices * 5);
+  });
+
+  it('an instance cut off keeps no lease past its term: its fence lapses, its fenced batch fails, another takes over; once back, its rounds go on', async () => {
+    const schema = newSchema();
+    const cutOff = await open(schema);
+    const other = await createPostgresEventStore({ connectionString: url!, schema, max: 2 });
+    opened.push(other);
+    const ttlMs = 1_500;
+    const names = () => ['orchestrator/t'];
+    const errors: unknown[] = [];
+    const a = createLeaseKeeper({ leases: cutOff.leases({ owner: 'a', ttlMs }), names, onError: (e) => void errors.push(e) });
+    const b = createLeaseKeeper({ leases: other.leases({ owner: 'b', ttlMs }), names });
+    await a.round();
+    const fence = a.fence('orchestrator/t')!;
+    expect(fence.owner).toBe('a');
+
+    proxy.blackhole();
+    const cutAt = Date.now();
+    // A round ends (with the store's error), it does not hang: the next rounds run.
+    expect(await within(BOUND_MS, a.round())).toEqual({ value: undefined });
+    expect(errors.at(-1)).toBeInstanceOf(ConnectionLostError);
+    lost(await within(BOUND_MS, cutOff.fencedBatch(fence, () => cutOff.appendToStream('device/fenced', [events.enrolled()]))));
+    await new Promise((ok) => setTimeout(ok, Math.max(0, ttlMs - (Date.now() - cutAt))));
+    expect(a.fence('orchestrator/t')).toBeUndefined();
+    await b.round();
+    await b.round();
+    expect(b.fence('orchestrator/t')?.epoch).toBeGreaterThan(fence.epoch);
+
+    proxy.forward();
+    await a.round();
+    expect((await other.leases({ owner: 'b', ttlMs }).live('instance/')).map((l) => l.owner).sort()).toEqual(['a', 'b']);
+    // Its old fence is refused now that it can reach the database again; nothing of it in the log.
+    await expect(cutOff.fencedBatch(fence, () => cutOff.appendToStream('device/fenced', [events.enrolled()]))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await other.streamVersion('device/fenced')).toBe(0);
+    await Promise.all([a.stop(), b.stop()]);
   });
 });

@@ -80,13 +80,15 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
     /** When something was last heard from the server, sent to it, or asked of it (performance.now()). */
     #heard = 0;
     #sent = 0;
+    /** Found idle by a check, nothing heard since: cut at the next. */
+    #suspect = false;
 
     constructor(config: pg.ClientConfig) {
       super(config);
       this.#config = config;
       const query = this.query.bind(this) as (...args: unknown[]) => unknown;
       (this as { query: unknown }).query = (...args: unknown[]) => {
-        this.#heard = performance.now();
+        this.#hear();
         if (queryTimeoutMs > 0 && this.#timer === undefined) this.#watch(queryTimeoutMs);
         return query(...args);
       };
@@ -100,12 +102,17 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
     /** Hears the server once connected; bounds the connection's wait to be ready. */
     #bindConnect() {
       const state = this as unknown as ClientState;
-      this.once('connect', () => state.connection.stream.on('data', () => void (this.#heard = performance.now())));
+      this.once('connect', () => state.connection.stream.on('data', () => this.#hear()));
       if (connectTimeoutMs <= 0) return;
       const timer = setTimeout(() => state.connection.stream.destroy(new NoAnswerError(server, 'connect', connectTimeoutMs)), connectTimeoutMs);
       timer.unref();
       const clear = () => clearTimeout(timer);
       this.once('connect', clear).once('end', clear);
+    }
+
+    #hear() {
+      this.#heard = performance.now();
+      this.#suspect = false;
     }
 
     #watch(ms: number) {
@@ -125,18 +132,25 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
       if (!(this as unknown as ClientState)._connected) return this.#watch(queryTimeoutMs);
       const stream = (this as unknown as ClientState).connection.stream;
       // Bytes still leaving (a big statement on a slow link) are progress too.
-      const sent = stream.bytesWritten - stream.writableLength;
-      if (sent !== this.#sent) {
-        this.#sent = sent;
-        this.#heard = performance.now();
-      }
-      const silent = performance.now() - this.#heard;
+      const moved = () => {
+        const sent = stream.bytesWritten - stream.writableLength;
+        if (sent !== this.#sent) {
+          this.#sent = sent;
+          this.#hear();
+        }
+        return this.#heard;
+      };
+      const silent = performance.now() - moved();
       if (silent < queryTimeoutMs) return this.#watch(queryTimeoutMs - silent);
       const askedAt = this.#heard;
       const verdict = await check(this.#config, bounds, (this as unknown as ClientState).processID);
       if (!this.#waiting()) return;
-      if (verdict === 'working' || this.#heard !== askedAt) {
-        if (verdict === 'working') this.#heard = performance.now();
+      // Anything in or out meanwhile (a busy event loop reads its answer late, writes its rows late): not silent.
+      // A backend found idle may yet be reading what is on its way (a slow link): one more bound before the cut.
+      if (verdict === 'working' || moved() !== askedAt || (verdict === 'stopped' && !this.#suspect)) {
+        const suspect = verdict === 'stopped' && moved() === askedAt;
+        this.#hear();
+        this.#suspect = suspect;
         return this.#watch(queryTimeoutMs);
       }
       const why = verdict === 'silent' ? ', nor a check over a new connection' : ', and its statement is no longer running there (the answer was lost)';
