@@ -3,11 +3,12 @@
  * host): without them a query waits on its socket for ever. A connection must be ready within `connectTimeoutMs`.
  * A statement may run as long as it needs, but when the server has sent nothing for `queryTimeoutMs` (and nothing
  * more could be sent to it), the store asks over a new connection whether the statement's backend is still at work
- * (pg_stat_activity): a lock wait, a long index build, a big commit are, and are waited for; a backend idle, gone or
- * stuck on the network, or a check that does not answer within `connectTimeoutMs`, means the answer is not coming:
- * the connection is destroyed (never returned to the pool: its protocol state is unknown) and the statement fails
- * with NoAnswerError, which the store reports as ConnectionLostError. pg's own `query_timeout` only stops waiting and
- * leaves the client in the pool, stuck (brianc/node-postgres#3399).
+ * (pg_stat_activity): a lock wait, a long index build, a big commit are, and are waited for. A backend idle, gone
+ * or stuck on the network at two checks with nothing heard between, or a check that does not answer within
+ * `connectTimeoutMs`, means the answer is not coming: the connection is destroyed (never returned to the pool: its
+ * protocol state is unknown) and the statement fails with NoAnswerError, which the store reports as
+ * ConnectionLostError. pg's own `query_timeout` only stops waiting and leaves the client in the pool, stuck
+ * (brianc/node-postgres#3399).
  */
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
@@ -32,7 +33,7 @@ export interface SilenceBounds {
   readonly server: string;
   /** Silence (nothing received, nothing sent) during a statement before it is checked on, in ms; 0: never. */
   readonly queryTimeoutMs: number;
-  /** A new connection's bound, and the check's, in ms; 0: none. */
+  /** A new connection's bound, and the check's, in ms; 0: none (the check is then bounded by queryTimeoutMs). */
   readonly connectTimeoutMs: number;
 }
 
@@ -50,12 +51,14 @@ interface ClientState {
   connection: { stream: Socket };
 }
 
-/** Asks a fresh connection (not watched itself) what backend `pid` is doing, within `bounds.connectTimeoutMs`. */
+/** Asks a fresh connection (not watched itself) what backend `pid` is doing, within `connectTimeoutMs` (else `queryTimeoutMs`). */
 async function check(config: pg.ClientConfig, bounds: SilenceBounds, pid: number | null): Promise<Verdict> {
   if (pid === null) return 'stopped';
   const client = new pg.Client(config);
   client.on('error', () => {});
-  const timer = bounds.connectTimeoutMs > 0 ? setTimeout(() => (client as unknown as ClientState).connection.stream.destroy(), bounds.connectTimeoutMs) : undefined;
+  // Bounded even when connections are not: a check that waited for ever would be the hang it is there to end.
+  const ms = bounds.connectTimeoutMs > 0 ? bounds.connectTimeoutMs : bounds.queryTimeoutMs;
+  const timer = setTimeout(() => (client as unknown as ClientState).connection.stream.destroy(), ms);
   try {
     await client.connect();
     const { rows } = await client.query<{ state: string | null; wait_event: string | null }>('SELECT state, wait_event FROM pg_stat_activity WHERE pid = $1', [pid]);
