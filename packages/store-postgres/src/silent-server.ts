@@ -77,6 +77,11 @@ async function check(config: pg.ClientConfig, bounds: SilenceBounds, pid: number
 /** A pg.Client class whose connections and statements are bounded as above (for the pool's `Client`, and the store's own connections). */
 export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
   const { server, queryTimeoutMs, connectTimeoutMs } = bounds;
+  /**
+   * Set when a check found the server silent, cleared by any byte from it on any connection: meanwhile a statement
+   * silent for queryTimeoutMs is cut without another check (a call queued behind another waits one bound, not two).
+   */
+  let silentSince: number | undefined;
   return class BoundedClient extends pg.Client {
     #config: pg.ClientConfig;
     #timer: NodeJS.Timeout | undefined;
@@ -95,6 +100,14 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
         if (queryTimeoutMs > 0 && this.#timer === undefined) this.#watch(queryTimeoutMs);
         return query(...args);
       };
+      // Ending waits for the server's end of the connection, which a silent network never brings: bounded too.
+      const end = this.end.bind(this) as (...args: unknown[]) => unknown;
+      (this as { end: unknown }).end = (...args: unknown[]) => {
+        const stream = (this as unknown as ClientState).connection.stream;
+        const ms = connectTimeoutMs > 0 ? connectTimeoutMs : queryTimeoutMs;
+        if (ms > 0 && !stream.destroyed) setTimeout(() => stream.destroy(), ms).unref();
+        return end(...args);
+      };
       const connect = this.connect.bind(this) as (...args: unknown[]) => unknown;
       (this as { connect: unknown }).connect = (...args: unknown[]) => {
         this.#bindConnect();
@@ -105,9 +118,17 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
     /** Hears the server once connected; bounds the connection's wait to be ready. */
     #bindConnect() {
       const state = this as unknown as ClientState;
-      this.once('connect', () => state.connection.stream.on('data', () => this.#hear()));
+      this.once('connect', () =>
+        state.connection.stream.on('data', () => {
+          this.#hear();
+          silentSince = undefined;
+        }),
+      );
       if (connectTimeoutMs <= 0) return;
-      const timer = setTimeout(() => state.connection.stream.destroy(new NoAnswerError(server, 'connect', connectTimeoutMs)), connectTimeoutMs);
+      const timer = setTimeout(() => {
+        silentSince ??= performance.now();
+        state.connection.stream.destroy(new NoAnswerError(server, 'connect', connectTimeoutMs));
+      }, connectTimeoutMs);
       timer.unref();
       const clear = () => clearTimeout(timer);
       this.once('connect', clear).once('end', clear);
@@ -146,7 +167,7 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
       const silent = performance.now() - moved();
       if (silent < queryTimeoutMs) return this.#watch(queryTimeoutMs - silent);
       const askedAt = this.#heard;
-      const verdict = await check(this.#config, bounds, (this as unknown as ClientState).processID);
+      const verdict = silentSince !== undefined ? 'known silent' : await check(this.#config, bounds, (this as unknown as ClientState).processID);
       if (!this.#waiting()) return;
       // Anything in or out meanwhile (a busy event loop reads its answer late, writes its rows late): not silent.
       // A backend found idle may yet be reading what is on its way (a slow link): one more bound before the cut.
@@ -156,7 +177,12 @@ export function boundedClient(bounds: SilenceBounds): typeof pg.Client {
         this.#suspect = suspect;
         return this.#watch(queryTimeoutMs);
       }
-      const why = verdict === 'silent' ? ', nor a check over a new connection' : ', and its statement is no longer running there (the answer was lost)';
+      if (verdict === 'silent') silentSince = performance.now();
+      const why = {
+        silent: ', nor a check over a new connection',
+        'known silent': ', nor any connection since a check found it silent',
+        stopped: ', and its statement is no longer running there (the answer was lost)',
+      }[verdict];
       stream.destroy(new NoAnswerError(server, 'statement', queryTimeoutMs, why));
     }
   } as unknown as typeof pg.Client;
