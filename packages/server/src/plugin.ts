@@ -34,15 +34,23 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   app.setErrorHandler(errorHandlerFor(service));
   if (options.notFound !== false) app.setNotFoundHandler(notFoundHandler);
   accessControl(app, service);
+  /** The server is closing: a connection whose request was in flight then is ended once answered (see preClose). */
+  let closing = false;
   // A callback, not an async function: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
+    if (closing) request.raw.socket?.end();
     service.metrics.http.observe({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // An authenticated call answered read its token from the store: the store serves (an outage, if any, is over).
     if (reply.statusCode < 500 && request.caller !== null) service.storeServes();
     done();
   });
   // Waiters answer at once when the server closes: a long-poll says 204, a live tail ends (clients come back).
-  app.addHook('preClose', async () => service.changes.close());
+  // The server's close waits for every connection, and ends only those idle at its start: one answered later (a call
+  // that waited on the store) would be kept alive by its client and hold the close up for as long.
+  app.addHook('preClose', async () => {
+    closing = true;
+    service.changes.close();
+  });
   healthRoutes(app, service);
   agentRoutes(app, service);
   operatorRoutes(app);

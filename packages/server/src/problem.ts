@@ -139,3 +139,11 @@ export function errorHandlerFor(store: { readonly storeName: string; storeFailed
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, problemOf(new HttpProblem(404, 'UNKNOWN_ROUTE', `no route ${request.method} ${request.url.split('?')[0]}`, { method: request.method }), request.url.split('?')[0]!));
 }
+
+/**
+ * What a log line says of an error: the store's environment failing (the database away, busy, closed) in one line,
+ * without a stack — an outage, not a fault of the service; anything else whole, with its stack.
+ */
+export function errorFields(error: unknown): Record<string, unknown> {
+  return error instanceof EnvironmentError ? { problem: error.code, detail: error.message } : { err: error };
+}

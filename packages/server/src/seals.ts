@@ -7,6 +7,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { LogSealer, type EventStore, type SealResult } from '@hotpatch/store';
+import { errorFields } from './problem.js';
 
 /** The key the service seals with: the pair `loadOrCreateSealKey` gives (its public key checks the seals in /v1/verify). */
 export interface ServiceSealKey {
@@ -44,7 +45,7 @@ export class ServiceSeals {
       if (sealed.written) this.log().info({ reason, seal: sealed.event?.position, covers: sealed.position, events: sealed.events, streams: sealed.streams, digest: sealed.digest }, 'log sealed');
       return sealed;
     } catch (error) {
-      this.log().error({ err: error, reason }, 'log not sealed');
+      this.log().error({ ...errorFields(error), reason }, 'log not sealed');
       return undefined;
     }
   }

@@ -4,6 +4,7 @@
  * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
  */
 import { EnvironmentError } from '@hotpatch/core';
+import { errorFields } from './problem.js';
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
@@ -240,14 +241,14 @@ export class HotpatchService {
         await tenant.orchestrator.saveCheckpoint();
         this.log.info({ tenant: tenant.name, position: tenant.orchestrator.projection.position }, 'checkpoint saved');
       } catch (error) {
-        this.log.error({ err: error, tenant: tenant.name }, 'checkpoint not saved');
+        this.log.error({ ...errorFields(error), tenant: tenant.name }, 'checkpoint not saved');
       }
     }
     await this.seals?.stop();
     try {
       await this.keeper?.stop();
     } catch (error) {
-      this.log.error({ err: error }, 'leases not released');
+      this.log.error(errorFields(error), 'leases not released');
     }
   }
 }

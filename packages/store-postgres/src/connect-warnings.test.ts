@@ -34,7 +34,7 @@ describe('PostgreSQL store options', () => {
   it('refuses a timeout PostgreSQL cannot take, naming the option, before connecting', async () => {
     // Port 9 (discard): nothing listens there, so a store that tried to connect would fail otherwise.
     const connectionString = 'postgres://postgres@127.0.0.1:9/none';
-    for (const [option, value] of [['busyTimeoutMs', 3e9], ['busyTimeoutMs', Infinity], ['busyTimeoutMs', -1], ['busyTimeoutMs', 1.5], ['idleInTransactionTimeoutMs', 2 ** 31]] as const) {
+    for (const [option, value] of [['busyTimeoutMs', 3e9], ['busyTimeoutMs', Infinity], ['busyTimeoutMs', -1], ['busyTimeoutMs', 1.5], ['idleInTransactionTimeoutMs', 2 ** 31], ['queryTimeoutMs', -5], ['connectTimeoutMs', 0.5]] as const) {
       const refused = await createPostgresEventStore({ connectionString, [option]: value }).catch((error: unknown) => error);
       expect(refused, `${option} ${value}`).toBeInstanceOf(InvalidStoreOptionsError);
       expect((refused as Error).message).toBe(`PostgreSQL event store: ${option} must be a whole number of ms from 0 to 2147483647 (0: no limit), got number ${value}`);

@@ -1,5 +1,5 @@
 // pg's types by name (not `pg.Pool`): the declarations then compile without esModuleInterop.
-import type { Pool, PoolConfig } from 'pg';
+import type { Client, Pool, PoolConfig } from 'pg';
 import type { Statements } from './statements.js';
 
 /** What the PostgreSQL store's operations share: the pool, the statements and the store's options. */
@@ -8,6 +8,8 @@ export interface PostgresContext {
   readonly pool: Pool;
   /** The pool's configuration, for the connections the store opens beside it (LISTEN, consumer locks). */
   readonly poolConfig: Omit<PoolConfig, 'Client'>;
+  /** The client those connections are made with: bounded as the pool's (silent-server.ts). */
+  readonly Client: typeof Client;
   readonly sql: Statements;
   /** The channel appends NOTIFY: `<schema>.events`. */
   readonly channel: string;

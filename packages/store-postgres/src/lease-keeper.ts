@@ -122,7 +122,8 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       const entry = held.get(name);
       return entry !== undefined && entry.until > performance.now() ? entry.lease : undefined;
     },
-    held: () => [...held.keys()].filter((n) => n !== own).sort(),
+    // As fence(): a lease whose time ran out locally is not held, even before the next round drops it.
+    held: () => [...held].filter(([n, entry]) => n !== own && entry.until > performance.now()).map(([n]) => n).sort(),
     round,
     start() {
       if (timer !== undefined) return;

@@ -21,6 +21,7 @@ import { describeServer, sessionSetup, openSchema } from './open-database.js';
 import { createLeases, type LeaseOptions, type PostgresLeases } from './leases.js';
 import { createProjections } from './projections.js';
 import { createReads } from './read.js';
+import { boundedClient } from './silent-server.js';
 import { prepareStatements } from './statements.js';
 import { createStreamStates } from './state.js';
 import { createConsumers, type PostgresSubscribeOptions } from './subscribe.js';
@@ -59,6 +60,16 @@ export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
    * and every other writer waits for it. Past it: DatabaseBusyError, nothing written.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * A server that stops answering without closing the connection (a network that drops packets): when a statement
+   * has heard nothing from the server for this long, in ms (default 2,000; 0: never), the store checks over a new
+   * connection whether it still runs there. Still at work (a lock wait, an index build, a long commit): waited for.
+   * Otherwise, or if the check does not answer within `connectTimeoutMs`, its connection is destroyed:
+   * ConnectionLostError, within about queryTimeoutMs + connectTimeoutMs. See silent-server.ts.
+   */
+  readonly queryTimeoutMs?: number;
+  /** How long a new connection may take to be ready, in ms (default 3,000; 0: for ever); past it ConnectionLostError (DatabaseUnavailableError at open). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface PostgresEventStore extends EventStore {
@@ -81,16 +92,17 @@ export interface PostgresEventStore extends EventStore {
 
 /** Opens the store: connects, applies missing migrations to the schema, and returns the store. */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-  const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, busyTimeoutMs = 10_000, stateCacheSize = 10_000, ...poolConfig } = options;
+  const { schema = 'hotpatch', readonly = false, newId = uuidv7, machineFingerprint, idleInTransactionTimeoutMs = 10_000, busyTimeoutMs = 10_000, queryTimeoutMs = 2_000, connectTimeoutMs = 3_000, stateCacheSize = 10_000, ...poolConfig } = options;
   // PostgreSQL takes these as its timeouts (ms, a 32-bit whole number): refused here by name, not by the server at connect.
-  for (const [option, value] of [['busyTimeoutMs', busyTimeoutMs], ['idleInTransactionTimeoutMs', idleInTransactionTimeoutMs]] as const) {
+  for (const [option, value] of [['busyTimeoutMs', busyTimeoutMs], ['idleInTransactionTimeoutMs', idleInTransactionTimeoutMs], ['queryTimeoutMs', queryTimeoutMs], ['connectTimeoutMs', connectTimeoutMs]] as const) {
     if (!Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) throw new InvalidStoreOptionsError('PostgreSQL event store', option, 'a whole number of ms from 0 to 2147483647 (0: no limit)', value);
   }
   const sql = prepareStatements(schema, idleInTransactionTimeoutMs);
   /** The head and state this store last wrote for each recently appended stream (see append.ts). */
   const heads = new StateCache(stateCacheSize);
   const server = describeServer(poolConfig);
-  const pool = new pg.Pool({ ...poolConfig, onConnect: sessionSetup(poolConfig.onConnect, readonly ? ['SET default_transaction_read_only = on'] : busyTimeoutMs > 0 ? [`SET lock_timeout = ${busyTimeoutMs}`] : []) });
+  const Client = boundedClient({ server, queryTimeoutMs, connectTimeoutMs });
+  const pool = new pg.Pool({ ...poolConfig, Client, onConnect: sessionSetup(poolConfig.onConnect, readonly ? ['SET default_transaction_read_only = on'] : busyTimeoutMs > 0 ? [`SET lock_timeout = ${busyTimeoutMs}`] : []) });
   // An idle connection that breaks is dropped by the pool, which opens another when one is needed.
   pool.on('error', () => {});
 
@@ -121,6 +133,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     schema,
     pool,
     poolConfig,
+    Client,
     sql,
     channel: `${schema}.events`,
     readonly,

@@ -35,7 +35,7 @@ export interface Consumers {
 
 /** `store`: the store the consumers read and checkpoint through. */
 export function createConsumers(ctx: PostgresContext, store: () => EventStore): Consumers {
-  const { schema, poolConfig, channel, open, isClosed } = ctx;
+  const { schema, poolConfig, Client, channel, open, isClosed } = ctx;
   const wakeups = createWakeups();
   const wakeAll = wakeups.wake;
 
@@ -51,7 +51,7 @@ export function createConsumers(ctx: PostgresContext, store: () => EventStore): 
   /** Starts listening if no connection listens; returns the promise of a new LISTEN, or undefined if one is active. */
   const listen = (): Promise<void> | undefined => {
     if (listening !== undefined || isClosed()) return undefined;
-    const client = new pg.Client(poolConfig);
+    const client = new Client(poolConfig);
     listener = client;
     client.on('error', () => dropListener(client));
     client.on('end', () => dropListener(client));
@@ -81,7 +81,7 @@ export function createConsumers(ctx: PostgresContext, store: () => EventStore): 
     const acquire = async () => {
       while (!stopper.signal.aborted) {
         open();
-        const candidate = new pg.Client({ ...poolConfig, keepAlive: true });
+        const candidate = new Client({ ...poolConfig, keepAlive: true });
         let acquired = false;
         candidate.on('error', (error) => {
           if (acquired) lost ??= error;
