@@ -251,7 +251,9 @@ export class PolicyModel {
     for (const [local] of pop.entries()) {
       if (!isApplying(local) && !isApplied(local)) continue;
       flying = true;
-      next = Math.min(next, Math.max(after, this.deadline(local).tick));
+      // While a device applies, every tick: its apply may be reported at any one, and its agent's silence counts from
+      // it, as does the time the ring ran before a halt from its first apply (docs/model-checking.md, "Time").
+      next = Math.min(next, isApplying(local) ? after : Math.max(after, this.deadline(local).tick));
     }
     if (!flying && !waiting) {
       // Nothing will change the ring's counters any more: the gate passes once it has soaked, or never.

@@ -4,7 +4,7 @@ import type { RolloutEventBody } from '@hotpatch/core';
 import { createInMemoryEventStore, nameBasedIds, timedNameBasedIds } from '@hotpatch/store';
 import { createOrchestrator, simulatedClock, type AgentReport } from '@hotpatch/fleet';
 import type { Witness } from '../policy/blast.js';
-import { MODEL_BASELINE, MODEL_RELEASE, witnessSchedule, witnessTimeline } from '../policy/blast-timeline.js';
+import { MODEL_BASELINE, MODEL_RELEASE, witnessSchedule, witnessTimeline, type DeviceSchedule } from '../policy/blast-timeline.js';
 import type { PolicyModel } from '../policy/policy-model.js';
 
 const reportId = timedNameBasedIds('0a6f3c2d-71b4-4e8a-9c5d-3e2f1b0a9d87');
@@ -14,7 +14,15 @@ const profile = { edition: 'Enterprise E3', build: '26100.2000', arch: 'x64', vb
 /** The real orchestrator on the witness's schedule: its rollout stream, and the devices running the release unhealthy at the end. */
 export async function runOrchestrator(model: PolicyModel, witness: Witness) {
   const { schedules, steps } = witnessSchedule(model, witness);
-  const end = steps.at(-1)!.acts.at(-1)?.at ?? model.time(0);
+  return runSchedules(model, schedules, steps.at(-1)!.acts.at(-1)?.at ?? model.time(0));
+}
+
+/**
+ * The real orchestrator ticking every `model.tickMs` until `end`, its agents reporting as `schedules` have them (at
+ * any time, not only at ticks; a timed-out `applyFailed` is the orchestrator's, not reported): its rollout stream, the
+ * devices running the release unhealthy at the end, in all and per ring (by the model's ring order).
+ */
+export async function runSchedules(model: PolicyModel, schedules: readonly DeviceSchedule[], end: number) {
   const store = createInMemoryEventStore();
   const clock = simulatedClock(new Date(model.time(0) - 24 * 3_600_000).toISOString());
   const orchestrator = createOrchestrator({ store, clock, policy: model.policy });
@@ -53,7 +61,8 @@ export async function runOrchestrator(model: PolicyModel, witness: Witness) {
   // Instructed, and neither verified nor failed before the release ran: what the model counts.
   const ran = new Set(store.all.filter((e) => e.type === 'DeviceInstructed').map((e) => (e.data as { device: string }).device));
   for (const e of store.all) if (e.type === 'PatchVerified' || e.type === 'PatchApplyFailed') ran.delete(e.stream.slice('device/'.length));
-  return { rollout, unhealthy: ran.size };
+  const perRing = model.policy.rings.map((r) => schedules.filter((s) => s.ring === r.name && ran.has(s.device)).length);
+  return { rollout, unhealthy: ran.size, perRing };
 }
 
 export const rolloutOf = (model: PolicyModel, witness: Witness) =>

@@ -1,6 +1,6 @@
 /** `hotpatch check --policy`: a policy's blast radius (see docs/model-checking.md, "Blast radius of a policy"). */
 import { join, relative, resolve } from 'node:path';
-import { blastRadius, deadlineRisks, InvariantError, loadInvariants, MODEL_RELEASE, policyInvariants, replayPath, timelineText, witnessTimeline, type BlastResult, type PolicyInvariant, type Witness } from '@hotpatch/check';
+import { blastRadius, deadlineRisks, everyTimingRisks, InvariantError, loadInvariants, MODEL_RELEASE, policyInvariants, replayPath, timelineText, witnessTimeline, type BlastResult, type PolicyInvariant, type Witness } from '@hotpatch/check';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { readSmallFile, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, positiveInt, UsageError, type Output } from '../args.js';
@@ -112,7 +112,8 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   const violated = result.invariants.filter((i) => i.violated !== null);
   // Rings whose deadline can come before they settle: there the default search's timing may miss a run
   // (deadline-risk.ts); the search of every timing has those runs.
-  const risks = everyTiming ? [] : deadlineRisks(policy, sizes, tickMinutes);
+  // (with a silence off the tick, not quite all of them: everyTimingRisks).
+  const risks = everyTiming ? everyTimingRisks(policy, sizes, tickMinutes) : deadlineRisks(policy, sizes, tickMinutes);
   if (args.json) {
     io.out(
       json({
@@ -123,7 +124,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
         completesWithUnhealthy: result.completesWithBad?.value ?? 0,
         ringBeforeGate: result.invariants.find((i) => i.name === 'noRingBeforeGate')?.violated !== null,
         invariants: result.invariants.map((inv, k) => ({ name: inv.name, custom: inv.custom, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
-        stats: { ...result.stats, tickMinutes, applyFailures: args.applyFailures || everyTiming, everyTiming },
+        stats: { ...result.stats, tickMinutes, applyFailures: result.model.applyFailures, everyTiming },
         exact: risks.length === 0,
         deadlineRisks: risks,
       }),
@@ -131,11 +132,14 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   } else {
     printBlast(io, args.policy, names, sizes, tickMinutes, result, files);
     const h = (x: number) => `${Math.round(x * 100) / 100} h`;
-    for (const r of risks) io.out(`\nNOT EXACT for ring ${r.ring}: its deadline (${h(r.deadlineHours)} after it starts) can come before every device has settled and the ring soaked (up to ${h(r.settledHours)}); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring; --every-timing gives the exact figures, in a larger search (docs/model-checking.md, "Not so")`);
+    const remedy = everyTiming
+      ? `the agent's silence (${policy.silenceHours} h) is not a whole number of ticks, and an apply reported early in its interval is set aside a tick sooner than this search has it (docs/model-checking.md, "Time")`
+      : `--every-timing gives the exact figures, in a larger search (docs/model-checking.md, "Not so")`;
+    for (const r of risks) io.out(`\nNOT EXACT for ring ${r.ring}: its deadline (${h(r.deadlineHours)} after it starts) can come before every device has settled and the ring soaked (up to ${h(r.settledHours)}); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring; ${remedy}`);
   }
   if (!result.stats.complete) throw new CheckFailed(`the search stopped at ${result.stats.states} states (--max-states): the worst cases above are lower bounds`);
   if (violated.length) throw new CheckFailed(`${violated.length} invariant violation(s)`);
-  if (risks.length) throw new CheckFailed(`not exact for ${risks.map((r) => `ring ${r.ring}`).join(', ')} (its deadline can come before it settles): the worst cases above are lower bounds; --every-timing gives them exactly`);
+  if (risks.length) throw new CheckFailed(`not exact for ${risks.map((r) => `ring ${r.ring}`).join(', ')} (its deadline can come before it settles): the worst cases above are lower bounds${everyTiming ? ' (the silence is off the tick)' : '; --every-timing gives them exactly'}`);
 }
 
 function printBlast(
