@@ -103,6 +103,10 @@ describe('hotpatch check --policy', () => {
     const both = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'both'), '--every-timing', '--apply-failures');
     expect(both).toMatchObject({ code: 2, err: expect.stringMatching(/^hotpatch check: --every-timing already lets applies fail: give one of --every-timing and --apply-failures\n/) });
     expect((await cli('check', '--every-timing')).err).toMatch(/^hotpatch check: --every-timing applies to --policy only\n/);
+    // Stopped by --max-states, every timing's figures are lower bounds too: not exact.
+    const stopped = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'every'), '--every-timing', '--max-states', '5', '--json');
+    expect(stopped).toMatchObject({ code: 1, err: 'hotpatch check: the search stopped at 5 states (--max-states): the worst cases above are lower bounds' });
+    expect(JSON.parse(stopped.out)).toMatchObject({ exact: false, deadlineRisks: [], stats: { complete: false, everyTiming: true } });
   });
 
   it('reads ring sizes from a file, and refuses sizes that do not fit the policy, in one line', async () => {

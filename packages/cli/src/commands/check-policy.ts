@@ -125,7 +125,8 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
         ringBeforeGate: result.invariants.find((i) => i.name === 'noRingBeforeGate')?.violated !== null,
         invariants: result.invariants.map((inv, k) => ({ name: inv.name, custom: inv.custom, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
         stats: { ...result.stats, tickMinutes, applyFailures: result.model.applyFailures, everyTiming },
-        exact: risks.length === 0,
+        // A search stopped by --max-states gives lower bounds, whatever the timing.
+        exact: result.stats.complete && risks.length === 0,
         deadlineRisks: risks,
       }),
     );
