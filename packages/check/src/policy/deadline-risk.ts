@@ -45,3 +45,10 @@ export function everyTimingRisks(policy: FleetPolicy, ringSizes: readonly number
 }
 
 export const silenceOffTick = (policy: FleetPolicy, tickMinutes: number) => (policy.silenceHours * 60) % tickMinutes !== 0;
+
+/**
+ * Whether the default search's longest run before a halt may be shorter than a real one: an apply may be reported at
+ * any tick before its timeout, which the default has at the next tick it visits (the ring's first apply, which that
+ * time counts from, later than it can be); every timing visits each such tick.
+ */
+export const longestMayBeShort = (policy: FleetPolicy, tickMinutes: number) => policy.applyTimeoutMinutes > tickMinutes;

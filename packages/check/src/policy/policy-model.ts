@@ -251,9 +251,10 @@ export class PolicyModel {
     for (const [local] of pop.entries()) {
       if (!isApplying(local) && !isApplied(local)) continue;
       flying = true;
-      // While a device applies, every tick: its apply may be reported at any one, and its agent's silence counts from
-      // it, as does the time the ring ran before a halt from its first apply (docs/model-checking.md, "Time").
-      next = Math.min(next, isApplying(local) ? after : Math.max(after, this.deadline(local).tick));
+      // Every timing: while a device applies, every tick (its apply may be reported at any one: its agent's silence
+      // counts from it, as does the ring's time before a halt from its first apply). The default visits the next tick
+      // acting: exact but for that time (`longestMayBeShort`) and for rings `deadlineRisks` names (docs, "Time").
+      next = Math.min(next, this.everyTiming && isApplying(local) ? after : Math.max(after, this.deadline(local).tick));
     }
     if (!flying && !waiting) {
       // Nothing will change the ring's counters any more: the gate passes once it has soaked, or never.

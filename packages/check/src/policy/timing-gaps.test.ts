@@ -1,14 +1,15 @@
 /**
  * Runs of the real orchestrator that the search once left out, found by a hostile review (2026-12-07), each with its
  * agents scripted by hand (`runSchedules`): an apply reported at a tick the search skipped (its agent's silence, and
- * the ring's time before a halt, count from it), applies timing out together past the budget, and an apply reported
+ * the ring's time before a halt, count from it: every timing visits those ticks; the default says its longest is then
+ * a lower bound), applies timing out together past the budget, and an apply reported
  * early in its interval with a silence off the tick (named NOT EXACT even with every timing).
  */
 import { describe, expect, it } from 'vitest';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { blastRadius } from './blast.js';
 import type { DeviceSchedule } from './blast-timeline.js';
-import { deadlineRisks, everyTimingRisks } from './deadline-risk.js';
+import { deadlineRisks, everyTimingRisks, longestMayBeShort } from './deadline-risk.js';
 import { policyInvariants } from './policy-invariants.js';
 import { byInstant, rolloutOf, runOrchestrator, runSchedules } from '../testing/witness-run.js';
 
@@ -44,7 +45,7 @@ describe('timings the search once left out', () => {
     expect(replayed.unhealthy).toBe(every.total.value);
   });
 
-  it('the longest before a halt counts from an apply at such a tick, where no ring is named NOT EXACT', async () => {
+  it('the longest before a halt counts from an apply at such a tick: every timing has it, the default a lower bound it says is one', async () => {
     const policy: FleetPolicy = { rings: [{ name: 'r0', deferralDays: 0, budget: { count: 0 }, gate, deadlineDays: 3 }], applyTimeoutMinutes: 120, silenceHours: 48 };
     expect(deadlineRisks(policy, [2], 60)).toEqual([]);
     const model = blastRadius({ policy, ringSizes: [2] }).model;
@@ -55,7 +56,9 @@ describe('timings the search once left out', () => {
       { device: 'r0-0002', ring: 'r0', appliedAt: t0 + 2 * H, health: { at: t0 + 50 * H, healthy: false } },
     ], t0 + 60 * H);
     expect(real.rollout.find((e) => e.type === 'DeviceFailed')?.time).toBe(new Date(t0 + 50 * H).toISOString());
-    for (const everyTiming of [false, true]) expect(blastRadius({ policy, ringSizes: [2], everyTiming }).longestApplied!.value).toBe(49 * H);
+    expect(blastRadius({ policy, ringSizes: [2], everyTiming: true }).longestApplied!.value).toBe(49 * H);
+    expect(blastRadius({ policy, ringSizes: [2] }).longestApplied!.value).toBe(48 * H);
+    expect([longestMayBeShort(policy, 60), longestMayBeShort(policy, 120)]).toEqual([true, false]);
   });
 
   it('applies timing out at one tick fail together past the budget: an invariant of yours on failed devices sees them by default', async () => {
