@@ -12,6 +12,7 @@ import type { DeviceSchedule } from './blast-timeline.js';
 import { deadlineRisks, everyTimingRisks, longestMayBeShort } from './deadline-risk.js';
 import { policyInvariants } from './policy-invariants.js';
 import { byInstant, rolloutOf, runOrchestrator, runSchedules } from '../testing/witness-run.js';
+import { runAgents } from '../testing/agent-run.js';
 
 const H = 3_600_000;
 const gate = { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 };
@@ -80,5 +81,23 @@ describe('timings the search once left out', () => {
     expect(real.unhealthy).toBe(4);
     expect(every.total.value).toBe(3);
     expect(everyTimingRisks(policy, [2, 3], 60).map((r) => r.ring)).toEqual(['r0']);
+  });
+
+  // Not fixed (2026-12-07): an apply stamped with the very instant of the tick that instructed it (an agent answering
+  // in the same millisecond, or a simulated clock) counts its silence from that tick, a tick sooner than every timing
+  // has it even with a silence of whole ticks; everyTimingRisks names nothing here. The fix: an applied state whose
+  // silence (and the ring's first apply) counts from the tick before (`q<τ>` beside `p<τ>`), the witness's apply
+  // stamped there, after that tick (runSchedules delivers a report stamped at a tick before it).
+  it.skip('an apply at the instant of its instruction, after that tick: set aside a tick sooner, even with a silence of whole ticks', async () => {
+    const policy = twoRings(1, 60, 1);
+    const every = blastRadius({ policy, ringSizes: [2, 3], everyTiming: true });
+    const real = await runAgents(every.model, [
+      { apply: 0, applyFails: false, health: 0, healthy: true },
+      { apply: 0, applyFails: false, health: null, healthy: true },
+      ...[0, 0, 0].map(() => ({ apply: 60, applyFails: false, health: 0, healthy: false })),
+    ]);
+    expect(real.unhealthy).toBe(4);
+    expect(everyTimingRisks(policy, [2, 3], 60)).toEqual([]);
+    expect(every.total.value).toBe(4); // 3 today
   });
 });
