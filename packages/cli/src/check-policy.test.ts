@@ -82,15 +82,7 @@ describe('hotpatch check --policy', () => {
     expect(text.err).toBe('hotpatch check: not exact for ring r0 (its deadline can come before it settles): the worst cases above are lower bounds; --every-timing gives them exactly');
     const asJson = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'tight'), '--json');
     expect(JSON.parse(asJson.out)).toMatchObject({ exact: false, deadlineRisks: [{ ring: 'r0', deadlineHours: 2.4 }], rings: [{ worst: 3 }, { worst: 0 }] });
-    // Every timing, the silence off the tick (0.5 h): an apply reported early in its interval is set aside a tick
-    // sooner than the search has it, so r0 is still named (timing-gaps.test.ts).
-    const offTick = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'every'), '--every-timing');
-    expect(offTick.code).toBe(1);
-    expect(offTick.out).toContain("NOT EXACT for ring r0: its deadline (2.4 h after it starts) can come before every device has settled and the ring soaked (up to 5.52 h); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring; the agent's silence (0.5 h) is not a whole number of ticks");
-    expect(offTick.err).toBe('hotpatch check: not exact for ring r0 (its deadline can come before it settles): the worst cases above are lower bounds (the silence is off the tick)');
-    // Every timing, the silence a whole tick: r0's last device verifies in the interval it applied, r0 passes its gate,
-    // r1 receives the release.
-    await writeFile(file, JSON.stringify({ ...policy, silenceHours: 1 }));
+    // Every timing: r0's last device verifies in the interval it applied, r0 passes its gate, r1 receives the release.
     const every = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'every'), '--every-timing', '--json');
     expect(every.code).toBe(0);
     const e = JSON.parse(every.out) as Answer;

@@ -34,17 +34,6 @@ export function deadlineRisks(policy: FleetPolicy, ringSizes: readonly number[],
   return risks;
 }
 
-/**
- * Where even every timing (`everyTiming`) can give too low an answer: it has a report come at a tick's time, but an
- * agent's silence counts from its apply report's own time, so with a silence that is not a whole number of ticks an
- * apply reported early in its interval is set aside a tick sooner than the search has it. That only moves a gate's
- * time, unless the ring's deadline can come first: the rings `deadlineRisks` names, when the silence is off the tick.
- */
-export function everyTimingRisks(policy: FleetPolicy, ringSizes: readonly number[], tickMinutes: number): DeadlineRisk[] {
-  return silenceOffTick(policy, tickMinutes) ? deadlineRisks(policy, ringSizes, tickMinutes) : [];
-}
-
-export const silenceOffTick = (policy: FleetPolicy, tickMinutes: number) => (policy.silenceHours * 60) % tickMinutes !== 0;
 
 /**
  * Whether the default search's longest run before a halt may be shorter than a real one: an apply may be reported at

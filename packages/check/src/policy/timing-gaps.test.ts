@@ -2,14 +2,14 @@
  * Runs of the real orchestrator that the search once left out, found by a hostile review (2026-12-07), each with its
  * agents scripted by hand (`runSchedules`): an apply reported at a tick the search skipped (its agent's silence, and
  * the ring's time before a halt, count from it: every timing visits those ticks; the default says its longest is then
- * a lower bound), applies timing out together past the budget, and an apply reported
- * early in its interval with a silence off the tick (named NOT EXACT even with every timing).
+ * a lower bound), applies timing out together past the budget, and an apply stamped before the tick the search has
+ * it at (early in its interval, or at the instant of its instruction: every timing stamps it with the tick before).
  */
 import { describe, expect, it } from 'vitest';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { blastRadius } from './blast.js';
 import type { DeviceSchedule } from './blast-timeline.js';
-import { deadlineRisks, everyTimingRisks, longestMayBeShort } from './deadline-risk.js';
+import { deadlineRisks, longestMayBeShort } from './deadline-risk.js';
 import { policyInvariants } from './policy-invariants.js';
 import { byInstant, rolloutOf, runOrchestrator, runSchedules } from '../testing/witness-run.js';
 import { runAgents } from '../testing/agent-run.js';
@@ -40,7 +40,6 @@ describe('timings the search once left out', () => {
     const real = await runSchedules(every.model, oneSilent(every.model.time(0), 1, 6), every.model.time(10));
     expect(real.perRing).toEqual([1, 3]);
     expect(every.total.value).toBeGreaterThanOrEqual(4);
-    expect(everyTimingRisks(policy, [2, 3], 60)).toEqual([]);
     const replayed = await runOrchestrator(every.model, every.total);
     expect(byInstant(replayed.rollout)).toEqual(byInstant(rolloutOf(every.model, every.total)));
     expect(replayed.unhealthy).toBe(every.total.value);
@@ -73,31 +72,27 @@ describe('timings the search once left out', () => {
     expect(real.rollout.filter((e) => e.type === 'DeviceFailed')).toHaveLength(2);
   });
 
-  it('an apply reported early in its interval, the silence off the tick: set aside a tick sooner than every timing has it, so the ring is named NOT EXACT', async () => {
-    // Timeout 1 h, silence 1.5 h, deadline 1.5 h (tick 2): applied at 0.1 h, silent at 1.6 h, set aside at 2 h.
-    const policy = twoRings(1.5, 60, 1.5);
-    const every = blastRadius({ policy, ringSizes: [2, 3], everyTiming: true });
-    const real = await runSchedules(every.model, oneSilent(every.model.time(0), 0.1, 3.1), every.model.time(10));
-    expect(real.unhealthy).toBe(4);
-    expect(every.total.value).toBe(3);
-    expect(everyTimingRisks(policy, [2, 3], 60).map((r) => r.ring)).toEqual(['r0']);
-  });
-
-  // Not fixed (2026-12-07): an apply stamped with the very instant of the tick that instructed it (an agent answering
-  // in the same millisecond, or a simulated clock) counts its silence from that tick, a tick sooner than every timing
-  // has it even with a silence of whole ticks; everyTimingRisks names nothing here. The fix: an applied state whose
-  // silence (and the ring's first apply) counts from the tick before (`q<τ>` beside `p<τ>`), the witness's apply
-  // stamped there, after that tick (runSchedules delivers a report stamped at a tick before it).
-  it.skip('an apply at the instant of its instruction, after that tick: set aside a tick sooner, even with a silence of whole ticks', async () => {
-    const policy = twoRings(1, 60, 1);
-    const every = blastRadius({ policy, ringSizes: [2, 3], everyTiming: true });
-    const real = await runAgents(every.model, [
-      { apply: 0, applyFails: false, health: 0, healthy: true },
-      { apply: 0, applyFails: false, health: null, healthy: true },
-      ...[0, 0, 0].map(() => ({ apply: 60, applyFails: false, health: 0, healthy: false })),
-    ]);
-    expect(real.unhealthy).toBe(4);
-    expect(everyTimingRisks(policy, [2, 3], 60)).toEqual([]);
-    expect(every.total.value).toBe(4); // 3 today
-  });
+  // An agent's silence counts from its apply report's own time: early in its interval (the silence off the tick), or at
+  // the very instant of the tick that instructed it (any silence), it is set aside a tick sooner. Every timing, on a
+  // ring whose deadline can come first, lets an apply be stamped with the tick before (`q<τ>`).
+  for (const [name, policy, appliedAt] of [
+    ['early in its interval, the silence off the tick', twoRings(1.5, 60, 1.5), 0.1],
+    ['at the instant of its instruction, after that tick, the silence whole ticks', twoRings(1, 60, 1), 0],
+  ] as const) {
+    it(`an apply stamped ${name}: set aside a tick sooner, and every timing has it`, async () => {
+      const every = blastRadius({ policy, ringSizes: [2, 3], everyTiming: true });
+      const t0 = every.model.time(0);
+      const real = await runAgents(every.model, [
+        { apply: appliedAt * 60, applyFails: false, health: 0, healthy: true },
+        { apply: appliedAt * 60, applyFails: false, health: null, healthy: true },
+        ...[0, 0, 0].map(() => ({ apply: 60, applyFails: false, health: 0, healthy: false })),
+      ]);
+      expect(real.perRing).toEqual([1, 3]);
+      expect(every.total.value).toBeGreaterThanOrEqual(4);
+      const replayed = await runOrchestrator(every.model, every.total);
+      expect(byInstant(replayed.rollout)).toEqual(byInstant(rolloutOf(every.model, every.total)));
+      expect(replayed.unhealthy).toBe(every.total.value);
+      expect(t0).toBe(Date.parse(every.model.releasedAt));
+    });
+  }
 });

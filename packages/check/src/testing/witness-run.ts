@@ -31,22 +31,23 @@ export async function runSchedules(model: PolicyModel, schedules: readonly Devic
     await orchestrator.engine.execute({ type: 'AssessEligibility', device: s.device, latestBaseline: MODEL_BASELINE, id: enrolId(`assess|${s.device}`) });
   }
   // Each device's reports, at the times the run has them; nothing else (a silent agent says nothing).
-  const reports: Array<{ at: number; report: AgentReport }> = [];
+  // `afterTick`: stamped with a tick's instant, and handled after that tick (an agent answering its instruction at once).
+  const reports: Array<{ at: number; afterTick?: boolean; report: AgentReport }> = [];
   for (const s of schedules) {
     const patch = MODEL_RELEASE;
-    if (s.appliedAt !== undefined) reports.push({ at: s.appliedAt, report: { kind: 'applied', id: reportId(s.appliedAt, `${s.device}|applied`), device: s.device, patch } });
+    if (s.appliedAt !== undefined) reports.push({ at: s.appliedAt, afterTick: s.appliedAfterTick, report: { kind: 'applied', id: reportId(s.appliedAt, `${s.device}|applied`), device: s.device, patch } });
     if (s.applyFailed !== undefined && !s.applyFailed.timeout) reports.push({ at: s.applyFailed.at, report: { kind: 'apply-failed', id: reportId(s.applyFailed.at, `${s.device}|apply-failed`), device: s.device, patch, reason: 'apply failed' } });
     if (s.health !== undefined) {
       const h = s.health;
       reports.push({ at: h.at, report: { kind: 'health', id: reportId(h.at, `${s.device}|health`), device: s.device, patch, healthy: h.healthy, ...(h.healthy ? {} : { signal: 'health check failed' }) } });
     }
   }
-  reports.sort((a, b) => a.at - b.at);
+  reports.sort((a, b) => a.at - b.at || Number(a.afterTick ?? false) - Number(b.afterTick ?? false));
   await orchestrator.sync();
   let next = 0;
   for (let tick = 0; model.time(tick) <= end; tick++) {
     const t = model.time(tick);
-    while (next < reports.length && reports[next]!.at <= t) {
+    while (next < reports.length && (reports[next]!.at < t || (reports[next]!.at === t && !reports[next]!.afterTick))) {
       clock.jumpTo(new Date(reports[next]!.at).toISOString());
       const result = await orchestrator.report(reports[next++]!.report);
       expect(result.status).toBe('recorded');
