@@ -25,4 +25,4 @@ export {
   type CustomInvariant,
 } from './custom-invariants.js';
 export { policyInvariants, POLICY_DEVICE_STATES, type PolicyInvariant } from './policy/policy-invariants.js';
-export { deadlineRisks, type DeadlineRisk } from './policy/deadline-risk.js';
+export { deadlineRisks, longestMayBeShort, type DeadlineRisk } from './policy/deadline-risk.js';

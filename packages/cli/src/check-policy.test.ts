@@ -95,6 +95,29 @@ describe('hotpatch check --policy', () => {
     const both = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'both'), '--every-timing', '--apply-failures');
     expect(both).toMatchObject({ code: 2, err: expect.stringMatching(/^hotpatch check: --every-timing already lets applies fail: give one of --every-timing and --apply-failures\n/) });
     expect((await cli('check', '--every-timing')).err).toMatch(/^hotpatch check: --every-timing applies to --policy only\n/);
+    // Stopped by --max-states, every timing's figures are lower bounds too: not exact.
+    const stopped = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'every'), '--every-timing', '--max-states', '5', '--json');
+    expect(stopped).toMatchObject({ code: 1, err: 'hotpatch check: the search stopped at 5 states (--max-states): the worst cases above are lower bounds' });
+    expect(JSON.parse(stopped.out)).toMatchObject({ exact: false, deadlineRisks: [], stats: { complete: false, everyTiming: true } });
+  });
+
+  // An apply timeout of two ticks: a real agent may report its apply at the first, which the default search has at the
+  // second; the ring's time before a halt counts from its first apply (timing-gaps.test.ts).
+  it('says the longest run before a halt is a lower bound where an apply timeout spans ticks, and exits 1; --every-timing gives it', async () => {
+    const file = join(dir, 'two-tick-timeout.json');
+    const gate = { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 };
+    await writeFile(file, JSON.stringify({ rings: [{ name: 'r0', deferralDays: 0, budget: { count: 0 }, gate, deadlineDays: 3 }], applyTimeoutMinutes: 120, silenceHours: 48 }));
+    const text = await cli('check', '--policy', file, '--ring-sizes', 'r0=2', '--out', join(dir, 'two-tick'));
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('NOT EXACT for the longest run before a halt: an apply may be reported at any tick before its timeout (120 min, more than a tick)');
+    expect(text.err).toBe('hotpatch check: not exact for the longest run before a halt (an apply timeout of more than a tick): a lower bound; --every-timing gives it exactly');
+    const asJson = JSON.parse((await cli('check', '--policy', file, '--ring-sizes', 'r0=2', '--out', join(dir, 'two-tick'), '--json')).out);
+    expect(asJson).toMatchObject({ exact: false, deadlineRisks: [], longestAppliedBeforeHalt: { hours: 48, lowerBound: true } });
+    const every = await cli('check', '--policy', file, '--ring-sizes', 'r0=2', '--out', join(dir, 'two-tick'), '--every-timing', '--json');
+    expect(every.code).toBe(0);
+    expect(JSON.parse(every.out)).toMatchObject({ exact: true, longestAppliedBeforeHalt: { hours: 49, lowerBound: false } });
+    // A tick as long as the timeout: exact.
+    expect((await cli('check', '--policy', file, '--ring-sizes', 'r0=2', '--out', join(dir, 'two-tick'), '--tick-minutes', '120')).code).toBe(0);
   });
 
   it("counts a gate's maxSetAsideShare: a ring whose agents may all go silent no longer passes on the few that reported", async () => {

@@ -10,7 +10,7 @@ import { nameBasedIds } from '@hotpatch/store';
 import { replayPath, type Witness } from './blast.js';
 import type { Act } from './model-run.js';
 import type { PolicyModel } from './policy-model.js';
-import { isApplied, isApplying, type Local } from './population.js';
+import { isApplied, isAppliedEarly, isApplying, type Local } from './population.js';
 
 /** Each device's local state along a run: a device moved by a counted step is the first one (by index) in its local state. */
 class Mirror {
@@ -39,6 +39,8 @@ export interface DeviceSchedule {
   readonly ring: string;
   instructedAt?: number;
   appliedAt?: number;
+  /** Its apply is stamped with the instant of a tick and comes after that tick (`q<τ>`: an agent answering at once). */
+  appliedAfterTick?: boolean;
   /** When its health was reported, and how. */
   health?: { readonly at: number; readonly healthy: boolean };
   /** Its apply failed (reported) or timed out (the orchestrator's). */
@@ -58,16 +60,22 @@ export function witnessSchedule(model: PolicyModel, witness: Witness): { schedul
       const m = act.move;
       if (m === undefined) continue;
       for (const d of mirror.move(m)) {
-        note(schedules[m.ring]![d]!, m.from, m.to, act.at, isTimeout(act.event));
+        note(schedules[m.ring]![d]!, m.from, m.to, appliedAt(model, m.to, act.at), isTimeout(act.event));
       }
     }
   }
   return { schedules: schedules.flat(), steps };
 }
 
+/** When a move's report is stamped: at its tick, but an apply stamped with the tick before at that tick's instant. */
+const appliedAt = (model: PolicyModel, to: Local, at: number) => (isAppliedEarly(to) ? at - model.tickMs : at);
+
 function note(s: DeviceSchedule, from: Local, to: Local, at: number, timeout: boolean): void {
   if (from === 'w') s.instructedAt = at;
-  else if (isApplying(from) && isApplied(to)) s.appliedAt = at;
+  else if (isApplying(from) && isApplied(to)) {
+    s.appliedAt = at;
+    if (isAppliedEarly(to)) s.appliedAfterTick = true;
+  }
   else if (isApplying(from) && to === 'fn') s.applyFailed = { at, timeout };
   else if (isApplied(from) && (to === 'v' || to === 'fr')) s.health = { at, healthy: to === 'v' };
 }
@@ -120,7 +128,7 @@ export function witnessTimeline(model: PolicyModel, witness: Witness): EventEnve
         if (m.from === 'w') {
           device(s!, act.at, 'PatchStaged', { patch, baseline: MODEL_BASELINE, requires: [], liveRevert: true });
           device(s!, act.at, 'PatchApplyStarted', { patch });
-        } else if (isApplying(m.from) && isApplied(m.to)) device(s!, act.at, 'PatchApplied', { patch });
+        } else if (isApplying(m.from) && isApplied(m.to)) device(s!, appliedAt(model, m.to, act.at), 'PatchApplied', { patch });
         else if (isApplying(m.from) && m.to === 'fn') {
           device(s!, act.at, 'PatchApplyFailed', { patch, reason: isTimeout(act.event) ? `timed out after ${model.policy.applyTimeoutMinutes} min` : 'apply failed' });
         } else if (m.to === 'v') device(s!, act.at, 'PatchVerified', { patch });

@@ -59,7 +59,10 @@ const carried = (s: ModelState) => s.rings.reduce((sum, _, i) => sum + (s.rollou
 export function blastRadius(options: BlastOptions): BlastResult {
   const started = process.hrtime.bigint();
   const custom = options.custom ?? [];
-  const model = new PolicyModel({ ...options, summarize: options.summarize ?? (!options.plain && !custom.some((c) => needsWholeRings(c.spec))) });
+  // Several applies timing out at one tick fail together, past the budget: failed devices the default's runs (a
+  // failure past the budget ends them) never reach. So an invariant of yours on failed devices lets applies fail.
+  const applyFailures = options.applyFailures || custom.some((c) => c.spec.state === 'failed');
+  const model = new PolicyModel({ ...options, applyFailures, summarize: options.summarize ?? (!options.plain && !custom.some((c) => needsWholeRings(c.spec))) });
   const stateInvariants = options.stateInvariants ?? rolloutStateInvariants;
   const transitionInvariants = options.transitionInvariants ?? rolloutTransitionInvariants;
   const maxStates = options.maxStates ?? 5_000_000;

@@ -33,3 +33,11 @@ export function deadlineRisks(policy: FleetPolicy, ringSizes: readonly number[],
   });
   return risks;
 }
+
+
+/**
+ * Whether the default search's longest run before a halt may be shorter than a real one: an apply may be reported at
+ * any tick before its timeout, which the default has at the next tick it visits (the ring's first apply, which that
+ * time counts from, later than it can be); every timing visits each such tick.
+ */
+export const longestMayBeShort = (policy: FleetPolicy, tickMinutes: number) => policy.applyTimeoutMinutes > tickMinutes;

@@ -3,7 +3,7 @@
  * and the acts it records, all at one time; and the types of the model's states and steps.
  */
 import { rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
-import { isApplied, settled, type Local, type Population } from './population.js';
+import { isApplied, lastEventTick, settled, type Local, type Population } from './population.js';
 
 export interface ModelState {
   /** The last tick the orchestrator ran (-1: none yet). */
@@ -103,7 +103,7 @@ export class Run {
 
   private movePop(ring: number, from: Local, to: Local, n: number, device?: number) {
     this.setRing(ring, this.rings[ring]!.move(from, to, n, device));
-    if (isApplied(to) && this.firstApplied[ring] === null) this.firstApplied = this.firstApplied.map((f, k) => (k === ring ? this.next : f));
+    if (isApplied(to) && this.firstApplied[ring] === null) this.firstApplied = this.firstApplied.map((f, k) => (k === ring ? lastEventTick(to)! : f));
   }
 
   /** One device moved, and its event (if any) recorded: a device the machine refuses does not move. */

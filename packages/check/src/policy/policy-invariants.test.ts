@@ -36,8 +36,9 @@ describe('your own invariants in check --policy (simulate’s policy, 3 + 5 devi
     expect(verdict({ kind: 'atMost', ring: 'pilot', state: 'applied', count: 2 })).toMatchObject({ holds: false, message: '3 devices of pilot applied at once', steps: 4, states: { 'pilot applied': 3, 'broad current': 5 } });
   });
 
-  it('atMost over every ring: the first failure in either ring halts the rollout (no budget), so one device fails at the most', () => {
-    expect(verdict({ kind: 'atMost', state: 'failed', count: 1 })).toEqual({ holds: true });
+  it('atMost over every ring: the first failure past the budget halts the rollout, but applies timing out at one tick fail together, the whole broad ring at once (the real orchestrator writes them: timing-gaps.test.ts)', () => {
+    expect(verdict({ kind: 'atMost', state: 'failed', count: 5 })).toEqual({ holds: true });
+    expect(verdict({ kind: 'atMost', state: 'failed', count: 4 })).toMatchObject({ holds: false, message: '5 devices failed at once', states: { 'broad failed': 5 } });
     expect(verdict({ kind: 'atMost', state: 'failed', count: 0 })).toMatchObject({ holds: false, message: '1 devices failed at once', states: { 'pilot failed': 1 } });
   });
 

@@ -8,7 +8,7 @@ import type { FleetPolicy } from '@hotpatch/fleet';
 import { describeInvariant, duplicateName, invariantName, InvariantError, type CustomInvariant } from '../custom-invariants.js';
 import { rolloutStateInvariants, rolloutTransitionInvariants } from '../rollout-model.js';
 import type { ModelState, PolicyModel } from './policy-model.js';
-import { inFlightTick, isApplied, isApplying, type Local } from './population.js';
+import { isApplied, isApplying, lastEventTick, type Local } from './population.js';
 
 /** A device's state as the policy model knows it: what `state` names in a policy check. */
 export const POLICY_DEVICE_STATES = ['waiting', 'applying', 'applied', 'verified', 'failed', 'setAside'] as const;
@@ -103,7 +103,7 @@ function predicate(inv: CustomInvariant, rings: readonly number[]): PolicyInvari
     case 'leavesWithin':
       return (s, held, model) => {
         for (const [local, n] of matching(s)) {
-          const since = model.time(inFlightTick(local)!);
+          const since = model.time(lastEventTick(local)!);
           if (held.until > since + inv.hours * HOUR) return `${n} device(s)${of} ${inv.state} since ${iso(since)}: longer than ${inv.hours} h`;
         }
         return undefined;

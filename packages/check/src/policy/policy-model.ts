@@ -14,7 +14,8 @@
 import { addDays, ringOpensAt, rolloutLifecycle, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { agentSilent, applyTimedOut, silenceReason, type FleetPolicy } from '@hotpatch/fleet';
 import { Run, type ModelState, type StepLabel, type Successor } from './model-run.js';
-import { applied, applying, CountingPopulation, inFlightTick, isApplied, isApplying, PlainPopulation, type Local, type Population } from './population.js';
+import { deadlineRisks } from './deadline-risk.js';
+import { applied, appliedEarly, applying, CountingPopulation, inFlightTick, isApplied, isApplying, lastEventTick, PlainPopulation, type Local, type Population } from './population.js';
 
 export type { Act, ModelState, StepLabel, Successor } from './model-run.js';
 
@@ -26,17 +27,9 @@ export interface PolicyModelOptions {
   readonly tickMinutes?: number;
   /** The release's time (default 2026-02-10T17:00Z, a Patch Tuesday), tick 0. */
   readonly releasedAt?: string;
-  /**
-   * Whether applies may fail (reported, or stalled until the timeout). Default false: a failed apply spends the
-   * budget as a failed health check does without the release ever running, so it never makes a worst case worse
-   * (shown on small rings by a test); leaving it out keeps the state space small.
-   */
+  /** Whether applies may fail (reported, or timed out); default false: no figure gets worse (blast.test.ts). */
   readonly applyFailures?: boolean;
-  /**
-   * Every timing of reports (default false): failed applies (as `applyFailures`), and a health report in the same
-   * interval as its apply report, which the default leaves out. Exact where the default may not be (deadline-risk.ts),
-   * at the cost of a larger search.
-   */
+  /** Every timing of reports (default false): failed applies, health in its apply's interval, applies at every tick. */
   readonly everyTiming?: boolean;
   /** Track each device (the plain exploration) instead of counting devices per local state. */
   readonly plain?: boolean;
@@ -92,6 +85,8 @@ export class PolicyModel {
   readonly reduce: boolean;
   private readonly start: number;
   private readonly deadlines = new Map<string, { readonly tick: number; readonly kind: 'timeout' | 'silence' }>();
+  /** `earlyApplies`'s rings. */
+  private readonly earlyRings: ReadonlySet<number>;
   /** Each ring's device events (alike for every device: the model's devices are anonymous). */
   private readonly events: ReadonlyArray<ReturnType<typeof deviceEvents>>;
 
@@ -110,6 +105,8 @@ export class PolicyModel {
     this.ringTickCache = this.sizes.map(() => new Map());
     this.lastRingTicks = this.sizes.map(() => undefined);
     this.events = this.policy.rings.map((r) => deviceEvents(r.name, silenceReason(this.policy)));
+    const named = new Set(this.everyTiming ? deadlineRisks(this.policy, this.sizes, this.tickMs / 60_000).map((r) => r.ring) : []);
+    this.earlyRings = new Set(this.policy.rings.flatMap((r, i) => (named.has(r.name) ? [i] : [])));
   }
 
   time(tick: number): number {
@@ -179,19 +176,30 @@ export class PolicyModel {
   deadline(local: Local): { readonly tick: number; readonly kind: 'timeout' | 'silence' } {
     const known = this.deadlines.get(local);
     if (known !== undefined) return known;
-    const lastEventAt = new Date(this.time(inFlightTick(local)!)).toISOString();
+    const base = lastEventTick(local)!;
+    const lastEventAt = new Date(this.time(base)).toISOString();
     const timedOut = (tick: number) => isApplying(local) && applyTimedOut({ applyingSince: lastEventAt }, this.iso(tick), this.policy);
     const due = (tick: number) => timedOut(tick) || agentSilent({ lastEventAt }, this.iso(tick), this.policy);
     // Start at the tick the durations say (a year's timeout is 525,600 one-minute ticks: not to be walked one by
     // one), then let the rules decide: back while they already hold a tick sooner, on while they do not hold yet.
-    const from = inFlightTick(local)! + 1;
-    const ticks = (ms: number) => inFlightTick(local)! + Math.ceil(ms / this.tickMs);
+    const from = base + 1;
+    const ticks = (ms: number) => base + Math.ceil(ms / this.tickMs);
     let tick = Math.max(from, Math.min(isApplying(local) ? ticks(this.policy.applyTimeoutMinutes * 60_000) : Infinity, ticks(this.policy.silenceHours * HOUR)));
     while (tick > from && due(tick - 1)) tick--;
     while (!due(tick)) tick++;
     const found = { tick, kind: timedOut(tick) ? ('timeout' as const) : ('silence' as const) };
     this.deadlines.set(local, found);
     return found;
+  }
+
+  /**
+   * Whether an apply reported before `next` may be stamped with the tick before's instant (`q<τ>`): every timing, on a
+   * ring deadline-risk.ts names, where that sooner silence comes by the deadline (elsewhere it only moves a gate).
+   */
+  private earlyApplies(s: ModelState, i: number, next: number): boolean {
+    if (!this.earlyRings.has(i)) return false;
+    const early = this.deadline(appliedEarly(next)).tick;
+    return early !== this.deadline(applied(next)).tick && early <= this.ringTicks(i, s.rollout.context.rings[i]!.startedAt!).deadline;
   }
 
   /** Per ring: the ticks of each start seen, and the last one asked (nearly always the one asked next). */
@@ -251,7 +259,9 @@ export class PolicyModel {
     for (const [local] of pop.entries()) {
       if (!isApplying(local) && !isApplied(local)) continue;
       flying = true;
-      next = Math.min(next, Math.max(after, this.deadline(local).tick));
+      // Every timing: every tick while applying (an apply at any one; silence and the longest count from it). The
+      // default: the next tick acting (`longestMayBeShort`, deadline-risk.ts; docs, "Time").
+      next = Math.min(next, this.everyTiming && isApplying(local) ? after : Math.max(after, this.deadline(local).tick));
     }
     if (!flying && !waiting) {
       // Nothing will change the ring's counters any more: the gate passes once it has soaked, or never.
@@ -283,7 +293,7 @@ export class PolicyModel {
         // (deadline-risk.ts; docs/model-checking.md, "Not so"). `everyTiming` explores it.
         if (!this.everyTiming && isApplied(local) && inFlightTick(local)! >= next) continue;
         const moves: ReadonlyArray<readonly [Local, RolloutEventBody | null]> = isApplying(local)
-          ? [[applied(next), null], ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])]
+          ? [[applied(next), null], ...(this.earlyApplies(s, i, next) ? [[appliedEarly(next), null] as const] : []), ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])]
           : successes
             ? events.health
             : events.failure;

@@ -19,13 +19,18 @@ export type Local = string;
 
 export const applying = (tick: number): Local => `a${tick}`;
 export const applied = (tick: number): Local => `p${tick}`;
-/** The tick of an in-flight local state (`a<τ>`, `p<τ>`), or undefined for a settled or waiting one. */
+/** Applied, its report in the interval before tick τ but stamped with the instant of the tick before (`q<τ>`). */
+export const appliedEarly = (tick: number): Local => `q${tick}`;
+/** The tick of an in-flight local state (`a<τ>`, `p<τ>`, `q<τ>`), or undefined for a settled or waiting one. */
 export function inFlightTick(local: Local): number | undefined {
   const c = local.charCodeAt(0);
-  return c === 97 /* a */ || c === 112 /* p */ ? Number(local.slice(1)) : undefined;
+  return c === 97 /* a */ || c === 112 /* p */ || c === 113 /* q */ ? Number(local.slice(1)) : undefined;
 }
 export const isApplying = (local: Local) => local.charCodeAt(0) === 97;
-export const isApplied = (local: Local) => local.charCodeAt(0) === 112;
+export const isApplied = (local: Local) => local.charCodeAt(0) === 112 || local.charCodeAt(0) === 113;
+export const isAppliedEarly = (local: Local) => local.charCodeAt(0) === 113;
+/** The tick an in-flight device's last event is stamped with: its agent's silence counts from it. */
+export const lastEventTick = (local: Local): number | undefined => (isAppliedEarly(local) ? inFlightTick(local)! - 1 : inFlightTick(local));
 /**
  * Whether a device in `local` is one the release may have run on without verifying healthy: failed its health check,
  * set aside (silent after its apply, or while applying: it may have applied it, and nothing takes a set-aside device

@@ -1,6 +1,6 @@
 /** `hotpatch check --policy`: a policy's blast radius (see docs/model-checking.md, "Blast radius of a policy"). */
 import { join, relative, resolve } from 'node:path';
-import { blastRadius, deadlineRisks, InvariantError, loadInvariants, MODEL_RELEASE, policyInvariants, replayPath, timelineText, witnessTimeline, type BlastResult, type PolicyInvariant, type Witness } from '@hotpatch/check';
+import { blastRadius, deadlineRisks, InvariantError, longestMayBeShort, loadInvariants, MODEL_RELEASE, policyInvariants, replayPath, timelineText, witnessTimeline, type BlastResult, type PolicyInvariant, type Witness } from '@hotpatch/check';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { readSmallFile, writeFileAtomically } from '@hotpatch/store';
 import { CheckFailed, positiveInt, UsageError, type Output } from '../args.js';
@@ -113,29 +113,34 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
   // Rings whose deadline can come before they settle: there the default search's timing may miss a run
   // (deadline-risk.ts); the search of every timing has those runs.
   const risks = everyTiming ? [] : deadlineRisks(policy, sizes, tickMinutes);
+  // An apply timeout of more than a tick: the default's longest run before a halt is a lower bound (longestMayBeShort).
+  const shortLongest = !everyTiming && result.longestApplied !== null && longestMayBeShort(policy, tickMinutes);
   if (args.json) {
     io.out(
       json({
         policy: args.policy,
         rings: names.map((name, i) => ({ name, devices: sizes[i], worst: result.rings[i]!.value, timeline: files.rings[i] ?? null })),
         total: { devices: sizes.reduce((a, b) => a + b, 0), worst: result.total.value, steps: result.total.labels.length, timeline: files.total ?? null },
-        longestAppliedBeforeHalt: result.longestApplied ? { hours: result.longestApplied.value / 3_600_000, timeline: files.longest ?? null } : null,
+        longestAppliedBeforeHalt: result.longestApplied ? { hours: result.longestApplied.value / 3_600_000, timeline: files.longest ?? null, lowerBound: shortLongest } : null,
         completesWithUnhealthy: result.completesWithBad?.value ?? 0,
         ringBeforeGate: result.invariants.find((i) => i.name === 'noRingBeforeGate')?.violated !== null,
         invariants: result.invariants.map((inv, k) => ({ name: inv.name, custom: inv.custom, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
-        stats: { ...result.stats, tickMinutes, applyFailures: args.applyFailures || everyTiming, everyTiming },
-        exact: risks.length === 0,
+        stats: { ...result.stats, tickMinutes, applyFailures: result.model.applyFailures, everyTiming },
+        // A search stopped by --max-states gives lower bounds, whatever the timing.
+        exact: result.stats.complete && risks.length === 0 && !shortLongest,
         deadlineRisks: risks,
       }),
     );
   } else {
     printBlast(io, args.policy, names, sizes, tickMinutes, result, files);
     const h = (x: number) => `${Math.round(x * 100) / 100} h`;
+    if (shortLongest) io.out(`\nNOT EXACT for the longest run before a halt: an apply may be reported at any tick before its timeout (${policy.applyTimeoutMinutes} min, more than a tick), which this search has at the next tick it visits, so a real run's first apply can come sooner; --every-timing gives it exactly, in a larger search (docs/model-checking.md, "Time")`);
     for (const r of risks) io.out(`\nNOT EXACT for ring ${r.ring}: its deadline (${h(r.deadlineHours)} after it starts) can come before every device has settled and the ring soaked (up to ${h(r.settledHours)}); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring; --every-timing gives the exact figures, in a larger search (docs/model-checking.md, "Not so")`);
   }
   if (!result.stats.complete) throw new CheckFailed(`the search stopped at ${result.stats.states} states (--max-states): the worst cases above are lower bounds`);
   if (violated.length) throw new CheckFailed(`${violated.length} invariant violation(s)`);
   if (risks.length) throw new CheckFailed(`not exact for ${risks.map((r) => `ring ${r.ring}`).join(', ')} (its deadline can come before it settles): the worst cases above are lower bounds; --every-timing gives them exactly`);
+  if (shortLongest) throw new CheckFailed('not exact for the longest run before a halt (an apply timeout of more than a tick): a lower bound; --every-timing gives it exactly');
 }
 
 function printBlast(

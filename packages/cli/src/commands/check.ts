@@ -57,8 +57,9 @@ export const checkCommand: CommandSpec = {
   replay), the longest it can run in a ring before a halt, and whether a ring can start before the previous gate
   passed. --apply-failures lets applies fail too (a larger search). A ring whose deadline can come before every
   device of it has settled and soaked is printed NOT EXACT, and the command exits 1: its figures are lower bounds;
-  --every-timing explores what the default leaves out there (failed applies, a health report in its apply's
-  interval) and gives exact figures for every ring, in a much larger search (fine for rings of tens of devices).
+  so is the longest run before a halt where the apply timeout is more than a tick. --every-timing explores what
+  the default leaves out there (failed applies, a health report in its apply's interval, an apply at every tick)
+  and gives exact figures for every ring, in a much larger search (fine for rings of tens of devices).
   --invariants (and a scenario's "invariants") adds invariants of your own, checked and listed with the built-in
   ones, a violation written as DIR/<name>.jsonl (DIR/blast-<name>.jsonl for --policy): {"invariants": [
   {"kind": "atMost", "ring": "pilot", "state": "applied", "count": 5}, {"kind": "never", "state": "failed",
