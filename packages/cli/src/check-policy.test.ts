@@ -50,6 +50,8 @@ describe('hotpatch check --policy', () => {
       // Its rings' deadlines come after every device has settled and soaked: the search's timing misses no run.
       expect(a).toMatchObject({ exact: true, deadlineRisks: [] });
       expect(a.longestAppliedBeforeHalt?.hours).toBe(14 * 24 - 1);
+      // Counted from the tick its first apply was reported at: an apply reported sooner in that interval, a tick more at most (timing-fuzz.test.ts).
+      expect(a.longestAppliedBeforeHalt).toMatchObject({ upToHours: 14 * 24 });
       // The real replay and history read the timeline, and reach the worst case.
       expect(await unhealthyAfterReplay(a.total.timeline)).toBe(199);
       const history = await cli('history', a.total.timeline, '--rollout', 'HP-MODEL');

@@ -121,7 +121,14 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
         policy: args.policy,
         rings: names.map((name, i) => ({ name, devices: sizes[i], worst: result.rings[i]!.value, timeline: files.rings[i] ?? null })),
         total: { devices: sizes.reduce((a, b) => a + b, 0), worst: result.total.value, steps: result.total.labels.length, timeline: files.total ?? null },
-        longestAppliedBeforeHalt: result.longestApplied ? { hours: result.longestApplied.value / 3_600_000, timeline: files.longest ?? null, lowerBound: shortLongest } : null,
+        longestAppliedBeforeHalt: result.longestApplied ? {
+              hours: result.longestApplied.value / 3_600_000,
+              // Counted from the tick the first apply was reported at: reported sooner in that tick's interval (an
+              // agent answering just after its instruction), a real run is up to a tick longer, never more.
+              upToHours: (result.longestApplied.value + tickMinutes * 60_000) / 3_600_000,
+              timeline: files.longest ?? null,
+              lowerBound: shortLongest,
+            } : null,
         completesWithUnhealthy: result.completesWithBad?.value ?? 0,
         ringBeforeGate: result.invariants.find((i) => i.name === 'noRingBeforeGate')?.violated !== null,
         invariants: result.invariants.map((inv, k) => ({ name: inv.name, custom: inv.custom, holds: inv.violated === null ? (result.stats.complete ? true : null) : false, ...(inv.message ? { message: inv.message, timeline: files.invariants[k] } : {}) })),
@@ -166,7 +173,7 @@ function printBlast(
     for (const line of describeRun(r, r.total)) io.out(`    ${line}`);
   }
   io.out(
-    `\nLongest the release ran in a ring before a halt stopped it: ${r.longestApplied ? `${hours(r.longestApplied.value)} from its first apply${files.longest ? `   timeline: ${files.longest}` : ''}` : 'no run halts with the release applied'}`,
+    `\nLongest the release ran in a ring before a halt stopped it: ${r.longestApplied ? `${hours(r.longestApplied.value)} from its first apply as reported at a tick (reported sooner in that tick's interval: up to ${tickMinutes} min more)${files.longest ? `   timeline: ${files.longest}` : ''}` : 'no run halts with the release applied'}`,
   );
   io.out(`Runs that complete the rollout with devices unhealthy (no halt ever comes): ${r.completesWithBad ? `up to ${n(r.completesWithBad.value)} devices` : 'none'}`);
   const gate = r.invariants.find((i) => i.name === 'noRingBeforeGate');
