@@ -34,7 +34,6 @@ export function deadlineRisks(policy: FleetPolicy, ringSizes: readonly number[],
   return risks;
 }
 
-
 /**
  * Whether the default search's longest run before a halt may be shorter than a real one: an apply may be reported at
  * any tick before its timeout, which the default has at the next tick it visits (the ring's first apply, which that
