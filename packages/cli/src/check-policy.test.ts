@@ -132,6 +132,15 @@ describe('hotpatch check --policy', () => {
     expect((JSON.parse(held!.out) as Answer).total.worst).toBe(185);
   });
 
+  it('says why applies are free to fail when an invariant of yours on failed devices turns them on', async () => {
+    const mine = join(dir, 'failed-invariant.json');
+    await writeFile(mine, JSON.stringify({ invariants: [{ kind: 'atMost', state: 'failed', count: 1 }] }));
+    const r = await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--ring-sizes', 'pilot=3,broad=5', '--invariants', mine, '--out', join(dir, 'failed-invariant'));
+    expect(r.out).toContain('Applies free to fail, for an invariant of yours on failed devices (applies timing out at one tick fail together).');
+    const asked = await cli('check', '--policy', join(scenarios, 'policy-default.json'), '--ring-sizes', 'pilot=3,broad=5', '--apply-failures', '--out', join(dir, 'asked'));
+    expect(asked.out).toContain('(silent). Applies free to fail.\n');
+  });
+
   it('reads ring sizes from a file, and refuses sizes that do not fit the policy, in one line', async () => {
     const fleet = join(dir, 'rings.json');
     await writeFile(fleet, JSON.stringify({ pilot: 3, broad: 5 }));

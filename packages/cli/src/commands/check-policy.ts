@@ -139,7 +139,7 @@ export async function checkPolicy(args: PolicyCheckArgs, io: Output): Promise<vo
       }),
     );
   } else {
-    printBlast(io, args.policy, names, sizes, tickMinutes, result, files);
+    printBlast(io, args.policy, names, sizes, tickMinutes, result, files, args.applyFailures);
     const h = (x: number) => `${Math.round(x * 100) / 100} h`;
     if (shortLongest) io.out(`\nNOT EXACT for the longest run before a halt: an apply may be reported at any tick before its timeout (${policy.applyTimeoutMinutes} min, more than a tick), which this search has at the next tick it visits, so a real run's first apply can come sooner; --every-timing gives it exactly, in a larger search (docs/model-checking.md, "Time")`);
     for (const r of risks) io.out(`\nNOT EXACT for ring ${r.ring}: its deadline (${h(r.deadlineHours)} after it starts) can come before every device has settled and the ring soaked (up to ${h(r.settledHours)}); a real run may then pass its gate where this search has the deadline halt the rollout, and go on to the next ring; --every-timing gives the exact figures, in a larger search (docs/model-checking.md, "Not so")`);
@@ -158,11 +158,13 @@ function printBlast(
   tickMinutes: number,
   r: BlastResult,
   files: { total?: string | undefined; rings: (string | undefined)[]; longest?: string | undefined; invariants: (string | undefined)[] },
+  /** Whether --apply-failures was given (an invariant of yours on failed devices lets applies fail too). */
+  askedApplyFailures: boolean,
 ): void {
   const n = (x: number) => x.toLocaleString('en-US');
   const all = sizes.reduce((a, b) => a + b, 0);
   io.out(`hotpatch check --policy ${policyName} — rings ${names.map((name, i) => `${name} (${n(sizes[i]!)})`).join(', ')}; orchestrator ticks every ${tickMinutes} min`);
-  const timing = r.model.everyTiming ? ' Every timing: applies free to fail, health reported as soon as the interval of the apply.' : r.model.applyFailures ? ' Applies free to fail.' : '';
+  const timing = r.model.everyTiming ? ' Every timing: applies free to fail, health reported as soon as the interval of the apply.' : r.model.applyFailures ? (askedApplyFailures ? ' Applies free to fail.' : ' Applies free to fail, for an invariant of yours on failed devices (applies timing out at one tick fail together).') : '';
   io.out(`Every device free to verify or fail its health check, every agent free to report late or never (silent).${timing}`);
   io.out(`Explored ${n(r.stats.states)} states, ${n(r.stats.runs)} run ends reached, in ${r.stats.seconds.toFixed(2)} s — ${r.stats.complete ? 'complete' : 'INCOMPLETE (--max-states)'}`);
   io.out(`\nBlast radius: devices the release ran on that did not verify healthy (failed health, set aside silent, in flight at the halt), worst case`);
