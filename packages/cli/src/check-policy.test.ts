@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
+import { TIGHT_DEADLINE_POLICY } from '../../check/src/testing/hostile-policies.js';
 import { DEMO_POLICY } from './commands/demo.js';
 import { runCaptured } from './main.js';
 
@@ -66,15 +67,9 @@ describe('hotpatch check --policy', () => {
   // A deadline that can come before a ring settles: a device verified in the interval it applied could let the gate pass
   // first, which the default search does not explore: the figures are lower bounds, said so; --every-timing explores it.
   it('says a ring whose deadline can come before it settles is not exact, and exits 1 (its figures are lower bounds); --every-timing gives the run it misses', async () => {
-    const policy = {
-      rings: [
-        { name: 'r0', deferralDays: 0, budget: { count: 1 }, gate: { minVerifiedShare: 0, maxFailureRate: 1, minSoakHours: 0 }, deadlineDays: 0.1 },
-        { name: 'r1', deferralDays: 0, budget: { count: 0 }, gate: { minVerifiedShare: 0, maxFailureRate: 0, minSoakHours: 0 }, deadlineDays: 1 },
-      ],
-      applyTimeoutMinutes: 1,
-      silenceHours: 0.5,
-      maxInstructionsPerTick: 1,
-    };
+    // The model's tight-deadline policy, its second ring given a day (so that only r0 is named).
+    const [r0, r1] = TIGHT_DEADLINE_POLICY.rings;
+    const policy = { ...TIGHT_DEADLINE_POLICY, rings: [r0, { ...r1!, deadlineDays: 1 }] };
     const file = join(dir, 'tight.json');
     await writeFile(file, JSON.stringify(policy));
     const text = await cli('check', '--policy', file, '--ring-sizes', 'r0=3,r1=1', '--out', join(dir, 'tight'));

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { hotpatchBinary as hotpatch } from './testing/binary.js';
 import { serveProcess, until } from './testing/serve-process.js';
-import { startTcpProxy } from './testing/tcp-proxy.js';
+import { startTcpProxy } from '../../store-postgres/test/tcp-proxy.js';
 
 const pgUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
 if (!pgUrl) console.warn('serve-pg-restart.test.ts skipped: HOTPATCH_TEST_POSTGRES_URL is not set');

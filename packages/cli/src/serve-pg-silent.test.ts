@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { issueToken } from '@hotpatch/server';
 import { createPostgresEventStore } from '@hotpatch/store-postgres';
 import { describe, expect, it } from 'vitest';
-import { startBlackHoleProxy, within } from '../../store-postgres/test/blackhole-proxy.js';
+import { startTcpProxy, within } from '../../store-postgres/test/tcp-proxy.js';
 import { serveProcess, until } from './testing/serve-process.js';
 
 const pgUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
@@ -26,7 +26,7 @@ describe.skipIf(!pgUrl)('hotpatch serve when PostgreSQL stops answering', () => 
     const schema = `hotpatch_silent_${randomBytes(4).toString('hex')}`;
     const direct = new URL(pgUrl!);
     direct.searchParams.set('schema', schema);
-    const proxy = await startBlackHoleProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const store = await createPostgresEventStore({ connectionString: pgUrl!, schema, max: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'hotpatch-pg-silent-'));
     const s = serveProcess(dir, ['--store', proxy.url(direct.href), '--port', '0', '--tick-ms', '200']);

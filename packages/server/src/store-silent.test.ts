@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLeaseKeeper, createPostgresEventStore } from '@hotpatch/store-postgres';
-import { startBlackHoleProxy, within } from '../../store-postgres/test/blackhole-proxy.js';
+import { startTcpProxy, within } from '../../store-postgres/test/tcp-proxy.js';
 import { PROFILE, startHarness } from './testing/harness.js';
 
 const pgUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
@@ -30,7 +30,7 @@ describe.skipIf(!pgUrl)('the service over a PostgreSQL that stops answering', ()
 
   it('answers 503 within the bound, is not ready, lets its lease lapse; recovers without a restart and records the retried write once', { timeout: 60_000 }, async () => {
     const direct = new URL(pgUrl!);
-    const proxy = await startBlackHoleProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const store = await createPostgresEventStore({ connectionString: proxy.url(pgUrl!), schema, max: 4, queryTimeoutMs: QUERY_MS, connectTimeoutMs: CONNECT_MS });
     const h = await startHarness({
       store,

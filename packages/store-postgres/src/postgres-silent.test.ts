@@ -10,17 +10,17 @@ import { createPostgresEventStore, type PostgresEventStoreOptions } from './post
 import { ConnectionLostError } from './errors.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { admin, dropAll, newSchema, url } from '../test/helpers.js';
-import { startBlackHoleProxy, within, type BlackHoleProxy } from '../test/blackhole-proxy.js';
+import { startTcpProxy, within, type TcpProxy } from '../test/tcp-proxy.js';
 
 const QUERY_MS = 400;
 const CONNECT_MS = 400;
 /** The bound a call must end within: silence, then a probe that does not answer, and room for a loaded machine. */
 const BOUND_MS = QUERY_MS * 2 + CONNECT_MS + 1_500;
 
-let proxy: BlackHoleProxy;
+let proxy: TcpProxy;
 const opened: Array<{ close(): Promise<void> }> = [];
 const open = async (schema: string, options: Partial<PostgresEventStoreOptions> = {}) => {
-  proxy ??= await startBlackHoleProxy({ host: new URL(url!).hostname, port: Number(new URL(url!).port || 5432) });
+  proxy ??= await startTcpProxy({ host: new URL(url!).hostname, port: Number(new URL(url!).port || 5432) });
   const store = await createPostgresEventStore({ connectionString: proxy.url(url!), schema, max: 4, queryTimeoutMs: QUERY_MS, connectTimeoutMs: CONNECT_MS, ...options });
   opened.push(store);
   return store;
