@@ -46,3 +46,9 @@ export function tenantReader(tenant: string | undefined): (<E extends HotpatchEv
     return mine;
   };
 }
+
+/** A tenant's events alone, as `tenantReader` reads them; for the default tenant, the streams without a prefix. */
+export function tenantEvents(tenant: string | undefined): <E extends HotpatchEvent>(events: readonly E[]) => E[] {
+  const lens = tenantLens(tenant);
+  return tenantReader(tenant) ?? (<E extends HotpatchEvent>(events: readonly E[]) => events.filter((e) => lens.mine(e.stream)));
+}

@@ -10,6 +10,7 @@ import { DEVICE_STATES, deviceIdOf, idOfStream, rolloutStream, type HotpatchEven
 import { FleetProjection } from '@hotpatch/fleet';
 import type { PauseSpan } from './model.js';
 import { RolloutTrack } from './rollout-track.js';
+import { stateAt } from './page/time.js';
 
 const STATE_INDEX = new Map<string, number>(DEVICE_STATES.map((s, i) => [s, i]));
 
@@ -147,10 +148,7 @@ export class LogCollector {
 
   /** A device's state at an absolute time, whatever the window (`replay --at`): its index in DEVICE_STATES, or -1 before its first event. */
   stateAt(device: string, at: number): number {
-    const steps = this.bands.get(device) ?? [];
-    let state = -1;
-    for (let i = 0; i < steps.length && steps[i]! <= at; i += 2) state = steps[i + 1]!;
-    return state;
+    return stateAt(this.bands.get(device) ?? [], at);
   }
 
   /** The pauses of rings (whatever the release) that overlap the window, as offsets (clamped to it). */

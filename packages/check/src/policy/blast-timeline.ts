@@ -82,7 +82,7 @@ function note(s: DeviceSchedule, from: Local, to: Local, at: number, timeout: bo
 
 const isTimeout = (event: RolloutEventBody | null) => event?.type === 'DeviceFailed' && event.data.reason === 'timeout';
 
-const givenUp = (act: Act) => act.event !== null && ((act.event.type === 'DeviceFailed' && act.event.data.reason === 'timeout') || (act.event.type === 'DeviceSetAside' && act.event.data.instructed));
+const givenUp = (act: Act) => isTimeout(act.event) || (act.event?.type === 'DeviceSetAside' && act.event.data.instructed);
 
 /**
  * A tick's timeouts and silences in the orchestrator's order: it goes through its devices in flight in the order it

@@ -21,7 +21,7 @@ export function policyStateOf(local: Local): PolicyDeviceState | undefined {
   if (isApplied(local)) return 'applied';
   if (local === 'v') return 'verified';
   if (local === 'fr' || local === 'fn') return 'failed';
-  if (local === 'sr' || local === 'sn') return 'setAside';
+  if (local === 'sr') return 'setAside';
   return undefined;
 }
 

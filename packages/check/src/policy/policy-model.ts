@@ -287,13 +287,14 @@ export class PolicyModel {
       const pop = s.rings[i]!;
       const events = this.events[i]!;
       const successes = !failuresOnly || !this.oneCohort(s);
+      let applyMoves: ReadonlyArray<readonly [Local, RolloutEventBody | null]> | undefined; // the same for every applying state
       for (const [local] of this.inFlight(pop)) {
         // By default a health report comes in an interval after the one its apply report came in: one in the same
         // interval only halts sooner or moves a gate's time, unless the ring's deadline can come before it settles
         // (deadline-risk.ts; docs/model-checking.md, "Not so"). `everyTiming` explores it.
         if (!this.everyTiming && isApplied(local) && inFlightTick(local)! >= next) continue;
         const moves: ReadonlyArray<readonly [Local, RolloutEventBody | null]> = isApplying(local)
-          ? [[applied(next), null], ...(this.earlyApplies(s, i, next) ? [[appliedEarly(next), null] as const] : []), ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])]
+          ? (applyMoves ??= [[applied(next), null], ...(this.earlyApplies(s, i, next) ? [[appliedEarly(next), null] as const] : []), ...(this.applyFailures ? [['fn', events.applyFailed] as const] : [])])
           : successes
             ? events.health
             : events.failure;
@@ -380,7 +381,7 @@ export class PolicyModel {
         const { tick, kind } = this.deadline(local);
         if (tick > next) continue;
         if (kind === 'timeout') for (let k = 0; k < n; k++) r.moveOne(i, local, 'fn', this.events[i]!.timedOut);
-        else r.moveMany(i, local, isApplied(local) ? 'sr' : 'sn', this.events[i]!.setAside, n);
+        else r.moveMany(i, local, 'sr', this.events[i]!.setAside, n);
       }
       // New instructions, paced by the policy.
       const waiting = r.rings[i]!.count('w');

@@ -12,8 +12,8 @@
 /**
  * A device's local state: `w` waiting (not instructed), `a<τ>` applying (instructed at tick τ), `p<τ>` applied (its
  * apply reported at tick τ, health outstanding), `v` verified, `fr` failed after the release ran on it (health
- * failed), `fn` failed before it ran (apply failed, timed out), `sr` set aside (silent) after it ran, `sn` set aside
- * while applying (it may have run: counted as `sr` is).
+ * failed), `fn` failed before it ran (apply failed, timed out), `sr` set aside (silent) after it ran or while
+ * applying (it may have run: no count tells the two apart, so neither does the state).
  */
 export type Local = string;
 
@@ -36,7 +36,7 @@ export const lastEventTick = (local: Local): number | undefined => (isAppliedEar
  * set aside (silent after its apply, or while applying: it may have applied it, and nothing takes a set-aside device
  * back), summarised as such, or in flight (at a halt: applying, free to apply after it).
  */
-export const unhealthy = (local: Local) => local === 'fr' || local === 'sr' || local === 'sn' || local === 'bad' || isApplying(local) || isApplied(local);
+export const unhealthy = (local: Local) => local === 'fr' || local === 'sr' || local === 'bad' || isApplying(local) || isApplied(local);
 
 /**
  * How far a ring's devices have gone: a device counts 0 waiting, 1 applying, 2 applied, 3 once it has an outcome.

@@ -44,11 +44,10 @@ const sizesFor = (p: FleetPolicy, most: number) =>
 export const world = (most: number) =>
   hostilePolicy.chain((policy) => fc.tuple(fc.constant(policy), sizesFor(policy, most), fc.boolean(), customsFor(policy), fc.constantFrom(60, 60, 30, 45, 90)));
 
-
 /**
  * Three devices of r0 instructed a tick apart, the last at 2 h, r0's deadline at 2.4 h: the last one's verification in
- * the interval it applied lets r0 pass its gate before the deadline, which the default search does not explore
- * (hostile.test.ts, skipped; deadline-risk.ts names r0).
+ * the interval it applied lets r0 pass its gate before the deadline, which the default search does not explore and
+ * every timing does (every-timing.test.ts; deadline-risk.ts names r0).
  */
 export const TIGHT_DEADLINE_POLICY: FleetPolicy = {
   rings: [

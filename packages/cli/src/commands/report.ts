@@ -1,10 +1,10 @@
 import { InvalidEventError, isIsoUtc, deviceStream, type HotpatchEvent } from '@hotpatch/core';
 import { deviceHistory, historyOfFile, type ReplayPoint } from '@hotpatch/replay';
 import { buildReportData, pageAssets, reportHtml, type ReportSubject } from '@hotpatch/report';
-import { readLogPages, tenantLens, writeFileAtomically, type EventStore } from '@hotpatch/store';
+import { readLogPages, writeFileAtomically, type EventStore } from '@hotpatch/store';
 import { CheckFailed, parse, UsageError, type CommandSpec } from '../args.js';
 import { describeSource, eachStorePage, namesFile, openEventStore, readSource, sourceFrom, type StoreSource } from '../store-source.js';
-import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag, tenantReader } from '../tenant.js';
+import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantEvents, tenantFlag, tenantReader } from '../tenant.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
 import { readPolicyFile } from './simulate.js';
 import { problemLine } from './verify.js';
@@ -118,8 +118,7 @@ async function readWhole(source: StoreSource, tenant: string | undefined, add: (
 
 /** The recorded log for a what-if, read from the start each time it is asked for (as `whatif` reads it: a tenant's events alone). */
 async function recordedLog(source: StoreSource, tenant: string | undefined, opened: (store: EventStore) => void) {
-  const lens = tenantLens(tenant);
-  const mine = tenantReader(tenant) ?? ((events: readonly HotpatchEvent[]) => events.filter((e) => lens.mine(e.stream)));
+  const mine = tenantEvents(tenant);
   if (source.kind === 'jsonl') {
     const path = source.path;
     return async function* () {

@@ -1,10 +1,10 @@
-import { readLogPages, scopeStore, tenantLens, type EventStore } from '@hotpatch/store';
+import { readLogPages, scopeStore, type EventStore } from '@hotpatch/store';
 import type { FleetPolicy } from '@hotpatch/fleet';
 import { whatIf, ORDINARY_OUTCOMES, type RolloutOutcome, type WhatIfResult } from '@hotpatch/simulator';
 import { CheckFailed, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
-import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantFlag, tenantReader } from '../tenant.js';
+import { noTenant, ofTenant, TENANT_OPTION, TENANT_USAGE, tenantEvents, tenantFlag } from '../tenant.js';
 import { describeSource, openEventStore, parseStoreSource, sourceFrom } from '../store-source.js';
 import { mustExist, timelineEvents } from '../timeline-input.js';
 import { comparisonTable, readPolicyFile } from './simulate.js';
@@ -120,8 +120,7 @@ export const whatifCommand: CommandSpec = {
     const source = sourceFrom(positionals, values.store as string | undefined);
     const tenant = tenantFlag(values.tenant);
     // The tenant's events alone, as it names them (the default tenant's: the streams without a prefix).
-    const lens = tenantLens(tenant);
-    const keep = tenantReader(tenant) ?? (<E extends HotpatchEvent>(events: readonly E[]) => events.filter((e) => lens.mine(e.stream)));
+    const keep = tenantEvents(tenant);
     let kept = 0;
     const ofTheTenant = <E extends HotpatchEvent>(events: readonly E[]): E[] => {
       const mine = keep(events);
