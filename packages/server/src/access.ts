@@ -52,6 +52,13 @@ export const stillAuthorized = (service: HotpatchService, request: FastifyReques
     () => false,
   );
 
+/** How many Authorization headers a request came with (raw headers: names and values, one after the other). */
+function authorizationHeaders(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') count++;
+  return count;
+}
+
 export function accessControl(app: FastifyInstance, service: HotpatchService): void {
   // Declared where the access rules are: every route an operator or an auditor may call takes the tenant header.
   app.addHook('onRoute', (route) => {
@@ -63,6 +70,9 @@ export function accessControl(app: FastifyInstance, service: HotpatchService): v
   app.addHook('onRequest', async (request) => {
     const roles = request.routeOptions.config.roles;
     if (roles === undefined) return;
+    // Node keeps the first of two Authorization headers; a proxy in front may keep the last: which token speaks for
+    // the request would depend on who reads it. One header, or none.
+    if (authorizationHeaders(request.raw.rawHeaders) > 1) throw new HttpProblem(401, 'UNAUTHORIZED', 'more than one Authorization header: send one, "Authorization: Bearer hp_…"');
     const caller = await authenticate(service.store, request.headers.authorization);
     if (!roles.includes(caller.role)) {
       throw new HttpProblem(403, 'ROLE_NOT_ALLOWED', `a token of role ${caller.role} may not call ${request.method} ${request.routeOptions.url}; allowed: ${roles.join(', ')}`, {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { PROFILE, startHarness, type Harness } from './testing/harness.js';
+import { logHead, refusedOn } from './testing/refused.js';
 
 const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
 
@@ -14,20 +15,8 @@ describe('bad input, idempotent reports', () => {
   let h: Harness;
   let agent: string;
   let operator: string;
-  /** The log's last position: unchanged by a refused request. */
-  const head = async () => (await h.store.readAll({ fromPosition: 1, limit: 100_000 })).at(-1)?.position ?? 0;
-  const refusedAndNothingWritten = async (request: Promise<{ status: number; type: string; body: any }>, status: number, code: string | RegExp, detail?: RegExp) => {
-    const before = await head();
-    const r = await request;
-    expect(r.status).toBe(status);
-    expect(r.type).toMatch(/^application\/problem\+json/);
-    expect(r.body).toMatchObject({ status, type: expect.stringMatching(/^urn:hotpatch:problem:/), title: expect.any(String), detail: expect.any(String), instance: expect.stringMatching(/^\//) });
-    expect(r.body.code).toMatch(code);
-    if (detail) expect(r.body.detail).toMatch(detail);
-    expect(await head()).toBe(before);
-    expect((await h.call('GET', '/healthz')).status).toBe(200);
-    return r.body;
-  };
+  const refusedAndNothingWritten = refusedOn(() => h);
+  const head = () => logHead(h);
 
   beforeAll(async () => {
     h = await startHarness();

@@ -15,7 +15,7 @@ import { readRoutes } from './routes/reads.js';
 import { tokenRoutes } from './routes/tokens.js';
 import type { HotpatchService } from './service.js';
 import { DEFAULT_TAIL, type TailOptions } from './sse.js';
-import { serializerCompiler, validatorCompiler } from './validation.js';
+import { InvalidRequestError, MAX_BODY_DEPTH, nestedTooDeep, serializerCompiler, validatorCompiler } from './validation.js';
 
 export interface HotpatchPluginOptions {
   readonly service: HotpatchService;
@@ -32,6 +32,14 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandlerFor(service));
+  // Bodies are JSON alone: text/plain (Fastify's other default) is what a page of another origin may post without
+  // asking first, and no route takes it (415).
+  app.removeContentTypeParser('text/plain');
+  // A body nested past any route's shape is refused before anything reads it (a callback: no promise per request).
+  app.addHook('preValidation', (request, _reply, done) => {
+    const deep = nestedTooDeep(request.body);
+    done(deep === undefined ? undefined : new InvalidRequestError('body', deep, `nested deeper than ${MAX_BODY_DEPTH} levels`));
+  });
   if (options.notFound !== false) app.setNotFoundHandler(notFoundHandler);
   accessControl(app, service);
   /** The server is closing: a connection whose request was in flight then is ended once answered (see preClose). */

@@ -147,3 +147,28 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): F
 export function errorFields(error: unknown): Record<string, unknown> {
   return error instanceof EnvironmentError ? { problem: error.code, detail: error.message } : { err: error };
 }
+
+/** A URL the router cannot decode (a `%` not followed by two hex digits): 400, as a request not of its route's shape. */
+export function frameworkProblem(error: { message: string; code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.raw.url?.split('?')[0] ?? '';
+  request.log.info({ problem: error.code }, error.message);
+  return sendProblem(reply, { type: PROBLEM_TYPE + 'invalid-request', title: TITLES[400]!, status: 400, detail: `path ${JSON.stringify(path)}: not a URL path the service can read (${error.message})`, instance: path, code: 'INVALID_REQUEST', part: 'path' });
+}
+
+/**
+ * What Node's HTTP parser refuses (headers over its 16 KiB, a request line it cannot read, a request too slow to
+ * come): a problem written on the socket, as the routes' are, then the connection closed.
+ */
+export function clientProblem(error: Error & { code?: string }, socket: { destroyed: boolean; writable: boolean; write(text: string): unknown; destroy(error?: Error): void }): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'the request’s headers are over 16 KiB (a token is 63 characters)']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request did not come whole in time']
+        : [400, 'INVALID_HTTP', `not an HTTP/1.1 request the service can read (${error.code ?? error.message})`];
+  const title = { 431: 'Request Header Fields Too Large', 408: 'Request Timeout', 400: 'Bad Request' }[status]!;
+  const body = JSON.stringify({ type: PROBLEM_TYPE + kebab(code), title, status, detail, instance: '', code });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.destroy(error);
+}

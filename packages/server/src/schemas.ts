@@ -12,5 +12,11 @@ export const problems = (...statuses: number[]) => Object.fromEntries([400, 401,
 
 export const bearer = [{ bearer: [] as string[] }];
 
+/**
+ * The largest position a reader may name as read: the next one must still be a whole number JavaScript holds
+ * exactly (2^53 - 1), so a larger one is refused as the query's, not failed deep in the store.
+ */
+export const MAX_AFTER = Number.MAX_SAFE_INTEGER - 1;
+
 /** Where a live tail starts. */
-export const TailQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, description: 'Start after this position (default: the end of the log now); Last-Event-ID wins.' })) }, { additionalProperties: false });
+export const TailQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'Start after this position (default: the end of the log now); Last-Event-ID wins.' })) }, { additionalProperties: false });

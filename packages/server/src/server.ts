@@ -7,7 +7,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hotpatchPlugin, type HotpatchPluginOptions } from './plugin.js';
-import { notFoundHandler } from './problem.js';
+import { clientProblem, frameworkProblem, notFoundHandler } from './problem.js';
 import { HotpatchService, type ServiceOptions } from './service.js';
 
 declare module 'fastify' {
@@ -35,7 +35,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const service = await HotpatchService.open(options);
   // Fastify 5's way to leave out its two lines per request (its top-level disableRequestLogging is deprecated: FSTDEP023).
   const logController = new LogController({ disableRequestLogging: options.logRequests === false });
-  const app = Fastify({ logger: options.logger ?? true, logController, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({
+    logger: options.logger ?? true,
+    logController,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    // Path parameters as long as a URL may be (Node's 16 KiB of headers): the routes' schemas say how long an id may
+    // be (200 characters) and answer a longer one with a problem naming it; Fastify's own limit (100) would refuse
+    // ids the schemas allow, in a JSON of its own.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // What the router and the HTTP parser refuse before any route is found is answered as a problem too.
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientProblem,
+  });
   app.decorate('hotpatch', service);
   await app.register(swagger, {
     openapi: {

@@ -9,6 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
+import { MAX_AFTER } from './schemas.js';
 import type { Tenant } from './tenants.js';
 import type { EventStore, RecordedEvent } from '@hotpatch/store';
 import type { Changes } from './changes.js';
@@ -105,9 +106,9 @@ export async function liveTail(
  */
 export async function tailStart(request: FastifyRequest, tenant: Tenant, changes: Changes, after: number | undefined): Promise<number> {
   const header = request.headers['last-event-id'];
-  const resume = typeof header === 'string' && header !== '' ? Number(header) : undefined;
-  if (resume !== undefined && !(Number.isSafeInteger(resume) && resume >= 0)) {
-    throw new HttpProblem(400, 'INVALID_LAST_EVENT_ID', `Last-Event-ID: expected a log position (a whole number ≥ 0), got ${JSON.stringify(header)}`, { lastEventId: header });
+  const resume = typeof header === 'string' && header !== '' ? (/^\d{1,16}$/.test(header) ? Number(header) : NaN) : undefined;
+  if (resume !== undefined && !(resume <= MAX_AFTER)) {
+    throw new HttpProblem(400, 'INVALID_LAST_EVENT_ID', `Last-Event-ID: expected a log position (a whole number from 0 to ${MAX_AFTER}, in decimal), got ${JSON.stringify(header)}`, { lastEventId: header });
   }
   if (resume !== undefined) return resume;
   if (after !== undefined) return after;

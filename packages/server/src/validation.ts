@@ -58,3 +58,28 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
 };
 
 export const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
+
+/** The deepest a request body may nest (objects and arrays): far past any route's shape, short of any stack. */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * The path of the first value nested deeper than `max` levels in a parsed body (`meta.a[0][0]…`), undefined when none
+ * is: JSON.parse takes any depth, and what reads the body after it (the report's digest, the log's canonical JSON)
+ * recurses, so a body of a million brackets would exhaust the stack there. Stops `max` levels down.
+ */
+export function nestedTooDeep(value: unknown, max = MAX_BODY_DEPTH, path = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (max === 0) return path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const deeper = nestedTooDeep(value[i], max - 1, `${path}[${i}]`);
+      if (deeper !== undefined) return deeper;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const deeper = nestedTooDeep((value as Record<string, unknown>)[key], max - 1, path === '' ? key : `${path}.${key}`);
+    if (deeper !== undefined) return deeper;
+  }
+  return undefined;
+}

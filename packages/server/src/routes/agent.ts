@@ -7,11 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
 import { instructionOf, InstructionSchema } from '../instructions.js';
 import { HttpProblem } from '../problem.js';
+import { authenticate } from '../tokens.js';
 import { digestOf, Receipts } from '../receipts.js';
 import { bearer, IdParams, problems } from '../schemas.js';
 import { storedStreamName } from '../tenants.js';
 import type { HotpatchService } from '../service.js';
-import type { TypeBoxTypeProvider } from '../validation.js';
+import { InvalidRequestError, type TypeBoxTypeProvider } from '../validation.js';
 import { EventIdReusedError } from '@hotpatch/store';
 
 const ids = nameBasedIds('5b0e3a52-8f4c-4d61-9a3e-1c7d2f9b6e04');
@@ -27,9 +28,13 @@ const WaitQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The meta keys an agent may not set: the service's own (source, instance…) and the engine's (the command). */
+const serviceMetaKeys = (service: HotpatchService): string[] => [...new Set(['source', 'instance', 'command', 'commandType', ...Object.keys(service.meta)])];
+
 export function agentRoutes(app: FastifyInstance, service: HotpatchService): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const receipts = new Receipts();
+  const reserved = serviceMetaKeys(service);
   const deviceOfParams = (request: { params: unknown }) => (request.params as { id: string }).id;
 
   r.put('/v1/devices/:id', {
@@ -74,11 +79,14 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       const deadline = Date.now() + (request.query.wait ?? 0) * 1000;
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());
-      for (;;) {
+      for (let waited = false; ; waited = true) {
         const waiter = service.changes.waiter(stored, gone.signal);
         // Dropped on every way out (an instruction, no wait, a 404, the store away): a waiter left behind would count
         // as someone waiting (the log follower reading for nobody) and pile up until the stream is written.
         try {
+          // The token again after each wait, as a live tail checks it before each page: one revoked meanwhile gets
+          // 401, never the instruction that woke it, nor a 204 that tells it to ask again.
+          if (waited) await authenticate(service.store, request.headers.authorization);
           const head = await tenant.store.readState(stream);
           if (head.version === 0) throw new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${device}: enrol it first (PUT /v1/devices/${device})`, { device });
           const instruction = head.version > after ? instructionOf(device, head.version, head.state as DeviceState) : undefined;
@@ -105,6 +113,9 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
     handler: async (request, reply) => {
       const { tenant } = scopeOf(request);
       const report = request.body as AgentReport;
+      // The events' provenance is the service's to write: an agent's meta rides along, it does not replace it.
+      const forged = report.meta === undefined ? undefined : reserved.find((key) => Object.hasOwn(report.meta!, key));
+      if (forged !== undefined) throw new InvalidRequestError('body', `meta.${forged}`, `set by the service on the events it records, not by an agent`);
       const digest = digestOf(report);
       // Tenants share report ids (one agent build): an answer is kept per tenant and id.
       const receipt = `${tenant.name}\n${report.id}`;

@@ -9,7 +9,7 @@ import { sealsJson, StoreVerification } from '@hotpatch/replay';
 import { logDigest, readLogPages, type EventStore } from '@hotpatch/store';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf, stillAuthorized } from '../access.js';
-import { bearer, problems, TailQuery } from '../schemas.js';
+import { bearer, MAX_AFTER, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
 import { liveTail, tailStart, type TailOptions } from '../sse.js';
 import type { Scope } from '../tenants.js';
@@ -19,7 +19,7 @@ const AUDITORS = ['auditor', 'operator'] as const;
 const Event = Type.Object({}, { additionalProperties: true, description: 'A recorded event: its envelope (id, stream, version, type, time, position, hash) and data (docs/schemas/event.schema.json)' });
 const PageQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'The position of the last event already read (default 0: from the start).' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AFTER, description: 'The position of the last event already read (default 0: from the start).' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'At most this many events (default 1000).' })),
   },
   { additionalProperties: false },
