@@ -109,12 +109,16 @@ describe('hotpatch serve', () => {
     expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('--state-cache: expected a whole number ≥ 1, got "0"') });
   });
 
-  it('token: a scope that does not fit the role is refused in one line, nothing written', async () => {
+  it('token: a scope that does not fit the role, or a token not in the store, is refused in one line, nothing written (no store made)', async () => {
     const store = `sqlite:${join(dir, 'scopes.db')}`;
     const r = await runCaptured(['token', 'create', '--role', 'operator', '--tenant', 'acme', '--store', store]);
     expect(r).toMatchObject({ code: 1, err: 'hotpatch token: an operator token acts for the service: no --tenant, no --device' });
     expect((await runCaptured(['token', 'create', '--role', 'root', '--store', store])).code).toBe(2);
     expect((await runCaptured(['token', 'revoke', '0123456789abcdef', '--store', store])).err).toBe('hotpatch token: no token 0123456789abcdef');
+    // Not even the store the refused command would have made.
+    for (const suffix of ['', '-wal', '-shm']) expect(existsSync(join(dir, `scopes.db${suffix}`)), `scopes.db${suffix}`).toBe(false);
+    expect((await runCaptured(['token', 'create', '--role', 'operator', '--store', store])).code).toBe(0);
+    expect(existsSync(join(dir, 'scopes.db'))).toBe(true);
   });
 
   it('seals its log (--key made on first start): on a timer, after its last checkpoint; verify --key passes, a rewrite fails', async () => {
@@ -213,6 +217,37 @@ describe('hotpatch serve', () => {
       expect(r.err).toMatch(said);
       nothingWritten();
     }
+  });
+
+  it('--connect-timeout-ms bounds a PostgreSQL that accepts and never answers (default 3 s); the bounds are PostgreSQL\'s alone', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => {});
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const port = (silent.address() as { port: number }).port;
+    const boundDir = mkdtempSync(join(dir, 'bound-'));
+    try {
+      const started = Date.now();
+      const r = await hotpatch('serve', '--store', `postgres://postgres@127.0.0.1:${port}/x`, '--connect-timeout-ms', '200', '--query-timeout-ms', '500', '--port', '0', '--key', join(boundDir, 'k.pem'));
+      expect(r).toMatchObject({ code: 3, err: `hotpatch serve: PostgreSQL database x at 127.0.0.1:${port} as postgres: cannot connect: the connection timed out\n` });
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(existsSync(join(boundDir, 'k.pem'))).toBe(false);
+    } finally {
+      silent.close();
+    }
+    const sqlite = `sqlite:${join(boundDir, 'b.db')}`;
+    for (const [flag, value, said] of [
+      ['--query-timeout-ms', '100', /^hotpatch serve: --query-timeout-ms applies to a PostgreSQL store/],
+      ['--connect-timeout-ms', '-1', /^hotpatch serve: /],
+    ] as const) {
+      const r = await hotpatch('serve', '--store', sqlite, flag, value, '--port', '0');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(said);
+    }
+    for (const value of ['abc', '2147483648', '1.5']) {
+      const r = await hotpatch('serve', '--store', 'postgres://postgres@127.0.0.1:1/x', '--query-timeout-ms', value, '--port', '0');
+      expect(r).toMatchObject({ code: 2, err: expect.stringMatching(/^hotpatch serve: --query-timeout-ms: expected a whole number of ms from 0 to 2147483647/) });
+    }
+    expect(existsSync(join(boundDir, 'b.db'))).toBe(false);
   });
 
   it('a store that cannot be opened stops the start in one line (exit 3), and the keys made for it are taken back', async () => {

@@ -2,7 +2,7 @@
  * Where a command reads or writes events: a timeline file (`path.jsonl`), a SQLite database (`sqlite:path`) or a
  * PostgreSQL database (`postgres://…`). Every command takes `--store <source>`.
  */
-import { access, realpath } from 'node:fs/promises';
+import { access, realpath, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { HotpatchEvent, InvalidEventError } from '@hotpatch/core';
 import { readLogPages, scopeStore, type EventStore, type RecordedEvent } from '@hotpatch/store';
@@ -57,7 +57,7 @@ export function describeSource(source: StoreSource): string {
  */
 export async function openEventStore(
   source: StoreSource,
-  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number; checkpoints?: 'writer' | 'worker' } = {},
+  options: { mustExist?: boolean; readonly?: boolean; durability?: 'full' | 'normal'; stateCacheSize?: number; checkpoints?: 'writer' | 'worker'; queryTimeoutMs?: number; connectTimeoutMs?: number } = {},
 ): Promise<EventStore & { streamHeads?(): Promise<Array<[string, string]>> }> {
   switch (source.kind) {
     case 'sqlite':
@@ -82,11 +82,26 @@ export async function openEventStore(
         ...(source.schema ? { schema: source.schema } : {}),
         ...(options.readonly ? { readonly: true } : {}),
         ...(options.stateCacheSize !== undefined ? { stateCacheSize: options.stateCacheSize } : {}),
+        ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       });
     }
     case 'jsonl':
       throw new UsageError(`${source.path} is a timeline file, not a store: use sqlite:path or postgres://… here`);
   }
+}
+
+/**
+ * Whether opening the source to write would make a new store (a SQLite file not there yet): a command that then fails
+ * removes it (`removeStore`) once closed, leaving nothing behind. An existing file, or PostgreSQL, is never removed.
+ */
+export async function makesStore(source: StoreSource): Promise<boolean> {
+  return source.kind === 'sqlite' && !(await access(source.path).then(() => true, () => false));
+}
+
+/** Removes a SQLite store this command made: the file, its WAL, its shared memory and its journal. */
+export async function removeStore(source: StoreSource & { kind: 'sqlite' }): Promise<void> {
+  await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(source.path + suffix, { force: true })));
 }
 
 /** The events of a source, in global order, for the read commands. */

@@ -12,7 +12,7 @@ import { loadOrCreateSealKey } from '@hotpatch/store';
 import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
-import { describeSource, openEventStore, parseStoreSource, type StoreSource } from '../store-source.js';
+import { describeSource, openEventStore, parseStoreSource, makesStore, removeStore, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
 
 /**
@@ -26,6 +26,7 @@ export const serveCommand: CommandSpec = {
   summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
   usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--key FILE] [--seal-ms MS] [--speed K]
                 [--policy file.json] [--tick-ms MS] [--state-cache N] [--log-requests]
+                [--query-timeout-ms MS] [--connect-timeout-ms MS]
 
   Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
   PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
@@ -61,6 +62,10 @@ export const serveCommand: CommandSpec = {
                     and tokens than this, each report reads and parses their snapshots from the store again
   --log-requests    log every request, not only those that fail (two lines each: at thousands of reports a
                     second, about a tenth of the service's time)
+  --query-timeout-ms MS, --connect-timeout-ms MS
+                    over PostgreSQL, how long a statement's connection may stay silent (default 2000) and how long a
+                    new connection may take to be ready (default 3000) before the call fails as a lost connection
+                    (503); 0: no bound (docs/service.md "When the store is away")
   --id-key FILE     the secret mixed into each tenant's id masks (made there on first start; give every instance
                     over the store the same file, for the store's life). Without it, a tenant's masks derive from
                     its name alone, as the CLI's --tenant commands write them (docs/tenants.md)`,
@@ -77,6 +82,8 @@ export const serveCommand: CommandSpec = {
       'id-key': { type: 'string' },
       'state-cache': { type: 'string' },
       'log-requests': { type: 'boolean' },
+      'query-timeout-ms': { type: 'string' },
+      'connect-timeout-ms': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -90,6 +97,7 @@ export const serveCommand: CommandSpec = {
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000);
     const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
+    const bounds = storeBounds(source, values['query-timeout-ms'] as string | undefined, values['connect-timeout-ms'] as string | undefined);
     // Before anything is made or opened: an address that cannot be had (a host that does not resolve or is not this
     // machine's, a port taken) stops the start with no key, store or token written.
     await tryListen(host, port);
@@ -104,9 +112,17 @@ export const serveCommand: CommandSpec = {
     // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
     // A store that cannot be opened (its folder missing, not a store, busy, unreachable) stops the start: the keys
     // made above for it are taken back, so that the failed start leaves nothing behind.
+    // The same when the address is lost after the check above (another process took the port meanwhile) on a SQLite
+    // store this start made: the store is taken back too. An existing store keeps the keys: the stop that follows a
+    // lost address may have sealed it with them.
     const made = [...(key.created ? [key.path, key.publicPath] : []), ...(idKey?.made === true ? [values['id-key'] as string] : [])];
-    const store = await openEventStore(source, { stateCacheSize }).catch(async (error: unknown) => {
+    const newStore = await makesStore(source);
+    const undo = async () => {
       await Promise.all(made.map((file) => rm(file, { force: true })));
+      if (newStore && source.kind === 'sqlite') await removeStore(source);
+    };
+    const store = await openEventStore(source, { stateCacheSize, ...bounds }).catch(async (error: unknown) => {
+      await undo();
       throw error;
     });
     if (key.created) io.err(`hotpatch serve: made a seal key: ${key.path} (private, mode 0600); its public key ${key.publicPath} is what hotpatch verify --key takes`);
@@ -124,6 +140,7 @@ export const serveCommand: CommandSpec = {
     } catch (error) {
       await app?.close();
       await store.close();
+      if (newStore) await undo();
       throw error;
     }
     const server = app;
@@ -151,6 +168,19 @@ async function tryListen(host: string, port: number): Promise<void> {
     probe.listen({ host, port }, resolve);
   });
   await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+/** --query-timeout-ms and --connect-timeout-ms: PostgreSQL's bounds on silence (store-postgres), whole ms, 0 for none. */
+function storeBounds(source: StoreSource, query: string | undefined, connect: string | undefined): { queryTimeoutMs?: number; connectTimeoutMs?: number } {
+  const ms = (value: string | undefined, name: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (source.kind !== 'postgres') throw new UsageError(`${name} applies to a PostgreSQL store (--store postgres://…)`);
+    if (!/^\d{1,10}$/.test(value) || Number(value) > 2_147_483_647) throw new UsageError(`${name}: expected a whole number of ms from 0 to 2147483647 (0: no bound), got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
+  const queryTimeoutMs = ms(query, '--query-timeout-ms');
+  const connectTimeoutMs = ms(connect, '--connect-timeout-ms');
+  return { ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) };
 }
 
 /** The seal key when --key is not given: beside a SQLite store, in the working directory for PostgreSQL. */

@@ -5,7 +5,8 @@
 import { checkId, DEFAULT_TENANT, TOKEN_ROLES, type TokenRole } from '@hotpatch/core';
 import { onePositional, parse, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
-import { openEventStore, parseStoreSource } from '../store-source.js';
+import { openEventStore, parseStoreSource, makesStore, removeStore, type StoreSource } from '../store-source.js';
+import type { EventStore } from '@hotpatch/store';
 
 export const tokenCommand: CommandSpec = {
   name: 'token',
@@ -41,31 +42,40 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
       if (tenant !== undefined) checkId('tenant' as never, tenant);
       if (device !== undefined) checkId('device', device);
       if (values.reason !== undefined) throw new UsageError('--reason applies to revoke');
-      const store = await openEventStore(source);
-      try {
+      // A token for a store that is not there yet makes it (tokens before the first start); a refused one leaves none.
+      await writing(source, async (store) => {
         const { issueToken } = await serverPackage();
         const { id, token } = await issueToken(store, { role: role as TokenRole, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }, { source: 'hotpatch-cli' });
         io.out(values.json ? json({ token, id, role, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }) : token);
-      } finally {
-        await store.close();
-      }
+      });
       return;
     }
     const id = onePositional(rest, 'token id');
     for (const option of ['role', 'tenant', 'device'] as const) if (values[option] !== undefined) throw new UsageError(`--${option} applies to create`);
-    const store = await openEventStore(source);
-    try {
+    await writing(source, async (store) => {
       const { revokeToken } = await serverPackage();
       // A whole token names its id; what follows the id (the secret, a CR or newline pasted with it) is not looked at.
       // Only the id is said back: a whole token's secret is not echoed to a terminal or a log.
       const tokenId = id.replace(/^hp_([0-9a-f]{16})_[\s\S]*$/, '$1');
       const { revoked } = await revokeToken(store, tokenId, values.reason as string | undefined);
       io.out(values.json ? json({ id: tokenId, revoked }) : revoked ? `token ${tokenId} revoked` : `token ${tokenId} was revoked before: nothing written`);
-    } finally {
-      await store.close();
-    }
+    });
   },
 };
+
+/** Runs `work` on the store open for writing, closes it, and takes back a SQLite file it made when `work` failed. */
+async function writing(source: StoreSource, work: (store: EventStore) => Promise<void>): Promise<void> {
+  const made = await makesStore(source);
+  const store = await openEventStore(source);
+  try {
+    await work(store);
+  } catch (error) {
+    await store.close();
+    if (made && source.kind === 'sqlite') await removeStore(source);
+    throw error;
+  }
+  await store.close();
+}
 
 /** The service's package (Fastify and all), loaded only by the commands that use it: every other command starts without it. */
 const serverPackage = () => import('@hotpatch/server');
