@@ -40,11 +40,15 @@ export function parse(argv: string[], options: Options): Parsed {
   }
 }
 
-export function positiveInt(value: string | undefined, name: string, fallback: number): number {
+export function positiveInt(value: string | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${name}: expected a whole number ≥ 1, got ${JSON.stringify(value)}`);
+  if (Number(value) > max) throw new UsageError(`${name}: at most ${max}, got ${value}`);
   return Number(value);
 }
+
+/** The longest a timer waits (Node's setTimeout: 2^31 - 1 ms, about 24.8 days; longer fires at once, every ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** `--server`: the URL of a running hotpatch serve (http or https, one that parses), for every command that calls one. */
 export function serviceUrl(value: unknown): string {

@@ -219,6 +219,15 @@ describe('hotpatch serve', () => {
     }
   });
 
+  it('a clock or timer it cannot keep (--speed past a day a second, --tick-ms or --seal-ms past a timer\'s 24.8 days) is a usage error, nothing written', async () => {
+    const oddDir = mkdtempSync(join(dir, 'odd-'));
+    for (const [flag, value] of [['--speed', '1e300'], ['--speed', '86401'], ['--tick-ms', '99999999999999999999'], ['--seal-ms', '2147483648']] as const) {
+      const r = await hotpatch('serve', '--store', `sqlite:${join(oddDir, 'b.db')}`, flag, value, '--port', '0', '--key', join(oddDir, 'k.pem'));
+      expect({ code: r.code, first: r.err.split('\n')[0] }).toEqual({ code: 2, first: expect.stringMatching(new RegExp(`^hotpatch serve: ${flag}: at most `)) });
+      for (const file of ['b.db', 'k.pem']) expect(existsSync(join(oddDir, file)), file).toBe(false);
+    }
+  });
+
   it('--connect-timeout-ms bounds a PostgreSQL that accepts and never answers (default 3 s); the bounds are PostgreSQL\'s alone', async () => {
     const { createServer } = await import('node:net');
     const silent = createServer(() => {});

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { buildServer } from '@hotpatch/server';
 import { DEFAULT_POLICY } from '@hotpatch/fleet';
 import { loadOrCreateSealKey } from '@hotpatch/store';
-import { parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
+import { MAX_TIMER_MS, parse, positiveInt, UsageError, type CommandSpec } from '../args.js';
 import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
 import { describeSource, openEventStore, parseStoreSource, makesStore, removeStore, type StoreSource } from '../store-source.js';
@@ -20,6 +20,9 @@ import { readPolicyFile } from './simulate.js';
  * fleet's devices and tokens must fit (100,000 of each), with room for its rollouts, rings and leases.
  */
 export const SERVE_STATE_CACHE = 250_000;
+
+/** The fastest the service's clock may run: a day each second (from 2026, the year 9999 comes after about 34 days). */
+export const MAX_SPEED = 86_400;
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -52,8 +55,8 @@ export const serveCommand: CommandSpec = {
                     directory for PostgreSQL
   --seal-ms MS      real milliseconds between seals on a timer (default 60000), besides those after checkpoints
                     and at shutdown
-  --speed K         run the service's clock K times faster than real time from its start (default 1): with
-                    --speed 3600 an hour passes each second
+  --speed K         run the service's clock K times faster than real time from its start (default 1, at most
+                    86400): with --speed 3600 an hour passes each second
   --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
   --tick-ms MS      real milliseconds between ticks (default 1000)
   --state-cache N   streams whose last state the service keeps in memory (default ${SERVE_STATE_CACHE.toLocaleString('en')}: a fleet of
@@ -92,9 +95,10 @@ export const serveCommand: CommandSpec = {
     if (port > 65535) throw new UsageError(`--port: at most 65535, got ${port}`);
     const speed = values.speed === undefined ? 1 : Number(values.speed);
     if (!(speed > 0 && Number.isFinite(speed))) throw new UsageError(`--speed: expected a number > 0, got ${JSON.stringify(values.speed)}`);
-    const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000);
+    if (speed > MAX_SPEED) throw new UsageError(`--speed: at most ${MAX_SPEED} (a day each second; faster, the service's clock would pass the year 9999, the last an event can carry, within weeks), got ${values.speed as string}`);
+    const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000, MAX_TIMER_MS);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
-    const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000);
+    const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000, MAX_TIMER_MS);
     const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
     const bounds = storeBounds(source, values['query-timeout-ms'] as string | undefined, values['connect-timeout-ms'] as string | undefined);
