@@ -265,6 +265,15 @@ describe('hotpatch serve', () => {
     const r = await hotpatch('serve', '--store', `sqlite:${missing}`, '--port', '0', '--key', join(badDir, 'k.pem'), '--id-key', join(badDir, 'id.key'));
     expect(r).toMatchObject({ code: 3, err: `hotpatch serve: ${missing}: its directory does not exist\n` });
     for (const file of ['k.pem', 'k.pem.pub', 'id.key']) expect(existsSync(join(badDir, file)), file).toBe(false);
+    // An id key that cannot be read, or is not one, takes back the seal key made before it, and writes no store.
+    const keyDir = mkdtempSync(join(badDir, 'id-'));
+    writeFileSync(join(keyDir, 'short.key'), 'short\n', { mode: 0o600 });
+    for (const idKey of [keyDir, join(keyDir, 'short.key')]) {
+      const bad = await hotpatch('serve', '--store', `sqlite:${join(keyDir, 'b.db')}`, '--port', '0', '--key', join(keyDir, 'k.pem'), '--id-key', idKey);
+      expect({ code: bad.code, lines: bad.err.trimEnd().split('\n').length }).toEqual({ code: 3, lines: 1 });
+      expect(bad.err).toMatch(/^hotpatch serve: --id-key /);
+      for (const file of ['k.pem', 'k.pem.pub', 'b.db']) expect(existsSync(join(keyDir, file)), file).toBe(false);
+    }
     // A key that was there before is kept.
     writeFileSync(join(badDir, 'id.key'), `${'a'.repeat(43)}\n`);
     expect((await hotpatch('serve', '--store', `sqlite:${missing}`, '--port', '0', '--id-key', join(badDir, 'id.key'), '--key', join(badDir, 'k.pem'))).code).toBe(3);

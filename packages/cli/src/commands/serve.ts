@@ -108,10 +108,16 @@ export const serveCommand: CommandSpec = {
     // The service's package (Fastify and all) and the leases' (PostgreSQL's) are loaded here, not when the CLI starts;
     // before anything is opened or written, so that a package that cannot be loaded leaves no store open behind it.
     const [{ buildServer }, { orchestrationLeasesFor }] = await Promise.all([import('@hotpatch/server'), import('./serve-leases.js')]);
-    // Before the store opens: a bad key file stops the start with nothing written.
-    const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
+    // Before the store opens: a bad key file stops the start with nothing written (a seal key made for it taken back).
     if (values['id-key'] === '') throw new UsageError('--id-key: expected the path of a key file');
-    const idKey = values['id-key'] === undefined ? undefined : await loadIdKey(values['id-key'] as string);
+    const key = await loadOrCreateSealKey((values.key as string | undefined) ?? defaultKeyPath(source));
+    const idKey =
+      values['id-key'] === undefined
+        ? undefined
+        : await loadIdKey(values['id-key'] as string).catch(async (error: unknown) => {
+            if (key.created) await Promise.all([key.path, key.publicPath].map((file) => rm(file, { force: true })));
+            throw error;
+          });
 
     // SQLite's own WAL checkpoints (store-sqlite's `checkpoints: 'worker'` measured slower here: docs/performance.md).
     // A store that cannot be opened (its folder missing, not a store, busy, unreachable) stops the start: the keys
