@@ -116,3 +116,32 @@ describe('a hostile client', () => {
     expect(await idle).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
   });
 });
+
+describe('a client that sends a byte now and then', () => {
+  it('gets a 408 problem and its connection closed once its request is late; a long-poll longer than that is answered as ever', async () => {
+    const h = await startHarness({ requestTimeoutMs: 500 });
+    try {
+      const agent = await h.token('agent', { tenant: 'default', device: 'd1' });
+      expect((await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
+      const { hostname, port } = new URL(h.url);
+      const socket = connect(Number(port), hostname);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const started = Date.now();
+      const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
+      socket.write(`POST /v1/reports HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${agent}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{`);
+      const trickle = setInterval(() => socket.writable && socket.write(' '), 100);
+      const after = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
+      clearInterval(trickle);
+      socket.destroy();
+      expect(after).toBeGreaterThan(0);
+      const text = Buffer.concat(chunks).toString('utf8');
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(JSON.parse(text.split('\r\n\r\n')[1]!)).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+      // A wait of 1 s (twice the bound) is not a late request.
+      expect((await h.call('GET', '/v1/devices/d1/instructions?wait=1&after=100', { token: agent })).status).toBe(204);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -27,7 +27,16 @@ export interface ServerOptions extends ServiceOptions {
    */
   readonly logRequests?: boolean;
   readonly tail?: HotpatchPluginOptions['tail'];
+  /**
+   * The longest a request may take to arrive whole, headers and body, in ms (default 30,000; a 1 MiB body at 35 KB/s).
+   * Past it the connection gets a 408 problem and is closed: a client that sends a byte now and then cannot hold a
+   * connection for ever (Fastify's default is no limit). Long-polls and live tails are not concerned: their request
+   * arrives at once, the wait is the answer's.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -35,11 +44,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const service = await HotpatchService.open(options);
   // Fastify 5's way to leave out its two lines per request (its top-level disableRequestLogging is deprecated: FSTDEP023).
   const logController = new LogController({ disableRequestLogging: options.logRequests === false });
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: options.logger ?? true,
     logController,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    // Given to Node's server as it is made (on Node 20 a bound set afterwards, as Fastify's requestTimeout option does,
+    // is not enforced), with the interval at which Node looks for late requests (its default, 30 s, would let one run
+    // twice as long).
+    requestTimeout,
+    http: { requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(Math.floor(requestTimeout / 4), 30_000)) },
     // Path parameters as long as a URL may be (Node's 16 KiB of headers): the routes' schemas say how long an id may
     // be (200 characters) and answer a longer one with a problem naming it; Fastify's own limit (100) would refuse
     // ids the schemas allow, in a JSON of its own.
