@@ -55,6 +55,12 @@ describe('a hostile client', () => {
     }
   });
 
+  it('a body that is not JSON says where; one that reaches for the prototype says so: 400, nothing written', async () => {
+    await refused(h.call('POST', '/v1/reports', { token: agent, raw: '{"kind": "applied",}' }), 400, /JSON/, /^body: not valid JSON: .*position 19/);
+    await refused(h.call('POST', '/v1/reports', { token: agent, raw: `{"kind":"applied","id":"${randomUUID()}","device":"d1","patch":"HP-2026-02","meta":{"__proto__":{"x":1}}}` }), 400, /JSON/, /^body: a key "__proto__"/);
+    await refused(h.call('POST', '/v1/reports', { token: agent, raw: `{"kind":"applied","meta":{"constructor":{"prototype":{"x":1}}}}` }), 400, /JSON/, /^body: a key "__proto__", or "constructor" holding "prototype"/);
+  });
+
   it('a body sent as text/plain (what a page of another origin may send without asking): 415, nothing written', async () => {
     const report = JSON.stringify({ kind: 'applied', id: randomUUID(), device: 'd1', patch: 'HP-2026-02' });
     await refused(h.call('POST', '/v1/reports', { token: agent, raw: report, headers: { 'content-type': 'text/plain' } }), 415, /MEDIA_TYPE/);

@@ -27,6 +27,16 @@ export interface HotpatchPluginOptions {
   readonly notFound?: boolean;
 }
 
+/** Why a body Fastify's parser refused is not one: JSON's own message (with the position), or the key it refuses. */
+function whyNotJson(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON: ${(error as Error).message}`;
+  }
+  return 'a key "__proto__", or "constructor" holding "prototype", is refused: it would reach the prototype of what reads it';
+}
+
 export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (app: FastifyInstance, options) => {
   const { service } = options;
   app.setValidatorCompiler(validatorCompiler);
@@ -35,6 +45,12 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   // Bodies are JSON alone: text/plain (Fastify's other default) is what a page of another origin may post without
   // asking first, and no route takes it (415).
   app.removeContentTypeParser('text/plain');
+  // Fastify's JSON parser (its guard against __proto__ and constructor.prototype kept), its refusal saying why and where.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    parseJson(request, body as string, (error, value) => (error ? done(Object.assign(error, { message: `body: ${whyNotJson(body as string)}` })) : done(null, value))),
+  );
   // A body nested past any route's shape is refused before anything reads it (a callback: no promise per request).
   app.addHook('preValidation', (request, _reply, done) => {
     const deep = nestedTooDeep(request.body);
