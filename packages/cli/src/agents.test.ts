@@ -107,6 +107,31 @@ describe('hotpatch agents against hotpatch serve', () => {
     expect(away.err.trim()).toMatch(/^hotpatch status: GET \/v1\/status\?target=0\.95: no answer after 3 attempts/);
   });
 
+  it('an address with a user, query or fragment, or a token with a line break, is a usage error; a 200 that is not a status is one line', async () => {
+    for (const bad of ['http://u:secret@127.0.0.1:1', 'http://127.0.0.1:1/?x=1', 'http://127.0.0.1:1/#top']) {
+      for (const command of ['agents', 'status']) {
+        const refused = await runCaptured([command, '--server', bad, '--token', 't', ...(command === 'agents' ? ['--devices', '1'] : [])]);
+        expect({ code: refused.code, first: refused.err.split('\n')[0] }, `${command} ${bad}`).toEqual({ code: 2, first: expect.stringMatching(new RegExp(`^hotpatch ${command}: --server: the service's address alone, without a user, a query or a fragment`)) });
+        expect(refused.err).not.toContain('secret');
+      }
+    }
+    for (const command of ['agents', 'status']) {
+      const refused = await runCaptured([command, '--server', 'http://127.0.0.1:1', '--token', 'hp_x\r\nX-Evil: 1', ...(command === 'agents' ? ['--devices', '1'] : [])]);
+      expect({ code: refused.code, first: refused.err.split('\n')[0] }).toEqual({ code: 2, first: `hotpatch ${command}: --token: expected a token (hp_<id>_<secret>: printable characters, no space or line break)` });
+    }
+    // Something else answering at the address: 200 with JSON that is no status.
+    const { createServer } = await import('node:http');
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}'));
+    await new Promise<void>((ok) => other.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+      const r = await runCaptured(['status', '--server', url, '--token', 't']);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `hotpatch status: GET /v1/status: 200 the answer is not a hotpatch status: is ${url} a hotpatch service?` });
+    } finally {
+      other.close();
+    }
+  });
+
   it('a token the service refuses: one line naming the call and the problem', async () => {
     const serve = run(['serve', '--port', '0', '--store', `sqlite:${join(dir, 'other.db')}`]);
     const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);

@@ -61,7 +61,19 @@ export function serviceUrl(value: unknown): string {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || /\s/.test(value as string)) {
     throw new UsageError(`--server: expected the service's URL (http://127.0.0.1:8080), got ${JSON.stringify(value)}`);
   }
+  // The routes' paths are added to it: a query or fragment would swallow them, and a user and password in a URL are
+  // refused by fetch (the token is the credential).
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || /[?#]/.test(value as string)) {
+    throw new UsageError(`--server: the service's address alone, without a user, a query or a fragment (http://127.0.0.1:8080), got ${JSON.stringify(url.password !== '' ? (value as string).replace(`:${url.password}@`, ':***@') : value)}`);
+  }
   return value as string;
+}
+
+/** `--token`: sent as a Bearer header, so one word of printable characters (a token pasted with its line break is not). */
+export function bearerToken(value: unknown, missing: string): string {
+  if (typeof value !== 'string') throw new UsageError(missing);
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new UsageError('--token: expected a token (hp_<id>_<secret>: printable characters, no space or line break)');
+  return value;
 }
 
 export function onePositional(positionals: string[], what: string): string {

@@ -3,7 +3,7 @@
  * (SIGINT/SIGTERM) or for --seconds. Progress on standard error every few seconds; what they did, at the end.
  */
 import { runNetworkAgents, type AgentsProgress } from '@hotpatch/simulator';
-import { parse, positiveInt, serviceUrl, UsageError, type CommandSpec } from '../args.js';
+import { bearerToken, parse, positiveInt, serviceUrl, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { takeStopSignals } from '../signals.js';
 
@@ -43,8 +43,7 @@ export const agentsCommand: CommandSpec = {
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const server = serviceUrl(values.server);
-    const token = values.token as string | undefined;
-    if (token === undefined) throw new UsageError('--token: an operator or tenant-admin token is needed (it issues each device its agent token)');
+    const token = bearerToken(values.token, '--token: an operator or tenant-admin token is needed (it issues each device its agent token)');
     const devices = positiveInt(values.devices as string | undefined, '--devices', 10);
     if (devices > 100_000) throw new UsageError(`--devices: at most 100,000, got ${devices}`);
     const seed = positiveInt(values.seed as string | undefined, '--seed', 1);

@@ -1,5 +1,5 @@
 import { catchUpProjection, FleetProjection, fleetStatus, COMPLIANCE_ORDER, GAPS, restoreSavedProjection, type FleetStatus } from '@hotpatch/fleet';
-import { CheckFailed, parse, serviceUrl, UsageError, type CommandSpec } from '../args.js';
+import { bearerToken, CheckFailed, parse, serviceUrl, UsageError, type CommandSpec } from '../args.js';
 import { json, table } from '../format.js';
 import { InvalidEventError, type HotpatchEvent } from '@hotpatch/core';
 import { scopeStore } from '@hotpatch/store';
@@ -8,7 +8,7 @@ import { describeSource, eachStorePage, openEventStore, sourceFrom, STORE_PAGE, 
 import { timelineEvents } from '../timeline-input.js';
 import { problemLine } from './verify.js';
 import { rolloutLines } from '../rollout-text.js';
-import { expectStatus, serviceClient } from '@hotpatch/simulator';
+import { expectStatus, serviceClient, ServiceCallError } from '@hotpatch/simulator';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const days = (x: number | null) => (x === null ? '-' : x.toFixed(1));
@@ -118,9 +118,14 @@ export const statusCommand: CommandSpec = {
 /** The status a running service gives (GET /v1/status): the same document `status --json` prints. */
 async function statusFromServer(server: string, token: string | undefined, target: number): Promise<FleetStatus> {
   serviceUrl(server);
-  if (token === undefined) throw new UsageError('--server needs --token: a token that may read the fleet (operator, tenant admin, auditor)');
+  bearerToken(token, '--server needs --token: a token that may read the fleet (operator, tenant admin, auditor)');
   const client = serviceClient({ server, attempts: 3 });
-  return expectStatus(await client.call('GET', `/v1/status?target=${target}`, token), 'GET', '/v1/status', 200) as FleetStatus;
+  const status = expectStatus(await client.call('GET', `/v1/status?target=${target}`, token!), 'GET', '/v1/status', 200) as FleetStatus;
+  // A 200 from something else at that address (another service, a proxy's page) is not printed as a fleet.
+  if (typeof status !== 'object' || status === null || typeof status.compliance !== 'object' || !Array.isArray(status.rollouts)) {
+    throw new ServiceCallError('GET', '/v1/status', 200, `the answer is not a hotpatch status: is ${server} a hotpatch service?`);
+  }
+  return status;
 }
 
 /** A store's fleet projection: the one saved under `name` when it is usable, plus the log after it. */
