@@ -228,6 +228,37 @@ describe('hotpatch serve', () => {
     }
   });
 
+  it('a key it may not read, or a folder it may not write its key in: one line naming the key (not a temporary file), exit 3', async () => {
+    // Permissions bind only a user other than root: as root, the binary runs as nobody (setpriv), else as the user.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    if (asUser.length > 0 && !existsSync('/usr/bin/setpriv')) return;
+    const permDir = mkdtempSync(join(tmpdir(), 'hotpatch-serve-perm-'));
+    const run = async (...argv: string[]) => {
+      const { execFile } = await import('node:child_process');
+      const command = [...asUser, process.execPath, bin, ...argv];
+      return new Promise<{ code: number; err: string }>((resolve) => execFile(command[0]!, command.slice(1), (error, _out, err) => resolve({ code: (error as { code?: number } | null)?.code ?? 0, err })));
+    };
+    try {
+      const { chmodSync, mkdirSync } = await import('node:fs');
+      chmodSync(permDir, 0o755);
+      const locked = join(permDir, 'locked');
+      mkdirSync(locked, { mode: 0o555 });
+      chmodSync(locked, 0o555);
+      writeFileSync(join(permDir, 'theirs.pem'), generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      const store = `sqlite:${join(tmpdir(), `hotpatch-perm-${process.pid}.db`)}`;
+      const made = await run('serve', '--store', store, '--key', join(locked, 'k.pem'), '--port', '0');
+      expect(made).toEqual({ code: 3, err: `hotpatch serve: ${join(locked, 'k.pem')}: cannot be made there: permission denied\n` });
+      const beside = await run('serve', '--store', `sqlite:${join(locked, 'b.db')}`, '--port', '0');
+      expect(beside).toEqual({ code: 3, err: `hotpatch serve: ${join(locked, 'hotpatch-seal.pem')}: cannot be made there: permission denied\n` });
+      if (asUser.length > 0) {
+        const unread = await run('serve', '--store', store, '--key', join(permDir, 'theirs.pem'), '--port', '0');
+        expect(unread).toEqual({ code: 3, err: `hotpatch serve: ${join(permDir, 'theirs.pem')}: cannot be read: permission denied\n` });
+      }
+    } finally {
+      rmSync(permDir, { recursive: true, force: true });
+    }
+  });
+
   it('--connect-timeout-ms bounds a PostgreSQL that accepts and never answers (default 3 s); the bounds are PostgreSQL\'s alone', async () => {
     const { createServer } = await import('node:net');
     const silent = createServer(() => {});

@@ -19,12 +19,26 @@ export class SealKeyError extends HotpatchError {
   }
 }
 
-/** A key file to make in a directory that does not exist: the environment, not the key (one line, naming the key). */
+/**
+ * A key file that cannot be had where it is (its directory missing, or not the process's to write; the file not its
+ * to read): the environment, not the key (one line, naming the key, never its temporary file).
+ */
 export class SealKeyPlaceError extends EnvironmentError {
   readonly code = 'SEAL_KEY_PLACE';
-  constructor(readonly path: string) {
-    super(`${path}: its directory does not exist`);
+  constructor(
+    readonly path: string,
+    readonly problem = 'its directory does not exist',
+  ) {
+    super(`${path}: ${problem}`);
   }
+}
+
+/** What a file system's refusal means for a key file, when it is one of permission; undefined otherwise. */
+function refused(error: unknown, doing: 'read' | 'made there'): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot be ${doing}: permission denied`;
+  if (code === 'EROFS') return `cannot be ${doing}: a read-only file system`;
+  return undefined;
 }
 
 export interface SealKey {
@@ -63,6 +77,8 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
     await writeFile(pending, pem, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
       // Said of the key, not of its temporary file.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SealKeyPlaceError(path);
+      const problem = refused(error, 'made there');
+      if (problem !== undefined) throw new SealKeyPlaceError(path, problem);
       throw error;
     });
     try {
@@ -116,6 +132,8 @@ async function readKeyText(path: string): Promise<string | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new SealKeyError(path, 'a directory, not a key file');
+    const problem = refused(error, 'read');
+    if (problem !== undefined) throw new SealKeyPlaceError(path, problem);
     throw error;
   }
   if ('tooLarge' in read) throw new SealKeyError(path, `larger than ${KEY_FILE_LIMIT >> 10} KB: not a key file`);
