@@ -61,6 +61,13 @@ describe('a hostile client', () => {
     await refused(h.call('POST', '/v1/reports', { token: agent, raw: `{"kind":"applied","meta":{"constructor":{"prototype":{"x":1}}}}` }), 400, /JSON/, /^body: a key "__proto__", or "constructor" holding "prototype"/);
   });
 
+  it('a compliance target past 1: 400 saying the range', async () => {
+    for (const target of ['2', '1.0001', '0', '-1']) {
+      await refused(h.call('GET', `/v1/status?target=${target}`, { token: operator }), 400, 'INVALID_REQUEST', /^query\.target: expected a share above 0 and at most 1, got /);
+    }
+    expect((await h.call('GET', '/v1/status?target=1', { token: operator })).status).toBe(200);
+  });
+
   it('a body sent as text/plain (what a page of another origin may send without asking): 415, nothing written', async () => {
     const report = JSON.stringify({ kind: 'applied', id: randomUUID(), device: 'd1', patch: 'HP-2026-02' });
     await refused(h.call('POST', '/v1/reports', { token: agent, raw: report, headers: { 'content-type': 'text/plain' } }), 415, /MEDIA_TYPE/);

@@ -3,7 +3,7 @@
  * state and history, as `hotpatch history --device --json`), a rollout's progress. Operators, tenant admins and
  * auditors; an agent reads its own device.
  */
-import { Type } from '@hotpatch/core';
+import { expecting, Type } from '@hotpatch/core';
 import { fleetStatus } from '@hotpatch/fleet';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
@@ -15,7 +15,7 @@ import type { TypeBoxTypeProvider } from '../validation.js';
 
 const READERS = ['operator', 'tenant-admin', 'auditor'] as const;
 const Document = (description: string) => Type.Object({}, { additionalProperties: true, description });
-const TargetQuery = Type.Object({ target: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'The compliance target, a share (default 0.95).' })) }, { additionalProperties: false });
+const TargetQuery = Type.Object({ target: Type.Optional(expecting('a share above 0 and at most 1', Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'The compliance target, a share (default 0.95).' }))) }, { additionalProperties: false });
 
 export function readRoutes(app: FastifyInstance, service: HotpatchService): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
