@@ -253,6 +253,17 @@ describe('hotpatch serve', () => {
       if (asUser.length > 0) {
         const unread = await run('serve', '--store', store, '--key', join(permDir, 'theirs.pem'), '--port', '0');
         expect(unread).toEqual({ code: 3, err: `hotpatch serve: ${join(permDir, 'theirs.pem')}: cannot be read: permission denied\n` });
+        // A store file it may not write, in a folder it may: refused before SQLite makes its -wal and -shm there.
+        const open = join(permDir, 'open');
+        mkdirSync(open, { mode: 0o777 });
+        chmodSync(open, 0o777);
+        const theirs = join(open, 'theirs.db');
+        const db = openSqliteEventStore({ path: theirs });
+        await db.close();
+        const readOnly = await run('serve', '--store', `sqlite:${theirs}`, '--key', join(open, 'k.pem'), '--port', '0');
+        expect(readOnly).toEqual({ code: 3, err: `hotpatch serve: ${theirs}: cannot be written: the file or its directory is read-only (a writer needs both: SQLite keeps its WAL journal beside the file)\n` });
+        const { readdirSync } = await import('node:fs');
+        expect(readdirSync(open)).toEqual(['theirs.db']);
       }
     } finally {
       rmSync(permDir, { recursive: true, force: true });

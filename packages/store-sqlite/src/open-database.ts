@@ -6,7 +6,7 @@
  * it read-only: it never creates, migrates or changes the file (its journal mode included), reads while a writer
  * writes (WAL), and refuses a file that is not SQLite, holds no hotpatch store, or whose schema is of another version.
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { HotpatchError } from '@hotpatch/core';
 import { DatabaseBusyError, DatabaseUnavailableError, NotAStoreError, SchemaNotMigratedError, SchemaTooNewError } from '@hotpatch/store';
@@ -20,6 +20,11 @@ import { migrate, SCHEMA_VERSION } from './migrations.js';
  */
 export function openForWriting(path: string, options: { readonly timeoutMs: number; readonly synchronous: 'FULL' | 'NORMAL' }): SqliteDatabase {
   let db: SqliteDatabase | undefined;
+  // A file this process may not write is refused before SQLite opens it: opened, SQLite would make its -wal and -shm
+  // files beside it (the folder being writable) and leave them there when the first write fails.
+  if (path !== ':memory:' && existsSync(path) && !writable(path)) {
+    throw new DatabaseUnavailableError(path, READ_ONLY);
+  }
   try {
     db = new Database(path, { timeout: options.timeoutMs });
     const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
@@ -32,6 +37,18 @@ export function openForWriting(path: string, options: { readonly timeoutMs: numb
   } catch (error) {
     db?.close();
     throw sqliteFailure(path, error, options.timeoutMs, 'open');
+  }
+}
+
+const READ_ONLY = 'cannot be written: the file or its directory is read-only (a writer needs both: SQLite keeps its WAL journal beside the file)';
+
+/** Whether this process may write the file (a directory given as the file is left to SQLite to refuse). */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -101,7 +118,7 @@ export function sqliteFailure(path: string, error: unknown, timeoutMs: number, d
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
   if (code === 'SQLITE_NOTADB') return new NotAStoreError(path, 'not a SQLite database');
   if (code.startsWith('SQLITE_BUSY')) return new DatabaseBusyError(path, timeoutMs);
-  if (code.startsWith('SQLITE_READONLY')) return new DatabaseUnavailableError(path, 'cannot be written: the file or its directory is read-only (a writer needs both: SQLite keeps its WAL journal beside the file)', error);
+  if (code.startsWith('SQLITE_READONLY')) return new DatabaseUnavailableError(path, READ_ONLY, error);
   if (code === 'SQLITE_FULL') return new DatabaseUnavailableError(path, 'the disk is full', error);
   if (code.startsWith('SQLITE_CORRUPT')) return new DatabaseUnavailableError(path, `a damaged SQLite database (${message})`, error);
   if (during === 'open' && (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR'))) {
