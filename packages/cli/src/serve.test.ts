@@ -115,6 +115,7 @@ describe('hotpatch serve', () => {
     expect(r).toMatchObject({ code: 1, err: 'hotpatch token: an operator token acts for the service: no --tenant, no --device' });
     expect((await runCaptured(['token', 'create', '--role', 'root', '--store', store])).code).toBe(2);
     expect((await runCaptured(['token', 'revoke', '0123456789abcdef', '--store', store])).err).toBe('hotpatch token: no token 0123456789abcdef');
+    expect(await runCaptured(['token', 'create', '--role', 'auditor', '--tenant', 'acme ', '--store', store])).toMatchObject({ code: 1, err: expect.stringMatching(/^hotpatch token: tenant "acme " begins or ends with a space, which the Hotpatch-Tenant header cannot carry \(HTTP trims it\)/) });
     // Not even the store the refused command would have made.
     for (const suffix of ['', '-wal', '-shm']) expect(existsSync(join(dir, `scopes.db${suffix}`)), `scopes.db${suffix}`).toBe(false);
     expect((await runCaptured(['token', 'create', '--role', 'operator', '--store', store])).code).toBe(0);

@@ -61,6 +61,12 @@ describe('a hostile client', () => {
     await refused(h.call('POST', '/v1/reports', { token: agent, raw: `{"kind":"applied","meta":{"constructor":{"prototype":{"x":1}}}}` }), 400, /JSON/, /^body: a key "__proto__", or "constructor" holding "prototype"/);
   });
 
+  it('a tenant named with a space at either end, which no Hotpatch-Tenant header can name (HTTP trims it): 400, no token', async () => {
+    for (const tenant of [' acme', 'acme ']) {
+      await refused(h.call('POST', '/v1/tokens', { token: operator, body: { role: 'auditor', tenant } }), 400, 'INVALID_TENANT', /begins or ends with a space/);
+    }
+  });
+
   it('a compliance target past 1: 400 saying the range', async () => {
     for (const target of ['2', '1.0001', '0', '-1']) {
       await refused(h.call('GET', `/v1/status?target=${target}`, { token: operator }), 400, 'INVALID_REQUEST', /^query\.target: expected a share above 0 and at most 1, got /);

@@ -5,7 +5,7 @@
  * a revocation at the next request.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { HotpatchError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
+import { HotpatchError, InvalidTenantError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
 import { readLog, WrongExpectedVersionError, type EventStore } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 
@@ -51,6 +51,8 @@ const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8
 
 /** Issues a token: appends TokenIssued to its new stream and returns the token's text, which nothing keeps. */
 export async function issueToken(store: EventStore, scope: TokenScope, meta: Readonly<Record<string, unknown>> = {}): Promise<{ readonly id: string; readonly token: string }> {
+  // A tenant is named in a Hotpatch-Tenant header, whose value HTTP trims: " acme" could never be named there.
+  if (scope.tenant !== undefined && /^ | $/.test(scope.tenant)) throw new InvalidTenantError(scope.tenant, 'begins or ends with a space, which the Hotpatch-Tenant header cannot carry (HTTP trims it)');
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const data = { role: scope.role, ...(scope.tenant !== undefined ? { tenant: scope.tenant } : {}), ...(scope.device !== undefined ? { device: scope.device } : {}), hash: sha256(secret).toString('hex') };
