@@ -185,7 +185,7 @@ function storeBounds(source: StoreSource, query: string | undefined, connect: st
   const ms = (value: string | undefined, name: string): number | undefined => {
     if (value === undefined) return undefined;
     if (source.kind !== 'postgres') throw new UsageError(`${name} applies to a PostgreSQL store (--store postgres://…)`);
-    if (!/^\d{1,10}$/.test(value) || Number(value) > 2_147_483_647) throw new UsageError(`${name}: expected a whole number of ms from 0 to 2147483647 (0: no bound), got ${JSON.stringify(value)}`);
+    if (!/^\d{1,10}$/.test(value) || Number(value) > MAX_TIMER_MS) throw new UsageError(`${name}: expected a whole number of ms from 0 to ${MAX_TIMER_MS} (0: no bound), got ${JSON.stringify(value)}`);
     return Number(value);
   };
   const queryTimeoutMs = ms(query, '--query-timeout-ms');
