@@ -84,6 +84,9 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
         // Dropped on every way out (an instruction, no wait, a 404, the store away): a waiter left behind would count
         // as someone waiting (the log follower reading for nobody) and pile up until the stream is written.
         try {
+          // Woken by the server's close, or its client gone: 204, nothing read (the store may be what the close waits
+          // on; an instruction is the device's state, given again at the next ask).
+          if (waited && (service.changes.closing || gone.signal.aborted)) return reply.code(204).send(null);
           // The token again after each wait, as a live tail checks it before each page: one revoked meanwhile gets
           // 401, never the instruction that woke it, nor a 204 that tells it to ask again.
           if (waited) await authenticate(service.store, request.headers.authorization);
