@@ -98,6 +98,9 @@ describe('a hostile client', () => {
     await refused(h.call('GET', `/v1/devices/${'a'.repeat(5000)}`, { token: operator }), 400, 'INVALID_REQUEST', /^params\.id: /);
     const big = await rawHttp(h.url, ['GET /v1/status HTTP/1.1', `authorization: Bearer ${'a'.repeat(100_000)}`]);
     expect(big).toMatchObject({ status: 431, type: expect.stringMatching(/^application\/problem\+json/), body: { status: 431, code: 'HEADERS_TOO_LARGE' } });
+    // Content-Length and Transfer-Encoding both (a smuggling attempt): Node's parser refuses it; a problem says so.
+    const smuggled = await rawHttp(h.url, ['POST /v1/reports HTTP/1.1', `authorization: Bearer ${agent}`, 'transfer-encoding: chunked'], '0\r\n\r\n');
+    expect(smuggled).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'INVALID_HTTP', detail: expect.stringMatching(/HPE_/) } });
     expect((await h.call('GET', '/healthz')).status).toBe(200);
   });
 
