@@ -21,7 +21,6 @@ import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 import { TenantCrossStreamCheck } from './cross-stream.js';
 import { IdIndex } from './id-index.js';
-import { StreamIndex } from './stream-index.js';
 import { finishRoots, placeOf, plural, type FinishedRoots, type Root } from './roots.js';
 
 /** Where to stop: after the last event, after the last event at or before a time, or after a position. */
@@ -144,11 +143,9 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
    * Whether each stream's state is the fold's own, written in place event after event (CompiledLifecycle.own and
    * nextInPlace): when nothing is called back per event (no onStep), with the library's lifecycles, in this class
    * (verify's diagnosis keeps the states before). A new state and context per event would outlive young collections
-   * on a fleet of thousands (each is replaced only when its device's next event comes) and be copied twice. Each event's
-   * stream is then looked up in `byName` (stream-index.ts: fewer cache misses than the Map, which stays the result).
+   * on a fleet of thousands (each is replaced only when its device's next event comes) and be copied twice.
    */
   private readonly inPlace: boolean;
-  private readonly byName: StreamIndex<StreamState> | undefined;
 
   constructor(
     protected readonly options: FoldOptions = {},
@@ -163,7 +160,6 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     this.hashed = this.requireHashes;
     this.crossStream = options.crossStream ? new TenantCrossStreamCheck() : undefined;
     this.inPlace = new.target === TimelineFold && options.onStep === undefined && options.lifecycle === undefined;
-    this.byName = this.inPlace ? new StreamIndex(256) : undefined;
   }
 
   /** Whether a problem was found so far. */
@@ -194,7 +190,7 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     if (event.hash !== undefined && !this.hashed) this.hashesFrom(event, line);
     if (this.options.stream !== undefined && event.stream !== this.options.stream) return true;
 
-    const before = this.byName !== undefined ? this.byName.get(event.stream) : this.streams.get(event.stream);
+    const before = this.streams.get(event.stream);
     if (this.troubles.size !== 0) {
       const trouble = this.troubles.get(event.stream);
       if (trouble !== undefined) return this.addTroubled(trouble, event, line, index, before);
@@ -220,8 +216,12 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
 
   /** Where an event is, built only when something is wrong with it (most events are fine). */
   protected locate(event: HotpatchEvent, line: number | undefined): EventLocation {
-    const where = line !== undefined ? { line } : event.position !== undefined ? { position: event.position } : {};
-    return { ...(this.file !== undefined ? { file: this.file } : {}), ...where, stream: event.stream, version: event.version };
+    return {
+      ...(this.file !== undefined ? { file: this.file } : {}),
+      ...(line !== undefined ? { line } : event.position !== undefined ? { position: event.position } : {}),
+      stream: event.stream,
+      version: event.version,
+    };
   }
 
   /** Records a problem (or throws it, when the fold does not collect problems). */
@@ -347,7 +347,6 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     // One shape for every stream state (hash present, possibly undefined), so reading them stays monomorphic.
     const after: StreamState = { stream: event.stream, state: state ?? before?.state ?? kind.lifecycle.initial, version: event.version, time: event.time, hash: event.hash };
     this.streams.set(event.stream, after);
-    this.byName?.set(event.stream, after);
     if (state !== undefined) onStep?.(event, before, after, index!, line);
   }
 

@@ -3,7 +3,6 @@
  * sorted run, others in a randomly seeded open-addressed table, non-UUIDs in a Map (design: the package README).
  */
 import { uuidWordsInto } from '@hotpatch/store';
-import { grown, mix } from './slot-table.js';
 
 /** Slots of 8 int32s (32 bytes, two per cache line): the id's four words, the place + 1 (0: empty), padding. */
 const SLOT = 8;
@@ -118,7 +117,17 @@ export class IdIndex {
 
   private grow(): void {
     const old = this.table;
-    ({ table: this.table, mask: this.mask } = grown(old, SLOT, 4, (k) => hash(this.seed, old[k]!, old[k + 1]!, old[k + 2]!, old[k + 3]!)));
+    const capacity = (this.mask + 1) * 2;
+    const table = new Int32Array(capacity * SLOT);
+    const mask = capacity - 1;
+    for (let k = 0; k < old.length; k += SLOT) {
+      if (old[k + 4] === 0) continue;
+      let slot = hash(this.seed, old[k]!, old[k + 1]!, old[k + 2]!, old[k + 3]!) & mask;
+      while (table[slot * SLOT + 4] !== 0) slot = (slot + 1) & mask;
+      table.set(old.subarray(k, k + 5), slot * SLOT);
+    }
+    this.table = table;
+    this.mask = mask;
   }
 }
 
@@ -132,4 +141,10 @@ function compare(a: number, b: number, c: number, d: number, run: Uint32Array, k
 /** The id's slot before masking: each word mixed in turn (murmur3's finaliser), from the index's seed. */
 function hash(seed: number, a: number, b: number, c: number, d: number): number {
   return mix(mix(mix(mix(seed ^ a) ^ b) ^ c) ^ d);
+}
+
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
 }
