@@ -1,7 +1,7 @@
 /** An agent's routes: enrol its device, wait for its next instruction, report what happened. */
 import { DEVICE_EVENT_DATA, deviceStream, type DeviceState } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
-import { AgentReportSchema, type AgentReport } from '@hotpatch/fleet';
+import type { AgentReport } from '@hotpatch/fleet';
 import { oneOf, Type } from '@hotpatch/core';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
@@ -9,7 +9,7 @@ import { instructionOf, InstructionSchema } from '../instructions.js';
 import { HttpProblem } from '../problem.js';
 import { authenticate } from '../tokens.js';
 import { digestOf, Receipts } from '../receipts.js';
-import { bearer, IdParams, problems } from '../schemas.js';
+import { bearer, IdParams, problems, ServiceReportSchema } from '../schemas.js';
 import { storedStreamName } from '../tenants.js';
 import type { HotpatchService } from '../service.js';
 import { InvalidRequestError, type TypeBoxTypeProvider } from '../validation.js';
@@ -110,7 +110,7 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       summary: 'An agent’s report (idempotent by its id: the same report again gets the answer it got when recorded, a refused one is decided again; the same id with another report, 409)',
       tags: ['agent'],
       security: bearer,
-      body: AgentReportSchema,
+      body: ServiceReportSchema,
       response: { 200: ReportAnswerSchema, ...problems(404, 409) },
     },
     handler: async (request, reply) => {
