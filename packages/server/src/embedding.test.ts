@@ -37,6 +37,9 @@ it('mounts in a Fastify application of one’s own, beside its routes', async ()
     expect(refused.status).toBe(401);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect((await fetch(`${url}/patching/v1/nothing`)).headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // A known path under the prefix asked with another method: 405 naming the methods it answers.
+    const other = await fetch(`${url}/patching/v1/reports`, { method: 'DELETE' });
+    expect({ status: other.status, allow: other.headers.get('allow') }).toEqual({ status: 405, allow: 'POST' });
     // The console under the prefix: its page names its bundle and its data under the prefix too.
     const page = await (await fetch(`${url}/patching/`)).text();
     expect(page).toContain('<script defer src="/patching/console/page.js"></script>');

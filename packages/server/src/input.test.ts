@@ -131,7 +131,7 @@ describe('bad input, idempotent reports', () => {
 
   it('an unknown route: 404 problem', async () => {
     await refusedAndNothingWritten(h.call('GET', '/v1/nothing-here'), 404, 'UNKNOWN_ROUTE');
-    await refusedAndNothingWritten(h.call('DELETE', '/v1/status', { token: operator }), 404, 'UNKNOWN_ROUTE');
+    await refusedAndNothingWritten(h.call('DELETE', '/v1/nothing-here', { token: operator }), 404, 'UNKNOWN_ROUTE');
   });
 
   it('a release planned again with other content: 409 naming the field', async () => {

@@ -64,3 +64,31 @@ describe('what a report may write', () => {
     expect(text).toContain(`at most ${MAX_AGENT_META_BYTES} bytes as JSON`);
   });
 });
+
+describe('a known path asked with another method', () => {
+  let h: Harness;
+  let operator: string;
+  const refused = refusedOn(() => h);
+  beforeAll(async () => {
+    h = await startHarness();
+    operator = await h.token('operator');
+  });
+  afterAll(() => h.close());
+
+  it('405 with Allow and a problem naming the methods, nothing written; an unknown path still 404', async () => {
+    for (const [method, path, allow] of [
+      ['OPTIONS', '/v1/status', 'GET, HEAD'],
+      ['DELETE', '/v1/reports', 'POST'],
+      ['POST', '/v1/devices/d1/instructions?wait=1', 'GET, HEAD'],
+      ['PATCH', '/v1/devices/d1', 'GET, HEAD, PUT'],
+      ['DELETE', '/v1/status', 'GET, HEAD'],
+    ] as const) {
+      const answer = h.call(method, path, { token: operator });
+      const problem = await refused(answer, 405, 'METHOD_NOT_ALLOWED', new RegExp(`^${method} ${path.split('?')[0]}: not a method of this path; allowed: ${allow}$`));
+      expect((await answer).headers.get('allow')).toBe(allow);
+      expect(problem).toMatchObject({ method, allowed: allow.split(', ') });
+    }
+    await refused(h.call('OPTIONS', '/v1/nothing-here', { token: operator }), 404, 'UNKNOWN_ROUTE');
+    await refused(h.call('GET', '/v1/devices/d1/instructions/more', { token: operator }), 404, 'UNKNOWN_ROUTE');
+  });
+});

@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { accessControl } from './access.js';
-import { errorHandlerFor, notFoundHandler } from './problem.js';
+import { methodAwareNotFound } from './methods.js';
+import { errorHandlerFor } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
 import { auditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
@@ -56,7 +57,7 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
     const deep = nestedTooDeep(request.body);
     done(deep === undefined ? undefined : new InvalidRequestError('body', deep, `nested deeper than ${MAX_BODY_DEPTH} levels`));
   });
-  if (options.notFound !== false) app.setNotFoundHandler(notFoundHandler);
+  if (options.notFound !== false) app.setNotFoundHandler(methodAwareNotFound(app));
   accessControl(app, service);
   /** The server is closing: a connection whose request was in flight then is ended once answered (see preClose). */
   let closing = false;

@@ -7,7 +7,8 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hotpatchPlugin, type HotpatchPluginOptions } from './plugin.js';
-import { clientProblem, frameworkProblem, notFoundHandler } from './problem.js';
+import { methodAwareNotFound } from './methods.js';
+import { clientProblem, frameworkProblem } from './problem.js';
 import { HotpatchService, type ServiceOptions } from './service.js';
 
 declare module 'fastify' {
@@ -64,6 +65,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     clientErrorHandler: clientProblem,
   });
   app.decorate('hotpatch', service);
+  const notFound = methodAwareNotFound(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -77,7 +79,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(hotpatchPlugin, { service, notFound: false, ...(options.tail ? { tail: options.tail } : {}) });
-  app.setNotFoundHandler(notFoundHandler);
+  app.setNotFoundHandler(notFound);
   app.addHook('onReady', async () => service.start(app.log));
   app.addHook('onClose', async () => service.stop());
   return app;
