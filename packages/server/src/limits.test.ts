@@ -92,3 +92,102 @@ describe('a known path asked with another method', () => {
     await refused(h.call('GET', '/v1/devices/d1/instructions/more', { token: operator }), 404, 'UNKNOWN_ROUTE');
   });
 });
+
+describe('the long requests one token may hold open', () => {
+  let h: Harness;
+  let agent: string;
+  const refused = refusedOn(() => h);
+  const held: AbortController[] = [];
+  /** A request left open (a long-poll, a live tail) until aborted; its answer, or undefined once aborted. */
+  const open = (path: string, token: string) => {
+    const controller = new AbortController();
+    held.push(controller);
+    const answer = fetch(h.url + path, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal }).then(
+      async (r) => ({ status: r.status, body: r.headers.get('content-type')?.includes('event-stream') ? '' : await r.text() }),
+      () => undefined,
+    );
+    return { controller, answer };
+  };
+  const gauge = async (holding: string) => Number(new RegExp(`hotpatch_open_requests\\{holding="${holding}"\\} (\\d+)`).exec((await h.call('GET', '/metrics')).body)?.[1] ?? 0);
+  const until = async (holding: string, count: number) => {
+    for (let i = 0; i < 250 && (await gauge(holding)) !== count; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await gauge(holding)).toBe(count);
+  };
+  const poll = (wait: number) => `/v1/devices/d1/instructions?wait=${wait}&after=1000`;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    agent = await h.token('agent', { tenant: 'default', device: 'd1' });
+    expect((await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
+  });
+  afterAll(async () => {
+    for (const controller of held) controller.abort();
+    await h.close();
+  });
+
+  it('long-polls: 4 per token; the 5th 429 with Retry-After naming the bound; each let go when it ends (client gone, answered)', async () => {
+    const polls = [0, 1, 2, 3].map(() => open(poll(30), agent));
+    await until('long-poll', 4);
+    const answer = h.call('GET', poll(30), { token: agent });
+    const problem = await refused(answer, 429, 'TOO_MANY_OPEN', /^token [0-9a-f]{16} holds 4 long-polls open, the most one token may \(4, openPerToken\.longPolls\): end one, or try again later$/);
+    expect(problem).toMatchObject({ holding: 'long-poll', bound: 4 });
+    expect((await answer).headers.get('retry-after')).toBe('2');
+    // Asking without waiting holds nothing: answered as ever. Another token of the device has a bound of its own.
+    expect((await h.call('GET', poll(0), { token: agent })).status).toBe(204);
+    const other = open(poll(30), await h.token('agent', { tenant: 'default', device: 'd1' }));
+    await until('long-poll', 5);
+    other.controller.abort();
+    // Its client gone: let go; the next is taken.
+    polls[0]!.controller.abort();
+    await until('long-poll', 3);
+    const next = open(poll(1), agent);
+    await until('long-poll', 4);
+    expect((await h.call('GET', poll(30), { token: agent })).status).toBe(429);
+    // Answered (its wait over, 204): let go too.
+    expect(await next.answer).toEqual({ status: 204, body: '' });
+    await until('long-poll', 3);
+    const last = open(poll(30), agent);
+    await until('long-poll', 4);
+    for (const p of [...polls, last]) p.controller.abort();
+    await until('long-poll', 0);
+  });
+
+  it('live tails: 8 per token, the console’s and the log’s together; the 9th 429; let go when its client goes, and when the server closes', async () => {
+    const operator = await h.token('operator');
+    const tails = Array.from({ length: 8 }, (_, i) => open(i % 2 === 0 ? '/v1/events/stream' : '/v1/console/stream', operator));
+    await until('tail', 8);
+    for (const path of ['/v1/events/stream', '/v1/console/stream']) {
+      const answer = h.call('GET', path, { token: operator });
+      await refused(answer, 429, 'TOO_MANY_OPEN', /holds 8 tails open, the most one token may \(8, openPerToken\.tails\)/);
+      expect((await answer).headers.get('retry-after')).toBe('2');
+    }
+    open('/v1/events/stream', await h.token('auditor'));
+    await until('tail', 9);
+    tails[3]!.controller.abort();
+    await until('tail', 8);
+    open('/v1/events/stream', operator);
+    await until('tail', 9);
+    // The server closing ends every tail: none is held after.
+    const registry = h.app.hotpatch.metrics.registry;
+    await h.app.close();
+    const values = (await registry.getSingleMetric('hotpatch_open_requests')!.get()).values;
+    expect(values.map((v) => [v.labels.holding, v.value]).sort()).toEqual([['long-poll', 0], ['tail', 0]]);
+  });
+});
+
+describe('the bounds are the server’s options', () => {
+  it('openPerToken: { longPolls: 1, tails: 1 }', async () => {
+    const h = await startHarness({ openPerToken: { longPolls: 1, tails: 1 } });
+    const controller = new AbortController();
+    try {
+      const operator = await h.token('operator');
+      const first = fetch(`${h.url}/v1/events/stream`, { headers: { authorization: `Bearer ${operator}` }, signal: controller.signal });
+      expect((await first).status).toBe(200);
+      const second = await h.call('GET', '/v1/events/stream', { token: operator });
+      expect(second).toMatchObject({ status: 429, body: { code: 'TOO_MANY_OPEN', bound: 1, detail: expect.stringMatching(/\(1, openPerToken\.tails\)/) } });
+    } finally {
+      controller.abort();
+      await h.close();
+    }
+  });
+});

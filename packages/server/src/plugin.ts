@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { accessControl } from './access.js';
 import { methodAwareNotFound } from './methods.js';
+import { boundOpenRequests, type OpenPerToken } from './open-requests.js';
 import { errorHandlerFor } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
 import { auditRoutes } from './routes/audit.js';
@@ -26,6 +27,8 @@ export interface HotpatchPluginOptions {
   readonly console?: boolean;
   /** Answer unknown routes under the plugin's prefix with a problem (default true). */
   readonly notFound?: boolean;
+  /** The most long-polls and live tails one token may hold open at once (default 4 and 8; see open-requests.ts). */
+  readonly openPerToken?: Partial<OpenPerToken>;
 }
 
 /** Why a body Fastify's parser refused is not one: JSON's own message (with the position), or the key it refuses. */
@@ -59,6 +62,7 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   });
   if (options.notFound !== false) app.setNotFoundHandler(methodAwareNotFound(app));
   accessControl(app, service);
+  boundOpenRequests(app, service.metrics.registry, options.openPerToken);
   /** The server is closing: a connection whose request was in flight then is ended once answered (see preClose). */
   let closing = false;
   // A callback, not an async function: no promise per request.

@@ -58,6 +58,7 @@ const TITLES: Readonly<Record<number, string>> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -106,11 +107,11 @@ export function problemOf(error: unknown, instance: string): Problem {
   return { type: PROBLEM_TYPE + 'internal', title: TITLES[500]!, status: 500, detail: 'an internal error of the service (logged with the request id)', instance, code: 'INTERNAL' };
 }
 
-/** Seconds a client is told to wait before it tries again a call the store could not serve (Retry-After). */
+/** Seconds a client is told to wait before it tries again a call the store could not serve, or one past a bound (Retry-After). */
 export const RETRY_AFTER_SECONDS = 2;
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  if (problem.status === 503 || problem.status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 

@@ -28,6 +28,8 @@ export interface ServerOptions extends ServiceOptions {
    */
   readonly logRequests?: boolean;
   readonly tail?: HotpatchPluginOptions['tail'];
+  /** The most long-polls and live tails one token may hold open at once (default 4 and 8): past it, 429. */
+  readonly openPerToken?: HotpatchPluginOptions['openPerToken'];
   /**
    * The longest a request may take to arrive whole, headers and body, in ms (default 30,000; a 1 MiB body at 35 KB/s).
    * Past it the connection gets a 408 problem and is closed: a client that sends a byte now and then cannot hold a
@@ -78,7 +80,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(hotpatchPlugin, { service, notFound: false, ...(options.tail ? { tail: options.tail } : {}) });
+  await app.register(hotpatchPlugin, { service, notFound: false, ...(options.tail ? { tail: options.tail } : {}), ...(options.openPerToken ? { openPerToken: options.openPerToken } : {}) });
   app.setNotFoundHandler(notFound);
   app.addHook('onReady', async () => service.start(app.log));
   app.addHook('onClose', async () => service.stop());

@@ -6,6 +6,7 @@ import { oneOf, Type } from '@hotpatch/core';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
 import { instructionOf, InstructionSchema } from '../instructions.js';
+import { longPollOf } from '../open-requests.js';
 import { HttpProblem } from '../problem.js';
 import { authenticate } from '../tokens.js';
 import { digestOf, Receipts } from '../receipts.js';
@@ -60,7 +61,7 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
   });
 
   r.get('/v1/devices/:id/instructions', {
-    config: { roles: ['agent'], device: deviceOfParams },
+    config: { roles: ['agent'], device: deviceOfParams, holds: longPollOf },
     schema: {
       summary: 'The device’s next instruction; with ?wait=N, waits up to N seconds for one (answered as soon as the orchestrator instructs the device), else 204',
       tags: ['agent'],

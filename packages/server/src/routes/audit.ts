@@ -9,6 +9,7 @@ import { sealsJson, StoreVerification } from '@hotpatch/replay';
 import { logDigest, readLogPages, type EventStore } from '@hotpatch/store';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf, stillAuthorized } from '../access.js';
+import { holdsTail } from '../open-requests.js';
 import { bearer, MAX_AFTER, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
 import { liveTail, tailStart, type TailOptions } from '../sse.js';
@@ -79,7 +80,7 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
   });
 
   r.get('/v1/events/stream', {
-    config: { roles: AUDITORS },
+    config: { roles: AUDITORS, holds: holdsTail },
     schema: {
       summary: 'The log live, as server-sent events: `id:` is the position (resume with Last-Event-ID), `data:` the event; a comment every 15 s; a client too slow to read is dropped',
       tags: ['audit'],

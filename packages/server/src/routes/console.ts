@@ -13,6 +13,7 @@ import type { RecordedEvent } from '@hotpatch/store';
 import { ConsoleViews, type ConsoleSubject } from '../console-views.js';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf, stillAuthorized } from '../access.js';
+import { holdsTail } from '../open-requests.js';
 import { HttpProblem } from '../problem.js';
 import { bearer, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
@@ -95,7 +96,7 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
   });
 
   r.get('/v1/console/stream', {
-    config: { roles: READERS },
+    config: { roles: READERS, holds: holdsTail },
     schema: {
       summary: 'The caller’s tenant’s log live, as server-sent events for the console: `id:` is the position (resume with Last-Event-ID), `data:` the event’s position, stream, type and time; a comment every 15 s',
       tags: ['read'],
