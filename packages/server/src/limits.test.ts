@@ -57,11 +57,22 @@ describe('what a report may write', () => {
     expect(recorded).toMatchObject({ status: 200, body: { status: 'recorded' } });
   });
 
+  it('an enrolment with a string past 1,000 characters, or a field of its own: 400 naming it, nothing written', async () => {
+    const d2 = await h.token('agent', { tenant: 'default', device: 'd2' });
+    const enrolment = { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' };
+    for (const field of ['edition', 'build', 'ring', 'baseline']) {
+      await refused(h.call('PUT', '/v1/devices/d2', { token: d2, body: { ...enrolment, [field]: 'x'.repeat(MAX_AGENT_TEXT + 1) } }), 400, 'INVALID_REQUEST', new RegExp(`^body\\.${field}: expected a non-empty string of at most ${MAX_AGENT_TEXT} characters, got ${MAX_AGENT_TEXT + 1} characters$`));
+    }
+    await refused(h.call('PUT', '/v1/devices/d2', { token: d2, body: { ...enrolment, notes: 'x'.repeat(3000) } }), 400, 'INVALID_REQUEST', /^body\.notes: unknown field; known: edition, build, /);
+    expect((await h.call('PUT', '/v1/devices/d2', { token: d2, body: { ...enrolment, edition: 'x'.repeat(MAX_AGENT_TEXT) } })).status).toBe(201);
+  });
+
   it('the OpenAPI document says the bounds', async () => {
     const doc = (await h.call('GET', '/openapi.json')).body;
     const text = JSON.stringify(doc.paths['/v1/reports'].post);
     expect(text).toContain(`"maxLength":${MAX_AGENT_TEXT}`);
     expect(text).toContain(`at most ${MAX_AGENT_META_BYTES} bytes as JSON`);
+    expect(JSON.stringify(doc.paths['/v1/devices/{id}'].put.requestBody)).toContain(`"maxLength":${MAX_AGENT_TEXT}`);
   });
 });
 

@@ -1,5 +1,5 @@
 /** What several routes share: path parameters, the problem answers, an optional event id. */
-import { LOWER_UUID_PATTERN, StreamIdSchema, Type, expecting, refine } from '@hotpatch/core';
+import { DEVICE_EVENT_DATA, LOWER_UUID_PATTERN, StreamIdSchema, Type, expecting, refine } from '@hotpatch/core';
 import { AGENT_REPORTS } from '@hotpatch/fleet';
 import type { TSchema } from 'typebox';
 import { ProblemSchema } from './problem.js';
@@ -55,3 +55,14 @@ export const ServiceReportSchema = Type.Union([
   serviceReport('rollback-failed', { patch: boundedName, reason: boundedText }),
   serviceReport('baseline-installed', { baseline: boundedName, healthy: Type.Optional(Type.Boolean()), signal: Type.Optional(boundedText) }),
 ]);
+
+/**
+ * An enrolment as the service accepts it: the `DeviceEnrolled` event's data (which old logs hold, unbounded) with each
+ * string at most `MAX_AGENT_TEXT` characters and no field of its own (the event's schema lets one through, and the
+ * enrolment would write it on the log).
+ */
+const enrolled = DEVICE_EVENT_DATA.DeviceEnrolled.properties;
+export const ServiceEnrolmentSchema = Type.Object(
+  { ...enrolled, edition: boundedName, build: Type.String({ minLength: 1, maxLength: MAX_AGENT_TEXT, description: 'Build as "major.revision", e.g. "26100.1742".' }), ring: boundedName, baseline: boundedName },
+  { additionalProperties: false },
+);

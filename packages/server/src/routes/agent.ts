@@ -1,5 +1,5 @@
 /** An agent's routes: enrol its device, wait for its next instruction, report what happened. */
-import { DEVICE_EVENT_DATA, deviceStream, type DeviceState } from '@hotpatch/core';
+import { deviceStream, type DeviceState } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
 import type { AgentReport } from '@hotpatch/fleet';
 import { oneOf, Type } from '@hotpatch/core';
@@ -10,7 +10,7 @@ import { longPollOf } from '../open-requests.js';
 import { HttpProblem } from '../problem.js';
 import { authenticate } from '../tokens.js';
 import { digestOf, Receipts } from '../receipts.js';
-import { bearer, IdParams, problems, ServiceReportSchema } from '../schemas.js';
+import { bearer, IdParams, problems, ServiceEnrolmentSchema, ServiceReportSchema } from '../schemas.js';
 import { storedStreamName } from '../tenants.js';
 import type { HotpatchService } from '../service.js';
 import { InvalidRequestError, type TypeBoxTypeProvider } from '../validation.js';
@@ -18,7 +18,6 @@ import { EventIdReusedError } from '@hotpatch/store';
 
 const ids = nameBasedIds('5b0e3a52-8f4c-4d61-9a3e-1c7d2f9b6e04');
 
-const EnrolmentSchema = DEVICE_EVENT_DATA.DeviceEnrolled;
 const DeviceStateSchema = Type.Object({ device: Type.String(), version: Type.Integer(), state: Type.String(), enrolled: Type.Boolean({ description: 'false when this call found the device enrolled already (a retry)' }) });
 const ReportAnswerSchema = Type.Object({ status: oneOf('recorded', 'duplicate'), events: Type.Optional(Type.Integer({ minimum: 0 })) });
 const WaitQuery = Type.Object(
@@ -45,7 +44,7 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       tags: ['agent'],
       security: bearer,
       params: IdParams,
-      body: EnrolmentSchema,
+      body: ServiceEnrolmentSchema,
       response: { 200: DeviceStateSchema, 201: DeviceStateSchema, ...problems(409) },
     },
     handler: async (request, reply) => {
