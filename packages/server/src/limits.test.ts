@@ -73,6 +73,8 @@ describe('what a report may write', () => {
     expect(text).toContain(`"maxLength":${MAX_AGENT_TEXT}`);
     expect(text).toContain(`at most ${MAX_AGENT_META_BYTES} bytes as JSON`);
     expect(JSON.stringify(doc.paths['/v1/devices/{id}'].put.requestBody)).toContain(`"maxLength":${MAX_AGENT_TEXT}`);
+    // The routes that hold a request open say they may answer 429.
+    for (const path of ['/v1/devices/{id}/instructions', '/v1/events/stream', '/v1/console/stream']) expect(Object.keys(doc.paths[path].get.responses), path).toContain('429');
   });
 });
 

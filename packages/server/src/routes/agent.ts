@@ -67,7 +67,7 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       security: bearer,
       params: IdParams,
       querystring: WaitQuery,
-      response: { 200: InstructionSchema, 204: Type.Null({ description: 'Nothing to do (yet): ask again' }), ...problems(404) },
+      response: { 200: InstructionSchema, 204: Type.Null({ description: 'Nothing to do (yet): ask again' }), ...problems(404, 429) },
     },
     handler: async (request, reply) => {
       const { tenant } = scopeOf(request);

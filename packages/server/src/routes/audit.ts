@@ -86,7 +86,7 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       tags: ['audit'],
       security: bearer,
       querystring: TailQuery,
-      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems() },
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(429) },
     },
     handler: async (request, reply) => {
       const scope = scopeOf(request);

@@ -102,7 +102,7 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
       tags: ['read'],
       security: bearer,
       querystring: TailQuery,
-      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems() },
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(429) },
     },
     handler: async (request, reply) => {
       const { tenant } = scopeOf(request);
