@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AGENT_META_BYTES, MAX_AGENT_TEXT } from './schemas.js';
 import { PROFILE, startHarness, type Harness } from './testing/harness.js';
-import { refusedOn } from './testing/refused.js';
+import { logHead, refusedOn } from './testing/refused.js';
 
 const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
 
@@ -103,6 +103,21 @@ describe('a known path asked with another method', () => {
     }
     await refused(h.call('OPTIONS', '/v1/nothing-here', { token: operator }), 404, 'UNKNOWN_ROUTE');
     await refused(h.call('GET', '/v1/devices/d1/instructions/more', { token: operator }), 404, 'UNKNOWN_ROUTE');
+  });
+
+  it('every path of the OpenAPI document, asked with each method it does not list: 405, Allow naming those it lists (HEAD with GET)', async () => {
+    const doc = (await h.call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const before = await logHead(h);
+    for (const [template, operations] of Object.entries(doc.paths)) {
+      const path = template.replace('{id}', 'd1').replace('{name}', 'pilot');
+      const listed = Object.keys(operations).map((m) => m.toUpperCase());
+      const allow = [...new Set([...listed, ...(listed.includes('GET') ? ['HEAD'] : [])])].sort().join(', ');
+      for (const method of ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'].filter((m) => !listed.includes(m))) {
+        const answer = await h.call(method, path, { token: operator });
+        expect({ at: `${method} ${path}`, status: answer.status, allow: answer.headers.get('allow'), code: answer.body.code }).toEqual({ at: `${method} ${path}`, status: 405, allow, code: 'METHOD_NOT_ALLOWED' });
+      }
+    }
+    expect(await logHead(h)).toBe(before);
   });
 });
 
