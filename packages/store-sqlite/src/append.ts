@@ -23,13 +23,14 @@ import {
 } from '@hotpatch/store';
 import type { SqliteContext } from './context.js';
 import { INSERT_ROWS, toEvent, type EventRow } from './statements.js';
+import type { KnownHeads } from './known-heads.js';
 import type { StreamStates } from './state.js';
 
 /** One-event appends write the stream's snapshot once it is this many versions behind. */
 const SNAPSHOT_EVERY = 8;
 
 /** The store's appendToStream, once it is ready and writable: the result, or a typed error. */
-export function createAppend(ctx: SqliteContext, states: StreamStates): (stream: string, events: readonly NewEvent[], options: AppendOptions) => AppendResult {
+export function createAppend(ctx: SqliteContext, states: StreamStates, heads: KnownHeads): (stream: string, events: readonly NewEvent[], options: AppendOptions) => AppendResult {
   const { db, sql: q, batches, newId, machineOf, failure } = ctx;
   const { insertRows } = q;
   const { cache } = states;
@@ -106,6 +107,7 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
     inserted = true;
     const last = actual + events.length;
     q.upsertStream.run(stream, last, prev);
+    heads.know(stream, { version: last, hash: prev });
     // A snapshot for every batch of events, and after every SNAPSHOT_EVERY single events: a read folds at most that
     // many on top of it, and one-event appends (most of a service's) do not rewrite the state each time.
     if (events.length > 1 || snapshotAt === 0 || last - snapshotAt >= SNAPSHOT_EVERY) {
@@ -118,7 +120,13 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
   };
 
   const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
-    const head = q.stream.get(stream);
+    // Inside a batch holding the write lock, the head this connection last read or wrote, when no other connection
+    // has committed since (known-heads.ts): one statement an append fewer.
+    let head = heads.head(stream);
+    if (head === undefined) {
+      head = q.stream.get(stream);
+      if (head !== undefined) heads.know(stream, head);
+    }
     try {
       return write(stream, events, appendOptions, head);
     } catch (error) {
@@ -152,6 +160,7 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
       try {
         return appendRows(stream, events, appendOptions);
       } catch (error) {
+        heads.drop(stream);
         if (inserted) batch.poisoned = error;
         throw failure(error);
       }
@@ -159,6 +168,8 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
     try {
       return append.immediate(stream, events, appendOptions);
     } catch (error) {
+      // A savepoint or transaction undone: the head known for the stream may be gone with it.
+      heads.drop(stream);
       throw failure(error);
     }
   };
