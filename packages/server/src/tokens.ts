@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { HotpatchError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
-import { readLog, WrongExpectedVersionError, type EventStore } from '@hotpatch/store';
+import { readLog, WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 
 const TOKEN = /^hp_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -93,20 +93,28 @@ export async function anyToken(store: EventStore & { streamHeads?(): Promise<Arr
 const unauthorized = (detail: string) => new HttpProblem(401, 'UNAUTHORIZED', detail);
 
 /** The caller an `Authorization: Bearer hp_…` header names; 401 naming what is wrong with it otherwise. */
-export async function authenticate(store: EventStore, header: string | undefined): Promise<Caller> {
-  if (header === undefined || header === '') throw unauthorized('no Authorization header: send "Authorization: Bearer hp_…" with a token from "hotpatch token create"');
+export function authenticate(store: EventStore, header: string | undefined): Promise<Caller> {
+  if (header === undefined || header === '') return Promise.reject(unauthorized('no Authorization header: send "Authorization: Bearer hp_…" with a token from "hotpatch token create"'));
   const [scheme, text, ...rest] = header.trim().split(/\s+/);
-  if (scheme?.toLowerCase() !== 'bearer' || text === undefined || rest.length > 0) throw unauthorized('the Authorization header is not "Bearer <token>"');
+  if (scheme?.toLowerCase() !== 'bearer' || text === undefined || rest.length > 0) return Promise.reject(unauthorized('the Authorization header is not "Bearer <token>"'));
   const match = TOKEN.exec(text);
-  if (match === null) throw unauthorized('the bearer token is not a hotpatch token (hp_<id>_<secret>)');
+  if (match === null) return Promise.reject(unauthorized('the bearer token is not a hotpatch token (hp_<id>_<secret>)'));
   const [, id, secret] = match as unknown as [string, string, string];
-  const head = await store.readState(tokenStream(id));
-  const state = head.state as TokenState;
-  const stored = state.context.hash;
-  // The same work whether or not the token exists: a comparison against a hash of nothing.
-  const known = stored !== null ? Buffer.from(stored, 'hex') : sha256('');
-  const same = timingSafeEqual(known, sha256(secret)) && stored !== null;
-  if (!same) throw unauthorized(`unknown token ${id}`);
-  if (state.value === 'revoked') throw unauthorized(`token ${id} was revoked`);
-  return { tokenId: id, role: state.context.role!, tenant: state.context.tenant, device: state.context.device };
+  // No async frame of its own: every request comes here, and its token's read is the store's promise carried on.
+  let read: Promise<StreamStateRead>;
+  try {
+    read = store.readState(tokenStream(id));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return read.then((head) => {
+    const state = head.state as TokenState;
+    const stored = state.context.hash;
+    // The same work whether or not the token exists: a comparison against a hash of nothing.
+    const known = stored !== null ? Buffer.from(stored, 'hex') : sha256('');
+    const same = timingSafeEqual(known, sha256(secret)) && stored !== null;
+    if (!same) throw unauthorized(`unknown token ${id}`);
+    if (state.value === 'revoked') throw unauthorized(`token ${id} was revoked`);
+    return { tokenId: id, role: state.context.role!, tenant: state.context.tenant, device: state.context.device };
+  });
 }
