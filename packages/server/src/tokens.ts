@@ -4,7 +4,7 @@
  * token is looked up by its id and its secret compared by hash, in constant time. Every instance over the log sees
  * a revocation at the next request.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { HotpatchError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
 import { readLog, WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
@@ -47,7 +47,9 @@ export class UnknownTokenError extends HotpatchError {
   }
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+// Node's one-shot crypto.hash (20.12+, 21.7+): about twice as fast as a Hash object for a token's secret, at every request.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+const sha256 = (text: string): Buffer => (oneShot ? oneShot('sha256', text, 'buffer') : createHash('sha256').update(text, 'utf8').digest());
 
 /** Issues a token: appends TokenIssued to its new stream and returns the token's text, which nothing keeps. */
 export async function issueToken(store: EventStore, scope: TokenScope, meta: Readonly<Record<string, unknown>> = {}): Promise<{ readonly id: string; readonly token: string }> {
