@@ -24,7 +24,7 @@ import {
 import type { SqliteContext } from './context.js';
 import { INSERT_ROWS, toEvent, type EventRow } from './statements.js';
 import type { KnownHeads } from './known-heads.js';
-import type { StreamStates } from './state.js';
+import type { FirstRead, StreamStates } from './state.js';
 
 /** One-event appends write the stream's snapshot once it is this many versions behind. */
 const SNAPSHOT_EVERY = 8;
@@ -54,13 +54,13 @@ export function createAppend(ctx: SqliteContext, states: StreamStates, heads: Kn
     return alreadyAppended(stream, held.map((h) => toEvent(q.readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow)));
   };
 
-  const write = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions, head: { version: number; hash: string } | undefined): AppendResult => {
+  const write = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions, { head, snapshot }: FirstRead): AppendResult => {
     const actual = head?.version ?? 0;
     checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
     checkBatch(stream, events, actual + 1);
     if (events.length === 0) return nothingAppended(stream, actual);
 
-    let { state, snapshotAt } = states.stateOf(stream, actual, head?.hash);
+    let { state, snapshotAt } = states.stateOf(stream, actual, head?.hash, snapshot);
     // A checked run's hashes are taken as given and its events recorded as handed over (see VERIFIED_HASHES).
     const verified = verifiedHashesOf(appendOptions, stream, events.length, head?.hash)?.hashes;
     const lifecycle = lifecycleFor(stream);
@@ -122,13 +122,13 @@ export function createAppend(ctx: SqliteContext, states: StreamStates, heads: Kn
   const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
     // Inside a batch holding the write lock, the head this connection last read or wrote, when no other connection
     // has committed since (known-heads.ts): one statement an append fewer.
-    let head = heads.head(stream);
-    if (head === undefined) {
-      head = q.stream.get(stream);
-      if (head !== undefined) heads.know(stream, head);
-    }
+    // Else the head read, with the snapshot in the same statement when no state is kept for the stream.
+    const known = heads.head(stream);
+    const first = known !== undefined ? { head: known, snapshot: undefined } : states.head(stream);
+    const head = first.head;
+    if (known === undefined && head !== undefined) heads.know(stream, head);
     try {
-      return write(stream, events, appendOptions, head);
+      return write(stream, events, appendOptions, first);
     } catch (error) {
       const refused =
         error instanceof WrongExpectedVersionError ||
