@@ -6,6 +6,7 @@
 import { batchScope } from '@hotpatch/store';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { FileGate } from './file-gate.js';
+import type { KnownHeads } from './known-heads.js';
 
 export interface OpenBatch {
   readonly token: symbol;
@@ -40,8 +41,10 @@ export function createBatches(options: {
   readonly gate: FileGate;
   /** With group commit: resolves once every commit so far is durable (undefined when they are). */
   readonly durable?: () => Promise<void> | undefined;
+  /** The heads an append may trust while a batch holds the write lock (known-heads.ts). */
+  readonly heads: KnownHeads;
 }): Batches {
-  const { db, lastPosition, open, failure, committed, gate, durable } = options;
+  const { db, lastPosition, open, failure, committed, gate, durable, heads } = options;
   const batches: Batches = {
     active: null,
 
@@ -52,6 +55,7 @@ export function createBatches(options: {
         gate.hold();
         batch.begun = true;
         batch.lastPosition = lastPosition.get() ?? 0;
+        heads.locked();
       }
     },
 
@@ -81,10 +85,13 @@ export function createBatches(options: {
         open();
         if (batch.begun) {
           db.exec('COMMIT');
+          heads.unlocked(true);
           committed();
         }
         outcome = { result };
       } catch (error) {
+        // What the batch wrote is gone, and with it the heads it knew (a failed COMMIT too).
+        heads.unlocked(false);
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
         outcome = { error: failure(error) };
       } finally {
