@@ -70,11 +70,11 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
         // A one-row INSERT uses no statement journal: SQLITE_FULL rolls back the batch's transaction, not the statement.
         await expect(add(a, 'ring/y', 0, 1, 20_000)).rejects.toThrow();
         freeTheDisk(a);
-        // The caller carries on: the head known for ring/x (2) is gone with the transaction.
-        await a.appendToStream('ring/x', ring(x, 1), { expectedVersion: x }).catch(() => undefined);
-        await a.appendToStream('ring/z', ring(0, 1)).catch(() => undefined);
+        // The caller carries on: the head known for ring/x (2) is gone with the transaction, the batch will not commit.
+        await expect(a.appendToStream('ring/x', ring(x, 1), { expectedVersion: x })).rejects.toThrow(/disk is full/);
+        await expect(a.appendToStream('ring/z', ring(0, 1))).rejects.toThrow(/disk is full/);
       });
-      await expect(outcome).rejects.toThrow();
+      await expect(outcome).rejects.toThrow(/disk is full/);
       await expectLog(a, new Map([['ring/x', 1], ['ring/y', 0], ['ring/z', 0]]));
       // And the store works on, at the heads the log has.
       await a.batch(() => add(a, 'ring/x', 1));
@@ -96,8 +96,8 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
         // 65 events: one INSERT of 64 rows (in the free pages), then one of a single row too large for what is left.
         await expect(a.appendToStream('ring/y', [...ring(0, 64), ...ring(64, 1, 400_000)])).rejects.toThrow(/disk is full/);
         freeTheDisk(a);
-        await a.appendToStream('ring/x', ring(2, 1), { expectedVersion: 2 }).catch(() => undefined);
-        await a.appendToStream('ring/x', ring(2, 70), { expectedVersion: 2 }).catch(() => undefined);
+        await expect(a.appendToStream('ring/x', ring(2, 1), { expectedVersion: 2 })).rejects.toThrow(/disk is full/);
+        await expect(a.appendToStream('ring/x', ring(2, 70), { expectedVersion: 2 })).rejects.toThrow(/disk is full/);
       });
       await expect(outcome).rejects.toThrow();
       await expectLog(a, new Map([['ring/x', 1], ['ring/y', 0]]));
@@ -122,12 +122,15 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
         // The read folds two events and rebuilds the snapshot in the batch: a one-row statement, SQLITE_FULL.
         await expect(a.readState('ring/s')).rejects.toThrow();
         freeTheDisk(a);
-        await a.appendToStream('ring/x', ring(2, 1), { expectedVersion: 2 }).catch(() => undefined);
-        await a.appendToStream('ring/z', ring(0, 1)).catch(() => undefined);
-        await a.appendToStream('ring/z', ring(0, 70)).catch(() => undefined);
+        const lost = /rolled back the batch after an error/;
+        await expect(a.appendToStream('ring/x', ring(2, 1), { expectedVersion: 2 })).rejects.toThrow(lost);
+        await expect(a.appendToStream('ring/z', ring(0, 1))).rejects.toThrow(lost);
+        await expect(a.appendToStream('ring/z', ring(0, 70))).rejects.toThrow(lost);
+        await expect(a.saveCheckpoint('c', 0, 1)).rejects.toThrow(lost);
       });
-      await expect(outcome).rejects.toThrow();
+      await expect(outcome).rejects.toThrow(/rolled back the batch after an error/);
       await expectLog(a, new Map([['ring/x', 1], ['ring/s', 3], ['ring/z', 0]]));
+      expect(await a.readCheckpoint('c')).toBe(0);
     } finally {
       await a.close();
       await b.close();
