@@ -3,12 +3,14 @@
  * to go stale while `PRAGMA data_version` stays put, or for the file to move under a batch, each checked on the log
  * afterwards with replay's StoreVerification (every event's hash, each stream's chain and head) and versions 1…n.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readLogPages, WrongExpectedVersionError, type NewEvent } from '@hotpatch/store';
+import Database from 'better-sqlite3';
+import { EventIdTakenError, readLogPages, WrongExpectedVersionError, type NewEvent } from '@hotpatch/store';
 import { StoreVerification } from '@hotpatch/replay';
 import { openSqliteEventStore, type SqliteEventStore } from './sqlite-store.js';
 
@@ -23,6 +25,16 @@ const ring = (from: number, count: number, pad = 0): NewEvent[] =>
   Array.from({ length: count }, (_, i) =>
     (from + i) % 2 === 0 ? { type: 'RingPaused', time: T, data: { by: 'service', reason: `r${from + i}${'x'.repeat(pad)}` } } : { type: 'RingResumed', time: T, data: { by: 'service' } },
   );
+
+/** Pauses only (a new reason each): any number of writers may append them at any version. */
+const paused = (k: number, count: number): NewEvent[] => Array.from({ length: count }, (_, i) => ({ type: 'RingPaused', time: T, data: { by: 'service', reason: `p${k}-${i}` } }));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The append's stale expected version refused, naming the version the log has. */
+const refusedAt = async (append: Promise<unknown>, actual: number) => {
+  const error = await append.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(WrongExpectedVersionError);
+  expect((error as WrongExpectedVersionError).actual).toBe(actual);
+};
 
 /** Appends at the version the caller knows (exactly: a stale head is refused, or accepted where it must not be). */
 const add = async (store: SqliteEventStore, stream: string, from: number, count = 1, pad = 0): Promise<number> => {
@@ -136,4 +148,221 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       await b.close();
     }
   });
+
+  it('inside a batch: a retried id (the unique index), an id another stream holds and stale expected versions are refused at the log’s head, and the batch commits', async () => {
+    const a = openSqliteEventStore({ path: file(), durability: 'normal' });
+    try {
+      const withIds = (events: NewEvent[], hex: string) => events.map((e, i) => ({ ...e, id: `${hex.repeat(8)}-0000-4000-8000-00000000000${i}` }));
+      await a.batch(async () => {
+        await a.appendToStream('ring/x', withIds(ring(0, 2), 'a'), { expectedVersion: 'no_stream' });
+        // A retry at 'any': its INSERT fails on the unique index of ids, then it is found the stream's own.
+        const again = await a.appendToStream('ring/x', withIds(ring(0, 2), 'a'));
+        expect([again.written, again.nextExpectedVersion]).toEqual([false, 2]);
+        await expect(a.appendToStream('ring/y', withIds(ring(0, 1), 'a'))).rejects.toBeInstanceOf(EventIdTakenError);
+        await refusedAt(a.appendToStream('ring/x', ring(1, 1), { expectedVersion: 1 }), 2);
+        await refusedAt(a.appendToStream('ring/x', ring(0, 1), { expectedVersion: 'no_stream' }), 2);
+        await refusedAt(a.appendToStream('ring/y', ring(0, 1), { expectedVersion: 'stream_exists' }), 0);
+        await refusedAt(a.appendToStream('ring/x', ring(2, 70), { expectedVersion: 3 }), 2);
+        await add(a, 'ring/x', 2);
+        await add(a, 'ring/y', 0);
+      });
+      await a.batch(async () => {
+        await refusedAt(a.appendToStream('ring/x', ring(2, 1), { expectedVersion: 2 }), 3);
+        const again = await a.appendToStream('ring/x', withIds(ring(0, 2), 'a'), { expectedVersion: 3 });
+        expect(again.written).toBe(false);
+        await add(a, 'ring/x', 3, 70);
+      });
+      await expectLog(a, new Map([['ring/x', 73], ['ring/y', 1]]));
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a batch nested in a batch (part of it), its callback failing and caught, appends in parallel inside: the heads stay the log’s', async () => {
+    const a = openSqliteEventStore({ path: file(), durability: 'normal' });
+    try {
+      let x = await a.batch(() => add(a, 'ring/x', 0));
+      x = await a.batch(async () => {
+        let v = await add(a, 'ring/x', x);
+        await expect(a.batch(async () => { await add(a, 'ring/x', v); throw new Error('inner'); })).rejects.toThrow('inner');
+        v += 1; // the inner batch is the outer one: its append stands
+        const [next] = await Promise.all([add(a, 'ring/x', v, 2), add(a, 'ring/y', 0, 3), a.readState('ring/x')]);
+        return next;
+      });
+      x = await a.batch(() => add(a, 'ring/x', x));
+      await expectLog(a, new Map([['ring/x', x], ['ring/y', 3]]));
+      expect(x).toBe(6);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('another connection writes the file through ATTACH: data_version moves, the next batch reads the head again', async () => {
+    const path = file();
+    const a = openSqliteEventStore({ path, durability: 'normal' });
+    const raw = new Database(':memory:');
+    try {
+      const x = await a.batch(() => add(a, 'ring/x', 0, 2));
+      raw.exec(`ATTACH DATABASE '${path}' AS log`);
+      raw.prepare('UPDATE log.streams SET version = 7 WHERE stream = ?').run('ring/x');
+      await a.batch(() => refusedAt(a.appendToStream('ring/x', ring(x, 1), { expectedVersion: x }), 7));
+      raw.prepare('UPDATE log.streams SET version = 2 WHERE stream = ?').run('ring/x');
+      await a.batch(() => add(a, 'ring/x', x));
+      await expectLog(a, new Map([['ring/x', 3]]));
+    } finally {
+      raw.close();
+      await a.close();
+    }
+  });
+
+  it('checkpoints by the worker thread (a connection of its own) inside and between batches, the WAL started over, another handle writing: every append at the head', async () => {
+    const path = file();
+    const a = openSqliteEventStore({ path, durability: 'normal', checkpoints: 'worker' });
+    const b = openSqliteEventStore({ path, durability: 'normal' });
+    try {
+      let x = 0;
+      for (let round = 0; round < 6; round++) {
+        x = await a.batch(async () => {
+          const v = await add(a, 'ring/x', x);
+          await a.checkpointer!.now();
+          return add(a, 'ring/x', v, round === 3 ? 70 : 2);
+        });
+        const done = await a.checkpointer!.now();
+        expect(done.busy).toBe(0);
+        // After a checkpoint of every frame, this write starts the WAL over.
+        if (round % 2 === 0) x = await add(b, 'ring/x', x);
+        x = await a.batch(() => add(a, 'ring/x', x));
+      }
+      await expectLog(a, new Map([['ring/x', x]]));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('close() while a batch is open keeps nothing of it; another handle and the store reopened go on at the log’s head', async () => {
+    const path = file();
+    const a = openSqliteEventStore({ path, durability: 'normal' });
+    const b = openSqliteEventStore({ path, durability: 'normal' });
+    try {
+      let x = await a.batch(() => add(a, 'ring/x', 0));
+      const pending = a.batch(async () => {
+        await add(a, 'ring/x', x);
+        await sleep(30);
+        await a.appendToStream('ring/x', ring(x + 1, 1));
+      });
+      await sleep(5);
+      await a.close();
+      await expect(pending).rejects.toThrow();
+      x = await add(b, 'ring/x', x);
+      const again = openSqliteEventStore({ path, durability: 'normal' });
+      x = await again.batch(() => add(again, 'ring/x', x));
+      x = await add(b, 'ring/x', x);
+      x = await again.batch(() => add(again, 'ring/x', x, 2));
+      await expectLog(again, new Map([['ring/x', 6]]));
+      await again.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('another process appends while batches run (each waits for the other’s write lock): every event kept once, in a chain', async () => {
+    const path = file();
+    const a = openSqliteEventStore({ path, durability: 'normal' });
+    try {
+      await a.appendToStream('ring/x', paused(0, 1));
+      const script = `
+        import { openSqliteEventStore } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)};
+        const store = openSqliteEventStore({ path: ${JSON.stringify(path)}, durability: 'normal' });
+        for (let k = 0; k < 100; k++) {
+          await store.appendToStream('ring/x', ${JSON.stringify(paused(1, 1))});
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        await store.close();`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      // The batches begin once the child writes, so that its appends fall between them.
+      while ((await a.streamVersion('ring/x')) < 2) await sleep(5);
+      let mine = 1;
+      for (let k = 0; k < 40; k++) {
+        mine += await a.batch(async () => {
+          const first = await a.appendToStream('ring/x', paused(k, 1));
+          await sleep(1);
+          // At the head the batch holds: nobody else can have appended in between.
+          await a.appendToStream('ring/x', paused(k, 2), { expectedVersion: first.nextExpectedVersion });
+          return 3;
+        });
+        await sleep(1);
+      }
+      expect(await exited).toBe(0);
+      expect(stderr).toBe('');
+      await expectLog(a, new Map([['ring/x', mine + 100]]));
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('three store objects on one file (worker checkpoints, group commit, full) race in pairs: batches at exact versions, stale ones refused, some undone; the log is what was acknowledged (fast-check, seeded)', async () => {
+    const path = file();
+    const stores = [openSqliteEventStore({ path, durability: 'normal', checkpoints: 'worker' }), openSqliteEventStore({ path, durability: 'group' }), openSqliteEventStore({ path })];
+    const reader = openSqliteEventStore({ path, readonly: true });
+    const acked = new Map<string, number>();
+    const op = fc.record({
+      store: fc.integer({ min: 0, max: 2 }),
+      streams: fc.subarray(['ring/p', 'ring/q', 'ring/r'], { minLength: 1 }),
+      count: fc.constantFrom(1, 2, 70),
+      batch: fc.boolean(),
+      undo: fc.boolean(),
+      stale: fc.boolean(),
+      state: fc.boolean(),
+    });
+    type Op = typeof op extends fc.Arbitrary<infer O> ? O : never;
+    /** What `o` appended, once acknowledged (an undone batch: nothing). */
+    const run = async (o: Op): Promise<Map<string, number>> => {
+      const s = stores[o.store]!;
+      const tally = new Map<string, number>();
+      const note = (stream: string, k: number) => tally.set(stream, (tally.get(stream) ?? 0) + k);
+      if (!o.batch) {
+        for (const stream of o.streams) {
+          await s.appendToStream(stream, paused(0, o.count));
+          note(stream, o.count);
+        }
+        return tally;
+      }
+      const done = s.batch(async () => {
+        // The write lock taken first: the versions read after it are the log's until the batch ends.
+        await s.appendToStream('ring/lock', paused(0, 1));
+        note('ring/lock', 1);
+        for (const stream of o.streams) {
+          const v = await s.streamVersion(stream);
+          if (o.stale && v > 0) await refusedAt(s.appendToStream(stream, paused(1, 1), { expectedVersion: v - 1 }), v);
+          if (o.state) await s.readState(stream);
+          await s.appendToStream(stream, paused(2, o.count), { expectedVersion: v === 0 ? 'no_stream' : v });
+          note(stream, o.count);
+        }
+        if (o.undo) throw new Error('undone');
+      });
+      if (!o.undo) return done.then(() => tally);
+      await expect(done).rejects.toThrow('undone');
+      return new Map();
+    };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(op, op), { minLength: 1, maxLength: 5 }), async (pairs) => {
+          for (const pair of pairs) {
+            for (const tally of await Promise.all(pair.map(run))) for (const [stream, k] of tally) acked.set(stream, (acked.get(stream) ?? 0) + k);
+          }
+        }),
+        { seed: 20261207, numRuns: 12 },
+      );
+      await expectLog(stores[2]!, acked);
+      await expectLog(reader, acked);
+    } finally {
+      await reader.close();
+      for (const s of stores) await s.close();
+    }
+  }, 60_000);
 });
