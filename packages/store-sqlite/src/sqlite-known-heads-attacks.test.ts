@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { EventIdTakenError, readLogPages, WrongExpectedVersionError, type NewEvent } from '@hotpatch/store';
 import { StoreVerification } from '@hotpatch/replay';
-import { openSqliteEventStore, type SqliteEventStore } from './sqlite-store.js';
+import { openSqliteEventStore, type SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-store.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hotpatch-sqlite-heads-attacks-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -70,11 +70,21 @@ const freePages = (store: SqliteEventStore, bytes: number) => {
   store.db.exec('DROP TABLE scratch');
 };
 
+/** Store objects on one new file (`durability: 'normal'` unless said), each closed once `work` is done. */
+async function onOneFile<const O extends ReadonlyArray<Partial<SqliteEventStoreOptions>>>(options: O, work: (stores: { -readonly [K in keyof O]: SqliteEventStore }, path: string) => Promise<void>): Promise<void> {
+  const path = file();
+  const stores: SqliteEventStore[] = [];
+  try {
+    for (const o of options) stores.push(openSqliteEventStore({ path, durability: 'normal', ...o }));
+    await work(stores as { -readonly [K in keyof O]: SqliteEventStore }, path);
+  } finally {
+    for (const store of stores) await store.close();
+  }
+}
+
 describe('SQLite store: attacks on the heads a batch trusts', () => {
-  it('a full disk fails a one-row INSERT inside a batch (SQLite rolls the whole transaction back) and the caller carries on: no stale head, nothing of the batch kept', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal' });
-    try {
+  it('a full disk fails a one-row INSERT inside a batch (SQLite rolls the whole transaction back) and the caller carries on: no stale head, nothing of the batch kept', () =>
+    onOneFile([{}], async ([a]) => {
       let x = await a.batch(() => add(a, 'ring/x', 0));
       const outcome = a.batch(async () => {
         x = await add(a, 'ring/x', x);
@@ -91,15 +101,10 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       // And the store works on, at the heads the log has.
       await a.batch(() => add(a, 'ring/x', 1));
       await expectLog(a, new Map([['ring/x', 2]]));
-    } finally {
-      await a.close();
-    }
-  });
+    }));
 
-  it('a full disk fails the last one-row INSERT of a long append (its own savepoint) inside a batch: the batch is not carried on outside its transaction', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal' });
-    try {
+  it('a full disk fails the last one-row INSERT of a long append (its own savepoint) inside a batch: the batch is not carried on outside its transaction', () =>
+    onOneFile([{}], async ([a]) => {
       await a.batch(() => add(a, 'ring/x', 0));
       freePages(a, 160_000);
       const outcome = a.batch(async () => {
@@ -113,16 +118,10 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       });
       await expect(outcome).rejects.toThrow();
       await expectLog(a, new Map([['ring/x', 1], ['ring/y', 0]]));
-    } finally {
-      await a.close();
-    }
-  });
+    }));
 
-  it('a full disk fails the snapshot a readState rebuilds inside a batch (SQLite rolls the transaction back): the batch’s later appends neither trust a head nor commit', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal' });
-    const b = openSqliteEventStore({ path, durability: 'normal' });
-    try {
+  it('a full disk fails the snapshot a readState rebuilds inside a batch (SQLite rolls the transaction back): the batch’s later appends neither trust a head nor commit', () =>
+    onOneFile([{}, {}], async ([a, b]) => {
       await a.batch(() => add(a, 'ring/x', 0));
       // Written by another handle (a's state cache does not hold it), the snapshot left at version 1, a large state.
       let s = await add(b, 'ring/s', 0);
@@ -143,15 +142,10 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       await expect(outcome).rejects.toThrow(/rolled back the batch after an error/);
       await expectLog(a, new Map([['ring/x', 1], ['ring/s', 3], ['ring/z', 0]]));
       expect(await a.readCheckpoint('c')).toBe(0);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+    }));
 
-  it('inside a batch: a retried id (the unique index), an id another stream holds and stale expected versions are refused at the log’s head, and the batch commits', async () => {
-    const a = openSqliteEventStore({ path: file(), durability: 'normal' });
-    try {
+  it('inside a batch: a retried id (the unique index), an id another stream holds and stale expected versions are refused at the log’s head, and the batch commits', () =>
+    onOneFile([{}], async ([a]) => {
       const withIds = (events: NewEvent[], hex: string) => events.map((e, i) => ({ ...e, id: `${hex.repeat(8)}-0000-4000-8000-00000000000${i}` }));
       await a.batch(async () => {
         await a.appendToStream('ring/x', withIds(ring(0, 2), 'a'), { expectedVersion: 'no_stream' });
@@ -173,14 +167,10 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
         await add(a, 'ring/x', 3, 70);
       });
       await expectLog(a, new Map([['ring/x', 73], ['ring/y', 1]]));
-    } finally {
-      await a.close();
-    }
-  });
+    }));
 
-  it('a batch nested in a batch (part of it), its callback failing and caught, appends in parallel inside: the heads stay the log’s', async () => {
-    const a = openSqliteEventStore({ path: file(), durability: 'normal' });
-    try {
+  it('a batch nested in a batch (part of it), its callback failing and caught, appends in parallel inside: the heads stay the log’s', () =>
+    onOneFile([{}], async ([a]) => {
       let x = await a.batch(() => add(a, 'ring/x', 0));
       x = await a.batch(async () => {
         let v = await add(a, 'ring/x', x);
@@ -192,34 +182,26 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       x = await a.batch(() => add(a, 'ring/x', x));
       await expectLog(a, new Map([['ring/x', x], ['ring/y', 3]]));
       expect(x).toBe(6);
-    } finally {
-      await a.close();
-    }
-  });
+    }));
 
-  it('another connection writes the file through ATTACH: data_version moves, the next batch reads the head again', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal' });
-    const raw = new Database(':memory:');
-    try {
-      const x = await a.batch(() => add(a, 'ring/x', 0, 2));
-      raw.exec(`ATTACH DATABASE '${path}' AS log`);
-      raw.prepare('UPDATE log.streams SET version = 7 WHERE stream = ?').run('ring/x');
-      await a.batch(() => refusedAt(a.appendToStream('ring/x', ring(x, 1), { expectedVersion: x }), 7));
-      raw.prepare('UPDATE log.streams SET version = 2 WHERE stream = ?').run('ring/x');
-      await a.batch(() => add(a, 'ring/x', x));
-      await expectLog(a, new Map([['ring/x', 3]]));
-    } finally {
-      raw.close();
-      await a.close();
-    }
-  });
+  it('another connection writes the file through ATTACH: data_version moves, the next batch reads the head again', () =>
+    onOneFile([{}], async ([a], path) => {
+      const raw = new Database(':memory:');
+      try {
+        const x = await a.batch(() => add(a, 'ring/x', 0, 2));
+        raw.exec(`ATTACH DATABASE '${path}' AS log`);
+        raw.prepare('UPDATE log.streams SET version = 7 WHERE stream = ?').run('ring/x');
+        await a.batch(() => refusedAt(a.appendToStream('ring/x', ring(x, 1), { expectedVersion: x }), 7));
+        raw.prepare('UPDATE log.streams SET version = 2 WHERE stream = ?').run('ring/x');
+        await a.batch(() => add(a, 'ring/x', x));
+        await expectLog(a, new Map([['ring/x', 3]]));
+      } finally {
+        raw.close();
+      }
+    }));
 
-  it('checkpoints by the worker thread (a connection of its own) inside and between batches, the WAL started over, another handle writing: every append at the head', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal', checkpoints: 'worker' });
-    const b = openSqliteEventStore({ path, durability: 'normal' });
-    try {
+  it('checkpoints by the worker thread (a connection of its own) inside and between batches, the WAL started over, another handle writing: every append at the head', () =>
+    onOneFile([{ checkpoints: 'worker' }, {}], async ([a, b]) => {
       let x = 0;
       for (let round = 0; round < 6; round++) {
         x = await a.batch(async () => {
@@ -234,17 +216,10 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
         x = await a.batch(() => add(a, 'ring/x', x));
       }
       await expectLog(a, new Map([['ring/x', x]]));
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+    }));
 
-  it('close() while a batch is open keeps nothing of it; another handle and the store reopened go on at the log’s head', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal' });
-    const b = openSqliteEventStore({ path, durability: 'normal' });
-    try {
+  it('close() while a batch is open keeps nothing of it; another handle and the store reopened go on at the log’s head', () =>
+    onOneFile([{}, {}], async ([a, b], path) => {
       let x = await a.batch(() => add(a, 'ring/x', 0));
       const pending = a.batch(async () => {
         await add(a, 'ring/x', x);
@@ -261,16 +236,10 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       x = await again.batch(() => add(again, 'ring/x', x, 2));
       await expectLog(again, new Map([['ring/x', 6]]));
       await again.close();
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+    }));
 
-  it('another process appends while batches run (each waits for the other’s write lock): every event kept once, in a chain', async () => {
-    const path = file();
-    const a = openSqliteEventStore({ path, durability: 'normal' });
-    try {
+  it('another process appends while batches run (each waits for the other’s write lock): every event kept once, in a chain', () =>
+    onOneFile([{}], async ([a], path) => {
       await a.appendToStream('ring/x', paused(0, 1));
       const script = `
         import { openSqliteEventStore } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)};
@@ -300,56 +269,51 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       expect(await exited).toBe(0);
       expect(stderr).toBe('');
       await expectLog(a, new Map([['ring/x', mine + 100]]));
-    } finally {
-      await a.close();
-    }
-  });
+    }));
 
-  it('three store objects on one file (worker checkpoints, group commit, full) race in pairs: batches at exact versions, stale ones refused, some undone; the log is what was acknowledged (fast-check, seeded)', async () => {
-    const path = file();
-    const stores = [openSqliteEventStore({ path, durability: 'normal', checkpoints: 'worker' }), openSqliteEventStore({ path, durability: 'group' }), openSqliteEventStore({ path })];
-    const reader = openSqliteEventStore({ path, readonly: true });
-    const acked = new Map<string, number>();
-    const op = fc.record({
-      store: fc.integer({ min: 0, max: 2 }),
-      streams: fc.subarray(['ring/p', 'ring/q', 'ring/r'], { minLength: 1 }),
-      count: fc.constantFrom(1, 2, 70),
-      batch: fc.boolean(),
-      undo: fc.boolean(),
-      stale: fc.boolean(),
-      state: fc.boolean(),
-    });
-    type Op = typeof op extends fc.Arbitrary<infer O> ? O : never;
-    /** What `o` appended, once acknowledged (an undone batch: nothing). */
-    const run = async (o: Op): Promise<Map<string, number>> => {
-      const s = stores[o.store]!;
-      const tally = new Map<string, number>();
-      const note = (stream: string, k: number) => tally.set(stream, (tally.get(stream) ?? 0) + k);
-      if (!o.batch) {
-        for (const stream of o.streams) {
-          await s.appendToStream(stream, paused(0, o.count));
-          note(stream, o.count);
-        }
-        return tally;
-      }
-      const done = s.batch(async () => {
-        // The write lock taken first: the versions read after it are the log's until the batch ends.
-        await s.appendToStream('ring/lock', paused(0, 1));
-        note('ring/lock', 1);
-        for (const stream of o.streams) {
-          const v = await s.streamVersion(stream);
-          if (o.stale && v > 0) await refusedAt(s.appendToStream(stream, paused(1, 1), { expectedVersion: v - 1 }), v);
-          if (o.state) await s.readState(stream);
-          await s.appendToStream(stream, paused(2, o.count), { expectedVersion: v === 0 ? 'no_stream' : v });
-          note(stream, o.count);
-        }
-        if (o.undo) throw new Error('undone');
+  it('three store objects on one file (worker checkpoints, group commit, full) race in pairs: batches at exact versions, stale ones refused, some undone; the log is what was acknowledged (fast-check, seeded)', () =>
+    // The fourth: a read-only handle, which reads the log at the end.
+    onOneFile([{ checkpoints: 'worker' }, { durability: 'group' }, { durability: 'full' }, { readonly: true }], async (stores) => {
+      const acked = new Map<string, number>();
+      const op = fc.record({
+        store: fc.integer({ min: 0, max: 2 }),
+        streams: fc.subarray(['ring/p', 'ring/q', 'ring/r'], { minLength: 1 }),
+        count: fc.constantFrom(1, 2, 70),
+        batch: fc.boolean(),
+        undo: fc.boolean(),
+        stale: fc.boolean(),
+        state: fc.boolean(),
       });
-      if (!o.undo) return done.then(() => tally);
-      await expect(done).rejects.toThrow('undone');
-      return new Map();
-    };
-    try {
+      type Op = typeof op extends fc.Arbitrary<infer O> ? O : never;
+      /** What `o` appended, once acknowledged (an undone batch: nothing). */
+      const run = async (o: Op): Promise<Map<string, number>> => {
+        const s = stores[o.store as 0 | 1 | 2];
+        const tally = new Map<string, number>();
+        const note = (stream: string, k: number) => tally.set(stream, (tally.get(stream) ?? 0) + k);
+        if (!o.batch) {
+          for (const stream of o.streams) {
+            await s.appendToStream(stream, paused(0, o.count));
+            note(stream, o.count);
+          }
+          return tally;
+        }
+        const done = s.batch(async () => {
+          // The write lock taken first: the versions read after it are the log's until the batch ends.
+          await s.appendToStream('ring/lock', paused(0, 1));
+          note('ring/lock', 1);
+          for (const stream of o.streams) {
+            const v = await s.streamVersion(stream);
+            if (o.stale && v > 0) await refusedAt(s.appendToStream(stream, paused(1, 1), { expectedVersion: v - 1 }), v);
+            if (o.state) await s.readState(stream);
+            await s.appendToStream(stream, paused(2, o.count), { expectedVersion: v === 0 ? 'no_stream' : v });
+            note(stream, o.count);
+          }
+          if (o.undo) throw new Error('undone');
+        });
+        if (!o.undo) return done.then(() => tally);
+        await expect(done).rejects.toThrow('undone');
+        return new Map();
+      };
       await fc.assert(
         fc.asyncProperty(fc.array(fc.tuple(op, op), { minLength: 1, maxLength: 5 }), async (pairs) => {
           for (const pair of pairs) {
@@ -358,11 +322,8 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
         }),
         { seed: 20261207, numRuns: 12 },
       );
-      await expectLog(stores[2]!, acked);
-      await expectLog(reader, acked);
-    } finally {
-      await reader.close();
-      for (const s of stores) await s.close();
-    }
-  }, 60_000);
+      await expectLog(stores[2], acked);
+      await expectLog(stores[3], acked);
+    }),
+  60_000);
 });
