@@ -120,6 +120,22 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       await expectLog(a, new Map([['ring/x', 1], ['ring/y', 0]]));
     }));
 
+  it('a full disk fails a many-row INSERT inside a batch (SQLite undoes the statement, the append its savepoint): the batch goes on at the heads it holds and commits', () =>
+    onOneFile([{}], async ([a]) => {
+      let x = await a.batch(() => add(a, 'ring/x', 0));
+      x = await a.batch(async () => {
+        const v = await add(a, 'ring/x', x);
+        fillTheDisk(a);
+        await expect(a.appendToStream('ring/y', ring(0, 70, 2_000))).rejects.toThrow(/disk is full/);
+        await expect(a.appendToStream('ring/y', ring(0, 3, 2_000))).rejects.toThrow(/disk is full/);
+        freeTheDisk(a);
+        await add(a, 'ring/y', 0, 70);
+        return add(a, 'ring/x', v);
+      });
+      await expectLog(a, new Map([['ring/x', 3], ['ring/y', 70]]));
+      expect(x).toBe(3);
+    }));
+
   it('a full disk fails the snapshot a readState rebuilds inside a batch (SQLite rolls the transaction back): the batch’s later appends neither trust a head nor commit', () =>
     onOneFile([{}, {}], async ([a, b]) => {
       await a.batch(() => add(a, 'ring/x', 0));
