@@ -152,24 +152,26 @@ export function createAppend(ctx: SqliteContext, states: StreamStates, heads: Kn
     }
     // Inside a batch, an append of one INSERT statement needs no savepoint of its own: everything that can refuse
     // it does so before its first write, and the INSERT is atomic. After it, only an I/O error can fail the rest,
-    // and that poisons the batch (it will not commit).
+    // and that poisons the batch (it will not commit; batches.writing refuses its later writes).
     const batch = batches.active;
     if (batch !== null && events.length <= INSERT_ROWS) {
-      if (batch.poisoned !== undefined) throw batch.poisoned;
       inserted = false;
       try {
         return appendRows(stream, events, appendOptions);
       } catch (error) {
         heads.drop(stream);
-        if (inserted) batch.poisoned = error;
+        // Half done, or the batch's whole transaction rolled back by SQLite (a full disk on a one-row INSERT).
+        if (inserted || !db.inTransaction) batch.poisoned = error;
         throw failure(error);
       }
     }
     try {
       return append.immediate(stream, events, appendOptions);
     } catch (error) {
-      // A savepoint or transaction undone: the head known for the stream may be gone with it.
+      // A savepoint or transaction undone: the head known for the stream may be gone with it; and a batch whose
+      // transaction SQLite rolled back (a full disk on the last, one-row INSERT) will not commit.
       heads.drop(stream);
+      if (batch !== null && !db.inTransaction) batch.poisoned = error;
       throw failure(error);
     }
   };

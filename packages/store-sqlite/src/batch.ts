@@ -43,8 +43,10 @@ export function createBatches(options: {
   readonly durable?: () => Promise<void> | undefined;
   /** The heads an append may trust while a batch holds the write lock (known-heads.ts). */
   readonly heads: KnownHeads;
+  /** The error for a batch whose transaction SQLite rolled back after an error. */
+  readonly lost: () => unknown;
 }): Batches {
-  const { db, lastPosition, open, failure, committed, gate, durable, heads } = options;
+  const { db, lastPosition, open, failure, committed, gate, durable, heads, lost } = options;
   const batches: Batches = {
     active: null,
 
@@ -56,7 +58,12 @@ export function createBatches(options: {
         batch.begun = true;
         batch.lastPosition = lastPosition.get() ?? 0;
         heads.locked();
+      } else if (batch !== null && batch.poisoned === undefined && !db.inTransaction) {
+        // SQLite rolled the batch's transaction back after an error (a full disk on a one-row statement, a snapshot a
+        // read rebuilt): what it wrote is gone, and a write now would commit on its own. The batch will not commit.
+        batch.poisoned = lost();
       }
+      if (batch?.poisoned !== undefined) throw batch.poisoned;
     },
 
     free: () => batches.active === null || batchScope.within(batches.active.token),

@@ -7,7 +7,10 @@
  * at a batch's BEGIN IMMEDIATE (the write lock held from then on, no one else can commit until it ends) the value is
  * read; if it moved since the heads were taken, they are all forgotten. Inside the batch, every head this connection
  * reads or writes is the log's until the batch ends; a rolled-back batch (or append) forgets them all, since what it
- * wrote is gone. A wrong head would break the hash chain: see sqlite-known-heads.test.ts.
+ * wrote is gone. The trust lasts only while the batch's transaction is open: SQLite rolls a whole transaction back on
+ * some errors (SQLITE_FULL in a statement without a statement journal, a one-row INSERT or upsert; an I/O error), and
+ * the heads it wrote go with it. A wrong head would break the hash chain: see sqlite-known-heads.test.ts and
+ * sqlite-known-heads-attacks.test.ts.
  */
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 
@@ -47,6 +50,14 @@ export function knownHeads(db: SqliteDatabase): KnownHeads {
     heads.clear();
     seen = undefined;
   };
+  /** Whether the heads are trusted now: a batch holds the write lock, in a transaction SQLite has not rolled back. */
+  const holding = () => {
+    if (trusted && !db.inTransaction) {
+      trusted = false;
+      forget();
+    }
+    return trusted;
+  };
   return {
     locked() {
       const now = dataVersion.get()!;
@@ -60,9 +71,9 @@ export function knownHeads(db: SqliteDatabase): KnownHeads {
       trusted = false;
       if (!kept) forget();
     },
-    head: (stream) => (trusted ? heads.get(stream) : undefined),
+    head: (stream) => (holding() ? heads.get(stream) : undefined),
     know(stream, head) {
-      if (!trusted) {
+      if (!holding()) {
         heads.delete(stream);
         return;
       }

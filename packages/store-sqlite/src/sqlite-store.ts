@@ -119,7 +119,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   /** With group commit, once the commits so far are durable (undefined when they are), as the store's typed error. */
   const durable = sync === undefined ? undefined : () => sync.settled()?.catch((error: unknown) => Promise.reject(syncFailure(error)));
   const heads = knownHeads(db);
-  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed, gate, heads, ...(durable !== undefined ? { durable } : {}) });
+  const lost = () => new DatabaseUnavailableError(options.path, 'SQLite rolled back the batch after an error (a full disk?): nothing of it is kept; run it again');
+  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed, gate, heads, lost, ...(durable !== undefined ? { durable } : {}) });
   /**
    * A call's answer, given once what it could see is durable: with group commit, a call outside a batch waits for
    * the sync of every commit made so far (its own write's included); a batch's own calls do not (the batch's commit
