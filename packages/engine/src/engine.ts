@@ -5,7 +5,7 @@
  * id is recorded at most once.
  */
 import { clockTime, CommandRefusal, deviceStream, HotpatchError, type DeviceCommand, type DeviceState } from '@hotpatch/core';
-import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { EventIdReusedError, IdempotencyConflictError, WrongExpectedVersionError, type AppendResult, type EventStore, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { v7 as uuidv7 } from 'uuid';
 import { checkCommand, decideCommandOrRefuse, isDeviceCommand, streamOf, type Command, type Known, type StateOf } from './commands.js';
 import { eventIdFor } from './ids.js';
@@ -184,19 +184,33 @@ export function createEngine(options: EngineOptions): Engine {
     return events;
   };
 
-  const append = async <C extends Command>(intent: Intent<C>, attempts: number): Promise<CommandResult<StateOf<C>>> => {
+  /**
+   * Appends a decided intent. No async frame on the way most appends take (written as decided: an orchestrator commits
+   * every step through here), only the store's promise carried on; a retry's answer is read in `unwritten`.
+   */
+  const append = <C extends Command>(intent: Intent<C>, attempts: number, conflict?: (error: WrongExpectedVersionError) => Promise<CommandResult<StateOf<C>>>): Promise<CommandResult<StateOf<C>>> => {
     const { stream } = intent;
-    let result;
+    let appended: Promise<AppendResult>;
     try {
-      result = await store.appendToStream(stream, intent.events, { expectedVersion: intent.expectedVersion === 0 ? 'no_stream' : intent.expectedVersion });
+      appended = store.appendToStream(stream, intent.events, { expectedVersion: intent.expectedVersion === 0 ? 'no_stream' : intent.expectedVersion });
     } catch (error) {
-      // The store holds the command's ids as other events: named as the command it holds (CommandIdReusedError).
-      if (error instanceof EventIdReusedError || error instanceof IdempotencyConflictError) await recorded(intent.command);
-      throw error;
+      appended = Promise.reject(error);
     }
-    const state = result.written ? intent.state : (await read<StateOf<C>>(stream)).state;
-    const version = result.written ? result.nextExpectedVersion : await store.streamVersion(stream);
-    return { stream, events: [...result.events], state, version, duplicate: !result.written, attempts };
+    return appended.then(
+      (result) => (result.written ? { stream, events: [...result.events], state: intent.state, version: result.nextExpectedVersion, duplicate: false, attempts } : unwritten<StateOf<C>>(stream, result, attempts)),
+      (error: unknown) => {
+        if (conflict !== undefined && error instanceof WrongExpectedVersionError) return conflict(error);
+        // The store holds the command's ids as other events: named as the command it holds (CommandIdReusedError).
+        if (error instanceof EventIdReusedError || error instanceof IdempotencyConflictError) return recorded(intent.command).then(() => Promise.reject(error));
+        throw error;
+      },
+    );
+  };
+  /** An append the store answered with what it held (a retry): the stream's state and version read now. */
+  const unwritten = async <S>(stream: string, result: AppendResult, attempts: number): Promise<CommandResult<S>> => {
+    const state = (await read<S>(stream)).state;
+    const version = await store.streamVersion(stream);
+    return { stream, events: [...result.events], state, version, duplicate: true, attempts };
   };
 
   /**
@@ -257,8 +271,7 @@ export function createEngine(options: EngineOptions): Engine {
     decide: (command, known, decideOptions = {}) => intentFor(known, { ...checkCommand(command), id: command.id ?? newId() }, now(), metaOf(decideOptions.meta)),
     // The first append made directly (an orchestrator commits every step through here), settle's loop only after a conflict.
     commit: (intent) =>
-      append(intent, 1).catch((error: unknown) => {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
+      append(intent, 1, (error) => {
         if (maxAttempts <= 1) throw new ConcurrencyExhaustedError(intent.stream, 1, error);
         return settle(intent.command, {}, () => intent.time, intent.meta, true, 2);
       }),

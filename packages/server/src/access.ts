@@ -67,22 +67,35 @@ export function accessControl(app: FastifyInstance, service: HotpatchService): v
   });
   app.decorateRequest('caller', null);
   app.decorateRequest('scope', null);
-  app.addHook('onRequest', async (request) => {
+  // A callback, not an async function: the token's read is the one thing to wait for, and the tenant is made already
+  // for every request but its first (no promise of the hook's own, nor the tenant's).
+  app.addHook('onRequest', (request, _reply, done) => {
     const roles = request.routeOptions.config.roles;
-    if (roles === undefined) return;
+    if (roles === undefined) return done();
     // Node keeps the first of two Authorization headers; a proxy in front may keep the last: which token speaks for
     // the request would depend on who reads it. One header, or none.
-    if (authorizationHeaders(request.raw.rawHeaders) > 1) throw new HttpProblem(401, 'UNAUTHORIZED', 'more than one Authorization header: send one, "Authorization: Bearer hp_…"');
-    const caller = await authenticate(service.store, request.headers.authorization);
-    if (!roles.includes(caller.role)) {
-      throw new HttpProblem(403, 'ROLE_NOT_ALLOWED', `a token of role ${caller.role} may not call ${request.method} ${request.routeOptions.url}; allowed: ${roles.join(', ')}`, {
-        role: caller.role,
-        allowed: roles,
-      });
-    }
-    request.caller = caller;
-    const named = request.headers[TENANT_HEADER];
-    request.scope = await service.tenants.resolve(caller, typeof named === 'string' && named !== '' ? named : undefined);
+    if (authorizationHeaders(request.raw.rawHeaders) > 1) return done(new HttpProblem(401, 'UNAUTHORIZED', 'more than one Authorization header: send one, "Authorization: Bearer hp_…"'));
+    authenticate(service.store, request.headers.authorization)
+      .then((caller) => {
+        if (!roles.includes(caller.role)) {
+          throw new HttpProblem(403, 'ROLE_NOT_ALLOWED', `a token of role ${caller.role} may not call ${request.method} ${request.routeOptions.url}; allowed: ${roles.join(', ')}`, {
+            role: caller.role,
+            allowed: roles,
+          });
+        }
+        request.caller = caller;
+        const named = request.headers[TENANT_HEADER];
+        const requested = typeof named === 'string' && named !== '' ? named : undefined;
+        const scope = service.tenants.resolveNow(caller, requested);
+        if (scope !== undefined) {
+          request.scope = scope;
+          return;
+        }
+        return service.tenants.resolve(caller, requested).then((made) => {
+          request.scope = made;
+        });
+      })
+      .then(() => done(), done);
   });
   // A callback, not an async function: nothing to wait for, and no promise per request.
   app.addHook('preHandler', (request, _reply, done) => {

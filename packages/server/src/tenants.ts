@@ -44,10 +44,14 @@ export interface Scope {
 /** The stream name the log holds for a tenant's stream (what the service's append observer is told). */
 export const storedStreamName = (tenant: string, kind: StreamKindName, id: string): string => toStreamName(kind, id, tenant);
 
+const scopeFor = (caller: Caller, tenant: Tenant): Scope => ({ tenant, party: caller.role === 'tenant-admin' ? 'tenant' : 'service', device: caller.device, serviceWide: caller.tenant === null });
+
 const unknownTenant = (name: string) => new HttpProblem(404, 'UNKNOWN_TENANT', `this service serves no tenant ${name}`, { tenant: name });
 
 export class Tenants {
   private readonly made = new Map<string, Promise<Tenant>>();
+  /** The tenants made, once made (what `resolveNow` answers with). */
+  private readonly ready = new Map<string, Tenant>();
   private readonly known = new Set<string>([DEFAULT_TENANT]);
   /** The log position up to which the token streams were read. */
   private scanned = 0;
@@ -103,7 +107,12 @@ export class Tenants {
     if (tenant === undefined) {
       tenant = this.make(name);
       this.made.set(name, tenant);
-      tenant.catch(() => this.made.delete(name));
+      tenant.then(
+        (made) => {
+          if (this.made.get(name) === tenant) this.ready.set(name, made);
+        },
+        () => this.made.delete(name),
+      );
     }
     return tenant;
   }
@@ -114,12 +123,25 @@ export class Tenants {
    * default tenant.
    */
   async resolve(caller: Caller, requested: string | undefined): Promise<Scope> {
-    if (caller.tenant !== null && requested !== undefined && requested !== caller.tenant) throw unknownTenant(requested);
-    const name = caller.tenant ?? requested ?? DEFAULT_TENANT;
-    // A token bound to a tenant is the proof that it exists.
-    if (caller.tenant !== null) this.known.add(caller.tenant);
+    const name = this.nameFor(caller, requested);
     const tenant = await this.get(name);
     if (tenant === undefined) throw unknownTenant(name);
-    return { tenant, party: caller.role === 'tenant-admin' ? 'tenant' : 'service', device: caller.device, serviceWide: caller.tenant === null };
+    return scopeFor(caller, tenant);
+  }
+
+  /**
+   * The same, at once, when the tenant is made already (every request but a tenant's first): no promise to wait on.
+   * Undefined when it is not: ask `resolve`. A caller bound to another tenant than the one it names: thrown.
+   */
+  resolveNow(caller: Caller, requested: string | undefined): Scope | undefined {
+    const tenant = this.ready.get(this.nameFor(caller, requested));
+    return tenant === undefined ? undefined : scopeFor(caller, tenant);
+  }
+
+  private nameFor(caller: Caller, requested: string | undefined): string {
+    if (caller.tenant !== null && requested !== undefined && requested !== caller.tenant) throw unknownTenant(requested);
+    // A token bound to a tenant is the proof that it exists.
+    if (caller.tenant !== null) this.known.add(caller.tenant);
+    return caller.tenant ?? requested ?? DEFAULT_TENANT;
   }
 }

@@ -4,9 +4,9 @@
  * token is looked up by its id and its secret compared by hash, in constant time. Every instance over the log sees
  * a revocation at the next request.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { HotpatchError, InvalidTenantError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
-import { readLog, WrongExpectedVersionError, type EventStore } from '@hotpatch/store';
+import { readLog, WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 
 const TOKEN = /^hp_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -47,7 +47,9 @@ export class UnknownTokenError extends HotpatchError {
   }
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+// Node's one-shot crypto.hash (20.12+, 21.7+): about twice as fast as a Hash object for a token's secret, at every request.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+const sha256 = (text: string): Buffer => (oneShot ? oneShot('sha256', text, 'buffer') : createHash('sha256').update(text, 'utf8').digest());
 
 /** Issues a token: appends TokenIssued to its new stream and returns the token's text, which nothing keeps. */
 export async function issueToken(store: EventStore, scope: TokenScope, meta: Readonly<Record<string, unknown>> = {}): Promise<{ readonly id: string; readonly token: string }> {
@@ -95,20 +97,28 @@ export async function anyToken(store: EventStore & { streamHeads?(): Promise<Arr
 const unauthorized = (detail: string) => new HttpProblem(401, 'UNAUTHORIZED', detail);
 
 /** The caller an `Authorization: Bearer hp_…` header names; 401 naming what is wrong with it otherwise. */
-export async function authenticate(store: EventStore, header: string | undefined): Promise<Caller> {
-  if (header === undefined || header === '') throw unauthorized('no Authorization header: send "Authorization: Bearer hp_…" with a token from "hotpatch token create"');
+export function authenticate(store: EventStore, header: string | undefined): Promise<Caller> {
+  if (header === undefined || header === '') return Promise.reject(unauthorized('no Authorization header: send "Authorization: Bearer hp_…" with a token from "hotpatch token create"'));
   const [scheme, text, ...rest] = header.trim().split(/\s+/);
-  if (scheme?.toLowerCase() !== 'bearer' || text === undefined || rest.length > 0) throw unauthorized('the Authorization header is not "Bearer <token>"');
+  if (scheme?.toLowerCase() !== 'bearer' || text === undefined || rest.length > 0) return Promise.reject(unauthorized('the Authorization header is not "Bearer <token>"'));
   const match = TOKEN.exec(text);
-  if (match === null) throw unauthorized('the bearer token is not a hotpatch token (hp_<id>_<secret>)');
+  if (match === null) return Promise.reject(unauthorized('the bearer token is not a hotpatch token (hp_<id>_<secret>)'));
   const [, id, secret] = match as unknown as [string, string, string];
-  const head = await store.readState(tokenStream(id));
-  const state = head.state as TokenState;
-  const stored = state.context.hash;
-  // The same work whether or not the token exists: a comparison against a hash of nothing.
-  const known = stored !== null ? Buffer.from(stored, 'hex') : sha256('');
-  const same = timingSafeEqual(known, sha256(secret)) && stored !== null;
-  if (!same) throw unauthorized(`unknown token ${id}`);
-  if (state.value === 'revoked') throw unauthorized(`token ${id} was revoked`);
-  return { tokenId: id, role: state.context.role!, tenant: state.context.tenant, device: state.context.device };
+  // No async frame of its own: every request comes here, and its token's read is the store's promise carried on.
+  let read: Promise<StreamStateRead>;
+  try {
+    read = store.readState(tokenStream(id));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return read.then((head) => {
+    const state = head.state as TokenState;
+    const stored = state.context.hash;
+    // The same work whether or not the token exists: a comparison against a hash of nothing.
+    const known = stored !== null ? Buffer.from(stored, 'hex') : sha256('');
+    const same = timingSafeEqual(known, sha256(secret)) && stored !== null;
+    if (!same) throw unauthorized(`unknown token ${id}`);
+    if (state.value === 'revoked') throw unauthorized(`token ${id} was revoked`);
+    return { tokenId: id, role: state.context.role!, tenant: state.context.tenant, device: state.context.device };
+  });
 }

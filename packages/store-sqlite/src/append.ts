@@ -23,13 +23,14 @@ import {
 } from '@hotpatch/store';
 import type { SqliteContext } from './context.js';
 import { INSERT_ROWS, toEvent, type EventRow } from './statements.js';
-import type { StreamStates } from './state.js';
+import type { KnownHeads } from './known-heads.js';
+import type { FirstRead, StreamStates } from './state.js';
 
 /** One-event appends write the stream's snapshot once it is this many versions behind. */
 const SNAPSHOT_EVERY = 8;
 
 /** The store's appendToStream, once it is ready and writable: the result, or a typed error. */
-export function createAppend(ctx: SqliteContext, states: StreamStates): (stream: string, events: readonly NewEvent[], options: AppendOptions) => AppendResult {
+export function createAppend(ctx: SqliteContext, states: StreamStates, heads: KnownHeads): (stream: string, events: readonly NewEvent[], options: AppendOptions) => AppendResult {
   const { db, sql: q, batches, newId, machineOf, failure } = ctx;
   const { insertRows } = q;
   const { cache } = states;
@@ -53,13 +54,13 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
     return alreadyAppended(stream, held.map((h) => toEvent(q.readStreamRows(1).all(stream, h!.version, h!.version)[0] as EventRow)));
   };
 
-  const write = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions, head: { version: number; hash: string } | undefined): AppendResult => {
+  const write = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions, { head, snapshot }: FirstRead): AppendResult => {
     const actual = head?.version ?? 0;
     checkExpectedVersion(stream, appendOptions.expectedVersion ?? 'any', actual);
     checkBatch(stream, events, actual + 1);
     if (events.length === 0) return nothingAppended(stream, actual);
 
-    let { state, snapshotAt } = states.stateOf(stream, actual, head?.hash);
+    let { state, snapshotAt } = states.stateOf(stream, actual, head?.hash, snapshot);
     // A checked run's hashes are taken as given and its events recorded as handed over (see VERIFIED_HASHES).
     const verified = verifiedHashesOf(appendOptions, stream, events.length, head?.hash)?.hashes;
     const lifecycle = lifecycleFor(stream);
@@ -106,6 +107,7 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
     inserted = true;
     const last = actual + events.length;
     q.upsertStream.run(stream, last, prev);
+    heads.know(stream, { version: last, hash: prev });
     // A snapshot for every batch of events, and after every SNAPSHOT_EVERY single events: a read folds at most that
     // many on top of it, and one-event appends (most of a service's) do not rewrite the state each time.
     if (events.length > 1 || snapshotAt === 0 || last - snapshotAt >= SNAPSHOT_EVERY) {
@@ -118,9 +120,15 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
   };
 
   const appendRows = (stream: string, events: readonly NewEvent[], appendOptions: AppendOptions): AppendResult => {
-    const head = q.stream.get(stream);
+    // Inside a batch holding the write lock, the head this connection last read or wrote, when no other connection
+    // has committed since (known-heads.ts): one statement an append fewer.
+    // Else the head read, with the snapshot in the same statement when no state is kept for the stream.
+    const known = heads.head(stream);
+    const first = known !== undefined ? { head: known, snapshot: undefined } : states.head(stream);
+    const head = first.head;
+    if (known === undefined && head !== undefined) heads.know(stream, head);
     try {
-      return write(stream, events, appendOptions, head);
+      return write(stream, events, appendOptions, first);
     } catch (error) {
       const refused =
         error instanceof WrongExpectedVersionError ||
@@ -144,21 +152,26 @@ export function createAppend(ctx: SqliteContext, states: StreamStates): (stream:
     }
     // Inside a batch, an append of one INSERT statement needs no savepoint of its own: everything that can refuse
     // it does so before its first write, and the INSERT is atomic. After it, only an I/O error can fail the rest,
-    // and that poisons the batch (it will not commit).
+    // and that poisons the batch (it will not commit; batches.writing refuses its later writes).
     const batch = batches.active;
     if (batch !== null && events.length <= INSERT_ROWS) {
-      if (batch.poisoned !== undefined) throw batch.poisoned;
       inserted = false;
       try {
         return appendRows(stream, events, appendOptions);
       } catch (error) {
-        if (inserted) batch.poisoned = error;
+        heads.drop(stream);
+        // Half done, or the batch's whole transaction rolled back by SQLite (a full disk on a one-row INSERT).
+        if (inserted || !db.inTransaction) batch.poisoned = error;
         throw failure(error);
       }
     }
     try {
       return append.immediate(stream, events, appendOptions);
     } catch (error) {
+      // A savepoint or transaction undone: the head known for the stream may be gone with it; and a batch whose
+      // transaction SQLite rolled back (a full disk on the last, one-row INSERT) will not commit.
+      heads.drop(stream);
+      if (batch !== null && !db.inTransaction) batch.poisoned = error;
       throw failure(error);
     }
   };

@@ -6,6 +6,7 @@
 import { batchScope } from '@hotpatch/store';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { FileGate } from './file-gate.js';
+import type { KnownHeads } from './known-heads.js';
 
 export interface OpenBatch {
   readonly token: symbol;
@@ -40,8 +41,12 @@ export function createBatches(options: {
   readonly gate: FileGate;
   /** With group commit: resolves once every commit so far is durable (undefined when they are). */
   readonly durable?: () => Promise<void> | undefined;
+  /** The heads an append may trust while a batch holds the write lock (known-heads.ts). */
+  readonly heads: KnownHeads;
+  /** The error for a batch whose transaction SQLite rolled back after an error. */
+  readonly lost: () => unknown;
 }): Batches {
-  const { db, lastPosition, open, failure, committed, gate, durable } = options;
+  const { db, lastPosition, open, failure, committed, gate, durable, heads, lost } = options;
   const batches: Batches = {
     active: null,
 
@@ -52,7 +57,13 @@ export function createBatches(options: {
         gate.hold();
         batch.begun = true;
         batch.lastPosition = lastPosition.get() ?? 0;
+        heads.locked();
+      } else if (batch !== null && batch.poisoned === undefined && !db.inTransaction) {
+        // SQLite rolled the batch's transaction back after an error (a full disk on a one-row statement, a snapshot a
+        // read rebuilt): what it wrote is gone, and a write now would commit on its own. The batch will not commit.
+        batch.poisoned = lost();
       }
+      if (batch?.poisoned !== undefined) throw batch.poisoned;
     },
 
     free: () => batches.active === null || batchScope.within(batches.active.token),
@@ -81,10 +92,13 @@ export function createBatches(options: {
         open();
         if (batch.begun) {
           db.exec('COMMIT');
+          heads.unlocked(true);
           committed();
         }
         outcome = { result };
       } catch (error) {
+        // What the batch wrote is gone, and with it the heads it knew (a failed COMMIT too).
+        heads.unlocked(false);
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
         outcome = { error: failure(error) };
       } finally {

@@ -1,7 +1,7 @@
 /**
  * readState at a head whose state this process keeps (a service reads its caller's token at every request): one
  * statement, the head's, and still the log's answer when another handle moved the stream. A call on a free store
- * runs in the caller's turn.
+ * runs in the caller's turn. A stream it keeps no state for: its head and its snapshot in one statement.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,10 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const t = '2026-01-05T08:00:00.000Z';
 const issued = { type: 'TokenIssued', time: t, data: { role: 'agent', tenant: 'default', device: 'd1', hash: 'a'.repeat(64) } };
 const revoked = { type: 'TokenRevoked', time: t, data: {} };
+const paused = { type: 'RingPaused', time: t, data: { by: 'service', reason: 'r' } };
+const resumed = { type: 'RingResumed', time: t, data: { by: 'service' } };
+const HEAD_AND_SNAPSHOT =
+  'SELECT s.version AS version, s.hash AS hash, p.version AS snapshotVersion, p.machine AS machine, p.state AS state FROM (SELECT ? AS stream) AS k LEFT JOIN streams AS s ON s.stream = k.stream LEFT JOIN snapshots AS p ON p.stream = k.stream';
 
 /** The statements (BEGIN and COMMIT included) the store's connection runs while `work` does. */
 async function statementsOf(store: SqliteEventStore, work: () => Promise<unknown>): Promise<string[]> {
@@ -44,15 +48,42 @@ describe('SQLite readState at a kept head', () => {
     await store.close();
   });
 
-  it('reads a stream it keeps no state for without a transaction: its head once, then its snapshot', async () => {
+  it('reads a stream it keeps no state for without a transaction: its head and its snapshot in one statement', async () => {
     const store = openSqliteEventStore({ path: join(dir, 'cold.db') });
     await store.appendToStream('token/0123456789abcdef', [issued]);
     await store.close();
     const cold = openSqliteEventStore({ path: join(dir, 'cold.db') });
     const seen = await statementsOf(cold, () => cold.readState('token/0123456789abcdef'));
     // The events up to the head never change, and a snapshot past it is passed over: no BEGIN and COMMIT needed.
-    expect(seen).toEqual(['SELECT version, hash FROM streams WHERE stream = ?', 'SELECT version, machine, state FROM snapshots WHERE stream = ?']);
+    expect(seen).toEqual([HEAD_AND_SNAPSHOT]);
     expect(await cold.readState('token/0123456789abcdef')).toMatchObject({ version: 1, state: { value: 'issued' } });
+    await cold.close();
+  });
+
+  it('an append to a stream it keeps no state for reads its head and its snapshot in one statement, then only the events past the snapshot', async () => {
+    const path = join(dir, 'cold-append.db');
+    const store = openSqliteEventStore({ path });
+    await store.appendToStream('ring/pilot', [paused, resumed]);
+    await store.appendToStream('ring/pilot', [paused]);
+    await store.close();
+    const cold = openSqliteEventStore({ path });
+    const seen = await statementsOf(cold, () => cold.appendToStream('ring/pilot', [resumed], { expectedVersion: 3 }));
+    expect(seen.filter((sql) => sql.startsWith('SELECT'))).toEqual([HEAD_AND_SNAPSHOT, 'SELECT position, stream, version, id, type, time, data, meta, hash FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version']);
+    expect(await cold.readState('ring/pilot')).toMatchObject({ version: 4, state: { value: 'open' } });
+    await cold.close();
+  });
+
+  it('a stream with no events, and one with events but no snapshot, read cold: as read warm', async () => {
+    const path = join(dir, 'cold-none.db');
+    const store = openSqliteEventStore({ path });
+    await store.appendToStream('ring/pilot', [paused]);
+    store.db.prepare('DELETE FROM snapshots').run();
+    await store.close();
+    const cold = openSqliteEventStore({ path });
+    expect(await cold.readState('ring/none')).toMatchObject({ version: 0, snapshotVersion: 0, eventsFolded: 0, state: { value: 'open' } });
+    expect(await cold.readState('ring/pilot')).toMatchObject({ version: 1, snapshotVersion: 0, eventsFolded: 1, state: { value: 'paused' } });
+    await cold.appendToStream('ring/pilot', [resumed], { expectedVersion: 1 });
+    expect(await cold.readState('ring/pilot')).toMatchObject({ version: 2, eventsFolded: 0, state: { value: 'open' } });
     await cold.close();
   });
 

@@ -21,6 +21,7 @@ import { createBatches } from './batch.js';
 import { createGroupSync, type SyncWal } from './group-sync.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { fileGate } from './file-gate.js';
+import { knownHeads } from './known-heads.js';
 import type { SqliteContext } from './context.js';
 import { openForReading, openForWriting, sqliteFailure } from './open-database.js';
 import { createProjections } from './projections.js';
@@ -117,7 +118,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   };
   /** With group commit, once the commits so far are durable (undefined when they are), as the store's typed error. */
   const durable = sync === undefined ? undefined : () => sync.settled()?.catch((error: unknown) => Promise.reject(syncFailure(error)));
-  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed, gate, ...(durable !== undefined ? { durable } : {}) });
+  const heads = knownHeads(db);
+  const lost = () => new DatabaseUnavailableError(options.path, 'SQLite rolled back the batch after an error (a full disk?): nothing of it is kept; run it again');
+  const batches = createBatches({ db, lastPosition: sql.lastPosition, open, failure, committed, gate, heads, lost, ...(durable !== undefined ? { durable } : {}) });
   /**
    * A call's answer, given once what it could see is durable: with group commit, a call outside a batch waits for
    * the sync of every commit made so far (its own write's included); a batch's own calls do not (the batch's commit
@@ -186,7 +189,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     failure,
   };
   const states = createStreamStates(ctx, options.stateCacheSize);
-  const append = createAppend(ctx, states);
+  const append = createAppend(ctx, states, heads);
   const reads = createReads(ctx);
   const projections = createProjections(ctx);
 

@@ -32,6 +32,15 @@ const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 /** Rows per INSERT statement (8 parameters each; SQLite allows 32,766 parameters per statement). */
 export const INSERT_ROWS = 64;
 
+/** The row of `headAndSnapshot`: the stream's head (nulls: no stream) and its snapshot (nulls: none). */
+export interface HeadAndSnapshot {
+  readonly version: number | null;
+  readonly hash: string | null;
+  readonly snapshotVersion: number | null;
+  readonly machine: string | null;
+  readonly state: string | null;
+}
+
 /** A read whose LIMIT is written into its SQL (see limitedReads). */
 type LimitedRead<P extends unknown[]> = (limit: number | undefined) => { all(...params: P): unknown[] };
 
@@ -40,6 +49,8 @@ export interface Statements {
   readonly eventById: Statement<[string], { stream: string; version: number; position: number; type: string; data: string }>;
   readonly upsertStream: Statement;
   readonly snapshot: Statement<[string], { version: number; machine: string; state: string }>;
+  /** A stream's head and its snapshot in one statement (one row, nulls for what is missing): a first read of it. */
+  readonly headAndSnapshot: Statement<[string], HeadAndSnapshot>;
   readonly upsertSnapshot: Statement;
   readonly refreshSnapshot: Statement;
   readonly readEvent: Statement<[string, string]>;
@@ -78,6 +89,9 @@ export function prepareStatements(db: SqliteDatabase): Statements {
     eventById: db.prepare<[string], { stream: string; version: number; position: number; type: string; data: string }>('SELECT stream, version, position, type, data FROM events WHERE id = ?'),
     upsertStream: db.prepare('INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash'),
     snapshot: db.prepare<[string], { version: number; machine: string; state: string }>('SELECT version, machine, state FROM snapshots WHERE stream = ?'),
+    headAndSnapshot: db.prepare<[string], HeadAndSnapshot>(
+      'SELECT s.version AS version, s.hash AS hash, p.version AS snapshotVersion, p.machine AS machine, p.state AS state FROM (SELECT ? AS stream) AS k LEFT JOIN streams AS s ON s.stream = k.stream LEFT JOIN snapshots AS p ON p.stream = k.stream',
+    ),
     upsertSnapshot: db.prepare(
       'INSERT INTO snapshots (stream, version, machine, state) VALUES (?, ?, ?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version, machine = excluded.machine, state = excluded.state',
     ),

@@ -78,7 +78,12 @@ export interface Orchestrator {
   saveCheckpoint(): Promise<boolean>;
   /** Plans a rollout of a release through the policy's rings; returns its id. Planning it again does nothing; with another release, ReleaseConflictError. */
   planRollout(release: ReleaseToRoll): Promise<string>;
-  report(report: AgentReport): Promise<ReportResult>;
+  /**
+   * Decides an agent's report and records what follows from it. InvalidReportError for a report that is not one,
+   * unless `checked` says the caller has checked it against AgentReportSchema already (a service's route, whose body
+   * the same schema checked).
+   */
+  report(report: AgentReport, options?: { readonly checked?: boolean }): Promise<ReportResult>;
   /**
    * Starts rings, instructs, times out, gates, halts, remedies. With a fence (a lease this instance holds: see
    * store-postgres's leases), each of the tick's units commits only while the lease is held at its epoch, so an

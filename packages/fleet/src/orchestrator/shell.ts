@@ -35,7 +35,7 @@ const GROUP_LIMIT = 256;
 /** A step's command id: with its kind, what a decision made again must take again in the same place. */
 const stepId = (step: Step) => (step.kind === 'append' ? step.intent.command.id : step.command.id);
 
-/** A step as the store took it (see commitStep). */
+/** A step as the store took it (see commit). */
 type Taken = { readonly events: readonly RecordedEvent[]; readonly answer?: Answer };
 
 const asCommitted = (r: CommandResult<unknown>): Taken =>
@@ -98,10 +98,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   /** Whether a lookup of the last unit found its stream ahead of the projection (another writer's events, unread). */
   let lagging = false;
-  /**
-   * One step, committed: the events the store recorded, and its answer where it did not go as decided. An append is the engine's promise carried on (no async frame of its own: every step of every unit comes here).
-   */
-  const commitStep = (step: Step): Promise<Taken> => (step.kind === 'lookup' ? lookUp(step).catch(refusal) : engine.commit(step.intent).then(asCommitted, appendRefusal));
+
   const lookUp = async (step: Extract<Step, { kind: 'lookup' }>): Promise<Taken> => {
     // Refused on the projection: a retry of a command recorded before, or a command another writer's events (not read
     // yet) make valid: the engine looks for it, and decides it again on the stream as the log holds it now (read by
@@ -140,7 +137,21 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         // Let go once taken: a tick's unit decides hundreds of steps, and all of them held to the unit's end outlived
         // V8's young collections (promoted, to be collected by the costly full ones). What is kept is what was recorded.
         steps[committed.ids.length] = undefined;
-        const { events, answer } = await commitStep(step);
+        // One step, committed: the events the store recorded, and its answer where it did not go as decided. An
+        // append's promise (the engine's, carried on from the store's) is awaited here, with none of the step's own:
+        // every step of every unit comes here.
+        let taken: Taken | undefined;
+        if (step.kind === 'lookup') taken = await lookUp(step).catch(refusal);
+        else {
+          let result: CommandResult<unknown> | undefined;
+          try {
+            result = await engine.commit(step.intent);
+          } catch (error) {
+            taken = appendRefusal(error);
+          }
+          taken ??= asCommitted(result!);
+        }
+        const { events, answer } = taken;
         recorded.push(...events);
         if (answer !== undefined) {
           (answers ??= new Map()).set(committed.ids.length, answer);
@@ -154,11 +165,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   /** Brings the projection up to what a unit recorded: applied as recorded when it follows the projection directly. */
-  const take = async (recorded: readonly RecordedEvent[], asDecided: boolean) => {
+  /** Undefined when applied in place (most units: nothing to wait for), else the catch-up read to wait for. */
+  const take = (recorded: readonly RecordedEvent[], asDecided: boolean): Promise<void> | undefined => {
     if (asDecided && recorded.every((e, i) => e.position === projection.position + 1 + i)) {
       for (const e of recorded) projection.apply(e);
       state.releases.learn(projection);
-    } else await syncNow();
+      return undefined;
+    }
+    return syncNow();
   };
 
   /** A unit of work: read, decide, commit (one transaction where the store groups writes), take in what was recorded. */
@@ -175,7 +189,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         after.done?.(decided.result);
         decided.memory.applyTo(state.memory);
         taking = true;
-        await take(recorded, asDecided);
+        const reading = take(recorded, asDecided);
+        if (reading !== undefined) await reading;
         taking = false;
         if (after.save && checkpoint !== undefined && projection.position - state.savedAt >= checkpointEvery) await save();
         return decided.result;
@@ -233,7 +248,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           // From here the projection and the memory run ahead of the commit: a failure rebuilds both.
           moved = true;
           decided.memory.applyTo(state.memory);
-          await take(recorded, asDecided);
+          const reading = take(recorded, asDecided);
+          if (reading !== undefined) await reading;
         }
       });
     } catch (error) {
@@ -296,6 +312,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       await changeState({ ring, ...withId(id), event }, held !== undefined ? { state: held.state, version: held.version } : { state: ringLifecycle.initial as RingState, version: 0 });
     });
 
+  /**
+   * The projection lagged the device's stream (another instance's events): the report is decided again on the log as
+   * now read, for what follows from it (its outcome, a halt, a restart onto the update) and for a report the lagging
+   * view read otherwise (a health report that overtook its apply report). Its commands are duplicates now.
+   */
+  const decideAgain = async (report: AgentReport, first: ReportResult): Promise<ReportResult> => {
+    const again = (await unit((input) => decideReport(input, report), { save: true }))!;
+    return first.status === 'ignored' ? again : first;
+  };
+
   return {
     projection,
     engine,
@@ -307,15 +333,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       }),
     // The release is kept once its plan is in the log (or matches the log's): memory never differs from the log.
     planRollout: (release) => unit((input) => decidePlan(input, release), { save: false, done: () => state.releases.know(release) }),
-    report: async (report) => {
-      checkReport(report);
-      const { result: first, lagged } = await inGroup(report);
-      if (!lagged) return first;
-      // The projection lagged the device's stream (another instance's events): the report is decided again on the log
-      // as now read, for what follows from it (its outcome, a halt, a restart onto the update) and for a report the
-      // lagging view read otherwise (a health report that overtook its apply report). Its commands are duplicates now.
-      const again = (await unit((input) => decideReport(input, report), { save: true }))!;
-      return first.status === 'ignored' ? again : first;
+    // No async frame on the way of every report: the group's answer carried on.
+    report: (report, reportOptions) => {
+      if (reportOptions?.checked !== true) {
+        try {
+          checkReport(report);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      return inGroup(report).then(({ result: first, lagged }) => (lagged ? decideAgain(report, first) : first));
     },
     tick: async (tickOptions = {}) => {
       const total = emptySummary();

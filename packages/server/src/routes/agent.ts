@@ -11,7 +11,7 @@ import { HttpProblem } from '../problem.js';
 import { authenticate } from '../tokens.js';
 import { digestOf, Receipts } from '../receipts.js';
 import { bearer, IdParams, problems, ServiceEnrolmentSchema, ServiceReportSchema } from '../schemas.js';
-import { storedStreamName } from '../tenants.js';
+import { storedStreamName, type Scope } from '../tenants.js';
 import type { HotpatchService } from '../service.js';
 import { InvalidRequestError, type TypeBoxTypeProvider } from '../validation.js';
 import { EventIdReusedError } from '@hotpatch/store';
@@ -32,6 +32,17 @@ const WaitQuery = Type.Object(
 const serviceMetaKeys = (service: HotpatchService): string[] => [...new Set(['source', 'instance', 'command', 'commandType', ...Object.keys(service.meta)])];
 
 export function agentRoutes(app: FastifyInstance, service: HotpatchService): void {
+  /** A report the lifecycle refused: 409 for a known device, 404 for one never enrolled. */
+  const refused = async (tenant: Scope['tenant'], report: AgentReport, reason: string): Promise<never> => {
+    const known = (await tenant.store.streamVersion(deviceStream(report.device))) > 0;
+    const problem = known
+      ? new HttpProblem(409, 'REPORT_REFUSED', `report ${report.id} (${report.kind}) refused: ${reason}; nothing written`, { reportId: report.id, device: report.device, reason })
+      : new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${report.device}: enrol it first; nothing written`, { device: report.device });
+    service.metrics.reports.inc({ result: 'refused' });
+    // Not kept: nothing was written, and the same report sent again is decided again (once its device is enrolled,
+    // or its patch is where the report says, it is recorded), as another instance or a restart would decide it.
+    throw problem;
+  };
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const receipts = new Receipts();
   const reserved = serviceMetaKeys(service);
@@ -113,7 +124,8 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       body: ServiceReportSchema,
       response: { 200: ReportAnswerSchema, ...problems(404, 409) },
     },
-    handler: async (request, reply) => {
+    // No async frame of its own (every report comes here): the orchestrator's answer carried on.
+    handler: (request, reply) => {
       const { tenant } = scopeOf(request);
       const report = request.body as AgentReport;
       // The events' provenance is the service's to write: an agent's meta rides along, it does not replace it.
@@ -126,36 +138,29 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       if (held !== undefined) {
         if (held.digest !== digest) {
           service.metrics.reports.inc({ result: 'conflict' });
-          throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was sent before with other content: a report's id names one report`, { reportId: report.id });
+          return Promise.reject(new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was sent before with other content: a report's id names one report`, { reportId: report.id }));
         }
         service.metrics.reports.inc({ result: 'replayed' });
         reply.header('idempotent-replayed', 'true');
-        return held.body as { status: 'recorded' | 'duplicate'; events?: number };
+        return Promise.resolve(held.body as { status: 'recorded' | 'duplicate'; events?: number });
       }
-      let result;
-      try {
-        result = await tenant.orchestrator.report(report);
-      } catch (error) {
-        if (error instanceof EventIdReusedError) {
-          service.metrics.reports.inc({ result: 'conflict' });
-          throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was recorded before with other content: a report's id names one report; nothing written`, { reportId: report.id, stream: error.stream });
-        }
-        throw error;
-      }
-      if (result.status === 'ignored') {
-        const known = (await tenant.store.streamVersion(deviceStream(report.device))) > 0;
-        const problem = known
-          ? new HttpProblem(409, 'REPORT_REFUSED', `report ${report.id} (${report.kind}) refused: ${result.reason}; nothing written`, { reportId: report.id, device: report.device, reason: result.reason })
-          : new HttpProblem(404, 'UNKNOWN_DEVICE', `no device ${report.device}: enrol it first; nothing written`, { device: report.device });
-        service.metrics.reports.inc({ result: 'refused' });
-        // Not kept: nothing was written, and the same report sent again is decided again (once its device is enrolled,
-        // or its patch is where the report says, it is recorded), as another instance or a restart would decide it.
-        throw problem;
-      }
-      service.metrics.reports.inc({ result: result.status });
-      const body = result.status === 'recorded' ? { status: result.status, events: result.events } : { status: result.status };
-      receipts.set(receipt, { digest, body });
-      return body;
+      // The body was checked against ServiceReportSchema (AgentReportSchema, bounded) by the route (validation.ts): not checked again.
+      return tenant.orchestrator.report(report, { checked: true }).then(
+        (result) => {
+          if (result.status === 'ignored') return refused(tenant, report, result.reason);
+          service.metrics.reports.inc({ result: result.status });
+          const body = result.status === 'recorded' ? { status: result.status, events: result.events } : { status: result.status };
+          receipts.set(receipt, { digest, body });
+          return body;
+        },
+        (error: unknown) => {
+          if (error instanceof EventIdReusedError) {
+            service.metrics.reports.inc({ result: 'conflict' });
+            throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was recorded before with other content: a report's id names one report; nothing written`, { reportId: report.id, stream: error.stream });
+          }
+          throw error;
+        },
+      );
     },
   });
 }
