@@ -90,6 +90,8 @@ export function createBatches(options: {
         if (batch.poisoned !== undefined) throw batch.poisoned;
         // Closed while `fn` ran: the connection, and the transaction with it, are gone.
         open();
+        // SQLite rolled its transaction back after an error no write of the batch saw (a read's snapshot rebuild).
+        if (batch.begun && !db.inTransaction) throw lost();
         if (batch.begun) {
           db.exec('COMMIT');
           heads.unlocked(true);

@@ -160,6 +160,22 @@ describe('SQLite store: attacks on the heads a batch trusts', () => {
       expect(await a.readCheckpoint('c')).toBe(0);
     }));
 
+  it('the same, the batch writing nothing after the failed read: its end is refused as the batch lost, not a raw SQLite error', () =>
+    onOneFile([{}, {}], async ([a, b]) => {
+      await a.batch(() => add(a, 'ring/x', 0));
+      let s = await add(b, 'ring/s', 0);
+      s = await add(b, 'ring/s', s);
+      await add(b, 'ring/s', s, 1, 400_000);
+      const outcome = a.batch(async () => {
+        await add(a, 'ring/x', 1);
+        fillTheDisk(a);
+        await expect(a.readState('ring/s')).rejects.toThrow();
+        freeTheDisk(a);
+      });
+      await expect(outcome).rejects.toThrow(/rolled back the batch after an error/);
+      await expectLog(a, new Map([['ring/x', 1], ['ring/s', 3]]));
+    }));
+
   it('inside a batch: a retried id (the unique index), an id another stream holds and stale expected versions are refused at the log’s head, and the batch commits', () =>
     onOneFile([{}], async ([a]) => {
       const withIds = (events: NewEvent[], hex: string) => events.map((e, i) => ({ ...e, id: `${hex.repeat(8)}-0000-4000-8000-00000000000${i}` }));
