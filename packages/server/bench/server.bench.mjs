@@ -129,7 +129,7 @@ function load(url, path, requests) {
           },
         ],
       },
-      (error, result) => (error ? fail(error) : ok({ ...result, lastAt })),
+      (error, result) => (error ? fail(error) : ok({ ...result, lastAt: lastAt || performance.now() })),
     );
     instance.on('response', () => {
       lastAt = performance.now();

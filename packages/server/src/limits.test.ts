@@ -5,6 +5,12 @@
  * Every refusal a problem naming the bound, nothing written.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import type { EventStore } from '@hotpatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AGENT_META_BYTES, MAX_AGENT_TEXT } from './schemas.js';
 import { PROFILE, startHarness, type Harness } from './testing/harness.js';
@@ -216,6 +222,63 @@ describe('the bounds are the server’s options', () => {
     } finally {
       controller.abort();
       await h.close();
+    }
+  });
+});
+
+describe('a client gone before its long request starts', () => {
+  // Its token's read held until the client has gone (a slow store, a tenant's first request): the request's close has
+  // come and gone before the bound counts it and before the route listens for it. Found by the final review: each such
+  // long-poll held a waiter for its whole wait and each tail for ever, none counted against the bound.
+  it('holds nothing: no count, no waiter, for a long-poll and for a live tail', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotpatch-gone-'));
+    const real = openSqliteEventStore({ path: join(dir, 'hotpatch.db'), durability: 'normal' });
+    let hold: { reached: () => void; released: Promise<void> } | undefined;
+    const store = new Proxy(real, {
+      get(target, key) {
+        if (key === 'readState')
+          return async (stream: string, ...rest: unknown[]) => {
+            const h = hold;
+            if (h !== undefined && stream.startsWith('token/')) {
+              h.reached();
+              await h.released;
+            }
+            return (target.readState as (...a: unknown[]) => unknown)(stream, ...rest);
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as EventStore;
+    const h = await startHarness({ store });
+    try {
+      const agent = await h.token('agent', { tenant: 'default', device: 'd1' });
+      const auditor = await h.token('auditor');
+      expect((await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
+      const { port } = new URL(h.url);
+      for (const [path, token] of [
+        ['/v1/devices/d1/instructions?wait=30&after=1000', agent],
+        ['/v1/events/stream', auditor],
+      ] as const) {
+        let release!: () => void;
+        const reached = new Promise<void>((resolve) => {
+          hold = { reached: resolve, released: new Promise<void>((r) => (release = r)) };
+        });
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+        await reached;
+        hold = undefined;
+        socket.destroy();
+        // The server sees the socket closed before the token's read is answered.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        release();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const metrics = (await h.call('GET', '/metrics')).body as string;
+        expect({ path, open: /hotpatch_open_requests\{holding="(?:long-poll|tail)"\} [1-9]/.test(metrics), waiting: h.app.hotpatch.changes.waiting() }).toEqual({ path, open: false, waiting: false });
+      }
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -46,8 +46,14 @@ export function boundOpenRequests(app: FastifyInstance, registry: Registry, give
   app.addHook('preHandler', (request, reply, done) => {
     const holding = request.routeOptions.config.holds?.(request);
     const caller = request.caller;
-    // Its client gone already: nothing to hold, and no close to come that would let it go.
-    if (holding === undefined || caller === null || request.raw.socket?.destroyed !== false) return done();
+    if (holding === undefined || caller === null) return done();
+    // Its client gone already (while its token was read, say): its close has come and gone, so neither this count nor
+    // the route's own wait would ever be let go. Ended here: the route does not run.
+    if (request.raw.socket?.destroyed !== false) {
+      reply.hijack();
+      reply.raw.destroy();
+      return;
+    }
     const [bound, option] = holding === 'long-poll' ? [bounds.longPolls, 'longPolls'] : [bounds.tails, 'tails'];
     const key = `${holding}\n${caller.tokenId}`;
     const held = open.get(key) ?? 0;

@@ -64,6 +64,8 @@ export async function liveTail(
   res.write(`: hotpatch log after position ${options.after}\n\n`);
   const gone = new AbortController();
   res.once('close', () => gone.abort());
+  // A client gone before this listener: no close to come, and the tail would wait for the log for nobody.
+  if (res.destroyed || res.socket?.destroyed !== false) gone.abort();
   let position = options.after;
   try {
     while (!gone.signal.aborted && !changes.closing) {

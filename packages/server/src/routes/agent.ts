@@ -90,6 +90,8 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       const deadline = Date.now() + (request.query.wait ?? 0) * 1000;
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());
+      // A client gone before this listener: no close to come.
+      if (request.raw.socket?.destroyed !== false) gone.abort();
       for (let waited = false; ; waited = true) {
         const waiter = service.changes.waiter(stored, gone.signal);
         // Dropped on every way out (an instruction, no wait, a 404, the store away): a waiter left behind would count
