@@ -167,3 +167,29 @@ describe('a client that sends a byte now and then', () => {
     }
   });
 });
+
+describe('a request the parser refuses, pipelined behind an answer already under way', () => {
+  it('closes the connection without writing a second status line into the answer (as Node does)', async () => {
+    const h = await startHarness();
+    try {
+      const auditor = await h.token('auditor');
+      const { hostname, port } = new URL(h.url);
+      const socket = connect(Number(port), hostname);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => {});
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      // A live tail's answer starts at once (200, text/event-stream); the garbage behind it fails Node's parser.
+      socket.write(`GET /v1/events/stream HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${auditor}\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      socket.write('NOT HTTP AT ALL\r\n\r\n');
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('utf8');
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+});

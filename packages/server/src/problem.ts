@@ -160,8 +160,14 @@ export function frameworkProblem(error: { message: string; code?: string }, requ
  * What Node's HTTP parser refuses (headers over its 16 KiB, a request line it cannot read, a request too slow to
  * come): a problem written on the socket, as the routes' are, then the connection closed.
  */
-export function clientProblem(error: Error & { code?: string }, socket: { destroyed: boolean; writable: boolean; write(text: string): unknown; destroy(error?: Error): void }): void {
+export function clientProblem(
+  error: Error & { code?: string },
+  socket: { destroyed: boolean; writable: boolean; write(text: string): unknown; destroy(error?: Error): void; _httpMessage?: { headersSent?: boolean } | null },
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // An answer already under way on this connection (a live tail, a request pipelined behind another): a status line
+  // written now would land inside it. Closed without one, as Node's own handler does.
+  if (socket._httpMessage?.headersSent === true) return void socket.destroy(error);
   const [status, code, detail] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'HEADERS_TOO_LARGE', 'the request’s headers are over 16 KiB (a token is 63 characters)']

@@ -34,7 +34,7 @@ export interface ServerOptions extends ServiceOptions {
    * The longest a request may take to arrive whole, headers and body, in ms (default 30,000; a 1 MiB body at 35 KB/s).
    * Past it the connection gets a 408 problem and is closed: a client that sends a byte now and then cannot hold a
    * connection for ever (Fastify's default is no limit). Long-polls and live tails are not concerned: their request
-   * arrives at once, the wait is the answer's.
+   * arrives at once, the wait is the answer's. 0: no bound (Node's own check then runs at its default interval).
    */
   readonly requestTimeoutMs?: number;
 }
@@ -57,7 +57,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // is not enforced), with the interval at which Node looks for late requests (its default, 30 s, would let one run
     // twice as long).
     requestTimeout,
-    http: { requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(Math.floor(requestTimeout / 4), 30_000)) },
+    http: { requestTimeout, connectionsCheckingInterval: requestTimeout === 0 ? 30_000 : Math.max(50, Math.min(Math.floor(requestTimeout / 4), 30_000)) },
     // Path parameters as long as a URL may be (Node's 16 KiB of headers): the routes' schemas say how long an id may
     // be (200 characters) and answer a longer one with a problem naming it; Fastify's own limit (100) would refuse
     // ids the schemas allow, in a JSON of its own.
