@@ -5,17 +5,14 @@
  * the log answers: a report whose events it holds is a duplicate, one reusing an id for other data is refused by
  * the store (EVENT_ID_REUSED).
  */
-import crypto, { createHash } from 'node:crypto';
-import { canonicalJson } from '@hotpatch/store';
+import { canonicalJson, sha256Hex } from '@hotpatch/store';
 
 export interface Receipt {
   readonly digest: string;
   readonly body: unknown;
 }
 
-// Node's one-shot crypto.hash (20.12+, 21.7+) where there is one: every report's digest is taken.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-export const digestOf = (report: unknown): string => (oneShot ? oneShot('sha256', canonicalJson(report), 'hex') : createHash('sha256').update(canonicalJson(report)).digest('hex'));
+export const digestOf = (report: unknown): string => sha256Hex(canonicalJson(report));
 
 export class Receipts {
   private readonly byId = new Map<string, Receipt>();

@@ -65,21 +65,29 @@ export const MAX_BODY_DEPTH = 64;
 /**
  * The path of the first value nested deeper than `max` levels in a parsed body (`meta.a[0][0]…`), undefined when none
  * is: JSON.parse takes any depth, and what reads the body after it (the report's digest, the log's canonical JSON)
- * recurses, so a body of a million brackets would exhaust the stack there. Stops `max` levels down.
+ * recurses, so a body of a million brackets would exhaust the stack there. Stops `max` levels down. Every request's
+ * body is walked: the path is written only for a body refused.
  */
-export function nestedTooDeep(value: unknown, max = MAX_BODY_DEPTH, path = ''): string | undefined {
+export function nestedTooDeep(value: unknown, max = MAX_BODY_DEPTH): string | undefined {
+  const keys = deepest(value, max);
+  return keys?.reduceRight<string>((path, key) => (typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`), '');
+}
+
+/** The keys down to the first value past `max` levels, innermost first; undefined when none is. */
+function deepest(value: unknown, max: number): (string | number)[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  if (max === 0) return path;
+  if (max === 0) return [];
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const deeper = nestedTooDeep(value[i], max - 1, `${path}[${i}]`);
-      if (deeper !== undefined) return deeper;
+      const deeper = deepest(value[i], max - 1);
+      if (deeper !== undefined) return (deeper.push(i), deeper);
     }
     return undefined;
   }
-  for (const key of Object.keys(value)) {
-    const deeper = nestedTooDeep((value as Record<string, unknown>)[key], max - 1, path === '' ? key : `${path}.${key}`);
-    if (deeper !== undefined) return deeper;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const deeper = deepest((value as Record<string, unknown>)[key], max - 1);
+    if (deeper !== undefined) return (deeper.push(key), deeper);
   }
   return undefined;
 }

@@ -32,6 +32,7 @@ export { snapshotFold, type FoldedState, type SnapshotFold, type StoredSnapshot 
 export { StateCache, type CachedState } from './state-cache.js';
 export { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
+export { sha1Bytes, sha256Bytes, sha256Hex } from './digest.js';
 export { BrokenChainError, VERIFIED_HASHES, verifiedHashesOf, type VerifiedAppendOptions, type VerifiedHashes } from './verified-hashes.js';
 export { createSubscription, createWakeups, type SubscriptionHooks } from './subscription.js';
 export { DEVICE_MACHINE_FINGERPRINT, lifecycleFingerprint, machineFingerprintFor } from './fingerprint.js';

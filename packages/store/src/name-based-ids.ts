@@ -1,8 +1,5 @@
 /** Event ids derived from names: the same name (and time) always gives the same id, so retries agree on it. */
-import crypto, { createHash } from 'node:crypto';
-
-const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash;
-const sha1 = (data: Buffer): Buffer => (oneShot ? oneShot('sha1', data, 'buffer') : createHash('sha1').update(data).digest());
+import { sha1Bytes as sha1 } from './digest.js';
 
 /**
  * Name-based (version 5, RFC 9562) UUIDs in a namespace: the same name always gives the same id. The same ids as
