@@ -3,7 +3,7 @@
  * orchestrator of each tenant ticking on a timer on the service's clock, tokens, and an orderly stop (the last tick
  * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
  */
-import { EnvironmentError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import { errorFields } from './problem.js';
 import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
@@ -14,6 +14,7 @@ import { ServiceMetrics } from './metrics.js';
 import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
 import { anyToken, issueToken } from './tokens.js';
 import { orchestratorLease, tickGrant, type OrchestrationKeeper, type OrchestrationKeeperFactory } from './orchestration-leases.js';
+import { ReportThread, type ReportThreadOptions } from './report-thread.js';
 
 export interface ServiceLog {
   info(obj: object, msg?: string): void;
@@ -57,6 +58,16 @@ export interface ServiceOptions {
    * under its lease as fence. Without it, the instance ticks every tenant (alone on its store).
    */
   readonly orchestrationLeases?: OrchestrationKeeperFactory;
+  /**
+   * Agents' reports decided and committed in a worker thread with a connection of its own to the store (see
+   * report-thread.ts): the thread serving HTTP keeps the rest. Needs the service's own clock (`speed`, not `clock`).
+   */
+  readonly reportThread?: ReportThreadOptions;
+}
+
+/** A service option that cannot be honoured as given (a report thread with a clock of the caller's own). */
+export class ServiceOptionsError extends HotpatchError {
+  readonly code = 'SERVICE_OPTIONS';
 }
 
 export class HotpatchService {
@@ -82,7 +93,8 @@ export class HotpatchService {
   private constructor(options: ServiceOptions) {
     this.store = observeStore(options.seal ? afterCheckpoints(options.store, () => this.seals?.soon('checkpoint')) : options.store, this.changes);
     this.storeName = options.storeName ?? 'the event store';
-    this.clock = options.clock ?? acceleratedClock(options.speed ?? 1);
+    this.clockFrom = Date.now();
+    this.clock = options.clock ?? acceleratedClock(options.speed ?? 1, this.clockFrom);
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
@@ -102,13 +114,32 @@ export class HotpatchService {
     });
   }
 
+  /** When the service's own clock started (ms since the epoch), for the report thread's copy of it. */
+  private readonly clockFrom: number;
+  /** The report thread, when the service was given one (`reportThread`). */
+  reports: ReportThread | undefined;
+
   /** The tenants made so far, in the order they were made (the default first). */
   private readonly made: Tenant[] = [];
 
   /** A service over the store, the default tenant's projection caught up with the log (from its checkpoint when there is one). */
   static async open(options: ServiceOptions): Promise<HotpatchService> {
+    if (options.reportThread !== undefined && options.clock !== undefined) throw new ServiceOptionsError('reportThread: the report thread keeps the service\'s own clock (speed), not a clock given as an object; leave one of them out');
     const service = new HotpatchService(options);
     await service.tenants.get(DEFAULT_TENANT);
+    if (options.reportThread !== undefined) {
+      service.reports = await ReportThread.start(
+        {
+          openStore: options.reportThread.openStore,
+          policy: options.policy ?? DEFAULT_POLICY,
+          meta: service.meta,
+          checkpoint: options.checkpoint,
+          idKey: options.idKey,
+          clock: { speed: options.speed ?? 1, from: service.clockFrom },
+        },
+        service.changes,
+      );
+    }
     return service;
   }
 
@@ -235,6 +266,9 @@ export class HotpatchService {
     clearTimeout(this.timer);
     await this.ticking;
     this.changes.close();
+    // The reports it holds answered (the server's close waited for the requests in flight), its store closed: the
+    // checkpoints below catch up with what it wrote, and the seal covers it.
+    await this.reports?.stop();
     await this.follower?.stop();
     for (const tenant of this.made) {
       try {

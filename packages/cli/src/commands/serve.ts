@@ -14,6 +14,7 @@ import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
 import { describeSource, openEventStore, parseStoreSource, makesStore, removeStore, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
+import type { ReportThreadStore } from '../report-thread-store.js';
 
 /**
  * Streams whose state `serve` keeps folded by default: every report reads its device's stream and its token's, so a
@@ -29,7 +30,7 @@ export const serveCommand: CommandSpec = {
   summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
   usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--key FILE] [--seal-ms MS] [--speed K]
                 [--policy file.json] [--tick-ms MS] [--state-cache N] [--log-requests]
-                [--query-timeout-ms MS] [--connect-timeout-ms MS]
+                [--query-timeout-ms MS] [--connect-timeout-ms MS] [--report-thread on|off]
 
   Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
   PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
@@ -69,6 +70,10 @@ export const serveCommand: CommandSpec = {
                     over PostgreSQL, how long a statement's connection may stay silent (default 2000) and how long a
                     new connection may take to be ready (default 3000) before the call fails as a lost connection
                     (503); 0: no bound (docs/service.md "When the store is away")
+  --report-thread on|off
+                    decide and commit agents' reports in a worker thread with a connection of its own to the store,
+                    beside the thread that serves HTTP (default off): on a machine with a core to spare, more reports
+                    a second (docs/service.md "The report thread")
   --id-key FILE     the secret mixed into each tenant's id masks (made there on first start; give every instance
                     over the store the same file, for the store's life). Without it, a tenant's masks derive from
                     its name alone, as the CLI's --tenant commands write them (docs/tenants.md)`,
@@ -87,6 +92,7 @@ export const serveCommand: CommandSpec = {
       'log-requests': { type: 'boolean' },
       'query-timeout-ms': { type: 'string' },
       'connect-timeout-ms': { type: 'string' },
+      'report-thread': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -96,6 +102,7 @@ export const serveCommand: CommandSpec = {
     const speed = values.speed === undefined ? 1 : Number(values.speed);
     if (!(speed > 0 && Number.isFinite(speed))) throw new UsageError(`--speed: expected a number > 0, got ${JSON.stringify(values.speed)}`);
     if (speed > MAX_SPEED) throw new UsageError(`--speed: at most ${MAX_SPEED} (a day each second; faster, the service's clock would pass the year 9999, the last an event can carry, within weeks), got ${values.speed as string}`);
+    const reportThread = onOff(values['report-thread'] as string | undefined, '--report-thread', false);
     const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000, MAX_TIMER_MS);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000, MAX_TIMER_MS);
@@ -141,7 +148,9 @@ export const serveCommand: CommandSpec = {
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {
-      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
+      const threadStore: ReportThreadStore = { source, options: { stateCacheSize, ...bounds } };
+      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs },
+        ...(reportThread ? { reportThread: { openStore: { module: new URL('../report-thread-store.js', import.meta.url).href, argument: threadStore } } } : {}), ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
       // Listening first: a port that cannot be had stops the start before the first operator token is written.
       const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();
@@ -178,6 +187,13 @@ async function tryListen(host: string, port: number): Promise<void> {
     probe.listen({ host, port }, resolve);
   });
   await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+/** An on|off flag's value (default `fallback`); anything else is a usage error. */
+function onOff(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new UsageError(`${name}: expected on or off, got ${JSON.stringify(value)}`);
 }
 
 /** --query-timeout-ms and --connect-timeout-ms: PostgreSQL's bounds on silence (store-postgres), whole ms, 0 for none. */
