@@ -7,7 +7,10 @@
  * events): a position past its own last event but not past the log's end is accepted.
  */
 import { describe, expect, it } from 'vitest';
+import type { EventStore } from '@hotpatch/store';
+import type { HttpProblem } from './problem.js';
 import { MAX_AFTER } from './schemas.js';
+import { refusePastEnd } from './sse.js';
 import { PROFILE, startHarness, type Harness } from './testing/harness.js';
 import { logHead, refusedOn } from './testing/refused.js';
 import { sharedLogCases } from './testing/shared-log.js';
@@ -74,4 +77,17 @@ describe.each(cases)('%s', (_name, runs, opener) => {
       await b.close();
     }
   }, 60_000);
+});
+
+describe('refusePastEnd', () => {
+  it('refuses exactly the positions past the last one, naming it, whatever gaps the positions have', async () => {
+    for (const positions of [[], [1], [1, 2, 3, 4, 5, 6, 7], [3, 4, 9, 10, 40], [2 ** 40]]) {
+      const log = { readAll: async (o: { fromPosition: number; limit: number }) => positions.filter((p) => p >= o.fromPosition).slice(0, o.limit).map((position) => ({ position })) } as unknown as EventStore;
+      const end = positions.at(-1) ?? 0;
+      for (const after of [0, 1, 2, 3, 5, 8, 9, 10, 11, 39, 40, 41, 1000, 2 ** 40 - 1, 2 ** 40, 2 ** 40 + 1, MAX_AFTER]) {
+        const refused = await refusePastEnd(log, after).then(() => undefined, (error: unknown) => error as HttpProblem);
+        expect({ positions, after, refused: refused && { status: refused.status, code: refused.code, fields: refused.fields } }).toEqual({ positions, after, refused: after > end ? { status: 409, code: 'POSITION_PAST_END', fields: { after, end } } : undefined });
+      }
+    }
+  });
 });
