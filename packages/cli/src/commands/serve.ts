@@ -25,12 +25,20 @@ export const SERVE_STATE_CACHE = 250_000;
 /** The fastest the service's clock may run: a day each second (from 2026, the year 9999 comes after about 34 days). */
 export const MAX_SPEED = 86_400;
 
+/**
+ * The most long-polls or live tails one token may be let hold open at once (`--long-polls-per-token`,
+ * `--tails-per-token`): each holds a socket and a waiter, and the bound is what keeps one token from holding the
+ * server's; past ten thousand it no longer does.
+ */
+export const MAX_OPEN_PER_TOKEN = 10_000;
+
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
   usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--key FILE] [--seal-ms MS] [--speed K]
                 [--policy file.json] [--tick-ms MS] [--state-cache N] [--log-requests]
                 [--query-timeout-ms MS] [--connect-timeout-ms MS] [--report-thread on|off]
+                [--long-polls-per-token N] [--tails-per-token N]
 
   Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
   PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
@@ -74,6 +82,10 @@ export const serveCommand: CommandSpec = {
                     decide and commit agents' reports in a worker thread with a connection of its own to the store,
                     beside the thread that serves HTTP (default off): on a machine with a core to spare, more reports
                     a second (docs/service.md "The report thread")
+  --long-polls-per-token N, --tails-per-token N
+                    the most long-polls (GET …/instructions?wait=S) and live tails (/v1/events/stream,
+                    /v1/console/stream) one token may hold open at once on this instance (default 4 and 8, at most
+                    ${MAX_OPEN_PER_TOKEN.toLocaleString('en')}); one more is answered 429 TOO_MANY_OPEN with Retry-After
   --id-key FILE     the secret mixed into each tenant's id masks (made there on first start; give every instance
                     over the store the same file, for the store's life). Without it, a tenant's masks derive from
                     its name alone, as the CLI's --tenant commands write them (docs/tenants.md)`,
@@ -93,6 +105,8 @@ export const serveCommand: CommandSpec = {
       'query-timeout-ms': { type: 'string' },
       'connect-timeout-ms': { type: 'string' },
       'report-thread': { type: 'string' },
+      'long-polls-per-token': { type: 'string' },
+      'tails-per-token': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -108,6 +122,7 @@ export const serveCommand: CommandSpec = {
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000, MAX_TIMER_MS);
     const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
+    const openPerToken = openBounds(values['long-polls-per-token'] as string | undefined, values['tails-per-token'] as string | undefined);
     const bounds = storeBounds(source, values['query-timeout-ms'] as string | undefined, values['connect-timeout-ms'] as string | undefined);
     // Before anything is made or opened: an address that cannot be had (a host that does not resolve or is not this
     // machine's, a port taken) stops the start with no key, store or token written.
@@ -149,7 +164,7 @@ export const serveCommand: CommandSpec = {
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {
       const threadStore: ReportThreadStore = { source, options: { stateCacheSize, ...bounds } };
-      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs },
+      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, openPerToken, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs },
         ...(reportThread ? { reportThread: { openStore: { module: new URL('../report-thread-store.js', import.meta.url).href, argument: threadStore } } } : {}), ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
       // Listening first: a port that cannot be had stops the start before the first operator token is written.
       const address = await app.listen({ host, port });
@@ -207,6 +222,13 @@ function storeBounds(source: StoreSource, query: string | undefined, connect: st
   const queryTimeoutMs = ms(query, '--query-timeout-ms');
   const connectTimeoutMs = ms(connect, '--connect-timeout-ms');
   return { ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) };
+}
+
+/** --long-polls-per-token and --tails-per-token: whole numbers from 1 to MAX_OPEN_PER_TOKEN; the service's defaults (4, 8) without. */
+function openBounds(longPolls: string | undefined, tails: string | undefined): { longPolls?: number; tails?: number } {
+  const bound = (value: string | undefined, name: string) => (value === undefined ? undefined : positiveInt(value, name, 0, MAX_OPEN_PER_TOKEN));
+  const [polls, tailed] = [bound(longPolls, '--long-polls-per-token'), bound(tails, '--tails-per-token')];
+  return { ...(polls !== undefined ? { longPolls: polls } : {}), ...(tailed !== undefined ? { tails: tailed } : {}) };
 }
 
 /** The seal key when --key is not given: beside a SQLite store, in the working directory for PostgreSQL. */
