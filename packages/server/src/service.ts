@@ -5,9 +5,10 @@
  */
 import { EnvironmentError } from '@hotpatch/core';
 import { errorFields } from './problem.js';
-import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
+import { createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
+import { serviceClock } from './service-clock.js';
 import { followLog, type LogFollower } from './follow-log.js';
 import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
@@ -26,7 +27,7 @@ export interface ServiceOptions {
   /** What the store is, as its problems name it when it cannot serve (`hotpatch serve`: its --store, password masked). Default "the event store". */
   readonly storeName?: string;
   readonly policy?: FleetPolicy;
-  /** The service's clock (default: the system clock, run `speed` times faster from the start). */
+  /** The service's clock (default: the system clock, run `speed` times faster from the start, from the log's latest time when later: service-clock.ts). */
   readonly clock?: Clock;
   /** The clock's speed when no clock is given: 3600 lives an hour each second (default 1). */
   readonly speed?: number;
@@ -79,10 +80,10 @@ export class HotpatchService {
   /** The keeper of the tenants' orchestration leases, over a store shared by several instances. */
   readonly keeper: OrchestrationKeeper | undefined;
 
-  private constructor(options: ServiceOptions) {
+  private constructor(options: ServiceOptions & { readonly clock: Clock }) {
     this.store = observeStore(options.seal ? afterCheckpoints(options.store, () => this.seals?.soon('checkpoint')) : options.store, this.changes);
     this.storeName = options.storeName ?? 'the event store';
-    this.clock = options.clock ?? acceleratedClock(options.speed ?? 1);
+    this.clock = options.clock;
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
@@ -107,7 +108,8 @@ export class HotpatchService {
 
   /** A service over the store, the default tenant's projection caught up with the log (from its checkpoint when there is one). */
   static async open(options: ServiceOptions): Promise<HotpatchService> {
-    const service = new HotpatchService(options);
+    const clock = options.clock ?? (await serviceClock(options.store, options.speed ?? 1));
+    const service = new HotpatchService({ ...options, clock });
     await service.tenants.get(DEFAULT_TENANT);
     return service;
   }
