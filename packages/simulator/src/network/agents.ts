@@ -6,6 +6,7 @@
  * own (the seed and its id), so a device answers the same way whatever the network's timing.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { seededRandom, type DeviceState } from '@hotpatch/core';
 import { timedNameBasedIds } from '@hotpatch/engine';
 import type { AgentReport } from '@hotpatch/fleet';
@@ -87,7 +88,13 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
   const wait = options.wait ?? 30;
   const faults = options.faults ?? DEFAULT_FAULTS;
   const baseline = options.baseline ?? 'B-2026-12';
-  const signal = options.signal ?? new AbortController().signal;
+  // One signal for every device's calls and waits, each listener on it removed when done: thousands at once are
+  // expected here (Node warns past 1,500 on one signal), so its bound is lifted — on a signal of its own, not the caller's.
+  const stopped = new AbortController();
+  setMaxListeners(0, stopped.signal);
+  if (options.signal?.aborted) stopped.abort();
+  else options.signal?.addEventListener('abort', () => stopped.abort(), { once: true });
+  const signal = stopped.signal;
   const client = serviceClient({ server: options.server, signal, ...(options.attempts !== undefined ? { attempts: options.attempts } : {}) });
   const progress: AgentsProgress = { enrolled: 0, instructions: 0, reports: { recorded: 0, duplicate: 0, refused: 0, lost: 0 }, errors: 0 };
   const tell = () => options.onProgress?.(progress);
