@@ -144,4 +144,23 @@ describe('hotpatch agents against hotpatch serve', () => {
       await serve.exited;
     }
   }, 30_000);
+
+  it('says in one line when the service’s clock runs at another speed than --speed (its timeouts would pass first)', async () => {
+    const serve = run(['serve', '--port', '0', '--speed', '3600', '--store', `sqlite:${join(dir, 'speed.db')}`]);
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);
+    const token = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(serve.err())![1]!;
+    try {
+      const slow = run(['agents', '--server', url, '--token', token, '--devices', '2', '--seconds', '2']);
+      expect(await slow.exited).toBe(0);
+      expect(slow.err().split('\n').filter((l) => /speed/.test(l))).toEqual([
+        expect.stringMatching(/^hotpatch agents: the service's clock runs about [\d,]+ times faster than real time, these agents' --speed 1: start both with the same --speed \(the service's timeouts pass before the agents answer\)$/),
+      ]);
+      const same = run(['agents', '--server', url, '--token', token, '--devices', '2', '--seconds', '2', '--speed', '3600']);
+      expect(await same.exited).toBe(0);
+      expect(same.err()).not.toMatch(/speed/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 30_000);
 });

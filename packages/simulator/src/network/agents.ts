@@ -40,6 +40,11 @@ export interface NetworkAgentsOptions {
   readonly wait?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Readonly<AgentsProgress>) => void;
+  /**
+   * The speed of the service's clock, measured once the devices are enrolled (its time read twice, at least a second
+   * apart): a service run faster than `speed` times out what these agents answer in time.
+   */
+  readonly onServiceSpeed?: (speed: number) => void;
 }
 
 export interface AgentsProgress {
@@ -100,7 +105,12 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
   const tell = () => options.onProgress?.(progress);
   const fleet = buildSimFleet(options.devices, options.rings ?? ['pilot', 'broad'], seededRandom(options.seed));
   // Simulated time: the service's, read once (GET /healthz), moving `speed` times faster from then on.
-  const health = expectStatus(await client.call('GET', '/healthz', options.token), 'GET', '/healthz', 200) as { time?: string };
+  const serviceTime = async () => {
+    const asked = Date.now();
+    const health = expectStatus(await client.call('GET', '/healthz', options.token), 'GET', '/healthz', 200) as { time?: string };
+    return { at: (asked + Date.now()) / 2, time: health.time };
+  };
+  const health = await serviceTime();
   const started = Date.now();
   const startSim = health.time !== undefined ? Date.parse(health.time) : started;
   const simNow = () => startSim + (Date.now() - started) * speed;
@@ -114,6 +124,11 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
     progress.enrolled++;
   });
   tell();
+  if (options.onServiceSpeed !== undefined && health.time !== undefined) {
+    await sleep(1_000 - (Date.now() - health.at), signal);
+    const again = await serviceTime();
+    if (!signal.aborted && again.time !== undefined) options.onServiceSpeed((Date.parse(again.time) - startSim) / (again.at - health.at));
+  }
   if (options.plan) {
     const releasedAt = new Date(simNow()).toISOString();
     const release = { id: `HP-${releasedAt.slice(0, 10)}`, kind: 'hotpatch', releasedAt, baseline, liveRevert: true };
