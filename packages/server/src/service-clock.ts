@@ -1,18 +1,58 @@
 /**
- * The service's clock when it is given a speed and no clock: the system clock run `speed` times faster from the
- * start, reading at the start the log's latest time when that is later than now. `hotpatch serve --speed 3600` run
- * for ten minutes wrote events 25 days ahead of the real time; started again on the same log, a clock that began at
- * the real time again would write events dated before them (a reboot done before it was asked for, a ring's soak
- * counted from the future) for as long as the first run lasted.
+ * The service's clock when it is given a speed and no clock: the system clock run `speed` times faster, one clock
+ * for every instance over the store and for a service started again on it.
+ *
+ * - Started again on a log its earlier run wrote: `hotpatch serve --speed 3600` run for ten minutes wrote events 25
+ *   days ahead of the real time; a clock that began at the real time again would write events dated before them (a
+ *   reboot done before it was asked for, a ring's soak counted from the future) for as long as the first run lasted.
+ *   It starts from the log's latest time when that is later than now.
+ * - Several instances over one store: each running from its own start, two started seconds apart were hours apart (a
+ *   report taken by one dated before the ring the other started, an apply timed out by the one ahead). Each instance
+ *   saves its clock's reading (`hotpatch-serve-clock`, a projection of the store: real time, the service's time and
+ *   the speed) at each tick; an instance that starts while one is recent (another instance alive) reads the same line.
  */
 import { acceleratedClock, type Clock } from '@hotpatch/fleet';
 import type { EventStore, RecordedEvent } from '@hotpatch/store';
 
-export async function serviceClock(store: EventStore, speed: number): Promise<Clock> {
+/** Where the instances' shared reading is kept. */
+export const CLOCK_ANCHOR = 'hotpatch-serve-clock';
+/** A reading older than this is of no instance alive (each refreshes it at every tick): a new start does not follow it. */
+const LIVE_MS = 10_000;
+
+export interface ServiceClock extends Clock {
+  /** Saves this clock's reading for the instances that start while this one runs (at each tick). */
+  refresh?(): Promise<void>;
+}
+
+export async function serviceClock(store: EventStore, speed: number, realNow: () => number = Date.now): Promise<ServiceClock> {
   if (speed === 1) return acceleratedClock(1);
-  const latest = await lastEvent(store);
-  const now = Date.now();
-  return acceleratedClock(speed, now, Date.now, Math.max(now, latest !== undefined ? Date.parse(latest.time) : now));
+  const now = realNow();
+  const anchor = await readAnchor(store, speed);
+  let clock: Clock;
+  if (anchor !== undefined && anchor.real <= now && now - anchor.real < LIVE_MS) clock = acceleratedClock(speed, anchor.real, realNow, anchor.sim);
+  else {
+    const latest = await lastEvent(store);
+    clock = acceleratedClock(speed, now, realNow, Math.max(now, latest !== undefined ? Date.parse(latest.time) : now));
+  }
+  const refresh = async () => {
+    const real = realNow();
+    // Keyed by the real time: a save older than the one kept changes nothing (saveProjection never moves back).
+    await store.saveProjection(CLOCK_ANCHOR, real, JSON.stringify({ speed, real, sim: clock.now().getTime() }));
+  };
+  await refresh();
+  return { now: () => clock.now(), refresh };
+}
+
+async function readAnchor(store: EventStore, speed: number): Promise<{ real: number; sim: number } | undefined> {
+  const saved = await store.readProjection(CLOCK_ANCHOR);
+  if (saved === undefined) return undefined;
+  try {
+    const anchor = JSON.parse(saved.parts.join('')) as { speed?: unknown; real?: unknown; sim?: unknown };
+    if (anchor.speed !== speed || typeof anchor.real !== 'number' || typeof anchor.sim !== 'number' || !Number.isFinite(anchor.real + anchor.sim)) return undefined;
+    return { real: anchor.real, sim: anchor.sim };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The log's last event, in O(log n) reads of one event (positions may have gaps: "an event at or after p" is searched). */
