@@ -172,15 +172,21 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
   }
 
   async function deliver(report: AgentReport, token: string): Promise<void> {
-    if (signal.aborted) return void progress.reports.lost++;
-    try {
-      const answer = await client.call('POST', '/v1/reports', token, report);
-      if (answer.status === 200) progress.reports[(answer.body as { status: 'recorded' | 'duplicate' }).status]++;
-      else progress.reports.refused++;
-    } catch {
-      progress.reports.lost++;
+    // As a real agent keeps what it has to report until the service takes it: a service away for longer than a call's
+    // retries (restarted, its database away) gets the report, with the same id, once it is back.
+    for (;;) {
+      if (signal.aborted) return void (progress.reports.lost++, tell());
+      try {
+        const answer = await client.call('POST', '/v1/reports', token, report);
+        if (answer.status === 200) progress.reports[(answer.body as { status: 'recorded' | 'duplicate' }).status]++;
+        else progress.reports.refused++;
+        return tell();
+      } catch (error) {
+        if (!(error instanceof ServiceUnreachableError)) return void (progress.reports.lost++, tell());
+        progress.errors++;
+        await sleep(1_000, signal);
+      }
     }
-    tell();
   }
 }
 
