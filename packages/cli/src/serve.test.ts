@@ -229,6 +229,42 @@ describe('hotpatch serve', () => {
     }
   });
 
+  it('--long-polls-per-token and --tails-per-token bound what one token holds open; out of bounds, a usage error, nothing written', async () => {
+    const boundDir = mkdtempSync(join(dir, 'open-'));
+    for (const [flag, value, said] of [
+      ['--long-polls-per-token', '0', 'expected a whole number ≥ 1, got "0"'],
+      ['--tails-per-token', 'many', 'expected a whole number ≥ 1, got "many"'],
+      ['--long-polls-per-token', '10001', 'at most 10000, got 10001'],
+      ['--tails-per-token', '1e3', 'expected a whole number ≥ 1, got "1e3"'],
+    ] as const) {
+      const r = await hotpatch('serve', '--store', `sqlite:${join(boundDir, 'b.db')}`, flag, value, '--port', '0', '--key', join(boundDir, 'k.pem'));
+      expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: expect.stringMatching(new RegExp(`^hotpatch serve: ${flag}: ${said.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`)) });
+      for (const file of ['b.db', 'k.pem']) expect(existsSync(join(boundDir, file)), file).toBe(false);
+    }
+    const s = serve(boundDir, ['--long-polls-per-token', '1', '--tails-per-token', '2']);
+    try {
+      const url = await s.listening;
+      const operator = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(s.err())![1]!;
+      const call = (path: string, token: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      const tails = new AbortController();
+      for (let i = 0; i < 2; i++) expect((await call('/v1/events/stream', operator, { signal: tails.signal })).status).toBe(200);
+      const third = await call('/v1/events/stream', operator);
+      expect({ status: third.status, body: await third.json() }).toMatchObject({ status: 429, body: { code: 'TOO_MANY_OPEN', holding: 'tail', bound: 2 } });
+      tails.abort();
+      const agent = ((await (await call('/v1/tokens', operator, { method: 'POST', body: JSON.stringify({ role: 'agent', device: 'd1' }) })).json()) as { token: string }).token;
+      const enrol = await call('/v1/devices/d1', agent, { method: 'PUT', body: JSON.stringify({ edition: 'Enterprise E3', build: '26100.2894', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false, ring: 'pilot', baseline: 'B-2026-01' }) });
+      expect(enrol.status).toBe(201);
+      const polling = call('/v1/devices/d1/instructions?wait=2', agent);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = await call('/v1/devices/d1/instructions?wait=2', agent);
+      expect({ status: second.status, body: await second.json() }).toMatchObject({ status: 429, body: { code: 'TOO_MANY_OPEN', holding: 'long-poll', bound: 1 } });
+      expect((await polling).status).toBe(204);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+  });
+
   it('a key it may not read, or a folder it may not write its key in: one line naming the key (not a temporary file), exit 3', async () => {
     // Permissions bind only a user other than root: as root, the binary runs as nobody (setpriv), else as the user.
     const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];

@@ -22,7 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,6 +137,32 @@ function load(url, path, requests) {
   });
 }
 
+/**
+ * The CPU time of every PostgreSQL process on this machine so far, in µs (Linux: /proc/PID/stat's utime + stime, in
+ * clock ticks of 10 ms), or NaN where /proc cannot tell. Another client's queries on the same server count too.
+ */
+function databaseCpuUs() {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The rate over the run: from its start to its last response (see load). */
 const figures = (result, seconds) => ({ rps: result.requests.total / seconds, seconds, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, load: loadavg()[0] });
 const rows = [];
@@ -156,11 +182,14 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));`,
   const server = await child([file]);
   const requests = Array.from({ length: Math.max(maxReports, 20_000) }, () => ({ token: 'x', body: { kind: 'applied', id: randomUUID(), device: 'd', patch: 'p' } }));
   const before = await server.probe();
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   const result = await load(server.url, '/v1/reports', requests);
+  const client = process.cpuUsage(clientBefore);
   const r = figures(result, (result.lastAt - started) / 1000);
   // The floor of a report's CPU: what HTTP and Fastify alone cost the server a request.
   r.cost = spent([before], [await server.probe()], result.requests.total);
+  r.cost.clientUs = (client.user + client.system) / result.requests.total;
   await server.stop();
   return r;
 }
@@ -198,6 +227,8 @@ async function storeRun(fleet, store, devices, instances, extra) {
     const phase = async (kindOf) => {
       const share = Math.ceil(n / instances);
       const before = await Promise.all(servers.map((s) => s.probe()));
+      const clientBefore = process.cpuUsage();
+      const databaseBefore = store.startsWith('postgres') ? databaseCpuUs() : Number.NaN;
       const started = performance.now();
       const results = await Promise.all(
         servers.map((s, i) => load(s.url, '/v1/reports', fleet.agents.slice(i * share, (i + 1) * share).map((a) => ({ token: a.token, body: kindOf(a.device) })))),
@@ -205,7 +236,11 @@ async function storeRun(fleet, store, devices, instances, extra) {
       // From the start to the last response of any instance's load (see load).
       const seconds = (Math.max(...results.map((r) => r.lastAt)) - started) / 1000;
       const total = results.reduce((sum, r) => sum + r.requests.total, 0);
+      const client = process.cpuUsage(clientBefore);
       const cost = spent(before, await Promise.all(servers.map((s) => s.probe())), total);
+      // The client's CPU (autocannon, this process) beside the server's on the same cores.
+      cost.clientUs = (client.user + client.system) / total;
+      cost.databaseUs = (databaseCpuUs() - databaseBefore) / total;
       return { cost, load: loadavg()[0], rps: total / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), non2xx: results.reduce((s, r) => s + r.non2xx, 0), errors: results.reduce((s, r) => s + r.errors, 0) };
     };
     const applied = await phase((device) => ({ kind: 'applied', id: randomUUID(), device, patch: fleet.patch }));
@@ -224,7 +259,7 @@ const ceiling = args.only === undefined || args.only === 'bare' ? await bare() :
 if (ceiling) {
   show('bare Fastify route', ceiling, undefined, undefined);
   const c = ceiling.cost;
-  costs.push(['bare Fastify route (per request)', `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), '', '', '', `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+  costs.push(['bare Fastify route (per request)', `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.clientUs.toFixed(0), '', c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), '', '', '', `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
 }
 for (const devices of args.devices.split(',').map(Number)) {
   for (const [kind, instances] of [['sqlite', 1], ['postgres', 1], ['postgres', 2]]) {
@@ -236,7 +271,7 @@ for (const devices of args.devices.split(',').map(Number)) {
       for (const [phase, f] of [['applied', r.applied], ['health', r.health]]) {
         const c = f.cost;
         if (!Number.isNaN(c.promises)) console.error(`  ${label}: ${phase}: ${c.promises.toFixed(1)} promises/report`);
-        costs.push([`${label}: ${phase}`, `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
+        costs.push([`${label}: ${phase}`, `${c.cpuUs.toFixed(0)} (${c.systemUs.toFixed(0)} system)`, c.clientUs.toFixed(0), Number.isNaN(c.databaseUs) ? '' : c.databaseUs.toFixed(0), c.loopUs.toFixed(0), (1e6 / c.loopUs).toFixed(0), c.statements.toFixed(1), Number.isNaN(c.perCommit) ? '' : c.perCommit.toFixed(1), `${c.misses.toFixed(2)} / ${c.hits.toFixed(2)}`, `${(c.rss / 2 ** 20).toFixed(0)} MiB`]);
       }
     }
     console.error(`  done: ${kind}${kind === 'postgres' ? ` ×${instances}` : ''}, ${devices.toLocaleString('en')} devices`);
@@ -252,6 +287,6 @@ if (costs.length > 0) {
   console.log('');
   // Figures a busy machine changes less than the rates: the server's CPU time, and its event loop's busy time (CPU
   // plus the waits that hold the thread, as a COMMIT's fsync), per report; the loop's time bounds the rate of one server.
-  table(['case', 'server CPU µs/report', 'event loop busy µs/report', 'reports/s the loop allows', 'statements/report', 'reports/commit', 'state cache misses / hits per report', 'server RSS'], costs);
+  table(['case', 'server CPU µs/report', 'client CPU µs/report', 'PostgreSQL CPU µs/report', 'event loop busy µs/report', 'reports/s the loop allows', 'statements/report', 'reports/commit', 'state cache misses / hits per report', 'server RSS'], costs);
 }
 rmSync(scratch, { recursive: true, force: true });

@@ -3,42 +3,13 @@
  * SQLite file; two pools on one PostgreSQL schema, as two instances are), an agent long-polling one of them while
  * the other instructs its device. Without the follower the long-poll answered only at the end of its wait (30 s).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { EventStore } from '@hotpatch/store';
-import { createPostgresEventStore } from '@hotpatch/store-postgres';
-import { openSqliteEventStore } from '@hotpatch/store-sqlite';
+import { describe, expect, it } from 'vitest';
 import { PROFILE, startHarness, type Harness } from './testing/harness.js';
+import { sharedLogCases } from './testing/shared-log.js';
 import { readEvents } from './testing/sse-client.js';
 
 const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
-const pgUrl = process.env.HOTPATCH_TEST_POSTGRES_URL;
-if (!pgUrl) console.log('follow-log.test.ts: the PostgreSQL case is skipped: HOTPATCH_TEST_POSTGRES_URL is not set');
-
-const dir = mkdtempSync(join(tmpdir(), 'hotpatch-follow-'));
-const schemas: string[] = [];
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (pgUrl && schemas.length > 0) {
-    const admin = await createPostgresEventStore({ connectionString: pgUrl, schema: schemas[0]!, max: 1 });
-    for (const schema of schemas) await admin.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.close();
-  }
-});
-
-const cases: Array<[string, boolean, () => Promise<() => Promise<EventStore>>]> = [
-  ['SQLite, two store objects on one file (polled)', true, async () => {
-    const path = join(dir, `f${Math.random().toString(36).slice(2)}.db`);
-    return async () => openSqliteEventStore({ path, durability: 'normal' });
-  }],
-  ['PostgreSQL, two pools on one schema (NOTIFY)', !!pgUrl, async () => {
-    const schema = `follow_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-    schemas.push(schema);
-    return async () => createPostgresEventStore({ connectionString: pgUrl!, schema, max: 4 });
-  }],
-];
+const cases = sharedLogCases('follow-log.test.ts', { sqlite: 'SQLite, two store objects on one file (polled)', postgres: 'PostgreSQL, two pools on one schema (NOTIFY)' });
 
 describe.each(cases)('%s', (_name, runs, opener) => {
   it.runIf(runs)('a long-poll on one instance is answered when the other instructs its device; a live tail sees its appends', async () => {

@@ -1,6 +1,7 @@
 export { buildServer, BODY_LIMIT, type ServerOptions } from './server.js';
 export { hotpatchPlugin, type HotpatchPluginOptions } from './plugin.js';
-export { HotpatchService, type ServiceLog, type ServiceOptions } from './service.js';
+export { HotpatchService, ServiceOptionsError, type ServiceLog, type ServiceOptions } from './service.js';
+export { ReportThreadNotBuiltError, ReportThreadUnavailableError, type ReportThreadOptions } from './report-thread.js';
 export { ORCHESTRATOR_LEASE_PREFIX, orchestratorLease, type OrchestrationKeeper, type OrchestrationKeeperFactory } from './orchestration-leases.js';
 export { DEFAULT_TENANT, Tenants, type Scope, type Tenant } from './tenants.js';
 export { anyToken, authenticate, checkTokenScope, InvalidTokenScopeError, issueToken, revokeToken, UnknownTokenError, type Caller, type TokenScope } from './tokens.js';

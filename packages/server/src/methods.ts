@@ -5,14 +5,16 @@
  * registered there after it, its plugins' included).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
 import { HttpProblem, notFoundHandler, problemOf, sendProblem } from './problem.js';
+import { countRefusal } from './refusals.js';
 
 /** `/v1/devices/:id/instructions` → a pattern of the paths it matches (a parameter: one segment; `*`: the rest). */
 const patternOf = (url: string): RegExp =>
   new RegExp(`^${url.split(/(:[A-Za-z0-9_]+|\*)/).map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
 
-/** The not-found handler of `app`: 405 with `Allow` for a path one of its routes answers with other methods, else 404. */
-export function methodAwareNotFound(app: FastifyInstance): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+/** The not-found handler of `app`: 405 with `Allow` for a path one of its routes answers with other methods (counted in `refusals`), else 404. */
+export function methodAwareNotFound(app: FastifyInstance, refusals: Counter<'reason'>): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
   const routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   app.addHook('onRoute', (route) => {
     const known = routes.get(route.url) ?? { pattern: patternOf(route.url), methods: new Set<string>() };
@@ -27,6 +29,7 @@ export function methodAwareNotFound(app: FastifyInstance): (request: FastifyRequ
     const allow = [...allowed].sort();
     reply.header('allow', allow.join(', '));
     const problem = new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${request.method} ${path}: not a method of this path; allowed: ${allow.join(', ')}`, { method: request.method, allowed: allow });
+    countRefusal(refusals, problem);
     return sendProblem(reply, problemOf(problem, path));
   };
 }

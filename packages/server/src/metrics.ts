@@ -5,6 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppendObserver } from './changes.js';
+import { refusalCounter } from './refusals.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -17,6 +18,8 @@ export class ServiceMetrics implements AppendObserver {
   readonly ticks = new Histogram({ name: 'hotpatch_tick_duration_seconds', help: 'Latency of the orchestrator’s ticks', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly sseDropped = new Counter({ name: 'hotpatch_live_tail_dropped_total', help: 'Live-tail clients dropped for reading too slowly', registers: [this.registry] });
   readonly storeAvailable = new Gauge({ name: 'hotpatch_store_available', help: '1 while the store serves, 0 from a call it failed (the database away) until one it served', registers: [this.registry] });
+  /** Requests refused by the service's own bounds, by reason (refusals.ts). */
+  readonly refusals = refusalCounter(this.registry);
   readonly tickFailures = new Counter({ name: 'hotpatch_tick_failures_total', help: 'Ticks that failed (logged; the next tick carries on)', registers: [this.registry] });
 
   constructor(lag: () => number) {

@@ -8,6 +8,7 @@ import { accessControl } from './access.js';
 import { methodAwareNotFound } from './methods.js';
 import { boundOpenRequests, type OpenPerToken } from './open-requests.js';
 import { errorHandlerFor } from './problem.js';
+import { countRefusal } from './refusals.js';
 import { agentRoutes } from './routes/agent.js';
 import { auditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
@@ -17,7 +18,7 @@ import { readRoutes } from './routes/reads.js';
 import { tokenRoutes } from './routes/tokens.js';
 import type { HotpatchService } from './service.js';
 import { DEFAULT_TAIL, type TailOptions } from './sse.js';
-import { InvalidRequestError, MAX_BODY_DEPTH, nestedTooDeep, serializerCompiler, validatorCompiler } from './validation.js';
+import { BodyTooDeepError, nestedTooDeep, serializerCompiler, validatorCompiler } from './validation.js';
 
 export interface HotpatchPluginOptions {
   readonly service: HotpatchService;
@@ -49,7 +50,12 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   const { service } = options;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandlerFor(service));
+  const answer = errorHandlerFor(service);
+  // Each refusal by a bound of the service (401, 413, 415, a body nested too deep, 429) counted by reason (refusals.ts).
+  app.setErrorHandler((error, request, reply) => {
+    countRefusal(service.metrics.refusals, error);
+    return answer(error, request, reply);
+  });
   // Bodies are JSON alone: text/plain (Fastify's other default) is what a page of another origin may post without
   // asking first, and no route takes it (415).
   app.removeContentTypeParser('text/plain');
@@ -62,9 +68,9 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
   // A body nested past any route's shape is refused before anything reads it (a callback: no promise per request).
   app.addHook('preValidation', (request, _reply, done) => {
     const deep = nestedTooDeep(request.body);
-    done(deep === undefined ? undefined : new InvalidRequestError('body', deep, `nested deeper than ${MAX_BODY_DEPTH} levels`));
+    done(deep === undefined ? undefined : new BodyTooDeepError(deep));
   });
-  if (options.notFound ?? app.prefix !== '') app.setNotFoundHandler(methodAwareNotFound(app));
+  if (options.notFound ?? app.prefix !== '') app.setNotFoundHandler(methodAwareNotFound(app, service.metrics.refusals));
   accessControl(app, service);
   boundOpenRequests(app, service.metrics.registry, options.openPerToken);
   /** The server is closing: a connection whose request was in flight then is ended once answered (see preClose). */

@@ -158,16 +158,20 @@ export function frameworkProblem(error: { message: string; code?: string }, requ
 
 /**
  * What Node's HTTP parser refuses (headers over its 16 KiB, a request line it cannot read, a request too slow to
- * come): a problem written on the socket, as the routes' are, then the connection closed.
+ * come): a problem written on the socket, as the routes' are, then the connection closed. Returns the problem's code
+ * (undefined when none was written: the client gone, or an answer already under way).
  */
 export function clientProblem(
   error: Error & { code?: string },
   socket: { destroyed: boolean; writable: boolean; write(text: string): unknown; destroy(error?: Error): void; _httpMessage?: { headersSent?: boolean } | null },
-): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+): string | undefined {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return undefined;
   // An answer already under way on this connection (a live tail, a request pipelined behind another): a status line
   // written now would land inside it. Closed without one, as Node's own handler does.
-  if (socket._httpMessage?.headersSent === true) return void socket.destroy(error);
+  if (socket._httpMessage?.headersSent === true) {
+    socket.destroy(error);
+    return undefined;
+  }
   const [status, code, detail] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'HEADERS_TOO_LARGE', 'the request’s headers are over 16 KiB (a token is 63 characters)']
@@ -178,4 +182,5 @@ export function clientProblem(
   const body = JSON.stringify({ type: PROBLEM_TYPE + kebab(code), title, status, detail, instance: '', code });
   if (socket.writable) socket.write(`HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   socket.destroy(error);
+  return code;
 }

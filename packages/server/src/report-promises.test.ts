@@ -19,7 +19,7 @@ describe('the promises of a report', () => {
   beforeAll(async () => {
     h = await startHarness();
     const operator = await h.token('operator');
-    for (const device of ['d1', 'd2']) {
+    for (const device of ['d1', 'd2', 'd3', 'd4']) {
       const agent = await h.token('agent', { tenant: 'default', device });
       agents.set(device, agent);
       expect((await h.call('PUT', `/v1/devices/${device}`, { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
@@ -28,6 +28,13 @@ describe('the promises of a report', () => {
     await h.app.hotpatch.tickOnce();
   });
   afterAll(() => h.close());
+
+  /** `f` of each item, one after the other. */
+  const each = async <T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> => {
+    const out: R[] = [];
+    for (const item of items) out.push(await f(item));
+    return out;
+  };
 
   /** The promises made while the service answers `report` from its device's agent (recorded: 200). */
   const promisesOf = async (report: { kind: string; device: string } & Record<string, unknown>): Promise<number> => {
@@ -47,9 +54,11 @@ describe('the promises of a report', () => {
 
   it('an applied report, then a health report: each under 58 promises (before: 68 and 80 here; 48 and 53 after; a report alone, with the injection’s own)', async () => {
     // The first report of the service warms what is made once (the tenant, the statements): not counted.
-    await promisesOf({ kind: 'applied', device: 'd2', patch: 'HP-2026-02' });
-    const applied = await promisesOf({ kind: 'applied', device: 'd1', patch: 'HP-2026-02' });
-    const health = await promisesOf({ kind: 'health', device: 'd1', patch: 'HP-2026-02', healthy: true });
+    await promisesOf({ kind: 'applied', device: 'd4', patch: 'HP-2026-02' });
+    // The hook counts every promise made meanwhile, the service's timers' too (a busy machine makes a report slow
+    // enough for one to fire): the fewest of three reports of each kind is the report's own count.
+    const applied = Math.min(...(await each(['d1', 'd2', 'd3'], (device) => promisesOf({ kind: 'applied', device, patch: 'HP-2026-02' }))));
+    const health = Math.min(...(await each(['d1', 'd2', 'd3'], (device) => promisesOf({ kind: 'health', device, patch: 'HP-2026-02', healthy: true }))));
     expect(applied).toBeLessThan(58);
     expect(health).toBeLessThan(58);
   });

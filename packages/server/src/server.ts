@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { hotpatchPlugin, type HotpatchPluginOptions } from './plugin.js';
 import { methodAwareNotFound } from './methods.js';
 import { clientProblem, frameworkProblem } from './problem.js';
+import { countRefusal } from './refusals.js';
 import { HotpatchService, type ServiceOptions } from './service.js';
 
 declare module 'fastify' {
@@ -64,10 +65,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     routerOptions: { maxParamLength: 16 * 1024 },
     // What the router and the HTTP parser refuse before any route is found is answered as a problem too.
     frameworkErrors: frameworkProblem,
-    clientErrorHandler: clientProblem,
+    clientErrorHandler: (error, socket) => countRefusal(service.metrics.refusals, clientProblem(error, socket)),
   });
   app.decorate('hotpatch', service);
-  const notFound = methodAwareNotFound(app);
+  const notFound = methodAwareNotFound(app, service.metrics.refusals);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -19,28 +19,38 @@ export const CLOCK_ANCHOR = 'hotpatch-serve-clock';
 /** A reading older than this is of no instance alive (each refreshes it at every tick): a new start does not follow it. */
 const LIVE_MS = 10_000;
 
+/** A clock of acceleratedClock's: `speed` times real time since `from` (ms since the epoch), reading `at` then. */
+export interface ClockLine {
+  readonly speed: number;
+  readonly from: number;
+  readonly at: number;
+}
+
 export interface ServiceClock extends Clock {
   /** Saves this clock's reading for the instances that start while this one runs (at each tick). */
   refresh?(): Promise<void>;
+  /** What it is, for a copy in another thread (the report thread's). */
+  readonly line?: ClockLine;
 }
 
 export async function serviceClock(store: EventStore, speed: number, realNow: () => number = Date.now): Promise<ServiceClock> {
-  if (speed === 1) return acceleratedClock(1);
   const now = realNow();
+  if (speed === 1) return { ...acceleratedClock(1, now, realNow), line: { speed, from: now, at: now } };
   const anchor = await readAnchor(store, speed);
-  let clock: Clock;
-  if (anchor !== undefined && anchor.real <= now && now - anchor.real < LIVE_MS) clock = acceleratedClock(speed, anchor.real, realNow, anchor.sim);
+  let line: ClockLine;
+  if (anchor !== undefined && anchor.real <= now && now - anchor.real < LIVE_MS) line = { speed, from: anchor.real, at: anchor.sim };
   else {
     const latest = await lastEvent(store);
-    clock = acceleratedClock(speed, now, realNow, Math.max(now, latest !== undefined ? Date.parse(latest.time) : now));
+    line = { speed, from: now, at: Math.max(now, latest !== undefined ? Date.parse(latest.time) : now) };
   }
+  const clock = acceleratedClock(speed, line.from, realNow, line.at);
   const refresh = async () => {
     const real = realNow();
     // Keyed by the real time: a save older than the one kept changes nothing (saveProjection never moves back).
     await store.saveProjection(CLOCK_ANCHOR, real, JSON.stringify({ speed, real, sim: clock.now().getTime() }));
   };
   await refresh();
-  return { now: () => clock.now(), refresh };
+  return { now: () => clock.now(), refresh, line };
 }
 
 async function readAnchor(store: EventStore, speed: number): Promise<{ real: number; sim: number } | undefined> {

@@ -3,18 +3,19 @@
  * orchestrator of each tenant ticking on a timer on the service's clock, tokens, and an orderly stop (the last tick
  * finished, waiters answered, the checkpoint saved). It does not open or close the store: whoever gave it does.
  */
-import { EnvironmentError } from '@hotpatch/core';
+import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import { errorFields } from './problem.js';
 import { createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
-import { serviceClock, type ServiceClock } from './service-clock.js';
+import { serviceClock, type ClockLine, type ServiceClock } from './service-clock.js';
 import { followLog, type LogFollower } from './follow-log.js';
 import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
 import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
 import { anyToken, issueToken } from './tokens.js';
 import { orchestratorLease, tickGrant, type OrchestrationKeeper, type OrchestrationKeeperFactory } from './orchestration-leases.js';
+import { ReportThread, type ReportThreadOptions } from './report-thread.js';
 
 export interface ServiceLog {
   info(obj: object, msg?: string): void;
@@ -58,6 +59,16 @@ export interface ServiceOptions {
    * under its lease as fence. Without it, the instance ticks every tenant (alone on its store).
    */
   readonly orchestrationLeases?: OrchestrationKeeperFactory;
+  /**
+   * Agents' reports decided and committed in a worker thread with a connection of its own to the store (see
+   * report-thread.ts): the thread serving HTTP keeps the rest. Needs the service's own clock (`speed`, not `clock`).
+   */
+  readonly reportThread?: ReportThreadOptions;
+}
+
+/** A service option that cannot be honoured as given (a report thread with a clock of the caller's own). */
+export class ServiceOptionsError extends HotpatchError {
+  readonly code = 'SERVICE_OPTIONS';
 }
 
 export class HotpatchService {
@@ -88,6 +99,7 @@ export class HotpatchService {
     this.storeName = options.storeName ?? 'the event store';
     this.clock = options.clock;
     this.refreshClock = options.clock.refresh;
+    this.clockLine = options.clock.line;
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
@@ -107,14 +119,33 @@ export class HotpatchService {
     });
   }
 
+  /** The service's own clock as a line (speed, real start, its time then), for the report thread's copy of it. */
+  private readonly clockLine: ClockLine | undefined;
+  /** The report thread, when the service was given one (`reportThread`). */
+  reports: ReportThread | undefined;
+
   /** The tenants made so far, in the order they were made (the default first). */
   private readonly made: Tenant[] = [];
 
   /** A service over the store, the default tenant's projection caught up with the log (from its checkpoint when there is one). */
   static async open(options: ServiceOptions): Promise<HotpatchService> {
+    if (options.reportThread !== undefined && options.clock !== undefined) throw new ServiceOptionsError('reportThread: the report thread keeps the service\'s own clock (speed), not a clock given as an object; leave one of them out');
     const clock = options.clock ?? (await serviceClock(options.store, options.speed ?? 1));
     const service = new HotpatchService({ ...options, clock });
     await service.tenants.get(DEFAULT_TENANT);
+    if (options.reportThread !== undefined) {
+      service.reports = await ReportThread.start(
+        {
+          openStore: options.reportThread.openStore,
+          policy: options.policy ?? DEFAULT_POLICY,
+          meta: service.meta,
+          checkpoint: options.checkpoint,
+          idKey: options.idKey,
+          clock: service.clockLine!,
+        },
+        service.changes,
+      );
+    }
     return service;
   }
 
@@ -242,6 +273,9 @@ export class HotpatchService {
     clearTimeout(this.timer);
     await this.ticking;
     this.changes.close();
+    // The reports it holds answered (the server's close waited for the requests in flight), its store closed: the
+    // checkpoints below catch up with what it wrote, and the seal covers it.
+    await this.reports?.stop();
     await this.follower?.stop();
     for (const tenant of this.made) {
       try {

@@ -103,17 +103,45 @@ export async function liveTail(
 }
 
 /**
- * Where a tail starts: after the client's Last-Event-ID (a reconnection), else after `after` of its query, else at
- * the end of the log now (the tenant's projection caught up with it, or past it what this instance wrote since).
+ * Refuses a reader's position past the log's end (a Last-Event-ID kept from a log since restored from an older backup,
+ * or one made up): 409 POSITION_PAST_END naming the end, rather than a wait in silence until the log passes it.
+ * Decided against `log`, the whole store (not a tenant's view: a tenant's positions are the log's, and a position past
+ * its own last event but not past the log's end is its to ask after), as it holds it now — not this instance's
+ * projection, which may not have seen what another instance wrote: the store's end is the truth for every instance.
+ * One read of one event while the position is not past the end; a few more to name the end when it is.
  */
-export async function tailStart(request: FastifyRequest, tenant: Tenant, changes: Changes, after: number | undefined): Promise<number> {
+export async function refusePastEnd(log: EventStore, after: number, what = `after position ${after}`): Promise<void> {
+  if (after === 0 || (await log.readAll({ fromPosition: after, limit: 1 })).length > 0) return;
+  // No event at or after `after`: the end is below it. Found by halving (at most 53 reads, on a refusal only).
+  let low = 0;
+  let high = after - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if ((await log.readAll({ fromPosition: middle, limit: 1 })).length > 0) low = middle;
+    else high = middle - 1;
+  }
+  throw new HttpProblem(409, 'POSITION_PAST_END', `${what}: past the log’s end (${low}): the log holds no such position (restored from an older backup, or a position made up); read after ${low} or before`, { after, end: low });
+}
+
+/**
+ * Where a tail starts: after the client's Last-Event-ID (a reconnection), else after `after` of its query, else at
+ * the end of the log now (the tenant's projection caught up with it, or past it what this instance wrote since). A
+ * position the client names past the log's end (`log`: the whole store) is refused (refusePastEnd).
+ */
+export async function tailStart(request: FastifyRequest, at: { readonly tenant: Tenant; readonly changes: Changes; readonly log: EventStore }, after: number | undefined): Promise<number> {
   const header = request.headers['last-event-id'];
   const resume = typeof header === 'string' && header !== '' ? (/^\d{1,16}$/.test(header) ? Number(header) : NaN) : undefined;
   if (resume !== undefined && !(resume <= MAX_AFTER)) {
     throw new HttpProblem(400, 'INVALID_LAST_EVENT_ID', `Last-Event-ID: expected a log position (a whole number from 0 to ${MAX_AFTER}, in decimal), got ${JSON.stringify(header)}`, { lastEventId: header });
   }
-  if (resume !== undefined) return resume;
-  if (after !== undefined) return after;
-  await tenant.orchestrator.sync();
-  return Math.max(tenant.orchestrator.projection.position, changes.lastPosition);
+  if (resume !== undefined) {
+    await refusePastEnd(at.log, resume, `Last-Event-ID ${resume}`);
+    return resume;
+  }
+  if (after !== undefined) {
+    await refusePastEnd(at.log, after);
+    return after;
+  }
+  await at.tenant.orchestrator.sync();
+  return Math.max(at.tenant.orchestrator.projection.position, at.changes.lastPosition);
 }

@@ -27,6 +27,13 @@ export class InvalidRequestError extends HotpatchError {
   }
 }
 
+/** A body nested past MAX_BODY_DEPTH: a request refused by a bound of the service (counted at /metrics), 400 as any other. */
+export class BodyTooDeepError extends InvalidRequestError {
+  constructor(path: string) {
+    super('body', path, `nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
+}
+
 /** A query or path value as its schema's scalar type says (they arrive as text): whole numbers, numbers, booleans. */
 function scalarsOf(schema: TSchema): (value: unknown) => unknown {
   const properties = ((schema as { properties?: Record<string, { type?: string }> }).properties ?? {}) as Record<string, { type?: string }>;

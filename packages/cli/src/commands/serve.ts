@@ -14,6 +14,7 @@ import { loadIdKey } from '../id-key.js';
 import { takeStopSignals } from '../signals.js';
 import { describeSource, openEventStore, parseStoreSource, makesStore, removeStore, type StoreSource } from '../store-source.js';
 import { readPolicyFile } from './simulate.js';
+import type { ReportThreadStore } from '../report-thread-store.js';
 
 /**
  * Streams whose state `serve` keeps folded by default: every report reads its device's stream and its token's, so a
@@ -24,12 +25,20 @@ export const SERVE_STATE_CACHE = 250_000;
 /** The fastest the service's clock may run: a day each second (from 2026, the year 9999 comes after about 34 days). */
 export const MAX_SPEED = 86_400;
 
+/**
+ * The most long-polls or live tails one token may be let hold open at once (`--long-polls-per-token`,
+ * `--tails-per-token`): each holds a socket and a waiter, and the bound is what keeps one token from holding the
+ * server's; past ten thousand it no longer does.
+ */
+export const MAX_OPEN_PER_TOKEN = 10_000;
+
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'run the patch service over HTTP: agents, operators, tenant admins and auditors (docs/service.md)',
   usage: `hotpatch serve [--store <source>] [--host H] [--port N] [--key FILE] [--seal-ms MS] [--speed K]
                 [--policy file.json] [--tick-ms MS] [--state-cache N] [--log-requests]
-                [--query-timeout-ms MS] [--connect-timeout-ms MS]
+                [--query-timeout-ms MS] [--connect-timeout-ms MS] [--report-thread on|off]
+                [--long-polls-per-token N] [--tails-per-token N]
 
   Serves the HTTP API of docs/service.md on the store (default sqlite:hotpatch.db in the working directory; a
   PostgreSQL URL works too) and runs the orchestrator in the service, a tick every --tick-ms (default 1000). On a
@@ -70,6 +79,14 @@ export const serveCommand: CommandSpec = {
                     over PostgreSQL, how long a statement's connection may stay silent (default 2000) and how long a
                     new connection may take to be ready (default 3000) before the call fails as a lost connection
                     (503); 0: no bound (docs/service.md "When the store is away")
+  --report-thread on|off
+                    decide and commit agents' reports in a worker thread with a connection of its own to the store,
+                    beside the thread that serves HTTP (default off): on a machine with a core to spare, more reports
+                    a second (docs/service.md "The report thread")
+  --long-polls-per-token N, --tails-per-token N
+                    the most long-polls (GET …/instructions?wait=S) and live tails (/v1/events/stream,
+                    /v1/console/stream) one token may hold open at once on this instance (default 4 and 8, at most
+                    ${MAX_OPEN_PER_TOKEN.toLocaleString('en')}); one more is answered 429 TOO_MANY_OPEN with Retry-After
   --id-key FILE     the secret mixed into each tenant's id masks (made there on first start; give every instance
                     over the store the same file, for the store's life). Without it, a tenant's masks derive from
                     its name alone, as the CLI's --tenant commands write them (docs/tenants.md)`,
@@ -88,6 +105,9 @@ export const serveCommand: CommandSpec = {
       'log-requests': { type: 'boolean' },
       'query-timeout-ms': { type: 'string' },
       'connect-timeout-ms': { type: 'string' },
+      'report-thread': { type: 'string' },
+      'long-polls-per-token': { type: 'string' },
+      'tails-per-token': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const source = parseStoreSource((values.store as string | undefined) ?? 'sqlite:hotpatch.db');
@@ -97,11 +117,13 @@ export const serveCommand: CommandSpec = {
     const speed = values.speed === undefined ? 1 : Number(values.speed);
     if (!(speed > 0 && Number.isFinite(speed))) throw new UsageError(`--speed: expected a number > 0, got ${JSON.stringify(values.speed)}`);
     if (speed > MAX_SPEED) throw new UsageError(`--speed: at most ${MAX_SPEED} (a day each second; faster, the service's clock would pass the year 9999, the last an event can carry, within weeks), got ${values.speed as string}`);
+    const reportThread = onOff(values['report-thread'] as string | undefined, '--report-thread', false);
     const tickIntervalMs = positiveInt(values['tick-ms'] as string | undefined, '--tick-ms', 1000, MAX_TIMER_MS);
     const policy = values.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(values.policy as string);
     const sealEveryMs = positiveInt(values['seal-ms'] as string | undefined, '--seal-ms', 60_000, MAX_TIMER_MS);
     const stateCacheSize = positiveInt(values['state-cache'] as string | undefined, '--state-cache', SERVE_STATE_CACHE);
     if (values.key === '') throw new UsageError('--key: expected a file');
+    const openPerToken = openBounds(values['long-polls-per-token'] as string | undefined, values['tails-per-token'] as string | undefined);
     const bounds = storeBounds(source, values['query-timeout-ms'] as string | undefined, values['connect-timeout-ms'] as string | undefined);
     // Before anything is made or opened: an address that cannot be had (a host that does not resolve or is not this
     // machine's, a port taken) stops the start with no key, store or token written.
@@ -142,7 +164,9 @@ export const serveCommand: CommandSpec = {
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const leasing = orchestrationLeasesFor(store, () => app?.log, (error) => app?.hotpatch.storeFailed(error, 'lease round') ?? false);
     try {
-      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs }, ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
+      const threadStore: ReportThreadStore = { source, options: { stateCacheSize, ...bounds } };
+      app = await buildServer({ store, storeName, policy, logRequests: values['log-requests'] === true, openPerToken, speed, tickIntervalMs, seal: { key, everyMs: sealEveryMs },
+        ...(reportThread ? { reportThread: { openStore: { module: new URL('../report-thread-store.js', import.meta.url).href, argument: threadStore } } } : {}), ...(idKey !== undefined ? { idKey: idKey.key } : {}), ...(leasing !== undefined ? { orchestrationLeases: leasing.factory, meta: { source: 'hotpatch-serve', instance: leasing.instance } } : {}) });
       // Listening first: a port that cannot be had stops the start before the first operator token is written.
       const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();
@@ -181,6 +205,13 @@ async function tryListen(host: string, port: number): Promise<void> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
+/** An on|off flag's value (default `fallback`); anything else is a usage error. */
+function onOff(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new UsageError(`${name}: expected on or off, got ${JSON.stringify(value)}`);
+}
+
 /** --query-timeout-ms and --connect-timeout-ms: PostgreSQL's bounds on silence (store-postgres), whole ms, 0 for none. */
 function storeBounds(source: StoreSource, query: string | undefined, connect: string | undefined): { queryTimeoutMs?: number; connectTimeoutMs?: number } {
   const ms = (value: string | undefined, name: string): number | undefined => {
@@ -192,6 +223,13 @@ function storeBounds(source: StoreSource, query: string | undefined, connect: st
   const queryTimeoutMs = ms(query, '--query-timeout-ms');
   const connectTimeoutMs = ms(connect, '--connect-timeout-ms');
   return { ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) };
+}
+
+/** --long-polls-per-token and --tails-per-token: whole numbers from 1 to MAX_OPEN_PER_TOKEN; the service's defaults (4, 8) without. */
+function openBounds(longPolls: string | undefined, tails: string | undefined): { longPolls?: number; tails?: number } {
+  const bound = (value: string | undefined, name: string) => (value === undefined ? undefined : positiveInt(value, name, 0, MAX_OPEN_PER_TOKEN));
+  const [polls, tailed] = [bound(longPolls, '--long-polls-per-token'), bound(tails, '--tails-per-token')];
+  return { ...(polls !== undefined ? { longPolls: polls } : {}), ...(tailed !== undefined ? { tails: tailed } : {}) };
 }
 
 /** The seal key when --key is not given: beside a SQLite store, in the working directory for PostgreSQL. */

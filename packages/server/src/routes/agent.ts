@@ -2,7 +2,7 @@
 import { deviceStream, type DeviceState } from '@hotpatch/core';
 import { nameBasedIds } from '@hotpatch/engine';
 import type { AgentReport } from '@hotpatch/fleet';
-import { oneOf, Type } from '@hotpatch/core';
+import { HotpatchError, oneOf, Type } from '@hotpatch/core';
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.js';
 import { instructionOf, InstructionSchema } from '../instructions.js';
@@ -153,7 +153,9 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
         return Promise.resolve(held.body as { status: 'recorded' | 'duplicate'; events?: number });
       }
       // The body was checked against ServiceReportSchema (AgentReportSchema, bounded) by the route (validation.ts): not checked again.
-      return tenant.orchestrator.report(report, { checked: true }).then(
+      // In the report thread when the service has one (report-thread.ts), else on this thread.
+      const decided = service.reports !== undefined ? service.reports.report(tenant.name, report) : tenant.orchestrator.report(report, { checked: true });
+      return decided.then(
         (result) => {
           if (result.status === 'ignored') return refused(tenant, report, result.reason);
           service.metrics.reports.inc({ result: result.status });
@@ -162,9 +164,10 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
           return body;
         },
         (error: unknown) => {
-          if (error instanceof EventIdReusedError) {
+          // The store's EventIdReusedError, or the same made again on this side of the report thread.
+          if (error instanceof EventIdReusedError || (error instanceof HotpatchError && error.code === 'EVENT_ID_REUSED')) {
             service.metrics.reports.inc({ result: 'conflict' });
-            throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was recorded before with other content: a report's id names one report; nothing written`, { reportId: report.id, stream: error.stream });
+            throw new HttpProblem(409, 'REPORT_ID_REUSED', `report ${report.id} was recorded before with other content: a report's id names one report; nothing written`, { reportId: report.id, stream: (error as { stream?: unknown }).stream });
           }
           throw error;
         },

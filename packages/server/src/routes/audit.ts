@@ -12,7 +12,7 @@ import { scopeOf, stillAuthorized } from '../access.js';
 import { holdsTail } from '../open-requests.js';
 import { bearer, MAX_AFTER, problems, TailQuery } from '../schemas.js';
 import type { HotpatchService } from '../service.js';
-import { liveTail, tailStart, type TailOptions } from '../sse.js';
+import { liveTail, refusePastEnd, tailStart, type TailOptions } from '../sse.js';
 import type { Scope } from '../tenants.js';
 import type { TypeBoxTypeProvider } from '../validation.js';
 
@@ -69,11 +69,14 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       tags: ['audit'],
       security: bearer,
       querystring: PageQuery,
-      response: { 200: Type.Object({ events: Type.Array(Event), next: Type.Union([Type.Integer(), Type.Null()]) }), ...problems() },
+      response: { 200: Type.Object({ events: Type.Array(Event), next: Type.Union([Type.Integer(), Type.Null()]) }), ...problems(409) },
     },
     handler: async (request) => {
       const limit = request.query.limit ?? 1000;
-      const page = await logOf(service, scopeOf(request)).readAll({ fromPosition: (request.query.after ?? 0) + 1, limit });
+      const after = request.query.after ?? 0;
+      const page = await logOf(service, scopeOf(request)).readAll({ fromPosition: after + 1, limit });
+      // Nothing after it (for a tenant: of its own): at the log's end, or past it (refused).
+      if (page.length === 0) await refusePastEnd(service.store, after);
       const last = page.at(-1)?.position;
       return { events: page, next: page.length < limit ? null : last! };
     },
@@ -86,11 +89,11 @@ export function auditRoutes(app: FastifyInstance, service: HotpatchService, tail
       tags: ['audit'],
       security: bearer,
       querystring: TailQuery,
-      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(429) },
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(409, 429) },
     },
     handler: async (request, reply) => {
       const scope = scopeOf(request);
-      const after = await tailStart(request, scope.tenant, service.changes, request.query.after);
+      const after = await tailStart(request, { tenant: scope.tenant, changes: service.changes, log: service.store }, request.query.after);
       reply.hijack();
       await liveTail(request, reply.raw, { store: logOf(service, scope), changes: service.changes, after, visible: everything, stillAuthorized: stillAuthorized(service, request), ...tail });
     },

@@ -102,11 +102,11 @@ export function consoleRoutes(app: FastifyInstance, service: HotpatchService, ta
       tags: ['read'],
       security: bearer,
       querystring: TailQuery,
-      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(429) },
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(409, 429) },
     },
     handler: async (request, reply) => {
       const { tenant } = scopeOf(request);
-      const after = await tailStart(request, tenant, service.changes, request.query.after);
+      const after = await tailStart(request, { tenant, changes: service.changes, log: service.store }, request.query.after);
       reply.hijack();
       await liveTail(request, reply.raw, { store: tenant.store, changes: service.changes, after, visible: () => true, stillAuthorized: stillAuthorized(service, request), format: named, ...tail });
     },
