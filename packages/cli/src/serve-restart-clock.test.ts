@@ -55,4 +55,24 @@ describe('serve --speed, restarted on the same store', () => {
     const back = timed.filter((e, i) => i > 0 && e.time < timed[i - 1]!.time).map((e) => `${e.position} ${e.stream} ${e.type} ${e.time}`);
     expect(back).toEqual([]);
   }, 60_000);
+
+  it('started at speed 1 on a log a sped-up run wrote ahead of the real time: says so in one line', async () => {
+    const first = serveProcess(dir, ['--port', '0', '--tick-ms', '100', '--speed', '86400', '--store', 'sqlite:later.db']);
+    const url = await first.listening;
+    const operator = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(first.err())![1]!;
+    await new Promise((ok) => setTimeout(ok, 1_500));
+    await enrol(url, operator, 'd1');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const second = serveProcess(dir, ['--port', '0', '--tick-ms', '100', '--store', 'sqlite:later.db']);
+    try {
+      await second.listening;
+      expect(second.err().split('\n').filter((l) => /ahead/.test(l))).toEqual([
+        expect.stringMatching(/^hotpatch serve: the log's latest event \(\d{4}-\d\d-\d\dT[\d:.]+Z\) is ahead of this clock by [\d.]+ days \(an earlier run with --speed\): what it writes now is dated before it; --speed K goes on from there$/),
+      ]);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  }, 60_000);
 });

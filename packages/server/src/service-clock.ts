@@ -31,11 +31,17 @@ export interface ServiceClock extends Clock {
   refresh?(): Promise<void>;
   /** What it is, for a copy in another thread (the report thread's). */
   readonly line?: ClockLine;
+  /** At speed 1, the log's latest event when it is ahead of the clock by more than a minute (a sped-up run wrote it). */
+  readonly behind?: { readonly latest: string; readonly ms: number };
 }
 
 export async function serviceClock(store: EventStore, speed: number, realNow: () => number = Date.now): Promise<ServiceClock> {
   const now = realNow();
-  if (speed === 1) return { ...acceleratedClock(1, now, realNow), line: { speed, from: now, at: now } };
+  if (speed === 1) {
+    const latest = await lastEvent(store);
+    const ahead = latest !== undefined ? Date.parse(latest.time) - now : 0;
+    return { ...acceleratedClock(1, now, realNow), line: { speed, from: now, at: now }, ...(ahead > 60_000 ? { behind: { latest: latest!.time, ms: ahead } } : {}) };
+  }
   const anchor = await readAnchor(store, speed);
   let line: ClockLine;
   if (anchor !== undefined && anchor.real <= now && now - anchor.real < LIVE_MS) line = { speed, from: anchor.real, at: anchor.sim };

@@ -100,6 +100,7 @@ export class HotpatchService {
     this.clock = options.clock;
     this.refreshClock = options.clock.refresh;
     this.clockLine = options.clock.line;
+    this.clockBehind = options.clock.behind;
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
@@ -119,6 +120,8 @@ export class HotpatchService {
     });
   }
 
+  /** The log's latest event when it is ahead of the service's clock at speed 1 (an earlier run with a speed wrote it). */
+  readonly clockBehind: ServiceClock['behind'];
   /** The service's own clock as a line (speed, real start, its time then), for the report thread's copy of it. */
   private readonly clockLine: ClockLine | undefined;
   /** The report thread, when the service was given one (`reportThread`). */
