@@ -144,4 +144,45 @@ describe('hotpatch agents against hotpatch serve', () => {
       await serve.exited;
     }
   }, 30_000);
+
+  it('says in one line when the service’s clock runs at another speed than --speed (its timeouts would pass first)', async () => {
+    const serve = run(['serve', '--port', '0', '--speed', '3600', '--store', `sqlite:${join(dir, 'speed.db')}`]);
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);
+    const token = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(serve.err())![1]!;
+    try {
+      const slow = run(['agents', '--server', url, '--token', token, '--devices', '2', '--seconds', '2']);
+      expect(await slow.exited).toBe(0);
+      expect(slow.err().split('\n').filter((l) => /speed/.test(l))).toEqual([
+        expect.stringMatching(/^hotpatch agents: the service's clock runs about [\d,]+ times faster than real time, these agents' --speed 1: start both with the same --speed \(the service's timeouts pass before the agents answer\)$/),
+      ]);
+      const same = run(['agents', '--server', url, '--token', token, '--devices', '2', '--seconds', '2', '--speed', '3600']);
+      expect(await same.exited).toBe(0);
+      expect(same.err()).not.toMatch(/speed/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 30_000);
+
+  it('run again with another seed or count: the device the service holds otherwise is named, in one line, with why', async () => {
+    const serve = run(['serve', '--port', '0', '--store', `sqlite:${join(dir, 'again.db')}`]);
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(serve.err())?.[1], 20_000);
+    const token = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(serve.err())![1]!;
+    try {
+      const first = run(['agents', '--server', url, '--token', token, '--devices', '20', '--seed', '1', '--seconds', '1']);
+      expect(await first.exited).toBe(0);
+      const again = run(['agents', '--server', url, '--token', token, '--devices', '20', '--seed', '1', '--seconds', '1']);
+      expect(await again.exited).toBe(0);
+      const other = run(['agents', '--server', url, '--token', token, '--devices', '20', '--seed', '2', '--seconds', '1']);
+      expect(await other.exited).toBe(1);
+      // Stopped while enrolling (--seconds, or SIGINT): what they did, exit 0 — not 'POST /v1/tokens: stopped', exit 1.
+      const stopped = run(['agents', '--server', url, '--token', token, '--devices', '3000', '--seconds', '1', '--tenant', 'big', '--json']);
+      expect({ code: await stopped.exited, err: stopped.err() }).toMatchObject({ code: 0, err: expect.not.stringMatching(/stopped/) });
+      expect((JSON.parse(stopped.out()) as { enrolled: number }).enrolled).toBeLessThan(3000);
+      expect(other.err().trim()).toMatch(/^hotpatch agents: PUT \/v1\/devices\/dev-\d{5}: 409 dev-\d{5} is enrolled with another profile, ring or baseline \(agents run before against this service with another --seed, --devices, --rings or --baseline\?\): its enrolment stands; use another --tenant, or the same options$/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 60_000);
 });

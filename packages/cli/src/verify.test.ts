@@ -128,6 +128,17 @@ describe('one change is one problem, where it is, and what it implies in one lin
     expect(r.out).toMatch(exactly(`line ${line}: ${ROLLOUT}@100: hash: only its hash was changed: its content does not give its hash ${hashes}, and the next event of ${ROLLOUT} \\(line ${later[0]}\\) chains from the hash its content gives`));
   });
 
+  it('only the last digit of its hash changed (a file cut or a bit flipped there): the two hashes shown differ', async () => {
+    const { i, line } = find(ROLLOUT, 100);
+    const hash = events[i]!.hash!;
+    const flipped = hash.slice(0, -1) + (hash.endsWith('a') ? 'b' : 'a');
+    const r = await verify((es) => ((es[i]!.hash = flipped), es));
+    const shown = /\(expected (\S+), found (\S+)\)/.exec(r.out.split('\n')[0]!);
+    expect(r.out.split('\n')[0]).toMatch(new RegExp(`^line ${line}: ${ROLLOUT}@100: hash: only its hash was changed: `));
+    expect(shown?.[1]).not.toBe(shown?.[2]);
+    expect(shown?.slice(1)).toEqual([hash, flipped]);
+  });
+
   it('its hash removed', async () => {
     const { i, line, later } = find(ROLLOUT, 100);
     const r = await verify((es) => (delete es[i]!.hash, es));

@@ -21,7 +21,10 @@ import { eventHash, GENESIS_HASH } from '@hotpatch/store';
 import type { StreamState } from './device-view.js';
 import { TenantCrossStreamCheck } from './cross-stream.js';
 import { IdIndex } from './id-index.js';
-import { finishRoots, placeOf, plural, type FinishedRoots, type Root } from './roots.js';
+import { finishRoots, placeOf, type FinishedRoots, type Root } from './roots.js';
+import { gapText, mismatchText, missingBeforeText, missingWhy, repeatText } from './fold-text.js';
+
+export { gapText, mismatchText, missingBeforeText, missingWhy, repeatText };
 
 /** Where to stop: after the last event, after the last event at or before a time, or after a position. */
 export type ReplayPoint = { readonly kind: 'end' } | { readonly kind: 'time'; readonly time: string } | { readonly kind: 'position'; readonly position: number };
@@ -385,16 +388,6 @@ export class TimelineFold<T extends StreamTrouble = StreamTrouble> {
     return { streams: this.streams, problems: this.finished.problems, implications: this.finished.implications, folded: this.folded, read: this.index, hashed: this.hashed, pastPoint: this.pastPoint };
   }
 }
-
-/** The words of the fold's problems that the diagnosis words the same way, or starts from. */
-export const mismatchText = (computed: string, found: string): string => `its content does not give its hash (expected ${short(computed)}, found ${short(found)})`;
-export const repeatText = (version: number, expected: number): string => `version ${version} repeats; the stream is at ${expected - 1} (an event inserted, duplicated or moved?)`;
-export const gapText = (version: number, expected: number): string => `version ${version} leaves a gap; expected ${expected} (an event removed or moved?)`;
-export const missingWhy = (from?: string): string => `while other events of the log carry hashes (${from !== undefined ? `from ${from} on; ` : ''}all must, or none)`;
-/** Events without a hash before the first with one (at `from`), as one problem; `streams`: how many streams they are in. */
-export const missingBeforeText = (others: number, from: string, streams?: number): string =>
-  `missing on this event and the ${plural(others, 'other event')} before ${from} (${streams !== undefined ? `in ${plural(streams, 'stream')}; ` : ''}not listed one by one), ${missingWhy(from)}: none of them can be checked`;
-const short = (hash: string) => (hash.length > 12 ? `${hash.slice(0, 12)}…` : JSON.stringify(hash));
 
 export function foldTimeline(input: FoldInput, options: FoldOptions = {}): FoldResult {
   const { events, lines } = input;

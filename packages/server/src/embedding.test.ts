@@ -51,3 +51,48 @@ it('mounts in a Fastify application of one’s own, beside its routes', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('mounted without a prefix, leaves the application’s unknown paths to the application (its own not-found handler kept)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hotpatch-embed-'));
+  const store = openSqliteEventStore({ path: join(dir, 'fleet.db') });
+  const service = await HotpatchService.open({ store, tickIntervalMs: 0 });
+  const app = Fastify({ logger: false });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ mine: 'not found' }));
+  app.get('/hello', async () => ({ hello: 'world' }));
+  try {
+    // Before: "Not found handler already set for Fastify instance with prefix: '/'" (the plugin set one at the root).
+    await app.register(hotpatchPlugin, { service });
+    app.addHook('onClose', async () => service.stop());
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { token } = await issueToken(store, { role: 'operator' });
+    expect((await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const unknown = await fetch(`${url}/nope`);
+    expect({ status: unknown.status, body: await unknown.json() }).toEqual({ status: 404, body: { mine: 'not found' } });
+  } finally {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('mounted without a prefix in an application with no not-found handler of its own, answers its unknown paths as Fastify does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hotpatch-embed-'));
+  const store = openSqliteEventStore({ path: join(dir, 'fleet.db') });
+  const service = await HotpatchService.open({ store, tickIntervalMs: 0 });
+  const app = Fastify({ logger: false });
+  app.get('/hello', async () => ({ hello: 'world' }));
+  try {
+    await app.register(hotpatchPlugin, { service });
+    app.addHook('onClose', async () => service.stop());
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    // The application's route asked with another method, and a path of nobody's: Fastify's own answers, not problems.
+    for (const [method, path] of [['DELETE', '/hello'], ['GET', '/nope']] as const) {
+      const answer = await fetch(`${url}${path}`, { method });
+      expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({ status: 404, type: 'application/json; charset=utf-8' });
+    }
+  } finally {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

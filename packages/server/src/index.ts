@@ -4,7 +4,7 @@ export { HotpatchService, ServiceOptionsError, type ServiceLog, type ServiceOpti
 export { ReportThreadNotBuiltError, ReportThreadUnavailableError, type ReportThreadOptions } from './report-thread.js';
 export { ORCHESTRATOR_LEASE_PREFIX, orchestratorLease, type OrchestrationKeeper, type OrchestrationKeeperFactory } from './orchestration-leases.js';
 export { DEFAULT_TENANT, Tenants, type Scope, type Tenant } from './tenants.js';
-export { anyToken, authenticate, InvalidTokenScopeError, issueToken, revokeToken, UnknownTokenError, type Caller, type TokenScope } from './tokens.js';
+export { anyToken, authenticate, checkTokenScope, InvalidTokenScopeError, issueToken, revokeToken, UnknownTokenError, type Caller, type TokenScope } from './tokens.js';
 export { HttpProblem, PROBLEM_TYPE, problemOf, ProblemSchema, type Problem } from './problem.js';
 export { InvalidRequestError, validatorCompiler, serializerCompiler, type TypeBoxTypeProvider } from './validation.js';
 export { instructionOf, InstructionSchema, type Instruction } from './instructions.js';

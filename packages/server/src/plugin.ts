@@ -26,7 +26,11 @@ export interface HotpatchPluginOptions {
   readonly tail?: Partial<TailOptions>;
   /** Serve the live console at the plugin's root (`GET /` under its prefix) and its data routes (default true). */
   readonly console?: boolean;
-  /** Answer unknown routes under the plugin's prefix with a problem (default true). */
+  /**
+   * Answer unknown routes under the plugin's prefix with a problem (default: when it is mounted under a prefix).
+   * Without a prefix, the unknown paths are the application's, answered by its own handler (Fastify's, or one it set:
+   * Fastify allows one per prefix); true takes them over.
+   */
   readonly notFound?: boolean;
   /** The most long-polls and live tails one token may hold open at once (default 4 and 8; see open-requests.ts). */
   readonly openPerToken?: Partial<OpenPerToken>;
@@ -66,7 +70,7 @@ export const hotpatchPlugin: FastifyPluginAsync<HotpatchPluginOptions> = async (
     const deep = nestedTooDeep(request.body);
     done(deep === undefined ? undefined : new BodyTooDeepError(deep));
   });
-  if (options.notFound !== false) app.setNotFoundHandler(methodAwareNotFound(app, service.metrics.refusals));
+  if (options.notFound ?? app.prefix !== '') app.setNotFoundHandler(methodAwareNotFound(app, service.metrics.refusals));
   accessControl(app, service);
   boundOpenRequests(app, service.metrics.registry, options.openPerToken);
   /** The server is closing: a connection whose request was in flight then is ended once answered (see preClose). */

@@ -23,7 +23,7 @@ try {
     store,
     policy: data.policy,
     meta: data.meta,
-    clock: acceleratedClock(data.clock.speed, data.clock.from),
+    clock: acceleratedClock(data.clock.speed, data.clock.from, Date.now, data.clock.at),
     tickIntervalMs: 0,
     ...(data.checkpoint !== undefined ? { checkpoint: data.checkpoint } : {}),
     ...(data.idKey !== undefined ? { idKey: data.idKey } : {}),

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import type { AgentReport, FleetPolicy, ReportResult } from '@hotpatch/fleet';
 import type { AppendObserver } from './changes.js';
+import type { ClockLine } from './service-clock.js';
 
 export interface ReportThreadOptions {
   /** How the worker opens its connection to the service's store. */
@@ -31,8 +32,8 @@ export interface ReportThreadData {
   readonly meta: Readonly<Record<string, unknown>>;
   readonly checkpoint: string | undefined;
   readonly idKey: string | Buffer | undefined;
-  /** The service's clock: `speed` times real time since `from` (ms since the epoch, real and service time alike). */
-  readonly clock: { readonly speed: number; readonly from: number };
+  /** The service's clock: `speed` times real time since `from` (ms since the epoch), reading `at` then (service-clock.ts). */
+  readonly clock: ClockLine;
 }
 
 /** An error as it crosses from the worker: enough to make it again on this side. */

@@ -5,9 +5,10 @@
  */
 import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import { errorFields } from './problem.js';
-import { acceleratedClock, createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
+import { createOrchestrator, DEFAULT_POLICY, type Clock, type FleetPolicy } from '@hotpatch/fleet';
 import { LeaseLostError, scopeStore, type EventStore } from '@hotpatch/store';
 import { Changes, observeStore } from './changes.js';
+import { serviceClock, type ClockLine, type ServiceClock } from './service-clock.js';
 import { followLog, type LogFollower } from './follow-log.js';
 import { afterCheckpoints, ServiceSeals, type ServiceSealKey } from './seals.js';
 import { ServiceMetrics } from './metrics.js';
@@ -27,7 +28,7 @@ export interface ServiceOptions {
   /** What the store is, as its problems name it when it cannot serve (`hotpatch serve`: its --store, password masked). Default "the event store". */
   readonly storeName?: string;
   readonly policy?: FleetPolicy;
-  /** The service's clock (default: the system clock, run `speed` times faster from the start). */
+  /** The service's clock (default: the system clock, run `speed` times faster from the start, from the log's latest time when later: service-clock.ts). */
   readonly clock?: Clock;
   /** The clock's speed when no clock is given: 3600 lives an hour each second (default 1). */
   readonly speed?: number;
@@ -90,11 +91,16 @@ export class HotpatchService {
   /** The keeper of the tenants' orchestration leases, over a store shared by several instances. */
   readonly keeper: OrchestrationKeeper | undefined;
 
-  private constructor(options: ServiceOptions) {
+  /** Saves the clock's reading for other instances (a sped-up clock of serviceClock's). */
+  private readonly refreshClock: (() => Promise<void>) | undefined;
+
+  private constructor(options: ServiceOptions & { readonly clock: ServiceClock }) {
     this.store = observeStore(options.seal ? afterCheckpoints(options.store, () => this.seals?.soon('checkpoint')) : options.store, this.changes);
     this.storeName = options.storeName ?? 'the event store';
-    this.clockFrom = Date.now();
-    this.clock = options.clock ?? acceleratedClock(options.speed ?? 1, this.clockFrom);
+    this.clock = options.clock;
+    this.refreshClock = options.clock.refresh;
+    this.clockLine = options.clock.line;
+    this.clockBehind = options.clock.behind;
     this.seals = options.seal && new ServiceSeals(this.store, options.seal.key, { clock: () => this.clock.now(), meta: options.meta ?? { source: 'hotpatch-serve' }, log: () => this.log });
     this.sealEveryMs = options.seal?.everyMs ?? 60_000;
     this.tickIntervalMs = options.tickIntervalMs ?? 1000;
@@ -114,8 +120,10 @@ export class HotpatchService {
     });
   }
 
-  /** When the service's own clock started (ms since the epoch), for the report thread's copy of it. */
-  private readonly clockFrom: number;
+  /** The log's latest event when it is ahead of the service's clock at speed 1 (an earlier run with a speed wrote it). */
+  readonly clockBehind: ServiceClock['behind'];
+  /** The service's own clock as a line (speed, real start, its time then), for the report thread's copy of it. */
+  private readonly clockLine: ClockLine | undefined;
   /** The report thread, when the service was given one (`reportThread`). */
   reports: ReportThread | undefined;
 
@@ -125,7 +133,8 @@ export class HotpatchService {
   /** A service over the store, the default tenant's projection caught up with the log (from its checkpoint when there is one). */
   static async open(options: ServiceOptions): Promise<HotpatchService> {
     if (options.reportThread !== undefined && options.clock !== undefined) throw new ServiceOptionsError('reportThread: the report thread keeps the service\'s own clock (speed), not a clock given as an object; leave one of them out');
-    const service = new HotpatchService(options);
+    const clock = options.clock ?? (await serviceClock(options.store, options.speed ?? 1));
+    const service = new HotpatchService({ ...options, clock });
     await service.tenants.get(DEFAULT_TENANT);
     if (options.reportThread !== undefined) {
       service.reports = await ReportThread.start(
@@ -135,7 +144,7 @@ export class HotpatchService {
           meta: service.meta,
           checkpoint: options.checkpoint,
           idKey: options.idKey,
-          clock: { speed: options.speed ?? 1, from: service.clockFrom },
+          clock: service.clockLine!,
         },
         service.changes,
       );
@@ -196,6 +205,7 @@ export class HotpatchService {
     let tenants: Tenant[];
     try {
       tenants = await this.tenants.every();
+      await this.refreshClock?.();
       this.storeServes();
     } catch (error) {
       this.metrics.tickFailures.inc();

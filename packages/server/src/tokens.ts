@@ -5,7 +5,7 @@
  * a revocation at the next request.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { HotpatchError, InvalidTenantError, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
+import { checkTenant, DEFAULT_TENANT, HotpatchError, InvalidTenantError, tokenRules, TransitionRefusedError, tokenStream, type TokenRole, type TokenState } from '@hotpatch/core';
 import { readLog, sha256Bytes as sha256, WrongExpectedVersionError, type EventStore, type StreamStateRead } from '@hotpatch/store';
 import { HttpProblem } from './problem.js';
 
@@ -48,10 +48,23 @@ export class UnknownTokenError extends HotpatchError {
 }
 
 
+/**
+ * What issueToken refuses of a scope, found before anything is read or written (a command line checks it before it
+ * opens the store): a tenant that breaks the tenant rule or that no header could name, a scope that does not fit its role.
+ */
+export function checkTokenScope(scope: TokenScope): void {
+  if (scope.tenant !== undefined) {
+    // A tenant is named in a Hotpatch-Tenant header, whose value HTTP trims: " acme" could never be named there.
+    if (/^ | $/.test(scope.tenant)) throw new InvalidTenantError(scope.tenant, 'begins or ends with a space, which the Hotpatch-Tenant header cannot carry (HTTP trims it)');
+    if (scope.tenant !== DEFAULT_TENANT) checkTenant(scope.tenant);
+  }
+  const data = { role: scope.role, ...(scope.tenant !== undefined ? { tenant: scope.tenant } : {}), ...(scope.device !== undefined ? { device: scope.device } : {}) };
+  if (!tokenRules.scopeFitsRole({ event: { type: 'TokenIssued', data } } as Parameters<typeof tokenRules.scopeFitsRole>[0])) throw new InvalidTokenScopeError(scope.role);
+}
+
 /** Issues a token: appends TokenIssued to its new stream and returns the token's text, which nothing keeps. */
 export async function issueToken(store: EventStore, scope: TokenScope, meta: Readonly<Record<string, unknown>> = {}): Promise<{ readonly id: string; readonly token: string }> {
-  // A tenant is named in a Hotpatch-Tenant header, whose value HTTP trims: " acme" could never be named there.
-  if (scope.tenant !== undefined && /^ | $/.test(scope.tenant)) throw new InvalidTenantError(scope.tenant, 'begins or ends with a space, which the Hotpatch-Tenant header cannot carry (HTTP trims it)');
+  checkTokenScope(scope);
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const data = { role: scope.role, ...(scope.tenant !== undefined ? { tenant: scope.tenant } : {}), ...(scope.device !== undefined ? { device: scope.device } : {}), hash: sha256(secret).toString('hex') };

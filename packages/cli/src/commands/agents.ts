@@ -21,7 +21,8 @@ export const agentsCommand: CommandSpec = {
   (long-poll) and answers it as the simulator's agent does, faults included (failed and stalled applies, unwell
   patches, failed rollbacks, late, duplicated and reordered reports), each device from a random of its own (the
   seed and its id). Its delays (minutes to apply, hours to report health, a day to restart) pass K times faster
-  (--speed, default 1): start the server with the same --speed. --plan (an operator's token) plans a hotpatch of
+  (--speed, default 1): start the server with the same --speed (a service whose clock runs more than twice as
+  fast or as slow is said once the devices are enrolled). --plan (an operator's token) plans a hotpatch of
   the devices' baseline at the service's time once they are enrolled, so a rollout starts. Runs until SIGINT or
   SIGTERM, or for --seconds; prints its progress on standard error, and what the agents did at the end.
 
@@ -69,6 +70,11 @@ export const agentsCommand: CommandSpec = {
         ...(rings !== undefined ? { rings } : {}),
         ...(values.baseline !== undefined ? { baseline: values.baseline as string } : {}),
         ...(values.plan === true ? { plan: true } : {}),
+        onServiceSpeed: (measured) => {
+          if (measured / speed < 2 && speed / measured < 2) return;
+          const about = measured >= 10 ? Math.round(measured).toLocaleString('en-US') : measured.toFixed(1);
+          io.err(`hotpatch agents: the service's clock runs about ${about} times faster than real time, these agents' --speed ${values.speed ?? 1}: start both with the same --speed (the service's ${measured > speed ? 'timeouts pass before the agents answer' : 'time passes slower than the agents expect'})`);
+        },
         onProgress: (p) => {
           if (Date.now() - last < 2_000) return;
           last = Date.now();

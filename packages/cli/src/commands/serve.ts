@@ -65,7 +65,8 @@ export const serveCommand: CommandSpec = {
   --seal-ms MS      real milliseconds between seals on a timer (default 60000), besides those after checkpoints
                     and at shutdown
   --speed K         run the service's clock K times faster than real time from its start (default 1, at most
-                    86400): with --speed 3600 an hour passes each second
+                    86400): with --speed 3600 an hour passes each second; started again on a log that is ahead
+                    of the real time, from the log's latest event
   --policy FILE     the rollout policy (the simulate --policy format; default the built-in one)
   --tick-ms MS      real milliseconds between ticks (default 1000)
   --state-cache N   streams whose last state the service keeps in memory (default ${SERVE_STATE_CACHE.toLocaleString('en')}: a fleet of
@@ -171,6 +172,8 @@ export const serveCommand: CommandSpec = {
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
       io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}; the console at ${address}/`);
+      const behind = app.hotpatch.clockBehind;
+      if (behind !== undefined) io.err(`hotpatch serve: the log's latest event (${behind.latest}) is ahead of this clock by ${(behind.ms / 86_400_000).toFixed(1)} days (an earlier run with --speed): what it writes now is dated before it; --speed K goes on from there`);
     } catch (error) {
       await app?.close();
       await store.close();

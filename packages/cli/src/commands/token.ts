@@ -2,11 +2,11 @@
  * `hotpatch token create|revoke`: the service's tokens, written into its store. A token is printed once; the store
  * keeps its role, scope and the SHA-256 of its secret (stream `token/<id>`).
  */
-import { checkId, DEFAULT_TENANT, TOKEN_ROLES, type TokenRole } from '@hotpatch/core';
+import { checkId, DEFAULT_TENANT, TOKEN_ROLES, tokenStream, type TokenRole } from '@hotpatch/core';
 import { onePositional, parse, UsageError, type CommandSpec } from '../args.js';
 import { json } from '../format.js';
 import { openEventStore, parseStoreSource, makesStore, removeStore, type StoreSource } from '../store-source.js';
-import type { EventStore } from '@hotpatch/store';
+import { NotAStoreError, type EventStore } from '@hotpatch/store';
 
 export const tokenCommand: CommandSpec = {
   name: 'token',
@@ -42,21 +42,26 @@ hotpatch token revoke ID --store <source> [--reason TEXT] [--json]
       if (tenant !== undefined) checkId('tenant' as never, tenant);
       if (device !== undefined) checkId('device', device);
       if (values.reason !== undefined) throw new UsageError('--reason applies to revoke');
+      const { checkTokenScope, issueToken } = await serverPackage();
+      const scope = { role: role as TokenRole, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) };
+      // Refused before the store is opened: over PostgreSQL, opening it to write makes its schema.
+      checkTokenScope(scope);
       // A token for a store that is not there yet makes it (tokens before the first start); a refused one leaves none.
       await writing(source, async (store) => {
-        const { issueToken } = await serverPackage();
-        const { id, token } = await issueToken(store, { role: role as TokenRole, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }, { source: 'hotpatch-cli' });
+        const { id, token } = await issueToken(store, scope, { source: 'hotpatch-cli' });
         io.out(values.json ? json({ token, id, role, ...(tenant !== undefined ? { tenant } : {}), ...(device !== undefined ? { device } : {}) }) : token);
       });
       return;
     }
     const id = onePositional(rest, 'token id');
     for (const option of ['role', 'tenant', 'device'] as const) if (values[option] !== undefined) throw new UsageError(`--${option} applies to create`);
+    const { revokeToken, UnknownTokenError } = await serverPackage();
+    // A whole token names its id; what follows the id (the secret, a CR or newline pasted with it) is not looked at.
+    // Only the id is said back: a whole token's secret is not echoed to a terminal or a log.
+    const tokenId = id.replace(/^hp_([0-9a-f]{16})_[\s\S]*$/, '$1');
+    // The token is looked for before the store is opened to write (over PostgreSQL, that makes its schema).
+    if (!(await holdsToken(source, tokenId))) throw new UnknownTokenError(tokenId);
     await writing(source, async (store) => {
-      const { revokeToken } = await serverPackage();
-      // A whole token names its id; what follows the id (the secret, a CR or newline pasted with it) is not looked at.
-      // Only the id is said back: a whole token's secret is not echoed to a terminal or a log.
-      const tokenId = id.replace(/^hp_([0-9a-f]{16})_[\s\S]*$/, '$1');
       const { revoked } = await revokeToken(store, tokenId, values.reason as string | undefined);
       io.out(values.json ? json({ id: tokenId, revoked }) : revoked ? `token ${tokenId} revoked` : `token ${tokenId} was revoked before: nothing written`);
     });
@@ -75,6 +80,21 @@ async function writing(source: StoreSource, work: (store: EventStore) => Promise
     throw error;
   }
   await store.close();
+}
+
+/** Whether the store holds the token, read without making or migrating a store: none there holds none. */
+async function holdsToken(source: StoreSource, tokenId: string): Promise<boolean> {
+  if (await makesStore(source)) return false;
+  let store: EventStore | undefined;
+  try {
+    store = await openEventStore(source, { readonly: true });
+    return (await store.streamVersion(tokenStream(tokenId))) > 0;
+  } catch (error) {
+    if (error instanceof NotAStoreError) return false;
+    throw error;
+  } finally {
+    await store?.close();
+  }
 }
 
 /** The service's package (Fastify and all), loaded only by the commands that use it: every other command starts without it. */

@@ -64,9 +64,15 @@ export function agentRoutes(app: FastifyInstance, service: HotpatchService): voi
       const { ring, baseline, ...profile } = request.body;
       const engine = tenant.orchestrator.engine;
       const enrolled = await engine.execute({ type: 'EnrolDevice', id: ids(`enrol|${tenant.name}|${device}`), device, profile, ring, baseline });
-      const assessed = await engine.execute({ type: 'AssessEligibility', id: ids(`assess|${tenant.name}|${device}|${baseline}`), device, latestBaseline: baseline });
+      // The assessment once recorded is not decided again: the device may have moved on since (a baseline installed),
+      // where the same assessment means another verdict and would be refused as a reused id. Only a first enrolment
+      // whose assessment was not recorded (stopped between the two) makes it now.
+      const assess = ids(`assess|${tenant.name}|${device}|${baseline}`);
+      if (!enrolled.duplicate || (await tenant.store.readEvent(deviceStream(device), assess)) === undefined) {
+        await engine.execute({ type: 'AssessEligibility', id: assess, device, latestBaseline: baseline });
+      }
       const head = await tenant.store.readState(deviceStream(device));
-      return reply.code(enrolled.duplicate ? 200 : 201).send({ device, version: head.version, state: assessed.state.value, enrolled: !enrolled.duplicate });
+      return reply.code(enrolled.duplicate ? 200 : 201).send({ device, version: head.version, state: head.state.value, enrolled: !enrolled.duplicate });
     },
   });
 

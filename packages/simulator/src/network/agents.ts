@@ -6,6 +6,7 @@
  * own (the seed and its id), so a device answers the same way whatever the network's timing.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { seededRandom, type DeviceState } from '@hotpatch/core';
 import { timedNameBasedIds } from '@hotpatch/engine';
 import type { AgentReport } from '@hotpatch/fleet';
@@ -39,6 +40,11 @@ export interface NetworkAgentsOptions {
   readonly wait?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Readonly<AgentsProgress>) => void;
+  /**
+   * The speed of the service's clock, measured once the devices are enrolled (its time read twice, at least a second
+   * apart): a service run faster than `speed` times out what these agents answer in time.
+   */
+  readonly onServiceSpeed?: (speed: number) => void;
 }
 
 export interface AgentsProgress {
@@ -81,42 +87,79 @@ async function eachLimited<T>(items: readonly T[], width: number, work: (item: T
 
 const deviceSeed = (seed: number, device: string) => createHash('sha256').update(`${seed}|${device}`).digest().readUInt32LE(0);
 
+interface Started {
+  readonly simNow: () => number;
+  readonly tokens: ReadonlyMap<string, string>;
+}
+
 /** Runs the agents until the signal aborts; resolves with what they did. */
 export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<AgentsProgress> {
   const speed = options.speed ?? 1;
   const wait = options.wait ?? 30;
   const faults = options.faults ?? DEFAULT_FAULTS;
   const baseline = options.baseline ?? 'B-2026-12';
-  const signal = options.signal ?? new AbortController().signal;
+  // One signal for every device's calls and waits, each listener on it removed when done: thousands at once are
+  // expected here (Node warns past 1,500 on one signal), so its bound is lifted — on a signal of its own, not the caller's.
+  const stopped = new AbortController();
+  setMaxListeners(0, stopped.signal);
+  if (options.signal?.aborted) stopped.abort();
+  else options.signal?.addEventListener('abort', () => stopped.abort(), { once: true });
+  const signal = stopped.signal;
   const client = serviceClient({ server: options.server, signal, ...(options.attempts !== undefined ? { attempts: options.attempts } : {}) });
   const progress: AgentsProgress = { enrolled: 0, instructions: 0, reports: { recorded: 0, duplicate: 0, refused: 0, lost: 0 }, errors: 0 };
   const tell = () => options.onProgress?.(progress);
   const fleet = buildSimFleet(options.devices, options.rings ?? ['pilot', 'broad'], seededRandom(options.seed));
-  // Simulated time: the service's, read once (GET /healthz), moving `speed` times faster from then on.
-  const health = expectStatus(await client.call('GET', '/healthz', options.token), 'GET', '/healthz', 200) as { time?: string };
-  const started = Date.now();
-  const startSim = health.time !== undefined ? Date.parse(health.time) : started;
-  const simNow = () => startSim + (Date.now() - started) * speed;
-
-  const tokens = new Map<string, string>();
-  await eachLimited(fleet, 16, async (d) => {
-    const body = { role: 'agent', device: d.id, ...(options.tenant !== undefined ? { tenant: options.tenant } : {}) };
-    const issued = expectStatus(await client.call('POST', '/v1/tokens', options.token, body), 'POST', '/v1/tokens', 201) as { token: string };
-    tokens.set(d.id, issued.token);
-    expectStatus(await client.call('PUT', `/v1/devices/${encodeURIComponent(d.id)}`, issued.token, { ...d.profile, ring: d.ring, baseline }), 'PUT', `/v1/devices/${d.id}`, 200, 201);
-    progress.enrolled++;
-  });
-  tell();
-  if (options.plan) {
-    const releasedAt = new Date(simNow()).toISOString();
-    const release = { id: `HP-${releasedAt.slice(0, 10)}`, kind: 'hotpatch', releasedAt, baseline, liveRevert: true };
-    progress.rollout = (expectStatus(await client.call('POST', '/v1/rollouts', options.token, release), 'POST', '/v1/rollouts', 201) as { rollout: string }).rollout;
-    tell();
+  // Stopped before the agents run (while enrolling, --seconds or SIGINT): what they did so far, not an error.
+  let started: Started;
+  try {
+    started = await setUp();
+  } catch (error) {
+    if (signal.aborted) return progress;
+    throw error;
   }
+  const { simNow, tokens } = started;
   const pending = new Set<Promise<void>>();
   await Promise.all(fleet.map((d) => runAgent(d, tokens.get(d.id)!)));
   await Promise.allSettled([...pending]);
   return progress;
+
+  async function setUp(): Promise<Started> {
+    // Simulated time: the service's, read once (GET /healthz), moving `speed` times faster from then on.
+    const serviceTime = async () => {
+      const asked = Date.now();
+      const health = expectStatus(await client.call('GET', '/healthz', options.token), 'GET', '/healthz', 200) as { time?: string };
+      return { at: (asked + Date.now()) / 2, time: health.time };
+    };
+    const health = await serviceTime();
+    const startedAt = Date.now();
+    const startSim = health.time !== undefined ? Date.parse(health.time) : startedAt;
+    const simNow = () => startSim + (Date.now() - startedAt) * speed;
+
+    const tokens = new Map<string, string>();
+    await eachLimited(fleet, 16, async (d) => {
+      const body = { role: 'agent', device: d.id, ...(options.tenant !== undefined ? { tenant: options.tenant } : {}) };
+      const issued = expectStatus(await client.call('POST', '/v1/tokens', options.token, body), 'POST', '/v1/tokens', 201) as { token: string };
+      tokens.set(d.id, issued.token);
+      const enrolled = await client.call('PUT', `/v1/devices/${encodeURIComponent(d.id)}`, issued.token, { ...d.profile, ring: d.ring, baseline });
+      // The service holds another enrolment of this device: a device's profile and ring come from the seed and the count.
+      if (enrolled.status === 409) throw new ServiceCallError('PUT', `/v1/devices/${d.id}`, 409, `${d.id} is enrolled with another profile, ring or baseline (agents run before against this service with another --seed, --devices, --rings or --baseline?): its enrolment stands; use another --tenant, or the same options`);
+      expectStatus(enrolled, 'PUT', `/v1/devices/${d.id}`, 200, 201);
+      progress.enrolled++;
+    });
+    tell();
+    if (options.onServiceSpeed !== undefined && health.time !== undefined) {
+      await sleep(1_000 - (Date.now() - health.at), signal);
+      const again = await serviceTime();
+      if (!signal.aborted && again.time !== undefined) options.onServiceSpeed((Date.parse(again.time) - startSim) / (again.at - health.at));
+    }
+    if (options.plan) {
+      const releasedAt = new Date(simNow()).toISOString();
+      const release = { id: `HP-${releasedAt.slice(0, 10)}`, kind: 'hotpatch', releasedAt, baseline, liveRevert: true };
+      progress.rollout = (expectStatus(await client.call('POST', '/v1/rollouts', options.token, release), 'POST', '/v1/rollouts', 201) as { rollout: string }).rollout;
+      tell();
+    }
+    return { simNow, tokens };
+  }
 
   async function runAgent(device: SimDevice, token: string): Promise<void> {
     const random = seededRandom(deviceSeed(options.seed, device.id));
@@ -150,15 +193,21 @@ export async function runNetworkAgents(options: NetworkAgentsOptions): Promise<A
   }
 
   async function deliver(report: AgentReport, token: string): Promise<void> {
-    if (signal.aborted) return void progress.reports.lost++;
-    try {
-      const answer = await client.call('POST', '/v1/reports', token, report);
-      if (answer.status === 200) progress.reports[(answer.body as { status: 'recorded' | 'duplicate' }).status]++;
-      else progress.reports.refused++;
-    } catch {
-      progress.reports.lost++;
+    // As a real agent keeps what it has to report until the service takes it: a service away for longer than a call's
+    // retries (restarted, its database away) gets the report, with the same id, once it is back.
+    for (;;) {
+      if (signal.aborted) return void (progress.reports.lost++, tell());
+      try {
+        const answer = await client.call('POST', '/v1/reports', token, report);
+        if (answer.status === 200) progress.reports[(answer.body as { status: 'recorded' | 'duplicate' }).status]++;
+        else progress.reports.refused++;
+        return tell();
+      } catch (error) {
+        if (!(error instanceof ServiceUnreachableError)) return void (progress.reports.lost++, tell());
+        progress.errors++;
+        await sleep(1_000, signal);
+      }
     }
-    tell();
   }
 }
 

@@ -68,12 +68,17 @@ export function serviceClient(options: ClientOptions): Client {
       let last = '';
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (options.signal?.aborted) throw new ServiceCallError(method, path, undefined, 'stopped');
+        // fetch lets go of its listener on the signal it is given only once the request is garbage-collected: each
+        // call has a signal of its own, aborted by a listener on the shared one that the call removes when done.
+        const call = new AbortController();
+        const abort = () => call.abort();
+        options.signal?.addEventListener('abort', abort, { once: true });
         try {
           const response = await fetch(base + path, {
             method,
             headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
             ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-            ...(options.signal !== undefined ? { signal: options.signal } : {}),
+            signal: call.signal,
           });
           const text = await response.text();
           let parsed: unknown = text;
@@ -89,6 +94,8 @@ export function serviceClient(options: ClientOptions): Client {
           if (error instanceof ServiceCallError) throw error;
           if (options.signal?.aborted) throw new ServiceCallError(method, path, undefined, 'stopped');
           last = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        } finally {
+          options.signal?.removeEventListener('abort', abort);
         }
         await sleep(wait, options.signal);
         wait = Math.min(5_000, wait * 2);
