@@ -137,7 +137,8 @@ export class HotpatchService {
           idKey: options.idKey,
           clock: { speed: options.speed ?? 1, from: service.clockFrom },
         },
-        service.changes,
+        // Woken and counted; the worker's projection took them in: no lag of this one.
+        { appended: (streams, events, lastPosition, ms) => service.changes.appendedAside(streams, events, lastPosition, ms) },
         // Said once, when it happens: the reports it held answer 503 (REPORT_THREAD_UNAVAILABLE), the next starts another.
         (why, error) => service.log.error({ why, ...(error !== undefined ? { err: error } : {}) }, 'the report thread stopped: the reports it held answer 503, the next report starts another'),
       );
