@@ -97,6 +97,15 @@ export class Changes implements AppendObserver {
     this.seen(streams);
   }
 
+  /**
+   * Appends of the report thread (report-thread.ts), taken in by its own projection as it wrote them: woken and
+   * counted as this thread's are, but no lag of this instance's projection (lastPosition is left as it is).
+   */
+  appendedAside(streams: readonly string[], events: number, lastPosition: number, ms: number): void {
+    for (const l of this.listeners) l.appended(streams, events, lastPosition, ms);
+    this.seen(streams);
+  }
+
   /** Streams written (here, or by another process: see follow-log.ts): their waiters, and the log's, are woken. */
   seen(streams: Iterable<string>): void {
     for (const stream of streams) {

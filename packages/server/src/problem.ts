@@ -131,6 +131,9 @@ export function errorHandlerFor(store: { readonly storeName: string; storeFailed
       // Not a fault of the service, and said once for the whole outage: one line per request, no stack.
       problem = storeUnavailable(problem, store.storeName);
       request.log.warn({ problem: problem.code }, problem.detail);
+    } else if (problem.status === 503 && error instanceof EnvironmentError) {
+      // The service's own part away for a while (the report thread restarting): one line, no stack; its cause is logged once where it happened.
+      request.log.warn({ problem: problem.code }, problem.detail);
     } else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ problem: problem.code }, problem.detail);
     return sendProblem(reply, problem);

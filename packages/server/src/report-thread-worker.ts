@@ -9,6 +9,7 @@ import type { AgentReport } from '@hotpatch/fleet';
 import { acceleratedClock } from '@hotpatch/fleet';
 import { threadError, type ReportThreadData, type ReportThreadMessage } from './report-thread.js';
 import { HotpatchService } from './service.js';
+import { DEFAULT_TENANT } from './tenants.js';
 
 if (parentPort === null) throw new Error('report-thread-worker runs as a worker thread (see report-thread.ts)');
 const port = parentPort;
@@ -50,13 +51,12 @@ try {
       return;
     }
     held++;
+    // The tenant the serving thread resolved from the agent's token (the proof that it exists, as Tenants.resolve takes
+    // it): made at once, never looked for in the log (a service with no ticks would read the whole log for its tokens).
     service.tenants
-      .get(m.tenant)
-      .then((tenant) => {
-        if (tenant === undefined) throw new Error(`no tenant ${m.tenant} in the report thread`);
-        // Checked by the route against the service's schema before it was sent here.
-        return tenant.orchestrator.report(m.report, { checked: true });
-      })
+      .resolve({ tokenId: '', role: 'agent', tenant: m.tenant === DEFAULT_TENANT ? null : m.tenant, device: m.report.device }, undefined)
+      // Checked by the route against the service's schema before it was sent here.
+      .then(({ tenant }) => tenant.orchestrator.report(m.report, { checked: true }))
       .then(
         (result) => send({ kind: 'answer', id: m.id, result }),
         (error: unknown) => send({ kind: 'answer', id: m.id, error: threadError(error) }),

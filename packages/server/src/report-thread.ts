@@ -124,9 +124,12 @@ export class ReportThreadNotBuiltError extends HotpatchError {
   }
 }
 
+/** Told when a worker that was up dies before the service stops it (once per worker, with its error when it threw). */
+export type ReportThreadDied = (why: string, error?: Error) => void;
+
 /**
  * The worker and its calls. A worker that dies (a crash, an out-of-memory) fails the reports it held with 503, and
- * the next report starts another.
+ * the next report starts another; its death is told to `died` (the service logs it: no report need be in flight).
  */
 export class ReportThread {
   private worker: Worker | undefined;
@@ -139,13 +142,14 @@ export class ReportThread {
     private readonly data: ReportThreadData,
     private readonly observer: AppendObserver,
     private readonly entry: string,
+    private readonly died: ReportThreadDied,
   ) {}
 
   /** The worker started, its store open and its default tenant caught up; rejects with the worker's error when it cannot. */
-  static async start(data: ReportThreadData, observer: AppendObserver): Promise<ReportThread> {
+  static async start(data: ReportThreadData, observer: AppendObserver, died: ReportThreadDied = () => {}): Promise<ReportThread> {
     const entry = workerEntry();
     if (entry === undefined) throw new ReportThreadNotBuiltError();
-    const thread = new ReportThread(data, observer, entry);
+    const thread = new ReportThread(data, observer, entry, died);
     await thread.ready();
     return thread;
   }
@@ -177,8 +181,13 @@ export class ReportThread {
             return;
         }
       });
-      const gone = (why: string) => {
+      let told = false;
+      const gone = (why: string, error?: Error) => {
         if (this.worker === worker) this.worker = undefined;
+        if (up && !told && !this.stopping) {
+          told = true;
+          this.died(why, error);
+        }
         if (!up) {
           this.starting = undefined;
           reject(new ReportThreadUnavailableError(`the report thread did not start: ${why}`));
@@ -187,7 +196,7 @@ export class ReportThread {
         this.pending.clear();
         for (const call of failed) call.fail(new ReportThreadUnavailableError(`the report thread stopped (${why}) before it answered: the report may or may not be recorded; send it again (reports are idempotent by id)`));
       };
-      worker.on('error', (error) => gone(error.message));
+      worker.on('error', (error) => gone(error.message, error));
       worker.on('exit', (code) => gone(`exit code ${code}`));
     });
     return this.starting;

@@ -15,7 +15,7 @@ import { ServiceMetrics } from './metrics.js';
 import { DEFAULT_TENANT, Tenants, type Tenant } from './tenants.js';
 import { anyToken, issueToken } from './tokens.js';
 import { orchestratorLease, tickGrant, type OrchestrationKeeper, type OrchestrationKeeperFactory } from './orchestration-leases.js';
-import { ReportThread, type ReportThreadOptions } from './report-thread.js';
+import { ReportThread, ReportThreadUnavailableError, type ReportThreadOptions } from './report-thread.js';
 
 export interface ServiceLog {
   info(obj: object, msg?: string): void;
@@ -146,7 +146,10 @@ export class HotpatchService {
           idKey: options.idKey,
           clock: service.clockLine!,
         },
-        service.changes,
+        // Woken and counted; the worker's projection took them in: no lag of this one.
+        { appended: (streams, events, lastPosition, ms) => service.changes.appendedAside(streams, events, lastPosition, ms) },
+        // Said once, when it happens: the reports it held answer 503 (REPORT_THREAD_UNAVAILABLE), the next starts another.
+        (why, error) => service.log.error({ why, ...(error !== undefined ? { err: error } : {}) }, 'the report thread stopped: the reports it held answer 503, the next report starts another'),
       );
     }
     return service;
@@ -252,7 +255,8 @@ export class HotpatchService {
    * and `hotpatch_store_available` says 0 until the store serves again.
    */
   storeFailed(error: unknown, during: string): boolean {
-    if (!(error instanceof EnvironmentError)) return false;
+    // The report thread away is the service's own outage (logged by it when it died), not the store's.
+    if (!(error instanceof EnvironmentError) || error instanceof ReportThreadUnavailableError) return false;
     if (!this.storeAway) {
       this.storeAway = true;
       this.metrics.storeAvailable.set(0);

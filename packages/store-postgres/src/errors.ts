@@ -50,11 +50,13 @@ const CONNECTION_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED',
 /**
  * Whether an error from `pg` means the connection is gone (as opposed to an SQL error on a live connection):
  * SQLSTATE class 08 (connection exception), 57P01–57P03 (terminated by the administrator, crash shutdown, cannot
- * connect now), 25P03 (idle-in-transaction timeout), a socket error, or pg's own "Connection terminated…".
+ * connect now), 53300 (too many connections: the server's max_connections or the role's or database's connection
+ * limit, met by a pool growing, or by a second pool in the process such as serve's report thread), 25P03
+ * (idle-in-transaction timeout), a socket error, or pg's own "Connection terminated…".
  */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '25P03' || CONNECTION_ERRNOS.has(code))) return true;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code === '25P03' || CONNECTION_ERRNOS.has(code))) return true;
   return /Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(error.message);
 }
