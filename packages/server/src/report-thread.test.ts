@@ -6,23 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reviveError, threadError } from './report-thread.js';
 import { statusOf } from './problem.js';
-import { RELEASE, threadedHarness } from './testing/report-thread.js';
+import { closedAfterEach, RELEASE, threadedHarness, wholeLog } from './testing/report-thread.js';
 import { readEvents } from './testing/sse-client.js';
-import { DatabaseUnavailableError, EventIdReusedError, readLog, type EventStore, type RecordedEvent } from '@hotpatch/store';
+import { DatabaseUnavailableError, EventIdReusedError } from '@hotpatch/store';
 
 const DEVICES = ['d1', 'd2', 'd3'];
-const all = async (store: EventStore) => {
-  const events: RecordedEvent[] = [];
-  for await (const e of readLog(store)) events.push(e);
-  return events;
-};
-const closing: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closing.splice(0)) await close();
-});
+const all = wholeLog;
+const closing = closedAfterEach();
 
 async function service(thread: boolean, devices = DEVICES, options = {}) {
   const s = await threadedHarness(thread, devices, options);

@@ -134,7 +134,8 @@ export type ReportThreadDied = (why: string, error?: Error) => void;
 export class ReportThread {
   private worker: Worker | undefined;
   private starting: Promise<Worker> | undefined;
-  private readonly pending = new Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>();
+  /** The reports each worker holds: a late exit of a dead worker fails only its own, never its successor's. */
+  private readonly pending = new Map<Worker, Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>>();
   private next = 0;
   private stopping = false;
 
@@ -159,6 +160,8 @@ export class ReportThread {
     this.starting ??= new Promise<Worker>((resolve, reject) => {
       // The built JavaScript as it is, without this thread's flags (a test runner's loaders).
       const worker = new Worker(this.entry, { workerData: this.data, execArgv: [] });
+      const calls = new Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>();
+      this.pending.set(worker, calls);
       let up = false;
       worker.on('message', (m: ReportThreadMessage) => {
         switch (m.kind) {
@@ -172,9 +175,9 @@ export class ReportThread {
           case 'appended':
             return this.observer.appended(m.streams, m.events, m.lastPosition, m.ms);
           case 'answer': {
-            const call = this.pending.get(m.id);
+            const call = calls.get(m.id);
             if (call === undefined) return;
-            this.pending.delete(m.id);
+            calls.delete(m.id);
             return m.error !== undefined ? call.fail(reviveError(m.error)) : call.ok(m.result!);
           }
           case 'stopped':
@@ -192,8 +195,9 @@ export class ReportThread {
           this.starting = undefined;
           reject(new ReportThreadUnavailableError(`the report thread did not start: ${why}`));
         }
-        const failed = [...this.pending.values()];
-        this.pending.clear();
+        const failed = [...calls.values()];
+        calls.clear();
+        this.pending.delete(worker);
         for (const call of failed) call.fail(new ReportThreadUnavailableError(`the report thread stopped (${why}) before it answered: the report may or may not be recorded; send it again (reports are idempotent by id)`));
       };
       worker.on('error', (error) => gone(error.message, error));
@@ -209,7 +213,7 @@ export class ReportThread {
     if (worker === undefined) return this.ready().then(() => this.report(tenant, report));
     return new Promise<ReportResult>((ok, fail) => {
       const id = this.next++;
-      this.pending.set(id, { ok, fail });
+      this.pending.get(worker)!.set(id, { ok, fail });
       worker.postMessage({ id, tenant, report });
     });
   }

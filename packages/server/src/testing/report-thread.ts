@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { readLog, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { ServerOptions } from '../server.js';
 import { PROFILE, startHarness, type Harness } from './harness.js';
 
@@ -38,4 +39,20 @@ export async function threadedHarness(thread: boolean, devices: readonly string[
     rmSync(dir, { recursive: true, force: true });
   };
   return { h, agents, operator, path, close };
+}
+
+/** The whole log of a store, in order. */
+export async function wholeLog(store: EventStore): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for await (const e of readLog(store)) events.push(e);
+  return events;
+}
+
+/** What a test file closes after each test (call once at the top of the file). */
+export function closedAfterEach(): Array<() => Promise<void>> {
+  const closing: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of closing.splice(0)) await close();
+  });
+  return closing;
 }
