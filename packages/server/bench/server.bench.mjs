@@ -13,7 +13,7 @@
  *
  * Beside the rates, figures a busy machine blurs less: the server's CPU time and its event loop's busy time per
  * report, SQL statements per report, reports per commit, state-cache misses and hits per report (probe.mjs).
- * --serve-args: options for `hotpatch serve`; several variants, separated by "|", each run on a copy of the same
+ * --serve-args: options for `hotpatch serve` (and `--env=NAME=VALUE`, an environment variable of that server's); several variants, separated by "|", each run on a copy of the same
  * prepared SQLite fleet (e.g. --serve-args="--state-cache 10000 --log-requests|" compares the old defaults); a variant's
  * --bin=PATH serves with another build's CLI (e.g. a worktree of main: --serve-args="--bin=../base/packages/cli/dist/bin.js|").
  *
@@ -57,9 +57,9 @@ const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
  * A child process serving, with probe.mjs loaded; resolves with its URL once it listens. `probe()` asks it for its CPU
  * time and counts so far (SIGUSR2).
  */
-function child(argv) {
+function child(argv, env = {}) {
   // In the scratch directory: a server over PostgreSQL makes its seal key in the working directory.
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   let waiting = [];
   return new Promise((ok, fail) => {
@@ -221,8 +221,10 @@ async function storeRun(fleet, store, devices, instances, extra) {
     // A variant's `--bin=PATH`: another build's CLI (a worktree of the commit before a change), side by side.
     const other = extra.find((a) => a.startsWith('--bin='));
     const serve = other !== undefined ? resolve(other.slice('--bin='.length)) : bin;
-    const options = extra.filter((a) => a !== other);
-    for (let i = 0; i < instances; i++) servers.push(await child([serve, 'serve', '--store', store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile, ...options]));
+    // A variant's `--env=NAME=VALUE`: an environment variable of its server's alone.
+    const env = Object.fromEntries(extra.filter((a) => a.startsWith('--env=')).map((a) => [a.slice(6, a.indexOf('=', 6)), a.slice(a.indexOf('=', 6) + 1)]));
+    const options = extra.filter((a) => a !== other && !a.startsWith('--env='));
+    for (let i = 0; i < instances; i++) servers.push(await child([serve, 'serve', '--store', store, '--port', '0', '--tick-ms', '3600000', '--policy', fleet.policyFile, ...options], env));
     const n = Math.min(devices, maxReports);
     const phase = async (kindOf) => {
       const share = Math.ceil(n / instances);
