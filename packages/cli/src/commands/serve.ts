@@ -171,9 +171,10 @@ export const serveCommand: CommandSpec = {
       const address = await app.listen({ host, port });
       const first = await app.hotpatch.firstOperatorToken();
       if (first !== undefined) io.err(`hotpatch serve: the store held no token; an operator token (shown once, keep it):\n${first}`);
-      io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}; the console at ${address}/`);
+      // Before the line that says it listens: what waits for that line (a script, a test) has this one too.
       const behind = app.hotpatch.clockBehind;
       if (behind !== undefined) io.err(`hotpatch serve: the log's latest event (${behind.latest}) is ahead of this clock by ${(behind.ms / 86_400_000).toFixed(1)} days (an earlier run with --speed): what it writes now is dated before it; --speed K goes on from there`);
+      io.err(`hotpatch serve: listening on ${address} — ${describeSource(source)}${speed !== 1 ? `, clock ${speed}x` : ''}; the console at ${address}/`);
     } catch (error) {
       await app?.close();
       await store.close();
