@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInMemoryEventStore } from '@hotpatch/store';
+import { createInMemoryEventStore, DatabaseBusyError, type EventStore } from '@hotpatch/store';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import { HotpatchService } from './service.js';
-import { lastEvent, serviceClock } from './service-clock.js';
+import { CLOCK_ANCHOR, lastEvent, serviceClock } from './service-clock.js';
 
 const enrolled = { edition: 'Enterprise E3', build: '26100.2894', arch: 'x64', vbs: true, tpm2: true, secureBoot: true, chpeDisabled: false, ring: 'pilot', baseline: 'B-2026-01' };
 
@@ -44,5 +44,39 @@ describe('the service clock', () => {
       await Promise.all(stores.map((s) => s.close()));
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('never goes back on a restart after its shared reading went stale: it starts from that reading at least', async () => {
+    // A sped-up service idle for a while, stopped, started again 20 s later: its reading was 15 s old (stale), the
+    // log's latest event older still; it started from the real time again, 5 hours of its time back (found by review).
+    const store = createInMemoryEventStore();
+    let real = Date.UTC(2026, 11, 7, 12);
+    const first = await serviceClock(store, 3600, () => real);
+    real += 5_000;
+    await first.refresh!();
+    const last = first.now().getTime();
+    real += 15_000;
+    const again = await serviceClock(store, 3600, () => real);
+    expect(again.now().getTime()).toBeGreaterThanOrEqual(last);
+  });
+
+  it('a reading it cannot save does not fail the tick nor mark the store away', async () => {
+    // The reading's save sat in the tick's first step: the write lock held a moment by another process made every
+    // tenant's tick skip and hotpatch_store_available 0 at --speed, where an idle tick at speed 1 writes nothing.
+    const memory = createInMemoryEventStore();
+    let refuse = false;
+    const store = new Proxy(memory, {
+      get: (target, key) =>
+        key === 'saveProjection'
+          ? (name: string, ...rest: unknown[]) => (refuse && name === CLOCK_ANCHOR ? Promise.reject(new DatabaseBusyError('fleet.db', 200)) : (target.saveProjection as (...a: unknown[]) => Promise<void>)(name, ...rest))
+          : Reflect.get(target, key),
+    }) as EventStore;
+    const service = await HotpatchService.open({ store, speed: 3600, tickIntervalMs: 0 });
+    refuse = true;
+    await service.tickOnce();
+    const metrics = await service.metrics.registry.metrics();
+    expect(metrics).toMatch(/^hotpatch_tick_failures_total 0$/m);
+    expect(metrics).toMatch(/^hotpatch_store_available 1$/m);
+    await service.stop();
   });
 });

@@ -46,8 +46,10 @@ export async function serviceClock(store: EventStore, speed: number, realNow: ()
   let line: ClockLine;
   if (anchor !== undefined && anchor.real <= now && now - anchor.real < LIVE_MS) line = { speed, from: anchor.real, at: anchor.sim };
   else {
+    // No instance alive: from the log's latest time, or the last reading saved (a service idle before it stopped
+    // writes nothing while its clock runs on), whichever is later, never back.
     const latest = await lastEvent(store);
-    line = { speed, from: now, at: Math.max(now, latest !== undefined ? Date.parse(latest.time) : now) };
+    line = { speed, from: now, at: Math.max(now, latest !== undefined ? Date.parse(latest.time) : now, anchor?.sim ?? now) };
   }
   const clock = acceleratedClock(speed, line.from, realNow, line.at);
   const refresh = async () => {

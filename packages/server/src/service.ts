@@ -208,7 +208,6 @@ export class HotpatchService {
     let tenants: Tenant[];
     try {
       tenants = await this.tenants.every();
-      await this.refreshClock?.();
       this.storeServes();
     } catch (error) {
       this.metrics.tickFailures.inc();
@@ -217,6 +216,9 @@ export class HotpatchService {
       this.log.error({ err: error }, 'tenants not read');
       tenants = [...this.made];
     }
+    // The clock's reading for the instances that start meanwhile: one not saved now is saved at the next tick; its
+    // failure (the write lock held a moment by another process) is no tick's and no outage of the store's.
+    await this.refreshClock?.().catch(() => undefined);
     for (const tenant of tenants) {
       const grant = tickGrant(this.keeper, tenant.name);
       if (grant === undefined) continue;
