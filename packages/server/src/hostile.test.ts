@@ -7,10 +7,8 @@ import { connect } from 'node:net';
 import { createEngine } from '@hotpatch/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeToken } from './tokens.js';
-import { PROFILE, startHarness, type Harness } from './testing/harness.js';
+import { PROFILE, pilotRollout, startHarness, type Harness } from './testing/harness.js';
 import { refusedOn } from './testing/refused.js';
-
-const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
 
 /** One request written by hand (headers twice, a path fetch would normalise, a header past the limit); its answer. */
 async function rawHttp(url: string, lines: string[], body = ''): Promise<{ status: number; type: string; body: any }> {
@@ -37,11 +35,9 @@ describe('a hostile client', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    operator = await h.token('operator');
-    agent = await h.token('agent', { tenant: 'default', device: 'd1' });
-    expect((await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
-    expect((await h.call('POST', '/v1/rollouts', { token: operator, body: release })).status).toBe(201);
-    await h.app.hotpatch.tickOnce();
+    const started = await pilotRollout(h);
+    operator = started.operator;
+    agent = started.agents.get('d1')!;
   });
   afterAll(() => h.close());
 

@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { PROFILE, startHarness, type Harness } from './testing/harness.js';
+import { PROFILE, pilotRollout, RELEASE, startHarness, type Harness } from './testing/harness.js';
 import { logHead, refusedOn } from './testing/refused.js';
 
-const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
+const release = RELEASE;
 
 describe('bad input, idempotent reports', () => {
   let h: Harness;
@@ -20,11 +20,9 @@ describe('bad input, idempotent reports', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    operator = await h.token('operator');
-    agent = await h.token('agent', { tenant: 'default', device: 'd1' });
-    expect((await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
-    expect((await h.call('POST', '/v1/rollouts', { token: operator, body: release })).status).toBe(201);
-    await h.app.hotpatch.tickOnce();
+    const started = await pilotRollout(h);
+    operator = started.operator;
+    agent = started.agents.get('d1')!;
   });
   afterAll(() => h.close());
 

@@ -13,10 +13,10 @@ import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import type { EventStore } from '@hotpatch/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AGENT_META_BYTES, MAX_AGENT_TEXT } from './schemas.js';
-import { PROFILE, startHarness, type Harness } from './testing/harness.js';
+import { PROFILE, pilotRollout, RELEASE, startHarness, type Harness } from './testing/harness.js';
 import { logHead, refusedOn } from './testing/refused.js';
 
-const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
+const release = RELEASE;
 
 describe('what a report may write', () => {
   let h: Harness;
@@ -26,11 +26,7 @@ describe('what a report may write', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    const operator = await h.token('operator');
-    agent = await h.token('agent', { tenant: 'default', device: 'd1' });
-    expect((await h.call('PUT', '/v1/devices/d1', { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
-    expect((await h.call('POST', '/v1/rollouts', { token: operator, body: release })).status).toBe(201);
-    await h.app.hotpatch.tickOnce();
+    agent = (await pilotRollout(h)).agents.get('d1')!;
   });
   afterAll(() => h.close());
 

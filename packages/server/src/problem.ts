@@ -74,7 +74,7 @@ export function statusOf(error: unknown): number {
 
 const kebab = (code: string) => code.replace(/^FST_ERR_/, '').toLowerCase().replace(/_/g, '-');
 /** The plain data fields of a typed error (stream, expectedVersion, path…), those JSON can carry. */
-function fieldsOf(error: HotpatchError): Record<string, unknown> {
+export function fieldsOf(error: HotpatchError): Record<string, unknown> {
   if (error instanceof HttpProblem) return { ...error.fields };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(error)) {

@@ -8,9 +8,7 @@
 import { createHook } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROFILE, startHarness, type Harness } from './testing/harness.js';
-
-const release = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true };
+import { pilotRollout, startHarness, type Harness } from './testing/harness.js';
 
 describe('the promises of a report', () => {
   let h: Harness;
@@ -18,14 +16,7 @@ describe('the promises of a report', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    const operator = await h.token('operator');
-    for (const device of ['d1', 'd2', 'd3', 'd4']) {
-      const agent = await h.token('agent', { tenant: 'default', device });
-      agents.set(device, agent);
-      expect((await h.call('PUT', `/v1/devices/${device}`, { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
-    }
-    expect((await h.call('POST', '/v1/rollouts', { token: operator, body: release })).status).toBe(201);
-    await h.app.hotpatch.tickOnce();
+    for (const [device, agent] of (await pilotRollout(h, ['d1', 'd2', 'd3', 'd4'])).agents) agents.set(device, agent);
   });
   afterAll(() => h.close());
 

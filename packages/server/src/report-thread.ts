@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { EnvironmentError, HotpatchError } from '@hotpatch/core';
 import type { AgentReport, FleetPolicy, ReportResult } from '@hotpatch/fleet';
 import type { AppendObserver } from './changes.js';
+import { fieldsOf } from './problem.js';
 import type { ClockLine } from './service-clock.js';
 
 export interface ReportThreadOptions {
@@ -93,19 +94,8 @@ export function reviveError(e: ThreadError): Error {
 export function threadError(error: unknown): ThreadError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
   if (!(error instanceof HotpatchError)) return { name: error.name, message: error.message };
-  const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(error)) {
-    if (key === 'code' || value === undefined || typeof value === 'function') continue;
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value;
-    else if (typeof value === 'object') {
-      try {
-        fields[key] = JSON.parse(JSON.stringify(value)) as unknown;
-      } catch {
-        // not plain data: left out
-      }
-    }
-  }
-  return { name: error.name, message: error.message, code: error.code, environment: error instanceof EnvironmentError, fields };
+  // The fields a problem would carry (problem.ts): what the serving thread's problem of it will name.
+  return { name: error.name, message: error.message, code: error.code, environment: error instanceof EnvironmentError, fields: fieldsOf(error) };
 }
 
 /** The built worker's entry (the package's export), or undefined when the package is run unbuilt. */

@@ -52,3 +52,25 @@ export async function startHarness(options: Partial<ServerOptions> = {}): Promis
     },
   };
 }
+
+/** The hotpatch most tests plan. */
+export const RELEASE = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true } as const;
+
+/**
+ * Where most tests start: `devices` enrolled in the pilot ring by their agents (a token each), RELEASE planned by an
+ * operator and a tick made, so each device is instructed.
+ */
+export async function pilotRollout(h: Harness, devices: readonly string[] = ['d1']): Promise<{ operator: string; agents: Map<string, string> }> {
+  const operator = await h.token('operator');
+  const agents = new Map<string, string>();
+  for (const device of devices) {
+    const agent = await h.token('agent', { tenant: 'default', device });
+    agents.set(device, agent);
+    const enrolled = await h.call('PUT', `/v1/devices/${device}`, { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } });
+    if (enrolled.status !== 201) throw new Error(`enrolling ${device}: ${enrolled.status} ${JSON.stringify(enrolled.body)}`);
+  }
+  const planned = await h.call('POST', '/v1/rollouts', { token: operator, body: RELEASE });
+  if (planned.status !== 201) throw new Error(`planning ${RELEASE.id}: ${planned.status} ${JSON.stringify(planned.body)}`);
+  await h.app.hotpatch.tickOnce();
+  return { operator, agents };
+}

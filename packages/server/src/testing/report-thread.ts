@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { openSqliteEventStore } from '@hotpatch/store-sqlite';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, expect } from 'vitest';
+import { afterEach } from 'vitest';
 import { readLog, type EventStore, type RecordedEvent } from '@hotpatch/store';
 import type { ServerOptions } from '../server.js';
-import { PROFILE, startHarness, type Harness } from './harness.js';
+import { pilotRollout, RELEASE, startHarness, type Harness } from './harness.js';
 
 const storeSqlite = fileURLToPath(new URL('../../../store-sqlite/dist/index.js', import.meta.url));
 
-export const RELEASE = { id: 'HP-2026-02', kind: 'hotpatch', releasedAt: '2026-01-13T18:00:00.000Z', baseline: 'B-2026-01', liveRevert: true } as const;
+export { RELEASE };
 
 /**
  * A harness whose service decides reports in a report thread (`thread: true`, the service's own clock) or on its one
@@ -25,15 +25,7 @@ export async function threadedHarness(thread: boolean, devices: readonly string[
   writeFileSync(opener, `import { openSqliteEventStore } from ${JSON.stringify(storeSqlite)};\nexport const openStore = (path) => openSqliteEventStore({ path, durability: 'normal' });\n`);
   const store = openSqliteEventStore({ path, durability: 'normal' });
   const h = await startHarness({ store, clock: undefined, ...(thread ? { reportThread: { openStore: { module: opener, argument: path } } } : {}), ...options });
-  const operator = await h.token('operator');
-  const agents = new Map<string, string>();
-  for (const device of devices) {
-    const agent = await h.token('agent', { tenant: 'default', device });
-    agents.set(device, agent);
-    expect((await h.call('PUT', `/v1/devices/${device}`, { token: agent, body: { ...PROFILE, ring: 'pilot', baseline: 'B-2026-01' } })).status).toBe(201);
-  }
-  expect((await h.call('POST', '/v1/rollouts', { token: operator, body: RELEASE })).status).toBe(201);
-  await h.app.hotpatch.tickOnce();
+  const { operator, agents } = await pilotRollout(h, devices);
   const close = async () => {
     await h.close();
     rmSync(dir, { recursive: true, force: true });
