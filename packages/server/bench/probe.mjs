@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 const served = /^(.*)[\\/]packages[\\/]cli[\\/]dist[\\/]bin\.js$/.exec(process.argv[1] ?? '');
 const root = served !== null ? served[1] : join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const counts = { statements: 0, commits: 0, stateHits: 0, stateMisses: 0 };
-/** With HOTPATCH_PROBE_SQL=1: statements counted by their SQL text too (written to standard error at exit). */
+/** With HOTPATCH_PROBE_SQL=1: statements counted by their SQL text too, SQLite's and PostgreSQL's (written to standard error at exit). */
 const bySql = process.env.HOTPATCH_PROBE_SQL === '1' ? new Map() : undefined;
 const countSql = (sql) => bySql?.set(sql, (bySql.get(sql) ?? 0) + 1);
 /** With HOTPATCH_PROBE_SQL=1, also the wall time each SQLite statement's call took, by SQL text (ns; a COMMIT's fsync included). */
@@ -63,6 +63,7 @@ try {
   countCalls(pg.Client.prototype, ['query'], (_, __, [query]) => {
     counts.statements++;
     const text = typeof query === 'string' ? query : query?.text;
+    if (typeof text === 'string') countSql(text);
     if (typeof text === 'string' && /^\s*COMMIT\b/i.test(text)) counts.commits++;
   });
 } catch {

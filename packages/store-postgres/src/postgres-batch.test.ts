@@ -10,36 +10,12 @@ import { verifyTimeline } from '@hotpatch/replay';
 import { createPostgresEventStore } from './postgres-store.js';
 import { ConnectionLostError } from './errors.js';
 import type { PostgresEventStore } from './postgres-store.js';
-import { admin, dropAll, newSchema, url } from '../test/helpers.js';
+import { admin, dropAll, newSchema, roundTrips, url } from '../test/helpers.js';
 
 const open = (schema: string, options: Partial<Parameters<typeof createPostgresEventStore>[0]> = {}) => createPostgresEventStore({ connectionString: url!, schema, max: 4, ...options });
 const settled = <T>(promise: Promise<T>, ms = 150) => Promise.race([promise.then(() => 'settled' as const), new Promise<'pending'>((ok) => setTimeout(() => ok('pending'), ms))]);
 /** A device's history of `n` events: enrolled, assessed, then `n - 2` more assessments. */
 const history = (n: number): NewEvent[] => [events.enrolled(), ...Array.from({ length: n - 1 }, () => events.assessed())];
-
-/** Counts the statements a store's batches send (on the connections they take from the pool) while `work` runs. */
-async function roundTrips(store: PostgresEventStore, work: () => Promise<void>): Promise<string[]> {
-  const sent: string[] = [];
-  const count = (client: { query: (...args: unknown[]) => unknown }) => {
-    const query = client.query;
-    client.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
-      const c = config as { name?: string; text?: string } | string;
-      sent.push(typeof c === 'string' ? c : (c.name ?? c.text ?? 'COPY'));
-      return query.call(this, config, ...rest);
-    };
-    return () => void (client.query = query);
-  };
-  const restores: Array<() => void> = [];
-  const onAcquire = (client: never) => restores.push(count(client));
-  store.pool.on('acquire', onAcquire);
-  try {
-    await work();
-  } finally {
-    store.pool.removeListener('acquire', onAcquire);
-    for (const restore of restores) restore();
-  }
-  return sent;
-}
 
 describe.skipIf(!url)('PostgreSQL batches', () => {
   afterAll(dropAll);

@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Pool, PoolConfig } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { createAppend } from './append.js';
-import { createBatchAppend } from './batch-append.js';
+import { createBatchAppend, createBatchPreload } from './batch-append.js';
 import { createBatchReads } from './batch-read.js';
 import { createBatches } from './batch.js';
 import { createConnections } from './connection.js';
@@ -27,7 +27,7 @@ import { createStreamStates } from './state.js';
 import { createConsumers, type PostgresSubscribeOptions } from './subscribe.js';
 
 /** The store's calls that close() waits for. */
-const TRACKED = ['appendToStream', 'readStream', 'readAll', 'readEvent', 'streamVersion', 'readState', 'readCheckpoint', 'saveCheckpoint', 'batch', 'fencedBatch', 'readProjection', 'saveProjection', 'streamHeads'] as const;
+const TRACKED = ['appendToStream', 'readStream', 'readAll', 'readEvent', 'streamVersion', 'readState', 'willAppend', 'readCheckpoint', 'saveCheckpoint', 'batch', 'fencedBatch', 'readProjection', 'saveProjection', 'streamHeads'] as const;
 
 export interface PostgresEventStoreOptions extends Omit<PoolConfig, 'Client'> {
   /** The schema that holds the store's tables (created and migrated on open, unless `readonly`; default "hotpatch"). */
@@ -166,6 +166,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const states = createStreamStates(ctx, connections, fromBatch, heads);
   const append = createAppend(ctx, states, heads);
   const appendInBatch = createBatchAppend(ctx, batches, states, index);
+  const preload = createBatchPreload(ctx, batches, states, index);
   const reads = createReads(ctx, connections, fromBatch);
   const projections = createProjections(ctx, connections);
 
@@ -186,6 +187,16 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       const result = await append(stream, events, ids, sent, appendOptions);
       if (result.written) consumers.wake();
       return result;
+    },
+
+    async willAppend(streams) {
+      const batch = batches.own();
+      if (batch === undefined || ctx.readonly) return;
+      await ready();
+      return batches.serial(batch, () => {
+        if (batch.poisoned !== undefined) throw batch.poisoned;
+        return preload(batch, streams);
+      });
     },
 
     async readStream(stream, o = {}) {

@@ -136,6 +136,12 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
               (SELECT json_agg(json_build_object('id', id, 'stream', stream, 'version', version, 'position', position, 'type', type, 'data', data)) FROM ${s}.events WHERE id = ANY($2::text[])) AS held
        FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
+    // The heads and snapshots of many streams a batch is about to append to, in one statement (see willAppend).
+    batchHeads: named(
+      'batchHeads',
+      `SELECT x.stream, st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state
+       FROM unnest($1::text[]) AS x(stream) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
+    ),
     flush: named('flush', flushStatement(s)),
     // A batch's rows, many at a time: see copy-rows.ts.
     copyEvents: `COPY ${s}.events ${COPY_COLUMNS} FROM STDIN`,

@@ -40,3 +40,27 @@ export async function dropAll(): Promise<void> {
   await adminPool.end();
   adminPool = undefined;
 }
+
+/** Counts the statements a store's batches send (on the connections they take from the pool) while `work` runs. */
+export async function roundTrips(store: { readonly pool: pg.Pool }, work: () => Promise<void>): Promise<string[]> {
+  const sent: string[] = [];
+  const count = (client: { query: (...args: unknown[]) => unknown }) => {
+    const query = client.query;
+    client.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
+      const c = config as { name?: string; text?: string } | string;
+      sent.push(typeof c === 'string' ? c : (c.name ?? c.text ?? 'COPY'));
+      return query.call(this, config, ...rest);
+    };
+    return () => void (client.query = query);
+  };
+  const restores: Array<() => void> = [];
+  const onAcquire = (client: never) => restores.push(count(client));
+  store.pool.on('acquire', onAcquire);
+  try {
+    await work();
+  } finally {
+    store.pool.removeListener('acquire', onAcquire);
+    for (const restore of restores) restore();
+  }
+  return sent;
+}

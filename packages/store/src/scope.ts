@@ -203,6 +203,14 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
     },
   };
   if (store.batch !== undefined) scoped.batch = <T>(fn: () => Promise<T>): Promise<T> => guard(() => store.batch!(fn));
+  // A hint under the tenant's names; a name the tenant cannot hold is no stream of its.
+  if (store.willAppend !== undefined) {
+    scoped.willAppend = (streams: readonly string[]) =>
+      guard(async () => {
+        const stored = streams.map(full).filter((s): s is string => s !== undefined);
+        if (stored.length > 0) await store.willAppend!(stored);
+      });
+  }
   // A fence names a lease, not a stream: it passes through unchanged (a lease is the store's, whatever the view).
   if (store.fencedBatch !== undefined) scoped.fencedBatch = <T>(fence: Fence, fn: () => Promise<T>): Promise<T> => guard(() => store.fencedBatch!(fence, fn));
   return scoped;

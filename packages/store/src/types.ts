@@ -122,6 +122,13 @@ export interface EventStore {
    * of the machine definition is ignored and rebuilt from the events.
    */
   readState(stream: string): Promise<StreamStateRead>;
+  /**
+   * A hint, inside a batch: the batch is about to append to these streams. A store that reads a stream's head before
+   * its first append there in a batch (PostgreSQL: a round trip each, one after the other) may read them all at once.
+   * Outside a batch, or in a store without it, nothing happens; it never changes what any call answers, and a stream
+   * named here need not be appended to.
+   */
+  willAppend?(streams: readonly string[]): Promise<void>;
   /** A consumer's durable checkpoint: the position of the last event it handled (0: none yet). */
   readCheckpoint(consumer: string): Promise<number>;
   /** Compare-and-set: moves the checkpoint from `expected` to `next`; false (and no change) if it was not at `expected`. */

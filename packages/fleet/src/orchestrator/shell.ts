@@ -2,7 +2,7 @@
  * The orchestrator's shell, the I/O around its pure decisions: each report, tick or plan reads the log, decides, commits
  * the steps in one store transaction where the store groups writes, then applies what the store recorded.
  */
-import { clockTime, CommandRefusedError, EnvironmentError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
+import { clockTime, CommandRefusedError, deviceStream, EnvironmentError, ringLifecycle, type RingEventBody, type RingState, type RolloutEventBody, type RolloutState } from '@hotpatch/core';
 import { CommandIdReusedError, createEngine, streamOf, type CommandResult, type Known, type RingCommand, type RolloutCommand } from '@hotpatch/engine';
 import { inBatch, type Fence, type RecordedEvent } from '@hotpatch/store';
 import { catchUpProjection, FleetProjection, restoreSavedProjection } from '../projection.js';
@@ -34,6 +34,9 @@ const GROUP_LIMIT = 256;
 
 /** A step's command id: with its kind, what a decision made again must take again in the same place. */
 const stepId = (step: Step) => (step.kind === 'append' ? step.intent.command.id : step.command.id);
+
+/** The streams a decision's steps append to. */
+const appendStreams = (steps: readonly (Step | undefined)[]): string[] => steps.flatMap((step) => (step?.kind === 'append' ? [step.intent.stream] : []));
 
 /** A step as the store took it (see commit). */
 type Taken = { readonly events: readonly RecordedEvent[]; readonly answer?: Answer };
@@ -116,9 +119,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   /**
    * Commits a decision's steps in order. Where the store answers otherwise than decided, the decision is made again
-   * with the answer (on the same view: the steps before it are the same, and are not committed twice).
+   * with the answer (on the same view: the steps before it are the same, and are not committed twice). `hinted`: the
+   * store was told already which streams the unit appends to (a group of reports names its members' devices).
    */
-  const commit = async <R>(decide: (input: DecisionInput) => Decided<R>) => {
+  const commit = async <R>(decide: (input: DecisionInput) => Decided<R>, hinted = false) => {
     /** Made at the first answer (seldom: another writer came first, or a retry). */
     let answers: Map<number, Answer> | undefined;
     const recorded: RecordedEvent[] = [];
@@ -130,6 +134,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const steps: (Step | undefined)[] = decided.steps;
       if (answers !== undefined && committed.ids.some((id, i) => steps[i] === undefined || steps[i]!.kind !== committed.kinds[i] || stepId(steps[i]!) !== id)) {
         throw new Error('orchestrator: a decision made again changed the steps it had taken');
+      }
+      // The streams this unit appends to, told to the store before the first append: where it reads each head in a
+      // round trip of its own (PostgreSQL), it reads them all in one. A decision made again appends to the same ones.
+      if (!hinted && answers === undefined && store.willAppend !== undefined && steps.length > 1) {
+        const streams = appendStreams(steps);
+        if (streams.length > 1) await store.willAppend(streams);
       }
       let answered = false;
       while (!answered && committed.ids.length < steps.length) {
@@ -241,9 +251,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     try {
       await inBatch(store, async () => {
         await syncNow();
+        // The members' devices' streams, told to the store before the first member's append (see commit).
+        if (store.willAppend !== undefined) await store.willAppend(members.flatMap((m) => (typeof m.report?.device === 'string' ? [deviceStream(m.report.device)] : [])));
         for (const m of members) {
           lagging = false;
-          const { decided, recorded, asDecided } = await commit((input) => decideReport(input, m.report));
+          const { decided, recorded, asDecided } = await commit((input) => decideReport(input, m.report), true);
           answers.push({ result: decided.result!, lagged: lagging });
           // From here the projection and the memory run ahead of the commit: a failure rebuilds both.
           moved = true;

@@ -1,0 +1,149 @@
+/**
+ * `willAppend` on PostgreSQL: inside a batch, the heads of the streams named are read in one round trip once the batch
+ * holds the log head, instead of one round trip per stream at its first append (the service's group of reports, a
+ * tick's instructions). A hint only: the appends answer and write what they would without it, whatever another
+ * writer did before the batch locked the log, and outside a batch it sends nothing.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { scopeStore, type NewEvent } from '@hotpatch/store';
+import { events } from '@hotpatch/store/conformance';
+import { createPostgresEventStore } from './postgres-store.js';
+import { dropAll, newSchema, roundTrips, url } from '../test/helpers.js';
+
+const open = (schema: string) => createPostgresEventStore({ connectionString: url!, schema, max: 4 });
+/** A device's history of `n` events: enrolled, then assessments. */
+const history = (n: number): NewEvent[] => [events.enrolled(), ...Array.from({ length: n - 1 }, () => events.assessed())];
+const headReads = (sent: string[]) => sent.filter((s) => /\.batchHeads?$/.test(s));
+
+describe.skipIf(!url)('willAppend on PostgreSQL', () => {
+  afterAll(dropAll);
+
+  it('reads the heads a batch is about to append to in one round trip, not one per stream', async () => {
+    const schema = newSchema();
+    const writer = await open(schema);
+    const streams = Array.from({ length: 12 }, (_, d) => `device/w-${d}`);
+    await writer.batch(async () => {
+      for (const stream of streams) await writer.appendToStream(stream, history(3));
+    });
+    await writer.close();
+    // A store that has not seen these streams (a service restarted): without the hint, one head read per stream.
+    const appendAll = (store: Awaited<ReturnType<typeof open>>, hint: boolean) =>
+      roundTrips(store, () =>
+        store.batch(async () => {
+          if (hint) await store.willAppend(streams);
+          for (const stream of streams) await store.appendToStream(stream, [events.assessed()], { expectedVersion: 'any' });
+        }),
+      );
+    const cold = await open(schema);
+    expect(headReads(await appendAll(cold, false))).toHaveLength(12);
+    await cold.close();
+    const hinted = await open(schema);
+    expect(headReads(await appendAll(hinted, true))).toEqual([expect.stringMatching(/\.batchHeads$/)]);
+    await hinted.close();
+    const check = await open(schema);
+    for (const stream of streams) expect((await check.readState(stream)).version).toBe(5);
+    await check.close();
+  });
+
+  it('sends nothing outside a batch, nor for one stream, nor for heads the batch knows', async () => {
+    const store = await open(newSchema());
+    expect(await roundTrips(store, () => store.willAppend(['device/a', 'device/b']))).toEqual([]);
+    const sent = await roundTrips(store, () =>
+      store.batch(async () => {
+        await store.appendToStream('device/a', history(1));
+        await store.willAppend(['device/a']);
+        await store.willAppend(['device/a', 'device/a']);
+      }),
+    );
+    expect(headReads(sent)).toEqual([]);
+    // One stream the batch does not know: its append's own read is the same round trip.
+    const one = await roundTrips(store, () => store.batch(() => store.willAppend(['device/zzz'])));
+    expect(headReads(one)).toEqual([]);
+    await store.close();
+  });
+
+  it('writes what the same appends write without it, whatever another writer did before the batch locked the log (fast-check, seed 3107)', async () => {
+    // Two stores over one schema: `other` appends to some streams between this store's last batch and the next, so the
+    // heads this store cached are behind; the hint's heads are read under the batch's lock, so they are the log's.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 2, maxLength: 6 }),
+        async (first, others, named) => {
+          const outcomes: unknown[] = [];
+          for (const hint of [false, true]) {
+            const schema = newSchema();
+            const store = await open(schema);
+            const other = await open(schema);
+            await store.batch(async () => {
+              for (const d of new Set(first)) await store.appendToStream(`device/p-${d}`, history(2));
+            });
+            for (const d of others) await other.appendToStream(`device/p-${d}`, (await other.streamVersion(`device/p-${d}`)) === 0 ? history(1) : [events.assessed()]);
+            const answers = await store.batch(async () => {
+              if (hint) await store.willAppend(named.map((d) => `device/p-${d}`));
+              const out: unknown[] = [];
+              for (const d of named) {
+                const stream = `device/p-${d}`;
+                const version = await store.streamVersion(stream);
+                const result = await store.appendToStream(stream, version === 0 ? history(1) : [events.assessed()], { expectedVersion: version }).catch((e: Error) => e.name);
+                out.push(typeof result === 'string' ? result : [result.stream, result.versions]);
+              }
+              return out;
+            });
+            const log = (await store.readAll()).map((e) => [e.position, e.stream, e.version, e.type]);
+            outcomes.push({ answers, log, heads: await Promise.all(named.map(async (d) => (await store.readState(`device/p-${d}`)).version)) });
+            await store.close();
+            await other.close();
+          }
+          expect(outcomes[1]).toEqual(outcomes[0]);
+        },
+      ),
+      { seed: 3107, numRuns: 15 },
+    );
+  }, 60_000);
+
+  it('holds the log head from the hint on: another writer’s append to a stream it read waits for the batch, then follows it', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    const other = await open(schema);
+    await other.appendToStream('device/l-1', history(2));
+    await other.appendToStream('device/l-2', history(2));
+    let late: Promise<unknown> | undefined;
+    await store.batch(async () => {
+      await store.willAppend(['device/l-1', 'device/l-2']);
+      late = other.appendToStream('device/l-1', [events.assessed()]);
+      const state = await Promise.race([late.then(() => 'settled'), new Promise((ok) => setTimeout(() => ok('pending'), 200))]);
+      expect(state).toBe('pending');
+      await store.appendToStream('device/l-1', [events.assessed()], { expectedVersion: 2 });
+      await store.appendToStream('device/l-2', [events.assessed()], { expectedVersion: 2 });
+    });
+    expect(await late).toMatchObject({ stream: 'device/l-1', versions: [4] });
+    await store.close();
+    await other.close();
+  });
+
+  it('names a tenant’s streams under its prefix, and passes over a name that is not one of its streams', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    const acme = scopeStore(store, 'acme');
+    await acme.batch!(async () => {
+      await acme.appendToStream('device/t-1', history(2));
+      await acme.appendToStream('device/t-2', history(2));
+    });
+    await store.close();
+    const again = await open(schema);
+    const view = scopeStore(again, 'acme');
+    const sent = await roundTrips(again, () =>
+      view.batch!(async () => {
+        await view.willAppend!(['device/t-1', 'device/t-2', 'tenant/other/device/x', 'not a stream']);
+        await view.appendToStream('device/t-1', [events.assessed()], { expectedVersion: 2 });
+        await view.appendToStream('device/t-2', [events.assessed()], { expectedVersion: 2 });
+      }),
+    );
+    expect(headReads(sent)).toEqual([expect.stringMatching(/\.batchHeads$/)]);
+    expect((await again.readState('tenant/acme/device/t-1')).version).toBe(3);
+    await again.close();
+  });
+});
