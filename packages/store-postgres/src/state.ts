@@ -5,6 +5,7 @@ import type { ClientBase, Pool } from 'pg';
 import type { BatchReads } from './batch-read.js';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
+import { gatheredHeads, type HeadRow } from './state-heads.js';
 import { toEvent, type EventRow } from './statements.js';
 
 const NO_ROWS: readonly EventRow[] = [];
@@ -23,6 +24,7 @@ export interface StreamStates {
  */
 export function createStreamStates(ctx: PostgresContext, connections: Connections, fromBatch: BatchReads, heads: StateCache): StreamStates {
   const { sql: q, machineOf, readonly } = ctx;
+  const gathered = gatheredHeads(ctx.pool, q);
   const fold = snapshotFold<MachineState<string, object>, EventRow>({ machineOf, parse: (state) => state, toEvent });
 
   const foldState = async (db: ClientBase | Pool, stream: string, version: number, snap: StoredSnapshot | undefined): Promise<FoldedState> => {
@@ -37,11 +39,8 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
     read: (stream) =>
       connections.onConnection('readState', stream, async (db) => {
         const known = heads.get(stream);
-        const { rows } = await db.query<{ version: number | null; hash: string | null; snapshot_version: number | null; machine: string | null; state: MachineState<string, object> | null }>({
-          ...q.stateHead,
-          values: [stream, known?.version ?? null, known?.hash ?? null],
-        });
-        const row = rows[0]!;
+        // Outside a batch, with the other reads asked in this turn (state-heads.ts); in one, on its connection.
+        const row = db === ctx.pool ? await gathered(stream, known) : (await db.query<HeadRow>({ ...q.stateHead, values: [stream, known?.version ?? null, known?.hash ?? null] })).rows[0]!;
         const kept = known !== undefined && row.hash !== null ? heads.at(stream, row.version ?? 0, row.hash) : undefined;
         if (kept !== undefined) return { stream, version: kept.version, state: kept.state, snapshotVersion: kept.version, eventsFolded: 0 };
         const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine!, state: row.state! } : undefined;

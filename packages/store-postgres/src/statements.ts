@@ -157,6 +157,14 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
       // The snapshot's state is not sent when the stream's head is the one given ($2, $3): the reader has its state.
       `SELECT st.version, st.hash, sn.version AS snapshot_version, sn.machine, CASE WHEN st.version = $2 AND st.hash = $3 THEN NULL ELSE sn.state END AS state FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
+    // The same for several streams at once (readState calls made in one turn of the event loop, see state-heads.ts):
+    // a row for each, in the order given.
+    stateHeads: named(
+      'stateHeads',
+      `SELECT st.version, st.hash, sn.version AS snapshot_version, sn.machine, CASE WHEN st.version = x.known_version AND st.hash = x.known_hash THEN NULL ELSE sn.state END AS state
+       FROM unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS x(stream, known_version, known_hash, i) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)
+       ORDER BY x.i`,
+    ),
     checkpoint: named('checkpoint', `SELECT position FROM ${s}.checkpoints WHERE consumer = $1`),
     // Compare-and-set from 0 (no row yet, or a row at 0) and from any other position.
     startCheckpoint: named(
