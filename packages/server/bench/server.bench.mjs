@@ -14,7 +14,8 @@
  * Beside the rates, figures a busy machine blurs less: the server's CPU time and its event loop's busy time per
  * report, SQL statements per report, reports per commit, state-cache misses and hits per report (probe.mjs).
  * --serve-args: options for `hotpatch serve` (and `--env=NAME=VALUE`, an environment variable of that server's); several variants, separated by "|", each run on a copy of the same
- * prepared SQLite fleet (e.g. --serve-args="--state-cache 10000 --log-requests|" compares the old defaults); a variant's
+ * prepared SQLite fleet (e.g. --serve-args="|--report-thread on" runs serve as it is and with its report thread; over
+ * PostgreSQL each variant on a fleet prepared for it); a variant's
  * --bin=PATH serves with another build's CLI (e.g. a worktree of main: --serve-args="--bin=../base/packages/cli/dist/bin.js|").
  *
  * PostgreSQL: HOTPATCH_BENCH_POSTGRES_URL or --postgres (default postgres://postgres@127.0.0.1:5432/postgres), a new
@@ -45,7 +46,7 @@ const bin = join(root, 'packages/cli/dist/bin.js');
 const connections = Number(args.connections);
 const maxReports = Number(args.reports);
 const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-bench-server-'));
-/** Options for `hotpatch serve`; variants separated by "|" each run on a copy of the prepared SQLite fleet. */
+/** Options for `hotpatch serve`; variants separated by "|" (see above). */
 const serveArgs = args['serve-args'].split('|').map((v) => v.split(' ').filter(Boolean));
 const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
@@ -195,14 +196,19 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));`,
 }
 
 async function storeCase(kind, devices, instances, serveArgs) {
+  // Over PostgreSQL, each variant on a fleet prepared for it (a schema is not copied as a file is).
+  if (kind !== 'sqlite' && serveArgs.length > 1) {
+    const runs = [];
+    for (const extra of serveArgs) runs.push(...(await storeCase(kind, devices, instances, [extra])));
+    return runs;
+  }
   const fleet = await prepareFleet({ kind, devices, scratch, postgres: args.postgres });
   try {
     const runs = [];
     for (const [v, extra] of serveArgs.entries()) {
-      // Each variant on the fleet as prepared: a copy of the SQLite file (one variant only over PostgreSQL).
+      // Each variant on the fleet as prepared: a copy of the SQLite file.
       let store = fleet.store;
       if (serveArgs.length > 1) {
-        if (kind !== 'sqlite') throw new Error('--serve-args with variants: SQLite only');
         const path = fleet.store.slice('sqlite:'.length);
         copyFileSync(path, `${path}.${v}`);
         store = `sqlite:${path}.${v}`;

@@ -5,7 +5,7 @@
  * once. A refused append has buffered nothing: the batch's others stand.
  */
 import type { MachineState } from '@hotpatch/core';
-import { checkBatch, checkExpectedVersion, checkTransitions, judgeHeldIds, nothingAppended, verifiedHashesOf, type AppendOptions, type AppendResult, type NewEvent, type RecordedEvent } from '@hotpatch/store';
+import { checkBatch, checkExpectedVersion, checkStreamName, checkTransitions, judgeHeldIds, nothingAppended, verifiedHashesOf, type AppendOptions, type AppendResult, type NewEvent, type RecordedEvent } from '@hotpatch/store';
 import { retryResult } from './append.js';
 import { knownHead } from './batch-read.js';
 import { pendingEvent, type HeldRow } from './batch-rows.js';
@@ -119,27 +119,52 @@ export function createBatchAppend(ctx: PostgresContext, batches: Batches, states
   };
 }
 
+/** A head as `batchHeads` reads it. */
+type HeadsRow = { stream: string; version: number | null; hash: string | null; snapshot_version: number | null; machine: string; state: MachineState<string, object> };
+
+/** A name the store could hold: a hint naming anything else (a malformed id) is passed over, not sent. */
+const holdable = (stream: string) => {
+  try {
+    checkStreamName(stream);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
  * `willAppend` in a batch: the heads of the streams it is about to append to that it does not know, read in one round
- * trip once it holds the log head (so they are exact to its end, as each append's own read would be), instead of one
- * round trip each, one after the other. A stream read here and not appended to costs nothing more.
+ * trip under the batch's lock on the log head (so they are exact to its end, as each append's own read would be), in
+ * the round trip that takes the lock when the batch has not taken it yet, instead of one round trip each, one after
+ * the other. A stream read here and not appended to costs nothing more.
  */
 export function createBatchPreload(ctx: PostgresContext, batches: Batches, states: StreamStates, index: LogIndex) {
   const q = ctx.sql;
-  return async (batch: OpenBatch, streams: readonly string[]): Promise<void> => {
-    if (batch.lastPosition === undefined) await batches.lock(batch);
-    const unknown = [...new Set(streams)].filter((stream) => knownHead(batch, index, stream) === undefined);
-    // One stream: its append's own read is the same round trip. Past the heads a batch keeps: left to the appends.
-    if (unknown.length < 2 || batch.heads.size + unknown.length > BATCH_HEADS) return;
-    const { rows } = await batches.query<{ stream: string; version: number | null; hash: string | null; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>(batch, {
-      ...q.batchHeads,
-      values: [unknown],
-    });
+  const take = async (batch: OpenBatch, rows: readonly HeadsRow[]) => {
     for (const row of rows) {
+      if (batch.heads.has(row.stream)) continue;
       const version = row.version ?? 0;
       const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine, state: row.state } : undefined;
       const { state } = await states.foldState(batches.db(batch), row.stream, version, snap);
-      if (!batch.heads.has(row.stream)) batch.heads.set(row.stream, { version, hash: row.hash, state, wrote: false });
+      batch.heads.set(row.stream, { version, hash: row.hash, state, wrote: false });
     }
+  };
+  return async (batch: OpenBatch, streams: readonly string[]): Promise<void> => {
+    const named = [...new Set(streams)].filter(holdable);
+    // One stream: its append's own read is the same round trip. Past the heads a batch keeps: left to the appends.
+    const worth = (asked: readonly string[]) => asked.length >= 2 && batch.heads.size + asked.length <= BATCH_HEADS;
+    if (batch.lastPosition === undefined) {
+      // Before the lock, what the batch and this store's exact heads know; a head the lock's scan finds moved is
+      // read at its append, as without the hint.
+      const asked = named.filter((stream) => !batch.heads.has(stream) && index.exactHead(stream) === undefined);
+      if (!worth(asked)) return batches.lock(batch);
+      const { rows, fields } = await batches.lockWith(batch, q.batchHeadsText(asked));
+      const names = fields.map((f) => f.name);
+      return take(batch, (rows as unknown as unknown[][]).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])) as HeadsRow));
+    }
+    const unknown = named.filter((stream) => knownHead(batch, index, stream) === undefined);
+    if (!worth(unknown)) return;
+    const { rows } = await batches.query<HeadsRow>(batch, { ...q.batchHeads, values: [unknown] });
+    await take(batch, rows);
   };
 }

@@ -63,6 +63,16 @@ export interface Batches {
    * batch's first call) and catches the store's log index up, reading the events after it in the same round trip.
    */
   lock(batch: OpenBatch): Promise<void>;
+  /**
+   * The batch's lock (it must not hold it yet) with one more statement in the same round trip, run once the lock is
+   * held (`also`, literal SQL): its result.
+   */
+  lockWith(batch: OpenBatch, also: string): Promise<QueryResult<never>>;
+  /**
+   * A statement (literal SQL) as the batch's first: its BEGIN in the same round trip (the batch must not have begun).
+   * Its error is thrown as the driver's: the caller names it and poisons the batch (Connections.onConnection).
+   */
+  beginWith(batch: OpenBatch, text: string): Promise<QueryResult<never>>;
   /** Sends the pending rows (COPY) without waiting for them, once the rows sent before are written. */
   send(batch: OpenBatch): Promise<void>;
   /** Writes the pending rows and the heads and snapshots of the streams written since the last flush, so that a read sees them. */
@@ -102,6 +112,20 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
     await batches.client(batch);
     const { rowCount } = await batches.query(batch, { ...q.holdLease, values: [fence.lease, fence.owner, fence.epoch] });
     if (rowCount !== 1) throw new LeaseLostError(fence.lease, fence.owner, fence.epoch);
+  };
+
+  /** Locks the log head and catches the index up (see lock), and runs `also` after, in the same round trip. */
+  const locking = async (batch: OpenBatch, also: string | undefined): Promise<QueryResult<never> | undefined> => {
+    await connect(batch);
+    const from = index.from;
+    const text = `${batch.begun ? '' : `${q.begin}; `}${q.lockAndScan(from)}${also === undefined ? '' : `; ${also}`}`;
+    batch.begun = true;
+    const results = (await batches.query<never>(batch, { text, rowMode: 'array' })) as unknown as Array<QueryResult<never>>;
+    const at = also === undefined ? results.length - 2 : results.length - 3;
+    const last = Number((results[at]!.rows as unknown as string[][])[0]![0]);
+    batch.caughtUp = index.caughtUp(results[at + 1]!.rows as unknown as Array<[string, string]>, last);
+    batch.lastPosition = last;
+    return also === undefined ? undefined : results.at(-1)!;
   };
 
   const batches: Batches = {
@@ -149,14 +173,17 @@ export function createBatches(ctx: PostgresContext, index: LogIndex, committed: 
 
     async lock(batch) {
       if (batch.lastPosition !== undefined) return;
-      await connect(batch);
-      const from = index.from;
-      const text = `${batch.begun ? '' : `${q.begin}; `}${q.lockAndScan(from)}`;
+      await locking(batch, undefined);
+    },
+
+    lockWith: (batch, also) => locking(batch, also) as Promise<QueryResult<never>>,
+
+    async beginWith(batch, text) {
+      const client = await connect(batch);
       batch.begun = true;
-      const results = (await batches.query<never>(batch, { text, rowMode: 'array' })) as unknown as Array<QueryResult<never>>;
-      const last = Number((results.at(-2)!.rows as unknown as string[][])[0]![0]);
-      batch.caughtUp = index.caughtUp(results.at(-1)!.rows as unknown as Array<[string, string]>, last);
-      batch.lastPosition = last;
+      // An error here is the caller's to name (see Connections.onConnection), which poisons the batch.
+      const results = (await client.query<never>({ text: `${q.begin}; ${text}`, rowMode: 'array' } as QueryConfig)) as unknown as Array<QueryResult<never>>;
+      return results.at(-1)!;
     },
 
     async send(batch) {

@@ -25,6 +25,7 @@ export function createReads(ctx: PostgresContext, connections: Connections, from
         undefined,
         async (db) => ((await db.query<never>({ ...q.readAll, values: [from, limit], rowMode: 'array' })).rows as unknown as EventRow[]).map(toEvent),
         (batch) => fromBatch.readAll(batch, from, limit),
+        { text: q.readAllText(from, limit), take: (result) => (result.rows as unknown as EventRow[]).map(toEvent) },
       );
     },
 

@@ -1,5 +1,6 @@
 /** The PostgreSQL store's SQL: every statement it runs (named: parsed once per connection), and rows read back as events. */
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import type { RecordedEvent } from '@hotpatch/store';
 import { COPY_COLUMNS } from './copy-rows.js';
 import { INDEX_SCAN } from './log-index.js';
@@ -142,6 +143,10 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
       `SELECT x.stream, st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state
        FROM unnest($1::text[]) AS x(stream) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
+    // The same as literal SQL, to go with the batch's lock in one round trip (batch.ts's lockWith).
+    batchHeadsText: (streams: readonly string[]) =>
+      `SELECT x.stream, st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state
+       FROM unnest(ARRAY[${streams.map((name) => pg.escapeLiteral(name)).join(', ')}]::text[]) AS x(stream) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     flush: named('flush', flushStatement(s)),
     // A batch's rows, many at a time: see copy-rows.ts.
     copyEvents: `COPY ${s}.events ${COPY_COLUMNS} FROM STDIN`,
@@ -150,6 +155,9 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
     readStream: named('readStream', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND version >= $2::bigint AND version <= $3::bigint ORDER BY version LIMIT $4`),
     readEvent: named('readEvent', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND id = $2`),
     readAll: named('readAll', `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= $1 ORDER BY position LIMIT $2`),
+    // The same as literal SQL, to go with a batch's BEGIN in one round trip (connection.ts's Opening): whole numbers.
+    readAllText: (from: number, limit: number | null) =>
+      `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= ${Math.floor(from)} ORDER BY position LIMIT ${limit === null ? 'ALL' : Math.floor(limit)}`,
     streamVersion: named('streamVersion', `SELECT version FROM ${s}.streams WHERE stream = $1`),
     // One statement, so the version and the snapshot are read at one point in time.
     stateHead: named(

@@ -14,7 +14,9 @@ import { dropAll, newSchema, roundTrips, url } from '../test/helpers.js';
 const open = (schema: string) => createPostgresEventStore({ connectionString: url!, schema, max: 4 });
 /** A device's history of `n` events: enrolled, then assessments. */
 const history = (n: number): NewEvent[] => [events.enrolled(), ...Array.from({ length: n - 1 }, () => events.assessed())];
-const headReads = (sent: string[]) => sent.filter((s) => /\.batchHeads?$/.test(s));
+/** The statements that read heads: an append's own, or the hint's (with the batch's lock when it takes it, else alone). */
+const headReads = (sent: string[]) => sent.filter((s) => /\.batchHeads?$/.test(s) || s.includes('unnest(ARRAY['));
+const withLock = /^BEGIN; .*FOR UPDATE; .*unnest\(ARRAY\[/s;
 
 describe.skipIf(!url)('willAppend on PostgreSQL', () => {
   afterAll(dropAll);
@@ -39,7 +41,10 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
     expect(headReads(await appendAll(cold, false))).toHaveLength(12);
     await cold.close();
     const hinted = await open(schema);
-    expect(headReads(await appendAll(hinted, true))).toEqual([expect.stringMatching(/\.batchHeads$/)]);
+    // With the hint: in the round trip that takes the lock (its BEGIN too: the batch read nothing before).
+    const sent = await appendAll(hinted, true);
+    expect(headReads(sent)).toEqual([expect.stringMatching(withLock)]);
+    expect(sent).toHaveLength(3);
     await hinted.close();
     const check = await open(schema);
     for (const stream of streams) expect((await check.readState(stream)).version).toBe(5);
@@ -124,6 +129,51 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
     await other.close();
   });
 
+  it('makes a unit of work four round trips: its first read with its BEGIN, the lock with the heads, the rows, the commit', async () => {
+    const schema = newSchema();
+    const streams = Array.from({ length: 6 }, (_, d) => `device/u-${d}`);
+    const writer = await open(schema);
+    for (const stream of streams) await writer.appendToStream(stream, history(2));
+    await writer.close();
+    const store = await open(schema);
+    let read: unknown[] = [];
+    const sent = await roundTrips(store, () =>
+      store.batch(async () => {
+        // As the orchestrator's unit: its projection's catch-up, then its appends, named first.
+        read = await store.readAll({ fromPosition: 3, limit: 100 });
+        await store.willAppend(streams);
+        for (const stream of streams) await store.appendToStream(stream, [events.assessed()], { expectedVersion: 2 });
+      }),
+    );
+    expect(sent).toEqual([
+      expect.stringMatching(/^BEGIN; .*SELECT position, stream, version, id, type, time, data, meta, hash FROM .*events WHERE position >= 3 ORDER BY position LIMIT 100$/s),
+      expect.stringMatching(/^SELECT position FROM .*log_head FOR UPDATE; .*unnest\(ARRAY\[/s),
+      expect.stringMatching(/\.flush$/),
+      expect.stringMatching(/^SELECT pg_notify\(.*\); COMMIT$/),
+    ]);
+    expect(read).toEqual((await store.readAll()).slice(2, 12));
+    await store.close();
+  });
+
+  it('sends names as names: quotes, backslashes and SQL in them are read as the streams they name', async () => {
+    const schema = newSchema();
+    const names = ["device/o'brien", 'device/back\\slash\\', "device/x'); DROP TABLE events; --", 'device/ünï ☃', 'device/"quoted"'];
+    const writer = await open(schema);
+    for (const stream of names) await writer.appendToStream(stream, history(2));
+    await writer.close();
+    const store = await open(schema);
+    const sent = await roundTrips(store, () =>
+      store.batch(async () => {
+        await store.willAppend([...names, 'device/bad\u0000nul']);
+        for (const stream of names) await store.appendToStream(stream, [events.assessed()], { expectedVersion: 2 });
+      }),
+    );
+    expect(headReads(sent)).toEqual([expect.stringMatching(withLock)]);
+    for (const stream of names) expect((await store.readState(stream)).version).toBe(3);
+    expect((await store.readAll()).length).toBe(names.length * 3);
+    await store.close();
+  });
+
   it('names a tenant’s streams under its prefix, and passes over a name that is not one of its streams', async () => {
     const schema = newSchema();
     const store = await open(schema);
@@ -142,7 +192,8 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
         await view.appendToStream('device/t-2', [events.assessed()], { expectedVersion: 2 });
       }),
     );
-    expect(headReads(sent)).toEqual([expect.stringMatching(/\.batchHeads$/)]);
+    expect(headReads(sent)).toEqual([expect.stringMatching(withLock)]);
+    expect(sent.find((s) => withLock.test(s))).toContain("ARRAY['tenant/acme/device/t-1', 'tenant/acme/device/t-2']");
     expect((await again.readState('tenant/acme/device/t-1')).version).toBe(3);
     await again.close();
   });
