@@ -59,6 +59,19 @@ describe.skipIf(!url)('readState on PostgreSQL, reads asked together', () => {
     await other.close();
   });
 
+  it('answers the other reads of a turn when one names a stream PostgreSQL cannot take (a NUL): that one fails alone', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    await store.appendToStream('device/n1', history(2));
+    const alone = await Promise.allSettled([store.readState('device/x\u0000y')]);
+    expect(alone[0]!.status).toBe('rejected');
+    const reads = await Promise.allSettled([store.readState('device/n1'), store.readState('device/x\u0000y'), store.readState('device/n2')]);
+    expect(reads.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(reads.map((r) => (r.status === 'fulfilled' ? r.value.version : -1))).toEqual([2, -1, 0]);
+    expect((reads[1] as PromiseRejectedResult).reason).toEqual((alone[0] as PromiseRejectedResult).reason);
+    await store.close();
+  });
+
   it('fails every read of the statement with its own error, naming its stream, when the server is gone', async () => {
     const proxy = await startTcpProxy({ host: new URL(url!).hostname, port: Number(new URL(url!).port || 5432) });
     const store = await createPostgresEventStore({ connectionString: proxy.url(url!), schema: newSchema(), max: 2, connectTimeoutMs: 1_000 });
