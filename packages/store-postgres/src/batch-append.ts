@@ -157,7 +157,8 @@ export function createBatchPreload(ctx: PostgresContext, batches: Batches, state
       // Before the lock, what the batch and this store's exact heads know; a head the lock's scan finds moved is
       // read at its append, as without the hint.
       const asked = named.filter((stream) => !batch.heads.has(stream) && index.exactHead(stream) === undefined);
-      if (!worth(asked)) return batches.lock(batch);
+      // Nothing worth reading: no lock either (the first append takes it), so a batch that appends nothing holds up no writer.
+      if (!worth(asked)) return;
       const { rows, fields } = await batches.lockWith(batch, q.batchHeadsText(asked));
       const names = fields.map((f) => f.name);
       return take(batch, (rows as unknown as unknown[][]).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])) as HeadsRow));

@@ -59,6 +59,44 @@ describe.skipIf(!url)('readState on PostgreSQL, reads asked together', () => {
     await other.close();
   });
 
+  it('answers the other reads of a turn when one names a stream PostgreSQL cannot take (a NUL): that one fails alone', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    await store.appendToStream('device/n1', history(2));
+    const alone = await Promise.allSettled([store.readState('device/x\u0000y')]);
+    expect(alone[0]!.status).toBe('rejected');
+    const reads = await Promise.allSettled([store.readState('device/n1'), store.readState('device/x\u0000y'), store.readState('device/n2')]);
+    expect(reads.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(reads.map((r) => (r.status === 'fulfilled' ? r.value.version : -1))).toEqual([2, -1, 0]);
+    expect((reads[1] as PromiseRejectedResult).reason).toEqual((alone[0] as PromiseRejectedResult).reason);
+    await store.close();
+  });
+
+  it('answers a stream at the head the reader kept with its state, though the kept state was evicted before the answer came', async () => {
+    const schema = newSchema();
+    const writer = await open(schema);
+    // 500 reads fill a statement: the 501st goes in a second one, answered first, whose read evicts the one kept.
+    const streams = Array.from({ length: 500 }, (_, i) => `device/e-${i}`);
+    await writer.batch(async () => {
+      for (const stream of streams) await writer.appendToStream(stream, history(2));
+    });
+    await writer.close();
+    const store = await createPostgresEventStore({ connectionString: url!, schema, max: 4, stateCacheSize: 1 });
+    // The full statement's answer held back a little, so that the second one's is taken in first.
+    const query = store.pool.query.bind(store.pool) as (config: { values?: unknown[][] }) => Promise<unknown>;
+    (store.pool as unknown as { query: typeof query }).query = async (config) => {
+      const result = await query(config);
+      if (config.values?.[0]?.length === 500) await new Promise((ok) => setTimeout(ok, 50));
+      return result;
+    };
+    for (let run = 0; run < 2; run++) {
+      await store.readState('device/e-0');
+      const reads = await Promise.all([...streams, 'device/e-1'].map((stream) => store.readState(stream)));
+      for (const read of reads) expect(read).toMatchObject({ version: 2, state: { value: expect.any(String) } });
+    }
+    await store.close();
+  });
+
   it('fails every read of the statement with its own error, naming its stream, when the server is gone', async () => {
     const proxy = await startTcpProxy({ host: new URL(url!).hostname, port: Number(new URL(url!).port || 5432) });
     const store = await createPostgresEventStore({ connectionString: proxy.url(url!), schema: newSchema(), max: 2, connectTimeoutMs: 1_000 });

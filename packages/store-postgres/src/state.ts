@@ -41,7 +41,9 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
         const known = heads.get(stream);
         // Outside a batch, with the other reads asked in this turn (state-heads.ts); in one, on its connection.
         const row = db === ctx.pool ? await gathered(stream, known) : (await db.query<HeadRow>({ ...q.stateHead, values: [stream, known?.version ?? null, known?.hash ?? null] })).rows[0]!;
-        const kept = known !== undefined && row.hash !== null ? heads.at(stream, row.version ?? 0, row.hash) : undefined;
+        // The state kept as sent (the server leaves the snapshot's state out when the head is that one): not looked
+        // up again, since another read may have evicted or replaced it while this one waited for its answer.
+        const kept = known !== undefined && row.hash !== null && known.version === (row.version ?? 0) && known.hash === row.hash ? known : undefined;
         if (kept !== undefined) return { stream, version: kept.version, state: kept.state, snapshotVersion: kept.version, eventsFolded: 0 };
         const snap = row.snapshot_version !== null ? { version: row.snapshot_version, machine: row.machine!, state: row.state! } : undefined;
         const { snapshotAt, ...read } = await foldState(db, stream, row.version ?? 0, snap);

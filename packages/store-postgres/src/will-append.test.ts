@@ -109,6 +109,25 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
     );
   }, 60_000);
 
+  it('takes no lock for a hint it reads nothing for: a batch that named one stream, or none, and appended nothing holds up no writer', async () => {
+    const schema = newSchema();
+    const store = await open(schema);
+    const other = await open(schema);
+    for (const [i, hint] of [[], ['device/n-1'], ['device/n-1', 'device/n-1']].entries()) {
+      const sent = await roundTrips(store, () =>
+        store.batch(async () => {
+          await store.willAppend(hint);
+          const late = other.appendToStream(`device/n-2-${i}`, history(1));
+          const state = await Promise.race([late.then(() => 'settled'), new Promise((ok) => setTimeout(() => ok('pending'), 300))]);
+          expect(state).toBe('settled');
+        }),
+      );
+      expect(sent).toEqual([]);
+    }
+    await store.close();
+    await other.close();
+  });
+
   it('holds the log head from the hint on: another writer’s append to a stream it read waits for the batch, then follows it', async () => {
     const schema = newSchema();
     const store = await open(schema);
