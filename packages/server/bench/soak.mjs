@@ -8,8 +8,9 @@
  * --key`, after a SIGTERM).
  *
  *   node packages/server/bench/soak.mjs --minutes M [--devices 1000] [--store sqlite|postgres://…] [--speed 3600]
- *        [--release-s 30] [--sample-s 30] [--warmup-s 120] [--plan-at-start] [--keep] [--json]
+ *        [--release-s 30] [--sample-s 30] [--warmup-s 120] [--plan-at-start] [--keep] [--json] [--serve-args="OPTIONS"]
  *
+ * --serve-args: more options for `hotpatch serve` (e.g. "--report-thread on").
  * --keep leaves the store and the key in the scratch folder it names. Build first (`npx tsc -b packages/cli`). A PostgreSQL URL gets a schema of its own (soak_<random>), dropped after.
  */
 import { spawn, execFile } from 'node:child_process';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     'plan-at-start': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'serve-args': { type: 'string', default: '' },
   },
 });
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -55,7 +57,7 @@ const policy = { rings: [{ name: 'pilot', deferralDays: 0, budget: { percent: 10
 writeFileSync(join(scratch, 'policy.json'), JSON.stringify(policy));
 const key = join(scratch, 'seal.pem');
 
-const server = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', join(scratch, 'policy.json'), '--key', key], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+const server = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', join(scratch, 'policy.json'), '--key', key, ...args['serve-args'].split(' ').filter(Boolean)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
 let err = '';
 const { url, token } = await new Promise((ok, fail) => {
   server.stderr.on('data', (d) => {
