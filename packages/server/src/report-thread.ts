@@ -114,12 +114,24 @@ export class ReportThreadNotBuiltError extends HotpatchError {
   }
 }
 
+/** A worker that ran this long before it died is restarted at the next report, whatever happened before it. */
+const STEADY_MS = 60_000;
+
+/**
+ * How long the next start waits after `failures` workers in a row died or failed to start within STEADY_MS of their
+ * start: the first at once, then 0.5 s, 1 s, 2 s… up to 30 s (a worker that cannot live, say out of memory as it
+ * restores the projection, is not started again at every report, each start costing a projection's restore).
+ */
+export const restartDelayMs = (failures: number): number => (failures <= 1 ? 0 : Math.min(30_000, 500 * 2 ** (failures - 2)));
+
 /** Told when a worker that was up dies before the service stops it (once per worker, with its error when it threw). */
 export type ReportThreadDied = (why: string, error?: Error) => void;
 
 /**
  * The worker and its calls. A worker that dies (a crash, an out-of-memory) fails the reports it held with 503, and
- * the next report starts another; its death is told to `died` (the service logs it: no report need be in flight).
+ * the next report starts another — at once, unless workers keep dying soon after their start (restartDelayMs): then
+ * reports are 503 until the delay has passed; its death is told to `died` (the service logs it: no report need be in
+ * flight).
  */
 export class ReportThread {
   private worker: Worker | undefined;
@@ -128,6 +140,14 @@ export class ReportThread {
   private readonly pending = new Map<Worker, Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>>();
   private next = 0;
   private stopping = false;
+  /** Workers in a row that died or failed to start within STEADY_MS of their start (see restartDelayMs). */
+  private failures = 0;
+  private startedAt = 0;
+  /** No worker is started before this time (ms since the epoch). */
+  private notBefore = 0;
+  private startingWorker: Worker | undefined;
+  /** A worker has been up: a start that fails now is a restart's. */
+  private everUp = false;
 
   private constructor(
     private readonly data: ReportThreadData,
@@ -149,19 +169,44 @@ export class ReportThread {
     if (this.worker !== undefined) return Promise.resolve(this.worker);
     this.starting ??= new Promise<Worker>((resolve, reject) => {
       // The built JavaScript as it is, without this thread's flags (a test runner's loaders).
+      this.startedAt = Date.now();
       const worker = new Worker(this.entry, { workerData: this.data, execArgv: [] });
       const calls = new Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>();
       this.pending.set(worker, calls);
       let up = false;
+      let counted = false;
+      this.startingWorker = worker;
+      /** This worker's start is over (up, or failed): a later start is another's (a late exit must not end it). */
+      const startEnded = () => {
+        if (this.startingWorker !== worker) return;
+        this.startingWorker = undefined;
+        this.starting = undefined;
+      };
+      /** This worker's death or failed start, counted once (a 'failed', an 'error', an 'exit'). */
+      const countDeath = () => {
+        if (counted || this.stopping) return;
+        counted = true;
+        const now = Date.now();
+        this.failures = up && now - this.startedAt >= STEADY_MS ? 1 : this.failures + 1;
+        this.notBefore = now + restartDelayMs(this.failures);
+      };
       worker.on('message', (m: ReportThreadMessage) => {
         switch (m.kind) {
           case 'ready':
             up = true;
+            this.everUp = true;
             this.worker = worker;
-            this.starting = undefined;
+            startEnded();
             return resolve(worker);
-          case 'failed':
-            return reject(reviveError(m.error));
+          case 'failed': {
+            // At the service's start its error stops the start; later (a worker started again), a report's answer:
+            // the store away stays its 503, anything else is the report thread's outage (503), not a fault (500).
+            // Counted now (the worker's exit comes after), so that the next report waits for the next start.
+            countDeath();
+            startEnded();
+            const error = reviveError(m.error);
+            return reject(this.everUp && !(error instanceof EnvironmentError) ? new ReportThreadUnavailableError(`the report thread did not start again: ${error.message}`) : error);
+          }
           case 'appended':
             return this.observer.appended(m.streams, m.events, m.lastPosition, m.ms);
           case 'answer': {
@@ -177,12 +222,13 @@ export class ReportThread {
       let told = false;
       const gone = (why: string, error?: Error) => {
         if (this.worker === worker) this.worker = undefined;
+        countDeath();
         if (up && !told && !this.stopping) {
           told = true;
           this.died(why, error);
         }
         if (!up) {
-          this.starting = undefined;
+          startEnded();
           reject(new ReportThreadUnavailableError(`the report thread did not start: ${why}`));
         }
         const failed = [...calls.values()];
@@ -200,7 +246,15 @@ export class ReportThread {
   report(tenant: string, report: AgentReport): Promise<ReportResult> {
     if (this.stopping) return Promise.reject(new ReportThreadUnavailableError('the service is stopping: reports are no longer taken'));
     const worker = this.worker;
-    if (worker === undefined) return this.ready().then(() => this.report(tenant, report));
+    if (worker === undefined) {
+      const wait = this.notBefore - Date.now();
+      if (wait > 0 && this.starting === undefined) {
+        return Promise.reject(
+          new ReportThreadUnavailableError(`the report thread stopped ${this.failures} times in a row within a minute of its start: another starts in ${Math.ceil(wait / 1000)} s; send the report again then (reports are idempotent by id)`),
+        );
+      }
+      return this.ready().then(() => this.report(tenant, report));
+    }
     return new Promise<ReportResult>((ok, fail) => {
       const id = this.next++;
       this.pending.get(worker)!.set(id, { ok, fail });

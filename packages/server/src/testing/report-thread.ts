@@ -18,11 +18,20 @@ export { RELEASE };
  * thread (`thread: false`, the same clock kind), over a SQLite file; `devices` enrolled in the pilot ring, a hotpatch
  * planned and ticked, an agent token each.
  */
-export async function threadedHarness(thread: boolean, devices: readonly string[], options: Partial<ServerOptions> = {}): Promise<{ h: Harness; agents: Map<string, string>; operator: string; path: string; close(): Promise<void> }> {
+export async function threadedHarness(
+  thread: boolean,
+  devices: readonly string[],
+  options: Partial<ServerOptions> = {},
+  /** The worker's `openStore(path)` body, given `open` (the store's opener): a test's own, say one that fails. */
+  openBody = 'return open(path);',
+): Promise<{ h: Harness; agents: Map<string, string>; operator: string; path: string; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'hotpatch-thread-'));
   const path = join(dir, 'hotpatch.db');
   const opener = join(dir, 'open-store.mjs');
-  writeFileSync(opener, `import { openSqliteEventStore } from ${JSON.stringify(storeSqlite)};\nexport const openStore = (path) => openSqliteEventStore({ path, durability: 'normal' });\n`);
+  writeFileSync(
+    opener,
+    `import * as fs from 'node:fs';\nimport { openSqliteEventStore } from ${JSON.stringify(storeSqlite)};\nconst open = (path) => openSqliteEventStore({ path, durability: 'normal' });\nexport const openStore = (path) => { ${openBody} };\n`,
+  );
   const store = openSqliteEventStore({ path, durability: 'normal' });
   const h = await startHarness({ store, clock: undefined, ...(thread ? { reportThread: { openStore: { module: opener, argument: path } } } : {}), ...options });
   const { operator, agents } = await pilotRollout(h, devices);

@@ -1,0 +1,48 @@
+/**
+ * A report thread that keeps dying soon after its start (report-thread.ts) is not started again at every report:
+ * the first death is restarted at once, then each start waits longer (0.5 s, 1 s, … 30 s), the reports meanwhile 503
+ * REPORT_THREAD_UNAVAILABLE saying when; once a worker starts, reports are answered again.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { restartDelayMs } from './report-thread.js';
+import { closedAfterEach, RELEASE, threadedHarness } from './testing/report-thread.js';
+
+const closing = closedAfterEach();
+
+describe('the report thread restarting', () => {
+  it('waits 0, 0.5, 1, 2 … up to 30 s after deaths in a row', () => {
+    expect([1, 2, 3, 4, 5, 7, 8, 50].map(restartDelayMs)).toEqual([0, 500, 1_000, 2_000, 4_000, 16_000, 30_000, 30_000]);
+  });
+
+  it('is not started again at every report while it cannot start; answers again once it can', async () => {
+    // The worker's store opens only while no `.fail` file stands beside the database; each try is counted.
+    const body = "fs.appendFileSync(path + '.starts', 'x'); if (fs.existsSync(path + '.fail')) throw new Error('cannot open the store (test)'); return open(path);";
+    const s = await threadedHarness(true, ['z1'], {}, body);
+    closing.push(s.close);
+    const starts = () => (existsSync(`${s.path}.starts`) ? readFileSync(`${s.path}.starts`, 'utf8').length : 0);
+    const report = () => s.h.call('POST', '/v1/reports', { token: s.agents.get('z1')!, body: { id: randomUUID(), kind: 'applied', device: 'z1', patch: RELEASE.id } });
+    expect(starts()).toBe(1);
+    writeFileSync(`${s.path}.fail`, '');
+    await (s.h.app.hotpatch.reports as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    // The first death: another starts at the next report (and cannot).
+    const first = await report();
+    expect([first.status, first.body.code, starts()]).toEqual([503, 'REPORT_THREAD_UNAVAILABLE', 2]);
+    // Two in a row: the next waits 0.5 s; a report meanwhile starts none.
+    const meanwhile = await report();
+    expect([meanwhile.status, meanwhile.body.code, starts()]).toEqual([503, 'REPORT_THREAD_UNAVAILABLE', 2]);
+    expect(meanwhile.body.detail).toMatch(/stopped 2 times in a row within a minute of its start: another starts in 1 s/);
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await report()).status).toBe(503);
+    expect(starts()).toBe(3);
+    // The store can be opened again; the next start, 1 s after the last, answers.
+    rmSync(`${s.path}.fail`);
+    expect((await report()).status).toBe(503);
+    expect(starts()).toBe(3);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const back = await report();
+    expect([back.status, starts()]).toEqual([200, 4]);
+  });
+});
