@@ -157,8 +157,10 @@ export function createBatchPreload(ctx: PostgresContext, batches: Batches, state
       // Before the lock, what the batch and this store's exact heads know; a head the lock's scan finds moved is
       // read at its append, as without the hint.
       const asked = named.filter((stream) => !batch.heads.has(stream) && index.exactHead(stream) === undefined);
-      // Nothing worth reading: no lock either (the first append takes it), so a batch that appends nothing holds up no writer.
-      if (!worth(asked)) return;
+      // Nothing worth reading: the lock alone, which the first append would take, for a batch about to append (its
+      // reads after it are then the log's as it commits: an orchestrator's projection caught up under it decides
+      // on what no other writer can move); none for a hint naming nothing.
+      if (!worth(asked)) return named.length > 0 ? batches.lock(batch) : undefined;
       const { rows, fields } = await batches.lockWith(batch, q.batchHeadsText(asked));
       const names = fields.map((f) => f.name);
       return take(batch, (rows as unknown as unknown[][]).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])) as HeadsRow));

@@ -109,20 +109,23 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
     );
   }, 60_000);
 
-  it('takes no lock for a hint it reads nothing for: a batch that named one stream, or none, and appended nothing holds up no writer', async () => {
+  it('takes no lock for a hint naming nothing; for one naming a single stream, the lock alone, as the first append would', async () => {
     const schema = newSchema();
     const store = await open(schema);
     const other = await open(schema);
     for (const [i, hint] of [[], ['device/n-1'], ['device/n-1', 'device/n-1']].entries()) {
+      let late: Promise<unknown> | undefined;
       const sent = await roundTrips(store, () =>
         store.batch(async () => {
           await store.willAppend(hint);
-          const late = other.appendToStream(`device/n-2-${i}`, history(1));
+          late = other.appendToStream(`device/n-2-${i}`, history(1));
           const state = await Promise.race([late.then(() => 'settled'), new Promise((ok) => setTimeout(() => ok('pending'), 300))]);
-          expect(state).toBe('settled');
+          expect(state).toBe(hint.length === 0 ? 'settled' : 'pending');
         }),
       );
-      expect(sent).toEqual([]);
+      // Once the batch ends, the other writer's append goes in.
+      expect(await late).toMatchObject({ written: true });
+      expect(sent).toEqual(hint.length === 0 ? [] : [expect.stringMatching(/^BEGIN; .*FOR UPDATE; SELECT stream, id FROM [^;]*$/s), expect.stringMatching(/COMMIT$/)]);
     }
     await store.close();
     await other.close();
@@ -171,6 +174,25 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
       expect.stringMatching(/^SELECT pg_notify\(.*\); COMMIT$/),
     ]);
     expect(read).toEqual((await store.readAll()).slice(2, 12));
+    await store.close();
+  });
+
+  it('makes a group of reports three round trips: named first, the lock with the heads; the catch-up from the batch; the rows; the commit', async () => {
+    const schema = newSchema();
+    const streams = Array.from({ length: 6 }, (_, d) => `device/g-${d}`);
+    const writer = await open(schema);
+    for (const stream of streams) await writer.appendToStream(stream, history(2));
+    await writer.close();
+    const store = await open(schema);
+    const sent = await roundTrips(store, () =>
+      store.batch(async () => {
+        await store.willAppend(streams);
+        // The projection's catch-up from the log's end, under the lock: nothing to read.
+        expect(await store.readAll({ fromPosition: 13 })).toEqual([]);
+        for (const stream of streams) await store.appendToStream(stream, [events.assessed()], { expectedVersion: 2 });
+      }),
+    );
+    expect(sent).toEqual([expect.stringMatching(withLock), expect.stringMatching(/\.flush$/), expect.stringMatching(/^SELECT pg_notify\(.*\); COMMIT$/)]);
     await store.close();
   });
 

@@ -124,9 +124,10 @@ export interface EventStore {
   readState(stream: string): Promise<StreamStateRead>;
   /**
    * A hint, inside a batch: the batch is about to append to these streams. A store that reads a stream's head before
-   * its first append there in a batch (PostgreSQL: a round trip each, one after the other) may read them all at once.
-   * Outside a batch, or in a store without it, nothing happens; it never changes what any call answers, and a stream
-   * named here need not be appended to.
+   * its first append there in a batch (PostgreSQL: a round trip each, one after the other) may read them all at once,
+   * and take then the lock its first append would take (PostgreSQL: the log head's, so that what the batch reads
+   * after it no other writer moves until it commits). Outside a batch, for no stream, or in a store without it,
+   * nothing happens; it never changes what any call answers. Name only streams the batch is about to append to.
    */
   willAppend?(streams: readonly string[]): Promise<void>;
   /** A consumer's durable checkpoint: the position of the last event it handled (0: none yet). */

@@ -250,9 +250,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     let moved = false;
     try {
       await inBatch(store, async () => {
-        await syncNow();
-        // The members' devices' streams, told to the store before the first member's append (see commit).
+        // The members' devices' streams, told to the store before anything is read (see commit): where the store takes
+        // its lock for them (PostgreSQL), the projection then catches up under it, with no read of its own when no
+        // other writer appended since, and no member is decided on a log another writer moves meanwhile.
         if (store.willAppend !== undefined) await store.willAppend(members.flatMap((m) => (typeof m.report?.device === 'string' ? [deviceStream(m.report.device)] : [])));
+        await syncNow();
         for (const m of members) {
           lagging = false;
           const { decided, recorded, asDecided } = await commit((input) => decideReport(input, m.report), true);
