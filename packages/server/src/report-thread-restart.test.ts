@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { restartDelayMs } from './report-thread.js';
 import { closedAfterEach, RELEASE, threadedHarness } from './testing/report-thread.js';
 
@@ -44,5 +44,35 @@ describe('the report thread restarting', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     const back = await report();
     expect([back.status, starts()]).toEqual([200, 4]);
+  });
+
+  it('counts a worker that was up less than a minute as dying young, however long its start took', async () => {
+    // The second start takes 0.4 s, during which the serving thread's clock moves 61 s (a projection's restore that
+    // long); the worker then dies as soon as it is up: it ran no minute, so the next start waits (0.5 s).
+    const body = "fs.appendFileSync(path + '.starts', 'x'); const slow = fs.existsSync(path + '.slow'); return slow ? new Promise((r) => setTimeout(r, 400)).then(() => open(path)) : open(path);";
+    const s = await threadedHarness(true, ['z1'], {}, body);
+    closing.push(s.close);
+    const starts = () => readFileSync(`${s.path}.starts`, 'utf8').length;
+    const report = () => s.h.call('POST', '/v1/reports', { token: s.agents.get('z1')!, body: { id: randomUUID(), kind: 'applied', device: 'z1', patch: RELEASE.id } });
+    const thread = s.h.app.hotpatch.reports as unknown as { worker: { terminate(): Promise<number> } };
+    const now = Date.now.bind(Date);
+    let skew = 0;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now() + skew);
+    try {
+      await thread.worker.terminate();
+      await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(`${s.path}.slow`, '');
+      const answered = report();
+      await new Promise((r) => setTimeout(r, 150));
+      skew = 61_000;
+      expect([(await answered).status, starts()]).toEqual([200, 2]);
+      rmSync(`${s.path}.slow`);
+      await thread.worker.terminate();
+      await new Promise((r) => setTimeout(r, 50));
+      const next = await report();
+      expect([next.status, next.body.code, starts()]).toEqual([503, 'REPORT_THREAD_UNAVAILABLE', 2]);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -114,12 +114,15 @@ export class ReportThreadNotBuiltError extends HotpatchError {
   }
 }
 
-/** A worker that ran this long before it died is restarted at the next report, whatever happened before it. */
+/**
+ * A worker up this long before it died (counted from its 'ready', not its start: a start that restores a large
+ * projection can take longer) is restarted at the next report, whatever happened before it.
+ */
 const STEADY_MS = 60_000;
 
 /**
- * How long the next start waits after `failures` workers in a row died or failed to start within STEADY_MS of their
- * start: the first at once, then 0.5 s, 1 s, 2 s… up to 30 s (a worker that cannot live, say out of memory as it
+ * How long the next start waits after `failures` workers in a row failed to start or died within STEADY_MS of being
+ * up: the first at once, then 0.5 s, 1 s, 2 s… up to 30 s (a worker that cannot live, say out of memory as it
  * restores the projection, is not started again at every report, each start costing a projection's restore).
  */
 export const restartDelayMs = (failures: number): number => (failures <= 1 ? 0 : Math.min(30_000, 500 * 2 ** (failures - 2)));
@@ -140,9 +143,8 @@ export class ReportThread {
   private readonly pending = new Map<Worker, Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>>();
   private next = 0;
   private stopping = false;
-  /** Workers in a row that died or failed to start within STEADY_MS of their start (see restartDelayMs). */
+  /** Workers in a row that failed to start or died within STEADY_MS of being up (see restartDelayMs). */
   private failures = 0;
-  private startedAt = 0;
   /** No worker is started before this time (ms since the epoch). */
   private notBefore = 0;
   private startingWorker: Worker | undefined;
@@ -169,11 +171,12 @@ export class ReportThread {
     if (this.worker !== undefined) return Promise.resolve(this.worker);
     this.starting ??= new Promise<Worker>((resolve, reject) => {
       // The built JavaScript as it is, without this thread's flags (a test runner's loaders).
-      this.startedAt = Date.now();
       const worker = new Worker(this.entry, { workerData: this.data, execArgv: [] });
       const calls = new Map<number, { ok: (r: ReportResult) => void; fail: (e: Error) => void }>();
       this.pending.set(worker, calls);
       let up = false;
+      /** When it said 'ready' (ms since the epoch). */
+      let upAt = 0;
       let counted = false;
       this.startingWorker = worker;
       /** This worker's start is over (up, or failed): a later start is another's (a late exit must not end it). */
@@ -187,13 +190,14 @@ export class ReportThread {
         if (counted || this.stopping) return;
         counted = true;
         const now = Date.now();
-        this.failures = up && now - this.startedAt >= STEADY_MS ? 1 : this.failures + 1;
+        this.failures = up && now - upAt >= STEADY_MS ? 1 : this.failures + 1;
         this.notBefore = now + restartDelayMs(this.failures);
       };
       worker.on('message', (m: ReportThreadMessage) => {
         switch (m.kind) {
           case 'ready':
             up = true;
+            upAt = Date.now();
             this.everUp = true;
             this.worker = worker;
             startEnded();
