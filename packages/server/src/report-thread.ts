@@ -254,7 +254,9 @@ export class ReportThread {
       const wait = this.notBefore - Date.now();
       if (wait > 0 && this.starting === undefined) {
         return Promise.reject(
-          new ReportThreadUnavailableError(`the report thread stopped ${this.failures} times in a row within a minute of its start: another starts in ${Math.ceil(wait / 1000)} s; send the report again then (reports are idempotent by id)`),
+          // Not "all within a minute": the first of them may have run longer (the count restarts at 1 there). None starts
+          // by itself: the first report after the wait starts it.
+          new ReportThreadUnavailableError(`the report thread keeps stopping soon after its start (${this.failures} in a row): another is started at the first report in ${Math.ceil(wait / 1000)} s; send the report again then (reports are idempotent by id)`),
         );
       }
       return this.ready().then(() => this.report(tenant, report));

@@ -149,7 +149,7 @@ export class HotpatchService {
         // Woken and counted; the worker's projection took them in: no lag of this one.
         { appended: (streams, events, lastPosition, ms) => service.changes.appendedAside(streams, events, lastPosition, ms) },
         // Said once, when it happens: the reports it held answer 503 (REPORT_THREAD_UNAVAILABLE), the next starts another.
-        (why, error) => service.log.error({ why, ...(error !== undefined ? { err: error } : {}) }, 'the report thread stopped: the reports it held answer 503, the next report starts another'),
+        (why, error) => service.log.error({ why, ...(error !== undefined ? { err: error } : {}) }, 'the report thread stopped: the reports it held answer 503, the next report starts another (after a wait when workers keep dying soon after their start)'),
       );
     }
     return service;
