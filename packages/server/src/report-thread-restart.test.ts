@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { restartDelayMs } from './report-thread.js';
 import { closedAfterEach, RELEASE, threadedHarness } from './testing/report-thread.js';
@@ -19,7 +20,14 @@ describe('the report thread restarting', () => {
   it('is not started again at every report while it cannot start; answers again once it can', async () => {
     // The worker's store opens only while no `.fail` file stands beside the database; each try is counted.
     const body = "fs.appendFileSync(path + '.starts', 'x'); if (fs.existsSync(path + '.fail')) throw new Error('cannot open the store (test)'); return open(path);";
-    const s = await threadedHarness(true, ['z1'], {}, body);
+    const lines: Array<{ level: number; msg: string; why?: string }> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as { level: number; msg: string });
+        done();
+      },
+    });
+    const s = await threadedHarness(true, ['z1'], { logger: { level: 'info', stream } }, body);
     closing.push(s.close);
     const starts = () => (existsSync(`${s.path}.starts`) ? readFileSync(`${s.path}.starts`, 'utf8').length : 0);
     const report = () => s.h.call('POST', '/v1/reports', { token: s.agents.get('z1')!, body: { id: randomUUID(), kind: 'applied', device: 'z1', patch: RELEASE.id } });
@@ -44,6 +52,9 @@ describe('the report thread restarting', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     const back = await report();
     expect([back.status, starts()]).toEqual([200, 4]);
+    // Logged as errors: the death, then each failed try to start again (two), with its cause.
+    const errors = lines.filter((l) => l.level === 50 && /report thread stopped/.test(l.msg)).map((l) => l.why);
+    expect(errors).toEqual([expect.stringMatching(/^exit code/), 'it did not start again: cannot open the store (test)', 'it did not start again: cannot open the store (test)']);
   });
 
   it('counts a worker that was up less than a minute as dying young, however long its start took', async () => {

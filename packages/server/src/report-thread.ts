@@ -209,6 +209,8 @@ export class ReportThread {
             countDeath();
             startEnded();
             const error = reviveError(m.error);
+            // A restart that fails is told as a death is (logged once a try: the tries are spaced out, see above).
+            if (this.everUp && !this.stopping) this.died(`it did not start again: ${error.message}`, error);
             return reject(this.everUp && !(error instanceof EnvironmentError) ? new ReportThreadUnavailableError(`the report thread did not start again: ${error.message}`) : error);
           }
           case 'appended':
