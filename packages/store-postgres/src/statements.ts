@@ -81,6 +81,12 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
   // and two cut alike would be one statement): a schema name that leaves no room is replaced by a digest of it.
   const tag = schema.length <= 24 ? schema : createHash('sha256').update(schema).digest('hex').slice(0, 16);
   const named = (name: string, text: string) => ({ name: `hotpatch.${tag}.${name}`, text });
+  /** The log from a position, `limit` events at most (a parameter or a literal). */
+  const readAllOf = (from: string, limit: string) => `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= ${from} ORDER BY position LIMIT ${limit}`;
+  /** The heads and snapshots of the streams of a text array (a parameter or a literal), a row each. */
+  const headsOf = (streams: string) =>
+    `SELECT x.stream, st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state
+       FROM unnest(${streams}) AS x(stream) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`;
   return {
     // Leases (leases.ts), by the server's clock: every instance reads one clock, whatever its own says.
     // A fenced batch key-share-locks its lease's row to its end: the owner's renewals (plain updates) go on, a takeover
@@ -137,16 +143,10 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
               (SELECT json_agg(json_build_object('id', id, 'stream', stream, 'version', version, 'position', position, 'type', type, 'data', data)) FROM ${s}.events WHERE id = ANY($2::text[])) AS held
        FROM (SELECT $1::text AS stream) x LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
     ),
-    // The heads and snapshots of many streams a batch is about to append to, in one statement (see willAppend).
-    batchHeads: named(
-      'batchHeads',
-      `SELECT x.stream, st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state
-       FROM unnest($1::text[]) AS x(stream) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
-    ),
-    // The same as literal SQL, to go with the batch's lock in one round trip (batch.ts's lockWith).
-    batchHeadsText: (streams: readonly string[]) =>
-      `SELECT x.stream, st.version, st.hash, sn.version AS snapshot_version, sn.machine, sn.state
-       FROM unnest(ARRAY[${streams.map((name) => pg.escapeLiteral(name)).join(', ')}]::text[]) AS x(stream) LEFT JOIN ${s}.streams st USING (stream) LEFT JOIN ${s}.snapshots sn USING (stream)`,
+    // The heads and snapshots of many streams a batch is about to append to, in one statement (see willAppend); and
+    // the same as literal SQL, to go with the batch's lock in one round trip (batch.ts's lockWith).
+    batchHeads: named('batchHeads', headsOf('$1::text[]')),
+    batchHeadsText: (streams: readonly string[]) => headsOf(`ARRAY[${streams.map((name) => pg.escapeLiteral(name)).join(', ')}]::text[]`),
     flush: named('flush', flushStatement(s)),
     // A batch's rows, many at a time: see copy-rows.ts.
     copyEvents: `COPY ${s}.events ${COPY_COLUMNS} FROM STDIN`,
@@ -154,10 +154,9 @@ export function prepareStatements(schema: string, idleInTransactionTimeoutMs: nu
     refreshSnapshot: named('refreshSnapshot', `${upsertSnapshot('$3', '$4')} WHERE snapshots.machine <> excluded.machine OR snapshots.version < excluded.version`),
     readStream: named('readStream', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND version >= $2::bigint AND version <= $3::bigint ORDER BY version LIMIT $4`),
     readEvent: named('readEvent', `SELECT ${COLUMNS} FROM ${s}.events WHERE stream = $1 AND id = $2`),
-    readAll: named('readAll', `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= $1 ORDER BY position LIMIT $2`),
+    readAll: named('readAll', readAllOf('$1', '$2')),
     // The same as literal SQL, to go with a batch's BEGIN in one round trip (connection.ts's Opening): whole numbers.
-    readAllText: (from: number, limit: number | null) =>
-      `SELECT ${COLUMNS} FROM ${s}.events WHERE position >= ${Math.floor(from)} ORDER BY position LIMIT ${limit === null ? 'ALL' : Math.floor(limit)}`,
+    readAllText: (from: number, limit: number | null) => readAllOf(String(Math.floor(from)), limit === null ? 'ALL' : String(Math.floor(limit))),
     streamVersion: named('streamVersion', `SELECT version FROM ${s}.streams WHERE stream = $1`),
     // One statement, so the version and the snapshot are read at one point in time.
     stateHead: named(

@@ -14,6 +14,13 @@ import { dropAll, newSchema, roundTrips, url } from '../test/helpers.js';
 const open = (schema: string) => createPostgresEventStore({ connectionString: url!, schema, max: 4 });
 /** A device's history of `n` events: enrolled, then assessments. */
 const history = (n: number): NewEvent[] => [events.enrolled(), ...Array.from({ length: n - 1 }, () => events.assessed())];
+/** A store object that has read nothing, over `streams` of two events each written by another. */
+async function coldAfter(schema: string, streams: readonly string[]) {
+  const writer = await open(schema);
+  for (const stream of streams) await writer.appendToStream(stream, history(2));
+  await writer.close();
+  return open(schema);
+}
 /** The statements that read heads: an append's own, or the hint's (with the batch's lock when it takes it, else alone). */
 const headReads = (sent: string[]) => sent.filter((s) => /\.batchHeads?$/.test(s) || s.includes('unnest(ARRAY['));
 const withLock = /^BEGIN; .*FOR UPDATE; .*unnest\(ARRAY\[/s;
@@ -154,10 +161,7 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
   it('makes a unit of work four round trips: its first read with its BEGIN, the lock with the heads, the rows, the commit', async () => {
     const schema = newSchema();
     const streams = Array.from({ length: 6 }, (_, d) => `device/u-${d}`);
-    const writer = await open(schema);
-    for (const stream of streams) await writer.appendToStream(stream, history(2));
-    await writer.close();
-    const store = await open(schema);
+    const store = await coldAfter(schema, streams);
     let read: unknown[] = [];
     const sent = await roundTrips(store, () =>
       store.batch(async () => {
@@ -180,10 +184,7 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
   it('makes a group of reports three round trips: named first, the lock with the heads; the catch-up from the batch; the rows; the commit', async () => {
     const schema = newSchema();
     const streams = Array.from({ length: 6 }, (_, d) => `device/g-${d}`);
-    const writer = await open(schema);
-    for (const stream of streams) await writer.appendToStream(stream, history(2));
-    await writer.close();
-    const store = await open(schema);
+    const store = await coldAfter(schema, streams);
     const sent = await roundTrips(store, () =>
       store.batch(async () => {
         await store.willAppend(streams);
@@ -199,10 +200,7 @@ describe.skipIf(!url)('willAppend on PostgreSQL', () => {
   it('sends names as names: quotes, backslashes and SQL in them are read as the streams they name', async () => {
     const schema = newSchema();
     const names = ["device/o'brien", 'device/back\\slash\\', "device/x'); DROP TABLE events; --", 'device/ünï ☃', 'device/"quoted"'];
-    const writer = await open(schema);
-    for (const stream of names) await writer.appendToStream(stream, history(2));
-    await writer.close();
-    const store = await open(schema);
+    const store = await coldAfter(schema, names);
     const sent = await roundTrips(store, () =>
       store.batch(async () => {
         await store.willAppend([...names, 'device/bad\u0000nul']);

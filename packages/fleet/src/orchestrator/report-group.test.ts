@@ -3,17 +3,15 @@
  * not one fsync each), write what one unit each would write, and a report that fails inside a group fails alone.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededRandom, type RingPolicy } from '@hotpatch/core';
+import { seededRandom } from '@hotpatch/core';
 import { DatabaseUnavailableError, type EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
-import type { FleetPolicy } from '../policy.js';
 import { createOrchestrator } from './shell.js';
 import { BACKENDS, devicesOf, enrol, logOf, removeFiles, Reports } from './testing/concurrency.js';
-import { HOTPATCH, POLICY, RELEASED } from './testing/given.js';
+import { HOTPATCH, RELEASED, WHOLE_PILOT } from './testing/given.js';
 
 afterAll(removeFiles);
-const [pilot] = POLICY.rings as [RingPolicy, RingPolicy];
-const policy: FleetPolicy = { ...POLICY, rings: [{ ...pilot, budget: { percent: 100 } }] };
+const policy = WHOLE_PILOT;
 const sqlite = BACKENDS.find((b) => b.name === 'SQLite')!;
 const PILOT = devicesOf('pilot', 40);
 

@@ -5,17 +5,15 @@
  * same reports write one at a time.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { deviceStream, seededRandom, type RingPolicy } from '@hotpatch/core';
+import { deviceStream, seededRandom } from '@hotpatch/core';
 import type { EventStore } from '@hotpatch/store';
 import { simulatedClock } from '../clock.js';
-import type { FleetPolicy } from '../policy.js';
 import { createOrchestrator } from './shell.js';
 import { BACKENDS, devicesOf, enrol, logOf, removeFiles, Reports } from './testing/concurrency.js';
-import { HOTPATCH, POLICY, RELEASED } from './testing/given.js';
+import { HOTPATCH, RELEASED, WHOLE_PILOT } from './testing/given.js';
 
 afterAll(removeFiles);
-const [pilot] = POLICY.rings as [RingPolicy, RingPolicy];
-const policy: FleetPolicy = { ...POLICY, rings: [{ ...pilot, budget: { percent: 100 } }] };
+const policy = WHOLE_PILOT;
 const postgres = BACKENDS.find((b) => b.name === 'PostgreSQL')!;
 const PILOT = devicesOf('pilot', 40);
 

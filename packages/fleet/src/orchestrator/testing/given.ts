@@ -26,6 +26,8 @@ export const POLICY: FleetPolicy = {
   applyTimeoutMinutes: 60,
   silenceHours: 48,
 };
+/** POLICY's pilot ring alone, the whole ring at once (every pilot device instructed at its first tick). */
+export const WHOLE_PILOT: FleetPolicy = { ...POLICY, rings: [{ ...POLICY.rings[0]!, budget: { percent: 100 } }] };
 
 interface Event {
   readonly stream: string;
