@@ -3,7 +3,8 @@
  * is. On SIGUSR2 it writes one line to standard error, `probe {…}`: the process's CPU time so far (user and system,
  * microseconds), the event loop's busy time (ms; CPU time plus the waits that block it, as a COMMIT's fsync) and counts since it started — SQL statements run, transactions committed (SQLite's `COMMIT`s,
  * PostgreSQL's), the stores' state-cache lookups that found the stream's state folded at its head and those that did
- * not. The bench takes the difference across a phase and divides by the reports sent.
+ * not. The bench takes the difference across a phase and divides by the reports sent. In a process started with
+ * `--expose-gc` (the soak's server), also `heapAfterGc`: the serving thread's heap used after a full collection.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -122,5 +123,12 @@ process.on('SIGUSR2', () => {
   const { user, system } = process.cpuUsage();
   // The event loop's busy time (ms): CPU time plus what the thread waited for without yielding (an fsync in COMMIT).
   const { active } = performance.eventLoopUtilization();
-  process.stderr.write(`probe ${JSON.stringify({ user, system, active, rss: process.memoryUsage().rss, ...counts })}\n`);
+  // Started with --expose-gc (the soak): the heap a full collection leaves, what the process holds rather than where
+  // the collector's saw-tooth happens to be.
+  let heapAfterGc;
+  if (typeof globalThis.gc === 'function') {
+    globalThis.gc();
+    heapAfterGc = process.memoryUsage().heapUsed;
+  }
+  process.stderr.write(`probe ${JSON.stringify({ user, system, active, rss: process.memoryUsage().rss, heapAfterGc, ...counts })}\n`);
 });

@@ -3,9 +3,11 @@
  * A soak (a benchmark, not a test): `hotpatch serve` in a child process and the simulator's agents over HTTP for M
  * minutes, reports flowing all along (a new hotpatch planned every --release-s seconds, each rolled out to every
  * device, which applies it and reports its health). Every --sample-s seconds it prints the server's RSS and heap
- * (its own /metrics: process_resident_memory_bytes, nodejs_heap_size_used_bytes), the reports per second it took, and
- * the errors so far; at the end, the heap's change since warm-up, and whether the log verifies (`hotpatch verify
- * --key`, after a SIGTERM).
+ * (its own /metrics: process_resident_memory_bytes, nodejs_heap_size_used_bytes; and the heap a full collection leaves,
+ * from the bench's probe in a server started with --expose-gc), the reports per second it took, and the errors so far;
+ * at the end, the heap's change since warm-up, whether the log verifies (`hotpatch verify --key`, after a SIGTERM), and
+ * the heap after a full collection of a fresh `serve` on the same log once caught up (what holding that fleet costs,
+ * without what the soaked process gathered on the way).
  *
  *   node packages/server/bench/soak.mjs --minutes M [--devices 1000] [--store sqlite|postgres://…] [--speed 3600]
  *        [--release-s 30] [--sample-s 30] [--warmup-s 120] [--plan-at-start] [--keep] [--json] [--serve-args="OPTIONS"]
@@ -57,18 +59,41 @@ const policy = { rings: [{ name: 'pilot', deferralDays: 0, budget: { percent: 10
 writeFileSync(join(scratch, 'policy.json'), JSON.stringify(policy));
 const key = join(scratch, 'seal.pem');
 
-const server = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', join(scratch, 'policy.json'), '--key', key, ...args['serve-args'].split(' ').filter(Boolean)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
-let err = '';
-const { url, token } = await new Promise((ok, fail) => {
-  server.stderr.on('data', (d) => {
-    err += d;
-    const m = /listening on (http:\/\/\S+)/.exec(err);
-    const t = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(err);
-    if (m && t) ok({ url: m[1], token: t[1] });
+const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
+/**
+ * `hotpatch serve` in a child with the bench's probe (`--expose-gc`: each probe answers the heap a full collection
+ * leaves); resolves once it listens (and printed the operator token, on the first start).
+ */
+function serve({ first }) {
+  const proc = spawn(process.execPath, ['--expose-gc', '--import', probeModule, bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', join(scratch, 'policy.json'), '--key', key, ...args['serve-args'].split(' ').filter(Boolean)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const waiting = [];
+  const exit = new Promise((ok) => proc.once('exit', (code) => ok(code)));
+  return new Promise((ok, fail) => {
+    proc.stderr.on('data', (d) => {
+      err += d;
+      for (let m; (m = /^probe (\{.*\})\n/m.exec(err)); ) {
+        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
+        waiting.shift()?.(JSON.parse(m[1]));
+      }
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      const t = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(err);
+      if (m && (t || !first)) {
+        ok({
+          url: m[1],
+          token: t?.[1],
+          exit,
+          /** The serving thread's heap after a full collection (bytes). */
+          heapAfterGc: () => new Promise((got) => (waiting.push((p) => got(p.heapAfterGc)), proc.kill('SIGUSR2'))),
+          stop: () => (proc.kill('SIGTERM'), exit),
+        });
+      }
+    });
+    proc.once('exit', (code) => fail(new Error(`serve exited (${code}) before listening: ${err}`)));
   });
-  server.once('exit', (code) => fail(new Error(`serve exited (${code}) before listening: ${err}`)));
-});
-const serverExit = new Promise((ok) => server.once('exit', (code) => ok(code)));
+}
+const server = await serve({ first: true });
+const { url, token } = server;
 
 const operator = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 async function metrics() {
@@ -112,30 +137,42 @@ const samples = [];
 let last = { at: Date.now(), reports: 0 };
 const print = (line) => (args.json ? undefined : console.log(line));
 print(`soak: ${minutes} min, ${devices} devices, ${args.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, --speed ${speed}, a release every ${releaseMs / 1000} s; ${cpus().length} × ${cpus()[0]?.model}, ${mb(totalmem())} MiB, Node ${process.version}`);
-print('   t(s)   RSS(MiB)  heap(MiB)  reports/s  reports  agents: recorded duplicate refused lost errors  5xx');
+print('   t(s)   RSS(MiB)  heap(MiB)  after GC  reports/s  reports  agents: recorded duplicate refused lost errors  5xx');
 while (Date.now() - started < minutes * 60_000 && !stop.signal.aborted) {
   await new Promise((ok) => setTimeout(ok, Math.min(sampleMs, minutes * 60_000 - (Date.now() - started))));
   const m = await metrics();
+  const heapAfterGc = await server.heapAfterGc();
   const now = Date.now();
-  const sample = { t: Math.round((now - started) / 1000), rss: m.rss, heap: m.heap, reportsPerS: (m.reports - last.reports) / ((now - last.at) / 1000), reports: m.reports, http5xx: m.http5xx, agents: progress ? { ...progress.reports, errors: progress.errors } : undefined };
+  const sample = { t: Math.round((now - started) / 1000), rss: m.rss, heap: m.heap, heapAfterGc, reportsPerS: (m.reports - last.reports) / ((now - last.at) / 1000), reports: m.reports, http5xx: m.http5xx, agents: progress ? { ...progress.reports, errors: progress.errors } : undefined };
   last = { at: now, reports: m.reports };
   samples.push(sample);
   const a = sample.agents ?? { recorded: 0, duplicate: 0, refused: 0, lost: 0, errors: 0 };
-  print(`${String(sample.t).padStart(7)} ${mb(m.rss).padStart(10)} ${mb(m.heap).padStart(10)} ${sample.reportsPerS.toFixed(1).padStart(10)} ${String(m.reports).padStart(8)}          ${String(a.recorded).padStart(8)} ${String(a.duplicate).padStart(9)} ${String(a.refused).padStart(7)} ${String(a.lost).padStart(4)} ${String(a.errors).padStart(6)} ${String(m.http5xx).padStart(4)}`);
+  print(`${String(sample.t).padStart(7)} ${mb(m.rss).padStart(10)} ${mb(m.heap).padStart(10)} ${mb(heapAfterGc).padStart(9)} ${sample.reportsPerS.toFixed(1).padStart(10)} ${String(m.reports).padStart(8)}          ${String(a.recorded).padStart(8)} ${String(a.duplicate).padStart(9)} ${String(a.refused).padStart(7)} ${String(a.lost).padStart(4)} ${String(a.errors).padStart(6)} ${String(m.http5xx).padStart(4)}`);
 }
 
 clearInterval(releaser);
 await releasing; // the one under way, if any, before the server stops
 stop.abort();
 await agents.catch(() => undefined);
-server.kill('SIGTERM');
-const exitCode = await serverExit;
+const exitCode = await server.stop();
 let verified;
 try {
   const { stdout } = await promisify(execFile)(process.execPath, [bin, 'verify', '--store', store, '--key', `${key}.pub`, '--json'], { maxBuffer: 64 * 2 ** 20 });
   verified = JSON.parse(stdout);
 } catch (error) {
   verified = { ok: false, error: error.stderr || error.message, ...(error.stdout ? JSON.parse(error.stdout) : {}) };
+}
+// The same log in a fresh process (restored from the checkpoint the stop saved, caught up): what holding this log's
+// fleet costs, without what the soaked process gathered on the way (its receipts, bounded; anything that leaks).
+let freshHeapAfterGc;
+if (exitCode === 0) {
+  const fresh = await serve({ first: false });
+  for (let ready = false; !ready; ) {
+    ready = (await fetch(`${fresh.url}/readyz`)).status === 200;
+    if (!ready) await new Promise((ok) => setTimeout(ok, 200));
+  }
+  freshHeapAfterGc = await fresh.heapAfterGc();
+  await fresh.stop();
 }
 const afterWarmup = samples.find((s) => s.t * 1000 >= warmupMs) ?? samples[0];
 const end = samples.at(-1);
@@ -155,6 +192,11 @@ const summary = {
   // third of the samples after warm-up says more of a trend.
   heapFloorFirstThirdMiB: floor(steady.slice(0, Math.ceil(steady.length / 3))),
   heapFloorLastThirdMiB: floor(steady.slice(-Math.ceil(steady.length / 3))),
+  // After a full collection (the probe's): what the process holds.
+  heapAfterGcAfterWarmupMiB: afterWarmup && Number(mb(afterWarmup.heapAfterGc)),
+  heapAfterGcAtEndMiB: end && Number(mb(end.heapAfterGc)),
+  heapAfterGcChange: afterWarmup && end ? (end.heapAfterGc - afterWarmup.heapAfterGc) / afterWarmup.heapAfterGc : undefined,
+  freshHeapAfterGcMiB: freshHeapAfterGc && Number(mb(freshHeapAfterGc)),
   rssAfterWarmupMiB: afterWarmup && Number(mb(afterWarmup.rss)),
   rssAtEndMiB: end && Number(mb(end.rss)),
   errors: { agents: progress?.errors ?? 0, lost: progress?.reports.lost ?? 0, refused: progress?.reports.refused ?? 0, http5xx: end?.http5xx ?? 0 },
@@ -165,6 +207,7 @@ const summary = {
 if (args.json) console.log(JSON.stringify({ summary, samples }, null, 2));
 else {
   console.log(`soak: ${summary.reports} reports in ${minutes} min (${summary.reportsPerS?.toFixed(1)}/s after warm-up), ${releases} releases; heap ${summary.heapAfterWarmupMiB} MiB after warm-up (${warmupMs / 1000} s) → ${summary.heapAtEndMiB} MiB at the end (${((summary.heapChange ?? 0) * 100).toFixed(1)}%), its floor ${summary.heapFloorFirstThirdMiB} MiB in the first third after warm-up → ${summary.heapFloorLastThirdMiB} MiB in the last; RSS ${summary.rssAfterWarmupMiB} → ${summary.rssAtEndMiB} MiB`);
+  console.log(`soak: heap after a full collection ${summary.heapAfterGcAfterWarmupMiB} MiB after warm-up → ${summary.heapAfterGcAtEndMiB} MiB at the end (${((summary.heapAfterGcChange ?? 0) * 100).toFixed(1)}%); the same log in a fresh process, caught up: ${summary.freshHeapAfterGcMiB ?? '(not started: serve did not exit 0)'} MiB`);
   console.log(`soak: errors: agents ${summary.errors.agents}, reports lost ${summary.errors.lost} (those due when the agents stopped count as lost), refused ${summary.errors.refused}, 5xx ${summary.errors.http5xx}; serve exited ${exitCode}; the log ${summary.verified ? 'verifies' : 'does NOT verify'} (${summary.events} events, seals checked)`);
   if (!summary.verified) console.log(JSON.stringify(verified).slice(0, 2000));
 }
