@@ -74,7 +74,8 @@ export function createAppend(ctx: PostgresContext, states: StreamStates, heads: 
       const found = (
         await pool.query<{ version: number | null; hash: string | null; holder: string | null; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
           ...q.appendHead,
-          values: [stream, events[0]?.id ?? null],
+          // An id PostgreSQL cannot take (a NUL: no id holds one) is not looked for: the checks below refuse it by name.
+          values: [stream, typeof events[0]?.id === 'string' && !events[0].id.includes('\0') ? events[0].id : null],
         })
       ).rows[0]!;
       // A retry of a batch the stream holds returns the original result and writes nothing; a batch whose first id

@@ -3,7 +3,7 @@ import { checkReadOptions, type ReadAllOptions, type ReadStreamOptions, type Rec
 import type { BatchReads } from './batch-read.js';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
-import { toEvent, type EventRow } from './statements.js';
+import { toEvent, unheld, type EventRow } from './statements.js';
 
 /** Reads, each answered by the caller's batch where it can (see batch-read.ts). */
 export function createReads(ctx: PostgresContext, connections: Connections, fromBatch: BatchReads) {
@@ -12,6 +12,7 @@ export function createReads(ctx: PostgresContext, connections: Connections, from
   return {
     async readStream(stream: string, o: ReadStreamOptions): Promise<RecordedEvent[]> {
       checkReadOptions(`readStream ${stream}`, o);
+      if (unheld(stream)) return [];
       const rows = await rowsOf('readStream', stream, { ...q.readStream, values: [stream, Math.max(1, o.fromVersion ?? 1), o.toVersion ?? Number.MAX_SAFE_INTEGER, o.limit ?? null] });
       return rows.map(toEvent);
     },
@@ -30,7 +31,7 @@ export function createReads(ctx: PostgresContext, connections: Connections, from
     },
 
     async readEvent(stream: string, id: string): Promise<RecordedEvent | undefined> {
-      if (typeof id !== 'string') return undefined;
+      if (typeof id !== 'string' || unheld(stream) || unheld(id)) return undefined;
       return onConnection(
         'readEvent',
         stream,
@@ -43,7 +44,9 @@ export function createReads(ctx: PostgresContext, connections: Connections, from
     },
 
     streamVersion: (stream: string): Promise<number> =>
-      onConnection(
+      unheld(stream)
+        ? Promise.resolve(0)
+        : onConnection(
         'streamVersion',
         stream,
         async (db) => (await db.query<{ version: number }>({ ...q.streamVersion, values: [stream] })).rows[0]?.version ?? 0,

@@ -6,7 +6,7 @@ import type { BatchReads } from './batch-read.js';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
 import { gatheredHeads, type HeadRow } from './state-heads.js';
-import { toEvent, type EventRow } from './statements.js';
+import { toEvent, unheld, type EventRow } from './statements.js';
 
 const NO_ROWS: readonly EventRow[] = [];
 
@@ -36,8 +36,14 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
 
   return {
     foldState,
-    read: (stream) =>
-      connections.onConnection('readState', stream, async (db) => {
+    read: (stream) => {
+      // A name PostgreSQL cannot take (a NUL) is held by no stream (an append refuses it by name): its state is that of
+      // a stream without events, as in every store, not the server's refusal of the text.
+      if (unheld(stream)) {
+        const { snapshotAt: _, ...read } = fold.fold(stream, 0, undefined, NO_ROWS);
+        return Promise.resolve(read);
+      }
+      return connections.onConnection('readState', stream, async (db) => {
         const known = heads.get(stream);
         // Outside a batch, with the other reads asked in this turn (state-heads.ts); in one, on its connection.
         const row = db === ctx.pool ? await gathered(stream, known) : (await db.query<HeadRow>({ ...q.stateHead, values: [stream, known?.version ?? null, known?.hash ?? null] })).rows[0]!;
@@ -52,6 +58,7 @@ export function createStreamStates(ctx: PostgresContext, connections: Connection
         if (read.eventsFolded > 0 && !readonly) await db.query({ ...q.refreshSnapshot, values: [stream, read.version, machineOf(stream), JSON.stringify(read.state)] });
         if (row.hash !== null) heads.remember(stream, read.version, row.hash, read.state, read.eventsFolded > 0 ? read.version : snapshotAt);
         return read;
-      }, (batch) => fromBatch.readState(batch, stream)),
+      }, (batch) => fromBatch.readState(batch, stream));
+    },
   };
 }

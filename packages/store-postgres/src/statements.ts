@@ -24,6 +24,13 @@ export const toEvent = (r: EventRow): RecordedEvent =>
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 
 /**
+ * A stream name or event id no row holds: PostgreSQL text cannot hold a NUL (the server refuses it as a parameter),
+ * and an append refuses such a name or id by name before anything is sent. A read of one answers as for one absent,
+ * as every store does, not with the server's refusal of the text.
+ */
+export const unheld = (text: unknown): boolean => typeof text === 'string' && text.includes('\u0000');
+
+/**
  * An append's one write statement (see the README's Global order), around `moved`: the statement that moves the stream's
  * head and returns a row only if it did. Parameters: $1 stream, $2 k events, $3 the version checked against,
  * $4–$9 the events' ids, types, times, data (one JSON array), meta (one JSON array, null where none) and hashes, $10 the notification channel, $11 the new version,

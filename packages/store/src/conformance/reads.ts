@@ -1,6 +1,6 @@
 /** Reads: a stream by versions, the log from a position, pages of any size, one event by id. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidReadOptionsError, type EventStore } from '../index.js';
+import { inBatch, InvalidReadOptionsError, type EventStore } from '../index.js';
 import { events, fresh, uuid, type Suite } from './fixtures.js';
 
 export function describeReads(suite: Suite): void {
@@ -10,6 +10,24 @@ export function describeReads(suite: Suite): void {
   });
 
   describe('reading', () => {
+    it('a name or id no stream can hold (a NUL in it) reads as absent, in a batch or not: no events, version 0, the state of a stream without events', async () => {
+      const s = fresh('held');
+      await store.appendToStream(s, [events.enrolled()]);
+      const [id] = (await store.readStream(s)).map((e) => e.id);
+      const nul = `${s}\u0000x`;
+      const read = async () => ({
+        stream: await store.readStream(nul),
+        version: await store.streamVersion(nul),
+        state: await store.readState(nul),
+        event: await store.readEvent(nul, id!),
+        byId: await store.readEvent(s, `${id}\u0000`),
+      });
+      for (const answer of [await read(), await inBatch(store, read)]) {
+        expect(answer).toMatchObject({ stream: [], version: 0, state: { version: 0, eventsFolded: 0, state: { value: 'unenrolled' } }, event: undefined, byId: undefined });
+      }
+      expect(await store.readStream(s)).toHaveLength(1);
+    });
+
     it('readStream reads version ranges', async () => {
       const s = fresh('range');
       await store.appendToStream(s, [events.enrolled(), events.assessed(), events.assessed(false), events.assessed(true), events.assessed()]);

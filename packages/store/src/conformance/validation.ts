@@ -1,7 +1,7 @@
 /** Validation before anything is written: envelopes, data, stream names and the lifecycle of each kind of stream. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deviceStream, InvalidEventError, InvalidIdError, ringStream, rolloutStream, sealStream, TransitionRefusedError } from '@hotpatch/core';
-import { type EventStore, type NewEvent } from '../index.js';
+import { inBatch, type EventStore, type NewEvent } from '../index.js';
 import { events, fresh, next, type Suite } from './fixtures.js';
 
 export function describeValidation(suite: Suite): void {
@@ -18,6 +18,21 @@ export function describeValidation(suite: Suite): void {
       expect(error).toBeInstanceOf(InvalidEventError);
       expect(error).toMatchObject({ field: 'data.eligible', at: { stream: s, version: 2 } });
       expect(await store.readStream(s)).toEqual([]);
+    });
+
+    it('an event id that is no id (a NUL, a control character, not a UUID) is InvalidEventError naming the id, in a batch or not, nothing written', async () => {
+      for (const id of ['id-\u0000-x', '\u0000', 'not-a-uuid', '0190\u0001']) {
+        const s = fresh('badid');
+        for (const attempt of [() => store.appendToStream(s, [events.enrolled('B1', id)]), () => inBatch(store, async () => void (await store.appendToStream(s, [events.enrolled('B1', id)])))]) {
+          const error = await attempt().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidEventError);
+          expect(error).toMatchObject({ field: 'id', at: { stream: s, version: 1 } });
+        }
+        // The second of a batch too: its first is not written either.
+        const second = await store.appendToStream(s, [events.enrolled(), events.assessed(true, id)]).catch((e: unknown) => e);
+        expect(second).toMatchObject({ field: 'id', at: { stream: s, version: 2 } });
+        expect(await store.readStream(s)).toEqual([]);
+      }
     });
 
     it('an unknown event type is refused', async () => {
