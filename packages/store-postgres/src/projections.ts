@@ -2,12 +2,15 @@
 import { checkProjectionSave, type SavedProjection } from '@hotpatch/store';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
+import { unheld } from './statements.js';
 
 export function createProjections(ctx: PostgresContext, connections: Connections) {
   const q = ctx.sql;
   const { query, transaction } = connections;
   return {
     async readCheckpoint(consumer: string): Promise<number> {
+      // A name PostgreSQL cannot take (a NUL) is held by no row: never saved, as in every store, not the server's refusal.
+      if (unheld(consumer)) return 0;
       const { rows } = await query<{ position: string }>('readCheckpoint', undefined, { ...q.checkpoint, values: [consumer] });
       return rows[0] ? Number(rows[0].position) : 0;
     },
@@ -18,6 +21,7 @@ export function createProjections(ctx: PostgresContext, connections: Connections
     },
 
     async readProjection(name: string): Promise<SavedProjection | undefined> {
+      if (unheld(name)) return undefined; // as readCheckpoint: a save refuses such a name (checkProjectionSave)
       const { rows } = await query<{ position: string; data: string }>('readProjection', undefined, { ...q.projection, values: [name] });
       return rows[0] ? { position: Number(rows[0].position), parts: rows.map((r) => r.data) } : undefined;
     },

@@ -61,11 +61,14 @@ export function checkTransitions(stream: string, state: MachineState<string, obj
 export function checkProjectionSave(name: unknown, position: unknown, data: unknown): readonly string[] {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidProjectionError(name, 'the name must be a non-empty string');
   if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw new InvalidProjectionError(name, `the position must be a whole number ≥ 0, got ${String(position)}`);
-  if (typeof data === 'string') return [data];
-  if (!Array.isArray(data) || data.length === 0 || !data.every((part) => typeof part === 'string')) {
+  // A NUL is text PostgreSQL cannot keep (a raw refusal of the text there): every store refuses it, by name.
+  if (name.includes('\u0000')) throw new InvalidProjectionError(name, 'the name holds a NUL (U+0000)');
+  if (typeof data !== 'string' && (!Array.isArray(data) || data.length === 0 || !data.every((part) => typeof part === 'string'))) {
     throw new InvalidProjectionError(name, `the data must be a string or a non-empty array of strings (the projection serialised), got ${Array.isArray(data) ? 'an array of something else' : typeof data}`);
   }
-  return [...(data as string[])];
+  const parts = typeof data === 'string' ? [data] : [...(data as string[])];
+  if (parts.some((part) => part.includes('\u0000'))) throw new InvalidProjectionError(name, 'the data holds a NUL (U+0000); serialise it escaped (JSON does)');
+  return parts;
 }
 
 /** Where the log holds an event id (its stream and version) and what that event is (its type and data). */

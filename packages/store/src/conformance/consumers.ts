@@ -1,6 +1,6 @@
 /** Consumers: checkpoints by compare-and-set, catching up and following, a handler's failure, stopping. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConsumerFailedError, type RecordedEvent, type EventStore } from '../index.js';
+import { ConsumerFailedError, inBatch, type RecordedEvent, type EventStore } from '../index.js';
 import { events, fresh, next, type Suite } from './fixtures.js';
 
 export function describeConsumers(suite: Suite): void {
@@ -22,6 +22,12 @@ export function describeConsumers(suite: Suite): void {
       expect(await store.readCheckpoint(c)).toBe(5);
       expect(await store.saveCheckpoint(c, 5, 9)).toBe(true);
       expect(await store.readCheckpoint(c)).toBe(9);
+    });
+
+    it('the checkpoint of a consumer named with a NUL (a name no store need keep) reads as 0, in a batch or not', async () => {
+      const c = `cp-${next()}\u0000x`;
+      expect(await store.readCheckpoint(c)).toBe(0);
+      expect(await inBatch(store, () => store.readCheckpoint(c))).toBe(0);
     });
 
     it('catches up from the checkpoint, follows new events, and a restarted consumer resumes where it stopped', async () => {
