@@ -24,11 +24,12 @@ export const toEvent = (r: EventRow): RecordedEvent =>
 const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
 
 /**
- * A stream name or event id no row holds: PostgreSQL text cannot hold a NUL (the server refuses it as a parameter),
- * and an append refuses such a name or id by name before anything is sent. A read of one answers as for one absent,
- * as every store does, not with the server's refusal of the text.
+ * A stream name or event id no row holds: PostgreSQL text cannot hold a NUL (the server refuses it as a parameter)
+ * nor a lone surrogate (sent as U+FFFD, it would name another stream: `a\ud800` read as `a\ufffd`), and an append
+ * refuses such a name or id by name before anything is sent. A read of one answers as for one absent, as every store
+ * does, not with the server's refusal of the text nor with its U+FFFD twin's rows.
  */
-export const unheld = (text: unknown): boolean => typeof text === 'string' && text.includes('\u0000');
+export const unheld = (text: unknown): boolean => typeof text === 'string' && (text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed());
 
 /**
  * An append's one write statement (see the README's Global order), around `moved`: the statement that moves the stream's

@@ -57,17 +57,21 @@ export function checkTransitions(stream: string, state: MachineState<string, obj
   return next;
 }
 
+/** Text PostgreSQL cannot keep as it is: a NUL, or a lone surrogate (not well-formed UTF-16; ES2024, in Node ≥ 20). */
+const unkept = (text: string): boolean => text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed();
+
 /** Checks a projection save's arguments (every store, before it writes); gives its parts. */
 export function checkProjectionSave(name: unknown, position: unknown, data: unknown): readonly string[] {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidProjectionError(name, 'the name must be a non-empty string');
   if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw new InvalidProjectionError(name, `the position must be a whole number ≥ 0, got ${String(position)}`);
-  // A NUL is text PostgreSQL cannot keep (a raw refusal of the text there): every store refuses it, by name.
-  if (name.includes('\u0000')) throw new InvalidProjectionError(name, 'the name holds a NUL (U+0000)');
+  // Text PostgreSQL cannot keep: a NUL (a raw refusal there) or a lone surrogate (kept as U+FFFD: another name, other
+  // data). Every store refuses either, by name.
+  if (unkept(name)) throw new InvalidProjectionError(name, 'the name holds a NUL or a lone surrogate');
   if (typeof data !== 'string' && (!Array.isArray(data) || data.length === 0 || !data.every((part) => typeof part === 'string'))) {
     throw new InvalidProjectionError(name, `the data must be a string or a non-empty array of strings (the projection serialised), got ${Array.isArray(data) ? 'an array of something else' : typeof data}`);
   }
   const parts = typeof data === 'string' ? [data] : [...(data as string[])];
-  if (parts.some((part) => part.includes('\u0000'))) throw new InvalidProjectionError(name, 'the data holds a NUL (U+0000); serialise it escaped (JSON does)');
+  if (parts.some((part) => unkept(part))) throw new InvalidProjectionError(name, 'the data holds a NUL or a lone surrogate; serialise them escaped (JSON.stringify does)');
   return parts;
 }
 

@@ -24,10 +24,14 @@ export function describeConsumers(suite: Suite): void {
       expect(await store.readCheckpoint(c)).toBe(9);
     });
 
-    it('the checkpoint of a consumer named with a NUL (a name no store need keep) reads as 0, in a batch or not', async () => {
+    it('the checkpoint of a consumer named with a NUL or a lone surrogate (a name no store need keep) reads as 0, in a batch or not', async () => {
       const c = `cp-${next()}\u0000x`;
       expect(await store.readCheckpoint(c)).toBe(0);
       expect(await inBatch(store, () => store.readCheckpoint(c))).toBe(0);
+      // A lone surrogate: not the checkpoint of its U+FFFD twin.
+      const twin = `cp-${next()}\ufffd`;
+      expect(await store.saveCheckpoint(twin, 0, 4)).toBe(true);
+      expect(await store.readCheckpoint(twin.replace('\ufffd', '\ud800'))).toBe(0);
     });
 
     it('catches up from the checkpoint, follows new events, and a restarted consumer resumes where it stopped', async () => {

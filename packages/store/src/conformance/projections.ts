@@ -63,16 +63,19 @@ export function describeProjections(suite: Suite): void {
       expect(await store.readProjection('p')).toBeUndefined();
     });
 
-    it('refuse a name or data holding a NUL (text not every store can keep), in a batch or not, nothing saved; a read of such a name is undefined', async () => {
+    it('refuse a name or data holding a NUL or a lone surrogate (text not every store can keep), in a batch or not, nothing saved; a read of such a name is undefined', async () => {
       const name = `projection-nul-${next()}`;
       for (const attempt of [(n: string, d: string | string[]) => store.saveProjection(n, 1, d), (n: string, d: string | string[]) => inBatch(store, () => store.saveProjection(n, 1, d))]) {
-        for (const [n, d] of [[`${name}\u0000x`, '{}'], [name, 'a\u0000b'], [name, ['ok', '\u0000']]] as const) {
+        for (const [n, d] of [[`${name}\u0000x`, '{}'], [name, 'a\u0000b'], [name, ['ok', '\u0000']], [`${name}\ud800`, '{}'], [name, 'a\udc00b']] as const) {
           await expect(attempt(n, d as string | string[])).rejects.toMatchObject({ code: 'INVALID_PROJECTION', projection: n });
         }
       }
       expect(await store.readProjection(name)).toBeUndefined();
       expect(await store.readProjection(`${name}\u0000x`)).toBeUndefined();
       expect(await inBatch(store, () => store.readProjection(`${name}\u0000x`))).toBeUndefined();
+      // Not the projection of its U+FFFD twin either.
+      expect(await store.saveProjection(`${name}\ufffd`, 1, '{}')).toBe(true);
+      expect(await store.readProjection(`${name}\ud800`)).toBeUndefined();
     });
 
     it('inside a batch, are kept or dropped with the batch where the store groups writes', async () => {

@@ -28,6 +28,23 @@ export function describeReads(suite: Suite): void {
       expect(await store.readStream(s)).toHaveLength(1);
     });
 
+    it('a name with a lone surrogate (no stream can hold one) reads as absent, not as the stream of its U+FFFD twin, in a batch or not', async () => {
+      const twin = fresh('twin\ufffd');
+      await store.appendToStream(twin, [events.enrolled()]);
+      const [id] = (await store.readStream(twin)).map((e) => e.id);
+      const lone = twin.replace('\ufffd', '\ud800');
+      const read = async () => ({
+        stream: await store.readStream(lone),
+        version: await store.streamVersion(lone),
+        state: await store.readState(lone),
+        event: await store.readEvent(lone, id!),
+      });
+      for (const answer of [await read(), await inBatch(store, read)]) {
+        expect(answer).toMatchObject({ stream: [], version: 0, state: { version: 0, eventsFolded: 0, state: { value: 'unenrolled' } }, event: undefined });
+      }
+      expect(await store.streamVersion(twin)).toBe(1);
+    });
+
     it('readStream reads version ranges', async () => {
       const s = fresh('range');
       await store.appendToStream(s, [events.enrolled(), events.assessed(), events.assessed(false), events.assessed(true), events.assessed()]);
