@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 
 // The build served (the bench's --bin= may name another worktree's): its modules are the ones counted.
 const served = /^(.*)[\\/]packages[\\/]cli[\\/]dist[\\/]bin\.js$/.exec(process.argv[1] ?? '');
@@ -118,6 +119,7 @@ const profilePhase = async () => {
   }
   await new Promise((ok) => profiler.post('Profiler.start', ok));
 };
+let snapshots = 0;
 process.on('SIGUSR2', () => {
   if (profileDir !== undefined) void profilePhase();
   const { user, system } = process.cpuUsage();
@@ -129,6 +131,8 @@ process.on('SIGUSR2', () => {
   if (typeof globalThis.gc === 'function') {
     globalThis.gc();
     heapAfterGc = process.memoryUsage().heapUsed;
+    // With HOTPATCH_PROBE_HEAPSNAPSHOT=DIR: a heap snapshot at each probe (DIR/heap-N.heapsnapshot), to tell what grew.
+    if (process.env.HOTPATCH_PROBE_HEAPSNAPSHOT) writeHeapSnapshot(join(process.env.HOTPATCH_PROBE_HEAPSNAPSHOT, `heap-${++snapshots}.heapsnapshot`));
   }
   process.stderr.write(`probe ${JSON.stringify({ user, system, active, rss: process.memoryUsage().rss, heapAfterGc, ...counts })}\n`);
 });

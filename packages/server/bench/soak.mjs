@@ -11,13 +11,17 @@
  *
  *   node packages/server/bench/soak.mjs --minutes M [--devices 1000] [--store sqlite|postgres://…] [--speed 3600]
  *        [--release-s 30] [--sample-s 30] [--warmup-s 120] [--plan-at-start] [--keep] [--json] [--serve-args="OPTIONS"]
+ *        [--steady R]
  *
  * --serve-args: more options for `hotpatch serve` (e.g. "--report-thread on").
+ * --steady R: steady reports on a fixed rollout instead of agents and releases: the bench's fleet of --devices
+ * (prepare.mjs: every device instructed, a token each) sent R reports a second (see steadyReports); what the service
+ * holds of its fleet does not grow with new rollouts, so the heap shows what steady reports alone leave behind.
  * --keep leaves the store and the key in the scratch folder it names. Build first (`npx tsc -b packages/cli`). A PostgreSQL URL gets a schema of its own (soak_<random>), dropped after.
  */
 import { spawn, execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +41,7 @@ const { values: args } = parseArgs({
     'plan-at-start': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'serve-args': { type: 'string', default: '' },
+    steady: { type: 'string' },
   },
 });
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -51,13 +56,20 @@ const warmupMs = Number(args['warmup-s']) * 1000;
 for (const [name, value] of Object.entries({ minutes, devices, speed, releaseMs, sampleMs })) {
   if (!(value > 0)) throw new Error(`--${name}: expected a number > 0`);
 }
+const steadyRate = args.steady === undefined ? undefined : Number(args.steady);
+if (steadyRate !== undefined && !(steadyRate > 0)) throw new Error('--steady: expected reports per second > 0');
 const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-soak-'));
 const schema = `soak_${randomBytes(4).toString('hex')}`;
-const store = args.store === 'sqlite' ? `sqlite:${join(scratch, 'hotpatch.db')}` : `${args.store}${args.store.includes('?') ? '&' : '?'}schema=${schema}`;
+let store = args.store === 'sqlite' ? `sqlite:${join(scratch, 'hotpatch.db')}` : `${args.store}${args.store.includes('?') ? '&' : '?'}schema=${schema}`;
 // One ring, every device at once: each release is a wave of instructions, apply reports and health reports.
 const policy = { rings: [{ name: 'pilot', deferralDays: 0, budget: { percent: 100 }, gate: { minVerifiedShare: 0.8, maxFailureRate: 0.5, minSoakHours: 1 }, deadlineDays: 30 }], applyTimeoutMinutes: 6000, silenceHours: 4800 };
-writeFileSync(join(scratch, 'policy.json'), JSON.stringify(policy));
+let policyFile = join(scratch, 'policy.json');
+writeFileSync(policyFile, JSON.stringify(policy));
 const key = join(scratch, 'seal.pem');
+// --steady: the bench's fleet (prepare.mjs: N devices in one ring, a hotpatch planned, every device instructed, a
+// token each), its reports sent at a steady rate (see steadyReports).
+const fleet = steadyRate === undefined ? undefined : await (await import('./prepare.mjs')).prepareFleet({ kind: args.store === 'sqlite' ? 'sqlite' : 'postgres', devices, scratch, postgres: args.store });
+if (fleet !== undefined) ({ store, policyFile } = fleet);
 
 const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
 /**
@@ -65,7 +77,7 @@ const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
  * leaves); resolves once it listens (and printed the operator token, on the first start).
  */
 function serve({ first }) {
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', probeModule, bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', join(scratch, 'policy.json'), '--key', key, ...args['serve-args'].split(' ').filter(Boolean)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, ['--expose-gc', '--import', probeModule, bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', policyFile, '--key', key, ...args['serve-args'].split(' ').filter(Boolean)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const waiting = [];
   const exit = new Promise((ok) => proc.once('exit', (code) => ok(code)));
@@ -92,7 +104,8 @@ function serve({ first }) {
     proc.once('exit', (code) => fail(new Error(`serve exited (${code}) before listening: ${err}`)));
   });
 }
-const server = await serve({ first: true });
+// A store the bench prepared is not empty: no operator token is printed.
+const server = await serve({ first: fleet === undefined });
 const { url, token } = server;
 
 const operator = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -109,7 +122,56 @@ const stop = new AbortController();
 setMaxListeners(0, stop.signal);
 let progress;
 const started = Date.now();
-const agents = runNetworkAgents({ server: url, token, devices, seed: 1, speed, rings: ['pilot'], plan: true, wait: 30, signal: stop.signal, onProgress: (p) => (progress = p) });
+const agents =
+  fleet === undefined
+    ? runNetworkAgents({ server: url, token, devices, seed: 1, speed, rings: ['pilot'], plan: true, wait: 30, signal: stop.signal, onProgress: (p) => (progress = p) })
+    : steadyReports(steadyRate);
+
+/**
+ * --steady R: R reports a second, evenly, until the soak ends: each device's `applied` report in turn, then each its
+ * `health` (a fleet of N devices takes 2N / R seconds for both; after, health reports the lifecycle refuses, which
+ * write nothing); every 20th request sends the one before again (a retry: answered from the receipts). At most 256
+ * in flight. Counted as the agents' progress is.
+ */
+async function steadyReports(rate) {
+  const counts = { recorded: 0, duplicate: 0, refused: 0, lost: 0 };
+  let errors = 0;
+  let sent = 0;
+  let inFlight = 0;
+  let previous;
+  const send = async (report) => {
+    inFlight++;
+    try {
+      const response = await fetch(`${url}/v1/reports`, { method: 'POST', headers: { authorization: `Bearer ${report.token}`, 'content-type': 'application/json' }, body: report.body, signal: stop.signal });
+      const body = await response.json();
+      if (response.status === 200 && response.headers.get('idempotent-replayed') === 'true') counts.duplicate++;
+      else if (response.status === 200) counts[body.status === 'recorded' ? 'recorded' : 'duplicate']++;
+      else if (response.status < 500) counts.refused++;
+      else errors++;
+    } catch (error) {
+      if (!stop.signal.aborted) errors++;
+    } finally {
+      inFlight--;
+      progress = { rollout: 'HP-BENCH', reports: { ...counts }, errors };
+    }
+  };
+  const next = () => {
+    if (sent % 20 === 19 && previous !== undefined) return previous;
+    const n = sent - Math.floor(sent / 20);
+    const agent = fleet.agents[n % fleet.agents.length];
+    const kind = n < fleet.agents.length ? { kind: 'applied' } : { kind: 'health', healthy: true };
+    return (previous = { token: agent.token, body: JSON.stringify({ ...kind, id: randomUUID(), device: agent.device, patch: fleet.patch }) });
+  };
+  const begun = performance.now();
+  while (!stop.signal.aborted) {
+    await new Promise((ok) => setTimeout(ok, 10));
+    const due = Math.floor(((performance.now() - begun) / 1000) * rate);
+    while (sent < due && inFlight < 256) {
+      void send(next());
+      sent++;
+    }
+  }
+}
 agents.catch((error) => {
   console.error(`soak: the agents stopped: ${error.message}`);
   stop.abort();
@@ -120,7 +182,7 @@ agents.catch((error) => {
 // Rollouts overlap: stalled applies keep one open for long.
 let releases = 0;
 let releasing = Promise.resolve();
-const releaser = setInterval(() => (releasing = release()), releaseMs);
+const releaser = fleet === undefined ? setInterval(() => (releasing = release()), releaseMs) : undefined;
 async function release() {
   try {
     if (progress?.rollout === undefined && !args['plan-at-start']) return;
@@ -136,7 +198,7 @@ const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
 const samples = [];
 let last = { at: Date.now(), reports: 0 };
 const print = (line) => (args.json ? undefined : console.log(line));
-print(`soak: ${minutes} min, ${devices} devices, ${args.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, --speed ${speed}, a release every ${releaseMs / 1000} s; ${cpus().length} × ${cpus()[0]?.model}, ${mb(totalmem())} MiB, Node ${process.version}`);
+print(`soak: ${minutes} min, ${devices} devices, ${args.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${fleet === undefined ? `--speed ${speed}, a release every ${releaseMs / 1000} s` : `${steadyRate} reports/s on one rollout`}; ${cpus().length} × ${cpus()[0]?.model}, ${mb(totalmem())} MiB, Node ${process.version}`);
 print('   t(s)   RSS(MiB)  heap(MiB)  after GC  reports/s  reports  agents: recorded duplicate refused lost errors  5xx');
 while (Date.now() - started < minutes * 60_000 && !stop.signal.aborted) {
   await new Promise((ok) => setTimeout(ok, Math.min(sampleMs, minutes * 60_000 - (Date.now() - started))));
@@ -211,7 +273,8 @@ else {
   console.log(`soak: errors: agents ${summary.errors.agents}, reports lost ${summary.errors.lost} (those due when the agents stopped count as lost), refused ${summary.errors.refused}, 5xx ${summary.errors.http5xx}; serve exited ${exitCode}; the log ${summary.verified ? 'verifies' : 'does NOT verify'} (${summary.events} events, seals checked)`);
   if (!summary.verified) console.log(JSON.stringify(verified).slice(0, 2000));
 }
-if (args.store !== 'sqlite') {
+if (fleet !== undefined) await fleet.dispose();
+else if (args.store !== 'sqlite') {
   const pg = (await import(join(root, 'packages/store-postgres/node_modules/pg/lib/index.js'))).default;
   const client = new pg.Client({ connectionString: args.store });
   await client.connect();
