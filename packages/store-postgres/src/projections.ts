@@ -1,5 +1,5 @@
 /** The PostgreSQL store's consumer checkpoints (compare-and-set) and saved projections (a row, and its parts beside it). */
-import { checkProjectionSave, type SavedProjection } from '@hotpatch/store';
+import { checkConsumerName, checkProjectionSave, type SavedProjection } from '@hotpatch/store';
 import type { Connections } from './connection.js';
 import type { PostgresContext } from './context.js';
 import { unheld } from './statements.js';
@@ -16,6 +16,7 @@ export function createProjections(ctx: PostgresContext, connections: Connections
     },
 
     async saveCheckpoint(consumer: string, expected: number, next: number): Promise<boolean> {
+      checkConsumerName(consumer);
       const result = expected === 0 ? await query('saveCheckpoint', undefined, { ...q.startCheckpoint, values: [consumer, next] }) : await query('saveCheckpoint', undefined, { ...q.moveCheckpoint, values: [consumer, expected, next] });
       return result.rowCount === 1;
     },

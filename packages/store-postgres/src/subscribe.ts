@@ -3,7 +3,7 @@
  * only: they poll as well), and, when exclusive, one active instance per consumer across processes (an advisory lock
  * on a connection of its own). See the README's Consumers.
  */
-import { createSubscription, createWakeups, type EventHandler, type EventStore, type SubscribeOptions, type Subscription } from '@hotpatch/store';
+import { checkConsumerName, createSubscription, createWakeups, type EventHandler, type EventStore, type SubscribeOptions, type Subscription } from '@hotpatch/store';
 import pg from 'pg';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, ConsumerLockLostError, isConnectionError } from './errors.js';
@@ -181,6 +181,8 @@ export function createConsumers(ctx: PostgresContext, store: () => EventStore): 
     wake: wakeAll,
     waitForNews,
     subscribe(consumer, handler, subscribeOptions) {
+      // Before an exclusive one takes its lock (named by the consumer): as createSubscription does.
+      checkConsumerName(consumer);
       if (subscribeOptions.exclusive) return subscribeExclusive(consumer, handler, subscribeOptions);
       return createSubscription(store(), consumer, handler, subscribeOptions, { waitForNews });
     },

@@ -1,5 +1,5 @@
 /** The SQLite store's consumer checkpoints and saved projections (a projection's first part in its row, the others in projection_parts). */
-import { checkProjectionSave, type SavedProjection } from '@hotpatch/store';
+import { checkConsumerName, checkProjectionSave, type SavedProjection } from '@hotpatch/store';
 import type { SqliteContext } from './context.js';
 
 export function createProjections(ctx: SqliteContext) {
@@ -21,6 +21,7 @@ export function createProjections(ctx: SqliteContext) {
     readCheckpoint: (consumer: string): number => q.checkpoint.get(consumer)?.position ?? 0,
 
     saveCheckpoint(consumer: string, expected: number, next: number): boolean {
+      checkConsumerName(consumer);
       try {
         batches.writing();
         return db.transaction(() => {

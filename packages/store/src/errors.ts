@@ -146,6 +146,17 @@ export class InvalidProjectionError extends HotpatchError {
   }
 }
 
+/** A consumer's name no store need keep (a NUL, a lone surrogate) or none: its checkpoint cannot be saved. */
+export class InvalidConsumerError extends HotpatchError {
+  readonly code = 'INVALID_CONSUMER';
+  constructor(
+    readonly consumer: unknown,
+    readonly reason: string,
+  ) {
+    super(`consumer ${JSON.stringify(consumer)}: ${reason}`);
+  }
+}
+
 /** A database holds data that a schema migration cannot take: it names what, and nothing was changed. */
 export class MigrationRefusedError extends HotpatchError {
   readonly code = 'MIGRATION_REFUSED';

@@ -11,7 +11,7 @@ import { eventHash, GENESIS_HASH } from './hash.js';
 import { formatEvent } from './jsonl.js';
 import { verifiedHashesOf } from './verified-hashes.js';
 import { uuidWords } from './uuid-words.js';
-import { checkBatch, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
+import { checkBatch, checkConsumerName, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds } from './stream-rules.js';
 import { createSubscription, createWakeups } from './subscription.js';
 import type { AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SavedProjection, StreamStateRead } from './types.js';
 
@@ -348,6 +348,7 @@ function memoryStore(records: Records, options: InMemoryEventStoreOptions): Even
 
     async saveCheckpoint(consumer: string, expected: number, next: number): Promise<boolean> {
       open();
+      checkConsumerName(consumer);
       if ((checkpoints.get(consumer) ?? 0) !== expected) return false;
       checkpoints.set(consumer, next);
       return true;

@@ -17,7 +17,7 @@
  * tenant's view): calls made after it are StoreClosedError, and it resolves once the calls in flight settle.
  */
 import { VERIFIED_HASHES } from './verified-hashes.js';
-import { checkReadOptions, checkStreamName, checkProjectionSave } from './stream-rules.js';
+import { checkConsumerName, checkReadOptions, checkStreamName, checkProjectionSave } from './stream-rules.js';
 import { InvalidEventError, isLowerUuid, STREAM_NAME_HINT, TENANT_STREAM_PREFIX, initialStateFor, quoteText } from '@hotpatch/core';
 import { ReservedNameError, StoreClosedError } from './errors.js';
 import { localConsumerError, localStreamError, type ViewNames } from './scope-errors.js';
@@ -170,7 +170,8 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
       ),
 
     readCheckpoint: (consumer: string) => guard(() => store.readCheckpoint(ownName('consumer', consumer))),
-    saveCheckpoint: (consumer: string, expected: number, next: number) => guard(() => store.saveCheckpoint(ownName('consumer', consumer), expected, next)),
+    // The tenant's own name checked (an empty one would save the prefix's), as every store checks it.
+    saveCheckpoint: (consumer: string, expected: number, next: number) => guard(() => (checkConsumerName(consumer), store.saveCheckpoint(ownName('consumer', consumer), expected, next))),
 
     readProjection: (name: string): Promise<SavedProjection | undefined> => guard(() => store.readProjection(ownName('projection', name))),
     saveProjection: (name: string, position: number, data: string | readonly string[]) =>
@@ -180,6 +181,7 @@ export function scopeStore(store: EventStore, tenant: string | undefined, option
       }),
 
     subscribe(consumer: string, handler: EventHandler, options?: SubscribeOptions): Subscription {
+      checkConsumerName(consumer);
       if (closed) throw new StoreClosedError(label);
       // The store's own consumer (its exclusive lock across processes, where it keeps one) under the tenant's name;
       // its checkpoint moves over other tenants' events too, so positions and waitFor are the log's.

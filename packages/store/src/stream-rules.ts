@@ -3,7 +3,7 @@
  * unique within the batch, the expected version, and that the lifecycle accepts each event in turn.
  */
 import { checkId, checkTenant, fromStreamName, TENANT_STREAM_PREFIX, quoteId, InvalidEventError, lifecycleFor, STREAM_NAME_HINT, validateNewEventFields, type MachineState } from '@hotpatch/core';
-import { DuplicateEventIdError, EventIdReusedError, EventIdTakenError, IdempotencyConflictError, InvalidProjectionError, InvalidReadOptionsError, WrongExpectedVersionError } from './errors.js';
+import { DuplicateEventIdError, EventIdReusedError, EventIdTakenError, IdempotencyConflictError, InvalidConsumerError, InvalidProjectionError, InvalidReadOptionsError, WrongExpectedVersionError } from './errors.js';
 import { canonicalJson } from './hash.js';
 import type { ExpectedVersion, NewEvent } from './types.js';
 
@@ -59,6 +59,16 @@ export function checkTransitions(stream: string, state: MachineState<string, obj
 
 /** Text PostgreSQL cannot keep as it is: a NUL, or a lone surrogate (not well-formed UTF-16; ES2024, in Node ≥ 20). */
 const unkept = (text: string): boolean => text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Checks a consumer's name before its checkpoint is saved or it subscribes (every store): a non-empty string that
+ * PostgreSQL keeps as it is — a NUL there is refused raw, and a lone surrogate kept as U+FFFD would name another
+ * consumer, whose checkpoint it would move.
+ */
+export function checkConsumerName(consumer: unknown): void {
+  if (typeof consumer !== 'string' || consumer.length === 0) throw new InvalidConsumerError(consumer, 'the name must be a non-empty string');
+  if (unkept(consumer)) throw new InvalidConsumerError(consumer, 'the name holds a NUL or a lone surrogate');
+}
 
 /** Checks a projection save's arguments (every store, before it writes); gives its parts. */
 export function checkProjectionSave(name: unknown, position: unknown, data: unknown): readonly string[] {

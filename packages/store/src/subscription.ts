@@ -4,6 +4,7 @@
  * compare-and-set after each batch is handled; a handler's error stops the consumer at that event.
  */
 import { CheckpointConflictError, ConsumerFailedError } from './errors.js';
+import { checkConsumerName } from './stream-rules.js';
 import type { EventHandler, EventStore, SubscribeOptions, Subscription } from './types.js';
 
 export interface SubscriptionHooks {
@@ -60,6 +61,8 @@ export function createSubscription(
   options: SubscribeOptions = {},
   hooks: SubscriptionHooks = {},
 ): Subscription {
+  // Refused before anything runs: a name no store need keep would fail at its first checkpoint.
+  checkConsumerName(consumer);
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const waitForNews = hooks.waitForNews ?? sleep;

@@ -1,6 +1,6 @@
 /** Consumers: checkpoints by compare-and-set, catching up and following, a handler's failure, stopping. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConsumerFailedError, inBatch, type RecordedEvent, type EventStore } from '../index.js';
+import { ConsumerFailedError, inBatch, InvalidConsumerError, type RecordedEvent, type EventStore } from '../index.js';
 import { events, fresh, next, type Suite } from './fixtures.js';
 
 export function describeConsumers(suite: Suite): void {
@@ -32,6 +32,20 @@ export function describeConsumers(suite: Suite): void {
       const twin = `cp-${next()}\ufffd`;
       expect(await store.saveCheckpoint(twin, 0, 4)).toBe(true);
       expect(await store.readCheckpoint(twin.replace('\ufffd', '\ud800'))).toBe(0);
+    });
+
+    it('a checkpoint is not saved, nor a consumer started, under a name no store need keep (a NUL, a lone surrogate, none): InvalidConsumerError, the twin untouched', async () => {
+      const twin = `cp-${next()}\ufffd`;
+      expect(await store.saveCheckpoint(twin, 0, 4)).toBe(true);
+      for (const name of [`cp-${next()}\u0000x`, twin.replace('\ufffd', '\ud800'), '']) {
+        for (const save of [() => store.saveCheckpoint(name, 0, 9), () => inBatch(store, () => store.saveCheckpoint(name, 0, 9))]) {
+          const error = await save().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidConsumerError);
+          expect(error).toMatchObject({ code: 'INVALID_CONSUMER', consumer: name });
+        }
+        expect(() => store.subscribe(name, () => {})).toThrow(InvalidConsumerError);
+      }
+      expect(await store.readCheckpoint(twin)).toBe(4);
     });
 
     it('catches up from the checkpoint, follows new events, and a restarted consumer resumes where it stopped', async () => {
