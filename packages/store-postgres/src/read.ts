@@ -47,11 +47,11 @@ export function createReads(ctx: PostgresContext, connections: Connections, from
       unheld(stream)
         ? Promise.resolve(0)
         : onConnection(
-        'streamVersion',
-        stream,
-        async (db) => (await db.query<{ version: number }>({ ...q.streamVersion, values: [stream] })).rows[0]?.version ?? 0,
-        (batch) => fromBatch.streamVersion(batch, stream),
-      ),
+            'streamVersion',
+            stream,
+            async (db) => (await db.query<{ version: number }>({ ...q.streamVersion, values: [stream] })).rows[0]?.version ?? 0,
+            (batch) => fromBatch.streamVersion(batch, stream),
+          ),
 
     async streamHeads(): Promise<Array<[string, string]>> {
       const { rows } = await query<never>('streamHeads', undefined, { ...q.heads, rowMode: 'array' });
