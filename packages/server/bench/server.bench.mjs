@@ -21,7 +21,6 @@
  * PostgreSQL: HOTPATCH_BENCH_POSTGRES_URL or --postgres (default postgres://postgres@127.0.0.1:5432/postgres), a new
  * schema per case, dropped after; one instance, then two (two servers over the schema, each sent half the devices).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { prepareFleet } from './prepare.mjs';
+import { probedChild } from './probed-child.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,41 +52,17 @@ const TARGET = { sqlite: 5000, postgres: 3000, p99: 50, ofBare: 0.3 };
 
 /** Options for the server's Node, e.g. HOTPATCH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each (an absolute directory: the servers run in the scratch directory). */
 const nodeArgs = (process.env.HOTPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
 
 /**
  * A child process serving, with probe.mjs loaded; resolves with its URL once it listens. `probe()` asks it for its CPU
  * time and counts so far (SIGUSR2).
  */
-function child(argv, env = {}) {
-  // In the scratch directory: a server over PostgreSQL makes its seal key in the working directory.
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', probeModule, ...argv], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-  let err = '';
-  let waiting = [];
-  return new Promise((ok, fail) => {
-    proc.stderr.on('data', (d) => {
-      err += d;
-      for (let m; (m = /^probe (\{.*\})\n/m.exec(err)); ) {
-        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
-        waiting.shift()?.(JSON.parse(m[1]));
-      }
-      // HOTPATCH_PROBE_SQL=1: the probe's statements by SQL text, at the server's exit, passed on.
-      for (let m; (m = /^sql .*\n/m.exec(err)); ) {
-        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
-        process.stderr.write(m[0]);
-      }
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        ok({
-          url: m[1],
-          probe: () => new Promise((got) => (waiting.push(got), proc.kill('SIGUSR2'))),
-          stop: () => new Promise((done) => (proc.once('exit', done), proc.kill('SIGTERM'))),
-        });
-      }
-    });
-    proc.once('exit', (code) => fail(new Error(`exited (${code}) before listening: ${err}`)));
-  });
-}
+// In the scratch directory: a server over PostgreSQL makes its seal key in the working directory.
+const child = (argv, env = {}) =>
+  probedChild({ nodeArgs, argv, cwd: scratch, env: { ...process.env, ...env }, ready: (err) => {
+    const m = /listening on (http:\/\/\S+)/.exec(err);
+    return m ? { url: m[1] } : undefined;
+  } });
 
 /** What the servers spent on a phase of `reports` reports: CPU µs, statements, state-cache misses per report, reports per commit. */
 function spent(before, after, reports) {

@@ -19,7 +19,7 @@
  * holds of its fleet does not grow with new rollouts, so the heap shows what steady reports alone leave behind.
  * --keep leaves the store and the key in the scratch folder it names. Build first (`npx tsc -b packages/cli`). A PostgreSQL URL gets a schema of its own (soak_<random>), dropped after.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { probedChild } from './probed-child.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,38 +72,23 @@ const key = join(scratch, 'seal.pem');
 const fleet = steadyRate === undefined ? undefined : await (await import('./prepare.mjs')).prepareFleet({ kind: args.store === 'sqlite' ? 'sqlite' : 'postgres', devices, scratch, postgres: args.store });
 if (fleet !== undefined) ({ store, policyFile } = fleet);
 
-const probeModule = join(dirname(fileURLToPath(import.meta.url)), 'probe.mjs');
 /**
  * `hotpatch serve` in a child with the bench's probe (`--expose-gc`: each probe answers the heap a full collection
  * leaves); resolves once it listens (and printed the operator token, on the first start).
  */
-function serve({ first }) {
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', probeModule, bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', policyFile, '--key', key, ...args['serve-args'].split(' ').filter(Boolean)], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const waiting = [];
-  const exit = new Promise((ok) => proc.once('exit', (code) => ok(code)));
-  return new Promise((ok, fail) => {
-    proc.stderr.on('data', (d) => {
-      err += d;
-      for (let m; (m = /^probe (\{.*\})\n/m.exec(err)); ) {
-        err = err.slice(0, m.index) + err.slice(m.index + m[0].length);
-        waiting.shift()?.(JSON.parse(m[1]));
-      }
+async function serve({ first }) {
+  const child = await probedChild({
+    nodeArgs: ['--expose-gc'],
+    argv: [bin, 'serve', '--store', store, '--port', '0', '--speed', String(speed), '--policy', policyFile, '--key', key, ...args['serve-args'].split(' ').filter(Boolean)],
+    cwd: scratch,
+    ready: (err) => {
       const m = /listening on (http:\/\/\S+)/.exec(err);
       const t = /\n(hp_[0-9a-f]{16}_[A-Za-z0-9_-]{43})\n/.exec(err);
-      if (m && (t || !first)) {
-        ok({
-          url: m[1],
-          token: t?.[1],
-          exit,
-          /** The serving thread's heap after a full collection (bytes). */
-          heapAfterGc: () => new Promise((got) => (waiting.push((p) => got(p.heapAfterGc)), proc.kill('SIGUSR2'))),
-          stop: () => (proc.kill('SIGTERM'), exit),
-        });
-      }
-    });
-    proc.once('exit', (code) => fail(new Error(`serve exited (${code}) before listening: ${err}`)));
+      return m && (t || !first) ? { url: m[1], token: t?.[1] } : undefined;
+    },
   });
+  /** The serving thread's heap after a full collection (bytes). */
+  return { ...child, heapAfterGc: async () => (await child.probe()).heapAfterGc };
 }
 // A store the bench prepared is not empty: no operator token is printed.
 const server = await serve({ first: fleet === undefined });
