@@ -23,7 +23,7 @@ import type { ClientBase, Pool } from 'pg';
 import { chain } from './chain.js';
 import type { PostgresContext } from './context.js';
 import { ConnectionLostError, isConnectionError } from './errors.js';
-import { toEvent, type EventRow } from './statements.js';
+import { toEvent, unheld, type EventRow } from './statements.js';
 import type { StreamStates } from './state.js';
 
 /**
@@ -74,8 +74,9 @@ export function createAppend(ctx: PostgresContext, states: StreamStates, heads: 
       const found = (
         await pool.query<{ version: number | null; hash: string | null; holder: string | null; snapshot_version: number | null; machine: string; state: MachineState<string, object> }>({
           ...q.appendHead,
-          // An id PostgreSQL cannot take (a NUL: no id holds one) is not looked for: the checks below refuse it by name.
-          values: [stream, typeof events[0]?.id === 'string' && !events[0].id.includes('\0') ? events[0].id : null],
+          // An id no row holds (a NUL, a lone surrogate: statements.ts's unheld) is not looked for: the checks below
+          // refuse it by name.
+          values: [stream, typeof events[0]?.id !== 'string' || unheld(events[0].id) ? null : events[0].id],
         })
       ).rows[0]!;
       // A retry of a batch the stream holds returns the original result and writes nothing; a batch whose first id

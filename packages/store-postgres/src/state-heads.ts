@@ -20,9 +20,6 @@ export interface HeadRow {
 /** At most this many reads in one statement; more asked in one turn go in several. */
 const MOST = 500;
 
-/** A name PostgreSQL cannot take as text (it refuses a NUL), or no name at all. */
-const refused = (stream: unknown) => typeof stream !== 'string' || stream.includes('\u0000');
-
 type Asked = { readonly stream: string; readonly version: number | null; readonly hash: string | null; readonly ok: (row: HeadRow) => void; readonly fail: (error: unknown) => void };
 
 export function gatheredHeads(pool: Pool, sql: { readonly stateHead: QueryConfig; readonly stateHeads: QueryConfig }) {
@@ -45,11 +42,8 @@ export function gatheredHeads(pool: Pool, sql: { readonly stateHead: QueryConfig
         const reads: Asked[] = (asked = []);
         setImmediate(() => {
           asked = undefined;
-          // A name PostgreSQL refuses (a NUL in it) would fail the statement, and with it every other read of the
-          // turn: such a read is sent alone, and fails alone, as it did before reads were gathered.
-          const together = reads.filter((r) => !refused(r.stream));
-          for (const r of reads) if (refused(r.stream)) send([r]);
-          for (let i = 0; i < together.length; i += MOST) send(together.slice(i, i + MOST));
+          // A name PostgreSQL cannot take (a NUL) never gets here: readState answers it first (statements.ts's unheld).
+          for (let i = 0; i < reads.length; i += MOST) send(reads.slice(i, i + MOST));
         });
       }
       asked.push({ stream, version: known?.version ?? null, hash: known?.hash ?? null, ok, fail });

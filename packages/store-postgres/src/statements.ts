@@ -1,7 +1,7 @@
 /** The PostgreSQL store's SQL: every statement it runs (named: parsed once per connection), and rows read back as events. */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { RecordedEvent } from '@hotpatch/store';
+import { unkept, type RecordedEvent } from '@hotpatch/store';
 import { COPY_COLUMNS } from './copy-rows.js';
 import { INDEX_SCAN } from './log-index.js';
 import { quoteSchema } from './migrations.js';
@@ -29,7 +29,7 @@ const COLUMNS = 'position, stream, version, id, type, time, data, meta, hash';
  * refuses such a name or id by name before anything is sent. A read of one answers as for one absent, as every store
  * does, not with the server's refusal of the text nor with its U+FFFD twin's rows.
  */
-export const unheld = (text: unknown): boolean => typeof text === 'string' && (text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed());
+export const unheld = (text: unknown): boolean => typeof text === 'string' && unkept(text);
 
 /**
  * An append's one write statement (see the README's Global order), around `moved`: the statement that moves the stream's

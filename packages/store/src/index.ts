@@ -31,7 +31,7 @@ export { fileDigest, formatEvent, parseEventLine, readLineBatches, readLineSpans
 export { alreadyAppended, nothingAppended } from './append-results.js';
 export { snapshotFold, type FoldedState, type SnapshotFold, type StoredSnapshot } from './snapshot-fold.js';
 export { StateCache, type CachedState } from './state-cache.js';
-export { checkBatch, checkConsumerName, checkExpectedVersion, checkProjectionSave, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';
+export { checkBatch, checkConsumerName, checkExpectedVersion, checkProjectionSave, unkept, checkReadOptions, checkStreamName, checkTransitions, judgeHeldIds, type HeldId } from './stream-rules.js';
 export { canonicalEvent, canonicalJson, eventHash, GENESIS_HASH, logDigest } from './hash.js';
 export { sha1Bytes, sha256Bytes, sha256Hex } from './digest.js';
 export { BrokenChainError, VERIFIED_HASHES, verifiedHashesOf, type VerifiedAppendOptions, type VerifiedHashes } from './verified-hashes.js';

@@ -57,8 +57,11 @@ export function checkTransitions(stream: string, state: MachineState<string, obj
   return next;
 }
 
-/** Text PostgreSQL cannot keep as it is: a NUL, or a lone surrogate (not well-formed UTF-16; ES2024, in Node ≥ 20). */
-const unkept = (text: string): boolean => text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed();
+/**
+ * Text PostgreSQL cannot keep as it is: a NUL (refused), or a lone surrogate (not well-formed UTF-16; ES2024, in
+ * Node ≥ 20; kept as U+FFFD, so as other text). Every store refuses such a name by name, and reads one as absent.
+ */
+export const unkept = (text: string): boolean => text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * Checks a consumer's name before its checkpoint is saved or it subscribes (every store): a non-empty string that
