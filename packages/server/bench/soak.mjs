@@ -54,12 +54,19 @@ const speed = Number(args.speed);
 const releaseMs = Number(args['release-s']) * 1000;
 const sampleMs = Number(args['sample-s']) * 1000;
 const warmupMs = Number(args['warmup-s']) * 1000;
+/** A mistake in the options, or a store that cannot be prepared: one line, exit 1, no scratch folder left. */
+let scratch;
+const fail = (message) => {
+  console.error(`soak: ${message}`);
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
+};
 for (const [name, value] of Object.entries({ minutes, devices, speed, releaseMs, sampleMs })) {
-  if (!(value > 0)) throw new Error(`--${name}: expected a number > 0`);
+  if (!(value > 0)) fail(`--${name}: expected a number > 0`);
 }
 const steadyRate = args.steady === undefined ? undefined : Number(args.steady);
-if (steadyRate !== undefined && !(steadyRate > 0)) throw new Error('--steady: expected reports per second > 0');
-const scratch = mkdtempSync(join(tmpdir(), 'hotpatch-soak-'));
+if (steadyRate !== undefined && !(steadyRate > 0)) fail('--steady: expected reports per second > 0');
+scratch = mkdtempSync(join(tmpdir(), 'hotpatch-soak-'));
 const schema = `soak_${randomBytes(4).toString('hex')}`;
 let store = args.store === 'sqlite' ? `sqlite:${join(scratch, 'hotpatch.db')}` : `${args.store}${args.store.includes('?') ? '&' : '?'}schema=${schema}`;
 // One ring, every device at once: each release is a wave of instructions, apply reports and health reports.
@@ -69,7 +76,7 @@ writeFileSync(policyFile, JSON.stringify(policy));
 const key = join(scratch, 'seal.pem');
 // --steady: the bench's fleet (prepare.mjs: N devices in one ring, a hotpatch planned, every device instructed, a
 // token each), its reports sent at a steady rate (see steadyReports).
-const fleet = steadyRate === undefined ? undefined : await (await import('./prepare.mjs')).prepareFleet({ kind: args.store === 'sqlite' ? 'sqlite' : 'postgres', devices, scratch, postgres: args.store });
+const fleet = steadyRate === undefined ? undefined : await (await import('./prepare.mjs')).prepareFleet({ kind: args.store === 'sqlite' ? 'sqlite' : 'postgres', devices, scratch, postgres: args.store }).catch((error) => fail(`the fleet could not be prepared: ${error.message}`));
 if (fleet !== undefined) ({ store, policyFile } = fleet);
 
 /**
